@@ -1,0 +1,26 @@
+"""nablagrad — the deep-learning lectures as fast, readable software.
+
+``import nablagrad as ng`` gives tensors with reverse- and forward-mode automatic
+differentiation; ``ng.nn``, ``ng.optim``, ``ng.train``, ``ng.data``, ``ng.io`` and ``ng.ml``
+build on them.
+"""
+
+from . import autodiff, backend
+from .autodiff import *  # noqa: F403 - the tensor API lives at the top level, like torch
+from .autodiff import __all__ as _autodiff_all
+from .backend import get_default_dtype, manual_seed, set_default_dtype
+
+float32 = "float32"
+float64 = "float64"
+
+__version__ = "0.1.0"
+__all__ = [*_autodiff_all, "autodiff", "backend", "get_default_dtype", "manual_seed", "set_default_dtype"]
+
+
+def __getattr__(name: str):
+    # sub-packages load on first use, so `import nablagrad` stays light
+    import importlib  # noqa: PLC0415
+
+    if name in {"nn", "optim", "data", "io", "train", "ml", "viz", "cli", "playground"}:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'nablagrad' has no attribute {name!r}")

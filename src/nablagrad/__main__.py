@@ -1,0 +1,3 @@
+from nablagrad.cli import main
+
+raise SystemExit(main())

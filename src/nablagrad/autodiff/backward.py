@@ -1,0 +1,194 @@
+"""The reverse-mode tape walk (lectures 000 and 002).
+
+1. Order the recorded ops topologically with an explicit stack (no recursion, so a
+   100 000-op chain differentiates).
+2. Seed the output's adjoint ``ȳ = 1`` (or the given ``grad``) and visit ops from the output
+   back: each op turns its output adjoint into its inputs' adjoints with its VJP rules,
+   ``w̄_j = Σ_i w̄_i ∂w_i/∂w_j`` — adjoints of a value used by several consumers are summed.
+3. Free each op's record after use unless ``retain_graph``: the tape costs memory.
+
+The cost is linear in the number of edges of the graph (lecture 002).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .primitive import NUMPY_NS, sum_to
+from .tensor import Tensor, _wrap, enable_grad
+
+
+class GraphFreedError(RuntimeError):
+    """Raised when a backward pass reaches a part of the graph an earlier pass freed."""
+
+
+_FREED_MSG = (
+    "backward: trying to go backward through the graph a second time; its intermediate values "
+    "were freed by the first backward. Pass retain_graph=True to the first backward() if you "
+    "need to call it twice, or recompute the forward pass."
+)
+
+
+def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
+    """Non-leaf tensors reachable from ``root``, parents before children (iterative DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if node._inputs is None:
+            raise GraphFreedError(_FREED_MSG)
+        stack.append((node, True))
+        for parent in node._inputs:
+            if (
+                isinstance(parent, Tensor)
+                and parent._op is not None
+                and parent.requires_grad
+                and id(parent) not in visited
+                and id(parent) not in stop
+            ):
+                stack.append((parent, False))
+    return order
+
+
+def _seed(root: Tensor, grad, create_graph: bool):
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be created implicitly only for a scalar output, but the output "
+                f"has shape {root.shape}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass "
+                "grad= with the output's shape."
+            )
+        g = np.ones_like(root.data)
+    else:
+        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        if np.shape(g) != root.shape:
+            raise ValueError(f"backward: grad has shape {np.shape(g)} but the output has shape {root.shape}")
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else _wrap(g)
+    return g
+
+
+def run_backward(
+    root: Tensor,
+    grad=None,
+    *,
+    inputs: Sequence[Tensor] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    keep_all: bool = False,
+) -> tuple[dict[int, object], list[Tensor]]:
+    """Walk the tape from ``root``; return ``({id(tensor): adjoint}, leaves reached)``.
+
+    With ``inputs`` the walk stops at those tensors (they may be non-leaves) and returns their
+    adjoints; with ``keep_all`` every intermediate's adjoint is kept too (for ``explain``).
+    Adjoints are raw arrays, or Tensors when ``create_graph``.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: the output does not require grad: none of its inputs has requires_grad=True "
+            "(or it was computed under no_grad())."
+        )
+    stop = {id(t) for t in inputs} if inputs is not None else set()
+    retain_graph = retain_graph or create_graph
+    grads: dict[int, object] = {id(root): _seed(root, grad, create_graph)}
+    if root._op is None or id(root) in stop:
+        return grads, ([root] if root._op is None else [])
+    leaves: list[Tensor] = []
+    order = _toposort(root, stop)
+    kept: dict[int, object] = {}
+    F = NUMPY_NS
+    if create_graph:
+        from .ops import TENSOR_NS as F  # noqa: N811, PLC0415
+
+    ctx = enable_grad() if create_graph else None
+    if ctx is not None:
+        ctx.__enter__()
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if keep_all:
+                kept[id(node)] = g
+            if g is None:
+                continue
+            inputs_ = node._inputs
+            needs = [isinstance(a, Tensor) and a.requires_grad for a in inputs_]
+            if create_graph:
+                args, ans = inputs_, node
+            else:
+                args = [a.data if isinstance(a, Tensor) else a for a in inputs_]
+                ans = node.data
+            parent_grads = node._op.vjp(F, g, ans, args, node._params, needs)
+            for parent, pg in zip(inputs_, parent_grads):
+                if pg is None:
+                    continue
+                if pg.shape != parent.shape:
+                    pg = F.sum_to(pg, parent.shape)
+                key = id(parent)
+                prev = grads.get(key)
+                if prev is None:
+                    grads[key] = pg
+                    if parent._op is None:
+                        leaves.append(parent)
+                else:
+                    grads[key] = prev + pg
+            if not retain_graph:
+                node._inputs = None
+                node._params = None
+    finally:
+        if ctx is not None:
+            ctx.__exit__(None, None, None)
+    if keep_all:
+        grads.update(kept)
+    return grads, leaves
+
+
+def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """``root.backward()``: accumulate the adjoints of all leaves into their ``.grad``."""
+    grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
+    for leaf in leaves:
+        _accumulate(leaf, grads[id(leaf)], create_graph)
+
+
+def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
+    """``leaf.grad += g`` without ever writing into an existing array (grads may be shared)."""
+    if create_graph:
+        g = g if isinstance(g, Tensor) else _wrap(g)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if g.dtype != leaf.dtype:
+        g = g.astype(leaf.dtype)
+    if leaf.grad is None:
+        if not isinstance(g, np.ndarray) or not g.flags.writeable:
+            g = np.array(g)
+        leaf.grad = _wrap(g)
+    else:
+        leaf.grad = _wrap(leaf.grad.data + g)
+
+
+def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: bool = False, create_graph: bool = False):
+    """``∂output/∂inputs`` as a list (zeros where an input does not influence the output).
+
+    Like ``torch.autograd.grad``: nothing is accumulated into ``.grad``.
+    """
+    grads, _ = run_backward(output, grad, inputs=inputs, retain_graph=retain_graph, create_graph=create_graph)
+    out = []
+    for t in inputs:
+        g = grads.get(id(t))
+        if g is None:
+            g = np.zeros_like(t.data)
+        if not isinstance(g, Tensor):
+            g = _wrap(np.asarray(g, dtype=t.dtype) if np.shape(g) == () else g)
+        out.append(g)
+    return out
+
+
+__all__ = ["GraphFreedError", "backward", "grad_of", "run_backward", "sum_to"]

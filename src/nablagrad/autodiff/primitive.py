@@ -1,0 +1,148 @@
+"""A primitive op: its value, its VJP rules and its JVP rules, declared together.
+
+Rules are written once against a small array namespace ``F`` (``exp``, ``matmul``,
+``sum_to``, …).  The fast first-order backward pass hands them :data:`NUMPY_NS` and raw
+arrays; ``create_graph=True`` hands them the tensor namespace and Tensors, so the very same
+rule builds a differentiable graph for higher-order derivatives (DESIGN rule 4).
+
+Rule signatures (HIPS-autograd style, one rule per argument):
+
+* VJP: ``rule(F, g, ans, *args, **params) -> ∂L/∂arg`` given ``g = ∂L/∂ans``;
+* JVP: ``rule(F, t, ans, *args, **params) -> ∂ans`` along the tangent ``t`` of that argument.
+
+A rule may return a gradient of a broadcast shape; the tape walk reduces it to the operand's
+shape with :func:`sum_to`, the one place where broadcasting is undone (DESIGN rule 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Rule = Callable[..., object] | None
+
+
+class Primitive:
+    """One differentiable operation: ``fn`` on raw arrays plus per-argument VJP/JVP rules."""
+
+    __slots__ = ("name", "fn", "vjps", "jvps", "fmt")
+
+    def __init__(self, name: str, fn: Callable, vjps: Sequence[Rule], jvps: Sequence[Rule], fmt: str | None = None):
+        self.name = name
+        self.fn = fn
+        self.vjps = tuple(vjps)
+        self.jvps = tuple(jvps)
+        self.fmt = fmt  # how explain() writes it, e.g. "{0} * {1}"
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name})"
+
+    def vjp(self, F, g, ans, args: Sequence, params: dict, needs: Sequence[bool]) -> list:
+        """Cotangents for the arguments flagged in ``needs`` (``None`` for the others)."""
+        rules = self.vjps
+        return [rules[i](F, g, ans, *args, **params) if need else None for i, need in enumerate(needs)]
+
+    def jvp(self, F, tangents: Sequence, ans, args: Sequence, params: dict):
+        """The output tangent: the sum of each argument's contribution ``∂f/∂x_i · ẋ_i``."""
+        out = None
+        rules = self.jvps
+        for i, t in enumerate(tangents):
+            if t is None or rules[i] is None:
+                continue
+            d = rules[i](F, t, ans, *args, **params)
+            out = d if out is None else out + d
+        if out is not None and np.shape(out) != np.shape(ans):
+            out = F.broadcast_to(out, np.shape(ans))
+        return out
+
+
+def sum_to(g, shape: tuple[int, ...]):
+    """Reduce a broadcast gradient ``g`` to ``shape``: sum over the axes broadcasting added."""
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
+
+
+def _unindex(g, index, shape):
+    """Scatter-add ``g`` into zeros of ``shape`` at ``index`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic_index(index):
+        out[index] = g  # basic indexing never repeats an element: plain assignment is exact
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _is_basic_index(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, int | slice | np.integer) for p in parts)
+
+
+def stable_sigmoid(x):
+    """σ(x) = 1/(1+e^{−x}) without overflow: uses e^{−|x|} ≤ 1 on both sides."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x), copy=False)
+
+
+def logsumexp_np(x, axis=None, keepdims=False):
+    """log Σ e^{x} computed as m + log Σ e^{x−m} with m = max x (never overflows)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else _squeeze_axes(out, axis)
+
+
+def _squeeze_axes(x, axis):
+    if axis is None:
+        return x.reshape(())
+    return np.squeeze(x, axis=axis)
+
+
+class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
+    """The namespace rules see on the fast path: raw NumPy arrays in and out."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    sqrt = staticmethod(np.sqrt)
+    sign = staticmethod(np.sign)
+    matmul = staticmethod(np.matmul)
+    reshape = staticmethod(np.reshape)
+    broadcast_to = staticmethod(np.broadcast_to)
+    expand_dims = staticmethod(np.expand_dims)
+    transpose = staticmethod(np.transpose)
+    swapaxes = staticmethod(np.swapaxes)
+    power = staticmethod(np.power)
+    concatenate = staticmethod(np.concatenate)
+    sum_to = staticmethod(sum_to)
+    unindex = staticmethod(_unindex)
+    sigmoid = staticmethod(stable_sigmoid)
+
+    @staticmethod
+    def data(x):
+        return x
+
+    @staticmethod
+    def where(cond, a, b):
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return np.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def astype(x, dtype):
+        return np.asarray(x).astype(dtype, copy=False)

@@ -1,0 +1,422 @@
+"""Every primitive of the engine: forward value, VJP (reverse) and JVP (forward), side by side.
+
+Elementwise unary functions are declared by their local derivative ``f'(x)`` alone: the VJP
+is ``g · f'(x)`` and the JVP ``ẋ · f'(x)`` (lecture 000: ``ẇ_4 = cos w_1 · ẇ_1``).  ``ans`` is
+the op's output, which several derivatives reuse (``σ' = σ(1 − σ)``, ``tanh' = 1 − tanh²``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .primitive import Primitive, _unindex, logsumexp_np, stable_sigmoid, sum_to
+
+
+def _unary(name: str, fn, deriv, fmt: str) -> Primitive:
+    """An elementwise primitive from its value ``fn`` and local derivative ``deriv(F, ans, x)``."""
+    return Primitive(
+        name,
+        fn,
+        vjps=(lambda F, g, ans, x: g * deriv(F, ans, x),),
+        jvps=(lambda F, t, ans, x: t * deriv(F, ans, x),),
+        fmt=fmt,
+    )
+
+
+def _mask(F, cond, like):
+    """A 0/1 array in ``like``'s dtype (never upcasts float32 to float64)."""
+    return np.asarray(cond).astype(like.dtype)
+
+
+def _dtype_of(x):
+    return x.dtype if hasattr(x, "dtype") else np.result_type(x)
+
+
+# --- elementwise unary -----------------------------------------------------------------------
+NEG = Primitive("neg", np.negative, (lambda F, g, ans, x: -g,), (lambda F, t, ans, x: -t,), fmt="-{0}")
+EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})")
+LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})")
+SQRT = _unary("sqrt", np.sqrt, lambda F, ans, x: 0.5 / ans, "sqrt({0})")
+SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})")
+COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})")
+TANH = _unary("tanh", np.tanh, lambda F, ans, x: 1.0 - ans * ans, "tanh({0})")
+SIGMOID = _unary("sigmoid", stable_sigmoid, lambda F, ans, x: ans * (1.0 - ans), "sigmoid({0})")
+# ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
+RELU = _unary("relu", lambda x: np.maximum(x, 0), lambda F, ans, x: _mask(F, F.data(x) > 0, x), "relu({0})")
+ABS = _unary("abs", np.abs, lambda F, ans, x: _mask(F, np.sign(F.data(x)), x), "|{0}|")
+
+
+def _clip_fn(x, lo=None, hi=None):
+    return np.clip(x, lo, hi)
+
+
+def _clip_deriv(F, ans, x, lo=None, hi=None):
+    xd = F.data(x)
+    inside = np.ones(xd.shape, dtype=bool)
+    if lo is not None:
+        inside &= xd >= lo
+    if hi is not None:
+        inside &= xd <= hi
+    return _mask(F, inside, x)
+
+
+CLIP = Primitive(
+    "clip",
+    _clip_fn,
+    (lambda F, g, ans, x, lo=None, hi=None: g * _clip_deriv(F, ans, x, lo, hi),),
+    (lambda F, t, ans, x, lo=None, hi=None: t * _clip_deriv(F, ans, x, lo, hi),),
+    fmt="clip({0})",
+)
+
+ASTYPE = Primitive(
+    "astype",
+    lambda x, dtype: np.asarray(x).astype(dtype),
+    (lambda F, g, ans, x, dtype: F.astype(g, _dtype_of(x)),),
+    (lambda F, t, ans, x, dtype: F.astype(t, dtype),),
+    fmt="{0}",
+)
+
+IDENTITY = Primitive("identity", lambda x: x, (lambda F, g, ans, x: g,), (lambda F, t, ans, x: t,), fmt="{0}")
+
+# --- elementwise binary ------------------------------------------------------------------------
+ADD = Primitive(
+    "add",
+    np.add,
+    (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: g),
+    (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: t),
+    fmt="{0} + {1}",
+)
+SUB = Primitive(
+    "sub",
+    np.subtract,
+    (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: -g),
+    (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: -t),
+    fmt="{0} - {1}",
+)
+MUL = Primitive(
+    "mul",
+    np.multiply,
+    (lambda F, g, ans, x, y: g * y, lambda F, g, ans, x, y: g * x),
+    (lambda F, t, ans, x, y: t * y, lambda F, t, ans, x, y: x * t),
+    fmt="{0} * {1}",
+)
+DIV = Primitive(
+    "div",
+    np.true_divide,
+    (lambda F, g, ans, x, y: g / y, lambda F, g, ans, x, y: -g * ans / y),
+    (lambda F, t, ans, x, y: t / y, lambda F, t, ans, x, y: -t * ans / y),
+    fmt="{0} / {1}",
+)
+
+
+def _log_base(F, x):
+    """log x for the pow rule's exponent derivative; 0 where x = 0 (PyTorch's convention)."""
+    if not hasattr(x, "shape"):
+        return math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)
+    return F.log(F.where(F.data(x) == 0, 1.0, x))
+
+
+def _pow_dx(F, ans, x, y):
+    # d(x^y)/dx = y · x^(y−1); a constant Python exponent keeps it a weak scalar (no upcast)
+    return y * F.power(x, y - 1)
+
+
+POW = Primitive(
+    "pow",
+    np.power,
+    (lambda F, g, ans, x, y: g * _pow_dx(F, ans, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
+    (lambda F, t, ans, x, y: t * _pow_dx(F, ans, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
+    fmt="{0} ** {1}",
+)
+
+
+def _split_mask(F, a, b, like):
+    """∂max(a,b)/∂a: 1 where a > b, ½ at ties (PyTorch splits ties evenly)."""
+    ad, bd = F.data(a), F.data(b)
+    return np.asarray((ad > bd) + 0.5 * (ad == bd)).astype(_dtype_of(like))
+
+
+MAXIMUM = Primitive(
+    "maximum",
+    np.maximum,
+    (
+        lambda F, g, ans, x, y: g * _split_mask(F, x, y, g),
+        lambda F, g, ans, x, y: g * _split_mask(F, y, x, g),
+    ),
+    (
+        lambda F, t, ans, x, y: t * _split_mask(F, x, y, t),
+        lambda F, t, ans, x, y: t * _split_mask(F, y, x, t),
+    ),
+    fmt="max({0}, {1})",
+)
+MINIMUM = Primitive(
+    "minimum",
+    np.minimum,
+    (
+        lambda F, g, ans, x, y: g * _split_mask(F, y, x, g),
+        lambda F, g, ans, x, y: g * _split_mask(F, x, y, g),
+    ),
+    (
+        lambda F, t, ans, x, y: t * _split_mask(F, y, x, t),
+        lambda F, t, ans, x, y: t * _split_mask(F, x, y, t),
+    ),
+    fmt="min({0}, {1})",
+)
+
+WHERE = Primitive(
+    "where",
+    np.where,
+    (
+        None,
+        lambda F, g, ans, c, x, y: F.where(F.data(c), g, 0.0),
+        lambda F, g, ans, c, x, y: F.where(F.data(c), 0.0, g),
+    ),
+    (
+        None,
+        lambda F, t, ans, c, x, y: F.where(F.data(c), t, 0.0),
+        lambda F, t, ans, c, x, y: F.where(F.data(c), 0.0, t),
+    ),
+    fmt="where({0}, {1}, {2})",
+)
+
+
+# --- reductions --------------------------------------------------------------------------------
+def _norm_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim if ndim else 0 for a in axes))
+
+
+def _keep(F, g, x, axis, keepdims):
+    """Put back the reduced axes of ``g`` as size-1 axes, so it broadcasts against ``x``."""
+    if keepdims:
+        return g
+    shape = list(x.shape)
+    for a in _norm_axis(axis, len(shape)):
+        shape[a] = 1
+    return F.reshape(g, tuple(shape))
+
+
+def _count(x, axis):
+    shape = x.shape
+    return int(np.prod([shape[a] for a in _norm_axis(axis, len(shape))], dtype=np.int64))
+
+
+SUM = Primitive(
+    "sum",
+    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    (lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims), x.shape),),
+    (lambda F, t, ans, x, axis=None, keepdims=False: F.sum(t, axis=axis, keepdims=keepdims),),
+    fmt="sum({0})",
+)
+MEAN = Primitive(
+    "mean",
+    lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    (
+        lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(
+            _keep(F, g, x, axis, keepdims) / _count(x, axis), x.shape
+        ),
+    ),
+    (lambda F, t, ans, x, axis=None, keepdims=False: F.sum(t, axis=axis, keepdims=keepdims) / _count(x, axis),),
+    fmt="mean({0})",
+)
+
+
+def _extreme_weights(F, ans, x, axis, keepdims):
+    """Where x attains its max/min: 1/(number of ties), so the gradient splits evenly (torch.amax)."""
+    hit = F.data(x) == _keep(np, F.data(ans), F.data(x), axis, keepdims)
+    w = hit.astype(_dtype_of(x))
+    return w / np.sum(w, axis=_norm_axis(axis, w.ndim), keepdims=True)
+
+
+def _extreme(name, fn):
+    return Primitive(
+        name,
+        lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims),
+        (
+            lambda F, g, ans, x, axis=None, keepdims=False: _keep(F, g, x, axis, keepdims)
+            * _extreme_weights(F, ans, x, axis, keepdims),
+        ),
+        (
+            lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
+                t * _extreme_weights(F, ans, x, axis, keepdims), axis=axis, keepdims=keepdims
+            ),
+        ),
+        fmt=name + "({0})",
+    )
+
+
+MAX = _extreme("max", np.max)
+MIN = _extreme("min", np.min)
+
+
+def _softmax_np(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax_np(x, axis=-1):
+    return x - logsumexp_np(x, axis=axis, keepdims=True)
+
+
+LOGSUMEXP = Primitive(
+    "logsumexp",
+    logsumexp_np,
+    # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
+    (
+        lambda F, g, ans, x, axis=None, keepdims=False: _keep(F, g, x, axis, keepdims)
+        * F.exp(x - _keep(F, ans, x, axis, keepdims)),
+    ),
+    (
+        lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
+            t * F.exp(x - _keep(F, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
+        ),
+    ),
+    fmt="logsumexp({0})",
+)
+# softmax's Jacobian diag(s) − s sᵀ is symmetric, so its VJP and JVP have the same form.
+SOFTMAX = Primitive(
+    "softmax",
+    _softmax_np,
+    (lambda F, g, ans, x, axis=-1: ans * (g - F.sum(g * ans, axis=axis, keepdims=True)),),
+    (lambda F, t, ans, x, axis=-1: ans * (t - F.sum(t * ans, axis=axis, keepdims=True)),),
+    fmt="softmax({0})",
+)
+LOG_SOFTMAX = Primitive(
+    "log_softmax",
+    _log_softmax_np,
+    (lambda F, g, ans, x, axis=-1: g - F.exp(ans) * F.sum(g, axis=axis, keepdims=True),),
+    (lambda F, t, ans, x, axis=-1: t - F.sum(F.exp(ans) * t, axis=axis, keepdims=True),),
+    fmt="log_softmax({0})",
+)
+
+# --- shape ops (all linear: the JVP applies the op itself to the tangent) ----------------------
+RESHAPE = Primitive(
+    "reshape",
+    lambda x, shape: np.reshape(x, shape),
+    (lambda F, g, ans, x, shape: F.reshape(g, x.shape),),
+    (lambda F, t, ans, x, shape: F.reshape(t, shape),),
+    fmt="reshape({0})",
+)
+
+
+def _inverse_axes(axes, ndim):
+    if axes is None:
+        return None
+    return tuple(np.argsort([a % ndim for a in axes]))
+
+
+TRANSPOSE = Primitive(
+    "transpose",
+    lambda x, axes=None: np.transpose(x, axes),
+    (lambda F, g, ans, x, axes=None: F.transpose(g, _inverse_axes(axes, len(x.shape))),),
+    (lambda F, t, ans, x, axes=None: F.transpose(t, axes),),
+    fmt="transpose({0})",
+)
+BROADCAST_TO = Primitive(
+    "broadcast_to",
+    lambda x, shape: np.broadcast_to(x, shape),
+    (lambda F, g, ans, x, shape: F.sum_to(g, x.shape),),
+    (lambda F, t, ans, x, shape: F.broadcast_to(t, shape),),
+    fmt="broadcast({0})",
+)
+SUM_TO = Primitive(
+    "sum_to",
+    lambda x, shape: sum_to(x, shape),
+    (lambda F, g, ans, x, shape: F.broadcast_to(g, x.shape),),
+    (lambda F, t, ans, x, shape: F.sum_to(t, shape),),
+    fmt="sum_to({0})",
+)
+GETITEM = Primitive(
+    "getitem",
+    lambda x, index: x[index],
+    (lambda F, g, ans, x, index: F.unindex(g, index, x.shape),),
+    (lambda F, t, ans, x, index: F.getitem(t, index),),
+    fmt="{0}[…]",
+)
+UNINDEX = Primitive(
+    "unindex",
+    _unindex,
+    (lambda F, g, ans, x, index, shape: F.getitem(g, index),),
+    (lambda F, t, ans, x, index, shape: F.unindex(t, index, shape),),
+    fmt="scatter({0})",
+)
+
+
+class _Concatenate(Primitive):
+    """concatenate(*xs, axis): the VJP slices ``g`` back into the pieces."""
+
+    def vjp(self, F, g, ans, args, params, needs):
+        axis = params.get("axis", 0)
+        axis = axis % len(g.shape)
+        out, start = [], 0
+        for x, need in zip(args, needs):
+            n = x.shape[axis]
+            idx = (slice(None),) * axis + (slice(start, start + n),)
+            out.append(F.getitem(g, idx) if need else None)
+            start += n
+        return out
+
+    def jvp(self, F, tangents, ans, args, params):
+        if all(t is None for t in tangents):
+            return None
+        parts = [t if t is not None else np.zeros(np.shape(x), dtype=ans.dtype) for t, x in zip(tangents, args)]
+        return F.concatenate(parts, axis=params.get("axis", 0))
+
+
+class _Stack(Primitive):
+    """stack(*xs, axis): the VJP takes the i-th slice of ``g`` along ``axis``."""
+
+    def vjp(self, F, g, ans, args, params, needs):
+        axis = params.get("axis", 0) % len(g.shape)
+        return [F.getitem(g, (slice(None),) * axis + (i,)) if need else None for i, need in enumerate(needs)]
+
+    def jvp(self, F, tangents, ans, args, params):
+        if all(t is None for t in tangents):
+            return None
+        parts = [t if t is not None else np.zeros(np.shape(x), dtype=ans.dtype) for t, x in zip(tangents, args)]
+        return np.stack(parts, axis=params.get("axis", 0))
+
+
+CONCATENATE = _Concatenate("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), (), (), "concat(…)")
+STACK = _Stack("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), (), (), "stack(…)")
+
+
+# --- matmul ----------------------------------------------------------------------------------------
+def _matmul_da(F, g, ans, a, b):
+    """∂L/∂A = G Bᵀ (lecture 002: dL/dX = dL/dZ Wᵀ), with 1-D operands promoted and squeezed back."""
+    an, bn = len(a.shape), len(b.shape)
+    if an == 1 and bn == 1:
+        return g * b
+    if bn == 1:  # (..., n, m) @ (m,) -> (..., n)
+        return F.expand_dims(g, -1) * b
+    if an == 1:  # (n,) @ (..., n, m) -> (..., m)
+        return F.sum_to(F.reshape(F.matmul(F.expand_dims(g, -2), F.swapaxes(b, -1, -2)), g.shape[:-1] + (a.shape[0],)), a.shape)
+    return F.matmul(g, F.swapaxes(b, -1, -2))
+
+
+def _matmul_db(F, g, ans, a, b):
+    """∂L/∂B = Aᵀ G (lecture 002: dL/dW = Xᵀ dL/dZ)."""
+    an, bn = len(a.shape), len(b.shape)
+    if an == 1 and bn == 1:
+        return g * a
+    if an == 1:
+        return F.expand_dims(a, -1) * F.expand_dims(g, -2)
+    if bn == 1:
+        gb = F.matmul(F.swapaxes(a, -1, -2), F.expand_dims(g, -1))
+        return F.sum_to(F.reshape(gb, gb.shape[:-1]), b.shape)
+    return F.matmul(F.swapaxes(a, -1, -2), g)
+
+
+MATMUL = Primitive(
+    "matmul",
+    np.matmul,
+    (_matmul_da, _matmul_db),
+    (lambda F, t, ans, a, b: F.matmul(t, b), lambda F, t, ans, a, b: F.matmul(a, t)),
+    fmt="{0} @ {1}",
+)
+
+__all__ = [name for name, value in globals().items() if isinstance(value, Primitive)]

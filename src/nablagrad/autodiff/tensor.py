@@ -1,0 +1,508 @@
+"""The ``Tensor``: an array, the gradient that flows into it, and the op that made it.
+
+A tensor that results from a primitive op remembers that op, its inputs and parameters —
+that record *is* the tape of reverse-mode AD (lecture 000: "a forward pass that records a
+tape").  A tensor may also carry a forward-mode tangent ``ẇ = ∂w/∂x`` (dual numbers), which
+every primitive pushes forward with its JVP rule while :func:`~nablagrad.autodiff.jvp` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from .primitive import NUMPY_NS, Primitive
+
+# --- global switches (module globals: the cheapest thing to read on the hot path) -------------
+_grad_enabled = True  # False inside no_grad(): ops record nothing
+_slow_path = False  # True while forward-mode tangents or an explain() trace are active
+_tracer: list | None = None  # explain() collects every op output here, in evaluation order
+
+
+class Tensor:
+    """An n-dimensional array with automatic differentiation.
+
+    ``data`` is the NumPy array, ``grad`` the accumulated gradient (a Tensor or ``None``),
+    ``requires_grad`` whether gradients flow into it.  Non-leaf tensors keep ``_op`` (their
+    primitive), ``_inputs`` and ``_params`` until a backward pass frees them.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_tangent", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+        self.data = _as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.requires_grad = False
+        self._op: Primitive | None = None
+        self._inputs: tuple | None = None
+        self._params: dict | None = None
+        self._tangent = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # --- basic properties -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.transpose(self)
+
+    @property
+    def mT(self) -> Tensor:
+        return _ops.swapaxes(self, -1, -2)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (no copy), like ``torch.Tensor.numpy`` on the CPU."""
+        return np.asarray(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = np.asarray(self.data)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element tensor converts to a Python number; shape is {self.shape}")
+        return self.data.reshape(()).item() if hasattr(self.data, "reshape") else self.data.item()
+
+    def tolist(self):
+        return np.asarray(self.data).tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf tensor sharing the data, cut from the graph."""
+        return _wrap(self.data)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients; this one is "
+                f"{self.dtype}. Convert it first, e.g. ng.tensor(x, dtype='float32')."
+            )
+        self.requires_grad = flag
+        return self
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    def astype(self, dtype) -> Tensor:
+        return _ops.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        return _ops.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        return _ops.astype(self, np.float64)
+
+    def retain_grad(self) -> None:
+        raise NotImplementedError("retain_grad: use ng.autodiff.grad_of(output, [tensor]) to get a non-leaf gradient")
+
+    # --- reverse mode ---------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate ``∂self/∂leaf`` into every leaf's ``.grad`` (reverse mode, lecture 000).
+
+        ``grad`` is the upstream gradient ``v`` for a non-scalar output (computes ``vᵀ J``);
+        ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the
+        backward pass itself as a graph, for higher-order derivatives.
+        """
+        from .backward import backward  # noqa: PLC0415 - breaks an import cycle
+
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    # --- repr ---------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        extra = ""
+        if self.dtype != backend.get_default_dtype() and self.dtype.kind == "f":
+            extra += f", dtype={self.dtype}"
+        if self._op is not None:
+            extra += f", grad_fn=<{self._op.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # --- arithmetic (each one a primitive; see rules.py) ----------------------------------------
+    def __add__(self, other):
+        return _apply(_r.ADD, (self, other))
+
+    def __radd__(self, other):
+        return _apply(_r.ADD, (other, self))
+
+    def __sub__(self, other):
+        return _apply(_r.SUB, (self, other))
+
+    def __rsub__(self, other):
+        return _apply(_r.SUB, (other, self))
+
+    def __mul__(self, other):
+        return _apply(_r.MUL, (self, other))
+
+    def __rmul__(self, other):
+        return _apply(_r.MUL, (other, self))
+
+    def __truediv__(self, other):
+        return _apply(_r.DIV, (self, other))
+
+    def __rtruediv__(self, other):
+        return _apply(_r.DIV, (other, self))
+
+    def __pow__(self, other):
+        return _apply(_r.POW, (self, other))
+
+    def __rpow__(self, other):
+        return _apply(_r.POW, (other, self))
+
+    def __neg__(self):
+        return _apply(_r.NEG, (self,))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _apply(_r.ABS, (self,))
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # comparisons give boolean tensors outside the graph, like PyTorch
+    def __lt__(self, other):
+        return _wrap(self.data < _data(other))
+
+    def __le__(self, other):
+        return _wrap(self.data <= _data(other))
+
+    def __gt__(self, other):
+        return _wrap(self.data > _data(other))
+
+    def __ge__(self, other):
+        return _wrap(self.data >= _data(other))
+
+    def __eq__(self, other):  # type: ignore[override]
+        return _wrap(self.data == _data(other))
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _wrap(self.data != _data(other))
+
+    def __invert__(self):
+        return _wrap(~self.data)
+
+    def __and__(self, other):
+        return _wrap(self.data & _data(other))
+
+    def __or__(self, other):
+        return _wrap(self.data | _data(other))
+
+    # --- methods mirroring the functional API -----------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=0):
+        return _ops.var(self, axis, keepdims, correction)
+
+    def std(self, axis=None, keepdims=False, correction=0):
+        return _ops.sqrt(_ops.var(self, axis, keepdims, correction))
+
+    def argmax(self, axis=None):
+        return _wrap(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis=None):
+        return _wrap(np.argmin(self.data, axis=axis))
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0):
+        return _ops.reshape(self, self.shape[:start_dim] + (-1,))
+
+    def transpose(self, *axes):
+        if len(axes) == 2 and self.ndim != 2:
+            return _ops.swapaxes(self, *axes)
+        return _ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
+
+    def permute(self, *axes):
+        return _ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
+
+    def expand(self, *shape):
+        return _ops.broadcast_to(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+
+    def squeeze(self, axis=None):
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int):
+        return _ops.expand_dims(self, axis)
+
+    def exp(self):
+        return _apply(_r.EXP, (self,))
+
+    def log(self):
+        return _apply(_r.LOG, (self,))
+
+    def sqrt(self):
+        return _apply(_r.SQRT, (self,))
+
+    def sin(self):
+        return _apply(_r.SIN, (self,))
+
+    def cos(self):
+        return _apply(_r.COS, (self,))
+
+    def tanh(self):
+        return _apply(_r.TANH, (self,))
+
+    def sigmoid(self):
+        return _apply(_r.SIGMOID, (self,))
+
+    def relu(self):
+        return _apply(_r.RELU, (self,))
+
+    def abs(self):
+        return _apply(_r.ABS, (self,))
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def softmax(self, axis=-1):
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return _ops.log_softmax(self, axis)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return _ops.logsumexp(self, axis, keepdims)
+
+
+# --- construction -----------------------------------------------------------------------------
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Python numbers become the default float dtype; NumPy arrays keep theirs (like torch.tensor)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray | np.generic):
+        return np.array(data)
+    arr = np.array(data)
+    if arr.dtype.kind == "f" or arr.dtype == object:
+        arr = arr.astype(backend.get_default_dtype())
+    return arr
+
+
+def _wrap(data) -> Tensor:
+    """A leaf tensor around ``data`` with no copy and no checks (internal fast constructor)."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t._op = None
+    t._inputs = None
+    t._params = None
+    t._tangent = None
+    return t
+
+
+_new = object.__new__
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    Python floats become the default dtype (float32); a NumPy array keeps its dtype.
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """Like :func:`tensor` but shares memory with a NumPy array when it can."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return _wrap(data)
+    return Tensor(data, dtype=dtype)
+
+
+# --- gradient mode ----------------------------------------------------------------------------
+@contextmanager
+def no_grad():
+    """Ops inside record nothing: no tape, no ``requires_grad`` on results (like torch.no_grad)."""
+    global _grad_enabled
+    prev = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = prev
+
+
+@contextmanager
+def enable_grad():
+    global _grad_enabled
+    prev = _grad_enabled
+    _grad_enabled = True
+    try:
+        yield
+    finally:
+        _grad_enabled = prev
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _set_slow_path() -> None:
+    global _slow_path
+    from . import forward  # noqa: PLC0415
+
+    _slow_path = forward.depth() > 0 or _tracer is not None
+
+
+@contextmanager
+def tracing():
+    """Collect every op output made inside, in order (used by ``explain``)."""
+    global _tracer
+    prev = _tracer
+    _tracer = []
+    _set_slow_path()
+    try:
+        yield _tracer
+    finally:
+        _tracer = prev
+        _set_slow_path()
+
+
+# --- applying a primitive -------------------------------------------------------------------
+def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
+    """Evaluate ``prim`` on ``args`` and, when a gradient is needed, record it on the result.
+
+    This is the single entry point of every primitive: the value comes from ``prim.fn`` on raw
+    arrays; the tape is the result's ``_op``/``_inputs``/``_params``; forward-mode tangents are
+    pushed through ``prim.jvp`` when active.
+    """
+    if params is None:
+        params = _EMPTY
+    datas = [a.data if isinstance(a, Tensor) else a for a in args]
+    try:
+        value = prim.fn(*datas, **params)
+    except ValueError as exc:
+        raise ValueError(_shape_error(prim, datas, exc)) from None
+    out = _new(Tensor)
+    out.data = value
+    out.grad = None
+    out._tangent = None
+    if _grad_enabled:
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                out.requires_grad = True
+                out._op = prim
+                out._inputs = args
+                out._params = params
+                break
+        else:
+            out.requires_grad = False
+            out._op = None
+            out._inputs = None
+            out._params = None
+    else:
+        out.requires_grad = False
+        out._op = None
+        out._inputs = None
+        out._params = None
+    if _slow_path:
+        tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
+        if any(t is not None for t in tangents):
+            out._tangent = prim.jvp(NUMPY_NS, tangents, value, datas, params)
+        if _tracer is not None:
+            _tracer.append(out)
+    return out
+
+
+_EMPTY: dict = {}
+
+
+def _shape_error(prim: Primitive, datas: list, exc: Exception) -> str:
+    shapes = ", ".join(str(getattr(d, "shape", type(d).__name__)) for d in datas)
+    return (
+        f"{prim.name}: cannot combine operands of shapes {shapes} ({exc}). "
+        "Shapes must be equal or broadcastable (trailing dimensions equal or 1); "
+        "reshape or transpose an operand first."
+    )
+
+
+def apply(prim: Primitive, *args, **params) -> Tensor:
+    """Apply a (possibly user-defined) :class:`Primitive` to tensors, recording it on the tape."""
+    return _apply(prim, args, params or None)
+
+
+from . import ops as _ops  # noqa: E402  - ops needs Tensor defined first
+from . import rules as _r  # noqa: E402

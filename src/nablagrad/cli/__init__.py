@@ -1,0 +1,5 @@
+"""The ``nablagrad`` command (also ``python -m nablagrad``)."""
+
+from .main import main
+
+__all__ = ["main"]
