@@ -38,8 +38,11 @@ def machine_report() -> str:
     import torch
     from threadpoolctl import threadpool_info
 
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
+    blas = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
     return (
         f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores; "
         f"python {platform.python_version()}; numpy {np.__version__}; torch {torch.__version__} "

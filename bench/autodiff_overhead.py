@@ -90,10 +90,11 @@ def main() -> None:
     m_ng = best_time(step_ng, repeat=15, number=5)
     m_th = best_time(step_th, repeat=15, number=5)
     print(machine_report())
-    print(f"chain of {N_OPS} ops fwd+bwd : nablagrad {t_ng * 1e3:7.2f} ms  torch {t_th * 1e3:7.2f} ms  "
-          f"ratio {t_ng / t_th:.2f}  (per op: {t_ng / N_OPS * 1e6:.2f} us vs {t_th / N_OPS * 1e6:.2f} us)")
-    print(f"MLP 784-256-128-10, b=128   : nablagrad {m_ng * 1e3:7.2f} ms  torch {m_th * 1e3:7.2f} ms  "
-          f"ratio {m_ng / m_th:.2f}")
+    print(
+        f"chain of {N_OPS} ops fwd+bwd : nablagrad {t_ng * 1e3:7.2f} ms  torch {t_th * 1e3:7.2f} ms  "
+        f"ratio {t_ng / t_th:.2f}  (per op: {t_ng / N_OPS * 1e6:.2f} us vs {t_th / N_OPS * 1e6:.2f} us)"
+    )
+    print(f"MLP 784-256-128-10, b=128   : nablagrad {m_ng * 1e3:7.2f} ms  torch {m_th * 1e3:7.2f} ms  ratio {m_ng / m_th:.2f}")
 
 
 if __name__ == "__main__":

@@ -134,9 +134,7 @@ def test_jvp_matches_torch_func(name):
     arrays = _inputs(shapes, domain, seed=hash(name) % 2**32)
     tangents = _inputs(shapes, ANY, seed=99)
     out, tan = ng.jvp(f, arrays, tangents)
-    tout, ttan = torch.func.jvp(
-        tf, tuple(torch.tensor(a) for a in arrays), tuple(torch.tensor(t) for t in tangents)
-    )
+    tout, ttan = torch.func.jvp(tf, tuple(torch.tensor(a) for a in arrays), tuple(torch.tensor(t) for t in tangents))
     np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(tan.numpy(), ttan.numpy(), rtol=1e-10, atol=1e-12)
 
@@ -156,9 +154,7 @@ def test_gradcheck_where_with_fixed_mask():
 
 
 def test_gradcheck_reports_worst_entries():
-    wrong = ng.autodiff.Primitive(
-        "wrong_square", np.square, (lambda F, g, ans, x: g * x,), (lambda F, t, ans, x: t * x,)
-    )
+    wrong = ng.autodiff.Primitive("wrong_square", np.square, (lambda F, g, ans, x: g * x,), (lambda F, t, ans, x: t * x,))
     f = lambda x: ng.autodiff.apply(wrong, x)  # noqa: E731
     with pytest.raises(ng.GradcheckError, match=r"analytic .* numeric"):
         ng.gradcheck(f, np.array([1.0, 2.0]))
@@ -169,9 +165,7 @@ def test_fused_softmax_equals_composite(rng):
     fused = ng.softmax(ng.tensor(x), axis=1).numpy()
     composite = ng.exp(ng.tensor(x) - ng.logsumexp(ng.tensor(x), axis=1, keepdims=True)).numpy()
     np.testing.assert_allclose(fused, composite, rtol=1e-13)
-    np.testing.assert_allclose(
-        ng.log_softmax(ng.tensor(x)).numpy(), np.log(composite), rtol=1e-12, atol=1e-13
-    )
+    np.testing.assert_allclose(ng.log_softmax(ng.tensor(x)).numpy(), np.log(composite), rtol=1e-12, atol=1e-13)
 
 
 def test_softmax_and_logsumexp_are_stable():

@@ -321,5 +321,3 @@ class TENSOR_NS:  # noqa: N801 - a namespace
     @staticmethod
     def zeros(shape, dtype):
         return tensor(np.zeros(shape, dtype=dtype))
-
-

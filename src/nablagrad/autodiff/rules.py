@@ -215,11 +215,7 @@ SUM = Primitive(
 MEAN = Primitive(
     "mean",
     lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
-    (
-        lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(
-            _keep(F, g, x, axis, keepdims) / _count(x, axis), x.shape
-        ),
-    ),
+    (lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims) / _count(x, axis), x.shape),),
     (lambda F, t, ans, x, axis=None, keepdims=False: F.sum(t, axis=axis, keepdims=keepdims) / _count(x, axis),),
     fmt="mean({0})",
 )
@@ -237,8 +233,9 @@ def _extreme(name, fn):
         name,
         lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims),
         (
-            lambda F, g, ans, x, axis=None, keepdims=False: _keep(F, g, x, axis, keepdims)
-            * _extreme_weights(F, ans, x, axis, keepdims),
+            lambda F, g, ans, x, axis=None, keepdims=False: (
+                _keep(F, g, x, axis, keepdims) * _extreme_weights(F, ans, x, axis, keepdims)
+            ),
         ),
         (
             lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
@@ -267,8 +264,9 @@ LOGSUMEXP = Primitive(
     logsumexp_np,
     # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
     (
-        lambda F, g, ans, x, axis=None, keepdims=False: _keep(F, g, x, axis, keepdims)
-        * F.exp(x - _keep(F, ans, x, axis, keepdims)),
+        lambda F, g, ans, x, axis=None, keepdims=False: (
+            _keep(F, g, x, axis, keepdims) * F.exp(x - _keep(F, ans, x, axis, keepdims))
+        ),
     ),
     (
         lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
