@@ -1,0 +1,35 @@
+"""Neural networks: modules, layers, activations, losses, initialisation, penalties."""
+
+from . import functional, init
+from .layers import (
+    ACTIVATIONS,
+    MLP,
+    Abs,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Step,
+    Tanh,
+    activation,
+)
+from .losses import (
+    LOSSES,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    L1Loss,
+    MAELoss,
+    MAPELoss,
+    MSELoss,
+    NLLLoss,
+    PerceptronLoss,
+    SquaredErrorLoss,
+)
+from .module import Module, Parameter, Sequential
+from .regularizers import l1_penalty, l2_penalty, penalised_parameters

@@ -1,0 +1,192 @@
+"""Activations and losses as functions of tensors (lectures 000, 001, 004).
+
+Everything is a composition of autodiff primitives, except ``binary_cross_entropy_with_logits``
+and ``step``, which are primitives of their own (their rules are stated below).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff import Primitive, Tensor, apply, as_tensor, clip, log, log_softmax, relu, sigmoid, softmax, tanh
+
+__all__ = [
+    "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
+    "softmax", "log_softmax", "mse_loss", "squared_error_loss", "l1_loss", "mape_loss", "cross_entropy", "nll_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "perceptron_loss", "reduce",
+]  # fmt: skip
+
+
+# --- activations -------------------------------------------------------------------------------
+def identity(x):
+    """f(z) = z, f'(z) = 1."""
+    return as_tensor(x)
+
+
+STEP = Primitive(
+    "step",
+    lambda x: (x > 0).astype(x.dtype),
+    (lambda F, g, ans, x: g * 0.0,),  # the step function's derivative is 0 wherever it exists
+    (lambda F, t, ans, x: t * 0.0,),
+    fmt="step({0})",
+)
+
+
+def step(x):
+    """Heaviside step: 1 for z > 0 else 0; derivative 0 (so nothing learns through it)."""
+    return apply(STEP, as_tensor(x))
+
+
+def generalized_relu(x, alpha):
+    """``max(0, z) + α·min(0, z)`` (lecture 001); α may be a learned Parameter (PReLU)."""
+    x = as_tensor(x)
+    return relu(x) - alpha * relu(-x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """Generalised ReLU with α = 0.01."""
+    return generalized_relu(x, negative_slope)
+
+
+def abs_rectification(x):
+    """Generalised ReLU with α = −1: |z|."""
+    return generalized_relu(x, -1.0)
+
+
+def prelu(x, alpha: Tensor):
+    """Parametric ReLU: the slope α of the negative part is learned."""
+    return generalized_relu(x, alpha)
+
+
+# --- reductions of per-example losses ----------------------------------------------------------------
+def reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _target_like(pred: Tensor, target, who: str) -> Tensor:
+    t = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
+    if t.dtype != pred.dtype and t.dtype.kind in "fiub":
+        t = t.astype(pred.dtype)
+    if t.shape != pred.shape:
+        if t.size == pred.size:
+            t = t.reshape(pred.shape)
+        else:
+            raise ValueError(f"{who}: prediction has shape {pred.shape} but target has shape {t.shape}")
+    return t
+
+
+# --- regression losses ---------------------------------------------------------------------------
+def mse_loss(pred, target, reduction: str = "mean"):
+    """(o − y)², averaged (``mean``), summed, or per element (``none``)."""
+    pred = as_tensor(pred)
+    d = pred - _target_like(pred, target, "mse_loss")
+    return reduce(d * d, reduction)
+
+
+def squared_error_loss(pred, target, reduction: str = "mean"):
+    """The lectures' ``½‖o − y‖²`` per example (sum over outputs), gradient ``o − y`` (000, 003)."""
+    pred = as_tensor(pred)
+    d = pred - _target_like(pred, target, "squared_error_loss")
+    per_example = 0.5 * (d * d).reshape(d.shape[0], -1).sum(axis=1) if d.ndim else 0.5 * d * d
+    return reduce(per_example, reduction)
+
+
+def l1_loss(pred, target, reduction: str = "mean"):
+    """MAE: |o − y| (lecture 004)."""
+    pred = as_tensor(pred)
+    return reduce(abs(pred - _target_like(pred, target, "l1_loss")), reduction)
+
+
+def mape_loss(pred, target, reduction: str = "mean", eps: float = 1e-8):
+    """MAPE: |o − y| / max(|y|, eps), a fraction (×100 for percent), as scikit-learn (004)."""
+    pred = as_tensor(pred)
+    t = _target_like(pred, target, "mape_loss")
+    return reduce(abs(pred - t) / np.maximum(np.abs(t.data), eps), reduction)
+
+
+# --- classification losses -----------------------------------------------------------------------
+def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
+    """Cross-entropy ``−Σ y_i ln o_i`` with ``o = softmax(logits)`` (lecture 000).
+
+    ``target`` is either integer class labels of shape (N,) or probabilities / one-hot of the
+    logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
+    """
+    logits = as_tensor(logits)
+    logp = log_softmax(logits, axis=axis)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind in "iu" and t.shape == logits.shape[:1] and logits.ndim == 2:
+        return nll_loss(logp, t, reduction)
+    if t.shape != logits.shape:
+        raise ValueError(
+            f"cross_entropy: logits have shape {logits.shape}; the target must be integer labels of shape "
+            f"{logits.shape[:1]} or probabilities of shape {logits.shape}, got {t.shape} ({t.dtype})"
+        )
+    return reduce(-(logp * t.astype(logp.dtype)).sum(axis=axis), reduction)
+
+
+def nll_loss(log_probs, target, reduction: str = "mean"):
+    """Negative log-likelihood of integer labels: ``−log p[i, y_i]``."""
+    log_probs = as_tensor(log_probs)
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
+    n, c = log_probs.shape
+    if t.shape != (n,):
+        raise ValueError(f"nll_loss: {n} rows of log-probabilities but labels of shape {t.shape}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise ValueError(f"nll_loss: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
+    return reduce(-log_probs[np.arange(n), t], reduction)
+
+
+def binary_cross_entropy(probs, target, reduction: str = "mean"):
+    """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 (as PyTorch)."""
+    probs = as_tensor(probs)
+    t = _target_like(probs, target, "binary_cross_entropy")
+    if np.any((probs.data < 0) | (probs.data > 1)):
+        raise ValueError("binary_cross_entropy: probabilities must lie in [0, 1]; use binary_cross_entropy_with_logits")
+    loss = -(t * clip(log(probs), min=-100.0) + (1.0 - t) * clip(log(1.0 - probs), min=-100.0))
+    return reduce(loss, reduction)
+
+
+def _bce_logits_value(z, y):
+    # max(z, 0) − z·y + log(1 + e^{−|z|}): never overflows, exact for |z| > 100
+    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+BCE_WITH_LOGITS = Primitive(
+    "bce_with_logits",
+    _bce_logits_value,
+    (lambda F, g, ans, z, y: g * (F.sigmoid(z) - y), lambda F, g, ans, z, y: -g * z),
+    (lambda F, t, ans, z, y: t * (F.sigmoid(z) - y), lambda F, t, ans, z, y: -t * z),
+    fmt="bce_logits({0}, {1})",
+)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean"):
+    """BCE of ``σ(z)`` computed from the logit ``z``; gradient ``σ(z) − y``; stable for any |z|."""
+    logits = as_tensor(logits)
+    return reduce(apply(BCE_WITH_LOGITS, logits, _target_like(logits, target, "binary_cross_entropy_with_logits")), reduction)
+
+
+def _margin(scores, target, who: str):
+    scores = as_tensor(scores)
+    t = _target_like(scores, target, who)
+    if not np.all(np.isin(t.data, (-1, 1))):
+        raise ValueError(f"{who}: labels must be −1 or +1")
+    return scores * t  # margin M = y⟨w, x⟩ (lecture 004)
+
+
+def hinge_loss(scores, target, reduction: str = "mean"):
+    """Hinge (SVM) loss ``max(0, 1 − M)`` with margin ``M = y·score``, labels ±1 (lecture 004)."""
+    return reduce(relu(1.0 - _margin(scores, target, "hinge_loss")), reduction)
+
+
+def perceptron_loss(scores, target, reduction: str = "mean"):
+    """Perceptron loss ``max(0, −M)``, labels ±1 (lecture 004)."""
+    return reduce(relu(-_margin(scores, target, "perceptron_loss")), reduction)

@@ -1,0 +1,209 @@
+"""Layers: ``Linear`` (``Z = XW + b`` for a whole mini-batch), activations as modules, ``MLP``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .. import backend
+from ..autodiff import as_tensor, log_softmax, relu, sigmoid, softmax, tanh
+from . import functional as Fn
+from . import init as init_mod
+from .module import Module, Parameter, Sequential
+
+
+class Linear(Module):
+    """Fully-connected layer ``Z = X W + b`` (lecture 002), ``W`` of shape (in, out).
+
+    Backward (by the tape): ``∂L/∂W = Xᵀ ∂L/∂Z``, ``∂L/∂X = ∂L/∂Z Wᵀ``, ``∂L/∂b`` = column sums.
+    ``init`` names a scheme of :mod:`nablagrad.nn.init` (default: PyTorch's U(±1/√in));
+    ``bias_init`` a constant for the bias (e.g. 0.1 before a ReLU, lecture 001).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Callable | None = None,
+        bias_init: float | None = None,
+        dtype=None,
+        seed=None,
+    ):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: sizes must be positive, got in={in_features}, out={out_features}")
+        self.in_features, self.out_features = in_features, out_features
+        dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        rng = backend.resolve_rng(seed)
+        self.weight = Parameter(np.empty((in_features, out_features), dtype=dt))
+        if init is None:
+            init_mod.default_linear_(self.weight, in_features, rng)
+        elif callable(init):
+            init(self.weight)
+        else:
+            if init not in init_mod.INITIALISERS:
+                raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(init_mod.INITIALISERS)}")
+            init_mod.INITIALISERS[init](self.weight, seed=rng)
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dt))
+            if bias_init is not None:
+                init_mod.constant_(self.bias, bias_init)
+            elif init is None:
+                init_mod.default_linear_(self.bias, in_features, rng)
+            else:
+                init_mod.zeros_(self.bias)
+        else:
+            self.bias = None
+
+    def forward(self, x):
+        x = as_tensor(x)
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} features "
+                f"(shape {x.shape}), expected {self.in_features}"
+            )
+        z = x @ self.weight
+        return z + self.bias if self.bias is not None else z
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class _Activation(Module):
+    fn: Callable = staticmethod(Fn.identity)
+
+    def forward(self, x):
+        return type(self).fn(as_tensor(x))
+
+
+class Identity(_Activation):
+    """f(z) = z."""
+
+
+class Step(_Activation):
+    """Heaviside step; its derivative is 0."""
+
+    fn = staticmethod(Fn.step)
+
+
+class Sigmoid(_Activation):
+    """σ(z) = 1/(1+e^{−z}); σ' = σ(1 − σ); saturates for large |z| (lecture 001)."""
+
+    fn = staticmethod(sigmoid)
+
+
+class Tanh(_Activation):
+    """tanh z; tanh' = 1 − tanh²; zero-centred, preferred over σ in hidden layers (lecture 001)."""
+
+    fn = staticmethod(tanh)
+
+
+class ReLU(_Activation):
+    """max(0, z); one-sided derivative 0 at z = 0."""
+
+    fn = staticmethod(relu)
+
+
+class Abs(_Activation):
+    """Absolute-value rectification |z| (generalised ReLU with α = −1)."""
+
+    fn = staticmethod(Fn.abs_rectification)
+
+
+class LeakyReLU(Module):
+    """max(0, z) + α·min(0, z) with a fixed α (default 0.01)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return Fn.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class PReLU(Module):
+    """Parametric ReLU: max(0, z) + α·min(0, z) with α learned (one per layer or per channel)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        self.alpha = Parameter(np.full(num_parameters, init, dtype=dtype or backend.get_default_dtype()))
+
+    def forward(self, x):
+        return Fn.prelu(x, self.alpha)
+
+
+class Softmax(Module):
+    """softmax along ``axis`` (stable)."""
+
+    def __init__(self, axis: int = -1):
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x):
+        return softmax(x, axis=self.axis)
+
+
+class LogSoftmax(Softmax):
+    """log softmax along ``axis`` (stable)."""
+
+    def forward(self, x):
+        return log_softmax(x, axis=self.axis)
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "identity": Identity,
+    "linear": Identity,
+    "step": Step,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+    "abs": Abs,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+}
+
+
+def activation(name: str | Module) -> Module:
+    """An activation module from its name (``"relu"``, ``"tanh"``, …)."""
+    if isinstance(name, Module):
+        return name
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+class MLP(Sequential):
+    """A multilayer perceptron ``sizes[0] → … → sizes[-1]``: Linear layers with an activation
+    between them and an optional output activation, ``ψ_i(x) = σ_i(W_i x + b_i)`` (lecture 000).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str | Module = "relu",
+        output_activation: str | None = None,
+        init: str | None = None,
+        bias_init: float | None = None,
+        dtype=None,
+        seed=None,
+    ):
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least input and output sizes, got {list(sizes)}")
+        rng = backend.resolve_rng(seed)
+        layers: list[Module] = []
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            last = i == len(sizes) - 2
+            layers.append(Linear(a, b, init=init, bias_init=None if last else bias_init, dtype=dtype, seed=rng))
+            if not last:
+                layers.append(globals()["activation"](activation) if isinstance(activation, str) else activation)
+        if output_activation is not None:
+            layers.append(globals()["activation"](output_activation))
+        super().__init__(*layers)
+        self.sizes = list(sizes)

@@ -1,0 +1,171 @@
+"""``Module`` and ``Parameter``: the containers of a network's state (PyTorch's conventions).
+
+A network is a composition ``f(x; θ) = ψ_d(…ψ_1(x))`` (lecture 000); each ``ψ_i`` is a
+Module whose ``forward`` maps inputs to outputs and whose parameters θ are found by walking
+the attribute tree.  ``backward`` needs no per-layer code: the tape does it (lecture 002).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..autodiff import Tensor, no_grad
+from ..autodiff.tensor import _as_array
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable parameter of a Module (``requires_grad=True``)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True, dtype=None):
+        super().__init__(_as_array(data, dtype) if not isinstance(data, Tensor) else data.data.copy(), requires_grad=False)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and networks: parameters, sub-modules, train/eval, state_dict."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- traversal ------------------------------------------------------------------------------
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        seen: set[int] = set()
+        for mod_prefix, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop(0)
+            yield name, m
+            stack[0:0] = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # --- modes and gradients --------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def astype(self, dtype) -> Module:
+        """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``)."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = None
+        return self
+
+    @property
+    def dtype(self) -> np.dtype | None:
+        p = next(self.parameters(), None)
+        return None if p is None else p.dtype
+
+    # --- state --------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Name → a copy of each parameter's array."""
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> None:
+        """Copy arrays into the parameters; every shape is checked before anything is written."""
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for k, v in state.items():
+            if k in own and np.shape(v) != own[k].shape:
+                raise ValueError(f"load_state_dict: {k} has shape {np.shape(v)} in the state but {own[k].shape} in the model")
+        with no_grad():
+            for k, v in state.items():
+                if k in own:
+                    own[k].data[...] = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=own[k].dtype)
+
+    # --- repr --------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        if self._modules:
+            lines[0] = f"{type(self).__name__}("
+            for name, m in self._modules.items():
+                child = repr(m).replace("\n", "\n  ")
+                lines.append(f"  ({name}): {child}")
+            lines.append(")")
+            return "\n".join(lines)
+        return lines[0] + ")"
+
+
+class Sequential(Module):
+    """Apply layers in order: ``ψ_d(…ψ_1(x))``."""
+
+    def __init__(self, *layers: Module):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(layer).__name__}, not a Module")
+            setattr(self, str(i), layer)
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())

@@ -1,0 +1,23 @@
+"""L1 and L2 penalties on weights; biases (intercepts) are never penalised (lecture 004)."""
+
+from __future__ import annotations
+
+from ..autodiff import Tensor, abs
+from .module import Module
+
+
+def penalised_parameters(model: Module) -> list[Tensor]:
+    """Weights only: parameters named ``bias`` (and 1-D PReLU slopes) are skipped."""
+    return [p for name, p in model.named_parameters() if not name.split(".")[-1].startswith(("bias", "alpha"))]
+
+
+def l2_penalty(model: Module, strength: float) -> Tensor | float:
+    """``λ Σ w²`` over the weights (ridge / weight decay)."""
+    params = penalised_parameters(model)
+    return strength * sum((p * p).sum() for p in params) if params and strength else 0.0
+
+
+def l1_penalty(model: Module, strength: float) -> Tensor | float:
+    """``λ Σ |w|`` over the weights (lasso: drives weights to exactly 0)."""
+    params = penalised_parameters(model)
+    return strength * sum(abs(p).sum() for p in params) if params and strength else 0.0

@@ -1,0 +1,9 @@
+"""Optimisers, learning-rate schedules, exact line search and Levenberg–Marquardt (lecture 000)."""
+
+from .first_order import SGD, AdaGrad, Adagrad, Adam, AdamW, Momentum, RMSProp, RMSprop
+from .levenberg_marquardt import LevenbergMarquardt
+from .line_search import SteepestDescent, golden_section
+from .optimizer import Optimizer
+from .schedules import SCHEDULES, CosineAnnealingLR, ExponentialLR, InverseTimeLR, LRScheduler, StepLR
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}

@@ -1,0 +1,181 @@
+"""First-order optimisers (lecture 000), each update written as its formula, in place.
+
+Conventions and defaults follow ``torch.optim`` so that trajectories agree step by step;
+``Momentum`` is the lectures' own exponential-moving-average form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+def _with_weight_decay(g: np.ndarray, p: np.ndarray, wd: float) -> np.ndarray:
+    """L2 regularisation folded into the gradient: ``g + λ w``."""
+    return g + wd * p if wd else g
+
+
+class SGD(Optimizer):
+    """Gradient descent ``w ← w − μ g`` with optional momentum / Nesterov and weight decay.
+
+    Momentum (PyTorch form): ``b ← β b + (1 − dampening) g``; step along ``b`` (or ``g + β b``
+    with ``nesterov``).
+    """
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))  # fmt: skip
+
+    def update(self, p, g, state, group):
+        g = _with_weight_decay(g, p.data, group["weight_decay"])
+        mu = group["momentum"]
+        if mu:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype)
+            else:
+                buf *= mu
+                buf += (1 - group["dampening"]) * g
+            g = g + mu * buf if group["nesterov"] else buf
+        p.data -= group["lr"] * g
+
+
+class Momentum(Optimizer):
+    """The lectures' momentum: an exponential moving average of gradients with forgetting rate λ,
+
+    ``v ← λ g + (1 − λ) v``,  ``w ← w − μ v``  (lecture 000).
+    """
+
+    def __init__(self, params, lr: float = 0.01, forgetting: float = 0.1, weight_decay: float = 0.0):
+        if not 0 < forgetting <= 1:
+            raise ValueError(f"Momentum: forgetting rate λ must lie in (0, 1], got {forgetting}")
+        super().__init__(params, dict(lr=lr, forgetting=forgetting, weight_decay=weight_decay))
+
+    def update(self, p, g, state, group):
+        g = _with_weight_decay(g, p.data, group["weight_decay"])
+        lam = group["forgetting"]
+        v = state.get("velocity")
+        if v is None:
+            v = state["velocity"] = np.zeros_like(p.data)
+        v *= 1 - lam
+        v += lam * g
+        p.data -= group["lr"] * v
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: ``G ← G + g²``, ``w ← w − μ g / (√G + ε)`` — per-coordinate step sizes."""
+
+    def __init__(self, params, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10):  # fmt: skip
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))  # fmt: skip
+
+    def update(self, p, g, state, group):
+        if "sum" not in state:
+            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            state["step"] = 0
+        state["step"] += 1
+        g = _with_weight_decay(g, p.data, group["weight_decay"])
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        state["sum"] += g * g
+        p.data -= clr * g / (np.sqrt(state["sum"]) + group["eps"])
+
+
+Adagrad = AdaGrad
+
+
+class RMSProp(Optimizer):
+    """RMSProp: ``E[g²] ← α E[g²] + (1 − α) g²``, ``w ← w − μ g / (√E[g²] + ε)``."""
+
+    def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum: float = 0.0, centered: bool = False):  # fmt: skip
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered))  # fmt: skip
+
+    def update(self, p, g, state, group):
+        if "square_avg" not in state:
+            state["square_avg"] = np.zeros_like(p.data)
+            if group["momentum"]:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(p.data)
+        g = _with_weight_decay(g, p.data, group["weight_decay"])
+        a = group["alpha"]
+        sq = state["square_avg"]
+        sq *= a
+        sq += (1 - a) * g * g
+        if group["centered"]:
+            ga = state["grad_avg"]
+            ga *= a
+            ga += (1 - a) * g
+            avg = np.sqrt(sq - ga * ga) + group["eps"]
+        else:
+            avg = np.sqrt(sq) + group["eps"]
+        if group["momentum"]:
+            buf = state["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += g / avg
+            p.data -= group["lr"] * buf
+        else:
+            p.data -= group["lr"] * g / avg
+
+
+RMSprop = RMSProp
+
+
+class Adam(Optimizer):
+    """Adam (lecture 000 defaults α = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e−8):
+
+    ``m ← β1 m + (1 − β1) g``, ``v ← β2 v + (1 − β2) g²``,
+    ``w ← w − α m̂ / (√v̂ + ε)`` with ``m̂ = m/(1 − β1ᵗ)``, ``v̂ = v/(1 − β2ᵗ)``.
+    ``decoupled_weight_decay=True`` gives AdamW.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, decoupled_weight_decay: bool = False):  # fmt: skip
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      decoupled_weight_decay=decoupled_weight_decay))  # fmt: skip
+
+    def update(self, p, g, state, group):
+        if "exp_avg" not in state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        b1, b2 = group["betas"]
+        lr, wd = group["lr"], group["weight_decay"]
+        if group["decoupled_weight_decay"]:
+            p.data *= 1 - lr * wd
+        else:
+            g = _with_weight_decay(g, p.data, wd)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        bc1 = 1 - b1**t
+        bc2_sqrt = (1 - b2**t) ** 0.5
+        denom = np.sqrt(v)
+        denom /= bc2_sqrt
+        denom += group["eps"]
+        p.data -= (lr / bc1) * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay ``w ← w(1 − μλ)`` (default λ = 0.01, as PyTorch)."""
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01,
+                 amsgrad: bool = False):  # fmt: skip
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
