@@ -33,3 +33,4 @@ from .losses import (
 )
 from .module import Module, Parameter, Sequential
 from .regularizers import l1_penalty, l2_penalty, penalised_parameters
+from .utils import clip_grad_norm_, grad_norm

@@ -1,0 +1,130 @@
+"""Data sets that ship with the package or that the user points to — never a download.
+
+* ``load_mnist``: the real MNIST (60 000 + 10 000), bundled as a compressed ``.npz``
+  (LeCun, Cortes and Burges, CC BY-SA 3.0; see ``_data/MNIST_LICENSE.txt``).
+* ``load_fashion_mnist``: from Debian's ``dataset-fashion-mnist`` or IDX files you give.
+* ``load_idx``, ``load_npz``, ``load_csv``: your own files, with clear errors when malformed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+
+class DataFormatError(ValueError):
+    """A data file is missing, truncated or not in the expected format."""
+
+
+def _flat(x: np.ndarray, flatten: bool) -> np.ndarray:
+    return x.reshape(len(x), -1) if flatten else x
+
+
+def load_mnist(flatten: bool = False):
+    """``(X_train, y_train, X_test, y_test)``: uint8 images (N, 28, 28) or (N, 784), uint8 labels."""
+    ref = resources.files("nablagrad.data") / "_data" / "mnist.npz"
+    with resources.as_file(ref) as path, np.load(path) as z:
+        return _flat(z["x_train"], flatten), z["y_train"], _flat(z["x_test"], flatten), z["y_test"]
+
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def load_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the MNIST format), plain or ``.gz``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFormatError(f"load_idx: no such file {path}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DataFormatError(f"load_idx: cannot read {path}: {exc}") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise DataFormatError(f"load_idx: {path} is not an IDX file (bad magic number)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataFormatError(f"load_idx: {path} is truncated inside its header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DataFormatError(
+            f"load_idx: {path} declares shape {shape} ({expected} bytes) but holds {len(raw) - header} bytes of data"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+FASHION_DIRS = ["/usr/share/dataset-fashion-mnist", "/usr/share/fashion-mnist", "/usr/share/datasets/fashion-mnist"]
+
+
+def load_fashion_mnist(directory: str | os.PathLike | None = None, flatten: bool = False):
+    """Fashion-MNIST from IDX files (``train-images-idx3-ubyte[.gz]`` …) in ``directory``,
+    by default where Debian's ``dataset-fashion-mnist`` installs them."""
+    candidates = [Path(directory)] if directory else [Path(d) for d in FASHION_DIRS]
+    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    for d in candidates:
+        found = []
+        for n in names:
+            hits = [p for p in (d / n, d / (n + ".gz")) if p.exists()]
+            if not hits:
+                break
+            found.append(hits[0])
+        if len(found) == 4:
+            xtr, ytr, xte, yte = (load_idx(p) for p in found)
+            return _flat(xtr, flatten), ytr, _flat(xte, flatten), yte
+    raise DataFormatError(
+        "load_fashion_mnist: IDX files not found in "
+        + ", ".join(str(c) for c in candidates)
+        + "; install Debian's dataset-fashion-mnist or pass directory= with the four IDX files"
+    )
+
+
+def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str | None = "y"):
+    """``(X, y)`` (or ``X``) from an ``.npz`` archive; never unpickles objects."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in (x_key, y_key) if k is not None and k not in z.files]
+            if missing:
+                raise DataFormatError(f"load_npz: {path} has arrays {z.files}, not {missing}")
+            X = z[x_key]
+            return (X, z[y_key]) if y_key is not None else X
+    except FileNotFoundError:
+        raise DataFormatError(f"load_npz: no such file {path}") from None
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, DataFormatError):
+            raise
+        raise DataFormatError(f"load_npz: {path} is not a valid .npz archive ({exc})") from None
+
+
+def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header: bool | None = None, delimiter: str = ","):
+    """``(X, y)`` from a numeric CSV; ``label_column=None`` returns ``X`` only."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFormatError(f"load_csv: no such file {path}")
+    with open(path) as fh:
+        first = fh.readline()
+    if skip_header is None:
+        try:
+            [float(v) for v in first.strip().split(delimiter) if v]
+            skip_header = False
+        except ValueError:
+            skip_header = True
+    try:
+        table = np.loadtxt(path, delimiter=delimiter, skiprows=int(skip_header), ndmin=2)
+    except ValueError as exc:
+        raise DataFormatError(f"load_csv: {path} is not a rectangular numeric table: {exc}") from None
+    if label_column is None:
+        return table
+    y = table[:, label_column]
+    X = np.delete(table, label_column, axis=1)
+    if np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    return X, y

@@ -1,0 +1,102 @@
+"""Mini-batches (lectures 000, 003, 004).
+
+Batch regimes, as index generators over ``n`` examples:
+
+* ``"shuffle"``  — a sequential split into mini-batches, reshuffled after every epoch (003);
+* ``"random"``   — each step draws a random subset of ``m`` indices (Algorithm 3, 000);
+* ``"sequential"`` — the same order every epoch;
+* ``"balanced"`` — every batch holds (about) as many examples of each class (000);
+* ``"hard"``     — examples drawn with probability proportional to their current loss, so
+  those with larger error are seen more often (000).
+
+``batch_size=None`` is full-batch GD; ``batch_size=1`` with ``"shuffle"`` is SGD in a random
+order (Algorithm 2).  Only the current batch is materialised, so memory is O(BD) even for a
+memory-mapped ``X`` on disk (004).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .. import backend
+
+SAMPLING = ("shuffle", "random", "sequential", "balanced", "hard")
+
+
+def batch_indices(
+    n: int,
+    batch_size: int | None,
+    sampling: str = "shuffle",
+    rng: np.random.Generator | None = None,
+    labels: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    drop_last: bool = False,
+) -> Iterator[np.ndarray]:
+    """Index arrays of one epoch's batches."""
+    rng = rng if rng is not None else backend.default_rng()
+    if sampling not in SAMPLING:
+        raise ValueError(f"sampling must be one of {SAMPLING}, got {sampling!r}")
+    if n == 0:
+        return
+    b = n if batch_size is None else int(batch_size)
+    if b <= 0:
+        raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size!r}")
+    b = min(b, n)
+    steps = n // b if drop_last else -(-n // b)
+    if sampling == "random":
+        for _ in range(steps):
+            yield np.sort(rng.choice(n, size=b, replace=False))
+        return
+    if sampling == "hard":
+        if weights is None:
+            raise ValueError("sampling='hard' needs per-example losses (weights)")
+        p = np.asarray(weights, dtype=np.float64)
+        p = np.clip(p, 0, None) + 1e-12
+        p /= p.sum()
+        for _ in range(steps):
+            yield np.sort(rng.choice(n, size=b, replace=True, p=p))
+        return
+    if sampling == "balanced":
+        if labels is None:
+            raise ValueError("sampling='balanced' needs class labels")
+        yield from _balanced(np.asarray(labels), b, steps, rng)
+        return
+    order = rng.permutation(n) if sampling == "shuffle" else np.arange(n)
+    for s in range(steps):
+        idx = order[s * b : (s + 1) * b]
+        yield np.sort(idx) if sampling == "shuffle" and b > 1 else idx
+
+
+def _balanced(labels: np.ndarray, b: int, steps: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    labels = labels.reshape(len(labels), -1)
+    keys = labels.argmax(1) if labels.shape[1] > 1 else labels[:, 0]
+    classes = np.unique(keys)
+    pools = [np.flatnonzero(keys == c) for c in classes]
+    per = max(1, b // len(classes))
+    for _ in range(steps):
+        yield np.sort(np.concatenate([rng.choice(pool, size=per, replace=len(pool) < per) for pool in pools]))
+
+
+class DataLoader:
+    """Iterate ``(X_batch, y_batch)`` NumPy arrays: ``DataLoader(X, y, batch_size, shuffle, drop_last, seed)``."""
+
+    def __init__(self, X, y=None, batch_size: int | None = 32, shuffle: bool = True, drop_last: bool = False,
+                 seed=None, sampling: str | None = None):  # fmt: skip
+        if y is not None and len(X) != len(y):
+            raise ValueError(f"DataLoader: X has {len(X)} rows but y has {len(y)}")
+        self.X, self.y = X, y
+        self.batch_size, self.drop_last = batch_size, drop_last
+        self.sampling = sampling or ("shuffle" if shuffle else "sequential")
+        self.rng = backend.resolve_rng(seed) if seed is not None else np.random.default_rng(backend.default_rng().integers(2**63))
+
+    def __len__(self) -> int:
+        n, b = len(self.X), len(self.X) if self.batch_size is None else min(self.batch_size, len(self.X))
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self):
+        labels = self.y if self.sampling == "balanced" else None
+        for idx in batch_indices(len(self.X), self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last):
+            xb = np.asarray(self.X[idx])
+            yield (xb, np.asarray(self.y[idx])) if self.y is not None else xb

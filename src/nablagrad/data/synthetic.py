@@ -1,0 +1,114 @@
+"""The playground's 2-D data sets, generated as the TensorFlow Playground does, plus two moons
+and regression sets.  Classification labels are 0/1 (``labels="pm1"`` gives −1/+1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+
+
+def _labels(y: np.ndarray, labels: str) -> np.ndarray:
+    if labels == "pm1":
+        return np.where(y > 0, 1.0, -1.0)
+    return (y > 0).astype(np.int64)
+
+
+def make_circle(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
+    """Class 1 inside radius 2.5, class 0 in the ring 3.5 … 5 (TF Playground 'circle').
+
+    As in the Playground, noise perturbs the point used to *label* each sample, so a noisy
+    set has labels that disagree with the clean geometry near the boundary.
+    """
+    rng = backend.resolve_rng(seed)
+    radius = 5.0
+    r = np.concatenate([rng.uniform(0, radius * 0.5, n // 2), rng.uniform(radius * 0.7, radius, n - n // 2)])
+    angle = rng.uniform(0, 2 * np.pi, n)
+    X = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
+    noisy = X + rng.uniform(-radius, radius, X.shape) * noise
+    y = np.where(np.hypot(noisy[:, 0], noisy[:, 1]) < radius * 0.5, 1, -1)
+    return X, _labels(y, labels)
+
+
+def make_xor(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
+    """Quadrants: class 1 where x1·x2 ≥ 0 (TF Playground 'xor')."""
+    rng = backend.resolve_rng(seed)
+    X = rng.uniform(-5, 5, (n, 2))
+    X += np.where(X > 0, 0.3, -0.3)  # padding away from the axes
+    y = np.where(X[:, 0] * X[:, 1] >= 0, 1, -1)
+    X += rng.uniform(-5, 5, X.shape) * noise
+    return X, _labels(y, labels)
+
+
+def make_gauss(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
+    """Two Gaussian clusters at (2, 2) and (−2, −2); spread grows with noise (TF 'gauss')."""
+    rng = backend.resolve_rng(seed)
+    std = np.sqrt(0.5 + noise * (4 - 0.5) / 0.5 if noise <= 0.5 else 4.0)
+    k = n // 2
+    X = np.concatenate([rng.normal(2, std, (k, 2)), rng.normal(-2, std, (n - k, 2))])
+    y = np.concatenate([np.ones(k), -np.ones(n - k)])
+    return X, _labels(y, labels)
+
+
+def make_spiral(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01", turns: float = 1.75):
+    """Two interleaved spirals, radius up to 5 (TF Playground 'spiral')."""
+    rng = backend.resolve_rng(seed)
+    k = n // 2
+    parts, ys = [], []
+    for count, delta, label in ((k, 0.0, 1), (n - k, np.pi, -1)):
+        i = np.arange(count)
+        r = i / count * 5
+        t = turns * i / count * 2 * np.pi + delta
+        pts = np.stack([r * np.sin(t), r * np.cos(t)], axis=1) + rng.uniform(-1, 1, (count, 2)) * noise
+        parts.append(pts)
+        ys.append(np.full(count, label))
+    return np.concatenate(parts), _labels(np.concatenate(ys), labels)
+
+
+def make_moons(n: int = 500, noise: float = 0.1, seed=None, labels: str = "01"):
+    """Two interleaving half circles (as scikit-learn's make_moons), Gaussian noise."""
+    rng = backend.resolve_rng(seed)
+    k = n // 2
+    t1, t2 = np.linspace(0, np.pi, k), np.linspace(0, np.pi, n - k)
+    X = np.concatenate([np.stack([np.cos(t1), np.sin(t1)], 1), np.stack([1 - np.cos(t2), 0.5 - np.sin(t2)], 1)])
+    X += rng.normal(0, noise, X.shape)
+    y = np.concatenate([-np.ones(k), np.ones(n - k)])
+    return X, _labels(y, labels)
+
+
+def make_reg_plane(n: int = 500, noise: float = 0.0, seed=None):
+    """Regression: ``y = (x1 + x2) / 10`` on [−6, 6]² (TF Playground 'plane')."""
+    rng = backend.resolve_rng(seed)
+    X = rng.uniform(-6, 6, (n, 2))
+    y = (X[:, 0] + X[:, 1]) / 10 + rng.uniform(-1, 1, n) * noise
+    return X, y
+
+
+def make_reg_gauss(n: int = 500, noise: float = 0.0, seed=None):
+    """Regression: a sum of signed Gaussian bumps on [−6, 6]² (TF Playground 'multi-Gaussian')."""
+    rng = backend.resolve_rng(seed)
+    centres = np.array([[-4, 2.5], [0, 2.5], [4, 2.5], [-4, -2.5], [0, -2.5], [4, -2.5]])
+    signs = np.array([1, -1, 1, -1, 1, -1])
+    X = rng.uniform(-6, 6, (n, 2))
+    d2 = ((X[:, None, :] - centres[None]) ** 2).sum(-1)
+    y = (signs * np.exp(-d2 / 2)).sum(1) + rng.uniform(-1, 1, n) * noise
+    return X, y
+
+
+def make_sin(n: int = 200, noise: float = 0.0, seed=None):
+    """``y = sin(2πx)`` on [0, 1] (the universal-approximation demo), shape (n, 1) each."""
+    rng = backend.resolve_rng(seed)
+    x = np.sort(rng.uniform(0, 1, n)).reshape(-1, 1)
+    return x, np.sin(2 * np.pi * x) + rng.normal(0, noise, x.shape)
+
+
+DATASETS = {
+    "circle": make_circle,
+    "xor": make_xor,
+    "gauss": make_gauss,
+    "spiral": make_spiral,
+    "moons": make_moons,
+    "reg-plane": make_reg_plane,
+    "reg-gauss": make_reg_gauss,
+    "sin": make_sin,
+}

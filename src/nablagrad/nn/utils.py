@@ -1,0 +1,33 @@
+"""Gradient utilities."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..autodiff import Tensor
+from ..autodiff.tensor import _wrap
+
+
+def grad_norm(params: Iterable[Tensor]) -> float:
+    """‖g‖₂ over all gradients, accumulated in float64."""
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            g = p.grad.data.reshape(-1)
+            total += float(np.dot(g, g))
+    return math.sqrt(total)
+
+
+def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
+    """Rescale all gradients so that their joint norm is at most ``max_norm``; returns the norm
+    before clipping.  New gradient arrays are made, never written in place (they may be shared)."""
+    params = [p for p in params if p.grad is not None]
+    norm = grad_norm(params)
+    if math.isfinite(norm) and norm > max_norm:
+        scale = max_norm / (norm + 1e-12)
+        for p in params:
+            p.grad = _wrap(p.grad.data * np.asarray(scale, dtype=p.grad.dtype))
+    return norm

@@ -1,0 +1,109 @@
+"""Callbacks: hooks into ``fit`` — early stopping, checkpoints, learning-rate schedules, your own."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+
+class Callback:
+    """Override any hook; ``trainer.stop_training = True`` ends training after the epoch."""
+
+    def on_train_begin(self, trainer) -> None: ...
+
+    def on_epoch_begin(self, trainer, epoch: int) -> None: ...
+
+    def on_batch_end(self, trainer, step: int, logs: dict) -> None: ...
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, trainer) -> None: ...
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda t, e, logs: ...)``."""
+
+    def __init__(self, on_epoch_end: Callable | None = None, on_batch_end: Callable | None = None):
+        self._epoch, self._batch = on_epoch_end, on_batch_end
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self._epoch:
+            self._epoch(trainer, epoch, logs)
+
+    def on_batch_end(self, trainer, step, logs):
+        if self._batch:
+            self._batch(trainer, step, logs)
+
+
+def _better(mode: str, value: float, best: float, min_delta: float) -> bool:
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
+    optionally restore the best weights seen."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str | None = None,
+                 restore_best_weights: bool = True):  # fmt: skip
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.mode = mode or ("max" if "acc" in monitor else "min")
+        self.restore = restore_best_weights
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait, self.best_state, self.stopped_epoch = 0, None, None
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self.monitor not in logs:
+            raise KeyError(f"EarlyStopping: '{self.monitor}' is not logged; available: {sorted(logs)}")
+        value = logs[self.monitor]
+        if _better(self.mode, value, self.best, self.min_delta):
+            self.best, self.wait = value, 0
+            if self.restore:
+                self.best_state = trainer.model.state_dict()
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+                trainer.history.stop_reason = f"early stopping: {self.monitor} did not improve for {self.patience} epochs"
+                self.stopped_epoch = epoch
+
+    def on_train_end(self, trainer):
+        if self.restore and self.best_state is not None and self.stopped_epoch is not None:
+            trainer.model.load_state_dict(self.best_state)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (atomically) after each epoch, or only when ``monitor`` improves."""
+
+    def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True, mode: str | None = None):
+        self.path, self.monitor, self.save_best_only = path, monitor, save_best_only
+        self.mode = mode or ("max" if "acc" in monitor else "min")
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        from ..io import save  # noqa: PLC0415
+
+        value = logs.get(self.monitor, np.nan)
+        if not self.save_best_only or _better(self.mode, value, self.best, 0.0):
+            self.best = value
+            save(trainer.model, str(self.path).format(epoch=epoch, **logs), metadata={"epoch": epoch, **logs})
+
+
+class LRSchedulerCallback(Callback):
+    """Step a learning-rate schedule after every epoch (``per="epoch"``) or batch (``"batch"``)."""
+
+    def __init__(self, scheduler, per: str = "epoch"):
+        if per not in ("epoch", "batch"):
+            raise ValueError("LRSchedulerCallback: per must be 'epoch' or 'batch'")
+        self.scheduler, self.per = scheduler, per
+
+    def on_batch_end(self, trainer, step, logs):
+        if self.per == "batch":
+            self.scheduler.step()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        logs["lr"] = trainer.optimizer.param_groups[0]["lr"]
+        if self.per == "epoch":
+            self.scheduler.step()
