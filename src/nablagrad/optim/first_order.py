@@ -158,19 +158,25 @@ class Adam(Optimizer):
         else:
             g = _with_weight_decay(g, p.data, wd)
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        scratch = self.scratch(p)
         m *= b1
-        m += (1 - b1) * g
+        np.multiply(g, 1 - b1, out=scratch)
+        m += scratch
         v *= b2
-        v += (1 - b2) * (g * g)
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - b2
+        v += scratch
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
+        # w ← w − (α/bc1) · m / (√v/√bc2 + ε)  =  w − (α√bc2/bc1) · m / (√v + ε√bc2)
         bc1 = 1 - b1**t
         bc2_sqrt = (1 - b2**t) ** 0.5
-        denom = np.sqrt(v)
-        denom /= bc2_sqrt
-        denom += group["eps"]
-        p.data -= (lr / bc1) * (m / denom)
+        np.sqrt(v, out=scratch)
+        scratch += group["eps"] * bc2_sqrt
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr * bc2_sqrt / bc1
+        p.data -= scratch
 
 
 class AdamW(Adam):

@@ -80,6 +80,14 @@ class Optimizer:
     def update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
+    def scratch(self, p: Tensor) -> np.ndarray:
+        """A work buffer shaped like ``p`` (not part of the state), so updates make no temporaries."""
+        buffers = self.__dict__.setdefault("_scratch", {})
+        buf = buffers.get(id(p))
+        if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
+            buf = buffers[id(p)] = np.empty_like(p.data)
+        return buf
+
     # --- state ---------------------------------------------------------------------------
     def _index(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
