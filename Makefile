@@ -15,7 +15,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest
 
 train: $(VENV)/.installed
-	$(VENV)/bin/nablagrad demo
+	$(VENV)/bin/nablagrad train
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check src tests bench scripts

@@ -27,9 +27,61 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args):
+    from .train_cmd import run_train  # noqa: PLC0415
+
+    return run_train(args)
+
+
+def _cmd_evaluate(args):
+    from .train_cmd import run_evaluate  # noqa: PLC0415
+
+    return run_evaluate(args)
+
+
+def _cmd_predict(args):
+    from .train_cmd import run_predict  # noqa: PLC0415
+
+    return run_predict(args)
+
+
+def _cmd_bench(args):
+    from .bench_cmd import run_bench  # noqa: PLC0415
+
+    return run_bench(args)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad options in one line with exit status 2 (no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nablagrad", description="nablagrad: the deep-learning lectures as software")
-    sub = p.add_subparsers(dest="command", required=True)
+    from .train_cmd import add_train_arguments  # noqa: PLC0415
+
+    p = _Parser(prog="nablagrad", description="nablagrad: the deep-learning lectures as software")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train an MLP (default: 784-256-128-10 on MNIST) and save the run")
+    add_train_arguments(t)
+    t.set_defaults(func=_cmd_train)
+    ev = sub.add_parser("evaluate", help="test accuracy of a saved run or model")
+    ev.add_argument("target", metavar="RUN_OR_MODEL")
+    ev.add_argument("--dataset", help="override the data set recorded in the model")
+    ev.set_defaults(func=_cmd_evaluate)
+    pr = sub.add_parser("predict", help="class probabilities of a 28×28 digit picture")
+    pr.add_argument("model", metavar="MODEL")
+    pr.add_argument("image", metavar="IMAGE.png")
+    pr.set_defaults(func=_cmd_predict)
+    b = sub.add_parser("bench", help="time the engine against PyTorch (if installed)")
+    b.add_argument("--repeat", type=int, default=20)
+    b.set_defaults(func=_cmd_bench)
+    pg = sub.add_parser("playground", help="the interactive playground in the browser")
+    pg.add_argument("--host", default="127.0.0.1")
+    pg.add_argument("--port", type=int, default=8000)
+    pg.add_argument("--no-browser", action="store_true")
+    pg.set_defaults(func=_cmd_playground)
     e = sub.add_parser("explain", help="forward/reverse AD tables of a scalar expression")
     e.add_argument("expression", help='e.g. "x1*x2 + sin(x1)"')
     e.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE", help="the point, e.g. x1=2 x2=3")
@@ -40,12 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _cmd_playground(args):
+    try:
+        from ..playground.server import serve  # noqa: PLC0415
+    except ImportError as exc:
+        raise CLIError(f"the playground needs its extra: pip install 'nablagrad[playground]' ({exc})") from None
+    return serve(args.host, args.port, open_browser=not args.no_browser)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except CLIError as exc:
+        print(f"nablagrad {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
         print(f"nablagrad {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,208 @@
+"""Plots. Every function returns a matplotlib Figure; :func:`save_figure` writes it atomically."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..autodiff import Explanation, grad, tensor
+from ..io import atomic_write_bytes
+from ..optim import OPTIMIZERS
+from ..train import History, predict
+
+
+def _plt():
+    try:
+        import matplotlib  # noqa: PLC0415
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("nablagrad.viz needs matplotlib: pip install 'nablagrad[viz]'") from exc
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> None:
+    """PNG, SVG or PDF by the file's suffix, written atomically; the figure is closed."""
+    buf = io.BytesIO()
+    fmt = str(path).rsplit(".", 1)[-1].lower()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    _plt().close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def plot_history(history: History | dict, keys: Sequence[str] | None = None):
+    """Loss (left) and the other metrics (right) per epoch, train and validation."""
+    plt = _plt()
+    h = history.history if isinstance(history, History) else history
+    keys = keys or [k for k in h if not k.startswith("val_") and k not in ("lr", "weight_change")]
+    losses = [k for k in keys if "loss" in k]
+    others = [k for k in keys if "loss" not in k]
+    fig, axes = plt.subplots(1, 2 if others else 1, figsize=(10 if others else 5, 3.6), squeeze=False)
+    for ax, group, title in ((axes[0][0], losses, "loss"), (axes[0][-1], others, "metrics")):
+        for k in group:
+            epochs = np.arange(1, len(h[k]) + 1)
+            ax.plot(epochs, h[k], label=k)
+            if f"val_{k}" in h:
+                ax.plot(epochs, h[f"val_{k}"], "--", label=f"val_{k}")
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_decision_boundary(model_or_fn, X: np.ndarray, y: np.ndarray, resolution: int = 200, ax=None):
+    """The decision regions of any 2-D classifier (a Module or a function X → scores) with the data."""
+    plt = _plt()
+    X = np.asarray(X)
+    if X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: needs 2-D inputs, got {X.shape[1]} features")
+    pad = 0.1 * (X.max(0) - X.min(0) + 1e-9)
+    xs = np.linspace(X[:, 0].min() - pad[0], X[:, 0].max() + pad[0], resolution)
+    ys = np.linspace(X[:, 1].min() - pad[1], X[:, 1].max() + pad[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.stack([gx.ravel(), gy.ravel()], 1)
+    out = predict(model_or_fn, grid) if hasattr(model_or_fn, "parameters") else np.asarray(model_or_fn(grid))
+    z = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(-1)
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.contourf(gx, gy, z.reshape(gx.shape), levels=20 if z.dtype.kind == "f" else None, cmap="RdBu", alpha=0.6)
+    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).reshape(-1), cmap="RdBu", edgecolors="k", s=14)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return fig or ax.figure
+
+
+def plot_confusion_matrix(y_true, y_pred, labels: Sequence | None = None):
+    """Counts of (true class, predicted class)."""
+    plt = _plt()
+    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    classes = np.unique(np.concatenate([y_true, y_pred])) if labels is None else np.asarray(labels)
+    index = {c: i for i, c in enumerate(classes)}
+    cm = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    for t, p in zip(y_true, y_pred):
+        cm[index[t], index[p]] += 1
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    im = ax.imshow(cm, cmap="Blues")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(j, i, cm[i, j], ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black", fontsize=7)
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(im)
+    return fig
+
+
+def plot_misclassified(images: np.ndarray, y_true, y_pred, max_images: int = 25):
+    """A grid of misclassified digits titled ``true → predicted``."""
+    plt = _plt()
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
+    cols = 5
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), wrong):
+        ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
+        ax.set_title(f"{y_true[i]} → {y_pred[i]}", fontsize=9)
+    return fig
+
+
+def plot_first_layer_weights(weight: np.ndarray, max_units: int = 32, shape=(28, 28)):
+    """Each first-layer unit's incoming weights (a column of W, shape (in, out)) as an image."""
+    plt = _plt()
+    W = np.asarray(getattr(weight, "data", weight))
+    n = min(max_units, W.shape[1])
+    cols = 8
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.2), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if k < n:
+            w = W[:, k].reshape(shape)
+            lim = np.abs(w).max() or 1.0
+            ax.imshow(w, cmap="RdBu", vmin=-lim, vmax=lim)
+    return fig
+
+
+def lecture_function(x):
+    """f(x1, x2) = x1² − 10x1 + 2x2² − 20x2 + 75 (lecture 003); minimum 0 at (5, 5)."""
+    return x[0] ** 2 - 10 * x[0] + 2 * x[1] ** 2 - 20 * x[1] + 75
+
+
+def optimizer_paths(
+    lrs: Sequence[float], optimizer: str = "sgd", steps: int = 30, start=(0.0, 0.0), f: Callable = lecture_function, **kw
+) -> dict[float, np.ndarray]:
+    """The path of ``optimizer`` on ``f`` from ``start`` for each learning rate (one array (steps+1, 2) each)."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)}")
+    paths = {}
+    for lr in lrs:
+        w = tensor(np.array(start, dtype=np.float64), requires_grad=True)
+        opt = OPTIMIZERS[optimizer]([w], lr=lr, **kw)
+        pts = [w.numpy().copy()]
+        for _ in range(steps):
+            w.grad = grad(f)(w.detach())
+            opt.step()
+            pts.append(w.numpy().copy())
+            if not np.all(np.isfinite(pts[-1])) or np.abs(pts[-1]).max() > 1e6:
+                break
+        paths[lr] = np.array(pts)
+    return paths
+
+
+def plot_optimizer_paths(lrs: Sequence[float] = (0.02, 0.2, 0.52), optimizer: str = "sgd", steps: int = 30, **kw):
+    """Contours of the lecture's function with each learning rate's path: too small creeps,
+    a good one converges, too large oscillates and diverges (lecture 003)."""
+    plt = _plt()
+    paths = optimizer_paths(lrs, optimizer, steps, **kw)
+    g = np.linspace(-2, 12, 200)
+    gx, gy = np.meshgrid(g, g)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.contour(gx, gy, lecture_function([gx, gy]), levels=np.geomspace(0.5, 400, 14), cmap="viridis", linewidths=0.8)
+    for lr, p in paths.items():
+        p = np.clip(p, -2, 12)
+        ax.plot(p[:, 0], p[:, 1], "o-", ms=3, label=f"lr = {lr}")
+    ax.plot(5, 5, "k*", ms=12)
+    ax.set_xlim(-2, 12)
+    ax.set_ylim(-2, 12)
+    ax.set_title(f"{optimizer} on x1² − 10x1 + 2x2² − 20x2 + 75")
+    ax.legend()
+    return fig
+
+
+def plot_graph(ex: Explanation):
+    """The computational graph of :func:`nablagrad.explain`: nodes by depth, edges labelled
+    with the local derivatives ``∂w_i/∂w_j`` (lecture 002)."""
+    plt = _plt()
+    depth: dict[str, int] = {}
+    for r in ex.rows:
+        depth[r.name] = 1 + max((depth[p] for p in r.parents), default=-1)
+    columns: dict[int, list[str]] = {}
+    for r in ex.rows:
+        columns.setdefault(depth[r.name], []).append(r.name)
+    pos = {n: (d * 3.0, -i * 1.6 + len(ns) * 0.8) for d, ns in columns.items() for i, n in enumerate(ns)}
+    fig, ax = plt.subplots(figsize=(2.6 * (len(columns) + 1), 1.4 * max(len(v) for v in columns.values()) + 1.5))
+    for r in ex.rows:
+        for p, d in zip(r.parents, r.partials):
+            (x0, y0), (x1, y1) = pos[p], pos[r.name]
+            ax.annotate("", (x1 - 0.9, y1), (x0 + 0.9, y0), arrowprops=dict(arrowstyle="->", color="gray"))
+            lx, ly = x0 + 0.9 + 0.25 * (x1 - x0 - 1.8), y0 + 0.25 * (y1 - y0) + 0.15
+            ax.text(lx, ly, f"{d:.4g}", fontsize=8, color="firebrick", ha="center")
+    for r in ex.rows:
+        x, y = pos[r.name]
+        ax.text(x, y, f"{r.name} = {r.expr}\nvalue {r.value:.4g}\nw̄ = {r.adjoint:.4g}", ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round", fc="lightyellow", ec="gray"))  # fmt: skip
+    ax.set_xlim(-1.5, max(x for x, _ in pos.values()) + 1.5)
+    ys = [y for _, y in pos.values()]
+    ax.set_ylim(min(ys) - 1.2, max(ys) + 1.2)
+    ax.axis("off")
+    return fig
