@@ -1,0 +1,94 @@
+import json
+import struct
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad.io import ModelFileError
+
+
+def _model():
+    return ng.nn.Sequential(ng.nn.Linear(4, 8), ng.nn.Tanh(), ng.nn.Linear(8, 3), ng.nn.LeakyReLU(0.2))
+
+
+def test_save_load_roundtrip_rebuilds_architecture(tmp_path):
+    m = _model()
+    ng.io.save(m, tmp_path / "m.safetensors", metadata={"note": "hi"})
+    m2 = ng.io.load(tmp_path / "m.safetensors")
+    x = ng.randn(5, 4)
+    np.testing.assert_array_equal(m(x).numpy(), m2(x).numpy())
+    assert m2.metadata == {"note": "hi"}
+    assert isinstance(m2[3], ng.nn.LeakyReLU) and m2[3].negative_slope == 0.2
+
+
+def test_optimizer_state_roundtrip(tmp_path):
+    m = _model()
+    opt = ng.optim.Adam(m.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        (m(ng.ones(2, 4)) ** 2).sum().backward()
+        opt.step()
+    ng.io.save(m, tmp_path / "m.safetensors", optimizer=opt)
+    m2 = _model()
+    opt2 = ng.optim.Adam(m2.parameters(), lr=0.5)
+    ng.io.load(tmp_path / "m.safetensors", model=m2, optimizer=opt2)
+    assert opt2.param_groups[0]["lr"] == 0.01
+    for o, mm in ((opt, m), (opt2, m2)):
+        o.zero_grad()
+        (mm(ng.ones(2, 4)) ** 2).sum().backward()
+        o.step()
+    for a, b in zip(m.state_dict().values(), m2.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_interrupted_save_leaves_the_old_file_readable(tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    m = _model()
+    ng.io.save(m, path)
+    before = path.read_bytes()
+    from nablagrad.io import atomic
+
+    real_fsync = atomic.os.fsync
+
+    def crash(fd):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(atomic.os, "fsync", crash)
+    with pytest.raises(OSError, match="simulated"):
+        ng.io.save(_model(), path)
+    monkeypatch.setattr(atomic.os, "fsync", real_fsync)
+    assert path.read_bytes() == before
+    ng.io.load(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]  # no temporary left behind
+
+
+def test_truncated_corrupted_and_hostile_files_give_clear_errors(tmp_path):
+    path = tmp_path / "m.safetensors"
+    ng.io.save(_model(), path)
+    raw = path.read_bytes()
+    (tmp_path / "trunc").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        ng.io.load(tmp_path / "trunc")
+    (tmp_path / "tiny").write_bytes(b"abc")
+    with pytest.raises(ModelFileError, match="truncated"):
+        ng.io.load(tmp_path / "tiny")
+    (tmp_path / "huge").write_bytes(struct.pack("<Q", 2**60) + b"{}")
+    with pytest.raises(ModelFileError, match="truncated or corrupted"):
+        ng.io.load(tmp_path / "huge")
+    (tmp_path / "garbage").write_bytes(struct.pack("<Q", 5) + b"\xff\xfe{{{" + b"0" * 10)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        ng.io.load(tmp_path / "garbage")
+    hostile = {"__metadata__": {"nablagrad": json.dumps({"format": "nablagrad/1", "architecture": {"type": "os.system"}})}}
+    h = json.dumps(hostile).encode()
+    (tmp_path / "hostile").write_bytes(struct.pack("<Q", len(h)) + h)
+    with pytest.raises(ModelFileError, match="unknown layer type 'os.system'"):
+        ng.io.load(tmp_path / "hostile")
+    with pytest.raises(ModelFileError, match="no such model file"):
+        ng.io.load(tmp_path / "absent.safetensors")
+
+
+def test_loading_into_the_wrong_model_names_the_mismatch(tmp_path):
+    ng.io.save(_model(), tmp_path / "m.safetensors")
+    with pytest.raises(ModelFileError, match=r"does not fit the model: .*shape"):
+        ng.io.load(tmp_path / "m.safetensors", model=ng.nn.Sequential(ng.nn.Linear(4, 9), ng.nn.Tanh(), ng.nn.Linear(9, 3)))
