@@ -163,6 +163,9 @@ def fit(
     for cb in callbacks:
         cb.on_train_begin(trainer)
     model.train()
+    # overflow is detected and reported below (TrainingDivergedError); NumPy's warnings would only repeat it
+    errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    errstate.__enter__()
     try:
         while state["epoch"] < epochs and not trainer.stop_training:
             epoch = trainer.epoch = state["epoch"]
@@ -227,6 +230,7 @@ def fit(
             if ckpt_path is not None:
                 _checkpoint(ckpt_path, trainer, risk, state, rng)
     finally:
+        errstate.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     if not history.stop_reason:
