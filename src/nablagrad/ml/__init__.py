@@ -1,0 +1,23 @@
+"""Classical learning with the scikit-learn estimator API (lectures 001, 004)."""
+
+from . import metrics, model_selection
+from .base import BaseEstimator, ConvergenceWarning, DataConversionWarning, NotFittedError
+from .classifiers import LinearSVC, LogisticRegression, Perceptron, SoftmaxRegression, choose_threshold
+from .decomposition import PCA
+from .kernel import KernelSVC, kernel_matrix
+from .linear import IllConditionedWarning, Lasso, LinearRegression, Ridge
+from .model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    bias_variance_decomposition,
+    compare,
+    confidence_interval,
+    cross_val_score,
+    train_test_split,
+)
+from .multiclass import OneVsOne, OneVsRest, clone
+from .neural import MLPClassifier, MLPRegressor
+
+ESTIMATORS = [LinearRegression, Ridge, Lasso, Perceptron, LinearSVC, KernelSVC, LogisticRegression, SoftmaxRegression,
+              OneVsRest, OneVsOne, PCA, MLPClassifier, MLPRegressor]  # fmt: skip

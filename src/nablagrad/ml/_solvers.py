@@ -1,0 +1,71 @@
+"""Smooth convex minimisation for the linear models: L-BFGS with a backtracking (Armijo) line
+search.  Objectives come with their gradients from the autodiff engine (``value_and_grad``)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from ..autodiff import value_and_grad
+from .base import ConvergenceWarning
+
+
+def engine_objective(f: Callable) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """Wrap a tensor function ``f(w) -> scalar`` as ``w -> (f(w), ∇f(w))`` via reverse mode."""
+    vg = value_and_grad(f)
+
+    def fun(w: np.ndarray):
+        v, g = vg(w)
+        return float(v.item()), np.asarray(g.data, dtype=np.float64)
+
+    return fun
+
+
+def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8, memory: int = 10) -> tuple[np.ndarray, int]:
+    """Minimise ``fun(x) -> (value, gradient)`` from ``x0``; stops when ‖∇‖∞ ≤ tol·max(1, |f|).
+
+    Returns the minimiser and the number of iterations."""
+    x = np.array(x0, dtype=np.float64)
+    f, g = fun(x)
+    s_hist: list[np.ndarray] = []
+    y_hist: list[np.ndarray] = []
+    for it in range(max_iter):
+        if np.max(np.abs(g)) <= tol * max(1.0, abs(f)):
+            return x, max(it, 1)
+        # two-loop recursion: d = −H g
+        q = g.copy()
+        alphas = []
+        for s, y in zip(reversed(s_hist), reversed(y_hist)):
+            a = (s @ q) / (y @ s)
+            alphas.append(a)
+            q -= a * y
+        if s_hist:
+            q *= (s_hist[-1] @ y_hist[-1]) / (y_hist[-1] @ y_hist[-1])
+        for (s, y), a in zip(zip(s_hist, y_hist), reversed(alphas)):
+            q += (a - (y @ q) / (y @ s)) * s
+        d = -q
+        if g @ d >= 0:  # not a descent direction: restart from steepest descent
+            d, s_hist, y_hist = -g, [], []
+        step, gd = 1.0, g @ d
+        for _ in range(60):
+            x_new = x + step * d
+            f_new, g_new = fun(x_new)
+            if np.isfinite(f_new) and f_new <= f + 1e-4 * step * gd:
+                break
+            step *= 0.5
+        else:
+            return x, it + 1
+        s, y = x_new - x, g_new - g
+        if s @ y > 1e-12 * (y @ y):
+            s_hist.append(s)
+            y_hist.append(y)
+            if len(s_hist) > memory:
+                s_hist.pop(0)
+                y_hist.pop(0)
+        if abs(f - f_new) <= 1e-15 * max(1.0, abs(f)) and np.max(np.abs(g_new)) <= 1e-6:
+            return x_new, it + 1
+        x, f, g = x_new, f_new, g_new
+    warnings.warn(f"L-BFGS did not converge in {max_iter} iterations; increase max_iter", ConvergenceWarning, stacklevel=3)
+    return x, max_iter

@@ -1,0 +1,258 @@
+"""The estimator API of scikit-learn, implemented without importing it.
+
+``get_params``/``set_params`` read the ``__init__`` signature; inputs are validated the way
+scikit-learn users expect (2-D, finite, real, enough samples, same number of features as at
+fit time), with messages that say what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import sys
+import warnings
+
+import numpy as np
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The estimator is used before ``fit``."""
+
+
+class DataConversionWarning(UserWarning):
+    """The input was converted (e.g. a column-vector y raveled)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at its iteration limit."""
+
+
+class BaseEstimator:
+    """Parameters are the ``__init__`` arguments, stored unchanged as attributes."""
+
+    _estimator_kind: str | None = None
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+    def get_params(self, deep: bool = True) -> dict:
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+            out[name] = value
+        return out
+
+    def set_params(self, **params) -> BaseEstimator:
+        valid = self._param_names()
+        nested: dict[str, dict] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(f"Invalid parameter {name!r} for estimator {type(self).__name__}. Valid parameters: {valid}")
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = []
+        for k in self._param_names():
+            v = getattr(self, k)
+            d = defaults.get(k, inspect.Parameter.empty)
+            try:
+                same = v is d or (not isinstance(v, np.ndarray) and type(v) is type(d) and v == d)
+            except Exception:  # comparison of exotic objects
+                same = False
+            if not same:
+                changed.append(f"{k}={v!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("__") for k in vars(self))
+
+    def _tag_overrides(self) -> dict:
+        return {}
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags; scikit-learn is imported only when scikit-learn itself asks."""
+        from sklearn.utils import (  # noqa: PLC0415
+            ClassifierTags,
+            InputTags,
+            RegressorTags,
+            Tags,
+            TargetTags,
+            TransformerTags,
+        )
+
+        extra = self._tag_overrides()
+        kind = self._estimator_kind
+        target = TargetTags(required=kind in ("classifier", "regressor"), multi_output=extra.get("multi_output", False))
+        clf = ClassifierTags(multi_class=extra.get("multi_class", True), multi_label=extra.get("multi_label", False))
+        tags = Tags(
+            estimator_type=kind,
+            target_tags=target,
+            transformer_tags=TransformerTags() if kind == "transformer" else None,
+            classifier_tags=clf if kind == "classifier" else None,
+            regressor_tags=RegressorTags() if kind == "regressor" else None,
+            input_tags=InputTags(),
+            non_deterministic=extra.get("non_deterministic", False),
+        )
+        return tags
+
+
+def _not_fitted_class() -> type[Exception]:
+    """Our NotFittedError — also an instance of scikit-learn's when the user has imported it
+    (never imported here: the library does not depend on scikit-learn)."""
+    sk = sys.modules.get("sklearn.exceptions")
+    if sk is None:
+        return NotFittedError
+    return type("NotFittedError", (NotFittedError, sk.NotFittedError), {"__module__": __name__})
+
+
+def check_is_fitted(est: BaseEstimator, attribute: str) -> None:
+    if not hasattr(est, attribute):
+        raise _not_fitted_class()(
+            f"This {type(est).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using it."
+        )
+
+
+def _reject_special(X, name: str) -> None:
+    if hasattr(X, "toarray") and "sparse" in type(X).__module__:
+        raise TypeError(f"{name}: sparse input is not supported; convert it with X.toarray()")
+
+
+def check_array(X, *, name: str = "X", ensure_2d: bool = True, dtype=np.float64, allow_nd: bool = False, min_samples: int = 1):
+    """A finite, real, 2-D float array (or raise a ValueError that says why)."""
+    _reject_special(X, name)
+    if X is None:
+        raise ValueError(f"Expected a 2D array for {name}, got None")
+    arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}")
+    if arr.dtype.kind not in "fiub":
+        try:
+            arr = arr.astype(np.float64)  # a TypeError (e.g. a dict inside) propagates as is
+        except ValueError:
+            raise ValueError(f"{name} must be numeric; could not convert dtype {arr.dtype} to float") from None
+    if ensure_2d:
+        if arr.ndim != 2 and not (allow_nd and arr.ndim > 2):
+            raise ValueError(
+                f"Expected 2D array, got {'scalar' if arr.ndim == 0 else f'{arr.ndim}D'} array instead for {name}. "
+                "Reshape your data either using array.reshape(-1, 1) if your data has a single feature or "
+                "array.reshape(1, -1) if it contains a single sample."
+            )
+        if arr.shape[1] == 0:
+            raise ValueError(f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
+    if arr.shape[0] < min_samples:
+        raise ValueError(
+            f"Found array with {arr.shape[0]} sample(s) (shape={arr.shape}) while a minimum of {min_samples} is required."
+        )
+    if dtype is not None and arr.dtype.kind != "f":
+        arr = arr.astype(dtype)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Input {name} contains NaN or infinity; remove or impute those values first.")
+    return arr
+
+
+def check_X_y(X, y, *, y_numeric: bool = False, multi_output: bool = False, est=None):
+    if y is None:
+        who = type(est).__name__ if est is not None else "This estimator"
+        raise ValueError(f"{who} requires y to be passed, but the target y is None")
+    X = check_array(X)
+    _reject_special(y, "y")
+    y = np.asarray(y)
+    if multi_output and y.ndim == 2 and not (y.shape[1] == 1 and getattr(est, "_estimator_kind", "") == "classifier"):
+        pass
+    elif y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the shape of y to (n_samples, ), "
+            "for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = y.ravel()
+    elif y.ndim != 1:
+        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
+    if len(X) != len(y):
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{len(X)}, {len(y)}]")
+    if y_numeric or y.dtype.kind in "fc":
+        if np.iscomplexobj(y):
+            raise ValueError("Complex data not supported in y")
+        if y.dtype.kind == "O":
+            y = y.astype(np.float64)
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+    return X, y
+
+
+def validate_features(est, X, reset: bool):
+    """Record ``n_features_in_`` at fit time; check it at predict time."""
+    if reset:
+        est.n_features_in_ = X.shape[1]
+        return X
+    check_is_fitted(est, "n_features_in_")
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting {est.n_features_in_} features as input."
+        )
+    return X
+
+
+def check_classification_targets(y) -> np.ndarray:
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and np.any(y != np.round(y)):
+        raise ValueError("Unknown label type: continuous. Classifiers need discrete class labels (integers or strings).")
+    return y
+
+
+def check_scalar(value, name: str, kind=numbers.Real, min_val=None, max_val=None, include_min: bool = True):
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a {kind.__name__}, got {type(value).__name__} {value!r}")
+    if min_val is not None and (value < min_val or (value == min_val and not include_min)):
+        raise ValueError(f"{name} must be {'>=' if include_min else '>'} {min_val}, got {value}")
+    if max_val is not None and value > max_val:
+        raise ValueError(f"{name} must be <= {max_val}, got {value}")
+    return value
+
+
+class RegressorMixin:
+    _estimator_kind = "regressor"
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²."""
+        from .metrics import r2_score  # noqa: PLC0415
+
+        return r2_score(y, self.predict(X))
+
+
+class ClassifierMixin:
+    _estimator_kind = "classifier"
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def _encode_classes(self, y) -> np.ndarray:
+        y = check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data contains only one "
+                f"class: {self.classes_[0]!r}"
+            )
+        return encoded.reshape(-1)
+
+
+class TransformerMixin:
+    _estimator_kind = "transformer"
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X, y).transform(X)

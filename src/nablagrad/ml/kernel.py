@@ -1,0 +1,188 @@
+"""Kernel SVM (lectures 001, 004): ``f(x) = b + Σ_i α_i y_i k(x, x_i)`` with sparse α.
+
+The dual ``min ½ αᵀQα − Σα``, ``Q_ij = y_i y_j k(x_i, x_j)``, ``0 ≤ α_i ≤ C``, ``Σ α_i y_i = 0``
+is solved by SMO with second-order working-set selection (as libsvm).  Several classes:
+one-vs-one with voting.  ``support_`` holds the examples with ``α_i > 0``.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .base import BaseEstimator, ClassifierMixin, check_array, check_is_fitted, check_X_y, validate_features
+
+
+def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int, coef0: float) -> np.ndarray:
+    """k(a, b) for all rows: linear ⟨a, b⟩, poly (γ⟨a, b⟩ + c)^d, rbf exp(−γ‖a − b‖²)."""
+    if kernel == "linear":
+        return A @ B.T
+    if kernel == "poly":
+        return (gamma * (A @ B.T) + coef0) ** degree
+    if kernel == "rbf":
+        sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
+        return np.exp(-gamma * np.maximum(sq, 0))
+    raise ValueError(f"kernel must be 'linear', 'poly' or 'rbf', got {kernel!r}")
+
+
+def smo(K: np.ndarray, y: np.ndarray, C: float, tol: float, max_iter: int) -> tuple[np.ndarray, float, int]:
+    """Solve the SVM dual for labels y ∈ {−1, +1}; returns (α, ρ, iterations) with
+    f(x) = Σ α_i y_i k(x_i, x) − ρ."""
+    n = len(y)
+    Q = K * np.outer(y, y)
+    QD = np.diag(Q).copy()
+    alpha = np.zeros(n)
+    G = -np.ones(n)  # ∇ (½αᵀQα − Σα) = Qα − 1
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - returned
+        up = np.where(y > 0, alpha < C, alpha > 0)  # i may move "up"
+        low = np.where(y > 0, alpha > 0, alpha < C)
+        score = -y * G
+        if not up.any() or not low.any():
+            break
+        i = int(np.flatnonzero(up)[np.argmax(score[up])])
+        gmax = score[i]
+        gmin = score[low].min()
+        if gmax - gmin < tol:
+            break
+        # second-order choice of j among the violators
+        cand = low & (score < gmax)
+        b = gmax - score[cand]
+        a = QD[i] + QD[cand] - 2 * y[i] * y[cand] * K[i, cand]  # ‖φ(x_i) − φ(x_j)‖², curvature along the pair
+        a = np.where(a > 0, a, 1e-12)
+        j = int(np.flatnonzero(cand)[np.argmin(-(b * b) / a)])
+        ai, aj = alpha[i], alpha[j]
+        if y[i] != y[j]:
+            quad = max(QD[i] + QD[j] + 2 * Q[i, j], 1e-12)
+            delta = (-G[i] - G[j]) / quad
+            diff = ai - aj
+            alpha[i] += delta
+            alpha[j] += delta
+            if diff > 0:
+                if alpha[j] < 0:
+                    alpha[j], alpha[i] = 0.0, diff
+            elif alpha[i] < 0:
+                alpha[i], alpha[j] = 0.0, -diff
+            if diff > 0:
+                if alpha[i] > C:
+                    alpha[i], alpha[j] = C, C - diff
+            elif alpha[j] > C:
+                alpha[j], alpha[i] = C, C + diff
+        else:
+            quad = max(QD[i] + QD[j] - 2 * Q[i, j], 1e-12)
+            delta = (G[i] - G[j]) / quad
+            total = ai + aj
+            alpha[i] -= delta
+            alpha[j] += delta
+            if total > C:
+                if alpha[i] > C:
+                    alpha[i], alpha[j] = C, total - C
+            elif alpha[j] < 0:
+                alpha[j], alpha[i] = 0.0, total
+            if total > C:
+                if alpha[j] > C:
+                    alpha[j], alpha[i] = C, total - C
+            elif alpha[i] < 0:
+                alpha[i], alpha[j] = 0.0, total
+        G += Q[:, i] * (alpha[i] - ai) + Q[:, j] * (alpha[j] - aj)
+    free = (alpha > 0) & (alpha < C)
+    yG = y * G
+    if free.any():
+        rho = float(yG[free].mean())
+    else:
+        ub = np.where(((y > 0) & (alpha >= C)) | ((y < 0) & (alpha <= 0)), yG, np.inf).min()
+        lb = np.where(((y > 0) & (alpha <= 0)) | ((y < 0) & (alpha >= C)), yG, -np.inf).max()
+        rho = float((ub + lb) / 2) if np.isfinite(ub) and np.isfinite(lb) else 0.0
+    return alpha, rho, it
+
+
+class KernelSVC(ClassifierMixin, BaseEstimator):
+    """Support-vector classifier with a kernel (linear, poly, rbf); ``gamma="scale"`` is
+    ``1 / (n_features · Var(X))`` as in scikit-learn."""
+
+    def __init__(self, C: float = 1.0, kernel: str = "rbf", gamma="scale", degree: int = 3, coef0: float = 0.0,
+                 tol: float = 1e-3, max_iter: int = 100_000):  # fmt: skip
+        self.C = C
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _gamma(self, X) -> float:
+        if self.gamma == "scale":
+            v = X.var()
+            return 1.0 / (X.shape[1] * v) if v > 0 else 1.0
+        if self.gamma == "auto":
+            return 1.0 / X.shape[1]
+        if not isinstance(self.gamma, int | float) or self.gamma <= 0:
+            raise ValueError(f"KernelSVC: gamma must be 'scale', 'auto' or a positive number, got {self.gamma!r}")
+        return float(self.gamma)
+
+    def _k(self, A, B):
+        return kernel_matrix(A, B, self.kernel, self._gamma_, self.degree, self.coef0)
+
+    def fit(self, X, y):
+        if self.C <= 0:
+            raise ValueError(f"KernelSVC: C must be > 0, got {self.C}")
+        X, y = check_X_y(X, y, est=self)
+        validate_features(self, X, reset=True)
+        enc = self._encode_classes(y)
+        self._gamma_ = self._gamma(X)
+        K = self._k(X, X)
+        self.pairs_ = []
+        self.n_iter_ = 0
+        support = set()
+        for a, b in itertools.combinations(range(len(self.classes_)), 2):
+            idx = np.flatnonzero((enc == a) | (enc == b))
+            yy = np.where(enc[idx] == a, 1.0, -1.0)  # class a is the positive side of pair (a, b)
+            alpha, rho, it = smo(K[np.ix_(idx, idx)], yy, float(self.C), self.tol, self.max_iter)
+            self.n_iter_ = max(getattr(self, "n_iter_", 0), it)
+            nz = alpha > 0
+            self.pairs_.append((a, b, idx[nz], (alpha * yy)[nz], rho))
+            support.update(idx[nz].tolist())
+        self.support_ = np.array(sorted(support), dtype=np.int64)
+        self.support_vectors_ = X[self.support_]
+        self._pos = {s: k for k, s in enumerate(self.support_.tolist())}
+        return self
+
+    def _pair_scores(self, X):
+        check_is_fitted(self, "support_")
+        X = validate_features(self, check_array(X), reset=False)
+        Ks = self._k(X, self.support_vectors_)
+        out = []
+        for a, b, sv, coef, rho in self.pairs_:
+            cols = [self._pos[s] for s in sv.tolist()]
+            out.append((a, b, Ks[:, cols] @ coef - rho))
+        return out
+
+    def decision_function(self, X):
+        """Binary: f(x) (positive → classes_[1]); several classes: one-vs-one votes plus confidences."""
+        scores = self._pair_scores(X)
+        if len(self.classes_) == 2:
+            return -scores[0][2]
+        return _ovo_decision(scores, len(self.classes_), len(scores[0][2]))
+
+    def predict(self, X):
+        scores = self._pair_scores(X)
+        if len(self.classes_) == 2:
+            return self.classes_[(scores[0][2] < 0).astype(int)]
+        votes = np.zeros((len(scores[0][2]), len(self.classes_)))
+        for a, b, s in scores:
+            votes[:, a] += s > 0
+            votes[:, b] += s <= 0
+        return self.classes_[votes.argmax(1)]
+
+
+def _ovo_decision(scores, k: int, n: int) -> np.ndarray:
+    """Votes + confidences squashed into (−⅓, ⅓), so ties break by confidence (as scikit-learn)."""
+    votes = np.zeros((n, k))
+    conf = np.zeros((n, k))
+    for a, b, s in scores:
+        votes[:, a] += s > 0
+        votes[:, b] += s <= 0
+        conf[:, a] += s
+        conf[:, b] -= s
+    return votes + conf / (3 * (np.abs(conf) + 1))

@@ -1,0 +1,82 @@
+"""Multiclass from binary classifiers (lecture 004): one-vs-all and all-vs-all with voting."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import numpy as np
+
+from .base import BaseEstimator, ClassifierMixin, check_array, check_is_fitted, check_X_y, validate_features
+from .kernel import _ovo_decision
+
+
+def clone(estimator):
+    """A new, unfitted estimator with the same parameters (nested estimators cloned too)."""
+    params = {k: clone(v) if isinstance(v, BaseEstimator) else copy.deepcopy(v)
+              for k, v in estimator.get_params(deep=False).items()}  # fmt: skip
+    return type(estimator)(**params)
+
+
+def _score(est, X) -> np.ndarray:
+    """A binary classifier's confidence in its second class."""
+    if hasattr(est, "decision_function"):
+        s = np.asarray(est.decision_function(X))
+        return s if s.ndim == 1 else s[:, -1]
+    return np.asarray(est.predict_proba(X))[:, 1]
+
+
+class OneVsRest(ClassifierMixin, BaseEstimator):
+    """One binary classifier per class (that class vs the rest); predict the class whose
+    classifier is most confident."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        X, y = check_X_y(X, y, est=self)
+        validate_features(self, X, reset=True)
+        enc = self._encode_classes(y)
+        self.estimators_ = [clone(self.estimator).fit(X, (enc == c).astype(np.int64)) for c in range(len(self.classes_))]
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "estimators_")
+        X = validate_features(self, check_array(X), reset=False)
+        s = np.column_stack([_score(e, X) for e in self.estimators_])
+        return s[:, 1] if len(self.classes_) == 2 else s
+
+    def predict(self, X):
+        s = self.decision_function(X)
+        return self.classes_[(s > 0).astype(int)] if s.ndim == 1 else self.classes_[s.argmax(1)]
+
+
+class OneVsOne(ClassifierMixin, BaseEstimator):
+    """One binary classifier per pair of classes (all-vs-all); each votes, the most voted class
+    wins, ties broken by the summed confidences (as scikit-learn)."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        X, y = check_X_y(X, y, est=self)
+        validate_features(self, X, reset=True)
+        enc = self._encode_classes(y)
+        self.pairs_ = []
+        for a, b in itertools.combinations(range(len(self.classes_)), 2):
+            mask = (enc == a) | (enc == b)
+            est = clone(self.estimator).fit(X[mask], (enc[mask] == b).astype(np.int64))
+            self.pairs_.append((a, b, est))
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "pairs_")
+        X = validate_features(self, check_array(X), reset=False)
+        # scikit-learn's convention: a positive score votes for the first class of the pair
+        scores = [(a, b, -_score(est, X)) for a, b, est in self.pairs_]
+        d = _ovo_decision(scores, len(self.classes_), len(X))
+        return d[:, 1] - d[:, 0] if len(self.classes_) == 2 else d
+
+    def predict(self, X):
+        d = self.decision_function(X)
+        return self.classes_[(d > 0).astype(int)] if d.ndim == 1 else self.classes_[d.argmax(1)]

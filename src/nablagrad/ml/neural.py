@@ -1,0 +1,106 @@
+"""``MLPClassifier`` and ``MLPRegressor``: scikit-learn estimators over ``nn`` and ``train``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import nn, optim
+from ..train import EarlyStopping
+from ..train import fit as train_fit
+from ..train import predict as train_predict
+from .base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    check_array,
+    check_classification_targets,
+    check_is_fitted,
+    check_X_y,
+    validate_features,
+)
+
+
+class _MLP(BaseEstimator):
+    def __init__(self, hidden_layer_sizes=(100,), activation: str = "relu", alpha: float = 1e-4, batch_size: int = 200,
+                 learning_rate_init: float = 1e-3, max_iter: int = 200, tol: float = 1e-4, random_state=None):  # fmt: skip
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _train(self, X, T, n_out: int, loss):
+        sizes = [X.shape[1], *tuple(self.hidden_layer_sizes), n_out]
+        seed = self.random_state if self.random_state is not None else np.random.default_rng().integers(2**31)
+        self.model_ = nn.MLP(sizes, activation=self.activation, dtype="float64", seed=seed)
+        opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
+        stop = EarlyStopping(monitor="loss", patience=10, min_delta=self.tol, restore_best_weights=False)
+        history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=min(self.batch_size, len(X)),
+                            l2=self.alpha / 2 / len(X), callbacks=[stop], seed=seed)  # fmt: skip
+        self.loss_curve_ = history["loss"]
+        self.n_iter_ = len(history.epoch)
+
+    def _forward(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_features(self, check_array(X), reset=False)
+        return train_predict(self.model_, X)
+
+
+class MLPClassifier(ClassifierMixin, _MLP):
+    """Softmax cross-entropy for several classes; sigmoid + BCE per column for multilabel
+    targets (a 0/1 indicator matrix)."""
+
+    def _tag_overrides(self):
+        return {"multi_label": True, "non_deterministic": self.random_state is None}
+
+    def fit(self, X, y):
+        X, y = check_X_y(X, y, multi_output=True, est=self)
+        validate_features(self, X, reset=True)
+        y = np.asarray(y)
+        self.multilabel_ = y.ndim == 2
+        if self.multilabel_:
+            self.classes_ = np.arange(y.shape[1])
+            self._train(X, y.astype(np.float64), y.shape[1], nn.BCEWithLogitsLoss())
+        else:
+            enc = self._encode_classes(check_classification_targets(y))
+            self._train(X, enc.astype(np.int64), len(self.classes_), nn.CrossEntropyLoss())
+        return self
+
+    def predict_proba(self, X):
+        z = self._forward(X)
+        if self.multilabel_:
+            return 1 / (1 + np.exp(-z))
+        e = np.exp(z - z.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    def predict(self, X):
+        p = self.predict_proba(X)
+        return (p > 0.5).astype(np.int64) if self.multilabel_ else self.classes_[p.argmax(1)]
+
+    def score(self, X, y, sample_weight=None):
+        pred = self.predict(X)
+        y = np.asarray(y)
+        return float(np.mean(np.all(pred == y, axis=1))) if self.multilabel_ else float(np.mean(pred == y))
+
+
+class MLPRegressor(RegressorMixin, _MLP):
+    """Squared error on one or several outputs."""
+
+    def _tag_overrides(self):
+        return {"multi_output": True, "non_deterministic": self.random_state is None}
+
+    def fit(self, X, y):
+        X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
+        validate_features(self, X, reset=True)
+        y = np.asarray(y, dtype=np.float64)
+        self._single = y.ndim == 1
+        Y = y.reshape(len(y), -1)
+        self._train(X, Y, Y.shape[1], nn.MSELoss())
+        return self
+
+    def predict(self, X):
+        out = self._forward(X)
+        return out[:, 0] if self._single else out
