@@ -1,0 +1,50 @@
+"""Fit times of nablagrad.ml against scikit-learn on the same data, in the same run.
+
+OLS and Ridge on 100 000 × 200, Lasso on 100 000 × 200, logistic regression on 20 000 × 50,
+PCA on 20 000 × 784 (MNIST images). Prints seconds and the ratio ours / scikit-learn.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import best_time, clean_blas_env, machine_report
+
+clean_blas_env()
+
+import numpy as np
+from sklearn import decomposition, linear_model
+
+import nablagrad as ng
+from nablagrad import ml
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100_000, 200))
+    y = X @ rng.standard_normal(200) + rng.standard_normal(100_000)
+    yc = (X[:20_000, :50] @ rng.standard_normal(50) + rng.standard_normal(20_000) > 0).astype(int)
+    Xc = X[:20_000, :50]
+    Xp = ng.data.load_mnist(flatten=True)[0][:20_000].astype(np.float64)
+    cases = [
+        ("OLS 100000x200", lambda: ml.LinearRegression().fit(X, y), lambda: linear_model.LinearRegression().fit(X, y)),
+        ("OLS normal eq.", lambda: ml.LinearRegression(solver="normal").fit(X, y), lambda: linear_model.LinearRegression().fit(X, y)),
+        ("Ridge 100000x200", lambda: ml.Ridge(alpha=1.0).fit(X, y), lambda: linear_model.Ridge(alpha=1.0).fit(X, y)),
+        ("Lasso 100000x200", lambda: ml.Lasso(alpha=0.1, tol=1e-4).fit(X, y), lambda: linear_model.Lasso(alpha=0.1).fit(X, y)),
+        ("Logistic 20000x50", lambda: ml.LogisticRegression().fit(Xc, yc), lambda: linear_model.LogisticRegression().fit(Xc, yc)),
+        ("PCA 20000x784 (k=50)", lambda: ml.PCA(50).fit(Xp), lambda: decomposition.PCA(50, svd_solver="full").fit(Xp)),
+    ]
+    print(machine_report())
+    print(f"{'task':24s} {'nablagrad s':>12s} {'sklearn s':>10s} {'ratio':>6s}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, ours, theirs in cases:
+            a, b = best_time(ours, repeat=3), best_time(theirs, repeat=3)
+            print(f"{name:24s} {a:12.3f} {b:10.3f} {a / b:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
