@@ -9,8 +9,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-.PHONY: test train lint bench
-test: $(VENV)/.installed
+# The playground's browser tests use Debian's chromium (Playwright cannot download browsers here).
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: no /usr/bin/chromium and not root: the browser tests will be skipped"; fi
+
+.PHONY: test train lint bench playground
+test: $(VENV)/.installed /usr/bin/chromium
 	$(PY) -m ruff check src tests bench scripts
 	$(PY) -m pytest
 
@@ -22,3 +28,8 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/autodiff_overhead.py
+	$(PY) bench/mnist.py
+	$(PY) bench/ml.py
+
+playground: $(VENV)/.installed
+	$(VENV)/bin/nablagrad playground

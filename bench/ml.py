@@ -31,7 +31,11 @@ def main() -> None:
     Xp = ng.data.load_mnist(flatten=True)[0][:20_000].astype(np.float64)
     cases = [
         ("OLS 100000x200", lambda: ml.LinearRegression().fit(X, y), lambda: linear_model.LinearRegression().fit(X, y)),
-        ("OLS normal eq.", lambda: ml.LinearRegression(solver="normal").fit(X, y), lambda: linear_model.LinearRegression().fit(X, y)),
+        (
+            "OLS normal eq.",
+            lambda: ml.LinearRegression(solver="normal").fit(X, y),
+            lambda: linear_model.LinearRegression().fit(X, y),
+        ),
         ("Ridge 100000x200", lambda: ml.Ridge(alpha=1.0).fit(X, y), lambda: linear_model.Ridge(alpha=1.0).fit(X, y)),
         ("Lasso 100000x200", lambda: ml.Lasso(alpha=0.1, tol=1e-4).fit(X, y), lambda: linear_model.Lasso(alpha=0.1).fit(X, y)),
         ("Logistic 20000x50", lambda: ml.LogisticRegression().fit(Xc, yc), lambda: linear_model.LogisticRegression().fit(Xc, yc)),
