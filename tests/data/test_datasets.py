@@ -136,3 +136,20 @@ def test_out_of_core_training_memory_does_not_grow_with_rows_on_disk(tmp_path):
     big = _peak_fit_memory(tmp_path, 80_000)  # 80 MB on disk
     assert big - small < 2_000_000, (small, big)  # only the O(N) index array grows (8 bytes/row)
     assert big < 10_000_000
+
+
+def test_chunked_reader_trains_from_several_files(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    for k in range(3):
+        np.save(tmp_path / f"x{k}.npy", X[k * 100 : (k + 1) * 100])
+        np.save(tmp_path / f"y{k}.npy", y[k * 100 : (k + 1) * 100])
+    Xr = ng.data.ChunkedReader([tmp_path / f"x{k}.npy" for k in range(3)])
+    yr = ng.data.ChunkedReader([tmp_path / f"y{k}.npy" for k in range(3)])
+    idx = np.array([0, 99, 100, 250, 299])
+    np.testing.assert_array_equal(Xr[idx], X[idx])
+    assert len(Xr) == 300 and Xr.shape == (300, 4)
+    m = ng.nn.MLP([4, 8, 2], seed=0)
+    ng.train.fit(m, "cross_entropy", ng.optim.Adam(m.parameters(), lr=0.01), Xr, yr, epochs=20, batch_size=32, seed=0)
+    assert ng.train.evaluate(m, "cross_entropy", X, y)["accuracy"] > 0.9

@@ -1,7 +1,7 @@
 """Data: the bundled MNIST, users' files, the playground's generators, mini-batching."""
 
 from .datasets import DataFormatError, load_csv, load_fashion_mnist, load_idx, load_mnist, load_npz
-from .loader import SAMPLING, DataLoader, batch_indices
+from .loader import SAMPLING, ChunkedReader, DataLoader, batch_indices
 from .preprocess import Standardizer, one_hot, standardize
 from .synthetic import (
     DATASETS,

@@ -100,3 +100,41 @@ class DataLoader:
         for idx in batch_indices(len(self.X), self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last):
             xb = np.asarray(self.X[idx])
             yield (xb, np.asarray(self.y[idx])) if self.y is not None else xb
+
+
+class ChunkedReader:
+    """Rows spread over several ``.npy`` files (chunks on disk) seen as one array.
+
+    ``reader[idx]`` with an index array reads only the requested rows, each chunk through a
+    memory map, so ``fit(model, loss, opt, ChunkedReader(x_files), ChunkedReader(y_files))``
+    trains on data far larger than memory (lecture 004: SGD needs O(BD) memory).
+    """
+
+    def __init__(self, paths):
+        self.paths = [str(p) for p in paths]
+        if not self.paths:
+            raise ValueError("ChunkedReader: give at least one .npy file")
+        self.chunks = [np.load(p, mmap_mode="r") for p in self.paths]
+        tails = {c.shape[1:] for c in self.chunks}
+        if len(tails) != 1:
+            raise ValueError(f"ChunkedReader: chunks disagree on the row shape: {sorted(tails)}")
+        self.offsets = np.cumsum([0] + [len(c) for c in self.chunks])
+        self.dtype = self.chunks[0].dtype
+        self.shape = (int(self.offsets[-1]), *self.chunks[0].shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx) -> np.ndarray:
+        idx = np.arange(len(self))[idx] if not isinstance(idx, np.ndarray) else idx
+        idx = np.asarray(idx).reshape(-1)
+        out = np.empty((len(idx), *self.shape[1:]), dtype=self.dtype)
+        which = np.searchsorted(self.offsets, idx, side="right") - 1
+        for k in np.unique(which):
+            sel = which == k
+            out[sel] = self.chunks[k][idx[sel] - self.offsets[k]]
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self[np.arange(len(self))]
+        return arr if dtype is None else arr.astype(dtype)
