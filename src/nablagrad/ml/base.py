@@ -75,6 +75,11 @@ class BaseEstimator:
                 changed.append(f"{k}={v!r}")
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    def _check_X(self, X, fitted_attribute: str) -> np.ndarray:
+        """Predict-time input: the estimator is fitted and X has the features it was fitted on."""
+        check_is_fitted(self, fitted_attribute)
+        return validate_features(self, check_array(X), reset=False)
+
     def __sklearn_is_fitted__(self) -> bool:
         return any(k.endswith("_") and not k.startswith("__") for k in vars(self))
 
@@ -239,6 +244,12 @@ class ClassifierMixin:
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy."""
         return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def _fit_classes(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """Fit-time input of a classifier: validated X and the labels encoded as 0 … k−1."""
+        X, y = check_X_y(X, y, est=self)
+        validate_features(self, X, reset=True)
+        return X, self._encode_classes(y)
 
     def _encode_classes(self, y) -> np.ndarray:
         y = check_classification_targets(y)

@@ -16,16 +16,14 @@ from ..autodiff import as_tensor, log_softmax, sigmoid
 from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
 from ._solvers import engine_objective, lbfgs
-from .base import BaseEstimator, ClassifierMixin, check_array, check_is_fitted, check_X_y, validate_features
+from .base import BaseEstimator, ClassifierMixin
 
 
 class _LinearClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery: class encoding, one-vs-rest for k > 2, decision function, predict."""
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y, est=self)
-        validate_features(self, X, reset=True)
-        enc = self._encode_classes(y)
+        X, enc = self._fit_classes(X, y)
         k = len(self.classes_)
         targets = [enc == 1] if k == 2 else [enc == c for c in range(k)]
         self._iterations = []
@@ -37,8 +35,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """⟨w, x⟩ + b: (n,) for two classes, (n, k) one-vs-rest scores otherwise."""
-        check_is_fitted(self, "coef_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "coef_")
         s = X @ self.coef_.T + self.intercept_
         return s[:, 0] if len(self.classes_) == 2 else s
 
@@ -199,9 +196,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         if self.C <= 0:
             raise ValueError(f"SoftmaxRegression: C must be > 0, got {self.C}")
-        X, y = check_X_y(X, y, est=self)
-        validate_features(self, X, reset=True)
-        enc = self._encode_classes(y)
+        X, enc = self._fit_classes(X, y)
         n, p = X.shape
         k = len(self.classes_)
         Xt = as_tensor(X)
@@ -219,8 +214,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return self
 
     def _scores(self, X):
-        check_is_fitted(self, "coef_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "coef_")
         return X @ self.coef_.T + self.intercept_
 
     def decision_function(self, X):

@@ -19,9 +19,8 @@ class PCA(TransformerMixin, BaseEstimator):
         validate_features(self, X, reset=True)
         n, p = X.shape
         k = min(n, p) if self.n_components is None else self.n_components
-        if isinstance(k, float) and 0 < k < 1:
-            pass
-        elif not isinstance(k, int | np.integer) or not 0 < k <= min(n, p):
+        fraction = isinstance(k, float) and 0 < k < 1
+        if not fraction and (not isinstance(k, int | np.integer) or not 0 < k <= min(n, p)):
             raise ValueError(f"PCA: n_components must be an int in [1, {min(n, p)}] or a fraction in (0, 1), got {k!r}")
         self.mean_ = X.mean(0)
         U, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
@@ -42,8 +41,7 @@ class PCA(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        check_is_fitted(self, "components_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "components_")
         Z = (X - self.mean_) @ self.components_.T
         if self.whiten:
             Z /= np.sqrt(np.where(self.explained_variance_ > 0, self.explained_variance_, 1.0))

@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from .base import BaseEstimator, ClassifierMixin, check_array, check_is_fitted, check_X_y, validate_features
+from .base import BaseEstimator, ClassifierMixin
 
 
 def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int, coef0: float) -> np.ndarray:
@@ -127,9 +127,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         if self.C <= 0:
             raise ValueError(f"KernelSVC: C must be > 0, got {self.C}")
-        X, y = check_X_y(X, y, est=self)
-        validate_features(self, X, reset=True)
-        enc = self._encode_classes(y)
+        X, enc = self._fit_classes(X, y)
         self._gamma_ = self._gamma(X)
         K = self._k(X, X)
         self.pairs_ = []
@@ -149,8 +147,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         return self
 
     def _pair_scores(self, X):
-        check_is_fitted(self, "support_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "support_")
         Ks = self._k(X, self.support_vectors_)
         out = []
         for a, b, sv, coef, rho in self.pairs_:

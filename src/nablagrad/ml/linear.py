@@ -13,7 +13,7 @@ import numpy as np
 from .. import optim
 from ..autodiff import tensor
 from ..data.loader import batch_indices
-from .base import BaseEstimator, ConvergenceWarning, RegressorMixin, check_array, check_is_fitted, check_X_y, validate_features
+from .base import BaseEstimator, ConvergenceWarning, RegressorMixin, check_X_y, validate_features
 
 
 class IllConditionedWarning(UserWarning):
@@ -48,9 +48,17 @@ class _LinearModel(RegressorMixin, BaseEstimator):
             self.intercept_ = 0.0 if self._single else np.zeros_like(intercept)
 
     def predict(self, X):
-        check_is_fitted(self, "coef_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "coef_")
         return X @ np.asarray(self.coef_).T + self.intercept_
+
+    def _solve(self, Xc, Yc, alpha: float) -> np.ndarray:
+        """Weights on centred data for ``min ‖Xw − y‖² + α‖w‖²`` by the chosen solver."""
+        if self.solver in ("gd", "sgd"):
+            return self._gradient_fit(Xc, Yc, alpha)
+        self.n_iter_ = 1  # closed forms: one solve
+        if self.solver == "lstsq":
+            return np.linalg.lstsq(Xc, Yc, rcond=None)[0]
+        return _normal_equations(Xc, Yc, float(alpha))
 
     def _gradient_fit(self, Xc, Yc, alpha: float):
         """Minimise mean ‖Xw − y‖² + α‖w‖²/n by (mini-batch) gradient descent on the engine.
@@ -112,14 +120,7 @@ class LinearRegression(_LinearModel):
         if self.solver not in ("normal", "lstsq", "gd", "sgd"):
             raise ValueError(f"LinearRegression: solver must be 'normal', 'lstsq', 'gd' or 'sgd', got {self.solver!r}")
         Xc, Yc = self._prepare(X, y)
-        self.n_iter_ = 1  # closed forms: one solve
-        if self.solver == "normal":
-            W = _normal_equations(Xc, Yc, 0.0)
-        elif self.solver == "lstsq":
-            W = np.linalg.lstsq(Xc, Yc, rcond=None)[0]
-        else:
-            W = self._gradient_fit(Xc, Yc, 0.0)
-        self._finish(W)
+        self._finish(self._solve(Xc, Yc, 0.0))
         return self
 
 
@@ -161,9 +162,7 @@ class Ridge(_LinearModel):
         if self.solver not in ("closed", "gd", "sgd"):
             raise ValueError(f"Ridge: solver must be 'closed', 'gd' or 'sgd', got {self.solver!r}")
         Xc, Yc = self._prepare(X, y)
-        self.n_iter_ = 1
-        W = _normal_equations(Xc, Yc, float(self.alpha)) if self.solver == "closed" else self._gradient_fit(Xc, Yc, self.alpha)
-        self._finish(W)
+        self._finish(self._solve(Xc, Yc, self.alpha))
         return self
 
 

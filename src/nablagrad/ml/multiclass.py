@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from .base import BaseEstimator, ClassifierMixin, check_array, check_is_fitted, check_X_y, validate_features
+from .base import BaseEstimator, ClassifierMixin
 from .kernel import _ovo_decision
 
 
@@ -34,15 +34,12 @@ class OneVsRest(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y, est=self)
-        validate_features(self, X, reset=True)
-        enc = self._encode_classes(y)
+        X, enc = self._fit_classes(X, y)
         self.estimators_ = [clone(self.estimator).fit(X, (enc == c).astype(np.int64)) for c in range(len(self.classes_))]
         return self
 
     def decision_function(self, X):
-        check_is_fitted(self, "estimators_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "estimators_")
         s = np.column_stack([_score(e, X) for e in self.estimators_])
         return s[:, 1] if len(self.classes_) == 2 else s
 
@@ -59,9 +56,7 @@ class OneVsOne(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y, est=self)
-        validate_features(self, X, reset=True)
-        enc = self._encode_classes(y)
+        X, enc = self._fit_classes(X, y)
         self.pairs_ = []
         for a, b in itertools.combinations(range(len(self.classes_)), 2):
             mask = (enc == a) | (enc == b)
@@ -70,8 +65,7 @@ class OneVsOne(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X):
-        check_is_fitted(self, "pairs_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "pairs_")
         # scikit-learn's convention: a positive score votes for the first class of the pair
         scores = [(a, b, -_score(est, X)) for a, b, est in self.pairs_]
         d = _ovo_decision(scores, len(self.classes_), len(X))

@@ -12,9 +12,7 @@ from .base import (
     BaseEstimator,
     ClassifierMixin,
     RegressorMixin,
-    check_array,
     check_classification_targets,
-    check_is_fitted,
     check_X_y,
     validate_features,
 )
@@ -44,8 +42,7 @@ class _MLP(BaseEstimator):
         self.n_iter_ = len(history.epoch)
 
     def _forward(self, X):
-        check_is_fitted(self, "model_")
-        X = validate_features(self, check_array(X), reset=False)
+        X = self._check_X(X, "model_")
         return train_predict(self.model_, X)
 
 
