@@ -1,12 +1,31 @@
 # One command each: `make train` runs the main job, `make test` runs the whole test suite.
-# Both create the virtual environment .venv and install nablagrad with its extras on first use.
+# Both create the virtual environment .venv on first use and install what they need into it:
+#   make train  ->  nablagrad + its run-time dependencies + TRAIN_EXTRAS (the curves' plots)
+#   make test   ->  nablagrad + every extra in TEST_EXTRAS + the PEP 735 groups in TEST_GROUPS
+# A new optional feature adds its extra to TEST_EXTRAS (so CI exercises it); a new test tool
+# goes into a [dependency-groups] group of pyproject.toml listed in TEST_GROUPS.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+TRAIN_EXTRAS := viz
+TEST_EXTRAS := viz,image,playground
+TEST_GROUPS := test
 
-$(VENV)/.installed: pyproject.toml
+# The venv, with a pip new enough for `--group` (pip >= 25.1).
+$(VENV)/.created:
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q --upgrade "pip>=25.1"
+	touch $@
+
+$(VENV)/.train-installed: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install -q -e ".[$(TRAIN_EXTRAS)]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install -q -e ".[$(TEST_EXTRAS)]" $(foreach g,$(TEST_GROUPS),--group $(g))
+	touch $@ $(VENV)/.train-installed
+
+$(VENV)/.playground-installed: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install -q -e ".[$(TRAIN_EXTRAS),playground]"
 	touch $@
 
 # The playground's browser tests use Debian's chromium (Playwright cannot download browsers here).
@@ -16,20 +35,20 @@ $(VENV)/.installed: pyproject.toml
 	else echo "note: no /usr/bin/chromium and not root: the browser tests will be skipped"; fi
 
 .PHONY: test train lint bench playground
-test: $(VENV)/.installed /usr/bin/chromium
+test: $(VENV)/.test-installed /usr/bin/chromium
 	$(PY) -m ruff check src tests bench scripts
 	$(PY) -m pytest
 
-train: $(VENV)/.installed
+train: $(VENV)/.train-installed
 	$(VENV)/bin/nablagrad train
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests bench scripts
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.test-installed
 	$(PY) bench/autodiff_overhead.py
 	$(PY) bench/mnist.py
 	$(PY) bench/ml.py
 
-playground: $(VENV)/.installed
+playground: $(VENV)/.playground-installed
 	$(VENV)/bin/nablagrad playground

@@ -76,5 +76,6 @@ def test_explain_prints_tables_and_dot():
 
 
 def test_bench_runs():
+    pytest.importorskip("torch")
     r = _run("bench", "--repeat", "2")
     assert r.returncode == 0 and "ratio" in r.stdout

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as TF
 
 import nablagrad as ng
 from nablagrad.nn import functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
 
 RTOL = 1e-10
 

@@ -4,10 +4,11 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import nablagrad as ng
 from nablagrad import optim
+
+torch = pytest.importorskip("torch")
 
 CASES = [
     ("sgd", dict(lr=0.05), optim.SGD, torch.optim.SGD),

@@ -244,7 +244,7 @@ def read_digit_image(path: str) -> np.ndarray:
     try:
         from PIL import Image  # noqa: PLC0415
     except ImportError:  # pragma: no cover
-        raise CLIError("predict needs Pillow (installed with matplotlib): pip install 'nablagrad[viz]'") from None
+        raise CLIError("predict reads pictures with Pillow, which is not installed: pip install 'nablagrad[image]'") from None
     try:
         img = Image.open(path).convert("L")
     except FileNotFoundError:
