@@ -16,3 +16,14 @@ def _fresh_state():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "fast"])
+def fast(request):
+    """Run a test on the pure-NumPy path and on the compiled kernels of ``nablagrad[fast]``."""
+    from nablagrad.backend import kernels
+
+    with kernels.use_fast(request.param):
+        if request.param and not kernels.fast_available():
+            pytest.skip("the fast extra (numba) is not installed")
+        yield request.param

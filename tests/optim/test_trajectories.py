@@ -41,7 +41,7 @@ def _loss_torch(A, b, W, v):
 
 
 @pytest.mark.parametrize("name, kw, ours, theirs", CASES, ids=[c[0] for c in CASES])
-def test_100_step_trajectory_matches_torch(name, kw, ours, theirs):
+def test_100_step_trajectory_matches_torch(name, kw, ours, theirs, fast):
     A, b, W0, v0 = _problem(0)
     W, v = ng.tensor(W0, requires_grad=True), ng.tensor(v0, requires_grad=True)
     tW, tv = torch.tensor(W0, requires_grad=True), torch.tensor(v0, requires_grad=True)

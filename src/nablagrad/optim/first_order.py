@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import kernels
 from .optimizer import Optimizer
 
 
@@ -22,6 +23,8 @@ class SGD(Optimizer):
     Momentum (PyTorch form): ``b ← β b + (1 − dampening) g``; step along ``b`` (or ``g + β b``
     with ``nesterov``).
     """
+
+    elementwise = True
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
@@ -50,6 +53,8 @@ class Momentum(Optimizer):
     ``v ← λ g + (1 − λ) v``,  ``w ← w − μ v``  (lecture 000).
     """
 
+    elementwise = True
+
     def __init__(self, params, lr: float = 0.01, forgetting: float = 0.1, weight_decay: float = 0.0):
         if not 0 < forgetting <= 1:
             raise ValueError(f"Momentum: forgetting rate λ must lie in (0, 1], got {forgetting}")
@@ -68,6 +73,8 @@ class Momentum(Optimizer):
 
 class AdaGrad(Optimizer):
     """AdaGrad: ``G ← G + g²``, ``w ← w − μ g / (√G + ε)`` — per-coordinate step sizes."""
+
+    elementwise = True
 
     def __init__(self, params, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10):  # fmt: skip
@@ -90,6 +97,8 @@ Adagrad = AdaGrad
 
 class RMSProp(Optimizer):
     """RMSProp: ``E[g²] ← α E[g²] + (1 − α) g²``, ``w ← w − μ g / (√E[g²] + ε)``."""
+
+    elementwise = True
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
                  momentum: float = 0.0, centered: bool = False):  # fmt: skip
@@ -135,6 +144,8 @@ class Adam(Optimizer):
     ``decoupled_weight_decay=True`` gives AdamW.
     """
 
+    elementwise = True
+
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, decoupled_weight_decay: bool = False):  # fmt: skip
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
@@ -155,28 +166,12 @@ class Adam(Optimizer):
         lr, wd = group["lr"], group["weight_decay"]
         if group["decoupled_weight_decay"]:
             p.data *= 1 - lr * wd
-        else:
-            g = _with_weight_decay(g, p.data, wd)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        scratch = self.scratch(p)
-        m *= b1
-        np.multiply(g, 1 - b1, out=scratch)
-        m += scratch
-        v *= b2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1 - b2
-        v += scratch
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
+            wd = 0.0
         # w ← w − (α/bc1) · m / (√v/√bc2 + ε)  =  w − (α√bc2/bc1) · m / (√v + ε√bc2)
         bc1 = 1 - b1**t
         bc2_sqrt = (1 - b2**t) ** 0.5
-        np.sqrt(v, out=scratch)
-        scratch += group["eps"] * bc2_sqrt
-        np.divide(m, scratch, out=scratch)
-        scratch *= lr * bc2_sqrt / bc1
-        p.data -= scratch
+        kernels.adam_(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.scratch(p), b1, b2, lr * bc2_sqrt / bc1,
+                      group["eps"] * bc2_sqrt, wd, vmax=state.get("max_exp_avg_sq"))  # fmt: skip
 
 
 class AdamW(Adam):

@@ -12,11 +12,16 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff import Tensor
+from . import flat
 
 
 class Optimizer:
     """Base class: ``param_groups`` (list of dicts with ``params`` and hyper-parameters) and
-    ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`."""
+    ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`;
+    those whose update is elementwise set ``elementwise = True`` and are stepped over one flat
+    buffer per group (:mod:`.flat`)."""
+
+    elementwise = False
 
     def __init__(self, params: Iterable, defaults: dict):
         self.defaults = dict(defaults)
@@ -72,6 +77,8 @@ class Optimizer:
         loss = closure() if closure is not None else None
         self._check_grads()
         for group in self.param_groups:
+            if flat.step_group(self, group):
+                continue
             for p in group["params"]:
                 if p.grad is not None:
                     self.update(p, p.grad.data, self.state.setdefault(id(p), {}), group)

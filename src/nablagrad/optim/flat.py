@@ -1,0 +1,140 @@
+"""One flat buffer per parameter group: one fused update per step instead of one per parameter.
+
+The idea of PyTorch's ``foreach``/``fused`` optimisers.  The parameters of a group (one dtype)
+are packed into one contiguous array and each parameter's ``.data`` becomes a view into it;
+each step copies the gradients into one flat gradient and calls the optimiser's elementwise
+``update`` once, on the whole buffer.  The state keeps PyTorch's ``state_dict`` layout: every
+parameter's buffers (``exp_avg``, ``momentum_buffer``, …) are views into the group's flat
+buffers, so ``state_dict``, ``load_state_dict`` and checkpoints see per-parameter arrays.
+
+An elementwise update gives the same numbers on a flat buffer as on each piece, so
+trajectories are unchanged.  Views are checked by identity every step; when something outside
+replaced an array (a parameter's ``.data`` rebound, a state loaded or restored) the group is
+packed again from the arrays it now finds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..autodiff import Tensor, as_tensor
+
+
+def _pieces(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """``flat`` cut into consecutive views of the given shapes."""
+    out, start = [], 0
+    for shape in shapes:
+        n = int(np.prod(shape, dtype=np.int64))
+        out.append(flat[start : start + n].reshape(shape))
+        start += n
+    return out
+
+
+@dataclass
+class FlatGroup:
+    """The packed parameters of one group: ``flat`` holds them all; ``views[i]`` is ``params[i].data``."""
+
+    params: list[Tensor]
+    views: list[np.ndarray]
+    grad_views: list[np.ndarray]
+    tensor: Tensor  # the whole buffer as one tensor: what ``update`` receives
+    grad: np.ndarray
+    state: dict = field(default_factory=dict)  # flat buffers and scalars, as ``update`` keeps them
+    state_views: list[dict] = field(default_factory=list)  # per parameter: key -> its view
+
+    @classmethod
+    def pack(cls, params: list[Tensor]) -> FlatGroup:
+        shapes = [p.shape for p in params]
+        flat = np.empty(sum(p.data.size for p in params), dtype=params[0].dtype)
+        views = _pieces(flat, shapes)
+        for p, view in zip(params, views):
+            np.copyto(view, p.data)
+            p.data = view
+        grad = np.empty_like(flat)
+        return cls(list(params), views, _pieces(grad, shapes), as_tensor(flat), grad)
+
+    def intact(self, params: list[Tensor]) -> bool:
+        """The same parameters, each still a view of this buffer."""
+        return len(params) == len(self.params) and all(p is q and p.data is v for p, q, v in zip(params, self.params, self.views))
+
+    def gather_grads(self) -> np.ndarray:
+        for view, p in zip(self.grad_views, self.params):
+            np.copyto(view, p.grad.data)
+        return self.grad
+
+    def bind_state(self, opt_state: dict) -> bool:
+        """Make :attr:`state` the flat form of the parameters' states; False if they cannot share one."""
+        states = [opt_state.get(id(p)) for p in self.params]
+        if not any(states):
+            self.state, self.state_views = {}, []
+            return True
+        scalars = {k: v for k, v in self.state.items() if not isinstance(v, np.ndarray)}
+        if self.state_views and all(
+            s is not None
+            and len(s) == len(self.state)
+            and all(s.get(k) is v for k, v in sv.items())
+            and all(s.get(k) == v for k, v in scalars.items())
+            for s, sv in zip(states, self.state_views)
+        ):
+            return True
+        if not all(states) or len({frozenset(s) for s in states}) != 1:
+            return False
+        flat_state = {}
+        for k in states[0]:
+            values = [s[k] for s in states]
+            if all(isinstance(v, np.ndarray) and v.shape == p.shape for v, p in zip(values, self.params)):
+                buf = np.empty_like(self.grad)
+                for piece, v in zip(_pieces(buf, [p.shape for p in self.params]), values):
+                    np.copyto(piece, v)
+                flat_state[k] = buf
+            elif all(not isinstance(v, np.ndarray) and v == values[0] for v in values):
+                flat_state[k] = values[0]
+            else:
+                return False
+        self.state = flat_state
+        self.scatter_state(opt_state)
+        return True
+
+    def scatter_state(self, opt_state: dict) -> None:
+        """Each parameter's state: views of the flat buffers and the (shared) scalars."""
+        shapes = [p.shape for p in self.params]
+        arrays = {k: _pieces(v, shapes) for k, v in self.state.items() if isinstance(v, np.ndarray)}
+        self.state_views = [{k: pieces[i] for k, pieces in arrays.items()} for i in range(len(self.params))]
+        for p, views in zip(self.params, self.state_views):
+            opt_state[id(p)] = {k: views.get(k, v) for k, v in self.state.items()}
+
+    def after_update(self, opt_state: dict) -> None:
+        """Publish what ``update`` changed: new buffers as views, scalars (``step``) by value."""
+        views = self.state_views[0] if self.state_views else {}
+        arrays = [k for k, v in self.state.items() if isinstance(v, np.ndarray)]
+        if set(arrays) != set(views) or any(self.state[k] is not views[k].base for k in arrays):
+            self.scatter_state(opt_state)
+            return
+        scalars = {k: v for k, v in self.state.items() if not isinstance(v, np.ndarray)}
+        for p in self.params:
+            opt_state.setdefault(id(p), {}).update(scalars)
+
+
+def step_group(opt, group: dict) -> bool:
+    """Update every parameter of ``group`` with one call of ``opt.update`` on the packed buffer.
+
+    Returns False (and does nothing) where packing does not apply: an optimiser whose update is
+    not elementwise, a group with a parameter without gradient, mixed dtypes, fewer than two
+    parameters, or per-parameter states that differ in their scalars (e.g. step counts).
+    """
+    params = group["params"]
+    if not getattr(opt, "elementwise", False) or len(params) < 2:
+        return False
+    if any(p.grad is None for p in params) or len({p.dtype for p in params}) != 1:
+        return False
+    groups: dict[int, FlatGroup] = opt.__dict__.setdefault("_flat_groups", {})
+    fg = groups.get(id(group))
+    if fg is None or not fg.intact(params):
+        fg = groups[id(group)] = FlatGroup.pack(params)
+    if not fg.bind_state(opt.state):
+        return False
+    opt.update(fg.tensor, fg.gather_grads(), fg.state, group)
+    fg.after_update(opt.state)
+    return True

@@ -1,0 +1,59 @@
+"""The compiled kernels of the ``fast`` extra equal their NumPy references (and the formulas)."""
+
+import numpy as np
+import pytest
+
+from nablagrad.backend import kernels
+
+pytestmark = pytest.mark.skipif(not kernels.fast_available(), reason="the fast extra (numba) is not installed")
+
+
+def _adam_inputs(n, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    p, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    m, v = (0.1 * rng.standard_normal(n)).astype(dtype), rng.random(n).astype(dtype)
+    return [p, g, m, v, (0.5 * rng.random(n)).astype(dtype)]
+
+
+@pytest.mark.parametrize("n", [7, kernels.PARALLEL_MIN + 3], ids=["serial", "threaded"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("wd, ams", [(0.0, False), (0.01, False), (0.0, True)])
+def test_adam_kernel_equals_numpy_reference(n, dtype, wd, ams):
+    args = dict(b1=0.9, b2=0.999, step_size=1e-3 * 0.3, eps_hat=1e-8 * 0.5, wd=wd)
+    out = {}
+    for fast in (False, True):
+        p, g, m, v, vmax = _adam_inputs(n, dtype)
+        with kernels.use_fast(fast):
+            kernels.adam_(p, g, m, v, np.empty_like(p), vmax=vmax if ams else None, **args)
+        out[fast] = (p, m, v, vmax)
+    for a, b in zip(out[False], out[True]):
+        np.testing.assert_allclose(b, a, rtol=2e-7 if dtype == np.float32 else 1e-15, atol=0)
+
+
+def test_adam_kernel_follows_the_formula():
+    p, g, m, v, _ = (a.astype(np.float64) for a in _adam_inputs(100, np.float64, seed=3))
+    m_ref = 0.9 * m + 0.1 * g
+    v_ref = 0.999 * v + 0.001 * g * g
+    p_ref = p - 0.01 * m_ref / (np.sqrt(v_ref) + 1e-8)
+    with kernels.use_fast(True):
+        kernels.adam_(p, g, m, v, np.empty_like(p), b1=0.9, b2=0.999, step_size=0.01, eps_hat=1e-8)
+    np.testing.assert_allclose(m, m_ref, rtol=1e-12)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-12)
+    np.testing.assert_allclose(p, p_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (kernels.PARALLEL_MIN + 1,)])
+def test_relu_backward_kernel(shape):
+    rng = np.random.default_rng(1)
+    g, x = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)
+    with kernels.use_fast(True):
+        fast = kernels.relu_backward(g, x)
+    with kernels.use_fast(False):
+        ref = kernels.relu_backward(g, x)
+    np.testing.assert_array_equal(fast, ref)
+    np.testing.assert_array_equal(fast, np.where(x > 0, g, 0))
+
+
+def test_switching_off_uses_numpy():
+    with kernels.use_fast(False):
+        assert not kernels.fast_available()

@@ -1,0 +1,100 @@
+"""Optimisers stepped over one flat buffer equal the same optimisers stepped parameter by parameter."""
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad import optim
+
+CASES = [
+    (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
+    (optim.SGD, dict(lr=0.05)),
+    (optim.Momentum, dict(lr=0.05, forgetting=0.2)),
+    (optim.AdaGrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.01)),
+    (optim.RMSProp, dict(lr=0.01, momentum=0.5, centered=True)),
+    (optim.Adam, dict(lr=0.01)),
+    (optim.Adam, dict(lr=0.01, weight_decay=0.01, amsgrad=True)),
+    (optim.AdamW, dict(lr=0.01, weight_decay=0.05)),
+]
+IDS = [f"{c.__name__}-{'-'.join(map(str, kw.values()))}" for c, kw in CASES]
+
+
+def _params(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return [ng.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in [(4, 3), (3,), (3, 2), (2,)]]
+
+
+def _loss(params, x):
+    W1, b1, W2, b2 = params
+    return ((ng.tanh(x @ W1 + b1) @ W2 + b2) ** 2).mean()
+
+
+def _run(cls, kw, dtype, steps, flat=True, skip=None, hook=None):
+    params = _params(dtype)
+    opt = cls(params, **kw)
+    opt.elementwise = opt.elementwise and flat
+    x = ng.tensor(np.random.default_rng(1).standard_normal((5, 4)).astype(dtype))
+    for t in range(steps):
+        opt.zero_grad()
+        _loss(params, x).backward()
+        if skip is not None and t == skip:
+            params[1].grad = None
+        opt.step()
+        if hook is not None:
+            opt = hook(t, params, opt) or opt
+    return params, opt
+
+
+@pytest.mark.parametrize("cls, kw", CASES, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flat_equals_per_parameter(cls, kw, dtype, fast):
+    flat, opt = _run(cls, kw, dtype, 30)
+    ref, ref_opt = _run(cls, kw, dtype, 30, flat=False)
+    for p, q in zip(flat, ref):
+        np.testing.assert_array_equal(p.data, q.data)
+    a, b = opt.state_dict(), ref_opt.state_dict()
+    assert a["state"].keys() == b["state"].keys()
+    for i in a["state"]:
+        assert a["state"][i].keys() == b["state"][i].keys()
+        for k, v in a["state"][i].items():
+            np.testing.assert_array_equal(v, b["state"][i][k], err_msg=k)
+
+
+def test_parameters_and_state_are_views_of_one_buffer():
+    params, opt = _run(optim.Adam, dict(lr=0.01), np.float32, 2)
+    base = params[0].data.base
+    assert base is not None and base.size == sum(p.size for p in params)
+    assert all(p.data.base is base for p in params)
+    for p in params:
+        st = opt.state[id(p)]
+        assert st["exp_avg"].shape == p.shape and st["exp_avg"].base is not None and st["step"] == 2
+    saved = opt.state_dict()
+    assert all(v["exp_avg"].base is None for v in saved["state"].values())  # copies, not views
+
+
+@pytest.mark.parametrize("cls, kw", CASES[:1] + CASES[-3:], ids=IDS[:1] + IDS[-3:])
+def test_load_state_dict_and_rebound_data_mid_run(cls, kw, fast):
+    """A state loaded into a fresh optimiser, and parameters whose .data was replaced, are repacked."""
+
+    def reload(t, params, opt):
+        if t == 9:
+            fresh = cls(params, **kw)
+            fresh.load_state_dict(opt.state_dict())
+            return fresh
+        if t == 14:
+            for p in params:
+                p.data = p.data.copy()
+        return None
+
+    got, _ = _run(cls, kw, np.float64, 25, hook=reload)
+    ref, _ = _run(cls, kw, np.float64, 25, flat=False)
+    for p, q in zip(got, ref):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_parameter_without_gradient_falls_back_per_parameter():
+    got, opt = _run(optim.Adam, dict(lr=0.01), np.float64, 12, skip=3)
+    ref, ref_opt = _run(optim.Adam, dict(lr=0.01), np.float64, 12, flat=False, skip=3)
+    for p, q in zip(got, ref):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert opt.state[id(got[1])]["step"] == 11 and opt.state[id(got[0])]["step"] == 12
