@@ -45,7 +45,12 @@ train: $(VENV)/.train-installed
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests bench scripts
 
-bench: $(VENV)/.test-installed
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.test-installed
+	$(PY) -m pip install -q --group bench
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) bench/peers.py --quick
 	$(PY) bench/autodiff_overhead.py
 	$(PY) bench/mnist.py
 	$(PY) bench/ml.py
