@@ -1,6 +1,12 @@
-"""Architectures as plain JSON — rebuilt from a whitelist of layer types, never by running code."""
+"""Architectures as plain JSON — rebuilt from a whitelist of layer types, never by running code.
+
+:func:`parameter_shapes` reads a description without building anything, so a loader can check
+what a file declares against the tensors it holds before allocating a single array.
+"""
 
 from __future__ import annotations
+
+import numbers
 
 from ..nn import layers as L
 from ..nn.module import Module, Sequential
@@ -11,6 +17,8 @@ class ArchitectureError(ValueError):
 
 
 _SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, L.ReLU, L.Abs)}
+MAX_DEPTH = 32  # nested Sequentials in one description
+MAX_FEATURES = 2**31
 
 
 def to_spec(m: Module) -> dict:
@@ -34,23 +42,61 @@ def to_spec(m: Module) -> dict:
     )
 
 
-def from_spec(spec: dict, dtype=None) -> Module:
-    """Rebuild a module from :func:`to_spec` output (unknown types are refused)."""
-    if not isinstance(spec, dict) or "type" not in spec:
-        raise ArchitectureError(f"malformed architecture entry {spec!r}")
+def _kind(spec, depth: int) -> str:
+    if depth > MAX_DEPTH:
+        raise ArchitectureError(f"the architecture nests more than {MAX_DEPTH} Sequentials")
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise ArchitectureError(f"malformed architecture entry {str(spec)[:80]!r}: expected a dict with a 'type'")
     kind = spec["type"]
+    if kind not in ("Sequential", "Linear", "LeakyReLU", "PReLU", "Softmax", "LogSoftmax", *_SIMPLE):
+        raise ArchitectureError(f"unknown layer type {kind!r} in the architecture")
+    return kind
+
+
+def _field(spec: dict, key: str, kind: type, lo=None, default=None):
+    """``spec[key]`` checked to be a ``kind`` (int, float or bool) at least ``lo``."""
+    v = spec.get(key, default)
+    ok = isinstance(v, bool) if kind is bool else isinstance(v, numbers.Integral if kind is int else numbers.Real)
+    ok = ok and (kind is bool or not isinstance(v, bool)) and (lo is None or lo <= v <= MAX_FEATURES)
+    if not ok:
+        raise ArchitectureError(f"{spec['type']}: {key} must be {'an integer' if kind is int else kind.__name__}"
+                                f"{f' in {lo}..{MAX_FEATURES}' if lo is not None else ''}, got {v!r}")  # fmt: skip
+    return kind(v)
+
+
+def _layers(spec: dict) -> list:
+    layers = spec.get("layers", [])
+    if not isinstance(layers, list):
+        raise ArchitectureError(f"Sequential: layers must be a list, got {type(layers).__name__}")
+    return layers
+
+
+def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
+    """Name → shape of every parameter the module described by ``spec`` would have (nothing is built)."""
+    kind = _kind(spec, depth)
     if kind == "Sequential":
-        return Sequential(*(from_spec(s, dtype) for s in spec.get("layers", [])))
+        return {f"{i}.{k}": s for i, sub in enumerate(_layers(spec)) for k, s in parameter_shapes(sub, depth + 1).items()}
     if kind == "Linear":
-        return L.Linear(int(spec["in_features"]), int(spec["out_features"]), bias=bool(spec.get("bias", True)), dtype=dtype)
+        n_in, n_out = _field(spec, "in_features", int, 1), _field(spec, "out_features", int, 1)
+        bias = _field(spec, "bias", bool, default=True)
+        return {"weight": (n_in, n_out), **({"bias": (n_out,)} if bias else {})}
+    if kind == "PReLU":
+        return {"alpha": (_field(spec, "num_parameters", int, 1),)}
+    return {}
+
+
+def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
+    """Rebuild a module from :func:`to_spec` output (unknown types and malformed fields are refused)."""
+    kind = _kind(spec, depth)
+    if kind == "Sequential":
+        return Sequential(*(from_spec(s, dtype, depth + 1) for s in _layers(spec)))
+    if kind == "Linear":
+        shapes = parameter_shapes(spec, depth)
+        return L.Linear(*shapes["weight"], bias="bias" in shapes, dtype=dtype)
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     if kind == "LeakyReLU":
-        return L.LeakyReLU(float(spec["negative_slope"]))
+        return L.LeakyReLU(_field(spec, "negative_slope", float))
     if kind == "PReLU":
-        return L.PReLU(int(spec["num_parameters"]), dtype=dtype)
-    if kind == "Softmax":
-        return L.Softmax(int(spec["axis"]))
-    if kind == "LogSoftmax":
-        return L.LogSoftmax(int(spec["axis"]))
-    raise ArchitectureError(f"unknown layer type {kind!r} in the architecture")
+        return L.PReLU(_field(spec, "num_parameters", int, 1), dtype=dtype)
+    return (L.Softmax if kind == "Softmax" else L.LogSoftmax)(_field(spec, "axis", int))

@@ -1,19 +1,66 @@
 """Atomic file writes: write a temporary file in the same folder, fsync, then rename over the
 target.  A crash or an exception at any point leaves either the old file or the new one —
-never a half-written file."""
+never a half-written file.
+
+A writer holds an exclusive ``flock`` on its temporary file while it writes.  A process killed
+mid-write (``kill -9``) cannot remove its temporary file, so every write first removes the
+temporaries of the same target that no live writer holds: killed saves leave nothing behind
+for long.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no clean-up of stale temporaries
+    fcntl = None
+
+
+def _temporaries(path: Path) -> list[Path]:
+    return [Path(p) for p in glob.glob(os.path.join(glob.escape(str(path.parent)), f".{glob.escape(path.name)}.*.tmp"))]
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete ``.<name>.*.tmp`` beside ``path`` unless a live writer holds its lock."""
+    if fcntl is None:
+        return
+    for tmp in _temporaries(path):
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(tmp)  # nobody writes it: its writer died
+        except OSError:
+            pass  # a live writer holds it, or it was renamed meanwhile
+        finally:
+            os.close(fd)
+
+
+def _locked_temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``, locked by us and still linked (not cleaned away by another writer)."""
+    while True:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if fcntl is None:
+            return fd, tmp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return fd, tmp
+        os.close(fd)  # removed by another writer's clean-up between creation and lock: try again
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, writer=None) -> Path:
     """Write ``data`` (or call ``writer(fileobj)``) to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    fd, tmp = _locked_temporary(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             if writer is not None:
@@ -22,7 +69,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, write
                 fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+            os.replace(tmp, path)  # while the lock is held
     except BaseException:
         try:
             os.unlink(tmp)

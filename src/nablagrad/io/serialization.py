@@ -1,34 +1,46 @@
 """``save`` / ``load``: weights in safetensors, architecture and metadata as JSON in the same file.
 
-File layout (safetensors): tensors ``model.<name>`` for parameters and ``optim.<i>.<buffer>``
-for optimiser buffers; the header's ``__metadata__`` holds JSON strings under ``nablagrad``
-(format version, architecture, user metadata, optimiser hyper-parameters and scalar state).
-Loading parses the header itself first, so a truncated, corrupted or hostile file is refused
-with a clear message; nothing in the file is ever executed.
+File layout (safetensors): 8 bytes ``n`` (little-endian), ``n`` bytes of JSON header, then the
+tensor data.  Tensors ``model.<name>`` hold parameters and ``optim.<i>.<buffer>`` optimiser
+buffers; the header's ``__metadata__`` holds JSON strings under ``nablagrad`` (format version,
+architecture, user metadata, optimiser hyper-parameters and scalar state).
+
+Loading trusts nothing in the file and executes nothing from it.  It reads only the header
+first and checks every entry — dtypes, shapes, offsets against the file size, the metadata's
+schema, the declared architecture against the tensors' shapes, the optimiser state — before
+allocating any array or writing into any model.  Weights are then copied from a read-only
+memory map straight into the parameters (no second copy of the file in memory).  A failure
+raises :class:`ModelFileError` and leaves the model and optimiser as they were.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
-from .architecture import ArchitectureError, from_spec, to_spec
+from .architecture import ArchitectureError, from_spec, parameter_shapes, to_spec
 from .atomic import atomic_write_bytes
 
 FORMAT = "nablagrad/1"
 _MAX_HEADER = 100 * 1024 * 1024
+_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
+           "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}  # fmt: skip
+_MODEL_DTYPES = ("float16", "float32", "float64")
 
 
 class ModelFileError(ValueError):
     """The file is not a readable nablagrad model."""
 
 
+# --- writing ------------------------------------------------------------------------------------------
 def _optimizer_payload(opt: Optimizer) -> tuple[dict[str, np.ndarray], dict]:
     sd = opt.state_dict()
     arrays, scalars = {}, {}
@@ -59,9 +71,9 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
     for k, v in (extra or {}).items():
         tensors[f"extra.{k}"] = np.ascontiguousarray(v)
     try:
-        header = json.dumps(info)
-    except TypeError as exc:
-        raise ValueError(f"save: metadata must be JSON-serialisable ({exc})") from None
+        header = json.dumps(info, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"save: metadata must be JSON-serialisable, with finite numbers ({exc})") from None
     return save(tensors, metadata={"nablagrad": header})
 
 
@@ -70,102 +82,241 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
     return atomic_write_bytes(path, serialize(model, optimizer, metadata))
 
 
-def read_header(raw: bytes, where: str = "file") -> dict:
-    """Validate and parse the safetensors header without trusting any of it."""
-    if len(raw) < 8:
-        raise ModelFileError(f"{where} is truncated: {len(raw)} bytes, not even a header")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if n > _MAX_HEADER or 8 + n > len(raw):
-        raise ModelFileError(f"{where} is truncated or corrupted: the header claims {n} bytes, the file has {len(raw) - 8}")
+# --- reading: the header ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TensorEntry:
+    """Where one tensor lies in the data section (already checked against the file size)."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    start: int  # offset in the data section
+
+
+def _json(text, what: str, where: str):
     try:
-        header = json.loads(raw[8 : 8 + n])
+        return json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(f"{where} is corrupted: its header is not valid JSON") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{where} is corrupted: unexpected header")
-    data_len = len(raw) - 8 - n
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
-            raise ModelFileError(f"{where} is truncated or corrupted: tensor {name!r} lies outside the file")
-    meta = header.get("__metadata__") or {}
+        raise ModelFileError(f"{where} is corrupted: its {what} is not valid JSON") from None
+    except RecursionError:
+        raise ModelFileError(f"{where} is corrupted: its {what} is nested too deeply") from None
+
+
+def _entry(name: str, e, data_len: int, where: str) -> TensorEntry:
+    def bad(why: str) -> ModelFileError:
+        return ModelFileError(f"{where} is truncated or corrupted: tensor {name[:80]!r} {why}")
+
+    if not isinstance(e, dict):
+        raise bad("has no description")
+    if e.get("dtype") not in _DTYPES:
+        raise bad(f"has unsupported dtype {str(e.get('dtype'))[:20]!r}; readable: {', '.join(_DTYPES)}")
+    shape, offsets = e.get("shape"), e.get("data_offsets")
+    if not (isinstance(shape, list) and len(shape) <= 32 and all(type(s) is int and s >= 0 for s in shape)):
+        raise bad(f"has an invalid shape {str(shape)[:80]}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= data_len):  # fmt: skip
+        raise bad("lies outside the file")
+    dtype = np.dtype(_DTYPES[e["dtype"]])
+    if math.prod(shape) * dtype.itemsize != offsets[1] - offsets[0]:
+        nbytes = math.prod(shape) * dtype.itemsize
+        raise bad(f"declares shape {tuple(shape)} ({nbytes} bytes) but spans {offsets[1] - offsets[0]} bytes")
+    return TensorEntry(dtype, tuple(shape), offsets[0])
+
+
+def _info(meta, where: str) -> dict:
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ModelFileError(f"{where} is corrupted: __metadata__ must map names to strings")
     if "nablagrad" not in meta:
         raise ModelFileError(f"{where} is a safetensors file but not a nablagrad model (no 'nablagrad' metadata)")
-    try:
-        info = json.loads(meta["nablagrad"])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{where} is corrupted: its nablagrad metadata is not valid JSON") from None
+    info = _json(meta["nablagrad"], "nablagrad metadata", where)
+    if not isinstance(info, dict):
+        raise ModelFileError(f"{where} is corrupted: its nablagrad metadata is a {type(info).__name__}, not an object")
     if info.get("format") != FORMAT:
-        raise ModelFileError(f"{where} has format {info.get('format')!r}; this version reads {FORMAT!r}")
+        raise ModelFileError(f"{where} has format {str(info.get('format'))[:40]!r}; this version reads {FORMAT!r}")
+    checks = {
+        "metadata": (dict, "an object"),
+        "architecture": ((dict, type(None)), "an object or null"),
+        "optimizer": ((dict, type(None)), "an object or null"),
+    }
+    for key, (kind, what) in checks.items():
+        if key in info and not isinstance(info[key], kind):
+            raise ModelFileError(f"{where} is corrupted: nablagrad metadata {key!r} must be {what}")
+    if info.get("dtype", "float32") not in _MODEL_DTYPES:
+        raise ModelFileError(f"{where} is corrupted: model dtype {str(info.get('dtype'))[:20]!r} is not one of {_MODEL_DTYPES}")
+    opt = info.get("optimizer")
+    if opt is not None and not (isinstance(opt.get("type"), str) and isinstance(opt.get("param_groups"), list)
+                                and isinstance(opt.get("scalars"), dict)):  # fmt: skip
+        raise ModelFileError(f"{where} is corrupted: its optimiser state lacks type, param_groups or scalars")
     return info
 
 
-def deserialize(raw: bytes, where: str = "file") -> tuple[dict, dict[str, np.ndarray]]:
-    from safetensors.numpy import load as st_load  # noqa: PLC0415
+def parse_header(head: bytes, data_len: int, where: str = "file") -> tuple[dict, dict[str, TensorEntry]]:
+    """The nablagrad metadata and the checked tensor entries of a header (``head``: the ``n`` JSON bytes)."""
+    header = _json(head, "header", where)
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{where} is corrupted: its header is a {type(header).__name__}, not an object")
+    entries = {name: _entry(name, e, data_len, where) for name, e in header.items() if name != "__metadata__"}
+    return _info(header.get("__metadata__"), where), entries
 
-    info = read_header(raw, where)
+
+def _header_length(first8: bytes, size: int, where: str) -> int:
+    if len(first8) < 8:
+        raise ModelFileError(f"{where} is truncated: {size} bytes, not even a header")
+    (n,) = struct.unpack("<Q", first8)
+    if n > _MAX_HEADER or 8 + n > size:
+        raise ModelFileError(f"{where} is truncated or corrupted: the header claims {n} bytes, the file has {size - 8}")
+    return n
+
+
+def read_header(raw: bytes, where: str = "file") -> dict:
+    """Validate and parse the header of the bytes of a model file; the nablagrad metadata."""
+    n = _header_length(raw[:8], len(raw), where)
+    return parse_header(raw[8 : 8 + n], len(raw) - 8 - n, where)[0]
+
+
+@dataclass
+class ModelFile:
+    """An opened model file: its checked header; arrays are read only on request."""
+
+    path: Path
+    info: dict
+    entries: dict[str, TensorEntry]
+    data_start: int
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> ModelFile:
+        """Read and check the header only (``8 + n`` bytes), whatever the file's size."""
+        path = Path(path)
+        try:
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                n = _header_length(fh.read(8), size, str(path))
+                head = fh.read(n)
+        except FileNotFoundError:
+            raise ModelFileError(f"no such model file: {path}") from None
+        except IsADirectoryError:
+            raise ModelFileError(f"{path} is a folder; give the .safetensors file inside it") from None
+        info, entries = parse_header(head, size - 8 - n, str(path))
+        return cls(path, info, entries, 8 + n)
+
+    def array(self, name: str) -> np.ndarray:
+        """A read-only memory map of one tensor (nothing is copied until it is used)."""
+        e = self.entries[name]
+        if math.prod(e.shape) == 0:
+            return np.zeros(e.shape, e.dtype)
+        return np.memmap(self.path, dtype=e.dtype, mode="r", offset=self.data_start + e.start, shape=e.shape)
+
+    def shapes(self, prefix: str) -> dict[str, tuple[int, ...]]:
+        return {k[len(prefix) :]: e.shape for k, e in self.entries.items() if k.startswith(prefix)}
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {k[len(prefix) :]: self.array(k) for k in self.entries if k.startswith(prefix)}
+
+
+# --- reading: checks, then commit ---------------------------------------------------------------------------
+def _mismatch(expected: dict, found: dict) -> str | None:
+    """A description of how two name → shape tables differ, or None."""
+    missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    if missing or unexpected:
+        return f"missing {missing[:5]}, unexpected {unexpected[:5]}"
+    for k, s in expected.items():
+        if tuple(found[k]) != tuple(s):
+            return f"{k} has shape {tuple(found[k])} in the file but {tuple(s)} in the model"
+    return None
+
+
+def _optimizer_state_dict(opt: dict, arrays: dict[str, np.ndarray], where: str) -> dict:
+    state: dict[int, dict] = {}
     try:
-        tensors = st_load(raw)
-    except Exception as exc:  # safetensors raises its own error types
-        raise ModelFileError(f"{where} is corrupted: {exc}") from None
-    return info, tensors
+        for k, v in arrays.items():
+            i, name = k.split(".", 1)
+            state.setdefault(int(i), {})[name] = np.array(v)
+        for k, v in opt["scalars"].items():
+            i, name = k.split(".", 1)
+            state.setdefault(int(i), {})[name] = v
+    except ValueError:
+        raise ModelFileError(f"{where} is corrupted: optimiser state entry {k[:60]!r} is not '<position>.<buffer>'") from None
+    if not all(isinstance(g, dict) for g in opt["param_groups"]):
+        raise ModelFileError(f"{where} is corrupted: optimiser param_groups must be objects")
+    groups = [{k: (tuple(v) if k == "betas" and isinstance(v, list) else v) for k, v in g.items()} for g in opt["param_groups"]]
+    return {"state": state, "param_groups": groups}
 
 
-def _read(path) -> bytes:
-    path = Path(path)
+def _checked_optimizer(optimizer: Optimizer, info: dict, arrays: dict[str, np.ndarray], where: str) -> dict:
+    """The optimiser's state dict from the file, checked against ``optimizer`` (nothing written)."""
+    opt = info.get("optimizer")
+    if opt is None:
+        raise ModelFileError(f"{where} holds no optimiser state; save it with io.save(model, path, optimizer=opt)")
+    if opt["type"] != type(optimizer).__name__:
+        raise ModelFileError(
+            f"{where} holds {opt['type'][:40]} state, not {type(optimizer).__name__}; create a {opt['type'][:40]} "
+            "to resume, or load without optimizer= to start a fresh one"
+        )
+    sd = _optimizer_state_dict(opt, arrays, where)
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"no such model file: {path}") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path} is a folder; give the .safetensors file inside it") from None
+        optimizer.check_state_dict(sd)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{where}: {exc}") from None
+    return sd
+
+
+def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | None) -> tuple[Module, ModelFile]:
+    """Check everything, then load the weights (and optimiser state): all or nothing."""
+    mf = ModelFile.open(path)
+    where, info = str(path), mf.info
+    found = mf.shapes("model.")
+    if model is None:
+        if not info.get("architecture"):
+            raise ModelFileError(f"{where} has no JSON architecture; pass model= with an instance to load into")
+        try:
+            problem = _mismatch(parameter_shapes(info["architecture"]), found)
+        except ArchitectureError as exc:
+            raise ModelFileError(f"{where}: {exc}") from None
+        if problem:
+            raise ModelFileError(f"{where} is corrupted: its declared architecture does not match its tensors ({problem})")
+    else:
+        problem = _mismatch({k: p.shape for k, p in model.named_parameters()}, found)
+        if problem:
+            raise ModelFileError(f"{where} does not fit the model: {problem}")
+    sd = _checked_optimizer(optimizer, info, mf.arrays("optim."), where) if optimizer is not None else None
+    if model is None:
+        model = from_spec(info["architecture"], dtype=info.get("dtype"))
+    model.load_state_dict(mf.arrays("model."))
+    if sd is not None:
+        optimizer.load_state_dict(sd)
+    object.__setattr__(model, "metadata", info.get("metadata", {}))
+    return model, mf
 
 
 def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimizer | None = None) -> Module:
     """Read a model file: rebuild the architecture (or fill ``model``), load the weights and,
-    if given, the optimiser's state.  The file's metadata is at ``model.metadata``."""
-    info, tensors = deserialize(_read(path), str(path))
-    weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    if model is None:
-        if not info.get("architecture"):
-            raise ModelFileError(f"{path} has no JSON architecture; pass model= with an instance to load into")
-        try:
-            model = from_spec(info["architecture"], dtype=info.get("dtype"))
-        except ArchitectureError as exc:
-            raise ModelFileError(f"{path}: {exc}") from None
-    try:
-        model.load_state_dict(weights)
-    except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{path} does not fit the model: {exc}") from None
-    if optimizer is not None:
-        load_optimizer_state(optimizer, info, tensors, str(path))
-    object.__setattr__(model, "metadata", info.get("metadata", {}))
-    return model
+    if given, the optimiser's state — all or nothing.  The file's metadata is at ``model.metadata``."""
+    return _read(path, model, optimizer)[0]
+
+
+def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Optimizer) -> tuple[dict, dict[str, np.ndarray]]:
+    """Restore ``model`` and ``optimizer`` from a checkpoint (all or nothing); the file's nablagrad
+    metadata and its ``extra.*`` arrays (copied into memory)."""
+    _, mf = _read(path, model, optimizer)
+    return mf.info, {f"extra.{k}": np.array(v) for k, v in mf.arrays("extra.").items()}
+
+
+def deserialize(raw: bytes, where: str = "file") -> tuple[dict, dict[str, np.ndarray]]:
+    """The metadata and all tensors (read-only views of ``raw``, no copy) of a model file's bytes."""
+    n = _header_length(raw[:8], len(raw), where)
+    info, entries = parse_header(raw[8 : 8 + n], len(raw) - 8 - n, where)
+    return info, {
+        k: np.frombuffer(raw, e.dtype, math.prod(e.shape), 8 + n + e.start).reshape(e.shape) for k, e in entries.items()
+    }
 
 
 def load_optimizer_state(optimizer: Optimizer, info: dict, tensors: dict, where: str) -> None:
-    opt = info.get("optimizer")
-    if opt is None:
-        raise ModelFileError(f"{where} holds no optimiser state")
-    if opt["type"] != type(optimizer).__name__:
-        raise ModelFileError(f"{where} holds {opt['type']} state, not {type(optimizer).__name__}")
-    state: dict[int, dict] = {}
-    for k, v in tensors.items():
-        if k.startswith("optim."):
-            _, i, name = k.split(".", 2)
-            state.setdefault(int(i), {})[name] = v.copy()
-    for k, v in opt["scalars"].items():
-        i, name = k.split(".", 1)
-        state.setdefault(int(i), {})[name] = v
-    groups = [{k: (tuple(v) if k == "betas" else v) for k, v in g.items()} for g in opt["param_groups"]]
-    try:
-        optimizer.load_state_dict({"state": state, "param_groups": groups})
-    except ValueError as exc:
-        raise ModelFileError(f"{where}: {exc}") from None
+    """Load the optimiser state of :func:`deserialize`'s output into ``optimizer`` (checked first)."""
+    arrays = {k[len("optim.") :]: v for k, v in tensors.items() if k.startswith("optim.")}
+    optimizer.load_state_dict(_checked_optimizer(optimizer, info, arrays, where))
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The JSON metadata of a model file, without loading weights."""
-    return read_header(_read(path), str(path))
+    """The JSON metadata of a model file, reading only its header."""
+    return ModelFile.open(path).info

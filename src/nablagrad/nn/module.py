@@ -8,7 +8,7 @@ the attribute tree.  ``backward`` needs no per-layer code: the tape does it (lec
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -116,19 +116,31 @@ class Module:
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy arrays into the parameters; every shape is checked before anything is written."""
+        """Copy arrays into the parameters; every entry is checked and converted before anything is written."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        new = {}
         for k, v in state.items():
-            if k in own and np.shape(v) != own[k].shape:
-                raise ValueError(f"load_state_dict: {k} has shape {np.shape(v)} in the state but {own[k].shape} in the model")
+            if k not in own:
+                continue
+            a = v.data if isinstance(v, Tensor) else v
+            if np.shape(a) != own[k].shape:
+                raise ValueError(f"load_state_dict: {k} has shape {np.shape(a)} in the state but {own[k].shape} in the model")
+            try:
+                a = np.asarray(a)
+                if a.dtype.kind not in "fiub":
+                    raise TypeError
+                new[k] = a.astype(own[k].dtype, copy=False)
+            except (TypeError, ValueError):
+                raise TypeError(f"load_state_dict: {k} holds {type(v).__name__} values; expected a numeric array") from None
         with no_grad():
-            for k, v in state.items():
-                if k in own:
-                    own[k].data[...] = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=own[k].dtype)
+            for k, a in new.items():
+                own[k].data[...] = a
 
     # --- repr --------------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -28,10 +28,13 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))  # fmt: skip
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening = 0, got {momentum=}, {dampening=}")
+
+    def state_keys(self, group):
+        return {"momentum_buffer"} if group["momentum"] else set()
 
     def update(self, p, g, state, group):
         g = _with_weight_decay(g, p.data, group["weight_decay"])
@@ -56,9 +59,10 @@ class Momentum(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 0.01, forgetting: float = 0.1, weight_decay: float = 0.0):
-        if not 0 < forgetting <= 1:
-            raise ValueError(f"Momentum: forgetting rate λ must lie in (0, 1], got {forgetting}")
         super().__init__(params, dict(lr=lr, forgetting=forgetting, weight_decay=weight_decay))
+
+    def state_keys(self, group):
+        return {"velocity"}
 
     def update(self, p, g, state, group):
         g = _with_weight_decay(g, p.data, group["weight_decay"])
@@ -80,6 +84,9 @@ class AdaGrad(Optimizer):
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10):  # fmt: skip
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))  # fmt: skip
+
+    def state_keys(self, group):
+        return {"sum", "step"}
 
     def update(self, p, g, state, group):
         if "sum" not in state:
@@ -104,6 +111,10 @@ class RMSProp(Optimizer):
                  momentum: float = 0.0, centered: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered))  # fmt: skip
+
+    def state_keys(self, group):
+        keys = {"square_avg"} | ({"momentum_buffer"} if group["momentum"] else set())
+        return keys | ({"grad_avg"} if group["centered"] else set())
 
     def update(self, p, g, state, group):
         if "square_avg" not in state:
@@ -148,10 +159,11 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, decoupled_weight_decay: bool = False):  # fmt: skip
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       decoupled_weight_decay=decoupled_weight_decay))  # fmt: skip
+
+    def state_keys(self, group):
+        return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
 
     def update(self, p, g, state, group):
         if "exp_avg" not in state:

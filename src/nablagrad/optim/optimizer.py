@@ -1,13 +1,18 @@
 """The ``Optimizer`` base: parameter groups, per-parameter state, ``state_dict``, safe steps.
 
-A step first validates every gradient (shape, dtype, finiteness); only then does it write,
-so a failed ``step()`` leaves all parameters exactly as they were.
+Every hyper-parameter is checked when a group is added (the rules of :data:`HYPERPARAMETERS`,
+as ``torch.optim`` checks them).  A step first validates every gradient (shape, finiteness);
+only then does it write, and if the update itself makes a parameter NaN or Inf (an ``lr`` far
+too large) every parameter and buffer is restored, so a failed ``step()`` leaves the model and
+the optimiser exactly as they were.  ``load_state_dict`` checks every entry before writing any.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import math
+import numbers
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -15,15 +20,69 @@ from ..autodiff import Tensor
 from . import flat
 
 
+def _real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _flag(v) -> bool:
+    return isinstance(v, bool | np.bool_)
+
+
+# name -> (test, what a valid value is).  One table for every optimiser: a group is checked
+# against the rows of the keys it holds.
+HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "lr": (lambda v: _real(v) and v >= 0, "a finite number >= 0, e.g. lr=1e-3"),
+    "momentum": (lambda v: _real(v) and v >= 0, "a finite number >= 0, typically 0.9"),
+    "dampening": (lambda v: _real(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "weight_decay": (lambda v: _real(v) and v >= 0, "a finite number >= 0 (0 for none)"),
+    "eps": (lambda v: _real(v) and v >= 0, "a small finite number >= 0, e.g. 1e-8"),
+    "lr_decay": (lambda v: _real(v) and v >= 0, "a finite number >= 0"),
+    "initial_accumulator_value": (lambda v: _real(v) and v >= 0, "a finite number >= 0"),
+    "alpha": (lambda v: _real(v) and 0 <= v <= 1, "a smoothing constant in [0, 1], e.g. 0.99"),
+    "forgetting": (lambda v: _real(v) and 0 < v <= 1, "a rate λ in (0, 1], e.g. 0.1"),
+    "betas": (
+        lambda v: isinstance(v, tuple | list) and len(v) == 2 and all(_real(b) and 0 <= b < 1 for b in v),
+        "a pair (β1, β2) with each in [0, 1), e.g. betas=(0.9, 0.999)",
+    ),
+    "damping": (lambda v: _real(v) and v >= 0, "a finite number >= 0"),
+    "increase": (lambda v: _real(v) and v > 1, "a factor > 1, e.g. 10"),
+    "decrease": (lambda v: _real(v) and 0 < v < 1, "a factor in (0, 1), e.g. 0.1"),
+    "max_tries": (lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "tol": (lambda v: _real(v) and v > 0, "a finite number > 0"),
+    "max_step": (lambda v: _real(v) and v > 0, "a finite number > 0"),
+    "nesterov": (_flag, "True or False"),
+    "amsgrad": (_flag, "True or False"),
+    "centered": (_flag, "True or False"),
+    "decoupled_weight_decay": (_flag, "True or False"),
+}
+
+
+def _normalised(name: str, v):
+    """NumPy scalars become Python numbers (so a state dict stays JSON-able); betas a tuple."""
+    if name == "betas":
+        return tuple(float(b) for b in v)
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    return float(v) if isinstance(v, numbers.Real) else v
+
+
 class Optimizer:
     """Base class: ``param_groups`` (list of dicts with ``params`` and hyper-parameters) and
-    ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`;
-    those whose update is elementwise set ``elementwise = True`` and are stepped over one flat
-    buffer per group (:mod:`.flat`)."""
+    ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`
+    and name the buffers a parameter's state must hold in :meth:`state_keys`; those whose
+    update is elementwise set ``elementwise = True`` and are stepped over one flat buffer per
+    group (:mod:`.flat`)."""
 
     elementwise = False
 
     def __init__(self, params: Iterable, defaults: dict):
+        if isinstance(params, Tensor | dict) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or of parameter-group dicts, "
+                f"got a {type(params).__name__}; pass model.parameters() or [tensor]"
+            )
         self.defaults = dict(defaults)
         groups = list(params)
         if not groups:
@@ -36,21 +95,39 @@ class Optimizer:
         self.state: dict[int, dict] = {}
 
     def add_param_group(self, group: dict) -> None:
-        params = list(group["params"])
+        name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group is a dict with a 'params' entry, got {group!r}")
+        params = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
         for p in params:
             if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: can only optimise tensors with requires_grad=True")
+                raise TypeError(f"{name}: can only optimise tensors with requires_grad=True, got {type(p).__name__}")
+        seen = {id(p) for g in getattr(self, "param_groups", []) for p in g["params"]}
+        for i, p in enumerate(params):
+            if id(p) in seen:
+                raise ValueError(
+                    f"{name}: the parameter at position {i} (shape {p.shape}) is given twice; it would be updated twice "
+                    "per step. Pass each parameter once (in one group only)"
+                )
+            seen.add(id(p))
         for k in group:
             if k != "params" and k not in self.defaults:
-                raise ValueError(f"{type(self).__name__}: unknown option {k!r}; known: {sorted(self.defaults)}")
-        full = {**self.defaults, **group, "params": params}
+                raise ValueError(f"{name}: unknown option {k!r}; known: {sorted(self.defaults)}")
+        full = {**self.defaults, **group}
         self._validate(full)
-        self.param_groups.append(full)
+        full = {k: _normalised(k, v) for k, v in full.items() if k != "params"}
+        self.param_groups.append({**full, "params": params})
 
     def _validate(self, group: dict) -> None:
-        lr = group.get("lr")
-        if lr is not None and not (isinstance(lr, int | float) and lr >= 0):
-            raise ValueError(f"{type(self).__name__}: lr must be a non-negative number, got {lr!r}")
+        """Check each hyper-parameter of ``group`` against its rule in :data:`HYPERPARAMETERS`."""
+        for key, value in group.items():
+            rule = HYPERPARAMETERS.get(key)
+            if rule is not None and not rule[0](value):
+                raise ValueError(f"{type(self).__name__}: {key} must be {rule[1]}, got {value!r}")
+
+    def state_keys(self, group: dict) -> set[str]:
+        """The buffers a parameter's (non-empty) state must hold under ``group``'s options."""
+        return set()
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
@@ -73,15 +150,19 @@ class Optimizer:
                     )
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
         loss = closure() if closure is not None else None
         self._check_grads()
-        for group in self.param_groups:
-            if flat.step_group(self, group):
-                continue
-            for p in group["params"]:
-                if p.grad is not None:
-                    self.update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+        done: list[tuple[Tensor, np.ndarray, dict | None]] = []
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected below and reported once
+            for group in self.param_groups:
+                active = [p for p in group["params"] if p.grad is not None]
+                done.extend(self._snapshot(p) for p in active)
+                if not flat.step_group(self, group):
+                    for p in active:
+                        self.update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+                if not all(np.isfinite(p.data).all() for p in active):
+                    self._roll_back(done, group)
         return loss
 
     def update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> None:
@@ -89,11 +170,50 @@ class Optimizer:
 
     def scratch(self, p: Tensor) -> np.ndarray:
         """A work buffer shaped like ``p`` (not part of the state), so updates make no temporaries."""
-        buffers = self.__dict__.setdefault("_scratch", {})
-        buf = buffers.get(id(p))
-        if buf is None or buf.shape != p.shape or buf.dtype != p.dtype:
-            buf = buffers[id(p)] = np.empty_like(p.data)
+        return self._buffer("_scratch", id(p), p.data)
+
+    def _copy(self, key, a: np.ndarray) -> np.ndarray:
+        """``a`` copied into the reused buffer named ``key``."""
+        buf = self._buffer("_backup", key, a)
+        np.copyto(buf, a)
         return buf
+
+    def _buffer(self, pool: str, key, like: np.ndarray) -> np.ndarray:
+        buffers = self.__dict__.setdefault(pool, {})
+        buf = buffers.get(key)
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = buffers[key] = np.empty_like(like)
+        return buf
+
+    # --- roll-back of a step that produced NaN/Inf ----------------------------------------
+    def _snapshot(self, p: Tensor) -> tuple[Tensor, np.ndarray, dict | None]:
+        """Copies of ``p`` and of its state, in buffers reused from step to step."""
+        state = self.state.get(id(p))
+        if state is not None:
+            state = {k: self._copy((id(p), k), v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
+        return p, self._copy(id(p), p.data), state
+
+    def _roll_back(self, done: list[tuple[Tensor, np.ndarray, dict | None]], group: dict) -> None:
+        """Restore every parameter updated so far, and its state, in place (flat buffers see it), then raise."""
+        bad = next(p for p, _, _ in done if not np.isfinite(p.data).all())
+        for p, w, saved in done:
+            np.copyto(p.data, w)
+            state = self.state.get(id(p))
+            if saved is None or state is None:
+                self.state.pop(id(p), None)
+                continue
+            for k in [k for k in state if k not in saved]:
+                del state[k]
+            for k, v in saved.items():
+                if isinstance(v, np.ndarray) and isinstance(state.get(k), np.ndarray) and state[k].shape == v.shape:
+                    np.copyto(state[k], v)
+                else:
+                    state[k] = v.copy() if isinstance(v, np.ndarray) else v
+        raise FloatingPointError(
+            f"{type(self).__name__}.step: the update made a parameter of shape {bad.shape} NaN or Inf "
+            f"(lr={group.get('lr')}); every parameter and the optimiser state were restored to their values before "
+            "this step. Lower lr or clip gradients (clip_grad_norm)."
+        )
 
     # --- state ---------------------------------------------------------------------------
     def _index(self) -> list[Tensor]:
@@ -111,20 +231,70 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Replace the state and hyper-parameters; every entry is checked before anything is written."""
+        new_state, new_groups = self._checked_state_dict(state_dict)
+        self.state = new_state
+        for saved, group in zip(new_groups, self.param_groups):
+            group.update(saved)
+
+    def check_state_dict(self, state_dict: dict) -> None:
+        """Raise ``ValueError`` naming the first problem if :meth:`load_state_dict` would refuse ``state_dict``."""
+        self._checked_state_dict(state_dict)
+
+    def _checked_state_dict(self, state_dict: dict) -> tuple[dict[int, dict], list[dict]]:
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(
+                f"{name}: expected a dict with 'state' and 'param_groups' (from state_dict()), got {type(state_dict).__name__}"
+            )
         params = self._index()
         groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups) or any(
-            len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)
+        if not isinstance(groups, list | tuple) or len(groups) != len(self.param_groups) or any(
+            not isinstance(a, dict) or len(a.get("params", ())) != len(b["params"]) for a, b in zip(groups, self.param_groups)
         ):
-            raise ValueError("load_state_dict: the saved optimiser has a different number of parameters or groups")
-        for i, buffers in state_dict["state"].items():
-            p = params[int(i)]
-            for k, v in buffers.items():
-                if isinstance(v, np.ndarray) and v.shape != p.shape:
-                    raise ValueError(f"load_state_dict: buffer {k!r} has shape {v.shape}, parameter {p.shape}")
-        self.state = {id(params[int(i)]): copy.deepcopy(b) for i, b in state_dict["state"].items()}
+            raise ValueError(f"{name}: the saved optimiser has a different number of parameters or groups")
+        new_groups = []
         for saved, group in zip(groups, self.param_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            unknown = sorted(set(saved) - set(group))
+            if unknown:
+                raise ValueError(f"{name}: unknown option(s) {unknown} in the saved groups; known: {sorted(self.defaults)}")
+            self._validate(merged)
+            new_groups.append({k: _normalised(k, v) for k, v in merged.items() if k != "params"})
+        group_of = [new_groups[gi] for gi, g in enumerate(self.param_groups) for _ in g["params"]]
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}: 'state' must be a dict position -> buffers")
+        new_state: dict[int, dict] = {}
+        for i, buffers in state_dict["state"].items():
+            try:
+                pos = int(i)
+            except (TypeError, ValueError):
+                pos = -1
+            if not 0 <= pos < len(params) or not isinstance(buffers, dict):
+                raise ValueError(f"{name}: state entry {i!r} is not the position of one of the {len(params)} parameters")
+            p = params[pos]
+            need = self.state_keys(group_of[pos])
+            if buffers and set(buffers) != need:
+                missing, extra = sorted(need - set(buffers)), sorted(set(buffers) - need)
+                raise ValueError(
+                    f"{name}: the state of parameter {pos} has buffers {sorted(buffers)}; {type(self).__name__} with these "
+                    f"options needs {sorted(need)} (missing {missing}, unexpected {extra})"
+                )
+            entry = {}
+            for k, v in buffers.items():
+                if isinstance(v, np.ndarray):
+                    if v.shape != p.shape or v.dtype.kind not in "fiub":
+                        raise ValueError(f"{name}: buffer {k!r} of parameter {pos} has shape {v.shape} and dtype {v.dtype}; "
+                                         f"the parameter has shape {p.shape}")  # fmt: skip
+                    entry[k] = np.array(v, dtype=p.dtype)
+                elif _real(v) and v >= 0:
+                    entry[k] = _normalised(k, v)
+                else:
+                    raise ValueError(
+                        f"{name}: buffer {k!r} of parameter {pos} must be an array or a finite number >= 0, got {v!r}"
+                    )
+            new_state[id(p)] = entry
+        return new_state, new_groups
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())

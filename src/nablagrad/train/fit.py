@@ -327,11 +327,9 @@ def _checkpoint(path: Path, trainer: Trainer, risk: RunningRisk, state: dict, rn
 
 
 def _restore(path: Path, trainer: Trainer, risk: RunningRisk, state: dict, rng: np.random.Generator) -> None:
-    from ..io import deserialize, load_optimizer_state  # noqa: PLC0415
+    from ..io import load_checkpoint  # noqa: PLC0415
 
-    info, tensors = deserialize(path.read_bytes(), str(path))
-    trainer.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    load_optimizer_state(trainer.optimizer, info, tensors, str(path))
+    info, tensors = load_checkpoint(path, trainer.model, trainer.optimizer)  # all or nothing
     t = info["metadata"]["trainer"]
     rng.bit_generator.state = t["rng"]
     risk.load(t["risk"])
