@@ -107,7 +107,7 @@ def _entry(name: str, e, data_len: int, where: str) -> TensorEntry:
 
     if not isinstance(e, dict):
         raise bad("has no description")
-    if e.get("dtype") not in _DTYPES:
+    if not isinstance(e.get("dtype"), str) or e["dtype"] not in _DTYPES:
         raise bad(f"has unsupported dtype {str(e.get('dtype'))[:20]!r}; readable: {', '.join(_DTYPES)}")
     shape, offsets = e.get("shape"), e.get("data_offsets")
     if not (isinstance(shape, list) and len(shape) <= 32 and all(type(s) is int and s >= 0 for s in shape)):
@@ -133,7 +133,7 @@ def _info(meta, where: str) -> dict:
     if not isinstance(info, dict):
         raise ModelFileError(f"{where} is corrupted: its nablagrad metadata is a {type(info).__name__}, not an object")
     if info.get("format") != FORMAT:
-        raise ModelFileError(f"{where} has format {str(info.get('format'))[:40]!r}; this version reads {FORMAT!r}")
+        raise ModelFileError(f"{where} has format {repr(info.get('format'))[:40]}; this version reads {FORMAT!r}")
     checks = {
         "metadata": (dict, "an object"),
         "architecture": ((dict, type(None)), "an object or null"),
