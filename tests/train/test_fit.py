@@ -190,3 +190,21 @@ def test_fit_validates_input():
         ng.train.fit(m, "msee", opt, np.zeros((3, 2)), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="unknown metrics"):
         ng.train.fit(m, "mse", opt, np.zeros((3, 2)), np.zeros((3, 1)), metrics=["acc2"])
+
+
+def test_early_stopping_restores_the_best_weights_also_when_the_run_reaches_max_epochs():
+    """keras-team/keras#12511: the best epoch's weights are restored whenever they are known."""
+    X, y = make_spiral(200, seed=0)
+    m = ng.nn.MLP([2, 8, 1], activation="tanh", seed=0)
+    Xv, yv = X[:50], y[:50].reshape(-1, 1)
+    weights = []
+    snap = LambdaCallback(on_epoch_end=lambda t, e, logs: weights.append(m.state_dict()))
+    early = EarlyStopping(monitor="val_loss", patience=100)  # never stops the run
+    opt = ng.optim.SGD(m.parameters(), lr=2.0)  # large steps: the validation loss goes up and down
+    h = ng.train.fit(m, "bce_with_logits", opt, X, y.reshape(-1, 1), epochs=8, batch_size=16,
+                     validation_data=(Xv, yv), callbacks=[snap, early], seed=0)  # fmt: skip
+    assert h.stop_reason == "max epochs reached"
+    best = int(np.argmin(h["val_loss"]))
+    assert best != len(h["val_loss"]) - 1, h["val_loss"]  # otherwise the test could not fail
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, weights[best][k])

@@ -43,8 +43,10 @@ def _better(mode: str, value: float, best: float, min_delta: float) -> bool:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
-    optionally restore the best weights seen."""
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the model ends training with the weights of its best epoch,
+    whether this rule stopped the run or it ran to ``epochs`` (or another rule stopped it)."""
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str | None = None,
                  restore_best_weights: bool = True):  # fmt: skip
@@ -70,7 +72,8 @@ class EarlyStopping(Callback):
                 self.stopped_epoch = epoch
 
     def on_train_end(self, trainer):
-        if self.restore and self.best_state is not None and self.stopped_epoch is not None:
+        # whenever the best weights are known, not only when this rule stopped the run (keras-team/keras#12511)
+        if self.restore and self.best_state is not None:
             trainer.model.load_state_dict(self.best_state)
 
 
@@ -85,6 +88,8 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, trainer, epoch, logs):
         from ..io import save  # noqa: PLC0415
 
+        if not trainer.world.is_root:  # data parallel: rank 0 writes
+            return
         value = logs.get(self.monitor, np.nan)
         if not self.save_best_only or _better(self.mode, value, self.best, 0.0):
             self.best = value

@@ -1,0 +1,73 @@
+"""``DistributedOptimizer``: gradients averaged over the ranks by one in-place ``Allreduce`` of a
+single flattened buffer, then the wrapped optimiser's ``step()`` on every rank."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..autodiff import Tensor
+from ..optim import Optimizer
+from .world import World, init
+
+
+def allreduce_gradients(params: Sequence[Tensor], world: World, weight: float, extras: np.ndarray | None = None) -> np.ndarray:
+    """Replace every ``p.grad`` by ``Σ_r weight_r · p.grad_r`` over the ranks, with one ``Allreduce``.
+
+    The gradients (a missing one counts as zeros) are packed into one buffer of the parameters'
+    dtype (float32 by default), followed by
+    ``extras`` (numbers to be summed over ranks too, such as the weighted loss), so one message
+    per step carries everything.  Returns the summed ``extras``.
+    """
+    extras = np.zeros(0) if extras is None else np.asarray(extras)
+    if world.size == 1 and weight == 1.0:
+        return extras.astype(np.float64)
+    sizes = [p.data.size for p in params]
+    dtype = np.result_type(np.float32, *(p.data.dtype for p in params))
+    buf = np.empty(sum(sizes) + len(extras), dtype=dtype)
+    o = 0
+    for p, n in zip(params, sizes):
+        buf[o : o + n] = 0.0 if p.grad is None else np.ravel(p.grad.data) * weight
+        o += n
+    buf[o:] = extras
+    world.allreduce_(buf)
+    o = 0
+    for p, n in zip(params, sizes):
+        p.grad = Tensor(buf[o : o + n].reshape(p.data.shape).astype(p.data.dtype, copy=True))
+        o += n
+    return buf[o:].astype(np.float64)
+
+
+class DistributedOptimizer:
+    """Wrap an optimiser: ``step()`` averages the gradients over the ranks (``weight = 1/size``),
+    then steps the wrapped optimiser.  Every other attribute (``param_groups``, ``state_dict``,
+    ``zero_grad`` …) is the wrapped optimiser's."""
+
+    def __init__(self, optimizer: Optimizer, world: World | None = None):
+        if isinstance(optimizer, DistributedOptimizer):
+            raise TypeError("DistributedOptimizer: the optimiser is already distributed")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"DistributedOptimizer: expected an ng.optim optimiser, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.world = world if world is not None else init()
+
+    def params(self) -> list[Tensor]:
+        return [p for g in self.optimizer.param_groups for p in g["params"]]
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        allreduce_gradients(self.params(), self.world, 1.0 / self.world.size)
+        self.optimizer.step()
+        return loss
+
+    def __getattr__(self, name: str):
+        return getattr(self.__dict__["optimizer"], name)
+
+    def __repr__(self) -> str:
+        return f"DistributedOptimizer({self.optimizer!r}, {self.world!r})"
+
+
+def unwrap(optimizer) -> Optimizer:
+    """The plain optimiser under a ``DistributedOptimizer`` (itself otherwise)."""
+    return optimizer.optimizer if isinstance(optimizer, DistributedOptimizer) else optimizer

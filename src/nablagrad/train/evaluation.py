@@ -1,0 +1,92 @@
+"""``predict`` and ``evaluate``, and the small pieces the training loop shares with them: opening
+data (a ``.npy`` path opens memory-mapped), turning rows into tensors, resolving a loss."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import backend
+from ..autodiff import Tensor, no_grad
+from ..nn import LOSSES, BCEWithLogitsLoss, HingeLoss, Module, PerceptronLoss
+from .metrics import TRAINING_METRICS
+from .validation import check_xy
+
+
+def resolve_loss(loss_fn, who: str = "fit"):
+    """A loss module from a name (``"mse"``, ``"cross_entropy"`` …) or the callable itself."""
+    if isinstance(loss_fn, str):
+        if loss_fn not in LOSSES:
+            raise ValueError(f"{who}: unknown loss {loss_fn!r}; choose from {sorted(LOSSES)}")
+        return LOSSES[loss_fn]()
+    if not callable(loss_fn):
+        raise TypeError(f"{who}: loss_fn must be a loss module, a callable or a loss name, got {type(loss_fn).__name__}")
+    return loss_fn
+
+
+def open_array(X):
+    """A path to a ``.npy`` file opens memory-mapped: only the rows a batch asks for are ever read."""
+    if isinstance(X, str | os.PathLike):
+        return np.load(X, mmap_mode="r")
+    return X
+
+
+def decision_threshold(loss_fn) -> float:
+    """Where a single logit / score turns into class 1 (0 for losses on logits, else 0.5)."""
+    return 0.0 if isinstance(loss_fn, BCEWithLogitsLoss | HingeLoss | PerceptronLoss) else 0.5
+
+
+class Batches:
+    """Rows of X / y as tensors of the model's dtype (integer labels stay integers)."""
+
+    def __init__(self, X, y, dtype):
+        self.X, self.y, self.dtype = X, y, dtype
+
+    def x(self, idx) -> Tensor:
+        a = np.asarray(self.X[idx])
+        return Tensor(a if a.dtype == self.dtype else a.astype(self.dtype))
+
+    def y_(self, idx):
+        a = np.asarray(self.y[idx])
+        return a.astype(self.dtype) if a.dtype.kind == "f" and a.dtype != self.dtype else a
+
+
+def model_dtype(model: Module):
+    return model.dtype or backend.get_default_dtype()
+
+
+def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
+    """Model outputs for ``X``, batched, without recording a tape."""
+    X = open_array(X)
+    data = Batches(X, None, model_dtype(model))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            starts = range(0, len(X), batch_size)
+            outs = [np.asarray(model(data.x(np.arange(s, min(len(X), s + batch_size)))).data) for s in starts]
+    finally:
+        model.train(was_training)
+    return np.concatenate(outs) if outs else np.zeros((0,))
+
+
+def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] = ("accuracy",), batch_size: int = 4096,
+             threshold: float | None = None) -> dict[str, float]:  # fmt: skip
+    """``{"loss": …, metric: …}`` on ``(X, y)``."""
+    loss_fn = resolve_loss(loss_fn, "evaluate")
+    X, y = check_xy(open_array(X), open_array(y), "evaluate")
+    unknown = [m for m in metrics if m not in TRAINING_METRICS]
+    if unknown:
+        raise ValueError(f"evaluate: unknown metrics {unknown}; choose from {sorted(TRAINING_METRICS)}")
+    out = predict(model, X, batch_size)
+    yv = np.asarray(y)
+    if yv.dtype.kind == "f":
+        yv = yv.astype(model_dtype(model))
+    with no_grad():
+        logs = {"loss": float(loss_fn(Tensor(out), yv).data)}
+    th = decision_threshold(loss_fn) if threshold is None else threshold
+    for m in metrics:
+        logs[m] = TRAINING_METRICS[m](out, yv, th)
+    return logs

@@ -1,0 +1,319 @@
+"""``Trainer`` — one training run's state and its steps (lectures 000, 003, 004).
+
+Regimes: full-batch GD (``batch_size=None``, Algorithm 1), stochastic GD (``batch_size=1``,
+random order, Algorithm 2), mini-batch GD (random subsets of m, Algorithm 3; or a sequential
+split reshuffled every epoch, lecture 003).  Stopping: ``epochs``; ``weight_tol`` —
+``‖w(t) − w(t−1)‖ ≤ ε`` between epochs (Algorithm 1); ``loss_tol`` — the epoch loss improved by
+less than the tolerance; ``target_loss`` — the loss fell below a target.
+
+Data parallel (``world.size = N > 1``): every rank draws the same global batch ``B`` (the same
+seed), computes the loss and gradient on its share ``B_r`` and one all-reduce forms
+``∇L_B = Σ_r (|B_r|/|B|) ∇L_{B_r}``; every rank then takes the same optimiser step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import backend
+from ..autodiff import no_grad
+from ..data.loader import batch_indices
+from ..distributed import SingleProcess, World, allreduce_gradients
+from ..nn import Module, l1_penalty, l2_penalty
+from ..nn.utils import clip_grad_norm_
+from ..optim import Optimizer
+from .callbacks import Callback
+from .evaluation import Batches, decision_threshold, evaluate, model_dtype
+from .history import History, RunningRisk
+from .metrics import TRAINING_METRICS
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss or a gradient became NaN/Inf; the parameters are the last good ones."""
+
+
+@dataclass
+class EpochState:
+    """Where the run is inside the current epoch (``batches is None`` between epochs)."""
+
+    batches: list[np.ndarray] | None = None
+    pos: int = 0
+    loss_sum: float = 0.0
+    count: int = 0
+    metric_sums: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class StoppingRules:
+    """``weight_tol`` (‖w(t) − w(t−1)‖ ≤ ε), ``loss_tol`` (improvement < tol), ``target_loss``."""
+
+    weight_tol: float | None = None
+    loss_tol: float | None = None
+    target_loss: float | None = None
+
+
+class Trainer:
+    """The state of one ``fit`` run (what callbacks see and what checkpoints hold).
+
+    ``run()`` trains to the end; ``run_epoch()`` one epoch; ``train_step(idx)`` one batch;
+    ``checkpoint()`` / ``restore()`` save and reload the whole run state.
+    """
+
+    def __init__(self, model: Module, loss_fn, optimizer: Optimizer, X, y, *, epochs: int = 10,
+                 batch_size: int | None = 32, sampling: str = "shuffle", validation_data=None,
+                 metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (), stopping: StoppingRules | None = None,
+                 ema_lambda: float = 0.1, clip_grad_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
+                 rng: np.random.Generator | None = None, checkpoint_dir: Path | None = None,
+                 checkpoint_every: int | None = None, progress: bool | str = False, world: World | None = None):  # fmt: skip
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model))
+        self.epochs, self.batch_size, self.sampling = epochs, batch_size, sampling
+        self.validation_data, self.metrics, self.callbacks = validation_data, list(metrics), list(callbacks)
+        self.stopping = stopping or StoppingRules()
+        self.clip_grad_norm, self.l1, self.l2 = clip_grad_norm, l1, l2
+        self.world = world or SingleProcess()
+        self.rng = rng if rng is not None else np.random.default_rng(backend.default_rng().integers(2**63))
+        self.checkpoint_path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
+        self.checkpoint_every = checkpoint_every
+        self.progress = progress
+        self.params = list(model.parameters())
+        self.threshold = decision_threshold(loss_fn)
+        self.history = History()
+        self.risk = RunningRisk(ema_lambda)
+        self.state = EpochState()
+        self.prev: list[np.ndarray] | None = None  # weights at the start of the epoch (weight_tol)
+        self.epoch = 0  # the current epoch (0-based) = epochs completed before it
+        self.stop_training = False
+        self.bar = None
+
+    # --- the loop -----------------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> History:
+        """Train until ``epochs`` are done or a stopping rule / callback ends the run."""
+        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
+            self.restore()
+        self.bar = self._progress_bar()
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        self.model.train()
+        try:
+            # overflow is detected and reported (TrainingDivergedError); NumPy's warnings would only repeat it
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                while self.epoch < self.epochs and not self.stop_training:
+                    self.run_epoch()
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+        if not self.history.stop_reason:
+            self.history.stop_reason = "max epochs reached" if not self.stop_training else "stopped by a callback"
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    def run_epoch(self) -> dict[str, float]:
+        """The rest of the current epoch (all of it unless resumed mid-epoch); returns its logs."""
+        if self.state.batches is None:
+            self.begin_epoch()
+        while self.state.pos < len(self.state.batches):
+            self.train_step(self.state.batches[self.state.pos])
+        return self.end_epoch()
+
+    def begin_epoch(self) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_begin(self, self.epoch)
+        n = len(self.X)
+        weights = self._per_example_losses() if self.sampling == "hard" else None
+        labels = np.asarray(self.y) if self.sampling == "balanced" else None
+        batches = list(batch_indices(n, self.batch_size, self.sampling, self.rng, labels=labels, weights=weights))
+        self.state = EpochState(batches=batches, metric_sums={m: 0.0 for m in self.metrics})
+        if self.stopping.weight_tol is not None and self.prev is None:
+            self.prev = [p.data.copy() for p in self.params]
+
+    def train_step(self, idx: np.ndarray) -> float:
+        """One optimiser step on the global batch ``idx`` (this rank computes its share); returns the loss."""
+        local, weight = self.world.shard(idx)
+        local_loss, metric_sums = self._backward(local)
+        extras = np.array([weight * local_loss, *metric_sums])
+        extras = allreduce_gradients(self.params, self.world, weight, extras)
+        lv = float(extras[0])
+        step = self.state.pos
+        if not math.isfinite(lv):
+            raise self._diverged("loss", step)
+        if self.clip_grad_norm is not None:
+            clip_grad_norm_(self.params, self.clip_grad_norm)
+        try:
+            self.optimizer.step()
+        except FloatingPointError:
+            raise self._diverged("gradient", step) from None
+        self._record_step(lv, len(idx), extras[1:])
+        return lv
+
+    def _backward(self, local: np.ndarray) -> tuple[float, list[float]]:
+        """Loss (+ penalties) on the rows ``local``, its gradients in ``p.grad``, and ``metric · n`` sums."""
+        self.optimizer.zero_grad()
+        if len(local) == 0:  # more ranks than rows in this batch: contribute nothing
+            return 0.0, [0.0] * len(self.metrics)
+        xb, yb = self.data.x(local), self.data.y_(local)
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        if self.l1:
+            loss = loss + l1_penalty(self.model, self.l1)
+        if self.l2:
+            loss = loss + l2_penalty(self.model, self.l2)
+        lv = float(loss.data)
+        if math.isfinite(lv):
+            loss.backward()
+        n = len(local)
+        return lv, [TRAINING_METRICS[m](out.data, yb, self.threshold) * n for m in self.metrics]
+
+    def _record_step(self, lv: float, n: int, metric_sums: np.ndarray) -> None:
+        s = self.state
+        s.loss_sum += lv * n
+        s.count += n
+        for m, v in zip(self.metrics, metric_sums):
+            s.metric_sums[m] += float(v)
+        self.risk.update(lv)
+        self.history.steps["loss"].append(lv)
+        self.history.steps["loss_mean"].append(self.risk.mean)
+        self.history.steps["loss_ema"].append(self.risk.ema)
+        step = s.pos
+        s.pos += 1
+        logs = {"loss": lv, "loss_mean": self.risk.mean, "loss_ema": self.risk.ema}
+        for cb in self.callbacks:
+            cb.on_batch_end(self, step, logs)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(epoch=self.epoch + 1, loss=f"{self.risk.ema:.4f}", refresh=False)
+        if self.checkpoint_path is not None and self.checkpoint_every and s.pos % self.checkpoint_every == 0:
+            self.checkpoint()
+
+    def end_epoch(self) -> dict[str, float]:
+        s = self.state
+        count = max(s.count, 1)
+        logs = {"loss": s.loss_sum / count, **{m: s.metric_sums[m] / count for m in self.metrics}}
+        if self.validation_data is not None:
+            val = evaluate(self.model, self.loss_fn, *self.validation_data, metrics=self.metrics, threshold=self.threshold)
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        self.state = EpochState()
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, self.epoch, logs)
+        self.history.log_epoch(self.epoch, logs)
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
+        self.apply_stopping_rules(logs)
+        self.epoch += 1
+        if self.checkpoint_path is not None:
+            self.checkpoint()
+        return logs
+
+    def apply_stopping_rules(self, logs: dict[str, float]) -> None:
+        h, rules = self.history, self.stopping
+        if rules.weight_tol is not None:
+            change = math.sqrt(sum(float(np.sum((p.data.astype(np.float64) - q) ** 2)) for p, q in zip(self.params, self.prev)))
+            logs["weight_change"] = change
+            h.history["weight_change"].append(change)
+            self.prev = [p.data.copy() for p in self.params]
+            if change <= rules.weight_tol:
+                self.stop_training = True
+                h.stop_reason = f"‖w(t) − w(t−1)‖ = {change:.3g} ≤ weight_tol = {rules.weight_tol}"
+        losses = h.history["loss"]
+        if rules.loss_tol is not None and len(losses) >= 2 and losses[-2] - losses[-1] < rules.loss_tol:
+            self.stop_training = True
+            h.stop_reason = f"loss improved by {losses[-2] - losses[-1]:.3g} < loss_tol = {rules.loss_tol}"
+        if rules.target_loss is not None and losses[-1] <= rules.target_loss:
+            self.stop_training = True
+            h.stop_reason = f"loss {losses[-1]:.4g} ≤ target_loss = {rules.target_loss}"
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _diverged(self, what: str, step: int) -> TrainingDivergedError:
+        lr = self.optimizer.param_groups[0].get("lr")
+        return TrainingDivergedError(
+            f"training stopped: the {what} became NaN or Inf at epoch {self.epoch + 1}, batch {step + 1}. "
+            f"The parameters are left at their last good values. Likely cause: the learning rate (lr={lr}) is too "
+            "large for this problem — lower it, standardise the inputs, or pass clip_grad_norm=…; a log of 0 in a "
+            "hand-written loss (use the logits versions) is the other usual suspect."
+        )
+
+    def _per_example_losses(self, chunk: int = 4096) -> np.ndarray:
+        """Current loss of every example (for sampling='hard'); needs a loss with ``reduction``."""
+        if not hasattr(self.loss_fn, "reduction"):
+            raise ValueError("sampling='hard' needs a loss module with a reduction attribute")
+        n = len(self.X)
+        old, self.loss_fn.reduction = self.loss_fn.reduction, "none"
+        try:
+            with no_grad():
+                parts = []
+                for s in range(0, n, chunk):
+                    idx = np.arange(s, min(n, s + chunk))
+                    out = self.loss_fn(self.model(self.data.x(idx)), self.data.y_(idx))
+                    parts.append(np.asarray(out.data).reshape(len(idx), -1).sum(1))
+        finally:
+            self.loss_fn.reduction = old
+        return np.concatenate(parts)
+
+    def _progress_bar(self):
+        show = self.world.is_root and (self.progress == "always" or (self.progress and sys.stderr.isatty()))
+        if not show:
+            return None
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        n = len(self.X)
+        steps = -(-n // (self.batch_size or n))
+        return tqdm(total=self.epochs * steps, unit="batch", desc="training", dynamic_ncols=True, file=sys.stderr)
+
+    # --- checkpoints ----------------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Save the whole run state (weights, optimiser, epoch position, generator, history) atomically;
+        in a data-parallel run only rank 0 writes."""
+        if not self.world.is_root:
+            return
+        from ..io import atomic_write_bytes, serialize  # noqa: PLC0415
+
+        s = self.state
+        batches = s.batches or []
+        extra = {
+            "batch_order": np.concatenate(batches).astype(np.int64) if batches else np.zeros(0, np.int64),
+            "batch_sizes": np.array([len(b) for b in batches], dtype=np.int64),
+        }
+        if self.prev is not None:
+            extra.update({f"prev.{i}": p for i, p in enumerate(self.prev)})
+        meta = {
+            "trainer": {
+                "epoch": self.epoch,
+                "pos": s.pos,
+                "in_epoch": s.batches is not None,
+                "loss_sum": s.loss_sum,
+                "count": s.count,
+                "metric_sums": s.metric_sums,
+                "rng": json.loads(json.dumps(self.rng.bit_generator.state)),
+                "risk": self.risk.state(),
+                "history": self.history.to_dict(),
+                "has_prev": self.prev is not None,
+            }
+        }
+        atomic_write_bytes(self.checkpoint_path, serialize(self.model, self.optimizer, metadata=meta, extra=extra))
+
+    def restore(self) -> None:
+        """Continue from the checkpoint; the weights and optimiser state are restored all or nothing."""
+        from ..io import load_checkpoint  # noqa: PLC0415
+
+        info, tensors = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)  # all or nothing
+        t = info["metadata"]["trainer"]
+        self.rng.bit_generator.state = t["rng"]
+        self.risk.load(t["risk"])
+        self.history = History.from_dict(t["history"])
+        self.epoch = t["epoch"]
+        batches = None
+        if t["in_epoch"]:
+            batches = np.split(tensors["extra.batch_order"], np.cumsum(tensors["extra.batch_sizes"])[:-1])
+        self.state = EpochState(batches, t["pos"], t["loss_sum"], t["count"], t["metric_sums"])
+        if t["has_prev"]:
+            self.prev = [tensors[f"extra.prev.{i}"] for i in range(len(self.params))]

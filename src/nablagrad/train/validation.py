@@ -1,0 +1,180 @@
+"""Checks of ``fit``'s arguments, all made before the first batch, so a bad value is named
+early and a refused call changes nothing (no weight, optimiser state or file is touched).
+
+Each check raises ``TypeError`` (wrong kind of value) or ``ValueError`` (a value out of range,
+NaN/inf in the data) with a message that names the argument, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..data.loader import SAMPLING
+from .metrics import TRAINING_METRICS
+
+SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def check_int(name: str, v, minimum: int, who: str = "fit", allow_none: bool = False) -> int | None:
+    """An integer ``>= minimum`` (``2.5``, ``"32"`` and ``True`` are refused, not rounded)."""
+    if v is None and allow_none:
+        return None
+    if not _is_int(v):
+        hint = " or None" if allow_none else ""
+        raise TypeError(f"{who}: {name} must be an integer{hint}, got {v!r} ({type(v).__name__}); e.g. {name}={max(minimum, 1)}")
+    if v < minimum:
+        raise ValueError(f"{who}: {name} must be >= {minimum}, got {v}")
+    return int(v)
+
+
+def check_real(
+    name: str, v, minimum: float = 0.0, who: str = "fit", allow_none: bool = False, strict: bool = False
+) -> float | None:
+    """A finite real number ``>= minimum`` (``> minimum`` with ``strict``)."""
+    if v is None and allow_none:
+        return None
+    if not _is_real(v) or not np.isfinite(v):
+        raise TypeError(f"{who}: {name} must be a finite number, got {v!r} ({type(v).__name__})")
+    if v < minimum or (strict and v == minimum):
+        raise ValueError(f"{who}: {name} must be {'>' if strict else '>='} {minimum}, got {v}")
+    return float(v)
+
+
+def as_rows(a, name: str, who: str, min_ndim: int):
+    """``a`` as something with ``len``, ``shape``, ``dtype`` and row indexing; lists become arrays.
+
+    Memory-mapped arrays and chunk readers are kept as they are (nothing is read)."""
+    if not hasattr(a, "shape") or not hasattr(a, "__getitem__") or not hasattr(a, "dtype"):
+        try:
+            a = np.asarray(a)
+        except ValueError as exc:  # ragged lists
+            raise ValueError(f"{who}: {name} could not be turned into an array ({exc}); give every row the same length") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: {name} must hold numbers, got dtype {a.dtype}; convert it, e.g. np.asarray({name}, dtype=float)")
+    if len(a.shape) < min_ndim:
+        if min_ndim == 2:
+            raise ValueError(
+                f"{who}: {name} must be 2-D (n_samples, n_features), got shape {tuple(a.shape)}; "
+                f"for one feature use {name}.reshape(-1, 1), for one sample {name}.reshape(1, -1)"
+            )
+        raise ValueError(f"{who}: {name} must have at least {min_ndim} dimension(s), got shape {tuple(a.shape)}")
+    return a
+
+
+def check_xy(X, y, who: str = "fit", names: tuple[str, str] = ("X", "y")):
+    """``X`` (n, …) and ``y`` (n, …) as arrays with matching, non-zero row counts."""
+    if y is None:
+        raise ValueError(f"{who}: targets {names[1]} are required")
+    X = as_rows(X, names[0], who, 2)
+    y = as_rows(y, names[1], who, 1)
+    if len(X) != len(y):
+        raise ValueError(f"{who}: {names[0]} has {len(X)} rows but {names[1]} has {len(y)}; they must match")
+    if len(X) == 0:
+        raise ValueError(f"{who}: no training data (0 rows)")
+    return X, y
+
+
+def find_nonfinite(a, rows: range | None = None) -> tuple[int, list[int], list[int]]:
+    """Count of NaN/inf entries of ``a[rows]`` and the first few bad rows and columns, read in chunks."""
+    rows = range(len(a)) if rows is None else rows
+    if np.dtype(a.dtype).kind != "f":
+        return 0, [], []
+    chunk = max(1, SCAN_ELEMENTS // max(1, int(np.prod(a.shape[1:]))))
+    count, bad_rows, bad_cols = 0, [], set()
+    for s in range(rows.start, rows.stop, chunk):
+        block = np.asarray(a[s : min(rows.stop, s + chunk)])
+        bad = ~np.isfinite(block.reshape(len(block), -1))
+        if bad.any():
+            count += int(bad.sum())
+            r = np.flatnonzero(bad.any(1))
+            bad_rows.extend((s + r[: 10 - len(bad_rows)]).tolist() if len(bad_rows) < 10 else [])
+            bad_cols.update(np.flatnonzero(bad.any(0))[:10].tolist())
+    return count, bad_rows, sorted(bad_cols)[:10]
+
+
+def nonfinite_message(name: str, who: str, count: int, rows: list[int], cols: list[int], ndim: int) -> str:
+    where = f"rows {rows}" + (f", columns {cols}" if ndim > 1 else "")
+    return (
+        f"{who}: {name} contains {count} NaN or infinite value(s) at {where} (first ones shown); "
+        f"training on them would turn every weight into NaN. Drop or impute those rows first, e.g. "
+        f"keep = np.isfinite({name}).reshape(len({name}), -1).all(1)"
+    )
+
+
+def check_finite(a, name: str, who: str = "fit", rows: range | None = None) -> None:
+    """Refuse NaN/inf in ``a`` (the rows ``rows`` of it), naming where they are."""
+    count, bad_rows, bad_cols = find_nonfinite(a, rows)
+    if count:
+        raise ValueError(nonfinite_message(name, who, count, bad_rows, bad_cols, len(a.shape)))
+
+
+def check_validation_data(validation_data, who: str = "fit"):
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+        raise TypeError(f"{who}: validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}")
+    Xv, yv = check_xy(*validation_data, who=who, names=("validation X", "validation y"))
+    check_finite(Xv, "validation X", who)
+    check_finite(yv, "validation y", who)
+    return Xv, yv
+
+
+def check_checkpoint_dir(checkpoint_dir, who: str = "fit") -> Path | None:
+    """A folder that exists or can be created, and can be written (checked without creating it)."""
+    if checkpoint_dir is None:
+        return None
+    if not isinstance(checkpoint_dir, str | os.PathLike):
+        raise TypeError(f"{who}: checkpoint_dir must be a folder path, got {checkpoint_dir!r}")
+    path = Path(checkpoint_dir)
+    if path.exists() and not path.is_dir():
+        raise ValueError(
+            f"{who}: checkpoint_dir {str(path)!r} is a file, not a folder; give a folder path (it is created if missing)"
+        )
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{who}: checkpoint_dir {str(path)!r} cannot be created: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"{who}: checkpoint_dir {str(path)!r} is not writable ({str(existing)!r}); choose a folder you can write to"
+        )
+    return path
+
+
+def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_lambda, clip_grad_norm, l1, l2,
+                  weight_tol, loss_tol, target_loss, checkpoint_every, who: str = "fit") -> None:  # fmt: skip
+    """Every scalar option of ``fit``."""
+    check_int("epochs", epochs, 0, who)
+    check_int("batch_size", batch_size, 1, who, allow_none=True)
+    check_int("checkpoint_every", checkpoint_every, 1, who, allow_none=True)
+    if sampling not in SAMPLING:
+        raise ValueError(f"{who}: sampling must be one of {SAMPLING}, got {sampling!r}")
+    if isinstance(metrics, str):
+        raise TypeError(f"{who}: metrics must be a list of names, got the string {metrics!r}; write metrics=[{metrics!r}]")
+    unknown = [m for m in metrics if m not in TRAINING_METRICS]
+    if unknown:
+        raise ValueError(f"{who}: unknown metrics {unknown}; choose from {sorted(TRAINING_METRICS)}")
+    check_real("ema_lambda", ema_lambda, 0.0, who, strict=True)
+    if ema_lambda > 1:
+        raise ValueError(f"{who}: ema_lambda must lie in (0, 1], got {ema_lambda}")
+    check_real("clip_grad_norm", clip_grad_norm, 0.0, who, allow_none=True, strict=True)
+    check_real("l1", l1, 0.0, who)
+    check_real("l2", l2, 0.0, who)
+    check_real("weight_tol", weight_tol, 0.0, who, allow_none=True)
+    check_real("loss_tol", loss_tol, -np.inf, who, allow_none=True)
+    if target_loss is not None and not _is_real(target_loss):
+        raise TypeError(f"{who}: target_loss must be a number, got {target_loss!r}")
