@@ -492,6 +492,10 @@ _EMPTY: dict = {}
 
 def _shape_error(prim: Primitive, datas: list, exc: Exception) -> str:
     shapes = ", ".join(str(getattr(d, "shape", type(d).__name__)) for d in datas)
+    if isinstance(exc, np.exceptions.AxisError) or "'axis'" in str(exc):  # a bad axis, not a bad shape
+        ndim = getattr(datas[0], "ndim", 0)
+        return (f"{prim.name}: invalid axis for an input of shape {shapes} ({exc}); "
+                f"give each axis once, in -{ndim}..{ndim - 1}, or axis=None for all")  # fmt: skip
     return (
         f"{prim.name}: cannot combine operands of shapes {shapes} ({exc}). "
         "Shapes must be equal or broadcastable (trailing dimensions equal or 1); "

@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import gzip
+import numbers
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -107,10 +109,13 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str | None = "y")
 def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header: bool | None = None, delimiter: str = ","):
     """``(X, y)`` from a numeric CSV; ``label_column=None`` returns ``X`` only."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise DataFormatError(f"load_csv: no such file {path}")
-    with open(path) as fh:
-        first = fh.readline()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+    except UnicodeDecodeError:
+        raise DataFormatError(f"load_csv: {path} is not a text file (a CSV of numbers was expected)") from None
     if skip_header is None:
         try:
             [float(v) for v in first.strip().split(delimiter) if v]
@@ -118,11 +123,21 @@ def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header:
         except ValueError:
             skip_header = True
     try:
-        table = np.loadtxt(path, delimiter=delimiter, skiprows=int(skip_header), ndmin=2)
-    except ValueError as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below
+            table = np.loadtxt(path, delimiter=delimiter, skiprows=int(skip_header), ndmin=2, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
         raise DataFormatError(f"load_csv: {path} is not a rectangular numeric table: {exc}") from None
+    if table.size == 0:
+        raise DataFormatError(f"load_csv: {path} holds no rows of numbers")
     if label_column is None:
         return table
+    n_cols = table.shape[1]
+    if not isinstance(label_column, numbers.Integral) or not -n_cols <= label_column < n_cols:
+        raise DataFormatError(
+            f"load_csv: label_column={label_column!r} but {path} has {n_cols} columns; give an index in 0..{n_cols - 1} "
+            "(or -1 for the last), or label_column=None for no labels"
+        )
     y = table[:, label_column]
     X = np.delete(table, label_column, axis=1)
     if np.all(y == np.round(y)):

@@ -16,6 +16,7 @@ memory-mapped ``X`` on disk (004).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -84,8 +85,16 @@ class DataLoader:
 
     def __init__(self, X, y=None, batch_size: int | None = 32, shuffle: bool = True, drop_last: bool = False,
                  seed=None, sampling: str | None = None):  # fmt: skip
+        for name, a in (("X", X), ("y", y)):
+            if a is not None and (not hasattr(a, "__len__") or isinstance(a, str) or np.ndim(a) == 0):
+                raise TypeError(f"DataLoader: {name} must be an array with one row per example, got {type(a).__name__}")
         if y is not None and len(X) != len(y):
             raise ValueError(f"DataLoader: X has {len(X)} rows but y has {len(y)}")
+        integral = isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
+        if batch_size is not None and not (integral and batch_size > 0):
+            raise ValueError(f"DataLoader: batch_size must be a positive integer or None (one full batch), got {batch_size!r}")
+        if sampling is not None and sampling not in SAMPLING:
+            raise ValueError(f"DataLoader: sampling must be one of {SAMPLING}, got {sampling!r}")
         self.X, self.y = X, y
         self.batch_size, self.drop_last = batch_size, drop_last
         self.sampling = sampling or ("shuffle" if shuffle else "sequential")

@@ -70,14 +70,23 @@ def reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _target_like(pred: Tensor, target, who: str) -> Tensor:
+    """``target`` as a tensor of ``pred``'s shape and dtype.  Only size-1 axes may differ (a target
+    of shape (N,) for predictions (N, 1)); any other shape is refused, as PyTorch refuses it,
+    rather than reshaped so that the wrong elements are paired."""
     t = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
-    if t.dtype != pred.dtype and t.dtype.kind in "fiub":
+    if t.dtype.kind not in "fiub":
+        raise TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
+                        f"({t.dtype})")  # fmt: skip
+    if t.dtype != pred.dtype:
         t = t.astype(pred.dtype)
     if t.shape != pred.shape:
-        if t.size == pred.size:
-            t = t.reshape(pred.shape)
-        else:
-            raise ValueError(f"{who}: prediction has shape {pred.shape} but target has shape {t.shape}")
+        squeeze = tuple(d for d in pred.shape if d != 1)
+        if tuple(d for d in t.shape if d != 1) != squeeze:
+            raise ValueError(
+                f"{who}: prediction has shape {pred.shape} but target has shape {t.shape}; give a target of shape "
+                f"{pred.shape} (the two are not reshaped into each other: that would pair the wrong elements)"
+            )
+        t = t.reshape(pred.shape)
     return t
 
 
@@ -148,8 +157,12 @@ def binary_cross_entropy(probs, target, reduction: str = "mean"):
     """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 (as PyTorch)."""
     probs = as_tensor(probs)
     t = _target_like(probs, target, "binary_cross_entropy")
-    if np.any((probs.data < 0) | (probs.data > 1)):
-        raise ValueError("binary_cross_entropy: probabilities must lie in [0, 1]; use binary_cross_entropy_with_logits")
+    if not np.all((probs.data >= 0) & (probs.data <= 1)):  # NaN fails both
+        bad = probs.data[~((probs.data >= 0) & (probs.data <= 1))].reshape(-1)[0]
+        raise ValueError(
+            f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad}; for raw scores (logits) use "
+            "binary_cross_entropy_with_logits"
+        )
     loss = -(t * clip(log(probs), min=-100.0) + (1.0 - t) * clip(log(1.0 - probs), min=-100.0))
     return reduce(loss, reduction)
 

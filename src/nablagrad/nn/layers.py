@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -32,8 +33,11 @@ class Linear(Module):
         seed=None,
     ):
         super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear: sizes must be positive, got in={in_features}, out={out_features}")
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+                kind = ValueError if isinstance(n, numbers.Integral) and not isinstance(n, bool) else TypeError
+                raise kind(f"Linear: {name} must be a positive integer, got {n!r}")
+        in_features, out_features = int(in_features), int(out_features)
         self.in_features, self.out_features = in_features, out_features
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         rng = backend.resolve_rng(seed)
@@ -58,7 +62,17 @@ class Linear(Module):
             self.bias = None
 
     def forward(self, x):
+        if isinstance(x, str) or x is None:
+            raise TypeError(f"Linear({self.in_features}, {self.out_features}): expected a numeric array or tensor of shape "
+                            f"(N, {self.in_features}), got {type(x).__name__}")  # fmt: skip
         x = as_tensor(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"Linear({self.in_features}, {self.out_features}): expected numbers, got dtype {x.dtype}")
+        if x.ndim == 0:
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}): expected an input of shape (N, {self.in_features}) "
+                f"or ({self.in_features},), got a scalar (shape ()); give one example as a row of {self.in_features} values"
+            )
         if x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} features "

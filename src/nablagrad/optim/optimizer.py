@@ -57,6 +57,14 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
 }
 
 
+def _wrong_type(test: Callable[[object], bool], v) -> bool:
+    if test is _flag:
+        return True
+    if isinstance(v, tuple | list):
+        return False
+    return not isinstance(v, numbers.Real) or isinstance(v, bool)
+
+
 def _normalised(name: str, v):
     """NumPy scalars become Python numbers (so a state dict stays JSON-able); betas a tuple."""
     if name == "betas":
@@ -123,7 +131,8 @@ class Optimizer:
         for key, value in group.items():
             rule = HYPERPARAMETERS.get(key)
             if rule is not None and not rule[0](value):
-                raise ValueError(f"{type(self).__name__}: {key} must be {rule[1]}, got {value!r}")
+                kind = TypeError if _wrong_type(rule[0], value) else ValueError  # as torch.optim: None or "0.1" is a TypeError
+                raise kind(f"{type(self).__name__}: {key} must be {rule[1]}, got {value!r}")
 
     def state_keys(self, group: dict) -> set[str]:
         """The buffers a parameter's (non-empty) state must hold under ``group``'s options."""
