@@ -19,19 +19,19 @@ OPTIMIZER_CASES = [
     ("lr=None", "SGD", dict(lr=None), TypeError, r"lr must be .* got None", "SGD"),
     ("lr='0.1'", "Adam", dict(lr="0.1"), TypeError, r"lr must be .* got '0.1'", "Adam"),
     ("lr=-1", "RMSProp", dict(lr=-1.0), ValueError, r"lr must be .* got -1", "RMSprop"),
-    ("negative momentum", "SGD", dict(lr=0.1, momentum=-0.5), ValueError, r"momentum must be a finite number >= 0, typically 0\.9, got -0\.5", "SGD"),  # noqa: E501
-    ("negative weight_decay", "SGD", dict(lr=0.1, weight_decay=-1e-4), ValueError, r"weight_decay must be .*>= 0 \(0 for none\), got -0\.0001", "SGD"),  # noqa: E501
+    ("negative momentum", "SGD", dict(lr=0.1, momentum=-0.5), ValueError, r"momentum must be a finite number >= 0, typically 0\.9, got -0\.5", "SGD"),  # noqa: E501  # noqa: E501
+    ("negative weight_decay", "SGD", dict(lr=0.1, weight_decay=-1e-4), ValueError, r"weight_decay must be .*>= 0 \(0 for none\), got -0\.0001", "SGD"),  # noqa: E501  # noqa: E501
     ("negative weight_decay Adam", "Adam", dict(weight_decay=-1.0), ValueError, r"weight_decay must be .* got -1", "Adam"),
-    ("negative eps", "Adam", dict(eps=-1e-8), ValueError, r"eps must be a small finite number >= 0, e\.g\. 1e-8, got -1e-08", "Adam"),  # noqa: E501
-    ("alpha=2", "RMSProp", dict(alpha=2.0), ValueError, r"alpha must be a smoothing constant in \[0, 1\], e\.g\. 0\.99, got 2", None),  # noqa: E501
+    ("negative eps", "Adam", dict(eps=-1e-8), ValueError, r"eps must be a small finite number >= 0, e\.g\. 1e-8, got -1e-08", "Adam"),  # noqa: E501  # noqa: E501
+    ("alpha=2", "RMSProp", dict(alpha=2.0), ValueError, r"alpha must be a smoothing constant in \[0, 1\], e\.g\. 0\.99, got 2", None),  # noqa: E501  # noqa: E501
     ("alpha=-1", "RMSProp", dict(alpha=-1.0), ValueError, r"alpha must be .* got -1", "RMSprop"),
-    ("betas=(0.9,)", "Adam", dict(betas=(0.9,)), ValueError, r"betas must be a pair \(β1, β2\) with each in \[0, 1\).*got \(0\.9,\)", None),  # noqa: E501
+    ("betas=(0.9,)", "Adam", dict(betas=(0.9,)), ValueError, r"betas must be a pair \(β1, β2\) with each in \[0, 1\).*got \(0\.9,\)", None),  # noqa: E501  # noqa: E501
     ("betas=(1.0, 0.9)", "Adam", dict(betas=(1.0, 0.9)), ValueError, r"betas must be a pair.*got \(1\.0, 0\.9\)", "Adam"),
     ("negative lr_decay", "AdaGrad", dict(lr_decay=-1.0), ValueError, r"lr_decay must be .* got -1", "Adagrad"),
-    ("negative accumulator", "AdaGrad", dict(initial_accumulator_value=-1.0), ValueError, r"initial_accumulator_value .* got -1", "Adagrad"),  # noqa: E501
-    ("forgetting=0", "Momentum", dict(forgetting=0.0), ValueError, r"forgetting must be a rate λ in \(0, 1\], e\.g\. 0\.1, got 0", None),  # noqa: E501
-    ("nesterov without momentum", "SGD", dict(lr=0.1, nesterov=True), ValueError, r"nesterov needs momentum > 0.*momentum=0", "SGD"),  # noqa: E501
-    ("nesterov='yes'", "SGD", dict(lr=0.1, momentum=0.9, nesterov="yes"), TypeError, r"nesterov must be True or False, got 'yes'", None),  # noqa: E501
+    ("negative accumulator", "AdaGrad", dict(initial_accumulator_value=-1.0), ValueError, r"initial_accumulator_value .* got -1", "Adagrad"),  # noqa: E501  # noqa: E501
+    ("forgetting=0", "Momentum", dict(forgetting=0.0), ValueError, r"forgetting must be a rate λ in \(0, 1\], e\.g\. 0\.1, got 0", None),  # noqa: E501  # noqa: E501
+    ("nesterov without momentum", "SGD", dict(lr=0.1, nesterov=True), ValueError, r"nesterov needs momentum > 0.*momentum=0", "SGD"),  # noqa: E501  # noqa: E501
+    ("nesterov='yes'", "SGD", dict(lr=0.1, momentum=0.9, nesterov="yes"), TypeError, r"nesterov must be True or False, got 'yes'", None),  # noqa: E501  # noqa: E501
     ("amsgrad=None", "Adam", dict(amsgrad=None), TypeError, r"amsgrad must be True or False, got None", None),
 ]  # fmt: skip
 
@@ -43,7 +43,7 @@ def test_optimiser_arguments_are_validated(name, cls, kwargs, error, message, to
 
 
 @pytest.mark.parametrize(
-    "name, cls, kwargs, error, message, torch_cls", [c for c in OPTIMIZER_CASES if c[5]], ids=[c[0] for c in OPTIMIZER_CASES if c[5]]  # noqa: E501
+    "name, cls, kwargs, error, message, torch_cls", [c for c in OPTIMIZER_CASES if c[5]], ids=[c[0] for c in OPTIMIZER_CASES if c[5]]  # noqa: E501  # noqa: E501
 )
 def test_torch_refuses_the_same_arguments(name, cls, kwargs, error, message, torch_cls):
     torch = pytest.importorskip("torch")
@@ -53,7 +53,7 @@ def test_torch_refuses_the_same_arguments(name, cls, kwargs, error, message, tor
 
 def test_the_same_parameter_twice_is_refused():
     p = _params()
-    with pytest.raises(ValueError, match=r"SGD: the parameter at position 1 \(shape \(2,\)\) is given twice.*Pass each parameter once"):  # noqa: E501
+    with pytest.raises(ValueError, match=r"SGD: the parameter at position 1 \(shape \(2,\)\) is given twice.*Pass each parameter once"):  # noqa: E501  # noqa: E501
         ng.optim.SGD([p[0], p[0]], lr=0.1)
     with pytest.raises(ValueError, match="given twice"):
         ng.optim.Adam([{"params": [p[0]]}, {"params": [p[1], p[0]]}])
@@ -76,16 +76,16 @@ def _p(*shape):
 
 
 LOSS_CASES = [
-    ("mse (4,2) vs (2,4)", lambda: F.mse_loss(_p(4, 2), np.zeros((2, 4))), ValueError, r"mse_loss: prediction has shape \(4, 2\) but target has shape \(2, 4\); give a target of shape \(4, 2\)"),  # noqa: E501
+    ("mse (4,2) vs (2,4)", lambda: F.mse_loss(_p(4, 2), np.zeros((2, 4))), ValueError, r"mse_loss: prediction has shape \(4, 2\) but target has shape \(2, 4\); give a target of shape \(4, 2\)"),  # noqa: E501  # noqa: E501
     ("mse (3,) vs (4,)", lambda: F.mse_loss(_p(3), np.zeros(4)), ValueError, r"shape \(3,\) but target has shape \(4,\)"),
-    ("MSELoss (6,) vs (2,3)", lambda: ng.nn.MSELoss()(_p(6), np.zeros((2, 3))), ValueError, r"\(6,\) but target has shape \(2, 3\)"),  # noqa: E501
+    ("MSELoss (6,) vs (2,3)", lambda: ng.nn.MSELoss()(_p(6), np.zeros((2, 3))), ValueError, r"\(6,\) but target has shape \(2, 3\)"),  # noqa: E501  # noqa: E501
     ("l1 (2,3) vs (3,2)", lambda: F.l1_loss(_p(2, 3), np.zeros((3, 2))), ValueError, r"l1_loss: prediction has shape \(2, 3\)"),
-    ("bce_logits (2,2) vs (4,)", lambda: F.binary_cross_entropy_with_logits(_p(2, 2), np.zeros(4)), ValueError, "binary_cross_entropy_with_logits: prediction"),  # noqa: E501
-    ("mse target None", lambda: F.mse_loss(_p(3), None), TypeError, r"mse_loss: the target must be a numeric array of shape \(3,\), got NoneType"),  # noqa: E501
+    ("bce_logits (2,2) vs (4,)", lambda: F.binary_cross_entropy_with_logits(_p(2, 2), np.zeros(4)), ValueError, "binary_cross_entropy_with_logits: prediction"),  # noqa: E501  # noqa: E501
+    ("mse target None", lambda: F.mse_loss(_p(3), None), TypeError, r"mse_loss: the target must be a numeric array of shape \(3,\), got NoneType"),  # noqa: E501  # noqa: E501
     ("mse target strings", lambda: F.mse_loss(_p(2), ["a", "b"]), TypeError, "got list"),
-    ("bce NaN probability", lambda: F.binary_cross_entropy(ng.tensor([0.5, np.nan]), np.ones(2)), ValueError, r"probabilities must lie in \[0, 1\], got nan; .*binary_cross_entropy_with_logits"),  # noqa: E501
+    ("bce NaN probability", lambda: F.binary_cross_entropy(ng.tensor([0.5, np.nan]), np.ones(2)), ValueError, r"probabilities must lie in \[0, 1\], got nan; .*binary_cross_entropy_with_logits"),  # noqa: E501  # noqa: E501
     ("bce probability 1.5", lambda: ng.nn.BCELoss()(ng.tensor([1.5]), np.ones(1)), ValueError, r"got 1\.5"),
-    ("cross_entropy labels out of range", lambda: F.cross_entropy(_p(2, 3), np.array([0, 3])), ValueError, r"labels must lie in \[0, 2\], got range \[0, 3\]"),  # noqa: E501
+    ("cross_entropy labels out of range", lambda: F.cross_entropy(_p(2, 3), np.array([0, 3])), ValueError, r"labels must lie in \[0, 2\], got range \[0, 3\]"),  # noqa: E501  # noqa: E501
     ("hinge labels 0/1", lambda: F.hinge_loss(_p(2), np.array([0.0, 1.0])), ValueError, "labels must be −1 or \\+1"),
 ]  # fmt: skip
 
@@ -109,8 +109,8 @@ def test_pytorch_also_refuses_a_target_of_another_shape():
 
 
 LINEAR_CASES = [
-    ("a 0-d tensor", lambda lin: lin(ng.tensor(1.0)), ValueError, r"Linear\(3, 2\): expected an input of shape \(N, 3\) or \(3,\), got a scalar"),  # noqa: E501
-    ("a string", lambda lin: lin("abc"), TypeError, r"Linear\(3, 2\): expected a numeric array or tensor of shape \(N, 3\), got str"),  # noqa: E501
+    ("a 0-d tensor", lambda lin: lin(ng.tensor(1.0)), ValueError, r"Linear\(3, 2\): expected an input of shape \(N, 3\) or \(3,\), got a scalar"),  # noqa: E501  # noqa: E501
+    ("a string", lambda lin: lin("abc"), TypeError, r"Linear\(3, 2\): expected a numeric array or tensor of shape \(N, 3\), got str"),  # noqa: E501  # noqa: E501
     ("None", lambda lin: lin(None), TypeError, "got NoneType"),
     ("5 features", lambda lin: lin(np.zeros((2, 5))), ValueError, r"input has 5 features \(shape \(2, 5\)\), expected 3"),
     ("in_features=2.5", lambda lin: ng.nn.Linear(2.5, 2), TypeError, r"Linear: in_features must be a positive integer, got 2\.5"),
@@ -151,7 +151,7 @@ CSV_CASES = [
     ("only a header", b"a,b,c\n", {}, r"holds no rows of numbers"),
     ("a binary file", bytes(range(256)) * 4, {}, r"is not a text file"),
     ("a ragged table", b"1,2,3\n4,5\n", {}, r"not a rectangular numeric table"),
-    ("label column 7 of 3", b"1,2,3\n4,5,6\n", {"label_column": 7}, r"label_column=7 but .* has 3 columns; give an index in 0\.\.2"),  # noqa: E501
+    ("label column 7 of 3", b"1,2,3\n4,5,6\n", {"label_column": 7}, r"label_column=7 but .* has 3 columns; give an index in 0\.\.2"),  # noqa: E501  # noqa: E501
     ("label column -4 of 3", b"1,2,3\n4,5,6\n", {"label_column": -4}, r"label_column=-4"),
     ("a folder", None, {}, r"no such file"),
 ]  # fmt: skip
@@ -176,7 +176,7 @@ def test_load_csv_reads_a_good_file_and_negative_label_columns(tmp_path):
 
 
 AXIS_CASES = [
-    ("sum axis=2", lambda x: x.sum(axis=2), r"sum: invalid axis for an input of shape \(2, 3\) .*give each axis once, in -2\.\.1, or axis=None"),
+    ("sum axis=2", lambda x: x.sum(axis=2), r"sum: invalid axis for an input of shape \(2, 3\) .*give each axis once, in -2\.\.1, or axis=None"),  # noqa: E501
     ("mean axis=-3", lambda x: x.mean(axis=-3), r"mean: invalid axis .*-3 is out of bounds"),
     ("max axis=(0, 0)", lambda x: x.max(axis=(0, 0)), r"max: invalid axis .*duplicate"),
     ("logsumexp axis=5", lambda x: ng.logsumexp(x, axis=5), r"logsumexp: invalid axis"),
