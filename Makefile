@@ -7,7 +7,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TRAIN_EXTRAS := viz
-TEST_EXTRAS := viz,image,playground,fast
+TEST_EXTRAS := viz,image,playground,fast,distributed
 TEST_GROUPS := test
 
 # The venv, with a pip new enough for `--group` (pip >= 25.1).

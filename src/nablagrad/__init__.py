@@ -21,6 +21,6 @@ def __getattr__(name: str):
     # sub-packages load on first use, so `import nablagrad` stays light
     import importlib  # noqa: PLC0415
 
-    if name in {"nn", "optim", "data", "io", "train", "ml", "viz", "cli", "playground"}:
+    if name in {"nn", "optim", "data", "io", "distributed", "train", "ml", "viz", "cli", "playground"}:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'nablagrad' has no attribute {name!r}")

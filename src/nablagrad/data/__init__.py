@@ -3,6 +3,7 @@
 from .datasets import DataFormatError, load_csv, load_fashion_mnist, load_idx, load_mnist, load_npz
 from .loader import SAMPLING, ChunkedReader, DataLoader, batch_indices
 from .preprocess import Standardizer, one_hot, standardize
+from .shards import load_shards, save_shards
 from .synthetic import (
     DATASETS,
     make_circle,
