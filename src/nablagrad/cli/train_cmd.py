@@ -23,6 +23,7 @@ DEFAULTS = {
     "dataset": "mnist",
     "layers": "256,128",
     "activation": "relu",
+    "output_activation": "none",
     "loss": "cross_entropy",
     "optimizer": "adam",
     "lr": 1e-3,
@@ -49,8 +50,10 @@ DEFAULTS = {
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="a TOML file with any of these options (command-line flags win)")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", *TOY_SETS])
-    p.add_argument("--layers", help="hidden sizes, comma-separated (default 256,128)")
+    p.add_argument("--layers", "--hidden", dest="layers", help="hidden sizes, comma-separated (default 256,128)")
     p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu", "abs", "identity"])
+    p.add_argument("--output-activation", dest="output_activation", choices=["none", "sigmoid", "softmax"],
+                   help="applied to the last layer (lecture 003: sigmoid with --loss mse); default none (logits)")
     p.add_argument("--loss", choices=["cross_entropy", "mse", "squared_error"])
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"])
     p.add_argument("--lr", type=float)
@@ -152,7 +155,8 @@ def run_train(args: argparse.Namespace) -> int:
         X, y, validation = X[:k], y[:k], (X[k:], y[k:])
     ng.manual_seed(o["seed"])
     sizes = [X.shape[1], *o["hidden"], n_classes]
-    model = ng.nn.MLP(sizes, activation=o["activation"], seed=o["seed"])
+    output_activation = None if o["output_activation"] == "none" else o["output_activation"]
+    model = ng.nn.MLP(sizes, activation=o["activation"], output_activation=output_activation, seed=o["seed"])
     opt_cls = ng.optim.OPTIMIZERS[o["optimizer"]]
     kw = {"lr": o["lr"], "weight_decay": o["weight_decay"]}
     if o["optimizer"] == "sgd":
@@ -174,7 +178,8 @@ def run_train(args: argparse.Namespace) -> int:
     targets = (lambda v: ng.data.one_hot(v, n_classes)) if o["loss"] != "cross_entropy" else (lambda v: v)
     out = Path(o["out"])
     arch = "-".join(map(str, sizes))
-    print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}, "
+    print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}"
+          f"{'' if output_activation is None else ' → ' + output_activation}, {o['loss']}, "
           f"{o['optimizer']} lr={o['lr']} ({o['schedule']}), {o['regime']} batch={batch_size}, {o['epochs']} epochs")  # fmt: skip
     t0 = time.perf_counter()
     try:

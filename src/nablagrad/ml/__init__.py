@@ -16,7 +16,7 @@ from .model_selection import (
     cross_val_score,
     train_test_split,
 )
-from .multiclass import OneVsOne, OneVsRest, clone
+from .multiclass import OneVsOne, OneVsRest, clone, one_vs_all_targets
 from .neural import MLPClassifier, MLPRegressor
 
 ESTIMATORS = [LinearRegression, Ridge, Lasso, Perceptron, LinearSVC, KernelSVC, LogisticRegression, SoftmaxRegression,

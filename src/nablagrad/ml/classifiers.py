@@ -1,7 +1,7 @@
 """Linear classifiers (lecture 004): ``a(x) = sign(⟨w, x⟩ + b)``, margin ``M = y(⟨w, x⟩ + b)``.
 
 * ``Perceptron`` — Rosenblatt's rule on the perceptron loss ``max(0, −M)``;
-* ``LinearSVC`` — hinge loss ``max(0, 1 − M)`` with an L2 penalty (dual coordinate descent);
+* ``LinearSVC`` — hinge loss ``max(0, 1 − M)`` with an L2 penalty on ``w`` only (SMO on the dual);
 * ``LogisticRegression`` — Bernoulli likelihood, gradient ``−Σ x_i (y_i − σ(⟨w, x_i⟩))`` + L2;
 * ``SoftmaxRegression`` — multinomial logistic regression.
 
@@ -17,6 +17,8 @@ from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
 from ._solvers import engine_objective, lbfgs
 from .base import BaseEstimator, ClassifierMixin
+from .kernel import smo
+from .multiclass import one_vs_all_targets
 
 
 class _LinearClassifier(ClassifierMixin, BaseEstimator):
@@ -25,9 +27,10 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         X, enc = self._fit_classes(X, y)
         k = len(self.classes_)
-        targets = [enc == 1] if k == 2 else [enc == c for c in range(k)]
+        T = one_vs_all_targets(enc, np.arange(k))  # 2·I[y = k] − 1 (lecture 004)
+        targets = [T[:, 1]] if k == 2 else list(T.T)
         self._iterations = []
-        ws, bs = zip(*(self._fit_binary(X, np.where(t, 1.0, -1.0)) for t in targets))
+        ws, bs = zip(*(self._fit_binary(X, t) for t in targets))
         self.n_iter_ = max(self._iterations)
         self.coef_ = np.array(ws)
         self.intercept_ = np.array(bs, dtype=np.float64)
@@ -46,26 +49,39 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
 
 
 class Perceptron(_LinearClassifier):
-    """Rosenblatt's perceptron: for each misclassified ``(x, y)`` (``M ≤ 0``): ``w ← w + η y x``,
-    ``b ← b + η y``; epochs in a random order until no mistakes or ``max_iter``."""
+    """Rosenblatt's perceptron, SGD on ``max(0, −M) + (α/2)‖w‖²`` (lecture 004), examples in a
+    random order each epoch:
 
-    def __init__(self, eta0: float = 1.0, max_iter: int = 1000, fit_intercept: bool = True, shuffle: bool = True,
-                 random_state=None):  # fmt: skip
+    ``w ← (1 − ηα) w``, then for a misclassified ``(x, y)`` (``M ≤ 0``): ``w ← w + η y x``,
+    ``b ← b + η y``.  The penalty never touches the intercept ``b`` (004: "never regularise the
+    intercept"); ``alpha=0`` is the plain perceptron.  Stops after an epoch without mistakes or
+    after ``max_iter`` epochs (as scikit-learn's ``Perceptron(penalty="l2", tol=None)``).
+    """
+
+    def __init__(self, eta0: float = 1.0, alpha: float = 0.0, max_iter: int = 1000, fit_intercept: bool = True,
+                 shuffle: bool = True, random_state=None):  # fmt: skip
         self.eta0 = eta0
+        self.alpha = alpha
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
         self.shuffle = shuffle
         self.random_state = random_state
 
     def _fit_binary(self, X, y):
+        if self.alpha < 0:
+            raise ValueError(f"Perceptron: alpha must be >= 0, got {self.alpha}")
         rng = np.random.default_rng(self.random_state)
         w, b = np.zeros(X.shape[1]), 0.0
+        shrink = max(0.0, 1.0 - self.eta0 * self.alpha)
         epochs = 0
         for epochs in range(1, self.max_iter + 1):  # noqa: B007 - recorded below
             mistakes = 0
             order = rng.permutation(len(X)) if self.shuffle else range(len(X))
             for i in order:
-                if y[i] * (X[i] @ w + b) <= 0:
+                wrong = y[i] * (X[i] @ w + b) <= 0
+                if self.alpha:
+                    w *= shrink  # the L2 step, on w only
+                if wrong:
                     w += self.eta0 * y[i] * X[i]
                     if self.fit_intercept:
                         b += self.eta0 * y[i]
@@ -77,47 +93,60 @@ class Perceptron(_LinearClassifier):
 
 
 class LinearSVC(_LinearClassifier):
-    """Soft-margin linear SVM: ``min ½‖w‖² + C Σ max(0, 1 − y_i(⟨w, x_i⟩ + b))``.
+    """Soft-margin linear SVM: ``min ½‖w‖² + C Σ max(0, 1 − y_i(⟨w, x_i⟩ + b))`` (lecture 004).
 
-    Solved in the dual ``max Σα − ½ αᵀQα``, ``0 ≤ α_i ≤ C``, ``Q_ij = y_i y_j ⟨x_i, x_j⟩``, by
-    accelerated projected gradient (FISTA with restarts); ``w = Σ α_i y_i x_i`` and the examples
-    with ``α_i > 0`` are the support vectors.  As in liblinear, the bias is the weight of a
-    constant feature ``intercept_scaling`` and so is lightly regularised too.
+    The intercept ``b`` is not penalised (004: "never regularise the intercept"; unlike
+    liblinear/scikit-learn's ``LinearSVC``, which penalises it as the weight of a constant feature):
+    the dual ``max Σα − ½ αᵀQα``, ``0 ≤ α_i ≤ C``, ``Σ α_i y_i = 0``, ``Q_ij = y_i y_j ⟨x_i, x_j⟩``
+    is solved by SMO (the same solver as ``KernelSVC``; the result equals scikit-learn's
+    ``SVC(kernel="linear")``), ``w = Σ α_i y_i x_i``, and ``b`` comes from the margin support
+    vectors.  Without an intercept (``fit_intercept=False``) there is no equality constraint and
+    the box-constrained dual is solved by accelerated projected gradient (FISTA with restarts).
+    Examples with ``α_i > 0`` are the support vectors.
     """
 
-    def __init__(self, C: float = 1.0, max_iter: int = 5000, tol: float = 1e-4, intercept_scaling: float = 1.0):
+    def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 100_000, tol: float = 1e-4):
         self.C = C
+        self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
-        self.intercept_scaling = intercept_scaling
 
     def _fit_binary(self, X, y):
         if self.C <= 0:
             raise ValueError(f"LinearSVC: C must be > 0, got {self.C}")
-        Z = np.hstack([X, np.full((len(X), 1), self.intercept_scaling)]) * y[:, None]  # rows y_i x_i
-        lipschitz = np.linalg.norm(Z, 2) ** 2 or 1.0
-        alpha = np.zeros(len(X))
-        beta, t = alpha.copy(), 1.0
-        prev_obj = np.inf
-        it = 0
-        for it in range(1, self.max_iter + 1):  # noqa: B007 - recorded below
-            grad = 1.0 - Z @ (Z.T @ beta)  # ∇ of the dual objective at the extrapolated point
-            new = np.clip(beta + grad / lipschitz, 0.0, self.C)
-            w = Z.T @ new
-            obj = new.sum() - 0.5 * w @ w
-            t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
-            beta = new + ((t - 1) / t_next) * (new - alpha)
-            if obj < (prev_obj if np.isfinite(prev_obj) else -np.inf):  # objective fell: restart momentum
-                beta, t_next = new.copy(), 1.0
-            g = 1.0 - Z @ w
-            pg = np.where(new <= 0, np.minimum(g, 0), np.where(new >= self.C, np.maximum(g, 0), g))
-            alpha, t, prev_obj = new, t_next, obj
-            if np.max(np.abs(pg)) < self.tol:
-                break
+        if self.fit_intercept:
+            alpha, rho, it = smo(X @ X.T, y, float(self.C), self.tol, self.max_iter)
+            b = -rho
+        else:
+            alpha, it = _box_dual(X * y[:, None], float(self.C), self.tol, self.max_iter)
+            b = 0.0
         self._iterations.append(it)
         self.n_support_vectors_ = int(np.sum(alpha > 0))
-        w = Z.T @ alpha
-        return w[:-1], w[-1] * self.intercept_scaling
+        return X.T @ (alpha * y), b
+
+
+def _box_dual(Z: np.ndarray, C: float, tol: float, max_iter: int) -> tuple[np.ndarray, int]:
+    """``max Σα − ½‖Zᵀα‖²`` over ``0 ≤ α ≤ C`` (rows of Z: ``y_i x_i``) by FISTA with restarts."""
+    lipschitz = np.linalg.norm(Z, 2) ** 2 or 1.0
+    alpha = np.zeros(len(Z))
+    beta, t = alpha.copy(), 1.0
+    prev_obj = -np.inf
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - returned
+        grad = 1.0 - Z @ (Z.T @ beta)  # ∇ of the dual objective at the extrapolated point
+        new = np.clip(beta + grad / lipschitz, 0.0, C)
+        w = Z.T @ new
+        obj = new.sum() - 0.5 * w @ w
+        t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        beta = new + ((t - 1) / t_next) * (new - alpha)
+        if obj < prev_obj:  # objective fell: restart momentum
+            beta, t_next = new.copy(), 1.0
+        g = 1.0 - Z @ w
+        pg = np.where(new <= 0, np.minimum(g, 0), np.where(new >= C, np.maximum(g, 0), g))
+        alpha, t, prev_obj = new, t_next, obj
+        if np.max(np.abs(pg)) < tol:
+            break
+    return alpha, it
 
 
 class LogisticRegression(_LinearClassifier):

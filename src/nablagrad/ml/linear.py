@@ -64,12 +64,28 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         """Minimise mean ‖Xw − y‖² + α‖w‖²/n by (mini-batch) gradient descent on the engine.
 
         The gradient the engine computes is the lecture's ``∇ = 2Xᵀ(Xw − y)/n`` (+ 2αw/n).
+        ``"gd"`` stops when the loss changes by less than ``tol`` (relative) between epochs.
+        ``"sgd"`` never settles with a constant rate (each mini-batch gradient is noisy), so once
+        the epoch loss stops falling it averages the iterates (Polyak–Ruppert:
+        ``w̄_t = w̄_{t−1} + (w_t − w̄_{t−1})/t``), which for least squares converges to the exact
+        solution with a constant rate (Bach & Moulines, 2013); it stops when the averaged
+        iterate's loss changes by less than ``tol``.  ``learning_rate="normalized"`` is the
+        lecture-000 step for the squared loss, ``η = 1/‖x_i‖²`` on ``½(⟨w, x_i⟩ − y_i)²`` (the notes
+        print ``‖x_i‖²``, a typo: the step must shrink as the example grows), i.e. the step that
+        makes the example's residual zero; on a batch, ``‖x_i‖²`` is averaged over it.
         """
         n, p = Xc.shape
         W = tensor(np.zeros((p, Yc.shape[1])), requires_grad=True)
-        opt = optim.SGD([W], lr=self.learning_rate)
+        normalized = self.learning_rate in ("normalized", "normalised")
+        if not normalized and not (isinstance(self.learning_rate, int | float) and self.learning_rate > 0):
+            raise ValueError(f"{type(self).__name__}: learning_rate must be a positive number or 'normalized', "
+                             f"got {self.learning_rate!r}")  # fmt: skip
+        opt = optim.SGD([W], lr=1.0 if normalized else self.learning_rate)
         rng = np.random.default_rng(self.random_state)
         batch = None if self.solver == "gd" else self.batch_size
+        sq_norms = (Xc * Xc).sum(1)
+        average: np.ndarray | None = None  # Polyak–Ruppert average once SGD is stationary
+        steps = 0
         prev = np.inf
         epoch = 0
         for epoch in range(self.max_iter):  # noqa: B007 - n_iter_ reads it after the loop
@@ -79,21 +95,29 @@ class _LinearModel(RegressorMixin, BaseEstimator):
                 loss = (r * r).sum() / len(idx) + alpha * (W * W).sum() / n
                 opt.zero_grad()
                 loss.backward()
+                if normalized:  # η = 1/‖x‖² on ½r², i.e. 1/(2‖x‖²) on the r² minimised here
+                    opt.param_groups[0]["lr"] = 1.0 / (2.0 * max(float(sq_norms[idx].mean()), 1e-300))
                 opt.step()
-            full = float(((Xc @ W.numpy() - Yc) ** 2).mean())
+                if average is not None:
+                    steps += 1
+                    average += (W.numpy() - average) / steps
+            current = W.numpy() if average is None else average
+            full = float(((Xc @ current - Yc) ** 2).mean())
             if not np.isfinite(full):
                 raise FloatingPointError(
                     f"{type(self).__name__}: gradient descent diverged; lower learning_rate (now {self.learning_rate}) "
                     "or standardise X"
                 )
-            if abs(prev - full) <= self.tol * max(1.0, full):
+            if self.solver == "sgd" and average is None and full >= prev:  # stationary: start averaging
+                average = W.numpy().copy()
+            elif abs(prev - full) <= self.tol * max(1.0, full):
                 break
             prev = full
         else:
             warnings.warn(f"{type(self).__name__}: {self.solver} did not converge in max_iter={self.max_iter} epochs",
                           ConvergenceWarning, stacklevel=3)  # fmt: skip
         self.n_iter_ = epoch + 1
-        return W.numpy()
+        return W.numpy() if average is None else average
 
 
 class LinearRegression(_LinearModel):
@@ -102,11 +126,13 @@ class LinearRegression(_LinearModel):
     Solvers: ``"normal"`` — the closed form ``w = (XᵀX)⁻¹Xᵀy`` (warns when XᵀX is
     ill-conditioned, since its condition number is the square of X's); ``"lstsq"`` — an
     SVD-based least-squares solve, safe for any design; ``"gd"`` — full-batch gradient descent
-    with ``∇ = 2Xᵀ(Xw − y)/n``; ``"sgd"`` — mini-batch SGD over epochs.  Multi-output ``Y`` is
+    with ``∇ = 2Xᵀ(Xw − y)/n``; ``"sgd"`` — mini-batch SGD over epochs, with iterate averaging once
+    stationary, so that it reaches the least-squares solution; ``learning_rate="normalized"`` is
+    the step ``η = 1/‖x_i‖²`` of lecture 000.  Multi-output ``Y`` is
     fitted column by column in one solve.
     """
 
-    def __init__(self, fit_intercept: bool = True, solver: str = "lstsq", learning_rate: float = 0.01,
+    def __init__(self, fit_intercept: bool = True, solver: str = "lstsq", learning_rate: float | str = 0.01,
                  max_iter: int = 1000, batch_size: int = 32, tol: float = 1e-7, random_state=None):  # fmt: skip
         self.fit_intercept = fit_intercept
         self.solver = solver

@@ -11,6 +11,14 @@ from .base import BaseEstimator, ClassifierMixin
 from .kernel import _ovo_decision
 
 
+def one_vs_all_targets(y, classes=None) -> np.ndarray:
+    """The one-vs-all targets of lecture 004: column ``k`` is ``2·I[y = k] − 1`` (``+1`` for class
+    ``k``, ``−1`` for the rest), shape ``(n, K)``; ``classes`` defaults to the sorted labels."""
+    y = np.asarray(y)
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    return 2.0 * (y[:, None] == classes[None, :]) - 1.0
+
+
 def clone(estimator):
     """A new, unfitted estimator with the same parameters (nested estimators cloned too)."""
     params = {k: clone(v) if isinstance(v, BaseEstimator) else copy.deepcopy(v)

@@ -22,6 +22,7 @@ from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    CrossEntropyProbsLoss,
     HingeLoss,
     L1Loss,
     MAELoss,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import Primitive, Tensor, apply, as_tensor, clip, log, log_softmax, relu, sigmoid, softmax, tanh
+from ..autodiff import Primitive, Tensor, apply, as_tensor, clip, log, log_softmax, relu, sigmoid, softmax, tanh, where
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
-    "softmax", "log_softmax", "mse_loss", "squared_error_loss", "l1_loss", "mape_loss", "cross_entropy", "nll_loss",
+    "softmax", "log_softmax", "mse_loss", "squared_error_loss", "l1_loss", "mape_loss", "cross_entropy",
+    "cross_entropy_probs", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "perceptron_loss", "reduce",
 ]  # fmt: skip
 
@@ -38,9 +39,13 @@ def step(x):
 
 
 def generalized_relu(x, alpha):
-    """``max(0, z) + α·min(0, z)`` (lecture 001); α may be a learned Parameter (PReLU)."""
+    """``max(0, z) + α·min(0, z)`` (lecture 001); α may be a learned Parameter (PReLU).
+
+    Computed as ``z if z > 0 else α·z``, so the derivative is ``1`` for ``z > 0`` and ``α`` for
+    ``z ≤ 0`` — at ``z = 0`` it is ``α``, as in PyTorch's ``leaky_relu`` and ``prelu``.
+    """
     x = as_tensor(x)
-    return relu(x) - alpha * relu(-x)
+    return where(x.data > 0, x, alpha * x)
 
 
 def leaky_relu(x, negative_slope: float = 0.01):
@@ -137,6 +142,34 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
             f"{logits.shape[:1]} or probabilities of shape {logits.shape}, got {t.shape} ({t.dtype})"
         )
     return reduce(-(logp * t.astype(logp.dtype)).sum(axis=axis), reduction)
+
+
+def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, eps: float = 1e-12):
+    """Cross-entropy of given probabilities ``o`` (e.g. a softmax layer's output), ``−Σ_j y_j ln o_j``
+    (lecture 000), with the lecture's gradient ``∂/∂o_j = −y_j / o_j``.
+
+    Clamped so it never returns NaN or ±inf: ``o`` is replaced by ``max(o, eps)`` in the value
+    and in the gradient, which is ``−y_j / max(o_j, eps)`` (a straight-through clamp: unlike
+    ``clip``, it does not zero the gradient of a probability below ``eps``).  ``target``: labels
+    (N,) or probabilities/one-hot of the same shape.  Prefer :func:`cross_entropy` on logits
+    when you have them: it never forms ``ln o`` at all.
+    """
+    probs = as_tensor(probs)
+    if probs.ndim == 0:
+        raise ValueError("cross_entropy_probs: probabilities need a class axis, got a scalar")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind in "iu" and probs.ndim == 2 and t.shape == probs.shape[:1]:
+        n, c = probs.shape
+        if t.size and (t.min() < 0 or t.max() >= c):
+            raise ValueError(f"cross_entropy_probs: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
+        t = np.eye(c, dtype=probs.dtype)[t]
+    if t.shape != probs.shape:
+        raise ValueError(
+            f"cross_entropy_probs: probabilities have shape {probs.shape}; the target must be integer labels of shape "
+            f"{probs.shape[:1]} or probabilities of shape {probs.shape}, got {t.shape}"
+        )
+    clamped = probs + (np.maximum(probs.data, eps) - probs.data)  # value max(o, eps); d/do = 1
+    return reduce(-(log(clamped) * t.astype(probs.dtype)).sum(axis=axis), reduction)
 
 
 def nll_loss(log_probs, target, reduction: str = "mean"):

@@ -53,6 +53,12 @@ class CrossEntropyLoss(_Loss):
     fn = staticmethod(Fn.cross_entropy)
 
 
+class CrossEntropyProbsLoss(_Loss):
+    """Cross-entropy ``−Σ y_j ln o_j`` of probabilities (a softmax output); gradient ``−y_j/o_j``, clamped."""
+
+    fn = staticmethod(Fn.cross_entropy_probs)
+
+
 class NLLLoss(_Loss):
     """Negative log-likelihood of labels given log-probabilities."""
 
@@ -90,6 +96,7 @@ LOSSES = {
     "l1": L1Loss,
     "mape": MAPELoss,
     "cross_entropy": CrossEntropyLoss,
+    "cross_entropy_probs": CrossEntropyProbsLoss,
     "nll": NLLLoss,
     "bce": BCELoss,
     "bce_with_logits": BCEWithLogitsLoss,

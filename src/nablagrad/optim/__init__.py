@@ -4,6 +4,7 @@ from .first_order import SGD, AdaGrad, Adagrad, Adam, AdamW, Momentum, RMSProp, 
 from .levenberg_marquardt import LevenbergMarquardt
 from .line_search import SteepestDescent, golden_section
 from .optimizer import Optimizer
+from .random_steps import RandomStepResult, descend_with_random_steps
 from .schedules import SCHEDULES, CosineAnnealingLR, ExponentialLR, InverseTimeLR, LRScheduler, StepLR
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}

@@ -54,6 +54,11 @@ class Momentum(Optimizer):
     """The lectures' momentum: an exponential moving average of gradients with forgetting rate λ,
 
     ``v ← λ g + (1 − λ) v``,  ``w ← w − μ v``  (lecture 000).
+
+    Correction of the notes: they write ``P_{t+1} = (1 − μ)P_t + μ∇`` and ``Θ_{t+1} = Θ_t − μP_t``,
+    i.e. the step uses the *previous* average (the first step would not move at all) and the
+    forgetting rate is called μ like the step size.  Here the step uses the fresh average
+    ``v_{t+1}`` and the forgetting rate is λ (``forgetting``), μ the step (``lr``).
     """
 
     elementwise = True
@@ -153,6 +158,10 @@ class Adam(Optimizer):
     ``m ← β1 m + (1 − β1) g``, ``v ← β2 v + (1 − β2) g²``,
     ``w ← w − α m̂ / (√v̂ + ε)`` with ``m̂ = m/(1 − β1ᵗ)``, ``v̂ = v/(1 − β2ᵗ)``.
     ``decoupled_weight_decay=True`` gives AdamW.
+
+    Correction of the notes: they write ``m̂_t = m_{t−1}/(1 − β1ᵗ)`` and ``v̂_t = v_{t−1}/(1 − β2ᵗ)``;
+    the bias corrections divide the fresh moments ``m_t`` and ``v_t`` (Kingma & Ba, 2014) — with
+    ``m_{t−1}`` the first step would be zero.
     """
 
     elementwise = True
