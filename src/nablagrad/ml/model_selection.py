@@ -1,6 +1,10 @@
 """Model selection (lectures 001, 004): splits, k-fold cross-validation, grid search, 95%
 confidence intervals and the lectures' rule for comparing two models, and the bias–variance
-decomposition ``MSE = bias² + variance (+ noise)``."""
+decomposition ``MSE = bias² + variance (+ noise)``.
+
+Each takes ``n_jobs`` (:mod:`.parallel`): the fits are independent, so joblib spreads them over
+cores, or over a Dask cluster with ``joblib.parallel_config(backend="dask")``, and the results
+are exactly the serial ones."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import numpy as np
 from .base import BaseEstimator
 from .metrics import SCORERS
 from .multiclass import clone
+from .parallel import parallel_map
 
 
 def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, stratify=None, random_state=None):
@@ -98,29 +103,44 @@ def _scorer(estimator, scoring):
     return lambda est, X, y: fn(y, est.predict(X))
 
 
-def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None) -> np.ndarray:
-    """The score of a fresh clone on each test fold."""
-    X, y = np.asarray(X), np.asarray(y)
+def _fit_and_score(estimator, params: dict, X, y, train, test, scoring) -> float:
+    est = clone(estimator).set_params(**params)
+    return float(_scorer(est, scoring)(est.fit(X[train], y[train]), X[test], y[test]))
+
+
+def _splits(estimator, X, y, cv) -> list[tuple[np.ndarray, np.ndarray]]:
     if isinstance(cv, int):
         is_clf = getattr(estimator, "_estimator_kind", None) == "classifier"
         cv = StratifiedKFold(cv) if is_clf else KFold(cv)
-    score = _scorer(estimator, scoring)
-    return np.array([score(clone(estimator).fit(X[tr], y[tr]), X[te], y[te]) for tr, te in cv.split(X, y)])
+    return list(cv.split(X, y))
+
+
+def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: int | None = None) -> np.ndarray:
+    """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``)."""
+    X, y = np.asarray(X), np.asarray(y)
+    _scorer(estimator, scoring)  # an unknown scoring fails here, before any fit
+    tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv)]
+    return np.array(parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score"))
 
 
 class GridSearchCV(BaseEstimator):
-    """Cross-validated search over every combination in ``param_grid``; refits the best."""
+    """Cross-validated search over every combination in ``param_grid``; refits the best.
+    All (combination, fold) fits run in parallel with ``n_jobs``."""
 
-    def __init__(self, estimator, param_grid: dict, cv=5, scoring=None):
-        self.estimator, self.param_grid, self.cv, self.scoring = estimator, param_grid, cv, scoring
+    def __init__(self, estimator, param_grid: dict, cv=5, scoring=None, n_jobs: int | None = None):
+        self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
 
     def fit(self, X, y):
+        X, y = np.asarray(X), np.asarray(y)
+        _scorer(self.estimator, self.scoring)
         keys = sorted(self.param_grid)
+        grid = [dict(zip(keys, values)) for values in itertools.product(*(self.param_grid[k] for k in keys))]
+        splits = _splits(self.estimator, X, y, self.cv)
+        tasks = [(self.estimator, params, X, y, tr, te, self.scoring) for params in grid for tr, te in splits]
+        flat = np.array(parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV"))
         self.cv_results_ = []
         best = (-np.inf, None)
-        for values in itertools.product(*(self.param_grid[k] for k in keys)):
-            params = dict(zip(keys, values))
-            scores = cross_val_score(clone(self.estimator).set_params(**params), X, y, self.cv, self.scoring)
+        for params, scores in zip(grid, flat.reshape(len(grid), len(splits))):
             self.cv_results_.append({"params": params, "mean_test_score": float(scores.mean()), "scores": scores})
             if scores.mean() > best[0]:
                 best = (float(scores.mean()), params)
@@ -149,8 +169,20 @@ class Interval:
         return f"{self.mean:.4g} ± {(self.high - self.low) / 2:.2g} ({self.level:.0%} CI [{self.low:.4g}, {self.high:.4g}])"
 
 
-def confidence_interval(scores, level: float = 0.95, method: str = "normal", n_boot: int = 10_000, random_state=0) -> Interval:
-    """``μ̂ ± 1.96·SE`` with ``SE = s/√n`` (lecture 001), or a percentile bootstrap interval."""
+BOOT_BLOCK = 1000  # bootstrap resamples per task: each block has its own seed, so n_jobs never changes the result
+
+
+def _bootstrap_means(x: np.ndarray, n: int, seed: np.random.SeedSequence) -> np.ndarray:
+    """Means of ``n`` resamples (with replacement) of ``x``."""
+    rng = np.random.default_rng(seed)
+    return x[rng.integers(0, len(x), (n, len(x)))].mean(1)
+
+
+def confidence_interval(scores, level: float = 0.95, method: str = "normal", n_boot: int = 10_000, random_state=0,
+                        n_jobs: int | None = None) -> Interval:  # fmt: skip
+    """``μ̂ ± 1.96·SE`` with ``SE = s/√n`` (lecture 001), or a percentile bootstrap interval
+    (``n_boot`` resamples in blocks of :data:`BOOT_BLOCK`, each block seeded by
+    ``SeedSequence(random_state).spawn``, the blocks computed in parallel with ``n_jobs``)."""
     x = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(x) < 2:
         raise ValueError("confidence_interval: needs at least 2 scores")
@@ -160,9 +192,12 @@ def confidence_interval(scores, level: float = 0.95, method: str = "normal", n_b
         z = _normal_quantile(0.5 + level / 2)
         return Interval(mean, mean - z * se, mean + z * se, se, level)
     if method == "bootstrap":
-        rng = np.random.default_rng(random_state)
-        means = x[rng.integers(0, len(x), (n_boot, len(x)))].mean(1)
-        lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+        if isinstance(random_state, np.random.Generator):
+            random_state = int(random_state.integers(2**63))
+        sizes = [min(BOOT_BLOCK, n_boot - s) for s in range(0, n_boot, BOOT_BLOCK)]
+        seeds = np.random.SeedSequence(random_state).spawn(len(sizes))
+        parts = parallel_map(_bootstrap_means, [(x, n, s) for n, s in zip(sizes, seeds)], n_jobs, "confidence_interval")
+        lo, hi = np.quantile(np.concatenate(parts), [(1 - level) / 2, (1 + level) / 2])
         return Interval(mean, float(lo), float(hi), se, level)
     raise ValueError(f"confidence_interval: method must be 'normal' or 'bootstrap', got {method!r}")
 
@@ -218,13 +253,21 @@ def bias_variance_decomposition(
     noise_var: float = 0.0,
     n_rounds: int = 200,
     random_state=0,
+    n_jobs: int | None = None,
 ) -> BiasVariance:
     """Fit ``n_rounds`` models on fresh training sets from ``sample(rng)`` and decompose their
-    expected squared error at ``X_test``: ``E(ŷ − y)² = (E ŷ − f)² + Var ŷ + σ²`` (lecture 001)."""
+    expected squared error at ``X_test``: ``E(ŷ − y)² = (E ŷ − f)² + Var ŷ + σ²`` (lecture 001).
+    The training sets are drawn here, in order; the fits run in parallel with ``n_jobs``."""
     rng = np.random.default_rng(random_state)
-    preds = np.array([make_estimator().fit(*sample(rng)).predict(X_test) for _ in range(n_rounds)])
+    sets = [sample(rng) for _ in range(n_rounds)]
+    tasks = [(make_estimator, s, X_test) for s in sets]
+    preds = np.array(parallel_map(_fit_predict, tasks, n_jobs, "bias_variance_decomposition"))
     f = np.asarray(true_fn(X_test))
     mean_pred = preds.mean(0)
     bias2 = float(np.mean((mean_pred - f) ** 2))
     variance = float(np.mean(preds.var(0)))
     return BiasVariance(bias2 + variance + noise_var, bias2, variance, noise_var)
+
+
+def _fit_predict(make_estimator: Callable[[], BaseEstimator], train: tuple, X_test: np.ndarray) -> np.ndarray:
+    return np.asarray(make_estimator().fit(*train).predict(X_test))
