@@ -79,9 +79,12 @@ def test_inputs_may_be_scalars_arrays_or_tensors():
     assert ng.grad(f)(ng.tensor(2.0)).item() == pytest.approx(12.0)
 
 
-def test_nested_forward_mode_refused_clearly():
-    with pytest.raises(NotImplementedError, match="hessian"):
-        ng.jacfwd(ng.jacfwd(lambda x: (x**3).sum()))(np.ones(2))
+def test_nested_forward_mode_gives_the_hessian():
+    x = np.array([0.5, -2.0])
+    h = ng.jacfwd(ng.jacfwd(lambda x: (x**3).sum()))(x)
+    expected = torch.func.jacfwd(torch.func.jacfwd(lambda t: (t**3).sum()))(torch.tensor(x))
+    np.testing.assert_allclose(h.numpy(), expected.numpy(), rtol=1e-14)
+    assert forward.depth() == 0
 
 
 def test_jacrev_of_jacrev_gives_hessian(rng):

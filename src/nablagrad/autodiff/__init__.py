@@ -16,6 +16,8 @@ from .ops import (
     exp,
     expand_dims,
     getitem,
+    identity,
+    index_update,
     log,
     log_softmax,
     logsumexp,
@@ -35,6 +37,7 @@ from .ops import (
     sqrt,
     squeeze,
     stack,
+    std,
     sum,
     sum_to,
     swapaxes,
@@ -44,6 +47,7 @@ from .ops import (
     where,
 )
 from .primitive import Primitive
+from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, apply, as_tensor, enable_grad, is_grad_enabled, no_grad, tensor
 from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 

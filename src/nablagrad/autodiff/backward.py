@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import mode as _m
 from .primitive import NUMPY_NS, sum_to
-from .tensor import Tensor, _wrap, enable_grad
+from .tensor import Tensor, _wrap
 
 
 class GraphFreedError(RuntimeError):
@@ -31,8 +32,19 @@ _FREED_MSG = (
 )
 
 
+_MODIFIED_MSG = (
+    "backward: one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: an input of shape {shape} of op '{op}' was written in place (version {v} after the op "
+    "saved it at {saved}), e.g. by optimizer.step(), zero_(), x[...] = v or t.data -= ... followed by "
+    "bump_version_(). Call backward() before changing it, or compute the loss again after the change."
+)
+
+
 def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
-    """Non-leaf tensors reachable from ``root``, parents before children (iterative DFS)."""
+    """Non-leaf tensors reachable from ``root``, parents before children (iterative DFS).
+
+    Also checks that no input was written in place after an op saved it (version counter).
+    """
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -47,19 +59,28 @@ def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
         if node._inputs is None:
             raise GraphFreedError(_FREED_MSG)
         stack.append((node, True))
+        stamp = node._version
         for parent in node._inputs:
-            if (
-                isinstance(parent, Tensor)
-                and parent._op is not None
-                and parent.requires_grad
-                and id(parent) not in visited
-                and id(parent) not in stop
-            ):
-                stack.append((parent, False))
+            if isinstance(parent, Tensor):
+                if parent._version > stamp:
+                    raise RuntimeError(_MODIFIED_MSG.format(shape=parent.shape, op=node._op.name, v=parent._version, saved=stamp))
+                if parent._op is not None and parent.requires_grad and id(parent) not in visited and id(parent) not in stop:
+                    stack.append((parent, False))
     return order
 
 
-def _seed(root: Tensor, grad, create_graph: bool):
+def _prune(order: list[Tensor], stop: set[int]) -> list[Tensor]:
+    """Keep only the ops that depend on a tensor in ``stop`` (the others get no adjoint we need)."""
+    live = set(stop)
+    kept = []
+    for node in order:
+        if any(id(p) in live for p in node._inputs if isinstance(p, Tensor)):
+            live.add(id(node))
+            kept.append(node)
+    return kept
+
+
+def _seed(root: Tensor, grad, F):
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -72,9 +93,7 @@ def _seed(root: Tensor, grad, create_graph: bool):
         g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
         if np.shape(g) != root.shape:
             raise ValueError(f"backward: grad has shape {np.shape(g)} but the output has shape {root.shape}")
-    if create_graph:
-        return grad if isinstance(grad, Tensor) else _wrap(g)
-    return g
+    return F.seed(grad, g)
 
 
 def run_backward(
@@ -88,44 +107,38 @@ def run_backward(
 ) -> tuple[dict[int, object], list[Tensor]]:
     """Walk the tape from ``root``; return ``({id(tensor): adjoint}, leaves reached)``.
 
-    With ``inputs`` the walk stops at those tensors (they may be non-leaves) and returns their
-    adjoints; with ``keep_all`` every intermediate's adjoint is kept too (for ``explain``).
-    Adjoints are raw arrays, or Tensors when ``create_graph``.
+    With ``inputs`` the walk stops at those tensors (they may be non-leaves), visits only the
+    ops that depend on them and returns their adjoints; with ``keep_all`` every intermediate's
+    adjoint is kept too (for ``explain``).  The namespace ``F`` is the mode: raw arrays and
+    NumPy (:data:`NUMPY_NS`), or with ``create_graph`` Tensors whose ops record a graph of the
+    backward pass itself (``TENSOR_NS``) — the same rules either way.
     """
     if not root.requires_grad:
         raise RuntimeError(
             "backward: the output does not require grad: none of its inputs has requires_grad=True "
             "(or it was computed under no_grad())."
         )
+    F = _tensor_ns() if create_graph else NUMPY_NS
     stop = {id(t) for t in inputs} if inputs is not None else set()
     retain_graph = retain_graph or create_graph
-    grads: dict[int, object] = {id(root): _seed(root, grad, create_graph)}
+    grads: dict[int, object] = {id(root): _seed(root, grad, F)}
     if root._op is None or id(root) in stop:
         return grads, ([root] if root._op is None else [])
     leaves: list[Tensor] = []
     order = _toposort(root, stop)
-    kept: dict[int, object] = {}
-    F = NUMPY_NS
-    if create_graph:
-        from .ops import TENSOR_NS as F  # noqa: N811, PLC0415
-
-    ctx = enable_grad() if create_graph else None
-    if ctx is not None:
-        ctx.__enter__()
-    try:
+    if inputs is not None:
+        order = _prune(order, stop)
+    kept: dict[int, object] | None = {} if keep_all or _m.retained else None
+    with F.recording():
         for node in reversed(order):
             g = grads.pop(id(node), None)
-            if keep_all:
+            if kept is not None:
                 kept[id(node)] = g
             if g is None:
                 continue
             inputs_ = node._inputs
             needs = [isinstance(a, Tensor) and a.requires_grad for a in inputs_]
-            if create_graph:
-                args, ans = inputs_, node
-            else:
-                args = [a.data if isinstance(a, Tensor) else a for a in inputs_]
-                ans = node.data
+            args, ans = F.unbox(node)
             parent_grads = node._op.vjp(F, g, ans, args, node._params, needs)
             for parent, pg in zip(inputs_, parent_grads):
                 if pg is None:
@@ -143,24 +156,33 @@ def run_backward(
             if not retain_graph:
                 node._inputs = None
                 node._params = None
-    finally:
-        if ctx is not None:
-            ctx.__exit__(None, None, None)
-    if keep_all:
-        grads.update(kept)
+    if kept is not None:
+        if _m.retained:
+            for node in order:
+                if getattr(node, "_retain", False) and kept.get(id(node)) is not None:
+                    _accumulate(node, kept[id(node)], F)
+        if keep_all:
+            grads.update(kept)
     return grads, leaves
+
+
+def _tensor_ns():
+    from .ops import TENSOR_NS  # noqa: PLC0415 - ops sits above the walk
+
+    return TENSOR_NS
 
 
 def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """``root.backward()``: accumulate the adjoints of all leaves into their ``.grad``."""
     grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
+    F = _tensor_ns() if create_graph else NUMPY_NS
     for leaf in leaves:
-        _accumulate(leaf, grads[id(leaf)], create_graph)
+        _accumulate(leaf, grads[id(leaf)], F)
 
 
-def _accumulate(leaf: Tensor, g, create_graph: bool) -> None:
+def _accumulate(leaf: Tensor, g, F) -> None:
     """``leaf.grad += g`` without ever writing into an existing array (grads may be shared)."""
-    if create_graph:
+    if F is not NUMPY_NS:
         g = g if isinstance(g, Tensor) else _wrap(g)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from . import forward
+from . import mode as _m
 from . import tensor as _tensor
 from .backward import _accumulate, run_backward
 from .primitive import Primitive
@@ -37,7 +38,7 @@ class _Checkpoint(Primitive):
         wanted_ids = {id(x) for x in wanted}
         for leaf in leaves:
             if id(leaf) not in wanted_ids:
-                _accumulate(leaf, grads[id(leaf)], create_graph)
+                _accumulate(leaf, grads[id(leaf)], F)
         return [grads.get(id(x)) if need else None for x, need in zip(xs, needs)]
 
 
@@ -54,6 +55,7 @@ def checkpoint(f: Callable) -> Callable:
         out = _wrap(out.data)
         out.requires_grad = True
         out._op, out._inputs, out._params = prim, args, {}
+        out._version = _m.clock
         return out
 
     return wrapped

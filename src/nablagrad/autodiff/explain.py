@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import mode as _m
 from .backward import run_backward
-from .forward import forward_mode
 from .primitive import NUMPY_NS
 from .tensor import Tensor, _wrap, tracing
 
@@ -122,14 +122,14 @@ def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Exp
     # forward mode: one pass per input direction, the tangent of every w_i recorded
     tangents = [[0.0] * len(scalars) for _ in nodes]
     for k in range(len(scalars)):
-        duals = leaves()
-        for j, d in enumerate(duals):
-            d._tangent = np.array(1.0 if j == k else 0.0)
-        with forward_mode(), tracing() as tr:
+        with _m.transform(), _m.forward_level() as level, tracing() as tr:
+            duals = leaves()
+            for j, d in enumerate(duals):
+                d._tangents = {level: _wrap(np.array(1.0 if j == k else 0.0))}
             f(*duals)
         traced = list(duals) + [t for t in tr if t._op is not None]
         for i, t in enumerate(traced):
-            tangents[i][k] = 0.0 if t._tangent is None else float(t._tangent)
+            tangents[i][k] = float(t._tangents[level].data) if t._tangents and level in t._tangents else 0.0
 
     # reverse mode: one backward pass keeping every adjoint
     adj, _ = run_backward(y, retain_graph=True, keep_all=True)

@@ -1,37 +1,49 @@
 """Forward-mode AD: every value carries its tangent ``ẇ = ∂w/∂x`` (dual numbers, lecture 000).
 
-Inside :func:`forward_mode` each primitive applied to a tensor with a tangent also evaluates
-its JVP rule, so tangents flow from inputs to outputs in the order of evaluation — one pass
-per input direction, which is why forward mode suits ``f: Rⁿ → Rᵐ`` with ``m ≫ n``.
+A ``jvp`` opens a fresh level (:func:`.mode.forward_level`) and gives its inputs a tangent at
+that level; each primitive applied to them evaluates its JVP rule too, so tangents flow from
+inputs to outputs in the order of evaluation — one pass per input direction, which is why
+forward mode suits ``f: Rⁿ → Rᵐ`` with ``m ≫ n``.  Levels nest: a ``jvp`` inside a ``jvp``
+has its own level, and its tangents may themselves carry the outer one's (forward-over-forward).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import numpy as np
 
-from . import tensor as _tensor
-
-_depth = 0
+from . import mode as _m
+from .ops import identity
+from .tensor import Tensor, _wrap
 
 
 def depth() -> int:
-    """How many forward-mode passes are active (0 or 1)."""
-    return _depth
+    """How many forward-mode passes (``jvp`` calls) are running."""
+    return len(_m.levels)
 
 
-@contextmanager
-def forward_mode():
-    """Activate tangent propagation for the ops inside."""
-    global _depth
-    if _depth:
-        raise NotImplementedError(
-            "jvp: nested forward mode (jvp inside jvp, e.g. jacfwd(jacfwd(f))) is not supported; "
-            "use jacfwd(jacrev(f)) or hessian(f) (forward-over-reverse) instead"
-        )
-    _depth += 1
-    _tensor._set_slow_path()
-    try:
-        yield
-    finally:
-        _depth -= 1
-        _tensor._set_slow_path()
+def is_traced(x) -> bool:
+    """Whether an outer transform follows ``x``: on a tape, or carrying a live tangent."""
+    return isinstance(x, Tensor) and (x.requires_grad or _m.live_level(x._tangents) > 0)
+
+
+def dual(x: Tensor, tangent, level: int, who: str = "jvp") -> Tensor:
+    """A new handle on ``x`` whose tangent at ``level`` is ``tangent`` (same data, same tape)."""
+    d = identity(x) if is_traced(x) else _wrap(x.data)
+    if isinstance(tangent, Tensor):
+        t = tangent if tangent.dtype == x.dtype else tangent.astype(x.dtype)
+    else:
+        t = _wrap(np.asarray(tangent, dtype=x.dtype))
+    if t.shape != x.shape:
+        raise ValueError(f"{who}: a tangent has shape {t.shape} but its primal has shape {x.shape}; give one of the same shape")
+    d._tangents = {**(d._tangents or {}), level: t}
+    return d
+
+
+def take_tangent(out: Tensor, level: int) -> Tensor:
+    """Remove and return ``out``'s tangent at ``level`` (zeros when ``out`` does not depend on
+    the inputs of that level)."""
+    tangents = out._tangents
+    if not tangents or level not in tangents:
+        return _wrap(np.zeros_like(out.data))
+    out._tangents = {k: v for k, v in tangents.items() if k != level} or None
+    return tangents[level]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import rules as R
+from .mode import enable_grad
 from .tensor import Tensor, _apply, _wrap, tensor
 
 
@@ -133,10 +134,6 @@ def astype(x, dtype):
     return _apply(R.ASTYPE, (x,), {"dtype": np.dtype(dtype)})
 
 
-def identity(x):
-    return _apply(R.IDENTITY, (_t(x),))
-
-
 # --- reductions -----------------------------------------------------------------------------------
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """Σ over ``axis`` (all axes when None)."""
@@ -156,6 +153,12 @@ def max(x, axis=None, keepdims=False):  # noqa: A001
 def min(x, axis=None, keepdims=False):  # noqa: A001
     """Smallest entry over ``axis``; ties share the gradient evenly (like torch.amin)."""
     return _apply(R.MIN, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims})
+
+
+def std(x, axis=None, keepdims=False, correction=0):
+    """Standard deviation ``σ = sqrt(Σ(x − x̄)² / (n − correction))``; gradient
+    ``(x − x̄)/(σ (n − correction))``, and 0 where σ = 0 (a constant row), as PyTorch."""
+    return _apply(R.STD, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
 
 
 def var(x, axis=None, keepdims=False, correction=0):
@@ -254,6 +257,45 @@ def getitem(x, index):
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from None
 
 
+def index_update(x, index, value):
+    """``x`` with ``x[index]`` replaced by ``value``, as a new tensor (JAX's ``x.at[index].set(v)``,
+    PyTorch's ``index_put``).  Differentiable in both: ``x`` gets ``g`` with zeros at ``index``,
+    ``value`` gets ``g[index]`` (summed over broadcasting)."""
+    x = _t(x)
+    index = _plain_index(index)
+    try:
+        return _apply(R.INDEX_UPDATE, (x, value), {"index": index})
+    except IndexError as exc:
+        raise IndexError(f"index_update: index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from None
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value`` in place.  When ``x`` or ``value`` is traced, ``x`` becomes the node
+    ``index_update(old x, index, value)``; every op that saved the old ``x`` now refuses to
+    back-propagate (the version counter), as in PyTorch."""
+    traced = x.requires_grad or bool(x._tangents)
+    if isinstance(value, Tensor):
+        traced = traced or value.requires_grad or bool(value._tangents)
+    if not traced:
+        index = _plain_index(index)
+        x.data[index] = value.data if isinstance(value, Tensor) else value
+        x.bump_version_()
+        return
+    if x._op is None and x.requires_grad:
+        raise RuntimeError(
+            f"setitem: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation "
+            "(x[...] = v). Assign through x.data under no_grad(), or work on a copy: y = x * 1; y[...] = v; "
+            "or use the functional form ng.index_update(x, index, v)."
+        )
+    old = _wrap(x.data)
+    old.requires_grad, old._op, old._inputs, old._params = x.requires_grad, x._op, x._inputs, x._params
+    old._tangents, old._version = x._tangents, x._version
+    new = index_update(old, index, value)
+    x.data, x.requires_grad, x._op, x._inputs, x._params = new.data, new.requires_grad, new._op, new._inputs, new._params
+    x._tangents = new._tangents
+    x.bump_version_()
+
+
 def unindex(g, index, shape):
     return _apply(R.UNINDEX, (_t(g),), {"index": index, "shape": tuple(shape)})
 
@@ -273,6 +315,11 @@ def stack(tensors: Sequence, axis: int = 0):
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
     return _apply(R.STACK, ts, {"axis": axis})
+
+
+def identity(x):
+    """The same value as a new node of the graph (a fresh handle for a transform to trace)."""
+    return _apply(R.IDENTITY, (_t(x),))
 
 
 def matmul(a, b):
@@ -313,10 +360,23 @@ class TENSOR_NS:  # noqa: N801 - a namespace
     sum = staticmethod(sum)
     getitem = staticmethod(getitem)
     astype = staticmethod(astype)
+    index_update = staticmethod(lambda x, v, index: index_update(x, index, v))
+    stack = staticmethod(stack)
+    recording = staticmethod(enable_grad)
 
     @staticmethod
     def data(x):
         return x.data if isinstance(x, Tensor) else x
+
+    @staticmethod
+    def seed(grad, g):
+        """The output adjoint the walk starts from: a Tensor (``grad`` itself when given one)."""
+        return grad if isinstance(grad, Tensor) else _wrap(g)
+
+    @staticmethod
+    def unbox(node):
+        """``(args, ans)`` as the rules see them: the Tensors themselves, so ops record."""
+        return node._inputs, node
 
     @staticmethod
     def zeros(shape, dtype):

@@ -17,10 +17,18 @@ shape with :func:`sum_to`, the one place where broadcasting is undone (DESIGN ru
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 
 Rule = Callable[..., object] | None
+
+
+class Box:
+    """Base of values the engine traces (``Tensor``): lets the layers below tell a traced value
+    from a raw array without importing the tensor module."""
+
+    __slots__ = ()
 
 
 class Primitive:
@@ -77,6 +85,13 @@ def _unindex(g, index, shape):
     return out
 
 
+def index_update_np(x, v, index):
+    """A copy of ``x`` with ``out[index] = v`` (JAX's ``x.at[index].set(v)``)."""
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
+
+
 def _is_basic_index(index) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, int | slice | np.integer) for p in parts)
@@ -121,11 +136,31 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
     concatenate = staticmethod(np.concatenate)
     sum_to = staticmethod(sum_to)
     unindex = staticmethod(_unindex)
+    index_update = staticmethod(index_update_np)
     sigmoid = staticmethod(stable_sigmoid)
 
     @staticmethod
     def data(x):
         return x
+
+    @staticmethod
+    def seed(grad, g):
+        """The output adjoint the walk starts from: the raw array."""
+        return g
+
+    @staticmethod
+    def recording():
+        """The context the walk runs in: nothing to record on the fast path."""
+        return nullcontext()
+
+    @staticmethod
+    def unbox(node):
+        """``(args, ans)`` as the rules see them: raw arrays."""
+        return [a.data if isinstance(a, Box) else a for a in node._inputs], node.data
+
+    @staticmethod
+    def stack(xs, axis=0):
+        return np.stack(xs, axis=axis)
 
     @staticmethod
     def where(cond, a, b):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .primitive import Primitive, _unindex, logsumexp_np, stable_sigmoid, sum_to
+from .primitive import Primitive, _unindex, index_update_np, logsumexp_np, stable_sigmoid, sum_to
 
 
 def _unary(name: str, fn, deriv, fmt: str) -> Primitive:
@@ -23,11 +23,6 @@ def _unary(name: str, fn, deriv, fmt: str) -> Primitive:
         jvps=(lambda F, t, ans, x: t * deriv(F, ans, x),),
         fmt=fmt,
     )
-
-
-def _mask(F, cond, like):
-    """A 0/1 array in ``like``'s dtype (never upcasts float32 to float64)."""
-    return np.asarray(cond).astype(like.dtype)
 
 
 def _dtype_of(x):
@@ -43,32 +38,51 @@ SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})")
 COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})")
 TANH = _unary("tanh", np.tanh, lambda F, ans, x: 1.0 - ans * ans, "tanh({0})")
 SIGMOID = _unary("sigmoid", stable_sigmoid, lambda F, ans, x: ans * (1.0 - ans), "sigmoid({0})")
+
+
+def _select(name: str, fn, keep, fmt: str) -> Primitive:
+    """A piecewise-linear primitive whose derivative is 1 where ``keep(x)`` and 0 elsewhere.
+
+    The rules *select* (``where(keep, g, 0)``) rather than multiply by a 0/1 mask, so an
+    infinite upstream gradient at a dropped point gives 0, not 0·∞ = NaN — as PyTorch's
+    ``threshold_backward`` and ``clamp_backward`` do (``sqrt(relu(x))`` at ``x < 0``).
+    """
+    return Primitive(
+        name,
+        fn,
+        (lambda F, g, ans, x, **p: F.where(keep(F.data(x), **p), g, 0.0),),
+        (lambda F, t, ans, x, **p: F.where(keep(F.data(x), **p), t, 0.0),),
+        fmt=fmt,
+    )
+
+
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
-RELU = _unary("relu", lambda x: np.maximum(x, 0), lambda F, ans, x: _mask(F, F.data(x) > 0, x), "relu({0})")
-ABS = _unary("abs", np.abs, lambda F, ans, x: _mask(F, np.sign(F.data(x)), x), "|{0}|")
+RELU = _select("relu", lambda x: np.maximum(x, 0), lambda x: x > 0, "relu({0})")
+# |x|: derivative sign x, 0 at the kink; selected, so an infinite upstream gives 0 there.
+ABS = Primitive(
+    "abs",
+    np.abs,
+    (lambda F, g, ans, x: F.where(F.data(x) > 0, g, F.where(F.data(x) < 0, -g, 0.0)),),
+    (lambda F, t, ans, x: F.where(F.data(x) > 0, t, F.where(F.data(x) < 0, -t, 0.0)),),
+    fmt="|{0}|",
+)
 
 
 def _clip_fn(x, lo=None, hi=None):
     return np.clip(x, lo, hi)
 
 
-def _clip_deriv(F, ans, x, lo=None, hi=None):
-    xd = F.data(x)
-    inside = np.ones(xd.shape, dtype=bool)
+def _inside(x, lo=None, hi=None):
+    """Where clip passes x through (bounds included, as torch.clamp)."""
+    inside = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
-        inside &= xd >= lo
+        inside &= x >= lo
     if hi is not None:
-        inside &= xd <= hi
-    return _mask(F, inside, x)
+        inside &= x <= hi
+    return inside
 
 
-CLIP = Primitive(
-    "clip",
-    _clip_fn,
-    (lambda F, g, ans, x, lo=None, hi=None: g * _clip_deriv(F, ans, x, lo, hi),),
-    (lambda F, t, ans, x, lo=None, hi=None: t * _clip_deriv(F, ans, x, lo, hi),),
-    fmt="clip({0})",
-)
+CLIP = _select("clip", _clip_fn, _inside, "clip({0})")
 
 ASTYPE = Primitive(
     "astype",
@@ -118,50 +132,40 @@ def _log_base(F, x):
     return F.log(F.where(F.data(x) == 0, 1.0, x))
 
 
-def _pow_dx(F, ans, x, y):
-    # d(x^y)/dx = y · x^(y−1); a constant Python exponent keeps it a weak scalar (no upcast)
-    return y * F.power(x, y - 1)
+def _pow_dx(F, g, x, y):
+    """``g · y · x^(y−1)``, and 0 where ``y = 0`` (x⁰ = 1 is constant, even at x = 0; PyTorch)."""
+    if isinstance(y, int | float):  # a constant Python exponent keeps its weak type (no upcast)
+        return g * (y * F.power(x, y - 1)) if y != 0 else g * 0.0
+    return F.where(F.data(y) == 0, 0.0, g * (y * F.power(x, y - 1)))
 
 
 POW = Primitive(
     "pow",
     np.power,
-    (lambda F, g, ans, x, y: g * _pow_dx(F, ans, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
-    (lambda F, t, ans, x, y: t * _pow_dx(F, ans, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
+    (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
+    (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
     fmt="{0} ** {1}",
 )
 
 
-def _split_mask(F, a, b, like):
-    """∂max(a,b)/∂a: 1 where a > b, ½ at ties (PyTorch splits ties evenly)."""
+def _split(F, g, a, b):
+    """``g`` where a > b, ``g/2`` at ties (PyTorch splits ties evenly), 0 elsewhere — selected."""
     ad, bd = F.data(a), F.data(b)
-    return np.asarray((ad > bd) + 0.5 * (ad == bd)).astype(_dtype_of(like))
+    return F.where(ad > bd, g, F.where(ad == bd, g * 0.5, 0.0))
 
 
 MAXIMUM = Primitive(
     "maximum",
     np.maximum,
-    (
-        lambda F, g, ans, x, y: g * _split_mask(F, x, y, g),
-        lambda F, g, ans, x, y: g * _split_mask(F, y, x, g),
-    ),
-    (
-        lambda F, t, ans, x, y: t * _split_mask(F, x, y, t),
-        lambda F, t, ans, x, y: t * _split_mask(F, y, x, t),
-    ),
+    (lambda F, g, ans, x, y: _split(F, g, x, y), lambda F, g, ans, x, y: _split(F, g, y, x)),
+    (lambda F, t, ans, x, y: _split(F, t, x, y), lambda F, t, ans, x, y: _split(F, t, y, x)),
     fmt="max({0}, {1})",
 )
 MINIMUM = Primitive(
     "minimum",
     np.minimum,
-    (
-        lambda F, g, ans, x, y: g * _split_mask(F, y, x, g),
-        lambda F, g, ans, x, y: g * _split_mask(F, x, y, g),
-    ),
-    (
-        lambda F, t, ans, x, y: t * _split_mask(F, y, x, t),
-        lambda F, t, ans, x, y: t * _split_mask(F, x, y, t),
-    ),
+    (lambda F, g, ans, x, y: _split(F, g, y, x), lambda F, g, ans, x, y: _split(F, g, x, y)),
+    (lambda F, t, ans, x, y: _split(F, t, y, x), lambda F, t, ans, x, y: _split(F, t, x, y)),
     fmt="min({0}, {1})",
 )
 
@@ -256,7 +260,43 @@ def _softmax_np(x, axis=-1):
 
 
 def _log_softmax_np(x, axis=-1):
-    return x - logsumexp_np(x, axis=axis, keepdims=True)
+    """``(x − m) − log Σ e^{x−m}``: subtracting m first keeps float32 exact at logits ~1e4."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _std_np(x, axis=None, keepdims=False, correction=0):
+    mean = np.mean(x, axis=axis, keepdims=True)
+    d = x - mean
+    n = _count(x, axis)
+    return np.sqrt(np.sum(d * d, axis=axis, keepdims=keepdims) / max(n - correction, 1))
+
+
+def _std_scale(F, ans, x, axis, keepdims, correction):
+    """``(x − x̄) / (σ (n − c))`` = ∂σ/∂x, and 0 where σ = 0 (a constant row; PyTorch's choice)."""
+    s = _keep(F, ans, x, axis, keepdims)
+    n = _count(x, axis)
+    centred = x - F.sum(x, axis=_norm_axis(axis, len(x.shape)), keepdims=True) / n
+    safe = F.where(F.data(s) == 0, 1.0, s)
+    return F.where(F.data(s) == 0, 0.0, centred / (safe * max(n - correction, 1)))
+
+
+# σ = sqrt(Σ(x − x̄)²/(n − c)), one primitive so that σ = 0 gives a 0 gradient, not 0·∞.
+STD = Primitive(
+    "std",
+    _std_np,
+    (
+        lambda F, g, ans, x, axis=None, keepdims=False, correction=0: (
+            _keep(F, g, x, axis, keepdims) * _std_scale(F, ans, x, axis, keepdims, correction)
+        ),
+    ),
+    (
+        lambda F, t, ans, x, axis=None, keepdims=False, correction=0: F.sum(
+            t * _std_scale(F, ans, x, axis, keepdims, correction), axis=axis, keepdims=keepdims
+        ),
+    ),
+    fmt="std({0})",
+)
 
 
 LOGSUMEXP = Primitive(
@@ -335,6 +375,22 @@ GETITEM = Primitive(
     (lambda F, t, ans, x, index: F.getitem(t, index),),
     fmt="{0}[…]",
 )
+
+
+# out = x with out[index] = v (JAX's x.at[index].set(v)); linear in (x, v) together.
+INDEX_UPDATE = Primitive(
+    "index_update",
+    index_update_np,
+    (
+        lambda F, g, ans, x, v, index: F.index_update(g, 0.0, index),
+        lambda F, g, ans, x, v, index: F.getitem(g, index),
+    ),
+    (
+        lambda F, t, ans, x, v, index: F.index_update(t, 0.0, index),
+        lambda F, t, ans, x, v, index: F.index_update(F.zeros(ans.shape, ans.dtype), t, index),
+    ),
+    fmt="{0}[…] = {1}",
+)
 UNINDEX = Primitive(
     "unindex",
     _unindex,
@@ -376,7 +432,7 @@ class _Stack(Primitive):
         if all(t is None for t in tangents):
             return None
         parts = [t if t is not None else np.zeros(np.shape(x), dtype=ans.dtype) for t, x in zip(tangents, args)]
-        return np.stack(parts, axis=params.get("axis", 0))
+        return F.stack(parts, axis=params.get("axis", 0))
 
 
 CONCATENATE = _Concatenate("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), (), (), "concat(…)")

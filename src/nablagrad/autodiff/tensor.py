@@ -9,29 +9,37 @@ every primitive pushes forward with its JVP rule while :func:`~nablagrad.autodif
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from .. import backend
-from .primitive import NUMPY_NS, Primitive
-
-# --- global switches (module globals: the cheapest thing to read on the hot path) -------------
-_grad_enabled = True  # False inside no_grad(): ops record nothing
-_slow_path = False  # True while forward-mode tangents or an explain() trace are active
-_tracer: list | None = None  # explain() collects every op output here, in evaluation order
+from . import mode as _m
+from .primitive import Box, Primitive
 
 
-class Tensor:
+class Tensor(Box):
     """An n-dimensional array with automatic differentiation.
 
     ``data`` is the NumPy array, ``grad`` the accumulated gradient (a Tensor or ``None``),
     ``requires_grad`` whether gradients flow into it.  Non-leaf tensors keep ``_op`` (their
-    primitive), ``_inputs`` and ``_params`` until a backward pass frees them.
+    primitive), ``_inputs`` and ``_params`` until a backward pass frees them.  ``_tangents``
+    maps a live forward-mode level to this value's tangent there (see :mod:`.mode`);
+    ``_version`` is the version clock at the tensor's creation or last in-place write.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_tangent", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_op",
+        "_inputs",
+        "_params",
+        "_tangents",
+        "_version",
+        "_retain",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -41,7 +49,8 @@ class Tensor:
         self._op: Primitive | None = None
         self._inputs: tuple | None = None
         self._params: dict | None = None
-        self._tangent = None
+        self._tangents: dict | None = None
+        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -106,8 +115,22 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
+        """Fill with zeros in place (bumps the version counter)."""
         self.data[...] = 0
+        self._version = _m.bump()
         return self
+
+    def bump_version_(self) -> Tensor:
+        """Record that ``data`` was written in place (``t.data -= …``), so a backward pass that
+        saved this tensor before the write refuses to run instead of giving a wrong gradient."""
+        self._version = _m.bump()
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        """``x[index] = value``.  Differentiable when ``x`` or ``value`` is traced: ``x`` becomes
+        the result of :func:`index_update` (the values it had are kept for the graph) — like
+        PyTorch's in-place copy on a non-leaf.  Either way the version counter is bumped."""
+        _ops.setitem(self, index, value)
 
     def astype(self, dtype) -> Tensor:
         return _ops.astype(self, dtype)
@@ -119,7 +142,16 @@ class Tensor:
         return _ops.astype(self, np.float64)
 
     def retain_grad(self) -> None:
-        raise NotImplementedError("retain_grad: use ng.autodiff.grad_of(output, [tensor]) to get a non-leaf gradient")
+        """Let ``backward`` fill this non-leaf tensor's ``.grad`` too (like torch's retain_grad)."""
+        if self._op is None:
+            return  # a leaf keeps its gradient anyway
+        if not getattr(self, "_retain", False):
+            self._retain = True
+            _m.retained += 1
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._op is not None and getattr(self, "_retain", False)
 
     # --- reverse mode ---------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
@@ -264,7 +296,7 @@ class Tensor:
         return _ops.var(self, axis, keepdims, correction)
 
     def std(self, axis=None, keepdims=False, correction=0):
-        return _ops.sqrt(_ops.var(self, axis, keepdims, correction))
+        return _ops.std(self, axis, keepdims, correction)
 
     def argmax(self, axis=None):
         return _wrap(np.argmax(self.data, axis=axis))
@@ -364,7 +396,8 @@ def _wrap(data) -> Tensor:
     t._op = None
     t._inputs = None
     t._params = None
-    t._tangent = None
+    t._tangents = None
+    t._version = 0
     return t
 
 
@@ -392,65 +425,18 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return Tensor(data, dtype=dtype)
 
 
-# --- gradient mode ----------------------------------------------------------------------------
-@contextmanager
-def no_grad():
-    """Ops inside record nothing: no tape, no ``requires_grad`` on results (like torch.no_grad)."""
-    global _grad_enabled
-    prev = _grad_enabled
-    _grad_enabled = False
-    try:
-        yield
-    finally:
-        _grad_enabled = prev
-
-
-@contextmanager
-def enable_grad():
-    global _grad_enabled
-    prev = _grad_enabled
-    _grad_enabled = True
-    try:
-        yield
-    finally:
-        _grad_enabled = prev
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-def _set_slow_path() -> None:
-    global _slow_path
-    from . import forward  # noqa: PLC0415
-
-    _slow_path = forward.depth() > 0 or _tracer is not None
-
-
-@contextmanager
-def tracing():
-    """Collect every op output made inside, in order (used by ``explain``)."""
-    global _tracer
-    prev = _tracer
-    _tracer = []
-    _set_slow_path()
-    try:
-        yield _tracer
-    finally:
-        _tracer = prev
-        _set_slow_path()
-
-
 # --- applying a primitive -------------------------------------------------------------------
 def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     """Evaluate ``prim`` on ``args`` and, when a gradient is needed, record it on the result.
 
     This is the single entry point of every primitive: the value comes from ``prim.fn`` on raw
-    arrays; the tape is the result's ``_op``/``_inputs``/``_params``; forward-mode tangents are
-    pushed through ``prim.jvp`` when active.
+    arrays; the tape is the result's ``_op``/``_inputs``/``_params``; forward-mode tangents
+    are pushed through ``prim.jvp`` when a ``jvp`` is running (:func:`_apply_levels`).
     """
     if params is None:
         params = _EMPTY
+    if _m.slow:
+        return _apply_levels(prim, args, params)
     datas = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
         value = prim.fn(*datas, **params)
@@ -459,31 +445,53 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     out = _new(Tensor)
     out.data = value
     out.grad = None
-    out._tangent = None
-    if _grad_enabled:
+    out._tangents = None
+    if _m.grad_enabled:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 out.requires_grad = True
                 out._op = prim
                 out._inputs = args
                 out._params = params
-                break
-        else:
-            out.requires_grad = False
-            out._op = None
-            out._inputs = None
-            out._params = None
-    else:
-        out.requires_grad = False
-        out._op = None
-        out._inputs = None
-        out._params = None
-    if _slow_path:
-        tangents = [a._tangent if isinstance(a, Tensor) else None for a in args]
-        if any(t is not None for t in tangents):
-            out._tangent = prim.jvp(NUMPY_NS, tangents, value, datas, params)
-        if _tracer is not None:
-            _tracer.append(out)
+                out._version = _m.clock
+                return out
+    out.requires_grad = False
+    out._op = None
+    out._inputs = None
+    out._params = None
+    out._version = 0
+    return out
+
+
+def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
+    """The op with forward-mode tangents, one level at a time, the highest live one first.
+
+    A value at level ``k`` is a dual number ``x + ε_k ẋ`` whose primal ``x`` and tangent ``ẋ``
+    may carry lower levels themselves.  So: the primal result is this same op with level
+    ``k`` hidden (handling the lower levels), and the tangent is the JVP rule evaluated on
+    tensors with level ``k`` hidden — recorded like any op, so reverse mode and lower
+    levels differentiate it (JAX's ``JVPTrace.process_primitive``, one level per ``jvp``).
+    """
+    level = 0
+    for a in args:
+        if isinstance(a, Tensor) and a._tangents:
+            level = max(level, _m.live_level(a._tangents))
+    if not level:
+        slow, _m.slow = _m.slow, False
+        try:
+            out = _apply(prim, args, params)
+        finally:
+            _m.slow = slow
+        if _m.tracer is not None:
+            _m.tracer.append(out)
+        return out
+    with _m.below(level):
+        out = _apply_levels(prim, args, params)
+        tangents = [a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None for a in args]
+        with _m.suspend_tracing():
+            tangent = prim.jvp(_ops.TENSOR_NS, tangents, out, args, params)
+    if tangent is not None:
+        out._tangents = {**(out._tangents or {}), level: tangent}
     return out
 
 

@@ -1,12 +1,15 @@
 """Function transforms in JAX's style: ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``jacfwd``,
-``jacrev``, ``hessian``.
+``jacrev``, ``hessian`` — composable in any order and to any depth.
 
-* ``jvp`` is genuine forward mode (tangents pushed through each primitive's JVP rule);
-* ``vjp``/``grad``/``jacrev`` are reverse mode (the tape walk);
-* ``hessian`` is forward-over-reverse: ``jacfwd(grad(f))`` — the backward pass of ``grad`` is
-  recorded with Tensors, so forward-mode tangents flow through it too.
+* ``jvp`` is genuine forward mode: tangents pushed through each primitive's JVP rule, at a
+  level of its own (:mod:`.forward`);
+* ``vjp``/``grad``/``jacrev`` are reverse mode: the tape walk, from fresh handles on the inputs
+  (HIPS autograd's new boxes), so an inner transform reads only its own inputs' adjoints;
+* a transform running inside another records its own derivative computation
+  (``create_graph``): the outer one then differentiates through it, whatever its kind.
 
-Inputs may be Tensors, NumPy arrays or Python numbers; results are Tensors.
+Inputs and outputs are pytrees (tuples, lists, dicts) of Tensors, NumPy arrays or numbers;
+results are Tensors.  At the outermost level they are detached (plain values).
 """
 
 from __future__ import annotations
@@ -16,74 +19,135 @@ from functools import wraps
 
 import numpy as np
 
+from . import mode as _m
 from .backward import grad_of
-from .forward import forward_mode
+from .forward import dual, is_traced, take_tangent
 from .ops import identity, stack
+from .pytree import TreeDef, tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, _wrap, tensor
 
-
-def _lift(x) -> tuple[Tensor, bool]:
-    """A tensor to differentiate with respect to, and whether an outer transform traces it.
-
-    A tensor already on an outer tape is passed through an identity op, so the outer
-    derivative still flows; the inner backward then records its own graph (``create_graph``).
-    """
-    if isinstance(x, Tensor):
-        if x.requires_grad:
-            return identity(x), True
-        lifted = _wrap(x.data).requires_grad_(True)
-        lifted._tangent = x._tangent
-        return lifted, x._tangent is not None
-    t = tensor(x)
-    return t.requires_grad_(True), False
+Argnums = int | Sequence[int]
 
 
-def _argnums(argnums) -> tuple[tuple[int, ...], bool]:
-    if isinstance(argnums, int):
-        return (argnums,), True
-    return tuple(argnums), False
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
 
 
-def _check_scalar(out, who: str) -> Tensor:
-    if not isinstance(out, Tensor):
-        out = tensor(out)
+def _lift(x, who: str) -> Tensor:
+    """A fresh handle on ``x`` to differentiate with respect to (autograd's new box): an
+    identity node when an outer transform traces ``x`` (its derivative still flows), else a
+    new leaf sharing the data."""
+    x = _as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{who}: can only differentiate with respect to floating-point inputs, got dtype {x.dtype}; "
+            "pass floats (e.g. 2.0, not 2) or convert with .astype('float64')"
+        )
+    t = identity(x) if is_traced(x) else _wrap(x.data)
+    if not t.requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(argnums, int | np.integer)
+    nums = (int(argnums),) if single else tuple(int(i) for i in argnums)
+    if not nums:
+        raise ValueError(f"{who}: argnums is empty; give the position of at least one argument")
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise TypeError(f"{who}: argnums={argnums} but f was called with {nargs} positional arguments")
+    return tuple(i % nargs for i in nums), single
+
+
+class _Lifted:
+    """The arguments of one transform call, with the ``argnums`` ones flattened and lifted."""
+
+    def __init__(self, args: tuple, nums: tuple[int, ...], who: str, lift=None):
+        self.args = list(args)
+        self.nums = nums
+        self.trees: list[TreeDef] = []
+        self.leaves: list[Tensor] = []
+        self.traced = False
+        for i in nums:
+            flat, tree = tree_flatten(args[i])
+            self.traced = self.traced or any(is_traced(x) for x in flat)
+            new = [(lift or _lift)(x, who) for x in flat]
+            self.trees.append(tree)
+            self.leaves.extend(new)
+            self.args[i] = tree_unflatten(tree, new)
+
+    def per_arg(self, flat: list) -> list:
+        """Split a list aligned with ``leaves`` back into one pytree per differentiated argument."""
+        out, start = [], 0
+        for tree in self.trees:
+            n = tree.num_leaves
+            out.append(tree_unflatten(tree, flat[start : start + n]))
+            start += n
+        return out
+
+
+def _split_aux(out, has_aux: bool, who: str):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        raise TypeError(f"{who}: with has_aux=True, f must return a pair (output, aux), got {type(out).__name__}")
+    return out[0], out[1]
+
+
+def _scalar_output(out, who: str) -> Tensor:
+    if isinstance(out, tuple | list | dict):
+        raise TypeError(f"{who}: f must return a scalar, got a {type(out).__name__}; use jacrev or vjp, or has_aux=True")
+    out = _as_tensor(out)
+    if out.dtype.kind not in "fc":
+        raise TypeError(
+            f"{who}: f must return a real floating-point scalar, got dtype {out.dtype}; booleans and integers "
+            "have no gradient (return a float, e.g. x.sum() instead of a comparison)"
+        )
     if out.size != 1:
         raise TypeError(f"{who}: f must return a scalar (one element), got shape {out.shape}; use jacrev or vjp")
     return out
 
 
-def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
-    """``(f(x), ∇f(x))`` from one forward and one reverse pass."""
-    nums, single = _argnums(argnums)
+def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[Tensor]:
+    """``vᵀ ∂out/∂inputs`` (zeros where ``out`` does not depend on an input)."""
+    if not out.requires_grad:
+        return [_wrap(np.zeros_like(t.data)) for t in inputs]
+    return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
+
+
+def _plain(tree, nested: bool):
+    """At the outermost level, results are plain values cut from every graph."""
+    if nested:
+        return tree
+    return tree_map(lambda x: x.detach() if isinstance(x, Tensor) else x, tree)
+
+
+def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """``(f(x), ∇f(x))`` from one forward and one reverse pass; ``argnums`` picks the arguments
+    (an int gives one gradient, a tuple a tuple); each may be a pytree."""
 
     @wraps(f)
     def wrapped(*args, **kwargs):
-        args = list(args)
-        lifted, traced = [], False
-        for i in nums:
-            if i >= len(args):
-                raise TypeError(f"grad: argnums={argnums} but f was called with {len(args)} positional arguments")
-            args[i], outer = _lift(args[i])
-            lifted.append(args[i])
-            traced = traced or outer
-        out = f(*args, **kwargs)
-        aux = None
-        if has_aux:
-            out, aux = out
-        out = _check_scalar(out, "grad")
-        if out.requires_grad:
-            grads = grad_of(out, lifted, create_graph=traced)
-        else:
-            grads = [_wrap(np.zeros_like(t.data)) for t in lifted]
+        nums, single = _argnums(argnums, len(args), "grad")
+        with _m.transform() as nested, _m.enable_grad():
+            lifted = _Lifted(args, nums, "grad")
+            nested = nested or lifted.traced
+            out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "grad")
+            out = _scalar_output(out, "grad")
+            grads = lifted.per_arg(_grads(out, lifted.leaves, None, nested))
         g = grads[0] if single else tuple(grads)
-        value = out if traced else out.detach()
-        return ((value, aux), g) if has_aux else (value, g)
+        value = _plain(out, nested)
+        if has_aux:
+            return (value, _plain(aux, nested)), _plain(g, nested)
+        return value, _plain(g, nested)
 
     return wrapped
 
 
-def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
-    """``∇f``: a function returning the gradient of scalar ``f`` w.r.t. the ``argnums`` arguments."""
+def grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """``∇f``: a function returning the gradient of scalar ``f`` w.r.t. the ``argnums`` arguments
+    (with ``has_aux``, the pair ``(gradient, aux)``)."""
     vg = value_and_grad(f, argnums, has_aux)
 
     @wraps(f)
@@ -94,98 +158,157 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     return wrapped
 
 
-def vjp(f: Callable, *primals):
-    """``(f(x), v ↦ vᵀ ∂f/∂x)``: one forward pass, then any number of reverse passes."""
-    lifted, traced = [], False
-    for p in primals:
-        t, outer = _lift(p)
-        lifted.append(t)
-        traced = traced or outer
-    out = f(*lifted)
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``(f(x), v ↦ vᵀ ∂f/∂x)``: one forward pass, then any number of reverse passes.
+
+    The pullback returns a tuple with one cotangent per primal (each shaped like it) and is
+    itself differentiable, in ``v`` as in ``x``.  With ``has_aux`` returns ``(out, vjp_fn, aux)``.
+    """
+    with _m.transform() as nested, _m.enable_grad():
+        lifted = _Lifted(primals, tuple(range(len(primals))), "vjp")
+        nested = nested or lifted.traced
+        out, aux = _split_aux(f(*lifted.args), has_aux, "vjp")
+        out_flat, out_tree = tree_flatten(out)
+        out_flat = [_as_tensor(o) for o in out_flat]
 
     def vjp_fn(cotangent):
-        if not out.requires_grad:
-            return tuple(_wrap(np.zeros_like(t.data)) for t in lifted)
-        return tuple(grad_of(out, lifted, grad=cotangent, retain_graph=True, create_graph=traced))
+        ct_flat, ct_tree = tree_flatten(cotangent)
+        if ct_tree != out_tree and not (len(out_flat) == 1 and len(ct_flat) == 1):
+            raise ValueError(f"vjp: the cotangent's structure {ct_tree!r} differs from the output's {out_tree!r}")
+        with _m.transform() as inner, _m.enable_grad():
+            create = nested or inner or any(is_traced(c) for c in ct_flat)
+            total = None
+            for o, c in zip(out_flat, ct_flat):
+                if np.shape(c) != o.shape:
+                    raise ValueError(f"vjp: a cotangent has shape {np.shape(c)} but its output has shape {o.shape}")
+                if not isinstance(c, Tensor):
+                    c = np.asarray(c, dtype=o.dtype)
+                gs = _grads(o, lifted.leaves, c, create)
+                total = gs if total is None else [a + b for a, b in zip(total, gs)]
+            if total is None:
+                total = [_wrap(np.zeros_like(t.data)) for t in lifted.leaves]
+        return _plain(tuple(lifted.per_arg(total)), create)
 
-    return (out if traced else out.detach()), vjp_fn
+    result = _plain(tree_unflatten(out_tree, out_flat), nested)
+    return (result, vjp_fn, _plain(aux, nested)) if has_aux else (result, vjp_fn)
 
 
-def jvp(f: Callable, primals: Sequence, tangents: Sequence):
-    """``(f(x), ∂f/∂x · v)`` by forward-mode propagation of the tangent ``v``."""
+def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
+    """``(f(x), ∂f/∂x · v)`` by forward-mode propagation of the tangent ``v``; ``primals`` and
+    ``tangents`` are tuples of pytrees of the same structure.  With ``has_aux`` returns
+    ``(out, tangent_out, aux)``."""
+    if not isinstance(primals, tuple | list) or not isinstance(tangents, tuple | list):
+        raise TypeError("jvp: primals and tangents must be tuples, e.g. jvp(f, (x,), (v,))")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    with forward_mode():
-        xs = []
-        for p, v in zip(primals, tangents):
-            x = p if isinstance(p, Tensor) else tensor(p)
-            dual = identity(x) if x.requires_grad else _wrap(x.data)
-            v = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=x.dtype)
-            if v.shape != x.shape:
-                raise ValueError(f"jvp: tangent shape {v.shape} does not match primal shape {x.shape}")
-            dual._tangent = v
-            xs.append(dual)
-        out = f(*xs)
-        if not isinstance(out, Tensor):
-            out = tensor(out)
-        t = out._tangent
-        tangent = _wrap(np.zeros_like(out.data) if t is None else np.asarray(t))
-        out._tangent = None
-    return out, tangent
+    p_flat, p_tree = tree_flatten(tuple(primals))
+    t_flat, t_tree = tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise ValueError(f"jvp: tangents have structure {t_tree!r} but primals {p_tree!r}")
+    with _m.transform() as nested, _m.enable_grad(), _m.forward_level() as level:
+        nested = nested or any(is_traced(x) for x in p_flat + t_flat)
+        duals = [dual(_as_tensor(p), t, level) for p, t in zip(p_flat, t_flat)]
+        out, aux = _split_aux(f(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
+        o_flat, o_tree = tree_flatten(out)
+        o_flat = [_as_tensor(o) for o in o_flat]
+        t_out = [take_tangent(o, level) for o in o_flat]
+    out = _plain(tree_unflatten(o_tree, o_flat), nested)
+    t_out = _plain(tree_unflatten(o_tree, t_out), nested)
+    return (out, t_out, _plain(aux, nested)) if has_aux else (out, t_out)
 
 
-def _one_arg(f: Callable, args: tuple, argnum: int) -> tuple[Callable, object]:
-    def g(x):
-        a = list(args)
-        a[argnum] = x
-        return f(*a)
+def _basis(leaves: list[Tensor], which: int, k: int) -> list:
+    """Tangents/cotangents that are all zero except a 1 at flat position ``k`` of leaf ``which``."""
+    out = []
+    for i, x in enumerate(leaves):
+        e = np.zeros(x.shape, dtype=x.dtype)
+        if i == which:
+            e.reshape(-1)[k] = 1
+        out.append(e)
+    return out
 
-    return g, args[argnum]
+
+def _jacobian_tree(out_flat, out_tree, lifted: _Lifted, blocks, single: bool):
+    """Arrange ``blocks[j][i]`` (output leaf j, input leaf i) as the output's structure holding,
+    for each output leaf, the inputs' structure (JAX's convention)."""
+    per_out = []
+    for j in range(len(out_flat)):
+        per_arg = lifted.per_arg(blocks[j])
+        per_out.append(per_arg[0] if single else tuple(per_arg))
+    return tree_unflatten(out_tree, per_out)
 
 
-def jacfwd(f: Callable, argnums: int = 0) -> Callable:
-    """Jacobian by forward mode: one JVP per input coordinate; shape ``out.shape + x.shape``."""
+def _jac_block(vectors: list[Tensor], out_shape: tuple, in_shape: tuple, axis: int) -> Tensor:
+    if not vectors:
+        return tensor(np.zeros(out_shape + in_shape))
+    return stack(vectors, axis=axis).reshape(out_shape + in_shape)
+
+
+def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """Jacobian by forward mode: one JVP per input coordinate; block ``[out][in]`` has shape
+    ``out.shape + in.shape``.  Outputs and inputs may be pytrees."""
 
     @wraps(f)
     def wrapped(*args):
-        g, x = _one_arg(f, args, argnums)
-        x = x if isinstance(x, Tensor) else tensor(x)
-        columns = []
-        for i in range(x.size):
-            e = np.zeros(x.size, dtype=x.dtype)
-            e[i] = 1
-            out, t = jvp(g, (x,), (e.reshape(x.shape),))
-            columns.append(t)
-        jac = stack(columns, axis=-1)
-        return jac.reshape(out.shape + x.shape)
+        nums, single = _argnums(argnums, len(args), "jacfwd")
+        sel = _Lifted(args, nums, "jacfwd", lift=lambda x, who: _as_tensor(x))
+        primals = sel.leaves
+
+        def g(*leaves):
+            a = list(args)
+            for i, tree in zip(nums, sel.per_arg(list(leaves))):
+                a[i] = tree
+            return f(*a)
+
+        columns: list[list] = [[] for _ in primals]  # columns[i][k] = output tangents
+        aux = out = None
+        for i, x in enumerate(primals):
+            for k in range(x.size):
+                res = jvp(g, tuple(primals), tuple(_basis(primals, i, k)), has_aux=has_aux)
+                out, t = res[0], res[1]
+                aux = res[2] if has_aux and aux is None else aux
+                columns[i].append(tree_flatten(t)[0])
+        if out is None:  # every input is empty: evaluate once for the output's structure
+            res = g(*primals)
+            out, aux = _split_aux(res, has_aux, "jacfwd")
+        out_flat, out_tree = tree_flatten(out)
+        out_flat = [_as_tensor(o) for o in out_flat]
+        blocks = [
+            [_jac_block([c[j] for c in columns[i]], o.shape, x.shape, -1) for i, x in enumerate(primals)]
+            for j, o in enumerate(out_flat)
+        ]
+        jac = _jacobian_tree(out_flat, out_tree, sel, blocks, single)
+        return (jac, aux) if has_aux else jac
 
     return wrapped
 
 
-def jacrev(f: Callable, argnums: int = 0) -> Callable:
-    """Jacobian by reverse mode: one backward pass per output coordinate; ``out.shape + x.shape``."""
+def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """Jacobian by reverse mode: one backward pass per output coordinate; block ``[out][in]``
+    has shape ``out.shape + in.shape``.  Outputs and inputs may be pytrees."""
 
     @wraps(f)
     def wrapped(*args):
-        g, x = _one_arg(f, args, argnums)
-        xl, traced = _lift(x)
-        out = g(xl)
-        if not isinstance(out, Tensor):
-            out = tensor(out)
-        rows = []
-        for j in range(out.size):
-            e = np.zeros(out.size, dtype=out.dtype)
-            e[j] = 1
-            if out.requires_grad:
-                (r,) = grad_of(out, [xl], grad=e.reshape(out.shape), retain_graph=True, create_graph=traced)
-            else:
-                r = _wrap(np.zeros_like(xl.data))
-            rows.append(r)
-        return stack(rows, axis=0).reshape(out.shape + xl.shape)
+        nums, single = _argnums(argnums, len(args), "jacrev")
+        with _m.transform() as nested, _m.enable_grad():
+            lifted = _Lifted(args, nums, "jacrev")
+            nested = nested or lifted.traced
+            out, aux = _split_aux(f(*lifted.args), has_aux, "jacrev")
+            out_flat, out_tree = tree_flatten(out)
+            out_flat = [_as_tensor(o) for o in out_flat]
+            blocks = []
+            for o in out_flat:
+                rows = [_grads(o, lifted.leaves, _basis([o], 0, k)[0], nested) for k in range(o.size)]
+                blocks.append([_jac_block([r[i] for r in rows], o.shape, x.shape, 0) for i, x in enumerate(lifted.leaves)])
+        jac = _plain(_jacobian_tree(out_flat, out_tree, lifted, blocks, single), nested)
+        return (jac, _plain(aux, nested)) if has_aux else jac
 
     return wrapped
 
 
-def hessian(f: Callable, argnums: int = 0) -> Callable:
-    """``∂²f/∂x²`` of a scalar ``f``, forward-over-reverse: ``jacfwd(grad(f))``."""
-    return jacfwd(grad(f, argnums), argnums)
+def hessian(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """``∂²f/∂x²`` of a scalar ``f``, forward-over-reverse: ``jacfwd(jacrev(f))`` (JAX's choice)."""
+    if has_aux:
+        inner = jacrev(f, argnums, has_aux=True)
+        return jacfwd(inner, argnums, has_aux=True)
+    return jacfwd(jacrev(f, argnums), argnums)

@@ -170,6 +170,8 @@ class Optimizer:
                 if not flat.step_group(self, group):
                     for p in active:
                         self.update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+                for p in active:
+                    p.bump_version_()  # written in place: a graph that saved p must not back-propagate
                 if not all(np.isfinite(p.data).all() for p in active):
                     self._roll_back(done, group)
         return loss

@@ -1,0 +1,94 @@
+"""Pytrees: nested tuples, lists and dicts whose leaves are arrays, Tensors or numbers.
+
+Transforms flatten their inputs and outputs to a list of leaves plus a :class:`TreeDef`
+(the containers' shape), work on the leaves, and rebuild the same structure — as JAX does.
+``None`` is an empty subtree (no leaves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TreeDef:
+    """The containers of a pytree: ``kind`` is "leaf", "none", "tuple", "list" or "dict"."""
+
+    kind: str
+    children: tuple[TreeDef, ...] = ()
+    keys: tuple = ()
+
+    @property
+    def num_leaves(self) -> int:
+        if self.kind == "leaf":
+            return 1
+        return sum(c.num_leaves for c in self.children)
+
+    def __repr__(self) -> str:
+        if self.kind in ("leaf", "none"):
+            return "*" if self.kind == "leaf" else "None"
+        inner = (
+            ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children))
+            if self.kind == "dict"
+            else ", ".join(repr(c) for c in self.children)
+        )
+        return {"tuple": f"({inner})", "list": f"[{inner}]", "dict": f"{{{inner}}}"}[self.kind]
+
+
+LEAF = TreeDef("leaf")
+
+
+def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
+    """``(leaves, treedef)``: leaves in order (dict entries in insertion order)."""
+    leaves: list = []
+    return leaves, _flatten(tree, leaves)
+
+
+def _flatten(tree: Any, leaves: list) -> TreeDef:
+    if tree is None:
+        return TreeDef("none")
+    if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
+        return TreeDef("tuple", tuple(_flatten(t, leaves) for t in tree))
+    if isinstance(tree, list):
+        return TreeDef("list", tuple(_flatten(t, leaves) for t in tree))
+    if isinstance(tree, dict):
+        keys = tuple(tree)
+        return TreeDef("dict", tuple(_flatten(tree[k], leaves) for k in keys), keys)
+    leaves.append(tree)
+    return LEAF
+
+
+def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
+    """Rebuild the structure ``treedef`` with ``leaves`` in order."""
+    it = iter(leaves)
+    out = _unflatten(treedef, it)
+    if next(it, _END) is not _END:
+        raise ValueError(f"tree_unflatten: more leaves than the structure {treedef!r} holds")
+    return out
+
+
+_END = object()
+
+
+def _unflatten(treedef: TreeDef, it) -> Any:
+    if treedef.kind == "leaf":
+        leaf = next(it, _END)
+        if leaf is _END:
+            raise ValueError("tree_unflatten: fewer leaves than the structure holds")
+        return leaf
+    if treedef.kind == "none":
+        return None
+    children = [_unflatten(c, it) for c in treedef.children]
+    if treedef.kind == "tuple":
+        return tuple(children)
+    if treedef.kind == "list":
+        return children
+    return dict(zip(treedef.keys, children))
+
+
+def tree_map(fn: Callable, tree: Any) -> Any:
+    """Apply ``fn`` to every leaf, keeping the structure."""
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [fn(x) for x in leaves])
