@@ -6,6 +6,7 @@ from .checkpoint import checkpoint, tape_nbytes
 from .creation import arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros, zeros_like
 from .explain import Explanation, explain
 from .gradcheck import GradcheckError, gradcheck, numeric_jacobian
+from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import (
     abs,
     astype,
@@ -48,7 +49,7 @@ from .ops import (
 )
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .tensor import Tensor, apply, as_tensor, enable_grad, is_grad_enabled, no_grad, tensor
+from .tensor import Tensor, apply, as_tensor, tensor
 from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -12,10 +12,10 @@ from functools import wraps
 
 from . import forward
 from . import mode as _m
-from . import tensor as _tensor
 from .backward import _accumulate, run_backward
+from .mode import enable_grad, no_grad
 from .primitive import Primitive
-from .tensor import Tensor, _wrap, enable_grad, no_grad
+from .tensor import Tensor, _wrap
 
 
 class _Checkpoint(Primitive):
@@ -48,7 +48,7 @@ def checkpoint(f: Callable) -> Callable:
 
     @wraps(f)
     def wrapped(*args):
-        if not _tensor.is_grad_enabled() or forward.depth():
+        if not _m.is_grad_enabled() or forward.depth():
             return f(*args)
         with no_grad():
             out = f(*args)

@@ -17,8 +17,9 @@ import numpy as np
 
 from . import mode as _m
 from .backward import run_backward
+from .mode import tracing
 from .primitive import NUMPY_NS
-from .tensor import Tensor, _wrap, tracing
+from .tensor import Tensor, _wrap
 
 
 @dataclass

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .tensor import Tensor, no_grad, tensor
+from .mode import no_grad
+from .tensor import Tensor, tensor
 from .transforms import jacfwd, jacrev
 
 

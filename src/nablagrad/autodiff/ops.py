@@ -352,6 +352,7 @@ class TENSOR_NS:  # noqa: N801 - a namespace
     transpose = staticmethod(transpose)
     swapaxes = staticmethod(swapaxes)
     power = staticmethod(power)
+    maximum = staticmethod(maximum)
     concatenate = staticmethod(concatenate)
     sum_to = staticmethod(sum_to)
     unindex = staticmethod(unindex)

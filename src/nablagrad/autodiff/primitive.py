@@ -133,6 +133,7 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
     transpose = staticmethod(np.transpose)
     swapaxes = staticmethod(np.swapaxes)
     power = staticmethod(np.power)
+    maximum = staticmethod(np.maximum)
     concatenate = staticmethod(np.concatenate)
     sum_to = staticmethod(sum_to)
     unindex = staticmethod(_unindex)

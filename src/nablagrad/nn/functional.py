@@ -1,14 +1,15 @@
 """Activations and losses as functions of tensors (lectures 000, 001, 004).
 
-Everything is a composition of autodiff primitives, except ``binary_cross_entropy_with_logits``
-and ``step``, which are primitives of their own (their rules are stated below).
+Everything is a composition of autodiff primitives, except ``binary_cross_entropy`` (on
+probabilities), ``binary_cross_entropy_with_logits`` and ``step``, which are primitives of their
+own (their rules are stated below).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import Primitive, Tensor, apply, as_tensor, clip, log, log_softmax, relu, sigmoid, softmax, tanh, where
+from ..autodiff import Primitive, Tensor, apply, as_tensor, log, log_softmax, relu, sigmoid, softmax, tanh, where
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
@@ -186,8 +187,38 @@ def nll_loss(log_probs, target, reduction: str = "mean"):
     return reduce(-log_probs[np.arange(n), t], reduction)
 
 
+def _bce_value(o, y):
+    with np.errstate(divide="ignore"):
+        return -(y * np.maximum(np.log(o), -100.0) + (1 - y) * np.maximum(np.log1p(-o), -100.0))
+
+
+def _bce_do(F, g, o, y):
+    """∂ℓ/∂o = (o − y) / max(o(1 − o), 10⁻¹²): PyTorch's form, finite (0 when o = y) even
+    where a clamped log is flat — a saturated, correct prediction gets no gradient, not NaN."""
+    return g * (o - y) / F.maximum(o * (1.0 - o), 1e-12)
+
+
+def _bce_dy(F, g, o):
+    """∂ℓ/∂y = −(max(ln o, −100) − max(ln(1 − o), −100))."""
+    od = F.data(o)
+    with np.errstate(divide="ignore"):
+        lo, l1 = np.maximum(np.log(od), -100.0), np.maximum(np.log1p(-od), -100.0)
+    return g * (l1 - lo).astype(od.dtype)
+
+
+# ℓ = −[y max(ln o, −100) + (1 − y) max(ln(1 − o), −100)], one primitive as torch's BCELoss
+BCE = Primitive(
+    "binary_cross_entropy",
+    _bce_value,
+    (lambda F, g, ans, o, y: _bce_do(F, g, o, y), lambda F, g, ans, o, y: _bce_dy(F, g, o)),
+    (lambda F, t, ans, o, y: _bce_do(F, t, o, y), lambda F, t, ans, o, y: _bce_dy(F, t, o)),
+    fmt="bce({0}, {1})",
+)
+
+
 def binary_cross_entropy(probs, target, reduction: str = "mean"):
-    """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 (as PyTorch)."""
+    """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 and the
+    gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions."""
     probs = as_tensor(probs)
     t = _target_like(probs, target, "binary_cross_entropy")
     if not np.all((probs.data >= 0) & (probs.data <= 1)):  # NaN fails both
@@ -196,8 +227,7 @@ def binary_cross_entropy(probs, target, reduction: str = "mean"):
             f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad}; for raw scores (logits) use "
             "binary_cross_entropy_with_logits"
         )
-    loss = -(t * clip(log(probs), min=-100.0) + (1.0 - t) * clip(log(1.0 - probs), min=-100.0))
-    return reduce(loss, reduction)
+    return reduce(apply(BCE, probs, t), reduction)
 
 
 def _bce_logits_value(z, y):
