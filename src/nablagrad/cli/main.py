@@ -1,4 +1,6 @@
-"""``nablagrad`` sub-commands. Every user error ends in one clear line and exit status 2."""
+"""``nablagrad`` sub-commands.  Every error ends in one clear line on stderr, never a traceback:
+exit status 2 for a usage error (a bad option or value, as argparse does), 1 for a failure of a
+well-formed command (a corrupted file, a diverged run, a missing optional dependency)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,31 @@ import sys
 
 
 class CLIError(Exception):
-    """A user error: printed as one line, no traceback."""
+    """A usage error: printed as one line, exit status 2."""
+
+    status = 2
+
+
+class CommandFailedError(CLIError):
+    """A well-formed command that failed (bad file, diverged run, missing dependency): exit status 1."""
+
+    status = 1
+
+
+def _int_in(lo: int, hi: int | None = None):
+    """An argparse ``type``: an integer in ``lo..hi``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < lo or (hi is not None and value > hi):
+            bounds = f"in {lo}..{hi}" if hi is not None else f">= {lo}"
+            raise argparse.ArgumentTypeError(f"must be an integer {bounds}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -59,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .train_cmd import add_train_arguments  # noqa: PLC0415
+    from .train_cmd import CHOICES, add_train_arguments  # noqa: PLC0415
 
     p = _Parser(prog="nablagrad", description="nablagrad: the deep-learning lectures as software")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -68,22 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_train)
     ev = sub.add_parser("evaluate", help="test accuracy of a saved run or model")
     ev.add_argument("target", metavar="RUN_OR_MODEL")
-    ev.add_argument("--dataset", help="override the data set recorded in the model")
+    ev.add_argument("--dataset", choices=CHOICES["dataset"], help="override the data set recorded in the model")
     ev.set_defaults(func=_cmd_evaluate)
     pr = sub.add_parser("predict", help="class probabilities of a 28×28 digit picture")
     pr.add_argument("model", metavar="MODEL")
     pr.add_argument("image", metavar="IMAGE.png")
     pr.set_defaults(func=_cmd_predict)
     b = sub.add_parser("bench", help="time the engine against PyTorch (if installed)")
-    b.add_argument("--repeat", type=int, default=20)
+    b.add_argument("--repeat", type=_int_in(1), default=20, help="timed repetitions (default 20)")
     b.set_defaults(func=_cmd_bench)
     pg = sub.add_parser("playground", help="the interactive playground in the browser")
     pg.add_argument("--host", default="127.0.0.1")
-    pg.add_argument("--port", type=int, default=8000)
+    pg.add_argument("--port", type=_int_in(0, 65535), default=8000)
     pg.add_argument("--no-browser", action="store_true")
     pg.set_defaults(func=_cmd_playground)
     e = sub.add_parser("explain", help="forward/reverse AD tables of a scalar expression")
-    e.add_argument("expression", help='e.g. "x1*x2 + sin(x1)"')
+    e.add_argument("expression", help='e.g. "x1*x2 + sin(x1)" (at most 200 operations)')
     e.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE", help="the point, e.g. x1=2 x2=3")
     e.add_argument("--dot", action="store_true", help="print the graph as Graphviz DOT instead")
     e.set_defaults(func=_cmd_explain)
@@ -96,7 +122,7 @@ def _cmd_playground(args):
     try:
         from ..playground.server import serve  # noqa: PLC0415
     except ImportError as exc:
-        raise CLIError(f"the playground needs its extra: pip install 'nablagrad[playground]' ({exc})") from None
+        raise CommandFailedError(f"the playground needs its extra: pip install 'nablagrad[playground]' ({exc})") from None
     return serve(args.host, args.port, open_browser=not args.no_browser)
 
 
@@ -107,10 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CLIError as exc:
         print(f"nablagrad {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.status
     except OSError as exc:
         print(f"nablagrad {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the backstop: every known case is checked where it arises
+        print(f"nablagrad {args.command}: error: unexpected {type(exc).__name__}: {str(exc)[:300]} (please report this)",
+              file=sys.stderr)  # fmt: skip
+        return 1
