@@ -153,3 +153,14 @@ def test_chunked_reader_trains_from_several_files(tmp_path):
     m = ng.nn.MLP([4, 8, 2], seed=0)
     ng.train.fit(m, "cross_entropy", ng.optim.Adam(m.parameters(), lr=0.01), Xr, yr, epochs=20, batch_size=32, seed=0)
     assert ng.train.evaluate(m, "cross_entropy", X, y)["accuracy"] > 0.9
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_k_class_generators(k):
+    X, y = ng.data.make_blobs(300, classes=k, seed=0)
+    assert sorted(np.unique(y)) == list(range(k))
+    centres = np.array([X[y == c].mean(0) for c in range(k)])
+    np.testing.assert_allclose(np.hypot(*centres.T), 3.5, atol=0.25)  # blobs sit on the circle of radius 3.5
+    X, y = ng.data.make_spiral(300, classes=k, seed=0)
+    assert np.bincount(y if k > 2 else (y > 0).astype(int)).tolist() == [300 // k + (j >= k - 300 % k) for j in range(k)]
+    assert np.abs(X).max() <= 5

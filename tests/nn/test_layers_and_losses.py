@@ -201,3 +201,24 @@ def test_penalties_skip_biases():
     assert ng.nn.l2_penalty(m, 0.5).item() == pytest.approx(0.5 * expected, rel=1e-6)
     expected1 = sum(np.abs(p.numpy()).sum() for n, p in m.named_parameters() if n.endswith("weight"))
     assert ng.nn.l1_penalty(m, 0.1).item() == pytest.approx(0.1 * expected1, rel=1e-6)
+
+
+def test_dropout_keeps_the_expectation_in_training_and_is_the_identity_in_evaluation():
+    drop = ng.nn.Dropout(0.25, seed=0)
+    x = ng.tensor(np.ones((400, 50)), requires_grad=True)
+    y = drop(x)
+    kept = y.numpy() != 0
+    assert abs(kept.mean() - 0.75) < 0.01 and np.allclose(y.numpy()[kept], 1 / 0.75)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75)  # the mask's gradient, as PyTorch's dropout
+    drop.eval()
+    np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
+    with pytest.raises(ValueError, match="p must lie in"):
+        ng.nn.Dropout(1.0)
+
+
+def test_mlp_takes_one_activation_per_hidden_layer_and_dropout():
+    m = ng.nn.MLP([2, 3, 4, 1], activation=["step", "prelu"], dropout=0.1, seed=0)
+    assert [type(k).__name__ for k in m] == ["Linear", "Step", "Dropout", "Linear", "PReLU", "Dropout", "Linear"]
+    with pytest.raises(ValueError, match="3 activations for 2 hidden layers"):
+        ng.nn.MLP([2, 3, 4, 1], activation=["tanh"] * 3)

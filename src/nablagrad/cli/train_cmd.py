@@ -216,14 +216,8 @@ def run_train(args: argparse.Namespace) -> int:
         kw["forgetting"] = o["forgetting"]
     optimizer = opt_cls(model.parameters(), **kw)
     callbacks = []
-    if o["schedule"] != "none":
-        sched_cls = ng.optim.SCHEDULES[o["schedule"]]
-        sched = {
-            "inverse_time": lambda: sched_cls(optimizer, gamma=o["gamma"]),
-            "step": lambda: sched_cls(optimizer, step_size=o["step_size"], gamma=o["gamma"]),
-            "exponential": lambda: sched_cls(optimizer, gamma=o["gamma"]),
-            "cosine": lambda: sched_cls(optimizer, T_max=o["epochs"]),
-        }[o["schedule"]]()
+    sched = ng.optim.make_scheduler(o["schedule"], optimizer, gamma=o["gamma"], step_size=o["step_size"], T_max=o["epochs"])
+    if sched is not None:
         callbacks.append(ng.train.LRSchedulerCallback(sched))
     batch_size = {"batch": None, "stochastic": 1, "minibatch": o["batch_size"]}[o["regime"]]
     targets = (lambda v: ng.data.one_hot(v, n_classes)) if o["loss"] != "cross_entropy" else (lambda v: v)

@@ -6,6 +6,7 @@ from .preprocess import Standardizer, one_hot, standardize
 from .shards import load_shards, save_shards
 from .synthetic import (
     DATASETS,
+    make_blobs,
     make_circle,
     make_gauss,
     make_moons,

@@ -50,19 +50,38 @@ def make_gauss(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
     return X, _labels(y, labels)
 
 
-def make_spiral(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01", turns: float = 1.75):
-    """Two interleaved spirals, radius up to 5 (TF Playground 'spiral')."""
+def make_spiral(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01", turns: float = 1.75,
+                classes: int = 2):
+    """Interleaved spirals, radius up to 5 (TF Playground 'spiral'); arm ``j`` is turned by
+    ``2πj/classes``.  Two arms give labels 1 and 0 (or ±1); ``classes`` > 2 arms give 0 … k−1."""
+    if classes < 2:
+        raise ValueError(f"make_spiral: classes must be at least 2, got {classes}")
     rng = backend.resolve_rng(seed)
-    k = n // 2
+    counts = [n // classes + (j >= classes - n % classes) for j in range(classes)]
+    arms = [1, -1] if classes == 2 else list(range(classes))
     parts, ys = [], []
-    for count, delta, label in ((k, 0.0, 1), (n - k, np.pi, -1)):
+    for j, (count, label) in enumerate(zip(counts, arms)):
         i = np.arange(count)
         r = i / count * 5
-        t = turns * i / count * 2 * np.pi + delta
+        t = turns * i / count * 2 * np.pi + 2 * np.pi * j / classes
         pts = np.stack([r * np.sin(t), r * np.cos(t)], axis=1) + rng.uniform(-1, 1, (count, 2)) * noise
         parts.append(pts)
         ys.append(np.full(count, label))
-    return np.concatenate(parts), _labels(np.concatenate(ys), labels)
+    y = np.concatenate(ys)
+    return np.concatenate(parts), _labels(y, labels) if classes == 2 else y.astype(np.int64)
+
+
+def make_blobs(n: int = 500, noise: float = 0.0, seed=None, classes: int = 3):
+    """``classes`` Gaussian blobs centred on a circle of radius 3.5; labels 0 … k−1.
+
+    Standard deviation ``0.6 + 3·noise`` (noise in [0, 0.5] makes them overlap, as 'gauss')."""
+    if classes < 2:
+        raise ValueError(f"make_blobs: classes must be at least 2, got {classes}")
+    rng = backend.resolve_rng(seed)
+    y = np.arange(n) % classes
+    angle = 2 * np.pi * y / classes + np.pi / 2
+    centres = 3.5 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return centres + rng.normal(0, 0.6 + 3 * noise, (n, 2)), y.astype(np.int64)
 
 
 def make_moons(n: int = 500, noise: float = 0.1, seed=None, labels: str = "01"):
@@ -108,6 +127,7 @@ DATASETS = {
     "gauss": make_gauss,
     "spiral": make_spiral,
     "moons": make_moons,
+    "blobs": make_blobs,
     "reg-plane": make_reg_plane,
     "reg-gauss": make_reg_gauss,
     "sin": make_sin,

@@ -5,6 +5,7 @@ from .layers import (
     ACTIVATIONS,
     MLP,
     Abs,
+    Dropout,
     Identity,
     LeakyReLU,
     Linear,

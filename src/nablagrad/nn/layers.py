@@ -169,6 +169,28 @@ class LogSoftmax(Softmax):
         return log_softmax(x, axis=self.axis)
 
 
+class Dropout(Module):
+    """Inverted dropout: in training, ``y = x · m / (1 − p)`` with ``m ~ Bernoulli(1 − p)`` drawn
+    afresh on every call, so ``E[y] = x``; in evaluation (``model.eval()``) ``y = x``."""
+
+    def __init__(self, p: float = 0.5, seed=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+        self.p = p
+        self.rng = backend.resolve_rng(seed)
+
+    def forward(self, x):
+        x = as_tensor(x)
+        if not self.training or self.p == 0:
+            return x
+        keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)
+        return x * keep
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 ACTIVATIONS: dict[str, type[Module]] = {
     "identity": Identity,
     "linear": Identity,
@@ -196,27 +218,38 @@ def activation(name: str | Module) -> Module:
 class MLP(Sequential):
     """A multilayer perceptron ``sizes[0] → … → sizes[-1]``: Linear layers with an activation
     between them and an optional output activation, ``ψ_i(x) = σ_i(W_i x + b_i)`` (lecture 000).
+
+    ``activation`` is one name or module for every hidden layer, or a sequence of names, one per
+    hidden layer; ``dropout`` > 0 puts a :class:`Dropout` after each hidden activation.
     """
 
     def __init__(
         self,
         sizes: Sequence[int],
-        activation: str | Module = "relu",
+        activation: str | Module | Sequence[str] = "relu",
         output_activation: str | None = None,
         init: str | None = None,
         bias_init: float | None = None,
         dtype=None,
         seed=None,
+        dropout: float = 0.0,
     ):
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least input and output sizes, got {list(sizes)}")
+        hidden = len(sizes) - 2
+        acts = [activation] * hidden if isinstance(activation, str | Module) else list(activation)
+        if len(acts) != hidden:
+            raise ValueError(f"MLP: {len(acts)} activations for {hidden} hidden layers; give one per hidden layer")
         rng = backend.resolve_rng(seed)
         layers: list[Module] = []
         for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            last = i == len(sizes) - 2
+            last = i == hidden
             layers.append(Linear(a, b, init=init, bias_init=None if last else bias_init, dtype=dtype, seed=rng))
             if not last:
-                layers.append(globals()["activation"](activation) if isinstance(activation, str) else activation)
+                act = acts[i]
+                layers.append(globals()["activation"](act) if isinstance(act, str) else act)
+                if dropout:
+                    layers.append(Dropout(dropout, seed=rng))
         if output_activation is not None:
             layers.append(globals()["activation"](output_activation))
         super().__init__(*layers)

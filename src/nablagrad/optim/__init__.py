@@ -5,6 +5,14 @@ from .levenberg_marquardt import LevenbergMarquardt
 from .line_search import SteepestDescent, golden_section
 from .optimizer import Optimizer
 from .random_steps import RandomStepResult, descend_with_random_steps
-from .schedules import SCHEDULES, CosineAnnealingLR, ExponentialLR, InverseTimeLR, LRScheduler, StepLR
+from .schedules import (
+    SCHEDULES,
+    CosineAnnealingLR,
+    ExponentialLR,
+    InverseTimeLR,
+    LRScheduler,
+    StepLR,
+    make_scheduler,
+)
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}

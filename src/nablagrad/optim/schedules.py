@@ -7,6 +7,7 @@ schedule is exactly where it left off.  ``step()`` is called once per epoch (or 
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from .optimizer import Optimizer
@@ -82,3 +83,16 @@ class CosineAnnealingLR(LRScheduler):
 
 
 SCHEDULES = {"inverse_time": InverseTimeLR, "step": StepLR, "exponential": ExponentialLR, "cosine": CosineAnnealingLR}
+
+
+def make_scheduler(name: str, optimizer: Optimizer, **params) -> LRScheduler | None:
+    """The schedule ``name`` of :data:`SCHEDULES` on ``optimizer`` (``"none"`` gives ``None``),
+    built from whichever of ``params`` (``gamma``, ``step_size``, ``T_max``, ``eta_min``) its
+    constructor takes; the others are ignored, so one call site serves every schedule."""
+    if name == "none":
+        return None
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; choose from none, {', '.join(SCHEDULES)}")
+    cls = SCHEDULES[name]
+    accepted = inspect.signature(cls).parameters
+    return cls(optimizer, **{k: v for k, v in params.items() if k in accepted})

@@ -1,9 +1,11 @@
 """The playground: train small MLPs on 2-D data in the browser, with nablagrad's engine."""
 
-from .config import Config, ConfigError, parse_config
+from .config import FIELDS, Config, ConfigError, Field, parse_config, schema
 from .session import Session, reproduce_script
+from .upload import Upload, UploadError, parse_csv
 
-__all__ = ["Config", "ConfigError", "Session", "parse_config", "reproduce_script", "create_app", "serve"]
+__all__ = ["FIELDS", "Config", "ConfigError", "Field", "Session", "Upload", "UploadError", "create_app", "parse_config",
+           "parse_csv", "reproduce_script", "schema", "serve"]
 
 
 def create_app():

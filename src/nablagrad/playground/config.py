@@ -1,135 +1,226 @@
-"""The playground's configuration: every value from the page is checked (type, range, sizes)
-before it reaches the engine; a bad one raises :class:`ConfigError` with a message for the user."""
+"""The playground's configuration, declared once as a table of :class:`Field` rows.
+
+From :data:`FIELDS` come the :class:`Config` dataclass, the server's validation
+(:func:`parse_config`, one message per bad value, :class:`ConfigError`), the page's controls
+(``/api/schema`` is :func:`schema`) and the URL, which holds every field.  The choices come from
+the library's registries: ``data.DATASETS``, ``nn.ACTIVATIONS``, ``nn.init.INITIALISERS``,
+``optim.OPTIMIZERS`` and ``optim.SCHEDULES``.
+"""
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, make_dataclass
 
-DATASETS = ("circle", "xor", "gauss", "spiral", "reg-plane", "reg-gauss")
-FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu")
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
-SCHEDULES = ("none", "inverse_time", "step", "exponential", "cosine")
-REGULARIZATION = ("none", "l1", "l2")
-PROBLEMS = ("classification", "regression")
-MAX_LAYERS, MAX_NEURONS = 6, 8
+from .. import data, nn, optim
+from .maths import FEATURES, LOSS_FORMULAS, UPDATE_RULES
+
+MAX_LAYERS, MAX_NEURONS = 8, 16
 MAX_POINTS = 1000
+MAX_CLASSES = 5
+UPLOAD = "upload"  # the data set name that means "the CSV the learner uploaded"
+PLAYGROUND_SETS = ("circle", "xor", "gauss", "spiral", "moons", "blobs", "reg-plane", "reg-gauss")
+
+
+def _first_names(registry: dict) -> tuple[str, ...]:
+    """Registry keys without aliases (the first name given to each class or function)."""
+    seen: dict = {}
+    for name, value in registry.items():
+        seen.setdefault(value, name)
+    return tuple(seen.values())
+
+
+HIDDEN_ACTIVATIONS = tuple(n for n in _first_names(nn.ACTIVATIONS) if not issubclass(nn.ACTIVATIONS[n], nn.Softmax))
+INITS = ("zeros", "lecture", "xavier_uniform", "kaiming_uniform")
+assert set(INITS) <= set(nn.init.INITIALISERS)
+
+
+def is_regression(dataset: str) -> bool:
+    """A generated set is a regression problem when its generator has neither a ``labels`` nor a
+    ``classes`` option."""
+    return dataset != UPLOAD and not {"labels", "classes"} & set(inspect.signature(data.DATASETS[dataset]).parameters)
+
+
+def takes_classes(dataset: str) -> bool:
+    return dataset != UPLOAD and "classes" in inspect.signature(data.DATASETS[dataset]).parameters
 
 
 class ConfigError(ValueError):
     """A parameter from the page is missing, of the wrong type or out of range."""
 
 
-@dataclass
-class Config:
-    dataset: str = "circle"
-    noise: float = 0.0
-    train_ratio: int = 50
-    points: int = 500
-    seed: int = 0
-    features: list[str] = field(default_factory=lambda: ["x1", "x2"])
-    layers: list[int] = field(default_factory=lambda: [4, 2])
-    activation: str = "tanh"
-    problem: str = "classification"
-    lr: float = 0.03
-    batch_size: int = 10
-    regularization: str = "none"
-    reg_rate: float = 0.0
-    optimizer: str = "sgd"
-    schedule: str = "none"
+@dataclass(frozen=True)
+class Field:
+    """One parameter: its name, type, allowed values and default, and how the page shows it.
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    ``type``: ``int`` / ``float`` (within ``lo``…``hi``), ``choice`` (one of ``choices``), ``list``
+    of ``item`` (``int`` within ``lo``…``hi`` or ``choice``; at most ``max_len``) or ``token``.
+    ``control``: ``select`` (of ``choices`` or the numbers ``presets``), ``range`` (``step``),
+    ``checkboxes``, ``layers`` or ``none`` (set by buttons or by the URL).  ``live`` fields
+    change a running session without restarting it.
+    """
+
+    name: str
+    type: str
+    default: object
+    label: str
+    group: str
+    control: str = "select"
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+    item: str = ""
+    max_len: int = 0
+    presets: tuple = ()
+    step: float | None = None
+    live: bool = False
+    help: str = ""
 
 
-def _number(name: str, value, lo: float, hi: float, integer: bool = False):
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
+FIELDS: tuple[Field, ...] = (
+    Field("dataset", "choice", "circle", "Data set", "data", choices=(*PLAYGROUND_SETS, UPLOAD),
+          help="generated as the TensorFlow Playground does; 'upload' is your CSV"),
+    Field("classes", "int", 2, "Classes (blobs, spiral)", "data", lo=2, hi=MAX_CLASSES, presets=(2, 3, 4, 5)),
+    Field("upload", "token", "", "Uploaded data", "data", control="none"),
+    Field("noise", "float", 0.0, "Noise", "data", control="range", lo=0, hi=0.5, step=0.05),
+    Field("train_ratio", "int", 50, "Ratio of training data (%)", "data", control="range", lo=10, hi=90, step=10),
+    Field("points", "int", 500, "Points", "data", lo=20, hi=MAX_POINTS, presets=(100, 200, 500, 1000)),
+    Field("seed", "int", 0, "Seed", "data", control="none", lo=0, hi=2**31 - 1),
+    Field("features", "list", ["x1", "x2"], "Features", "features", control="checkboxes", item="choice",
+          choices=tuple(FEATURES), max_len=len(FEATURES)),
+    Field("layers", "list", [4, 2], "Neurons per hidden layer", "network", control="layers", item="int",
+          lo=1, hi=MAX_NEURONS, max_len=MAX_LAYERS),
+    Field("activations", "list", ["tanh", "tanh"], "Activation per hidden layer", "network", control="layers",
+          item="choice", choices=HIDDEN_ACTIVATIONS, max_len=MAX_LAYERS),
+    Field("init", "choice", "xavier_uniform", "Initialisation", "network", choices=INITS,
+          help="zeros shows the symmetry problem; lecture is U(±1/(2n))"),
+    Field("bias_init", "float", 0.0, "Initial bias", "network", lo=-1, hi=1, presets=(0, 0.1),
+          help="0.1 keeps ReLU units active at the start (lecture 001)"),
+    Field("dropout", "float", 0.0, "Dropout", "network", lo=0, hi=0.9, presets=(0, 0.1, 0.2, 0.5)),
+    Field("problem", "choice", "classification", "Problem type", "training", choices=("classification", "regression")),
+    Field("loss", "choice", "cross_entropy", "Loss (classification)", "training", choices=tuple(LOSS_FORMULAS),
+          help="cross_entropy: softmax head; mse: tanh outputs against ±1, as the TensorFlow Playground"),
+    Field("lr", "float", 0.03, "Learning rate", "training", lo=1e-6, hi=10,
+          presets=(0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)),
+    Field("batch_size", "int", 10, "Batch size", "training", lo=1, hi=MAX_POINTS, presets=(1, 2, 5, 10, 20, 30, 50, 100, 250)),
+    Field("regularization", "choice", "none", "Regularization", "training", choices=("none", "l1", "l2")),
+    Field("reg_rate", "float", 0.0, "Regularization rate", "training", lo=0, hi=10,
+          presets=(0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)),
+    Field("optimizer", "choice", "sgd", "Optimizer", "training", choices=tuple(UPDATE_RULES)),
+    Field("schedule", "choice", "none", "Learning-rate schedule", "training", choices=("none", *optim.SCHEDULES)),
+    Field("speed", "int", 0, "Speed (epochs/s, 0 = as fast as possible)", "training", lo=0, hi=1000,
+          presets=(0, 1, 3, 10, 30, 100), live=True),
+)  # fmt: skip
+FIELD = {f.name: f for f in FIELDS}
+assert set(UPDATE_RULES) <= set(optim.OPTIMIZERS) and set(PLAYGROUND_SETS) <= set(data.DATASETS)
+
+Config = make_dataclass(
+    "Config",
+    [(f.name, object, field(default_factory=lambda d=f.default: list(d) if isinstance(d, list) else d)) for f in FIELDS],
+    namespace={"to_dict": lambda self: asdict(self), "__doc__": "A validated playground configuration."},
+)
+
+
+def schema() -> dict:
+    """What the page needs to build its controls: the field table, the formulas, the limits."""
+    return {
+        "fields": [{k: v for k, v in asdict(f).items() if v not in ((), None, "")} for f in FIELDS],
+        "defaults": Config().to_dict(),
+        "datasets": {d: {"regression": is_regression(d), "classes": takes_classes(d)} for d in PLAYGROUND_SETS},
+        "feature_labels": {k: v[0] for k, v in FEATURES.items()},
+        "losses": LOSS_FORMULAS,
+        "optimizers": {k: v[0] for k, v in UPDATE_RULES.items()},
+        "limits": {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "points": MAX_POINTS, "classes": MAX_CLASSES},
+    }
+
+
+def _number(f: Field, value, name: str | None = None):
+    name = name or f.name
+    kind = "whole number" if f.type == "int" or f.item == "int" else "number"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{name} must be a {kind}, got {value!r}")
     try:
         x = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind}, got {value!r}") from None
     if not math.isfinite(x):
         raise ConfigError(f"{name} must be finite, got {value!r}")
-    if integer:
+    if kind == "whole number":
         if x != int(x):
             raise ConfigError(f"{name} must be a whole number, got {value!r}")
         x = int(x)
-    if not lo <= x <= hi:
-        raise ConfigError(f"{name} must lie between {lo:g} and {hi:g}, got {value!r}")
+    if not f.lo <= x <= f.hi:
+        raise ConfigError(f"{name} must lie between {f.lo:g} and {f.hi:g}, got {value!r}")
     return x
 
 
-def _choice(name: str, value, options) -> str:
-    if value not in options:
-        raise ConfigError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+def _choice(f: Field, value, name: str | None = None) -> str:
+    if not isinstance(value, str) or value not in f.choices:
+        raise ConfigError(f"{name or f.name} must be one of {', '.join(f.choices)}; got {value!r}")
     return value
 
 
-def _list(value) -> list:
+def _list(f: Field, value) -> list:
     if isinstance(value, str):
-        return [v for v in value.split(",") if v != ""]
-    if isinstance(value, list | tuple):
-        return list(value)
-    raise ConfigError(f"expected a list or a comma-separated string, got {value!r}")
+        value = [v for v in value.split(",") if v != ""]
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{f.name} must be a list or a comma-separated string, got {value!r}")
+    if len(value) > f.max_len:
+        raise ConfigError(f"{f.name}: at most {f.max_len} entries, got {len(value)}")
+    one = _number if f.item == "int" else _choice
+    return [one(f, v, f"{f.name}[{i}]") for i, v in enumerate(value)]
 
 
-def parse_config(raw: dict, base: Config | None = None) -> Config:
+def _token(f: Field, value) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{0,32}", value):
+        raise ConfigError(f"{f.name} must be an id of letters, digits, '-' or '_', got {value!r}")
+    return value
+
+
+PARSERS = {"int": _number, "float": _number, "choice": _choice, "list": _list, "token": _token}
+
+
+def parse_config(raw: dict, base=None):
     """A validated :class:`Config` from ``raw`` (unknown keys are refused), on top of ``base``."""
     if not isinstance(raw, dict):
-        raise ConfigError("the configuration must be a JSON object")
-    cfg = Config(**(base or Config()).to_dict())
-    known = set(Config.__dataclass_fields__)
-    unknown = sorted(set(raw) - known)
+        raise ConfigError("the configuration must be a JSON object of parameters")
+    unknown = sorted(set(raw) - set(FIELD))
     if unknown:
-        raise ConfigError(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ConfigError(f"unknown parameter(s): {', '.join(map(str, unknown))}; known: {', '.join(FIELD)}")
+    values = (base or Config()).to_dict()
     for key, value in raw.items():
-        if key == "dataset":
-            cfg.dataset = _choice("dataset", value, DATASETS)
-        elif key == "noise":
-            cfg.noise = _number("noise", value, 0, 0.5)
-        elif key == "train_ratio":
-            cfg.train_ratio = _number("train_ratio", value, 10, 90, integer=True)
-        elif key == "points":
-            cfg.points = _number("points", value, 20, MAX_POINTS, integer=True)
-        elif key == "seed":
-            cfg.seed = _number("seed", value, 0, 2**31 - 1, integer=True)
-        elif key == "features":
-            feats = _list(value)
-            for f in feats:
-                _choice("feature", f, FEATURES)
-            if not feats or len(set(feats)) != len(feats):
-                raise ConfigError("features must name at least one input, each once")
-            cfg.features = [f for f in FEATURES if f in feats]
-        elif key == "layers":
-            layers = [_number("neurons per layer", v, 1, MAX_NEURONS, integer=True) for v in _list(value)]
-            if len(layers) > MAX_LAYERS:
-                raise ConfigError(f"at most {MAX_LAYERS} hidden layers, got {len(layers)}")
-            cfg.layers = layers
-        elif key == "activation":
-            cfg.activation = _choice("activation", value, ACTIVATIONS)
-        elif key == "problem":
-            cfg.problem = _choice("problem", value, PROBLEMS)
-        elif key == "lr":
-            cfg.lr = _number("lr (learning rate)", value, 1e-6, 10)
-        elif key == "batch_size":
-            cfg.batch_size = _number("batch_size", value, 1, MAX_POINTS, integer=True)
-        elif key == "regularization":
-            cfg.regularization = _choice("regularization", value, REGULARIZATION)
-        elif key == "reg_rate":
-            cfg.reg_rate = _number("reg_rate", value, 0, 10)
-        elif key == "optimizer":
-            cfg.optimizer = _choice("optimizer", value, OPTIMIZERS)
-        elif key == "schedule":
-            cfg.schedule = _choice("schedule", value, SCHEDULES)
-    if cfg.dataset.startswith("reg-") and cfg.problem == "classification":
-        if "problem" in raw:
-            raise ConfigError(f"the data set {cfg.dataset} is a regression problem; choose problem=regression")
-        cfg.problem = "regression"
-    if not cfg.dataset.startswith("reg-") and cfg.problem == "regression" and "problem" not in raw and "dataset" in raw:
-        cfg.problem = "classification"
-    n_train = max(1, cfg.points * cfg.train_ratio // 100)
-    if cfg.batch_size > n_train:
-        raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training points; choose at most {n_train}")
+        f = FIELD[key]
+        values[key] = PARSERS[f.type](f, value)
+    cfg = Config(**values)
+    _check_together(cfg, raw)
     return cfg
+
+
+def _check_together(cfg, raw: dict) -> None:
+    """The rules that tie fields together (and fill in what follows from the others)."""
+    if not cfg.features or len(set(cfg.features)) != len(cfg.features):
+        raise ConfigError("features must name at least one input, each once")
+    cfg.features = [f for f in FEATURES if f in cfg.features]
+    n = len(cfg.layers)
+    if len(cfg.activations) == 1 or ("activations" not in raw and len(cfg.activations) != n):
+        fill = (cfg.activations or FIELD["activations"].default)[-1]  # layers alone: keep the last activation
+        cfg.activations = (cfg.activations[:n] if len(cfg.activations) > 1 else []) + [fill] * n
+        cfg.activations = cfg.activations[:n]
+    if len(cfg.activations) != len(cfg.layers):
+        raise ConfigError(f"activations has {len(cfg.activations)} entries for {len(cfg.layers)} hidden layers; "
+                          "give one per hidden layer (or a single one for all)")  # fmt: skip
+    if cfg.dataset == UPLOAD and not cfg.upload:
+        raise ConfigError("dataset=upload needs the id of an uploaded CSV (upload=…); upload a file first")
+    if cfg.dataset != UPLOAD:
+        regression = is_regression(cfg.dataset)
+        if "problem" in raw and (cfg.problem == "regression") != regression:
+            raise ConfigError(f"the data set {cfg.dataset} is a {'regression' if regression else 'classification'} "
+                              f"problem; choose problem={'regression' if regression else 'classification'}")  # fmt: skip
+        cfg.problem = "regression" if regression else "classification"
+        if not takes_classes(cfg.dataset):
+            cfg.classes = 2
+    n_train = max(1, cfg.points * cfg.train_ratio // 100)
+    if cfg.dataset != UPLOAD and cfg.batch_size > n_train:
+        raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training points; choose at most {n_train}")

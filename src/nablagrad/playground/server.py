@@ -1,16 +1,23 @@
-"""The playground's web server (Starlette + uvicorn): the page, a JSON API and a WebSocket
-per session that streams training snapshots several times a second.
+"""The playground's web server (Starlette + uvicorn): the page, a JSON API and a WebSocket per
+viewer of a session.
 
-Resources are bounded: at most ``MAX_SESSIONS`` sessions, each trained only while its page
-is connected (closing the page stops it), and every parameter is validated (4xx otherwise).
+Training runs as fast as the engine allows (or at the page's "speed"), in one task per session
+that is decoupled from drawing: each viewer receives the latest snapshot about ten times a
+second.  Every message gets an answer: a bad one a JSON ``{"type": "error", "message": …}``
+(WebSocket) or a 4xx ``{"error": …}`` (HTTP), and the server keeps serving.  Resources are
+bounded: ``MAX_SESSIONS`` sessions, ``MAX_UPLOADS`` uploaded files, request bodies of
+``MAX_BODY`` bytes; a session lives while a page shows it (several pages may share one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import secrets
 import time
 import webbrowser
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 
@@ -22,26 +29,34 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..viz.plots import optimizer_paths
-from .config import OPTIMIZERS, ConfigError, _choice, _number, parse_config
+from .config import FIELD, PARSERS, UPLOAD, ConfigError, Field, parse_config, schema
 from .session import Session
+from .upload import MAX_BYTES, Upload, UploadError, parse_csv
 
 MAX_SESSIONS = 16
+MAX_UPLOADS = 32
+MAX_BODY = 64 * 1024  # a configuration; uploads may use upload.MAX_BYTES
 UNCONNECTED_TTL = 120.0  # seconds a session may wait for its page
-TICK = 0.1  # seconds between snapshots while playing (≈ 10 per second)
-EPOCHS_PER_TICK = 1
+FRAME = 0.08  # seconds between snapshots sent to a viewer (12.5 frames per second)
+CHUNK = 0.05  # seconds of training between looks at the controls
 
 STATIC = Path(str(resources.files("nablagrad.playground") / "static"))
+log = logging.getLogger("nablagrad.playground")
 
 
 class Registry:
+    """Sessions (with how many pages show each) and uploaded data sets, both bounded."""
+
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
         self.created: dict[str, float] = {}
-        self.connected: set[str] = set()
+        self.viewers: dict[str, int] = {}
+        self.runners: dict[str, asyncio.Task] = {}
+        self.uploads: OrderedDict[str, Upload] = OrderedDict()
 
     def prune(self) -> None:
         now = time.monotonic()
-        for sid in [s for s, t in self.created.items() if s not in self.connected and now - t > UNCONNECTED_TTL]:
+        for sid in [s for s, t in self.created.items() if not self.viewers.get(s) and now - t > UNCONNECTED_TTL]:
             self.drop(sid)
 
     def create(self, session: Session) -> str:
@@ -56,43 +71,111 @@ class Registry:
     def drop(self, sid: str) -> None:
         self.sessions.pop(sid, None)
         self.created.pop(sid, None)
-        self.connected.discard(sid)
+        self.viewers.pop(sid, None)
+        task = self.runners.pop(sid, None)
+        if task is not None:
+            task.cancel()
+
+    def add_upload(self, upload: Upload) -> str:
+        uid = secrets.token_urlsafe(8)
+        self.uploads[uid] = upload
+        while len(self.uploads) > MAX_UPLOADS:
+            self.uploads.popitem(last=False)  # the oldest upload goes first
+        return uid
+
+    def upload_for(self, cfg) -> Upload | None:
+        if cfg.dataset != UPLOAD:
+            return None
+        upload = self.uploads.get(cfg.upload)
+        if upload is None:
+            raise ConfigError(f"no uploaded data {cfg.upload!r} on the server (it restarted or forgot it); upload the file again")
+        self.uploads.move_to_end(cfg.upload)
+        return upload
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _json_body(request: Request):
+def _loads(text: str | bytes):
+    """JSON from text; malformed or absurdly nested input is a :class:`ConfigError`."""
     try:
-        return await request.json()
-    except ValueError:
-        raise ConfigError("the request body must be JSON") from None
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise ConfigError("the message must be JSON (an object of parameters, at most a few levels deep)") from None
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ConfigError(f"the request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _runner(session: Session, wake: asyncio.Event) -> None:
+    """Train while playing: chunks of ``CHUNK`` seconds at full speed, or paced to ``speed``."""
+    while True:
+        if not session.playing:
+            wake.clear()
+            await wake.wait()
+            continue
+        speed = session.cfg.speed
+        t0 = time.perf_counter()
+        if speed:
+            k = max(1, int(speed * CHUNK))
+            await asyncio.to_thread(session.train_for, float("inf"), k)
+            await asyncio.sleep(max(0.0, k / speed - (time.perf_counter() - t0)))
+        else:
+            await asyncio.to_thread(session.train_for, CHUNK)
+            await asyncio.sleep(0)  # let viewers and commands in between chunks
 
 
 def create_app() -> Starlette:
     registry = Registry()
+    wakes: dict[str, asyncio.Event] = {}
 
     async def index(request: Request):
         return FileResponse(STATIC / "index.html")
 
+    async def get_schema(request: Request):
+        return JSONResponse(schema())
+
+    async def _config(request: Request):
+        return parse_config(_loads(await _body(request, MAX_BODY)))
+
     async def validate(request: Request):
         try:
-            cfg = parse_config(await _json_body(request))
+            cfg = await _config(request)
+            registry.upload_for(cfg)
         except ConfigError as exc:
             return _error(422, str(exc))
         return JSONResponse({"config": cfg.to_dict()})
 
     async def create_session(request: Request):
         try:
-            cfg = parse_config(await _json_body(request))
+            cfg = await _config(request)
+            session = await asyncio.to_thread(Session, cfg, registry.upload_for(cfg))
         except ConfigError as exc:
             return _error(422, str(exc))
         try:
-            sid = registry.create(await asyncio.to_thread(Session, cfg))
+            sid = registry.create(session)
         except OverflowError:
             return _error(429, f"too many sessions (at most {MAX_SESSIONS}); close another playground tab")
-        return JSONResponse({"id": sid, "config": cfg.to_dict()}, status_code=201)
+        return JSONResponse({"id": sid, "config": session.cfg.to_dict()}, status_code=201)
+
+    async def upload(request: Request):
+        try:
+            raw = await _body(request, MAX_BYTES)
+        except ConfigError:
+            return _error(413, f"the file is larger than {MAX_BYTES} bytes; at most {MAX_BYTES} are accepted")
+        try:
+            up = await asyncio.to_thread(parse_csv, raw, request.query_params.get("problem", "auto"))
+        except UploadError as exc:
+            return _error(422, str(exc))
+        return JSONResponse({"id": registry.add_upload(up), **up.summary()}, status_code=201)
 
     def _session(request: Request) -> Session | None:
         return registry.sessions.get(request.path_params["sid"])
@@ -100,30 +183,63 @@ def create_app() -> Starlette:
     async def export_model(request: Request):
         s = _session(request)
         if s is None:
-            return _error(404, "no such session")
-        return Response(s.model_bytes(), media_type="application/octet-stream",
+            return _error(404, "no such session (it ended when its last page closed); reload the page")
+        return Response(await asyncio.to_thread(s.model_bytes), media_type="application/octet-stream",
                         headers={"Content-Disposition": 'attachment; filename="playground.safetensors"'})  # fmt: skip
 
     async def export_script(request: Request):
         s = _session(request)
         if s is None:
-            return _error(404, "no such session")
+            return _error(404, "no such session (it ended when its last page closed); reload the page")
         return PlainTextResponse(s.script(), headers={"Content-Disposition": 'attachment; filename="playground_run.py"'})
 
     async def delete_session(request: Request):
         registry.drop(request.path_params["sid"])
         return Response(status_code=204)
 
+    path_fields = {
+        "optimizer": FIELD["optimizer"],
+        "lr": Field("lr", "float", 0.1, "", "", lo=1e-6, hi=10),
+        "steps": Field("steps", "int", 50, "", "", lo=1, hi=500),
+    }
+
     async def paths(request: Request):
         q = request.query_params
         try:
-            opt = _choice("optimizer", q.get("optimizer", "sgd"), OPTIMIZERS)
-            lr = _number("lr", q.get("lr", "0.1"), 1e-6, 10)
-            steps = _number("steps", q.get("steps", "50"), 1, 500, integer=True)
+            unknown = sorted(set(q) - set(path_fields))
+            if unknown:
+                raise ConfigError(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(path_fields)}")
+            v = {k: PARSERS[f.type](f, q.get(k, str(f.default))) for k, f in path_fields.items()}
         except ConfigError as exc:
             return _error(422, str(exc))
-        result = optimizer_paths([lr], opt, steps=steps)[lr]
-        return JSONResponse({"optimizer": opt, "lr": lr, "path": result.round(5).tolist()})
+        result = optimizer_paths([v["lr"]], v["optimizer"], steps=v["steps"])[v["lr"]]
+        return JSONResponse({"optimizer": v["optimizer"], "lr": v["lr"], "path": result.round(5).tolist()})
+
+    async def handle(session: Session, sid: str, msg, websocket: WebSocket, wake: asyncio.Event) -> None:
+        if not isinstance(msg, dict):
+            raise ConfigError("a message must be a JSON object like {\"action\": \"play\"}")
+        action = msg.get("action")
+        if action == "play":
+            session.playing, session.status = True, ""
+        elif action == "pause":
+            session.playing = False
+        elif action == "step":
+            session.playing = False
+            await asyncio.to_thread(session.train_epochs, 1)
+        elif action == "reset":
+            await asyncio.to_thread(session.reset)
+        elif action == "config":
+            cfg = parse_config(msg.get("config", {}), session.cfg)
+            await asyncio.to_thread(session.configure, cfg, registry.upload_for(cfg))
+        elif action == "inspect":
+            where = [msg.get(k) for k in ("layer", "source", "target")]
+            if not all(isinstance(i, int) and not isinstance(i, bool) for i in where):
+                raise ConfigError("inspect needs whole numbers layer, source and target")
+            await websocket.send_json(await asyncio.to_thread(session.inspect, *where))
+        else:
+            raise ConfigError(f"unknown action {action!r}; use play, pause, step, reset, config or inspect")
+        session.version += 1
+        wake.set()
 
     async def ws(websocket: WebSocket):
         sid = websocket.path_params["sid"]
@@ -133,70 +249,68 @@ def create_app() -> Starlette:
             await websocket.send_json({"type": "error", "message": "no such session; reload the page"})
             await websocket.close(code=4404)
             return
-        registry.connected.add(sid)
-        lock = asyncio.Lock()
-        wake = asyncio.Event()
+        registry.viewers[sid] = registry.viewers.get(sid, 0) + 1
+        wake = wakes.setdefault(sid, asyncio.Event())
+        if sid not in registry.runners:
+            registry.runners[sid] = asyncio.create_task(_runner(session, wake))
+        send_lock = asyncio.Lock()
+
+        async def send(payload: dict) -> None:
+            async with send_lock:
+                await websocket.send_json(payload)
 
         async def receive():
             while True:
-                msg = await websocket.receive_json()
-                action = msg.get("action") if isinstance(msg, dict) else None
-                async with lock:
-                    try:
-                        if action == "play":
-                            session.playing = True
-                        elif action == "pause":
-                            session.playing = False
-                        elif action == "step":
-                            session.playing = False
-                            await asyncio.to_thread(session.train_epochs, 1)
-                            await websocket.send_json(session.snapshot())
-                        elif action in ("reset", "regenerate"):
-                            session.playing = False
-                            await asyncio.to_thread(session.reset, action == "regenerate")
-                            await websocket.send_json(session.snapshot(with_points=True))
-                        elif action == "config":
-                            cfg = parse_config(msg.get("config", {}), session.cfg)
-                            playing = session.playing
-                            session.cfg = cfg
-                            await asyncio.to_thread(session.reset, True)
-                            session.playing = playing
-                            await websocket.send_json(session.snapshot(with_points=True))
-                        else:
-                            raise ConfigError(f"unknown action {action!r}; use play, pause, step, reset, regenerate or config")
-                    except ConfigError as exc:
-                        await websocket.send_json({"type": "error", "message": str(exc)})
-                wake.set()
+                frame = await websocket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    return
+                try:
+                    if frame.get("text") is None:
+                        raise ConfigError("binary frames are not understood; send JSON text such as {\"action\": \"play\"}")
+                    await handle(session, sid, _loads(frame["text"]), websocket, wake)
+                except ConfigError as exc:
+                    await send({"type": "error", "message": str(exc)})
+                except Exception as exc:  # a bug must not cut the page off: say so, keep serving
+                    if websocket.client_state.name != "CONNECTED":
+                        return
+                    log.exception("playground message failed")
+                    await send({"type": "error", "message": f"the server could not do that ({type(exc).__name__}: {exc})"})
 
-        async def train():
-            await websocket.send_json(session.snapshot(with_points=True))
+        async def show():
+            shown, points_shown = -1, -1
             while True:
-                if session.playing:
-                    async with lock:
-                        if session.playing:
-                            await asyncio.to_thread(session.train_epochs, EPOCHS_PER_TICK)
-                            await websocket.send_json(session.snapshot())
-                    await asyncio.sleep(TICK)
-                else:
-                    wake.clear()
-                    await wake.wait()
+                t0 = time.perf_counter()
+                if session.version != shown:
+                    shown = session.version
+                    with_points = session.data_version != points_shown
+                    snap = await asyncio.to_thread(session.snapshot, with_points)
+                    if with_points:
+                        points_shown = session.data_version
+                    await send(snap)
+                await asyncio.sleep(max(0.0, FRAME - (time.perf_counter() - t0)))
 
-        tasks = [asyncio.create_task(receive()), asyncio.create_task(train())]
+        tasks = [asyncio.create_task(receive()), asyncio.create_task(show())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for t in done:
-                if t.exception() and not isinstance(t.exception(), WebSocketDisconnect | RuntimeError):
-                    raise t.exception()
+                exc = t.exception()
+                if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
+                    raise exc
         finally:
             for t in tasks:
                 t.cancel()
-            registry.drop(sid)  # closing the page ends its session and its training
+            registry.viewers[sid] = registry.viewers.get(sid, 1) - 1
+            if registry.viewers[sid] <= 0:  # the last page showing the session closed: it ends
+                registry.drop(sid)
+                wakes.pop(sid, None)
 
     routes = [
         Route("/", index),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Route("/api/schema", get_schema),
         Route("/api/validate", validate, methods=["POST"]),
         Route("/api/sessions", create_session, methods=["POST"]),
+        Route("/api/uploads", upload, methods=["POST"]),
         Route("/api/sessions/{sid}", delete_session, methods=["DELETE"]),
         Route("/api/sessions/{sid}/model.safetensors", export_model),
         Route("/api/sessions/{sid}/script.py", export_script),

@@ -1,43 +1,31 @@
 """One learner's run: data, features, network, optimiser, and snapshots for the page.
 
-The network is nablagrad's MLP trained by nablagrad's engine (``train.fit``, one epoch per
-call); nothing is trained in JavaScript.
+The network is nablagrad's MLP trained by nablagrad's engine (``train.fit``, one epoch per call
+with a seed derived from the epoch, so the exported script replays it exactly); nothing is
+trained in JavaScript.  Training runs in chunks of many epochs (:meth:`Session.train_for`),
+decoupled from drawing: the page shows the latest :meth:`Session.snapshot`.  A run whose loss
+becomes NaN or infinite is rolled back to its last good epoch and paused, with the reason.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 import numpy as np
 
 from .. import data, io, nn, optim
 from ..autodiff import no_grad, tensor
-from ..train import evaluate, fit
-from .config import Config
+from ..train import TrainingDivergedError, fit, predict
+from .config import FIELD, UPLOAD, ConfigError, takes_classes
+from .maths import features, features_source, update_lines
+from .upload import Upload
 
 GRID = 40  # heat-map resolution
 THUMB = 14  # neuron thumbnail resolution
 DOMAIN = 6.0  # inputs shown on [−6, 6]²
-
-FEATURE_FNS = {
-    "x1": lambda X: X[:, 0],
-    "x2": lambda X: X[:, 1],
-    "x1sq": lambda X: X[:, 0] ** 2,
-    "x2sq": lambda X: X[:, 1] ** 2,
-    "x1x2": lambda X: X[:, 0] * X[:, 1],
-    "sinx1": lambda X: np.sin(X[:, 0]),
-    "sinx2": lambda X: np.sin(X[:, 1]),
-}
-GENERATORS = {
-    "circle": data.make_circle,
-    "xor": data.make_xor,
-    "gauss": data.make_gauss,
-    "spiral": data.make_spiral,
-    "reg-plane": data.make_reg_plane,
-    "reg-gauss": data.make_reg_gauss,
-}
-
-
-def features(X: np.ndarray, names: list[str]) -> np.ndarray:
-    return np.stack([FEATURE_FNS[n](X) for n in names], axis=1).astype(np.float32)
+SCHEDULE_PARAMS = {"gamma": 0.01, "step_size": 100, "T_max": 1000}  # 1/t: μ₀/(1 + 0.01t); step: ×0.01 per 100
+SCHEDULE_GAMMA = {"step": 0.5, "exponential": 0.995}
 
 
 def _grid(n: int) -> np.ndarray:
@@ -46,154 +34,350 @@ def _grid(n: int) -> np.ndarray:
     return np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 
+def _finite(x: float) -> float | None:
+    """JSON has no NaN/Infinity: a non-finite number is sent as null."""
+    return float(x) if np.isfinite(x) else None
+
+
+def _percent(v: np.ndarray) -> list:
+    """Values in [−1, 1] (clipped) as whole percentages: what the colours need, in few bytes."""
+    return np.rint(np.clip(np.nan_to_num(np.asarray(v, dtype=np.float64)), -1, 1) * 100).astype(int).tolist()
+
+
+def scheduler_for(name: str, optimizer):
+    """The playground's learning-rate schedule (per epoch), from the shared factory."""
+    return optim.make_scheduler(name, optimizer, **{**SCHEDULE_PARAMS, "gamma": SCHEDULE_GAMMA.get(name, 0.01)})
+
+
 class Session:
-    def __init__(self, cfg: Config):
-        self.cfg = cfg
+    """The state of one playground run; every public method takes :attr:`lock`."""
+
+    def __init__(self, cfg, upload: Upload | None = None):
+        self.lock = threading.RLock()
         self.playing = False
+        self.status = ""
+        self.version = 0  # bumped whenever what the page shows changes
+        self.data_version = 0  # bumped whenever the points change
+        self.cfg, self.upload = cfg, upload
         self.reset(regenerate=True)
 
     # --- set-up --------------------------------------------------------------------------------
+    def configure(self, cfg, upload: Upload | None = None) -> None:
+        """Apply a new configuration: live fields in place, anything else restarts the run."""
+        with self.lock:
+            changed = {k for k, v in cfg.to_dict().items() if getattr(self.cfg, k) != v}
+            if upload is not self.upload:
+                changed.add("upload")
+            old = (self.cfg, self.upload)
+            self.cfg, self.upload = cfg, upload
+            if any(not (k in FIELD and FIELD[k].live) for k in changed):
+                playing = self.playing
+                try:
+                    self.reset(regenerate=True)
+                except ConfigError:
+                    self.cfg, self.upload = old
+                    raise
+                self.playing = playing
+            self.version += 1
+
     def reset(self, regenerate: bool = False) -> None:
+        with self.lock:
+            cfg = self.cfg
+            if regenerate or not hasattr(self, "X"):
+                self._load_data()
+            self.classification = self.problem == "classification"
+            self.loss_name = "mse" if not self.classification or cfg.loss == "mse" else "cross_entropy"
+            self.outputs = 1 if not self.classification or (self.loss_name == "mse" and self.k == 2) else self.k
+            sizes = [len(cfg.features), *cfg.layers, self.outputs]
+            out_act = "tanh" if self.classification and self.loss_name == "mse" else None
+            self.model = nn.MLP(sizes, activation=cfg.activations, output_activation=out_act, init=cfg.init,
+                                bias_init=cfg.bias_init, dropout=cfg.dropout, seed=cfg.seed)  # fmt: skip
+            self.optimizer = optim.OPTIMIZERS[cfg.optimizer](self.model.parameters(), lr=cfg.lr)
+            self.scheduler = scheduler_for(cfg.schedule, self.optimizer)
+            self.loss_fn = nn.LOSSES[self.loss_name]()
+            self.F = features(self.X, cfg.features)
+            self.T = self._targets(self.y)
+            self.epoch = 0
+            self.history: list[tuple[int, float | None, float | None]] = []
+            self.status = ""
+            self.playing = False
+            self._measure()
+            self.version += 1
+
+    def _load_data(self) -> None:
+        """Generate (or take the uploaded) data; checks first, so a refusal changes nothing."""
         cfg = self.cfg
-        if regenerate or not hasattr(self, "X"):
-            gen = GENERATORS[cfg.dataset]
-            kw = {"labels": "pm1"} if not cfg.dataset.startswith("reg-") else {}
-            X, y = gen(cfg.points, noise=cfg.noise, seed=cfg.seed, **kw)
-            rng = np.random.default_rng(cfg.seed)
-            order = rng.permutation(len(X))
-            n_train = max(1, len(X) * cfg.train_ratio // 100)
-            self.X, self.y = X[order], np.asarray(y, dtype=np.float32)[order]
-            self.n_train = n_train
-        self.classification = self.cfg.problem == "classification"
-        sizes = [len(cfg.features), *cfg.layers, 1]
-        self.model = nn.MLP(sizes, activation=cfg.activation, seed=cfg.seed, init="xavier_uniform")
-        opt_cls = optim.OPTIMIZERS[cfg.optimizer]
-        self.optimizer = opt_cls(self.model.parameters(), lr=cfg.lr)
-        self.scheduler = None
-        if cfg.schedule != "none":
-            s = optim.SCHEDULES[cfg.schedule]
-            self.scheduler = {
-                "inverse_time": lambda: s(self.optimizer, gamma=0.01),
-                "step": lambda: s(self.optimizer, step_size=100, gamma=0.5),
-                "exponential": lambda: s(self.optimizer, gamma=0.995),
-                "cosine": lambda: s(self.optimizer, T_max=1000),
-            }[cfg.schedule]()
-        self.epoch = 0
-        self.history: list[tuple[int, float, float]] = []
-        self.F = features(self.X, cfg.features)
-        self.loss = "bce_with_logits" if self.classification else "mse"
-        self.train_loss, self.test_loss = self._losses()
+        if cfg.dataset == UPLOAD:
+            if self.upload is None:
+                raise ConfigError(f"the uploaded data {cfg.upload!r} is not on the server (it restarted?); upload the file again")
+            up = self.upload
+            X, y, problem, k, names = up.X, up.y, up.problem, up.classes, up.class_names
+        else:
+            kw = {"classes": cfg.classes} if takes_classes(cfg.dataset) else {}
+            X, y = data.DATASETS[cfg.dataset](cfg.points, noise=cfg.noise, seed=cfg.seed, **kw)
+            problem, k = cfg.problem, (cfg.classes if cfg.problem == "classification" else 1)
+            names = [str(c) for c in range(k)] if problem == "classification" else []
+        n_train = max(1, len(X) * cfg.train_ratio // 100)
+        if cfg.batch_size > n_train:
+            raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training points; choose at most {n_train}")
+        order = np.random.default_rng(cfg.seed).permutation(len(X))
+        self.X, self.y = np.asarray(X, dtype=np.float64)[order], np.asarray(y)[order]
+        self.problem, self.k, self.class_names, self.n_train = problem, k, names, n_train
+        self.data_version += 1
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        t = (y > 0).astype(np.float32) if self.classification else y
-        return t.reshape(-1, 1)
+        if not self.classification:
+            return y.astype(np.float32).reshape(-1, 1)
+        if self.loss_name == "cross_entropy":
+            return y.astype(np.int64)
+        if self.outputs == 1:
+            return (2.0 * y - 1).astype(np.float32).reshape(-1, 1)  # classes 0/1 as −1/+1
+        return 2 * data.one_hot(y, self.k).astype(np.float32) - 1
 
-    def _losses(self) -> tuple[float, float]:
+    # --- what the network says ------------------------------------------------------------------------
+    def _class_scores(self, out: np.ndarray) -> np.ndarray:
+        """Per-class scores in [0, 1] from the outputs (softmax, or tanh outputs mapped to [0, 1])."""
+        if self.loss_name == "cross_entropy":
+            z = out - out.max(1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(1, keepdims=True)
+        if self.outputs == 1:
+            p1 = (np.clip(out[:, 0], -1, 1) + 1) / 2
+            return np.stack([1 - p1, p1], axis=1)
+        return (np.clip(out, -1, 1) + 1) / 2
+
+    def _measure(self) -> None:
+        """Training and test loss (and accuracy) on the whole sets, without dropout."""
         n = self.n_train
-        tr = evaluate(self.model, self.loss, self.F[:n], self._targets(self.y[:n]), metrics=[])["loss"]
-        te = evaluate(self.model, self.loss, self.F[n:], self._targets(self.y[n:]), metrics=[])["loss"] if n < len(self.F) else tr
-        return float(tr), float(te)
+        out = predict(self.model, self.F)
+        with no_grad(), np.errstate(all="ignore"):
+            parts = [(slice(0, n), "train"), (slice(n, None), "test") if n < len(self.F) else (slice(0, n), "test")]
+            for sl, name in parts:
+                loss = float(self.loss_fn(tensor(out[sl]), self.T[sl]).data)
+                setattr(self, f"{name}_loss", loss)
+                acc = float((self._class_scores(out[sl]).argmax(1) == self.y[sl]).mean()) if self.classification else None
+                setattr(self, f"{name}_accuracy", acc)
 
     # --- training --------------------------------------------------------------------------------
-    def train_epochs(self, k: int = 1) -> None:
+    def _epoch(self) -> None:
         cfg = self.cfg
+        reg = {cfg.regularization: cfg.reg_rate} if cfg.regularization != "none" else {}
         n = self.n_train
-        reg = {"l1": cfg.reg_rate} if cfg.regularization == "l1" else {"l2": cfg.reg_rate} if cfg.regularization == "l2" else {}
-        for _ in range(k):
-            fit(self.model, self.loss, self.optimizer, self.F[:n], self._targets(self.y[:n]), epochs=1,
-                batch_size=cfg.batch_size, seed=cfg.seed * 100_003 + self.epoch, **reg)  # fmt: skip
-            if self.scheduler is not None:
-                self.scheduler.step()
-            self.epoch += 1
-        self.train_loss, self.test_loss = self._losses()
-        self.history.append((self.epoch, self.train_loss, self.test_loss))
-        if len(self.history) > 2000:
-            self.history = self.history[::2]
+        fit(self.model, self.loss_fn, self.optimizer, self.F[:n], self.T[:n], epochs=1, batch_size=cfg.batch_size,
+            seed=cfg.seed * 100_003 + self.epoch, **reg)  # fmt: skip
+        if self.scheduler is not None:
+            self.scheduler.step()
+        self.epoch += 1
+
+    def train_for(self, seconds: float = 0.05, max_epochs: int | None = None) -> int:
+        """Train whole epochs for about ``seconds`` (at least one, at most ``max_epochs``); returns
+        how many.  On divergence the run goes back to its last good epoch and pauses."""
+        with self.lock:
+            start, done = time.perf_counter(), 0
+            while max_epochs is None or done < max_epochs:
+                saved = self._state()
+                try:
+                    self._epoch()
+                except TrainingDivergedError as exc:
+                    self._restore(saved)
+                    self._diverged(f"the {'gradient' if 'gradient' in str(exc) else 'loss'} became NaN or infinite")
+                    break
+                done += 1
+                if time.perf_counter() - start >= seconds:
+                    break
+            self._measure()
+            if not (np.isfinite(self.train_loss) and np.isfinite(self.test_loss)):
+                self._restore(saved)
+                self._diverged("the loss became NaN or infinite")
+            self.history.append((self.epoch, _finite(self.train_loss), _finite(self.test_loss)))
+            if len(self.history) > 2000:
+                self.history = self.history[::2]
+            self.version += 1
+            return done
+
+    def train_epochs(self, k: int = 1) -> None:
+        """Train exactly ``k`` epochs (fewer if the run diverges)."""
+        while k > 0 and not self.status:
+            k -= self.train_for(float("inf"), max_epochs=k) or k
+
+    def _diverged(self, reason: str) -> None:
+        self.playing = False
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.status = (f"Paused: {reason}, so the network is back at epoch {self.epoch}, its last good state. The learning "
+                       f"rate {lr:g} is too large for this problem: choose a smaller one (or press Reset).")  # fmt: skip
+
+    def _state(self):
+        sched = self.scheduler.state_dict() if self.scheduler is not None else None
+        return self.model.state_dict(), self.optimizer.state_dict(), sched, self.epoch
+
+    def _restore(self, saved) -> None:
+        model, opt, sched, epoch = saved
+        self.model.load_state_dict(model)
+        self.optimizer.load_state_dict(opt)
+        if sched is not None:
+            self.scheduler.load_state_dict(sched)
+        self.epoch = epoch
+        self._measure()
 
     # --- what the page shows ----------------------------------------------------------------------
-    def _activations(self, X: np.ndarray) -> list[np.ndarray]:
-        """Input features and every layer's outputs (after the activation) on points X."""
+    def _linears(self) -> list[nn.Linear]:
+        return [m for m in self.model if isinstance(m, nn.Linear)]
+
+    def _layer_outputs(self, X: np.ndarray) -> list[np.ndarray]:
+        """Input features, every hidden layer's output (after its activation), and the output."""
         out = [features(X, self.cfg.features)]
         h = tensor(out[0])
-        with no_grad():
-            for layer in self.model:
-                h = layer(h)
-                if not isinstance(layer, nn.Linear):
-                    out.append(h.numpy())
-            out.append(h.numpy())
+        self.model.eval()
+        try:
+            with no_grad():
+                for layer in self.model:
+                    h = layer(h)
+                    if not isinstance(layer, nn.Linear | nn.Dropout) and len(out) <= len(self.cfg.layers):
+                        out.append(h.numpy())
+        finally:
+            self.model.train()
+        out.append(h.numpy())
         return out
 
-    def _output_map(self, z: np.ndarray) -> np.ndarray:
-        return np.tanh(z / 2) if self.classification else z  # P(+1) − P(−1) = tanh(z/2)
+    def _heat(self, out: np.ndarray) -> dict:
+        if not self.classification:
+            return {"values": _percent(out[:, 0])}
+        p = self._class_scores(out)
+        if self.k == 2:
+            return {"values": _percent(p[:, 1] - p[:, 0])}  # P(class 1) − P(class 0)
+        return {"probs": _percent(p)}
 
     def snapshot(self, with_points: bool = False) -> dict:
-        heat = self._output_map(self._activations(_grid(GRID))[-1][:, 0])
-        acts = self._activations(_grid(THUMB))
-        thumbs = [[np.round(a[:, j], 3).tolist() for j in range(a.shape[1])] for a in acts[:-1]]
-        thumbs.append([np.round(self._output_map(acts[-1][:, 0]), 3).tolist()])
-        weights = [np.round(m.weight.numpy(), 4).tolist() for m in self.model if isinstance(m, nn.Linear)]
-        snap = {
-            "type": "snapshot",
-            "epoch": self.epoch,
-            "train_loss": self.train_loss,
-            "test_loss": self.test_loss,
-            "playing": self.playing,
-            "heatmap": {"size": GRID, "domain": DOMAIN, "values": np.round(heat, 3).tolist()},
-            "neurons": {"size": THUMB, "layers": thumbs},
-            "weights": weights,
-            "classification": self.classification,
-        }
-        if with_points:
-            snap["points"] = {
-                "train": np.round(np.column_stack([self.X[: self.n_train], self.y[: self.n_train]]), 4).tolist(),
-                "test": np.round(np.column_stack([self.X[self.n_train :], self.y[self.n_train :]]), 4).tolist(),
+        with self.lock, np.errstate(all="ignore"):
+            heat = self._heat(self._layer_outputs(_grid(GRID))[-1])
+            acts = self._layer_outputs(_grid(THUMB))
+            thumbs = [[_percent(c / max(float(np.abs(np.nan_to_num(c)).max()), 1e-6)) for c in a.T] for a in acts]
+            weights = [np.round(np.nan_to_num(m.weight.numpy()), 4).tolist() for m in self._linears()]
+            snap = {
+                "type": "snapshot",
+                "epoch": self.epoch,
+                "train_loss": _finite(self.train_loss),
+                "test_loss": _finite(self.test_loss),
+                "train_accuracy": self.train_accuracy,
+                "test_accuracy": self.test_accuracy,
+                "lr": self.optimizer.param_groups[0]["lr"],
+                "playing": self.playing,
+                "status": self.status,
+                "heatmap": {"size": GRID, "domain": DOMAIN, **heat},
+                "neurons": {"size": THUMB, "layers": thumbs},
+                "weights": weights,
+                "classification": self.classification,
+                "classes": self.k,
+                "class_names": self.class_names,
+                "problem": self.problem,
             }
-            snap["history"] = self.history
-        return snap
+            if with_points:
+                n = self.n_train
+                snap["points"] = {
+                    "train": np.round(np.column_stack([self.X[:n], self.y[:n]]), 4).tolist(),
+                    "test": np.round(np.column_stack([self.X[n:], self.y[n:]]), 4).tolist(),
+                }
+                snap["history"] = self.history
+            return snap
+
+    def inspect(self, layer: int, source: int, target: int) -> dict:
+        """One weight ``W[layer][source, target]``: its value, the gradient of the training loss
+        (all training points, no dropout), and the change the optimiser's next step would make
+        with that gradient — found by taking the step and undoing it."""
+        with self.lock:
+            linears = self._linears()
+            if not (0 <= layer < len(linears) and 0 <= source < linears[layer].in_features
+                    and 0 <= target < linears[layer].out_features):  # fmt: skip
+                raise ConfigError(f"no weight {layer}/{source}/{target} in a network of sizes {self.model.sizes}")
+            W = linears[layer].weight
+            saved = self._state()
+            cfg = self.cfg
+            n = self.n_train
+            self.model.eval()
+            try:
+                loss = self.loss_fn(self.model(tensor(self.F[:n])), self.T[:n])
+                if cfg.regularization != "none":
+                    penalty = nn.l1_penalty if cfg.regularization == "l1" else nn.l2_penalty
+                    loss = loss + penalty(self.model, cfg.reg_rate)
+                self.optimizer.zero_grad()
+                loss.backward()
+                w0, g = float(W.data[source, target]), float(W.grad.data[source, target])
+                index = [id(p) for p in self.model.parameters()].index(id(W))
+                lr = self.optimizer.param_groups[0]["lr"]
+                with np.errstate(all="ignore"):
+                    self.optimizer.step()
+                delta = float(W.data[source, target]) - w0
+                buffers = self.optimizer.state_dict()["state"].get(index, {})
+            finally:
+                self.model.train()
+                self._restore(saved)
+                self.optimizer.zero_grad()
+            state = {k: (float(np.asarray(v)[source, target]) if np.ndim(v) == 2 else v) for k, v in buffers.items()}
+            state.update({k: v for k, v in self.optimizer.param_groups[0].items() if k != "params"})
+            return {
+                "type": "inspect", "layer": layer, "source": source, "target": target, "epoch": self.epoch,
+                "weight": w0, "grad": g, "lr": lr, "delta": delta,
+                "lines": update_lines(cfg.optimizer, g, lr, state, delta),
+            }  # fmt: skip
 
     # --- export ------------------------------------------------------------------------------------
     def model_bytes(self) -> bytes:
-        meta = {"playground_config": self.cfg.to_dict(), "epoch": self.epoch,
-                "inputs": f"float32 (N, {len(self.cfg.features)}) features: {', '.join(self.cfg.features)}"}  # fmt: skip
-        return io.serialize(self.model, metadata=meta)
+        with self.lock:
+            meta = {"playground_config": self.cfg.to_dict(), "epoch": self.epoch,
+                    "inputs": f"float32 (N, {len(self.cfg.features)}) features: {', '.join(self.cfg.features)}"}  # fmt: skip
+            return io.serialize(self.model, metadata=meta)
 
     def script(self) -> str:
         return reproduce_script(self.cfg, max(self.epoch, 100))
 
 
-def reproduce_script(cfg: Config, epochs: int) -> str:
+def reproduce_script(cfg, epochs: int) -> str:
     """A stand-alone Python script that reproduces this playground run with nablagrad."""
-    gen = {"reg-plane": "make_reg_plane", "reg-gauss": "make_reg_gauss"}.get(cfg.dataset, f"make_{cfg.dataset}")
-    labels = ', labels="pm1"' if not cfg.dataset.startswith("reg-") else ""
-    feats = ", ".join({"x1": "X[:, 0]", "x2": "X[:, 1]", "x1sq": "X[:, 0] ** 2", "x2sq": "X[:, 1] ** 2",
-                       "x1x2": "X[:, 0] * X[:, 1]", "sinx1": "np.sin(X[:, 0])", "sinx2": "np.sin(X[:, 1])"}[f]
-                      for f in cfg.features)  # fmt: skip
-    classification = cfg.problem == "classification"
-    target = "(y > 0).astype(np.float32).reshape(-1, 1)" if classification else "y.astype(np.float32).reshape(-1, 1)"
-    loss = "bce_with_logits" if classification else "mse"
+    if cfg.dataset == UPLOAD:
+        load = ('from nablagrad.playground.upload import parse_csv\n\nup = parse_csv(open("data.csv", "rb").read())  '
+                "# your uploaded file\nX, y = up.X, up.y\nk = up.classes")  # fmt: skip
+        problem = "up.problem"
+    else:
+        kw = f", classes={cfg.classes}" if takes_classes(cfg.dataset) else ""
+        k = cfg.classes if cfg.problem == "classification" else 1
+        load = f"X, y = ng.data.DATASETS[{cfg.dataset!r}]({cfg.points}, noise={cfg.noise}, seed={cfg.seed}{kw})\nk = {k}"
+        problem = repr(cfg.problem)
     reg = f", {cfg.regularization}={cfg.reg_rate}" if cfg.regularization != "none" else ""
-    sizes = [len(cfg.features), *cfg.layers, 1]
-    return f'''"""Reproduces a nablagrad playground run: {cfg.dataset}, layers {cfg.layers}, {cfg.activation}, {cfg.optimizer}."""
+    return f'''"""Reproduces a nablagrad playground run: {cfg.dataset}, layers {cfg.layers}, {cfg.activations},
+{cfg.optimizer}."""
 import numpy as np
 
 import nablagrad as ng
+from nablagrad.playground.session import scheduler_for
 
-X, y = ng.data.{gen}({cfg.points}, noise={cfg.noise}, seed={cfg.seed}{labels})
+{load}
 order = np.random.default_rng({cfg.seed}).permutation(len(X))
-X, y = X[order], np.asarray(y, dtype=np.float32)[order]
-n_train = len(X) * {cfg.train_ratio} // 100
-
-
-def features(X):
-    return np.stack([{feats}], axis=1).astype(np.float32)
-
-
-F, T = features(X), {target}
-model = ng.nn.MLP({sizes}, activation="{cfg.activation}", seed={cfg.seed}, init="xavier_uniform")
-optimizer = ng.optim.OPTIMIZERS["{cfg.optimizer}"](model.parameters(), lr={cfg.lr})
+X, y = np.asarray(X, dtype=np.float64)[order], np.asarray(y)[order]
+n_train = max(1, len(X) * {cfg.train_ratio} // 100)
+F = {features_source(cfg.features)}
+classification = {problem} == "classification"
+loss = "mse" if not classification or {cfg.loss!r} == "mse" else "cross_entropy"
+outputs = 1 if not classification or (loss == "mse" and k == 2) else k
+if not classification:
+    T = y.astype(np.float32).reshape(-1, 1)
+elif loss == "cross_entropy":
+    T = y.astype(np.int64)
+elif outputs == 1:
+    T = (2.0 * y - 1).astype(np.float32).reshape(-1, 1)
+else:
+    T = 2 * ng.data.one_hot(y, k).astype(np.float32) - 1
+model = ng.nn.MLP([F.shape[1], *{cfg.layers}, outputs], activation={cfg.activations}, init={cfg.init!r},
+                  output_activation="tanh" if classification and loss == "mse" else None,
+                  bias_init={cfg.bias_init}, dropout={cfg.dropout}, seed={cfg.seed})
+optimizer = ng.optim.OPTIMIZERS[{cfg.optimizer!r}](model.parameters(), lr={cfg.lr})
+scheduler = scheduler_for({cfg.schedule!r}, optimizer)
+loss_fn = ng.nn.LOSSES[loss]()
 for epoch in range({epochs}):
-    ng.train.fit(model, "{loss}", optimizer, F[:n_train], T[:n_train], epochs=1, batch_size={cfg.batch_size},
+    ng.train.fit(model, loss_fn, optimizer, F[:n_train], T[:n_train], epochs=1, batch_size={cfg.batch_size},
                  seed={cfg.seed} * 100_003 + epoch{reg})
-test = ng.train.evaluate(model, "{loss}", F[n_train:], T[n_train:], metrics=[])
-print(f"epoch {{epoch + 1}}: test loss {{test['loss']:.4f}}")
+    if scheduler is not None:
+        scheduler.step()
+out = ng.train.predict(model, F[n_train:])
+test_loss = float(loss_fn(ng.tensor(out), T[n_train:]).data)
+print(f"epoch {{epoch + 1}}: test loss {{test_loss:.4f}}")
 '''

@@ -1,78 +1,155 @@
 // nablagrad playground: the page only draws; training happens in the server with nablagrad.
+// Every control, default and range comes from the server's field table (GET /api/schema).
 "use strict";
 
-const DEFAULTS = {
-  dataset: "circle", noise: 0, train_ratio: 50, points: 500, seed: 0, features: ["x1", "x2"], layers: [4, 2],
-  activation: "tanh", problem: "classification", lr: 0.03, batch_size: 10, regularization: "none", reg_rate: 0,
-  optimizer: "sgd", schedule: "none",
-};
-const SELECTS = ["dataset", "activation", "optimizer", "schedule", "regularization", "problem", "lr", "reg_rate"];
-const RANGES = ["noise", "train_ratio", "batch_size"];
 const $ = (id) => document.getElementById(id);
+const PALETTE = [[245, 147, 34], [8, 119, 189], [60, 170, 80], [150, 80, 190], [210, 50, 60]];
 
-let config = readUrl();
-let session = null;
-let socket = null;
+let schema = null;       // the field table and formulas
+let fields = {};         // name → field
+let config = null;       // the current configuration (every field)
+let session = null, socket = null;
 let points = { train: [], test: [] };
 let history = [];
-let last = null;
+let last = null, dirty = false;
+let frames = 0;          // frames drawn (the browser test reads it)
+let rate = { t: 0, epoch: 0 };
+let linkPos = [];        // [x0, y0, x1, y1, layer, source, target] of each drawn link
+let hovered = null;
+
+// --- configuration ↔ URL ------------------------------------------------------------------------
+function parseValue(f, v) {
+  if (f.type === "list") return v === "" ? [] : v.split(",").map((s) => (f.item === "int" ? Number(s) : s));
+  if (f.type === "int" || f.type === "float") return Number(v);
+  return v;
+}
 
 function readUrl() {
+  const cfg = JSON.parse(JSON.stringify(schema.defaults));
   const q = new URLSearchParams(location.search);
-  const cfg = JSON.parse(JSON.stringify(DEFAULTS));
-  for (const [k, v] of q.entries()) {
-    if (!(k in DEFAULTS)) continue;
-    if (k === "features") cfg.features = v ? v.split(",") : [];
-    else if (k === "layers") cfg.layers = v ? v.split(",").map(Number) : [];
-    else if (typeof DEFAULTS[k] === "number") cfg[k] = Number(v);
-    else cfg[k] = v;
-  }
+  for (const [k, v] of q.entries()) if (k in fields) cfg[k] = parseValue(fields[k], v);
+  const info = schema.datasets[cfg.dataset];
+  if (!q.has("problem") && info) cfg.problem = info.regression ? "regression" : "classification";
   return cfg;
 }
 
 function writeUrl() {
   const q = new URLSearchParams();
-  for (const k of Object.keys(DEFAULTS)) {
-    const v = config[k];
-    q.set(k, Array.isArray(v) ? v.join(",") : String(v));
+  for (const f of schema.fields) {
+    const v = config[f.name];
+    q.set(f.name, Array.isArray(v) ? v.join(",") : String(v));
   }
-  history_replace("?" + q.toString());
+  window.history.replaceState(null, "", location.pathname + "?" + q.toString());
 }
 
-function history_replace(search) {
-  window.history.replaceState(null, "", location.pathname + search);
+// --- controls built from the field table -------------------------------------------------------
+function optionLabel(f, v) {
+  if (f.name === "speed" && Number(v) === 0) return "max";
+  return String(v);
+}
+
+function buildControls() {
+  for (const f of schema.fields) {
+    const box = $("group-" + f.group);
+    if (!box || f.control === "none" || f.control === "layers") continue;
+    if (f.control === "checkboxes") {
+      const set = document.createElement("fieldset");
+      set.id = f.name; set.dataset.testid = f.name;
+      const legend = document.createElement("legend"); legend.textContent = f.label; set.append(legend);
+      for (const c of f.choices) {
+        const lab = document.createElement("label");
+        const box2 = document.createElement("input");
+        box2.type = "checkbox"; box2.value = c;
+        lab.append(box2, " " + (schema.feature_labels[c] || c));
+        set.append(lab);
+      }
+      set.addEventListener("change", () => {
+        config[f.name] = [...set.querySelectorAll("input:checked")].map((b) => b.value);
+        changed();
+      });
+      box.append(set);
+      continue;
+    }
+    const lab = document.createElement("label");
+    lab.textContent = f.label + " ";
+    let el;
+    if (f.control === "range") {
+      el = document.createElement("input");
+      el.type = "range"; el.min = f.lo; el.max = f.hi; el.step = f.step;
+      const out = document.createElement("output"); out.id = f.name + "_out";
+      lab.append(out);
+      el.addEventListener("input", () => { config[f.name] = Number(el.value); out.textContent = el.value; changed(); });
+    } else {
+      el = document.createElement("select");
+      for (const c of f.choices || f.presets) el.add(new Option(optionLabel(f, c), String(c)));
+      el.addEventListener("change", () => {
+        config[f.name] = f.type === "choice" ? el.value : Number(el.value);
+        if (f.name === "dataset" && el.value in schema.datasets) {
+          config.problem = schema.datasets[el.value].regression ? "regression" : "classification";
+        }
+        if (f.name === "optimizer") drawPaths();
+        showControls();
+        changed(fields[f.name].live);
+      });
+    }
+    el.id = f.name; el.dataset.testid = f.name; el.setAttribute("aria-label", f.label);
+    if (f.help) el.title = f.help;
+    lab.append(el);
+    box.append(lab);
+  }
 }
 
 function showControls() {
-  for (const k of SELECTS) {
-    const el = $(k);
-    const v = String(config[k]);
-    if (![...el.options].some((o) => (o.value || o.text) === v)) el.add(new Option(v, v));
+  for (const f of schema.fields) {
+    const el = $(f.name);
+    if (!el || f.control === "none" || f.control === "layers") continue;
+    if (f.control === "checkboxes") {
+      for (const b of el.querySelectorAll("input")) b.checked = config[f.name].includes(b.value);
+      continue;
+    }
+    const v = String(config[f.name]);
+    if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === v)) el.add(new Option(optionLabel(f, v), v));
     el.value = v;
+    if (f.control === "range") $(f.name + "_out").textContent = v;
   }
-  for (const k of RANGES) { $(k).value = config[k]; $(k + "_out").textContent = config[k]; }
-  for (const box of $("features").querySelectorAll("input")) box.checked = config.features.includes(box.value);
+  const info = schema.datasets[config.dataset];
+  $("classes").disabled = !(info && info.classes);
+  $("loss").disabled = config.problem !== "classification";
+  $("loss_formula").textContent = schema.losses[config.problem === "classification" ? config.loss : "mse"];
+  $("update_rule").textContent = schema.optimizers[config.optimizer];
   showLayers();
 }
 
 function showLayers() {
+  const acts = fields.activations.choices;
   $("layer_count").textContent = config.layers.length;
   const wrap = $("layer_buttons");
   wrap.innerHTML = "";
   config.layers.forEach((n, i) => {
     const d = document.createElement("div");
-    d.innerHTML = `<span>${n} neurons</span>`;
-    const plus = document.createElement("button");
-    plus.textContent = "+"; plus.setAttribute("aria-label", `Add a neuron to layer ${i + 1}`);
-    plus.dataset.testid = `add-neuron-${i + 1}`;
-    plus.onclick = () => { if (config.layers[i] < 8) { config.layers[i]++; changed(); } };
-    const minus = document.createElement("button");
-    minus.textContent = "−"; minus.setAttribute("aria-label", `Remove a neuron from layer ${i + 1}`);
-    minus.dataset.testid = `remove-neuron-${i + 1}`;
-    minus.onclick = () => { if (config.layers[i] > 1) { config.layers[i]--; changed(); } };
-    d.append(plus, minus);
+    const label = document.createElement("span");
+    label.textContent = `${n} neurons`;
+    const plus = button("+", `Add a neuron to layer ${i + 1}`, `add-neuron-${i + 1}`, () => {
+      if (config.layers[i] < schema.limits.neurons) { config.layers[i]++; changed(); }
+    });
+    const minus = button("−", `Remove a neuron from layer ${i + 1}`, `remove-neuron-${i + 1}`, () => {
+      if (config.layers[i] > 1) { config.layers[i]--; changed(); }
+    });
+    const sel = document.createElement("select");
+    sel.setAttribute("aria-label", `Activation of layer ${i + 1}`);
+    sel.dataset.testid = `activation-${i + 1}`;
+    for (const a of acts) sel.add(new Option(a, a));
+    sel.value = config.activations[i];
+    sel.onchange = () => { config.activations[i] = sel.value; changed(); };
+    d.append(label, plus, minus, sel);
     wrap.append(d);
   });
+}
+
+function button(text, aria, testid, onclick) {
+  const b = document.createElement("button");
+  b.textContent = text; b.setAttribute("aria-label", aria); b.dataset.testid = testid; b.onclick = onclick;
+  return b;
 }
 
 function status(msg) { $("status").textContent = msg || ""; }
@@ -80,12 +157,16 @@ function status(msg) { $("status").textContent = msg || ""; }
 // --- talking to the server ---------------------------------------------------------------------
 async function startSession() {
   if (socket) { socket.onclose = null; socket.close(); }
-  const res = await fetch("/api/sessions", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(config),
-  });
-  const body = await res.json();
-  if (!res.ok) { status(body.error); return; }
-  status("");
+  let res = await fetch("/api/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(config) });
+  let body = await res.json();
+  if (!res.ok) {  // e.g. a hand-edited URL or a forgotten upload: say why and start from the defaults
+    const why = body.error;
+    config = JSON.parse(JSON.stringify(schema.defaults));
+    res = await fetch("/api/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(config) });
+    body = await res.json();
+    if (!res.ok) { status(body.error); return; }
+    status(why + " — started from the defaults instead");
+  }
   config = body.config;
   session = body.id;
   showControls();
@@ -102,41 +183,76 @@ function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.str
 
 function receive(msg) {
   if (msg.type === "error") { status(msg.message); return; }
+  if (msg.type === "inspect") { showInspect(msg); return; }
   if (msg.points) { points = msg.points; history = (msg.history || []).slice(); }
-  if (msg.epoch > 0 && (!history.length || history[history.length - 1][0] !== msg.epoch)) {
-    history.push([msg.epoch, msg.train_loss, msg.test_loss]);
-  }
   if (msg.epoch === 0) history = [];
+  else if (!history.length || history[history.length - 1][0] !== msg.epoch) history.push([msg.epoch, msg.train_loss, msg.test_loss]);
+  const now = performance.now();
+  if (rate.t && msg.epoch > rate.epoch && now - rate.t > 500) {
+    $("rate").textContent = `${Math.round((msg.epoch - rate.epoch) / ((now - rate.t) / 1000))} epochs/s`;
+    rate = { t: now, epoch: msg.epoch };
+  } else if (!rate.t || msg.epoch < rate.epoch) rate = { t: now, epoch: msg.epoch };
   last = msg;
   $("epoch").textContent = String(msg.epoch).padStart(6, "0");
-  $("train_loss").textContent = msg.train_loss.toFixed(3);
-  $("test_loss").textContent = msg.test_loss.toFixed(3);
-  draw();
+  $("train_loss").textContent = msg.train_loss === null ? "NaN" : msg.train_loss.toFixed(3);
+  $("test_loss").textContent = msg.test_loss === null ? "NaN" : msg.test_loss.toFixed(3);
+  $("acc_box").hidden = msg.test_accuracy === null;
+  if (msg.test_accuracy !== null) $("test_accuracy").textContent = (100 * msg.test_accuracy).toFixed(1) + "%";
+  if (msg.status) status(msg.status);
+  dirty = true;
 }
 
 let pending = null;
-function changed() {
+function changed(live) {
   writeUrl();
   showLayers();
   clearTimeout(pending);
-  // structural changes are validated by the server and restart the run
-  pending = setTimeout(() => send({ action: "config", config }), 50);
+  // the server validates every change; a structural one restarts the run, a live one (speed) does not
+  pending = setTimeout(() => { pending = null; if (!live) status(""); send({ action: "config", config }); }, 50);
+}
+
+function act(action) {  // a change not yet sent goes first, so "Step" right after a change steps the new run
+  if (pending) { clearTimeout(pending); pending = null; send({ action: "config", config }); }
+  if (action === "play" || action === "reset") status("");
+  send({ action });
+}
+
+async function upload(file) {
+  const text = await file.arrayBuffer();
+  const res = await fetch(`/api/uploads?problem=auto`, { method: "POST", headers: { "Content-Type": "text/csv" }, body: text });
+  const body = await res.json();
+  if (!res.ok) { status(`${file.name}: ${body.error}`); $("upload_info").textContent = ""; return; }
+  $("upload_info").textContent = `${file.name}: ${body.points} points, ${body.problem}` +
+    (body.problem === "classification" ? ` (${body.classes} classes: ${body.class_names.join(", ")})` : "") + `; ${body.note}`;
+  config.dataset = "upload"; config.upload = body.id; config.problem = body.problem;
+  config.batch_size = Math.min(config.batch_size, Math.max(1, Math.floor(body.points * config.train_ratio / 100)));
+  showControls();
+  changed();
 }
 
 // --- drawing -----------------------------------------------------------------------------------
 function colour(v) {  // −1 → orange, 0 → white, +1 → blue (as the TensorFlow Playground)
   const t = Math.max(-1, Math.min(1, v));
-  const a = [245, 147, 34], b = [8, 119, 189];
-  const c = t < 0 ? a : b, s = Math.abs(t);
+  const c = t < 0 ? PALETTE[0] : PALETTE[1], s = Math.abs(t);
   return [255 + (c[0] - 255) * s, 255 + (c[1] - 255) * s, 255 + (c[2] - 255) * s];
 }
 
-function drawMap(ctx, values, size, x0, y0, w, h, scale) {
+function mix(probs) {  // each class's colour weighted by its probability (in percent)
+  const rgb = [0, 0, 0];
+  let total = 0;
+  probs.forEach((p, k) => { total += p; for (let i = 0; i < 3; i++) rgb[i] += p * PALETTE[k][i]; });
+  const top = Math.max(...probs) / Math.max(total, 1), s = Math.max(0, (top * probs.length - 1) / (probs.length - 1));
+  return rgb.map((c) => 255 + (c / Math.max(total, 1) - 255) * s);
+}
+
+function pointColour(label) {
+  if (!last.classification) return colour(Math.tanh(label));
+  return last.classes === 2 ? colour(2 * label - 1) : PALETTE[label];
+}
+
+function drawCells(ctx, size, cell, x0, y0, w, h) {
   const img = ctx.createImageData(size, size);
-  for (let i = 0; i < size * size; i++) {
-    const [r, g, b] = colour(values[i] * (scale || 1));
-    img.data.set([r, g, b, 255], 4 * i);
-  }
+  for (let i = 0; i < size * size; i++) img.data.set([...cell(i), 255], 4 * i);
   const off = document.createElement("canvas");
   off.width = size; off.height = size;
   off.getContext("2d").putImageData(img, 0, 0);
@@ -145,43 +261,55 @@ function drawMap(ctx, values, size, x0, y0, w, h, scale) {
 }
 
 function draw() {
-  if (!last) return;
-  const hm = $("heatmap").getContext("2d");
-  const W = $("heatmap").width, dom = last.heatmap.domain;
-  drawMap(hm, last.heatmap.values, last.heatmap.size, 0, 0, W, W, last.classification ? 1 : 1);
-  const px = (x) => ((x + dom) / (2 * dom)) * W;
-  const sets = $("show_test").checked ? [["train", "white"], ["test", "black"]] : [["train", "white"]];
-  for (const [name, stroke] of sets) {
-    for (const [x, y, label] of points[name]) {
-      const [r, g, b] = colour(last.classification ? label : Math.tanh(label));
-      hm.beginPath(); hm.arc(px(x), W - px(y), 3, 0, 2 * Math.PI);
-      hm.fillStyle = `rgb(${r},${g},${b})`; hm.fill(); hm.strokeStyle = stroke; hm.stroke();
+  if (dirty && last) {
+    dirty = false;
+    frames++;
+    const hm = $("heatmap").getContext("2d");
+    const W = $("heatmap").width, dom = last.heatmap.domain, heat = last.heatmap;
+    const cell = heat.probs ? (i) => mix(heat.probs[i]) : (i) => colour(heat.values[i] / 100);
+    drawCells(hm, heat.size, cell, 0, 0, W, W);
+    const px = (x) => ((x + dom) / (2 * dom)) * W;
+    const sets = $("show_test").checked ? [["train", "white"], ["test", "black"]] : [["train", "white"]];
+    for (const [name, stroke] of sets) {
+      for (const [x, y, label] of points[name]) {
+        const [r, g, b] = pointColour(label);
+        hm.beginPath(); hm.arc(px(x), W - px(y), 3, 0, 2 * Math.PI);
+        hm.fillStyle = `rgb(${r},${g},${b})`; hm.fill(); hm.strokeStyle = stroke; hm.stroke();
+      }
     }
+    drawNetwork();
+    drawCurves();
   }
-  drawNetwork();
-  drawCurves();
+  requestAnimationFrame(draw);
 }
 
 function drawNetwork() {
   const cv = $("network"), ctx = cv.getContext("2d");
   ctx.clearRect(0, 0, cv.width, cv.height);
-  const layers = last.neurons.layers, size = last.neurons.size, box = 34;
-  const cols = layers.length, dx = (cv.width - box) / Math.max(cols - 1, 1);
-  const pos = layers.map((l, i) => l.map((_, j) => [i * dx, 10 + j * ((cv.height - box - 20) / Math.max(l.length - 1, 1)) * (l.length > 1 ? 1 : 0) + (l.length > 1 ? 0 : (cv.height - box) / 2)]));
+  const layers = last.neurons.layers, size = last.neurons.size;
+  const most = Math.max(...layers.map((l) => l.length));
+  const box = Math.max(12, Math.min(34, Math.floor((cv.height - 10) / most) - 4));
+  const dx = (cv.width - box) / Math.max(layers.length - 1, 1);
+  const pos = layers.map((l, i) => l.map((_, j) => {
+    const gap = (cv.height - box) / Math.max(l.length, 1);
+    return [i * dx, gap * j + (gap - box) / 2 + box / 2];
+  }));
   const wmax = Math.max(1e-6, ...last.weights.flat(2).map(Math.abs));
+  linkPos = [];
   last.weights.forEach((W, i) => {
     W.forEach((row, a) => row.forEach((w, b) => {
       const [x0, y0] = pos[i][a], [x1, y1] = pos[i + 1][b];
       const [r, g, bl] = colour(w / wmax);
-      ctx.strokeStyle = `rgb(${r},${g},${bl})`;
-      ctx.lineWidth = 0.5 + 4 * Math.abs(w) / wmax;
+      const hot = hovered && hovered[0] === i && hovered[1] === a && hovered[2] === b;
+      ctx.strokeStyle = hot ? "#000" : `rgb(${r},${g},${bl})`;
+      ctx.lineWidth = (hot ? 2 : 0) + 0.5 + 4 * Math.abs(w) / wmax;
       ctx.beginPath(); ctx.moveTo(x0 + box, y0 + box / 2); ctx.lineTo(x1, y1 + box / 2); ctx.stroke();
+      linkPos.push([x0 + box, y0 + box / 2, x1, y1 + box / 2, i, a, b]);
     }));
   });
   layers.forEach((l, i) => l.forEach((vals, j) => {
-    const m = Math.max(1e-6, ...vals.map(Math.abs));
     const [x, y] = pos[i][j];
-    drawMap(ctx, vals.map((v) => v / m), size, x, y, box, box);
+    drawCells(ctx, size, (k) => colour(vals[k] / 100), x, y, box, box);
     ctx.strokeStyle = "#555"; ctx.lineWidth = 1; ctx.strokeRect(x, y, box, box);
   }));
 }
@@ -189,17 +317,51 @@ function drawNetwork() {
 function drawCurves() {
   const cv = $("curves"), ctx = cv.getContext("2d");
   ctx.clearRect(0, 0, cv.width, cv.height);
-  if (history.length < 2) return;
-  const maxL = Math.max(...history.flatMap((h) => [h[1], h[2]]), 1e-6);
-  const n = history.length;
+  const h = history.filter((e) => e[1] !== null && e[2] !== null);
+  if (h.length < 2) return;
+  const maxL = Math.max(...h.flatMap((e) => [e[1], e[2]]), 1e-6), n = h.length;
   for (const [k, col] of [[1, "#333"], [2, "#999"]]) {
     ctx.strokeStyle = col; ctx.beginPath();
-    history.forEach((h, i) => {
-      const x = (i / (n - 1)) * cv.width, y = cv.height - (h[k] / maxL) * (cv.height - 4);
+    h.forEach((e, i) => {
+      const x = (i / (n - 1)) * cv.width, y = cv.height - (e[k] / maxL) * (cv.height - 4);
       i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
     });
     ctx.stroke();
   }
+}
+
+// --- the maths on hover --------------------------------------------------------------------------
+function nearestLink(x, y) {
+  let best = null, bestD = 5;
+  for (const [x0, y0, x1, y1, i, a, b] of linkPos) {
+    const dx = x1 - x0, dy = y1 - y0, t = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy)));
+    const d = Math.hypot(x - x0 - t * dx, y - y0 - t * dy);
+    if (d < bestD) { bestD = d; best = [i, a, b]; }
+  }
+  return best;
+}
+
+function onHover(ev) {
+  const cv = $("network"), r = cv.getBoundingClientRect();
+  const link = nearestLink((ev.clientX - r.left) * cv.width / r.width, (ev.clientY - r.top) * cv.height / r.height);
+  if (!link) return;
+  if (!hovered || link.join() !== hovered.join()) {
+    hovered = link;
+    dirty = true;
+    send({ action: "inspect", layer: link[0], source: link[1], target: link[2] });
+  }
+  const tip = $("inspect");
+  tip.style.left = `${ev.clientX - r.left + 12}px`; tip.style.top = `${ev.clientY - r.top + 12}px`;
+}
+
+function showInspect(m) {
+  const tip = $("inspect");
+  tip.innerHTML = "";
+  const head = document.createElement("div");
+  head.textContent = `layer ${m.layer + 1}, ${m.source + 1} → ${m.target + 1} (epoch ${m.epoch}):  w = ${m.weight.toPrecision(4)},  g = ∂L/∂w = ${m.grad.toPrecision(4)}`;
+  tip.append(head);
+  for (const line of m.lines) { const d = document.createElement("div"); d.textContent = line; tip.append(d); }
+  tip.hidden = false;
 }
 
 async function drawPaths() {
@@ -228,34 +390,37 @@ async function drawPaths() {
 
 // --- wiring --------------------------------------------------------------------------------------
 function wire() {
-  for (const k of SELECTS) $(k).addEventListener("change", () => {
-    const v = $(k).value;
-    config[k] = ["lr", "reg_rate"].includes(k) ? Number(v) : v;
-    if (k === "dataset") config.problem = v.startsWith("reg-") ? "regression" : "classification";
-    if (k === "optimizer") drawPaths();
-    showControls();
-    changed();
-  });
-  for (const k of RANGES) $(k).addEventListener("input", () => {
-    config[k] = Number($(k).value); $(k + "_out").textContent = $(k).value; changed();
-  });
-  $("features").addEventListener("change", () => {
-    config.features = [...$("features").querySelectorAll("input:checked")].map((b) => b.value);
-    changed();
-  });
-  $("add_layer").onclick = () => { if (config.layers.length < 6) { config.layers.push(2); changed(); } };
-  $("remove_layer").onclick = () => { if (config.layers.length > 0) { config.layers.pop(); changed(); } };
-  $("play").onclick = () => send({ action: "play" });
-  $("pause").onclick = () => send({ action: "pause" });
-  $("step").onclick = () => send({ action: "step" });
-  $("reset").onclick = () => send({ action: "reset" });
+  $("add_layer").onclick = () => {
+    if (config.layers.length < schema.limits.layers) {
+      config.layers.push(2);
+      config.activations.push(config.activations[config.activations.length - 1] || fields.activations.default[0]);
+      changed();
+    }
+  };
+  $("remove_layer").onclick = () => {
+    if (config.layers.length > 0) { config.layers.pop(); config.activations.pop(); changed(); }
+  };
+  for (const action of ["play", "pause", "step", "reset"]) $(action).onclick = () => act(action);
   $("regenerate").onclick = () => { config.seed = (config.seed + 1) % 100000; changed(); };
-  $("show_test").onchange = draw;
+  $("show_test").onchange = () => { dirty = true; };
   $("path_lr").onchange = drawPaths;
+  $("csv").onchange = () => { if ($("csv").files.length) upload($("csv").files[0]); };
+  $("network").addEventListener("mousemove", onHover);
+  $("network").addEventListener("mouseleave", () => { $("inspect").hidden = true; hovered = null; dirty = true; });
   window.addEventListener("beforeunload", () => { if (socket) socket.close(); });
 }
 
-wire();
-showControls();
-startSession();
-drawPaths();
+async function main() {
+  schema = await (await fetch("/api/schema")).json();
+  for (const f of schema.fields) fields[f.name] = f;
+  config = readUrl();
+  buildControls();
+  wire();
+  showControls();
+  await startSession();
+  drawPaths();
+  requestAnimationFrame(draw);
+}
+
+window.playground = { frames: () => frames, last: () => last, links: () => linkPos };
+main();

@@ -1,0 +1,120 @@
+"""A learner's own data: a CSV of two numeric features and a label (or target) column.
+
+:func:`parse_csv` checks the file and says what is wrong in one message (size, text, columns,
+non-numbers, NaN, too few or too many rows, one class only, too many classes), then scales the
+features into the playground's view: each column is mapped linearly onto [−5, 5].
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import MAX_CLASSES, MAX_POINTS
+
+MAX_BYTES = 256 * 1024
+MIN_ROWS = 10
+VIEW = 5.0  # features are scaled onto [−VIEW, VIEW]
+
+
+class UploadError(ValueError):
+    """The uploaded file cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class Upload:
+    X: np.ndarray  # (n, 2) scaled features
+    y: np.ndarray  # int64 classes 0 … k−1, or float targets divided by their largest |value|
+    problem: str
+    class_names: list[str]
+    note: str  # how the data were scaled, for the page
+
+    @property
+    def classes(self) -> int:
+        return len(self.class_names) if self.problem == "classification" else 1
+
+    def summary(self) -> dict:
+        return {"points": len(self.X), "problem": self.problem, "classes": self.classes,
+                "class_names": self.class_names, "note": self.note}  # fmt: skip
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _scaled(col: np.ndarray) -> tuple[np.ndarray, str]:
+    lo, hi = float(col.min()), float(col.max())
+    if hi == lo:
+        return np.zeros_like(col), f"[{lo:g}] → 0"
+    return (col - lo) / (hi - lo) * 2 * VIEW - VIEW, f"[{lo:.4g}, {hi:.4g}] → [−{VIEW:g}, {VIEW:g}]"
+
+
+def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
+    """An :class:`Upload` from a CSV file's bytes (header optional; ``,`` ``;`` or tab separated).
+
+    ``problem`` ``"auto"`` reads whole-number or word labels as classes and other numbers as a
+    regression target; ``"classification"`` or ``"regression"`` insist.
+    """
+    if problem not in ("auto", "classification", "regression"):
+        raise UploadError(f"problem must be auto, classification or regression, got {problem!r}")
+    if len(raw) > MAX_BYTES:
+        raise UploadError(f"the file has {len(raw)} bytes; at most {MAX_BYTES} are accepted (about {MAX_POINTS} rows)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadError("the file is not text (UTF-8); save it as CSV") from None
+    lines = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines()) if line.strip()]
+    if not lines:
+        raise UploadError("the file is empty; it needs rows of x1, x2, label")
+    sep = next((s for s in (",", ";", "\t") if s in lines[0][1]), ",")
+    rows = [(i, [c.strip() for c in re.split(re.escape(sep), line)]) for i, line in lines]
+    for i, cells in rows:
+        if len(cells) != 3:
+            raise UploadError(f"line {i} has {len(cells)} columns; each row needs 3: x1, x2 and a label (or target)")
+    if _number(rows[0][1][0]) is None and _number(rows[0][1][1]) is None:
+        rows = rows[1:]  # a header
+    if len(rows) < MIN_ROWS:
+        raise UploadError(f"only {len(rows)} data rows; at least {MIN_ROWS} are needed")
+    if len(rows) > MAX_POINTS:
+        raise UploadError(f"{len(rows)} data rows; at most {MAX_POINTS} are accepted — sample your data down")
+    X = np.empty((len(rows), 2))
+    for r, (i, cells) in enumerate(rows):
+        for j in range(2):
+            x = _number(cells[j])
+            if x is None:
+                raise UploadError(f"line {i}, column {j + 1}: {cells[j]!r} is not a number")
+            if not math.isfinite(x):
+                raise UploadError(f"line {i}, column {j + 1} is {cells[j]} (not finite); remove or fill that row")
+            X[r, j] = x
+    labels = [cells[2] for _, cells in rows]
+    empty = next((i for i, cells in rows if cells[2] == "" or cells[2].lower() in ("nan", "na")), None)
+    if empty is not None:
+        raise UploadError(f"line {empty}, column 3 (the label) is empty or NaN; every row needs a label")
+    values = [_number(c) for c in labels]
+    numeric = all(v is not None for v in values)
+    if problem == "auto":
+        whole = numeric and all(math.isfinite(v) and v == int(v) for v in values)
+        problem = "classification" if whole or not numeric else "regression"
+    X, notes = np.stack([_scaled(X[:, 0])[0], _scaled(X[:, 1])[0]], axis=1), [_scaled(X[:, j])[1] for j in range(2)]
+    note = f"x1 {notes[0]}, x2 {notes[1]}"
+    if problem == "regression":
+        bad = next((i for (i, cells), v in zip(rows, values) if v is None or not math.isfinite(v)), None)
+        if bad is not None:
+            raise UploadError(f"line {bad}, column 3: a regression target must be a finite number")
+        y = np.array(values)
+        top = float(np.abs(y).max()) or 1.0
+        return Upload(X, y / top, problem, [], f"{note}; target divided by {top:.4g}")
+    names = sorted(set(labels), key=lambda c: (_number(c) is None, _number(c) or 0.0, c))
+    if len(names) < 2:
+        raise UploadError(f"every label is {names[0]!r}: only one class; a classifier needs at least two")
+    if len(names) > MAX_CLASSES:
+        raise UploadError(f"{len(names)} classes ({', '.join(names[:8])}{', …' if len(names) > 8 else ''}); at most "
+                          f"{MAX_CLASSES} — for a numeric target choose problem type regression")  # fmt: skip
+    index = {c: k for k, c in enumerate(names)}
+    return Upload(X, np.array([index[c] for c in labels], dtype=np.int64), problem, names, note)
