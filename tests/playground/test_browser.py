@@ -133,8 +133,9 @@ def test_three_blobs_reach_90_percent_and_the_url_restores_everything(server, pa
         assert part in url, part
     _open(page, url)
     assert page.url == url
-    for tid, value in [("dataset", "blobs"), ("classes", "3"), ("optimizer", "adam"), ("init", "kaiming_uniform"),
-                       ("dropout", "0.1"), ("activation-1", "leaky_relu"), ("activation-2", "abs"), ("speed", "100")]:  # fmt: skip
+    restored = [("dataset", "blobs"), ("classes", "3"), ("optimizer", "adam"), ("init", "kaiming_uniform"), ("dropout", "0.1"),
+                ("activation-1", "leaky_relu"), ("activation-2", "abs"), ("speed", "100")]  # fmt: skip
+    for tid, value in restored:
         assert page.input_value(f"[data-testid={tid}]") == value, tid
     assert "5 neurons" in page.text_content("[data-testid=layer-buttons]")
     assert _last(page, "classes") == 3
