@@ -370,6 +370,11 @@ class TENSOR_NS:  # noqa: N801 - a namespace
         return x.data if isinstance(x, Tensor) else x
 
     @staticmethod
+    def select(mask, g):
+        """``where(mask, g, 0)``, recorded."""
+        return where(mask, g, 0.0)
+
+    @staticmethod
     def seed(grad, g):
         """The output adjoint the walk starts from: a Tensor (``grad`` itself when given one)."""
         return grad if isinstance(grad, Tensor) else _wrap(g)

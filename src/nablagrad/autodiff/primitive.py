@@ -168,6 +168,16 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
         return np.where(cond, a, b)
 
     @staticmethod
+    def select(mask, g):
+        """``where(mask, g, 0)``: ``g`` where ``mask``, exactly 0 elsewhere even if ``g`` is ±∞/NaN
+        there.  Multiplies by the mask (np.where is ~10× slower on a random mask) and selects
+        only when the product shows a 0·∞."""
+        out = g * mask
+        if not np.isfinite(out).all():
+            out = np.where(mask, g, 0)
+        return out
+
+    @staticmethod
     def sum(x, axis=None, keepdims=False):
         return np.sum(x, axis=axis, keepdims=keepdims)
 

@@ -43,15 +43,15 @@ SIGMOID = _unary("sigmoid", stable_sigmoid, lambda F, ans, x: ans * (1.0 - ans),
 def _select(name: str, fn, keep, fmt: str) -> Primitive:
     """A piecewise-linear primitive whose derivative is 1 where ``keep(x)`` and 0 elsewhere.
 
-    The rules *select* (``where(keep, g, 0)``) rather than multiply by a 0/1 mask, so an
-    infinite upstream gradient at a dropped point gives 0, not 0·∞ = NaN — as PyTorch's
-    ``threshold_backward`` and ``clamp_backward`` do (``sqrt(relu(x))`` at ``x < 0``).
+    The rules *select* (``F.select(keep, g)`` = ``where(keep, g, 0)``) rather than multiply by
+    a 0/1 mask, so an infinite upstream gradient at a dropped point gives 0, not 0·∞ = NaN —
+    as PyTorch's ``threshold_backward`` and ``clamp_backward`` do (``sqrt(relu(x))``, x < 0).
     """
     return Primitive(
         name,
         fn,
-        (lambda F, g, ans, x, **p: F.where(keep(F.data(x), **p), g, 0.0),),
-        (lambda F, t, ans, x, **p: F.where(keep(F.data(x), **p), t, 0.0),),
+        (lambda F, g, ans, x, **p: F.select(keep(F.data(x), **p), g),),
+        (lambda F, t, ans, x, **p: F.select(keep(F.data(x), **p), t),),
         fmt=fmt,
     )
 
@@ -62,8 +62,8 @@ RELU = _select("relu", lambda x: np.maximum(x, 0), lambda x: x > 0, "relu({0})")
 ABS = Primitive(
     "abs",
     np.abs,
-    (lambda F, g, ans, x: F.where(F.data(x) > 0, g, F.where(F.data(x) < 0, -g, 0.0)),),
-    (lambda F, t, ans, x: F.where(F.data(x) > 0, t, F.where(F.data(x) < 0, -t, 0.0)),),
+    (lambda F, g, ans, x: F.select(F.data(x) > 0, g) - F.select(F.data(x) < 0, g),),
+    (lambda F, t, ans, x: F.select(F.data(x) > 0, t) - F.select(F.data(x) < 0, t),),
     fmt="|{0}|",
 )
 
@@ -136,7 +136,7 @@ def _pow_dx(F, g, x, y):
     """``g · y · x^(y−1)``, and 0 where ``y = 0`` (x⁰ = 1 is constant, even at x = 0; PyTorch)."""
     if isinstance(y, int | float):  # a constant Python exponent keeps its weak type (no upcast)
         return g * (y * F.power(x, y - 1)) if y != 0 else g * 0.0
-    return F.where(F.data(y) == 0, 0.0, g * (y * F.power(x, y - 1)))
+    return F.select(F.data(y) != 0, g * (y * F.power(x, y - 1)))
 
 
 POW = Primitive(
@@ -151,7 +151,7 @@ POW = Primitive(
 def _split(F, g, a, b):
     """``g`` where a > b, ``g/2`` at ties (PyTorch splits ties evenly), 0 elsewhere — selected."""
     ad, bd = F.data(a), F.data(b)
-    return F.where(ad > bd, g, F.where(ad == bd, g * 0.5, 0.0))
+    return F.select(ad > bd, g) + F.select(ad == bd, g * 0.5)
 
 
 MAXIMUM = Primitive(
@@ -174,13 +174,13 @@ WHERE = Primitive(
     np.where,
     (
         None,
-        lambda F, g, ans, c, x, y: F.where(F.data(c), g, 0.0),
-        lambda F, g, ans, c, x, y: F.where(F.data(c), 0.0, g),
+        lambda F, g, ans, c, x, y: F.select(F.data(c), g),
+        lambda F, g, ans, c, x, y: F.select(~F.data(c), g),
     ),
     (
         None,
-        lambda F, t, ans, c, x, y: F.where(F.data(c), t, 0.0),
-        lambda F, t, ans, c, x, y: F.where(F.data(c), 0.0, t),
+        lambda F, t, ans, c, x, y: F.select(F.data(c), t),
+        lambda F, t, ans, c, x, y: F.select(~F.data(c), t),
     ),
     fmt="where({0}, {1}, {2})",
 )
