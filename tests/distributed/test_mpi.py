@@ -99,3 +99,18 @@ def test_a_one_process_checkpoint_resumes_on_four_ranks(folder, reference):
     resumed = _mpirun(4, folder, "from-one", optimizers=["adam"], ckpt="ckpt1", resume=True)
     for got in resumed:
         _assert_same_weights(got, reference, "adam")
+
+
+def test_nablagrad_train_distributed_on_two_ranks_saves_the_one_process_model(tmp_path):
+    """`mpiexec -n 2 nablagrad train --distributed`: rank 0 prints and saves the model a one-process run saves."""
+    opts = ["--dataset", "xor", "--limit", "300", "--epochs", "2", "--batch-size", "32", "--layers", "8", "--no-progress"]
+    main = [sys.executable, "-m", "nablagrad", "train", *opts]
+    src = str(Path(ng.__file__).parents[1])
+    done = ng.distributed.launch(2, [*main, "--distributed", "--out", str(tmp_path / "two")], env={"PYTHONPATH": src})
+    assert done.stdout.count("nablagrad train: xor") == 1 and done.stdout.count("test accuracy") == 1, done.stdout
+    from nablagrad.cli import main as cli_main
+
+    assert cli_main(["train", *opts, "--out", str(tmp_path / "one")]) == 0
+    one, two = ng.io.load(tmp_path / "one" / "model.safetensors"), ng.io.load(tmp_path / "two" / "model.safetensors")
+    for (k, a), b in zip(one.state_dict().items(), two.state_dict().values()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-6, err_msg=k)

@@ -119,6 +119,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="use only the first N training examples (quick runs)")
     p.add_argument("--out", help="run folder (default runs/latest)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--distributed", action="store_true",
+                   help="data parallel: mpiexec -n N nablagrad train --distributed (rank 0 prints and saves)")  # fmt: skip
 
 
 def resolve_options(args: argparse.Namespace) -> dict:
@@ -223,19 +225,24 @@ def run_train(args: argparse.Namespace) -> int:
     targets = (lambda v: ng.data.one_hot(v, n_classes)) if o["loss"] != "cross_entropy" else (lambda v: v)
     out = Path(o["out"])
     arch = "-".join(map(str, sizes))
-    print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}"
-          f"{'' if output_activation is None else ' → ' + output_activation}, {o['loss']}, "
-          f"{o['optimizer']} lr={o['lr']} ({o['schedule']}), {o['regime']} batch={batch_size}, {o['epochs']} epochs")  # fmt: skip
+    root = not args.distributed or ng.distributed.init().is_root
+    if root:  # in a data-parallel run only rank 0 prints and saves
+        print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}"
+              f"{'' if output_activation is None else ' → ' + output_activation}, {o['loss']}, "
+              f"{o['optimizer']} lr={o['lr']} ({o['schedule']}), {o['regime']} batch={batch_size}, "
+              f"{o['epochs']} epochs")  # fmt: skip
     t0 = time.perf_counter()
     try:
         history = ng.train.fit(
             model, o["loss"], optimizer, X, targets(y), epochs=o["epochs"], batch_size=batch_size, sampling=o["sampling"],
             validation_data=(validation[0], targets(validation[1])) if validation else None, metrics=["accuracy"],
             callbacks=callbacks, progress=not args.no_progress, l1=o["l1"], l2=o["l2"], seed=o["seed"],
-            clip_grad_norm=o["clip_grad_norm"] or None,
+            clip_grad_norm=o["clip_grad_norm"] or None, distributed=args.distributed,
         )  # fmt: skip
-    except ng.train.TrainingDivergedError as exc:
+    except (ng.train.TrainingDivergedError, ImportError) as exc:
         raise CommandFailedError(str(exc)) from None
+    if not root:
+        return 0
     seconds = time.perf_counter() - t0
     test = ng.train.evaluate(model, o["loss"], Xt, targets(yt), metrics=["accuracy"])
     out.mkdir(parents=True, exist_ok=True)
