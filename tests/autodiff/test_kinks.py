@@ -3,9 +3,10 @@ multiply (0·∞ = NaN)."""
 
 import numpy as np
 import pytest
-import torch
 
 import nablagrad as ng
+
+torch = pytest.importorskip("torch")  # the oracle; without it these tests are skipped
 
 X = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
 
