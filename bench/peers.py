@@ -11,7 +11,10 @@ environment's pinned kernel (``OPENBLAS_CORETYPE`` as set here, Haswell when the
 absent) and with ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` both unset (OpenBLAS picks the CPU's
 own kernel). threadpoolctl names the kernel each subprocess got.
 
-    python bench/peers.py [--quick] [--batches 1 16 128 1024] [--kernel given|unset|both]
+``--threads N`` gives every library N threads (OpenBLAS, PyTorch, XLA, numba); on a machine
+whose cores other work keeps busy, 1 thread measures the libraries rather than the contention.
+
+    python bench/peers.py [--quick] [--batches 1 16 128 1024] [--kernel given|unset|both] [--threads 2]
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ SIZES = [784, 256, 128, 10]
 STEPS = {1: 3000, 16: 1500, 128: 469, 1024: 59}
 
 
+def thread_env(n: int) -> dict[str, str]:
+    """Environment variables that give OpenBLAS, OpenMP, XLA and numba ``n`` threads each."""
+    env = {k: str(n) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NABLAGRAD_FAST_THREADS")}
+    env["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} intra_op_parallelism_threads={n}"
+    return env
+
+
 def worker(args) -> dict:
     import numpy as np
     import torch
@@ -39,7 +49,7 @@ def worker(args) -> dict:
 
     import nablagrad as ng
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     X, y, _, _ = ng.data.load_mnist(flatten=True)
     X, y = (X / np.float32(255)).astype(np.float32), y.astype(np.int64)
     names = [n for n in PEERS if n in args.peers]
@@ -78,6 +88,7 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 16, 128, 1024])
     ap.add_argument("--repeat", type=int, default=None)
     ap.add_argument("--kernel", choices=["given", "unset", "both"], default="both")
+    ap.add_argument("--threads", type=int, default=2, help="threads per library (default 2)")
     ap.add_argument("--peers", nargs="+", default=None, help="subset of peers (default: all)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", default=None, help="write the results of every kernel to this file")
@@ -99,7 +110,9 @@ def main() -> None:
                 env.pop(k, None)
         else:
             env.setdefault("OPENBLAS_CORETYPE", "Haswell")
-        cmd = [sys.executable, __file__, "--worker", "--repeat", str(args.repeat), "--batches", *map(str, args.batches)]
+        env.update(thread_env(args.threads))
+        cmd = [sys.executable, __file__, "--worker", "--repeat", str(args.repeat), "--threads", str(args.threads)]
+        cmd += ["--batches", *map(str, args.batches)]
         cmd += ["--quick"] if args.quick else []
         cmd += ["--peers", *args.peers] if args.peers else []
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)

@@ -1,25 +1,28 @@
 """Fused elementwise kernels: one pass over memory where NumPy makes one pass per operation.
 
 With the ``fast`` extra (``pip install nablagrad[fast]``, which brings numba) each kernel is a
-compiled loop, threaded over the machine's cores for large arrays; without it the NumPy
+compiled loop (threaded for large arrays when ``NABLAGRAD_FAST_THREADS`` > 1); without it the NumPy
 reference beside it computes the same formula with the same float operations in the same
 order, so both paths agree to rounding.  The NumPy path is used when numba is absent, when
 ``NABLAGRAD_FAST=0`` is set, or inside ``use_fast(False)``.
 
 Measured on a 2-core x86 machine (bench/RESULTS.md): the Adam update of a 235 k-parameter MLP
 takes 430 µs in NumPy, 1 400 µs with numexpr, 320 µs with numba on one thread and 160 µs on
-two — hence numba.
+two — hence numba.  Threads are off by default: on a machine whose cores are busy, OpenMP
+workers that spin between kernels slow OpenBLAS's own threads down far more than they gain.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import types
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 PARALLEL_MIN = 1 << 15  # below this many elements one thread is faster than two
+THREADS = int(os.environ.get("NABLAGRAD_FAST_THREADS", "1"))
 _state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None}
 
 
@@ -49,7 +52,10 @@ def _compile() -> dict[str, Callable] | None:
     kernels = {}
     for name, fn in {"adam": adam, "relu_backward": relu_backward}.items():
         kernels[name] = numba.njit(fn, error_model="numpy", cache=True)
-        kernels[name + "_parallel"] = numba.njit(fn, error_model="numpy", cache=True, parallel=True)
+        # a twin under its own name, so that numba's on-disk cache keeps the two compilations apart
+        twin = types.FunctionType(fn.__code__, fn.__globals__, name + "_parallel", fn.__defaults__, fn.__closure__)
+        twin.__qualname__ = fn.__qualname__ + "_parallel"
+        kernels[name + "_parallel"] = numba.njit(twin, error_model="numpy", cache=True, parallel=True)
     return kernels
 
 
@@ -75,7 +81,7 @@ def use_fast(enabled: bool) -> Iterator[None]:
 
 def _kernel(name: str, size: int) -> Callable:
     kernels = _state["compiled"]
-    return kernels[name + "_parallel"] if size >= PARALLEL_MIN else kernels[name]  # type: ignore[index]
+    return kernels[name + "_parallel"] if THREADS > 1 and size >= PARALLEL_MIN else kernels[name]  # type: ignore[index]
 
 
 def _flat_ok(*arrays: np.ndarray) -> bool:
