@@ -47,6 +47,27 @@ def nablagrad_eager(sizes, weights) -> Run:
     return run
 
 
+def nablagrad_jit(sizes, weights) -> Run:
+    """The same step with the loss compiled by ``ng.jit`` (traced once, replayed)."""
+    import nablagrad as ng
+
+    model = ng.nn.MLP(sizes, activation="relu", seed=0)
+    for p, w in zip(model.parameters(), [a for pair in weights for a in pair]):
+        p.data[...] = w
+    opt = ng.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = ng.jit(lambda x, y: ng.nn.functional.cross_entropy(model(x), y))
+
+    def run(X, y, batches):
+        for idx in batches:
+            loss = loss_fn(X[idx], y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return float(loss.data)
+
+    return run
+
+
 def torch_eager(sizes, weights) -> Run:
     import torch
 
@@ -212,6 +233,7 @@ def gemm_bound(sizes, weights) -> Run:
 
 PEERS: dict[str, Callable] = {
     "nablagrad": nablagrad_eager,
+    "nablagrad jit": nablagrad_jit,
     "PyTorch eager": torch_eager,
     "JAX jit": jax_jit,
     "NumPy by hand": numpy_by_hand,

@@ -6,6 +6,7 @@ from .checkpoint import checkpoint, tape_nbytes
 from .creation import arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros, zeros_like
 from .explain import Explanation, explain
 from .gradcheck import GradcheckError, gradcheck, numeric_jacobian
+from .jit import JitError, jit
 from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import (
     abs,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import Primitive, Tensor, apply, as_tensor, log, log_softmax, relu, sigmoid, softmax, tanh, where
+from ..autodiff import Primitive, Tensor, apply, as_tensor, log, log_softmax, maximum, relu, sigmoid, softmax, tanh, where
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
@@ -122,7 +122,7 @@ def mape_loss(pred, target, reduction: str = "mean", eps: float = 1e-8):
     """MAPE: |o − y| / max(|y|, eps), a fraction (×100 for percent), as scikit-learn (004)."""
     pred = as_tensor(pred)
     t = _target_like(pred, target, "mape_loss")
-    return reduce(abs(pred - t) / np.maximum(np.abs(t.data), eps), reduction)
+    return reduce(abs(pred - t) / maximum(abs(t), eps), reduction)
 
 
 # --- classification losses -----------------------------------------------------------------------

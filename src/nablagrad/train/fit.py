@@ -47,6 +47,7 @@ def fit(
     checkpoint_every: int | None = None,
     resume: bool = False,
     distributed: bool = False,
+    jit: bool = True,
 ) -> History:
     """Train ``model`` to minimise ``loss_fn(model(X), y)`` (+ ``l1``/``l2`` penalties on weights).
 
@@ -59,6 +60,9 @@ def fit(
     parallel: each rank reads and differentiates only its share of every global batch, one
     all-reduce per step combines the gradients, rank 0 writes checkpoints and shows progress —
     and the final weights are those of a one-process run on the same global batches.
+
+    ``jit`` compiles the batch loss with ``ng.jit`` where every module and the loss are
+    nablagrad's own: the same numbers, less Python per batch (``jit=False`` runs it eagerly).
 
     Every argument and the data (NaN/inf, shapes, types) are checked before the first batch; a
     refused call changes nothing.
@@ -82,7 +86,8 @@ def fit(
                       validation_data=validation_data, metrics=metrics, callbacks=callbacks,
                       stopping=StoppingRules(weight_tol, loss_tol, target_loss), ema_lambda=ema_lambda,
                       clip_grad_norm=clip_grad_norm, l1=l1, l2=l2, rng=np.random.default_rng(seed),
-                      checkpoint_dir=ckpt_dir, checkpoint_every=checkpoint_every, progress=progress, world=world)  # fmt: skip
+                      checkpoint_dir=ckpt_dir, checkpoint_every=checkpoint_every, progress=progress, world=world,
+                      jit=jit)  # fmt: skip
     return trainer.run(resume=resume)
 
 

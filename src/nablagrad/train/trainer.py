@@ -26,10 +26,11 @@ from .. import backend
 from ..autodiff import no_grad
 from ..data.loader import batch_indices
 from ..distributed import SingleProcess, World, allreduce_gradients
-from ..nn import Module, l1_penalty, l2_penalty
+from ..nn import Module
 from ..nn.utils import clip_grad_norm_
 from ..optim import Optimizer
 from .callbacks import Callback
+from .compiled import BatchLoss
 from .evaluation import Batches, decision_threshold, evaluate, model_dtype
 from .history import History, RunningRisk
 from .metrics import TRAINING_METRICS
@@ -73,13 +74,15 @@ class Trainer:
                  metrics: Sequence[str] = (), callbacks: Sequence[Callback] = (), stopping: StoppingRules | None = None,
                  ema_lambda: float = 0.1, clip_grad_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
                  rng: np.random.Generator | None = None, checkpoint_dir: Path | None = None,
-                 checkpoint_every: int | None = None, progress: bool | str = False, world: World | None = None):  # fmt: skip
+                 checkpoint_every: int | None = None, progress: bool | str = False, world: World | None = None,
+                 jit: bool = True):  # fmt: skip
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model))
         self.epochs, self.batch_size, self.sampling = epochs, batch_size, sampling
         self.validation_data, self.metrics, self.callbacks = validation_data, list(metrics), list(callbacks)
         self.stopping = stopping or StoppingRules()
         self.clip_grad_norm, self.l1, self.l2 = clip_grad_norm, l1, l2
+        self.batch_loss = BatchLoss(model, loss_fn, l1, l2, compile=jit)
         self.world = world or SingleProcess()
         self.rng = rng if rng is not None else np.random.default_rng(backend.default_rng().integers(2**63))
         self.checkpoint_path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
@@ -162,12 +165,7 @@ class Trainer:
         if len(local) == 0:  # more ranks than rows in this batch: contribute nothing
             return 0.0, [0.0] * len(self.metrics)
         xb, yb = self.data.x(local), self.data.y_(local)
-        out = self.model(xb)
-        loss = self.loss_fn(out, yb)
-        if self.l1:
-            loss = loss + l1_penalty(self.model, self.l1)
-        if self.l2:
-            loss = loss + l2_penalty(self.model, self.l2)
+        loss, out = self.batch_loss(xb, yb)
         lv = float(loss.data)
         if math.isfinite(lv):
             loss.backward()

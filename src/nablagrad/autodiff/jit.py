@@ -1,0 +1,318 @@
+"""``jit(f)``: trace a function of tensors once per input signature, then replay a static program.
+
+**Trace** (the first call for a given signature — shapes, dtypes and non-array arguments): ``f``
+runs once, eagerly, with its inputs marked as requiring gradients (integer ones included), so
+that the tape records every primitive that depends on them.  The ops that the output depends on, in evaluation order,
+become the program: ``(primitive, argument slots, parameters, output slot)``.  Tensors that
+``f`` reads but does not receive (a model's parameters) are *captured by reference*: each call
+reads their current ``.data``.  Arrays that are an input's data (integer labels used as an
+index) are found by identity and replaced by the new input's data on each call.
+
+**Replay** (every call): each primitive's ``fn`` runs on raw arrays — no Tensor objects, no
+graph building, no topological sort.  The whole call is *one* node on the caller's tape; its
+vector–Jacobian product replays the recorded ops' own VJP rules in reverse order, reducing
+broadcast gradients with the one ``sum_to`` (DESIGN rules 1 and 2), and frees each
+intermediate as soon as its last rule has run.  A gradient is computed only for the inputs
+and captured tensors that require one on this call.
+
+Semantics follow ``jax.jit``: ``f`` must be a pure function of its inputs and of the tensors it
+reads; a new shape or dtype traces again; Python that reads a traced tensor's *value* while
+tracing (``if loss > 0``, ``float(x)``, ``x.item()``) raises :class:`JitError`, because that
+value would be frozen into the program.  As a safety net the first replay of each program
+is checked against an eager call of ``f``.  ``f`` may return a tensor or a tuple whose first
+element is differentiated and whose other elements are returned without gradient (like
+``has_aux``).  Higher-order and forward-mode derivatives through a compiled function are not
+supported (call ``f`` itself for those).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .mode import no_grad, tracing
+from .primitive import NUMPY_NS, Primitive, sum_to
+from .tensor import Tensor, apply, as_tensor
+
+_local = threading.local()
+_trace_lock = threading.Lock()
+
+
+class JitError(RuntimeError):
+    """A function cannot be compiled by :func:`jit` (the message names the fix)."""
+
+
+_VALUE_MSG = (
+    "jit: the function reads the value of a traced tensor (x.item(), float(x), bool(x), `if x > 0:`) "
+    "while being traced; that value would be frozen into the compiled program. Fix: make the choice with "
+    "ng.where(...) or ng.maximum(...) instead of Python `if`, compute the value outside the jitted function "
+    "and pass it in, or call the function without ng.jit."
+)
+
+
+def _tracing_value(t) -> bool:
+    return getattr(_local, "traced", None) is not None and isinstance(t, Tensor) and (t.requires_grad or id(t) in _local.traced)
+
+
+def _guard(method):
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        if _tracing_value(self):
+            raise JitError(_VALUE_MSG)
+        return method(self, *args, **kwargs)
+
+    return guarded
+
+
+def _no_gradient(F, g, ans, *args, **params):
+    return None
+
+
+def _traced_comparison(name: str, method):
+    """While tracing, a comparison of traced values is a (gradient-free) primitive, so the program
+    replays it (``ng.where(x > 0, …)`` stays live) and ``bool()`` of it is caught."""
+    prim = Primitive(name, getattr(np, name), (_no_gradient, _no_gradient), (None, None), fmt=None)
+
+    @functools.wraps(method)
+    def compare(self, other):
+        if _tracing_value(self) or _tracing_value(other):
+            return apply(prim, self, other)
+        return method(self, other)
+
+    return compare
+
+
+# bool(), float(), int() and index() all go through item()
+for _name in ("item", "tolist"):
+    setattr(Tensor, _name, _guard(getattr(Tensor, _name)))
+for _dunder, _ufunc in {"__lt__": "less", "__le__": "less_equal", "__gt__": "greater", "__ge__": "greater_equal",
+                        "__eq__": "equal", "__ne__": "not_equal"}.items():  # fmt: skip
+    setattr(Tensor, _dunder, _traced_comparison(_ufunc, getattr(Tensor, _dunder)))
+
+
+@dataclass
+class _Op:
+    prim: Primitive
+    args: list  # per argument: ("slot", i) or ("const", value)
+    params: dict
+    subs: list  # (key, position or None, input slot): parameters that are an input's data
+    out: int
+
+    def call_params(self, vals: list) -> dict:
+        """The parameters for this call: an input's data put where the trace saw it."""
+        if not self.subs:
+            return self.params
+        params = dict(self.params)
+        for key, pos, slot in self.subs:
+            if pos is None:
+                params[key] = vals[slot]
+            else:
+                seq = list(params[key])
+                seq[pos] = vals[slot]
+                params[key] = type(self.params[key])(seq)
+        return params
+
+
+@dataclass
+class _Program:
+    """One traced signature: slots 0..n_in-1 are the inputs, then the captured tensors, then op outputs."""
+
+    n_in: int
+    captured: list[Tensor]
+    captured_flags: tuple[bool, ...]
+    ops: list[_Op]
+    outputs: list[int]
+    checked: bool = False
+    plans: dict = field(default_factory=dict)
+
+    def grad_plan(self, requires: tuple[bool, ...]) -> list[list[bool]]:
+        """For each op, which of its arguments need a gradient when ``requires`` flags the leaves."""
+        plan = self.plans.get(requires)
+        if plan is None:
+            live = list(requires) + [False] * len(self.ops)
+            plan = []
+            for op in self.ops:
+                needs = [kind == "slot" and live[v] for kind, v in op.args]
+                live[op.out] = any(needs)
+                plan.append(needs)
+            self.plans[requires] = plan
+        return plan
+
+    def forward(self, leaves: list) -> tuple[list, list]:
+        """Every slot's value, and the parameters each op was called with."""
+        vals = leaves + [None] * len(self.ops)
+        used = []
+        for op in self.ops:
+            params = op.call_params(vals)
+            vals[op.out] = op.prim.fn(*[vals[v] if kind == "slot" else v for kind, v in op.args], **params)
+            used.append(params)
+        return vals, used
+
+    def backward(self, vals: list, used: list, g, requires: tuple[bool, ...]) -> list:
+        """Cotangents of the leaves flagged in ``requires`` (None for the others); frees ``vals`` on the way."""
+        plan = self.grad_plan(requires)
+        grads: dict[int, object] = {self.outputs[0]: g}
+        for i in range(len(self.ops) - 1, -1, -1):
+            op, needs = self.ops[i], plan[i]
+            gout = grads.pop(op.out, None)
+            if gout is not None and any(needs):
+                args = [vals[v] if kind == "slot" else v for kind, v in op.args]
+                for (_, slot), pg, need in zip(op.args, op.prim.vjp(NUMPY_NS, gout, vals[op.out], args, used[i], needs), needs):
+                    if not need or pg is None:
+                        continue
+                    shape = np.shape(vals[slot])
+                    if np.shape(pg) != shape:
+                        pg = sum_to(pg, shape)
+                    prev = grads.get(slot)
+                    grads[slot] = pg if prev is None else prev + pg
+            vals[op.out] = None
+        return [grads.get(i) if r else None for i, r in enumerate(requires)]
+
+
+class _Compiled(Primitive):
+    """The primitive that one call of a compiled program is on the caller's tape."""
+
+    def __init__(self, name: str, program: _Program):
+        n = program.n_in + len(program.captured)
+        super().__init__(f"jit({name})", self._run, [None] * n, [None] * n)
+        self.program = program
+
+    def _run(self, *leaves, ctx: dict):
+        ctx["vals"], ctx["used"] = self.program.forward(list(leaves))
+        return ctx["vals"][self.program.outputs[0]]
+
+    def vjp(self, F, g, ans, args, params, needs):
+        if F is not NUMPY_NS:
+            raise JitError(
+                f"{self.name}: higher-order derivatives (create_graph=True, hessian, grad of grad) cannot go through a "
+                "compiled function; call the function without ng.jit for those"
+            )
+        ctx = params["ctx"]
+        return self.program.backward(ctx.pop("vals"), ctx.pop("used"), g, tuple(needs))
+
+    def jvp(self, F, tangents, ans, args, params):
+        raise JitError(f"{self.name}: forward-mode derivatives (jvp, jacfwd) cannot go through a compiled function; "
+                       "call the function without ng.jit for those")  # fmt: skip
+
+
+def _is_array(a) -> bool:
+    return isinstance(a, Tensor | np.ndarray)
+
+
+def _signature(args) -> tuple:
+    key = []
+    for a in args:
+        if _is_array(a):
+            key.append(("array", np.shape(a), a.dtype.str))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise JitError(
+                    f"jit: an argument of type {type(a).__name__} is neither an array nor hashable; pass arrays or "
+                    "tensors, or bind other arguments with functools.partial before ng.jit"
+                ) from None
+            key.append(("static", type(a), a))
+    return tuple(key)
+
+
+def _trace(f: Callable, args: tuple) -> _Program:
+    """Run ``f`` once with the tape recording every op; return the program of what its outputs depend on."""
+    leaves = [as_tensor(np.asarray(a.data if isinstance(a, Tensor) else a)).detach() for a in args if _is_array(a)]
+    for t in leaves:
+        t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
+    it = iter(leaves)
+    call_args = [next(it) if _is_array(a) else a for a in args]
+    with _trace_lock:
+        _local.traced = {id(t) for t in leaves}
+        try:
+            with tracing() as recorded:
+                result = f(*call_args)
+        finally:
+            _local.traced = None
+    outs = list(result) if isinstance(result, tuple) else [result]
+    if not outs or not all(isinstance(o, Tensor) for o in outs):
+        name = getattr(f, "__name__", "f")
+        raise JitError(f"jit: {name} must return a tensor or a tuple of tensors, got {type(result).__name__}")
+    if outs[0]._op is None:
+        raise JitError("jit: the function's (first) result does not depend on its inputs or on any tensor that requires grad")
+    # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
+    leaf_ids = {id(t) for t in leaves}
+    wanted: set[int] = set()
+    stack = [o for o in outs if o._op is not None]
+    while stack:
+        t = stack.pop()
+        if id(t) not in wanted:
+            wanted.add(id(t))
+            stack.extend(a for a in t._inputs if isinstance(a, Tensor) and a._op is not None and id(a) not in leaf_ids)
+    ordered = [t for t in recorded if id(t) in wanted]
+    captured = list({id(a): a for t in ordered for a in t._inputs
+                     if isinstance(a, Tensor) and id(a) not in wanted and id(a) not in leaf_ids}.values())  # fmt: skip
+    known = wanted | leaf_ids | {id(c) for c in captured}
+    captured += list({id(o): o for o in outs[1:] if id(o) not in known}.values())
+    slot = {id(t): i for i, t in enumerate([*leaves, *captured, *ordered])}
+    data_slot = {id(t.data): i for i, t in enumerate(leaves)}
+    ops = []
+    for t in ordered:
+        subs = []
+        for key, v in (t._params or {}).items():
+            if isinstance(v, np.ndarray) and id(v) in data_slot:
+                subs.append((key, None, data_slot[id(v)]))
+            elif isinstance(v, tuple | list):
+                subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v) if isinstance(x, np.ndarray) and id(x) in data_slot]
+        args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
+        ops.append(_Op(t._op, args_, dict(t._params or {}), subs, slot[id(t)]))
+    flags = tuple(c.requires_grad for c in captured)
+    return _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
+
+
+def jit(f: Callable) -> Callable:
+    """Compile ``f`` (tensors/arrays and hashable static arguments in; a tensor or a tuple out).
+
+    The returned function has ``.traces`` (how many times it traced) and ``.clear()`` (drop
+    every compiled program).
+    """
+    programs: dict[tuple, _Program] = {}
+    name = getattr(f, "__name__", "f")
+
+    @functools.wraps(f)
+    def compiled(*args):
+        key = _signature(args)
+        program = programs.get(key)
+        fresh = program is None or program.captured_flags != tuple(c.requires_grad for c in program.captured)
+        if fresh:
+            program = programs[key] = _trace(f, args)
+            compiled.traces += 1
+        inputs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args if _is_array(a)]
+        ctx: dict = {}
+        out = apply(_Compiled(name, program), *inputs, *program.captured, ctx=ctx)
+        vals = ctx["vals"]
+        aux = [as_tensor(vals[s]) for s in program.outputs[1:]]
+        if not out.requires_grad:
+            ctx.clear()
+        if not fresh and not program.checked:
+            program.checked = _agrees_with_eager(f, args, [out, *aux], name)
+        return (out, *aux) if len(program.outputs) > 1 else out
+
+    compiled.traces = 0
+    compiled.clear = programs.clear
+    return compiled
+
+
+def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:
+    """The safety net: the first replay of a program must equal an eager call of ``f``."""
+    with no_grad():
+        ref = f(*args)
+    refs = list(ref) if isinstance(ref, tuple) else [ref]
+    for g, r in zip(got, refs):
+        if not np.allclose(g.data, r.data, rtol=1e-5, atol=1e-6, equal_nan=True):
+            raise JitError(
+                f"jit({name}): the compiled program disagrees with the function: part of the result is computed outside "
+                "nablagrad's ops (NumPy on .data, Python numbers taken from tensors, random numbers), so it was frozen "
+                "when the function was traced. Express it with nablagrad ops, or call the function without ng.jit."
+            )
+    return True

@@ -1,0 +1,166 @@
+"""ng.jit: replayed programs equal eager calls (values and gradients), retrace on new shapes or
+dtypes, refuse value-dependent Python control flow; compiled training steps equal eager ones."""
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad import optim
+from nablagrad.nn import LOSSES
+from nablagrad.train.compiled import BatchLoss
+
+
+def _grads(params):
+    return [p.grad.data.copy() for p in params]
+
+
+def test_values_and_gradients_equal_eager(rng):
+    W = ng.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    b = ng.tensor(rng.standard_normal(4), requires_grad=True)
+
+    def f(x, scale):
+        h = ng.tanh(x @ W + b) * scale
+        return (ng.logsumexp(h, axis=1) + ng.sigmoid(h).sum(axis=1) ** 2).mean(), h
+
+    fj = ng.jit(f)
+    for _ in range(3):
+        x = ng.tensor(rng.standard_normal((7, 5)), requires_grad=True)
+        (lj, hj), (le, he) = fj(x, 2.0), f(x, 2.0)
+        np.testing.assert_array_equal(lj.data, le.data)
+        np.testing.assert_array_equal(hj.data, he.data)
+        assert not hj.requires_grad  # the auxiliary output carries no gradient
+        W.grad = b.grad = x.grad = None
+        lj.backward()
+        got = _grads([W, b, x])
+        W.grad = b.grad = x.grad = None
+        le.backward()
+        for a, e in zip(got, _grads([W, b, x])):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-15)
+    assert fj.traces == 1
+
+
+def test_gradient_against_central_differences():
+    f = ng.jit(lambda x: (ng.sin(x) * ng.exp(-x * x)).sum())
+    x0 = np.linspace(-1, 1, 6)
+    f(np.zeros(6))  # the trace
+    x = ng.tensor(x0, requires_grad=True)
+    f(x).backward()
+    h, eye = 1e-6, np.eye(6)
+    numeric = [(f(x0 + h * e).data - f(x0 - h * e).data) / (2 * h) for e in eye]
+    np.testing.assert_allclose(x.grad.data, numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_retraces_on_new_shape_or_dtype_only(rng):
+    f = ng.jit(lambda x: (x * x).sum())
+    f(rng.standard_normal(3))
+    f(rng.standard_normal(3))
+    assert f.traces == 1
+    f(rng.standard_normal(4))
+    assert f.traces == 2
+    out = f(rng.standard_normal(4).astype(np.float32))
+    assert f.traces == 3 and out.dtype == np.float32
+    f(rng.standard_normal(3))
+    assert f.traces == 3
+
+
+def test_integer_labels_are_inputs_not_constants(rng):
+    logits = ng.tensor(rng.standard_normal((6, 4)), requires_grad=True)
+    f = ng.jit(lambda y: ng.nn.functional.cross_entropy(logits, y))
+    for _ in range(3):
+        y = rng.integers(0, 4, 6)
+        np.testing.assert_array_equal(f(y).data, ng.nn.functional.cross_entropy(logits, y).data)
+
+
+def test_value_dependent_control_flow_raises_naming_the_fix(rng):
+    def f(x):
+        return x.sum() if x.sum() > 0 else -x.sum()
+
+    with pytest.raises(ng.JitError, match=r"ng\.where"):
+        ng.jit(f)(rng.standard_normal(3))
+    with pytest.raises(ng.JitError, match="item"):
+        ng.jit(lambda x: x * float(x[0]))(rng.standard_normal(3))
+
+
+def test_computation_outside_the_ops_is_caught_on_the_first_replay(rng):
+    f = ng.jit(lambda x: x * ng.tensor(np.asarray(x.data).sum()))  # NumPy on .data: frozen at trace time
+    f(rng.standard_normal(3))
+    with pytest.raises(ng.JitError, match="frozen"):
+        f(rng.standard_normal(3))
+
+
+def test_higher_order_through_jit_is_refused(rng):
+    f = ng.jit(lambda x: (x**3).sum())
+    f(rng.standard_normal(2))
+    with pytest.raises(ng.JitError, match="higher-order"):
+        f(ng.tensor(rng.standard_normal(2), requires_grad=True)).backward(create_graph=True)
+    with pytest.raises(ng.JitError, match="forward-mode"):
+        ng.hessian(f)(ng.tensor(rng.standard_normal(2)))
+
+
+# --- the compiled training step equals the eager one ------------------------------------------
+OPTIMIZERS = {
+    "sgd": dict(lr=0.05, momentum=0.9),
+    "momentum": dict(lr=0.05),
+    "adagrad": dict(lr=0.05),
+    "rmsprop": dict(lr=0.01),
+    "adam": dict(lr=0.01),
+    "adamw": dict(lr=0.01),
+}
+
+
+def _targets(loss, n, rng):
+    if loss in ("cross_entropy", "nll", "cross_entropy_probs"):
+        return rng.integers(0, 3, n)
+    if loss in ("hinge", "perceptron"):
+        return rng.choice([-1.0, 1.0], (n, 3)).astype(np.float32)
+    if loss in ("bce", "bce_with_logits"):
+        return rng.integers(0, 2, (n, 3)).astype(np.float32)
+    return rng.standard_normal((n, 3)).astype(np.float32)
+
+
+def _train(loss, opt_name, compiled, steps=100):
+    rng = np.random.default_rng(0)
+    out_act = {"bce": "sigmoid", "nll": "log_softmax", "cross_entropy_probs": "softmax"}.get(loss)
+    model = ng.nn.MLP([4, 8, 3], activation="tanh", output_activation=out_act, seed=0)
+    opt = optim.OPTIMIZERS[opt_name](model.parameters(), **OPTIMIZERS[opt_name])
+    step = BatchLoss(model, LOSSES[loss](), compile=compiled)  # what fit runs
+    losses = []
+    for _ in range(steps):
+        x = rng.standard_normal((5, 4)).astype(np.float32)
+        value, _ = step(ng.tensor(x), _targets(loss, 5, rng))
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+        losses.append(float(value.data))
+    assert (step.compiled is not None) == (compiled and loss not in EAGER_ONLY)
+    return [p.data.copy() for p in model.parameters()], losses
+
+
+# computes its clamp on .data (a straight-through estimator): refused on the first replay, run eagerly
+EAGER_ONLY = {"cross_entropy_probs"}
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_compiled_step_equals_eager_step_over_100_steps(loss, opt_name, fast):
+    eager, eager_losses = _train(loss, opt_name, compiled=False)
+    compiled, compiled_losses = _train(loss, opt_name, compiled=True)
+    np.testing.assert_allclose(compiled_losses, eager_losses, rtol=1e-6, atol=1e-7)
+    for a, b in zip(compiled, eager):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_fit_compiles_by_default_and_equals_the_eager_loop():
+    X, y = ng.data.make_moons(64, noise=0.1, seed=0) if hasattr(ng.data, "make_moons") else (None, None)
+    if X is None:
+        rng = np.random.default_rng(0)
+        X, y = rng.standard_normal((64, 2)).astype(np.float32), rng.integers(0, 2, 64)
+    runs = []
+    for use_jit in (True, False):
+        model = ng.nn.MLP([2, 8, 2], seed=0)
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        h = ng.train.fit(model, "cross_entropy", opt, X, y, epochs=5, batch_size=10, seed=0, jit=use_jit)
+        runs.append(([p.data.copy() for p in model.parameters()], h.steps["loss"]))
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-6)
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
