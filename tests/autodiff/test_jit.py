@@ -164,3 +164,10 @@ def test_fit_compiles_by_default_and_equals_the_eager_loop():
     np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-6)
     for a, b in zip(runs[0][0], runs[1][0]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_fit_runs_dropout_eagerly():
+    model = ng.nn.Sequential(ng.nn.Linear(2, 8, seed=0), ng.nn.Dropout(0.5, seed=0), ng.nn.Linear(8, 2, seed=1))
+    assert BatchLoss(model, LOSSES["cross_entropy"]()).compiled is None
+    model.eval()
+    assert BatchLoss(model, LOSSES["cross_entropy"]()).compiled is not None

@@ -1,9 +1,10 @@
 """The loss of one batch, compiled by :func:`ng.jit` where that is safe (the default of ``fit``).
 
 A trace freezes whatever a function computes outside nablagrad's ops (random numbers, state
-kept between calls), so only models whose every module — and a loss — come from nablagrad are
-compiled; anything else, and any function the compiler refuses (:class:`JitError`), runs
-eagerly.  The compiled and the eager step give the same numbers (tests/autodiff/test_jit.py).
+kept between calls), so only models whose every module — and a loss — come from nablagrad, and
+draw no random numbers (no active ``Dropout``), are compiled; anything else, and any function
+the compiler refuses (:class:`JitError`), runs eagerly.  The compiled and the eager step give
+the same numbers (tests/autodiff/test_jit.py).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import inspect
 
 from ..autodiff import JitError, Tensor, jit
-from ..nn import Module, l1_penalty, l2_penalty
+from ..nn import Dropout, Module, l1_penalty, l2_penalty
+
+RANDOM = (Dropout,)  # nablagrad's modules that draw random numbers on every call
 
 
 def _ours(part) -> bool:
     module = part.__module__ if inspect.isfunction(part) else type(part).__module__
-    return module.startswith("nablagrad.")
+    return module.startswith("nablagrad.") and not (isinstance(part, RANDOM) and part.training and part.p > 0)
 
 
 class BatchLoss:
