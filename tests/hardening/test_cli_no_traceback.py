@@ -43,8 +43,11 @@ def files(tmp_path_factory):
         "epochs": "epochs = 2.5",
         "validation": "validation = 1.5",
         "bool": "batch_size = true",
+        "table": "train = 5",
     }.items():
-        (d / f"{name}.toml").write_text(f"[train]\n{text}\n")
+        (d / f"{name}.toml").write_text(text if name == "table" else f"[train]\n{text}\n")
+    (d / "binary.toml").write_bytes(bytes(range(256)))
+    (d / "afile").write_text("not a folder")
     return d
 
 
@@ -78,6 +81,9 @@ CASES = [
     ("config epochs 2.5", ["train", "--config", "{d}/epochs.toml"], 2, "--epochs must be a positive integer, got 2.5"),
     ("config validation 1.5", ["train", "--config", "{d}/validation.toml"], 2, "--validation must be a fraction in [0, 1)"),
     ("config batch_size true", ["train", "--config", "{d}/bool.toml"], 2, "--batch-size must be a positive integer, got True"),
+    ("config train = 5", ["train", "--config", "{d}/table.toml"], 2, "[train] must be a table of options, got int"),
+    ("config binary", ["train", "--config", "{d}/binary.toml"], 2, "is not valid TOML"),
+    ("train --out below a file", ["train", "--dataset", "xor", "--epochs", "1", "--out", "{d}/afile/run"], 1, "Not a directory"),
     ("train diverges", ["train", "--dataset", "xor", "--optimizer", "sgd", "--lr", "1e38", "--schedule", "none", "--epochs", "2", "--no-progress", "--out", "{d}/div"], 1, "training stopped: the loss became NaN or Inf"),  # noqa: E501
     ("explain 2+3", ["explain", "2+3"], 2, "'2+3' has no variables, so there is nothing to differentiate"),
     ("explain 3000 terms", ["explain", "+".join(["x1"] * 3000), "--at", "x1=1"], 2, "explain takes at most 2000"),

@@ -142,9 +142,12 @@ def _read_config(path: str) -> dict:
             cfg = tomllib.load(fh)
     except FileNotFoundError:
         raise CLIError(f"config file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CLIError(f"config file {path} is not valid TOML: {exc}") from None
-    cfg = {k.replace("-", "_"): v for k, v in cfg.get("train", cfg).items()}
+    table = cfg.get("train", cfg)
+    if not isinstance(table, dict):
+        raise CLIError(f"config file {path}: [train] must be a table of options, got {type(table).__name__}")
+    cfg = {k.replace("-", "_"): v for k, v in table.items()}
     unknown = sorted(set(cfg) - set(DEFAULTS))
     if unknown:
         raise CLIError(f"config file {path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(DEFAULTS))}")
@@ -227,6 +230,7 @@ def run_train(args: argparse.Namespace) -> int:
     arch = "-".join(map(str, sizes))
     root = not args.distributed or ng.distributed.init().is_root
     if root:  # in a data-parallel run only rank 0 prints and saves
+        out.mkdir(parents=True, exist_ok=True)  # an --out that cannot be written fails now, not after training
         print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}"
               f"{'' if output_activation is None else ' → ' + output_activation}, {o['loss']}, "
               f"{o['optimizer']} lr={o['lr']} ({o['schedule']}), {o['regime']} batch={batch_size}, "
