@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..nn import HIDDEN_ACTIVATIONS
+from ..optim import OPTIMIZERS, SCHEDULES
 from .main import CLIError, CommandFailedError
 
 MNIST_PREPROCESSING = "float32 array of shape (N, 784): pixel / 255, so values lie in [0, 1]"
@@ -53,11 +55,11 @@ DEFAULTS = {
 # tables to the merged options, so a config file cannot bypass them.
 CHOICES = {
     "dataset": ("mnist", "fashion-mnist", *TOY_SETS),
-    "activation": ("relu", "tanh", "sigmoid", "leaky_relu", "abs", "identity"),
+    "activation": HIDDEN_ACTIVATIONS,
     "output_activation": ("none", "sigmoid", "softmax"),
     "loss": ("cross_entropy", "mse", "squared_error"),
-    "optimizer": ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"),
-    "schedule": ("none", "inverse_time", "step", "exponential", "cosine"),
+    "optimizer": tuple(OPTIMIZERS),
+    "schedule": ("none", *SCHEDULES),
     "regime": ("batch", "stochastic", "minibatch"),
     "sampling": ("shuffle", "random", "sequential", "balanced", "hard"),
 }

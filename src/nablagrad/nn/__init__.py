@@ -3,6 +3,7 @@
 from . import functional, init
 from .layers import (
     ACTIVATIONS,
+    HIDDEN_ACTIVATIONS,
     MLP,
     Abs,
     Dropout,

@@ -206,6 +206,18 @@ ACTIVATIONS: dict[str, type[Module]] = {
 }
 
 
+def _hidden_activations() -> tuple[str, ...]:
+    """The elementwise activations, each under its first name (no aliases, no softmax)."""
+    first: dict[type, str] = {}
+    for name, cls in ACTIVATIONS.items():
+        if not issubclass(cls, Softmax):
+            first.setdefault(cls, name)
+    return tuple(first.values())
+
+
+HIDDEN_ACTIVATIONS = _hidden_activations()  # a hidden layer's choices, for the command line and the playground
+
+
 def activation(name: str | Module) -> Module:
     """An activation module from its name (``"relu"``, ``"tanh"``, …)."""
     if isinstance(name, Module):

@@ -24,15 +24,7 @@ UPLOAD = "upload"  # the data set name that means "the CSV the learner uploaded"
 PLAYGROUND_SETS = ("circle", "xor", "gauss", "spiral", "moons", "blobs", "reg-plane", "reg-gauss")
 
 
-def _first_names(registry: dict) -> tuple[str, ...]:
-    """Registry keys without aliases (the first name given to each class or function)."""
-    seen: dict = {}
-    for name, value in registry.items():
-        seen.setdefault(value, name)
-    return tuple(seen.values())
-
-
-HIDDEN_ACTIVATIONS = tuple(n for n in _first_names(nn.ACTIVATIONS) if not issubclass(nn.ACTIVATIONS[n], nn.Softmax))
+HIDDEN_ACTIVATIONS = nn.HIDDEN_ACTIVATIONS
 INITS = ("zeros", "lecture", "xavier_uniform", "kaiming_uniform")
 assert set(INITS) <= set(nn.init.INITIALISERS)
 
@@ -110,8 +102,8 @@ FIELDS: tuple[Field, ...] = (
           presets=(0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)),
     Field("optimizer", "choice", "sgd", "Optimizer", "training", choices=tuple(UPDATE_RULES)),
     Field("schedule", "choice", "none", "Learning-rate schedule", "training", choices=("none", *optim.SCHEDULES)),
-    Field("speed", "int", 0, "Speed (epochs/s, 0 = as fast as possible)", "training", lo=0, hi=1000,
-          presets=(0, 1, 3, 10, 30, 100), live=True),
+    Field("speed", "int", 0, "Speed (epochs/s)", "training", lo=0, hi=1000,
+          presets=(0, 1, 3, 10, 30, 100), live=True, help="0 (max): as fast as the engine allows"),
 )  # fmt: skip
 FIELD = {f.name: f for f in FIELDS}
 assert set(UPDATE_RULES) <= set(optim.OPTIMIZERS) and set(PLAYGROUND_SETS) <= set(data.DATASETS)

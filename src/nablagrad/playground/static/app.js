@@ -188,7 +188,8 @@ function receive(msg) {
   if (msg.epoch === 0) history = [];
   else if (!history.length || history[history.length - 1][0] !== msg.epoch) history.push([msg.epoch, msg.train_loss, msg.test_loss]);
   const now = performance.now();
-  if (rate.t && msg.epoch > rate.epoch && now - rate.t > 500) {
+  if (!msg.playing) { $("rate").textContent = ""; rate = { t: 0, epoch: msg.epoch }; }
+  else if (rate.t && msg.epoch > rate.epoch && now - rate.t > 500) {
     $("rate").textContent = `${Math.round((msg.epoch - rate.epoch) / ((now - rate.t) / 1000))} epochs/s`;
     rate = { t: now, epoch: msg.epoch };
   } else if (!rate.t || msg.epoch < rate.epoch) rate = { t: now, epoch: msg.epoch };
