@@ -35,7 +35,9 @@ def test_schema_is_the_field_table_and_the_config_defaults():
     # the choices are the library's registries
     assert set(by_name["optimizer"].choices) <= set(ng.optim.OPTIMIZERS)
     assert set(by_name["schedule"].choices) == {"none", *ng.optim.SCHEDULES}
-    assert {"step", "abs", "leaky_relu", "prelu", "tanh", "relu", "sigmoid", "identity"} == set(by_name["activations"].choices)
+    assert by_name["activations"].choices == ng.nn.HIDDEN_ACTIVATIONS
+    assert {"step", "abs", "leaky_relu", "prelu", "tanh", "relu", "sigmoid", "identity"} <= set(ng.nn.HIDDEN_ACTIVATIONS)
+    assert not {"linear", "softmax", "log_softmax"} & set(ng.nn.HIDDEN_ACTIVATIONS)  # no aliases, only elementwise
     assert set(by_name["dataset"].choices) - {"upload"} <= set(ng.data.DATASETS)
     for f in FIELDS:  # every default passes its own validation
         assert getattr(parse_config({f.name: f.default}), f.name) == f.default
@@ -228,7 +230,11 @@ def test_play_trains_many_epochs_per_snapshot_and_speed_paces_it(client):
         paused = _until(ws, lambda m: m["type"] == "snapshot" and not m["playing"])
         assert paused["epoch"] >= snap["epoch"]  # a live change did not restart the run
         session = client.app.state.registry.sessions[sid]
-        assert session.cfg.speed == 1 and session.epoch == paused["epoch"]
+        with session.lock:  # the epoch under way when Pause came is the last one
+            epoch = session.epoch
+        ws.send_json({"action": "fly"})  # a round trip through the server
+        _until(ws, lambda m: m["type"] == "error")
+        assert session.cfg.speed == 1 and session.epoch == epoch and not session.playing
 
 
 # --- uploads ------------------------------------------------------------------------------------------

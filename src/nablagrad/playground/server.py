@@ -126,10 +126,10 @@ async def _runner(session: Session, wake: asyncio.Event) -> None:
         t0 = time.perf_counter()
         if speed:
             k = max(1, int(speed * CHUNK))
-            await asyncio.to_thread(session.train_for, float("inf"), k)
+            await asyncio.to_thread(session.train_for, float("inf"), k, True)
             await asyncio.sleep(max(0.0, k / speed - (time.perf_counter() - t0)))
         else:
-            await asyncio.to_thread(session.train_for, CHUNK)
+            await asyncio.to_thread(session.train_for, CHUNK, None, True)
             await asyncio.sleep(0)  # let viewers and commands in between chunks
 
 

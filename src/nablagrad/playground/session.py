@@ -169,12 +169,13 @@ class Session:
             self.scheduler.step()
         self.epoch += 1
 
-    def train_for(self, seconds: float = 0.05, max_epochs: int | None = None) -> int:
-        """Train whole epochs for about ``seconds`` (at least one, at most ``max_epochs``); returns
-        how many.  On divergence the run goes back to its last good epoch and pauses."""
+    def train_for(self, seconds: float = 0.05, max_epochs: int | None = None, while_playing: bool = False) -> int:
+        """Train whole epochs for about ``seconds`` (at least one, at most ``max_epochs``, none
+        once paused if ``while_playing``); returns how many.  On divergence the run goes back to
+        its last good epoch and pauses."""
         with self.lock:
-            start, done = time.perf_counter(), 0
-            while max_epochs is None or done < max_epochs:
+            start, done, status = time.perf_counter(), 0, self.status
+            while (max_epochs is None or done < max_epochs) and not (while_playing and not self.playing):
                 saved = self._state()
                 try:
                     self._epoch()
@@ -185,9 +186,11 @@ class Session:
                 done += 1
                 if time.perf_counter() - start >= seconds:
                     break
+            if done == 0 and self.status == status:
+                return 0
             self._measure()
             if not (np.isfinite(self.train_loss) and np.isfinite(self.test_loss)):
-                self._restore(saved)
+                self._restore(saved)  # finite in every batch, but not on the whole set
                 self._diverged("the loss became NaN or infinite")
             self.history.append((self.epoch, _finite(self.train_loss), _finite(self.test_loss)))
             if len(self.history) > 2000:
