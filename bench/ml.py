@@ -39,7 +39,12 @@ def main() -> None:
         ("Ridge 100000x200", lambda: ml.Ridge(alpha=1.0).fit(X, y), lambda: linear_model.Ridge(alpha=1.0).fit(X, y)),
         ("Lasso 100000x200", lambda: ml.Lasso(alpha=0.1, tol=1e-4).fit(X, y), lambda: linear_model.Lasso(alpha=0.1).fit(X, y)),
         ("Logistic 20000x50", lambda: ml.LogisticRegression().fit(Xc, yc), lambda: linear_model.LogisticRegression().fit(Xc, yc)),
-        ("PCA 20000x784 (k=50)", lambda: ml.PCA(50).fit(Xp), lambda: decomposition.PCA(50, svd_solver="full").fit(Xp)),
+        ("PCA 20000x784 k=50 auto", lambda: ml.PCA(50).fit(Xp), lambda: decomposition.PCA(50).fit(Xp)),
+        (
+            "PCA 20000x784 k=50 full",
+            lambda: ml.PCA(50, svd_solver="full").fit(Xp),
+            lambda: decomposition.PCA(50, svd_solver="full").fit(Xp),
+        ),
     ]
     print(machine_report())
     print(f"{'task':24s} {'nablagrad s':>12s} {'sklearn s':>10s} {'ratio':>6s}")

@@ -1,6 +1,12 @@
 """PCA through the SVD of the centred data (lecture 001): ``X − x̄ = U S Vᵀ``; the rows of Vᵀ
 are the principal directions, ``S²/(n − 1)`` their variances, and the projected components
-are uncorrelated."""
+are uncorrelated.
+
+``svd_solver="randomized"`` computes only the leading ``k`` singular triplets (Halko, Martinsson
+& Tropp 2011): ``Y = A Ω`` for a Gaussian ``Ω`` with ``k + 10`` columns, ``q`` power iterations
+``Y ← A (Aᵀ Y)`` re-orthonormalised by QR, ``Q = qr(Y)``, then the small SVD of ``B = Qᵀ A``.
+``"auto"`` picks it as scikit-learn does: when the data is larger than 500 × 500 and fewer
+than 80 % of the components are asked for."""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ from .base import BaseEstimator, TransformerMixin, check_array, check_is_fitted,
 
 
 class PCA(TransformerMixin, BaseEstimator):
-    def __init__(self, n_components=None, whiten: bool = False):
+    def __init__(self, n_components=None, whiten: bool = False, svd_solver: str = "auto", random_state=None):
         self.n_components = n_components
         self.whiten = whiten
+        self.svd_solver = svd_solver
+        self.random_state = random_state
 
     def fit(self, X, y=None):
         X = check_array(X, min_samples=1)
@@ -22,14 +30,25 @@ class PCA(TransformerMixin, BaseEstimator):
         fraction = isinstance(k, float) and 0 < k < 1
         if not fraction and (not isinstance(k, int | np.integer) or not 0 < k <= min(n, p)):
             raise ValueError(f"PCA: n_components must be an int in [1, {min(n, p)}] or a fraction in (0, 1), got {k!r}")
+        if self.svd_solver not in ("auto", "full", "randomized"):
+            raise ValueError(f"PCA: svd_solver must be 'auto', 'full' or 'randomized', got {self.svd_solver!r}")
         self.mean_ = X.mean(0)
-        U, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        Xc = X - self.mean_
+        randomized = not fraction and (
+            self.svd_solver == "randomized" or (self.svd_solver == "auto" and max(n, p) > 500 and k < 0.8 * min(n, p))
+        )
+        if randomized:
+            S, Vt = _randomized_svd(Xc, int(k), np.random.default_rng(self.random_state))
+            total = float((Xc * Xc).sum()) / max(n - 1, 1)
+        else:
+            _, S, Vt = np.linalg.svd(Xc, full_matrices=False)
+            total = None
         # deterministic signs: the largest |entry| of each direction is positive
         signs = np.sign(Vt[np.arange(len(Vt)), np.abs(Vt).argmax(1)])
         signs[signs == 0] = 1
         Vt *= signs[:, None]
         var = S**2 / max(n - 1, 1)
-        total = var.sum()
+        total = var.sum() if total is None else total
         ratio = var / total if total > 0 else np.zeros_like(var)
         if isinstance(k, float):
             k = int(np.searchsorted(np.cumsum(ratio), k) + 1)
@@ -53,3 +72,16 @@ class PCA(TransformerMixin, BaseEstimator):
         if self.whiten:
             Z = Z * np.sqrt(self.explained_variance_)
         return Z @ self.components_ + self.mean_
+
+
+def _randomized_svd(A: np.ndarray, k: int, rng: np.random.Generator, oversamples: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` largest singular values and right singular vectors of ``A`` (Halko et al. 2011,
+    Algorithm 4.4): ``q`` = 7 power iterations when ``k`` < 10 % of min(n, p), else 4, as scikit-learn."""
+    n, p = A.shape
+    q = 7 if k < 0.1 * min(n, p) else 4
+    Y = A @ rng.standard_normal((p, min(k + oversamples, p))).astype(A.dtype, copy=False)
+    for _ in range(q):
+        Y = A @ np.linalg.qr(A.T @ np.linalg.qr(Y)[0])[0]
+    Q = np.linalg.qr(Y)[0]
+    _, S, Vt = np.linalg.svd(Q.T @ A, full_matrices=False)
+    return S[:k], Vt[:k]
