@@ -184,6 +184,7 @@ def test_websocket_answers_every_bad_frame_with_json_and_keeps_working(client):
             send()
             err = _until(ws, lambda m: m["type"] == "error")
             assert message in err["message"]
+            assert err["config"] == parse_config({"dataset": "xor"}).to_dict()  # nothing changed, and the page is told
         ws.send_json({"action": "step"})
         assert _until(ws, lambda m: m["type"] == "snapshot" and m["epoch"] == 1)["epoch"] == 1
 

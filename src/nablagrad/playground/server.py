@@ -268,8 +268,8 @@ def create_app() -> Starlette:
                     if frame.get("text") is None:
                         raise ConfigError("binary frames are not understood; send JSON text such as {\"action\": \"play\"}")
                     await handle(session, sid, _loads(frame["text"]), websocket, wake)
-                except ConfigError as exc:
-                    await send({"type": "error", "message": str(exc)})
+                except ConfigError as exc:  # nothing changed: the page gets the configuration still in force
+                    await send({"type": "error", "message": str(exc), "config": session.cfg.to_dict()})
                 except Exception as exc:  # a bug must not cut the page off: say so, keep serving
                     if websocket.client_state.name != "CONNECTED":
                         return

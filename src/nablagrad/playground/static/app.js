@@ -182,7 +182,11 @@ async function startSession() {
 function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
 
 function receive(msg) {
-  if (msg.type === "error") { status(msg.message); return; }
+  if (msg.type === "error") {  // a refused change changed nothing: show the configuration still in force
+    status(msg.message);
+    if (msg.config) { config = msg.config; showControls(); writeUrl(); }
+    return;
+  }
   if (msg.type === "inspect") { showInspect(msg); return; }
   if (msg.points) { points = msg.points; history = (msg.history || []).slice(); }
   if (msg.epoch === 0) history = [];
