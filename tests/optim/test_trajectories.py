@@ -185,3 +185,16 @@ def test_steepest_descent_takes_the_exact_step_on_a_quadratic():
         lecture_f(x).backward()
         opt.step(lambda: lecture_f(x))
     np.testing.assert_allclose(x.numpy(), [5.0, 5.0], atol=1e-5)
+
+
+def test_make_scheduler_builds_each_schedule_from_the_parameters_it_takes():
+    """The one factory the command line and the playground share."""
+    p = ng.nn.Parameter(ng.tensor(np.zeros(2)))
+    opt = optim.SGD([p], lr=1.0)
+    made = {name: optim.make_scheduler(name, opt, gamma=0.5, step_size=3, T_max=7) for name in optim.SCHEDULES}
+    assert {name: type(s) for name, s in made.items()} == optim.SCHEDULES
+    assert made["step"].step_size == 3 and made["step"].gamma == 0.5 and made["cosine"].T_max == 7
+    assert made["inverse_time"].gamma == made["exponential"].gamma == 0.5
+    assert optim.make_scheduler("none", opt) is None
+    with pytest.raises(ValueError, match="unknown schedule 'warm'; choose from none, inverse_time"):
+        optim.make_scheduler("warm", opt)

@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from nablagrad.playground import Session, parse_config
-from nablagrad.playground.server import create_app
+uvicorn = pytest.importorskip("uvicorn", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
+pytest.importorskip("playwright", reason="Playwright is not installed (the test dependency group)")
+
+from nablagrad.playground import Session, parse_config  # noqa: E402
+from nablagrad.playground.server import create_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
