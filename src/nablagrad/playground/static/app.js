@@ -114,6 +114,7 @@ function showControls() {
   }
   const info = schema.datasets[config.dataset];
   $("classes").disabled = !(info && info.classes);
+  $("points").disabled = $("noise").disabled = !info;  // an uploaded file has its own points
   $("loss").disabled = config.problem !== "classification";
   $("loss_formula").textContent = schema.losses[config.problem === "classification" ? config.loss : "mse"];
   $("update_rule").textContent = schema.optimizers[config.optimizer];
