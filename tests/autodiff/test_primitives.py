@@ -179,3 +179,71 @@ def test_softmax_and_logsumexp_are_stable():
     ls = ng.log_softmax(x)
     assert np.all(np.isfinite(ls.numpy()))
     assert np.all(np.isfinite(ng.sigmoid(ng.tensor([-1000.0, 1000.0])).numpy()))
+
+
+# --- the rule table generates the public surface --------------------------------------------------
+def test_every_table_row_is_a_function_a_method_and_a_namespace_entry():
+    from nablagrad.autodiff.ops import TENSOR_NS
+    from nablagrad.autodiff.primitive import NUMPY_NS, TABLE
+
+    assert {"exp", "add", "matmul", "sum", "std", "softmax"} <= set(TABLE)
+    for name, row in TABLE.items():
+        f = getattr(ng, name)
+        assert f.__doc__ == row.doc and f.__name__ == name
+        if row.method:
+            assert getattr(ng.Tensor, name) is f
+        assert hasattr(TENSOR_NS, name) and hasattr(NUMPY_NS, name)
+    x = ng.tensor([1.0, -2.0])
+    assert (x + 1).numpy().tolist() == [2.0, -1.0] and (1 - x).numpy().tolist() == [0.0, 3.0]
+    assert abs(x).numpy().tolist() == [1.0, 2.0] and (-x).numpy().tolist() == [-1.0, 2.0]
+
+
+def test_a_new_row_is_one_statement(monkeypatch):
+    """DESIGN rule 9: a row in the table gives ng.<name>, Tensor.<name> and every mode."""
+    from nablagrad.autodiff import ops
+    from nablagrad.autodiff.primitive import NUMPY_NS, TABLE, row
+
+    monkeypatch.setattr(ops, "OPS", dict(ops.OPS))
+    cube = row(
+        "cube_for_test",
+        ng.Primitive(
+            "cube_for_test",
+            lambda x: x**3,
+            (lambda F, g, ans, x: g * 3 * x * x,),
+            (lambda F, t, ans, x: t * 3 * x * x,),
+        ),
+        "unary",
+        "x³; derivative 3x².",
+    )
+    try:
+        assert TABLE["cube_for_test"].prim is cube
+        ops._install()
+        x = np.array([0.5, -1.5])
+        assert ng.Tensor.cube_for_test(ng.tensor(x)).numpy().tolist() == (x**3).tolist()
+        h = ng.hessian(lambda v: ops.OPS["cube_for_test"](v).sum())(x)
+        np.testing.assert_allclose(h.numpy(), np.diag(6 * x))
+        _, t = ng.jvp(ops.OPS["cube_for_test"], (x,), (np.ones(2),))
+        np.testing.assert_allclose(t.numpy(), 3 * x * x)
+    finally:
+        TABLE.pop("cube_for_test")
+        for owner in (ng.Tensor, NUMPY_NS, ops.TENSOR_NS, ops):
+            if hasattr(owner, "cube_for_test"):
+                delattr(owner, "cube_for_test")
+
+
+@pytest.mark.parametrize(
+    "name, f_ng, f_th",
+    [
+        ("reshape", lambda x: x.reshape(3, 2), lambda x: x.reshape(3, 2)),
+        ("transpose", lambda x: x.T, lambda x: x.T),
+        ("getitem", lambda x: x[1:, ::2], lambda x: x[1:, ::2]),
+        ("sum", lambda x: x.sum(axis=0), lambda x: x.sum(dim=0)),
+        ("mean", lambda x: x.mean(axis=1, keepdims=True), lambda x: x.mean(dim=1, keepdim=True)),
+        ("broadcast_to", lambda x: ng.broadcast_to(x, (4, 2, 3)), lambda x: torch.broadcast_to(x, (4, 2, 3))),
+    ],
+)
+def test_linear_ops_jvp_derived_from_their_value_matches_torch(name, f_ng, f_th, rng):
+    x, v = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    _, t = ng.jvp(f_ng, (x,), (v,))
+    _, tt = torch.func.jvp(f_th, (torch.tensor(x),), (torch.tensor(v),))
+    np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=1e-14)

@@ -1,19 +1,22 @@
 """The functional API over tensors: ``ng.exp``, ``ng.matmul``, ``ng.softmax`` …
 
-Each function checks its arguments, then applies one primitive from :mod:`.rules`.  ``var`` is
-the one composite here (built from primitives, so its derivatives come for free).  The class
-:class:`TENSOR_NS` is the namespace the rules see when ``create_graph=True``.
+Every row of the rule table (:data:`.primitive.TABLE`, filled by :mod:`.rules`) becomes a
+function here, a ``Tensor`` method and, for operators, ``Tensor.__op__``/``__rop__`` — see
+:func:`_generate`.  The functions written by hand below check their arguments (shapes,
+indices) before applying one primitive; ``var`` is a composite.  The class :class:`TENSOR_NS`
+is the namespace the rules see when their result must itself be differentiable.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from . import rules as R
 from .mode import enable_grad
+from .primitive import TABLE, Row
 from .tensor import Tensor, _apply, _wrap, tensor
 
 
@@ -25,90 +28,83 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
+# --- generated from the rule table ------------------------------------------------------------------
+def _function(row: Row) -> Callable:
+    """``ng.<row.name>``: convert the arguments, check them, apply the primitive."""
+    prim, check = row.prim, row.check
+    if row.kind == "unary":
+
+        def f(x):
+            return _apply(prim, (_t(x),))
+
+    elif row.kind == "binary":
+
+        def f(x, y):
+            if check is not None:
+                check(x, y)
+            return _apply(prim, (x, y))
+
+    elif row.kind == "axis":
+
+        def f(x, axis=-1):
+            return _apply(prim, (_t(x),), {"axis": axis})
+
+    else:
+        extra = dict(row.extra)
+
+        def f(x, axis=None, keepdims=False, **kw):
+            unknown = set(kw) - set(extra)
+            if unknown:
+                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(unknown)}")
+            return _apply(prim, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
+
+    f.__name__ = f.__qualname__ = row.name
+    f.__doc__ = row.doc
+    f.__module__ = __name__
+    return f
+
+
+def _operators(row: Row) -> dict[str, Callable]:
+    """``Tensor.__op__`` (and ``__rop__`` for a binary op) for a row with ``dunder``."""
+    prim, check = row.prim, row.check
+    if row.kind == "unary":
+        return {f"__{row.dunder}__": lambda self: _apply(prim, (self,))}
+
+    def op(self, other):
+        if check is not None:
+            check(self, other)
+        return _apply(prim, (self, other))
+
+    def rop(self, other):
+        if check is not None:
+            check(other, self)
+        return _apply(prim, (other, self))
+
+    return {f"__{row.dunder}__": op, f"__r{row.dunder}__": rop}
+
+
+OPS: dict[str, Callable] = {}
+
+
+def _generate() -> None:
+    """Make every table row public: a function, a ``Tensor`` method, operators, a namespace entry."""
+    for row in TABLE.values():
+        if row.name in OPS:
+            continue
+        f = OPS[row.name] = globals()[row.name] = _function(row)
+        if row.method:
+            setattr(Tensor, row.name, f)
+        if row.dunder:
+            for name, method in _operators(row).items():
+                setattr(Tensor, name, method)
+
+
 # --- elementwise ----------------------------------------------------------------------------------
-def exp(x):
-    """eˣ; derivative eˣ."""
-    return _apply(R.EXP, (_t(x),))
-
-
-def log(x):
-    """ln x; derivative 1/x."""
-    return _apply(R.LOG, (_t(x),))
-
-
-def sqrt(x):
-    """√x; derivative 1/(2√x)."""
-    return _apply(R.SQRT, (_t(x),))
-
-
-def sin(x):
-    """sin x; derivative cos x."""
-    return _apply(R.SIN, (_t(x),))
-
-
-def cos(x):
-    """cos x; derivative −sin x."""
-    return _apply(R.COS, (_t(x),))
-
-
-def tanh(x):
-    """tanh x; derivative 1 − tanh² x (lecture 001)."""
-    return _apply(R.TANH, (_t(x),))
-
-
-def sigmoid(x):
-    """σ(x) = 1/(1 + e^{−x}), computed without overflow; derivative σ(1 − σ) (lecture 000)."""
-    return _apply(R.SIGMOID, (_t(x),))
-
-
-def relu(x):
-    """max(0, x); derivative 1 for x > 0 and 0 otherwise (one-sided at 0, lecture 001)."""
-    return _apply(R.RELU, (_t(x),))
-
-
-def abs(x):  # noqa: A001 - the public name, like torch.abs
-    """|x|; derivative sign x (0 at 0)."""
-    return _apply(R.ABS, (_t(x),))
 
 
 def sign(x):
     """sign x, outside the graph (its derivative is 0 almost everywhere)."""
     return _wrap(np.sign(_t(x).data))
-
-
-def neg(x):
-    return _apply(R.NEG, (_t(x),))
-
-
-def add(x, y):
-    return _apply(R.ADD, (x, y))
-
-
-def sub(x, y):
-    return _apply(R.SUB, (x, y))
-
-
-def mul(x, y):
-    return _apply(R.MUL, (x, y))
-
-
-def div(x, y):
-    return _apply(R.DIV, (x, y))
-
-
-def power(x, y):
-    """xʸ; ∂/∂x = y·x^{y−1}, ∂/∂y = xʸ ln x."""
-    return _apply(R.POW, (x, y))
-
-
-def maximum(x, y):
-    """Elementwise max; at ties the gradient is split evenly between x and y (as PyTorch)."""
-    return _apply(R.MAXIMUM, (x, y))
-
-
-def minimum(x, y):
-    """Elementwise min; at ties the gradient is split evenly between x and y (as PyTorch)."""
-    return _apply(R.MINIMUM, (x, y))
 
 
 def where(cond, x, y):
@@ -135,53 +131,14 @@ def astype(x, dtype):
 
 
 # --- reductions -----------------------------------------------------------------------------------
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    """Σ over ``axis`` (all axes when None)."""
-    return _apply(R.SUM, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims})
-
-
-def mean(x, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis``."""
-    return _apply(R.MEAN, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims})
-
-
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    """Largest entry over ``axis``; ties share the gradient evenly (like torch.amax)."""
-    return _apply(R.MAX, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims})
-
-
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    """Smallest entry over ``axis``; ties share the gradient evenly (like torch.amin)."""
-    return _apply(R.MIN, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims})
-
-
-def std(x, axis=None, keepdims=False, correction=0):
-    """Standard deviation ``σ = sqrt(Σ(x − x̄)² / (n − correction))``; gradient
-    ``(x − x̄)/(σ (n − correction))``, and 0 where σ = 0 (a constant row), as PyTorch."""
-    return _apply(R.STD, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
 
 
 def var(x, axis=None, keepdims=False, correction=0):
     """Variance ``Σ(x − x̄)² / (n − correction)``; composite of primitives."""
     x = _t(x)
-    d = x - mean(x, axis, keepdims=True)
+    d = x - OPS["mean"](x, axis, keepdims=True)
     n = R._count(x, _axis(axis))
-    return sum(d * d, axis, keepdims) / builtins.max(n - correction, 1)
-
-
-def logsumexp(x, axis=None, keepdims=False):
-    """log Σ eˣ computed as m + log Σ e^{x−m} (stable); gradient softmax(x)."""
-    return _apply(R.LOGSUMEXP, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims})
-
-
-def softmax(x, axis=-1):
-    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j}; Jacobian diag(s) − s sᵀ (lecture 000)."""
-    return _apply(R.SOFTMAX, (_t(x),), {"axis": axis})
-
-
-def log_softmax(x, axis=-1):
-    """log softmax(x) = x − logsumexp(x): never takes the log of an underflowed 0."""
-    return _apply(R.LOG_SOFTMAX, (_t(x),), {"axis": axis})
+    return OPS["sum"](d * d, axis, keepdims) / builtins.max(n - correction, 1)
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -322,43 +279,19 @@ def identity(x):
     return _apply(R.IDENTITY, (_t(x),))
 
 
-def matmul(a, b):
-    """Matrix product with NumPy's rules: vectors, matrices and broadcast batches."""
-    a, b = _t(a), _t(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must be at least 1-D, got shapes {a.shape} and {b.shape}; use * for scalars")
-    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if a.shape[-1] != k_b:
-        raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape} do not align: {a.shape[-1]} (last of the first) != "
-            f"{k_b} ({'only' if b.ndim == 1 else 'second-to-last'} of the second); transpose one operand?"
-        )
-    return _apply(R.MATMUL, (a, b))
-
-
 class TENSOR_NS:  # noqa: N801 - a namespace
     """The namespace the rules see when ``create_graph=True``: every call records on the tape."""
 
-    exp = staticmethod(exp)
-    log = staticmethod(log)
-    sin = staticmethod(sin)
-    cos = staticmethod(cos)
-    sqrt = staticmethod(sqrt)
     sign = staticmethod(sign)
-    matmul = staticmethod(matmul)
     reshape = staticmethod(reshape)
     broadcast_to = staticmethod(broadcast_to)
     expand_dims = staticmethod(expand_dims)
     transpose = staticmethod(transpose)
     swapaxes = staticmethod(swapaxes)
-    power = staticmethod(power)
-    maximum = staticmethod(maximum)
     concatenate = staticmethod(concatenate)
     sum_to = staticmethod(sum_to)
     unindex = staticmethod(unindex)
-    sigmoid = staticmethod(sigmoid)
     where = staticmethod(where)
-    sum = staticmethod(sum)
     getitem = staticmethod(getitem)
     astype = staticmethod(astype)
     index_update = staticmethod(lambda x, v, index: index_update(x, index, v))
@@ -368,6 +301,11 @@ class TENSOR_NS:  # noqa: N801 - a namespace
     @staticmethod
     def data(x):
         return x.data if isinstance(x, Tensor) else x
+
+    @staticmethod
+    def apply(prim, args: tuple, params: dict):
+        """Apply a primitive, recorded."""
+        return _apply(prim, args, params)
 
     @staticmethod
     def select(mask, g):
@@ -387,3 +325,19 @@ class TENSOR_NS:  # noqa: N801 - a namespace
     @staticmethod
     def zeros(shape, dtype):
         return tensor(np.zeros(shape, dtype=dtype))
+
+
+def _install() -> None:
+    _generate()
+    for name, f in OPS.items():
+        if not hasattr(TENSOR_NS, name):
+            setattr(TENSOR_NS, name, staticmethod(f))
+
+
+_install()
+
+__all__ = [
+    *OPS,
+    "sign", "where", "clip", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+    "broadcast_to", "sum_to", "getitem", "index_update", "concatenate", "stack", "identity",
+]  # fmt: skip

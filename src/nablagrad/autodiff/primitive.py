@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,6 +64,51 @@ class Primitive:
         if out is not None and np.shape(out) != np.shape(ans):
             out = F.broadcast_to(out, np.shape(ans))
         return out
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the rule table: a public op ``ng.<name>`` (and ``Tensor.<name>``) and its
+    primitive.  ``kind`` says how the generated function is called:
+
+    * ``"unary"`` ``f(x)``; ``"binary"`` ``f(x, y)`` (either may be a number);
+    * ``"reduce"`` ``f(x, axis=None, keepdims=False, **extra)``; ``"axis"`` ``f(x, axis=-1)``.
+
+    ``dunder`` names the operator (``"add"`` gives ``__add__`` and ``__radd__``), ``check``
+    validates the arguments before the op runs, ``extra`` holds a reduction's further keyword
+    parameters and their defaults.
+    """
+
+    name: str
+    prim: Primitive
+    kind: str
+    doc: str
+    method: bool = True
+    dunder: str | None = None
+    check: Callable | None = None
+    extra: tuple[tuple[str, object], ...] = ()
+
+
+TABLE: dict[str, Row] = {}
+
+
+def row(name: str, prim: Primitive, kind: str, doc: str, **options) -> Primitive:
+    """Enter ``prim`` in the rule table as the public op ``name`` (see :class:`Row`); its value
+    becomes ``NUMPY_NS.<name>`` too, so other rules can call it on the fast path."""
+    if kind not in ("unary", "binary", "reduce", "axis"):
+        raise ValueError(f"row: unknown kind {kind!r}")
+    TABLE[name] = Row(name, prim, kind, doc, **options)
+    if not hasattr(NUMPY_NS, name):
+        setattr(NUMPY_NS, name, staticmethod(prim.fn))
+    return prim
+
+
+def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None) -> Primitive:
+    """A primitive linear in its one traced argument: its JVP is the op itself applied to the
+    tangent (JAX's ``deflinear``), so only the value and the VJP (the transpose) are written."""
+    prim = Primitive(name, fn, (vjp,), (None,), fmt)
+    prim.jvps = (lambda F, t, ans, x, **params: F.apply(prim, (t,), params),)
+    return prim
 
 
 def sum_to(g, shape: tuple[int, ...]):
@@ -143,6 +189,11 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
     @staticmethod
     def data(x):
         return x
+
+    @staticmethod
+    def apply(prim: Primitive, args: tuple, params: dict):
+        """Evaluate a primitive's value on raw arrays."""
+        return prim.fn(*args, **params)
 
     @staticmethod
     def seed(grad, g):

@@ -1,4 +1,6 @@
-"""Every primitive of the engine: forward value, VJP (reverse) and JVP (forward), side by side.
+"""The rule table: every primitive of the engine — forward value, VJP (reverse) and JVP
+(forward) side by side — and, through :func:`row`, the public op generated from it
+(``ng.<name>`` and the ``Tensor`` method; see :mod:`.ops`).  A new op is one statement here.
 
 Elementwise unary functions are declared by their local derivative ``f'(x)`` alone: the VJP
 is ``g · f'(x)`` and the JVP ``ẋ · f'(x)`` (lecture 000: ``ẇ_4 = cos w_1 · ẇ_1``).  ``ans`` is
@@ -11,18 +13,20 @@ import math
 
 import numpy as np
 
-from .primitive import Primitive, _unindex, index_update_np, logsumexp_np, stable_sigmoid, sum_to
+from .primitive import Primitive, _unindex, index_update_np, linear, logsumexp_np, row, stable_sigmoid, sum_to
 
 
-def _unary(name: str, fn, deriv, fmt: str) -> Primitive:
-    """An elementwise primitive from its value ``fn`` and local derivative ``deriv(F, ans, x)``."""
-    return Primitive(
+def _unary(name: str, fn, deriv, fmt: str, doc: str) -> Primitive:
+    """An elementwise op from its value ``fn`` and local derivative ``deriv(F, ans, x)``; a row
+    of the table (``ng.name(x)`` and ``x.name()``)."""
+    prim = Primitive(
         name,
         fn,
         vjps=(lambda F, g, ans, x: g * deriv(F, ans, x),),
         jvps=(lambda F, t, ans, x: t * deriv(F, ans, x),),
         fmt=fmt,
     )
+    return row(name, prim, "unary", doc)
 
 
 def _dtype_of(x):
@@ -30,14 +34,26 @@ def _dtype_of(x):
 
 
 # --- elementwise unary -----------------------------------------------------------------------
-NEG = Primitive("neg", np.negative, (lambda F, g, ans, x: -g,), (lambda F, t, ans, x: -t,), fmt="-{0}")
-EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})")
-LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})")
-SQRT = _unary("sqrt", np.sqrt, lambda F, ans, x: 0.5 / ans, "sqrt({0})")
-SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})")
-COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})")
-TANH = _unary("tanh", np.tanh, lambda F, ans, x: 1.0 - ans * ans, "tanh({0})")
-SIGMOID = _unary("sigmoid", stable_sigmoid, lambda F, ans, x: ans * (1.0 - ans), "sigmoid({0})")
+NEG = row(
+    "neg",
+    Primitive("neg", np.negative, (lambda F, g, ans, x: -g,), (lambda F, t, ans, x: -t,), fmt="-{0}"),
+    "unary",
+    "−x; derivative −1.",
+    dunder="neg",
+)
+EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})", "eˣ; derivative eˣ.")
+LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})", "ln x; derivative 1/x.")
+SQRT = _unary("sqrt", np.sqrt, lambda F, ans, x: 0.5 / ans, "sqrt({0})", "√x; derivative 1/(2√x).")
+SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})", "sin x; derivative cos x.")
+COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})", "cos x; derivative −sin x.")
+TANH = _unary("tanh", np.tanh, lambda F, ans, x: 1.0 - ans * ans, "tanh({0})", "tanh x; derivative 1 − tanh² x (lecture 001).")
+SIGMOID = _unary(
+    "sigmoid",
+    stable_sigmoid,
+    lambda F, ans, x: ans * (1.0 - ans),
+    "sigmoid({0})",
+    "σ(x) = 1/(1 + e^{−x}), computed without overflow; derivative σ(1 − σ) (lecture 000).",
+)
 
 
 def _select(name: str, fn, keep, fmt: str) -> Primitive:
@@ -57,14 +73,25 @@ def _select(name: str, fn, keep, fmt: str) -> Primitive:
 
 
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
-RELU = _select("relu", lambda x: np.maximum(x, 0), lambda x: x > 0, "relu({0})")
+RELU = row(
+    "relu",
+    _select("relu", lambda x: np.maximum(x, 0), lambda x: x > 0, "relu({0})"),
+    "unary",
+    "max(0, x); derivative 1 for x > 0 and 0 otherwise (one-sided at 0, lecture 001).",
+)
 # |x|: derivative sign x, 0 at the kink; selected, so an infinite upstream gives 0 there.
-ABS = Primitive(
+ABS = row(
     "abs",
-    np.abs,
-    (lambda F, g, ans, x: F.select(F.data(x) > 0, g) - F.select(F.data(x) < 0, g),),
-    (lambda F, t, ans, x: F.select(F.data(x) > 0, t) - F.select(F.data(x) < 0, t),),
-    fmt="|{0}|",
+    Primitive(
+        "abs",
+        np.abs,
+        (lambda F, g, ans, x: F.select(F.data(x) > 0, g) - F.select(F.data(x) < 0, g),),
+        (lambda F, t, ans, x: F.select(F.data(x) > 0, t) - F.select(F.data(x) < 0, t),),
+        fmt="|{0}|",
+    ),
+    "unary",
+    "|x|; derivative sign x (0 at 0).",
+    dunder="abs",
 )
 
 
@@ -95,33 +122,57 @@ ASTYPE = Primitive(
 IDENTITY = Primitive("identity", lambda x: x, (lambda F, g, ans, x: g,), (lambda F, t, ans, x: t,), fmt="{0}")
 
 # --- elementwise binary ------------------------------------------------------------------------
-ADD = Primitive(
+ADD = row(
     "add",
-    np.add,
-    (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: g),
-    (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: t),
-    fmt="{0} + {1}",
+    Primitive(
+        "add",
+        np.add,
+        (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: g),
+        (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: t),
+        fmt="{0} + {1}",
+    ),
+    "binary",
+    "x + y.",
+    dunder="add",
 )
-SUB = Primitive(
+SUB = row(
     "sub",
-    np.subtract,
-    (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: -g),
-    (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: -t),
-    fmt="{0} - {1}",
+    Primitive(
+        "sub",
+        np.subtract,
+        (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: -g),
+        (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: -t),
+        fmt="{0} - {1}",
+    ),
+    "binary",
+    "x − y.",
+    dunder="sub",
 )
-MUL = Primitive(
+MUL = row(
     "mul",
-    np.multiply,
-    (lambda F, g, ans, x, y: g * y, lambda F, g, ans, x, y: g * x),
-    (lambda F, t, ans, x, y: t * y, lambda F, t, ans, x, y: x * t),
-    fmt="{0} * {1}",
+    Primitive(
+        "mul",
+        np.multiply,
+        (lambda F, g, ans, x, y: g * y, lambda F, g, ans, x, y: g * x),
+        (lambda F, t, ans, x, y: t * y, lambda F, t, ans, x, y: x * t),
+        fmt="{0} * {1}",
+    ),
+    "binary",
+    "x · y.",
+    dunder="mul",
 )
-DIV = Primitive(
+DIV = row(
     "div",
-    np.true_divide,
-    (lambda F, g, ans, x, y: g / y, lambda F, g, ans, x, y: -g * ans / y),
-    (lambda F, t, ans, x, y: t / y, lambda F, t, ans, x, y: -t * ans / y),
-    fmt="{0} / {1}",
+    Primitive(
+        "div",
+        np.true_divide,
+        (lambda F, g, ans, x, y: g / y, lambda F, g, ans, x, y: -g * ans / y),
+        (lambda F, t, ans, x, y: t / y, lambda F, t, ans, x, y: -t * ans / y),
+        fmt="{0} / {1}",
+    ),
+    "binary",
+    "x / y.",
+    dunder="truediv",
 )
 
 
@@ -139,12 +190,18 @@ def _pow_dx(F, g, x, y):
     return F.select(F.data(y) != 0, g * (y * F.power(x, y - 1)))
 
 
-POW = Primitive(
-    "pow",
-    np.power,
-    (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
-    (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
-    fmt="{0} ** {1}",
+POW = row(
+    "power",
+    Primitive(
+        "pow",
+        np.power,
+        (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
+        (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
+        fmt="{0} ** {1}",
+    ),
+    "binary",
+    "xʸ; ∂/∂x = y·x^{y−1} (0 where y = 0), ∂/∂y = xʸ ln x (0 at x = 0).",
+    dunder="pow",
 )
 
 
@@ -154,19 +211,29 @@ def _split(F, g, a, b):
     return F.select(ad > bd, g) + F.select(ad == bd, g * 0.5)
 
 
-MAXIMUM = Primitive(
+MAXIMUM = row(
     "maximum",
-    np.maximum,
-    (lambda F, g, ans, x, y: _split(F, g, x, y), lambda F, g, ans, x, y: _split(F, g, y, x)),
-    (lambda F, t, ans, x, y: _split(F, t, x, y), lambda F, t, ans, x, y: _split(F, t, y, x)),
-    fmt="max({0}, {1})",
+    Primitive(
+        "maximum",
+        np.maximum,
+        (lambda F, g, ans, x, y: _split(F, g, x, y), lambda F, g, ans, x, y: _split(F, g, y, x)),
+        (lambda F, t, ans, x, y: _split(F, t, x, y), lambda F, t, ans, x, y: _split(F, t, y, x)),
+        fmt="max({0}, {1})",
+    ),
+    "binary",
+    "Elementwise max; at ties the gradient is split evenly between x and y (as PyTorch).",
 )
-MINIMUM = Primitive(
+MINIMUM = row(
     "minimum",
-    np.minimum,
-    (lambda F, g, ans, x, y: _split(F, g, y, x), lambda F, g, ans, x, y: _split(F, g, x, y)),
-    (lambda F, t, ans, x, y: _split(F, t, y, x), lambda F, t, ans, x, y: _split(F, t, x, y)),
-    fmt="min({0}, {1})",
+    Primitive(
+        "minimum",
+        np.minimum,
+        (lambda F, g, ans, x, y: _split(F, g, y, x), lambda F, g, ans, x, y: _split(F, g, x, y)),
+        (lambda F, t, ans, x, y: _split(F, t, y, x), lambda F, t, ans, x, y: _split(F, t, x, y)),
+        fmt="min({0}, {1})",
+    ),
+    "binary",
+    "Elementwise min; at ties the gradient is split evenly between x and y (as PyTorch).",
 )
 
 WHERE = Primitive(
@@ -209,19 +276,27 @@ def _count(x, axis):
     return int(np.prod([shape[a] for a in _norm_axis(axis, len(shape))], dtype=np.int64))
 
 
-SUM = Primitive(
+SUM = row(
     "sum",
-    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-    (lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims), x.shape),),
-    (lambda F, t, ans, x, axis=None, keepdims=False: F.sum(t, axis=axis, keepdims=keepdims),),
-    fmt="sum({0})",
+    linear(
+        "sum",
+        lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+        lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims), x.shape),
+        fmt="sum({0})",
+    ),
+    "reduce",
+    "Σ over ``axis`` (all axes when None).",
 )
-MEAN = Primitive(
+MEAN = row(
     "mean",
-    lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
-    (lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims) / _count(x, axis), x.shape),),
-    (lambda F, t, ans, x, axis=None, keepdims=False: F.sum(t, axis=axis, keepdims=keepdims) / _count(x, axis),),
-    fmt="mean({0})",
+    linear(
+        "mean",
+        lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+        lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims) / _count(x, axis), x.shape),
+        fmt="mean({0})",
+    ),
+    "reduce",
+    "Arithmetic mean over ``axis``.",
 )
 
 
@@ -250,8 +325,12 @@ def _extreme(name, fn):
     )
 
 
-MAX = _extreme("max", np.max)
-MIN = _extreme("min", np.min)
+MAX = row(
+    "max", _extreme("max", np.max), "reduce", "Largest entry over ``axis``; ties share the gradient evenly (like torch.amax)."
+)
+MIN = row(
+    "min", _extreme("min", np.min), "reduce", "Smallest entry over ``axis``; ties share the gradient evenly (like torch.amin)."
+)
 
 
 def _softmax_np(x, axis=-1):
@@ -282,62 +361,80 @@ def _std_scale(F, ans, x, axis, keepdims, correction):
 
 
 # σ = sqrt(Σ(x − x̄)²/(n − c)), one primitive so that σ = 0 gives a 0 gradient, not 0·∞.
-STD = Primitive(
+STD = row(
     "std",
-    _std_np,
-    (
-        lambda F, g, ans, x, axis=None, keepdims=False, correction=0: (
-            _keep(F, g, x, axis, keepdims) * _std_scale(F, ans, x, axis, keepdims, correction)
+    Primitive(
+        "std",
+        _std_np,
+        (
+            lambda F, g, ans, x, axis=None, keepdims=False, correction=0: (
+                _keep(F, g, x, axis, keepdims) * _std_scale(F, ans, x, axis, keepdims, correction)
+            ),
         ),
-    ),
-    (
-        lambda F, t, ans, x, axis=None, keepdims=False, correction=0: F.sum(
-            t * _std_scale(F, ans, x, axis, keepdims, correction), axis=axis, keepdims=keepdims
+        (
+            lambda F, t, ans, x, axis=None, keepdims=False, correction=0: F.sum(
+                t * _std_scale(F, ans, x, axis, keepdims, correction), axis=axis, keepdims=keepdims
+            ),
         ),
+        fmt="std({0})",
     ),
-    fmt="std({0})",
+    "reduce",
+    "Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)), "
+    "and 0 where σ = 0 (a constant row), as PyTorch.",
+    extra=(("correction", 0),),
 )
 
 
-LOGSUMEXP = Primitive(
+LOGSUMEXP = row(
     "logsumexp",
-    logsumexp_np,
-    # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
-    (
-        lambda F, g, ans, x, axis=None, keepdims=False: (
-            _keep(F, g, x, axis, keepdims) * F.exp(x - _keep(F, ans, x, axis, keepdims))
+    Primitive(
+        "logsumexp",
+        logsumexp_np,
+        # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
+        (
+            lambda F, g, ans, x, axis=None, keepdims=False: (
+                _keep(F, g, x, axis, keepdims) * F.exp(x - _keep(F, ans, x, axis, keepdims))
+            ),
         ),
-    ),
-    (
-        lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
-            t * F.exp(x - _keep(F, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
+        (
+            lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
+                t * F.exp(x - _keep(F, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
+            ),
         ),
+        fmt="logsumexp({0})",
     ),
-    fmt="logsumexp({0})",
+    "reduce",
+    "log Σ eˣ computed as m + log Σ e^{x−m} (stable); gradient softmax(x).",
 )
 # softmax's Jacobian diag(s) − s sᵀ is symmetric, so its VJP and JVP have the same form.
-SOFTMAX = Primitive(
+SOFTMAX = row(
     "softmax",
-    _softmax_np,
-    (lambda F, g, ans, x, axis=-1: ans * (g - F.sum(g * ans, axis=axis, keepdims=True)),),
-    (lambda F, t, ans, x, axis=-1: ans * (t - F.sum(t * ans, axis=axis, keepdims=True)),),
-    fmt="softmax({0})",
+    Primitive(
+        "softmax",
+        _softmax_np,
+        (lambda F, g, ans, x, axis=-1: ans * (g - F.sum(g * ans, axis=axis, keepdims=True)),),
+        (lambda F, t, ans, x, axis=-1: ans * (t - F.sum(t * ans, axis=axis, keepdims=True)),),
+        fmt="softmax({0})",
+    ),
+    "axis",
+    "softmax(x)_i = e^{x_i} / Σ_j e^{x_j}; Jacobian diag(s) − s sᵀ (lecture 000).",
 )
-LOG_SOFTMAX = Primitive(
+LOG_SOFTMAX = row(
     "log_softmax",
-    _log_softmax_np,
-    (lambda F, g, ans, x, axis=-1: g - F.exp(ans) * F.sum(g, axis=axis, keepdims=True),),
-    (lambda F, t, ans, x, axis=-1: t - F.sum(F.exp(ans) * t, axis=axis, keepdims=True),),
-    fmt="log_softmax({0})",
+    Primitive(
+        "log_softmax",
+        _log_softmax_np,
+        (lambda F, g, ans, x, axis=-1: g - F.exp(ans) * F.sum(g, axis=axis, keepdims=True),),
+        (lambda F, t, ans, x, axis=-1: t - F.sum(F.exp(ans) * t, axis=axis, keepdims=True),),
+        fmt="log_softmax({0})",
+    ),
+    "axis",
+    "log softmax(x) = (x − m) − log Σ e^{x−m}: never takes the log of an underflowed 0.",
 )
 
 # --- shape ops (all linear: the JVP applies the op itself to the tangent) ----------------------
-RESHAPE = Primitive(
-    "reshape",
-    lambda x, shape: np.reshape(x, shape),
-    (lambda F, g, ans, x, shape: F.reshape(g, x.shape),),
-    (lambda F, t, ans, x, shape: F.reshape(t, shape),),
-    fmt="reshape({0})",
+RESHAPE = linear(
+    "reshape", lambda x, shape: np.reshape(x, shape), lambda F, g, ans, x, shape: F.reshape(g, x.shape), "reshape({0})"
 )
 
 
@@ -347,34 +444,17 @@ def _inverse_axes(axes, ndim):
     return tuple(np.argsort([a % ndim for a in axes]))
 
 
-TRANSPOSE = Primitive(
+TRANSPOSE = linear(
     "transpose",
     lambda x, axes=None: np.transpose(x, axes),
-    (lambda F, g, ans, x, axes=None: F.transpose(g, _inverse_axes(axes, len(x.shape))),),
-    (lambda F, t, ans, x, axes=None: F.transpose(t, axes),),
-    fmt="transpose({0})",
+    lambda F, g, ans, x, axes=None: F.transpose(g, _inverse_axes(axes, len(x.shape))),
+    "transpose({0})",
 )
-BROADCAST_TO = Primitive(
-    "broadcast_to",
-    lambda x, shape: np.broadcast_to(x, shape),
-    (lambda F, g, ans, x, shape: F.sum_to(g, x.shape),),
-    (lambda F, t, ans, x, shape: F.broadcast_to(t, shape),),
-    fmt="broadcast({0})",
+BROADCAST_TO = linear(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), lambda F, g, ans, x, shape: F.sum_to(g, x.shape), "broadcast({0})"
 )
-SUM_TO = Primitive(
-    "sum_to",
-    lambda x, shape: sum_to(x, shape),
-    (lambda F, g, ans, x, shape: F.broadcast_to(g, x.shape),),
-    (lambda F, t, ans, x, shape: F.sum_to(t, shape),),
-    fmt="sum_to({0})",
-)
-GETITEM = Primitive(
-    "getitem",
-    lambda x, index: x[index],
-    (lambda F, g, ans, x, index: F.unindex(g, index, x.shape),),
-    (lambda F, t, ans, x, index: F.getitem(t, index),),
-    fmt="{0}[…]",
-)
+SUM_TO = linear("sum_to", sum_to, lambda F, g, ans, x, shape: F.broadcast_to(g, x.shape), "sum_to({0})")
+GETITEM = linear("getitem", lambda x, index: x[index], lambda F, g, ans, x, index: F.unindex(g, index, x.shape), "{0}[…]")
 
 
 # out = x with out[index] = v (JAX's x.at[index].set(v)); linear in (x, v) together.
@@ -391,13 +471,7 @@ INDEX_UPDATE = Primitive(
     ),
     fmt="{0}[…] = {1}",
 )
-UNINDEX = Primitive(
-    "unindex",
-    _unindex,
-    (lambda F, g, ans, x, index, shape: F.getitem(g, index),),
-    (lambda F, t, ans, x, index, shape: F.unindex(t, index, shape),),
-    fmt="scatter({0})",
-)
+UNINDEX = linear("unindex", _unindex, lambda F, g, ans, x, index, shape: F.getitem(g, index), "scatter({0})")
 
 
 class _Concatenate(Primitive):
@@ -465,12 +539,31 @@ def _matmul_db(F, g, ans, a, b):
     return F.matmul(F.swapaxes(a, -1, -2), g)
 
 
-MATMUL = Primitive(
+def _matmul_check(a, b) -> None:
+    ash, bsh = np.shape(a), np.shape(b)
+    if len(ash) == 0 or len(bsh) == 0:
+        raise ValueError(f"matmul: operands must be at least 1-D, got shapes {ash} and {bsh}; use * for scalars")
+    k_b = bsh[0] if len(bsh) == 1 else bsh[-2]
+    if ash[-1] != k_b:
+        raise ValueError(
+            f"matmul: shapes {ash} and {bsh} do not align: {ash[-1]} (last of the first) != "
+            f"{k_b} ({'only' if len(bsh) == 1 else 'second-to-last'} of the second); transpose one operand?"
+        )
+
+
+MATMUL = row(
     "matmul",
-    np.matmul,
-    (_matmul_da, _matmul_db),
-    (lambda F, t, ans, a, b: F.matmul(t, b), lambda F, t, ans, a, b: F.matmul(a, t)),
-    fmt="{0} @ {1}",
+    Primitive(
+        "matmul",
+        np.matmul,
+        (_matmul_da, _matmul_db),
+        (lambda F, t, ans, a, b: F.matmul(t, b), lambda F, t, ans, a, b: F.matmul(a, t)),
+        fmt="{0} @ {1}",
+    ),
+    "binary",
+    "Matrix product with NumPy's rules: vectors, matrices and broadcast batches (lecture 002).",
+    dunder="matmul",
+    check=_matmul_check,
 )
 
 __all__ = [name for name, value in globals().items() if isinstance(value, Primitive)]

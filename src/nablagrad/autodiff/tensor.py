@@ -202,51 +202,9 @@ class Tensor(Box):
 
     __hash__ = object.__hash__
 
-    # --- arithmetic (each one a primitive; see rules.py) ----------------------------------------
-    def __add__(self, other):
-        return _apply(_r.ADD, (self, other))
-
-    def __radd__(self, other):
-        return _apply(_r.ADD, (other, self))
-
-    def __sub__(self, other):
-        return _apply(_r.SUB, (self, other))
-
-    def __rsub__(self, other):
-        return _apply(_r.SUB, (other, self))
-
-    def __mul__(self, other):
-        return _apply(_r.MUL, (self, other))
-
-    def __rmul__(self, other):
-        return _apply(_r.MUL, (other, self))
-
-    def __truediv__(self, other):
-        return _apply(_r.DIV, (self, other))
-
-    def __rtruediv__(self, other):
-        return _apply(_r.DIV, (other, self))
-
-    def __pow__(self, other):
-        return _apply(_r.POW, (self, other))
-
-    def __rpow__(self, other):
-        return _apply(_r.POW, (other, self))
-
-    def __neg__(self):
-        return _apply(_r.NEG, (self,))
-
+    # --- arithmetic: +, -, *, /, **, @, unary - and abs() are generated from the rule table (ops.py)
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _apply(_r.ABS, (self,))
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
@@ -280,23 +238,8 @@ class Tensor(Box):
         return _wrap(self.data | _data(other))
 
     # --- methods mirroring the functional API -----------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
-
     def var(self, axis=None, keepdims=False, correction=0):
         return _ops.var(self, axis, keepdims, correction)
-
-    def std(self, axis=None, keepdims=False, correction=0):
-        return _ops.std(self, axis, keepdims, correction)
 
     def argmax(self, axis=None):
         return _wrap(np.argmax(self.data, axis=axis))
@@ -330,46 +273,12 @@ class Tensor(Box):
     def unsqueeze(self, axis: int):
         return _ops.expand_dims(self, axis)
 
-    def exp(self):
-        return _apply(_r.EXP, (self,))
-
-    def log(self):
-        return _apply(_r.LOG, (self,))
-
-    def sqrt(self):
-        return _apply(_r.SQRT, (self,))
-
-    def sin(self):
-        return _apply(_r.SIN, (self,))
-
-    def cos(self):
-        return _apply(_r.COS, (self,))
-
-    def tanh(self):
-        return _apply(_r.TANH, (self,))
-
-    def sigmoid(self):
-        return _apply(_r.SIGMOID, (self,))
-
-    def relu(self):
-        return _apply(_r.RELU, (self,))
-
-    def abs(self):
-        return _apply(_r.ABS, (self,))
-
     def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         return _ops.clip(self, min, max)
 
     clamp = clip
 
-    def softmax(self, axis=-1):
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return _ops.log_softmax(self, axis)
-
-    def logsumexp(self, axis=None, keepdims=False):
-        return _ops.logsumexp(self, axis, keepdims)
+    # exp, log, sum, mean, softmax, matmul, +, *, ** … are generated from the rule table (ops.py)
 
 
 # --- construction -----------------------------------------------------------------------------
@@ -517,4 +426,3 @@ def apply(prim: Primitive, *args, **params) -> Tensor:
 
 
 from . import ops as _ops  # noqa: E402  - ops needs Tensor defined first
-from . import rules as _r  # noqa: E402
