@@ -368,3 +368,16 @@ def test_websocket_session_trains_with_the_engine_and_exports(client, tmp_path):
     compile(script, "playground_run.py", "exec")
     assert json.loads(json.dumps(first))  # plain JSON: no NaN
     assert sid not in client.app.state.registry.sessions  # closing the page ended the session
+
+
+def test_the_script_of_an_uploaded_run_replays_it_from_the_csv(tmp_path, monkeypatch):
+    raw = _csv([(x, (x * 7) % 11, int(x % 3 == 0)) for x in range(40)])
+    cfg = parse_config({"dataset": "upload", "upload": "mine", "layers": [3], "optimizer": "adam"})
+    s = Session(cfg, parse_csv(raw))
+    s.train_epochs(2)
+    (tmp_path / "data.csv").write_bytes(raw)
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    exec(compile(reproduce_script(cfg, 2), "run.py", "exec"), ns)
+    for a, b in zip(s.model.state_dict().values(), ns["model"].state_dict().values()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
