@@ -39,6 +39,7 @@ def test_schema_is_the_field_table_and_the_config_defaults():
     assert {"step", "abs", "leaky_relu", "prelu", "tanh", "relu", "sigmoid", "identity"} <= set(ng.nn.HIDDEN_ACTIVATIONS)
     assert not {"linear", "softmax", "log_softmax"} & set(ng.nn.HIDDEN_ACTIVATIONS)  # no aliases, only elementwise
     assert set(by_name["dataset"].choices) - {"upload"} <= set(ng.data.DATASETS)
+    assert set(by_name["init"].choices) <= set(ng.nn.init.INITIALISERS)
     for f in FIELDS:  # every default passes its own validation
         assert getattr(parse_config({f.name: f.default}), f.name) == f.default
 

@@ -24,9 +24,7 @@ UPLOAD = "upload"  # the data set name that means "the CSV the learner uploaded"
 PLAYGROUND_SETS = ("circle", "xor", "gauss", "spiral", "moons", "blobs", "reg-plane", "reg-gauss")
 
 
-HIDDEN_ACTIVATIONS = nn.HIDDEN_ACTIVATIONS
-INITS = ("zeros", "lecture", "xavier_uniform", "kaiming_uniform")
-assert set(INITS) <= set(nn.init.INITIALISERS)
+INITS = ("zeros", "lecture", "xavier_uniform", "kaiming_uniform")  # names in nn.init.INITIALISERS
 
 
 def is_regression(dataset: str) -> bool:
@@ -85,7 +83,7 @@ FIELDS: tuple[Field, ...] = (
     Field("layers", "list", [4, 2], "Neurons per hidden layer", "network", control="layers", item="int",
           lo=1, hi=MAX_NEURONS, max_len=MAX_LAYERS),
     Field("activations", "list", ["tanh", "tanh"], "Activation per hidden layer", "network", control="layers",
-          item="choice", choices=HIDDEN_ACTIVATIONS, max_len=MAX_LAYERS),
+          item="choice", choices=nn.HIDDEN_ACTIVATIONS, max_len=MAX_LAYERS),
     Field("init", "choice", "xavier_uniform", "Initialisation", "network", choices=INITS,
           help="zeros shows the symmetry problem; lecture is U(±1/(2n))"),
     Field("bias_init", "float", 0.0, "Initial bias", "network", lo=-1, hi=1, presets=(0, 0.1),
@@ -106,7 +104,6 @@ FIELDS: tuple[Field, ...] = (
           presets=(0, 1, 3, 10, 30, 100), live=True, help="0 (max): as fast as the engine allows"),
 )  # fmt: skip
 FIELD = {f.name: f for f in FIELDS}
-assert set(UPDATE_RULES) <= set(optim.OPTIMIZERS) and set(PLAYGROUND_SETS) <= set(data.DATASETS)
 
 Config = make_dataclass(
     "Config",

@@ -24,8 +24,9 @@ from .upload import Upload
 GRID = 40  # heat-map resolution
 THUMB = 14  # neuron thumbnail resolution
 DOMAIN = 6.0  # inputs shown on [−6, 6]²
-SCHEDULE_PARAMS = {"gamma": 0.01, "step_size": 100, "T_max": 1000}  # 1/t: μ₀/(1 + 0.01t); step: ×0.01 per 100
-SCHEDULE_GAMMA = {"step": 0.5, "exponential": 0.995}
+# the playground's schedules, per epoch: 1/t, halving every 100 epochs, ×0.995 per epoch, a 1000-epoch cosine
+SCHEDULE_PARAMS = {"inverse_time": {"gamma": 0.01}, "step": {"step_size": 100, "gamma": 0.5},
+                   "exponential": {"gamma": 0.995}, "cosine": {"T_max": 1000}}  # fmt: skip
 
 
 def _grid(n: int) -> np.ndarray:
@@ -45,8 +46,8 @@ def _percent(v: np.ndarray) -> list:
 
 
 def scheduler_for(name: str, optimizer):
-    """The playground's learning-rate schedule (per epoch), from the shared factory."""
-    return optim.make_scheduler(name, optimizer, **{**SCHEDULE_PARAMS, "gamma": SCHEDULE_GAMMA.get(name, 0.01)})
+    """The playground's learning-rate schedule ``name`` on ``optimizer``, from optim's factory."""
+    return optim.make_scheduler(name, optimizer, **SCHEDULE_PARAMS.get(name, {}))
 
 
 class Session:
