@@ -327,6 +327,9 @@ class TENSOR_NS:  # noqa: N801 - a namespace
         return tensor(np.zeros(shape, dtype=dtype))
 
 
+from . import rules_math  # noqa: E402, F401 - issue 10's rows join the table before it is generated
+
+
 def _install() -> None:
     _generate()
     for name, f in OPS.items():

@@ -1,0 +1,177 @@
+"""Rows of the rule table for the elementwise functions users reach for (issue 10): the
+trigonometric and hyperbolic families, logs and exponentials in other bases, rounding (zero
+derivative), remainders, ``arctan2``, ``hypot``, ``logaddexp``, ``erf``, ``softplus``.
+
+Each unary op is its value and its local derivative ``f'(x)`` in one line (see
+:func:`.rules._unary`): the VJP is ``g · f'(x)``, the JVP ``ẋ · f'(x)``.  A binary op states
+``∂f/∂x`` and ``∂f/∂y``; the tape walk undoes broadcasting.  PyTorch's names (``asin``,
+``atan2``, ``clamp`` …) are rows sharing the NumPy-named primitive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .primitive import Primitive, row
+from .rules import _unary
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+_erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
+_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _like(fn):
+    """``fn`` (computed in float64 through ``math``) cast back to the input's float dtype."""
+
+    def f(x):
+        x = np.asarray(x)
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+        return fn(x).astype(dtype, copy=False)
+
+    return f
+
+
+def softplus_np(x):
+    """log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): never overflows."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+TAN = _unary("tan", np.tan, lambda F, ans, x: 1.0 + ans * ans, "tan({0})", "tan x; derivative 1 + tan² x.")
+SINH = _unary("sinh", np.sinh, lambda F, ans, x: F.cosh(x), "sinh({0})", "sinh x; derivative cosh x.")
+COSH = _unary("cosh", np.cosh, lambda F, ans, x: F.sinh(x), "cosh({0})", "cosh x; derivative sinh x.")
+ARCSIN = _unary(
+    "arcsin", np.arcsin, lambda F, ans, x: 1.0 / F.sqrt(1.0 - x * x), "arcsin({0})", "arcsin x; derivative 1/√(1 − x²)."
+)
+ARCCOS = _unary(
+    "arccos", np.arccos, lambda F, ans, x: -1.0 / F.sqrt(1.0 - x * x), "arccos({0})", "arccos x; derivative −1/√(1 − x²)."
+)
+ARCTAN = _unary("arctan", np.arctan, lambda F, ans, x: 1.0 / (1.0 + x * x), "arctan({0})", "arctan x; derivative 1/(1 + x²).")
+ARCSINH = _unary(
+    "arcsinh", np.arcsinh, lambda F, ans, x: 1.0 / F.sqrt(x * x + 1.0), "arcsinh({0})", "arsinh x; derivative 1/√(x² + 1)."
+)
+ARCCOSH = _unary(
+    "arccosh", np.arccosh, lambda F, ans, x: 1.0 / F.sqrt(x * x - 1.0), "arccosh({0})", "arcosh x; derivative 1/√(x² − 1)."
+)
+ARCTANH = _unary("arctanh", np.arctanh, lambda F, ans, x: 1.0 / (1.0 - x * x), "arctanh({0})", "artanh x; derivative 1/(1 − x²).")
+LOG1P = _unary(
+    "log1p", np.log1p, lambda F, ans, x: 1.0 / (1.0 + x), "log1p({0})", "ln(1 + x), exact for small x; derivative 1/(1 + x)."
+)
+EXPM1 = _unary("expm1", np.expm1, lambda F, ans, x: ans + 1.0, "expm1({0})", "eˣ − 1, exact for small x; derivative eˣ.")
+LOG2 = _unary("log2", np.log2, lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).")
+LOG10 = _unary("log10", np.log10, lambda F, ans, x: 1.0 / (x * _LN10), "log10({0})", "log₁₀ x; derivative 1/(x ln 10).")
+EXP2 = _unary("exp2", np.exp2, lambda F, ans, x: ans * _LN2, "exp2({0})", "2ˣ; derivative 2ˣ ln 2.")
+SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x.")
+RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².")
+ERF = _unary(
+    "erf",
+    _like(_erf_scalar),
+    lambda F, ans, x: _TWO_OVER_SQRT_PI * F.exp(-x * x),
+    "erf({0})",
+    "erf x = (2/√π) ∫₀ˣ e^{−t²} dt; derivative (2/√π) e^{−x²}.",
+)
+ERFC = _unary(
+    "erfc",
+    _like(_erfc_scalar),
+    lambda F, ans, x: -_TWO_OVER_SQRT_PI * F.exp(-x * x),
+    "erfc({0})",
+    "erfc x = 1 − erf x (exact in the tail); derivative −(2/√π) e^{−x²}.",
+)
+SOFTPLUS = _unary(
+    "softplus",
+    softplus_np,
+    lambda F, ans, x: F.sigmoid(x),
+    "softplus({0})",
+    "log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}) (never overflows); derivative σ(x).",
+)
+
+
+def _zero(F, g, ans, x):
+    """The derivative of a step function: exactly 0 (also where ``g`` is ±∞), as PyTorch."""
+    return F.zeros(np.shape(F.data(x)), ans.dtype)
+
+
+def _step(name: str, fn, doc: str) -> Primitive:
+    return row(name, Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})"), "unary", doc)
+
+
+FLOOR = _step("floor", np.floor, "⌊x⌋; derivative 0 (as PyTorch, also at the integers).")
+CEIL = _step("ceil", np.ceil, "⌈x⌉; derivative 0.")
+ROUND = _step("round", np.round, "x rounded half to even (as torch.round); derivative 0.")
+TRUNC = _step("trunc", np.trunc, "x rounded toward 0; derivative 0.")
+
+
+def _binary(name: str, fn, dx, dy, fmt: str, doc: str, dunder: str | None = None) -> Primitive:
+    """An elementwise binary op from its value and partials ``dx(F, ans, x, y)``, ``dy(…)``."""
+    prim = Primitive(
+        name,
+        fn,
+        (lambda F, g, ans, x, y: g * dx(F, ans, x, y), lambda F, g, ans, x, y: g * dy(F, ans, x, y)),
+        (lambda F, t, ans, x, y: t * dx(F, ans, x, y), lambda F, t, ans, x, y: t * dy(F, ans, x, y)),
+        fmt=fmt,
+    )
+    return row(name, prim, "binary", doc, dunder=dunder)
+
+
+REMAINDER = _binary(
+    "remainder",
+    np.remainder,
+    lambda F, ans, x, y: 1.0,
+    lambda F, ans, x, y: -F.floor(F.data(x) / F.data(y)),
+    "{0} % {1}",
+    "x − y⌊x/y⌋ (the sign of y, Python's and torch.remainder's %); ∂/∂x = 1, ∂/∂y = −⌊x/y⌋.",
+    dunder="mod",
+)
+FMOD = _binary(
+    "fmod",
+    np.fmod,
+    lambda F, ans, x, y: 1.0,
+    lambda F, ans, x, y: -F.trunc(F.data(x) / F.data(y)),
+    "fmod({0}, {1})",
+    "x − y·trunc(x/y) (the sign of x, C's fmod); ∂/∂x = 1, ∂/∂y = −trunc(x/y).",
+)
+ARCTAN2 = _binary(
+    "arctan2",
+    np.arctan2,
+    lambda F, ans, y, x: x / (x * x + y * y),
+    lambda F, ans, y, x: -y / (x * x + y * y),
+    "arctan2({0}, {1})",
+    "The angle of the point (x, y), arctan2(y, x); ∂/∂y = x/(x² + y²), ∂/∂x = −y/(x² + y²).",
+)
+HYPOT = _binary(
+    "hypot",
+    np.hypot,
+    lambda F, ans, x, y: x / ans,
+    lambda F, ans, x, y: y / ans,
+    "hypot({0}, {1})",
+    "√(x² + y²) without overflow; ∂/∂x = x/√(x² + y²), ∂/∂y = y/√(x² + y²).",
+)
+LOGADDEXP = _binary(
+    "logaddexp",
+    np.logaddexp,
+    lambda F, ans, x, y: F.exp(x - ans),
+    lambda F, ans, x, y: F.exp(y - ans),
+    "logaddexp({0}, {1})",
+    "log(eˣ + eʸ) computed stably; ∂/∂x = e^{x − ans}, ∂/∂y = e^{y − ans}.",
+)
+
+# PyTorch's names for the same primitives (one row each, so ``ng.asin`` and ``t.asin()`` exist).
+TORCH_NAMES = {
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+    "atan2": "arctan2",
+}
+for _torch_name, _numpy_name in TORCH_NAMES.items():
+    row(
+        _torch_name,
+        globals()[_numpy_name.upper()],
+        "binary" if _numpy_name == "arctan2" else "unary",
+        f"PyTorch's name for ``{_numpy_name}``.",
+    )

@@ -1,0 +1,136 @@
+"""Issue 10's ops against PyTorch: values, VJPs (reverse) and JVPs (``torch.func.jvp``), and
+central differences in float64 (``ng.gradcheck``) — one row per op, broadcasting and batched
+shapes included."""
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+
+torch = pytest.importorskip("torch")  # the oracle
+F = torch.nn.functional
+
+
+def _any(rng, s):
+    return rng.standard_normal(s)
+
+
+def _pos(rng, s):
+    return np.abs(rng.standard_normal(s)) + 0.5
+
+
+def _unit(rng, s):  # inside (−1, 1), away from the ends
+    return rng.uniform(-0.9, 0.9, s)
+
+
+def _gt1(rng, s):
+    return rng.uniform(1.2, 3.0, s)
+
+
+def _offgrid(rng, s):  # away from the jumps of floor/round/% (x/y never near an integer)
+    return np.floor(rng.uniform(-3, 3, s)) + rng.uniform(0.2, 0.4, s)
+
+
+# name: (nablagrad fn, torch fn, input shapes, input generator)
+CASES = {
+    # --- elementwise unary
+    "tan": (ng.tan, torch.tan, [(2, 3)], _unit),
+    "sinh": (ng.sinh, torch.sinh, [(2, 3)], _any),
+    "cosh": (lambda a: a.cosh(), torch.cosh, [(2, 3)], _any),
+    "arcsin": (ng.arcsin, torch.asin, [(5,)], _unit),
+    "arccos": (ng.arccos, torch.acos, [(5,)], _unit),
+    "arctan": (ng.arctan, torch.atan, [(5,)], _any),
+    "arcsinh": (ng.arcsinh, torch.asinh, [(5,)], _any),
+    "arccosh": (ng.arccosh, torch.acosh, [(5,)], _gt1),
+    "arctanh": (ng.arctanh, torch.atanh, [(5,)], _unit),
+    "asin_torch_name": (lambda a: a.asin(), torch.asin, [(4,)], _unit),
+    "log1p": (ng.log1p, torch.log1p, [(2, 3)], _pos),
+    "expm1": (ng.expm1, torch.expm1, [(2, 3)], _any),
+    "log2": (ng.log2, torch.log2, [(4,)], _pos),
+    "log10": (ng.log10, torch.log10, [(4,)], _pos),
+    "exp2": (ng.exp2, torch.exp2, [(4,)], _any),
+    "square": (ng.square, torch.square, [(4,)], _any),
+    "reciprocal": (ng.reciprocal, torch.reciprocal, [(4,)], _pos),
+    "erf": (ng.erf, torch.erf, [(2, 3)], _any),
+    "erfc": (ng.erfc, torch.erfc, [(2, 3)], _any),
+    "softplus": (ng.softplus, F.softplus, [(2, 3)], _any),
+    "floor": (ng.floor, torch.floor, [(4,)], _offgrid),
+    "ceil": (ng.ceil, torch.ceil, [(4,)], _offgrid),
+    "round": (ng.round, torch.round, [(4,)], _offgrid),
+    "trunc": (ng.trunc, torch.trunc, [(4,)], _offgrid),
+    # --- elementwise binary, broadcasting
+    "remainder": (ng.remainder, torch.remainder, [(3, 4), (4,)], _offgrid),
+    "mod_operator": (lambda a, b: a % b, lambda a, b: a % b, [(3, 1), (4,)], _offgrid),
+    "rmod_scalar": (lambda a: 2.5 % a, lambda a: 2.5 - a * torch.floor(2.5 / a), [(4,)], _offgrid),
+    "fmod": (ng.fmod, torch.fmod, [(3, 4), (3, 1)], _offgrid),
+    "arctan2": (ng.arctan2, torch.atan2, [(3, 4), (4,)], _any),
+    "atan2_torch_name": (ng.atan2, torch.atan2, [(3,), (3,)], _any),
+    "hypot": (ng.hypot, torch.hypot, [(2, 3), (3,)], _any),
+    "logaddexp": (ng.logaddexp, torch.logaddexp, [(2, 3), (2, 1)], _any),
+}
+
+
+def _inputs(shapes, gen, seed):
+    rng = np.random.default_rng(seed)
+    return [gen(rng, s) for s in shapes]
+
+
+def _seed(name):
+    return sum(map(ord, name))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_value_and_vjp_match_torch(name):
+    f, tf, shapes, gen = CASES[name]
+    arrays = _inputs(shapes, gen, _seed(name))
+    xs = [ng.tensor(a, requires_grad=True) for a in arrays]
+    out = f(*xs)
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    tout = tf(*ts)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    cot = np.random.default_rng(7).standard_normal(tout.shape)
+    (out * ng.tensor(cot)).sum().backward()
+    (tout * torch.tensor(cot)).sum().backward()
+    for x, t in zip(xs, ts):
+        assert x.grad.shape == x.shape
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jvp_matches_torch_func(name):
+    f, tf, shapes, gen = CASES[name]
+    arrays = _inputs(shapes, gen, _seed(name))
+    tangents = _inputs(shapes, _any, 99)
+    out, tan = ng.jvp(f, arrays, tangents)
+    tout, ttan = torch.func.jvp(tf, tuple(map(torch.tensor, arrays)), tuple(map(torch.tensor, tangents)))
+    np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tan.numpy(), ttan.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradcheck_float64(name):
+    f, _, shapes, gen = CASES[name]
+    assert ng.gradcheck(f, *_inputs(shapes, gen, _seed(name)))
+
+
+@pytest.mark.parametrize("name", ["tan", "erf", "softplus", "arctan2", "logaddexp"])
+def test_second_derivatives_match_torch(name):
+    """create_graph reuses the same rules: the Hessian of Σ f equals PyTorch's."""
+    f, tf, shapes, gen = CASES[name]
+    arrays = _inputs(shapes[:1], gen, _seed(name))
+    rest = _inputs(shapes[1:], gen, 1)
+    h = ng.hessian(lambda a: f(a, *rest).sum())(arrays[0])
+    th = torch.func.hessian(lambda a: tf(a, *map(torch.tensor, rest)).sum())(torch.tensor(arrays[0]))
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_elementwise_keep_float32_and_step_functions_give_exact_zeros():
+    x = ng.tensor(np.array([0.5, -1.5], dtype=np.float32), requires_grad=True)
+    for name in ("tan", "erf", "softplus", "log1p", "floor", "hypot"):
+        f = getattr(ng, name)
+        y = f(x) if name != "hypot" else f(x, 2.0)
+        assert y.dtype == np.float32, name
+    big = ng.tensor([1e30, -2.0], requires_grad=True)
+    (ng.floor(big) * np.inf).sum().backward()  # PyTorch: floor's gradient is 0 even under ∞
+    assert big.grad.numpy().tolist() == [0.0, 0.0]
+    assert np.isfinite(ng.softplus(ng.tensor([1000.0, -1000.0])).numpy()).all()
