@@ -67,6 +67,54 @@ CASES = {
     "atan2_torch_name": (ng.atan2, torch.atan2, [(3,), (3,)], _any),
     "hypot": (ng.hypot, torch.hypot, [(2, 3), (3,)], _any),
     "logaddexp": (ng.logaddexp, torch.logaddexp, [(2, 3), (2, 1)], _any),
+    # --- contractions (N-D, broadcast ellipses, repeated letters)
+    "einsum_matmul": (
+        lambda a, b: ng.einsum("ij,jk->ik", a, b),
+        lambda a, b: torch.einsum("ij,jk->ik", a, b),
+        [(3, 4), (4, 2)],
+        _any,
+    ),
+    "einsum_batched": (
+        lambda a, b: ng.einsum("...ij,...jk", a, b),
+        lambda a, b: torch.einsum("...ij,...jk", a, b),
+        [(2, 3, 4), (4, 5)],
+        _any,
+    ),
+    "einsum_trace": (lambda a: ng.einsum("ii", a), lambda a: torch.einsum("ii", a), [(4, 4)], _any),
+    "einsum_diag": (lambda a: ng.einsum("bii->bi", a), lambda a: torch.einsum("bii->bi", a), [(2, 3, 3)], _any),
+    "einsum_sum_inside": (
+        lambda a, b: ng.einsum("ij,k->jk", a, b),
+        lambda a, b: torch.einsum("ij,k->jk", a, b),
+        [(3, 4), (2,)],
+        _any,
+    ),
+    "einsum_three_list": (
+        lambda a, b, c: ng.einsum("ij,jk,kl->il", [a, b, c]),
+        lambda a, b, c: torch.einsum("ij,jk,kl->il", [a, b, c]),
+        [(2, 3), (3, 4), (4, 2)],
+        _any,
+    ),
+    "einsum_broadcast_one": (
+        lambda a, b: ng.einsum("...i,...i->...", a, b),
+        lambda a, b: torch.einsum("...i,...i->...", a, b),
+        [(3, 1, 4), (2, 4)],
+        _any,
+    ),
+    "tensordot_int": (lambda a, b: ng.tensordot(a, b, 2), lambda a, b: torch.tensordot(a, b, 2), [(2, 3, 4), (3, 4, 5)], _any),
+    "tensordot_pairs": (
+        lambda a, b: ng.tensordot(a, b, axes=([0, 2], [1, 0])),
+        lambda a, b: torch.tensordot(a, b, dims=([0, 2], [1, 0])),
+        [(2, 3, 4), (4, 2, 5)],
+        _any,
+    ),
+    "outer": (ng.outer, torch.outer, [(3,), (4,)], _any),
+    "inner": (ng.inner, torch.inner, [(2, 3, 4), (5, 4)], _any),
+    "dot_vectors": (ng.dot, torch.dot, [(4,), (4,)], _any),
+    "dot_nd": (ng.dot, lambda a, b: torch.tensordot(a, b, dims=([-1], [1])), [(2, 3), (4, 3, 5)], _any),
+    "vdot": (ng.vdot, lambda a, b: torch.vdot(a.reshape(-1), b.reshape(-1)), [(2, 3), (3, 2)], _any),
+    "kron": (ng.kron, torch.kron, [(2, 3), (4, 2)], _any),
+    "kron_mixed_ndim": (ng.kron, torch.kron, [(3,), (2, 2)], _any),
+    "matmul_nd_broadcast": (ng.matmul, torch.matmul, [(2, 1, 3, 4), (3, 4, 2)], _any),
 }
 
 
@@ -113,14 +161,14 @@ def test_gradcheck_float64(name):
     assert ng.gradcheck(f, *_inputs(shapes, gen, _seed(name)))
 
 
-@pytest.mark.parametrize("name", ["tan", "erf", "softplus", "arctan2", "logaddexp"])
+@pytest.mark.parametrize("name", ["tan", "erf", "softplus", "arctan2", "logaddexp", "einsum_diag", "einsum_sum_inside", "kron"])
 def test_second_derivatives_match_torch(name):
-    """create_graph reuses the same rules: the Hessian of Σ f equals PyTorch's."""
+    """create_graph reuses the same rules: the Hessian of Σ f² equals PyTorch's."""
     f, tf, shapes, gen = CASES[name]
     arrays = _inputs(shapes[:1], gen, _seed(name))
     rest = _inputs(shapes[1:], gen, 1)
-    h = ng.hessian(lambda a: f(a, *rest).sum())(arrays[0])
-    th = torch.func.hessian(lambda a: tf(a, *map(torch.tensor, rest)).sum())(torch.tensor(arrays[0]))
+    h = ng.hessian(lambda a: (f(a, *rest) ** 2).sum())(arrays[0])
+    th = torch.func.hessian(lambda a: (tf(a, *map(torch.tensor, rest)) ** 2).sum())(torch.tensor(arrays[0]))
     np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-10, atol=1e-12)
 
 

@@ -192,7 +192,7 @@ def test_every_table_row_is_a_function_a_method_and_a_namespace_entry():
         assert f.__doc__ == row.doc and f.__name__ == name
         if row.method:
             assert getattr(ng.Tensor, name) is f
-        assert hasattr(TENSOR_NS, name) and hasattr(NUMPY_NS, name)
+        assert hasattr(TENSOR_NS, name) and (row.prim is None or hasattr(NUMPY_NS, name))
     x = ng.tensor([1.0, -2.0])
     assert (x + 1).numpy().tolist() == [2.0, -1.0] and (1 - x).numpy().tolist() == [0.0, 3.0]
     assert abs(x).numpy().tolist() == [1.0, 2.0] and (-x).numpy().tolist() == [-1.0, 2.0]

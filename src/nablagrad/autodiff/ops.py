@@ -32,6 +32,8 @@ def _axis(axis):
 def _function(row: Row) -> Callable:
     """``ng.<row.name>``: convert the arguments, check them, apply the primitive."""
     prim, check = row.prim, row.check
+    if row.kind == "function":
+        return row.fn
     if row.kind == "unary":
 
         def f(x):
@@ -327,7 +329,7 @@ class TENSOR_NS:  # noqa: N801 - a namespace
         return tensor(np.zeros(shape, dtype=dtype))
 
 
-from . import rules_math  # noqa: E402, F401 - issue 10's rows join the table before it is generated
+from . import rules_contract, rules_math  # noqa: E402, F401 - issue 10's rows join the table before it is generated
 
 
 def _install() -> None:

@@ -72,7 +72,9 @@ class Row:
     primitive.  ``kind`` says how the generated function is called:
 
     * ``"unary"`` ``f(x)``; ``"binary"`` ``f(x, y)`` (either may be a number);
-    * ``"reduce"`` ``f(x, axis=None, keepdims=False, **extra)``; ``"axis"`` ``f(x, axis=-1)``.
+    * ``"reduce"`` ``f(x, axis=None, keepdims=False, **extra)``; ``"axis"`` ``f(x, axis=-1)``;
+    * ``"function"``: ``fn`` itself, written by hand for a signature of its own (``einsum``'s
+      subscripts, ``topk``'s ``k``) and built on primitives (``prim`` may be None).
 
     ``dunder`` names the operator (``"add"`` gives ``__add__`` and ``__radd__``), ``check``
     validates the arguments before the op runs, ``extra`` holds a reduction's further keyword
@@ -87,20 +89,32 @@ class Row:
     dunder: str | None = None
     check: Callable | None = None
     extra: tuple[tuple[str, object], ...] = ()
+    fn: Callable | None = None
 
 
 TABLE: dict[str, Row] = {}
 
 
-def row(name: str, prim: Primitive, kind: str, doc: str, **options) -> Primitive:
+def row(name: str, prim: Primitive | None, kind: str, doc: str, **options) -> Primitive | None:
     """Enter ``prim`` in the rule table as the public op ``name`` (see :class:`Row`); its value
     becomes ``NUMPY_NS.<name>`` too, so other rules can call it on the fast path."""
-    if kind not in ("unary", "binary", "reduce", "axis"):
+    if kind not in ("unary", "binary", "reduce", "axis", "function"):
         raise ValueError(f"row: unknown kind {kind!r}")
     TABLE[name] = Row(name, prim, kind, doc, **options)
-    if not hasattr(NUMPY_NS, name):
+    if prim is not None and not hasattr(NUMPY_NS, name):
         setattr(NUMPY_NS, name, staticmethod(prim.fn))
     return prim
+
+
+def function(method: bool = True, prim: Primitive | None = None) -> Callable:
+    """Decorator: enter a hand-written op in the table as a ``"function"`` row named after it,
+    its docstring the row's doc (``method=True`` also makes it a ``Tensor`` method)."""
+
+    def enter(fn: Callable) -> Callable:
+        row(fn.__name__, prim, "function", fn.__doc__ or "", fn=fn, method=method)
+        return fn
+
+    return enter
 
 
 def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None) -> Primitive:

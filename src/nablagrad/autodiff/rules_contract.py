@@ -1,0 +1,203 @@
+"""Contractions: ``einsum`` as one multilinear primitive, and ``tensordot``, ``outer``,
+``inner``, ``kron``, ``dot``, ``vdot`` written as einsums (their derivatives come from it).
+
+einsum is linear in each operand, so its JVP is the same einsum with that operand replaced by
+its tangent, and its VJP for operand k is an einsum of the output adjoint with the other
+operands onto operand k's subscripts: for ``C = Σ_j A_ij B_jk``, ``∂L/∂A = Σ_k G_ik B_jk``.
+Letters that occur only in operand k (summed away, or broadcast from size 1) are put back by
+broadcasting; a letter repeated in operand k (a diagonal, ``"ii->i"``) by an identity factor.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+
+import numpy as np
+
+from .primitive import Primitive, function
+from .tensor import Tensor, _apply, tensor
+
+
+class _Einsum(Primitive):
+    """``einsum(*operands, subscripts)`` with explicit subscripts (``"ij,jk->ik"``, no ``...``)."""
+
+    def vjp(self, F, g, ans, args, params, needs):
+        return [_einsum_vjp(F, g, args, params["subscripts"], k) if need else None for k, need in enumerate(needs)]
+
+    def jvp(self, F, tangents, ans, args, params):
+        out = None
+        for k, t in enumerate(tangents):
+            if t is not None:
+                d = F.apply(self, (*args[:k], t, *args[k + 1 :]), params)
+                out = d if out is None else out + d
+        return out
+
+
+def _einsum_np(*operands, subscripts: str):
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+
+EINSUM = _Einsum("einsum", _einsum_np, (), (), "einsum(…)")
+
+
+def _split_subscripts(subscripts: str) -> tuple[list[str], str]:
+    ins, out = subscripts.split("->")
+    return ins.split(","), out
+
+
+def _einsum_vjp(F, g, args, subscripts: str, k: int):
+    """∂L/∂(operand k): contract ``g`` with the other operands onto operand k's letters."""
+    ins, out = _split_subscripts(subscripts)
+    mine, shape = ins[k], tuple(np.shape(F.data(args[k])))
+    size = dict(zip(out, np.shape(F.data(g))))
+    for sub, a in zip(ins, args):
+        for letter, n in zip(sub, np.shape(F.data(a))):
+            size[letter] = max(size.get(letter, 1), n)
+    others = [(sub, a) for i, (sub, a) in enumerate(zip(ins, args)) if i != k]
+    seen = out + "".join(sub for sub, _ in others)
+    unique = "".join(dict.fromkeys(mine))
+    mine_size = dict(zip(mine, shape))
+    kept = "".join(c for c in unique if c in seen and mine_size[c] == size[c])
+    h = F.apply(EINSUM, (g, *(a for _, a in others)), {"subscripts": ",".join([out] + [s for s, _ in others]) + "->" + kept})
+    if kept != unique:  # letters summed inside operand k alone, or broadcast from 1: expand back
+        h = F.reshape(h, tuple(size[c] if c in kept else 1 for c in unique))
+        h = F.broadcast_to(h, tuple(mine_size[c] for c in unique))
+    if len(unique) == len(mine):
+        return h
+    # a letter repeated in operand k: its gradient lives on the diagonal; rename each repeat
+    # and multiply by an identity so that out[..i..i'..] = h[..i..] δ(i, i')
+    fresh = iter(c for c in string.ascii_letters if c not in subscripts)
+    renamed, eyes, firsts = [], [], set()
+    for c in mine:
+        if c in firsts:
+            r = next(fresh)
+            renamed.append(r)
+            eyes.append((c + r, np.eye(mine_size[c], dtype=np.result_type(F.data(g)))))
+        else:
+            firsts.add(c)
+            renamed.append(c)
+    sub = ",".join([unique] + [s for s, _ in eyes]) + "->" + "".join(renamed)
+    return F.apply(EINSUM, (h, *(e for _, e in eyes)), {"subscripts": sub})
+
+
+def explicit_subscripts(subscripts: str, ndims: Sequence[int]) -> str:
+    """NumPy's einsum notation made explicit: ``...`` replaced by letters, the implicit output
+    (letters used once, in alphabetical order, after the broadcast ones) written out."""
+    subscripts = subscripts.replace(" ", "")
+    ins, arrow, out = subscripts.partition("->")
+    parts = ins.split(",")
+    if len(parts) != len(ndims):
+        raise ValueError(f"einsum: {subscripts!r} names {len(parts)} operands but {len(ndims)} were given")
+    free = [c for c in string.ascii_letters if c not in subscripts]
+    n_ell = max((nd - (len(p) - 3) for p, nd in zip(parts, ndims) if "..." in p), default=0)
+    ell = "".join(free[:n_ell])
+    explicit = []
+    for p, nd in zip(parts, ndims):
+        if "..." in p:
+            p = p.replace("...", ell[n_ell - (nd - (len(p) - 3)) :])
+        if len(p) != nd:
+            raise ValueError(f"einsum: operand subscripts {p!r} do not match an operand with {nd} dimensions")
+        explicit.append(p)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(explicit)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return ",".join(explicit) + "->" + out
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+@function(method=False)
+def einsum(subscripts: str, *operands):
+    """Einstein summation, NumPy's notation (``"ij,jk->ik"``, ``...``, implicit output); operands
+    as arguments or one list (PyTorch).  VJP for operand k: the einsum of the output adjoint
+    with the other operands onto k's subscripts; JVP: Σ_k einsum(…, ẋ_k, …)."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    ts = tuple(_t(x) for x in operands)
+    sub = explicit_subscripts(subscripts, [t.ndim for t in ts])
+    try:
+        np.einsum(sub, *(np.empty(t.shape, dtype=np.uint8) for t in ts))  # shapes checked, nothing computed
+    except ValueError as exc:
+        shapes = ", ".join(str(t.shape) for t in ts)
+        raise ValueError(f"einsum: {subscripts!r} does not fit operands of shapes {shapes}: {exc}") from None
+    return _apply(EINSUM, ts, {"subscripts": sub})
+
+
+def _axes_pair(axes, na: int, nb: int) -> tuple[list[int], list[int]]:
+    if isinstance(axes, int):
+        return list(range(na - axes, na)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, int) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, int) else list(b_axes)
+    return [i % na for i in a_axes], [i % nb for i in b_axes]
+
+
+@function(method=False)
+def tensordot(a, b, axes=2, dims=None):
+    """Σ over the paired ``axes`` of ``a`` and ``b`` (an int n: a's last n with b's first n);
+    ``dims=`` is PyTorch's name.  An einsum, so its derivatives are einsum's."""
+    a, b = _t(a), _t(b)
+    axes = axes if dims is None else dims
+    a_axes, b_axes = _axes_pair(axes, a.ndim, b.ndim)
+    if len(a_axes) != len(b_axes) or any(a.shape[i] != b.shape[j] for i, j in zip(a_axes, b_axes)):
+        raise ValueError(f"tensordot: axes {a_axes} of shape {a.shape} do not pair with axes {b_axes} of shape {b.shape}")
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(a_axes, b_axes):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in a_axes] + [c for j, c in enumerate(sb) if j not in b_axes]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
+
+
+@function(method=True)
+def outer(a, b):
+    """Outer product of the flattened operands, ``out_ij = a_i b_j`` (torch.outer, np.outer)."""
+    a, b = _t(a), _t(b)
+    return einsum("i,j->ij", a.reshape(-1), b.reshape(-1))
+
+
+@function(method=True)
+def inner(a, b):
+    """Σ over the last axes: ``out[I, J] = Σ_k a[I, k] b[J, k]`` (np.inner, torch.inner)."""
+    a, b = _t(a), _t(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+@function(method=True)
+def dot(a, b):
+    """NumPy's dot: a scalar factor, the inner product of vectors, otherwise a Σ over a's last
+    axis and b's second-to-last (b's only, for a vector)."""
+    a, b = _t(a), _t(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, axes=([-1], [max(b.ndim - 2, 0)]))
+
+
+@function(method=True)
+def vdot(a, b):
+    """Σ_i a_i b_i over the flattened operands (real tensors: no conjugation)."""
+    a, b = _t(a), _t(b)
+    if a.size != b.size:
+        raise ValueError(f"vdot: operands of shapes {a.shape} and {b.shape} have different sizes")
+    return einsum("i,i->", a.reshape(-1), b.reshape(-1))
+
+
+@function(method=True)
+def kron(a, b):
+    """Kronecker product: ``out[i·p + k, j·q + l] = a[i, j] b[k, l]`` (any ndim; the shorter
+    operand gains leading axes of size 1)."""
+    a, b = _t(a), _t(b)
+    nd = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (nd - a.ndim) + a.shape)
+    b = b.reshape((1,) * (nd - b.ndim) + b.shape)
+    la, lb = string.ascii_letters[:nd], string.ascii_letters[nd : 2 * nd]
+    prod = einsum(f"{la},{lb}->" + "".join(x + y for x, y in zip(la, lb)), a, b)
+    return prod.reshape(tuple(p * q for p, q in zip(a.shape, b.shape)))
