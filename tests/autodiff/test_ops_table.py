@@ -31,6 +31,20 @@ def _offgrid(rng, s):  # away from the jumps of floor/round/% (x/y never near an
     return np.floor(rng.uniform(-3, 3, s)) + rng.uniform(0.2, 0.4, s)
 
 
+def _wellcond(rng, s):  # square matrices (…, n, n) near 2·I: invertible, well conditioned
+    x = 0.3 * rng.standard_normal(s)
+    return x + 2.0 * np.eye(s[-1]) if len(s) >= 2 and s[-1] == s[-2] else x
+
+
+def _spd(rng, s):  # symmetric positive definite, distinct eigenvalues
+    a = rng.standard_normal(s)
+    return a @ np.swapaxes(a, -1, -2) + s[-1] * np.eye(s[-1])
+
+
+def _sym(a):  # the symmetric part, taken inside both functions (eigh reads one triangle)
+    return (a + a.mT) / 2
+
+
 # name: (nablagrad fn, torch fn, input shapes, input generator)
 CASES = {
     # --- elementwise unary
@@ -115,6 +129,72 @@ CASES = {
     "kron": (ng.kron, torch.kron, [(2, 3), (4, 2)], _any),
     "kron_mixed_ndim": (ng.kron, torch.kron, [(3,), (2, 2)], _any),
     "matmul_nd_broadcast": (ng.matmul, torch.matmul, [(2, 1, 3, 4), (3, 4, 2)], _any),
+    # --- linalg (well-conditioned inputs; batched)
+    "inv": (ng.linalg.inv, torch.linalg.inv, [(2, 3, 3)], _wellcond),
+    "det": (ng.linalg.det, torch.linalg.det, [(2, 3, 3)], _wellcond),
+    "slogdet": (lambda a: ng.linalg.slogdet(a)[1], lambda a: torch.linalg.slogdet(a)[1], [(3, 3)], _wellcond),
+    "solve_matrix": (ng.linalg.solve, torch.linalg.solve, [(2, 3, 3), (2, 3, 2)], _wellcond),
+    "solve_vector": (ng.linalg.solve, torch.linalg.solve, [(3, 3), (3,)], _wellcond),
+    "solve_broadcast": (ng.linalg.solve, torch.linalg.solve, [(3, 3), (2, 3, 2)], _wellcond),
+    "cholesky": (lambda a: ng.linalg.cholesky(_sym(a)), lambda a: torch.linalg.cholesky(_sym(a)), [(2, 3, 3)], _spd),
+    "eigh_values": (
+        lambda a: ng.linalg.eigh(_sym(a))[0],
+        lambda a: torch.linalg.eigh(_sym(a))[0],
+        [(2, 4, 4)],
+        _spd,
+    ),
+    "eigh_vectors": (  # squared entries: independent of each eigenvector's sign
+        lambda a: ng.linalg.eigh(_sym(a))[1] ** 2,
+        lambda a: torch.linalg.eigh(_sym(a))[1] ** 2,
+        [(3, 3)],
+        _spd,
+    ),
+    "svdvals": (ng.linalg.svdvals, torch.linalg.svdvals, [(2, 4, 3)], _any),
+    "svd_tall": (  # U diag(S) and S Vh are sign-invariant when taken together with |U|, |Vh|
+        lambda a: ng.linalg.svd(a)[0] ** 2 + ng.linalg.svd(a)[1].sum(),
+        lambda a: torch.linalg.svd(a, full_matrices=False)[0] ** 2 + torch.linalg.svd(a, full_matrices=False)[1].sum(),
+        [(4, 3)],
+        _any,
+    ),
+    "svd_wide_vh": (
+        lambda a: ng.linalg.svd(a)[2] ** 2,
+        lambda a: torch.linalg.svd(a, full_matrices=False)[2] ** 2,
+        [(2, 3, 5)],
+        _any,
+    ),
+    "qr_q": (lambda a: ng.linalg.qr(a)[0], lambda a: torch.linalg.qr(a)[0], [(5, 3)], _any),
+    "qr_r": (lambda a: ng.linalg.qr(a)[1], lambda a: torch.linalg.qr(a)[1], [(2, 3, 3)], _any),
+    "pinv": (ng.linalg.pinv, torch.linalg.pinv, [(4, 3)], _any),
+    "matrix_power_3": (lambda a: ng.linalg.matrix_power(a, 3), lambda a: torch.linalg.matrix_power(a, 3), [(3, 3)], _any),
+    "matrix_power_neg": (
+        lambda a: ng.linalg.matrix_power(a, -2),
+        lambda a: torch.linalg.matrix_power(a, -2),
+        [(2, 3, 3)],
+        _wellcond,
+    ),
+    "trace": (ng.linalg.trace, lambda a: torch.diagonal(a, dim1=-2, dim2=-1).sum(-1), [(2, 3, 3)], _any),
+    "norm_flat": (ng.linalg.norm, torch.linalg.norm, [(2, 3, 2)], _any),
+    "norm_vector_ord3": (
+        lambda a: ng.linalg.norm(a, ord=3, axis=-1),
+        lambda a: torch.linalg.vector_norm(a, ord=3, dim=-1),
+        [(2, 5)],
+        _any,
+    ),
+    "norm_vector_ord1": (lambda a: ng.linalg.norm(a, 1, dim=0), lambda a: torch.linalg.norm(a, 1, dim=0), [(4, 2)], _any),
+    "norm_fro": (lambda a: ng.linalg.norm(a, "fro"), lambda a: torch.linalg.norm(a, "fro"), [(3, 4)], _any),
+    "norm_nuc": (
+        lambda a: ng.linalg.norm(a, "nuc", axis=(1, 2)),
+        lambda a: torch.linalg.matrix_norm(a, "nuc", dim=(1, 2)),
+        [(2, 4, 3)],
+        _any,
+    ),
+    "norm_spectral": (lambda a: ng.linalg.norm(a, 2), lambda a: torch.linalg.matrix_norm(a, 2), [(4, 3)], _any),
+    "norm_inf_keepdims": (
+        lambda a: ng.linalg.norm(a, np.inf, axis=(0, 1), keepdims=True),
+        lambda a: torch.linalg.matrix_norm(a, float("inf"), dim=(0, 1), keepdim=True),
+        [(3, 4)],
+        _any,
+    ),
 }
 
 
@@ -161,7 +241,25 @@ def test_gradcheck_float64(name):
     assert ng.gradcheck(f, *_inputs(shapes, gen, _seed(name)))
 
 
-@pytest.mark.parametrize("name", ["tan", "erf", "softplus", "arctan2", "logaddexp", "einsum_diag", "einsum_sum_inside", "kron"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tan",
+        "erf",
+        "softplus",
+        "arctan2",
+        "logaddexp",
+        "einsum_diag",
+        "einsum_sum_inside",
+        "kron",
+        "inv",
+        "solve_matrix",
+        "cholesky",
+        "eigh_vectors",
+        "svd_tall",
+        "qr_q",
+    ],
+)
 def test_second_derivatives_match_torch(name):
     """create_graph reuses the same rules: the Hessian of Σ f² equals PyTorch's."""
     f, tf, shapes, gen = CASES[name]

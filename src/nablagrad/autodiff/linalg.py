@@ -1,0 +1,534 @@
+"""``ng.linalg``: matrix functions with their VJP and JVP, batched over leading axes.
+
+Each decomposition is one primitive whose rules are the classical matrix-calculus results
+(Giles 2008, "Extended collection of matrix derivative results"; Murray 2016 for Cholesky),
+written in the same conventions as PyTorch's ``linalg`` backward formulas, so gradients agree
+with PyTorch wherever PyTorch's are finite.  Conventions at degenerate inputs (as PyTorch):
+
+* ``inv``/``det``/``solve``/``slogdet`` need an invertible matrix: a singular one gives ±∞/NaN;
+* ``eigh``'s eigenvector gradient divides by ``λ_j − λ_i``: repeated eigenvalues give ∞/NaN
+  (the eigenvalues' own gradient ``V diag(ḡ) Vᵀ`` stays finite);
+* ``svd``'s singular-vector gradient divides by ``σ_j² − σ_i²`` and by ``σ``: repeated or zero
+  singular values give ∞/NaN (``svdvals`` and the nuclear/2-norm stay finite while σ is simple).
+
+Decompositions with several outputs (``eigh``, ``svd``, ``qr``) are one primitive whose value
+packs the outputs side by side in one array; the public function unpacks them, so one rule
+sees every output's cotangent.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .primitive import Primitive
+from .rules_contract import einsum
+from .tensor import Tensor, _apply, tensor
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+def _T(F, x):  # noqa: N802 - the matrix transpose, as in the formulas
+    return F.swapaxes(x, -1, -2)
+
+
+def _mm(F, *xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = F.matmul(out, x)
+    return out
+
+
+def _shape(F, x) -> tuple[int, ...]:
+    return tuple(np.shape(F.data(x)))
+
+
+def _dtype(F, x):
+    return np.result_type(F.data(x))
+
+
+def _eye(n: int, dtype) -> np.ndarray:
+    return np.eye(n, dtype=dtype)
+
+
+def _col(F, v):
+    """A batch of vectors (..., n) as diagonal matrices' scale: (..., 1, n) broadcasts over rows."""
+    return F.expand_dims(v, -2)
+
+
+def _diag(F, v):
+    """diag(v) for a batch of vectors (..., n)."""
+    n = _shape(F, v)[-1]
+    return F.expand_dims(v, -1) * _eye(n, _dtype(F, v))
+
+
+def _diagonal(F, x):
+    """The diagonal of a batch of square matrices (..., n, n) → (..., n)."""
+    n = _shape(F, x)[-1]
+    return F.sum(x * _eye(n, _dtype(F, x)), axis=-1)
+
+
+def _inv(F, x):
+    return F.apply(INV, (x,), {})
+
+
+def _pair_weights(F, s):
+    """``W_ij = 1/(s_j − s_i)`` off the diagonal, 0 on it (the eigen/singular vector weights)."""
+    n = _shape(F, s)[-1]
+    eye = _eye(n, _dtype(F, s))
+    diff = F.expand_dims(s, -2) - F.expand_dims(s, -1)
+    return (1.0 - eye) / (diff + eye)
+
+
+# --- inv, det, slogdet, solve ---------------------------------------------------------------------
+INV = Primitive(
+    "inv",
+    np.linalg.inv,
+    # d(A⁻¹) = −A⁻¹ dA A⁻¹, so ∂L/∂A = −A⁻ᵀ G A⁻ᵀ
+    (lambda F, g, ans, a: -_mm(F, _T(F, ans), g, _T(F, ans)),),
+    (lambda F, t, ans, a: -_mm(F, ans, t, ans),),
+    fmt="inv({0})",
+)
+
+
+def _trace_inv_times(F, a, t):
+    """tr(A⁻¹ Ȧ) = Σ_ij (A⁻ᵀ)_ij Ȧ_ij, batched."""
+    return F.sum(_T(F, _inv(F, a)) * t, axis=(-2, -1))
+
+
+def _scalar_to_matrix(F, s):
+    return F.expand_dims(F.expand_dims(s, -1), -1)
+
+
+DET = Primitive(
+    "det",
+    np.linalg.det,
+    # ∂ det A / ∂A = det A · A⁻ᵀ (Jacobi's formula)
+    (lambda F, g, ans, a: _scalar_to_matrix(F, g * ans) * _T(F, _inv(F, a)),),
+    (lambda F, t, ans, a: ans * _trace_inv_times(F, a, t),),
+    fmt="det({0})",
+)
+LOGABSDET = Primitive(
+    "logabsdet",
+    lambda a: np.linalg.slogdet(a)[1],
+    # ∂ log|det A| / ∂A = A⁻ᵀ
+    (lambda F, g, ans, a: _scalar_to_matrix(F, g) * _T(F, _inv(F, a)),),
+    (lambda F, t, ans, a: _trace_inv_times(F, a, t),),
+    fmt="logabsdet({0})",
+)
+
+
+def _solve_db(F, g, ans, a, b):
+    return F.apply(SOLVE, (_T(F, a), g), {})
+
+
+SOLVE = Primitive(
+    "solve",
+    np.linalg.solve,
+    # X = A⁻¹B: ∂L/∂B = A⁻ᵀ G, ∂L/∂A = −(A⁻ᵀ G) Xᵀ; Ẋ = A⁻¹(Ḃ − Ȧ X)
+    (lambda F, g, ans, a, b: -F.matmul(_solve_db(F, g, ans, a, b), _T(F, ans)), _solve_db),
+    (
+        lambda F, t, ans, a, b: -F.apply(SOLVE, (a, F.matmul(t, ans)), {}),
+        lambda F, t, ans, a, b: F.apply(SOLVE, (a, t), {}),
+    ),
+    fmt="solve({0}, {1})",
+)
+
+
+# --- cholesky -------------------------------------------------------------------------------------
+def _phi(F, x):
+    """Φ(X): the lower triangle of X with its diagonal halved."""
+    n = _shape(F, x)[-1]
+    return x * (np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)).astype(_dtype(F, x))
+
+
+def _cholesky_vjp(F, g, ans, a):
+    """∂L/∂A = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹) (Murray 2016; PyTorch's cholesky_backward)."""
+    li = _inv(F, ans)
+    s = _mm(F, _T(F, li), _phi(F, F.matmul(_T(F, ans), g)), li)
+    return 0.5 * (s + _T(F, s))
+
+
+CHOLESKY = Primitive(
+    "cholesky",
+    np.linalg.cholesky,
+    (_cholesky_vjp,),
+    # L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)
+    (lambda F, t, ans, a: F.matmul(ans, _phi(F, _mm(F, _inv(F, ans), t, _T(F, _inv(F, ans))))),),
+    fmt="cholesky({0})",
+)
+
+
+# --- packed decompositions (several outputs in one array) -----------------------------------------
+def _pack(arrays, batch: tuple[int, ...]) -> np.ndarray:
+    """Outputs (*batch, p_i, q_i) or (*batch, q_i) side by side as one (*batch, Σ p_i q_i) array."""
+    parts = []
+    for x in arrays:
+        inner = x.shape[len(batch) :]
+        parts.append(x.reshape(batch + (int(np.prod(inner, dtype=np.int64)),)))
+    return np.concatenate(parts, axis=-1)
+
+
+def _unpack(F, packed, batch: tuple[int, ...], shapes):
+    """The inverse of :func:`_pack`: each output, sliced and reshaped (recorded under F)."""
+    out, start = [], 0
+    for inner in shapes:
+        size = int(np.prod(inner, dtype=np.int64))
+        piece = F.getitem(packed, (Ellipsis, slice(start, start + size)))
+        out.append(F.reshape(piece, batch + tuple(inner)))
+        start += size
+    return out
+
+
+def _eigh_shapes(a_shape):
+    n = a_shape[-1]
+    return a_shape[:-2], [(n,), (n, n)]
+
+
+def _eigh_parts(F, packed, a):
+    batch, shapes = _eigh_shapes(_shape(F, a))
+    return _unpack(F, packed, batch, shapes)
+
+
+def _eigh_vjp(F, g, ans, a):
+    """∂L/∂A = V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i), skew(M) = (M − Mᵀ)/2."""
+    w, v = _eigh_parts(F, ans, a)
+    gw, gv = _eigh_parts(F, g, a)
+    m = F.matmul(_T(F, v), gv)
+    inner = _diag(F, gw) + _pair_weights(F, w) * (0.5 * (m - _T(F, m)))
+    return _mm(F, v, inner, _T(F, v))
+
+
+def _eigh_jvp(F, t, ans, a):
+    """λ̇ = diag(Vᵀ Ȧ V), V̇ = V (W ∘ Vᵀ Ȧ V)."""
+    w, v = _eigh_parts(F, ans, a)
+    p = _mm(F, _T(F, v), t, v)
+    dw = _diagonal(F, p)
+    dv = F.matmul(v, _pair_weights(F, w) * p)
+    batch = _shape(F, a)[:-2]
+    return F.concatenate([dw, F.reshape(dv, batch + (_shape(F, a)[-1] ** 2,))], axis=-1)
+
+
+EIGH = Primitive("eigh", lambda a: _pack(np.linalg.eigh(a), a.shape[:-2]), (_eigh_vjp,), (_eigh_jvp,), fmt="eigh({0})")
+
+
+def _svd_shapes(a_shape):
+    m, n = a_shape[-2:]
+    k = min(m, n)
+    return a_shape[:-2], [(m, k), (k,), (k, n)]
+
+
+def _svd_parts(F, packed, a):
+    batch, shapes = _svd_shapes(_shape(F, a))
+    return _unpack(F, packed, batch, shapes)
+
+
+def _svd_jvp(F, t, ans, a):
+    """Ṡ = diag(Uᵀ Ȧ V); U̇ = U (W ∘ (dS S + S dSᵀ)) + (I − UUᵀ) Ȧ V S⁻¹; likewise V̇; W_ij = 1/(σ_j² − σ_i²)."""
+    u, s, vt = _svd_parts(F, ans, a)
+    v = _T(F, vt)
+    ds = _mm(F, _T(F, u), t, v)
+    w = _pair_weights(F, s * s)
+    du = F.matmul(u, w * (ds * _col(F, s) + _T(F, ds * _col(F, s))))
+    dv = F.matmul(v, w * (_T(F, ds) * _col(F, s) + _T(F, _T(F, ds) * _col(F, s))))
+    m, n = _shape(F, a)[-2:]
+    if m > n:
+        dav = F.matmul(t, v)
+        du = du + (dav - _mm(F, u, _T(F, u), dav)) / _col(F, s)
+    if n > m:
+        dau = F.matmul(_T(F, t), u)
+        dv = dv + (dau - _mm(F, v, vt, dau)) / _col(F, s)
+    batch = _shape(F, a)[:-2]
+    flat = [F.reshape(x, batch + (int(np.prod(_shape(F, x)[len(batch) :])),)) for x in (du, _diagonal(F, ds), _T(F, dv))]
+    return F.concatenate(flat, axis=-1)
+
+
+def _svd_vjp(F, g, ans, a):
+    """The transpose of :func:`_svd_jvp`: ∂L/∂A = U (diag(ḡ_S) + (X + Xᵀ) S + S (Y + Yᵀ)) Vᵀ
+    + (I − UUᵀ) Ḡ_U S⁻¹ Vᵀ + U S⁻¹ Ḡ_Vᵀ (I − VVᵀ), X = W ∘ Uᵀ Ḡ_U, Y = W ∘ Vᵀ Ḡ_V."""
+    u, s, vt = _svd_parts(F, ans, a)
+    gu, gs, gvt = _svd_parts(F, g, a)
+    v, gv = _T(F, vt), _T(F, gvt)
+    w = _pair_weights(F, s * s)
+    x = w * F.matmul(_T(F, u), gu)
+    y = w * F.matmul(vt, gv)
+    core = _diag(F, gs) + (x + _T(F, x)) * _col(F, s) + _T(F, _col(F, s)) * (y + _T(F, y))
+    out = _mm(F, u, core, vt)
+    m, n = _shape(F, a)[-2:]
+    if m > n:
+        out = out + F.matmul((gu - _mm(F, u, _T(F, u), gu)) / _col(F, s), vt)
+    if n > m:
+        out = out + F.matmul(u / _col(F, s), _T(F, gv - _mm(F, v, vt, gv)))
+    return out
+
+
+SVD = Primitive(
+    "svd", lambda a: _pack(np.linalg.svd(a, full_matrices=False), a.shape[:-2]), (_svd_vjp,), (_svd_jvp,), fmt="svd({0})"
+)
+
+
+def _qr_shapes(a_shape):
+    m, n = a_shape[-2:]
+    return a_shape[:-2], [(m, n), (n, n)]
+
+
+def _qr_parts(F, packed, a):
+    batch, shapes = _qr_shapes(_shape(F, a))
+    return _unpack(F, packed, batch, shapes)
+
+
+def _strict_lower(F, x):
+    n = _shape(F, x)[-1]
+    return x * np.tril(np.ones((n, n)), -1).astype(_dtype(F, x))
+
+
+def _qr_jvp(F, t, ans, a):
+    """C = Qᵀ Ȧ R⁻¹, Ω = tril(C, −1) − tril(C, −1)ᵀ: Q̇ = Q(Ω − C) + Ȧ R⁻¹, Ṙ = (C − Ω) R."""
+    q, r = _qr_parts(F, ans, a)
+    dar = F.matmul(t, _inv(F, r))
+    c = F.matmul(_T(F, q), dar)
+    low = _strict_lower(F, c)
+    omega = low - _T(F, low)
+    dq = F.matmul(q, omega - c) + dar
+    dr = F.matmul(c - omega, r)
+    batch = _shape(F, a)[:-2]
+    flat = [F.reshape(x, batch + (int(np.prod(_shape(F, x)[len(batch) :])),)) for x in (dq, dr)]
+    return F.concatenate(flat, axis=-1)
+
+
+def _qr_vjp(F, g, ans, a):
+    """The transpose of :func:`_qr_jvp`: ∂L/∂A = (Ḡ_Q + Q N) R⁻ᵀ with M = Qᵀ Ḡ_Q − Ḡ_R Rᵀ,
+    N = tril(M − Mᵀ, −1) − M."""
+    q, r = _qr_parts(F, ans, a)
+    gq, gr = _qr_parts(F, g, a)
+    m = F.matmul(_T(F, q), gq) - F.matmul(gr, _T(F, r))
+    n = _strict_lower(F, m - _T(F, m)) - m
+    return F.matmul(gq + F.matmul(q, n), _T(F, _inv(F, r)))
+
+
+QR = Primitive("qr", lambda a: _pack(np.linalg.qr(a), a.shape[:-2]), (_qr_vjp,), (_qr_jvp,), fmt="qr({0})")
+
+
+# --- public functions -------------------------------------------------------------------------------
+def _square(name: str, a: Tensor) -> Tensor:
+    a = _t(a)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"linalg.{name}: expects square matrices (..., n, n), got shape {a.shape}")
+    return a
+
+
+def _matrix(name: str, a) -> Tensor:
+    a = _t(a)
+    if a.ndim < 2:
+        raise ValueError(f"linalg.{name}: expects matrices (..., m, n), got shape {a.shape}")
+    return a
+
+
+def _checked(name: str, fn, *args):
+    try:
+        return fn(*args)
+    except np.linalg.LinAlgError as exc:
+        shapes = " and ".join(str(x.shape) for x in args if isinstance(x, Tensor))
+        raise np.linalg.LinAlgError(f"linalg.{name}: {exc} (input of shape {shapes})") from None
+
+
+def inv(a):
+    """A⁻¹; VJP −A⁻ᵀ G A⁻ᵀ, JVP −A⁻¹ Ȧ A⁻¹."""
+    return _checked("inv", lambda x: _apply(INV, (x,)), _square("inv", a))
+
+
+def det(a):
+    """det A; gradient det A · A⁻ᵀ (Jacobi), JVP det A · tr(A⁻¹ Ȧ)."""
+    return _apply(DET, (_square("det", a),))
+
+
+class SlogdetResult(NamedTuple):
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def slogdet(a) -> SlogdetResult:
+    """(sign det A, log|det A|); the log's gradient is A⁻ᵀ, the sign is piecewise constant."""
+    a = _square("slogdet", a)
+    return SlogdetResult(tensor(np.linalg.slogdet(a.data)[0]), _apply(LOGABSDET, (a,)))
+
+
+def solve(a, b):
+    """X with A X = B (B a vector (n,) or matrices (..., n, k), batches broadcast);
+    ∂L/∂B = A⁻ᵀ G, ∂L/∂A = −A⁻ᵀ G Xᵀ."""
+    a, b = _square("solve", a), _t(b)
+    vector = b.ndim == 1
+    if vector:
+        b = b.reshape(b.shape[0], 1)
+    if b.shape[-2] != a.shape[-1]:
+        raise ValueError(f"linalg.solve: A of shape {a.shape} and B of shape {b.shape} do not fit (A X = B)")
+    x = _checked("solve", lambda p, q: _apply(SOLVE, (p, q)), a, b)
+    return x.reshape(x.shape[:-1]) if vector else x
+
+
+def cholesky(a):
+    """L lower triangular with L Lᵀ = A (A symmetric positive definite; its lower triangle is read)."""
+    return _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _square("cholesky", a))
+
+
+class EighResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+def eigh(a) -> EighResult:
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric A (its lower
+    triangle is read).  Gradient V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i)."""
+    a = _square("eigh", a)
+    w, v = _unpack(_TensorNS, _apply(EIGH, (a,)), *_eigh_shapes(a.shape))
+    return EighResult(w, v)
+
+
+def eigvalsh(a):
+    """The eigenvalues of symmetric A, ascending."""
+    return eigh(a).eigenvalues
+
+
+class SVDResult(NamedTuple):
+    U: Tensor  # noqa: N815 - NumPy's and PyTorch's field names
+    S: Tensor  # noqa: N815
+    Vh: Tensor  # noqa: N815
+
+
+def svd(a, full_matrices: bool = False) -> SVDResult:
+    """A = U diag(S) Vh, reduced (U (m, k), S (k,), Vh (k, n), k = min(m, n)); descending S."""
+    a = _matrix("svd", a)
+    if full_matrices:
+        raise NotImplementedError("linalg.svd: only the reduced SVD is differentiable here; pass full_matrices=False")
+    u, s, vh = _unpack(_TensorNS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
+    return SVDResult(u, s, vh)
+
+
+def svdvals(a):
+    """The singular values of A, descending; gradient U diag(ḡ) Vᵀ."""
+    return svd(a).S
+
+
+class QRResult(NamedTuple):
+    Q: Tensor  # noqa: N815
+    R: Tensor  # noqa: N815
+
+
+def qr(a) -> QRResult:
+    """A = Q R, reduced, for m ≥ n (Q (m, n) orthonormal columns, R (n, n) upper triangular)."""
+    a = _matrix("qr", a)
+    if a.shape[-2] < a.shape[-1]:
+        raise ValueError(f"linalg.qr: differentiable for tall or square matrices (m ≥ n); got shape {a.shape}")
+    q, r = _unpack(_TensorNS, _apply(QR, (a,)), *_qr_shapes(a.shape))
+    return QRResult(q, r)
+
+
+def trace(a):
+    """Σ_i A_ii over the last two axes."""
+    return einsum("...ii->...", _matrix("trace", a))
+
+
+def matrix_power(a, n: int):
+    """Aⁿ by repeated squaring (A⁻¹ first for n < 0; the identity for n = 0)."""
+    a = _square("matrix_power", a)
+    if not isinstance(n, int | np.integer):
+        raise TypeError(f"linalg.matrix_power: n must be an integer, got {n!r}")
+    if n < 0:
+        a, n = inv(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    if result is None:
+        return tensor(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+    return result
+
+
+def pinv(a):
+    """The Moore–Penrose pseudo-inverse V S⁻¹ Uᵀ (from the SVD: full-rank inputs; its gradient
+    needs distinct nonzero singular values, as PyTorch's)."""
+    u, s, vh = svd(a)
+    return (vh.mT / s.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
+
+
+def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
+    if ord == 2:
+        return (x * x).sum(axis=axis, keepdims=keepdims) ** 0.5
+    if ord == np.inf:
+        return abs(x).max(axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return abs(x).min(axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return abs(x).sum(axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return tensor((x.data != 0).sum(axis=axis, keepdims=keepdims).astype(x.dtype))
+    return (abs(x) ** ord).sum(axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
+    r, c = (a % x.ndim for a in axis)
+    if ord in ("fro", None):
+        return _vector_norm(x, 2, axis, keepdims)
+    if ord in (1, -1, np.inf, -np.inf):
+        summed, other = (r, c) if ord in (1, -1) else (c, r)
+        col = abs(x).sum(axis=summed, keepdims=True)
+        out = col.max(axis=other, keepdims=True) if ord > 0 else col.min(axis=other, keepdims=True)
+        return out if keepdims else out.squeeze(axis=(r, c))
+    if ord in ("nuc", 2, -2):
+        perm = [i for i in range(x.ndim) if i not in (r, c)] + [r, c]
+        s = svdvals(x.permute(*perm))
+        out = s.sum(axis=-1) if ord == "nuc" else (s.max(axis=-1) if ord == 2 else s.min(axis=-1))
+        if keepdims:
+            out = out.reshape(tuple(1 if i in (r, c) else n for i, n in enumerate(x.shape)))
+        return out
+    raise ValueError(f"linalg.norm: unknown matrix norm ord={ord!r}; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
+
+
+def norm(x, ord=None, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A002 - NumPy's name
+    """NumPy's ``linalg.norm`` (``dim``/``keepdim`` as PyTorch's names): with ``axis`` None the
+    2-norm of the flattened tensor (or ``ord``'s matrix norm of a 2-D one); an int axis gives
+    vector norms (Σ|x|^p)^{1/p}, a pair of axes matrix norms ('fro', 'nuc', ±1, ±2, ±inf)."""
+    x = _t(x)
+    axis = axis if dim is None else dim
+    keepdims = keepdims if keepdim is None else keepdim
+    if axis is None:
+        if ord is not None and x.ndim == 2:
+            return _matrix_norm(x, ord, (0, 1), keepdims)
+        if ord is not None and x.ndim != 1:
+            raise ValueError(f"linalg.norm: ord={ord!r} needs a vector or a matrix, got shape {x.shape}; pass axis=")
+        out = _vector_norm(x.reshape(-1), 2 if ord is None else ord, 0, False)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    if isinstance(axis, int):
+        return _vector_norm(x, 2 if ord is None else ord, axis, keepdims)
+    axis = tuple(axis)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError(f"linalg.norm: axis must be an int or a pair of ints, got {axis!r}")
+
+
+class _TensorNS:
+    """The recorded namespace :func:`_unpack` uses in the public functions."""
+
+    @staticmethod
+    def data(x):
+        return x.data if isinstance(x, Tensor) else x
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
+
+
+__all__ = [
+    "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_power", "norm", "pinv", "qr", "slogdet", "solve",
+    "svd", "svdvals", "trace", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
+]  # fmt: skip
