@@ -5,6 +5,7 @@ from .loader import SAMPLING, ChunkedReader, DataLoader, batch_indices
 from .preprocess import Standardizer, one_hot, standardize
 from .shards import load_shards, save_shards
 from .synthetic import (
+    CLASSIFICATION_SETS,
     DATASETS,
     make_blobs,
     make_circle,

@@ -3,6 +3,8 @@ and regression sets.  Classification labels are 0/1 (``labels="pm1"`` gives −1
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import backend
@@ -132,3 +134,5 @@ DATASETS = {
     "reg-gauss": make_reg_gauss,
     "sin": make_sin,
 }
+# the 2-D classification sets: the generators that take ``labels`` or ``classes`` (the others are regression)
+CLASSIFICATION_SETS = tuple(n for n, f in DATASETS.items() if {"labels", "classes"} & set(inspect.signature(f).parameters))

@@ -28,9 +28,7 @@ INITS = ("zeros", "lecture", "xavier_uniform", "kaiming_uniform")  # names in nn
 
 
 def is_regression(dataset: str) -> bool:
-    """A generated set is a regression problem when its generator has neither a ``labels`` nor a
-    ``classes`` option."""
-    return dataset != UPLOAD and not {"labels", "classes"} & set(inspect.signature(data.DATASETS[dataset]).parameters)
+    return dataset != UPLOAD and dataset not in data.CLASSIFICATION_SETS
 
 
 def takes_classes(dataset: str) -> bool:
