@@ -133,10 +133,11 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
     """
     logits = as_tensor(logits)
-    logp = log_softmax(logits, axis=axis)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind in "iu" and t.shape == logits.shape[:1] and logits.ndim == 2:
-        return nll_loss(logp, t, reduction)
+    if t.dtype.kind in "iu" and t.shape == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
+        _check_labels(t, logits.shape, "cross_entropy")
+        return reduce(apply(SOFTMAX_CROSS_ENTROPY, logits, labels=t), reduction)
+    logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
         raise ValueError(
             f"cross_entropy: logits have shape {logits.shape}; the target must be integer labels of shape "
@@ -179,12 +180,41 @@ def nll_loss(log_probs, target, reduction: str = "mean"):
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
-    n, c = log_probs.shape
+    _check_labels(t, log_probs.shape, "nll_loss")
+    return reduce(-log_probs[np.arange(len(t)), t], reduction)
+
+
+def _check_labels(t: np.ndarray, shape: tuple[int, ...], who: str) -> None:
+    n, c = shape
     if t.shape != (n,):
-        raise ValueError(f"nll_loss: {n} rows of log-probabilities but labels of shape {t.shape}")
+        raise ValueError(f"{who}: {n} rows of scores but labels of shape {t.shape}")
     if t.size and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"nll_loss: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
-    return reduce(-log_probs[np.arange(n), t], reduction)
+        raise ValueError(f"{who}: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
+
+
+def _softmax_ce_value(z, labels):
+    """``ℓ_i = log Σ_j e^{z_ij} − z_{i,y_i}``, computed as ``log Σ e^{z−m} − (z_y − m)`` (never overflows)."""
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    return np.log(np.sum(np.exp(shifted), axis=1)) - shifted[np.arange(len(z)), labels]
+
+
+def _softmax_minus_onehot(F, ans, z, labels):
+    """``softmax(z) − onehot(y)``, with ``log Σ e^{z} = ℓ + z_y`` taken from the value."""
+    lse = ans + F.getitem(z, (np.arange(len(labels)), labels))
+    onehot = (np.arange(z.shape[1]) == labels[:, None]).astype(z.dtype)
+    return F.exp(z - F.expand_dims(lse, 1)) - onehot
+
+
+# Softmax and cross-entropy of integer labels fused in one primitive (one op instead of
+# log_softmax, an index and a negation): ∂ℓ_i/∂z_i = softmax(z_i) − onehot(y_i).
+# tests/nn/test_fused.py checks it against the composite −log_softmax(z)[i, y_i].
+SOFTMAX_CROSS_ENTROPY = Primitive(
+    "softmax_cross_entropy",
+    _softmax_ce_value,
+    (lambda F, g, ans, z, labels: F.expand_dims(g, 1) * _softmax_minus_onehot(F, ans, z, labels),),
+    (lambda F, t, ans, z, labels: F.sum(t * _softmax_minus_onehot(F, ans, z, labels), axis=1),),
+    fmt="softmax_cross_entropy({0})",
+)
 
 
 def _bce_value(o, y):

@@ -1,0 +1,103 @@
+"""How the cost of an MNIST epoch grows with the hidden width and the batch, against PyTorch and JAX.
+
+784-W-W-10 ReLU MLPs (W = 256, 1024, 4096), Adam(1e-3), float32, batches 32 to 1024; each cell
+times the same ``--samples`` MNIST rows in every peer (interleaved, median of ``--repeat``) and
+reports the time scaled to a 60 000-image epoch, with the GEMM-only bound of the same steps.
+Writes ``bench/scaling.md`` (the table) and ``bench/scaling.png`` (the plot).
+
+    python bench/scaling.py [--quick] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from peers import thread_env
+
+PEERS = ["nablagrad", "nablagrad jit", "PyTorch eager", "JAX jit", "GEMM bound"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="widths 256/1024, 2 048 rows, 3 repetitions")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--samples", type=int, default=None)
+    ap.add_argument("--repeat", type=int, default=None)
+    args = ap.parse_args()
+    if os.environ.get("_SCALING_CHILD") != "1":  # thread counts are read when the libraries load
+        env = {**os.environ, **thread_env(args.threads), "_SCALING_CHILD": "1"}
+        os.execve(sys.executable, [sys.executable, __file__, *sys.argv[1:]], env)
+    import numpy as np
+    import torch
+    from _peers import PEERS as BUILDERS
+    from _peers import blas_kernel, init_weights, versions
+
+    import nablagrad as ng
+
+    torch.set_num_threads(args.threads)
+    widths = [256, 1024] if args.quick else [256, 1024, 4096]
+    batches = [32, 128, 512, 1024]
+    samples = args.samples or (2048 if args.quick else 8192)
+    repeat = args.repeat or 3
+    X, y, _, _ = ng.data.load_mnist(flatten=True)
+    X, y = (X[:samples] / np.float32(255)).astype(np.float32), y[:samples].astype(np.int64)
+    print(f"BLAS: {blas_kernel()}\n{versions()}\n{samples} rows per cell, scaled to a 60 000-image epoch", flush=True)
+    rows = []
+    for width in widths:
+        sizes = [784, width, width, 10]
+        for batch in batches:
+            idx = np.arange(samples)
+            steps = [idx[i : i + batch] for i in range(0, samples - batch + 1, batch)]
+            runs = {n: BUILDERS[n](sizes, init_weights(sizes)) for n in PEERS}
+            for run in runs.values():
+                run(X, y, steps[:1])
+            times: dict[str, list[float]] = {n: [] for n in PEERS}
+            for r in range(repeat):
+                for n in PEERS[r % len(PEERS) :] + PEERS[: r % len(PEERS)]:
+                    t0 = time.perf_counter()
+                    runs[n](X, y, steps)
+                    times[n].append((time.perf_counter() - t0) * 60_000 / (len(steps) * batch))
+            med = {n: statistics.median(v) for n, v in times.items()}
+            rows.append((width, batch, med))
+            print(f"W={width:5d} batch={batch:5d} " + " ".join(f"{n}={v:.2f}s" for n, v in med.items()), flush=True)
+    head = "| width | batch | " + " | ".join(f"{n} s/epoch" for n in PEERS) + " | nablagrad/JAX | jit/JAX | jit/bound |"
+    lines = [head, "|" + " --- |" * (len(PEERS) + 5)]
+    for width, batch, med in rows:
+        cells = " | ".join(f"{med[n]:.2f}" for n in PEERS)
+        ratios = f"{med['nablagrad'] / med['JAX jit']:.2f} | {med['nablagrad jit'] / med['JAX jit']:.2f} | "
+        ratios += f"{med['nablagrad jit'] / med['GEMM bound']:.2f}"
+        lines.append(f"| {width} | {batch} | {cells} | {ratios} |")
+    table = "\n".join(lines)
+    print("\n" + table)
+    note = f"BLAS: {blas_kernel()}; {versions()}; {samples} rows per cell, {repeat} interleaved repetitions\n\n"
+    (HERE / "scaling.md").write_text("# Epoch time against width and batch (bench/scaling.py)\n\n" + note + table + "\n")
+    _plot(rows, widths, HERE / "scaling.png")
+
+
+def _plot(rows, widths, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(widths), figsize=(4.2 * len(widths), 3.6), sharey=False)
+    for ax, width in zip(axes, widths):
+        cells = [(b, m) for w, b, m in rows if w == width]
+        for name in PEERS:
+            ax.plot([b for b, _ in cells], [m[name] for _, m in cells], marker="o", label=name,
+                    linestyle="--" if name == "GEMM bound" else "-")  # fmt: skip
+        ax.set(xscale="log", yscale="log", xlabel="batch", title=f"784-{width}-{width}-10", ylabel="s / epoch")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

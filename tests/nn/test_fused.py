@@ -1,0 +1,49 @@
+"""Fused primitives equal the composites they replace: values, VJPs, JVPs and second derivatives."""
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad.nn import functional as Fn
+
+
+def _composite_ce(z, labels):
+    """The unfused definition: −log_softmax(z)[i, y_i], averaged."""
+    return -(ng.log_softmax(z, axis=1)[np.arange(len(labels)), labels]).mean()
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+def test_softmax_cross_entropy_equals_the_composite(dtype, tol):
+    rng = np.random.default_rng(0)
+    z0, y = (3 * rng.standard_normal((7, 5))).astype(dtype), rng.integers(0, 5, 7)
+    fused_z, comp_z = ng.tensor(z0, requires_grad=True), ng.tensor(z0, requires_grad=True)
+    fused, comp = Fn.cross_entropy(fused_z, y), _composite_ce(comp_z, y)
+    assert fused._op is not None and fused._inputs[0]._op is Fn.SOFTMAX_CROSS_ENTROPY  # the fused path ran
+    np.testing.assert_allclose(fused.data, comp.data, rtol=tol)
+    fused.backward()
+    comp.backward()
+    np.testing.assert_allclose(fused_z.grad.data, comp_z.grad.data, rtol=tol, atol=tol)
+
+
+def test_softmax_cross_entropy_forward_mode_and_hessian():
+    rng = np.random.default_rng(1)
+    z0, y, t0 = rng.standard_normal((4, 3)), rng.integers(0, 3, 4), rng.standard_normal((4, 3))
+    _, tan_fused = ng.jvp(lambda z: Fn.cross_entropy(z, y), (ng.tensor(z0),), (ng.tensor(t0),))
+    _, tan_comp = ng.jvp(lambda z: _composite_ce(z, y), (ng.tensor(z0),), (ng.tensor(t0),))
+    np.testing.assert_allclose(tan_fused.data, tan_comp.data, rtol=1e-12)
+    h_fused = ng.hessian(lambda z: Fn.cross_entropy(z.reshape(4, 3), y))(ng.tensor(z0.ravel()))
+    h_comp = ng.hessian(lambda z: _composite_ce(z.reshape(4, 3), y))(ng.tensor(z0.ravel()))
+    np.testing.assert_allclose(h_fused.data, h_comp.data, rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    z = ng.tensor(np.array([[1e4, 0.0, -1e4]], dtype=np.float32), requires_grad=True)
+    loss = Fn.cross_entropy(z, np.array([1]))
+    loss.backward()
+    np.testing.assert_allclose(loss.data, 1e4, rtol=1e-6)
+    np.testing.assert_allclose(z.grad.data, [[1.0, -1.0, 0.0]], atol=1e-6)
+
+
+def test_bad_labels_are_refused_naming_the_range():
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 2\]"):
+        Fn.cross_entropy(ng.tensor(np.zeros((2, 3))), np.array([0, 3]))
