@@ -1,7 +1,8 @@
 """The playground: train small MLPs on 2-D data in the browser, with nablagrad's engine."""
 
 from .config import FIELDS, Config, ConfigError, Field, parse_config, schema
-from .session import Session, reproduce_script
+from .script import reproduce_script
+from .session import Session
 from .upload import Upload, UploadError, parse_csv
 
 __all__ = ["FIELDS", "Config", "ConfigError", "Field", "Session", "Upload", "UploadError", "create_app", "parse_config",
