@@ -3,6 +3,7 @@
 from . import metrics, model_selection
 from .base import BaseEstimator, ConvergenceWarning, DataConversionWarning, NotFittedError
 from .classifiers import LinearSVC, LogisticRegression, Perceptron, SoftmaxRegression, choose_threshold
+from .cluster import KMeans
 from .decomposition import PCA
 from .kernel import KernelSVC, kernel_matrix
 from .linear import IllConditionedWarning, Lasso, LinearRegression, Ridge
@@ -18,6 +19,7 @@ from .model_selection import (
 )
 from .multiclass import OneVsOne, OneVsRest, clone, one_vs_all_targets
 from .neural import MLPClassifier, MLPRegressor
+from .ranking import LinearRanker, dcg_score, ndcg_score, pairwise_ranking_loss
 
 ESTIMATORS = [LinearRegression, Ridge, Lasso, Perceptron, LinearSVC, KernelSVC, LogisticRegression, SoftmaxRegression,
               OneVsRest, OneVsOne, PCA, MLPClassifier, MLPRegressor]  # fmt: skip

@@ -1,6 +1,7 @@
 """Neural networks: modules, layers, activations, losses, initialisation, penalties."""
 
 from . import functional, init
+from .kan import KAN, KANLinear
 from .layers import (
     ACTIVATIONS,
     HIDDEN_ACTIVATIONS,

@@ -1,0 +1,112 @@
+"""Clustering (lecture 004 lists it among the task types): k-means with k-means++ seeding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import BaseEstimator, check_array, validate_features
+
+
+def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """``‖x_i − c_k‖²`` for all pairs, (n, k), never negative."""
+    d = (X * X).sum(1)[:, None] - 2.0 * X @ C.T + (C * C).sum(1)[None, :]
+    return np.maximum(d, 0.0)
+
+
+def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ (Arthur & Vassilvitskii, 2007): the first centre uniformly from the data, each
+    next one drawn with probability ``D(x)² / Σ D²``, ``D(x)`` the distance to the nearest centre
+    chosen so far (with ``2 + ln k`` candidates per step, keeping the one that lowers the
+    inertia most, as scikit-learn)."""
+    n = len(X)
+    centres = np.empty((k, X.shape[1]))
+    centres[0] = X[rng.integers(n)]
+    closest = squared_distances(X, centres[:1])[:, 0]
+    trials = 2 + int(np.log(k))
+    for c in range(1, k):
+        total = closest.sum()
+        if total <= 0:  # fewer distinct points than clusters: repeat a point
+            centres[c] = X[rng.integers(n)]
+            continue
+        candidates = np.searchsorted(np.cumsum(closest), rng.uniform(0, total, trials))
+        candidates = np.minimum(candidates, n - 1)
+        d_new = np.minimum(closest[None, :], squared_distances(X, X[candidates]).T)  # (trials, n)
+        best = int(d_new.sum(1).argmin())
+        centres[c], closest = X[candidates[best]], d_new[best]
+    return centres
+
+
+class KMeans(BaseEstimator):
+    """k-means: ``min Σ_i min_k ‖x_i − c_k‖²`` (the inertia) by Lloyd's iterations — assign each
+    point to its nearest centre, move each centre to the mean of its points — from ``n_init``
+    k-means++ (or ``init="random"``: k distinct data points) starts, keeping the lowest inertia.
+    Stops when the centres move less than ``tol`` times the mean feature variance (squared), as
+    scikit-learn.
+    """
+
+    _estimator_kind = "clusterer"
+
+    def __init__(self, n_clusters: int = 8, init: str = "k-means++", n_init: int = 1, max_iter: int = 300,
+                 tol: float = 1e-4, random_state=None):  # fmt: skip
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        X = check_array(X)
+        validate_features(self, X, reset=True)
+        k = self.n_clusters
+        if not isinstance(k, int | np.integer) or not 1 <= k <= len(X):
+            raise ValueError(f"KMeans: n_clusters must be an integer in [1, n_samples={len(X)}], got {k!r}")
+        if self.init not in ("k-means++", "random"):
+            raise ValueError(f"KMeans: init must be 'k-means++' or 'random', got {self.init!r}")
+        if self.n_init < 1:
+            raise ValueError(f"KMeans: n_init must be >= 1, got {self.n_init}")
+        rng = np.random.default_rng(self.random_state)
+        tol = self.tol * float(np.mean(X.var(0)))
+        best = None
+        for _ in range(self.n_init):
+            start = kmeans_plus_plus(X, k, rng) if self.init == "k-means++" else X[rng.choice(len(X), k, replace=False)]
+            run = _lloyd(X, start.copy(), self.max_iter, tol)
+            if best is None or run[2] < best[2]:
+                best = run
+        self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_ = best
+        return self
+
+    def predict(self, X):
+        X = self._check_X(X, "cluster_centers_")
+        return squared_distances(X, self.cluster_centers_).argmin(1)
+
+    def fit_predict(self, X, y=None):
+        return self.fit(X).labels_
+
+    def transform(self, X):
+        """Distances to every centre, (n, k)."""
+        X = self._check_X(X, "cluster_centers_")
+        return np.sqrt(squared_distances(X, self.cluster_centers_))
+
+    def score(self, X, y=None) -> float:
+        """−inertia on X (higher is better, as scikit-learn)."""
+        X = self._check_X(X, "cluster_centers_")
+        return -float(squared_distances(X, self.cluster_centers_).min(1).sum())
+
+
+def _lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float):
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - returned
+        labels = squared_distances(X, C).argmin(1)
+        new = C.copy()
+        for c in range(len(C)):
+            members = labels == c
+            if members.any():  # an empty cluster keeps its centre
+                new[c] = X[members].mean(0)
+        shift = float(((new - C) ** 2).sum())
+        C = new
+        if shift <= tol:
+            break
+    d = squared_distances(X, C)
+    labels = d.argmin(1)
+    return C, labels, float(d[np.arange(len(X)), labels].sum()), it
