@@ -1,0 +1,332 @@
+"""Shape ops (issue 10): reordering, joining, splitting, triangles and diagonals, gathers.
+
+Every one is linear and written with the engine's linear primitives — indexing (whose VJP
+scatter-adds, so repeated indices accumulate), ``reshape``, ``transpose``, ``concatenate``,
+``stack``, ``index_update`` — or as a product with a constant mask, so each op's VJP and JVP
+come from those rows; nothing here states a derivative of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import ops
+from .primitive import function
+from .tensor import Tensor, tensor
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+def _ax(name: str, axis: int, ndim: int) -> int:
+    if not -ndim <= axis < max(ndim, 1):
+        raise ValueError(f"{name}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return axis % max(ndim, 1)
+
+
+def _along(axis: int, index, ndim: int) -> tuple:
+    """An index tuple selecting ``index`` along ``axis`` and everything along the others."""
+    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
+# --- reordering -------------------------------------------------------------------------------------
+@function()
+def flip(x, axis=None, dims=None):
+    """Reverse the order along ``axis`` (an int, a tuple, or all axes; ``dims`` is PyTorch's name)."""
+    x = _t(x)
+    axis = axis if dims is None else dims
+    axes = range(x.ndim) if axis is None else ([axis] if isinstance(axis, int) else axis)
+    index = [slice(None)] * x.ndim
+    for a in axes:
+        index[_ax("flip", a, x.ndim)] = slice(None, None, -1)
+    return x[tuple(index)]
+
+
+@function()
+def roll(x, shift, axis=None, dims=None):
+    """Shift entries cyclically by ``shift`` along ``axis`` (the flattened tensor when None)."""
+    x = _t(x)
+    axis = axis if dims is None else dims
+    if axis is None:
+        return roll(x.reshape(-1), shift, 0).reshape(x.shape)
+    shifts, axes = (shift, axis) if isinstance(axis, tuple | list) else ((shift,), (axis,))
+    for s, a in zip(shifts, axes):
+        a = _ax("roll", a, x.ndim)
+        n = x.shape[a]
+        if n:
+            x = x[_along(a, (np.arange(n) - s) % n, x.ndim)]
+    return x
+
+
+@function(method=False)
+def repeat(x, repeats, axis=None):
+    """NumPy's repeat: each entry ``repeats`` times along ``axis`` (flattened when None);
+    PyTorch's ``repeat_interleave``."""
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = _ax("repeat", axis, x.ndim)
+    return x[_along(axis, np.repeat(np.arange(x.shape[axis]), repeats), x.ndim)]
+
+
+@function(method=False)
+def repeat_interleave(x, repeats, dim=None):
+    """PyTorch's name for NumPy's :func:`repeat`."""
+    return repeat(x, repeats, dim)
+
+
+@function()
+def tile(x, reps):
+    """The tensor repeated ``reps`` times along each axis (NumPy's tile, PyTorch's ``tile``)."""
+    x = _t(x)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    nd = max(x.ndim, len(reps))
+    x = x.reshape((1,) * (nd - x.ndim) + x.shape)
+    reps = (1,) * (nd - len(reps)) + reps
+    index = np.ix_(*(np.tile(np.arange(n), r) for n, r in zip(x.shape, reps))) if nd else ()
+    return x[index]
+
+
+@function()
+def moveaxis(x, source, destination):
+    """Move axes ``source`` to positions ``destination``, the others keeping their order."""
+    x = _t(x)
+    idx = list(range(x.ndim))
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_ax("moveaxis", s, x.ndim) for s in src]
+    dst = [_ax("moveaxis", d, x.ndim) for d in dst]
+    rest = [i for i in idx if i not in src]
+    out: list[int | None] = [None] * x.ndim
+    for s, d in zip(src, dst):
+        out[d] = s
+    it = iter(rest)
+    return x.permute(*(o if o is not None else next(it) for o in out))
+
+
+@function(method=False)
+def movedim(x, source, destination):
+    """PyTorch's name for :func:`moveaxis`."""
+    return moveaxis(x, source, destination)
+
+
+# --- joining and splitting ----------------------------------------------------------------------------
+def _atleast(x, nd: int) -> Tensor:
+    """NumPy's atleast_nd: a scalar gains size-1 axes, a vector becomes a row (1, n) — and
+    (1, n, 1) in 3-D — and a matrix gains a trailing axis in 3-D."""
+    x = _t(x)
+    if x.ndim >= nd:
+        return x
+    shape = {0: (1,) * nd, 1: ((1, x.shape[0], 1) if nd == 3 else (1, x.shape[0])), 2: x.shape + (1,)}[x.ndim]
+    return x.reshape(shape)
+
+
+@function(method=False)
+def atleast_1d(x):
+    """The tensor with at least one axis (a scalar becomes shape (1,))."""
+    return _atleast(x, 1)
+
+
+@function(method=False)
+def atleast_2d(x):
+    """At least two axes: (n,) becomes (1, n)."""
+    return _atleast(x, 2)
+
+
+@function(method=False)
+def atleast_3d(x):
+    """At least three axes: (n,) becomes (1, n, 1), (m, n) becomes (m, n, 1)."""
+    return _atleast(x, 3)
+
+
+@function(method=False)
+def vstack(tensors: Sequence):
+    """Stack rows: concatenate along axis 0 after ``atleast_2d``."""
+    return ops.concatenate([atleast_2d(t) for t in tensors], axis=0)
+
+
+@function(method=False)
+def hstack(tensors: Sequence):
+    """Stack columns: concatenate along axis 1 (axis 0 for vectors)."""
+    ts = [atleast_1d(t) for t in tensors]
+    return ops.concatenate(ts, axis=0 if ts[0].ndim == 1 else 1)
+
+
+@function(method=False)
+def dstack(tensors: Sequence):
+    """Stack along the third axis after ``atleast_3d``."""
+    return ops.concatenate([atleast_3d(t) for t in tensors], axis=2)
+
+
+@function(method=False)
+def column_stack(tensors: Sequence):
+    """Vectors become columns (n, 1), then concatenate along axis 1."""
+    ts = [_t(t) for t in tensors]
+    return ops.concatenate([t.reshape(t.shape[0], 1) if t.ndim == 1 else atleast_2d(t) for t in ts], axis=1)
+
+
+def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> list[Tensor]:
+    edges = [0, *bounds, x.shape[axis]]
+    return [x[_along(axis, slice(a, b), x.ndim)] for a, b in zip(edges[:-1], edges[1:])]
+
+
+@function(method=False)
+def array_split(x, indices_or_sections, axis: int = 0):
+    """Split into ``n`` nearly equal pieces (the first ``len % n`` one longer), or at the given indices."""
+    x = _t(x)
+    axis = _ax("array_split", axis, x.ndim)
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise ValueError(f"array_split: the number of sections must be positive, got {n}")
+        q, r = divmod(x.shape[axis], n)
+        sizes = [q + 1] * r + [q] * (n - r)
+        return _pieces(x, list(np.cumsum(sizes)[:-1]), axis)
+    return _pieces(x, list(indices_or_sections), axis)
+
+
+@function()
+def split(x, indices_or_sections, axis: int = 0, dim=None):
+    """NumPy's split (``n`` equal pieces, or at indices); with ``dim=`` PyTorch's, whose int is the
+    size of each piece (the last may be smaller) and whose list gives the sizes."""
+    x = _t(x)
+    if dim is not None:
+        axis = _ax("split", dim, x.ndim)
+        n = x.shape[axis]
+        sizes = (
+            [indices_or_sections] * (n // indices_or_sections) + ([n % indices_or_sections] if n % indices_or_sections else [])
+            if isinstance(indices_or_sections, int)
+            else list(indices_or_sections)
+        )
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of dim {dim}")
+        return _pieces(x, list(np.cumsum(sizes)[:-1]), axis)
+    axis = _ax("split", axis, x.ndim)
+    if isinstance(indices_or_sections, int) and x.shape[axis] % indices_or_sections:
+        raise ValueError(
+            f"split: axis {axis} of length {x.shape[axis]} does not divide into {indices_or_sections} equal pieces; "
+            "use array_split"
+        )
+    return array_split(x, indices_or_sections, axis)
+
+
+@function()
+def chunk(x, chunks: int, dim: int = 0):
+    """PyTorch's chunk: pieces of ⌈n/chunks⌉ along ``dim`` (fewer pieces when they run out)."""
+    x = _t(x)
+    dim = _ax("chunk", dim, x.ndim)
+    size = -(-x.shape[dim] // chunks)
+    return split(x, max(size, 1), dim=dim)
+
+
+@function()
+def pad(x, pad_width, mode: str = "constant", constant_values=0.0):
+    """NumPy's pad with a constant (``pad_width`` per axis as (before, after), or one pair/int for all)."""
+    x = _t(x)
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    shape = tuple(int(n + a + b) for n, (a, b) in zip(x.shape, widths))
+    inner = tuple(slice(int(a), int(a) + n) for n, (a, _) in zip(x.shape, widths))
+    base = tensor(np.full(shape, constant_values, dtype=x.dtype))
+    return ops.index_update(base, inner, x)
+
+
+# --- triangles and diagonals ------------------------------------------------------------------------------
+@function()
+def tril(x, k: int = 0, diagonal=None):
+    """The lower triangle (entries with column − row ≤ k), zeros above; ``diagonal`` is PyTorch's name."""
+    x = _t(x)
+    k = k if diagonal is None else diagonal
+    return x * np.tri(*x.shape[-2:], k=k, dtype=bool)
+
+
+@function()
+def triu(x, k: int = 0, diagonal=None):
+    """The upper triangle (column − row ≥ k), zeros below."""
+    x = _t(x)
+    k = k if diagonal is None else diagonal
+    return x * ~np.tri(*x.shape[-2:], k=k - 1, dtype=bool)
+
+
+@function()
+def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1, dim1=None, dim2=None):
+    """The diagonal ``x[i, i + offset]`` of the plane (axis1, axis2), appended as the last axis."""
+    x = _t(x)
+    a1 = _ax("diagonal", axis1 if dim1 is None else dim1, x.ndim)
+    a2 = _ax("diagonal", axis2 if dim2 is None else dim2, x.ndim)
+    x = moveaxis(x, (a1, a2), (-2, -1))
+    m, n = x.shape[-2:]
+    rows = np.arange(max(0, -offset), min(m, n - offset)) if min(m, n - offset) > max(0, -offset) else np.arange(0)
+    return x[..., rows, rows + offset]
+
+
+_diagonal = diagonal
+
+
+@function()
+def diag(x, k: int = 0, diagonal=None):
+    """A vector's diagonal matrix (on the k-th diagonal), or a matrix's k-th diagonal."""
+    x = _t(x)
+    k = k if diagonal is None else diagonal
+    if x.ndim == 2:
+        return _diagonal(x, k)
+    if x.ndim != 1:
+        raise ValueError(f"diag: expects a vector or a matrix, got shape {x.shape}")
+    n = x.shape[0] + abs(k)
+    rows = np.arange(x.shape[0]) + max(0, -k)
+    base = tensor(np.zeros((n, n), dtype=x.dtype))
+    return ops.index_update(base, (rows, rows + k), x)
+
+
+# --- gathers and scatters -------------------------------------------------------------------------------
+@function(method=False)
+def take(x, indices, axis=None):
+    """Entries at ``indices`` along ``axis`` (of the flattened tensor when None)."""
+    x = _t(x)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if axis is None:
+        return x.reshape(-1)[idx]
+    return x[_along(_ax("take", axis, x.ndim), idx, x.ndim)]
+
+
+def _full_index(idx: np.ndarray, axis: int) -> tuple:
+    """The index tuple for take_along_axis: ``idx`` along ``axis``, broadcast aranges elsewhere."""
+    return tuple(
+        idx if a == axis else np.arange(n).reshape((1,) * a + (n,) + (1,) * (idx.ndim - a - 1)) for a, n in enumerate(idx.shape)
+    )
+
+
+@function(method=False)
+def take_along_axis(x, indices, axis: int):
+    """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis)."""
+    x = _t(x)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.ndim != x.ndim:
+        raise ValueError(f"take_along_axis: indices of shape {idx.shape} need as many axes as x of shape {x.shape}")
+    return x[_full_index(idx, _ax("take_along_axis", axis, x.ndim))]
+
+
+@function()
+def gather(x, dim: int, index):
+    """PyTorch's gather: ``out[i][j] = x[i][index[i][j]]`` for dim = 1 (take_along_axis)."""
+    return take_along_axis(x, index, dim)
+
+
+@function()
+def scatter_add(x, dim: int, index, src):
+    """PyTorch's scatter_add: ``out = x`` with ``out[i][index[i][j]] += src[i][j]`` (dim = 1);
+    repeated indices accumulate."""
+    x, src = _t(x), _t(src)
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    src = src[tuple(slice(0, n) for n in idx.shape)]
+    return x + ops.unindex(src, _full_index(idx, _ax("scatter_add", dim, x.ndim)), x.shape)
+
+
+@function(method=False)
+def ravel(x):
+    """The tensor as a vector (C order)."""
+    return _t(x).reshape(-1)
