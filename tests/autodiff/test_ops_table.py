@@ -45,6 +45,13 @@ def _sym(a):  # the symmetric part, taken inside both functions (eigh reads one 
     return (a + a.mT) / 2
 
 
+def _with_zeros(rng, s):  # products through exact zeros (one per row, one row with two)
+    x = rng.standard_normal(s)
+    x.reshape(-1, s[-1])[:, 1] = 0.0
+    x.reshape(-1)[-1] = 0.0
+    return x
+
+
 # name: (nablagrad fn, torch fn, input shapes, input generator)
 CASES = {
     # --- elementwise unary
@@ -286,6 +293,40 @@ CASES = {
         _any,
     ),
     "ravel": (ng.ravel, torch.ravel, [(2, 3)], _any),
+    # --- products, scans, order statistics
+    "prod_all": (ng.prod, torch.prod, [(2, 3)], _any),
+    "prod_axis": (lambda a: a.prod(axis=1), lambda a: a.prod(dim=1), [(3, 4)], _any),
+    "prod_axes_keep": (
+        lambda a: ng.prod(a, axis=(0, 2), keepdims=True),
+        lambda a: a.prod(dim=2, keepdim=True).prod(dim=0, keepdim=True),
+        [(2, 3, 2)],
+        _any,
+    ),
+    "prod_zeros": (lambda a: a.prod(axis=1), lambda a: a.prod(dim=1), [(3, 4)], _with_zeros),
+    "cumsum": (lambda a: ng.cumsum(a, axis=1), lambda a: torch.cumsum(a, dim=1), [(2, 4)], _any),
+    "cumsum_flat": (ng.cumsum, lambda a: torch.cumsum(a.reshape(-1), 0), [(2, 3)], _any),
+    "cumprod": (lambda a: a.cumprod(dim=0), lambda a: a.cumprod(dim=0), [(4, 2)], _any),
+    "cumprod_zeros": (lambda a: ng.cumprod(a, axis=-1), lambda a: torch.cumprod(a, dim=-1), [(2, 4)], _with_zeros),
+    "diff": (lambda a: ng.diff(a, axis=0), lambda a: torch.diff(a, dim=0), [(4, 3)], _any),
+    "diff_n2": (lambda a: ng.diff(a, 2), lambda a: torch.diff(a, n=2), [(2, 5)], _any),
+    "sort": (lambda a: ng.sort(a, axis=0), lambda a: torch.sort(a, dim=0).values, [(4, 3)], _any),
+    "sort_descending": (lambda a: a.sort(descending=True), lambda a: a.sort(descending=True).values, [(2, 5)], _any),
+    "topk": (lambda a: a.topk(2).values, lambda a: a.topk(2).values, [(3, 5)], _any),
+    "topk_smallest_dim0": (
+        lambda a: ng.topk(a, 2, dim=0, largest=False)[0],
+        lambda a: torch.topk(a, 2, dim=0, largest=False)[0],
+        [(4, 3)],
+        _any,
+    ),
+    "median_dim": (lambda a: a.median(dim=1), lambda a: a.median(dim=1).values, [(3, 4)], _any),
+    "median_all": (ng.median, torch.median, [(3, 5)], _any),
+    "quantile": (
+        lambda a: ng.quantile(a, np.array([0.1, 0.5, 0.8]), axis=1, keepdims=True),
+        lambda a: torch.quantile(a, torch.tensor([0.1, 0.5, 0.8], dtype=torch.float64), dim=1, keepdim=True),
+        [(2, 6)],
+        _any,
+    ),
+    "quantile_all": (lambda a: ng.quantile(a, 0.3), lambda a: torch.quantile(a, 0.3), [(3, 4)], _any),
 }
 
 
@@ -371,3 +412,20 @@ def test_elementwise_keep_float32_and_step_functions_give_exact_zeros():
     (ng.floor(big) * np.inf).sum().backward()  # PyTorch: floor's gradient is 0 even under ∞
     assert big.grad.numpy().tolist() == [0.0, 0.0]
     assert np.isfinite(ng.softplus(ng.tensor([1000.0, -1000.0])).numpy()).all()
+
+
+def test_index_and_boolean_reductions_match_torch_and_have_no_gradient():
+    x = np.array([[3.0, -1.0, 3.0], [0.0, 5.0, 4.0]])
+    t = torch.tensor(x)
+    for name, ng_out, torch_out in [
+        ("argmax", ng.argmax(x), torch.argmax(t)),
+        ("argmax_dim", ng.tensor(x).argmax(dim=1), t.argmax(dim=1)),
+        ("argmin_keep", ng.argmin(x, axis=0, keepdims=True), t.argmin(dim=0, keepdim=True)),
+        ("all", ng.all(x), torch.all(t)),
+        ("all_dim", ng.tensor(x).all(dim=1), t.all(dim=1)),
+        ("any_keep", ng.any(x == 5.0, axis=1, keepdims=True), torch.any(t == 5.0, dim=1, keepdim=True)),
+    ]:
+        np.testing.assert_array_equal(ng_out.numpy(), torch_out.numpy(), err_msg=name)
+        assert not ng_out.requires_grad, name
+    idx = ng.topk(ng.tensor(x), 2, dim=1).indices.numpy()
+    np.testing.assert_array_equal(idx, torch.topk(t, 2, dim=1).indices.numpy())

@@ -329,7 +329,7 @@ class TENSOR_NS:  # noqa: N801 - a namespace
         return tensor(np.zeros(shape, dtype=dtype))
 
 
-from . import linalg, rules_contract, rules_math, rules_shape  # noqa: E402, F401 - issue 10's rows join the table before it is generated
+from . import linalg, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: E402, F401 - issue 10's rows join the table before it is generated
 
 
 def _install() -> None:

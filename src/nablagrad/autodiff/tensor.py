@@ -241,12 +241,6 @@ class Tensor(Box):
     def var(self, axis=None, keepdims=False, correction=0):
         return _ops.var(self, axis, keepdims, correction)
 
-    def argmax(self, axis=None):
-        return _wrap(np.argmax(self.data, axis=axis))
-
-    def argmin(self, axis=None):
-        return _wrap(np.argmin(self.data, axis=axis))
-
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 

@@ -1,0 +1,288 @@
+"""Products, scans and order statistics (issue 10): ``prod``, ``cumsum``, ``cumprod``, ``diff``,
+``sort``/``argsort``, ``topk``, ``median``, ``quantile``, and the index/boolean reductions
+``argmax``, ``argmin``, ``all``, ``any`` (no gradient: their values are integers or booleans).
+
+Order statistics are gathers at the indices a sort picks, so their gradient goes to the
+selected entries (a subgradient at ties, as PyTorch).  Every function takes NumPy's
+``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import ops
+from .primitive import Primitive, function, linear, row
+from .rules import _keep, _norm_axis
+from .rules_shape import take_along_axis
+from .tensor import Tensor, _apply, _wrap, tensor
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+def _names(axis, keepdims, dim, keepdim):
+    """NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim`` (whichever was given)."""
+    return (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
+
+
+def _flat_groups(x: np.ndarray, axis):
+    """``x`` with the reduced axes moved last and flattened: (rest..., n), plus how to undo it."""
+    axes = _norm_axis(axis, x.ndim)
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    inverse = np.argsort(rest + list(axes))
+    return flat, lambda y: np.transpose(y.reshape(moved.shape), inverse)
+
+
+def _exclusive_prod(x: np.ndarray, axis) -> np.ndarray:
+    """Π_{j≠i} x_j within each reduced group, without dividing (exact when some x_j = 0)."""
+    flat, back = _flat_groups(x, axis)
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return back(left * right)
+
+
+def _prod_others(F, ans, x, axis, keepdims):
+    """∂ Π x / ∂x_i = Π_{j≠i} x_j: ans/x_i when no entry is 0, else the exclusive product."""
+    xd = F.data(x)
+    if np.all(xd != 0):
+        return _keep(F, ans, x, axis, keepdims) / x
+    return _exclusive_prod(np.asarray(xd), axis)
+
+
+PROD = row(
+    "prod",
+    Primitive(
+        "prod",
+        lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+        (
+            lambda F, g, ans, x, axis=None, keepdims=False: (
+                _keep(F, g, x, axis, keepdims) * _prod_others(F, ans, x, axis, keepdims)
+            ),
+        ),
+        (
+            lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
+                t * _prod_others(F, ans, x, axis, keepdims), axis=axis, keepdims=keepdims
+            ),
+        ),
+        fmt="prod({0})",
+    ),
+    "reduce",
+    "Π over ``axis``; gradient Π_{j≠i} x_j (exact at zeros, computed without dividing there).",
+)
+
+
+def _reverse(F, x, axis: int):
+    return F.getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
+
+
+def _cumsum_np(x, axis: int):
+    return np.cumsum(x, axis=axis)
+
+
+# cumsum is linear; its transpose sums from the end: ∂L/∂x_i = Σ_{j≥i} g_j
+CUMSUM = linear(
+    "cumsum",
+    _cumsum_np,
+    lambda F, g, ans, x, axis: _reverse(F, F.apply(CUMSUM, (_reverse(F, g, axis),), {"axis": axis}), axis),
+    "cumsum({0})",
+)
+
+
+def _cumprod_loop(x: np.ndarray, axis: int, g: np.ndarray, reverse: bool) -> np.ndarray:
+    """Exact derivative of cumprod through zeros, O(n²): with c⁽ⁱ⁾ the cumprod with x_i := 1,
+    ∂ans_j/∂x_i = c⁽ⁱ⁾_j for j ≥ i.  ``reverse``: the VJP Σ_{j≥i} g_j c⁽ⁱ⁾_j; else the JVP
+    Σ_{i≤j} c⁽ⁱ⁾_j ẋ_i."""
+    x = np.moveaxis(x, axis, -1)
+    g = np.moveaxis(np.broadcast_to(g, np.moveaxis(x, -1, axis).shape), axis, -1)
+    out = np.zeros(np.broadcast_shapes(x.shape, g.shape), dtype=np.result_type(x, g))
+    n = x.shape[-1]
+    for i in range(n):
+        xi = x.copy()
+        xi[..., i] = 1
+        c = np.cumprod(xi, axis=-1)
+        c[..., :i] = 0
+        if reverse:
+            out[..., i] = np.sum(g * c, axis=-1)
+        else:
+            out = out + c * g[..., i : i + 1]
+    return np.moveaxis(out, -1, axis)
+
+
+def _const(F, value: np.ndarray):
+    """A value in F's kind (a raw array, or an unrecorded Tensor): the zero-safe paths are
+    computed in NumPy, so they are constants for higher derivatives."""
+    return F.astype(value, value.dtype)
+
+
+def _cumprod_vjp(F, g, ans, x, axis: int):
+    xd = F.data(x)
+    if np.all(xd != 0):  # Σ_{j≥i} g_j ans_j / x_i
+        return _reverse(F, F.apply(CUMSUM, (_reverse(F, g * ans, axis),), {"axis": axis}), axis) / x
+    return _const(F, _cumprod_loop(np.asarray(xd), axis, np.asarray(F.data(g)), reverse=True))
+
+
+def _cumprod_jvp(F, t, ans, x, axis: int):
+    xd = F.data(x)
+    if np.all(xd != 0):  # ans_j Σ_{i≤j} ẋ_i / x_i
+        return ans * F.apply(CUMSUM, (t / x,), {"axis": axis})
+    return _const(F, _cumprod_loop(np.asarray(xd), axis, np.asarray(F.data(t)), reverse=False))
+
+
+CUMPROD = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), (_cumprod_vjp,), (_cumprod_jvp,), fmt="cumprod({0})")
+
+
+def _scan(prim: Primitive, x, axis, dim):
+    x = _t(x)
+    axis = axis if dim is None else dim
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    if not -x.ndim <= axis < max(x.ndim, 1):
+        raise ValueError(f"{prim.name}: axis {axis} is out of range for a tensor with {x.ndim} dimensions")
+    return _apply(prim, (x,), {"axis": axis % x.ndim})
+
+
+@function()
+def cumsum(x, axis=None, dim=None):
+    """Running sums along ``axis`` (the flattened tensor when None); gradient Σ_{j≥i} g_j."""
+    return _scan(CUMSUM, x, axis, dim)
+
+
+@function()
+def cumprod(x, axis=None, dim=None):
+    """Running products along ``axis``; gradient Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k (exact at zeros)."""
+    return _scan(CUMPROD, x, axis, dim)
+
+
+@function()
+def diff(x, n: int = 1, axis: int = -1, dim=None):
+    """n-th forward difference ``x[i+1] − x[i]`` along ``axis`` (a composite of slices)."""
+    x = _t(x)
+    axis = (axis if dim is None else dim) % x.ndim
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x
+
+
+# --- order statistics ---------------------------------------------------------------------------------
+@function(method=False)
+def argsort(x, axis: int = -1, descending: bool = False, dim=None):
+    """The indices that sort ``x`` along ``axis`` (stable; ``descending`` as PyTorch)."""
+    xd = _t(x).data
+    axis = axis if dim is None else dim
+    idx = np.argsort(-xd if descending else xd, axis=axis, kind="stable")
+    return _wrap(idx)
+
+
+@function()
+def sort(x, axis: int = -1, descending: bool = False, dim=None):
+    """The sorted values along ``axis`` (NumPy's sort; ``x[argsort]``, so each value's gradient
+    goes to the entry it came from)."""
+    x = _t(x)
+    axis = axis if dim is None else dim
+    return take_along_axis(x, argsort(x, axis, descending), axis)
+
+
+class TopK(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+@function()
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, axis=None) -> TopK:  # noqa: A002 - PyTorch's name
+    """The ``k`` largest (or smallest) entries along ``dim`` and their indices (PyTorch's topk)."""
+    x = _t(x)
+    dim = dim if axis is None else axis
+    if not 0 <= k <= x.shape[dim]:
+        raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]}")
+    idx = argsort(x, dim, descending=largest).data
+    idx = np.take(idx, np.arange(k), axis=dim)
+    return TopK(take_along_axis(x, idx, dim), _wrap(idx))
+
+
+@function()
+def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
+    """The lower median along ``axis`` (PyTorch's: the ⌊(n−1)/2⌋-th smallest, not an average of
+    the two middles, so the gradient goes to one entry); all entries when ``axis`` is None."""
+    x = _t(x)
+    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if axis is None:
+        out = median(x.reshape(-1), 0)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    axis %= x.ndim
+    n = x.shape[axis]
+    idx = np.take(argsort(x, axis).data, [(n - 1) // 2], axis=axis)
+    out = take_along_axis(x, idx, axis)
+    return out if keepdims else out.squeeze(axis)
+
+
+@function()
+def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None):
+    """The ``q``-quantile(s) with linear interpolation between order statistics (NumPy's and
+    PyTorch's default): ``s_⌊p⌋ (1 − f) + s_⌈p⌉ f`` at ``p = q (n − 1)``, ``f = p − ⌊p⌋``.  A
+    vector ``q`` adds a leading axis.  The gradient goes to the two neighbouring entries."""
+    x = _t(x)
+    ndim = x.ndim
+    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if axis is None:
+        x, axis, flat = x.reshape(-1), 0, True
+    else:
+        axis, flat = axis % x.ndim, False
+    qs = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    if np.any((qs < 0) | (qs > 1)):
+        raise ValueError(f"quantile: q must lie in [0, 1], got {q!r}")
+    s = sort(x, axis)
+    n = x.shape[axis]
+    outs = []
+    for qi in qs.reshape(-1):
+        p = qi * (n - 1)
+        lo, hi = int(np.floor(p)), int(np.ceil(p))
+        f = p - lo
+        at = (slice(None),) * axis
+        v = s[at + (slice(lo, lo + 1),)] * (1 - f) + s[at + (slice(hi, hi + 1),)] * f
+        if flat and keepdims:
+            v = v.reshape((1,) * ndim)
+        elif not keepdims:
+            v = v.squeeze(axis)
+        outs.append(v)
+    if qs.ndim == 0:
+        return outs[0]
+    return ops.stack(outs, axis=0)
+
+
+# --- index and boolean reductions (no gradient) --------------------------------------------------------------
+def _no_grad_reduce(fn, x, axis, keepdims, dim, keepdim):
+    x = _t(x)
+    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    return _wrap(np.asarray(fn(x.data, axis=axis, keepdims=keepdims)))
+
+
+@function()
+def argmax(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
+    """The index of the largest entry along ``axis`` (of the flattened tensor when None); no gradient."""
+    return _no_grad_reduce(np.argmax, x, axis, keepdims, dim, keepdim)
+
+
+@function()
+def argmin(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
+    """The index of the smallest entry along ``axis``; no gradient."""
+    return _no_grad_reduce(np.argmin, x, axis, keepdims, dim, keepdim)
+
+
+@function()
+def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001 - NumPy's and PyTorch's name
+    """Whether every entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
+    return _no_grad_reduce(np.all, x, axis, keepdims, dim, keepdim)
+
+
+@function()
+def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001
+    """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
+    return _no_grad_reduce(np.any, x, axis, keepdims, dim, keepdim)
