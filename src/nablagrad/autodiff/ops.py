@@ -48,16 +48,17 @@ def _function(row: Row) -> Callable:
 
     elif row.kind == "axis":
 
-        def f(x, axis=-1):
-            return _apply(prim, (_t(x),), {"axis": axis})
+        def f(x, axis=-1, dim=None):
+            return _apply(prim, (_t(x),), {"axis": axis if dim is None else dim})
 
     else:
         extra = dict(row.extra)
 
-        def f(x, axis=None, keepdims=False, **kw):
+        def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
             unknown = set(kw) - set(extra)
             if unknown:
                 raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(unknown)}")
+            axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
             return _apply(prim, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
 
     f.__name__ = f.__qualname__ = row.name
@@ -135,9 +136,10 @@ def astype(x, dtype):
 # --- reductions -----------------------------------------------------------------------------------
 
 
-def var(x, axis=None, keepdims=False, correction=0):
+def var(x, axis=None, keepdims=False, correction=0, dim=None, keepdim=None):
     """Variance ``Σ(x − x̄)² / (n − correction)``; composite of primitives."""
     x = _t(x)
+    axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
     d = x - OPS["mean"](x, axis, keepdims=True)
     n = R._count(x, _axis(axis))
     return OPS["sum"](d * d, axis, keepdims) / builtins.max(n - correction, 1)

@@ -238,8 +238,8 @@ class Tensor(Box):
         return _wrap(self.data | _data(other))
 
     # --- methods mirroring the functional API -----------------------------------------------
-    def var(self, axis=None, keepdims=False, correction=0):
-        return _ops.var(self, axis, keepdims, correction)
+    def var(self, axis=None, keepdims=False, correction=0, dim=None, keepdim=None):
+        return _ops.var(self, axis, keepdims, correction, dim, keepdim)
 
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
@@ -251,7 +251,9 @@ class Tensor(Box):
         return _ops.reshape(self, self.shape[:start_dim] + (-1,))
 
     def transpose(self, *axes):
-        if len(axes) == 2 and self.ndim != 2:
+        """PyTorch's ``t.transpose(d0, d1)`` swaps two dims on every ndim; one tuple (or 0, 3+
+        ints) is NumPy's permutation."""
+        if len(axes) == 2 and all(isinstance(a, int | np.integer) for a in axes):
             return _ops.swapaxes(self, *axes)
         return _ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
 
@@ -284,10 +286,23 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         return np.array(data, dtype=dtype)
     if isinstance(data, np.ndarray | np.generic):
         return np.array(data)
-    arr = np.array(data)
+    if data is None or isinstance(data, str | bytes):
+        raise TypeError(f"tensor: expected numbers, a (nested) list of numbers or an array, got {data!r}")
+    try:
+        arr = np.array(data)
+    except ValueError:
+        raise ValueError(
+            f"tensor: the nested lists are ragged (rows of different lengths) and cannot form a tensor: {data!r:.80}"
+        ) from None
+    if arr.dtype.kind in "USV" or (arr.dtype == object and not _numeric(arr)):
+        raise TypeError(f"tensor: expected numbers, got {arr.dtype} entries in {data!r:.80}")
     if arr.dtype.kind == "f" or arr.dtype == object:
         arr = arr.astype(backend.get_default_dtype())
     return arr
+
+
+def _numeric(arr: np.ndarray) -> bool:
+    return all(isinstance(v, int | float | np.number | bool) for v in arr.flat)
 
 
 def _wrap(data) -> Tensor:
