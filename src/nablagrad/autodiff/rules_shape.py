@@ -74,7 +74,7 @@ def repeat(x, repeats, axis=None):
 
 @function(method=False)
 def repeat_interleave(x, repeats, dim=None):
-    """PyTorch's name for NumPy's :func:`repeat`."""
+    """PyTorch's name for :func:`repeat` (NumPy's)."""
     return repeat(x, repeats, dim)
 
 
