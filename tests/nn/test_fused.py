@@ -47,3 +47,44 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 def test_bad_labels_are_refused_naming_the_range():
     with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 2\]"):
         Fn.cross_entropy(ng.tensor(np.zeros((2, 3))), np.array([0, 3]))
+
+
+ACTS = {"identity": lambda z: z, "relu": ng.relu, "tanh": ng.tanh, "sigmoid": ng.sigmoid}
+
+
+@pytest.mark.parametrize("activation", sorted(ACTS))
+def test_linear_bias_activation_equals_the_composite(activation, fast):
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s) for s in [(6, 4), (4, 3), (3,)]]
+    fused_in = [ng.tensor(a, requires_grad=True) for a in arrays]
+    comp_in = [ng.tensor(a, requires_grad=True) for a in arrays]
+    fused = Fn.linear(*fused_in, activation=activation)
+    x, W, b = comp_in
+    comp = ACTS[activation](x @ W + b)
+    assert fused._op is Fn.LINEAR
+    np.testing.assert_allclose(fused.data, comp.data, rtol=1e-13, atol=1e-15)
+    g = rng.standard_normal((6, 3))
+    fused.backward(g)
+    comp.backward(g)
+    for a, c in zip(fused_in, comp_in):
+        np.testing.assert_allclose(a.grad.data, c.grad.data, rtol=1e-12, atol=1e-14)
+    # forward mode, and second derivatives through the same rules
+    tangents = tuple(ng.tensor(rng.standard_normal(a.shape)) for a in arrays)
+    _, tf = ng.jvp(lambda *a: Fn.linear(*a, activation=activation), tuple(map(ng.tensor, arrays)), tangents)
+    _, tc = ng.jvp(lambda x, W, b: ACTS[activation](x @ W + b), tuple(map(ng.tensor, arrays)), tangents)
+    np.testing.assert_allclose(tf.data, tc.data, rtol=1e-12, atol=1e-14)
+    hf = ng.hessian(lambda w: Fn.linear(ng.tensor(arrays[0]), w.reshape(4, 3), ng.tensor(arrays[2]), activation).sum())
+    hc = ng.hessian(lambda w: ACTS[activation](ng.tensor(arrays[0]) @ w.reshape(4, 3) + ng.tensor(arrays[2])).sum())
+    w0 = ng.tensor(arrays[1].ravel())
+    np.testing.assert_allclose(hf(w0).data, hc(w0).data, rtol=1e-10, atol=1e-12)
+
+
+def test_mlp_runs_linear_and_activation_fused_with_the_same_result():
+    model = ng.nn.MLP([5, 8, 8, 2], activation=["relu", "tanh"], seed=0)
+    x = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+    out = model(x)
+    step_by_step = ng.tensor(x)
+    for layer in model:  # Sequential's plain loop: every layer on its own
+        step_by_step = layer(step_by_step)
+    assert out._op is Fn.LINEAR and out._inputs[0]._op is Fn.LINEAR
+    np.testing.assert_array_equal(out.data, step_by_step.data)

@@ -61,7 +61,9 @@ class Linear(Module):
         else:
             self.bias = None
 
-    def forward(self, x):
+    def forward(self, x, activation: str = "identity"):
+        """``σ(x W + b)``; ``activation`` (a name of ``functional.FUSED_ACTIVATIONS``) lets a
+        following activation layer run fused into this one (see :class:`MLP`)."""
         if isinstance(x, str) or x is None:
             raise TypeError(f"Linear({self.in_features}, {self.out_features}): expected a numeric array or tensor of shape "
                             f"(N, {self.in_features}), got {type(x).__name__}")  # fmt: skip
@@ -78,8 +80,7 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} features "
                 f"(shape {x.shape}), expected {self.in_features}"
             )
-        z = x @ self.weight
-        return z + self.bias if self.bias is not None else z
+        return Fn.linear(x, self.weight, self.bias, activation)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -227,6 +228,9 @@ def activation(name: str | Module) -> Module:
     return ACTIVATIONS[name]()
 
 
+FUSABLE: dict[type, str] = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
+
+
 class MLP(Sequential):
     """A multilayer perceptron ``sizes[0] → … → sizes[-1]``: Linear layers with an activation
     between them and an optional output activation, ``ψ_i(x) = σ_i(W_i x + b_i)`` (lecture 000).
@@ -266,3 +270,13 @@ class MLP(Sequential):
             layers.append(globals()["activation"](output_activation))
         super().__init__(*layers)
         self.sizes = list(sizes)
+
+    def forward(self, x):
+        """The layers in order; a Linear followed by a ReLU, Tanh or Sigmoid runs as one fused op."""
+        layers = list(self._modules.values())
+        i = 0
+        while i < len(layers):
+            act = FUSABLE.get(type(layers[i + 1])) if i + 1 < len(layers) and type(layers[i]) is Linear else None
+            x = layers[i](x, act) if act else layers[i](x)
+            i += 2 if act else 1
+        return x
