@@ -105,3 +105,17 @@ def test_distributed_optimizer_refuses_what_it_cannot_wrap():
     with pytest.raises(TypeError, match="expected an ng.optim optimiser"):
         ng.distributed.DistributedOptimizer("adam")
     assert opt.param_groups[0]["lr"] == 0.1  # the wrapped optimiser's attributes
+
+
+def test_only_rank_0_writes_checkpoints(tmp_path):
+    class NotRoot(ng.distributed.SingleProcess):
+        rank = 1  # a non-root rank of a (pretend) larger world
+
+    m = ng.nn.MLP([3, 4, 1], seed=0)
+    X = np.zeros((8, 3), np.float32)
+    for world, folder in ((NotRoot(), tmp_path / "r1"), (ng.distributed.SingleProcess(), tmp_path / "r0")):
+        t = ng.train.Trainer(m, ng.nn.MSELoss(), ng.optim.SGD(m.parameters(), lr=0.1), X, X[:, :1],
+                             checkpoint_dir=folder, world=world)  # fmt: skip
+        t.checkpoint()
+    assert not (tmp_path / "r1").exists()
+    assert (tmp_path / "r0" / "checkpoint.safetensors").exists()
