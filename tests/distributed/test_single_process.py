@@ -119,3 +119,13 @@ def test_only_rank_0_writes_checkpoints(tmp_path):
         t.checkpoint()
     assert not (tmp_path / "r1").exists()
     assert (tmp_path / "r0" / "checkpoint.safetensors").exists()
+
+
+def test_distributed_optimizer_copies_and_pickles():
+    import copy
+    import pickle
+
+    m = ng.nn.MLP([2, 1], seed=0)
+    opt = ng.distributed.DistributedOptimizer(ng.optim.SGD(m.parameters(), lr=0.1), world=ng.distributed.SingleProcess())
+    assert copy.copy(opt).param_groups[0]["lr"] == 0.1
+    assert pickle.loads(pickle.dumps(opt)).param_groups[0]["lr"] == 0.1

@@ -62,6 +62,8 @@ class DistributedOptimizer:
         return loss
 
     def __getattr__(self, name: str):
+        if "optimizer" not in self.__dict__:  # during copy/unpickling, before __init__'s attributes exist
+            raise AttributeError(name)
         return getattr(self.__dict__["optimizer"], name)
 
     def __repr__(self) -> str:
