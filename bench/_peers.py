@@ -8,6 +8,7 @@ every peer computes the same thing).  ReLU between layers, float32 throughout.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -27,39 +28,20 @@ def init_weights(sizes: Sequence[int], seed: int = 0) -> list[tuple[np.ndarray, 
     return out
 
 
-def nablagrad_eager(sizes, weights) -> Run:
+def nablagrad_step(sizes, weights, compiled: bool = False) -> Run:
+    """The loop a user writes; with ``compiled`` the loss is ``ng.jit``-compiled (traced once, replayed)."""
     import nablagrad as ng
 
     model = ng.nn.MLP(sizes, activation="relu", seed=0)
     for p, w in zip(model.parameters(), [a for pair in weights for a in pair]):
         p.data[...] = w
     opt = ng.optim.Adam(model.parameters(), lr=LR)
-    ce = ng.nn.functional.cross_entropy
+    loss_fn = lambda x, y: ng.nn.functional.cross_entropy(model(x), y)  # noqa: E731
+    loss_fn = ng.jit(loss_fn) if compiled else loss_fn
 
     def run(X, y, batches):
         for idx in batches:
-            loss = ce(model(ng.tensor(X[idx])), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return float(loss.data)
-
-    return run
-
-
-def nablagrad_jit(sizes, weights) -> Run:
-    """The same step with the loss compiled by ``ng.jit`` (traced once, replayed)."""
-    import nablagrad as ng
-
-    model = ng.nn.MLP(sizes, activation="relu", seed=0)
-    for p, w in zip(model.parameters(), [a for pair in weights for a in pair]):
-        p.data[...] = w
-    opt = ng.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = ng.jit(lambda x, y: ng.nn.functional.cross_entropy(model(x), y))
-
-    def run(X, y, batches):
-        for idx in batches:
-            loss = loss_fn(X[idx], y[idx])
+            loss = loss_fn(ng.tensor(X[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -232,8 +214,8 @@ def gemm_bound(sizes, weights) -> Run:
 
 
 PEERS: dict[str, Callable] = {
-    "nablagrad": nablagrad_eager,
-    "nablagrad jit": nablagrad_jit,
+    "nablagrad": nablagrad_step,
+    "nablagrad jit": functools.partial(nablagrad_step, compiled=True),
     "PyTorch eager": torch_eager,
     "JAX jit": jax_jit,
     "NumPy by hand": numpy_by_hand,
