@@ -12,6 +12,6 @@ from .ops import *  # noqa: F403 - every op of the rule table, generated (see op
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, apply, as_tensor, tensor
-from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -12,8 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import mode as _m
-from .ops import identity
-from .tensor import Tensor, _wrap
+from .ops import broadcast_to, identity, reshape
+from .tensor import Tensor, _wrap, mark_batched
+
+
+def zeros_like(x: Tensor) -> Tensor:
+    """Zeros shaped like ``x``, batched like it under ``vmap``."""
+    z = _wrap(np.zeros_like(x.data))
+    if _m.batched(x):
+        z._tangents = {_m.vmap_level: _m.BATCHED}
+    return z
 
 
 def depth() -> int:
@@ -35,6 +43,10 @@ def dual(x: Tensor, tangent, level: int, who: str = "jvp") -> Tensor:
         t = _wrap(np.asarray(tangent, dtype=x.dtype))
     if t.shape != x.shape:
         raise ValueError(f"{who}: a tangent has shape {t.shape} but its primal has shape {x.shape}; give one of the same shape")
+    if _m.batched(d) and not _m.batched(t):  # a batched value's tangent is batched (vmap)
+        with _m.physical():
+            t = broadcast_to(reshape(t, (1,) + t.shape), (_m.vmap_size,) + t.shape)
+        mark_batched(t)
     d._tangents = {**(d._tangents or {}), level: t}
     return d
 
@@ -44,6 +56,6 @@ def take_tangent(out: Tensor, level: int) -> Tensor:
     the inputs of that level)."""
     tangents = out._tangents
     if not tangents or level not in tangents:
-        return _wrap(np.zeros_like(out.data))
+        return zeros_like(out)
     out._tangents = {k: v for k, v in tangents.items() if k != level} or None
     return tangents[level]

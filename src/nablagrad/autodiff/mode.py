@@ -31,6 +31,11 @@ ceiling: float = float("inf")
 depth: int = 0
 clock: int = 0
 retained: int = 0  # how many tensors asked for retain_grad() (the walk looks only if > 0)
+vmap_level: int = 0  # the level of the running vmap (0: none); its batch axis is axis 0 of the data
+vmap_size: int = 0  # its batch size
+batch_hidden: bool = False  # True: the vmap's batch axis is an ordinary axis (see physical())
+
+BATCHED = "batched"  # the entry a tensor batched by vmap carries at the vmap's level
 
 _level_ids = itertools.count(1)
 
@@ -111,6 +116,42 @@ def forward_level() -> Iterator[int]:
 
 
 @contextmanager
+def batch_level(size: int) -> Iterator[int]:
+    """A new vmap level of ``size`` examples, live while the block runs: tensors marked with it
+    have their batch axis first in ``data`` and show the per-example shape."""
+    global vmap_level, vmap_size
+    level = next(_level_ids)
+    levels.append(level)
+    prev = vmap_level, vmap_size
+    vmap_level, vmap_size = level, size
+    _update_slow()
+    try:
+        yield level
+    finally:
+        levels.remove(level)
+        vmap_level, vmap_size = prev
+        _update_slow()
+
+
+def batched(x) -> bool:
+    """Whether ``x`` is batched by the running vmap and that level is visible (not hidden)."""
+    t = getattr(x, "_tangents", None)
+    return bool(t) and vmap_level in t and vmap_level < ceiling and vmap_level > 0 and not batch_hidden
+
+
+@contextmanager
+def physical() -> Iterator[None]:
+    """Inside, the running vmap's batch axis is an ordinary first axis of the data, while every
+    other level stays live (a reverse pass inside vmap runs on the whole batch this way)."""
+    global batch_hidden
+    prev, batch_hidden = batch_hidden, True
+    try:
+        yield
+    finally:
+        batch_hidden = prev
+
+
+@contextmanager
 def below(level: int) -> Iterator[None]:
     """Only levels below ``level`` are live inside (the JVP rule of ``level`` is running)."""
     global ceiling
@@ -126,7 +167,7 @@ def live_level(tangents: dict | None) -> int:
     top = 0
     if tangents:
         for k in tangents:
-            if top < k < ceiling and k in levels:
+            if top < k < ceiling and k in levels and not (batch_hidden and k == vmap_level):
                 top = k
     return top
 

@@ -115,6 +115,8 @@ def where(cond, x, y):
     c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
     if c.dtype != bool:
         raise TypeError(f"where: the condition must be boolean, got {c.dtype}")
+    if isinstance(cond, Tensor) and cond._tangents:  # batched by vmap: keep it a tensor
+        c = cond
     return _apply(R.WHERE, (c, x, y))
 
 
@@ -166,6 +168,18 @@ def swapaxes(x, a: int, b: int):
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, axes)
+
+
+def moveaxis_(x, source: int, destination: int):
+    """``np.moveaxis`` as a transpose (returns ``x`` itself when nothing moves)."""
+    x = _t(x)
+    nd = x.ndim
+    source, destination = source % nd, destination % nd
+    if source == destination:
+        return x
+    order = [i for i in range(nd) if i != source]
+    order.insert(destination, source)
+    return transpose(x, order)
 
 
 def expand_dims(x, axis: int):
@@ -290,6 +304,7 @@ class TENSOR_NS:  # noqa: N801 - a namespace
     reshape = staticmethod(reshape)
     broadcast_to = staticmethod(broadcast_to)
     expand_dims = staticmethod(expand_dims)
+    squeeze = staticmethod(squeeze)
     transpose = staticmethod(transpose)
     swapaxes = staticmethod(swapaxes)
     concatenate = staticmethod(concatenate)

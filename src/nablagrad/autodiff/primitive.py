@@ -35,14 +35,25 @@ class Box:
 class Primitive:
     """One differentiable operation: ``fn`` on raw arrays plus per-argument VJP/JVP rules."""
 
-    __slots__ = ("name", "fn", "vjps", "jvps", "fmt")
+    __slots__ = ("name", "fn", "vjps", "jvps", "fmt", "batch")
 
-    def __init__(self, name: str, fn: Callable, vjps: Sequence[Rule], jvps: Sequence[Rule], fmt: str | None = None):
+    def __init__(
+        self,
+        name: str,
+        fn: Callable,
+        vjps: Sequence[Rule],
+        jvps: Sequence[Rule],
+        fmt: str | None = None,
+        batch: Callable | None = None,
+    ):
         self.name = name
         self.fn = fn
         self.vjps = tuple(vjps)
         self.jvps = tuple(jvps)
         self.fmt = fmt  # how explain() writes it, e.g. "{0} * {1}"
+        # vmap: batch(F, prim, args, batched, params) -> the result with the batch axis first,
+        # given args whose batched ones have it first; None: elementwise with broadcasting
+        self.batch = batch
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"
@@ -101,6 +112,8 @@ def row(name: str, prim: Primitive | None, kind: str, doc: str, **options) -> Pr
     if kind not in ("unary", "binary", "reduce", "axis", "function"):
         raise ValueError(f"row: unknown kind {kind!r}")
     TABLE[name] = Row(name, prim, kind, doc, **options)
+    if prim is not None and prim.batch is None and kind in ("reduce", "axis"):
+        prim.batch = batch_reduce if kind == "reduce" else batch_axis
     if prim is not None and not hasattr(NUMPY_NS, name):
         setattr(NUMPY_NS, name, staticmethod(prim.fn))
     return prim
@@ -117,10 +130,53 @@ def function(method: bool = True, prim: Primitive | None = None) -> Callable:
     return enter
 
 
-def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None) -> Primitive:
+
+
+# --- batching rules shared by many primitives (vmap; the batch axis is axis 0 of the data) -------
+def logical_shape(x, is_batched: bool) -> tuple[int, ...]:
+    return tuple(np.shape(x))[1:] if is_batched else tuple(np.shape(x))
+
+
+def pad_batched(F, x, ndim: int):
+    """A batched ``x`` with size-1 axes after the batch axis up to ``ndim`` per-example axes, so
+    it broadcasts against unbatched operands from the right as the per-example value would."""
+    shape = tuple(np.shape(x))
+    if len(shape) - 1 >= ndim:
+        return x
+    return F.reshape(x, shape[:1] + (1,) * (ndim - len(shape) + 1) + shape[1:])
+
+
+def batch_elementwise(F, prim, args, batched, params):
+    """An elementwise op: pad the batched operands to a common rank, then broadcast as usual."""
+    ndim = max(len(logical_shape(a, b)) for a, b in zip(args, batched))
+    padded = tuple(pad_batched(F, a, ndim) if b else a for a, b in zip(args, batched))
+    return F.apply(prim, padded, params)
+
+
+def _shift_axes(axis, ndim: int):
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, tuple):
+        return tuple(a % ndim + 1 for a in axis)
+    return axis % ndim + 1
+
+
+def batch_reduce(F, prim, args, batched, params):
+    """A reduction over ``axis`` of the per-example value: the same axes, shifted past the batch."""
+    (x,) = args
+    return F.apply(prim, (x,), {**params, "axis": _shift_axes(params.get("axis"), len(np.shape(x)) - 1)})
+
+
+def batch_axis(F, prim, args, batched, params):
+    """An op along one ``axis`` (softmax): the axis shifted past the batch axis."""
+    (x,) = args
+    return F.apply(prim, (x,), {**params, "axis": _shift_axes(params.get("axis", -1), len(np.shape(x)) - 1)})
+
+
+def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None, batch: Callable | None = None) -> Primitive:
     """A primitive linear in its one traced argument: its JVP is the op itself applied to the
     tangent (JAX's ``deflinear``), so only the value and the VJP (the transpose) are written."""
-    prim = Primitive(name, fn, (vjp,), (None,), fmt)
+    prim = Primitive(name, fn, (vjp,), (None,), fmt, batch)
     prim.jvps = (lambda F, t, ans, x, **params: F.apply(prim, (t,), params),)
     return prim
 

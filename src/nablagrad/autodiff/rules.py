@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .primitive import Primitive, _unindex, index_update_np, linear, logsumexp_np, row, stable_sigmoid, sum_to
+from .primitive import Primitive, _unindex, index_update_np, linear, logsumexp_np, pad_batched, row, stable_sigmoid, sum_to
 
 
 def _unary(name: str, fn, deriv, fmt: str, doc: str) -> Primitive:
@@ -474,6 +474,56 @@ INDEX_UPDATE = Primitive(
 UNINDEX = linear("unindex", _unindex, lambda F, g, ans, x, index, shape: F.getitem(g, index), "scatter({0})")
 
 
+# vmap batching rules of the shape ops: the per-example op, with the batch axis kept first
+def _index_past_batch(index):
+    return (slice(None),) + (index if isinstance(index, tuple) else (index,))
+
+
+def _batch_broadcast_to(F, prim, args, batched, params):
+    shape = params["shape"]
+    x = pad_batched(F, args[0], len(shape))
+    return F.apply(prim, (x,), {"shape": x.shape[:1] + tuple(shape)})
+
+
+def _batch_sum_to(F, prim, args, batched, params):
+    (x,), shape = args, params["shape"]
+    per = x.shape[1:]
+    lead = len(per) - len(shape)
+    axes = tuple(range(1, lead + 1)) + tuple(lead + 1 + i for i, n in enumerate(shape) if n == 1 and per[lead + i] != 1)
+    return F.reshape(F.sum(x, axis=axes, keepdims=True), x.shape[:1] + tuple(shape))
+
+
+def _batch_transpose(F, prim, args, batched, params):
+    (x,), axes = args, params.get("axes")
+    nd = len(x.shape) - 1
+    moved = tuple(range(nd, 0, -1)) if axes is None else tuple(a % nd + 1 for a in axes)
+    return F.apply(prim, (x,), {"axes": (0,) + moved})
+
+
+RESHAPE.batch = lambda F, prim, args, batched, params: F.apply(prim, args, {"shape": args[0].shape[:1] + tuple(params["shape"])})
+TRANSPOSE.batch = _batch_transpose
+BROADCAST_TO.batch = _batch_broadcast_to
+SUM_TO.batch = _batch_sum_to
+GETITEM.batch = lambda F, prim, args, batched, params: F.apply(prim, args, {"index": _index_past_batch(params["index"])})
+UNINDEX.batch = lambda F, prim, args, batched, params: F.apply(
+    prim, args, {"index": _index_past_batch(params["index"]), "shape": args[0].shape[:1] + tuple(params["shape"])}
+)
+
+
+def _batch_index_update(F, prim, args, batched, params):
+    (x, v), index = args, params["index"]
+    size = (x if batched[0] else v).shape[0]
+    per_x = x.shape[1:] if batched[0] else tuple(np.shape(x))
+    if not batched[0]:
+        x = F.broadcast_to(F.reshape(x, (1,) + per_x), (size,) + per_x)
+    if batched[1]:
+        v = pad_batched(F, v, np.empty(per_x, dtype=np.uint8)[index].ndim)
+    return F.apply(prim, (x, v), {"index": _index_past_batch(index)})
+
+
+INDEX_UPDATE.batch = _batch_index_update
+
+
 class _Concatenate(Primitive):
     """concatenate(*xs, axis): the VJP slices ``g`` back into the pieces."""
 
@@ -509,8 +559,44 @@ class _Stack(Primitive):
         return F.stack(parts, axis=params.get("axis", 0))
 
 
+def _all_batched(F, args, batched):
+    size = next(a.shape[0] for a, b in zip(args, batched) if b)
+    return tuple(
+        a if b else F.broadcast_to(F.reshape(a, (1,) + tuple(np.shape(a))), (size,) + tuple(np.shape(a)))
+        for a, b in zip(args, batched)
+    )
+
+
+def _batch_join(extra: int):
+    def rule(F, prim, args, batched, params):
+        xs = _all_batched(F, args, batched)
+        nd = len(xs[0].shape) - 1 + extra
+        return F.apply(prim, xs, {**params, "axis": params.get("axis", 0) % nd + 1})
+
+    return rule
+
+
 CONCATENATE = _Concatenate("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), (), (), "concat(…)")
 STACK = _Stack("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), (), (), "stack(…)")
+CONCATENATE.batch = _batch_join(0)
+STACK.batch = _batch_join(1)
+
+# comparisons and logic: values without derivatives (applied outside the tape); primitives so
+# that vmap batches them like any elementwise op
+COMPARISONS = {
+    name: Primitive(name, fn, (None, None), (None, None), fmt="{0} " + sym + " {1}")
+    for name, fn, sym in (
+        ("lt", np.less, "<"),
+        ("le", np.less_equal, "<="),
+        ("gt", np.greater, ">"),
+        ("ge", np.greater_equal, ">="),
+        ("eq", np.equal, "=="),
+        ("ne", np.not_equal, "!="),
+        ("and", np.bitwise_and, "&"),
+        ("or", np.bitwise_or, "|"),
+    )
+}
+INVERT = Primitive("invert", np.invert, (None,), (None,), fmt="~{0}")
 
 
 # --- matmul ----------------------------------------------------------------------------------------
@@ -565,5 +651,29 @@ MATMUL = row(
     dunder="matmul",
     check=_matmul_check,
 )
+
+
+def _batch_matmul(F, prim, args, batched, params):
+    """Per-example ``a @ b``: 1-D operands promoted to matrices (a row, b a column), batched
+    operands padded to a common rank so unbatched ones broadcast as stacks, then squeezed back."""
+    (a, b), (ba, bb) = args, batched
+    la, lb = (a.shape[1:] if ba else np.shape(a)), (b.shape[1:] if bb else np.shape(b))
+    pa, pb = len(la) == 1, len(lb) == 1
+    if pa:
+        a = F.expand_dims(a, -2)
+    if pb:
+        b = F.expand_dims(b, -1)
+    rank = max(len(la) + pa, len(lb) + pb)
+    a = pad_batched(F, a, rank) if ba else a
+    b = pad_batched(F, b, rank) if bb else b
+    out = F.apply(prim, (a, b), {})
+    if pb:
+        out = F.squeeze(out, -1)
+    if pa:
+        out = F.squeeze(out, -1 if pb else -2)
+    return out
+
+
+MATMUL.batch = _batch_matmul
 
 __all__ = [name for name, value in globals().items() if isinstance(value, Primitive)]

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend
 from . import mode as _m
-from .primitive import Box, Primitive
+from .primitive import Box, Primitive, batch_elementwise
 
 
 class Tensor(Box):
@@ -57,6 +57,9 @@ class Tensor(Box):
     # --- basic properties -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape; inside ``vmap`` a batched tensor shows its per-example shape."""
+        if self._tangents and _m.batched(self):
+            return self.data.shape[1:]
         return self.data.shape
 
     @property
@@ -65,11 +68,11 @@ class Tensor(Box):
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return len(self.shape)
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return int(np.prod(self.shape, dtype=np.int64)) if self._tangents else self.data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -211,31 +214,34 @@ class Tensor(Box):
 
     # comparisons give boolean tensors outside the graph, like PyTorch
     def __lt__(self, other):
-        return _wrap(self.data < _data(other))
+        return _compare("lt", self, other)
 
     def __le__(self, other):
-        return _wrap(self.data <= _data(other))
+        return _compare("le", self, other)
 
     def __gt__(self, other):
-        return _wrap(self.data > _data(other))
+        return _compare("gt", self, other)
 
     def __ge__(self, other):
-        return _wrap(self.data >= _data(other))
+        return _compare("ge", self, other)
 
     def __eq__(self, other):  # type: ignore[override]
-        return _wrap(self.data == _data(other))
+        return _compare("eq", self, other)
 
     def __ne__(self, other):  # type: ignore[override]
-        return _wrap(self.data != _data(other))
+        return _compare("ne", self, other)
 
     def __invert__(self):
+        if _m.slow:
+            with _m.no_grad():
+                return _apply(_ops.R.INVERT, (self,))
         return _wrap(~self.data)
 
     def __and__(self, other):
-        return _wrap(self.data & _data(other))
+        return _compare("and", self, other)
 
     def __or__(self, other):
-        return _wrap(self.data | _data(other))
+        return _compare("or", self, other)
 
     # --- methods mirroring the functional API -----------------------------------------------
     def var(self, axis=None, keepdims=False, correction=0, dim=None, keepdim=None):
@@ -326,6 +332,14 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _compare(name: str, x: Tensor, other) -> Tensor:
+    """A comparison or logical op: a boolean tensor outside the graph, like PyTorch."""
+    if _m.slow:  # under vmap a comparison is batched like any elementwise op
+        with _m.no_grad():
+            return _apply(_ops.R.COMPARISONS[name], (x, other))
+    return _wrap(_ops.R.COMPARISONS[name].fn(x.data, _data(other)))
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
@@ -390,6 +404,8 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     tensors with level ``k`` hidden — recorded like any op, so reverse mode and lower
     levels differentiate it (JAX's ``JVPTrace.process_primitive``, one level per ``jvp``).
     """
+    if _m.vmap_level and any(isinstance(a, Tensor) and a._tangents and _m.batched(a) for a in args):
+        return _apply_batched(prim, args, params)
     level = 0
     for a in args:
         if isinstance(a, Tensor) and a._tangents:
@@ -411,6 +427,39 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     if tangent is not None:
         out._tangents = {**(out._tangents or {}), level: tangent}
     return out
+
+
+def _apply_batched(prim: Primitive, args: tuple, params: dict) -> Tensor:
+    """The op under ``vmap``: its batching rule on the batched data (batch axis first, seen as an
+    ordinary axis) — so the ops it applies are recorded, and push every forward level's
+    tangents, on the whole batch — then the result marked batched (JAX's
+    ``BatchTrace.process_primitive``).  A batched value's tangents are batched too."""
+    batched = [isinstance(a, Tensor) and _m.batched(a) for a in args]
+    rule = prim.batch or batch_elementwise
+    with _m.physical():
+        out = rule(_ops.TENSOR_NS, prim, args, batched, params)
+    if _m.tracer is not None:
+        _m.tracer.append(out)
+    return mark_batched(out)
+
+
+def mark_batched(t: Tensor) -> Tensor:
+    """Mark ``t`` (computed on the whole batch) batched by the running vmap, its tangents too."""
+    t._tangents = {**(t._tangents or {}), _m.vmap_level: _m.BATCHED}
+    for v in t._tangents.values():
+        if isinstance(v, Tensor) and not (v._tangents and _m.vmap_level in v._tangents):
+            mark_batched(v)
+    return t
+
+
+def unmark_batched(t: Tensor, level: int) -> Tensor:
+    """Remove the mark of vmap ``level`` from ``t`` and its tangents (the vmap is returning)."""
+    if t._tangents and level in t._tangents:
+        t._tangents = {k: v for k, v in t._tangents.items() if k != level} or None
+        for v in (t._tangents or {}).values():
+            if isinstance(v, Tensor):
+                unmark_batched(v, level)
+    return t
 
 
 _EMPTY: dict = {}

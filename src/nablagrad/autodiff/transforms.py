@@ -21,10 +21,10 @@ import numpy as np
 
 from . import mode as _m
 from .backward import grad_of
-from .forward import dual, is_traced, take_tangent
-from .ops import identity, stack
+from .forward import dual, is_traced, take_tangent, zeros_like
+from .ops import broadcast_to, identity, moveaxis_, reshape, stack
 from .pytree import TreeDef, tree_flatten, tree_map, tree_unflatten
-from .tensor import Tensor, _wrap, tensor
+from .tensor import Tensor, _wrap, mark_batched, tensor, unmark_batched
 
 Argnums = int | Sequence[int]
 
@@ -43,10 +43,20 @@ def _lift(x, who: str) -> Tensor:
             f"{who}: can only differentiate with respect to floating-point inputs, got dtype {x.dtype}; "
             "pass floats (e.g. 2.0, not 2) or convert with .astype('float64')"
         )
+    if _m.vmap_level and not _m.batched(x):
+        x = _broadcast_batch(x)  # per-example derivatives: one copy of x per example
     t = identity(x) if is_traced(x) else _wrap(x.data)
     if not t.requires_grad:
         t.requires_grad = True
     return t
+
+
+def _broadcast_batch(x: Tensor) -> Tensor:
+    """``x`` the same for every example of the running vmap, as a batched tensor."""
+    shape = x.shape
+    with _m.physical():
+        b = broadcast_to(reshape(x, (1,) + shape), (_m.vmap_size,) + shape)
+    return mark_batched(b)
 
 
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
@@ -110,10 +120,23 @@ def _scalar_output(out, who: str) -> Tensor:
 
 
 def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[Tensor]:
-    """``vᵀ ∂out/∂inputs`` (zeros where ``out`` does not depend on an input)."""
+    """``vᵀ ∂out/∂inputs`` (zeros where ``out`` does not depend on an input).
+
+    Under ``vmap`` (whose inputs are lifted batched) the walk runs on the batched data with the
+    batch axis visible: the examples never mix, so each gets its own derivative."""
     if not out.requires_grad:
-        return [_wrap(np.zeros_like(t.data)) for t in inputs]
-    return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
+        return [zeros_like(t) for t in inputs]
+    if not _m.vmap_level:
+        return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
+    if cotangent is None:
+        cotangent = _wrap(np.ones(out.shape, dtype=out.dtype))
+    if not _m.batched(cotangent):
+        cotangent = _broadcast_batch(_as_tensor(cotangent))
+    if not _m.batched(out):
+        out = _broadcast_batch(out)
+    with _m.physical():
+        grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=True)
+    return [mark_batched(g) for g in grads]
 
 
 def _plain(tree, nested: bool):
@@ -186,7 +209,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
                 gs = _grads(o, lifted.leaves, c, create)
                 total = gs if total is None else [a + b for a, b in zip(total, gs)]
             if total is None:
-                total = [_wrap(np.zeros_like(t.data)) for t in lifted.leaves]
+                total = [zeros_like(t) for t in lifted.leaves]
         return _plain(tuple(lifted.per_arg(total)), create)
 
     result = _plain(tree_unflatten(out_tree, out_flat), nested)
@@ -304,6 +327,66 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
         return (jac, _plain(aux, nested)) if has_aux else jac
 
     return wrapped
+
+
+def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
+    """Vectorise ``f`` over an axis of its arguments: ``vmap(f)(xs)[i] == f(xs[i])``, computed by
+    each primitive's batching rule on the whole batch at once (no Python loop over examples).
+
+    ``in_axes``: an int or None for every argument, or one entry per argument (None: the same
+    value for every example); ``out_axes``: where the batch axis goes in each output.  Composes
+    with the other transforms both ways — ``vmap(grad(loss), in_axes=(None, 0, 0))(w, X, y)``
+    gives per-example gradients.  One vmap level at a time (a vmap inside a vmap is refused).
+    """
+
+    @wraps(f)
+    def wrapped(*args):
+        if _m.vmap_level:
+            raise NotImplementedError(
+                "vmap: a vmap inside another vmap is not supported yet; flatten the two batch axes into one"
+            )
+        axes = in_axes if isinstance(in_axes, tuple | list) else (in_axes,) * len(args)
+        if len(axes) != len(args):
+            raise ValueError(f"vmap: in_axes has {len(axes)} entries but f was called with {len(args)} arguments")
+        flat, specs = [], []
+        for a, ax in zip(args, axes):
+            leaves, tree = tree_flatten(a)
+            flat.append((leaves, tree))
+            specs.extend([ax] * len(leaves))
+        leaves = [x for ls, _ in flat for x in ls]
+        sizes = {np.shape(x)[ax] for x, ax in zip(leaves, specs) if ax is not None}
+        if not sizes:
+            raise ValueError("vmap: no argument is mapped (every in_axes entry is None)")
+        if len(sizes) > 1:
+            raise ValueError(f"vmap: mapped axes have different sizes {sorted(sizes)}; they must all be equal")
+        size = sizes.pop()
+        with _m.transform() as nested, _m.batch_level(size) as level:
+            nested = nested or any(is_traced(x) for x in leaves)
+            batched = [x if ax is None else _into_batch(_as_tensor(x), ax, level) for x, ax in zip(leaves, specs)]
+            new_args, start = [], 0
+            for ls, tree in flat:
+                new_args.append(tree_unflatten(tree, batched[start : start + len(ls)]))
+                start += len(ls)
+            out = f(*new_args)
+            o_flat, o_tree = tree_flatten(out)
+            o_axes = out_axes if isinstance(out_axes, tuple | list) else (out_axes,) * len(o_flat)
+            results = [_out_of_batch(_as_tensor(o), ax, level, size) for o, ax in zip(o_flat, o_axes)]
+        return _plain(tree_unflatten(o_tree, results), nested)
+
+    return wrapped
+
+
+def _into_batch(x: Tensor, axis: int, level: int) -> Tensor:
+    return mark_batched(identity(moveaxis_(x, axis, 0)))
+
+
+def _out_of_batch(o: Tensor, axis: int, level: int, size: int) -> Tensor:
+    if o._tangents and level in o._tangents:
+        o = unmark_batched(o, level)
+    else:  # the same for every example
+        with _m.physical():
+            o = broadcast_to(reshape(o, (1,) + o.shape), (size,) + o.shape)
+    return moveaxis_(o, 0, axis)
 
 
 def hessian(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:

@@ -1,0 +1,116 @@
+"""ng.vmap: batching rules per primitive, against torch.func.vmap, composed with the other
+transforms both ways (per-example gradients)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import nablagrad as ng
+
+CASES = {
+    "elementwise+broadcast": (lambda L, x, c: L.tanh(x) * c + L.sin(x) ** 2.0, ((4, 3), (2, 1, 3))),
+    "matmul mat@vec": (lambda L, x, c: c @ x, ((4, 3), (2, 3))),
+    "matmul vec@mat": (lambda L, x, c: x @ c.T, ((4, 3), (2, 3))),
+    "matmul vec@vec": (lambda L, x, c: x @ c[0], ((4, 3), (2, 3))),
+    "matmul mat@mat": (lambda L, x, c: x.reshape(3, 1) @ c[:1], ((4, 3), (2, 3))),
+    "reductions": (
+        lambda L, x, c: x.sum() + (x.max(0) if L is ng else x.amax(0)) * (x.mean(axis=0) if L is ng else x.mean(dim=0)),
+        ((4, 2, 3), (3,)),
+    ),
+    "softmax": (
+        lambda L, x, c: (
+            (L.softmax(x, axis=-1) if L is ng else torch.softmax(x, dim=-1))
+            + (L.log_softmax(x, axis=0) if L is ng else torch.log_softmax(x, dim=0))
+        ),
+        ((4, 2, 3), (3,)),
+    ),
+    "shape ops": (lambda L, x, c: x.reshape(3, 2).T[1:, ::2] * c[0, :2], ((4, 6), (2, 3))),
+    "getitem": (lambda L, x, c: x[1:, 0] + x[-1], ((4, 3, 2), (2, 3))),
+    "where/relu/maximum": (
+        lambda L, x, c: L.where(x > 0.1, L.relu(x), L.maximum(x, c[0])),
+        ((4, 3), (2, 3)),
+    ),
+    "stack/concat": (
+        lambda L, x, c: (
+            (ng.concatenate([x, c[0]]) if L is ng else torch.cat([x, c[0]]))
+            * (ng.stack([x, c[1]]).sum(0).sum() if L is ng else torch.stack([x, c[1]]).sum(0).sum())
+        ),
+        ((4, 3), (2, 3)),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_vmap_matches_torch_func(name, rng):
+    f, (xs, cs) = CASES[name]
+    x, c = rng.standard_normal(xs), rng.standard_normal(cs)
+    ours = ng.vmap(lambda x: f(ng, x, ng.tensor(c)))(x)
+    theirs = tf.vmap(lambda x: f(torch, x, torch.tensor(c)))(torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    # and the reverse pass through the batched program
+    g = ng.grad(lambda x: (ng.vmap(lambda v: f(ng, v, ng.tensor(c)))(x) ** 2.0).sum())(x)
+    tg = tf.grad(lambda x: (tf.vmap(lambda v: f(torch, v, torch.tensor(c)))(x) ** 2).sum())(torch.tensor(x))
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-11, atol=1e-13)
+
+
+def mlp_loss(L, params, x, y):
+    w1, b1, w2 = params
+    h = L.relu(x @ w1 + b1)
+    logp = ng.log_softmax(h @ w2, axis=-1) if L is ng else torch.log_softmax(h @ w2, dim=-1)
+    return -(logp * y).sum()
+
+
+def test_per_example_gradients_match_torch_func(rng):
+    params = (rng.standard_normal((4, 5)), rng.standard_normal(5), rng.standard_normal((5, 3)))
+    X = rng.standard_normal((6, 4))
+    Y = np.eye(3)[rng.integers(0, 3, 6)]
+    ours = ng.vmap(ng.grad(lambda p, x, y: mlp_loss(ng, p, x, y)), in_axes=(None, 0, 0))(params, X, Y)
+    theirs = tf.vmap(tf.grad(lambda p, x, y: mlp_loss(torch, p, x, y)), in_dims=(None, 0, 0))(
+        tuple(torch.tensor(p) for p in params), torch.tensor(X), torch.tensor(Y)
+    )
+    assert isinstance(ours, tuple) and ours[0].shape == (6, 4, 5)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-11, atol=1e-13)
+    # the mean of the per-example gradients is the batch gradient
+    batch = ng.grad(lambda p: ng.vmap(lambda x, y: mlp_loss(ng, p, x, y))(X, Y).mean())(params)
+    for a, b in zip(ours, batch):
+        np.testing.assert_allclose(a.numpy().mean(0), b.numpy(), rtol=1e-11, atol=1e-13)
+
+
+def test_vmap_composes_with_forward_mode_and_hessians(rng):
+    X, v = rng.standard_normal((5, 3)), rng.standard_normal(3)
+
+    def f(L, x):
+        return (L.sin(x) * x.sum()).sum()
+
+    ours = ng.vmap(lambda x: ng.jvp(lambda u: f(ng, u), (x,), (v,))[1])(X)
+    theirs = tf.vmap(lambda x: tf.jvp(lambda u: f(torch, u), (x,), (torch.tensor(v),))[1])(torch.tensor(X))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    ours = ng.jvp(ng.vmap(lambda x: f(ng, x)), (X,), (np.ones_like(X),))[1]
+    theirs = tf.jvp(tf.vmap(lambda x: f(torch, x)), (torch.tensor(X),), (torch.ones(5, 3, dtype=torch.float64),))[1]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    ours = ng.vmap(ng.hessian(lambda x: f(ng, x)))(X)
+    theirs = tf.vmap(tf.hessian(lambda x: f(torch, x)))(torch.tensor(X))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-11, atol=1e-13)
+    ours = ng.vmap(ng.jacrev(lambda x: ng.tanh(x) * x[0]))(X)
+    theirs = tf.vmap(tf.jacrev(lambda x: torch.tanh(x) * x[0]))(torch.tensor(X))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_in_axes_out_axes_and_pytrees(rng):
+    X = rng.standard_normal((3, 5))
+    d = {"a": rng.standard_normal(3), "b": rng.standard_normal((2, 3))}
+    ours = ng.vmap(lambda x, d: {"s": x * d["a"], "t": (d["b"] @ x).sum()}, in_axes=(1, None), out_axes=1)(X, d)
+    assert ours["s"].shape == (3, 5) and ours["t"].shape == (5,)
+    np.testing.assert_allclose(ours["s"].numpy(), X * d["a"][:, None], rtol=1e-14)
+    np.testing.assert_allclose(ours["t"].numpy(), (d["b"] @ X).sum(0), rtol=1e-13)
+    const = ng.vmap(lambda x: ng.tensor(1.0), in_axes=0)(X)
+    assert const.shape == (3,)
+
+
+def test_vmap_errors_name_the_problem():
+    with pytest.raises(ValueError, match="different sizes"):
+        ng.vmap(lambda a, b: a + b)(np.ones(3), np.ones(4))
+    with pytest.raises(NotImplementedError, match="vmap inside another vmap"):
+        ng.vmap(ng.vmap(lambda a: a * 2))(np.ones((2, 3)))
