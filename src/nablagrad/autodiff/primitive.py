@@ -130,8 +130,6 @@ def function(method: bool = True, prim: Primitive | None = None) -> Callable:
     return enter
 
 
-
-
 # --- batching rules shared by many primitives (vmap; the batch axis is axis 0 of the data) -------
 def logical_shape(x, is_batched: bool) -> tuple[int, ...]:
     return tuple(np.shape(x))[1:] if is_batched else tuple(np.shape(x))
