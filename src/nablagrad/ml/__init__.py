@@ -5,6 +5,7 @@ from .base import BaseEstimator, ConvergenceWarning, DataConversionWarning, NotF
 from .classifiers import LinearSVC, LogisticRegression, Perceptron, SoftmaxRegression, choose_threshold
 from .cluster import KMeans
 from .decomposition import PCA
+from .estimators import EstimatorStats, consistency_curve, gaussian_log_likelihood, simulate_estimator
 from .kernel import KernelSVC, kernel_matrix
 from .linear import IllConditionedWarning, Lasso, LinearRegression, Ridge
 from .model_selection import (
