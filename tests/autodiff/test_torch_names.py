@@ -44,3 +44,38 @@ def test_tensor_refuses_what_torch_refuses_naming_the_input(bad):
     with pytest.raises((TypeError, ValueError)) as info:
         ng.tensor(bad)
     assert "tensor:" in str(info.value) and (repr(bad)[:20] in str(info.value) or "entries" in str(info.value))
+
+
+F32, I64 = np.array([1.5, -2.0], dtype=np.float32), np.array([3, 4], dtype=np.int64)
+
+
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("float32 * int tensor", lambda T, a, i: T(a) * T(i)),
+        ("int tensor + float32", lambda T, a, i: T(i) + T(a)),
+        ("float32 * np.float64 scalar", lambda T, a, i: T(a) * np.float64(2.0)),
+        ("np.float64 scalar - float32", lambda T, a, i: np.float64(2.0) - T(a)),
+        ("float32 / Python float", lambda T, a, i: T(a) / 3.0),
+        ("int tensor * Python float", lambda T, a, i: T(i) * 2.5),
+        ("int tensor / int tensor", lambda T, a, i: T(i) / T(i)),
+        ("int tensor / Python int", lambda T, a, i: T(i) / 2),
+        ("int tensor + Python int", lambda T, a, i: T(i) + 2),
+        ("float32 ** int tensor", lambda T, a, i: T(a) ** T(i)),
+        ("maximum(int, float32)", lambda T, a, i: (ng.maximum if T is ng.tensor else torch.maximum)(T(i), T(a))),
+    ],
+)
+def test_binary_ops_follow_pytorch_type_promotion(name, f):
+    out = f(ng.tensor, F32, I64)
+    ref = f(torch.tensor, F32, I64)
+    assert out.dtype == np.dtype(str(ref.dtype).removeprefix("torch.")), name
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
+def test_create_graph_gradient_has_its_leafs_dtype():
+    x = ng.tensor(F32, requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    tx = torch.tensor(F32, requires_grad=True)
+    (g,) = torch.autograd.grad((tx**3).sum(), tx, create_graph=True)
+    assert x.grad.dtype == np.float32 and g.dtype == torch.float32
+    np.testing.assert_allclose(x.grad.numpy(), g.detach().numpy(), rtol=1e-6)

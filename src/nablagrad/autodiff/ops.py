@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..backend import get_default_dtype
 from . import rules as R
 from .mode import enable_grad
 from .primitive import TABLE, Row
@@ -41,10 +42,14 @@ def _function(row: Row) -> Callable:
 
     elif row.kind == "binary":
 
+        divide = row.name == "div"
+
         def f(x, y):
             if check is not None:
                 check(x, y)
-            return _apply(prim, (x, y))
+            if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+                x = _t(x)
+            return _apply(prim, _promote(x, y, divide))
 
     elif row.kind == "axis":
 
@@ -67,21 +72,63 @@ def _function(row: Row) -> Callable:
     return f
 
 
+_INTEGRAL = frozenset("iub")
+
+
+def _promote(x, y, divide: bool):
+    """PyTorch's type rules for a binary op, where NumPy's differ: a float tensor keeps its dtype
+    with an int tensor and with a NumPy scalar (both weak, like a Python number); an int tensor
+    meeting a float scalar — or divided — becomes the default float dtype.  Float arrays of the
+    same kind pass untouched (the common case costs two dtype reads)."""
+    xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
+    if xt and yt:
+        kx, ky = x.data.dtype.kind, y.data.dtype.kind
+        if kx == ky:
+            if divide and kx in _INTEGRAL:
+                return astype(x, get_default_dtype()), astype(y, get_default_dtype())
+            return x, y
+        if kx == "f" and ky in _INTEGRAL:
+            return x, astype(y, x.data.dtype)
+        if ky == "f" and kx in _INTEGRAL:
+            return astype(x, y.data.dtype), y
+        return x, y
+    t, other = (x, y) if xt else (y, x)
+    if isinstance(other, np.generic) and other.dtype.kind in "fiub":
+        other = other.item()  # a NumPy scalar is weak, like a Python number (torch)
+    if t.data.dtype.kind in _INTEGRAL and (divide or isinstance(other, float)):
+        t = astype(t, get_default_dtype())
+    return (t, other) if xt else (other, t)
+
+
+def _plain(t: Tensor, other) -> bool:
+    """The common case NumPy already promotes as PyTorch: a float tensor with a Python float or
+    with a tensor of its own float dtype (checked inline: operators are the hot path)."""
+    d = t.data.dtype
+    c = other.__class__
+    return d.kind == "f" and (c is float or (c is Tensor and other.data.dtype is d))
+
+
 def _operators(row: Row) -> dict[str, Callable]:
     """``Tensor.__op__`` (and ``__rop__`` for a binary op) for a row with ``dunder``."""
     prim, check = row.prim, row.check
     if row.kind == "unary":
         return {f"__{row.dunder}__": lambda self: _apply(prim, (self,))}
 
+    divide = row.name == "div"
+
     def op(self, other):
         if check is not None:
             check(self, other)
-        return _apply(prim, (self, other))
+        if _plain(self, other):
+            return _apply(prim, (self, other))
+        return _apply(prim, _promote(self, other, divide))
 
     def rop(self, other):
         if check is not None:
             check(other, self)
-        return _apply(prim, (other, self))
+        if _plain(self, other):
+            return _apply(prim, (other, self))
+        return _apply(prim, _promote(other, self, divide))
 
     return {f"__{row.dunder}__": op, f"__r{row.dunder}__": rop}
 
