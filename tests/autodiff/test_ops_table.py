@@ -429,3 +429,39 @@ def test_index_and_boolean_reductions_match_torch_and_have_no_gradient():
         assert not ng_out.requires_grad, name
     idx = ng.topk(ng.tensor(x), 2, dim=1).indices.numpy()
     np.testing.assert_array_equal(idx, torch.topk(t, 2, dim=1).indices.numpy())
+
+
+# ops whose primitives have batching rules (elementwise by row kind, einsum's batch letter, the
+# linalg ones broadcasting over leading axes, scans' shifted axis) and composites of them
+VMAP = [
+    "tan", "erf", "softplus", "floor", "remainder", "arctan2", "hypot", "logaddexp",
+    "einsum_batched", "einsum_diag", "einsum_sum_inside", "tensordot_pairs", "outer", "kron", "inner",
+    "inv", "det", "slogdet", "solve_matrix", "solve_vector", "cholesky", "eigh_values", "eigh_vectors", "svdvals",
+    "qr_r", "trace", "norm_fro",
+    "prod_axis", "cumsum", "cumprod", "diff", "flip", "roll", "tile", "tril", "diagonal", "pad", "split_numpy",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", VMAP)
+def test_vmap_matches_torch_func_vmap(name):
+    """vmap over a new leading axis of the first argument, the others shared (in_axes None)."""
+    f, tf, shapes, gen = CASES[name]
+    first = _inputs([(3, *shapes[0])], gen, _seed(name))[0]
+    rest = _inputs(shapes[1:], gen, 1)
+    in_axes = (0,) + (None,) * len(rest)
+    out = ng.vmap(f, in_axes=in_axes)(first, *rest)
+    ref = torch.func.vmap(tf, in_dims=in_axes)(torch.tensor(first), *map(torch.tensor, rest))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["einsum_matmul", "inv", "cholesky", "eigh_values", "cumprod", "solve_matrix"])
+def test_per_example_gradients_by_vmap_of_grad(name):
+    f, tf, shapes, gen = CASES[name]
+    first = _inputs([(3, *shapes[0])], gen, _seed(name))[0]
+    rest = _inputs(shapes[1:], gen, 1)
+    in_axes = (0,) + (None,) * len(rest)
+    g = ng.vmap(ng.grad(lambda a, *r: (f(a, *r) ** 2).sum()), in_axes=in_axes)(first, *rest)
+    tg = torch.func.vmap(torch.func.grad(lambda a, *r: (tf(a, *r) ** 2).sum()), in_dims=in_axes)(
+        torch.tensor(first), *map(torch.tensor, rest)
+    )
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-9, atol=1e-12)

@@ -43,7 +43,8 @@ def _mm(F, *xs):
 
 
 def _shape(F, x) -> tuple[int, ...]:
-    return tuple(np.shape(F.data(x)))
+    """The (per-example, inside ``vmap``) shape of an array or Tensor."""
+    return tuple(np.shape(x))
 
 
 def _dtype(F, x):

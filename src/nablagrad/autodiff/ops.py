@@ -41,7 +41,6 @@ def _function(row: Row) -> Callable:
             return _apply(prim, (_t(x),))
 
     elif row.kind == "binary":
-
         divide = row.name == "div"
 
         def f(x, y):

@@ -38,7 +38,16 @@ def _einsum_np(*operands, subscripts: str):
     return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 
-EINSUM = _Einsum("einsum", _einsum_np, (), (), "einsum(…)")
+def _einsum_batch(F, prim, args, batched, params):
+    """vmap: a fresh letter for the batch axis, leading in the batched operands and the output."""
+    subscripts = params["subscripts"]
+    z = next(c for c in string.ascii_letters if c not in subscripts)
+    ins, out = _split_subscripts(subscripts)
+    new = ",".join(z + s if b else s for s, b in zip(ins, batched)) + "->" + z + out
+    return F.apply(prim, args, {"subscripts": new})
+
+
+EINSUM = _Einsum("einsum", _einsum_np, (), (), "einsum(…)", batch=_einsum_batch)
 
 
 def _split_subscripts(subscripts: str) -> tuple[list[str], str]:
@@ -49,10 +58,10 @@ def _split_subscripts(subscripts: str) -> tuple[list[str], str]:
 def _einsum_vjp(F, g, args, subscripts: str, k: int):
     """∂L/∂(operand k): contract ``g`` with the other operands onto operand k's letters."""
     ins, out = _split_subscripts(subscripts)
-    mine, shape = ins[k], tuple(np.shape(F.data(args[k])))
-    size = dict(zip(out, np.shape(F.data(g))))
+    mine, shape = ins[k], tuple(np.shape(args[k]))  # per-example shapes inside vmap
+    size = dict(zip(out, np.shape(g)))
     for sub, a in zip(ins, args):
-        for letter, n in zip(sub, np.shape(F.data(a))):
+        for letter, n in zip(sub, np.shape(a)):
             size[letter] = max(size.get(letter, 1), n)
     others = [(sub, a) for i, (sub, a) in enumerate(zip(ins, args)) if i != k]
     seen = out + "".join(sub for sub, _ in others)

@@ -86,12 +86,18 @@ def _cumsum_np(x, axis: int):
     return np.cumsum(x, axis=axis)
 
 
+def _batch_scan(F, prim, args, batched, params):
+    """vmap: the scan's (non-negative) axis shifted past the batch axis."""
+    return F.apply(prim, args, {"axis": params["axis"] + 1})
+
+
 # cumsum is linear; its transpose sums from the end: ∂L/∂x_i = Σ_{j≥i} g_j
 CUMSUM = linear(
     "cumsum",
     _cumsum_np,
     lambda F, g, ans, x, axis: _reverse(F, F.apply(CUMSUM, (_reverse(F, g, axis),), {"axis": axis}), axis),
     "cumsum({0})",
+    batch=_batch_scan,
 )
 
 
@@ -135,7 +141,9 @@ def _cumprod_jvp(F, t, ans, x, axis: int):
     return _const(F, _cumprod_loop(np.asarray(xd), axis, np.asarray(F.data(t)), reverse=False))
 
 
-CUMPROD = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), (_cumprod_vjp,), (_cumprod_jvp,), fmt="cumprod({0})")
+CUMPROD = Primitive(
+    "cumprod", lambda x, axis: np.cumprod(x, axis=axis), (_cumprod_vjp,), (_cumprod_jvp,), fmt="cumprod({0})", batch=_batch_scan
+)
 
 
 def _scan(prim: Primitive, x, axis, dim):
