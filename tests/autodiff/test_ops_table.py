@@ -439,7 +439,22 @@ VMAP = [
     "inv", "det", "slogdet", "solve_matrix", "solve_vector", "cholesky", "eigh_values", "eigh_vectors", "svdvals",
     "qr_r", "trace", "norm_fro",
     "prod_axis", "cumsum", "cumprod", "diff", "flip", "roll", "tile", "tril", "diagonal", "pad", "split_numpy",
+    "sort", "sort_descending", "topk", "topk_smallest_dim0", "median_dim", "median_all", "quantile_all",
+    "take_along_axis", "gather", "scatter_add", "repeat",
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_index_reductions_under_vmap_match_torch(axis):
+    x = np.random.default_rng(3).standard_normal((3, 4, 5))
+    kw = {} if axis is None else {"dim": axis}
+    for ng_f, t_f in [(ng.argmax, torch.argmax), (ng.argmin, torch.argmin)]:
+        out = ng.vmap(lambda a: ng_f(a, **kw))(x)
+        ref = torch.func.vmap(lambda a: t_f(a, **kw))(torch.tensor(x))
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    out = ng.vmap(lambda a: ng.any(a > 1.0, **kw))(x)
+    ref = torch.func.vmap(lambda a: torch.any(a > 1.0, **kw) if kw else torch.any(a > 1.0))(torch.tensor(x))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
 
 
 @pytest.mark.parametrize("name", VMAP)
@@ -454,7 +469,7 @@ def test_vmap_matches_torch_func_vmap(name):
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["einsum_matmul", "inv", "cholesky", "eigh_values", "cumprod", "solve_matrix"])
+@pytest.mark.parametrize("name", ["einsum_matmul", "inv", "cholesky", "eigh_values", "cumprod", "solve_matrix", "kron"])
 def test_per_example_gradients_by_vmap_of_grad(name):
     f, tf, shapes, gen = CASES[name]
     first = _inputs([(3, *shapes[0])], gen, _seed(name))[0]

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import ops
+from . import mode, ops
 from .primitive import Primitive, function, linear, row
 from .rules import _keep, _norm_axis
 from .rules_shape import take_along_axis
@@ -180,13 +180,36 @@ def diff(x, n: int = 1, axis: int = -1, dim=None):
 
 
 # --- order statistics ---------------------------------------------------------------------------------
+def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
+    """An integer- or boolean-valued op: outside the graph (no gradient), but batched like any
+    primitive under ``vmap`` (as the engine's comparisons)."""
+    if mode.slow:
+        with mode.no_grad():
+            return _apply(prim, (x,), params)
+    return _wrap(np.asarray(prim.fn(x.data, **params)))
+
+
+def _argsort_np(x, axis: int, descending: bool):
+    return np.argsort(-x if descending else x, axis=axis, kind="stable")
+
+
+def _batch_index_reduce(F, prim, args, batched, params):
+    """vmap: the axis (an int, or None for all per-example axes) shifted past the batch axis."""
+    (x,) = args
+    axis = params["axis"]
+    if axis is None:  # over the flattened example: flatten all but the batch axis first
+        x = F.reshape(x, (np.shape(F.data(x))[0], -1))
+        return F.apply(prim, (x,), {**params, "axis": 1})
+    return F.apply(prim, (x,), {**params, "axis": axis % (len(np.shape(F.data(x))) - 1) + 1})
+
+
+ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})", batch=_batch_index_reduce)
+
+
 @function(method=False)
 def argsort(x, axis: int = -1, descending: bool = False, dim=None):
     """The indices that sort ``x`` along ``axis`` (stable; ``descending`` as PyTorch)."""
-    xd = _t(x).data
-    axis = axis if dim is None else dim
-    idx = np.argsort(-xd if descending else xd, axis=axis, kind="stable")
-    return _wrap(idx)
+    return _index_op(ARGSORT, _t(x), {"axis": axis if dim is None else dim, "descending": descending})
 
 
 @function()
@@ -210,9 +233,8 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, ax
     dim = dim if axis is None else axis
     if not 0 <= k <= x.shape[dim]:
         raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]}")
-    idx = argsort(x, dim, descending=largest).data
-    idx = np.take(idx, np.arange(k), axis=dim)
-    return TopK(take_along_axis(x, idx, dim), _wrap(idx))
+    idx = argsort(x, dim, descending=largest)[(slice(None),) * (dim % x.ndim) + (slice(0, k),)]
+    return TopK(take_along_axis(x, idx, dim), idx)
 
 
 @function()
@@ -226,7 +248,7 @@ def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
         return out.reshape((1,) * x.ndim) if keepdims else out
     axis %= x.ndim
     n = x.shape[axis]
-    idx = np.take(argsort(x, axis).data, [(n - 1) // 2], axis=axis)
+    idx = argsort(x, axis)[(slice(None),) * axis + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
     out = take_along_axis(x, idx, axis)
     return out if keepdims else out.squeeze(axis)
 
@@ -266,31 +288,46 @@ def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None):
 
 
 # --- index and boolean reductions (no gradient) --------------------------------------------------------------
-def _no_grad_reduce(fn, x, axis, keepdims, dim, keepdim):
+def _index_reduce(name: str, fn) -> Primitive:
+    return Primitive(
+        name,
+        lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims),
+        (None,),
+        (None,),
+        fmt=name + "({0})",
+        batch=_batch_index_reduce,
+    )
+
+
+ARGMAX, ARGMIN = _index_reduce("argmax", np.argmax), _index_reduce("argmin", np.argmin)
+ALL, ANY = _index_reduce("all", np.all), _index_reduce("any", np.any)
+
+
+def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
     x = _t(x)
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
-    return _wrap(np.asarray(fn(x.data, axis=axis, keepdims=keepdims)))
+    return _index_op(prim, x, {"axis": axis, "keepdims": keepdims})
 
 
 @function()
 def argmax(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
     """The index of the largest entry along ``axis`` (of the flattened tensor when None); no gradient."""
-    return _no_grad_reduce(np.argmax, x, axis, keepdims, dim, keepdim)
+    return _no_grad_reduce(ARGMAX, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def argmin(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
     """The index of the smallest entry along ``axis``; no gradient."""
-    return _no_grad_reduce(np.argmin, x, axis, keepdims, dim, keepdim)
+    return _no_grad_reduce(ARGMIN, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001 - NumPy's and PyTorch's name
     """Whether every entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
-    return _no_grad_reduce(np.all, x, axis, keepdims, dim, keepdim)
+    return _no_grad_reduce(ALL, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001
     """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
-    return _no_grad_reduce(np.any, x, axis, keepdims, dim, keepdim)
+    return _no_grad_reduce(ANY, x, axis, keepdims, dim, keepdim)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import ops
-from .primitive import function
-from .tensor import Tensor, tensor
+from .primitive import Primitive, function
+from .tensor import Tensor, _apply, tensor
 
 
 def _t(x) -> Tensor:
@@ -300,14 +300,36 @@ def _full_index(idx: np.ndarray, axis: int) -> tuple:
     )
 
 
+def _take_along_batch(F, prim, args, batched, params):
+    """vmap: an unbatched operand gains a size-1 batch axis (take_along_axis broadcasts it)."""
+    x, idx = (a if b else F.expand_dims(a, 0) for a, b in zip(args, batched))
+    return F.apply(prim, (x, idx), {"axis": params["axis"] + 1})
+
+
+# out = x[..., idx, ...] along ``axis``: linear in x, whose VJP scatter-adds g back at idx (a
+# primitive rather than an index tuple so that vmap can batch the indices, e.g. argsort's)
+TAKE_ALONG = Primitive(
+    "take_along_axis",
+    lambda x, idx, axis: np.take_along_axis(x, idx, axis),
+    (
+        lambda F, g, ans, x, idx, axis: F.unindex(g, _full_index(np.asarray(F.data(idx)), axis), np.shape(x)),
+        None,
+    ),
+    (lambda F, t, ans, x, idx, axis: F.apply(TAKE_ALONG, (t, idx), {"axis": axis}), None),
+    fmt="take_along_axis({0})",
+    batch=_take_along_batch,
+)
+
+
 @function(method=False)
 def take_along_axis(x, indices, axis: int):
-    """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis)."""
+    """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis); the gradient
+    is scatter-added back (repeated indices accumulate)."""
     x = _t(x)
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices if isinstance(indices, Tensor) else np.asarray(indices)
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_axis: indices of shape {idx.shape} need as many axes as x of shape {x.shape}")
-    return x[_full_index(idx, _ax("take_along_axis", axis, x.ndim))]
+    return _apply(TAKE_ALONG, (x, idx), {"axis": _ax("take_along_axis", axis, x.ndim)})
 
 
 @function()
