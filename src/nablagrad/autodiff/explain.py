@@ -36,6 +36,15 @@ class Row:
 
 
 @dataclass
+class Path:
+    """One input → output path of the derivative graph and the product of its edge derivatives."""
+
+    input: str
+    nodes: list[str]
+    product: float
+
+
+@dataclass
 class Explanation:
     inputs: list[str]
     rows: list[Row]
@@ -73,6 +82,35 @@ class Explanation:
             + self.reverse_table()
             + f"\n\ny = {_fmt(self.output.value)};  {grad}"
         )
+
+    def paths(self) -> list[Path]:
+        """Every path from an input to the output in the derivative graph (lecture 002), with the
+        product of the local derivatives on its edges.  For each input the products sum to
+        ``∂y/∂x`` — the chain rule as a sum over paths; reverse mode computes the same sum
+        while visiting each edge once."""
+        by_name = {r.name: r for r in self.rows}
+        out: list[Path] = []
+        stack = [([self.output.name], 1.0)]
+        while stack:  # depth-first from the output back to the inputs
+            nodes, product = stack.pop()
+            row = by_name[nodes[0]]
+            if not row.parents:
+                if row.name in self.input_names:
+                    out.append(Path(row.expr, nodes, product))
+                continue
+            for parent, d in reversed(list(zip(row.parents, row.partials))):
+                stack.append(([parent, *nodes], product * d))
+        return out
+
+    @property
+    def input_names(self) -> list[str]:
+        """The labels ``w1 … wn`` of the inputs."""
+        return [f"w{i + 1}" for i in range(len(self.inputs))]
+
+    def paths_table(self) -> str:
+        body = [[p.input, " → ".join(p.nodes), _fmt(p.product)] for p in self.paths()]
+        sums = [f"Σ = {_fmt(sum(p.product for p in self.paths() if p.input == x))} = ∂y/∂{x}" for x in self.inputs]
+        return _table(["input", "path", "product of edge derivatives"], body) + "\n" + "\n".join(sums)
 
     def to_dot(self) -> str:
         """The computational graph in Graphviz DOT; edges are labelled with ∂w_i/∂w_j."""
@@ -118,7 +156,13 @@ def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Exp
     if not isinstance(y, Tensor) or y.size != 1:
         raise TypeError("explain: f must return a scalar tensor built from its arguments")
     nodes = list(xs) + [t for t in trace if t._op is not None]
-    label = {id(t): f"w{i + 1}" for i, t in enumerate(nodes)}
+    # number as the lecture does: by level (longest path from the inputs), then in execution
+    # order — for e^{x1·x2} + x2³: w3 = w1·w2, w4 = w2³, then w5 = e^{w3}, w6 = w4 + w5
+    level = {id(t): 0 for t in xs}
+    for t in nodes[len(xs) :]:
+        level[id(t)] = 1 + max((level[id(a)] for a in t._inputs if isinstance(a, Tensor) and id(a) in level), default=0)
+    order = sorted(range(len(nodes)), key=lambda i: (level[id(nodes[i])], i))
+    label = {id(nodes[i]): f"w{rank + 1}" for rank, i in enumerate(order)}
 
     # forward mode: one pass per input direction, the tangent of every w_i recorded
     tangents = [[0.0] * len(scalars) for _ in nodes]
@@ -135,9 +179,10 @@ def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Exp
     # reverse mode: one backward pass keeping every adjoint
     adj, _ = run_backward(y, retain_graph=True, keep_all=True)
     rows = []
-    for i, t in enumerate(nodes):
+    for i in order:
+        t = nodes[i]
         if i < len(xs):
-            rows.append(Row(f"w{i + 1}", names[i], float(t.data), tangents[i], _scalar(adj.get(id(t)))))
+            rows.append(Row(label[id(t)], names[i], float(t.data), tangents[i], _scalar(adj.get(id(t)))))
             continue
         parts = [label.get(id(a), _const(a)) for a in t._inputs]
         expr = (t._op.fmt or t._op.name + "({0})").format(*parts)
@@ -146,7 +191,7 @@ def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Exp
         local = t._op.vjp(NUMPY_NS, np.array(1.0), t.data, args, t._params, needs)
         parents = [label[id(a)] for a, n in zip(t._inputs, needs) if n]
         partials = [_scalar(d) for d, n in zip(local, needs) if n]
-        rows.append(Row(f"w{i + 1}", expr, float(t.data), tangents[i], _scalar(adj.get(id(t))), parents, partials))
+        rows.append(Row(label[id(t)], expr, float(t.data), tangents[i], _scalar(adj.get(id(t))), parents, partials))
     return Explanation(names, rows)
 
 
