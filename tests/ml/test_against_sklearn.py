@@ -112,7 +112,7 @@ def test_randomized_pca_equals_the_full_svd_and_sklearn():
     """The leading components of a randomized PCA (the 'auto' choice for 20 of 784 MNIST features):
     approximate, like scikit-learn's — the variances within 2·10⁻⁴, the leading directions within 10⁻³."""
     X = data.load_mnist(flatten=True)[0][:3000].astype(np.float64)
-    ours = ml.PCA(n_components=20, random_state=0).fit(X)
+    ours = ml.PCA(n_components=20, svd_solver="randomized", random_state=0).fit(X)
     full = ml.PCA(n_components=20, svd_solver="full").fit(X)
     ref = decomposition.PCA(n_components=20, svd_solver="randomized", random_state=0).fit(X)
     for other in (full, ref):
@@ -121,6 +121,17 @@ def test_randomized_pca_equals_the_full_svd_and_sklearn():
     np.testing.assert_allclose(ours.explained_variance_[:5], full.explained_variance_[:5], rtol=1e-9)
     signs = np.sign((ours.components_ * full.components_).sum(1))
     np.testing.assert_allclose((ours.components_ * signs[:, None])[:10], full.components_[:10], atol=1e-3)
+
+
+def test_covariance_eigh_pca_equals_the_full_svd():
+    """'auto' for many rows and few features: the eigendecomposition of the covariance."""
+    X = data.load_mnist(flatten=True)[0][:3000, ::4].astype(np.float64)  # 3000 × 196: n ≥ 10 p
+    ours, full = ml.PCA(n_components=15).fit(X), ml.PCA(n_components=15, svd_solver="full").fit(X)
+    ref = decomposition.PCA(n_components=15, svd_solver="covariance_eigh").fit(X)
+    for other in (full, ref):
+        np.testing.assert_allclose(ours.explained_variance_, other.explained_variance_, rtol=1e-8)
+        np.testing.assert_allclose(ours.explained_variance_ratio_, other.explained_variance_ratio_, rtol=1e-8)
+    np.testing.assert_allclose(ours.components_, full.components_, atol=1e-7)  # both sign-normalised
 
 
 def _split(X, y, frac=0.7):
