@@ -52,6 +52,13 @@ def _with_zeros(rng, s):  # products through exact zeros (one per row, one row w
     return x
 
 
+def _einsum_case(eq: str, shapes, as_list: bool = False):
+    """A row for ``einsum(eq, *operands)`` (or with the operands as one list, PyTorch's form)."""
+    if as_list:
+        return (lambda *xs: ng.einsum(eq, list(xs)), lambda *xs: torch.einsum(eq, list(xs)), shapes, _any)
+    return (lambda *xs: ng.einsum(eq, *xs), lambda *xs: torch.einsum(eq, *xs), shapes, _any)
+
+
 # name: (nablagrad fn, torch fn, input shapes, input generator)
 CASES = {
     # --- elementwise unary
@@ -89,38 +96,13 @@ CASES = {
     "hypot": (ng.hypot, torch.hypot, [(2, 3), (3,)], _any),
     "logaddexp": (ng.logaddexp, torch.logaddexp, [(2, 3), (2, 1)], _any),
     # --- contractions (N-D, broadcast ellipses, repeated letters)
-    "einsum_matmul": (
-        lambda a, b: ng.einsum("ij,jk->ik", a, b),
-        lambda a, b: torch.einsum("ij,jk->ik", a, b),
-        [(3, 4), (4, 2)],
-        _any,
-    ),
-    "einsum_batched": (
-        lambda a, b: ng.einsum("...ij,...jk", a, b),
-        lambda a, b: torch.einsum("...ij,...jk", a, b),
-        [(2, 3, 4), (4, 5)],
-        _any,
-    ),
+    "einsum_matmul": _einsum_case("ij,jk->ik", [(3, 4), (4, 2)]),
+    "einsum_batched": _einsum_case("...ij,...jk", [(2, 3, 4), (4, 5)]),
     "einsum_trace": (lambda a: ng.einsum("ii", a), lambda a: torch.einsum("ii", a), [(4, 4)], _any),
     "einsum_diag": (lambda a: ng.einsum("bii->bi", a), lambda a: torch.einsum("bii->bi", a), [(2, 3, 3)], _any),
-    "einsum_sum_inside": (
-        lambda a, b: ng.einsum("ij,k->jk", a, b),
-        lambda a, b: torch.einsum("ij,k->jk", a, b),
-        [(3, 4), (2,)],
-        _any,
-    ),
-    "einsum_three_list": (
-        lambda a, b, c: ng.einsum("ij,jk,kl->il", [a, b, c]),
-        lambda a, b, c: torch.einsum("ij,jk,kl->il", [a, b, c]),
-        [(2, 3), (3, 4), (4, 2)],
-        _any,
-    ),
-    "einsum_broadcast_one": (
-        lambda a, b: ng.einsum("...i,...i->...", a, b),
-        lambda a, b: torch.einsum("...i,...i->...", a, b),
-        [(3, 1, 4), (2, 4)],
-        _any,
-    ),
+    "einsum_sum_inside": _einsum_case("ij,k->jk", [(3, 4), (2,)]),
+    "einsum_three_list": _einsum_case("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)], as_list=True),
+    "einsum_broadcast_one": _einsum_case("...i,...i->...", [(3, 1, 4), (2, 4)]),
     "tensordot_int": (lambda a, b: ng.tensordot(a, b, 2), lambda a, b: torch.tensordot(a, b, 2), [(2, 3, 4), (3, 4, 5)], _any),
     "tensordot_pairs": (
         lambda a, b: ng.tensordot(a, b, axes=([0, 2], [1, 0])),
