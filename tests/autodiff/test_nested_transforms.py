@@ -18,30 +18,25 @@ UNARY = ["sin", "cos", "tanh", "sigmoid", "exp", "square"]
 BINARY = ["add", "sub", "mul", "mul_sum"]
 
 
-class NG:
-    sin, cos, tanh, sigmoid = ng.sin, ng.cos, ng.tanh, ng.sigmoid
-    exp = staticmethod(lambda a: ng.exp(0.3 * a))
+def _namespace(lib, const):
+    """The few functions a random program calls, for one library."""
+    return type(
+        lib.__name__,
+        (),
+        {
+            "sin": staticmethod(lib.sin),
+            "cos": staticmethod(lib.cos),
+            "tanh": staticmethod(lib.tanh),
+            "sigmoid": staticmethod(lib.sigmoid),
+            "exp": staticmethod(lambda a: lib.exp(0.3 * a)),
+            "sum": staticmethod(lambda a: a.sum()),
+            "const": staticmethod(const),
+        },
+    )
 
-    @staticmethod
-    def sum(a):
-        return a.sum()
 
-    @staticmethod
-    def const(a):
-        return a
-
-
-class TH:
-    sin, cos, tanh, sigmoid = torch.sin, torch.cos, torch.tanh, torch.sigmoid
-    exp = staticmethod(lambda a: torch.exp(0.3 * a))
-
-    @staticmethod
-    def sum(a):
-        return a.sum()
-
-    @staticmethod
-    def const(a):
-        return torch.tensor(a)
+NG = _namespace(ng, lambda a: a)
+TH = _namespace(torch, torch.tensor)
 
 
 def run_program(lib, steps, w, x, y):

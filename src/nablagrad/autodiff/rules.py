@@ -211,29 +211,36 @@ def _split(F, g, a, b):
     return F.select(ad > bd, g) + F.select(ad == bd, g * 0.5)
 
 
-MAXIMUM = row(
+def _pairwise(name: str, fn, fmt: str, doc: str, larger: bool) -> Primitive:
+    """maximum (``larger``) or minimum: the gradient goes to the winner, half each at ties."""
+    win = (lambda x, y: (x, y)) if larger else (lambda x, y: (y, x))
+    return row(
+        name,
+        Primitive(
+            name,
+            fn,
+            (lambda F, g, ans, x, y: _split(F, g, *win(x, y)), lambda F, g, ans, x, y: _split(F, g, *win(y, x))),
+            (lambda F, t, ans, x, y: _split(F, t, *win(x, y)), lambda F, t, ans, x, y: _split(F, t, *win(y, x))),
+            fmt=fmt,
+        ),
+        "binary",
+        doc,
+    )
+
+
+MAXIMUM = _pairwise(
     "maximum",
-    Primitive(
-        "maximum",
-        np.maximum,
-        (lambda F, g, ans, x, y: _split(F, g, x, y), lambda F, g, ans, x, y: _split(F, g, y, x)),
-        (lambda F, t, ans, x, y: _split(F, t, x, y), lambda F, t, ans, x, y: _split(F, t, y, x)),
-        fmt="max({0}, {1})",
-    ),
-    "binary",
+    np.maximum,
+    "max({0}, {1})",
     "Elementwise max; at ties the gradient is split evenly between x and y (as PyTorch).",
+    True,
 )
-MINIMUM = row(
+MINIMUM = _pairwise(
     "minimum",
-    Primitive(
-        "minimum",
-        np.minimum,
-        (lambda F, g, ans, x, y: _split(F, g, y, x), lambda F, g, ans, x, y: _split(F, g, x, y)),
-        (lambda F, t, ans, x, y: _split(F, t, y, x), lambda F, t, ans, x, y: _split(F, t, x, y)),
-        fmt="min({0}, {1})",
-    ),
-    "binary",
+    np.minimum,
+    "min({0}, {1})",
     "Elementwise min; at ties the gradient is split evenly between x and y (as PyTorch).",
+    False,
 )
 
 WHERE = Primitive(
