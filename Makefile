@@ -34,7 +34,7 @@ $(VENV)/.playground-installed: pyproject.toml $(VENV)/.created
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: no /usr/bin/chromium and not root: the browser tests will be skipped"; fi
 
-.PHONY: test train lint bench playground
+.PHONY: test train lint bench playground docs docs-figures docs-notebooks
 test: $(VENV)/.test-installed /usr/bin/chromium
 	$(PY) -m ruff check src tests bench scripts
 	$(PY) -m pytest
@@ -57,3 +57,14 @@ bench: $(VENV)/.bench-installed
 
 playground: $(VENV)/.playground-installed
 	$(VENV)/bin/nablagrad playground
+
+# The tutorials: a mkdocs-material site (strict: a broken link fails), their figures (drawn by the
+# docs' own code, committed), and the pages as Jupyter notebooks (jupytext; the page is the source).
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+docs-figures: $(VENV)/.test-installed
+	$(PY) scripts/docs_figures.py
+
+docs-notebooks: $(VENV)/.test-installed
+	$(PY) scripts/docs_notebooks.py
