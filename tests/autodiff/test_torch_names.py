@@ -79,3 +79,16 @@ def test_create_graph_gradient_has_its_leafs_dtype():
     (g,) = torch.autograd.grad((tx**3).sum(), tx, create_graph=True)
     assert x.grad.dtype == np.float32 and g.dtype == torch.float32
     np.testing.assert_allclose(x.grad.numpy(), g.detach().numpy(), rtol=1e-6)
+
+
+def test_linear_refuses_another_float_dtype_like_pytorch_naming_layer_dtypes_and_fix():
+    x64 = np.zeros((2, 3))
+    with pytest.raises(RuntimeError, match="dtype"):
+        torch.nn.Linear(3, 2)(torch.tensor(x64))
+    lin = ng.nn.Linear(3, 2)
+    w = lin.weight.numpy().copy()
+    with pytest.raises(TypeError, match=r"Linear\(3, 2\): input dtype float64 .* float32; cast the input .* dtype='float64'"):
+        lin(x64)
+    np.testing.assert_array_equal(lin.weight.numpy(), w)
+    assert lin(x64.astype(np.float32)).dtype == np.float32
+    assert ng.nn.Linear(3, 2, dtype="float64")(x64).dtype == np.float64

@@ -80,6 +80,12 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} features "
                 f"(shape {x.shape}), expected {self.in_features}"
             )
+        if x.dtype.kind == "f" and x.dtype != self.weight.dtype:
+            raise TypeError(
+                f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} does not match the layer's "
+                f"{self.weight.dtype}; cast the input (x.astype('{self.weight.dtype}')) or build the layer with "
+                f"dtype='{x.dtype}', as PyTorch requires"
+            )
         return Fn.linear(x, self.weight, self.bias, activation)
 
     def extra_repr(self) -> str:
