@@ -86,6 +86,7 @@ CASES = {
     "ceil": (ng.ceil, torch.ceil, [(4,)], _offgrid),
     "round": (ng.round, torch.round, [(4,)], _offgrid),
     "trunc": (ng.trunc, torch.trunc, [(4,)], _offgrid),
+    "clamp": (lambda a: ng.clamp(a, min=-0.5, max=0.4), lambda a: torch.clamp(a, min=-0.5, max=0.4), [(6,)], _offgrid),
     # --- elementwise binary, broadcasting
     "remainder": (ng.remainder, torch.remainder, [(3, 4), (4,)], _offgrid),
     "mod_operator": (lambda a, b: a % b, lambda a, b: a % b, [(3, 1), (4,)], _offgrid),

@@ -173,6 +173,9 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     return _apply(R.CLIP, (_t(x),), {"lo": min, "hi": max})
 
 
+clamp = clip  # PyTorch's name (Tensor.clamp too)
+
+
 def astype(x, dtype):
     """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
     x = _t(x)
@@ -406,6 +409,6 @@ _install()
 
 __all__ = [
     *OPS,
-    "sign", "where", "clip", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+    "sign", "where", "clip", "clamp", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
     "broadcast_to", "sum_to", "getitem", "index_update", "concatenate", "stack", "identity",
 ]  # fmt: skip
