@@ -20,13 +20,13 @@ def zeros_like(x: Tensor) -> Tensor:
     """Zeros shaped like ``x``, batched like it under ``vmap``."""
     z = _wrap(np.zeros_like(x.data))
     if _m.batched(x):
-        z._tangents = {_m.vmap_level: _m.BATCHED}
+        z._tangents = {_m.state.vmap_level: _m.BATCHED}
     return z
 
 
 def depth() -> int:
     """How many forward-mode passes (``jvp`` calls) are running."""
-    return len(_m.levels)
+    return len(_m.state.levels)
 
 
 def is_traced(x) -> bool:
@@ -45,7 +45,7 @@ def dual(x: Tensor, tangent, level: int, who: str = "jvp") -> Tensor:
         raise ValueError(f"{who}: a tangent has shape {t.shape} but its primal has shape {x.shape}; give one of the same shape")
     if _m.batched(d) and not _m.batched(t):  # a batched value's tangent is batched (vmap)
         with _m.physical():
-            t = broadcast_to(reshape(t, (1,) + t.shape), (_m.vmap_size,) + t.shape)
+            t = broadcast_to(reshape(t, (1,) + t.shape), (_m.state.vmap_size,) + t.shape)
         mark_batched(t)
     d._tangents = {**(d._tangents or {}), level: t}
     return d

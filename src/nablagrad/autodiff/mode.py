@@ -1,5 +1,9 @@
 """The engine's mode: every switch that changes what an op does, in one place.
 
+The switches below belong to the calling thread (``state``, a ``threading.local``, as PyTorch's
+grad mode is thread-local): a server thread inside ``no_grad`` never turns off another thread's
+tape.  Only the version clock and the level counter are shared, so numbers are never reused.
+
 * ``grad_enabled`` — False inside :func:`no_grad`: ops record nothing on the tape;
 * ``levels`` — the forward-mode levels (one per running ``jvp``) whose tangents ops push
   forward; each ``jvp`` gets a fresh number, larger than every level already running, so
@@ -20,154 +24,134 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-grad_enabled: bool = True
-slow: bool = False
-tracer: list | None = None
-levels: list[int] = []
-ceiling: float = float("inf")
-depth: int = 0
-clock: int = 0
-retained: int = 0  # how many tensors asked for retain_grad() (the walk looks only if > 0)
-vmap_level: int = 0  # the level of the running vmap (0: none); its batch axis is axis 0 of the data
-vmap_size: int = 0  # its batch size
-batch_hidden: bool = False  # True: the vmap's batch axis is an ordinary axis (see physical())
-
 BATCHED = "batched"  # the entry a tensor batched by vmap carries at the vmap's level
 
+
+class _ThreadMode(threading.local):
+    """The switches of one thread: each thread starts with gradients on and no transform running,
+    so a ``no_grad`` in one thread (a server evaluating) never changes another's (like PyTorch)."""
+
+    def __init__(self) -> None:
+        self.grad_enabled: bool = True
+        self.slow: bool = False
+        self.tracer: list | None = None
+        self.levels: list[int] = []
+        self.ceiling: float = float("inf")
+        self.depth: int = 0
+        self.vmap_level: int = 0  # the level of the running vmap (0: none); its batch axis is axis 0 of the data
+        self.vmap_size: int = 0  # its batch size
+        self.batch_hidden: bool = False  # True: the vmap's batch axis is an ordinary axis (see physical())
+
+
+state = _ThreadMode()  # read as ``state.grad_enabled``: the value of the calling thread
+
+# shared by all threads: a version number and a level number are never reused
+clock: int = 0
+retained: int = 0  # how many tensors asked for retain_grad() (the walk looks only if > 0)
 _level_ids = itertools.count(1)
+_clock_lock = threading.Lock()
 
 
 def _update_slow() -> None:
-    global slow
-    slow = bool(levels) or tracer is not None
+    state.slow = bool(state.levels) or state.tracer is not None
 
 
 def bump() -> int:
     """Advance the version clock; return the new version for a tensor written in place."""
     global clock
-    clock += 1
-    return clock
+    with _clock_lock:
+        clock += 1
+        return clock
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _setting(**values) -> Iterator[None]:
+    """Set some of this thread's switches while the block runs; restore them after (even on error)."""
+    prev = {k: getattr(state, k) for k in values}
+    for k, v in values.items():
+        setattr(state, k, v)
+    _update_slow()
+    try:
+        yield
+    finally:
+        for k, v in prev.items():
+            setattr(state, k, v)
+        _update_slow()
+
+
+def no_grad():
     """Ops inside record nothing: no tape, no ``requires_grad`` on results (like torch.no_grad)."""
-    global grad_enabled
-    prev, grad_enabled = grad_enabled, False
-    try:
-        yield
-    finally:
-        grad_enabled = prev
+    return _setting(grad_enabled=False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad():
     """Ops inside record on the tape again (inside ``no_grad``), like torch.enable_grad."""
-    global grad_enabled
-    prev, grad_enabled = grad_enabled, True
-    try:
-        yield
-    finally:
-        grad_enabled = prev
+    return _setting(grad_enabled=True)
 
 
 def is_grad_enabled() -> bool:
-    return grad_enabled
+    return state.grad_enabled
 
 
 @contextmanager
 def tracing() -> Iterator[list]:
     """Collect every op output made inside, in order (used by ``explain``)."""
-    global tracer
-    prev, tracer = tracer, []
-    _update_slow()
-    try:
-        yield tracer
-    finally:
-        tracer = prev
-        _update_slow()
+    recorded: list = []
+    with _setting(tracer=recorded):
+        yield recorded
 
 
-@contextmanager
-def suspend_tracing() -> Iterator[None]:
+def suspend_tracing():
     """Hide derivative computations from an ``explain`` trace."""
-    global tracer
-    prev, tracer = tracer, None
-    try:
-        yield
-    finally:
-        tracer = prev
+    return _setting(tracer=None)
 
 
 @contextmanager
 def forward_level() -> Iterator[int]:
     """A new forward-mode level, live while the block runs."""
     level = next(_level_ids)
-    levels.append(level)
-    _update_slow()
-    try:
+    with _setting(levels=[*state.levels, level]):
         yield level
-    finally:
-        levels.remove(level)
-        _update_slow()
 
 
 @contextmanager
 def batch_level(size: int) -> Iterator[int]:
     """A new vmap level of ``size`` examples, live while the block runs: tensors marked with it
     have their batch axis first in ``data`` and show the per-example shape."""
-    global vmap_level, vmap_size
     level = next(_level_ids)
-    levels.append(level)
-    prev = vmap_level, vmap_size
-    vmap_level, vmap_size = level, size
-    _update_slow()
-    try:
+    with _setting(levels=[*state.levels, level], vmap_level=level, vmap_size=size):
         yield level
-    finally:
-        levels.remove(level)
-        vmap_level, vmap_size = prev
-        _update_slow()
 
 
 def batched(x) -> bool:
     """Whether ``x`` is batched by the running vmap and that level is visible (not hidden)."""
     t = getattr(x, "_tangents", None)
-    return bool(t) and vmap_level in t and vmap_level < ceiling and vmap_level > 0 and not batch_hidden
+    s = state
+    return bool(t) and s.vmap_level in t and 0 < s.vmap_level < s.ceiling and not s.batch_hidden
 
 
-@contextmanager
-def physical() -> Iterator[None]:
+def physical():
     """Inside, the running vmap's batch axis is an ordinary first axis of the data, while every
     other level stays live (a reverse pass inside vmap runs on the whole batch this way)."""
-    global batch_hidden
-    prev, batch_hidden = batch_hidden, True
-    try:
-        yield
-    finally:
-        batch_hidden = prev
+    return _setting(batch_hidden=True)
 
 
-@contextmanager
-def below(level: int) -> Iterator[None]:
+def below(level: int):
     """Only levels below ``level`` are live inside (the JVP rule of ``level`` is running)."""
-    global ceiling
-    prev, ceiling = ceiling, level
-    try:
-        yield
-    finally:
-        ceiling = prev
+    return _setting(ceiling=level)
 
 
 def live_level(tangents: dict | None) -> int:
     """The highest live level among a tensor's tangents (0 when none is live)."""
     top = 0
     if tangents:
+        s = state
         for k in tangents:
-            if top < k < ceiling and k in levels and not (batch_hidden and k == vmap_level):
+            if top < k < s.ceiling and k in s.levels and not (s.batch_hidden and k == s.vmap_level):
                 top = k
     return top
 
@@ -175,10 +159,6 @@ def live_level(tangents: dict | None) -> int:
 @contextmanager
 def transform() -> Iterator[bool]:
     """Mark a running transform; yields whether it is nested inside another one."""
-    global depth
-    nested = depth > 0
-    depth += 1
-    try:
+    nested = state.depth > 0
+    with _setting(depth=state.depth + 1):
         yield nested
-    finally:
-        depth -= 1

@@ -183,7 +183,7 @@ def diff(x, n: int = 1, axis: int = -1, dim=None):
 def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
     """An integer- or boolean-valued op: outside the graph (no gradient), but batched like any
     primitive under ``vmap`` (as the engine's comparisons)."""
-    if mode.slow:
+    if mode.state.slow:
         with mode.no_grad():
             return _apply(prim, (x,), params)
     return _wrap(np.asarray(prim.fn(x.data, **params)))

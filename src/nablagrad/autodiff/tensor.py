@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from . import mode as _m
+from .mode import state as _mode  # this thread's switches (read on every op)
 from .primitive import Box, Primitive, batch_elementwise
 
 
@@ -232,7 +233,7 @@ class Tensor(Box):
         return _compare("ne", self, other)
 
     def __invert__(self):
-        if _m.slow:
+        if _mode.slow:
             with _m.no_grad():
                 return _apply(_ops.R.INVERT, (self,))
         return _wrap(~self.data)
@@ -334,7 +335,7 @@ def _data(x):
 
 def _compare(name: str, x: Tensor, other) -> Tensor:
     """A comparison or logical op: a boolean tensor outside the graph, like PyTorch."""
-    if _m.slow:  # under vmap a comparison is batched like any elementwise op
+    if _mode.slow:  # under vmap a comparison is batched like any elementwise op
         with _m.no_grad():
             return _apply(_ops.R.COMPARISONS[name], (x, other))
     return _wrap(_ops.R.COMPARISONS[name].fn(x.data, _data(other)))
@@ -367,7 +368,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     """
     if params is None:
         params = _EMPTY
-    if _m.slow:
+    if _mode.slow:
         return _apply_levels(prim, args, params)
     datas = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
@@ -378,7 +379,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     out.data = value
     out.grad = None
     out._tangents = None
-    if _m.grad_enabled:
+    if _mode.grad_enabled:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 out.requires_grad = True
@@ -404,20 +405,20 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     tensors with level ``k`` hidden — recorded like any op, so reverse mode and lower
     levels differentiate it (JAX's ``JVPTrace.process_primitive``, one level per ``jvp``).
     """
-    if _m.vmap_level and any(isinstance(a, Tensor) and a._tangents and _m.batched(a) for a in args):
+    if _mode.vmap_level and any(isinstance(a, Tensor) and a._tangents and _m.batched(a) for a in args):
         return _apply_batched(prim, args, params)
     level = 0
     for a in args:
         if isinstance(a, Tensor) and a._tangents:
             level = max(level, _m.live_level(a._tangents))
     if not level:
-        slow, _m.slow = _m.slow, False
+        slow, _mode.slow = _mode.slow, False
         try:
             out = _apply(prim, args, params)
         finally:
-            _m.slow = slow
-        if _m.tracer is not None:
-            _m.tracer.append(out)
+            _mode.slow = slow
+        if _mode.tracer is not None:
+            _mode.tracer.append(out)
         return out
     with _m.below(level):
         out = _apply_levels(prim, args, params)
@@ -438,16 +439,16 @@ def _apply_batched(prim: Primitive, args: tuple, params: dict) -> Tensor:
     rule = prim.batch or batch_elementwise
     with _m.physical():
         out = rule(_ops.TENSOR_NS, prim, args, batched, params)
-    if _m.tracer is not None:
-        _m.tracer.append(out)
+    if _mode.tracer is not None:
+        _mode.tracer.append(out)
     return mark_batched(out)
 
 
 def mark_batched(t: Tensor) -> Tensor:
     """Mark ``t`` (computed on the whole batch) batched by the running vmap, its tangents too."""
-    t._tangents = {**(t._tangents or {}), _m.vmap_level: _m.BATCHED}
+    t._tangents = {**(t._tangents or {}), _mode.vmap_level: _m.BATCHED}
     for v in t._tangents.values():
-        if isinstance(v, Tensor) and not (v._tangents and _m.vmap_level in v._tangents):
+        if isinstance(v, Tensor) and not (v._tangents and _mode.vmap_level in v._tangents):
             mark_batched(v)
     return t
 

@@ -43,7 +43,7 @@ def _lift(x, who: str) -> Tensor:
             f"{who}: can only differentiate with respect to floating-point inputs, got dtype {x.dtype}; "
             "pass floats (e.g. 2.0, not 2) or convert with .astype('float64')"
         )
-    if _m.vmap_level and not _m.batched(x):
+    if _m.state.vmap_level and not _m.batched(x):
         x = _broadcast_batch(x)  # per-example derivatives: one copy of x per example
     t = identity(x) if is_traced(x) else _wrap(x.data)
     if not t.requires_grad:
@@ -55,7 +55,7 @@ def _broadcast_batch(x: Tensor) -> Tensor:
     """``x`` the same for every example of the running vmap, as a batched tensor."""
     shape = x.shape
     with _m.physical():
-        b = broadcast_to(reshape(x, (1,) + shape), (_m.vmap_size,) + shape)
+        b = broadcast_to(reshape(x, (1,) + shape), (_m.state.vmap_size,) + shape)
     return mark_batched(b)
 
 
@@ -126,7 +126,7 @@ def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[T
     batch axis visible: the examples never mix, so each gets its own derivative."""
     if not out.requires_grad:
         return [zeros_like(t) for t in inputs]
-    if not _m.vmap_level:
+    if not _m.state.vmap_level:
         return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
     if cotangent is None:
         cotangent = _wrap(np.ones(out.shape, dtype=out.dtype))
@@ -341,7 +341,7 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
 
     @wraps(f)
     def wrapped(*args):
-        if _m.vmap_level:
+        if _m.state.vmap_level:
             raise NotImplementedError(
                 "vmap: a vmap inside another vmap is not supported yet; flatten the two batch axes into one"
             )
