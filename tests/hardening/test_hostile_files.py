@@ -45,6 +45,9 @@ def _peak_while(fn) -> int:
     return peak
 
 
+KAN_HUGE = {"type": "KAN", "sizes": [50000, 10000]}
+KAN_ORDER = {"type": "KAN", "sizes": [2, 3], "spline_order": 2**31}
+KAN_LAYER = {"type": "KANLinear", "in_features": 2, "out_features": 3}
 SMALL = {"model.0.weight": _tensor((2, 3)), "model.0.bias": _tensor((3,), 24)}
 HOSTILE = {
     "Linear(50000, 10000) declared, 2x3 tensors": (_header({"architecture": _linear(50000, 10000)}, SMALL), bytes(36),
@@ -75,6 +78,13 @@ HOSTILE = {
     "optimizer a list": (_header({"optimizer": [1]}), b"", "'optimizer' must be an object or null"),
     "optimizer without state": (_header({"optimizer": {"type": "Adam"}}), b"", "lacks type, param_groups or scalars"),
     "header claims 2^60 bytes": (None, struct.pack("<Q", 2**60) + b"{}", "the header claims"),
+    "KAN(50000, 10000) declared, 2x3": (_header({"architecture": KAN_HUGE}, SMALL), bytes(36), "does not match its tensors"),
+    "KAN spline_order 2^31": (_header({"architecture": KAN_ORDER}, SMALL), bytes(36), "does not match its tensors"),
+    "KAN sizes a string": (_header({"architecture": {"type": "KAN", "sizes": "2,3"}}), b"", "sizes must be a list"),
+    "KAN grid_range reversed": (_header({"architecture": {"type": "KAN", "sizes": [2, 3], "grid_range": [1, -1]}}), b"",
+                                "grid_range must be two finite increasing numbers"),
+    "KANLinear grid_size 0": (_header({"architecture": {**KAN_LAYER, "grid_size": 0}}), b"", "grid_size must be an integer in 1"),
+    "Dropout p 1": (_header({"architecture": {"type": "Dropout", "p": 1}}), b"", r"p must lie in \[0, 1\)"),
 }  # fmt: skip
 
 

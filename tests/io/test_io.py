@@ -22,6 +22,32 @@ def test_save_load_roundtrip_rebuilds_architecture(tmp_path):
     assert isinstance(m2[3], ng.nn.LeakyReLU) and m2[3].negative_slope == 0.2
 
 
+def test_a_kan_round_trips_with_its_architecture_and_weights(tmp_path):
+    """Saved and loaded with no model given: a KAN of the same grid, the same weights, the same
+    function and gradients; a Sequential of KANLinear layers with different grids, and dropout, too."""
+    kan = ng.nn.KAN([2, 4, 1], grid_size=7, spline_order=2, grid_range=(-2.0, 3.0), seed=0)
+    mixed = ng.nn.Sequential(ng.nn.KANLinear(3, 2, grid_size=3, spline_order=1, seed=1), ng.nn.Dropout(0.25),
+                             ng.nn.KANLinear(2, 2, seed=2))  # fmt: skip
+    x = np.random.default_rng(0).uniform(-2, 3, size=(6, 3)).astype(np.float32)
+    for m, xin in ((kan, x[:, :2]), (mixed, x)):
+        ng.io.save(m, tmp_path / "k.safetensors")
+        m2 = ng.io.load(tmp_path / "k.safetensors")
+        assert type(m2) is type(m) and repr(m2) == repr(m)
+        for (k, p), (k2, p2) in zip(m.named_parameters(), m2.named_parameters()):
+            assert k == k2
+            np.testing.assert_array_equal(p.numpy(), p2.numpy())
+        m.eval(), m2.eval()
+        for model in (m, m2):
+            model.zero_grad()
+            model(ng.tensor(xin)).sum().backward()
+        np.testing.assert_array_equal(m(ng.tensor(xin)).numpy(), m2(ng.tensor(xin)).numpy())
+        for p, p2 in zip(m.parameters(), m2.parameters()):
+            np.testing.assert_array_equal(p.grad.numpy(), p2.grad.numpy())
+    ng.io.save(kan, tmp_path / "kan.safetensors")
+    loaded = ng.io.load(tmp_path / "kan.safetensors")
+    assert loaded.sizes == [2, 4, 1] and loaded[0].grid_range == (-2.0, 3.0) and loaded[1].spline_order == 2
+
+
 def test_optimizer_state_roundtrip(tmp_path):
     m = _model()
     opt = ng.optim.Adam(m.parameters(), lr=0.01)

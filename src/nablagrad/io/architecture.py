@@ -1,14 +1,20 @@
 """Architectures as plain JSON — rebuilt from a whitelist of layer types, never by running code.
 
+Described: ``Sequential`` (and ``MLP``, as the Sequential it is), ``Linear``, the parameter-free
+activations, ``LeakyReLU``, ``PReLU``, ``Softmax``/``LogSoftmax``, ``Dropout`` (its ``p``; a rebuilt
+one draws fresh masks), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
+
 :func:`parameter_shapes` reads a description without building anything, so a loader can check
 what a file declares against the tensors it holds before allocating a single array.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from ..nn import layers as L
+from ..nn.kan import KAN, KANLinear
 from ..nn.module import Module, Sequential
 
 
@@ -21,14 +27,24 @@ MAX_DEPTH = 32  # nested Sequentials in one description
 MAX_FEATURES = 2**31
 
 
+def _kan_grid(m: KANLinear) -> dict:
+    return {"grid_size": m.grid_size, "spline_order": m.spline_order, "grid_range": [float(v) for v in m.grid_range]}
+
+
 def to_spec(m: Module) -> dict:
     """A JSON-able description of ``m``."""
+    if type(m) is KAN and all(_kan_grid(k) == _kan_grid(m[0]) for k in m):  # one grid for every layer: KAN(sizes, …)
+        return {"type": "KAN", "sizes": [m[0].in_features, *(k.out_features for k in m)], **_kan_grid(m[0])}
     if isinstance(m, Sequential):
         return {"type": "Sequential", "layers": [to_spec(c) for c in m]}
     if isinstance(m, L.Linear):
         return {"type": "Linear", "in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None}
     if type(m).__name__ in _SIMPLE and type(m) is _SIMPLE[type(m).__name__]:
         return {"type": type(m).__name__}
+    if isinstance(m, KANLinear):
+        return {"type": "KANLinear", "in_features": m.in_features, "out_features": m.out_features, **_kan_grid(m)}
+    if type(m) is L.Dropout:  # its random generator is not saved: a rebuilt one draws fresh masks
+        return {"type": "Dropout", "p": m.p}
     if isinstance(m, L.LeakyReLU):
         return {"type": "LeakyReLU", "negative_slope": m.negative_slope}
     if isinstance(m, L.PReLU):
@@ -48,7 +64,8 @@ def _kind(spec, depth: int) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
         raise ArchitectureError(f"malformed architecture entry {str(spec)[:80]!r}: expected a dict with a 'type'")
     kind = spec["type"]
-    if kind not in ("Sequential", "Linear", "LeakyReLU", "PReLU", "Softmax", "LogSoftmax", *_SIMPLE):
+    if kind not in ("Sequential", "Linear", "KAN", "KANLinear", "Dropout", "LeakyReLU", "PReLU", "Softmax", "LogSoftmax",
+                    *_SIMPLE):  # fmt: skip
         raise ArchitectureError(f"unknown layer type {kind!r} in the architecture")
     return kind
 
@@ -62,6 +79,31 @@ def _field(spec: dict, key: str, kind: type, lo=None, default=None):
         raise ArchitectureError(f"{spec['type']}: {key} must be {'an integer' if kind is int else kind.__name__}"
                                 f"{f' in {lo}..{MAX_FEATURES}' if lo is not None else ''}, got {v!r}")  # fmt: skip
     return kind(v)
+
+
+def _grid_range(spec: dict) -> tuple[float, float]:
+    r = spec.get("grid_range", [-1.0, 1.0])
+    ok = isinstance(r, list | tuple) and len(r) == 2 and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in r)
+    if not (ok and all(math.isfinite(v) for v in r) and r[0] < r[1]):
+        raise ArchitectureError(f"{spec['type']}: grid_range must be two finite increasing numbers, got {str(r)[:80]}")
+    return float(r[0]), float(r[1])
+
+
+def _kan_fields(spec: dict) -> dict:
+    """``grid_size``, ``spline_order`` and ``grid_range`` of a KAN or KANLinear description, checked."""
+    return {
+        "grid_size": _field(spec, "grid_size", int, 1, default=5),
+        "spline_order": _field(spec, "spline_order", int, 0, default=3),
+        "grid_range": _grid_range(spec),
+    }
+
+
+def _kan_sizes(spec: dict) -> list[int]:
+    sizes = spec.get("sizes")
+    ok = isinstance(sizes, list) and len(sizes) >= 2
+    if not (ok and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_FEATURES for v in sizes)):
+        raise ArchitectureError(f"KAN: sizes must be a list of at least two positive integers, got {str(sizes)[:80]}")
+    return sizes
 
 
 def _layers(spec: dict) -> list:
@@ -80,8 +122,19 @@ def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
         n_in, n_out = _field(spec, "in_features", int, 1), _field(spec, "out_features", int, 1)
         bias = _field(spec, "bias", bool, default=True)
         return {"weight": (n_in, n_out), **({"bias": (n_out,)} if bias else {})}
+    if kind == "KANLinear":
+        n_in, n_out, g = _field(spec, "in_features", int, 1), _field(spec, "out_features", int, 1), _kan_fields(spec)
+        return {"base_weight": (n_in, n_out), "spline_weight": (n_in, g["grid_size"] + g["spline_order"], n_out)}
+    if kind == "KAN":
+        sizes, g = _kan_sizes(spec), _kan_fields(spec)
+        layers = [{"type": "KANLinear", "in_features": a, "out_features": b, **g} for a, b in zip(sizes, sizes[1:])]
+        return {f"{i}.{k}": s for i, sub in enumerate(layers) for k, s in parameter_shapes(sub, depth).items()}
     if kind == "PReLU":
         return {"alpha": (_field(spec, "num_parameters", int, 1),)}
+    if kind == "Dropout":
+        p = _field(spec, "p", float)
+        if not 0 <= p < 1:
+            raise ArchitectureError(f"Dropout: p must lie in [0, 1), got {p!r}")
     return {}
 
 
@@ -93,6 +146,15 @@ def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
     if kind == "Linear":
         shapes = parameter_shapes(spec, depth)
         return L.Linear(*shapes["weight"], bias="bias" in shapes, dtype=dtype)
+    if kind == "KANLinear":
+        parameter_shapes(spec, depth)
+        return KANLinear(spec["in_features"], spec["out_features"], **_kan_fields(spec), dtype=dtype)
+    if kind == "KAN":
+        parameter_shapes(spec, depth)
+        return KAN(_kan_sizes(spec), **_kan_fields(spec), dtype=dtype)
+    if kind == "Dropout":
+        parameter_shapes(spec, depth)
+        return L.Dropout(_field(spec, "p", float))
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     if kind == "LeakyReLU":
