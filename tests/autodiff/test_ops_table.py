@@ -310,6 +310,21 @@ CASES = {
         _any,
     ),
     "quantile_all": (lambda a: ng.quantile(a, 0.3), lambda a: torch.quantile(a, 0.3), [(3, 4)], _any),
+    "std_default": (lambda a: a.std(dim=1), lambda a: a.std(dim=1), [(3, 5)], _any),  # correction=1, as torch
+    "var_default": (ng.var, torch.var, [(3, 4)], _any),
+    "var_numpy": (lambda a: a.var(axis=0, correction=0), lambda a: a.var(dim=0, correction=0), [(3, 4)], _any),
+    "logsumexp_b": (
+        lambda a, b: ng.logsumexp(a, axis=1, b=b),
+        lambda a, b: torch.log((b * a.exp()).sum(dim=1)),
+        [(3, 4), (4,)],
+        _pos,
+    ),
+    "logsumexp_b_all_keepdim": (
+        lambda a, b: a.logsumexp(b=b, keepdim=True),
+        lambda a, b: torch.logsumexp(a + torch.log(b), dim=(0, 1, 2), keepdim=True),
+        [(2, 3), (2, 1, 3)],
+        _pos,
+    ),
 }
 
 
@@ -423,7 +438,8 @@ VMAP = [
     "qr_r", "trace", "norm_fro",
     "prod_axis", "cumsum", "cumprod", "diff", "flip", "roll", "tile", "tril", "diagonal", "pad", "split_numpy",
     "sort", "sort_descending", "topk", "topk_smallest_dim0", "median_dim", "median_all", "quantile_all",
-    "take_along_axis", "gather", "scatter_add", "repeat",
+    "take_along_axis", "gather", "scatter_add", "repeat", "std_default", "var_default", "logsumexp_b",
+    "logsumexp_b_all_keepdim",
 ]  # fmt: skip
 
 

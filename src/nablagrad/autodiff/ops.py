@@ -17,7 +17,7 @@ import numpy as np
 from ..backend import get_default_dtype
 from . import rules as R
 from .mode import enable_grad
-from .primitive import TABLE, Row
+from .primitive import TABLE, Row, function
 from .tensor import Tensor, _apply, _wrap, tensor
 
 
@@ -187,8 +187,10 @@ def astype(x, dtype):
 # --- reductions -----------------------------------------------------------------------------------
 
 
-def var(x, axis=None, keepdims=False, correction=0, dim=None, keepdim=None):
-    """Variance ``Σ(x − x̄)² / (n − correction)``; composite of primitives."""
+@function()
+def var(x, axis=None, keepdims=False, correction=1, dim=None, keepdim=None):
+    """Variance ``Σ(x − x̄)² / (n − correction)``, ``correction`` 1 by default (Bessel's, as
+    PyTorch; 0 for NumPy's); a composite of primitives."""
     x = _t(x)
     axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
     d = x - OPS["mean"](x, axis, keepdims=True)

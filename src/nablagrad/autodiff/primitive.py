@@ -151,7 +151,8 @@ def batch_elementwise(F, prim, args, batched, params):
     return F.apply(prim, padded, params)
 
 
-def _shift_axes(axis, ndim: int):
+def shift_axes(axis, ndim: int):
+    """A per-example ``axis`` (int, tuple or None for all) as an axis of the batched data."""
     if axis is None:
         return tuple(range(1, ndim + 1))
     if isinstance(axis, tuple):
@@ -162,13 +163,13 @@ def _shift_axes(axis, ndim: int):
 def batch_reduce(F, prim, args, batched, params):
     """A reduction over ``axis`` of the per-example value: the same axes, shifted past the batch."""
     (x,) = args
-    return F.apply(prim, (x,), {**params, "axis": _shift_axes(params.get("axis"), len(np.shape(x)) - 1)})
+    return F.apply(prim, (x,), {**params, "axis": shift_axes(params.get("axis"), len(np.shape(x)) - 1)})
 
 
 def batch_axis(F, prim, args, batched, params):
     """An op along one ``axis`` (softmax): the axis shifted past the batch axis."""
     (x,) = args
-    return F.apply(prim, (x,), {**params, "axis": _shift_axes(params.get("axis", -1), len(np.shape(x)) - 1)})
+    return F.apply(prim, (x,), {**params, "axis": shift_axes(params.get("axis", -1), len(np.shape(x)) - 1)})
 
 
 def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None, batch: Callable | None = None) -> Primitive:

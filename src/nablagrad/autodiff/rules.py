@@ -13,7 +13,20 @@ import math
 
 import numpy as np
 
-from .primitive import Primitive, _unindex, index_update_np, linear, logsumexp_np, pad_batched, row, stable_sigmoid, sum_to
+from .primitive import (
+    Primitive,
+    _unindex,
+    batch_reduce,
+    index_update_np,
+    linear,
+    logical_shape,
+    logsumexp_np,
+    pad_batched,
+    row,
+    shift_axes,
+    stable_sigmoid,
+    sum_to,
+)
 
 
 def _unary(name: str, fn, deriv, fmt: str, doc: str) -> Primitive:
@@ -270,9 +283,14 @@ def _norm_axis(axis, ndim):
 
 def _keep(F, g, x, axis, keepdims):
     """Put back the reduced axes of ``g`` as size-1 axes, so it broadcasts against ``x``."""
+    return _keep_to(F, g, x.shape, axis, keepdims)
+
+
+def _keep_to(F, g, shape, axis, keepdims):
+    """``g`` reduced over ``axis`` of ``shape``, with the reduced axes put back as size-1 axes."""
     if keepdims:
         return g
-    shape = list(x.shape)
+    shape = list(shape)
     for a in _norm_axis(axis, len(shape)):
         shape[a] = 1
     return F.reshape(g, tuple(shape))
@@ -351,7 +369,7 @@ def _log_softmax_np(x, axis=-1):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-def _std_np(x, axis=None, keepdims=False, correction=0):
+def _std_np(x, axis=None, keepdims=False, correction=1):
     mean = np.mean(x, axis=axis, keepdims=True)
     d = x - mean
     n = _count(x, axis)
@@ -374,12 +392,12 @@ STD = row(
         "std",
         _std_np,
         (
-            lambda F, g, ans, x, axis=None, keepdims=False, correction=0: (
+            lambda F, g, ans, x, axis=None, keepdims=False, correction=1: (
                 _keep(F, g, x, axis, keepdims) * _std_scale(F, ans, x, axis, keepdims, correction)
             ),
         ),
         (
-            lambda F, t, ans, x, axis=None, keepdims=False, correction=0: F.sum(
+            lambda F, t, ans, x, axis=None, keepdims=False, correction=1: F.sum(
                 t * _std_scale(F, ans, x, axis, keepdims, correction), axis=axis, keepdims=keepdims
             ),
         ),
@@ -387,31 +405,80 @@ STD = row(
     ),
     "reduce",
     "Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)), "
-    "and 0 where σ = 0 (a constant row), as PyTorch.",
-    extra=(("correction", 0),),
+    "and 0 where σ = 0 (a constant row), as PyTorch; ``correction`` 1 by default (Bessel's, as PyTorch).",
+    extra=(("correction", 1),),
 )
 
 
-LOGSUMEXP = row(
+# log Σ eˣ (the public ``logsumexp`` with its ``b=`` weights is in rules_reduce.py)
+LOGSUMEXP = Primitive(
     "logsumexp",
-    Primitive(
-        "logsumexp",
-        logsumexp_np,
-        # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
-        (
-            lambda F, g, ans, x, axis=None, keepdims=False: (
-                _keep(F, g, x, axis, keepdims) * F.exp(x - _keep(F, ans, x, axis, keepdims))
-            ),
+    logsumexp_np,
+    # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
+    (
+        lambda F, g, ans, x, axis=None, keepdims=False: (
+            _keep(F, g, x, axis, keepdims) * F.exp(x - _keep(F, ans, x, axis, keepdims))
         ),
-        (
-            lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
-                t * F.exp(x - _keep(F, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
-            ),
-        ),
-        fmt="logsumexp({0})",
     ),
-    "reduce",
-    "log Σ eˣ computed as m + log Σ e^{x−m} (stable); gradient softmax(x).",
+    (
+        lambda F, t, ans, x, axis=None, keepdims=False: F.sum(
+            t * F.exp(x - _keep(F, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
+        ),
+    ),
+    fmt="logsumexp({0})",
+    batch=batch_reduce,
+)
+
+
+def _logsumexp_b_np(x, b, axis=None, keepdims=False):
+    """log Σ b eˣ = m + log Σ b e^{x−m}, m = max x, over ``axis`` of the broadcast of x and b."""
+    x, b = np.broadcast_arrays(x, b)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(b * np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _lse_weights(F, ans, x, b, axis, keepdims):
+    """e^{x − lse} (the weight of each term, ∂lse/∂b), at the broadcast shape of x and b."""
+    shape = np.broadcast_shapes(np.shape(x), np.shape(b))
+    if np.shape(x) != shape:
+        x = F.broadcast_to(x, shape)
+    return F.exp(x - _keep_to(F, ans, shape, axis, keepdims))
+
+
+def _batch_logsumexp_b(F, prim, args, batched, params):
+    """vmap: x and b padded to a common per-example rank, the reduced axes shifted past the batch."""
+    ndim = max(len(logical_shape(a, k)) for a, k in zip(args, batched))
+    padded = tuple(pad_batched(F, a, ndim) if k else a for a, k in zip(args, batched))
+    return F.apply(prim, padded, {**params, "axis": shift_axes(params.get("axis"), ndim)})
+
+
+# log Σ b eˣ: ∂/∂x = b e^{x − lse}, ∂/∂b = e^{x − lse} (the tape walk sums each back to its shape)
+LOGSUMEXP_B = Primitive(
+    "logsumexp",
+    _logsumexp_b_np,
+    (
+        lambda F, g, ans, x, b, axis=None, keepdims=False: (
+            _keep_to(F, g, np.broadcast_shapes(np.shape(x), np.shape(b)), axis, keepdims)
+            * b
+            * _lse_weights(F, ans, x, b, axis, keepdims)
+        ),
+        lambda F, g, ans, x, b, axis=None, keepdims=False: (
+            _keep_to(F, g, np.broadcast_shapes(np.shape(x), np.shape(b)), axis, keepdims)
+            * _lse_weights(F, ans, x, b, axis, keepdims)
+        ),
+    ),
+    (
+        lambda F, t, ans, x, b, axis=None, keepdims=False: F.sum(
+            t * b * _lse_weights(F, ans, x, b, axis, keepdims), axis=axis, keepdims=keepdims
+        ),
+        lambda F, t, ans, x, b, axis=None, keepdims=False: F.sum(
+            t * _lse_weights(F, ans, x, b, axis, keepdims), axis=axis, keepdims=keepdims
+        ),
+    ),
+    fmt="logsumexp({0}, b={1})",
+    batch=_batch_logsumexp_b,
 )
 # softmax's Jacobian diag(s) − s sᵀ is symmetric, so its VJP and JVP have the same form.
 SOFTMAX = row(

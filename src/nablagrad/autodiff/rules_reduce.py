@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import mode, ops
+from . import rules as R
 from .primitive import Primitive, function, linear, row
 from .rules import _keep, _norm_axis
 from .rules_shape import take_along_axis
@@ -177,6 +178,19 @@ def diff(x, n: int = 1, axis: int = -1, dim=None):
     for _ in range(n):
         x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
     return x
+
+
+@function(prim=R.LOGSUMEXP)
+def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=None):
+    """log Σ b eˣ over ``axis``, computed as m + log Σ b e^{x−m} with m = max x (never
+    overflows); ``b`` (scipy's weights, broadcast against x) is 1 when None.  Gradient
+    b e^{x − lse} (softmax(x) when b = 1), and e^{x − lse} for b."""
+    x = _t(x)
+    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    params = {"axis": tuple(axis) if isinstance(axis, list) else axis, "keepdims": keepdims}
+    if b is None:
+        return _apply(R.LOGSUMEXP, (x,), params)
+    return _apply(R.LOGSUMEXP_B, ops._promote(x, _t(b), False), params)
 
 
 # --- order statistics ---------------------------------------------------------------------------------

@@ -245,9 +245,6 @@ class Tensor(Box):
         return _compare("or", self, other)
 
     # --- methods mirroring the functional API -----------------------------------------------
-    def var(self, axis=None, keepdims=False, correction=0, dim=None, keepdim=None):
-        return _ops.var(self, axis, keepdims, correction, dim, keepdim)
-
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 
