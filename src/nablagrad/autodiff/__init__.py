@@ -1,6 +1,7 @@
 """Automatic differentiation: tensors, primitives with VJP and JVP rules, the tape walk and
 the function transforms (lecture 000: forward and reverse mode; lecture 002: backpropagation)."""
 
+from .api import *  # noqa: F403 - every op of the rule table, generated (see api.py)
 from .backward import GraphFreedError, grad_of
 from .checkpoint import checkpoint, tape_nbytes
 from .creation import arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros, zeros_like
@@ -8,7 +9,7 @@ from .explain import Explanation, explain
 from .gradcheck import GradcheckError, gradcheck, numeric_jacobian
 from .jit import JitError, jit
 from .mode import enable_grad, is_grad_enabled, no_grad
-from .ops import *  # noqa: F403 - every op of the rule table, generated (see ops.py)
+from .ops import *  # noqa: F403 - the ops written by hand (reshape, where, clip …)
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, apply, as_tensor, tensor

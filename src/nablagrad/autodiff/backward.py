@@ -18,7 +18,7 @@ import numpy as np
 
 from . import mode as _m
 from .primitive import NUMPY_NS, sum_to
-from .tensor import Tensor, _wrap
+from .tensor import TENSOR_NS, Tensor, _wrap
 
 
 class GraphFreedError(RuntimeError):
@@ -118,7 +118,7 @@ def run_backward(
             "backward: the output does not require grad: none of its inputs has requires_grad=True "
             "(or it was computed under no_grad())."
         )
-    F = _tensor_ns() if create_graph else NUMPY_NS
+    F = TENSOR_NS if create_graph else NUMPY_NS
     stop = {id(t) for t in inputs} if inputs is not None else set()
     retain_graph = retain_graph or create_graph
     grads: dict[int, object] = {id(root): _seed(root, grad, F)}
@@ -166,16 +166,16 @@ def run_backward(
     return grads, leaves
 
 
-def _tensor_ns():
-    from .ops import TENSOR_NS  # noqa: PLC0415 - ops sits above the walk
-
-    return TENSOR_NS
-
-
 def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
-    """``root.backward()``: accumulate the adjoints of all leaves into their ``.grad``."""
+    """``root.backward()``: accumulate ``∂root/∂leaf`` into every leaf's ``.grad`` (reverse mode,
+    lecture 000).
+
+    ``grad`` is the upstream gradient ``v`` for a non-scalar output (computes ``vᵀ J``);
+    ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the backward
+    pass itself as a graph, for higher-order derivatives.
+    """
     grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
-    F = _tensor_ns() if create_graph else NUMPY_NS
+    F = TENSOR_NS if create_graph else NUMPY_NS
     for leaf in leaves:
         _accumulate(leaf, grads[id(leaf)], F)
 

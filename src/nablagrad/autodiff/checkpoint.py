@@ -14,7 +14,8 @@ from . import forward
 from . import mode as _m
 from .backward import _accumulate, run_backward
 from .mode import enable_grad, no_grad
-from .primitive import Primitive
+from .ops import identity
+from .primitive import NUMPY_NS, Primitive
 from .tensor import Tensor, _wrap
 
 
@@ -23,11 +24,9 @@ class _Checkpoint(Primitive):
         super().__init__(f"checkpoint({getattr(f, '__name__', 'f')})", f, (), (), "checkpoint({0})")
 
     def vjp(self, F, g, ans, args, params, needs):
-        create_graph = F is not _numpy_ns
+        create_graph = F is not NUMPY_NS
         with enable_grad():
             if create_graph:
-                from .ops import identity  # noqa: PLC0415
-
                 xs = [identity(a) if isinstance(a, Tensor) and need else a for a, need in zip(args, needs)]
             else:
                 xs = [_wrap(a).requires_grad_(True) if need else a for a, need in zip(args, needs)]
@@ -72,6 +71,3 @@ def tape_nbytes(root: Tensor) -> int:
         total += getattr(node.data, "nbytes", 0)
         stack.extend(p for p in node._inputs if isinstance(p, Tensor))
     return total
-
-
-from .primitive import NUMPY_NS as _numpy_ns  # noqa: E402

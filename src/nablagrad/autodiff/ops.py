@@ -1,23 +1,21 @@
-"""The functional API over tensors: ``ng.exp``, ``ng.matmul``, ``ng.softmax`` …
+"""The ops written by hand: shapes, indexing, ``where``, ``clip``, ``astype``, ``var``.
 
-Every row of the rule table (:data:`.primitive.TABLE`, filled by :mod:`.rules`) becomes a
-function here, a ``Tensor`` method and, for operators, ``Tensor.__op__``/``__rop__`` — see
-:func:`_generate`.  The functions written by hand below check their arguments (shapes,
-indices) before applying one primitive; ``var`` is a composite.  The class :class:`TENSOR_NS`
-is the namespace the rules see when their result must itself be differentiable.
+Each checks its arguments (shapes, indices, dtypes) before applying one primitive of
+:mod:`.rules` (``var`` is a composite).  They sit below the rule modules that build on them
+(:mod:`.rules_shape`, :mod:`.rules_reduce` …); :mod:`.api` makes them public together with
+every op generated from the rule table.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..backend import get_default_dtype
 from . import rules as R
-from .mode import enable_grad
-from .primitive import TABLE, Row, function
+from .primitive import function
 from .tensor import Tensor, _apply, _wrap, tensor
 
 
@@ -27,48 +25,6 @@ def _t(x) -> Tensor:
 
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
-
-
-# --- generated from the rule table ------------------------------------------------------------------
-def _function(row: Row) -> Callable:
-    """``ng.<row.name>``: convert the arguments, check them, apply the primitive."""
-    prim, check = row.prim, row.check
-    if row.kind == "function":
-        return row.fn
-    if row.kind == "unary":
-
-        def f(x):
-            return _apply(prim, (_t(x),))
-
-    elif row.kind == "binary":
-        divide = row.name == "div"
-
-        def f(x, y):
-            if check is not None:
-                check(x, y)
-            if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-                x = _t(x)
-            return _apply(prim, _promote(x, y, divide))
-
-    elif row.kind == "axis":
-
-        def f(x, axis=-1, dim=None):
-            return _apply(prim, (_t(x),), {"axis": axis if dim is None else dim})
-
-    else:
-        extra = dict(row.extra)
-
-        def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
-            unknown = set(kw) - set(extra)
-            if unknown:
-                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(unknown)}")
-            axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
-            return _apply(prim, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
-
-    f.__name__ = f.__qualname__ = row.name
-    f.__doc__ = row.doc
-    f.__module__ = __name__
-    return f
 
 
 _INTEGRAL = frozenset("iub")
@@ -97,55 +53,6 @@ def _promote(x, y, divide: bool):
     if t.data.dtype.kind in _INTEGRAL and (divide or isinstance(other, float)):
         t = astype(t, get_default_dtype())
     return (t, other) if xt else (other, t)
-
-
-def _plain(t: Tensor, other) -> bool:
-    """The common case NumPy already promotes as PyTorch: a float tensor with a Python float or
-    with a tensor of its own float dtype (checked inline: operators are the hot path)."""
-    d = t.data.dtype
-    c = other.__class__
-    return d.kind == "f" and (c is float or (c is Tensor and other.data.dtype is d))
-
-
-def _operators(row: Row) -> dict[str, Callable]:
-    """``Tensor.__op__`` (and ``__rop__`` for a binary op) for a row with ``dunder``."""
-    prim, check = row.prim, row.check
-    if row.kind == "unary":
-        return {f"__{row.dunder}__": lambda self: _apply(prim, (self,))}
-
-    divide = row.name == "div"
-
-    def op(self, other):
-        if check is not None:
-            check(self, other)
-        if _plain(self, other):
-            return _apply(prim, (self, other))
-        return _apply(prim, _promote(self, other, divide))
-
-    def rop(self, other):
-        if check is not None:
-            check(other, self)
-        if _plain(self, other):
-            return _apply(prim, (other, self))
-        return _apply(prim, _promote(other, self, divide))
-
-    return {f"__{row.dunder}__": op, f"__r{row.dunder}__": rop}
-
-
-OPS: dict[str, Callable] = {}
-
-
-def _generate() -> None:
-    """Make every table row public: a function, a ``Tensor`` method, operators, a namespace entry."""
-    for row in TABLE.values():
-        if row.name in OPS:
-            continue
-        f = OPS[row.name] = globals()[row.name] = _function(row)
-        if row.method:
-            setattr(Tensor, row.name, f)
-        if row.dunder:
-            for name, method in _operators(row).items():
-                setattr(Tensor, name, method)
 
 
 # --- elementwise ----------------------------------------------------------------------------------
@@ -193,9 +100,9 @@ def var(x, axis=None, keepdims=False, correction=1, dim=None, keepdim=None):
     PyTorch; 0 for NumPy's); a composite of primitives."""
     x = _t(x)
     axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
-    d = x - OPS["mean"](x, axis, keepdims=True)
+    d = x - x.mean(axis, keepdims=True)
     n = R._count(x, _axis(axis))
-    return OPS["sum"](d * d, axis, keepdims) / builtins.max(n - correction, 1)
+    return (d * d).sum(axis, keepdims) / builtins.max(n - correction, 1)
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -348,69 +255,7 @@ def identity(x):
     return _apply(R.IDENTITY, (_t(x),))
 
 
-class TENSOR_NS:  # noqa: N801 - a namespace
-    """The namespace the rules see when ``create_graph=True``: every call records on the tape."""
-
-    sign = staticmethod(sign)
-    reshape = staticmethod(reshape)
-    broadcast_to = staticmethod(broadcast_to)
-    expand_dims = staticmethod(expand_dims)
-    squeeze = staticmethod(squeeze)
-    transpose = staticmethod(transpose)
-    swapaxes = staticmethod(swapaxes)
-    concatenate = staticmethod(concatenate)
-    sum_to = staticmethod(sum_to)
-    unindex = staticmethod(unindex)
-    where = staticmethod(where)
-    getitem = staticmethod(getitem)
-    astype = staticmethod(astype)
-    index_update = staticmethod(lambda x, v, index: index_update(x, index, v))
-    stack = staticmethod(stack)
-    recording = staticmethod(enable_grad)
-
-    @staticmethod
-    def data(x):
-        return x.data if isinstance(x, Tensor) else x
-
-    @staticmethod
-    def apply(prim, args: tuple, params: dict):
-        """Apply a primitive, recorded."""
-        return _apply(prim, args, params)
-
-    @staticmethod
-    def select(mask, g):
-        """``where(mask, g, 0)``, recorded."""
-        return where(mask, g, 0.0)
-
-    @staticmethod
-    def seed(grad, g):
-        """The output adjoint the walk starts from: a Tensor (``grad`` itself when given one)."""
-        return grad if isinstance(grad, Tensor) else _wrap(g)
-
-    @staticmethod
-    def unbox(node):
-        """``(args, ans)`` as the rules see them: the Tensors themselves, so ops record."""
-        return node._inputs, node
-
-    @staticmethod
-    def zeros(shape, dtype):
-        return tensor(np.zeros(shape, dtype=dtype))
-
-
-from . import linalg, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: E402, F401 - issue 10's rows join the table before it is generated
-
-
-def _install() -> None:
-    _generate()
-    for name, f in OPS.items():
-        if not hasattr(TENSOR_NS, name):
-            setattr(TENSOR_NS, name, staticmethod(f))
-
-
-_install()
-
 __all__ = [
-    *OPS,
     "sign", "where", "clip", "clamp", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
     "broadcast_to", "sum_to", "getitem", "index_update", "concatenate", "stack", "identity",
 ]  # fmt: skip

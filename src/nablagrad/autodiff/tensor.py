@@ -79,14 +79,6 @@ class Tensor(Box):
     def is_leaf(self) -> bool:
         return self._op is None
 
-    @property
-    def T(self) -> Tensor:
-        return _ops.transpose(self)
-
-    @property
-    def mT(self) -> Tensor:
-        return _ops.swapaxes(self, -1, -2)
-
     def numpy(self) -> np.ndarray:
         """The underlying array (no copy), like ``torch.Tensor.numpy`` on the CPU."""
         return np.asarray(self.data)
@@ -130,21 +122,6 @@ class Tensor(Box):
         self._version = _m.bump()
         return self
 
-    def __setitem__(self, index, value) -> None:
-        """``x[index] = value``.  Differentiable when ``x`` or ``value`` is traced: ``x`` becomes
-        the result of :func:`index_update` (the values it had are kept for the graph) — like
-        PyTorch's in-place copy on a non-leaf.  Either way the version counter is bumped."""
-        _ops.setitem(self, index, value)
-
-    def astype(self, dtype) -> Tensor:
-        return _ops.astype(self, dtype)
-
-    def float(self) -> Tensor:
-        return _ops.astype(self, np.float32)
-
-    def double(self) -> Tensor:
-        return _ops.astype(self, np.float64)
-
     def retain_grad(self) -> None:
         """Let ``backward`` fill this non-leaf tensor's ``.grad`` too (like torch's retain_grad)."""
         if self._op is None:
@@ -156,18 +133,6 @@ class Tensor(Box):
     @property
     def retains_grad(self) -> bool:
         return self._op is not None and getattr(self, "_retain", False)
-
-    # --- reverse mode ---------------------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
-        """Accumulate ``∂self/∂leaf`` into every leaf's ``.grad`` (reverse mode, lecture 000).
-
-        ``grad`` is the upstream gradient ``v`` for a non-scalar output (computes ``vᵀ J``);
-        ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the
-        backward pass itself as a graph, for higher-order derivatives.
-        """
-        from .backward import backward  # noqa: PLC0415 - breaks an import cycle
-
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # --- repr ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -206,79 +171,9 @@ class Tensor(Box):
 
     __hash__ = object.__hash__
 
-    # --- arithmetic: +, -, *, /, **, @, unary - and abs() are generated from the rule table (ops.py)
-    def __pos__(self):
-        return self
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
-
-    # comparisons give boolean tensors outside the graph, like PyTorch
-    def __lt__(self, other):
-        return _compare("lt", self, other)
-
-    def __le__(self, other):
-        return _compare("le", self, other)
-
-    def __gt__(self, other):
-        return _compare("gt", self, other)
-
-    def __ge__(self, other):
-        return _compare("ge", self, other)
-
-    def __eq__(self, other):  # type: ignore[override]
-        return _compare("eq", self, other)
-
-    def __ne__(self, other):  # type: ignore[override]
-        return _compare("ne", self, other)
-
-    def __invert__(self):
-        if _mode.slow:
-            with _m.no_grad():
-                return _apply(_ops.R.INVERT, (self,))
-        return _wrap(~self.data)
-
-    def __and__(self, other):
-        return _compare("and", self, other)
-
-    def __or__(self, other):
-        return _compare("or", self, other)
-
-    # --- methods mirroring the functional API -----------------------------------------------
-    def reshape(self, *shape):
-        return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
-
-    def view(self, *shape):
-        return self.reshape(*shape)
-
-    def flatten(self, start_dim: int = 0):
-        return _ops.reshape(self, self.shape[:start_dim] + (-1,))
-
-    def transpose(self, *axes):
-        """PyTorch's ``t.transpose(d0, d1)`` swaps two dims on every ndim; one tuple (or 0, 3+
-        ints) is NumPy's permutation."""
-        if len(axes) == 2 and all(isinstance(a, int | np.integer) for a in axes):
-            return _ops.swapaxes(self, *axes)
-        return _ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
-
-    def permute(self, *axes):
-        return _ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
-
-    def expand(self, *shape):
-        return _ops.broadcast_to(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
-
-    def squeeze(self, axis=None):
-        return _ops.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int):
-        return _ops.expand_dims(self, axis)
-
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        return _ops.clip(self, min, max)
-
-    clamp = clip
-
-    # exp, log, sum, mean, softmax, matmul, +, *, ** … are generated from the rule table (ops.py)
+    # Methods that apply ops — operators, comparisons, indexing, ``reshape``, ``backward`` … — are
+    # bound to the class by :mod:`.api`, from the rule table and the functions of :mod:`.ops`
+    # (so this module imports neither, and the package has no import cycle).
 
 
 # --- construction -----------------------------------------------------------------------------
@@ -324,18 +219,6 @@ def _wrap(data) -> Tensor:
 
 
 _new = object.__new__
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _compare(name: str, x: Tensor, other) -> Tensor:
-    """A comparison or logical op: a boolean tensor outside the graph, like PyTorch."""
-    if _mode.slow:  # under vmap a comparison is batched like any elementwise op
-        with _m.no_grad():
-            return _apply(_ops.R.COMPARISONS[name], (x, other))
-    return _wrap(_ops.R.COMPARISONS[name].fn(x.data, _data(other)))
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -421,7 +304,7 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out = _apply_levels(prim, args, params)
         tangents = [a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None for a in args]
         with _m.suspend_tracing():
-            tangent = prim.jvp(_ops.TENSOR_NS, tangents, out, args, params)
+            tangent = prim.jvp(TENSOR_NS, tangents, out, args, params)
     if tangent is not None:
         out._tangents = {**(out._tangents or {}), level: tangent}
     return out
@@ -435,7 +318,7 @@ def _apply_batched(prim: Primitive, args: tuple, params: dict) -> Tensor:
     batched = [isinstance(a, Tensor) and _m.batched(a) for a in args]
     rule = prim.batch or batch_elementwise
     with _m.physical():
-        out = rule(_ops.TENSOR_NS, prim, args, batched, params)
+        out = rule(TENSOR_NS, prim, args, batched, params)
     if _mode.tracer is not None:
         _mode.tracer.append(out)
     return mark_batched(out)
@@ -481,4 +364,32 @@ def apply(prim: Primitive, *args, **params) -> Tensor:
     return _apply(prim, args, params or None)
 
 
-from . import ops as _ops  # noqa: E402  - ops needs Tensor defined first
+class TENSOR_NS:  # noqa: N801 - a namespace, named like NUMPY_NS
+    """The namespace rules see when their result must itself be differentiable (``create_graph``,
+    JVP rules, batching rules): Tensors in and out, every call recorded on the tape.  Its core is
+    here; :mod:`.api` adds every op of the rule table and of :mod:`.ops` (``reshape``, ``where`` …)."""
+
+    recording = staticmethod(_m.enable_grad)
+
+    @staticmethod
+    def data(x):
+        return x.data if isinstance(x, Tensor) else x
+
+    @staticmethod
+    def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
+        """Apply a primitive, recorded."""
+        return _apply(prim, args, params)
+
+    @staticmethod
+    def seed(grad, g) -> Tensor:
+        """The output adjoint the walk starts from: a Tensor (``grad`` itself when given one)."""
+        return grad if isinstance(grad, Tensor) else _wrap(g)
+
+    @staticmethod
+    def unbox(node: Tensor):
+        """``(args, ans)`` as the rules see them: the Tensors themselves, so ops record."""
+        return node._inputs, node
+
+    @staticmethod
+    def zeros(shape, dtype) -> Tensor:
+        return _wrap(np.zeros(shape, dtype=dtype))

@@ -13,7 +13,7 @@ import operator
 
 import nablagrad as ng
 
-from .main import CLIError
+from .errors import CLIError
 
 MAX_OPERATIONS = 200
 MAX_LENGTH = 2000  # characters: longer text cannot hold a table worth reading

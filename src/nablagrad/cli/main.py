@@ -7,17 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-class CLIError(Exception):
-    """A usage error: printed as one line, exit status 2."""
-
-    status = 2
-
-
-class CommandFailedError(CLIError):
-    """A well-formed command that failed (bad file, diverged run, missing dependency): exit status 1."""
-
-    status = 1
+from .errors import CLIError, CommandFailedError
 
 
 def _int_in(lo: int, hi: int | None = None):

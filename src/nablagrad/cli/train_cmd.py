@@ -20,7 +20,7 @@ import numpy as np
 from ..data import CLASSIFICATION_SETS
 from ..nn import HIDDEN_ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
-from .main import CLIError, CommandFailedError
+from .errors import CLIError, CommandFailedError
 
 MNIST_PREPROCESSING = "float32 array of shape (N, 784): pixel / 255, so values lie in [0, 1]"
 TOY_SETS = CLASSIFICATION_SETS

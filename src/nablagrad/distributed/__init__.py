@@ -8,5 +8,5 @@ script.py``.  Without MPI, :func:`init` is a no-op (rank 0 of a world of size 1)
 
 from .cost import efficiency, fit_alpha_beta, ring_allreduce_seconds, step_seconds
 from .launch import launch, mpiexec_command
-from .optimizer import DistributedOptimizer, allreduce_gradients, unwrap
-from .world import MPI_INSTALL_HINT, MPIWorld, SingleProcess, World, broadcast_parameters, init, rank, resolve, size
+from .optimizer import DistributedOptimizer, allreduce_gradients, resolve, unwrap
+from .world import MPI_INSTALL_HINT, MPIWorld, SingleProcess, World, broadcast_parameters, init, rank, size

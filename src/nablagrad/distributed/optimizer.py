@@ -4,12 +4,14 @@ single flattened buffer, then the wrapped optimiser's ``step()`` on every rank."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..autodiff import Tensor
 from ..optim import Optimizer
-from .world import World, init
+from . import world as _world
+from .world import MPI_INSTALL_HINT, SingleProcess, World, init
 
 
 def allreduce_gradients(params: Sequence[Tensor], world: World, weight: float, extras: np.ndarray | None = None) -> np.ndarray:
@@ -73,3 +75,15 @@ class DistributedOptimizer:
 def unwrap(optimizer) -> Optimizer:
     """The plain optimiser under a ``DistributedOptimizer`` (itself otherwise)."""
     return optimizer.optimizer if isinstance(optimizer, DistributedOptimizer) else optimizer
+
+
+def resolve(optimizer, distributed: bool) -> tuple[World, Any]:
+    """The world a run spans and the plain optimiser under it: a ``DistributedOptimizer`` brings
+    its world; ``distributed=True`` asks for MPI (an error naming the extra when it is missing)."""
+    if isinstance(optimizer, DistributedOptimizer):
+        return optimizer.world, optimizer.optimizer
+    if not distributed:
+        return SingleProcess(), optimizer
+    if _world._mpi() is None:  # looked up on the module: tests replace it
+        raise ImportError(f"fit(distributed=True): mpi4py is not installed — {MPI_INSTALL_HINT}")
+    return init(), optimizer

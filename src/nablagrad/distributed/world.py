@@ -156,17 +156,3 @@ def broadcast_parameters(model: Module, world: World | None = None) -> None:
     world = world if world is not None else init()
     for p in model.parameters():
         world.broadcast_array_(p.data)
-
-
-def resolve(optimizer, distributed: bool) -> tuple[World, Any]:
-    """The world a run spans and the plain optimiser under it: a ``DistributedOptimizer`` brings
-    its world; ``distributed=True`` asks for MPI (an error naming the extra when it is missing)."""
-    from .optimizer import DistributedOptimizer  # noqa: PLC0415 - optimizer.py imports this module
-
-    if isinstance(optimizer, DistributedOptimizer):
-        return optimizer.world, optimizer.optimizer
-    if not distributed:
-        return SingleProcess(), optimizer
-    if _mpi() is None:
-        raise ImportError(f"fit(distributed=True): mpi4py is not installed — {MPI_INSTALL_HINT}")
-    return init(), optimizer

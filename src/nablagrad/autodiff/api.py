@@ -1,0 +1,199 @@
+"""The public op surface: ``ng.exp``, ``ng.matmul``, ``Tensor.__add__``, ``x.reshape`` …
+
+Every row of the rule table (:data:`.primitive.TABLE`, filled by :mod:`.rules` and the rule
+modules imported below) becomes a function here, a ``Tensor`` method, an entry of the tensor
+namespace the rules see (:class:`.tensor.TENSOR_NS`) and, for operators,
+``Tensor.__op__``/``__rop__`` — see :func:`_install`.  The ``Tensor`` methods written by hand
+(PyTorch's signatures over :mod:`.ops`, comparisons, ``backward``) are bound here as well: this
+module sits above the tensor, the ops and the tape walk, so none of those imports another's
+importer (no import cycle).
+"""
+
+from __future__ import annotations
+
+import builtins  # ng.all, ng.max … shadow the builtins in this module
+from collections.abc import Callable
+
+import numpy as np
+
+from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: F401 - their rows join the table
+from . import mode as _m
+from . import rules as R
+from .backward import backward
+from .mode import state as _mode
+from .ops import _axis, _promote, _t, astype, broadcast_to, expand_dims, reshape, swapaxes, transpose
+from .primitive import TABLE, Row
+from .tensor import TENSOR_NS, Tensor, _apply, _wrap
+
+
+# --- generated from the rule table ------------------------------------------------------------------
+def _function(row: Row) -> Callable:
+    """``ng.<row.name>``: convert the arguments, check them, apply the primitive."""
+    prim, check = row.prim, row.check
+    if row.kind == "function":
+        return row.fn
+    if row.kind == "unary":
+
+        def f(x):
+            return _apply(prim, (_t(x),))
+
+    elif row.kind == "binary":
+        divide = row.name == "div"
+
+        def f(x, y):
+            if check is not None:
+                check(x, y)
+            if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+                x = _t(x)
+            return _apply(prim, _promote(x, y, divide))
+
+    elif row.kind == "axis":
+
+        def f(x, axis=-1, dim=None):
+            return _apply(prim, (_t(x),), {"axis": axis if dim is None else dim})
+
+    else:
+        extra = dict(row.extra)
+
+        def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
+            unknown = set(kw) - set(extra)
+            if unknown:
+                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(unknown)}")
+            axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
+            return _apply(prim, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
+
+    f.__name__ = f.__qualname__ = row.name
+    f.__doc__ = row.doc
+    f.__module__ = __name__
+    return f
+
+
+def _plain(t: Tensor, other) -> bool:
+    """The common case NumPy already promotes as PyTorch: a float tensor with a Python float or
+    with a tensor of its own float dtype (checked inline: operators are the hot path)."""
+    d = t.data.dtype
+    c = other.__class__
+    return d.kind == "f" and (c is float or (c is Tensor and other.data.dtype is d))
+
+
+def _operators(row: Row) -> dict[str, Callable]:
+    """``Tensor.__op__`` (and ``__rop__`` for a binary op) for a row with ``dunder``."""
+    prim, check = row.prim, row.check
+    if row.kind == "unary":
+        return {f"__{row.dunder}__": lambda self: _apply(prim, (self,))}
+
+    divide = row.name == "div"
+
+    def op(self, other):
+        if check is not None:
+            check(self, other)
+        if _plain(self, other):
+            return _apply(prim, (self, other))
+        return _apply(prim, _promote(self, other, divide))
+
+    def rop(self, other):
+        if check is not None:
+            check(other, self)
+        if _plain(self, other):
+            return _apply(prim, (other, self))
+        return _apply(prim, _promote(other, self, divide))
+
+    return {f"__{row.dunder}__": op, f"__r{row.dunder}__": rop}
+
+
+# --- Tensor methods written by hand (PyTorch's signatures) -------------------------------------------
+def _shape_arg(shape: tuple):
+    """``x.reshape(2, 3)`` and ``x.reshape((2, 3))`` alike."""
+    return shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _reshape(self: Tensor, *shape) -> Tensor:
+    return reshape(self, _shape_arg(shape))
+
+
+def _flatten(self: Tensor, start_dim: int = 0) -> Tensor:
+    return reshape(self, self.shape[:start_dim] + (-1,))
+
+
+def _transpose(self: Tensor, *axes) -> Tensor:
+    """PyTorch's ``t.transpose(d0, d1)`` swaps two dims on every ndim; one tuple (or 0, 3+ ints)
+    is NumPy's permutation."""
+    if len(axes) == 2 and builtins.all(isinstance(a, int | np.integer) for a in axes):
+        return swapaxes(self, *axes)
+    return transpose(self, _shape_arg(axes) or None)
+
+
+def _comparison(prim) -> Callable:
+    """A comparison or logical operator: a boolean tensor outside the graph, like PyTorch (under
+    vmap it is batched like any elementwise op)."""
+    fn = prim.fn
+
+    def compare(self: Tensor, other) -> Tensor:
+        if _mode.slow:
+            with _m.no_grad():
+                return _apply(prim, (self, other))
+        return _wrap(fn(self.data, other.data if isinstance(other, Tensor) else other))
+
+    return compare
+
+
+def _invert(self: Tensor) -> Tensor:
+    if _mode.slow:
+        with _m.no_grad():
+            return _apply(R.INVERT, (self,))
+    return _wrap(~self.data)
+
+
+METHODS: dict[str, object] = {
+    "T": property(transpose),
+    "mT": property(lambda self: swapaxes(self, -1, -2)),
+    "reshape": _reshape,
+    "view": _reshape,
+    "flatten": _flatten,
+    "transpose": _transpose,
+    "permute": lambda self, *axes: transpose(self, _shape_arg(axes)),
+    "expand": lambda self, *shape: broadcast_to(self, _shape_arg(shape)),
+    "squeeze": ops.squeeze,
+    "unsqueeze": expand_dims,
+    "clip": ops.clip,
+    "clamp": ops.clip,
+    "astype": astype,
+    "float": lambda self: astype(self, np.float32),
+    "double": lambda self: astype(self, np.float64),
+    "__getitem__": ops.getitem,
+    "__setitem__": ops.setitem,
+    "__invert__": _invert,
+    "backward": backward,
+    **{f"__{name}__": _comparison(prim) for name, prim in R.COMPARISONS.items()},
+}
+
+OPS: dict[str, Callable] = {}
+
+
+def _install() -> None:
+    """Make every table row public — a function, a ``Tensor`` method, operators, a ``TENSOR_NS``
+    entry — and bind the hand-written methods and ops."""
+    for row in TABLE.values():
+        if row.name in OPS:
+            continue
+        f = OPS[row.name] = globals()[row.name] = _function(row)
+        if row.method:
+            setattr(Tensor, row.name, f)
+        if row.dunder:
+            for name, method in _operators(row).items():
+                setattr(Tensor, name, method)
+    for name, method in METHODS.items():
+        setattr(Tensor, name, method)
+    for name, f in {**OPS, **{n: getattr(ops, n) for n in ops.__all__}, **NS_EXTRA}.items():
+        if not hasattr(TENSOR_NS, name):
+            setattr(TENSOR_NS, name, staticmethod(f))
+
+
+NS_EXTRA: dict[str, Callable] = {  # TENSOR_NS entries whose signature the rules fix (as NUMPY_NS's)
+    "index_update": lambda x, v, index: ops.index_update(x, index, v),
+    "unindex": ops.unindex,
+    "select": lambda mask, g: ops.where(mask, g, 0.0),  # where(mask, g, 0), recorded
+}
+_install()
+
+__all__ = list(OPS)
