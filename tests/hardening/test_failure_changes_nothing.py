@@ -183,7 +183,7 @@ HUGE_STEP = {
 
 
 @pytest.mark.parametrize("case", HUGE_STEP, ids=list(HUGE_STEP))
-def test_a_step_that_overflows_is_rolled_back(case):
+def test_a_step_that_overflows_is_rolled_back(case, fast):
     m = _model()
     opt = HUGE_STEP[case](list(m.parameters()))
     for g in opt.param_groups:  # two good steps at a tiny learning rate build up the state
@@ -195,10 +195,35 @@ def test_a_step_that_overflows_is_rolled_back(case):
     opt.zero_grad()
     ((m(x) - 1000) ** 2).sum().backward()  # gradients ~1e4: lr·g overflows float32
     before = _snapshot(m, opt)
-    with pytest.raises(FloatingPointError, match="restored to their values before this step"):
+    with pytest.raises(FloatingPointError, match="keep their values from before this step"):
         opt.step()
     _assert_same(before, m, opt)
     assert all(np.isfinite(p.data).all() for p in m.parameters())
+
+
+STATE_OVERFLOW = {
+    "Adam": lambda ps: ng.optim.Adam(ps, lr=1e-3),
+    "AdamW amsgrad": lambda ps: ng.optim.AdamW(ps, lr=1e-3, amsgrad=True),
+    "AdaGrad": lambda ps: ng.optim.AdaGrad(ps, lr=0.1),
+    "RMSProp": lambda ps: ng.optim.RMSProp(ps, lr=1e-3),
+}
+
+
+@pytest.mark.parametrize("case", STATE_OVERFLOW, ids=list(STATE_OVERFLOW))
+@pytest.mark.parametrize("first", [True, False], ids=["first step", "later step"])
+def test_a_step_that_overflows_only_the_state_is_refused(case, first, fast):
+    """g = 1e30 is finite in float32 but g² is not: the second moment would become Inf while the
+    parameters stay finite (the step m/√v is 0) — a silent end of training, so it is refused too."""
+    m = _model()
+    opt = STATE_OVERFLOW[case](list(m.parameters()))
+    _train(m, opt, steps=0 if first else 2)
+    for p in m.parameters():
+        p.grad = ng.tensor(np.full(p.shape, 1e30, np.float32))
+    before = _snapshot(m, opt)
+    with pytest.raises(FloatingPointError, match="NaN or Inf"):
+        opt.step()
+    _assert_same(before, m, opt)
+    assert all(np.isfinite(v).all() for s in opt.state.values() for v in s.values())
 
 
 def test_fit_leaves_the_parameters_at_their_last_good_values():

@@ -33,27 +33,42 @@ def _compile() -> dict[str, Callable] | None:
     except ImportError:
         return None
 
-    def adam(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, tiny):  # pragma: no cover - compiled
+    @numba.njit(error_model="numpy", cache=True)
+    def adam_element(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
+        gi = g + wd * p if wd != 0 else g
+        mi = b1 * m + gi * c1
+        vi = b2 * v + gi * gi * c2
+        # flush to zero: subnormal moments make every later step ~30× slower (a NaN stays NaN)
+        zero = tiny - tiny  # 0 in the arrays' dtype (tiny * 0 would be a float64)
+        mi = zero if abs(mi) < tiny else mi
+        vi = zero if vi < tiny else vi
+        vm = max(vmax, vi) if ams else vi
+        return p * decay - mi / (np.sqrt(vm) + eps_hat) * step_size, mi, vi, vm
+
+    def adam(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
         for i in numba.prange(p.size):
-            gi = g[i] + wd * p[i] if wd != 0 else g[i]
-            mi = b1 * m[i] + gi * c1
-            vi = b2 * v[i] + gi * gi * c2
-            if abs(mi) < tiny:  # flush to zero: subnormal moments make every later step ~30× slower
-                mi = 0
-            if vi < tiny:
-                vi = 0
+            pi, mi, vi, vm = adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
+                                          wd, decay, tiny)  # fmt: skip
+            p[i] = pi
             m[i] = mi
             v[i] = vi
             if ams:
-                vi = max(vmax[i], vi)
-                vmax[i] = vi
-            p[i] -= mi / (np.sqrt(vi) + eps_hat) * step_size
+                vmax[i] = vm
+        return True
+
+    def adam_finite(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
+        bad = False  # `|=` keeps the loop vectorised (a count does not), but is no prange reduction: one thread
+        for i in range(p.size):
+            pi, mi, vi, vm = adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
+                                          wd, decay, tiny)  # fmt: skip
+            bad |= ((pi - pi) + (mi - mi) + (vi - vi) + (vm - vm)) != 0  # x - x is NaN exactly when x is Inf or NaN
+        return not bad
 
     def relu_backward(g, x, out):  # pragma: no cover - compiled
         for i in numba.prange(x.size):
             out[i] = g[i] if x[i] > 0 else 0
 
-    kernels = {}
+    kernels = {"adam_finite": numba.njit(adam_finite, error_model="numpy", cache=True)}
     for name, fn in {"adam": adam, "relu_backward": relu_backward}.items():
         kernels[name] = numba.njit(fn, error_model="numpy", cache=True)
         # a twin under its own name, so that numba's on-disk cache keeps the two compilations apart
@@ -85,7 +100,9 @@ def use_fast(enabled: bool) -> Iterator[None]:
 
 def _kernel(name: str, size: int) -> Callable:
     kernels = _state["compiled"]
-    return kernels[name + "_parallel"] if THREADS > 1 and size >= PARALLEL_MIN else kernels[name]  # type: ignore[index]
+    if THREADS > 1 and size >= PARALLEL_MIN and name + "_parallel" in kernels:  # type: ignore[operator]
+        return kernels[name + "_parallel"]  # type: ignore[index]
+    return kernels[name]  # type: ignore[index]
 
 
 def _flat_ok(*arrays: np.ndarray) -> bool:
@@ -93,27 +110,26 @@ def _flat_ok(*arrays: np.ndarray) -> bool:
 
 
 def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: float, wd: float = 0.0,
-          vmax: np.ndarray | None = None) -> None:  # fmt: skip
+          vmax: np.ndarray | None = None, decay: float = 1.0) -> None:  # fmt: skip
     """One Adam update in place (all arrays of one shape and dtype; ``scratch`` is work space):
 
     ``g' = g + λ p``; ``m ← β1 m + (1 − β1) g'``; ``v ← β2 v + (1 − β2) g'²``;
-    ``p ← p − s · m / (√v + ε̂)`` with ``s = α√(1 − β2ᵗ)/(1 − β1ᵗ)`` and ``ε̂ = ε√(1 − β2ᵗ)``.
+    ``p ← δ p − s · m / (√v + ε̂)`` with ``s = α√(1 − β2ᵗ)/(1 − β1ᵗ)``, ``ε̂ = ε√(1 − β2ᵗ)`` and
+    ``δ = 1 − αλ`` for decoupled weight decay (AdamW), else 1.
     With ``vmax`` (AMSGrad) ``vmax ← max(vmax, v)`` takes the place of ``v`` in the step.
     The compiled kernel flushes moments below the smallest normal number to 0 (as XLA's
     flush-to-zero mode does): a gradient that stays 0 (an MNIST border pixel) would otherwise
     decay ``m`` into the subnormal range, where every operation on it is ~30× slower.  The
     NumPy path keeps subnormals, like PyTorch; the two differ only below ~1e-38 (float32).
     """
-    ams = vmax is not None
-    vmax = vmax if ams else v
-    if fast_available() and _flat_ok(p, g, m, v, vmax):
-        dt = p.dtype.type
-        flat = [a.reshape(-1) for a in (p, g, m, v, vmax)]
-        _kernel("adam", p.size)(*flat, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd),
-                                np.finfo(dt).tiny)  # fmt: skip
+    args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
+    if args is not None:
+        _kernel("adam", p.size)(*args)
         return
     if wd:
         g = g + wd * p
+    if decay != 1:
+        p *= decay
     m *= b1
     np.multiply(g, 1 - b1, out=scratch)
     m += scratch
@@ -121,13 +137,36 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     np.multiply(g, g, out=scratch)
     scratch *= 1 - b2
     v += scratch
-    if ams:
+    if vmax is not None:
         np.maximum(vmax, v, out=vmax)
-    np.sqrt(vmax, out=scratch)
+    np.sqrt(v if vmax is None else vmax, out=scratch)
     scratch += eps_hat
     np.divide(m, scratch, out=scratch)
     scratch *= step_size
     p -= scratch
+
+
+def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: float, wd: float = 0.0,
+                vmax: np.ndarray | None = None, decay: float = 1.0) -> bool | None:  # fmt: skip
+    """Whether :func:`adam_` with these arguments would leave ``p``, ``m``, ``v`` (and ``vmax``)
+    finite — the same formula, evaluated without writing anything, so a step can be refused
+    before it changes a number.  ``None`` where the compiled kernels do not apply (the caller
+    then keeps a copy to restore)."""
+    args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
+    return None if args is None else bool(_kernel("adam_finite", p.size)(*args))
+
+
+def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list | None:
+    """The compiled Adam kernels' arguments (flat views, constants in ``p``'s dtype); ``None``
+    without the kernels or for arrays they do not take."""
+    ams = vmax is not None
+    vmax = vmax if ams else v
+    if not (fast_available() and _flat_ok(p, g, m, v, vmax)):
+        return None
+    dt = p.dtype.type
+    flat = [a.reshape(-1) for a in (p, g, m, v, vmax)]
+    return [*flat, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay),
+            np.finfo(dt).tiny]  # fmt: skip
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:

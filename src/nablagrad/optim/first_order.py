@@ -182,17 +182,26 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
-        t = state["step"]
+        kernels.adam_(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.scratch(p), **self._constants(state, group))
+
+    def check_update(self, p, g, state, group):
+        if "exp_avg" not in state:
+            return None
+        return kernels.adam_finite(p.data, g, state["exp_avg"], state["exp_avg_sq"], **self._constants(state, group, 1))
+
+    @staticmethod
+    def _constants(state: dict, group: dict, ahead: int = 0) -> dict:
+        """The kernel's constants for step ``t = state["step"] + ahead``:
+        ``w ← δw − (α/bc1) · m / (√v/√bc2 + ε)  =  δw − (α√bc2/bc1) · m / (√v + ε√bc2)``."""
+        t = state["step"] + ahead
         b1, b2 = group["betas"]
         lr, wd = group["lr"], group["weight_decay"]
-        if group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
-            wd = 0.0
-        # w ← w − (α/bc1) · m / (√v/√bc2 + ε)  =  w − (α√bc2/bc1) · m / (√v + ε√bc2)
         bc1 = 1 - b1**t
         bc2_sqrt = (1 - b2**t) ** 0.5
-        kernels.adam_(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.scratch(p), b1, b2, lr * bc2_sqrt / bc1,
-                      group["eps"] * bc2_sqrt, wd, vmax=state.get("max_exp_avg_sq"))  # fmt: skip
+        decoupled = group["decoupled_weight_decay"]
+        return dict(b1=b1, b2=b2, step_size=lr * bc2_sqrt / bc1, eps_hat=group["eps"] * bc2_sqrt,
+                    wd=0.0 if decoupled else wd, decay=1 - lr * wd if decoupled else 1.0,
+                    vmax=state.get("max_exp_avg_sq"))  # fmt: skip
 
 
 class AdamW(Adam):

@@ -117,24 +117,55 @@ class FlatGroup:
             opt_state.setdefault(id(p), {}).update(scalars)
 
 
-def step_group(opt, group: dict) -> bool:
-    """Update every parameter of ``group`` with one call of ``opt.update`` on the packed buffer.
+@dataclass
+class Piece:
+    """What one call of an optimiser's ``update`` steps: one parameter, or a group's flat buffer."""
 
-    Returns False (and does nothing) where packing does not apply: an optimiser whose update is
-    not elementwise, a group with a parameter without gradient, mixed dtypes, fewer than two
-    parameters, or per-parameter states that differ in their scalars (e.g. step counts).
+    target: Tensor  # the parameter, or the group's buffer as one tensor
+    grad: np.ndarray
+    state: dict  # the buffers ``update`` reads and writes
+    group: dict
+    params: list[Tensor]  # the parameters ``target`` holds
+    flat: FlatGroup | None = None
+    new_state: bool = False  # a parameter with no state yet: ``state`` enters ``opt.state`` on commit
+
+    def commit(self, opt_state: dict) -> None:
+        """The update succeeded: publish the state (views of flat buffers) and bump the versions."""
+        if self.flat is not None:
+            self.flat.after_update(opt_state)
+        elif self.new_state:
+            opt_state[id(self.target)] = self.state
+        for p in self.params:
+            p.bump_version_()  # written in place: a graph that saved p must not back-propagate
+
+
+def pieces(opt, group: dict) -> list[Piece]:
+    """The pieces of ``group`` to update this step: its flat buffer where packing applies (see
+    :func:`packed`), else each parameter that has a gradient."""
+    fg = packed(opt, group)
+    if fg is not None:
+        return [Piece(fg.tensor, fg.gather_grads(), fg.state, group, fg.params, fg)]
+    out = []
+    for p in group["params"]:
+        if p.grad is not None:
+            state = opt.state.get(id(p))
+            out.append(Piece(p, p.grad.data, {} if state is None else state, group, [p], new_state=state is None))
+    return out
+
+
+def packed(opt, group: dict) -> FlatGroup | None:
+    """The packed buffer of ``group`` with its state bound, or ``None`` where packing does not
+    apply: an optimiser whose update is not elementwise, a group with a parameter without
+    gradient, mixed dtypes, fewer than two parameters, or per-parameter states that differ in
+    their scalars (e.g. step counts).
     """
     params = group["params"]
     if not getattr(opt, "elementwise", False) or len(params) < 2:
-        return False
+        return None
     if any(p.grad is None for p in params) or len({p.dtype for p in params}) != 1:
-        return False
+        return None
     groups: dict[int, FlatGroup] = opt.__dict__.setdefault("_flat_groups", {})
     fg = groups.get(id(group))
     if fg is None or not fg.intact(params):
         fg = groups[id(group)] = FlatGroup.pack(params)
-    if not fg.bind_state(opt.state):
-        return False
-    opt.update(fg.tensor, fg.gather_grads(), fg.state, group)
-    fg.after_update(opt.state)
-    return True
+    return fg if fg.bind_state(opt.state) else None

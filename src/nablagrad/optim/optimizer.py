@@ -2,9 +2,13 @@
 
 Every hyper-parameter is checked when a group is added (the rules of :data:`HYPERPARAMETERS`,
 as ``torch.optim`` checks them).  A step first validates every gradient (shape, finiteness);
-only then does it write, and if the update itself makes a parameter NaN or Inf (an ``lr`` far
-too large) every parameter and buffer is restored, so a failed ``step()`` leaves the model and
-the optimiser exactly as they were.  ``load_state_dict`` checks every entry before writing any.
+then it makes sure the update leaves every parameter *and* every state buffer finite (an ``lr``
+far too large, or ``g²`` overflowing a second moment while the parameters stay finite): an
+optimiser whose ``check_update`` can tell in advance (Adam with the compiled kernels: the same
+formula evaluated without writing) is refused before anything is written; for the others the
+step copies what it writes (one copy per flat buffer), checks after and restores.  Either way
+a failed ``step()`` leaves the model and the optimiser exactly as they were.
+``load_state_dict`` checks every entry before writing any.
 """
 
 from __future__ import annotations
@@ -74,6 +78,25 @@ def _normalised(name: str, v):
     if isinstance(v, numbers.Integral):
         return int(v)
     return float(v) if isinstance(v, numbers.Real) else v
+
+
+def _finite(pc: flat.Piece) -> bool:
+    """No NaN or Inf in the piece's values or state buffers."""
+    arrays = [pc.target.data, *(v for v in pc.state.values() if isinstance(v, np.ndarray))]
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
+    """Put back what :meth:`Optimizer._save` copied, in place (views of flat buffers see it)."""
+    np.copyto(pc.target.data, values)
+    for k in [k for k in pc.state if k not in state]:
+        del pc.state[k]
+    for k, v in state.items():
+        now = pc.state.get(k)
+        if isinstance(v, np.ndarray) and isinstance(now, np.ndarray) and now.shape == v.shape:
+            np.copyto(now, v)
+        else:
+            pc.state[k] = v.copy() if isinstance(v, np.ndarray) else v
 
 
 class Optimizer:
@@ -162,32 +185,36 @@ class Optimizer:
         """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
         loss = closure() if closure is not None else None
         self._check_grads()
-        done: list[tuple[Tensor, np.ndarray, dict | None]] = []
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected below and reported once
-            for group in self.param_groups:
-                active = [p for p in group["params"] if p.grad is not None]
-                done.extend(self._snapshot(p) for p in active)
-                if not flat.step_group(self, group):
-                    for p in active:
-                        self.update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
-                for p in active:
-                    p.bump_version_()  # written in place: a graph that saved p must not back-propagate
-                if not all(np.isfinite(p.data).all() for p in active):
-                    self._roll_back(done, group)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected and reported once
+            pieces = [pc for group in self.param_groups for pc in flat.pieces(self, group)]
+            verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
+            if False in verdicts:  # refused before anything was written
+                raise self._diverged(pieces[verdicts.index(False)].group)
+            saved = None if all(verdicts) else [self._save(pc) for pc in pieces]
+            for pc in pieces:
+                self.update(pc.target, pc.grad, pc.state, pc.group)
+            if saved is not None:
+                bad = next((pc for pc in pieces if not _finite(pc)), None)
+                if bad is not None:
+                    for pc, copies in zip(pieces, saved):
+                        _restore(pc, *copies)
+                    raise self._diverged(bad.group)
+            for pc in pieces:
+                pc.commit(self.state)
         return loss
 
     def update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
+    def check_update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> bool | None:
+        """Whether ``update(p, g, state, group)`` would leave ``p`` and every state buffer finite,
+        found without writing anything; ``None`` when that cannot be told in advance — the step
+        then copies what the update writes, checks after and restores on failure."""
+        return None
+
     def scratch(self, p: Tensor) -> np.ndarray:
         """A work buffer shaped like ``p`` (not part of the state), so updates make no temporaries."""
         return self._buffer("_scratch", id(p), p.data)
-
-    def _copy(self, key, a: np.ndarray) -> np.ndarray:
-        """``a`` copied into the reused buffer named ``key``."""
-        buf = self._buffer("_backup", key, a)
-        np.copyto(buf, a)
-        return buf
 
     def _buffer(self, pool: str, key, like: np.ndarray) -> np.ndarray:
         buffers = self.__dict__.setdefault(pool, {})
@@ -196,34 +223,23 @@ class Optimizer:
             buf = buffers[key] = np.empty_like(like)
         return buf
 
-    # --- roll-back of a step that produced NaN/Inf ----------------------------------------
-    def _snapshot(self, p: Tensor) -> tuple[Tensor, np.ndarray, dict | None]:
-        """Copies of ``p`` and of its state, in buffers reused from step to step."""
-        state = self.state.get(id(p))
-        if state is not None:
-            state = {k: self._copy((id(p), k), v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
-        return p, self._copy(id(p), p.data), state
+    def _copy(self, key, a: np.ndarray) -> np.ndarray:
+        """``a`` copied into the reused buffer named ``key``."""
+        buf = self._buffer("_backup", key, a)
+        np.copyto(buf, a)
+        return buf
 
-    def _roll_back(self, done: list[tuple[Tensor, np.ndarray, dict | None]], group: dict) -> None:
-        """Restore every parameter updated so far, and its state, in place (flat buffers see it), then raise."""
-        bad = next(p for p, _, _ in done if not np.isfinite(p.data).all())
-        for p, w, saved in done:
-            np.copyto(p.data, w)
-            state = self.state.get(id(p))
-            if saved is None or state is None:
-                self.state.pop(id(p), None)
-                continue
-            for k in [k for k in state if k not in saved]:
-                del state[k]
-            for k, v in saved.items():
-                if isinstance(v, np.ndarray) and isinstance(state.get(k), np.ndarray) and state[k].shape == v.shape:
-                    np.copyto(state[k], v)
-                else:
-                    state[k] = v.copy() if isinstance(v, np.ndarray) else v
-        raise FloatingPointError(
-            f"{type(self).__name__}.step: the update made a parameter of shape {bad.shape} NaN or Inf "
-            f"(lr={group.get('lr')}); every parameter and the optimiser state were restored to their values before "
-            "this step. Lower lr or clip gradients (clip_grad_norm)."
+    def _save(self, pc: flat.Piece) -> tuple[np.ndarray, dict]:
+        """Copies of what updating ``pc`` may write: its values and its state (one copy per flat buffer)."""
+        key = id(pc.target)
+        state = {k: self._copy((key, k), v) if isinstance(v, np.ndarray) else v for k, v in pc.state.items()}
+        return self._copy(key, pc.target.data), state
+
+    def _diverged(self, group: dict) -> FloatingPointError:
+        return FloatingPointError(
+            f"{type(self).__name__}.step: the update would make a parameter or the optimiser state NaN or Inf "
+            f"(lr={group.get('lr')}); every parameter and the optimiser state keep their values from before this "
+            "step. Lower lr or clip gradients (clip_grad_norm)."
         )
 
     # --- state ---------------------------------------------------------------------------
