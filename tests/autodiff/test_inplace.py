@@ -105,3 +105,126 @@ def test_index_update_is_functional_and_differentiable_in_every_mode(rng):
     np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-12, atol=1e-14)
     jf = ng.jacfwd(lambda x: ng.index_update(x, idx, 0.0))(x)
     np.testing.assert_array_equal(jf.numpy(), np.diag([0.0, 1.0, 0.0, 1.0]))
+
+
+# --- every write to a parameter's values bumps its version (optimisers outside step's path, nn) ------
+def _saved_graph(w):
+    """A loss whose graph saved ``w`` (``w * w``), its gradient taken once (graph kept)."""
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    return loss
+
+
+def _levenberg_marquardt(w):
+    opt = ng.optim.LevenbergMarquardt([w])
+    target = ng.tensor([0.0, 1.0], dtype="float64")
+    opt.step(lambda: w * w - target)
+
+
+def _levenberg_marquardt_no_improvement(w):
+    """Every trial step is refused (the residual only grows after the first call): w is written back."""
+    calls = []
+
+    def residual():
+        calls.append(1)
+        return w * w if len(calls) == 1 else w * w + 1e6
+
+    before = w.numpy().copy()
+    ng.optim.LevenbergMarquardt([w], max_tries=2).step(residual)
+    np.testing.assert_array_equal(w.numpy(), before)
+    assert len(calls) == 3
+
+
+def _steepest_descent(w):
+    opt = ng.optim.SteepestDescent([w])
+    w.grad = ng.tensor([1.0, 1.0], dtype="float64")
+    opt.step(lambda: ((w - 3.0) ** 2).sum())
+
+
+def _load_state_dict(w):
+    m = ng.nn.Linear(2, 1, dtype="float64")
+    with ng.no_grad():
+        m.weight.copy_(w.data.reshape(2, 1))
+    loss = (m.weight * m.weight).sum()
+    m.load_state_dict({"weight": np.ones((2, 1)), "bias": np.zeros(1)})
+    return loss
+
+
+def _under_no_grad(f, *args):
+    with ng.no_grad():
+        return f(*args)
+
+
+WRITERS = {
+    "LevenbergMarquardt.step": _levenberg_marquardt,
+    "LevenbergMarquardt.step, no step accepted": _levenberg_marquardt_no_improvement,
+    "SteepestDescent.step": _steepest_descent,
+    "nn.init.constant_": lambda w: ng.nn.init.constant_(w, 0.5),
+    "nn.init.normal_": lambda w: ng.nn.init.normal_(w, seed=0),
+    "copy_ under no_grad": lambda w: _under_no_grad(w.copy_, np.zeros(2)),
+}
+
+
+@pytest.mark.parametrize("write", WRITERS.values(), ids=WRITERS.keys())
+def test_a_write_outside_the_step_path_is_caught_by_the_version_counter(write):
+    """A backward through a graph that saved a parameter, after something wrote the parameter,
+    raises PyTorch's error instead of using the new values with the old graph."""
+    w = ng.nn.Parameter(ng.tensor([0.5, 2.0], dtype="float64"))
+    loss = _saved_graph(w)
+    with ng.enable_grad():
+        write(w)
+    with ng.enable_grad(), pytest.raises(RuntimeError, match="modified by an inplace operation.*'mul'"):
+        loss.backward()
+
+
+def test_load_state_dict_is_caught_by_the_version_counter():
+    loss = _load_state_dict(ng.tensor([0.5, 2.0], dtype="float64"))
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_copy_is_torch_copy_():
+    """On a non-leaf ``copy_`` is differentiable (the old values get no gradient, ``src`` all of
+    it); under no_grad it writes a leaf; with grad on it refuses a leaf, as PyTorch."""
+    x = ng.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype="float64")
+    s = ng.tensor([4.0, 5.0, 6.0], requires_grad=True, dtype="float64")
+    y = x * 2.0
+    assert y.copy_(s * s) is y
+    (y * ng.tensor([1.0, 2.0, 3.0])).sum().backward()
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=torch.float64)
+    ts = torch.tensor([4.0, 5.0, 6.0], requires_grad=True, dtype=torch.float64)
+    ty = tx * 2.0
+    ty.copy_(ts * ts)
+    (ty * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert x.grad is None or not x.grad.numpy().any()
+    assert tx.grad is None or not tx.grad.any()
+    np.testing.assert_array_equal(s.grad.numpy(), ts.grad.numpy())
+    w, tw = ng.nn.Parameter(ng.tensor([1.0, 2.0])), torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="leaf tensor"):
+        w.copy_(np.zeros(2))
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        tw.copy_(torch.zeros(2))
+    with ng.no_grad():
+        w.copy_(np.array([7.0, 8.0]))
+    with torch.no_grad():
+        tw.copy_(torch.tensor([7.0, 8.0]))
+    np.testing.assert_array_equal(w.numpy(), tw.detach().numpy())
+
+
+def test_no_write_to_data_in_src_skips_the_version_counter():
+    """The engine's rule, checked on the source: outside the engine, a tensor's values are written
+    through ``copy_``/``x[...] = v`` (which bump the version), never ``t.data[...] = …``."""
+    import re
+    from pathlib import Path
+
+    src = Path(ng.__file__).parent
+    pattern = re.compile(r"\.data\[[^\]]*\]\s*=[^=]")
+    offenders = [
+        f"{path.relative_to(src)}:{n}"
+        for path in src.rglob("*.py")
+        if path.parts[-2] not in ("autodiff", "scratch")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders, f"in-place writes to .data that bypass the version counter: {offenders}"

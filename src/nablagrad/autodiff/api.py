@@ -162,6 +162,7 @@ METHODS: dict[str, object] = {
     "double": lambda self: astype(self, np.float64),
     "__getitem__": ops.getitem,
     "__setitem__": ops.setitem,
+    "copy_": ops.copy_,
     "__invert__": _invert,
     "backward": backward,
     **{f"__{name}__": _comparison(prim) for name, prim in R.COMPARISONS.items()},

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backend import get_default_dtype
 from . import rules as R
+from .mode import state as _mode
 from .primitive import function
 from .tensor import Tensor, _apply, _wrap, tensor
 
@@ -204,11 +205,11 @@ def index_update(x, index, value):
 
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place.  When ``x`` or ``value`` is traced, ``x`` becomes the node
-    ``index_update(old x, index, value)``; every op that saved the old ``x`` now refuses to
-    back-propagate (the version counter), as in PyTorch."""
-    traced = x.requires_grad or bool(x._tangents)
-    if isinstance(value, Tensor):
-        traced = traced or value.requires_grad or bool(value._tangents)
+    ``index_update(old x, index, value)``; otherwise (also under ``no_grad``, as PyTorch) the
+    data is written.  Either way every op that saved the old ``x`` now refuses to back-propagate
+    (the version counter), as in PyTorch."""
+    taped = _mode.grad_enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    traced = taped or bool(x._tangents) or (isinstance(value, Tensor) and bool(value._tangents))
     if not traced:
         index = _plain_index(index)
         x.data[index] = value.data if isinstance(value, Tensor) else value
@@ -217,8 +218,8 @@ def setitem(x: Tensor, index, value) -> None:
     if x._op is None and x.requires_grad:
         raise RuntimeError(
             f"setitem: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation "
-            "(x[...] = v). Assign through x.data under no_grad(), or work on a copy: y = x * 1; y[...] = v; "
-            "or use the functional form ng.index_update(x, index, v)."
+            "(x[...] = v). Write it under ng.no_grad() (x[...] = v or x.copy_(v), as an optimiser does), or work "
+            "on a copy: y = x * 1; y[...] = v; or use the functional form ng.index_update(x, index, v)."
         )
     old = _wrap(x.data)
     old.requires_grad, old._op, old._inputs, old._params = x.requires_grad, x._op, x._inputs, x._params
@@ -227,6 +228,14 @@ def setitem(x: Tensor, index, value) -> None:
     x.data, x.requires_grad, x._op, x._inputs, x._params = new.data, new.requires_grad, new._op, new._inputs, new._params
     x._tangents = new._tangents
     x.bump_version_()
+
+
+def copy_(x: Tensor, src) -> Tensor:
+    """``x[...] = src``, returning ``x`` (PyTorch's ``copy_``): the one way code outside the engine
+    writes a tensor's values (``with ng.no_grad(): p.copy_(w)`` in an optimiser, an initialiser,
+    ``load_state_dict``), so the version counter always sees the write."""
+    setitem(x, Ellipsis, src)
+    return x
 
 
 def unindex(g, index, shape):

@@ -156,3 +156,4 @@ def broadcast_parameters(model: Module, world: World | None = None) -> None:
     world = world if world is not None else init()
     for p in model.parameters():
         world.broadcast_array_(p.data)
+        p.bump_version_()  # written in place

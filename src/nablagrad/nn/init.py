@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autodiff import Tensor
+from ..autodiff import Tensor, no_grad
 
 
 def _fans(t: Tensor) -> tuple[int, int]:
@@ -21,20 +21,18 @@ def _fans(t: Tensor) -> tuple[int, int]:
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
-    t.data[...] = values.astype(t.dtype, copy=False)
-    return t
+    with no_grad():
+        return t.copy_(values.astype(t.dtype, copy=False))
 
 
 def zeros_(t: Tensor) -> Tensor:
     """All zeros — fine for a single layer, but it never breaks the symmetry of a deep net (000)."""
-    t.data[...] = 0
-    return t
+    return _fill(t, np.zeros(t.shape, t.dtype))
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
     """All ``value``; e.g. 0.1 for ReLU biases so units start active (lecture 001)."""
-    t.data[...] = value
-    return t
+    return _fill(t, np.full(t.shape, value, t.dtype))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, seed=None) -> Tensor:

@@ -102,6 +102,7 @@ class Module:
         """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``)."""
         for p in self.parameters():
             p.data = p.data.astype(dtype)
+            p.bump_version_()  # new values: a graph that saved p must not back-propagate
             p.grad = None
         return self
 
@@ -140,7 +141,7 @@ class Module:
                 raise TypeError(f"load_state_dict: {k} holds {type(v).__name__} values; expected a numeric array") from None
         with no_grad():
             for k, a in new.items():
-                own[k].data[...] = a
+                own[k].copy_(a)
 
     # --- repr --------------------------------------------------------------------------------
     def extra_repr(self) -> str:

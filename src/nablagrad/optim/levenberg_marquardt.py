@@ -54,19 +54,20 @@ class LevenbergMarquardt(Optimizer):
                 self.damping *= group["increase"]
                 continue
             offset = 0
-            for p, w0 in zip(params, start):
-                n = p.size
-                p.data[...] = w0 + delta[offset : offset + n].reshape(p.shape).astype(p.dtype)
-                offset += n
             with no_grad():
+                for p, w0 in zip(params, start):
+                    n = p.size
+                    p.copy_(w0 + delta[offset : offset + n].reshape(p.shape).astype(p.dtype))
+                    offset += n
                 rn = np.asarray(closure().data, dtype=np.float64).reshape(-1)
             new_loss = 0.5 * float(rn @ rn)
             if np.isfinite(new_loss) and new_loss < loss:
                 self.damping = max(self.damping * group["decrease"], 1e-12)
                 return new_loss
             self.damping *= group["increase"]
-        for p, w0 in zip(params, start):  # no improving step found: keep the old parameters
-            p.data[...] = w0
+        with no_grad():
+            for p, w0 in zip(params, start):  # no improving step found: keep the old parameters
+                p.copy_(w0)
         return loss
 
     def update(self, p, g, state, group):  # pragma: no cover - step() is overridden

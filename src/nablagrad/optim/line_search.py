@@ -56,9 +56,9 @@ class SteepestDescent(Optimizer):
         group = self.param_groups[0]
 
         def phi(mu: float) -> float:
-            for p, w0, d in zip(params, start, direction):
-                p.data[...] = w0 + mu * d
             with no_grad():
+                for p, w0, d in zip(params, start, direction):
+                    p.copy_(w0 + mu * d)
                 value = float(closure().item())
             return value if math.isfinite(value) else math.inf
 
@@ -69,8 +69,9 @@ class SteepestDescent(Optimizer):
         mu = golden_section(phi, 0.0, hi, tol=group["tol"])
         if phi(mu) > f0:
             mu = 0.0
-        for p, w0, d in zip(params, start, direction):
-            p.data[...] = w0 + mu * d
+        with no_grad():
+            for p, w0, d in zip(params, start, direction):
+                p.copy_(w0 + mu * d)
         self.last_step_size = mu
         return f0
 
