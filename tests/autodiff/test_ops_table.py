@@ -310,6 +310,19 @@ CASES = {
         _any,
     ),
     "quantile_all": (lambda a: ng.quantile(a, 0.3), lambda a: torch.quantile(a, 0.3), [(3, 4)], _any),
+    "sign": (ng.sign, torch.sign, [(2, 3)], _offgrid),
+    "flatten": (lambda a: ng.flatten(a, 1), lambda a: torch.flatten(a, 1), [(2, 3, 4)], _any),
+    "unsqueeze": (lambda a: ng.unsqueeze(a, 1), lambda a: torch.unsqueeze(a, 1), [(2, 3)], _any),
+    "squeeze_dim": (lambda a: ng.squeeze(a, dim=(0, 2)), lambda a: torch.squeeze(a, dim=(0, 2)), [(1, 3, 1)], _any),
+    "swapaxes": (lambda a: ng.swapaxes(a, 0, 2), lambda a: torch.swapaxes(a, 0, 2), [(2, 3, 4)], _any),
+    "broadcast_to": (lambda a: ng.broadcast_to(a, (2, 3, 4)), lambda a: torch.broadcast_to(a, (2, 3, 4)), [(3, 1)], _any),
+    "where": (
+        lambda a, b: ng.where(np.array([True, False, True]), a, b),
+        lambda a, b: torch.where(torch.tensor([True, False, True]), a, b),
+        [(2, 3), (3,)],
+        _any,
+    ),
+    "norm_torch": (lambda a: ng.norm(a, 3, dim=(0, 2)), lambda a: torch.norm(a, 3, dim=(0, 2)), [(2, 3, 2)], _any),
     "std_default": (lambda a: a.std(dim=1), lambda a: a.std(dim=1), [(3, 5)], _any),  # correction=1, as torch
     "var_default": (ng.var, torch.var, [(3, 4)], _any),
     "var_numpy": (lambda a: a.var(axis=0, correction=0), lambda a: a.var(dim=0, correction=0), [(3, 4)], _any),
@@ -439,7 +452,8 @@ VMAP = [
     "prod_axis", "cumsum", "cumprod", "diff", "flip", "roll", "tile", "tril", "diagonal", "pad", "split_numpy",
     "sort", "sort_descending", "topk", "topk_smallest_dim0", "median_dim", "median_all", "quantile_all",
     "take_along_axis", "gather", "scatter_add", "repeat", "std_default", "var_default", "logsumexp_b",
-    "logsumexp_b_all_keepdim",
+    "logsumexp_b_all_keepdim", "sign", "flatten", "unsqueeze", "squeeze_dim", "swapaxes", "broadcast_to", "where",
+    "norm_torch",
 ]  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from . import mode as _m
 from . import rules as R
 from .backward import backward
 from .mode import state as _mode
-from .ops import _axis, _promote, _t, astype, broadcast_to, expand_dims, reshape, swapaxes, transpose
+from .ops import _axis, _promote, _t, astype, broadcast_to, reshape, swapaxes, transpose
 from .primitive import TABLE, Row
 from .tensor import TENSOR_NS, Tensor, _apply, _wrap
 
@@ -111,10 +111,6 @@ def _reshape(self: Tensor, *shape) -> Tensor:
     return reshape(self, _shape_arg(shape))
 
 
-def _flatten(self: Tensor, start_dim: int = 0) -> Tensor:
-    return reshape(self, self.shape[:start_dim] + (-1,))
-
-
 def _transpose(self: Tensor, *axes) -> Tensor:
     """PyTorch's ``t.transpose(d0, d1)`` swaps two dims on every ndim; one tuple (or 0, 3+ ints)
     is NumPy's permutation."""
@@ -149,14 +145,9 @@ METHODS: dict[str, object] = {
     "mT": property(lambda self: swapaxes(self, -1, -2)),
     "reshape": _reshape,
     "view": _reshape,
-    "flatten": _flatten,
     "transpose": _transpose,
     "permute": lambda self, *axes: transpose(self, _shape_arg(axes)),
     "expand": lambda self, *shape: broadcast_to(self, _shape_arg(shape)),
-    "squeeze": ops.squeeze,
-    "unsqueeze": expand_dims,
-    "clip": ops.clip,
-    "clamp": ops.clip,
     "astype": astype,
     "float": lambda self: astype(self, np.float32),
     "double": lambda self: astype(self, np.float64),
@@ -179,7 +170,7 @@ def _install() -> None:
             continue
         f = OPS[row.name] = globals()[row.name] = _function(row)
         if row.method:
-            setattr(Tensor, row.name, f)
+            setattr(Tensor, row.name, f if row.method is True else row.method)
         if row.dunder:
             for name, method in _operators(row).items():
                 setattr(Tensor, name, method)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .primitive import Primitive
+from .primitive import Primitive, row
 from .rules_contract import einsum
 from .tensor import Tensor, _apply, tensor
 
@@ -511,6 +511,35 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, dim=None, keepdim=None)
     if len(axis) == 2:
         return _matrix_norm(x, ord, axis, keepdims)
     raise ValueError(f"linalg.norm: axis must be an int or a pair of ints, got {axis!r}")
+
+
+def torch_norm(x, p="fro", dim=None, keepdim: bool = False):
+    """PyTorch's ``torch.norm`` and ``x.norm(p, dim, keepdim)``: the vector norm (Σ|x|^p)^{1/p}
+    over ``dim`` (every entry when None; 'fro' is p = 2), or with p = 'nuc' the nuclear norm
+    of the matrix over ``dim`` (a 2-D tensor when None).  ``ng.linalg.norm`` is NumPy's."""
+    x = _t(x)
+    if p == "nuc":
+        return norm(x, "nuc", axis=tuple(range(x.ndim)) if dim is None else dim, keepdims=keepdim)
+    p = 2 if p == "fro" else p
+    if dim is None:
+        out = _vector_norm(x.reshape(-1), p, 0, False)
+        return out.reshape((1,) * x.ndim) if keepdim else out
+    return _vector_norm(x, p, tuple(dim) if isinstance(dim, list) else dim, keepdim)
+
+
+# PyTorch's top-level names and Tensor methods for these functions (torch.det, x.det() …)
+row("norm", None, "function", torch_norm.__doc__, fn=torch_norm)
+for _name, _fn in {
+    "det": det,
+    "slogdet": slogdet,
+    "inverse": inv,
+    "pinverse": pinv,
+    "matrix_power": matrix_power,
+    "trace": trace,
+    "cholesky": cholesky,
+    "qr": qr,
+}.items():
+    row(_name, None, "function", f"PyTorch's name for ``linalg.{_fn.__name__}``.", fn=_fn)
 
 
 class _TensorNS:

@@ -59,11 +59,12 @@ def _promote(x, y, divide: bool):
 # --- elementwise ----------------------------------------------------------------------------------
 
 
-def sign(x):
-    """sign x, outside the graph (its derivative is 0 almost everywhere)."""
-    return _wrap(np.sign(_t(x).data))
+def _where_method(x, condition, y):
+    """PyTorch's ``x.where(condition, y)``: ``x`` where ``condition`` holds, else ``y``."""
+    return where(condition, x, y)
 
 
+@function(method=_where_method)
 def where(cond, x, y):
     """``x`` where ``cond`` else ``y``; the gradient goes to the branch that was taken."""
     c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
@@ -74,6 +75,7 @@ def where(cond, x, y):
     return _apply(R.WHERE, (c, x, y))
 
 
+@function()
 def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     """Clamp into [min, max]; gradient 1 inside (bounds included), 0 outside."""
     if min is None and max is None:
@@ -81,7 +83,10 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     return _apply(R.CLIP, (_t(x),), {"lo": min, "hi": max})
 
 
-clamp = clip  # PyTorch's name (Tensor.clamp too)
+@function()
+def clamp(x, min=None, max=None):  # noqa: A002
+    """PyTorch's name for ``clip``."""
+    return clip(x, min, max)
 
 
 def astype(x, dtype):
@@ -122,11 +127,19 @@ def transpose(x, axes=None):
     return _apply(R.TRANSPOSE, (x,), {"axes": None if axes is None else tuple(axes)})
 
 
+@function()
 def swapaxes(x, a: int, b: int):
+    """Swap axes ``a`` and ``b`` (PyTorch's ``transpose(d0, d1)``)."""
     x = _t(x)
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, axes)
+
+
+@function()
+def swapdims(x, dim0: int, dim1: int):
+    """PyTorch's name for ``swapaxes``."""
+    return swapaxes(x, dim0, dim1)
 
 
 def moveaxis_(x, source: int, destination: int):
@@ -146,12 +159,36 @@ def expand_dims(x, axis: int):
     return reshape(x, np.expand_dims(np.empty(x.shape, dtype=np.uint8), axis).shape)
 
 
-def squeeze(x, axis=None):
+@function()
+def unsqueeze(x, dim: int):
+    """A new size-1 axis at ``dim`` (NumPy's ``expand_dims``)."""
+    return expand_dims(x, dim)
+
+
+@function()
+def squeeze(x, axis=None, dim=None):
+    """Remove size-1 axes: those in ``axis`` (``dim``, PyTorch's name), or all when None."""
     x = _t(x)
+    axis = _axis(axis if dim is None else dim)
+    if axis is not None and x.ndim:  # PyTorch leaves an axis that is not of size 1 alone
+        axes = (axis,) if isinstance(axis, int) else axis
+        axis = tuple(a for a in axes if x.shape[a] == 1)
     return reshape(x, np.squeeze(np.empty(x.shape, dtype=np.uint8), axis).shape)
 
 
+@function()
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """Axes ``start_dim`` … ``end_dim`` merged into one (PyTorch's flatten; a scalar becomes (1,))."""
+    x = _t(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :])
+
+
+@function()
 def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (no copy in the value; the gradient is summed back)."""
     x = _t(x)
     shape = tuple(shape)
     try:
@@ -265,6 +302,6 @@ def identity(x):
 
 
 __all__ = [
-    "sign", "where", "clip", "clamp", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+    "where", "clip", "clamp", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
     "broadcast_to", "sum_to", "getitem", "index_update", "concatenate", "stack", "identity",
 ]  # fmt: skip

@@ -87,6 +87,9 @@ class Row:
     * ``"function"``: ``fn`` itself, written by hand for a signature of its own (``einsum``'s
       subscripts, ``topk``'s ``k``) and built on primitives (``prim`` may be None).
 
+    ``method``: ``True`` makes ``fn`` the ``Tensor`` method too, ``False`` gives no method, and a
+    callable is the method itself where PyTorch's method differs from the function (``x.repeat``
+    is NumPy's tile, ``x.where(cond, y)`` takes ``x`` as the value where ``cond`` holds).
     ``dunder`` names the operator (``"add"`` gives ``__add__`` and ``__radd__``), ``check``
     validates the arguments before the op runs, ``extra`` holds a reduction's further keyword
     parameters and their defaults.
@@ -96,7 +99,7 @@ class Row:
     prim: Primitive
     kind: str
     doc: str
-    method: bool = True
+    method: bool | Callable = True
     dunder: str | None = None
     check: Callable | None = None
     extra: tuple[tuple[str, object], ...] = ()
@@ -119,9 +122,9 @@ def row(name: str, prim: Primitive | None, kind: str, doc: str, **options) -> Pr
     return prim
 
 
-def function(method: bool = True, prim: Primitive | None = None) -> Callable:
+def function(method: bool | Callable = True, prim: Primitive | None = None) -> Callable:
     """Decorator: enter a hand-written op in the table as a ``"function"`` row named after it,
-    its docstring the row's doc (``method=True`` also makes it a ``Tensor`` method)."""
+    its docstring the row's doc (``method`` as in :class:`Row`)."""
 
     def enter(fn: Callable) -> Callable:
         row(fn.__name__, prim, "function", fn.__doc__ or "", fn=fn, method=method)

@@ -101,6 +101,7 @@ def _step(name: str, fn, doc: str) -> Primitive:
 FLOOR = _step("floor", np.floor, "⌊x⌋; derivative 0 (as PyTorch, also at the integers).")
 CEIL = _step("ceil", np.ceil, "⌈x⌉; derivative 0.")
 ROUND = _step("round", np.round, "x rounded half to even (as torch.round); derivative 0.")
+SIGN = _step("sign", np.sign, "sign x ∈ {−1, 0, 1}; derivative 0 (as PyTorch, also at 0).")
 TRUNC = _step("trunc", np.trunc, "x rounded toward 0; derivative 0.")
 
 

@@ -220,7 +220,7 @@ def _batch_index_reduce(F, prim, args, batched, params):
 ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})", batch=_batch_index_reduce)
 
 
-@function(method=False)
+@function()
 def argsort(x, axis: int = -1, descending: bool = False, dim=None):
     """The indices that sort ``x`` along ``axis`` (stable; ``descending`` as PyTorch)."""
     return _index_op(ARGSORT, _t(x), {"axis": axis if dim is None else dim, "descending": descending})

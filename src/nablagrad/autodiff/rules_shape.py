@@ -61,10 +61,15 @@ def roll(x, shift, axis=None, dims=None):
     return x
 
 
-@function(method=False)
+def _repeat_method(x, *sizes):
+    """PyTorch's ``x.repeat(*sizes)``: the tensor tiled ``sizes`` times (NumPy's tile)."""
+    return tile(x, sizes[0] if len(sizes) == 1 and isinstance(sizes[0], tuple | list) else sizes)
+
+
+@function(method=_repeat_method)
 def repeat(x, repeats, axis=None):
     """NumPy's repeat: each entry ``repeats`` times along ``axis`` (flattened when None);
-    PyTorch's ``repeat_interleave``."""
+    PyTorch's ``repeat_interleave``.  The method ``x.repeat(*sizes)`` is PyTorch's (NumPy's tile)."""
     x = _t(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
@@ -72,7 +77,7 @@ def repeat(x, repeats, axis=None):
     return x[_along(axis, np.repeat(np.arange(x.shape[axis]), repeats), x.ndim)]
 
 
-@function(method=False)
+@function()
 def repeat_interleave(x, repeats, dim=None):
     """PyTorch's name for :func:`repeat` (NumPy's)."""
     return repeat(x, repeats, dim)
@@ -107,7 +112,7 @@ def moveaxis(x, source, destination):
     return x.permute(*(o if o is not None else next(it) for o in out))
 
 
-@function(method=False)
+@function()
 def movedim(x, source, destination):
     """PyTorch's name for :func:`moveaxis`."""
     return moveaxis(x, source, destination)
@@ -283,7 +288,7 @@ def diag(x, k: int = 0, diagonal=None):
 
 
 # --- gathers and scatters -------------------------------------------------------------------------------
-@function(method=False)
+@function()
 def take(x, indices, axis=None):
     """Entries at ``indices`` along ``axis`` (of the flattened tensor when None)."""
     x = _t(x)
@@ -348,7 +353,7 @@ def scatter_add(x, dim: int, index, src):
     return x + ops.unindex(src, _full_index(idx, _ax("scatter_add", dim, x.ndim)), x.shape)
 
 
-@function(method=False)
+@function()
 def ravel(x):
     """The tensor as a vector (C order)."""
     return _t(x).reshape(-1)
