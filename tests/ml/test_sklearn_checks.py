@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from nablagrad.ml import (
     PCA,
     KernelSVC,
+    KMeans,
     Lasso,
     LinearRegression,
     LinearSVC,
@@ -33,6 +34,7 @@ ESTIMATORS = [
     OneVsRest(LogisticRegression()),
     OneVsOne(LogisticRegression()),
     PCA(),
+    KMeans(random_state=0),
     MLPClassifier(random_state=0),
     MLPRegressor(random_state=0),
 ]

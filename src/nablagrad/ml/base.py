@@ -104,7 +104,7 @@ class BaseEstimator:
         tags = Tags(
             estimator_type=kind,
             target_tags=target,
-            transformer_tags=TransformerTags() if kind == "transformer" else None,
+            transformer_tags=TransformerTags() if isinstance(self, TransformerMixin) else None,
             classifier_tags=clf if kind == "classifier" else None,
             regressor_tags=RegressorTags() if kind == "regressor" else None,
             input_tags=InputTags(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import BaseEstimator, check_array, validate_features
+from .base import BaseEstimator, TransformerMixin, check_array, validate_features
 
 
 def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
     return centres
 
 
-class KMeans(BaseEstimator):
+class KMeans(TransformerMixin, BaseEstimator):
     """k-means: ``min Σ_i min_k ‖x_i − c_k‖²`` (the inertia) by Lloyd's iterations — assign each
     point to its nearest centre, move each centre to the mean of its points — from ``n_init``
     k-means++ (or ``init="random"``: k distinct data points) starts, keeping the lowest inertia.
@@ -44,7 +44,7 @@ class KMeans(BaseEstimator):
     scikit-learn.
     """
 
-    _estimator_kind = "clusterer"
+    _estimator_kind = "clusterer"  # and a transformer: ``transform`` gives the distances to the centres
 
     def __init__(self, n_clusters: int = 8, init: str = "k-means++", n_init: int = 1, max_iter: int = 300,
                  tol: float = 1e-4, random_state=None):  # fmt: skip
