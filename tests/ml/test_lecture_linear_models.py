@@ -50,14 +50,18 @@ def test_linear_svc_never_penalises_the_intercept():
     assert ours.n_support_vectors_ == int(np.sum(margins <= 1 + 1e-3))
 
 
-def test_linear_svc_without_intercept_matches_the_box_dual():
-    X, y = make_classification(150, 3, n_redundant=0, random_state=1)
-    ours = ml.LinearSVC(C=0.5, fit_intercept=False).fit(X, y)
+@pytest.mark.parametrize("n, p, classes, C", [(150, 3, 2, 0.5), (120, 4, 3, 2.0)])
+def test_linear_svc_without_intercept_matches_liblinear(n, p, classes, C):
+    """No intercept, no equality constraint: the box dual by SMO one variable at a time equals
+    liblinear's hinge-loss LinearSVC without intercept (one-vs-rest for three classes)."""
+    X, y = make_classification(n, p, n_redundant=0, n_informative=3, n_classes=classes, random_state=1)
+    ours = ml.LinearSVC(C=C, fit_intercept=False).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = svm.LinearSVC(loss="hinge", C=0.5, fit_intercept=False, max_iter=100_000, tol=1e-8).fit(X, y)
+        ref = svm.LinearSVC(loss="hinge", C=C, fit_intercept=False, max_iter=100_000, tol=1e-8).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-3)
-    assert ours.intercept_[0] == 0.0
+    assert np.all(ours.intercept_ == 0.0)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
 
 
 def test_one_vs_all_targets_are_two_indicator_minus_one():

@@ -17,7 +17,7 @@ from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
 from ._solvers import engine_objective, lbfgs
 from .base import BaseEstimator, ClassifierMixin
-from .kernel import smo
+from .kernel import smo, smo_box
 from .multiclass import one_vs_all_targets
 
 
@@ -100,8 +100,8 @@ class LinearSVC(_LinearClassifier):
     the dual ``max Σα − ½ αᵀQα``, ``0 ≤ α_i ≤ C``, ``Σ α_i y_i = 0``, ``Q_ij = y_i y_j ⟨x_i, x_j⟩``
     is solved by SMO (the same solver as ``KernelSVC``; the result equals scikit-learn's
     ``SVC(kernel="linear")``), ``w = Σ α_i y_i x_i``, and ``b`` comes from the margin support
-    vectors.  Without an intercept (``fit_intercept=False``) there is no equality constraint and
-    the box-constrained dual is solved by accelerated projected gradient (FISTA with restarts).
+    vectors.  Without an intercept (``fit_intercept=False``) there is no equality constraint: the
+    box-constrained dual is solved by the same method one variable at a time (``smo_box``).
     Examples with ``α_i > 0`` are the support vectors.
     """
 
@@ -118,35 +118,11 @@ class LinearSVC(_LinearClassifier):
             alpha, rho, it = smo(X @ X.T, y, float(self.C), self.tol, self.max_iter)
             b = -rho
         else:
-            alpha, it = _box_dual(X * y[:, None], float(self.C), self.tol, self.max_iter)
+            alpha, it = smo_box(X @ X.T, y, float(self.C), self.tol, self.max_iter)
             b = 0.0
         self._iterations.append(it)
         self.n_support_vectors_ = int(np.sum(alpha > 0))
         return X.T @ (alpha * y), b
-
-
-def _box_dual(Z: np.ndarray, C: float, tol: float, max_iter: int) -> tuple[np.ndarray, int]:
-    """``max Σα − ½‖Zᵀα‖²`` over ``0 ≤ α ≤ C`` (rows of Z: ``y_i x_i``) by FISTA with restarts."""
-    lipschitz = np.linalg.norm(Z, 2) ** 2 or 1.0
-    alpha = np.zeros(len(Z))
-    beta, t = alpha.copy(), 1.0
-    prev_obj = -np.inf
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - returned
-        grad = 1.0 - Z @ (Z.T @ beta)  # ∇ of the dual objective at the extrapolated point
-        new = np.clip(beta + grad / lipschitz, 0.0, C)
-        w = Z.T @ new
-        obj = new.sum() - 0.5 * w @ w
-        t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
-        beta = new + ((t - 1) / t_next) * (new - alpha)
-        if obj < prev_obj:  # objective fell: restart momentum
-            beta, t_next = new.copy(), 1.0
-        g = 1.0 - Z @ w
-        pg = np.where(new <= 0, np.minimum(g, 0), np.where(new >= C, np.maximum(g, 0), g))
-        alpha, t, prev_obj = new, t_next, obj
-        if np.max(np.abs(pg)) < tol:
-            break
-    return alpha, it
 
 
 class LogisticRegression(_LinearClassifier):
