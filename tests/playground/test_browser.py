@@ -179,10 +179,38 @@ def test_hovering_a_link_shows_the_update_with_numbers(server, page):
     m = re.search(rf"g = ∂L/∂w = ({num}).*Δw = −η·g = −0\.1 × ({num}) = ({num})", text)
     assert m, text
     g, g2, delta = (float(v.replace("−", "-")) for v in m.groups())
+    hovered = page.evaluate("window.playground.shown()")  # the link nearest to the pointer
     assert g == pytest.approx(g2, rel=1e-3) and delta == pytest.approx(-0.1 * g, rel=1e-2, abs=1e-6)
     assert "w ← w − η g" in page.text_content("[data-testid=update-rule]")
     assert "softmax" in page.text_content("[data-testid=loss-formula]")
     _shot(page, "playground_hover.png")
+
+    # the keyboard reaches the same formula: Tab to the network, arrows step through the weights
+    page.mouse.move(0, 0)
+    page.wait_for_selector("[data-testid=inspect]", state="hidden")
+    page.locator("body").focus()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "network":
+            break
+    assert page.evaluate("document.activeElement.id") == "network"
+    page.wait_for_selector("[data-testid=inspect]:not([hidden])", timeout=10_000)
+    W = _last(page, "weights")[0]
+    assert page.text_content("[data-testid=inspect]").startswith(f"layer 1, 1 → 1 (epoch 1):  w = {_precision(W[0][0])}")
+    for _ in range(hovered):
+        page.keyboard.press("ArrowRight")
+    assert _wait(lambda: page.text_content("[data-testid=inspect]") == text, 10)  # the same formula, the same numbers
+    assert page.get_attribute("[data-testid=inspect]", "aria-live") == "polite"  # a screen reader reads it out
+    page.keyboard.press("ArrowLeft")
+    assert _wait(lambda: page.text_content("[data-testid=inspect]") != text, 10)
+    _shot(page, "playground_keyboard.png")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[data-testid=inspect]", state="hidden")
+
+
+def _precision(w: float, digits: int = 4) -> str:
+    """JavaScript's ``w.toPrecision(4)`` for a weight of moderate size."""
+    return f"{w:#.{digits}g}".rstrip(".") if "e" not in f"{w:#.{digits}g}" else f"{w:.{digits - 1}e}"
 
 
 def test_a_diverging_run_pauses_with_its_message(server, page):

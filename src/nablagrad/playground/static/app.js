@@ -347,20 +347,45 @@ function nearestLink(x, y) {
   return best;
 }
 
-function onHover(ev) {
-  const cv = $("network"), r = cv.getBoundingClientRect();
-  const link = nearestLink((ev.clientX - r.left) * cv.width / r.width, (ev.clientY - r.top) * cv.height / r.height);
-  if (!link) return;
+function select(link, x, y) {  // show the formula of one weight, by mouse or keyboard
   if (!hovered || link.join() !== hovered.join()) {
     hovered = link;
     dirty = true;
     send({ action: "inspect", layer: link[0], source: link[1], target: link[2] });
   }
   const tip = $("inspect");
-  tip.style.left = `${ev.clientX - r.left + 12}px`; tip.style.top = `${ev.clientY - r.top + 12}px`;
+  tip.style.left = `${x + 12}px`; tip.style.top = `${y + 12}px`;
 }
 
+function onHover(ev) {
+  const cv = $("network"), r = cv.getBoundingClientRect();
+  const link = nearestLink((ev.clientX - r.left) * cv.width / r.width, (ev.clientY - r.top) * cv.height / r.height);
+  if (link) select(link, ev.clientX - r.left, ev.clientY - r.top);
+}
+
+function selectByKey(index) {  // the keyboard's way to a weight: the index-th drawn link
+  if (!linkPos.length) return;
+  const k = (index + linkPos.length) % linkPos.length;
+  const [x0, y0, x1, y1, i, a, b] = linkPos[k];
+  const cv = $("network"), r = cv.getBoundingClientRect();
+  select([i, a, b], ((x0 + x1) / 2) * r.width / cv.width, ((y0 + y1) / 2) * r.height / cv.height);
+}
+
+function hoveredIndex() {  // where the shown weight is among the drawn links (−1: none)
+  return hovered ? linkPos.findIndex((l) => l[4] === hovered[0] && l[5] === hovered[1] && l[6] === hovered[2]) : -1;
+}
+
+function onKey(ev) {  // arrows step through the weights, Home/End jump, Escape hides the formula
+  const at = hoveredIndex();
+  const moves = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: -1 };
+  if (ev.key in moves) { ev.preventDefault(); selectByKey(moves[ev.key]); }
+  else if (ev.key === "Escape") unselect();
+}
+
+function unselect() { $("inspect").hidden = true; hovered = null; dirty = true; }
+
 function showInspect(m) {
+  if (!hovered) return;  // the pointer or the focus left before the answer came
   const tip = $("inspect");
   tip.innerHTML = "";
   const head = document.createElement("div");
@@ -412,7 +437,10 @@ function wire() {
   $("path_lr").onchange = drawPaths;
   $("csv").onchange = () => { if ($("csv").files.length) upload($("csv").files[0]); };
   $("network").addEventListener("mousemove", onHover);
-  $("network").addEventListener("mouseleave", () => { $("inspect").hidden = true; hovered = null; dirty = true; });
+  $("network").addEventListener("mouseleave", () => { if (document.activeElement !== $("network")) unselect(); });
+  $("network").addEventListener("focus", () => selectByKey(Math.max(0, hoveredIndex())));
+  $("network").addEventListener("keydown", onKey);
+  $("network").addEventListener("blur", unselect);
   window.addEventListener("beforeunload", () => { if (socket) socket.close(); });
 }
 
@@ -428,5 +456,5 @@ async function main() {
   requestAnimationFrame(draw);
 }
 
-window.playground = { frames: () => frames, last: () => last, links: () => linkPos };
+window.playground = { frames: () => frames, last: () => last, links: () => linkPos, shown: () => hoveredIndex() };
 main();
