@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..backend.device import device as to_device_spec
+from ..backend.device import is_dtype
 from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: F401 - their rows join the table
 from . import mode as _m
 from . import rules as R
@@ -73,7 +75,10 @@ def _plain(t: Tensor, other) -> bool:
     with a tensor of its own float dtype (checked inline: operators are the hot path)."""
     d = t.data.dtype
     c = other.__class__
-    return d.kind == "f" and (c is float or (c is Tensor and other.data.dtype is d))
+    return d.__class__ in _FLOAT_DTYPES and (c is float or (c is Tensor and other.data.dtype is d))
+
+
+_FLOAT_DTYPES = frozenset(type(np.dtype(c)) for c in "efd")  # NumPy's float dtypes (another library's: _promote)
 
 
 def _operators(row: Row) -> dict[str, Callable]:
@@ -125,12 +130,27 @@ def _comparison(prim) -> Callable:
     fn = prim.fn
 
     def compare(self: Tensor, other) -> Tensor:
-        if _mode.slow:
+        if _mode.slow or self.data.__class__ is not np.ndarray:  # vmap, or another array library
             with _m.no_grad():
                 return _apply(prim, (self, other))
         return _wrap(fn(self.data, other.data if isinstance(other, Tensor) else other))
 
     return compare
+
+
+def _to(self: Tensor, *args, dtype=None, device=None) -> Tensor:
+    """This tensor on another device and/or of another dtype (PyTorch's ``t.to("cuda")``,
+    ``t.to(np.float64)``, ``t.to("cpu", "float32")``); itself when nothing changes.  A copy
+    between devices is recorded: the gradient flows back to the original device."""
+    for a in args:
+        if is_dtype(a):
+            dtype = a
+        else:
+            device = a
+    out = self if dtype is None else astype(self, dtype)
+    if device is None or out.device == to_device_spec(device):
+        return out
+    return _apply(R.TO_DEVICE, (out,), {"device": to_device_spec(device)})
 
 
 def _invert(self: Tensor) -> Tensor:
@@ -149,6 +169,9 @@ METHODS: dict[str, object] = {
     "permute": lambda self, *axes: transpose(self, _shape_arg(axes)),
     "expand": lambda self, *shape: broadcast_to(self, _shape_arg(shape)),
     "astype": astype,
+    "to": _to,
+    "cpu": lambda self: _to(self, "cpu"),
+    "cuda": lambda self, index=0: _to(self, f"cuda:{index}"),  # CuPy: pip install "nablagrad[gpu]"
     "float": lambda self: astype(self, np.float32),
     "double": lambda self: astype(self, np.float64),
     "__getitem__": ops.getitem,

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend.namespace import namespace_of
 from . import mode as _m
-from .primitive import NUMPY_NS, sum_to
+from .primitive import NUMPY_NS, rules_for, sum_to
 from .tensor import TENSOR_NS, Tensor, _wrap
 
 
@@ -88,9 +89,9 @@ def _seed(root: Tensor, grad, F):
                 f"has shape {root.shape}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass "
                 "grad= with the output's shape."
             )
-        g = np.ones_like(root.data)
+        g = namespace_of(root.data).ones_like(root.data)
     else:
-        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        g = grad.data if isinstance(grad, Tensor) else namespace_of(root.data).asarray(grad, dtype=root.dtype)
         if np.shape(g) != root.shape:
             raise ValueError(f"backward: grad has shape {np.shape(g)} but the output has shape {root.shape}")
     return F.seed(grad, g)
@@ -111,14 +112,16 @@ def run_backward(
     ops that depend on them and returns their adjoints; with ``keep_all`` every intermediate's
     adjoint is kept too (for ``explain``).  The namespace ``F`` is the mode: raw arrays and
     NumPy (:data:`NUMPY_NS`), or with ``create_graph`` Tensors whose ops record a graph of the
-    backward pass itself (``TENSOR_NS``) — the same rules either way.
+    backward pass itself (``TENSOR_NS``) — the same rules either way.  Raw arrays of another
+    library (CuPy, an array API one) get that library's raw namespace (:func:`.primitive.rules_for`),
+    per op where a graph crosses devices (``Tensor.to``).
     """
     if not root.requires_grad:
         raise RuntimeError(
             "backward: the output does not require grad: none of its inputs has requires_grad=True "
             "(or it was computed under no_grad())."
         )
-    F = TENSOR_NS if create_graph else NUMPY_NS
+    F = TENSOR_NS if create_graph else _raw_ns(root)
     stop = {id(t) for t in inputs} if inputs is not None else set()
     retain_graph = retain_graph or create_graph
     grads: dict[int, object] = {id(root): _seed(root, grad, F)}
@@ -129,6 +132,7 @@ def run_backward(
     if inputs is not None:
         order = _prune(order, stop)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
+    home = root.data.__class__
     with F.recording():
         for node in reversed(order):
             g = grads.pop(id(node), None)
@@ -138,13 +142,14 @@ def run_backward(
                 continue
             inputs_ = node._inputs
             needs = [isinstance(a, Tensor) and a.requires_grad for a in inputs_]
-            args, ans = F.unbox(node)
-            parent_grads = node._op.vjp(F, g, ans, args, node._params, needs)
+            Fn = F if create_graph or node.data.__class__ is home else rules_for(node.data)
+            args, ans = Fn.unbox(node)
+            parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)
             for parent, pg in zip(inputs_, parent_grads):
                 if pg is None:
                     continue
                 if pg.shape != parent.shape:
-                    pg = F.sum_to(pg, parent.shape)
+                    pg = Fn.sum_to(pg, parent.shape)
                 key = id(parent)
                 prev = grads.get(key)
                 if prev is None:
@@ -166,6 +171,11 @@ def run_backward(
     return grads, leaves
 
 
+def _raw_ns(root: Tensor):
+    """The raw-array rule namespace: NumPy's, or (other array libraries) the one for the root's data."""
+    return NUMPY_NS if root.data.__class__ is np.ndarray else rules_for(root.data)
+
+
 def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """``root.backward()``: accumulate ``∂root/∂leaf`` into every leaf's ``.grad`` (reverse mode,
     lecture 000).
@@ -175,7 +185,7 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     pass itself as a graph, for higher-order derivatives.
     """
     grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
-    F = TENSOR_NS if create_graph else NUMPY_NS
+    F = TENSOR_NS if create_graph else _raw_ns(root)
     for leaf in leaves:
         _accumulate(leaf, grads[id(leaf)], F)
 
@@ -206,9 +216,9 @@ def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: b
     for t in inputs:
         g = grads.get(id(t))
         if g is None:
-            g = np.zeros_like(t.data)
+            g = namespace_of(t.data).zeros_like(t.data)
         if not isinstance(g, Tensor):
-            g = _wrap(np.asarray(g, dtype=t.dtype) if np.shape(g) == () else g)
+            g = _wrap(namespace_of(t.data).asarray(g, dtype=t.dtype) if np.shape(g) == () else g)
         out.append(g)
     return out
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..backend import get_default_dtype
+from ..backend.device import to_device
+from ..backend.namespace import NUMPY, namespace_of
 from . import rules as R
 from .mode import state as _mode
 from .primitive import function
@@ -38,20 +40,20 @@ def _promote(x, y, divide: bool):
     same kind pass untouched (the common case costs two dtype reads)."""
     xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
     if xt and yt:
-        kx, ky = x.data.dtype.kind, y.data.dtype.kind
+        kx, ky = x.dtype.kind, y.dtype.kind
         if kx == ky:
             if divide and kx in _INTEGRAL:
                 return astype(x, get_default_dtype()), astype(y, get_default_dtype())
             return x, y
         if kx == "f" and ky in _INTEGRAL:
-            return x, astype(y, x.data.dtype)
+            return x, astype(y, x.dtype)
         if ky == "f" and kx in _INTEGRAL:
-            return astype(x, y.data.dtype), y
+            return astype(x, y.dtype), y
         return x, y
     t, other = (x, y) if xt else (y, x)
     if isinstance(other, np.generic) and other.dtype.kind in "fiub":
         other = other.item()  # a NumPy scalar is weak, like a Python number (torch)
-    if t.data.dtype.kind in _INTEGRAL and (divide or isinstance(other, float)):
+    if t.dtype.kind in _INTEGRAL and (divide or isinstance(other, float)):
         t = astype(t, get_default_dtype())
     return (t, other) if xt else (other, t)
 
@@ -67,9 +69,11 @@ def _where_method(x, condition, y):
 @function(method=_where_method)
 def where(cond, x, y):
     """``x`` where ``cond`` else ``y``; the gradient goes to the branch that was taken."""
-    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    if c.dtype != bool:
-        raise TypeError(f"where: the condition must be boolean, got {c.dtype}")
+    c = cond.data if isinstance(cond, Tensor) else cond
+    ns = namespace_of(c)
+    c = np.asarray(c) if ns is NUMPY else c
+    if ns.numpy_dtype(c.dtype).kind != "b":
+        raise TypeError(f"where: the condition must be boolean, got {ns.numpy_dtype(c.dtype)}")
     if isinstance(cond, Tensor) and cond._tangents:  # batched by vmap: keep it a tensor
         c = cond
     return _apply(R.WHERE, (c, x, y))
@@ -207,21 +211,24 @@ def sum_to(x, shape):
     return _apply(R.SUM_TO, (x,), {"shape": shape})
 
 
-def _plain_index(index):
-    """Tensors inside an index become arrays; lists become integer/boolean arrays."""
+def _plain_index(index, like=None):
+    """Tensors inside an index become arrays; lists become integer/boolean arrays — on the device
+    of the indexed data ``like`` when it is not a NumPy array."""
     if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
+        return tuple(_plain_index(i, like) for i in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        index = index.data
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    if like is not None and like.__class__ is not np.ndarray and hasattr(index, "shape") and namespace_of(like) is not NUMPY:
+        return to_device(index, like.device)
     return index
 
 
 def getitem(x, index):
     """``x[index]`` with ints, slices, boolean masks and integer arrays; repeated indices accumulate."""
     x = _t(x)
-    index = _plain_index(index)
+    index = _plain_index(index, x.data)
     try:
         return _apply(R.GETITEM, (x,), {"index": index})
     except IndexError as exc:
@@ -233,7 +240,7 @@ def index_update(x, index, value):
     PyTorch's ``index_put``).  Differentiable in both: ``x`` gets ``g`` with zeros at ``index``,
     ``value`` gets ``g[index]`` (summed over broadcasting)."""
     x = _t(x)
-    index = _plain_index(index)
+    index = _plain_index(index, x.data)
     try:
         return _apply(R.INDEX_UPDATE, (x, value), {"index": index})
     except IndexError as exc:
@@ -248,7 +255,7 @@ def setitem(x: Tensor, index, value) -> None:
     taped = _mode.grad_enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     traced = taped or bool(x._tangents) or (isinstance(value, Tensor) and bool(value._tangents))
     if not traced:
-        index = _plain_index(index)
+        index = _plain_index(index, x.data)
         x.data[index] = value.data if isinstance(value, Tensor) else value
         x.bump_version_()
         return
@@ -270,7 +277,12 @@ def setitem(x: Tensor, index, value) -> None:
 def copy_(x: Tensor, src) -> Tensor:
     """``x[...] = src``, returning ``x`` (PyTorch's ``copy_``): the one way code outside the engine
     writes a tensor's values (``with ng.no_grad(): p.copy_(w)`` in an optimiser, an initialiser,
-    ``load_state_dict``), so the version counter always sees the write."""
+    ``load_state_dict``), so the version counter always sees the write.  Values from another
+    device (or NumPy values for a tensor on a GPU) are copied across, as PyTorch's ``copy_`` does."""
+    if not (isinstance(src, Tensor) and (src.requires_grad or src._tangents)):
+        data = src.data if isinstance(src, Tensor) else src
+        if x.data.__class__ is not np.ndarray or namespace_of(data) is not NUMPY:
+            src = to_device(data, x.device)
     setitem(x, Ellipsis, src)
     return x
 

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend.device import Device, device_of
+from ..backend.namespace import NUMPY, ArrayAPINamespace, namespace_of
+
 Rule = Callable[..., object] | None
 
 
@@ -190,22 +193,24 @@ def sum_to(g, shape: tuple[int, ...]):
         return g
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
+    xp = namespace_of(g)
+    return xp.reshape(xp.sum(g, axis=axes, keepdims=True), shape)
 
 
 def _unindex(g, index, shape):
     """Scatter-add ``g`` into zeros of ``shape`` at ``index`` (repeated indices accumulate)."""
-    out = np.zeros(shape, dtype=np.result_type(g))
+    xp = namespace_of(g)
+    out = xp.zeros(shape, g.dtype, device=None if xp is NUMPY else g.device)
     if _is_basic_index(index):
         out[index] = g  # basic indexing never repeats an element: plain assignment is exact
     else:
-        np.add.at(out, index, g)
+        xp.add_at(out, index, g)
     return out
 
 
 def index_update_np(x, v, index):
     """A copy of ``x`` with ``out[index] = v`` (JAX's ``x.at[index].set(v)``)."""
-    out = np.array(x, copy=True)
+    out = namespace_of(x).copy(x)
     out[index] = v
     return out
 
@@ -217,22 +222,21 @@ def _is_basic_index(index) -> bool:
 
 def stable_sigmoid(x):
     """σ(x) = 1/(1+e^{−x}) without overflow: uses e^{−|x|} ≤ 1 on both sides."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x), copy=False)
+    xp = namespace_of(x)
+    e = xp.exp(-xp.abs(x))
+    out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out.astype(np.result_type(x), copy=False) if xp is NUMPY else out
 
 
 def logsumexp_np(x, axis=None, keepdims=False):
     """log Σ e^{x} computed as m + log Σ e^{x−m} with m = max x (never overflows)."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else _squeeze_axes(out, axis)
-
-
-def _squeeze_axes(x, axis):
-    if axis is None:
-        return x.reshape(())
-    return np.squeeze(x, axis=axis)
+    xp = namespace_of(x)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
 
 
 class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
@@ -315,3 +319,60 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
     @staticmethod
     def astype(x, dtype):
         return np.asarray(x).astype(dtype, copy=False)
+
+
+class ArrayRules:
+    """The namespace rules see on the fast path for raw arrays of another library (CuPy, any array
+    API one): :class:`NUMPY_NS`'s names, each a row's value or a NumPy-named function resolved
+    through the adapter (:mod:`nablagrad.backend.namespace`) — the same rules on every library."""
+
+    data = staticmethod(NUMPY_NS.data)
+    seed = staticmethod(NUMPY_NS.seed)
+    recording = staticmethod(NUMPY_NS.recording)
+    unbox = staticmethod(NUMPY_NS.unbox)
+    sum_to = staticmethod(sum_to)
+    unindex = staticmethod(_unindex)
+    index_update = staticmethod(index_update_np)
+    sigmoid = staticmethod(stable_sigmoid)
+
+    def __init__(self, ns: ArrayAPINamespace, device: Device):
+        self.ns, self.device = ns, device
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        entry = TABLE.get(name)
+        f = self.ns.forward(entry.prim.fn) if entry is not None and entry.prim is not None else getattr(self.ns, name)
+        setattr(self, name, f)
+        return f
+
+    def apply(self, prim: Primitive, args: tuple, params: dict):
+        """Evaluate a primitive's value on raw arrays of this library."""
+        return self.ns.forward(prim.fn)(*args, **params)
+
+    def select(self, mask, g):
+        """``where(mask, g, 0)``: exactly 0 where the mask is off, even if ``g`` is ±∞/NaN there."""
+        return self.ns.where(mask, g, 0.0)
+
+    def zeros(self, shape, dtype):
+        return self.ns.zeros(shape, dtype, device=self.device.native)
+
+    def getitem(self, x, index):
+        return x[index]
+
+
+_RULES: dict[tuple, ArrayRules] = {}
+
+
+def rules_for(data):
+    """The rule namespace for raw arrays like ``data``: :class:`NUMPY_NS` for NumPy, else an
+    :class:`ArrayRules` for its library and device."""
+    ns = namespace_of(data)
+    if ns is NUMPY:
+        return NUMPY_NS
+    dev = device_of(data)
+    key = (id(ns), str(dev))
+    F = _RULES.get(key)
+    if F is None:
+        F = _RULES[key] = ArrayRules(ns, dev)
+    return F

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from ..backend.device import device_of, to_device
+from ..backend.namespace import namespace_of
 from .primitive import (
     Primitive,
     _unindex,
@@ -88,7 +90,7 @@ def _select(name: str, fn, keep, fmt: str) -> Primitive:
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
 RELU = row(
     "relu",
-    _select("relu", lambda x: np.maximum(x, 0), lambda x: x > 0, "relu({0})"),
+    _select("relu", lambda x: namespace_of(x).maximum(x, 0), lambda x: x > 0, "relu({0})"),
     "unary",
     "max(0, x); derivative 1 for x > 0 and 0 otherwise (one-sided at 0, lecture 001).",
 )
@@ -109,28 +111,35 @@ ABS = row(
 
 
 def _clip_fn(x, lo=None, hi=None):
-    return np.clip(x, lo, hi)
+    return namespace_of(x).clip(x, lo, hi)
 
 
 def _inside(x, lo=None, hi=None):
-    """Where clip passes x through (bounds included, as torch.clamp)."""
-    inside = np.ones(np.shape(x), dtype=bool)
-    if lo is not None:
-        inside &= x >= lo
-    if hi is not None:
-        inside &= x <= hi
-    return inside
+    """Where clip passes x through (bounds included, as torch.clamp); at least one bound is given."""
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
 
 
 CLIP = _select("clip", _clip_fn, _inside, "clip({0})")
 
 ASTYPE = Primitive(
     "astype",
-    lambda x, dtype: np.asarray(x).astype(dtype),
+    lambda x, dtype: namespace_of(x).astype(x, dtype),
     (lambda F, g, ans, x, dtype: F.astype(g, _dtype_of(x)),),
     (lambda F, t, ans, x, dtype: F.astype(t, dtype),),
     fmt="{0}",
 )
+
+def _to_device_vjp(F, g, ans, x, device):
+    """The adjoint of a copy between devices is the copy back."""
+    return F.apply(TO_DEVICE, (g,), {"device": device_of(F.data(x))})
+
+
+# a copy to another device (Tensor.to): linear; the gradient is copied back to where x lives
+TO_DEVICE = linear("to_device", lambda x, device: to_device(x, device), _to_device_vjp, "{0}.to(device)")
 
 IDENTITY = Primitive("identity", lambda x: x, (lambda F, g, ans, x: g,), (lambda F, t, ans, x: t,), fmt="{0}")
 
@@ -305,7 +314,7 @@ SUM = row(
     "sum",
     linear(
         "sum",
-        lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+        lambda x, axis=None, keepdims=False: namespace_of(x).sum(x, axis=axis, keepdims=keepdims),
         lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims), x.shape),
         fmt="sum({0})",
     ),
@@ -316,7 +325,7 @@ MEAN = row(
     "mean",
     linear(
         "mean",
-        lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+        lambda x, axis=None, keepdims=False: namespace_of(x).mean(x, axis=axis, keepdims=keepdims),
         lambda F, g, ans, x, axis=None, keepdims=False: F.broadcast_to(_keep(F, g, x, axis, keepdims) / _count(x, axis), x.shape),
         fmt="mean({0})",
     ),
@@ -327,15 +336,16 @@ MEAN = row(
 
 def _extreme_weights(F, ans, x, axis, keepdims):
     """Where x attains its max/min: 1/(number of ties), so the gradient splits evenly (torch.amax)."""
-    hit = F.data(x) == _keep(np, F.data(ans), F.data(x), axis, keepdims)
-    w = hit.astype(_dtype_of(x))
-    return w / np.sum(w, axis=_norm_axis(axis, w.ndim), keepdims=True)
+    xd = F.data(x)
+    xp = namespace_of(xd)
+    w = xp.astype(xd == _keep(xp, F.data(ans), xd, axis, keepdims), _dtype_of(x))
+    return w / xp.sum(w, axis=_norm_axis(axis, w.ndim), keepdims=True)
 
 
 def _extreme(name, fn):
     return Primitive(
         name,
-        lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims),
+        lambda x, axis=None, keepdims=False: namespace_of(x).forward(fn)(x, axis=axis, keepdims=keepdims),
         (
             lambda F, g, ans, x, axis=None, keepdims=False: (
                 _keep(F, g, x, axis, keepdims) * _extreme_weights(F, ans, x, axis, keepdims)
@@ -359,21 +369,24 @@ MIN = row(
 
 
 def _softmax_np(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    xp = namespace_of(x)
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_np(x, axis=-1):
     """``(x − m) − log Σ e^{x−m}``: subtracting m first keeps float32 exact at logits ~1e4."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    xp = namespace_of(x)
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def _std_np(x, axis=None, keepdims=False, correction=1):
-    mean = np.mean(x, axis=axis, keepdims=True)
+    xp = namespace_of(x)
+    mean = xp.mean(x, axis=axis, keepdims=True)
     d = x - mean
     n = _count(x, axis)
-    return np.sqrt(np.sum(d * d, axis=axis, keepdims=keepdims) / max(n - correction, 1))
+    return xp.sqrt(xp.sum(d * d, axis=axis, keepdims=keepdims) / max(n - correction, 1))
 
 
 def _std_scale(F, ans, x, axis, keepdims, correction):
@@ -508,24 +521,30 @@ LOG_SOFTMAX = row(
 
 # --- shape ops (all linear: the JVP applies the op itself to the tangent) ----------------------
 RESHAPE = linear(
-    "reshape", lambda x, shape: np.reshape(x, shape), lambda F, g, ans, x, shape: F.reshape(g, x.shape), "reshape({0})"
+    "reshape",
+    lambda x, shape: namespace_of(x).reshape(x, shape),
+    lambda F, g, ans, x, shape: F.reshape(g, x.shape),
+    "reshape({0})",
 )
 
 
 def _inverse_axes(axes, ndim):
     if axes is None:
         return None
-    return tuple(np.argsort([a % ndim for a in axes]))
+    return tuple(int(i) for i in np.argsort([a % ndim for a in axes]))
 
 
 TRANSPOSE = linear(
     "transpose",
-    lambda x, axes=None: np.transpose(x, axes),
+    lambda x, axes=None: namespace_of(x).transpose(x, axes),
     lambda F, g, ans, x, axes=None: F.transpose(g, _inverse_axes(axes, len(x.shape))),
     "transpose({0})",
 )
 BROADCAST_TO = linear(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), lambda F, g, ans, x, shape: F.sum_to(g, x.shape), "broadcast({0})"
+    "broadcast_to",
+    lambda x, shape: namespace_of(x).broadcast_to(x, shape),
+    lambda F, g, ans, x, shape: F.sum_to(g, x.shape),
+    "broadcast({0})",
 )
 SUM_TO = linear("sum_to", sum_to, lambda F, g, ans, x, shape: F.broadcast_to(g, x.shape), "sum_to({0})")
 GETITEM = linear("getitem", lambda x, index: x[index], lambda F, g, ans, x, index: F.unindex(g, index, x.shape), "{0}[…]")
@@ -615,7 +634,7 @@ class _Concatenate(Primitive):
     def jvp(self, F, tangents, ans, args, params):
         if all(t is None for t in tangents):
             return None
-        parts = [t if t is not None else np.zeros(np.shape(x), dtype=ans.dtype) for t, x in zip(tangents, args)]
+        parts = [t if t is not None else F.zeros(np.shape(F.data(x)), ans.dtype) for t, x in zip(tangents, args)]
         return F.concatenate(parts, axis=params.get("axis", 0))
 
 
@@ -629,7 +648,7 @@ class _Stack(Primitive):
     def jvp(self, F, tangents, ans, args, params):
         if all(t is None for t in tangents):
             return None
-        parts = [t if t is not None else np.zeros(np.shape(x), dtype=ans.dtype) for t, x in zip(tangents, args)]
+        parts = [t if t is not None else F.zeros(np.shape(F.data(x)), ans.dtype) for t, x in zip(tangents, args)]
         return F.stack(parts, axis=params.get("axis", 0))
 
 
@@ -650,8 +669,8 @@ def _batch_join(extra: int):
     return rule
 
 
-CONCATENATE = _Concatenate("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), (), (), "concat(…)")
-STACK = _Stack("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), (), (), "stack(…)")
+CONCATENATE = _Concatenate("concatenate", lambda *xs, axis=0: namespace_of(xs[0]).concatenate(xs, axis=axis), (), (), "concat(…)")
+STACK = _Stack("stack", lambda *xs, axis=0: namespace_of(xs[0]).stack(xs, axis=axis), (), (), "stack(…)")
 CONCATENATE.batch = _batch_join(0)
 STACK.batch = _batch_join(1)
 

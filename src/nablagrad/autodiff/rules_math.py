@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..backend.namespace import NUMPY, namespace_of
 from .primitive import Primitive, row
 from .rules import _unary
 
@@ -28,6 +29,9 @@ def _like(fn):
     """``fn`` (computed in float64 through ``math``) cast back to the input's float dtype."""
 
     def f(x):
+        xp = namespace_of(x)
+        if xp is not NUMPY:  # the array API standard has no erf: computed on the host, copied back
+            return xp.asarray(f(xp.to_numpy(x)), device=x.device)
         x = np.asarray(x)
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
         return fn(x).astype(dtype, copy=False)
@@ -37,7 +41,8 @@ def _like(fn):
 
 def softplus_np(x):
     """log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): never overflows."""
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    xp = namespace_of(x)
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 TAN = _unary("tan", np.tan, lambda F, ans, x: 1.0 + ans * ans, "tan({0})", "tan x; derivative 1 + tan² x.")

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..backend.namespace import namespace_of
 from . import mode, ops
 from . import rules as R
 from .primitive import Primitive, function, linear, row
@@ -52,7 +53,7 @@ def _exclusive_prod(x: np.ndarray, axis) -> np.ndarray:
 def _prod_others(F, ans, x, axis, keepdims):
     """∂ Π x / ∂x_i = Π_{j≠i} x_j: ans/x_i when no entry is 0, else the exclusive product."""
     xd = F.data(x)
-    if np.all(xd != 0):
+    if bool(namespace_of(xd).all(xd != 0)):
         return _keep(F, ans, x, axis, keepdims) / x
     return _exclusive_prod(np.asarray(xd), axis)
 
@@ -61,7 +62,7 @@ PROD = row(
     "prod",
     Primitive(
         "prod",
-        lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+        lambda x, axis=None, keepdims=False: namespace_of(x).prod(x, axis=axis, keepdims=keepdims),
         (
             lambda F, g, ans, x, axis=None, keepdims=False: (
                 _keep(F, g, x, axis, keepdims) * _prod_others(F, ans, x, axis, keepdims)

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..backend.device import Device, device_of, same_device, to_device
+from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
 from .mode import state as _mode  # this thread's switches (read on every op)
 from .primitive import Box, Primitive, batch_elementwise
@@ -43,8 +45,8 @@ class Tensor(Box):
     )
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
-        self.data = _as_array(data, dtype)
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
+        self.data = _as_array(data, dtype) if device is None else to_device(_as_array(data, dtype), device)
         self.grad: Tensor | None = None
         self.requires_grad = False
         self._op: Primitive | None = None
@@ -65,7 +67,14 @@ class Tensor(Box):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        """The NumPy dtype of the data (on every device, as PyTorch has one dtype vocabulary)."""
+        d = self.data.dtype
+        return d if d.__class__ in _NUMPY_DTYPES else namespace_of(self.data).numpy_dtype(d)
+
+    @property
+    def device(self) -> Device:
+        """Where the data lives: ``device(type='cpu')`` for NumPy, ``cuda:N`` for CuPy, …"""
+        return device_of(self.data)
 
     @property
     def ndim(self) -> int:
@@ -80,11 +89,13 @@ class Tensor(Box):
         return self._op is None
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (no copy), like ``torch.Tensor.numpy`` on the CPU."""
-        return np.asarray(self.data)
+        """The data as a NumPy array: the underlying array (no copy) on the CPU, a host copy from
+        another device (PyTorch needs ``.cpu().numpy()`` there; one call does both here)."""
+        data = self.data
+        return data if data.__class__ is np.ndarray else namespace_of(data).to_numpy(data)
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.asarray(self.data)
+        arr = self.numpy()
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
@@ -92,17 +103,18 @@ class Tensor(Box):
     def item(self) -> float | int | bool:
         if self.data.size != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a Python number; shape is {self.shape}")
-        return self.data.reshape(()).item() if hasattr(self.data, "reshape") else self.data.item()
+        data = self.numpy()
+        return data.reshape(()).item() if hasattr(data, "reshape") else data.item()
 
     def tolist(self):
-        return np.asarray(self.data).tolist()
+        return self.numpy().tolist()
 
     def detach(self) -> Tensor:
         """A new leaf tensor sharing the data, cut from the graph."""
         return _wrap(self.data)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self.dtype.kind not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients; this one is "
                 f"{self.dtype}. Convert it first, e.g. ng.tensor(x, dtype='float32')."
@@ -136,10 +148,12 @@ class Tensor(Box):
 
     # --- repr ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         extra = ""
         if self.dtype != backend.get_default_dtype() and self.dtype.kind == "f":
             extra += f", dtype={self.dtype}"
+        if self.data.__class__ is not np.ndarray and namespace_of(self.data) is not NUMPY:
+            extra += f", device='{self.device}'"
         if self._op is not None:
             extra += f", grad_fn=<{self._op.name}>"
         elif self.requires_grad:
@@ -181,6 +195,9 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Python numbers become the default float dtype; NumPy arrays keep theirs (like torch.tensor)."""
     if isinstance(data, Tensor):
         data = data.data
+    ns = namespace_of(data)
+    if ns is not NUMPY:  # an array of another library stays where it is (a copy, like torch.tensor)
+        return ns.copy(data) if dtype is None else ns.astype(data, dtype)
     if dtype is not None:
         return np.array(data, dtype=dtype)
     if isinstance(data, np.ndarray | np.generic):
@@ -198,6 +215,9 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if arr.dtype.kind == "f" or arr.dtype == object:
         arr = arr.astype(backend.get_default_dtype())
     return arr
+
+
+_NUMPY_DTYPES = frozenset(type(np.dtype(c)) for c in "?bhilqBHILQefdgFDG")
 
 
 def _numeric(arr: np.ndarray) -> bool:
@@ -221,21 +241,24 @@ def _wrap(data) -> Tensor:
 _new = object.__new__
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``.
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A new tensor holding a copy of ``data``, on ``device`` (``"cpu"``, ``"cuda"``, …; by default
+    where ``data`` is: the CPU for lists and NumPy arrays, the GPU for a CuPy array).
 
-    Python floats become the default dtype (float32); a NumPy array keeps its dtype.
+    Python floats become the default dtype (float32); an array keeps its dtype.
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """Like :func:`tensor` but shares memory with a NumPy array when it can."""
-    if isinstance(data, Tensor) and dtype is None:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like :func:`tensor` but shares memory with the array when it can (same device and dtype)."""
+    if isinstance(data, Tensor) and dtype is None and (device is None or data.device == device):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype) and device in (None, "cpu"):
         return _wrap(data)
-    return Tensor(data, dtype=dtype)
+    if device is None and dtype is None and not isinstance(data, Tensor) and namespace_of(data) is not NUMPY:
+        return _wrap(data)
+    return Tensor(data, dtype=dtype, device=device)
 
 
 # --- applying a primitive -------------------------------------------------------------------
@@ -252,9 +275,16 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
         return _apply_levels(prim, args, params)
     datas = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
-        value = prim.fn(*datas, **params)
+        if datas[0].__class__ is np.ndarray or _on_numpy(datas):
+            value = prim.fn(*datas, **params)
+        else:
+            value = _foreign_value(prim, datas, params)
     except ValueError as exc:
+        same_device(prim.name, datas)  # operands on two devices: PyTorch's error, naming both and the fix
         raise ValueError(_shape_error(prim, datas, exc)) from None
+    except (TypeError, RuntimeError):
+        same_device(prim.name, datas)
+        raise
     out = _new(Tensor)
     out.data = value
     out.grad = None
@@ -274,6 +304,19 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     out._params = None
     out._version = 0
     return out
+
+
+def _on_numpy(datas: list) -> bool:
+    """Whether every operand is a NumPy array or a number (the fast path)."""
+    return all(d.__class__ is np.ndarray or namespace_of(d) is NUMPY for d in datas)
+
+
+def _foreign_value(prim: Primitive, datas: list, params: dict):
+    """The primitive's value on arrays of another library (all on one device): its NumPy-named
+    value resolved through that library's namespace (:mod:`nablagrad.backend.namespace`)."""
+    same_device(prim.name, datas)
+    ns = next(namespace_of(d) for d in datas if namespace_of(d) is not NUMPY)
+    return ns.forward(prim.fn)(*datas, **params)
 
 
 def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:

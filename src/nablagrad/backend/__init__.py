@@ -1,32 +1,22 @@
-"""The array namespace, the default floating dtype and the random generator.
+"""Array libraries and devices, the default floating dtype and the random generator.
 
-Everything above this layer asks here for ``xp`` (NumPy by default, CuPy on request),
-for the default dtype (float32, like PyTorch) and for random numbers, so that one call to
-:func:`manual_seed` makes a whole run reproducible.
+Tensor data is a NumPy array on the CPU, or an array of another library implementing the Python
+array API standard (CuPy on ``"cuda"``): :mod:`.namespace` tells which library holds an array and
+adapts NumPy's names to the standard's, :mod:`.device` names and moves devices.  The library is
+the data's, never a global switch.  The default dtype (float32, like PyTorch) and the random
+generator live here, so that one call to :func:`manual_seed` makes a whole run reproducible on
+every device (numbers are drawn on the host and copied).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-xp = np
+from .device import CPU, Device, device, device_of, to_device
+from .namespace import namespace_of
+
 _default_dtype: np.dtype = np.dtype(np.float32)
 _rng: np.random.Generator = np.random.default_rng()
-
-
-def set_backend(name: str) -> None:
-    """Switch the array namespace: ``"numpy"`` (default) or ``"cupy"`` (needs CuPy and a GPU)."""
-    global xp
-    if name == "numpy":
-        xp = np
-    elif name == "cupy":
-        try:
-            import cupy  # noqa: PLC0415 - optional dependency
-        except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise RuntimeError("set_backend('cupy') needs CuPy: pip install nablagrad[gpu]") from exc
-        xp = cupy
-    else:
-        raise ValueError(f"set_backend: unknown backend {name!r}; use 'numpy' or 'cupy'")
 
 
 def get_default_dtype() -> np.dtype:
@@ -65,8 +55,12 @@ def resolve_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 __all__ = [
-    "xp",
-    "set_backend",
+    "CPU",
+    "Device",
+    "device",
+    "device_of",
+    "to_device",
+    "namespace_of",
     "get_default_dtype",
     "set_default_dtype",
     "manual_seed",

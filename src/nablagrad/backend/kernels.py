@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from .namespace import namespace_of
+
 PARALLEL_MIN = 1 << 15  # below this many elements one thread is faster than two
 THREADS = int(os.environ.get("NABLAGRAD_FAST_THREADS", "1"))
 _state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None}
@@ -106,7 +108,7 @@ def _kernel(name: str, size: int) -> Callable:
 
 
 def _flat_ok(*arrays: np.ndarray) -> bool:
-    return all(a.flags.c_contiguous for a in arrays) and len({a.dtype for a in arrays}) == 1
+    return all(a.__class__ is np.ndarray and a.flags.c_contiguous for a in arrays) and len({a.dtype for a in arrays}) == 1
 
 
 def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: float, wd: float = 0.0,
@@ -126,6 +128,9 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     if args is not None:
         _kernel("adam", p.size)(*args)
         return
+    if p.__class__ is not np.ndarray:  # another array library (CuPy, array API): the same steps, without out=
+        _adam_plain(p, g, m, v, b1, b2, step_size, eps_hat, wd, vmax, decay)
+        return
     if wd:
         g = g + wd * p
     if decay != 1:
@@ -144,6 +149,23 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     np.divide(m, scratch, out=scratch)
     scratch *= step_size
     p -= scratch
+
+
+def _adam_plain(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: float, wd: float, vmax, decay: float) -> None:
+    """:func:`adam_`'s NumPy path operation for operation (so the results agree bit for bit),
+    written with the array API standard's in-place operators instead of ``out=``."""
+    xp = namespace_of(p)
+    if wd:
+        g = g + wd * p
+    if decay != 1:
+        p *= decay
+    m *= b1
+    m += g * (1 - b1)
+    v *= b2
+    v += g * g * (1 - b2)
+    if vmax is not None:
+        vmax[...] = xp.maximum(vmax, v)
+    p -= m / (xp.sqrt(v if vmax is None else vmax) + eps_hat) * step_size
 
 
 def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: float, wd: float = 0.0,

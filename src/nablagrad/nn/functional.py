@@ -12,6 +12,8 @@ import numpy as np
 from ..autodiff import Primitive, Tensor, apply, as_tensor, log, log_softmax, maximum, relu, sigmoid, softmax, tanh, where
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
 from ..backend import kernels
+from ..backend.device import to_device
+from ..backend.namespace import NUMPY, namespace_of
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
@@ -29,7 +31,7 @@ def identity(x):
 
 STEP = Primitive(
     "step",
-    lambda x: (x > 0).astype(x.dtype),
+    lambda x: namespace_of(x).astype(x > 0, x.dtype),
     (lambda F, g, ans, x: g * 0.0,),  # the step function's derivative is 0 wherever it exists
     (lambda F, t, ans, x: t * 0.0,),
     fmt="step({0})",
@@ -70,6 +72,11 @@ def prelu(x, alpha: Tensor):
 def _linear_value(x, W, b, activation):
     z = x @ W
     z += b  # in place: x W is a fresh array
+    xp = namespace_of(z)
+    if xp is not NUMPY:  # the array API standard has no out=: the same values, not in place
+        return {"relu": lambda: xp.maximum(z, 0), "tanh": lambda: xp.tanh(z), "sigmoid": lambda: stable_sigmoid(z)}.get(
+            activation, lambda: z
+        )()
     if activation == "relu":
         np.maximum(z, 0, out=z)
     elif activation == "tanh":
@@ -153,7 +160,7 @@ def _target_like(pred: Tensor, target, who: str) -> Tensor:
     """``target`` as a tensor of ``pred``'s shape and dtype.  Only size-1 axes may differ (a target
     of shape (N,) for predictions (N, 1)); any other shape is refused, as PyTorch refuses it,
     rather than reshaped so that the wrong elements are paired."""
-    t = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
+    t = target if isinstance(target, Tensor) else as_tensor(to_device(target, pred.device))
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
                         f"({t.dtype})")  # fmt: skip
@@ -208,16 +215,18 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     """
     logits = as_tensor(logits)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind in "iu" and t.shape == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
-        _check_labels(t, logits.shape, "cross_entropy")
-        return reduce(apply(SOFTMAX_CROSS_ENTROPY, logits, labels=t), reduction)
+    kind = target.dtype.kind if isinstance(target, Tensor) else t.dtype.kind
+    if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
+        _check_labels(to_device(t, "cpu"), logits.shape, "cross_entropy")
+        return reduce(apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device)), reduction)
+    t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
         raise ValueError(
             f"cross_entropy: logits have shape {logits.shape}; the target must be integer labels of shape "
             f"{logits.shape[:1]} or probabilities of shape {logits.shape}, got {t.shape} ({t.dtype})"
         )
-    return reduce(-(logp * t.astype(logp.dtype)).sum(axis=axis), reduction)
+    return reduce(-(logp * to_device(t, logp.device, logp.dtype)).sum(axis=axis), reduction)
 
 
 def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, eps: float = 1e-12):
@@ -244,14 +253,15 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
             f"cross_entropy_probs: probabilities have shape {probs.shape}; the target must be integer labels of shape "
             f"{probs.shape[:1]} or probabilities of shape {probs.shape}, got {t.shape}"
         )
-    clamped = probs + (np.maximum(probs.data, eps) - probs.data)  # value max(o, eps); d/do = 1
-    return reduce(-(log(clamped) * t.astype(probs.dtype)).sum(axis=axis), reduction)
+    xp = namespace_of(probs.data)
+    clamped = probs + (xp.maximum(probs.data, eps) - probs.data)  # value max(o, eps); d/do = 1
+    return reduce(-(log(clamped) * to_device(t, probs.device, probs.dtype)).sum(axis=axis), reduction)
 
 
 def nll_loss(log_probs, target, reduction: str = "mean"):
     """Negative log-likelihood of integer labels: ``−log p[i, y_i]``."""
     log_probs = as_tensor(log_probs)
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = to_device(target.data if isinstance(target, Tensor) else target, "cpu")  # checked on the host
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
     _check_labels(t, log_probs.shape, "nll_loss")
@@ -266,17 +276,30 @@ def _check_labels(t: np.ndarray, shape: tuple[int, ...], who: str) -> None:
         raise ValueError(f"{who}: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
 
 
+def _rows(labels):
+    """``0, 1, …, n − 1`` for ``n`` labels, on the labels' device."""
+    xp = namespace_of(labels)
+    return xp.arange(labels.shape[0]) if xp is NUMPY else xp.arange(labels.shape[0], device=labels.device)
+
+
 def _softmax_ce_value(z, labels):
     """``ℓ_i = log Σ_j e^{z_ij} − z_{i,y_i}``, computed as ``log Σ e^{z−m} − (z_y − m)`` (never overflows)."""
-    shifted = z - np.max(z, axis=1, keepdims=True)
-    return np.log(np.sum(np.exp(shifted), axis=1)) - shifted[np.arange(len(z)), labels]
+    xp = namespace_of(z)
+    shifted = z - xp.max(z, axis=1, keepdims=True)
+    return xp.log(xp.sum(xp.exp(shifted), axis=1)) - shifted[_rows(labels), labels]
 
 
 def _softmax_minus_onehot(F, ans, z, labels):
     """``softmax(z) − onehot(y)``, with ``log Σ e^{z} = ℓ + z_y`` taken from the value."""
-    lse = ans + F.getitem(z, (np.arange(len(labels)), labels))
-    onehot = (np.arange(z.shape[1]) == labels[:, None]).astype(z.dtype)
+    lse = ans + F.getitem(z, (_rows(labels), labels))
+    xp = namespace_of(labels)
+    classes = xp.arange(z.shape[1]) if xp is NUMPY else xp.arange(z.shape[1], device=labels.device)
+    onehot = xp.astype(classes == labels[:, None], _dtype(z))
     return F.exp(z - F.expand_dims(lse, 1)) - onehot
+
+
+def _dtype(x):
+    return x.dtype if isinstance(x, Tensor) else x.dtype
 
 
 # Softmax and cross-entropy of integer labels fused in one primitive (one op instead of
@@ -336,7 +359,8 @@ def binary_cross_entropy(probs, target, reduction: str = "mean"):
 
 def _bce_logits_value(z, y):
     # max(z, 0) − z·y + log(1 + e^{−|z|}): never overflows, exact for |z| > 100
-    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    xp = namespace_of(z)
+    return xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 BCE_WITH_LOGITS = Primitive(
@@ -357,7 +381,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean"):
 def _margin(scores, target, who: str):
     scores = as_tensor(scores)
     t = _target_like(scores, target, who)
-    if not np.all(np.isin(t.data, (-1, 1))):
+    if not bool(namespace_of(t.data).all((t.data == 1) | (t.data == -1))):
         raise ValueError(f"{who}: labels must be −1 or +1")
     return scores * t  # margin M = y⟨w, x⟩ (lecture 004)
 

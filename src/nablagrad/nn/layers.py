@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import as_tensor, log_softmax, relu, sigmoid, softmax, tanh
+from ..backend.device import to_device
 from . import functional as Fn
 from . import init as init_mod
 from .module import Module, Parameter, Sequential
@@ -191,8 +192,8 @@ class Dropout(Module):
         x = as_tensor(x)
         if not self.training or self.p == 0:
             return x
-        keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)
-        return x * keep
+        keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)  # drawn on the host
+        return x * to_device(keep, x.device)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

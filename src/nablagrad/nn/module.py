@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autodiff import Tensor, no_grad
 from ..autodiff.tensor import _as_array
+from ..backend.device import is_dtype, to_device
 
 
 class Parameter(Tensor):
@@ -105,6 +106,37 @@ class Module:
             p.bump_version_()  # new values: a graph that saved p must not back-propagate
             p.grad = None
         return self
+
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """Move every parameter (and its gradient) to ``device`` and/or cast it to ``dtype``, in place:
+        the parameters stay the same ``Parameter`` objects, so an optimiser built on them keeps
+        working, its state following them lazily (PyTorch's ``model.to("cuda")``, ``model.to(np.float64)``).
+        Build the optimiser after moving, as in PyTorch, for state created on the new device."""
+        for a in args:
+            if is_dtype(a):
+                dtype = a
+            else:
+                device = a
+        for p in self.parameters():
+            p.data = to_device(p.data, p.device if device is None else device, dtype)
+            if p.grad is not None:
+                p.grad = Tensor(to_device(p.grad.data, p.device, p.dtype))
+            p.bump_version_()
+        return self
+
+    def cpu(self) -> Module:
+        """``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Module:
+        """``to("cuda:index")`` (CuPy; ``pip install "nablagrad[gpu]"``)."""
+        return self.to(f"cuda:{index}")
+
+    @property
+    def device(self):
+        """The device of the first parameter (``None`` without parameters)."""
+        p = next(self.parameters(), None)
+        return None if p is None else p.device
 
     @property
     def dtype(self) -> np.dtype | None:

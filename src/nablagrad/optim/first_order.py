@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import kernels
+from ..backend.namespace import namespace_of
 from .optimizer import Optimizer
 
 
@@ -42,7 +43,7 @@ class SGD(Optimizer):
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype)
+                buf = state["momentum_buffer"] = namespace_of(g).array(g, dtype=p.dtype)
             else:
                 buf *= mu
                 buf += (1 - group["dampening"]) * g
@@ -74,7 +75,7 @@ class Momentum(Optimizer):
         lam = group["forgetting"]
         v = state.get("velocity")
         if v is None:
-            v = state["velocity"] = np.zeros_like(p.data)
+            v = state["velocity"] = namespace_of(p.data).zeros_like(p.data)
         v *= 1 - lam
         v += lam * g
         p.data -= group["lr"] * v
@@ -95,13 +96,13 @@ class AdaGrad(Optimizer):
 
     def update(self, p, g, state, group):
         if "sum" not in state:
-            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = namespace_of(p.data).full_like(p.data, group["initial_accumulator_value"])
             state["step"] = 0
         state["step"] += 1
         g = _with_weight_decay(g, p.data, group["weight_decay"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += g * g
-        p.data -= clr * g / (np.sqrt(state["sum"]) + group["eps"])
+        p.data -= clr * g / (namespace_of(p.data).sqrt(state["sum"]) + group["eps"])
 
 
 Adagrad = AdaGrad
@@ -123,11 +124,11 @@ class RMSProp(Optimizer):
 
     def update(self, p, g, state, group):
         if "square_avg" not in state:
-            state["square_avg"] = np.zeros_like(p.data)
+            state["square_avg"] = namespace_of(p.data).zeros_like(p.data)
             if group["momentum"]:
-                state["momentum_buffer"] = np.zeros_like(p.data)
+                state["momentum_buffer"] = namespace_of(p.data).zeros_like(p.data)
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(p.data)
+                state["grad_avg"] = namespace_of(p.data).zeros_like(p.data)
         g = _with_weight_decay(g, p.data, group["weight_decay"])
         a = group["alpha"]
         sq = state["square_avg"]
@@ -137,9 +138,9 @@ class RMSProp(Optimizer):
             ga = state["grad_avg"]
             ga *= a
             ga += (1 - a) * g
-            avg = np.sqrt(sq - ga * ga) + group["eps"]
+            avg = namespace_of(p.data).sqrt(sq - ga * ga) + group["eps"]
         else:
-            avg = np.sqrt(sq) + group["eps"]
+            avg = namespace_of(p.data).sqrt(sq) + group["eps"]
         if group["momentum"]:
             buf = state["momentum_buffer"]
             buf *= group["momentum"]
@@ -177,10 +178,10 @@ class Adam(Optimizer):
     def update(self, p, g, state, group):
         if "exp_avg" not in state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = namespace_of(p.data).zeros_like(p.data)
+            state["exp_avg_sq"] = namespace_of(p.data).zeros_like(p.data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = namespace_of(p.data).zeros_like(p.data)
         state["step"] += 1
         kernels.adam_(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.scratch(p), **self._constants(state, group))
 

@@ -164,6 +164,8 @@ def packed(opt, group: dict) -> FlatGroup | None:
         return None
     if any(p.grad is None for p in params) or len({p.dtype for p in params}) != 1:
         return None
+    if any(p.data.__class__ is not np.ndarray for p in params):  # CuPy, array API: one update per parameter
+        return None
     groups: dict[int, FlatGroup] = opt.__dict__.setdefault("_flat_groups", {})
     fg = groups.get(id(group))
     if fg is None or not fg.intact(params):

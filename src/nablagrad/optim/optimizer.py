@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..autodiff import Tensor
+from ..backend.device import to_device
+from ..backend.namespace import NUMPY, namespace_of
 from . import flat
 
 
@@ -80,23 +82,39 @@ def _normalised(name: str, v):
     return float(v) if isinstance(v, numbers.Real) else v
 
 
+def _all_finite(a) -> bool:
+    """Whether every entry of the array ``a`` is finite (computed on its own device)."""
+    xp = namespace_of(a)
+    return bool(xp.all(xp.isfinite(a)))
+
+
+def _is_array(v) -> bool:
+    """An array of NumPy or of another library (a state buffer, not a scalar such as a step count)."""
+    return isinstance(v, np.ndarray) or (hasattr(v, "shape") and namespace_of(v) is not NUMPY)
+
+
+def _write(dst, src) -> None:
+    """``dst[...] = src`` (``np.copyto``, on any array library)."""
+    dst[...] = src
+
+
 def _finite(pc: flat.Piece) -> bool:
     """No NaN or Inf in the piece's values or state buffers."""
-    arrays = [pc.target.data, *(v for v in pc.state.values() if isinstance(v, np.ndarray))]
-    return all(np.isfinite(a).all() for a in arrays)
+    arrays = [pc.target.data, *(v for v in pc.state.values() if _is_array(v))]
+    return all(_all_finite(a) for a in arrays)
 
 
 def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
     """Put back what :meth:`Optimizer._save` copied, in place (views of flat buffers see it)."""
-    np.copyto(pc.target.data, values)
+    _write(pc.target.data, values)
     for k in [k for k in pc.state if k not in state]:
         del pc.state[k]
     for k, v in state.items():
         now = pc.state.get(k)
-        if isinstance(v, np.ndarray) and isinstance(now, np.ndarray) and now.shape == v.shape:
-            np.copyto(now, v)
+        if _is_array(v) and _is_array(now) and now.shape == v.shape:
+            _write(now, v)
         else:
-            pc.state[k] = v.copy() if isinstance(v, np.ndarray) else v
+            pc.state[k] = namespace_of(v).copy(v) if _is_array(v) else v
 
 
 class Optimizer:
@@ -174,7 +192,7 @@ class Optimizer:
                     continue
                 if g.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.step: a gradient has shape {g.shape} but its parameter {p.shape}")
-                if not np.all(np.isfinite(g.data)):
+                if not _all_finite(g.data):
                     raise FloatingPointError(
                         f"{type(self).__name__}.step: a gradient of a parameter of shape {p.shape} contains NaN or Inf; "
                         "parameters were left unchanged. Likely causes: a learning rate that is too large, log or "
@@ -220,19 +238,19 @@ class Optimizer:
         buffers = self.__dict__.setdefault(pool, {})
         buf = buffers.get(key)
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-            buf = buffers[key] = np.empty_like(like)
+            buf = buffers[key] = namespace_of(like).empty_like(like)
         return buf
 
     def _copy(self, key, a: np.ndarray) -> np.ndarray:
         """``a`` copied into the reused buffer named ``key``."""
         buf = self._buffer("_backup", key, a)
-        np.copyto(buf, a)
+        _write(buf, a)
         return buf
 
     def _save(self, pc: flat.Piece) -> tuple[np.ndarray, dict]:
         """Copies of what updating ``pc`` may write: its values and its state (one copy per flat buffer)."""
         key = id(pc.target)
-        state = {k: self._copy((key, k), v) if isinstance(v, np.ndarray) else v for k, v in pc.state.items()}
+        state = {k: self._copy((key, k), v) if _is_array(v) else v for k, v in pc.state.items()}
         return self._copy(key, pc.target.data), state
 
     def _diverged(self, group: dict) -> FloatingPointError:
@@ -313,7 +331,7 @@ class Optimizer:
                     if v.shape != p.shape or v.dtype.kind not in "fiub":
                         raise ValueError(f"{name}: buffer {k!r} of parameter {pos} has shape {v.shape} and dtype {v.dtype}; "
                                          f"the parameter has shape {p.shape}")  # fmt: skip
-                    entry[k] = np.array(v, dtype=p.dtype)
+                    entry[k] = to_device(np.array(v, dtype=p.dtype), p.device)
                 elif _real(v) and v >= 0:
                     entry[k] = _normalised(k, v)
                 else:

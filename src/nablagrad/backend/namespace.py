@@ -1,0 +1,285 @@
+"""Which array library holds an array, and the one adapter for what NumPy and the standard spell differently.
+
+The engine's values are written against a namespace with NumPy's names (``xp.exp``,
+``xp.concatenate``, ``xp.transpose(x, axes)``, ``xp.add_at``); :func:`namespace_of` gives it for
+an array.  For a NumPy array it is :data:`NUMPY` (NumPy's own functions, the fast path); for any
+other array it is an :class:`ArrayAPINamespace` over that library's Python array API namespace
+(``array_api_compat.array_namespace`` when installed, else the array's ``__array_namespace__``),
+which maps NumPy's names to the standard's (``arcsin`` → ``asin``, ``power`` → ``pow``,
+``concatenate`` → ``concat``, ``transpose`` → ``permute_dims``) and supplies what the standard
+lacks (a scatter-add for repeated indices, ``einsum`` where the library has one).  Nothing else in
+nablagrad calls a NumPy function on tensor data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+
+ndarray = np.ndarray
+
+# NumPy's name -> the array API standard's name, where they differ
+RENAMED = {
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "arctan2": "atan2",
+    "power": "pow",
+    "true_divide": "divide",
+    "absolute": "abs",
+    "invert": "bitwise_invert",
+    "concatenate": "concat",
+    "cumsum": "cumulative_sum",
+    "cumprod": "cumulative_prod",
+    "left_shift": "bitwise_left_shift",
+    "right_shift": "bitwise_right_shift",
+}
+
+
+class NumpyNamespace:
+    """NumPy's functions under their own names, plus the few the engine needs beyond them."""
+
+    name = "numpy"
+    xp: ModuleType = np
+
+    def __getattr__(self, name: str):
+        f = getattr(np, name)
+        setattr(self, name, f)  # the next lookup is a plain attribute
+        return f
+
+    @staticmethod
+    def forward(fn: Callable) -> Callable:
+        """A primitive's value as written: NumPy's own functions."""
+        return fn
+
+    @staticmethod
+    def add_at(out: np.ndarray, index, values) -> None:
+        """``out[index] += values`` where repeated indices accumulate (``np.add.at``)."""
+        np.add.at(out, index, values)
+
+    @staticmethod
+    def zeros(shape, dtype, device=None) -> np.ndarray:
+        return np.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def asarray(x, dtype=None, device=None) -> np.ndarray:
+        return np.asarray(x, dtype=dtype)
+
+    @staticmethod
+    def astype(x, dtype) -> np.ndarray:
+        return np.asarray(x).astype(dtype, copy=False)
+
+    @staticmethod
+    def native_dtype(dtype):
+        return np.dtype(dtype)
+
+    @staticmethod
+    def numpy_dtype(dtype) -> np.dtype:
+        return np.dtype(dtype)
+
+    @staticmethod
+    def device(x):
+        return "cpu"
+
+    @staticmethod
+    def to_numpy(x) -> np.ndarray:
+        return np.asarray(x)
+
+    def __repr__(self) -> str:
+        return "NumpyNamespace()"
+
+
+NUMPY = NumpyNamespace()
+
+
+class ArrayAPINamespace:
+    """An array API namespace ``xp`` seen through NumPy's names (the adapter).
+
+    A name the standard spells as NumPy does resolves to ``xp``'s function; the renamed ones go
+    through :data:`RENAMED`; the methods below are those whose signature or existence differs.
+    """
+
+    def __init__(self, xp: ModuleType, native: ModuleType | None = None):
+        self.xp = xp
+        self.native = native or xp  # the library itself (cupy), for what the standard lacks
+        self.name = getattr(self.native, "__name__", str(xp)).split(".")[0]
+        info = xp.__array_namespace_info__() if hasattr(xp, "__array_namespace_info__") else None
+        names = info.dtypes() if info is not None else {n: getattr(xp, n) for n in ("float32", "float64", "int64", "bool")}
+        self._to_numpy_dtype = {d: np.dtype(n) for n, d in names.items()}
+        self._forwards: dict[object, Callable] = {}
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        f = getattr(self.xp, RENAMED.get(name, name))
+        setattr(self, name, f)
+        return f
+
+    def __repr__(self) -> str:
+        return f"ArrayAPINamespace({self.name})"
+
+    # --- the forward value of a primitive written with NumPy's functions ------------------------------
+    def forward(self, fn: Callable) -> Callable:
+        """``fn`` for this library: a NumPy function or ufunc by its name here; Python code (which
+        takes its namespace from its arguments) as it is."""
+        f = self._forwards.get(fn)
+        if f is None:
+            numpy_made = isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in ("numpy", "numpy.linalg")
+            linalg = getattr(fn, "__module__", None) == "numpy.linalg"
+            f = getattr(self.xp.linalg, fn.__name__) if linalg else getattr(self, fn.__name__) if numpy_made else fn
+            self._forwards[fn] = f
+        return f
+
+    # --- dtypes and devices -------------------------------------------------------------------------------
+    def native_dtype(self, dtype):
+        """This library's dtype for a NumPy dtype (or for one of its own)."""
+        if dtype in self._to_numpy_dtype:
+            return dtype
+        return getattr(self.xp, np.dtype(dtype).name)
+
+    def numpy_dtype(self, dtype) -> np.dtype:
+        return self._to_numpy_dtype[dtype] if dtype in self._to_numpy_dtype else np.dtype(dtype)
+
+    def device(self, x):
+        return x.device
+
+    def asarray(self, x, dtype=None, device=None):
+        dtype = None if dtype is None else self.native_dtype(dtype)
+        if isinstance(x, ndarray | np.generic) and not hasattr(self.native, "asnumpy"):
+            x = x.tolist() if x.dtype.kind in "iub" and x.ndim == 0 else x
+        return self.xp.asarray(x, dtype=dtype, device=device)
+
+    def to_numpy(self, x) -> np.ndarray:
+        """A host copy: CuPy's ``get``; else DLPack, which the standard specifies."""
+        if hasattr(x, "get") and hasattr(self.native, "asnumpy"):
+            return x.get()
+        return np.from_dlpack(x).copy()
+
+    def copy(self, x):
+        return self.xp.asarray(x, copy=True)
+
+    def array(self, x, dtype=None):
+        """A copy of ``x`` (as ``dtype``), like ``np.array``."""
+        return self.xp.asarray(x, dtype=None if dtype is None else self.native_dtype(dtype), copy=True)
+
+    def full_like(self, x, fill_value, dtype=None):
+        return self.xp.full_like(x, fill_value, dtype=None if dtype is None else self.native_dtype(dtype))
+
+    def zeros(self, shape, dtype, device=None):
+        return self.xp.zeros(shape, dtype=self.native_dtype(dtype), device=device)
+
+    def astype(self, x, dtype):
+        return self.xp.astype(x, self.native_dtype(dtype))
+
+    # --- NumPy signatures the standard spells differently ---------------------------------------------------
+    def transpose(self, x, axes=None):
+        return self.xp.permute_dims(x, tuple(range(x.ndim - 1, -1, -1)) if axes is None else tuple(axes))
+
+    def swapaxes(self, x, a: int, b: int):
+        axes = list(range(x.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.xp.permute_dims(x, tuple(axes))
+
+    def squeeze(self, x, axis=None):
+        if axis is None:
+            axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
+        return self.xp.squeeze(x, axis=axis)
+
+    def stack(self, xs, axis: int = 0):
+        return self.xp.stack(tuple(xs), axis=axis)
+
+    def concatenate(self, xs, axis: int = 0):
+        return self.xp.concat(tuple(xs), axis=axis)
+
+    def clip(self, x, lo=None, hi=None):
+        return self.xp.clip(x, lo, hi)
+
+    def std(self, x, axis=None, keepdims=False, ddof=0):
+        return self.xp.std(x, axis=axis, keepdims=keepdims, correction=ddof)
+
+    def exp2(self, x):
+        return self.xp.pow(2.0, x)
+
+    def fmod(self, x, y):
+        """C's fmod, ``x − y·trunc(x/y)`` (the standard has only ``remainder``)."""
+        return x - y * self.xp.trunc(x / y)
+
+    def argsort(self, x, axis: int = -1, kind=None):
+        return self.xp.argsort(x, axis=axis, stable=kind == "stable")
+
+    def ones_like(self, x, dtype=None):
+        return self.xp.ones_like(x, dtype=None if dtype is None else self.native_dtype(dtype))
+
+    def add_at(self, out, index, values) -> None:
+        """``out[index] += values`` with repeated indices accumulating.
+
+        CuPy has ``add.at``; the standard has no scatter-add, so there the sum is a product with a
+        one-hot matrix of the flat positions (memory ∝ positions × entries: fine for tests, slow at scale).
+        """
+        native_add = getattr(self.native, "add", None)
+        if hasattr(native_add, "at"):
+            native_add.at(out, index, values)
+            return
+        xp = self.xp
+        size = math.prod(out.shape)
+        positions = xp.reshape(xp.arange(size, device=out.device), out.shape)[index]
+        values = xp.broadcast_to(xp.asarray(values, dtype=out.dtype, device=out.device), positions.shape)
+        flat_pos, flat_val = xp.reshape(positions, (-1,)), xp.reshape(values, (1, -1))
+        onehot = xp.astype(flat_pos[:, None] == xp.arange(size, device=out.device)[None, :], out.dtype)
+        out[...] = out + xp.reshape(flat_val @ onehot, out.shape)
+
+    def einsum(self, subscripts: str, *operands, optimize=False):
+        native = getattr(self.native, "einsum", None)
+        if native is None:
+            raise NotImplementedError(
+                f"einsum: {self.name} has no einsum (the array API standard lacks it); use matmul/tensordot, "
+                "or move the tensors to the CPU with .cpu()"
+            )
+        return native(subscripts, *operands)
+
+
+_CACHE: dict[int, ArrayAPINamespace] = {}
+
+
+def _array_api_namespace(x) -> ArrayAPINamespace:
+    try:
+        import array_api_compat  # noqa: PLC0415 - optional: only CuPy and other non-standard libraries need it
+
+        xp = array_api_compat.array_namespace(x)
+    except ImportError:
+        if not hasattr(x, "__array_namespace__"):
+            raise TypeError(
+                f"nablagrad: a {type(x).__module__}.{type(x).__name__} is not an array nablagrad can use without "
+                "array-api-compat; pip install 'nablagrad[gpu]' (CuPy) or array-api-compat"
+            ) from None
+        xp = x.__array_namespace__()
+    except TypeError:
+        raise TypeError(f"nablagrad: expected an array, got a {type(x).__module__}.{type(x).__name__}") from None
+    ns = _CACHE.get(id(xp))
+    if ns is None:
+        native = __import__(type(x).__module__.split(".")[0])
+        ns = _CACHE[id(xp)] = ArrayAPINamespace(xp, native)
+    return ns
+
+
+def namespace_of(x) -> NumpyNamespace | ArrayAPINamespace:
+    """The namespace (with NumPy's names) of the array ``x``; NumPy's for numbers and NumPy arrays.
+
+    Arrays of other libraries are told by ``__dlpack__``, which the standard requires of them."""
+    if type(x) is ndarray or isinstance(x, ndarray | np.generic) or not hasattr(x, "__dlpack__"):
+        return NUMPY  # NumPy arrays; numbers, lists and anything else np.asarray may take
+    return _array_api_namespace(x)
+
+
+def is_numpy(x) -> bool:
+    """Whether ``x`` is a NumPy array or a plain number (the fast path)."""
+    return namespace_of(x) is NUMPY
+
+
+__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of", "is_numpy"]

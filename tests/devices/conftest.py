@@ -1,0 +1,47 @@
+"""The device corpus runs on every array library nablagrad supports besides NumPy, and compares
+with NumPy: ``array_api_strict`` on its non-CPU device ``device1`` (it refuses every non-standard
+call and every conversion to NumPy there, so a NumPy call that leaks onto tensor data fails the
+test) on every run, and CuPy where a GPU is present (skipped otherwise, with the reason)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+
+
+def _cupy_device():
+    try:
+        import cupy
+    except ImportError:
+        pytest.skip("CuPy is not installed (pip install 'nablagrad[gpu]'): the CuPy run needs an NVIDIA GPU")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("no device")
+    except Exception as exc:  # noqa: BLE001 - any CUDA failure means: no usable GPU here
+        pytest.skip(f"CuPy is installed but no CUDA GPU is usable here ({exc})")
+    return "cuda"
+
+
+def _strict_device():
+    xp = pytest.importorskip("array_api_strict", reason="array-api-strict is in the test dependency group")
+    return xp.Device("device1")
+
+
+@pytest.fixture(params=["array_api_strict", "cupy"])
+def device(request):
+    """A device of another array library than NumPy (see the module docstring)."""
+    return _strict_device() if request.param == "array_api_strict" else _cupy_device()
+
+
+def host(x) -> np.ndarray:
+    """A tensor's (or an array's) values as a NumPy array."""
+    return x.numpy() if isinstance(x, ng.Tensor) else np.asarray(x)
+
+
+def assert_same(got, want, tol: float = 1e-12) -> None:
+    """``got`` (from the device) equals ``want`` (NumPy's) to ``tol`` (float64), entry by entry."""
+    g, w = host(got), host(want)
+    assert g.shape == w.shape, (g.shape, w.shape)
+    np.testing.assert_allclose(g, w, rtol=tol, atol=tol)

@@ -1,0 +1,95 @@
+"""The device API as a PyTorch user asks for it: ``ng.tensor(..., device=)``, ``.device``, ``.to``,
+``.cpu``, ``.numpy``, the error for operands on two devices and for ``"cuda"`` without CuPy."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad.backend import namespace
+
+from .conftest import assert_same, host
+
+
+def test_cpu_tensors_are_numpy_arrays_on_device_cpu():
+    t = ng.tensor([1.0, 2.0])
+    assert t.device == "cpu" and str(t.device) == "cpu" and type(t.data) is np.ndarray
+    assert t.to("cpu") is t and t.cpu() is t
+
+
+def test_tensor_on_a_device_and_back(device):
+    x = np.arange(6.0).reshape(2, 3)
+    t = ng.tensor(x, device=device)
+    assert t.device == ng.device(device) and t.device != "cpu"
+    assert t.dtype == np.float64 and t.shape == (2, 3)
+    back = t.cpu()
+    assert back.device == "cpu" and type(back.data) is np.ndarray
+    np.testing.assert_array_equal(back.numpy(), x)
+    np.testing.assert_array_equal(t.numpy(), x)  # one call copies to the host
+    assert t.tolist() == x.tolist() and t[1, 2].item() == 5.0
+    assert f"device='{t.device}'" in repr(t)
+
+
+def test_to_takes_a_dtype_a_device_or_both(device):
+    t = ng.tensor(np.ones(3))
+    assert t.to("float32").dtype == np.float32 and t.to(np.float32).device == "cpu"
+    u = t.to(device, "float32")
+    assert u.device == ng.device(device) and u.dtype == np.float32
+    assert ng.tensor(u).device == u.device  # a tensor of device data stays there (a copy)
+
+
+def test_gradient_flows_back_across_a_copy_between_devices(device):
+    x = np.array([[1.0, 2.0], [3.0, -1.0]])
+    w = ng.tensor(x, requires_grad=True)  # on the CPU
+    loss = (ng.tanh(w.to(device)) ** 2).sum()
+    assert loss.device == ng.device(device)
+    loss.backward()
+    assert w.grad.device == "cpu"
+    assert_same(w.grad, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+
+
+def test_mixing_devices_names_both_and_the_fix(device):
+    a = ng.tensor([1.0, 2.0], dtype="float64")
+    b = ng.tensor([1.0, 2.0], dtype="float64", device=device)
+    for op in (lambda: a + b, lambda: b * a, lambda: ng.matmul(b, a), lambda: ng.concatenate([a, b])):
+        with pytest.raises(RuntimeError, match=r"same device.*cpu.*\.to\(") as info:
+            op()
+        assert str(ng.device(device)) in str(info.value)
+
+
+def test_numbers_mix_with_every_device(device):
+    b = ng.tensor([1.0, 2.0], dtype="float64", device=device)
+    assert_same(2.0 * b + 1 - b / 4.0, np.array([2.75, 4.5]))
+
+
+def test_cuda_without_cupy_names_the_gpu_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # as on a machine without CuPy
+    with pytest.raises(RuntimeError, match=r"nablagrad\[gpu\].*cupy-cuda12x"):
+        ng.tensor([1.0], device="cuda")
+    with pytest.raises(RuntimeError, match=r"nablagrad\[gpu\]"):
+        ng.tensor([1.0]).to("cuda:1")
+
+
+def test_unknown_device_is_refused():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        ng.tensor([1.0], device="tpu")
+
+
+def test_device_named_by_string_of_an_array_api_library(device):
+    name = str(ng.device(device))
+    assert ng.tensor([1.0], device=name).device == ng.device(device)
+
+
+def test_without_array_api_compat_standard_arrays_still_work(device, monkeypatch):
+    """array-api-compat is optional: a standard array's own ``__array_namespace__`` is used without it."""
+    if ng.device(device).type == "cuda":
+        pytest.skip("CuPy arrays need array-api-compat (in the gpu extra)")
+    monkeypatch.setitem(sys.modules, "array_api_compat", None)
+    monkeypatch.setattr(namespace, "_CACHE", {})
+    a = ng.tensor(np.array([0.5, 1.5]), device=device, requires_grad=True)
+    ng.exp(a).sum().backward()
+    assert_same(a.grad, np.exp([0.5, 1.5]))
+    assert host(a).tolist() == [0.5, 1.5]
