@@ -15,18 +15,16 @@ import math
 import numpy as np
 
 from ..backend.namespace import NUMPY, namespace_of
+from . import special
 from .primitive import Primitive, row
 from .rules import _unary
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-_erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
-_erfc_scalar = np.vectorize(math.erfc, otypes=[np.float64])
-
 
 def _like(fn):
-    """``fn`` (computed in float64 through ``math``) cast back to the input's float dtype."""
+    """``fn`` (computed in float64) cast back to the input's float dtype."""
 
     def f(x):
         xp = namespace_of(x)
@@ -73,14 +71,14 @@ SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; d
 RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².")
 ERF = _unary(
     "erf",
-    _like(_erf_scalar),
+    _like(special.erf),
     lambda F, ans, x: _TWO_OVER_SQRT_PI * F.exp(-x * x),
     "erf({0})",
     "erf x = (2/√π) ∫₀ˣ e^{−t²} dt; derivative (2/√π) e^{−x²}.",
 )
 ERFC = _unary(
     "erfc",
-    _like(_erfc_scalar),
+    _like(special.erfc),
     lambda F, ans, x: -_TWO_OVER_SQRT_PI * F.exp(-x * x),
     "erfc({0})",
     "erfc x = 1 − erf x (exact in the tail); derivative −(2/√π) e^{−x²}.",
