@@ -445,11 +445,14 @@ LOGSUMEXP = Primitive(
 
 def _logsumexp_b_np(x, b, axis=None, keepdims=False):
     """log Σ b eˣ = m + log Σ b e^{x−m}, m = max x, over ``axis`` of the broadcast of x and b."""
-    x, b = np.broadcast_arrays(x, b)
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(b * np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
+    xp = namespace_of(x)
+    x, b = xp.broadcast_arrays(x, b)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    out = xp.log(xp.sum(b * xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
 
 
 def _lse_weights(F, ans, x, b, axis, keepdims):
