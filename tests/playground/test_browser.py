@@ -4,6 +4,7 @@ Screenshots go to ``test-artifacts/`` (ignored by git); the measured speed is wr
 (``playground_speed.txt``) and recorded in ``bench/RESULTS.md``.  No assertion depends on timing.
 """
 
+import os
 import re
 import socket
 import threading
@@ -89,21 +90,65 @@ def _shot(page, name):
     assert (ARTIFACTS / name).stat().st_size > 10_000
 
 
+SPIRALS = {"dataset": "spiral", "points": 500, "batch_size": 10, "layers": [8, 8], "activations": ["tanh", "tanh"],
+           "features": ["x1", "x2"]}  # fmt: skip
+
+
+def _engine_rate(seconds: float = 1.5) -> float:
+    """Epochs per second of the same run in the engine alone: ``train.fit`` over many epochs, no server."""
+    import nablagrad as ng
+
+    s = Session(parse_config(SPIRALS))
+    n, done, t0 = s.n_train, 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        ng.train.fit(s.model, s.loss_fn, s.optimizer, s.F[:n], s.T[:n], epochs=20, batch_size=10, seed=done)
+        done += 20
+    return done / (time.perf_counter() - t0)
+
+
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (Linux); [] once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _browser_cpu_seconds() -> float:
+    """User + system CPU seconds used so far by this test's child processes (Playwright's driver
+    and Chromium's processes)."""
+    parent = {int(p.name): int(f[1]) for p in Path("/proc").iterdir() if p.name.isdigit() and (f := _stat(int(p.name)))}
+    family, grew = {os.getpid()}, True
+    while grew:
+        new = {pid for pid, pp in parent.items() if pp in family} - family
+        family |= new
+        grew = bool(new)
+    ticks = sum(int(f[11]) + int(f[12]) for pid in family - {os.getpid()} if (f := _stat(pid)))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def test_speed_two_spirals_8_8_tanh(server, page):
-    """Measured, not asserted: epochs per second and frames per second while playing."""
-    _open(page, server + "?dataset=spiral&points=500&batch_size=10&layers=8,8&activations=tanh&features=x1,x2")
+    """Measured, not asserted: epochs and frames per second while playing, the engine alone on the
+    same run before and after (the ratio is what the server keeps of it), the CPU the browser took
+    and the machine's load.  Written to test-artifacts/playground_speed.txt."""
+    query = "&".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in SPIRALS.items())
+    _open(page, server + "?" + query)
     assert [len(layer) for layer in _last(page, "neurons")["layers"]] == [2, 8, 8, 2]
+    before = _engine_rate()
     page.click("[data-testid=play]")
     assert _wait(lambda: _last(page, "epoch") > 0, 30)
+    c0, load = _browser_cpu_seconds(), os.getloadavg()[0]
     e0, f0, t0 = _last(page, "epoch"), page.evaluate("window.playground.frames()"), time.perf_counter()
     time.sleep(4)
     e1, f1, t1 = _last(page, "epoch"), page.evaluate("window.playground.frames()"), time.perf_counter()
+    c1 = _browser_cpu_seconds()
     page.click("[data-testid=pause]")
-    epochs, fps = (e1 - e0) / (t1 - t0), (f1 - f0) / (t1 - t0)
-    alone = Session(parse_config({"dataset": "spiral", "layers": [8, 8], "activations": "tanh"}))
-    t = time.perf_counter()
-    engine = alone.train_for(2.0) / (time.perf_counter() - t)  # the same network in the engine, no server, no browser
-    line = f"{epochs:.0f} epochs/s in the browser ({fps:.1f} frames/s); the engine alone {engine:.0f} epochs/s"
+    after = _engine_rate()
+    epochs, fps, browser_cpu = (e1 - e0) / (t1 - t0), (f1 - f0) / (t1 - t0), (c1 - c0) / (t1 - t0)
+    engine = (before + after) / 2
+    line = (f"{epochs:.0f} epochs/s in the browser ({fps:.1f} frames/s); the engine alone (fit) {before:.0f} before, "
+            f"{after:.0f} after: {epochs / engine:.2f} of it; the browser used {browser_cpu:.2f} CPU; load average {load:.1f} "
+            f"on {os.cpu_count()} cores")  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "playground_speed.txt").write_text(line + "\n")
     print("playground speed:", line)
@@ -211,6 +256,34 @@ def test_hovering_a_link_shows_the_update_with_numbers(server, page):
 def _precision(w: float, digits: int = 4) -> str:
     """JavaScript's ``w.toPrecision(4)`` for a weight of moderate size."""
     return f"{w:#.{digits}g}".rstrip(".") if "e" not in f"{w:#.{digits}g}" else f"{w:.{digits - 1}e}"
+
+
+def test_the_readme_picture_adams_update_of_a_weight_on_two_spirals(server, page):
+    """The README's picture (docs/playground.png is a copy of test-artifacts/playground_readme.png):
+    2-8-8-1 tanh on two spirals with x₁, x₂, sin x₁, sin x₂ and Adam, trained for a while; hovering a
+    weight of the second layer shows Adam's update with its numbers, checked here:
+    ``m̂ = m/(1 − β₁ᵗ)``, ``v̂ = v/(1 − β₂ᵗ)``, ``Δw = −η·m̂/(√v̂ + ε)``."""
+    query = "dataset=spiral&points=500&batch_size=10&layers=8,8&activations=tanh,tanh&features=x1,x2,sinx1,sinx2"
+    _open(page, server + "?" + query + "&optimizer=adam&lr=0.01")
+    page.click("[data-testid=play]")
+    assert _wait(lambda: _last(page, "epoch") >= 500, 120)
+    page.click("[data-testid=pause]")
+    assert _wait(lambda: _last(page, "playing") is False, 10)
+    links = page.evaluate("window.playground.links()")
+    x0, y0, x1, y1, *_ = next(link for link in links if link[4] == 1)  # a weight between the hidden layers
+    box = page.locator("[data-testid=network]").bounding_box()
+    page.mouse.move(box["x"] + x0 + 0.3 * (x1 - x0), box["y"] + y0 + 0.3 * (y1 - y0))
+    page.wait_for_selector("[data-testid=inspect]:not([hidden])", timeout=10_000)
+    text = page.text_content("[data-testid=inspect]")
+    num = r"(−?-?[0-9.]+(?:e[-+]?[0-9]+)?)"
+    m = re.search(rf"\(t = (\d+)\).*m̂ = m/\(1 − β₁ᵗ\) = {num},  v̂ = v/\(1 − β₂ᵗ\) = {num}"
+                  rf"Δw = −η·m̂ / \(√v̂ \+ ε\) = −0\.01 × {num} / \({num} \+ 1e-08\) = {num}", text)  # fmt: skip
+    assert m, text
+    t, mh, vh, mh2, root, delta = (float(v.replace("−", "-")) for v in m.groups())
+    assert t == _last(page, "epoch") * 25 + 1  # the next of Adam's steps: 25 batches of 10 per epoch so far
+    assert mh2 == pytest.approx(mh, rel=1e-3) and root == pytest.approx(vh**0.5, rel=1e-3)
+    assert delta == pytest.approx(-0.01 * mh / (root + 1e-8), rel=1e-2)
+    _shot(page, "playground_readme.png")
 
 
 def test_a_diverging_run_pauses_with_its_message(server, page):
