@@ -1,6 +1,9 @@
 """ng.jit: replayed programs equal eager calls (values and gradients), retrace on new shapes or
 dtypes, refuse value-dependent Python control flow; compiled training steps equal eager ones."""
 
+import threading
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -79,6 +82,59 @@ def test_value_dependent_control_flow_raises_naming_the_fix(rng):
         ng.jit(f)(rng.standard_normal(3))
     with pytest.raises(ng.JitError, match="item"):
         ng.jit(lambda x: x * float(x[0]))(rng.standard_normal(3))
+
+
+def test_a_traced_comparison_is_replayed(rng):
+    f = ng.jit(lambda x: ng.where(x > 0.5, x * x, -x).sum() + (x <= 0).sum())
+    for _ in range(3):
+        x0 = rng.standard_normal(5)
+        x = ng.tensor(x0, requires_grad=True)
+        out = f(x)
+        np.testing.assert_allclose(out.data, np.where(x0 > 0.5, x0 * x0, -x0).sum() + (x0 <= 0).sum(), rtol=1e-12)
+        out.backward()
+        np.testing.assert_array_equal(x.grad.data, np.where(x0 > 0.5, 2 * x0, -1.0))  # d/dx of the branch taken
+    assert f.traces == 1
+
+
+def test_a_call_without_gradient_frees_each_intermediate_after_its_last_use(rng):
+    def chain(x):
+        for _ in range(20):
+            x = ng.tanh(x) * 1.5
+        return x.sum()
+
+    f = ng.jit(chain)
+    x = rng.standard_normal(1 << 17)  # 1 MiB per intermediate
+    f(x), f(x)  # trace, then the first replay (checked against an eager call)
+    with ng.no_grad():
+        tracemalloc.start()
+        out = f(x)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert out.item() == pytest.approx(chain(ng.tensor(x)).item(), rel=1e-12)
+    assert peak < 6 * x.nbytes  # the 40 intermediates kept would need 40 MiB
+
+
+def test_a_trace_forbids_values_in_its_own_thread_only(rng):
+    """The switch lives in the engine's thread-local mode: another thread reading values and
+    comparing tensors while a trace runs is unaffected (nothing is patched on Tensor)."""
+    started, release, seen = threading.Event(), threading.Event(), []
+    w = ng.tensor([2.0], requires_grad=True)
+
+    def f(x):
+        started.set()
+        release.wait(5)
+        return (x * w).sum()
+
+    def reader():
+        started.wait(5)
+        seen.append((w.item(), bool((w > 1).item()), (w > 1).requires_grad))
+        release.set()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    ng.jit(f)(rng.standard_normal(1))
+    t.join()
+    assert seen == [(2.0, True, False)]
 
 
 def test_computation_outside_the_ops_is_caught_on_the_first_replay(rng):

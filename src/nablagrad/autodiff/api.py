@@ -131,6 +131,10 @@ def _comparison(prim) -> Callable:
 
     def compare(self: Tensor, other) -> Tensor:
         if _mode.slow or self.data.__class__ is not np.ndarray:  # vmap, or another array library
+            if _mode.jit_trace is not None:  # ng.jit records a comparison of traced values (jit.py)
+                out = _mode.jit_trace.compare(prim.name, self, other)
+                if out is not None:
+                    return out
             with _m.no_grad():
                 return _apply(prim, (self, other))
         return _wrap(fn(self.data, other.data if isinstance(other, Tensor) else other))

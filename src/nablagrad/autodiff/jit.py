@@ -18,7 +18,11 @@ and captured tensors that require one on this call.
 Semantics follow ``jax.jit``: ``f`` must be a pure function of its inputs and of the tensors it
 reads; a new shape or dtype traces again; Python that reads a traced tensor's *value* while
 tracing (``if loss > 0``, ``float(x)``, ``x.item()``) raises :class:`JitError`, because that
-value would be frozen into the program.  As a safety net the first replay of each program
+value would be frozen into the program: the trace is a switch of the engine's thread-local
+mode (``mode.state.jit_trace``) that ``Tensor.item``/``tolist`` and the comparisons ask, so
+nothing is patched and other threads are unaffected; a comparison of traced values is
+recorded (``ng.where(x > 0, …)`` is computed anew on every call).  A call that needs no
+gradient frees each intermediate right after its last use.  As a safety net the first replay of each program
 is checked against an eager call of ``f``.  ``f`` may return a tensor or a tuple whose first
 element is differentiated and whose other elements are returned without gradient (like
 ``has_aux``).  Higher-order and forward-mode derivatives through a compiled function are not
@@ -28,18 +32,15 @@ supported (call ``f`` itself for those).
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .mode import no_grad, tracing
+from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
+from .rules import COMPARISONS
 from .tensor import Tensor, apply, as_tensor
-
-_local = threading.local()
-_trace_lock = threading.Lock()
 
 
 class JitError(RuntimeError):
@@ -54,44 +55,40 @@ _VALUE_MSG = (
 )
 
 
-def _tracing_value(t) -> bool:
-    return getattr(_local, "traced", None) is not None and isinstance(t, Tensor) and (t.requires_grad or id(t) in _local.traced)
-
-
-def _guard(method):
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        if _tracing_value(self):
-            raise JitError(_VALUE_MSG)
-        return method(self, *args, **kwargs)
-
-    return guarded
-
-
 def _no_gradient(F, g, ans, *args, **params):
     return None
 
 
-def _traced_comparison(name: str, method):
-    """While tracing, a comparison of traced values is a (gradient-free) primitive, so the program
-    replays it (``ng.where(x > 0, …)`` stays live) and ``bool()`` of it is caught."""
-    prim = Primitive(name, getattr(np, name), (_no_gradient, _no_gradient), (None, None), fmt=None)
-
-    @functools.wraps(method)
-    def compare(self, other):
-        if _tracing_value(self) or _tracing_value(other):
-            return apply(prim, self, other)
-        return method(self, other)
-
-    return compare
+# while tracing, a comparison of traced values is a gradient-free primitive, so the program replays it
+# (``ng.where(x > 0, …)`` stays live) and ``bool()`` of it is caught
+_COMPARISONS = {
+    name: Primitive(name, prim.fn, (_no_gradient, _no_gradient), (None, None), fmt=prim.fmt)
+    for name, prim in COMPARISONS.items()
+}
 
 
-# bool(), float(), int() and index() all go through item()
-for _name in ("item", "tolist"):
-    setattr(Tensor, _name, _guard(getattr(Tensor, _name)))
-for _dunder, _ufunc in {"__lt__": "less", "__le__": "less_equal", "__gt__": "greater", "__ge__": "greater_equal",
-                        "__eq__": "equal", "__ne__": "not_equal"}.items():  # fmt: skip
-    setattr(Tensor, _dunder, _traced_comparison(_ufunc, getattr(Tensor, _dunder)))
+class _Trace:
+    """What the engine asks while ``f`` is traced (``mode.state.jit_trace``, this thread only).
+
+    A tensor is *traced* when its value depends on the inputs or on a captured tensor: it
+    requires a gradient (the trace marks every input so) or it is an input."""
+
+    def __init__(self, leaves: list[Tensor]):
+        self.leaf_ids = {id(t) for t in leaves}
+
+    def traced(self, x) -> bool:
+        return isinstance(x, Tensor) and (x.requires_grad or id(x) in self.leaf_ids)
+
+    def read(self, t: Tensor) -> None:
+        """``t.item()`` / ``t.tolist()`` (so ``bool``, ``float``, ``int``): refused for a traced tensor."""
+        if self.traced(t):
+            raise JitError(_VALUE_MSG)
+
+    def compare(self, name: str, x: Tensor, other) -> Tensor | None:
+        """A comparison with a traced operand, recorded as an op of the program; None otherwise."""
+        if self.traced(x) or self.traced(other):
+            return apply(_COMPARISONS[name], x, other)
+        return None
 
 
 @dataclass
@@ -101,6 +98,7 @@ class _Op:
     params: dict
     subs: list  # (key, position or None, input slot): parameters that are an input's data
     out: int
+    differentiable: bool = True  # a floating-point result (a comparison's booleans carry no gradient)
 
     def call_params(self, vals: list) -> dict:
         """The parameters for this call: an input's data put where the trace saw it."""
@@ -128,6 +126,7 @@ class _Program:
     outputs: list[int]
     checked: bool = False
     plans: dict = field(default_factory=dict)
+    dead: list[list[int]] | None = None
 
     def grad_plan(self, requires: tuple[bool, ...]) -> list[list[bool]]:
         """For each op, which of its arguments need a gradient when ``requires`` flags the leaves."""
@@ -137,20 +136,40 @@ class _Program:
             plan = []
             for op in self.ops:
                 needs = [kind == "slot" and live[v] for kind, v in op.args]
-                live[op.out] = any(needs)
+                live[op.out] = any(needs) and op.differentiable
                 plan.append(needs)
             self.plans[requires] = plan
         return plan
 
-    def forward(self, leaves: list) -> tuple[list, list]:
-        """Every slot's value, and the parameters each op was called with."""
+    def forward(self, leaves: list, keep: bool = True) -> tuple[list, list]:
+        """Every slot's value, and the parameters each op was called with.  With ``keep=False`` (no
+        gradient will be asked for) each intermediate is freed right after its last use."""
         vals = leaves + [None] * len(self.ops)
         used = []
-        for op in self.ops:
+        dead = None if keep else self.dead_after()
+        for i, op in enumerate(self.ops):
             params = op.call_params(vals)
             vals[op.out] = op.prim.fn(*[vals[v] if kind == "slot" else v for kind, v in op.args], **params)
             used.append(params)
+            if dead is not None:
+                for slot in dead[i]:
+                    vals[slot] = None
         return vals, used
+
+    def dead_after(self) -> list[list[int]]:
+        """For each op, the intermediates it reads for the last time (never an output)."""
+        if self.dead is None:
+            last = {}
+            for i, op in enumerate(self.ops):
+                for kind, v in op.args:
+                    if kind == "slot" and v >= self.n_in + len(self.captured):
+                        last[v] = i
+            dead: list[list[int]] = [[] for _ in self.ops]
+            for slot, i in last.items():
+                if slot not in self.outputs:
+                    dead[i].append(slot)
+            self.dead = dead
+        return self.dead
 
     def backward(self, vals: list, used: list, g, requires: tuple[bool, ...]) -> list:
         """Cotangents of the leaves flagged in ``requires`` (None for the others); frees ``vals`` on the way."""
@@ -182,7 +201,7 @@ class _Compiled(Primitive):
         self.program = program
 
     def _run(self, *leaves, ctx: dict):
-        ctx["vals"], ctx["used"] = self.program.forward(list(leaves))
+        ctx["vals"], ctx["used"] = self.program.forward(list(leaves), ctx.get("keep", True))
         return ctx["vals"][self.program.outputs[0]]
 
     def vjp(self, F, g, ans, args, params, needs):
@@ -227,13 +246,8 @@ def _trace(f: Callable, args: tuple) -> _Program:
         t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
     it = iter(leaves)
     call_args = [next(it) if _is_array(a) else a for a in args]
-    with _trace_lock:
-        _local.traced = {id(t) for t in leaves}
-        try:
-            with tracing() as recorded:
-                result = f(*call_args)
-        finally:
-            _local.traced = None
+    with tracing() as recorded, _setting(jit_trace=_Trace(leaves)):
+        result = f(*call_args)
     outs = list(result) if isinstance(result, tuple) else [result]
     if not outs or not all(isinstance(o, Tensor) for o in outs):
         name = getattr(f, "__name__", "f")
@@ -265,7 +279,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
             elif isinstance(v, tuple | list):
                 subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v) if isinstance(x, np.ndarray) and id(x) in data_slot]
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
-        ops.append(_Op(t._op, args_, dict(t._params or {}), subs, slot[id(t)]))
+        ops.append(_Op(t._op, args_, dict(t._params or {}), subs, slot[id(t)], t.dtype.kind in "fc"))
     flags = tuple(c.requires_grad for c in captured)
     return _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
 
@@ -288,7 +302,8 @@ def jit(f: Callable) -> Callable:
             program = programs[key] = _trace(f, args)
             compiled.traces += 1
         inputs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args if _is_array(a)]
-        ctx: dict = {}
+        keep = state.grad_enabled and (any(program.captured_flags) or any(t.requires_grad for t in inputs))
+        ctx: dict = {"keep": keep}
         out = apply(_Compiled(name, program), *inputs, *program.captured, ctx=ctx)
         vals = ctx["vals"]
         aux = [as_tensor(vals[s]) for s in program.outputs[1:]]

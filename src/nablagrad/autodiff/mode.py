@@ -14,6 +14,9 @@ tape.  Only the version clock and the level counter are shared, so numbers are n
 * ``depth`` — how many transforms are running: a transform nested in another records its
   own derivative computation (``create_graph``), so the outer one can differentiate it;
 * ``tracer`` — ``explain`` collects every op output here, in evaluation order;
+* ``jit_trace`` — the ``ng.jit`` trace running in this thread, or None: reading a traced
+  tensor's value (``item``, ``tolist`` and so ``bool``/``float``/``int``) asks it first (it
+  refuses), and a comparison of traced tensors is recorded by it (see :mod:`.jit`);
 * ``slow`` — True when any of the above asks ops to do more than the plain tape (read once
   per op on the hot path);
 * ``clock`` — the version clock: a tensor written in place takes ``clock + 1`` as its
@@ -39,6 +42,7 @@ class _ThreadMode(threading.local):
         self.grad_enabled: bool = True
         self.slow: bool = False
         self.tracer: list | None = None
+        self.jit_trace = None  # the running ng.jit trace (jit.py's _Trace), if any
         self.levels: list[int] = []
         self.ceiling: float = float("inf")
         self.depth: int = 0
@@ -57,7 +61,7 @@ _clock_lock = threading.Lock()
 
 
 def _update_slow() -> None:
-    state.slow = bool(state.levels) or state.tracer is not None
+    state.slow = bool(state.levels) or state.tracer is not None or state.jit_trace is not None
 
 
 def bump() -> int:

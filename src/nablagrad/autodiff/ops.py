@@ -74,8 +74,8 @@ def where(cond, x, y):
     c = np.asarray(c) if ns is NUMPY else c
     if ns.numpy_dtype(c.dtype).kind != "b":
         raise TypeError(f"where: the condition must be boolean, got {ns.numpy_dtype(c.dtype)}")
-    if isinstance(cond, Tensor) and cond._tangents:  # batched by vmap: keep it a tensor
-        c = cond
+    if isinstance(cond, Tensor) and (cond._tangents or cond._op is not None):  # batched by vmap, or recorded by
+        c = cond  # an ng.jit trace: keep it a tensor, so the condition is computed anew on every call
     return _apply(R.WHERE, (c, x, y))
 
 

@@ -101,12 +101,16 @@ class Tensor(Box):
         return arr.copy() if copy else arr
 
     def item(self) -> float | int | bool:
+        if _mode.jit_trace is not None:
+            _mode.jit_trace.read(self)  # refuses a traced value (it would be frozen into the program)
         if self.data.size != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a Python number; shape is {self.shape}")
         data = self.numpy()
         return data.reshape(()).item() if hasattr(data, "reshape") else data.item()
 
     def tolist(self):
+        if _mode.jit_trace is not None:
+            _mode.jit_trace.read(self)
         return self.numpy().tolist()
 
     def detach(self) -> Tensor:
