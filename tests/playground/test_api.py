@@ -248,6 +248,24 @@ def test_bad_csv_files_are_refused_with_one_message_each(client, content, messag
     _serving(client)
 
 
+def test_the_remaining_messages_are_sent_and_the_server_keeps_serving(client):
+    """The messages not met above: an unknown session (HTTP and WebSocket), a bad problem type or a
+    non-numeric regression target in an upload, a session whose upload is gone."""
+    for url in ("/api/sessions/nope/script.py", "/api/sessions/nope/model.safetensors"):
+        r = client.get(url)
+        assert r.status_code == 404 and "no such session (it ended when its last page closed)" in r.json()["error"]
+    with client.websocket_connect("/ws/nope") as ws:
+        assert "no such session; reload the page" in ws.receive_json()["message"]
+    r = client.post("/api/uploads?problem=ranking", content=_csv(GOOD))
+    assert r.status_code == 422 and "problem must be auto, classification or regression, got 'ranking'" in r.json()["error"]
+    rows = [(i, i * 2, i * 0.5) for i in range(12)] + [(1, 2, "tall")]
+    r = client.post("/api/uploads?problem=regression", content=_csv(rows))
+    assert r.status_code == 422 and "line 14, column 3: a regression target must be a finite number" in r.json()["error"]
+    with pytest.raises(ConfigError, match="the uploaded data 'gone' is not on the server"):
+        Session(parse_config({"dataset": "upload", "upload": "gone"}))
+    _serving(client)
+
+
 def test_an_uploaded_csv_trains_as_a_three_class_problem_and_the_url_restores_it(client):
     rng = np.random.default_rng(0)
     X = rng.normal(0, 1, (90, 2)) * 10 + 100
