@@ -124,3 +124,11 @@ def test_a_failed_step_leaves_parameters_and_state_unchanged_on_the_device(devic
         opt.step()
     for p, b in zip(model.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.numpy(), b)
+
+
+def test_labels_given_as_device_arrays(device):
+    logits = ng.tensor(X[:, :3], device=device)
+    labels = ng.tensor(LABELS, device=device).data  # a raw array of the device's library
+    host = ng.tensor(X[:, :3])
+    assert_same(Fn.cross_entropy(logits, labels), Fn.cross_entropy(host, LABELS))
+    assert_same(Fn.cross_entropy_probs(ng.softmax(logits), labels), Fn.cross_entropy_probs(ng.softmax(host), LABELS))

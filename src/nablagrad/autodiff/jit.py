@@ -295,6 +295,8 @@ def jit(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def compiled(*args):
+        if any(isinstance(a, Tensor) and a.data.__class__ is not np.ndarray for a in args):
+            return f(*args)  # tensors of another array library (CuPy, array API): the plain path
         key = _signature(args)
         program = programs.get(key)
         fresh = program is None or program.captured_flags != tuple(c.requires_grad for c in program.captured)

@@ -216,8 +216,8 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
     """
     logits = as_tensor(logits)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    kind = target.dtype.kind if isinstance(target, Tensor) else t.dtype.kind
+    t = _raw(target)
+    kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
         _check_labels(to_device(t, "cpu"), logits.shape, "cross_entropy")
         return reduce(apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device)), reduction)
@@ -244,8 +244,9 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
     probs = as_tensor(probs)
     if probs.ndim == 0:
         raise ValueError("cross_entropy_probs: probabilities need a class axis, got a scalar")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind in "iu" and probs.ndim == 2 and t.shape == probs.shape[:1]:
+    t = _raw(target)
+    if namespace_of(t).numpy_dtype(t.dtype).kind in "iu" and probs.ndim == 2 and t.shape == probs.shape[:1]:
+        t = to_device(t, "cpu")  # labels checked and one-hot encoded on the host
         n, c = probs.shape
         if t.size and (t.min() < 0 or t.max() >= c):
             raise ValueError(f"cross_entropy_probs: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
@@ -268,6 +269,13 @@ def nll_loss(log_probs, target, reduction: str = "mean"):
         raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
     _check_labels(t, log_probs.shape, "nll_loss")
     return reduce(-log_probs[np.arange(len(t)), t], reduction)
+
+
+def _raw(target):
+    """A target's array: a tensor's data, another library's array as it is, else a NumPy array."""
+    if isinstance(target, Tensor):
+        return target.data
+    return target if namespace_of(target) is not NUMPY else np.asarray(target)
 
 
 def _check_labels(t: np.ndarray, shape: tuple[int, ...], who: str) -> None:

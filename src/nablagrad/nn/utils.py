@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..autodiff.tensor import _wrap
+from ..backend.namespace import namespace_of
 
 
 def grad_norm(params: Iterable[Tensor]) -> float:
@@ -16,8 +17,12 @@ def grad_norm(params: Iterable[Tensor]) -> float:
     total = 0.0
     for p in params:
         if p.grad is not None:
-            g = p.grad.data.reshape(-1)
-            total += float(np.dot(g, g))
+            g = p.grad.data
+            if g.__class__ is np.ndarray:
+                g = g.reshape(-1)
+                total += float(np.dot(g, g))
+            else:  # another array library: the sum on its device, one number back
+                total += float(namespace_of(g).sum(g * g))
     return math.sqrt(total)
 
 
@@ -29,5 +34,6 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     if math.isfinite(norm) and norm > max_norm:
         scale = max_norm / (norm + 1e-12)
         for p in params:
-            p.grad = _wrap(p.grad.data * np.asarray(scale, dtype=p.grad.dtype))
+            g = p.grad.data
+            p.grad = _wrap(g * (np.asarray(scale, dtype=g.dtype) if g.__class__ is np.ndarray else scale))
     return norm

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, no_grad
+from ..backend.device import CPU, to_device
 from ..nn import LOSSES, BCEWithLogitsLoss, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
 from .validation import check_xy
@@ -39,16 +40,22 @@ def decision_threshold(loss_fn) -> float:
 
 
 class Batches:
-    """Rows of X / y as tensors of the model's dtype (integer labels stay integers)."""
+    """Rows of X / y as tensors of the model's dtype (integer labels stay integers), on the
+    model's device: the data stay in host memory and each batch is copied when it is drawn."""
 
-    def __init__(self, X, y, dtype):
-        self.X, self.y, self.dtype = X, y, dtype
+    def __init__(self, X, y, dtype, device=CPU):
+        self.X, self.y, self.dtype, self.device = X, y, dtype, device
 
     def x(self, idx) -> Tensor:
         a = np.asarray(self.X[idx])
-        return Tensor(a if a.dtype == self.dtype else a.astype(self.dtype))
+        a = a if a.dtype == self.dtype else a.astype(self.dtype)
+        return Tensor(a if self.device == CPU else to_device(a, self.device))
 
     def y_(self, idx):
+        a = self.y_host(idx)
+        return a if self.device == CPU else to_device(a, self.device)
+
+    def y_host(self, idx) -> np.ndarray:
         a = np.asarray(self.y[idx])
         return a.astype(self.dtype) if a.dtype.kind == "f" and a.dtype != self.dtype else a
 
@@ -57,16 +64,20 @@ def model_dtype(model: Module):
     return model.dtype or backend.get_default_dtype()
 
 
+def model_device(model: Module):
+    return model.device or CPU
+
+
 def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
     """Model outputs for ``X``, batched, without recording a tape."""
     X = open_array(X)
-    data = Batches(X, None, model_dtype(model))
+    data = Batches(X, None, model_dtype(model), model_device(model))
     was_training = model.training
     model.eval()
     try:
         with no_grad():
             starts = range(0, len(X), batch_size)
-            outs = [np.asarray(model(data.x(np.arange(s, min(len(X), s + batch_size)))).data) for s in starts]
+            outs = [model(data.x(np.arange(s, min(len(X), s + batch_size)))).numpy() for s in starts]
     finally:
         model.train(was_training)
     return np.concatenate(outs) if outs else np.zeros((0,))

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from .. import distributed as dist
+from ..backend.device import to_device
 from ..nn import Module
 from ..optim import Optimizer
 from .callbacks import Callback
@@ -48,6 +49,7 @@ def fit(
     resume: bool = False,
     distributed: bool = False,
     jit: bool = True,
+    device=None,
 ) -> History:
     """Train ``model`` to minimise ``loss_fn(model(X), y)`` (+ ``l1``/``l2`` penalties on weights).
 
@@ -60,6 +62,10 @@ def fit(
     parallel: each rank reads and differentiates only its share of every global batch, one
     all-reduce per step combines the gradients, rank 0 writes checkpoints and shows progress —
     and the final weights are those of a one-process run on the same global batches.
+
+    ``device`` (``"cpu"``, ``"cuda"``, …) moves the model (in place) and the optimiser's state
+    there first; the data stay in host memory and every batch is copied to the model's device
+    when it is drawn (so ``model.to("cuda")`` before ``fit`` does the same).
 
     ``jit`` compiles the batch loss with ``ng.jit`` where every module and the loss are
     nablagrad's own: the same numbers, less Python per batch (``jit=False`` runs it eagerly).
@@ -75,6 +81,8 @@ def fit(
                   target_loss=target_loss, checkpoint_every=checkpoint_every)  # fmt: skip
     X, y = check_xy(open_array(X), open_array(y))
     world, optimizer = dist.resolve(optimizer, distributed)
+    if device is not None:
+        _move(model, optimizer, device)
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
@@ -89,6 +97,15 @@ def fit(
                       checkpoint_dir=ckpt_dir, checkpoint_every=checkpoint_every, progress=progress, world=world,
                       jit=jit)  # fmt: skip
     return trainer.run(resume=resume)
+
+
+def _move(model: Module, optimizer: Optimizer, device) -> None:
+    """``model.to(device)`` and the optimiser's buffers after it (state made before the move)."""
+    model.to(device)
+    for state in optimizer.state.values():
+        for k, v in state.items():
+            if hasattr(v, "shape"):
+                state[k] = to_device(v, device)
 
 
 def _check_finite_shared(world: dist.World, X, y) -> None:

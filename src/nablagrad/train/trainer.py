@@ -31,7 +31,7 @@ from ..nn.utils import clip_grad_norm_
 from ..optim import Optimizer
 from .callbacks import Callback
 from .compiled import BatchLoss
-from .evaluation import Batches, decision_threshold, evaluate, model_dtype
+from .evaluation import Batches, decision_threshold, evaluate, model_device, model_dtype
 from .history import History, RunningRisk
 from .metrics import TRAINING_METRICS
 
@@ -77,7 +77,7 @@ class Trainer:
                  checkpoint_every: int | None = None, progress: bool | str = False, world: World | None = None,
                  jit: bool = True):  # fmt: skip
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model))
+        self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model), model_device(model))
         self.epochs, self.batch_size, self.sampling = epochs, batch_size, sampling
         self.validation_data, self.metrics, self.callbacks = validation_data, list(metrics), list(callbacks)
         self.stopping = stopping or StoppingRules()
@@ -170,7 +170,10 @@ class Trainer:
         if math.isfinite(lv):
             loss.backward()
         n = len(local)
-        return lv, [TRAINING_METRICS[m](out.data, yb, self.threshold) * n for m in self.metrics]
+        if not self.metrics:
+            return lv, []
+        out, yb = out.numpy(), self.data.y_host(local)  # metrics on the host (a copy from another device)
+        return lv, [TRAINING_METRICS[m](out, yb, self.threshold) * n for m in self.metrics]
 
     def _record_step(self, lv: float, n: int, metric_sums: np.ndarray) -> None:
         s = self.state
@@ -252,7 +255,7 @@ class Trainer:
                 for s in range(0, n, chunk):
                     idx = np.arange(s, min(n, s + chunk))
                     out = self.loss_fn(self.model(self.data.x(idx)), self.data.y_(idx))
-                    parts.append(np.asarray(out.data).reshape(len(idx), -1).sum(1))
+                    parts.append(out.numpy().reshape(len(idx), -1).sum(1))
         finally:
             self.loss_fn.reduction = old
         return np.concatenate(parts)
