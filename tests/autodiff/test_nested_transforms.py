@@ -1,5 +1,6 @@
-"""Transforms composed in any order to depth 3, against torch.func, on random smooth programs
-of two arguments whose inner functions close over values an outer transform traces."""
+"""Transforms composed in any order to depth 3 — grad, vjp, jvp, jacfwd, jacrev, hessian and vmap
+(vmap inside vmap too) — against torch.func, on random smooth programs of two arguments whose
+inner functions close over values an outer transform traces."""
 
 from __future__ import annotations
 
@@ -64,13 +65,13 @@ steps_st = st.lists(st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 20
 # --- transforms that turn a scalar F(x, y) into another scalar F'(x, y) --------------------------
 C = np.array([0.7, -1.3])
 V = np.array([0.4, 0.9])
+S = np.array([1.0, -0.5, 2.0])
 
 
 def layer(lib, kind):
     """One transform of F, the same on both libraries; each inner function closes over the
     argument that the transform does not differentiate (traced by the transforms outside)."""
-    c = lib.const(C)
-    v = lib.const(V)
+    c, v, s = lib.const(C), lib.const(V), lib.const(S)
     F_ = ng if lib is NG else tf
     if kind == "grad_x":
         return lambda F: lambda x, y: lib.sum(c * F_.grad(F, argnums=0)(x, y))
@@ -92,12 +93,16 @@ def layer(lib, kind):
         return lambda F: lambda x, y: lib.sum(c * F_.jacfwd(F, argnums=0)(x, y))
     if kind == "jacrev_y":
         return lambda F: lambda x, y: lib.sum(v * F_.jacrev(F, argnums=1)(x, y))
+    if kind == "vmap_x":  # F at three scalings of x, one batching level: the scale is batched, x closed over
+        return lambda F: lambda x, y: lib.sum(s * F_.vmap(lambda k: F(x * k, y))(s))
+    if kind == "vmap_y":  # F at three rows made from y (batched), x closed over
+        return lambda F: lambda x, y: lib.sum(s * F_.vmap(lambda yy: F(x, yy))(lib.const(S[:, None]) * y))
     if kind == "hessian_x":
         return lambda F: lambda x, y: lib.sum(lib.const(np.outer(C, V)) * F_.hessian(lambda xx: F(xx, y))(x))
     raise ValueError(kind)
 
 
-KINDS = ["grad_x", "grad_y", "jvp_x", "vjp_y", "jacfwd_x", "jacrev_y", "hessian_x"]
+KINDS = ["grad_x", "grad_y", "jvp_x", "vjp_y", "jacfwd_x", "jacrev_y", "hessian_x", "vmap_x", "vmap_y"]
 
 
 def compose(lib, kinds, steps, w):
@@ -133,7 +138,7 @@ def test_depth_two_compositions_match_torch_func(kinds, steps, seed):
     check(kinds, steps, seed)
 
 
-CHEAP = ["grad_x", "grad_y", "jvp_x", "vjp_y", "jacrev_y"]
+CHEAP = ["grad_x", "grad_y", "jvp_x", "vjp_y", "jacrev_y", "vmap_x", "vmap_y"]
 
 
 @settings(max_examples=15, deadline=None)
@@ -153,6 +158,15 @@ def test_depth_three_compositions_match_torch_func(kinds, steps, seed):
 )
 def test_every_order_of_forward_and_reverse_to_depth_three(kinds):
     check(kinds, [("mul", 0, 1), ("sin", 2, 0), ("mul_sum", 3, 0)], 7)
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [[a, b, c] for a in ("vmap_x", "vmap_y") for b in ("vmap_y", "grad_x", "jvp_x") for c in ("vmap_x", "jacrev_y", "hessian_x")],
+)
+def test_vmap_at_every_depth_with_the_other_transforms(kinds):
+    """vmap inside and outside vmap, grad, jvp, jacrev and hessian, three deep."""
+    check(kinds, [("mul", 0, 1), ("tanh", 2, 0), ("mul_sum", 3, 1)], 11)
 
 
 # --- hessians four ways --------------------------------------------------------------------------

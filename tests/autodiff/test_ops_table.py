@@ -482,6 +482,21 @@ def test_vmap_matches_torch_func_vmap(name):
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", VMAP)
+def test_nested_vmap_matches_torch_func(name):
+    """vmap of vmap: the outer maps axis 1 of the first argument and axis 0 of the second (when
+    there is one), the inner axis 0 of the first only — so the inner vmap sees an argument that
+    only the outer one batches, and the two batch axes must stay distinct."""
+    f, tf, shapes, gen = CASES[name]
+    first = _inputs([(3, 2, *shapes[0])], gen, _seed(name))[0]
+    rest = _inputs([((2,) + tuple(shapes[1]))] if len(shapes) > 1 else [], gen, 1) + _inputs(shapes[2:], gen, 2)
+    outer = (1,) + (0,) * min(len(rest), 1) + (None,) * (len(rest) - 1)
+    inner = (0,) + (None,) * len(rest)
+    out = ng.vmap(ng.vmap(f, in_axes=inner), in_axes=outer)(first, *rest)
+    ref = torch.func.vmap(torch.func.vmap(tf, in_dims=inner), in_dims=outer)(torch.tensor(first), *map(torch.tensor, rest))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["einsum_matmul", "inv", "cholesky", "eigh_values", "cumprod", "solve_matrix", "kron"])
 def test_per_example_gradients_by_vmap_of_grad(name):
     f, tf, shapes, gen = CASES[name]

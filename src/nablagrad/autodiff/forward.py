@@ -17,11 +17,39 @@ from .tensor import Tensor, _wrap, mark_batched
 
 
 def zeros_like(x: Tensor) -> Tensor:
-    """Zeros shaped like ``x``, batched like it under ``vmap``."""
+    """Zeros shaped like ``x``, batched like it under ``vmap`` (by every running vmap)."""
     z = _wrap(np.zeros_like(x.data))
-    if _m.batched(x):
-        z._tangents = {_m.state.vmap_level: _m.BATCHED}
+    if x._tangents:
+        z._tangents = dict.fromkeys(vmapped(x) & _m.state.vmaps.keys(), _m.BATCHED) or None
     return z
+
+
+def broadcast_into(x: Tensor, level: int) -> Tensor:
+    """``x``, the same for every example of vmap ``level``, as a tensor batched by it: a new axis
+    of that vmap's size, placed after the axes of the vmaps outside it (which batch ``x`` as
+    before: the ops below run under their batching rules) and before those of the vmaps inside
+    it (ordinary axes to those ops: ``b`` is marked with them again)."""
+    with _m.physical(level):
+        shape = x.shape
+        b = broadcast_to(reshape(x, (1,) + shape), (_m.state.vmaps[level],) + shape)
+    for k in sorted(vmapped(x) | {level}):
+        if k >= level:
+            mark_batched(b, k)
+    return b
+
+
+def batch_into(x: Tensor, levels) -> Tensor:
+    """``x`` batched by each running vmap of ``levels`` (the same for every example of those that
+    did not batch it already)."""
+    for level in sorted(levels):
+        if level in _m.state.vmaps and not (x._tangents and level in x._tangents):
+            x = broadcast_into(x, level)
+    return x
+
+
+def vmapped(x: Tensor) -> set[int]:
+    """The vmap levels that batch ``x`` (visible or not)."""
+    return {k for k, v in (x._tangents or {}).items() if v is _m.BATCHED}
 
 
 def depth() -> int:
@@ -31,7 +59,7 @@ def depth() -> int:
 
 def is_traced(x) -> bool:
     """Whether an outer transform follows ``x``: on a tape, or carrying a live tangent."""
-    return isinstance(x, Tensor) and (x.requires_grad or _m.live_level(x._tangents) > 0)
+    return isinstance(x, Tensor) and (x.requires_grad or _m.live_level(x._tangents) > 0 or _m.batched(x))
 
 
 def dual(x: Tensor, tangent, level: int, who: str = "jvp") -> Tensor:
@@ -43,10 +71,8 @@ def dual(x: Tensor, tangent, level: int, who: str = "jvp") -> Tensor:
         t = _wrap(np.asarray(tangent, dtype=x.dtype))
     if t.shape != x.shape:
         raise ValueError(f"{who}: a tangent has shape {t.shape} but its primal has shape {x.shape}; give one of the same shape")
-    if _m.batched(d) and not _m.batched(t):  # a batched value's tangent is batched (vmap)
-        with _m.physical():
-            t = broadcast_to(reshape(t, (1,) + t.shape), (_m.state.vmap_size,) + t.shape)
-        mark_batched(t)
+    levels = vmapped(d) | vmapped(t)  # under vmap, a value and its tangent are batched alike
+    t, d = batch_into(t, levels), batch_into(d, levels)
     d._tangents = {**(d._tangents or {}), level: t}
     return d
 

@@ -13,6 +13,8 @@ tape.  Only the version clock and the level counter are shared, so numbers are n
   (the tangent of a tangent at the same level is ε² = 0);
 * ``depth`` — how many transforms are running: a transform nested in another records its
   own derivative computation (``create_graph``), so the outer one can differentiate it;
+* ``vmaps``, ``floor`` — the running ``vmap`` levels and their batch sizes; which of them are
+  hidden (their batch axis seen as an ordinary axis of the data, see :func:`physical`);
 * ``tracer`` — ``explain`` collects every op output here, in evaluation order;
 * ``jit_trace`` — the ``ng.jit`` trace running in this thread, or None: reading a traced
   tensor's value (``item``, ``tolist`` and so ``bool``/``float``/``int``) asks it first (it
@@ -46,9 +48,8 @@ class _ThreadMode(threading.local):
         self.levels: list[int] = []
         self.ceiling: float = float("inf")
         self.depth: int = 0
-        self.vmap_level: int = 0  # the level of the running vmap (0: none); its batch axis is axis 0 of the data
-        self.vmap_size: int = 0  # its batch size
-        self.batch_hidden: bool = False  # True: the vmap's batch axis is an ordinary axis (see physical())
+        self.vmaps: dict[int, int] = {}  # running vmap level -> its batch size (see batch_level())
+        self.floor: float = float("inf")  # vmap levels >= floor are hidden: ordinary axes (see physical())
 
 
 state = _ThreadMode()  # read as ``state.grad_enabled``: the value of the calling thread
@@ -124,24 +125,44 @@ def forward_level() -> Iterator[int]:
 
 @contextmanager
 def batch_level(size: int) -> Iterator[int]:
-    """A new vmap level of ``size`` examples, live while the block runs: tensors marked with it
-    have their batch axis first in ``data`` and show the per-example shape."""
+    """A new vmap level of ``size`` examples, live while the block runs.
+
+    A tensor batched by several vmaps holds their batch axes first in ``data``, the outermost
+    (lowest level) first, and shows only its per-example shape: its ``shape`` drops the axes of
+    the visible levels.  A vmap inside a vmap thus maps over the next axis of the outer one's
+    examples (JAX's ``BatchTrace`` per level; here the axes stay physical and ordered by level).
+    """
     level = next(_level_ids)
-    with _setting(levels=[*state.levels, level], vmap_level=level, vmap_size=size):
+    with _setting(levels=[*state.levels, level], vmaps={**state.vmaps, level: size}):
         yield level
 
 
-def batched(x) -> bool:
-    """Whether ``x`` is batched by the running vmap and that level is visible (not hidden)."""
-    t = getattr(x, "_tangents", None)
+def visible(level: int) -> bool:
+    """Whether vmap ``level`` is running and its batch axis hidden from the ops (not physical)."""
     s = state
-    return bool(t) and s.vmap_level in t and 0 < s.vmap_level < s.ceiling and not s.batch_hidden
+    return level in s.vmaps and level < s.ceiling and level < s.floor
 
 
-def physical():
-    """Inside, the running vmap's batch axis is an ordinary first axis of the data, while every
-    other level stays live (a reverse pass inside vmap runs on the whole batch this way)."""
-    return _setting(batch_hidden=True)
+def batch_levels(x) -> list[int]:
+    """The visible vmap levels that batch ``x``, outermost first (their axes lead ``x.data``)."""
+    t = getattr(x, "_tangents", None)
+    if not t:
+        return []
+    return sorted(k for k in t if t[k] is BATCHED and visible(k))
+
+
+def batched(x) -> bool:
+    """Whether ``x`` is batched by a running vmap whose level is visible (not hidden)."""
+    t = getattr(x, "_tangents", None)
+    return bool(t) and any(v is BATCHED and visible(k) for k, v in t.items())
+
+
+def physical(level: int = 0):
+    """Inside, the vmap ``level`` and every vmap inside it see their batch axes as ordinary
+    leading axes of the data (``level=0``: every vmap), while all other levels stay live — a
+    batching rule runs this way, and so does a reverse pass inside vmap, on the whole batch.
+    Hidden levels are always the innermost ones, so visible axes always lead the data."""
+    return _setting(floor=min(state.floor, level))
 
 
 def below(level: int):
@@ -150,12 +171,12 @@ def below(level: int):
 
 
 def live_level(tangents: dict | None) -> int:
-    """The highest live level among a tensor's tangents (0 when none is live)."""
+    """The highest live forward-mode level among a tensor's tangents (0 when none is live)."""
     top = 0
     if tangents:
         s = state
-        for k in tangents:
-            if top < k < s.ceiling and k in s.levels and not (s.batch_hidden and k == s.vmap_level):
+        for k, v in tangents.items():
+            if top < k < s.ceiling and v is not BATCHED and k in s.levels:
                 top = k
     return top
 

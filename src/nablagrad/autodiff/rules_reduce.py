@@ -213,9 +213,9 @@ def _batch_index_reduce(F, prim, args, batched, params):
     (x,) = args
     axis = params["axis"]
     if axis is None:  # over the flattened example: flatten all but the batch axis first
-        x = F.reshape(x, (np.shape(F.data(x))[0], -1))
+        x = F.reshape(x, (np.shape(x)[0], -1))
         return F.apply(prim, (x,), {**params, "axis": 1})
-    return F.apply(prim, (x,), {**params, "axis": axis % (len(np.shape(F.data(x))) - 1) + 1})
+    return F.apply(prim, (x,), {**params, "axis": axis % (len(np.shape(x)) - 1) + 1})
 
 
 ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})", batch=_batch_index_reduce)

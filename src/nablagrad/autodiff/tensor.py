@@ -60,9 +60,10 @@ class Tensor(Box):
     # --- basic properties -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        """The shape; inside ``vmap`` a batched tensor shows its per-example shape."""
-        if self._tangents and _m.batched(self):
-            return self.data.shape[1:]
+        """The shape; inside ``vmap`` a batched tensor shows its per-example shape (the data's
+        leading axes, one per visible vmap level that batches it, are dropped)."""
+        if self._tangents:
+            return self.data.shape[len(_m.batch_levels(self)) :]
         return self.data.shape
 
     @property
@@ -332,8 +333,13 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     tensors with level ``k`` hidden — recorded like any op, so reverse mode and lower
     levels differentiate it (JAX's ``JVPTrace.process_primitive``, one level per ``jvp``).
     """
-    if _mode.vmap_level and any(isinstance(a, Tensor) and a._tangents and _m.batched(a) for a in args):
-        return _apply_batched(prim, args, params)
+    if _mode.vmaps:
+        top = 0
+        for a in args:
+            if isinstance(a, Tensor) and a._tangents:
+                top = max(top, *_m.batch_levels(a), 0)
+        if top:
+            return _apply_batched(prim, args, params, top)
     level = 0
     for a in args:
         if isinstance(a, Tensor) and a._tangents:
@@ -357,26 +363,27 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     return out
 
 
-def _apply_batched(prim: Primitive, args: tuple, params: dict) -> Tensor:
-    """The op under ``vmap``: its batching rule on the batched data (batch axis first, seen as an
-    ordinary axis) — so the ops it applies are recorded, and push every forward level's
-    tangents, on the whole batch — then the result marked batched (JAX's
-    ``BatchTrace.process_primitive``).  A batched value's tangents are batched too."""
-    batched = [isinstance(a, Tensor) and _m.batched(a) for a in args]
+def _apply_batched(prim: Primitive, args: tuple, params: dict, level: int) -> Tensor:
+    """The op under the innermost vmap ``level`` that batches an argument: its batching rule on
+    the batched data (batch axis first, seen as an ordinary axis) — so the ops it applies are
+    recorded, batched by the outer vmaps and push every forward level's tangents, on the whole
+    batch — then the result marked batched (JAX's ``BatchTrace.process_primitive``).  A batched
+    value's tangents are batched too."""
+    batched = [isinstance(a, Tensor) and bool(a._tangents) and level in a._tangents for a in args]
     rule = prim.batch or batch_elementwise
-    with _m.physical():
+    with _m.physical(level):
         out = rule(TENSOR_NS, prim, args, batched, params)
     if _mode.tracer is not None:
         _mode.tracer.append(out)
-    return mark_batched(out)
+    return mark_batched(out, level)
 
 
-def mark_batched(t: Tensor) -> Tensor:
-    """Mark ``t`` (computed on the whole batch) batched by the running vmap, its tangents too."""
-    t._tangents = {**(t._tangents or {}), _mode.vmap_level: _m.BATCHED}
+def mark_batched(t: Tensor, level: int) -> Tensor:
+    """Mark ``t`` (computed on the whole batch) batched by vmap ``level``, its tangents too."""
+    t._tangents = {**(t._tangents or {}), level: _m.BATCHED}
     for v in t._tangents.values():
-        if isinstance(v, Tensor) and not (v._tangents and _mode.vmap_level in v._tangents):
-            mark_batched(v)
+        if isinstance(v, Tensor) and not (v._tangents and level in v._tangents):
+            mark_batched(v, level)
     return t
 
 

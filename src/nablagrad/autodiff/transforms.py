@@ -21,8 +21,8 @@ import numpy as np
 
 from . import mode as _m
 from .backward import grad_of
-from .forward import dual, is_traced, take_tangent, zeros_like
-from .ops import broadcast_to, identity, moveaxis_, reshape, stack
+from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
+from .ops import identity, moveaxis_, stack
 from .pytree import TreeDef, tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, _wrap, mark_batched, tensor, unmark_batched
 
@@ -43,20 +43,11 @@ def _lift(x, who: str) -> Tensor:
             f"{who}: can only differentiate with respect to floating-point inputs, got dtype {x.dtype}; "
             "pass floats (e.g. 2.0, not 2) or convert with .astype('float64')"
         )
-    if _m.state.vmap_level and not _m.batched(x):
-        x = _broadcast_batch(x)  # per-example derivatives: one copy of x per example
+    x = batch_into(x, _m.state.vmaps)  # per-example derivatives under vmap: one copy of x per example
     t = identity(x) if is_traced(x) else _wrap(x.data)
     if not t.requires_grad:
         t.requires_grad = True
     return t
-
-
-def _broadcast_batch(x: Tensor) -> Tensor:
-    """``x`` the same for every example of the running vmap, as a batched tensor."""
-    shape = x.shape
-    with _m.physical():
-        b = broadcast_to(reshape(x, (1,) + shape), (_m.state.vmap_size,) + shape)
-    return mark_batched(b)
 
 
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
@@ -122,21 +113,21 @@ def _scalar_output(out, who: str) -> Tensor:
 def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[Tensor]:
     """``vᵀ ∂out/∂inputs`` (zeros where ``out`` does not depend on an input).
 
-    Under ``vmap`` (whose inputs are lifted batched) the walk runs on the batched data with the
-    batch axis visible: the examples never mix, so each gets its own derivative."""
+    Under ``vmap`` (whose inputs are lifted batched by every running vmap) the walk runs on the
+    batched data with every batch axis an ordinary axis: the examples never mix, so each gets
+    its own derivative."""
     if not out.requires_grad:
         return [zeros_like(t) for t in inputs]
-    if not _m.state.vmap_level:
+    if not _m.state.vmaps:
         return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
     if cotangent is None:
         cotangent = _wrap(np.ones(out.shape, dtype=out.dtype))
-    if not _m.batched(cotangent):
-        cotangent = _broadcast_batch(_as_tensor(cotangent))
-    if not _m.batched(out):
-        out = _broadcast_batch(out)
+    cotangent, out = batch_into(_as_tensor(cotangent), _m.state.vmaps), batch_into(out, _m.state.vmaps)
     with _m.physical():
         grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=True)
-    return [mark_batched(g) for g in grads]
+    for level in _m.state.vmaps:
+        grads = [mark_batched(g, level) for g in grads]
+    return grads
 
 
 def _plain(tree, nested: bool):
@@ -336,15 +327,12 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
     ``in_axes``: an int or None for every argument, or one entry per argument (None: the same
     value for every example); ``out_axes``: where the batch axis goes in each output.  Composes
     with the other transforms both ways — ``vmap(grad(loss), in_axes=(None, 0, 0))(w, X, y)``
-    gives per-example gradients.  One vmap level at a time (a vmap inside a vmap is refused).
+    gives per-example gradients — and nests: ``vmap(vmap(f))`` maps over two axes, each vmap
+    its own level with its own batch axis.
     """
 
     @wraps(f)
     def wrapped(*args):
-        if _m.state.vmap_level:
-            raise NotImplementedError(
-                "vmap: a vmap inside another vmap is not supported yet; flatten the two batch axes into one"
-            )
         axes = in_axes if isinstance(in_axes, tuple | list) else (in_axes,) * len(args)
         if len(axes) != len(args):
             raise ValueError(f"vmap: in_axes has {len(axes)} entries but f was called with {len(args)} arguments")
@@ -370,23 +358,22 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
             out = f(*new_args)
             o_flat, o_tree = tree_flatten(out)
             o_axes = out_axes if isinstance(out_axes, tuple | list) else (out_axes,) * len(o_flat)
-            results = [_out_of_batch(_as_tensor(o), ax, level, size) for o, ax in zip(o_flat, o_axes)]
+            results = [_out_of_batch(_as_tensor(o), ax, level) for o, ax in zip(o_flat, o_axes)]
         return _plain(tree_unflatten(o_tree, results), nested)
 
     return wrapped
 
 
 def _into_batch(x: Tensor, axis: int, level: int) -> Tensor:
-    return mark_batched(identity(moveaxis_(x, axis, 0)))
+    """``x`` mapped over its (per-example) ``axis`` by vmap ``level``."""
+    return mark_batched(identity(moveaxis_(x, axis, 0)), level)
 
 
-def _out_of_batch(o: Tensor, axis: int, level: int, size: int) -> Tensor:
-    if o._tangents and level in o._tangents:
-        o = unmark_batched(o, level)
-    else:  # the same for every example
-        with _m.physical():
-            o = broadcast_to(reshape(o, (1,) + o.shape), (size,) + o.shape)
-    return moveaxis_(o, 0, axis)
+def _out_of_batch(o: Tensor, axis: int, level: int) -> Tensor:
+    """The output ``o`` of vmap ``level`` with its batch axis at ``axis``, no longer batched by it."""
+    if not (o._tangents and level in o._tangents):  # the same for every example
+        o = broadcast_into(o, level)
+    return moveaxis_(unmark_batched(o, level), 0, axis)
 
 
 def hessian(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
