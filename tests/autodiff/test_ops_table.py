@@ -154,6 +154,8 @@ CASES = {
     ),
     "qr_q": (lambda a: ng.linalg.qr(a)[0], lambda a: torch.linalg.qr(a)[0], [(5, 3)], _any),
     "qr_r": (lambda a: ng.linalg.qr(a)[1], lambda a: torch.linalg.qr(a)[1], [(2, 3, 3)], _any),
+    "qr_wide_q": (lambda a: ng.linalg.qr(a)[0], lambda a: torch.linalg.qr(a)[0], [(3, 5)], _any),
+    "qr_wide_r": (lambda a: a.qr()[1], lambda a: torch.linalg.qr(a)[1], [(2, 2, 4)], _any),
     "pinv": (ng.linalg.pinv, torch.linalg.pinv, [(4, 3)], _any),
     "matrix_power_3": (lambda a: ng.linalg.matrix_power(a, 3), lambda a: torch.linalg.matrix_power(a, 3), [(3, 3)], _any),
     "matrix_power_neg": (
@@ -448,7 +450,7 @@ VMAP = [
     "tan", "erf", "softplus", "floor", "remainder", "arctan2", "hypot", "logaddexp",
     "einsum_batched", "einsum_diag", "einsum_sum_inside", "tensordot_pairs", "outer", "kron", "inner",
     "inv", "det", "slogdet", "solve_matrix", "solve_vector", "cholesky", "eigh_values", "eigh_vectors", "svdvals",
-    "qr_r", "trace", "norm_fro",
+    "qr_r", "qr_wide_r", "trace", "norm_fro",
     "prod_axis", "cumsum", "cumprod", "diff", "flip", "roll", "tile", "tril", "diagonal", "pad", "split_numpy",
     "sort", "sort_descending", "topk", "topk_smallest_dim0", "median_dim", "median_all", "quantile_all",
     "take_along_axis", "gather", "scatter_add", "repeat", "std_default", "var_default", "logsumexp_b",

@@ -22,8 +22,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import ops
 from .primitive import Primitive, row
 from .rules_contract import einsum
+from .rules_reduce import _exclusive_prod
 from .tensor import Tensor, _apply, tensor
 
 
@@ -76,6 +78,12 @@ def _inv(F, x):
     return F.apply(INV, (x,), {})
 
 
+def _nonzero(F, g) -> bool:
+    """Whether a cotangent has a nonzero entry: the singular/eigen-vector terms, which divide by
+    gaps between values, are skipped when their cotangent is 0 (PyTorch's undefined gradient)."""
+    return bool(np.any(np.asarray(F.data(g)) != 0))
+
+
 def _pair_weights(F, s):
     """``W_ij = 1/(s_j − s_i)`` off the diagonal, 0 on it (the eigen/singular vector weights)."""
     n = _shape(F, s)[-1]
@@ -95,29 +103,54 @@ INV = Primitive(
 )
 
 
-def _trace_inv_times(F, a, t):
-    """tr(A⁻¹ Ȧ) = Σ_ij (A⁻ᵀ)_ij Ȧ_ij, batched."""
-    return F.sum(_T(F, _inv(F, a)) * t, axis=(-2, -1))
-
-
 def _scalar_to_matrix(F, s):
     return F.expand_dims(F.expand_dims(s, -1), -1)
+
+
+def _cofactor_np(a: np.ndarray) -> np.ndarray:
+    """cof A = det(U Vᵀ) · U diag(Π_{j≠i} σ_j) Vᵀ from A = U diag(σ) Vᵀ: equal to det A · A⁻ᵀ,
+    and defined at a singular A too (PyTorch's det gradient there)."""
+    u, s, vt = np.linalg.svd(a)
+    others = _exclusive_prod(s, -1)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return sign[..., None, None] * (u * others[..., None, :]) @ vt
+
+
+def _cofactor(F, ans, a):
+    """∂ det A / ∂A = cof A = det A · A⁻ᵀ (Jacobi's formula); at a singular A, where A⁻¹ does not
+    exist, the SVD form of :func:`_cofactor_np` (a constant for higher derivatives)."""
+    try:
+        np.linalg.inv(np.asarray(F.data(a)))
+    except np.linalg.LinAlgError:
+        cof = _cofactor_np(np.asarray(F.data(a)))
+        return F.astype(cof, cof.dtype)
+    return _scalar_to_matrix(F, ans) * _T(F, _inv(F, a))
 
 
 DET = Primitive(
     "det",
     np.linalg.det,
-    # ∂ det A / ∂A = det A · A⁻ᵀ (Jacobi's formula)
-    (lambda F, g, ans, a: _scalar_to_matrix(F, g * ans) * _T(F, _inv(F, a)),),
-    (lambda F, t, ans, a: ans * _trace_inv_times(F, a, t),),
+    (lambda F, g, ans, a: _scalar_to_matrix(F, g) * _cofactor(F, ans, a),),
+    (lambda F, t, ans, a: F.sum(_cofactor(F, ans, a) * t, axis=(-2, -1)),),
     fmt="det({0})",
 )
+def _inv_t(F, a):
+    """A⁻ᵀ, the gradient of log|det A|; a singular A (log|det A| = −∞) has none."""
+    try:
+        return _T(F, _inv(F, a))
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"linalg.slogdet: a matrix of shape {_shape(F, a)} is singular (log|det A| = −inf), so the gradient "
+            "A⁻ᵀ of log|det A| does not exist; regularise it (A + εI) before taking slogdet"
+        ) from None
+
+
 LOGABSDET = Primitive(
     "logabsdet",
     lambda a: np.linalg.slogdet(a)[1],
     # ∂ log|det A| / ∂A = A⁻ᵀ
-    (lambda F, g, ans, a: _scalar_to_matrix(F, g) * _T(F, _inv(F, a)),),
-    (lambda F, t, ans, a: _trace_inv_times(F, a, t),),
+    (lambda F, g, ans, a: _scalar_to_matrix(F, g) * _inv_t(F, a),),
+    (lambda F, t, ans, a: F.sum(_inv_t(F, a) * t, axis=(-2, -1)),),
     fmt="logabsdet({0})",
 )
 
@@ -198,8 +231,10 @@ def _eigh_vjp(F, g, ans, a):
     """∂L/∂A = V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i), skew(M) = (M − Mᵀ)/2."""
     w, v = _eigh_parts(F, ans, a)
     gw, gv = _eigh_parts(F, g, a)
-    m = F.matmul(_T(F, v), gv)
-    inner = _diag(F, gw) + _pair_weights(F, w) * (0.5 * (m - _T(F, m)))
+    inner = _diag(F, gw)
+    if _nonzero(F, gv):  # as PyTorch, eigenvalues alone never meet W (finite at repeated λ)
+        m = F.matmul(_T(F, v), gv)
+        inner = inner + _pair_weights(F, w) * (0.5 * (m - _T(F, m)))
     return _mm(F, v, inner, _T(F, v))
 
 
@@ -252,6 +287,8 @@ def _svd_vjp(F, g, ans, a):
     + (I − UUᵀ) Ḡ_U S⁻¹ Vᵀ + U S⁻¹ Ḡ_Vᵀ (I − VVᵀ), X = W ∘ Uᵀ Ḡ_U, Y = W ∘ Vᵀ Ḡ_V."""
     u, s, vt = _svd_parts(F, ans, a)
     gu, gs, gvt = _svd_parts(F, g, a)
+    if not (_nonzero(F, gu) or _nonzero(F, gvt)):  # singular values alone: U diag(ḡ_S) Vᵀ, as PyTorch
+        return _mm(F, u, _diag(F, gs), vt)
     v, gv = _T(F, vt), _T(F, gvt)
     w = _pair_weights(F, s * s)
     x = w * F.matmul(_T(F, u), gu)
@@ -328,12 +365,21 @@ def _matrix(name: str, a) -> Tensor:
     return a
 
 
+_FIXES = {
+    "inv": "for a singular matrix use linalg.pinv, or invert a regularised A + εI",
+    "solve": "A is singular: use linalg.pinv(A) @ B for the least-squares solution, or regularise A + εI",
+    "cholesky": "A must be symmetric positive definite: add a multiple of the identity, A + εI",
+}
+
+
 def _checked(name: str, fn, *args):
+    """``fn(*args)``; a singular or indefinite input raises LinAlgError naming the op, the shapes
+    and the fix (as PyTorch raises its LinAlgError)."""
     try:
         return fn(*args)
     except np.linalg.LinAlgError as exc:
         shapes = " and ".join(str(x.shape) for x in args if isinstance(x, Tensor))
-        raise np.linalg.LinAlgError(f"linalg.{name}: {exc} (input of shape {shapes})") from None
+        raise np.linalg.LinAlgError(f"linalg.{name}: {exc} (input of shape {shapes}); {_FIXES[name]}") from None
 
 
 def inv(a):
@@ -399,12 +445,25 @@ class SVDResult(NamedTuple):
     Vh: Tensor  # noqa: N815
 
 
+def _complement(q: Tensor) -> Tensor:
+    """Orthonormal columns spanning the complement of ``q``'s (m, k) columns: the last m − k
+    columns of a complete QR of ``q`` (a constant: no gradient flows through them)."""
+    full = np.linalg.qr(q.data, mode="complete")[0]
+    return tensor(full[..., q.shape[-1] :])
+
+
 def svd(a, full_matrices: bool = False) -> SVDResult:
-    """A = U diag(S) Vh, reduced (U (m, k), S (k,), Vh (k, n), k = min(m, n)); descending S."""
+    """A = U diag(S) Vh, descending S; reduced (U (m, k), S (k,), Vh (k, n), k = min(m, n)) or,
+    with ``full_matrices``, U (m, m) and Vh (n, n), whose extra columns/rows are an orthonormal
+    basis of the complement — any basis is one, so, as PyTorch, their gradient is ignored."""
     a = _matrix("svd", a)
-    if full_matrices:
-        raise NotImplementedError("linalg.svd: only the reduced SVD is differentiable here; pass full_matrices=False")
     u, s, vh = _unpack(_TensorNS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
+    if full_matrices:
+        m, n = a.shape[-2:]
+        if m > n:
+            u = ops.concatenate([u, _complement(u)], axis=-1)
+        if n > m:
+            vh = ops.concatenate([vh, _complement(vh.mT).mT], axis=-2)
     return SVDResult(u, s, vh)
 
 
@@ -419,10 +478,14 @@ class QRResult(NamedTuple):
 
 
 def qr(a) -> QRResult:
-    """A = Q R, reduced, for m ≥ n (Q (m, n) orthonormal columns, R (n, n) upper triangular)."""
+    """A = Q R, reduced (PyTorch's mode "reduced"): Q (m, k) orthonormal columns, R (k, n) upper
+    triangular, k = min(m, n).  A wide A = [X Y] (m < n) is X = Q R₁ (square) and R₂ = Qᵀ Y, so
+    its gradient is the square one's plus that of a product (PyTorch's for m < n)."""
     a = _matrix("qr", a)
-    if a.shape[-2] < a.shape[-1]:
-        raise ValueError(f"linalg.qr: differentiable for tall or square matrices (m ≥ n); got shape {a.shape}")
+    m, n = a.shape[-2:]
+    if m < n:
+        q, r1 = qr(a[..., :m])
+        return QRResult(q, ops.concatenate([r1, q.mT @ a[..., m:]], axis=-1))
     q, r = _unpack(_TensorNS, _apply(QR, (a,)), *_qr_shapes(a.shape))
     return QRResult(q, r)
 
@@ -451,11 +514,16 @@ def matrix_power(a, n: int):
     return result
 
 
-def pinv(a):
-    """The Moore–Penrose pseudo-inverse V S⁻¹ Uᵀ (from the SVD: full-rank inputs; its gradient
-    needs distinct nonzero singular values, as PyTorch's)."""
+def pinv(a, rtol=None):
+    """The Moore–Penrose pseudo-inverse V S⁺ Uᵀ, S⁺ = 1/σ for σ > rtol · σ_max and 0 below (the
+    rank cut-off; ``rtol`` is max(m, n) · ε by default, as PyTorch's), so a rank-deficient A
+    has a finite pseudo-inverse and gradient (the SVD's, as PyTorch's: distinct σ needed)."""
     u, s, vh = svd(a)
-    return (vh.mT / s.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
+    if rtol is None:
+        rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps
+    kept = s.data > rtol * s.data.max(axis=-1, keepdims=True)
+    s_inv = ops.where(kept, 1.0 / ops.where(kept, s, 1.0), 0.0)
+    return (vh.mT * s_inv.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
 
 
 def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002

@@ -284,6 +284,8 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
             value = prim.fn(*datas, **params)
         else:
             value = _foreign_value(prim, datas, params)
+    except np.linalg.LinAlgError:
+        raise  # a singular or indefinite matrix, not a shape error (linalg names the op and the fix)
     except ValueError as exc:
         same_device(prim.name, datas)  # operands on two devices: PyTorch's error, naming both and the fix
         raise ValueError(_shape_error(prim, datas, exc)) from None
