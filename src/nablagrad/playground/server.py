@@ -2,7 +2,7 @@
 viewer of a session.
 
 Training runs as fast as the engine allows (or at the page's "speed"), in one task per session
-that is decoupled from drawing: each viewer receives the latest snapshot about ten times a
+that is decoupled from drawing: each viewer receives the latest snapshot up to 14 times a
 second.  Every message gets an answer: a bad one a JSON ``{"type": "error", "message": …}``
 (WebSocket) or a 4xx ``{"error": …}`` (HTTP), and the server keeps serving.  Resources are
 bounded: ``MAX_SESSIONS`` sessions, ``MAX_UPLOADS`` uploaded files, request bodies of
@@ -37,8 +37,8 @@ MAX_SESSIONS = 16
 MAX_UPLOADS = 32
 MAX_BODY = 64 * 1024  # a configuration; uploads may use upload.MAX_BYTES
 UNCONNECTED_TTL = 120.0  # seconds a session may wait for its page
-FRAME = 0.08  # seconds between snapshots sent to a viewer (12.5 frames per second)
-CHUNK = 0.05  # seconds of training between looks at the controls
+FRAME = 0.07  # seconds between snapshots sent to a viewer (at most 14 frames per second)
+CHUNK = 0.04  # seconds of training between looks at the controls (and chances to draw)
 
 STATIC = Path(str(resources.files("nablagrad.playground") / "static"))
 log = logging.getLogger("nablagrad.playground")
