@@ -84,9 +84,13 @@ def _field(spec: dict, key: str, kind: type, lo=None, default=None):
 def _grid_range(spec: dict) -> tuple[float, float]:
     r = spec.get("grid_range", [-1.0, 1.0])
     ok = isinstance(r, list | tuple) and len(r) == 2 and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in r)
-    if not (ok and all(math.isfinite(v) for v in r) and r[0] < r[1]):
+    try:
+        lo, hi = (float(v) for v in r) if ok else (math.nan, math.nan)
+    except OverflowError:  # an integer beyond float's range
+        lo = hi = math.nan
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ArchitectureError(f"{spec['type']}: grid_range must be two finite increasing numbers, got {str(r)[:80]}")
-    return float(r[0]), float(r[1])
+    return lo, hi
 
 
 def _kan_fields(spec: dict) -> dict:
