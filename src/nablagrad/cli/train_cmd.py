@@ -49,6 +49,7 @@ DEFAULTS = {
     "limit": 0,
     "validation": 0.1,
     "clip_grad_norm": 0.0,
+    "device": "cpu",
 }
 
 
@@ -91,6 +92,7 @@ RULES = {
     "limit": (lambda v: _integer(v) and v >= 0, "an integer >= 0 (0 for the whole training set)"),
     "layers": (lambda v: isinstance(v, str | int) and not isinstance(v, bool), "comma-separated sizes like 256,128"),
     "out": (lambda v: isinstance(v, str) and v != "", "a folder name"),
+    "device": (lambda v: isinstance(v, str) and v != "", "'cpu', 'cuda' or 'cuda:N'"),
 }
 
 
@@ -122,6 +124,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="use only the first N training examples (quick runs)")
     p.add_argument("--out", help="run folder (default runs/latest)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--device", help="where to train: cpu (default), cuda or cuda:N (needs nablagrad[gpu])")
     p.add_argument("--distributed", action="store_true",
                    help="data parallel: mpiexec -n N nablagrad train --distributed (rank 0 prints and saves)")  # fmt: skip
 
@@ -207,6 +210,10 @@ def run_train(args: argparse.Namespace) -> int:
     import nablagrad as ng  # noqa: PLC0415
 
     o = resolve_options(args)
+    try:
+        device = ng.device(o["device"])  # before loading anything: 'cuda' without CuPy fails here, naming the extra
+    except (ValueError, RuntimeError) as exc:
+        raise CLIError(f"--device: {exc}") from None
     X, y, Xt, yt = load_dataset(o["dataset"], o["seed"])
     if o["limit"]:
         X, y = X[: o["limit"]], y[: o["limit"]]
@@ -237,14 +244,14 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}"
               f"{'' if output_activation is None else ' → ' + output_activation}, {o['loss']}, "
               f"{o['optimizer']} lr={o['lr']} ({o['schedule']}), {o['regime']} batch={batch_size}, "
-              f"{o['epochs']} epochs")  # fmt: skip
+              f"{o['epochs']} epochs, on {device}")  # fmt: skip
     t0 = time.perf_counter()
     try:
         history = ng.train.fit(
             model, o["loss"], optimizer, X, targets(y), epochs=o["epochs"], batch_size=batch_size, sampling=o["sampling"],
             validation_data=(validation[0], targets(validation[1])) if validation else None, metrics=["accuracy"],
             callbacks=callbacks, progress=not args.no_progress, l1=o["l1"], l2=o["l2"], seed=o["seed"],
-            clip_grad_norm=o["clip_grad_norm"] or None, distributed=args.distributed,
+            clip_grad_norm=o["clip_grad_norm"] or None, distributed=args.distributed, device=device,
         )  # fmt: skip
     except (ng.train.TrainingDivergedError, ImportError) as exc:
         raise CommandFailedError(str(exc)) from None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backend.device import to_device
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from .architecture import ArchitectureError, from_spec, parameter_shapes, to_spec
@@ -46,19 +47,24 @@ def _optimizer_payload(opt: Optimizer) -> tuple[dict[str, np.ndarray], dict]:
     arrays, scalars = {}, {}
     for i, buffers in sd["state"].items():
         for k, v in buffers.items():
-            if isinstance(v, np.ndarray):
-                arrays[f"optim.{i}.{k}"] = np.ascontiguousarray(v)
+            if hasattr(v, "shape"):
+                arrays[f"optim.{i}.{k}"] = _host(v)
             else:
                 scalars[f"{i}.{k}"] = v
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
     return arrays, {"type": type(opt).__name__, "param_groups": groups, "scalars": scalars}
 
 
+def _host(a) -> np.ndarray:
+    """A contiguous NumPy copy of an array of any device (files hold host bytes)."""
+    return np.ascontiguousarray(to_device(a, "cpu"))
+
+
 def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict | None = None, extra=None) -> bytes:
     """The bytes of a model file (see the module docstring)."""
     from safetensors.numpy import save  # noqa: PLC0415 - runtime dependency, loaded when used
 
-    tensors = {f"model.{k}": np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+    tensors = {f"model.{k}": _host(v) for k, v in model.state_dict().items()}
     info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": str(model.dtype)}
     try:
         info["architecture"] = to_spec(model)
@@ -69,7 +75,7 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
         tensors.update(arrays)
         info["optimizer"] = opt_info
     for k, v in (extra or {}).items():
-        tensors[f"extra.{k}"] = np.ascontiguousarray(v)
+        tensors[f"extra.{k}"] = _host(v)
     try:
         header = json.dumps(info, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -289,10 +295,17 @@ def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | 
     return model, mf
 
 
-def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimizer | None = None) -> Module:
+def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimizer | None = None, device=None) -> Module:
     """Read a model file: rebuild the architecture (or fill ``model``), load the weights and,
-    if given, the optimiser's state — all or nothing.  The file's metadata is at ``model.metadata``."""
-    return _read(path, model, optimizer)[0]
+    if given, the optimiser's state — all or nothing.  The file's metadata is at ``model.metadata``.
+    ``device`` (``"cuda"``, …) puts the weights (and the optimiser's state) there; by default a
+    rebuilt model is on the CPU and a given ``model`` keeps its device."""
+    model = _read(path, model, optimizer)[0]
+    if device is not None:
+        model.to(device)
+        if optimizer is not None:
+            optimizer.to(device)
+    return model
 
 
 def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Optimizer) -> tuple[dict, dict[str, np.ndarray]]:

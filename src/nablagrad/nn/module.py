@@ -15,6 +15,7 @@ import numpy as np
 from ..autodiff import Tensor, no_grad
 from ..autodiff.tensor import _as_array
 from ..backend.device import is_dtype, to_device
+from ..backend.namespace import namespace_of
 
 
 class Parameter(Tensor):
@@ -145,8 +146,8 @@ class Module:
 
     # --- state --------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Name → a copy of each parameter's array."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        """Name → a copy of each parameter's array (on the parameter's device, as PyTorch)."""
+        return OrderedDict((name, namespace_of(p.data).copy(p.data)) for name, p in self.named_parameters())
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
         """Copy arrays into the parameters; every entry is checked and converted before anything is written."""
@@ -165,7 +166,7 @@ class Module:
             if np.shape(a) != own[k].shape:
                 raise ValueError(f"load_state_dict: {k} has shape {np.shape(a)} in the state but {own[k].shape} in the model")
             try:
-                a = np.asarray(a)
+                a = to_device(a, "cpu")  # checked on the host; copy_ puts it on the parameter's device
                 if a.dtype.kind not in "fiub":
                     raise TypeError
                 new[k] = a.astype(own[k].dtype, copy=False)

@@ -179,6 +179,15 @@ class Optimizer:
         """The buffers a parameter's (non-empty) state must hold under ``group``'s options."""
         return set()
 
+    def to(self, device) -> Optimizer:
+        """Move the state buffers (moments, …) to ``device``, after ``model.to(device)``; only
+        needed for state made before the move, new state is made on the parameters' device."""
+        for state in self.state.values():
+            for k, v in state.items():
+                if _is_array(v):
+                    state[k] = to_device(v, device)
+        return self
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:

@@ -9,7 +9,6 @@ import numpy as np
 
 from .. import backend
 from .. import distributed as dist
-from ..backend.device import to_device
 from ..nn import Module
 from ..optim import Optimizer
 from .callbacks import Callback
@@ -82,7 +81,8 @@ def fit(
     X, y = check_xy(open_array(X), open_array(y))
     world, optimizer = dist.resolve(optimizer, distributed)
     if device is not None:
-        _move(model, optimizer, device)
+        model.to(device)
+        optimizer.to(device)  # state made before the move
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
@@ -97,15 +97,6 @@ def fit(
                       checkpoint_dir=ckpt_dir, checkpoint_every=checkpoint_every, progress=progress, world=world,
                       jit=jit)  # fmt: skip
     return trainer.run(resume=resume)
-
-
-def _move(model: Module, optimizer: Optimizer, device) -> None:
-    """``model.to(device)`` and the optimiser's buffers after it (state made before the move)."""
-    model.to(device)
-    for state in optimizer.state.values():
-        for k, v in state.items():
-            if hasattr(v, "shape"):
-                state[k] = to_device(v, device)
 
 
 def _check_finite_shared(world: dist.World, X, y) -> None:
