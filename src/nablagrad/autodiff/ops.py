@@ -225,6 +225,16 @@ def _plain_index(index, like=None):
     return index
 
 
+def _device_index(index, data):
+    """``index`` for ``data``: its arrays on the data's device and, off NumPy, completed with ``...``
+    (for an assignment, which the standard allows with basic indices only)."""
+    index = _plain_index(index, data)
+    if data.__class__ is np.ndarray:
+        return index
+    ns = namespace_of(data)
+    return index if ns is NUMPY else ns.full_index(index, data.ndim)
+
+
 def getitem(x, index):
     """``x[index]`` with ints, slices, boolean masks and integer arrays; repeated indices accumulate."""
     x = _t(x)
@@ -255,7 +265,7 @@ def setitem(x: Tensor, index, value) -> None:
     taped = _mode.grad_enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     traced = taped or bool(x._tangents) or (isinstance(value, Tensor) and bool(value._tangents))
     if not traced:
-        index = _plain_index(index, x.data)
+        index = _device_index(index, x.data)
         x.data[index] = value.data if isinstance(value, Tensor) else value
         x.bump_version_()
         return

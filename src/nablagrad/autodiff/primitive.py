@@ -201,6 +201,7 @@ def _unindex(g, index, shape):
     """Scatter-add ``g`` into zeros of ``shape`` at ``index`` (repeated indices accumulate)."""
     xp = namespace_of(g)
     out = xp.zeros(shape, g.dtype, device=None if xp is NUMPY else g.device)
+    index = xp.full_index(index, len(shape))
     if _is_basic_index(index):
         out[index] = g  # basic indexing never repeats an element: plain assignment is exact
     else:
@@ -210,8 +211,9 @@ def _unindex(g, index, shape):
 
 def index_update_np(x, v, index):
     """A copy of ``x`` with ``out[index] = v`` (JAX's ``x.at[index].set(v)``)."""
-    out = namespace_of(x).copy(x)
-    out[index] = v
+    xp = namespace_of(x)
+    out = xp.copy(x)
+    out[xp.full_index(index, out.ndim)] = v
     return out
 
 
@@ -358,7 +360,7 @@ class ArrayRules:
         return self.ns.zeros(shape, dtype, device=self.device.native)
 
     def getitem(self, x, index):
-        return x[index]
+        return self.ns.getitem(x, index)
 
 
 _RULES: dict[tuple, ArrayRules] = {}

@@ -550,7 +550,12 @@ BROADCAST_TO = linear(
     "broadcast({0})",
 )
 SUM_TO = linear("sum_to", sum_to, lambda F, g, ans, x, shape: F.broadcast_to(g, x.shape), "sum_to({0})")
-GETITEM = linear("getitem", lambda x, index: x[index], lambda F, g, ans, x, index: F.unindex(g, index, x.shape), "{0}[…]")
+GETITEM = linear(
+    "getitem",
+    lambda x, index: namespace_of(x).getitem(x, index),
+    lambda F, g, ans, x, index: F.unindex(g, index, x.shape),
+    "{0}[…]",
+)
 
 
 # out = x with out[index] = v (JAX's x.at[index].set(v)); linear in (x, v) together.

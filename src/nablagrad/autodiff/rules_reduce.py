@@ -85,7 +85,7 @@ def _reverse(F, x, axis: int):
 
 
 def _cumsum_np(x, axis: int):
-    return np.cumsum(x, axis=axis)
+    return namespace_of(x).cumsum(x, axis=axis)
 
 
 def _batch_scan(F, prim, args, batched, params):
@@ -144,7 +144,12 @@ def _cumprod_jvp(F, t, ans, x, axis: int):
 
 
 CUMPROD = Primitive(
-    "cumprod", lambda x, axis: np.cumprod(x, axis=axis), (_cumprod_vjp,), (_cumprod_jvp,), fmt="cumprod({0})", batch=_batch_scan
+    "cumprod",
+    lambda x, axis: namespace_of(x).cumprod(x, axis=axis),
+    (_cumprod_vjp,),
+    (_cumprod_jvp,),
+    fmt="cumprod({0})",
+    batch=_batch_scan,
 )
 
 
@@ -205,7 +210,7 @@ def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
 
 
 def _argsort_np(x, axis: int, descending: bool):
-    return np.argsort(-x if descending else x, axis=axis, kind="stable")
+    return namespace_of(x).argsort(-x if descending else x, axis=axis, kind="stable")
 
 
 def _batch_index_reduce(F, prim, args, batched, params):

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend.device import to_device
+from ..backend.namespace import namespace_of
 from . import ops
 from .primitive import Primitive, function
 from .tensor import Tensor, _apply, tensor
@@ -246,7 +248,7 @@ def tril(x, k: int = 0, diagonal=None):
     """The lower triangle (entries with column − row ≤ k), zeros above; ``diagonal`` is PyTorch's name."""
     x = _t(x)
     k = k if diagonal is None else diagonal
-    return x * np.tri(*x.shape[-2:], k=k, dtype=bool)
+    return x * to_device(np.tri(*x.shape[-2:], k=k, dtype=x.dtype), x.device)
 
 
 @function()
@@ -254,7 +256,7 @@ def triu(x, k: int = 0, diagonal=None):
     """The upper triangle (column − row ≥ k), zeros below."""
     x = _t(x)
     k = k if diagonal is None else diagonal
-    return x * ~np.tri(*x.shape[-2:], k=k - 1, dtype=bool)
+    return x * to_device(1 - np.tri(*x.shape[-2:], k=k - 1, dtype=x.dtype), x.device)
 
 
 @function()
@@ -315,7 +317,7 @@ def _take_along_batch(F, prim, args, batched, params):
 # primitive rather than an index tuple so that vmap can batch the indices, e.g. argsort's)
 TAKE_ALONG = Primitive(
     "take_along_axis",
-    lambda x, idx, axis: np.take_along_axis(x, idx, axis),
+    lambda x, idx, axis: namespace_of(x).take_along_axis(x, idx, axis),
     (
         lambda F, g, ans, x, idx, axis: F.unindex(g, _full_index(np.asarray(F.data(idx)), axis), np.shape(x)),
         None,

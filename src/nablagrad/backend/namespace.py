@@ -68,6 +68,15 @@ class NumpyNamespace:
         return np.zeros(shape, dtype=dtype)
 
     @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def full_index(index, ndim: int):
+        """The index as it is: NumPy fills missing trailing axes itself."""
+        return index
+
+    @staticmethod
     def asarray(x, dtype=None, device=None) -> np.ndarray:
         return np.asarray(x, dtype=dtype)
 
@@ -210,6 +219,37 @@ class ArrayAPINamespace:
         """C's fmod, ``x − y·trunc(x/y)`` (the standard has only ``remainder``)."""
         return x - y * self.xp.trunc(x / y)
 
+    def full_index(self, index, ndim: int):
+        """NumPy's partial index (``x[0]`` of a matrix) completed with ``...``, as the standard asks
+        (an index with arrays is left as it is: see :meth:`getitem`)."""
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(p is Ellipsis or hasattr(p, "shape") for p in parts) or sum(p is not None for p in parts) >= ndim:
+            return index
+        return (*parts, Ellipsis)
+
+    def getitem(self, x, index):
+        """``x[index]`` with NumPy's rules where the standard is narrower: a partial index is
+        completed with ``...``, and one integer array among slices and integers becomes a
+        ``take`` along its axis (the standard allows arrays only with integers, on every axis)."""
+        parts = index if isinstance(index, tuple) else (index,)
+        arrays = [i for i, p in enumerate(parts) if hasattr(p, "shape") and self.numpy_dtype(p.dtype).kind in "iu"]
+        only_integers = all(hasattr(p, "shape") or isinstance(p, int) for p in parts) and len(parts) == x.ndim
+        if len(arrays) != 1 or only_integers or any(p is None for p in parts):
+            return x[self.full_index(index, x.ndim)]
+        if any(p is Ellipsis for p in parts):
+            at = next(i for i, p in enumerate(parts) if p is Ellipsis)
+            parts = parts[:at] + (slice(None),) * (x.ndim - len(parts) + 1) + parts[at + 1 :]
+            arrays = [i for i, p in enumerate(parts) if hasattr(p, "shape")]
+        k = arrays[0]
+        positions = parts[k]
+        taken = self.xp.take(x, self.xp.reshape(positions, (-1,)), axis=k)
+        taken = self.xp.reshape(taken, tuple(x.shape[:k]) + tuple(positions.shape) + tuple(x.shape[k + 1 :]))
+        rest = parts[:k] + (slice(None),) * positions.ndim + parts[k + 1 :]
+        return taken[self.full_index(rest, taken.ndim)]
+
+    def take_along_axis(self, x, indices, axis: int):
+        return self.xp.take_along_axis(x, indices, axis=axis)
+
     def argsort(self, x, axis: int = -1, kind=None):
         return self.xp.argsort(x, axis=axis, stable=kind == "stable")
 
@@ -228,7 +268,7 @@ class ArrayAPINamespace:
             return
         xp = self.xp
         size = math.prod(out.shape)
-        positions = xp.reshape(xp.arange(size, device=out.device), out.shape)[index]
+        positions = self.getitem(xp.reshape(xp.arange(size, device=out.device), out.shape), index)
         values = xp.broadcast_to(xp.asarray(values, dtype=out.dtype, device=out.device), positions.shape)
         flat_pos, flat_val = xp.reshape(positions, (-1,)), xp.reshape(values, (1, -1))
         onehot = xp.astype(flat_pos[:, None] == xp.arange(size, device=out.device)[None, :], out.dtype)
