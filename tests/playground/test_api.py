@@ -3,6 +3,7 @@ message (HTTP 4xx or a JSON error on the WebSocket) and keeps serving, uploads, 
 divergence, shared sessions and exports."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -412,6 +413,7 @@ def test_two_sessions_train_at_once_without_disturbing_each_other_or_the_caller(
         {"dataset": "xor", "layers": [3, 3], "activations": ["relu", "sigmoid"], "optimizer": "momentum", "seed": 2},
     ]
     sids = [client.post("/api/sessions", json=raw).json()["id"] for raw in raws]
+    before = set(threading.enumerate())
     with client.websocket_connect(f"/ws/{sids[0]}") as a, client.websocket_connect(f"/ws/{sids[1]}") as b:
         for ws in (a, b):
             ws.receive_json()
@@ -425,6 +427,8 @@ def test_two_sessions_train_at_once_without_disturbing_each_other_or_the_caller(
                 tt = torch.tensor(x, requires_grad=True)
                 torch.tanh(tt * tt).sum().backward()
                 np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-9)
+        trainers = {t for t in threading.enumerate() if t.name.startswith("playground-training")} - before
+        assert len(trainers) == 2  # one thread of its own per session
         for ws in (a, b):
             ws.send_json({"action": "pause"})
             _until(ws, lambda m: m["type"] == "snapshot" and not m["playing"])

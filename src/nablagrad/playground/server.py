@@ -1,8 +1,8 @@
 """The playground's web server (Starlette + uvicorn): the page, a JSON API and a WebSocket per
 viewer of a session.
 
-Training runs as fast as the engine allows (or at the page's "speed"), in one task per session
-that is decoupled from drawing: each viewer receives the latest snapshot up to 14 times a
+Training runs as fast as the engine allows (or at the page's "speed"), in one thread per session,
+decoupled from drawing: each viewer receives the latest snapshot up to 14 times a
 second.  Every message gets an answer: a bad one a JSON ``{"type": "error", "message": …}``
 (WebSocket) or a 4xx ``{"error": …}`` (HTTP), and the server keeps serving.  Resources are
 bounded: ``MAX_SESSIONS`` sessions, ``MAX_UPLOADS`` uploaded files, request bodies of
@@ -18,6 +18,7 @@ import secrets
 import time
 import webbrowser
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -116,21 +117,28 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 async def _runner(session: Session, wake: asyncio.Event) -> None:
-    """Train while playing: chunks of ``CHUNK`` seconds at full speed, or paced to ``speed``."""
-    while True:
-        if not session.playing:
-            wake.clear()
-            await wake.wait()
-            continue
-        speed = session.cfg.speed
-        t0 = time.perf_counter()
-        if speed:
-            k = max(1, int(speed * CHUNK))
-            await asyncio.to_thread(session.train_for, float("inf"), k, True)
-            await asyncio.sleep(max(0.0, k / speed - (time.perf_counter() - t0)))
-        else:
-            await asyncio.to_thread(session.train_for, CHUNK, None, True)
-            await asyncio.sleep(0)  # let viewers and commands in between chunks
+    """Train while playing: chunks of ``CHUNK`` seconds at full speed, or paced to ``speed`` —
+    in a thread of this session's own, so that sessions never wait for each other's chunks nor
+    for the pool that snapshots and commands use."""
+    loop = asyncio.get_running_loop()
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playground-training")
+    try:
+        while True:
+            if not session.playing:
+                wake.clear()
+                await wake.wait()
+                continue
+            speed = session.cfg.speed
+            t0 = time.perf_counter()
+            if speed:
+                k = max(1, int(speed * CHUNK))
+                await loop.run_in_executor(thread, session.train_for, float("inf"), k, True)
+                await asyncio.sleep(max(0.0, k / speed - (time.perf_counter() - t0)))
+            else:
+                await loop.run_in_executor(thread, session.train_for, CHUNK, None, True)
+                await asyncio.sleep(0)  # let viewers and commands in between chunks
+    finally:
+        thread.shutdown(wait=False, cancel_futures=True)
 
 
 def create_app() -> Starlette:
