@@ -26,7 +26,7 @@ from . import ops
 from .primitive import Primitive, row
 from .rules_contract import einsum
 from .rules_reduce import _exclusive_prod
-from .tensor import Tensor, _apply, tensor
+from .tensor import TENSOR_NS, Tensor, _apply, tensor
 
 
 def _t(x) -> Tensor:
@@ -430,7 +430,7 @@ def eigh(a) -> EighResult:
     """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric A (its lower
     triangle is read).  Gradient V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i)."""
     a = _square("eigh", a)
-    w, v = _unpack(_TensorNS, _apply(EIGH, (a,)), *_eigh_shapes(a.shape))
+    w, v = _unpack(TENSOR_NS, _apply(EIGH, (a,)), *_eigh_shapes(a.shape))
     return EighResult(w, v)
 
 
@@ -457,7 +457,7 @@ def svd(a, full_matrices: bool = False) -> SVDResult:
     with ``full_matrices``, U (m, m) and Vh (n, n), whose extra columns/rows are an orthonormal
     basis of the complement — any basis is one, so, as PyTorch, their gradient is ignored."""
     a = _matrix("svd", a)
-    u, s, vh = _unpack(_TensorNS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
+    u, s, vh = _unpack(TENSOR_NS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
     if full_matrices:
         m, n = a.shape[-2:]
         if m > n:
@@ -486,7 +486,7 @@ def qr(a) -> QRResult:
     if m < n:
         q, r1 = qr(a[..., :m])
         return QRResult(q, ops.concatenate([r1, q.mT @ a[..., m:]], axis=-1))
-    q, r = _unpack(_TensorNS, _apply(QR, (a,)), *_qr_shapes(a.shape))
+    q, r = _unpack(TENSOR_NS, _apply(QR, (a,)), *_qr_shapes(a.shape))
     return QRResult(q, r)
 
 
@@ -609,21 +609,6 @@ for _name, _fn in {
 }.items():
     row(_name, None, "function", f"PyTorch's name for ``linalg.{_fn.__name__}``.", fn=_fn)
 
-
-class _TensorNS:
-    """The recorded namespace :func:`_unpack` uses in the public functions."""
-
-    @staticmethod
-    def data(x):
-        return x.data if isinstance(x, Tensor) else x
-
-    @staticmethod
-    def getitem(x, index):
-        return x[index]
-
-    @staticmethod
-    def reshape(x, shape):
-        return x.reshape(shape)
 
 
 __all__ = [
