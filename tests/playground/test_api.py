@@ -219,6 +219,20 @@ def test_play_trains_many_epochs_per_snapshot_and_speed_paces_it(client):
         assert session.cfg.speed == 1 and session.epoch == epoch and not session.playing
 
 
+def test_a_due_snapshot_ends_the_training_chunk_after_its_epoch():
+    """Drawing does not wait for a chunk's time: once a page asks for a snapshot, the chunk under
+    way stops after its current epoch; taking the snapshot clears the request."""
+    s = Session(parse_config({"dataset": "xor", "layers": [3]}))
+    s.snapshot_due.set()
+    assert s.train_for(float("inf"), max_epochs=50) == 1 and s.epoch == 1
+    snap = s.snapshot()
+    assert snap["epoch"] == 1 and not s.snapshot_due.is_set()
+    assert s.train_for(float("inf"), max_epochs=5) == 5
+    s.snapshot_due.set()
+    s.train_epochs(3)  # Step still trains exactly what it was asked
+    assert s.epoch == 9
+
+
 # --- uploads ------------------------------------------------------------------------------------------
 def _csv(rows, header="x1,x2,label"):
     return ((header + "\n" if header else "") + "\n".join(",".join(map(str, r)) for r in rows)).encode()

@@ -132,8 +132,8 @@ async def _runner(session: Session, wake: asyncio.Event) -> None:
             t0 = time.perf_counter()
             if speed:
                 k = max(1, int(speed * CHUNK))
-                await loop.run_in_executor(thread, session.train_for, float("inf"), k, True)
-                await asyncio.sleep(max(0.0, k / speed - (time.perf_counter() - t0)))
+                done = await loop.run_in_executor(thread, session.train_for, float("inf"), k, True)  # ≤ k: a snapshot may cut in
+                await asyncio.sleep(max(0.0, done / speed - (time.perf_counter() - t0)))
             else:
                 await loop.run_in_executor(thread, session.train_for, CHUNK, None, True)
                 await asyncio.sleep(0)  # let viewers and commands in between chunks
@@ -291,6 +291,7 @@ def create_app() -> Starlette:
                 if session.version != shown:
                     shown = session.version
                     with_points = session.data_version != points_shown
+                    session.snapshot_due.set()  # the chunk under way stops after its epoch, not its 40 ms
                     snap = await asyncio.to_thread(session.snapshot, with_points)
                     if with_points:
                         points_shown = session.data_version

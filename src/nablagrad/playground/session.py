@@ -64,6 +64,7 @@ class Session:
         self.playing = False
         self.status = ""
         self.version = 0  # bumped whenever what the page shows changes
+        self.snapshot_due = threading.Event()  # a page waits for a snapshot: end the training chunk after this epoch
         self.data_version = 0  # bumped whenever the points change
         self.cfg, self.upload = cfg, upload
         self.reset(regenerate=True)
@@ -192,8 +193,8 @@ class Session:
 
     def train_for(self, seconds: float = 0.05, max_epochs: int | None = None, while_playing: bool = False) -> int:
         """Train whole epochs for about ``seconds`` (at least one, at most ``max_epochs``, none
-        once paused if ``while_playing``); returns how many.  On divergence the run goes back to
-        its last good epoch and pauses."""
+        once paused if ``while_playing``, and none after the current one once a snapshot is due);
+        returns how many.  On divergence the run goes back to its last good epoch and pauses."""
         with self.lock:
             start, done, status = time.perf_counter(), 0, self.status
             while (max_epochs is None or done < max_epochs) and not (while_playing and not self.playing):
@@ -205,7 +206,7 @@ class Session:
                     self._diverged(f"the {'gradient' if 'gradient' in str(exc) else 'loss'} became NaN or infinite")
                     break
                 done += 1
-                if time.perf_counter() - start >= seconds:
+                if time.perf_counter() - start >= seconds or self.snapshot_due.is_set():
                     break
             if done == 0 and self.status == status:
                 return 0
@@ -272,7 +273,11 @@ class Session:
         return {"probs": _percent(p)}
 
     def snapshot(self, with_points: bool = False) -> dict:
+        """What the page draws: the heat map, every neuron's thumbnail, the weights, losses and status
+        (and the points and the loss curve when ``with_points``).  Set :attr:`snapshot_due` first
+        so that a training chunk under way ends after its current epoch instead of its time."""
         with self.lock, np.errstate(all="ignore"):
+            self.snapshot_due.clear()
             heat = self._heat(self._layer_outputs(_grid(GRID))[-1])
             acts = self._layer_outputs(_grid(THUMB))
             thumbs = [[_percent(c / max(float(np.abs(np.nan_to_num(c)).max()), 1e-6)) for c in a.T] for a in acts]
