@@ -123,6 +123,17 @@ def test_randomized_pca_equals_the_full_svd_and_sklearn():
     np.testing.assert_allclose((ours.components_ * signs[:, None])[:10], full.components_[:10], atol=1e-3)
 
 
+def test_randomized_pca_of_data_of_lower_rank_than_its_sketch():
+    """Rank 12 < the 15 + 10 sketched columns: YᵀY is singular, so the power iteration's Cholesky
+    normaliser hands over to Householder QR; the 12 directions are exact, as the full SVD's."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 12)) @ rng.standard_normal((12, 700))
+    ours = ml.PCA(n_components=15, svd_solver="randomized", random_state=0).fit(X)
+    full = ml.PCA(n_components=15, svd_solver="full").fit(X)
+    np.testing.assert_allclose(ours.explained_variance_[:12], full.explained_variance_[:12], rtol=1e-9)
+    np.testing.assert_allclose(ours.components_[:12], full.components_[:12], atol=1e-8)  # both sign-normalised
+
+
 def test_covariance_eigh_pca_equals_the_full_svd():
     """'auto' for many rows and few features: the eigendecomposition of the covariance."""
     X = data.load_mnist(flatten=True)[0][:3000, ::4].astype(np.float64)  # 3000 × 196: n ≥ 10 p

@@ -53,7 +53,7 @@ class PCA(TransformerMixin, BaseEstimator):
         elif solver == "randomized" and not fraction:
             Xc = X - self.mean_
             S, Vt = _randomized_svd(Xc, int(k), np.random.default_rng(self.random_state))
-            total = float((Xc * Xc).sum()) / max(n - 1, 1)
+            total = float(np.vdot(Xc, Xc)) / max(n - 1, 1)  # ‖X − x̄‖²_F, without a squared copy
         else:
             _, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
         # deterministic signs: the largest |entry| of each direction is positive
@@ -94,7 +94,20 @@ def _randomized_svd(A: np.ndarray, k: int, rng: np.random.Generator, oversamples
     q = 7 if k < 0.1 * min(n, p) else 4
     Y = A @ rng.standard_normal((p, min(k + oversamples, p))).astype(A.dtype, copy=False)
     for _ in range(q):
-        Y = A @ np.linalg.qr(A.T @ np.linalg.qr(Y)[0])[0]
+        Y = A @ _orthonormalised(A.T @ _orthonormalised(Y))
     Q = np.linalg.qr(Y)[0]
     _, S, Vt = np.linalg.svd(Q.T @ A, full_matrices=False)
     return S[:k], Vt[:k]
+
+
+def _orthonormalised(Y: np.ndarray) -> np.ndarray:
+    """A well-conditioned basis of ``Y``'s columns between power iterations, by Cholesky QR:
+    ``Y L⁻ᵀ`` with ``LLᵀ = YᵀY`` — a small Gram matrix and a GEMM where Householder QR makes a
+    pass per column.  The power iteration needs only the span and a sane scale (scikit-learn
+    normalises by LU); the final basis is Householder's.  QR takes over when ``YᵀY`` is too
+    ill-conditioned to factor."""
+    try:
+        Q = Y @ np.linalg.inv(np.linalg.cholesky(Y.T @ Y)).T
+    except np.linalg.LinAlgError:
+        return np.linalg.qr(Y)[0]
+    return Q if np.isfinite(Q).all() else np.linalg.qr(Y)[0]

@@ -57,7 +57,7 @@ class _LinearModel(RegressorMixin, BaseEstimator):
             return self._gradient_fit(Xc, Yc, alpha)
         self.n_iter_ = 1  # closed forms: one solve
         if self.solver == "lstsq":
-            return np.linalg.lstsq(Xc, Yc, rcond=None)[0]
+            return least_squares(Xc, Yc)
         return _normal_equations(Xc, Yc, float(alpha))
 
     def _gradient_fit(self, Xc, Yc, alpha: float):
@@ -124,12 +124,12 @@ class LinearRegression(_LinearModel):
     """Least squares ``min ‖Xw + b − y‖²`` (lecture 004).
 
     Solvers: ``"normal"`` — the closed form ``w = (XᵀX)⁻¹Xᵀy`` (warns when XᵀX is
-    ill-conditioned, since its condition number is the square of X's); ``"lstsq"`` — an
-    SVD-based least-squares solve, safe for any design; ``"gd"`` — full-batch gradient descent
-    with ``∇ = 2Xᵀ(Xw − y)/n``; ``"sgd"`` — mini-batch SGD over epochs, with iterate averaging once
-    stationary, so that it reaches the least-squares solution; ``learning_rate="normalized"`` is
-    the step ``η = 1/‖x_i‖²`` of lecture 000.  Multi-output ``Y`` is
-    fitted column by column in one solve.
+    ill-conditioned, since its condition number is the square of X's); ``"lstsq"`` — the
+    minimum-norm least-squares solution (QR, then the SVD of the small factor), safe for any
+    design; ``"gd"`` — full-batch gradient descent with ``∇ = 2Xᵀ(Xw − y)/n``; ``"sgd"`` —
+    mini-batch SGD over epochs, with iterate averaging once stationary, so that it reaches the
+    least-squares solution; ``learning_rate="normalized"`` is the step ``η = 1/‖x_i‖²`` of
+    lecture 000.  Multi-output ``Y`` is fitted column by column in one solve.
     """
 
     def __init__(self, fit_intercept: bool = True, solver: str = "lstsq", learning_rate: float | str = 0.01,
@@ -148,6 +148,31 @@ class LinearRegression(_LinearModel):
         Xc, Yc = self._prepare(X, y)
         self._finish(self._solve(Xc, Yc, 0.0))
         return self
+
+
+def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """The minimum-norm minimiser ``W`` of ``‖XW − Y‖`` — what LAPACK's SVD-based ``gelsd`` (NumPy's
+    ``lstsq``, scikit-learn's solver) returns, with the same cutoff for small singular values.
+
+    For a tall ``X`` the SVD goes to a small triangular factor instead (tall-skinny QR): each
+    block of rows of ``[X | Y]`` is reduced by Householder QR to its ``R`` (column-major, in
+    cache), the stacked ``R``s once more to ``[[R, C], [0, D]]`` with ``C = QᵀY``; then
+    ``‖XW − Y‖² = ‖RW − C‖² + ‖D‖²`` and ``R`` has ``X``'s singular values, so ``W = lstsq(R, C)``.
+    """
+    n, p = X.shape
+    t = Y.shape[1]
+    if n < 2 * (p + t):
+        return np.linalg.lstsq(X, Y, rcond=None)[0]
+    chunk = max(chunk, 4 * (p + t))
+    dtype = np.result_type(X, Y)
+    Rs = []
+    for s in range(0, n, chunk):
+        A = np.empty((p + t, min(chunk, n - s)), dtype).T  # column-major, as LAPACK wants it
+        A[:, :p] = X[s : s + chunk]
+        A[:, p:] = Y[s : s + chunk]
+        Rs.append(np.linalg.qr(A, mode="r"))
+    R = np.linalg.qr(np.vstack(Rs), mode="r") if len(Rs) > 1 else Rs[0]
+    return np.linalg.lstsq(R[:p, :p], R[:p, p:], rcond=np.finfo(dtype).eps * max(n, p))[0]
 
 
 def _normal_equations(Xc: np.ndarray, Yc: np.ndarray, alpha: float) -> np.ndarray:
