@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..backend import get_default_dtype
 from ..backend.device import device as to_device_spec
 from ..backend.device import is_dtype
 from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: F401 - their rows join the table
@@ -23,7 +24,7 @@ from . import mode as _m
 from . import rules as R
 from .backward import backward
 from .mode import state as _mode
-from .ops import _axis, _promote, _t, astype, broadcast_to, reshape, swapaxes, transpose
+from .ops import _INTEGRAL, _axis, _promote, _t, astype, broadcast_to, reshape, swapaxes, transpose
 from .primitive import TABLE, Row
 from .tensor import TENSOR_NS, Tensor, _apply, _wrap
 
@@ -35,12 +36,16 @@ def _function(row: Row) -> Callable:
     if row.kind == "function":
         return row.fn
     if row.kind == "unary":
+        floats = row.floats is not False
 
         def f(x):
-            return _apply(prim, (_t(x),))
+            x = _t(x)
+            if floats and x.dtype.kind in _INTEGRAL:  # exp(int) is float, as PyTorch
+                x = astype(x, get_default_dtype())
+            return _apply(prim, (x,))
 
     elif row.kind == "binary":
-        divide = row.name == "div"
+        divide = row.floats is True
 
         def f(x, y):
             if check is not None:
@@ -87,7 +92,7 @@ def _operators(row: Row) -> dict[str, Callable]:
     if row.kind == "unary":
         return {f"__{row.dunder}__": lambda self: _apply(prim, (self,))}
 
-    divide = row.name == "div"
+    divide = row.floats is True
 
     def op(self, other):
         if check is not None:

@@ -39,6 +39,9 @@ def _promote(x, y, divide: bool):
     meeting a float scalar — or divided — becomes the default float dtype.  Float arrays of the
     same kind pass untouched (the common case costs two dtype reads)."""
     xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
+    if xt != yt and isinstance(y if xt else x, np.ndarray):  # an array operand is a tensor (torch.tensor(a))
+        x, y = (x, _wrap(y)) if xt else (_wrap(x), y)
+        xt = yt = True
     if xt and yt:
         kx, ky = x.dtype.kind, y.dtype.kind
         if kx == ky:
@@ -49,6 +52,8 @@ def _promote(x, y, divide: bool):
             return x, astype(y, x.dtype)
         if ky == "f" and kx in _INTEGRAL:
             return astype(x, y.dtype), y
+        if divide and kx in _INTEGRAL and ky in _INTEGRAL:
+            return astype(x, get_default_dtype()), astype(y, get_default_dtype())
         return x, y
     t, other = (x, y) if xt else (y, x)
     if isinstance(other, np.generic) and other.dtype.kind in "fiub":
@@ -59,6 +64,18 @@ def _promote(x, y, divide: bool):
 
 
 # --- elementwise ----------------------------------------------------------------------------------
+
+
+def promote_all(tensors: Sequence) -> tuple:
+    """Tensors cast to PyTorch's common dtype (``torch.result_type``): among floats the widest
+    float, ints join a float's dtype instead of widening it (float32 with int64 is float32)."""
+    ts = tuple(_t(t) for t in tensors)
+    dtypes = {t.dtype for t in ts}
+    if len(dtypes) < 2:
+        return ts
+    floats = [d for d in dtypes if d.kind == "f"]
+    common = np.result_type(*(floats or dtypes))
+    return tuple(t if t.dtype == common else astype(t, common) for t in ts)
 
 
 def _where_method(x, condition, y):
@@ -76,7 +93,9 @@ def where(cond, x, y):
         raise TypeError(f"where: the condition must be boolean, got {ns.numpy_dtype(c.dtype)}")
     if isinstance(cond, Tensor) and (cond._tangents or cond._op is not None):  # batched by vmap, or recorded by
         c = cond  # an ng.jit trace: keep it a tensor, so the condition is computed anew on every call
-    return _apply(R.WHERE, (c, x, y))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = _t(x)
+    return _apply(R.WHERE, (c, *_promote(x, y, False)))
 
 
 @function()
@@ -84,7 +103,15 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     """Clamp into [min, max]; gradient 1 inside (bounds included), 0 outside."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min= or max=")
-    return _apply(R.CLIP, (_t(x),), {"lo": min, "hi": max})
+    x = _t(x)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: each gets g where it binds
+        out = x if min is None else where(x < min, min, x)
+        return out if max is None else where(out > max, max, out)
+    for bound in (min, max):  # PyTorch's type rules: a bound is a weak scalar
+        if bound is not None:
+            x = _promote(x, bound, False)[0]
+    lo, hi = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
+    return _apply(R.CLIP, (x,), {"lo": lo, "hi": hi})
 
 
 @function()
@@ -303,7 +330,7 @@ def unindex(g, index, shape):
 
 def concatenate(tensors: Sequence, axis: int = 0):
     """Join tensors along an existing axis; the gradient is sliced back into the pieces."""
-    ts = tuple(_t(t) for t in tensors)
+    ts = promote_all(tensors)
     if not ts:
         raise ValueError("concatenate: needs at least one tensor")
     return _apply(R.CONCATENATE, ts, {"axis": axis})
@@ -311,7 +338,7 @@ def concatenate(tensors: Sequence, axis: int = 0):
 
 def stack(tensors: Sequence, axis: int = 0):
     """Join equally shaped tensors along a new axis."""
-    ts = tuple(_t(t) for t in tensors)
+    ts = promote_all(tensors)
     shapes = {t.shape for t in ts}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")

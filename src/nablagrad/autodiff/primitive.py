@@ -93,6 +93,9 @@ class Row:
     ``method``: ``True`` makes ``fn`` the ``Tensor`` method too, ``False`` gives no method, and a
     callable is the method itself where PyTorch's method differs from the function (``x.repeat``
     is NumPy's tile, ``x.where(cond, y)`` takes ``x`` as the value where ``cond`` holds).
+    ``floats``: integer inputs are computed in the default float dtype, as PyTorch computes
+    ``exp(int)``, ``int / int`` and ``atan2(int, int)`` (None: by kind — yes for unary ops, no
+    for the others; ``neg``, ``abs``, ``floor`` … keep integers).
     ``dunder`` names the operator (``"add"`` gives ``__add__`` and ``__radd__``), ``check``
     validates the arguments before the op runs, ``extra`` holds a reduction's further keyword
     parameters and their defaults.
@@ -103,6 +106,7 @@ class Row:
     kind: str
     doc: str
     method: bool | Callable = True
+    floats: bool | None = None
     dunder: str | None = None
     check: Callable | None = None
     extra: tuple[tuple[str, object], ...] = ()

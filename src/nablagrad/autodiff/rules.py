@@ -31,7 +31,7 @@ from .primitive import (
 )
 
 
-def _unary(name: str, fn, deriv, fmt: str, doc: str) -> Primitive:
+def _unary(name: str, fn, deriv, fmt: str, doc: str, floats: bool = True) -> Primitive:
     """An elementwise op from its value ``fn`` and local derivative ``deriv(F, ans, x)``; a row
     of the table (``ng.name(x)`` and ``x.name()``)."""
     prim = Primitive(
@@ -41,7 +41,7 @@ def _unary(name: str, fn, deriv, fmt: str, doc: str) -> Primitive:
         jvps=(lambda F, t, ans, x: t * deriv(F, ans, x),),
         fmt=fmt,
     )
-    return row(name, prim, "unary", doc)
+    return row(name, prim, "unary", doc, floats=floats)
 
 
 def _dtype_of(x):
@@ -55,6 +55,7 @@ NEG = row(
     "unary",
     "−x; derivative −1.",
     dunder="neg",
+    floats=False,
 )
 EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})", "eˣ; derivative eˣ.")
 LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})", "ln x; derivative 1/x.")
@@ -93,6 +94,7 @@ RELU = row(
     _select("relu", lambda x: namespace_of(x).maximum(x, 0), lambda x: x > 0, "relu({0})"),
     "unary",
     "max(0, x); derivative 1 for x > 0 and 0 otherwise (one-sided at 0, lecture 001).",
+    floats=False,
 )
 # |x|: derivative sign x, 0 at the kink; selected, so an infinite upstream gives 0 there.
 ABS = row(
@@ -107,6 +109,7 @@ ABS = row(
     "unary",
     "|x|; derivative sign x (0 at 0).",
     dunder="abs",
+    floats=False,
 )
 
 
@@ -193,8 +196,9 @@ DIV = row(
         fmt="{0} / {1}",
     ),
     "binary",
-    "x / y.",
+    "x / y (integers divide in the default float dtype, as PyTorch's true division).",
     dunder="truediv",
+    floats=True,
 )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import ops
 from .primitive import Primitive, function
 from .tensor import Tensor, _apply, tensor
 
@@ -127,7 +128,7 @@ def einsum(subscripts: str, *operands):
     with the other operands onto k's subscripts; JVP: Σ_k einsum(…, ẋ_k, …)."""
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
-    ts = tuple(_t(x) for x in operands)
+    ts = ops.promote_all(operands)
     sub = explicit_subscripts(subscripts, [t.ndim for t in ts])
     try:
         np.einsum(sub, *(np.empty(t.shape, dtype=np.uint8) for t in ts))  # shapes checked, nothing computed

@@ -67,7 +67,7 @@ EXPM1 = _unary("expm1", np.expm1, lambda F, ans, x: ans + 1.0, "expm1({0})", "e�
 LOG2 = _unary("log2", np.log2, lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).")
 LOG10 = _unary("log10", np.log10, lambda F, ans, x: 1.0 / (x * _LN10), "log10({0})", "log₁₀ x; derivative 1/(x ln 10).")
 EXP2 = _unary("exp2", np.exp2, lambda F, ans, x: ans * _LN2, "exp2({0})", "2ˣ; derivative 2ˣ ln 2.")
-SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x.")
+SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x.", floats=False)
 RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².")
 ERF = _unary(
     "erf",
@@ -98,7 +98,7 @@ def _zero(F, g, ans, x):
 
 
 def _step(name: str, fn, doc: str) -> Primitive:
-    return row(name, Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})"), "unary", doc)
+    return row(name, Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})"), "unary", doc, floats=False)
 
 
 FLOOR = _step("floor", np.floor, "⌊x⌋; derivative 0 (as PyTorch, also at the integers).")
@@ -108,7 +108,7 @@ SIGN = _step("sign", np.sign, "sign x ∈ {−1, 0, 1}; derivative 0 (as PyTorch
 TRUNC = _step("trunc", np.trunc, "x rounded toward 0; derivative 0.")
 
 
-def _binary(name: str, fn, dx, dy, fmt: str, doc: str, dunder: str | None = None) -> Primitive:
+def _binary(name: str, fn, dx, dy, fmt: str, doc: str, **options) -> Primitive:
     """An elementwise binary op from its value and partials ``dx(F, ans, x, y)``, ``dy(…)``."""
     prim = Primitive(
         name,
@@ -117,7 +117,7 @@ def _binary(name: str, fn, dx, dy, fmt: str, doc: str, dunder: str | None = None
         (lambda F, t, ans, x, y: t * dx(F, ans, x, y), lambda F, t, ans, x, y: t * dy(F, ans, x, y)),
         fmt=fmt,
     )
-    return row(name, prim, "binary", doc, dunder=dunder)
+    return row(name, prim, "binary", doc, **options)
 
 
 REMAINDER = _binary(
@@ -144,6 +144,7 @@ ARCTAN2 = _binary(
     lambda F, ans, y, x: -y / (x * x + y * y),
     "arctan2({0}, {1})",
     "The angle of the point (x, y), arctan2(y, x); ∂/∂y = x/(x² + y²), ∂/∂x = −y/(x² + y²).",
+    floats=True,
 )
 HYPOT = _binary(
     "hypot",
@@ -152,6 +153,7 @@ HYPOT = _binary(
     lambda F, ans, x, y: y / ans,
     "hypot({0}, {1})",
     "√(x² + y²) without overflow; ∂/∂x = x/√(x² + y²), ∂/∂y = y/√(x² + y²).",
+    floats=True,
 )
 LOGADDEXP = _binary(
     "logaddexp",
@@ -160,6 +162,19 @@ LOGADDEXP = _binary(
     lambda F, ans, x, y: F.exp(y - ans),
     "logaddexp({0}, {1})",
     "log(eˣ + eʸ) computed stably; ∂/∂x = e^{x − ans}, ∂/∂y = e^{y − ans}.",
+    floats=True,
+)
+
+def _zero2(F, g, ans, x, y):
+    return F.zeros(np.shape(F.data(ans)), ans.dtype)
+
+
+FLOOR_DIVIDE = row(
+    "floor_divide",
+    Primitive("floor_divide", np.floor_divide, (_zero2, _zero2), (_zero2, _zero2), fmt="{0} // {1}"),
+    "binary",
+    "⌊x / y⌋ (Python's and torch.floor_divide's //); derivative 0 in both (a step; PyTorch has none).",
+    dunder="floordiv",
 )
 
 # PyTorch's names for the same primitives (one row each, so ``ng.asin`` and ``t.asin()`` exist).
@@ -178,4 +193,5 @@ for _torch_name, _numpy_name in TORCH_NAMES.items():
         globals()[_numpy_name.upper()],
         "binary" if _numpy_name == "arctan2" else "unary",
         f"PyTorch's name for ``{_numpy_name}``.",
+        floats=True,
     )

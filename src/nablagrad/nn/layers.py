@@ -81,11 +81,11 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} features "
                 f"(shape {x.shape}), expected {self.in_features}"
             )
-        if x.dtype.kind == "f" and x.dtype != self.weight.dtype:
+        if x.dtype != self.weight.dtype:  # PyTorch refuses integers and another float dtype alike
+            fix = "" if x.dtype.kind != "f" else f" or build the layer with dtype='{x.dtype}'"
             raise TypeError(
                 f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} does not match the layer's "
-                f"{self.weight.dtype}; cast the input (x.astype('{self.weight.dtype}')) or build the layer with "
-                f"dtype='{x.dtype}', as PyTorch requires"
+                f"{self.weight.dtype}; cast the input (x.astype('{self.weight.dtype}')){fix}, as PyTorch requires"
             )
         return Fn.linear(x, self.weight, self.bias, activation)
 
