@@ -246,8 +246,10 @@ def test_hovering_a_link_shows_the_update_with_numbers(server, page):
         page.keyboard.press("ArrowRight")
     assert _wait(lambda: page.text_content("[data-testid=inspect]") == text, 10)  # the same formula, the same numbers
     assert page.get_attribute("[data-testid=inspect]", "aria-live") == "polite"  # a screen reader reads it out
-    page.keyboard.press("ArrowLeft")
-    assert _wait(lambda: page.text_content("[data-testid=inspect]") != text, 10)
+    page.keyboard.press("PageDown")  # the next layer of weights: hidden → output
+    assert _wait(lambda: page.text_content("[data-testid=inspect]").startswith("layer 2, 1 → 1 "), 10)
+    page.keyboard.press("ArrowLeft")  # back to the last weight of layer 1
+    assert _wait(lambda: page.text_content("[data-testid=inspect]").startswith("layer 1, 2 → 4 "), 10)
     _shot(page, "playground_keyboard.png")
     page.keyboard.press("Escape")
     page.wait_for_selector("[data-testid=inspect]", state="hidden")

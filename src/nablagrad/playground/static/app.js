@@ -375,9 +375,16 @@ function hoveredIndex() {  // where the shown weight is among the drawn links (â
   return hovered ? linkPos.findIndex((l) => l[4] === hovered[0] && l[5] === hovered[1] && l[6] === hovered[2]) : -1;
 }
 
-function onKey(ev) {  // arrows step through the weights, Home/End jump, Escape hides the formula
-  const at = hoveredIndex();
-  const moves = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: -1 };
+function layerStart(layer) {  // index of the first drawn link of a layer of weights (wrapping around)
+  const layers = linkPos.length ? linkPos[linkPos.length - 1][4] + 1 : 1;
+  const l = (layer + layers) % layers;
+  return linkPos.findIndex((link) => link[4] === l);
+}
+
+function onKey(ev) {  // arrows step through the weights, PageUp/PageDown change layer, Home/End jump, Escape hides
+  const at = hoveredIndex(), layer = at >= 0 ? linkPos[at][4] : 0;
+  const moves = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: -1,
+                  PageDown: layerStart(layer + 1), PageUp: layerStart(layer - 1) };
   if (ev.key in moves) { ev.preventDefault(); selectByKey(moves[ev.key]); }
   else if (ev.key === "Escape") unselect();
 }
