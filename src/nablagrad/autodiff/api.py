@@ -39,8 +39,8 @@ def _function(row: Row) -> Callable:
         floats = row.floats is not False
 
         def f(x):
-            x = _t(x)
-            if floats and x.dtype.kind in _INTEGRAL:  # exp(int) is float, as PyTorch
+            x = x if x.__class__ is Tensor else _t(x)  # _t inlined for a Tensor (the hot path)
+            if floats and x.data.dtype.kind in _INTEGRAL:  # exp(int) is float, as PyTorch
                 x = astype(x, get_default_dtype())
             return _apply(prim, (x,))
 
@@ -75,14 +75,6 @@ def _function(row: Row) -> Callable:
     return f
 
 
-def _plain(t: Tensor, other) -> bool:
-    """The common case NumPy already promotes as PyTorch: a float tensor with a Python float or
-    with a tensor of its own float dtype (checked inline: operators are the hot path)."""
-    d = t.data.dtype
-    c = other.__class__
-    return d.__class__ in _FLOAT_DTYPES and (c is float or (c is Tensor and other.data.dtype is d))
-
-
 _FLOAT_DTYPES = frozenset(type(np.dtype(c)) for c in "efd")  # NumPy's float dtypes (another library's: _promote)
 
 
@@ -92,19 +84,23 @@ def _operators(row: Row) -> dict[str, Callable]:
     if row.kind == "unary":
         return {f"__{row.dunder}__": lambda self: _apply(prim, (self,))}
 
-    divide = row.floats is True
+    divide, floats = row.floats is True, _FLOAT_DTYPES
 
+    # The common case first, tested inline (operators are the hot path): a float tensor with a
+    # Python float or a tensor of its own dtype, which NumPy already promotes as PyTorch does.
     def op(self, other):
         if check is not None:
             check(self, other)
-        if _plain(self, other):
+        d, c = self.data.dtype, other.__class__
+        if d.__class__ in floats and (c is float or (c is Tensor and other.data.dtype is d)):
             return _apply(prim, (self, other))
         return _apply(prim, _promote(self, other, divide))
 
     def rop(self, other):
         if check is not None:
             check(other, self)
-        if _plain(self, other):
+        d, c = self.data.dtype, other.__class__
+        if d.__class__ in floats and (c is float or (c is Tensor and other.data.dtype is d)):
             return _apply(prim, (other, self))
         return _apply(prim, _promote(other, self, divide))
 

@@ -142,8 +142,11 @@ def run_backward(
                 continue
             inputs_ = node._inputs
             needs = [isinstance(a, Tensor) and a.requires_grad for a in inputs_]
-            Fn = F if create_graph or node.data.__class__ is home else rules_for(node.data)
-            args, ans = Fn.unbox(node)
+            if create_graph:
+                Fn, (args, ans) = F, F.unbox(node)
+            else:  # raw arrays: F.unbox inlined (the hot path of training)
+                Fn = F if node.data.__class__ is home else rules_for(node.data)
+                args, ans = [a.data if isinstance(a, Tensor) else a for a in inputs_], node.data
             parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)
             for parent, pg in zip(inputs_, parent_grads):
                 if pg is None:

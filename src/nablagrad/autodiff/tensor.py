@@ -276,7 +276,8 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     """
     if params is None:
         params = _EMPTY
-    if _mode.slow:
+    switched = _m.active  # 0: no thread has changed a switch (the defaults hold: record, no levels)
+    if switched and _mode.slow:
         return _apply_levels(prim, args, params)
     datas = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
@@ -292,25 +293,20 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     except (TypeError, RuntimeError):
         same_device(prim.name, datas)
         raise
-    out = _new(Tensor)
-    out.data = value
-    out.grad = None
-    out._tangents = None
-    if _mode.grad_enabled:
+    if not switched or _mode.grad_enabled:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
+                out = _new(Tensor)  # _wrap's fields, inlined: the hot path of training
+                out.data = value
+                out.grad = None
                 out.requires_grad = True
                 out._op = prim
                 out._inputs = args
                 out._params = params
+                out._tangents = None
                 out._version = _m.clock
                 return out
-    out.requires_grad = False
-    out._op = None
-    out._inputs = None
-    out._params = None
-    out._version = 0
-    return out
+    return _wrap(value)
 
 
 def _on_numpy(datas: list) -> bool:
