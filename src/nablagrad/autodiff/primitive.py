@@ -245,7 +245,36 @@ def logsumexp_np(x, axis=None, keepdims=False):
     return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
 
 
-class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
+class RawArrays:
+    """What the raw-array rule namespaces share, on every array library: rules see the arrays
+    themselves, nothing is recorded, and the helpers below take their library from their data."""
+
+    sum_to = staticmethod(sum_to)
+    unindex = staticmethod(_unindex)
+    index_update = staticmethod(index_update_np)
+    sigmoid = staticmethod(stable_sigmoid)
+
+    @staticmethod
+    def data(x):
+        return x
+
+    @staticmethod
+    def seed(grad, g):
+        """The output adjoint the walk starts from: the raw array."""
+        return g
+
+    @staticmethod
+    def recording():
+        """The context the walk runs in: nothing to record on the fast path."""
+        return nullcontext()
+
+    @staticmethod
+    def unbox(node):
+        """``(args, ans)`` as the rules see them: raw arrays."""
+        return [a.data if isinstance(a, Box) else a for a in node._inputs], node.data
+
+
+class NUMPY_NS(RawArrays):  # noqa: N801 - a namespace, named like a constant
     """The namespace rules see on the fast path: raw NumPy arrays in and out."""
 
     exp = staticmethod(np.exp)
@@ -263,34 +292,11 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
     power = staticmethod(np.power)
     maximum = staticmethod(np.maximum)
     concatenate = staticmethod(np.concatenate)
-    sum_to = staticmethod(sum_to)
-    unindex = staticmethod(_unindex)
-    index_update = staticmethod(index_update_np)
-    sigmoid = staticmethod(stable_sigmoid)
-
-    @staticmethod
-    def data(x):
-        return x
 
     @staticmethod
     def apply(prim: Primitive, args: tuple, params: dict):
         """Evaluate a primitive's value on raw arrays."""
         return prim.fn(*args, **params)
-
-    @staticmethod
-    def seed(grad, g):
-        """The output adjoint the walk starts from: the raw array."""
-        return g
-
-    @staticmethod
-    def recording():
-        """The context the walk runs in: nothing to record on the fast path."""
-        return nullcontext()
-
-    @staticmethod
-    def unbox(node):
-        """``(args, ans)`` as the rules see them: raw arrays."""
-        return [a.data if isinstance(a, Box) else a for a in node._inputs], node.data
 
     @staticmethod
     def stack(xs, axis=0):
@@ -327,19 +333,10 @@ class NUMPY_NS:  # noqa: N801 - a namespace, named like a constant
         return np.asarray(x).astype(dtype, copy=False)
 
 
-class ArrayRules:
+class ArrayRules(RawArrays):
     """The namespace rules see on the fast path for raw arrays of another library (CuPy, any array
     API one): :class:`NUMPY_NS`'s names, each a row's value or a NumPy-named function resolved
     through the adapter (:mod:`nablagrad.backend.namespace`) — the same rules on every library."""
-
-    data = staticmethod(NUMPY_NS.data)
-    seed = staticmethod(NUMPY_NS.seed)
-    recording = staticmethod(NUMPY_NS.recording)
-    unbox = staticmethod(NUMPY_NS.unbox)
-    sum_to = staticmethod(sum_to)
-    unindex = staticmethod(_unindex)
-    index_update = staticmethod(index_update_np)
-    sigmoid = staticmethod(stable_sigmoid)
 
     def __init__(self, ns: ArrayAPINamespace, device: Device):
         self.ns, self.device = ns, device
