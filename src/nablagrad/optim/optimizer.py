@@ -193,7 +193,8 @@ class Optimizer:
             for p in group["params"]:
                 p.grad = None
 
-    def _check_grads(self) -> None:
+    def _check_grads(self, finite: bool = True) -> None:
+        """Every gradient has its parameter's shape and (with ``finite``) no NaN or Inf."""
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -201,7 +202,7 @@ class Optimizer:
                     continue
                 if g.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.step: a gradient has shape {g.shape} but its parameter {p.shape}")
-                if not _all_finite(g.data):
+                if finite and not _all_finite(g.data):
                     raise FloatingPointError(
                         f"{type(self).__name__}.step: a gradient of a parameter of shape {p.shape} contains NaN or Inf; "
                         "parameters were left unchanged. Likely causes: a learning rate that is too large, log or "
@@ -211,10 +212,12 @@ class Optimizer:
     def step(self, closure=None):
         """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
         loss = closure() if closure is not None else None
-        self._check_grads()
+        self._check_grads(finite=False)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected and reported once
             pieces = [pc for group in self.param_groups for pc in flat.pieces(self, group)]
             verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
+            if not all(v is True for v in verdicts):  # a True verdict implies finite gradients: one pass less
+                self._check_grads()
             if False in verdicts:  # refused before anything was written
                 raise self._diverged(pieces[verdicts.index(False)].group)
             saved = None if all(verdicts) else [self._save(pc) for pc in pieces]
@@ -236,7 +239,8 @@ class Optimizer:
     def check_update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> bool | None:
         """Whether ``update(p, g, state, group)`` would leave ``p`` and every state buffer finite,
         found without writing anything; ``None`` when that cannot be told in advance — the step
-        then copies what the update writes, checks after and restores on failure."""
+        then copies what the update writes, checks after and restores on failure.  True must
+        imply that ``g`` is finite too (a NaN or Inf gradient makes a NaN or Inf update)."""
         return None
 
     def scratch(self, p: Tensor) -> np.ndarray:
