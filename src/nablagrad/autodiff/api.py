@@ -28,6 +28,8 @@ from .ops import _INTEGRAL, _axis, _promote, _t, astype, broadcast_to, reshape, 
 from .primitive import TABLE, Row
 from .tensor import TENSOR_NS, Tensor, _apply, _wrap
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
 
 # --- generated from the rule table ------------------------------------------------------------------
 def _function(row: Row) -> Callable:
@@ -40,8 +42,9 @@ def _function(row: Row) -> Callable:
 
         def f(x):
             x = x if x.__class__ is Tensor else _t(x)  # _t inlined for a Tensor (the hot path)
-            if floats and x.data.dtype.kind in _INTEGRAL:  # exp(int) is float, as PyTorch
-                x = astype(x, get_default_dtype())
+            d = x.data.dtype  # NumPy's float32/float64 by identity; x.dtype (NumPy's name) for the rest
+            if floats and d is not _F32 and d is not _F64 and x.dtype.kind in _INTEGRAL:
+                x = astype(x, get_default_dtype())  # exp(int) is float, as PyTorch
             return _apply(prim, (x,))
 
     elif row.kind == "binary":
