@@ -37,6 +37,17 @@ def _mismatches(label, f_ng, f_torch, args) -> list:
     return [] if str(out.dtype) == want else [(label, str(out.dtype), want)]
 
 
+def _pairs(label: str, f_ng, f_torch, scalars: bool = True) -> list:
+    """Mismatches of a binary op over every tensor with every tensor and (both ways) scalar."""
+    bad = []
+    for x, a in TENSORS.items():
+        for y, v in {**TENSORS, **(SCALARS if scalars else {})}.items():
+            bad += _mismatches(label.format(x, y), f_ng, f_torch, [a, v])
+            if y in SCALARS:
+                bad += _mismatches(label.format(y, x), f_ng, f_torch, [v, a])
+    return bad
+
+
 def _rows(kind):
     return sorted(n for n, r in TABLE.items() if r.kind == kind and hasattr(torch, TORCH_NAME.get(n, n)))
 
@@ -53,13 +64,7 @@ def test_binary_ops_promote_as_torch():
     bad = []
     for name in _rows("binary"):
         f_ng, f_torch = getattr(ng, name), getattr(torch, TORCH_NAME.get(name, name))
-        for x, a in TENSORS.items():
-            for y, v in {**TENSORS, **SCALARS}.items():
-                if name == "matmul" and y in SCALARS:
-                    continue
-                bad += _mismatches(f"{name}({x}, {y})", f_ng, f_torch, [a, v])
-                if y in SCALARS:
-                    bad += _mismatches(f"{name}({y}, {x})", f_ng, f_torch, [v, a])
+        bad += _pairs(name + "({}, {})", f_ng, f_torch, scalars=name != "matmul")
     assert not bad
 
 
@@ -67,15 +72,7 @@ def test_binary_ops_promote_as_torch():
 def test_operators_promote_as_torch(symbol):
     op = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
           "%": operator.mod, "//": operator.floordiv, "@": operator.matmul}[symbol]  # fmt: skip
-    bad = []
-    for x, a in TENSORS.items():
-        for y, v in {**TENSORS, **SCALARS}.items():
-            if symbol == "@" and y in SCALARS:
-                continue
-            bad += _mismatches(f"{x} {symbol} {y}", op, op, [a, v])
-            if y in SCALARS:
-                bad += _mismatches(f"{y} {symbol} {x}", op, op, [v, a])
-    assert not bad
+    assert not _pairs("{} " + symbol + " {}", op, op, scalars=symbol != "@")
 
 
 def test_reductions_and_functions_promote_as_torch():
