@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_time, clean_blas_env, machine_report  # noqa: E402
+from workloads import N_OPS, chain, mlp_setup, mlp_step  # noqa: E402
 
 clean_blas_env()
 
@@ -21,34 +22,13 @@ import torch  # noqa: E402
 
 import nablagrad as ng  # noqa: E402
 
-N_OPS = 1000
-
 
 def chain_ng(x0):
-    x = ng.tensor(x0, requires_grad=True)
-    y = x
-    for i in range(N_OPS // 2):
-        y = ng.tanh(y * 0.999) if i % 2 else ng.sin(y) + 0.5
-    y.sum().backward()
-    return x.grad
+    return chain(ng, ng.tensor(x0, requires_grad=True))
 
 
 def chain_torch(x0):
-    x = torch.tensor(x0, requires_grad=True)
-    y = x
-    for i in range(N_OPS // 2):
-        y = torch.tanh(y * 0.999) if i % 2 else torch.sin(y) + 0.5
-    y.sum().backward()
-    return x.grad
-
-
-def mlp_setup(rng):
-    sizes = [784, 256, 128, 10]
-    ws = [rng.standard_normal((a, b)).astype(np.float32) * np.float32(np.sqrt(2 / a)) for a, b in zip(sizes, sizes[1:])]
-    bs = [np.zeros(b, np.float32) for b in sizes[1:]]
-    x = rng.random((128, 784), dtype=np.float32)
-    y = rng.integers(0, 10, 128)
-    return ws, bs, x, y
+    return chain(torch, torch.tensor(x0, requires_grad=True))
 
 
 def main() -> None:
@@ -63,18 +43,9 @@ def main() -> None:
     p_ng = [ng.tensor(a, requires_grad=True) for a in ws + bs]
     p_th = [torch.tensor(a, requires_grad=True) for a in ws + bs]
     xn, xt, yt = ng.tensor(x), torch.tensor(x), torch.tensor(y)
-    rows = np.arange(128)
 
     def step_ng():
-        h = xn
-        for i in range(3):
-            h = h @ p_ng[i] + p_ng[3 + i]
-            if i < 2:
-                h = ng.relu(h)
-        loss = -ng.log_softmax(h, axis=1)[rows, y].mean()
-        for p in p_ng:
-            p.grad = None
-        loss.backward()
+        mlp_step(ng, p_ng, xn, y)
 
     def step_th():
         h = xt

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import clean_blas_env
+from workloads import SIZES, chain, mlp_setup, mlp_step
 
 clean_blas_env()
 
@@ -70,53 +71,38 @@ def use(mods: dict):
     return mods["nablagrad"]
 
 
+def timed(fn, number: int):
+    """A function returning the seconds one call of ``fn`` takes (the mean over ``number`` calls)."""
+
+    def sample():
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter() - t) / number
+
+    return sample
+
+
 def measures(ng, epoch: bool) -> dict:
     """name -> a function timing one sample of that measure (seconds)."""
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal(16).astype(np.float32)
 
-    def chain():
-        x = ng.tensor(x0, requires_grad=True)
-        y = x
-        for i in range(500):
-            y = ng.tanh(y * 0.999) if i % 2 else ng.sin(y) + 0.5
-        y.sum().backward()
+    ws, bs, x, labels = mlp_setup(rng)
+    params = [ng.tensor(a, requires_grad=True) for a in ws + bs]
+    xb = ng.tensor(x)
+    out = {
+        "chain": timed(lambda: chain(ng, ng.tensor(x0, requires_grad=True)), 3),
+        "mlp": timed(lambda: mlp_step(ng, params, xb, labels), 3),
+    }
 
-    sizes = [784, 256, 128, 10]
-    ws = [rng.standard_normal((a, b)).astype(np.float32) * np.float32(np.sqrt(2 / a)) for a, b in zip(sizes, sizes[1:])]
-    ps = [ng.tensor(w, requires_grad=True) for w in ws] + [
-        ng.tensor(np.zeros(b, np.float32), requires_grad=True) for b in sizes[1:]
-    ]
-    xb, yb, rows = ng.tensor(rng.random((128, 784), dtype=np.float32)), rng.integers(0, 10, 128), np.arange(128)
-
-    def mlp():
-        h = xb
-        for i in range(3):
-            h = h @ ps[i] + ps[3 + i]
-            if i < 2:
-                h = ng.relu(h)
-        loss = -ng.log_softmax(h, axis=1)[rows, yb].mean()
-        for p in ps:
-            p.grad = None
-        loss.backward()
-
-    def timed(fn, number):
-        def sample():
-            t = time.perf_counter()
-            for _ in range(number):
-                fn()
-            return (time.perf_counter() - t) / number
-
-        return sample
-
-    out = {"chain": timed(chain, 3), "mlp": timed(mlp, 3)}
     if epoch:
         X, y, _, _ = ng.data.load_mnist(flatten=True)
         X, y = (X / np.float32(255)).astype(np.float32), y.astype(np.int64)
 
         def fit():
             ng.manual_seed(0)
-            model = ng.nn.MLP(sizes, activation="relu", seed=0)
+            model = ng.nn.MLP(SIZES, activation="relu", seed=0)
             opt = ng.optim.Adam(model.parameters(), lr=1e-3)
             ng.train.fit(model, "cross_entropy", opt, X, y, epochs=1, batch_size=128, seed=0)
 
