@@ -11,6 +11,11 @@ environment's pinned kernel (``OPENBLAS_CORETYPE`` as set here, Haswell when the
 absent) and with ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` both unset (OpenBLAS picks the CPU's
 own kernel). threadpoolctl names the kernel each subprocess got.
 
+Each run records its wall time and its process CPU time. On a machine other work keeps busy
+(and with one thread per library) the CPU time is the steadier measure of a peer's own work:
+waiting for a core counts in the wall time, not in the CPU time. Both are printed; the summary
+gives the ratios by each.
+
 ``--threads N`` gives every library N threads (OpenBLAS, PyTorch, XLA, numba); on a machine
 whose cores other work keeps busy, 1 thread measures the libraries rather than the contention.
 
@@ -62,23 +67,32 @@ def worker(args) -> dict:
         batches = [perm[i * batch : (i + 1) * batch] for i in range(steps)]
         runs = {n: PEERS[n](SIZES, init_weights(SIZES)) for n in names}
         times: dict[str, list[float]] = {n: [] for n in names}
+        cpu: dict[str, list[float]] = {n: [] for n in names}
         losses: dict[str, float] = {}
         for n in names:  # warm-up (JAX compiles here)
             runs[n](X, y, batches[:2])
         for r in range(args.repeat):
             for n in names[r % len(names) :] + names[: r % len(names)]:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 losses[n] = runs[n](X, y, batches)
                 times[n].append(time.perf_counter() - t0)
+                cpu[n].append(time.process_time() - c0)
         med = {n: statistics.median(v) for n, v in times.items()}
+        med_cpu = {n: statistics.median(v) for n, v in cpu.items()}
         spread = {n: (max(v) - min(v)) / med[n] for n, v in times.items()}
-        out["rows"][batch] = {"steps": steps, "median_s": med, "spread": spread, "loss": losses}
-        print(f"\nbatch {batch}: {steps} steps, median of {args.repeat} interleaved runs", flush=True)
-        print(f"{'peer':15s} {'s':>8s} {'spread':>7s} {'nablagrad/peer':>15s} {'% of bound':>11s} {'last loss':>10s}")
+        load = os.getloadavg()[0]
+        out["rows"][batch] = {"steps": steps, "median_s": med, "median_cpu_s": med_cpu, "spread": spread, "loss": losses,
+                              "load": load}  # fmt: skip
+        print(f"\nbatch {batch}: {steps} steps, median of {args.repeat} interleaved runs, load {load:.1f}", flush=True)
+        print(f"{'peer':15s} {'s':>8s} {'CPU s':>8s} {'spread':>7s} {'nablagrad/peer':>15s} {'(CPU)':>6s} "
+              f"{'% of bound':>11s} {'last loss':>10s}")  # fmt: skip
         for n in names:
-            ratio = med["nablagrad"] / med[n] if "nablagrad" in med else float("nan")
-            bound = 100 * med["GEMM bound"] / med[n] if "GEMM bound" in med else float("nan")
-            print(f"{n:15s} {med[n]:8.3f} {100 * spread[n]:6.0f}% {ratio:15.2f} {bound:10.0f}% {losses[n]:10.4f}", flush=True)
+            nan = float("nan")
+            ratio = med["nablagrad"] / med[n] if "nablagrad" in med else nan
+            ratio_cpu = med_cpu["nablagrad"] / med_cpu[n] if "nablagrad" in med else nan
+            bound = 100 * med["GEMM bound"] / med[n] if "GEMM bound" in med else nan
+            print(f"{n:15s} {med[n]:8.3f} {med_cpu[n]:8.3f} {100 * spread[n]:6.0f}% {ratio:15.2f} {ratio_cpu:6.2f} "
+                  f"{bound:10.0f}% {losses[n]:10.4f}", flush=True)  # fmt: skip
     return out
 
 
@@ -126,18 +140,21 @@ def main() -> None:
             raise SystemExit(proc.returncode)
     print("\n## summary (markdown)\n")
     peers = list(results[0]["rows"][str(args.batches[0])]["median_s"])
-    print("| batch | kernel | " + " | ".join(peers) + " | nablagrad / JAX | nablagrad / PyTorch | nablagrad % of bound |")
-    print("|" + " --- |" * (5 + len(peers)))
+    print("| batch | kernel | load | " + " | ".join(peers) + " | nablagrad / JAX | nablagrad / PyTorch | nablagrad % of bound "
+          "| by CPU time: / JAX | / PyTorch | % of bound |")  # fmt: skip
+    print("|" + " --- |" * (9 + len(peers)))
     for batch in args.batches:
         for res in results:
             row = res["rows"][str(batch)]
-            med = row["median_s"]
+            med, cpu = row["median_s"], row["median_cpu_s"]
             kern = res["kernel"].split()[2] if len(res["kernel"].split()) > 2 else res["kernel"]
             cells = " | ".join(f"{v:.3f} s" for v in med.values())
             nan = float("nan")
-            ng_, jx, pt, bd = (med.get(k, nan) for k in ("nablagrad", "JAX jit", "PyTorch eager", "GEMM bound"))
-            ratios = f"{ng_ / jx:.2f} | {ng_ / pt:.2f} | {100 * bd / ng_:.0f} %"
-            print(f"| {batch} ({row['steps']} steps) | {kern} | {cells} | {ratios} |")
+            ratios = []
+            for m in (med, cpu):
+                ng_, jx, pt, bd = (m.get(k, nan) for k in ("nablagrad", "JAX jit", "PyTorch eager", "GEMM bound"))
+                ratios.append(f"{ng_ / jx:.2f} | {ng_ / pt:.2f} | {100 * bd / ng_:.0f} %")
+            print(f"| {batch} ({row['steps']} steps) | {kern} | {row['load']:.1f} | {cells} | {' | '.join(ratios)} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 
