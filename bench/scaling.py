@@ -5,7 +5,7 @@ times the same ``--samples`` MNIST rows in every peer (interleaved, median of ``
 reports the time scaled to a 60 000-image epoch, with the GEMM-only bound of the same steps.
 Writes ``bench/scaling.md`` (the table) and ``bench/scaling.png`` (the plot).
 
-    python bench/scaling.py [--quick] [--threads 1]
+    python bench/scaling.py [--quick] [--threads 1] [--widths 256 1024 4096] [--samples 2048]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument("--widths", type=int, nargs="+", default=None, help="hidden widths (default 256 1024 4096)")
     args = ap.parse_args()
     if os.environ.get("_SCALING_CHILD") != "1":  # thread counts are read when the libraries load
         env = {**os.environ, **thread_env(args.threads), "_SCALING_CHILD": "1"}
@@ -42,7 +43,7 @@ def main() -> None:
     import nablagrad as ng
 
     torch.set_num_threads(args.threads)
-    widths = [256, 1024] if args.quick else [256, 1024, 4096]
+    widths = args.widths or ([256, 1024] if args.quick else [256, 1024, 4096])
     batches = [32, 128, 512, 1024]
     samples = args.samples or (2048 if args.quick else 8192)
     repeat = args.repeat or 3
