@@ -220,7 +220,11 @@ class Optimizer:
                 self._check_grads()
             if False in verdicts:  # refused before anything was written
                 raise self._diverged(pieces[verdicts.index(False)].group)
-            saved = None if all(verdicts) else [self._save(pc) for pc in pieces]
+            if all(verdicts):
+                self.__dict__.pop("_backup", None)  # checked in advance: no copies (the first step's are freed)
+                saved = None
+            else:
+                saved = [self._save(pc) for pc in pieces]
             for pc in pieces:
                 self.update(pc.target, pc.grad, pc.state, pc.group)
             if saved is not None:
