@@ -256,14 +256,22 @@ function pointColour(label) {
   return last.classes === 2 ? colour(2 * label - 1) : PALETTE[label];
 }
 
+const offscreen = {};  // size → a canvas and its pixels, reused by every frame
 function drawCells(ctx, size, cell, x0, y0, w, h) {
-  const img = ctx.createImageData(size, size);
-  for (let i = 0; i < size * size; i++) img.data.set([...cell(i), 255], 4 * i);
-  const off = document.createElement("canvas");
-  off.width = size; off.height = size;
-  off.getContext("2d").putImageData(img, 0, 0);
+  if (!offscreen[size]) {
+    const canvas = document.createElement("canvas");
+    canvas.width = size; canvas.height = size;
+    const c2d = canvas.getContext("2d");
+    offscreen[size] = { canvas, c2d, img: c2d.createImageData(size, size) };
+  }
+  const { canvas, c2d, img } = offscreen[size], px = img.data;
+  for (let i = 0; i < size * size; i++) {
+    const [r, g, b] = cell(i);
+    px[4 * i] = r; px[4 * i + 1] = g; px[4 * i + 2] = b; px[4 * i + 3] = 255;
+  }
+  c2d.putImageData(img, 0, 0);
   ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(off, x0, y0, w, h);
+  ctx.drawImage(canvas, x0, y0, w, h);
 }
 
 function draw() {
