@@ -3,6 +3,7 @@
 import threading
 
 import numpy as np
+import pytest
 import torch
 
 import nablagrad as ng
@@ -70,3 +71,19 @@ def test_a_new_thread_starts_with_grad_on_like_torch():
         t.start()
         t.join()
     assert result == {"ng": True, "torch": True}
+
+
+def test_the_switch_counter_returns_to_zero_after_blocks_and_errors():
+    """Ops skip the thread-local mode while no thread has a switch set (mode.active == 0): the
+    count must come back down after every block, also one left by an exception."""
+    from nablagrad.autodiff import mode
+
+    base = mode.active
+    with ng.no_grad():
+        assert mode.active == base + 1
+        with pytest.raises(ValueError), ng.enable_grad():
+            assert mode.active == base + 2 and (ng.tensor([1.0], requires_grad=True) * 2).requires_grad
+            raise ValueError
+        assert mode.active == base + 1 and not (ng.tensor([1.0], requires_grad=True) * 2).requires_grad
+    assert mode.active == base
+    assert (ng.tensor([1.0], requires_grad=True) * 2).requires_grad
