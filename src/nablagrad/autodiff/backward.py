@@ -19,7 +19,7 @@ import numpy as np
 from ..backend.namespace import namespace_of
 from . import mode as _m
 from .primitive import NUMPY_NS, rules_for, sum_to
-from .tensor import TENSOR_NS, Tensor, _wrap
+from .tensor import TENSOR_NS, Tensor, _raw, _wrap
 
 
 class GraphFreedError(RuntimeError):
@@ -68,6 +68,18 @@ def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
                 if parent._op is not None and parent.requires_grad and id(parent) not in visited and id(parent) not in stop:
                     stack.append((parent, False))
     return order
+
+
+def _needs(inputs) -> list[bool]:
+    """Which inputs want a gradient (unrolled for one and two, as :func:`.tensor._raw`)."""
+    n = len(inputs)
+    if n == 1:
+        a = inputs[0]
+        return [isinstance(a, Tensor) and a.requires_grad]
+    if n == 2:
+        a, b = inputs
+        return [isinstance(a, Tensor) and a.requires_grad, isinstance(b, Tensor) and b.requires_grad]
+    return [isinstance(a, Tensor) and a.requires_grad for a in inputs]
 
 
 def _prune(order: list[Tensor], stop: set[int]) -> list[Tensor]:
@@ -141,12 +153,12 @@ def run_backward(
             if g is None:
                 continue
             inputs_ = node._inputs
-            needs = [isinstance(a, Tensor) and a.requires_grad for a in inputs_]
+            needs = _needs(inputs_)
             if create_graph:
                 Fn, (args, ans) = F, F.unbox(node)
             else:  # raw arrays: F.unbox inlined (the hot path of training)
                 Fn = F if node.data.__class__ is home else rules_for(node.data)
-                args, ans = [a.data if isinstance(a, Tensor) else a for a in inputs_], node.data
+                args, ans = _raw(inputs_), node.data
             parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)
             for parent, pg in zip(inputs_, parent_grads):
                 if pg is None:

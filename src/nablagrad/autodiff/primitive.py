@@ -64,6 +64,13 @@ class Primitive:
     def vjp(self, F, g, ans, args: Sequence, params: dict, needs: Sequence[bool]) -> list:
         """Cotangents for the arguments flagged in ``needs`` (``None`` for the others)."""
         rules = self.vjps
+        if len(needs) == 1:  # unrolled for one and two arguments: a comprehension costs a frame
+            return [rules[0](F, g, ans, *args, **params) if needs[0] else None]
+        if len(needs) == 2:
+            return [
+                rules[0](F, g, ans, *args, **params) if needs[0] else None,
+                rules[1](F, g, ans, *args, **params) if needs[1] else None,
+            ]
         return [rules[i](F, g, ans, *args, **params) if need else None for i, need in enumerate(needs)]
 
     def jvp(self, F, tangents: Sequence, ans, args: Sequence, params: dict):

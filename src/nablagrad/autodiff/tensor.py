@@ -225,6 +225,19 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 _NUMPY_DTYPES = frozenset(type(np.dtype(c)) for c in "?bhilqBHILQefdgFDG")
 
 
+def _raw(args) -> list:
+    """The raw arrays (or numbers) of an op's arguments.  Unrolled for one and two: a list
+    comprehension costs a frame in CPython 3.11, more than the rest of a small op's bookkeeping."""
+    n = len(args)
+    if n == 1:
+        a = args[0]
+        return [a.data if isinstance(a, Tensor) else a]
+    if n == 2:
+        a, b = args
+        return [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
+    return [a.data if isinstance(a, Tensor) else a for a in args]
+
+
 def _numeric(arr: np.ndarray) -> bool:
     return all(isinstance(v, int | float | np.number | bool) for v in arr.flat)
 
@@ -279,7 +292,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     switched = _m.active  # 0: no thread has changed a switch (the defaults hold: record, no levels)
     if switched and _mode.slow:
         return _apply_levels(prim, args, params)
-    datas = [a.data if isinstance(a, Tensor) else a for a in args]
+    datas = _raw(args)
     try:
         if datas[0].__class__ is np.ndarray or _on_numpy(datas):
             value = prim.fn(*datas, **params)
