@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import ops
+from .mode import no_grad
 from .primitive import Primitive, row
 from .rules_contract import einsum
 from .rules_reduce import _exclusive_prod
@@ -518,10 +519,12 @@ def pinv(a, rtol=None):
     """The Moore–Penrose pseudo-inverse V S⁺ Uᵀ, S⁺ = 1/σ for σ > rtol · σ_max and 0 below (the
     rank cut-off; ``rtol`` is max(m, n) · ε by default, as PyTorch's), so a rank-deficient A
     has a finite pseudo-inverse and gradient (the SVD's, as PyTorch's: distinct σ needed)."""
+    a = _matrix("pinv", a)
     u, s, vh = svd(a)
     if rtol is None:
         rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps
-    kept = s.data > rtol * s.data.max(axis=-1, keepdims=True)
+    with no_grad():  # the cut-off is a mask (a comparison: batched under vmap like any op)
+        kept = s > s.max(axis=-1, keepdims=True) * rtol
     s_inv = ops.where(kept, 1.0 / ops.where(kept, s, 1.0), 0.0)
     return (vh.mT * s_inv.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
 
