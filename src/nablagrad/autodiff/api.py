@@ -66,11 +66,11 @@ def _function(row: Row) -> Callable:
         extra = dict(row.extra)
 
         def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
-            unknown = set(kw) - set(extra)
-            if unknown:
-                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(unknown)}")
+            if kw and set(kw) - set(extra):
+                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
-            return _apply(prim, (_t(x),), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
+            x = x if x.__class__ is Tensor else _t(x)
+            return _apply(prim, (x,), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
 
     f.__name__ = f.__qualname__ = row.name
     f.__doc__ = row.doc
