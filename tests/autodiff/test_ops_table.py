@@ -212,6 +212,8 @@ CASES = {
     "dstack": (lambda a, b: ng.dstack([a, b]), lambda a, b: torch.dstack([a, b]), [(2, 3), (2, 3, 2)], _any),
     "column_stack": (lambda a, b: ng.column_stack([a, b]), lambda a, b: torch.column_stack([a, b]), [(3,), (3, 2)], _any),
     "atleast_3d": (ng.atleast_3d, torch.atleast_3d, [(4,)], _any),
+    "atleast_2d": (ng.atleast_2d, torch.atleast_2d, [(4,)], _any),
+    "atleast_1d": (lambda a: ng.atleast_1d(a.sum()), lambda a: torch.atleast_1d(a.sum()), [(2, 2)], _any),
     "split_numpy": (
         lambda a: ng.concatenate([p * (i + 1) for i, p in enumerate(ng.split(a, 2, axis=1))], axis=0),
         lambda a: torch.cat([p * (i + 1) for i, p in enumerate(torch.tensor_split(a, 2, dim=1))], dim=0),

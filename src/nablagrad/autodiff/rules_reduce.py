@@ -196,7 +196,10 @@ def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=No
     params = {"axis": tuple(axis) if isinstance(axis, list) else axis, "keepdims": keepdims}
     if b is None:
         return _apply(R.LOGSUMEXP, (x,), params)
-    return _apply(R.LOGSUMEXP_B, ops._promote(x, _t(b), False), params)
+    x, b = ops._promote(x, b, False)  # a scalar b is weak (PyTorch's rules), an array b a tensor
+    if not isinstance(b, Tensor):
+        b = tensor(b, dtype=x.dtype, device=x.device)
+    return _apply(R.LOGSUMEXP_B, (x, b), params)
 
 
 # --- order statistics ---------------------------------------------------------------------------------

@@ -127,8 +127,11 @@ def _atleast(x, nd: int) -> Tensor:
     x = _t(x)
     if x.ndim >= nd:
         return x
-    shape = {0: (1,) * nd, 1: ((1, x.shape[0], 1) if nd == 3 else (1, x.shape[0])), 2: x.shape + (1,)}[x.ndim]
-    return x.reshape(shape)
+    if x.ndim == 0:
+        return x.reshape((1,) * nd)
+    if x.ndim == 1:
+        return x.reshape((1, x.shape[0], 1) if nd == 3 else (1, x.shape[0]))
+    return x.reshape(x.shape + (1,))
 
 
 @function(method=False)
