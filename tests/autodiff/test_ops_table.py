@@ -405,6 +405,12 @@ def test_gradcheck_float64(name):
         "eigh_vectors",
         "svd_tall",
         "qr_q",
+        "qr_wide_r",
+        "det",
+        "logsumexp_b",
+        "std_default",
+        "erfc",
+        "norm_torch",
     ],
 )
 def test_second_derivatives_match_torch(name):
