@@ -135,3 +135,42 @@ def test_the_checker_finds_a_planted_cycle(tmp_path, files, expected):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert cycles(import_graph(tmp_path / "pkg")) == expected
+
+
+# DESIGN.md's layer table, top to bottom; a row imports only rows above it (cli and playground share one row)
+LAYERS = [["backend"], ["autodiff"], ["scratch"], ["nn"], ["optim"], ["data"], ["io"], ["distributed"], ["train"],
+          ["ml"], ["viz"], ["cli", "playground"]]  # fmt: skip
+RANK = {package: i for i, row in enumerate(LAYERS) for package in row}
+
+
+def _package(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def test_each_layer_imports_only_the_layers_above_it():
+    graph = import_graph(SRC)
+    assert {_package(m) for m in graph} - {""} - {"__main__"} == set(RANK), "a package missing from LAYERS"
+    upward = [(m, d) for m, deps in graph.items() for d in deps
+              if _package(m) in RANK and _package(d) in RANK and RANK[_package(d)] > RANK[_package(m)]]  # fmt: skip
+    assert not upward, f"imports of a lower layer (module -> module): {sorted(upward)}"
+    scratch = [(m, d) for m, deps in graph.items() for d in deps
+               if _package(m) == "scratch" and _package(d) not in ("scratch", "")]  # fmt: skip
+    assert not scratch, f"nablagrad.scratch is NumPy only: {scratch}"
+
+
+def test_no_private_name_is_imported_from_another_package():
+    """``from ..autodiff.tensor import _wrap`` in nn couples nn to autodiff's insides: use the public name."""
+    mods = modules(SRC)
+    crossing = []
+    for name, (path, package) in mods.items():
+        here = name if package else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ""
+            if node.level:
+                base = ".".join(here.split(".")[: len(here.split(".")) - node.level + 1] + ([node.module] if node.module else []))
+            private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+            if base.startswith("nablagrad.") and _package(base) != _package(name) and private:
+                crossing.append(f"{name}: from {base} import {', '.join(private)}")
+    assert not crossing, crossing

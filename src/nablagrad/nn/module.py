@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..autodiff import Tensor, no_grad
-from ..autodiff.tensor import _as_array
 from ..backend.device import is_dtype, to_device
 from ..backend.namespace import namespace_of
 
@@ -24,9 +23,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True, dtype=None):
-        super().__init__(_as_array(data, dtype) if not isinstance(data, Tensor) else data.data.copy(), requires_grad=False)
-        if requires_grad:
-            self.requires_grad_(True)
+        # Tensor() copies the values (as torch.nn.Parameter(t.clone()) would): a parameter owns its memory
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad, dtype=dtype)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..autodiff import Tensor
-from ..autodiff.tensor import _wrap
+from ..autodiff import Tensor, as_tensor
 from ..backend.namespace import namespace_of
 
 
@@ -35,5 +34,5 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
         scale = max_norm / (norm + 1e-12)
         for p in params:
             g = p.grad.data
-            p.grad = _wrap(g * (np.asarray(scale, dtype=g.dtype) if g.__class__ is np.ndarray else scale))
+            p.grad = as_tensor(g * (np.asarray(scale, dtype=g.dtype) if g.__class__ is np.ndarray else scale))
     return norm
