@@ -134,7 +134,8 @@ def astype(x, dtype):
 @function()
 def var(x, axis=None, keepdims=False, correction=1, dim=None, keepdim=None):
     """Variance ``Σ(x − x̄)² / (n − correction)``, ``correction`` 1 by default (Bessel's, as
-    PyTorch; 0 for NumPy's); a composite of primitives."""
+    PyTorch; 0 for NumPy's); a composite of primitives.  Where n ≤ correction the denominator
+    is clamped at 1 (0 for one sample), where PyTorch gives nan/inf."""
     x = _t(x)
     axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
     d = x - x.mean(axis, keepdims=True)

@@ -422,7 +422,8 @@ STD = row(
     ),
     "reduce",
     "Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)), "
-    "and 0 where σ = 0 (a constant row), as PyTorch; ``correction`` 1 by default (Bessel's, as PyTorch).",
+    "and 0 where σ = 0 (a constant row), as PyTorch; ``correction`` 1 by default (Bessel's, as PyTorch). "
+    "Where n ≤ correction the denominator is clamped at 1 (σ = 0 for one sample), where PyTorch gives nan/inf.",
     extra=(("correction", 1),),
 )
 
