@@ -206,7 +206,7 @@ def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=No
 def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
     """An integer- or boolean-valued op: outside the graph (no gradient), but batched like any
     primitive under ``vmap`` (as the engine's comparisons)."""
-    if mode.state.slow:
+    if mode.state.slow or x.data.__class__ is not np.ndarray:  # vmap, or another array library
         with mode.no_grad():
             return _apply(prim, (x,), params)
     return _wrap(np.asarray(prim.fn(x.data, **params)))
@@ -314,7 +314,7 @@ def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None):
 def _index_reduce(name: str, fn) -> Primitive:
     return Primitive(
         name,
-        lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims),
+        lambda x, axis=None, keepdims=False: namespace_of(x).forward(fn)(x, axis=axis, keepdims=keepdims),
         (None,),
         (None,),
         fmt=name + "({0})",

@@ -303,10 +303,14 @@ def take(x, indices, axis=None):
     return x[_along(_ax("take", axis, x.ndim), idx, x.ndim)]
 
 
-def _full_index(idx: np.ndarray, axis: int) -> tuple:
-    """The index tuple for take_along_axis: ``idx`` along ``axis``, broadcast aranges elsewhere."""
+def _full_index(idx, axis: int) -> tuple:
+    """The index tuple for take_along_axis: ``idx`` along ``axis``, broadcast aranges elsewhere
+    (on ``idx``'s device)."""
+    xp = namespace_of(idx)
+    on = {} if idx.__class__ is np.ndarray else {"device": idx.device}
     return tuple(
-        idx if a == axis else np.arange(n).reshape((1,) * a + (n,) + (1,) * (idx.ndim - a - 1)) for a, n in enumerate(idx.shape)
+        idx if a == axis else xp.reshape(xp.arange(n, **on), (1,) * a + (n,) + (1,) * (idx.ndim - a - 1))
+        for a, n in enumerate(idx.shape)
     )
 
 
@@ -322,7 +326,7 @@ TAKE_ALONG = Primitive(
     "take_along_axis",
     lambda x, idx, axis: namespace_of(x).take_along_axis(x, idx, axis),
     (
-        lambda F, g, ans, x, idx, axis: F.unindex(g, _full_index(np.asarray(F.data(idx)), axis), np.shape(x)),
+        lambda F, g, ans, x, idx, axis: F.unindex(g, _full_index(F.data(idx), axis), np.shape(x)),
         None,
     ),
     (lambda F, t, ans, x, idx, axis: F.apply(TAKE_ALONG, (t, idx), {"axis": axis}), None),
