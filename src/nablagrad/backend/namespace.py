@@ -147,12 +147,15 @@ class ArrayAPINamespace:
 
     # --- dtypes and devices -------------------------------------------------------------------------------
     def native_dtype(self, dtype):
-        """This library's dtype for a NumPy dtype (or for one of its own)."""
-        if dtype in self._to_numpy_dtype:
-            return dtype
-        return getattr(self.xp, np.dtype(dtype).name)
+        """This library's dtype for a NumPy dtype, a name or a scalar type (or one of its own)."""
+        if isinstance(dtype, np.dtype | str | type):
+            return getattr(self.xp, np.dtype(dtype).name)
+        return dtype
 
     def numpy_dtype(self, dtype) -> np.dtype:
+        """The NumPy dtype of one of this library's dtypes (NumPy's own pass through)."""
+        if isinstance(dtype, np.dtype):
+            return dtype
         return self._to_numpy_dtype[dtype] if dtype in self._to_numpy_dtype else np.dtype(dtype)
 
     def device(self, x):
