@@ -1,7 +1,7 @@
 """The rule table's hand-written functions (shape ops, scans, indexing) on another array library:
 value and gradient equal NumPy's to 1e-12.  Not yet here (they raise, naming the conversion that
 the device refuses): einsum and what is built on it (tensordot, outer, inner, dot, kron),
-take_along_axis/gather called directly, cumprod's gradient, pad, diag, scatter_add, linalg."""
+cumprod's gradient, pad, diag, scatter_add, linalg."""
 
 from __future__ import annotations
 

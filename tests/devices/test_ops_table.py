@@ -28,17 +28,16 @@ def _table():
 TABLE = _table()
 CASES = TABLE.CASES
 
-# einsum and the products built on it (the standard has no einsum; CuPy does), gathers along an
-# axis called directly, the exact-at-zeros products, linalg, pad/diag/trace (an index with several
-# integer arrays beside ...), scatter_add, and a where built from a NumPy mask
+# einsum and the products built on it (the standard has no einsum; CuPy does), the exact-at-zeros
+# products, linalg, pad/diag/trace (an index with several integer arrays beside ...), scatter_add
 NOT_YET = {
     "cholesky", "cumprod", "cumprod_zeros", "det", "diag_matrix", "diag_vector", "diagonal", "dot_nd", "dot_vectors",
     "eigh_values", "eigh_vectors", "einsum_batched", "einsum_broadcast_one", "einsum_diag", "einsum_matmul",
-    "einsum_sum_inside", "einsum_three_list", "einsum_trace", "gather", "inner", "kron", "kron_mixed_ndim",
+    "einsum_sum_inside", "einsum_three_list", "einsum_trace", "inner", "kron", "kron_mixed_ndim",
     "norm_nuc", "norm_spectral", "outer", "pad", "pinv", "prod_zeros", "qr_q", "qr_r", "qr_wide_q",
     "qr_wide_r", "scatter_add", "slogdet", "svd_tall",
-    "svd_wide_vh", "svdvals", "take_along_axis", "tensordot_int", "tensordot_pairs",
-    "trace", "vdot", "where",
+    "svd_wide_vh", "svdvals", "tensordot_int", "tensordot_pairs",
+    "trace", "vdot",
 }  # fmt: skip
 
 

@@ -93,6 +93,9 @@ def where(cond, x, y):
         raise TypeError(f"where: the condition must be boolean, got {ns.numpy_dtype(c.dtype)}")
     if isinstance(cond, Tensor) and (cond._tangents or cond._op is not None):  # batched by vmap, or recorded by
         c = cond  # an ng.jit trace: keep it a tensor, so the condition is computed anew on every call
+    elif not isinstance(cond, Tensor) and ns is NUMPY:  # a NumPy mask goes to the tensors' device
+        on = next((t.data for t in (x, y) if isinstance(t, Tensor) and t.data.__class__ is not np.ndarray), None)
+        c = c if on is None or namespace_of(on) is NUMPY else to_device(c, on.device)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _t(x)
     return _apply(R.WHERE, (c, *_promote(x, y, False)))

@@ -340,7 +340,7 @@ def take_along_axis(x, indices, axis: int):
     """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis); the gradient
     is scatter-added back (repeated indices accumulate)."""
     x = _t(x)
-    idx = indices if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices if isinstance(indices, Tensor) else to_device(np.asarray(indices), x.device)
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_axis: indices of shape {idx.shape} need as many axes as x of shape {x.shape}")
     return _apply(TAKE_ALONG, (x, idx), {"axis": _ax("take_along_axis", axis, x.ndim)})
