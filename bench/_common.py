@@ -33,6 +33,22 @@ def best_time(fn: Callable[[], object], repeat: int = 7, number: int = 1) -> flo
     return statistics.median(times)
 
 
+def interleaved_times(fns: dict[str, Callable[[], object]], repeat: int = 3) -> dict[str, tuple[float, float]]:
+    """Each function once per repetition, in turn (after one warm-up call each): the median wall
+    time and the median process CPU time of every function, in seconds."""
+    for fn in fns.values():
+        fn()
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.process_time() - c0)
+    return {k: (statistics.median(wall[k]), statistics.median(cpu[k])) for k in fns}
+
+
 def machine_report() -> str:
     import numpy as np
     import torch
