@@ -28,16 +28,10 @@ def _table():
 TABLE = _table()
 CASES = TABLE.CASES
 
-# einsum and the products built on it (the standard has no einsum; CuPy does), the exact-at-zeros
-# products, linalg, pad/diag/trace (an index with several integer arrays beside ...), scatter_add
+# the exact-at-zeros products and linalg (the standard's linalg extension is not used yet)
 NOT_YET = {
-    "cholesky", "cumprod", "cumprod_zeros", "det", "diag_matrix", "diag_vector", "diagonal", "dot_nd", "dot_vectors",
-    "eigh_values", "eigh_vectors", "einsum_batched", "einsum_broadcast_one", "einsum_diag", "einsum_matmul",
-    "einsum_sum_inside", "einsum_three_list", "einsum_trace", "inner", "kron", "kron_mixed_ndim",
-    "norm_nuc", "norm_spectral", "outer", "pad", "pinv", "prod_zeros", "qr_q", "qr_r", "qr_wide_q",
-    "qr_wide_r", "scatter_add", "slogdet", "svd_tall",
-    "svd_wide_vh", "svdvals", "tensordot_int", "tensordot_pairs",
-    "trace", "vdot",
+    "cholesky", "cumprod", "cumprod_zeros", "det", "eigh_values", "eigh_vectors", "norm_nuc", "norm_spectral",
+    "pinv", "prod_zeros", "qr_q", "qr_r", "qr_wide_q", "qr_wide_r", "slogdet", "svd_tall", "svd_wide_vh", "svdvals",
 }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend.namespace import NUMPY, namespace_of
 from . import ops
 from .primitive import Primitive, function
 from .tensor import Tensor, _apply, tensor
@@ -36,7 +37,10 @@ class _Einsum(Primitive):
 
 
 def _einsum_np(*operands, subscripts: str):
-    return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+    xp = namespace_of(operands[0])
+    if xp is NUMPY:
+        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+    return xp.einsum(subscripts, *operands)  # the adapter: the library's einsum, or one from standard calls
 
 
 def _einsum_batch(F, prim, args, batched, params):
@@ -78,12 +82,15 @@ def _einsum_vjp(F, g, args, subscripts: str, k: int):
     # a letter repeated in operand k: its gradient lives on the diagonal; rename each repeat
     # and multiply by an identity so that out[..i..i'..] = h[..i..] δ(i, i')
     fresh = iter(c for c in string.ascii_letters if c not in subscripts)
+    data = F.data(g)
+    xp = namespace_of(data)  # the identity is made on the host; the adapter's einsum copies it over
+    dtype = np.result_type(data) if xp is NUMPY else xp.numpy_dtype(data.dtype)
     renamed, eyes, firsts = [], [], set()
     for c in mine:
         if c in firsts:
             r = next(fresh)
             renamed.append(r)
-            eyes.append((c + r, np.eye(mine_size[c], dtype=np.result_type(F.data(g)))))
+            eyes.append((c + r, np.eye(mine_size[c], dtype=dtype)))
         else:
             firsts.add(c)
             renamed.append(c)

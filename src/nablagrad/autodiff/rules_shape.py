@@ -241,7 +241,7 @@ def pad(x, pad_width, mode: str = "constant", constant_values=0.0):
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     shape = tuple(int(n + a + b) for n, (a, b) in zip(x.shape, widths))
     inner = tuple(slice(int(a), int(a) + n) for n, (a, _) in zip(x.shape, widths))
-    base = tensor(np.full(shape, constant_values, dtype=x.dtype))
+    base = tensor(np.full(shape, constant_values, dtype=x.dtype), device=x.device)
     return ops.index_update(base, inner, x)
 
 
@@ -271,7 +271,9 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1, dim1=None, dim2
     x = moveaxis(x, (a1, a2), (-2, -1))
     m, n = x.shape[-2:]
     rows = np.arange(max(0, -offset), min(m, n - offset)) if min(m, n - offset) > max(0, -offset) else np.arange(0)
-    return x[..., rows, rows + offset]
+    # entry (r, r + offset) is entry r·n + r + offset of the flattened matrix: one integer array,
+    # which every array API library can index with
+    return x.reshape(*x.shape[:-2], m * n)[..., rows * n + rows + offset]
 
 
 _diagonal = diagonal
@@ -286,10 +288,12 @@ def diag(x, k: int = 0, diagonal=None):
         return _diagonal(x, k)
     if x.ndim != 1:
         raise ValueError(f"diag: expects a vector or a matrix, got shape {x.shape}")
+    # out[r, r + k] = x[r] (k ≥ 0) or out[c − k, c] = x[c] (k < 0): v = x padded to n, put where
+    # the k-th diagonal of the identity is on — v down the rows for k ≥ 0, along the columns for k < 0
     n = x.shape[0] + abs(k)
-    rows = np.arange(x.shape[0]) + max(0, -k)
-    base = tensor(np.zeros((n, n), dtype=x.dtype))
-    return ops.index_update(base, (rows, rows + k), x)
+    v = pad(x, (0, abs(k)))
+    on = tensor(np.eye(n, k=k, dtype=bool), device=x.device)
+    return ops.where(on, v.reshape(n, 1) if k >= 0 else v.reshape(1, n), 0.0)
 
 
 # --- gathers and scatters -------------------------------------------------------------------------------
@@ -357,7 +361,7 @@ def scatter_add(x, dim: int, index, src):
     """PyTorch's scatter_add: ``out = x`` with ``out[i][index[i][j]] += src[i][j]`` (dim = 1);
     repeated indices accumulate."""
     x, src = _t(x), _t(src)
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = to_device(index.data if isinstance(index, Tensor) else np.asarray(index), x.device)
     src = src[tuple(slice(0, n) for n in idx.shape)]
     return x + ops.unindex(src, _full_index(idx, _ax("scatter_add", dim, x.ndim)), x.shape)
 

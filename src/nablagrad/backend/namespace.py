@@ -19,6 +19,8 @@ from types import ModuleType
 
 import numpy as np
 
+from .einsum import einsum as standard_einsum
+
 ndarray = np.ndarray
 
 # NumPy's name -> the array API standard's name, where they differ
@@ -278,13 +280,14 @@ class ArrayAPINamespace:
         out[...] = out + xp.reshape(flat_val @ onehot, out.shape)
 
     def einsum(self, subscripts: str, *operands, optimize=False):
+        """The library's own ``einsum`` (CuPy's) where it has one, else :func:`.einsum.einsum` from
+        standard calls (explicit subscripts); host operands (an identity the rules made) are copied over."""
+        device = next(o.device for o in operands if namespace_of(o) is self)
+        operands = tuple(o if namespace_of(o) is self else self.asarray(o, device=device) for o in operands)
         native = getattr(self.native, "einsum", None)
-        if native is None:
-            raise NotImplementedError(
-                f"einsum: {self.name} has no einsum (the array API standard lacks it); use matmul/tensordot, "
-                "or move the tensors to the CPU with .cpu()"
-            )
-        return native(subscripts, *operands)
+        if native is not None:
+            return native(subscripts, *operands)
+        return standard_einsum(self.xp, subscripts, *operands)
 
 
 _CACHE: dict[int, ArrayAPINamespace] = {}
