@@ -28,10 +28,10 @@ def _table():
 TABLE = _table()
 CASES = TABLE.CASES
 
-# the exact-at-zeros products and linalg (the standard's linalg extension is not used yet)
+# linalg (the standard's linalg extension is not used yet)
 NOT_YET = {
-    "cholesky", "cumprod", "cumprod_zeros", "det", "eigh_values", "eigh_vectors", "norm_nuc", "norm_spectral",
-    "pinv", "prod_zeros", "qr_q", "qr_r", "qr_wide_q", "qr_wide_r", "slogdet", "svd_tall", "svd_wide_vh", "svdvals",
+    "cholesky", "det", "eigh_values", "eigh_vectors", "norm_nuc", "norm_spectral",
+    "pinv", "qr_q", "qr_r", "qr_wide_q", "qr_wide_r", "slogdet", "svd_tall", "svd_wide_vh", "svdvals",
 }  # fmt: skip
 
 

@@ -31,22 +31,26 @@ def _names(axis, keepdims, dim, keepdim):
     return (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
 
 
-def _flat_groups(x: np.ndarray, axis):
+def _flat_groups(x, axis):
     """``x`` with the reduced axes moved last and flattened: (rest..., n), plus how to undo it."""
     axes = _norm_axis(axis, x.ndim)
     rest = [a for a in range(x.ndim) if a not in axes]
-    moved = np.transpose(x, rest + list(axes))
-    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
-    inverse = np.argsort(rest + list(axes))
-    return flat, lambda y: np.transpose(y.reshape(moved.shape), inverse)
+    xp = namespace_of(x)
+    moved = xp.transpose(x, rest + list(axes))
+    flat = xp.reshape(moved, tuple(moved.shape[: len(rest)]) + (-1,))
+    inverse = tuple(int(i) for i in np.argsort(rest + list(axes)))
+    return flat, lambda y: xp.transpose(xp.reshape(y, moved.shape), inverse)
 
 
-def _exclusive_prod(x: np.ndarray, axis) -> np.ndarray:
-    """Π_{j≠i} x_j within each reduced group, without dividing (exact when some x_j = 0)."""
+def _exclusive_prod(x, axis):
+    """Π_{j≠i} x_j within each reduced group, without dividing (exact when some x_j = 0):
+    the product of everything left of i (a shifted cumprod) times everything right of i (the same, flipped).
+    On the array's own library."""
+    xp = namespace_of(x)
     flat, back = _flat_groups(x, axis)
-    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
-    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    ones = xp.ones_like(flat[..., :1])
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
     return back(left * right)
 
 
@@ -55,7 +59,7 @@ def _prod_others(F, ans, x, axis, keepdims):
     xd = F.data(x)
     if bool(namespace_of(xd).all(xd != 0)):
         return _keep(F, ans, x, axis, keepdims) / x
-    return _exclusive_prod(np.asarray(xd), axis)
+    return _exclusive_prod(xd, axis)
 
 
 PROD = row(
@@ -103,24 +107,25 @@ CUMSUM = linear(
 )
 
 
-def _cumprod_loop(x: np.ndarray, axis: int, g: np.ndarray, reverse: bool) -> np.ndarray:
+def _cumprod_loop(x, axis: int, g, reverse: bool):
     """Exact derivative of cumprod through zeros, O(n²): with c⁽ⁱ⁾ the cumprod with x_i := 1,
     ∂ans_j/∂x_i = c⁽ⁱ⁾_j for j ≥ i.  ``reverse``: the VJP Σ_{j≥i} g_j c⁽ⁱ⁾_j; else the JVP
     Σ_{i≤j} c⁽ⁱ⁾_j ẋ_i."""
-    x = np.moveaxis(x, axis, -1)
-    g = np.moveaxis(np.broadcast_to(g, np.moveaxis(x, -1, axis).shape), axis, -1)
-    out = np.zeros(np.broadcast_shapes(x.shape, g.shape), dtype=np.result_type(x, g))
+    xp = namespace_of(x)
+    x = xp.moveaxis(x, axis, -1)
+    g = xp.moveaxis(xp.broadcast_to(g, xp.moveaxis(x, -1, axis).shape), axis, -1)
+    out = xp.zeros(np.broadcast_shapes(x.shape, g.shape), (x[..., :1] * g[..., :1]).dtype, device=xp.device(x))
     n = x.shape[-1]
     for i in range(n):
-        xi = x.copy()
+        xi = xp.copy(x)
         xi[..., i] = 1
-        c = np.cumprod(xi, axis=-1)
+        c = xp.cumprod(xi, axis=-1)
         c[..., :i] = 0
         if reverse:
-            out[..., i] = np.sum(g * c, axis=-1)
+            out[..., i] = xp.sum(g * c, axis=-1)
         else:
             out = out + c * g[..., i : i + 1]
-    return np.moveaxis(out, -1, axis)
+    return xp.moveaxis(out, -1, axis)
 
 
 def _const(F, value: np.ndarray):
@@ -131,16 +136,16 @@ def _const(F, value: np.ndarray):
 
 def _cumprod_vjp(F, g, ans, x, axis: int):
     xd = F.data(x)
-    if np.all(xd != 0):  # Σ_{j≥i} g_j ans_j / x_i
+    if bool(namespace_of(xd).all(xd != 0)):  # Σ_{j≥i} g_j ans_j / x_i
         return _reverse(F, F.apply(CUMSUM, (_reverse(F, g * ans, axis),), {"axis": axis}), axis) / x
-    return _const(F, _cumprod_loop(np.asarray(xd), axis, np.asarray(F.data(g)), reverse=True))
+    return _const(F, _cumprod_loop(xd, axis, F.data(g), reverse=True))
 
 
 def _cumprod_jvp(F, t, ans, x, axis: int):
     xd = F.data(x)
-    if np.all(xd != 0):  # ans_j Σ_{i≤j} ẋ_i / x_i
+    if bool(namespace_of(xd).all(xd != 0)):  # ans_j Σ_{i≤j} ẋ_i / x_i
         return ans * F.apply(CUMSUM, (t / x,), {"axis": axis})
-    return _const(F, _cumprod_loop(np.asarray(xd), axis, np.asarray(F.data(t)), reverse=False))
+    return _const(F, _cumprod_loop(xd, axis, F.data(t), reverse=False))
 
 
 CUMPROD = Primitive(
