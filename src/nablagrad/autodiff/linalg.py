@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..backend.device import device_of, to_device
+from ..backend.namespace import NUMPY, namespace_of
 from . import ops
 from .mode import no_grad
 from .primitive import Primitive, row
@@ -50,12 +52,22 @@ def _shape(F, x) -> tuple[int, ...]:
     return tuple(np.shape(x))
 
 
-def _dtype(F, x):
-    return np.result_type(F.data(x))
+def _dtype(F, x) -> np.dtype:
+    """The NumPy dtype of an array or Tensor of any library."""
+    data = F.data(x)
+    xp = namespace_of(data)
+    return np.result_type(data) if xp is NUMPY else xp.numpy_dtype(data.dtype)
 
 
-def _eye(n: int, dtype) -> np.ndarray:
-    return np.eye(n, dtype=dtype)
+def _like(F, x, constant: np.ndarray):
+    """A host constant (an identity, a triangle) in ``x``'s dtype, on ``x``'s device."""
+    data = F.data(x)
+    constant = constant.astype(_dtype(F, x), copy=False)
+    return constant if namespace_of(data) is NUMPY else to_device(constant, device_of(data))
+
+
+def _eye(F, n: int, x):
+    return _like(F, x, np.eye(n))
 
 
 def _col(F, v):
@@ -66,13 +78,13 @@ def _col(F, v):
 def _diag(F, v):
     """diag(v) for a batch of vectors (..., n)."""
     n = _shape(F, v)[-1]
-    return F.expand_dims(v, -1) * _eye(n, _dtype(F, v))
+    return F.expand_dims(v, -1) * _eye(F, n, v)
 
 
 def _diagonal(F, x):
     """The diagonal of a batch of square matrices (..., n, n) → (..., n)."""
     n = _shape(F, x)[-1]
-    return F.sum(x * _eye(n, _dtype(F, x)), axis=-1)
+    return F.sum(x * _eye(F, n, x), axis=-1)
 
 
 def _inv(F, x):
@@ -82,13 +94,14 @@ def _inv(F, x):
 def _nonzero(F, g) -> bool:
     """Whether a cotangent has a nonzero entry: the singular/eigen-vector terms, which divide by
     gaps between values, are skipped when their cotangent is 0 (PyTorch's undefined gradient)."""
-    return bool(np.any(np.asarray(F.data(g)) != 0))
+    data = F.data(g)
+    return bool(namespace_of(data).any(data != 0))
 
 
 def _pair_weights(F, s):
     """``W_ij = 1/(s_j − s_i)`` off the diagonal, 0 on it (the eigen/singular vector weights)."""
     n = _shape(F, s)[-1]
-    eye = _eye(n, _dtype(F, s))
+    eye = _eye(F, n, s)
     diff = F.expand_dims(s, -2) - F.expand_dims(s, -1)
     return (1.0 - eye) / (diff + eye)
 
@@ -108,22 +121,29 @@ def _scalar_to_matrix(F, s):
     return F.expand_dims(F.expand_dims(s, -1), -1)
 
 
-def _cofactor_np(a: np.ndarray) -> np.ndarray:
+def _cofactor_svd(a):
     """cof A = det(U Vᵀ) · U diag(Π_{j≠i} σ_j) Vᵀ from A = U diag(σ) Vᵀ: equal to det A · A⁻ᵀ,
     and defined at a singular A too (PyTorch's det gradient there)."""
-    u, s, vt = np.linalg.svd(a)
+    linalg = namespace_of(a).linalg
+    u, s, vt = linalg.svd(a)
     others = _exclusive_prod(s, -1)
-    sign = np.linalg.det(u) * np.linalg.det(vt)
+    sign = linalg.det(u) * linalg.det(vt)
     return sign[..., None, None] * (u * others[..., None, :]) @ vt
 
 
 def _cofactor(F, ans, a):
     """∂ det A / ∂A = cof A = det A · A⁻ᵀ (Jacobi's formula); at a singular A, where A⁻¹ does not
-    exist, the SVD form of :func:`_cofactor_np` (a constant for higher derivatives)."""
+    exist, the SVD form of :func:`_cofactor_svd` (a constant for higher derivatives).  Off NumPy a
+    matrix is singular when its determinant is 0 (not every library raises in ``inv``)."""
+    data = F.data(a)
+    xp = namespace_of(data)
     try:
-        np.linalg.inv(np.asarray(F.data(a)))
+        if xp is NUMPY:
+            np.linalg.inv(data)
+        elif not bool(xp.all(F.data(ans) != 0)):
+            raise np.linalg.LinAlgError("singular matrix")
     except np.linalg.LinAlgError:
-        cof = _cofactor_np(np.asarray(F.data(a)))
+        cof = _cofactor_svd(data)
         return F.astype(cof, cof.dtype)
     return _scalar_to_matrix(F, ans) * _T(F, _inv(F, a))
 
@@ -135,6 +155,8 @@ DET = Primitive(
     (lambda F, t, ans, a: F.sum(_cofactor(F, ans, a) * t, axis=(-2, -1)),),
     fmt="det({0})",
 )
+
+
 def _inv_t(F, a):
     """A⁻ᵀ, the gradient of log|det A|; a singular A (log|det A| = −∞) has none."""
     try:
@@ -148,7 +170,7 @@ def _inv_t(F, a):
 
 LOGABSDET = Primitive(
     "logabsdet",
-    lambda a: np.linalg.slogdet(a)[1],
+    lambda a: namespace_of(a).linalg.slogdet(a)[1],
     # ∂ log|det A| / ∂A = A⁻ᵀ
     (lambda F, g, ans, a: _scalar_to_matrix(F, g) * _inv_t(F, a),),
     (lambda F, t, ans, a: F.sum(_inv_t(F, a) * t, axis=(-2, -1)),),
@@ -177,7 +199,7 @@ SOLVE = Primitive(
 def _phi(F, x):
     """Φ(X): the lower triangle of X with its diagonal halved."""
     n = _shape(F, x)[-1]
-    return x * (np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)).astype(_dtype(F, x))
+    return x * _like(F, x, np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
 
 
 def _cholesky_vjp(F, g, ans, a):
@@ -198,13 +220,14 @@ CHOLESKY = Primitive(
 
 
 # --- packed decompositions (several outputs in one array) -----------------------------------------
-def _pack(arrays, batch: tuple[int, ...]) -> np.ndarray:
+def _pack(arrays, batch: tuple[int, ...]):
     """Outputs (*batch, p_i, q_i) or (*batch, q_i) side by side as one (*batch, Σ p_i q_i) array."""
+    xp = namespace_of(arrays[0])
     parts = []
     for x in arrays:
         inner = x.shape[len(batch) :]
-        parts.append(x.reshape(batch + (int(np.prod(inner, dtype=np.int64)),)))
-    return np.concatenate(parts, axis=-1)
+        parts.append(xp.reshape(x, tuple(batch) + (int(np.prod(inner, dtype=np.int64)),)))
+    return xp.concatenate(parts, axis=-1)
 
 
 def _unpack(F, packed, batch: tuple[int, ...], shapes):
@@ -249,7 +272,9 @@ def _eigh_jvp(F, t, ans, a):
     return F.concatenate([dw, F.reshape(dv, batch + (_shape(F, a)[-1] ** 2,))], axis=-1)
 
 
-EIGH = Primitive("eigh", lambda a: _pack(np.linalg.eigh(a), a.shape[:-2]), (_eigh_vjp,), (_eigh_jvp,), fmt="eigh({0})")
+EIGH = Primitive(
+    "eigh", lambda a: _pack(namespace_of(a).linalg.eigh(a), a.shape[:-2]), (_eigh_vjp,), (_eigh_jvp,), fmt="eigh({0})"
+)
 
 
 def _svd_shapes(a_shape):
@@ -305,7 +330,11 @@ def _svd_vjp(F, g, ans, a):
 
 
 SVD = Primitive(
-    "svd", lambda a: _pack(np.linalg.svd(a, full_matrices=False), a.shape[:-2]), (_svd_vjp,), (_svd_jvp,), fmt="svd({0})"
+    "svd",
+    lambda a: _pack(namespace_of(a).linalg.svd(a, full_matrices=False), a.shape[:-2]),
+    (_svd_vjp,),
+    (_svd_jvp,),
+    fmt="svd({0})",
 )
 
 
@@ -321,7 +350,7 @@ def _qr_parts(F, packed, a):
 
 def _strict_lower(F, x):
     n = _shape(F, x)[-1]
-    return x * np.tril(np.ones((n, n)), -1).astype(_dtype(F, x))
+    return x * _like(F, x, np.tril(np.ones((n, n)), -1))
 
 
 def _qr_jvp(F, t, ans, a):
@@ -348,7 +377,7 @@ def _qr_vjp(F, g, ans, a):
     return F.matmul(gq + F.matmul(q, n), _T(F, _inv(F, r)))
 
 
-QR = Primitive("qr", lambda a: _pack(np.linalg.qr(a), a.shape[:-2]), (_qr_vjp,), (_qr_jvp,), fmt="qr({0})")
+QR = Primitive("qr", lambda a: _pack(namespace_of(a).linalg.qr(a), a.shape[:-2]), (_qr_vjp,), (_qr_jvp,), fmt="qr({0})")
 
 
 # --- public functions -------------------------------------------------------------------------------
@@ -401,7 +430,7 @@ class SlogdetResult(NamedTuple):
 def slogdet(a) -> SlogdetResult:
     """(sign det A, log|det A|); the log's gradient is A⁻ᵀ, the sign is piecewise constant."""
     a = _square("slogdet", a)
-    return SlogdetResult(tensor(np.linalg.slogdet(a.data)[0]), _apply(LOGABSDET, (a,)))
+    return SlogdetResult(tensor(namespace_of(a.data).linalg.slogdet(a.data)[0]), _apply(LOGABSDET, (a,)))
 
 
 def solve(a, b):
@@ -611,7 +640,6 @@ for _name, _fn in {
     "qr": qr,
 }.items():
     row(_name, None, "function", f"PyTorch's name for ``linalg.{_fn.__name__}``.", fn=_fn)
-
 
 
 __all__ = [
