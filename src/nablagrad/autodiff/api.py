@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backend import get_default_dtype
 from ..backend.device import device as to_device_spec
-from ..backend.device import is_dtype
+from ..backend.device import device_and_dtype
 from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: F401 - their rows join the table
 from . import mode as _m
 from . import rules as R
@@ -150,11 +150,7 @@ def _to(self: Tensor, *args, dtype=None, device=None) -> Tensor:
     """This tensor on another device and/or of another dtype (PyTorch's ``t.to("cuda")``,
     ``t.to(np.float64)``, ``t.to("cpu", "float32")``); itself when nothing changes.  A copy
     between devices is recorded: the gradient flows back to the original device."""
-    for a in args:
-        if is_dtype(a):
-            dtype = a
-        else:
-            device = a
+    device, dtype = device_and_dtype(args, device, dtype)
     out = self if dtype is None else astype(self, dtype)
     if device is None or out.device == to_device_spec(device):
         return out

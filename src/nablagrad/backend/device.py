@@ -146,6 +146,18 @@ def is_dtype(x) -> bool:
     return isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic)) or x in (float, int, bool)
 
 
+def device_and_dtype(args: tuple, device=None, dtype=None) -> tuple:
+    """``(device, dtype)`` from PyTorch's ``.to(...)`` arguments: each positional one is a dtype
+    when :func:`is_dtype` says so (``np.float64``, ``"float32"``), else a device; ``None`` for
+    what was not given.  ``t.to("cuda", "float32")``, ``model.to(np.float64)``."""
+    for a in args:
+        if is_dtype(a):
+            dtype = a
+        else:
+            device = a
+    return device, dtype
+
+
 def _parses_as_dtype(name: str) -> bool:
     try:
         np.dtype(name)
@@ -171,4 +183,4 @@ def same_device(who: str, datas) -> Device:
     return found or CPU
 
 
-__all__ = ["Device", "CPU", "GPU_EXTRA", "device", "device_of", "is_dtype", "to_device", "same_device"]
+__all__ = ["Device", "CPU", "GPU_EXTRA", "device", "device_of", "is_dtype", "device_and_dtype", "to_device", "same_device"]

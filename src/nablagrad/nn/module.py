@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..autodiff import Tensor, no_grad
-from ..backend.device import is_dtype, to_device
+from ..backend.device import device_and_dtype, to_device
 from ..backend.namespace import namespace_of
 
 
@@ -111,11 +111,7 @@ class Module:
         the parameters stay the same ``Parameter`` objects, so an optimiser built on them keeps
         working, its state following them lazily (PyTorch's ``model.to("cuda")``, ``model.to(np.float64)``).
         Build the optimiser after moving, as in PyTorch, for state created on the new device."""
-        for a in args:
-            if is_dtype(a):
-                dtype = a
-            else:
-                device = a
+        device, dtype = device_and_dtype(args, device, dtype)
         for p in self.parameters():
             p.data = to_device(p.data, p.device if device is None else device, dtype)
             if p.grad is not None:
