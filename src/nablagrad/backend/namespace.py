@@ -7,7 +7,8 @@ other array it is an :class:`ArrayAPINamespace` over that library's Python array
 (``array_api_compat.array_namespace`` when installed, else the array's ``__array_namespace__``),
 which maps NumPy's names to the standard's (``arcsin`` → ``asin``, ``power`` → ``pow``,
 ``concatenate`` → ``concat``, ``transpose`` → ``permute_dims``) and supplies what the standard
-lacks (a scatter-add for repeated indices, ``einsum`` where the library has one).  Nothing else in
+lacks (a scatter-add for repeated indices, ``einsum``: the library's own, else :mod:`.einsum`'s
+from standard calls).  Nothing else in
 nablagrad calls a NumPy function on tensor data.
 """
 
