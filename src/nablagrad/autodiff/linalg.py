@@ -144,7 +144,7 @@ def _cofactor(F, ans, a):
             raise np.linalg.LinAlgError("singular matrix")
     except np.linalg.LinAlgError:
         cof = _cofactor_svd(data)
-        return F.astype(cof, cof.dtype)
+        return F.astype(cof, xp.numpy_dtype(cof.dtype))
     return _scalar_to_matrix(F, ans) * _T(F, _inv(F, a))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend.device import device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops
 from .primitive import Primitive, function
@@ -83,14 +84,15 @@ def _einsum_vjp(F, g, args, subscripts: str, k: int):
     # and multiply by an identity so that out[..i..i'..] = h[..i..] δ(i, i')
     fresh = iter(c for c in string.ascii_letters if c not in subscripts)
     data = F.data(g)
-    xp = namespace_of(data)  # the identity is made on the host; the adapter's einsum copies it over
+    xp = namespace_of(data)
     dtype = np.result_type(data) if xp is NUMPY else xp.numpy_dtype(data.dtype)
+    on = (lambda e: e) if xp is NUMPY else (lambda e: to_device(e, device_of(data)))  # an identity on g's device
     renamed, eyes, firsts = [], [], set()
     for c in mine:
         if c in firsts:
             r = next(fresh)
             renamed.append(r)
-            eyes.append((c + r, np.eye(mine_size[c], dtype=dtype)))
+            eyes.append((c + r, on(np.eye(mine_size[c], dtype=dtype))))
         else:
             firsts.add(c)
             renamed.append(c)

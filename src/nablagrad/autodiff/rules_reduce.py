@@ -131,7 +131,7 @@ def _cumprod_loop(x, axis: int, g, reverse: bool):
 def _const(F, value: np.ndarray):
     """A value in F's kind (a raw array, or an unrecorded Tensor): the zero-safe paths are
     computed in NumPy, so they are constants for higher derivatives."""
-    return F.astype(value, value.dtype)
+    return F.astype(value, namespace_of(value).numpy_dtype(value.dtype))
 
 
 def _cumprod_vjp(F, g, ans, x, axis: int):

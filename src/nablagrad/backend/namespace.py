@@ -282,9 +282,7 @@ class ArrayAPINamespace:
 
     def einsum(self, subscripts: str, *operands, optimize=False):
         """The library's own ``einsum`` (CuPy's) where it has one, else :func:`.einsum.einsum` from
-        standard calls (explicit subscripts); host operands (an identity the rules made) are copied over."""
-        device = next(o.device for o in operands if namespace_of(o) is self)
-        operands = tuple(o if namespace_of(o) is self else self.asarray(o, device=device) for o in operands)
+        standard calls (explicit subscripts)."""
         native = getattr(self.native, "einsum", None)
         if native is not None:
             return native(subscripts, *operands)

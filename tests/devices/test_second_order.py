@@ -1,0 +1,44 @@
+"""Gradients of gradients (``backward(create_graph=True)``) on another array library equal NumPy's
+to 1e-12, for the rules that build host constants (an identity for a repeated einsum letter) or
+take a zero-safe path (a singular ``det``, ``cumprod`` through a zero): the constant must be made
+on the operand's device, in its dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+
+from .conftest import assert_same
+
+RNG = np.random.default_rng(3)
+B = RNG.standard_normal((3, 3))
+
+CASES = {
+    "einsum_diag": (lambda x: (ng.einsum("ii->i", x) ** 2).sum(), B),
+    "trace_squared": (lambda x: ng.trace(x) ** 2, B),
+    "det_singular": (lambda x: ng.linalg.det(x), np.array([[1.0, 2.0], [2.0, 4.0]])),
+    "cumprod_through_zero": (lambda x: (ng.cumprod(x, axis=0) ** 2).sum(), np.array([1.5, 0.0, 2.0, -3.0])),
+    "prod_through_zero": (lambda x: ng.prod(x) ** 2, np.array([1.5, 0.0, 2.0, -3.0])),
+    "diag_offset": (lambda x: (ng.diag(x, -1) ** 3).sum(), np.array([1.0, -2.0, 3.0])),
+}
+
+
+def _first_and_second(f, a, device):
+    """f(x), g = ∇f(x), and ∇(Σ g²) when g depends on x (else g again: a constant derivative)."""
+    x = ng.tensor(a, device=device, requires_grad=True)
+    y = f(x)
+    y.backward(create_graph=True)
+    g, x.grad = x.grad, None
+    if not g.requires_grad:
+        return [y, g, g]
+    (g * g).sum().backward()
+    return [y, g, x.grad]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_second_order_on_the_device_equals_numpy(name, device):
+    f, a = CASES[name]
+    for got, want in zip(_first_and_second(f, a, device), _first_and_second(f, a, None), strict=True):
+        assert_same(got, want)
