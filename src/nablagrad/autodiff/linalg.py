@@ -478,7 +478,7 @@ class SVDResult(NamedTuple):
 def _complement(q: Tensor) -> Tensor:
     """Orthonormal columns spanning the complement of ``q``'s (m, k) columns: the last m − k
     columns of a complete QR of ``q`` (a constant: no gradient flows through them)."""
-    full = np.linalg.qr(q.data, mode="complete")[0]
+    full = namespace_of(q.data).linalg.qr(q.data, mode="complete")[0]
     return tensor(full[..., q.shape[-1] :])
 
 
@@ -540,7 +540,7 @@ def matrix_power(a, n: int):
         if n:
             base = base @ base
     if result is None:
-        return tensor(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+        return tensor(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy(), device=a.device)
     return result
 
 
@@ -568,7 +568,7 @@ def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
     if ord == 1:
         return abs(x).sum(axis=axis, keepdims=keepdims)
     if ord == 0:
-        return tensor((x.data != 0).sum(axis=axis, keepdims=keepdims).astype(x.dtype))
+        return (x != 0).astype(x.dtype).sum(axis=axis, keepdims=keepdims).detach()  # a count: no gradient
     return (abs(x) ** ord).sum(axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
