@@ -271,8 +271,10 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1, dim1=None, dim2
     x = moveaxis(x, (a1, a2), (-2, -1))
     m, n = x.shape[-2:]
     rows = np.arange(max(0, -offset), min(m, n - offset)) if min(m, n - offset) > max(0, -offset) else np.arange(0)
-    # entry (r, r + offset) is entry r·n + r + offset of the flattened matrix: one integer array,
-    # which every array API library can index with
+    if x.data.__class__ is np.ndarray:  # NumPy: two integer arrays, no copy of the matrices
+        return x[..., rows, rows + offset]
+    # elsewhere entry (r, r + offset) is entry r·n + r + offset of the flattened matrix: one
+    # integer array, which every array API library can index with
     return x.reshape(*x.shape[:-2], m * n)[..., rows * n + rows + offset]
 
 
