@@ -4,6 +4,7 @@ batch onto its device, and reaches the same weights, losses and metrics as on Nu
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import nablagrad as ng
 
@@ -48,3 +49,13 @@ def test_gradient_clipping_on_a_device(device):
     ref_model, ref_history = _run(clip_grad_norm=0.05)
     for p, q in zip(model.parameters(), ref_model.parameters(), strict=True):
         assert_same(p, q, tol=1e-10)  # the norm is summed in another order on the device
+
+
+def test_a_refused_fit_leaves_the_model_where_it_was(device):
+    model = ng.nn.MLP([5, 8, 3], activation="tanh", seed=0, dtype="float64")
+    opt = ng.optim.SGD(model.parameters(), lr=0.1)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ng.train.fit(model, "cross_entropy", opt, bad, Y, epochs=1, device=device)
+    assert all(type(p.data) is np.ndarray for p in model.parameters())

@@ -118,3 +118,18 @@ def test_loading_into_the_wrong_model_names_the_mismatch(tmp_path):
     ng.io.save(_model(), tmp_path / "m.safetensors")
     with pytest.raises(ModelFileError, match=r"does not fit the model: .*shape"):
         ng.io.load(tmp_path / "m.safetensors", model=ng.nn.Sequential(ng.nn.Linear(4, 9), ng.nn.Tanh(), ng.nn.Linear(9, 3)))
+
+
+def test_load_onto_an_unknown_device_changes_nothing(tmp_path):
+    src = ng.nn.MLP([3, 4, 2], seed=0, dtype="float64")
+    opt = ng.optim.Adam(src.parameters(), lr=1e-2)
+    src(ng.tensor(np.ones((2, 3)))).sum().backward()
+    opt.step()
+    path = ng.io.save(src, tmp_path / "m.safetensors", optimizer=opt)
+    model = ng.nn.MLP([3, 4, 2], seed=1, dtype="float64")
+    model_opt = ng.optim.Adam(model.parameters(), lr=1e-2)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match="unknown device"):
+        ng.io.load(path, model=model, optimizer=model_opt, device="nodevice")
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters(), strict=True))
+    assert not model_opt.state

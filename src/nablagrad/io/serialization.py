@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backend.device import device as _device
 from ..backend.device import to_device
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
@@ -300,6 +301,8 @@ def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimi
     if given, the optimiser's state — all or nothing.  The file's metadata is at ``model.metadata``.
     ``device`` (``"cuda"``, …) puts the weights (and the optimiser's state) there; by default a
     rebuilt model is on the CPU and a given ``model`` keeps its device."""
+    if device is not None:
+        device = _device(device)  # an unknown or unavailable device refused before anything is read or written
     model = _read(path, model, optimizer)[0]
     if device is not None:
         model.to(device)

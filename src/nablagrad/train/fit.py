@@ -80,12 +80,13 @@ def fit(
                   target_loss=target_loss, checkpoint_every=checkpoint_every)  # fmt: skip
     X, y = check_xy(open_array(X), open_array(y))
     world, optimizer = dist.resolve(optimizer, distributed)
-    if device is not None:
-        model.to(device)
-        optimizer.to(device)  # state made before the move
+    device = None if device is None else backend.device(device)  # refused before anything moves
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
+    if device is not None:  # after every check: a refused call leaves the model where it was
+        model.to(device)
+        optimizer.to(device)  # state made before the move
     if seed is None:
         seed = world.broadcast(int(backend.default_rng().integers(2**63)))
     if world.size > 1:
