@@ -84,3 +84,41 @@ def test_regression_init_is_e_yx_over_e_x2(rng):
     y = X @ np.array([1.0, -2.0, 0.5])
     w = init.regression_init(X, y)
     np.testing.assert_allclose(w, (X * y[:, None]).mean(0) / (X**2).mean(0))
+
+
+def _failing_on_call(n, real):
+    """``to_device`` that raises on its ``n``-th call (a device running out of memory half-way)."""
+    calls = []
+
+    def to_device(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise MemoryError("out of device memory")
+        return np.array(real(*args, **kwargs))  # a new array, as a move to another device gives
+
+    return to_device
+
+
+def test_a_failed_module_to_changes_no_parameter(monkeypatch):
+    import nablagrad.nn.module as module_mod
+
+    model = ng.nn.MLP([3, 4, 2], seed=0, dtype="float32")
+    before = [p.data for p in model.parameters()]
+    monkeypatch.setattr(module_mod, "to_device", _failing_on_call(3, module_mod.to_device))
+    with pytest.raises(MemoryError):
+        model.to("float64")
+    assert all(p.data is a and p.dtype == np.float32 for a, p in zip(before, model.parameters(), strict=True))
+
+
+def test_a_failed_optimizer_to_changes_no_state(monkeypatch):
+    import nablagrad.optim.optimizer as optimizer_mod
+
+    model = ng.nn.MLP([3, 4, 2], seed=0, dtype="float64")
+    opt = ng.optim.Adam(model.parameters(), lr=1e-2)
+    model(ng.tensor(np.ones((2, 3)))).sum().backward()
+    opt.step()
+    before = {(i, k): v for i, s in opt.state.items() for k, v in s.items()}
+    monkeypatch.setattr(optimizer_mod, "to_device", _failing_on_call(3, optimizer_mod.to_device))
+    with pytest.raises(MemoryError):
+        opt.to("cpu")
+    assert all(opt.state[i][k] is v for (i, k), v in before.items())

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..autodiff import Tensor, no_grad
-from ..backend.device import device_and_dtype, to_device
+from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import namespace_of
 
 
@@ -112,10 +112,15 @@ class Module:
         working, its state following them lazily (PyTorch's ``model.to("cuda")``, ``model.to(np.float64)``).
         Build the optimiser after moving, as in PyTorch, for state created on the new device."""
         device, dtype = device_and_dtype(args, device, dtype)
+        moved = []  # every array converted before any parameter changes: a failed move changes nothing
         for p in self.parameters():
-            p.data = to_device(p.data, p.device if device is None else device, dtype)
-            if p.grad is not None:
-                p.grad = Tensor(to_device(p.grad.data, p.device, p.dtype))
+            data = to_device(p.data, p.device if device is None else device, dtype)
+            grad = None if p.grad is None else to_device(p.grad.data, device_of(data), data.dtype)
+            moved.append((p, data, grad))
+        for p, data, grad in moved:
+            p.data = data
+            if grad is not None:
+                p.grad = Tensor(grad)
             p.bump_version_()
         return self
 
@@ -160,10 +165,10 @@ class Module:
             if np.shape(a) != own[k].shape:
                 raise ValueError(f"load_state_dict: {k} has shape {np.shape(a)} in the state but {own[k].shape} in the model")
             try:
-                a = to_device(a, "cpu")  # checked on the host; copy_ puts it on the parameter's device
+                a = to_device(a, "cpu")  # checked on the host, then put on the parameter's device before any write
                 if a.dtype.kind not in "fiub":
                     raise TypeError
-                new[k] = a.astype(own[k].dtype, copy=False)
+                new[k] = to_device(a, own[k].device, own[k].dtype)
             except (TypeError, ValueError):
                 raise TypeError(f"load_state_dict: {k} holds {type(v).__name__} values; expected a numeric array") from None
         with no_grad():

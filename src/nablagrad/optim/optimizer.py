@@ -182,10 +182,9 @@ class Optimizer:
     def to(self, device) -> Optimizer:
         """Move the state buffers (moments, …) to ``device``, after ``model.to(device)``; only
         needed for state made before the move, new state is made on the parameters' device."""
-        for state in self.state.values():
-            for k, v in state.items():
-                if _is_array(v):
-                    state[k] = to_device(v, device)
+        moved = [(state, k, to_device(v, device)) for state in self.state.values() for k, v in state.items() if _is_array(v)]
+        for state, k, v in moved:  # assigned once every buffer is across: a failed move changes nothing
+            state[k] = v
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
