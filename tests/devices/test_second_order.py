@@ -42,3 +42,18 @@ def test_second_order_on_the_device_equals_numpy(name, device):
     f, a = CASES[name]
     for got, want in zip(_first_and_second(f, a, device), _first_and_second(f, a, None), strict=True):
         assert_same(got, want)
+
+
+def test_checkpoint_backward_on_the_device_equals_numpy(device):
+    """A checkpointed function recomputes on the device without building a graph of the backward
+    pass (the raw walk on another library is no ``create_graph`` walk)."""
+    from nablagrad.autodiff.checkpoint import checkpoint
+
+    f = checkpoint(lambda t: (t * t).sin())
+    grads = []
+    for dev in (device, None):
+        x = ng.tensor(np.array([1.0, 2.0, 3.0]), device=dev, requires_grad=True)
+        f(x).sum().backward()
+        grads.append(x.grad)
+    assert not grads[0].requires_grad
+    assert_same(*grads)

@@ -15,8 +15,8 @@ from . import mode as _m
 from .backward import _accumulate, run_backward
 from .mode import enable_grad, no_grad
 from .ops import identity
-from .primitive import NUMPY_NS, Primitive
-from .tensor import Tensor, _wrap
+from .primitive import Primitive
+from .tensor import TENSOR_NS, Tensor, _wrap
 
 
 class _Checkpoint(Primitive):
@@ -24,7 +24,7 @@ class _Checkpoint(Primitive):
         super().__init__(f"checkpoint({getattr(f, '__name__', 'f')})", f, (), (), "checkpoint({0})")
 
     def vjp(self, F, g, ans, args, params, needs):
-        create_graph = F is not NUMPY_NS
+        create_graph = F is TENSOR_NS  # raw arrays of any library (NUMPY_NS, ArrayRules) walk without a graph
         with enable_grad():
             if create_graph:
                 xs = [identity(a) if isinstance(a, Tensor) and need else a for a, need in zip(args, needs)]
