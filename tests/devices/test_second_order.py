@@ -57,3 +57,19 @@ def test_checkpoint_backward_on_the_device_equals_numpy(device):
         grads.append(x.grad)
     assert not grads[0].requires_grad
     assert_same(*grads)
+
+
+def test_zero_derivatives_and_join_tangents_are_made_on_the_device(device):
+    """A rule's zeros (a step function's derivative under create_graph, the tangent of an operand
+    of concatenate/stack that has none) live on the operands' device, not on the CPU."""
+    results = []
+    for dev in (device, None):
+        x = ng.tensor(np.array([1.0, -2.0, 3.0]), device=dev, requires_grad=True)
+        (ng.sign(x) * x).sum().backward(create_graph=True)
+        c = ng.tensor(np.array([4.0, 5.0, 6.0]), device=dev)
+        v = ng.tensor(np.array([1.0, 2.0, 3.0]), device=dev)
+        _, tc = ng.jvp(lambda a, c=c: ng.concatenate([a, c]), (x.detach(),), (v,))
+        _, ts = ng.jvp(lambda a, c=c: ng.stack([a, c]), (x.detach(),), (v,))
+        results.append([x.grad, tc, ts])
+    for got, want in zip(*results, strict=True):
+        assert_same(got, want)

@@ -332,7 +332,7 @@ class NUMPY_NS(RawArrays):  # noqa: N801 - a namespace, named like a constant
         return x[index]
 
     @staticmethod
-    def zeros(shape, dtype):
+    def zeros(shape, dtype, like=None):
         return np.zeros(shape, dtype=dtype)
 
     @staticmethod
@@ -364,7 +364,7 @@ class ArrayRules(RawArrays):
         """``where(mask, g, 0)``: exactly 0 where the mask is off, even if ``g`` is ±∞/NaN there."""
         return self.ns.where(mask, g, 0.0)
 
-    def zeros(self, shape, dtype):
+    def zeros(self, shape, dtype, like=None):
         return self.ns.zeros(shape, dtype, device=self.device.native)
 
     def getitem(self, x, index):

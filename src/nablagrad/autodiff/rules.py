@@ -573,7 +573,7 @@ INDEX_UPDATE = Primitive(
     ),
     (
         lambda F, t, ans, x, v, index: F.index_update(t, 0.0, index),
-        lambda F, t, ans, x, v, index: F.index_update(F.zeros(ans.shape, ans.dtype), t, index),
+        lambda F, t, ans, x, v, index: F.index_update(F.zeros(ans.shape, ans.dtype, like=F.data(ans)), t, index),
     ),
     fmt="{0}[…] = {1}",
 )
@@ -647,7 +647,8 @@ class _Concatenate(Primitive):
     def jvp(self, F, tangents, ans, args, params):
         if all(t is None for t in tangents):
             return None
-        parts = [t if t is not None else F.zeros(np.shape(F.data(x)), ans.dtype) for t, x in zip(tangents, args)]
+        like = F.data(ans)
+        parts = [t if t is not None else F.zeros(np.shape(F.data(x)), ans.dtype, like=like) for t, x in zip(tangents, args)]
         return F.concatenate(parts, axis=params.get("axis", 0))
 
 
@@ -661,7 +662,8 @@ class _Stack(Primitive):
     def jvp(self, F, tangents, ans, args, params):
         if all(t is None for t in tangents):
             return None
-        parts = [t if t is not None else F.zeros(np.shape(F.data(x)), ans.dtype) for t, x in zip(tangents, args)]
+        like = F.data(ans)
+        parts = [t if t is not None else F.zeros(np.shape(F.data(x)), ans.dtype, like=like) for t, x in zip(tangents, args)]
         return F.stack(parts, axis=params.get("axis", 0))
 
 

@@ -94,7 +94,7 @@ SOFTPLUS = _unary(
 
 def _zero(F, g, ans, x):
     """The derivative of a step function: exactly 0 (also where ``g`` is ±∞), as PyTorch."""
-    return F.zeros(np.shape(F.data(x)), ans.dtype)
+    return F.zeros(np.shape(F.data(x)), ans.dtype, like=F.data(x))
 
 
 def _step(name: str, fn, doc: str) -> Primitive:
@@ -166,7 +166,7 @@ LOGADDEXP = _binary(
 )
 
 def _zero2(F, g, ans, x, y):
-    return F.zeros(np.shape(F.data(ans)), ans.dtype)
+    return F.zeros(np.shape(F.data(ans)), ans.dtype, like=F.data(ans))
 
 
 FLOOR_DIVIDE = row(

@@ -456,5 +456,9 @@ class TENSOR_NS:  # noqa: N801 - a namespace, named like NUMPY_NS
         return node._inputs, node
 
     @staticmethod
-    def zeros(shape, dtype) -> Tensor:
-        return _wrap(np.zeros(shape, dtype=dtype))
+    def zeros(shape, dtype, like=None) -> Tensor:
+        """Zeros of ``shape`` on ``like``'s device (the CPU without it)."""
+        if like is None or like.__class__ is np.ndarray:
+            return _wrap(np.zeros(shape, dtype=dtype))
+        xp = namespace_of(like)
+        return _wrap(xp.zeros(shape, dtype, device=None if xp is NUMPY else xp.device(like)))
