@@ -198,3 +198,36 @@ def test_make_scheduler_builds_each_schedule_from_the_parameters_it_takes():
     assert optim.make_scheduler("none", opt) is None
     with pytest.raises(ValueError, match="unknown schedule 'warm'; choose from none, inverse_time"):
         optim.make_scheduler("warm", opt)
+
+
+def _raising_after(n, f):
+    """``f`` that raises on its ``n``-th call (a closure failing mid-search)."""
+    calls = []
+
+    def closure():
+        calls.append(1)
+        if len(calls) == n:
+            raise RuntimeError("closure failed")
+        return f()
+
+    return closure
+
+
+def test_a_line_search_whose_closure_raises_leaves_the_parameters_unchanged():
+    x = ng.tensor([0.0, 0.0], dtype="float64", requires_grad=True)
+    opt = optim.SteepestDescent([x])
+    lecture_f(x).backward()
+    with pytest.raises(RuntimeError, match="closure failed"):
+        opt.step(_raising_after(3, lambda: lecture_f(x)))
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.0])
+
+
+def test_levenberg_marquardt_whose_closure_raises_leaves_parameters_and_damping_unchanged():
+    x = ng.tensor([3.0, -1.0], dtype="float64", requires_grad=True)
+    opt = optim.LevenbergMarquardt([x])
+    damping = opt.damping
+    residual = _raising_after(2, lambda: ng.stack([x[0] - 5.0, 2.0 * (x[1] - 5.0)]) * 1e9)
+    with pytest.raises(RuntimeError, match="closure failed"):
+        opt.step(residual)
+    np.testing.assert_array_equal(x.numpy(), [3.0, -1.0])
+    assert opt.damping == damping

@@ -47,28 +47,38 @@ class LevenbergMarquardt(Optimizer):
         A, b = J.T @ J, J.T @ rv
         start = [p.data.copy() for p in params]
         group = self.param_groups[0]
-        for _ in range(group["max_tries"]):
-            try:
-                delta = np.linalg.solve(A + self.damping * np.eye(len(b)), -b)
-            except np.linalg.LinAlgError:
+        damping = self.damping
+        try:
+            for _ in range(group["max_tries"]):
+                try:
+                    delta = np.linalg.solve(A + self.damping * np.eye(len(b)), -b)
+                except np.linalg.LinAlgError:
+                    self.damping *= group["increase"]
+                    continue
+                offset = 0
+                with no_grad():
+                    for p, w0 in zip(params, start):
+                        n = p.size
+                        p.copy_(w0 + delta[offset : offset + n].reshape(p.shape).astype(p.dtype))
+                        offset += n
+                    rn = np.asarray(closure().data, dtype=np.float64).reshape(-1)
+                new_loss = 0.5 * float(rn @ rn)
+                if np.isfinite(new_loss) and new_loss < loss:
+                    self.damping = max(self.damping * group["decrease"], 1e-12)
+                    return new_loss
                 self.damping *= group["increase"]
-                continue
-            offset = 0
-            with no_grad():
-                for p, w0 in zip(params, start):
-                    n = p.size
-                    p.copy_(w0 + delta[offset : offset + n].reshape(p.shape).astype(p.dtype))
-                    offset += n
-                rn = np.asarray(closure().data, dtype=np.float64).reshape(-1)
-            new_loss = 0.5 * float(rn @ rn)
-            if np.isfinite(new_loss) and new_loss < loss:
-                self.damping = max(self.damping * group["decrease"], 1e-12)
-                return new_loss
-            self.damping *= group["increase"]
+            self._put_back(params, start)  # no improving step found: keep the old parameters
+            return loss
+        except BaseException:  # a closure that raises mid-search: parameters and damping as before the step
+            self.damping = damping
+            self._put_back(params, start)
+            raise
+
+    @staticmethod
+    def _put_back(params: list[Tensor], start: list[np.ndarray]) -> None:
         with no_grad():
-            for p, w0 in zip(params, start):  # no improving step found: keep the old parameters
+            for p, w0 in zip(params, start):
                 p.copy_(w0)
-        return loss
 
     def update(self, p, g, state, group):  # pragma: no cover - step() is overridden
         raise NotImplementedError

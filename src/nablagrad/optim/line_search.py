@@ -62,13 +62,19 @@ class SteepestDescent(Optimizer):
                 value = float(closure().item())
             return value if math.isfinite(value) else math.inf
 
-        f0 = phi(0.0)
-        hi = group["lr"]
-        while phi(hi) < f0 and hi < group["max_step"]:
-            hi *= 2.0  # bracket: grow until the loss rises again
-        mu = golden_section(phi, 0.0, hi, tol=group["tol"])
-        if phi(mu) > f0:
-            mu = 0.0
+        try:
+            f0 = phi(0.0)
+            hi = group["lr"]
+            while phi(hi) < f0 and hi < group["max_step"]:
+                hi *= 2.0  # bracket: grow until the loss rises again
+            mu = golden_section(phi, 0.0, hi, tol=group["tol"])
+            if phi(mu) > f0:
+                mu = 0.0
+        except BaseException:  # a closure that raises mid-search: the parameters as before the step
+            with no_grad():
+                for p, w0 in zip(params, start):
+                    p.copy_(w0)
+            raise
         with no_grad():
             for p, w0, d in zip(params, start, direction):
                 p.copy_(w0 + mu * d)
