@@ -73,3 +73,18 @@ def test_zero_derivatives_and_join_tangents_are_made_on_the_device(device):
         results.append([x.grad, tc, ts])
     for got, want in zip(*results, strict=True):
         assert_same(got, want)
+
+
+def test_zero_derivatives_of_transforms_are_made_on_the_device(device):
+    """jvp of an output that ignores the input, grad with respect to an unused argument: the
+    zeros returned live on the device of the output / input."""
+    results = []
+    for dev in (device, None):
+        x = ng.tensor(np.array([1.0, 2.0, 3.0]), device=dev)
+        c = ng.tensor(np.array([4.0]), device=dev)
+        _, t = ng.jvp(lambda a, c=c: c * 2.0, (x,), (x,))
+        g = ng.grad(lambda a, b: (b * b).sum(), argnums=0)(x, c)
+        assert t.device == x.device and g.device == x.device
+        results.append([t, g])
+    for got, want in zip(*results, strict=True):
+        assert_same(got, want)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend.namespace import namespace_of
 from . import mode as _m
 from .ops import broadcast_to, identity, reshape
 from .tensor import Tensor, _wrap, mark_batched
 
 
 def zeros_like(x: Tensor) -> Tensor:
-    """Zeros shaped like ``x``, batched like it under ``vmap`` (by every running vmap)."""
-    z = _wrap(np.zeros_like(x.data))
+    """Zeros shaped like ``x`` on its device, batched like it under ``vmap`` (by every running vmap)."""
+    z = _wrap(namespace_of(x.data).zeros_like(x.data))
     if x._tangents:
         z._tangents = dict.fromkeys(vmapped(x) & _m.state.vmaps.keys(), _m.BATCHED) or None
     return z
