@@ -286,10 +286,15 @@ def _check_labels(t: np.ndarray, shape: tuple[int, ...], who: str) -> None:
         raise ValueError(f"{who}: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
 
 
+def _arange(n: int, like):
+    """``0, 1, …, n − 1`` on the device of the array ``like``."""
+    xp = namespace_of(like)
+    return xp.arange(n) if xp is NUMPY else xp.arange(n, device=like.device)
+
+
 def _rows(labels):
     """``0, 1, …, n − 1`` for ``n`` labels, on the labels' device."""
-    xp = namespace_of(labels)
-    return xp.arange(labels.shape[0]) if xp is NUMPY else xp.arange(labels.shape[0], device=labels.device)
+    return _arange(labels.shape[0], labels)
 
 
 def _softmax_ce_value(z, labels):
@@ -302,14 +307,8 @@ def _softmax_ce_value(z, labels):
 def _softmax_minus_onehot(F, ans, z, labels):
     """``softmax(z) − onehot(y)``, with ``log Σ e^{z} = ℓ + z_y`` taken from the value."""
     lse = ans + F.getitem(z, (_rows(labels), labels))
-    xp = namespace_of(labels)
-    classes = xp.arange(z.shape[1]) if xp is NUMPY else xp.arange(z.shape[1], device=labels.device)
-    onehot = xp.astype(classes == labels[:, None], _dtype(z))
+    onehot = namespace_of(labels).astype(_arange(z.shape[1], labels) == labels[:, None], z.dtype)
     return F.exp(z - F.expand_dims(lse, 1)) - onehot
-
-
-def _dtype(x):
-    return x.dtype if isinstance(x, Tensor) else x.dtype
 
 
 # Softmax and cross-entropy of integer labels fused in one primitive (one op instead of
