@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import backend
-from ..autodiff import Tensor, no_grad
+from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import CPU, to_device
 from ..nn import LOSSES, BCEWithLogitsLoss, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
@@ -49,7 +49,9 @@ class Batches:
     def x(self, idx) -> Tensor:
         a = np.asarray(self.X[idx])
         a = a if a.dtype == self.dtype else a.astype(self.dtype)
-        return Tensor(a if self.device == CPU else to_device(a, self.device))
+        if self.device == CPU:
+            return Tensor(a)
+        return as_tensor(to_device(a, self.device))  # a new array on the device already: no second copy there
 
     def y_(self, idx):
         a = self.y_host(idx)
