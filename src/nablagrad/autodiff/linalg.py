@@ -22,11 +22,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backend.device import device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops
 from .mode import no_grad
-from .primitive import Primitive, row
+from .primitive import Primitive, constant_like, row
 from .rules_contract import einsum
 from .rules_reduce import _exclusive_prod
 from .tensor import TENSOR_NS, Tensor, _apply, tensor
@@ -52,22 +51,8 @@ def _shape(F, x) -> tuple[int, ...]:
     return tuple(np.shape(x))
 
 
-def _dtype(F, x) -> np.dtype:
-    """The NumPy dtype of an array or Tensor of any library."""
-    data = F.data(x)
-    xp = namespace_of(data)
-    return np.result_type(data) if xp is NUMPY else xp.numpy_dtype(data.dtype)
-
-
-def _like(F, x, constant: np.ndarray):
-    """A host constant (an identity, a triangle) in ``x``'s dtype, on ``x``'s device."""
-    data = F.data(x)
-    constant = constant.astype(_dtype(F, x), copy=False)
-    return constant if namespace_of(data) is NUMPY else to_device(constant, device_of(data))
-
-
 def _eye(F, n: int, x):
-    return _like(F, x, np.eye(n))
+    return constant_like(F, x, np.eye(n))
 
 
 def _col(F, v):
@@ -199,7 +184,7 @@ SOLVE = Primitive(
 def _phi(F, x):
     """Φ(X): the lower triangle of X with its diagonal halved."""
     n = _shape(F, x)[-1]
-    return x * _like(F, x, np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
+    return x * constant_like(F, x, np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
 
 
 def _cholesky_vjp(F, g, ans, a):
@@ -350,7 +335,7 @@ def _qr_parts(F, packed, a):
 
 def _strict_lower(F, x):
     n = _shape(F, x)[-1]
-    return x * _like(F, x, np.tril(np.ones((n, n)), -1))
+    return x * constant_like(F, x, np.tril(np.ones((n, n)), -1))
 
 
 def _qr_jvp(F, t, ans, a):

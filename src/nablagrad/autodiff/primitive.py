@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend.device import Device, device_of
+from ..backend.device import Device, device_of, to_device
 from ..backend.namespace import NUMPY, ArrayAPINamespace, namespace_of
 
 Rule = Callable[..., object] | None
@@ -226,6 +226,16 @@ def index_update_np(x, v, index):
     out = xp.copy(x)
     out[xp.full_index(index, out.ndim)] = v
     return out
+
+
+def constant_like(F, x, constant: np.ndarray):
+    """A host constant (an identity, a triangle) in ``x``'s dtype, on ``x``'s device (``x`` an
+    array or a Tensor of any library)."""
+    data = F.data(x)
+    xp = namespace_of(data)
+    if xp is NUMPY:
+        return constant.astype(np.result_type(data), copy=False)
+    return to_device(constant.astype(xp.numpy_dtype(data.dtype), copy=False), device_of(data))
 
 
 def _is_basic_index(index) -> bool:

@@ -15,10 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..backend.device import device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops
-from .primitive import Primitive, function
+from .primitive import Primitive, constant_like, function
 from .tensor import Tensor, _apply, tensor
 
 
@@ -83,16 +82,12 @@ def _einsum_vjp(F, g, args, subscripts: str, k: int):
     # a letter repeated in operand k: its gradient lives on the diagonal; rename each repeat
     # and multiply by an identity so that out[..i..i'..] = h[..i..] δ(i, i')
     fresh = iter(c for c in string.ascii_letters if c not in subscripts)
-    data = F.data(g)
-    xp = namespace_of(data)
-    dtype = np.result_type(data) if xp is NUMPY else xp.numpy_dtype(data.dtype)
-    on = (lambda e: e) if xp is NUMPY else (lambda e: to_device(e, device_of(data)))  # an identity on g's device
     renamed, eyes, firsts = [], [], set()
     for c in mine:
         if c in firsts:
             r = next(fresh)
             renamed.append(r)
-            eyes.append((c + r, on(np.eye(mine_size[c], dtype=dtype))))
+            eyes.append((c + r, constant_like(F, g, np.eye(mine_size[c]))))  # an identity on g's device
         else:
             firsts.add(c)
             renamed.append(c)
