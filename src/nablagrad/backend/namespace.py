@@ -322,9 +322,4 @@ def namespace_of(x) -> NumpyNamespace | ArrayAPINamespace:
     return _array_api_namespace(x)
 
 
-def is_numpy(x) -> bool:
-    """Whether ``x`` is a NumPy array or a plain number (the fast path)."""
-    return namespace_of(x) is NUMPY
-
-
-__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of", "is_numpy"]
+__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of"]
