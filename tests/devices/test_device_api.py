@@ -93,3 +93,12 @@ def test_without_array_api_compat_standard_arrays_still_work(device, monkeypatch
     ng.exp(a).sum().backward()
     assert_same(a.grad, np.exp([0.5, 1.5]))
     assert host(a).tolist() == [0.5, 1.5]
+
+
+def test_equal_devices_hash_alike(device):
+    """Two ``Device`` objects for one device are equal and hash alike (one entry in a set)."""
+    from nablagrad.backend import Device
+
+    assert len({Device("cpu"), Device("cpu"), ng.backend.CPU}) == 1
+    a, b = ng.backend.device(device), ng.backend.device(device)
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1

@@ -44,7 +44,8 @@ class Device:
             return (self.type, self.index, self.label) == (other.type, other.index, other.label)
         return NotImplemented
 
-    __hash__ = object.__hash__
+    def __hash__(self) -> int:
+        return hash((self.type, self.index, self.label))  # equal devices hash alike (set, dict key)
 
     @property
     def namespace(self):
