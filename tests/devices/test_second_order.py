@@ -88,3 +88,18 @@ def test_zero_derivatives_of_transforms_are_made_on_the_device(device):
         results.append([t, g])
     for got, want in zip(*results, strict=True):
         assert_same(got, want)
+
+
+def test_per_example_gradients_and_numpy_tangents_on_the_device(device):
+    """vmap(grad) seeds its cotangent on the output's device; a NumPy tangent given to jvp is
+    moved to its primal's device."""
+    results = []
+    for dev in (device, None):
+        w = ng.tensor(np.array([1.0, 2.0]), device=dev)
+        X = ng.tensor(np.arange(6.0).reshape(3, 2), device=dev)
+        per_example = ng.vmap(ng.grad(lambda w, x: (w * x * w).sum()), in_axes=(None, 0))(w, X)
+        _, t = ng.jvp(lambda a: a * a, (w,), (np.array([1.0, -1.0]),))
+        assert t.device == w.device
+        results.append([per_example, t])
+    for got, want in zip(*results, strict=True):
+        assert_same(got, want)

@@ -9,8 +9,7 @@ has its own level, and its tangents may themselves carry the outer one's (forwar
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import mode as _m
 from .ops import broadcast_to, identity, reshape
@@ -69,7 +68,7 @@ def dual(x: Tensor, tangent, level: int, who: str = "jvp") -> Tensor:
     if isinstance(tangent, Tensor):
         t = tangent if tangent.dtype == x.dtype else tangent.astype(x.dtype)
     else:
-        t = _wrap(np.asarray(tangent, dtype=x.dtype))
+        t = _wrap(to_device(tangent, x.device, x.dtype))  # on the primal's device
     if t.shape != x.shape:
         raise ValueError(f"{who}: a tangent has shape {t.shape} but its primal has shape {x.shape}; give one of the same shape")
     levels = vmapped(d) | vmapped(t)  # under vmap, a value and its tangent are batched alike

@@ -19,6 +19,7 @@ from functools import wraps
 
 import numpy as np
 
+from ..backend.device import to_device
 from . import mode as _m
 from .backward import grad_of
 from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
@@ -121,7 +122,7 @@ def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[T
     if not _m.state.vmaps:
         return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
     if cotangent is None:
-        cotangent = _wrap(np.ones(out.shape, dtype=out.dtype))
+        cotangent = _wrap(to_device(np.ones(out.shape, dtype=out.dtype), out.device))
     cotangent, out = batch_into(_as_tensor(cotangent), _m.state.vmaps), batch_into(out, _m.state.vmaps)
     with _m.physical():
         grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=True)
