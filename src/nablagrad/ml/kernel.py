@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 
 from .base import BaseEstimator, ClassifierMixin
+from .cluster import squared_distances
 
 
 def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int, coef0: float) -> np.ndarray:
@@ -22,8 +23,7 @@ def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degre
     if kernel == "poly":
         return (gamma * (A @ B.T) + coef0) ** degree
     if kernel == "rbf":
-        sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
-        return np.exp(-gamma * np.maximum(sq, 0))
+        return np.exp(-gamma * squared_distances(A, B))
     raise ValueError(f"kernel must be 'linear', 'poly' or 'rbf', got {kernel!r}")
 
 
