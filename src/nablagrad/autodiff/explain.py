@@ -108,8 +108,9 @@ class Explanation:
         return [f"w{i + 1}" for i in range(len(self.inputs))]
 
     def paths_table(self) -> str:
-        body = [[p.input, " → ".join(p.nodes), _fmt(p.product)] for p in self.paths()]
-        sums = [f"Σ = {_fmt(sum(p.product for p in self.paths() if p.input == x))} = ∂y/∂{x}" for x in self.inputs]
+        paths = self.paths()  # every path enumerated once (their number grows fast with depth)
+        body = [[p.input, " → ".join(p.nodes), _fmt(p.product)] for p in paths]
+        sums = [f"Σ = {_fmt(sum(p.product for p in paths if p.input == x))} = ∂y/∂{x}" for x in self.inputs]
         return _table(["input", "path", "product of edge derivatives"], body) + "\n" + "\n".join(sums)
 
     def to_dot(self) -> str:
