@@ -59,6 +59,17 @@ def _einsum_case(eq: str, shapes, as_list: bool = False):
     return (lambda *xs: ng.einsum(eq, *xs), lambda *xs: torch.einsum(eq, *xs), shapes, _any)
 
 
+def _pieces_case(ng_split, torch_split, axis: int, shape):
+    """A row for a split: the pieces, each scaled by its position (so a wrong order or size shows in
+    the VJP), joined again along ``axis``."""
+    return (
+        lambda a: ng.concatenate([p * (i + 1) for i, p in enumerate(ng_split(a))], axis=axis),
+        lambda a: torch.cat([p * (i + 1) for i, p in enumerate(torch_split(a))], dim=axis),
+        [shape],
+        _any,
+    )
+
+
 # name: (nablagrad fn, torch fn, input shapes, input generator)
 CASES = {
     # --- elementwise unary
@@ -214,30 +225,10 @@ CASES = {
     "atleast_3d": (ng.atleast_3d, torch.atleast_3d, [(4,)], _any),
     "atleast_2d": (ng.atleast_2d, torch.atleast_2d, [(4,)], _any),
     "atleast_1d": (lambda a: ng.atleast_1d(a.sum()), lambda a: torch.atleast_1d(a.sum()), [(2, 2)], _any),
-    "split_numpy": (
-        lambda a: ng.concatenate([p * (i + 1) for i, p in enumerate(ng.split(a, 2, axis=1))], axis=0),
-        lambda a: torch.cat([p * (i + 1) for i, p in enumerate(torch.tensor_split(a, 2, dim=1))], dim=0),
-        [(3, 4)],
-        _any,
-    ),
-    "split_torch_sizes": (
-        lambda a: ng.concatenate([p * (i + 1) for i, p in enumerate(a.split(2, dim=0))], axis=0),
-        lambda a: torch.cat([p * (i + 1) for i, p in enumerate(a.split(2, dim=0))], dim=0),
-        [(5, 2)],
-        _any,
-    ),
-    "array_split": (
-        lambda a: ng.concatenate([p * (i + 1) for i, p in enumerate(ng.array_split(a, 3))], axis=0),
-        lambda a: torch.cat([p * (i + 1) for i, p in enumerate(torch.tensor_split(a, 3))], dim=0),
-        [(7,)],
-        _any,
-    ),
-    "chunk": (
-        lambda a: ng.concatenate([p * (i + 1) for i, p in enumerate(a.chunk(3, dim=1))], axis=1),
-        lambda a: torch.cat([p * (i + 1) for i, p in enumerate(a.chunk(3, dim=1))], dim=1),
-        [(2, 7)],
-        _any,
-    ),
+    "split_numpy": _pieces_case(lambda a: ng.split(a, 2, axis=1), lambda a: torch.tensor_split(a, 2, dim=1), 0, (3, 4)),
+    "split_torch_sizes": _pieces_case(lambda a: a.split(2, dim=0), lambda a: a.split(2, dim=0), 0, (5, 2)),
+    "array_split": _pieces_case(lambda a: ng.array_split(a, 3), lambda a: torch.tensor_split(a, 3), 0, (7,)),
+    "chunk": _pieces_case(lambda a: a.chunk(3, dim=1), lambda a: a.chunk(3, dim=1), 1, (2, 7)),
     "pad": (lambda a: ng.pad(a, ((1, 0), (2, 3))), lambda a: F.pad(a, (2, 3, 1, 0)), [(2, 3)], _any),
     "tril": (lambda a: ng.tril(a, -1), lambda a: torch.tril(a, -1), [(2, 3, 4)], _any),
     "triu": (lambda a: a.triu(diagonal=1), lambda a: torch.triu(a, diagonal=1), [(4, 3)], _any),
@@ -509,3 +500,24 @@ def test_per_example_gradients_by_vmap_of_grad(name):
         torch.tensor(first), *map(torch.tensor, rest)
     )
     np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_floor_divide_matches_torch_and_python_and_has_a_zero_derivative():
+    """PyTorch has no derivative for floor_divide (so it is not a row above): values against
+    ``torch.floor_divide`` and Python's ``//``, the derivative against central differences (0 off the
+    jumps), by function, method, reverse and forward mode."""
+    rng = np.random.default_rng(3)
+    a, b = _offgrid(rng, (3, 4)), _offgrid(rng, (4,))
+    b[b == 0] = 0.3
+    ref = torch.floor_divide(torch.tensor(a), torch.tensor(b)).numpy()
+    np.testing.assert_array_equal(ref, np.array([[x // y for x, y in zip(row, b)] for row in a]))
+    x, y = ng.tensor(a, requires_grad=True), ng.tensor(b, requires_grad=True)
+    for out in (ng.floor_divide(x, y), x.floor_divide(y), ng.floor_divide(x, 0.7)):
+        assert out.shape == ref.shape
+    np.testing.assert_array_equal(ng.floor_divide(x, y).numpy(), ref)
+    np.testing.assert_array_equal(x.floor_divide(0.7).numpy(), torch.floor_divide(torch.tensor(a), 0.7).numpy())
+    (ng.floor_divide(x, y) * ng.tensor(rng.standard_normal(ref.shape))).sum().backward()
+    assert x.grad.numpy().tolist() == np.zeros_like(a).tolist() and y.grad.numpy().tolist() == np.zeros_like(b).tolist()
+    _, tan = ng.jvp(ng.floor_divide, [a, b], [np.ones_like(a), np.ones_like(b)])
+    assert not tan.numpy().any()
+    assert ng.gradcheck(ng.floor_divide, a, b)
