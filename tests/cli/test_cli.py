@@ -79,3 +79,15 @@ def test_bench_runs():
     pytest.importorskip("torch")
     r = _run("bench", "--repeat", "2")
     assert r.returncode == 0 and "ratio" in r.stdout
+
+
+def test_a_run_that_fails_creates_no_run_folder(tmp_path, capsys):
+    from nablagrad.cli.main import main
+
+    out = tmp_path / "runs" / "x"
+    status = main(["train", "--dataset", "moons", "--epochs", "3", "--layers", "4", "--lr", "1e6", "--optimizer", "sgd",
+                   "--activation", "relu", "--out", str(out), "--no-progress"])  # fmt: skip
+    assert status == 1 and "NaN" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+    (tmp_path / "file").write_text("")
+    assert main(["train", "--dataset", "moons", "--epochs", "1", "--out", str(tmp_path / "file" / "x"), "--no-progress"]) == 1

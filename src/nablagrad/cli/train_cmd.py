@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import numbers
+import os
 import time
 from pathlib import Path
 
@@ -206,6 +207,17 @@ def load_dataset(name: str, seed: int):
     return X[tr].astype(np.float32), y[tr], X[te].astype(np.float32), y[te]
 
 
+def _check_writable(out: Path) -> None:
+    """That the run folder ``out`` can be made (or written) later, without making anything now."""
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise CommandFailedError(f"--out {out}: {base} is not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise CommandFailedError(f"--out {out}: {base} is not writable")
+
+
 def run_train(args: argparse.Namespace) -> int:
     import nablagrad as ng  # noqa: PLC0415
 
@@ -240,7 +252,7 @@ def run_train(args: argparse.Namespace) -> int:
     arch = "-".join(map(str, sizes))
     root = not args.distributed or ng.distributed.init().is_root
     if root:  # in a data-parallel run only rank 0 prints and saves
-        out.mkdir(parents=True, exist_ok=True)  # an --out that cannot be written fails now, not after training
+        _check_writable(out)  # an --out that cannot be written fails now, not after training (and creates nothing)
         print(f"nablagrad train: {o['dataset']} ({len(X)} training, {len(Xt)} test examples), MLP {arch} {o['activation']}"
               f"{'' if output_activation is None else ' → ' + output_activation}, {o['loss']}, "
               f"{o['optimizer']} lr={o['lr']} ({o['schedule']}), {o['regime']} batch={batch_size}, "
