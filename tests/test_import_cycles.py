@@ -174,3 +174,13 @@ def test_no_private_name_is_imported_from_another_package():
             if base.startswith("nablagrad.") and _package(base) != _package(name) and private:
                 crossing.append(f"{name}: from {base} import {', '.join(private)}")
     assert not crossing, crossing
+
+
+def test_the_top_level_exports_no_engine_module():
+    """``ng.rules_math`` or ``ng.mode`` would be internals leaking into the public namespace
+    (a star import brings submodules along); only ``ng.linalg`` is a public module there."""
+    import types
+
+    exported = {name for name in nablagrad.__all__ if isinstance(getattr(nablagrad, name), types.ModuleType)}
+    assert exported == {"autodiff", "backend", "linalg"}
+    assert not hasattr(nablagrad, "rules_math") and not hasattr(nablagrad, "mode")

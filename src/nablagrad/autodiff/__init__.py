@@ -1,6 +1,8 @@
 """Automatic differentiation: tensors, primitives with VJP and JVP rules, the tape walk and
 the function transforms (lecture 000: forward and reverse mode; lecture 002: backpropagation)."""
 
+from types import ModuleType as _ModuleType
+
 from .api import *  # noqa: F403 - every op of the rule table, generated (see api.py)
 from .backward import GraphFreedError, grad_of
 from .checkpoint import checkpoint, tape_nbytes
@@ -15,4 +17,6 @@ from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, apply, as_tensor, tensor
 from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# the public names: every function and class above, and ng.linalg; not the engine's own modules
+# (api, ops, rules_*, mode ...), which the star imports bring into this namespace as a side effect
+__all__ = [n for n, v in globals().items() if not n.startswith("_") and (n == "linalg" or not isinstance(v, _ModuleType))]
