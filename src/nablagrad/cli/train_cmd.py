@@ -213,9 +213,9 @@ def _check_writable(out: Path) -> None:
     while not base.exists() and base != base.parent:
         base = base.parent
     if not base.is_dir():
-        raise CommandFailedError(f"--out {out}: {base} is not a folder")
+        raise CommandFailedError(f"--out {out}: Not a directory: {base}")
     if not os.access(base, os.W_OK | os.X_OK):
-        raise CommandFailedError(f"--out {out}: {base} is not writable")
+        raise CommandFailedError(f"--out {out}: Permission denied: {base}")
 
 
 def run_train(args: argparse.Namespace) -> int:
