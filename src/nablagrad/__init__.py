@@ -8,13 +8,24 @@ build on them.
 from . import autodiff, backend
 from .autodiff import *  # noqa: F403 - the tensor API lives at the top level, like torch
 from .autodiff import __all__ as _autodiff_all
-from .backend import Device, device, get_default_dtype, manual_seed, set_default_dtype
+from .backend import Device, device, get_default_device, get_default_dtype, manual_seed, set_default_device, set_default_dtype
 
 float32 = "float32"
 float64 = "float64"
 
 __version__ = "0.1.0"
-__all__ = [*_autodiff_all, "autodiff", "backend", "Device", "device", "get_default_dtype", "manual_seed", "set_default_dtype"]
+__all__ = [
+    *_autodiff_all,
+    "autodiff",
+    "backend",
+    "Device",
+    "device",
+    "get_default_device",
+    "get_default_dtype",
+    "manual_seed",
+    "set_default_device",
+    "set_default_dtype",
+]
 
 
 def __getattr__(name: str):

@@ -102,3 +102,46 @@ def test_equal_devices_hash_alike(device):
     assert len({Device("cpu"), Device("cpu"), ng.backend.CPU}) == 1
     a, b = ng.backend.device(device), ng.backend.device(device)
     assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+
+
+def test_default_device_places_new_tensors_as_torch_set_default_device(device):
+    """ng.set_default_device puts host data, factories and new parameters on the device; *_like keeps
+    the argument's device; the CPU comes back after ``set_default_device("cpu")``."""
+    ng.set_default_device(device)
+    try:
+        assert ng.get_default_device() == ng.device(device)
+        made = [
+            ng.tensor([1.0, 2.0]),
+            ng.tensor(np.ones(3)),
+            ng.zeros(2, 3),
+            ng.ones(2),
+            ng.full((2,), 7.0),
+            ng.eye(3),
+            ng.arange(4),
+            ng.linspace(0.0, 1.0, 5),
+            ng.randn(2, 2),
+            ng.rand(3),
+            ng.nn.Linear(3, 2).weight,
+        ]
+        for t in made:
+            assert t.device == ng.device(device), t
+        host = np.arange(6.0).reshape(2, 3)
+        t = ng.tensor(host)
+        host[0, 0] = 100.0  # a tensor owns a copy of host data
+        assert t.numpy()[0, 0] == 0.0
+        assert ng.zeros_like(t).device == t.device and ng.ones_like(t).dtype == t.dtype
+        np.testing.assert_array_equal(ng.ones_like(t).numpy(), np.ones((2, 3)))
+    finally:
+        ng.set_default_device("cpu")
+    assert ng.get_default_device() == "cpu" and ng.tensor([1.0]).device == "cpu"
+    assert isinstance(ng.zeros(2).data, np.ndarray)
+
+
+def test_factories_take_device_and_seeded_values_agree_across_devices(device):
+    ng.manual_seed(3)
+    on_device = ng.randn(4, 3, dtype="float64", device=device)
+    ng.manual_seed(3)
+    on_host = ng.randn(4, 3, dtype="float64")
+    assert on_device.device == ng.device(device) and on_host.device == "cpu"
+    np.testing.assert_array_equal(on_device.numpy(), on_host.numpy())
+    assert ng.zeros(2, device="cpu").device == "cpu"

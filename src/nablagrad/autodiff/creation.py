@@ -1,10 +1,17 @@
-"""Creation helpers: zeros, ones, full, arange, linspace, eye and seeded random tensors."""
+"""Creation helpers: zeros, ones, full, arange, linspace, eye and seeded random tensors.
+
+Each makes its values on the host and puts them on ``device`` (by default the default device,
+:func:`nablagrad.set_default_device`; the CPU unless changed), as PyTorch's factories take
+``device=``.  Random numbers are drawn on the host, so a seed gives the same values everywhere;
+``zeros_like``/``ones_like`` keep the device of their argument."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import backend
+from ..backend.device import to_device
+from ..backend.namespace import NUMPY, namespace_of
 from .tensor import Tensor, _wrap
 
 
@@ -18,63 +25,75 @@ def _shape(shape) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = _wrap(arr)
+def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor:
+    """The host array ``arr`` as a tensor on ``device`` (the default device when None)."""
+    if device is None:
+        device = backend._default_device
+    t = _wrap(arr if device is backend.CPU else to_device(arr, device))
     return t.requires_grad_(True) if requires_grad else t
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad)
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _finish(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad)
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _finish(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def full(shape, fill_value: float, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.full(tuple(np.atleast_1d(shape)), fill_value, dtype=_dtype(dtype)), requires_grad)
+def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _finish(np.full(tuple(np.atleast_1d(shape)), fill_value, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def _like(x, fill_value: float, dtype, requires_grad: bool) -> Tensor:
+    """A tensor of ``fill_value`` with ``x``'s shape, dtype (unless given) and device."""
+    data = x.data if isinstance(x, Tensor) else x
+    ns = namespace_of(data)
+    if ns is NUMPY:
+        arr = np.asarray(data)
+        return _finish(np.full(arr.shape, fill_value, dtype=dtype or arr.dtype), requires_grad, backend.CPU)
+    t = _wrap(ns.full_like(data, fill_value, dtype=dtype))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
-    arr = np.asarray(x)
-    return _finish(np.zeros(arr.shape, dtype=dtype or arr.dtype), requires_grad)
+    return _like(x, 0, dtype, requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
-    arr = np.asarray(x)
-    return _finish(np.ones(arr.shape, dtype=dtype or arr.dtype), requires_grad)
+    return _like(x, 1, dtype, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
-    return _wrap(np.eye(n, m, dtype=_dtype(dtype)))
+def eye(n: int, m: int | None = None, dtype=None, device=None) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_dtype(dtype)), device=device)
 
 
-def arange(start, stop=None, step=1, dtype=None) -> Tensor:
+def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     """Like ``torch.arange``: integers stay int64, a float bound gives the default float dtype."""
     arr = np.arange(start, stop, step) if stop is not None else np.arange(start)
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype.kind == "f":
         arr = arr.astype(backend.get_default_dtype())
-    return _wrap(arr)
+    return _finish(arr, device=device)
 
 
-def linspace(start: float, stop: float, num: int, dtype=None) -> Tensor:
-    return _wrap(np.linspace(start, stop, num, dtype=_dtype(dtype)))
+def linspace(start: float, stop: float, num: int, dtype=None, device=None) -> Tensor:
+    return _finish(np.linspace(start, stop, num, dtype=_dtype(dtype)), device=device)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, seed=None) -> Tensor:
+def randn(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Standard normal samples from the library generator (``ng.manual_seed``) or ``seed``."""
     rng = backend.resolve_rng(seed)
-    return _finish(rng.standard_normal(_shape(shape), dtype=np.float64).astype(_dtype(dtype)), requires_grad)
+    return _finish(rng.standard_normal(_shape(shape), dtype=np.float64).astype(_dtype(dtype)), requires_grad, device)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, seed=None) -> Tensor:
+def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = backend.resolve_rng(seed)
-    return _finish(rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad)
+    return _finish(rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad, device)
 
 
-def randint(low: int, high: int, shape, seed=None) -> Tensor:
+def randint(low: int, high: int, shape, seed=None, device=None) -> Tensor:
     rng = backend.resolve_rng(seed)
-    return _wrap(rng.integers(low, high, size=shape))
+    return _finish(rng.integers(low, high, size=shape), device=device)

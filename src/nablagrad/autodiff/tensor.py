@@ -46,7 +46,7 @@ class Tensor(Box):
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
-        self.data = _as_array(data, dtype) if device is None else to_device(_as_array(data, dtype), device)
+        self.data = _placed(data, dtype, device)
         self.grad: Tensor | None = None
         self.requires_grad = False
         self._op: Primitive | None = None
@@ -196,17 +196,32 @@ class Tensor(Box):
 
 
 # --- construction -----------------------------------------------------------------------------
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Python numbers become the default float dtype; NumPy arrays keep theirs (like torch.tensor)."""
+def _placed(data: Any, dtype: Any, device: Any):
+    """A new array with ``data``'s values on ``device`` — by default where the data is, and host
+    data on the default device (:func:`nablagrad.set_default_device`) — copied exactly once."""
+    source = data.data if isinstance(data, Tensor) else data
+    if device is None:
+        if backend._default_device is backend.CPU or namespace_of(source) is not NUMPY:
+            return _as_array(source, dtype)
+        device = backend._default_device
+    out = to_device(_as_array(source, dtype, copy=False), device)
+    return namespace_of(out).copy(out) if out is source else out  # a tensor owns its memory
+
+
+def _as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
+    """Python numbers become the default float dtype; NumPy arrays keep theirs (like torch.tensor).
+    A copy unless ``copy=False`` (then the array itself when it already has that dtype)."""
     if isinstance(data, Tensor):
         data = data.data
     ns = namespace_of(data)
     if ns is not NUMPY:  # an array of another library stays where it is (a copy, like torch.tensor)
-        return ns.copy(data) if dtype is None else ns.astype(data, dtype)
+        if dtype is None:
+            return ns.copy(data) if copy else data
+        return ns.astype(data, dtype)
     if dtype is not None:
-        return np.array(data, dtype=dtype)
+        return np.array(data, dtype=dtype, copy=copy or None)
     if isinstance(data, np.ndarray | np.generic):
-        return np.array(data)
+        return np.array(data, copy=copy or None)
     if data is None or isinstance(data, str | bytes):
         raise TypeError(f"tensor: expected numbers, a (nested) list of numbers or an array, got {data!r}")
     try:

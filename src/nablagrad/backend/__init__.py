@@ -16,6 +16,7 @@ from .device import CPU, Device, device, device_of, to_device
 from .namespace import namespace_of
 
 _default_dtype: np.dtype = np.dtype(np.float32)
+_default_device: Device = CPU
 _rng: np.random.Generator = np.random.default_rng()
 
 
@@ -31,6 +32,21 @@ def set_default_dtype(dtype) -> None:
     if dt not in (np.float16, np.float32, np.float64):
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
     _default_dtype = dt
+
+
+def get_default_device() -> Device:
+    """Where new tensors go when no device is named (``ng.tensor``, ``ng.zeros``, new parameters):
+    the CPU unless :func:`set_default_device` changed it, as ``torch.get_default_device``."""
+    return _default_device
+
+
+def set_default_device(spec) -> None:
+    """Put new tensors on ``spec`` (``"cpu"``, ``"cuda"``, an array library's device) when no
+    device is named, as ``torch.set_default_device``: host data (lists, NumPy arrays) given to
+    ``ng.tensor``, the creation functions and new parameters is copied there.  Arrays of another
+    library keep their device, and so do ``*_like`` results and results of ops."""
+    global _default_device
+    _default_device = device(spec)
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -62,6 +78,8 @@ __all__ = [
     "to_device",
     "namespace_of",
     "get_default_dtype",
+    "get_default_device",
+    "set_default_device",
     "set_default_dtype",
     "manual_seed",
     "default_rng",

@@ -136,8 +136,8 @@ def to_device(x, dev, dtype=None):
     if dtype is not None:
         host = host.astype(dtype, copy=False)
     ns = dev.namespace
-    with _on(dev):
-        return ns.asarray(host, device=None if dev.type == "cuda" else dev.native)
+    with _on(dev):  # a copy: the device array never shares the host's memory
+        return ns.asarray(host, device=None if dev.type == "cuda" else dev.native, copy=True)
 
 
 def is_dtype(x) -> bool:

@@ -80,8 +80,8 @@ class NumpyNamespace:
         return index
 
     @staticmethod
-    def asarray(x, dtype=None, device=None) -> np.ndarray:
-        return np.asarray(x, dtype=dtype)
+    def asarray(x, dtype=None, device=None, copy=None) -> np.ndarray:
+        return np.array(x, dtype=dtype, copy=copy)
 
     @staticmethod
     def astype(x, dtype) -> np.ndarray:
@@ -164,11 +164,11 @@ class ArrayAPINamespace:
     def device(self, x):
         return x.device
 
-    def asarray(self, x, dtype=None, device=None):
+    def asarray(self, x, dtype=None, device=None, copy=None):
         dtype = None if dtype is None else self.native_dtype(dtype)
         if isinstance(x, ndarray | np.generic) and not hasattr(self.native, "asnumpy"):
             x = x.tolist() if x.dtype.kind in "iub" and x.ndim == 0 else x
-        return self.xp.asarray(x, dtype=dtype, device=device)
+        return self.xp.asarray(x, dtype=dtype, device=device, copy=copy)
 
     def to_numpy(self, x) -> np.ndarray:
         """A host copy: CuPy's ``get``; else DLPack, which the standard specifies."""
