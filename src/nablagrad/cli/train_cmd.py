@@ -282,18 +282,20 @@ def run_train(args: argparse.Namespace) -> int:
         "train_seconds": seconds,
     }
     ng.io.save(model, out / "model.safetensors", metadata=meta)
-    (out / "history.json").write_text(json.dumps(history.to_dict()["history"], indent=1))
+    ng.io.atomic_write_bytes(out / "history.json", json.dumps(history.to_dict()["history"], indent=1).encode())
+    saved = [out / "model.safetensors", out / "history.json"]
     try:
         from nablagrad import viz  # noqa: PLC0415
 
         viz.save_figure(viz.plot_history(history), out / "curves.png")
+        saved.append(out / "curves.png")
     except ImportError:
         print("(matplotlib is not installed: no curves.png; pip install 'nablagrad[viz]')")
     h = history.history
     for epoch, (loss, acc) in enumerate(zip(h["loss"], h["accuracy"]), 1):
         val = f"  validation loss {h['val_loss'][epoch - 1]:.4f}  accuracy {h['val_accuracy'][epoch - 1]:.4f}"
         print(f"epoch {epoch:3d}  loss {loss:.4f}  train accuracy {acc:.4f}{val if validation else ''}")
-    print(f"trained in {seconds:.1f} s; saved {out / 'model.safetensors'} and {out / 'curves.png'}")
+    print(f"trained in {seconds:.1f} s; saved {', '.join(map(str, saved))}")
     print(f"test accuracy: {test['accuracy']:.4f}")
     return 0
 
