@@ -27,6 +27,10 @@ is checked against an eager call of ``f``.  ``f`` may return a tensor or a tuple
 element is differentiated and whose other elements are returned without gradient (like
 ``has_aux``).  Higher-order and forward-mode derivatives through a compiled function are not
 supported (call ``f`` itself for those).
+
+Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
+API namespace) — an argument's data, or a tensor ``f`` reads (a model moved with ``.to(...)``) —
+runs ``f`` itself, the plain eager path, with the same results (and ``.traces`` does not count it).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..backend import CPU, get_default_device
+from ..backend.namespace import NUMPY, namespace_of
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
 from .rules import COMPARISONS
@@ -125,6 +131,7 @@ class _Program:
     ops: list[_Op]
     outputs: list[int]
     checked: bool = False
+    host: bool = True  # every value of the trace was a NumPy array (else calls run f itself)
     plans: dict = field(default_factory=dict)
     dead: list[list[int]] | None = None
 
@@ -218,6 +225,17 @@ class _Compiled(Primitive):
                        "call the function without ng.jit for those")  # fmt: skip
 
 
+def _on_host(values) -> bool:
+    """Whether a program can run on ``values``: every tensor holds a NumPy array, and so does every
+    array once an op has it (host data given to an op goes to the default device: off the CPU it moves)."""
+    host_default = get_default_device() == CPU
+    for v in values:
+        data = v.data if isinstance(v, Tensor) else v
+        if namespace_of(data) is not NUMPY or (not host_default and data is v and isinstance(v, np.ndarray)):
+            return False
+    return True
+
+
 def _is_array(a) -> bool:
     return isinstance(a, Tensor | np.ndarray)
 
@@ -281,6 +299,8 @@ def _trace(f: Callable, args: tuple) -> _Program:
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
         ops.append(_Op(t._op, args_, dict(t._params or {}), subs, slot[id(t)], t.dtype.kind in "fc"))
     flags = tuple(c.requires_grad for c in captured)
+    if not _on_host([*captured, *ordered]):  # tensors of another array library: calls run f itself
+        return _Program(len(leaves), captured, flags, [], [], host=False)
     return _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
 
 
@@ -295,14 +315,17 @@ def jit(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def compiled(*args):
-        if any(isinstance(a, Tensor) and a.data.__class__ is not np.ndarray for a in args):
-            return f(*args)  # tensors of another array library (CuPy, array API): the plain path
+        if not _on_host(args):
+            return _plain(f, args)  # data of another array library (CuPy, array API)
         key = _signature(args)
         program = programs.get(key)
-        fresh = program is None or program.captured_flags != tuple(c.requires_grad for c in program.captured)
+        fresh = (program is None or program.captured_flags != tuple(c.requires_grad for c in program.captured)
+                 or program.host != _on_host(program.captured))  # fmt: skip
         if fresh:
             program = programs[key] = _trace(f, args)
-            compiled.traces += 1
+            compiled.traces += program.host
+        if not program.host:
+            return _plain(f, args)
         inputs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args if _is_array(a)]
         keep = state.grad_enabled and (any(program.captured_flags) or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
@@ -318,6 +341,12 @@ def jit(f: Callable) -> Callable:
     compiled.traces = 0
     compiled.clear = programs.clear
     return compiled
+
+
+def _plain(f: Callable, args: tuple):
+    """``f`` called as it is, its result shaped as a compiled call's: auxiliary outputs carry no gradient."""
+    result = f(*args)
+    return (result[0], *(o.detach() for o in result[1:])) if isinstance(result, tuple) else result
 
 
 def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:
