@@ -1,7 +1,7 @@
 """ng.jit: replayed programs equal eager calls (values and gradients), retrace on new shapes or
 dtypes, refuse value-dependent Python control flow; compiled training steps equal eager ones.
 Programs are NumPy programs: on another array library ng.jit runs the function plainly, with
-the same results (every test here that asks for ``array_namespace`` runs on each library)."""
+the same results (with tests/autodiff/conftest.py every test here runs on each library)."""
 
 import threading
 import tracemalloc
@@ -21,12 +21,17 @@ def _grads(params):
     return [p.grad.numpy().copy() for p in params]
 
 
-def _traces(n, array_namespace):
-    """How many traces ``n`` calls that trace on NumPy make on ``array_namespace`` (none off NumPy)."""
-    return n if array_namespace == "numpy" else 0
+def _on_numpy() -> bool:
+    """Whether the test runs on NumPy (``array_namespace`` in tests/conftest.py sets the default device)."""
+    return ng.get_default_device() == "cpu"
 
 
-def test_values_and_gradients_equal_eager(rng, array_namespace):
+def _traces(n):
+    """How many traces ``n`` calls that trace on NumPy make here (none off NumPy)."""
+    return n if _on_numpy() else 0
+
+
+def test_values_and_gradients_equal_eager(rng):
     W = ng.tensor(rng.standard_normal((5, 4)), requires_grad=True)
     b = ng.tensor(rng.standard_normal(4), requires_grad=True)
 
@@ -48,7 +53,7 @@ def test_values_and_gradients_equal_eager(rng, array_namespace):
         le.backward()
         for a, e in zip(got, _grads([W, b, x])):
             np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-15)
-    assert fj.traces == _traces(1, array_namespace)
+    assert fj.traces == _traces(1)
 
 
 def test_gradient_against_central_differences():
@@ -62,17 +67,17 @@ def test_gradient_against_central_differences():
     np.testing.assert_allclose(x.grad.numpy(), numeric, rtol=1e-7, atol=1e-9)
 
 
-def test_retraces_on_new_shape_or_dtype_only(rng, array_namespace):
+def test_retraces_on_new_shape_or_dtype_only(rng):
     f = ng.jit(lambda x: (x * x).sum())
     f(rng.standard_normal(3))
     f(rng.standard_normal(3))
-    assert f.traces == _traces(1, array_namespace)
+    assert f.traces == _traces(1)
     f(rng.standard_normal(4))
-    assert f.traces == _traces(2, array_namespace)
+    assert f.traces == _traces(2)
     out = f(rng.standard_normal(4).astype(np.float32))
-    assert f.traces == _traces(3, array_namespace) and out.dtype == np.float32
+    assert f.traces == _traces(3) and out.dtype == np.float32
     f(rng.standard_normal(3))
-    assert f.traces == _traces(3, array_namespace)
+    assert f.traces == _traces(3)
 
 
 def test_integer_labels_are_inputs_not_constants(rng):
@@ -83,7 +88,7 @@ def test_integer_labels_are_inputs_not_constants(rng):
         np.testing.assert_array_equal(f(y).numpy(), ng.nn.functional.cross_entropy(logits, y).numpy())
 
 
-def test_a_program_follows_its_tensors_off_numpy_and_back(rng, array_namespace):
+def test_a_program_follows_its_tensors_off_numpy_and_back(rng):
     """A tensor the function reads, moved off NumPy after the trace, makes the calls plain; moved
     back, they are compiled again (one more trace) — equal to eager calls throughout."""
     lin = ng.nn.Linear(5, 3, seed=0).to("cpu")
@@ -106,7 +111,7 @@ def test_a_program_follows_its_tensors_off_numpy_and_back(rng, array_namespace):
     check()
     lin.to("cpu")
     check()
-    assert f.traces == (1 if array_namespace == "numpy" else 2)
+    assert f.traces == (1 if _on_numpy() else 2)
 
 
 @pytest.mark.numpy_only(NUMPY_ONLY)
@@ -120,7 +125,7 @@ def test_value_dependent_control_flow_raises_naming_the_fix(rng):
         ng.jit(lambda x: x * float(x[0]))(rng.standard_normal(3))
 
 
-def test_a_traced_comparison_is_replayed(rng, array_namespace):
+def test_a_traced_comparison_is_replayed(rng):
     f = ng.jit(lambda x: ng.where(x > 0.5, x * x, -x).sum() + (x <= 0).sum())
     for _ in range(3):
         x0 = rng.standard_normal(5)
@@ -129,7 +134,7 @@ def test_a_traced_comparison_is_replayed(rng, array_namespace):
         np.testing.assert_allclose(out.numpy(), np.where(x0 > 0.5, x0 * x0, -x0).sum() + (x0 <= 0).sum(), rtol=1e-12)
         out.backward()
         np.testing.assert_array_equal(x.grad.numpy(), np.where(x0 > 0.5, 2 * x0, -1.0))  # d/dx of the branch taken
-    assert f.traces == _traces(1, array_namespace)
+    assert f.traces == _traces(1)
 
 
 def test_a_call_without_gradient_frees_each_intermediate_after_its_last_use(rng):
@@ -213,7 +218,7 @@ def _targets(loss, n, rng):
     return rng.standard_normal((n, 3)).astype(np.float32)
 
 
-def _train(loss, opt_name, compiled, array_namespace, steps=100):
+def _train(loss, opt_name, compiled, steps=100):
     rng = np.random.default_rng(0)
     out_act = {"bce": "sigmoid", "nll": "log_softmax", "cross_entropy_probs": "softmax"}.get(loss)
     model = ng.nn.MLP([4, 8, 3], activation="tanh", output_activation=out_act, seed=0)
@@ -227,7 +232,7 @@ def _train(loss, opt_name, compiled, array_namespace, steps=100):
         value.backward()
         opt.step()
         losses.append(value.item())
-    if array_namespace == "numpy":
+    if _on_numpy():
         assert (step.compiled is not None) == (compiled and loss not in EAGER_ONLY)
     else:  # off NumPy the compiled step runs the function plainly: nothing is traced
         assert (step.compiled is not None) == compiled and (step.compiled is None or step.compiled.traces == 0)
@@ -240,9 +245,9 @@ EAGER_ONLY = {"cross_entropy_probs"}
 
 @pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("loss", sorted(LOSSES))
-def test_compiled_step_equals_eager_step_over_100_steps(loss, opt_name, fast, array_namespace):
-    eager, eager_losses = _train(loss, opt_name, False, array_namespace)
-    compiled, compiled_losses = _train(loss, opt_name, True, array_namespace)
+def test_compiled_step_equals_eager_step_over_100_steps(loss, opt_name, fast):
+    eager, eager_losses = _train(loss, opt_name, False)
+    compiled, compiled_losses = _train(loss, opt_name, True)
     np.testing.assert_allclose(compiled_losses, eager_losses, rtol=1e-6, atol=1e-7)
     for a, b in zip(compiled, eager):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
