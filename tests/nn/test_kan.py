@@ -37,7 +37,7 @@ def test_kan_linear_gradients_against_central_differences():
     out = layer(ng.tensor(x))
     (out * out).sum().backward()
     silu, B = ng.tensor(x) * ng.sigmoid(ng.tensor(x)), layer.basis(ng.tensor(x)).reshape(5, -1)
-    g_base = ng.grad(lambda bw: ((silu @ bw + B @ spline0.reshape(-1, 2)) ** 2).sum())(base0)
+    g_base = ng.grad(lambda bw: ((silu @ bw + B @ ng.tensor(spline0.reshape(-1, 2))) ** 2).sum())(base0)
     np.testing.assert_allclose(layer.base_weight.grad.numpy(), g_base.numpy(), rtol=1e-12)
 
 
@@ -47,7 +47,7 @@ def test_edge_functions_are_what_the_layer_sums():
     x = np.random.default_rng(2).uniform(-1, 1, (7, 2))
     phi0 = layer.edge_functions(x[:, 0])  # (7, 2, 3): φ_0j(x_0)
     phi1 = layer.edge_functions(x[:, 1])
-    np.testing.assert_allclose(layer(x).numpy(), phi0[:, 0, :] + phi1[:, 1, :], rtol=1e-12)  # y_j = Σ_i φ_ij(x_i)
+    np.testing.assert_allclose(layer(ng.tensor(x)).numpy(), phi0[:, 0, :] + phi1[:, 1, :], rtol=1e-12)  # y_j = Σ_i φ_ij(x_i)
 
 
 def _fit(model, X, y, steps):
@@ -69,8 +69,8 @@ def test_kan_fits_a_2d_function_with_fewer_parameters_than_an_mlp():
     assert (n_kan, n_mlp) == (2 * 5 * (1 + 8) + 5 * 1 * (1 + 8), 151)
     rmse = {}
     for name, model in (("kan", kan), ("mlp", mlp)):
-        _fit(model, X, f(X), 400)
-        rmse[name] = float(np.sqrt(((model(Xt).numpy() - f(Xt)) ** 2).mean()))
+        _fit(model, ng.tensor(X), ng.tensor(f(X)), 400)
+        rmse[name] = float(np.sqrt(((model(ng.tensor(Xt)).numpy() - f(Xt)) ** 2).mean()))
     assert rmse["kan"] < 0.06 and rmse["kan"] < rmse["mlp"] / 3
 
 

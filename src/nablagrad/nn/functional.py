@@ -323,9 +323,16 @@ SOFTMAX_CROSS_ENTROPY = Primitive(
 )
 
 
-def _bce_value(o, y):
+def _clamped_logs(o):
+    """``max(ln o, −100)`` and ``max(ln(1 − o), −100)``: PyTorch's clamp, so ``ln 0`` counts as −100."""
+    xp = namespace_of(o)
     with np.errstate(divide="ignore"):
-        return -(y * np.maximum(np.log(o), -100.0) + (1 - y) * np.maximum(np.log1p(-o), -100.0))
+        return xp.maximum(xp.log(o), -100.0), xp.maximum(xp.log1p(-o), -100.0)
+
+
+def _bce_value(o, y):
+    lo, l1 = _clamped_logs(o)
+    return -(y * lo + (1 - y) * l1)
 
 
 def _bce_do(F, g, o, y):
@@ -337,9 +344,8 @@ def _bce_do(F, g, o, y):
 def _bce_dy(F, g, o):
     """∂ℓ/∂y = −(max(ln o, −100) − max(ln(1 − o), −100))."""
     od = F.data(o)
-    with np.errstate(divide="ignore"):
-        lo, l1 = np.maximum(np.log(od), -100.0), np.maximum(np.log1p(-od), -100.0)
-    return g * (l1 - lo).astype(od.dtype)
+    lo, l1 = _clamped_logs(od)
+    return g * namespace_of(od).astype(l1 - lo, od.dtype)
 
 
 # ℓ = −[y max(ln o, −100) + (1 − y) max(ln(1 − o), −100)], one primitive as torch's BCELoss
@@ -357,8 +363,9 @@ def binary_cross_entropy(probs, target, reduction: str = "mean"):
     gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions."""
     probs = as_tensor(probs)
     t = _target_like(probs, target, "binary_cross_entropy")
-    if not np.all((probs.data >= 0) & (probs.data <= 1)):  # NaN fails both
-        bad = probs.data[~((probs.data >= 0) & (probs.data <= 1))].reshape(-1)[0]
+    if not bool(namespace_of(probs.data).all((probs.data >= 0) & (probs.data <= 1))):  # NaN fails both
+        host = probs.numpy()
+        bad = host[~((host >= 0) & (host <= 1))].reshape(-1)[0]
         raise ValueError(
             f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad}; for raw scores (logits) use "
             "binary_cross_entropy_with_logits"

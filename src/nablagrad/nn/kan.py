@@ -21,6 +21,8 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, as_tensor, sigmoid
+from ..backend.device import to_device
+from ..backend.namespace import namespace_of
 from . import init as init_mod
 from .module import Module, Parameter, Sequential
 
@@ -39,13 +41,15 @@ def bspline_basis(x, knots: np.ndarray, order: int) -> Tensor:
     ``B_{c,k}(x) = (x − t_c)/(t_{c+k} − t_c)·B_{c,k−1}(x) + (t_{c+k+1} − x)/(t_{c+k+1} − t_{c+1})·B_{c+1,k−1}(x)``.
     """
     x = as_tensor(x)
-    t = knots.astype(x.dtype)
+    t = to_device(knots, x.device, x.dtype)
     xe = x.reshape(*x.shape, 1)
     xd = xe.data
-    B = as_tensor(((xd >= t[:-1]) & (xd < t[1:])).astype(x.dtype))  # degree 0: indicators (no gradient)
+    B = as_tensor(namespace_of(xd).astype((xd >= t[:-1]) & (xd < t[1:]), x.dtype))  # degree 0: indicators (no gradient)
     for k in range(1, order + 1):
         left = (xe - t[: -(k + 1)]) / (t[k:-1] - t[: -(k + 1)])
-        right = (t[k + 1 :] - xe) / (t[k + 1 :] - t[1:-k])
+        # (t_{c+k+1} − x)/(t_{c+k+1} − t_{c+1}) with both signs flipped (the same bits): the tensor goes on
+        # the left, as an array of another library refuses a tensor on its right
+        right = (xe - t[k + 1 :]) / (t[1:-k] - t[k + 1 :])
         B = left * B[..., :-1] + right * B[..., 1:]
     return B
 
@@ -98,7 +102,7 @@ class KANLinear(Module):
 
     def edge_functions(self, x) -> np.ndarray:
         """``φ_ij(x)`` at the points ``x`` (1-D) for every edge: shape (len(x), in, out)."""
-        x = np.asarray(x, dtype=self.base_weight.dtype).reshape(-1)
+        x = to_device(x.data if isinstance(x, Tensor) else x, "cpu", self.base_weight.dtype).reshape(-1)  # a plot's points
         B = self.basis(x).numpy()  # (M, n_basis)
         silu = x / (1 + np.exp(-x))
         return silu[:, None, None] * self.base_weight.numpy()[None] + np.einsum("mc,icj->mij", B, self.spline_weight.numpy())

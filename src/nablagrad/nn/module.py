@@ -101,7 +101,7 @@ class Module:
     def astype(self, dtype) -> Module:
         """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``)."""
         for p in self.parameters():
-            p.data = p.data.astype(dtype)
+            p.data = to_device(p.data, p.device, dtype)
             p.bump_version_()  # new values: a graph that saved p must not back-propagate
             p.grad = None
         return self

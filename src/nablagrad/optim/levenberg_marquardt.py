@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autodiff import Tensor, grad_of, no_grad
+from ..backend.device import to_device
+from ..backend.namespace import namespace_of
 from .optimizer import Optimizer
 
 
@@ -27,14 +29,18 @@ class LevenbergMarquardt(Optimizer):
         return [p for g in self.param_groups for p in g["params"]]
 
     def jacobian(self, r: Tensor, params: list[Tensor]) -> np.ndarray:
-        rows = []
+        """``J = ∂r/∂θ`` (residuals × parameters, each flattened in order), one reverse pass per
+        residual on the residuals' device, as a host float64 array: the normal equations are a
+        small dense system, solved on the host."""
         flat_r = r.reshape(-1)
+        xp = namespace_of(flat_r.data)
+        rows = []
         for i in range(flat_r.size):
-            e = np.zeros(flat_r.shape, dtype=flat_r.dtype)
+            e = xp.zeros(flat_r.shape, flat_r.dtype, device=xp.device(flat_r.data))
             e[i] = 1
             gs = grad_of(flat_r, params, grad=e, retain_graph=True)
-            rows.append(np.concatenate([g.data.reshape(-1) for g in gs]))
-        return np.stack(rows).astype(np.float64)
+            rows.append(xp.concatenate([xp.reshape(g.data, (-1,)) for g in gs]))
+        return to_device(xp.stack(rows), "cpu", np.float64)
 
     def step(self, closure: Callable[[], Tensor] | None = None):
         if closure is None:
@@ -42,10 +48,10 @@ class LevenbergMarquardt(Optimizer):
         params = self._params()
         r = closure()
         J = self.jacobian(r, params)
-        rv = np.asarray(r.data, dtype=np.float64).reshape(-1)
+        rv = to_device(r.data, "cpu", np.float64).reshape(-1)
         loss = 0.5 * float(rv @ rv)
         A, b = J.T @ J, J.T @ rv
-        start = [p.data.copy() for p in params]
+        start = [namespace_of(p.data).copy(p.data) for p in params]
         group = self.param_groups[0]
         damping = self.damping
         try:
@@ -59,9 +65,9 @@ class LevenbergMarquardt(Optimizer):
                 with no_grad():
                     for p, w0 in zip(params, start):
                         n = p.size
-                        p.copy_(w0 + delta[offset : offset + n].reshape(p.shape).astype(p.dtype))
+                        p.copy_(w0 + to_device(delta[offset : offset + n].reshape(p.shape), p.device, p.dtype))
                         offset += n
-                    rn = np.asarray(closure().data, dtype=np.float64).reshape(-1)
+                    rn = to_device(closure().data, "cpu", np.float64).reshape(-1)
                 new_loss = 0.5 * float(rn @ rn)
                 if np.isfinite(new_loss) and new_loss < loss:
                     self.damping = max(self.damping * group["decrease"], 1e-12)

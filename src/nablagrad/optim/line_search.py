@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 
 from ..autodiff import no_grad
+from ..backend.namespace import namespace_of
 from .optimizer import Optimizer
 
 _GOLD = (math.sqrt(5) - 1) / 2
@@ -51,7 +52,7 @@ class SteepestDescent(Optimizer):
             raise ValueError("SteepestDescent.step needs a closure that returns the loss")
         self._check_grads()
         params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
-        start = [p.data.copy() for p in params]
+        start = [namespace_of(p.data).copy(p.data) for p in params]
         direction = [-p.grad.data for p in params]
         group = self.param_groups[0]
 

@@ -93,6 +93,12 @@ def _is_array(v) -> bool:
     return isinstance(v, np.ndarray) or (hasattr(v, "shape") and namespace_of(v) is not NUMPY)
 
 
+def _copy_to(a, p: Tensor):
+    """A copy of the array ``a`` (any library, any device) with ``p``'s dtype, on ``p``'s device."""
+    moved = to_device(a, p.device, p.dtype)
+    return namespace_of(moved).copy(moved) if moved is a else moved
+
+
 def _write(dst, src) -> None:
     """``dst[...] = src`` (``np.copyto``, on any array library)."""
     dst[...] = src
@@ -343,11 +349,12 @@ class Optimizer:
                 )
             entry = {}
             for k, v in buffers.items():
-                if isinstance(v, np.ndarray):
-                    if v.shape != p.shape or v.dtype.kind not in "fiub":
-                        raise ValueError(f"{name}: buffer {k!r} of parameter {pos} has shape {v.shape} and dtype {v.dtype}; "
-                                         f"the parameter has shape {p.shape}")  # fmt: skip
-                    entry[k] = to_device(np.array(v, dtype=p.dtype), p.device)
+                if _is_array(v):
+                    dtype = namespace_of(v).numpy_dtype(v.dtype)
+                    if tuple(v.shape) != p.shape or dtype.kind not in "fiub":
+                        raise ValueError(f"{name}: buffer {k!r} of parameter {pos} has shape {tuple(v.shape)} and dtype "
+                                         f"{dtype}; the parameter has shape {p.shape}")  # fmt: skip
+                    entry[k] = _copy_to(v, p)
                 elif _real(v) and v >= 0:
                     entry[k] = _normalised(k, v)
                 else:

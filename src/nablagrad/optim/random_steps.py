@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autodiff import value_and_grad
+from ..backend.device import to_device
 
 
 @dataclass
@@ -44,7 +45,7 @@ def descend_with_random_steps(f: Callable, x0, lr: float = 0.01, jumps: int = 10
         for _ in range(max_steps):
             result.path.append(x.copy())
             v, g = vg(x)
-            g = np.asarray(g.data, dtype=np.float64)
+            g = to_device(g.data, "cpu", np.float64)  # the iterate lives on the host; f runs where its tensors go
             if not np.isfinite(v.item()) or np.linalg.norm(g) <= tol:
                 break
             x = x - lr * g
