@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import mode as _m
 from .primitive import NUMPY_NS, rules_for, sum_to
@@ -103,7 +104,7 @@ def _seed(root: Tensor, grad, F):
             )
         g = namespace_of(root.data).ones_like(root.data)
     else:
-        g = grad.data if isinstance(grad, Tensor) else namespace_of(root.data).asarray(grad, dtype=root.dtype)
+        g = grad.data if isinstance(grad, Tensor) else to_device(grad, root.device, dtype=root.dtype)
         if np.shape(g) != root.shape:
             raise ValueError(f"backward: grad has shape {np.shape(g)} but the output has shape {root.shape}")
     return F.seed(grad, g)
@@ -233,7 +234,7 @@ def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: b
         if g is None:
             g = namespace_of(t.data).zeros_like(t.data)
         if not isinstance(g, Tensor):
-            g = _wrap(namespace_of(t.data).asarray(g, dtype=t.dtype) if np.shape(g) == () else g)
+            g = _wrap(to_device(g, t.device, dtype=t.dtype) if np.shape(g) == () else g)
         out.append(g)
     return out
 

@@ -2,6 +2,8 @@
 
 Numeric derivative: ``∂f_j/∂x_i ≈ (f_j(x + ε e_i) − f_j(x − ε e_i)) / 2ε`` (error O(ε²)).
 Both the reverse-mode Jacobian (VJP rules) and the forward-mode one (JVP rules) are checked.
+The perturbations are made on the host in float64; ``f`` runs on each input's device (host data
+goes to the default device, as ``ng.tensor`` puts it) and its outputs are copied back to compare.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..backend.device import CPU, Device, device_of, to_device
+from ..backend.namespace import NUMPY, namespace_of
 from .mode import no_grad
 from .tensor import Tensor, tensor
 from .transforms import jacfwd, jacrev
@@ -19,7 +23,11 @@ class GradcheckError(AssertionError):
     """Analytic and numeric derivatives disagree; the message lists the worst entries."""
 
 
-def numeric_jacobian(f: Callable, inputs: list[np.ndarray], argnum: int, eps: float) -> np.ndarray:
+def numeric_jacobian(
+    f: Callable, inputs: list[np.ndarray], argnum: int, eps: float, devices: list[Device | None] | None = None
+) -> np.ndarray:
+    """Central differences of ``f`` in input ``argnum`` (host float64 arrays), as a host array of
+    shape ``output shape + input shape``; input ``i`` is placed on ``devices[i]`` (None: the default device)."""
     x = inputs[argnum]
     cols = []
     for i in range(x.size):
@@ -27,18 +35,33 @@ def numeric_jacobian(f: Callable, inputs: list[np.ndarray], argnum: int, eps: fl
         plus.flat[i] += eps
         minus.flat[i] -= eps
         with no_grad():
-            fp = np.asarray(_call(f, inputs, argnum, plus), dtype=np.float64)
-            fm = np.asarray(_call(f, inputs, argnum, minus), dtype=np.float64)
+            fp = _call(f, inputs, argnum, plus, devices)
+            fm = _call(f, inputs, argnum, minus, devices)
         cols.append(((fp - fm) / (2 * eps)).reshape(-1))
     out_shape = np.shape(fp)
     return np.stack(cols, axis=-1).reshape(out_shape + x.shape)
 
 
-def _call(f, inputs, argnum, x):
-    args = [tensor(a) for a in inputs]
-    args[argnum] = tensor(x)
-    out = f(*args)
-    return out.data if isinstance(out, Tensor) else out
+def _placed(inputs: list[np.ndarray], devices: list[Device | None] | None) -> list[Tensor]:
+    """The host inputs as tensors on their devices (None: the default device)."""
+    return [tensor(a, device=None if devices is None else devices[i]) for i, a in enumerate(inputs)]
+
+
+def _host(out) -> np.ndarray:
+    """A float64 host copy of ``f``'s output (a tensor, an array of any device, a number)."""
+    return np.array(to_device(out.data if isinstance(out, Tensor) else out, CPU), dtype=np.float64)
+
+
+def _device(x) -> Device | None:
+    """Where an input of ``gradcheck`` runs: a tensor's or a device array's device; host data
+    (lists, NumPy arrays) None, for the default device."""
+    if isinstance(x, Tensor):
+        return x.device
+    return None if namespace_of(x) is NUMPY else device_of(x)
+
+
+def _call(f, inputs, argnum, x, devices) -> np.ndarray:
+    return _host(f(*_placed([x if i == argnum else a for i, a in enumerate(inputs)], devices)))
 
 
 def gradcheck(
@@ -50,13 +73,14 @@ def gradcheck(
     modes: tuple[str, ...] = ("reverse", "forward"),
 ) -> bool:
     """True when every analytic Jacobian entry matches central differences; raises otherwise."""
-    arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+    devices = [_device(x) for x in inputs]
+    arrays = [_host(x) for x in inputs]
     problems = []
     for argnum in range(len(arrays)):
-        numeric = numeric_jacobian(f, arrays, argnum, eps)
+        numeric = numeric_jacobian(f, arrays, argnum, eps, devices)
         for mode in modes:
             jac = (jacrev if mode == "reverse" else jacfwd)(f, argnums=argnum)
-            analytic = np.asarray(jac(*[tensor(a) for a in arrays]).data, dtype=np.float64)
+            analytic = _host(jac(*_placed(arrays, devices)))
             if analytic.shape != numeric.shape:
                 raise GradcheckError(f"gradcheck: {mode} Jacobian has shape {analytic.shape}, numeric {numeric.shape}")
             err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))

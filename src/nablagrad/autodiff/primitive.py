@@ -230,12 +230,13 @@ def index_update_np(x, v, index):
 
 def constant_like(F, x, constant: np.ndarray):
     """A host constant (an identity, a triangle) in ``x``'s dtype, on ``x``'s device (``x`` an
-    array or a Tensor of any library)."""
+    array or a Tensor of any library); a constant Tensor when the rule records (``F.const``), so
+    it combines with Tensors from either side on every library."""
     data = F.data(x)
     xp = namespace_of(data)
     if xp is NUMPY:
-        return constant.astype(np.result_type(data), copy=False)
-    return to_device(constant.astype(xp.numpy_dtype(data.dtype), copy=False), device_of(data))
+        return F.const(constant.astype(np.result_type(data), copy=False))
+    return F.const(to_device(constant.astype(xp.numpy_dtype(data.dtype), copy=False), device_of(data)))
 
 
 def _is_basic_index(index) -> bool:
@@ -273,6 +274,11 @@ class RawArrays:
 
     @staticmethod
     def data(x):
+        return x
+
+    @staticmethod
+    def const(x):
+        """A constant as the rules combine it: the raw array itself."""
         return x
 
     @staticmethod

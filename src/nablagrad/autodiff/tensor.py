@@ -456,6 +456,12 @@ class TENSOR_NS:  # noqa: N801 - a namespace, named like NUMPY_NS
         return x.data if isinstance(x, Tensor) else x
 
     @staticmethod
+    def const(x) -> Tensor:
+        """A constant raw array as a leaf Tensor (an array of another library refuses ``array op
+        Tensor``; NumPy's defers to the Tensor)."""
+        return _wrap(x)
+
+    @staticmethod
     def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         """Apply a primitive, recorded."""
         return _apply(prim, args, params)

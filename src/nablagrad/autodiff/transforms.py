@@ -233,13 +233,14 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
 
 
 def _basis(leaves: list[Tensor], which: int, k: int) -> list:
-    """Tangents/cotangents that are all zero except a 1 at flat position ``k`` of leaf ``which``."""
+    """Tangents/cotangents that are all zero except a 1 at flat position ``k`` of leaf ``which``
+    (each on its leaf's device)."""
     out = []
     for i, x in enumerate(leaves):
         e = np.zeros(x.shape, dtype=x.dtype)
         if i == which:
             e.reshape(-1)[k] = 1
-        out.append(e)
+        out.append(to_device(e, x.device))
     return out
 
 

@@ -222,8 +222,90 @@ class ArrayAPINamespace:
         return self.xp.pow(2.0, x)
 
     def fmod(self, x, y):
-        """C's fmod, ``x − y·trunc(x/y)`` (the standard has only ``remainder``)."""
-        return x - y * self.xp.trunc(x / y)
+        """C's fmod, ``x − y·trunc(x/y)`` (the standard has only ``remainder``); on integers the
+        remainder with the dividend's sign."""
+        x, y = self._promoted(x, y)
+        if self.numpy_dtype(self.xp.result_type(x, y)).kind == "f":
+            return x - y * self.xp.trunc(x / y)
+        r = self.xp.remainder(x, y)
+        return self.xp.where((r != 0) & ((r < 0) != (x < 0)), r - y, r)
+
+    # --- booleans in arithmetic, as PyTorch (and NumPy) promote them; the standard refuses them -----------
+    def _is_bool(self, x) -> bool:
+        return hasattr(x, "dtype") and x.dtype == self.xp.bool
+
+    def _promoted(self, *args):
+        """Operands of mixed kinds cast to the dtype PyTorch (and NumPy) computes in, where the
+        standard refuses to promote: a bool array takes the integers' dtype, integer arrays the
+        floats' (float32 with int64 is float32); with only Python numbers beside them, bools
+        become int64 for an int and float64 for a float (exact, for comparisons)."""
+        arrays = [a for a in args if hasattr(a, "dtype")]
+        kinds = {self.numpy_dtype(a.dtype).kind for a in arrays}
+        numbers = any(isinstance(a, float | int) and not isinstance(a, bool) for a in args)
+        if len(kinds) < 2 and not (numbers and kinds & set("biu")):
+            return args
+        floats = [a.dtype for a in arrays if self.numpy_dtype(a.dtype).kind == "f"]
+        ints = [a.dtype for a in arrays if self.numpy_dtype(a.dtype).kind in "iu"]
+        if floats:
+            dtype = self.xp.result_type(*floats)
+        elif any(isinstance(a, float) for a in args):
+            dtype = self.xp.float64
+        elif ints:
+            dtype = self.xp.result_type(*ints)
+        else:
+            dtype = self.xp.int64
+        return tuple(self.xp.astype(a, dtype) if hasattr(a, "dtype") and a.dtype != dtype else a for a in args)
+
+    def _binary(name: str, both_bool: str | None = None):  # noqa: N805 - builds methods below
+        """A binary function of the standard with operands promoted (:meth:`_promoted`); two
+        bool arrays go to the logical function ``both_bool`` (``True + True`` is ``True`` in PyTorch)."""
+
+        def f(self, x, y):
+            if both_bool is not None and self._is_bool(x) and self._is_bool(y):
+                return getattr(self.xp, both_bool)(x, y)
+            return getattr(self.xp, name)(*self._promoted(x, y))
+
+        f.__name__ = name
+        return f
+
+    add = _binary("add", "logical_or")
+    multiply = _binary("multiply", "logical_and")
+    maximum = _binary("maximum", "logical_or")
+    minimum = _binary("minimum", "logical_and")
+    power = _binary("pow")
+    remainder = _binary("remainder")
+    floor_divide = _binary("floor_divide")
+    less = _binary("less")
+    less_equal = _binary("less_equal")
+    greater = _binary("greater")
+    greater_equal = _binary("greater_equal")
+    equal = _binary("equal")
+    not_equal = _binary("not_equal")
+    del _binary
+
+    def where(self, cond, x, y):
+        return self.xp.where(cond, *self._promoted(x, y))
+
+    def sum(self, x, axis=None, keepdims=False, dtype=None):
+        """Σ; bools count as int64 (NumPy's and PyTorch's sum of a mask)."""
+        return self.xp.sum(self._counted(x), axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def prod(self, x, axis=None, keepdims=False, dtype=None):
+        return self.xp.prod(self._counted(x), axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def _counted(self, x):
+        """A bool array as int64 (the standard sums only numbers)."""
+        return self.xp.astype(x, self.xp.int64) if self._is_bool(x) else x
+
+    def cumsum(self, x, axis=None):
+        return self.xp.cumulative_sum(self._counted(x), axis=axis)
+
+    def max(self, x, axis=None, keepdims=False):
+        """The largest entry; of bools, whether any is set."""
+        return (self.xp.any if self._is_bool(x) else self.xp.max)(x, axis=axis, keepdims=keepdims)
+
+    def min(self, x, axis=None, keepdims=False):
+        return (self.xp.all if self._is_bool(x) else self.xp.min)(x, axis=axis, keepdims=keepdims)
 
     def full_index(self, index, ndim: int):
         """NumPy's partial index (``x[0]`` of a matrix) completed with ``...``, as the standard asks
