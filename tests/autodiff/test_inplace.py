@@ -144,7 +144,7 @@ def _steepest_descent(w):
 def _load_state_dict(w):
     m = ng.nn.Linear(2, 1, dtype="float64")
     with ng.no_grad():
-        m.weight.copy_(w.data.reshape(2, 1))
+        m.weight.copy_(w.reshape(2, 1))
     loss = (m.weight * m.weight).sum()
     m.load_state_dict({"weight": np.ones((2, 1)), "bias": np.zeros(1)})
     return loss

@@ -7,6 +7,7 @@ Memory: only ``f``'s inputs and output stay alive; cost: one extra forward of ``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 
@@ -68,6 +69,6 @@ def tape_nbytes(root: Tensor) -> int:
         if id(node) in seen or node._op is None or node._inputs is None:
             continue
         seen.add(id(node))
-        total += getattr(node.data, "nbytes", 0)
+        total += math.prod(node.data.shape) * node.dtype.itemsize  # nbytes, on every array library
         stack.extend(p for p in node._inputs if isinstance(p, Tensor))
     return total

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..backend import get_default_dtype
-from ..backend.device import to_device
+from ..backend import get_default_device, get_default_dtype
+from ..backend.device import CPU, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import rules as R
 from .mode import state as _mode
@@ -33,6 +33,12 @@ def _axis(axis):
 _INTEGRAL = frozenset("iub")
 
 
+def _array_operand(a: np.ndarray) -> Tensor:
+    """A NumPy array beside a tensor in a binary op, as ``ng.tensor(a)`` would make it: on the
+    default device (shared, not copied, on the CPU)."""
+    return _wrap(a) if get_default_device() is CPU else tensor(a)
+
+
 def _promote(x, y, divide: bool):
     """PyTorch's type rules for a binary op, where NumPy's differ: a float tensor keeps its dtype
     with an int tensor and with a NumPy scalar (both weak, like a Python number); an int tensor
@@ -40,7 +46,7 @@ def _promote(x, y, divide: bool):
     same kind pass untouched (the common case costs two dtype reads)."""
     xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
     if xt != yt and isinstance(y if xt else x, np.ndarray):  # an array operand is a tensor (torch.tensor(a))
-        x, y = (x, _wrap(y)) if xt else (_wrap(x), y)
+        x, y = (x, _array_operand(y)) if xt else (_array_operand(x), y)
         xt = yt = True
     if xt and yt:
         kx, ky = x.dtype.kind, y.dtype.kind
@@ -256,16 +262,6 @@ def _plain_index(index, like=None):
     return index
 
 
-def _device_index(index, data):
-    """``index`` for ``data``: its arrays on the data's device and, off NumPy, completed with ``...``
-    (for an assignment, which the standard allows with basic indices only)."""
-    index = _plain_index(index, data)
-    if data.__class__ is np.ndarray:
-        return index
-    ns = namespace_of(data)
-    return index if ns is NUMPY else ns.full_index(index, data.ndim)
-
-
 def getitem(x, index):
     """``x[index]`` with ints, slices, boolean masks and integer arrays; repeated indices accumulate."""
     x = _t(x)
@@ -296,8 +292,13 @@ def setitem(x: Tensor, index, value) -> None:
     taped = _mode.grad_enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     traced = taped or bool(x._tangents) or (isinstance(value, Tensor) and bool(value._tangents))
     if not traced:
-        index = _device_index(index, x.data)
-        x.data[index] = value.data if isinstance(value, Tensor) else value
+        data = value.data if isinstance(value, Tensor) else value
+        if x.data.__class__ is np.ndarray:
+            x.data[_plain_index(index, x.data)] = data
+        else:  # another library: the value on x's device in x's dtype, written by the adapter
+            ns = namespace_of(x.data)
+            data = to_device(data, x.device, dtype=x.dtype) if hasattr(data, "shape") else data
+            ns.set_at(x.data, _plain_index(index, x.data), data)
         x.bump_version_()
         return
     if x._op is None and x.requires_grad:

@@ -224,7 +224,7 @@ def index_update_np(x, v, index):
     """A copy of ``x`` with ``out[index] = v`` (JAX's ``x.at[index].set(v)``)."""
     xp = namespace_of(x)
     out = xp.copy(x)
-    out[xp.full_index(index, out.ndim)] = v
+    xp.set_at(out, index, v)
     return out
 
 

@@ -287,7 +287,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like :func:`tensor` but shares memory with the array when it can (same device and dtype)."""
     if isinstance(data, Tensor) and dtype is None and (device is None or data.device == device):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype) and device in (None, "cpu"):
+    on_cpu = device == "cpu" or (device is None and backend._default_device is backend.CPU)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype) and on_cpu:
         return _wrap(data)
     if device is None and dtype is None and not isinstance(data, Tensor) and namespace_of(data) is not NUMPY:
         return _wrap(data)
@@ -344,8 +345,11 @@ def _on_numpy(datas: list) -> bool:
 
 def _foreign_value(prim: Primitive, datas: list, params: dict):
     """The primitive's value on arrays of another library (all on one device): its NumPy-named
-    value resolved through that library's namespace (:mod:`nablagrad.backend.namespace`)."""
+    value resolved through that library's namespace (:mod:`nablagrad.backend.namespace`).  A NumPy
+    scalar (a 0-d reduction of a CPU tensor) joins as a Python number, as PyTorch lets a CPU scalar
+    join a GPU op."""
     same_device(prim.name, datas)
+    datas = [d.item() if isinstance(d, np.generic) else d for d in datas]
     ns = next(namespace_of(d) for d in datas if namespace_of(d) is not NUMPY)
     return ns.forward(prim.fn)(*datas, **params)
 

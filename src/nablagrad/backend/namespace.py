@@ -67,6 +67,11 @@ class NumpyNamespace:
         np.add.at(out, index, values)
 
     @staticmethod
+    def set_at(out: np.ndarray, index, values) -> None:
+        """``out[index] = values`` (NumPy writes any index itself)."""
+        out[index] = values
+
+    @staticmethod
     def zeros(shape, dtype, device=None) -> np.ndarray:
         return np.zeros(shape, dtype=dtype)
 
@@ -317,23 +322,54 @@ class ArrayAPINamespace:
 
     def getitem(self, x, index):
         """``x[index]`` with NumPy's rules where the standard is narrower: a partial index is
-        completed with ``...``, and one integer array among slices and integers becomes a
-        ``take`` along its axis (the standard allows arrays only with integers, on every axis)."""
+        completed with ``...``; one integer array among slices becomes a ``take`` along its axis;
+        several (or one with integers) among slices become integer arrays on every axis
+        (:meth:`_all_arrays`), since the standard allows arrays only with integers, on every axis."""
         parts = index if isinstance(index, tuple) else (index,)
         arrays = [i for i, p in enumerate(parts) if hasattr(p, "shape") and self.numpy_dtype(p.dtype).kind in "iu"]
-        only_integers = all(hasattr(p, "shape") or isinstance(p, int) for p in parts) and len(parts) == x.ndim
-        if len(arrays) != 1 or only_integers or any(p is None for p in parts):
+        if not arrays or any(p is None for p in parts) or len(arrays) < sum(hasattr(p, "shape") for p in parts):
             return x[self.full_index(index, x.ndim)]
         if any(p is Ellipsis for p in parts):
             at = next(i for i, p in enumerate(parts) if p is Ellipsis)
             parts = parts[:at] + (slice(None),) * (x.ndim - len(parts) + 1) + parts[at + 1 :]
-            arrays = [i for i, p in enumerate(parts) if hasattr(p, "shape")]
-        k = arrays[0]
+        parts = parts + (slice(None),) * (x.ndim - len(parts))
+        if all(not isinstance(p, slice) for p in parts):
+            return x[parts]
+        if len(arrays) > 1 or any(isinstance(p, int) for p in parts):
+            return self._all_arrays(x, parts)
+        k = next(i for i, p in enumerate(parts) if hasattr(p, "shape"))
         positions = parts[k]
         taken = self.xp.take(x, self.xp.reshape(positions, (-1,)), axis=k)
         taken = self.xp.reshape(taken, tuple(x.shape[:k]) + tuple(positions.shape) + tuple(x.shape[k + 1 :]))
         rest = parts[:k] + (slice(None),) * positions.ndim + parts[k + 1 :]
         return taken[self.full_index(rest, taken.ndim)]
+
+    def _all_arrays(self, x, parts: tuple):
+        """``x[parts]`` (one entry per axis: slices, integers, integer arrays) by NumPy's advanced
+        indexing: the slices applied first, then an integer array on every axis — the advanced
+        entries broadcast to ``B``, each sliced axis an ``arange`` along its place in the result,
+        which is ``B`` in place of the advanced entries when they are adjacent, else ``B`` first."""
+        xp = self.xp
+        x = x[tuple(p if isinstance(p, slice) else slice(None) for p in parts)]
+        advanced = [i for i, p in enumerate(parts) if not isinstance(p, slice)]
+        sliced = [i for i, p in enumerate(parts) if isinstance(p, slice)]
+        b = tuple(np.broadcast_shapes(*(tuple(getattr(parts[i], "shape", ())) for i in advanced)))
+        adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
+        start = sum(i < advanced[0] for i in sliced) if adjacent else 0
+        ndim = len(b) + len(sliced)
+        index = []
+        for i, p in enumerate(parts):
+            if isinstance(p, slice):
+                r = sliced.index(i)
+                at = r + len(b) if not adjacent or i > advanced[0] else r
+                shape = [1] * ndim
+                shape[at] = x.shape[i]
+                index.append(xp.reshape(xp.arange(x.shape[i], device=x.device), tuple(shape)))
+            else:
+                p = xp.asarray(p, device=x.device) if isinstance(p, int) else p
+                p = xp.broadcast_to(p, b)
+                index.append(xp.reshape(p, (1,) * start + b + (1,) * (ndim - start - len(b))))
+        return x[tuple(index)]
 
     def take_along_axis(self, x, indices, axis: int):
         return self.xp.take_along_axis(x, indices, axis=axis)
@@ -361,6 +397,29 @@ class ArrayAPINamespace:
         flat_pos, flat_val = xp.reshape(positions, (-1,)), xp.reshape(values, (1, -1))
         onehot = xp.astype(flat_pos[:, None] == xp.arange(size, device=out.device)[None, :], out.dtype)
         out[...] = out + xp.reshape(flat_val @ onehot, out.shape)
+
+    def set_at(self, out, index, values) -> None:
+        """``out[index] = values`` with NumPy's indices (integer arrays too; of repeated positions
+        the last write wins).  The standard assigns through basic indices only; CuPy writes any.
+
+        Otherwise each flat position of ``out`` takes the last value aimed at it, found with a
+        positions × entries match (memory ∝ positions × entries, as :meth:`add_at`)."""
+        xp = self.xp
+        if hasattr(values, "dtype") and values.dtype != out.dtype:
+            values = xp.astype(values, out.dtype)
+        parts = index if isinstance(index, tuple) else (index,)
+        if not any(hasattr(p, "shape") for p in parts) or hasattr(getattr(self.native, "add", None), "at"):
+            out[self.full_index(index, out.ndim)] = values
+            return
+        size = math.prod(out.shape)
+        positions = self.getitem(xp.reshape(xp.arange(size, device=out.device), out.shape), index)
+        values = xp.reshape(xp.broadcast_to(xp.asarray(values, dtype=out.dtype, device=out.device), positions.shape), (-1,))
+        positions = xp.reshape(positions, (-1,))
+        match = positions[:, None] == xp.arange(size, device=out.device)[None, :]
+        order = xp.arange(positions.shape[0], device=out.device)[:, None]
+        last = xp.max(xp.where(match, order, -1), axis=0)  # the last value aimed at each position, −1: none
+        taken = xp.take(values, xp.clip(last, 0, None), axis=0)
+        out[...] = xp.reshape(xp.where(last >= 0, taken, xp.reshape(out, (-1,))), out.shape)
 
     def einsum(self, subscripts: str, *operands, optimize=False):
         """The library's own ``einsum`` (CuPy's) where it has one, else :func:`.einsum.einsum` from
