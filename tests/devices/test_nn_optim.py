@@ -33,6 +33,7 @@ LOSSES = {
     "bce_with_logits": lambda out, dev: Fn.binary_cross_entropy_with_logits(out, ng.tensor(PROBS, device=dev)),
     "hinge": lambda out, dev: Fn.hinge_loss(out, ng.tensor(SIGNS, device=dev)),
     "softmax_layer_probs": lambda out, dev: Fn.cross_entropy_probs(ng.softmax(out), ONEHOT),
+    "bce_probs": lambda out, dev: Fn.binary_cross_entropy(ng.sigmoid(out), ng.tensor(PROBS, device=dev)),
 }
 
 
@@ -94,6 +95,71 @@ def test_optimiser_trajectories_equal_numpy(name, device):
         for buf in state.values():
             if hasattr(buf, "shape"):
                 assert ng.backend.device_of(buf) == ng.device(device)
+
+
+def test_an_optimiser_state_loaded_onto_the_device_continues_as_on_numpy(device):
+    want_losses, want_params, _ = _trajectory("adam_amsgrad")
+    model = _model("tanh")
+    x, y = ng.tensor(X), ng.tensor(LABELS)
+    opt = OPTIMISERS["adam_amsgrad"](model.parameters())
+    losses = []
+    for step in range(6):
+        if step == 3:  # half-way the model moves, and a new optimiser there takes the host state
+            saved = opt.state_dict()
+            model.to(device)
+            x, y = x.to(device), y.to(device)
+            opt = OPTIMISERS["adam_amsgrad"](model.parameters())
+            opt.load_state_dict(saved)
+            assert all(ng.backend.device_of(b) == ng.device(device) for s in opt.state.values() for b in s.values()
+                       if hasattr(b, "shape"))  # fmt: skip
+        opt.zero_grad()
+        loss = Fn.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-12, atol=1e-12)
+    for g, w in zip(model.parameters(), want_params, strict=True):
+        assert_same(g, w)
+
+
+def _closure_run(kind: str, device=None, steps: int = 4):
+    """Levenberg–Marquardt on the residuals ``tanh(A w) − b``, or steepest descent on their mean square."""
+    rng = np.random.default_rng(11)
+    A, b = ng.tensor(rng.standard_normal((8, 3)), device=device), ng.tensor(rng.standard_normal(8), device=device)
+    w = ng.tensor(np.full(3, 0.1), requires_grad=True, device=device)
+    residual = lambda: ng.tanh(A @ w) - b
+    mean_square = lambda: (residual() ** 2).mean()
+    if kind == "levenberg_marquardt":
+        opt = ng.optim.LevenbergMarquardt([w])
+        return [opt.step(residual) for _ in range(steps)], w
+    opt, losses = ng.optim.SteepestDescent([w]), []
+    for _ in range(steps):
+        opt.zero_grad()
+        mean_square().backward()
+        losses.append(opt.step(mean_square))
+    return losses, w
+
+
+@pytest.mark.parametrize("kind", ["levenberg_marquardt", "steepest_descent"])
+def test_closure_optimisers_equal_numpy(kind, device):
+    got_losses, got = _closure_run(kind, device)
+    want_losses, want = _closure_run(kind)
+    np.testing.assert_allclose(got_losses, want_losses, rtol=1e-12, atol=1e-12)
+    assert got.device == ng.device(device)
+    assert_same(got, want)
+
+
+def _kan_values_and_grads(device=None):
+    model = ng.nn.KAN([2, 3, 1], seed=0, dtype="float64").to(device or "cpu")
+    out = model(ng.tensor(X[:, :2] * 0.6, device=device))
+    (out * out).sum().backward()
+    return [out] + [p.grad for p in model.parameters()]
+
+
+def test_kan_and_its_gradients_equal_numpy(device):
+    for got, want in zip(_kan_values_and_grads(device), _kan_values_and_grads(), strict=True):
+        assert got.device == ng.device(device)
+        assert_same(got, want)
 
 
 def test_module_to_moves_parameters_in_place_and_back(device):

@@ -115,7 +115,7 @@ class Module:
         moved = []  # every array converted before any parameter changes: a failed move changes nothing
         for p in self.parameters():
             data = to_device(p.data, p.device if device is None else device, dtype)
-            grad = None if p.grad is None else to_device(p.grad.data, device_of(data), data.dtype)
+            grad = None if p.grad is None else to_device(p.grad.data, device_of(data), namespace_of(data).numpy_dtype(data.dtype))
             moved.append((p, data, grad))
         for p, data, grad in moved:
             p.data = data
