@@ -134,6 +134,22 @@ def test_randomized_pca_of_data_of_lower_rank_than_its_sketch():
     np.testing.assert_allclose(ours.components_[:12], full.components_[:12], atol=1e-8)  # both sign-normalised
 
 
+def test_randomized_pca_centres_implicitly_without_losing_accuracy():
+    """``A = X − 1x̄ᵀ`` is never formed; data far from the origin (offset 10⁴, unit spread) still gets
+    the full SVD's variances and directions, and the total variance of the explicit centring."""
+    rng = np.random.default_rng(1)
+    X = 1e4 + rng.standard_normal((800, 10)) @ rng.standard_normal((10, 600))
+    ours = ml.PCA(n_components=10, svd_solver="randomized", random_state=0).fit(X)
+    full = ml.PCA(n_components=10, svd_solver="full").fit(X)
+    np.testing.assert_allclose(ours.explained_variance_, full.explained_variance_, rtol=1e-9)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, full.explained_variance_ratio_, rtol=1e-9)
+    np.testing.assert_allclose(ours.components_, full.components_, atol=1e-8)
+    Xc = X - X.mean(0)
+    assert ours.explained_variance_.sum() / ours.explained_variance_ratio_.sum() == pytest.approx(
+        np.sum(Xc * Xc) / (len(X) - 1), rel=1e-12
+    )
+
+
 def test_covariance_eigh_pca_equals_the_full_svd():
     """'auto' for many rows and few features: the eigendecomposition of the covariance."""
     X = data.load_mnist(flatten=True)[0][:3000, ::4].astype(np.float64)  # 3000 × 196: n ≥ 10 p
@@ -164,6 +180,31 @@ def test_logistic_and_softmax_regression_agree_with_sklearn():
         warnings.simplefilter("ignore")
         ref = linear_model.LogisticRegression(max_iter=5000).fit(Xtr, ytr)
     assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
+
+
+def _mean_penalised_loss_gradient(X, y, coef, intercept, C=1.0):
+    """∇ of (1/n) Σ [ln(1 + e^{z}) − y z] + ‖w‖²/(2Cn), z = Xw + b (scikit-learn's objective)."""
+    r = 1 / (1 + np.exp(-(X @ coef + intercept))) - y
+    return np.r_[X.T @ r + coef / C, r.sum()] / len(y)
+
+
+def test_logistic_regression_stops_by_sklearns_rule():
+    """``tol=1e-4`` bounds the gradient of the mean penalised loss, as scikit-learn's.  Where both
+    line searches take every unit step (this data) the iterates are scikit-learn's own (L-BFGS,
+    memory 10, first step 1/‖g‖₂); elsewhere (Armijo halving here, Moré–Thuente in scipy) both stop
+    within the tolerance of the same minimiser."""
+    X, y = make_classification(800, 10, n_informative=5, random_state=0)
+    ours, ref = ml.LogisticRegression().fit(X, y), linear_model.LogisticRegression().fit(X, y)
+    assert ours.n_iter_ == ref.n_iter_[0]
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-8)
+    for seed in range(3):
+        X, y = make_classification(2000, 30, n_informative=15, random_state=seed)
+        ours, ref = ml.LogisticRegression().fit(X, y), linear_model.LogisticRegression().fit(X, y)
+        assert np.abs(_mean_penalised_loss_gradient(X, y, ours.coef_[0], ours.intercept_[0])).max() <= 1e-4
+        assert np.abs(_mean_penalised_loss_gradient(X, y, ours.coef_[0], ours.intercept_[0])).max() > 1e-7  # not run to 1e-8
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-3)
+        assert np.mean(ours.predict(X) == ref.predict(X)) >= 0.999
 
 
 def test_choose_threshold_on_held_out_data():

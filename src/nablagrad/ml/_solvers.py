@@ -1,5 +1,7 @@
 """Smooth convex minimisation for the linear models: L-BFGS with a backtracking (Armijo) line
-search.  Objectives come with their gradients from the autodiff engine (``value_and_grad``)."""
+search, the first step scaled to unit length and the stopping rules of scipy's L-BFGS-B (which
+scikit-learn's ``LogisticRegression`` calls).  Objectives come with their gradients from the
+autodiff engine (``value_and_grad``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import numpy as np
 
 from ..autodiff import value_and_grad
 from .base import ConvergenceWarning
+
+FTOL = 64 * np.finfo(np.float64).eps
+"""Relative decrease below which an iteration counts as stalled (scikit-learn's ``ftol`` for L-BFGS-B)."""
 
 
 def engine_objective(f: Callable) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
@@ -23,8 +28,15 @@ def engine_objective(f: Callable) -> Callable[[np.ndarray], tuple[float, np.ndar
     return fun
 
 
-def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8, memory: int = 10) -> tuple[np.ndarray, int]:
-    """Minimise ``fun(x) -> (value, gradient)`` from ``x0``; stops when ‖∇‖∞ ≤ tol·max(1, |f|).
+def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8, memory: int = 10,
+          scale: float | None = None) -> tuple[np.ndarray, int]:  # fmt: skip
+    """Minimise ``fun(x) -> (value, gradient)`` from ``x0``.
+
+    Stops when ‖∇f‖∞ ≤ tol·s, with ``s = scale`` when given (scikit-learn's ``gtol`` on an
+    objective ``scale`` times its own) and ``s = max(1, |f|)`` otherwise, or when an iteration
+    lowers ``f`` by at most ``FTOL·max(|f_k|, |f_{k+1}|, 1)``.  The search direction ``d = −H g``
+    comes from the two-loop recursion over the last ``memory`` pairs; the first step is
+    ``1/‖g‖₂`` (as L-BFGS-B), later ones start at 1 and halve until ``f`` falls by ``10⁻⁴·step·gᵀd``.
 
     Returns the minimiser and the number of iterations."""
     x = np.array(x0, dtype=np.float64)
@@ -32,7 +44,7 @@ def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8,
     s_hist: list[np.ndarray] = []
     y_hist: list[np.ndarray] = []
     for it in range(max_iter):
-        if np.max(np.abs(g)) <= tol * max(1.0, abs(f)):
+        if np.max(np.abs(g)) <= tol * (max(1.0, abs(f)) if scale is None else scale):
             return x, max(it, 1)
         # two-loop recursion: d = −H g
         q = g.copy()
@@ -48,7 +60,7 @@ def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8,
         d = -q
         if g @ d >= 0:  # not a descent direction: restart from steepest descent
             d, s_hist, y_hist = -g, [], []
-        step, gd = 1.0, g @ d
+        step, gd = (1.0 if s_hist else 1.0 / np.linalg.norm(d)), g @ d
         for _ in range(60):
             x_new = x + step * d
             f_new, g_new = fun(x_new)
@@ -64,7 +76,7 @@ def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8,
             if len(s_hist) > memory:
                 s_hist.pop(0)
                 y_hist.pop(0)
-        if abs(f - f_new) <= 1e-15 * max(1.0, abs(f)) and np.max(np.abs(g_new)) <= 1e-6:
+        if f - f_new <= FTOL * max(abs(f), abs(f_new), 1.0):
             return x_new, it + 1
         x, f, g = x_new, f_new, g_new
     warnings.warn(f"L-BFGS did not converge in {max_iter} iterations; increase max_iter", ConvergenceWarning, stacklevel=3)

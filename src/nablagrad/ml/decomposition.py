@@ -2,9 +2,15 @@
 are the principal directions, ``S²/(n − 1)`` their variances, and the projected components
 are uncorrelated.
 
+``svd_solver="full"`` with at least as many rows as features factors ``X − x̄ = Q R`` (Householder)
+and takes the SVD of the p × p ``R = Ũ S Vᵀ``: the same ``S`` and ``Vᵀ`` (the path LAPACK's
+``gesdd`` itself takes for tall matrices), without forming the n × p ``Q`` and ``U = Q Ũ`` that
+PCA never uses.
 ``svd_solver="randomized"`` computes only the leading ``k`` singular triplets (Halko, Martinsson
 & Tropp 2011): ``Y = A Ω`` for a Gaussian ``Ω`` with ``k + 10`` columns, ``q`` power iterations
-``Y ← A (Aᵀ Y)`` re-orthonormalised by QR, ``Q = qr(Y)``, then the small SVD of ``B = Qᵀ A``.
+``Y ← A (Aᵀ Y)`` re-orthonormalised by QR, ``Q = qr(Y)``, then the small SVD of ``B = Qᵀ A``;
+``A = X − 1 x̄ᵀ`` is applied without being formed: ``A V = X V − 1 (x̄ᵀ V)``,
+``Aᵀ U = Xᵀ U − x̄ (1ᵀ U)``.
 ``svd_solver="covariance_eigh"`` diagonalises the p × p scatter ``(X − x̄)ᵀ(X − x̄) = XᵀX − n x̄x̄ᵀ``
 instead (its eigenvalues are the variances): the fastest for many rows and few features.
 ``"auto"`` chooses as scikit-learn does: ``covariance_eigh`` when p ≤ 1000 and n ≥ 10 p, else
@@ -51,9 +57,10 @@ class PCA(TransformerMixin, BaseEstimator):
             eigvals, eigvecs = np.linalg.eigh(X.T @ X - n * np.outer(self.mean_, self.mean_))
             S, Vt = np.sqrt(np.clip(eigvals[::-1], 0, None)), eigvecs[:, ::-1].T.copy()
         elif solver == "randomized" and not fraction:
-            Xc = X - self.mean_
-            S, Vt = _randomized_svd(Xc, int(k), np.random.default_rng(self.random_state))
-            total = float(np.vdot(Xc, Xc)) / max(n - 1, 1)  # ‖X − x̄‖²_F, without a squared copy
+            S, Vt = _randomized_svd(_Centred(X, self.mean_), int(k), np.random.default_rng(self.random_state))
+            total = _centred_sum_of_squares(X, self.mean_) / max(n - 1, 1)
+        elif n >= p:  # X − x̄ = Q R, R = Ũ S Vᵀ
+            _, S, Vt = np.linalg.svd(np.linalg.qr(X - self.mean_, mode="r"))
         else:
             _, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
         # deterministic signs: the largest |entry| of each direction is positive
@@ -87,27 +94,54 @@ class PCA(TransformerMixin, BaseEstimator):
         return Z @ self.components_ + self.mean_
 
 
-def _randomized_svd(A: np.ndarray, k: int, rng: np.random.Generator, oversamples: int = 10) -> tuple[np.ndarray, np.ndarray]:
+class _Centred:
+    """``A = X − 1 x̄ᵀ`` as an operator, products with ``A`` and ``Aᵀ`` without the centred copy.
+    Thin factors are kept as rows (``Vᵀ``, ``Uᵀ``: k × p, k × n): a GEMM whose result is k × n is
+    faster than the same product written as n × k."""
+
+    def __init__(self, X: np.ndarray, mean: np.ndarray):
+        self.X, self.mean, self.shape, self.dtype = X, mean, X.shape, X.dtype
+
+    def times(self, Vt: np.ndarray) -> np.ndarray:
+        """``(A V)ᵀ = Vᵀ Xᵀ − (Vᵀ x̄) 1ᵀ`` from ``Vᵀ``."""
+        out = Vt @ self.X.T
+        out -= (Vt @ self.mean)[:, None]
+        return out
+
+    def times_t(self, Ut: np.ndarray) -> np.ndarray:
+        """``Uᵀ A = Uᵀ X − (Uᵀ 1) x̄ᵀ`` from ``Uᵀ`` (the rows of ``(Aᵀ U)ᵀ``)."""
+        out = Ut @ self.X
+        out -= np.outer(Ut.sum(1), self.mean)
+        return out
+
+
+def _centred_sum_of_squares(X: np.ndarray, mean: np.ndarray, rows: int = 2048) -> float:
+    """``‖X − 1 x̄ᵀ‖²_F`` by blocks of rows (exact, as the centred copy's, with a small buffer)."""
+    return float(sum(np.vdot(d, d) for d in (X[i : i + rows] - mean for i in range(0, len(X), rows))))
+
+
+def _randomized_svd(A: _Centred, k: int, rng: np.random.Generator, oversamples: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` largest singular values and right singular vectors of ``A`` (Halko et al. 2011,
-    Algorithm 4.4): ``q`` = 7 power iterations when ``k`` < 10 % of min(n, p), else 4, as scikit-learn."""
+    Algorithm 4.4): ``q`` = 7 power iterations when ``k`` < 10 % of min(n, p), else 4, as scikit-learn.
+    ``Yt`` holds ``Yᵀ``; ``Ω`` is Gaussian, p × (k + 10)."""
     n, p = A.shape
     q = 7 if k < 0.1 * min(n, p) else 4
-    Y = A @ rng.standard_normal((p, min(k + oversamples, p))).astype(A.dtype, copy=False)
-    for _ in range(q):
-        Y = A @ _orthonormalised(A.T @ _orthonormalised(Y))
-    Q = np.linalg.qr(Y)[0]
-    _, S, Vt = np.linalg.svd(Q.T @ A, full_matrices=False)
+    Yt = A.times(rng.standard_normal((p, min(k + oversamples, p))).astype(A.dtype, copy=False).T)
+    for _ in range(q):  # Y ← A (Aᵀ Y), each factor re-orthonormalised
+        Yt = A.times(_orthonormal_rows(A.times_t(_orthonormal_rows(Yt))))
+    Qt = np.linalg.qr(Yt.T)[0].T
+    _, S, Vt = np.linalg.svd(A.times_t(Qt), full_matrices=False)  # B = Qᵀ A
     return S[:k], Vt[:k]
 
 
-def _orthonormalised(Y: np.ndarray) -> np.ndarray:
-    """A well-conditioned basis of ``Y``'s columns between power iterations, by Cholesky QR:
-    ``Y L⁻ᵀ`` with ``LLᵀ = YᵀY`` — a small Gram matrix and a GEMM where Householder QR makes a
-    pass per column.  The power iteration needs only the span and a sane scale (scikit-learn
-    normalises by LU); the final basis is Householder's.  QR takes over when ``YᵀY`` is too
+def _orthonormal_rows(W: np.ndarray) -> np.ndarray:
+    """A well-conditioned basis of ``W``'s rows between power iterations, by Cholesky QR:
+    ``L⁻¹ W`` with ``LLᵀ = W Wᵀ`` — a small Gram matrix and a GEMM where Householder QR makes a
+    pass per row.  The power iteration needs only the span and a sane scale (scikit-learn
+    normalises by LU); the final basis is Householder's.  QR takes over when ``W Wᵀ`` is too
     ill-conditioned to factor."""
     try:
-        Q = Y @ np.linalg.inv(np.linalg.cholesky(Y.T @ Y)).T
+        Q = np.linalg.inv(np.linalg.cholesky(W @ W.T)) @ W
     except np.linalg.LinAlgError:
-        return np.linalg.qr(Y)[0]
-    return Q if np.isfinite(Q).all() else np.linalg.qr(Y)[0]
+        return np.linalg.qr(W.T)[0].T
+    return Q if np.isfinite(Q).all() else np.linalg.qr(W.T)[0].T
