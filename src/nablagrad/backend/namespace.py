@@ -383,43 +383,40 @@ class ArrayAPINamespace:
     def add_at(self, out, index, values) -> None:
         """``out[index] += values`` with repeated indices accumulating.
 
-        CuPy has ``add.at``; the standard has no scatter-add, so there the sum is a product with a
-        one-hot matrix of the flat positions (memory ∝ positions × entries: fine for tests, slow at scale).
+        CuPy has ``add.at``; the standard has no scatter-add, so there the sum is a product with the
+        one-hot matrix of :meth:`_scatter` (memory ∝ positions × entries: fine for tests, slow at scale).
         """
         native_add = getattr(self.native, "add", None)
         if hasattr(native_add, "at"):
             native_add.at(out, index, values)
             return
-        xp = self.xp
-        size = math.prod(out.shape)
-        positions = self.getitem(xp.reshape(xp.arange(size, device=out.device), out.shape), index)
-        values = xp.broadcast_to(xp.asarray(values, dtype=out.dtype, device=out.device), positions.shape)
-        flat_pos, flat_val = xp.reshape(positions, (-1,)), xp.reshape(values, (1, -1))
-        onehot = xp.astype(flat_pos[:, None] == xp.arange(size, device=out.device)[None, :], out.dtype)
-        out[...] = out + xp.reshape(flat_val @ onehot, out.shape)
+        match, values = self._scatter(out, index, values)
+        out[...] = out + self.xp.reshape(values[None, :] @ self.xp.astype(match, out.dtype), out.shape)
 
     def set_at(self, out, index, values) -> None:
         """``out[index] = values`` with NumPy's indices (integer arrays too; of repeated positions
-        the last write wins).  The standard assigns through basic indices only; CuPy writes any.
-
-        Otherwise each flat position of ``out`` takes the last value aimed at it, found with a
-        positions × entries match (memory ∝ positions × entries, as :meth:`add_at`)."""
+        the last write wins).  The standard assigns through basic indices only; CuPy writes any;
+        otherwise each entry of ``out`` takes the last value :meth:`_scatter` aims at it."""
         xp = self.xp
-        if hasattr(values, "dtype") and values.dtype != out.dtype:
-            values = xp.astype(values, out.dtype)
         parts = index if isinstance(index, tuple) else (index,)
         if not any(hasattr(p, "shape") for p in parts) or hasattr(getattr(self.native, "add", None), "at"):
-            out[self.full_index(index, out.ndim)] = values
+            out[self.full_index(index, out.ndim)] = values if not hasattr(values, "dtype") else xp.astype(values, out.dtype)
             return
-        size = math.prod(out.shape)
-        positions = self.getitem(xp.reshape(xp.arange(size, device=out.device), out.shape), index)
-        values = xp.reshape(xp.broadcast_to(xp.asarray(values, dtype=out.dtype, device=out.device), positions.shape), (-1,))
-        positions = xp.reshape(positions, (-1,))
-        match = positions[:, None] == xp.arange(size, device=out.device)[None, :]
-        order = xp.arange(positions.shape[0], device=out.device)[:, None]
-        last = xp.max(xp.where(match, order, -1), axis=0)  # the last value aimed at each position, −1: none
+        match, values = self._scatter(out, index, values)
+        order = xp.arange(values.shape[0], device=out.device)[:, None]
+        last = xp.max(xp.where(match, order, -1), axis=0)  # the last value aimed at each entry, −1: none
         taken = xp.take(values, xp.clip(last, 0, None), axis=0)
         out[...] = xp.reshape(xp.where(last >= 0, taken, xp.reshape(out, (-1,))), out.shape)
+
+    def _scatter(self, out, index, values) -> tuple:
+        """A scatter into ``out`` at ``index`` seen flat: the (values × entries of ``out``) boolean
+        match of where each value goes, and the values (broadcast to ``out[index]``, in its dtype)."""
+        xp = self.xp
+        size = math.prod(out.shape)
+        positions = self.getitem(xp.reshape(xp.arange(size, device=out.device), out.shape), index)
+        values = values if hasattr(values, "dtype") else xp.asarray(values, device=out.device)
+        values = xp.reshape(xp.broadcast_to(xp.astype(values, out.dtype), positions.shape), (-1,))
+        return xp.reshape(positions, (-1, 1)) == xp.arange(size, device=out.device)[None, :], values
 
     def einsum(self, subscripts: str, *operands, optimize=False):
         """The library's own ``einsum`` (CuPy's) where it has one, else :func:`.einsum.einsum` from
