@@ -63,3 +63,43 @@ def test_relu_backward_kernel(shape, threads):
 def test_switching_off_uses_numpy():
     with kernels.use_fast(False):
         assert not kernels.fast_available()
+
+
+def _update_is_finite(p, g, m, v, vmax, **consts) -> bool:
+    """The oracle: apply the update to copies and look."""
+    p, m, v = p.copy(), m.copy(), v.copy()
+    vmax = None if vmax is None else vmax.copy()
+    with np.errstate(all="ignore"):
+        kernels.adam_(p, g, m, v, np.empty_like(p), vmax=vmax, **consts)
+    return all(bool(np.isfinite(a).all()) for a in (p, m, v, vmax) if a is not None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("wd, ams, decay", [(0.0, False, 1.0), (0.01, False, 1.0), (0.0, True, 1.0), (0.0, False, 0.99)])
+def test_adam_finite_answers_as_the_update_would(dtype, wd, ams, decay):
+    """Over a run of accepted and refused steps — ordinary gradients (answered from carried bounds),
+    huge ones (where the bounds give up and the dry run decides), NaN, Inf, overflowing squares and
+    learning rates — the check says True exactly when the update would leave everything finite."""
+    rng = np.random.default_rng(5)
+    p, _, m, v, vmax = _adam_inputs(1000, dtype, seed=4)
+    big = float(np.sqrt(np.finfo(dtype).max))  # g² overflows above this
+    schedule = ["normal"] * 4 + ["huge", "normal", "nan", "normal", "inf", "overflow", "normal", "lr", "normal"] * 2
+    answers = []
+    with kernels.use_fast(True):
+        for t, case in enumerate(schedule, start=1):
+            g = rng.standard_normal(1000).astype(dtype)
+            if case == "huge":
+                g *= big / 1e3  # finite squares, but far beyond what the bounds can vouch for
+            elif case in ("nan", "inf"):
+                g[rng.integers(1000)] = np.nan if case == "nan" else -np.inf
+            elif case == "overflow":
+                g[rng.integers(1000)] = 4 * big
+            step = float(np.finfo(dtype).max) / 2 if case == "lr" else 1e-3 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+            consts = dict(b1=0.9, b2=0.999, step_size=step, eps_hat=1e-8 * np.sqrt(1 - 0.999**t), wd=wd, decay=decay)
+            expected = _update_is_finite(p, g, m, v, vmax if ams else None, **consts)
+            got = kernels.adam_finite(p, g, m, v, vmax=vmax if ams else None, **consts)
+            assert got is expected, (t, case)
+            answers.append(got)
+            if got:
+                kernels.adam_(p, g, m, v, np.empty_like(p), vmax=vmax if ams else None, **consts)
+    assert answers.count(True) >= 12 and answers.count(False) >= 6  # both answers were exercised

@@ -10,13 +10,20 @@ Measured on a 2-core x86 machine (bench/RESULTS.md): the Adam update of a 235 k-
 takes 430 µs in NumPy, 1 400 µs with numexpr, 320 µs with numba on one thread and 160 µs on
 two — hence numba.  Threads are off by default: on a machine whose cores are busy, OpenMP
 workers that spin between kernels slow OpenBLAS's own threads down far more than they gain.
+
+:func:`adam_finite` (may this update go ahead?) is answered in one read of ``p`` and ``g`` where it
+can be: bounds on ``|m|`` and ``v`` carried from the last checked update and ``Σ|p|``, ``Σ|g|``
+show that no value can reach infinity; only where they cannot show it does the whole update run
+as a dry run (four reads, a square root and a division per element — as long as the update itself).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import types
+import weakref
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -66,11 +73,21 @@ def _compile() -> dict[str, Callable] | None:
             bad |= ((pi - pi) + (mi - mi) + (vi - vi) + (vm - vm)) != 0  # x - x is NaN exactly when x is Inf or NaN
         return not bad
 
+    def abs_sums(a, b):  # pragma: no cover - compiled
+        """``(Σ|a|, Σ|b|)`` in float64 (in any order: a bound, not a result); NaN or inf if either has one."""
+        sa = 0.0
+        sb = 0.0
+        for i in range(a.size):
+            sa += abs(np.float64(a[i]))
+            sb += abs(np.float64(b[i]))
+        return sa, sb
+
     def relu_backward(g, x, out):  # pragma: no cover - compiled
         for i in numba.prange(x.size):
             out[i] = g[i] if x[i] > 0 else 0
 
-    kernels = {"adam_finite": numba.njit(adam_finite, error_model="numpy", cache=True)}
+    kernels = {"adam_finite": numba.njit(adam_finite, error_model="numpy", cache=True),
+               "abs_sums": numba.njit(abs_sums, error_model="numpy", cache=True, fastmath={"reassoc"})}  # fmt: skip
     for name, fn in {"adam": adam, "relu_backward": relu_backward}.items():
         kernels[name] = numba.njit(fn, error_model="numpy", cache=True)
         # a twin under its own name, so that numba's on-disk cache keeps the two compilations apart
@@ -127,6 +144,7 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
     if args is not None:
         _kernel("adam", p.size)(*args)
+        _updated(m, v, vmax, g, b1, b2, wd)
         return
     if p.__class__ is not np.ndarray:  # another array library (CuPy, array API): the same steps, without out=
         _adam_plain(p, g, m, v, b1, b2, step_size, eps_hat, wd, vmax, decay)
@@ -171,11 +189,77 @@ def _adam_plain(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
 def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: float, wd: float = 0.0,
                 vmax: np.ndarray | None = None, decay: float = 1.0) -> bool | None:  # fmt: skip
     """Whether :func:`adam_` with these arguments would leave ``p``, ``m``, ``v`` (and ``vmax``)
-    finite — the same formula, evaluated without writing anything, so a step can be refused
-    before it changes a number.  ``None`` where the compiled kernels do not apply (the caller
-    then keeps a copy to restore)."""
+    finite — found without writing anything, so a step can be refused before it changes a number.
+    ``None`` where the compiled kernels do not apply (the caller then keeps a copy to restore).
+
+    First from bounds (one read of ``p`` and ``g``, see :class:`_Bounds`); where they do not
+    settle it, by evaluating the update's formula element by element without writing."""
     args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
-    return None if args is None else bool(_kernel("adam_finite", p.size)(*args))
+    if args is None:
+        return None
+    abs_sums = _state["compiled"]["abs_sums"]  # type: ignore[index]
+    bounds = _Bounds.known(m, v, vmax)
+    if bounds is None:  # none carried over (a first check, a new or restored state): read m and v once
+        if not _kernel("adam_finite", p.size)(*args):
+            return False
+        sum_m, sum_v = abs_sums(args[2], args[3])
+        bounds = _Bounds(sum_m, sum_v, abs_sums(args[4], args[4])[0] if vmax is not None else 0.0)
+    sum_p, sum_g = abs_sums(args[0], args[1])
+    after = bounds.after(sum_p, sum_g, p.dtype, b1, b2, step_size, eps_hat, wd, decay, vmax is not None)
+    if after is None and not _kernel("adam_finite", p.size)(*args):
+        return False
+    _Bounds.pending[id(m)] = (g, (b1, b2, wd), after)  # adam_ makes them the state's bounds
+    return True
+
+
+class _Bounds:
+    """Upper bounds ``M ≥ max|m|``, ``V ≥ max|v|``, ``W ≥ max|vmax|`` of an Adam state, carried from
+    one checked update to the next: with ``G = Σ|g| + |λ|Σ|p|`` (≥ every ``|g + λp|``),
+    ``M' = β1 M + (1 − β1) G``, ``V' = β2 V + (1 − β2) G²``, ``W' = max(W, V')`` (each × (1 + 10⁻⁵)
+    for rounding).  The update ``δp − s·m/(√v + ε̂)`` is finite when ``G² ≤ F/4`` (the kernel forms
+    ``g·g``), ``M' ≤ ε̂·F/(4 max(1, |s|))``, ``V', W' ≤ F/4`` and ``|δ|Σ|p| ≤ F/4`` (``F`` the largest
+    float): then ``|m/(√v + ε̂)| ≤ M'/ε̂`` and each of the two terms stays below ``F/4``.  The
+    bounds are kept per ``m`` array and hold while ``m``, ``v`` change only through :func:`adam_`;
+    replacing the state (``load_state_dict``, a repacked buffer) or an update without a check (a
+    refused step's restore follows one) starts again from a full read."""
+
+    known_bounds: dict[int, tuple] = {}  # id(m) -> (weak m, weak v, weak vmax or None, _Bounds)
+    pending: dict[int, tuple] = {}  # id(m) -> (g, constants, bounds after the update): a check's answer
+
+    def __init__(self, m: float, v: float, vmax: float):
+        self.m, self.v, self.vmax = m, v, vmax
+
+    @classmethod
+    def known(cls, m, v, vmax) -> _Bounds | None:
+        entry = cls.known_bounds.get(id(m))
+        if entry is None or entry[0]() is not m or entry[1]() is not v or (entry[2] and entry[2]()) is not vmax:
+            return None
+        return entry[3]
+
+    def after(self, sum_p: float, sum_g: float, dtype, b1, b2, step_size, eps_hat, wd, decay, ams: bool) -> _Bounds | None:
+        """The bounds after the update, or ``None`` when they cannot show that it stays finite."""
+        info, slack = np.finfo(dtype), 1.0 + 1e-5
+        big, eps = float(info.max), float(dtype.type(eps_hat))
+        g = (sum_g + abs(wd) * sum_p) * slack
+        m = (b1 * self.m + (1 - b1) * g) * slack
+        v = (b2 * self.v + (1 - b2) * g * g) * slack
+        vmax = max(self.vmax, v) if ams else 0.0
+        ok = (math.isfinite(g) and g * g <= big / 4 and eps >= float(info.tiny)
+              and m <= eps * big / (4 * max(1.0, abs(step_size))) and max(v, vmax) <= big / 4
+              and abs(decay) * sum_p <= big / 4)  # fmt: skip
+        return _Bounds(m, v, vmax) if ok else None
+
+
+def _updated(m, v, vmax, g, b1: float, b2: float, wd: float) -> None:
+    """After :func:`adam_` wrote ``m``, ``v``: the bounds its check computed hold now (else none do)."""
+    pending = _Bounds.pending.pop(id(m), None)
+    if pending is not None and pending[0] is g and pending[1] == (b1, b2, wd) and pending[2] is not None:
+        key = id(m)
+        refs = (weakref.ref(m, lambda _: _Bounds.known_bounds.pop(key, None)), weakref.ref(v),
+                None if vmax is None else weakref.ref(vmax))  # fmt: skip
+        _Bounds.known_bounds[key] = (*refs, pending[2])
+    else:
+        _Bounds.known_bounds.pop(id(m), None)
 
 
 def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list | None:
