@@ -160,6 +160,25 @@ def test_gradcheck_reports_worst_entries():
         ng.gradcheck(f, np.array([1.0, 2.0]))
 
 
+def test_gradcheck_runs_f_on_each_inputs_device():
+    """gradcheck perturbs on the host in float64 and calls f (and its Jacobians) with tensors on each
+    input's device: a tensor's own, host data's the default device — so a GPU user checks the GPU's rules."""
+    seen = []
+
+    def f(a, b):
+        seen.append((a.device, b.device, a.dtype))
+        return ng.sin(a) * (b * b).sum()
+
+    assert ng.gradcheck(f, ng.tensor(np.array([0.3, -1.2, 2.0])), np.array([1.5, 0.5]))
+    assert set(seen) == {(ng.get_default_device(), ng.get_default_device(), np.dtype(np.float64))}
+    seen.clear()
+    assert ng.gradcheck(lambda a: f(a, a), ng.tensor(np.array([0.7, -0.4]), device="cpu"))
+    assert {s[0] for s in seen} == {ng.device("cpu")}
+    wrong = ng.autodiff.Primitive("wrong_cube", lambda x: x**3, (lambda F, g, ans, x: g * x,), (lambda F, t, ans, x: t * x,))
+    with pytest.raises(ng.GradcheckError, match=r"input 0, reverse mode, Jacobian index \(1, 1\): analytic 2, numeric 12"):
+        ng.gradcheck(lambda x: ng.autodiff.apply(wrong, x), ng.tensor(np.array([1.0, 2.0])))
+
+
 def test_fused_softmax_equals_composite(rng):
     x = rng.standard_normal((4, 6))
     fused = ng.softmax(ng.tensor(x), axis=1).numpy()
