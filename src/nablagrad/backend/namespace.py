@@ -428,6 +428,7 @@ class ArrayAPINamespace:
 
 
 _CACHE: dict[int, ArrayAPINamespace] = {}
+_BY_TYPE: dict[type, ArrayAPINamespace] = {}  # an array's type decides its namespace: looked up once per type
 
 
 def _array_api_namespace(x) -> ArrayAPINamespace:
@@ -457,7 +458,10 @@ def namespace_of(x) -> NumpyNamespace | ArrayAPINamespace:
     Arrays of other libraries are told by ``__dlpack__``, which the standard requires of them."""
     if type(x) is ndarray or isinstance(x, ndarray | np.generic) or not hasattr(x, "__dlpack__"):
         return NUMPY  # NumPy arrays; numbers, lists and anything else np.asarray may take
-    return _array_api_namespace(x)
+    ns = _BY_TYPE.get(type(x))
+    if ns is None:
+        ns = _BY_TYPE[type(x)] = _array_api_namespace(x)
+    return ns
 
 
 __all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of"]
