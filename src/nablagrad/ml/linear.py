@@ -1,7 +1,8 @@
 """Linear regression, ridge and lasso (lectures 001, 004).
 
 The intercept is never regularised: X and y are centred, the weights fitted on the centred
-data, and ``b = ȳ − x̄ᵀw``.
+data, and ``b = ȳ − x̄ᵀw``.  The closed forms never hold a centred copy of X: they centre it a
+block of rows at a time, inside the pass that reduces it (``centred_gram``, ``least_squares``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         return {"multi_output": True}
 
     def _prepare(self, X, y):
+        """Validated ``X`` (not centred: ``self._x_mean`` is subtracted where it is read) and the
+        centred targets ``Y − ȳ``, one column per output."""
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
         validate_features(self, X, reset=True)
         y = y.astype(np.float64)
@@ -37,7 +40,7 @@ class _LinearModel(RegressorMixin, BaseEstimator):
             self._x_mean, self._y_mean = X.mean(0), Y.mean(0)
         else:
             self._x_mean, self._y_mean = np.zeros(X.shape[1]), np.zeros(Y.shape[1])
-        return X - self._x_mean, Y - self._y_mean
+        return X, Y - self._y_mean
 
     def _finish(self, W: np.ndarray) -> None:
         """W: (n_features, n_targets) fitted on centred data."""
@@ -51,14 +54,14 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         X = self._check_X(X, "coef_")
         return X @ np.asarray(self.coef_).T + self.intercept_
 
-    def _solve(self, Xc, Yc, alpha: float) -> np.ndarray:
-        """Weights on centred data for ``min ‖Xw − y‖² + α‖w‖²`` by the chosen solver."""
+    def _solve(self, X, Yc, alpha: float) -> np.ndarray:
+        """Weights on centred data for ``min ‖(X − 1x̄ᵀ)w − y‖² + α‖w‖²`` by the chosen solver."""
         if self.solver in ("gd", "sgd"):
-            return self._gradient_fit(Xc, Yc, alpha)
+            return self._gradient_fit(X - self._x_mean, Yc, alpha)
         self.n_iter_ = 1  # closed forms: one solve
         if self.solver == "lstsq":
-            return least_squares(Xc, Yc)
-        return _normal_equations(Xc, Yc, float(alpha))
+            return least_squares(X, Yc, shift=self._x_mean)
+        return _normal_equations(*centred_gram(X, self._x_mean, Yc), float(alpha))
 
     def _gradient_fit(self, Xc, Yc, alpha: float):
         """Minimise mean ‖Xw − y‖² + α‖w‖²/n by (mini-batch) gradient descent on the engine.
@@ -145,14 +148,15 @@ class LinearRegression(_LinearModel):
     def fit(self, X, y):
         if self.solver not in ("normal", "lstsq", "gd", "sgd"):
             raise ValueError(f"LinearRegression: solver must be 'normal', 'lstsq', 'gd' or 'sgd', got {self.solver!r}")
-        Xc, Yc = self._prepare(X, y)
-        self._finish(self._solve(Xc, Yc, 0.0))
+        X, Yc = self._prepare(X, y)
+        self._finish(self._solve(X, Yc, 0.0))
         return self
 
 
-def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048) -> np.ndarray:
+def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048, shift: np.ndarray | None = None) -> np.ndarray:
     """The minimum-norm minimiser ``W`` of ``‖XW − Y‖`` — what LAPACK's SVD-based ``gelsd`` (NumPy's
-    ``lstsq``, scikit-learn's solver) returns, with the same cutoff for small singular values.
+    ``lstsq``, scikit-learn's solver) returns, with the same cutoff for small singular values;
+    with ``shift``, of ``‖(X − 1 shiftᵀ)W − Y‖`` (each block is shifted as it is copied).
 
     For a tall ``X`` the SVD goes to a small triangular factor instead (tall-skinny QR): each
     block of rows of ``[X | Y]`` is reduced by Householder QR to its ``R`` (column-major, in
@@ -161,23 +165,37 @@ def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048) -> np.ndarray
     """
     n, p = X.shape
     t = Y.shape[1]
+    shift = np.zeros(p, X.dtype) if shift is None else shift
     if n < 2 * (p + t):
-        return np.linalg.lstsq(X, Y, rcond=None)[0]
+        return np.linalg.lstsq(X - shift, Y, rcond=None)[0]
     chunk = max(chunk, 4 * (p + t))
     dtype = np.result_type(X, Y)
     Rs = []
     for s in range(0, n, chunk):
         A = np.empty((p + t, min(chunk, n - s)), dtype).T  # column-major, as LAPACK wants it
-        A[:, :p] = X[s : s + chunk]
+        np.subtract(X[s : s + chunk], shift, out=A[:, :p])
         A[:, p:] = Y[s : s + chunk]
         Rs.append(np.linalg.qr(A, mode="r"))
     R = np.linalg.qr(np.vstack(Rs), mode="r") if len(Rs) > 1 else Rs[0]
     return np.linalg.lstsq(R[:p, :p], R[:p, p:], rcond=np.finfo(dtype).eps * max(n, p))[0]
 
 
-def _normal_equations(Xc: np.ndarray, Yc: np.ndarray, alpha: float) -> np.ndarray:
-    """Solve (XᵀX + αI) w = Xᵀy; warn if the system is ill-conditioned."""
-    A = Xc.T @ Xc + alpha * np.eye(Xc.shape[1])
+def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray, rows: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ``, centring ``rows`` rows at a time into one small
+    buffer (as exact as the centred copy, whose n × p memory it never allocates)."""
+    n, p = X.shape
+    G, XtY = np.zeros((p, p)), np.zeros((p, Y.shape[1]))
+    buf = np.empty((min(rows, n), p), np.result_type(X, mean))
+    for s in range(0, n, rows):
+        B = np.subtract(X[s : s + rows], mean, out=buf[: min(rows, n - s)])
+        G += B.T @ B
+        XtY += B.T @ Y[s : s + rows]
+    return G, XtY
+
+
+def _normal_equations(G: np.ndarray, XtY: np.ndarray, alpha: float) -> np.ndarray:
+    """Solve (XᵀX + αI) w = Xᵀy from ``G = XᵀX`` and ``XᵀY``; warn if the system is ill-conditioned."""
+    A = G + alpha * np.eye(len(G))
     cond = np.linalg.cond(A)
     if not np.isfinite(cond) or cond > CONDITION_LIMIT:
         warnings.warn(
@@ -187,9 +205,9 @@ def _normal_equations(Xc: np.ndarray, Yc: np.ndarray, alpha: float) -> np.ndarra
             stacklevel=3,
         )
     try:
-        return np.linalg.solve(A, Xc.T @ Yc)
+        return np.linalg.solve(A, XtY)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(A, Xc.T @ Yc, rcond=None)[0]
+        return np.linalg.lstsq(A, XtY, rcond=None)[0]
 
 
 class Ridge(_LinearModel):
@@ -212,8 +230,8 @@ class Ridge(_LinearModel):
             raise ValueError(f"Ridge: alpha must be >= 0, got {self.alpha}")
         if self.solver not in ("closed", "gd", "sgd"):
             raise ValueError(f"Ridge: solver must be 'closed', 'gd' or 'sgd', got {self.solver!r}")
-        Xc, Yc = self._prepare(X, y)
-        self._finish(self._solve(Xc, Yc, self.alpha))
+        X, Yc = self._prepare(X, y)
+        self._finish(self._solve(X, Yc, self.alpha))
         return self
 
 
@@ -243,9 +261,9 @@ class Lasso(_LinearModel):
             raise ValueError(f"Lasso: alpha must be >= 0, got {self.alpha}")
         if self.solver not in ("cd", "proximal"):
             raise ValueError(f"Lasso: solver must be 'cd' or 'proximal', got {self.solver!r}")
-        Xc, Yc = self._prepare(X, y)
-        G = Xc.T @ Xc
-        W = np.column_stack([self._solve(G, Xc.T @ Yc[:, k], Yc[:, k], len(Xc)) for k in range(Yc.shape[1])])
+        X, Yc = self._prepare(X, y)
+        G, XtY = centred_gram(X, self._x_mean, Yc)
+        W = np.column_stack([self._solve(G, XtY[:, k], Yc[:, k], len(X)) for k in range(Yc.shape[1])])
         self._finish(W)
         return self
 
