@@ -28,6 +28,24 @@ def test_linear_regression_coefficients(reg_data, solver):
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-8)
 
 
+def test_closed_forms_centre_block_by_block():
+    """More rows than one block (2 048) and features far from the origin: the blockwise centring of
+    the normal equations, Ridge, Lasso's Gram and lstsq gives scikit-learn's (centred-copy) answer."""
+    rng = np.random.default_rng(3)
+    X = 1e3 + rng.standard_normal((5000, 8)) * [1, 2, 3, 4, 5, 6, 7, 8]
+    Y = X @ rng.standard_normal((8, 2)) + rng.standard_normal((5000, 2))
+    pairs = [
+        (ml.LinearRegression(solver="normal"), linear_model.LinearRegression()),
+        (ml.LinearRegression(solver="lstsq"), linear_model.LinearRegression()),
+        (ml.Ridge(alpha=10.0), linear_model.Ridge(alpha=10.0)),
+        (ml.Lasso(alpha=0.05, tol=1e-12), linear_model.Lasso(alpha=0.05, tol=1e-12)),
+    ]
+    for ours, ref in pairs:
+        ours.fit(X, Y), ref.fit(X, Y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9)
+
+
 def test_gradient_solvers_reach_the_least_squares_solution(reg_data):
     X, Y = reg_data
     ref = linear_model.LinearRegression().fit(X, Y[:, 0])

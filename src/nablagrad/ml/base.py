@@ -11,6 +11,7 @@ import inspect
 import numbers
 import sys
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -167,6 +168,16 @@ def check_array(X, *, name: str = "X", ensure_2d: bool = True, dtype=np.float64,
     if not np.isfinite(total) and not np.all(np.isfinite(arr)):
         raise ValueError(f"Input {name} contains NaN or infinity; remove or impute those values first.")
     return arr
+
+
+def centred_blocks(X: np.ndarray, mean: np.ndarray, rows: int = 2048) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, X[start : start + rows] − meanᵀ)`` over the rows of ``X``, each block written into
+    one reused buffer: a pass over ``X − 1 meanᵀ`` as exact as the centred copy, without its n × p
+    memory.  A block is valid until the next one is drawn."""
+    n, p = X.shape
+    buf = np.empty((min(rows, n), p), np.result_type(X, mean))
+    for start in range(0, n, rows):
+        yield start, np.subtract(X[start : start + rows], mean, out=buf[: min(rows, n - start)])
 
 
 def check_X_y(X, y, *, y_numeric: bool = False, multi_output: bool = False, est=None):

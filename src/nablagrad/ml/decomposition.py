@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import BaseEstimator, TransformerMixin, check_array, check_is_fitted, validate_features
+from .base import BaseEstimator, TransformerMixin, centred_blocks, check_array, check_is_fitted, validate_features
 
 
 class PCA(TransformerMixin, BaseEstimator):
@@ -58,7 +58,7 @@ class PCA(TransformerMixin, BaseEstimator):
             S, Vt = np.sqrt(np.clip(eigvals[::-1], 0, None)), eigvecs[:, ::-1].T.copy()
         elif solver == "randomized" and not fraction:
             S, Vt = _randomized_svd(_Centred(X, self.mean_), int(k), np.random.default_rng(self.random_state))
-            total = _centred_sum_of_squares(X, self.mean_) / max(n - 1, 1)
+            total = sum(np.vdot(B, B) for _, B in centred_blocks(X, self.mean_)) / max(n - 1, 1)  # ‖X − 1x̄ᵀ‖²_F
         elif n >= p:  # X − x̄ = Q R, R = Ũ S Vᵀ
             _, S, Vt = np.linalg.svd(np.linalg.qr(X - self.mean_, mode="r"))
         else:
@@ -113,11 +113,6 @@ class _Centred:
         out = Ut @ self.X
         out -= np.outer(Ut.sum(1), self.mean)
         return out
-
-
-def _centred_sum_of_squares(X: np.ndarray, mean: np.ndarray, rows: int = 2048) -> float:
-    """``‖X − 1 x̄ᵀ‖²_F`` by blocks of rows (exact, as the centred copy's, with a small buffer)."""
-    return float(sum(np.vdot(d, d) for d in (X[i : i + rows] - mean for i in range(0, len(X), rows))))
 
 
 def _randomized_svd(A: _Centred, k: int, rng: np.random.Generator, oversamples: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ import numpy as np
 from .. import optim
 from ..autodiff import tensor
 from ..data.loader import batch_indices
-from .base import BaseEstimator, ConvergenceWarning, RegressorMixin, check_X_y, validate_features
+from .base import BaseEstimator, ConvergenceWarning, RegressorMixin, centred_blocks, check_X_y, validate_features
 
 
 class IllConditionedWarning(UserWarning):
@@ -180,16 +180,13 @@ def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048, shift: np.nda
     return np.linalg.lstsq(R[:p, :p], R[:p, p:], rcond=np.finfo(dtype).eps * max(n, p))[0]
 
 
-def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray, rows: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ``, centring ``rows`` rows at a time into one small
-    buffer (as exact as the centred copy, whose n × p memory it never allocates)."""
-    n, p = X.shape
+def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ``, accumulated over ``centred_blocks``."""
+    p = X.shape[1]
     G, XtY = np.zeros((p, p)), np.zeros((p, Y.shape[1]))
-    buf = np.empty((min(rows, n), p), np.result_type(X, mean))
-    for s in range(0, n, rows):
-        B = np.subtract(X[s : s + rows], mean, out=buf[: min(rows, n - s)])
+    for start, B in centred_blocks(X, mean):
         G += B.T @ B
-        XtY += B.T @ Y[s : s + rows]
+        XtY += B.T @ Y[start : start + len(B)]
     return G, XtY
 
 
