@@ -48,7 +48,7 @@ def test_adam_kernel_follows_the_formula():
     np.testing.assert_allclose(p, p_ref, rtol=1e-12)
 
 
-@pytest.mark.parametrize("shape", [(3, 5), (kernels.PARALLEL_MIN + 1,)])
+@pytest.mark.parametrize("shape", [(64, 65), (kernels.PARALLEL_MIN + 1,)])
 def test_relu_backward_kernel(shape, threads):
     rng = np.random.default_rng(1)
     g, x = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)

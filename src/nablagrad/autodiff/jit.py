@@ -36,6 +36,7 @@ runs ``f`` itself, the plain eager path, with the same results (and ``.traces`` 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -105,6 +106,8 @@ class _Op:
     subs: list  # (key, position or None, input slot): parameters that are an input's data
     out: int
     differentiable: bool = True  # a floating-point result (a comparison's booleans carry no gradient)
+    slots: tuple = ()  # every argument's slot: constants get slots of their own (see _Program.__post_init__)
+    get: Callable = tuple  # vals -> the arguments' values, a tuple (operator.itemgetter over ``slots``)
 
     def call_params(self, vals: list) -> dict:
         """The parameters for this call: an input's data put where the trace saw it."""
@@ -134,6 +137,29 @@ class _Program:
     host: bool = True  # every value of the trace was a NumPy array (else calls run f itself)
     plans: dict = field(default_factory=dict)
     dead: list[list[int]] | None = None
+    shapes: list | None = None  # every slot's shape (static for a signature), from the first backward
+    tail: list = field(default_factory=list)  # after the leaves: a None per op output, then the constants
+    primitive: Primitive | None = None  # the _Compiled that calls of this program are on the tape
+
+    def __post_init__(self):
+        """Give every constant argument a slot after the op outputs, so that an op's arguments are one
+        ``itemgetter`` call on the slot list (no per-argument test while replaying)."""
+        first = self.n_in + len(self.captured) + len(self.ops)
+        consts: list = []
+        for op in self.ops:
+            slots = []
+            for kind, v in op.args:
+                slots.append(v if kind == "slot" else first + len(consts))
+                if kind != "slot":
+                    consts.append(v)
+            op.slots = tuple(slots)
+            op.get = operator.itemgetter(*slots) if len(slots) > 1 else _getter(slots)
+        self.tail = [None] * len(self.ops) + consts
+
+    def current(self) -> bool:
+        """Whether the captured tensors are as traced: the same ``requires_grad`` and, for a NumPy
+        program, still NumPy arrays (a tensor moved off the host, or back, traces again)."""
+        return all(c.requires_grad == flag and _on_host((c,)) == self.host for c, flag in zip(self.captured, self.captured_flags))
 
     def grad_plan(self, requires: tuple[bool, ...]) -> list[list[bool]]:
         """For each op, which of its arguments need a gradient when ``requires`` flags the leaves."""
@@ -151,12 +177,12 @@ class _Program:
     def forward(self, leaves: list, keep: bool = True) -> tuple[list, list]:
         """Every slot's value, and the parameters each op was called with.  With ``keep=False`` (no
         gradient will be asked for) each intermediate is freed right after its last use."""
-        vals = leaves + [None] * len(self.ops)
+        vals = leaves + self.tail
         used = []
         dead = None if keep else self.dead_after()
         for i, op in enumerate(self.ops):
-            params = op.call_params(vals)
-            vals[op.out] = op.prim.fn(*[vals[v] if kind == "slot" else v for kind, v in op.args], **params)
+            params = op.call_params(vals) if op.subs else op.params
+            vals[op.out] = op.prim.fn(*op.get(vals), **params)
             used.append(params)
             if dead is not None:
                 for slot in dead[i]:
@@ -181,22 +207,32 @@ class _Program:
     def backward(self, vals: list, used: list, g, requires: tuple[bool, ...]) -> list:
         """Cotangents of the leaves flagged in ``requires`` (None for the others); frees ``vals`` on the way."""
         plan = self.grad_plan(requires)
+        if self.shapes is None:
+            self.shapes = [np.shape(v) for v in vals]
+        shapes = self.shapes
         grads: dict[int, object] = {self.outputs[0]: g}
         for i in range(len(self.ops) - 1, -1, -1):
             op, needs = self.ops[i], plan[i]
             gout = grads.pop(op.out, None)
-            if gout is not None and any(needs):
-                args = [vals[v] if kind == "slot" else v for kind, v in op.args]
-                for (_, slot), pg, need in zip(op.args, op.prim.vjp(NUMPY_NS, gout, vals[op.out], args, used[i], needs), needs):
+            if gout is not None and True in needs:
+                pgs = op.prim.vjp(NUMPY_NS, gout, vals[op.out], op.get(vals), used[i], needs)
+                for slot, pg, need in zip(op.slots, pgs, needs):
                     if not need or pg is None:
                         continue
-                    shape = np.shape(vals[slot])
-                    if np.shape(pg) != shape:
-                        pg = sum_to(pg, shape)
+                    if (pg.shape if pg.__class__ is np.ndarray else np.shape(pg)) != shapes[slot]:
+                        pg = sum_to(pg, shapes[slot])
                     prev = grads.get(slot)
                     grads[slot] = pg if prev is None else prev + pg
             vals[op.out] = None
         return [grads.get(i) if r else None for i, r in enumerate(requires)]
+
+
+def _getter(slots: list) -> Callable:
+    """``itemgetter`` for none or one slot, returning a tuple as it does for several."""
+    if not slots:
+        return lambda vals: ()
+    s = slots[0]
+    return lambda vals: (vals[s],)
 
 
 class _Compiled(Primitive):
@@ -228,10 +264,14 @@ class _Compiled(Primitive):
 def _on_host(values) -> bool:
     """Whether a program can run on ``values``: every tensor holds a NumPy array, and so does every
     array once an op has it (host data given to an op goes to the default device: off the CPU it moves)."""
-    host_default = get_default_device() == CPU
     for v in values:
-        data = v.data if isinstance(v, Tensor) else v
-        if namespace_of(data) is not NUMPY or (not host_default and data is v and isinstance(v, np.ndarray)):
+        if isinstance(v, Tensor):
+            if v.data.__class__ is not np.ndarray and namespace_of(v.data) is not NUMPY:
+                return False
+        elif isinstance(v, np.ndarray):
+            if get_default_device() != CPU:
+                return False
+        elif namespace_of(v) is not NUMPY:
             return False
     return True
 
@@ -244,7 +284,7 @@ def _signature(args) -> tuple:
     key = []
     for a in args:
         if _is_array(a):
-            key.append(("array", np.shape(a), a.dtype.str))
+            key.append(("array", a.shape, a.dtype.str))
         else:
             try:
                 hash(a)
@@ -319,17 +359,17 @@ def jit(f: Callable) -> Callable:
             return _plain(f, args)  # data of another array library (CuPy, array API)
         key = _signature(args)
         program = programs.get(key)
-        fresh = (program is None or program.captured_flags != tuple(c.requires_grad for c in program.captured)
-                 or program.host != _on_host(program.captured))  # fmt: skip
+        fresh = program is None or not program.current()
         if fresh:
             program = programs[key] = _trace(f, args)
+            program.primitive = _Compiled(name, program)
             compiled.traces += program.host
         if not program.host:
             return _plain(f, args)
         inputs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args if _is_array(a)]
         keep = state.grad_enabled and (any(program.captured_flags) or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
-        out = apply(_Compiled(name, program), *inputs, *program.captured, ctx=ctx)
+        out = apply(program.primitive, *inputs, *program.captured, ctx=ctx)
         vals = ctx["vals"]
         aux = [as_tensor(vals[s]) for s in program.outputs[1:]]
         if not out.requires_grad:

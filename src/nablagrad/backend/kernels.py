@@ -20,6 +20,7 @@ as a dry run (four reads, a square root and a division per element — as long a
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import types
@@ -31,6 +32,7 @@ import numpy as np
 from .namespace import namespace_of
 
 PARALLEL_MIN = 1 << 15  # below this many elements one thread is faster than two
+KERNEL_MIN = 1 << 12  # below this many elements NumPy's call is cheaper than a kernel's dispatch
 THREADS = int(os.environ.get("NABLAGRAD_FAST_THREADS", "1"))
 _state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None}
 
@@ -238,7 +240,7 @@ class _Bounds:
 
     def after(self, sum_p: float, sum_g: float, dtype, b1, b2, step_size, eps_hat, wd, decay, ams: bool) -> _Bounds | None:
         """The bounds after the update, or ``None`` when they cannot show that it stays finite."""
-        info, slack = np.finfo(dtype), 1.0 + 1e-5
+        info, slack = _finfo(dtype), 1.0 + 1e-5
         big, eps = float(info.max), float(dtype.type(eps_hat))
         g = (sum_g + abs(wd) * sum_p) * slack
         m = (b1 * self.m + (1 - b1) * g) * slack
@@ -262,6 +264,11 @@ def _updated(m, v, vmax, g, b1: float, b2: float, wd: float) -> None:
         _Bounds.known_bounds.pop(id(m), None)
 
 
+@functools.cache
+def _finfo(dtype: np.dtype) -> np.finfo:
+    return np.finfo(dtype)
+
+
 def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list | None:
     """The compiled Adam kernels' arguments (flat views, constants in ``p``'s dtype); ``None``
     without the kernels or for arrays they do not take."""
@@ -270,14 +277,14 @@ def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list 
     if not (fast_available() and _flat_ok(p, g, m, v, vmax)):
         return None
     dt = p.dtype.type
-    flat = [a.reshape(-1) for a in (p, g, m, v, vmax)]
+    flat = [a if a.ndim == 1 else a.reshape(-1) for a in (p, g, m, v, vmax)]
     return [*flat, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay),
-            np.finfo(dt).tiny]  # fmt: skip
+            _finfo(p.dtype).tiny]  # fmt: skip
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``ḡ · [x > 0]``: the ReLU's vector–Jacobian product, in one pass."""
-    if fast_available() and g.shape == x.shape and _flat_ok(g, x):
+    if g.size >= KERNEL_MIN and fast_available() and g.shape == x.shape and _flat_ok(g, x):
         out = np.empty_like(g)
         _kernel("relu_backward", g.size)(g.reshape(-1), x.reshape(-1), out.reshape(-1))
         return out
