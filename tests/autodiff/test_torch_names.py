@@ -92,3 +92,10 @@ def test_linear_refuses_another_float_dtype_like_pytorch_naming_layer_dtypes_and
     np.testing.assert_array_equal(lin.weight.numpy(), w)
     assert lin(x64.astype(np.float32)).dtype == np.float32
     assert ng.nn.Linear(3, 2, dtype="float64")(x64).dtype == np.float64
+
+
+def test_quantile_takes_q_as_a_tensor_like_pytorch():
+    x = np.random.default_rng(2).standard_normal((3, 5))
+    q = np.array([0.25, 0.9])
+    want = torch.quantile(torch.tensor(x), torch.tensor(q), dim=1)
+    np.testing.assert_allclose(ng.quantile(ng.tensor(x), ng.tensor(q), dim=1).numpy(), want.numpy(), rtol=1e-14)

@@ -70,6 +70,8 @@ def test_vjp_callable_twice(rng):
     (g2,) = vjp_fn(ct)
     np.testing.assert_allclose(g1.numpy(), g2.numpy())
     np.testing.assert_allclose(g1.numpy(), (ct * (1 - out.numpy() ** 2)) @ a.T, rtol=1e-12)
+    (g3,) = vjp_fn(ng.tensor(ct).data)  # a raw array of the output's library (a CuPy array on a GPU)
+    np.testing.assert_array_equal(g3.numpy(), g1.numpy())
 
 
 def test_inputs_may_be_scalars_arrays_or_tensors():

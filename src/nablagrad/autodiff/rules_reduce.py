@@ -293,7 +293,7 @@ def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None):
         x, axis, flat = x.reshape(-1), 0, True
     else:
         axis, flat = axis % x.ndim, False
-    qs = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)  # read on the host
     if np.any((qs < 0) | (qs > 1)):
         raise ValueError(f"quantile: q must lie in [0, 1], got {q!r}")
     s = sort(x, axis)

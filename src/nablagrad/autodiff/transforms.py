@@ -196,8 +196,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
             for o, c in zip(out_flat, ct_flat):
                 if np.shape(c) != o.shape:
                     raise ValueError(f"vjp: a cotangent has shape {np.shape(c)} but its output has shape {o.shape}")
-                if not isinstance(c, Tensor):
-                    c = np.asarray(c, dtype=o.dtype)
+                if not isinstance(c, Tensor):  # an array of any library, or host data: on the output's device
+                    c = to_device(c, o.device, dtype=o.dtype)
                 gs = _grads(o, lifted.leaves, c, create)
                 total = gs if total is None else [a + b for a, b in zip(total, gs)]
             if total is None:
