@@ -62,6 +62,12 @@ def _namespace_device(name: str):
 
 
 @pytest.fixture
+def namespace_device():
+    """The device of an array library named in NAMESPACES (skips, with the reason, without it)."""
+    return _namespace_device
+
+
+@pytest.fixture
 def array_namespace(request):
     """New tensors of the test live on this library's device (``ng.set_default_device``)."""
     ng.set_default_device(_namespace_device(request.param))

@@ -270,3 +270,18 @@ def test_linear_ops_jvp_derived_from_their_value_matches_torch(name, f_ng, f_th,
     _, t = ng.jvp(f_ng, (x,), (v,))
     _, tt = torch.func.jvp(f_th, (torch.tensor(x),), (torch.tensor(v),))
     np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("value", [0.5, -3.0, 0.0, 40.0, -800.0])
+def test_sigmoid_of_a_scalar_tensor_matches_torch(value, dtype):
+    """Shape () goes through the same in-place formula as arrays (a NumPy scalar cannot be an ``out=``)."""
+    x = ng.tensor(np.array(value, dtype=dtype), requires_grad=True)
+    y = ng.sigmoid(x)
+    y.backward()
+    tx = torch.tensor(value, dtype=getattr(torch, dtype), requires_grad=True)
+    ty = torch.sigmoid(tx)
+    ty.backward()
+    assert y.shape == () and y.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=0)

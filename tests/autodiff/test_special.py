@@ -18,6 +18,7 @@ X = np.concatenate(
 )
 
 
+@pytest.mark.numpy_only("the host kernel itself, on NumPy arrays (off NumPy erf goes through the host: tests/devices)")
 @pytest.mark.parametrize("name", ["erf", "erfc"])
 def test_matches_torch_to_float64_rounding(name):
     out = getattr(special, name)(X)

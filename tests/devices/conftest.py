@@ -11,28 +11,10 @@ import pytest
 import nablagrad as ng
 
 
-def _cupy_device():
-    try:
-        import cupy
-    except ImportError:
-        pytest.skip("CuPy is not installed (pip install 'nablagrad[gpu]'): the CuPy run needs an NVIDIA GPU")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            raise RuntimeError("no device")
-    except Exception as exc:  # noqa: BLE001 - any CUDA failure means: no usable GPU here
-        pytest.skip(f"CuPy is installed but no CUDA GPU is usable here ({exc})")
-    return "cuda"
-
-
-def _strict_device():
-    xp = pytest.importorskip("array_api_strict", reason="array-api-strict is in the test dependency group")
-    return xp.Device("device1")
-
-
 @pytest.fixture(params=["array_api_strict", "cupy"])
-def device(request):
+def device(request, namespace_device):
     """A device of another array library than NumPy (see the module docstring)."""
-    return _strict_device() if request.param == "array_api_strict" else _cupy_device()
+    return namespace_device(request.param)
 
 
 def host(x) -> np.ndarray:

@@ -145,3 +145,57 @@ def test_factories_take_device_and_seeded_values_agree_across_devices(device):
     assert on_device.device == ng.device(device) and on_host.device == "cpu"
     np.testing.assert_array_equal(on_device.numpy(), on_host.numpy())
     assert ng.zeros(2, device="cpu").device == "cpu"
+
+
+def test_a_cpu_model_stays_on_the_cpu_under_another_default_device(device):
+    """Library code that wraps its own host arrays (the flat optimiser buffer, moved gradients, fit's
+    batches, clipping, slogdet's sign, the classical estimators, jit) names their device: a non-CPU
+    default device moves only the user's new host data, as torch.set_default_device."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = ng.nn.MLP([3, 8, 2], seed=0, dtype="float64")
+    ng.set_default_device(device)
+    try:
+        for opt in (ng.optim.Adam(model.parameters(), lr=0.01), ng.optim.SGD(model.parameters(), lr=0.1)):
+            loss = ng.nn.functional.cross_entropy(model(ng.tensor(X, device="cpu")), ng.tensor(y, device="cpu"))
+            opt.zero_grad()
+            loss.backward()
+            ng.nn.utils.clip_grad_norm_(model.parameters(), 0.01)
+            opt.step()
+        model.to(device)
+        model.to("cpu")
+        assert all(p.device == "cpu" and p.grad.device == "cpu" for p in model.parameters())
+        history = ng.train.fit(model, "cross_entropy", ng.optim.SGD(model.parameters(), lr=0.1), X, y,
+                               epochs=1, batch_size=16, seed=0, device="cpu")  # fmt: skip
+        assert np.isfinite(history.history["loss"][-1])
+        a = ng.tensor(np.array([[2.0, 1.0], [1.0, 3.0]]), device="cpu")
+        sign, logabsdet = ng.linalg.slogdet(a)
+        assert sign.device == "cpu" and logabsdet.device == "cpu"
+        w = ng.tensor(np.ones(3), device="cpu")
+        got = ng.jit(lambda x: (x @ w).sum())(ng.tensor(X, device="cpu"))
+        assert got.device == "cpu" and abs(got.item() - X.sum()) < 1e-9
+        clf = ng.ml.LogisticRegression().fit(X, y)
+        assert clf.score(X, y) > 0.9
+        assert all(p.device == "cpu" for p in model.parameters())
+        on_device = ng.jit(lambda x: (x * x).sum())(np.ones(3))  # host data of an op goes to the default device
+        assert isinstance(on_device, ng.Tensor) and on_device.device == ng.device(device) and on_device.item() == 3.0
+    finally:
+        ng.set_default_device("cpu")
+
+
+def test_a_zero_dim_cpu_value_joins_a_device_op_as_a_number(device):
+    """As PyTorch lets a 0-dim CPU tensor join a GPU op: of either float dtype, as a weak scalar."""
+    t = ng.tensor(np.arange(3.0, dtype=np.float32), device=device)
+    for scalar in (ng.tensor(np.ones(4, dtype=np.float32)).sum(), ng.tensor(np.ones(4)).sum()):
+        got = t * scalar
+        assert got.device == t.device and got.dtype == np.float32
+        np.testing.assert_array_equal(got.numpy(), np.arange(3.0, dtype=np.float32) * 4)
+
+
+def test_cpu_device_objects_are_the_one_cpu():
+    ng.set_default_device(ng.Device("cpu"))
+    try:
+        assert ng.get_default_device() is ng.device("cpu")
+    finally:
+        ng.set_default_device("cpu")

@@ -28,7 +28,7 @@ def _shape(shape) -> tuple[int, ...]:
 def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor:
     """The host array ``arr`` as a tensor on ``device`` (the default device when None)."""
     if device is None:
-        device = backend._default_device
+        device = backend.get_default_device()
     t = _wrap(arr if device is backend.CPU else to_device(arr, device))
     return t.requires_grad_(True) if requires_grad else t
 

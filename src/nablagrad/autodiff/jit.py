@@ -299,7 +299,7 @@ def _signature(args) -> tuple:
 
 def _trace(f: Callable, args: tuple) -> _Program:
     """Run ``f`` once with the tape recording every op; return the program of what its outputs depend on."""
-    leaves = [as_tensor(np.asarray(a.data if isinstance(a, Tensor) else a)).detach() for a in args if _is_array(a)]
+    leaves = [as_tensor(np.asarray(a.data if isinstance(a, Tensor) else a), device=CPU).detach() for a in args if _is_array(a)]
     for t in leaves:
         t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
     it = iter(leaves)
@@ -366,12 +366,12 @@ def jit(f: Callable) -> Callable:
             compiled.traces += program.host
         if not program.host:
             return _plain(f, args)
-        inputs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args if _is_array(a)]
+        inputs = [a if isinstance(a, Tensor) else as_tensor(a, device=CPU) for a in args if _is_array(a)]
         keep = state.grad_enabled and (any(program.captured_flags) or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
         out = apply(program.primitive, *inputs, *program.captured, ctx=ctx)
         vals = ctx["vals"]
-        aux = [as_tensor(vals[s]) for s in program.outputs[1:]]
+        aux = [as_tensor(vals[s], device=CPU) for s in program.outputs[1:]]
         if not out.requires_grad:
             ctx.clear()
         if not fresh and not program.checked:
@@ -384,8 +384,9 @@ def jit(f: Callable) -> Callable:
 
 
 def _plain(f: Callable, args: tuple):
-    """``f`` called as it is, its result shaped as a compiled call's: auxiliary outputs carry no gradient."""
-    result = f(*args)
+    """``f`` called as it is, on tensors (a NumPy array goes to the default device, as in an eager op),
+    its result shaped as a compiled call's: auxiliary outputs carry no gradient."""
+    result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
     return (result[0], *(o.detach() for o in result[1:])) if isinstance(result, tuple) else result
 
 

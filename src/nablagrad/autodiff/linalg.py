@@ -415,7 +415,7 @@ class SlogdetResult(NamedTuple):
 def slogdet(a) -> SlogdetResult:
     """(sign det A, log|det A|); the log's gradient is A⁻ᵀ, the sign is piecewise constant."""
     a = _square("slogdet", a)
-    return SlogdetResult(tensor(namespace_of(a.data).linalg.slogdet(a.data)[0]), _apply(LOGABSDET, (a,)))
+    return SlogdetResult(tensor(namespace_of(a.data).linalg.slogdet(a.data)[0], device=a.device), _apply(LOGABSDET, (a,)))
 
 
 def solve(a, b):
@@ -464,7 +464,7 @@ def _complement(q: Tensor) -> Tensor:
     """Orthonormal columns spanning the complement of ``q``'s (m, k) columns: the last m − k
     columns of a complete QR of ``q`` (a constant: no gradient flows through them)."""
     full = namespace_of(q.data).linalg.qr(q.data, mode="complete")[0]
-    return tensor(full[..., q.shape[-1] :])
+    return tensor(full[..., q.shape[-1] :], device=q.device)
 
 
 def svd(a, full_matrices: bool = False) -> SVDResult:

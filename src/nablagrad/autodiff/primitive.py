@@ -252,11 +252,13 @@ def stable_sigmoid(x):
         return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))
     x = np.asarray(x)
     dt = np.result_type(x, np.float16) if x.dtype.kind not in "fc" else x.dtype
-    den = np.abs(x, dtype=dt)  # four in-place passes: the where() of two branches cost 4x more
+    den = np.empty(x.shape, dt)  # in-place passes (arrays even at shape ()): where() of two branches cost 4x more
+    np.abs(x, out=den)
     np.negative(den, out=den)
     np.exp(den, out=den)
     den += 1
-    out = np.minimum(x, 0, dtype=dt)
+    out = np.empty(x.shape, dt)
+    np.minimum(x, 0, out=out)
     np.exp(out, out=out)
     out /= den
     return out

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..backend import CPU, get_default_device
 from ..backend.device import Device, device_of, same_device, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
@@ -201,9 +202,9 @@ def _placed(data: Any, dtype: Any, device: Any):
     data on the default device (:func:`nablagrad.set_default_device`) — copied exactly once."""
     source = data.data if isinstance(data, Tensor) else data
     if device is None:
-        if backend._default_device is backend.CPU or namespace_of(source) is not NUMPY:
+        device = get_default_device()
+        if device is CPU or namespace_of(source) is not NUMPY:
             return _as_array(source, dtype)
-        device = backend._default_device
     out = to_device(_as_array(source, dtype, copy=False), device)
     return namespace_of(out).copy(out) if out is source else out  # a tensor owns its memory
 
@@ -219,9 +220,9 @@ def _as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
             return ns.copy(data) if copy else data
         return ns.astype(data, dtype)
     if dtype is not None:
-        return np.array(data, dtype=dtype, copy=copy or None)
+        return (np.array if copy else np.asarray)(data, dtype=dtype)  # (NumPy 1.x has no copy=None)
     if isinstance(data, np.ndarray | np.generic):
-        return np.array(data, copy=copy or None)
+        return np.array(data) if copy else np.asarray(data)
     if data is None or isinstance(data, str | bytes):
         raise TypeError(f"tensor: expected numbers, a (nested) list of numbers or an array, got {data!r}")
     try:
@@ -284,14 +285,19 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """Like :func:`tensor` but shares memory with the array when it can (same device and dtype)."""
+    """Like :func:`tensor` but shares memory with the array when it can, as ``torch.as_tensor``: an
+    array already on ``device`` with ``dtype`` is wrapped, not copied.  With no ``device``, an array
+    of another library stays where it is and host data goes to the default device."""
     if isinstance(data, Tensor) and dtype is None and (device is None or data.device == device):
         return data
-    on_cpu = device == "cpu" or (device is None and backend._default_device is backend.CPU)
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype) and on_cpu:
-        return _wrap(data)
-    if device is None and dtype is None and not isinstance(data, Tensor) and namespace_of(data) is not NUMPY:
-        return _wrap(data)
+    source = data.data if isinstance(data, Tensor) else data
+    ns = namespace_of(source)
+    if ns is not NUMPY or source.__class__ is np.ndarray:
+        if device is None:
+            device = None if ns is not NUMPY else get_default_device()
+        same_dtype = dtype is None or ns.numpy_dtype(source.dtype) == np.dtype(dtype)
+        if same_dtype and not isinstance(data, Tensor) and (device is None or device_of(source) == device):
+            return _wrap(source)
     return Tensor(data, dtype=dtype, device=device)
 
 
@@ -348,8 +354,8 @@ def _foreign_value(prim: Primitive, datas: list, params: dict):
     value resolved through that library's namespace (:mod:`nablagrad.backend.namespace`).  A NumPy
     scalar (a 0-d reduction of a CPU tensor) joins as a Python number, as PyTorch lets a CPU scalar
     join a GPU op."""
+    datas = [d.item() if isinstance(d, np.generic) or (d.__class__ is np.ndarray and d.ndim == 0) else d for d in datas]
     same_device(prim.name, datas)
-    datas = [d.item() if isinstance(d, np.generic) else d for d in datas]
     ns = next(namespace_of(d) for d in datas if namespace_of(d) is not NUMPY)
     return ns.forward(prim.fn)(*datas, **params)
 

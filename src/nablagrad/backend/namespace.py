@@ -86,7 +86,7 @@ class NumpyNamespace:
 
     @staticmethod
     def asarray(x, dtype=None, device=None, copy=None) -> np.ndarray:
-        return np.array(x, dtype=dtype, copy=copy)
+        return np.array(x, dtype=dtype) if copy else np.asarray(x, dtype=dtype)  # (NumPy 1.x has no copy=None)
 
     @staticmethod
     def astype(x, dtype) -> np.ndarray:
@@ -399,7 +399,8 @@ class ArrayAPINamespace:
         otherwise each entry of ``out`` takes the last value :meth:`_scatter` aims at it."""
         xp = self.xp
         parts = index if isinstance(index, tuple) else (index,)
-        if not any(hasattr(p, "shape") for p in parts) or hasattr(getattr(self.native, "add", None), "at"):
+        one_mask = len(parts) == 1 and getattr(parts[0], "dtype", None) == xp.bool  # the standard assigns through it
+        if one_mask or not any(hasattr(p, "shape") for p in parts) or hasattr(getattr(self.native, "add", None), "at"):
             out[self.full_index(index, out.ndim)] = values if not hasattr(values, "dtype") else xp.astype(values, out.dtype)
             return
         match, values = self._scatter(out, index, values)

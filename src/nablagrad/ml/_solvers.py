@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..autodiff import value_and_grad
+from ..autodiff import as_tensor, value_and_grad
 from .base import ConvergenceWarning
 
 FTOL = 64 * np.finfo(np.float64).eps
@@ -22,7 +22,7 @@ def engine_objective(f: Callable) -> Callable[[np.ndarray], tuple[float, np.ndar
     vg = value_and_grad(f)
 
     def fun(w: np.ndarray):
-        v, g = vg(w)
+        v, g = vg(as_tensor(w, device="cpu"))  # the estimators compute on NumPy, whatever the default device
         return float(v.item()), np.asarray(g.data, dtype=np.float64)
 
     return fun

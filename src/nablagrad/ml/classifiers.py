@@ -148,7 +148,7 @@ class LogisticRegression(_LinearClassifier):
             raise ValueError(f"LogisticRegression: C must be > 0, got {self.C}")
         targets = (y > 0).astype(np.float64)
         p = X.shape[1]
-        Xt = as_tensor(X)
+        Xt = as_tensor(X, device="cpu")
 
         def objective(theta):
             w, b = theta[:p], theta[p]
@@ -210,7 +210,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         X, enc = self._fit_classes(X, y)
         n, p = X.shape
         k = len(self.classes_)
-        Xt = as_tensor(X)
+        Xt = as_tensor(X, device="cpu")
         rows = np.arange(n)
 
         def objective(theta):

@@ -88,7 +88,7 @@ class LinearRanker(BaseEstimator):
         validate_features(self, X, reset=True)
         if self.C <= 0:
             raise ValueError(f"LinearRanker: C must be > 0, got {self.C}")
-        Xt = as_tensor(X)
+        Xt = as_tensor(X, device="cpu")
 
         def objective(w):
             return self.C * pairwise_ranking_loss(Xt @ w, y, groups, kind=self.kind) + 0.5 * (w * w).sum()

@@ -164,7 +164,7 @@ def _target_like(pred: Tensor, target, who: str) -> Tensor:
     """``target`` as a tensor of ``pred``'s shape and dtype.  Only size-1 axes may differ (a target
     of shape (N,) for predictions (N, 1)); any other shape is refused, as PyTorch refuses it,
     rather than reshaped so that the wrong elements are paired."""
-    t = target if isinstance(target, Tensor) else as_tensor(to_device(target, pred.device))
+    t = target if isinstance(target, Tensor) else as_tensor(to_device(target, pred.device), device=pred.device)
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
                         f"({t.dtype})")  # fmt: skip

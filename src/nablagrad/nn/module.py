@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from ..autodiff import Tensor, no_grad
+from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import namespace_of
 
@@ -99,11 +99,10 @@ class Module:
             p.grad = None
 
     def astype(self, dtype) -> Module:
-        """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``)."""
-        for p in self.parameters():
-            p.data = to_device(p.data, p.device, dtype)
-            p.bump_version_()  # new values: a graph that saved p must not back-propagate
-            p.grad = None
+        """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``) and drop the
+        gradients: :meth:`to` with ``dtype=`` (all converted before any changes), then ``zero_grad``."""
+        self.to(dtype=dtype)
+        self.zero_grad()
         return self
 
     def to(self, *args, dtype=None, device=None) -> Module:
@@ -120,7 +119,7 @@ class Module:
         for p, data, grad in moved:
             p.data = data
             if grad is not None:
-                p.grad = Tensor(grad)
+                p.grad = as_tensor(grad, device=device_of(grad))  # already a new array there: no second copy
             p.bump_version_()
         return self
 

@@ -34,5 +34,5 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
         scale = max_norm / (norm + 1e-12)
         for p in params:
             g = p.grad.data
-            p.grad = as_tensor(g * (np.asarray(scale, dtype=g.dtype) if g.__class__ is np.ndarray else scale))
+            p.grad = as_tensor(g * (np.asarray(scale, dtype=g.dtype) if g.__class__ is np.ndarray else scale), device=p.device)
     return norm

@@ -53,7 +53,7 @@ class FlatGroup:
             np.copyto(view, p.data)
             p.data = view
         grad = np.empty_like(flat)
-        return cls(list(params), views, _pieces(grad, shapes), as_tensor(flat), grad)
+        return cls(list(params), views, _pieces(grad, shapes), as_tensor(flat, device="cpu"), grad)
 
     def intact(self, params: list[Tensor]) -> bool:
         """The same parameters, each still a view of this buffer."""

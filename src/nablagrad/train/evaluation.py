@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
-from ..backend.device import CPU, to_device
+from ..backend.device import CPU, device_of, to_device
 from ..nn import LOSSES, BCEWithLogitsLoss, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
 from .validation import check_xy
@@ -50,8 +50,8 @@ class Batches:
         a = np.asarray(self.X[idx])
         a = a if a.dtype == self.dtype else a.astype(self.dtype)
         if self.device == CPU:
-            return Tensor(a)
-        return as_tensor(to_device(a, self.device))  # a new array on the device already: no second copy there
+            return as_tensor(a, device=CPU)  # a fresh host array (read from X) stays on the host
+        return as_tensor(to_device(a, self.device), device=self.device)  # a new array on the device already: no copy
 
     def y_(self, idx):
         a = self.y_host(idx)
@@ -98,7 +98,7 @@ def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] = ("accuracy",
     if yv.dtype.kind == "f":
         yv = yv.astype(model_dtype(model))
     with no_grad():
-        logs = {"loss": float(loss_fn(Tensor(out), yv).data)}
+        logs = {"loss": float(loss_fn(as_tensor(out, device=device_of(out)), yv).data)}
     th = decision_threshold(loss_fn) if threshold is None else threshold
     for m in metrics:
         logs[m] = TRAINING_METRICS[m](out, yv, th)
