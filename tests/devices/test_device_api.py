@@ -199,3 +199,18 @@ def test_cpu_device_objects_are_the_one_cpu():
         assert ng.get_default_device() is ng.device("cpu")
     finally:
         ng.set_default_device("cpu")
+
+
+def test_the_default_device_is_per_thread_as_torch(device):
+    import threading
+
+    seen = []
+    ng.set_default_device(device)
+    try:
+        worker = threading.Thread(target=lambda: seen.append((ng.get_default_device(), ng.zeros(2).device)))
+        worker.start()
+        worker.join()
+        assert ng.zeros(2).device == ng.device(device)
+    finally:
+        ng.set_default_device("cpu")
+    assert seen == [(ng.device("cpu"), ng.device("cpu"))]

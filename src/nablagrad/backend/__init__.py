@@ -10,13 +10,15 @@ every device (numbers are drawn on the host and copied).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .device import CPU, Device, device, device_of, to_device
 from .namespace import namespace_of
 
 _default_dtype: np.dtype = np.dtype(np.float32)
-_default_device: Device = CPU
+_thread = threading.local()  # the default device is per thread, as torch.set_default_device's
 _rng: np.random.Generator = np.random.default_rng()
 
 
@@ -36,17 +38,17 @@ def set_default_dtype(dtype) -> None:
 
 def get_default_device() -> Device:
     """Where new tensors go when no device is named (``ng.tensor``, ``ng.zeros``, new parameters):
-    the CPU unless :func:`set_default_device` changed it, as ``torch.get_default_device``."""
-    return _default_device
+    the CPU unless :func:`set_default_device` changed it in this thread, as ``torch.get_default_device``."""
+    return getattr(_thread, "device", CPU)
 
 
 def set_default_device(spec) -> None:
     """Put new tensors on ``spec`` (``"cpu"``, ``"cuda"``, an array library's device) when no
-    device is named, as ``torch.set_default_device``: host data (lists, NumPy arrays) given to
-    ``ng.tensor``, the creation functions and new parameters is copied there.  Arrays of another
-    library keep their device, and so do ``*_like`` results and results of ops."""
-    global _default_device
-    _default_device = device(spec)
+    device is named, in this thread, as ``torch.set_default_device``: host data (lists, NumPy
+    arrays) given to ``ng.tensor``, ``as_tensor``, the creation functions and an op beside a
+    tensor, and new parameters, go there.  Arrays of another library keep their device, and so do
+    ``*_like`` results and results of ops."""
+    _thread.device = device(spec)
 
 
 def manual_seed(seed: int) -> np.random.Generator:
