@@ -231,3 +231,27 @@ def test_levenberg_marquardt_whose_closure_raises_leaves_parameters_and_damping_
         opt.step(residual)
     np.testing.assert_array_equal(x.numpy(), [3.0, -1.0])
     assert opt.damping == damping
+
+
+def test_an_update_that_raises_midway_changes_no_parameter_and_no_state():
+    """A subclass whose update fails on the second parameter (after writing the first): the step
+    puts the first back, so a failed step changes nothing, whatever it raised."""
+
+    class Fragile(ng.optim.SGD):
+        calls = 0
+
+        def update(self, p, g, state, group):
+            Fragile.calls += 1
+            if Fragile.calls == 2:
+                raise KeyError("broken update")
+            super().update(p, g, state, group)
+
+    a = ng.nn.Parameter(np.array([1.0, 2.0]))
+    b = ng.nn.Parameter(np.array([[3.0]]))
+    opt = Fragile([{"params": [a]}, {"params": [b]}], lr=0.5, momentum=0.9)
+    (a.sum() + b.sum()).backward()
+    with pytest.raises(KeyError, match="broken update"):
+        opt.step()
+    np.testing.assert_array_equal(a.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(b.numpy(), [[3.0]])
+    assert all("momentum_buffer" not in s or not np.any(ng.tensor(s["momentum_buffer"]).numpy()) for s in opt.state.values())

@@ -264,6 +264,13 @@ def _updated(m, v, vmax, g, b1: float, b2: float, wd: float) -> None:
         _Bounds.known_bounds.pop(id(m), None)
 
 
+def forget_bounds(m) -> None:
+    """Drop what :func:`adam_finite` knows of the state whose first moment is ``m`` (its values were
+    written outside :func:`adam_`, e.g. restored after a refused step): the next check reads it all."""
+    _Bounds.known_bounds.pop(id(m), None)
+    _Bounds.pending.pop(id(m), None)
+
+
 @functools.cache
 def _finfo(dtype: np.dtype) -> np.finfo:
     return np.finfo(dtype)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..autodiff import Tensor
+from ..backend import kernels
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import flat
@@ -113,6 +114,9 @@ def _finite(pc: flat.Piece) -> bool:
 def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
     """Put back what :meth:`Optimizer._save` copied, in place (views of flat buffers see it)."""
     _write(pc.target.data, values)
+    for v in pc.state.values():
+        if _is_array(v):
+            kernels.forget_bounds(v)  # its values change outside the update: Adam's carried bounds no longer hold
     for k in [k for k in pc.state if k not in state]:
         del pc.state[k]
     for k, v in state.items():
@@ -230,8 +234,14 @@ class Optimizer:
                 saved = None
             else:
                 saved = [self._save(pc) for pc in pieces]
-            for pc in pieces:
-                self.update(pc.target, pc.grad, pc.state, pc.group)
+            try:
+                for pc in pieces:
+                    self.update(pc.target, pc.grad, pc.state, pc.group)
+            except BaseException:
+                if saved is not None:  # an update that raises (a subclass's bug, an interrupt) changes nothing either
+                    for pc, copies in zip(pieces, saved):
+                        _restore(pc, *copies)
+                raise
             if saved is not None:
                 bad = next((pc for pc in pieces if not _finite(pc)), None)
                 if bad is not None:
