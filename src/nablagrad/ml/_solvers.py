@@ -63,11 +63,20 @@ def lbfgs(fun: Callable, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-8,
         step, gd = (1.0 if s_hist else 1.0 / np.linalg.norm(d)), g @ d
         for _ in range(60):
             x_new = x + step * d
+            if np.array_equal(x_new, x):  # the step vanished below x's precision: no decrease along d
+                break
             f_new, g_new = fun(x_new)
             if np.isfinite(f_new) and f_new <= f + 1e-4 * step * gd:
                 break
             step *= 0.5
-        else:
+        if np.array_equal(x_new, x) or not (np.isfinite(f_new) and f_new <= f + 1e-4 * step * gd):
+            # no step lowers f enough: as L-BFGS-B's abnormal line-search end, which scikit-learn reports
+            warnings.warn(
+                f"L-BFGS: the line search found no decrease at iteration {it + 1} while the gradient is still "
+                f"{np.max(np.abs(g)):.3g} (tolerance {tol:.3g}); scale the features (StandardScaler) or raise tol",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
             return x, it + 1
         s, y = x_new - x, g_new - g
         if s @ y > 1e-12 * (y @ y):
