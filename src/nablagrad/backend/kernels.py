@@ -256,8 +256,8 @@ def _updated(m, v, vmax, g, b1: float, b2: float, wd: float) -> None:
     """After :func:`adam_` wrote ``m``, ``v``: the bounds its check computed hold now (else none do)."""
     pending = _Bounds.pending.pop(id(m), None)
     if pending is not None and pending[0] is g and pending[1] == (b1, b2, wd) and pending[2] is not None:
-        key = id(m)
-        refs = (weakref.ref(m, lambda _: _Bounds.known_bounds.pop(key, None)), weakref.ref(v),
+        key, known = id(m), _Bounds.known_bounds  # the callback holds the dict (at exit _Bounds may be gone)
+        refs = (weakref.ref(m, lambda _: known.pop(key, None)), weakref.ref(v),
                 None if vmax is None else weakref.ref(vmax))  # fmt: skip
         _Bounds.known_bounds[key] = (*refs, pending[2])
     else:
