@@ -27,3 +27,12 @@ def assert_same(got, want, tol: float = 1e-12) -> None:
     g, w = host(got), host(want)
     assert g.shape == w.shape, (g.shape, w.shape)
     np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+
+
+def assert_device_equals_numpy(run, device, tol: float = 1e-12) -> None:
+    """``run(device)`` and ``run(None)`` (NumPy) give the same results, each on the device it ran on."""
+    got, want = run(device), run(None)
+    for g, w in zip(got, want, strict=True):
+        if isinstance(g, ng.Tensor):
+            assert g.device == ng.device(device), (g.device, device)
+        assert_same(g, w, tol)
