@@ -157,7 +157,7 @@ def run_backward(
             needs = _needs(inputs_)
             if create_graph:
                 Fn, (args, ans) = F, F.unbox(node)
-            else:  # raw arrays: F.unbox inlined (the hot path of training)
+            else:  # raw arrays (the hot path of training): the node's own data, no unboxing
                 Fn = F if node.data.__class__ is home else rules_for(node.data)
                 args, ans = _raw(inputs_), node.data
             parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)

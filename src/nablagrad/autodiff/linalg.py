@@ -123,14 +123,13 @@ def _cofactor(F, ans, a):
     data = F.data(a)
     xp = namespace_of(data)
     try:
-        if xp is NUMPY:
-            np.linalg.inv(data)
-        elif not bool(xp.all(F.data(ans) != 0)):
+        if xp is not NUMPY and not bool(xp.all(F.data(ans) != 0)):
             raise np.linalg.LinAlgError("singular matrix")
+        inv_t = _T(F, _inv(F, a))  # NumPy's inv raises LinAlgError at a singular A (so does its op)
     except np.linalg.LinAlgError:
         cof = _cofactor_svd(data)
         return F.astype(cof, xp.numpy_dtype(cof.dtype))
-    return _scalar_to_matrix(F, ans) * _T(F, _inv(F, a))
+    return _scalar_to_matrix(F, ans) * inv_t
 
 
 DET = Primitive(

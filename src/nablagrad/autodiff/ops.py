@@ -13,13 +13,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..backend import get_default_device, get_default_dtype
-from ..backend.device import CPU, to_device
+from ..backend import get_default_dtype
+from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import rules as R
 from .mode import state as _mode
 from .primitive import function
-from .tensor import Tensor, _apply, _wrap, tensor
+from .tensor import Tensor, _apply, _wrap, as_tensor, tensor
 
 
 def _t(x) -> Tensor:
@@ -33,12 +33,6 @@ def _axis(axis):
 _INTEGRAL = frozenset("iub")
 
 
-def _array_operand(a: np.ndarray) -> Tensor:
-    """A NumPy array beside a tensor in a binary op, as ``ng.tensor(a)`` would make it: on the
-    default device (shared, not copied, on the CPU)."""
-    return _wrap(a) if get_default_device() is CPU else tensor(a)
-
-
 def _promote(x, y, divide: bool):
     """PyTorch's type rules for a binary op, where NumPy's differ: a float tensor keeps its dtype
     with an int tensor and with a NumPy scalar (both weak, like a Python number); an int tensor
@@ -46,7 +40,7 @@ def _promote(x, y, divide: bool):
     same kind pass untouched (the common case costs two dtype reads)."""
     xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
     if xt != yt and isinstance(y if xt else x, np.ndarray):  # an array operand is a tensor (torch.tensor(a))
-        x, y = (x, _array_operand(y)) if xt else (_array_operand(x), y)
+        x, y = (x, as_tensor(y)) if xt else (as_tensor(x), y)  # on the default device (shared on the CPU)
         xt = yt = True
     if xt and yt:
         kx, ky = x.dtype.kind, y.dtype.kind

@@ -270,8 +270,11 @@ def logsumexp_np(x, axis=None, keepdims=False):
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0.0)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
-    if keepdims:
-        return out
+    return out if keepdims else squeeze_reduced(xp, out, axis)
+
+
+def squeeze_reduced(xp, out, axis):
+    """A reduction computed with ``keepdims=True`` as without: the kept ``axis`` (all when None) dropped."""
     return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
 
 
@@ -302,11 +305,6 @@ class RawArrays:
     def recording():
         """The context the walk runs in: nothing to record on the fast path."""
         return nullcontext()
-
-    @staticmethod
-    def unbox(node):
-        """``(args, ans)`` as the rules see them: raw arrays."""
-        return [a.data if isinstance(a, Box) else a for a in node._inputs], node.data
 
 
 class NUMPY_NS(RawArrays):  # noqa: N801 - a namespace, named like a constant

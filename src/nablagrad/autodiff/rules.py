@@ -26,6 +26,7 @@ from .primitive import (
     pad_batched,
     row,
     shift_axes,
+    squeeze_reduced,
     stable_sigmoid,
     sum_to,
 )
@@ -455,9 +456,7 @@ def _logsumexp_b_np(x, b, axis=None, keepdims=False):
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0.0)
     out = xp.log(xp.sum(b * xp.exp(x - m), axis=axis, keepdims=True)) + m
-    if keepdims:
-        return out
-    return xp.reshape(out, ()) if axis is None else xp.squeeze(out, axis=axis)
+    return out if keepdims else squeeze_reduced(xp, out, axis)
 
 
 def _lse_weights(F, ans, x, b, axis, keepdims):

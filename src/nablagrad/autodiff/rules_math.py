@@ -165,13 +165,20 @@ LOGADDEXP = _binary(
     floats=True,
 )
 
-def _zero2(F, g, ans, x, y):
+def _zero_tangent(F, t, ans, x, y):
+    """A tangent of exactly 0, shaped like the result."""
     return F.zeros(np.shape(F.data(ans)), ans.dtype, like=F.data(ans))
 
 
 FLOOR_DIVIDE = row(
     "floor_divide",
-    Primitive("floor_divide", np.floor_divide, (_zero2, _zero2), (_zero2, _zero2), fmt="{0} // {1}"),
+    Primitive(
+        "floor_divide",
+        np.floor_divide,
+        (lambda F, g, ans, x, y: _zero(F, g, ans, x), lambda F, g, ans, x, y: _zero(F, g, ans, y)),
+        (_zero_tangent, _zero_tangent),
+        fmt="{0} // {1}",
+    ),
     "binary",
     "⌊x / y⌋ (Python's and torch.floor_divide's //); derivative 0 in both (a step; PyTorch has none).",
     dunder="floordiv",
