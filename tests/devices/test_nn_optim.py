@@ -198,3 +198,27 @@ def test_labels_given_as_device_arrays(device):
     host = ng.tensor(X[:, :3])
     assert_same(Fn.cross_entropy(logits, labels), Fn.cross_entropy(host, LABELS))
     assert_same(Fn.cross_entropy_probs(ng.softmax(logits), labels), Fn.cross_entropy_probs(ng.softmax(host), LABELS))
+
+
+def test_optimizer_state_follows_the_model_to_the_device_and_back(device):
+    """Adam steps on the CPU, the model moved to the device (no opt.to), steps there, moved back,
+    steps again: the same trajectory as all steps on the CPU; the state lives where the parameters are."""
+
+    def run(moves):
+        ng.manual_seed(0)
+        model = ng.nn.MLP([3, 5, 2], seed=0, dtype="float64")
+        opt = ng.optim.Adam(model.parameters(), lr=0.05)
+        X = np.random.default_rng(0).standard_normal((8, 3))
+        for step in range(6):
+            if step in moves:
+                model.to(moves[step])
+            x = ng.tensor(X, device=model.device)
+            opt.zero_grad()
+            (model(x) ** 2).mean().backward()
+            opt.step()
+            for p in model.parameters():
+                assert all(v.__class__ is p.data.__class__ for v in opt.state[id(p)].values() if hasattr(v, "shape"))
+        return [p.numpy() for p in model.parameters()]
+
+    for got, want in zip(run({2: device, 4: "cpu"}), run({}), strict=True):
+        assert_same(got, want)

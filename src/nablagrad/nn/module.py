@@ -108,8 +108,8 @@ class Module:
     def to(self, *args, dtype=None, device=None) -> Module:
         """Move every parameter (and its gradient) to ``device`` and/or cast it to ``dtype``, in place:
         the parameters stay the same ``Parameter`` objects, so an optimiser built on them keeps
-        working, its state following them lazily (PyTorch's ``model.to("cuda")``, ``model.to(np.float64)``).
-        Build the optimiser after moving, as in PyTorch, for state created on the new device."""
+        working, its state following them at its next step (PyTorch's ``model.to("cuda")``,
+        ``model.to(np.float64)``; PyTorch asks to build the optimiser after the move)."""
         device, dtype = device_and_dtype(args, device, dtype)
         moved = []  # every array converted before any parameter changes: a failed move changes nothing
         for p in self.parameters():

@@ -190,12 +190,33 @@ class Optimizer:
         return set()
 
     def to(self, device) -> Optimizer:
-        """Move the state buffers (moments, …) to ``device``, after ``model.to(device)``; only
-        needed for state made before the move, new state is made on the parameters' device."""
+        """Move the state buffers (moments, …) to ``device``, as after ``model.to(device)`` (which
+        :meth:`step` also notices by itself: state made before the move follows its parameter)."""
         moved = [(state, k, to_device(v, device)) for state in self.state.values() for k, v in state.items() if _is_array(v)]
-        for state, k, v in moved:  # assigned once every buffer is across: a failed move changes nothing
-            state[k] = v
+        self._place(moved)
         return self
+
+    def _follow_parameters(self) -> None:
+        """State arrays of a library other than their parameter's (``model.to(device)`` after steps
+        were taken) moved to the parameter's device — a class test per buffer on every step."""
+        moved = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state.get(id(p))
+                if state:
+                    cls = p.data.__class__
+                    stale = [k for k, v in state.items() if _is_array(v) and v.__class__ is not cls]
+                    moved += [(state, k, to_device(state[k], p.device)) for k in stale]
+        if moved:
+            self._place(moved)
+
+    def _place(self, moved: list) -> None:
+        """Assign moved state buffers once every one is across (a failed move changes nothing); the
+        work buffers and flat packs of the old arrays are dropped (made again on the new device)."""
+        for state, k, v in moved:
+            state[k] = v
+        for pool in ("_flat_groups", "_backup", "_scratch"):
+            self.__dict__.pop(pool, None)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
@@ -222,6 +243,7 @@ class Optimizer:
         """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
         loss = closure() if closure is not None else None
         self._check_grads(finite=False)
+        self._follow_parameters()
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected and reported once
             pieces = [pc for group in self.param_groups for pc in flat.pieces(self, group)]
             verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
@@ -269,7 +291,7 @@ class Optimizer:
     def _buffer(self, pool: str, key, like: np.ndarray) -> np.ndarray:
         buffers = self.__dict__.setdefault(pool, {})
         buf = buffers.get(key)
-        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype or buf.__class__ is not like.__class__:
             buf = buffers[key] = namespace_of(like).empty_like(like)
         return buf
 
