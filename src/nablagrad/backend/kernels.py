@@ -201,14 +201,15 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
         return None
     abs_sums = _state["compiled"]["abs_sums"]  # type: ignore[index]
     bounds = _Bounds.known(m, v, vmax)
-    if bounds is None:  # none carried over (a first check, a new or restored state): read m and v once
+    dry_run_done = bounds is None
+    if dry_run_done:  # none carried over (a first check, a new or restored state): read m and v once
         if not _kernel("adam_finite", p.size)(*args):
             return False
         sum_m, sum_v = abs_sums(args[2], args[3])
         bounds = _Bounds(sum_m, sum_v, abs_sums(args[4], args[4])[0] if vmax is not None else 0.0)
     sum_p, sum_g = abs_sums(args[0], args[1])
     after = bounds.after(sum_p, sum_g, p.dtype, b1, b2, step_size, eps_hat, wd, decay, vmax is not None)
-    if after is None and not _kernel("adam_finite", p.size)(*args):
+    if after is None and not dry_run_done and not _kernel("adam_finite", p.size)(*args):
         return False
     _Bounds.pending[id(m)] = (g, (b1, b2, wd), after)  # adam_ makes them the state's bounds
     return True

@@ -54,7 +54,10 @@ class Batches:
         return as_tensor(to_device(a, self.device), device=self.device)  # a new array on the device already: no copy
 
     def y_(self, idx):
-        a = self.y_host(idx)
+        return self.on_device(self.y_host(idx))
+
+    def on_device(self, a: np.ndarray):
+        """Host labels ``a`` where the model is (themselves on the CPU)."""
         return a if self.device == CPU else to_device(a, self.device)
 
     def y_host(self, idx) -> np.ndarray:

@@ -164,7 +164,8 @@ class Trainer:
         self.optimizer.zero_grad()
         if len(local) == 0:  # more ranks than rows in this batch: contribute nothing
             return 0.0, [0.0] * len(self.metrics)
-        xb, yb = self.data.x(local), self.data.y_(local)
+        yh = self.data.y_host(local)  # read once: the metrics use these host labels too
+        xb, yb = self.data.x(local), self.data.on_device(yh)
         loss, out = self.batch_loss(xb, yb)
         lv = float(loss.data)
         if math.isfinite(lv):
@@ -172,8 +173,8 @@ class Trainer:
         n = len(local)
         if not self.metrics:
             return lv, []
-        out, yb = out.numpy(), self.data.y_host(local)  # metrics on the host (a copy from another device)
-        return lv, [TRAINING_METRICS[m](out, yb, self.threshold) * n for m in self.metrics]
+        out = out.numpy()  # metrics on the host (a copy from another device)
+        return lv, [TRAINING_METRICS[m](out, yh, self.threshold) * n for m in self.metrics]
 
     def _record_step(self, lv: float, n: int, metric_sums: np.ndarray) -> None:
         s = self.state
