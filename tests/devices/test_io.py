@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import nablagrad as ng
 from nablagrad.nn import functional as Fn
@@ -43,3 +44,25 @@ def test_state_dict_stays_on_the_device_and_loads_across(device):
     host_model.load_state_dict(sd)
     for p, q in zip(model.parameters(), host_model.parameters(), strict=True):
         assert_same(q, p.numpy(), tol=0)
+
+
+def test_a_refused_file_loaded_onto_a_device_leaves_the_model_where_and_as_it_was(device, tmp_path):
+    model = ng.nn.MLP([3, 4, 2], seed=0, dtype="float64")
+    opt = ng.optim.Adam(model.parameters(), lr=0.1)
+    (model(ng.tensor(np.ones((2, 3)))) ** 2).sum().backward()
+    opt.step()
+    before = [p.numpy().copy() for p in model.parameters()]
+    state = {k: np.array(v) for k, v in opt.state[id(next(model.parameters()))].items() if hasattr(v, "shape")}
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
+    with pytest.raises(ValueError):
+        ng.io.load(bad, model=model, optimizer=opt, device=device)
+    assert model.device == "cpu"
+    for p, b in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.numpy(), b)
+    after = opt.state[id(next(model.parameters()))]
+    for k, v in state.items():
+        np.testing.assert_array_equal(np.asarray(after[k]), v)
+    good = ng.io.save(model, tmp_path / "good.safetensors", optimizer=opt)
+    assert ng.io.load(good, model=model, optimizer=opt, device=device).device == ng.device(device)
+    assert all(v.__class__ is p.data.__class__ for p in model.parameters() for v in opt.state[id(p)].values() if hasattr(v, "shape"))

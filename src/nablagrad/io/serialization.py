@@ -301,13 +301,18 @@ def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimi
     if given, the optimiser's state — all or nothing.  The file's metadata is at ``model.metadata``.
     ``device`` (``"cuda"``, …) puts the weights (and the optimiser's state) there; by default a
     rebuilt model is on the CPU and a given ``model`` keeps its device."""
-    if device is not None:
-        device = _device(device)  # an unknown or unavailable device refused before anything is read or written
-    model = _read(path, model, optimizer)[0]
-    if device is not None:
-        model.to(device)
-        if optimizer is not None:
-            optimizer.to(device)
+    if device is None:
+        return _read(path, model, optimizer)[0]
+    device = _device(device)  # an unknown or unavailable device refused before anything is read or written
+    if model is None:
+        return _read(path, None, optimizer)[0].to(device)
+    before = model.device
+    model.to(device)  # first: the weights (and the optimiser's state) are then loaded onto the device
+    try:
+        _read(path, model, optimizer)
+    except BaseException:
+        model.to(before)  # a refused file leaves the model where, and as, it was
+        raise
     return model
 
 

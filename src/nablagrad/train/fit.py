@@ -85,8 +85,7 @@ def fit(
     validation_data = check_validation_data(validation_data)
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
     if device is not None:  # after every check: a refused call leaves the model where it was
-        model.to(device)
-        optimizer.to(device)  # state made before the move
+        model.to(device)  # the optimiser's state made before follows at its next step
     if seed is None:
         seed = world.broadcast(int(backend.default_rng().integers(2**63)))
     if world.size > 1:
