@@ -65,4 +65,5 @@ def test_a_refused_file_loaded_onto_a_device_leaves_the_model_where_and_as_it_wa
         np.testing.assert_array_equal(np.asarray(after[k]), v)
     good = ng.io.save(model, tmp_path / "good.safetensors", optimizer=opt)
     assert ng.io.load(good, model=model, optimizer=opt, device=device).device == ng.device(device)
-    assert all(v.__class__ is p.data.__class__ for p in model.parameters() for v in opt.state[id(p)].values() if hasattr(v, "shape"))
+    for p in model.parameters():
+        assert all(v.__class__ is p.data.__class__ for v in opt.state[id(p)].values() if hasattr(v, "shape"))
