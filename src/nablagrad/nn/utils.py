@@ -31,8 +31,7 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     params = [p for p in params if p.grad is not None]
     norm = grad_norm(params)
     if math.isfinite(norm) and norm > max_norm:
-        scale = max_norm / (norm + 1e-12)
+        scale = float(max_norm / (norm + 1e-12))  # a Python float: the gradient keeps its dtype on every library
         for p in params:
-            g = p.grad.data
-            p.grad = as_tensor(g * (np.asarray(scale, dtype=g.dtype) if g.__class__ is np.ndarray else scale), device=p.device)
+            p.grad = as_tensor(p.grad.data * scale, device=p.device)
     return norm
