@@ -51,7 +51,7 @@ class LevenbergMarquardt(Optimizer):
         rv = to_device(r.data, "cpu", np.float64).reshape(-1)
         loss = 0.5 * float(rv @ rv)
         A, b = J.T @ J, J.T @ rv
-        start = [namespace_of(p.data).copy(p.data) for p in params]
+        start = self._snapshot(params)
         group = self.param_groups[0]
         damping = self.damping
         try:
@@ -79,12 +79,6 @@ class LevenbergMarquardt(Optimizer):
             self.damping = damping
             self._put_back(params, start)
             raise
-
-    @staticmethod
-    def _put_back(params: list[Tensor], start: list[np.ndarray]) -> None:
-        with no_grad():
-            for p, w0 in zip(params, start):
-                p.copy_(w0)
 
     def update(self, p, g, state, group):  # pragma: no cover - step() is overridden
         raise NotImplementedError

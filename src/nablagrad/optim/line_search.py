@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 
 from ..autodiff import no_grad
-from ..backend.namespace import namespace_of
 from .optimizer import Optimizer
 
 _GOLD = (math.sqrt(5) - 1) / 2
@@ -52,7 +51,7 @@ class SteepestDescent(Optimizer):
             raise ValueError("SteepestDescent.step needs a closure that returns the loss")
         self._check_grads()
         params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
-        start = [namespace_of(p.data).copy(p.data) for p in params]
+        start = self._snapshot(params)
         direction = [-p.grad.data for p in params]
         group = self.param_groups[0]
 
@@ -72,9 +71,7 @@ class SteepestDescent(Optimizer):
             if phi(mu) > f0:
                 mu = 0.0
         except BaseException:  # a closure that raises mid-search: the parameters as before the step
-            with no_grad():
-                for p, w0 in zip(params, start):
-                    p.copy_(w0)
+            self._put_back(params, start)
             raise
         with no_grad():
             for p, w0, d in zip(params, start, direction):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ..autodiff import Tensor
+from ..autodiff import Tensor, no_grad
 from ..backend import kernels
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
@@ -217,6 +217,18 @@ class Optimizer:
             state[k] = v
         for pool in ("_flat_groups", "_backup", "_scratch"):
             self.__dict__.pop(pool, None)
+
+    @staticmethod
+    def _snapshot(params: list[Tensor]) -> list:
+        """Copies of the parameters' values, for :meth:`_put_back` (a search that may fail midway)."""
+        return [namespace_of(p.data).copy(p.data) for p in params]
+
+    @staticmethod
+    def _put_back(params: list[Tensor], start: list) -> None:
+        """The parameters' values as :meth:`_snapshot` took them (a failed step changes nothing)."""
+        with no_grad():
+            for p, w0 in zip(params, start):
+                p.copy_(w0)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
