@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import device_and_dtype, device_of, to_device
-from ..backend.namespace import namespace_of
+from ..backend.namespace import NUMPY, namespace_of
 
 
 class Parameter(Tensor):
@@ -164,8 +164,9 @@ class Module:
             if np.shape(a) != own[k].shape:
                 raise ValueError(f"load_state_dict: {k} has shape {np.shape(a)} in the state but {own[k].shape} in the model")
             try:
-                a = to_device(a, "cpu")  # checked on the host, then put on the parameter's device before any write
-                if a.dtype.kind not in "fiub":
+                ns = namespace_of(a)  # checked where it is, then put on the parameter's device before any write
+                a = np.asarray(a) if ns is NUMPY else a
+                if ns.numpy_dtype(a.dtype).kind not in "fiub":
                     raise TypeError
                 new[k] = to_device(a, own[k].device, own[k].dtype)
             except (TypeError, ValueError):
