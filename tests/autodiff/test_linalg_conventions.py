@@ -98,3 +98,25 @@ def test_full_svd_matches_torch_and_ignores_the_complements_gradient(shape):
         lambda v: torch.linalg.svd(v, full_matrices=True)[0] ** 2, (torch.tensor(x),), (torch.ones(shape, dtype=torch.float64),)
     )
     np.testing.assert_allclose(tangent.numpy(), ttangent.numpy(), rtol=1e-9, atol=1e-12)  # 0 on the complement
+
+
+@pytest.mark.parametrize("rtol", [1e-3, 0.2, 0.6])
+def test_pinv_rtol_cuts_singular_values_as_torch(rtol):
+    """σ ≤ rtol · σ_max count as zero: the value as torch.linalg.pinv(rtol=); the gradient is the
+    derivative of that function (central differences). Where a cut σ is not 0, PyTorch's gradient
+    is the constant-rank formula's, which is not (documented in docs/ops.md); with nothing cut
+    the two agree."""
+    u, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((4, 4)))
+    v, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))
+    a = u[:, :3] @ np.diag([2.0, 0.8, 0.01]) @ v.T  # σ / σ_max = 1, 0.4, 0.005
+    weights = np.random.default_rng(2).standard_normal((3, 4))
+    x = ng.tensor(a, requires_grad=True)
+    p = ng.linalg.pinv(x, rtol=rtol)
+    (p * ng.tensor(weights)).sum().backward()
+    tx = torch.tensor(a, requires_grad=True)
+    tp = torch.linalg.pinv(tx, rtol=rtol)
+    (tp * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-10)
+    assert ng.gradcheck(lambda m: ng.linalg.pinv(m, rtol=rtol), ng.tensor(a))
+    if rtol < 0.005:  # nothing cut
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-8, atol=1e-8)
