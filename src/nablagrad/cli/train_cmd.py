@@ -12,7 +12,6 @@ import argparse
 import json
 import math
 import numbers
-import os
 import time
 from pathlib import Path
 
@@ -209,13 +208,11 @@ def load_dataset(name: str, seed: int):
 
 def _check_writable(out: Path) -> None:
     """That the run folder ``out`` can be made (or written) later, without making anything now."""
-    base = out
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        raise CommandFailedError(f"--out {out}: Not a directory: {base}")
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise CommandFailedError(f"--out {out}: Permission denied: {base}")
+    from ..io import folder_problem  # noqa: PLC0415 - io pulls in the engine: loaded only to train
+
+    problem, base = folder_problem(out)
+    if problem is not None:
+        raise CommandFailedError(f"--out {out}: {problem}: {base}")
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -77,3 +77,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, write
             pass
         raise
     return path
+
+
+def folder_problem(path: str | os.PathLike) -> tuple[str | None, Path]:
+    """Whether the folder ``path`` can be made (or written) later, checked without making anything:
+    ``(None, ancestor)`` when it can, else ``("Not a directory" | "Permission denied", ancestor)``,
+    ``ancestor`` being ``path`` or its nearest existing parent (the one that decides)."""
+    base = Path(path)
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        return "Not a directory", base
+    if not os.access(base, os.W_OK | os.X_OK):
+        return "Permission denied", base
+    return None, base

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.loader import SAMPLING
+from ..io.atomic import folder_problem
 from .metrics import TRAINING_METRICS
 
 SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
@@ -143,12 +144,10 @@ def check_checkpoint_dir(checkpoint_dir, who: str = "fit") -> Path | None:
         raise ValueError(
             f"{who}: checkpoint_dir {str(path)!r} is a file, not a folder; give a folder path (it is created if missing)"
         )
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
+    problem, existing = folder_problem(path)
+    if problem == "Not a directory":
         raise ValueError(f"{who}: checkpoint_dir {str(path)!r} cannot be created: {str(existing)!r} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if problem is not None:
         raise PermissionError(
             f"{who}: checkpoint_dir {str(path)!r} is not writable ({str(existing)!r}); choose a folder you can write to"
         )
