@@ -208,7 +208,7 @@ def load_dataset(name: str, seed: int):
 
 def _check_writable(out: Path) -> None:
     """That the run folder ``out`` can be made (or written) later, without making anything now."""
-    from ..io import folder_problem  # noqa: PLC0415 - io pulls in the engine: loaded only to train
+    from ..io.atomic import folder_problem  # noqa: PLC0415 - io pulls in the engine: loaded only to train
 
     problem, base = folder_problem(out)
     if problem is not None:

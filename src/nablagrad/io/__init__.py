@@ -1,7 +1,7 @@
 """Saving and loading models (safetensors + JSON metadata), written atomically."""
 
 from .architecture import ArchitectureError, from_spec, to_spec
-from .atomic import atomic_write_bytes, folder_problem
+from .atomic import atomic_write_bytes
 from .serialization import (
     ModelFile,
     ModelFileError,
