@@ -16,7 +16,7 @@ Each run records its wall time and its process CPU time. On a machine other work
 waiting for a core counts in the wall time, not in the CPU time. Both are printed; the summary
 gives the ratios by each.
 
-``--threads N`` gives every library N threads (OpenBLAS, PyTorch, XLA, numba); on a machine
+``--threads N`` gives every library N threads (OpenBLAS, PyTorch, XLA); on a machine
 whose cores other work keeps busy, 1 thread measures the libraries rather than the contention.
 
     python bench/peers.py [--quick] [--batches 1 16 128 1024] [--kernel given|unset|both] [--threads 2]
@@ -41,8 +41,8 @@ STEPS = {1: 3000, 16: 1500, 128: 469, 1024: 59}
 
 
 def thread_env(n: int) -> dict[str, str]:
-    """Environment variables that give OpenBLAS, OpenMP, XLA and numba ``n`` threads each."""
-    env = {k: str(n) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NABLAGRAD_FAST_THREADS")}
+    """Environment variables that give OpenBLAS, OpenMP and XLA ``n`` threads each."""
+    env = {k: str(n) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     env["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} intra_op_parallelism_threads={n}"
     return env
 

@@ -1,15 +1,17 @@
 """Fused elementwise kernels: one pass over memory where NumPy makes one pass per operation.
 
 With the ``fast`` extra (``pip install nablagrad[fast]``, which brings numba) each kernel is a
-compiled loop (threaded for large arrays when ``NABLAGRAD_FAST_THREADS`` > 1); without it the NumPy
+compiled loop on one thread; without it the NumPy
 reference beside it computes the same formula with the same float operations in the same
 order, so both paths agree to rounding.  The NumPy path is used when numba is absent, when
 ``NABLAGRAD_FAST=0`` is set, or inside ``use_fast(False)``.
 
 Measured on a 2-core x86 machine (bench/RESULTS.md): the Adam update of a 235 k-parameter MLP
-takes 430 µs in NumPy, 1 400 µs with numexpr, 320 µs with numba on one thread and 160 µs on
-two — hence numba.  Threads are off by default: on a machine whose cores are busy, OpenMP
-workers that spin between kernels slow OpenBLAS's own threads down far more than they gain.
+takes 430 µs in NumPy, 1 400 µs with numexpr, 320 µs with numba — hence numba.  The kernels
+have no threads: alone, a two-thread Adam took 160 µs, but inside a training step numba's OpenMP
+workers, spinning between kernels, fight OpenBLAS's own threads for the cores (a batch-128 step
+went from 1.5 to 15 ms on 2 cores), and with OpenBLAS on one thread, or numba's workqueue layer,
+or passive OpenMP waiting, the step was no faster than with one thread (bench/RESULTS.md).
 
 :func:`adam_finite` (may this update go ahead?) is answered in one read of ``p`` and ``g`` where it
 can be: bounds on ``|m|`` and ``v`` carried from the last checked update and ``Σ|p|``, ``Σ|g|``
@@ -23,7 +25,6 @@ import contextlib
 import functools
 import math
 import os
-import types
 import weakref
 from collections.abc import Callable, Iterator
 
@@ -31,9 +32,7 @@ import numpy as np
 
 from .namespace import namespace_of
 
-PARALLEL_MIN = 1 << 15  # below this many elements one thread is faster than two
 KERNEL_MIN = 1 << 12  # below this many elements NumPy's call is cheaper than a kernel's dispatch
-THREADS = int(os.environ.get("NABLAGRAD_FAST_THREADS", "1"))
 _state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None}
 
 
@@ -57,7 +56,7 @@ def _compile() -> dict[str, Callable] | None:
         return p * decay - mi / (np.sqrt(vm) + eps_hat) * step_size, mi, vi, vm
 
     def adam(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
-        for i in numba.prange(p.size):
+        for i in range(p.size):
             pi, mi, vi, vm = adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
                                           wd, decay, tiny)  # fmt: skip
             p[i] = pi
@@ -68,7 +67,7 @@ def _compile() -> dict[str, Callable] | None:
         return True
 
     def adam_finite(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
-        bad = False  # `|=` keeps the loop vectorised (a count does not), but is no prange reduction: one thread
+        bad = False  # `|=` keeps the loop vectorised (a count does not)
         for i in range(p.size):
             pi, mi, vi, vm = adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
                                           wd, decay, tiny)  # fmt: skip
@@ -85,17 +84,12 @@ def _compile() -> dict[str, Callable] | None:
         return sa, sb
 
     def relu_backward(g, x, out):  # pragma: no cover - compiled
-        for i in numba.prange(x.size):
+        for i in range(x.size):
             out[i] = g[i] if x[i] > 0 else 0
 
-    kernels = {"adam_finite": numba.njit(adam_finite, error_model="numpy", cache=True),
-               "abs_sums": numba.njit(abs_sums, error_model="numpy", cache=True, fastmath={"reassoc"})}  # fmt: skip
-    for name, fn in {"adam": adam, "relu_backward": relu_backward}.items():
-        kernels[name] = numba.njit(fn, error_model="numpy", cache=True)
-        # a twin under its own name, so that numba's on-disk cache keeps the two compilations apart
-        twin = types.FunctionType(fn.__code__, fn.__globals__, name + "_parallel", fn.__defaults__, fn.__closure__)
-        twin.__qualname__ = fn.__qualname__ + "_parallel"
-        kernels[name + "_parallel"] = numba.njit(twin, error_model="numpy", cache=True, parallel=True)
+    fns = {"adam": adam, "adam_finite": adam_finite, "relu_backward": relu_backward}
+    kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
+    kernels["abs_sums"] = numba.njit(abs_sums, error_model="numpy", cache=True, fastmath={"reassoc"})
     return kernels
 
 
@@ -119,11 +113,8 @@ def use_fast(enabled: bool) -> Iterator[None]:
         _state["enabled"] = old
 
 
-def _kernel(name: str, size: int) -> Callable:
-    kernels = _state["compiled"]
-    if THREADS > 1 and size >= PARALLEL_MIN and name + "_parallel" in kernels:  # type: ignore[operator]
-        return kernels[name + "_parallel"]  # type: ignore[index]
-    return kernels[name]  # type: ignore[index]
+def _kernel(name: str) -> Callable:
+    return _state["compiled"][name]  # type: ignore[index]
 
 
 def _flat_ok(*arrays: np.ndarray) -> bool:
@@ -145,7 +136,7 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     """
     args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
     if args is not None:
-        _kernel("adam", p.size)(*args)
+        _kernel("adam")(*args)
         _updated(m, v, vmax, g, b1, b2, wd)
         return
     if p.__class__ is not np.ndarray:  # another array library (CuPy, array API): the same steps, without out=
@@ -203,13 +194,13 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
     bounds = _Bounds.known(m, v, vmax)
     dry_run_done = bounds is None
     if dry_run_done:  # none carried over (a first check, a new or restored state): read m and v once
-        if not _kernel("adam_finite", p.size)(*args):
+        if not _kernel("adam_finite")(*args):
             return False
         sum_m, sum_v = abs_sums(args[2], args[3])
         bounds = _Bounds(sum_m, sum_v, abs_sums(args[4], args[4])[0] if vmax is not None else 0.0)
     sum_p, sum_g = abs_sums(args[0], args[1])
     after = bounds.after(sum_p, sum_g, p.dtype, b1, b2, step_size, eps_hat, wd, decay, vmax is not None)
-    if after is None and not dry_run_done and not _kernel("adam_finite", p.size)(*args):
+    if after is None and not dry_run_done and not _kernel("adam_finite")(*args):
         return False
     _Bounds.pending[id(m)] = (g, (b1, b2, wd), after)  # adam_ makes them the state's bounds
     return True
@@ -294,6 +285,6 @@ def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``ḡ · [x > 0]``: the ReLU's vector–Jacobian product, in one pass."""
     if g.size >= KERNEL_MIN and fast_available() and g.shape == x.shape and _flat_ok(g, x):
         out = np.empty_like(g)
-        _kernel("relu_backward", g.size)(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+        _kernel("relu_backward")(g.reshape(-1), x.reshape(-1), out.reshape(-1))
         return out
     return g * (x > 0)
