@@ -103,3 +103,65 @@ def test_a_parameter_without_gradient_falls_back_per_parameter():
     for p, q in zip(got, ref):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
     assert opt.state[id(got[1])]["step"] == 11 and opt.state[id(got[0])]["step"] == 12
+
+
+@pytest.mark.numpy_only("the flat gradient buffer exists on NumPy only")
+@pytest.mark.parametrize("cls, kw", CASES[-3:], ids=IDS[-3:])
+def test_adam_reads_each_gradient_in_place_with_the_fast_kernels(cls, kw, fast):
+    """With the compiled kernels Adam never copies the gradients into the group's flat buffer (a
+    sentinel left there survives the step); without them it gathers them first, as every optimiser."""
+    params, opt = _run(cls, kw, np.float32, 3)
+    (fg,) = opt._flat_groups.values()
+    fg.grad[...] = np.nan
+    x = ng.tensor(np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32))
+    opt.zero_grad()
+    _loss(params, x).backward()
+    grads = np.concatenate([p.grad.numpy().ravel() for p in params])
+    opt.step()
+    if fast and ng.backend.kernels.fast_available():
+        assert np.isnan(fg.grad).all()
+    else:
+        np.testing.assert_array_equal(fg.grad, grads)
+
+
+@pytest.mark.numpy_only("strided gradient views are NumPy's")
+def test_adam_with_a_strided_or_other_dtype_gradient_equals_the_per_parameter_path(fast):
+    """Gradients the kernels cannot read in place (not contiguous, another dtype) are gathered."""
+
+    results = []
+    for flat in (True, False):
+        params = _params(np.float32)
+        opt = optim.Adam(params, lr=0.01)
+        opt.elementwise = flat
+        rng = np.random.default_rng(3)
+        for _ in range(5):
+            wide = rng.standard_normal((4, 6)).astype(np.float32)
+            params[0].grad = ng.as_tensor(wide[:, ::2])  # a (4, 3) view with stride 2
+            params[1].grad = ng.as_tensor(rng.standard_normal(3).astype(np.float32))
+            params[2].grad = ng.as_tensor(rng.standard_normal((3, 2)).astype(np.float32))
+            params[3].grad = ng.as_tensor(rng.standard_normal(2).astype(np.float32))
+            assert not params[0].grad.data.flags.c_contiguous
+            opt.step()
+        results.append([p.numpy() for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.numpy_only("the flat gradient buffer exists on NumPy only")
+def test_an_adam_subclass_that_overrides_update_gets_one_gradient_array(fast):
+    """Only Adam's own update reads gradients in place; a subclass's update sees one flat array."""
+    seen = []
+
+    class LoggingAdam(optim.Adam):
+        def update(self, p, g, state, group):
+            seen.append(g)
+            super().update(p, g, state, group)
+
+    params = _params(np.float32)
+    opt = LoggingAdam(params, lr=0.01)
+    x = ng.tensor(np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32))
+    for _ in range(2):
+        opt.zero_grad()
+        _loss(params, x).backward()
+        opt.step()
+    assert len(seen) == 2 and all(type(g) is np.ndarray and g.shape == (4 * 3 + 3 + 3 * 2 + 2,) for g in seen)

@@ -121,6 +121,29 @@ def _flat_ok(*arrays: np.ndarray) -> bool:
     return all(a.__class__ is np.ndarray and a.flags.c_contiguous for a in arrays) and len({a.dtype for a in arrays}) == 1
 
 
+class Parts:
+    """A flat array handed over as its consecutive pieces — a flat parameter group's gradients, each
+    where backward left it: the compiled Adam kernels read the pieces in place (no copy into one
+    buffer, which costs as much as the update itself for a large model); :meth:`whole` copies them
+    into ``views`` of ``out`` (once) for code that needs one array."""
+
+    __slots__ = ("parts", "views", "out", "_whole")
+
+    def __init__(self, parts: list[np.ndarray], views: list[np.ndarray], out: np.ndarray):
+        self.parts, self.views, self.out, self._whole = parts, views, out, False
+
+    def whole(self) -> np.ndarray:
+        if not self._whole:
+            for view, part in zip(self.views, self.parts):
+                np.copyto(view, part)
+            self._whole = True
+        return self.out
+
+
+def _whole(g) -> np.ndarray:
+    return g.whole() if g.__class__ is Parts else g
+
+
 def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: float, wd: float = 0.0,
           vmax: np.ndarray | None = None, decay: float = 1.0) -> None:  # fmt: skip
     """One Adam update in place (all arrays of one shape and dtype; ``scratch`` is work space):
@@ -136,9 +159,11 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     """
     args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
     if args is not None:
-        _kernel("adam")(*args)
+        for segment in _segments(args):
+            _kernel("adam")(*segment)
         _updated(m, v, vmax, g, b1, b2, wd)
         return
+    g = _whole(g)
     if p.__class__ is not np.ndarray:  # another array library (CuPy, array API): the same steps, without out=
         _adam_plain(p, g, m, v, b1, b2, step_size, eps_hat, wd, vmax, decay)
         return
@@ -191,16 +216,19 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
     if args is None:
         return None
     abs_sums = _state["compiled"]["abs_sums"]  # type: ignore[index]
+    segments = list(_segments(args))
+    dry_run = lambda: all(_kernel("adam_finite")(*segment) for segment in segments)  # noqa: E731
     bounds = _Bounds.known(m, v, vmax)
     dry_run_done = bounds is None
     if dry_run_done:  # none carried over (a first check, a new or restored state): read m and v once
-        if not _kernel("adam_finite")(*args):
+        if not dry_run():
             return False
         sum_m, sum_v = abs_sums(args[2], args[3])
         bounds = _Bounds(sum_m, sum_v, abs_sums(args[4], args[4])[0] if vmax is not None else 0.0)
-    sum_p, sum_g = abs_sums(args[0], args[1])
+    sums = [abs_sums(segment[0], segment[1]) for segment in segments]
+    sum_p, sum_g = sum(s[0] for s in sums), sum(s[1] for s in sums)
     after = bounds.after(sum_p, sum_g, p.dtype, b1, b2, step_size, eps_hat, wd, decay, vmax is not None)
-    if after is None and not dry_run_done and not _kernel("adam_finite")(*args):
+    if after is None and not dry_run_done and not dry_run():
         return False
     _Bounds.pending[id(m)] = (g, (b1, b2, wd), after)  # adam_ makes them the state's bounds
     return True
@@ -269,16 +297,29 @@ def _finfo(dtype: np.dtype) -> np.finfo:
 
 
 def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list | None:
-    """The compiled Adam kernels' arguments (flat views, constants in ``p``'s dtype); ``None``
-    without the kernels or for arrays they do not take."""
+    """The compiled Adam kernels' arguments (flat views, constants in ``p``'s dtype; a :class:`Parts`
+    gradient as the list of its flat pieces); ``None`` without the kernels or for arrays they do not take."""
     ams = vmax is not None
     vmax = vmax if ams else v
-    if not (fast_available() and _flat_ok(p, g, m, v, vmax)):
+    parts = g.parts if g.__class__ is Parts else [g]
+    if not (fast_available() and _flat_ok(p, m, v, vmax, *parts)):
         return None
     dt = p.dtype.type
-    flat = [a if a.ndim == 1 else a.reshape(-1) for a in (p, g, m, v, vmax)]
-    return [*flat, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay),
-            _finfo(p.dtype).tiny]  # fmt: skip
+    p, m, v, vmax, *parts = (a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, vmax, *parts))
+    return [p, parts if g.__class__ is Parts else parts[0], m, v, vmax, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2),
+            dt(step_size), dt(eps_hat), dt(wd), dt(decay), _finfo(p.dtype).tiny]  # fmt: skip
+
+
+def _segments(args: list) -> Iterator[list]:
+    """The kernel's arguments piece by piece: ``p``, ``m``, ``v``, ``vmax`` cut where ``g``'s parts meet."""
+    if args[1].__class__ is not list:
+        yield args
+        return
+    start = 0
+    for part in args[1]:
+        end = start + part.size
+        yield [args[0][start:end], part, *(a[start:end] for a in args[2:5]), *args[5:]]
+        start = end
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:

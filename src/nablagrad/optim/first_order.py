@@ -10,6 +10,7 @@ import numpy as np
 
 from ..backend import kernels
 from ..backend.namespace import namespace_of
+from . import flat
 from .optimizer import Optimizer
 
 
@@ -175,6 +176,7 @@ class Adam(Optimizer):
     def state_keys(self, group):
         return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
 
+    @flat.takes_grad_parts
     def update(self, p, g, state, group):
         if "exp_avg" not in state:
             state["step"] = 0
@@ -185,6 +187,7 @@ class Adam(Optimizer):
         state["step"] += 1
         kernels.adam_(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.scratch(p), **self._constants(state, group))
 
+    @flat.takes_grad_parts
     def check_update(self, p, g, state, group):
         if "exp_avg" not in state:
             return None

@@ -3,7 +3,8 @@
 The idea of PyTorch's ``foreach``/``fused`` optimisers.  The parameters of a group (one dtype)
 are packed into one contiguous array and each parameter's ``.data`` becomes a view into it;
 each step copies the gradients into one flat gradient and calls the optimiser's elementwise
-``update`` once, on the whole buffer.  The state keeps PyTorch's ``state_dict`` layout: every
+``update`` once, on the whole buffer (Adam's compiled kernels skip the copy: they read each
+gradient where it is, see :class:`kernels.Parts`).  The state keeps PyTorch's ``state_dict`` layout: every
 parameter's buffers (``exp_avg``, ``momentum_buffer``, …) are views into the group's flat
 buffers, so ``state_dict``, ``load_state_dict`` and checkpoints see per-parameter arrays.
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor
+from ..backend import kernels
 
 
 def _pieces(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
@@ -63,6 +65,10 @@ class FlatGroup:
         for view, p in zip(self.grad_views, self.params):
             np.copyto(view, p.grad.data)
         return self.grad
+
+    def grad_parts(self) -> kernels.Parts:
+        """The gradients as they are, for an update that reads them in place (gathered on demand)."""
+        return kernels.Parts([p.grad.data for p in self.params], self.grad_views, self.grad)
 
     def bind_state(self, opt_state: dict) -> bool:
         """Make :attr:`state` the flat form of the parameters' states; False if they cannot share one."""
@@ -144,13 +150,27 @@ def pieces(opt, group: dict) -> list[Piece]:
     :func:`packed`), else each parameter that has a gradient."""
     fg = packed(opt, group)
     if fg is not None:
-        return [Piece(fg.tensor, fg.gather_grads(), fg.state, group, fg.params, fg)]
+        grad = fg.grad_parts() if reads_grad_parts(opt) else fg.gather_grads()
+        return [Piece(fg.tensor, grad, fg.state, group, fg.params, fg)]
     out = []
     for p in group["params"]:
         if p.grad is not None:
             state = opt.state.get(id(p))
             out.append(Piece(p, p.grad.data, {} if state is None else state, group, [p], new_state=state is None))
     return out
+
+
+def takes_grad_parts(method):
+    """Mark an optimiser's ``update`` / ``check_update`` as taking a flat group's gradient as
+    :class:`kernels.Parts` (Adam's compiled kernels read each gradient in place)."""
+    method.takes_grad_parts = True
+    return method
+
+
+def reads_grad_parts(opt) -> bool:
+    """Whether both of ``opt``'s update methods are marked (a subclass that overrides one gets arrays)."""
+    cls = type(opt)
+    return getattr(cls.update, "takes_grad_parts", False) and getattr(cls.check_update, "takes_grad_parts", False)
 
 
 def packed(opt, group: dict) -> FlatGroup | None:
