@@ -205,7 +205,7 @@ class Optimizer:
                 state = self.state.get(id(p))
                 if state:
                     cls = p.data.__class__
-                    stale = [k for k, v in state.items() if _is_array(v) and v.__class__ is not cls]
+                    stale = [k for k, v in state.items() if v.__class__ is not cls and _is_array(v)]  # class test first: cheap
                     moved += [(state, k, to_device(state[k], p.device)) for k in stale]
         if moved:
             self._place(moved)
