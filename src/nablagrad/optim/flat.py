@@ -61,14 +61,13 @@ class FlatGroup:
         """The same parameters, each still a view of this buffer."""
         return len(params) == len(self.params) and all(p is q and p.data is v for p, q, v in zip(params, self.params, self.views))
 
-    def gather_grads(self) -> np.ndarray:
-        for view, p in zip(self.grad_views, self.params):
-            np.copyto(view, p.grad.data)
-        return self.grad
-
     def grad_parts(self) -> kernels.Parts:
         """The gradients as they are, for an update that reads them in place (gathered on demand)."""
         return kernels.Parts([p.grad.data for p in self.params], self.grad_views, self.grad)
+
+    def gather_grads(self) -> np.ndarray:
+        """The gradients copied into the one flat gradient buffer."""
+        return self.grad_parts().whole()
 
     def bind_state(self, opt_state: dict) -> bool:
         """Make :attr:`state` the flat form of the parameters' states; False if they cannot share one."""
