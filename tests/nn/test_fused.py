@@ -7,22 +7,43 @@ import nablagrad as ng
 from nablagrad.nn import functional as Fn
 
 
-def _composite_ce(z, labels):
-    """The unfused definition: −log_softmax(z)[i, y_i], averaged."""
-    return -(ng.log_softmax(z, axis=1)[np.arange(len(labels)), labels]).mean()
+def _composite_ce(z, labels, reduction="mean"):
+    """The unfused definition: −log_softmax(z)[i, y_i], then the reduction."""
+    return Fn.reduce(-(ng.log_softmax(z, axis=1)[np.arange(len(labels)), labels]), reduction)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
-def test_softmax_cross_entropy_equals_the_composite(dtype, tol):
+def test_softmax_cross_entropy_equals_the_composite(dtype, tol, reduction):
     rng = np.random.default_rng(0)
     z0, y = (3 * rng.standard_normal((7, 5))).astype(dtype), rng.integers(0, 5, 7)
+    w = rng.standard_normal(7).astype(dtype) if reduction == "none" else dtype(1.7)  # an upstream gradient
     fused_z, comp_z = ng.tensor(z0, requires_grad=True), ng.tensor(z0, requires_grad=True)
-    fused, comp = Fn.cross_entropy(fused_z, y), _composite_ce(comp_z, y)
-    assert fused._op is not None and fused._inputs[0]._op is Fn.SOFTMAX_CROSS_ENTROPY  # the fused path ran
+    fused, comp = Fn.cross_entropy(fused_z, y, reduction=reduction), _composite_ce(comp_z, y, reduction)
+    assert fused._op is Fn.SOFTMAX_CROSS_ENTROPY  # the fused path ran, reduction included: one op
+    assert fused.dtype == dtype and fused.shape == comp.shape
     np.testing.assert_allclose(fused.numpy(), comp.numpy(), rtol=tol)
-    fused.backward()
-    comp.backward()
+    (fused * w).sum().backward()
+    (comp * w).sum().backward()
     np.testing.assert_allclose(fused_z.grad.numpy(), comp_z.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_softmax_cross_entropy_mean_is_the_mean_of_the_rows_bit_for_bit():
+    rng = np.random.default_rng(3)
+    z, y = rng.standard_normal((33, 10)).astype(np.float32), rng.integers(0, 10, 33)
+    rows = Fn.cross_entropy(ng.tensor(z), y, reduction="none")
+    assert Fn.cross_entropy(ng.tensor(z), y).item() == rows.mean().item()
+    assert Fn.cross_entropy(ng.tensor(z), y, reduction="sum").item() == rows.sum().item()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_softmax_cross_entropy_under_vmap_equals_a_loop(reduction):
+    rng = np.random.default_rng(4)
+    z, y = rng.standard_normal((3, 5, 4)), rng.integers(0, 4, 5)
+    loss = lambda zz: Fn.cross_entropy(zz, y, reduction=reduction)  # noqa: E731
+    grad = ng.grad(lambda zz: loss(zz).sum())
+    np.testing.assert_allclose(ng.vmap(loss)(ng.tensor(z)).numpy(), [loss(ng.tensor(zi)).numpy() for zi in z], rtol=1e-12)
+    np.testing.assert_allclose(ng.vmap(grad)(ng.tensor(z)).numpy(), [grad(ng.tensor(zi)).numpy() for zi in z], rtol=1e-12)
 
 
 def test_softmax_cross_entropy_forward_mode_and_hessian():

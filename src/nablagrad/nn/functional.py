@@ -150,14 +150,20 @@ def linear(x, weight, bias=None, activation: str = "identity"):
 
 
 # --- reductions of per-example losses ----------------------------------------------------------------
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
 def reduce(loss: Tensor, reduction: str) -> Tensor:
+    """The per-example losses averaged (mean), added (sum) or kept (none)."""
+    _check_reduction(reduction)
     if reduction == "mean":
         return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _target_like(pred: Tensor, target, who: str) -> Tensor:
@@ -222,7 +228,8 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
         _check_labels(to_device(t, "cpu"), logits.shape, "cross_entropy")
-        return reduce(apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device)), reduction)
+        _check_reduction(reduction)
+        return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -299,40 +306,85 @@ def _rows(labels):
     return _arange(labels.shape[0], labels)
 
 
-def _softmax_ce_value(z, labels):
+def _softmax_ce_rows(z, labels):
     """``ℓ_i = log Σ_j e^{z_ij} − z_{i,y_i}``, computed as ``log Σ e^{z−m} − (z_y − m)`` (never overflows)."""
     xp = namespace_of(z)
     shifted = z - xp.max(z, axis=1, keepdims=True)
     return xp.log(xp.sum(xp.exp(shifted), axis=1)) - shifted[_rows(labels), labels]
 
 
-def _softmax_minus_onehot(F, ans, z, labels):
-    """``softmax(z) − onehot(y)``, with ``log Σ e^{z} = ℓ + z_y`` taken from the value."""
-    lse = ans + F.getitem(z, (_rows(labels), labels))
-    onehot = namespace_of(labels).astype(_arange(z.shape[1], labels) == labels[:, None], z.dtype)
-    return F.exp(z - F.expand_dims(lse, 1)) - onehot
+def _softmax_ce_value(z, labels, reduction: str = "none"):
+    """The rows' losses ``ℓ_i`` as ``reduction`` asks: each (none), ``Σ_i ℓ_i`` (sum) or ``(1/N) Σ_i ℓ_i``
+    (mean — the same numbers as ``ℓ.mean()``: the pairwise sum, then one division)."""
+    rows = _softmax_ce_rows(z, labels)
+    if reduction == "none":
+        return rows
+    total = namespace_of(rows).sum(rows)
+    return total / labels.shape[0] if reduction == "mean" else total
 
 
-# Softmax and cross-entropy of integer labels fused in one primitive (one op instead of
-# log_softmax, an index and a negation): ∂ℓ_i/∂z_i = softmax(z_i) − onehot(y_i).
-# tests/nn/test_fused.py checks it against the composite −log_softmax(z)[i, y_i].
-def _softmax_ce_vjp(F, g, ans, z, labels):
-    """``ḡ_i (softmax(z_i) − onehot(y_i))``; on raw NumPy arrays the one-hot is subtracted in place
-    (the same numbers: ``x − 0`` is ``x``) instead of built."""
+def _softmax_minus_onehot(F, z, labels):
+    """``softmax(z) − onehot(y)`` row by row; the softmax is shifted by the row maximum (a constant: the
+    shift cancels in the softmax and in its derivative), so it never overflows."""
+    zd = F.data(z)
+    xp = namespace_of(zd)
+    e = F.exp(z - xp.max(zd, axis=1, keepdims=True))
+    onehot = namespace_of(labels).astype(_arange(zd.shape[1], labels) == labels[:, None], zd.dtype)
+    return e / F.expand_dims(F.sum(e, axis=1), 1) - onehot
+
+
+def _ce_weights(F, g, reduction: str, n: int):
+    """``w`` with ``∂ℓ/∂z_i = w_i (softmax(z_i) − onehot(y_i))``: ``ḡ_i`` as a column (none), ``ḡ`` (sum), ``ḡ/N`` (mean)."""
+    if reduction == "none":
+        return F.expand_dims(g, 1)
+    return g / n if reduction == "mean" else g
+
+
+# Softmax, cross-entropy of integer labels and the batch reduction fused in one primitive (one op
+# instead of log_softmax, an index, a negation and a mean): ∂ℓ_i/∂z_i = softmax(z_i) − onehot(y_i).
+# tests/nn/test_fused.py checks it against the composite −log_softmax(z)[i, y_i] for every reduction.
+def _softmax_ce_vjp(F, g, ans, z, labels, reduction="none"):
+    """``w ⊙ (softmax(z) − onehot(y))`` (:func:`_ce_weights`); on raw NumPy arrays the one-hot is
+    subtracted in place (the same numbers: ``x − 0`` is ``x``) instead of built."""
     if F is not NUMPY_NS:
-        return F.expand_dims(g, 1) * _softmax_minus_onehot(F, ans, z, labels)
+        return _ce_weights(F, g, reduction, labels.shape[0]) * _softmax_minus_onehot(F, z, labels)
     rows = np.arange(labels.shape[0])
-    d = np.exp(z - (ans + z[rows, labels])[:, None])
-    d[rows, labels] -= 1
-    return g[:, None] * d
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    e[rows, labels] -= 1
+    return _ce_weights(F, g, reduction, labels.shape[0]) * e
+
+
+def _softmax_ce_jvp(F, t, ans, z, labels, reduction="none"):
+    """``Σ_j ṫ_ij (softmax(z_i) − onehot(y_i))_j`` per row, then reduced as the value."""
+    rows = F.sum(t * _softmax_minus_onehot(F, z, labels), axis=1)
+    if reduction == "none":
+        return rows
+    total = F.sum(rows)
+    return total / labels.shape[0] if reduction == "mean" else total
+
+
+def _softmax_ce_batch(F, prim, args, batched, params):
+    """vmap over a batch of logits ``(B, N, C)`` (the labels are a parameter: the same for every example):
+    the rows' losses ``log Σ_j e^{z_bij} − z_{b,i,y_i}`` from differentiable ops, reduced over ``i``."""
+    (z,), labels, reduction = args, params["labels"], params["reduction"]
+    zd = F.data(z)
+    m = namespace_of(zd).max(zd, axis=2, keepdims=True)  # a constant shift: log Σ e^{z−m} + m is exact
+    lse = F.log(F.sum(F.exp(z - m), axis=2)) + F.reshape(m, m.shape[:2])
+    losses = lse - F.getitem(z, (slice(None), _rows(labels), labels))
+    if reduction == "none":
+        return losses
+    total = F.sum(losses, axis=1)
+    return total / labels.shape[0] if reduction == "mean" else total
 
 
 SOFTMAX_CROSS_ENTROPY = Primitive(
     "softmax_cross_entropy",
     _softmax_ce_value,
     (_softmax_ce_vjp,),
-    (lambda F, t, ans, z, labels: F.sum(t * _softmax_minus_onehot(F, ans, z, labels), axis=1),),
+    (_softmax_ce_jvp,),
     fmt="softmax_cross_entropy({0})",
+    batch=_softmax_ce_batch,
 )
 
 
