@@ -197,6 +197,18 @@ def test_higher_order_through_jit_is_refused(rng):
         ng.hessian(f)(ng.tensor(rng.standard_normal(2)))
 
 
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_second_backward_through_one_compiled_call_is_refused_naming_the_fix(rng):
+    x = ng.tensor(rng.standard_normal(3), requires_grad=True)
+    f = ng.jit(lambda x: (ng.sin(x) * x).sum())
+    f(x)  # the trace
+    out = f(x)
+    out.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(x.numpy()) * x.numpy() + np.sin(x.numpy()), rtol=1e-12)
+    with pytest.raises(ng.JitError, match="differentiated already.*Call the compiled function again"):
+        out.backward()
+
+
 # --- the compiled training step equals the eager one ------------------------------------------
 OPTIMIZERS = {
     "sgd": dict(lr=0.05, momentum=0.9),

@@ -7,7 +7,8 @@
    ``w̄_j = Σ_i w̄_i ∂w_i/∂w_j`` — adjoints of a value used by several consumers are summed.
 3. Free each op's record after use unless ``retain_graph``: the tape costs memory.
 
-The cost is linear in the number of edges of the graph (lecture 002).
+The cost is linear in the number of edges of the graph (lecture 002).  A graph of one op whose
+inputs are leaves — a compiled training step (``ng.jit``) — skips step 1, the same rules and sums.
 """
 
 from __future__ import annotations
@@ -102,7 +103,11 @@ def _seed(root: Tensor, grad, F):
                 f"has shape {root.shape}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass "
                 "grad= with the output's shape."
             )
-        g = namespace_of(root.data).ones_like(root.data)
+        d = root.data
+        if d.__class__ is np.ndarray or isinstance(d, np.generic):  # what np.ones_like gives them, cheaper
+            g = np.array(1, d.dtype) if d.shape == () else np.ones(d.shape, d.dtype)
+        else:
+            g = namespace_of(d).ones_like(d)
     else:
         g = grad.data if isinstance(grad, Tensor) else to_device(grad, root.device, dtype=root.dtype)
         if np.shape(g) != root.shape:
@@ -200,10 +205,58 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the backward
     pass itself as a graph, for higher-order derivatives.
     """
-    grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
-    F = TENSOR_NS if create_graph else _raw_ns(root)
+    if not create_graph and _one_op(root):
+        F = NUMPY_NS
+        grads, leaves = _backward_one_op(root, _seed(root, grad, F), retain_graph)
+    else:
+        grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
+        F = TENSOR_NS if create_graph else _raw_ns(root)
     for leaf in leaves:
         _accumulate(leaf, grads[id(leaf)], F)
+
+
+def _one_op(root: Tensor) -> bool:
+    """Whether the tape walk from ``root`` visits ``root``'s op alone, on NumPy arrays, with no
+    ``retain_grad`` to serve and nothing to refuse: no input of the op is an op's result that
+    requires a gradient, none was written in place since.  That is a compiled training step (an
+    ``ng.jit`` call is one node, its inputs leaves), which :func:`_backward_one_op` then
+    differentiates without sorting a graph of one node; the general walk raises every error."""
+    if not root.requires_grad or root._op is None or root._inputs is None or _m.retained:
+        return False
+    d = root.data
+    if d.__class__ is not np.ndarray and not isinstance(d, np.generic):
+        return False
+    stamp = root._version
+    for parent in root._inputs:
+        if isinstance(parent, Tensor) and (parent._version > stamp or parent._op is not None and parent.requires_grad):
+            return False
+    return True
+
+
+def _backward_one_op(root: Tensor, g, retain_graph: bool) -> tuple[dict[int, object], list[Tensor]]:
+    """:func:`run_backward` of a root for which :func:`_one_op` holds: the same rule and sums (an
+    input that occurs twice receives the sum of its two cotangents) on one node."""
+    inputs = root._inputs
+    parent_grads = root._op.vjp(NUMPY_NS, g, root.data, _raw(inputs), root._params, _needs(inputs))
+    grads: dict[int, object] = {}
+    leaves: list[Tensor] = []
+    for parent, pg in zip(inputs, parent_grads):
+        if pg is None:
+            continue
+        if pg.shape != parent.shape:
+            pg = sum_to(pg, parent.shape)
+        key = id(parent)
+        prev = grads.get(key)
+        if prev is None:
+            grads[key] = pg
+            if parent._op is None:
+                leaves.append(parent)
+        else:
+            grads[key] = prev + pg
+    if not retain_graph:
+        root._inputs = None
+        root._params = None
+    return grads, leaves
 
 
 def _accumulate(leaf: Tensor, g, F) -> None:

@@ -47,7 +47,7 @@ from ..backend.namespace import NUMPY, namespace_of
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
 from .rules import COMPARISONS
-from .tensor import Tensor, apply, as_tensor
+from .tensor import Tensor, _apply, _wrap, apply, as_tensor
 
 
 class JitError(RuntimeError):
@@ -140,10 +140,12 @@ class _Program:
     shapes: list | None = None  # every slot's shape (static for a signature), from the first backward
     tail: list = field(default_factory=list)  # after the leaves: a None per op output, then the constants
     primitive: Primitive | None = None  # the _Compiled that calls of this program are on the tape
+    grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
 
     def __post_init__(self):
         """Give every constant argument a slot after the op outputs, so that an op's arguments are one
         ``itemgetter`` call on the slot list (no per-argument test while replaying)."""
+        self.grad_captured = any(self.captured_flags)
         first = self.n_in + len(self.captured) + len(self.ops)
         consts: list = []
         for op in self.ops:
@@ -158,8 +160,15 @@ class _Program:
 
     def current(self) -> bool:
         """Whether the captured tensors are as traced: the same ``requires_grad`` and, for a NumPy
-        program, still NumPy arrays (a tensor moved off the host, or back, traces again)."""
-        return all(c.requires_grad == flag and _on_host((c,)) == self.host for c, flag in zip(self.captured, self.captured_flags))
+        program, still NumPy arrays (a tensor moved off the host, or back, traces again).  Asked on
+        every call: a NumPy array's class answers for the host without a namespace lookup."""
+        host = self.host
+        for c, flag in zip(self.captured, self.captured_flags):
+            if c.requires_grad != flag:
+                return False
+            if (c.data.__class__ is not np.ndarray or not host) and _on_host((c,)) != host:
+                return False
+        return True
 
     def grad_plan(self, requires: tuple[bool, ...]) -> list[list[bool]]:
         """For each op, which of its arguments need a gradient when ``requires`` flags the leaves."""
@@ -254,6 +263,12 @@ class _Compiled(Primitive):
                 "compiled function; call the function without ng.jit for those"
             )
         ctx = params["ctx"]
+        if "vals" not in ctx:  # freed by the first backward, as it went (retain_graph cannot keep them)
+            raise JitError(
+                f"{self.name}: this compiled call was differentiated already, and its intermediates were freed as the "
+                "first backward went (retain_graph=True does not keep them). Call the compiled function again for a "
+                "second backward, or call the function without ng.jit"
+            )
         return self.program.backward(ctx.pop("vals"), ctx.pop("used"), g, tuple(needs))
 
     def jvp(self, F, tangents, ans, args, params):
@@ -276,8 +291,35 @@ def _on_host(values) -> bool:
     return True
 
 
+_ARRAYS = (Tensor, np.ndarray)
+_STATICS = frozenset((int, float, bool, str, type(None)))  # hashable, and on the host
+
+
 def _is_array(a) -> bool:
-    return isinstance(a, Tensor | np.ndarray)
+    return isinstance(a, _ARRAYS)
+
+
+def _host_signature(args) -> tuple | None:
+    """:func:`_signature` of the common call, in the one pass that also answers :func:`_on_host`:
+    every argument a ``Tensor`` holding a NumPy array, a NumPy array while the default device is
+    the CPU, or a number, string or None.  None for any other call (the general path asks both)."""
+    key = []
+    for a in args:
+        c = a.__class__
+        if c is Tensor:
+            d = a.data
+            if d.__class__ is not np.ndarray or a._tangents:  # another library, or batched by vmap
+                return None
+            key.append(("array", d.shape, d.dtype.str))
+        elif c is np.ndarray:
+            if get_default_device() is not CPU:
+                return None
+            key.append(("array", a.shape, a.dtype.str))
+        elif c in _STATICS:
+            key.append(("static", c, a))
+        else:
+            return None
+    return tuple(key)
 
 
 def _signature(args) -> tuple:
@@ -355,9 +397,11 @@ def jit(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def compiled(*args):
-        if not _on_host(args):
-            return _plain(f, args)  # data of another array library (CuPy, array API)
-        key = _signature(args)
+        key = _host_signature(args)
+        if key is None:  # not the common call: ask each question on its own
+            if not _on_host(args):
+                return _plain(f, args)  # data of another array library (CuPy, array API)
+            key = _signature(args)
         program = programs.get(key)
         fresh = program is None or not program.current()
         if fresh:
@@ -366,17 +410,18 @@ def jit(f: Callable) -> Callable:
             compiled.traces += program.host
         if not program.host:
             return _plain(f, args)
-        inputs = [a if isinstance(a, Tensor) else as_tensor(a, device=CPU) for a in args if _is_array(a)]
-        keep = state.grad_enabled and (any(program.captured_flags) or any(t.requires_grad for t in inputs))
+        # a NumPy array wrapped as it is: what as_tensor(a, device=CPU) gives it, without its tests
+        inputs = [a if isinstance(a, Tensor) else _wrap(a) if a.__class__ is np.ndarray else as_tensor(a, device=CPU)
+                  for a in args if isinstance(a, _ARRAYS)]  # fmt: skip
+        keep = state.grad_enabled and (program.grad_captured or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
-        out = apply(program.primitive, *inputs, *program.captured, ctx=ctx)
-        vals = ctx["vals"]
-        aux = [as_tensor(vals[s], device=CPU) for s in program.outputs[1:]]
+        out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})
+        aux = [as_tensor(ctx["vals"][s], device=CPU) for s in program.outputs[1:]] if len(program.outputs) > 1 else []
         if not out.requires_grad:
             ctx.clear()
         if not fresh and not program.checked:
             program.checked = _agrees_with_eager(f, args, [out, *aux], name)
-        return (out, *aux) if len(program.outputs) > 1 else out
+        return (out, *aux) if aux else out
 
     compiled.traces = 0
     compiled.clear = programs.clear
