@@ -14,7 +14,7 @@ def _composite_ce(z, labels, reduction="mean"):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
-def test_softmax_cross_entropy_equals_the_composite(dtype, tol, reduction):
+def test_softmax_cross_entropy_equals_the_composite(dtype, tol, reduction, fast):
     rng = np.random.default_rng(0)
     z0, y = (3 * rng.standard_normal((7, 5))).astype(dtype), rng.integers(0, 5, 7)
     w = rng.standard_normal(7).astype(dtype) if reduction == "none" else dtype(1.7)  # an upstream gradient
@@ -28,7 +28,7 @@ def test_softmax_cross_entropy_equals_the_composite(dtype, tol, reduction):
     np.testing.assert_allclose(fused_z.grad.numpy(), comp_z.grad.numpy(), rtol=tol, atol=tol)
 
 
-def test_softmax_cross_entropy_mean_is_the_mean_of_the_rows_bit_for_bit():
+def test_softmax_cross_entropy_mean_is_the_mean_of_the_rows_bit_for_bit(fast):
     rng = np.random.default_rng(3)
     z, y = rng.standard_normal((33, 10)).astype(np.float32), rng.integers(0, 10, 33)
     rows = Fn.cross_entropy(ng.tensor(z), y, reduction="none")
@@ -57,7 +57,7 @@ def test_softmax_cross_entropy_forward_mode_and_hessian():
     np.testing.assert_allclose(h_fused.numpy(), h_comp.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_softmax_cross_entropy_is_stable_for_huge_logits():
+def test_softmax_cross_entropy_is_stable_for_huge_logits(fast):
     z = ng.tensor(np.array([[1e4, 0.0, -1e4]], dtype=np.float32), requires_grad=True)
     loss = Fn.cross_entropy(z, np.array([1]))
     loss.backward()

@@ -87,7 +87,36 @@ def _compile() -> dict[str, Callable] | None:
         for i in range(x.size):
             out[i] = g[i] if x[i] > 0 else 0
 
-    fns = {"adam": adam, "adam_finite": adam_finite, "relu_backward": relu_backward}
+    def softmax_ce_rows(z, labels, out):  # pragma: no cover - compiled
+        for i in range(z.shape[0]):
+            m = z[i, 0]
+            for j in range(1, z.shape[1]):
+                m = max(m, z[i, j])  # a NaN anywhere makes the sum below NaN, as in NumPy
+            s = z[i, 0] - z[i, 0]  # 0 in z's dtype
+            for j in range(z.shape[1]):
+                s += np.exp(z[i, j] - m)
+            out[i] = np.log(s) - (z[i, labels[i]] - m)
+
+    def softmax_ce_grad(z, labels, w, out):  # pragma: no cover - compiled
+        one = w.size == 1
+        for i in range(z.shape[0]):
+            m = z[i, 0]
+            for j in range(1, z.shape[1]):
+                m = max(m, z[i, j])
+            s = z[i, 0] - z[i, 0]
+            for j in range(z.shape[1]):
+                e = np.exp(z[i, j] - m)
+                out[i, j] = e
+                s += e
+            for j in range(z.shape[1]):
+                out[i, j] /= s
+            out[i, labels[i]] -= 1  # the NumPy rule's operations, in its order
+            wi = w[0] if one else w[i]
+            for j in range(z.shape[1]):
+                out[i, j] *= wi
+
+    fns = {"adam": adam, "adam_finite": adam_finite, "relu_backward": relu_backward,
+           "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
     kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
     kernels["abs_sums"] = numba.njit(abs_sums, error_model="numpy", cache=True, fastmath={"reassoc"})
     return kernels
@@ -329,3 +358,29 @@ def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
         _kernel("relu_backward")(g.reshape(-1), x.reshape(-1), out.reshape(-1))
         return out
     return g * (x > 0)
+
+
+def _ce_ok(z, labels) -> bool:
+    return (fast_available() and z.__class__ is np.ndarray and z.ndim == 2 and z.shape[1] > 0 and z.flags.c_contiguous
+            and z.dtype.kind == "f" and labels.__class__ is np.ndarray and labels.dtype.kind in "iu")  # fmt: skip
+
+
+def softmax_ce_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+    """``ℓ_i = log Σ_j e^{z_ij − m_i} − (z_{i,y_i} − m_i)`` with ``m_i = max_j z_ij``, one pass per row;
+    ``None`` where the compiled kernels do not apply (the caller computes it with NumPy)."""
+    if not _ce_ok(z, labels):
+        return None
+    out = np.empty(z.shape[0], z.dtype)
+    _kernel("softmax_ce_rows")(z, labels, out)
+    return out
+
+
+def softmax_ce_grad(z: np.ndarray, labels: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """``w_i (softmax(z_i) − onehot(y_i))`` in one pass per row (``w`` one weight per row, or one for
+    all); ``None`` where the compiled kernels do not apply."""
+    w = np.asarray(w, dtype=z.dtype).reshape(-1)
+    if not _ce_ok(z, labels) or w.size not in (1, z.shape[0]):
+        return None
+    out = np.empty_like(z)
+    _kernel("softmax_ce_grad")(z, labels, w, out)
+    return out

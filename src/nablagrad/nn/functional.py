@@ -316,7 +316,9 @@ def _softmax_ce_rows(z, labels):
 def _softmax_ce_value(z, labels, reduction: str = "none"):
     """The rows' losses ``ℓ_i`` as ``reduction`` asks: each (none), ``Σ_i ℓ_i`` (sum) or ``(1/N) Σ_i ℓ_i``
     (mean — the same numbers as ``ℓ.mean()``: the pairwise sum, then one division)."""
-    rows = _softmax_ce_rows(z, labels)
+    rows = kernels.softmax_ce_rows(z, labels)
+    if rows is None:
+        rows = _softmax_ce_rows(z, labels)
     if reduction == "none":
         return rows
     total = namespace_of(rows).sum(rows)
@@ -348,6 +350,9 @@ def _softmax_ce_vjp(F, g, ans, z, labels, reduction="none"):
     subtracted in place (the same numbers: ``x − 0`` is ``x``) instead of built."""
     if F is not NUMPY_NS:
         return _ce_weights(F, g, reduction, labels.shape[0]) * _softmax_minus_onehot(F, z, labels)
+    fused = kernels.softmax_ce_grad(z, labels, g if reduction == "none" else _ce_weights(F, g, reduction, labels.shape[0]))
+    if fused is not None:
+        return fused
     rows = np.arange(labels.shape[0])
     e = np.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
