@@ -156,10 +156,22 @@ class Parts:
     buffer, which costs as much as the update itself for a large model); :meth:`whole` copies them
     into ``views`` of ``out`` (once) for code that needs one array."""
 
-    __slots__ = ("parts", "views", "out", "_whole")
+    __slots__ = ("parts", "views", "out", "_whole", "_cuts")
 
     def __init__(self, parts: list[np.ndarray], views: list[np.ndarray], out: np.ndarray):
-        self.parts, self.views, self.out, self._whole = parts, views, out, False
+        self.parts, self.views, self.out, self._whole, self._cuts = parts, views, out, False, None
+
+    def cut(self, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+        """Per part: the part itself (flat) and each of the flat ``arrays`` sliced where that part lies — cut
+        once for both the check and the update of a step (they pass the same arrays)."""
+        if self._cuts is None or any(a is not b for a, b in zip(self._cuts[0], arrays)):
+            cuts, start = [], 0
+            for part in self.parts:
+                end = start + part.size
+                cuts.append((part.reshape(-1), *(a[start:end] for a in arrays)))
+                start = end
+            self._cuts = (arrays, cuts)
+        return self._cuts[1]
 
     def whole(self) -> np.ndarray:
         if not self._whole:
@@ -334,21 +346,19 @@ def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list 
     if not (fast_available() and _flat_ok(p, m, v, vmax, *parts)):
         return None
     dt = p.dtype.type
-    p, m, v, vmax, *parts = (a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, vmax, *parts))
-    return [p, parts if g.__class__ is Parts else parts[0], m, v, vmax, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2),
+    p, m, v, vmax = (a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, vmax))
+    return [p, g if g.__class__ is Parts else g.reshape(-1), m, v, vmax, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2),
             dt(step_size), dt(eps_hat), dt(wd), dt(decay), _finfo(p.dtype).tiny]  # fmt: skip
 
 
 def _segments(args: list) -> Iterator[list]:
     """The kernel's arguments piece by piece: ``p``, ``m``, ``v``, ``vmax`` cut where ``g``'s parts meet."""
-    if args[1].__class__ is not list:
+    if args[1].__class__ is not Parts:
         yield args
         return
-    start = 0
-    for part in args[1]:
-        end = start + part.size
-        yield [args[0][start:end], part, *(a[start:end] for a in args[2:5]), *args[5:]]
-        start = end
+    constants = args[5:]
+    for part, p, m, v, vmax in args[1].cut(args[0], *args[2:5]):
+        yield [p, part, m, v, vmax, *constants]
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -75,14 +75,7 @@ class FlatGroup:
         if not any(states):
             self.state, self.state_views = {}, []
             return True
-        scalars = {k: v for k, v in self.state.items() if not isinstance(v, np.ndarray)}
-        if self.state_views and all(
-            s is not None
-            and len(s) == len(self.state)
-            and all(s.get(k) is v for k, v in sv.items())
-            and all(s.get(k) == v for k, v in scalars.items())
-            for s, sv in zip(states, self.state_views)
-        ):
+        if self.state_views and self._bound(states):
             return True
         if not all(states) or len({frozenset(s) for s in states}) != 1:
             return False
@@ -100,6 +93,22 @@ class FlatGroup:
                 return False
         self.state = flat_state
         self.scatter_state(opt_state)
+        return True
+
+    def _bound(self, states: list) -> bool:
+        """Whether every parameter's state is still what :meth:`scatter_state` made: the same views of
+        the flat buffers and the same scalars (asked every step, so plain loops)."""
+        n = len(self.state)
+        scalars = [(k, v) for k, v in self.state.items() if not isinstance(v, np.ndarray)]
+        for s, views in zip(states, self.state_views):
+            if s is None or len(s) != n:
+                return False
+            for k, v in views.items():
+                if s.get(k) is not v:
+                    return False
+            for k, v in scalars:
+                if s.get(k) != v:
+                    return False
         return True
 
     def scatter_state(self, opt_state: dict) -> None:
