@@ -4,7 +4,9 @@
 initial weights and the same batches. Batch 1 (3 000 steps), 16 (1 500 steps), 128 (one epoch,
 469 steps) and 1024 (one epoch, 59 steps). Each repetition runs every peer once, in a rotating
 order; the table shows medians. "GEMM bound" is the same steps' matrix products alone, timed at
-their shapes: "% of bound" = bound time / peer time.
+their shapes: "% of bound" = bound time / peer time. "fused floor" is the step written by hand on
+nablagrad's own compiled kernels with every buffer preallocated (``_peers.fused_floor``): what
+removing all of the engine's Python overhead could reach.
 
 The OpenBLAS kernel is chosen when NumPy loads, so each kernel runs in its own subprocess: the
 environment's pinned kernel (``OPENBLAS_CORETYPE`` as set here, Haswell when the variable is
