@@ -109,3 +109,10 @@ def test_mlp_runs_linear_and_activation_fused_with_the_same_result():
         step_by_step = layer(step_by_step)
     assert out._op is Fn.LINEAR and out._inputs[0]._op is Fn.LINEAR
     np.testing.assert_array_equal(out.numpy(), step_by_step.numpy())
+
+
+def test_a_bad_reduction_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match=r"cross_entropy: reduction must be one of \('mean', 'sum', 'none'\), got 'avg'"):
+        Fn.cross_entropy(ng.tensor(np.zeros((2, 3))), np.array([0, 1]), reduction="avg")
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: reduction must be one of"):
+        ng.nn.CrossEntropyLoss(reduction="avg")

@@ -153,9 +153,9 @@ def linear(x, weight, bias=None, activation: str = "identity"):
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction: str) -> None:
+def _check_reduction(reduction: str, who: str = "loss") -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ValueError(f"{who}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -228,7 +228,7 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
         _check_labels(to_device(t, "cpu"), logits.shape, "cross_entropy")
-        _check_reduction(reduction)
+        _check_reduction(reduction, "cross_entropy")
         return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)

@@ -11,8 +11,8 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        if reduction not in Fn.REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {Fn.REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
 
     def forward(self, pred, target):
