@@ -175,7 +175,8 @@ def fused_floor(sizes, weights) -> Run:
     """The least Python a step can have on nablagrad's own kernels: written by hand, every buffer
     preallocated (``out=``), parameters and gradients in one flat buffer each, the softmax
     cross-entropy gradient and the checked Adam update (``adam_finite``, then ``adam_``) as single
-    compiled calls.  Not a library anyone uses: the floor that overhead removal can reach."""
+    compiled calls (NumPy where numba is absent).  Not a library anyone uses: the floor that
+    overhead removal can reach."""
     from nablagrad.backend import kernels
 
     shapes = [s for W, b in weights for s in (W.shape, b.shape)]
@@ -207,8 +208,17 @@ def fused_floor(sizes, weights) -> Run:
                 acts[i + 1] += params[2 * i + 1]
                 if i < L - 1:
                     np.maximum(acts[i + 1], 0, out=acts[i + 1])
-            loss = float(np.mean(kernels.softmax_ce_rows(acts[L], yb)))
-            g = kernels.softmax_ce_grad(acts[L], yb, w)
+            z = acts[L]
+            rows = kernels.softmax_ce_rows(z, yb)  # None without numba: the same formula in NumPy
+            if rows is None:
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                rows = np.log(e.sum(axis=1)) - np.log(e[np.arange(len(yb)), yb])
+                e /= e.sum(axis=1, keepdims=True)
+                e[np.arange(len(yb)), yb] -= 1
+                e *= w
+            loss = float(np.mean(rows))
+            g = kernels.softmax_ce_grad(z, yb, w)
+            g = e if g is None else g
             for i in reversed(range(L)):
                 np.matmul(acts[i].T, g, out=grads[2 * i])
                 np.sum(g, axis=0, out=grads[2 * i + 1])

@@ -116,3 +116,44 @@ def test_a_bad_reduction_is_refused_naming_the_choices():
         Fn.cross_entropy(ng.tensor(np.zeros((2, 3))), np.array([0, 1]), reduction="avg")
     with pytest.raises(ValueError, match=r"CrossEntropyLoss: reduction must be one of"):
         ng.nn.CrossEntropyLoss(reduction="avg")
+
+
+def test_a_minus_infinity_logit_gets_no_probability_not_nan(fast):
+    torch = pytest.importorskip("torch")
+    z0, y = np.array([[-np.inf, 1.0, 2.0], [0.5, -np.inf, 3.0]]), np.array([2, 0])
+    z = ng.tensor(z0, requires_grad=True)
+    loss = Fn.cross_entropy(z, y)
+    loss.backward()
+    zt = torch.tensor(z0, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(zt, torch.tensor(y))
+    ref.backward()
+    np.testing.assert_allclose(loss.numpy(), ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad.numpy(), zt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.numpy_only("float16 and big-endian arrays are NumPy's (the array API has neither)")
+@pytest.mark.parametrize("dtype", [np.float16, np.dtype(">f8")])
+def test_logits_the_kernels_do_not_take_go_the_numpy_way(dtype, fast):
+    z0, y = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, -1.0]]), np.array([2, 0])
+    got = Fn.cross_entropy(ng.tensor(z0.astype(dtype)), y.astype(np.dtype(">i8")))
+    np.testing.assert_allclose(float(got.item()), Fn.cross_entropy(ng.tensor(z0), y).item(), rtol=1e-3)
+
+
+def test_a_label_out_of_range_is_refused_when_a_compiled_call_replays(fast):
+    rng = np.random.default_rng(5)
+    W = ng.tensor(rng.standard_normal((6, 4)), requires_grad=True)
+    x = rng.standard_normal((5, 6))
+    f = ng.jit(lambda x, y: Fn.cross_entropy(x @ W, y))
+    for _ in range(3):
+        f(x, np.array([0, 1, 2, 3, 0])).backward()
+    for bad in (4, 10**8, -1):
+        with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 3\]"):
+            f(x, np.array([0, 1, 2, 3, bad]))
+
+
+def test_cross_entropy_under_nested_vmap_equals_a_loop():
+    rng = np.random.default_rng(6)
+    z, y = rng.standard_normal((2, 3, 4, 5)), rng.integers(0, 5, 4)
+    loss = lambda zz: Fn.cross_entropy(zz, y)  # noqa: E731
+    got = ng.vmap(ng.vmap(loss))(ng.tensor(z)).numpy()
+    np.testing.assert_allclose(got, [[loss(ng.tensor(zij)).item() for zij in zi] for zi in z], rtol=1e-12)

@@ -217,18 +217,19 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
 
 def _one_op(root: Tensor) -> bool:
     """Whether the tape walk from ``root`` visits ``root``'s op alone, on NumPy arrays, with no
-    ``retain_grad`` to serve and nothing to refuse: no input of the op is an op's result that
-    requires a gradient, none was written in place since.  That is a compiled training step (an
-    ``ng.jit`` call is one node, its inputs leaves), which :func:`_backward_one_op` then
-    differentiates without sorting a graph of one node; the general walk raises every error."""
-    if not root.requires_grad or root._op is None or root._inputs is None or _m.retained:
+    ``retain_grad`` to serve (only the root could ask: every other tensor is a leaf) and nothing to
+    refuse: no input of the op is an op's result that requires a gradient, none was written in place
+    since.  That is a compiled training step (an ``ng.jit`` call is one node, its inputs leaves),
+    which :func:`_backward_one_op` then differentiates without sorting a graph of one node; the
+    general walk raises every error."""
+    if not root.requires_grad or root._op is None or root._inputs is None or getattr(root, "_retain", False):
         return False
     d = root.data
     if d.__class__ is not np.ndarray and not isinstance(d, np.generic):
         return False
     stamp = root._version
     for parent in root._inputs:
-        if isinstance(parent, Tensor) and (parent._version > stamp or parent._op is not None and parent.requires_grad):
+        if isinstance(parent, Tensor) and (parent._version > stamp or (parent._op is not None and parent.requires_grad)):
             return False
     return True
 

@@ -87,33 +87,43 @@ def _compile() -> dict[str, Callable] | None:
         for i in range(x.size):
             out[i] = g[i] if x[i] > 0 else 0
 
+    @numba.njit(error_model="numpy", cache=True, inline="always")
+    def row_max_sum(z, i):  # pragma: no cover - compiled
+        """``m = max_j z_ij`` and ``Σ_j e^{z_ij − m}`` (a NaN anywhere makes the sum NaN, as in NumPy; a
+        −∞ logit adds 0)."""
+        m = z[i, 0]
+        for j in range(1, z.shape[1]):
+            m = max(m, z[i, j])
+        s = np.exp(z[i, 0] - m)
+        for j in range(1, z.shape[1]):
+            s += np.exp(z[i, j] - m)
+        return m, s
+
     def softmax_ce_rows(z, labels, out):  # pragma: no cover - compiled
+        """The rows' losses into ``out``; the first row whose label is outside ``[0, C)``, or −1."""
         for i in range(z.shape[0]):
-            m = z[i, 0]
-            for j in range(1, z.shape[1]):
-                m = max(m, z[i, j])  # a NaN anywhere makes the sum below NaN, as in NumPy
-            s = z[i, 0] - z[i, 0]  # 0 in z's dtype
-            for j in range(z.shape[1]):
-                s += np.exp(z[i, j] - m)
-            out[i] = np.log(s) - (z[i, labels[i]] - m)
+            y = labels[i]
+            if y < 0 or y >= z.shape[1]:
+                return i
+            m, s = row_max_sum(z, i)
+            out[i] = np.log(s) - (z[i, y] - m)
+        return -1
 
     def softmax_ce_grad(z, labels, w, out):  # pragma: no cover - compiled
+        """``w_i (softmax(z_i) − onehot(y_i))`` into ``out``; the first row with a bad label, or −1."""
         one = w.size == 1
         for i in range(z.shape[0]):
-            m = z[i, 0]
-            for j in range(1, z.shape[1]):
-                m = max(m, z[i, j])
-            s = z[i, 0] - z[i, 0]
+            y = labels[i]
+            if y < 0 or y >= z.shape[1]:
+                return i
+            m, s = row_max_sum(z, i)
             for j in range(z.shape[1]):
-                e = np.exp(z[i, j] - m)
-                out[i, j] = e
-                s += e
-            for j in range(z.shape[1]):
-                out[i, j] /= s
-            out[i, labels[i]] -= 1  # the NumPy rule's operations, in its order
+                out[i, j] = np.exp(z[i, j] - m) / s
+            out[i, y] -= 1  # the NumPy rule's operations, in its order
             wi = w[0] if one else w[i]
             for j in range(z.shape[1]):
                 out[i, j] *= wi
+        return -1
 
     fns = {"adam": adam, "adam_finite": adam_finite, "relu_backward": relu_backward,
            "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
@@ -339,7 +349,7 @@ def _finfo(dtype: np.dtype) -> np.finfo:
 
 def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list | None:
     """The compiled Adam kernels' arguments (flat views, constants in ``p``'s dtype; a :class:`Parts`
-    gradient as the list of its flat pieces); ``None`` without the kernels or for arrays they do not take."""
+    gradient as itself, cut by :func:`_segments`); ``None`` without the kernels or for arrays they do not take."""
     ams = vmax is not None
     vmax = vmax if ams else v
     parts = g.parts if g.__class__ is Parts else [g]
@@ -370,27 +380,40 @@ def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     return g * (x > 0)
 
 
+_CE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _ce_ok(z, labels) -> bool:
+    """The kernels take C-ordered float32/float64 logits (N, C ≥ 1) and integer labels, native byte order."""
     return (fast_available() and z.__class__ is np.ndarray and z.ndim == 2 and z.shape[1] > 0 and z.flags.c_contiguous
-            and z.dtype.kind == "f" and labels.__class__ is np.ndarray and labels.dtype.kind in "iu")  # fmt: skip
+            and z.dtype in _CE_DTYPES and labels.__class__ is np.ndarray and labels.dtype.kind in "iu"
+            and labels.dtype.isnative and labels.ndim == 1)  # fmt: skip
+
+
+def _check_row(bad: int, labels: np.ndarray, classes: int) -> None:
+    if bad >= 0:
+        raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}], got {labels[bad]} (row {bad})")
 
 
 def softmax_ce_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     """``ℓ_i = log Σ_j e^{z_ij − m_i} − (z_{i,y_i} − m_i)`` with ``m_i = max_j z_ij``, one pass per row;
-    ``None`` where the compiled kernels do not apply (the caller computes it with NumPy)."""
+    ``None`` where the compiled kernels do not apply (the caller computes it with NumPy).  A label
+    outside ``[0, C)`` raises ``ValueError`` (a compiled program replays without the eager check)."""
     if not _ce_ok(z, labels):
         return None
     out = np.empty(z.shape[0], z.dtype)
-    _kernel("softmax_ce_rows")(z, labels, out)
+    _check_row(_kernel("softmax_ce_rows")(z, labels, out), labels, z.shape[1])
     return out
 
 
-def softmax_ce_grad(z: np.ndarray, labels: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+def softmax_ce_grad(z: np.ndarray, labels: np.ndarray, w) -> np.ndarray | None:
     """``w_i (softmax(z_i) − onehot(y_i))`` in one pass per row (``w`` one weight per row, or one for
-    all); ``None`` where the compiled kernels do not apply."""
+    all); ``None`` where the compiled kernels do not apply.  A bad label raises ``ValueError``."""
+    if not _ce_ok(z, labels):
+        return None
     w = np.asarray(w, dtype=z.dtype).reshape(-1)
-    if not _ce_ok(z, labels) or w.size not in (1, z.shape[0]):
+    if w.size not in (1, z.shape[0]):
         return None
     out = np.empty_like(z)
-    _kernel("softmax_ce_grad")(z, labels, w, out)
+    _check_row(_kernel("softmax_ce_grad")(z, labels, w, out), labels, z.shape[1])
     return out

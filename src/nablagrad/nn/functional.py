@@ -223,12 +223,12 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     ``target`` is either integer class labels of shape (N,) or probabilities / one-hot of the
     logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
     """
+    _check_reduction(reduction, "cross_entropy")
     logits = as_tensor(logits)
     t = _raw(target)
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
         _check_labels(to_device(t, "cpu"), logits.shape, "cross_entropy")
-        _check_reduction(reduction, "cross_entropy")
         return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
@@ -313,16 +313,23 @@ def _softmax_ce_rows(z, labels):
     return xp.log(xp.sum(xp.exp(shifted), axis=1)) - shifted[_rows(labels), labels]
 
 
-def _softmax_ce_value(z, labels, reduction: str = "none"):
-    """The rows' losses ``ℓ_i`` as ``reduction`` asks: each (none), ``Σ_i ℓ_i`` (sum) or ``(1/N) Σ_i ℓ_i``
-    (mean — the same numbers as ``ℓ.mean()``: the pairwise sum, then one division)."""
-    rows = kernels.softmax_ce_rows(z, labels)
-    if rows is None:
-        rows = _softmax_ce_rows(z, labels)
+def _reduce_rows(F, rows, reduction: str):
+    """The rows' losses (last axis) as ``reduction`` asks, in the namespace ``F`` (raw arrays or
+    tensors): each (none), ``Σ_i ℓ_i`` (sum) or ``(1/N) Σ_i ℓ_i`` (mean, the namespace's own mean:
+    the same numbers as ``ℓ.mean()``)."""
     if reduction == "none":
         return rows
-    total = namespace_of(rows).sum(rows)
-    return total / labels.shape[0] if reduction == "mean" else total
+    return F.mean(rows, axis=-1) if reduction == "mean" else F.sum(rows, axis=-1)
+
+
+def _softmax_ce_value(z, labels, reduction: str = "none"):
+    """The rows' losses ``ℓ_i`` reduced as ``reduction`` asks (:func:`_reduce_rows`)."""
+    rows = kernels.softmax_ce_rows(z, labels)  # checks the labels as it goes
+    if rows is None:
+        if labels.__class__ is np.ndarray:  # a compiled program replays without cross_entropy's own check
+            _check_labels(labels, z.shape, "cross_entropy")
+        rows = _softmax_ce_rows(z, labels)
+    return _reduce_rows(namespace_of(z), rows, reduction)
 
 
 def _softmax_minus_onehot(F, z, labels):
@@ -350,7 +357,7 @@ def _softmax_ce_vjp(F, g, ans, z, labels, reduction="none"):
     subtracted in place (the same numbers: ``x − 0`` is ``x``) instead of built."""
     if F is not NUMPY_NS:
         return _ce_weights(F, g, reduction, labels.shape[0]) * _softmax_minus_onehot(F, z, labels)
-    fused = kernels.softmax_ce_grad(z, labels, g if reduction == "none" else _ce_weights(F, g, reduction, labels.shape[0]))
+    fused = kernels.softmax_ce_grad(z, labels, _ce_weights(F, g, reduction, labels.shape[0]))
     if fused is not None:
         return fused
     rows = np.arange(labels.shape[0])
@@ -362,25 +369,17 @@ def _softmax_ce_vjp(F, g, ans, z, labels, reduction="none"):
 
 def _softmax_ce_jvp(F, t, ans, z, labels, reduction="none"):
     """``Σ_j ṫ_ij (softmax(z_i) − onehot(y_i))_j`` per row, then reduced as the value."""
-    rows = F.sum(t * _softmax_minus_onehot(F, z, labels), axis=1)
-    if reduction == "none":
-        return rows
-    total = F.sum(rows)
-    return total / labels.shape[0] if reduction == "mean" else total
+    return _reduce_rows(F, F.sum(t * _softmax_minus_onehot(F, z, labels), axis=1), reduction)
 
 
 def _softmax_ce_batch(F, prim, args, batched, params):
     """vmap over a batch of logits ``(B, N, C)`` (the labels are a parameter: the same for every example):
-    the rows' losses ``log Σ_j e^{z_bij} − z_{b,i,y_i}`` from differentiable ops, reduced over ``i``."""
-    (z,), labels, reduction = args, params["labels"], params["reduction"]
-    zd = F.data(z)
-    m = namespace_of(zd).max(zd, axis=2, keepdims=True)  # a constant shift: log Σ e^{z−m} + m is exact
-    lse = F.log(F.sum(F.exp(z - m), axis=2)) + F.reshape(m, m.shape[:2])
-    losses = lse - F.getitem(z, (slice(None), _rows(labels), labels))
-    if reduction == "none":
-        return losses
-    total = F.sum(losses, axis=1)
-    return total / labels.shape[0] if reduction == "mean" else total
+    the rows' losses ``m + log Σ_j e^{z_bij − m} − z_{b,i,y_i}`` from differentiable ops (``m`` the row
+    maximum: its own derivative cancels), reduced over ``i``."""
+    (z,), labels = args, params["labels"]
+    m = F.max(z, axis=-1, keepdims=True)
+    lse = F.log(F.sum(F.exp(z - m), axis=-1)) + F.squeeze(m, axis=-1)
+    return _reduce_rows(F, lse - F.getitem(z, (slice(None), _rows(labels), labels)), params["reduction"])
 
 
 SOFTMAX_CROSS_ENTROPY = Primitive(
