@@ -8,7 +8,7 @@
 3. Free each op's record after use unless ``retain_graph``: the tape costs memory.
 
 The cost is linear in the number of edges of the graph (lecture 002).  A graph of one op whose
-inputs are leaves — a compiled training step (``ng.jit``) — skips step 1, the same rules and sums.
+inputs are leaves — a compiled training step (``ng.jit``) — skips the sort of step 1.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def run_backward(
     if root._op is None or id(root) in stop:
         return grads, ([root] if root._op is None else [])
     leaves: list[Tensor] = []
-    order = _toposort(root, stop)
+    order = [root] if inputs is None and not create_graph and _one_op(root) else _toposort(root, stop)
     if inputs is not None:
         order = _prune(order, stop)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
@@ -205,59 +205,24 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the backward
     pass itself as a graph, for higher-order derivatives.
     """
-    if not create_graph and _one_op(root):
-        F = NUMPY_NS
-        grads, leaves = _backward_one_op(root, _seed(root, grad, F), retain_graph)
-    else:
-        grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
-        F = TENSOR_NS if create_graph else _raw_ns(root)
+    grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
+    F = TENSOR_NS if create_graph else _raw_ns(root)
     for leaf in leaves:
         _accumulate(leaf, grads[id(leaf)], F)
 
 
 def _one_op(root: Tensor) -> bool:
-    """Whether the tape walk from ``root`` visits ``root``'s op alone, on NumPy arrays, with no
-    ``retain_grad`` to serve (only the root could ask: every other tensor is a leaf) and nothing to
-    refuse: no input of the op is an op's result that requires a gradient, none was written in place
-    since.  That is a compiled training step (an ``ng.jit`` call is one node, its inputs leaves),
-    which :func:`_backward_one_op` then differentiates without sorting a graph of one node; the
-    general walk raises every error."""
-    if not root.requires_grad or root._op is None or root._inputs is None or getattr(root, "_retain", False):
-        return False
-    d = root.data
-    if d.__class__ is not np.ndarray and not isinstance(d, np.generic):
+    """Whether the tape walk from ``root`` visits ``root``'s op alone, with nothing to refuse: no input
+    of the op is an op's result that requires a gradient, none was written in place since.  That is
+    a compiled training step (an ``ng.jit`` call is one node, its inputs leaves), which
+    :func:`run_backward` then walks without sorting a graph of one node; the sort raises every error."""
+    if root._op is None or root._inputs is None:
         return False
     stamp = root._version
     for parent in root._inputs:
         if isinstance(parent, Tensor) and (parent._version > stamp or (parent._op is not None and parent.requires_grad)):
             return False
     return True
-
-
-def _backward_one_op(root: Tensor, g, retain_graph: bool) -> tuple[dict[int, object], list[Tensor]]:
-    """:func:`run_backward` of a root for which :func:`_one_op` holds: the same rule and sums (an
-    input that occurs twice receives the sum of its two cotangents) on one node."""
-    inputs = root._inputs
-    parent_grads = root._op.vjp(NUMPY_NS, g, root.data, _raw(inputs), root._params, _needs(inputs))
-    grads: dict[int, object] = {}
-    leaves: list[Tensor] = []
-    for parent, pg in zip(inputs, parent_grads):
-        if pg is None:
-            continue
-        if pg.shape != parent.shape:
-            pg = sum_to(pg, parent.shape)
-        key = id(parent)
-        prev = grads.get(key)
-        if prev is None:
-            grads[key] = pg
-            if parent._op is None:
-                leaves.append(parent)
-        else:
-            grads[key] = prev + pg
-    if not retain_graph:
-        root._inputs = None
-        root._params = None
-    return grads, leaves
 
 
 def _accumulate(leaf: Tensor, g, F) -> None:
