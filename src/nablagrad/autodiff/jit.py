@@ -299,33 +299,37 @@ def _is_array(a) -> bool:
     return isinstance(a, _ARRAYS)
 
 
-def _host_signature(args) -> tuple | None:
-    """:func:`_signature` of the common call, in the one pass that also answers :func:`_on_host`:
-    every argument a ``Tensor`` holding a NumPy array, a NumPy array while the default device is
-    the CPU, or a number, string or None.  None for any other call (the general path asks both)."""
+def _input(a) -> Tensor:
+    """An array argument as the tensor the program receives: a NumPy array wrapped as it is (what
+    ``as_tensor(a, device=CPU)`` gives it, without its tests)."""
+    if isinstance(a, Tensor):
+        return a
+    return _wrap(a) if a.__class__ is np.ndarray else as_tensor(a, device=CPU)
+
+
+def _signature(args, host_only: bool = False) -> tuple | None:
+    """The key of a call's compiled program: each array's shape and dtype, each other argument itself.
+
+    With ``host_only`` — the common call, asked first on every call — it answers :func:`_on_host` in
+    the same pass: None unless every argument is a ``Tensor`` holding a NumPy array, a NumPy array
+    while the default device is the CPU, or a number, string or None (the caller then asks both
+    questions on their own)."""
     key = []
     for a in args:
         c = a.__class__
-        if c is Tensor:
-            d = a.data
-            if d.__class__ is not np.ndarray or a._tangents:  # another library, or batched by vmap
+        if host_only:
+            if c is Tensor:
+                d = a.data
+                if d.__class__ is not np.ndarray or a._tangents:  # another library, or batched by vmap
+                    return None
+                key.append(("array", d.shape, d.dtype.str))
+            elif c is np.ndarray and get_default_device() is CPU:
+                key.append(("array", a.shape, a.dtype.str))
+            elif c in _STATICS:
+                key.append(("static", c, a))
+            else:
                 return None
-            key.append(("array", d.shape, d.dtype.str))
-        elif c is np.ndarray:
-            if get_default_device() is not CPU:
-                return None
-            key.append(("array", a.shape, a.dtype.str))
-        elif c in _STATICS:
-            key.append(("static", c, a))
-        else:
-            return None
-    return tuple(key)
-
-
-def _signature(args) -> tuple:
-    key = []
-    for a in args:
-        if _is_array(a):
+        elif _is_array(a):
             key.append(("array", a.shape, a.dtype.str))
         else:
             try:
@@ -335,7 +339,7 @@ def _signature(args) -> tuple:
                     f"jit: an argument of type {type(a).__name__} is neither an array nor hashable; pass arrays or "
                     "tensors, or bind other arguments with functools.partial before ng.jit"
                 ) from None
-            key.append(("static", type(a), a))
+            key.append(("static", c, a))
     return tuple(key)
 
 
@@ -397,7 +401,7 @@ def jit(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def compiled(*args):
-        key = _host_signature(args)
+        key = _signature(args, host_only=True)
         if key is None:  # not the common call: ask each question on its own
             if not _on_host(args):
                 return _plain(f, args)  # data of another array library (CuPy, array API)
@@ -410,9 +414,7 @@ def jit(f: Callable) -> Callable:
             compiled.traces += program.host
         if not program.host:
             return _plain(f, args)
-        # a NumPy array wrapped as it is: what as_tensor(a, device=CPU) gives it, without its tests
-        inputs = [a if isinstance(a, Tensor) else _wrap(a) if a.__class__ is np.ndarray else as_tensor(a, device=CPU)
-                  for a in args if isinstance(a, _ARRAYS)]  # fmt: skip
+        inputs = [_input(a) for a in args if isinstance(a, _ARRAYS)]
         keep = state.grad_enabled and (program.grad_captured or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
         out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})

@@ -363,12 +363,12 @@ def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list 
 
 def _segments(args: list) -> Iterator[list]:
     """The kernel's arguments piece by piece: ``p``, ``m``, ``v``, ``vmax`` cut where ``g``'s parts meet."""
-    if args[1].__class__ is not Parts:
+    p, g, m, v, vmax, *constants = args
+    if g.__class__ is not Parts:
         yield args
         return
-    constants = args[5:]
-    for part, p, m, v, vmax in args[1].cut(args[0], *args[2:5]):
-        yield [p, part, m, v, vmax, *constants]
+    for part, p_part, m_part, v_part, vmax_part in g.cut(p, m, v, vmax):
+        yield [p_part, part, m_part, v_part, vmax_part, *constants]
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
