@@ -353,18 +353,11 @@ def _ce_weights(F, g, reduction: str, n: int):
 # instead of log_softmax, an index, a negation and a mean): ∂ℓ_i/∂z_i = softmax(z_i) − onehot(y_i).
 # tests/nn/test_fused.py checks it against the composite −log_softmax(z)[i, y_i] for every reduction.
 def _softmax_ce_vjp(F, g, ans, z, labels, reduction="none"):
-    """``w ⊙ (softmax(z) − onehot(y))`` (:func:`_ce_weights`); on raw NumPy arrays the one-hot is
-    subtracted in place (the same numbers: ``x − 0`` is ``x``) instead of built."""
-    if F is not NUMPY_NS:
-        return _ce_weights(F, g, reduction, labels.shape[0]) * _softmax_minus_onehot(F, z, labels)
-    fused = kernels.softmax_ce_grad(z, labels, _ce_weights(F, g, reduction, labels.shape[0]))
-    if fused is not None:
-        return fused
-    rows = np.arange(labels.shape[0])
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
-    e[rows, labels] -= 1
-    return _ce_weights(F, g, reduction, labels.shape[0]) * e
+    """``w ⊙ (softmax(z) − onehot(y))`` (:func:`_ce_weights`); on raw NumPy arrays with the ``fast``
+    extra, one compiled pass per row that makes the same operations in the same order."""
+    w = _ce_weights(F, g, reduction, labels.shape[0])
+    fused = kernels.softmax_ce_grad(z, labels, w) if F is NUMPY_NS else None
+    return w * _softmax_minus_onehot(F, z, labels) if fused is None else fused
 
 
 def _softmax_ce_jvp(F, t, ans, z, labels, reduction="none"):
