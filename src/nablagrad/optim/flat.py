@@ -122,11 +122,18 @@ class FlatGroup:
     def after_update(self, opt_state: dict) -> None:
         """Publish what ``update`` changed: new buffers as views, scalars (``step``) by value."""
         views = self.state_views[0] if self.state_views else {}
-        arrays = [k for k, v in self.state.items() if isinstance(v, np.ndarray)]
-        if set(arrays) != set(views) or any(self.state[k] is not views[k].base for k in arrays):
+        scalars, arrays = {}, 0
+        for k, v in self.state.items():
+            if not isinstance(v, np.ndarray):
+                scalars[k] = v
+            elif k not in views or views[k].base is not v:  # a new buffer: views of it, for every parameter
+                self.scatter_state(opt_state)
+                return
+            else:
+                arrays += 1
+        if arrays != len(views):
             self.scatter_state(opt_state)
             return
-        scalars = {k: v for k, v in self.state.items() if not isinstance(v, np.ndarray)}
         for p in self.params:
             opt_state.setdefault(id(p), {}).update(scalars)
 

@@ -89,6 +89,9 @@ def _all_finite(a) -> bool:
     return bool(xp.all(xp.isfinite(a)))
 
 
+_SCALARS = frozenset((int, float, bool))  # never arrays: the per-step state test skips them at once
+
+
 def _is_array(v) -> bool:
     """An array of NumPy or of another library (a state buffer, not a scalar such as a step count)."""
     return isinstance(v, np.ndarray) or (hasattr(v, "shape") and namespace_of(v) is not NUMPY)
@@ -205,8 +208,9 @@ class Optimizer:
                 state = self.state.get(id(p))
                 if state:
                     cls = p.data.__class__
-                    stale = [k for k, v in state.items() if v.__class__ is not cls and _is_array(v)]  # class test first: cheap
-                    moved += [(state, k, to_device(state[k], p.device)) for k in stale]
+                    for k, v in state.items():  # class tests first: cheap (a step count is a plain int)
+                        if v.__class__ is not cls and v.__class__ not in _SCALARS and _is_array(v):
+                            moved.append((state, k, to_device(v, p.device)))
         if moved:
             self._place(moved)
 
