@@ -391,14 +391,14 @@ def _ce_ok(z, labels) -> bool:
 
 
 def _check_row(bad: int, labels: np.ndarray, classes: int) -> None:
-    if bad >= 0:
-        raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}], got {labels[bad]} (row {bad})")
+    if bad >= 0:  # the caller states the rule (its own check, then, gives the message)
+        raise IndexError(f"label {labels[bad]} (row {bad}) is not in [0, {classes - 1}]")
 
 
 def softmax_ce_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     """``ℓ_i = log Σ_j e^{z_ij − m_i} − (z_{i,y_i} − m_i)`` with ``m_i = max_j z_ij``, one pass per row;
     ``None`` where the compiled kernels do not apply (the caller computes it with NumPy).  A label
-    outside ``[0, C)`` raises ``ValueError`` (a compiled program replays without the eager check)."""
+    outside ``[0, C)`` raises ``IndexError`` before anything is read out of bounds."""
     if not _ce_ok(z, labels):
         return None
     out = np.empty(z.shape[0], z.dtype)
@@ -408,7 +408,7 @@ def softmax_ce_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
 
 def softmax_ce_grad(z: np.ndarray, labels: np.ndarray, w) -> np.ndarray | None:
     """``w_i (softmax(z_i) − onehot(y_i))`` in one pass per row (``w`` one weight per row, or one for
-    all); ``None`` where the compiled kernels do not apply.  A bad label raises ``ValueError``."""
+    all); ``None`` where the compiled kernels do not apply.  A bad label raises ``IndexError``."""
     if not _ce_ok(z, labels):
         return None
     w = np.asarray(w, dtype=z.dtype).reshape(-1)

@@ -228,7 +228,7 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
     t = _raw(target)
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
-        _check_labels(to_device(t, "cpu"), logits.shape, "cross_entropy")
+        # the primitive checks the labels, so a compiled replay refuses a bad one as an eager call does
         return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
@@ -323,11 +323,16 @@ def _reduce_rows(F, rows, reduction: str):
 
 
 def _softmax_ce_value(z, labels, reduction: str = "none"):
-    """The rows' losses ``ℓ_i`` reduced as ``reduction`` asks (:func:`_reduce_rows`)."""
-    rows = kernels.softmax_ce_rows(z, labels)  # checks the labels as it goes
+    """The rows' losses ``ℓ_i`` reduced as ``reduction`` asks (:func:`_reduce_rows`).  The labels are
+    checked here, so an eager call and a compiled replay refuse them alike: by the kernel as it goes
+    (the message then from :func:`_check_labels`), else before NumPy indexes with them."""
+    try:
+        rows = kernels.softmax_ce_rows(z, labels)
+    except IndexError:
+        _check_labels(labels, z.shape, "cross_entropy")
+        raise
     if rows is None:
-        if labels.__class__ is np.ndarray:  # a compiled program replays without cross_entropy's own check
-            _check_labels(labels, z.shape, "cross_entropy")
+        _check_labels(to_device(labels, "cpu"), z.shape, "cross_entropy")
         rows = _softmax_ce_rows(z, labels)
     return _reduce_rows(namespace_of(z), rows, reduction)
 
@@ -367,12 +372,11 @@ def _softmax_ce_jvp(F, t, ans, z, labels, reduction="none"):
 
 def _softmax_ce_batch(F, prim, args, batched, params):
     """vmap over a batch of logits ``(B, N, C)`` (the labels are a parameter: the same for every example):
-    the rows' losses ``m + log Σ_j e^{z_bij − m} − z_{b,i,y_i}`` from differentiable ops (``m`` the row
-    maximum: its own derivative cancels), reduced over ``i``."""
+    the rows' losses ``logsumexp_j z_bij − z_{b,i,y_i}`` from differentiable ops, reduced over ``i``."""
     (z,), labels = args, params["labels"]
-    m = F.max(z, axis=-1, keepdims=True)
-    lse = F.log(F.sum(F.exp(z - m), axis=-1)) + F.squeeze(m, axis=-1)
-    return _reduce_rows(F, lse - F.getitem(z, (slice(None), _rows(labels), labels)), params["reduction"])
+    _check_labels(to_device(labels, "cpu"), tuple(z.shape[-2:]), "cross_entropy")
+    losses = F.logsumexp(z, axis=-1) - F.getitem(z, (slice(None), _rows(labels), labels))
+    return _reduce_rows(F, losses, params["reduction"])
 
 
 SOFTMAX_CROSS_ENTROPY = Primitive(
