@@ -97,3 +97,54 @@ def test_adam_finite_answers_as_the_update_would(dtype, wd, ams, decay):
             if got:
                 kernels.adam_(p, g, m, v, np.empty_like(p), vmax=vmax if ams else None, **consts)
     assert answers.count(True) >= 12 and answers.count(False) >= 6  # both answers were exercised
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, kernels.SUM_BLOCK - 1, kernels.SUM_BLOCK + 1, 5 * kernels.SUM_BLOCK + 17])
+def test_abs_sums_times_the_slack_bound_the_exact_sums(dtype, n):
+    """The check's sums are summed in the arrays' dtype per block: scaled by SUM_SLACK they are upper
+    bounds of the exact Σ|x| (math.fsum), and close to it — also for the worst float32 case, a large
+    term followed by many that each round away."""
+    import math
+
+    rng = np.random.default_rng(n)
+    cases = [rng.standard_normal(n), np.full(n, 1.0 + 2.0**-23)]
+    if n > 1:
+        tiny = np.full(n, 2.0**-25)  # each lost when added to 1 in float32: the float32 sum stays 1
+        tiny[0] = 1.0
+        cases.append(tiny)
+    for values in cases:
+        a, b = values.astype(dtype), (-values[::-1]).astype(dtype).copy()
+        got = kernels._kernel("abs_sums")(a, b)
+        for s, x in zip(got, (a, b)):
+            exact = math.fsum(abs(float(v)) for v in x)
+            assert exact <= s * kernels.SUM_SLACK <= exact * kernels.SUM_SLACK**2
+
+
+def test_abs_sums_see_nan_and_inf():
+    a = np.ones(3 * kernels.SUM_BLOCK, np.float32)
+    b = a.copy()
+    b[kernels.SUM_BLOCK + 5] = np.nan
+    assert np.isnan(kernels._kernel("abs_sums")(a, b)[1])
+    b[kernels.SUM_BLOCK + 5] = -np.inf
+    assert kernels._kernel("abs_sums")(b, a)[0] == np.inf
+    huge = np.full(kernels.SUM_BLOCK, np.finfo(np.float32).max / 2, np.float32)  # a block's float32 sum overflows
+    assert kernels._kernel("abs_sums")(huge, huge)[0] == np.inf
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.dtype(">f4")])
+def test_kernels_leave_other_dtypes_to_numpy(dtype):
+    """numba compiles no float16 (and the kernels take native byte order): those arrays take the NumPy
+    path, bit for bit — an Adam step on float16 parameters used to crash in numba's compiler."""
+    consts = dict(b1=0.9, b2=0.999, step_size=1e-3, eps_hat=1e-8)
+    out = {}
+    for fast in (True, False):
+        p, g, m, v, _ = (a.astype(dtype) for a in _adam_inputs(5000, np.float32))
+        with kernels.use_fast(fast):
+            finite = kernels.adam_finite(p, g, m, v, **consts)
+            kernels.adam_(p, g, m, v, np.empty_like(p), **consts)
+            out[fast] = (finite, p, m, v, kernels.relu_backward(g, p))
+    assert out[True][0] is None  # not answered in advance: the optimiser keeps copies instead
+    for a, b in zip(out[True][1:], out[False][1:]):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)

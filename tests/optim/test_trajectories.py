@@ -255,3 +255,25 @@ def test_an_update_that_raises_midway_changes_no_parameter_and_no_state():
     np.testing.assert_array_equal(a.numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(b.numpy(), [[3.0]])
     assert all("momentum_buffer" not in s or not np.any(ng.tensor(s["momentum_buffer"]).numpy()) for s in opt.state.values())
+
+
+@pytest.mark.parametrize("ours, theirs", [(optim.Adam, torch.optim.Adam), (optim.AdamW, torch.optim.AdamW)])
+def test_half_precision_parameters_step_like_torch(ours, theirs, fast, array_namespace):
+    if array_namespace != "numpy":
+        pytest.skip("the array API standard has no float16")
+    """float16 parameters (which the compiled kernels do not take) step as torch.optim's do (with an ε that
+    float16 can hold: 1e-8 rounds to 0, and then a zero gradient gives 0/0 in both libraries)."""
+    rng = np.random.default_rng(7)
+    w0, b0 = rng.standard_normal((70, 60)).astype(np.float16), rng.standard_normal(60).astype(np.float16)
+    params = [ng.tensor(w0, requires_grad=True), ng.tensor(b0, requires_grad=True)]
+    tparams = [torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)]
+    opt, topt = ours(params, lr=1e-2, eps=1e-4), theirs(tparams, lr=1e-2, eps=1e-4)
+    for _ in range(10):
+        for p, tp in zip(params, tparams):
+            g = rng.standard_normal(p.shape).astype(np.float16)
+            p.grad, tp.grad = ng.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, tp in zip(params, tparams):
+        assert p.dtype == np.float16
+        np.testing.assert_allclose(p.numpy().astype(np.float32), tp.detach().numpy().astype(np.float32), rtol=0, atol=2e-2)

@@ -260,7 +260,7 @@ class Optimizer:
         loss = closure() if closure is not None else None
         self._check_grads(finite=False)
         self._follow_parameters()
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected and reported once
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # detected and reported once
             pieces = [pc for group in self.param_groups for pc in flat.pieces(self, group)]
             verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
             if not all(v is True for v in verdicts):  # a True verdict implies finite gradients: one pass less
