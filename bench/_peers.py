@@ -197,10 +197,10 @@ def fused_floor(sizes, weights) -> Run:
     t = [0]
 
     def run(X, y, batches):
-        L, rows = len(weights), len(batches[0])
-        acts = [np.empty((rows, s), np.float32) for s in sizes]
-        dA = [np.empty((rows, s), np.float32) for s in sizes]
-        w = np.float32(1 / rows)
+        L, batch = len(weights), len(batches[0])
+        acts = [np.empty((batch, s), np.float32) for s in sizes]
+        dA = [np.empty((batch, s), np.float32) for s in sizes]
+        w = np.float32(1 / batch)
         for idx in batches:
             acts[0], yb = X[idx], y[idx]
             for i in range(L):
@@ -220,7 +220,10 @@ def fused_floor(sizes, weights) -> Run:
             g = kernels.softmax_ce_grad(z, yb, w)
             g = e if g is None else g
             for i in reversed(range(L)):
-                np.matmul(acts[i].T, g, out=grads[2 * i])
+                if batch == 1:  # a GEMM with k = 1 is slow: the outer product, as the engine computes it
+                    kernels.outer(acts[i], g, out=grads[2 * i])
+                else:
+                    np.matmul(acts[i].T, g, out=grads[2 * i])
                 np.sum(g, axis=0, out=grads[2 * i + 1])
                 if i:
                     np.matmul(g, params[2 * i].T, out=dA[i])

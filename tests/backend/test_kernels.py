@@ -148,3 +148,27 @@ def test_kernels_leave_other_dtypes_to_numpy(dtype):
     for a, b in zip(out[True][1:], out[False][1:]):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(784, 256), (3, 5), (4096, 1)])
+def test_outer_kernel_equals_numpy(dtype, shape):
+    """A weight's gradient at batch 1, ``xᵀ g``: the kernel's numbers are NumPy's ``x.T * g``, bit for bit."""
+    rng = np.random.default_rng(2)
+    x, g = rng.standard_normal((1, shape[0])).astype(dtype), rng.standard_normal((1, shape[1])).astype(dtype)
+    with kernels.use_fast(True):
+        out = kernels.outer(x, g)
+    assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, x.T * g)
+    strided = rng.standard_normal((2, shape[0])).astype(dtype)[:1, ::1]  # any layout NumPy takes
+    np.testing.assert_array_equal(kernels.outer(strided, g), strided.T * g)
+
+
+def test_outer_kernel_writes_into_out():
+    x, g = np.arange(100, dtype=np.float32)[None], np.arange(64, dtype=np.float32)[None]
+    out = np.full((100, 64), np.nan, np.float32)
+    for fast in (True, False):
+        with kernels.use_fast(fast):
+            assert kernels.outer(x, g, out=out) is out
+        np.testing.assert_array_equal(out, x.T * g)
+        out[...] = np.nan

@@ -157,3 +157,20 @@ def test_cross_entropy_under_nested_vmap_equals_a_loop():
     loss = lambda zz: Fn.cross_entropy(zz, y)  # noqa: E731
     got = ng.vmap(ng.vmap(loss))(ng.tensor(z)).numpy()
     np.testing.assert_allclose(got, [[loss(ng.tensor(zij)).item() for zij in zi] for zi in z], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_weight_gradient_of_one_example_equals_torch(dtype, fast):
+    """Batch 1 (the lectures' stochastic regime): the weight's gradient is an outer product (a compiled
+    loop with the fast extra) — torch's numbers, for a layer large enough to take the kernel."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x, W, b = rng.standard_normal((1, 300)), rng.standard_normal((300, 40)) / 17, rng.standard_normal(40)
+    ours = [ng.tensor(a.astype(dtype), requires_grad=True) for a in (x, W, b)]
+    theirs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in (x, W, b)]
+    (Fn.linear(*ours, activation="tanh") ** 2).sum().backward()
+    (torch.tanh(theirs[0] @ theirs[1] + theirs[2]) ** 2).sum().backward()
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, t in zip(ours, theirs):
+        assert a.grad.dtype == dtype
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=tol, atol=tol)

@@ -101,6 +101,12 @@ def _compile() -> dict[str, Callable] | None:
             sb += np.float64(bb)
         return sa, sb
 
+    def outer(x, g, out):  # pragma: no cover - compiled
+        for i in range(x.size):
+            xi = x[i]
+            for j in range(g.size):
+                out[i, j] = xi * g[j]
+
     def relu_backward(g, x, out):  # pragma: no cover - compiled
         for i in range(x.size):
             out[i] = g[i] if x[i] > 0 else 0
@@ -143,7 +149,7 @@ def _compile() -> dict[str, Callable] | None:
                 out[i, j] *= wi
         return -1
 
-    fns = {"adam": adam, "adam_finite": adam_finite, "relu_backward": relu_backward,
+    fns = {"adam": adam, "adam_finite": adam_finite, "outer": outer, "relu_backward": relu_backward,
            "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
     kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
     kernels["abs_sums"] = numba.njit(abs_sums, error_model="numpy", cache=True)
@@ -393,6 +399,20 @@ def _segments(args: list) -> Iterator[list]:
         return
     for part, p_part, m_part, v_part, vmax_part in g.cut(p, m, v, vmax):
         yield [p_part, part, m_part, v_part, vmax_part, *constants]
+
+
+def outer(x: np.ndarray, g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``xᵀ g`` for one row each, ``(1, I)`` and ``(1, J)`` → ``(I, J)``: ``out_ij = x_i g_j``, the numbers of
+    NumPy's ``x.T * g``.  A weight's gradient at batch 1: NumPy's broadcast product runs ~5× slower than this
+    loop at (784, 256), and a GEMM with k = 1 ~15× (bench/RESULTS.md).  ``out``: where to write it."""
+    shape = (x.shape[1], g.shape[1])
+    if x.size * g.size >= KERNEL_MIN and fast_available() and x.shape[0] == g.shape[0] == 1 and _flat_ok(x, g):
+        if out is None:
+            out = np.empty(shape, x.dtype)
+        if out.shape == shape and _flat_ok(x, out):
+            _kernel("outer")(x.reshape(-1), g.reshape(-1), out)
+            return out
+    return x.T * g if out is None else np.multiply(x.T, g, out=out)
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
