@@ -172,3 +172,90 @@ def test_outer_kernel_writes_into_out():
             assert kernels.outer(x, g, out=out) is out
         np.testing.assert_array_equal(out, x.T * g)
         out[...] = np.nan
+
+
+CONSTS = dict(b1=0.9, b2=0.999, step_size=1e-3, eps_hat=1e-8)
+UNCHECKED_CHANGES = {  # how the update differs from the call that was checked just before
+    "the same call": lambda a, c: (a, c),
+    "another step size": lambda a, c: (a, {**c, "step_size": 2e-3}),
+    "another weight decay": lambda a, c: (a, {**c, "wd": 0.1}),
+    "another gradient array": lambda a, c: ({**a, "g": a["g"] * 2}, c),
+    "another m array": lambda a, c: ({**a, "m": a["m"].copy()}, c),
+    "amsgrad": lambda a, c: (a, {**c, "vmax": np.zeros_like(a["v"])}),
+}
+
+
+@pytest.mark.parametrize("change", UNCHECKED_CHANGES)
+def test_an_update_runs_on_its_own_arguments_whatever_was_checked_before(change):
+    """adam_ reuses the argument lists adam_finite prepared only for the very call it checked: an update
+    with other constants or arrays computes what it would without any check, bit for bit."""
+    results = []
+    for check in (True, False):
+        p, g, m, v, _ = _adam_inputs(5000, np.float32)
+        arrays = dict(p=p, g=g, m=m, v=v)
+        with kernels.use_fast(True):
+            if check:
+                assert kernels.adam_finite(**arrays, **CONSTS) is True
+            arrays, consts = UNCHECKED_CHANGES[change](arrays, CONSTS)
+            kernels.adam_(scratch=np.empty_like(p), **arrays, **consts)
+        results.append((p, arrays["m"], v, consts.get("vmax")))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_checked_update_run_without_the_kernels_takes_the_numpy_path():
+    p, g, m, v, _ = _adam_inputs(5000, np.float64)
+    ref = [a.copy() for a in (p, g, m, v)]
+    with kernels.use_fast(True):
+        assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
+    with kernels.use_fast(False):
+        kernels.adam_(p, g, m, v, np.empty_like(p), **CONSTS)
+        kernels.adam_(ref[0], ref[1], ref[2], ref[3], np.empty_like(p), **CONSTS)
+    for a, b in zip((p, m, v), (ref[0], ref[2], ref[3])):
+        np.testing.assert_array_equal(a, b)
+    assert kernels._Bounds.known(m, v, None) is None  # written outside the kernels: no bounds carried
+
+
+def test_bounds_are_carried_only_from_the_check_of_the_update_that_ran():
+    p, g, m, v, _ = _adam_inputs(5000, np.float32)
+    with kernels.use_fast(True):
+        assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
+        kernels.adam_(p, g, m, v, np.empty_like(p), **CONSTS)
+        carried = kernels._Bounds.known(m, v, None)
+        assert carried is not None
+        assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
+        kernels.adam_(p, g, m, v, np.empty_like(p), **CONSTS)
+        assert kernels._Bounds.known(m, v, None) not in (None, carried)  # the new check's bounds
+        assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
+        kernels.adam_(p, g * 2, m, v, np.empty_like(p), **CONSTS)  # not the checked update
+        assert kernels._Bounds.known(m, v, None) is None
+
+
+def _layout(sizes, dtype=np.float32):
+    out = np.zeros(sum(sizes), dtype)
+    views, start = [], 0
+    for n in sizes:
+        views.append(out[start : start + n])
+        start += n
+    return kernels.Layout(views, out)
+
+
+def test_a_layout_cuts_again_when_another_array_is_passed():
+    layout = _layout([3, 5, 2])
+    a, b = np.arange(10.0), np.arange(10.0, 20.0)
+    first = layout.cut((a, b))
+    assert layout.cut((a, b)) is first  # the same arrays: the slices kept
+    c = a.copy()
+    again = layout.cut((c, b))
+    assert again is not first and all(s[0].base is c for s in again)
+    np.testing.assert_array_equal(np.concatenate([s[1] for s in again]), b)
+
+
+def test_parts_of_another_size_than_their_place_are_refused():
+    layout = _layout([3, 5])
+    g = kernels.Parts([np.ones(3, np.float32), np.ones(4, np.float32)], layout)
+    with pytest.raises(ValueError, match="layout"):
+        g.cut(np.zeros(8, np.float32))
+    g = kernels.Parts([np.ones(3, np.float32)], layout)  # one part short
+    with pytest.raises(ValueError):
+        g.cut(np.zeros(8, np.float32))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import operator
 import os
 import weakref
 from collections.abc import Callable, Iterator
@@ -185,39 +186,65 @@ _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what numba comp
 
 def _flat_ok(*arrays: np.ndarray) -> bool:
     """C-ordered NumPy arrays of one float32 or float64 dtype: what the elementwise kernels take."""
-    return (all(a.__class__ is np.ndarray and a.flags.c_contiguous for a in arrays)
-            and len({a.dtype for a in arrays}) == 1 and arrays[0].dtype in _KERNEL_DTYPES)  # fmt: skip
+    if arrays[0].__class__ is not np.ndarray or arrays[0].dtype not in _KERNEL_DTYPES:
+        return False
+    dtype = arrays[0].dtype
+    for a in arrays:  # a plain loop: asked for ten arrays on every Adam step
+        if a.__class__ is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
+
+
+class Layout:
+    """Where the consecutive pieces of a flat array lie: ``views`` of the flat ``out``, in order (a flat
+    parameter group's gradient buffer, cut at its parameters' shapes).  :meth:`cut` slices other flat
+    arrays at the same places; the slices are kept from one step to the next for as long as the same
+    arrays are passed (an identity test per array), so a steady run cuts its buffers once."""
+
+    __slots__ = ("views", "out", "_arrays", "_slices")
+
+    def __init__(self, views: list[np.ndarray], out: np.ndarray):
+        self.views, self.out, self._arrays, self._slices = views, out, (), []
+
+    def cut(self, arrays: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, ...]]:
+        """Per view: each of the flat ``arrays`` (of ``out.size`` elements) sliced where the view lies."""
+        if len(arrays) != len(self._arrays) or not all(map(operator.is_, arrays, self._arrays)):
+            slices, start = [], 0
+            for view in self.views:
+                end = start + view.size
+                slices.append(tuple(a[start:end] for a in arrays))
+                start = end
+            self._arrays, self._slices = arrays, slices
+        return self._slices
 
 
 class Parts:
     """A flat array handed over as its consecutive pieces — a flat parameter group's gradients, each
-    where backward left it: the compiled Adam kernels read the pieces in place (no copy into one
-    buffer, which costs as much as the update itself for a large model); :meth:`whole` copies them
-    into ``views`` of ``out`` (once) for code that needs one array."""
+    where backward left it, at the places ``layout`` gives: the compiled Adam kernels read the pieces
+    in place (no copy into one buffer, which costs as much as the update itself for a large model);
+    :meth:`whole` copies them into the layout's views of its ``out`` (once) for code that needs one array."""
 
-    __slots__ = ("parts", "views", "out", "_whole", "_cuts")
+    __slots__ = ("parts", "layout", "_whole")
 
-    def __init__(self, parts: list[np.ndarray], views: list[np.ndarray], out: np.ndarray):
-        self.parts, self.views, self.out, self._whole, self._cuts = parts, views, out, False, None
+    def __init__(self, parts: list[np.ndarray], layout: Layout):
+        self.parts, self.layout, self._whole = parts, layout, False
 
     def cut(self, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
-        """Per part: the part itself (flat) and each of the flat ``arrays`` sliced where that part lies — cut
-        once for both the check and the update of a step (they pass the same arrays)."""
-        if self._cuts is None or any(a is not b for a, b in zip(self._cuts[0], arrays)):
-            cuts, start = [], 0
-            for part in self.parts:
-                end = start + part.size
-                cuts.append((part.reshape(-1), *(a[start:end] for a in arrays)))
-                start = end
-            self._cuts = (arrays, cuts)
-        return self._cuts[1]
+        """Per part: the part itself (flat) and each of the flat ``arrays`` sliced where that part lies.
+        A part of another size than its place is refused (a kernel would read past its end)."""
+        out = []
+        for part, view, slices in zip(self.parts, self.layout.views, self.layout.cut(arrays), strict=True):
+            if part.size != view.size:
+                raise ValueError(f"Parts: a part of shape {part.shape} where the layout has {view.shape}")
+            out.append((part if part.ndim == 1 else part.reshape(-1), *slices))
+        return out
 
     def whole(self) -> np.ndarray:
         if not self._whole:
-            for view, part in zip(self.views, self.parts):
+            for view, part in zip(self.layout.views, self.parts):
                 np.copyto(view, part)
             self._whole = True
-        return self.out
+        return self.layout.out
 
 
 def _whole(g) -> np.ndarray:
@@ -237,12 +264,16 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
     decay ``m`` into the subnormal range, where every operation on it is ~30× slower.  The
     NumPy path keeps subnormals, like PyTorch; the two differ only below ~1e-38 (float32).
     """
-    args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
-    if args is not None:
-        for segment in _segments(args):
-            _kernel("adam")(*segment)
-        _updated(m, v, vmax, g, b1, b2, wd)
+    consts = (b1, b2, step_size, eps_hat, wd, decay)
+    checked = _Checked.take(p, g, m, v, vmax, consts)
+    segments = _adam_args(p, g, m, v, vmax, consts) if checked is None else checked.segments
+    if segments is not None:
+        kernel = _kernel("adam")
+        for segment in segments:
+            kernel(*segment)
+        _updated(m, v, vmax, None if checked is None else checked.after)
         return
+    forget_bounds(m)  # written outside the kernels: a later check reads the state in full
     g = _whole(g)
     if p.__class__ is not np.ndarray:  # another array library (CuPy, array API): the same steps, without out=
         _adam_plain(p, g, m, v, b1, b2, step_size, eps_hat, wd, vmax, decay)
@@ -291,28 +322,57 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
     ``None`` where the compiled kernels do not apply (the caller then keeps a copy to restore).
 
     First from bounds (one read of ``p`` and ``g``, see :class:`_Bounds`); where they do not
-    settle it, by evaluating the update's formula element by element without writing."""
-    args = _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay)
-    if args is None:
+    settle it, by evaluating the update's formula element by element without writing.  An allowed
+    update is remembered (:class:`_Checked`): :func:`adam_` with the same arguments runs the
+    kernels' argument lists prepared here and carries the bounds."""
+    _Checked.pending.pop(id(m), None)  # an earlier check's answer is void from here on
+    consts = (b1, b2, step_size, eps_hat, wd, decay)
+    segments = _adam_args(p, g, m, v, vmax, consts)
+    if segments is None:
         return None
-    kernel = _state["compiled"]["abs_sums"]  # type: ignore[index]
-    abs_sums = lambda a, b: tuple(x * SUM_SLACK for x in kernel(a, b))  # noqa: E731 - upper bounds of Σ|a|, Σ|b|
-    segments = list(_segments(args))
     dry_run = lambda: all(_kernel("adam_finite")(*segment) for segment in segments)  # noqa: E731
     bounds = _Bounds.known(m, v, vmax)
     dry_run_done = bounds is None
     if dry_run_done:  # none carried over (a first check, a new or restored state): read m and v once
         if not dry_run():
             return False
-        sum_m, sum_v = abs_sums(args[2], args[3])
-        bounds = _Bounds(sum_m, sum_v, abs_sums(args[4], args[4])[0] if vmax is not None else 0.0)
-    sums = [abs_sums(segment[0], segment[1]) for segment in segments]
-    sum_p, sum_g = sum(s[0] for s in sums), sum(s[1] for s in sums)
+        bounds = _Bounds.read(m, v, vmax)
+    sum_p, sum_g = map(sum, zip(*[_abs_sums(segment[0], segment[1]) for segment in segments]))
     after = bounds.after(sum_p, sum_g, p.dtype, b1, b2, step_size, eps_hat, wd, decay, vmax is not None)
     if after is None and not dry_run_done and not dry_run():
         return False
-    _Bounds.pending[id(m)] = (g, (b1, b2, wd), after)  # adam_ makes them the state's bounds
+    _Checked.pending[id(m)] = _Checked((p, g, m, v, vmax), consts, segments, after)
     return True
+
+
+def _abs_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Upper bounds of ``Σ|a|`` and ``Σ|b|`` (the compiled sums times :data:`SUM_SLACK`)."""
+    sum_a, sum_b = _kernel("abs_sums")(a, b)
+    return sum_a * SUM_SLACK, sum_b * SUM_SLACK
+
+
+class _Checked:
+    """An update :func:`adam_finite` allowed: its arguments, the kernels' argument lists it prepared
+    and the state's bounds after the update (``None`` where they cannot be carried).  Kept per ``m``
+    until the update comes; :func:`adam_` called with the very same arrays (identity) and constants
+    runs those lists and keeps those bounds — one preparation per step.  Any other call prepares its
+    own lists, and the next check reads the state in full."""
+
+    __slots__ = ("arrays", "consts", "segments", "after")
+    pending: dict[int, _Checked] = {}  # id(m) -> the last check's answer, until its update
+
+    def __init__(self, arrays: tuple, consts: tuple, segments: list[list], after: _Bounds | None):
+        self.arrays, self.consts, self.segments, self.after = arrays, consts, segments, after
+
+    @classmethod
+    def take(cls, p, g, m, v, vmax, consts: tuple) -> _Checked | None:
+        """The check of exactly this update (removed from :attr:`pending`), or ``None``."""
+        checked = cls.pending.pop(id(m), None)
+        if checked is None or not fast_available():
+            return None
+        a = checked.arrays
+        same = a[0] is p and a[1] is g and a[2] is m and a[3] is v and a[4] is vmax and checked.consts == consts
+        return checked if same else None
 
 
 class _Bounds:
@@ -327,17 +387,20 @@ class _Bounds:
     refused step's restore follows one) starts again from a full read."""
 
     known_bounds: dict[int, tuple] = {}  # id(m) -> (weak m, weak v, weak vmax or None, _Bounds)
-    pending: dict[int, tuple] = {}  # id(m) -> (g, constants, bounds after the update): a check's answer
 
     def __init__(self, m: float, v: float, vmax: float):
         self.m, self.v, self.vmax = m, v, vmax
 
     @classmethod
+    def read(cls, m, v, vmax) -> _Bounds:
+        """The bounds of a state read in full: ``Σ|m|``, ``Σ|v|``, ``Σ|vmax|`` (each ≥ its largest entry)."""
+        sum_m, sum_v = _abs_sums(m.reshape(-1), v.reshape(-1))
+        return cls(sum_m, sum_v, _abs_sums(vmax.reshape(-1), vmax.reshape(-1))[0] if vmax is not None else 0.0)
+
+    @classmethod
     def known(cls, m, v, vmax) -> _Bounds | None:
         entry = cls.known_bounds.get(id(m))
-        if entry is None or entry[0]() is not m or entry[1]() is not v or (entry[2] and entry[2]()) is not vmax:
-            return None
-        return entry[3]
+        return entry[3] if entry is not None and _refers_to(entry, m, v, vmax) else None
 
     def after(self, sum_p: float, sum_g: float, dtype, b1, b2, step_size, eps_hat, wd, decay, ams: bool) -> _Bounds | None:
         """The bounds after the update, or ``None`` when they cannot show that it stays finite."""
@@ -353,23 +416,31 @@ class _Bounds:
         return _Bounds(m, v, vmax) if ok else None
 
 
-def _updated(m, v, vmax, g, b1: float, b2: float, wd: float) -> None:
-    """After :func:`adam_` wrote ``m``, ``v``: the bounds its check computed hold now (else none do)."""
-    pending = _Bounds.pending.pop(id(m), None)
-    if pending is not None and pending[0] is g and pending[1] == (b1, b2, wd) and pending[2] is not None:
-        key, known = id(m), _Bounds.known_bounds  # the callback holds the dict (at exit _Bounds may be gone)
+def _refers_to(entry: tuple, m, v, vmax) -> bool:
+    """Whether the weak references of a :attr:`_Bounds.known_bounds` entry point at these very arrays."""
+    return entry[0]() is m and entry[1]() is v and (entry[2] and entry[2]()) is vmax
+
+
+def _updated(m, v, vmax, after: _Bounds | None) -> None:
+    """After :func:`adam_` wrote ``m``, ``v``: ``after``, the bounds its check computed, hold now (else
+    none do).  An entry's weak references are kept while they point at the same arrays."""
+    key, known = id(m), _Bounds.known_bounds  # the callback holds the dict (at exit _Bounds may be gone)
+    entry = known.get(key)
+    if after is None:
+        known.pop(key, None)
+    elif entry is not None and _refers_to(entry, m, v, vmax):
+        known[key] = (*entry[:3], after)
+    else:
         refs = (weakref.ref(m, lambda _: known.pop(key, None)), weakref.ref(v),
                 None if vmax is None else weakref.ref(vmax))  # fmt: skip
-        _Bounds.known_bounds[key] = (*refs, pending[2])
-    else:
-        _Bounds.known_bounds.pop(id(m), None)
+        known[key] = (*refs, after)
 
 
 def forget_bounds(m) -> None:
     """Drop what :func:`adam_finite` knows of the state whose first moment is ``m`` (its values were
     written outside :func:`adam_`, e.g. restored after a refused step): the next check reads it all."""
     _Bounds.known_bounds.pop(id(m), None)
-    _Bounds.pending.pop(id(m), None)
+    _Checked.pending.pop(id(m), None)
 
 
 @functools.cache
@@ -377,28 +448,25 @@ def _finfo(dtype: np.dtype) -> np.finfo:
     return np.finfo(dtype)
 
 
-def _adam_args(p, g, m, v, vmax, b1, b2, step_size, eps_hat, wd, decay) -> list | None:
-    """The compiled Adam kernels' arguments (flat views, constants in ``p``'s dtype; a :class:`Parts`
-    gradient as itself, cut by :func:`_segments`); ``None`` without the kernels or for arrays they do not take."""
+def _adam_args(p, g, m, v, vmax, consts: tuple) -> list[list] | None:
+    """The compiled Adam kernels' argument lists: ``p``, ``g``, ``m``, ``v``, ``vmax`` as flat views —
+    cut where the parts of a :class:`Parts` gradient meet, one list per part, else one list — and the
+    constants ``(β1, β2, step_size, ε̂, λ, δ)`` in ``p``'s dtype; ``None`` without the kernels or for
+    arrays they do not take."""
     ams = vmax is not None
     vmax = vmax if ams else v
-    parts = g.parts if g.__class__ is Parts else [g]
+    parts = g.parts if g.__class__ is Parts else (g,)
     if not (fast_available() and _flat_ok(p, m, v, vmax, *parts)):
         return None
+    b1, b2, step_size, eps_hat, wd, decay = consts
     dt = p.dtype.type
+    constants = (ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay),
+                 _finfo(p.dtype).tiny)  # fmt: skip
     p, m, v, vmax = (a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, vmax))
-    return [p, g if g.__class__ is Parts else g.reshape(-1), m, v, vmax, ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2),
-            dt(step_size), dt(eps_hat), dt(wd), dt(decay), _finfo(p.dtype).tiny]  # fmt: skip
-
-
-def _segments(args: list) -> Iterator[list]:
-    """The kernel's arguments piece by piece: ``p``, ``m``, ``v``, ``vmax`` cut where ``g``'s parts meet."""
-    p, g, m, v, vmax, *constants = args
     if g.__class__ is not Parts:
-        yield args
-        return
-    for part, p_part, m_part, v_part, vmax_part in g.cut(p, m, v, vmax):
-        yield [p_part, part, m_part, v_part, vmax_part, *constants]
+        return [[p, g.reshape(-1), m, v, vmax, *constants]]
+    return [[p_part, part, m_part, v_part, vmax_part, *constants]
+            for part, p_part, m_part, v_part, vmax_part in g.cut(p, m, v, vmax)]  # fmt: skip
 
 
 def outer(x: np.ndarray, g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

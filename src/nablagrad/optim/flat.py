@@ -40,9 +40,8 @@ class FlatGroup:
 
     params: list[Tensor]
     views: list[np.ndarray]
-    grad_views: list[np.ndarray]
     tensor: Tensor  # the whole buffer as one tensor: what ``update`` receives
-    grad: np.ndarray
+    grad_layout: kernels.Layout  # the flat gradient buffer (``grad``) cut at the parameters' shapes
     state: dict = field(default_factory=dict)  # flat buffers and scalars, as ``update`` keeps them
     state_views: list[dict] = field(default_factory=list)  # per parameter: key -> its view
 
@@ -55,15 +54,25 @@ class FlatGroup:
             np.copyto(view, p.data)
             p.data = view
         grad = np.empty_like(flat)
-        return cls(list(params), views, _pieces(grad, shapes), as_tensor(flat, device="cpu"), grad)
+        return cls(list(params), views, as_tensor(flat, device="cpu"), kernels.Layout(_pieces(grad, shapes), grad))
+
+    @property
+    def grad(self) -> np.ndarray:
+        """The one flat gradient buffer."""
+        return self.grad_layout.out
 
     def intact(self, params: list[Tensor]) -> bool:
-        """The same parameters, each still a view of this buffer."""
-        return len(params) == len(self.params) and all(p is q and p.data is v for p, q, v in zip(params, self.params, self.views))
+        """The same parameters, each still a view of this buffer (so all NumPy arrays of its dtype)."""
+        if len(params) != len(self.params):
+            return False
+        for p, q, v in zip(params, self.params, self.views):  # a plain loop: asked on every step
+            if p is not q or p.data is not v:
+                return False
+        return True
 
     def grad_parts(self) -> kernels.Parts:
         """The gradients as they are, for an update that reads them in place (gathered on demand)."""
-        return kernels.Parts([p.grad.data for p in self.params], self.grad_views, self.grad)
+        return kernels.Parts([p.grad.data for p in self.params], self.grad_layout)
 
     def gather_grads(self) -> np.ndarray:
         """The gradients copied into the one flat gradient buffer."""
@@ -197,12 +206,13 @@ def packed(opt, group: dict) -> FlatGroup | None:
     params = group["params"]
     if not getattr(opt, "elementwise", False) or len(params) < 2:
         return None
-    if any(p.grad is None for p in params) or len({p.dtype for p in params}) != 1:
-        return None
-    if any(p.data.__class__ is not np.ndarray for p in params):  # CuPy, array API: one update per parameter
-        return None
+    for p in params:
+        if p.grad is None:
+            return None
     groups: dict[int, FlatGroup] = opt.__dict__.setdefault("_flat_groups", {})
     fg = groups.get(id(group))
-    if fg is None or not fg.intact(params):
+    if fg is None or not fg.intact(params):  # an intact group's parameters are NumPy views of one dtype
+        if len({p.dtype for p in params}) != 1 or any(p.data.__class__ is not np.ndarray for p in params):
+            return None  # mixed dtypes; CuPy, array API: one update per parameter
         fg = groups[id(group)] = FlatGroup.pack(params)
     return fg if fg.bind_state(opt.state) else None

@@ -1,0 +1,214 @@
+"""The steady-state Adam step (a flat group whose buffers, slices and kernel arguments are kept from
+one step to the next) notices every change made between steps: each case below changes something
+mid-run and must give torch.optim.Adam's trajectory, and the flat path must equal, bit for bit, the
+per-parameter path and a plain NumPy Adam."""
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad import optim
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.numpy_only("the flat group and its kept kernel arguments exist on NumPy only")
+
+SHAPES = [(5, 4), (4,), (4, 3), (3,)]
+STEPS = 16
+CHANGE_AT = 7
+
+
+def _grads(rng) -> list[np.ndarray]:
+    return [rng.standard_normal(s) for s in SHAPES]
+
+
+def _set(ours, theirs, values) -> None:
+    """Both sides' parameters to ``values`` (ours by rebinding ``.data``: no longer views of the flat buffer)."""
+    for p, tp, w in zip(ours, theirs, values):
+        p.data = np.array(w, dtype=p.dtype)
+        with torch.no_grad():
+            tp.copy_(torch.tensor(w))
+
+
+def _set_group(opt, topt, key, value) -> None:
+    opt.param_groups[0][key] = value
+    topt.param_groups[0][key] = value
+
+
+def _load_halved_exp_avg(opt, topt, ours, theirs) -> None:
+    """Both optimisers load their own state with every first moment halved."""
+    sd, tsd = opt.state_dict(), topt.state_dict()
+    for i in sd["state"]:
+        sd["state"][i]["exp_avg"] = sd["state"][i]["exp_avg"] * 0.5
+        tsd["state"][i]["exp_avg"] = tsd["state"][i]["exp_avg"] * 0.5
+    opt.load_state_dict(sd)
+    topt.load_state_dict(tsd)
+
+
+def _replace_state_buffer(opt, topt, ours, theirs) -> None:
+    """A state buffer of one parameter replaced by a new array (not a view of the flat buffer)."""
+    opt.state[id(ours[2])]["exp_avg_sq"] = np.full(SHAPES[2], 0.25)
+    topt.state[theirs[2]]["exp_avg_sq"] = torch.full(SHAPES[2], 0.25, dtype=torch.float64)
+
+
+def _write_state_in_place(opt, topt, ours, theirs) -> None:
+    """A state buffer written in place (the bounds carried by the check no longer hold)."""
+    opt.state[id(ours[0])]["exp_avg"][...] = 3.0
+    topt.state[theirs[0]]["exp_avg"].fill_(3.0)
+
+
+def _add_group(opt, topt, ours, theirs) -> None:
+    w = np.linspace(-1, 1, 6).reshape(2, 3)
+    p, tp = ng.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ours.append(p)
+    theirs.append(tp)
+    opt.add_param_group({"params": [p], "lr": 0.02})
+    topt.add_param_group({"params": [tp], "lr": 0.02})
+
+
+CHANGES = {
+    "lr": lambda opt, topt, ours, theirs: _set_group(opt, topt, "lr", 0.001),
+    "betas": lambda opt, topt, ours, theirs: _set_group(opt, topt, "betas", (0.8, 0.99)),
+    "eps": lambda opt, topt, ours, theirs: _set_group(opt, topt, "eps", 1e-3),
+    "weight_decay": lambda opt, topt, ours, theirs: _set_group(opt, topt, "weight_decay", 0.1),
+    "data rebound": lambda opt, topt, ours, theirs: _set(ours, theirs, [p.numpy() * 0.5 for p in ours]),
+    "state loaded": _load_halved_exp_avg,
+    "state buffer replaced": _replace_state_buffer,
+    "state written in place": _write_state_in_place,
+    "group added": _add_group,
+}
+GRADIENTS = ["new arrays", "written in place", "one missing", "strided", "float32"]
+
+
+def _give(ours, theirs, grads, how: str) -> None:
+    """The gradients ``grads`` to both sides; ``how`` ours receive them (the same values, bit for bit)."""
+    for i, (p, tp, g) in enumerate(zip(ours, theirs, grads)):
+        tp.grad = torch.tensor(g)
+        if how == "written in place" and p.grad is not None and p.grad.shape == g.shape:
+            p.grad.data[...] = g  # the same array object as in the last step, new values
+        elif how == "one missing" and i == 1:
+            p.grad, tp.grad = None, None
+        elif how == "strided":
+            wide = np.zeros((*g.shape[:-1], 2 * g.shape[-1]))
+            wide[..., ::2] = g
+            p.grad = ng.as_tensor(wide[..., ::2])
+        elif how == "float32":
+            g32 = g.astype(np.float32)
+            p.grad, tp.grad = ng.as_tensor(g32), torch.tensor(g32.astype(np.float64))
+        else:
+            p.grad = ng.tensor(g)
+
+
+def _follow_torch(change: str | None, how: str = "new arrays", amsgrad: bool = False, cls=optim.Adam):
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal(s) for s in SHAPES]
+    ours = [ng.tensor(w, requires_grad=True) for w in init]
+    theirs = [torch.tensor(w, requires_grad=True) for w in init]
+    tcls = torch.optim.AdamW if cls is optim.AdamW else torch.optim.Adam
+    opt, topt = cls(ours, lr=0.01, amsgrad=amsgrad), tcls(theirs, lr=0.01, amsgrad=amsgrad)
+    for t in range(STEPS):
+        if t == CHANGE_AT and change is not None:
+            CHANGES[change](opt, topt, ours, theirs)
+        grads = _grads(rng) + [rng.standard_normal((2, 3))] * (len(ours) - len(SHAPES))
+        _give(ours, theirs, grads, how if t >= CHANGE_AT else "new arrays")
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-8, atol=1e-10, err_msg=f"step {t}")
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("amsgrad", [False, True], ids=["adam", "amsgrad"])
+def test_a_change_between_steps_is_followed_as_torch_does(change, amsgrad, fast):
+    _follow_torch(change, amsgrad=amsgrad)
+
+
+@pytest.mark.parametrize("how", GRADIENTS)
+def test_gradients_given_in_any_form_are_followed_as_torch_does(how, fast):
+    _follow_torch(None, how)
+
+
+@pytest.mark.parametrize("change", ["lr", "weight_decay", "data rebound", "state loaded"])
+def test_adamw_follows_a_change_as_torch_does(change, fast):
+    _follow_torch(change, cls=optim.AdamW)
+
+
+def test_a_gradient_of_another_shape_is_refused_then_the_run_goes_on(fast):
+    """The steady step still checks shapes: a wrong gradient raises and changes nothing; the next
+    step, with right gradients, is the step torch takes."""
+    rng = np.random.default_rng(2)
+    init = [rng.standard_normal(s) for s in SHAPES]
+    ours = [ng.tensor(w, requires_grad=True) for w in init]
+    theirs = [torch.tensor(w, requires_grad=True) for w in init]
+    opt, topt = optim.Adam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01)
+    for t in range(8):
+        grads = _grads(rng)
+        _give(ours, theirs, grads, "new arrays")
+        if t == 4:
+            before = [p.numpy().copy() for p in ours], {k: v.copy() for k, v in opt.state[id(ours[2])].items() if k != "step"}
+            ours[2].grad = ng.tensor(rng.standard_normal((3, 4)))  # the transposed shape, the same size
+            with pytest.raises(ValueError, match="shape"):
+                opt.step()
+            for p, w in zip(ours, before[0]):
+                np.testing.assert_array_equal(p.numpy(), w)
+            for k, v in before[1].items():
+                np.testing.assert_array_equal(opt.state[id(ours[2])][k], v)
+            _give(ours, theirs, grads, "new arrays")
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-8, atol=1e-10, err_msg=f"step {t}")
+
+
+def _adam_numpy(ws: list[np.ndarray], grads: list[list[np.ndarray]], lr, b1, b2, eps) -> list[np.ndarray]:
+    """Adam in plain NumPy, in the kernels' order of operations and in the parameters' dtype:
+    ``m ← β1 m + g(1 − β1)``, ``v ← β2 v + g·g(1 − β2)``, ``w ← w − m/(√v + ε̂)·s``."""
+    dt = ws[0].dtype.type
+    ws = [w.copy() for w in ws]
+    ms, vs = [np.zeros_like(w) for w in ws], [np.zeros_like(w) for w in ws]
+    for t, gs in enumerate(grads, start=1):
+        bc2_sqrt = (1 - b2**t) ** 0.5
+        step_size, eps_hat = dt(lr * bc2_sqrt / (1 - b1**t)), dt(eps * bc2_sqrt)
+        for w, m, v, g in zip(ws, ms, vs, gs):
+            m[...] = dt(b1) * m + g * dt(1 - b1)
+            v[...] = dt(b2) * v + g * g * dt(1 - b2)
+            w[...] = w - m / (np.sqrt(v) + eps_hat) * step_size
+    return ws
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fifty_flat_steps_equal_the_per_parameter_path_and_plain_numpy_bit_for_bit(dtype, fast):
+    rng = np.random.default_rng(4)
+    shapes = [(30, 20), (20,), (20, 10), (10,), (10, 3), (3,)]  # an MLP's weights and biases
+    init = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(50)]
+    results = []
+    for flat in (True, False):
+        params = [ng.tensor(w.copy(), requires_grad=True) for w in init]
+        opt = optim.Adam(params, lr=1e-2)
+        opt.elementwise = flat
+        for gs in grads:
+            for p, g in zip(params, gs):
+                p.grad = ng.tensor(g)
+            opt.step()
+        assert (opt.__dict__.get("_flat_groups") is not None) is flat
+        results.append([p.numpy() for p in params])
+    reference = _adam_numpy(init, grads, 1e-2, 0.9, 0.999, 1e-8)
+    for flat_w, per_param_w, ref_w in zip(*results, reference):
+        np.testing.assert_array_equal(flat_w, per_param_w)
+        np.testing.assert_array_equal(flat_w, ref_w)
+
+
+def test_versions_are_bumped_once_per_parameter_per_step():
+    params = [ng.tensor(np.ones(s), requires_grad=True) for s in SHAPES]
+    opt = optim.Adam(params, lr=0.01)
+    for p in params:
+        p.grad = ng.tensor(np.ones(p.shape))
+    versions = []
+    for _ in range(4):
+        opt.step()
+        versions.append([p._version for p in params])
+    for before, after in zip(versions, versions[1:]):
+        assert all(b < a for b, a in zip(before, after))
+    flat_versions = [v for row in versions for v in row]
+    assert len(set(flat_versions)) == len(flat_versions)  # one bump each, none shared
