@@ -436,6 +436,12 @@ def _updated(m, v, vmax, after: _Bounds | None) -> None:
         known[key] = (*refs, after)
 
 
+def forget_check(m) -> None:
+    """Drop the answer of an :func:`adam_finite` call on the state whose first moment is ``m`` whose update
+    will not run (a refused step): it holds ``p``, ``g``, ``m``, ``v`` until then.  The carried bounds stay."""
+    _Checked.pending.pop(id(m), None)
+
+
 def forget_bounds(m) -> None:
     """Drop what :func:`adam_finite` knows of the state whose first moment is ``m`` (its values were
     written outside :func:`adam_`, e.g. restored after a refused step): the next check reads it all."""
