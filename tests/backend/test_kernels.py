@@ -259,3 +259,18 @@ def test_parts_of_another_size_than_their_place_are_refused():
     g = kernels.Parts([np.ones(3, np.float32)], layout)  # one part short
     with pytest.raises(ValueError):
         g.cut(np.zeros(8, np.float32))
+
+
+@pytest.mark.parametrize("short", ["m", "v", "vmax", "g"])
+def test_an_array_of_another_size_is_never_read_or_written_past_its_end(short):
+    """The kernels index every array up to p's size without bounds checks: an array of another size (a state
+    buffer a user replaced) goes to NumPy, which refuses it — nothing past its end is read or written."""
+    p, g, m, v, _ = _adam_inputs(5000, np.float32)
+    arrays = dict(p=p, g=g, m=m, v=v, vmax=np.abs(v))
+    memory = np.full(10_000, 7.0, np.float32)
+    arrays[short] = memory[:10]  # a smaller array that other numbers follow in memory
+    with kernels.use_fast(True):
+        assert kernels.adam_finite(**arrays, **CONSTS) is None
+        with pytest.raises(ValueError, match="broadcast"):
+            kernels.adam_(scratch=np.empty_like(p), **arrays, **CONSTS)
+    np.testing.assert_array_equal(memory[10:], 7.0)

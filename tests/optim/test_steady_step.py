@@ -212,3 +212,31 @@ def test_versions_are_bumped_once_per_parameter_per_step():
         assert all(b < a for b, a in zip(before, after))
     flat_versions = [v for row in versions for v in row]
     assert len(set(flat_versions)) == len(flat_versions)  # one bump each, none shared
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["per-parameter", "flat"])
+def test_a_refused_step_keeps_no_array_alive(flat, fast):
+    """A step refused because one group's update would overflow: the other group's check passed and was
+    kept for an update that never came — it must not hold that group's parameters and state once the
+    optimiser and the parameters are gone (a search that restarts after divergence would leak models)."""
+    import gc
+    import weakref
+
+    def group(n):
+        return {"params": [ng.tensor(np.ones(s, np.float32), requires_grad=True) for s in [(n, 8), (8,)][: 2 if flat else 1]]}
+
+    opt = optim.Adam([group(600), group(700)], lr=1e-3)
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for t in range(3):
+        for p in params:
+            p.grad = ng.tensor(np.full(p.shape, 1e20 if t == 2 and p is params[-1] else 1.0, np.float32))
+        if t < 2:
+            opt.step()
+    with pytest.raises(FloatingPointError, match="NaN or Inf"):
+        opt.step()  # the second group's g² overflows; the first group's check passed
+    first = opt.param_groups[0]["params"]
+    refs = [weakref.ref(a) for p in first for a in (p.data, p.data.base, *opt.state[id(p)].values()) if isinstance(a, np.ndarray)]
+    assert refs
+    del opt, params, first, p
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0

@@ -436,6 +436,12 @@ def _updated(m, v, vmax, after: _Bounds | None) -> None:
         known[key] = (*refs, after)
 
 
+def forget_check(m) -> None:
+    """Drop the answer of an :func:`adam_finite` call on the state whose first moment is ``m`` whose update
+    will not run (a refused step): it holds ``p``, ``g``, ``m``, ``v`` until then.  The carried bounds stay."""
+    _Checked.pending.pop(id(m), None)
+
+
 def forget_bounds(m) -> None:
     """Drop what :func:`adam_finite` knows of the state whose first moment is ``m`` (its values were
     written outside :func:`adam_`, e.g. restored after a refused step): the next check reads it all."""
@@ -458,6 +464,9 @@ def _adam_args(p, g, m, v, vmax, consts: tuple) -> list[list] | None:
     parts = g.parts if g.__class__ is Parts else (g,)
     if not (fast_available() and _flat_ok(p, m, v, vmax, *parts)):
         return None
+    n = p.size  # the kernels index every array up to p.size without bounds checks: a state buffer (or gradient)
+    if m.size != n or v.size != n or vmax.size != n or (g.__class__ is not Parts and g.size != n):  # of another
+        return None  # size (a user's assignment to opt.state) takes the NumPy path, which raises on it
     b1, b2, step_size, eps_hat, wd, decay = consts
     dt = p.dtype.type
     constants = (ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay),

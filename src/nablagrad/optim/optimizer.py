@@ -114,6 +114,15 @@ def _finite(pc: flat.Piece) -> bool:
     return all(_all_finite(a) for a in arrays)
 
 
+def _forget_checks(pieces: list[flat.Piece]) -> None:
+    """Drop the answers of ``check_update`` kept for updates that will not run (a refused or interrupted
+    step): Adam's check keeps its arrays until its update comes, and nothing else would release them."""
+    for pc in pieces:
+        for v in pc.state.values():
+            if _is_array(v):
+                kernels.forget_check(v)
+
+
 def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
     """Put back what :meth:`Optimizer._save` copied, in place (views of flat buffers see it)."""
     _write(pc.target.data, values)
@@ -262,11 +271,15 @@ class Optimizer:
         self._follow_parameters()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # detected and reported once
             pieces = [pc for group in self.param_groups for pc in flat.pieces(self, group)]
-            verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
-            if not all(v is True for v in verdicts):  # a True verdict implies finite gradients: one pass less
-                self._check_grads()
-            if False in verdicts:  # refused before anything was written
-                raise self._diverged(pieces[verdicts.index(False)].group)
+            try:
+                verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
+                if not all(v is True for v in verdicts):  # a True verdict implies finite gradients: one pass less
+                    self._check_grads()
+                if False in verdicts:  # refused before anything was written
+                    raise self._diverged(pieces[verdicts.index(False)].group)
+            except BaseException:
+                _forget_checks(pieces)  # no update follows: the checks' answers must not keep the arrays alive
+                raise
             if all(verdicts):
                 self.__dict__.pop("_backup", None)  # checked in advance: no copies (the first step's are freed)
                 saved = None
@@ -279,6 +292,7 @@ class Optimizer:
                 if saved is not None:  # an update that raises (a subclass's bug, an interrupt) changes nothing either
                     for pc, copies in zip(pieces, saved):
                         _restore(pc, *copies)
+                _forget_checks(pieces)  # the pieces not reached
                 raise
             if saved is not None:
                 bad = next((pc for pc in pieces if not _finite(pc)), None)
