@@ -240,3 +240,43 @@ def test_a_refused_step_keeps_no_array_alive(flat, fast):
     del opt, params, first, p
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+@pytest.mark.parametrize("name", ["adam", "sgd_momentum"])
+def test_a_copied_model_and_optimiser_go_on_as_the_original(how, name):
+    """``copy.deepcopy`` / ``pickle`` of (model, optimiser) mid-run: the copy keeps the moments and step
+    counts (the state is keyed by parameter identity, which a copy changes) and follows the original —
+    and torch.optim's trajectory.  It used to restart from empty moments and write to stale flat buffers."""
+    import copy
+    import pickle
+
+    make = {"adam": (ng.optim.Adam, torch.optim.Adam, dict(lr=1e-2)),
+            "sgd_momentum": (ng.optim.SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9))}[name]  # fmt: skip
+    rng = np.random.default_rng(3)
+    model = ng.nn.MLP([6, 5, 3], seed=0)
+    tparams = [torch.tensor(p.numpy().copy(), requires_grad=True) for p in model.parameters()]
+    opt, topt = make[0](model.parameters(), **make[2]), make[1](tparams, **make[2])
+    grads = [[rng.standard_normal(p.shape).astype(np.float32) for p in model.parameters()] for _ in range(6)]
+
+    def step(m, o, gs):
+        for p, g in zip(m.parameters(), gs):
+            p.grad = ng.tensor(g)
+        o.step()
+
+    for gs in grads[:3]:
+        step(model, opt, gs)
+        for tp, g in zip(tparams, gs):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    model2, opt2 = copy.deepcopy((model, opt)) if how == "deepcopy" else pickle.loads(pickle.dumps((model, opt)))
+    for gs in grads[3:]:
+        step(model, opt, gs)
+        step(model2, opt2, gs)
+        for tp, g in zip(tparams, gs):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    for p, q, tp in zip(model.parameters(), model2.parameters(), tparams):
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+        np.testing.assert_allclose(q.numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert opt2.state_dict()["state"].keys() == opt.state_dict()["state"].keys()

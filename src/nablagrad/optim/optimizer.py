@@ -89,6 +89,7 @@ def _all_finite(a) -> bool:
     return bool(xp.all(xp.isfinite(a)))
 
 
+_WORK_POOLS = ("_flat_groups", "_backup", "_scratch")  # made again when needed: flat packs, copies, scratch
 _SCALARS = frozenset((int, float, bool))  # never arrays: the per-step state test skips them at once
 
 
@@ -165,6 +166,18 @@ class Optimizer:
             self.add_param_group(g)
         self.state: dict[int, dict] = {}
 
+    def __getstate__(self) -> dict:
+        """For ``copy.deepcopy`` and ``pickle``: the state keyed by the parameters' positions (their ids do
+        not survive a copy), without the work pools (made again on the copy's first step)."""
+        d = {k: v for k, v in self.__dict__.items() if k not in _WORK_POOLS}
+        d["state"] = {i: self.state[id(p)] for i, p in enumerate(self._index()) if id(p) in self.state}
+        return d
+
+    def __setstate__(self, d: dict) -> None:
+        self.__dict__.update(d)
+        params = self._index()
+        self.state = {id(params[i]): s for i, s in d["state"].items()}
+
     def add_param_group(self, group: dict) -> None:
         name = type(self).__name__
         if not isinstance(group, dict) or "params" not in group:
@@ -228,7 +241,7 @@ class Optimizer:
         work buffers and flat packs of the old arrays are dropped (made again on the new device)."""
         for state, k, v in moved:
             state[k] = v
-        for pool in ("_flat_groups", "_backup", "_scratch"):
+        for pool in _WORK_POOLS:
             self.__dict__.pop(pool, None)
 
     @staticmethod
