@@ -11,8 +11,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in Fn.REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {Fn.REDUCTIONS}, got {reduction!r}")
+        Fn._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def forward(self, pred, target):

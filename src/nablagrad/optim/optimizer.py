@@ -170,7 +170,7 @@ class Optimizer:
         """For ``copy.deepcopy`` and ``pickle``: the state keyed by the parameters' positions (their ids do
         not survive a copy), without the work pools (made again on the copy's first step)."""
         d = {k: v for k, v in self.__dict__.items() if k not in _WORK_POOLS}
-        d["state"] = {i: self.state[id(p)] for i, p in enumerate(self._index()) if id(p) in self.state}
+        d["state"] = self._state_by_position()
         return d
 
     def __setstate__(self, d: dict) -> None:
@@ -361,10 +361,13 @@ class Optimizer:
     def _index(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
+    def _state_by_position(self) -> dict[int, dict]:
+        """Each parameter's state keyed by its position in the groups (what survives a copy or a file)."""
+        return {i: self.state[id(p)] for i, p in enumerate(self._index()) if id(p) in self.state}
+
     def state_dict(self) -> dict:
         """Hyper-parameters of each group and the buffers of each parameter, keyed by position."""
-        params = self._index()
-        state = {i: copy.deepcopy(self.state[id(p)]) for i, p in enumerate(params) if id(p) in self.state}
+        state = copy.deepcopy(self._state_by_position())
         groups, start = [], 0
         for g in self.param_groups:
             n = len(g["params"])
