@@ -110,7 +110,8 @@ def _dW(F, gz, x, W):
 
 
 def _db(F, gz, x, W):
-    return gz.sum(axis=0) if F is NUMPY_NS else F.sum(gz, axis=0)
+    # np.add.reduce is what gz.sum() calls, without its Python wrapper (several µs inside a training step)
+    return np.add.reduce(gz, axis=0) if F is NUMPY_NS else F.sum(gz, axis=0)
 
 
 class _FusedLinear(Primitive):
