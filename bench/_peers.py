@@ -28,8 +28,9 @@ def init_weights(sizes: Sequence[int], seed: int = 0) -> list[tuple[np.ndarray, 
     return out
 
 
-def nablagrad_step(sizes, weights, compiled: bool = False) -> Run:
-    """The loop a user writes; with ``compiled`` the loss is ``ng.jit``-compiled (traced once, replayed)."""
+def nablagrad_step(sizes, weights, compiled: bool = False, whole_step: bool = False) -> Run:
+    """The loop a user writes; with ``compiled`` the loss is ``ng.jit``-compiled (traced once, replayed);
+    with ``whole_step`` the whole training step is (forward, ``loss.backward()``, ``zero_grad``, ``step``)."""
     import nablagrad as ng
 
     model = ng.nn.MLP(sizes, activation="relu", seed=0)
@@ -39,8 +40,19 @@ def nablagrad_step(sizes, weights, compiled: bool = False) -> Run:
     loss_fn = lambda x, y: ng.nn.functional.cross_entropy(model(x), y)  # noqa: E731
     loss_fn = ng.jit(loss_fn) if compiled else loss_fn
 
+    @ng.jit
+    def train_step(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
     def run(X, y, batches):
         for idx in batches:
+            if whole_step:
+                loss = train_step(X[idx], y[idx])
+                continue
             loss = loss_fn(ng.as_tensor(X[idx]), y[idx])  # X[idx] is already a copy, as in the other peers
             opt.zero_grad()
             loss.backward()
@@ -285,6 +297,7 @@ def gemm_bound(sizes, weights) -> Run:
 PEERS: dict[str, Callable] = {
     "nablagrad": nablagrad_step,
     "nablagrad jit": functools.partial(nablagrad_step, compiled=True),
+    "nablagrad step": functools.partial(nablagrad_step, whole_step=True),
     "PyTorch eager": torch_eager,
     "JAX jit": jax_jit,
     "NumPy by hand": numpy_by_hand,

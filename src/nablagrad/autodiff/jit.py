@@ -28,6 +28,17 @@ element is differentiated and whose other elements are returned without gradient
 ``has_aux``).  Higher-order and forward-mode derivatives through a compiled function are not
 supported (call ``f`` itself for those).
 
+**A training step.**  ``f`` may also take the step itself: ``loss.backward()`` on a traced loss and
+the calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``,
+``clip_grad_norm_``) are *effects*, recorded in their place among the ops.  Each call replays the ops
+and, in between, the effects: the backward replays the recorded VJP rules from the loss and
+accumulates into ``.grad`` as ``loss.backward()`` does; the calls are made again with the same
+arguments.  No tape node is made; the results carry no graph.  The call that traces has run ``f``
+itself (its step is taken once).  The safety net of the first replay compares it with an eager call
+from the same state: parameters and gradients are saved, and so is each optimiser's or schedule's
+``state_dict``.  A step the program cannot repeat is undone and refused.  That includes a write to
+``.data`` or ``.grad``, or a generator of parameters used up by the first call.
+
 Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
 API namespace) — an argument's data, or a tensor ``f`` reads (a model moved with ``.to(...)``) —
 runs ``f`` itself, the plain eager path, with the same results (and ``.traces`` does not count it).
@@ -44,6 +55,7 @@ import numpy as np
 
 from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
+from .backward import _accumulate
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
 from .rules import COMPARISONS
@@ -80,8 +92,24 @@ class _Trace:
     A tensor is *traced* when its value depends on the inputs or on a captured tensor: it
     requires a gradient (the trace marks every input so) or it is an input."""
 
-    def __init__(self, leaves: list[Tensor]):
+    def __init__(self, leaves: list[Tensor], recorded: list[Tensor]):
         self.leaf_ids = {id(t) for t in leaves}
+        self.recorded = recorded  # the op outputs made so far: their count places an effect among the ops
+        self.effects: list[_Effect] = []
+
+    def backward(self, root: Tensor, grad, create_graph: bool) -> bool:
+        """``root.backward()`` on a traced value: an effect the program repeats on every call (the
+        gradients of the loss accumulated into ``.grad``).  True when recorded: the caller then keeps
+        the graph (the trace walks it once ``f`` returns)."""
+        if not self.traced(root):
+            return False
+        if grad is not None or create_graph:
+            raise JitError(
+                "jit: backward(grad=...) or backward(create_graph=True) inside a compiled function is not supported; "
+                "call loss.backward() with no arguments on a scalar loss, or call the function without ng.jit"
+            )
+        self.effects.append(_Effect(len(self.recorded), root=root))
+        return True
 
     def traced(self, x) -> bool:
         return isinstance(x, Tensor) and (x.requires_grad or id(x) in self.leaf_ids)
@@ -96,6 +124,38 @@ class _Trace:
         if self.traced(x) or self.traced(other):
             return apply(_COMPARISONS[name], x, other)
         return None
+
+
+@dataclass
+class _Effect:
+    """What a compiled training step does besides its ops, in its place among them (before op ``at``):
+    a backward from the value ``root`` (its slot once the program is made), or a call of a function
+    marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``)."""
+
+    at: int
+    root: Tensor | int | None = None
+    fn: Callable | None = None
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+def effect(fn: Callable) -> Callable:
+    """Mark ``fn`` (``Optimizer.step``, ``zero_grad``, ``LRScheduler.step``, ``clip_grad_norm_``) as an effect
+    that :func:`jit` repeats: called inside a function being traced, the call is recorded with its arguments
+    and runs as usual, outside the trace (its own work is no op of the program); each later call of the
+    compiled function calls it again, in the same place among the ops.  Outside a trace it is ``fn``."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        trace = state.jit_trace
+        if trace is None:
+            return fn(*args, **kwargs)
+        trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs))
+        with _setting(jit_trace=None, tracer=None):  # a call inside it (super().step()) is no second effect
+            return fn(*args, **kwargs)
+
+    call.jit_effect = True
+    return call
 
 
 @dataclass
@@ -140,6 +200,8 @@ class _Program:
     shapes: list | None = None  # every slot's shape (static for a signature), from the first backward
     tail: list = field(default_factory=list)  # after the leaves: a None per op output, then the constants
     primitive: Primitive | None = None  # the _Compiled that calls of this program are on the tape
+    effects: list[_Effect] = field(default_factory=list)  # a training step's backward and calls, in order
+    first: list | None = None  # a training step's outputs from its trace, returned by the call that traced it
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
 
     def __post_init__(self):
@@ -213,13 +275,17 @@ class _Program:
             self.dead = dead
         return self.dead
 
-    def backward(self, vals: list, used: list, g, requires: tuple[bool, ...]) -> list:
-        """Cotangents of the leaves flagged in ``requires`` (None for the others); frees ``vals`` on the way."""
+    def backward(self, vals: list, used: list, g, requires: tuple[bool, ...], root: int | None = None) -> list:
+        """Cotangents of the leaves flagged in ``requires`` (None for the others) of the first output (or
+        of slot ``root``: a training step's loss); frees ``vals`` on the way."""
         plan = self.grad_plan(requires)
-        if self.shapes is None:
-            self.shapes = [np.shape(v) for v in vals]
-        shapes = self.shapes
-        grads: dict[int, object] = {self.outputs[0]: g}
+        if root is not None:  # mid-program: the slots of later ops hold nothing yet
+            shapes = [None if v is None else np.shape(v) for v in vals]
+        else:
+            if self.shapes is None:
+                self.shapes = [np.shape(v) for v in vals]
+            shapes = self.shapes
+        grads: dict[int, object] = {self.outputs[0] if root is None else root: g}
         for i in range(len(self.ops) - 1, -1, -1):
             op, needs = self.ops[i], plan[i]
             gout = grads.pop(op.out, None)
@@ -234,6 +300,43 @@ class _Program:
                     grads[slot] = pg if prev is None else prev + pg
             vals[op.out] = None
         return [grads.get(i) if r else None for i, r in enumerate(requires)]
+
+
+    def replay(self, inputs: list[Tensor]) -> list:
+        """A training step: every op and, in their places, the effects (:class:`_Effect`); the outputs'
+        values.  A backward accumulates into the ``.grad`` of the inputs and captured tensors that require
+        one, as ``loss.backward()`` does; after a call the captured tensors' data are read again (a step
+        may rebind them)."""
+        leaves = [*inputs, *self.captured]
+        vals = [t.data for t in leaves] + self.tail
+        used: list = [None] * len(self.ops)
+        pending = iter(self.effects)
+        nxt = next(pending, None)
+        for i, op in enumerate(self.ops):
+            while nxt is not None and nxt.at == i:
+                self._effect(nxt, vals, used, leaves)
+                nxt = next(pending, None)
+            params = op.call_params(vals) if op.subs else op.params
+            vals[op.out] = op.prim.fn(*op.get(vals), **params)
+            used[i] = params
+        while nxt is not None:
+            self._effect(nxt, vals, used, leaves)
+            nxt = next(pending, None)
+        return [vals[s] for s in self.outputs]
+
+    def _effect(self, e: _Effect, vals: list, used: list, leaves: list[Tensor]) -> None:
+        if e.fn is not None:
+            e.fn(*e.args, **e.kwargs)
+            for j, c in enumerate(self.captured, start=self.n_in):
+                vals[j] = c.data
+            return
+        loss = vals[e.root]
+        seed = np.array(1, loss.dtype) if loss.shape == () else np.ones(loss.shape, loss.dtype)
+        requires = tuple(t.requires_grad for t in leaves)
+        grads = self.backward(list(vals), used, seed, requires, root=e.root)  # a copy: later ops still read vals
+        for t, g in zip(leaves, grads):
+            if g is not None:
+                _accumulate(t, g, NUMPY_NS)
 
 
 def _getter(slots: list) -> Callable:
@@ -350,8 +453,10 @@ def _trace(f: Callable, args: tuple) -> _Program:
         t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
     it = iter(leaves)
     call_args = [next(it) if _is_array(a) else a for a in args]
-    with tracing() as recorded, _setting(jit_trace=_Trace(leaves)):
-        result = f(*call_args)
+    with tracing() as recorded:
+        trace = _Trace(leaves, recorded)
+        with _setting(jit_trace=trace):
+            result = f(*call_args)
     outs = list(result) if isinstance(result, tuple) else [result]
     if not outs or not all(isinstance(o, Tensor) for o in outs):
         name = getattr(f, "__name__", "f")
@@ -361,7 +466,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
     # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
     leaf_ids = {id(t) for t in leaves}
     wanted: set[int] = set()
-    stack = [o for o in outs if o._op is not None]
+    stack = [o for o in outs if o._op is not None] + [e.root for e in trace.effects if e.root is not None]
     while stack:
         t = stack.pop()
         if id(t) not in wanted:
@@ -386,8 +491,19 @@ def _trace(f: Callable, args: tuple) -> _Program:
         ops.append(_Op(t._op, args_, dict(t._params or {}), subs, slot[id(t)], t.dtype.kind in "fc"))
     flags = tuple(c.requires_grad for c in captured)
     if not _on_host([*captured, *ordered]):  # tensors of another array library: calls run f itself
-        return _Program(len(leaves), captured, flags, [], [], host=False)
-    return _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
+        program = _Program(len(leaves), captured, flags, [], [], host=False)
+        program.first = [o.data for o in outs] if trace.effects else None
+        return program
+    program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
+    if trace.effects:  # a training step: each effect goes before the first op recorded after it
+        position = {id(t): i for i, t in enumerate(recorded)}
+        places = [position[id(t)] for t in ordered]
+        for e in trace.effects:
+            e.at = sum(1 for p in places if p < e.at)
+            e.root = None if e.root is None else slot[id(e.root)]
+        program.effects = trace.effects
+        program.first = [o.data for o in outs]  # the traced call has taken the step: what it returns
+    return program
 
 
 def jit(f: Callable) -> Callable:
@@ -412,9 +528,18 @@ def jit(f: Callable) -> Callable:
             program = programs[key] = _trace(f, args)
             program.primitive = _Compiled(name, program)
             compiled.traces += program.host
+        if program.first is not None:  # the call that traced a training step has taken that step: its results
+            first, program.first = program.first, None
+            return _outputs(first)
         if not program.host:
             return _plain(f, args)
         inputs = [_input(a) for a in args if isinstance(a, _ARRAYS)]
+        if program.effects:
+            if program.checked:
+                return _outputs(program.replay(inputs))
+            result = _step_agrees_with_eager(f, args, program, inputs, name)
+            program.checked = True
+            return result
         keep = state.grad_enabled and (program.grad_captured or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
         out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})
@@ -435,6 +560,64 @@ def _plain(f: Callable, args: tuple):
     its result shaped as a compiled call's: auxiliary outputs carry no gradient."""
     result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
     return (result[0], *(o.detach() for o in result[1:])) if isinstance(result, tuple) else result
+
+
+def _outputs(values: list):
+    """A training step's results as a compiled call returns them: tensors without a graph (the step's
+    backward has been taken), one or a tuple."""
+    outs = [as_tensor(v, device=CPU) for v in values]
+    return tuple(outs) if len(outs) > 1 else outs[0]
+
+
+def _saved(t: Tensor) -> tuple:
+    """A tensor's data (the array and a copy of its values) and a copy of its gradient."""
+    return t.data, t.data.copy(), None if t.grad is None else t.grad.data.copy()
+
+
+def _put_back(t: Tensor, saved: tuple) -> None:
+    array, values, grad = saved
+    t.data = array
+    np.copyto(array, values)
+    t.grad = None if grad is None else _wrap(grad.copy())
+
+
+def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs: list[Tensor], name: str):
+    """The safety net of a training step: its first replay against an eager call of ``f`` from the same
+    state.  The captured tensors (values and gradients) and the ``state_dict`` of every object an effect
+    was called on (the optimiser, a schedule) are saved; the replay runs; everything is put back; ``f``
+    runs.  Their results and the tensors they leave must agree; the eager call's are kept (one step is
+    taken).  On disagreement everything is put back as before the call and :class:`JitError` names why."""
+    owners = {id(e.args[0]): e.args[0] for e in program.effects
+              if e.fn is not None and e.args and hasattr(e.args[0], "state_dict") and hasattr(e.args[0], "load_state_dict")}
+    owners_before = [(o, o.state_dict()) for o in owners.values()]
+    before = [_saved(c) for c in program.captured]
+
+    def restore() -> None:
+        for owner, state_dict in owners_before:
+            owner.load_state_dict(state_dict)
+        for c, saved in zip(program.captured, before):
+            _put_back(c, saved)
+
+    got = program.replay(inputs)
+    after = [(c.data.copy(), None if c.grad is None else c.grad.data.copy()) for c in program.captured]
+    restore()
+    result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
+    refs = [o.data for o in (result if isinstance(result, tuple) else (result,))]
+    close = lambda a, b: a is None and b is None or (a is not None and b is not None and np.shape(a) == np.shape(b)
+                                                     and np.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True))  # noqa: E731
+    agree = len(refs) == len(got) and all(close(a, b) for a, b in zip(got, refs))
+    agree = agree and all(close(v, c.data) and close(g, None if c.grad is None else c.grad.data)
+                          for (v, g), c in zip(after, program.captured))  # fmt: skip
+    if not agree:
+        restore()
+        raise JitError(
+            f"jit({name}): the compiled training step disagrees with the function, so the call was undone: the function "
+            "changes parameters or gradients in a way the program cannot repeat (a write to .data or .grad, numbers "
+            "taken from tensors, a generator of parameters used up by the first call, random numbers). A compiled step "
+            "repeats nablagrad's ops, loss.backward(), optimizer.step() and zero_grad(), a schedule's step() and "
+            "clip_grad_norm_ (given a list). Express the step with those, or call the function without ng.jit."
+        )
+    return _outputs(refs)
 
 
 def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autodiff import Tensor
+from ..autodiff.jit import effect
 from ..optim import Optimizer
 from . import world as _world
 from .world import MPI_INSTALL_HINT, SingleProcess, World, init
@@ -57,6 +58,7 @@ class DistributedOptimizer:
     def params(self) -> list[Tensor]:
         return [p for g in self.optimizer.param_groups for p in g["params"]]
 
+    @effect
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         allreduce_gradients(self.params(), self.world, 1.0 / self.world.size)

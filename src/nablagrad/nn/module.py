@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor, no_grad
+from ..autodiff.jit import effect
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 
@@ -94,6 +95,7 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    @effect
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = None

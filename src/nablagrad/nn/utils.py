@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor
+from ..autodiff.jit import effect
 from ..backend.namespace import namespace_of
 
 
@@ -25,6 +26,7 @@ def grad_norm(params: Iterable[Tensor]) -> float:
     return math.sqrt(total)
 
 
+@effect
 def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     """Rescale all gradients so that their joint norm is at most ``max_norm``; returns the norm
     before clipping.  New gradient arrays are made, never written in place (they may be shared)."""

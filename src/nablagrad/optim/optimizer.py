@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..autodiff import Tensor, no_grad
+from ..autodiff.jit import effect
 from ..backend import kernels
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
@@ -149,6 +150,14 @@ class Optimizer:
 
     elementwise = False
 
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's own ``step`` and ``zero_grad`` are effects that ``ng.jit`` repeats, as the base's are."""
+        super().__init_subclass__(**kwargs)
+        for name in ("step", "zero_grad"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "jit_effect", False):
+                setattr(cls, name, effect(method))
+
     def __init__(self, params: Iterable, defaults: dict):
         if isinstance(params, Tensor | dict) or not isinstance(params, Iterable):
             raise TypeError(
@@ -256,6 +265,7 @@ class Optimizer:
             for p, w0 in zip(params, start):
                 p.copy_(w0)
 
+    @effect
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
@@ -277,6 +287,7 @@ class Optimizer:
                         "division by 0 in the loss; lower lr or clip gradients."
                     )
 
+    @effect
     def step(self, closure=None):
         """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
         loss = closure() if closure is not None else None

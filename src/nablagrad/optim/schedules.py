@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import math
 
+from ..autodiff.jit import effect
 from .optimizer import Optimizer
 
 
@@ -22,6 +23,7 @@ class LRScheduler:
     def lr_at(self, base_lr: float, t: int) -> float:
         raise NotImplementedError
 
+    @effect
     def step(self) -> None:
         self.last_epoch += 1
         for g, base in zip(self.optimizer.param_groups, self.base_lrs):

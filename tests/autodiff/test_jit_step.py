@@ -1,0 +1,266 @@
+"""ng.jit of a whole training step (forward, ``loss.backward()``, ``optimizer.step()``): the compiled step
+repeats the backward and the optimiser's calls in their places and equals the eager step bit for bit over
+100 steps (every optimiser, several losses, with and without the fast extra); a step the program cannot
+repeat is refused on its first replay and undone.  Off NumPy the function runs as it is (same results)."""
+
+import numpy as np
+import pytest
+
+import nablagrad as ng
+from nablagrad import optim
+from nablagrad.nn.utils import clip_grad_norm_
+
+NUMPY_ONLY = "ng.jit compiles NumPy programs only; on another array library it runs the function plainly"
+
+OPTIMIZERS = {
+    "sgd": dict(lr=0.05, momentum=0.9, nesterov=True),
+    "momentum": dict(lr=0.05),
+    "adagrad": dict(lr=0.05),
+    "rmsprop": dict(lr=0.01, momentum=0.5, centered=True),
+    "adam": dict(lr=0.01, amsgrad=True),
+    "adamw": dict(lr=0.01),
+}
+LOSSES = {
+    "cross_entropy": (lambda out, y: ng.nn.functional.cross_entropy(out, y), lambda rng, n: rng.integers(0, 3, n)),
+    "mse": (lambda out, y: ng.nn.functional.mse_loss(out, y), lambda rng, n: rng.standard_normal((n, 3)).astype(np.float32)),
+}
+
+
+def _on_numpy() -> bool:
+    return ng.get_default_device() == "cpu"
+
+
+def _setup(opt_name: str):
+    model = ng.nn.MLP([4, 8, 3], activation="tanh", seed=0)
+    return model, optim.OPTIMIZERS[opt_name](model.parameters(), **OPTIMIZERS[opt_name])
+
+
+def _run(step, loss: str, steps: int = 100, batch=lambda i: 5):
+    rng = np.random.default_rng(0)
+    losses = []
+    for i in range(steps):
+        n = batch(i)
+        x = rng.standard_normal((n, 4)).astype(np.float32)
+        losses.append(float(step(x, LOSSES[loss][1](rng, n)).numpy()))
+    return losses
+
+
+def _host(v) -> np.ndarray:
+    """A state entry (an array of any library, or a number) as a NumPy array."""
+    return np.asarray(v) if isinstance(v, int | float) else ng.as_tensor(v).numpy()
+
+
+def _params(model) -> list[np.ndarray]:
+    return [p.numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_compiled_training_step_equals_the_eager_step_bitwise(loss, opt_name, fast):
+    results = []
+    for compiled in (False, True):
+        model, opt = _setup(opt_name)
+
+        def step(x, y):
+            out = LOSSES[loss][0](model(x), y)
+            opt.zero_grad()
+            out.backward()
+            opt.step()
+            return out
+
+        f = ng.jit(step) if compiled else step
+        losses = _run(f, loss)
+        results.append((losses, _params(model), opt.state_dict()))
+        if compiled:
+            assert f.traces == (1 if _on_numpy() else 0)
+    (eager_losses, eager_params, eager_state), (losses, params, state) = results
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+    for i, buffers in eager_state["state"].items():
+        for k, v in buffers.items():
+            np.testing.assert_array_equal(_host(state["state"][i][k]), _host(v))
+
+
+def test_zero_grad_first_accumulation_schedule_and_clipping_are_repeated():
+    """The effects in any order: zero_grad before the forward, gradients accumulated over two backwards,
+    a learning-rate schedule and gradient clipping (given a list) inside the step."""
+    results = []
+    for compiled in (False, True):
+        model, opt = _setup("sgd")
+        schedule = optim.StepLR(opt, step_size=7, gamma=0.5)
+        params = list(model.parameters())
+
+        def step(x, y):
+            model.zero_grad()
+            loss = ng.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            (0.5 * ng.nn.functional.cross_entropy(model(2 * x), y)).backward()  # accumulates into .grad
+            clip_grad_norm_(params, 0.5)
+            opt.step()
+            schedule.step()
+            return loss, model(x)  # the second result reads the parameters after the update
+
+        f = ng.jit(step) if compiled else step
+        rng = np.random.default_rng(1)
+        outs = []
+        for _ in range(30):
+            x = rng.standard_normal((6, 4)).astype(np.float32)
+            loss, after = f(x, rng.integers(0, 3, 6))
+            outs.append((float(loss.numpy()), after.numpy().copy()))
+        results.append((outs, _params(model), opt.param_groups[0]["lr"]))
+    (eager, eager_params, eager_lr), (outs, params, lr) = results
+    assert lr == eager_lr == pytest.approx(0.05 * 0.5**4)
+    for (l1, a1), (l2, a2) in zip(outs, eager):
+        assert l1 == l2
+        np.testing.assert_array_equal(a1, a2)
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_new_batch_size_traces_again_and_stays_equal():
+    results = []
+    for compiled in (False, True):
+        model, opt = _setup("adam")
+
+        def step(x, y):
+            loss = ng.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = ng.jit(step) if compiled else step
+        losses = _run(f, "cross_entropy", steps=40, batch=lambda i: 5 if i % 3 else 2)
+        results.append((losses, _params(model)))
+        if compiled:
+            assert f.traces == (2 if _on_numpy() else 0)
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_compiled_adam_step_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    W0 = rng.standard_normal((4, 3)).astype(np.float32)
+    W = ng.tensor(W0, requires_grad=True)
+    opt = optim.Adam([W], lr=0.01)
+
+    @ng.jit
+    def step(x, y):
+        loss = ng.nn.functional.cross_entropy(x @ W, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    Wt = torch.tensor(W0, requires_grad=True)
+    topt = torch.optim.Adam([Wt], lr=0.01)
+    for _ in range(50):
+        x = rng.standard_normal((8, 4)).astype(np.float32)
+        y = rng.integers(0, 3, 8)
+        loss = step(x, y)
+        topt.zero_grad()
+        tloss = torch.nn.functional.cross_entropy(torch.from_numpy(x) @ Wt, torch.from_numpy(y))
+        tloss.backward()
+        topt.step()
+        assert float(loss.numpy()) == pytest.approx(tloss.item(), rel=1e-5)
+    np.testing.assert_allclose(W.numpy(), Wt.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_step_the_program_cannot_repeat_is_refused_and_undone():
+    """A parameter update written on ``.data`` is no op and no effect: the first replay disagrees with the
+    function, raises naming the fix, and leaves the parameters and their gradients as before the call."""
+    model = ng.nn.MLP([4, 8, 3], seed=0)
+
+    @ng.jit
+    def step(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.1 * p.grad.data
+        return loss
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5)
+    step(x, y)  # traced: the function itself ran
+    before = _params(model)
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    with pytest.raises(ng.JitError, match=r"cannot repeat.*optimizer\.step\(\).*without ng\.jit"):
+        step(x, y)
+    for a, p, g in zip(before, model.parameters(), grads):
+        np.testing.assert_array_equal(p.numpy(), a)
+        np.testing.assert_array_equal(p.grad.numpy(), g)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_refused_replay_restores_the_optimiser_state():
+    model, opt = _setup("adam")
+    noise = np.random.default_rng(5)
+
+    @ng.jit
+    def step(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model[0].weight.data += noise.standard_normal(model[0].weight.shape).astype(np.float32) * 1e-3  # raw, random
+        return loss
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5)
+    step(x, y)
+    before, state = _params(model), opt.state_dict()
+    with pytest.raises(ng.JitError, match="disagrees"):
+        step(x, y)
+    for a, b in zip(_params(model), before):
+        np.testing.assert_array_equal(a, b)
+    after = opt.state_dict()
+    assert after["state"][0]["step"] == state["state"][0]["step"] == 1
+    np.testing.assert_array_equal(_host(after["state"][0]["exp_avg"]), _host(state["state"][0]["exp_avg"]))
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_backward_with_arguments_or_control_flow_inside_a_step_is_refused_naming_the_fix():
+    model, opt = _setup("sgd")
+    x, y = np.ones((2, 4), np.float32), np.array([0, 1])
+
+    def create_graph(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        loss.backward(create_graph=True)
+        return loss
+
+    with pytest.raises(ng.JitError, match="create_graph.*without ng.jit"):
+        ng.jit(create_graph)(x, y)
+
+    def early_stop(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        if loss < 0.1:
+            return loss
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(ng.JitError, match=r"ng\.where"):
+        ng.jit(early_stop)(x, y)
+
+
+def test_the_compiled_step_returns_values_without_a_graph():
+    model, opt = _setup("sgd")
+
+    @ng.jit
+    def step(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = np.ones((2, 4), np.float32), np.array([0, 1])
+    for _ in range(3):
+        loss = step(x, y)
+        assert loss.shape == ()
+        assert not loss.requires_grad or not _on_numpy()  # compiled: its backward was taken inside the step
