@@ -264,3 +264,54 @@ def test_the_compiled_step_returns_values_without_a_graph():
         loss = step(x, y)
         assert loss.shape == ()
         assert not loss.requires_grad or not _on_numpy()  # compiled: its backward was taken inside the step
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_trace_refused_after_the_step_changes_nothing():
+    """``return loss.item()`` reads a traced value after ``opt.step()`` ran: the trace is refused naming the
+    fix, and the parameters, their gradients and the optimiser's state are as before the call."""
+    model, opt = _setup("adam")
+    x, y = np.ones((3, 4), np.float32), np.array([0, 1, 2])
+    loss = ng.nn.functional.cross_entropy(model(x), y)  # one eager step first: a state to keep
+    loss.backward()
+    opt.step()
+    before, grads, state = _params(model), [p.grad for p in model.parameters()], opt.state_dict()
+
+    @ng.jit
+    def step(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    with pytest.raises(ng.JitError, match="item"):
+        step(x, y)
+    for a, p, g in zip(before, model.parameters(), grads):
+        np.testing.assert_array_equal(p.numpy(), a)
+        assert p.grad is g
+    after = opt.state_dict()
+    assert after["state"][0]["step"] == state["state"][0]["step"] == 1
+    for i, buffers in state["state"].items():
+        np.testing.assert_array_equal(after["state"][i]["exp_avg_sq"], buffers["exp_avg_sq"])
+    opt.step()  # the optimiser still works from there
+    assert opt.state_dict()["state"][0]["step"] == 2
+
+
+def test_a_step_that_returns_nothing():
+    results = []
+    for compiled in (False, True):
+        model, opt = _setup("rmsprop")
+
+        def step(x, y):
+            opt.zero_grad()
+            ng.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        f = ng.jit(step) if compiled else step
+        rng = np.random.default_rng(3)
+        for _ in range(20):
+            assert f(rng.standard_normal((4, 4)).astype(np.float32), rng.integers(0, 3, 4)) is None
+        results.append(_params(model))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -33,11 +33,14 @@ the calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedu
 ``clip_grad_norm_``) are *effects*, recorded in their place among the ops.  Each call replays the ops
 and, in between, the effects: the backward replays the recorded VJP rules from the loss and
 accumulates into ``.grad`` as ``loss.backward()`` does; the calls are made again with the same
-arguments.  No tape node is made; the results carry no graph.  The call that traces has run ``f``
-itself (its step is taken once).  The safety net of the first replay compares it with an eager call
-from the same state: parameters and gradients are saved, and so is each optimiser's or schedule's
-``state_dict``.  A step the program cannot repeat is undone and refused.  That includes a write to
-``.data`` or ``.grad``, or a generator of parameters used up by the first call.
+arguments.  No tape node is made; the results carry no graph (``f`` may also return nothing).  The
+call that traces has run ``f`` itself (its step is taken once).  A trace refused halfway, e.g. by
+``loss.item()`` after ``opt.step()``, is undone: the parameters, their gradients and the optimisers'
+and schedules' state are put back as they were before the call.  The safety net of the first
+replay compares it with an eager call from the same state: parameters and gradients are saved, and
+so is each optimiser's or schedule's ``state_dict``.  A step the program cannot repeat is undone and
+refused.  That includes a write to ``.data`` or ``.grad``, or a generator of parameters used up by
+the first call.
 
 Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
 API namespace) — an argument's data, or a tensor ``f`` reads (a model moved with ``.to(...)``) —
@@ -96,6 +99,7 @@ class _Trace:
         self.leaf_ids = {id(t) for t in leaves}
         self.recorded = recorded  # the op outputs made so far: their count places an effect among the ops
         self.effects: list[_Effect] = []
+        self.undo = _Undo()  # what the effects change, as it was before the first of them
 
     def backward(self, root: Tensor, grad, create_graph: bool) -> bool:
         """``root.backward()`` on a traced value: an effect the program repeats on every call (the
@@ -109,6 +113,7 @@ class _Trace:
                 "call loss.backward() with no arguments on a scalar loss, or call the function without ng.jit"
             )
         self.effects.append(_Effect(len(self.recorded), root=root))
+        self.undo.reach(_graph_leaves(root))
         return True
 
     def traced(self, x) -> bool:
@@ -139,6 +144,70 @@ class _Effect:
     kwargs: dict = field(default_factory=dict)
 
 
+def _graph_leaves(root: Tensor) -> list[Tensor]:
+    """The leaves of ``root``'s graph that require a gradient (what its backward writes to)."""
+    seen, leaves, stack = set(), [], [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._op is None:
+            if t.requires_grad:
+                leaves.append(t)
+        elif t._inputs is not None:
+            stack.extend(a for a in t._inputs if isinstance(a, Tensor))
+    return leaves
+
+
+def _owns_state(obj) -> bool:
+    """An optimiser (``param_groups``) or a schedule (``optimizer``) whose ``state_dict`` an effect changes."""
+    stateful = hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict")
+    return stateful and (hasattr(obj, "param_groups") or hasattr(obj, "optimizer"))
+
+
+class _Undo:
+    """What a training step's effects may change, saved once before the first change: tensors' values and
+    gradients (a gradient is never written in place, so its array is kept as it is), and the ``state_dict``
+    of the optimisers and schedules that effects are called on.  :meth:`restore` puts all of it back."""
+
+    def __init__(self):
+        self.tensors: dict[int, tuple] = {}
+        self.owners: dict[int, tuple] = {}
+
+    def tensor(self, t: Tensor) -> None:
+        if id(t) not in self.tensors:
+            self.tensors[id(t)] = (t, t.data, namespace_of(t.data).copy(t.data), t.grad)
+
+    def reach(self, obj) -> None:
+        """Save what an effect's argument holds: a tensor, a list of them, an optimiser or schedule and
+        its parameters, a module's parameters (a generator is left alone: reading it would use it up)."""
+        if isinstance(obj, Tensor):
+            self.tensor(obj)
+        elif isinstance(obj, list | tuple):
+            for t in obj:
+                if isinstance(t, Tensor):
+                    self.tensor(t)
+        elif _owns_state(obj):
+            if id(obj) not in self.owners:
+                self.owners[id(obj)] = (obj, obj.state_dict())
+                inner = getattr(obj, "optimizer", None)
+                if inner is not None and inner is not obj:
+                    self.reach(inner)
+                for group in getattr(obj, "param_groups", ()):
+                    self.reach(list(group["params"]))
+        elif callable(getattr(obj, "parameters", None)):
+            self.reach(list(obj.parameters()))
+
+    def restore(self) -> None:
+        for owner, state_dict in self.owners.values():
+            owner.load_state_dict(state_dict)
+        for t, array, values, grad in self.tensors.values():
+            t.data = array
+            array[...] = values
+            t.grad = grad
+
+
 def effect(fn: Callable) -> Callable:
     """Mark ``fn`` (``Optimizer.step``, ``zero_grad``, ``LRScheduler.step``, ``clip_grad_norm_``) as an effect
     that :func:`jit` repeats: called inside a function being traced, the call is recorded with its arguments
@@ -151,6 +220,8 @@ def effect(fn: Callable) -> Callable:
         if trace is None:
             return fn(*args, **kwargs)
         trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs))
+        for a in (*args, *kwargs.values()):
+            trace.undo.reach(a)
         with _setting(jit_trace=None, tracer=None):  # a call inside it (super().step()) is no second effect
             return fn(*args, **kwargs)
 
@@ -455,13 +526,22 @@ def _trace(f: Callable, args: tuple) -> _Program:
     call_args = [next(it) if _is_array(a) else a for a in args]
     with tracing() as recorded:
         trace = _Trace(leaves, recorded)
-        with _setting(jit_trace=trace):
-            result = f(*call_args)
-    outs = list(result) if isinstance(result, tuple) else [result]
-    if not outs or not all(isinstance(o, Tensor) for o in outs):
+        try:
+            with _setting(jit_trace=trace):
+                result = f(*call_args)
+            return _program(f, trace, leaves, recorded, result)
+        except BaseException:
+            trace.undo.restore()  # a training step refused halfway (x.item() after opt.step()): nothing changed
+            raise
+
+
+def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Tensor], result) -> _Program:
+    """The program of what ``f``'s results (and a training step's losses) depend on, from its trace."""
+    outs = [] if result is None and trace.effects else list(result) if isinstance(result, tuple) else [result]
+    if (not outs and not trace.effects) or not all(isinstance(o, Tensor) for o in outs):
         name = getattr(f, "__name__", "f")
         raise JitError(f"jit: {name} must return a tensor or a tuple of tensors, got {type(result).__name__}")
-    if outs[0]._op is None:
+    if outs and outs[0]._op is None and not trace.effects:
         raise JitError("jit: the function's (first) result does not depend on its inputs or on any tensor that requires grad")
     # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
     leaf_ids = {id(t) for t in leaves}
@@ -566,19 +646,7 @@ def _outputs(values: list):
     """A training step's results as a compiled call returns them: tensors without a graph (the step's
     backward has been taken), one or a tuple."""
     outs = [as_tensor(v, device=CPU) for v in values]
-    return tuple(outs) if len(outs) > 1 else outs[0]
-
-
-def _saved(t: Tensor) -> tuple:
-    """A tensor's data (the array and a copy of its values) and a copy of its gradient."""
-    return t.data, t.data.copy(), None if t.grad is None else t.grad.data.copy()
-
-
-def _put_back(t: Tensor, saved: tuple) -> None:
-    array, values, grad = saved
-    t.data = array
-    np.copyto(array, values)
-    t.grad = None if grad is None else _wrap(grad.copy())
+    return tuple(outs) if len(outs) > 1 else outs[0] if outs else None
 
 
 def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs: list[Tensor], name: str):
@@ -587,29 +655,23 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
     was called on (the optimiser, a schedule) are saved; the replay runs; everything is put back; ``f``
     runs.  Their results and the tensors they leave must agree; the eager call's are kept (one step is
     taken).  On disagreement everything is put back as before the call and :class:`JitError` names why."""
-    owners = {id(e.args[0]): e.args[0] for e in program.effects
-              if e.fn is not None and e.args and hasattr(e.args[0], "state_dict") and hasattr(e.args[0], "load_state_dict")}
-    owners_before = [(o, o.state_dict()) for o in owners.values()]
-    before = [_saved(c) for c in program.captured]
-
-    def restore() -> None:
-        for owner, state_dict in owners_before:
-            owner.load_state_dict(state_dict)
-        for c, saved in zip(program.captured, before):
-            _put_back(c, saved)
-
+    undo = _Undo()
+    undo.reach(program.captured)
+    for e in program.effects:
+        for a in (*e.args, *e.kwargs.values()):
+            undo.reach(a)
     got = program.replay(inputs)
     after = [(c.data.copy(), None if c.grad is None else c.grad.data.copy()) for c in program.captured]
-    restore()
+    undo.restore()
     result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
-    refs = [o.data for o in (result if isinstance(result, tuple) else (result,))]
+    refs = [] if result is None else [o.data for o in (result if isinstance(result, tuple) else (result,))]
     close = lambda a, b: a is None and b is None or (a is not None and b is not None and np.shape(a) == np.shape(b)
                                                      and np.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True))  # noqa: E731
     agree = len(refs) == len(got) and all(close(a, b) for a, b in zip(got, refs))
     agree = agree and all(close(v, c.data) and close(g, None if c.grad is None else c.grad.data)
                           for (v, g), c in zip(after, program.captured))  # fmt: skip
     if not agree:
-        restore()
+        undo.restore()
         raise JitError(
             f"jit({name}): the compiled training step disagrees with the function, so the call was undone: the function "
             "changes parameters or gradients in a way the program cannot repeat (a write to .data or .grad, numbers "
