@@ -8,6 +8,7 @@ import pytest
 
 import nablagrad as ng
 from nablagrad import optim
+from nablagrad.autodiff import GraphFreedError
 from nablagrad.nn.utils import clip_grad_norm_
 
 NUMPY_ONLY = "ng.jit compiles NumPy programs only; on another array library it runs the function plainly"
@@ -314,4 +315,163 @@ def test_a_step_that_returns_nothing():
             assert f(rng.standard_normal((4, 4)).astype(np.float32), rng.integers(0, 3, 4)) is None
         results.append(_params(model))
     for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def _both(make_step, calls: int = 12, seed: int = 0):
+    """Run the step ``make_step()`` builds eagerly and compiled, from the same state; return both runs'
+    (results, parameters)."""
+    runs = []
+    for compiled in (False, True):
+        step, model = make_step()
+        f = ng.jit(step) if compiled else step
+        rng = np.random.default_rng(seed)
+        out = []
+        for _ in range(calls):
+            r = f(rng.standard_normal((6, 4)).astype(np.float32), rng.integers(0, 3, 6))
+            out.append(None if r is None else r.numpy().copy())
+        runs.append((out, _params(model)))
+    return runs
+
+
+def _assert_same(runs):
+    (eager, eager_params), (got, params) = runs
+    for a, b in zip(got, eager):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_clipping_a_generator_of_parameters_a_custom_schedule_and_three_gradient_uses():
+    """``clip_grad_norm_(model.parameters(), …)`` (a generator, kept as a list), a schedule subclass with its
+    own ``step``, and a value used three times (so its gradient sums three terms in eager mode's order)."""
+
+    class Warmup(optim.LRScheduler):
+        def step(self):
+            self.last_epoch += 1
+            for g, base in zip(self.optimizer.param_groups, self.base_lrs):
+                g["lr"] = base * min(1.0, self.last_epoch / 5)
+
+    def make():
+        model, opt = _setup("sgd")
+        schedule = Warmup(opt)
+
+        def step(x, y):
+            out = model(x)
+            loss = ng.nn.functional.cross_entropy(out, y) + 0.1 * (out * out).mean() + 0.01 * out.sum()
+            opt.zero_grad()
+            loss.backward()
+            clip_grad_norm_(model.parameters(), 0.05)
+            opt.step()
+            schedule.step()
+            return loss.detach()  # shares the loss's data: read from the loss
+
+        return step, model
+
+    _assert_same(_both(make))
+
+
+def test_parameters_passed_as_arguments_train_from_the_first_call():
+    """Tensors that require a gradient given as arguments are trained by the call that traces too, and a
+    value computed after ``opt.step()`` reads them as the step left them (Adam packs them into one buffer)."""
+    W0 = np.random.default_rng(2).standard_normal((4, 3)).astype(np.float32)
+    results = []
+    for compiled in (False, True):
+        W = ng.tensor(W0, requires_grad=True)
+        b = ng.zeros(3, requires_grad=True)
+        opt = optim.Adam([W, b], lr=0.05)
+
+        def step(x, y, W, b, opt=opt):
+            loss = ng.nn.functional.cross_entropy(x @ W + b, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return ng.nn.functional.cross_entropy(x @ W + b, y)
+
+        f = ng.jit(step) if compiled else step
+        rng = np.random.default_rng(0)
+        losses = [float(f(rng.standard_normal((6, 4)).astype(np.float32), rng.integers(0, 3, 6), W, b).numpy())
+                  for _ in range(10)]  # fmt: skip
+        results.append((losses, W.numpy().copy(), b.numpy().copy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+def test_a_read_only_constant_is_fine():
+    frozen = np.full(4, 0.5, np.float32)
+    frozen.flags.writeable = False
+    scale = ng.as_tensor(frozen)
+
+    def make():
+        model, opt = _setup("adam")
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = ng.nn.functional.cross_entropy(model(x * scale), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model
+
+    _assert_same(_both(make))
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_closures_second_backwards_and_frozen_values_are_refused():
+    model, opt = _setup("sgd")
+    x, y = np.ones((2, 4), np.float32), np.array([0, 1])
+
+    def with_closure(x, y):
+        def closure():
+            opt.zero_grad()
+            loss = ng.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+
+        return opt.step(closure)
+
+    before = _params(model)
+    with pytest.raises(ng.JitError, match=r"step\(closure\).*without ng\.jit"):
+        ng.jit(with_closure)(x, y)
+
+    def twice(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        loss.backward()  # eager mode refuses: the first backward freed the graph
+        return loss
+
+    with pytest.raises(GraphFreedError):
+        twice(x, y)
+    with pytest.raises(GraphFreedError):
+        ng.jit(twice)(x, y)
+    for a, b in zip(_params(model), before):
+        np.testing.assert_array_equal(a, b)
+
+    def metric(x, y):
+        loss = ng.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with ng.no_grad():
+            accuracy = (model(x).argmax(-1) == ng.as_tensor(y)).astype("float32").mean()
+        return loss, accuracy
+
+    with pytest.raises(ng.JitError, match="outside the traced ops"):
+        ng.jit(metric)(x, y)
+
+    def scaled(x, y):  # a number read from .data is frozen into the program
+        loss = ng.nn.functional.cross_entropy(model(x), y) * float(np.abs(model[0].weight.data).sum())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = ng.jit(scaled)
+    f(x, y)
+    before = _params(model)
+    with pytest.raises(ng.JitError, match="disagrees"):
+        f(x, y)
+    for a, b in zip(_params(model), before):
         np.testing.assert_array_equal(a, b)

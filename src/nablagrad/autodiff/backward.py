@@ -206,7 +206,7 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     pass itself as a graph, for higher-order derivatives.
     """
     trace = _m.state.jit_trace
-    if trace is not None and trace.backward(root, grad, create_graph):
+    if trace is not None and trace.backward(root, grad, retain_graph, create_graph):
         retain_graph = True  # a training step being compiled (ng.jit): the trace walks this graph afterwards
     grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
     F = TENSOR_NS if create_graph else _raw_ns(root)

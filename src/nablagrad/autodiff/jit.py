@@ -51,14 +51,15 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
-from .backward import _accumulate
+from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
 from .rules import COMPARISONS
@@ -100,11 +101,13 @@ class _Trace:
         self.recorded = recorded  # the op outputs made so far: their count places an effect among the ops
         self.effects: list[_Effect] = []
         self.undo = _Undo()  # what the effects change, as it was before the first of them
+        self.freed: set[int] = set()  # nodes a backward without retain_graph went through (freed in eager mode)
 
-    def backward(self, root: Tensor, grad, create_graph: bool) -> bool:
+    def backward(self, root: Tensor, grad, retain_graph: bool, create_graph: bool) -> bool:
         """``root.backward()`` on a traced value: an effect the program repeats on every call (the
         gradients of the loss accumulated into ``.grad``).  True when recorded: the caller then keeps
-        the graph (the trace walks it once ``f`` returns)."""
+        the graph (the trace walks it once ``f`` returns).  The order in which eager mode visits the
+        graph's ops is kept with it, so the replay sums the gradients in the same order (bit for bit)."""
         if not self.traced(root):
             return False
         if grad is not None or create_graph:
@@ -112,7 +115,12 @@ class _Trace:
                 "jit: backward(grad=...) or backward(create_graph=True) inside a compiled function is not supported; "
                 "call loss.backward() with no arguments on a scalar loss, or call the function without ng.jit"
             )
-        self.effects.append(_Effect(len(self.recorded), root=root))
+        order = _toposort(root, set()) if root._op is not None else []  # raises what eager mode raises (in place writes)
+        if any(id(node) in self.freed for node in order):
+            raise GraphFreedError(_FREED_MSG)  # as in eager mode: an earlier backward freed this graph
+        if not retain_graph:
+            self.freed.update(id(node) for node in order)
+        self.effects.append(_Effect(len(self.recorded), root=root, order=order[::-1]))
         self.undo.reach(_graph_leaves(root))
         return True
 
@@ -142,6 +150,7 @@ class _Effect:
     fn: Callable | None = None
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    order: list = field(default_factory=list)  # a backward's ops in eager mode's order (tensors, then op indices)
 
 
 def _graph_leaves(root: Tensor) -> list[Tensor]:
@@ -204,8 +213,12 @@ class _Undo:
             owner.load_state_dict(state_dict)
         for t, array, values, grad in self.tensors.values():
             t.data = array
-            array[...] = values
+            if not isinstance(array, np.generic) and (array.__class__ is not np.ndarray or array.flags.writeable):
+                array[...] = values  # (a read-only constant or a NumPy scalar cannot have changed)
             t.grad = grad
+
+
+_CLOSURES = (types.FunctionType, types.MethodType, functools.partial)  # what a closure argument is
 
 
 def effect(fn: Callable) -> Callable:
@@ -219,6 +232,15 @@ def effect(fn: Callable) -> Callable:
         trace = state.jit_trace
         if trace is None:
             return fn(*args, **kwargs)
+        if any(isinstance(a, _CLOSURES) for a in (*args[1:], *kwargs.values())):
+            raise JitError(
+                f"jit: {fn.__qualname__}(closure) inside a compiled function: the closure would compute every later call "
+                "with the tensors of the first one. Call it without ng.jit (or compute the loss, backward() and step() "
+                "in the compiled function itself)"
+            )
+        # an iterator (model.parameters()) would be used up by the first call: it is kept as a list
+        args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
+        kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
         trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs))
         for a in (*args, *kwargs.values()):
             trace.undo.reach(a)
@@ -227,6 +249,15 @@ def effect(fn: Callable) -> Callable:
 
     call.jit_effect = True
     return call
+
+
+def effects_of_subclass(cls: type, names: tuple[str, ...]) -> None:
+    """Make a subclass's own overrides of the methods ``names`` effects too (from a base class's
+    ``__init_subclass__``: an optimiser's ``step``, a schedule's ``step``, a module's ``zero_grad``)."""
+    for name in names:
+        method = cls.__dict__.get(name)
+        if method is not None and not getattr(method, "jit_effect", False):
+            setattr(cls, name, effect(method))
 
 
 @dataclass
@@ -273,6 +304,7 @@ class _Program:
     primitive: Primitive | None = None  # the _Compiled that calls of this program are on the tape
     effects: list[_Effect] = field(default_factory=list)  # a training step's backward and calls, in order
     first: list | None = None  # a training step's outputs from its trace, returned by the call that traced it
+    order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
 
     def __post_init__(self):
@@ -346,9 +378,11 @@ class _Program:
             self.dead = dead
         return self.dead
 
-    def backward(self, vals: list, used: list, g, requires: tuple[bool, ...], root: int | None = None) -> list:
+    def backward(self, vals: list, used: list, g, requires: tuple[bool, ...], root: int | None = None,
+                 order: list[int] | None = None) -> list:  # fmt: skip
         """Cotangents of the leaves flagged in ``requires`` (None for the others) of the first output (or
-        of slot ``root``: a training step's loss); frees ``vals`` on the way."""
+        of slot ``root``: a training step's loss, with its ``order``); frees ``vals`` on the way.  The ops
+        are visited in eager mode's order (:attr:`order`), so gradients from several uses add up alike."""
         plan = self.grad_plan(requires)
         if root is not None:  # mid-program: the slots of later ops hold nothing yet
             shapes = [None if v is None else np.shape(v) for v in vals]
@@ -357,7 +391,9 @@ class _Program:
                 self.shapes = [np.shape(v) for v in vals]
             shapes = self.shapes
         grads: dict[int, object] = {self.outputs[0] if root is None else root: g}
-        for i in range(len(self.ops) - 1, -1, -1):
+        if order is None:
+            order = self.order if root is None and self.order is not None else range(len(self.ops) - 1, -1, -1)
+        for i in order:
             op, needs = self.ops[i], plan[i]
             gout = grads.pop(op.out, None)
             if gout is not None and True in needs:
@@ -398,13 +434,13 @@ class _Program:
     def _effect(self, e: _Effect, vals: list, used: list, leaves: list[Tensor]) -> None:
         if e.fn is not None:
             e.fn(*e.args, **e.kwargs)
-            for j, c in enumerate(self.captured, start=self.n_in):
-                vals[j] = c.data
+            for j, t in enumerate(leaves):  # a step may rebind a parameter's data (packed into a flat buffer)
+                vals[j] = t.data
             return
         loss = vals[e.root]
         seed = np.array(1, loss.dtype) if loss.shape == () else np.ones(loss.shape, loss.dtype)
         requires = tuple(t.requires_grad for t in leaves)
-        grads = self.backward(list(vals), used, seed, requires, root=e.root)  # a copy: later ops still read vals
+        grads = self.backward(list(vals), used, seed, requires, e.root, e.order)  # a copy: later ops still read vals
         for t, g in zip(leaves, grads):
             if g is not None:
                 _accumulate(t, g, NUMPY_NS)
@@ -517,9 +553,16 @@ def _signature(args, host_only: bool = False) -> tuple | None:
     return tuple(key)
 
 
+def _own_leaf(a) -> bool:
+    """An argument that is a NumPy leaf tensor requiring a gradient (a parameter passed in): traced as
+    itself, so that a training step's backward at trace time accumulates into it as eager mode does."""
+    return isinstance(a, Tensor) and a.requires_grad and a._op is None and a.data.__class__ is np.ndarray
+
+
 def _trace(f: Callable, args: tuple) -> _Program:
     """Run ``f`` once with the tape recording every op; return the program of what its outputs depend on."""
-    leaves = [as_tensor(np.asarray(a.data if isinstance(a, Tensor) else a), device=CPU).detach() for a in args if _is_array(a)]
+    leaves = [a if _own_leaf(a) else as_tensor(np.asarray(a.data if isinstance(a, Tensor) else a), device=CPU).detach()
+              for a in args if _is_array(a)]  # fmt: skip
     for t in leaves:
         t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
     it = iter(leaves)
@@ -535,6 +578,20 @@ def _trace(f: Callable, args: tuple) -> _Program:
             raise
 
 
+def _step_outputs(outs: list[Tensor], recorded: list[Tensor], leaf_ids: set[int]) -> list[Tensor]:
+    """A training step's results as traced values: ``loss.detach()`` shares the loss's data and is read
+    from the loss; a value computed outside the traced ops (under ``no_grad``) would be frozen: refused."""
+    by_data = {id(t.data): t for t in recorded}
+    outs = [o if o._op is not None or id(o) in leaf_ids or o.requires_grad else by_data.get(id(o.data), o) for o in outs]
+    if any(o._op is None and id(o) not in leaf_ids and not o.requires_grad for o in outs):
+        raise JitError(
+            "jit: the training step returns a value computed outside the traced ops (under no_grad, or from .data), which "
+            "would be frozen at its first value. Return values computed with nablagrad ops (loss, or loss.detach()), or "
+            "compute the others outside the compiled function"
+        )
+    return outs
+
+
 def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Tensor], result) -> _Program:
     """The program of what ``f``'s results (and a training step's losses) depend on, from its trace."""
     outs = [] if result is None and trace.effects else list(result) if isinstance(result, tuple) else [result]
@@ -545,6 +602,8 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
         raise JitError("jit: the function's (first) result does not depend on its inputs or on any tensor that requires grad")
     # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
     leaf_ids = {id(t) for t in leaves}
+    if trace.effects:
+        outs = _step_outputs(outs, recorded, leaf_ids)
     wanted: set[int] = set()
     stack = [o for o in outs if o._op is not None] + [e.root for e in trace.effects if e.root is not None]
     while stack:
@@ -575,12 +634,19 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
         program.first = [o.data for o in outs] if trace.effects else None
         return program
     program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
+    op_index = {id(t): i for i, t in enumerate(ordered)}
+    if outs and outs[0]._op is not None and not trace.effects:
+        try:  # the backward visits the ops in eager mode's order: the gradients are summed as there
+            program.order = [op_index[id(n)] for n in reversed(_toposort(outs[0], set())) if id(n) in op_index]
+        except RuntimeError:  # an input written in place after use: eager mode refuses; keep the recorded order
+            program.order = None
     if trace.effects:  # a training step: each effect goes before the first op recorded after it
         position = {id(t): i for i, t in enumerate(recorded)}
         places = [position[id(t)] for t in ordered]
         for e in trace.effects:
             e.at = sum(1 for p in places if p < e.at)
             e.root = None if e.root is None else slot[id(e.root)]
+            e.order = [op_index[id(n)] for n in e.order if id(n) in op_index]
         program.effects = trace.effects
         program.first = [o.data for o in outs]  # the traced call has taken the step: what it returns
     return program
@@ -649,6 +715,19 @@ def _outputs(values: list):
     return tuple(outs) if len(outs) > 1 else outs[0] if outs else None
 
 
+def _same(a, b) -> bool:
+    """``a`` and ``b`` equal all the way down: dicts, lists and tuples entry by entry, arrays bit for bit
+    (NaN equal to NaN), everything else by ``==``."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return isinstance(b, list | tuple) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if hasattr(a, "shape") and hasattr(b, "shape"):
+        x, y = np.asarray(as_tensor(a).numpy()), np.asarray(as_tensor(b).numpy())
+        return x.shape == y.shape and x.dtype == y.dtype and bool(np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"))
+    return a == b or (a != a and b != b)
+
+
 def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs: list[Tensor], name: str):
     """The safety net of a training step: its first replay against an eager call of ``f`` from the same
     state.  The captured tensors (values and gradients) and the ``state_dict`` of every object an effect
@@ -656,20 +735,25 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
     runs.  Their results and the tensors they leave must agree; the eager call's are kept (one step is
     taken).  On disagreement everything is put back as before the call and :class:`JitError` names why."""
     undo = _Undo()
-    undo.reach(program.captured)
+    undo.reach([*inputs, *program.captured])
     for e in program.effects:
         for a in (*e.args, *e.kwargs.values()):
             undo.reach(a)
+    tensors = [t for t, *_ in undo.tensors.values()]
+    owners = [o for o, _ in undo.owners.values()]
+
+    def world() -> list:
+        """Every value the step may change: tensors' data and gradients, optimisers' and schedules' state."""
+        grads = [None if t.grad is None else t.grad.data for t in tensors]
+        return [[namespace_of(t.data).copy(t.data) for t in tensors], [None if g is None else g.copy() for g in grads],
+                [o.state_dict() for o in owners]]  # fmt: skip
+
     got = program.replay(inputs)
-    after = [(c.data.copy(), None if c.grad is None else c.grad.data.copy()) for c in program.captured]
+    after = world()
     undo.restore()
     result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
     refs = [] if result is None else [o.data for o in (result if isinstance(result, tuple) else (result,))]
-    close = lambda a, b: a is None and b is None or (a is not None and b is not None and np.shape(a) == np.shape(b)
-                                                     and np.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True))  # noqa: E731
-    agree = len(refs) == len(got) and all(close(a, b) for a, b in zip(got, refs))
-    agree = agree and all(close(v, c.data) and close(g, None if c.grad is None else c.grad.data)
-                          for (v, g), c in zip(after, program.captured))  # fmt: skip
+    agree = _same(got, refs) and _same(after, world())  # the same ops in the same order: bit for bit
     if not agree:
         undo.restore()
         raise JitError(

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor, no_grad
-from ..autodiff.jit import effect
+from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 
@@ -33,6 +33,11 @@ class Parameter(Tensor):
 
 class Module:
     """Base class of layers and networks: parameters, sub-modules, train/eval, state_dict."""
+
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's own ``zero_grad`` is an effect that ``ng.jit`` repeats, as the base's is."""
+        super().__init_subclass__(**kwargs)
+        effects_of_subclass(cls, ("zero_grad",))
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..autodiff import Tensor, no_grad
-from ..autodiff.jit import effect
+from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
@@ -153,10 +153,7 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs):
         """A subclass's own ``step`` and ``zero_grad`` are effects that ``ng.jit`` repeats, as the base's are."""
         super().__init_subclass__(**kwargs)
-        for name in ("step", "zero_grad"):
-            method = cls.__dict__.get(name)
-            if method is not None and not getattr(method, "jit_effect", False):
-                setattr(cls, name, effect(method))
+        effects_of_subclass(cls, ("step", "zero_grad"))
 
     def __init__(self, params: Iterable, defaults: dict):
         if isinstance(params, Tensor | dict) or not isinstance(params, Iterable):

@@ -10,11 +10,16 @@ from __future__ import annotations
 import inspect
 import math
 
-from ..autodiff.jit import effect
+from ..autodiff.jit import effect, effects_of_subclass
 from .optimizer import Optimizer
 
 
 class LRScheduler:
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's own ``step`` is an effect that ``ng.jit`` repeats, as the base's is."""
+        super().__init_subclass__(**kwargs)
+        effects_of_subclass(cls, ("step",))
+
     def __init__(self, optimizer: Optimizer):
         self.optimizer = optimizer
         self.base_lrs = [g["lr"] for g in optimizer.param_groups]
