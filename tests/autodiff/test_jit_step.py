@@ -463,3 +463,84 @@ def test_closures_second_backwards_and_frozen_values_are_refused():
         f(x, y)
     for a, b in zip(_params(model), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_detach_inside_is_computed_anew_on_every_call():
+    """``h.detach()`` of a traced value is an op of the program (no gradient flows through it), not a
+    constant frozen at its first value: in a compiled loss and in a compiled step (a straight-through
+    estimator)."""
+
+    def make():
+        model, opt = _setup("adam")
+
+        def step(x, y):
+            h = model(x)
+            rounded = h + (ng.round(h) - h).detach()  # straight-through: forward rounds, backward is identity
+            loss = ng.nn.functional.cross_entropy(rounded, y) + ((h - h.detach().mean()) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model
+
+    _assert_same(_both(make))
+    model = ng.nn.MLP([4, 8, 3], seed=0)
+    centred = lambda x: ((model(x) - model(x).detach().mean()) ** 2).mean()  # noqa: E731
+    f = ng.jit(centred)
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        x = rng.standard_normal((5, 4)).astype(np.float32)
+        assert float(f(x).numpy()) == float(centred(x).numpy())
+
+
+def test_a_model_cast_between_calls_traces_again():
+    model = ng.nn.MLP([4, 8, 3], seed=0)
+    f = ng.jit(lambda x, y: ng.nn.functional.cross_entropy(model(x), y))
+    x, y = np.ones((2, 4), np.float32), np.array([0, 1])
+    f(x, y)
+    model.astype("float64")
+    with pytest.raises(TypeError, match="float64"):  # as eager mode: the float32 input no longer fits the layer
+        f(x, y)
+    assert f(x.astype(np.float64), y).dtype == np.float64
+    assert f.traces == (2 if _on_numpy() else 0)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_an_effect_given_a_value_of_the_call_is_refused():
+    """A schedule whose ``step`` reads the loss would be given the first call's loss on every call."""
+
+    class OnLoss(optim.LRScheduler):
+        def step(self, metric):
+            self.last_epoch += 1
+
+    model, opt = _setup("sgd")
+    schedule = OnLoss(opt)
+    plain = _plain_step(model, opt)
+
+    def step(x, y):
+        loss = plain(x, y)
+        schedule.step(loss)
+        return loss
+
+    before = _params(model)
+    with pytest.raises(ng.JitError, match="first call's value"):
+        ng.jit(step)(np.ones((2, 4), np.float32), np.array([0, 1]))
+    for a, b in zip(_params(model), before):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_program_keeps_no_array_of_the_call_that_traced_it():
+    import gc
+    import weakref
+
+    model, opt = _setup("sgd")
+    step = ng.jit(_plain_step(model, opt))
+    x, y = np.ones((2, 4), np.float32), np.array([0, 1])
+    refs = [weakref.ref(x), weakref.ref(y)]
+    step(x, y)
+    step(np.ones((2, 4), np.float32), np.array([1, 0]))
+    del x, y
+    gc.collect()
+    assert all(r() is None for r in refs)

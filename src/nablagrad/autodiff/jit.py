@@ -39,8 +39,12 @@ call that traces has run ``f`` itself (its step is taken once).  A trace refused
 and schedules' state are put back as they were before the call.  The safety net of the first
 replay compares it with an eager call from the same state: parameters and gradients are saved, and
 so is each optimiser's or schedule's ``state_dict``.  A step the program cannot repeat is undone and
-refused.  That includes a write to ``.data`` or ``.grad``, or a generator of parameters used up by
-the first call.
+refused.  That includes a write to ``.data`` or ``.grad``, a number read from ``.data``, or random
+numbers; an iterator given to an effect (``model.parameters()``) is kept as a list.  Inside a trace
+``x.detach()`` of a traced value is an op (the value passes, no gradient flows), so it is computed
+anew on each call; an effect given a value of the call (the loss, an input) is refused, since every
+later call would give it the first call's.  A captured tensor whose dtype or shape changed since the
+trace (``model.astype(...)``) traces again.
 
 Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
 API namespace) — an argument's data, or a tensor ``f`` reads (a model moved with ``.to(...)``) —
@@ -90,6 +94,10 @@ _COMPARISONS = {
 }
 
 
+# while tracing, ``detach()`` of a traced value is this op: the value passes, no gradient flows back
+_STOP_GRADIENT = Primitive("detach", lambda x: x, (_no_gradient,), (lambda F, t, ans, x: F.zeros_like(t),), fmt="detach({0})")
+
+
 class _Trace:
     """What the engine asks while ``f`` is traced (``mode.state.jit_trace``, this thread only).
 
@@ -126,6 +134,18 @@ class _Trace:
 
     def traced(self, x) -> bool:
         return isinstance(x, Tensor) and (x.requires_grad or id(x) in self.leaf_ids)
+
+    def of_this_call(self, x) -> bool:
+        """A value (or a list holding one) that belongs to this call: an input or an op's result, not a
+        parameter (a leaf tensor ``f`` reads, whose data each call reads anew)."""
+        if isinstance(x, list | tuple):
+            return any(self.of_this_call(v) for v in x)
+        return isinstance(x, Tensor) and (x._op is not None or id(x) in self.leaf_ids or not x.requires_grad)
+
+    def detach(self, t: Tensor) -> Tensor | None:
+        """``t.detach()`` of a traced value: a recorded op that passes the value and stops the gradient
+        (a plain detached copy would be a constant frozen at its first value); None otherwise."""
+        return apply(_STOP_GRADIENT, t) if self.traced(t) else None
 
     def read(self, t: Tensor) -> None:
         """``t.item()`` / ``t.tolist()`` (so ``bool``, ``float``, ``int``): refused for a traced tensor."""
@@ -241,6 +261,12 @@ def effect(fn: Callable) -> Callable:
         # an iterator (model.parameters()) would be used up by the first call: it is kept as a list
         args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
         kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
+        if any(trace.of_this_call(a) for a in (*args[1:], *kwargs.values())):
+            raise JitError(
+                f"jit: {fn.__qualname__} is given a value computed in the compiled function (a loss, an input): every "
+                "later call would pass it the first call's value. Pass parameters or plain numbers, or call it "
+                "without ng.jit"
+            )
         trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs))
         for a in (*args, *kwargs.values()):
             trace.undo.reach(a)
@@ -306,11 +332,13 @@ class _Program:
     first: list | None = None  # a training step's outputs from its trace, returned by the call that traced it
     order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
+    captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
 
     def __post_init__(self):
         """Give every constant argument a slot after the op outputs, so that an op's arguments are one
         ``itemgetter`` call on the slot list (no per-argument test while replaying)."""
         self.grad_captured = any(self.captured_flags)
+        self.captured_kinds = [(getattr(c.data, "dtype", None), getattr(c.data, "shape", None)) for c in self.captured]
         first = self.n_in + len(self.captured) + len(self.ops)
         consts: list = []
         for op in self.ops:
@@ -324,14 +352,19 @@ class _Program:
         self.tail = [None] * len(self.ops) + consts
 
     def current(self) -> bool:
-        """Whether the captured tensors are as traced: the same ``requires_grad`` and, for a NumPy
-        program, still NumPy arrays (a tensor moved off the host, or back, traces again).  Asked on
-        every call: a NumPy array's class answers for the host without a namespace lookup."""
+        """Whether the captured tensors are as traced: the same ``requires_grad``, dtype and shape (a
+        model cast with ``astype`` traces again) and, for a NumPy program, still NumPy arrays (a tensor
+        moved off the host, or back, traces again).  Asked on every call: a NumPy array's class answers
+        for the host without a namespace lookup."""
         host = self.host
-        for c, flag in zip(self.captured, self.captured_flags):
+        for c, flag, (dtype, shape) in zip(self.captured, self.captured_flags, self.captured_kinds):
             if c.requires_grad != flag:
                 return False
-            if (c.data.__class__ is not np.ndarray or not host) and _on_host((c,)) != host:
+            data = c.data
+            if data.__class__ is np.ndarray and host:
+                if data.dtype != dtype or data.shape != shape:
+                    return False
+            elif _on_host((c,)) != host:
                 return False
         return True
 
@@ -578,6 +611,20 @@ def _trace(f: Callable, args: tuple) -> _Program:
             raise
 
 
+def _without_inputs(params: dict, subs: list) -> dict:
+    """An op's parameters with the places that hold an input's data emptied (each call puts its own
+    there, :meth:`_Op.call_params`): the program keeps no array of the call that traced it."""
+    params = dict(params)
+    for key, pos, _ in subs:
+        if pos is None:
+            params[key] = None
+        else:
+            seq = list(params[key])
+            seq[pos] = None
+            params[key] = type(params[key])(seq)
+    return params
+
+
 def _step_outputs(outs: list[Tensor], recorded: list[Tensor], leaf_ids: set[int]) -> list[Tensor]:
     """A training step's results as traced values: ``loss.detach()`` shares the loss's data and is read
     from the loss; a value computed outside the traced ops (under ``no_grad``) would be frozen: refused."""
@@ -627,7 +674,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
             elif isinstance(v, tuple | list):
                 subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v) if isinstance(x, np.ndarray) and id(x) in data_slot]
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
-        ops.append(_Op(t._op, args_, dict(t._params or {}), subs, slot[id(t)], t.dtype.kind in "fc"))
+        ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], t.dtype.kind in "fc"))
     flags = tuple(c.requires_grad for c in captured)
     if not _on_host([*captured, *ordered]):  # tensors of another array library: calls run f itself
         program = _Program(len(leaves), captured, flags, [], [], host=False)

@@ -117,6 +117,10 @@ class Tensor(Box):
 
     def detach(self) -> Tensor:
         """A new leaf tensor sharing the data, cut from the graph."""
+        if _mode.jit_trace is not None:
+            recorded = _mode.jit_trace.detach(self)  # inside ng.jit: an op, so each call computes it anew
+            if recorded is not None:
+                return recorded
         return _wrap(self.data)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
