@@ -129,7 +129,8 @@ class _Trace:
         if not retain_graph:
             self.freed.update(id(node) for node in order)
         self.effects.append(_Effect(len(self.recorded), root=root, order=order[::-1]))
-        self.undo.reach(_graph_leaves(root))
+        leaves = [root] if root._op is None else [a for n in order for a in n._inputs if isinstance(a, Tensor) and a._op is None]
+        self.undo.reach([t for t in leaves if t.requires_grad])  # what the backward writes to
         return True
 
     def traced(self, x) -> bool:
@@ -171,22 +172,6 @@ class _Effect:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     order: list = field(default_factory=list)  # a backward's ops in eager mode's order (tensors, then op indices)
-
-
-def _graph_leaves(root: Tensor) -> list[Tensor]:
-    """The leaves of ``root``'s graph that require a gradient (what its backward writes to)."""
-    seen, leaves, stack = set(), [], [root]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t._op is None:
-            if t.requires_grad:
-                leaves.append(t)
-        elif t._inputs is not None:
-            stack.extend(a for a in t._inputs if isinstance(a, Tensor))
-    return leaves
 
 
 def _owns_state(obj) -> bool:
@@ -331,6 +316,7 @@ class _Program:
     effects: list[_Effect] = field(default_factory=list)  # a training step's backward and calls, in order
     first: list | None = None  # a training step's outputs from its trace, returned by the call that traced it
     order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
+    root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
 
@@ -417,8 +403,10 @@ class _Program:
         of slot ``root``: a training step's loss, with its ``order``); frees ``vals`` on the way.  The ops
         are visited in eager mode's order (:attr:`order`), so gradients from several uses add up alike."""
         plan = self.grad_plan(requires)
-        if root is not None:  # mid-program: the slots of later ops hold nothing yet
-            shapes = [None if v is None else np.shape(v) for v in vals]
+        if root is not None:  # mid-program (static for a signature): the slots of later ops hold nothing yet
+            shapes = self.root_shapes.get(root)
+            if shapes is None:
+                shapes = self.root_shapes[root] = [None if v is None else np.shape(v) for v in vals]
         else:
             if self.shapes is None:
                 self.shapes = [np.shape(v) for v in vals]
@@ -625,18 +613,15 @@ def _without_inputs(params: dict, subs: list) -> dict:
     return params
 
 
-def _step_outputs(outs: list[Tensor], recorded: list[Tensor], leaf_ids: set[int]) -> list[Tensor]:
-    """A training step's results as traced values: ``loss.detach()`` shares the loss's data and is read
-    from the loss; a value computed outside the traced ops (under ``no_grad``) would be frozen: refused."""
-    by_data = {id(t.data): t for t in recorded}
-    outs = [o if o._op is not None or id(o) in leaf_ids or o.requires_grad else by_data.get(id(o.data), o) for o in outs]
+def _check_step_outputs(outs: list[Tensor], leaf_ids: set[int]) -> None:
+    """A training step's results must be traced values (``loss``, ``loss.detach()``, a parameter): one
+    computed outside the traced ops (under ``no_grad``, from ``.data``) would be frozen: refused."""
     if any(o._op is None and id(o) not in leaf_ids and not o.requires_grad for o in outs):
         raise JitError(
             "jit: the training step returns a value computed outside the traced ops (under no_grad, or from .data), which "
             "would be frozen at its first value. Return values computed with nablagrad ops (loss, or loss.detach()), or "
             "compute the others outside the compiled function"
         )
-    return outs
 
 
 def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Tensor], result) -> _Program:
@@ -650,7 +635,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
     leaf_ids = {id(t) for t in leaves}
     if trace.effects:
-        outs = _step_outputs(outs, recorded, leaf_ids)
+        _check_step_outputs(outs, leaf_ids)
     wanted: set[int] = set()
     stack = [o for o in outs if o._op is not None] + [e.root for e in trace.effects if e.root is not None]
     while stack:
@@ -806,9 +791,9 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
         raise JitError(
             f"jit({name}): the compiled training step disagrees with the function, so the call was undone: the function "
             "changes parameters or gradients in a way the program cannot repeat (a write to .data or .grad, numbers "
-            "taken from tensors, a generator of parameters used up by the first call, random numbers). A compiled step "
-            "repeats nablagrad's ops, loss.backward(), optimizer.step() and zero_grad(), a schedule's step() and "
-            "clip_grad_norm_ (given a list). Express the step with those, or call the function without ng.jit."
+            "taken from tensors, random numbers). A compiled step repeats nablagrad's ops, loss.backward(), "
+            "optimizer.step() and zero_grad(), a schedule's step() and clip_grad_norm_. Express the step with those, "
+            "or call the function without ng.jit."
         )
     return _outputs(refs)
 
