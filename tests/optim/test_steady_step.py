@@ -280,3 +280,57 @@ def test_a_copied_model_and_optimiser_go_on_as_the_original(how, name):
         np.testing.assert_array_equal(q.numpy(), p.numpy())
         np.testing.assert_allclose(q.numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6)
     assert opt2.state_dict()["state"].keys() == opt.state_dict()["state"].keys()
+
+
+def test_a_steady_step_refused_in_its_second_group_changes_neither_group(fast):
+    """Steps after the first two take the steady path (groups packed and checked in advance).  A step
+    whose second group's update would overflow is refused before the first group is written: every
+    parameter and every state buffer keeps its bits, and the run then goes on as torch.optim.Adam's."""
+    rng = np.random.default_rng(5)
+    shapes = [[(6, 4), (4,)], [(4, 3), (3,)]]
+    init = [[rng.standard_normal(s) for s in group] for group in shapes]
+    ours = [[ng.tensor(w, requires_grad=True) for w in group] for group in init]
+    theirs = [[torch.tensor(w, requires_grad=True) for w in group] for group in init]
+    opt = optim.Adam([{"params": g} for g in ours], lr=0.01)
+    topt = torch.optim.Adam([{"params": g} for g in theirs], lr=0.01)
+    flat_ours, flat_theirs = sum(ours, []), sum(theirs, [])
+    for t in range(10):
+        grads = [rng.standard_normal(p.shape) for p in flat_ours]
+        if t == 6:
+            for p, g in zip(flat_ours, grads):
+                p.grad = ng.tensor(g * (1e200 if p is flat_ours[-1] else 1.0))
+            before = [p.numpy().copy() for p in flat_ours]
+            state = [{k: np.copy(v) for k, v in opt.state[id(p)].items()} for p in flat_ours]
+            with pytest.raises(FloatingPointError, match="NaN or Inf"):
+                opt.step()
+            for p, w, s in zip(flat_ours, before, state):
+                np.testing.assert_array_equal(p.numpy(), w)
+                for k, v in s.items():
+                    np.testing.assert_array_equal(opt.state[id(p)][k], v)
+        for p, tp, g in zip(flat_ours, flat_theirs, grads):
+            p.grad, tp.grad = ng.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, tp in zip(flat_ours, flat_theirs):
+            np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-8, atol=1e-10, err_msg=f"step {t}")
+
+
+def test_a_subclass_with_its_own_update_is_called_on_every_step(fast):
+    """The steady path runs Adam's own update only: a subclass that overrides ``update`` gets every step."""
+    calls = []
+
+    class Counted(optim.Adam):
+        def update(self, p, g, state, group):
+            calls.append(state.get("step", 0))
+            super().update(p, g, state, group)
+
+    params = [ng.tensor(np.ones(s), requires_grad=True) for s in SHAPES]
+    opt, ref = Counted(params, lr=0.01), optim.Adam([ng.tensor(np.ones(s), requires_grad=True) for s in SHAPES], lr=0.01)
+    for _ in range(6):
+        for p, q in zip(params, ref.param_groups[0]["params"]):
+            p.grad = q.grad = ng.tensor(np.full(p.shape, 0.5))
+        opt.step()
+        ref.step()
+    assert calls == [0, 1, 2, 3, 4, 5]
+    for p, q in zip(params, ref.param_groups[0]["params"]):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())

@@ -337,12 +337,47 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
         if not dry_run():
             return False
         bounds = _Bounds.read(m, v, vmax)
-    sum_p, sum_g = map(sum, zip(*[_abs_sums(segment[0], segment[1]) for segment in segments]))
-    after = bounds.after(sum_p, sum_g, p.dtype, b1, b2, step_size, eps_hat, wd, decay, vmax is not None)
+    after = _bounds_after(bounds, segments, p.dtype, consts, vmax is not None)
     if after is None and not dry_run_done and not dry_run():
         return False
     _Checked.pending[id(m)] = _Checked((p, g, m, v, vmax), consts, segments, after)
     return True
+
+
+def _bounds_after(bounds: _Bounds, segments: list[list], dtype, consts: tuple, ams: bool) -> _Bounds | None:
+    """:meth:`_Bounds.after` with ``Σ|p|`` and ``Σ|g|`` read from the kernels' argument lists."""
+    sum_p = sum_g = 0.0
+    for segment in segments:
+        sp, sg = _abs_sums(segment[0], segment[1])
+        sum_p += sp
+        sum_g += sg
+    return bounds.after(sum_p, sum_g, dtype, *consts, ams)
+
+
+def adam_prepare(p, grads: list[np.ndarray], layout: Layout, m, v, vmax, consts: tuple) -> _Checked | None:
+    """The steady state of a training loop (the state's bounds carried from the last checked update):
+    :func:`adam_finite`'s check from the bounds alone, for a gradient given as ``grads`` at the places of
+    ``layout``, with ``consts = (β1, β2, step_size, ε̂, λ, δ)``.  The update, prepared for
+    :func:`adam_run`, when the bounds show it finite; ``None`` otherwise (no bounds carried, bounds that
+    do not settle it, arrays the kernels do not take) — then nothing is written or kept, and the caller
+    takes :func:`adam_finite`, which can also run the update as a dry run."""
+    bounds = _Bounds.known(m, v, vmax)
+    if bounds is None:
+        return None
+    segments = _adam_args(p, Parts(grads, layout), m, v, vmax, consts)
+    if segments is None:
+        return None
+    after = _bounds_after(bounds, segments, p.dtype, consts, vmax is not None)
+    return None if after is None else _Checked((p, None, m, v, vmax), consts, segments, after)
+
+
+def adam_run(checked: _Checked) -> None:
+    """The update :func:`adam_prepare` allowed, in place; its bounds carried to the next check."""
+    kernel = _kernel("adam")
+    for segment in checked.segments:
+        kernel(*segment)
+    _, _, m, v, vmax = checked.arrays
+    _updated(m, v, vmax, checked.after)
 
 
 def _abs_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

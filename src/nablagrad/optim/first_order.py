@@ -193,6 +193,21 @@ class Adam(Optimizer):
             return None
         return kernels.adam_finite(p.data, g, state["exp_avg"], state["exp_avg_sq"], **self._constants(state, group, 1))
 
+    def steady_check(self, fg, group):
+        if type(self).update is not Adam.update or type(self).check_update is not Adam.check_update:
+            return None  # a subclass with its own update: the full step calls it
+        state = fg.state
+        if "exp_avg" not in state:
+            return None
+        c = self._constants(state, group, 1)
+        return kernels.adam_prepare(fg.tensor.data, [p.grad.data for p in fg.params], fg.grad_layout, state["exp_avg"],
+                                    state["exp_avg_sq"], c["vmax"],
+                                    (c["b1"], c["b2"], c["step_size"], c["eps_hat"], c["wd"], c["decay"]))  # fmt: skip
+
+    def steady_update(self, fg, update):
+        fg.state["step"] += 1
+        kernels.adam_run(update)
+
     @staticmethod
     def _constants(state: dict, group: dict, ahead: int = 0) -> dict:
         """The kernel's constants for step ``t = state["step"] + ahead``:

@@ -104,6 +104,10 @@ class FlatGroup:
         self.scatter_state(opt_state)
         return True
 
+    def bound(self, opt_state: dict) -> bool:
+        """Whether the parameters' states in ``opt_state`` are still the ones :meth:`bind_state` bound."""
+        return self._bound([opt_state.get(id(p)) for p in self.params]) if self.state_views else False
+
     def _bound(self, states: list) -> bool:
         """Whether every parameter's state is still what :meth:`scatter_state` made: the same views of
         the flat buffers and the same scalars (asked every step, so plain loops)."""
@@ -174,14 +178,19 @@ def pieces(opt, group: dict) -> list[Piece]:
     :func:`packed`), else each parameter that has a gradient."""
     fg = packed(opt, group)
     if fg is not None:
-        grad = fg.grad_parts() if reads_grad_parts(opt) else fg.gather_grads()
-        return [Piece(fg.tensor, grad, fg.state, group, fg.params, fg)]
+        return [steady_piece(opt, group, fg)]
     out = []
     for p in group["params"]:
         if p.grad is not None:
             state = opt.state.get(id(p))
             out.append(Piece(p, p.grad.data, {} if state is None else state, group, [p], new_state=state is None))
     return out
+
+
+def steady_piece(opt, group: dict, fg: FlatGroup) -> Piece:
+    """The piece of a packed group (its state bound): the flat buffer with this step's gradients."""
+    grad = fg.grad_parts() if reads_grad_parts(opt) else fg.gather_grads()
+    return Piece(fg.tensor, grad, fg.state, group, fg.params, fg)
 
 
 def takes_grad_parts(method):

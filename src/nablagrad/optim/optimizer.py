@@ -90,7 +90,8 @@ def _all_finite(a) -> bool:
     return bool(xp.all(xp.isfinite(a)))
 
 
-_WORK_POOLS = ("_flat_groups", "_backup", "_scratch")  # made again when needed: flat packs, copies, scratch
+_WORK_POOLS = ("_flat_groups", "_backup", "_scratch", "_steady")  # made again when needed: flat packs, copies,
+# scratch, the steady step's groups
 _SCALARS = frozenset((int, float, bool))  # never arrays: the per-step state test skips them at once
 
 
@@ -287,6 +288,8 @@ class Optimizer:
     @effect
     def step(self, closure=None):
         """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
+        if closure is None and self._steady_step():
+            return None
         loss = closure() if closure is not None else None
         self._check_grads(finite=False)
         self._follow_parameters()
@@ -323,7 +326,48 @@ class Optimizer:
                     raise self._diverged(bad.group)
             for pc in pieces:
                 pc.commit(self.state)
+        steady = all(verdicts) and all(pc.flat is not None for pc in pieces)
+        self.__dict__["_steady"] = [(pc.group, pc.flat) for pc in pieces] if steady else None
         return loss
+
+    def _steady_step(self) -> bool:
+        """The step again over the flat groups that the last step packed and checked in advance (the
+        steady state of a training loop), without finding its pieces anew: each group's parameters are
+        still its views, each has a gradient of its shape and its state is still the one bound; then
+        :meth:`steady_check` for every group before :meth:`steady_update` writes any (all or nothing, as
+        the full step).  ``False``, having changed nothing, where any of that fails — the full step runs."""
+        groups = self.__dict__.get("_steady")
+        if not groups or len(groups) != len(self.param_groups):
+            return False
+        state = self.state
+        for (group, fg), now in zip(groups, self.param_groups):
+            if group is not now or not fg.intact(group["params"]) or not fg.bound(state):
+                return False
+            for p in fg.params:
+                g = p.grad
+                if g is None or g.shape != p.shape:
+                    return False
+        prepared = [self.steady_check(fg, group) for group, fg in groups]
+        if None in prepared:
+            return False
+        for (_, fg), update in zip(groups, prepared):
+            self.steady_update(fg, update)
+        for _, fg in groups:
+            fg.after_update(state)
+            for p in fg.params:
+                p.bump_version_()  # written in place: a graph that saved p must not back-propagate
+        return True
+
+    def steady_check(self, fg: flat.FlatGroup, group: dict):
+        """For :meth:`_steady_step`: this step's update of the packed group ``fg`` prepared and shown finite
+        without writing anything, or ``None`` (nothing kept) where that cannot be told cheaply.  The base
+        has no steady step; an optimiser whose checked update has one overrides this and
+        :meth:`steady_update`."""
+        return None
+
+    def steady_update(self, fg: flat.FlatGroup, update) -> None:
+        """Carry out what :meth:`steady_check` prepared (the update of ``fg`` and its state)."""
+        raise NotImplementedError
 
     def update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
