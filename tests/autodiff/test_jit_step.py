@@ -506,21 +506,71 @@ def test_a_model_cast_between_calls_traces_again():
     assert f.traces == (2 if _on_numpy() else 0)
 
 
+class _OnLoss(optim.LRScheduler):
+    """A schedule stepped with the loss (as ReduceLROnPlateau): the learning rate halves when it rises."""
+
+    def __init__(self, opt):
+        self.seen = []
+        super().__init__(opt)
+
+    def step(self, metric=None):
+        if metric is not None:
+            value = float(metric)
+            if self.seen and value > self.seen[-1]:
+                for group in self.optimizer.param_groups:
+                    group["lr"] *= 0.5
+            self.seen.append(value)
+        self.last_epoch += 1
+
+    def state_dict(self):
+        return {**super().state_dict(), "seen": list(self.seen)}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.seen = list(state["seen"])
+
+
 @pytest.mark.numpy_only(NUMPY_ONLY)
-def test_an_effect_given_a_value_of_the_call_is_refused():
-    """A schedule whose ``step`` reads the loss would be given the first call's loss on every call."""
+@pytest.mark.parametrize("as_keyword", [False, True], ids=["positional", "keyword"])
+def test_an_effect_given_a_value_of_the_call_receives_each_calls_value(as_keyword):
+    """``schedule.step(loss)``: every call passes its own loss (not the first call's), so the losses the
+    schedule sees, the learning rates and the parameters are those of the eager run, bit for bit."""
+    rng = np.random.default_rng(3)
+    batches = [(rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5)) for _ in range(12)]
+    runs = []
+    for compiled in (False, True):
+        model, opt = _setup("sgd")
+        schedule = _OnLoss(opt)
+        plain = _plain_step(model, opt)
 
-    class OnLoss(optim.LRScheduler):
-        def step(self, metric):
-            self.last_epoch += 1
+        def step(x, y, plain=plain, schedule=schedule):
+            loss = plain(x, y)
+            schedule.step(metric=loss) if as_keyword else schedule.step(loss)
+            return loss
 
+        f = ng.jit(step) if compiled else step
+        for x, y in batches:
+            f(x, y)
+        runs.append((schedule.seen, [g["lr"] for g in opt.param_groups], _params(model)))
+    (seen, lrs, params), (seen_c, lrs_c, params_c) = runs
+    assert seen_c == seen and len(set(seen)) == len(batches)  # each call's own loss
+    assert lrs_c == lrs
+    for a, b in zip(params_c, params):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_an_effect_given_a_value_computed_outside_the_traced_ops_is_refused():
+    """A value computed under ``no_grad`` (or one inside a list) would be the first call's on every call."""
     model, opt = _setup("sgd")
-    schedule = OnLoss(opt)
+    schedule = _OnLoss(opt)
     plain = _plain_step(model, opt)
 
     def step(x, y):
         loss = plain(x, y)
-        schedule.step(loss)
+        with ng.no_grad():
+            frozen = model(ng.as_tensor(x)).sum()
+        schedule.step(frozen)
         return loss
 
     before = _params(model)

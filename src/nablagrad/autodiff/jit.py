@@ -42,9 +42,10 @@ so is each optimiser's or schedule's ``state_dict``.  A step the program cannot 
 refused.  That includes a write to ``.data`` or ``.grad``, a number read from ``.data``, or random
 numbers; an iterator given to an effect (``model.parameters()``) is kept as a list.  Inside a trace
 ``x.detach()`` of a traced value is an op (the value passes, no gradient flows), so it is computed
-anew on each call; an effect given a value of the call (the loss, an input) is refused, since every
-later call would give it the first call's.  A captured tensor whose dtype or shape changed since the
-trace (``model.astype(...)``) traces again.
+anew on each call.  An effect given a value of the call as an argument of its own (``schedule.step(loss)``,
+a check of the loss) receives that call's value on every call; one inside a list, or computed outside
+the traced ops (under ``no_grad``), is refused, since every later call would give it the first call's.
+A captured tensor whose dtype or shape changed since the trace (``model.astype(...)``) traces again.
 
 Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
 API namespace) — an argument's data, or a tensor ``f`` reads (a model moved with ``.to(...)``) —
@@ -172,6 +173,20 @@ class _Effect:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     order: list = field(default_factory=list)  # a backward's ops in eager mode's order (tensors, then op indices)
+    values: dict = field(default_factory=dict)  # argument position or name -> a traced value (tensor, then slot)
+
+    def call_args(self, vals: list) -> tuple[tuple, dict]:
+        """The arguments of this call of ``fn``: those that were values of the traced call are this call's."""
+        if not self.values:
+            return self.args, self.kwargs
+        args, kwargs = list(self.args), dict(self.kwargs)
+        for key, slot in self.values.items():
+            value = _input(vals[slot])
+            if isinstance(key, int):
+                args[key] = value
+            else:
+                kwargs[key] = value
+        return tuple(args), kwargs
 
 
 def _owns_state(obj) -> bool:
@@ -246,13 +261,15 @@ def effect(fn: Callable) -> Callable:
         # an iterator (model.parameters()) would be used up by the first call: it is kept as a list
         args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
         kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
-        if any(trace.of_this_call(a) for a in (*args[1:], *kwargs.values())):
+        named = [*enumerate(args), *kwargs.items()][1:] if args else list(kwargs.items())  # not self
+        values = {k: a for k, a in named if trace.of_this_call(a)}
+        if not all(trace.traced(a) for a in values.values()):
             raise JitError(
-                f"jit: {fn.__qualname__} is given a value computed in the compiled function (a loss, an input): every "
-                "later call would pass it the first call's value. Pass parameters or plain numbers, or call it "
-                "without ng.jit"
+                f"jit: {fn.__qualname__} is given a value computed in the compiled function outside its traced ops (under "
+                "no_grad, from .data) or inside a list: every later call would pass it the first call's value. Pass the "
+                "tensor itself, parameters or plain numbers, or call it without ng.jit"
             )
-        trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs))
+        trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs, values=values))
         for a in (*args, *kwargs.values()):
             trace.undo.reach(a)
         with _setting(jit_trace=None, tracer=None):  # a call inside it (super().step()) is no second effect
@@ -454,7 +471,8 @@ class _Program:
 
     def _effect(self, e: _Effect, vals: list, used: list, leaves: list[Tensor]) -> None:
         if e.fn is not None:
-            e.fn(*e.args, **e.kwargs)
+            args, kwargs = e.call_args(vals)
+            e.fn(*args, **kwargs)
             for j, t in enumerate(leaves):  # a step may rebind a parameter's data (packed into a flat buffer)
                 vals[j] = t.data
             return
@@ -638,6 +656,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
         _check_step_outputs(outs, leaf_ids)
     wanted: set[int] = set()
     stack = [o for o in outs if o._op is not None] + [e.root for e in trace.effects if e.root is not None]
+    stack += [v for e in trace.effects for v in e.values.values() if v._op is not None and id(v) not in leaf_ids]
     while stack:
         t = stack.pop()
         if id(t) not in wanted:
@@ -678,6 +697,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
         for e in trace.effects:
             e.at = sum(1 for p in places if p < e.at)
             e.root = None if e.root is None else slot[id(e.root)]
+            e.values = {k: slot[id(v)] for k, v in e.values.items()}
             e.order = [op_index[id(n)] for n in e.order if id(n) in op_index]
         program.effects = trace.effects
         program.first = [o.data for o in outs]  # the traced call has taken the step: what it returns
