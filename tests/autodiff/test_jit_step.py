@@ -594,3 +594,23 @@ def test_a_program_keeps_no_array_of_the_call_that_traced_it():
     del x, y
     gc.collect()
     assert all(r() is None for r in refs)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_step_refused_on_its_first_replay_raises_as_the_eager_step_and_changes_nothing():
+    """The first replay (compared with an eager call) meets a refused update: the call raises what the eager
+    step raises, and the parameters and optimiser state are those from before the call."""
+    model, opt = _setup("adam")
+    step = ng.jit(_plain_step(model, opt))
+    x, y = np.ones((2, 4), np.float32), np.array([0, 1])
+    step(x, y)  # traced: one step taken
+    before, state = _params(model), opt.state_dict()
+    with pytest.raises(FloatingPointError, match="NaN or Inf"):
+        step(np.full((2, 4), np.inf, np.float32), y)  # the first replay: a NaN loss, NaN gradients, a refused step
+    for a, b in zip(_params(model), before):
+        np.testing.assert_array_equal(a, b)
+    assert opt.state_dict()["state"].keys() == state["state"].keys()
+    for i, s in state["state"].items():
+        for k, v in s.items():
+            np.testing.assert_array_equal(_host(opt.state_dict()["state"][i][k]), _host(v))
+    step(x, y)  # the program goes on: a step from the same state as the eager step takes

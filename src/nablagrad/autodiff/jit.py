@@ -175,13 +175,14 @@ class _Effect:
     order: list = field(default_factory=list)  # a backward's ops in eager mode's order (tensors, then op indices)
     values: dict = field(default_factory=dict)  # argument position or name -> a traced value (tensor, then slot)
 
-    def call_args(self, vals: list) -> tuple[tuple, dict]:
-        """The arguments of this call of ``fn``: those that were values of the traced call are this call's."""
+    def call_args(self, vals: list, leaves: list[Tensor]) -> tuple[tuple, dict]:
+        """The arguments of this call of ``fn``: those that were values of the traced call are this call's
+        (an input as the tensor given, an op's result wrapped as a tensor)."""
         if not self.values:
             return self.args, self.kwargs
         args, kwargs = list(self.args), dict(self.kwargs)
         for key, slot in self.values.items():
-            value = _input(vals[slot])
+            value = leaves[slot] if slot < len(leaves) else _input(vals[slot])
             if isinstance(key, int):
                 args[key] = value
             else:
@@ -261,9 +262,10 @@ def effect(fn: Callable) -> Callable:
         # an iterator (model.parameters()) would be used up by the first call: it is kept as a list
         args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
         kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
-        named = [*enumerate(args), *kwargs.items()][1:] if args else list(kwargs.items())  # not self
-        values = {k: a for k, a in named if trace.of_this_call(a)}
-        if not all(trace.traced(a) for a in values.values()):
+        named = [*enumerate(args), *kwargs.items()]
+        values = {k: a for k, a in named if isinstance(a, Tensor) and trace.of_this_call(a)}
+        in_lists = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, list | tuple) and trace.of_this_call(a)]
+        if in_lists or not all(trace.traced(a) for a in values.values()):
             raise JitError(
                 f"jit: {fn.__qualname__} is given a value computed in the compiled function outside its traced ops (under "
                 "no_grad, from .data) or inside a list: every later call would pass it the first call's value. Pass the "
@@ -471,7 +473,7 @@ class _Program:
 
     def _effect(self, e: _Effect, vals: list, used: list, leaves: list[Tensor]) -> None:
         if e.fn is not None:
-            args, kwargs = e.call_args(vals)
+            args, kwargs = e.call_args(vals, leaves)
             e.fn(*args, **kwargs)
             for j, t in enumerate(leaves):  # a step may rebind a parameter's data (packed into a flat buffer)
                 vals[j] = t.data
@@ -800,12 +802,15 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
         return [[namespace_of(t.data).copy(t.data) for t in tensors], [None if g is None else g.copy() for g in grads],
                 [o.state_dict() for o in owners]]  # fmt: skip
 
-    got = program.replay(inputs)
-    after = world()
+    try:
+        got = program.replay(inputs)
+        after = world()
+    except Exception:  # an effect that refuses (a non-finite update): the eager call decides, and raises likewise
+        got = after = None
     undo.restore()
     result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
     refs = [] if result is None else [o.data for o in (result if isinstance(result, tuple) else (result,))]
-    agree = _same(got, refs) and _same(after, world())  # the same ops in the same order: bit for bit
+    agree = got is not None and _same(got, refs) and _same(after, world())  # the same ops in the same order: bit for bit
     if not agree:
         undo.restore()
         raise JitError(

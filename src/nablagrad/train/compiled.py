@@ -1,18 +1,24 @@
-"""The loss of one batch, compiled by :func:`ng.jit` where that is safe (the default of ``fit``).
+"""The training step of one batch, compiled by :func:`ng.jit` where that is safe (the default of ``fit``).
 
 A trace freezes whatever a function computes outside nablagrad's ops (random numbers, state
 kept between calls), so only models whose every module — and a loss — come from nablagrad, and
 draw no random numbers (no active ``Dropout``), are compiled; anything else, and any function
-the compiler refuses (:class:`JitError`), runs eagerly.  The compiled and the eager step give
-the same numbers (tests/autodiff/test_jit.py).
+the compiler refuses (:class:`JitError`), runs eagerly.  :class:`BatchLoss` is the loss of a batch;
+:class:`CompiledStep` the whole step — the loss, ``zero_grad()``, ``backward()``, clipping and the
+optimiser's ``step()`` — replayed as one program.  The compiled and the eager step give the same
+numbers (tests/autodiff/test_jit.py, tests/autodiff/test_jit_step.py, tests/train/test_compiled_step.py).
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 
 from ..autodiff import JitError, Tensor, jit
+from ..autodiff.jit import effect
 from ..nn import Dropout, Module, l1_penalty, l2_penalty
+from ..nn.utils import clip_grad_norm_
+from ..optim import Optimizer
 
 RANDOM = (Dropout,)  # nablagrad's modules that draw random numbers on every call
 
@@ -46,3 +52,48 @@ class BatchLoss:
             except JitError:
                 self.compiled = None  # e.g. a loss that computes on .data: eager from now on
         return self.eager(xb, yb)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The batch loss is NaN or Inf: the step stopped before its backward (nothing was written)."""
+
+
+@effect
+def stop_if_not_finite(loss: Tensor) -> None:
+    """Raise :class:`NonFiniteLossError` when ``loss`` is NaN or Inf — before the backward, as the eager step
+    checks it (an effect: a compiled step checks each call's own loss)."""
+    if not math.isfinite(float(loss.data)):
+        raise NonFiniteLossError("the loss is NaN or Inf")
+
+
+class CompiledStep:
+    """``step(xb, yb) -> (loss, output)``: one whole training step — the batch loss (:class:`BatchLoss`),
+    ``zero_grad()``, the loss's finiteness, ``backward()``, ``clip_grad_norm_`` and ``optimizer.step()`` —
+    compiled by :func:`ng.jit` (no graph is built for a batch) where the loss is compiled and the
+    optimiser is nablagrad's; ``None`` where it is not, or once the compiler refused it (the call was
+    undone): the caller then takes the eager step.  A non-finite loss raises :class:`NonFiniteLossError`, a
+    refused update ``FloatingPointError``, each with nothing written."""
+
+    def __init__(self, batch_loss: BatchLoss, optimizer, params: list[Tensor], clip: float | None):
+        self.batch_loss, self.optimizer, self.params, self.clip = batch_loss, optimizer, params, clip
+        ours = batch_loss.compiled is not None and isinstance(optimizer, Optimizer)
+        self.compiled = jit(self.eager) if ours else None
+
+    def eager(self, xb, yb) -> tuple[Tensor, Tensor]:
+        loss, out = self.batch_loss.eager(xb, yb)
+        self.optimizer.zero_grad()
+        stop_if_not_finite(loss)
+        loss.backward()
+        if self.clip is not None:
+            clip_grad_norm_(self.params, self.clip)
+        self.optimizer.step()
+        return loss, out
+
+    def __call__(self, xb, yb) -> tuple[Tensor, Tensor] | None:
+        if self.compiled is None:
+            return None
+        try:
+            return self.compiled(xb, yb)
+        except JitError:
+            self.compiled = None  # e.g. a loss that computes on .data: eager from now on
+            return None

@@ -30,7 +30,7 @@ from ..nn import Module
 from ..nn.utils import clip_grad_norm_
 from ..optim import Optimizer
 from .callbacks import Callback
-from .compiled import BatchLoss
+from .compiled import BatchLoss, CompiledStep, NonFiniteLossError
 from .evaluation import Batches, decision_threshold, evaluate, model_device, model_dtype
 from .history import History, RunningRisk
 from .metrics import TRAINING_METRICS
@@ -84,11 +84,12 @@ class Trainer:
         self.clip_grad_norm, self.l1, self.l2 = clip_grad_norm, l1, l2
         self.batch_loss = BatchLoss(model, loss_fn, l1, l2, compile=jit)
         self.world = world or SingleProcess()
+        self.params = list(model.parameters())
+        self.compiled_step = CompiledStep(self.batch_loss, optimizer, self.params, clip_grad_norm)
         self.rng = rng if rng is not None else np.random.default_rng(backend.default_rng().integers(2**63))
         self.checkpoint_path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
         self.checkpoint_every = checkpoint_every
         self.progress = progress
-        self.params = list(model.parameters())
         self.threshold = decision_threshold(loss_fn)
         self.history = History()
         self.risk = RunningRisk(ema_lambda)
@@ -142,6 +143,10 @@ class Trainer:
 
     def train_step(self, idx: np.ndarray) -> float:
         """One optimiser step on the global batch ``idx`` (this rank computes its share); returns the loss."""
+        if self.world.size == 1 and self.compiled_step.compiled is not None:
+            lv = self._compiled_train_step(idx)
+            if lv is not None:
+                return lv
         local, weight = self.world.shard(idx)
         local_loss, metric_sums = self._backward(local)
         extras = np.array([weight * local_loss, *metric_sums])
@@ -159,6 +164,24 @@ class Trainer:
         self._record_step(lv, len(idx), extras[1:])
         return lv
 
+    def _compiled_train_step(self, idx: np.ndarray) -> float | None:
+        """:meth:`train_step` in one process as one compiled program (:class:`CompiledStep`): the same
+        numbers; ``None``, with nothing done, where the compiler refused it (the eager step follows)."""
+        step = self.state.pos
+        yh = self.data.y_host(idx)
+        try:
+            result = self.compiled_step(self.data.x(idx), self.data.on_device(yh))
+        except NonFiniteLossError:
+            raise self._diverged("loss", step) from None
+        except FloatingPointError:
+            raise self._diverged("gradient", step) from None
+        if result is None:
+            return None
+        loss, out = result
+        lv = float(loss.data)
+        self._record_step(lv, len(idx), np.array(self._metric_sums(out, yh)))
+        return lv
+
     def _backward(self, local: np.ndarray) -> tuple[float, list[float]]:
         """Loss (+ penalties) on the rows ``local``, its gradients in ``p.grad``, and ``metric · n`` sums."""
         self.optimizer.zero_grad()
@@ -170,11 +193,14 @@ class Trainer:
         lv = float(loss.data)
         if math.isfinite(lv):
             loss.backward()
-        n = len(local)
+        return lv, self._metric_sums(out, yh)
+
+    def _metric_sums(self, out, yh: np.ndarray) -> list[float]:
+        """``metric · n`` of each training metric on a batch's outputs and host labels."""
         if not self.metrics:
-            return lv, []
+            return []
         out = out.numpy()  # metrics on the host (a copy from another device)
-        return lv, [TRAINING_METRICS[m](out, yh, self.threshold) * n for m in self.metrics]
+        return [TRAINING_METRICS[m](out, yh, self.threshold) * len(yh) for m in self.metrics]
 
     def _record_step(self, lv: float, n: int, metric_sums: np.ndarray) -> None:
         s = self.state
