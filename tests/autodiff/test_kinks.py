@@ -128,3 +128,45 @@ def test_bce_primitive_equals_the_composite_where_that_is_finite(rng):
         torch.tensor(o)
     )
     np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-9)
+
+
+NORM_AT_ZERO = {
+    "linalg.norm": (lambda v: ng.linalg.norm(v), lambda t: torch.linalg.norm(t)),
+    "x.norm()": (lambda v: v.norm(), lambda t: t.norm()),
+    "norm p=3": (lambda v: ng.linalg.norm(v, ord=3), lambda t: torch.linalg.norm(t, ord=3)),
+    "norm p=0.5": (lambda v: ng.linalg.norm(v, ord=0.5), lambda t: torch.linalg.norm(t, ord=0.5)),
+    "norm dim keepdim": (
+        lambda v: ng.norm(v.reshape(1, -1), dim=1, keepdim=True),
+        lambda t: torch.norm(t.reshape(1, -1), dim=1, keepdim=True),
+    ),
+    "frobenius": (
+        lambda v: ng.linalg.norm(v.reshape(1, -1), ord="fro"),
+        lambda t: torch.linalg.norm(t.reshape(1, -1), ord="fro"),
+    ),
+    "atan2 at the origin": (lambda v: ng.arctan2(v, v), lambda t: torch.atan2(t, t)),
+    "atan2 against 0": (lambda v: ng.arctan2(v, 0.0 * v), lambda t: torch.atan2(t, 0.0 * t)),
+}
+
+
+@pytest.mark.parametrize("name", list(NORM_AT_ZERO))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_norms_and_atan2_at_zero_give_torchs_finite_gradient(name, dtype):
+    """A p-norm of the zero vector has gradient 0 in PyTorch (not 0·∞ = nan), and so has
+    arctan2 at the origin."""
+    f_ng, f_th = NORM_AT_ZERO[name]
+    for x in (np.zeros(3), np.array([0.0, 1.5, -2.0])):
+        ours, theirs = _grad_pair(f_ng, f_th, x, dtype)
+        assert not np.any(np.isnan(theirs))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_norm_at_zero_stays_finite_under_higher_derivatives_and_vmap():
+    for f_ng, f_th in [
+        (lambda v: ng.linalg.norm(v), lambda t: torch.linalg.norm(t)),
+        (lambda v: ng.linalg.norm(v) ** 2, lambda t: torch.linalg.norm(t) ** 2),
+        (lambda v: ng.linalg.norm(v, ord=3), lambda t: torch.linalg.norm(t, ord=3)),
+    ]:
+        hess = ng.hessian(f_ng)(np.zeros(3))
+        np.testing.assert_array_equal(hess.numpy(), torch.func.hessian(f_th)(torch.zeros(3, dtype=torch.float64)).numpy())
+    per_row = ng.vmap(ng.grad(lambda v: ng.linalg.norm(v)))(np.array([[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]]))
+    np.testing.assert_allclose(per_row.numpy(), [[0, 0, 0], [0.6, 0.8, 0]], atol=1e-15)

@@ -340,3 +340,37 @@ def test_results_at_the_outermost_level_are_plain_values():
     g = ng.grad(lambda x: (x * x).sum())(np.ones(2))
     t = ng.jvp(lambda x: x * x, (np.ones(2),), (np.ones(2),))[1]
     assert not g.requires_grad and g.is_leaf and not t.requires_grad
+
+
+# --- products at a zero entry: the exact zero-safe rules are differentiable again ------------------
+def _fd_jacobian(f, x, h=1e-5):
+    """Central differences of ``f`` (NumPy in, NumPy out) along each entry of ``x``."""
+    cols = []
+    for j in range(x.size):
+        e = np.zeros(x.size)
+        e[j] = h
+        e = e.reshape(x.shape)
+        cols.append((f(x + e) - f(x - e)) / (2 * h))
+    return np.stack(cols, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
+ZERO_PRODUCTS = {
+    "prod": (lambda v: v.prod() * v.sum(), lambda t: t.prod() * t.sum()),
+    "prod over dim 0": (lambda v: (v.prod(dim=0) ** 2).sum(), lambda t: (t.prod(dim=0) ** 2).sum()),
+    "cumprod": (lambda v: (v.cumprod(0) ** 2).sum(), lambda t: (t.cumprod(0) ** 2).sum()),
+    "sin of cumprod": (lambda v: ng.sin(v.cumprod(-1)).sum(), lambda t: torch.sin(t.cumprod(-1)).sum()),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_PRODUCTS))
+@pytest.mark.parametrize("x", [[0.0, 2.0, 3.0], [0.0, 0.0, 3.0], [1.5, 0.0, -2.0, 0.7], [[0.0, 2.0], [3.0, 0.5]]])
+def test_hessians_of_products_at_zeros_four_ways_equal_central_differences(name, x):
+    """The Hessian is the central difference of PyTorch's gradient (exact at zeros); before, the
+    zero-safe derivative was a constant, so every second derivative through it was 0."""
+    f_ng, f_th = ZERO_PRODUCTS[name]
+    x = np.asarray(x)
+    torch_grad = tf.grad(f_th)
+    expected = _fd_jacobian(lambda v: torch_grad(torch.tensor(v)).numpy(), x)
+    ways = (ng.hessian, lambda f: ng.jacrev(ng.jacrev(f)), lambda f: ng.jacfwd(ng.jacfwd(f)), lambda f: ng.jacrev(ng.jacfwd(f)))
+    for way in ways:
+        np.testing.assert_allclose(way(f_ng)(x).numpy(), expected, atol=1e-7)

@@ -99,3 +99,89 @@ def test_quantile_takes_q_as_a_tensor_like_pytorch():
     q = np.array([0.25, 0.9])
     want = torch.quantile(torch.tensor(x), torch.tensor(q), dim=1)
     np.testing.assert_allclose(ng.quantile(ng.tensor(x), ng.tensor(q), dim=1).numpy(), want.numpy(), rtol=1e-14)
+
+
+S = np.array(1.5)  # a 0-d tensor: PyTorch accepts dim 0 and -1 on it (the tensor itself)
+
+
+@pytest.mark.parametrize(
+    "f_ng, f_torch, x",
+    [
+        (lambda t: ng.stack([t, 2 * t], dim=1), lambda t: torch.stack([t, 2 * t], dim=1), X),
+        (lambda t: ng.stack([t, 2 * t], dim=-1), lambda t: torch.stack([t, 2 * t], dim=-1), X),
+        (lambda t: ng.concatenate([t, 2 * t], dim=-1), lambda t: torch.cat([t, 2 * t], dim=-1), X),
+        (
+            lambda t: ng.take_along_axis(t, ng.tensor([[[0], [3], [1]]]), dim=2),
+            lambda t: torch.take_along_dim(t, torch.tensor([[[0], [3], [1]]]), dim=2),
+            X,
+        ),
+        (lambda t: ng.array_split(t, 2, dim=2)[1], lambda t: torch.tensor_split(t, 2, dim=2)[1], X),
+        (lambda t: ng.expand_dims(t, dim=1), lambda t: torch.unsqueeze(t, dim=1), X),
+        (lambda t: t[0].expand(2, -1, -1), lambda t: t[0].expand(2, -1, -1), X),
+        (lambda t: t[:, :1].expand(-1, 5, 4), lambda t: t[:, :1].expand(-1, 5, 4), X),
+        (lambda t: t[0].trace(), lambda t: t[0].trace(), X),  # 3×4: the leading 3×3 block's trace
+        (lambda t: ng.trace(t[0].T), lambda t: torch.trace(t[0].T), X),
+        (lambda t: t.std(unbiased=False), lambda t: t.std(unbiased=False), X),
+        (lambda t: t.std(1, unbiased=True), lambda t: t.std(1, unbiased=True), X),
+        (lambda t: t.var(dim=0, unbiased=False), lambda t: t.var(dim=0, unbiased=False), X),
+        (lambda t: ng.var(t, 2, keepdim=True, unbiased=False), lambda t: torch.var(t, 2, keepdim=True, unbiased=False), X),
+        (lambda t: t.sum(dim=0), lambda t: t.sum(dim=0), S),
+        (lambda t: t.mean(dim=-1, keepdim=True), lambda t: t.mean(dim=-1, keepdim=True), S),
+        (lambda t: t.max(dim=0), lambda t: t.amax(dim=0), S),
+        (lambda t: t.prod(dim=0), lambda t: t.prod(dim=0), S),
+        (lambda t: t.std(dim=0, correction=0), lambda t: t.std(dim=0, correction=0), S),
+        (lambda t: t.var(dim=(0,), correction=0), lambda t: t.var(dim=(0,), correction=0), S),
+        (lambda t: t.logsumexp(dim=0), lambda t: t.logsumexp(dim=0), S),
+        (lambda t: t.cumsum(dim=0), lambda t: t.cumsum(dim=0), S),
+        (lambda t: t.cumprod(dim=-1), lambda t: t.cumprod(dim=-1), S),
+        (lambda t: t.flip(0), lambda t: t.flip(0), S),
+        (lambda t: t.median(dim=0), lambda t: t.median(dim=0).values, S),
+        (lambda t: ng.quantile(t, 0.5, dim=0), lambda t: torch.quantile(t, 0.5, dim=0), S),
+        (lambda t: t.topk(1).values, lambda t: t.topk(1).values, S),
+        (lambda t: t.squeeze(0), lambda t: t.squeeze(0), S),
+        (lambda t: t.transpose(0, -1), lambda t: t.transpose(0, -1), S),
+        (lambda t: t.argmax(dim=0), lambda t: t.argmax(dim=0), S),
+    ],
+)
+def test_more_pytorch_names_and_0d_dims_give_pytorch_values_and_gradients(f_ng, f_torch, x):
+    ours = f_ng(ng.tensor(x, requires_grad=True))
+    t = torch.tensor(x, requires_grad=True)
+    ref = f_torch(t)
+    assert ours.shape == tuple(ref.shape)
+    np.testing.assert_allclose(ours.numpy(), ref.detach().numpy(), rtol=1e-12)
+    if ref.dtype.is_floating_point:  # the gradient too (it used to fail on 0-d tensors)
+        leaf = ng.tensor(x, requires_grad=True)
+        seed = np.linspace(0.5, 1.5, ref.numel()).reshape(ref.shape)
+        (f_ng(leaf) * seed).sum().backward()
+        (ref * torch.tensor(seed)).sum().backward()
+        np.testing.assert_allclose(leaf.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "index, dim",
+    [
+        ([[0, 1], [2, 0]], 1),  # smaller than x outside dim: PyTorch reads x's leading block
+        ([[0, 1, 2, 0], [2, 2, 1, 0]], 0),
+        ([[3], [1], [0]], 1),
+    ],
+)
+def test_gather_with_an_index_smaller_than_x_as_pytorch(index, dim):
+    x = np.arange(12.0).reshape(3, 4) / 3.0
+    leaf, t = ng.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, ref = ng.gather(leaf, dim, ng.tensor(index)), torch.gather(t, dim, torch.tensor(index))
+    np.testing.assert_allclose(ours.numpy(), ref.detach().numpy(), rtol=1e-12)
+    (ours**2).sum().backward()
+    (ref**2).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("index, x_rows", [([[0, 3]], 3), ([[0], [3]], 1), ([[[0], [3], [1]]], 3)])
+def test_take_along_axis_broadcasts_and_differentiates_as_take_along_dim(index, x_rows):
+    x = (np.arange(24.0).reshape(2, 3, 4) / 7.0)[0, :x_rows] if np.ndim(index) == 2 else np.arange(24.0).reshape(2, 3, 4) / 7.0
+    dim = np.ndim(index) - 1
+    leaf, t = ng.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, ref = ng.take_along_axis(leaf, ng.tensor(index), dim=dim), torch.take_along_dim(t, torch.tensor(index), dim=dim)
+    np.testing.assert_allclose(ours.numpy(), ref.detach().numpy(), rtol=1e-12)
+    (ours**2).sum().backward()  # the backward used to fail: "array is not broadcastable to correct shape"
+    (ref**2).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), t.grad.numpy(), rtol=1e-12)

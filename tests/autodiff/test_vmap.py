@@ -185,3 +185,23 @@ def test_jvp_inside_nested_vmap_with_tangents_batched_by_the_inner_vmap_only(rng
     ours = ng.vmap(lambda x: ng.vmap(lambda v: ng.jvp(lambda u: f(ng, u), (x,), (v,))[1])(V))(X)
     theirs = tf.vmap(lambda x: tf.vmap(lambda v: tf.jvp(lambda u: f(torch, u), (x,), (v,))[1])(T(V)))(T(X))
     _close(ours, theirs)
+
+
+@pytest.mark.parametrize("index", [[[0, 3], [1, 1], [2, 2]], [[0, 3]]])
+def test_per_example_gradients_through_take_along_axis_and_gather_with_a_constant_index(index):
+    """vmap(grad(...)) of a gather with an unbatched index used to fail in the scatter-add."""
+    xs = np.stack([np.arange(12.0).reshape(3, 4) / 3, np.arange(12.0).reshape(3, 4) / 5])
+    ours = ng.vmap(ng.grad(lambda v: (ng.take_along_axis(v, ng.tensor(index), dim=1) ** 2).sum()))(xs)
+    ref = torch.func.vmap(torch.func.grad(lambda v: (torch.take_along_dim(v, torch.tensor(index), dim=1) ** 2).sum()))(T(xs))
+    _close(ours, ref)
+    ours = ng.vmap(ng.grad(lambda v: (ng.gather(v, 1, ng.tensor([[0, 1], [2, 0]])) ** 3).sum()))(xs)
+    ref = torch.func.vmap(torch.func.grad(lambda v: (torch.gather(v, 1, torch.tensor([[0, 1], [2, 0]])) ** 3).sum()))(T(xs))
+    _close(ours, ref)
+
+
+def test_vmap_names_an_in_axis_out_of_range():
+    with pytest.raises(ValueError, match=r"vmap: in_axes entry 2 is out of range for input 0 of shape \(3, 2\).*-2\.\.1"):
+        ng.vmap(lambda a: a * 2, in_axes=2)(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="vmap: in_axes entry 0 .* shape \\(\\).*give None"):
+        ng.vmap(lambda a: a * 2)(ng.tensor(1.0))
+    _close(ng.vmap(lambda a: a * 2, in_axes=-1)(np.ones((3, 2))), torch.func.vmap(lambda a: a * 2, in_dims=-1)(torch.ones(3, 2)))

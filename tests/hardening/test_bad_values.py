@@ -189,3 +189,44 @@ def test_reductions_name_a_bad_axis_not_broadcasting(name, call, message):
     with pytest.raises(ValueError, match=message) as info:
         call(x)
     assert "broadcastable" not in str(info.value)
+
+
+BAD_DIM_CASES = [
+    ("transpose(0, 3)", lambda x: x.transpose(0, 3), IndexError, r"swapaxes: dim 3 is out of range for a tensor of shape \(2, 3\)"),  # noqa: E501
+    ("permute(0, 0)", lambda x: x.permute(0, 0), IndexError, r"transpose: the axes must be a permutation of 0\.\.1"),
+    ("permute(0,)", lambda x: x.permute(0), IndexError, r"transpose: the axes must be a permutation"),
+    ("squeeze(5)", lambda x: x.squeeze(5), IndexError, r"squeeze: axis 5 is out of range .* -2\.\.1"),
+    ("unsqueeze(5)", lambda x: x.unsqueeze(5), IndexError, r"unsqueeze: axis 5 is out of range"),
+    ("flatten(5)", lambda x: ng.flatten(x, 5), IndexError, r"flatten: axis 5 is out of range"),
+    ("flatten(1, 0)", lambda x: ng.flatten(x, 1, 0), ValueError, r"flatten: start_dim 1 comes after end_dim 0"),
+    ("median dim=5", lambda x: ng.median(x, dim=5), IndexError, r"median: axis 5 is out of range"),  # was axis 5 % 2
+    ("quantile dim=-3", lambda x: ng.quantile(x, 0.5, dim=-3), IndexError, r"quantile: axis -3 is out of range"),
+    ("topk dim=2", lambda x: ng.topk(x, 1, dim=2), IndexError, r"topk: axis 2 is out of range"),
+    ("diff dim=2", lambda x: ng.diff(x, dim=2), IndexError, r"diff: axis 2 is out of range"),
+    ("sort dim=2", lambda x: ng.sort(x, dim=2), IndexError, r"argsort: axis 2 is out of range"),
+    ("argmax dim=2", lambda x: x.argmax(dim=2), IndexError, r"argmax: axis 2 is out of range"),
+    ("cumsum of 0-d dim=1", lambda x: x.sum().cumsum(dim=1), IndexError, r"cumsum: axis 1 is out of range"),
+    ("sum of 0-d dim=1", lambda x: x.sum().sum(dim=1), IndexError, r"sum: dim 1 is out of range for a 0-d tensor"),
+    ("diff of 0-d", lambda x: ng.diff(x.sum()), ValueError, r"diff: needs a tensor of at least 1 dimension"),
+    ("max of empty", lambda x: x[:0].max(), ValueError, r"max: cannot reduce an empty tensor of shape \(0, 3\)"),
+    ("int ** -1", lambda x: ng.tensor([1, 2]) ** -1, ValueError, r"pow: Integers to negative integer powers"),
+    ("gather index too big", lambda x: ng.gather(x, 1, ng.tensor([[0], [1], [0]])), ValueError, r"gather: index of shape \(3, 1\)"),  # noqa: E501
+    ("take_along float index", lambda x: ng.take_along_axis(x, ng.tensor([[0.0]]), 1), TypeError, r"take_along_axis: indices must be integers"),  # noqa: E501
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, call, error, message", BAD_DIM_CASES, ids=[c[0] for c in BAD_DIM_CASES])
+def test_bad_dims_and_values_name_the_op_and_the_fix_not_broadcasting(name, call, error, message):
+    """Each raises where PyTorch raises (an out-of-range dim is an IndexError there: ours is an
+    AxisError, both an IndexError and a ValueError), naming the op — never NumPy's bare
+    "tuple index out of range", a silently wrapped axis, or the broadcasting hint."""
+    x = ng.ones(2, 3)
+    with pytest.raises(error, match=message) as info:
+        call(x)
+    assert "broadcastable" not in str(info.value)
+
+
+def test_a_wrapped_op_error_keeps_its_own_message():
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 2\]") as info:
+        ng.nn.CrossEntropyLoss()(ng.zeros((2, 3)), ng.tensor([0, 3]))
+    assert "broadcastable" not in str(info.value)

@@ -24,7 +24,7 @@ from . import mode as _m
 from . import rules as R
 from .backward import backward
 from .mode import state as _mode
-from .ops import _INTEGRAL, _axis, _promote, _t, astype, broadcast_to, reshape, swapaxes, transpose
+from .ops import _INTEGRAL, _axis, _promote, _t, astype, broadcast_to, correction_names, reshape, scalar_axis, swapaxes, transpose
 from .primitive import TABLE, Row
 from .tensor import TENSOR_NS, Tensor, _apply, _wrap
 
@@ -66,10 +66,14 @@ def _function(row: Row) -> Callable:
         extra = dict(row.extra)
 
         def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
+            if kw and "correction" in extra:
+                kw = correction_names(row.name, **kw)
             if kw and set(kw) - set(extra):
                 raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
             x = x if x.__class__ is Tensor else _t(x)
+            if axis is not None and not x.ndim:
+                axis = scalar_axis(row.name, axis)
             return _apply(prim, (x,), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
 
     f.__name__ = f.__qualname__ = row.name
@@ -118,6 +122,19 @@ def _shape_arg(shape: tuple):
 
 def _reshape(self: Tensor, *shape) -> Tensor:
     return reshape(self, _shape_arg(shape))
+
+
+def _expand(self: Tensor, *shape) -> Tensor:
+    """PyTorch's ``x.expand(2, -1, 3)``: ``x`` broadcast to ``shape``, where −1 keeps the size of
+    the dimension it aligns with (counted from the right; not for a new leading dimension)."""
+    shape = tuple(_shape_arg(shape))
+    lead = len(shape) - self.ndim
+    if builtins.any(n == -1 for n in shape[:lead]) or lead < 0:
+        raise ValueError(
+            f"expand: cannot expand a tensor of shape {self.shape} to {shape}: "
+            "give at least as many sizes as it has dimensions, and -1 only for an existing dimension"
+        )
+    return broadcast_to(self, tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape)))
 
 
 def _transpose(self: Tensor, *axes) -> Tensor:
@@ -171,7 +188,7 @@ METHODS: dict[str, object] = {
     "view": _reshape,
     "transpose": _transpose,
     "permute": lambda self, *axes: transpose(self, _shape_arg(axes)),
-    "expand": lambda self, *shape: broadcast_to(self, _shape_arg(shape)),
+    "expand": _expand,
     "astype": astype,
     "to": _to,
     "cpu": lambda self: _to(self, "cpu"),

@@ -505,8 +505,11 @@ def qr(a) -> QRResult:
 
 
 def trace(a):
-    """Σ_i A_ii over the last two axes."""
-    return einsum("...ii->...", _matrix("trace", a))
+    """Σ_i A_ii over the last two axes; of an m×n matrix the main diagonal's min(m, n) entries,
+    as PyTorch's (the leading square block's trace)."""
+    a = _matrix("trace", a)
+    k = min(a.shape[-2:])
+    return einsum("...ii->...", a if a.shape[-1] == a.shape[-2] else a[..., :k, :k])
 
 
 def matrix_power(a, n: int):
@@ -542,9 +545,17 @@ def pinv(a, rtol=None):
     return (vh.mT * s_inv.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
 
 
+def _root(s: Tensor, p) -> Tensor:
+    """s^{1/p} for the sum s = Σ|x|^p ≥ 0 of a p-norm, with derivative 0 where s = 0 (PyTorch's
+    norm gradient at x = 0, where the chain rule would give ∞·0 = nan): the power sees 1 there
+    and its result is replaced by 0, so neither branch's derivative is infinite."""
+    positive = s > 0
+    return ops.where(positive, ops.where(positive, s, 1.0) ** (1.0 / p), 0.0)
+
+
 def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
     if ord == 2:
-        return (x * x).sum(axis=axis, keepdims=keepdims) ** 0.5
+        return _root((x * x).sum(axis=axis, keepdims=keepdims), 2)
     if ord == np.inf:
         return abs(x).max(axis=axis, keepdims=keepdims)
     if ord == -np.inf:
@@ -553,7 +564,7 @@ def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
         return abs(x).sum(axis=axis, keepdims=keepdims)
     if ord == 0:
         return (x != 0).astype(x.dtype).sum(axis=axis, keepdims=keepdims).detach()  # a count: no gradient
-    return (abs(x) ** ord).sum(axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    return _root((abs(x) ** ord).sum(axis=axis, keepdims=keepdims), ord)
 
 
 def _matrix_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002

@@ -30,6 +30,29 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
+def check_dim(name: str, dim, ndim: int) -> int:
+    """``dim`` in 0..ndim−1 (0 for a 0-d tensor, as PyTorch), or an ``AxisError`` — a
+    ``ValueError`` and, as PyTorch's, an ``IndexError`` — naming the op and the range."""
+    top = builtins.max(ndim, 1)
+    if not isinstance(dim, int | np.integer) or not -top <= dim < top:
+        raise np.exceptions.AxisError(
+            f"{name}: axis {dim!r} is out of range for a tensor with {ndim} dimensions; give an int in {-top}..{top - 1}"
+        )
+    return int(dim) % top
+
+
+def scalar_axis(name: str, axis):
+    """The ``axis`` of a reduction or scan of a 0-d tensor: PyTorch accepts dim 0 and −1 (the
+    tensor itself), NumPy refuses both, so it is None here; any other dim is out of range."""
+    for a in axis if isinstance(axis, tuple | list) else (axis,):
+        if a not in (0, -1):
+            raise np.exceptions.AxisError(
+                f"{name}: dim {a} is out of range for a 0-d tensor (its only dims are 0 and -1); "
+                "pass dim=0, dim=-1 or dim=None"
+            )
+    return None
+
+
 _INTEGRAL = frozenset("iub")
 
 
@@ -134,13 +157,31 @@ def astype(x, dtype):
 # --- reductions -----------------------------------------------------------------------------------
 
 
+def correction_names(name: str, correction=None, unbiased=None, ddof=None, **rest) -> dict:
+    """std/var's ``correction`` from PyTorch's name, its older ``unbiased`` (True: 1, False: 0)
+    or NumPy's ``ddof`` — at most one of them."""
+    given = {k: v for k, v in (("correction", correction), ("unbiased", unbiased), ("ddof", ddof)) if v is not None}
+    if len(given) > 1:
+        raise TypeError(f"{name}: give one of correction=, unbiased= or ddof=, got {sorted(given)}")
+    if unbiased is not None:
+        correction = int(bool(unbiased))
+    elif ddof is not None:
+        correction = ddof
+    return {**rest, **({} if correction is None else {"correction": correction})}
+
+
 @function()
-def var(x, axis=None, keepdims=False, correction=1, dim=None, keepdim=None):
+def var(x, axis=None, keepdims=False, correction=1, dim=None, keepdim=None, unbiased=None, ddof=None):
     """Variance ``Σ(x − x̄)² / (n − correction)``, ``correction`` 1 by default (Bessel's, as
-    PyTorch; 0 for NumPy's); a composite of primitives.  Where n ≤ correction the denominator
-    is clamped at 1 (0 for one sample), where PyTorch gives nan/inf."""
+    PyTorch; 0 for NumPy's; ``unbiased=False`` and ``ddof=`` as PyTorch's and NumPy's names for it);
+    a composite of primitives.  Where n ≤ correction the denominator is clamped at 1 (0 for one
+    sample), where PyTorch gives nan/inf."""
+    if unbiased is not None or ddof is not None:
+        correction = correction_names("var", None if correction == 1 else correction, unbiased, ddof)["correction"]
     x = _t(x)
     axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
+    if x.ndim == 0 and axis is not None:
+        axis = scalar_axis("var", axis)
     d = x - x.mean(axis, keepdims=True)
     n = R._count(x, _axis(axis))
     return (d * d).sum(axis, keepdims) / builtins.max(n - correction, 1)
@@ -167,6 +208,14 @@ def swapaxes(x, a: int, b: int):
     """Swap axes ``a`` and ``b`` (PyTorch's ``transpose(d0, d1)``)."""
     x = _t(x)
     axes = list(range(x.ndim))
+    for d in (a, b):
+        if not isinstance(d, int | np.integer) or not -max(x.ndim, 1) <= d < max(x.ndim, 1):
+            raise np.exceptions.AxisError(
+                f"swapaxes: dim {d!r} is out of range for a tensor of shape {x.shape}; "
+                f"give dims in {-max(x.ndim, 1)}..{max(x.ndim, 1) - 1}"
+            )
+    if not x.ndim:  # PyTorch's transpose(0, 0) of a 0-d tensor: itself
+        return x
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, axes)
 
@@ -189,8 +238,14 @@ def moveaxis_(x, source: int, destination: int):
     return transpose(x, order)
 
 
-def expand_dims(x, axis: int):
+def expand_dims(x, axis: int | None = None, dim: int | None = None):
+    """A new size-1 axis at ``axis`` (``dim``, PyTorch's name)."""
+    axis = axis if dim is None else dim
+    if axis is None:
+        raise TypeError("expand_dims: give the position of the new axis, e.g. expand_dims(x, 0)")
     x = _t(x)
+    for a in axis if isinstance(axis, tuple | list) else (axis,):
+        check_dim("unsqueeze", a, x.ndim + (len(axis) if isinstance(axis, tuple | list) else 1))
     return reshape(x, np.expand_dims(np.empty(x.shape, dtype=np.uint8), axis).shape)
 
 
@@ -206,8 +261,10 @@ def squeeze(x, axis=None, dim=None):
     x = _t(x)
     axis = _axis(axis if dim is None else dim)
     if axis is not None and x.ndim:  # PyTorch leaves an axis that is not of size 1 alone
-        axes = (axis,) if isinstance(axis, int) else axis
+        axes = [check_dim("squeeze", a, x.ndim) for a in ((axis,) if isinstance(axis, int) else axis)]
         axis = tuple(a for a in axes if x.shape[a] == 1)
+    elif axis is not None:
+        axis = scalar_axis("squeeze", axis)
     return reshape(x, np.squeeze(np.empty(x.shape, dtype=np.uint8), axis).shape)
 
 
@@ -217,7 +274,9 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     x = _t(x)
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = start_dim % x.ndim, end_dim % x.ndim
+    s, e = check_dim("flatten", start_dim, x.ndim), check_dim("flatten", end_dim, x.ndim)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor of shape {x.shape}")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :])
 
 
@@ -327,16 +386,19 @@ def unindex(g, index, shape):
     return _apply(R.UNINDEX, (_t(g),), {"index": index, "shape": tuple(shape)})
 
 
-def concatenate(tensors: Sequence, axis: int = 0):
-    """Join tensors along an existing axis; the gradient is sliced back into the pieces."""
+def concatenate(tensors: Sequence, axis: int = 0, dim: int | None = None):
+    """Join tensors along an existing axis (``dim``, PyTorch's name); the gradient is sliced
+    back into the pieces."""
+    axis = axis if dim is None else dim
     ts = promote_all(tensors)
     if not ts:
         raise ValueError("concatenate: needs at least one tensor")
     return _apply(R.CONCATENATE, ts, {"axis": axis})
 
 
-def stack(tensors: Sequence, axis: int = 0):
-    """Join equally shaped tensors along a new axis."""
+def stack(tensors: Sequence, axis: int = 0, dim: int | None = None):
+    """Join equally shaped tensors along a new axis (``dim``, PyTorch's name)."""
+    axis = axis if dim is None else dim
     ts = promote_all(tensors)
     shapes = {t.shape for t in ts}
     if len(shapes) != 1:

@@ -289,10 +289,10 @@ WHERE = Primitive(
 
 # --- reductions --------------------------------------------------------------------------------
 def _norm_axis(axis, ndim):
-    if axis is None:
+    if axis is None or not ndim:  # a 0-d tensor's dim 0 / -1 is the tensor itself: no axis
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted(a % ndim if ndim else 0 for a in axes))
+    return tuple(sorted(a % ndim for a in axes))
 
 
 def _keep(F, g, x, axis, keepdims):

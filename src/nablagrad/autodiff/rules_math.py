@@ -137,13 +137,21 @@ FMOD = _binary(
     "fmod({0}, {1})",
     "x − y·trunc(x/y) (the sign of x, C's fmod); ∂/∂x = 1, ∂/∂y = −trunc(x/y).",
 )
+def _inverse_square_radius(F, y, x):
+    """1/(x² + y²), and 0 at the origin — PyTorch's arctan2 gradient there (0, not 0·∞ = nan)."""
+    r2 = x * x + y * y
+    origin = F.data(r2) == 0
+    return F.where(origin, 0.0, 1.0 / F.where(origin, 1.0, r2))
+
+
 ARCTAN2 = _binary(
     "arctan2",
     np.arctan2,
-    lambda F, ans, y, x: x / (x * x + y * y),
-    lambda F, ans, y, x: -y / (x * x + y * y),
+    lambda F, ans, y, x: x * _inverse_square_radius(F, y, x),
+    lambda F, ans, y, x: -y * _inverse_square_radius(F, y, x),
     "arctan2({0}, {1})",
-    "The angle of the point (x, y), arctan2(y, x); ∂/∂y = x/(x² + y²), ∂/∂x = −y/(x² + y²).",
+    "The angle of the point (x, y), arctan2(y, x); ∂/∂y = x/(x² + y²), ∂/∂x = −y/(x² + y²) "
+    "(0 at the origin, as PyTorch).",
     floats=True,
 )
 HYPOT = _binary(

@@ -18,7 +18,7 @@ from . import mode, ops
 from . import rules as R
 from .primitive import Primitive, function, linear, row
 from .rules import _keep, _norm_axis
-from .rules_shape import take_along_axis
+from .rules_shape import _ax, take_along_axis
 from .tensor import Tensor, _apply, _wrap, tensor
 
 
@@ -54,11 +54,27 @@ def _exclusive_prod(x, axis):
     return back(left * right)
 
 
+def _exclusive_prod_recorded(x: Tensor, axis) -> Tensor:
+    """:func:`_exclusive_prod` with recorded ops (a create_graph rule): differentiable again, so
+    the Hessian of prod is exact at a zero entry too."""
+    axes = _norm_axis(axis, x.ndim)
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = x.permute(*(rest + list(axes)))
+    flat = moved.reshape(tuple(moved.shape[: len(rest)]) + (-1,))
+    ones = flat[..., :1] * 0 + 1
+    left = ops.concatenate([ones, flat[..., :-1]], axis=-1).cumprod(-1)
+    right = ops.concatenate([ones, flat[..., 1:].flip(-1)], axis=-1).cumprod(-1).flip(-1)
+    inverse = tuple(int(i) for i in np.argsort(rest + list(axes)))
+    return (left * right).reshape(moved.shape).permute(*inverse)
+
+
 def _prod_others(F, ans, x, axis, keepdims):
     """∂ Π x / ∂x_i = Π_{j≠i} x_j: ans/x_i when no entry is 0, else the exclusive product."""
     xd = F.data(x)
     if bool(namespace_of(xd).all(xd != 0)):
         return _keep(F, ans, x, axis, keepdims) / x
+    if isinstance(x, Tensor):  # recorded: higher derivatives at zeros
+        return _exclusive_prod_recorded(x, axis)
     return _exclusive_prod(xd, axis)
 
 
@@ -128,6 +144,24 @@ def _cumprod_loop(x, axis: int, g, reverse: bool):
     return xp.moveaxis(out, -1, axis)
 
 
+def _cumprod_loop_recorded(x: Tensor, axis: int, g: Tensor, reverse: bool) -> Tensor:
+    """:func:`_cumprod_loop` with recorded ops (a create_graph or forward-over-reverse rule), so
+    its result is differentiable again: c⁽ⁱ⁾ is the cumprod of x with x_i := 1, kept for j ≥ i."""
+    n = x.shape[axis]
+    positions = np.arange(n).reshape((n,) + (1,) * (x.ndim - axis - 1))
+    out = None
+    for i in range(n):
+        c = ops.where(positions == i, 1.0, x).cumprod(axis)
+        c = ops.where(positions >= i, c, 0.0)
+        if reverse:  # entry i of the VJP: Σ_{j≥i} g_j c⁽ⁱ⁾_j
+            term = (g * c).sum(axis, keepdims=True)
+            out = term if out is None else ops.concatenate([out, term], axis=axis)
+        else:  # the JVP: Σ_{i≤j} c⁽ⁱ⁾_j ẋ_i
+            term = c * g[(slice(None),) * axis + (slice(i, i + 1),)]
+            out = term if out is None else out + term
+    return out
+
+
 def _const(F, value: np.ndarray):
     """A value in F's kind (a raw array, or an unrecorded Tensor): the zero-safe paths are
     computed in NumPy, so they are constants for higher derivatives."""
@@ -138,6 +172,8 @@ def _cumprod_vjp(F, g, ans, x, axis: int):
     xd = F.data(x)
     if bool(namespace_of(xd).all(xd != 0)):  # Σ_{j≥i} g_j ans_j / x_i
         return _reverse(F, F.apply(CUMSUM, (_reverse(F, g * ans, axis),), {"axis": axis}), axis) / x
+    if isinstance(x, Tensor) and isinstance(g, Tensor):  # recorded: higher derivatives at zeros
+        return _cumprod_loop_recorded(x, axis, g, reverse=True)
     return _const(F, _cumprod_loop(xd, axis, F.data(g), reverse=True))
 
 
@@ -145,6 +181,8 @@ def _cumprod_jvp(F, t, ans, x, axis: int):
     xd = F.data(x)
     if bool(namespace_of(xd).all(xd != 0)):  # ans_j Σ_{i≤j} ẋ_i / x_i
         return ans * F.apply(CUMSUM, (t / x,), {"axis": axis})
+    if isinstance(x, Tensor) and isinstance(t, Tensor):  # recorded: higher derivatives at zeros
+        return _cumprod_loop_recorded(x, axis, t, reverse=False)
     return _const(F, _cumprod_loop(xd, axis, F.data(t), reverse=False))
 
 
@@ -163,9 +201,10 @@ def _scan(prim: Primitive, x, axis, dim):
     axis = axis if dim is None else dim
     if axis is None:
         x, axis = x.reshape(-1), 0
-    if not -x.ndim <= axis < max(x.ndim, 1):
-        raise ValueError(f"{prim.name}: axis {axis} is out of range for a tensor with {x.ndim} dimensions")
-    return _apply(prim, (x,), {"axis": axis % x.ndim})
+    axis = _ax(prim.name, axis, x.ndim)
+    if not x.ndim:  # a 0-d tensor's scan is itself (PyTorch's), computed as the scan of one entry
+        return _apply(prim, (x.reshape(1),), {"axis": 0}).reshape(())
+    return _apply(prim, (x,), {"axis": axis})
 
 
 @function()
@@ -184,7 +223,9 @@ def cumprod(x, axis=None, dim=None):
 def diff(x, n: int = 1, axis: int = -1, dim=None):
     """n-th forward difference ``x[i+1] − x[i]`` along ``axis`` (a composite of slices)."""
     x = _t(x)
-    axis = (axis if dim is None else dim) % x.ndim
+    if not x.ndim:
+        raise ValueError("diff: needs a tensor of at least 1 dimension, got a 0-d tensor; reshape it first, e.g. x.reshape(1)")
+    axis = _ax("diff", axis if dim is None else dim, x.ndim)
     lead = (slice(None),) * axis
     for _ in range(n):
         x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
@@ -237,7 +278,8 @@ ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})"
 @function()
 def argsort(x, axis: int = -1, descending: bool = False, dim=None):
     """The indices that sort ``x`` along ``axis`` (stable; ``descending`` as PyTorch)."""
-    return _index_op(ARGSORT, _t(x), {"axis": axis if dim is None else dim, "descending": descending})
+    x = _t(x)
+    return _index_op(ARGSORT, x, {"axis": _ax("argsort", axis if dim is None else dim, x.ndim), "descending": descending})
 
 
 @function()
@@ -258,7 +300,10 @@ class TopK(NamedTuple):
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, axis=None) -> TopK:  # noqa: A002 - PyTorch's name
     """The ``k`` largest (or smallest) entries along ``dim`` and their indices (PyTorch's topk)."""
     x = _t(x)
-    dim = dim if axis is None else axis
+    dim = _ax("topk", dim if axis is None else axis, x.ndim)
+    if not x.ndim:  # PyTorch's topk of a 0-d tensor: itself (k = 0 or 1)
+        values, indices = topk(x.reshape(1), k, 0, largest, sorted)
+        return TopK(values.reshape(()) if k else values.reshape(0), indices.reshape(()) if k else indices.reshape(0))
     if not 0 <= k <= x.shape[dim]:
         raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]}")
     idx = argsort(x, dim, descending=largest)[(slice(None),) * (dim % x.ndim) + (slice(0, k),)]
@@ -271,10 +316,12 @@ def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
     the two middles, so the gradient goes to one entry); all entries when ``axis`` is None."""
     x = _t(x)
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if not x.ndim and axis is not None:
+        axis = ops.scalar_axis("median", axis)
     if axis is None:
         out = median(x.reshape(-1), 0)
         return out.reshape((1,) * x.ndim) if keepdims else out
-    axis %= x.ndim
+    axis = _ax("median", axis, x.ndim)
     n = x.shape[axis]
     idx = argsort(x, axis)[(slice(None),) * axis + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
     out = take_along_axis(x, idx, axis)
@@ -289,10 +336,12 @@ def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None):
     x = _t(x)
     ndim = x.ndim
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if not ndim and axis is not None:
+        axis = ops.scalar_axis("quantile", axis)
     if axis is None:
         x, axis, flat = x.reshape(-1), 0, True
     else:
-        axis, flat = axis % x.ndim, False
+        axis, flat = _ax("quantile", axis, x.ndim), False
     qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)  # read on the host
     if np.any((qs < 0) | (qs > 1)):
         raise ValueError(f"quantile: q must lie in [0, 1], got {q!r}")
@@ -334,6 +383,8 @@ ALL, ANY = _index_reduce("all", np.all), _index_reduce("any", np.any)
 def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
     x = _t(x)
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if axis is not None:
+        axis = _ax(prim.name, axis, x.ndim) if x.ndim else ops.scalar_axis(prim.name, axis)
     return _index_op(prim, x, {"axis": axis, "keepdims": keepdims})
 
 

@@ -24,9 +24,8 @@ def _t(x) -> Tensor:
 
 
 def _ax(name: str, axis: int, ndim: int) -> int:
-    if not -ndim <= axis < max(ndim, 1):
-        raise ValueError(f"{name}: axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return axis % max(ndim, 1)
+    """``axis`` in 0..ndim−1 (0 for a 0-d tensor), or an ``AxisError`` naming the op (:func:`.ops.check_dim`)."""
+    return ops.check_dim(name, axis, ndim)
 
 
 def _along(axis: int, index, ndim: int) -> tuple:
@@ -43,7 +42,9 @@ def flip(x, axis=None, dims=None):
     axes = range(x.ndim) if axis is None else ([axis] if isinstance(axis, int) else axis)
     index = [slice(None)] * x.ndim
     for a in axes:
-        index[_ax("flip", a, x.ndim)] = slice(None, None, -1)
+        a = _ax("flip", a, x.ndim)
+        if x.ndim:  # a 0-d tensor flipped is itself
+            index[a] = slice(None, None, -1)
     return x[tuple(index)]
 
 
@@ -57,7 +58,7 @@ def roll(x, shift, axis=None, dims=None):
     shifts, axes = (shift, axis) if isinstance(axis, tuple | list) else ((shift,), (axis,))
     for s, a in zip(shifts, axes):
         a = _ax("roll", a, x.ndim)
-        n = x.shape[a]
+        n = x.shape[a] if x.ndim else 0  # a 0-d tensor rolled is itself
         if n:
             x = x[_along(a, (np.arange(n) - s) % n, x.ndim)]
     return x
@@ -184,8 +185,10 @@ def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> list[Tensor]:
 
 
 @function(method=False)
-def array_split(x, indices_or_sections, axis: int = 0):
-    """Split into ``n`` nearly equal pieces (the first ``len % n`` one longer), or at the given indices."""
+def array_split(x, indices_or_sections, axis: int = 0, dim: int | None = None):
+    """Split into ``n`` nearly equal pieces (the first ``len % n`` one longer), or at the given
+    indices (PyTorch's ``tensor_split``; ``dim`` is its name for ``axis``)."""
+    axis = axis if dim is None else dim
     x = _t(x)
     axis = _ax("array_split", axis, x.ndim)
     if isinstance(indices_or_sections, int):
@@ -321,8 +324,10 @@ def _full_index(idx, axis: int) -> tuple:
 
 
 def _take_along_batch(F, prim, args, batched, params):
-    """vmap: an unbatched operand gains a size-1 batch axis (take_along_axis broadcasts it)."""
-    x, idx = (a if b else F.expand_dims(a, 0) for a, b in zip(args, batched))
+    """vmap: an unbatched operand is broadcast along the batch axis (to the batch's size, not a
+    size-1 axis: the VJP scatters one index per entry of the gradient)."""
+    size = next(np.shape(a)[0] for a, b in zip(args, batched) if b)
+    x, idx = (a if b else F.broadcast_to(F.expand_dims(a, 0), (size, *np.shape(a))) for a, b in zip(args, batched))
     return F.apply(prim, (x, idx), {"axis": params["axis"] + 1})
 
 
@@ -342,19 +347,54 @@ TAKE_ALONG = Primitive(
 
 
 @function(method=False)
-def take_along_axis(x, indices, axis: int):
-    """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis); the gradient
-    is scatter-added back (repeated indices accumulate)."""
+def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None):
+    """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis; ``dim`` is
+    PyTorch's ``take_along_dim``'s name); the gradient is scatter-added back (repeated indices
+    accumulate)."""
+    axis = axis if dim is None else dim
+    if axis is None:
+        raise TypeError("take_along_axis: give the axis to take along, e.g. take_along_axis(x, idx, axis=1)")
     x = _t(x)
     idx = indices if isinstance(indices, Tensor) else to_device(np.asarray(indices), x.device)
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_axis: indices of shape {idx.shape} need as many axes as x of shape {x.shape}")
-    return _apply(TAKE_ALONG, (x, idx), {"axis": _ax("take_along_axis", axis, x.ndim)})
+    if getattr(idx.dtype, "kind", "i") not in "iu":
+        raise TypeError(
+            f"take_along_axis: indices must be integers, got dtype {idx.dtype}; convert them, e.g. idx.astype('int64')"
+        )
+    axis = _ax("take_along_axis", axis, x.ndim)
+    # outside ``axis`` x and the indices broadcast (NumPy's and take_along_dim's rule): both are
+    # broadcast first, so the gradient's scatter-add sees one index per output entry
+    try:
+        rest = np.broadcast_shapes(x.shape[:axis] + x.shape[axis + 1 :], idx.shape[:axis] + idx.shape[axis + 1 :])
+    except ValueError:
+        raise ValueError(
+            f"take_along_axis: indices of shape {idx.shape} do not broadcast against x of shape {x.shape} "
+            f"outside axis {axis}; give sizes equal to x's (or 1) there"
+        ) from None
+    x_shape = rest[:axis] + (x.shape[axis],) + rest[axis:]
+    idx_shape = rest[:axis] + (idx.shape[axis],) + rest[axis:]
+    if x.shape != x_shape:
+        x = ops.broadcast_to(x, x_shape)
+    if idx.shape != idx_shape:
+        idx = ops.broadcast_to(idx, idx_shape) if isinstance(idx, Tensor) else namespace_of(idx).broadcast_to(idx, idx_shape)
+    return _apply(TAKE_ALONG, (x, idx), {"axis": axis})
 
 
 @function()
 def gather(x, dim: int, index):
-    """PyTorch's gather: ``out[i][j] = x[i][index[i][j]]`` for dim = 1 (take_along_axis)."""
+    """PyTorch's gather: ``out[i][j] = x[i][index[i][j]]`` for dim = 1; the index may be smaller
+    than x outside ``dim`` (the leading block of x is read, as PyTorch's), never larger."""
+    x = _t(x)
+    dim = _ax("gather", dim, x.ndim)
+    shape = tuple(index.shape) if hasattr(index, "shape") else np.shape(index)
+    if len(shape) != x.ndim or any(n > m for a, (n, m) in enumerate(zip(shape, x.shape)) if a != dim):
+        raise ValueError(
+            f"gather: index of shape {shape} needs x's {x.ndim} dimensions and no size larger than x's "
+            f"{x.shape} outside dim {dim}; give an index of shape (..., k, ...) with the other sizes at most x's"
+        )
+    if any(n < m for a, (n, m) in enumerate(zip(shape, x.shape)) if a != dim):
+        x = x[tuple(slice(None) if a == dim else slice(0, n) for a, n in enumerate(shape))]
     return take_along_axis(x, index, dim)
 
 

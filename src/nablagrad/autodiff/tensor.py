@@ -330,7 +330,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
         raise  # a singular or indefinite matrix, not a shape error (linalg names the op and the fix)
     except ValueError as exc:
         same_device(prim.name, datas)  # operands on two devices: PyTorch's error, naming both and the fix
-        raise ValueError(_shape_error(prim, datas, exc)) from None
+        raise _shape_error(prim, datas, exc) from None
     except (TypeError, RuntimeError):
         same_device(prim.name, datas)
         raise
@@ -449,17 +449,37 @@ def unmark_batched(t: Tensor, level: int) -> Tensor:
 _EMPTY: dict = {}
 
 
-def _shape_error(prim: Primitive, datas: list, exc: Exception) -> str:
+def _shape_error(prim: Primitive, datas: list, exc: Exception) -> ValueError:
+    """The error for a ``ValueError`` raised by ``prim``'s value, in the user's terms: a bad axis
+    (an ``AxisError``, also an ``IndexError`` as PyTorch's), a reduction over an empty axis, a
+    shape mismatch (the broadcasting fix), or the op's own message with the shapes."""
     shapes = ", ".join(str(getattr(d, "shape", type(d).__name__)) for d in datas)
-    if isinstance(exc, np.exceptions.AxisError) or "'axis'" in str(exc):  # a bad axis, not a bad shape
-        ndim = getattr(datas[0], "ndim", 0)
-        return (f"{prim.name}: invalid axis for an input of shape {shapes} ({exc}); "
-                f"give each axis once, in -{ndim}..{ndim - 1}, or axis=None for all")  # fmt: skip
-    return (
-        f"{prim.name}: cannot combine operands of shapes {shapes} ({exc}). "
-        "Shapes must be equal or broadcastable (trailing dimensions equal or 1); "
-        "reshape or transpose an operand first."
-    )
+    text = str(exc)
+    ndim = getattr(datas[0], "ndim", 0)
+    if isinstance(exc, np.exceptions.AxisError) or "'axis'" in text:  # a bad axis, not a bad shape
+        return np.exceptions.AxisError(
+            f"{prim.name}: invalid axis for an input of shape {shapes} ({exc}); "
+            f"give each axis once, in -{ndim}..{ndim - 1}, or axis=None for all"
+        )
+    if "axes don't match" in text or "repeated axis" in text:  # a permutation that is not one
+        return np.exceptions.AxisError(
+            f"{prim.name}: the axes must be a permutation of 0..{ndim - 1} for an input of shape {shapes} "
+            f"({exc}); give each axis of the {ndim}-d tensor exactly once"
+        )
+    if "zero-size array" in text:  # max/min of nothing has no value
+        return ValueError(
+            f"{prim.name}: cannot reduce an empty tensor of shape {shapes} over an axis of length 0 "
+            "(the operation has no identity); reduce over a non-empty axis, or check why the input is empty"
+        )
+    if any(word in text for word in ("broadcast", "shape", "mismatch", "align", "dimension")):
+        return ValueError(
+            f"{prim.name}: cannot combine operands of shapes {shapes} ({exc}). "
+            "Shapes must be equal or broadcastable (trailing dimensions equal or 1); "
+            "reshape or transpose an operand first."
+        )
+    if text.split(":", 1)[0].isidentifier() and ": " in text:  # already names its op and the fix
+        return ValueError(text)
+    return ValueError(f"{prim.name}: {text} (operands of shapes {shapes})")
 
 
 def apply(prim: Primitive, *args, **params) -> Tensor:

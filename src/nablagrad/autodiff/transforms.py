@@ -344,6 +344,8 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
             flat.append((leaves, tree))
             specs.extend([ax] * len(leaves))
         leaves = [x for ls, _ in flat for x in ls]
+        for i, (x, ax) in enumerate(zip(leaves, specs)):
+            _check_batch_axis("in_axes", ax, np.ndim(x), f"input {i} of shape {np.shape(x)}")
         sizes = {np.shape(x)[ax] for x, ax in zip(leaves, specs) if ax is not None}
         if not sizes:
             raise ValueError("vmap: no argument is mapped (every in_axes entry is None)")
@@ -364,6 +366,17 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
         return _plain(tree_unflatten(o_tree, results), nested)
 
     return wrapped
+
+
+def _check_batch_axis(name: str, axis, ndim: int, what: str) -> None:
+    """An ``in_axes``/``out_axes`` entry must be None or an int in −ndim..ndim−1 of its tensor."""
+    if axis is None:
+        return
+    if not isinstance(axis, int | np.integer) or not -ndim <= axis < ndim:
+        fix = f"give an int in {-ndim}..{ndim - 1} or None"
+        if ndim == 0:
+            fix = "map a tensor with at least one dimension, or give None to pass it unmapped"
+        raise ValueError(f"vmap: {name} entry {axis!r} is out of range for {what} ({ndim} dimensions); {fix}")
 
 
 def _into_batch(x: Tensor, axis: int, level: int) -> Tensor:
