@@ -227,12 +227,16 @@ def _targets(loss, n, rng):
         return rng.choice([-1.0, 1.0], (n, 3)).astype(np.float32)
     if loss in ("bce", "bce_with_logits"):
         return rng.integers(0, 2, (n, 3)).astype(np.float32)
+    if loss == "kl_div":  # target probabilities (with a zero: y ln y = 0 there)
+        q = rng.dirichlet(np.ones(3), n).astype(np.float32)
+        q[0, 0] = 0.0
+        return q
     return rng.standard_normal((n, 3)).astype(np.float32)
 
 
 def _train(loss, opt_name, compiled, steps=100):
     rng = np.random.default_rng(0)
-    out_act = {"bce": "sigmoid", "nll": "log_softmax", "cross_entropy_probs": "softmax"}.get(loss)
+    out_act = {"bce": "sigmoid", "nll": "log_softmax", "cross_entropy_probs": "softmax", "kl_div": "log_softmax"}.get(loss)
     model = ng.nn.MLP([4, 8, 3], activation="tanh", output_activation=out_act, seed=0)
     opt = optim.OPTIMIZERS[opt_name](model.parameters(), **OPTIMIZERS[opt_name])
     step = BatchLoss(model, LOSSES[loss](), compile=compiled)  # what fit runs

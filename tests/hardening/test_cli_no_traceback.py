@@ -38,7 +38,7 @@ def files(tmp_path_factory):
     (d / "notanimage.png").write_text("hello")
     for name, text in {
         "dataset": 'dataset = "bogus"',
-        "activation": 'activation = "softplus"',
+        "activation": 'activation = "swish"',
         "lr": 'lr = "abc"',
         "epochs": "epochs = 2.5",
         "validation": "validation = 1.5",
@@ -76,7 +76,7 @@ CASES = [
     ("train --momentum -0.5", ["train", "--momentum", "-0.5"], 2, "--momentum must be a number in [0, 1)"),
     ("train --epochs 0", ["train", "--epochs", "0"], 2, "--epochs must be a positive integer, got 0"),
     ("config dataset bogus", ["train", "--config", "{d}/dataset.toml"], 2, "--dataset must be one of mnist, fashion-mnist"),
-    ("config activation softplus", ["train", "--config", "{d}/activation.toml"], 2, "--activation must be one of identity, step"),
+    ("config activation swish", ["train", "--config", "{d}/activation.toml"], 2, "--activation must be one of identity, step"),
     ("config lr a string", ["train", "--config", "{d}/lr.toml"], 2, "--lr must be a positive finite number, e.g. 1e-3, got 'abc'"),  # noqa: E501
     ("config epochs 2.5", ["train", "--config", "{d}/epochs.toml"], 2, "--epochs must be a positive integer, got 2.5"),
     ("config validation 1.5", ["train", "--config", "{d}/validation.toml"], 2, "--validation must be a fraction in [0, 1)"),

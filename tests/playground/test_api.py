@@ -52,7 +52,7 @@ BAD = [
     ({"layers": "8,x"}, "layers[1] must be a whole number"),
     ({"layers": [2.5]}, "layers[0] must be a whole number"),
     ({"layers": {"a": 1}}, "layers must be a list"),
-    ({"activations": ["softplus", "tanh"]}, "activations[0] must be one of"),
+    ({"activations": ["swish", "tanh"]}, "activations[0] must be one of"),
     ({"activations": ["tanh", "tanh", "tanh"]}, "activations has 3 entries for 2 hidden layers"),
     ({"lr": "fast"}, "lr must be a number"),
     ({"lr": 1e9}, "lr must lie between 1e-06 and 10"),

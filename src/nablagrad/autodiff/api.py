@@ -174,6 +174,47 @@ def _to(self: Tensor, *args, dtype=None, device=None) -> Tensor:
     return _apply(R.TO_DEVICE, (out,), {"device": to_device_spec(device)})
 
 
+def _contiguous(self: Tensor) -> Tensor:
+    """PyTorch's ``x.contiguous()``: itself when its values lie in C order already, else a C-ordered
+    copy (recorded like ``clone``: the gradient flows back)."""
+    flags = getattr(self.data, "flags", None)
+    if flags is None or flags.c_contiguous:  # another library's array: no strides to speak of
+        return self
+    return _apply(R.CLONE, (self,), {"order": "C"})
+
+
+def _size(self: Tensor) -> Size:
+    """The number of elements — an ``int`` as NumPy's ``.size`` — that is also callable as
+    PyTorch's ``x.size()`` (the shape) and ``x.size(dim)`` (one dimension)."""
+    return Size(self.numel(), self.shape)
+
+
+class Size(int):
+    """An element count (an ``int``: ``x.size == 6``, ``range(x.size)``) that PyTorch code can call:
+    ``x.size()`` is the shape tuple, ``x.size(d)`` its ``d``-th entry (negative ``d`` from the end)."""
+
+    def __new__(cls, n: int, shape: tuple[int, ...]):
+        obj = super().__new__(cls, n)
+        obj.shape = tuple(shape)
+        return obj
+
+    def __call__(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        if not isinstance(dim, int | np.integer) or isinstance(dim, bool) or not -ndim <= dim < ndim:
+            if not ndim:
+                raise IndexError(f"size: a 0-d tensor has no dimensions, got dim={dim!r}; call x.size() for its shape ()")
+            raise IndexError(
+                f"size: dimension {dim!r} is out of range for a tensor of {ndim} dimensions (shape {self.shape}); "
+                f"give an integer in [{-ndim}, {ndim - 1}]"
+            )
+        return self.shape[dim]
+
+    def __reduce__(self):
+        return (int, (int(self),))  # pickled as the plain count
+
+
 def _invert(self: Tensor) -> Tensor:
     if _mode.slow:
         with _m.no_grad():
@@ -198,6 +239,10 @@ METHODS: dict[str, object] = {
     "__getitem__": ops.getitem,
     "__setitem__": ops.setitem,
     "copy_": ops.copy_,
+    "contiguous": _contiguous,
+    "size": property(_size),
+    "numel": lambda self: int(np.prod(self.shape, dtype=np.int64)) if self._tangents else self.data.size,
+    "dim": lambda self: len(self.shape),
     "__invert__": _invert,
     "backward": backward,
     **{f"__{name}__": _comparison(prim) for name, prim in R.COMPARISONS.items()},

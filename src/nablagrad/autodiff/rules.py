@@ -129,6 +129,25 @@ def _inside(x, lo=None, hi=None):
 
 CLIP = _select("clip", _clip_fn, _inside, "clip({0})")
 
+
+def _clone_value(x, order: str = "K"):
+    """A copy of ``x`` in new memory: its layout kept (``"K"``, as PyTorch's ``clone``) or C order
+    (``"C"``, for ``contiguous``)."""
+    xp = namespace_of(x)
+    if isinstance(x, np.ndarray):
+        return np.array(x, order=order, copy=True)
+    return xp.asarray(x, copy=True)
+
+
+# PyTorch's clone: the values in new memory, the gradient passed through unchanged.
+CLONE = row(
+    "clone",
+    linear("clone", _clone_value, lambda F, g, ans, x, **p: g, fmt="clone({0})"),
+    "unary",
+    "A copy in new memory (PyTorch's ``clone``); derivative 1: the gradient flows back to the original.",
+    floats=False,
+)
+
 ASTYPE = Primitive(
     "astype",
     lambda x, dtype: namespace_of(x).astype(x, dtype),

@@ -83,10 +83,6 @@ class Tensor(Box):
         return len(self.shape)
 
     @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self._tangents else self.data.size
-
-    @property
     def is_leaf(self) -> bool:
         return self._op is None
 

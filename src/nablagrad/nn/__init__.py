@@ -4,6 +4,8 @@ from . import functional, init
 from .kan import KAN, KANLinear
 from .layers import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     HIDDEN_ACTIVATIONS,
     MLP,
     Abs,
@@ -15,7 +17,9 @@ from .layers import (
     PReLU,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Step,
     Tanh,
     activation,
@@ -27,12 +31,15 @@ from .losses import (
     CrossEntropyLoss,
     CrossEntropyProbsLoss,
     HingeLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
     MAELoss,
     MAPELoss,
     MSELoss,
     NLLLoss,
     PerceptronLoss,
+    SmoothL1Loss,
     SquaredErrorLoss,
 )
 from .module import Module, Parameter, Sequential

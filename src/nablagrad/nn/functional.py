@@ -2,14 +2,34 @@
 
 Everything is a composition of autodiff primitives, except ``binary_cross_entropy`` (on
 probabilities), ``binary_cross_entropy_with_logits`` and ``step``, which are primitives of their
-own (their rules are stated below).
+own (their rules are stated below).  PyTorch's names, defaults and values throughout: ``gelu``,
+``silu``, ``elu``, ``softplus``, ``huber_loss``, ``smooth_l1_loss``, ``kl_div``, ``one_hot``,
+``normalize``, and ``cross_entropy``'s ``weight``/``ignore_index``/``label_smoothing``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff import Primitive, Tensor, apply, as_tensor, log, log_softmax, maximum, relu, sigmoid, softmax, tanh, where
+from ..autodiff import (
+    Primitive,
+    Tensor,
+    apply,
+    as_tensor,
+    erfc,
+    exp,
+    expm1,
+    linalg,
+    log,
+    log_softmax,
+    maximum,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+    where,
+)
+from ..autodiff import softplus as _softplus
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
 from ..backend import kernels
 from ..backend.device import to_device
@@ -20,6 +40,7 @@ __all__ = [
     "softmax", "log_softmax", "mse_loss", "squared_error_loss", "l1_loss", "mape_loss", "cross_entropy",
     "cross_entropy_probs", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "perceptron_loss", "reduce", "linear",
+    "gelu", "silu", "elu", "softplus", "huber_loss", "smooth_l1_loss", "kl_div", "one_hot", "normalize",
 ]  # fmt: skip
 
 
@@ -66,6 +87,60 @@ def abs_rectification(x):
 def prelu(x, alpha: Tensor):
     """Parametric ReLU: the slope α of the negative part is learned."""
     return generalized_relu(x, alpha)
+
+
+_SQRT_HALF = 0.7071067811865476  # 1/√2
+_SQRT_2_OVER_PI = 0.7978845608028654  # √(2/π)
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def gelu(x, approximate: str = "none"):
+    """GELU ``x·Φ(x) = ½ x erfc(−x/√2)`` (``approximate="none"``, PyTorch's default; the erfc form
+    is ``½ x (1 + erf(x/√2))`` without the cancellation for very negative x), or its tanh
+    approximation ``½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))`` (``approximate="tanh"``).
+    Derivative ``Φ(x) + x φ(x)`` (by the tape, so every order)."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (as PyTorch), got {approximate!r}")
+    x = _float(x, "gelu")
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * erfc(-_SQRT_HALF * x)
+
+
+def silu(x):
+    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``; σ never overflows."""
+    x = _float(x, "silu")
+    return x * sigmoid(x)
+
+
+def elu(x, alpha: float = 1.0):
+    """ELU ``x`` for ``x > 0``, ``α(eˣ − 1)`` for ``x ≤ 0`` (``expm1``: exact near 0); derivative 1
+    for ``x > 0`` and ``α eˣ`` for ``x ≤ 0`` — ``α`` at 0, as PyTorch.  The exponential only ever
+    sees ``min(x, 0)``, so a large positive x neither overflows nor turns a gradient into NaN."""
+    x = _float(x, "elu")
+    positive = x > 0
+    return where(positive, x, alpha * expm1(where(positive, 0.0, x)))
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """Softplus ``(1/β) log(1 + e^{βx})``, and ``x`` itself where ``βx > threshold`` (PyTorch's
+    linear tail); derivative ``σ(βx)`` (1 in the tail).  ``log(1 + e^z)`` is computed as
+    ``max(z, 0) + log1p(e^{−|z|})`` (``ng.softplus``), so it never overflows.  ``ng.softplus(x)``
+    is the plain ``log(1 + eˣ)`` without the tail."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero (the formula divides by it); PyTorch's default is beta=1.0")
+    x = _float(x, "softplus")
+    bx = x if beta == 1 else beta * x
+    smooth = _softplus(bx) if beta == 1 else _softplus(bx) / beta
+    return where(bx > threshold, x, smooth)
+
+
+def _float(x, who: str) -> Tensor:
+    """``x`` as a tensor; integers refused (PyTorch's activations take floating-point input only)."""
+    x = as_tensor(x)
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"{who}: expected a floating-point tensor, got {x.dtype}; convert it first, e.g. x.astype('float32')")
+    return x
 
 
 # --- the fused layer ψ(x) = σ(x W + b) ---------------------------------------------------------------
@@ -217,20 +292,62 @@ def mape_loss(pred, target, reduction: str = "mean", eps: float = 1e-8):
     return reduce(abs(pred - t) / maximum(abs(t), eps), reduction)
 
 
+def huber_loss(pred, target, reduction: str = "mean", delta: float = 1.0):
+    """Huber loss of ``d = o − y``: ``½ d²`` for ``|d| < δ``, ``δ(|d| − ½δ)`` otherwise (quadratic
+    near 0, linear in the tails, so outliers pull with a bounded force); derivative ``d`` inside,
+    ``δ·sign d`` outside (PyTorch's ``huber_loss``).  ``δ > 0``."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r} (PyTorch's default is delta=1.0)")
+    _check_reduction(reduction, "huber_loss")
+    pred = as_tensor(pred)
+    d = pred - _target_like(pred, target, "huber_loss")
+    a = abs(d)
+    return reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def smooth_l1_loss(pred, target, reduction: str = "mean", beta: float = 1.0):
+    """Smooth L1 of ``d = o − y``: ``½ d²/β`` for ``|d| < β``, ``|d| − ½β`` otherwise — Huber
+    divided by β (``huber_loss(δ=β)/β``); derivative ``d/β`` inside, ``sign d`` outside.  ``β = 0``
+    is the L1 loss (as PyTorch).  ``β ≥ 0``."""
+    if not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r} (PyTorch's default is beta=1.0)")
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta == 0:
+        return l1_loss(pred, target, reduction)
+    pred = as_tensor(pred)
+    d = pred - _target_like(pred, target, "smooth_l1_loss")
+    a = abs(d)
+    return reduce(where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta), reduction)
+
+
 # --- classification losses -----------------------------------------------------------------------
-def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
+def cross_entropy(
+    logits, target, reduction: str = "mean", axis: int = -1, weight=None, ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+):  # fmt: skip
     """Cross-entropy ``−Σ y_i ln o_i`` with ``o = softmax(logits)`` (lecture 000).
 
     ``target`` is either integer class labels of shape (N,) or probabilities / one-hot of the
     logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
+
+    PyTorch's options: ``weight`` (C,) rescales each class — with labels the row loss is
+    ``w_{y_i} ℓ_i`` and ``mean`` divides by ``Σ_i w_{y_i}``, not N; with probabilities ``mean``
+    divides by N.  Rows whose label equals ``ignore_index`` add nothing (nor count in the mean).
+    ``label_smoothing`` ε mixes the target with the uniform distribution: ``(1 − ε) y + ε/C``.
+    With the defaults, labels go through one fused primitive (softmax, pick, reduction).
     """
     _check_reduction(reduction, "cross_entropy")
     logits = as_tensor(logits)
     t = _raw(target)
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
-        # the primitive checks the labels, so a compiled replay refuses a bad one as an eager call does
-        return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
+        if weight is None and label_smoothing == 0.0 and ignore_index == -100:
+            try:  # the primitive checks the labels, so a compiled replay refuses a bad one as an eager call does
+                return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
+            except (ValueError, IndexError):
+                if not bool(namespace_of(t).any(t == ignore_index)):
+                    raise
+        return _cross_entropy_options(logits, to_device(t, "cpu"), reduction, weight, ignore_index, label_smoothing)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -238,7 +355,76 @@ def cross_entropy(logits, target, reduction: str = "mean", axis: int = -1):
             f"cross_entropy: logits have shape {logits.shape}; the target must be integer labels of shape "
             f"{logits.shape[:1]} or probabilities of shape {logits.shape}, got {t.shape} ({t.dtype})"
         )
-    return reduce(-(logp * to_device(t, logp.device, logp.dtype)).sum(axis=axis), reduction)
+    if ignore_index >= 0:
+        raise ValueError(
+            f"cross_entropy: ignore_index={ignore_index} applies to integer labels only, not to a target of "
+            "probabilities (as PyTorch); drop ignore_index or give labels"
+        )
+    if weight is None and label_smoothing == 0.0:
+        return reduce(-(logp * to_device(t, logp.device, logp.dtype)).sum(axis=axis), reduction)
+    c = logits.shape[axis]
+    y = _smoothed(as_tensor(to_device(t, logp.device, logp.dtype), device=logp.device), label_smoothing, c)
+    if weight is not None:
+        shape = [1] * logits.ndim
+        shape[axis] = c
+        y = y * _class_weight(weight, logits, c).reshape(tuple(shape))
+    return reduce(-(logp * y).sum(axis=axis), reduction)
+
+
+def _check_smoothing(eps: float) -> None:
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {eps!r} (0.0, the default, is none)")
+
+
+def _smoothed(y, eps: float, c: int):
+    """``(1 − ε) y + ε/C``: the target mixed with the uniform distribution over ``C`` classes."""
+    _check_smoothing(eps)
+    return y if eps == 0.0 else y * (1.0 - eps) + eps / c
+
+
+def _class_weight(weight, logits: Tensor, c: int) -> Tensor:
+    """``weight`` as a tensor of shape (C,) in the logits' dtype and on their device."""
+    w = weight if isinstance(weight, Tensor) else as_tensor(to_device(_raw(weight), logits.device), device=logits.device)
+    if w.shape != (c,):
+        raise ValueError(
+            f"cross_entropy: weight must hold one value per class, shape ({c},), got shape {w.shape}; "
+            f"the logits have {c} classes along the class axis"
+        )
+    return w if w.dtype == logits.dtype else w.astype(logits.dtype)
+
+
+def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float):
+    """Labels with ``weight``/``ignore_index``/``label_smoothing`` (PyTorch's formulas), from
+    differentiable ops: ``ℓ_i = (1 − ε) w_{y_i}(−ln p_{i,y_i}) + (ε/C) Σ_c w_c (−ln p_{ic})``
+    for kept rows, 0 for ignored ones; ``mean`` is ``Σ_i ℓ_i / Σ_{kept i} w_{y_i}``."""
+    n, c = logits.shape
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integers, got {labels.dtype}")
+    keep = labels != ignore_index
+    safe = np.where(keep, labels, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= c):
+        bad = labels[keep & ((labels < 0) | (labels >= c))]
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {c - 1}] or equal ignore_index={ignore_index}, got {bad[:5].tolist()}"
+        )
+    _check_smoothing(eps)
+    logp = log_softmax(logits, axis=1)
+    dev = logits.device
+    picked = logp[to_device(np.arange(n), dev), to_device(safe, dev)]
+    keep_w = to_device(keep.astype(logits.dtype), dev)
+    if weight is None:
+        w_y = as_tensor(keep_w, device=dev)
+    else:
+        w = _class_weight(weight, logits, c)
+        w_y = w[to_device(safe, dev)] * keep_w
+    rows = -(w_y * picked)
+    if eps:
+        spread = -(logp * w).sum(axis=1) if weight is not None else -logp.sum(axis=1)
+        rows = (1.0 - eps) * rows + (eps / c) * (spread * keep_w)
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):  # every row ignored: 0/0 = nan, as PyTorch
+            return rows.sum() / w_y.sum()
+    return rows.sum() if reduction == "sum" else rows
 
 
 def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, eps: float = 1e-12):
@@ -455,10 +641,42 @@ BCE_WITH_LOGITS = Primitive(
 )
 
 
-def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean"):
-    """BCE of ``σ(z)`` computed from the logit ``z``; gradient ``σ(z) − y``; stable for any |z|."""
+def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", weight=None, pos_weight=None):
+    """BCE of ``σ(z)`` computed from the logit ``z``; gradient ``σ(z) − y``; stable for any |z|.
+
+    PyTorch's options: ``pos_weight`` p (one per class, broadcast along the last axis) weighs the
+    positive term, ``ℓ = −[p y ln σ(z) + (1 − y) ln(1 − σ(z))] = (1 − y) z + (1 + (p − 1) y)
+    softplus(−z)`` (softplus never overflows); ``weight`` multiplies each element's loss.
+    """
     logits = as_tensor(logits)
-    return reduce(apply(BCE_WITH_LOGITS, logits, _target_like(logits, target, "binary_cross_entropy_with_logits")), reduction)
+    y = _target_like(logits, target, "binary_cross_entropy_with_logits")
+    if weight is None and pos_weight is None:
+        return reduce(apply(BCE_WITH_LOGITS, logits, y), reduction)
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = apply(BCE_WITH_LOGITS, logits, y)
+    else:
+        p = _broadcast_weight(pos_weight, logits, "pos_weight")
+        loss = (1.0 - y) * logits + (1.0 + (p - 1.0) * y) * _softplus(-logits)
+    if weight is not None:
+        loss = loss * _broadcast_weight(weight, logits, "weight")
+    return reduce(loss, reduction)
+
+
+def _broadcast_weight(weight, logits: Tensor, name: str) -> Tensor:
+    """A weight that broadcasts to the logits' shape, as a tensor in their dtype and on their device."""
+    w = weight if isinstance(weight, Tensor) else as_tensor(to_device(_raw(weight), logits.device), device=logits.device)
+    try:
+        fits = np.broadcast_shapes(w.shape, logits.shape) == logits.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        hint = f"one value per class, shape ({logits.shape[-1]},)" if name == "pos_weight" and logits.ndim else "its shape"
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: {name} of shape {w.shape} does not broadcast to the logits' shape "
+            f"{logits.shape}; give {hint}"
+        )
+    return w if w.dtype == logits.dtype else w.astype(logits.dtype)
 
 
 def _margin(scores, target, who: str):
@@ -477,3 +695,80 @@ def hinge_loss(scores, target, reduction: str = "mean"):
 def perceptron_loss(scores, target, reduction: str = "mean"):
     """Perceptron loss ``max(0, −M)``, labels ±1 (lecture 004)."""
     return reduce(relu(-_margin(scores, target, "perceptron_loss")), reduction)
+
+
+# --- KL divergence -------------------------------------------------------------------------------
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def _check_kl_reduction(reduction: str, who: str = "kl_div") -> None:
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be one of {KL_REDUCTIONS}, got {reduction!r} ('batchmean' is the true KL "
+                         "divergence per example)")  # fmt: skip
+
+
+def kl_div(input, target, reduction: str = "mean", log_target: bool = False):  # noqa: A002 - PyTorch's name
+    """KL divergence ``KL(y ‖ p) = Σ y (ln y − ln p)`` with ``input = ln p`` (log-probabilities, e.g.
+    ``log_softmax``) and ``target`` y — probabilities, or log-probabilities with ``log_target=True``,
+    where the pointwise term is ``e^{t} (t − input)``.  The term ``y ln y`` is taken as 0 at
+    ``y = 0`` (PyTorch's ``xlogy``).  ``reduction``: ``"batchmean"`` (sum / N, the KL divergence per
+    example — the mathematically right one), ``"mean"`` (PyTorch's default: sum / number of
+    elements), ``"sum"`` or ``"none"``.  Gradient ``−y`` with respect to ``input``.
+
+    PyTorch gives NaN for a negative target probability; here that is an error.  At ``y = 0``
+    PyTorch's gradient with respect to the target is NaN; here it is ``−input`` (``y ln y``
+    contributes 0).
+    """
+    _check_kl_reduction(reduction)
+    input = as_tensor(input)  # noqa: A001
+    t = _target_like(input, target, "kl_div")
+    if log_target:
+        loss = exp(t) * (t - input)
+    else:
+        if not bool(namespace_of(t.data).all(t.data >= 0)):  # NaN fails too
+            host = t.numpy()
+            bad = host[~(host >= 0)].reshape(-1)[0]
+            raise ValueError(f"kl_div: target probabilities must be ≥ 0, got {bad}; for log-probabilities pass log_target=True")
+        positive = t > 0
+        loss = where(positive, t * log(where(positive, t, 1.0)), 0.0) - t * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return reduce(loss, reduction)
+
+
+# --- encodings and normalisation ---------------------------------------------------------------
+def one_hot(labels, num_classes: int = -1) -> Tensor:
+    """One-hot rows: ``out[..., k] = 1`` where ``labels == k`` — int64, a trailing axis of
+    ``num_classes`` (``-1``: ``max(labels) + 1``), no gradient (as PyTorch's ``F.one_hot``)."""
+    raw = _raw(labels)
+    lab = to_device(raw, "cpu")
+    dev = labels.device if isinstance(labels, Tensor) else None
+    if lab.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers (class indices), got {lab.dtype}; cast them, e.g. "
+                        "labels.astype('int64')")  # fmt: skip
+    if lab.size and lab.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {lab.min()}")
+    if num_classes == -1:
+        if not lab.size:
+            raise ValueError("one_hot: cannot infer the number of classes from empty labels; pass num_classes=")
+        num_classes = int(lab.max()) + 1
+    elif not isinstance(num_classes, int | np.integer) or isinstance(num_classes, bool) or num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be a positive integer or -1 (inferred), got {num_classes!r}")
+    elif lab.size and lab.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {lab.max()}")
+    out = (lab[..., None] == np.arange(num_classes)).astype(np.int64)
+    return as_tensor(out, device=dev) if dev is not None else as_tensor(out)
+
+
+def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``x / max(‖x‖_p, ε)`` along ``dim`` (PyTorch's ``F.normalize``): unit p-norm slices; a slice
+    whose norm is below ε is divided by ε instead (no division by zero; there the gradient is 1/ε,
+    as PyTorch's, since the clamp passes no gradient to the norm)."""
+    x = _float(x, "normalize")
+    if not -x.ndim <= dim < max(x.ndim, 1):
+        raise IndexError(f"normalize: dim={dim} is out of range for a tensor of {x.ndim} dimensions (shape {x.shape}); "
+                         f"use dim in [{-x.ndim}, {x.ndim - 1}], e.g. dim=-1")  # fmt: skip
+    if x.ndim == 0:
+        return x / maximum(abs(x), eps)
+    norm = linalg.norm(x, ord=p, axis=dim, keepdims=True)
+    return x / norm.clamp(min=eps)

@@ -159,6 +159,58 @@ class PReLU(Module):
         return Fn.prelu(x, self.alpha)
 
 
+class GELU(Module):
+    """GELU ``x·Φ(x)`` (``approximate="none"``) or its tanh approximation (``"tanh"``), as PyTorch."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in Fn.GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh' (as PyTorch), got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return Fn.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_Activation):
+    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``."""
+
+    fn = staticmethod(Fn.silu)
+
+
+class ELU(Module):
+    """ELU: ``x`` for ``x > 0``, ``α(eˣ − 1)`` otherwise (``alpha=1.0``); derivative α at 0, as PyTorch."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return Fn.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """Softplus ``(1/β) log(1 + e^{βx})``, linear where ``βx > threshold`` (``beta=1.0``, ``threshold=20.0``)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        if beta == 0:
+            raise ValueError("Softplus: beta must be non-zero (the formula divides by it); PyTorch's default is beta=1.0")
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return Fn.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
 class Softmax(Module):
     """softmax along ``axis`` (stable)."""
 
@@ -209,6 +261,10 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "leaky_relu": LeakyReLU,
     "prelu": PReLU,
     "abs": Abs,
+    "gelu": GELU,
+    "silu": SiLU,
+    "elu": ELU,
+    "softplus": Softplus,
     "softmax": Softmax,
     "log_softmax": LogSoftmax,
 }

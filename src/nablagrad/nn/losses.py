@@ -7,18 +7,56 @@ from .module import Module
 
 
 class _Loss(Module):
-    fn = staticmethod(Fn.mse_loss)
+    """A loss module: ``fn(pred, target, reduction=…, **options)``.  ``defaults`` names a
+    subclass's keyword options (PyTorch's ``weight``, ``delta`` …) with their defaults; only those
+    set away from their default are passed on, so a module with none calls exactly
+    ``fn(pred, target, reduction=…)`` (the fused fast paths)."""
 
-    def __init__(self, reduction: str = "mean"):
+    fn = staticmethod(Fn.mse_loss)
+    defaults: dict = {}  # a subclass's keyword options and their defaults
+
+    def __init__(self, reduction: str = "mean", **options):
         super().__init__()
-        Fn._check_reduction(reduction, type(self).__name__)
+        if not isinstance(reduction, str):
+            raise TypeError(
+                f"{type(self).__name__}: the first positional argument is reduction (a string), got "
+                f"{type(reduction).__name__}; pass the other options by name, e.g. {type(self).__name__}(weight=w)"
+            )
+        self._check(reduction)
+        unknown = sorted(set(options) - set(self.defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown option(s) {unknown}; it takes reduction"
+                            + "".join(f", {k}" for k in self.defaults))  # fmt: skip
         self.reduction = reduction
+        object.__setattr__(self, "_options", {})
+        for name, default in self.defaults.items():
+            setattr(self, name, options.get(name, default))
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)
+        if name in self.defaults:  # the options passed on: those away from their default
+            opts = {k: v for k, d in self.defaults.items() if _differs(v := getattr(self, k, d), d)}
+            object.__setattr__(self, "_options", opts)
+
+    def _check(self, reduction: str) -> None:
+        Fn._check_reduction(reduction, type(self).__name__)
 
     def forward(self, pred, target):
+        if self._options:
+            return type(self).fn(pred, target, reduction=self.reduction, **self._options)
         return type(self).fn(pred, target, reduction=self.reduction)
 
     def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
+        return f"reduction={self.reduction!r}" + "".join(f", {k}={v!r}" for k, v in self._options.items())
+
+
+def _differs(value, default) -> bool:
+    """Whether an option is away from its (scalar or None) default; an array always is."""
+    if value is default:
+        return False
+    if value is None or default is None or hasattr(value, "shape"):
+        return True
+    return bool(value != default)
 
 
 class MSELoss(_Loss):
@@ -47,9 +85,12 @@ class MAPELoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy from logits; targets are labels or probabilities."""
+    """Softmax cross-entropy from logits; targets are labels or probabilities.  PyTorch's options
+    by name: ``weight`` (C,), ``ignore_index=-100``, ``label_smoothing=0.0`` (see
+    :func:`~nablagrad.nn.functional.cross_entropy`)."""
 
     fn = staticmethod(Fn.cross_entropy)
+    defaults = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0}
 
 
 class CrossEntropyProbsLoss(_Loss):
@@ -71,9 +112,49 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy from logits, stable for any |logit|."""
+    """Binary cross-entropy from logits, stable for any |logit|; PyTorch's ``weight`` and
+    ``pos_weight`` by name (see :func:`~nablagrad.nn.functional.binary_cross_entropy_with_logits`)."""
 
     fn = staticmethod(Fn.binary_cross_entropy_with_logits)
+    defaults = {"weight": None, "pos_weight": None}
+
+
+class HuberLoss(_Loss):
+    """Huber: ``½ d²`` for ``|d| < δ``, ``δ(|d| − ½δ)`` beyond (``d = o − y``, ``delta=1.0``)."""
+
+    fn = staticmethod(Fn.huber_loss)
+    defaults = {"delta": 1.0}
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be positive, got {delta!r} (PyTorch's default is delta=1.0)")
+        super().__init__(reduction, delta=delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1: ``½ d²/β`` for ``|d| < β``, ``|d| − ½β`` beyond (``beta=1.0``; ``β = 0`` is L1)."""
+
+    fn = staticmethod(Fn.smooth_l1_loss)
+    defaults = {"beta": 1.0}
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        if not beta >= 0:
+            raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta!r} (PyTorch's default is beta=1.0)")
+        super().__init__(reduction, beta=beta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence ``Σ y (ln y − input)`` of targets y from log-probabilities ``input``;
+    ``reduction`` also takes ``"batchmean"`` (the KL divergence per example), ``log_target=False``."""
+
+    fn = staticmethod(Fn.kl_div)
+    defaults = {"log_target": False}
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        super().__init__(reduction, log_target=log_target)
+
+    def _check(self, reduction: str) -> None:
+        Fn._check_kl_reduction(reduction, "KLDivLoss")
 
 
 class HingeLoss(_Loss):
@@ -99,6 +180,9 @@ LOSSES = {
     "nll": NLLLoss,
     "bce": BCELoss,
     "bce_with_logits": BCEWithLogitsLoss,
+    "huber": HuberLoss,
+    "smooth_l1": SmoothL1Loss,
+    "kl_div": KLDivLoss,
     "hinge": HingeLoss,
     "perceptron": PerceptronLoss,
 }
