@@ -46,34 +46,22 @@ def _away_from(rng, shape, kinks, gap=0.05):
 
 
 # --- Huber and smooth L1 -----------------------------------------------------------------------------
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("delta", [1.0, 0.3, 2.5])
-def test_huber_loss_matches_torch(reduction, delta, rng):
-    y = rng.standard_normal((6, 3))
-    p, tp = _pair(y + _away_from(rng, (6, 3), (-delta, delta)))
-    _check(
-        F.huber_loss(p, y, reduction, delta=delta),
-        TF.huber_loss(tp, torch.tensor(y), reduction=reduction, delta=delta),
-        [(p, tp)],
-    )
-    p, tp = _pair(y + _away_from(rng, (6, 3), (-delta, delta)))
-    module, tmodule = ng.nn.HuberLoss(reduction, delta=delta), torch.nn.HuberLoss(reduction=reduction, delta=delta)
-    _check(module(p, y), tmodule(tp, torch.tensor(y)), [(p, tp)])
+PIECEWISE = {  # name: (our function, our module, torch's function, torch's module, the width's name, widths)
+    "huber": (F.huber_loss, ng.nn.HuberLoss, TF.huber_loss, torch.nn.HuberLoss, "delta", [1.0, 0.3, 2.5]),
+    "smooth_l1": (F.smooth_l1_loss, ng.nn.SmoothL1Loss, TF.smooth_l1_loss, torch.nn.SmoothL1Loss, "beta", [1.0, 0.3, 0.0]),
+}
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("beta", [1.0, 0.3, 0.0])
-def test_smooth_l1_loss_matches_torch(reduction, beta, rng):
+@pytest.mark.parametrize("name, width", [(n, w) for n, spec in PIECEWISE.items() for w in spec[5]])
+def test_huber_and_smooth_l1_losses_match_torch(reduction, name, width, rng):
+    fn, module, tfn, tmodule, key, _ = PIECEWISE[name]
     y = rng.standard_normal((6, 3))
-    p, tp = _pair(y + _away_from(rng, (6, 3), (-beta, beta)))
-    _check(
-        F.smooth_l1_loss(p, y, reduction, beta=beta),
-        TF.smooth_l1_loss(tp, torch.tensor(y), reduction=reduction, beta=beta),
-        [(p, tp)],
-    )
-    p, tp = _pair(y + _away_from(rng, (6, 3), (-beta, beta)))
-    module, tmodule = ng.nn.SmoothL1Loss(reduction, beta=beta), torch.nn.SmoothL1Loss(reduction=reduction, beta=beta)
-    _check(module(p, y), tmodule(tp, torch.tensor(y)), [(p, tp)])
+    p, tp = _pair(y + _away_from(rng, (6, 3), (-width, width)))
+    _check(fn(p, y, reduction, **{key: width}), tfn(tp, torch.tensor(y), reduction=reduction, **{key: width}), [(p, tp)])
+    p, tp = _pair(y + _away_from(rng, (6, 3), (-width, width)))
+    ours, theirs = module(reduction, **{key: width}), tmodule(reduction=reduction, **{key: width})
+    _check(ours(p, y), theirs(tp, torch.tensor(y)), [(p, tp)])
 
 
 def test_huber_and_smooth_l1_at_their_kinks_match_torch():

@@ -134,18 +134,27 @@ class Abs(_Activation):
     fn = staticmethod(Fn.abs_rectification)
 
 
-class LeakyReLU(Module):
+class _ActivationWithOptions(Module):
+    """An activation with fixed options: ``forward(x) = fn(x, *options)``, the options (attributes named
+    in ``options``, in ``fn``'s order) shown in the module's repr."""
+
+    options: tuple[str, ...] = ()
+
+    def forward(self, x):
+        return self.fn(x, *(getattr(self, name) for name in self.options))
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.options)
+
+
+class LeakyReLU(_ActivationWithOptions):
     """max(0, z) + α·min(0, z) with a fixed α (default 0.01)."""
+
+    fn, options = staticmethod(Fn.leaky_relu), ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
         self.negative_slope = negative_slope
-
-    def forward(self, x):
-        return Fn.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
 
 
 class PReLU(Module):
@@ -159,20 +168,16 @@ class PReLU(Module):
         return Fn.prelu(x, self.alpha)
 
 
-class GELU(Module):
+class GELU(_ActivationWithOptions):
     """GELU ``x·Φ(x)`` (``approximate="none"``) or its tanh approximation (``"tanh"``), as PyTorch."""
+
+    fn, options = staticmethod(Fn.gelu), ("approximate",)
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in Fn.GELU_APPROXIMATIONS:
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh' (as PyTorch), got {approximate!r}")
         self.approximate = approximate
-
-    def forward(self, x):
-        return Fn.gelu(x, self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
 
 
 class SiLU(_Activation):
@@ -181,34 +186,26 @@ class SiLU(_Activation):
     fn = staticmethod(Fn.silu)
 
 
-class ELU(Module):
+class ELU(_ActivationWithOptions):
     """ELU: ``x`` for ``x > 0``, ``α(eˣ − 1)`` otherwise (``alpha=1.0``); derivative α at 0, as PyTorch."""
+
+    fn, options = staticmethod(Fn.elu), ("alpha",)
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, x):
-        return Fn.elu(x, self.alpha)
 
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
-
-
-class Softplus(Module):
+class Softplus(_ActivationWithOptions):
     """Softplus ``(1/β) log(1 + e^{βx})``, linear where ``βx > threshold`` (``beta=1.0``, ``threshold=20.0``)."""
+
+    fn, options = staticmethod(Fn.softplus), ("beta", "threshold")
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         if beta == 0:
             raise ValueError("Softplus: beta must be non-zero (the formula divides by it); PyTorch's default is beta=1.0")
         self.beta, self.threshold = beta, threshold
-
-    def forward(self, x):
-        return Fn.softplus(x, self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Softmax(Module):
