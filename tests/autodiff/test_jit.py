@@ -285,8 +285,17 @@ def test_fit_compiles_by_default_and_equals_the_eager_loop():
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.numpy_only(NUMPY_ONLY)
 def test_fit_runs_dropout_eagerly():
+    """Active dropout is asked on each call (``model.train()`` may come after the loss is made): its calls
+    run eagerly, the others compiled."""
     model = ng.nn.Sequential(ng.nn.Linear(2, 8, seed=0), ng.nn.Dropout(0.5, seed=0), ng.nn.Linear(8, 2, seed=1))
-    assert BatchLoss(model, LOSSES["cross_entropy"]()).compiled is None
     model.eval()
-    assert BatchLoss(model, LOSSES["cross_entropy"]()).compiled is not None
+    batch_loss = BatchLoss(model, LOSSES["cross_entropy"]())
+    x, y = ng.tensor(np.ones((4, 2), np.float32)), np.array([0, 1, 0, 1])
+    model.train()
+    batch_loss(x, y)
+    assert batch_loss.compiled.traces == 0
+    model.eval()
+    batch_loss(x, y)
+    assert batch_loss.compiled.traces == 1

@@ -614,3 +614,114 @@ def test_a_step_refused_on_its_first_replay_raises_as_the_eager_step_and_changes
         for k, v in s.items():
             np.testing.assert_array_equal(_host(opt.state_dict()["state"][i][k]), _host(v))
     step(x, y)  # the program goes on: a step from the same state as the eager step takes
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_a_step_through_a_comparison_and_where_equals_the_eager_step():
+    """``where(x > 0, …)``: the comparison's booleans carry no gradient, also in the backward that runs
+    while the step is traced (it used to call the condition's missing rule)."""
+    results = []
+    for compiled in (False, True):
+        w = ng.tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x, w=w, opt=opt):
+            opt.zero_grad()
+            loss = ng.where(x > 0, w * x, 0.1 * w * x).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = ng.jit(step) if compiled else step
+        losses = [float(f(ng.tensor(np.array([1.0, -2.0, 3.0], np.float32) * k)).numpy()) for k in (1, -1, 2, 1)]
+        results.append((losses, w.numpy().copy()))
+    assert results[1][0] == results[0][0]
+    np.testing.assert_array_equal(results[1][1], results[0][1])
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+@pytest.mark.parametrize("switch", [True, False], ids=["amsgrad on", "amsgrad off"])
+def test_options_changed_between_calls_are_followed_and_groups_stay_the_same_objects(switch):
+    """``amsgrad`` switched between calls leaves a state ``load_state_dict`` would refuse for the new
+    options; the first replay's check still puts everything back exactly, and the groups that code holds
+    (``opt.param_groups[0]``, its ``params`` list) stay the optimiser's own."""
+    results = []
+    for compiled in (False, True):
+        model = ng.nn.MLP([4, 8, 3], activation="tanh", seed=0)
+        opt = optim.Adam(model.parameters(), lr=0.01, amsgrad=not switch)
+        group, params = opt.param_groups[0], opt.param_groups[0]["params"]
+        plain = _plain_step(model, opt)
+        f = ng.jit(plain) if compiled else plain
+        rng = np.random.default_rng(1)
+        for i in range(6):
+            if i == 1:
+                group["amsgrad"] = switch
+            f(rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5))
+        assert opt.param_groups[0] is group and group["params"] is params
+        results.append((_params(model), group["lr"]))
+    for a, b in zip(results[1][0], results[0][0]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+def test_an_optimiser_subclass_keeping_its_own_counter_is_put_back_by_the_check():
+    """State outside ``state_dict`` (a subclass's counter) is put back after the first replay, so the step
+    is taken once per call, as eagerly."""
+
+    class CountingSGD(optim.SGD):
+        def __init__(self, params, lr):
+            super().__init__(params, lr=lr)
+            self.t, self.base = 0, lr
+
+        def step(self, closure=None):
+            self.t += 1
+            for g in self.param_groups:
+                g["lr"] = self.base / self.t
+            return super().step(closure)
+
+    results = []
+    for compiled in (False, True):
+        model = ng.nn.MLP([4, 8, 3], activation="tanh", seed=0)
+        opt = CountingSGD(model.parameters(), lr=0.1)
+        plain = _plain_step(model, opt)
+        f = ng.jit(plain) if compiled else plain
+        rng = np.random.default_rng(2)
+        for _ in range(5):
+            f(rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5))
+        results.append((opt.t, _params(model)))
+    assert results[1][0] == results[0][0] == 5
+    for a, b in zip(results[1][1], results[0][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.numpy_only(NUMPY_ONLY)
+@pytest.mark.parametrize("how", ["first positional", "keyword", "dict"])
+def test_a_value_of_the_call_inside_a_container_given_to_a_plain_function_effect_is_refused(how):
+    """A plain function's first argument is its own (no ``self``): a loss inside a list there, or inside a
+    dict, would be the first call's on every call — refused."""
+    from nablagrad.autodiff.jit import effect
+
+    seen = []
+
+    @effect
+    def log_values(values=None, **named):
+        seen.append(values)
+
+    model, opt = _setup("sgd")
+    plain = _plain_step(model, opt)
+
+    def step(x, y):
+        loss = plain(x, y)
+        if how == "first positional":
+            log_values([loss])
+        elif how == "keyword":
+            log_values(values=[loss])
+        else:
+            log_values(values={"loss": loss})
+        return loss
+
+    before = _params(model)
+    with pytest.raises(ng.JitError, match="first call's value"):
+        ng.jit(step)(np.ones((2, 4), np.float32), np.array([0, 1]))
+    for a, b in zip(_params(model), before):
+        np.testing.assert_array_equal(a, b)

@@ -87,3 +87,60 @@ def test_a_refused_update_in_a_compiled_fit_names_the_gradient_and_changes_nothi
     y = np.full((32, 1), 1e18, np.float32)  # a finite loss (≈ 1e36 in float32); g ≈ 2·1e18·|x|, so g² overflows Adam's v
     _diverge_both_ways(lambda: ng.nn.Linear(2, 1, seed=0), lambda m: ng.optim.Adam(m.parameters(), lr=1e-3), X, y,
                        "gradient", epochs=2, batch_size=8)  # fmt: skip
+
+
+@pytest.mark.parametrize("loss, activation", [("huber", "elu"), ("smooth_l1", "softplus"), ("mse", "gelu")])
+def test_fit_with_piecewise_losses_and_activations_equals_the_eager_fit(loss, activation):
+    """Losses and activations built with ``where`` on a comparison (whose booleans carry no gradient)."""
+    X = np.random.default_rng(0).standard_normal((40, 3)).astype(np.float32)
+    y = np.sin(X[:, :1] * 2) * 3
+    runs = []
+    for compiled in (False, True):
+        model = ng.nn.MLP([3, 8, 1], activation=activation, seed=0)
+        h = ng.train.fit(model, loss, ng.optim.Adam(model.parameters(), lr=0.02), X, y, epochs=3, batch_size=8, seed=0,
+                         jit=compiled)  # fmt: skip
+        runs.append((h.steps["loss"], [p.numpy().copy() for p in model.parameters()]))
+    assert runs[1][0] == runs[0][0]
+    for a, b in zip(runs[1][1], runs[0][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+class _AmsgradFromTheSecondBatch(ng.train.Callback):
+    def on_batch_end(self, trainer, step, logs):
+        trainer.optimizer.param_groups[0]["amsgrad"] = True
+
+
+class _CountingSGD(ng.optim.SGD):
+    """A user's optimiser with a counter outside its state_dict: ``fit`` runs it eagerly."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.t, self.base = 0, lr
+
+    def step(self, closure=None):
+        self.t += 1
+        for g in self.param_groups:
+            g["lr"] = self.base / self.t
+        return super().step(closure)
+
+
+@pytest.mark.parametrize("case", ["amsgrad switched on by a callback", "a user's optimiser", "dropout, eval before fit"])
+def test_fit_follows_the_eager_fit_where_the_step_changes_or_is_not_ours(case):
+    X = np.random.default_rng(3).standard_normal((48, 3)).astype(np.float32)
+    y = X[:, :1] * 2 - X[:, 1:2]
+    runs = []
+    for compiled in (False, True):
+        if case == "dropout, eval before fit":
+            model = ng.nn.Sequential(ng.nn.Linear(3, 8, seed=0), ng.nn.Dropout(0.3, seed=1), ng.nn.Linear(8, 1, seed=2))
+            model.eval()  # fit switches it to training: the dropout then draws on every batch
+        else:
+            model = ng.nn.MLP([3, 8, 1], seed=0)
+        user = case == "a user's optimiser"
+        opt = _CountingSGD(model.parameters(), 0.05) if user else ng.optim.Adam(model.parameters(), lr=0.01)
+        callbacks = [_AmsgradFromTheSecondBatch()] if case.startswith("amsgrad") else []
+        h = ng.train.fit(model, "mse", opt, X, y, epochs=2, batch_size=8, seed=0, callbacks=callbacks, jit=compiled)
+        runs.append((h.steps["loss"], [p.numpy().copy() for p in model.parameters()], getattr(opt, "t", None)))
+    assert runs[1][0] == runs[0][0]
+    assert runs[1][2] == runs[0][2]
+    for a, b in zip(runs[1][1], runs[0][1]):
+        np.testing.assert_array_equal(a, b)

@@ -54,6 +54,7 @@ runs ``f`` itself, the plain eager path, with the same results (and ``.traces`` 
 
 from __future__ import annotations
 
+import copy
 import functools
 import operator
 import types
@@ -105,8 +106,9 @@ class _Trace:
     A tensor is *traced* when its value depends on the inputs or on a captured tensor: it
     requires a gradient (the trace marks every input so) or it is an input."""
 
-    def __init__(self, leaves: list[Tensor], recorded: list[Tensor]):
+    def __init__(self, leaves: list[Tensor], recorded: list[Tensor], own: frozenset[int] = frozenset()):
         self.leaf_ids = {id(t) for t in leaves}
+        self.own = own  # the ids of the arguments traced as themselves (parameters passed in)
         self.recorded = recorded  # the op outputs made so far: their count places an effect among the ops
         self.effects: list[_Effect] = []
         self.undo = _Undo()  # what the effects change, as it was before the first of them
@@ -143,6 +145,16 @@ class _Trace:
         if isinstance(x, list | tuple):
             return any(self.of_this_call(v) for v in x)
         return isinstance(x, Tensor) and (x._op is not None or id(x) in self.leaf_ids or not x.requires_grad)
+
+    def frozen_in(self, x) -> bool:
+        """A list, tuple or dict holding a value of this call other than a parameter passed in: given to an
+        effect, every later call would pass the first call's value."""
+        if isinstance(x, dict):
+            return self.frozen_in(list(x.values()))
+        if isinstance(x, list | tuple):
+            return any(self.frozen_in(v) if isinstance(v, list | tuple | dict) else
+                       self.of_this_call(v) and id(v) not in self.own for v in x)  # fmt: skip
+        return False
 
     def detach(self, t: Tensor) -> Tensor | None:
         """``t.detach()`` of a traced value: a recorded op that passes the value and stops the gradient
@@ -196,10 +208,52 @@ def _owns_state(obj) -> bool:
     return stateful and (hasattr(obj, "param_groups") or hasattr(obj, "optimizer"))
 
 
+class _Snapshot:
+    """An optimiser or schedule as it is now, to be put back exactly: a deep copy of its attributes (its
+    ``__getstate__``) that shares the parameters and the optimiser it refers to; so what lies outside
+    ``state_dict`` (a subclass's counter, its random generator) comes back too, and nothing is checked
+    against the object's current options (``amsgrad`` switched on since the state was made).  An object
+    whose attributes cannot be copied (a communicator) is saved and put back by its ``state_dict``."""
+
+    def __init__(self, obj):
+        self.obj, self.shared = obj, {id(p): p for g in getattr(obj, "param_groups", ()) for p in g["params"]}
+        inner = getattr(obj, "optimizer", None)
+        if inner is not None:
+            self.shared[id(inner)] = inner
+        try:
+            self.attrs, self.state_dict = self._copy(obj.__getstate__()), None
+        except Exception:  # noqa: BLE001 - anything deepcopy refuses: the state_dict route instead
+            self.attrs, self.state_dict = None, obj.state_dict()
+
+    def _copy(self, attrs: dict) -> dict:
+        return copy.deepcopy(attrs, memo=dict(self.shared))
+
+    def restore(self) -> None:
+        if self.attrs is None:
+            self.obj.load_state_dict(self.state_dict)
+            return
+        attrs = self._copy(self.attrs)  # a fresh copy each time: what it gives out may be written in place
+        groups, saved = getattr(self.obj, "param_groups", None), attrs.get("param_groups")
+        if isinstance(groups, list) and isinstance(saved, list) and len(groups) == len(saved):
+            for group, values in zip(groups, saved):  # in place: code that holds a group (or its params) sees it
+                params = group.get("params")
+                group.clear()
+                group.update(values)
+                if isinstance(params, list):
+                    params[:] = values["params"]
+                    group["params"] = params
+            attrs["param_groups"] = groups
+        setstate = getattr(self.obj, "__setstate__", None)
+        if setstate is not None:
+            setstate(attrs)
+        else:
+            self.obj.__dict__.update(attrs)
+
+
 class _Undo:
     """What a training step's effects may change, saved once before the first change: tensors' values and
-    gradients (a gradient is never written in place, so its array is kept as it is), and the ``state_dict``
-    of the optimisers and schedules that effects are called on.  :meth:`restore` puts all of it back."""
+    gradients (a gradient is never written in place, so its array is kept as it is), and the optimisers and
+    schedules that effects are called on (:class:`_Snapshot`).  :meth:`restore` puts all of it back."""
 
     def __init__(self):
         self.tensors: dict[int, tuple] = {}
@@ -220,7 +274,7 @@ class _Undo:
                     self.tensor(t)
         elif _owns_state(obj):
             if id(obj) not in self.owners:
-                self.owners[id(obj)] = (obj, obj.state_dict())
+                self.owners[id(obj)] = (obj, _Snapshot(obj))
                 inner = getattr(obj, "optimizer", None)
                 if inner is not None and inner is not obj:
                     self.reach(inner)
@@ -230,8 +284,8 @@ class _Undo:
             self.reach(list(obj.parameters()))
 
     def restore(self) -> None:
-        for owner, state_dict in self.owners.values():
-            owner.load_state_dict(state_dict)
+        for _, snapshot in self.owners.values():
+            snapshot.restore()
         for t, array, values, grad in self.tensors.values():
             t.data = array
             if not isinstance(array, np.generic) and (array.__class__ is not np.ndarray or array.flags.writeable):
@@ -240,6 +294,12 @@ class _Undo:
 
 
 _CLOSURES = (types.FunctionType, types.MethodType, functools.partial)  # what a closure argument is
+
+
+def _first_argument(fn: Callable) -> int:
+    """Where ``fn``'s own arguments start: 1 for a method (``self`` first), 0 for a plain function."""
+    parts = fn.__qualname__.split(".")
+    return 1 if len(parts) > 1 and parts[-2] != "<locals>" else 0
 
 
 def effect(fn: Callable) -> Callable:
@@ -253,7 +313,8 @@ def effect(fn: Callable) -> Callable:
         trace = state.jit_trace
         if trace is None:
             return fn(*args, **kwargs)
-        if any(isinstance(a, _CLOSURES) for a in (*args[1:], *kwargs.values())):
+        first = _first_argument(fn)  # (a method's self aside)
+        if any(isinstance(a, _CLOSURES) for a in (*args[first:], *kwargs.values())):
             raise JitError(
                 f"jit: {fn.__qualname__}(closure) inside a compiled function: the closure would compute every later call "
                 "with the tensors of the first one. Call it without ng.jit (or compute the loss, backward() and step() "
@@ -264,7 +325,7 @@ def effect(fn: Callable) -> Callable:
         kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
         named = [*enumerate(args), *kwargs.items()]
         values = {k: a for k, a in named if isinstance(a, Tensor) and trace.of_this_call(a)}
-        in_lists = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, list | tuple) and trace.of_this_call(a)]
+        in_lists = [a for a in (*args[first:], *kwargs.values()) if trace.frozen_in(a)]
         if in_lists or not all(trace.traced(a) for a in values.values()):
             raise JitError(
                 f"jit: {fn.__qualname__} is given a value computed in the compiled function outside its traced ops (under "
@@ -609,7 +670,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
     it = iter(leaves)
     call_args = [next(it) if _is_array(a) else a for a in args]
     with tracing() as recorded:
-        trace = _Trace(leaves, recorded)
+        trace = _Trace(leaves, recorded, frozenset(id(a) for a in args if _own_leaf(a)))
         try:
             with _setting(jit_trace=trace):
                 result = f(*call_args)

@@ -35,6 +35,11 @@ class Box:
     __slots__ = ()
 
 
+def _no_cotangent(F, g, ans, *args, **params) -> None:
+    """The VJP rule of an argument that carries no gradient (a comparison's booleans, an index)."""
+    return None
+
+
 class Primitive:
     """One differentiable operation: ``fn`` on raw arrays plus per-argument VJP/JVP rules."""
 
@@ -51,7 +56,9 @@ class Primitive:
     ):
         self.name = name
         self.fn = fn
-        self.vjps = tuple(vjps)
+        # an argument without a rule (a condition, an index) gets no cotangent even when it requires one:
+        # inside an ng.jit trace every value that depends on an input does, integer and boolean ones too
+        self.vjps = tuple(_no_cotangent if rule is None else rule for rule in vjps)
         self.jvps = tuple(jvps)
         self.fmt = fmt  # how explain() writes it, e.g. "{0} * {1}"
         # vmap: batch(F, prim, args, batched, params) -> the result with the batch axis first,

@@ -24,17 +24,25 @@ RANDOM = (Dropout,)  # nablagrad's modules that draw random numbers on every cal
 
 
 def _ours(part) -> bool:
+    """A module, loss or optimiser of nablagrad's own (a subclass elsewhere may keep state a trace freezes)."""
     module = part.__module__ if inspect.isfunction(part) else type(part).__module__
-    return module.startswith("nablagrad.") and not (isinstance(part, RANDOM) and part.training and part.p > 0)
+    return module.startswith("nablagrad.")
 
 
 class BatchLoss:
-    """``batch_loss(xb, yb) -> (loss, output)``: ``loss_fn(model(xb), yb)`` plus the weight penalties."""
+    """``batch_loss(xb, yb) -> (loss, output)``: ``loss_fn(model(xb), yb)`` plus the weight penalties.
+    Compiled where every module and the loss are nablagrad's; a call while a random module is active
+    (``Dropout`` in training mode, asked on each call: ``model.train()`` may come later) runs eagerly."""
 
     def __init__(self, model: Module, loss_fn, l1: float = 0.0, l2: float = 0.0, compile: bool = True):
         self.model, self.loss_fn, self.l1, self.l2 = model, loss_fn, l1, l2
+        self.random = [m for m in model.modules() if isinstance(m, RANDOM)]
         ours = all(_ours(m) for m in model.modules()) and _ours(loss_fn)
         self.compiled = jit(self.eager) if compile and ours else None
+
+    def drawing(self) -> bool:
+        """Whether a module draws random numbers on this call (a trace would freeze them)."""
+        return any(m.training and m.p > 0 for m in self.random)
 
     def eager(self, xb, yb) -> tuple[Tensor, Tensor]:
         out = self.model(xb)
@@ -46,7 +54,7 @@ class BatchLoss:
         return loss, out
 
     def __call__(self, xb, yb) -> tuple[Tensor, Tensor]:
-        if self.compiled is not None:
+        if self.compiled is not None and not self.drawing():
             try:
                 return self.compiled(xb, yb)
             except JitError:
@@ -70,13 +78,14 @@ class CompiledStep:
     """``step(xb, yb) -> (loss, output)``: one whole training step — the batch loss (:class:`BatchLoss`),
     ``zero_grad()``, the loss's finiteness, ``backward()``, ``clip_grad_norm_`` and ``optimizer.step()`` —
     compiled by :func:`ng.jit` (no graph is built for a batch) where the loss is compiled and the
-    optimiser is nablagrad's; ``None`` where it is not, or once the compiler refused it (the call was
-    undone): the caller then takes the eager step.  A non-finite loss raises :class:`NonFiniteLossError`, a
-    refused update ``FloatingPointError``, each with nothing written."""
+    optimiser is nablagrad's own class; ``None`` where it is not, on a call while a random module is
+    active, or once the compiler refused it (the call was undone): the caller then takes the eager step.
+    A non-finite loss raises :class:`NonFiniteLossError`, a refused update ``FloatingPointError``, each
+    with nothing written."""
 
     def __init__(self, batch_loss: BatchLoss, optimizer, params: list[Tensor], clip: float | None):
         self.batch_loss, self.optimizer, self.params, self.clip = batch_loss, optimizer, params, clip
-        ours = batch_loss.compiled is not None and isinstance(optimizer, Optimizer)
+        ours = batch_loss.compiled is not None and isinstance(optimizer, Optimizer) and _ours(optimizer)
         self.compiled = jit(self.eager) if ours else None
 
     def eager(self, xb, yb) -> tuple[Tensor, Tensor]:
@@ -90,7 +99,7 @@ class CompiledStep:
         return loss, out
 
     def __call__(self, xb, yb) -> tuple[Tensor, Tensor] | None:
-        if self.compiled is None:
+        if self.compiled is None or self.batch_loss.drawing():
             return None
         try:
             return self.compiled(xb, yb)
