@@ -66,8 +66,10 @@ def fit(
     there first; the data stay in host memory and every batch is copied to the model's device
     when it is drawn (so ``model.to("cuda")`` before ``fit`` does the same).
 
-    ``jit`` compiles the batch loss with ``ng.jit`` where every module and the loss are
-    nablagrad's own: the same numbers, less Python per batch (``jit=False`` runs it eagerly).
+    ``jit`` compiles the whole training step with ``ng.jit`` (loss, ``zero_grad``, ``backward``,
+    clipping, ``step``: no graph built per batch) where every module, the loss and the optimiser are
+    nablagrad's own and no ``Dropout`` is active, else the batch loss alone where it can: the same
+    numbers, less Python per batch (``jit=False`` runs it eagerly).
 
     Every argument and the data (NaN/inf, shapes, types) are checked before the first batch; a
     refused call changes nothing.
