@@ -44,5 +44,8 @@ def test_linalg_on_the_device_equals_numpy(name, device):
 def test_norm_ord_0_counts_nonzeros_on_the_device(device):
     x = ng.tensor(np.array([[0.0, 1.5], [-2.0, 0.0]]), device=device, requires_grad=True)
     n = L.norm(x.reshape(-1), ord=0)
-    assert n.device == x.device and not n.requires_grad
+    assert n.device == x.device and n.requires_grad  # as torch: backward works, the gradient is 0
     assert_same(n, np.array(2.0))
+    n.backward()
+    assert x.grad.device == x.device
+    assert_same(x.grad, np.zeros((2, 2)))

@@ -31,13 +31,28 @@ from .tensor import TENSOR_NS, Tensor, _apply, _wrap
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
+_DTYPE_REDUCTIONS = frozenset({"sum", "mean", "prod"})  # PyTorch's reductions with dtype= (cast, then reduce)
+
+
 # --- generated from the rule table ------------------------------------------------------------------
 def _function(row: Row) -> Callable:
     """``ng.<row.name>``: convert the arguments, check them, apply the primitive."""
     prim, check = row.prim, row.check
     if row.kind == "function":
         return row.fn
-    if row.kind == "unary":
+    if row.kind == "unary" and row.extra:  # keyword parameters (round's decimals); defaults: the plain call
+        extra, floats = dict(row.extra), row.floats is not False
+
+        def f(x, **kw):
+            if set(kw) - set(extra):
+                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
+            x = x if x.__class__ is Tensor else _t(x)
+            if floats and x.dtype.kind in _INTEGRAL:
+                x = astype(x, get_default_dtype())
+            params = {k: v for k, v in kw.items() if v != extra[k]}
+            return _apply(prim, (x,), params or None)
+
+    elif row.kind == "unary":
         floats = row.floats is not False
 
         def f(x):
@@ -64,17 +79,25 @@ def _function(row: Row) -> Callable:
 
     else:
         extra = dict(row.extra)
+        takes_dtype = row.name in _DTYPE_REDUCTIONS
 
         def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
-            if kw and "correction" in extra:
-                kw = correction_names(row.name, **kw)
-            if kw and set(kw) - set(extra):
-                raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
+            dtype = None
+            if kw:
+                if takes_dtype and "dtype" in kw:  # PyTorch's dtype=: the input is cast to it first
+                    dtype = kw.pop("dtype")
+                if kw and "correction" in extra:
+                    kw = correction_names(row.name, **kw)
+                if kw and set(kw) - set(extra):
+                    raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
             x = x if x.__class__ is Tensor else _t(x)
+            if dtype is not None:
+                x = astype(x, dtype)
             if axis is not None and not x.ndim:
                 axis = scalar_axis(row.name, axis)
-            return _apply(prim, (x,), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
+            out = _apply(prim, (x,), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
+            return out if dtype is None else astype(out, dtype)  # a sum of int32 stays int32 (NumPy's is int64)
 
     f.__name__ = f.__qualname__ = row.name
     f.__doc__ = row.doc

@@ -235,7 +235,14 @@ def _eigh_parts(F, packed, a):
     return _unpack(F, packed, batch, shapes)
 
 
-def _eigh_vjp(F, g, ans, a):
+def _eigh_value(a, upper: bool = False):
+    """The packed (λ, V) of ``a``'s lower triangle, or (``upper``) of its upper one — the lower
+    triangle of Aᵀ, so every array library (the standard's ``eigh`` has no ``UPLO``) reads it."""
+    xp = namespace_of(a)
+    return _pack(xp.linalg.eigh(xp.swapaxes(a, -1, -2) if upper else a), a.shape[:-2])
+
+
+def _eigh_vjp(F, g, ans, a, upper=False):
     """∂L/∂A = V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i), skew(M) = (M − Mᵀ)/2."""
     w, v = _eigh_parts(F, ans, a)
     gw, gv = _eigh_parts(F, g, a)
@@ -246,7 +253,7 @@ def _eigh_vjp(F, g, ans, a):
     return _mm(F, v, inner, _T(F, v))
 
 
-def _eigh_jvp(F, t, ans, a):
+def _eigh_jvp(F, t, ans, a, upper=False):
     """λ̇ = diag(Vᵀ Ȧ V), V̇ = V (W ∘ Vᵀ Ȧ V)."""
     w, v = _eigh_parts(F, ans, a)
     p = _mm(F, _T(F, v), t, v)
@@ -256,9 +263,7 @@ def _eigh_jvp(F, t, ans, a):
     return F.concatenate([dw, F.reshape(dv, batch + (_shape(F, a)[-1] ** 2,))], axis=-1)
 
 
-EIGH = Primitive(
-    "eigh", lambda a: _pack(namespace_of(a).linalg.eigh(a), a.shape[:-2]), (_eigh_vjp,), (_eigh_jvp,), fmt="eigh({0})"
-)
+EIGH = Primitive("eigh", _eigh_value, (_eigh_vjp,), (_eigh_jvp,), fmt="eigh({0})")
 
 
 def _svd_shapes(a_shape):
@@ -430,9 +435,11 @@ def solve(a, b):
     return x.reshape(x.shape[:-1]) if vector else x
 
 
-def cholesky(a):
-    """L lower triangular with L Lᵀ = A (A symmetric positive definite; its lower triangle is read)."""
-    return _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _square("cholesky", a))
+def cholesky(a, upper: bool = False):
+    """L lower triangular with L Lᵀ = A (A symmetric positive definite; its lower triangle is
+    read), or with ``upper`` (PyTorch's keyword) U = Lᵀ, upper triangular with Uᵀ U = A."""
+    low = _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _square("cholesky", a))
+    return low.mT if upper else low
 
 
 class EighResult(NamedTuple):
@@ -440,17 +447,26 @@ class EighResult(NamedTuple):
     eigenvectors: Tensor
 
 
-def eigh(a) -> EighResult:
+def _uplo(name: str, UPLO) -> bool:  # noqa: N803 - PyTorch's and NumPy's name
+    """True for ``UPLO='U'`` (the upper triangle is read), False for 'L'; anything else raises."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.{name}: UPLO must be 'L' (read the lower triangle) or 'U' (the upper one), got {UPLO!r}")
+    return UPLO == "U"
+
+
+def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803 - PyTorch's and NumPy's name
     """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric A (its lower
-    triangle is read).  Gradient V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i)."""
+    triangle is read, or with ``UPLO='U'`` its upper one).  Gradient
+    V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i), whichever triangle is read (as PyTorch)."""
+    upper = _uplo("eigh", UPLO)
     a = _square("eigh", a)
-    w, v = _unpack(TENSOR_NS, _apply(EIGH, (a,)), *_eigh_shapes(a.shape))
+    w, v = _unpack(TENSOR_NS, _apply(EIGH, (a,), {"upper": True} if upper else None), *_eigh_shapes(a.shape))
     return EighResult(w, v)
 
 
-def eigvalsh(a):
-    """The eigenvalues of symmetric A, ascending."""
-    return eigh(a).eigenvalues
+def eigvalsh(a, UPLO: str = "L"):  # noqa: N803 - PyTorch's and NumPy's name
+    """The eigenvalues of symmetric A, ascending (``UPLO`` as :func:`eigh`)."""
+    return eigh(a, UPLO).eigenvalues
 
 
 class SVDResult(NamedTuple):
@@ -491,16 +507,28 @@ class QRResult(NamedTuple):
     R: Tensor  # noqa: N815
 
 
-def qr(a) -> QRResult:
-    """A = Q R, reduced (PyTorch's mode "reduced"): Q (m, k) orthonormal columns, R (k, n) upper
-    triangular, k = min(m, n).  A wide A = [X Y] (m < n) is X = Q R₁ (square) and R₂ = Qᵀ Y, so
-    its gradient is the square one's plus that of a product (PyTorch's for m < n)."""
+def qr(a, mode: str = "reduced") -> QRResult:
+    """A = Q R with R upper triangular, PyTorch's modes: "reduced" (the default) Q (m, k)
+    orthonormal columns and R (k, n), k = min(m, n); "complete" Q (m, m) and R (m, n), for a
+    tall A the reduced Q completed by an orthonormal basis of its complement and R padded with
+    zero rows; "r" R alone (reduced) and an empty Q.  A wide A = [X Y] (m < n) is X = Q R₁
+    (square) and R₂ = Qᵀ Y, so its gradient is the square one's plus that of a product
+    (PyTorch's for m < n).  Where PyTorch refuses a gradient (mode "r"; "complete" with m > n),
+    this one is the reduced factors' (the complement's columns get none, as ``svd``'s)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     a = _matrix("qr", a)
     m, n = a.shape[-2:]
     if m < n:
         q, r1 = qr(a[..., :m])
-        return QRResult(q, ops.concatenate([r1, q.mT @ a[..., m:]], axis=-1))
-    q, r = _unpack(TENSOR_NS, _apply(QR, (a,)), *_qr_shapes(a.shape))
+        r = ops.concatenate([r1, q.mT @ a[..., m:]], axis=-1)
+    else:
+        q, r = _unpack(TENSOR_NS, _apply(QR, (a,)), *_qr_shapes(a.shape))
+    if mode == "complete" and m > n:
+        q = ops.concatenate([q, _complement(q)], axis=-1)
+        r = ops.concatenate([r, tensor(namespace_of(r.data).zeros_like(r.data[..., : m - n, :]), device=r.device)], axis=-2)
+    elif mode == "r":
+        q = tensor(np.zeros(0, dtype=r.dtype), device=r.device)
     return QRResult(q, r)
 
 
@@ -513,7 +541,7 @@ def trace(a):
 
 
 def matrix_power(a, n: int):
-    """Aⁿ by repeated squaring (A⁻¹ first for n < 0; the identity for n = 0)."""
+    """Aⁿ by repeated squaring (A⁻¹ first for n < 0; for n = 0 the identity, derivative 0)."""
     a = _square("matrix_power", a)
     if not isinstance(n, int | np.integer):
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {n!r}")
@@ -526,21 +554,26 @@ def matrix_power(a, n: int):
         n >>= 1
         if n:
             base = base @ base
-    if result is None:
-        return tensor(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy(), device=a.device)
+    if result is None:  # A⁰ = I, a function of A with derivative 0 (backward works, as PyTorch's)
+        eye = tensor(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy(), device=a.device)
+        return ops.where(np.ones(a.shape, dtype=bool), eye, a)
     return result
 
 
-def pinv(a, rtol=None):
-    """The Moore–Penrose pseudo-inverse V S⁺ Uᵀ, S⁺ = 1/σ for σ > rtol · σ_max and 0 below (the
-    rank cut-off; ``rtol`` is max(m, n) · ε by default, as PyTorch's), so a rank-deficient A
-    has a finite pseudo-inverse and gradient (the SVD's, as PyTorch's: distinct σ needed)."""
-    a = _matrix("pinv", a)
-    u, s, vh = svd(a)
+def pinv(a, rtol=None, hermitian: bool = False, atol=None):
+    """The Moore–Penrose pseudo-inverse V S⁺ Uᵀ, S⁺ = 1/σ for σ > max(atol, rtol · σ_max) and 0
+    below (the rank cut-off; as PyTorch's, ``rtol`` is max(m, n) · ε when neither is given and 0
+    when only ``atol`` is), so a rank-deficient A has a finite pseudo-inverse and gradient (the
+    SVD's, as PyTorch's: distinct σ needed).  ``hermitian=True`` declares A symmetric (square
+    required): its σ are its |λ|, so the value is the same, and the gradient is the general
+    formula's, as PyTorch's (which also differentiates the general pseudo-inverse)."""
+    a = _square("pinv", a) if hermitian else _matrix("pinv", a)
     if rtol is None:
-        rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps
+        rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol <= 0 else 0.0
+    u, s, vh = svd(a)
     with no_grad():  # the cut-off is a mask (a comparison: batched under vmap like any op)
-        kept = s > s.max(axis=-1, keepdims=True) * rtol
+        cut = s.max(axis=-1, keepdims=True) * rtol
+        kept = s > (cut if atol is None else ops.clip(cut, min=atol))
     s_inv = ops.where(kept, 1.0 / ops.where(kept, s, 1.0), 0.0)
     return (vh.mT * s_inv.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
 
@@ -562,8 +595,8 @@ def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
         return abs(x).min(axis=axis, keepdims=keepdims)
     if ord == 1:
         return abs(x).sum(axis=axis, keepdims=keepdims)
-    if ord == 0:
-        return (x != 0).astype(x.dtype).sum(axis=axis, keepdims=keepdims).detach()  # a count: no gradient
+    if ord == 0:  # a count, derivative 0: 1 where x ≠ 0, else 0·x (backward works, as PyTorch's)
+        return ops.where(x != 0, 1.0, x * 0.0).sum(axis=axis, keepdims=keepdims)
     return _root((abs(x) ** ord).sum(axis=axis, keepdims=keepdims), ord)
 
 
@@ -608,6 +641,50 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, dim=None, keepdim=None)
     raise ValueError(f"linalg.norm: axis must be an int or a pair of ints, got {axis!r}")
 
 
+def _float_input(name: str, x, dtype) -> Tensor:
+    """``x`` as a float tensor (cast to ``dtype`` when given); an integer one raises, as PyTorch."""
+    x = _t(x)
+    if dtype is not None:
+        x = ops.astype(x, dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"linalg.{name}: expects a floating-point tensor, got {x.dtype}; cast it first (x.float()) or pass dtype="
+        )
+    return x
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002 - PyTorch's name
+    """PyTorch's ``linalg.vector_norm``: ‖x‖_p = (Σ|x_i|^p)^{1/p} over ``dim`` (an int, a tuple
+    of ints, or None: every entry, whatever the shape); p = inf: max |x_i|, −inf: min |x_i|,
+    0: the number of non-zeros (derivative 0).  Gradient sign(x)|x|^{p−1} / ‖x‖_p^{p−1}, 0 at x = 0.
+    ``dtype``: the input is cast to it first."""
+    x = _float_input("vector_norm", x, dtype)
+    if dim is None:
+        out = _vector_norm(x.reshape(-1), ord, 0, False)
+        return out.reshape((1,) * x.ndim) if keepdim else out
+    if not x.ndim:
+        dim = ops.scalar_axis("linalg.vector_norm", dim)
+        return _vector_norm(x, ord, None, False)
+    return _vector_norm(x, ord, tuple(dim) if isinstance(dim, list | tuple) else dim, keepdim)
+
+
+def matrix_norm(a, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):  # noqa: A002 - PyTorch's name
+    """PyTorch's ``linalg.matrix_norm`` over the two axes ``dim`` (batched over the others):
+    'fro' ‖A‖_F = √Σ a_ij², 'nuc' Σσ_i, 2 / −2 the largest / smallest σ, 1 / −1 the largest /
+    smallest column sum of |a_ij|, inf / −inf the same over rows.  Gradients: A/‖A‖_F, U Vᵀ,
+    u₁v₁ᵀ, sign(a) in the selected column/row (finite while σ / the maximiser is simple)."""
+    a = _float_input("matrix_norm", a, dtype)
+    dim = tuple(dim)
+    if a.ndim < 2 or len(dim) != 2 or len({d % a.ndim for d in dim}) != 2:
+        raise ValueError(
+            f"linalg.matrix_norm: needs a tensor of at least 2 dims and two distinct dims, got shape {a.shape} "
+            f"and dim={dim!r}; use linalg.vector_norm for vectors"
+        )
+    for d in dim:
+        ops.check_dim("linalg.matrix_norm", d, a.ndim)
+    return _matrix_norm(a, ord, dim, keepdim)
+
+
 def torch_norm(x, p="fro", dim=None, keepdim: bool = False):
     """PyTorch's ``torch.norm`` and ``x.norm(p, dim, keepdim)``: the vector norm (Σ|x|^p)^{1/p}
     over ``dim`` (every entry when None; 'fro' is p = 2), or with p = 'nuc' the nuclear norm
@@ -638,6 +715,6 @@ for _name, _fn in {
 
 
 __all__ = [
-    "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_power", "norm", "pinv", "qr", "slogdet", "solve",
-    "svd", "svdvals", "trace", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
+    "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_power", "norm", "pinv", "qr", "slogdet",
+    "solve", "svd", "svdvals", "trace", "vector_norm", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
 ]  # fmt: skip

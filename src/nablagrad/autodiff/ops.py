@@ -59,14 +59,20 @@ _INTEGRAL = frozenset("iub")
 def _promote(x, y, divide: bool):
     """PyTorch's type rules for a binary op, where NumPy's differ: a float tensor keeps its dtype
     with an int tensor and with a NumPy scalar (both weak, like a Python number); an int tensor
-    meeting a float scalar — or divided — becomes the default float dtype.  Float arrays of the
-    same kind pass untouched (the common case costs two dtype reads)."""
+    meeting a float scalar — or divided — becomes the default float dtype; a 0-d tensor with a
+    dimensioned one is weak unless of a higher category (:func:`_promote_zero_dim`).  Float
+    arrays of the same kind pass untouched (the common case costs two dtype reads)."""
     xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
     if xt != yt and isinstance(y if xt else x, np.ndarray):  # an array operand is a tensor (torch.tensor(a))
         x, y = (x, as_tensor(y)) if xt else (as_tensor(x), y)  # on the default device (shared on the CPU)
         xt = yt = True
     if xt and yt:
-        kx, ky = x.dtype.kind, y.dtype.kind
+        dx, dy = x.dtype, y.dtype
+        # a 0-d operand (its data 0-d, or batched by vmap: the per-example ndim); NumPy dtypes are singletons
+        if dx is not dy and (not x.data.ndim or not y.data.ndim or x._tangents or y._tangents):
+            if (x.ndim == 0) != (y.ndim == 0):
+                return _promote_zero_dim(x, y, divide)
+        kx, ky = dx.kind, dy.kind
         if kx == ky:
             if divide and kx in _INTEGRAL:
                 return astype(x, get_default_dtype()), astype(y, get_default_dtype())
@@ -84,6 +90,21 @@ def _promote(x, y, divide: bool):
     if t.dtype.kind in _INTEGRAL and (divide or isinstance(other, float)):
         t = astype(t, get_default_dtype())
     return (t, other) if xt else (other, t)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # torch.result_type's order: bool < int < float < complex
+
+
+def _promote_zero_dim(x: Tensor, y: Tensor, divide: bool) -> tuple:
+    """A 0-d tensor with a dimensioned one, of different dtypes (``torch.result_type``): the 0-d
+    tensor is weak, like a Python number, unless its category (bool < int < float < complex) is
+    higher; so float32 + 0-d float64 → float32, int64 + 0-d float64 → float64, uint8 + 0-d int64
+    → uint8.  An integral result of a division is the default float dtype."""
+    z, d = (x, y) if x.ndim == 0 else (y, x)
+    common = z.dtype if _CATEGORY[z.dtype.kind] > _CATEGORY[d.dtype.kind] else d.dtype
+    if divide and common.kind in _INTEGRAL:
+        common = np.dtype(get_default_dtype())
+    return astype(x, common), astype(y, common)
 
 
 # --- elementwise ----------------------------------------------------------------------------------

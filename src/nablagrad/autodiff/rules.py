@@ -10,6 +10,7 @@ the op's output, which several derivatives reuse (``σ' = σ(1 − σ)``, ``tanh
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -448,10 +449,29 @@ STD = row(
 )
 
 
+def _empty_is_minus_inf(value: Callable) -> Callable:
+    """A log-sum-exp whose reduced axes may be empty: there Σ eˣ = 0 and the result is −∞, as
+    PyTorch's (the max that keeps it stable has no value there; NumPy raises)."""
+
+    def f(x, *rest, axis=None, keepdims=False):
+        try:
+            return value(x, *rest, axis=axis, keepdims=keepdims)
+        except ValueError:
+            if 0 not in x.shape:
+                raise
+            xp = namespace_of(x)
+            if rest:
+                x, _ = xp.broadcast_arrays(x, rest[0])
+            return xp.sum(x, axis=axis, keepdims=keepdims) - math.inf  # the reduced shape, −∞ (no log(0) warning)
+
+    f.__name__, f.__doc__ = value.__name__, value.__doc__
+    return f
+
+
 # log Σ eˣ (the public ``logsumexp`` with its ``b=`` weights is in rules_reduce.py)
 LOGSUMEXP = Primitive(
     "logsumexp",
-    logsumexp_np,
+    _empty_is_minus_inf(logsumexp_np),
     # ∂/∂x log Σ e^x = softmax(x) = e^{x − lse}
     (
         lambda F, g, ans, x, axis=None, keepdims=False: (
@@ -496,7 +516,7 @@ def _batch_logsumexp_b(F, prim, args, batched, params):
 # log Σ b eˣ: ∂/∂x = b e^{x − lse}, ∂/∂b = e^{x − lse} (the tape walk sums each back to its shape)
 LOGSUMEXP_B = Primitive(
     "logsumexp",
-    _logsumexp_b_np,
+    _empty_is_minus_inf(_logsumexp_b_np),
     (
         lambda F, g, ans, x, b, axis=None, keepdims=False: (
             _keep_to(F, g, np.broadcast_shapes(np.shape(x), np.shape(b)), axis, keepdims)

@@ -92,18 +92,33 @@ SOFTPLUS = _unary(
 )
 
 
-def _zero(F, g, ans, x):
+def _zero(F, g, ans, x, **params):
     """The derivative of a step function: exactly 0 (also where ``g`` is ±∞), as PyTorch."""
     return F.zeros(np.shape(F.data(x)), ans.dtype, like=F.data(x))
 
 
-def _step(name: str, fn, doc: str) -> Primitive:
-    return row(name, Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})"), "unary", doc, floats=False)
+def _step(name: str, fn, doc: str, **options) -> Primitive:
+    return row(name, Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})"), "unary", doc, floats=False, **options)
+
+
+def _round(x, decimals: int = 0):
+    """x rounded half to even to ``decimals`` places, as torch.round computes it in x's dtype:
+    round(x · 10^d) / 10^d, or for d < 0 round(x / 10^−d) · 10^−d."""
+    if not decimals:
+        return np.round(x) if x.__class__ is np.ndarray else namespace_of(x).round(x)
+    xp = namespace_of(x)
+    ten = 10.0 ** abs(decimals)  # a Python float: weak, so it is rounded to x's dtype first (as torch's)
+    return xp.round(x / ten) * ten if decimals < 0 else xp.round(x * ten) / ten
 
 
 FLOOR = _step("floor", np.floor, "⌊x⌋; derivative 0 (as PyTorch, also at the integers).")
 CEIL = _step("ceil", np.ceil, "⌈x⌉; derivative 0.")
-ROUND = _step("round", np.round, "x rounded half to even (as torch.round); derivative 0.")
+ROUND = _step(
+    "round",
+    _round,
+    "x rounded half to even (as torch.round), to ``decimals`` places: round(x·10^d)/10^d; derivative 0.",
+    extra=(("decimals", 0),),
+)
 SIGN = _step("sign", np.sign, "sign x ∈ {−1, 0, 1}; derivative 0 (as PyTorch, also at 0).")
 TRUNC = _step("trunc", np.trunc, "x rounded toward 0; derivative 0.")
 

@@ -196,7 +196,8 @@ class ArrayAPINamespace:
     def asarray(self, x, dtype=None, device=None, copy=None):
         dtype = None if dtype is None else self.native_dtype(dtype)
         if isinstance(x, ndarray | np.generic) and not hasattr(self.native, "asnumpy"):
-            x = x.tolist() if x.dtype.kind in "iub" and x.ndim == 0 else x
+            if x.dtype.kind in "iub" and x.ndim == 0:  # a Python number, keeping its dtype (0-d uint8 stays uint8)
+                x, dtype = x.tolist(), self.native_dtype(x.dtype) if dtype is None else dtype
         return self.xp.asarray(x, dtype=dtype, device=device, copy=copy)
 
     def to_numpy(self, x) -> np.ndarray:

@@ -329,6 +329,8 @@ def cross_entropy(
 
     ``target`` is either integer class labels of shape (N,) or probabilities / one-hot of the
     logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
+    PyTorch's other label layouts too: unbatched logits (C,) with a 0-d label, and logits
+    (N, C, d1, …, dK) with labels (N, d1, …, dK) (the class axis 1, a loss per position).
 
     PyTorch's options: ``weight`` (C,) rescales each class — with labels the row loss is
     ``w_{y_i} ℓ_i`` and ``mean`` divides by ``Σ_i w_{y_i}``, not N; with probabilities ``mean``
@@ -348,6 +350,8 @@ def cross_entropy(
                 if not bool(namespace_of(t).any(t == ignore_index)):
                     raise
         return _cross_entropy_options(logits, to_device(t, "cpu"), reduction, weight, ignore_index, label_smoothing)
+    if kind in "iu" and axis in (-1, 1) and _other_label_layout(logits.shape, tuple(t.shape)):
+        return _cross_entropy_layouts(logits, t, reduction, weight, ignore_index, label_smoothing)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -369,6 +373,24 @@ def cross_entropy(
         shape[axis] = c
         y = y * _class_weight(weight, logits, c).reshape(tuple(shape))
     return reduce(-(logp * y).sum(axis=axis), reduction)
+
+
+def _other_label_layout(shape: tuple[int, ...], labels: tuple[int, ...]) -> bool:
+    """PyTorch's label layouts besides (N, C) with (N,): unbatched logits (C,) with a 0-d label,
+    and K-dimensional logits (N, C, d1, …, dK) with labels (N, d1, …, dK)."""
+    return (len(shape) == 1 and labels == ()) or (len(shape) >= 3 and labels == shape[:1] + shape[2:])
+
+
+def _cross_entropy_layouts(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float):
+    """The layouts of :func:`_other_label_layout` as rows of the (N, C) case: one row for unbatched
+    logits, one per position (the class axis moved last) for K-dimensional ones — so ``weight``,
+    ``ignore_index``, ``label_smoothing`` and ``mean``'s Σ w_{y_i} divisor are the same formulas
+    over every position, as PyTorch's.  ``"none"`` gives the labels' shape (0-d when unbatched)."""
+    c = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
+    rows = logits.reshape(1, c) if logits.ndim == 1 else logits.moveaxis(1, -1).reshape(-1, c)
+    flat = namespace_of(labels).reshape(labels, (-1,))
+    out = cross_entropy(rows, flat, reduction, -1, weight, ignore_index, eps)
+    return out.reshape(tuple(labels.shape)) if reduction == "none" else out
 
 
 def _check_smoothing(eps: float) -> None:
@@ -422,8 +444,9 @@ def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignor
         spread = -(logp * w).sum(axis=1) if weight is not None else -logp.sum(axis=1)
         rows = (1.0 - eps) * rows + (eps / c) * (spread * keep_w)
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):  # every row ignored: 0/0 = nan, as PyTorch
-            return rows.sum() / w_y.sum()
+        total = w_y.sum()
+        empty = total == 0  # every row ignored (or weighted 0): the value 0/0 = nan and gradient 0, as PyTorch
+        return where(empty, float("nan"), rows.sum() / where(empty, 1.0, total))
     return rows.sum() if reduction == "sum" else rows
 
 
