@@ -18,6 +18,26 @@ def rng():
     return np.random.default_rng(1234)
 
 
+class _CountingSGD(ng.optim.SGD):
+    """A user's optimiser with state outside its ``state_dict``: a step counter setting ``lr = lr₀ / t``."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.t, self.base = 0, lr
+
+    def step(self, closure=None):
+        self.t += 1
+        for g in self.param_groups:
+            g["lr"] = self.base / self.t
+        return super().step(closure)
+
+
+@pytest.fixture
+def counting_sgd():
+    """The class of an SGD subclass that counts its steps (state a compiled step's check must put back)."""
+    return _CountingSGD
+
+
 @pytest.fixture(params=[False, True], ids=["numpy", "fast"])
 def fast(request):
     """Run a test on the pure-NumPy path and on the compiled kernels of ``nablagrad[fast]``."""

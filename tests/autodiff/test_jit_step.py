@@ -506,6 +506,15 @@ def test_a_model_cast_between_calls_traces_again():
     assert f.traces == (2 if _on_numpy() else 0)
 
 
+def _refused_changing_nothing(step, model) -> None:
+    """``ng.jit(step)`` refuses its first call (a value it would freeze) and the model keeps its parameters."""
+    before = _params(model)
+    with pytest.raises(ng.JitError, match="first call's value"):
+        ng.jit(step)(np.ones((2, 4), np.float32), np.array([0, 1]))
+    for a, b in zip(_params(model), before):
+        np.testing.assert_array_equal(a, b)
+
+
 class _OnLoss(optim.LRScheduler):
     """A schedule stepped with the loss (as ReduceLROnPlateau): the learning rate halves when it rises."""
 
@@ -573,11 +582,7 @@ def test_an_effect_given_a_value_computed_outside_the_traced_ops_is_refused():
         schedule.step(frozen)
         return loss
 
-    before = _params(model)
-    with pytest.raises(ng.JitError, match="first call's value"):
-        ng.jit(step)(np.ones((2, 4), np.float32), np.array([0, 1]))
-    for a, b in zip(_params(model), before):
-        np.testing.assert_array_equal(a, b)
+    _refused_changing_nothing(step, model)
 
 
 @pytest.mark.numpy_only(NUMPY_ONLY)
@@ -664,25 +669,13 @@ def test_options_changed_between_calls_are_followed_and_groups_stay_the_same_obj
 
 
 @pytest.mark.numpy_only(NUMPY_ONLY)
-def test_an_optimiser_subclass_keeping_its_own_counter_is_put_back_by_the_check():
+def test_an_optimiser_subclass_keeping_its_own_counter_is_put_back_by_the_check(counting_sgd):
     """State outside ``state_dict`` (a subclass's counter) is put back after the first replay, so the step
     is taken once per call, as eagerly."""
-
-    class CountingSGD(optim.SGD):
-        def __init__(self, params, lr):
-            super().__init__(params, lr=lr)
-            self.t, self.base = 0, lr
-
-        def step(self, closure=None):
-            self.t += 1
-            for g in self.param_groups:
-                g["lr"] = self.base / self.t
-            return super().step(closure)
-
     results = []
     for compiled in (False, True):
         model = ng.nn.MLP([4, 8, 3], activation="tanh", seed=0)
-        opt = CountingSGD(model.parameters(), lr=0.1)
+        opt = counting_sgd(model.parameters(), lr=0.1)
         plain = _plain_step(model, opt)
         f = ng.jit(plain) if compiled else plain
         rng = np.random.default_rng(2)
@@ -720,8 +713,4 @@ def test_a_value_of_the_call_inside_a_container_given_to_a_plain_function_effect
             log_values(values={"loss": loss})
         return loss
 
-    before = _params(model)
-    with pytest.raises(ng.JitError, match="first call's value"):
-        ng.jit(step)(np.ones((2, 4), np.float32), np.array([0, 1]))
-    for a, b in zip(_params(model), before):
-        np.testing.assert_array_equal(a, b)
+    _refused_changing_nothing(step, model)

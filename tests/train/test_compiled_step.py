@@ -110,22 +110,8 @@ class _AmsgradFromTheSecondBatch(ng.train.Callback):
         trainer.optimizer.param_groups[0]["amsgrad"] = True
 
 
-class _CountingSGD(ng.optim.SGD):
-    """A user's optimiser with a counter outside its state_dict: ``fit`` runs it eagerly."""
-
-    def __init__(self, params, lr):
-        super().__init__(params, lr=lr)
-        self.t, self.base = 0, lr
-
-    def step(self, closure=None):
-        self.t += 1
-        for g in self.param_groups:
-            g["lr"] = self.base / self.t
-        return super().step(closure)
-
-
 @pytest.mark.parametrize("case", ["amsgrad switched on by a callback", "a user's optimiser", "dropout, eval before fit"])
-def test_fit_follows_the_eager_fit_where_the_step_changes_or_is_not_ours(case):
+def test_fit_follows_the_eager_fit_where_the_step_changes_or_is_not_ours(case, counting_sgd):
     X = np.random.default_rng(3).standard_normal((48, 3)).astype(np.float32)
     y = X[:, :1] * 2 - X[:, 1:2]
     runs = []
@@ -136,7 +122,7 @@ def test_fit_follows_the_eager_fit_where_the_step_changes_or_is_not_ours(case):
         else:
             model = ng.nn.MLP([3, 8, 1], seed=0)
         user = case == "a user's optimiser"
-        opt = _CountingSGD(model.parameters(), 0.05) if user else ng.optim.Adam(model.parameters(), lr=0.01)
+        opt = counting_sgd(model.parameters(), 0.05) if user else ng.optim.Adam(model.parameters(), lr=0.01)
         callbacks = [_AmsgradFromTheSecondBatch()] if case.startswith("amsgrad") else []
         h = ng.train.fit(model, "mse", opt, X, y, epochs=2, batch_size=8, seed=0, callbacks=callbacks, jit=compiled)
         runs.append((h.steps["loss"], [p.numpy().copy() for p in model.parameters()], getattr(opt, "t", None)))
