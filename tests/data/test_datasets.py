@@ -164,3 +164,31 @@ def test_k_class_generators(k):
     X, y = ng.data.make_spiral(300, classes=k, seed=0)
     assert np.bincount(y if k > 2 else (y > 0).astype(int)).tolist() == [300 // k + (j >= k - 300 % k) for j in range(k)]
     assert np.abs(X).max() <= 5
+
+
+def test_dataloader_over_a_list_of_example_tuples_batches_as_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    examples = [(rng.standard_normal(2), i % 3) for i in range(7)]
+    ours = list(ng.data.DataLoader(examples, batch_size=3, shuffle=False))
+    theirs = list(torch.utils.data.DataLoader(examples, batch_size=3))
+    assert len(ours) == len(theirs) == 3
+    for (xb, yb), (txb, tyb) in zip(ours, theirs):
+        np.testing.assert_array_equal(xb, txb.numpy())
+        np.testing.assert_array_equal(yb, tyb.numpy())
+    with pytest.raises(ValueError, match="field 0 of the examples has different shapes"):
+        ng.data.DataLoader([(np.ones(2), 1), (np.ones(3), 0)])
+    with pytest.raises(TypeError, match="list of dicts"):
+        ng.data.DataLoader([{"x": 1}, {"x": 2}])
+
+
+def test_dataloader_len_and_drop_last_match_torch_on_small_and_empty_sets():
+    torch = pytest.importorskip("torch")
+    X, y = np.arange(10.0).reshape(10, 1), np.arange(10)
+    for bs, drop in ((3, False), (3, True), (32, False), (32, True), (10, True)):
+        ours = ng.data.DataLoader(X, y, batch_size=bs, shuffle=False, drop_last=drop)
+        theirs = torch.utils.data.DataLoader(list(zip(X, y)), batch_size=bs, drop_last=drop)
+        assert len(ours) == len(theirs) == len(list(ours)), (bs, drop)
+        assert [b[1].tolist() for b in ours] == [b[1].tolist() for b in theirs]
+    empty = ng.data.DataLoader(np.zeros((0, 2)), batch_size=4)
+    assert len(empty) == len(torch.utils.data.DataLoader([], batch_size=4)) == 0 and list(empty) == []

@@ -123,3 +123,77 @@ def test_a_failed_optimizer_to_changes_no_state(monkeypatch):
     with pytest.raises(MemoryError):
         opt.to("cpu")
     assert all(opt.state[i][k] is v for (i, k), v in before.items())
+
+
+def _pair_of_nets():
+    torch = pytest.importorskip("torch")
+    ours = ng.nn.Sequential(ng.nn.Linear(3, 4), ng.nn.ReLU(), ng.nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    return torch, ours, theirs
+
+
+def test_load_state_dict_returns_missing_and_unexpected_keys_as_torch():
+    torch, ours, theirs = _pair_of_nets()
+    assert ours.load_state_dict(ours.state_dict()) == tuple(theirs.load_state_dict(theirs.state_dict())) == ([], [])
+    ours_sd, theirs_sd = dict(ours.state_dict()), dict(theirs.state_dict())
+    for sd, extra in ((ours_sd, np.zeros(2)), (theirs_sd, torch.zeros(2))):
+        del sd["0.bias"]
+        sd["extra"] = extra
+    got, want = ours.load_state_dict(ours_sd, strict=False), theirs.load_state_dict(theirs_sd, strict=False)
+    assert (got.missing_keys, got.unexpected_keys) == (want.missing_keys, want.unexpected_keys) == (["0.bias"], ["extra"])
+    assert repr(ours.load_state_dict(ours.state_dict())) == "<All keys matched successfully>"
+
+
+def test_module_traversal_and_registration_follow_torch():
+    torch, ours, theirs = _pair_of_nets()
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [n for n, _ in ours.named_parameters(recurse=False)] == [n for n, _ in theirs.named_parameters(recurse=False)] == []
+    order, torch_order = [], []
+    assert ours.apply(lambda m: order.append(type(m).__name__)) is ours
+    theirs.apply(lambda m: torch_order.append(type(m).__name__))
+    assert order == torch_order  # children first, then the module itself
+    assert ours.requires_grad_(False) is ours and not any(p.requires_grad for p in ours.parameters())
+    ours.requires_grad_()
+    assert all(p.requires_grad for p in ours.parameters())
+    ours.add_module("act", ng.nn.Tanh())
+    ours.register_parameter("scale", ng.nn.Parameter(np.ones(1)))
+    theirs.add_module("act", torch.nn.Tanh())
+    theirs.register_parameter("scale", torch.nn.Parameter(torch.ones(1)))
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(ours) == len(theirs) == 4
+    with pytest.raises(KeyError, match="'.'"):
+        ours.add_module("a.b", ng.nn.ReLU())
+    with pytest.raises(KeyError, match="already has an attribute 'forward'"):
+        ours.add_module("forward", ng.nn.ReLU())
+    with pytest.raises(TypeError, match="not a Parameter"):
+        ours.register_parameter("w", np.ones(2))
+
+
+def test_sequential_indexing_and_train_mode_as_torch():
+    torch, ours, theirs = _pair_of_nets()
+    head = ours[0:2]
+    assert isinstance(head, ng.nn.Sequential) and len(head) == len(theirs[0:2]) == 2 and head[0] is ours[0]
+    assert ours[-1] is ours[2]
+    with pytest.raises(IndexError, match="index 3 is out of range for 3 layers"):
+        ours[3]
+    with pytest.raises(TypeError, match="int or a slice"):
+        ours["0"]
+    with pytest.raises(ValueError, match="boolean"):
+        theirs.train("no")
+    with pytest.raises(ValueError, match="mode must be True or False"):
+        ours.train("no")
+    assert ours.training  # the refused call changed nothing
+
+
+def test_module_zero_grad_set_to_none_false_zeroes_in_place_as_torch():
+    torch, ours, theirs = _pair_of_nets()
+    ours(ng.randn(2, 3)).sum().backward()
+    theirs(torch.randn(2, 3)).sum().backward()
+    grads, torch_grads = [p.grad for p in ours.parameters()], [p.grad for p in theirs.parameters()]
+    ours.zero_grad(set_to_none=False)
+    theirs.zero_grad(set_to_none=False)
+    for p, g, tp, tg in zip(ours.parameters(), grads, theirs.parameters(), torch_grads):
+        assert p.grad is g and tp.grad is tg
+        assert p.grad.shape == p.shape and not p.grad.numpy().any() and not tp.grad.any()
+    ours.zero_grad()
+    assert all(p.grad is None for p in ours.parameters())

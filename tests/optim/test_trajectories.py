@@ -277,3 +277,52 @@ def test_half_precision_parameters_step_like_torch(ours, theirs, fast, array_nam
     for p, tp in zip(params, tparams):
         assert p.dtype == np.float16
         np.testing.assert_allclose(p.numpy().astype(np.float32), tp.detach().numpy().astype(np.float32), rtol=0, atol=2e-2)
+
+
+def test_zero_grad_set_to_none_false_zeroes_the_same_grad_as_torch():
+    p, tp = ng.nn.Parameter(np.ones(3)), torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt, topt = optim.SGD([p], lr=0.1), torch.optim.SGD([tp], lr=0.1)
+    (p * p).sum().backward()
+    (tp * tp).sum().backward()
+    g, tg = p.grad, tp.grad
+    opt.zero_grad(set_to_none=False)
+    topt.zero_grad(set_to_none=False)
+    assert p.grad is g and tp.grad is tg
+    np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
+    np.testing.assert_array_equal(p.grad.numpy(), np.zeros(3))
+    opt.zero_grad()
+    topt.zero_grad()
+    assert p.grad is None and tp.grad is None
+
+
+def test_scheduler_state_dict_round_trip_restores_get_last_lr_as_torch():
+    def pair(cls, tcls):
+        p, tp = ng.nn.Parameter(np.ones(2)), torch.nn.Parameter(torch.ones(2))
+        opt, topt = optim.SGD([p], lr=0.1), torch.optim.SGD([tp], lr=0.1)
+        return opt, topt, cls(opt, step_size=2, gamma=0.5), tcls(topt, step_size=2, gamma=0.5)
+
+    opt, topt, s, ts = pair(optim.StepLR, torch.optim.lr_scheduler.StepLR)
+    for _ in range(5):
+        opt.step(), s.step(), topt.step(), ts.step()
+    _, _, s2, ts2 = pair(optim.StepLR, torch.optim.lr_scheduler.StepLR)
+    s2.load_state_dict(s.state_dict())
+    ts2.load_state_dict(ts.state_dict())
+    np.testing.assert_allclose(s2.get_last_lr(), ts2.get_last_lr())
+    s2.step(), s.step()  # the closed form goes on as the uninterrupted schedule (torch's chained StepLR
+    assert s2.get_last_lr() == s.get_last_lr()  # would scale the fresh optimiser's lr instead)
+    before = s2.state_dict()
+    with pytest.raises(TypeError, match="StepLR.load_state_dict: expected the dict of state_dict"):
+        s2.load_state_dict({"epoch": 3})
+    assert s2.state_dict() == before
+
+
+def test_scheduler_arguments_are_checked():
+    opt = optim.SGD([ng.nn.Parameter(np.ones(2))], lr=0.1)
+    with pytest.raises(TypeError, match="not an Optimizer"):
+        torch.optim.lr_scheduler.StepLR([1], step_size=1)
+    with pytest.raises(TypeError, match="StepLR: optimizer must be an ng.optim optimiser"):
+        optim.StepLR([1], step_size=1)
+    with pytest.raises(ValueError, match="step_size must be an int >= 1"):
+        optim.StepLR(opt, step_size=0)
+    with pytest.raises(ValueError, match="T_max must be a number > 0"):
+        optim.CosineAnnealingLR(opt, T_max=0)

@@ -80,12 +80,47 @@ def _balanced(labels: np.ndarray, b: int, steps: int, rng: np.random.Generator) 
         yield np.sort(np.concatenate([rng.choice(pool, size=per, replace=len(pool) < per) for pool in pools]))
 
 
+def _fields_of_examples(X) -> tuple[np.ndarray, ...] | None:
+    """A list of examples ``[(x, y), …]`` (PyTorch's map-style data set) as one array per field, or
+    ``None`` when ``X`` is not such a list."""
+    if not isinstance(X, list) or not X or not isinstance(X[0], tuple):
+        return None  # (a list of lists is a nested array, as np.asarray reads it)
+    width = len(X[0])
+    for i, ex in enumerate(X):
+        if not isinstance(ex, tuple) or len(ex) != width:
+            raise ValueError(
+                f"DataLoader: example 0 is a tuple of {width} fields but example {i} is a "
+                f"{type(ex).__name__}{f' of {len(ex)}' if isinstance(ex, tuple) else ''}; give every example the same fields"
+            )
+    fields = []
+    for k in range(width):
+        try:
+            fields.append(np.asarray([np.asarray(ex[k]) for ex in X]))
+        except ValueError:
+            shapes = sorted({np.shape(ex[k]) for ex in X})
+            raise ValueError(
+                f"DataLoader: field {k} of the examples has different shapes {shapes}; give field {k} one shape in every example"
+            ) from None
+    return tuple(fields)
+
+
 class DataLoader:
-    """Iterate ``(X_batch, y_batch)`` NumPy arrays: ``DataLoader(X, y, batch_size, shuffle, drop_last, seed)``."""
+    """Iterate ``(X_batch, y_batch)`` NumPy arrays: ``DataLoader(X, y, batch_size, shuffle, drop_last, seed)``.
+
+    ``X`` may also be a list of example tuples ``[(x, y), …]`` (PyTorch's data set of tuples, no ``y``):
+    each batch is then a tuple with one array per field.  As PyTorch, ``drop_last`` drops a batch
+    smaller than ``batch_size`` even when it is the only one."""
 
     def __init__(self, X, y=None, batch_size: int | None = 32, shuffle: bool = True, drop_last: bool = False,
                  seed=None, sampling: str | None = None):  # fmt: skip
-        for name, a in (("X", X), ("y", y)):
+        fields = _fields_of_examples(X)
+        if fields is not None and y is not None:
+            raise TypeError("DataLoader: X is a list of example tuples, which already hold the targets; leave y out")
+        for name, a in (("X", None if fields is not None else X), ("y", y)):
+            if isinstance(a, list | tuple) and a and isinstance(a[0], dict):
+                raise TypeError(
+                    f"DataLoader: {name} is a list of dicts; give arrays (X, y) or a list of example tuples [(x, y), ...]"
+                )
             if a is not None and (not hasattr(a, "__len__") or isinstance(a, str) or np.ndim(a) == 0):
                 raise TypeError(f"DataLoader: {name} must be an array with one row per example, got {type(a).__name__}")
         if y is not None and len(X) != len(y):
@@ -95,18 +130,28 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None (one full batch), got {batch_size!r}")
         if sampling is not None and sampling not in SAMPLING:
             raise ValueError(f"DataLoader: sampling must be one of {SAMPLING}, got {sampling!r}")
-        self.X, self.y = X, y
+        self.X, self.y, self.fields = X, y, fields
         self.batch_size, self.drop_last = batch_size, drop_last
         self.sampling = sampling or ("shuffle" if shuffle else "sequential")
         self.rng = backend.resolve_rng(seed) if seed is not None else np.random.default_rng(backend.default_rng().integers(2**63))
 
     def __len__(self) -> int:
-        n, b = len(self.X), len(self.X) if self.batch_size is None else min(self.batch_size, len(self.X))
+        n = len(self.X)
+        b = n if self.batch_size is None else self.batch_size
+        if n == 0 or (self.drop_last and b > n):
+            return 0
         return n // b if self.drop_last else -(-n // b)
 
     def __iter__(self):
+        if len(self) == 0:  # as PyTorch: no examples, or drop_last with fewer than batch_size of them
+            return
         labels = self.y if self.sampling == "balanced" else None
+        if self.fields is not None and self.sampling == "balanced":
+            labels = self.fields[-1]
         for idx in batch_indices(len(self.X), self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last):
+            if self.fields is not None:
+                yield tuple(f[idx] for f in self.fields)
+                continue
             xb = np.asarray(self.X[idx])
             yield (xb, np.asarray(self.y[idx])) if self.y is not None else xb
 

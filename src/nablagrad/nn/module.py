@@ -7,7 +7,7 @@ the attribute tree.  ``backward`` needs no per-layer code: the tape does it (lec
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -29,6 +29,18 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns: the keys it did not find and the keys it did not use
+    (PyTorch's ``_IncompatibleKeys``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 class Module:
@@ -61,17 +73,42 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    # --- registration -------------------------------------------------------------------------
+    def _check_new_name(self, what: str, name) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{what}: the name must be a str, got {type(name).__name__} {name!r}")
+        if not name or "." in name:
+            raise KeyError(f"{what}: the name must be non-empty and contain no '.', got {name!r}")
+        if hasattr(self, name) and name not in self._parameters and name not in self._modules:
+            raise KeyError(f"{what}: {type(self).__name__} already has an attribute {name!r}; pick another name")
+
+    def add_module(self, name: str, module: Module) -> None:
+        """Register ``module`` as the child ``name`` (``self.name = module`` with a name made at run time)."""
+        self._check_new_name("add_module", name)
+        if not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, not a Module")
+        setattr(self, name, module)
+
+    def register_parameter(self, name: str, param: Parameter) -> None:
+        """Register ``param`` as the parameter ``name`` (``self.name = param`` with a name made at run time)."""
+        self._check_new_name("register_parameter", name)
+        if not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: {name!r} is a {type(param).__name__}, not a Parameter; wrap it: ng.nn.Parameter(x)"
+            )
+        setattr(self, name, param)
+
     # --- traversal ------------------------------------------------------------------------------
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         seen: set[int] = set()
-        for mod_prefix, module in self.named_modules(prefix):
+        for mod_prefix, module in self.named_modules(prefix) if recurse else [(prefix, self)]:
             for name, p in module._parameters.items():
                 if id(p) not in seen:
                     seen.add(id(p))
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -85,14 +122,34 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, m in self._modules.items():
+            if id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
     def children(self) -> Iterator[Module]:
-        yield from self._modules.values()
+        for _, m in self.named_children():
+            yield m
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(m)`` on every sub-module, children first, then on ``self`` (PyTorch's order); returns ``self``."""
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be a callable taking a Module, got {type(fn).__name__}")
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
 
     # --- modes and gradients --------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, bool | np.bool_):
+            raise ValueError(f"train: mode must be True or False, got {type(mode).__name__} {mode!r}; use eval() for False")
+        mode = bool(mode)
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -101,9 +158,29 @@ class Module:
         return self.train(False)
 
     @effect
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient, or (``set_to_none=False``) zero it as PyTorch does: the same
+        ``.grad`` tensor holding new zeros (gradients may share arrays: none is written in place)."""
         for p in self.parameters():
-            p.grad = None
+            g = p.grad
+            if set_to_none or g is None:
+                p.grad = None
+            elif g.requires_grad or getattr(g, "_op", None) is not None:  # left by create_graph=True: cut off
+                zeros = namespace_of(g.data).full_like(g.data, 0)
+                p.grad = as_tensor(zeros, device=device_of(zeros))
+            else:
+                g.data = namespace_of(g.data).full_like(g.data, 0)
+                g.bump_version_()
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (e.g. ``False`` to freeze a part); returns ``self``."""
+        params = list(self.parameters())
+        for p in params:  # checked for all before any changes, as Tensor.requires_grad_ checks one
+            if requires_grad and p.dtype.kind not in "fc":
+                p.requires_grad_(True)
+        for p in params:
+            p.requires_grad_(requires_grad)
+        return self
 
     def astype(self, dtype) -> Module:
         """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``) and drop the
@@ -154,8 +231,9 @@ class Module:
         """Name → a copy of each parameter's array (on the parameter's device, as PyTorch)."""
         return OrderedDict((name, namespace_of(p.data).copy(p.data)) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy arrays into the parameters; every entry is checked and converted before anything is written."""
+    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters; every entry is checked and converted before anything is written.
+        Returns ``(missing_keys, unexpected_keys)`` as PyTorch (both empty when ``strict``)."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
         own = dict(self.named_parameters())
@@ -181,6 +259,7 @@ class Module:
         with no_grad():
             for k, a in new.items():
                 own[k].copy_(a)
+        return IncompatibleKeys(missing, unexpected)
 
     # --- repr --------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -213,8 +292,15 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+    def __getitem__(self, i: int | slice) -> Module:
+        layers = list(self._modules.values())
+        if isinstance(i, slice):
+            return Sequential(*layers[i])
+        if not isinstance(i, int | np.integer) or isinstance(i, bool):
+            raise TypeError(f"Sequential: index with an int or a slice, got {type(i).__name__} {i!r}")
+        if not -len(layers) <= i < len(layers):
+            raise IndexError(f"Sequential: index {i} is out of range for {len(layers)} layers")
+        return layers[i]
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ..autodiff import Tensor, no_grad
+from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
-from ..backend.device import to_device
+from ..backend.device import device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import flat
 
@@ -140,6 +140,19 @@ def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
             _write(now, v)
         else:
             pc.state[k] = namespace_of(v).copy(v) if _is_array(v) else v
+
+
+def _zeroed_grad(p: Tensor) -> None:
+    """``p``'s gradient set to zeros as ``torch``'s ``zero_grad(set_to_none=False)`` does."""
+    g = p.grad
+    if g is None:
+        return
+    if g.requires_grad or getattr(g, "_op", None) is not None:  # torch detaches such a gradient
+        zeros = namespace_of(g.data).full_like(g.data, 0)
+        p.grad = as_tensor(zeros, device=device_of(zeros))
+    else:
+        g.data = namespace_of(g.data).full_like(g.data, 0)
+        g.bump_version_()
 
 
 class Optimizer:
@@ -265,9 +278,15 @@ class Optimizer:
 
     @effect
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every gradient (``set_to_none=True``) or, as PyTorch's ``set_to_none=False``, zero it:
+        the same ``.grad`` tensor, holding a new array of zeros (gradients may share arrays, so none
+        is written in place), cut from any graph a ``create_graph=True`` backward left on it."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                if set_to_none:
+                    p.grad = None
+                else:
+                    _zeroed_grad(p)
 
     def _check_grads(self, finite: bool = True) -> None:
         """Every gradient has its parameter's shape and (with ``finite``) no NaN or Inf."""
