@@ -85,20 +85,16 @@ _VALUE_MSG = (
 )
 
 
-def _no_gradient(F, g, ans, *args, **params):
-    return None
-
-
 # while tracing, a comparison of traced values is a gradient-free primitive, so the program replays it
 # (``ng.where(x > 0, …)`` stays live) and ``bool()`` of it is caught
 _COMPARISONS = {
-    name: Primitive(name, prim.fn, (_no_gradient, _no_gradient), (None, None), fmt=prim.fmt)
+    name: Primitive(name, prim.fn, (None, None), (None, None), fmt=prim.fmt)
     for name, prim in COMPARISONS.items()
 }
 
 
 # while tracing, ``detach()`` of a traced value is this op: the value passes, no gradient flows back
-_STOP_GRADIENT = Primitive("detach", lambda x: x, (_no_gradient,), (lambda F, t, ans, x: F.zeros_like(t),), fmt="detach({0})")
+_STOP_GRADIENT = Primitive("detach", lambda x: x, (None,), (lambda F, t, ans, x: F.zeros_like(t),), fmt="detach({0})")
 
 
 class _Trace:
@@ -204,7 +200,7 @@ class _Effect:
 
 
 def _owns_state(obj) -> bool:
-    """An optimiser (``param_groups``) or a schedule (``optimizer``) whose ``state_dict`` an effect changes."""
+    """An optimiser (``param_groups``) or a schedule (``optimizer``), whose state an effect changes."""
     stateful = hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict")
     return stateful and (hasattr(obj, "param_groups") or hasattr(obj, "optimizer"))
 
@@ -509,7 +505,6 @@ class _Program:
                     grads[slot] = pg if prev is None else prev + pg
             vals[op.out] = None
         return [grads.get(i) if r else None for i, r in enumerate(requires)]
-
 
     def replay(self, inputs: list[Tensor]) -> list:
         """A training step: every op and, in their places, the effects (:class:`_Effect`); the outputs'
@@ -846,8 +841,8 @@ def _same(a, b) -> bool:
 
 def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs: list[Tensor], name: str):
     """The safety net of a training step: its first replay against an eager call of ``f`` from the same
-    state.  The captured tensors (values and gradients) and the ``state_dict`` of every object an effect
-    was called on (the optimiser, a schedule) are saved; the replay runs; everything is put back; ``f``
+    state.  The captured tensors (values and gradients) and every object an effect was called on (the
+    optimiser, a schedule: :class:`_Snapshot`) are saved; the replay runs; everything is put back; ``f``
     runs.  Their results and the tensors they leave must agree; the eager call's are kept (one step is
     taken).  On disagreement everything is put back as before the call and :class:`JitError` names why."""
     undo = _Undo()

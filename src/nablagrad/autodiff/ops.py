@@ -228,15 +228,10 @@ def transpose(x, axes=None):
 def swapaxes(x, a: int, b: int):
     """Swap axes ``a`` and ``b`` (PyTorch's ``transpose(d0, d1)``)."""
     x = _t(x)
-    axes = list(range(x.ndim))
-    for d in (a, b):
-        if not isinstance(d, int | np.integer) or not -max(x.ndim, 1) <= d < max(x.ndim, 1):
-            raise np.exceptions.AxisError(
-                f"swapaxes: dim {d!r} is out of range for a tensor of shape {x.shape}; "
-                f"give dims in {-max(x.ndim, 1)}..{max(x.ndim, 1) - 1}"
-            )
+    a, b = check_dim("swapaxes", a, x.ndim), check_dim("swapaxes", b, x.ndim)
     if not x.ndim:  # PyTorch's transpose(0, 0) of a 0-d tensor: itself
         return x
+    axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, axes)
 

@@ -152,6 +152,8 @@ FMOD = _binary(
     "fmod({0}, {1})",
     "x − y·trunc(x/y) (the sign of x, C's fmod); ∂/∂x = 1, ∂/∂y = −trunc(x/y).",
 )
+
+
 def _inverse_square_radius(F, y, x):
     """1/(x² + y²), and 0 at the origin — PyTorch's arctan2 gradient there (0, not 0·∞ = nan)."""
     r2 = x * x + y * y

@@ -30,6 +30,7 @@ from ..autodiff import (
     where,
 )
 from ..autodiff import softplus as _softplus
+from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
 from ..backend import kernels
 from ..backend.device import to_device
@@ -404,15 +405,24 @@ def _smoothed(y, eps: float, c: int):
     return y if eps == 0.0 else y * (1.0 - eps) + eps / c
 
 
+def _weight_like(weight, logits: Tensor) -> Tensor:
+    """A loss weight as a tensor on the logits' device (its dtype made theirs by :func:`_in_dtype_of`)."""
+    return weight if isinstance(weight, Tensor) else as_tensor(to_device(_raw(weight), logits.device), device=logits.device)
+
+
+def _in_dtype_of(w: Tensor, logits: Tensor) -> Tensor:
+    return w if w.dtype == logits.dtype else w.astype(logits.dtype)
+
+
 def _class_weight(weight, logits: Tensor, c: int) -> Tensor:
     """``weight`` as a tensor of shape (C,) in the logits' dtype and on their device."""
-    w = weight if isinstance(weight, Tensor) else as_tensor(to_device(_raw(weight), logits.device), device=logits.device)
+    w = _weight_like(weight, logits)
     if w.shape != (c,):
         raise ValueError(
             f"cross_entropy: weight must hold one value per class, shape ({c},), got shape {w.shape}; "
             f"the logits have {c} classes along the class axis"
         )
-    return w if w.dtype == logits.dtype else w.astype(logits.dtype)
+    return _in_dtype_of(w, logits)
 
 
 def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float):
@@ -688,7 +698,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", we
 
 def _broadcast_weight(weight, logits: Tensor, name: str) -> Tensor:
     """A weight that broadcasts to the logits' shape, as a tensor in their dtype and on their device."""
-    w = weight if isinstance(weight, Tensor) else as_tensor(to_device(_raw(weight), logits.device), device=logits.device)
+    w = _weight_like(weight, logits)
     try:
         fits = np.broadcast_shapes(w.shape, logits.shape) == logits.shape
     except ValueError:
@@ -699,7 +709,7 @@ def _broadcast_weight(weight, logits: Tensor, name: str) -> Tensor:
             f"binary_cross_entropy_with_logits: {name} of shape {w.shape} does not broadcast to the logits' shape "
             f"{logits.shape}; give {hint}"
         )
-    return w if w.dtype == logits.dtype else w.astype(logits.dtype)
+    return _in_dtype_of(w, logits)
 
 
 def _margin(scores, target, who: str):
@@ -788,9 +798,7 @@ def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     whose norm is below ε is divided by ε instead (no division by zero; there the gradient is 1/ε,
     as PyTorch's, since the clamp passes no gradient to the norm)."""
     x = _float(x, "normalize")
-    if not -x.ndim <= dim < max(x.ndim, 1):
-        raise IndexError(f"normalize: dim={dim} is out of range for a tensor of {x.ndim} dimensions (shape {x.shape}); "
-                         f"use dim in [{-x.ndim}, {x.ndim - 1}], e.g. dim=-1")  # fmt: skip
+    dim = check_dim("normalize", dim, x.ndim)  # an AxisError (an IndexError, as PyTorch's) out of range
     if x.ndim == 0:
         return x / maximum(abs(x), eps)
     norm = linalg.norm(x, ord=p, axis=dim, keepdims=True)

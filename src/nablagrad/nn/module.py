@@ -16,6 +16,7 @@ from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
+from .utils import zero_grads
 
 
 class Parameter(Tensor):
@@ -161,16 +162,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient, or (``set_to_none=False``) zero it as PyTorch does: the same
         ``.grad`` tensor holding new zeros (gradients may share arrays: none is written in place)."""
-        for p in self.parameters():
-            g = p.grad
-            if set_to_none or g is None:
-                p.grad = None
-            elif g.requires_grad or getattr(g, "_op", None) is not None:  # left by create_graph=True: cut off
-                zeros = namespace_of(g.data).full_like(g.data, 0)
-                p.grad = as_tensor(zeros, device=device_of(zeros))
-            else:
-                g.data = namespace_of(g.data).full_like(g.data, 0)
-                g.bump_version_()
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter (e.g. ``False`` to freeze a part); returns ``self``."""

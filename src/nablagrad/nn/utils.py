@@ -12,6 +12,21 @@ from ..autodiff.jit import effect
 from ..backend.namespace import namespace_of
 
 
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """``zero_grad`` of modules and optimisers: drop each gradient, or (``set_to_none=False``) zero it as
+    PyTorch does — the same ``.grad`` tensor holding a new array of zeros (gradients may share arrays,
+    so none is written in place), or a fresh one where a ``create_graph=True`` backward left a graph."""
+    for p in params:
+        g = p.grad
+        if set_to_none or g is None:
+            p.grad = None
+        elif g.requires_grad or g._op is not None:  # torch detaches such a gradient
+            p.grad = as_tensor(namespace_of(g.data).full_like(g.data, 0), device=p.grad.device)
+        else:
+            g.data = namespace_of(g.data).full_like(g.data, 0)
+            g.bump_version_()
+
+
 def grad_norm(params: Iterable[Tensor]) -> float:
     """‖g‖₂ over all gradients, accumulated in float64."""
     total = 0.0

@@ -193,9 +193,11 @@ class Adam(Optimizer):
             return None
         return kernels.adam_finite(p.data, g, state["exp_avg"], state["exp_avg_sq"], **self._constants(state, group, 1))
 
+    def has_steady_step(self) -> bool:
+        cls = type(self)  # a subclass with its own update: the full step calls it
+        return cls.update is Adam.update and cls.check_update is Adam.check_update
+
     def steady_check(self, fg, group):
-        if type(self).update is not Adam.update or type(self).check_update is not Adam.check_update:
-            return None  # a subclass with its own update: the full step calls it
         state = fg.state
         if "exp_avg" not in state:
             return None

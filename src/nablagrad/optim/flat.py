@@ -178,19 +178,14 @@ def pieces(opt, group: dict) -> list[Piece]:
     :func:`packed`), else each parameter that has a gradient."""
     fg = packed(opt, group)
     if fg is not None:
-        return [steady_piece(opt, group, fg)]
+        grad = fg.grad_parts() if reads_grad_parts(opt) else fg.gather_grads()
+        return [Piece(fg.tensor, grad, fg.state, group, fg.params, fg)]
     out = []
     for p in group["params"]:
         if p.grad is not None:
             state = opt.state.get(id(p))
             out.append(Piece(p, p.grad.data, {} if state is None else state, group, [p], new_state=state is None))
     return out
-
-
-def steady_piece(opt, group: dict, fg: FlatGroup) -> Piece:
-    """The piece of a packed group (its state bound): the flat buffer with this step's gradients."""
-    grad = fg.grad_parts() if reads_grad_parts(opt) else fg.gather_grads()
-    return Piece(fg.tensor, grad, fg.state, group, fg.params, fg)
 
 
 def takes_grad_parts(method):

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ..autodiff import Tensor, as_tensor, no_grad
+from ..autodiff import Tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
-from ..backend.device import device_of, to_device
+from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
+from ..nn.utils import zero_grads
 from . import flat
 
 
@@ -140,19 +141,6 @@ def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
             _write(now, v)
         else:
             pc.state[k] = namespace_of(v).copy(v) if _is_array(v) else v
-
-
-def _zeroed_grad(p: Tensor) -> None:
-    """``p``'s gradient set to zeros as ``torch``'s ``zero_grad(set_to_none=False)`` does."""
-    g = p.grad
-    if g is None:
-        return
-    if g.requires_grad or getattr(g, "_op", None) is not None:  # torch detaches such a gradient
-        zeros = namespace_of(g.data).full_like(g.data, 0)
-        p.grad = as_tensor(zeros, device=device_of(zeros))
-    else:
-        g.data = namespace_of(g.data).full_like(g.data, 0)
-        g.bump_version_()
 
 
 class Optimizer:
@@ -282,11 +270,7 @@ class Optimizer:
         the same ``.grad`` tensor, holding a new array of zeros (gradients may share arrays, so none
         is written in place), cut from any graph a ``create_graph=True`` backward left on it."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    _zeroed_grad(p)
+            zero_grads(group["params"], set_to_none)
 
     def _check_grads(self, finite: bool = True) -> None:
         """Every gradient has its parameter's shape and (with ``finite``) no NaN or Inf."""
@@ -345,7 +329,7 @@ class Optimizer:
                     raise self._diverged(bad.group)
             for pc in pieces:
                 pc.commit(self.state)
-        steady = all(verdicts) and all(pc.flat is not None for pc in pieces)
+        steady = self.has_steady_step() and all(verdicts) and all(pc.flat is not None for pc in pieces)
         self.__dict__["_steady"] = [(pc.group, pc.flat) for pc in pieces] if steady else None
         return loss
 
@@ -377,11 +361,14 @@ class Optimizer:
                 p.bump_version_()  # written in place: a graph that saved p must not back-propagate
         return True
 
+    def has_steady_step(self) -> bool:
+        """Whether this optimiser has a steady step (:meth:`steady_check`, :meth:`steady_update`).  The base
+        has none; an optimiser whose checked update has one overrides the three."""
+        return False
+
     def steady_check(self, fg: flat.FlatGroup, group: dict):
         """For :meth:`_steady_step`: this step's update of the packed group ``fg`` prepared and shown finite
-        without writing anything, or ``None`` (nothing kept) where that cannot be told cheaply.  The base
-        has no steady step; an optimiser whose checked update has one overrides this and
-        :meth:`steady_update`."""
+        without writing anything, or ``None`` (nothing kept) where that cannot be told cheaply."""
         return None
 
     def steady_update(self, fg: flat.FlatGroup, update) -> None:

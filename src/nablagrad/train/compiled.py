@@ -98,8 +98,12 @@ class CompiledStep:
         self.optimizer.step()
         return loss, out
 
+    def applies(self) -> bool:
+        """Whether this call can be compiled: a program made (not refused) and no random module active."""
+        return self.compiled is not None and not self.batch_loss.drawing()
+
     def __call__(self, xb, yb) -> tuple[Tensor, Tensor] | None:
-        if self.compiled is None or self.batch_loss.drawing():
+        if not self.applies():
             return None
         try:
             return self.compiled(xb, yb)

@@ -143,7 +143,7 @@ class Trainer:
 
     def train_step(self, idx: np.ndarray) -> float:
         """One optimiser step on the global batch ``idx`` (this rank computes its share); returns the loss."""
-        if self.world.size == 1 and self.compiled_step.compiled is not None:
+        if self.world.size == 1 and self.compiled_step.applies():  # (else the batch would be read twice)
             lv = self._compiled_train_step(idx)
             if lv is not None:
                 return lv
