@@ -101,7 +101,7 @@ def test_adam_finite_answers_as_the_update_would(dtype, wd, ams, decay):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, kernels.SUM_BLOCK - 1, kernels.SUM_BLOCK + 1, 5 * kernels.SUM_BLOCK + 17])
-def test_abs_sums_times_the_slack_bound_the_exact_sums(dtype, n):
+def test_abs_sum_times_the_slack_bounds_the_exact_sum(dtype, n):
     """The check's sums are summed in the arrays' dtype per block: scaled by SUM_SLACK they are upper
     bounds of the exact Σ|x| (math.fsum), and close to it — also for the worst float32 case, a large
     term followed by many that each round away."""
@@ -115,21 +115,20 @@ def test_abs_sums_times_the_slack_bound_the_exact_sums(dtype, n):
         cases.append(tiny)
     for values in cases:
         a, b = values.astype(dtype), (-values[::-1]).astype(dtype).copy()
-        got = kernels._kernel("abs_sums")(a, b)
-        for s, x in zip(got, (a, b)):
+        for x in (a, b):
+            s = kernels._kernel("abs_sum")(x)
             exact = math.fsum(abs(float(v)) for v in x)
             assert exact <= s * kernels.SUM_SLACK <= exact * kernels.SUM_SLACK**2
 
 
-def test_abs_sums_see_nan_and_inf():
-    a = np.ones(3 * kernels.SUM_BLOCK, np.float32)
-    b = a.copy()
+def test_abs_sum_sees_nan_and_inf():
+    b = np.ones(3 * kernels.SUM_BLOCK, np.float32)
     b[kernels.SUM_BLOCK + 5] = np.nan
-    assert np.isnan(kernels._kernel("abs_sums")(a, b)[1])
+    assert np.isnan(kernels._kernel("abs_sum")(b))
     b[kernels.SUM_BLOCK + 5] = -np.inf
-    assert kernels._kernel("abs_sums")(b, a)[0] == np.inf
+    assert kernels._kernel("abs_sum")(b) == np.inf
     huge = np.full(kernels.SUM_BLOCK, np.finfo(np.float32).max / 2, np.float32)  # a block's float32 sum overflows
-    assert kernels._kernel("abs_sums")(huge, huge)[0] == np.inf
+    assert kernels._kernel("abs_sum")(huge) == np.inf
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.dtype(">f4")])
@@ -213,7 +212,7 @@ def test_a_checked_update_run_without_the_kernels_takes_the_numpy_path():
         kernels.adam_(ref[0], ref[1], ref[2], ref[3], np.empty_like(p), **CONSTS)
     for a, b in zip((p, m, v), (ref[0], ref[2], ref[3])):
         np.testing.assert_array_equal(a, b)
-    assert kernels._Bounds.known(m, v, None) is None  # written outside the kernels: no bounds carried
+    assert kernels._Bounds.known(p, m, v, None) is None  # written outside the kernels: no bounds carried
 
 
 def test_bounds_are_carried_only_from_the_check_of_the_update_that_ran():
@@ -221,14 +220,14 @@ def test_bounds_are_carried_only_from_the_check_of_the_update_that_ran():
     with kernels.use_fast(True):
         assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
         kernels.adam_(p, g, m, v, np.empty_like(p), **CONSTS)
-        carried = kernels._Bounds.known(m, v, None)
+        carried = kernels._Bounds.known(p, m, v, None)
         assert carried is not None
         assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
         kernels.adam_(p, g, m, v, np.empty_like(p), **CONSTS)
-        assert kernels._Bounds.known(m, v, None) not in (None, carried)  # the new check's bounds
+        assert kernels._Bounds.known(p, m, v, None) not in (None, carried)  # the new check's bounds
         assert kernels.adam_finite(p, g, m, v, **CONSTS) is True
         kernels.adam_(p, g * 2, m, v, np.empty_like(p), **CONSTS)  # not the checked update
-        assert kernels._Bounds.known(m, v, None) is None
+        assert kernels._Bounds.known(p, m, v, None) is None
 
 
 def _layout(sizes, dtype=np.float32):

@@ -13,10 +13,11 @@ workers, spinning between kernels, fight OpenBLAS's own threads for the cores (a
 went from 1.5 to 15 ms on 2 cores), and with OpenBLAS on one thread, or numba's workqueue layer,
 or passive OpenMP waiting, the step was no faster than with one thread (bench/RESULTS.md).
 
-:func:`adam_finite` (may this update go ahead?) is answered in one read of ``p`` and ``g`` where it
-can be: bounds on ``|m|`` and ``v`` carried from the last checked update and ``Σ|p|``, ``Σ|g|``
-show that no value can reach infinity; only where they cannot show it does the whole update run
-as a dry run (four reads, a square root and a division per element — as long as the update itself).
+:func:`adam_finite` (may this update go ahead?) is answered in one read of ``g`` where it can be:
+bounds on ``Σ|m|``, ``v`` and ``Σ|p|`` carried from the last checked update and ``Σ|g|`` show that no
+value can reach infinity; where the carried ``Σ|p|`` is too loose it is read (one more pass), and
+only where that cannot show it either does the whole update run as a dry run (four reads, a square
+root and a division per element — as long as the update itself).
 """
 
 from __future__ import annotations
@@ -82,25 +83,20 @@ def _compile() -> dict[str, Callable] | None:
         return not bad
 
     @numba.njit(error_model="numpy", cache=True, fastmath={"reassoc"})
-    def block_abs_sums(a, b):  # pragma: no cover - compiled
-        """``(Σ|a|, Σ|b|)`` in the arrays' dtype, in any order (vectorised)."""
-        sa = a.dtype.type(0)
-        sb = b.dtype.type(0)
+    def block_abs_sum(a):  # pragma: no cover - compiled
+        """``Σ|a|`` in the array's dtype, in any order (vectorised)."""
+        s = a.dtype.type(0)
         for i in range(a.size):
-            sa += abs(a[i])
-            sb += abs(b[i])
-        return sa, sb
+            s += abs(a[i])
+        return s
 
-    def abs_sums(a, b):  # pragma: no cover - compiled
-        """``(Σ|a|, Σ|b|)``: blocks of :data:`SUM_BLOCK` summed in the arrays' dtype, the blocks' sums in
-        float64; NaN or inf if either array has one (or a block's sum overflows)."""
-        sa = 0.0
-        sb = 0.0
+    def abs_sum(a):  # pragma: no cover - compiled
+        """``Σ|a|``: blocks of :data:`SUM_BLOCK` summed in the array's dtype, the blocks' sums in float64;
+        NaN or inf if the array has one (or a block's sum overflows)."""
+        s = 0.0
         for lo in range(0, a.size, SUM_BLOCK):
-            ba, bb = block_abs_sums(a[lo : lo + SUM_BLOCK], b[lo : lo + SUM_BLOCK])
-            sa += np.float64(ba)
-            sb += np.float64(bb)
-        return sa, sb
+            s += np.float64(block_abs_sum(a[lo : lo + SUM_BLOCK]))
+        return s
 
     def outer(x, g, out):  # pragma: no cover - compiled
         for i in range(x.size):
@@ -153,7 +149,7 @@ def _compile() -> dict[str, Callable] | None:
     fns = {"adam": adam, "adam_finite": adam_finite, "outer": outer, "relu_backward": relu_backward,
            "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
     kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
-    kernels["abs_sums"] = numba.njit(abs_sums, error_model="numpy", cache=True)
+    kernels["abs_sum"] = numba.njit(abs_sum, error_model="numpy", cache=True)
     return kernels
 
 
@@ -271,7 +267,7 @@ def adam_(p, g, m, v, scratch, b1: float, b2: float, step_size: float, eps_hat: 
         kernel = _kernel("adam")
         for segment in segments:
             kernel(*segment)
-        _updated(m, v, vmax, None if checked is None else checked.after)
+        _updated(p, m, v, vmax, None if checked is None else checked.after)
         return
     forget_bounds(m)  # written outside the kernels: a later check reads the state in full
     g = _whole(g)
@@ -321,7 +317,7 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
     finite — found without writing anything, so a step can be refused before it changes a number.
     ``None`` where the compiled kernels do not apply (the caller then keeps a copy to restore).
 
-    First from bounds (one read of ``p`` and ``g``, see :class:`_Bounds`); where they do not
+    First from bounds (one read of ``g``, see :class:`_Bounds`); where they do not
     settle it, by evaluating the update's formula element by element without writing.  An allowed
     update is remembered (:class:`_Checked`): :func:`adam_` with the same arguments runs the
     kernels' argument lists prepared here and carries the bounds."""
@@ -331,12 +327,12 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
     if segments is None:
         return None
     dry_run = lambda: all(_kernel("adam_finite")(*segment) for segment in segments)  # noqa: E731
-    bounds = _Bounds.known(m, v, vmax)
+    bounds = _Bounds.known(p, m, v, vmax)
     dry_run_done = bounds is None
-    if dry_run_done:  # none carried over (a first check, a new or restored state): read m and v once
+    if dry_run_done:  # none carried over (a first check, a new or restored state): read p, m and v once
         if not dry_run():
             return False
-        bounds = _Bounds.read(m, v, vmax)
+        bounds = _Bounds.read(p, m, v, vmax)
     after = _bounds_after(bounds, segments, p.dtype, consts, vmax is not None)
     if after is None and not dry_run_done and not dry_run():
         return False
@@ -345,13 +341,13 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
 
 
 def _bounds_after(bounds: _Bounds, segments: list[list], dtype, consts: tuple, ams: bool) -> _Bounds | None:
-    """:meth:`_Bounds.after` with ``Σ|p|`` and ``Σ|g|`` read from the kernels' argument lists."""
-    sum_p = sum_g = 0.0
-    for segment in segments:
-        sp, sg = _abs_sums(segment[0], segment[1])
-        sum_p += sp
-        sum_g += sg
-    return bounds.after(sum_p, sum_g, dtype, *consts, ams)
+    """:meth:`_Bounds.after` with ``Σ|g|`` read from the kernels' argument lists; where a carried ``Σ|p|``
+    is too loose to show the update finite, again with ``Σ|p|`` read."""
+    sum_g = sum(_abs_sum(segment[1]) for segment in segments)
+    after = bounds.after(sum_g, dtype, *consts, ams)
+    if after is None and bounds.p_carried:
+        after = bounds.with_p(sum(_abs_sum(segment[0]) for segment in segments)).after(sum_g, dtype, *consts, ams)
+    return after
 
 
 def adam_prepare(p, grads: list[np.ndarray], layout: Layout, m, v, vmax, consts: tuple) -> _Checked | None:
@@ -361,7 +357,7 @@ def adam_prepare(p, grads: list[np.ndarray], layout: Layout, m, v, vmax, consts:
     :func:`adam_run`, when the bounds show it finite; ``None`` otherwise (no bounds carried, bounds that
     do not settle it, arrays the kernels do not take) — then nothing is written or kept, and the caller
     takes :func:`adam_finite`, which can also run the update as a dry run."""
-    bounds = _Bounds.known(m, v, vmax)
+    bounds = _Bounds.known(p, m, v, vmax)
     if bounds is None:
         return None
     segments = _adam_args(p, Parts(grads, layout), m, v, vmax, consts)
@@ -376,14 +372,13 @@ def adam_run(checked: _Checked) -> None:
     kernel = _kernel("adam")
     for segment in checked.segments:
         kernel(*segment)
-    _, _, m, v, vmax = checked.arrays
-    _updated(m, v, vmax, checked.after)
+    p, _, m, v, vmax = checked.arrays
+    _updated(p, m, v, vmax, checked.after)
 
 
-def _abs_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Upper bounds of ``Σ|a|`` and ``Σ|b|`` (the compiled sums times :data:`SUM_SLACK`)."""
-    sum_a, sum_b = _kernel("abs_sums")(a, b)
-    return sum_a * SUM_SLACK, sum_b * SUM_SLACK
+def _abs_sum(a: np.ndarray) -> float:
+    """An upper bound of ``Σ|a|`` (the compiled sum times :data:`SUM_SLACK`)."""
+    return _kernel("abs_sum")(a if a.ndim == 1 else a.reshape(-1)) * SUM_SLACK
 
 
 class _Checked:
@@ -411,62 +406,75 @@ class _Checked:
 
 
 class _Bounds:
-    """Upper bounds ``M ≥ max|m|``, ``V ≥ max|v|``, ``W ≥ max|vmax|`` of an Adam state, carried from
-    one checked update to the next: with ``G = Σ|g| + |λ|Σ|p|`` (≥ every ``|g + λp|``),
-    ``M' = β1 M + (1 − β1) G``, ``V' = β2 V + (1 − β2) G²``, ``W' = max(W, V')`` (each × (1 + 10⁻⁵)
-    for rounding).  The update ``δp − s·m/(√v + ε̂)`` is finite when ``G² ≤ F/4`` (the kernel forms
-    ``g·g``), ``M' ≤ ε̂·F/(4 max(1, |s|))``, ``V', W' ≤ F/4`` and ``|δ|Σ|p| ≤ F/4`` (``F`` the largest
-    float): then ``|m/(√v + ε̂)| ≤ M'/ε̂`` and each of the two terms stays below ``F/4``.  The
-    bounds are kept per ``m`` array and hold while ``m``, ``v`` change only through :func:`adam_`;
-    replacing the state (``load_state_dict``, a repacked buffer) or an update without a check (a
-    refused step's restore follows one) starts again from a full read."""
+    """Upper bounds ``M ≥ Σ|m|``, ``V ≥ Σ|v|``, ``W ≥ Σ|vmax|`` and ``P ≥ Σ|p|`` of an Adam state and its
+    parameters (each sum also bounds every entry), carried from one checked update to the next.  With
+    ``G = Σ|g| + |λ|P`` (≥ ``Σ|g + λp|``): ``M' = β1 M + (1 − β1) G``, ``V' = β2 V + (1 − β2) G²``,
+    ``W' = max(W, V')`` and, as ``|m/(√v + ε̂)| ≤ |m|/ε̂``, ``P' = |δ|P + |s|M'/ε̂`` (each × (1 + 10⁻⁵) for
+    rounding; flushing a moment to 0 only lowers a sum).  The update ``δp − s·m/(√v + ε̂)`` is finite when
+    ``G² ≤ F/4`` (the kernel forms ``g·g``), ``M' ≤ ε̂·F/(4 max(1, |s|))``, ``V', W' ≤ F/4`` and
+    ``|δ|P ≤ F/4`` (``F`` the largest float): then each of its two terms stays below ``F/4``.
 
-    known_bounds: dict[int, tuple] = {}  # id(m) -> (weak m, weak v, weak vmax or None, _Bounds)
+    The bounds are kept per ``m`` array and hold while ``p``, ``m``, ``v`` change only through :func:`adam_`;
+    replacing the state (``load_state_dict``, a repacked buffer) or an update without a check (a refused
+    step's restore follows one) starts again from a full read.  ``P'`` grows by ``|s|M'/ε̂`` a step (ε̂ is
+    tiny): where it has grown too loose to show an update finite, ``Σ|p|`` is read again
+    (:attr:`p_carried`) — so the check of a steady step reads ``g`` alone.  A value written into a
+    parameter's array directly, past the optimiser, is not seen by a carried ``P``: the update keeps an
+    infinite entry infinite (it makes none), and the next step's ``Σ|g|`` or loss sees what it caused."""
 
-    def __init__(self, m: float, v: float, vmax: float):
-        self.m, self.v, self.vmax = m, v, vmax
+    __slots__ = ("m", "v", "vmax", "p", "p_carried")
+    known_bounds: dict[int, tuple] = {}  # id(m) -> (weak p, weak m, weak v, weak vmax or None, _Bounds)
+
+    def __init__(self, m: float, v: float, vmax: float, p: float, p_carried: bool = False):
+        self.m, self.v, self.vmax, self.p, self.p_carried = m, v, vmax, p, p_carried
 
     @classmethod
-    def read(cls, m, v, vmax) -> _Bounds:
-        """The bounds of a state read in full: ``Σ|m|``, ``Σ|v|``, ``Σ|vmax|`` (each ≥ its largest entry)."""
-        sum_m, sum_v = _abs_sums(m.reshape(-1), v.reshape(-1))
-        return cls(sum_m, sum_v, _abs_sums(vmax.reshape(-1), vmax.reshape(-1))[0] if vmax is not None else 0.0)
+    def read(cls, p, m, v, vmax) -> _Bounds:
+        """The bounds of a state and its parameters read in full: ``Σ|m|``, ``Σ|v|``, ``Σ|vmax|``, ``Σ|p|``."""
+        return cls(_abs_sum(m), _abs_sum(v), _abs_sum(vmax) if vmax is not None else 0.0, _abs_sum(p))
 
     @classmethod
-    def known(cls, m, v, vmax) -> _Bounds | None:
+    def known(cls, p, m, v, vmax) -> _Bounds | None:
         entry = cls.known_bounds.get(id(m))
-        return entry[3] if entry is not None and _refers_to(entry, m, v, vmax) else None
+        return entry[4] if entry is not None and _refers_to(entry, p, m, v, vmax) else None
 
-    def after(self, sum_p: float, sum_g: float, dtype, b1, b2, step_size, eps_hat, wd, decay, ams: bool) -> _Bounds | None:
+    def with_p(self, sum_p: float) -> _Bounds:
+        """These bounds with ``Σ|p|`` as read now."""
+        return _Bounds(self.m, self.v, self.vmax, sum_p)
+
+    def after(self, sum_g: float, dtype, b1, b2, step_size, eps_hat, wd, decay, ams: bool) -> _Bounds | None:
         """The bounds after the update, or ``None`` when they cannot show that it stays finite."""
         info, slack = _finfo(dtype), 1.0 + 1e-5
-        big, eps = float(info.max), float(dtype.type(eps_hat))
-        g = (sum_g + abs(wd) * sum_p) * slack
+        big, eps, decay, step_size = float(info.max), float(dtype.type(eps_hat)), float(decay), float(step_size)
+        g = (sum_g + abs(float(wd)) * self.p) * slack  # Python floats: an overflow is inf, without a warning
         m = (b1 * self.m + (1 - b1) * g) * slack
         v = (b2 * self.v + (1 - b2) * g * g) * slack
         vmax = max(self.vmax, v) if ams else 0.0
         ok = (math.isfinite(g) and g * g <= big / 4 and eps >= float(info.tiny)
               and m <= eps * big / (4 * max(1.0, abs(step_size))) and max(v, vmax) <= big / 4
-              and abs(decay) * sum_p <= big / 4)  # fmt: skip
-        return _Bounds(m, v, vmax) if ok else None
+              and abs(decay) * self.p <= big / 4)  # fmt: skip
+        if not ok:
+            return None
+        p = (abs(decay) * self.p + abs(step_size) * m / eps) * slack
+        return _Bounds(m, v, vmax, p, p_carried=True)
 
 
-def _refers_to(entry: tuple, m, v, vmax) -> bool:
+def _refers_to(entry: tuple, p, m, v, vmax) -> bool:
     """Whether the weak references of a :attr:`_Bounds.known_bounds` entry point at these very arrays."""
-    return entry[0]() is m and entry[1]() is v and (entry[2] and entry[2]()) is vmax
+    return entry[1]() is m and entry[2]() is v and entry[0]() is p and (entry[3] and entry[3]()) is vmax
 
 
-def _updated(m, v, vmax, after: _Bounds | None) -> None:
-    """After :func:`adam_` wrote ``m``, ``v``: ``after``, the bounds its check computed, hold now (else
+def _updated(p, m, v, vmax, after: _Bounds | None) -> None:
+    """After :func:`adam_` wrote ``p``, ``m``, ``v``: ``after``, the bounds its check computed, hold now (else
     none do).  An entry's weak references are kept while they point at the same arrays."""
     key, known = id(m), _Bounds.known_bounds  # the callback holds the dict (at exit _Bounds may be gone)
     entry = known.get(key)
     if after is None:
         known.pop(key, None)
-    elif entry is not None and _refers_to(entry, m, v, vmax):
-        known[key] = (*entry[:3], after)
+    elif entry is not None and _refers_to(entry, p, m, v, vmax):
+        known[key] = (*entry[:4], after)
     else:
-        refs = (weakref.ref(m, lambda _: known.pop(key, None)), weakref.ref(v),
+        refs = (weakref.ref(p), weakref.ref(m, lambda _: known.pop(key, None)), weakref.ref(v),
                 None if vmax is None else weakref.ref(vmax))  # fmt: skip
         known[key] = (*refs, after)
 
