@@ -273,3 +273,33 @@ def test_an_array_of_another_size_is_never_read_or_written_past_its_end(short):
         with pytest.raises(ValueError, match="broadcast"):
             kernels.adam_(scratch=np.empty_like(p), **arrays, **CONSTS)
     np.testing.assert_array_equal(memory[10:], 7.0)
+
+
+def test_a_steady_check_reads_the_gradient_alone_and_reads_p_again_where_its_carried_sum_is_too_loose(monkeypatch):
+    """The carried ``Σ|p|`` grows by ``|s|M'/ε̂`` a step: with ε̂ tiny it soon cannot show ``|δ|Σ|p| ≤ F/4``;
+    then ``Σ|p|`` is read again (and the update allowed, as the dry run would), never a dry run."""
+    p, g, m, v, _ = _adam_inputs(5000, np.float32)
+    # |s|M'/ε̂ ≈ F/10 a step (M' ≈ Σ|m| ≈ 800): the carried Σ|p| passes F/4 after a few steps
+    consts = dict(b1=0.9, b2=0.999, step_size=1.0, eps_hat=4e-35, decay=0.999)
+    reads, dry_runs, read_p = [], [], []
+    kernel = kernels._kernel
+    spy = {"abs_sum": lambda a: reads.append(a.size) or kernel("abs_sum")(a),
+           "adam_finite": lambda *a: dry_runs.append(1) or kernel("adam_finite")(*a)}  # fmt: skip
+    with kernels.use_fast(True):
+        assert kernels.adam_finite(p, g, m, v, **consts) is True  # the first check: a dry run and a full read
+        kernels.adam_(p, g, m, v, np.empty_like(p), **consts)
+        monkeypatch.setattr(kernels, "_kernel", lambda name: spy.get(name) or kernel(name))
+        for _ in range(8):
+            reads.clear()
+            expected = kernels.adam_finite(p.copy(), g, m.copy(), v.copy(), **consts)  # another p: a full check
+            assert expected is True
+            reads.clear()
+            dry_runs.clear()
+            assert kernels.adam_finite(p, g, m, v, **consts) is True
+            assert not dry_runs
+            assert reads in ([g.size], [g.size, p.size])  # g alone, or g and then p again
+            read_p.append(len(reads) == 2)
+            kernels.adam_(p, g, m, v, np.empty_like(p), **consts)
+        assert read_p[0] is False and True in read_p
+        carried = kernels._Bounds.known(p, m, v, None)
+        assert carried is not None and carried.p >= float(np.abs(p.astype(np.float64)).sum())
