@@ -327,7 +327,10 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     except ValueError as exc:
         same_device(prim.name, datas)  # operands on two devices: PyTorch's error, naming both and the fix
         raise _shape_error(prim, datas, exc) from None
-    except (TypeError, RuntimeError):
+    except TypeError as exc:
+        same_device(prim.name, datas)
+        raise _type_error(prim, datas, params, exc) from None
+    except RuntimeError:
         same_device(prim.name, datas)
         raise
     if not switched or _mode.grad_enabled:
@@ -443,6 +446,28 @@ def unmark_batched(t: Tensor, level: int) -> Tensor:
 
 
 _EMPTY: dict = {}
+
+
+def _is_axis(axis) -> bool:
+    """An axis NumPy understands: None, an int, or a tuple/list of ints (never a bool)."""
+    ints = (int, np.integer)
+    if axis is None or (isinstance(axis, ints) and not isinstance(axis, bool)):
+        return True
+    return isinstance(axis, tuple | list) and all(isinstance(a, ints) and not isinstance(a, bool) for a in axis)
+
+
+def _type_error(prim: Primitive, datas: list, params: dict, exc: TypeError) -> TypeError:
+    """The error for a ``TypeError`` raised by ``prim``'s value, in the user's terms: an axis that
+    is not an int (``sum(axis='a')``, ``softmax(dim=1.5)``) or operands of types the op cannot take
+    (strings, None), each naming the op, the bad value or dtypes, and the fix."""
+    for key in ("axis", "axes", "dim"):
+        if key in params and not _is_axis(params[key]):
+            return TypeError(
+                f"{prim.name}: {key} must be an int, a tuple of ints or None, got {params[key]!r} "
+                f"({type(params[key]).__name__})"
+            )
+    kinds = ", ".join(str(getattr(d, "dtype", type(d).__name__)) for d in datas)
+    return TypeError(f"{prim.name}: cannot apply to operands of types {kinds} ({exc}); give numeric tensors or numbers")
 
 
 def _shape_error(prim: Primitive, datas: list, exc: Exception) -> ValueError:

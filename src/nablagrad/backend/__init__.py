@@ -63,13 +63,20 @@ def default_rng() -> np.random.Generator:
     return _rng
 
 
-def resolve_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """A generator from a seed, a generator, or ``None`` (the library-wide one)."""
+def resolve_rng(seed: int | np.random.Generator | None, who: str = "seed") -> np.random.Generator:
+    """A generator from a seed, a generator, or ``None`` (the library-wide one); a bad seed (negative,
+    a float, a string) is refused naming ``who`` (the function it was given to) and the fix."""
     if seed is None:
         return _rng
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        # NumPy's own errors ("expected non-negative integer", "SeedSequence expects int ...") name neither
+        # the argument nor the fix
+        kind = ValueError if isinstance(seed, int | np.integer) else TypeError
+        raise kind(f"{who}: seed must be an integer >= 0, a numpy Generator or None, got {seed!r}; e.g. seed=0") from None
 
 
 __all__ = [

@@ -96,6 +96,11 @@ def device(spec=None) -> Device:
                 return Device(kind, None, native, label=spec)
         raise ValueError(f"device: unknown device {spec!r}; use 'cpu', 'cuda' or 'cuda:N' (or an array library's device)")
     library = type(spec).__module__.split(".")[0]
+    if library == "builtins":  # 5, 1.0, True, [..]: no device, and no array library to ask
+        raise TypeError(
+            f"device: expected 'cpu', 'cuda', 'cuda:N', a Device or an array library's device, "
+            f"got {type(spec).__name__} {spec!r}; for GPU number N write 'cuda:N'"
+        )
     if library == "cupy":
         return Device("cuda", int(spec.id), spec)
     return Device(library, None, spec, label=_label(library, spec))

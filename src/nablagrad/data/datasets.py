@@ -12,6 +12,7 @@ import gzip
 import numbers
 import os
 import warnings
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -97,10 +98,18 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str | None = "y")
             if missing:
                 raise DataFormatError(f"load_npz: {path} has arrays {z.files}, not {missing}")
             X = z[x_key]
-            return (X, z[y_key]) if y_key is not None else X
+            if y_key is None:
+                return X
+            y = z[y_key]
+            if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+                raise DataFormatError(
+                    f"load_npz: {path}: {x_key!r} has shape {X.shape} but {y_key!r} has shape {y.shape}; "
+                    "they need one row per example each (the same first dimension)"
+                )
+            return X, y
     except FileNotFoundError:
         raise DataFormatError(f"load_npz: no such file {path}") from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         if isinstance(exc, DataFormatError):
             raise
         raise DataFormatError(f"load_npz: {path} is not a valid .npz archive ({exc})") from None
@@ -108,6 +117,12 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str | None = "y")
 
 def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header: bool | None = None, delimiter: str = ","):
     """``(X, y)`` from a numeric CSV; ``label_column=None`` returns ``X`` only."""
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+        raise ValueError(
+            f"load_csv: delimiter must be one character other than a newline or quote, e.g. ',' or ';', got {delimiter!r}"
+        )
+    if isinstance(label_column, bool):  # True would select no column but a boolean mask
+        raise TypeError(f"load_csv: label_column must be a column index (an int) or None, got {label_column!r}")
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"load_csv: no such file {path}")

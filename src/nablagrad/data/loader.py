@@ -37,6 +37,10 @@ def batch_indices(
 ) -> Iterator[np.ndarray]:
     """Index arrays of one epoch's batches."""
     rng = rng if rng is not None else backend.default_rng()
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise (TypeError if not isinstance(n, int | np.integer) else ValueError)(
+            f"batch_indices: n must be the number of examples, an integer >= 0, got {n!r}"
+        )
     if sampling not in SAMPLING:
         raise ValueError(f"sampling must be one of {SAMPLING}, got {sampling!r}")
     if n == 0:
@@ -113,6 +117,8 @@ class DataLoader:
 
     def __init__(self, X, y=None, batch_size: int | None = 32, shuffle: bool = True, drop_last: bool = False,
                  seed=None, sampling: str | None = None):  # fmt: skip
+        if X is None:
+            raise TypeError("DataLoader: X is required: an array with one row per example, or a list of example tuples")
         fields = _fields_of_examples(X)
         if fields is not None and y is not None:
             raise TypeError("DataLoader: X is a list of example tuples, which already hold the targets; leave y out")
@@ -133,7 +139,10 @@ class DataLoader:
         self.X, self.y, self.fields = X, y, fields
         self.batch_size, self.drop_last = batch_size, drop_last
         self.sampling = sampling or ("shuffle" if shuffle else "sequential")
-        self.rng = backend.resolve_rng(seed) if seed is not None else np.random.default_rng(backend.default_rng().integers(2**63))
+        if seed is None:
+            self.rng = np.random.default_rng(backend.default_rng().integers(2**63))
+        else:
+            self.rng = backend.resolve_rng(seed, "DataLoader")
 
     def __len__(self) -> int:
         n = len(self.X)

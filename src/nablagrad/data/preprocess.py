@@ -5,18 +5,36 @@ from __future__ import annotations
 import numpy as np
 
 
+def _numeric(X, who: str) -> np.ndarray:
+    """``X`` as a float64 array, or a ``TypeError`` naming ``who`` (not NumPy's "could not convert")."""
+    a = np.asarray(X)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: X must hold numbers, got dtype {a.dtype}; convert it, e.g. np.asarray(X, dtype=float)")
+    return a.astype(np.float64)
+
+
 class Standardizer:
     """``z = (x − μ) / σ`` with μ, σ from the training data (σ = 1 for constant columns)."""
 
     def fit(self, X) -> Standardizer:
-        X = np.asarray(X, dtype=np.float64)
+        X = _numeric(X, "Standardizer.fit")
+        if X.ndim == 0 or len(X) == 0:
+            raise ValueError(f"Standardizer.fit: needs at least one row of data, got shape {X.shape}")
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
         self.scale_ = np.where(std == 0, 1.0, std)
         return self
 
     def transform(self, X) -> np.ndarray:
+        if not hasattr(self, "mean_"):
+            raise AttributeError("Standardizer.transform: not fitted yet; call fit(X_train) (or fit_transform) first")
         X = np.asarray(X)
+        _numeric(X, "Standardizer.transform")
+        if X.shape[1:] != np.shape(self.mean_):
+            raise ValueError(
+                f"Standardizer.transform: X has rows of shape {X.shape[1:]} but the fitted data had {np.shape(self.mean_)}; "
+                "give the same features (columns) as in fit"
+            )
         dt = X.dtype if X.dtype.kind == "f" else np.float64
         return ((X - self.mean_) / self.scale_).astype(dt)
 
@@ -39,9 +57,19 @@ def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndar
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got {labels.dtype}")
-    c = int(labels.max()) + 1 if num_classes is None else num_classes
+    if num_classes is None:
+        if labels.size == 0:  # PyTorch: "Can not infer total number of classes from empty tensor."
+            raise ValueError("one_hot: cannot infer the number of classes from no labels; pass num_classes=")
+        c = int(labels.max()) + 1
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) or num_classes < 1:
+        raise (ValueError if isinstance(num_classes, int | np.integer) else TypeError)(
+            f"one_hot: num_classes must be a positive integer, got {num_classes!r}"
+        )
+    else:
+        c = int(num_classes)
     if labels.size and (labels.min() < 0 or labels.max() >= c):
-        raise ValueError(f"one_hot: labels must lie in [0, {c - 1}]")
+        bad = labels.min() if labels.min() < 0 else labels.max()
+        raise ValueError(f"one_hot: labels must lie in [0, {c - 1}] for {c} classes, got {bad}")
     out = np.zeros((labels.size, c), dtype=dtype)
     out[np.arange(labels.size), labels.reshape(-1)] = 1
     return out

@@ -10,6 +10,23 @@ import numpy as np
 from .. import backend
 
 
+def _rng(who: str, n, noise, seed, labels: str = "01") -> np.random.Generator:
+    """Check a generator's arguments before drawing anything — NumPy's own errors ("negative
+    dimensions are not allowed", "scale < 0") name neither the generator nor the fix — and
+    return its random generator."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise TypeError(f"{who}: n must be an integer number of points, e.g. n=500, got {n!r}")
+    if n < 0:
+        raise ValueError(f"{who}: n must be >= 0, got {n}")
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating) or not np.isfinite(noise):
+        raise TypeError(f"{who}: noise must be a finite number, e.g. noise=0.1, got {noise!r}")
+    if noise < 0:
+        raise ValueError(f"{who}: noise must be >= 0 (0 for none), got {noise}")
+    if labels not in ("01", "pm1"):
+        raise ValueError(f"{who}: labels must be '01' (classes 0/1) or 'pm1' (classes -1/+1), got {labels!r}")
+    return backend.resolve_rng(seed, who)
+
+
 def _labels(y: np.ndarray, labels: str) -> np.ndarray:
     if labels == "pm1":
         return np.where(y > 0, 1.0, -1.0)
@@ -22,7 +39,7 @@ def make_circle(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01")
     As in the Playground, noise perturbs the point used to *label* each sample, so a noisy
     set has labels that disagree with the clean geometry near the boundary.
     """
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_circle", n, noise, seed, labels)
     radius = 5.0
     r = np.concatenate([rng.uniform(0, radius * 0.5, n // 2), rng.uniform(radius * 0.7, radius, n - n // 2)])
     angle = rng.uniform(0, 2 * np.pi, n)
@@ -34,7 +51,7 @@ def make_circle(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01")
 
 def make_xor(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
     """Quadrants: class 1 where x1·x2 ≥ 0 (TF Playground 'xor')."""
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_xor", n, noise, seed, labels)
     X = rng.uniform(-5, 5, (n, 2))
     X += np.where(X > 0, 0.3, -0.3)  # padding away from the axes
     y = np.where(X[:, 0] * X[:, 1] >= 0, 1, -1)
@@ -44,7 +61,7 @@ def make_xor(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
 
 def make_gauss(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01"):
     """Two Gaussian clusters at (2, 2) and (−2, −2); spread grows with noise (TF 'gauss')."""
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_gauss", n, noise, seed, labels)
     std = np.sqrt(0.5 + noise * (4 - 0.5) / 0.5 if noise <= 0.5 else 4.0)
     k = n // 2
     X = np.concatenate([rng.normal(2, std, (k, 2)), rng.normal(-2, std, (n - k, 2))])
@@ -58,7 +75,7 @@ def make_spiral(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01",
     ``2πj/classes``.  Two arms give labels 1 and 0 (or ±1); ``classes`` > 2 arms give 0 … k−1."""
     if classes < 2:
         raise ValueError(f"make_spiral: classes must be at least 2, got {classes}")
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_spiral", n, noise, seed, labels)
     counts = [n // classes + (j >= classes - n % classes) for j in range(classes)]
     arms = [1, -1] if classes == 2 else list(range(classes))
     parts, ys = [], []
@@ -79,7 +96,7 @@ def make_blobs(n: int = 500, noise: float = 0.0, seed=None, classes: int = 3):
     Standard deviation ``0.6 + 3·noise`` (noise in [0, 0.5] makes them overlap, as 'gauss')."""
     if classes < 2:
         raise ValueError(f"make_blobs: classes must be at least 2, got {classes}")
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_blobs", n, noise, seed)
     y = np.arange(n) % classes
     angle = 2 * np.pi * y / classes + np.pi / 2
     centres = 3.5 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
@@ -88,7 +105,7 @@ def make_blobs(n: int = 500, noise: float = 0.0, seed=None, classes: int = 3):
 
 def make_moons(n: int = 500, noise: float = 0.1, seed=None, labels: str = "01"):
     """Two interleaving half circles (as scikit-learn's make_moons), Gaussian noise."""
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_moons", n, noise, seed, labels)
     k = n // 2
     t1, t2 = np.linspace(0, np.pi, k), np.linspace(0, np.pi, n - k)
     X = np.concatenate([np.stack([np.cos(t1), np.sin(t1)], 1), np.stack([1 - np.cos(t2), 0.5 - np.sin(t2)], 1)])
@@ -99,7 +116,7 @@ def make_moons(n: int = 500, noise: float = 0.1, seed=None, labels: str = "01"):
 
 def make_reg_plane(n: int = 500, noise: float = 0.0, seed=None):
     """Regression: ``y = (x1 + x2) / 10`` on [−6, 6]² (TF Playground 'plane')."""
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_reg_plane", n, noise, seed)
     X = rng.uniform(-6, 6, (n, 2))
     y = (X[:, 0] + X[:, 1]) / 10 + rng.uniform(-1, 1, n) * noise
     return X, y
@@ -107,7 +124,7 @@ def make_reg_plane(n: int = 500, noise: float = 0.0, seed=None):
 
 def make_reg_gauss(n: int = 500, noise: float = 0.0, seed=None):
     """Regression: a sum of signed Gaussian bumps on [−6, 6]² (TF Playground 'multi-Gaussian')."""
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_reg_gauss", n, noise, seed)
     centres = np.array([[-4, 2.5], [0, 2.5], [4, 2.5], [-4, -2.5], [0, -2.5], [4, -2.5]])
     signs = np.array([1, -1, 1, -1, 1, -1])
     X = rng.uniform(-6, 6, (n, 2))
@@ -118,7 +135,7 @@ def make_reg_gauss(n: int = 500, noise: float = 0.0, seed=None):
 
 def make_sin(n: int = 200, noise: float = 0.0, seed=None):
     """``y = sin(2πx)`` on [0, 1] (the universal-approximation demo), shape (n, 1) each."""
-    rng = backend.resolve_rng(seed)
+    rng = _rng("make_sin", n, noise, seed)
     x = np.sort(rng.uniform(0, 1, n)).reshape(-1, 1)
     return x, np.sin(2 * np.pi * x) + rng.normal(0, noise, x.shape)
 

@@ -65,6 +65,9 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
     """The bytes of a model file (see the module docstring)."""
     from safetensors.numpy import save  # noqa: PLC0415 - runtime dependency, loaded when used
 
+    _check_types("save", model, optimizer)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"save: metadata must be a dict of JSON values, e.g. {{'epochs': 10}}, got {type(metadata).__name__}")
     tensors = {f"model.{k}": _host(v) for k, v in model.state_dict().items()}
     info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": str(model.dtype)}
     try:
@@ -84,8 +87,22 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
     return save(tensors, metadata={"nablagrad": header})
 
 
+def _check_types(who: str, model, optimizer) -> None:
+    """``model`` a Module (or None for ``load``) and ``optimizer`` an Optimizer or None — refused
+    before any byte is read or written, instead of an ``AttributeError`` from inside."""
+    if model is not None and not isinstance(model, Module):
+        raise TypeError(f"{who}: model must be an nn.Module, got {type(model).__name__}")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{who}: optimizer must be an optimiser (e.g. ng.optim.Adam) or None, got {type(optimizer).__name__}")
+
+
 def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = None, metadata: dict | None = None) -> Path:
     """Write ``model`` (and optionally the optimiser's state) to ``path`` atomically."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"save: path must be a file path such as 'model.safetensors', got {type(path).__name__}")
+    if Path(path).is_dir():
+        inside = str(Path(path) / "model.safetensors")
+        raise IsADirectoryError(f"save: {str(path)!r} is a folder; give a file path inside it, e.g. {inside!r}")
     return atomic_write_bytes(path, serialize(model, optimizer, metadata))
 
 
@@ -270,6 +287,9 @@ def _checked_optimizer(optimizer: Optimizer, info: dict, arrays: dict[str, np.nd
 
 def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | None) -> tuple[Module, ModelFile]:
     """Check everything, then load the weights (and optimiser state): all or nothing."""
+    _check_types("load", model, optimizer)
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"load: path must be a file path such as 'model.safetensors', got {type(path).__name__}")
     mf = ModelFile.open(path)
     where, info = str(path), mf.info
     found = mf.shapes("model.")
@@ -301,6 +321,7 @@ def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimi
     if given, the optimiser's state — all or nothing.  The file's metadata is at ``model.metadata``.
     ``device`` (``"cuda"``, …) puts the weights (and the optimiser's state) there; by default a
     rebuilt model is on the CPU and a given ``model`` keeps its device."""
+    _check_types("load", model, optimizer)
     if device is None:
         return _read(path, model, optimizer)[0]
     device = _device(device)  # an unknown or unavailable device refused before anything is read or written

@@ -5,16 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def _xy(y_true, y_pred):
-    a, b = np.asarray(y_true), np.asarray(y_pred)
+def _rows(y, name: str, who: str) -> np.ndarray:
+    """``y`` as an array of at least one dimension (scikit-learn refuses None and scalars the same way)."""
+    a = np.asarray(y)
+    if a.ndim == 0:
+        raise ValueError(f"{who}: {name} must be an array-like of one value per sample, got {y!r}")
+    return a
+
+
+def _xy(y_true, y_pred, who: str = "metric"):
+    a, b = _rows(y_true, "y_true", who), _rows(y_pred, "y_pred", who)
     if a.shape[0] != b.shape[0]:
-        raise ValueError(f"y_true has {a.shape[0]} samples but y_pred has {b.shape[0]}")
+        raise ValueError(f"{who}: y_true has {a.shape[0]} samples but y_pred has {b.shape[0]}; give one prediction per sample")
     return a, b
 
 
 def mean_squared_error(y_true, y_pred) -> float:
     """MSE = mean (y − ŷ)²."""
-    a, b = _xy(y_true, y_pred)
+    a, b = _xy(y_true, y_pred, "mean_squared_error")
     return float(np.mean((a.astype(np.float64) - b) ** 2))
 
 
@@ -24,20 +32,20 @@ def root_mean_squared_error(y_true, y_pred) -> float:
 
 def mean_absolute_error(y_true, y_pred) -> float:
     """MAE = mean |y − ŷ|."""
-    a, b = _xy(y_true, y_pred)
+    a, b = _xy(y_true, y_pred, "mean_absolute_error")
     return float(np.mean(np.abs(a.astype(np.float64) - b)))
 
 
 def mean_absolute_percentage_error(y_true, y_pred) -> float:
     """MAPE = mean |y − ŷ| / max(|y|, ε), a fraction (as scikit-learn)."""
-    a, b = _xy(y_true, y_pred)
+    a, b = _xy(y_true, y_pred, "mean_absolute_percentage_error")
     a = a.astype(np.float64)
     return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a), np.finfo(np.float64).eps)))
 
 
 def r2_score(y_true, y_pred) -> float:
     """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² (averaged over outputs)."""
-    a, b = _xy(y_true, y_pred)
+    a, b = _xy(y_true, y_pred, "r2_score")
     a, b = a.astype(np.float64).reshape(len(a), -1), np.asarray(b, dtype=np.float64).reshape(len(a), -1)
     ss_res = ((a - b) ** 2).sum(0)
     ss_tot = ((a - a.mean(0)) ** 2).sum(0)
@@ -47,13 +55,13 @@ def r2_score(y_true, y_pred) -> float:
 
 
 def accuracy_score(y_true, y_pred) -> float:
-    a, b = _xy(y_true, y_pred)
+    a, b = _xy(y_true, y_pred, "accuracy_score")
     return float(np.mean(a == b))
 
 
 def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
     """C[i, j] = number of samples of class i predicted as class j."""
-    a, b = _xy(y_true, y_pred)
+    a, b = _xy(y_true, y_pred, "confusion_matrix")
     labels = np.unique(np.concatenate([a, b])) if labels is None else np.asarray(labels)
     index = {v: i for i, v in enumerate(labels.tolist())}
     cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
@@ -63,8 +71,8 @@ def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
     return cm
 
 
-def _prf(y_true, y_pred, average: str, pos_label):
-    a, b = _xy(y_true, y_pred)
+def _prf(y_true, y_pred, average: str, pos_label, who: str = "precision_score"):
+    a, b = _xy(y_true, y_pred, who)
     labels = np.unique(np.concatenate([a, b]))
     cm = confusion_matrix(a, b, labels)
     tp = np.diag(cm).astype(np.float64)
@@ -88,23 +96,23 @@ def _prf(y_true, y_pred, average: str, pos_label):
 
 def precision_score(y_true, y_pred, average: str = "binary", pos_label=1) -> float:
     """TP / (TP + FP)."""
-    return _prf(y_true, y_pred, average, pos_label)[0]
+    return _prf(y_true, y_pred, average, pos_label, who="precision_score")[0]
 
 
 def recall_score(y_true, y_pred, average: str = "binary", pos_label=1) -> float:
     """TP / (TP + FN)."""
-    return _prf(y_true, y_pred, average, pos_label)[1]
+    return _prf(y_true, y_pred, average, pos_label, who="recall_score")[1]
 
 
 def f1_score(y_true, y_pred, average: str = "binary", pos_label=1) -> float:
     """2PR / (P + R)."""
-    return _prf(y_true, y_pred, average, pos_label)[2]
+    return _prf(y_true, y_pred, average, pos_label, who="f1_score")[2]
 
 
 def log_loss(y_true, proba, labels=None, eps: float = 1e-15) -> float:
     """−mean log p(true class); ``proba`` is (n,) for the positive class or (n, k)."""
-    y = np.asarray(y_true)
-    P = np.asarray(proba, dtype=np.float64)
+    y, P = _xy(y_true, proba, "log_loss")
+    P = P.astype(np.float64)
     if P.ndim == 1:
         P = np.stack([1 - P, P], axis=1)
     labels = np.unique(y) if labels is None else np.asarray(labels)
@@ -117,8 +125,10 @@ def log_loss(y_true, proba, labels=None, eps: float = 1e-15) -> float:
 
 def roc_auc_score(y_true, scores) -> float:
     """Area under the ROC curve = P(score of a random positive > a random negative), ties count ½."""
-    y = np.asarray(y_true).reshape(-1)
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    y, s = _xy(y_true, scores, "roc_auc_score")
+    y, s = y.reshape(-1), s.astype(np.float64).reshape(-1)
+    if len(y) != len(s):
+        raise ValueError(f"roc_auc_score: y_true has {len(y)} values but scores has {len(s)}; give one score per sample")
     classes = np.unique(y)
     if len(classes) != 2:
         raise ValueError("roc_auc_score: needs exactly two classes in y_true")

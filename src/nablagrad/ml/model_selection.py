@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import BaseEstimator
+from .. import backend
+from .base import BaseEstimator, NotFittedError
 from .metrics import SCORERS
 from .multiclass import clone
 from .parallel import parallel_map
@@ -23,13 +24,17 @@ from .parallel import parallel_map
 
 def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, stratify=None, random_state=None):
     """Split arrays into train and test parts: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
+    if not arrays:
+        raise ValueError("train_test_split: at least one array required, e.g. train_test_split(X, y)")
+    if isinstance(test_size, bool) or not isinstance(test_size, int | float | np.integer | np.floating):
+        raise TypeError(f"train_test_split: test_size must be a fraction in (0, 1) or a number of rows, got {test_size!r}")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ValueError("train_test_split: all arrays must have the same number of rows")
     n_test = int(math.ceil(test_size * n)) if isinstance(test_size, float) else int(test_size)
     if not 0 < n_test < n:
         raise ValueError(f"train_test_split: test_size={test_size} leaves no training or no test data for n={n}")
-    rng = np.random.default_rng(random_state)
+    rng = backend.resolve_rng(random_state, "train_test_split") if random_state is not None else np.random.default_rng()
     if stratify is not None:
         strat = np.asarray(stratify)
         test = []
@@ -108,6 +113,16 @@ def _fit_and_score(estimator, params: dict, X, y, train, test, scoring) -> float
     return float(_scorer(est, scoring)(est.fit(X[train], y[train]), X[test], y[test]))
 
 
+def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` and ``y`` as arrays with one row per sample each (else a fold would index past ``y``)."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(
+            f"{who}: X has shape {X.shape} but y has shape {y.shape}; they need the same number of samples (rows)"
+        )
+    return X, y
+
+
 def _splits(estimator, X, y, cv) -> list[tuple[np.ndarray, np.ndarray]]:
     if isinstance(cv, int):
         is_clf = getattr(estimator, "_estimator_kind", None) == "classifier"
@@ -117,7 +132,8 @@ def _splits(estimator, X, y, cv) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: int | None = None) -> np.ndarray:
     """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``)."""
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _checked_xy(X, y, "cross_val_score")
+    clone(estimator)  # not an estimator: refused here, before any fit
     _scorer(estimator, scoring)  # an unknown scoring fails here, before any fit
     tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv)]
     return np.array(parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score"))
@@ -131,7 +147,8 @@ class GridSearchCV(BaseEstimator):
         self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
 
     def fit(self, X, y):
-        X, y = np.asarray(X), np.asarray(y)
+        X, y = _checked_xy(X, y, "GridSearchCV.fit")
+        clone(self.estimator)
         _scorer(self.estimator, self.scoring)
         keys = sorted(self.param_grid)
         grid = [dict(zip(keys, values)) for values in itertools.product(*(self.param_grid[k] for k in keys))]
@@ -148,11 +165,18 @@ class GridSearchCV(BaseEstimator):
         self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
         return self
 
+    def _best(self):
+        if not hasattr(self, "best_estimator_"):
+            raise NotFittedError(
+                "This GridSearchCV instance is not fitted yet. Call 'fit' with appropriate arguments before using it."
+            )
+        return self.best_estimator_
+
     def predict(self, X):
-        return self.best_estimator_.predict(X)
+        return self._best().predict(X)
 
     def score(self, X, y):
-        return self.best_estimator_.score(X, y)
+        return self._best().score(X, y)
 
 
 @dataclass
@@ -183,6 +207,10 @@ def confidence_interval(scores, level: float = 0.95, method: str = "normal", n_b
     """``μ̂ ± 1.96·SE`` with ``SE = s/√n`` (lecture 001), or a percentile bootstrap interval
     (``n_boot`` resamples in blocks of :data:`BOOT_BLOCK`, each block seeded by
     ``SeedSequence(random_state).spawn``, the blocks computed in parallel with ``n_jobs``)."""
+    if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating) or not 0 < level < 1:
+        raise ValueError(f"confidence_interval: level must be a probability in (0, 1), e.g. level=0.95, got {level!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise ValueError(f"confidence_interval: n_boot must be a positive number of resamples, e.g. 10000, got {n_boot!r}")
     x = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(x) < 2:
         raise ValueError("confidence_interval: needs at least 2 scores")

@@ -21,6 +21,11 @@ def one_vs_all_targets(y, classes=None) -> np.ndarray:
 
 def clone(estimator):
     """A new, unfitted estimator with the same parameters (nested estimators cloned too)."""
+    if not callable(getattr(estimator, "get_params", None)):  # scikit-learn's clone refuses it the same way
+        raise TypeError(
+            f"Cannot clone object {estimator!r} (type {type(estimator).__name__}): it is not an estimator "
+            "(it has no get_params method); pass an estimator such as LogisticRegression()"
+        )
     params = {k: clone(v) if isinstance(v, BaseEstimator) else copy.deepcopy(v)
               for k, v in estimator.get_params(deep=False).items()}  # fmt: skip
     return type(estimator)(**params)

@@ -20,6 +20,21 @@ def _fans(t: Tensor) -> tuple[int, int]:
     return t.shape[0] * receptive, t.shape[1] * receptive
 
 
+def _tensor(t, who: str) -> Tensor:
+    """``t`` must be a Tensor (a Parameter): the initialisers write it in place."""
+    if not isinstance(t, Tensor):
+        raise TypeError(
+            f"init.{who}: expected a Tensor or Parameter to fill in place (e.g. layer.weight), got {type(t).__name__}"
+        )
+    return t
+
+
+def _real(name: str, v, who: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) or not math.isfinite(v):
+        raise TypeError(f"init.{who}: {name} must be a finite number, got {v!r}")
+    return float(v)
+
+
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     with no_grad():
         return t.copy_(values.astype(t.dtype, copy=False))
@@ -36,11 +51,21 @@ def constant_(t: Tensor, value: float) -> Tensor:
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, seed=None) -> Tensor:
-    return _fill(t, backend.resolve_rng(seed).normal(mean, std, t.shape))
+    """N(mean, std²) entries; ``std >= 0`` (PyTorch: "normal expects std >= 0.0")."""
+    _tensor(t, "normal_")
+    mean, std = _real("mean", mean, "normal_"), _real("std", std, "normal_")
+    if std < 0:
+        raise ValueError(f"init.normal_: std must be >= 0, got {std}; it is a standard deviation, e.g. std=0.01")
+    return _fill(t, backend.resolve_rng(seed, "init.normal_").normal(mean, std, t.shape))
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, seed=None) -> Tensor:
-    return _fill(t, backend.resolve_rng(seed).uniform(a, b, t.shape))
+    """U(a, b) entries; ``a <= b`` (PyTorch: "uniform_ expects to return a [from, to) range")."""
+    _tensor(t, "uniform_")
+    a, b = _real("a", a, "uniform_"), _real("b", b, "uniform_")
+    if a > b:
+        raise ValueError(f"init.uniform_: the range [a, b) needs a <= b, got a={a}, b={b}; swap them")
+    return _fill(t, backend.resolve_rng(seed, "init.uniform_").uniform(a, b, t.shape))
 
 
 def lecture_uniform_(t: Tensor, seed=None) -> Tensor:

@@ -66,6 +66,10 @@ class KANLinear(Module):
     def __init__(self, in_features: int, out_features: int, grid_size: int = 5, spline_order: int = 3,
                  grid_range: tuple[float, float] = (-1.0, 1.0), scale_noise: float = 0.1, dtype=None, seed=None):  # fmt: skip
         super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features), ("grid_size", grid_size),
+                        ("spline_order", spline_order)):  # fmt: skip
+            if isinstance(v, bool) or not isinstance(v, int | np.integer):
+                raise TypeError(f"KANLinear: {name} must be an integer, got {v!r} ({type(v).__name__})")
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"KANLinear: sizes must be positive, got in={in_features}, out={out_features}")
         if grid_size < 1 or spline_order < 0:
@@ -118,6 +122,8 @@ class KAN(Sequential):
 
     def __init__(self, sizes: Sequence[int], grid_size: int = 5, spline_order: int = 3,
                  grid_range: tuple[float, float] = (-1.0, 1.0), dtype=None, seed=None):  # fmt: skip
+        if isinstance(sizes, str) or not isinstance(sizes, Sequence):
+            raise TypeError(f"KAN: sizes must be a list of layer widths such as [2, 5, 1], got {sizes!r}")
         if len(sizes) < 2:
             raise ValueError(f"KAN: sizes needs at least input and output sizes, got {list(sizes)}")
         rng = backend.resolve_rng(seed)

@@ -232,6 +232,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, seed=None):
         super().__init__()
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a probability in [0, 1), e.g. p=0.5, got {p!r} ({type(p).__name__})")
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
         self.p = p

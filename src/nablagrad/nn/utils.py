@@ -44,7 +44,14 @@ def grad_norm(params: Iterable[Tensor]) -> float:
 @effect
 def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     """Rescale all gradients so that their joint norm is at most ``max_norm``; returns the norm
-    before clipping.  New gradient arrays are made, never written in place (they may be shared)."""
+    before clipping.  New gradient arrays are made, never written in place (they may be shared).
+
+    ``max_norm`` must be a finite number >= 0: a negative one would flip every gradient's sign
+    (``scale = max_norm / ‖g‖ < 0``) and NaN would silently skip the clipping."""
+    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float | np.integer | np.floating):
+        raise TypeError(f"clip_grad_norm_: max_norm must be a number, e.g. max_norm=1.0, got {max_norm!r}")
+    if not (math.isfinite(max_norm) and max_norm >= 0):
+        raise ValueError(f"clip_grad_norm_: max_norm must be a finite number >= 0, e.g. max_norm=1.0, got {max_norm}")
     params = [p for p in params if p.grad is not None]
     norm = grad_norm(params)
     if math.isfinite(norm) and norm > max_norm:

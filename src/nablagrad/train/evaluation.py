@@ -13,7 +13,7 @@ from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import CPU, device_of, to_device
 from ..nn import LOSSES, BCEWithLogitsLoss, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
-from .validation import check_xy
+from .validation import as_rows, check_int, check_xy
 
 
 def resolve_loss(loss_fn, who: str = "fit"):
@@ -73,9 +73,18 @@ def model_device(model: Module):
     return model.device or CPU
 
 
+def _check_model_and_batch(model, batch_size, who: str) -> None:
+    """``model`` a Module and ``batch_size`` a positive integer (``range(0, n, 0)`` would say only
+    "arg 3 must not be zero")."""
+    if not isinstance(model, Module):
+        raise TypeError(f"{who}: model must be an nn.Module, got {type(model).__name__}")
+    check_int("batch_size", batch_size, 1, who)
+
+
 def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
     """Model outputs for ``X``, batched, without recording a tape."""
-    X = open_array(X)
+    _check_model_and_batch(model, batch_size, "predict")
+    X = as_rows(open_array(X), "X", "predict", 1)
     data = Batches(X, None, model_dtype(model), model_device(model))
     was_training = model.training
     model.eval()
@@ -91,6 +100,7 @@ def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
 def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] = ("accuracy",), batch_size: int = 4096,
              threshold: float | None = None) -> dict[str, float]:  # fmt: skip
     """``{"loss": …, metric: …}`` on ``(X, y)``."""
+    _check_model_and_batch(model, batch_size, "evaluate")
     loss_fn = resolve_loss(loss_fn, "evaluate")
     X, y = check_xy(open_array(X), open_array(y), "evaluate")
     unknown = [m for m in metrics if m not in TRAINING_METRICS]

@@ -15,7 +15,15 @@ from .callbacks import Callback
 from .evaluation import evaluate, open_array, predict, resolve_loss
 from .history import History
 from .trainer import CHECKPOINT_NAME, StoppingRules, Trainer, TrainingDivergedError
-from .validation import check_checkpoint_dir, check_finite, check_options, check_validation_data, check_xy
+from .validation import (
+    check_callbacks,
+    check_checkpoint_dir,
+    check_finite,
+    check_model_and_optimizer,
+    check_options,
+    check_validation_data,
+    check_xy,
+)
 
 __all__ = ["CHECKPOINT_NAME", "Trainer", "TrainingDivergedError", "evaluate", "fit", "predict"]
 
@@ -82,6 +90,14 @@ def fit(
                   target_loss=target_loss, checkpoint_every=checkpoint_every)  # fmt: skip
     X, y = check_xy(open_array(X), open_array(y))
     world, optimizer = dist.resolve(optimizer, distributed)
+    check_model_and_optimizer(model, optimizer)
+    callbacks = check_callbacks(callbacks)
+    if seed is not None:
+        backend.resolve_rng(seed, "fit")  # a bad seed refused now, with the fix, not by NumPy mid-set-up
+    if not isinstance(resume, bool | np.bool_):
+        raise TypeError(f"fit: resume must be True or False, got {resume!r}")
+    if resume and checkpoint_dir is None:
+        raise ValueError("fit: resume=True needs checkpoint_dir, the folder the interrupted run saved its checkpoints to")
     device = None if device is None else backend.device(device)  # refused before anything moves
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)

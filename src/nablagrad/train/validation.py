@@ -16,6 +16,8 @@ import numpy as np
 
 from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
+from ..nn import Module
+from ..optim import Optimizer
 from .metrics import TRAINING_METRICS
 
 SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
@@ -154,6 +156,44 @@ def check_checkpoint_dir(checkpoint_dir, who: str = "fit") -> Path | None:
     return path
 
 
+CALLBACK_HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+
+def check_model_and_optimizer(model, optimizer, who: str = "fit") -> None:
+    """``model`` a :class:`~nablagrad.nn.Module` and ``optimizer`` an optimiser of *its* parameters.
+
+    An optimiser built on another model's parameters would make every step a no-op for this one
+    (the loss would never move), so it is refused; one over a subset of them (frozen layers) is fine."""
+    if not isinstance(model, Module):
+        raise TypeError(f"{who}: model must be an nn.Module (e.g. ng.nn.Sequential(...)), got {type(model).__name__}")
+    duck = callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))
+    if not (isinstance(optimizer, Optimizer) or duck):  # an object with step() and zero_grad() trains eagerly
+        raise TypeError(
+            f"{who}: optimizer must be an optimiser such as ng.optim.Adam(model.parameters()), got {optimizer!r}"
+        )
+    ours = {id(p) for p in model.parameters()}
+    groups = getattr(optimizer, "param_groups", None)
+    if ours and isinstance(groups, list) and not any(id(p) in ours for g in groups for p in g.get("params", ())):
+        raise ValueError(
+            f"{who}: the optimizer holds none of the model's parameters, so training would not change the model; "
+            f"build it from this model, e.g. {type(optimizer).__name__}(model.parameters(), ...)"
+        )
+
+
+def check_callbacks(callbacks, who: str = "fit") -> list:
+    """A list of :class:`Callback` (or objects with all its hooks)."""
+    if isinstance(callbacks, str) or not isinstance(callbacks, Sequence):
+        raise TypeError(f"{who}: callbacks must be a list of Callback objects, got {type(callbacks).__name__}")
+    for i, cb in enumerate(callbacks):
+        missing = [h for h in CALLBACK_HOOKS if not callable(getattr(cb, h, None))]
+        if missing:
+            raise TypeError(
+                f"{who}: callbacks[{i}] is a {type(cb).__name__}, not a Callback (it lacks {', '.join(missing)}); "
+                "subclass ng.train.Callback or use ng.train.LambdaCallback"
+            )
+    return list(callbacks)
+
+
 def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_lambda, clip_grad_norm, l1, l2,
                   weight_tol, loss_tol, target_loss, checkpoint_every, who: str = "fit") -> None:  # fmt: skip
     """Every scalar option of ``fit``."""
@@ -175,5 +215,5 @@ def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_l
     check_real("l2", l2, 0.0, who)
     check_real("weight_tol", weight_tol, 0.0, who, allow_none=True)
     check_real("loss_tol", loss_tol, -np.inf, who, allow_none=True)
-    if target_loss is not None and not _is_real(target_loss):
+    if target_loss is not None and (not _is_real(target_loss) or np.isnan(target_loss)):
         raise TypeError(f"{who}: target_loss must be a number, got {target_loss!r}")
