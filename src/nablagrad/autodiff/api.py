@@ -75,11 +75,15 @@ def _function(row: Row) -> Callable:
     elif row.kind == "axis":
 
         def f(x, axis=-1, dim=None):
-            return _apply(prim, (_t(x),), {"axis": axis if dim is None else dim})
+            x = _t(x)
+            if x.dtype.kind in _INTEGRAL:  # softmax(int) in the default float dtype, as exp(int)
+                x = astype(x, get_default_dtype())
+            return _apply(prim, (x,), {"axis": axis if dim is None else dim})
 
     else:
         extra = dict(row.extra)
         takes_dtype = row.name in _DTYPE_REDUCTIONS
+        widens = row.name in ("sum", "prod")  # PyTorch sums unsigned integers (uint8 images) into int64
 
         def f(x, axis=None, keepdims=False, dim=None, keepdim=None, **kw):  # NumPy's names and PyTorch's
             dtype = None
@@ -94,6 +98,8 @@ def _function(row: Row) -> Callable:
             x = x if x.__class__ is Tensor else _t(x)
             if dtype is not None:
                 x = astype(x, dtype)
+            elif widens and x.dtype.kind == "u":
+                x = astype(x, "int64")
             if axis is not None and not x.ndim:
                 axis = scalar_axis(row.name, axis)
             out = _apply(prim, (x,), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})
@@ -245,13 +251,27 @@ def _invert(self: Tensor) -> Tensor:
     return _wrap(~self.data)
 
 
+def _inplace(name: str) -> Callable:
+    """PyTorch's in-place operator ``x op= y`` (``with ng.no_grad(): w -= lr * w.grad``): x's values
+    become ``x op y`` and x itself is returned, not a new tensor bound to the name (:func:`.ops.update_`)."""
+    method = f"__{name}__"
+
+    def op(self: Tensor, other) -> Tensor:
+        return ops.update_(self, lambda old: getattr(old, method)(other), f"__i{name}__")
+
+    op.__name__ = op.__qualname__ = f"__i{name}__"
+    return op
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+
 METHODS: dict[str, object] = {
+    **{f"__i{name}__": _inplace(name) for name in _SYMBOLS},
     "T": property(transpose),
     "mT": property(lambda self: swapaxes(self, -1, -2)),
     "reshape": _reshape,
     "view": _reshape,
     "transpose": _transpose,
-    "permute": lambda self, *axes: transpose(self, _shape_arg(axes)),
     "expand": _expand,
     "astype": astype,
     "to": _to,

@@ -42,6 +42,12 @@ def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor
 
 
 def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value``; without ``dtype``, PyTorch's inference
+    from the value: bool for a bool, int64 for an integer, the default float dtype otherwise."""
+    if dtype is None and isinstance(fill_value, bool | np.bool_):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, int | np.integer):
+        dtype = np.int64
     return _finish(np.full(tuple(np.atleast_1d(shape)), fill_value, dtype=_dtype(dtype)), requires_grad, device)
 
 

@@ -9,7 +9,7 @@ every op generated from the rule table.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -376,13 +376,55 @@ def setitem(x: Tensor, index, value) -> None:
             "(x[...] = v). Write it under ng.no_grad() (x[...] = v or x.copy_(v), as an optimiser does), or work "
             "on a copy: y = x * 1; y[...] = v; or use the functional form ng.index_update(x, index, v)."
         )
+    old = _old_node(x)
+    _become(x, index_update(old, index, value))
+
+
+def _old_node(x: Tensor) -> Tensor:
+    """A new handle on ``x``'s current node (value, op, inputs, tangents): what ``x`` was before an
+    in-place update, so the update's graph reads it rather than ``x``, which is about to change."""
     old = _wrap(x.data)
     old.requires_grad, old._op, old._inputs, old._params = x.requires_grad, x._op, x._inputs, x._params
     old._tangents, old._version = x._tangents, x._version
-    new = index_update(old, index, value)
+    return old
+
+
+def _become(x: Tensor, new: Tensor) -> None:
+    """``x`` takes over the node ``new`` (an in-place update recorded as a new node) and counts a write."""
     x.data, x.requires_grad, x._op, x._inputs, x._params = new.data, new.requires_grad, new._op, new._inputs, new._params
     x._tangents = new._tangents
     x.bump_version_()
+
+
+def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> Tensor:
+    """``x ← fn(x)`` in place, returning ``x`` (PyTorch's ``x += y``): ``fn`` reads a handle on x's
+    old node; a plain result is written into x's values (also under ``no_grad``: an optimiser's
+    ``w -= lr * w.grad``), a traced one becomes x's new node (refused, as PyTorch, for a leaf that
+    requires grad).  The result keeps x's shape and dtype; either way the version counter counts
+    the write, so an op that saved the old x refuses to back-propagate."""
+    out = fn(_old_node(x))
+    if out.shape != x.shape:
+        raise RuntimeError(
+            f"{who}: the result of shape {out.shape} does not fit in the tensor of shape {x.shape} updated in "
+            "place; write x = x op y instead to get a new tensor of the broadcast shape"
+        )
+    if out.dtype != x.dtype:
+        if out.dtype.kind == "f" and x.dtype.kind in _INTEGRAL:
+            raise TypeError(
+                f"{who}: the result of dtype {out.dtype} cannot be written into the {x.dtype} tensor updated in "
+                "place (PyTorch's rule); convert it first, e.g. x = x.astype('float32') op y"
+            )
+        out = astype(out, x.dtype)
+    if not ((_mode.grad_enabled and out.requires_grad) or out._tangents):
+        setitem(x, Ellipsis, out)  # plain values: written, the version bumped
+        return x
+    if x._op is None and x.requires_grad:
+        raise RuntimeError(
+            f"{who}: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation. "
+            "Update it under ng.no_grad() (as an optimiser does), or work on a copy: y = x * 1, then update y."
+        )
+    _become(x, out)
+    return x
 
 
 def copy_(x: Tensor, src) -> Tensor:

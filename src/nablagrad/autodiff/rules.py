@@ -253,9 +253,10 @@ POW = row(
 
 
 def _split(F, g, a, b):
-    """``g`` where a > b, ``g/2`` at ties (PyTorch splits ties evenly), 0 elsewhere — selected."""
+    """``g`` where a > b or the pair is unordered (a NaN: both operands get ``g``, as PyTorch's
+    ``maximum_backward``), ``g/2`` at ties (PyTorch splits ties evenly), 0 where a < b — selected."""
     ad, bd = F.data(a), F.data(b)
-    return F.select(ad > bd, g) + F.select(ad == bd, g * 0.5)
+    return F.select(~(ad <= bd), g) + F.select(ad == bd, g * 0.5)
 
 
 def _pairwise(name: str, fn, fmt: str, doc: str, larger: bool) -> Primitive:

@@ -251,18 +251,26 @@ def pad(x, pad_width, mode: str = "constant", constant_values=0.0):
 # --- triangles and diagonals ------------------------------------------------------------------------------
 @function()
 def tril(x, k: int = 0, diagonal=None):
-    """The lower triangle (entries with column − row ≤ k), zeros above; ``diagonal`` is PyTorch's name."""
+    """The lower triangle (entries with column − row ≤ k), zeros above; ``diagonal`` is PyTorch's name.
+
+    ``tril(x)_ij = x_ij if j − i ≤ k else 0`` — selected, not multiplied by a 0/1 mask, so an
+    infinite or NaN entry above the diagonal gives 0 (as PyTorch), not ∞·0 = NaN."""
     x = _t(x)
     k = k if diagonal is None else diagonal
-    return x * to_device(np.tri(*x.shape[-2:], k=k, dtype=x.dtype), x.device)
+    return _keep_where(x, np.tri(*x.shape[-2:], k=k, dtype=bool))
 
 
 @function()
 def triu(x, k: int = 0, diagonal=None):
-    """The upper triangle (column − row ≥ k), zeros below."""
+    """The upper triangle: ``triu(x)_ij = x_ij if j − i ≥ k else 0`` (selected, as :func:`tril`)."""
     x = _t(x)
     k = k if diagonal is None else diagonal
-    return x * to_device(1 - np.tri(*x.shape[-2:], k=k - 1, dtype=x.dtype), x.device)
+    return _keep_where(x, ~np.tri(*x.shape[-2:], k=k - 1, dtype=bool))
+
+
+def _keep_where(x: Tensor, keep: np.ndarray) -> Tensor:
+    """``x`` where the constant boolean mask ``keep`` holds, a zero of x's dtype elsewhere."""
+    return ops.where(keep, x, tensor(np.zeros((), dtype=x.dtype), device=x.device))
 
 
 @function()
@@ -379,6 +387,29 @@ def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None)
     if idx.shape != idx_shape:
         idx = ops.broadcast_to(idx, idx_shape) if isinstance(idx, Tensor) else namespace_of(idx).broadcast_to(idx, idx_shape)
     return _apply(TAKE_ALONG, (x, idx), {"axis": axis})
+
+
+@function()
+def take_along_dim(x, indices, dim: int | None = None):
+    """PyTorch's take_along_dim: ``out[i, j] = x[i, indices[i, j]]`` along ``dim`` (as
+    :func:`take_along_axis`); with ``dim`` None, ``x`` and ``indices`` are flattened first."""
+    if dim is None:
+        x = _t(x).reshape(-1)
+        indices = indices.reshape(-1) if isinstance(indices, Tensor) else np.reshape(indices, -1)
+        dim = 0
+    return take_along_axis(x, indices, dim)
+
+
+def _permute_method(self: Tensor, *dims) -> Tensor:
+    """``x.permute(2, 0, 1)`` and ``x.permute((2, 0, 1))`` alike (PyTorch's method)."""
+    return permute(self, dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims)
+
+
+@function(method=_permute_method)
+def permute(x, dims: Sequence[int]):
+    """PyTorch's ``torch.permute(x, dims)``: axis ``i`` of the result is axis ``dims[i]`` of x
+    (NumPy's ``transpose(x, axes)``; the method is ``x.permute(*dims)``)."""
+    return ops.transpose(_t(x), tuple(dims))
 
 
 @function()

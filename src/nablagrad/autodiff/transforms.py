@@ -342,7 +342,7 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
         for a, ax in zip(args, axes):
             leaves, tree = tree_flatten(a)
             flat.append((leaves, tree))
-            specs.extend([ax] * len(leaves))
+            specs.extend(_prefix_axes(ax, tree, "in_axes"))
         leaves = [x for ls, _ in flat for x in ls]
         for i, (x, ax) in enumerate(zip(leaves, specs)):
             _check_batch_axis("in_axes", ax, np.ndim(x), f"input {i} of shape {np.shape(x)}")
@@ -361,11 +361,32 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
                 start += len(ls)
             out = f(*new_args)
             o_flat, o_tree = tree_flatten(out)
-            o_axes = out_axes if isinstance(out_axes, tuple | list) else (out_axes,) * len(o_flat)
+            one = o_tree.kind == "leaf" and isinstance(out_axes, tuple | list) and len(out_axes) == 1
+            spec = out_axes[0] if one else out_axes  # out_axes=(1,) for a single output: its entry
+            o_axes = _prefix_axes(spec, o_tree, "out_axes")
             results = [_out_of_batch(_as_tensor(o), ax, level) for o, ax in zip(o_flat, o_axes)]
         return _plain(tree_unflatten(o_tree, results), nested)
 
     return wrapped
+
+
+def _prefix_axes(spec, tree: TreeDef, name: str) -> list:
+    """One batch axis per leaf of ``tree``: ``spec`` is an int or None for the whole subtree, or a
+    tuple/list/dict of ``tree``'s own shape whose entries are again such specs (a tree prefix, as
+    JAX's ``in_axes`` and torch.func's ``in_dims``): ``in_axes=((0, None), 0)`` maps the first
+    entry of a pair and not the second."""
+    if spec is None or (isinstance(spec, int | np.integer) and not isinstance(spec, bool)):
+        return [spec] * tree.num_leaves
+    if isinstance(spec, dict) and tree.kind == "dict" and set(spec) == set(tree.keys):
+        parts = [spec[k] for k in tree.keys]
+    elif isinstance(spec, tuple | list) and tree.kind in ("tuple", "list") and len(spec) == len(tree.children):
+        parts = list(spec)
+    else:
+        raise ValueError(
+            f"vmap: {name} entry {spec!r} does not match the structure {tree!r} it applies to; give an int or "
+            "None for the whole value, or a tuple/list/dict of the same structure holding ints or None"
+        )
+    return [ax for part, child in zip(parts, tree.children) for ax in _prefix_axes(part, child, name)]
 
 
 def _check_batch_axis(name: str, axis, ndim: int, what: str) -> None:
