@@ -9,10 +9,12 @@ selected entries (a subgradient at ties, as PyTorch).  Every function takes NumP
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
+from ..backend import get_default_dtype
 from ..backend.namespace import namespace_of
 from . import mode, ops
 from . import rules as R
@@ -198,6 +200,8 @@ CUMPROD = Primitive(
 
 def _scan(prim: Primitive, x, axis, dim):
     x = _t(x)
+    if x.dtype.kind == "u":  # PyTorch scans unsigned integers in int64
+        x = ops.astype(x, "int64")
     axis = axis if dim is None else dim
     if axis is None:
         x, axis = x.reshape(-1), 0
@@ -236,8 +240,11 @@ def diff(x, n: int = 1, axis: int = -1, dim=None):
 def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=None):
     """log Σ b eˣ over ``axis``, computed as m + log Σ b e^{x−m} with m = max x (never
     overflows); ``b`` (scipy's weights, broadcast against x) is 1 when None.  Gradient
-    b e^{x − lse} (softmax(x) when b = 1), and e^{x − lse} for b."""
+    b e^{x − lse} (softmax(x) when b = 1), and e^{x − lse} for b.  An integer x is computed in
+    the default float dtype (PyTorch's ``logsumexp(int)``)."""
     x = _t(x)
+    if x.dtype.kind in ops._INTEGRAL:
+        x = ops.astype(x, get_default_dtype())
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
     params = {"axis": tuple(axis) if isinstance(axis, list) else axis, "keepdims": keepdims}
     if b is None:
@@ -252,7 +259,10 @@ def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=No
 def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
     """An integer- or boolean-valued op: outside the graph (no gradient), but batched like any
     primitive under ``vmap`` (as the engine's comparisons)."""
-    if mode.state.slow or x.data.__class__ is not np.ndarray:  # vmap, or another array library
+    if mode.state.slow or x.data.__class__ is not np.ndarray:  # vmap, ng.jit, or another array library
+        trace = mode.state.jit_trace
+        if trace is not None and trace.traced(x):  # recorded: the program computes the indices anew on each call
+            return _apply(prim, (x,), params)
         with mode.no_grad():
             return _apply(prim, (x,), params)
     return _wrap(np.asarray(prim.fn(x.data, **params)))
@@ -313,17 +323,28 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, ax
 @function()
 def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
     """The lower median along ``axis`` (PyTorch's: the ⌊(n−1)/2⌋-th smallest, not an average of
-    the two middles, so the gradient goes to one entry); all entries when ``axis`` is None."""
+    the two middles); all entries when ``axis`` is None.
+
+    Gradient as PyTorch's: along an axis it goes to the one selected entry; over all entries
+    (``axis`` None) it is split evenly among the entries equal to the median m,
+    ∂m/∂x_i = [x_i = m] / #{j : x_j = m} (as ``max`` at ties)."""
     x = _t(x)
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
     if not x.ndim and axis is not None:
         axis = ops.scalar_axis("median", axis)
     if axis is None:
-        out = median(x.reshape(-1), 0)
+        flat = x.reshape(-1)
+        out = median(flat, 0)
+        if flat.shape[0] > 1 and flat.dtype.kind == "f":  # the largest of the entries equal to m is m: ties share
+            out = ops.where((flat == out) | (out != out), flat, -math.inf).max(axis=0)
         return out.reshape((1,) * x.ndim) if keepdims else out
     axis = _ax("median", axis, x.ndim)
     n = x.shape[axis]
-    idx = argsort(x, axis)[(slice(None),) * axis + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
+    order = argsort(x, axis)
+    idx = order[(slice(None),) * axis + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
+    if x.dtype.kind == "f" and n:  # a NaN makes the median NaN (PyTorch): take the first NaN, which sorts last
+        nans = (x != x).sum(axis=axis, keepdims=True)
+        idx = take_along_axis(order, ops.where(nans > 0, n - nans, (n - 1) // 2), axis)
     out = take_along_axis(x, idx, axis)
     return out if keepdims else out.squeeze(axis)
 
