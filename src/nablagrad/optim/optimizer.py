@@ -194,6 +194,11 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"{name}: can only optimise tensors with requires_grad=True, got {type(p).__name__}")
+            if p._op is not None:  # as torch.optim: its updates would be lost with the graph that computes it
+                raise ValueError(
+                    f"{name}: can't optimise a non-leaf tensor (shape {p.shape}, computed by {p._op.name}); pass the "
+                    "leaf it is computed from, or t.detach().requires_grad_() for a new parameter"
+                )
         seen = {id(p) for g in getattr(self, "param_groups", []) for p in g["params"]}
         for i, p in enumerate(params):
             if id(p) in seen:
@@ -279,6 +284,12 @@ class Optimizer:
                 g = p.grad
                 if g is None:
                     continue
+                if not isinstance(g, Tensor) or g.dtype.kind != p.dtype.kind:
+                    got = type(g).__name__ if not isinstance(g, Tensor) else f"a tensor of dtype {g.dtype}"
+                    raise TypeError(
+                        f"{type(self).__name__}.step: the gradient of a parameter of shape {p.shape} ({p.dtype}) is "
+                        f"{got}; .grad must be None or a tensor of the parameter's dtype, e.g. ng.tensor(g, dtype=p.dtype)"
+                    )
                 if g.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.step: a gradient has shape {g.shape} but its parameter {p.shape}")
                 if finite and not _all_finite(g.data):
@@ -293,6 +304,8 @@ class Optimizer:
         """One update of every parameter that has a gradient (all or nothing, see the module docstring)."""
         if closure is None and self._steady_step():
             return None
+        if closure is not None and not callable(closure):
+            raise TypeError(f"{type(self).__name__}.step: closure must be a function that returns the loss, got {closure!r}")
         loss = closure() if closure is not None else None
         self._check_grads(finite=False)
         self._follow_parameters()
