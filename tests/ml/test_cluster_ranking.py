@@ -29,8 +29,10 @@ def test_kmeans_plus_plus_beats_random_starts_on_average():
     pp = [ml.KMeans(10, init="k-means++", random_state=s, max_iter=1).fit(X).inertia_ for s in range(20)]
     rnd = [ml.KMeans(10, init="random", random_state=s, max_iter=1).fit(X).inertia_ for s in range(20)]
     assert np.mean(pp) < 0.7 * np.mean(rnd)
-    with pytest.raises(ValueError, match="n_clusters must be an integer in"):
+    with pytest.raises(ml.InvalidParameterError, match=r"'n_clusters' parameter of KMeans must be an int in the range \[1, inf"):
         ml.KMeans(0).fit(X)
+    with pytest.raises(ValueError, match="n_clusters=501 is more than the 500 samples"):
+        ml.KMeans(501).fit(X)
 
 
 def test_pairwise_ranking_losses_match_torch():

@@ -98,5 +98,5 @@ def test_normalized_step_solves_a_consistent_system_exactly():
         warnings.simplefilter("ignore")
         m.fit(X, y)
     np.testing.assert_allclose(m.coef_, linear_model.LinearRegression().fit(X, y).coef_, atol=1e-6)
-    with pytest.raises(ValueError, match="learning_rate must be a positive number or 'normalized'"):
+    with pytest.raises(ml.InvalidParameterError, match=r"'learning_rate' parameter of LinearRegression must be a float .* or a str among \{'normalised', 'normalized'\}"):  # noqa: E501
         ml.LinearRegression(solver="sgd", learning_rate="fast").fit(X, y)

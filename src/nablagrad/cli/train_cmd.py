@@ -148,6 +148,11 @@ def _read_config(path: str) -> dict:
             cfg = tomllib.load(fh)
     except FileNotFoundError:
         raise CLIError(f"config file {path} not found") from None
+    except IsADirectoryError:
+        raise CLIError(f"--config {path} is a folder, not a file; give the TOML file itself, "
+                       f"e.g. --config {Path(path) / 'train.toml'}") from None  # fmt: skip
+    except OSError as exc:  # no permission, a broken device...: the option names a file that cannot be read
+        raise CLIError(f"--config {path} cannot be read ({exc.strerror or exc}); give a readable TOML file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CLIError(f"config file {path} is not valid TOML: {exc}") from None
     table = cfg.get("train", cfg)

@@ -153,6 +153,11 @@ def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header:
             f"load_csv: label_column={label_column!r} but {path} has {n_cols} columns; give an index in 0..{n_cols - 1} "
             "(or -1 for the last), or label_column=None for no labels"
         )
+    if n_cols == 1:
+        raise DataFormatError(
+            f"load_csv: {path} has a single column, which label_column={label_column} takes as the labels, leaving no "
+            "feature columns; add the feature columns to the file, or pass label_column=None to read the column as X"
+        )
     y = table[:, label_column]
     X = np.delete(table, label_column, axis=1)
     if np.all(y == np.round(y)):

@@ -1,6 +1,7 @@
 """Classical learning with the scikit-learn estimator API (lectures 001, 004)."""
 
 from . import metrics, model_selection
+from ._params import InvalidParameterError
 from .base import BaseEstimator, ConvergenceWarning, DataConversionWarning, NotFittedError
 from .classifiers import LinearSVC, LogisticRegression, Perceptron, SoftmaxRegression, choose_threshold
 from .cluster import KMeans

@@ -3,17 +3,27 @@
 ``get_params``/``set_params`` read the ``__init__`` signature; inputs are validated the way
 scikit-learn users expect (2-D, finite, real, enough samples, same number of features as at
 fit time), with messages that say what is wrong and how to fix it.
+
+Hyperparameters are validated the way scikit-learn does it: each estimator declares a
+``_parameter_constraints`` table (:mod:`._params`), and every ``fit`` defined on a subclass is
+wrapped (:func:`_fit_context`, installed by ``BaseEstimator.__init_subclass__``) so that the
+table is checked before the data is read, and a ``fit`` that fails for any reason leaves the
+estimator exactly as it was (a fitted one keeps its fitted attributes).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 import numpy as np
+
+from ._params import Constraint, signature_defaults, validate_params
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -28,10 +38,45 @@ class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at its iteration limit."""
 
 
+def _fit_context(fit: Callable) -> Callable:
+    """``fit`` that first validates the hyperparameters against ``_parameter_constraints``, and on
+    any failure (a bad value, bad data, a solver error, Ctrl-C) restores every attribute the
+    estimator had before the call: a failed ``fit`` changes nothing."""
+
+    @functools.wraps(fit)
+    def checked_fit(self, *args, **kwargs):
+        self._validate_params()
+        before = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    checked_fit.__fit_context__ = True
+    return checked_fit
+
+
 class BaseEstimator:
-    """Parameters are the ``__init__`` arguments, stored unchanged as attributes."""
+    """Parameters are the ``__init__`` arguments, stored unchanged as attributes.
+
+    A subclass lists the values each parameter may take in ``_parameter_constraints``
+    (``{name: [Constraint, ...]}``, see :mod:`._params`); its ``fit`` checks them first."""
 
     _estimator_kind: str | None = None
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if callable(fit) and not getattr(fit, "__fit_context__", False):
+            cls.fit = _fit_context(fit)
+
+    def _validate_params(self) -> None:
+        """Raise :class:`InvalidParameterError` naming the first parameter outside its constraints."""
+        validate_params(self._parameter_constraints, self.get_params(deep=False), type(self).__name__,
+                        signature_defaults(type(self).__init__))  # fmt: skip
 
     @classmethod
     def _param_names(cls) -> list[str]:

@@ -10,11 +10,14 @@ Binary models handle several classes one-vs-rest, as scikit-learn's do.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 
 from ..autodiff import as_tensor, log_softmax, sigmoid
 from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
+from ._params import BOOLEAN, RANDOM_STATE, Interval
 from ._solvers import engine_objective, lbfgs
 from .base import BaseEstimator, ClassifierMixin
 from .kernel import smo, smo_box
@@ -25,6 +28,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery: class encoding, one-vs-rest for k > 2, decision function, predict."""
 
     def fit(self, X, y):
+        """Fit one binary model (two classes) or one per class against the rest."""
         X, enc = self._fit_classes(X, y)
         X = np.ascontiguousarray(X)  # rows contiguous, as scikit-learn's fit (order="C"): faster X w, Xᵀ r
         k = len(self.classes_)
@@ -59,6 +63,15 @@ class Perceptron(_LinearClassifier):
     after ``max_iter`` epochs (as scikit-learn's ``Perceptron(penalty="l2", tol=None)``).
     """
 
+    _parameter_constraints = {
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None)],
+        "max_iter": [Interval(Integral, 1, None)],
+        "fit_intercept": [BOOLEAN],
+        "shuffle": [BOOLEAN],
+        "random_state": [RANDOM_STATE],
+    }
+
     def __init__(self, eta0: float = 1.0, alpha: float = 0.0, max_iter: int = 1000, fit_intercept: bool = True,
                  shuffle: bool = True, random_state=None):  # fmt: skip
         self.eta0 = eta0
@@ -69,8 +82,6 @@ class Perceptron(_LinearClassifier):
         self.random_state = random_state
 
     def _fit_binary(self, X, y):
-        if self.alpha < 0:
-            raise ValueError(f"Perceptron: alpha must be >= 0, got {self.alpha}")
         rng = np.random.default_rng(self.random_state)
         w, b = np.zeros(X.shape[1]), 0.0
         shrink = max(0.0, 1.0 - self.eta0 * self.alpha)
@@ -106,6 +117,13 @@ class LinearSVC(_LinearClassifier):
     Examples with ``α_i > 0`` are the support vectors.
     """
 
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": [BOOLEAN],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 100_000, tol: float = 1e-4):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -113,8 +131,6 @@ class LinearSVC(_LinearClassifier):
         self.tol = tol
 
     def _fit_binary(self, X, y):
-        if self.C <= 0:
-            raise ValueError(f"LinearSVC: C must be > 0, got {self.C}")
         if self.fit_intercept:
             alpha, rho, it = smo(X @ X.T, y, float(self.C), self.tol, self.max_iter)
             b = -rho
@@ -137,6 +153,13 @@ class LogisticRegression(_LinearClassifier):
     penalised loss (the objective above divided by ``C n``) is at most ``tol`` in absolute value.
     """
 
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": [BOOLEAN],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None)],
+    }
+
     def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 500, tol: float = 1e-4):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -144,8 +167,6 @@ class LogisticRegression(_LinearClassifier):
         self.tol = tol
 
     def _fit_binary(self, X, y):
-        if self.C <= 0:
-            raise ValueError(f"LogisticRegression: C must be > 0, got {self.C}")
         targets = (y > 0).astype(np.float64)
         p = X.shape[1]
         Xt = as_tensor(X, device="cpu")
@@ -198,6 +219,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     ``min C Σ −log P(y_i | x_i) + ½‖W‖²`` with L-BFGS and the engine's gradient; ``tol`` as
     ``LogisticRegression``'s (scikit-learn's)."""
 
+    _parameter_constraints = LogisticRegression._parameter_constraints
+
     def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 500, tol: float = 1e-4):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -205,8 +228,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.tol = tol
 
     def fit(self, X, y):
-        if self.C <= 0:
-            raise ValueError(f"SoftmaxRegression: C must be > 0, got {self.C}")
+        """Fit the multinomial model by L-BFGS on the penalised negative log-likelihood."""
         X, enc = self._fit_classes(X, y)
         n, p = X.shape
         k = len(self.classes_)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 
+from ._params import RANDOM_STATE, Interval, Options
 from .base import BaseEstimator, TransformerMixin, check_array, validate_features
 
 
@@ -45,6 +48,14 @@ class KMeans(TransformerMixin, BaseEstimator):
     """
 
     _estimator_kind = "clusterer"  # and a transformer: ``transform`` gives the distances to the centres
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None)],  # and <= n_samples, checked with the data
+        "init": [Options({"k-means++", "random"})],
+        "n_init": [Interval(Integral, 1, None)],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None)],
+        "random_state": [RANDOM_STATE],
+    }
 
     def __init__(self, n_clusters: int = 8, init: str = "k-means++", n_init: int = 1, max_iter: int = 300,
                  tol: float = 1e-4, random_state=None):  # fmt: skip
@@ -56,15 +67,13 @@ class KMeans(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
+        """Lloyd's iterations from ``n_init`` starts; keep the one of lowest inertia."""
         X = check_array(X)
         validate_features(self, X, reset=True)
         k = self.n_clusters
-        if not isinstance(k, int | np.integer) or not 1 <= k <= len(X):
-            raise ValueError(f"KMeans: n_clusters must be an integer in [1, n_samples={len(X)}], got {k!r}")
-        if self.init not in ("k-means++", "random"):
-            raise ValueError(f"KMeans: init must be 'k-means++' or 'random', got {self.init!r}")
-        if self.n_init < 1:
-            raise ValueError(f"KMeans: n_init must be >= 1, got {self.n_init}")
+        if k > len(X):
+            raise ValueError(f"KMeans: n_clusters={k} is more than the {len(X)} samples; use n_clusters <= {len(X)} "
+                             "or pass more data")  # fmt: skip
         rng = np.random.default_rng(self.random_state)
         tol = self.tol * float(np.mean(X.var(0)))
         best = None

@@ -19,12 +19,25 @@ asked for, else ``full``."""
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
+from ._params import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
 from .base import BaseEstimator, TransformerMixin, centred_blocks, check_array, check_is_fitted, validate_features
 
 
 class PCA(TransformerMixin, BaseEstimator):
+    """Principal component analysis: ``n_components`` directions of largest variance (all when
+    None; a fraction in (0, 1): as many as explain that share of the variance)."""
+
+    _parameter_constraints = {
+        "n_components": [NONE, Interval(Integral, 1, None), Interval("real_not_int", 0, 1, closed="neither")],
+        "whiten": [BOOLEAN],
+        "svd_solver": [Options({"auto", "full", "randomized", "covariance_eigh"})],
+        "random_state": [RANDOM_STATE],
+    }
+
     def __init__(self, n_components=None, whiten: bool = False, svd_solver: str = "auto", random_state=None):
         self.n_components = n_components
         self.whiten = whiten
@@ -32,18 +45,16 @@ class PCA(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
+        """The principal directions of ``X`` and their variances."""
         X = check_array(X, min_samples=1)
         validate_features(self, X, reset=True)
         n, p = X.shape
         k = min(n, p) if self.n_components is None else self.n_components
-        fraction = isinstance(k, float) and 0 < k < 1
-        if not fraction and (not isinstance(k, int | np.integer) or not 0 < k <= min(n, p)):
-            raise ValueError(f"PCA: n_components must be an int in [1, {min(n, p)}] or a fraction in (0, 1), got {k!r}")
+        fraction = not isinstance(k, Integral)  # a float in (0, 1): _parameter_constraints
+        if not fraction and k > min(n, p):
+            raise ValueError(f"PCA: n_components={k} must be between 1 and min(n_samples, n_features)={min(n, p)} "
+                             f"for data of shape {X.shape}")  # fmt: skip
         solver = self.svd_solver
-        if solver not in ("auto", "full", "randomized", "covariance_eigh"):
-            raise ValueError(
-                f"PCA: svd_solver must be 'auto', 'full', 'randomized' or 'covariance_eigh', got {solver!r}"
-            )
         if solver == "auto":
             if p <= 1000 and n >= 10 * p:
                 solver = "covariance_eigh"
@@ -70,8 +81,8 @@ class PCA(TransformerMixin, BaseEstimator):
         var = S**2 / max(n - 1, 1)
         total = var.sum() if total is None else total
         ratio = var / total if total > 0 else np.zeros_like(var)
-        if isinstance(k, float):
-            k = int(np.searchsorted(np.cumsum(ratio), k) + 1)
+        if fraction:
+            k = min(int(np.searchsorted(np.cumsum(ratio), k) + 1), len(ratio))
         self.n_components_ = int(k)
         self.components_ = Vt[:k]
         self.explained_variance_ = var[:k]

@@ -9,9 +9,11 @@ one-vs-one with voting.  ``support_`` holds the examples with ``α_i > 0``.
 from __future__ import annotations
 
 import itertools
+from numbers import Integral, Real
 
 import numpy as np
 
+from ._params import Interval, Options
 from .base import BaseEstimator, ClassifierMixin
 from .cluster import squared_distances
 
@@ -124,6 +126,16 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
     """Support-vector classifier with a kernel (linear, poly, rbf); ``gamma="scale"`` is
     ``1 / (n_features · Var(X))`` as in scikit-learn."""
 
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "kernel": [Options({"linear", "poly", "rbf"})],
+        "gamma": [Options({"scale", "auto"}), Interval(Real, 0, None, closed="neither")],
+        "degree": [Interval(Integral, 0, None)],
+        "coef0": [Interval(Real, None, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None)],
+    }
+
     def __init__(self, C: float = 1.0, kernel: str = "rbf", gamma="scale", degree: int = 3, coef0: float = 0.0,
                  tol: float = 1e-3, max_iter: int = 100_000):  # fmt: skip
         self.C = C
@@ -140,16 +152,13 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
             return 1.0 / (X.shape[1] * v) if v > 0 else 1.0
         if self.gamma == "auto":
             return 1.0 / X.shape[1]
-        if not isinstance(self.gamma, int | float) or self.gamma <= 0:
-            raise ValueError(f"KernelSVC: gamma must be 'scale', 'auto' or a positive number, got {self.gamma!r}")
-        return float(self.gamma)
+        return float(self.gamma)  # a number > 0: _parameter_constraints
 
     def _k(self, A, B):
         return kernel_matrix(A, B, self.kernel, self._gamma_, self.degree, self.coef0)
 
     def fit(self, X, y):
-        if self.C <= 0:
-            raise ValueError(f"KernelSVC: C must be > 0, got {self.C}")
+        """Solve one dual problem per pair of classes (one-vs-one) by SMO."""
         X, enc = self._fit_classes(X, y)
         self._gamma_ = self._gamma(X)
         K = self._k(X, X)

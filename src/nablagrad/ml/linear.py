@@ -8,12 +8,14 @@ block of rows at a time, inside the pass that reduces it (``centred_gram``, ``le
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
 from .. import optim
 from ..autodiff import tensor
 from ..data.loader import batch_indices
+from ._params import BOOLEAN, RANDOM_STATE, Interval, Options
 from .base import BaseEstimator, ConvergenceWarning, RegressorMixin, centred_blocks, check_X_y, validate_features
 
 
@@ -22,6 +24,16 @@ class IllConditionedWarning(UserWarning):
 
 
 CONDITION_LIMIT = 1e10
+
+
+_GRADIENT_PARAMS = {  # the engine's gradient solvers ("gd", "sgd"), shared by LinearRegression and Ridge
+    "fit_intercept": [BOOLEAN],
+    "learning_rate": [Interval(Real, 0, None, closed="neither"), Options({"normalized", "normalised"})],
+    "max_iter": [Interval(Integral, 1, None)],
+    "batch_size": [Interval(Integral, 1, None)],
+    "tol": [Interval(Real, 0, None)],
+    "random_state": [RANDOM_STATE],
+}
 
 
 class _LinearModel(RegressorMixin, BaseEstimator):
@@ -79,10 +91,7 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         """
         n, p = Xc.shape
         W = tensor(np.zeros((p, Yc.shape[1])), requires_grad=True)
-        normalized = self.learning_rate in ("normalized", "normalised")
-        if not normalized and not (isinstance(self.learning_rate, int | float) and self.learning_rate > 0):
-            raise ValueError(f"{type(self).__name__}: learning_rate must be a positive number or 'normalized', "
-                             f"got {self.learning_rate!r}")  # fmt: skip
+        normalized = self.learning_rate in ("normalized", "normalised")  # else a number > 0 (_parameter_constraints)
         opt = optim.SGD([W], lr=1.0 if normalized else self.learning_rate)
         rng = np.random.default_rng(self.random_state)
         batch = None if self.solver == "gd" else self.batch_size
@@ -135,6 +144,8 @@ class LinearRegression(_LinearModel):
     lecture 000.  Multi-output ``Y`` is fitted column by column in one solve.
     """
 
+    _parameter_constraints = {**_GRADIENT_PARAMS, "solver": [Options({"normal", "lstsq", "gd", "sgd"})]}
+
     def __init__(self, fit_intercept: bool = True, solver: str = "lstsq", learning_rate: float | str = 0.01,
                  max_iter: int = 1000, batch_size: int = 32, tol: float = 1e-7, random_state=None):  # fmt: skip
         self.fit_intercept = fit_intercept
@@ -146,8 +157,7 @@ class LinearRegression(_LinearModel):
         self.random_state = random_state
 
     def fit(self, X, y):
-        if self.solver not in ("normal", "lstsq", "gd", "sgd"):
-            raise ValueError(f"LinearRegression: solver must be 'normal', 'lstsq', 'gd' or 'sgd', got {self.solver!r}")
+        """Fit the weights and intercept by ``solver`` (``y``: one target per row, or several columns)."""
         X, Yc = self._prepare(X, y)
         self._finish(self._solve(X, Yc, 0.0))
         return self
@@ -211,6 +221,12 @@ class Ridge(_LinearModel):
     """Ridge regression ``min ‖Xw + b − y‖² + α‖w‖²``; closed form ``(XᵀX + αI)⁻¹Xᵀy`` on centred
     data (the intercept is not penalised); ``solver="gd"``/``"sgd"`` use the engine."""
 
+    _parameter_constraints = {
+        **_GRADIENT_PARAMS,
+        "alpha": [Interval(Real, 0, None)],
+        "solver": [Options({"closed", "gd", "sgd"})],
+    }
+
     def __init__(self, alpha: float = 1.0, fit_intercept: bool = True, solver: str = "closed", learning_rate: float = 0.01,
                  max_iter: int = 1000, batch_size: int = 32, tol: float = 1e-7, random_state=None):  # fmt: skip
         self.alpha = alpha
@@ -223,10 +239,7 @@ class Ridge(_LinearModel):
         self.random_state = random_state
 
     def fit(self, X, y):
-        if self.alpha < 0:
-            raise ValueError(f"Ridge: alpha must be >= 0, got {self.alpha}")
-        if self.solver not in ("closed", "gd", "sgd"):
-            raise ValueError(f"Ridge: solver must be 'closed', 'gd' or 'sgd', got {self.solver!r}")
+        """Fit the penalised weights and the (unpenalised) intercept by ``solver``."""
         X, Yc = self._prepare(X, y)
         self._finish(self._solve(X, Yc, self.alpha))
         return self
@@ -245,6 +258,14 @@ class Lasso(_LinearModel):
     ``solver="proximal"``: proximal gradient (ISTA), ``w ← S(w − η∇, ηα)``.
     """
 
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None)],
+        "fit_intercept": [BOOLEAN],
+        "solver": [Options({"cd", "proximal"})],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None)],
+    }
+
     def __init__(self, alpha: float = 1.0, fit_intercept: bool = True, solver: str = "cd", max_iter: int = 10000,
                  tol: float = 1e-6):  # fmt: skip
         self.alpha = alpha
@@ -254,10 +275,7 @@ class Lasso(_LinearModel):
         self.tol = tol
 
     def fit(self, X, y):
-        if self.alpha < 0:
-            raise ValueError(f"Lasso: alpha must be >= 0, got {self.alpha}")
-        if self.solver not in ("cd", "proximal"):
-            raise ValueError(f"Lasso: solver must be 'cd' or 'proximal', got {self.solver!r}")
+        """Fit the sparse weights (one solve per target column) and the intercept."""
         X, Yc = self._prepare(X, y)
         G, XtY = centred_gram(X, self._x_mean, Yc)
         W = np.column_stack([self._solve(G, XtY[:, k], Yc[:, k], len(X)) for k in range(Yc.shape[1])])

@@ -12,10 +12,24 @@ import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
 from .. import backend
+from ._params import (
+    BOOLEAN,
+    CALLABLE,
+    N_JOBS,
+    NONE,
+    RANDOM_STATE,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    signature_defaults,
+    validate_params,
+)
 from .base import BaseEstimator, NotFittedError
 from .metrics import SCORERS
 from .multiclass import clone
@@ -36,9 +50,16 @@ def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, str
         raise ValueError(f"train_test_split: test_size={test_size} leaves no training or no test data for n={n}")
     rng = backend.resolve_rng(random_state, "train_test_split") if random_state is not None else np.random.default_rng()
     if stratify is not None:
-        strat = np.asarray(stratify)
+        strat = _class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True)
+        classes, counts = np.unique(strat, return_counts=True)
+        if counts.min() < 2:
+            rare = classes[counts.argmin()].item()
+            raise ValueError(
+                f"train_test_split: the least populated class in stratify ({rare!r}) has only 1 member, which is too few: "
+                "each class needs at least 2 (one for each side); merge rare classes or drop stratify"
+            )
         test = []
-        for c in np.unique(strat):
+        for c in classes:
             idx = np.flatnonzero(strat == c)
             idx = rng.permutation(idx) if shuffle else idx
             test.extend(idx[: int(round(len(idx) * n_test / n))].tolist())
@@ -54,12 +75,44 @@ def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, str
     return out
 
 
+def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
+    """``y`` as one class label per sample (for stratification), or a ``ValueError`` naming what is
+    wrong: not ``n`` labels, a continuous target (scikit-learn's message), or several columns
+    (with ``multilabel``: each distinct row is one class, as scikit-learn's stratified split)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"{who}: got {y.size if y.ndim == 0 else len(y)} label(s) for {n} samples; pass one class label "
+                         "per sample, e.g. the y that goes with X")  # fmt: skip
+    if y.dtype.kind in "fc":
+        finite = np.isfinite(y).all()
+        if not finite or np.iscomplexobj(y) or np.any(y != np.round(y)):
+            raise ValueError(
+                f"{who}: Supported target types are: ('binary', 'multiclass'). Got 'continuous' instead (y holds "
+                f"{'NaN or infinity' if not finite else 'non-integer values'}); stratification needs class labels — "
+                "use KFold (or no stratify) for a regression target"
+            )
+    if y.ndim != 1:
+        if not multilabel:
+            raise ValueError(f"{who}: Supported target types are: ('binary', 'multiclass'). Got a {y.ndim}-D y of shape "
+                             f"{y.shape} instead; pass one class label per sample")  # fmt: skip
+        y = np.unique(y.reshape(n, -1), axis=0, return_inverse=True)[1].reshape(-1)
+    return y
+
+
 class KFold:
     """k folds of (almost) equal size; each is the test set once (lecture 001)."""
 
+    _parameter_constraints = {
+        "n_splits": [Interval(Integral, 2, None)],
+        "shuffle": [BOOLEAN],
+        "random_state": [RANDOM_STATE],
+    }
+
     def __init__(self, n_splits: int = 5, shuffle: bool = False, random_state=None):
-        if n_splits < 2:
-            raise ValueError(f"KFold: n_splits must be >= 2, got {n_splits}")
+        validate_params(self._parameter_constraints, {"n_splits": n_splits, "shuffle": shuffle, "random_state": random_state},
+                        type(self).__name__, signature_defaults(type(self).__init__))  # fmt: skip
         self.n_splits, self.shuffle, self.random_state = n_splits, shuffle, random_state
 
     def _folds(self, n: int, y=None) -> list[np.ndarray]:
@@ -83,7 +136,11 @@ class StratifiedKFold(KFold):
     def _folds(self, n: int, y=None) -> list[np.ndarray]:
         if y is None:
             raise ValueError("StratifiedKFold.split needs y")
-        y = np.asarray(y)
+        y = _class_labels(y, n, "StratifiedKFold")
+        largest = int(np.unique(y, return_counts=True)[1].max())
+        if self.n_splits > largest:
+            raise ValueError(f"StratifiedKFold: n_splits={self.n_splits} cannot be greater than the number of members in "
+                             f"each class (the largest has {largest}); use n_splits <= {largest} or KFold")  # fmt: skip
         rng = np.random.default_rng(self.random_state)
         folds: list[list[int]] = [[] for _ in range(self.n_splits)]
         offset = 0
@@ -143,15 +200,24 @@ class GridSearchCV(BaseEstimator):
     """Cross-validated search over every combination in ``param_grid``; refits the best.
     All (combination, fold) fits run in parallel with ``n_jobs``."""
 
+    _parameter_constraints = {
+        "estimator": [HasMethods("fit", "get_params", "set_params")],
+        "param_grid": [InstanceOf(dict)],
+        "cv": [Interval(Integral, 2, None), HasMethods("split")],
+        "scoring": [NONE, Options(set(SCORERS)), CALLABLE],
+        "n_jobs": N_JOBS,
+    }
+
     def __init__(self, estimator, param_grid: dict, cv=5, scoring=None, n_jobs: int | None = None):
         self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
 
     def fit(self, X, y):
+        """Score every combination of ``param_grid`` by cross-validation, then refit the best on all of X."""
         X, y = _checked_xy(X, y, "GridSearchCV.fit")
-        clone(self.estimator)
-        _scorer(self.estimator, self.scoring)
         keys = sorted(self.param_grid)
         grid = [dict(zip(keys, values)) for values in itertools.product(*(self.param_grid[k] for k in keys))]
+        for params in grid:  # an unknown parameter name fails here, before any fit
+            clone(self.estimator).set_params(**params)
         splits = _splits(self.estimator, X, y, self.cv)
         tasks = [(self.estimator, params, X, y, tr, te, self.scoring) for params in grid for tr, te in splits]
         flat = np.array(parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV"))
@@ -255,7 +321,14 @@ class Comparison:
 def compare(a_errors, b_errors, level: float = 0.95, method: str = "normal", higher_is_better: bool = False) -> Comparison:
     """The lectures' rule: A is better than B when the upper end of A's error interval lies
     below the lower end of B's (and vice versa); otherwise the difference is not significant.
-    Pass ``higher_is_better=True`` for scores such as accuracy."""
+    Pass ``higher_is_better=True`` for scores such as accuracy.  ``a_errors`` and ``b_errors``
+    are the two models' scores on the same folds, so they have the same length."""
+    na, nb = np.size(a_errors), np.size(b_errors)
+    if na != nb:
+        raise ValueError(
+            f"compare: a_errors has {na} scores but b_errors has {nb}; pass both models' scores on the same folds "
+            "(e.g. cross_val_score with the same cv for both), one score per fold each"
+        )
     ia, ib = confidence_interval(a_errors, level, method), confidence_interval(b_errors, level, method)
     if higher_is_better:
         a_wins, b_wins = ia.low > ib.high, ib.low > ia.high

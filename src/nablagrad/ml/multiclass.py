@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 
+from ._params import HasMethods
 from .base import BaseEstimator, ClassifierMixin
 from .kernel import _ovo_decision
 
@@ -31,6 +32,10 @@ def clone(estimator):
     return type(estimator)(**params)
 
 
+BINARY_CLASSIFIER = [HasMethods("fit", "decision_function"), HasMethods("fit", "predict_proba")]
+"""What the wrappers need of ``estimator``: ``fit`` and a confidence (:func:`_score`)."""
+
+
 def _score(est, X) -> np.ndarray:
     """A binary classifier's confidence in its second class."""
     if hasattr(est, "decision_function"):
@@ -43,10 +48,13 @@ class OneVsRest(ClassifierMixin, BaseEstimator):
     """One binary classifier per class (that class vs the rest); predict the class whose
     classifier is most confident."""
 
+    _parameter_constraints = {"estimator": BINARY_CLASSIFIER}
+
     def __init__(self, estimator):
         self.estimator = estimator
 
     def fit(self, X, y):
+        """Fit one clone of ``estimator`` per class, that class against the rest."""
         X, enc = self._fit_classes(X, y)
         self.estimators_ = [clone(self.estimator).fit(X, (enc == c).astype(np.int64)) for c in range(len(self.classes_))]
         return self
@@ -65,10 +73,13 @@ class OneVsOne(ClassifierMixin, BaseEstimator):
     """One binary classifier per pair of classes (all-vs-all); each votes, the most voted class
     wins, ties broken by the summed confidences (as scikit-learn)."""
 
+    _parameter_constraints = {"estimator": BINARY_CLASSIFIER}
+
     def __init__(self, estimator):
         self.estimator = estimator
 
     def fit(self, X, y):
+        """Fit one clone of ``estimator`` per pair of classes."""
         X, enc = self._fit_classes(X, y)
         self.pairs_ = []
         for a, b in itertools.combinations(range(len(self.classes_)), 2):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 
 from .. import nn, optim
+from ..nn import HIDDEN_ACTIVATIONS
 from ..train import EarlyStopping
 from ..train import fit as train_fit
 from ..train import predict as train_predict
+from ._params import LAYER_SIZES, RANDOM_STATE, Interval, Options
 from .base import (
     BaseEstimator,
     ClassifierMixin,
@@ -17,8 +21,23 @@ from .base import (
     validate_features,
 )
 
+ALIASES = {"logistic": "sigmoid", "linear": "identity"}  # scikit-learn's name for the sigmoid, and nn's alias
+
 
 class _MLP(BaseEstimator):
+    """A multilayer perceptron trained by Adam with early stopping on the training loss."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [LAYER_SIZES],
+        "activation": [Options(set(HIDDEN_ACTIVATIONS) | set(ALIASES))],
+        "alpha": [Interval(Real, 0, None)],
+        "batch_size": [Interval(Integral, 1, None)],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None)],
+        "random_state": [RANDOM_STATE],
+    }
+
     def __init__(self, hidden_layer_sizes=(100,), activation: str = "relu", alpha: float = 1e-4, batch_size: int = 200,
                  learning_rate_init: float = 1e-3, max_iter: int = 200, tol: float = 1e-4, random_state=None):  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -31,9 +50,11 @@ class _MLP(BaseEstimator):
         self.random_state = random_state
 
     def _train(self, X, T, n_out: int, loss):
-        sizes = [X.shape[1], *tuple(self.hidden_layer_sizes), n_out]
+        hidden = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
+        sizes = [X.shape[1], *(int(h) for h in hidden), n_out]
         seed = self.random_state if self.random_state is not None else np.random.default_rng().integers(2**31)
-        self.model_ = nn.MLP(sizes, activation=self.activation, dtype="float64", seed=seed)
+        activation = ALIASES.get(self.activation, self.activation)
+        self.model_ = nn.MLP(sizes, activation=activation, dtype="float64", seed=seed)
         opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
         stop = EarlyStopping(monitor="loss", patience=10, min_delta=self.tol, restore_best_weights=False)
         history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=min(self.batch_size, len(X)),
@@ -54,6 +75,7 @@ class MLPClassifier(ClassifierMixin, _MLP):
         return {"multi_label": True, "non_deterministic": self.random_state is None}
 
     def fit(self, X, y):
+        """Train on class labels (softmax) or a 0/1 indicator matrix (one sigmoid per label)."""
         X, y = check_X_y(X, y, multi_output=True, est=self)
         validate_features(self, X, reset=True)
         y = np.asarray(y)
@@ -90,6 +112,7 @@ class MLPRegressor(RegressorMixin, _MLP):
         return {"multi_output": True, "non_deterministic": self.random_state is None}
 
     def fit(self, X, y):
+        """Train on one target per row, or several columns (one output each)."""
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
         validate_features(self, X, reset=True)
         y = np.asarray(y, dtype=np.float64)

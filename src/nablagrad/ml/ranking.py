@@ -10,10 +10,13 @@ For a query with documents scored ``s_i`` and graded relevances ``r_i``, every p
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor, relu
 from ..nn.functional import binary_cross_entropy_with_logits
+from ._params import Interval, Options
 from ._solvers import engine_objective, lbfgs
 from .base import BaseEstimator, check_array, check_is_fitted, validate_features
 
@@ -78,16 +81,21 @@ class LinearRanker(BaseEstimator):
     """Scores ``s = ⟨w, x⟩`` learned by minimising ``C·pairwise_ranking_loss + ½‖w‖²`` with L-BFGS
     (the engine's gradient); ``fit(X, relevance, groups=None)``, ``predict(X)`` gives scores."""
 
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "kind": [Options({"logistic", "hinge"})],
+        "max_iter": [Interval(Integral, 1, None)],
+    }
+
     def __init__(self, C: float = 10.0, kind: str = "logistic", max_iter: int = 500):
         self.C = C
         self.kind = kind
         self.max_iter = max_iter
 
     def fit(self, X, y, groups=None):
+        """Learn ``w`` from relevances ``y`` (pairs compared within each ``groups`` id)."""
         X = check_array(X)
         validate_features(self, X, reset=True)
-        if self.C <= 0:
-            raise ValueError(f"LinearRanker: C must be > 0, got {self.C}")
         Xt = as_tensor(X, device="cpu")
 
         def objective(w):
