@@ -6,7 +6,10 @@ that the tape records every primitive that depends on them.  The ops that the ou
 become the program: ``(primitive, argument slots, parameters, output slot)``.  Tensors that
 ``f`` reads but does not receive (a model's parameters) are *captured by reference*: each call
 reads their current ``.data``.  Arrays that are an input's data (integer labels used as an
-index) are found by identity and replaced by the new input's data on each call.
+index) are found by identity and replaced by the new input's data on each call; so are arrays that
+an op of the trace made (``x[argmax(x)]``, ``x[:, argsort(x)[:k]]``: index-valued ops are recorded,
+and the index is computed anew on each call).  A boolean mask made inside ``f`` is refused as an
+index (``x[x > 0]`` has a shape that depends on the values, as under ``jax.jit``; ``ng.where`` keeps it).
 
 **Replay** (every call): each primitive's ``fn`` runs on raw arrays — no Tensor objects, no
 graph building, no topological sort.  The whole call is *one* node on the caller's tape; its
@@ -464,8 +467,9 @@ class _Program:
         if self.dead is None:
             last = {}
             for i, op in enumerate(self.ops):
-                for kind, v in op.args:
-                    if kind == "slot" and v >= self.n_in + len(self.captured):
+                used = [v for kind, v in op.args if kind == "slot"] + [v for _, _, v in op.subs]
+                for v in used:
+                    if v >= self.n_in + len(self.captured):
                         last[v] = i
             dead: list[list[int]] = [[] for _ in self.ops]
             for slot, i in last.items():
@@ -690,6 +694,31 @@ def _without_inputs(params: dict, subs: list) -> dict:
     return params
 
 
+_INDEX_ARRAYS = (np.ndarray, np.generic)  # an op's result: an array, or a NumPy scalar (argmax over all entries)
+
+
+def _param_arrays(params: dict | None) -> Iterator:
+    """The arrays among an op's parameters (an index, or the entries of an index tuple)."""
+    for v in (params or {}).values():
+        for x in v if isinstance(v, tuple | list) else (v,):
+            if isinstance(x, _INDEX_ARRAYS):
+                yield x
+
+
+def _indices_made(t: Tensor, made: dict) -> list[Tensor]:
+    """The op results that ``t``'s op takes as parameters (``x[i]`` with ``i = argmax(x)``): the program
+    computes them too and passes each call's own.  A boolean mask made inside the function is refused:
+    ``x[mask]`` has as many entries as the mask has True values, a shape that depends on the values."""
+    found = [made[id(x)] for x in _param_arrays(t._params) if id(x) in made]
+    if any(m.dtype == np.bool_ for m in found):
+        raise JitError(
+            f"jit: {t._op.name} takes a boolean mask computed inside the function (x[x > 0]); its result's shape depends "
+            "on the values, which a compiled program cannot follow. Use ng.where(mask, x, 0) (same shape), or compute "
+            "the mask outside the compiled function and pass it in"
+        )
+    return found
+
+
 def _check_step_outputs(outs: list[Tensor], leaf_ids: set[int]) -> None:
     """A training step's results must be traced values (``loss``, ``loss.detach()``, a parameter): one
     computed outside the traced ops (under ``no_grad``, from ``.data``) would be frozen: refused."""
@@ -716,26 +745,31 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     wanted: set[int] = set()
     stack = [o for o in outs if o._op is not None] + [e.root for e in trace.effects if e.root is not None]
     stack += [v for e in trace.effects for v in e.values.values() if v._op is not None and id(v) not in leaf_ids]
+    leaf_data = {id(t.data) for t in leaves}
+    made = {id(t.data): t for t in recorded if id(t.data) not in leaf_data}  # an op's result, by its array
     while stack:
         t = stack.pop()
         if id(t) not in wanted:
             wanted.add(id(t))
             stack.extend(a for a in t._inputs if isinstance(a, Tensor) and a._op is not None and id(a) not in leaf_ids)
+            stack.extend(_indices_made(t, made))
     ordered = [t for t in recorded if id(t) in wanted]
     captured = list({id(a): a for t in ordered for a in t._inputs
                      if isinstance(a, Tensor) and id(a) not in wanted and id(a) not in leaf_ids}.values())  # fmt: skip
     known = wanted | leaf_ids | {id(c) for c in captured}
     captured += list({id(o): o for o in outs[1:] if id(o) not in known}.values())
     slot = {id(t): i for i, t in enumerate([*leaves, *captured, *ordered])}
-    data_slot = {id(t.data): i for i, t in enumerate(leaves)}
+    data_slot = {id(t.data): slot[id(t)] for t in ordered if id(t.data) in made}  # x[argmax(x)]: each call's index
+    data_slot.update({id(t.data): i for i, t in enumerate(leaves)})
     ops = []
     for t in ordered:
         subs = []
         for key, v in (t._params or {}).items():
-            if isinstance(v, np.ndarray) and id(v) in data_slot:
+            if isinstance(v, _INDEX_ARRAYS) and id(v) in data_slot:
                 subs.append((key, None, data_slot[id(v)]))
             elif isinstance(v, tuple | list):
-                subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v) if isinstance(x, np.ndarray) and id(x) in data_slot]
+                subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v)
+                         if isinstance(x, _INDEX_ARRAYS) and id(x) in data_slot]  # fmt: skip
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
         ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], t.dtype.kind in "fc"))
     flags = tuple(c.requires_grad for c in captured)
