@@ -127,3 +127,17 @@ def test_bias_variance_decomposition_of_polynomial_fits():
     direct = np.mean([np.mean((poly(1)().fit(*sample(rng)).predict(Xt) - (f(Xt) + rng.normal(0, 0.3, 50))) ** 2)
                       for _ in range(300)])  # fmt: skip
     assert direct == pytest.approx(rigid.mse, rel=0.1)
+
+
+@pytest.mark.parametrize("cv", [np.int64(3), np.int32(3)])
+def test_a_numpy_integer_cv_is_a_number_of_folds(cv):
+    """GridSearchCV's constraints accept any integer cv; cross_val_score and GridSearchCV then split
+    with 3 (stratified) folds, as with cv=3."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    np.testing.assert_array_equal(
+        ml.cross_val_score(ml.LogisticRegression(), X, y, cv=cv), ml.cross_val_score(ml.LogisticRegression(), X, y, cv=3)
+    )
+    search = ml.GridSearchCV(ml.LogisticRegression(), {"C": [0.1, 1.0]}, cv=cv).fit(X, y)
+    assert [len(r["scores"]) for r in search.cv_results_] == [3, 3]

@@ -334,3 +334,42 @@ def test_a_subclass_with_its_own_update_is_called_on_every_step(fast):
     assert calls == [0, 1, 2, 3, 4, 5]
     for p, q in zip(params, ref.param_groups[0]["params"]):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "one parameter"])
+@pytest.mark.parametrize("how", ["copy_", "in-place operator", "load_state_dict"])
+def test_a_parameter_written_past_the_optimiser_is_read_again_by_the_next_check(flat, how, fast):
+    """Adam's check carries a bound on Σ|p| from its last update instead of reading p.  A parameter
+    written between steps through the engine (its version counter moves) must be read again: a NaN
+    written there, with coupled weight decay, would reach the moments — the step is refused and
+    nothing changes, as on the first step after such a write."""
+    shapes = SHAPES if flat else [(4096,)]
+    params = [ng.nn.Parameter(ng.tensor(np.ones(s))) for s in shapes]
+    holder = ng.nn.Module()
+    holder.w = params[0]
+    opt = optim.Adam(params, lr=1.0, weight_decay=1.0)
+    for _ in range(4):  # past the first steps: the steady path, with Σ|p| carried
+        for p in params:
+            p.grad = ng.tensor(np.ones(p.shape))
+        opt.step()
+    target = params[0]
+    bad = target.numpy().copy()
+    bad.reshape(-1)[0] = np.nan
+    with ng.no_grad():
+        if how == "copy_":
+            target.copy_(bad)
+        elif how == "in-place operator":
+            target += ng.tensor(bad - target.numpy())
+        else:
+            holder.load_state_dict({"w": bad})
+    assert np.isnan(target.numpy()).any()
+    state = [{k: np.copy(v) for k, v in opt.state[id(p)].items()} for p in params]
+    for p in params:
+        p.grad = ng.tensor(-np.ones(p.shape))
+    with pytest.raises(FloatingPointError, match="NaN or Inf"):
+        opt.step()
+    for p, s in zip(params, state):
+        for k, v in s.items():
+            np.testing.assert_array_equal(opt.state[id(p)][k], v)
+            if k != "step":
+                assert np.isfinite(opt.state[id(p)][k]).all()

@@ -124,3 +124,9 @@ def test_nan_in_a_memory_mapped_x_is_found_in_chunks(tmp_path, monkeypatch):
     model, opt, _, y = _setup()
     with pytest.raises(ValueError, match=r"rows \[33\], columns \[2\]"):
         ng.train.fit(model, "mse", opt, str(tmp_path / "x.npy"), y)
+
+
+def test_callbacks_none_means_no_callbacks_as_in_keras():
+    model, opt, X, y = _setup()
+    history = ng.train.fit(model, ng.nn.MSELoss(), opt, X, y, epochs=2, batch_size=8, callbacks=None)
+    assert len(history.history["loss"]) == 2

@@ -406,21 +406,25 @@ class _Checked:
 
 
 class _Bounds:
-    """Upper bounds ``M ≥ Σ|m|``, ``V ≥ Σ|v|``, ``W ≥ Σ|vmax|`` and ``P ≥ Σ|p|`` of an Adam state and its
-    parameters (each sum also bounds every entry), carried from one checked update to the next.  With
-    ``G = Σ|g| + |λ|P`` (≥ ``Σ|g + λp|``): ``M' = β1 M + (1 − β1) G``, ``V' = β2 V + (1 − β2) G²``,
-    ``W' = max(W, V')`` and, as ``|m/(√v + ε̂)| ≤ |m|/ε̂``, ``P' = |δ|P + |s|M'/ε̂`` (each × (1 + 10⁻⁵) for
-    rounding; flushing a moment to 0 only lowers a sum).  The update ``δp − s·m/(√v + ε̂)`` is finite when
-    ``G² ≤ F/4`` (the kernel forms ``g·g``), ``M' ≤ ε̂·F/(4 max(1, |s|))``, ``V', W' ≤ F/4`` and
-    ``|δ|P ≤ F/4`` (``F`` the largest float): then each of its two terms stays below ``F/4``.
+    """Upper bounds ``M ≥ Σ|m|``, ``V ≥ Σ|v|``, ``P ≥ Σ|p|`` (each sum also bounds every entry) and
+    ``W ≥ max vmax`` of an Adam state and its parameters, carried from one checked update to the next.  With
+    ``G = Σ|g| + |λ|P`` (≥ ``Σ|g + λp|``): ``M' = β1 M + (1 − β1) G``, ``V' = β2 V + (1 − β2) G²`` (as
+    ``Σg² ≤ (Σ|g|)²``), ``W' = max(W, V')`` (a bound of every entry, not of the sum: ``Σ max(a, b)`` can
+    exceed ``max(Σa, Σb)``; read in full, ``W = Σ vmax``) and, as ``|m/(√v + ε̂)| ≤ |m|/ε̂``,
+    ``P' = |δ|P + |s|M'/ε̂`` (each × (1 + 10⁻⁵) for rounding; flushing a moment to 0 only lowers a sum).
+    The update ``δp − s·m/(√v + ε̂)`` is finite when ``G² ≤ F/4`` (the kernel forms ``g·g``),
+    ``M' ≤ ε̂·F/(4 max(1, |s|))``, ``V', W' ≤ F/4`` and ``|δ|P ≤ F/4`` (``F`` the largest float): then each
+    of its two terms stays below ``F/4``.
 
     The bounds are kept per ``m`` array and hold while ``p``, ``m``, ``v`` change only through :func:`adam_`;
     replacing the state (``load_state_dict``, a repacked buffer) or an update without a check (a refused
     step's restore follows one) starts again from a full read.  ``P'`` grows by ``|s|M'/ε̂`` a step (ε̂ is
     tiny): where it has grown too loose to show an update finite, ``Σ|p|`` is read again
-    (:attr:`p_carried`) — so the check of a steady step reads ``g`` alone.  A value written into a
-    parameter's array directly, past the optimiser, is not seen by a carried ``P``: the update keeps an
-    infinite entry infinite (it makes none), and the next step's ``Σ|g|`` or loss sees what it caused."""
+    (:attr:`p_carried`) — so the check of a steady step reads ``g`` alone.  A parameter written past the
+    optimiser makes a carried ``P`` wrong (a NaN put there with λ ≠ 0 would reach ``m`` and ``v``; a large
+    finite value could overflow): ``Optimizer.step`` drops the bounds (:func:`forget_bounds`) of a parameter
+    whose version counter moved since its last update (``copy_``, ``x[...] = v``, ``p -= …``,
+    ``load_state_dict``); a write into ``p.data`` that bypasses the counter is not seen."""
 
     __slots__ = ("m", "v", "vmax", "p", "p_carried")
     known_bounds: dict[int, tuple] = {}  # id(m) -> (weak p, weak m, weak v, weak vmax or None, _Bounds)

@@ -181,7 +181,7 @@ def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _splits(estimator, X, y, cv) -> list[tuple[np.ndarray, np.ndarray]]:
-    if isinstance(cv, int):
+    if isinstance(cv, Integral):  # a number of folds: an int, a NumPy integer (a bool is refused by KFold)
         is_clf = getattr(estimator, "_estimator_kind", None) == "classifier"
         cv = StratifiedKFold(cv) if is_clf else KFold(cv)
     return list(cv.split(X, y))

@@ -91,8 +91,8 @@ def _all_finite(a) -> bool:
     return bool(xp.all(xp.isfinite(a)))
 
 
-_WORK_POOLS = ("_flat_groups", "_backup", "_scratch", "_steady")  # made again when needed: flat packs, copies,
-# scratch, the steady step's groups
+_WORK_POOLS = ("_flat_groups", "_backup", "_scratch", "_steady", "_written")  # made again when needed: flat packs,
+# copies, scratch, the steady step's groups, the parameters' versions after this optimiser's last write
 _SCALARS = frozenset((int, float, bool))  # never arrays: the per-step state test skips them at once
 
 
@@ -127,12 +127,18 @@ def _forget_checks(pieces: list[flat.Piece]) -> None:
                 kernels.forget_check(v)
 
 
+def _forget_bounds(pc: flat.Piece) -> None:
+    """Drop what a check carried over about ``pc``'s state and values (Adam's bounds): they were written
+    outside the update, and the next check reads them in full."""
+    for v in pc.state.values():
+        if _is_array(v):
+            kernels.forget_bounds(v)
+
+
 def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
     """Put back what :meth:`Optimizer._save` copied, in place (views of flat buffers see it)."""
     _write(pc.target.data, values)
-    for v in pc.state.values():
-        if _is_array(v):
-            kernels.forget_bounds(v)  # its values change outside the update: Adam's carried bounds no longer hold
+    _forget_bounds(pc)  # its values change outside the update: Adam's carried bounds no longer hold
     for k in [k for k in pc.state if k not in state]:
         del pc.state[k]
     for k, v in state.items():
@@ -311,6 +317,10 @@ class Optimizer:
         self._follow_parameters()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # detected and reported once
             pieces = [pc for group in self.param_groups for pc in flat.pieces(self, group)]
+            written = self.__dict__.setdefault("_written", {})
+            for pc in pieces:  # a parameter written since our last update (p.copy_, load_state_dict, p -= …):
+                if any(written.get(id(p)) != p._version for p in pc.params):  # what a check carried no longer holds
+                    _forget_bounds(pc)
             try:
                 verdicts = [self.check_update(pc.target, pc.grad, pc.state, pc.group) for pc in pieces]
                 if not all(v is True for v in verdicts):  # a True verdict implies finite gradients: one pass less
@@ -342,6 +352,8 @@ class Optimizer:
                     raise self._diverged(bad.group)
             for pc in pieces:
                 pc.commit(self.state)
+                for p in pc.params:
+                    written[id(p)] = p._version
         steady = self.has_steady_step() and all(verdicts) and all(pc.flat is not None for pc in pieces)
         self.__dict__["_steady"] = [(pc.group, pc.flat) for pc in pieces] if steady else None
         return loss
@@ -353,7 +365,8 @@ class Optimizer:
         :meth:`steady_check` for every group before :meth:`steady_update` writes any (all or nothing, as
         the full step).  ``False``, having changed nothing, where any of that fails — the full step runs."""
         groups = self.__dict__.get("_steady")
-        if not groups or len(groups) != len(self.param_groups):
+        written = self.__dict__.get("_written")
+        if not groups or len(groups) != len(self.param_groups) or written is None:
             return False
         state = self.state
         for (group, fg), now in zip(groups, self.param_groups):
@@ -361,7 +374,7 @@ class Optimizer:
                 return False
             for p in fg.params:
                 g = p.grad
-                if g is None or g.shape != p.shape:
+                if g is None or g.shape != p.shape or written.get(id(p)) != p._version:  # written past us: the full step
                     return False
         prepared = [self.steady_check(fg, group) for group, fg in groups]
         if None in prepared:
@@ -372,6 +385,7 @@ class Optimizer:
             fg.after_update(state)
             for p in fg.params:
                 p.bump_version_()  # written in place: a graph that saved p must not back-propagate
+                written[id(p)] = p._version
         return True
 
     def has_steady_step(self) -> bool:

@@ -41,7 +41,7 @@ def fit(
     shuffle: bool = True,
     validation_data: tuple | None = None,
     metrics: Sequence[str] = (),
-    callbacks: Sequence[Callback] = (),
+    callbacks: Sequence[Callback] | None = (),
     progress: bool | str = False,
     weight_tol: float | None = None,
     loss_tol: float | None = None,

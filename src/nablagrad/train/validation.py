@@ -181,7 +181,9 @@ def check_model_and_optimizer(model, optimizer, who: str = "fit") -> None:
 
 
 def check_callbacks(callbacks, who: str = "fit") -> list:
-    """A list of :class:`Callback` (or objects with all its hooks)."""
+    """A list of :class:`Callback` (or objects with all its hooks); ``None`` is none (Keras's default)."""
+    if callbacks is None:
+        return []
     if isinstance(callbacks, str) or not isinstance(callbacks, Sequence):
         raise TypeError(f"{who}: callbacks must be a list of Callback objects, got {type(callbacks).__name__}")
     for i, cb in enumerate(callbacks):
