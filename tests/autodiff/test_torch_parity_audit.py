@@ -310,3 +310,23 @@ def test_inplace_operators_refuse_as_torch():
     assert f.dtype == np.float32
     with pytest.raises(RuntimeError, match="does not fit"):
         f += np.ones((3, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "vals",
+    [[1.0, np.nan, 2.0], [np.nan, np.nan, 1.0], [3.0, 1.0, 3.0, 2.0, 2.0], [2.0, 2.0, 2.0], [[1.0, 5.0], [3.0, 3.0]]],
+    ids=["one-nan", "two-nans", "ties", "all-equal", "matrix"],
+)
+def test_median_of_all_entries_with_nan_or_ties_matches_torch_value_and_gradient(vals, dtype):
+    """A NaN median's gradient goes to the NaN entries (split among them, as torch), never NaN everywhere."""
+    data = np.array(vals, dtype)
+    x = ng.tensor(data, requires_grad=True)
+    y = ng.median(x)
+    y.backward()
+    t = torch.tensor(data, requires_grad=True)
+    u = torch.median(t)
+    u.backward()
+    assert y.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(np.asarray(y.numpy()), u.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -336,7 +336,13 @@ def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
         flat = x.reshape(-1)
         out = median(flat, 0)
         if flat.shape[0] > 1 and flat.dtype.kind == "f":  # the largest of the entries equal to m is m: ties share
-            out = ops.where((flat == out) | (out != out), flat, -math.inf).max(axis=0)
+            # a NaN median (some entry is NaN): NaN, its gradient split among the NaN entries (PyTorch's ties);
+            # neither branch lets a NaN reach the other's rule (max at NaN, 0/0)
+            isnan = flat != flat
+            nan, count = out != out, isnan.sum(axis=0)
+            safe, m = ops.where(isnan, 0.0, flat), ops.where(nan, 0.0, out)
+            tie = ops.where(safe == m, safe, -math.inf).max(axis=0)
+            out = ops.where(nan, ops.where(isnan, flat, 0.0).sum(axis=0) / ops.where(count > 0, count, 1), tie)
         return out.reshape((1,) * x.ndim) if keepdims else out
     axis = _ax("median", axis, x.ndim)
     n = x.shape[axis]
