@@ -404,3 +404,14 @@ def test_load_csv_refuses_a_file_with_only_the_label_column(tmp_path):
     (tmp_path / "two.csv").write_text("1,0\n2,1\n")
     Xc, yc = load_csv(tmp_path / "two.csv", label_column=-1)
     assert Xc.shape == (2, 1) and yc.tolist() == [0, 1]
+
+
+def test_mlp_batch_size_auto_is_min_200_n_as_scikit_learn():
+    """scikit-learn's default ``batch_size="auto"`` is accepted: ``min(200, n_samples)``."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 3)), rng.integers(0, 2, 60)
+    auto = ml.MLPClassifier(hidden_layer_sizes=(4,), batch_size="auto", max_iter=3, random_state=0).fit(X, y)
+    whole = ml.MLPClassifier(hidden_layer_sizes=(4,), batch_size=60, max_iter=3, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(auto.loss_curve_, whole.loss_curve_)
+    with pytest.raises(ValueError, match="batch_size"):
+        ml.MLPClassifier(batch_size="big").fit(X, y)

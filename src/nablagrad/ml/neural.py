@@ -31,7 +31,7 @@ class _MLP(BaseEstimator):
         "hidden_layer_sizes": [LAYER_SIZES],
         "activation": [Options(set(HIDDEN_ACTIVATIONS) | set(ALIASES))],
         "alpha": [Interval(Real, 0, None)],
-        "batch_size": [Interval(Integral, 1, None)],
+        "batch_size": [Interval(Integral, 1, None), Options({"auto"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None)],
@@ -57,7 +57,8 @@ class _MLP(BaseEstimator):
         self.model_ = nn.MLP(sizes, activation=activation, dtype="float64", seed=seed)
         opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
         stop = EarlyStopping(monitor="loss", patience=10, min_delta=self.tol, restore_best_weights=False)
-        history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=min(self.batch_size, len(X)),
+        batch = 200 if self.batch_size == "auto" else self.batch_size  # scikit-learn's "auto": min(200, n)
+        history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=min(batch, len(X)),
                             l2=self.alpha / 2 / len(X), callbacks=[stop], seed=seed)  # fmt: skip
         self.loss_curve_ = history["loss"]
         self.n_iter_ = len(history.epoch)
