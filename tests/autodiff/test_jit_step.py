@@ -714,3 +714,39 @@ def test_a_value_of_the_call_inside_a_container_given_to_a_plain_function_effect
         return loss
 
     _refused_changing_nothing(step, model)
+
+
+LOSS_OPTIONS = {  # the losses' options that read the labels (a compiled step must read each call's own)
+    "class weights": (lambda: ng.nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5], np.float32)), None),
+    "ignore_index and smoothing": (lambda: ng.nn.CrossEntropyLoss(ignore_index=2, label_smoothing=0.1), None),
+    "probabilities, labels": (lambda: ng.nn.CrossEntropyProbsLoss(), "softmax"),
+}
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+@pytest.mark.parametrize("case", sorted(LOSS_OPTIONS))
+def test_a_compiled_step_with_label_reading_loss_options_equals_the_eager_step_bitwise(case, opt_name):
+    make_loss, head = LOSS_OPTIONS[case]
+    results = []
+    for compiled in (False, True):
+        model, opt = _setup(opt_name)
+        loss_fn = make_loss()
+
+        def step(x, y, model=model, opt=opt, loss_fn=loss_fn):
+            out = model(x)
+            loss = loss_fn(ng.softmax(out, axis=1) if head == "softmax" else out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = ng.jit(step) if compiled else step
+        rng = np.random.default_rng(0)
+        losses = [float(f(rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5)).numpy()) for _ in range(100)]
+        results.append((losses, _params(model)))
+        if compiled and _on_numpy():
+            assert f.traces == 1
+    (eager_losses, eager_params), (losses, params) = results
+    np.testing.assert_array_equal(losses, eager_losses)  # NaN (every row ignored) equals NaN
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)

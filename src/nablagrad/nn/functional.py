@@ -26,6 +26,7 @@ from ..autodiff import (
     relu,
     sigmoid,
     softmax,
+    take_along_axis,
     tanh,
     where,
 )
@@ -350,7 +351,8 @@ def cross_entropy(
             except (ValueError, IndexError):
                 if not bool(namespace_of(t).any(t == ignore_index)):
                     raise
-        return _cross_entropy_options(logits, to_device(t, "cpu"), reduction, weight, ignore_index, label_smoothing)
+        labels = target if isinstance(target, Tensor) and t.__class__ is np.ndarray else to_device(t, "cpu")
+        return _cross_entropy_options(logits, labels, reduction, weight, ignore_index, label_smoothing)
     if kind in "iu" and axis in (-1, 1) and _other_label_layout(logits.shape, tuple(t.shape)):
         return _cross_entropy_layouts(logits, t, reduction, weight, ignore_index, label_smoothing)
     t = to_device(t, logits.device)
@@ -425,6 +427,26 @@ def _class_weight(weight, logits: Tensor, c: int) -> Tensor:
     return _in_dtype_of(w, logits)
 
 
+def _kept_labels(labels, classes: int, ignore_index: int):
+    """The labels with each ignored one replaced by 0 (a row to pick from, weighted 0 later), after the
+    check that every other lies in ``[0, C)``: an op of its own, so a compiled step checks each call's labels."""
+    keep = labels != ignore_index
+    safe = np.where(keep, labels, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+        bad = labels[keep & ((labels < 0) | (labels >= classes))]
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {classes - 1}] or equal ignore_index={ignore_index}, "
+            f"got {bad[:5].tolist()}"
+        )
+    return safe
+
+
+# gradient-free ops of the labels: ``ng.jit`` records them, so each call's labels are read anew
+KEPT_LABELS = Primitive("kept_labels", _kept_labels, (None,), (None,), fmt="kept_labels({0})")
+KEPT_ROWS = Primitive("kept_rows", lambda labels, ignore_index, dtype: (labels != ignore_index).astype(dtype),
+                      (None,), (None,), fmt="kept_rows({0})")  # fmt: skip
+
+
 def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float):
     """Labels with ``weight``/``ignore_index``/``label_smoothing`` (PyTorch's formulas), from
     differentiable ops: ``ℓ_i = (1 − ε) w_{y_i}(−ln p_{i,y_i}) + (ε/C) Σ_c w_c (−ln p_{ic})``
@@ -432,23 +454,20 @@ def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignor
     n, c = logits.shape
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: labels must be integers, got {labels.dtype}")
-    keep = labels != ignore_index
-    safe = np.where(keep, labels, 0)
-    if safe.size and (safe.min() < 0 or safe.max() >= c):
-        bad = labels[keep & ((labels < 0) | (labels >= c))]
-        raise ValueError(
-            f"cross_entropy: labels must lie in [0, {c - 1}] or equal ignore_index={ignore_index}, got {bad[:5].tolist()}"
-        )
     _check_smoothing(eps)
+    labels = labels if isinstance(labels, Tensor) else as_tensor(labels, device="cpu")  # on the host
+    safe = apply(KEPT_LABELS, labels, classes=c, ignore_index=ignore_index)
+    keep_w = apply(KEPT_ROWS, labels, ignore_index=ignore_index, dtype=logits.dtype)
     logp = log_softmax(logits, axis=1)
     dev = logits.device
-    picked = logp[to_device(np.arange(n), dev), to_device(safe, dev)]
-    keep_w = to_device(keep.astype(logits.dtype), dev)
+    if logits.data.__class__ is not np.ndarray:  # another library's device: the host's labels moved there
+        safe, keep_w = (as_tensor(to_device(a.data, dev), device=dev) for a in (safe, keep_w))
+    picked = logp[to_device(np.arange(n), dev), safe]
     if weight is None:
-        w_y = as_tensor(keep_w, device=dev)
+        w_y = keep_w
     else:
         w = _class_weight(weight, logits, c)
-        w_y = w[to_device(safe, dev)] * keep_w
+        w_y = take_along_axis(w, safe, 0) * keep_w  # safe an input of the op: recorded when the labels are traced
     rows = -(w_y * picked)
     if eps:
         spread = -(logp * w).sum(axis=1) if weight is not None else -logp.sum(axis=1)
@@ -458,6 +477,29 @@ def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignor
         empty = total == 0  # every row ignored (or weighted 0): the value 0/0 = nan and gradient 0, as PyTorch
         return where(empty, float("nan"), rows.sum() / where(empty, 1.0, total))
     return rows.sum() if reduction == "sum" else rows
+
+
+# max(o, eps) in the value, the identity in the derivative (a straight-through clamp: the gradient of a
+# probability below eps is not zeroed); one op, so a compiled step computes the clamp anew on each call
+CLAMP_MIN_THROUGH = Primitive(
+    "clamp_min_through",
+    lambda o, eps: namespace_of(o).maximum(o, eps),
+    (lambda F, g, ans, o, eps: g,),
+    (lambda F, t, ans, o, eps: t,),
+    fmt="clamp_min_through({0})",
+)
+
+
+def _one_hot_labels(labels, classes: int, dtype):
+    """Labels (N,) as one-hot rows (N, C) of ``dtype``, after the check that each lies in ``[0, C)``."""
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"cross_entropy_probs: labels must lie in [0, {classes - 1}], got range [{labels.min()}, {labels.max()}]"
+        )
+    return np.eye(classes, dtype=dtype)[labels]
+
+
+ONE_HOT_LABELS = Primitive("one_hot_labels", _one_hot_labels, (None,), (None,), fmt="one_hot_labels({0})")
 
 
 def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, eps: float = 1e-12):
@@ -474,20 +516,20 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
     if probs.ndim == 0:
         raise ValueError("cross_entropy_probs: probabilities need a class axis, got a scalar")
     t = _raw(target)
+    y = target if isinstance(target, Tensor) and t.__class__ is np.ndarray else None  # a host tensor: used as it is
     if namespace_of(t).numpy_dtype(t.dtype).kind in "iu" and probs.ndim == 2 and t.shape == probs.shape[:1]:
-        t = to_device(t, "cpu")  # labels checked and one-hot encoded on the host
-        n, c = probs.shape
-        if t.size and (t.min() < 0 or t.max() >= c):
-            raise ValueError(f"cross_entropy_probs: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
-        t = np.eye(c, dtype=probs.dtype)[t]
+        labels = y if y is not None else as_tensor(to_device(t, "cpu"), device="cpu")  # checked, one-hot, on the host
+        y = apply(ONE_HOT_LABELS, labels, classes=probs.shape[1], dtype=probs.dtype)
+        t = y.data
     if t.shape != probs.shape:
         raise ValueError(
             f"cross_entropy_probs: probabilities have shape {probs.shape}; the target must be integer labels of shape "
             f"{probs.shape[:1]} or probabilities of shape {probs.shape}, got {t.shape}"
         )
-    xp = namespace_of(probs.data)
-    clamped = probs + (xp.maximum(probs.data, eps) - probs.data)  # value max(o, eps); d/do = 1
-    return reduce(-(log(clamped) * to_device(t, probs.device, probs.dtype)).sum(axis=axis), reduction)
+    clamped = apply(CLAMP_MIN_THROUGH, probs, eps=eps)  # value max(o, eps); d/do = 1
+    on_host = y is not None and probs.data.__class__ is np.ndarray
+    y = (y if y.dtype == probs.dtype else y.astype(probs.dtype)) if on_host else to_device(t, probs.device, probs.dtype)
+    return reduce(-(log(clamped) * y).sum(axis=axis), reduction)
 
 
 def nll_loss(log_probs, target, reduction: str = "mean"):
