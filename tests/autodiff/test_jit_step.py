@@ -716,17 +716,29 @@ def test_a_value_of_the_call_inside_a_container_given_to_a_plain_function_effect
     _refused_changing_nothing(step, model)
 
 
-LOSS_OPTIONS = {  # the losses' options that read the labels (a compiled step must read each call's own)
-    "class weights": (lambda: ng.nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5], np.float32)), None),
-    "ignore_index and smoothing": (lambda: ng.nn.CrossEntropyLoss(ignore_index=2, label_smoothing=0.1), None),
-    "probabilities, labels": (lambda: ng.nn.CrossEntropyProbsLoss(), "softmax"),
+def _labels(rng, n):
+    return rng.integers(0, 3, n)
+
+
+def _probabilities(rng, n):
+    p = rng.random((n, 3)).astype(np.float32)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+LOSS_OPTIONS = {  # the losses' options that read the target (a compiled step must read each call's own)
+    "class weights": (lambda: ng.nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5], np.float32)), None, _labels),
+    "ignore_index and smoothing": (lambda: ng.nn.CrossEntropyLoss(ignore_index=2, label_smoothing=0.1), None, _labels),
+    "probabilities, labels": (lambda: ng.nn.CrossEntropyProbsLoss(), "softmax", _labels),
+    "probability targets": (lambda: ng.nn.CrossEntropyLoss(), None, _probabilities),
+    "probability targets, weights and smoothing": (
+        lambda: ng.nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5], np.float32), label_smoothing=0.2), None, _probabilities),
 }
 
 
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 @pytest.mark.parametrize("case", sorted(LOSS_OPTIONS))
 def test_a_compiled_step_with_label_reading_loss_options_equals_the_eager_step_bitwise(case, opt_name):
-    make_loss, head = LOSS_OPTIONS[case]
+    make_loss, head, target = LOSS_OPTIONS[case]
     results = []
     for compiled in (False, True):
         model, opt = _setup(opt_name)
@@ -742,7 +754,7 @@ def test_a_compiled_step_with_label_reading_loss_options_equals_the_eager_step_b
 
         f = ng.jit(step) if compiled else step
         rng = np.random.default_rng(0)
-        losses = [float(f(rng.standard_normal((5, 4)).astype(np.float32), rng.integers(0, 3, 5)).numpy()) for _ in range(100)]
+        losses = [float(f(rng.standard_normal((5, 4)).astype(np.float32), target(rng, 5)).numpy()) for _ in range(100)]
         results.append((losses, _params(model)))
         if compiled and _on_numpy():
             assert f.traces == 1

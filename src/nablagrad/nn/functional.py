@@ -355,6 +355,7 @@ def cross_entropy(
         return _cross_entropy_options(logits, labels, reduction, weight, ignore_index, label_smoothing)
     if kind in "iu" and axis in (-1, 1) and _other_label_layout(logits.shape, tuple(t.shape)):
         return _cross_entropy_layouts(logits, t, reduction, weight, ignore_index, label_smoothing)
+    y = target if isinstance(target, Tensor) and t.__class__ is np.ndarray and logits.data.__class__ is np.ndarray else None
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -367,10 +368,12 @@ def cross_entropy(
             f"cross_entropy: ignore_index={ignore_index} applies to integer labels only, not to a target of "
             "probabilities (as PyTorch); drop ignore_index or give labels"
         )
+    # the target tensor itself where it is on the host (a compiled step reads each call's), else its array moved
+    y = (y if y.dtype == logp.dtype else y.astype(logp.dtype)) if y is not None else to_device(t, logp.device, logp.dtype)
     if weight is None and label_smoothing == 0.0:
-        return reduce(-(logp * to_device(t, logp.device, logp.dtype)).sum(axis=axis), reduction)
+        return reduce(-(logp * y).sum(axis=axis), reduction)
     c = logits.shape[axis]
-    y = _smoothed(as_tensor(to_device(t, logp.device, logp.dtype), device=logp.device), label_smoothing, c)
+    y = _smoothed(as_tensor(y, device=logp.device), label_smoothing, c)
     if weight is not None:
         shape = [1] * logits.ndim
         shape[axis] = c
