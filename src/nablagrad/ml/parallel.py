@@ -8,8 +8,9 @@ carries its own data and seeds, drawn in the caller in a fixed order.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable
+
+from ._params import N_JOBS
 
 JOBLIB_HINT = "n_jobs needs joblib: pip install 'nablagrad[distributed]' (or pip install joblib)"
 
@@ -17,7 +18,7 @@ JOBLIB_HINT = "n_jobs needs joblib: pip install 'nablagrad[distributed]' (or pip
 def check_n_jobs(n_jobs, who: str) -> int | None:
     if n_jobs is None:
         return None
-    if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
+    if not any(c.is_satisfied_by(n_jobs) for c in N_JOBS):  # the estimators' constraint: one rule
         raise ValueError(f"{who}: n_jobs must be None, a positive integer or -1 (all cores), got {n_jobs!r}")
     return int(n_jobs)
 

@@ -495,10 +495,7 @@ CLAMP_MIN_THROUGH = Primitive(
 
 def _one_hot_labels(labels, classes: int, dtype):
     """Labels (N,) as one-hot rows (N, C) of ``dtype``, after the check that each lies in ``[0, C)``."""
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(
-            f"cross_entropy_probs: labels must lie in [0, {classes - 1}], got range [{labels.min()}, {labels.max()}]"
-        )
+    _check_labels(labels, (len(labels), classes), "cross_entropy_probs")
     return np.eye(classes, dtype=dtype)[labels]
 
 

@@ -18,6 +18,7 @@ from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
 from ..nn import Module
 from ..optim import Optimizer
+from .callbacks import Callback
 from .metrics import TRAINING_METRICS
 
 SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
@@ -156,7 +157,7 @@ def check_checkpoint_dir(checkpoint_dir, who: str = "fit") -> Path | None:
     return path
 
 
-CALLBACK_HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+CALLBACK_HOOKS = tuple(name for name in vars(Callback) if name.startswith("on_"))  # the hooks the trainer calls
 
 
 def check_model_and_optimizer(model, optimizer, who: str = "fit") -> None:
