@@ -415,3 +415,15 @@ def test_mlp_batch_size_auto_is_min_200_n_as_scikit_learn():
     np.testing.assert_array_equal(auto.loss_curve_, whole.loss_curve_)
     with pytest.raises(ValueError, match="batch_size"):
         ml.MLPClassifier(batch_size="big").fit(X, y)
+
+
+@pytest.mark.parametrize("test_size", [np.float32(0.2), np.float64(0.3), np.int64(4)])
+def test_train_test_split_takes_numpy_sizes_as_scikit_learn(test_size):
+    """A NumPy float is a fraction, as the Python float it holds is in scikit-learn (which refuses float32), and a
+    NumPy integer a number of rows."""
+    from sklearn.model_selection import train_test_split as sk_split
+
+    X, y = np.arange(40.0).reshape(20, 2), np.arange(20) % 2
+    ours = ml.train_test_split(X, y, test_size=test_size, random_state=0)
+    theirs = sk_split(X, y, test_size=float(test_size) if isinstance(test_size, np.floating) else test_size, random_state=0)
+    assert len(ours[1]) == len(theirs[1])

@@ -12,11 +12,12 @@ import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
 from .. import backend
+from . import _params  # its Interval is a constraint; this module's Interval is a result
 from ._params import (
     BOOLEAN,
     CALLABLE,
@@ -25,12 +26,11 @@ from ._params import (
     RANDOM_STATE,
     HasMethods,
     InstanceOf,
-    Interval,
     Options,
     signature_defaults,
     validate_params,
 )
-from .base import BaseEstimator, NotFittedError
+from .base import BaseEstimator, check_is_fitted
 from .metrics import SCORERS
 from .multiclass import clone
 from .parallel import parallel_map
@@ -40,12 +40,12 @@ def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, str
     """Split arrays into train and test parts: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
     if not arrays:
         raise ValueError("train_test_split: at least one array required, e.g. train_test_split(X, y)")
-    if isinstance(test_size, bool) or not isinstance(test_size, int | float | np.integer | np.floating):
+    if not _params.Interval(Real, None, None).is_satisfied_by(test_size):  # a number (bools refused); its range checked below
         raise TypeError(f"train_test_split: test_size must be a fraction in (0, 1) or a number of rows, got {test_size!r}")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ValueError("train_test_split: all arrays must have the same number of rows")
-    n_test = int(math.ceil(test_size * n)) if isinstance(test_size, float) else int(test_size)
+    n_test = int(test_size) if isinstance(test_size, Integral) else math.ceil(float(test_size) * n)  # a fraction
     if not 0 < n_test < n:
         raise ValueError(f"train_test_split: test_size={test_size} leaves no training or no test data for n={n}")
     rng = backend.resolve_rng(random_state, "train_test_split") if random_state is not None else np.random.default_rng()
@@ -105,7 +105,7 @@ class KFold:
     """k folds of (almost) equal size; each is the test set once (lecture 001)."""
 
     _parameter_constraints = {
-        "n_splits": [Interval(Integral, 2, None)],
+        "n_splits": [_params.Interval(Integral, 2, None)],
         "shuffle": [BOOLEAN],
         "random_state": [RANDOM_STATE],
     }
@@ -203,7 +203,7 @@ class GridSearchCV(BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods("fit", "get_params", "set_params")],
         "param_grid": [InstanceOf(dict)],
-        "cv": [Interval(Integral, 2, None), HasMethods("split")],
+        "cv": [_params.Interval(Integral, 2, None), HasMethods("split")],
         "scoring": [NONE, Options(set(SCORERS)), CALLABLE],
         "n_jobs": N_JOBS,
     }
@@ -232,10 +232,7 @@ class GridSearchCV(BaseEstimator):
         return self
 
     def _best(self):
-        if not hasattr(self, "best_estimator_"):
-            raise NotFittedError(
-                "This GridSearchCV instance is not fitted yet. Call 'fit' with appropriate arguments before using it."
-            )
+        check_is_fitted(self, "best_estimator_")
         return self.best_estimator_
 
     def predict(self, X):
@@ -273,9 +270,9 @@ def confidence_interval(scores, level: float = 0.95, method: str = "normal", n_b
     """``μ̂ ± 1.96·SE`` with ``SE = s/√n`` (lecture 001), or a percentile bootstrap interval
     (``n_boot`` resamples in blocks of :data:`BOOT_BLOCK`, each block seeded by
     ``SeedSequence(random_state).spawn``, the blocks computed in parallel with ``n_jobs``)."""
-    if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating) or not 0 < level < 1:
+    if not _params.Interval(Real, 0, 1, closed="neither").is_satisfied_by(level):
         raise ValueError(f"confidence_interval: level must be a probability in (0, 1), e.g. level=0.95, got {level!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+    if not _params.Interval(Integral, 1, None).is_satisfied_by(n_boot):
         raise ValueError(f"confidence_interval: n_boot must be a positive number of resamples, e.g. 10000, got {n_boot!r}")
     x = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(x) < 2:
