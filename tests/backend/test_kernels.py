@@ -303,3 +303,71 @@ def test_a_steady_check_reads_the_gradient_alone_and_reads_p_again_where_its_car
         assert read_p[0] is False and True in read_p
         carried = kernels._Bounds.known(p, m, v, None)
         assert carried is not None and carried.p >= float(np.abs(p.astype(np.float64)).sum())
+
+
+def _steady_inputs(dtype, ams):
+    """A flat state of three places (a weight, a bias, a weight), its gradients as separate arrays, and the
+    same state checked and updated once by ``adam_finite``/``adam_`` so that bounds are carried."""
+    shapes = [(6, 5), (5,), (5, 3)]
+    n = sum(int(np.prod(s)) for s in shapes)
+    p, _, m, v, vmax = _adam_inputs(n, dtype, seed=3)
+    vmax = vmax if ams else None
+    layout = _layout([int(np.prod(s)) for s in shapes], dtype)
+    rng = np.random.default_rng(4)
+    grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    consts = dict(CONSTS, vmax=vmax) if ams else dict(CONSTS)
+    first = np.concatenate([g.reshape(-1) for g in grads])
+    assert kernels.adam_finite(p, first, m, v, **consts) is True
+    kernels.adam_(p, first, m, v, np.empty_like(p), **consts)
+    return p, m, v, vmax, layout, grads
+
+
+@pytest.mark.parametrize("ams", [False, True], ids=["adam", "amsgrad"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_steady_update_is_adams_update_bit_for_bit_and_keeps_no_gradient(dtype, ams):
+    """``SteadyAdam`` (argument lists kept from step to step, gradients read where they are) takes three
+    steps exactly as ``adam_`` on the concatenated gradient does, and lets go of each step's gradients."""
+    import gc
+    import weakref
+
+    p, m, v, vmax, layout, grads = _steady_inputs(dtype, ams)
+    ref = [a.copy() for a in (p, m, v)] + ([vmax.copy()] if ams else [None])
+    consts = (0.9, 0.999, 1e-3, 1e-8, 0.0, 1.0)
+    with kernels.use_fast(True):
+        plan = kernels.SteadyAdam.make(p, layout, m, v, vmax)
+        for step in range(3):
+            gs = [g * (step + 1) for g in grads]
+            after = plan.prepare(gs, consts)
+            assert after is not None
+            plan.run(after)
+            whole = np.concatenate([g.reshape(-1) for g in gs])
+            kernels.adam_(ref[0], whole, ref[1], ref[2], np.empty_like(p), b1=0.9, b2=0.999, step_size=1e-3,
+                          eps_hat=1e-8, vmax=ref[3])  # fmt: skip
+            for got, want in zip((p, m, v, vmax), ref):
+                if want is not None:
+                    np.testing.assert_array_equal(got, want)
+            refs = [weakref.ref(g) for g in gs]
+            del gs, whole
+            gc.collect()
+            assert all(r() is None for r in refs)  # the plan holds no gradient between steps
+        assert plan.fits(p, layout, m, v, vmax) and not plan.fits(p.copy(), layout, m, v, vmax)
+
+
+def test_a_steady_update_refuses_gradients_it_cannot_read_and_keeps_none():
+    """A gradient of another size raises (a kernel would read past its end); one of another dtype or not
+    C-ordered gets ``None`` (the caller's full check decides); either way no gradient is kept, nothing written."""
+    p, m, v, _, layout, grads = _steady_inputs(np.float32, False)
+    before = [a.copy() for a in (p, m, v)]
+    consts = (0.9, 0.999, 1e-3, 1e-8, 0.0, 1.0)
+    with kernels.use_fast(True):
+        plan = kernels.SteadyAdam.make(p, layout, m, v, None)
+        with pytest.raises(ValueError, match="place"):
+            plan.prepare([grads[0], grads[1], grads[2][:, :2].copy()], consts)
+        assert plan.prepare([grads[0].astype(np.float64), grads[1], grads[2]], consts) is None
+        assert plan.prepare([np.asfortranarray(grads[0]), grads[1], grads[2]], consts) is None
+        with pytest.raises(ValueError, match="gradients"):
+            plan.prepare(grads[:2], consts)
+        assert all(segment[1] is None for segment in plan.segments)
+        for got, want in zip((p, m, v), before):
+            np.testing.assert_array_equal(got, want)
+        assert kernels.SteadyAdam.make(p, layout, m[:-1], v, None) is None  # a state of another size: not taken

@@ -303,6 +303,8 @@ def test_a_steady_step_refused_in_its_second_group_changes_neither_group(fast):
             state = [{k: np.copy(v) for k, v in opt.state[id(p)].items()} for p in flat_ours]
             with pytest.raises(FloatingPointError, match="NaN or Inf"):
                 opt.step()
+            for fg in opt.__dict__.get("_flat_groups", {}).values():  # the first group's prepared update let go
+                assert fg.kernel_plan is None or all(segment[1] is None for segment in fg.kernel_plan.segments)
             for p, w, s in zip(flat_ours, before, state):
                 np.testing.assert_array_equal(p.numpy(), w)
                 for k, v in s.items():

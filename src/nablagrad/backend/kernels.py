@@ -350,30 +350,86 @@ def _bounds_after(bounds: _Bounds, segments: list[list], dtype, consts: tuple, a
     return after
 
 
-def adam_prepare(p, grads: list[np.ndarray], layout: Layout, m, v, vmax, consts: tuple) -> _Checked | None:
-    """The steady state of a training loop (the state's bounds carried from the last checked update):
-    :func:`adam_finite`'s check from the bounds alone, for a gradient given as ``grads`` at the places of
-    ``layout``, with ``consts = (β1, β2, step_size, ε̂, λ, δ)``.  The update, prepared for
-    :func:`adam_run`, when the bounds show it finite; ``None`` otherwise (no bounds carried, bounds that
-    do not settle it, arrays the kernels do not take) — then nothing is written or kept, and the caller
-    takes :func:`adam_finite`, which can also run the update as a dry run."""
-    bounds = _Bounds.known(p, m, v, vmax)
-    if bounds is None:
-        return None
-    segments = _adam_args(p, Parts(grads, layout), m, v, vmax, consts)
-    if segments is None:
-        return None
-    after = _bounds_after(bounds, segments, p.dtype, consts, vmax is not None)
-    return None if after is None else _Checked((p, None, m, v, vmax), consts, segments, after)
+class SteadyAdam:
+    """The steady state of a training loop over one flat group — ``p``, ``m``, ``v`` (and ``vmax``) flat, the
+    gradient given as its parameters' arrays at the places of ``layout``: the kernels' argument lists are made
+    once and kept from one step to the next; each step puts in its gradients and constants.  In a small
+    step the Python around the two kernel passes is a large part of the time, and it runs on caches the
+    update's passes over memory have just emptied.
 
+    :meth:`prepare` is :func:`adam_finite`'s check from the bounds carried from the last checked update
+    alone (one read of ``g``, see :class:`_Bounds`); :meth:`run` the update it allowed.  Neither keeps a
+    gradient once it returns."""
 
-def adam_run(checked: _Checked) -> None:
-    """The update :func:`adam_prepare` allowed, in place; its bounds carried to the next check."""
-    kernel = _kernel("adam")
-    for segment in checked.segments:
-        kernel(*segment)
-    p, _, m, v, vmax = checked.arrays
-    _updated(p, m, v, vmax, checked.after)
+    __slots__ = ("arrays", "layout", "segments", "_key", "_static")
+
+    def __init__(self, p, layout: Layout, m, v, vmax, segments: list[list]):
+        self.arrays, self.layout, self.segments, self._key, self._static = (p, m, v, vmax), layout, segments, None, ()
+
+    @classmethod
+    def make(cls, p, layout: Layout, m, v, vmax) -> SteadyAdam | None:
+        """The argument lists for these arrays; ``None`` without the kernels or for arrays they do not take."""
+        ams = vmax is not None
+        w = vmax if ams else v
+        if not (fast_available() and _flat_ok(p, m, v, w)) or not p.size == m.size == v.size == w.size == layout.out.size:
+            return None
+        flat = tuple(a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, w))
+        tiny = _finfo(p.dtype).tiny
+        segments = [[pp, None, mm, vv, ww, ams, *(None,) * 8, tiny] for pp, mm, vv, ww in layout.cut(flat)]
+        return cls(p, layout, m, v, vmax, segments)
+
+    def fits(self, p, layout: Layout, m, v, vmax) -> bool:
+        a = self.arrays
+        return a[0] is p and a[1] is m and a[2] is v and a[3] is vmax and self.layout is layout
+
+    def prepare(self, grads: list[np.ndarray], consts: tuple) -> _Bounds | None:
+        """The update with ``grads`` (in the layout's order, each of its place's size) and ``consts = (β1, β2,
+        step_size, ε̂, λ, δ)``, shown finite by the carried bounds: the bounds after it, for :meth:`run`; ``None``
+        (nothing kept) where no bounds are carried, they do not settle it, or a gradient is not an array the
+        kernels take — then :func:`adam_finite` decides.  A gradient of another size raises ``ValueError``."""
+        p, m, v, vmax = self.arrays
+        bounds = _Bounds.known(p, m, v, vmax)
+        if bounds is None or not fast_available():
+            return None
+        dtype, segments = p.dtype, self.segments
+        if len(grads) != len(segments):
+            raise ValueError(f"SteadyAdam: {len(grads)} gradients for {len(segments)} places")
+        for segment, g in zip(segments, grads):
+            if g.__class__ is not np.ndarray or g.dtype != dtype or not g.flags.c_contiguous:
+                self.release()
+                return None
+            if g.size != segment[0].size:
+                self.release()
+                raise ValueError(f"SteadyAdam: a gradient of shape {g.shape} where its place has {segment[0].size} entries")
+            segment[1] = g if g.ndim == 1 else g.reshape(-1)
+        b1, b2, step_size, eps_hat, wd, decay = consts
+        dt = dtype.type
+        if self._key != (b1, b2, wd, decay):  # the constants that stay from one step to the next, converted once
+            self._key, self._static = (b1, b2, wd, decay), (dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(wd), dt(decay))
+        c = self._static
+        constants = (c[0], c[1], c[2], c[3], dt(step_size), dt(eps_hat), c[4], c[5])
+        for segment in segments:
+            segment[6:14] = constants
+        after = _bounds_after(bounds, segments, dtype, consts, vmax is not None)
+        if after is None:
+            self.release()
+        return after
+
+    def run(self, after: _Bounds) -> None:
+        """The update :meth:`prepare` allowed, in place; ``after`` carried to the next check."""
+        kernel = _kernel("adam")
+        try:
+            for segment in self.segments:
+                kernel(*segment)
+        finally:
+            self.release()
+        p, m, v, vmax = self.arrays
+        _updated(p, m, v, vmax, after)
+
+    def release(self) -> None:
+        """Let go of the gradients put in by :meth:`prepare`."""
+        for segment in self.segments:
+            segment[1] = None
 
 
 def _abs_sum(a: np.ndarray) -> float:

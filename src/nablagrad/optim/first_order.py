@@ -197,18 +197,27 @@ class Adam(Optimizer):
         cls = type(self)  # a subclass with its own update: the full step calls it
         return cls.update is Adam.update and cls.check_update is Adam.check_update
 
-    def steady_check(self, fg, group):
+    def steady_check(self, fg, group, grads):
         state = fg.state
         if "exp_avg" not in state:
             return None
         c = self._constants(state, group, 1)
-        return kernels.adam_prepare(fg.tensor.data, [p.grad.data for p in fg.params], fg.grad_layout, state["exp_avg"],
-                                    state["exp_avg_sq"], c["vmax"],
-                                    (c["b1"], c["b2"], c["step_size"], c["eps_hat"], c["wd"], c["decay"]))  # fmt: skip
+        p, m, v, vmax = fg.tensor.data, state["exp_avg"], state["exp_avg_sq"], c["vmax"]
+        plan = fg.kernel_plan
+        if plan is None or not plan.fits(p, fg.grad_layout, m, v, vmax):
+            plan = fg.kernel_plan = kernels.SteadyAdam.make(p, fg.grad_layout, m, v, vmax)
+            if plan is None:
+                return None
+        after = plan.prepare(grads, (c["b1"], c["b2"], c["step_size"], c["eps_hat"], c["wd"], c["decay"]))
+        return None if after is None else (plan, after)
+
+    def steady_abandon(self, fg, update):
+        update[0].release()
 
     def steady_update(self, fg, update):
         fg.state["step"] += 1
-        kernels.adam_run(update)
+        plan, after = update
+        plan.run(after)
 
     @staticmethod
     def _constants(state: dict, group: dict, ahead: int = 0) -> dict:

@@ -44,6 +44,7 @@ class FlatGroup:
     grad_layout: kernels.Layout  # the flat gradient buffer (``grad``) cut at the parameters' shapes
     state: dict = field(default_factory=dict)  # flat buffers and scalars, as ``update`` keeps them
     state_views: list[dict] = field(default_factory=list)  # per parameter: key -> its view
+    kernel_plan: object = None  # an optimiser's kernel arguments for its steady step, kept while these buffers are
 
     @classmethod
     def pack(cls, params: list[Tensor]) -> FlatGroup:
@@ -69,6 +70,23 @@ class FlatGroup:
             if p is not q or p.data is not v:
                 return False
         return True
+
+    def steady_grads(self, params: list[Tensor], opt_state: dict, written: dict) -> list[np.ndarray] | None:
+        """For a steady step, in one pass over the parameters: their gradients' arrays where the group is as
+        the last step left it — the same parameters, each still its view, with a gradient of its shape, not
+        written since the optimiser's last update (``written``: id → version), and the states
+        :meth:`scatter_state` made; ``None`` otherwise (asked every step, so plain loops)."""
+        if len(params) != len(self.params) or not self.state_views:
+            return None
+        n, scalars, grads = len(self.state), self._scalars(), []
+        for p, q, view, views in zip(params, self.params, self.views, self.state_views):
+            g = p.grad
+            if p is not q or p.data is not view or g is None or g.shape != view.shape or written.get(id(p)) != p._version:
+                return None
+            if not _state_bound(opt_state.get(id(p)), views, n, scalars):
+                return None
+            grads.append(g.data)
+        return grads
 
     def grad_parts(self) -> kernels.Parts:
         """The gradients as they are, for an update that reads them in place (gathered on demand)."""
@@ -104,25 +122,16 @@ class FlatGroup:
         self.scatter_state(opt_state)
         return True
 
-    def bound(self, opt_state: dict) -> bool:
-        """Whether the parameters' states in ``opt_state`` are still the ones :meth:`bind_state` bound."""
-        return self._bound([opt_state.get(id(p)) for p in self.params]) if self.state_views else False
-
     def _bound(self, states: list) -> bool:
-        """Whether every parameter's state is still what :meth:`scatter_state` made: the same views of
-        the flat buffers and the same scalars (asked every step, so plain loops)."""
-        n = len(self.state)
-        scalars = [(k, v) for k, v in self.state.items() if not isinstance(v, np.ndarray)]
+        """Whether every parameter's state is still what :meth:`scatter_state` made."""
+        n, scalars = len(self.state), self._scalars()
         for s, views in zip(states, self.state_views):
-            if s is None or len(s) != n:
+            if not _state_bound(s, views, n, scalars):
                 return False
-            for k, v in views.items():
-                if s.get(k) is not v:
-                    return False
-            for k, v in scalars:
-                if s.get(k) != v:
-                    return False
         return True
+
+    def _scalars(self) -> list[tuple]:
+        return [(k, v) for k, v in self.state.items() if not isinstance(v, np.ndarray)]
 
     def scatter_state(self, opt_state: dict) -> None:
         """Each parameter's state: views of the flat buffers and the (shared) scalars."""
@@ -149,6 +158,20 @@ class FlatGroup:
             return
         for p in self.params:
             opt_state.setdefault(id(p), {}).update(scalars)
+
+
+def _state_bound(s: dict | None, views: dict, n: int, scalars: list[tuple]) -> bool:
+    """Whether one parameter's state ``s`` is what :meth:`FlatGroup.scatter_state` made: ``n`` entries, the same
+    views of the flat buffers and the same scalars (asked every step, so plain loops)."""
+    if s is None or len(s) != n:
+        return False
+    for k, v in views.items():
+        if s.get(k) is not v:
+            return False
+    for k, v in scalars:
+        if s.get(k) != v:
+            return False
+    return True
 
 
 @dataclass

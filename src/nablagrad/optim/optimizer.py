@@ -369,15 +369,17 @@ class Optimizer:
         if not groups or len(groups) != len(self.param_groups) or written is None:
             return False
         state = self.state
+        grads = []
         for (group, fg), now in zip(groups, self.param_groups):
-            if group is not now or not fg.intact(group["params"]) or not fg.bound(state):
+            found = fg.steady_grads(group["params"], state, written) if group is now else None
+            if found is None:  # a parameter, gradient or state changed (or written past us): the full step
                 return False
-            for p in fg.params:
-                g = p.grad
-                if g is None or g.shape != p.shape or written.get(id(p)) != p._version:  # written past us: the full step
-                    return False
-        prepared = [self.steady_check(fg, group) for group, fg in groups]
+            grads.append(found)
+        prepared = [self.steady_check(fg, group, g) for (group, fg), g in zip(groups, grads)]
         if None in prepared:
+            for (_, fg), update in zip(groups, prepared):
+                if update is not None:
+                    self.steady_abandon(fg, update)  # no update follows: what it holds is let go
             return False
         for (_, fg), update in zip(groups, prepared):
             self.steady_update(fg, update)
@@ -393,10 +395,15 @@ class Optimizer:
         has none; an optimiser whose checked update has one overrides the three."""
         return False
 
-    def steady_check(self, fg: flat.FlatGroup, group: dict):
-        """For :meth:`_steady_step`: this step's update of the packed group ``fg`` prepared and shown finite
-        without writing anything, or ``None`` (nothing kept) where that cannot be told cheaply."""
+    def steady_check(self, fg: flat.FlatGroup, group: dict, grads: list[np.ndarray]):
+        """For :meth:`_steady_step`: this step's update of the packed group ``fg`` (its parameters' gradients
+        ``grads``, in order) prepared and shown finite without writing anything, or ``None`` (nothing kept)
+        where that cannot be told cheaply."""
         return None
+
+    def steady_abandon(self, fg: flat.FlatGroup, update) -> None:
+        """Let go of what :meth:`steady_check` prepared for an update that will not run (another group's
+        check failed): the full step runs instead."""
 
     def steady_update(self, fg: flat.FlatGroup, update) -> None:
         """Carry out what :meth:`steady_check` prepared (the update of ``fg`` and its state)."""
