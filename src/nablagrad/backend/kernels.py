@@ -343,11 +343,20 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
 def _bounds_after(bounds: _Bounds, segments: list[list], dtype, consts: tuple, ams: bool) -> _Bounds | None:
     """:meth:`_Bounds.after` with ``Σ|g|`` read from the kernels' argument lists; where a carried ``Σ|p|``
     is too loose to show the update finite, again with ``Σ|p|`` read."""
-    sum_g = sum(_abs_sum(segment[1]) for segment in segments)
+    sum_g = _sum_abs([segment[1] for segment in segments])
     after = bounds.after(sum_g, dtype, *consts, ams)
     if after is None and bounds.p_carried:
-        after = bounds.with_p(sum(_abs_sum(segment[0]) for segment in segments)).after(sum_g, dtype, *consts, ams)
+        after = bounds.with_p(_sum_abs([segment[0] for segment in segments])).after(sum_g, dtype, *consts, ams)
     return after
+
+
+def _sum_abs(arrays: list[np.ndarray]) -> float:
+    """An upper bound of ``Σ|a|`` over flat arrays the kernels take: the compiled sums times :data:`SUM_SLACK`
+    (their float64 total rounds by far less than the ``1 + 10⁻⁵`` that :meth:`_Bounds.after` allows)."""
+    kernel, total = _kernel("abs_sum"), 0.0
+    for a in arrays:
+        total += kernel(a)
+    return total * SUM_SLACK
 
 
 class SteadyAdam:
@@ -434,7 +443,7 @@ class SteadyAdam:
 
 def _abs_sum(a: np.ndarray) -> float:
     """An upper bound of ``Σ|a|`` (the compiled sum times :data:`SUM_SLACK`)."""
-    return _kernel("abs_sum")(a if a.ndim == 1 else a.reshape(-1)) * SUM_SLACK
+    return _sum_abs([a if a.ndim == 1 else a.reshape(-1)])
 
 
 class _Checked:
@@ -504,13 +513,13 @@ class _Bounds:
 
     def after(self, sum_g: float, dtype, b1, b2, step_size, eps_hat, wd, decay, ams: bool) -> _Bounds | None:
         """The bounds after the update, or ``None`` when they cannot show that it stays finite."""
-        info, slack = _finfo(dtype), 1.0 + 1e-5
-        big, eps, decay, step_size = float(info.max), float(dtype.type(eps_hat)), float(decay), float(step_size)
+        (big, tiny), slack = _limits(dtype), 1.0 + 1e-5
+        eps, decay, step_size = float(dtype.type(eps_hat)), float(decay), float(step_size)
         g = (sum_g + abs(float(wd)) * self.p) * slack  # Python floats: an overflow is inf, without a warning
         m = (b1 * self.m + (1 - b1) * g) * slack
         v = (b2 * self.v + (1 - b2) * g * g) * slack
         vmax = max(self.vmax, v) if ams else 0.0
-        ok = (math.isfinite(g) and g * g <= big / 4 and eps >= float(info.tiny)
+        ok = (math.isfinite(g) and g * g <= big / 4 and eps >= tiny
               and m <= eps * big / (4 * max(1.0, abs(step_size))) and max(v, vmax) <= big / 4
               and abs(decay) * self.p <= big / 4)  # fmt: skip
         if not ok:
@@ -555,6 +564,13 @@ def forget_bounds(m) -> None:
 @functools.cache
 def _finfo(dtype: np.dtype) -> np.finfo:
     return np.finfo(dtype)
+
+
+@functools.cache
+def _limits(dtype: np.dtype) -> tuple[float, float]:
+    """The largest and the smallest normal number of ``dtype``, as Python floats."""
+    info = _finfo(dtype)
+    return float(info.max), float(info.tiny)
 
 
 def _adam_args(p, g, m, v, vmax, consts: tuple) -> list[list] | None:
