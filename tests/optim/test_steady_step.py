@@ -375,3 +375,78 @@ def test_a_parameter_written_past_the_optimiser_is_read_again_by_the_next_check(
             np.testing.assert_array_equal(opt.state[id(p)][k], v)
             if k != "step":
                 assert np.isfinite(opt.state[id(p)][k]).all()
+
+
+def _steady_run(steps=3, groups=1, n=3000):
+    """An Adam over ``groups`` groups of two parameters, stepped ``steps`` times (the steady path from the third)."""
+    rng = np.random.default_rng(9)
+    params = [[ng.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in [(n, 4), (4,)]]
+              for _ in range(groups)]  # fmt: skip
+    opt = optim.Adam([{"params": g} for g in params], lr=1e-3)
+    for _ in range(steps):
+        for p in sum(params, []):
+            p.grad = ng.tensor(rng.standard_normal(p.shape).astype(np.float32))
+        opt.step()
+    return opt, sum(params, []), rng
+
+
+def test_a_loaded_state_lets_the_buffers_it_replaces_go(fast):
+    """``load_state_dict`` gives the group new flat state buffers on its next step: the steady step's kept
+    kernel arguments must not hold the old ones (2–3 times the parameters' memory) alive."""
+    import gc
+    import weakref
+
+    opt, params, rng = _steady_run()
+    fg = next(iter(opt._flat_groups.values()))
+    old = [weakref.ref(fg.state[k]) for k in ("exp_avg", "exp_avg_sq")]
+    opt.load_state_dict(opt.state_dict())
+    for p in params:
+        p.grad = ng.tensor(rng.standard_normal(p.shape).astype(np.float32))
+    opt.step()
+    del fg
+    gc.collect()
+    assert [r() is None for r in old] == [True, True]
+
+
+def test_an_interrupt_inside_the_steady_check_keeps_no_gradient_and_changes_nothing(monkeypatch):
+    """Ctrl-C while the second group's gradient is summed (by the compiled kernels): the first group's prepared
+    update is dropped with its gradients, and no parameter or state has changed."""
+    import gc
+    import weakref
+
+    from nablagrad.backend import kernels
+
+    if not kernels.fast_available():
+        pytest.skip("the fast extra (numba) is not installed")
+    opt, params, rng = _steady_run(groups=2)
+    for p in params:
+        p.grad = ng.tensor(rng.standard_normal(p.shape).astype(np.float32))
+    before = [p.numpy().copy() for p in params]
+    state = [{k: np.copy(v) for k, v in opt.state[id(p)].items()} for p in params]
+    calls, kernel = [], kernels._kernel
+
+    def interrupting(name):
+        if name != "abs_sum":
+            return kernel(name)
+
+        def abs_sum(a):
+            calls.append(1)
+            if len(calls) > 2:  # the first group's two gradients pass; the second group's is interrupted
+                raise KeyboardInterrupt
+            return kernel("abs_sum")(a)
+
+        return abs_sum
+
+    monkeypatch.setattr(kernels, "_kernel", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    monkeypatch.undo()
+    for p, w, s in zip(params, before, state):
+        np.testing.assert_array_equal(p.numpy(), w)
+        for k, v in s.items():
+            np.testing.assert_array_equal(opt.state[id(p)][k], v)
+    refs = [weakref.ref(p.grad.data) for p in params]
+    for p in params:
+        p.grad = None
+    gc.collect()
+    assert all(r() is None for r in refs)

@@ -403,23 +403,26 @@ class SteadyAdam:
         dtype, segments = p.dtype, self.segments
         if len(grads) != len(segments):
             raise ValueError(f"SteadyAdam: {len(grads)} gradients for {len(segments)} places")
-        for segment, g in zip(segments, grads):
-            if g.__class__ is not np.ndarray or g.dtype != dtype or not g.flags.c_contiguous:
-                self.release()
-                return None
-            if g.size != segment[0].size:
-                self.release()
-                raise ValueError(f"SteadyAdam: a gradient of shape {g.shape} where its place has {segment[0].size} entries")
-            segment[1] = g if g.ndim == 1 else g.reshape(-1)
-        b1, b2, step_size, eps_hat, wd, decay = consts
-        dt = dtype.type
-        if self._key != (b1, b2, wd, decay):  # the constants that stay from one step to the next, converted once
-            self._key, self._static = (b1, b2, wd, decay), (dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(wd), dt(decay))
-        c = self._static
-        constants = (c[0], c[1], c[2], c[3], dt(step_size), dt(eps_hat), c[4], c[5])
-        for segment in segments:
-            segment[6:14] = constants
-        after = _bounds_after(bounds, segments, dtype, consts, vmax is not None)
+        try:
+            for segment, g in zip(segments, grads):
+                if g.__class__ is not np.ndarray or g.dtype != dtype or not g.flags.c_contiguous:
+                    self.release()
+                    return None
+                if g.size != segment[0].size:
+                    raise ValueError(f"SteadyAdam: a gradient of shape {g.shape} where its place has {segment[0].size} entries")
+                segment[1] = g if g.ndim == 1 else g.reshape(-1)
+            b1, b2, step_size, eps_hat, wd, decay = consts
+            dt = dtype.type
+            if self._key != (b1, b2, wd, decay):  # the constants that stay from one step to the next, converted once
+                self._key, self._static = (b1, b2, wd, decay), (dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(wd), dt(decay))
+            c = self._static
+            constants = (c[0], c[1], c[2], c[3], dt(step_size), dt(eps_hat), c[4], c[5])
+            for segment in segments:
+                segment[6:14] = constants
+            after = _bounds_after(bounds, segments, dtype, consts, vmax is not None)
+        except BaseException:  # a bad gradient, an interrupt: nothing kept
+            self.release()
+            raise
         if after is None:
             self.release()
         return after
@@ -519,7 +522,7 @@ class _Bounds:
         m = (b1 * self.m + (1 - b1) * g) * slack
         v = (b2 * self.v + (1 - b2) * g * g) * slack
         vmax = max(self.vmax, v) if ams else 0.0
-        ok = (math.isfinite(g) and g * g <= big / 4 and eps >= tiny
+        ok = (math.isfinite(g) and g * g <= big / 4 and eps >= tiny and math.isfinite(step_size)
               and m <= eps * big / (4 * max(1.0, abs(step_size))) and max(v, vmax) <= big / 4
               and abs(decay) * self.p <= big / 4)  # fmt: skip
         if not ok:

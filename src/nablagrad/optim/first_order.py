@@ -182,8 +182,8 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = namespace_of(p.data).zeros_like(p.data)
             state["exp_avg_sq"] = namespace_of(p.data).zeros_like(p.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = namespace_of(p.data).zeros_like(p.data)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:  # also when switched on mid-run (torch: KeyError):
+            state["max_exp_avg_sq"] = namespace_of(p.data).zeros_like(p.data)  # max(0, v) = v, the update checked
         state["step"] += 1
         kernels.adam_(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.scratch(p), **self._constants(state, group))
 
@@ -199,8 +199,8 @@ class Adam(Optimizer):
 
     def steady_check(self, fg, group, grads):
         state = fg.state
-        if "exp_avg" not in state:
-            return None
+        if "exp_avg" not in state or (group["amsgrad"] and "max_exp_avg_sq" not in state):
+            return None  # the full step makes what is missing
         c = self._constants(state, group, 1)
         p, m, v, vmax = fg.tensor.data, state["exp_avg"], state["exp_avg_sq"], c["vmax"]
         plan = fg.kernel_plan
@@ -224,6 +224,8 @@ class Adam(Optimizer):
         """The kernel's constants for step ``t = state["step"] + ahead``:
         ``w ← δw − (α/bc1) · m / (√v/√bc2 + ε)  =  δw − (α√bc2/bc1) · m / (√v + ε√bc2)``."""
         t = state["step"] + ahead
+        # amsgrad switched off: plain Adam, as PyTorch; switched on: plain Adam until update() adds the maximum
+        vmax = state.get("max_exp_avg_sq") if group["amsgrad"] else None
         b1, b2 = group["betas"]
         lr, wd = group["lr"], group["weight_decay"]
         bc1 = 1 - b1**t
@@ -231,7 +233,7 @@ class Adam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         return dict(b1=b1, b2=b2, step_size=lr * bc2_sqrt / bc1, eps_hat=group["eps"] * bc2_sqrt,
                     wd=0.0 if decoupled else wd, decay=1 - lr * wd if decoupled else 1.0,
-                    vmax=state.get("max_exp_avg_sq"))  # fmt: skip
+                    vmax=vmax)  # fmt: skip
 
 
 class AdamW(Adam):

@@ -100,7 +100,7 @@ class FlatGroup:
         """Make :attr:`state` the flat form of the parameters' states; False if they cannot share one."""
         states = [opt_state.get(id(p)) for p in self.params]
         if not any(states):
-            self.state, self.state_views = {}, []
+            self.state, self.state_views, self.kernel_plan = {}, [], None
             return True
         if self.state_views and self._bound(states):
             return True
@@ -118,7 +118,7 @@ class FlatGroup:
                 flat_state[k] = values[0]
             else:
                 return False
-        self.state = flat_state
+        self.state, self.kernel_plan = flat_state, None  # a plan holds the buffers it was made for: let them go
         self.scatter_state(opt_state)
         return True
 

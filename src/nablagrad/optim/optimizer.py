@@ -375,11 +375,15 @@ class Optimizer:
             if found is None:  # a parameter, gradient or state changed (or written past us): the full step
                 return False
             grads.append(found)
-        prepared = [self.steady_check(fg, group, g) for (group, fg), g in zip(groups, grads)]
+        prepared: list = []
+        try:
+            for (group, fg), g in zip(groups, grads):
+                prepared.append(self.steady_check(fg, group, g))
+        except BaseException:
+            self._abandon(groups, prepared)
+            raise
         if None in prepared:
-            for (_, fg), update in zip(groups, prepared):
-                if update is not None:
-                    self.steady_abandon(fg, update)  # no update follows: what it holds is let go
+            self._abandon(groups, prepared)
             return False
         for (_, fg), update in zip(groups, prepared):
             self.steady_update(fg, update)
@@ -389,6 +393,12 @@ class Optimizer:
                 p.bump_version_()  # written in place: a graph that saved p must not back-propagate
                 written[id(p)] = p._version
         return True
+
+    def _abandon(self, groups: list, prepared: list) -> None:
+        """No update follows these prepared checks (another group's failed, or raised): what they hold is let go."""
+        for (_, fg), update in zip(groups, prepared):
+            if update is not None:
+                self.steady_abandon(fg, update)
 
     def has_steady_step(self) -> bool:
         """Whether this optimiser has a steady step (:meth:`steady_check`, :meth:`steady_update`).  The base
