@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .. import backend
+from ..backend.checks import is_int
 
 SAMPLING = ("shuffle", "random", "sequential", "balanced", "hard")
 
@@ -37,8 +38,8 @@ def batch_indices(
 ) -> Iterator[np.ndarray]:
     """Index arrays of one epoch's batches."""
     rng = rng if rng is not None else backend.default_rng()
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise (TypeError if not isinstance(n, int | np.integer) else ValueError)(
+    if not is_int(n) or n < 0:
+        raise (ValueError if is_int(n) else TypeError)(
             f"batch_indices: n must be the number of examples, an integer >= 0, got {n!r}"
         )
     if sampling not in SAMPLING:

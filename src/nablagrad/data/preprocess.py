@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend.checks import is_int
+
 
 def _numeric(X, who: str) -> np.ndarray:
     """``X`` as a float64 array, or a ``TypeError`` naming ``who`` (not NumPy's "could not convert")."""
@@ -61,8 +63,8 @@ def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndar
         if labels.size == 0:  # PyTorch: "Can not infer total number of classes from empty tensor."
             raise ValueError("one_hot: cannot infer the number of classes from no labels; pass num_classes=")
         c = int(labels.max()) + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) or num_classes < 1:
-        raise (ValueError if isinstance(num_classes, int | np.integer) else TypeError)(
+    elif not is_int(num_classes) or num_classes < 1:
+        raise (ValueError if is_int(num_classes) else TypeError)(
             f"one_hot: num_classes must be a positive integer, got {num_classes!r}"
         )
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backend.checks import is_int
 from .loader import ChunkedReader
 
 MANIFEST = "shards.json"
@@ -31,7 +32,7 @@ def save_shards(folder: str | os.PathLike, X, y=None, rows_per_shard: int = 65_5
     """Write ``X`` (and ``y``) into ``folder`` as shards of ``rows_per_shard`` rows; returns the folder.
 
     ``X`` may itself be a memory map or a :class:`ChunkedReader`: it is read one shard at a time."""
-    if isinstance(rows_per_shard, bool) or not isinstance(rows_per_shard, int | np.integer) or rows_per_shard < 1:
+    if not is_int(rows_per_shard) or rows_per_shard < 1:
         raise ValueError(f"save_shards: rows_per_shard must be a positive integer, got {rows_per_shard!r}")
     if y is not None and len(y) != len(X):
         raise ValueError(f"save_shards: X has {len(X)} rows but y has {len(y)}; they must match")

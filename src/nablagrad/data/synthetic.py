@@ -8,17 +8,18 @@ import inspect
 import numpy as np
 
 from .. import backend
+from ..backend.checks import is_int, is_real
 
 
 def _rng(who: str, n, noise, seed, labels: str = "01") -> np.random.Generator:
     """Check a generator's arguments before drawing anything — NumPy's own errors ("negative
     dimensions are not allowed", "scale < 0") name neither the generator nor the fix — and
     return its random generator."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+    if not is_int(n):
         raise TypeError(f"{who}: n must be an integer number of points, e.g. n=500, got {n!r}")
     if n < 0:
         raise ValueError(f"{who}: n must be >= 0, got {n}")
-    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating) or not np.isfinite(noise):
+    if not is_real(noise) or not np.isfinite(noise):
         raise TypeError(f"{who}: noise must be a finite number, e.g. noise=0.1, got {noise!r}")
     if noise < 0:
         raise ValueError(f"{who}: noise must be >= 0 (0 for none), got {noise}")

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
+from ..backend.checks import is_int, is_real
+
 
 class InvalidParameterError(ValueError, TypeError):
     """A hyperparameter of the wrong type or outside its allowed values (raised at ``fit``).
@@ -46,14 +48,6 @@ class Constraint:
         return f"<{type(self).__name__}: {self.describe()}>"
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-
-
 class Interval(Constraint):
     """A number of ``kind`` (``numbers.Integral``, ``numbers.Real``, or ``"real_not_int"`` for a
     float that is not an int) between ``low`` and ``high`` (``None``: unbounded).  ``closed`` is
@@ -69,9 +63,9 @@ class Interval(Constraint):
 
     def is_satisfied_by(self, value) -> bool:
         if self.kind is numbers.Integral:
-            if not _is_int(value):
+            if not is_int(value):
                 return False
-        elif not _is_real(value) or (self.kind == "real_not_int" and _is_int(value)):
+        elif not is_real(value) or (self.kind == "real_not_int" and is_int(value)):
             return False
         if isinstance(value, numbers.Real) and math.isnan(value):
             return False
@@ -161,7 +155,7 @@ class _RandomState(Constraint):
     SeedSequence, a BitGenerator or a legacy RandomState."""
 
     def is_satisfied_by(self, value) -> bool:
-        if value is None or (_is_int(value) and value >= 0):
+        if value is None or (is_int(value) and value >= 0):
             return True
         return isinstance(value, np.random.Generator | np.random.SeedSequence | np.random.BitGenerator | np.random.RandomState)
 
@@ -173,12 +167,12 @@ class _LayerSizes(Constraint):
     """MLP widths: one int >= 1, or a sequence (list, tuple, 1-D array) of ints >= 1."""
 
     def is_satisfied_by(self, value) -> bool:
-        if _is_int(value):
+        if is_int(value):
             return value >= 1
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
             return False
         sizes = list(value)
-        return all(_is_int(s) and s >= 1 for s in sizes) and not (isinstance(value, np.ndarray) and value.ndim != 1)
+        return all(is_int(s) and s >= 1 for s in sizes) and not (isinstance(value, np.ndarray) and value.ndim != 1)
 
     def describe(self) -> str:
         return "an int >= 1 or a sequence of ints >= 1 such as (100,) or [64, 32]"

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, no_grad
+from ..backend.checks import is_real
 
 
 def _fans(t: Tensor) -> tuple[int, int]:
@@ -30,7 +31,7 @@ def _tensor(t, who: str) -> Tensor:
 
 
 def _real(name: str, v, who: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) or not math.isfinite(v):
+    if not is_real(v) or not math.isfinite(v):
         raise TypeError(f"init.{who}: {name} must be a finite number, got {v!r}")
     return float(v)
 

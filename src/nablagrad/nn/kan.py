@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, as_tensor, sigmoid
+from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import init as init_mod
@@ -68,7 +69,7 @@ class KANLinear(Module):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features), ("grid_size", grid_size),
                         ("spline_order", spline_order)):  # fmt: skip
-            if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            if not is_int(v):
                 raise TypeError(f"KANLinear: {name} must be an integer, got {v!r} ({type(v).__name__})")
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"KANLinear: sizes must be positive, got in={in_features}, out={out_features}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import as_tensor, log_softmax, relu, sigmoid, softmax, tanh
+from ..backend.checks import is_real
 from ..backend.device import to_device
 from . import functional as Fn
 from . import init as init_mod
@@ -232,7 +233,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, seed=None):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        if not is_real(p):
             raise TypeError(f"Dropout: p must be a probability in [0, 1), e.g. p=0.5, got {p!r} ({type(p).__name__})")
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")

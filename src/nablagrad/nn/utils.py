@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor
 from ..autodiff.jit import effect
+from ..backend.checks import is_real
 from ..backend.namespace import namespace_of
 
 
@@ -48,7 +49,7 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
 
     ``max_norm`` must be a finite number >= 0: a negative one would flip every gradient's sign
     (``scale = max_norm / ‖g‖ < 0``) and NaN would silently skip the clipping."""
-    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float | np.integer | np.floating):
+    if not is_real(max_norm):
         raise TypeError(f"clip_grad_norm_: max_norm must be a number, e.g. max_norm=1.0, got {max_norm!r}")
     if not (math.isfinite(max_norm) and max_norm >= 0):
         raise ValueError(f"clip_grad_norm_: max_norm must be a finite number >= 0, e.g. max_norm=1.0, got {max_norm}")

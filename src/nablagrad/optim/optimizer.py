@@ -23,6 +23,7 @@ import numpy as np
 from ..autodiff import Tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
+from ..backend.checks import is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from ..nn.utils import zero_grads
@@ -30,7 +31,7 @@ from . import flat
 
 
 def _real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+    return is_real(v) and math.isfinite(v)
 
 
 def _flag(v) -> bool:

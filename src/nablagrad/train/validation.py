@@ -7,13 +7,13 @@ NaN/inf in the data) with a message that names the argument, the bad value and t
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..backend.checks import is_int, is_real
 from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
 from ..nn import Module
@@ -24,19 +24,11 @@ from .metrics import TRAINING_METRICS
 SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
-
-
 def check_int(name: str, v, minimum: int, who: str = "fit", allow_none: bool = False) -> int | None:
     """An integer ``>= minimum`` (``2.5``, ``"32"`` and ``True`` are refused, not rounded)."""
     if v is None and allow_none:
         return None
-    if not _is_int(v):
+    if not is_int(v):
         hint = " or None" if allow_none else ""
         raise TypeError(f"{who}: {name} must be an integer{hint}, got {v!r} ({type(v).__name__}); e.g. {name}={max(minimum, 1)}")
     if v < minimum:
@@ -50,7 +42,7 @@ def check_real(
     """A finite real number ``>= minimum`` (``> minimum`` with ``strict``)."""
     if v is None and allow_none:
         return None
-    if not _is_real(v) or not np.isfinite(v):
+    if not is_real(v) or not np.isfinite(v):
         raise TypeError(f"{who}: {name} must be a finite number, got {v!r} ({type(v).__name__})")
     if v < minimum or (strict and v == minimum):
         raise ValueError(f"{who}: {name} must be {'>' if strict else '>='} {minimum}, got {v}")
@@ -218,5 +210,5 @@ def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_l
     check_real("l2", l2, 0.0, who)
     check_real("weight_tol", weight_tol, 0.0, who, allow_none=True)
     check_real("loss_tol", loss_tol, -np.inf, who, allow_none=True)
-    if target_loss is not None and (not _is_real(target_loss) or np.isnan(target_loss)):
+    if target_loss is not None and (not is_real(target_loss) or np.isnan(target_loss)):
         raise TypeError(f"{who}: target_loss must be a number, got {target_loss!r}")

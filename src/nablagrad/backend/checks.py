@@ -1,0 +1,21 @@
+"""What counts as an integer and as a real number in an argument, for every layer's checks.
+
+``True`` is an ``int`` to Python and ``np.bool_`` converts to one, but ``batch_size=True`` or
+``p=False`` is a mistake, never a number: both are refused.  NumPy's integer and floating scalars
+count (they register as ``numbers.Integral`` and ``numbers.Real``)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def is_int(v) -> bool:
+    """An integer that is not a bool: ``3``, ``np.int64(3)``; not ``True``, ``3.0`` or ``"3"``."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
+
+
+def is_real(v) -> bool:
+    """A real number that is not a bool (finite or not): ``0.5``, ``2``, ``np.float32(1)``; not ``True``."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
