@@ -362,7 +362,7 @@ def _sum_abs(arrays: list[np.ndarray]) -> float:
 class SteadyAdam:
     """The steady state of a training loop over one flat group — ``p``, ``m``, ``v`` (and ``vmax``) flat, the
     gradient given as its parameters' arrays at the places of ``layout``: the kernels' argument lists are made
-    once and kept from one step to the next; each step puts in its gradients and constants.  In a small
+    once and kept from one step to the next; each step puts in its gradients and constants (:func:`_adam_constants`).  In a small
     step the Python around the two kernel passes is a large part of the time, and it runs on caches the
     update's passes over memory have just emptied.
 
@@ -370,10 +370,10 @@ class SteadyAdam:
     alone (one read of ``g``, see :class:`_Bounds`); :meth:`run` the update it allowed.  Neither keeps a
     gradient once it returns."""
 
-    __slots__ = ("arrays", "layout", "segments", "_key", "_static")
+    __slots__ = ("arrays", "layout", "segments")
 
     def __init__(self, p, layout: Layout, m, v, vmax, segments: list[list]):
-        self.arrays, self.layout, self.segments, self._key, self._static = (p, m, v, vmax), layout, segments, None, ()
+        self.arrays, self.layout, self.segments = (p, m, v, vmax), layout, segments
 
     @classmethod
     def make(cls, p, layout: Layout, m, v, vmax) -> SteadyAdam | None:
@@ -383,9 +383,7 @@ class SteadyAdam:
         if not (fast_available() and _flat_ok(p, m, v, w)) or not p.size == m.size == v.size == w.size == layout.out.size:
             return None
         flat = tuple(a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, w))
-        tiny = _finfo(p.dtype).tiny
-        segments = [[pp, None, mm, vv, ww, ams, *(None,) * 8, tiny] for pp, mm, vv, ww in layout.cut(flat)]
-        return cls(p, layout, m, v, vmax, segments)
+        return cls(p, layout, m, v, vmax, [[pp, None, mm, vv, ww] for pp, mm, vv, ww in layout.cut(flat)])
 
     def fits(self, p, layout: Layout, m, v, vmax) -> bool:
         a = self.arrays
@@ -411,14 +409,9 @@ class SteadyAdam:
                 if g.size != segment[0].size:
                     raise ValueError(f"SteadyAdam: a gradient of shape {g.shape} where its place has {segment[0].size} entries")
                 segment[1] = g if g.ndim == 1 else g.reshape(-1)
-            b1, b2, step_size, eps_hat, wd, decay = consts
-            dt = dtype.type
-            if self._key != (b1, b2, wd, decay):  # the constants that stay from one step to the next, converted once
-                self._key, self._static = (b1, b2, wd, decay), (dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(wd), dt(decay))
-            c = self._static
-            constants = (c[0], c[1], c[2], c[3], dt(step_size), dt(eps_hat), c[4], c[5])
+            constants = _adam_constants(dtype, vmax is not None, consts)
             for segment in segments:
-                segment[6:14] = constants
+                segment[5:] = constants
             after = _bounds_after(bounds, segments, dtype, consts, vmax is not None)
         except BaseException:  # a bad gradient, an interrupt: nothing kept
             self.release()
@@ -589,15 +582,21 @@ def _adam_args(p, g, m, v, vmax, consts: tuple) -> list[list] | None:
     n = p.size  # the kernels index every array up to p.size without bounds checks: a state buffer (or gradient)
     if m.size != n or v.size != n or vmax.size != n or (g.__class__ is not Parts and g.size != n):  # of another
         return None  # size (a user's assignment to opt.state) takes the NumPy path, which raises on it
-    b1, b2, step_size, eps_hat, wd, decay = consts
-    dt = p.dtype.type
-    constants = (ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay),
-                 _finfo(p.dtype).tiny)  # fmt: skip
+    constants = _adam_constants(p.dtype, ams, consts)
     p, m, v, vmax = (a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, vmax))
     if g.__class__ is not Parts:
         return [[p, g.reshape(-1), m, v, vmax, *constants]]
     return [[p_part, part, m_part, v_part, vmax_part, *constants]
             for part, p_part, m_part, v_part, vmax_part in g.cut(p, m, v, vmax)]  # fmt: skip
+
+
+def _adam_constants(dtype: np.dtype, ams: bool, consts: tuple) -> tuple:
+    """The Adam kernel's arguments after the arrays, in its order: ``ams``, then ``β1``, ``1 − β1``, ``β2``,
+    ``1 − β2``, ``step_size``, ``ε̂``, ``λ``, ``δ`` in ``dtype`` (from ``consts = (β1, β2, step_size, ε̂, λ, δ)``),
+    and the smallest normal number (what the kernel flushes moments below)."""
+    b1, b2, step_size, eps_hat, wd, decay = consts
+    dt = dtype.type
+    return ams, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(step_size), dt(eps_hat), dt(wd), dt(decay), _finfo(dtype).tiny
 
 
 def outer(x: np.ndarray, g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
