@@ -8,18 +8,19 @@ from ..backend.checks import is_int
 
 
 def _numeric(X, who: str) -> np.ndarray:
-    """``X`` as a float64 array, or a ``TypeError`` naming ``who`` (not NumPy's "could not convert")."""
+    """``X`` as an array of numbers (not copied), or a ``TypeError`` naming ``who`` (not NumPy's "could not
+    convert")."""
     a = np.asarray(X)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{who}: X must hold numbers, got dtype {a.dtype}; convert it, e.g. np.asarray(X, dtype=float)")
-    return a.astype(np.float64)
+    return a
 
 
 class Standardizer:
     """``z = (x − μ) / σ`` with μ, σ from the training data (σ = 1 for constant columns)."""
 
     def fit(self, X) -> Standardizer:
-        X = _numeric(X, "Standardizer.fit")
+        X = _numeric(X, "Standardizer.fit").astype(np.float64, copy=False)  # the statistics in float64
         if X.ndim == 0 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: needs at least one row of data, got shape {X.shape}")
         self.mean_ = X.mean(axis=0)
@@ -30,8 +31,7 @@ class Standardizer:
     def transform(self, X) -> np.ndarray:
         if not hasattr(self, "mean_"):
             raise AttributeError("Standardizer.transform: not fitted yet; call fit(X_train) (or fit_transform) first")
-        X = np.asarray(X)
-        _numeric(X, "Standardizer.transform")
+        X = _numeric(X, "Standardizer.transform")
         if X.shape[1:] != np.shape(self.mean_):
             raise ValueError(
                 f"Standardizer.transform: X has rows of shape {X.shape[1:]} but the fitted data had {np.shape(self.mean_)}; "
