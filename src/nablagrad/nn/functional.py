@@ -351,11 +351,11 @@ def cross_entropy(
             except (ValueError, IndexError):
                 if not bool(namespace_of(t).any(t == ignore_index)):
                     raise
-        labels = target if isinstance(target, Tensor) and t.__class__ is np.ndarray else to_device(t, "cpu")
+        labels = _host_tensor(target, t)
+        labels = to_device(t, "cpu") if labels is None else labels
         return _cross_entropy_options(logits, labels, reduction, weight, ignore_index, label_smoothing)
     if kind in "iu" and axis in (-1, 1) and _other_label_layout(logits.shape, tuple(t.shape)):
         return _cross_entropy_layouts(logits, t, reduction, weight, ignore_index, label_smoothing)
-    y = target if isinstance(target, Tensor) and t.__class__ is np.ndarray and logits.data.__class__ is np.ndarray else None
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -368,8 +368,7 @@ def cross_entropy(
             f"cross_entropy: ignore_index={ignore_index} applies to integer labels only, not to a target of "
             "probabilities (as PyTorch); drop ignore_index or give labels"
         )
-    # the target tensor itself where it is on the host (a compiled step reads each call's), else its array moved
-    y = (y if y.dtype == logp.dtype else y.astype(logp.dtype)) if y is not None else to_device(t, logp.device, logp.dtype)
+    y = _distribution_target(target, _raw(target), logp)  # the target as given, not t moved
     if weight is None and label_smoothing == 0.0:
         return reduce(-(logp * y).sum(axis=axis), reduction)
     c = logits.shape[axis]
@@ -379,6 +378,22 @@ def cross_entropy(
         shape[axis] = c
         y = y * _class_weight(weight, logits, c).reshape(tuple(shape))
     return reduce(-(logp * y).sum(axis=axis), reduction)
+
+
+def _host_tensor(target, t) -> Tensor | None:
+    """``target`` itself where it is a tensor on the host (``t`` its array), else ``None``: a compiled step
+    then reads each call's target through the ops that use it, instead of freezing the traced call's array."""
+    return target if isinstance(target, Tensor) and t.__class__ is np.ndarray else None
+
+
+def _distribution_target(target, t, like: Tensor):
+    """A target distribution (probabilities, one-hot rows) as an operand of ``like``: the host tensor itself
+    (:func:`_host_tensor`) in ``like``'s dtype where ``like`` is on the host too, else its array ``t`` moved to
+    ``like``'s device and dtype (as the labels of :func:`cross_entropy` are)."""
+    y = _host_tensor(target, t)
+    if y is not None and like.data.__class__ is np.ndarray:
+        return y if y.dtype == like.dtype else y.astype(like.dtype)
+    return to_device(t, like.device, like.dtype)
 
 
 def _other_label_layout(shape: tuple[int, ...], labels: tuple[int, ...]) -> bool:
@@ -516,20 +531,18 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
     if probs.ndim == 0:
         raise ValueError("cross_entropy_probs: probabilities need a class axis, got a scalar")
     t = _raw(target)
-    y = target if isinstance(target, Tensor) and t.__class__ is np.ndarray else None  # a host tensor: used as it is
     if namespace_of(t).numpy_dtype(t.dtype).kind in "iu" and probs.ndim == 2 and t.shape == probs.shape[:1]:
-        labels = y if y is not None else as_tensor(to_device(t, "cpu"), device="cpu")  # checked, one-hot, on the host
-        y = apply(ONE_HOT_LABELS, labels, classes=probs.shape[1], dtype=probs.dtype)
-        t = y.data
+        labels = _host_tensor(target, t)  # checked and one-hot encoded on the host
+        labels = as_tensor(to_device(t, "cpu"), device="cpu") if labels is None else labels
+        target = apply(ONE_HOT_LABELS, labels, classes=probs.shape[1], dtype=probs.dtype)
+        t = target.data
     if t.shape != probs.shape:
         raise ValueError(
             f"cross_entropy_probs: probabilities have shape {probs.shape}; the target must be integer labels of shape "
             f"{probs.shape[:1]} or probabilities of shape {probs.shape}, got {t.shape}"
         )
     clamped = apply(CLAMP_MIN_THROUGH, probs, eps=eps)  # value max(o, eps); d/do = 1
-    on_host = y is not None and probs.data.__class__ is np.ndarray
-    y = (y if y.dtype == probs.dtype else y.astype(probs.dtype)) if on_host else to_device(t, probs.device, probs.dtype)
-    return reduce(-(log(clamped) * y).sum(axis=axis), reduction)
+    return reduce(-(log(clamped) * _distribution_target(target, t, probs)).sum(axis=axis), reduction)
 
 
 def nll_loss(log_probs, target, reduction: str = "mean"):
