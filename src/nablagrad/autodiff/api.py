@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..backend import get_default_dtype
 from ..backend.device import device as to_device_spec
 from ..backend.device import device_and_dtype
 from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: F401 - their rows join the table
@@ -24,7 +23,19 @@ from . import mode as _m
 from . import rules as R
 from .backward import backward
 from .mode import state as _mode
-from .ops import _INTEGRAL, _axis, _promote, _t, astype, broadcast_to, correction_names, reshape, scalar_axis, swapaxes, transpose
+from .ops import (
+    _axis,
+    _promote,
+    _t,
+    astype,
+    broadcast_to,
+    correction_names,
+    floating,
+    reshape,
+    scalar_axis,
+    swapaxes,
+    transpose,
+)
 from .primitive import TABLE, Row
 from .tensor import TENSOR_NS, Tensor, _apply, _wrap
 
@@ -47,8 +58,8 @@ def _function(row: Row) -> Callable:
             if set(kw) - set(extra):
                 raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             x = x if x.__class__ is Tensor else _t(x)
-            if floats and x.dtype.kind in _INTEGRAL:
-                x = astype(x, get_default_dtype())
+            if floats:
+                x = floating(x)
             params = {k: v for k, v in kw.items() if v != extra[k]}
             return _apply(prim, (x,), params or None)
 
@@ -58,8 +69,8 @@ def _function(row: Row) -> Callable:
         def f(x):
             x = x if x.__class__ is Tensor else _t(x)  # _t inlined for a Tensor (the hot path)
             d = x.data.dtype  # NumPy's float32/float64 by identity; x.dtype (NumPy's name) for the rest
-            if floats and d is not _F32 and d is not _F64 and x.dtype.kind in _INTEGRAL:
-                x = astype(x, get_default_dtype())  # exp(int) is float, as PyTorch
+            if floats and d is not _F32 and d is not _F64:
+                x = floating(x)  # exp(int) is float, as PyTorch
             return _apply(prim, (x,))
 
     elif row.kind == "binary":
@@ -75,9 +86,7 @@ def _function(row: Row) -> Callable:
     elif row.kind == "axis":
 
         def f(x, axis=-1, dim=None):
-            x = _t(x)
-            if x.dtype.kind in _INTEGRAL:  # softmax(int) in the default float dtype, as exp(int)
-                x = astype(x, get_default_dtype())
+            x = floating(_t(x))  # softmax(int) in the default float dtype, as exp(int)
             return _apply(prim, (x,), {"axis": axis if dim is None else dim})
 
     else:

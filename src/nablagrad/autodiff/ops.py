@@ -178,6 +178,12 @@ def astype(x, dtype):
 # --- reductions -----------------------------------------------------------------------------------
 
 
+def floating(x: Tensor) -> Tensor:
+    """``x`` in the default float dtype where it holds integers or bools, else ``x`` itself: PyTorch's
+    ``exp(int)``, ``softmax(int)``, ``logsumexp(int)`` compute in floats."""
+    return astype(x, get_default_dtype()) if x.dtype.kind in _INTEGRAL else x
+
+
 def correction_names(name: str, correction=None, unbiased=None, ddof=None, **rest) -> dict:
     """std/var's ``correction`` from PyTorch's name, its older ``unbiased`` (True: 1, False: 0)
     or NumPy's ``ddof`` — at most one of them."""

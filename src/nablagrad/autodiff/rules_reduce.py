@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backend import get_default_dtype
 from ..backend.namespace import namespace_of
 from . import mode, ops
 from . import rules as R
@@ -242,9 +241,7 @@ def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=No
     overflows); ``b`` (scipy's weights, broadcast against x) is 1 when None.  Gradient
     b e^{x − lse} (softmax(x) when b = 1), and e^{x − lse} for b.  An integer x is computed in
     the default float dtype (PyTorch's ``logsumexp(int)``)."""
-    x = _t(x)
-    if x.dtype.kind in ops._INTEGRAL:
-        x = ops.astype(x, get_default_dtype())
+    x = ops.floating(_t(x))
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
     params = {"axis": tuple(axis) if isinstance(axis, list) else axis, "keepdims": keepdims}
     if b is None:
