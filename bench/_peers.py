@@ -252,6 +252,19 @@ def fused_floor(sizes, weights) -> Run:
     return run
 
 
+def split_floor(sizes, weights) -> Run:
+    """The fused floor with the first layer's products and Adam update split over two cores, each core keeping
+    its half of the layer's state in its own L2 cache (``_split_floor``): how low a step can go on 2 cores.
+    Where it cannot run (not Linux, no numba, another BLAS) it says so and runs the fused floor."""
+    from _split_floor import split_floor as make  # noqa: PLC0415 - numba, ctypes: only when asked for
+
+    run = make(sizes, weights)
+    if run is None:
+        print("split floor: not available here (needs Linux, numba and NumPy's OpenBLAS); running the fused floor")
+        return fused_floor(sizes, weights)
+    return run
+
+
 def sklearn_mlp(sizes, weights) -> Run:
     """scikit-learn's own loop: one ``fit`` epoch over exactly the rows of ``batches``, in order."""
     from sklearn.exceptions import ConvergenceWarning
@@ -302,6 +315,7 @@ PEERS: dict[str, Callable] = {
     "JAX jit": jax_jit,
     "NumPy by hand": numpy_by_hand,
     "fused floor": fused_floor,
+    "split floor": split_floor,
     "sklearn MLP": sklearn_mlp,
     "GEMM bound": gemm_bound,
 }

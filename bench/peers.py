@@ -6,7 +6,9 @@ initial weights and the same batches. Batch 1 (3 000 steps), 16 (1 500 steps), 1
 order; the table shows medians. "GEMM bound" is the same steps' matrix products alone, timed at
 their shapes: "% of bound" = bound time / peer time. "fused floor" is the step written by hand on
 nablagrad's own compiled kernels with every buffer preallocated (``_peers.fused_floor``): what
-removing all of the engine's Python overhead could reach. "nablagrad jit" compiles the loss with
+removing all of the engine's Python overhead could reach. "split floor" is that step with the first
+layer's products and Adam update split over the two cores (``_split_floor``): what a step that keeps each
+core's half of the layer in its own cache could reach. "nablagrad jit" compiles the loss with
 ``ng.jit``; "nablagrad step" compiles the whole training step (backward and ``opt.step()`` inside).
 
 The OpenBLAS kernel is chosen when NumPy loads, so each kernel runs in its own subprocess: the
