@@ -42,7 +42,7 @@ KERNEL_MIN = 1 << 12  # below this many elements NumPy's call is cheaper than a 
 # 4096 · 2⁻²⁴ ≈ 2.4e-4: the check scales the sums by SUM_SLACK = 1 + 4096 · 2⁻²³ to make them upper bounds.
 SUM_BLOCK = 1 << 12
 SUM_SLACK = 1.0 + SUM_BLOCK * float(np.finfo(np.float32).eps)
-PARALLEL_MIN = 1 << 15  # in a split step (backend/parallel.py), a segment this long is updated in two halves at once
+PARALLEL_MIN = 1 << 17  # in a split step (backend/parallel.py), a segment this long is updated in two halves at once
 # "parallel": True for the span of a step that splits its products and updates (backend/parallel.py)
 _state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None, "parallel": False}
 

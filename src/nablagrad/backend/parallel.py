@@ -57,10 +57,15 @@ ROWS_MAX = 256  # more rows a product: OpenBLAS's own two threads do better (bat
 
 def splits(rows: int, weight: tuple[int, ...]) -> bool:
     """Whether a layer's products with ``rows`` rows of input and a weight of shape ``weight`` are split: a
-    weight of 128 k entries or more, or of 32 k (where Adam's update is split too: kernels.PARALLEL_MIN) with
-    4 M multiply-adds or more a product.  Below, starting the second thread costs more than it saves."""
-    size = weight[0] * weight[-1] if len(weight) == 2 else 0
-    return rows >= ROWS_MIN and size >= kernels.PARALLEL_MIN and (size >= 1 << 17 or rows * size >= 1 << 22)
+    weight of 128 k entries or more, or of 32 k with 4 M multiply-adds or more a product.  Below, starting the
+    second thread costs more than it saves.  (Adam's update is split for 128 k entries or more:
+    kernels.PARALLEL_MIN.)"""
+    if len(weight) != 2:
+        return False
+    size = weight[0] * weight[1]
+    return rows >= ROWS_MIN and size >= 1 << 15 and (size >= 1 << 17 or rows * size >= 1 << 22)
+
+
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS's enums
 # the names NumPy's OpenBLAS builds give cblas_?gemm (scipy-openblas: prefixed, 64-bit integers), and their integer type
 _NAMES = (("scipy_", "64_", ctypes.c_int64), ("", "64_", ctypes.c_int64),
@@ -164,11 +169,19 @@ def _matrices(*arrays: np.ndarray) -> bool:
     return dtype in (np.float32, np.float64)
 
 
+_calls: dict[tuple, tuple] = {}  # (kernel name, dtype) -> the kernel and its first arguments: a step looks them up once
+
+
 def _call(name: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    blas = _openblas()
-    gemm = blas.sgemm if a.dtype == np.float32 else blas.dgemm
-    _kernels()[name](gemm, a.dtype.type(1), a.dtype.type(0), a, b, out)
-    PARALLEL_STEP.ran()
+    args = _calls.get((name, a.dtype))
+    if args is None:
+        blas = _openblas()
+        gemm = blas.sgemm if a.dtype == np.float32 else blas.dgemm
+        args = _calls[(name, a.dtype)] = (_kernels()[name], gemm, a.dtype.type(1), a.dtype.type(0))
+    kernel, gemm, one, zero = args
+    kernel(gemm, one, zero, a, b, out)
+    if PARALLEL_STEP.spins is None:
+        PARALLEL_STEP.ran()
     return out
 
 
@@ -188,9 +201,7 @@ def _reused(shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
 
 def matmul(x: np.ndarray, W: np.ndarray) -> np.ndarray | None:
     """``x W`` split by ``W``'s columns inside :data:`PARALLEL_STEP`; None where it does not apply."""
-    if not PARALLEL_STEP.active or not _matrices(x, W) or not splits(x.shape[0], W.shape):
-        return None
-    if x.shape[1] != W.shape[0]:
+    if not PARALLEL_STEP.active or not splits(x.shape[0], W.shape) or not _matrices(x, W) or x.shape[1] != W.shape[0]:
         return None
     return _call("columns_matmul", x, W, np.empty((x.shape[0], W.shape[1]), x.dtype))
 
@@ -198,18 +209,16 @@ def matmul(x: np.ndarray, W: np.ndarray) -> np.ndarray | None:
 def weight_grad(x: np.ndarray, g: np.ndarray) -> np.ndarray | None:
     """``xᵀ g`` split by its rows inside :data:`PARALLEL_STEP` (where :func:`row_split` cuts Adam's update);
     None where it does not apply."""
-    if not PARALLEL_STEP.active or not _matrices(x, g) or not splits(max(x.shape[0], ROWS_MIN), (x.shape[1], g.shape[1])):
+    if not PARALLEL_STEP.active or not splits(max(x.shape[0], ROWS_MIN), (x.shape[-1], g.shape[-1])):
         return None
-    if x.shape[0] != g.shape[0]:
+    if not _matrices(x, g) or x.shape[0] != g.shape[0]:
         return None
     return _call("rows_weight_grad", x, g, _reused((x.shape[1], g.shape[1]), x.dtype))
 
 
 def input_grad(g: np.ndarray, W: np.ndarray) -> np.ndarray | None:
     """``g Wᵀ`` split by ``W``'s rows inside :data:`PARALLEL_STEP`; None where it does not apply."""
-    if not PARALLEL_STEP.active or not _matrices(g, W) or not splits(g.shape[0], W.shape):
-        return None
-    if g.shape[1] != W.shape[1]:
+    if not PARALLEL_STEP.active or not splits(g.shape[0], W.shape) or not _matrices(g, W) or g.shape[1] != W.shape[1]:
         return None
     return _call("rows_input_grad", g, W, np.empty((g.shape[0], W.shape[0]), g.dtype))
 
