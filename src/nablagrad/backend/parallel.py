@@ -21,9 +21,9 @@ and plain compiled steps ran alternately in one process, in µs per step:
 
 | batch | plain | split |
 | --- | --- | --- |
-| 1 | 425–463 | 395–424 |
-| 16 | 645–676 | 553–603 |
-| 128 | 1 248–1 329 | 1 149–1 195 |
+| 1 | 425–452 | 371–414 |
+| 16 | 647–707 | 567–657 |
+| 128 | 1 286–1 343 | 1 219–1 255 |
 | 1024 | 5 948–6 073 | 6 418–6 676 |
 
 OpenBLAS's own two threads do better on large products. So a step with more than :data:`ROWS_MAX` rows
