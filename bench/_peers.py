@@ -183,6 +183,26 @@ def numpy_by_hand(sizes, weights) -> Run:
     return run
 
 
+def floor_backward(acts, g, params, grads, dA, first_weight_grad=None) -> None:
+    """The floors' backward pass into preallocated ``grads`` (``[W₀, b₀, W₁, …]``) from the loss gradient ``g``
+    of the last layer; ``first_weight_grad(x, g, out)``, where given, computes the first layer's ``∂W``."""
+    from nablagrad.backend import kernels  # noqa: PLC0415
+
+    batch = len(g)
+    for i in reversed(range(len(params) // 2)):
+        if i == 0 and first_weight_grad is not None:
+            first_weight_grad(acts[0], g, grads[0])
+        elif batch == 1:  # a GEMM with k = 1 is slow: the outer product, as the engine computes it
+            kernels.outer(acts[i], g, out=grads[2 * i])
+        else:
+            np.matmul(acts[i].T, g, out=grads[2 * i])
+        np.sum(g, axis=0, out=grads[2 * i + 1])
+        if i:
+            np.matmul(g, params[2 * i].T, out=dA[i])
+            dA[i] *= acts[i] > 0
+            g = dA[i]
+
+
 def fused_floor(sizes, weights) -> Run:
     """The least Python a step can have on nablagrad's own kernels: written by hand, every buffer
     preallocated (``out=``), parameters and gradients in one flat buffer each, the softmax
@@ -231,16 +251,7 @@ def fused_floor(sizes, weights) -> Run:
             loss = float(np.mean(rows))
             g = kernels.softmax_ce_grad(z, yb, w)
             g = e if g is None else g
-            for i in reversed(range(L)):
-                if batch == 1:  # a GEMM with k = 1 is slow: the outer product, as the engine computes it
-                    kernels.outer(acts[i], g, out=grads[2 * i])
-                else:
-                    np.matmul(acts[i].T, g, out=grads[2 * i])
-                np.sum(g, axis=0, out=grads[2 * i + 1])
-                if i:
-                    np.matmul(g, params[2 * i].T, out=dA[i])
-                    dA[i] *= acts[i] > 0
-                    g = dA[i]
+            floor_backward(acts, g, params, grads, dA)
             t[0] += 1
             bc1, bc2s = 1 - B1 ** t[0], (1 - B2 ** t[0]) ** 0.5
             constants = dict(b1=B1, b2=B2, step_size=LR * bc2s / bc1, eps_hat=EPS * bc2s)

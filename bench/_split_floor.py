@@ -94,6 +94,8 @@ def _kernels() -> dict:
 def split_floor(sizes, weights):
     """``_peers.fused_floor`` with the first layer's products and Adam update split over two cores; None where
     the pieces are missing (not Linux, no numba, not NumPy's scipy-openblas)."""
+    from _peers import floor_backward  # noqa: PLC0415 - _peers imports this module only when asked for
+
     from nablagrad.backend import kernels  # noqa: PLC0415
 
     blas = _openblas()
@@ -113,6 +115,7 @@ def split_floor(sizes, weights):
     split = (shapes[0][0] // 2) * shapes[0][1]
     t = [0]
     f32 = np.float32
+    split_weight_grad = functools.partial(k["weight_grad"], sgemm)
 
     def run(X, y, batches):
         L, batch = len(weights), len(batches[0])
@@ -136,18 +139,7 @@ def split_floor(sizes, weights):
                 z = acts[L]
                 loss = float(np.mean(kernels.softmax_ce_rows(z, yb)))
                 g = kernels.softmax_ce_grad(z, yb, w)
-                for i in reversed(range(L)):
-                    if i == 0 and batch > 1:
-                        k["weight_grad"](sgemm, acts[0], g, grads[0])
-                    elif batch == 1:
-                        kernels.outer(acts[i], g, out=grads[2 * i])
-                    else:
-                        np.matmul(acts[i].T, g, out=grads[2 * i])
-                    np.sum(g, axis=0, out=grads[2 * i + 1])
-                    if i:
-                        np.matmul(g, params[2 * i].T, out=dA[i])
-                        dA[i] *= acts[i] > 0
-                        g = dA[i]
+                floor_backward(acts, g, params, grads, dA, split_weight_grad if batch > 1 else None)
                 t[0] += 1
                 bc1, bc2s = 1 - B1 ** t[0], (1 - B2 ** t[0]) ** 0.5
                 c = (f32(B1), f32(1 - B1), f32(B2), f32(1 - B2), f32(LR * bc2s / bc1), f32(EPS * bc2s))

@@ -131,10 +131,8 @@ def test_which_steps_split(split, other, rows, einsum, expected):
     assert not parallel.splits(8, (784, 256))  # few rows: NumPy's matrix-vector product
 
 
-def _mnist_step(batch: int, compiled: bool, steps: int = 100):
-    rng = np.random.default_rng(0)
-    X = rng.random((512, 784), dtype=np.float32)
-    Y = rng.integers(0, 10, 512)
+def _mnist_model_and_step():
+    """An MNIST-sized MLP (its first weight, 784×256, is split), Adam, and the training step users write."""
     model = ng.nn.MLP([784, 256, 10], activation="relu", seed=0)
     opt = ng.optim.Adam(model.parameters(), lr=1e-3)
 
@@ -145,9 +143,17 @@ def _mnist_step(batch: int, compiled: bool, steps: int = 100):
         opt.step()
         return loss
 
+    return model, step
+
+
+def _mnist_step(batch: int, compiled: bool, steps: int = 100):
+    rng = np.random.default_rng(0)
+    X = rng.random((512, 784), dtype=np.float32)
+    Y = rng.integers(0, 10, 512)
+    model, step = _mnist_model_and_step()
     f = ng.jit(step) if compiled else step
     losses = [float(f(X[idx], Y[idx]).numpy()) for idx in (rng.integers(0, 512, batch) for _ in range(steps))]
-    return losses, [p.numpy().copy() for p in model.parameters()], opt, f
+    return losses, [p.numpy().copy() for p in model.parameters()]
 
 
 @pytest.mark.parametrize("batch", [1, 16])
@@ -162,9 +168,9 @@ def test_a_compiled_mnist_step_is_split_and_equals_the_eager_step(batch, monkeyp
         return out
 
     monkeypatch.setattr(parallel, "weight_grad", counted)
-    eager_losses, eager_params, *_ = _mnist_step(batch, compiled=False)
+    eager_losses, eager_params = _mnist_step(batch, compiled=False)
     assert not calls  # the eager step never splits
-    losses, params, opt, _ = _mnist_step(batch, compiled=True)
+    losses, params = _mnist_step(batch, compiled=True)
     assert calls and all(shape == (batch, 784) for shape in calls)  # the first layer's gradient, split
     # OpenBLAS may block a product's sums by its thread count (it does at batch 16 here), so the steps may
     # round differently: equal to 1e-6, relative
@@ -176,18 +182,9 @@ def test_a_compiled_mnist_step_is_split_and_equals_the_eager_step(batch, monkeyp
 def test_the_previous_gradient_a_user_keeps_is_not_overwritten():
     """The split reuses its last weight-gradient array only once nothing else holds it."""
     rng = np.random.default_rng(0)
-    model = ng.nn.MLP([784, 256, 10], activation="relu", seed=0)
-    opt = ng.optim.Adam(model.parameters(), lr=1e-3)
+    model, step = _mnist_model_and_step()
+    step = ng.jit(step)
     kept = []
-
-    @ng.jit
-    def step(x, y):
-        loss = ng.nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
     for _ in range(6):
         step(rng.random((16, 784), dtype=np.float32), rng.integers(0, 10, 16))
         grad = next(iter(model.parameters())).grad.numpy()
