@@ -29,7 +29,7 @@ def test_split_products_equal_the_products(n, dtype):
     W = (rng.standard_normal((784, 257)) * 0.03).astype(dtype)  # an odd width: halves of 128 and 129 columns
     g = rng.standard_normal((n, 257)).astype(dtype)
     with SPLIT:
-        z, dW, dx = parallel.matmul(x, W), parallel.weight_grad(x, g), parallel.input_grad(g, W)
+        z, dW, dx = parallel.matmul(x, W), parallel.weight_grad(x, g, W.T), parallel.input_grad(g, W)
     x64, W64, g64 = (a.astype(np.float64) for a in (x, W, g))
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for got, exact in ((z, x64 @ W64), (dW, x64.T @ g64), (dx, g64 @ W64.T)):
@@ -41,7 +41,7 @@ def test_one_example_weight_gradient_is_the_outer_product_bit_for_bit():
     rng = np.random.default_rng(0)
     x, g = rng.standard_normal((1, 784)).astype(np.float32), rng.standard_normal((1, 256)).astype(np.float32)
     with SPLIT:
-        dW = parallel.weight_grad(x, g)
+        dW = parallel.weight_grad(x, g, np.empty((784, 256), np.float32))
     np.testing.assert_array_equal(dW, x.T * g)  # one product an entry: exact
 
 
@@ -161,8 +161,8 @@ def test_a_compiled_mnist_step_is_split_and_equals_the_eager_step(batch, monkeyp
     calls = []
     real = parallel.weight_grad
 
-    def counted(x, g):
-        out = real(x, g)
+    def counted(x, g, W):
+        out = real(x, g, W)
         if out is not None:
             calls.append(x.shape)
         return out
@@ -209,10 +209,54 @@ def test_a_step_with_large_products_outside_linear_layers_is_not_split():
 
     calls = []
     real = parallel.weight_grad
-    parallel.weight_grad = lambda x, g: calls.append(1) or real(x, g)
+    parallel.weight_grad = lambda x, g, W: calls.append(1) or real(x, g, W)
     try:
         for _ in range(5):
             step(rng.random((16, 784), dtype=np.float32))
     finally:
         parallel.weight_grad = real
     assert not calls and not SPLIT.active
+
+
+def test_two_threads_training_at_once_share_the_block_safely():
+    """One thread at a time has the split on (the playground trains each session in its own thread); the other
+    computes as usual, both train as they would alone, and OpenBLAS's thread count is put back."""
+    import threading
+
+    before = parallel._openblas().threads.value
+    alone = [_mnist_step(16, compiled=True, steps=30) for _ in range(2)]
+    results, errors = [None, None], []
+
+    def train(i):
+        try:
+            results[i] = _mnist_step(16, compiled=True, steps=30)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=train, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert parallel._openblas().threads.value == before and not SPLIT.active
+    for (losses, params), (ref_losses, ref_params) in zip(results, alone):
+        np.testing.assert_allclose(losses, ref_losses, rtol=1e-6)
+        for a, b in zip(params, ref_params):
+            assert np.linalg.norm(a - b) <= 1e-6 * np.linalg.norm(b)
+
+
+def test_a_weights_spare_gradient_goes_with_the_weight():
+    import gc
+
+    model, step = _mnist_model_and_step()
+    step = ng.jit(step)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        step(rng.random((16, 784), dtype=np.float32), rng.integers(0, 10, 16))
+    W = next(iter(model.parameters())).data
+    assert id(W) in parallel._spare
+    key = id(W)
+    del model, step, W
+    gc.collect()
+    assert key not in parallel._spare

@@ -45,6 +45,7 @@ import functools
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -185,17 +186,37 @@ def _call(name: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarra
     return out
 
 
-_spare: dict[tuple, np.ndarray] = {}  # (shape, dtype) -> the last weight gradient of that kind made here
+_spare: dict[int, tuple] = {}  # id(W) -> (a weak reference to W, the last gradient of W made here)
 
 
-def _reused(shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
-    """An array for a weight gradient: the one made last time for this shape and dtype if nothing else holds it
-    any more (``zero_grad`` dropped the ``.grad`` that held it), else a new one.  Reused, its rows are already
-    in the caches of the cores that write them."""
-    key = (shape, dtype)
-    out = _spare.get(key)
-    if out is None or sys.getrefcount(out) > 3:  # held elsewhere (3: the dict, ``out`` and the call's argument)
-        out = _spare[key] = np.empty(shape, dtype)
+def _held_elsewhere(out: np.ndarray) -> int:
+    """``out``'s reference count as :func:`_reused` sees it."""
+    return sys.getrefcount(out)
+
+
+def _only_spare() -> int:
+    """The count of an array that only a ``_spare`` entry holds, as :func:`_reused` sees it: measured with the same
+    steps, as the count varies between Python versions."""
+    entry = (None, np.empty(0))
+    out = entry[1]
+    return _held_elsewhere(out)
+
+
+_ONLY_SPARE = _only_spare()
+
+
+def _reused(W: np.ndarray, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """An array for ``W``'s gradient: the one made last time if nothing else holds it any more (``zero_grad``
+    dropped the ``.grad`` that held it), else a new one.  Reused, its rows are already in the caches of the
+    cores that write them.  The array goes when ``W`` does."""
+    entry = _spare.get(id(W))
+    if entry is not None and entry[0]() is W:
+        out = entry[1]
+        if out.shape == shape and out.dtype == dtype and _held_elsewhere(out) <= _ONLY_SPARE:
+            return out
+    out = np.empty(shape, dtype)
+    key = id(W)
+    _spare[key] = (weakref.ref(W, lambda _, key=key: _spare.pop(key, None)), out)
     return out
 
 
@@ -206,14 +227,14 @@ def matmul(x: np.ndarray, W: np.ndarray) -> np.ndarray | None:
     return _call("columns_matmul", x, W, np.empty((x.shape[0], W.shape[1]), x.dtype))
 
 
-def weight_grad(x: np.ndarray, g: np.ndarray) -> np.ndarray | None:
-    """``xᵀ g`` split by its rows inside :data:`PARALLEL_STEP` (where :func:`row_split` cuts Adam's update);
-    None where it does not apply."""
+def weight_grad(x: np.ndarray, g: np.ndarray, W: np.ndarray) -> np.ndarray | None:
+    """``xᵀ g``, the gradient of the weight ``W``, split by its rows inside :data:`PARALLEL_STEP` (where
+    kernels.row_split cuts Adam's update); None where it does not apply."""
     if not PARALLEL_STEP.active or not splits(max(x.shape[0], ROWS_MIN), (x.shape[-1], g.shape[-1])):
         return None
     if not _matrices(x, g) or x.shape[0] != g.shape[0]:
         return None
-    return _call("rows_weight_grad", x, g, _reused((x.shape[1], g.shape[1]), x.dtype))
+    return _call("rows_weight_grad", x, g, _reused(W, (x.shape[1], g.shape[1]), x.dtype))
 
 
 def input_grad(g: np.ndarray, W: np.ndarray) -> np.ndarray | None:
@@ -239,34 +260,49 @@ class _ParallelStep:
     workers start again at the next product on two threads).  Nested blocks share the outer one."""
 
     def __init__(self):
-        self._local = threading.local()
-        self.active = False
+        self._local = threading.local()  # per thread: how deep in the block, and whether it switched the split on
+        self._lock = threading.Lock()
+        self._owner: int | None = None  # the thread that switched the split on (one at a time)
+        self._saved = 0  # OpenBLAS's thread count before it
         self.spins: bool | None = None  # numba's threading layer spins (omp, tbb); None: not yet known
         self._pid: int | None = None  # the process that split first: a forked child cannot run GNU OpenMP
 
+    @property
+    def active(self) -> bool:
+        """Whether the calling thread's products split now."""
+        return getattr(self._local, "on", False)
+
     def __enter__(self) -> _ParallelStep:
-        depth = getattr(self._local, "depth", 0)
-        self._local.depth = depth + 1
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        if local.depth > 1 or self.spins is False or not kernels.fast_available():
+            return self
         if self._pid is not None and self._pid != os.getpid():
             self.spins = False  # forked after numba's OpenMP threads started: they are not in this process
-        # the split's kernels are numba's: not with the fast extra switched off (kernels.use_fast)
-        blas = _openblas() if depth == 0 and self.spins is not False and kernels.fast_available() else None
-        if blas is not None and blas.threads.value > 1:
+            return self
+        blas = _openblas()
+        with self._lock:
+            # another thread has the split on (the cores are taken), or OpenBLAS is on one thread already
+            if blas is None or self._owner is not None or blas.threads.value <= 1:
+                return self
             if blas.server.value and threading.active_count() == 1:  # no other thread can be inside OpenBLAS now
                 # its workers, woken by a product on two threads (an eager step, an evaluation), would spin on the
                 # second core for ~0.1 s and make numba's worker wait: a split step took 1.5× as long
                 blas.shutdown()
-            self._local.saved = blas.threads.value
+            self._owner, self._saved = threading.get_ident(), blas.threads.value
             blas.threads.value = 1
             self._pid = self._pid or os.getpid()
-            self.active = kernels._state["parallel"] = True
+            local.on = kernels._state["parallel"] = True
         return self
 
     def __exit__(self, *exc) -> None:
-        self._local.depth -= 1
-        if self._local.depth == 0 and self.active:
-            self.active = kernels._state["parallel"] = False
-            _openblas().threads.value = self._local.saved
+        local = self._local
+        local.depth -= 1
+        if local.depth == 0 and getattr(local, "on", False):
+            with self._lock:
+                local.on = kernels._state["parallel"] = False
+                _openblas().threads.value = self._saved
+                self._owner = None
 
     def ran(self) -> None:
         """After a split kernel ran: numba's threading layer is known; ``workqueue`` (no spinning threads: each

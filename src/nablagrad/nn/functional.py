@@ -186,7 +186,7 @@ def _dx(F, gz, x, W):
 
 
 def _dW(F, gz, x, W):
-    if F is NUMPY_NS and SPLIT.active and (dW := parallel.weight_grad(x, gz)) is not None:
+    if F is NUMPY_NS and SPLIT.active and (dW := parallel.weight_grad(x, gz, W)) is not None:
         return dW
     if F is NUMPY_NS:  # one example: the outer product xᵀg, much faster than a GEMM with k = 1, same numbers
         return kernels.outer(x, gz) if x.shape[0] == 1 else x.T @ gz
