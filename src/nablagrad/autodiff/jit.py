@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
 import operator
 import types
 from collections.abc import Callable, Iterator
@@ -68,7 +67,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..backend import CPU, get_default_device, parallel
+from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
 from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .mode import _setting, no_grad, state, tracing
@@ -398,7 +397,6 @@ class _Program:
     first: list | None = None  # a training step's outputs from its trace, returned by the call that traced it
     order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
     root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
-    split: bool | None = None  # a training step run split over two cores (backend/parallel.py); None: not yet known
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
 
@@ -516,39 +514,7 @@ class _Program:
         """A training step: every op and, in their places, the effects (:class:`_Effect`); the outputs'
         values.  A backward accumulates into the ``.grad`` of the inputs and captured tensors that require
         one, as ``loss.backward()`` does; after a call the captured tensors' data are read again (a step
-        may rebind them).  From the second replay on, a step whose products are mostly large linear layers
-        runs split over two cores (:meth:`splits`)."""
-        if self.split:
-            with parallel.PARALLEL_STEP:
-                return self._replay(inputs)
-        out = self._replay(inputs)
-        if self.split is None and self.root_shapes:
-            self.split = self.splits()
-        return out
-
-    def splits(self) -> bool:
-        """Whether the step gains from backend/parallel.py's split: its matrix products (multiply-adds of its
-        ``linear`` and ``matmul`` ops at the shapes of its first backward) are mostly those of linear layers
-        large enough to be split."""
-        shapes = next(iter(self.root_shapes.values()))
-        split = other = rows = 0
-        einsum = False
-        for op in self.ops:
-            name = op.prim.name
-            einsum |= name == "einsum"
-            if name in ("linear", "matmul") and len(op.slots) >= 2:
-                a, b = shapes[op.slots[0]], shapes[op.slots[1]]
-                if a is None or b is None or len(a) < 1 or len(b) < 2:
-                    continue
-                flops = math.prod(a) * b[-1]  # (…, k) @ (k, n): n multiply-adds per entry of the left factor
-                if name == "linear" and parallel.splits(max(math.prod(a[:-1]), parallel.ROWS_MIN), b):  # ∂W is split
-                    split += flops
-                    rows = max(rows, math.prod(a[:-1]))
-                else:
-                    other += flops
-        return parallel.pays(split, other, rows, einsum)
-
-    def _replay(self, inputs: list[Tensor]) -> list:
+        may rebind them)."""
         leaves = [*inputs, *self.captured]
         vals = [t.data for t in leaves] + self.tail
         used: list = [None] * len(self.ops)

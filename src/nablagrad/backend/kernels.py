@@ -8,11 +8,10 @@ order, so both paths agree to rounding.  The NumPy path is used when numba is ab
 
 Measured on a 2-core x86 machine (bench/RESULTS.md): the Adam update of a 235 k-parameter MLP
 takes 430 µs in NumPy, 1 400 µs with numexpr, 320 µs with numba — hence numba.  The kernels
-run on one thread.  Beside OpenBLAS's spinning threads, numba's OpenMP workers fight them for the cores
-(a batch-128 step went from 1.5 to 15 ms on 2 cores).  Only inside a compiled step that splits its large
-layers over the two cores (backend/parallel.py), with OpenBLAS on one thread, do Adam's update and its
-check run in two halves at once (``adam_halves``, ``abs_sum_halves``), each on the rows whose gradient
-that core computed.
+have no threads: alone, a two-thread Adam took 160 µs, but inside a training step numba's OpenMP
+workers, spinning between kernels, fight OpenBLAS's own threads for the cores (a batch-128 step
+went from 1.5 to 15 ms on 2 cores), and with OpenBLAS on one thread, or numba's workqueue layer,
+or passive OpenMP waiting, the step was no faster than with one thread (bench/RESULTS.md).
 
 :func:`adam_finite` (may this update go ahead?) is answered in one read of ``g`` where it can be:
 bounds on ``Σ|m|``, ``v`` and ``Σ|p|`` carried from the last checked update and ``Σ|g|`` show that no
@@ -42,9 +41,7 @@ KERNEL_MIN = 1 << 12  # below this many elements NumPy's call is cheaper than a 
 # 4096 · 2⁻²⁴ ≈ 2.4e-4: the check scales the sums by SUM_SLACK = 1 + 4096 · 2⁻²³ to make them upper bounds.
 SUM_BLOCK = 1 << 12
 SUM_SLACK = 1.0 + SUM_BLOCK * float(np.finfo(np.float32).eps)
-PARALLEL_MIN = 1 << 17  # in a split step (backend/parallel.py), a segment this long is updated in two halves at once
-# "parallel": True for the span of a step that splits its products and updates (backend/parallel.py)
-_state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None, "parallel": False}
+_state: dict[str, object] = {"enabled": os.environ.get("NABLAGRAD_FAST", "1") != "0", "compiled": None}
 
 
 def _compile() -> dict[str, Callable] | None:
@@ -153,28 +150,6 @@ def _compile() -> dict[str, Callable] | None:
            "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
     kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
     kernels["abs_sum"] = numba.njit(abs_sum, error_model="numpy", cache=True)
-    adam_one, abs_sum_one = kernels["adam"], kernels["abs_sum"]
-
-    def adam_halves(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny, split):  # pragma: no cover
-        """:func:`adam` on ``[:split]`` and ``[split:]`` at once, on two threads (the same numbers: each
-        element's update is the same)."""
-        for t in numba.prange(2):
-            lo = 0 if t == 0 else split
-            hi = split if t == 0 else p.size
-            adam_one(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], vmax[lo:hi], ams, b1, c1, b2, c2, step_size, eps_hat,
-                     wd, decay, tiny)  # fmt: skip
-        return True
-
-    def abs_sum_halves(a, split):  # pragma: no cover - compiled
-        """:func:`abs_sum` of ``[:split]`` and ``[split:]`` at once, on two threads (a bound just as good)."""
-        s = 0.0
-        for t in numba.prange(2):
-            s += abs_sum_one(a[:split]) if t == 0 else abs_sum_one(a[split:])
-        return s
-
-    # compiled at their first call, in a split step (backend/parallel.py)
-    kernels["adam_halves"] = numba.njit(adam_halves, error_model="numpy", cache=True, parallel=True)
-    kernels["abs_sum_halves"] = numba.njit(abs_sum_halves, error_model="numpy", cache=True, parallel=True)
     return kernels
 
 
@@ -365,36 +340,23 @@ def adam_finite(p, g, m, v, b1: float, b2: float, step_size: float, eps_hat: flo
     return True
 
 
-def _bounds_after(bounds: _Bounds, segments: list[list], dtype, consts: tuple, ams: bool,
-                  splits: list[int] | None = None) -> _Bounds | None:  # fmt: skip
+def _bounds_after(bounds: _Bounds, segments: list[list], dtype, consts: tuple, ams: bool) -> _Bounds | None:
     """:meth:`_Bounds.after` with ``Σ|g|`` read from the kernels' argument lists; where a carried ``Σ|p|``
     is too loose to show the update finite, again with ``Σ|p|`` read."""
-    sum_g = _sum_abs([segment[1] for segment in segments], splits)
+    sum_g = _sum_abs([segment[1] for segment in segments])
     after = bounds.after(sum_g, dtype, *consts, ams)
     if after is None and bounds.p_carried:
-        after = bounds.with_p(_sum_abs([segment[0] for segment in segments], splits)).after(sum_g, dtype, *consts, ams)
+        after = bounds.with_p(_sum_abs([segment[0] for segment in segments])).after(sum_g, dtype, *consts, ams)
     return after
 
 
-def _sum_abs(arrays: list[np.ndarray], splits: list[int] | None = None) -> float:
+def _sum_abs(arrays: list[np.ndarray]) -> float:
     """An upper bound of ``Σ|a|`` over flat arrays the kernels take: the compiled sums times :data:`SUM_SLACK`
-    (their float64 total rounds by far less than the ``1 + 10⁻⁵`` that :meth:`_Bounds.after` allows).  In a
-    split step an array with a split point (:func:`row_split`) is summed in its two halves at once."""
+    (their float64 total rounds by far less than the ``1 + 10⁻⁵`` that :meth:`_Bounds.after` allows)."""
     kernel, total = _kernel("abs_sum"), 0.0
-    if splits is not None and _state["parallel"]:
-        halves = _kernel("abs_sum_halves")
-        for a, split in zip(arrays, splits):
-            total += kernel(a) if a.size < PARALLEL_MIN else halves(a, split)
-        return total * SUM_SLACK
     for a in arrays:
         total += kernel(a)
     return total * SUM_SLACK
-
-
-def row_split(shape: tuple[int, ...]) -> int:
-    """Where a split step cuts a parameter of this shape, flattened: after its first ``shape[0] // 2`` rows
-    (where backend/parallel.py cuts its gradient)."""
-    return (shape[0] // 2) * math.prod(shape[1:]) if shape else 0
 
 
 class SteadyAdam:
@@ -408,11 +370,10 @@ class SteadyAdam:
     alone (one read of ``g``, see :class:`_Bounds`); :meth:`run` the update it allowed.  Neither keeps a
     gradient once it returns."""
 
-    __slots__ = ("arrays", "layout", "segments", "splits")
+    __slots__ = ("arrays", "layout", "segments")
 
     def __init__(self, p, layout: Layout, m, v, vmax, segments: list[list]):
         self.arrays, self.layout, self.segments = (p, m, v, vmax), layout, segments
-        self.splits = [row_split(view.shape) for view in layout.views]  # where a split step cuts each (parallel.py)
 
     @classmethod
     def make(cls, p, layout: Layout, m, v, vmax) -> SteadyAdam | None:
@@ -451,7 +412,7 @@ class SteadyAdam:
             constants = _adam_constants(dtype, vmax is not None, consts)
             for segment in segments:
                 segment[5:] = constants
-            after = _bounds_after(bounds, segments, dtype, consts, vmax is not None, self.splits)
+            after = _bounds_after(bounds, segments, dtype, consts, vmax is not None)
         except BaseException:  # a bad gradient, an interrupt: nothing kept
             self.release()
             raise
@@ -463,16 +424,8 @@ class SteadyAdam:
         """The update :meth:`prepare` allowed, in place; ``after`` carried to the next check."""
         kernel = _kernel("adam")
         try:
-            if _state["parallel"]:  # a split step: each large segment in the halves its gradient was computed in
-                halves = _kernel("adam_halves")
-                for segment, split in zip(self.segments, self.splits):
-                    if segment[0].size < PARALLEL_MIN:
-                        kernel(*segment)
-                    else:
-                        halves(*segment, split)
-            else:
-                for segment in self.segments:
-                    kernel(*segment)
+            for segment in self.segments:
+                kernel(*segment)
         finally:
             self.release()
         p, m, v, vmax = self.arrays

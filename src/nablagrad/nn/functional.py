@@ -33,10 +33,9 @@ from ..autodiff import (
 from ..autodiff import softplus as _softplus
 from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
-from ..backend import kernels, parallel
+from ..backend import kernels
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
-from ..backend.parallel import PARALLEL_STEP as SPLIT
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
@@ -148,8 +147,7 @@ def _float(x, who: str) -> Tensor:
 
 # --- the fused layer ψ(x) = σ(x W + b) ---------------------------------------------------------------
 def _linear_value(x, W, b, activation):
-    z = x @ W if not SPLIT.active else (parallel.matmul(x, W) if x.__class__ is np.ndarray else None)
-    z = x @ W if z is None else z
+    z = x @ W
     z += b  # in place: x W is a fresh array
     xp = namespace_of(z)
     if xp is not NUMPY:  # the array API standard has no out=: the same values, not in place
@@ -178,16 +176,11 @@ def _act_times(F, g, ans, activation):
 
 # On raw NumPy arrays (the first-order path) the three rules call NumPy's methods directly: the
 # same operations, without the generic namespace's per-call dispatch (x and W are matrices here).
-# Inside a split step (backend/parallel.py) a large layer's products are computed in two halves at once.
 def _dx(F, gz, x, W):
-    if F is NUMPY_NS and SPLIT.active and (dx := parallel.input_grad(gz, W)) is not None:
-        return dx
     return gz @ W.T if F is NUMPY_NS else F.matmul(gz, F.swapaxes(W, -1, -2))
 
 
 def _dW(F, gz, x, W):
-    if F is NUMPY_NS and SPLIT.active and (dW := parallel.weight_grad(x, gz, W)) is not None:
-        return dW
     if F is NUMPY_NS:  # one example: the outer product xᵀg, much faster than a GEMM with k = 1, same numbers
         return kernels.outer(x, gz) if x.shape[0] == 1 else x.T @ gz
     return F.matmul(F.swapaxes(x, -1, -2), gz)
