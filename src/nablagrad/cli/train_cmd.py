@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import numbers
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..backend.checks import is_int, is_real
 from ..data import CLASSIFICATION_SETS
+from ..data.loader import SAMPLING
 from ..nn import HIDDEN_ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
 from .errors import CLIError, CommandFailedError
@@ -63,16 +64,12 @@ CHOICES = {
     "optimizer": tuple(OPTIMIZERS),
     "schedule": ("none", *SCHEDULES),
     "regime": ("batch", "stochastic", "minibatch"),
-    "sampling": ("shuffle", "random", "sequential", "balanced", "hard"),
+    "sampling": SAMPLING,
 }
 
 
 def _number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _integer(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    return is_real(v) and math.isfinite(v)
 
 
 RULES = {
@@ -81,15 +78,15 @@ RULES = {
     "forgetting": (lambda v: _number(v) and 0 < v <= 1, "a rate in (0, 1], e.g. 0.1"),
     "weight_decay": (lambda v: _number(v) and v >= 0, "a number >= 0 (0 for none)"),
     "gamma": (lambda v: _number(v) and v > 0, "a positive number, e.g. 0.5"),
-    "step_size": (lambda v: _integer(v) and v > 0, "a positive integer (epochs per step)"),
-    "batch_size": (lambda v: _integer(v) and v > 0, "a positive integer"),
-    "epochs": (lambda v: _integer(v) and v > 0, "a positive integer"),
+    "step_size": (lambda v: is_int(v) and v > 0, "a positive integer (epochs per step)"),
+    "batch_size": (lambda v: is_int(v) and v > 0, "a positive integer"),
+    "epochs": (lambda v: is_int(v) and v > 0, "a positive integer"),
     "l1": (lambda v: _number(v) and v >= 0, "a number >= 0 (0 for none)"),
     "l2": (lambda v: _number(v) and v >= 0, "a number >= 0 (0 for none)"),
     "clip_grad_norm": (lambda v: _number(v) and v >= 0, "a number >= 0 (0 for no clipping)"),
     "validation": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1) (0 for no validation split)"),
-    "seed": (lambda v: _integer(v) and v >= 0, "an integer >= 0"),
-    "limit": (lambda v: _integer(v) and v >= 0, "an integer >= 0 (0 for the whole training set)"),
+    "seed": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
+    "limit": (lambda v: is_int(v) and v >= 0, "an integer >= 0 (0 for the whole training set)"),
     "layers": (lambda v: isinstance(v, str | int) and not isinstance(v, bool), "comma-separated sizes like 256,128"),
     "out": (lambda v: isinstance(v, str) and v != "", "a folder name"),
     "device": (lambda v: isinstance(v, str) and v != "", "'cpu', 'cuda' or 'cuda:N'"),
@@ -335,7 +332,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"{path} records the data set {str(dataset)[:40]!r}, which is not known here; choose one with "
                        f"--dataset {{{','.join(CHOICES['dataset'])}}}")  # fmt: skip
     seed = meta.get("options", {}).get("seed", 0) if isinstance(meta.get("options"), dict) else 0
-    _, _, Xt, yt = load_dataset(dataset, seed if _integer(seed) and seed >= 0 else 0)
+    _, _, Xt, yt = load_dataset(dataset, seed if is_int(seed) and seed >= 0 else 0)
     if n_in is not None and n_in != Xt.shape[1]:
         trained = f" (trained on {meta['dataset']})" if isinstance(meta.get("dataset"), str) else ""
         raise CLIError(f"{path} takes {n_in} input features{trained} but {dataset} has {Xt.shape[1]}; "

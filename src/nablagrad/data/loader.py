@@ -16,7 +16,6 @@ memory-mapped ``X`` on disk (004).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -132,8 +131,7 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {name} must be an array with one row per example, got {type(a).__name__}")
         if y is not None and len(X) != len(y):
             raise ValueError(f"DataLoader: X has {len(X)} rows but y has {len(y)}")
-        integral = isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
-        if batch_size is not None and not (integral and batch_size > 0):
+        if batch_size is not None and not (is_int(batch_size) and batch_size > 0):
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None (one full batch), got {batch_size!r}")
         if sampling is not None and sampling not in SAMPLING:
             raise ValueError(f"DataLoader: sampling must be one of {SAMPLING}, got {sampling!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from ..backend.checks import is_real
 from ..nn import layers as L
 from ..nn.kan import KAN, KANLinear
 from ..nn.module import Module, Sequential
@@ -83,7 +84,7 @@ def _field(spec: dict, key: str, kind: type, lo=None, default=None):
 
 def _grid_range(spec: dict) -> tuple[float, float]:
     r = spec.get("grid_range", [-1.0, 1.0])
-    ok = isinstance(r, list | tuple) and len(r) == 2 and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in r)
+    ok = isinstance(r, list | tuple) and len(r) == 2 and all(is_real(v) for v in r)
     try:
         lo, hi = (float(v) for v in r) if ok else (math.nan, math.nan)
     except OverflowError:  # an integer beyond float's range

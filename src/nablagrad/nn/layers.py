@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .. import backend
 from ..autodiff import as_tensor, log_softmax, relu, sigmoid, softmax, tanh
-from ..backend.checks import is_real
+from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from . import functional as Fn
 from . import init as init_mod
@@ -36,8 +35,8 @@ class Linear(Module):
     ):
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-                kind = ValueError if isinstance(n, numbers.Integral) and not isinstance(n, bool) else TypeError
+            if not is_int(n) or n <= 0:
+                kind = ValueError if is_int(n) else TypeError
                 raise kind(f"Linear: {name} must be a positive integer, got {n!r}")
         in_features, out_features = int(in_features), int(out_features)
         self.in_features, self.out_features = in_features, out_features

@@ -23,7 +23,7 @@ import numpy as np
 from ..autodiff import Tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
-from ..backend.checks import is_real
+from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from ..nn.utils import zero_grads
@@ -57,7 +57,7 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "damping": (lambda v: _real(v) and v >= 0, "a finite number >= 0"),
     "increase": (lambda v: _real(v) and v > 1, "a factor > 1, e.g. 10"),
     "decrease": (lambda v: _real(v) and 0 < v < 1, "a factor in (0, 1), e.g. 0.1"),
-    "max_tries": (lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "max_tries": (lambda v: is_int(v) and v > 0, "a positive integer"),
     "tol": (lambda v: _real(v) and v > 0, "a finite number > 0"),
     "max_step": (lambda v: _real(v) and v > 0, "a finite number > 0"),
     "nesterov": (_flag, "True or False"),
