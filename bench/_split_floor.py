@@ -25,8 +25,8 @@ import os
 import sys
 
 import numpy as np
+from _peers import B1, B2, EPS, LR, floor_backward  # _peers imports this module only when asked for
 
-LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-8
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS's enums
 
 
@@ -94,8 +94,6 @@ def _kernels() -> dict:
 def split_floor(sizes, weights):
     """``_peers.fused_floor`` with the first layer's products and Adam update split over two cores; None where
     the pieces are missing (not Linux, no numba, not NumPy's scipy-openblas)."""
-    from _peers import floor_backward  # noqa: PLC0415 - _peers imports this module only when asked for
-
     from nablagrad.backend import kernels  # noqa: PLC0415
 
     blas = _openblas()
