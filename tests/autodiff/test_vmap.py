@@ -15,7 +15,7 @@ CASES = {
     "matmul vec@vec": (lambda L, x, c: x @ c[0], ((4, 3), (2, 3))),
     "matmul mat@mat": (lambda L, x, c: x.reshape(3, 1) @ c[:1], ((4, 3), (2, 3))),
     "reductions": (
-        lambda L, x, c: x.sum() + (x.max(0) if L is ng else x.amax(0)) * (x.mean(axis=0) if L is ng else x.mean(dim=0)),
+        lambda L, x, c: x.sum() + (x.max(axis=0) if L is ng else x.amax(0)) * (x.mean(axis=0) if L is ng else x.mean(dim=0)),
         ((4, 2, 3), (3,)),
     ),
     "softmax": (
@@ -101,8 +101,10 @@ def test_vmap_composes_with_forward_mode_and_hessians(rng):
 def test_in_axes_out_axes_and_pytrees(rng):
     X = rng.standard_normal((3, 5))
     d = {"a": rng.standard_normal(3), "b": rng.standard_normal((2, 3))}
-    ours = ng.vmap(lambda x, d: {"s": x * d["a"], "t": (d["b"] @ x).sum()}, in_axes=(1, None), out_axes=1)(X, d)
+    ours = ng.vmap(lambda x, d: {"s": x * d["a"], "t": (d["b"] @ x).sum()}, in_axes=(1, None), out_axes={"s": 1, "t": 0})(X, d)
     assert ours["s"].shape == (3, 5) and ours["t"].shape == (5,)
+    with pytest.raises(ValueError, match="out_axes entry 1 is out of range"):  # a scalar per example: only axis 0 (as JAX)
+        ng.vmap(lambda x, d: {"s": x * d["a"], "t": (d["b"] @ x).sum()}, in_axes=(1, None), out_axes=1)(X, d)
     np.testing.assert_allclose(ours["s"].numpy(), X * d["a"][:, None], rtol=1e-14)
     np.testing.assert_allclose(ours["t"].numpy(), (d["b"] @ X).sum(0), rtol=1e-13)
     const = ng.vmap(lambda x: ng.tensor(1.0), in_axes=0)(X)

@@ -29,7 +29,6 @@ from .ops import (
     _t,
     astype,
     broadcast_to,
-    correction_names,
     floating,
     reshape,
     scalar_axis,
@@ -99,8 +98,6 @@ def _function(row: Row) -> Callable:
             if kw:
                 if takes_dtype and "dtype" in kw:  # PyTorch's dtype=: the input is cast to it first
                     dtype = kw.pop("dtype")
-                if kw and "correction" in extra:
-                    kw = correction_names(row.name, **kw)
                 if kw and set(kw) - set(extra):
                     raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
@@ -162,10 +159,10 @@ def _reshape(self: Tensor, *shape) -> Tensor:
     return reshape(self, _shape_arg(shape))
 
 
-def _expand(self: Tensor, *shape) -> Tensor:
-    """PyTorch's ``x.expand(2, -1, 3)``: ``x`` broadcast to ``shape``, where −1 keeps the size of
-    the dimension it aligns with (counted from the right; not for a new leading dimension)."""
-    shape = tuple(_shape_arg(shape))
+def _expand(self: Tensor, *shape, size=None) -> Tensor:
+    """PyTorch's ``x.expand(2, -1, 3)`` (or ``size=``): ``x`` broadcast to ``shape``, where −1 keeps the
+    size of the dimension it aligns with (counted from the right; not for a new leading dimension)."""
+    shape = tuple(_shape_arg(shape) if size is None else size)
     lead = len(shape) - self.ndim
     if builtins.any(n == -1 for n in shape[:lead]) or lead < 0:
         raise ValueError(
@@ -173,14 +170,6 @@ def _expand(self: Tensor, *shape) -> Tensor:
             "give at least as many sizes as it has dimensions, and -1 only for an existing dimension"
         )
     return broadcast_to(self, tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape)))
-
-
-def _transpose(self: Tensor, *axes) -> Tensor:
-    """PyTorch's ``t.transpose(d0, d1)`` swaps two dims on every ndim; one tuple (or 0, 3+ ints)
-    is NumPy's permutation."""
-    if len(axes) == 2 and builtins.all(isinstance(a, int | np.integer) for a in axes):
-        return swapaxes(self, *axes)
-    return transpose(self, _shape_arg(axes) or None)
 
 
 def _comparison(prim) -> Callable:
@@ -255,6 +244,10 @@ class Size(int):
 
 def _invert(self: Tensor) -> Tensor:
     if _mode.slow:
+        if _mode.jit_trace is not None:  # ng.jit records ~mask of a traced value (jit.py)
+            out = _mode.jit_trace.invert(self)
+            if out is not None:
+                return out
         with _m.no_grad():
             return _apply(R.INVERT, (self,))
     return _wrap(~self.data)
@@ -280,7 +273,7 @@ METHODS: dict[str, object] = {
     "mT": property(lambda self: swapaxes(self, -1, -2)),
     "reshape": _reshape,
     "view": _reshape,
-    "transpose": _transpose,
+    "transpose": transpose,
     "expand": _expand,
     "astype": astype,
     "to": _to,
@@ -288,6 +281,9 @@ METHODS: dict[str, object] = {
     "cuda": lambda self, index=0: _to(self, f"cuda:{index}"),  # CuPy: pip install "nablagrad[gpu]"
     "float": lambda self: astype(self, np.float32),
     "double": lambda self: astype(self, np.float64),
+    "long": lambda self: astype(self, np.int64),
+    "int": lambda self: astype(self, np.int32),
+    "bool": lambda self: astype(self, np.bool_),
     "__getitem__": ops.getitem,
     "__setitem__": ops.setitem,
     "copy_": ops.copy_,

@@ -110,8 +110,9 @@ def _seed(root: Tensor, grad, F):
             g = namespace_of(d).ones_like(d)
     else:
         g = grad.data if isinstance(grad, Tensor) else to_device(grad, root.device, dtype=root.dtype)
-        if np.shape(g) != root.shape:
-            raise ValueError(f"backward: grad has shape {np.shape(g)} but the output has shape {root.shape}")
+        shape = grad.shape if isinstance(grad, Tensor) else np.shape(g)  # (a tensor batched by vmap: one example's)
+        if shape != root.shape:
+            raise ValueError(f"backward: grad has shape {shape} but the output has shape {root.shape}")
     return F.seed(grad, g)
 
 
@@ -232,6 +233,8 @@ def _accumulate(leaf: Tensor, g, F) -> None:
     """``leaf.grad += g`` without ever writing into an existing array (grads may be shared)."""
     if F is not NUMPY_NS:
         g = g if isinstance(g, Tensor) else _wrap(g)
+        if g.dtype != leaf.dtype:  # (create_graph) the leaf's dtype, as the first-order path and PyTorch give it
+            g = g.astype(leaf.dtype)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
     if g.dtype != leaf.dtype:

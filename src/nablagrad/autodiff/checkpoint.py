@@ -13,33 +13,45 @@ from functools import wraps
 
 from . import forward
 from . import mode as _m
-from .backward import _accumulate, run_backward
-from .mode import enable_grad, no_grad
+from .backward import run_backward
+from .mode import enable_grad
 from .ops import identity
 from .primitive import Primitive
 from .tensor import TENSOR_NS, Tensor, _wrap
 
 
 class _Checkpoint(Primitive):
+    """The node a checkpointed call is on the tape: its inputs are ``f``'s arguments, then the tensors ``f``
+    read from outside (closures, parameters); its VJP re-runs ``f`` and back-propagates through that fresh
+    tape to all of them, so a captured value's gradient flows on as an argument's does."""
+
     def __init__(self, f: Callable):
-        super().__init__(f"checkpoint({getattr(f, '__name__', 'f')})", f, (), (), "checkpoint({0})")
+        super().__init__(f"checkpoint({getattr(f, '__name__', 'f')})", self._call, (), (), "checkpoint({0})")
+        self.f = f
+
+    def _call(self, *inputs, n_args: int, captured: list):
+        return self.f(*inputs[:n_args])  # the captured inputs are read by f itself
 
     def vjp(self, F, g, ans, args, params, needs):
         create_graph = F is TENSOR_NS  # raw arrays of any library (NUMPY_NS, ArrayRules) walk without a graph
+        n = params["n_args"]
         with enable_grad():
             if create_graph:
-                xs = [identity(a) if isinstance(a, Tensor) and need else a for a, need in zip(args, needs)]
+                xs = [identity(a) if isinstance(a, Tensor) and need else a for a, need in zip(args[:n], needs)]
             else:
-                xs = [_wrap(a).requires_grad_(True) if need else a for a, need in zip(args, needs)]
-            out = self.fn(*xs)
-        wanted = [x for x, need in zip(xs, needs) if need]
-        grads, leaves = run_backward(out, g, inputs=wanted, create_graph=create_graph)
-        # parameters captured by f (not passed as arguments) get their gradients here
-        wanted_ids = {id(x) for x in wanted}
-        for leaf in leaves:
-            if id(leaf) not in wanted_ids:
-                _accumulate(leaf, grads[id(leaf)], F)
-        return [grads.get(id(x)) if need else None for x, need in zip(xs, needs)]
+                xs = [_wrap(a).requires_grad_(True) if need else a for a, need in zip(args[:n], needs)]
+            out = self.f(*xs)
+        inputs = [*xs, *params["captured"]]
+        wanted = [x for x, need in zip(inputs, needs) if need]
+        grads, _ = run_backward(out, g, inputs=wanted, create_graph=create_graph)
+        return [_raw(grads.get(id(x)), F) if need else None for x, need in zip(inputs, needs)]
+
+
+def _raw(g, F):
+    """A gradient as the walk that asked for it holds them: a tensor when it builds a graph, else its array."""
+    if g is None or F is TENSOR_NS or not isinstance(g, Tensor):
+        return g
+    return g.data
 
 
 def checkpoint(f: Callable) -> Callable:
@@ -50,11 +62,16 @@ def checkpoint(f: Callable) -> Callable:
     def wrapped(*args):
         if not _m.is_grad_enabled() or forward.depth():
             return f(*args)
-        with no_grad():
+        with _m.tracing() as made:  # f's own ops, freed on return: what they read from outside is captured
             out = f(*args)
+        # (an argument read through a closure too is captured as well: the re-run passes a fresh copy as the argument)
+        inside = {id(t) for t in made}
+        captured = list({id(a): a for t in made for a in (t._inputs or ())
+                         if isinstance(a, Tensor) and a.requires_grad and id(a) not in inside}.values())  # fmt: skip
         out = _wrap(out.data)
         out.requires_grad = True
-        out._op, out._inputs, out._params = prim, args, {}
+        out._op, out._inputs = prim, (*args, *captured)
+        out._params = {"n_args": len(args), "captured": captured}
         out._version = _m.clock
         return out
 

@@ -72,7 +72,7 @@ from ..backend.namespace import NUMPY, namespace_of
 from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
-from .rules import COMPARISONS
+from .rules import COMPARISONS, INVERT
 from .tensor import Tensor, _apply, _wrap, apply, as_tensor
 
 
@@ -81,7 +81,8 @@ class JitError(RuntimeError):
 
 
 _VALUE_MSG = (
-    "jit: the function reads the value of a traced tensor (x.item(), float(x), bool(x), `if x > 0:`) "
+    "jit: the function reads the value of a traced tensor (x.item(), float(x), bool(x), `if x > 0:`, x.numpy(), "
+    "np.asarray(x)) "
     "while being traced; that value would be frozen into the compiled program. Fix: make the choice with "
     "ng.where(...) or ng.maximum(...) instead of Python `if`, compute the value outside the jitted function "
     "and pass it in, or call the function without ng.jit."
@@ -94,6 +95,10 @@ _COMPARISONS = {
     name: Primitive(name, prim.fn, (None, None), (None, None), fmt=prim.fmt)
     for name, prim in COMPARISONS.items()
 }
+
+
+# while tracing, ``~mask`` of a traced value is recorded too (``ng.where(~(x > 0), …)`` stays live)
+_INVERT = Primitive("invert", INVERT.fn, (None,), (None,), fmt=INVERT.fmt)
 
 
 # while tracing, ``detach()`` of a traced value is this op: the value passes, no gradient flows back
@@ -162,7 +167,8 @@ class _Trace:
         return apply(_STOP_GRADIENT, t) if self.traced(t) else None
 
     def read(self, t: Tensor) -> None:
-        """``t.item()`` / ``t.tolist()`` (so ``bool``, ``float``, ``int``): refused for a traced tensor."""
+        """``t.item()``, ``t.tolist()``, ``t.numpy()`` (so ``bool``, ``float``, ``int``, ``np.asarray``): refused for a
+        traced tensor."""
         if self.traced(t):
             raise JitError(_VALUE_MSG)
 
@@ -171,6 +177,10 @@ class _Trace:
         if self.traced(x) or self.traced(other):
             return apply(_COMPARISONS[name], x, other)
         return None
+
+    def invert(self, x: Tensor) -> Tensor | None:
+        """``~x`` of a traced value, recorded as an op of the program; None otherwise."""
+        return apply(_INVERT, x) if self.traced(x) else None
 
 
 @dataclass
@@ -759,6 +769,13 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     known = wanted | leaf_ids | {id(c) for c in captured}
     captured += list({id(o): o for o in outs[1:] if id(o) not in known}.values())
     slot = {id(t): i for i, t in enumerate([*leaves, *captured, *ordered])}
+    flags = tuple(c.requires_grad for c in captured)
+    # tensors of another array library, or values made outside the tape (the tangents of jvp, jacfwd, hessian
+    # inside f): no NumPy program can replay them, so calls run f itself
+    if len(ordered) != len(wanted) or not _on_host([*captured, *ordered]):
+        program = _Program(len(leaves), captured, flags, [], [], host=False)
+        program.first = [o.data for o in outs] if trace.effects else None
+        return program
     data_slot = {id(t.data): slot[id(t)] for t in ordered if id(t.data) in made}  # x[argmax(x)]: each call's index
     data_slot.update({id(t.data): i for i, t in enumerate(leaves)})
     ops = []
@@ -772,11 +789,6 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
                          if isinstance(x, _INDEX_ARRAYS) and id(x) in data_slot]  # fmt: skip
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
         ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], t.dtype.kind in "fc"))
-    flags = tuple(c.requires_grad for c in captured)
-    if not _on_host([*captured, *ordered]):  # tensors of another array library: calls run f itself
-        program = _Program(len(leaves), captured, flags, [], [], host=False)
-        program.first = [o.data for o in outs] if trace.effects else None
-        return program
     program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
     op_index = {id(t): i for i, t in enumerate(ordered)}
     if outs and outs[0]._op is not None and not trace.effects:
@@ -917,7 +929,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
 def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:
     """The safety net: the first replay of a program must equal an eager call of ``f``."""
     with no_grad():
-        ref = f(*args)
+        ref = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))  # f is traced on tensors too
     refs = list(ref) if isinstance(ref, tuple) else [ref]
     for g, r in zip(got, refs):
         if not np.allclose(g.data, r.data, rtol=1e-5, atol=1e-6, equal_nan=True):

@@ -422,15 +422,22 @@ def slogdet(a) -> SlogdetResult:
     return SlogdetResult(tensor(namespace_of(a.data).linalg.slogdet(a.data)[0], device=a.device), _apply(LOGABSDET, (a,)))
 
 
-def solve(a, b):
-    """X with A X = B (B a vector (n,) or matrices (..., n, k), batches broadcast);
-    ∂L/∂B = A⁻ᵀ G, ∂L/∂A = −A⁻ᵀ G Xᵀ."""
+def solve(a, b, *, left: bool = True):
+    """X with A X = B, or with ``left=False`` X A = B (PyTorch's keyword; solved as Aᵀ Xᵀ = Bᵀ).
+    B is a batch of vectors when it is 1-D or of shape A.shape[:-1] (PyTorch's rule: A (*, n, n),
+    B (*, n) gives X (*, n)), else matrices (..., n, k), batches broadcast; with ``left=False`` a
+    vector b is the row of x A = b (PyTorch refuses it).  ∂L/∂B = A⁻ᵀ G, ∂L/∂A = −A⁻ᵀ G Xᵀ."""
     a, b = _square("solve", a), _t(b)
-    vector = b.ndim == 1
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    if not left:
+        return solve(a.mT, b) if vector else solve(a.mT, b.mT).mT
     if vector:
-        b = b.reshape(b.shape[0], 1)
+        b = b.reshape(*b.shape, 1)
     if b.shape[-2] != a.shape[-1]:
-        raise ValueError(f"linalg.solve: A of shape {a.shape} and B of shape {b.shape} do not fit (A X = B)")
+        raise ValueError(
+            f"linalg.solve: A of shape {a.shape} and B of shape {b.shape} do not fit (A X = B): B needs "
+            f"{a.shape[-1]} rows; give B of shape (..., {a.shape[-1]}, k), or {a.shape[:-1]} for a batch of vectors"
+        )
     x = _checked("solve", lambda p, q: _apply(SOLVE, (p, q)), a, b)
     return x.reshape(x.shape[:-1]) if vector else x
 
@@ -482,10 +489,11 @@ def _complement(q: Tensor) -> Tensor:
     return tensor(full[..., q.shape[-1] :], device=q.device)
 
 
-def svd(a, full_matrices: bool = False) -> SVDResult:
-    """A = U diag(S) Vh, descending S; reduced (U (m, k), S (k,), Vh (k, n), k = min(m, n)) or,
-    with ``full_matrices``, U (m, m) and Vh (n, n), whose extra columns/rows are an orthonormal
-    basis of the complement — any basis is one, so, as PyTorch, their gradient is ignored."""
+def svd(a, full_matrices: bool = True) -> SVDResult:
+    """A = U diag(S) Vh, descending S.  By default (``full_matrices=True``, as torch.linalg.svd and
+    numpy.linalg.svd) U (m, m) and Vh (n, n), whose extra columns/rows are an orthonormal basis of
+    the complement — any basis is one, so, as PyTorch, their gradient is ignored; with
+    ``full_matrices=False`` the reduced U (m, k), S (k,), Vh (k, n), k = min(m, n)."""
     a = _matrix("svd", a)
     u, s, vh = _unpack(TENSOR_NS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
     if full_matrices:
@@ -499,7 +507,7 @@ def svd(a, full_matrices: bool = False) -> SVDResult:
 
 def svdvals(a):
     """The singular values of A, descending; gradient U diag(ḡ) Vᵀ."""
-    return svd(a).S
+    return svd(a, full_matrices=False).S
 
 
 class QRResult(NamedTuple):
@@ -570,7 +578,7 @@ def pinv(a, rtol=None, hermitian: bool = False, atol=None):
     a = _square("pinv", a) if hermitian else _matrix("pinv", a)
     if rtol is None:
         rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol <= 0 else 0.0
-    u, s, vh = svd(a)
+    u, s, vh = svd(a, full_matrices=False)
     with no_grad():  # the cut-off is a mask (a comparison: batched under vmap like any op)
         cut = s.max(axis=-1, keepdims=True) * rtol
         kept = s > (cut if atol is None else ops.clip(cut, min=atol))

@@ -18,7 +18,7 @@ from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import rules as R
 from .mode import state as _mode
-from .primitive import function
+from .primitive import function, row
 from .tensor import Tensor, _apply, _wrap, as_tensor, tensor
 
 
@@ -184,29 +184,49 @@ def floating(x: Tensor) -> Tensor:
     return astype(x, get_default_dtype()) if x.dtype.kind in _INTEGRAL else x
 
 
-def correction_names(name: str, correction=None, unbiased=None, ddof=None, **rest) -> dict:
-    """std/var's ``correction`` from PyTorch's name, its older ``unbiased`` (True: 1, False: 0)
-    or NumPy's ``ddof`` — at most one of them."""
-    given = {k: v for k, v in (("correction", correction), ("unbiased", unbiased), ("ddof", ddof)) if v is not None}
+def _spread_args(name: str, axis, unbiased, keepdims, dim, keepdim, correction, ddof) -> tuple:
+    """std/var's ``(axis, keepdims, correction)`` from PyTorch's ``(dim, unbiased, keepdim)`` —
+    positional as ``x.var(1, False)`` — or ``correction=``, or NumPy's ``axis``/``keepdims``/``ddof``.
+    A bool in the dim's place is ``unbiased`` (``x.var(False)``, PyTorch's overload)."""
+    if isinstance(axis, bool | np.bool_) and unbiased is None:
+        axis, unbiased = None, axis
+    if unbiased is not None and not isinstance(unbiased, bool | np.bool_):
+        raise TypeError(
+            f"{name}: the argument after dim is PyTorch's unbiased (a bool), got {unbiased!r}; "
+            f"pass keepdim=/keepdims= and correction=/ddof= by name, e.g. x.{name}(1, keepdim=True, correction=0)"
+        )
+    given = [k for k, v in (("correction", correction), ("unbiased", unbiased), ("ddof", ddof)) if v is not None]
     if len(given) > 1:
-        raise TypeError(f"{name}: give one of correction=, unbiased= or ddof=, got {sorted(given)}")
+        raise TypeError(f"{name}: give one of correction=, unbiased= or ddof=, got {given}")
     if unbiased is not None:
         correction = int(bool(unbiased))
     elif ddof is not None:
         correction = ddof
-    return {**rest, **({} if correction is None else {"correction": correction})}
+    return (axis if dim is None else dim), (keepdims if keepdim is None else keepdim), 1 if correction is None else correction
+
+
+@function(prim=R.STD)
+def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None):
+    """Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)),
+    and 0 where σ = 0 (a constant row), as PyTorch.  PyTorch's signature ``std(dim, unbiased, keepdim)``
+    (``x.std(1, False)``: correction 0) and ``correction=`` (1 by default, Bessel's), or NumPy's
+    ``axis``/``keepdims``/``ddof``.  Where n ≤ correction the denominator is clamped at 1 (σ = 0 for
+    one sample), where PyTorch gives nan/inf."""
+    axis, keepdims, correction = _spread_args("std", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
+    x = _t(x)
+    if x.ndim == 0 and axis is not None:
+        axis = scalar_axis("std", axis)
+    return _apply(R.STD, (x,), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
 
 
 @function()
-def var(x, axis=None, keepdims=False, correction=1, dim=None, keepdim=None, unbiased=None, ddof=None):
-    """Variance ``Σ(x − x̄)² / (n − correction)``, ``correction`` 1 by default (Bessel's, as
-    PyTorch; 0 for NumPy's; ``unbiased=False`` and ``ddof=`` as PyTorch's and NumPy's names for it);
-    a composite of primitives.  Where n ≤ correction the denominator is clamped at 1 (0 for one
-    sample), where PyTorch gives nan/inf."""
-    if unbiased is not None or ddof is not None:
-        correction = correction_names("var", None if correction == 1 else correction, unbiased, ddof)["correction"]
+def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None):
+    """Variance ``Σ(x − x̄)² / (n − correction)``, a composite of primitives.  PyTorch's signature
+    ``var(dim, unbiased, keepdim)`` (``x.var(1, False)``: the population variance) and ``correction=``
+    (1 by default, Bessel's), or NumPy's ``axis``/``keepdims``/``ddof``.  Where n ≤ correction the
+    denominator is clamped at 1 (0 for one sample), where PyTorch gives nan/inf."""
+    axis, keepdims, correction = _spread_args("var", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
-    axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("var", axis)
     d = x - x.mean(axis, keepdims=True)
@@ -225,9 +245,28 @@ def reshape(x, shape):
     return _apply(R.RESHAPE, (x,), {"shape": shape})
 
 
-def transpose(x, axes=None):
+def transpose(x, *dims, axes=None, dim0=None, dim1=None):
+    """Reorder axes.  PyTorch's spelling swaps two dims on every ndim: ``transpose(x, 0, 1)``,
+    ``x.transpose(dim0=0, dim1=1)``.  NumPy's permutes them: ``transpose(x)`` reverses the axes,
+    ``transpose(x, (2, 0, 1))`` / ``axes=`` (or 3+ ints) gives the order.  Linear: the gradient is
+    transposed back."""
     x = _t(x)
+    if dim0 is not None or dim1 is not None or (len(dims) == 2 and all_ints(dims)):
+        pair = dims + tuple(d for d in (dim0, dim1) if d is not None)
+        if len(pair) != 2 or axes is not None:
+            raise TypeError(f"transpose: give two dims to swap (transpose(x, 0, 1)) or one order (axes=), got {dims}, "
+                            f"axes={axes}, dim0={dim0}, dim1={dim1}")
+        return swapaxes(x, *pair)
+    if dims:
+        if axes is not None:
+            raise TypeError(f"transpose: got the order twice, {dims} and axes={axes}; give one")
+        axes = dims[0] if len(dims) == 1 else dims
     return _apply(R.TRANSPOSE, (x,), {"axes": None if axes is None else tuple(axes)})
+
+
+def all_ints(values) -> bool:
+    """Every value a Python or NumPy int (not a bool)."""
+    return builtins.all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
 
 
 @function()
@@ -450,6 +489,7 @@ def unindex(g, index, shape):
     return _apply(R.UNINDEX, (_t(g),), {"index": index, "shape": tuple(shape)})
 
 
+@function(method=False)
 def concatenate(tensors: Sequence, axis: int = 0, dim: int | None = None):
     """Join tensors along an existing axis (``dim``, PyTorch's name); the gradient is sliced
     back into the pieces."""
@@ -458,6 +498,10 @@ def concatenate(tensors: Sequence, axis: int = 0, dim: int | None = None):
     if not ts:
         raise ValueError("concatenate: needs at least one tensor")
     return _apply(R.CONCATENATE, ts, {"axis": axis})
+
+
+# torch.cat: the same function under PyTorch's name (a row of its own, so the docs list it)
+row("cat", None, "function", "PyTorch's name for ``concatenate``.", fn=concatenate, method=False)
 
 
 def stack(tensors: Sequence, axis: int = 0, dim: int | None = None):
@@ -476,6 +520,6 @@ def identity(x):
 
 
 __all__ = [
-    "where", "clip", "clamp", "astype", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+    "where", "clip", "clamp", "astype", "std", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
     "broadcast_to", "sum_to", "getitem", "index_update", "concatenate", "stack", "identity",
 ]  # fmt: skip

@@ -383,15 +383,14 @@ def _extreme(name, fn):
             ),
         ),
         fmt=name + "({0})",
+        batch=batch_reduce,
     )
 
 
-MAX = row(
-    "max", _extreme("max", np.max), "reduce", "Largest entry over ``axis``; ties share the gradient evenly (like torch.amax)."
-)
-MIN = row(
-    "min", _extreme("min", np.min), "reduce", "Smallest entry over ``axis``; ties share the gradient evenly (like torch.amin)."
-)
+# the values of max/min over ``axis`` (torch.amax/amin); their rows — ``ng.max`` with NumPy's and
+# PyTorch's spellings, and ``amax`` — are in rules_reduce.py and rules_math.py
+MAX = _extreme("max", np.max)
+MIN = _extreme("min", np.min)
 
 
 def _softmax_np(x, axis=-1):
@@ -424,29 +423,23 @@ def _std_scale(F, ans, x, axis, keepdims, correction):
     return F.where(F.data(s) == 0, 0.0, centred / (safe * max(n - correction, 1)))
 
 
-# σ = sqrt(Σ(x − x̄)²/(n − c)), one primitive so that σ = 0 gives a 0 gradient, not 0·∞.
-STD = row(
+# σ = sqrt(Σ(x − x̄)²/(n − c)), one primitive so that σ = 0 gives a 0 gradient, not 0·∞; its row,
+# ``ng.std`` with PyTorch's ``(dim, unbiased, keepdim)`` and NumPy's names, is in ops.py beside ``var``
+STD = Primitive(
     "std",
-    Primitive(
-        "std",
-        _std_np,
-        (
-            lambda F, g, ans, x, axis=None, keepdims=False, correction=1: (
-                _keep(F, g, x, axis, keepdims) * _std_scale(F, ans, x, axis, keepdims, correction)
-            ),
+    _std_np,
+    (
+        lambda F, g, ans, x, axis=None, keepdims=False, correction=1: (
+            _keep(F, g, x, axis, keepdims) * _std_scale(F, ans, x, axis, keepdims, correction)
         ),
-        (
-            lambda F, t, ans, x, axis=None, keepdims=False, correction=1: F.sum(
-                t * _std_scale(F, ans, x, axis, keepdims, correction), axis=axis, keepdims=keepdims
-            ),
-        ),
-        fmt="std({0})",
     ),
-    "reduce",
-    "Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)), "
-    "and 0 where σ = 0 (a constant row), as PyTorch; ``correction`` 1 by default (Bessel's, as PyTorch). "
-    "Where n ≤ correction the denominator is clamped at 1 (σ = 0 for one sample), where PyTorch gives nan/inf.",
-    extra=(("correction", 1),),
+    (
+        lambda F, t, ans, x, axis=None, keepdims=False, correction=1: F.sum(
+            t * _std_scale(F, ans, x, axis, keepdims, correction), axis=axis, keepdims=keepdims
+        ),
+    ),
+    fmt="std({0})",
+    batch=batch_reduce,
 )
 
 

@@ -143,7 +143,13 @@ def einsum(subscripts: str, *operands):
 
 
 def _axes_pair(axes, na: int, nb: int) -> tuple[list[int], list[int]]:
+    """tensordot's pairs of contracted axes: an int n pairs a's last n with b's first n."""
     if isinstance(axes, int):
+        if not 0 <= axes <= min(na, nb):
+            raise ValueError(
+                f"tensordot: axes={axes} contracts more dims than the operands have ({na} and {nb} dimensions); "
+                f"give an int in 0..{min(na, nb)} or two lists of axes, e.g. axes=([1], [0])"
+            )
         return list(range(na - axes, na)), list(range(axes))
     a_axes, b_axes = axes
     a_axes = [a_axes] if isinstance(a_axes, int) else list(a_axes)

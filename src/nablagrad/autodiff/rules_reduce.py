@@ -19,7 +19,7 @@ from . import mode, ops
 from . import rules as R
 from .primitive import Primitive, function, linear, row
 from .rules import _keep, _norm_axis
-from .rules_shape import _ax, take_along_axis
+from .rules_shape import _ax, moveaxis, take_along_axis
 from .tensor import Tensor, _apply, _wrap, tensor
 
 
@@ -226,6 +226,8 @@ def cumprod(x, axis=None, dim=None):
 def diff(x, n: int = 1, axis: int = -1, dim=None):
     """n-th forward difference ``x[i+1] − x[i]`` along ``axis`` (a composite of slices)."""
     x = _t(x)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"diff: n must be a non-negative int, got {n!r} for the tensor of shape {x.shape}; give e.g. n=1")
     if not x.ndim:
         raise ValueError("diff: needs a tensor of at least 1 dimension, got a 0-d tensor; reshape it first, e.g. x.reshape(1)")
     axis = _ax("diff", axis if dim is None else dim, x.ndim)
@@ -250,6 +252,27 @@ def logsumexp(x, axis=None, keepdims: bool = False, b=None, dim=None, keepdim=No
     if not isinstance(b, Tensor):
         b = tensor(b, dtype=x.dtype, device=x.device)
     return _apply(R.LOGSUMEXP_B, (x, b), params)
+
+
+@function()
+def logcumsumexp(x, dim=None, axis=None):
+    """Running log-sum-exp along ``dim`` (``axis``): out_j = log Σ_{i≤j} e^{x_i}, each a logsumexp
+    of the entries up to j (a masked logsumexp over an n × n grid: never overflows, and its
+    derivatives of every order are logsumexp's, ∂out_j/∂x_i = e^{x_i − out_j} for i ≤ j; O(n²)
+    memory along the dim).  Integers are computed in the default float dtype."""
+    x = ops.floating(_t(x))
+    dim = dim if axis is None else axis
+    if dim is None:
+        raise TypeError("logcumsumexp: give the dim to scan along, e.g. logcumsumexp(x, dim=0)")
+    if not x.ndim:  # PyTorch's: a 0-d tensor along dim 0 / -1 is itself
+        ops.scalar_axis("logcumsumexp", dim)
+        return logcumsumexp(x.reshape(1), 0).reshape(())
+    dim = _ax("logcumsumexp", dim, x.ndim)
+    last = moveaxis(x, dim, -1)
+    n = last.shape[-1]
+    upto = np.tri(n, dtype=bool)  # [j, i]: i ≤ j
+    grid = ops.where(upto, last.reshape(*last.shape[:-1], 1, n), -math.inf)
+    return moveaxis(logsumexp(grid, axis=-1), -1, dim)
 
 
 # --- order statistics ---------------------------------------------------------------------------------
@@ -289,58 +312,122 @@ def argsort(x, axis: int = -1, descending: bool = False, dim=None):
     return _index_op(ARGSORT, x, {"axis": _ax("argsort", axis if dim is None else dim, x.ndim), "descending": descending})
 
 
-@function()
-def sort(x, axis: int = -1, descending: bool = False, dim=None):
-    """The sorted values along ``axis`` (NumPy's sort; ``x[argsort]``, so each value's gradient
-    goes to the entry it came from)."""
-    x = _t(x)
-    axis = axis if dim is None else dim
-    return take_along_axis(x, argsort(x, axis, descending), axis)
+class ValuesIndices(NamedTuple):
+    """PyTorch's ``torch.return_types`` of ``max``/``min``/``median``/``sort``/``topk`` along a dim:
+    the values (differentiable: each one's gradient goes to the entry it was taken from) and the
+    int64 indices of those entries along the dim (no gradient).  Unpacks as ``v, i = x.max(1)``."""
 
-
-class TopK(NamedTuple):
     values: Tensor
     indices: Tensor
 
 
+# Which result a selection returns (max, min, median, sort):
+#   PyTorch's spelling — ``dim=``, or a dim given positionally to the Tensor method (``x.max(1)``;
+#   ``x.sort()`` always) — gives ``ValuesIndices(values, indices)``, as torch;
+#   NumPy's spelling — ``axis=``, a positional axis to the function (``ng.max(x, 1)``), or no dim
+#   at all (``x.max()``) — gives the values tensor, as NumPy.
+def _one_spelling(name: str, axis, dim) -> None:
+    """Refuse ``axis=`` and ``dim=`` together: they ask for different results."""
+    if axis is not None and dim is not None:
+        raise TypeError(
+            f"{name}: got both axis={axis!r} and dim={dim!r}; give dim= for PyTorch's (values, indices) "
+            "or axis= for NumPy's values, not both"
+        )
+
+
+def _int_dim(name: str, dim) -> None:
+    """PyTorch's ``x.max(dim)`` takes one int (an index per row needs one reduced dim)."""
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(
+            f"{name}: dim must be one int for (values, indices), got {dim!r}; "
+            f"for the values over several dims use axis= (or amax/amin), e.g. x.{name}(axis=(0, 1))"
+        )
+
+
+def _sort_method(self, dim=-1, descending: bool = False, stable: bool = False, *, axis=None):
+    """PyTorch's ``x.sort(dim=-1, descending=False)``: ``(values, indices)``; ``axis=`` gives the values."""
+    if axis is not None:
+        return sort(self, axis, descending)
+    return sort(self, descending=descending, dim=dim, stable=stable)
+
+
+@function(method=_sort_method)
+def sort(x, axis=None, descending: bool = False, dim=None, stable: bool = False):
+    """The entries sorted along ``axis`` (the last when None; stable; ``descending`` as PyTorch),
+    ``values = x[argsort]``, so each value's gradient goes to the entry it came from.
+    PyTorch's spelling (``dim=``, and the method ``x.sort()``) returns ``(values, indices)``;
+    NumPy's (``ng.sort(x)``, ``ng.sort(x, axis)``) returns the values."""
+    _one_spelling("sort", axis, dim)
+    x = _t(x)
+    where = -1 if axis is None and dim is None else (axis if dim is None else dim)
+    order = argsort(x, where, descending)
+    values = take_along_axis(x, order, _ax("sort", where, x.ndim))
+    return values if dim is None else ValuesIndices(values, order)
+
+
 @function()
-def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, axis=None) -> TopK:  # noqa: A002 - PyTorch's name
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, axis=None) -> ValuesIndices:  # noqa: A002 - PyTorch's name
     """The ``k`` largest (or smallest) entries along ``dim`` and their indices (PyTorch's topk)."""
     x = _t(x)
     dim = _ax("topk", dim if axis is None else axis, x.ndim)
     if not x.ndim:  # PyTorch's topk of a 0-d tensor: itself (k = 0 or 1)
         values, indices = topk(x.reshape(1), k, 0, largest, sorted)
-        return TopK(values.reshape(()) if k else values.reshape(0), indices.reshape(()) if k else indices.reshape(0))
+        return ValuesIndices(values.reshape(()) if k else values.reshape(0), indices.reshape(()) if k else indices.reshape(0))
     if not 0 <= k <= x.shape[dim]:
         raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]}")
     idx = argsort(x, dim, descending=largest)[(slice(None),) * (dim % x.ndim) + (slice(0, k),)]
-    return TopK(take_along_axis(x, idx, dim), idx)
+    return ValuesIndices(take_along_axis(x, idx, dim), idx)
 
 
-@function()
+def _median_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False):
+    """PyTorch's ``x.median(dim=None, keepdim=False)``: a dim gives ``(values, indices)``."""
+    return median(self, axis, keepdims, dim, keepdim)
+
+
+@function(method=_median_method)
 def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
     """The lower median along ``axis`` (PyTorch's: the ⌊(n−1)/2⌋-th smallest, not an average of
-    the two middles); all entries when ``axis`` is None.
+    the two middles); all entries when ``axis`` is None.  PyTorch's spelling (``dim=``, or
+    ``x.median(1)``) returns ``(values, indices)``; NumPy's (``axis=``, ``ng.median(x, 1)``) the values.
 
     Gradient as PyTorch's: along an axis it goes to the one selected entry; over all entries
     (``axis`` None) it is split evenly among the entries equal to the median m,
     ∂m/∂x_i = [x_i = m] / #{j : x_j = m} (as ``max`` at ties)."""
+    _one_spelling("median", axis, dim)
     x = _t(x)
-    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if dim is not None:
+        _int_dim("median", dim)
+        return _median_along(x, dim, bool(keepdim))
+    if keepdim is not None:
+        keepdims = keepdim
     if not x.ndim and axis is not None:
         axis = ops.scalar_axis("median", axis)
     if axis is None:
-        flat = x.reshape(-1)
-        out = median(flat, 0)
-        if flat.shape[0] > 1 and flat.dtype.kind == "f":  # the largest of the entries equal to m is m: ties share
-            # a NaN median (some entry is NaN): NaN, its gradient split among the NaN entries (PyTorch's ties);
-            # neither branch lets a NaN reach the other's rule (max at NaN, 0/0)
-            isnan = flat != flat
-            nan, count = out != out, isnan.sum(axis=0)
-            safe, m = ops.where(isnan, 0.0, flat), ops.where(nan, 0.0, out)
-            tie = ops.where(safe == m, safe, -math.inf).max(axis=0)
-            out = ops.where(nan, ops.where(isnan, flat, 0.0).sum(axis=0) / ops.where(count > 0, count, 1), tie)
-        return out.reshape((1,) * x.ndim) if keepdims else out
+        return _median_of_all(x, keepdims)
+    return _median_along(x, axis, keepdims).values
+
+
+def _median_of_all(x: Tensor, keepdims: bool) -> Tensor:
+    """The median of every entry; ties (and NaNs) share the gradient evenly."""
+    flat = x.reshape(-1)
+    out = _median_along(flat, 0, False).values
+    if flat.shape[0] > 1 and flat.dtype.kind == "f":  # the largest of the entries equal to m is m: ties share
+        # a NaN median (some entry is NaN): NaN, its gradient split among the NaN entries (PyTorch's ties);
+        # neither branch lets a NaN reach the other's rule (max at NaN, 0/0)
+        isnan = flat != flat
+        nan, count = out != out, isnan.sum(axis=0)
+        safe, m = ops.where(isnan, 0.0, flat), ops.where(nan, 0.0, out)
+        tie = ops.where(safe == m, safe, -math.inf).max(axis=0)
+        out = ops.where(nan, ops.where(isnan, flat, 0.0).sum(axis=0) / ops.where(count > 0, count, 1), tie)
+    return out.reshape((1,) * x.ndim) if keepdims else out
+
+
+def _median_along(x: Tensor, axis, keepdim: bool) -> ValuesIndices:
+    """The lower median along one axis and its index (the first NaN where there is one, as PyTorch)."""
+    if not x.ndim:  # a 0-d tensor's median along dim 0 / -1: itself, index 0
+        ops.scalar_axis("median", axis)
+        values, indices = _median_along(x.reshape(1), 0, False)
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
     axis = _ax("median", axis, x.ndim)
     n = x.shape[axis]
     order = argsort(x, axis)
@@ -349,7 +436,7 @@ def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
         nans = (x != x).sum(axis=axis, keepdims=True)
         idx = take_along_axis(order, ops.where(nans > 0, n - nans, (n - 1) // 2), axis)
     out = take_along_axis(x, idx, axis)
-    return out if keepdims else out.squeeze(axis)
+    return ValuesIndices(out, idx) if keepdim else ValuesIndices(out.squeeze(axis), idx.squeeze(axis))
 
 
 @function()
@@ -434,3 +521,69 @@ def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: 
 def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001
     """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
     return _no_grad_reduce(ANY, x, axis, keepdims, dim, keepdim)
+
+
+# --- max and min: NumPy's values or PyTorch's (values, indices) -------------------------------------
+def _extreme_call(prim: Primitive, arg: Primitive, pairwise: Primitive, x, axis, keepdims, dim, keepdim):
+    """``max``/``min`` in either spelling (the rule above ``ValuesIndices``), or elementwise with a
+    tensor in the place of the dim (``torch.max(x, other)``)."""
+    for other in (axis, dim):
+        if isinstance(other, Tensor | np.ndarray):
+            return _apply(pairwise, ops._promote(_t(x), other, False))
+    _one_spelling(prim.name, axis, dim)
+    x = _t(x)
+    if dim is not None:
+        _int_dim(prim.name, dim)
+        return _at_index(prim.name, arg, x, dim, bool(keepdim))
+    keepdims = keepdims if keepdim is None else keepdim
+    if axis is not None and not x.ndim:
+        axis = ops.scalar_axis(prim.name, axis)
+    return _apply(prim, (x,), {"axis": ops._axis(axis), "keepdims": keepdims})
+
+
+def _at_index(name: str, arg: Primitive, x: Tensor, dim, keepdim: bool) -> ValuesIndices:
+    """``(x[i], i)`` along ``dim`` with i = arg(x) (the first largest/smallest entry, a NaN if any,
+    as PyTorch): the value is gathered, so its gradient goes to entry i alone (torch.max(dim)'s rule)."""
+    if not x.ndim:  # a 0-d tensor along dim 0 / -1: itself, index 0
+        ops.scalar_axis(name, dim)
+        values, indices = _at_index(name, arg, x.reshape(1), 0, False)
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
+    dim = _ax(name, dim, x.ndim)
+    if not x.shape[dim]:
+        raise IndexError(
+            f"{name}: dim {dim} of the tensor of shape {x.shape} is empty, so it has no {name}imum; "
+            "reduce over a non-empty dim"
+        )
+    idx = ops.astype(_index_op(arg, x, {"axis": dim, "keepdims": True}), np.int64)
+    values = take_along_axis(x, idx, dim)
+    return ValuesIndices(values, idx) if keepdim else ValuesIndices(values.squeeze(dim), idx.squeeze(dim))
+
+
+def _max_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False):
+    """PyTorch's ``x.max(dim=None, keepdim=False)``: a dim gives ``(values, indices)``, a tensor the
+    elementwise maximum."""
+    return max(self, axis, keepdims, dim, keepdim)
+
+
+def _min_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False):
+    """PyTorch's ``x.min(dim=None, keepdim=False)``: a dim gives ``(values, indices)``, a tensor the
+    elementwise minimum."""
+    return min(self, axis, keepdims, dim, keepdim)
+
+
+@function(method=_max_method, prim=R.MAX)
+def max(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001 - NumPy's and PyTorch's name
+    """The largest entry.  NumPy's spelling (``ng.max(x)``, ``ng.max(x, axis)``, ``axis=``, ``x.max()``):
+    the values over ``axis`` (an int, a tuple, all when None), ties sharing the gradient evenly
+    (torch.amax).  PyTorch's spelling (``dim=``, or ``x.max(1)``): ``(values, indices)`` along that
+    one dim, the index of the first largest entry, which alone gets the gradient (torch.max(dim)).
+    A tensor in the dim's place, ``x.max(y)``, is the elementwise ``maximum``."""
+    return _extreme_call(R.MAX, ARGMAX, R.MAXIMUM, x, axis, keepdims, dim, keepdim)
+
+
+@function(method=_min_method, prim=R.MIN)
+def min(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001
+    """The smallest entry, in the two spellings of :func:`max`: NumPy's the values (ties share the
+    gradient, torch.amin), PyTorch's (``dim=``, ``x.min(1)``) ``(values, indices)`` with the gradient
+    to the returned index alone; ``x.min(y)`` is the elementwise ``minimum``."""
+    return _extreme_call(R.MIN, ARGMIN, R.MINIMUM, x, axis, keepdims, dim, keepdim)

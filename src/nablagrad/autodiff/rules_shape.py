@@ -34,12 +34,28 @@ def _along(axis: int, index, ndim: int) -> tuple:
 
 
 # --- reordering -------------------------------------------------------------------------------------
+def _dims_arg(name: str, positional: tuple, **named) -> tuple[int, ...] | None:
+    """The dims of an op taking them as PyTorch does — several ints (``x.flip(0, 2)``), one int or
+    one sequence — or by one keyword (``dims=``, NumPy's ``axis=``); None when none is given."""
+    given = {k: v for k, v in named.items() if v is not None}
+    if positional:
+        given["positional"] = positional[0] if len(positional) == 1 else positional
+    if len(given) > 1:
+        raise TypeError(f"{name}: got the dims {given}; give them one way, e.g. x.{name}(0, 2) or dims=(0, 2)")
+    if not given:
+        return None
+    (dims,) = given.values()
+    return (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+
+
 @function()
-def flip(x, axis=None, dims=None):
-    """Reverse the order along ``axis`` (an int, a tuple, or all axes; ``dims`` is PyTorch's name)."""
+def flip(x, *positional, axis=None, dims=None):
+    """Reverse the order along the given dims — several ints (``x.flip(0, 2)``, PyTorch's), one int
+    or a sequence, ``dims=`` or NumPy's ``axis=`` — or along every axis when none is given
+    (NumPy's); linear, the gradient is flipped back."""
     x = _t(x)
-    axis = axis if dims is None else dims
-    axes = range(x.ndim) if axis is None else ([axis] if isinstance(axis, int) else axis)
+    dims = _dims_arg("flip", positional, axis=axis, dims=dims)
+    axes = range(x.ndim) if dims is None else dims
     index = [slice(None)] * x.ndim
     for a in axes:
         a = _ax("flip", a, x.ndim)
@@ -49,13 +65,17 @@ def flip(x, axis=None, dims=None):
 
 
 @function()
-def roll(x, shift, axis=None, dims=None):
-    """Shift entries cyclically by ``shift`` along ``axis`` (the flattened tensor when None)."""
+def roll(x, shifts=None, axis=None, dims=None, *, shift=None):
+    """Shift entries cyclically by ``shifts`` (NumPy's ``shift``) along ``axis`` (``dims``, PyTorch's
+    name; the flattened tensor when None); linear, the gradient is rolled back."""
     x = _t(x)
+    if (shifts is None) == (shift is None):
+        raise TypeError(f"roll: give the shift once, as shifts= (PyTorch) or shift= (NumPy), got {shifts=}, {shift=}")
+    shifts = shifts if shift is None else shift
     axis = axis if dims is None else dims
     if axis is None:
-        return roll(x.reshape(-1), shift, 0).reshape(x.shape)
-    shifts, axes = (shift, axis) if isinstance(axis, tuple | list) else ((shift,), (axis,))
+        return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
+    shifts, axes = (shifts, axis) if isinstance(axis, tuple | list) else ((shifts,), (axis,))
     for s, a in zip(shifts, axes):
         a = _ax("roll", a, x.ndim)
         n = x.shape[a] if x.ndim else 0  # a 0-d tensor rolled is itself
@@ -87,9 +107,12 @@ def repeat_interleave(x, repeats, dim=None):
 
 
 @function()
-def tile(x, reps):
-    """The tensor repeated ``reps`` times along each axis (NumPy's tile, PyTorch's ``tile``)."""
+def tile(x, reps=None, dims=None):
+    """The tensor repeated ``reps`` (``dims``, PyTorch's name) times along each axis (NumPy's tile)."""
     x = _t(x)
+    if (reps is None) == (dims is None):
+        raise TypeError(f"tile: give the repetitions once, as reps= (NumPy) or dims= (PyTorch), got {reps=}, {dims=}")
+    reps = reps if dims is None else dims
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     nd = max(x.ndim, len(reps))
     x = x.reshape((1,) * (nd - x.ndim) + x.shape)
@@ -179,9 +202,10 @@ def column_stack(tensors: Sequence):
     return ops.concatenate([t.reshape(t.shape[0], 1) if t.ndim == 1 else atleast_2d(t) for t in ts], axis=1)
 
 
-def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> list[Tensor]:
+def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> tuple[Tensor, ...]:
+    """The slices of ``x`` between the cut indices ``bounds`` along ``axis`` (a tuple, as PyTorch's split)."""
     edges = [0, *bounds, x.shape[axis]]
-    return [x[_along(axis, slice(a, b), x.ndim)] for a, b in zip(edges[:-1], edges[1:])]
+    return tuple(x[_along(axis, slice(a, b), x.ndim)] for a, b in zip(edges[:-1], edges[1:]))
 
 
 @function(method=False)
@@ -201,27 +225,50 @@ def array_split(x, indices_or_sections, axis: int = 0, dim: int | None = None):
     return _pieces(x, list(indices_or_sections), axis)
 
 
-@function()
+def _torch_sizes(x: Tensor, split_size_or_sections, axis: int) -> list[int]:
+    """PyTorch's split sizes along ``axis``: an int is the size of every piece (the last may be
+    smaller), a list the sizes themselves, which must add up to the length."""
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int | np.integer):
+        size = int(split_size_or_sections)
+        if size <= 0 and n:
+            raise ValueError(
+                f"split: split_size must be a positive int, got {size} for dim {axis} of length {n} "
+                f"(shape {x.shape}); give the size of each piece, e.g. x.split(2, dim={axis})"
+            )
+        return [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
+    sizes = [int(k) for k in split_size_or_sections]
+    if sum(sizes) != n or any(k < 0 for k in sizes):
+        raise ValueError(
+            f"split: sizes {sizes} do not add up to {n}, the length of dim {axis} of the tensor of shape "
+            f"{x.shape}; give non-negative sizes that sum to {n}"
+        )
+    return sizes
+
+
+def _split_method(self, split_size=None, dim: int = 0, *, split_size_or_sections=None):
+    """PyTorch's ``x.split(split_size, dim=0)``: pieces of that size (the last may be smaller), or
+    of the listed sizes."""
+    if (split_size is None) == (split_size_or_sections is None):
+        raise TypeError("split: give the size of the pieces (or a list of sizes) once, e.g. x.split(2, dim=0)")
+    return split(self, split_size if split_size_or_sections is None else split_size_or_sections, dim=dim)
+
+
+@function(method=_split_method)
 def split(x, indices_or_sections, axis: int = 0, dim=None):
-    """NumPy's split (``n`` equal pieces, or at indices); with ``dim=`` PyTorch's, whose int is the
-    size of each piece (the last may be smaller) and whose list gives the sizes."""
+    """Pieces along an axis, in two spellings.  NumPy's (``ng.split(x, n)``, ``ng.split(x, n, axis)``):
+    an int ``n`` gives ``n`` equal pieces (the length must divide), a list the indices to cut at.
+    PyTorch's (``dim=``, and the method ``x.split(s, dim=0)``): an int is the size of each piece
+    (the last may be smaller), a list the sizes.  Each piece is a slice: its gradient goes back in place."""
     x = _t(x)
     if dim is not None:
         axis = _ax("split", dim, x.ndim)
-        n = x.shape[axis]
-        sizes = (
-            [indices_or_sections] * (n // indices_or_sections) + ([n % indices_or_sections] if n % indices_or_sections else [])
-            if isinstance(indices_or_sections, int)
-            else list(indices_or_sections)
-        )
-        if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of dim {dim}")
-        return _pieces(x, list(np.cumsum(sizes)[:-1]), axis)
+        return _pieces(x, list(np.cumsum(_torch_sizes(x, indices_or_sections, axis))[:-1]), axis)
     axis = _ax("split", axis, x.ndim)
     if isinstance(indices_or_sections, int) and x.shape[axis] % indices_or_sections:
         raise ValueError(
             f"split: axis {axis} of length {x.shape[axis]} does not divide into {indices_or_sections} equal pieces; "
-            "use array_split"
+            "use array_split, or dim= for PyTorch's pieces of a given size"
         )
     return array_split(x, indices_or_sections, axis)
 
@@ -231,7 +278,12 @@ def chunk(x, chunks: int, dim: int = 0):
     """PyTorch's chunk: pieces of ⌈n/chunks⌉ along ``dim`` (fewer pieces when they run out)."""
     x = _t(x)
     dim = _ax("chunk", dim, x.ndim)
-    size = -(-x.shape[dim] // chunks)
+    if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
+        raise ValueError(
+            f"chunk: chunks must be a positive int, got {chunks!r} for the tensor of shape {x.shape}; "
+            "give the number of pieces, e.g. x.chunk(2, dim=0)"
+        )
+    size = -(-x.shape[dim] // int(chunks))
     return split(x, max(size, 1), dim=dim)
 
 
@@ -256,7 +308,7 @@ def tril(x, k: int = 0, diagonal=None):
     ``tril(x)_ij = x_ij if j − i ≤ k else 0`` — selected, not multiplied by a 0/1 mask, so an
     infinite or NaN entry above the diagonal gives 0 (as PyTorch), not ∞·0 = NaN."""
     x = _t(x)
-    k = k if diagonal is None else diagonal
+    k = _diagonal_arg("tril", k if diagonal is None else diagonal, x)
     return _keep_where(x, np.tri(*x.shape[-2:], k=k, dtype=bool))
 
 
@@ -264,8 +316,17 @@ def tril(x, k: int = 0, diagonal=None):
 def triu(x, k: int = 0, diagonal=None):
     """The upper triangle: ``triu(x)_ij = x_ij if j − i ≥ k else 0`` (selected, as :func:`tril`)."""
     x = _t(x)
-    k = k if diagonal is None else diagonal
+    k = _diagonal_arg("triu", k if diagonal is None else diagonal, x)
     return _keep_where(x, ~np.tri(*x.shape[-2:], k=k - 1, dtype=bool))
+
+
+def _diagonal_arg(name: str, k, x: Tensor) -> int:
+    """The diagonal of tril/triu: an int (PyTorch's check), on a tensor of at least 2 dimensions."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise TypeError(f"{name}: the diagonal must be an int, got {k!r}; give e.g. {name}(x, 1) or diagonal=-1")
+    if x.ndim < 2:
+        raise ValueError(f"{name}: expects a matrix or a batch of them, got shape {x.shape}; reshape it, e.g. x.reshape(1, -1)")
+    return int(k)
 
 
 def _keep_where(x: Tensor, keep: np.ndarray) -> Tensor:
@@ -400,9 +461,9 @@ def take_along_dim(x, indices, dim: int | None = None):
     return take_along_axis(x, indices, dim)
 
 
-def _permute_method(self: Tensor, *dims) -> Tensor:
-    """``x.permute(2, 0, 1)`` and ``x.permute((2, 0, 1))`` alike (PyTorch's method)."""
-    return permute(self, dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims)
+def _permute_method(self: Tensor, *positional, dims=None) -> Tensor:
+    """``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` and ``x.permute(dims=(2, 0, 1))`` alike (PyTorch's method)."""
+    return permute(self, _dims_arg("permute", positional, dims=dims))
 
 
 @function(method=_permute_method)
@@ -410,6 +471,27 @@ def permute(x, dims: Sequence[int]):
     """PyTorch's ``torch.permute(x, dims)``: axis ``i`` of the result is axis ``dims[i]`` of x
     (NumPy's ``transpose(x, axes)``; the method is ``x.permute(*dims)``)."""
     return ops.transpose(_t(x), tuple(dims))
+
+
+def _index_array(name: str, index, x: Tensor, dim: int):
+    """``index`` as an integer array on x's device, every entry in ``-n..n-1`` for the length n of
+    ``dim`` — else an IndexError naming the op, the shapes and the range (PyTorch's check)."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    kind = getattr(getattr(idx, "dtype", None), "kind", "i")
+    if kind not in "iu":
+        raise TypeError(f"{name}: the index must hold integers, got dtype {idx.dtype}; convert it, e.g. idx.astype('int64')")
+    n = x.shape[dim] if x.ndim else 1
+    size = int(np.prod(idx.shape)) if hasattr(idx, "shape") else 1
+    if size:
+        xp = namespace_of(idx)
+        lo, hi = int(xp.min(idx)), int(xp.max(idx))
+        if lo < -n or hi >= n:
+            bad = hi if hi >= n else lo
+            raise IndexError(
+                f"{name}: index {bad} is out of range for dim {dim} of size {n} (x of shape {x.shape}, index of shape "
+                f"{tuple(idx.shape)}); give indices in {-n}..{n - 1}"
+            )
+    return to_device(idx, x.device)
 
 
 @function()
@@ -424,19 +506,123 @@ def gather(x, dim: int, index):
             f"gather: index of shape {shape} needs x's {x.ndim} dimensions and no size larger than x's "
             f"{x.shape} outside dim {dim}; give an index of shape (..., k, ...) with the other sizes at most x's"
         )
+    _index_array("gather", index, x, dim)
     if any(n < m for a, (n, m) in enumerate(zip(shape, x.shape)) if a != dim):
         x = x[tuple(slice(None) if a == dim else slice(0, n) for a, n in enumerate(shape))]
     return take_along_axis(x, index, dim)
 
 
+def _scatter_index(name: str, x: Tensor, dim: int, index, src) -> tuple:
+    """The full index tuple of a scatter along ``dim`` and src cut to the index's shape (PyTorch
+    reads src's leading block), both checked."""
+    dim = _ax(name, dim, x.ndim)
+    idx = _index_array(name, index, x, dim)
+    if idx.ndim != x.ndim or any(n > m for a, (n, m) in enumerate(zip(idx.shape, x.shape)) if a != dim):
+        raise ValueError(
+            f"{name}: index of shape {tuple(idx.shape)} needs x's {x.ndim} dimensions and no size larger than x's "
+            f"{x.shape} outside dim {dim}; give an index of the shape of the src block to write"
+        )
+    if isinstance(src, Tensor) and src.ndim:
+        if src.ndim != idx.ndim or any(n > m for n, m in zip(idx.shape, src.shape)):
+            raise ValueError(
+                f"{name}: src of shape {src.shape} is smaller than the index of shape {tuple(idx.shape)}; "
+                "give a src at least as large as the index in every dimension"
+            )
+        src = src[tuple(slice(0, n) for n in idx.shape)]
+    return _full_index(idx, dim), src
+
+
 @function()
 def scatter_add(x, dim: int, index, src):
     """PyTorch's scatter_add: ``out = x`` with ``out[i][index[i][j]] += src[i][j]`` (dim = 1);
-    repeated indices accumulate."""
-    x, src = _t(x), _t(src)
-    idx = to_device(index.data if isinstance(index, Tensor) else np.asarray(index), x.device)
-    src = src[tuple(slice(0, n) for n in idx.shape)]
-    return x + ops.unindex(src, _full_index(idx, _ax("scatter_add", dim, x.ndim)), x.shape)
+    repeated indices accumulate.  Gradient: g for x, g gathered at the index for src."""
+    x = _t(x)
+    where, src = _scatter_index("scatter_add", x, dim, index, _t(src))
+    return x + ops.unindex(src, where, x.shape)
+
+
+@function()
+def scatter(x, dim: int, index, src=None, value=None):
+    """PyTorch's out-of-place scatter: ``out = x`` with ``out[i][index[i][j]] = src[i][j]`` (dim = 1),
+    ``src`` a tensor or a number (``value=``).  Gradient as PyTorch's: g with zeros at the written
+    entries for x, g gathered at the index for src (with repeated indices the value written is one of them)."""
+    x = _t(x)
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give what to write once, as src (a tensor or a number) or value=")
+    src = src if value is None else value
+    where, src = _scatter_index("scatter", x, dim, index, src if isinstance(src, Tensor | int | float) else _t(src))
+    return ops.index_update(x, where, src)
+
+
+@function()
+def index_select(x, dim: int, index):
+    """PyTorch's index_select: the entries at the 1-D ``index`` along ``dim`` (``x[:, index]`` for
+    dim = 1); the gradient is scatter-added back (repeated indices accumulate)."""
+    x = _t(x)
+    dim = _ax("index_select", dim, x.ndim)
+    idx = _index_array("index_select", index, x, dim)
+    if idx.ndim > 1:
+        raise ValueError(f"index_select: the index must be 1-D, got shape {tuple(idx.shape)}; flatten it, e.g. index.reshape(-1)")
+    flat = namespace_of(idx).reshape(idx, (-1,))  # a 0-d index selects one entry, keeping the dim (PyTorch)
+    if not x.ndim:
+        return x.reshape(1)[flat].reshape(tuple(idx.shape))
+    return x[_along(dim, flat, x.ndim)]
+
+
+@function()
+def narrow(x, dim: int, start: int, length: int):
+    """PyTorch's narrow: ``length`` entries from ``start`` along ``dim`` (a slice; the gradient goes back in place)."""
+    x = _t(x)
+    dim = _ax("narrow", dim, x.ndim)
+    n = x.shape[dim]
+    begin = start + n if start < 0 else start
+    if not 0 <= begin <= n or length < 0 or begin + length > n:
+        raise IndexError(
+            f"narrow: start {start} and length {length} do not fit dim {dim} of size {n} (shape {x.shape}); "
+            f"give 0 <= start and start + length <= {n}"
+        )
+    return x[_along(dim, slice(begin, begin + length), x.ndim)]
+
+
+@function()
+def unbind(x, dim: int = 0):
+    """PyTorch's unbind: the slices along ``dim`` as a tuple (that dim removed); each slice's gradient goes back in place."""
+    x = _t(x)
+    dim = _ax("unbind", dim, x.ndim)
+    if not x.ndim:
+        raise ValueError("unbind: a 0-d tensor has no dimension to unbind; reshape it first, e.g. x.reshape(1)")
+    return tuple(x[_along(dim, i, x.ndim)] for i in range(x.shape[dim]))
+
+
+@function()
+def unflatten(x, dim: int, sizes):
+    """PyTorch's unflatten: ``dim`` split into ``sizes`` (one may be −1); a reshape."""
+    x = _t(x)
+    dim = _ax("unflatten", dim, x.ndim)
+    sizes = tuple(int(k) for k in sizes)
+    known = int(np.prod([k for k in sizes if k != -1]))
+    n = x.shape[dim]
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or (-1 in sizes and (not known or n % known)):
+        raise ValueError(
+            f"unflatten: sizes {sizes} do not multiply to {n}, the size of dim {dim} (shape {x.shape}); "
+            "give sizes whose product is that size, at most one of them -1"
+        )
+    return x.reshape(x.shape[:dim] + sizes + x.shape[dim + 1 :])
+
+
+@function()
+def expand_as(x, other):
+    """PyTorch's expand_as: ``x`` broadcast to ``other``'s shape (the gradient is summed back)."""
+    return ops.broadcast_to(_t(x), _t(other).shape)
+
+
+@function()
+def t(x):
+    """PyTorch's t: a matrix transposed; a vector or a scalar is itself (more dims: use ``transpose``)."""
+    x = _t(x)
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use x.transpose(0, 1) or x.mT")
+    return ops.transpose(x) if x.ndim == 2 else x
 
 
 @function()

@@ -88,7 +88,24 @@ class Tensor(Box):
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array: the underlying array (no copy) on the CPU, a host copy from
-        another device (PyTorch needs ``.cpu().numpy()`` there; one call does both here)."""
+        another device (PyTorch needs ``.cpu().numpy()`` there; one call does both here).  Refused for a
+        traced value inside ``ng.jit`` (so is ``np.asarray(x)``), as ``x.item()`` is: the value would be frozen."""
+        self._readable("numpy()")
+        return self._host()
+
+    def _readable(self, who: str) -> None:
+        """Refuse to hand out the values where they would be wrong: a traced value inside ``ng.jit`` (frozen into
+        the program) and a tensor batched by ``vmap`` (its data holds the whole batch, not one example)."""
+        if _mode.jit_trace is not None:
+            _mode.jit_trace.read(self)
+        if self._tangents and _m.batch_levels(self):
+            raise TypeError(
+                f"{who}: inside vmap this tensor stands for one example of shape {self.shape}, but its data holds the "
+                "whole batch; NumPy and Python cannot see one example (as under jax.vmap and torch.func.vmap). Compute "
+                "with nablagrad ops inside the function (ng.where for a choice), or read vmap's result"
+            )
+
+    def _host(self) -> np.ndarray:
         data = self.data
         return data if data.__class__ is np.ndarray else namespace_of(data).to_numpy(data)
 
@@ -99,17 +116,15 @@ class Tensor(Box):
         return arr.copy() if copy else arr
 
     def item(self) -> float | int | bool:
-        if _mode.jit_trace is not None:
-            _mode.jit_trace.read(self)  # refuses a traced value (it would be frozen into the program)
+        self._readable("item()")  # a traced value (it would be frozen into the program), or one batched by vmap
         if self.data.size != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a Python number; shape is {self.shape}")
         data = self.numpy()
         return data.reshape(()).item() if hasattr(data, "reshape") else data.item()
 
     def tolist(self):
-        if _mode.jit_trace is not None:
-            _mode.jit_trace.read(self)
-        return self.numpy().tolist()
+        self._readable("tolist()")
+        return self._host().tolist()
 
     def detach(self) -> Tensor:
         """A new leaf tensor sharing the data, cut from the graph."""
@@ -154,7 +169,7 @@ class Tensor(Box):
 
     # --- repr ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(self._host(), separator=", ", prefix="tensor(")  # (printing inside ng.jit is no read)
         extra = ""
         if self.dtype != backend.get_default_dtype() and self.dtype.kind == "f":
             extra += f", dtype={self.dtype}"

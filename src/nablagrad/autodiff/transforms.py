@@ -9,7 +9,8 @@
   (``create_graph``): the outer one then differentiates through it, whatever its kind.
 
 Inputs and outputs are pytrees (tuples, lists, dicts) of Tensors, NumPy arrays or numbers;
-results are Tensors.  At the outermost level they are detached (plain values).
+results are Tensors.  At the outermost level the derivatives are detached (plain values), unless an argument
+outside ``argnums`` is traced by an outer computation; ``vmap``'s results keep their graph (torch.func's rule).
 """
 
 from __future__ import annotations
@@ -89,6 +90,14 @@ class _Lifted:
         return out
 
 
+def _others_traced(args: tuple, nums: tuple[int, ...], kwargs: dict) -> bool:
+    """Whether an argument not differentiated (outside ``argnums``, or a keyword) is traced by an outer computation
+    — a tensor that requires grad, or an outer transform's value: the result then keeps its graph, so that outer
+    computation differentiates through it (as torch.func and JAX do)."""
+    others = [a for i, a in enumerate(args) if i not in nums] + list(kwargs.values())
+    return any(is_traced(x) for x in tree_flatten(others)[0])
+
+
 def _split_aux(out, has_aux: bool, who: str):
     if not has_aux:
         return out, None
@@ -120,15 +129,37 @@ def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[T
     if not out.requires_grad:
         return [zeros_like(t) for t in inputs]
     if not _m.state.vmaps:
-        return grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
+        grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
+        return _in_dtypes_of(grads, inputs)
+    if not _m.batch_levels(out) and not any(_m.batch_levels(x) for x in inputs):
+        # a graph built outside the running vmaps (a pullback made before them, vmapped over its cotangent): the
+        # rules run as ops on the (batched) cotangent, so each example gets its own vᵀJ, none summed
+        return _in_dtypes_of(grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=True), inputs)
     if cotangent is None:
         cotangent = _wrap(to_device(np.ones(out.shape, dtype=out.dtype), out.device))
     cotangent, out = batch_into(_as_tensor(cotangent), _m.state.vmaps), batch_into(out, _m.state.vmaps)
     with _m.physical():
-        grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=True)
+        grads = _in_dtypes_of(grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=True), inputs)
     for level in _m.state.vmaps:
         grads = [mark_batched(g, level) for g in grads]
     return grads
+
+
+def _in_dtypes_of(grads: list[Tensor], inputs: list[Tensor]) -> list[Tensor]:
+    """Each gradient in its input's dtype, as ``torch.func.grad`` and JAX give it (a float32 input of a
+    float64 computation gets a float32 gradient; the cast is an op, so higher orders see it)."""
+    return [g if g.dtype == x.dtype else g.astype(x.dtype) for g, x in zip(grads, inputs)]
+
+
+def _float_outputs(outs: list[Tensor], who: str) -> None:
+    """Reverse mode needs floating-point outputs: a boolean or integer one has no cotangent (torch.func and
+    JAX refuse it too, rather than return zeros)."""
+    for o in outs:
+        if o.dtype.kind not in "fc":
+            raise TypeError(
+                f"{who}: f must return floating-point outputs, got one of dtype {o.dtype} and shape {o.shape}; "
+                "booleans and integers have no derivative (return a float, e.g. x.astype('float64'))"
+            )
 
 
 def _plain(tree, nested: bool):
@@ -147,7 +178,7 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
         nums, single = _argnums(argnums, len(args), "grad")
         with _m.transform() as nested, _m.enable_grad():
             lifted = _Lifted(args, nums, "grad")
-            nested = nested or lifted.traced
+            nested = nested or lifted.traced or _others_traced(args, nums, kwargs)
             out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "grad")
             out = _scalar_output(out, "grad")
             grads = lifted.per_arg(_grads(out, lifted.leaves, None, nested))
@@ -185,6 +216,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
         out, aux = _split_aux(f(*lifted.args), has_aux, "vjp")
         out_flat, out_tree = tree_flatten(out)
         out_flat = [_as_tensor(o) for o in out_flat]
+        _float_outputs(out_flat, "vjp")
 
     def vjp_fn(cotangent):
         ct_flat, ct_tree = tree_flatten(cotangent)
@@ -220,13 +252,22 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
     t_flat, t_tree = tree_flatten(tuple(tangents))
     if p_tree != t_tree:
         raise ValueError(f"jvp: tangents have structure {t_tree!r} but primals {p_tree!r}")
+    for p in p_flat:
+        kind = _as_tensor(p).dtype
+        if kind.kind not in "fc":  # forward mode, like reverse, differentiates floating-point values only
+            raise TypeError(f"jvp: primals must be floating-point, got dtype {kind}; pass floats (2.0, not 2) or convert "
+                            "with .astype('float64')")  # fmt: skip
     with _m.transform() as nested, _m.enable_grad(), _m.forward_level() as level:
         nested = nested or any(is_traced(x) for x in p_flat + t_flat)
         duals = [dual(_as_tensor(p), t, level) for p, t in zip(p_flat, t_flat)]
         out, aux = _split_aux(f(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
         o_flat, o_tree = tree_flatten(out)
         o_flat = [_as_tensor(o) for o in o_flat]
-        t_out = [take_tangent(o, level) for o in o_flat]
+        taken: dict[int, Tensor] = {}  # an output returned twice keeps its tangent for both places
+        for o in o_flat:
+            if id(o) not in taken:
+                taken[id(o)] = take_tangent(o, level)
+        t_out = [taken[id(o)] for o in o_flat]
     out = _plain(tree_unflatten(o_tree, o_flat), nested)
     t_out = _plain(tree_unflatten(o_tree, t_out), nested)
     return (out, t_out, _plain(aux, nested)) if has_aux else (out, t_out)
@@ -265,7 +306,7 @@ def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     ``out.shape + in.shape``.  Outputs and inputs may be pytrees."""
 
     @wraps(f)
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):  # keyword arguments pass to f, not differentiated (as JAX's)
         nums, single = _argnums(argnums, len(args), "jacfwd")
         sel = _Lifted(args, nums, "jacfwd", lift=lambda x, who: _as_tensor(x))
         primals = sel.leaves
@@ -274,7 +315,7 @@ def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
             a = list(args)
             for i, tree in zip(nums, sel.per_arg(list(leaves))):
                 a[i] = tree
-            return f(*a)
+            return f(*a, **kwargs)
 
         columns: list[list] = [[] for _ in primals]  # columns[i][k] = output tangents
         aux = out = None
@@ -304,14 +345,15 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     has shape ``out.shape + in.shape``.  Outputs and inputs may be pytrees."""
 
     @wraps(f)
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):  # keyword arguments pass to f, not differentiated (as JAX's)
         nums, single = _argnums(argnums, len(args), "jacrev")
         with _m.transform() as nested, _m.enable_grad():
             lifted = _Lifted(args, nums, "jacrev")
-            nested = nested or lifted.traced
-            out, aux = _split_aux(f(*lifted.args), has_aux, "jacrev")
+            nested = nested or lifted.traced or _others_traced(args, nums, kwargs)
+            out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "jacrev")
             out_flat, out_tree = tree_flatten(out)
             out_flat = [_as_tensor(o) for o in out_flat]
+            _float_outputs(out_flat, "jacrev")
             blocks = []
             for o in out_flat:
                 rows = [_grads(o, lifted.leaves, _basis([o], 0, k)[0], nested) for k in range(o.size)]
@@ -364,8 +406,24 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
             one = o_tree.kind == "leaf" and isinstance(out_axes, tuple | list) and len(out_axes) == 1
             spec = out_axes[0] if one else out_axes  # out_axes=(1,) for a single output: its entry
             o_axes = _prefix_axes(spec, o_tree, "out_axes")
-            results = [_out_of_batch(_as_tensor(o), ax, level) for o, ax in zip(o_flat, o_axes)]
-        return _plain(tree_unflatten(o_tree, results), nested)
+            unbatched: dict[int, Tensor] = {}  # an output returned twice is taken out of the batch once
+            results = []
+            for j, (o, ax) in enumerate(zip(o_flat, o_axes)):
+                o = _as_tensor(o)
+                if ax is None:  # (JAX's out_axes=None) the same for every example: returned as it is
+                    if o._tangents and level in o._tangents:
+                        raise ValueError(f"vmap: out_axes entry None for output {j}, but it differs from example to "
+                                         "example; give the axis where its batch goes (e.g. 0)")  # fmt: skip
+                    results.append(o)
+                    continue
+                if id(o) not in unbatched:
+                    unbatched[id(o)] = _out_of_batch(o, level)
+                base = unbatched[id(o)]
+                _check_batch_axis("out_axes", ax, base.ndim, f"output {j} of shape {tuple(base.shape[1:])}")
+                results.append(base if ax % base.ndim == 0 else moveaxis_(base, 0, ax))
+        # not cut from the graph: a result that depends on tensors requiring grad (a model's parameters read
+        # inside f, an argument of an outer computation) back-propagates to them, as torch.func.vmap's does
+        return tree_unflatten(o_tree, results)
 
     return wrapped
 
@@ -405,11 +463,11 @@ def _into_batch(x: Tensor, axis: int, level: int) -> Tensor:
     return mark_batched(identity(moveaxis_(x, axis, 0)), level)
 
 
-def _out_of_batch(o: Tensor, axis: int, level: int) -> Tensor:
-    """The output ``o`` of vmap ``level`` with its batch axis at ``axis``, no longer batched by it."""
+def _out_of_batch(o: Tensor, level: int) -> Tensor:
+    """The output ``o`` of vmap ``level``, no longer batched by it: its batch axis first."""
     if not (o._tangents and level in o._tangents):  # the same for every example
         o = broadcast_into(o, level)
-    return moveaxis_(unmark_batched(o, level), 0, axis)
+    return unmark_batched(o, level)
 
 
 def hessian(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:

@@ -291,9 +291,9 @@ def run_train(args: argparse.Namespace) -> int:
     except ImportError:
         print("(matplotlib is not installed: no curves.png; pip install 'nablagrad[viz]')")
     h = history.history
-    for epoch, (loss, acc) in enumerate(zip(h["loss"], h["accuracy"]), 1):
-        val = f"  validation loss {h['val_loss'][epoch - 1]:.4f}  accuracy {h['val_accuracy'][epoch - 1]:.4f}"
-        print(f"epoch {epoch:3d}  loss {loss:.4f}  train accuracy {acc:.4f}{val if validation else ''}")
+    for i, (loss, acc) in enumerate(zip(h["loss"], h["accuracy"])):
+        val = f"  validation loss {h['val_loss'][i]:.4f}  accuracy {h['val_accuracy'][i]:.4f}" if validation else ""
+        print(f"epoch {i + 1:3d}  loss {loss:.4f}  train accuracy {acc:.4f}{val}")  # no validation: no val_* history
     print(f"trained in {seconds:.1f} s; saved {', '.join(map(str, saved))}")
     print(f"test accuracy: {test['accuracy']:.4f}")
     return 0
@@ -309,7 +309,8 @@ def _model_path(target: str) -> Path:
 
 
 def _load_model(target: str):
-    """The model at ``target`` and its (input features, outputs), read from its Linear layers (None if unknown)."""
+    """The model at ``target`` and its (input features, outputs), read from its first and last layer
+    with sizes (``Linear``, ``KANLinear``, …; None if it has none)."""
     import nablagrad as ng  # noqa: PLC0415
 
     path = _model_path(target)
@@ -317,14 +318,25 @@ def _load_model(target: str):
         model = ng.io.load(path)
     except ng.io.ModelFileError as exc:
         raise CommandFailedError(str(exc)) from None
-    linears = [m for m in model.modules() if isinstance(m, ng.nn.Linear)]
-    sizes = (linears[0].in_features, linears[-1].out_features) if linears else (None, None)
+    sized = [m for m in model.modules() if is_int(getattr(m, "in_features", None)) and is_int(getattr(m, "out_features", None))]
+    sizes = (sized[0].in_features, sized[-1].out_features) if sized else (None, None)
     return path, model, sizes
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
+def _outputs(path: Path, model, X: np.ndarray, what: str) -> np.ndarray:
+    """The model's outputs on ``X``; a model that cannot take them (layers that do not chain, another
+    input shape) is a usage error naming the mismatch, not a crash."""
     import nablagrad as ng  # noqa: PLC0415
 
+    try:
+        ng.train.predict(model, X[:1])  # one row first: a mismatch is named before the whole set is read
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"{path} cannot take {what}: {exc}; give it the data it was trained on, or check that its "
+                       "layers' sizes chain") from None  # fmt: skip
+    return ng.train.predict(model, X)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
     path, model, (n_in, n_out) = _load_model(args.target)
     meta = model.metadata
     dataset = args.dataset or meta.get("dataset", "mnist")
@@ -340,7 +352,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if n_out is not None and n_out <= int(yt.max()):
         raise CLIError(f"{path} has {n_out} outputs but {dataset} has {int(yt.max()) + 1} classes; evaluate it on its own "
                        "data set")  # fmt: skip
-    pred = ng.train.predict(model, Xt).argmax(1)
+    out = _outputs(path, model, Xt, f"the {dataset} examples ({Xt.shape[1]} features)")
+    if out.ndim != 2 or out.shape[1] <= int(yt.max()):
+        raise CLIError(f"{path} gives outputs of shape {out.shape[1:]} per example but {dataset} has {int(yt.max()) + 1} "
+                       "classes; evaluate it on its own data set")  # fmt: skip
+    pred = out.argmax(1)
     acc = float((pred == yt).mean())
     print(f"{path}: {dataset} test accuracy {acc:.4f} ({int((pred == yt).sum())}/{len(yt)})")
     return 0
@@ -391,7 +407,7 @@ def run_predict(args: argparse.Namespace) -> int:
         raise CLIError(f"{path} takes {n_in} input features (trained on {trained}); predict needs a model of 28×28 = 784 "
                        "pixels, e.g. one from `nablagrad train` on mnist")  # fmt: skip
     x, note = read_digit_image(args.image)
-    probs = ng.softmax(ng.tensor(ng.train.predict(model, x)), axis=1).numpy()[0]
+    probs = ng.softmax(ng.tensor(_outputs(path, model, x, "a 28×28 picture (784 features)")), axis=1).numpy()[0]
     best = int(probs.argmax())
     print(f"{args.image}: class {best} (p = {probs[best]:.3f}){note}")
     for k, p in enumerate(probs):

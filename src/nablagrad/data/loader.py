@@ -135,6 +135,9 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None (one full batch), got {batch_size!r}")
         if sampling is not None and sampling not in SAMPLING:
             raise ValueError(f"DataLoader: sampling must be one of {SAMPLING}, got {sampling!r}")
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, bool | np.bool_):
+                raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
         self.X, self.y, self.fields = X, y, fields
         self.batch_size, self.drop_last = batch_size, drop_last
         self.sampling = sampling or ("shuffle" if shuffle else "sequential")

@@ -82,6 +82,17 @@ def _field(spec: dict, key: str, kind: type, lo=None, default=None):
     return kind(v)
 
 
+def _finite(spec: dict, key: str) -> float:
+    """``spec[key]``, a finite number (a layer refuses NaN/inf; a JSON integer may not fit a float)."""
+    try:
+        f = _field(spec, key, float)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f):
+        raise ArchitectureError(f"{spec['type']}: {key} must be a finite number, got {str(spec.get(key))[:40]}")
+    return f
+
+
 def _grid_range(spec: dict) -> tuple[float, float]:
     r = spec.get("grid_range", [-1.0, 1.0])
     ok = isinstance(r, list | tuple) and len(r) == 2 and all(is_real(v) for v in r)
@@ -137,9 +148,11 @@ def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
     if kind == "PReLU":
         return {"alpha": (_field(spec, "num_parameters", int, 1),)}
     if kind == "Dropout":
-        p = _field(spec, "p", float)
+        p = _finite(spec, "p")
         if not 0 <= p < 1:
             raise ArchitectureError(f"Dropout: p must lie in [0, 1), got {p!r}")
+    if kind == "LeakyReLU":
+        _finite(spec, "negative_slope")
     return {}
 
 
@@ -163,7 +176,7 @@ def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     if kind == "LeakyReLU":
-        return L.LeakyReLU(_field(spec, "negative_slope", float))
+        return L.LeakyReLU(_finite(spec, "negative_slope"))
     if kind == "PReLU":
         return L.PReLU(_field(spec, "num_parameters", int, 1), dtype=dtype)
     return (L.Softmax if kind == "Softmax" else L.LogSoftmax)(_field(spec, "axis", int))

@@ -29,10 +29,15 @@ from ..backend.device import to_device
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from .architecture import ArchitectureError, from_spec, parameter_shapes, to_spec
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, folder_problem
 
 FORMAT = "nablagrad/1"
-_MAX_HEADER = 100 * 1024 * 1024
+# The header cap, checked by save and load.  safetensors allows 100 MB, but parsing JSON can cost
+# ~25 bytes of Python objects per header byte (``[[],[],…]`` in user metadata: 400 MB for 16 MiB),
+# so the cap bounds what a hostile file costs (~200 MB, ~1 s).  A real model needs far less: ~600
+# bytes per Linear layer with Adam's state, so 8 MiB holds ~14 000 such layers and their metadata.
+_MAX_HEADER = 8 * 1024 * 1024
+_ENTRY_KEYS = frozenset(("dtype", "shape", "data_offsets"))
 _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
            "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}  # fmt: skip
 _MODEL_DTYPES = ("float16", "float32", "float64")
@@ -84,7 +89,12 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
         header = json.dumps(info, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"save: metadata must be JSON-serialisable, with finite numbers ({exc})") from None
-    return save(tensors, metadata={"nablagrad": header})
+    raw = save(tensors, metadata={"nablagrad": header})
+    (n,) = struct.unpack("<Q", raw[:8])
+    if n > _MAX_HEADER:  # refused now rather than written as a file that load refuses
+        raise ValueError(f"save: the file's header (tensor names, architecture and metadata) would take {n} bytes, "
+                         f"over the {_MAX_HEADER} that load reads; keep large metadata in a file of its own")  # fmt: skip
+    return raw
 
 
 def _check_types(who: str, model, optimizer) -> None:
@@ -103,6 +113,11 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
     if Path(path).is_dir():
         inside = str(Path(path) / "model.safetensors")
         raise IsADirectoryError(f"save: {str(path)!r} is a folder; give a file path inside it, e.g. {inside!r}")
+    problem, base = folder_problem(Path(path).parent)  # refused before serialising, naming the part in the way
+    if problem == "Not a directory":
+        raise NotADirectoryError(f"save: cannot write {str(path)!r}: {str(base)!r} is a file, not a folder; choose another path")
+    if problem is not None:
+        raise PermissionError(f"save: cannot write {str(path)!r}: the folder {str(base)!r} is not writable; choose another path")
     return atomic_write_bytes(path, serialize(model, optimizer, metadata))
 
 
@@ -114,15 +129,83 @@ class TensorEntry:
     dtype: np.dtype
     shape: tuple[int, ...]
     start: int  # offset in the data section
+    end: int  # one past its last byte
 
 
-def _json(text, what: str, where: str):
+def _json(text, what: str, where: str, **hooks):
     try:
-        return json.loads(text)
+        return json.loads(text, **hooks)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelFileError(f"{where} is corrupted: its {what} is not valid JSON") from None
     except RecursionError:
         raise ModelFileError(f"{where} is corrupted: its {what} is nested too deeply") from None
+
+
+class _Entry(dict):
+    """A header object shaped like a tensor entry (exactly dtype, shape, data_offsets)."""
+
+
+class _Meta(dict):
+    """A header object shaped like ``__metadata__`` (names to strings, with ``nablagrad``)."""
+
+
+def _int_list(v) -> bool:
+    return isinstance(v, list) and all(type(x) is int for x in v)
+
+
+def _header_parsers(where: str) -> dict:
+    """``json.loads`` hooks for a header.  Its ``object_pairs_hook`` refuses, as soon as the parser
+    builds it, any object that is neither a tensor entry, the ``__metadata__`` object nor the top
+    level, so a header padded with millions of objects is refused at the first one, not after
+    parsing them all (an entry's values are checked in full, with its name, by :func:`_entry`).
+    Numbers other than integers (``0.5``, ``NaN``) have no place in a header and are refused too."""
+
+    def bad(why: str) -> ModelFileError:
+        return ModelFileError(f"{where} is corrupted: its header {why}")
+
+    def number(text: str):
+        raise bad(f"holds the number {text[:20]}; a header holds only integers, strings, lists and objects")
+
+    def hook(pairs: list[tuple[str, object]]) -> dict:
+        keys = [k for k, _ in pairs]
+        if _ENTRY_KEYS.intersection(keys):
+            return _entry_object(pairs, bad)
+        if "__metadata__" in keys or any(isinstance(v, _Entry) for _, v in pairs):
+            return _top_level(pairs, bad)
+        if not pairs:
+            raise ModelFileError(f"{where} is corrupted or not a nablagrad model: its header holds an empty object where "
+                                 "tensor entries or the 'nablagrad' metadata belong")  # fmt: skip
+        if not all(isinstance(v, str) for _, v in pairs):
+            raise bad(f"holds an object with keys {[k[:40] for k in keys[:5]]}, which is neither a tensor entry "
+                      "({dtype, shape, data_offsets}) nor the __metadata__ (names to strings)")  # fmt: skip
+        if "nablagrad" not in keys:
+            raise ModelFileError(f"{where} is a safetensors file but not a nablagrad model (no 'nablagrad' metadata)")
+        return _Meta(pairs)
+
+    return {"object_pairs_hook": hook, "parse_float": number, "parse_constant": number}
+
+
+def _entry_object(pairs: list[tuple[str, object]], bad) -> _Entry:
+    """A tensor entry's object: exactly dtype (a string), shape and data_offsets (lists of integers)."""
+    keys = [k for k, _ in pairs]
+    if len(keys) != 3 or set(keys) != _ENTRY_KEYS:
+        odd = sorted(set(keys) - _ENTRY_KEYS)[:3] or sorted(_ENTRY_KEYS - set(keys))
+        raise bad(f"has a tensor entry with keys {[k[:40] for k in keys[:5]]} (odd: {[k[:40] for k in odd]}); "
+                  "an entry holds exactly dtype, shape and data_offsets")  # fmt: skip
+    e = _Entry(pairs)
+    if not (isinstance(e["dtype"], str) and _int_list(e["shape"]) and _int_list(e["data_offsets"])):
+        raise bad("has a tensor entry whose dtype is not a string, or whose shape or data_offsets is not a list of integers")
+    return e
+
+
+def _top_level(pairs: list[tuple[str, object]], bad) -> dict:
+    """The header's top level: tensor entries and the ``__metadata__`` (see :func:`_header_parsers`)."""
+    for k, v in pairs:
+        if k == "__metadata__" and not isinstance(v, _Meta):
+            raise bad("has a __metadata__ that is not an object: __metadata__ must map names to strings")
+        if k != "__metadata__" and not isinstance(v, _Entry):
+            raise bad(f"describes tensor {k[:80]!r} with a {type(v).__name__}, not a {{dtype, shape, data_offsets}} object")
+    return dict(pairs)
 
 
 def _entry(name: str, e, data_len: int, where: str) -> TensorEntry:
@@ -134,24 +217,33 @@ def _entry(name: str, e, data_len: int, where: str) -> TensorEntry:
     if not isinstance(e.get("dtype"), str) or e["dtype"] not in _DTYPES:
         raise bad(f"has unsupported dtype {str(e.get('dtype'))[:20]!r}; readable: {', '.join(_DTYPES)}")
     shape, offsets = e.get("shape"), e.get("data_offsets")
-    if not (isinstance(shape, list) and len(shape) <= 32 and all(type(s) is int and s >= 0 for s in shape)):
+    if not (_int_list(shape) and len(shape) <= 32 and all(s >= 0 for s in shape)):
         raise bad(f"has an invalid shape {str(shape)[:80]}")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
-            and 0 <= offsets[0] <= offsets[1] <= data_len):  # fmt: skip
+    if not (_int_list(offsets) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
         raise bad("lies outside the file")
     dtype = np.dtype(_DTYPES[e["dtype"]])
     if math.prod(shape) * dtype.itemsize != offsets[1] - offsets[0]:
         nbytes = math.prod(shape) * dtype.itemsize
         raise bad(f"declares shape {tuple(shape)} ({nbytes} bytes) but spans {offsets[1] - offsets[0]} bytes")
-    return TensorEntry(dtype, tuple(shape), offsets[0])
+    return TensorEntry(dtype, tuple(shape), offsets[0], offsets[1])
+
+
+def _check_tiling(entries: dict[str, TensorEntry], data_len: int, where: str) -> None:
+    """The tensors, in offset order, tile the data section exactly from byte 0, as safetensors
+    requires: an overlap would let a small file declare many large tensors over the same bytes."""
+    end = 0
+    for name, e in sorted(entries.items(), key=lambda kv: (kv[1].start, kv[1].end)):
+        if e.start != end:
+            how = "overlaps the tensor before it" if e.start < end else f"leaves a gap of {e.start - end} bytes before it"
+            raise ModelFileError(f"{where} is corrupted: tensor {name[:80]!r} starts at byte {e.start} and {how}; "
+                                 "tensors must lie one after another, covering the data exactly")  # fmt: skip
+        end = e.end
+    if end != data_len:
+        raise ModelFileError(f"{where} is truncated or corrupted: its tensors cover {end} bytes, the data holds {data_len}")
 
 
 def _info(meta, where: str) -> dict:
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise ModelFileError(f"{where} is corrupted: __metadata__ must map names to strings")
-    if "nablagrad" not in meta:
+    if meta is None:  # any other __metadata__ was checked while parsing (see _header_parsers)
         raise ModelFileError(f"{where} is a safetensors file but not a nablagrad model (no 'nablagrad' metadata)")
     info = _json(meta["nablagrad"], "nablagrad metadata", where)
     if not isinstance(info, dict):
@@ -177,10 +269,11 @@ def _info(meta, where: str) -> dict:
 
 def parse_header(head: bytes, data_len: int, where: str = "file") -> tuple[dict, dict[str, TensorEntry]]:
     """The nablagrad metadata and the checked tensor entries of a header (``head``: the ``n`` JSON bytes)."""
-    header = _json(head, "header", where)
+    header = _json(head, "header", where, **_header_parsers(where))
     if not isinstance(header, dict):
         raise ModelFileError(f"{where} is corrupted: its header is a {type(header).__name__}, not an object")
     entries = {name: _entry(name, e, data_len, where) for name, e in header.items() if name != "__metadata__"}
+    _check_tiling(entries, data_len, where)
     return _info(header.get("__metadata__"), where), entries
 
 
@@ -188,7 +281,10 @@ def _header_length(first8: bytes, size: int, where: str) -> int:
     if len(first8) < 8:
         raise ModelFileError(f"{where} is truncated: {size} bytes, not even a header")
     (n,) = struct.unpack("<Q", first8)
-    if n > _MAX_HEADER or 8 + n > size:
+    if n > _MAX_HEADER:
+        raise ModelFileError(f"{where} is truncated or corrupted: the header claims {n} bytes, "
+                             f"over the {_MAX_HEADER} a model file's header may take")  # fmt: skip
+    if 8 + n > size:
         raise ModelFileError(f"{where} is truncated or corrupted: the header claims {n} bytes, the file has {size - 8}")
     return n
 

@@ -18,7 +18,7 @@ from ..autodiff import Tensor, as_tensor, relu
 from ..nn.functional import binary_cross_entropy_with_logits
 from ._params import Interval, Options
 from ._solvers import engine_objective, lbfgs
-from .base import BaseEstimator, check_array, check_is_fitted, validate_features
+from .base import BaseEstimator, check_is_fitted, check_X_y, validate_features
 
 
 def _pairs(relevance: np.ndarray, groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +94,10 @@ class LinearRanker(BaseEstimator):
 
     def fit(self, X, y, groups=None):
         """Learn ``w`` from relevances ``y`` (pairs compared within each ``groups`` id)."""
-        X = check_array(X)
+        X, y = check_X_y(X, y, y_numeric=True, est=self)  # one relevance per row, finite, as scikit-learn checks
+        if groups is not None and len(np.asarray(groups)) != len(X):
+            raise ValueError(f"LinearRanker.fit: groups has {len(np.asarray(groups))} entries but X has {len(X)} rows; give "
+                             "one query id per row")  # fmt: skip
         validate_features(self, X, reset=True)
         Xt = as_tensor(X, device="cpu")
 

@@ -73,7 +73,7 @@ def generalized_relu(x, alpha):
     ``z ≤ 0`` — at ``z = 0`` it is ``α``, as in PyTorch's ``leaky_relu`` and ``prelu``.
     """
     x = as_tensor(x)
-    return where(x.data > 0, x, alpha * x)
+    return where(x > 0, x, alpha * x)
 
 
 def leaky_relu(x, negative_slope: float = 0.01):
@@ -355,7 +355,8 @@ def cross_entropy(
         labels = to_device(t, "cpu") if labels is None else labels
         return _cross_entropy_options(logits, labels, reduction, weight, ignore_index, label_smoothing)
     if kind in "iu" and axis in (-1, 1) and _other_label_layout(logits.shape, tuple(t.shape)):
-        return _cross_entropy_layouts(logits, t, reduction, weight, ignore_index, label_smoothing)
+        labels = _host_tensor(target, t)  # a tensor: reshaped by an op, so a compiled call reads its own labels
+        return _cross_entropy_layouts(logits, t if labels is None else labels, reduction, weight, ignore_index, label_smoothing)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -409,7 +410,7 @@ def _cross_entropy_layouts(logits: Tensor, labels, reduction: str, weight, ignor
     over every position, as PyTorch's.  ``"none"`` gives the labels' shape (0-d when unbatched)."""
     c = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
     rows = logits.reshape(1, c) if logits.ndim == 1 else logits.moveaxis(1, -1).reshape(-1, c)
-    flat = namespace_of(labels).reshape(labels, (-1,))
+    flat = labels.reshape(-1) if isinstance(labels, Tensor) else namespace_of(labels).reshape(labels, (-1,))
     out = cross_entropy(rows, flat, reduction, -1, weight, ignore_index, eps)
     return out.reshape(tuple(labels.shape)) if reduction == "none" else out
 
@@ -705,7 +706,7 @@ def binary_cross_entropy(probs, target, reduction: str = "mean"):
     probs = as_tensor(probs)
     t = _target_like(probs, target, "binary_cross_entropy")
     if not bool(namespace_of(probs.data).all((probs.data >= 0) & (probs.data <= 1))):  # NaN fails both
-        host = probs.numpy()
+        host = np.asarray(to_device(probs.data, "cpu"))
         bad = host[~((host >= 0) & (host <= 1))].reshape(-1)[0]
         raise ValueError(
             f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad}; for raw scores (logits) use "
@@ -814,7 +815,7 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):  #
         loss = exp(t) * (t - input)
     else:
         if not bool(namespace_of(t.data).all(t.data >= 0)):  # NaN fails too
-            host = t.numpy()
+            host = np.asarray(to_device(t.data, "cpu"))
             bad = host[~(host >= 0)].reshape(-1)[0]
             raise ValueError(f"kl_div: target probabilities must be ≥ 0, got {bad}; for log-probabilities pass log_target=True")
         positive = t > 0
@@ -825,26 +826,41 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):  #
 
 
 # --- encodings and normalisation ---------------------------------------------------------------
+def _one_hot(lab: np.ndarray, num_classes: int) -> np.ndarray:
+    """The one-hot rows (int64) of integer labels, after the check that each lies in ``[0, num_classes)``."""
+    if lab.size and lab.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {lab.min()}")
+    if lab.size and lab.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {lab.max()}")
+    return (lab[..., None] == np.arange(num_classes)).astype(np.int64)
+
+
+ONE_HOT = Primitive("one_hot", _one_hot, (None,), (None,), fmt="one_hot({0})")
+
+
 def one_hot(labels, num_classes: int = -1) -> Tensor:
     """One-hot rows: ``out[..., k] = 1`` where ``labels == k`` — int64, a trailing axis of
-    ``num_classes`` (``-1``: ``max(labels) + 1``), no gradient (as PyTorch's ``F.one_hot``)."""
+    ``num_classes`` (``-1``: ``max(labels) + 1``), no gradient (as PyTorch's ``F.one_hot``).
+    Labels in a host tensor go through one op, so a compiled function encodes each call's labels."""
     raw = _raw(labels)
     lab = to_device(raw, "cpu")
     dev = labels.device if isinstance(labels, Tensor) else None
     if lab.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers (class indices), got {lab.dtype}; cast them, e.g. "
                         "labels.astype('int64')")  # fmt: skip
-    if lab.size and lab.min() < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {lab.min()}")
     if num_classes == -1:
         if not lab.size:
             raise ValueError("one_hot: cannot infer the number of classes from empty labels; pass num_classes=")
-        num_classes = int(lab.max()) + 1
+        if lab.min() < 0:
+            raise ValueError(f"one_hot: class values must be non-negative, got {lab.min()}")
+        # from the values: inside ng.jit, item() refuses a traced tensor (the shape would depend on the values)
+        num_classes = int(labels.max().item() if isinstance(labels, Tensor) else lab.max()) + 1
     elif not isinstance(num_classes, int | np.integer) or isinstance(num_classes, bool) or num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be a positive integer or -1 (inferred), got {num_classes!r}")
-    elif lab.size and lab.max() >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {lab.max()}")
-    out = (lab[..., None] == np.arange(num_classes)).astype(np.int64)
+    host = _host_tensor(labels, raw)
+    if host is not None:
+        return apply(ONE_HOT, host, num_classes=int(num_classes))
+    out = _one_hot(lab, int(num_classes))
     return as_tensor(out, device=dev) if dev is not None else as_tensor(out)
 
 

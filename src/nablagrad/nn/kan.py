@@ -23,7 +23,6 @@ from .. import backend
 from ..autodiff import Tensor, as_tensor, sigmoid
 from ..backend.checks import is_int
 from ..backend.device import to_device
-from ..backend.namespace import namespace_of
 from . import init as init_mod
 from .module import Module, Parameter, Sequential
 
@@ -44,8 +43,7 @@ def bspline_basis(x, knots: np.ndarray, order: int) -> Tensor:
     x = as_tensor(x)
     t = to_device(knots, x.device, x.dtype)
     xe = x.reshape(*x.shape, 1)
-    xd = xe.data
-    B = as_tensor(namespace_of(xd).astype((xd >= t[:-1]) & (xd < t[1:]), x.dtype))  # degree 0: indicators (no gradient)
+    B = ((xe >= t[:-1]) & (xe < t[1:])).astype(x.dtype)  # degree 0: indicators (comparisons: no gradient)
     for k in range(1, order + 1):
         left = (xe - t[: -(k + 1)]) / (t[k:-1] - t[: -(k + 1)])
         # (t_{c+k+1} − x)/(t_{c+k+1} − t_{c+1}) with both signs flipped (the same bits): the tensor goes on

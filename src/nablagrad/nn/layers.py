@@ -154,6 +154,10 @@ class LeakyReLU(_ActivationWithOptions):
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
+        if not is_real(negative_slope):
+            raise TypeError(f"LeakyReLU: negative_slope must be a number, e.g. 0.01, got {negative_slope!r}")
+        if not np.isfinite(negative_slope):
+            raise ValueError(f"LeakyReLU: negative_slope must be finite, e.g. 0.01, got {negative_slope!r}")
         self.negative_slope = negative_slope
 
 
@@ -213,7 +217,9 @@ class Softmax(Module):
 
     def __init__(self, axis: int = -1):
         super().__init__()
-        self.axis = axis
+        if not is_int(axis):
+            raise TypeError(f"{type(self).__name__}: axis must be an integer (the axis of the classes, e.g. -1), got {axis!r}")
+        self.axis = int(axis)
 
     def forward(self, x):
         return softmax(x, axis=self.axis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..backend.checks import is_real
 from . import functional as Fn
 from .module import Module
 
@@ -126,6 +127,8 @@ class HuberLoss(_Loss):
     defaults = {"delta": 1.0}
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        if not is_real(delta):
+            raise TypeError(f"HuberLoss: delta must be a number, got {delta!r} ({type(delta).__name__})")
         if not delta > 0:
             raise ValueError(f"HuberLoss: delta must be positive, got {delta!r} (PyTorch's default is delta=1.0)")
         super().__init__(reduction, delta=delta)
@@ -138,6 +141,8 @@ class SmoothL1Loss(_Loss):
     defaults = {"beta": 1.0}
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        if not is_real(beta):
+            raise TypeError(f"SmoothL1Loss: beta must be a number, got {beta!r} ({type(beta).__name__})")
         if not beta >= 0:
             raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta!r} (PyTorch's default is beta=1.0)")
         super().__init__(reduction, beta=beta)

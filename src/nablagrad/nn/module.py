@@ -44,6 +44,19 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         return super().__repr__()
 
 
+def _parameter_dtype(dtype) -> np.dtype:
+    """A dtype parameters can take: floating (or complex) only, as PyTorch's ``Module.to`` — an
+    integer parameter could neither require a gradient nor be stepped by an optimiser."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Module.to: {dtype!r} is not a dtype; give e.g. dtype='float64' or np.float32") from None
+    if dt.kind not in "fc":
+        raise TypeError(f"Module.to: parameters must stay floating point, got dtype {dt}; use e.g. 'float32' or 'float64' "
+                        "(cast the inputs, not the model, to feed integers)")  # fmt: skip
+    return dt
+
+
 class Module:
     """Base class of layers and networks: parameters, sub-modules, train/eval, state_dict."""
 
@@ -187,6 +200,8 @@ class Module:
         working, its state following them at its next step (PyTorch's ``model.to("cuda")``,
         ``model.to(np.float64)``; PyTorch asks to build the optimiser after the move)."""
         device, dtype = device_and_dtype(args, device, dtype)
+        if dtype is not None:
+            dtype = _parameter_dtype(dtype)
         moved = []  # every array converted before any parameter changes: a failed move changes nothing
         for p in self.parameters():
             data = to_device(p.data, p.device if device is None else device, dtype)
@@ -228,6 +243,8 @@ class Module:
         Returns ``(missing_keys, unexpected_keys)`` as PyTorch (both empty when ``strict``)."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
+        if not isinstance(strict, bool | np.bool_):
+            raise TypeError(f"load_state_dict: strict must be True or False, got {strict!r}")
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]

@@ -150,6 +150,26 @@ def _restore(pc: flat.Piece, values: np.ndarray, state: dict) -> None:
             pc.state[k] = namespace_of(v).copy(v) if _is_array(v) else v
 
 
+MAX_STEPS = 2**53  # a step count beyond this is no run's: a float could no longer count on from it
+
+
+def _checked_buffer(what: str, v, p: Tensor):
+    """One saved state buffer for parameter ``p``, checked: an array of ``p``'s shape with finite
+    values (a NaN moment would turn the weights into NaN at the first step after loading), or a
+    step count (an integer in ``0..MAX_STEPS``); a copy on ``p``'s device and in its dtype."""
+    if _is_array(v):
+        dtype = namespace_of(v).numpy_dtype(v.dtype)
+        if tuple(v.shape) != p.shape or dtype.kind not in "fiub":
+            raise ValueError(f"{what} has shape {tuple(v.shape)} and dtype {dtype}; the parameter has shape {p.shape}")
+        if not _all_finite(v):
+            raise ValueError(f"{what} holds NaN or infinite values; the saved state is corrupted (a step from it "
+                             "would turn the weights into NaN): load the weights without the optimiser state")  # fmt: skip
+        return _copy_to(v, p)
+    if not (is_int(v) and 0 <= v <= MAX_STEPS):
+        raise ValueError(f"{what} must be an array or a step count (an integer in 0..2**53), got {repr(v)[:40]}")
+    return int(v)
+
+
 class Optimizer:
     """Base class: ``param_groups`` (list of dicts with ``params`` and hyper-parameters) and
     ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`
@@ -197,7 +217,11 @@ class Optimizer:
         name = type(self).__name__
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"{name}: a parameter group is a dict with a 'params' entry, got {group!r}")
-        params = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
+        raw = group["params"]
+        if not isinstance(raw, Tensor) and (isinstance(raw, str | dict) or not hasattr(raw, "__iter__")):
+            raise TypeError(f"{name}: a group's 'params' must be a parameter or an iterable of parameters "
+                            f"(e.g. model.parameters()), got {type(raw).__name__}")  # fmt: skip
+        params = [raw] if isinstance(raw, Tensor) else list(raw)
         for p in params:
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"{name}: can only optimise tensors with requires_grad=True, got {type(p).__name__}")
@@ -528,21 +552,7 @@ class Optimizer:
                     f"{name}: the state of parameter {pos} has buffers {sorted(buffers)}; {type(self).__name__} with these "
                     f"options needs {sorted(need)} (missing {missing}, unexpected {extra})"
                 )
-            entry = {}
-            for k, v in buffers.items():
-                if _is_array(v):
-                    dtype = namespace_of(v).numpy_dtype(v.dtype)
-                    if tuple(v.shape) != p.shape or dtype.kind not in "fiub":
-                        raise ValueError(f"{name}: buffer {k!r} of parameter {pos} has shape {tuple(v.shape)} and dtype "
-                                         f"{dtype}; the parameter has shape {p.shape}")  # fmt: skip
-                    entry[k] = _copy_to(v, p)
-                elif _real(v) and v >= 0:
-                    entry[k] = _normalised(k, v)
-                else:
-                    raise ValueError(
-                        f"{name}: buffer {k!r} of parameter {pos} must be an array or a finite number >= 0, got {v!r}"
-                    )
-            new_state[id(p)] = entry
+            new_state[id(p)] = {k: _checked_buffer(f"{name}: buffer {k!r} of parameter {pos}", v, p) for k, v in buffers.items()}
         return new_state, new_groups
 
     def __repr__(self) -> str:

@@ -73,6 +73,45 @@ def model_device(model: Module):
     return model.device or CPU
 
 
+PROBE_ROWS = 4096  # targets handed to the loss at a time by check_fits
+
+
+def check_fits(model: Module, loss_fn, X, y, who: str = "fit", names: tuple[str, str] = ("X", "y")) -> None:
+    """Refuse, before the first batch, rows of ``X`` the model cannot take and targets ``y`` the loss
+    cannot take (another feature count, a label out of range in the last batch, a loss that gives no
+    scalar), so a run never fails half-way with nothing undone.  The model sees one row, in eval
+    mode (no random draw); the loss sees every target, in chunks, against copies of that row's
+    output: the loss itself is the one judge of its targets, at O(n) cost and no pass over ``X``."""
+    data = Batches(X, y, model_dtype(model), model_device(model))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            # the first row, read as a slice: one contiguous block from an out-of-core array
+            out = _judged(lambda: model(data.x(slice(0, 1))), f"{names[0]} does not fit the model", who)
+            if not isinstance(out, Tensor):
+                return  # a model of one's own with another output: its loss is trusted
+            for s in range(0, len(y), PROBE_ROWS):
+                idx = slice(s, min(len(y), s + PROBE_ROWS))
+                outs = out.expand(idx.stop - idx.start, *out.shape[1:])
+                loss = _judged(lambda: loss_fn(outs, data.y_(idx)), f"{names[1]} does not fit the loss", who)
+                if not (isinstance(loss, Tensor) and loss.numel() == 1):
+                    shape = f" of shape {loss.shape}" if isinstance(loss, Tensor) else ""
+                    raise TypeError(f"{who}: loss_fn must return the batch's loss as a one-element Tensor, got a "
+                                    f"{type(loss).__name__}{shape}; reduce it (e.g. .mean()) with nablagrad ops")  # fmt: skip
+    finally:
+        model.train(was_training)
+
+
+def _judged(call, what: str, who: str):
+    """``call()``, with a ``ValueError``/``TypeError`` it raises named as ``who: what: …``."""
+    try:
+        return call()
+    except (ValueError, TypeError) as exc:
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        raise kind(f"{who}: {what}: {exc}") from None
+
+
 def _check_model_and_batch(model, batch_size, who: str) -> None:
     """``model`` a Module and ``batch_size`` a positive integer (``range(0, n, 0)`` would say only
     "arg 3 must not be zero")."""

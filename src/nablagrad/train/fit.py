@@ -12,7 +12,7 @@ from .. import distributed as dist
 from ..nn import Module
 from ..optim import Optimizer
 from .callbacks import Callback
-from .evaluation import evaluate, open_array, predict, resolve_loss
+from .evaluation import check_fits, evaluate, open_array, predict, resolve_loss
 from .history import History
 from .trainer import CHECKPOINT_NAME, StoppingRules, Trainer, TrainingDivergedError
 from .validation import (
@@ -83,24 +83,26 @@ def fit(
     refused call changes nothing.
     """
     loss_fn = resolve_loss(loss_fn)
-    if not shuffle and sampling == "shuffle":
-        sampling = "sequential"
+    flags = {"shuffle": shuffle, "progress": progress, "resume": resume, "distributed": distributed, "jit": jit}
     check_options(epochs=epochs, batch_size=batch_size, sampling=sampling, metrics=metrics, ema_lambda=ema_lambda,
                   clip_grad_norm=clip_grad_norm, l1=l1, l2=l2, weight_tol=weight_tol, loss_tol=loss_tol,
-                  target_loss=target_loss, checkpoint_every=checkpoint_every)  # fmt: skip
+                  target_loss=target_loss, checkpoint_every=checkpoint_every, flags=flags)  # fmt: skip
+    if not shuffle and sampling == "shuffle":
+        sampling = "sequential"
     X, y = check_xy(open_array(X), open_array(y))
     world, optimizer = dist.resolve(optimizer, distributed)
     check_model_and_optimizer(model, optimizer)
     callbacks = check_callbacks(callbacks)
     if seed is not None:
         backend.resolve_rng(seed, "fit")  # a bad seed refused now, with the fix, not by NumPy mid-set-up
-    if not isinstance(resume, bool | np.bool_):
-        raise TypeError(f"fit: resume must be True or False, got {resume!r}")
     if resume and checkpoint_dir is None:
         raise ValueError("fit: resume=True needs checkpoint_dir, the folder the interrupted run saved its checkpoints to")
     device = None if device is None else backend.device(device)  # refused before anything moves
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)
+    check_fits(model, loss_fn, X, y)  # one check for both: the model takes the rows, the loss the targets
+    if validation_data is not None:
+        check_fits(model, loss_fn, *validation_data, names=("validation X", "validation y"))
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
     if device is not None:  # after every check: a refused call leaves the model where it was
         model.to(device)  # the optimiser's state made before follows at its next step

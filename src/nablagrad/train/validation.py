@@ -36,6 +36,13 @@ def check_int(name: str, v, minimum: int, who: str = "fit", allow_none: bool = F
     return int(v)
 
 
+def check_flag(name: str, v, who: str = "fit", also: tuple = ()) -> None:
+    """``True`` or ``False`` (or one of ``also``): ``shuffle="no"`` would be truthy and train shuffled."""
+    if not (isinstance(v, bool | np.bool_) or (isinstance(v, str) and v in also)):
+        choices = ", ".join(["True", "False", *map(repr, also)][:-1]) + " or " + (repr(also[-1]) if also else "False")
+        raise TypeError(f"{who}: {name} must be {choices}, got {v!r}")
+
+
 def check_real(
     name: str, v, minimum: float = 0.0, who: str = "fit", allow_none: bool = False, strict: bool = False
 ) -> float | None:
@@ -79,7 +86,7 @@ def check_xy(X, y, who: str = "fit", names: tuple[str, str] = ("X", "y")):
     if len(X) != len(y):
         raise ValueError(f"{who}: {names[0]} has {len(X)} rows but {names[1]} has {len(y)}; they must match")
     if len(X) == 0:
-        raise ValueError(f"{who}: no training data (0 rows)")
+        raise ValueError(f"{who}: no {'training data' if names[0] == 'X' else names[0]} (0 rows)")
     return X, y
 
 
@@ -190,8 +197,11 @@ def check_callbacks(callbacks, who: str = "fit") -> list:
 
 
 def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_lambda, clip_grad_norm, l1, l2,
-                  weight_tol, loss_tol, target_loss, checkpoint_every, who: str = "fit") -> None:  # fmt: skip
-    """Every scalar option of ``fit``."""
+                  weight_tol, loss_tol, target_loss, checkpoint_every, flags: dict | None = None,
+                  who: str = "fit") -> None:  # fmt: skip
+    """Every scalar option of ``fit`` (``flags``: name -> a True/False option; ``progress`` also takes "always")."""
+    for name, v in (flags or {}).items():
+        check_flag(name, v, who, also=("always",) if name == "progress" else ())
     check_int("epochs", epochs, 0, who)
     check_int("batch_size", batch_size, 1, who, allow_none=True)
     check_int("checkpoint_every", checkpoint_every, 1, who, allow_none=True)
