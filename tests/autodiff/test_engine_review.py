@@ -200,3 +200,15 @@ def test_jit_of_a_forward_mode_transform_gives_its_values(fn, oracle):
     jf = ng.jit(fn)
     for _ in range(3):
         np.testing.assert_allclose(jf(x).numpy(), oracle(x), rtol=1e-12)
+
+
+@pytest.mark.numpy_only(JIT_ONLY_NUMPY)
+def test_jit_traces_again_when_a_modules_parameter_is_replaced():
+    lin = nn.Linear(3, 2)
+    x = np.ones((2, 3), np.float32)
+    f = ng.jit(lambda x: lin(x).sum())
+    f(x)
+    f(x)
+    lin.weight = nn.Parameter(ng.tensor(np.full((3, 2), 2.0, np.float32)))
+    assert float(f(x)) == pytest.approx(float(lin(ng.tensor(x)).sum()), rel=1e-6)
+    assert f.traces == 2

@@ -465,3 +465,48 @@ def test_a_file_declaring_a_non_finite_leaky_relu_slope_is_a_model_file_error(tm
     path.write_bytes(_file({"__metadata__": {"nablagrad": info}}))
     with pytest.raises(ModelFileError, match="LeakyReLU: negative_slope must be a finite number"):
         ng.io.load(path)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: ng.arange(0, 5, 0), ValueError, "arange: step must be non-zero"),
+        (lambda: ng.arange(float("nan")), TypeError, "arange: start must be a finite number"),
+        (lambda: ng.zeros(-1), ValueError, "zeros: sizes must be non-negative, got -1"),
+        (lambda: ng.ones((2, -3)), ValueError, "ones: sizes must be non-negative, got -3"),
+        (lambda: ng.eye(-2), ValueError, "eye: sizes must be non-negative, got -2"),
+        (lambda: ng.zeros("a"), TypeError, "zeros: sizes must be integers, got 'a'"),
+        (lambda: ng.randn(2.5), TypeError, "randn: sizes must be integers, got 2.5"),
+        (lambda: ng.full((2, 2), "a"), TypeError, "full: fill_value must be a number, got 'a'"),
+        (lambda: ng.randint(0, 3, (2, -1)), ValueError, "randint: sizes must be non-negative"),
+    ],
+)
+def test_factories_name_a_bad_size_or_value(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_factories_take_the_shapes_torch_takes():
+    assert ng.zeros(2, 3).shape == ng.zeros((2, 3)).shape == ng.zeros([2, 3]).shape == (2, 3)
+    assert ng.zeros(np.int64(3)).shape == (3,) and ng.zeros(()).shape == ()
+    assert ng.full(3, 1.5).shape == (3,) and ng.full((2,), True).dtype == np.bool_
+    assert ng.randint(0, 3, 4).shape == (4,) and ng.eye(2, 3).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "grid, match", [({"alpha": 1.0}, "must be a list of candidate values, got 1.0"), ({"alpha": []}, "is empty")]
+)
+def test_grid_search_names_a_grid_entry_that_is_not_a_list(grid, match):
+    from nablagrad.ml import GridSearchCV, Ridge  # noqa: PLC0415
+
+    X = np.random.default_rng(0).random((20, 3))
+    with pytest.raises(ValueError, match=match):
+        GridSearchCV(Ridge(), grid).fit(X, X.sum(1))
+
+
+def test_penalties_take_a_module_or_its_parameters_and_name_anything_else():
+    lin = ng.nn.Linear(3, 2, seed=0)
+    by_list = float(ng.nn.l1_penalty(lin.parameters(), 0.1))  # every tensor given (a list has no names)
+    assert by_list == pytest.approx(0.1 * sum(float(abs(p).sum()) for p in lin.parameters()), rel=1e-6)
+    with pytest.raises(TypeError, match="expected a Module .* or an iterable of tensors, got int"):
+        ng.nn.l2_penalty(3, 0.1)

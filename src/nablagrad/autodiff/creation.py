@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from .tensor import Tensor, _wrap
@@ -19,10 +20,16 @@ def _dtype(dtype):
     return np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
 
 
-def _shape(shape) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        return tuple(shape[0])
-    return tuple(shape)
+def _shape(shape, who: str) -> tuple[int, ...]:
+    """``zeros(2, 3)`` or ``zeros((2, 3))`` as a shape tuple, each size a non-negative integer."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list | np.ndarray):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not is_int(n):
+            raise TypeError(f"{who}: sizes must be integers, got {n!r} ({type(n).__name__}) in the shape {shape!r}")
+        if n < 0:
+            raise ValueError(f"{who}: sizes must be non-negative, got {n} in the shape {shape!r}")
+    return tuple(int(n) for n in shape)
 
 
 def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor:
@@ -34,11 +41,11 @@ def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _finish(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad, device)
+    return _finish(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype)), requires_grad, device)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _finish(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad, device)
+    return _finish(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype)), requires_grad, device)
 
 
 def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -48,7 +55,10 @@ def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, devi
         dtype = np.bool_
     elif dtype is None and isinstance(fill_value, int | np.integer):
         dtype = np.int64
-    return _finish(np.full(tuple(np.atleast_1d(shape)), fill_value, dtype=_dtype(dtype)), requires_grad, device)
+    if not (is_real(fill_value) or isinstance(fill_value, bool | np.bool_ | complex)):
+        raise TypeError(f"full: fill_value must be a number, got {fill_value!r} ({type(fill_value).__name__})")
+    size = _shape((shape,) if is_int(shape) else (tuple(shape),), "full")
+    return _finish(np.full(size, fill_value, dtype=_dtype(dtype)), requires_grad, device)
 
 
 def _like(x, fill_value: float, dtype, requires_grad: bool) -> Tensor:
@@ -71,11 +81,17 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None) -> Tensor:
+    _shape((n,) if m is None else (n, m), "eye")
     return _finish(np.eye(n, m, dtype=_dtype(dtype)), device=device)
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     """Like ``torch.arange``: integers stay int64, a float bound gives the default float dtype."""
+    for name, v in (("start", start), ("stop", stop), ("step", step)):
+        if v is not None and not (is_real(v) and np.isfinite(v)):
+            raise TypeError(f"arange: {name} must be a finite number, got {v!r}")
+    if step == 0:
+        raise ValueError("arange: step must be non-zero (as in torch.arange); give e.g. step=1")
     arr = np.arange(start, stop, step) if stop is not None else np.arange(start)
     if dtype is not None:
         arr = arr.astype(dtype)
@@ -91,15 +107,16 @@ def linspace(start: float, stop: float, num: int, dtype=None, device=None) -> Te
 def randn(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Standard normal samples from the library generator (``ng.manual_seed``) or ``seed``."""
     rng = backend.resolve_rng(seed)
-    return _finish(rng.standard_normal(_shape(shape), dtype=np.float64).astype(_dtype(dtype)), requires_grad, device)
+    return _finish(rng.standard_normal(_shape(shape, "randn"), dtype=np.float64).astype(_dtype(dtype)), requires_grad, device)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = backend.resolve_rng(seed)
-    return _finish(rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad, device)
+    return _finish(rng.random(_shape(shape, "rand")).astype(_dtype(dtype)), requires_grad, device)
 
 
 def randint(low: int, high: int, shape, seed=None, device=None) -> Tensor:
     rng = backend.resolve_rng(seed)
-    return _finish(rng.integers(low, high, size=shape), device=device)
+    size = _shape((shape,) if is_int(shape) else (tuple(shape),), "randint")
+    return _finish(rng.integers(low, high, size=size), device=device)

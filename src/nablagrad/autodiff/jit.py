@@ -69,6 +69,7 @@ import numpy as np
 
 from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
+from . import mode as _m
 from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
@@ -408,12 +409,14 @@ class _Program:
     order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
     root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
+    structure: int = field(init=False)  # mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
 
     def __post_init__(self):
         """Give every constant argument a slot after the op outputs, so that an op's arguments are one
         ``itemgetter`` call on the slot list (no per-argument test while replaying)."""
         self.grad_captured = any(self.captured_flags)
+        self.structure = _m.structure
         self.captured_kinds = [(getattr(c.data, "dtype", None), getattr(c.data, "shape", None)) for c in self.captured]
         first = self.n_in + len(self.captured) + len(self.ops)
         consts: list = []
@@ -432,6 +435,8 @@ class _Program:
         model cast with ``astype`` traces again) and, for a NumPy program, still NumPy arrays (a tensor
         moved off the host, or back, traces again).  Asked on every call: a NumPy array's class answers
         for the host without a namespace lookup."""
+        if self.structure != _m.structure:
+            return False
         host = self.host
         for c, flag, (dtype, shape) in zip(self.captured, self.captured_flags, self.captured_kinds):
             if c.requires_grad != flag:

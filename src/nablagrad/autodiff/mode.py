@@ -56,6 +56,7 @@ state = _ThreadMode()  # read as ``state.grad_enabled``: the value of the callin
 
 # shared by all threads: a version number and a level number are never reused
 clock: int = 0
+structure: int = 0  # bumped when a module's parameter or submodule is replaced (ng.jit then traces again)
 active: int = 0  # how many switch-setting blocks run, in all threads; 0: every thread has the defaults
 retained: int = 0  # how many tensors asked for retain_grad() (the walk looks only if > 0)
 _level_ids = itertools.count(1)
@@ -65,6 +66,13 @@ _active_lock = threading.Lock()
 
 def _update_slow() -> None:
     state.slow = bool(state.levels) or state.tracer is not None or state.jit_trace is not None
+
+
+def restructure() -> None:
+    """A module's parameter or submodule was replaced by another object: compiled programs that read the old one
+    (``ng.jit`` captures tensors by reference) must trace again."""
+    global structure
+    structure += 1
 
 
 def bump() -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -214,6 +214,14 @@ class GridSearchCV(BaseEstimator):
     def fit(self, X, y):
         """Score every combination of ``param_grid`` by cross-validation, then refit the best on all of X."""
         X, y = _checked_xy(X, y, "GridSearchCV.fit")
+        for k, values in self.param_grid.items():  # as scikit-learn: each name maps to a sequence of candidates
+            if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+                raise ValueError(
+                    f"GridSearchCV: param_grid[{k!r}] must be a list of candidate values, got {values!r}; "
+                    f"wrap a single value in a list, e.g. {{{k!r}: [{values!r}]}}"
+                )
+            if len(values) == 0:
+                raise ValueError(f"GridSearchCV: param_grid[{k!r}] is empty; give at least one candidate value")
         keys = sorted(self.param_grid)
         grid = [dict(zip(keys, values)) for values in itertools.product(*(self.param_grid[k] for k in keys))]
         for params in grid:  # an unknown parameter name fails here, before any fit

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
+from ..autodiff.mode import restructure
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from .utils import zero_grads
@@ -73,8 +74,10 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        old_param, old_module = self._parameters.pop(name, None), self._modules.pop(name, None)
+        old = old_param if old_param is not None else old_module
+        if old is not None and old is not value:
+            restructure()  # a compiled function read the old one: it traces again (jit.py)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):

@@ -7,8 +7,15 @@ from .module import Module
 
 
 def penalised_parameters(model: Module) -> list[Tensor]:
-    """Weights only: parameters named ``bias`` (and 1-D PReLU slopes) are skipped."""
-    return [p for name, p in model.named_parameters() if not name.split(".")[-1].startswith(("bias", "alpha"))]
+    """Weights only: parameters named ``bias`` (and 1-D PReLU slopes) are skipped.  ``model`` is a module; a
+    list of tensors (``model.parameters()``) is taken as it is, every one penalised (it carries no names)."""
+    if isinstance(model, Module):
+        return [p for name, p in model.named_parameters() if not name.split(".")[-1].startswith(("bias", "alpha"))]
+    params = list(model) if not isinstance(model, Tensor | str) and hasattr(model, "__iter__") else None
+    if params is None or not all(isinstance(p, Tensor) for p in params):
+        raise TypeError(f"penalty: expected a Module (its weights are penalised, biases not) or an iterable of tensors, "
+                        f"got {type(model).__name__}")  # fmt: skip
+    return params
 
 
 def l2_penalty(model: Module, strength: float) -> Tensor | float:
