@@ -120,16 +120,18 @@ class RMSProp(Optimizer):
                                       centered=centered))  # fmt: skip
 
     def state_keys(self, group):
-        keys = {"square_avg"} | ({"momentum_buffer"} if group["momentum"] else set())
+        keys = {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set())
         return keys | ({"grad_avg"} if group["centered"] else set())
 
     def update(self, p, g, state, group):
         if "square_avg" not in state:
+            state["step"] = 0  # counted, as PyTorch's state holds it (the update itself does not use it)
             state["square_avg"] = namespace_of(p.data).zeros_like(p.data)
             if group["momentum"]:
                 state["momentum_buffer"] = namespace_of(p.data).zeros_like(p.data)
             if group["centered"]:
                 state["grad_avg"] = namespace_of(p.data).zeros_like(p.data)
+        state["step"] += 1
         g = _with_weight_decay(g, p.data, group["weight_decay"])
         a = group["alpha"]
         sq = state["square_avg"]
