@@ -295,3 +295,33 @@ def test_numpy_transpose_and_cat_is_concatenate():
 def test_bad_arguments_raise_naming_the_op(call, error, message):
     with pytest.raises(error, match=message):
         call(ng.tensor(M))
+
+
+# --- PyTorch's remaining spellings: tile(2, 1), reshape(shape=), diff(prepend=, append=) ---------------
+@pytest.mark.numpy_only("compares with torch on host arrays")
+@pytest.mark.parametrize(
+    "f_ng, f_torch",
+    [
+        (lambda x: x.tile(2, 1), lambda x: x.tile(2, 1)),
+        (lambda x: x.tile(3), lambda x: x.tile(3)),
+        (lambda x: x.reshape(shape=(3, 2)), lambda x: x.reshape(shape=(3, 2))),
+        (
+            lambda x: ng.diff(x, prepend=ng.tensor(np.zeros((2, 1)))),
+            lambda x: torch.diff(x, prepend=torch.zeros(2, 1, dtype=torch.float64)),
+        ),
+        (
+            lambda x: ng.diff(x, n=2, dim=1, append=ng.tensor(np.ones((2, 2)))),
+            lambda x: torch.diff(x, n=2, dim=1, append=torch.ones(2, 2, dtype=torch.float64)),
+        ),
+    ],
+    ids=["tile(2, 1)", "tile(3)", "reshape(shape=)", "diff(prepend=)", "diff(n=2, append=)"],
+)
+def test_more_pytorch_spellings(f_ng, f_torch):
+    _same(f_ng, f_torch, np.random.default_rng(3).standard_normal((2, 3)))
+
+
+def test_diff_prepend_of_a_number_is_numpys():
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(ng.diff(ng.tensor(x), append=5.0, dim=0).numpy(), np.diff(x, append=5.0, axis=0))
+    with pytest.raises(ValueError, match="prepend/append of shape"):
+        ng.diff(ng.tensor(x), prepend=ng.tensor(np.zeros((3, 1))))

@@ -155,8 +155,11 @@ def _shape_arg(shape: tuple):
     return shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
 
-def _reshape(self: Tensor, *shape) -> Tensor:
-    return reshape(self, _shape_arg(shape))
+def _reshape(self: Tensor, *shape, **named) -> Tensor:
+    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or PyTorch's ``x.reshape(shape=(2, 3))``."""
+    if set(named) - {"shape"} or (named and shape):
+        raise TypeError(f"reshape: give the shape once, as sizes or shape=; got {shape} and {named}")
+    return reshape(self, _shape_arg(shape) if not named else tuple(named["shape"]))
 
 
 def _expand(self: Tensor, *shape, size=None) -> Tensor:

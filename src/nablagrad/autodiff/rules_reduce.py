@@ -223,18 +223,38 @@ def cumprod(x, axis=None, dim=None):
 
 
 @function()
-def diff(x, n: int = 1, axis: int = -1, dim=None):
-    """n-th forward difference ``x[i+1] − x[i]`` along ``axis`` (a composite of slices)."""
+def diff(x, n: int = 1, axis: int = -1, dim=None, prepend=None, append=None):
+    """n-th forward difference ``x[i+1] − x[i]`` along ``axis`` (a composite of slices), of ``x`` with
+    ``prepend`` / ``append`` joined before / after it along that axis first (NumPy's and PyTorch's options: a
+    number stands for one slice of it)."""
     x = _t(x)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"diff: n must be a non-negative int, got {n!r} for the tensor of shape {x.shape}; give e.g. n=1")
     if not x.ndim:
         raise ValueError("diff: needs a tensor of at least 1 dimension, got a 0-d tensor; reshape it first, e.g. x.reshape(1)")
     axis = _ax("diff", axis if dim is None else dim, x.ndim)
+    if prepend is not None or append is not None:
+        parts = [_edge(prepend, x, axis), x, _edge(append, x, axis)]
+        x = ops.concatenate([p for p in parts if p is not None], axis=axis)
     lead = (slice(None),) * axis
     for _ in range(n):
         x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
     return x
+
+
+def _edge(values, x, axis: int):
+    """``diff``'s ``prepend``/``append``: a number as one slice of ``x``'s shape along ``axis``; a tensor as it is,
+    which must match ``x`` on every other axis."""
+    if values is None:
+        return None
+    v = _t(values)
+    if v.ndim == 0:
+        return ops.broadcast_to(v.astype(x.dtype), x.shape[:axis] + (1,) + x.shape[axis + 1 :])
+    other_axes_differ = [a != b for i, (a, b) in enumerate(zip(v.shape, x.shape)) if i != axis]  # (`any` is an op here)
+    if v.ndim != x.ndim or True in other_axes_differ:
+        raise ValueError(f"diff: prepend/append of shape {v.shape} must match the tensor's shape {x.shape} on every axis "
+                         f"but {axis} (or be a number)")  # fmt: skip
+    return v
 
 
 @function(prim=R.LOGSUMEXP)

@@ -107,9 +107,14 @@ def repeat_interleave(x, repeats, dim=None):
 
 
 @function()
-def tile(x, reps=None, dims=None):
-    """The tensor repeated ``reps`` (``dims``, PyTorch's name) times along each axis (NumPy's tile)."""
+def tile(x, *sizes, reps=None, dims=None):
+    """The tensor repeated ``reps`` (``dims``, PyTorch's name) times along each axis (NumPy's tile); the
+    repetitions may also come as separate numbers, PyTorch's ``x.tile(2, 1)``."""
     x = _t(x)
+    if sizes:
+        if reps is not None or dims is not None:
+            raise TypeError(f"tile: give the repetitions once, got {sizes} and {reps=}, {dims=}")
+        reps = sizes[0] if len(sizes) == 1 else sizes
     if (reps is None) == (dims is None):
         raise TypeError(f"tile: give the repetitions once, as reps= (NumPy) or dims= (PyTorch), got {reps=}, {dims=}")
     reps = reps if dims is None else dims
