@@ -74,7 +74,7 @@ def test_a_bad_seed_is_named_where_it_was_given(seed, error):
 
 # --- nn ----------------------------------------------------------------------------------------------
 def test_layer_and_init_arguments_are_checked():
-    with pytest.raises(TypeError, match=r"Dropout: p must be a probability in \[0, 1\), e\.g\. p=0\.5, got 'a'"):
+    with pytest.raises(TypeError, match=r"Dropout: p must be a probability in \[0, 1\], e\.g\. p=0\.5, got 'a'"):
         nn.Dropout(p="a")
     with pytest.raises(TypeError, match=r"KAN: sizes must be a list of layer widths such as \[2, 5, 1\], got 'abc'"):
         nn.KAN("abc")

@@ -86,7 +86,7 @@ HOSTILE = {
     "KANLinear grid_size 0": (_header({"architecture": {**KAN_LAYER, "grid_size": 0}}), b"", "grid_size must be an integer in 1"),
     "KAN grid_range 10^400": (_header({"architecture": {"type": "KAN", "sizes": [2, 3], "grid_range": [0, 10**400]}}), b"",
                               "grid_range must be two finite increasing numbers"),
-    "Dropout p 1": (_header({"architecture": {"type": "Dropout", "p": 1}}), b"", r"p must lie in \[0, 1\)"),
+    "Dropout p 1.5": (_header({"architecture": {"type": "Dropout", "p": 1.5}}), b"", r"p must lie in \[0, 1\]"),
 }  # fmt: skip
 
 

@@ -214,7 +214,12 @@ def test_dropout_keeps_the_expectation_in_training_and_is_the_identity_in_evalua
     drop.eval()
     np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
     with pytest.raises(ValueError, match="p must lie in"):
-        ng.nn.Dropout(1.0)
+        ng.nn.Dropout(1.5)
+    everything = ng.nn.Dropout(1.0, seed=0)  # as torch: every entry dropped, zero gradient
+    z = ng.tensor(np.ones((3, 4)), requires_grad=True)
+    out = everything(z)
+    out.sum().backward()
+    assert not out.numpy().any() and not z.grad.numpy().any()
 
 
 def test_mlp_takes_one_activation_per_hidden_layer_and_dropout():

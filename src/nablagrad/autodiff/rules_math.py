@@ -64,7 +64,8 @@ ARCTANH = _unary("arctanh", np.arctanh, lambda F, ans, x: 1.0 / (1.0 - x * x), "
 LOG1P = _unary(
     "log1p", np.log1p, lambda F, ans, x: 1.0 / (1.0 + x), "log1p({0})", "ln(1 + x), exact for small x; derivative 1/(1 + x)."
 )
-EXPM1 = _unary("expm1", np.expm1, lambda F, ans, x: ans + 1.0, "expm1({0})", "eˣ − 1, exact for small x; derivative eˣ.")
+# the derivative is eˣ itself, not ans + 1: for x ≪ 0 the sum cancels (1 − 1 + e⁻⁴⁰ is 0 in float64)
+EXPM1 = _unary("expm1", np.expm1, lambda F, ans, x: F.exp(x), "expm1({0})", "eˣ − 1, exact for small x; derivative eˣ.")
 LOG2 = _unary("log2", np.log2, lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).")
 LOG10 = _unary("log10", np.log10, lambda F, ans, x: 1.0 / (x * _LN10), "log10({0})", "log₁₀ x; derivative 1/(x ln 10).")
 EXP2 = _unary("exp2", np.exp2, lambda F, ans, x: ans * _LN2, "exp2({0})", "2ˣ; derivative 2ˣ ln 2.")

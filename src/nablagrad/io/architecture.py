@@ -149,8 +149,8 @@ def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
         return {"alpha": (_field(spec, "num_parameters", int, 1),)}
     if kind == "Dropout":
         p = _finite(spec, "p")
-        if not 0 <= p < 1:
-            raise ArchitectureError(f"Dropout: p must lie in [0, 1), got {p!r}")
+        if not 0 <= p <= 1:
+            raise ArchitectureError(f"Dropout: p must lie in [0, 1], got {p!r}")
     if kind == "LeakyReLU":
         _finite(spec, "negative_slope")
     return {}

@@ -42,6 +42,6 @@ from .losses import (
     SmoothL1Loss,
     SquaredErrorLoss,
 )
-from .module import Module, Parameter, Sequential
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .regularizers import l1_penalty, l2_penalty, penalised_parameters
-from .utils import clip_grad_norm_, grad_norm
+from .utils import clip_grad_norm_, clip_grad_value_, grad_norm

@@ -30,6 +30,7 @@ from ..autodiff import (
     tanh,
     where,
 )
+from ..autodiff import abs as _abs
 from ..autodiff import softplus as _softplus
 from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
@@ -82,12 +83,19 @@ def leaky_relu(x, negative_slope: float = 0.01):
 
 
 def abs_rectification(x):
-    """Generalised ReLU with α = −1: |z|."""
-    return generalized_relu(x, -1.0)
+    """Generalised ReLU with α = −1: |z|; at 0 the derivative is PyTorch's ``abs``'s, 0 (not α)."""
+    return _abs(_float(x, "abs_rectification"))
 
 
 def prelu(x, alpha: Tensor):
-    """Parametric ReLU: the slope α of the negative part is learned."""
+    """Parametric ReLU: the slope α of the negative part is learned.  One slope per channel lies along
+    PyTorch's channel axis, 1 (the last axis only of a (N, C) batch)."""
+    x = as_tensor(x)
+    if isinstance(alpha, Tensor) and alpha.ndim == 1 and alpha.shape[0] > 1 and x.ndim >= 2:
+        if x.shape[1] != alpha.shape[0]:
+            raise ValueError(f"prelu: {alpha.shape[0]} slopes for an input of shape {x.shape}, whose channel axis 1 "
+                             f"has {x.shape[1]}; give one slope per channel, or one for all")  # fmt: skip
+        alpha = alpha.reshape((alpha.shape[0],) + (1,) * (x.ndim - 2))
     return generalized_relu(x, alpha)
 
 
@@ -324,10 +332,13 @@ def smooth_l1_loss(pred, target, reduction: str = "mean", beta: float = 1.0):
 
 # --- classification losses -----------------------------------------------------------------------
 def cross_entropy(
-    logits, target, reduction: str = "mean", axis: int = -1, weight=None, ignore_index: int = -100,
+    logits, target, reduction: str = "mean", axis: int | None = None, weight=None, ignore_index: int = -100,
     label_smoothing: float = 0.0,
 ):  # fmt: skip
     """Cross-entropy ``−Σ y_i ln o_i`` with ``o = softmax(logits)`` (lecture 000).
+
+    The classes lie along ``axis``: by default PyTorch's class axis, 1 for batched logits (N, C, d1, …)
+    and 0 for unbatched ones (C,); a NumPy-style ``axis=-1`` puts them last.
 
     ``target`` is either integer class labels of shape (N,) or probabilities / one-hot of the
     logits' shape.  Computed through ``log_softmax``, so no probability is ever rounded to 0.
@@ -342,6 +353,8 @@ def cross_entropy(
     """
     _check_reduction(reduction, "cross_entropy")
     logits = as_tensor(logits)
+    if axis is None:
+        axis = 1 if logits.ndim >= 2 else -1  # PyTorch's class axis
     t = _raw(target)
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):

@@ -234,14 +234,15 @@ class LogSoftmax(Softmax):
 
 class Dropout(Module):
     """Inverted dropout: in training, ``y = x · m / (1 − p)`` with ``m ~ Bernoulli(1 − p)`` drawn
-    afresh on every call, so ``E[y] = x``; in evaluation (``model.eval()``) ``y = x``."""
+    afresh on every call, so ``E[y] = x``; in evaluation (``model.eval()``) ``y = x``.  ``p = 1`` drops
+    everything (zeros, as PyTorch's)."""
 
     def __init__(self, p: float = 0.5, seed=None):
         super().__init__()
         if not is_real(p):
-            raise TypeError(f"Dropout: p must be a probability in [0, 1), e.g. p=0.5, got {p!r} ({type(p).__name__})")
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+            raise TypeError(f"Dropout: p must be a probability in [0, 1], e.g. p=0.5, got {p!r} ({type(p).__name__})")
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
         self.p = p
         self.rng = backend.resolve_rng(seed)
 
@@ -249,7 +250,8 @@ class Dropout(Module):
         x = as_tensor(x)
         if not self.training or self.p == 0:
             return x
-        keep = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)  # drawn on the host
+        draw = self.rng.random(x.shape)  # drawn on the host (the stream advances for p = 1 too)
+        keep = np.zeros(x.shape, x.dtype) if self.p == 1 else (draw >= self.p).astype(x.dtype) / (1 - self.p)
         return x * to_device(keep, x.device)
 
     def extra_repr(self) -> str:

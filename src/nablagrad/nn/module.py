@@ -319,3 +319,124 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+def _module(value, who: str) -> Module:
+    if not isinstance(value, Module):
+        raise TypeError(f"{who}: expected a Module, got a {type(value).__name__}")
+    return value
+
+
+class ModuleList(Module):
+    """A list of modules, each registered (its parameters are the list's), as PyTorch's ``nn.ModuleList``:
+    ``append``, ``extend``, ``insert``, indexing and iteration; no ``forward`` of its own."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _renumber(self, layers: list[Module]) -> None:
+        for key in list(self._modules):
+            object.__delattr__(self, key)
+        self._modules.clear()
+        for i, layer in enumerate(layers):
+            setattr(self, str(i), layer)
+
+    def _index(self, i) -> int:
+        n = len(self._modules)
+        if not isinstance(i, int | np.integer) or isinstance(i, bool):
+            raise TypeError(f"ModuleList: index with an int or a slice, got {type(i).__name__} {i!r}")
+        if not -n <= i < n:
+            raise IndexError(f"ModuleList: index {i} is out of range for {n} modules")
+        return int(i) % n
+
+    def __getitem__(self, i: int | slice):
+        layers = list(self._modules.values())
+        return ModuleList(layers[i]) if isinstance(i, slice) else layers[self._index(i)]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        setattr(self, str(self._index(i)), _module(module, "ModuleList"))
+
+    def __delitem__(self, i: int) -> None:
+        layers = list(self._modules.values())
+        del layers[self._index(i)]
+        self._renumber(layers)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def append(self, module: Module) -> ModuleList:
+        setattr(self, str(len(self._modules)), _module(module, "ModuleList.append"))
+        return self
+
+    def extend(self, modules) -> ModuleList:
+        new = [_module(m, "ModuleList.extend") for m in modules]  # all checked before any is added
+        for m in new:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        layers = list(self._modules.values())
+        layers.insert(index, _module(module, "ModuleList.insert"))
+        self._renumber(layers)
+
+
+class ModuleDict(Module):
+    """Modules by name, each registered, as PyTorch's ``nn.ModuleDict`` (insertion order kept): indexing by
+    name, ``in``, ``keys``/``values``/``items``, ``update``, ``pop``; no ``forward`` of its own."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _key(self, key) -> str:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: a name must be a non-empty string without '.', got {key!r}")
+        return key
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r}; names: {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        setattr(self, self._key(key), _module(module, "ModuleDict"))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - a clear KeyError for a missing name
+        del self._modules[key]
+        object.__delattr__(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
+
+    def keys(self):
+        return list(self._modules.keys())
+
+    def values(self):
+        return list(self._modules.values())
+
+    def items(self):
+        return list(self._modules.items())
+
+    def update(self, modules) -> None:
+        pairs = list(modules.items() if isinstance(modules, Mapping) else modules)
+        checked = [(self._key(k), _module(m, "ModuleDict.update")) for k, m in pairs]  # all checked before any is added
+        for k, m in checked:
+            setattr(self, k, m)
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module

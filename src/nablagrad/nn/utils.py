@@ -28,23 +28,40 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             g.bump_version_()
 
 
-def grad_norm(params: Iterable[Tensor]) -> float:
-    """‖g‖₂ over all gradients, accumulated in float64."""
+def _tensors(params, who: str) -> list[Tensor]:
+    """``params`` as a list: one tensor (PyTorch takes it alone too) or an iterable of them."""
+    if isinstance(params, Tensor):
+        return [params]
+    params = list(params)
+    if not all(isinstance(p, Tensor) for p in params):
+        bad = next(p for p in params if not isinstance(p, Tensor))
+        raise TypeError(f"{who}: expected tensors (model.parameters()), got a {type(bad).__name__}")
+    return params
+
+
+def grad_norm(params: Iterable[Tensor] | Tensor, norm_type: float = 2.0) -> float:
+    """``‖g‖_p`` over all gradients taken as one vector, accumulated in float64: ``(Σ|g|ᵖ)^{1/p}``, and
+    ``max|g|`` for ``p = inf``."""
     total = 0.0
-    for p in params:
-        if p.grad is not None:
-            g = p.grad.data
-            if g.__class__ is np.ndarray:
-                g = g.reshape(-1)
-                total += float(np.dot(g, g))
-            else:  # another array library: the sum on its device, one number back
-                total += float(namespace_of(g).sum(g * g))
-    return math.sqrt(total)
+    for p in _tensors(params, "grad_norm"):
+        if p.grad is None:
+            continue
+        g = p.grad.data
+        xp = namespace_of(g)
+        if norm_type == math.inf:
+            total = max(total, float(xp.max(xp.abs(g)))) if g.size else total
+        elif norm_type == 2 and g.__class__ is np.ndarray:
+            g = g.reshape(-1)
+            total += float(np.dot(g, g))
+        else:  # another array library or another p: the sum on its device, one number back
+            total += float(xp.sum(xp.abs(g) ** norm_type))
+    return total if norm_type == math.inf else total ** (1.0 / norm_type)
 
 
 @effect
-def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
-    """Rescale all gradients so that their joint norm is at most ``max_norm``; returns the norm
+def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0) -> float:
+    """Rescale all gradients so that their joint ``norm_type``-norm is at most ``max_norm``:
+    ``g ← g · max_norm / (‖g‖ + 10⁻⁶)`` (PyTorch's formula) where ``‖g‖ > max_norm``; returns the norm
     before clipping.  New gradient arrays are made, never written in place (they may be shared).
 
     ``max_norm`` must be a finite number >= 0: a negative one would flip every gradient's sign
@@ -53,10 +70,24 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
         raise TypeError(f"clip_grad_norm_: max_norm must be a number, e.g. max_norm=1.0, got {max_norm!r}")
     if not (math.isfinite(max_norm) and max_norm >= 0):
         raise ValueError(f"clip_grad_norm_: max_norm must be a finite number >= 0, e.g. max_norm=1.0, got {max_norm}")
-    params = [p for p in params if p.grad is not None]
-    norm = grad_norm(params)
+    if not is_real(norm_type) or not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be a number > 0 or math.inf, e.g. 2.0, got {norm_type!r}")
+    params = [p for p in _tensors(params, "clip_grad_norm_") if p.grad is not None]
+    norm = grad_norm(params, norm_type)
     if math.isfinite(norm) and norm > max_norm:
-        scale = float(max_norm / (norm + 1e-12))  # a Python float: the gradient keeps its dtype on every library
+        scale = float(max_norm / (norm + 1e-6))  # a Python float: the gradient keeps its dtype on every library
         for p in params:
             p.grad = as_tensor(p.grad.data * scale, device=p.device)
     return norm
+
+
+@effect
+def clip_grad_value_(params: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clip every gradient entry to ``[−clip_value, clip_value]`` (PyTorch's ``clip_grad_value_``); new
+    gradient arrays are made, never written in place."""
+    if not is_real(clip_value) or not (math.isfinite(clip_value) and clip_value >= 0):
+        raise ValueError(f"clip_grad_value_: clip_value must be a finite number >= 0, e.g. 1.0, got {clip_value!r}")
+    for p in _tensors(params, "clip_grad_value_"):
+        if p.grad is not None:
+            g = p.grad.data
+            p.grad = as_tensor(namespace_of(g).clip(g, -clip_value, clip_value), device=p.device)

@@ -53,6 +53,11 @@ class EarlyStopping(Callback):
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode = mode or ("max" if "acc" in monitor else "min")
         self.restore = restore_best_weights
+        self.on_train_begin(None)
+
+    def on_train_begin(self, trainer):
+        """A fresh start for every run: one EarlyStopping given to a second ``fit`` must not stop it at once, nor
+        load the first model's best weights into the second (Keras resets them here too)."""
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait, self.best_state, self.stopped_epoch = 0, None, None
 
