@@ -75,7 +75,7 @@ def test_cross_val_score_and_grid_search():
     scores = ml.cross_val_score(ml.SoftmaxRegression(), X, y, cv=5)
     assert scores.shape == (5,) and scores.mean() > 0.9
     gs = ml.GridSearchCV(ml.Ridge(), {"alpha": [0.01, 1.0, 1000.0]}, cv=3).fit(X, y.astype(float))
-    assert gs.best_params_["alpha"] in (0.01, 1.0) and len(gs.cv_results_) == 3
+    assert gs.best_params_["alpha"] in (0.01, 1.0) and len(gs.cv_results_["params"]) == 3
 
 
 def test_confidence_interval_is_mean_pm_1_96_se():
@@ -140,4 +140,4 @@ def test_a_numpy_integer_cv_is_a_number_of_folds(cv):
         ml.cross_val_score(ml.LogisticRegression(), X, y, cv=cv), ml.cross_val_score(ml.LogisticRegression(), X, y, cv=3)
     )
     search = ml.GridSearchCV(ml.LogisticRegression(), {"C": [0.1, 1.0]}, cv=cv).fit(X, y)
-    assert [len(r["scores"]) for r in search.cv_results_] == [3, 3]
+    assert search.n_splits_ == 3 and len(search.cv_results_["split2_test_score"]) == 2

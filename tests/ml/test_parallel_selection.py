@@ -36,7 +36,8 @@ def _selection(n_jobs):
     ci = ml.confidence_interval(cv, method="bootstrap", n_boot=3000, random_state=7, n_jobs=n_jobs)
     bv = ml.bias_variance_decomposition(_ridge, _sample, _truth, np.linspace(0, 1, 9).reshape(-1, 1), n_rounds=12,
                                         n_jobs=n_jobs)  # fmt: skip
-    return cv, [r["scores"] for r in gs.cv_results_], gs.best_params_, (ci.low, ci.high), (bv.bias2, bv.variance)
+    grid = list(np.column_stack([gs.cv_results_[f"split{k}_test_score"] for k in range(gs.n_splits_)]))  # per candidate
+    return cv, grid, gs.best_params_, (ci.low, ci.high), (bv.bias2, bv.variance)
 
 
 def _assert_identical(a, b):

@@ -225,6 +225,10 @@ def run_train(args: argparse.Namespace) -> int:
         device = ng.device(o["device"])  # before loading anything: 'cuda' without CuPy fails here, naming the extra
     except (ValueError, RuntimeError) as exc:
         raise CLIError(f"--device: {exc}") from None
+    if o["output_activation"] == "softmax" and o["loss"] == "cross_entropy":
+        raise CLIError("--output-activation softmax with --loss cross_entropy would apply the softmax twice "
+                       "(cross_entropy takes raw scores and applies its own); drop --output-activation, or pair softmax "
+                       "with --loss mse")  # fmt: skip
     X, y, Xt, yt = load_dataset(o["dataset"], o["seed"])
     if o["limit"]:
         X, y = X[: o["limit"]], y[: o["limit"]]
@@ -399,7 +403,6 @@ def read_digit_image(path: str) -> tuple[np.ndarray, str]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    import nablagrad as ng  # noqa: PLC0415
 
     path, model, (n_in, _) = _load_model(args.model)
     if n_in is not None and n_in != 784:
@@ -407,9 +410,27 @@ def run_predict(args: argparse.Namespace) -> int:
         raise CLIError(f"{path} takes {n_in} input features (trained on {trained}); predict needs a model of 28×28 = 784 "
                        "pixels, e.g. one from `nablagrad train` on mnist")  # fmt: skip
     x, note = read_digit_image(args.image)
-    probs = ng.softmax(ng.tensor(_outputs(path, model, x, "a 28×28 picture (784 features)")), axis=1).numpy()[0]
+    probs, what = _class_scores(model, _outputs(path, model, x, "a 28×28 picture (784 features)"))
     best = int(probs.argmax())
-    print(f"{args.image}: class {best} (p = {probs[best]:.3f}){note}")
+    print(f"{args.image}: class {best} ({what} = {probs[best]:.3f}){note}")
     for k, p in enumerate(probs):
         print(f"  {k}: {p:.4f}")
     return 0
+
+
+def _class_scores(model, out: np.ndarray) -> tuple[np.ndarray, str]:
+    """The model's outputs for one picture as it means them: a softmax or sigmoid output layer already gives
+    probabilities (softmax again would flatten them), log-probabilities are exponentiated, raw scores (logits)
+    go through the softmax."""
+    import nablagrad as ng  # noqa: PLC0415
+
+    layers = list(model) if isinstance(model, ng.nn.Sequential) else [model]
+    last = layers[-1] if layers else None
+    row = out[0]
+    if isinstance(last, ng.nn.LogSoftmax):
+        return np.exp(row), "p"
+    if isinstance(last, ng.nn.Softmax):
+        return row, "p"
+    if isinstance(last, ng.nn.Sigmoid):  # one score per class in [0, 1] (the lecture-003 recipe), not a distribution
+        return row, "score"
+    return ng.softmax(ng.tensor(out), axis=1).numpy()[0], "p"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import numbers
 import os
 import warnings
@@ -56,7 +57,7 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
         raise DataFormatError(f"load_idx: {path} is truncated inside its header")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(int(n) for n in shape) * dtype.itemsize  # Python ints: a hostile header cannot wrap to 0
     if len(raw) - header != expected:
         raise DataFormatError(
             f"load_idx: {path} declares shape {shape} ({expected} bytes) but holds {len(raw) - header} bytes of data"

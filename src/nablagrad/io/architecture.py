@@ -1,7 +1,8 @@
 """Architectures as plain JSON — rebuilt from a whitelist of layer types, never by running code.
 
 Described: ``Sequential`` (and ``MLP``, as the Sequential it is), ``Linear``, the parameter-free
-activations, ``LeakyReLU``, ``PReLU``, ``Softmax``/``LogSoftmax``, ``Dropout`` (its ``p``; a rebuilt
+activations, ``LeakyReLU``, ``GELU``, ``ELU``, ``Softplus`` (their options), ``PReLU``,
+``Softmax``/``LogSoftmax``, ``Dropout`` (its ``p``; a rebuilt
 one draws fresh masks), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
 
 :func:`parameter_shapes` reads a description without building anything, so a loader can check
@@ -15,6 +16,7 @@ import numbers
 
 from ..backend.checks import is_real
 from ..nn import layers as L
+from ..nn.functional import GELU_APPROXIMATIONS
 from ..nn.kan import KAN, KANLinear
 from ..nn.module import Module, Sequential
 
@@ -23,7 +25,9 @@ class ArchitectureError(ValueError):
     """The model cannot be described as (or rebuilt from) a JSON architecture."""
 
 
-_SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, L.ReLU, L.Abs)}
+_SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, L.ReLU, L.Abs, L.SiLU)}
+# activations with options: each option a finite number, or one of a layer's named choices
+_OPTIONED = {cls.__name__: cls for cls in (L.GELU, L.ELU, L.Softplus)}
 MAX_DEPTH = 32  # nested Sequentials in one description
 MAX_FEATURES = 2**31
 
@@ -48,6 +52,8 @@ def to_spec(m: Module) -> dict:
         return {"type": "Dropout", "p": m.p}
     if isinstance(m, L.LeakyReLU):
         return {"type": "LeakyReLU", "negative_slope": m.negative_slope}
+    if type(m).__name__ in _OPTIONED and type(m) is _OPTIONED[type(m).__name__]:
+        return {"type": type(m).__name__, **{k: getattr(m, k) for k in m.options}}
     if isinstance(m, L.PReLU):
         return {"type": "PReLU", "num_parameters": m.alpha.shape[0]}
     if isinstance(m, L.LogSoftmax):
@@ -66,7 +72,7 @@ def _kind(spec, depth: int) -> str:
         raise ArchitectureError(f"malformed architecture entry {str(spec)[:80]!r}: expected a dict with a 'type'")
     kind = spec["type"]
     if kind not in ("Sequential", "Linear", "KAN", "KANLinear", "Dropout", "LeakyReLU", "PReLU", "Softmax", "LogSoftmax",
-                    *_SIMPLE):  # fmt: skip
+                    *_SIMPLE, *_OPTIONED):  # fmt: skip
         raise ArchitectureError(f"unknown layer type {kind!r} in the architecture")
     return kind
 
@@ -153,7 +159,25 @@ def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
             raise ArchitectureError(f"Dropout: p must lie in [0, 1], got {p!r}")
     if kind == "LeakyReLU":
         _finite(spec, "negative_slope")
+    if kind in _OPTIONED:
+        _options(spec)
     return {}
+
+
+def _options(spec: dict) -> dict:
+    """An optioned activation's options from its description: GELU's ``approximate`` one of its choices, every
+    other option a finite number (what the layer's constructor takes)."""
+    cls = _OPTIONED[spec["type"]]
+    out = {}
+    for key in cls.options:
+        if key == "approximate":
+            v = spec.get(key)
+            if v not in GELU_APPROXIMATIONS:
+                raise ArchitectureError(f"GELU: approximate must be one of {GELU_APPROXIMATIONS}, got {str(v)[:40]!r}")
+            out[key] = v
+        else:
+            out[key] = _finite(spec, key)
+    return out
 
 
 def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
@@ -177,6 +201,11 @@ def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
         return _SIMPLE[kind]()
     if kind == "LeakyReLU":
         return L.LeakyReLU(_finite(spec, "negative_slope"))
+    if kind in _OPTIONED:
+        try:
+            return _OPTIONED[kind](**_options(spec))
+        except (TypeError, ValueError) as exc:  # a value the layer refuses (softplus's beta = 0)
+            raise ArchitectureError(f"{kind}: {exc}") from None
     if kind == "PReLU":
         return L.PReLU(_field(spec, "num_parameters", int, 1), dtype=dtype)
     return (L.Softmax if kind == "Softmax" else L.LogSoftmax)(_field(spec, "axis", int))

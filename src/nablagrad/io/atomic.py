@@ -55,11 +55,23 @@ def _locked_temporary(path: Path) -> tuple[int, str]:
         os.close(fd)  # removed by another writer's clean-up between creation and lock: try again
 
 
+def _mode_for(path: Path) -> int:
+    """The permissions the file gets: those of the file it replaces, else what ``open()`` would give a new one
+    (0o666 less the umask) — a temporary file is made private (0o600), the saved file must not stay so."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, writer=None) -> Path:
     """Write ``data`` (or call ``writer(fileobj)``) to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path)
+    mode = _mode_for(path)
     fd, tmp = _locked_temporary(path)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -67,6 +79,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, write
                 writer(fh)
             else:
                 fh.write(data)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode)
             fh.flush()
             os.fsync(fh.fileno())
             os.replace(tmp, path)  # while the lock is held

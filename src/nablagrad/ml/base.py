@@ -290,18 +290,20 @@ class RegressorMixin:
     _estimator_kind = "regressor"
 
     def score(self, X, y, sample_weight=None) -> float:
-        """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²."""
+        """R² = 1 − Σ w(y − ŷ)² / Σ w(y − ȳ_w)² (:func:`.metrics.r2_score`, averaged over outputs)."""
         from .metrics import r2_score  # noqa: PLC0415
 
-        return r2_score(y, self.predict(X))
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)
 
 
 class ClassifierMixin:
     _estimator_kind = "classifier"
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """(Weighted) accuracy, :func:`.metrics.accuracy_score`: subset accuracy on multilabel targets."""
+        from .metrics import accuracy_score  # noqa: PLC0415
+
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def _fit_classes(self, X, y) -> tuple[np.ndarray, np.ndarray]:
         """Fit-time input of a classifier: validated X and the labels encoded as 0 … k−1."""

@@ -1,67 +1,164 @@
-"""Metrics (lecture 004): regression errors, classification scores, log loss, ROC AUC."""
+"""Metrics (lecture 004): regression errors, classification scores, log loss, ROC AUC.
+
+Shapes follow scikit-learn: a column vector ``(n, 1)`` is the same single output (or label
+column) as ``(n,)``; a regression metric on ``(n, k)`` targets computes one value per output and
+averages them (``multioutput="uniform_average"``), a classification metric on a 2-D indicator
+matrix is the multilabel one (subset accuracy).  NaN, infinity, empty inputs and mismatched
+shapes are refused with a message that names the function."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 
 def _rows(y, name: str, who: str) -> np.ndarray:
-    """``y`` as an array of at least one dimension (scikit-learn refuses None and scalars the same way)."""
+    """``y`` as a non-empty array of one row per sample, finite where it is numeric."""
     a = np.asarray(y)
     if a.ndim == 0:
         raise ValueError(f"{who}: {name} must be an array-like of one value per sample, got {y!r}")
+    if a.shape[0] == 0:
+        raise ValueError(f"{who}: Found empty input array ({name} has shape {a.shape}) while a minimum of 1 sample is "
+                         "required; pass at least one sample")  # fmt: skip
+    if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+        raise ValueError(f"{who}: Input contains NaN or infinity ({name}); remove or impute those values first")
     return a
 
 
+def _column_or_1d(a: np.ndarray) -> np.ndarray:
+    """A column vector ``(n, 1)`` as ``(n,)`` (scikit-learn's ``column_or_1d``); other shapes unchanged."""
+    return a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a
+
+
 def _xy(y_true, y_pred, who: str = "metric"):
+    """``y_true`` and ``y_pred`` checked by :func:`_rows`, with the same number of samples."""
     a, b = _rows(y_true, "y_true", who), _rows(y_pred, "y_pred", who)
     if a.shape[0] != b.shape[0]:
         raise ValueError(f"{who}: y_true has {a.shape[0]} samples but y_pred has {b.shape[0]}; give one prediction per sample")
     return a, b
 
 
-def mean_squared_error(y_true, y_pred) -> float:
-    """MSE = mean (y − ŷ)²."""
-    a, b = _xy(y_true, y_pred, "mean_squared_error")
-    return float(np.mean((a.astype(np.float64) - b) ** 2))
+def _check_sample_weight(sample_weight, n: int, who: str) -> np.ndarray | None:
+    """``sample_weight`` as ``n`` finite, non-negative floats with a positive sum (``None`` stays ``None``)."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"{who}: sample_weight has shape {w.shape} but there are {n} samples; pass one weight per sample")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"{who}: sample_weight must be finite and non-negative with a positive sum, got {w!r}")
+    return w
 
 
-def root_mean_squared_error(y_true, y_pred) -> float:
-    return float(np.sqrt(mean_squared_error(y_true, y_pred)))
+def _outputs(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Regression targets as float ``(n, k)`` arrays of the same shape (``(n,)`` is ``(n, 1)``)."""
+    a, b = _xy(y_true, y_pred, who)
+    if a.ndim > 2 or b.ndim > 2:
+        raise ValueError(f"{who}: y_true and y_pred must be 1-D or 2-D, got shapes {a.shape} and {b.shape}")
+    a, b = a.reshape(len(a), -1).astype(np.float64), b.reshape(len(b), -1).astype(np.float64)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"{who}: y_true and y_pred have different number of output ({a.shape[1]}!={b.shape[1]}); "
+                         "give one predicted column per target column")  # fmt: skip
+    return a, b
 
 
-def mean_absolute_error(y_true, y_pred) -> float:
-    """MAE = mean |y − ŷ|."""
-    a, b = _xy(y_true, y_pred, "mean_absolute_error")
-    return float(np.mean(np.abs(a.astype(np.float64) - b)))
+def _average_outputs(values: np.ndarray, multioutput, who: str, variance: np.ndarray | None = None):
+    """One value per output combined as scikit-learn's ``multioutput``: ``"uniform_average"`` (their
+    mean), ``"raw_values"`` (the array), ``"variance_weighted"`` (R² only) or a weight per output."""
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return values
+        if multioutput == "uniform_average":
+            return float(np.mean(values))
+        if multioutput == "variance_weighted" and variance is not None:
+            return float(np.average(values, weights=variance)) if variance.sum() > 0 else float(np.mean(values))
+        raise ValueError(f"{who}: multioutput must be 'uniform_average', 'raw_values' or an array of one weight per "
+                         f"output, got {multioutput!r}")  # fmt: skip
+    weights = np.asarray(multioutput, dtype=np.float64)
+    if weights.shape != values.shape:
+        raise ValueError(f"{who}: multioutput has {weights.size} weights but there are {values.size} outputs")
+    return float(np.average(values, weights=weights))
 
 
-def mean_absolute_percentage_error(y_true, y_pred) -> float:
-    """MAPE = mean |y − ŷ| / max(|y|, ε), a fraction (as scikit-learn)."""
-    a, b = _xy(y_true, y_pred, "mean_absolute_percentage_error")
-    a = a.astype(np.float64)
-    return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a), np.finfo(np.float64).eps)))
+def _per_output_mean(errors: np.ndarray, sample_weight, who: str) -> np.ndarray:
+    """The (weighted) mean of ``errors`` over the samples, one value per output column."""
+    return np.average(errors, axis=0, weights=_check_sample_weight(sample_weight, len(errors), who))
 
 
-def r2_score(y_true, y_pred) -> float:
-    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² (averaged over outputs)."""
-    a, b = _xy(y_true, y_pred, "r2_score")
-    a, b = a.astype(np.float64).reshape(len(a), -1), np.asarray(b, dtype=np.float64).reshape(len(a), -1)
-    ss_res = ((a - b) ** 2).sum(0)
-    ss_tot = ((a - a.mean(0)) ** 2).sum(0)
+def mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """MSE = mean (y − ŷ)², per output, then averaged over outputs."""
+    a, b = _outputs(y_true, y_pred, "mean_squared_error")
+    return _average_outputs(_per_output_mean((a - b) ** 2, sample_weight, "mean_squared_error"), multioutput,
+                            "mean_squared_error")  # fmt: skip
+
+
+def root_mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """RMSE = √(mean (y − ŷ)²) per output, then averaged over outputs (scikit-learn's rule)."""
+    a, b = _outputs(y_true, y_pred, "root_mean_squared_error")
+    mse = _per_output_mean((a - b) ** 2, sample_weight, "root_mean_squared_error")
+    return _average_outputs(np.sqrt(mse), multioutput, "root_mean_squared_error")
+
+
+def mean_absolute_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """MAE = mean |y − ŷ|, per output, then averaged over outputs."""
+    a, b = _outputs(y_true, y_pred, "mean_absolute_error")
+    return _average_outputs(_per_output_mean(np.abs(a - b), sample_weight, "mean_absolute_error"), multioutput,
+                            "mean_absolute_error")  # fmt: skip
+
+
+def mean_absolute_percentage_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """MAPE = mean |y − ŷ| / max(|y|, ε), a fraction (as scikit-learn), per output, then averaged."""
+    who = "mean_absolute_percentage_error"
+    a, b = _outputs(y_true, y_pred, who)
+    ratio = np.abs(a - b) / np.maximum(np.abs(a), np.finfo(np.float64).eps)
+    return _average_outputs(_per_output_mean(ratio, sample_weight, who), multioutput, who)
+
+
+def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """R² = 1 − Σ w(y − ŷ)² / Σ w(y − ȳ_w)² per output (1 for a perfect constant target, 0 for an
+    imperfect one), then averaged over outputs."""
+    a, b = _outputs(y_true, y_pred, "r2_score")
+    w = _check_sample_weight(sample_weight, len(a), "r2_score")
+    w = np.ones(len(a)) if w is None else w
+    ss_res = w @ (a - b) ** 2
+    ss_tot = w @ (a - np.average(a, axis=0, weights=w)) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res == 0, 1.0, 0.0))
-    return float(np.mean(r2))
+    return _average_outputs(r2, multioutput, "r2_score", variance=ss_tot)
 
 
-def accuracy_score(y_true, y_pred) -> float:
-    a, b = _xy(y_true, y_pred, "accuracy_score")
-    return float(np.mean(a == b))
+def _labels(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Class labels of the same shape: ``(n,)`` (a column vector counts as ``(n,)``) or a
+    multilabel ``(n, k)`` indicator matrix on both sides."""
+    a, b = _xy(y_true, y_pred, who)
+    a, b = _column_or_1d(a), _column_or_1d(b)
+    if a.shape != b.shape or a.ndim > 2:
+        raise ValueError(f"{who}: y_true has shape {a.shape} but y_pred has shape {b.shape}; classification metrics need "
+                         "one label per sample on both sides (or the same multilabel indicator shape)")  # fmt: skip
+    return a, b
+
+
+def accuracy_score(y_true, y_pred, sample_weight=None) -> float:
+    """Fraction of samples predicted exactly right (weighted by ``sample_weight``); on a 2-D
+    multilabel target a sample counts only when all its labels are right (subset accuracy)."""
+    a, b = _labels(y_true, y_pred, "accuracy_score")
+    right = a == b if a.ndim == 1 else np.all(a == b, axis=1)
+    return float(np.average(right, weights=_check_sample_weight(sample_weight, len(a), "accuracy_score")))
+
+
+def balanced_accuracy_score(y_true, y_pred) -> float:
+    """Mean over the classes of y_true of each class's recall TP / (TP + FN)."""
+    a, b = _labels(y_true, y_pred, "balanced_accuracy_score")
+    classes = np.unique(a)
+    return float(np.mean([np.mean(b[a == c] == c) for c in classes]))
 
 
 def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
     """C[i, j] = number of samples of class i predicted as class j."""
-    a, b = _xy(y_true, y_pred, "confusion_matrix")
+    a, b = _labels(y_true, y_pred, "confusion_matrix")
     labels = np.unique(np.concatenate([a, b])) if labels is None else np.asarray(labels)
     index = {v: i for i, v in enumerate(labels.tolist())}
     cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
@@ -71,53 +168,77 @@ def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
     return cm
 
 
-def _prf(y_true, y_pred, average: str, pos_label, who: str = "precision_score"):
-    a, b = _xy(y_true, y_pred, who)
+AVERAGES = ("binary", "micro", "macro", "weighted", None)
+
+
+def _prf(y_true, y_pred, average, pos_label, who: str = "precision_score"):
+    """Precision, recall and F1 from the confusion matrix, combined over classes by ``average``."""
+    if average not in AVERAGES:
+        raise ValueError(f"{who}: average must be one of {list(AVERAGES)}, got {average!r}")
+    a, b = _labels(y_true, y_pred, who)
     labels = np.unique(np.concatenate([a, b]))
     cm = confusion_matrix(a, b, labels)
     tp = np.diag(cm).astype(np.float64)
-    fp = cm.sum(0) - tp
-    fn = cm.sum(1) - tp
+    fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
     if average == "binary":
+        if len(labels) > 2:
+            raise ValueError(f"{who}: Target is multiclass but average='binary'. Please choose another average setting, "
+                             "one of [None, 'micro', 'macro', 'weighted'].")  # fmt: skip
         if pos_label not in labels.tolist():
+            if len(labels) == 2:
+                raise ValueError(f"{who}: pos_label={pos_label!r} is not a valid label. It should be one of "
+                                 f"{labels.tolist()}; pass pos_label= one of them")  # fmt: skip
             return 0.0, 0.0, 0.0
         k = labels.tolist().index(pos_label)
         tp, fp, fn = tp[k : k + 1], fp[k : k + 1], fn[k : k + 1]
     elif average == "micro":
         tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
-    elif average != "macro":
-        raise ValueError(f"average must be 'binary', 'macro' or 'micro', got {average!r}")
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
         r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
         f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
-    return float(p.mean()), float(r.mean()), float(f.mean())
+    if average is None:
+        return p, r, f
+    support = tp + fn if average == "weighted" else np.ones_like(tp)
+    if support.sum() == 0:
+        return 0.0, 0.0, 0.0
+    return tuple(float(np.average(v, weights=support)) for v in (p, r, f))
 
 
-def precision_score(y_true, y_pred, average: str = "binary", pos_label=1) -> float:
+def precision_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
     """TP / (TP + FP)."""
     return _prf(y_true, y_pred, average, pos_label, who="precision_score")[0]
 
 
-def recall_score(y_true, y_pred, average: str = "binary", pos_label=1) -> float:
+def recall_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
     """TP / (TP + FN)."""
     return _prf(y_true, y_pred, average, pos_label, who="recall_score")[1]
 
 
-def f1_score(y_true, y_pred, average: str = "binary", pos_label=1) -> float:
+def f1_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
     """2PR / (P + R)."""
     return _prf(y_true, y_pred, average, pos_label, who="f1_score")[2]
 
 
 def log_loss(y_true, proba, labels=None, eps: float = 1e-15) -> float:
-    """−mean log p(true class); ``proba`` is (n,) for the positive class or (n, k)."""
+    """−mean log p(true class); ``proba`` is (n,) for the positive class or (n, k) with the
+    columns in sorted label order (``labels`` sorted, as scikit-learn)."""
     y, P = _xy(y_true, proba, "log_loss")
-    P = P.astype(np.float64)
-    if P.ndim == 1:
+    y, P = _column_or_1d(y), P.astype(np.float64)
+    if P.ndim == 1 or P.shape[1] == 1:
+        P = P.reshape(-1)
         P = np.stack([1 - P, P], axis=1)
-    labels = np.unique(y) if labels is None else np.asarray(labels)
+    labels = np.unique(y) if labels is None else np.unique(np.asarray(labels))
+    unknown = np.setdiff1d(y, labels)
+    if len(unknown):
+        raise ValueError(f"log_loss: y_true contains values {set(unknown.tolist())} not belonging to the passed labels "
+                         f"{labels.tolist()}; pass labels= listing every class")  # fmt: skip
+    if len(labels) == 1:
+        raise ValueError(f"log_loss: y_true contains only one label ({labels.tolist()[0]!r}); pass the list of all "
+                         "expected class labels explicitly through the labels argument")  # fmt: skip
     if P.shape[1] != len(labels):
-        raise ValueError(f"log_loss: {P.shape[1]} probability columns but {len(labels)} labels")
+        raise ValueError(f"log_loss: {P.shape[1]} probability columns but {len(labels)} labels {labels.tolist()}; "
+                         "give one column per label, in sorted label order")  # fmt: skip
     idx = np.searchsorted(labels, y)
     P = np.clip(P / P.sum(1, keepdims=True), eps, 1)
     return float(-np.mean(np.log(P[np.arange(len(y)), idx])))
@@ -126,7 +247,7 @@ def log_loss(y_true, proba, labels=None, eps: float = 1e-15) -> float:
 def roc_auc_score(y_true, scores) -> float:
     """Area under the ROC curve = P(score of a random positive > a random negative), ties count ½."""
     y, s = _xy(y_true, scores, "roc_auc_score")
-    y, s = y.reshape(-1), s.astype(np.float64).reshape(-1)
+    y, s = _column_or_1d(y).reshape(-1), _column_or_1d(s).astype(np.float64).reshape(-1)
     if len(y) != len(s):
         raise ValueError(f"roc_auc_score: y_true has {len(y)} values but scores has {len(s)}; give one score per sample")
     classes = np.unique(y)
@@ -152,10 +273,31 @@ def _average_ranks(s: np.ndarray) -> np.ndarray:
     return ranks
 
 
-SCORERS = {
-    "accuracy": (accuracy_score, True),
-    "r2": (r2_score, True),
-    "neg_mean_squared_error": (lambda y, p: -mean_squared_error(y, p), True),
-    "neg_mean_absolute_error": (lambda y, p: -mean_absolute_error(y, p), True),
-    "f1_macro": (lambda y, p: f1_score(y, p, average="macro"), True),
+def _positive_scores(est, X) -> np.ndarray:
+    """The binary score ROC AUC ranks: ``decision_function``, else ``predict_proba``'s positive
+    column (scikit-learn's order)."""
+    if hasattr(est, "decision_function"):
+        return np.asarray(est.decision_function(X))
+    return np.asarray(est.predict_proba(X))[:, 1]
+
+
+def _on_predict(metric: Callable) -> Callable:
+    """A scorer ``(estimator, X, y) -> metric(y, estimator.predict(X))``."""
+    return lambda est, X, y: metric(y, est.predict(X))
+
+
+SCORERS: dict[str, Callable] = {
+    "accuracy": _on_predict(accuracy_score),
+    "balanced_accuracy": _on_predict(balanced_accuracy_score),
+    "f1": _on_predict(f1_score),
+    "f1_macro": _on_predict(lambda y, p: f1_score(y, p, average="macro")),
+    "precision": _on_predict(precision_score),
+    "recall": _on_predict(recall_score),
+    "roc_auc": lambda est, X, y: roc_auc_score(y, _positive_scores(est, X)),
+    "neg_log_loss": lambda est, X, y: -log_loss(y, est.predict_proba(X), labels=getattr(est, "classes_", None)),
+    "r2": _on_predict(r2_score),
+    "neg_mean_squared_error": _on_predict(lambda y, p: -mean_squared_error(y, p)),
+    "neg_root_mean_squared_error": _on_predict(lambda y, p: -root_mean_squared_error(y, p)),
+    "neg_mean_absolute_error": _on_predict(lambda y, p: -mean_absolute_error(y, p)),
 }
+"""Scoring names (scikit-learn's) → ``scorer(estimator, X, y)``; greater is better for each."""

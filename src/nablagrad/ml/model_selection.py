@@ -50,29 +50,58 @@ def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, str
         raise ValueError(f"train_test_split: test_size={test_size} leaves no training or no test data for n={n}")
     rng = backend.resolve_rng(random_state, "train_test_split") if random_state is not None else np.random.default_rng()
     if stratify is not None:
-        strat = _class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True)
-        classes, counts = np.unique(strat, return_counts=True)
-        if counts.min() < 2:
-            rare = classes[counts.argmin()].item()
-            raise ValueError(
-                f"train_test_split: the least populated class in stratify ({rare!r}) has only 1 member, which is too few: "
-                "each class needs at least 2 (one for each side); merge rare classes or drop stratify"
-            )
-        test = []
-        for c in classes:
-            idx = np.flatnonzero(strat == c)
-            idx = rng.permutation(idx) if shuffle else idx
-            test.extend(idx[: int(round(len(idx) * n_test / n))].tolist())
-        test = np.array(sorted(test))
+        test = _stratified_test_rows(_class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True),
+                                     n_test, shuffle, rng)  # fmt: skip
         train = np.setdiff1d(np.arange(n), test)
-    else:
-        order = rng.permutation(n) if shuffle else np.arange(n)
+    elif shuffle:
+        order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]
+    else:  # as scikit-learn: the first rows train, the last n_test rows test
+        train, test = np.arange(n - n_test), np.arange(n - n_test, n)
     out = []
     for a in arrays:
         a = np.asarray(a)
         out.extend([a[train], a[test]])
     return out
+
+
+def _stratified_test_rows(strat: np.ndarray, n_test: int, shuffle: bool, rng: np.random.Generator) -> np.ndarray:
+    """Exactly ``n_test`` row indices drawn per class in proportion to its size (sorted)."""
+    n = len(strat)
+    classes, inverse, counts = np.unique(strat, return_inverse=True, return_counts=True)
+    if counts.min() < 2:
+        rare = classes[counts.argmin()].item()
+        raise ValueError(
+            f"train_test_split: the least populated class in stratify ({rare!r}) has only 1 member, which is too few: "
+            "each class needs at least 2 (one for each side); merge rare classes or drop stratify"
+        )
+    if min(n_test, n - n_test) < len(classes):
+        raise ValueError(f"train_test_split: the test set ({n_test} rows) and the training set ({n - n_test} rows) must "
+                         f"each be at least the number of classes ({len(classes)}) to stratify; change test_size or "
+                         "drop stratify")  # fmt: skip
+    per_class = _approximate_mode(counts, n_test, rng)
+    test = []
+    for k, take in enumerate(per_class):
+        idx = np.flatnonzero(inverse == k)
+        test.extend((rng.permutation(idx) if shuffle else idx)[:take].tolist())
+    return np.array(sorted(test), dtype=np.int64)
+
+
+def _approximate_mode(counts: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """scikit-learn's allocation of ``n_draws`` over classes of sizes ``counts``: ⌊counts·n_draws/n⌋
+    each, then the remaining draws to the largest fractional parts (ties broken at random)."""
+    continuous = counts * n_draws / counts.sum()
+    floored = np.floor(continuous).astype(np.int64)
+    need = n_draws - int(floored.sum())
+    remainder = continuous - floored
+    for value in np.sort(np.unique(remainder))[::-1]:
+        if need <= 0:
+            break
+        (tied,) = np.nonzero(remainder == value)
+        chosen = rng.choice(tied, size=min(len(tied), need), replace=False)
+        floored[chosen] += 1
+        need -= len(chosen)
+    return floored
 
 
 def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
@@ -154,20 +183,21 @@ class StratifiedKFold(KFold):
         return [np.array(sorted(f), dtype=np.int64) for f in folds]
 
 
-def _scorer(estimator, scoring):
+def _scorer(scoring) -> Callable:
+    """``scorer(estimator, X, y)``: ``estimator.score`` for ``None``, a callable as given, or a
+    scikit-learn scoring name from :data:`.metrics.SCORERS`."""
     if scoring is None:
         return lambda est, X, y: est.score(X, y)
     if callable(scoring):
         return scoring
     if scoring not in SCORERS:
         raise ValueError(f"unknown scoring {scoring!r}; choose from {sorted(SCORERS)} or pass a callable")
-    fn = SCORERS[scoring][0]
-    return lambda est, X, y: fn(y, est.predict(X))
+    return SCORERS[scoring]
 
 
 def _fit_and_score(estimator, params: dict, X, y, train, test, scoring) -> float:
     est = clone(estimator).set_params(**params)
-    return float(_scorer(est, scoring)(est.fit(X[train], y[train]), X[test], y[test]))
+    return float(_scorer(scoring)(est.fit(X[train], y[train]), X[test], y[test]))
 
 
 def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -191,9 +221,38 @@ def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: 
     """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``)."""
     X, y = _checked_xy(X, y, "cross_val_score")
     clone(estimator)  # not an estimator: refused here, before any fit
-    _scorer(estimator, scoring)  # an unknown scoring fails here, before any fit
+    _scorer(scoring)  # an unknown scoring fails here, before any fit
     tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv)]
     return np.array(parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score"))
+
+
+def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
+    """scikit-learn's ``cv_results_`` layout: one entry per candidate in each array —
+    ``params``, ``param_<name>``, ``split{k}_test_score``, ``mean_test_score``, ``std_test_score``
+    and ``rank_test_score`` (1 = best; tied candidates share the smaller rank)."""
+    mean = scores.mean(1)
+    results: dict = {"params": grid}
+    for name in sorted({k for params in grid for k in params}):
+        values = np.empty(len(grid), dtype=object)
+        values[:] = [params.get(name) for params in grid]
+        results[f"param_{name}"] = np.ma.MaskedArray(values, mask=[name not in params for params in grid])
+    results.update({f"split{k}_test_score": scores[:, k] for k in range(scores.shape[1])})
+    results["mean_test_score"], results["std_test_score"] = mean, scores.std(1)
+    results["rank_test_score"] = np.array([1 + np.sum(mean > m) for m in mean], dtype=np.int32)
+    return results
+
+
+def _best_method(name: str) -> property:
+    """``best_estimator_.<name>``, present only when the estimator has it (scikit-learn's ``available_if``)."""
+
+    def get(self):
+        est = getattr(self, "best_estimator_", self.estimator)
+        if not hasattr(est, name):
+            raise AttributeError(f"This {type(self).__name__} has no attribute {name!r}: its estimator "
+                                 f"{type(est).__name__} does not have {name}")  # fmt: skip
+        return lambda X: getattr(self._best(), name)(X)
+
+    return property(get, doc=f"The best estimator's ``{name}`` (refitted on all the data).")
 
 
 class GridSearchCV(BaseEstimator):
@@ -229,13 +288,11 @@ class GridSearchCV(BaseEstimator):
         splits = _splits(self.estimator, X, y, self.cv)
         tasks = [(self.estimator, params, X, y, tr, te, self.scoring) for params in grid for tr, te in splits]
         flat = np.array(parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV"))
-        self.cv_results_ = []
-        best = (-np.inf, None)
-        for params, scores in zip(grid, flat.reshape(len(grid), len(splits))):
-            self.cv_results_.append({"params": params, "mean_test_score": float(scores.mean()), "scores": scores})
-            if scores.mean() > best[0]:
-                best = (float(scores.mean()), params)
-        self.best_score_, self.best_params_ = best
+        self.cv_results_ = _cv_results(grid, flat.reshape(len(grid), len(splits)))
+        self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
+        self.best_params_ = grid[self.best_index_]
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        self.n_splits_ = len(splits)
         self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
         return self
 
@@ -246,8 +303,12 @@ class GridSearchCV(BaseEstimator):
     def predict(self, X):
         return self._best().predict(X)
 
+    predict_proba = _best_method("predict_proba")
+    decision_function = _best_method("decision_function")
+
     def score(self, X, y):
-        return self._best().score(X, y)
+        """The best estimator's score on ``(X, y)`` by ``scoring`` (its own ``score`` when ``None``)."""
+        return float(_scorer(self.scoring)(self._best(), X, y))
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from ._params import LAYER_SIZES, RANDOM_STATE, Interval, Options
 from .base import (
     BaseEstimator,
     ClassifierMixin,
+    DataConversionWarning,
     RegressorMixin,
     check_classification_targets,
     check_X_y,
@@ -100,11 +102,6 @@ class MLPClassifier(ClassifierMixin, _MLP):
         p = self.predict_proba(X)
         return (p > 0.5).astype(np.int64) if self.multilabel_ else self.classes_[p.argmax(1)]
 
-    def score(self, X, y, sample_weight=None):
-        pred = self.predict(X)
-        y = np.asarray(y)
-        return float(np.mean(np.all(pred == y, axis=1))) if self.multilabel_ else float(np.mean(pred == y))
-
 
 class MLPRegressor(RegressorMixin, _MLP):
     """Squared error on one or several outputs."""
@@ -117,6 +114,10 @@ class MLPRegressor(RegressorMixin, _MLP):
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
         validate_features(self, X, reset=True)
         y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:  # as scikit-learn's MLPRegressor: a column vector is one output
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+                          "(n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)  # fmt: skip
+            y = y[:, 0]
         self._single = y.ndim == 1
         Y = y.reshape(len(y), -1)
         self._train(X, Y, Y.shape[1], nn.MSELoss())

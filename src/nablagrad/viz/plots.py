@@ -56,8 +56,23 @@ def plot_history(history: History | dict, keys: Sequence[str] | None = None):
     return fig
 
 
+def _scores(model_or_fn):
+    """What to call on a grid of points: a Module's outputs, an estimator's decision function or predictions, or the
+    function itself."""
+    if hasattr(model_or_fn, "parameters") and callable(model_or_fn):
+        return lambda grid: predict(model_or_fn, grid)
+    for name in ("decision_function", "predict"):
+        if callable(getattr(model_or_fn, name, None)) and not callable(model_or_fn):
+            return getattr(model_or_fn, name)
+    if not callable(model_or_fn):
+        raise TypeError(f"plot_decision_boundary: expected a Module, a fitted estimator (with predict) or a function "
+                        f"X -> scores, got a {type(model_or_fn).__name__}")  # fmt: skip
+    return model_or_fn
+
+
 def plot_decision_boundary(model_or_fn, X: np.ndarray, y: np.ndarray, resolution: int = 200, ax=None):
-    """The decision regions of any 2-D classifier (a Module or a function X → scores) with the data."""
+    """The decision regions of any 2-D classifier — a Module, a fitted estimator (its ``decision_function``, else
+    ``predict``; scikit-learn's or nablagrad.ml's) or a function X → scores — with the data."""
     plt = _plt()
     X = np.asarray(X)
     if X.shape[1] != 2:
@@ -67,7 +82,7 @@ def plot_decision_boundary(model_or_fn, X: np.ndarray, y: np.ndarray, resolution
     ys = np.linspace(X[:, 1].min() - pad[1], X[:, 1].max() + pad[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
     grid = np.stack([gx.ravel(), gy.ravel()], 1)
-    out = predict(model_or_fn, grid) if hasattr(model_or_fn, "parameters") else np.asarray(model_or_fn(grid))
+    out = np.asarray(_scores(model_or_fn)(grid))
     z = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(-1)
     fig = None
     if ax is None:
