@@ -81,6 +81,16 @@ class EarlyStopping(Callback):
         if self.restore and self.best_state is not None:
             trainer.model.load_state_dict(self.best_state)
 
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps (the best weights as arrays), so a resumed run stops and restores as the
+        uninterrupted one would."""
+        return {"best": self.best, "wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "best_state": None if self.best_state is None else dict(self.best_state)}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.wait, self.stopped_epoch = state["best"], state["wait"], state["stopped_epoch"]
+        self.best_state = state["best_state"]
+
 
 class ModelCheckpoint(Callback):
     """Save the model (atomically) after each epoch, or only when ``monitor`` improves."""
@@ -117,3 +127,10 @@ class LRSchedulerCallback(Callback):
         logs["lr"] = trainer.optimizer.param_groups[0]["lr"]
         if self.per == "epoch":
             self.scheduler.step()
+
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps, so a resumed run continues the schedule where it stopped."""
+        return {"scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scheduler.load_state_dict(state["scheduler"])

@@ -107,6 +107,9 @@ class Trainer:
         self.bar = self._progress_bar()
         for cb in self.callbacks:
             cb.on_train_begin(self)
+        resumed = self.__dict__.pop("_resumed_callbacks", None)
+        if resumed is not None:
+            _load_callback_states(self.callbacks, *resumed)
         self.model.train()
         try:
             # overflow is detected and reported (TrainingDivergedError); NumPy's warnings would only repeat it
@@ -313,6 +316,7 @@ class Trainer:
         }
         if self.prev is not None:
             extra.update({f"prev.{i}": p for i, p in enumerate(self.prev)})
+        callbacks = _callback_states(self.callbacks, extra)
         meta = {
             "trainer": {
                 "epoch": self.epoch,
@@ -325,6 +329,8 @@ class Trainer:
                 "risk": self.risk.state(),
                 "history": self.history.to_dict(),
                 "has_prev": self.prev is not None,
+                "callbacks": callbacks,
+                "module_rngs": {name: _json_state(m.rng) for name, m in _drawing_modules(self.model)},
             }
         }
         atomic_write_bytes(self.checkpoint_path, serialize(self.model, self.optimizer, metadata=meta, extra=extra))
@@ -345,3 +351,60 @@ class Trainer:
         self.state = EpochState(batches, t["pos"], t["loss_sum"], t["count"], t["metric_sums"])
         if t["has_prev"]:
             self.prev = [tensors[f"extra.prev.{i}"] for i in range(len(self.params))]
+        rngs = t.get("module_rngs", {})
+        for name, m in _drawing_modules(self.model):  # Dropout's masks continue as in the uninterrupted run
+            if name in rngs:
+                m.rng.bit_generator.state = rngs[name]
+        self._resumed_callbacks = (t.get("callbacks", []), tensors)  # applied after on_train_begin, which resets them
+
+
+def _drawing_modules(model) -> list:
+    """``(name, module)`` of the modules that draw random numbers from a generator of their own (Dropout)."""
+    return [(name, m) for name, m in model.named_modules() if isinstance(getattr(m, "rng", None), np.random.Generator)]
+
+
+def _json_state(rng: np.random.Generator) -> dict:
+    return json.loads(json.dumps(rng.bit_generator.state))
+
+
+def _callback_states(callbacks: list, extra: dict) -> list:
+    """The state of each callback that has one (``state_dict``: a schedule's position, EarlyStopping's best), for a
+    checkpoint: numbers as JSON (a non-finite one as None, which JSON lacks), a dict of arrays among the tensors."""
+    out = []
+    for i, (name, cb) in enumerate(_stateful(callbacks)):
+        plain, arrays = {}, []
+        for key, value in cb.state_dict().items():
+            if isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+                extra.update({f"callback{i}.{key}.{k}": v for k, v in value.items()})
+                arrays.append([key, list(value)])
+            elif isinstance(value, float) and not math.isfinite(value):
+                plain[key] = {"nonfinite": repr(value)}
+            else:
+                plain[key] = value
+        out.append({"name": name, "state": plain, "arrays": arrays})
+    return out
+
+
+def _stateful(callbacks: list) -> list[tuple[str, object]]:
+    """The callbacks with a state, each named by its class and its place among those of its class (``ClassName#k``):
+    a resumed run matches them by that name, whatever other callbacks (a progress printer) it is given."""
+    seen: dict[str, int] = {}
+    out = []
+    for cb in callbacks:
+        if callable(getattr(cb, "state_dict", None)) and callable(getattr(cb, "load_state_dict", None)):
+            cls = type(cb).__name__
+            out.append((f"{cls}#{seen.get(cls, 0)}", cb))
+            seen[cls] = seen.get(cls, 0) + 1
+    return out
+
+
+def _load_callback_states(callbacks: list, saved: list, tensors: dict) -> None:
+    by_name = dict(_stateful(callbacks))
+    for i, entry in enumerate(saved):
+        cb = by_name.get(entry["name"])
+        if cb is None:
+            continue  # the resumed run was not given this callback
+        state = {k: float(v["nonfinite"]) if isinstance(v, dict) and "nonfinite" in v else v for k, v in entry["state"].items()}
+        for key, names in entry["arrays"]:
+            state[key] = {k: tensors[f"extra.callback{i}.{key}.{k}"] for k in names}
+        cb.load_state_dict(state)
