@@ -157,7 +157,42 @@ def backward_edges(out: Path) -> None:
     viz.save_figure(fig, out / "backward_edges.png")
 
 
-FIGURES = [three_lines, saturation, symmetry, optimizer_paths, random_steps, kan_edges, consistency, backward_edges]
+def training_curves(out: Path) -> None:
+    """docs/training.md: the XOR run of its first example, with a validation set, as curves."""
+    X, y = ng.data.make_xor(200, seed=0)
+    Xv, yv = ng.data.make_xor(200, seed=1)
+    model = ng.nn.MLP([2, 16, 16, 1], activation="tanh", seed=0)
+    history = ng.train.fit(model, ng.nn.BCEWithLogitsLoss(), ng.optim.Adam(model.parameters(), lr=0.01), X,
+                           y.reshape(-1, 1), epochs=60, batch_size=32, metrics=["accuracy"], seed=0,
+                           validation_data=(Xv, yv.reshape(-1, 1)))  # fmt: skip
+    viz.save_figure(viz.plot_history(history), out / "training_curves.png")
+
+
+def decision_boundaries(out: Path) -> None:
+    """docs/classical_learning.md: the three linear classifiers of its moons example, side by side."""
+    from nablagrad.data import make_moons  # noqa: PLC0415
+
+    Xm, ym = make_moons(400, noise=0.2, seed=0)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    for ax, model in zip(axes, (ml.Perceptron(random_state=0), ml.LinearSVC(), ml.LogisticRegression())):
+        viz.plot_decision_boundary(model.fit(Xm, ym), Xm, ym, ax=ax)
+        ax.set_title(type(model).__name__)
+    viz.save_figure(fig, out / "decision_boundaries.png")
+
+
+def mnist_pictures(out: Path) -> None:
+    """docs/mnist.md: the confusion matrix and the first layer's weights of an MLP trained on 10 000 images."""
+    X, y, Xt, yt = ng.data.load_mnist(flatten=True)
+    model = ng.nn.MLP([784, 64, 10], activation="relu", seed=0)
+    ng.train.fit(model, "cross_entropy", ng.optim.Adam(model.parameters(), lr=1e-3), X[:10000], y[:10000], epochs=3,
+                 batch_size=64, seed=0)  # fmt: skip
+    pred = ng.train.predict(model, Xt).argmax(1)
+    viz.save_figure(viz.plot_confusion_matrix(yt, pred), out / "mnist_confusion.png")
+    viz.save_figure(viz.plot_first_layer_weights(model[0].weight, max_units=16), out / "mnist_weights.png")
+
+
+FIGURES = [three_lines, saturation, symmetry, optimizer_paths, random_steps, kan_edges, consistency, backward_edges,
+           training_curves, decision_boundaries, mnist_pictures]  # fmt: skip
 
 
 def main(out: Path) -> None:
