@@ -152,11 +152,16 @@ def test_class_balanced_and_hard_example_sampling(rng):
     assert math.isfinite(h["loss"][-1])
 
 
-def _resume_run(tmp_path, interrupt_at=None, resume=False):
+def _resume_run(tmp_path, interrupt_at=None, resume=False, stateful=False):
+    """A run that may be killed at batch ``interrupt_at`` or resumed; ``stateful`` adds what lives outside the
+    weights: a cosine schedule, Dropout's generator and EarlyStopping."""
     X, y = make_spiral(300, seed=0)
-    m = ng.nn.MLP([2, 8, 8, 1], activation="tanh", seed=0)
+    m = ng.nn.MLP([2, 8, 8, 1], activation="tanh", dropout=0.3 if stateful else 0.0, seed=0)
     opt = ng.optim.Adam(m.parameters(), lr=0.01)
     cbs = []
+    if stateful:
+        cbs += [ng.train.LRSchedulerCallback(ng.optim.CosineAnnealingLR(opt, T_max=6)),
+                ng.train.EarlyStopping(monitor="loss", patience=10)]  # fmt: skip
     if interrupt_at is not None:
         count = {"n": 0}
 
@@ -165,9 +170,9 @@ def _resume_run(tmp_path, interrupt_at=None, resume=False):
             if count["n"] == interrupt_at:
                 raise KeyboardInterrupt
 
-        cbs.append(LambdaCallback(on_batch_end=boom))
-    h = ng.train.fit(m, "bce_with_logits", opt, X, y.reshape(-1, 1), epochs=4, batch_size=32, seed=7,
-                     checkpoint_dir=tmp_path, checkpoint_every=3, resume=resume, callbacks=cbs)  # fmt: skip
+        cbs.insert(0, LambdaCallback(on_batch_end=boom))
+    h = ng.train.fit(m, "bce_with_logits", opt, X, y.reshape(-1, 1), epochs=6 if stateful else 4, batch_size=32,
+                     seed=7, checkpoint_dir=tmp_path, checkpoint_every=3, resume=resume, callbacks=cbs)  # fmt: skip
     return m, h
 
 
@@ -210,33 +215,11 @@ def test_early_stopping_restores_the_best_weights_also_when_the_run_reaches_max_
         np.testing.assert_array_equal(v, weights[best][k])
 
 
-def _resume_run_with(tmp_path, interrupt_at=None, resume=False):
-    """A run with a cosine schedule, Dropout and EarlyStopping: their states live outside the weights."""
-    X, y = make_spiral(300, seed=0)
-    ng.manual_seed(0)
-    m = ng.nn.MLP([2, 8, 8, 1], activation="tanh", dropout=0.3, seed=0)
-    opt = ng.optim.Adam(m.parameters(), lr=0.01)
-    sched = ng.train.LRSchedulerCallback(ng.optim.CosineAnnealingLR(opt, T_max=6))
-    cbs = [sched, ng.train.EarlyStopping(monitor="loss", patience=10)]
-    if interrupt_at is not None:
-        count = {"n": 0}
-
-        def boom(t, s, logs):
-            count["n"] += 1
-            if count["n"] == interrupt_at:
-                raise KeyboardInterrupt
-
-        cbs.insert(0, LambdaCallback(on_batch_end=boom))
-    h = ng.train.fit(m, "bce_with_logits", opt, X, y.reshape(-1, 1), epochs=6, batch_size=32, seed=7,
-                     checkpoint_dir=tmp_path, checkpoint_every=3, resume=resume, callbacks=cbs)  # fmt: skip
-    return m, h
-
-
 def test_a_killed_run_with_a_schedule_dropout_and_early_stopping_resumes_to_the_same_weights(tmp_path):
-    full, h_full = _resume_run_with(tmp_path / "a")
+    full, h_full = _resume_run(tmp_path / "a", stateful=True)
     with pytest.raises(KeyboardInterrupt):
-        _resume_run_with(tmp_path / "b", interrupt_at=27)  # mid-epoch 3 (10 batches per epoch)
-    resumed, h_res = _resume_run_with(tmp_path / "b", resume=True)
+        _resume_run(tmp_path / "b", interrupt_at=27, stateful=True)  # mid-epoch 3 (10 batches per epoch)
+    resumed, h_res = _resume_run(tmp_path / "b", resume=True, stateful=True)
     for (k, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
         np.testing.assert_array_equal(a, b, err_msg=k)
     assert h_full["loss"] == h_res["loss"]
