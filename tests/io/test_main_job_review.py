@@ -81,3 +81,14 @@ def test_decision_boundary_takes_a_fitted_estimator():
     assert viz.plot_decision_boundary(ng.ml.LogisticRegression().fit(X, y), X, y) is not None
     with pytest.raises(TypeError, match="expected a Module, a fitted estimator"):
         viz.plot_decision_boundary(3, X, y)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_an_out_folder_that_cannot_be_made_is_refused_before_training(tmp_path, capsys):
+    status = main(["train", "--dataset", "moons", "--epochs", "1", "--out", "/proc/nablagrad-run", "--no-progress"])
+    captured = capsys.readouterr()
+    assert status == 1 and "--out /proc/nablagrad-run" in captured.err and "trained in" not in captured.out
+    from nablagrad.io.atomic import folder_problem  # noqa: PLC0415
+
+    assert folder_problem(tmp_path / "new" / "run")[0] is None and not (tmp_path / "new").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nablagrad-check-")]  # the trial folder is gone

@@ -179,3 +179,19 @@ def test_rmse_scoring_and_mlp_regressor_column_target():
         warnings.simplefilter("ignore")
         reg = ml.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y[:, None])
     assert reg.predict(X).shape == (len(X),)
+
+
+def test_grid_search_takes_a_list_of_grids_as_scikit_learn():
+    from sklearn.linear_model import Ridge as SkRidge  # noqa: PLC0415
+    from sklearn.model_selection import GridSearchCV as SkGridSearchCV  # noqa: PLC0415
+
+    from nablagrad.ml import GridSearchCV, Ridge  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 3))
+    y = X @ np.array([1.0, 2.0, 3.0]) + 0.1 * rng.random(40)
+    grids = [{"alpha": [0.1, 1.0]}, {"alpha": [10.0], "fit_intercept": [False]}]
+    ours, theirs = GridSearchCV(Ridge(), grids, cv=3).fit(X, y), SkGridSearchCV(SkRidge(), grids, cv=3).fit(X, y)
+    assert ours.best_params_ == theirs.best_params_ and list(ours.cv_results_["params"]) == list(theirs.cv_results_["params"])
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"], theirs.cv_results_["mean_test_score"], rtol=1e-10)
+    assert list(ours.cv_results_["param_fit_intercept"].mask) == [True, True, False]

@@ -94,7 +94,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, write
 
 
 def folder_problem(path: str | os.PathLike) -> tuple[str | None, Path]:
-    """Whether the folder ``path`` can be made (or written) later, checked without making anything:
+    """Whether the folder ``path`` can be made (or written) later, checked without leaving anything (a trial
+    folder is made and removed at once):
     ``(None, ancestor)`` when it can, else ``("Not a directory" | "Permission denied", ancestor)``,
     ``ancestor`` being ``path`` or its nearest existing parent (the one that decides)."""
     base = Path(path)
@@ -104,4 +105,8 @@ def folder_problem(path: str | os.PathLike) -> tuple[str | None, Path]:
         return "Not a directory", base
     if not os.access(base, os.W_OK | os.X_OK):
         return "Permission denied", base
+    try:  # the permission bits do not tell everything (root, read-only or special file systems such as /proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".nablagrad-check-", dir=base))
+    except OSError as exc:
+        return exc.strerror or "cannot create a folder there", base
     return None, base

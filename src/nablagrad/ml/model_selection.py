@@ -255,25 +255,16 @@ def _best_method(name: str) -> property:
     return property(get, doc=f"The best estimator's ``{name}`` (refitted on all the data).")
 
 
-class GridSearchCV(BaseEstimator):
-    """Cross-validated search over every combination in ``param_grid``; refits the best.
-    All (combination, fold) fits run in parallel with ``n_jobs``."""
-
-    _parameter_constraints = {
-        "estimator": [HasMethods("fit", "get_params", "set_params")],
-        "param_grid": [InstanceOf(dict)],
-        "cv": [_params.Interval(Integral, 2, None), HasMethods("split")],
-        "scoring": [NONE, Options(set(SCORERS)), CALLABLE],
-        "n_jobs": N_JOBS,
-    }
-
-    def __init__(self, estimator, param_grid: dict, cv=5, scoring=None, n_jobs: int | None = None):
-        self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
-
-    def fit(self, X, y):
-        """Score every combination of ``param_grid`` by cross-validation, then refit the best on all of X."""
-        X, y = _checked_xy(X, y, "GridSearchCV.fit")
-        for k, values in self.param_grid.items():  # as scikit-learn: each name maps to a sequence of candidates
+def _candidates(param_grid) -> list[dict]:
+    """Every combination of a grid (name → list of candidate values), or of each grid of a list of them in turn
+    (scikit-learn's two forms), each name's values checked to be a non-empty sequence."""
+    grids = param_grid if isinstance(param_grid, list) else [param_grid]
+    if not grids or not all(isinstance(g, dict) for g in grids):
+        raise ValueError(f"GridSearchCV: param_grid must be a dict of candidate lists or a non-empty list of such dicts, "
+                         f"got {param_grid!r}")  # fmt: skip
+    out = []
+    for g in grids:
+        for k, values in g.items():  # as scikit-learn: each name maps to a sequence of candidates
             if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
                 raise ValueError(
                     f"GridSearchCV: param_grid[{k!r}] must be a list of candidate values, got {values!r}; "
@@ -281,8 +272,30 @@ class GridSearchCV(BaseEstimator):
                 )
             if len(values) == 0:
                 raise ValueError(f"GridSearchCV: param_grid[{k!r}] is empty; give at least one candidate value")
-        keys = sorted(self.param_grid)
-        grid = [dict(zip(keys, values)) for values in itertools.product(*(self.param_grid[k] for k in keys))]
+        keys = sorted(g)
+        out += [dict(zip(keys, values)) for values in itertools.product(*(g[k] for k in keys))]
+    return out
+
+
+class GridSearchCV(BaseEstimator):
+    """Cross-validated search over every combination in ``param_grid``; refits the best.
+    All (combination, fold) fits run in parallel with ``n_jobs``."""
+
+    _parameter_constraints = {
+        "estimator": [HasMethods("fit", "get_params", "set_params")],
+        "param_grid": [InstanceOf(dict), InstanceOf(list)],
+        "cv": [_params.Interval(Integral, 2, None), HasMethods("split")],
+        "scoring": [NONE, Options(set(SCORERS)), CALLABLE],
+        "n_jobs": N_JOBS,
+    }
+
+    def __init__(self, estimator, param_grid: dict | list[dict], cv=5, scoring=None, n_jobs: int | None = None):
+        self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
+
+    def fit(self, X, y):
+        """Score every combination of ``param_grid`` by cross-validation, then refit the best on all of X."""
+        X, y = _checked_xy(X, y, "GridSearchCV.fit")
+        grid = _candidates(self.param_grid)
         for params in grid:  # an unknown parameter name fails here, before any fit
             clone(self.estimator).set_params(**params)
         splits = _splits(self.estimator, X, y, self.cv)
