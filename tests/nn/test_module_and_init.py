@@ -174,7 +174,7 @@ def test_sequential_indexing_and_train_mode_as_torch():
     head = ours[0:2]
     assert isinstance(head, ng.nn.Sequential) and len(head) == len(theirs[0:2]) == 2 and head[0] is ours[0]
     assert ours[-1] is ours[2]
-    with pytest.raises(IndexError, match="index 3 is out of range for 3 layers"):
+    with pytest.raises(IndexError, match="index 3 is out of range for 3 modules"):
         ours[3]
     with pytest.raises(TypeError, match="int or a slice"):
         ours["0"]

@@ -28,6 +28,7 @@ from .ops import (
     _promote,
     _t,
     astype,
+    binary,
     broadcast_to,
     floating,
     reshape,
@@ -78,9 +79,7 @@ def _function(row: Row) -> Callable:
         def f(x, y):
             if check is not None:
                 check(x, y)
-            if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-                x = _t(x)
-            return _apply(prim, _promote(x, y, divide))
+            return binary(prim, x, y, divide)
 
     elif row.kind == "axis":
 

@@ -57,7 +57,7 @@ def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, devi
         dtype = np.int64
     if not (is_real(fill_value) or isinstance(fill_value, bool | np.bool_ | complex)):
         raise TypeError(f"full: fill_value must be a number, got {fill_value!r} ({type(fill_value).__name__})")
-    size = _shape((shape,) if is_int(shape) else (tuple(shape),), "full")
+    size = _shape((shape,), "full")
     return _finish(np.full(size, fill_value, dtype=_dtype(dtype)), requires_grad, device)
 
 
@@ -118,5 +118,5 @@ def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None
 
 def randint(low: int, high: int, shape, seed=None, device=None) -> Tensor:
     rng = backend.resolve_rng(seed)
-    size = _shape((shape,) if is_int(shape) else (tuple(shape),), "randint")
+    size = _shape((shape,), "randint")
     return _finish(rng.integers(low, high, size=size), device=device)

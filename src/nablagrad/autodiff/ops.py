@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..backend import get_default_dtype
+from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import rules as R
@@ -54,6 +55,14 @@ def scalar_axis(name: str, axis):
 
 
 _INTEGRAL = frozenset("iub")
+
+
+def binary(prim, x, y, divide: bool = False) -> Tensor:
+    """A binary primitive on ``x`` and ``y``, either of which may be a number, with PyTorch's type promotion
+    (``divide``: integers divide into the default float dtype) — what every generated binary op calls."""
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = _t(x)
+    return _apply(prim, _promote(x, y, divide))
 
 
 def _promote(x, y, divide: bool):
@@ -251,7 +260,7 @@ def transpose(x, *dims, axes=None, dim0=None, dim1=None):
     ``transpose(x, (2, 0, 1))`` / ``axes=`` (or 3+ ints) gives the order.  Linear: the gradient is
     transposed back."""
     x = _t(x)
-    if dim0 is not None or dim1 is not None or (len(dims) == 2 and all_ints(dims)):
+    if dim0 is not None or dim1 is not None or (len(dims) == 2 and builtins.all(is_int(d) for d in dims)):
         pair = dims + tuple(d for d in (dim0, dim1) if d is not None)
         if len(pair) != 2 or axes is not None:
             raise TypeError(f"transpose: give two dims to swap (transpose(x, 0, 1)) or one order (axes=), got {dims}, "
@@ -262,11 +271,6 @@ def transpose(x, *dims, axes=None, dim0=None, dim1=None):
             raise TypeError(f"transpose: got the order twice, {dims} and axes={axes}; give one")
         axes = dims[0] if len(dims) == 1 else dims
     return _apply(R.TRANSPOSE, (x,), {"axes": None if axes is None else tuple(axes)})
-
-
-def all_ints(values) -> bool:
-    """Every value a Python or NumPy int (not a bool)."""
-    return builtins.all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
 
 
 @function()

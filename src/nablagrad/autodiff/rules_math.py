@@ -18,7 +18,6 @@ from ..backend.namespace import NUMPY, namespace_of
 from . import ops, special
 from .primitive import Primitive, function, row
 from .rules import MAX, MIN, POW, _unary
-from .tensor import Tensor, _apply
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -234,9 +233,7 @@ for _torch_name, _numpy_name in TORCH_NAMES.items():
 def pow(x, exponent):  # noqa: A001 - PyTorch's name
     """PyTorch's name for ``power``, with its keyword: xʸ for y = ``exponent``; ∂/∂x = y·x^{y−1}
     (0 where y = 0), ∂/∂y = xʸ ln x (0 at x = 0)."""
-    if not isinstance(x, Tensor) and not isinstance(exponent, Tensor):
-        x = ops._t(x)
-    return _apply(POW, ops._promote(x, exponent, False))
+    return ops.binary(POW, x, exponent)
 # ``torch.amax`` / ``torch.amin``: the max/min reductions whose ties share the gradient evenly
 row("amax", MAX, "reduce", "PyTorch's amax: the largest entry over ``dim``; ties share the gradient evenly (``max``).")
 row("amin", MIN, "reduce", "PyTorch's amin: the smallest entry over ``dim``; ties share the gradient evenly (``min``).")

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from . import mode, ops
 from . import rules as R
@@ -228,7 +229,7 @@ def diff(x, n: int = 1, axis: int = -1, dim=None, prepend=None, append=None):
     ``prepend`` / ``append`` joined before / after it along that axis first (NumPy's and PyTorch's options: a
     number stands for one slice of it)."""
     x = _t(x)
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+    if not is_int(n) or n < 0:
         raise ValueError(f"diff: n must be a non-negative int, got {n!r} for the tensor of shape {x.shape}; give e.g. n=1")
     if not x.ndim:
         raise ValueError("diff: needs a tensor of at least 1 dimension, got a 0-d tensor; reshape it first, e.g. x.reshape(1)")
@@ -357,7 +358,7 @@ def _one_spelling(name: str, axis, dim) -> None:
 
 def _int_dim(name: str, dim) -> None:
     """PyTorch's ``x.max(dim)`` takes one int (an index per row needs one reduced dim)."""
-    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+    if not is_int(dim):
         raise TypeError(
             f"{name}: dim must be one int for (values, indices), got {dim!r}; "
             f"for the values over several dims use axis= (or amax/amin), e.g. x.{name}(axis=(0, 1))"
@@ -549,7 +550,7 @@ def _extreme_call(prim: Primitive, arg: Primitive, pairwise: Primitive, x, axis,
     tensor in the place of the dim (``torch.max(x, other)``)."""
     for other in (axis, dim):
         if isinstance(other, Tensor | np.ndarray):
-            return _apply(pairwise, ops._promote(_t(x), other, False))
+            return ops.binary(pairwise, x, other)
     _one_spelling(prim.name, axis, dim)
     x = _t(x)
     if dim is not None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import ops
@@ -283,7 +284,7 @@ def chunk(x, chunks: int, dim: int = 0):
     """PyTorch's chunk: pieces of ⌈n/chunks⌉ along ``dim`` (fewer pieces when they run out)."""
     x = _t(x)
     dim = _ax("chunk", dim, x.ndim)
-    if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
+    if not is_int(chunks) or chunks <= 0:
         raise ValueError(
             f"chunk: chunks must be a positive int, got {chunks!r} for the tensor of shape {x.shape}; "
             "give the number of pieces, e.g. x.chunk(2, dim=0)"
@@ -327,7 +328,7 @@ def triu(x, k: int = 0, diagonal=None):
 
 def _diagonal_arg(name: str, k, x: Tensor) -> int:
     """The diagonal of tril/triu: an int (PyTorch's check), on a tensor of at least 2 dimensions."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+    if not is_int(k):
         raise TypeError(f"{name}: the diagonal must be an int, got {k!r}; give e.g. {name}(x, 1) or diagonal=-1")
     if x.ndim < 2:
         raise ValueError(f"{name}: expects a matrix or a batch of them, got shape {x.shape}; reshape it, e.g. x.reshape(1, -1)")

@@ -252,14 +252,14 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
     t_flat, t_tree = tree_flatten(tuple(tangents))
     if p_tree != t_tree:
         raise ValueError(f"jvp: tangents have structure {t_tree!r} but primals {p_tree!r}")
+    p_flat = [_as_tensor(p) for p in p_flat]  # once: an array becomes a tensor here, not again below
     for p in p_flat:
-        kind = _as_tensor(p).dtype
-        if kind.kind not in "fc":  # forward mode, like reverse, differentiates floating-point values only
-            raise TypeError(f"jvp: primals must be floating-point, got dtype {kind}; pass floats (2.0, not 2) or convert "
+        if p.dtype.kind not in "fc":  # forward mode, like reverse, differentiates floating-point values only
+            raise TypeError(f"jvp: primals must be floating-point, got dtype {p.dtype}; pass floats (2.0, not 2) or convert "
                             "with .astype('float64')")  # fmt: skip
     with _m.transform() as nested, _m.enable_grad(), _m.forward_level() as level:
         nested = nested or any(is_traced(x) for x in p_flat + t_flat)
-        duals = [dual(_as_tensor(p), t, level) for p, t in zip(p_flat, t_flat)]
+        duals = [dual(p, t, level) for p, t in zip(p_flat, t_flat)]
         out, aux = _split_aux(f(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
         o_flat, o_tree = tree_flatten(out)
         o_flat = [_as_tensor(o) for o in o_flat]
@@ -394,8 +394,7 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
         if len(sizes) > 1:
             raise ValueError(f"vmap: mapped axes have different sizes {sorted(sizes)}; they must all be equal")
         size = sizes.pop()
-        with _m.transform() as nested, _m.batch_level(size) as level:
-            nested = nested or any(is_traced(x) for x in leaves)
+        with _m.transform(), _m.batch_level(size) as level:
             batched = [x if ax is None else _into_batch(_as_tensor(x), ax, level) for x, ax in zip(leaves, specs)]
             new_args, start = [], 0
             for ls, tree in flat:

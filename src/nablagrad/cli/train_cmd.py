@@ -212,7 +212,7 @@ def _check_writable(out: Path) -> None:
     """That the run folder ``out`` can be made (or written) later, without making anything now."""
     from ..io.atomic import folder_problem  # noqa: PLC0415 - io pulls in the engine: loaded only to train
 
-    problem, base = folder_problem(out)
+    problem, base = folder_problem(out, trial=True)
     if problem is not None:
         raise CommandFailedError(f"--out {out}: {problem}: {base}")
 

@@ -61,9 +61,22 @@ def _mode_for(path: Path) -> int:
     try:
         return os.stat(path).st_mode & 0o7777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (setting it to read it back would,
+    for an instant, give another thread's new files no mask at all)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o077)  # elsewhere: read by setting it (a strict mask for that instant), then put back
+    os.umask(umask)
+    return umask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, writer=None) -> Path:
@@ -93,11 +106,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, write
     return path
 
 
-def folder_problem(path: str | os.PathLike) -> tuple[str | None, Path]:
-    """Whether the folder ``path`` can be made (or written) later, checked without leaving anything (a trial
-    folder is made and removed at once):
-    ``(None, ancestor)`` when it can, else ``("Not a directory" | "Permission denied", ancestor)``,
-    ``ancestor`` being ``path`` or its nearest existing parent (the one that decides)."""
+def folder_problem(path: str | os.PathLike, trial: bool = False) -> tuple[str | None, Path]:
+    """Whether the folder ``path`` can be made (or written) later, checked without leaving anything:
+    ``(None, ancestor)`` when it can, else ``("Not a directory" | "Permission denied" | …, ancestor)``,
+    ``ancestor`` being ``path`` or its nearest existing parent (the one that decides).  With ``trial`` (a
+    check made once before a long run) a folder is also made there and removed at once: the permission bits
+    do not tell everything (root on a read-only or special file system such as /proc)."""
     base = Path(path)
     while not base.exists() and base != base.parent:
         base = base.parent
@@ -105,7 +119,9 @@ def folder_problem(path: str | os.PathLike) -> tuple[str | None, Path]:
         return "Not a directory", base
     if not os.access(base, os.W_OK | os.X_OK):
         return "Permission denied", base
-    try:  # the permission bits do not tell everything (root, read-only or special file systems such as /proc)
+    if not trial:
+        return None, base
+    try:
         os.rmdir(tempfile.mkdtemp(prefix=".nablagrad-check-", dir=base))
     except OSError as exc:
         return exc.strerror or "cannot create a folder there", base

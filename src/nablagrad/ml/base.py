@@ -24,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from ._params import Constraint, signature_defaults, validate_params
+from .metrics import accuracy_score, r2_score
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -291,8 +292,6 @@ class RegressorMixin:
 
     def score(self, X, y, sample_weight=None) -> float:
         """R² = 1 − Σ w(y − ŷ)² / Σ w(y − ȳ_w)² (:func:`.metrics.r2_score`, averaged over outputs)."""
-        from .metrics import r2_score  # noqa: PLC0415
-
         return r2_score(y, self.predict(X), sample_weight=sample_weight)
 
 
@@ -301,8 +300,6 @@ class ClassifierMixin:
 
     def score(self, X, y, sample_weight=None) -> float:
         """(Weighted) accuracy, :func:`.metrics.accuracy_score`: subset accuracy on multilabel targets."""
-        from .metrics import accuracy_score  # noqa: PLC0415
-
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def _fit_classes(self, X, y) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ import numpy as np
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..autodiff.mode import restructure
+from ..backend.checks import is_int
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from .utils import zero_grads
@@ -308,17 +309,22 @@ class Sequential(Module):
         layers = list(self._modules.values())
         if isinstance(i, slice):
             return Sequential(*layers[i])
-        if not isinstance(i, int | np.integer) or isinstance(i, bool):
-            raise TypeError(f"Sequential: index with an int or a slice, got {type(i).__name__} {i!r}")
-        if not -len(layers) <= i < len(layers):
-            raise IndexError(f"Sequential: index {i} is out of range for {len(layers)} layers")
-        return layers[i]
+        return layers[_position("Sequential", i, len(layers))]
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+def _position(who: str, i, n: int) -> int:
+    """The place of index ``i`` (negative from the end) among ``n`` modules, or a clear error."""
+    if not is_int(i):
+        raise TypeError(f"{who}: index with an int or a slice, got {type(i).__name__} {i!r}")
+    if not -n <= i < n:
+        raise IndexError(f"{who}: index {i} is out of range for {n} modules")
+    return int(i) % n
 
 
 def _module(value, who: str) -> Module:
@@ -344,12 +350,7 @@ class ModuleList(Module):
             setattr(self, str(i), layer)
 
     def _index(self, i) -> int:
-        n = len(self._modules)
-        if not isinstance(i, int | np.integer) or isinstance(i, bool):
-            raise TypeError(f"ModuleList: index with an int or a slice, got {type(i).__name__} {i!r}")
-        if not -n <= i < n:
-            raise IndexError(f"ModuleList: index {i} is out of range for {n} modules")
-        return int(i) % n
+        return _position("ModuleList", i, len(self._modules))
 
     def __getitem__(self, i: int | slice):
         layers = list(self._modules.values())

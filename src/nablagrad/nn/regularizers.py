@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..autodiff import Tensor, abs
 from .module import Module
+from .utils import tensor_list
 
 
 def penalised_parameters(model: Module) -> list[Tensor]:
@@ -11,11 +12,7 @@ def penalised_parameters(model: Module) -> list[Tensor]:
     list of tensors (``model.parameters()``) is taken as it is, every one penalised (it carries no names)."""
     if isinstance(model, Module):
         return [p for name, p in model.named_parameters() if not name.split(".")[-1].startswith(("bias", "alpha"))]
-    params = list(model) if not isinstance(model, Tensor | str) and hasattr(model, "__iter__") else None
-    if params is None or not all(isinstance(p, Tensor) for p in params):
-        raise TypeError(f"penalty: expected a Module (its weights are penalised, biases not) or an iterable of tensors, "
-                        f"got {type(model).__name__}")  # fmt: skip
-    return params
+    return tensor_list(model, "penalty", "a Module (its weights are penalised, biases not) or an iterable of tensors")
 
 
 def l2_penalty(model: Module, strength: float) -> Tensor | float:

@@ -28,22 +28,26 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             g.bump_version_()
 
 
-def _tensors(params, who: str) -> list[Tensor]:
-    """``params`` as a list: one tensor (PyTorch takes it alone too) or an iterable of them."""
+def tensor_list(params, who: str, expected: str = "a tensor or an iterable of tensors (model.parameters())") -> list[Tensor]:
+    """``params`` as a list: one tensor (PyTorch takes it alone too) or an iterable of them; anything else is
+    refused, naming ``who`` and what it ``expected``."""
     if isinstance(params, Tensor):
         return [params]
-    params = list(params)
-    if not all(isinstance(p, Tensor) for p in params):
-        bad = next(p for p in params if not isinstance(p, Tensor))
-        raise TypeError(f"{who}: expected tensors (model.parameters()), got a {type(bad).__name__}")
-    return params
+    try:
+        found = None if isinstance(params, str | bytes) else list(params)
+    except TypeError:
+        found = None
+    if found is None or not all(isinstance(p, Tensor) for p in found):
+        bad = params if found is None else next(p for p in found if not isinstance(p, Tensor))
+        raise TypeError(f"{who}: expected {expected}, got {type(bad).__name__}")
+    return found
 
 
 def grad_norm(params: Iterable[Tensor] | Tensor, norm_type: float = 2.0) -> float:
-    """``‖g‖_p`` over all gradients taken as one vector, accumulated in float64: ``(Σ|g|ᵖ)^{1/p}``, and
-    ``max|g|`` for ``p = inf``."""
+    """``‖g‖_p`` over all gradients taken as one vector: ``(Σ|g|ᵖ)^{1/p}`` (each gradient's sum of squares
+    accumulated in float64 for the default ``p = 2``), and ``max|g|`` for ``p = inf``."""
     total = 0.0
-    for p in _tensors(params, "grad_norm"):
+    for p in tensor_list(params, "grad_norm"):
         if p.grad is None:
             continue
         g = p.grad.data
@@ -72,7 +76,7 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float, norm_typ
         raise ValueError(f"clip_grad_norm_: max_norm must be a finite number >= 0, e.g. max_norm=1.0, got {max_norm}")
     if not is_real(norm_type) or not norm_type > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be a number > 0 or math.inf, e.g. 2.0, got {norm_type!r}")
-    params = [p for p in _tensors(params, "clip_grad_norm_") if p.grad is not None]
+    params = [p for p in tensor_list(params, "clip_grad_norm_") if p.grad is not None]
     norm = grad_norm(params, norm_type)
     if math.isfinite(norm) and norm > max_norm:
         scale = float(max_norm / (norm + 1e-6))  # a Python float: the gradient keeps its dtype on every library
@@ -87,7 +91,7 @@ def clip_grad_value_(params: Iterable[Tensor] | Tensor, clip_value: float) -> No
     gradient arrays are made, never written in place."""
     if not is_real(clip_value) or not (math.isfinite(clip_value) and clip_value >= 0):
         raise ValueError(f"clip_grad_value_: clip_value must be a finite number >= 0, e.g. 1.0, got {clip_value!r}")
-    for p in _tensors(params, "clip_grad_value_"):
+    for p in tensor_list(params, "clip_grad_value_"):
         if p.grad is not None:
             g = p.grad.data
             p.grad = as_tensor(namespace_of(g).clip(g, -clip_value, clip_value), device=p.device)

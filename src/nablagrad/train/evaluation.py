@@ -3,8 +3,9 @@ data (a ``.npy`` path opens memory-mapped), turning rows into tensors, resolving
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -83,24 +84,32 @@ def check_fits(model: Module, loss_fn, X, y, who: str = "fit", names: tuple[str,
     mode (no random draw); the loss sees every target, in chunks, against copies of that row's
     output: the loss itself is the one judge of its targets, at O(n) cost and no pass over ``X``."""
     data = Batches(X, y, model_dtype(model), model_device(model))
-    was_training = model.training
+    with evaluating(model), no_grad():
+        # the first row, read as a slice: one contiguous block from an out-of-core array
+        out = _judged(lambda: model(data.x(slice(0, 1))), f"{names[0]} does not fit the model", who)
+        if not isinstance(out, Tensor):
+            return  # a model of one's own with another output: its loss is trusted
+        for s in range(0, len(y), PROBE_ROWS):
+            idx = slice(s, min(len(y), s + PROBE_ROWS))
+            outs = out.expand(idx.stop - idx.start, *out.shape[1:])
+            loss = _judged(lambda: loss_fn(outs, data.y_(idx)), f"{names[1]} does not fit the loss", who)
+            if not (isinstance(loss, Tensor) and loss.numel() == 1):
+                shape = f" of shape {loss.shape}" if isinstance(loss, Tensor) else ""
+                raise TypeError(f"{who}: loss_fn must return the batch's loss as a one-element Tensor, got a "
+                                f"{type(loss).__name__}{shape}; reduce it (e.g. .mean()) with nablagrad ops")  # fmt: skip
+
+
+@contextlib.contextmanager
+def evaluating(model: Module) -> Iterator[None]:
+    """``model`` in evaluation mode inside the block (no Dropout draw); afterwards every module back in its own
+    mode, as it was — a part frozen in eval mode stays so (``model.train(flag)`` would set them all alike)."""
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        with no_grad():
-            # the first row, read as a slice: one contiguous block from an out-of-core array
-            out = _judged(lambda: model(data.x(slice(0, 1))), f"{names[0]} does not fit the model", who)
-            if not isinstance(out, Tensor):
-                return  # a model of one's own with another output: its loss is trusted
-            for s in range(0, len(y), PROBE_ROWS):
-                idx = slice(s, min(len(y), s + PROBE_ROWS))
-                outs = out.expand(idx.stop - idx.start, *out.shape[1:])
-                loss = _judged(lambda: loss_fn(outs, data.y_(idx)), f"{names[1]} does not fit the loss", who)
-                if not (isinstance(loss, Tensor) and loss.numel() == 1):
-                    shape = f" of shape {loss.shape}" if isinstance(loss, Tensor) else ""
-                    raise TypeError(f"{who}: loss_fn must return the batch's loss as a one-element Tensor, got a "
-                                    f"{type(loss).__name__}{shape}; reduce it (e.g. .mean()) with nablagrad ops")  # fmt: skip
+        yield
     finally:
-        model.train(was_training)
+        for m, training in modes:
+            m.training = training
 
 
 def _judged(call, what: str, who: str):
@@ -125,14 +134,9 @@ def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
     _check_model_and_batch(model, batch_size, "predict")
     X = as_rows(open_array(X), "X", "predict", 1)
     data = Batches(X, None, model_dtype(model), model_device(model))
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            starts = range(0, len(X), batch_size)
-            outs = [model(data.x(np.arange(s, min(len(X), s + batch_size)))).numpy() for s in starts]
-    finally:
-        model.train(was_training)
+    with evaluating(model), no_grad():
+        starts = range(0, len(X), batch_size)
+        outs = [model(data.x(np.arange(s, min(len(X), s + batch_size)))).numpy() for s in starts]
     return np.concatenate(outs) if outs else np.zeros((0,))
 
 

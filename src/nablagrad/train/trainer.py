@@ -325,7 +325,7 @@ class Trainer:
                 "loss_sum": s.loss_sum,
                 "count": s.count,
                 "metric_sums": s.metric_sums,
-                "rng": json.loads(json.dumps(self.rng.bit_generator.state)),
+                "rng": _json_state(self.rng),
                 "risk": self.risk.state(),
                 "history": self.history.to_dict(),
                 "has_prev": self.prev is not None,
@@ -369,7 +369,8 @@ def _json_state(rng: np.random.Generator) -> dict:
 
 def _callback_states(callbacks: list, extra: dict) -> list:
     """The state of each callback that has one (``state_dict``: a schedule's position, EarlyStopping's best), for a
-    checkpoint: numbers as JSON (a non-finite one as None, which JSON lacks), a dict of arrays among the tensors."""
+    checkpoint: numbers as JSON (a non-finite one as ``{"nonfinite": "inf"}``: JSON has no inf), a dict of arrays
+    among the tensors."""
     out = []
     for i, (name, cb) in enumerate(_stateful(callbacks)):
         plain, arrays = {}, []

@@ -146,7 +146,7 @@ def check_checkpoint_dir(checkpoint_dir, who: str = "fit") -> Path | None:
         raise ValueError(
             f"{who}: checkpoint_dir {str(path)!r} is a file, not a folder; give a folder path (it is created if missing)"
         )
-    problem, existing = folder_problem(path)
+    problem, existing = folder_problem(path, trial=True)
     if problem == "Not a directory":
         raise ValueError(f"{who}: checkpoint_dir {str(path)!r} cannot be created: {str(existing)!r} is a file")
     if problem is not None:
