@@ -224,3 +224,15 @@ def test_a_killed_run_with_a_schedule_dropout_and_early_stopping_resumes_to_the_
         np.testing.assert_array_equal(a, b, err_msg=k)
     assert h_full["loss"] == h_res["loss"]
     assert h_full["lr"] == h_res["lr"]
+
+
+def test_predict_and_fits_data_check_put_every_module_back_in_its_own_mode():
+    from nablagrad.train.evaluation import check_fits, resolve_loss  # noqa: PLC0415
+
+    m = ng.nn.MLP([2, 4, 2], dropout=0.2, seed=0)
+    m[2].eval()  # a part frozen in evaluation mode by the user
+    X, y = np.random.default_rng(0).random((10, 2)).astype(np.float32), np.arange(10) % 2
+    ng.train.predict(m, X)
+    assert m.training and not m[2].training and m[0].training
+    check_fits(m, resolve_loss("cross_entropy"), X, y)
+    assert m.training and not m[2].training and m[0].training
