@@ -3,7 +3,8 @@
 784-256-128-10 ReLU MLP, softmax cross-entropy, Adam(1e-3), float32, all peers from the same
 initial weights and the same batches. Batch 1 (3 000 steps), 16 (1 500 steps), 128 (one epoch,
 469 steps) and 1024 (one epoch, 59 steps). Each repetition runs every peer once, in a rotating
-order; the table shows medians. "GEMM bound" is the same steps' matrix products alone, timed at
+order, after ``--settle`` seconds of idle (so that no library's thread pool, still spinning after its own run,
+takes a core from the next); the table shows medians. "GEMM bound" is the same steps' matrix products alone, timed at
 their shapes: "% of bound" = bound time / peer time. "fused floor" is the step written by hand on
 nablagrad's own compiled kernels with every buffer preallocated (``_peers.fused_floor``): what
 removing all of the engine's Python overhead could reach. "split floor" is that step with the first
@@ -78,6 +79,7 @@ def worker(args) -> dict:
             runs[n](X, y, batches[:2])
         for r in range(args.repeat):
             for n in names[r % len(names) :] + names[: r % len(names)]:
+                time.sleep(args.settle)  # let the previous peer's spinning thread pool go idle
                 t0, c0 = time.perf_counter(), time.process_time()
                 losses[n] = runs[n](X, y, batches)
                 times[n].append(time.perf_counter() - t0)
@@ -109,6 +111,8 @@ def main() -> None:
     ap.add_argument("--kernel", choices=["given", "unset", "both"], default="both")
     ap.add_argument("--threads", type=int, default=2, help="threads per library (default 2)")
     ap.add_argument("--peers", nargs="+", default=None, help="subset of peers (default: all)")
+    ap.add_argument("--settle", type=float, default=0.3,
+                    help="seconds of idle before each timed run (OpenBLAS and OpenMP workers spin ~0.1-0.2 s)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", default=None, help="write the results of every kernel to this file")
     args = ap.parse_args()
@@ -131,6 +135,7 @@ def main() -> None:
             env.setdefault("OPENBLAS_CORETYPE", "Haswell")
         env.update(thread_env(args.threads))
         cmd = [sys.executable, __file__, "--worker", "--repeat", str(args.repeat), "--threads", str(args.threads)]
+        cmd += ["--settle", str(args.settle)]
         cmd += ["--batches", *map(str, args.batches)]
         cmd += ["--quick"] if args.quick else []
         cmd += ["--peers", *args.peers] if args.peers else []

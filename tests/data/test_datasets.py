@@ -192,3 +192,22 @@ def test_dataloader_len_and_drop_last_match_torch_on_small_and_empty_sets():
         assert [b[1].tolist() for b in ours] == [b[1].tolist() for b in theirs]
     empty = ng.data.DataLoader(np.zeros((0, 2)), batch_size=4)
     assert len(empty) == len(torch.utils.data.DataLoader([], batch_size=4)) == 0 and list(empty) == []
+
+
+def test_dataloader_over_a_tuple_of_arrays_batches_as_torch_tensor_dataset():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    X, y, w = rng.standard_normal((10, 2)), np.arange(10), rng.random(10)
+    ours = ng.data.DataLoader((X, y, w), batch_size=4, shuffle=False)
+    theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*map(torch.from_numpy, (X, y, w))), batch_size=4)
+    assert len(ours) == len(theirs) == 3
+    for ob, tb in zip(ours, theirs, strict=True):
+        assert len(ob) == len(tb) == 3
+        for a, b in zip(ob, tb):
+            np.testing.assert_array_equal(a, b.numpy())
+    shuffled = list(ng.data.DataLoader((X, y), batch_size=3, seed=0))
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in shuffled]), X[np.concatenate([b[1] for b in shuffled])])
+    with pytest.raises(ValueError, match=r"\[10, 5\] rows"):
+        ng.data.DataLoader((X, y[:5]))
+    with pytest.raises(TypeError, match="leave y out"):
+        ng.data.DataLoader((X, y), y)

@@ -84,9 +84,25 @@ def _balanced(labels: np.ndarray, b: int, steps: int, rng: np.random.Generator) 
         yield np.sort(np.concatenate([rng.choice(pool, size=per, replace=len(pool) < per) for pool in pools]))
 
 
+def _fields_of_arrays(X) -> tuple[np.ndarray, ...] | None:
+    """A tuple of arrays ``(X, y, …)`` with one row per example (PyTorch's ``TensorDataset(X, y)``) as
+    its fields, or ``None`` when ``X`` is not such a tuple."""
+    if not isinstance(X, tuple) or not X or not all(hasattr(a, "__len__") and np.ndim(a) >= 1 for a in X):
+        return None
+    lengths = [len(a) for a in X]
+    if len(set(lengths)) != 1:
+        raise ValueError(
+            f"DataLoader: the arrays of the tuple have {lengths} rows; give every array one row per example "
+            "(the same number of rows)"
+        )
+    return tuple(np.asarray(a) if not hasattr(a, "shape") else a for a in X)
+
+
 def _fields_of_examples(X) -> tuple[np.ndarray, ...] | None:
     """A list of examples ``[(x, y), …]`` (PyTorch's map-style data set) as one array per field, or
     ``None`` when ``X`` is not such a list."""
+    if isinstance(X, tuple):
+        return _fields_of_arrays(X)
     if not isinstance(X, list) or not X or not isinstance(X[0], tuple):
         return None  # (a list of lists is a nested array, as np.asarray reads it)
     width = len(X[0])
@@ -111,7 +127,8 @@ def _fields_of_examples(X) -> tuple[np.ndarray, ...] | None:
 class DataLoader:
     """Iterate ``(X_batch, y_batch)`` NumPy arrays: ``DataLoader(X, y, batch_size, shuffle, drop_last, seed)``.
 
-    ``X`` may also be a list of example tuples ``[(x, y), …]`` (PyTorch's data set of tuples, no ``y``):
+    ``X`` may also be a list of example tuples ``[(x, y), …]`` (PyTorch's data set of tuples, no ``y``),
+    or a tuple of arrays ``(X, y, …)`` with one row per example (PyTorch's ``TensorDataset``):
     each batch is then a tuple with one array per field.  As PyTorch, ``drop_last`` drops a batch
     smaller than ``batch_size`` even when it is the only one."""
 
@@ -121,7 +138,8 @@ class DataLoader:
             raise TypeError("DataLoader: X is required: an array with one row per example, or a list of example tuples")
         fields = _fields_of_examples(X)
         if fields is not None and y is not None:
-            raise TypeError("DataLoader: X is a list of example tuples, which already hold the targets; leave y out")
+            raise TypeError("DataLoader: X is a list of example tuples (or a tuple of arrays), which already hold the "
+                            "targets; leave y out")
         for name, a in (("X", None if fields is not None else X), ("y", y)):
             if isinstance(a, list | tuple) and a and isinstance(a[0], dict):
                 raise TypeError(
@@ -146,8 +164,12 @@ class DataLoader:
         else:
             self.rng = backend.resolve_rng(seed, "DataLoader")
 
+    @property
+    def n_examples(self) -> int:
+        return len(self.fields[0]) if self.fields is not None else len(self.X)
+
     def __len__(self) -> int:
-        n = len(self.X)
+        n = self.n_examples
         b = n if self.batch_size is None else self.batch_size
         if n == 0 or (self.drop_last and b > n):
             return 0
@@ -159,7 +181,8 @@ class DataLoader:
         labels = self.y if self.sampling == "balanced" else None
         if self.fields is not None and self.sampling == "balanced":
             labels = self.fields[-1]
-        for idx in batch_indices(len(self.X), self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last):
+        order = batch_indices(self.n_examples, self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last)
+        for idx in order:
             if self.fields is not None:
                 yield tuple(f[idx] for f in self.fields)
                 continue
