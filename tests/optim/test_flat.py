@@ -165,3 +165,77 @@ def test_an_adam_subclass_that_overrides_update_gets_one_gradient_array(fast):
         _loss(params, x).backward()
         opt.step()
     assert len(seen) == 2 and all(type(g) is np.ndarray and g.shape == (4 * 3 + 3 + 3 * 2 + 2,) for g in seen)
+
+
+def _taken(p):
+    """The ways a user takes an array from a parameter (all share its memory in PyTorch)."""
+    return {"data": p.data, "numpy": p.numpy(), "asarray": np.asarray(p), "detach": p.detach().numpy()}
+
+
+@pytest.mark.numpy_only("the flat buffer is a NumPy array whose views are the parameters; other libraries step per parameter")
+@pytest.mark.parametrize("cls, kw", CASES, ids=IDS)
+def test_arrays_taken_from_parameters_track_them_through_steps_as_in_torch(cls, kw):
+    """Taken after the optimiser is built (before its first step, or after steps), an array is the parameter's
+    memory and sees every step, as torch's ``p.data`` / ``p.detach().numpy()`` do.  Taken before the optimiser
+    is built, it is the one thing that differs from torch: the group is packed into one buffer then, and the
+    array keeps the values it had (documented in optim/flat.py; NumPy cannot join scattered arrays)."""
+    torch = pytest.importorskip("torch")
+    params = _params(np.float64)
+    tparams = [torch.tensor(p.numpy().copy(), requires_grad=True) for p in params]
+    before = [_taken(p)["numpy"] for p in params]
+    tbefore = [tp.detach().numpy() for tp in tparams]
+    opt = cls(params, **kw)
+    torch_name = {"AdaGrad": "Adagrad", "RMSProp": "RMSprop", "Momentum": "SGD"}.get(cls.__name__, cls.__name__)
+    topt = getattr(torch.optim, torch_name)(tparams, **(dict(lr=kw["lr"]) if cls is optim.Momentum else kw))
+    after_build = [_taken(p) for p in params]
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    later = None
+    for t in range(6):
+        opt.zero_grad()
+        topt.zero_grad()
+        _loss(params, ng.tensor(x)).backward()
+        W1, b1, W2, b2 = tparams
+        ((torch.tanh(torch.tensor(x) @ W1 + b1) @ W2 + b2) ** 2).mean().backward()
+        opt.step()
+        topt.step()
+        if t == 2:
+            later = [_taken(p) for p in params]
+    for p, tp, tb, b, arrays, arrays_later in zip(params, tparams, tbefore, before, after_build, later):
+        np.testing.assert_array_equal(tb, tp.detach().numpy())  # torch: an array taken at any time tracks
+        for how, a in [*arrays.items(), *arrays_later.items()]:
+            assert np.shares_memory(a, p.data), how
+            np.testing.assert_array_equal(a, p.numpy(), err_msg=how)
+        assert not np.shares_memory(b, p.data)  # taken before the optimiser was built: the initial values
+        assert not np.array_equal(b, p.numpy())
+    if cls is not optim.Momentum:  # the lectures' Momentum is not torch's SGD: only the aliasing is compared
+        for p, tp in zip(params, tparams):
+            np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.numpy_only("the flat buffer is a NumPy array whose views are the parameters; other libraries step per parameter")
+def test_a_second_optimiser_adopts_the_buffer_and_writes_in_place_keep_arrays_tracking():
+    """A second optimiser on the same parameters adopts the first's buffer (no copy, so arrays taken before it
+    still track); a failed step, a loaded model state and a loaded optimiser state all write in place."""
+    model = ng.nn.Sequential(ng.nn.Linear(4, 3, dtype="float64"), ng.nn.Linear(3, 2, dtype="float64"))
+    params = list(model.parameters())
+    first = optim.Adam(params, lr=0.01)
+    arrays = [p.numpy() for p in params]
+    second = optim.SGD(params, lr=0.1, momentum=0.9)
+    x = ng.tensor(np.random.default_rng(1).standard_normal((5, 4)))
+    for opt in (first, second, first):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+    for p in params:
+        p.grad = ng.tensor(np.full(p.shape, np.nan))
+    with pytest.raises(FloatingPointError):
+        second.step()
+    model.load_state_dict({k: v * 2 for k, v in model.state_dict().items()})
+    fresh = optim.SGD(params, lr=0.1, momentum=0.9)
+    fresh.load_state_dict(second.state_dict())
+    fresh.zero_grad()
+    (model(x) ** 2).mean().backward()
+    fresh.step()
+    for a, p in zip(arrays, params):
+        assert np.shares_memory(a, p.data)
+        np.testing.assert_array_equal(a, p.numpy())

@@ -8,6 +8,7 @@ shapes are refused with a message that names the function."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -220,28 +221,71 @@ def f1_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
     return _prf(y_true, y_pred, average, pos_label, who="f1_score")[2]
 
 
-def log_loss(y_true, proba, labels=None, eps: float = 1e-15) -> float:
-    """−mean log p(true class); ``proba`` is (n,) for the positive class or (n, k) with the
-    columns in sorted label order (``labels`` sorted, as scikit-learn)."""
-    y, P = _xy(y_true, proba, "log_loss")
-    y, P = _column_or_1d(y), P.astype(np.float64)
-    if P.ndim == 1 or P.shape[1] == 1:
-        P = P.reshape(-1)
-        P = np.stack([1 - P, P], axis=1)
-    labels = np.unique(y) if labels is None else np.unique(np.asarray(labels))
-    unknown = np.setdiff1d(y, labels)
-    if len(unknown):
-        raise ValueError(f"log_loss: y_true contains values {set(unknown.tolist())} not belonging to the passed labels "
-                         f"{labels.tolist()}; pass labels= listing every class")  # fmt: skip
-    if len(labels) == 1:
-        raise ValueError(f"log_loss: y_true contains only one label ({labels.tolist()[0]!r}); pass the list of all "
-                         "expected class labels explicitly through the labels argument")  # fmt: skip
-    if P.shape[1] != len(labels):
-        raise ValueError(f"log_loss: {P.shape[1]} probability columns but {len(labels)} labels {labels.tolist()}; "
-                         "give one column per label, in sorted label order")  # fmt: skip
-    idx = np.searchsorted(labels, y)
-    P = np.clip(P / P.sum(1, keepdims=True), eps, 1)
-    return float(-np.mean(np.log(P[np.arange(len(y)), idx])))
+def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, labels=None) -> float:
+    """The (weighted) mean of ``−log p(true class)``, as scikit-learn's ``log_loss`` (1.9): ``y_proba`` is
+    ``(n,)`` or ``(n, 1)`` for the positive class, or ``(n, k)`` with the columns in sorted label order
+    (``labels``, else the classes of ``y_true``); ``normalize=False`` gives the (weighted) sum.
+
+    Probabilities are used as given, clipped to ``[eps, 1 − eps]`` with ``eps`` the machine epsilon of
+    their dtype (float32 kept, anything else float64): rows that do not sum to one are *not* renormalised,
+    and a ``UserWarning`` says so; values outside ``[0, 1]`` are refused.  Unsorted ``labels`` are used
+    sorted, with scikit-learn's ``UserWarning``."""
+    who = "log_loss"
+    y, P = _xy(y_true, y_proba, who)
+    y = _column_or_1d(y)
+    P = P.astype(P.dtype if P.dtype in (np.float32, np.float64) else np.float64)
+    if P.ndim > 2:
+        raise ValueError(f"{who}: y_proba must be (n,) or (n, n_classes) probabilities, got shape {P.shape}")
+    if P.max() > 1:
+        raise ValueError(f"{who}: y_proba contains values greater than 1: {P.max()}; pass probabilities (predict_proba), "
+                         "not scores or logits")  # fmt: skip
+    if P.min() < 0:
+        raise ValueError(f"{who}: y_proba contains values lower than 0: {P.min()}; pass probabilities (predict_proba), "
+                         "not scores or logits")  # fmt: skip
+    w = _check_sample_weight(sample_weight, len(y), who)
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.shape[1] == 1:
+        P = np.concatenate([1 - P, P], axis=1)
+    if y.ndim == 2:  # a label indicator matrix: its columns are the classes (scikit-learn's LabelBinarizer)
+        if not np.isin(y, (0, 1)).all() or y.shape[1] < 2:
+            raise ValueError(f"{who}: a 2-D y_true must be a label indicator matrix of 0s and 1s with a column per "
+                             f"class, got shape {y.shape}")  # fmt: skip
+        classes, T = np.arange(y.shape[1]), y.astype(np.float64)
+    elif labels is not None:
+        given = np.asarray(labels)
+        classes = np.unique(given)
+        if given.shape != classes.shape or np.any(given != classes):
+            message = (f"{who}: labels passed were {given.tolist()}, but the columns of y_proba are taken in sorted "
+                       f"label order; pass labels={classes.tolist()} and order the columns so")  # fmt: skip
+            warnings.warn(message, UserWarning, stacklevel=2)
+        unknown = np.setdiff1d(y, classes)
+        if len(unknown):
+            raise ValueError(f"{who}: y_true contains values {set(unknown.tolist())} not belonging to the passed labels "
+                             f"{given.tolist()}; pass labels= listing every class")  # fmt: skip
+        if len(classes) < 2:
+            raise ValueError(f"{who}: the labels array needs to contain at least two labels, got {classes.tolist()}")
+    else:
+        classes = np.unique(y)
+        if len(classes) == 1:
+            raise ValueError(f"{who}: y_true contains only one label ({classes.tolist()[0]!r}); pass the list of all "
+                             "expected class labels explicitly through the labels argument")  # fmt: skip
+    eps = np.finfo(P.dtype).eps
+    if not np.all(np.isclose(P.sum(1), 1, rtol=np.sqrt(eps), atol=1e-8)):
+        warnings.warn(f"{who}: the y_proba values do not sum to one; they are used as given (not renormalised). "
+                      "Make sure to pass probabilities.", UserWarning, stacklevel=2)  # fmt: skip
+    if P.shape[1] != len(classes):
+        where = "in labels" if labels is not None else "in y_true (pass labels= to name them all)"
+        raise ValueError(f"{who}: {P.shape[1]} probability columns but {len(classes)} classes {where}: "
+                         f"{classes.tolist()}; give one column per class, in sorted label order")  # fmt: skip
+    P = np.clip(P, eps, 1 - eps)
+    if y.ndim == 1:
+        T = np.zeros(P.shape)
+        T[np.arange(len(y)), np.searchsorted(classes, y)] = 1
+    loss = -(T * np.log(P)).sum(1)
+    if normalize:
+        return float(np.average(loss, weights=w))
+    return float(loss.sum() if w is None else loss @ w)
 
 
 def roc_auc_score(y_true, scores) -> float:

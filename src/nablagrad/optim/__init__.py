@@ -11,6 +11,7 @@ from .schedules import (
     ExponentialLR,
     InverseTimeLR,
     LRScheduler,
+    MultiStepLR,
     StepLR,
     make_scheduler,
 )

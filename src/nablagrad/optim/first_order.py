@@ -32,8 +32,15 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))  # fmt: skip
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening = 0, got {momentum=}, {dampening=}")
+
+    def _validate(self, group):
+        """Each option by its rule, then Nesterov's need of momentum (torch.optim.SGD's rule), for every group —
+        so a refused group is refused before anything (the parameters' packing) is done."""
+        super()._validate(group)
+        momentum, dampening = group.get("momentum", 0.0), group.get("dampening", 0.0)
+        if group.get("nesterov") and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening = 0 (Nesterov momentum requires a "
+                             f"momentum and zero dampening), got {momentum=}, {dampening=}")  # fmt: skip
 
     def state_keys(self, group):
         return {"momentum_buffer"} if group["momentum"] else set()

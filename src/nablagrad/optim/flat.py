@@ -1,7 +1,12 @@
 """One flat buffer per parameter group: one fused update per step instead of one per parameter.
 
 The idea of PyTorch's ``foreach``/``fused`` optimisers.  The parameters of a group (one dtype)
-are packed into one contiguous array and each parameter's ``.data`` becomes a view into it;
+are packed into one contiguous array and each parameter's ``.data`` becomes a view into it —
+when the optimiser is built (:func:`pack_group`), so an array taken from a parameter after
+that (``p.data``, ``p.numpy()``, ``np.asarray(p)``, ``p.detach()``) shares its memory and sees
+every step, as in PyTorch.  One taken *before* is a copy from then on (NumPy cannot make
+scattered arrays one buffer), unless the parameters already are consecutive views of one buffer
+(another optimiser's on them): that buffer is adopted, not copied;
 each step copies the gradients into one flat gradient and calls the optimiser's elementwise
 ``update`` once, on the whole buffer (Adam's compiled kernels skip the copy: they read each
 gradient where it is, see :class:`kernels.Parts`).  The state keeps PyTorch's ``state_dict`` layout: every
@@ -34,6 +39,23 @@ def _pieces(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]
     return out
 
 
+def _shared_buffer(params: list[Tensor]) -> np.ndarray | None:
+    """The one writable 1-D buffer whose consecutive C-ordered pieces the parameters' arrays are, in order and
+    covering it exactly (what :meth:`FlatGroup.pack` made for another optimiser), or ``None``."""
+    base = params[0].data.base
+    if base is None or base.__class__ is not np.ndarray or base.ndim != 1 or not base.flags.writeable:
+        return None
+    if not base.flags.c_contiguous or base.dtype != params[0].data.dtype:
+        return None
+    address, total = base.ctypes.data, 0
+    for p in params:
+        a = p.data
+        if a.base is not base or not a.flags.c_contiguous or a.ctypes.data != address + total * base.itemsize:
+            return None
+        total += a.size
+    return base if total == base.size else None
+
+
 @dataclass
 class FlatGroup:
     """The packed parameters of one group: ``flat`` holds them all; ``views[i]`` is ``params[i].data``."""
@@ -49,11 +71,15 @@ class FlatGroup:
     @classmethod
     def pack(cls, params: list[Tensor]) -> FlatGroup:
         shapes = [p.shape for p in params]
-        flat = np.empty(sum(p.data.size for p in params), dtype=params[0].dtype)
-        views = _pieces(flat, shapes)
-        for p, view in zip(params, views):
-            np.copyto(view, p.data)
-            p.data = view
+        flat = _shared_buffer(params)
+        if flat is not None:  # already one buffer (another optimiser's): adopted, so no array taken is orphaned
+            views = [p.data for p in params]
+        else:
+            flat = np.empty(sum(p.data.size for p in params), dtype=params[0].dtype)
+            views = _pieces(flat, shapes)
+            for p, view in zip(params, views):
+                np.copyto(view, p.data)
+                p.data = view
         grad = np.empty_like(flat)
         return cls(list(params), views, as_tensor(flat, device="cpu"), kernels.Layout(_pieces(grad, shapes), grad))
 
@@ -239,7 +265,20 @@ def packed(opt, group: dict) -> FlatGroup | None:
     groups: dict[int, FlatGroup] = opt.__dict__.setdefault("_flat_groups", {})
     fg = groups.get(id(group))
     if fg is None or not fg.intact(params):  # an intact group's parameters are NumPy views of one dtype
-        if len({p.dtype for p in params}) != 1 or any(p.data.__class__ is not np.ndarray for p in params):
-            return None  # mixed dtypes; CuPy, array API: one update per parameter
-        fg = groups[id(group)] = FlatGroup.pack(params)
+        fg = pack_group(opt, group)
+        if fg is None:
+            return None
     return fg if fg.bind_state(opt.state) else None
+
+
+def pack_group(opt, group: dict) -> FlatGroup | None:
+    """Pack ``group``'s parameters into one buffer where packing applies (an elementwise optimiser, two
+    parameters or more, one dtype, NumPy arrays), else ``None``: called when the group is added, so
+    arrays taken from the parameters from then on are views of the memory every step writes."""
+    params = group["params"]
+    if not getattr(opt, "elementwise", False) or len(params) < 2:
+        return None
+    if len({p.dtype for p in params}) != 1 or any(p.data.__class__ is not np.ndarray for p in params):
+        return None  # mixed dtypes; CuPy, array API: one update per parameter
+    fg = opt.__dict__.setdefault("_flat_groups", {})[id(group)] = FlatGroup.pack(params)
+    return fg

@@ -175,7 +175,8 @@ class Optimizer:
     ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`
     and name the buffers a parameter's state must hold in :meth:`state_keys`; those whose
     update is elementwise set ``elementwise = True`` and are stepped over one flat buffer per
-    group (:mod:`.flat`)."""
+    group (:mod:`.flat`), packed when the group is added: an array taken from a parameter after
+    the optimiser is built shares its memory (as in PyTorch), one taken before is a copy."""
 
     elementwise = False
 
@@ -198,7 +199,9 @@ class Optimizer:
             groups = [{"params": groups}]
         self.param_groups: list[dict] = []
         for g in groups:
-            self.add_param_group(g)
+            self._add_group(g)
+        for g in self.param_groups:  # every group accepted: only now are the parameters packed (flat.pack_group)
+            flat.pack_group(self, g)
         self.state: dict[int, dict] = {}
 
     def __getstate__(self) -> dict:
@@ -214,6 +217,12 @@ class Optimizer:
         self.state = {id(params[i]): s for i, s in d["state"].items()}
 
     def add_param_group(self, group: dict) -> None:
+        """Add a group (a dict with ``params`` and any options), checked as the constructor's; its parameters
+        are then packed into one buffer (:mod:`.flat`): arrays taken from them afterwards see every step."""
+        self._add_group(group)
+        flat.pack_group(self, self.param_groups[-1])
+
+    def _add_group(self, group: dict) -> None:
         name = type(self).__name__
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"{name}: a parameter group is a dict with a 'params' entry, got {group!r}")

@@ -1,17 +1,30 @@
 """Learning-rate schedules. Robbins–Monro (lecture 000): ``μ_t → 0``, ``Σ μ_t = ∞``,
 ``Σ μ_t² < ∞`` — satisfied by the inverse-time schedule ``μ_t = μ_0 / (1 + γ t)``.
 
-Each schedule sets ``group["lr"]`` from a closed form of the step counter, so a resumed
-schedule is exactly where it left off.  ``step()`` is called once per epoch (or per batch).
-Arguments are checked as they are given, and every rate is checked (finite, ``>= 0``) before
-any is written: a schedule never hands an optimiser a negative or NaN learning rate, and a
-refused ``step()`` or ``load_state_dict()`` changes nothing.
+Each schedule states its formula once, in closed form: :meth:`LRScheduler.lr_at` gives the rate
+at step ``t`` from the initial rate ``μ_0``.  ``step()`` (once per epoch, or per batch) applies
+it *chained*, as PyTorch's schedules are: the optimiser's current rate ``μ`` is moved by the
+formula's change from ``t − 1`` to ``t`` (with ``f(t) = lr_at(μ_0, t)`` and ``f_min`` the
+schedule's floor, ``eta_min`` or 0)::
+
+    μ ← f_min + (μ − f_min) · (f(t) − f_min) / (f(t − 1) − f_min)     (μ + f(t) − f(t − 1) at the floor)
+
+so alone a schedule follows its closed form, and two schedules on one optimiser (or a rate
+changed by hand in ``param_groups``) compose multiplicatively, as in ``torch.optim.lr_scheduler``.
+``state_dict`` holds the step counter, the initial rates and the last rates; as in PyTorch,
+``load_state_dict`` restores the schedule, not the optimiser's rate (load the optimiser's
+``state_dict`` too to resume).  Arguments are checked as they are given, and every rate is
+checked (finite, ``>= 0``) before any is written: a schedule never hands an optimiser a negative
+or NaN learning rate, and a refused ``step()`` or ``load_state_dict()`` changes nothing.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
 
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.checks import is_int, is_real
@@ -38,57 +51,89 @@ def _per_group(who: str, name: str, values, groups: int) -> list[float]:
     return [_rate_like(who, f"{name}[{i}]", v) for i, v in enumerate(values)]
 
 
+def _checked_rates(rates: list[float], t: int, who: str) -> list[float]:
+    """``rates`` if each is finite and ``>= 0``, else the error that names the step."""
+    bad = [r for r in rates if not (math.isfinite(r) and r >= 0)]
+    if bad:
+        raise ValueError(f"{who}: the learning rate at step {t} would be {bad[0]} (it grows without bound, or a "
+                         "setting is out of range); stop the schedule earlier, or use gamma <= 1")  # fmt: skip
+    return rates
+
+
+def _check_optimizer(who: str, optimizer) -> None:
+    if not isinstance(getattr(optimizer, "param_groups", None), list):  # an Optimizer, or a wrapper of one
+        raise TypeError(f"{who}: optimizer must be an ng.optim optimiser (e.g. ng.optim.SGD(...)), "
+                        f"got {type(optimizer).__name__}")  # fmt: skip
+
+
 class LRScheduler:
+    """Base of the schedules: a subclass gives its closed form :meth:`lr_at` (and :attr:`floor` if its
+    rates approach a value other than 0); ``step``, ``get_last_lr`` and the state come from here."""
+
+    floor = 0.0  # the rate the formula approaches (CosineAnnealingLR's eta_min): the chained step scales μ − floor
+
     def __init_subclass__(cls, **kwargs):
         """A subclass's own ``step`` is an effect that ``ng.jit`` repeats, as the base's is."""
         super().__init_subclass__(**kwargs)
         effects_of_subclass(cls, ("step",))
 
     def __init__(self, optimizer: Optimizer):
-        if not isinstance(getattr(optimizer, "param_groups", None), list):  # an Optimizer, or a wrapper of one
-            raise TypeError(
-                f"{type(self).__name__}: optimizer must be an ng.optim optimiser (e.g. ng.optim.SGD(...)), "
-                f"got {type(optimizer).__name__}"
-            )
+        _check_optimizer(type(self).__name__, optimizer)
         self.optimizer = optimizer
         self.base_lrs = [g["lr"] for g in optimizer.param_groups]
         self.last_epoch = 0
-        self._loaded: tuple[int, list[float]] | None = None  # (last_epoch, its rates) from load_state_dict
+        self._last_lr = list(self.base_lrs)
 
     def lr_at(self, base_lr: float, t: int) -> float:
+        """The rate at step ``t`` of a schedule that starts at ``base_lr`` (the closed form)."""
         raise NotImplementedError
 
     def rates(self, base_lrs: list[float], t: int, who: str) -> list[float]:
-        """Every group's rate at step ``t``, each checked finite and ``>= 0`` before any is used."""
+        """Every group's closed-form rate at step ``t``, each checked finite and ``>= 0`` before any is used."""
         try:
             rates = [float(self.lr_at(base, t)) for base in base_lrs]
         except OverflowError:
             rates = [math.inf]
-        bad = [r for r in rates if not (math.isfinite(r) and r >= 0)]
-        if bad:
-            raise ValueError(f"{who}: the learning rate at step {t} would be {bad[0]} (it grows without bound, or a "
-                             "setting is out of range); stop the schedule earlier, or use gamma <= 1")  # fmt: skip
-        return rates
+        return _checked_rates(rates, t, who)
+
+    def _chained(self, lr: float, base_lr: float, t: int) -> float:
+        """The current rate ``lr`` moved from step ``t − 1`` to ``t`` by the closed form's change (module docstring)."""
+        floor = self.floor
+        ref = base_lr if base_lr != floor else floor + 1.0  # a group that starts at the floor: the formula's shape
+        before, now = float(self.lr_at(ref, t - 1)), float(self.lr_at(ref, t))
+        if now == before:
+            return lr
+        if before == floor:  # the formula leaves its floor (a cosine's restart): PyTorch adds the rise
+            return lr + (now - before) * (base_lr - floor) / (ref - floor)
+        return floor + (lr - floor) * ((now - floor) / (before - floor))
 
     @effect
     def step(self) -> None:
         """Move to the next step: every rate computed and checked, then all written (or none)."""
         t = self.last_epoch + 1
-        rates = self.rates(self.base_lrs, t, f"{type(self).__name__}.step")
-        for g, rate in zip(self.optimizer.param_groups, rates):
+        who = f"{type(self).__name__}.step"
+        self.rates(self.base_lrs, t, who)  # the closed form must be valid at t (a refused state is never entered)
+        groups = self.optimizer.param_groups
+        try:
+            rates = [float(self._chained(g["lr"], base, t)) for g, base in zip(groups, self.base_lrs)]
+        except (OverflowError, ZeroDivisionError):
+            rates = [math.inf]
+        _checked_rates(rates, t, who)
+        for g, rate in zip(groups, rates):
             g["lr"] = rate
-        self.last_epoch = t
+        self.last_epoch, self._last_lr = t, rates
 
     def get_last_lr(self) -> list[float]:
-        """The rates of the last step (after ``load_state_dict``, the saved schedule's, as PyTorch)."""
-        if self._loaded is not None and self._loaded[0] == self.last_epoch:
-            return list(self._loaded[1])
-        return [g["lr"] for g in self.optimizer.param_groups]
+        """The rates this schedule set last (the optimiser's at construction; after ``load_state_dict``, the
+        saved schedule's), as PyTorch's ``get_last_lr``: a change by hand since is not seen here."""
+        return list(self._last_lr)
 
     def state_dict(self) -> dict:
         return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs), "last_lr": self.get_last_lr()}
 
     def load_state_dict(self, state: dict) -> None:
+        """The saved step counter, initial and last rates (checked, then applied together); the optimiser's
+        rates are not touched, as in PyTorch: load the optimiser's ``state_dict`` with it to resume."""
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, dict) or not {"last_epoch", "base_lrs"} <= state.keys():
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
@@ -102,10 +147,9 @@ class LRScheduler:
         try:
             at_epoch = self.rates(base_lrs, int(epoch), name)  # a state the schedule cannot go on from is refused
         except NotImplementedError:  # a schedule with its own step() and no closed form
-            at_epoch = None
-        last_lr = at_epoch if last_lr is None else last_lr
+            at_epoch = [g["lr"] for g in self.optimizer.param_groups]
         self.last_epoch, self.base_lrs = int(epoch), base_lrs  # everything checked: applied together
-        self._loaded = None if last_lr is None else (self.last_epoch, last_lr)
+        self._last_lr = at_epoch if last_lr is None else last_lr
 
 
 class InverseTimeLR(LRScheduler):
@@ -132,6 +176,24 @@ class StepLR(LRScheduler):
         return base_lr * self.gamma ** (t // self.step_size)
 
 
+class MultiStepLR(LRScheduler):
+    """``μ_t = μ_0 · γ^{#milestones ≤ t}`` (a milestone given twice decays twice, as in PyTorch)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1):
+        super().__init__(optimizer)
+        if isinstance(milestones, str | bytes) or not isinstance(milestones, Iterable):
+            raise TypeError(f"MultiStepLR: milestones must be a list of steps, e.g. [30, 80], got {milestones!r}")
+        steps = list(milestones)
+        if not all(is_int(m) and m >= 0 for m in steps):
+            raise ValueError(f"MultiStepLR: milestones must be ints >= 0 (the steps at which to decay), got {steps!r}")
+        self.milestones = Counter(int(m) for m in steps)
+        self.gamma = _rate_like("MultiStepLR", "gamma", gamma)
+        self._sorted = sorted(self.milestones.elements())
+
+    def lr_at(self, base_lr, t):
+        return base_lr * self.gamma ** bisect_right(self._sorted, t)
+
+
 class ExponentialLR(LRScheduler):
     """``μ_t = μ_0 · γ^t``."""
 
@@ -151,6 +213,10 @@ class CosineAnnealingLR(LRScheduler):
         if not is_real(T_max) or not 0 < T_max < math.inf:
             raise ValueError(f"CosineAnnealingLR: T_max must be a number > 0 (steps of a half cosine), finite, got {T_max!r}")
         self.T_max, self.eta_min = T_max, _rate_like("CosineAnnealingLR", "eta_min", eta_min)
+
+    @property
+    def floor(self) -> float:
+        return self.eta_min
 
     def lr_at(self, base_lr, t):
         return self.eta_min + 0.5 * (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max))

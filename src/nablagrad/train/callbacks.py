@@ -88,8 +88,13 @@ class EarlyStopping(Callback):
                 "best_state": None if self.best_state is None else dict(self.best_state)}  # fmt: skip
 
     def load_state_dict(self, state: dict) -> None:
-        self.best, self.wait, self.stopped_epoch = state["best"], state["wait"], state["stopped_epoch"]
-        self.best_state = state["best_state"]
+        """Every entry read before any is set: a state with one missing changes nothing."""
+        if not isinstance(state, dict) or not {"best", "wait", "stopped_epoch", "best_state"} <= state.keys():
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise KeyError(f"EarlyStopping.load_state_dict: expected the dict of state_dict() with 'best', 'wait', "
+                           f"'stopped_epoch' and 'best_state', got {got}")  # fmt: skip
+        best, wait, stopped, best_state = state["best"], state["wait"], state["stopped_epoch"], state["best_state"]
+        self.best, self.wait, self.stopped_epoch, self.best_state = best, wait, stopped, best_state
 
 
 class ModelCheckpoint(Callback):
@@ -133,4 +138,7 @@ class LRSchedulerCallback(Callback):
         return {"scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
+        if not isinstance(state, dict) or "scheduler" not in state:
+            raise KeyError(f"LRSchedulerCallback.load_state_dict: expected {{'scheduler': ...}} (from state_dict()), "
+                           f"got {sorted(state) if isinstance(state, dict) else type(state).__name__}")  # fmt: skip
         self.scheduler.load_state_dict(state["scheduler"])

@@ -13,6 +13,7 @@ seed), computes the loss and gradient on its share ``B_r`` and one all-reduce fo
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import sys
@@ -101,15 +102,17 @@ class Trainer:
 
     # --- the loop -----------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> History:
-        """Train until ``epochs`` are done or a stopping rule / callback ends the run."""
+        """Train until ``epochs`` are done or a stopping rule / callback ends the run.
+
+        ``resume`` continues from the checkpoint all or nothing: if any part of it cannot be restored (the
+        weights, the optimiser, the run's position, a callback's state), the model, the optimiser, this
+        trainer and the callbacks are put back as they were and a ``ModelFileError`` says what failed."""
         if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
-            self.restore()
+            self._resume()
+        else:
+            for cb in self.callbacks:
+                cb.on_train_begin(self)
         self.bar = self._progress_bar()
-        for cb in self.callbacks:
-            cb.on_train_begin(self)
-        resumed = self.__dict__.pop("_resumed_callbacks", None)
-        if resumed is not None:
-            _load_callback_states(self.callbacks, *resumed)
         self.model.train()
         try:
             # overflow is detected and reported (TrainingDivergedError); NumPy's warnings would only repeat it
@@ -335,6 +338,28 @@ class Trainer:
         }
         atomic_write_bytes(self.checkpoint_path, serialize(self.model, self.optimizer, metadata=meta, extra=extra))
 
+    def _resume(self) -> None:
+        """:meth:`restore`, ``on_train_begin`` (which resets the callbacks) and the callbacks' saved states, all
+        or nothing: on any failure everything they changed is put back before the error is raised."""
+        from ..io import ModelFileError  # noqa: PLC0415
+
+        undo = _UndoPoint(self)
+        try:
+            self.restore()
+            for cb in self.callbacks:
+                cb.on_train_begin(self)
+            _load_callback_states(self.callbacks, *self.__dict__.pop("_resumed_callbacks"))
+        except BaseException as exc:
+            self.__dict__.pop("_resumed_callbacks", None)
+            undo.restore()
+            if isinstance(exc, ModelFileError) or not isinstance(exc, Exception):  # already says what (an interrupt)
+                raise
+            raise ModelFileError(
+                f"fit(resume=True): {self.checkpoint_path} could not be resumed ({type(exc).__name__}: {exc}); the "
+                "model, the optimiser and the callbacks are as they were before. Resume with the settings and the "
+                "callbacks of the run that saved it, or start afresh without resume=True"
+            ) from exc
+
     def restore(self) -> None:
         """Continue from the checkpoint; the weights and optimiser state are restored all or nothing."""
         from ..io import load_checkpoint  # noqa: PLC0415
@@ -356,6 +381,35 @@ class Trainer:
             if name in rngs:
                 m.rng.bit_generator.state = rngs[name]
         self._resumed_callbacks = (t.get("callbacks", []), tensors)  # applied after on_train_begin, which resets them
+
+
+class _UndoPoint:
+    """What resuming may change — the weights, the optimiser's state and rates, the trainer's position, the
+    generators, the callbacks' states — as it is now, to be put back (:meth:`Trainer._resume`)."""
+
+    _FIELDS = ("history", "epoch", "state", "prev")  # the attributes restore() replaces (not mutates)
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.weights = trainer.model.state_dict()  # copies
+        self.optimizer = trainer.optimizer.state_dict()  # copies
+        self.fields = {k: getattr(trainer, k) for k in self._FIELDS}
+        self.rng, self.risk = copy.deepcopy(trainer.rng.bit_generator.state), trainer.risk.state()
+        self.module_rngs = [(m, copy.deepcopy(m.rng.bit_generator.state)) for _, m in _drawing_modules(trainer.model)]
+        self.callbacks = [(cb, copy.deepcopy(cb.state_dict())) for _, cb in _stateful(trainer.callbacks)]
+
+    def restore(self) -> None:
+        t = self.trainer
+        t.model.load_state_dict(self.weights)
+        t.optimizer.load_state_dict(self.optimizer)
+        for k, v in self.fields.items():
+            setattr(t, k, v)
+        t.rng.bit_generator.state = self.rng
+        t.risk.load(self.risk)
+        for m, state in self.module_rngs:
+            m.rng.bit_generator.state = state
+        for cb, state in self.callbacks:
+            cb.load_state_dict(state)
 
 
 def _drawing_modules(model) -> list:
@@ -406,6 +460,9 @@ def _load_callback_states(callbacks: list, saved: list, tensors: dict) -> None:
         if cb is None:
             continue  # the resumed run was not given this callback
         state = {k: float(v["nonfinite"]) if isinstance(v, dict) and "nonfinite" in v else v for k, v in entry["state"].items()}
-        for key, names in entry["arrays"]:
-            state[key] = {k: tensors[f"extra.callback{i}.{key}.{k}"] for k in names}
-        cb.load_state_dict(state)
+        try:
+            for key, names in entry["arrays"]:
+                state[key] = {k: tensors[f"extra.callback{i}.{key}.{k}"] for k in names}
+            cb.load_state_dict(state)
+        except Exception as exc:
+            raise ValueError(f"the saved state of callback {entry['name']} does not fit it: {exc}") from exc
