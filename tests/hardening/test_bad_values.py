@@ -96,10 +96,41 @@ def test_losses_name_bad_targets(name, call, error, message):
         call()
 
 
-def test_losses_accept_targets_that_differ_only_by_size_one_axes():
-    pred = ng.tensor(np.arange(4, dtype=np.float32).reshape(4, 1))
-    assert F.mse_loss(pred, np.arange(4)).item() == 0.0
-    assert F.mse_loss(ng.tensor(np.arange(3.0)), np.arange(3.0).reshape(1, 3)).item() == 0.0
+@pytest.mark.parametrize("loss", [F.mse_loss, F.l1_loss, F.huber_loss, F.smooth_l1_loss, F.binary_cross_entropy,
+                                  F.binary_cross_entropy_with_logits])
+def test_losses_refuse_targets_that_differ_only_by_size_one_axes(loss):
+    """(N, 1) against (N,): PyTorch's BCE refuses it, its MSE broadcasts to (N, N) (never what was meant);
+    reshaping would hide a model with the wrong output shape. Refused, naming both shapes and the fix."""
+    pred = ng.tensor(np.full((4, 1), 0.25, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"prediction has shape \(4, 1\) but target has shape \(4,\); reshape the target"):
+        loss(pred, np.zeros(4, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"shape \(3,\) but target has shape \(1, 3\)"):
+        loss(ng.tensor(np.full(3, 0.25)), np.zeros((1, 3)))
+
+
+def test_torch_refuses_or_broadcasts_a_column_prediction_against_a_flat_target():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="size"):
+        torch.nn.functional.binary_cross_entropy(torch.full((4, 1), 0.5), torch.zeros(4))
+    with pytest.warns(UserWarning, match="broadcasting"):
+        assert torch.nn.functional.mse_loss(torch.zeros(4, 1), torch.arange(4.0)).shape == ()
+
+
+def test_fit_and_evaluate_read_a_flat_target_as_the_column_of_a_one_output_model():
+    """Keras's reading: y of shape (N,) for a model whose output is (N, 1), with nablagrad's own loss."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    y = X @ np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    runs = []
+    for target in (y, y.reshape(-1, 1)):
+        model = ng.nn.Linear(3, 1, seed=0)
+        hist = ng.train.fit(model, ng.nn.MSELoss(), ng.optim.SGD(model.parameters(), lr=0.05), X, target, epochs=3,
+                            batch_size=16, seed=1, validation_data=(X, target))  # fmt: skip
+        runs.append((hist.history["loss"], hist.history["val_loss"], ng.train.evaluate(model, "mse", X, target, metrics=["mse"])))
+    assert runs[0] == runs[1]
+    own = lambda o, t: ((o[:, 0] - t) ** 2).mean()  # noqa: E731 - a loss of one's own gets y as given
+    model = ng.nn.Linear(3, 1, seed=0)
+    ng.train.fit(model, own, ng.optim.SGD(model.parameters(), lr=0.05), X, y, epochs=1, batch_size=16)
 
 
 def test_pytorch_also_refuses_a_target_of_another_shape():

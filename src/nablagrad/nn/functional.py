@@ -253,9 +253,11 @@ def reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _target_like(pred: Tensor, target, who: str) -> Tensor:
-    """``target`` as a tensor of ``pred``'s shape and dtype.  Only size-1 axes may differ (a target
-    of shape (N,) for predictions (N, 1)); any other shape is refused, as PyTorch refuses it,
-    rather than reshaped so that the wrong elements are paired."""
+    """``target`` as a tensor of ``pred``'s dtype, refused unless it has ``pred``'s shape.
+
+    Not even size-1 axes are reshaped: a target of shape (N,) for predictions (N, 1) is refused, as
+    PyTorch's BCE refuses it (PyTorch's MSE broadcasts the two to (N, N) with a warning, which is
+    never what was meant)."""
     t = target if isinstance(target, Tensor) else as_tensor(to_device(target, pred.device), device=pred.device)
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
@@ -263,13 +265,13 @@ def _target_like(pred: Tensor, target, who: str) -> Tensor:
     if t.dtype != pred.dtype:
         t = t.astype(pred.dtype)
     if t.shape != pred.shape:
-        squeeze = tuple(d for d in pred.shape if d != 1)
-        if tuple(d for d in t.shape if d != 1) != squeeze:
-            raise ValueError(
-                f"{who}: prediction has shape {pred.shape} but target has shape {t.shape}; give a target of shape "
-                f"{pred.shape} (the two are not reshaped into each other: that would pair the wrong elements)"
-            )
-        t = t.reshape(pred.shape)
+        only_size_one = [d for d in t.shape if d != 1] == [d for d in pred.shape if d != 1]
+        fix = (f"reshape the target with y.reshape{pred.shape}" if only_size_one else
+               f"give a target of shape {pred.shape}")  # fmt: skip
+        raise ValueError(
+            f"{who}: prediction has shape {pred.shape} but target has shape {t.shape}; {fix} (they are neither "
+            "reshaped nor broadcast into each other: that would pair the wrong elements)"
+        )
     return t
 
 

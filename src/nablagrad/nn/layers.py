@@ -213,13 +213,23 @@ class Softplus(_ActivationWithOptions):
 
 
 class Softmax(Module):
-    """softmax along ``axis`` (stable)."""
+    """softmax along ``dim`` (PyTorch's name) or ``axis`` (NumPy's), the last axis by default (stable)."""
 
-    def __init__(self, axis: int = -1):
+    def __init__(self, dim: int | None = None, *, axis: int | None = None):
         super().__init__()
+        if dim is not None and axis is not None:
+            raise TypeError(f"{type(self).__name__}: give dim (PyTorch's name) or axis (NumPy's), not both")
+        axis = dim if dim is not None else -1 if axis is None else axis
         if not is_int(axis):
-            raise TypeError(f"{type(self).__name__}: axis must be an integer (the axis of the classes, e.g. -1), got {axis!r}")
+            raise TypeError(f"{type(self).__name__}: dim must be an integer (the axis of the classes, e.g. -1), got {axis!r}")
         self.axis = int(axis)
+
+    @property
+    def dim(self) -> int:
+        return self.axis
+
+    def extra_repr(self) -> str:
+        return f"dim={self.axis}"
 
     def forward(self, x):
         return softmax(x, axis=self.axis)

@@ -15,6 +15,8 @@ class _Loss(Module):
 
     fn = staticmethod(Fn.mse_loss)
     defaults: dict = {}  # a subclass's keyword options and their defaults
+    # whether the target pairs with the prediction element by element (same shape, refused otherwise)
+    same_shape_target = True
 
     def __init__(self, reduction: str = "mean", **options):
         super().__init__()
@@ -91,6 +93,7 @@ class CrossEntropyLoss(_Loss):
     :func:`~nablagrad.nn.functional.cross_entropy`)."""
 
     fn = staticmethod(Fn.cross_entropy)
+    same_shape_target = False  # class labels (N,) for predictions (N, C)
     defaults = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0}
 
 
@@ -98,12 +101,14 @@ class CrossEntropyProbsLoss(_Loss):
     """Cross-entropy ``−Σ y_j ln o_j`` of probabilities (a softmax output); gradient ``−y_j/o_j``, clamped."""
 
     fn = staticmethod(Fn.cross_entropy_probs)
+    same_shape_target = False  # class labels (N,) for predictions (N, C)
 
 
 class NLLLoss(_Loss):
     """Negative log-likelihood of labels given log-probabilities."""
 
     fn = staticmethod(Fn.nll_loss)
+    same_shape_target = False  # class labels (N,) for predictions (N, C)
 
 
 class BCELoss(_Loss):

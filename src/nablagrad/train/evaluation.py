@@ -77,18 +77,31 @@ def model_device(model: Module):
 PROBE_ROWS = 4096  # targets handed to the loss at a time by check_fits
 
 
-def check_fits(model: Module, loss_fn, X, y, who: str = "fit", names: tuple[str, str] = ("X", "y")) -> None:
+def as_loss_targets(loss_fn, out_shape: tuple, y):
+    """A 1-D ``y`` for a model with one output per row (predictions of shape (N, 1)) read as the
+    column (N, 1), as Keras reads it, when the loss is one of nablagrad's own that pairs target and
+    prediction element by element (those refuse any other shape).  A loss of one's own gets ``y``
+    as given: reshaping it could pair the wrong elements in its code."""
+    if getattr(loss_fn, "same_shape_target", False) and np.ndim(y) == 1 and tuple(out_shape[1:]) == (1,):
+        return y.reshape(-1, 1)
+    return y
+
+
+def check_fits(model: Module, loss_fn, X, y, who: str = "fit", names: tuple[str, str] = ("X", "y")):
     """Refuse, before the first batch, rows of ``X`` the model cannot take and targets ``y`` the loss
     cannot take (another feature count, a label out of range in the last batch, a loss that gives no
     scalar), so a run never fails half-way with nothing undone.  The model sees one row, in eval
     mode (no random draw); the loss sees every target, in chunks, against copies of that row's
-    output: the loss itself is the one judge of its targets, at O(n) cost and no pass over ``X``."""
+    output: the loss itself is the one judge of its targets, at O(n) cost and no pass over ``X``.
+    Returns ``y`` as the loss takes it (:func:`as_loss_targets`)."""
     data = Batches(X, y, model_dtype(model), model_device(model))
     with evaluating(model), no_grad():
         # the first row, read as a slice: one contiguous block from an out-of-core array
         out = _judged(lambda: model(data.x(slice(0, 1))), f"{names[0]} does not fit the model", who)
         if not isinstance(out, Tensor):
-            return  # a model of one's own with another output: its loss is trusted
+            return y  # a model of one's own with another output: its loss is trusted
+        y = as_loss_targets(loss_fn, out.shape, y)
+        data = Batches(X, y, model_dtype(model), model_device(model))
         for s in range(0, len(y), PROBE_ROWS):
             idx = slice(s, min(len(y), s + PROBE_ROWS))
             outs = out.expand(idx.stop - idx.start, *out.shape[1:])
@@ -97,6 +110,7 @@ def check_fits(model: Module, loss_fn, X, y, who: str = "fit", names: tuple[str,
                 shape = f" of shape {loss.shape}" if isinstance(loss, Tensor) else ""
                 raise TypeError(f"{who}: loss_fn must return the batch's loss as a one-element Tensor, got a "
                                 f"{type(loss).__name__}{shape}; reduce it (e.g. .mean()) with nablagrad ops")  # fmt: skip
+    return y
 
 
 @contextlib.contextmanager
@@ -154,7 +168,8 @@ def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] = ("accuracy",
     if yv.dtype.kind == "f":
         yv = yv.astype(model_dtype(model))
     with no_grad():
-        logs = {"loss": float(loss_fn(as_tensor(out, device=device_of(out)), yv).data)}
+        targets = as_loss_targets(loss_fn, out.shape, yv)
+        logs = {"loss": float(loss_fn(as_tensor(out, device=device_of(out)), targets).data)}
     th = decision_threshold(loss_fn) if threshold is None else threshold
     for m in metrics:
         logs[m] = TRAINING_METRICS[m](out, yv, th)

@@ -100,9 +100,10 @@ def fit(
     device = None if device is None else backend.device(device)  # refused before anything moves
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)
-    check_fits(model, loss_fn, X, y)  # one check for both: the model takes the rows, the loss the targets
+    y = check_fits(model, loss_fn, X, y)  # one check for both: the model takes the rows, the loss the targets
     if validation_data is not None:
-        check_fits(model, loss_fn, *validation_data, names=("validation X", "validation y"))
+        Xv, yv = validation_data
+        validation_data = Xv, check_fits(model, loss_fn, Xv, yv, names=("validation X", "validation y"))
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
     if device is not None:  # after every check: a refused call leaves the model where it was
         model.to(device)  # the optimiser's state made before follows at its next step
