@@ -24,6 +24,7 @@ from ..autodiff import Tensor, as_tensor, sigmoid
 from ..backend.checks import is_int
 from ..backend.device import to_device
 from . import init as init_mod
+from .layers import feature_rows
 from .module import Module, Parameter, Sequential
 
 
@@ -92,16 +93,15 @@ class KANLinear(Module):
         return bspline_basis(x, self.knots, self.spline_order)
 
     def forward(self, x):
-        x = as_tensor(x)
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(
-                f"KANLinear({self.in_features}, {self.out_features}): expected input of shape (N, {self.in_features}), "
-                f"got {x.shape}"
-            )
+        """Rows (N, in) give (N, out); as ``Linear``, one example (in,) or leading axes (…, in) too."""
+        x = feature_rows(x, f"KANLinear({self.in_features}, {self.out_features})", self.in_features,
+                         self.base_weight.dtype)  # fmt: skip
+        lead = x.shape[:-1]
+        x = x.reshape(-1, self.in_features)
         n = x.shape[0]
         base = (x * sigmoid(x)) @ self.base_weight  # silu(x) = x·σ(x)
         splines = self.basis(x).reshape(n, -1) @ self.spline_weight.reshape(-1, self.out_features)
-        return base + splines
+        return (base + splines).reshape(*lead, self.out_features)
 
     def edge_functions(self, x) -> np.ndarray:
         """``φ_ij(x)`` at the points ``x`` (1-D) for every edge: shape (len(x), in, out)."""

@@ -65,32 +65,36 @@ class Linear(Module):
     def forward(self, x, activation: str = "identity"):
         """``σ(x W + b)``; ``activation`` (a name of ``functional.FUSED_ACTIVATIONS``) lets a
         following activation layer run fused into this one (see :class:`MLP`)."""
-        if isinstance(x, str) or x is None:
-            raise TypeError(f"Linear({self.in_features}, {self.out_features}): expected a numeric array or tensor of shape "
-                            f"(N, {self.in_features}), got {type(x).__name__}")  # fmt: skip
-        x = as_tensor(x)
-        if x.dtype.kind not in "fiub":
-            raise TypeError(f"Linear({self.in_features}, {self.out_features}): expected numbers, got dtype {x.dtype}")
-        if x.ndim == 0:
-            raise ValueError(
-                f"Linear({self.in_features}, {self.out_features}): expected an input of shape (N, {self.in_features}) "
-                f"or ({self.in_features},), got a scalar (shape ()); give one example as a row of {self.in_features} values"
-            )
-        if x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} features "
-                f"(shape {x.shape}), expected {self.in_features}"
-            )
-        if x.dtype != self.weight.dtype:  # PyTorch refuses integers and another float dtype alike
-            fix = "" if x.dtype.kind != "f" else f" or build the layer with dtype='{x.dtype}'"
-            raise TypeError(
-                f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} does not match the layer's "
-                f"{self.weight.dtype}; cast the input (x.astype('{self.weight.dtype}')){fix}, as PyTorch requires"
-            )
+        x = feature_rows(x, f"Linear({self.in_features}, {self.out_features})", self.in_features, self.weight.dtype)
         return Fn.linear(x, self.weight, self.bias, activation)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def feature_rows(x, who: str, in_features: int, dtype):
+    """``x`` as a tensor whose last axis holds ``in_features`` features of the layer's ``dtype``: rows
+    (N, in), one example (in,), or any leading axes (…, in); anything else refused, naming the
+    layer, the shape and the fix (another dtype too: PyTorch refuses integers and another float alike)."""
+    if isinstance(x, str) or x is None:
+        raise TypeError(f"{who}: expected a numeric array or tensor of shape (N, {in_features}), got {type(x).__name__}")
+    x = as_tensor(x)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"{who}: expected numbers, got dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError(
+            f"{who}: expected an input of shape (N, {in_features}) or ({in_features},), got a scalar (shape ()); "
+            f"give one example as a row of {in_features} values"
+        )
+    if x.shape[-1] != in_features:
+        raise ValueError(f"{who}: input has {x.shape[-1]} features (shape {x.shape}), expected {in_features}")
+    if x.dtype != dtype:
+        fix = "" if x.dtype.kind != "f" else f" or build the layer with dtype='{x.dtype}'"
+        raise TypeError(
+            f"{who}: input dtype {x.dtype} does not match the layer's {dtype}; cast the input "
+            f"(x.astype('{dtype}')){fix}, as PyTorch requires"
+        )
+    return x
 
 
 class _Activation(Module):
@@ -219,9 +223,10 @@ class Softmax(Module):
         super().__init__()
         if dim is not None and axis is not None:
             raise TypeError(f"{type(self).__name__}: give dim (PyTorch's name) or axis (NumPy's), not both")
+        name = "dim" if dim is not None else "axis"
         axis = dim if dim is not None else -1 if axis is None else axis
         if not is_int(axis):
-            raise TypeError(f"{type(self).__name__}: dim must be an integer (the axis of the classes, e.g. -1), got {axis!r}")
+            raise TypeError(f"{type(self).__name__}: {name} must be an integer (the axis of the classes, e.g. -1), got {axis!r}")
         self.axis = int(axis)
 
     @property
