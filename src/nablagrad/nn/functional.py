@@ -715,9 +715,10 @@ BCE = Primitive(
 )
 
 
-def binary_cross_entropy(probs, target, reduction: str = "mean"):
+def binary_cross_entropy(probs, target, reduction: str = "mean", weight=None):
     """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 and the
-    gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions."""
+    gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions.
+    PyTorch's ``weight`` (broadcast to the probabilities' shape) multiplies each element's loss."""
     probs = as_tensor(probs)
     t = _target_like(probs, target, "binary_cross_entropy")
     if not bool(namespace_of(probs.data).all((probs.data >= 0) & (probs.data <= 1))):  # NaN fails both
@@ -727,7 +728,10 @@ def binary_cross_entropy(probs, target, reduction: str = "mean"):
             f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad}; for raw scores (logits) use "
             "binary_cross_entropy_with_logits"
         )
-    return reduce(apply(BCE, probs, t), reduction)
+    if weight is None:
+        return reduce(apply(BCE, probs, t), reduction)
+    _check_reduction(reduction, "binary_cross_entropy")
+    return reduce(apply(BCE, probs, t) * _broadcast_weight(weight, probs, "weight", "binary_cross_entropy"), reduction)
 
 
 def _bce_logits_value(z, y):
@@ -760,14 +764,14 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", we
     if pos_weight is None:
         loss = apply(BCE_WITH_LOGITS, logits, y)
     else:
-        p = _broadcast_weight(pos_weight, logits, "pos_weight")
+        p = _broadcast_weight(pos_weight, logits, "pos_weight", "binary_cross_entropy_with_logits")
         loss = (1.0 - y) * logits + (1.0 + (p - 1.0) * y) * _softplus(-logits)
     if weight is not None:
-        loss = loss * _broadcast_weight(weight, logits, "weight")
+        loss = loss * _broadcast_weight(weight, logits, "weight", "binary_cross_entropy_with_logits")
     return reduce(loss, reduction)
 
 
-def _broadcast_weight(weight, logits: Tensor, name: str) -> Tensor:
+def _broadcast_weight(weight, logits: Tensor, name: str, who: str) -> Tensor:
     """A weight that broadcasts to the logits' shape, as a tensor in their dtype and on their device."""
     w = _weight_like(weight, logits)
     try:
@@ -777,8 +781,8 @@ def _broadcast_weight(weight, logits: Tensor, name: str) -> Tensor:
     if not fits:
         hint = f"one value per class, shape ({logits.shape[-1]},)" if name == "pos_weight" and logits.ndim else "its shape"
         raise ValueError(
-            f"binary_cross_entropy_with_logits: {name} of shape {w.shape} does not broadcast to the logits' shape "
-            f"{logits.shape}; give {hint}"
+            f"{who}: {name} of shape {w.shape} does not broadcast to the {'logits' if 'logits' in who else 'probabilities'}' "
+            f"shape {logits.shape}; give {hint}"
         )
     return _in_dtype_of(w, logits)
 

@@ -112,9 +112,10 @@ class NLLLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities (logs clamped at −100)."""
+    """Binary cross-entropy on probabilities (logs clamped at −100); PyTorch's ``weight`` by name."""
 
     fn = staticmethod(Fn.binary_cross_entropy)
+    defaults = {"weight": None}
 
 
 class BCEWithLogitsLoss(_Loss):
