@@ -64,7 +64,8 @@ def test_an_input_given_twice_receives_the_sum_once(rng):
 
 def test_a_parameter_written_after_the_forward_is_refused(rng):
     W, b, f = _step(rng)
-    loss = f(rng.standard_normal((4, 5)), rng.standard_normal((4, 3)))
+    x = ng.tensor(rng.standard_normal((4, 5)), requires_grad=True)  # x's gradient reads W (x̄ = ḡ Wᵀ)
+    loss = f(x, rng.standard_normal((4, 3)))
     W.data[...] = 0
     W.bump_version_()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):

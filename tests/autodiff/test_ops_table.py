@@ -98,7 +98,29 @@ CASES = {
     "round": (ng.round, torch.round, [(4,)], _offgrid),
     "trunc": (ng.trunc, torch.trunc, [(4,)], _offgrid),
     "clamp": (lambda a: ng.clamp(a, min=-0.5, max=0.4), lambda a: torch.clamp(a, min=-0.5, max=0.4), [(6,)], _offgrid),
+    "clamp_min": (lambda a: ng.clamp_min(a, 0.3), lambda a: torch.clamp_min(a, 0.3), [(6,)], _offgrid),
+    "clamp_max_method": (lambda a: a.clamp_max(-0.3), lambda a: a.clamp_max(-0.3), [(6,)], _offgrid),
+    "clamp_tensor_bounds": (
+        lambda a, lo, hi: ng.clamp(a, min=lo, max=hi),
+        lambda a, lo, hi: torch.clamp(a, min=lo, max=hi),
+        [(2, 6), (6,), (2, 1)],
+        _offgrid,
+    ),
+    "masked_fill": (
+        lambda a: a.masked_fill(np.array([True, False, True]), 0.5),  # a NumPy mask goes to a's device
+        lambda a: a.masked_fill(torch.tensor([True, False, True]), 0.5),
+        [(2, 3)],
+        _any,
+    ),
     # --- elementwise binary, broadcasting
+    "add_alpha": (lambda a, b: ng.add(a, b, alpha=-2.5), lambda a, b: torch.add(a, b, alpha=-2.5), [(3, 4), (4,)], _any),
+    "sub_alpha_method": (lambda a, b: a.sub(b, alpha=3), lambda a, b: a.sub(b, alpha=3), [(3, 1), (4,)], _any),
+    "div_trunc": (
+        lambda a, b: ng.div(a, b, rounding_mode="trunc"),
+        lambda a, b: torch.div(a, b, rounding_mode="trunc"),
+        [(3, 4), (4,)],
+        _offgrid,
+    ),
     "remainder": (ng.remainder, torch.remainder, [(3, 4), (4,)], _offgrid),
     "mod_operator": (lambda a, b: a % b, lambda a, b: a % b, [(3, 1), (4,)], _offgrid),
     "rmod_scalar": (lambda a: 2.5 % a, lambda a: 2.5 - a * torch.floor(2.5 / a), [(4,)], _offgrid),

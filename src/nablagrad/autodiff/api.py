@@ -76,15 +76,21 @@ def _function(row: Row) -> Callable:
     elif row.kind == "binary":
         divide = row.floats is True
 
-        def f(x, y):
+        def plain(x, y):
             if check is not None:
                 check(x, y)
             return binary(prim, x, y, divide)
 
+        def f(x=_MISSING, y=_MISSING, /, **kw):
+            if kw:  # PyTorch's keywords: the operands by name (input=, other=), alpha=, rounding_mode=
+                return _binary_keywords(row, plain, x, y, kw)
+            return plain(x, y)
+
     elif row.kind == "axis":
 
-        def f(x, axis=-1, dim=None):
-            x = floating(_t(x))  # softmax(int) in the default float dtype, as exp(int)
+        def f(x, axis=-1, dim=None, dtype=None):
+            # softmax(int) in the default float dtype, as exp(int); PyTorch's dtype=: the input cast to it first
+            x = floating(_t(x)) if dtype is None else astype(_t(x), dtype)
             return _apply(prim, (x,), {"axis": axis if dim is None else dim})
 
     else:
@@ -114,6 +120,72 @@ def _function(row: Row) -> Callable:
     f.__doc__ = row.doc
     f.__module__ = __name__
     return f
+
+
+_MISSING = object()  # an operand not given by position
+
+
+def _binary_keywords(row: Row, plain: Callable, x, y, kw: dict):
+    """A binary op called with keywords: its operands by PyTorch's names (``other=``, ``exponent=``,
+    ``input=``) and the keywords its row takes (``extra``), each meaning what :data:`_KEYWORDS` says."""
+    for pos, (name, value) in enumerate(zip(row.operands, (x, y))):
+        if name in kw:
+            if value is not _MISSING:
+                raise TypeError(f"{row.name}: got {name} twice, by position and as {name}=")
+            if pos == 0:
+                x = kw.pop(name)
+            else:
+                y = kw.pop(name)
+    extra = dict(row.extra)
+    unknown = sorted(set(kw) - set(extra))
+    if unknown or x is _MISSING or y is _MISSING:
+        takes = ", ".join([*row.operands, *extra])
+        problem = f"unexpected keyword argument(s) {unknown}" if unknown else "missing an operand"
+        raise TypeError(f"{row.name}: {problem}; it takes {takes}")
+    for name, value in kw.items():
+        if not _same(value, extra[name]):
+            return _KEYWORDS[name](row.name, plain, x, y, value)
+    return plain(x, y)
+
+
+def _same(value, default) -> bool:
+    return value is default or (default is not None and value is not None and type(value) is not bool and value == default)
+
+
+def _integral(v) -> bool:
+    """Whether an operand holds integers (or bools): a tensor or array of that dtype, or a Python int."""
+    dtype = getattr(v, "dtype", None)
+    return dtype.kind in "iub" if dtype is not None else isinstance(v, int | np.integer)
+
+
+def _alpha(name: str, plain: Callable, x, y, alpha):
+    """PyTorch's ``alpha`` (add, sub): ``x ± alpha·y`` — y scaled first, so alpha scales y's gradient too.
+    For integer operands alpha must be an integer, as PyTorch requires."""
+    if not isinstance(alpha, int | float | np.integer | np.floating) or isinstance(alpha, bool):
+        raise TypeError(f"{name}: alpha must be a number, got {alpha!r}")
+    if isinstance(alpha, float | np.floating) and _integral(x) and _integral(y):
+        raise TypeError(
+            f"{name}: for integer operands alpha must be an integer (as PyTorch), got {alpha!r}; "
+            "convert an operand to floats first, e.g. x.double()"
+        )
+    if not isinstance(y, Tensor | int | float | np.ndarray | np.generic):
+        y = _t(y)
+    return plain(x, y * alpha)
+
+
+def _rounding_mode(name: str, plain: Callable, x, y, mode):
+    """PyTorch's ``rounding_mode`` of div: ``"trunc"`` rounds the quotient toward 0, ``"floor"`` down
+    (``floor_divide``); integers stay integers (exact), floats are rounded (derivative 0, as PyTorch's)."""
+    if mode == "floor":
+        return OPS["floor_divide"](x, y)
+    if mode != "trunc":
+        raise ValueError(f"{name}: rounding_mode must be None, 'trunc' or 'floor', got {mode!r}")
+    if _integral(x) and _integral(y):  # exact: x − fmod(x, y) is a multiple of y
+        return OPS["floor_divide"](OPS["sub"](x, OPS["fmod"](x, y)), y)
+    return OPS["trunc"](plain(x, y))
+
+
+_KEYWORDS: dict[str, Callable] = {"alpha": _alpha, "rounding_mode": _rounding_mode}
 
 
 _FLOAT_DTYPES = frozenset(type(np.dtype(c)) for c in "efd")  # NumPy's float dtypes (another library's: _promote)
@@ -268,9 +340,23 @@ def _inplace(name: str) -> Callable:
 
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+_IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "masked_fill")  # x.add_(…) …
+
+
+def _in_place(name: str) -> Callable:
+    """PyTorch's in-place method ``x.<name>_(...)`` (``x.add_(y, alpha=2)``, ``x.clamp_(min=0)``): the op
+    ``ng.<name>`` with the same arguments, its result written back into x (:func:`.ops.update_`)."""
+
+    def method(self: Tensor, *args, **kw) -> Tensor:
+        return ops.update_(self, lambda old: OPS[name](old, *args, **kw), f"{name}_")
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``x.{name}(...)`` written into x in place (PyTorch's ``{name}_``); returns x."
+    return method
 
 METHODS: dict[str, object] = {
     **{f"__i{name}__": _inplace(name) for name in _SYMBOLS},
+    **{f"{name}_": _in_place(name) for name in _IN_PLACE},
     "T": property(transpose),
     "mT": property(lambda self: swapaxes(self, -1, -2)),
     "reshape": _reshape,
@@ -289,6 +375,7 @@ METHODS: dict[str, object] = {
     "__getitem__": ops.getitem,
     "__setitem__": ops.setitem,
     "copy_": ops.copy_,
+    "zero_": ops.zero_,
     "contiguous": _contiguous,
     "size": property(_size),
     "numel": lambda self: int(np.prod(self.shape, dtype=np.int64)) if self._tangents else self.data.size,

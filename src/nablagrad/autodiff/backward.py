@@ -20,7 +20,7 @@ import numpy as np
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import mode as _m
-from .primitive import NUMPY_NS, rules_for, sum_to
+from .primitive import ANS, NUMPY_NS, rules_for, sum_to
 from .tensor import TENSOR_NS, Tensor, _raw, _wrap
 
 
@@ -37,17 +37,75 @@ _FREED_MSG = (
 
 _MODIFIED_MSG = (
     "backward: one of the variables needed for gradient computation has been modified by an inplace "
-    "operation: an input of shape {shape} of op '{op}' was written in place (version {v} after the op "
-    "saved it at {saved}), e.g. by optimizer.step(), zero_(), x[...] = v or t.data -= ... followed by "
-    "bump_version_(). Call backward() before changing it, or compute the loss again after the change."
+    "operation: {what} of op '{op}' (a {dtype} tensor of shape {shape}), which the op saved to compute its "
+    "gradient, was written in place after the op used it, e.g. by x += ..., x[...] = v, zero_(), copy_(), "
+    "optimizer.step() or t.data -= ... followed by bump_version_(). Use an out-of-place op instead "
+    "(x = x + 1, not x += 1) or write to a clone() of the tensor; or call backward() before changing it, or "
+    "compute the loss again after the change."
 )
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def _refuse(what: str, node: Tensor, t: Tensor) -> RuntimeError:
+    return RuntimeError(_MODIFIED_MSG.format(what=what, op=node._op.name, dtype=t.dtype, shape=t.shape))
+
+
+def _born(node: Tensor, stamp: int) -> int:
+    """The version ``node``'s op was stamped with (its inputs are checked against it).  A node whose own
+    values were overwritten after it was made (written under no_grad, ``zero_``, or a handle on what a
+    tensor was before an in-place op) keeps that stamp in ``_born``; its op refuses to back-propagate
+    when its VJP reads its output (exp, tanh, sqrt …: PyTorch's "output 0 of ExpBackward0") — or may
+    read it, when the values are lost (written in the node's own array) and the op does not say."""
+    born = getattr(node, "_born", None)
+    if born is None:
+        return stamp
+    stamp, lost = born
+    saved = node._op.saved(_needs(node._inputs))
+    if (saved is None and lost) or (saved is not None and ANS in saved):
+        raise _refuse("the output", node, node)  # (PyTorch: "output 0 of ExpBackward0")
+    return stamp
+
+
+def _seen(node: Tensor, parent: Tensor, stamp: int) -> Tensor:
+    """``parent``, an input of ``node``, was written in place after the op (stamped ``stamp``) used it.
+    Refused when the op's VJP reads the value of an input written since (PyTorch raises for a tensor
+    saved for backward: mul's operands, log's input); otherwise (add, sum, reshape … read none) the
+    op's edges go to its inputs as the op saw them — the handle on a node before an in-place op
+    replaced it (``_prev``, see :func:`.ops._become`) — so the gradient flows as if the write came
+    after (refused too if that handle is gone).  Returns what ``parent`` was for the op."""
+    inputs = node._inputs
+    if not any(a is parent for a in inputs):  # an earlier call (another input) checked and redirected them all
+        return _before(parent, stamp)
+    seen = tuple(_before(a, stamp) if isinstance(a, Tensor) and a._version > stamp else a for a in inputs)
+    saved = node._op.saved(_needs([a if s is None else s for a, s in zip(inputs, seen)]))
+    for i, (a, s) in enumerate(zip(inputs, seen)):
+        if isinstance(a, Tensor) and a._version > stamp and (saved is None or i in saved or s is None):
+            raise _refuse(f"its {_ORDINALS[i]} input" if i < len(_ORDINALS) else f"its input {i}", node, a)
+    node._inputs = seen
+    return next(s for a, s in zip(inputs, seen) if a is parent)
+
+
+def _before(t: Tensor, stamp: int) -> Tensor | None:
+    """The node ``t`` stood for at version ``stamp``: back along the in-place ops recorded since (None
+    when that node is gone: nothing but this op's edge would have kept it, and the edge is to ``t``)."""
+    prev = getattr(t, "_prev", None)
+    while prev is not None and prev[0] > stamp:  # (the version of the write, a weak reference to the node before it)
+        t = prev[1]()
+        if t is None:
+            return None
+        prev = getattr(t, "_prev", None)
+    return t
 
 
 def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
     """Non-leaf tensors reachable from ``root``, parents before children (iterative DFS).
 
-    Also checks that no input was written in place after an op saved it (version counter).
+    Also checks that no value an op saved for its VJP was written in place since (the version
+    counter, as PyTorch's): see :func:`_seen` and :func:`_born`.
     """
+    overwritten = _m.overwritten
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -63,10 +121,12 @@ def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
             raise GraphFreedError(_FREED_MSG)
         stack.append((node, True))
         stamp = node._version
+        if overwritten:
+            stamp = _born(node, stamp)
         for parent in node._inputs:
             if isinstance(parent, Tensor):
                 if parent._version > stamp:
-                    raise RuntimeError(_MODIFIED_MSG.format(shape=parent.shape, op=node._op.name, v=parent._version, saved=stamp))
+                    parent = _seen(node, parent, stamp)
                 if parent._op is not None and parent.requires_grad and id(parent) not in visited and id(parent) not in stop:
                     stack.append((parent, False))
     return order
@@ -223,6 +283,8 @@ def _one_op(root: Tensor) -> bool:
     if root._op is None or root._inputs is None:
         return False
     stamp = root._version
+    if _m.overwritten and getattr(root, "_born", None) is not None:
+        return False
     for parent in root._inputs:
         if isinstance(parent, Tensor) and (parent._version > stamp or (parent._op is not None and parent.requires_grad)):
             return False

@@ -24,6 +24,9 @@ tape.  Only the version clock and the level counter are shared, so numbers are n
 * ``clock`` — the version clock: a tensor written in place takes ``clock + 1`` as its
   ``_version``; an op node is stamped with the clock when made, so an input whose version
   is newer than the node that saved it was modified after it was used.
+* ``overwritten`` — True once an op's output values were overwritten after it was made (a non-leaf
+  written under ``no_grad``, or replaced by an in-place op): only then does the tape walk look for
+  the stamp such a node keeps (``_born``), so the plain walk reads nothing more.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ state = _ThreadMode()  # read as ``state.grad_enabled``: the value of the callin
 
 # shared by all threads: a version number and a level number are never reused
 clock: int = 0
+overwritten: bool = False  # see the module docstring; set once, never reset
 structure: int = 0  # bumped when a module's parameter or submodule is replaced (ng.jit then traces again)
 active: int = 0  # how many switch-setting blocks run, in all threads; 0: every thread has the defaults
 retained: int = 0  # how many tensors asked for retain_grad() (the walk looks only if > 0)

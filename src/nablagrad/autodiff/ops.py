@@ -9,6 +9,7 @@ every op generated from the rule table.
 from __future__ import annotations
 
 import builtins
+import weakref
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..backend import get_default_dtype
 from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
+from . import mode as _m
 from . import rules as R
 from .mode import state as _mode
 from .primitive import function, row
@@ -136,9 +138,20 @@ def _where_method(x, condition, y):
     return where(condition, x, y)
 
 
+_MISSING = object()  # an argument not given
+
+
 @function(method=_where_method)
-def where(cond, x, y):
-    """``x`` where ``cond`` else ``y``; the gradient goes to the branch that was taken."""
+def where(cond, x=_MISSING, y=_MISSING):
+    """``x`` where ``cond`` else ``y``; the gradient goes to the branch that was taken.  With the
+    condition alone (PyTorch's ``torch.where(cond)``, NumPy's ``nonzero``): the indices where it holds
+    (is nonzero), one int64 tensor per dimension."""
+    if x is _MISSING or y is _MISSING:
+        if x is not _MISSING or y is not _MISSING:
+            raise TypeError("where: give both x and y (values where cond holds and where not), or the condition alone")
+        c = _t(cond)
+        found = np.nonzero(np.atleast_1d(c.numpy()))  # a 0-d condition reads as one entry (PyTorch's)
+        return tuple(tensor(i.astype(np.int64, copy=False), device=c.device) for i in found)
     c = cond.data if isinstance(cond, Tensor) else cond
     ns = namespace_of(c)
     c = np.asarray(c) if ns is NUMPY else c
@@ -155,11 +168,36 @@ def where(cond, x, y):
 
 
 @function()
+def masked_fill(x, mask, value):
+    """PyTorch's masked_fill: ``x`` with ``value`` (a number or a 0-d tensor) where the boolean ``mask``,
+    broadcast to x's shape, holds; x's shape and dtype are kept.  Gradient: ``g`` where the mask is off
+    for x, the sum of ``g`` where it is on for a tensor value."""
+    x = _t(x)
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    kind = namespace_of(m).numpy_dtype(m.dtype).kind if hasattr(m, "dtype") else "?"
+    if kind != "b":
+        got = getattr(m, "dtype", type(m).__name__)
+        raise TypeError(f"masked_fill: the mask must be boolean, got {got}; compare first, e.g. x > 0")
+    shape = tuple(mask.shape) if isinstance(mask, Tensor) else np.shape(m)
+    try:
+        fits = np.broadcast_shapes(shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"masked_fill: a mask of shape {shape} does not broadcast to the tensor's shape {x.shape}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+    out = where(mask, value, x)
+    return out if out.dtype == x.dtype else astype(out, x.dtype)
+
+
+@function()
 def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     """Clamp into [min, max]; gradient 1 inside (bounds included), 0 outside."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min= or max=")
     x = _t(x)
+    min, max = (as_tensor(b, device=x.device) if isinstance(b, np.ndarray) else b for b in (min, max))  # noqa: A001
     if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: each gets g where it binds
         out = x if min is None else where(x < min, min, x)
         return out if max is None else where(out > max, max, out)
@@ -174,6 +212,18 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
 def clamp(x, min=None, max=None):  # noqa: A002
     """PyTorch's name for ``clip``."""
     return clip(x, min, max)
+
+
+@function()
+def clamp_min(x, min):  # noqa: A002 - PyTorch's name
+    """PyTorch's ``clamp_min``: ``clip(x, min=min)`` (a number or a tensor bound)."""
+    return clip(x, min, None)
+
+
+@function()
+def clamp_max(x, max):  # noqa: A002 - PyTorch's name
+    """PyTorch's ``clamp_max``: ``clip(x, max=max)`` (a number or a tensor bound)."""
+    return clip(x, None, max)
 
 
 def astype(x, dtype):
@@ -426,7 +476,7 @@ def setitem(x: Tensor, index, value) -> None:
             "on a copy: y = x * 1; y[...] = v; or use the functional form ng.index_update(x, index, v)."
         )
     old = _old_node(x)
-    _become(x, index_update(old, index, value))
+    _become(x, index_update(old, index, value), old)
 
 
 def _old_node(x: Tensor) -> Tensor:
@@ -435,14 +485,29 @@ def _old_node(x: Tensor) -> Tensor:
     old = _wrap(x.data)
     old.requires_grad, old._op, old._inputs, old._params = x.requires_grad, x._op, x._inputs, x._params
     old._tangents, old._version = x._tangents, x._version
+    for slot in ("_born", "_prev"):  # set only by earlier in-place writes (see Tensor)
+        value = getattr(x, slot, None)
+        if value is not None:
+            setattr(old, slot, value)
     return old
 
 
-def _become(x: Tensor, new: Tensor) -> None:
-    """``x`` takes over the node ``new`` (an in-place update recorded as a new node) and counts a write."""
+def _become(x: Tensor, new: Tensor, old: Tensor) -> None:
+    """``x`` takes over the node ``new`` (an in-place update recorded as a new node, computed from
+    ``old``, the handle on x's node before) and counts a write.  The ops that used x before keep their
+    edge to ``old`` (``x._prev``, a weak reference the tape walk follows, so a tensor updated in place in
+    a loop does not keep every earlier value alive); as in PyTorch, x's old values count as
+    overwritten, so an op whose VJP says it reads its own output (exp, tanh) refuses to back-propagate
+    (``old`` keeps them intact, so an op that does not say is let through)."""
     x.data, x.requires_grad, x._op, x._inputs, x._params = new.data, new.requires_grad, new._op, new._inputs, new._params
     x._tangents = new._tangents
-    x.bump_version_()
+    if old._op is not None and getattr(old, "_born", None) is None:
+        old._born = (old._version, False)  # (False: its values are intact, kept by this handle)
+        _m.overwritten = True
+    if getattr(x, "_born", None) is not None:
+        x._born = None  # x is a new node, made now
+    x._version = _m.bump()
+    x._prev = (x._version, weakref.ref(old))  # weak: alive while x's graph (or another op's edge) holds it
 
 
 def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> Tensor:
@@ -451,7 +516,8 @@ def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> 
     ``w -= lr * w.grad``), a traced one becomes x's new node (refused, as PyTorch, for a leaf that
     requires grad).  The result keeps x's shape and dtype; either way the version counter counts
     the write, so an op that saved the old x refuses to back-propagate."""
-    out = fn(_old_node(x))
+    old = _old_node(x)
+    out = fn(old)
     if out.shape != x.shape:
         raise RuntimeError(
             f"{who}: the result of shape {out.shape} does not fit in the tensor of shape {x.shape} updated in "
@@ -472,7 +538,20 @@ def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> 
             f"{who}: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation. "
             "Update it under ng.no_grad() (as an optimiser does), or work on a copy: y = x * 1, then update y."
         )
-    _become(x, out)
+    _become(x, out, old)
+    return x
+
+
+def zero_(x: Tensor) -> Tensor:
+    """Fill ``x`` with zeros in place, returning ``x`` (PyTorch's ``zero_``): written as ``x[...] = 0`` —
+    on a non-leaf with gradients on, recorded (the old values get no gradient); refused for a leaf that
+    requires grad outside ``no_grad``."""
+    if x._op is None and x.requires_grad and _mode.grad_enabled:
+        raise RuntimeError(
+            f"zero_: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation. "
+            "Zero it under ng.no_grad() (as an optimiser does), or work on a copy: y = x * 0"
+        )
+    setitem(x, Ellipsis, 0)
     return x
 
 
@@ -524,6 +603,7 @@ def identity(x):
 
 
 __all__ = [
-    "where", "clip", "clamp", "astype", "std", "var", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+    "where", "masked_fill", "clip", "clamp", "clamp_min", "clamp_max", "astype", "std", "var",
+    "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
     "broadcast_to", "sum_to", "getitem", "index_update", "concatenate", "stack", "identity",
 ]  # fmt: skip

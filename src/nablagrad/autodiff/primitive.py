@@ -27,6 +27,8 @@ from ..backend.namespace import NUMPY, ArrayAPINamespace, namespace_of
 
 Rule = Callable[..., object] | None
 
+ANS = "ans"  # in a primitive's ``reads``: its VJP reads the op's output value (``ans``)
+
 
 class Box:
     """Base of values the engine traces (``Tensor``): lets the layers below tell a traced value
@@ -43,7 +45,7 @@ def _no_cotangent(F, g, ans, *args, **params) -> None:
 class Primitive:
     """One differentiable operation: ``fn`` on raw arrays plus per-argument VJP/JVP rules."""
 
-    __slots__ = ("name", "fn", "vjps", "jvps", "fmt", "batch")
+    __slots__ = ("name", "fn", "vjps", "jvps", "fmt", "batch", "reads")
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class Primitive:
         jvps: Sequence[Rule],
         fmt: str | None = None,
         batch: Callable | None = None,
+        reads: Sequence[Sequence[int | str]] | None = None,
     ):
         self.name = name
         self.fn = fn
@@ -64,6 +67,11 @@ class Primitive:
         # vmap: batch(F, prim, args, batched, params) -> the result with the batch axis first,
         # given args whose batched ones have it first; None: elementwise with broadcasting
         self.batch = batch
+        # the values the VJP rules read (PyTorch's "saved for backward"), one entry per rule: the
+        # indices of the arguments it reads and ANS for the output — shapes and dtypes do not count,
+        # no in-place write changes them.  None: every rule may read everything (the safe default);
+        # () for an op whose rules read no value (add, sum, reshape …, and every linear primitive).
+        self.reads = None if reads is None else tuple(frozenset(r) for r in reads)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"
@@ -79,6 +87,19 @@ class Primitive:
                 rules[1](F, g, ans, *args, **params) if needs[1] else None,
             ]
         return [rules[i](F, g, ans, *args, **params) if need else None for i, need in enumerate(needs)]
+
+    def saved(self, needs: Sequence[bool]) -> frozenset | None:
+        """What the VJP rules of the arguments flagged in ``needs`` read (argument indices, and ANS
+        for the output): the values an in-place write must not touch before the backward pass.
+        None: anything (a primitive that does not say)."""
+        reads = self.reads
+        if reads is None:
+            return None
+        out: frozenset = frozenset()
+        for i, need in enumerate(needs):
+            if need and i < len(reads):
+                out |= reads[i]
+        return out
 
     def jvp(self, F, tangents: Sequence, ans, args: Sequence, params: dict):
         """The output tangent: the sum of each argument's contribution ``∂f/∂x_i · ẋ_i``."""
@@ -112,7 +133,9 @@ class Row:
     for the others; ``neg``, ``abs``, ``floor`` … keep integers).
     ``dunder`` names the operator (``"add"`` gives ``__add__`` and ``__radd__``), ``check``
     validates the arguments before the op runs, ``extra`` holds a reduction's further keyword
-    parameters and their defaults.
+    parameters and their defaults, or a binary op's PyTorch keywords (``alpha``, ``rounding_mode``,
+    whose meaning :mod:`.api` gives once for every op that takes them).  ``operands``: the keyword
+    names of a binary op's operands (PyTorch's ``input``/``other``, ``exponent`` for a power).
     """
 
     name: str
@@ -125,6 +148,7 @@ class Row:
     check: Callable | None = None
     extra: tuple[tuple[str, object], ...] = ()
     fn: Callable | None = None
+    operands: tuple[str, str] = ("input", "other")
 
 
 TABLE: dict[str, Row] = {}
@@ -198,8 +222,9 @@ def batch_axis(F, prim, args, batched, params):
 
 def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None, batch: Callable | None = None) -> Primitive:
     """A primitive linear in its one traced argument: its JVP is the op itself applied to the
-    tangent (JAX's ``deflinear``), so only the value and the VJP (the transpose) are written."""
-    prim = Primitive(name, fn, (vjp,), (None,), fmt, batch)
+    tangent (JAX's ``deflinear``), so only the value and the VJP (the transpose) are written.
+    The transpose of a linear map reads no value of the argument (its shape at most): ``reads=()``."""
+    prim = Primitive(name, fn, (vjp,), (None,), fmt, batch, reads=())
     prim.jvps = (lambda F, t, ans, x, **params: F.apply(prim, (t,), params),)
     return prim
 

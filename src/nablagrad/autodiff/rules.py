@@ -17,6 +17,7 @@ import numpy as np
 from ..backend.device import device_of, to_device
 from ..backend.namespace import namespace_of
 from .primitive import (
+    ANS,
     Primitive,
     _unindex,
     batch_reduce,
@@ -33,15 +34,17 @@ from .primitive import (
 )
 
 
-def _unary(name: str, fn, deriv, fmt: str, doc: str, floats: bool = True) -> Primitive:
+def _unary(name: str, fn, deriv, fmt: str, doc: str, floats: bool = True, reads: str | None = None) -> Primitive:
     """An elementwise op from its value ``fn`` and local derivative ``deriv(F, ans, x)``; a row
-    of the table (``ng.name(x)`` and ``x.name()``)."""
+    of the table (``ng.name(x)`` and ``x.name()``).  ``reads``: what ``deriv`` reads, ``"x"`` or
+    ``"ans"`` (PyTorch's "saved for backward"; None: both)."""
     prim = Primitive(
         name,
         fn,
         vjps=(lambda F, g, ans, x: g * deriv(F, ans, x),),
         jvps=(lambda F, t, ans, x: t * deriv(F, ans, x),),
         fmt=fmt,
+        reads=(({"x": 0, "ans": ANS}[reads],),) if reads is not None else None,
     )
     return row(name, prim, "unary", doc, floats=floats)
 
@@ -53,47 +56,62 @@ def _dtype_of(x):
 # --- elementwise unary -----------------------------------------------------------------------
 NEG = row(
     "neg",
-    Primitive("neg", np.negative, (lambda F, g, ans, x: -g,), (lambda F, t, ans, x: -t,), fmt="-{0}"),
+    Primitive("neg", np.negative, (lambda F, g, ans, x: -g,), (lambda F, t, ans, x: -t,), fmt="-{0}", reads=()),
     "unary",
     "−x; derivative −1.",
     dunder="neg",
     floats=False,
 )
-EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})", "eˣ; derivative eˣ.")
-LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})", "ln x; derivative 1/x.")
-SQRT = _unary("sqrt", np.sqrt, lambda F, ans, x: 0.5 / ans, "sqrt({0})", "√x; derivative 1/(2√x).")
-SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})", "sin x; derivative cos x.")
-COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})", "cos x; derivative −sin x.")
-TANH = _unary("tanh", np.tanh, lambda F, ans, x: 1.0 - ans * ans, "tanh({0})", "tanh x; derivative 1 − tanh² x (lecture 001).")
+EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})", "eˣ; derivative eˣ.", reads="ans")
+LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})", "ln x; derivative 1/x.", reads="x")
+SQRT = _unary("sqrt", np.sqrt, lambda F, ans, x: 0.5 / ans, "sqrt({0})", "√x; derivative 1/(2√x).", reads="ans")
+SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})", "sin x; derivative cos x.", reads="x")
+COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})", "cos x; derivative −sin x.", reads="x")
+TANH = _unary(
+    "tanh",
+    np.tanh,
+    lambda F, ans, x: 1.0 - ans * ans,
+    "tanh({0})",
+    "tanh x; derivative 1 − tanh² x (lecture 001).",
+    reads="ans",
+)
 SIGMOID = _unary(
     "sigmoid",
     stable_sigmoid,
     lambda F, ans, x: ans * (1.0 - ans),
     "sigmoid({0})",
     "σ(x) = 1/(1 + e^{−x}), computed without overflow; derivative σ(1 − σ) (lecture 000).",
+    reads="ans",
 )
 
 
-def _select(name: str, fn, keep, fmt: str) -> Primitive:
+def _select(name: str, fn, keep, fmt: str, on_output: bool = False) -> Primitive:
     """A piecewise-linear primitive whose derivative is 1 where ``keep(x)`` and 0 elsewhere.
 
     The rules *select* (``F.select(keep, g)`` = ``where(keep, g, 0)``) rather than multiply by
     a 0/1 mask, so an infinite upstream gradient at a dropped point gives 0, not 0·∞ = NaN —
     as PyTorch's ``threshold_backward`` and ``clamp_backward`` do (``sqrt(relu(x))``, x < 0).
+    ``on_output``: the VJP tests the output instead (relu: ``relu(x) > 0`` where ``x > 0``), so
+    it saves the output, as PyTorch's relu does.
     """
+    if on_output:
+        vjp = lambda F, g, ans, x, **p: F.select(keep(F.data(ans), **p), g)  # noqa: E731
+    else:
+        vjp = lambda F, g, ans, x, **p: F.select(keep(F.data(x), **p), g)  # noqa: E731
     return Primitive(
         name,
         fn,
-        (lambda F, g, ans, x, **p: F.select(keep(F.data(x), **p), g),),
+        (vjp,),
         (lambda F, t, ans, x, **p: F.select(keep(F.data(x), **p), t),),
         fmt=fmt,
+        reads=((ANS if on_output else 0,),),
     )
 
 
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
 RELU = row(
     "relu",
-    _select("relu", lambda x: namespace_of(x).maximum(x, 0), lambda x: x > 0, "relu({0})"),
+    _select("relu", lambda x: namespace_of(x).maximum(x, 0), lambda x: x > 0, "relu({0})", on_output=True),
     "unary",
     "max(0, x); derivative 1 for x > 0 and 0 otherwise (one-sided at 0, lecture 001).",
     floats=False,
@@ -107,6 +125,7 @@ ABS = row(
         (lambda F, g, ans, x: F.select(F.data(x) > 0, g) - F.select(F.data(x) < 0, g),),
         (lambda F, t, ans, x: F.select(F.data(x) > 0, t) - F.select(F.data(x) < 0, t),),
         fmt="|{0}|",
+        reads=((0,),),
     ),
     "unary",
     "|x|; derivative sign x (0 at 0).",
@@ -155,6 +174,7 @@ ASTYPE = Primitive(
     (lambda F, g, ans, x, dtype: F.astype(g, _dtype_of(x)),),
     (lambda F, t, ans, x, dtype: F.astype(t, dtype),),
     fmt="{0}",
+    reads=(),
 )
 
 def _to_device_vjp(F, g, ans, x, device):
@@ -165,7 +185,7 @@ def _to_device_vjp(F, g, ans, x, device):
 # a copy to another device (Tensor.to): linear; the gradient is copied back to where x lives
 TO_DEVICE = linear("to_device", lambda x, device: to_device(x, device), _to_device_vjp, "{0}.to(device)")
 
-IDENTITY = Primitive("identity", lambda x: x, (lambda F, g, ans, x: g,), (lambda F, t, ans, x: t,), fmt="{0}")
+IDENTITY = Primitive("identity", lambda x: x, (lambda F, g, ans, x: g,), (lambda F, t, ans, x: t,), fmt="{0}", reads=())
 
 # --- elementwise binary ------------------------------------------------------------------------
 ADD = row(
@@ -176,10 +196,12 @@ ADD = row(
         (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: g),
         (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: t),
         fmt="{0} + {1}",
+        reads=(),
     ),
     "binary",
-    "x + y.",
+    "x + y; PyTorch's ``alpha=`` gives x + alpha·y.",
     dunder="add",
+    extra=(("alpha", 1),),
 )
 SUB = row(
     "sub",
@@ -189,10 +211,12 @@ SUB = row(
         (lambda F, g, ans, x, y: g, lambda F, g, ans, x, y: -g),
         (lambda F, t, ans, x, y: t, lambda F, t, ans, x, y: -t),
         fmt="{0} - {1}",
+        reads=(),
     ),
     "binary",
-    "x − y.",
+    "x − y; PyTorch's ``alpha=`` gives x − alpha·y.",
     dunder="sub",
+    extra=(("alpha", 1),),
 )
 MUL = row(
     "mul",
@@ -202,6 +226,7 @@ MUL = row(
         (lambda F, g, ans, x, y: g * y, lambda F, g, ans, x, y: g * x),
         (lambda F, t, ans, x, y: t * y, lambda F, t, ans, x, y: x * t),
         fmt="{0} * {1}",
+        reads=((1,), (0,)),
     ),
     "binary",
     "x · y.",
@@ -215,11 +240,14 @@ DIV = row(
         (lambda F, g, ans, x, y: g / y, lambda F, g, ans, x, y: -g * ans / y),
         (lambda F, t, ans, x, y: t / y, lambda F, t, ans, x, y: -t * ans / y),
         fmt="{0} / {1}",
+        reads=((1,), (ANS, 1)),
     ),
     "binary",
-    "x / y (integers divide in the default float dtype, as PyTorch's true division).",
+    "x / y (integers divide in the default float dtype, as PyTorch's true division); PyTorch's "
+    "``rounding_mode=\"trunc\"`` or ``\"floor\"`` rounds the quotient (integers stay integers; derivative 0).",
     dunder="truediv",
     floats=True,
+    extra=(("rounding_mode", None),),
 )
 
 
@@ -245,10 +273,12 @@ POW = row(
         (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
         (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
         fmt="{0} ** {1}",
+        reads=((0, 1), (ANS, 0)),
     ),
     "binary",
     "xʸ; ∂/∂x = y·x^{y−1} (0 where y = 0), ∂/∂y = xʸ ln x (0 at x = 0).",
     dunder="pow",
+    operands=("input", "exponent"),
 )
 
 
@@ -270,6 +300,7 @@ def _pairwise(name: str, fn, fmt: str, doc: str, larger: bool) -> Primitive:
             (lambda F, g, ans, x, y: _split(F, g, *win(x, y)), lambda F, g, ans, x, y: _split(F, g, *win(y, x))),
             (lambda F, t, ans, x, y: _split(F, t, *win(x, y)), lambda F, t, ans, x, y: _split(F, t, *win(y, x))),
             fmt=fmt,
+            reads=((0, 1), (0, 1)),
         ),
         "binary",
         doc,
@@ -305,6 +336,7 @@ WHERE = Primitive(
         lambda F, t, ans, c, x, y: F.select(~F.data(c), t),
     ),
     fmt="where({0}, {1}, {2})",
+    reads=((), (0,), (0,)),
 )
 
 
@@ -384,6 +416,7 @@ def _extreme(name, fn):
         ),
         fmt=name + "({0})",
         batch=batch_reduce,
+        reads=((0, ANS),),
     )
 
 
@@ -440,6 +473,7 @@ STD = Primitive(
     ),
     fmt="std({0})",
     batch=batch_reduce,
+    reads=((0, ANS),),
 )
 
 
@@ -479,6 +513,7 @@ LOGSUMEXP = Primitive(
     ),
     fmt="logsumexp({0})",
     batch=batch_reduce,
+    reads=((0, ANS),),
 )
 
 
@@ -532,6 +567,7 @@ LOGSUMEXP_B = Primitive(
     ),
     fmt="logsumexp({0}, b={1})",
     batch=_batch_logsumexp_b,
+    reads=((0, 1, ANS), (0, 1, ANS)),
 )
 # softmax's Jacobian diag(s) − s sᵀ is symmetric, so its VJP and JVP have the same form.
 SOFTMAX = row(
@@ -542,6 +578,7 @@ SOFTMAX = row(
         (lambda F, g, ans, x, axis=-1: ans * (g - F.sum(g * ans, axis=axis, keepdims=True)),),
         (lambda F, t, ans, x, axis=-1: ans * (t - F.sum(t * ans, axis=axis, keepdims=True)),),
         fmt="softmax({0})",
+        reads=((ANS,),),
     ),
     "axis",
     "softmax(x)_i = e^{x_i} / Σ_j e^{x_j}; Jacobian diag(s) − s sᵀ (lecture 000).",
@@ -554,6 +591,7 @@ LOG_SOFTMAX = row(
         (lambda F, g, ans, x, axis=-1: g - F.exp(ans) * F.sum(g, axis=axis, keepdims=True),),
         (lambda F, t, ans, x, axis=-1: t - F.sum(F.exp(ans) * t, axis=axis, keepdims=True),),
         fmt="log_softmax({0})",
+        reads=((ANS,),),
     ),
     "axis",
     "log softmax(x) = (x − m) − log Σ e^{x−m}: never takes the log of an underflowed 0.",
@@ -608,6 +646,7 @@ INDEX_UPDATE = Primitive(
         lambda F, t, ans, x, v, index: F.index_update(F.zeros(ans.shape, ans.dtype, like=F.data(ans)), t, index),
     ),
     fmt="{0}[…] = {1}",
+    reads=(),
 )
 UNINDEX = linear("unindex", _unindex, lambda F, g, ans, x, index, shape: F.getitem(g, index), "scatter({0})")
 
@@ -716,8 +755,10 @@ def _batch_join(extra: int):
     return rule
 
 
-CONCATENATE = _Concatenate("concatenate", lambda *xs, axis=0: namespace_of(xs[0]).concatenate(xs, axis=axis), (), (), "concat(…)")
-STACK = _Stack("stack", lambda *xs, axis=0: namespace_of(xs[0]).stack(xs, axis=axis), (), (), "stack(…)")
+CONCATENATE = _Concatenate(
+    "concatenate", lambda *xs, axis=0: namespace_of(xs[0]).concatenate(xs, axis=axis), (), (), "concat(…)", reads=()
+)
+STACK = _Stack("stack", lambda *xs, axis=0: namespace_of(xs[0]).stack(xs, axis=axis), (), (), "stack(…)", reads=())
 CONCATENATE.batch = _batch_join(0)
 STACK.batch = _batch_join(1)
 
@@ -785,6 +826,7 @@ MATMUL = row(
         (_matmul_da, _matmul_db),
         (lambda F, t, ans, a, b: F.matmul(t, b), lambda F, t, ans, a, b: F.matmul(a, t)),
         fmt="{0} @ {1}",
+        reads=((1,), (0,)),
     ),
     "binary",
     "Matrix product with NumPy's rules: vectors, matrices and broadcast batches (lecture 002).",

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops, special
-from .primitive import Primitive, function, row
+from .primitive import TABLE, Primitive, function, row
 from .rules import MAX, MIN, POW, _unary
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -43,39 +43,93 @@ def softplus_np(x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-TAN = _unary("tan", np.tan, lambda F, ans, x: 1.0 + ans * ans, "tan({0})", "tan x; derivative 1 + tan² x.")
-SINH = _unary("sinh", np.sinh, lambda F, ans, x: F.cosh(x), "sinh({0})", "sinh x; derivative cosh x.")
-COSH = _unary("cosh", np.cosh, lambda F, ans, x: F.sinh(x), "cosh({0})", "cosh x; derivative sinh x.")
+TAN = _unary("tan", np.tan, lambda F, ans, x: 1.0 + ans * ans, "tan({0})", "tan x; derivative 1 + tan² x.", reads="ans")
+SINH = _unary("sinh", np.sinh, lambda F, ans, x: F.cosh(x), "sinh({0})", "sinh x; derivative cosh x.", reads="x")
+COSH = _unary("cosh", np.cosh, lambda F, ans, x: F.sinh(x), "cosh({0})", "cosh x; derivative sinh x.", reads="x")
 ARCSIN = _unary(
-    "arcsin", np.arcsin, lambda F, ans, x: 1.0 / F.sqrt(1.0 - x * x), "arcsin({0})", "arcsin x; derivative 1/√(1 − x²)."
+    "arcsin",
+    np.arcsin,
+    lambda F, ans, x: 1.0 / F.sqrt(1.0 - x * x),
+    "arcsin({0})",
+    "arcsin x; derivative 1/√(1 − x²).",
+    reads="x",
 )
 ARCCOS = _unary(
-    "arccos", np.arccos, lambda F, ans, x: -1.0 / F.sqrt(1.0 - x * x), "arccos({0})", "arccos x; derivative −1/√(1 − x²)."
+    "arccos",
+    np.arccos,
+    lambda F, ans, x: -1.0 / F.sqrt(1.0 - x * x),
+    "arccos({0})",
+    "arccos x; derivative −1/√(1 − x²).",
+    reads="x",
 )
-ARCTAN = _unary("arctan", np.arctan, lambda F, ans, x: 1.0 / (1.0 + x * x), "arctan({0})", "arctan x; derivative 1/(1 + x²).")
+ARCTAN = _unary(
+    "arctan",
+    np.arctan,
+    lambda F, ans, x: 1.0 / (1.0 + x * x),
+    "arctan({0})",
+    "arctan x; derivative 1/(1 + x²).",
+    reads="x",
+)
 ARCSINH = _unary(
-    "arcsinh", np.arcsinh, lambda F, ans, x: 1.0 / F.sqrt(x * x + 1.0), "arcsinh({0})", "arsinh x; derivative 1/√(x² + 1)."
+    "arcsinh",
+    np.arcsinh,
+    lambda F, ans, x: 1.0 / F.sqrt(x * x + 1.0),
+    "arcsinh({0})",
+    "arsinh x; derivative 1/√(x² + 1).",
+    reads="x",
 )
 ARCCOSH = _unary(
-    "arccosh", np.arccosh, lambda F, ans, x: 1.0 / F.sqrt(x * x - 1.0), "arccosh({0})", "arcosh x; derivative 1/√(x² − 1)."
+    "arccosh",
+    np.arccosh,
+    lambda F, ans, x: 1.0 / F.sqrt(x * x - 1.0),
+    "arccosh({0})",
+    "arcosh x; derivative 1/√(x² − 1).",
+    reads="x",
 )
-ARCTANH = _unary("arctanh", np.arctanh, lambda F, ans, x: 1.0 / (1.0 - x * x), "arctanh({0})", "artanh x; derivative 1/(1 − x²).")
+ARCTANH = _unary(
+    "arctanh",
+    np.arctanh,
+    lambda F, ans, x: 1.0 / (1.0 - x * x),
+    "arctanh({0})",
+    "artanh x; derivative 1/(1 − x²).",
+    reads="x",
+)
 LOG1P = _unary(
-    "log1p", np.log1p, lambda F, ans, x: 1.0 / (1.0 + x), "log1p({0})", "ln(1 + x), exact for small x; derivative 1/(1 + x)."
+    "log1p",
+    np.log1p,
+    lambda F, ans, x: 1.0 / (1.0 + x),
+    "log1p({0})",
+    "ln(1 + x), exact for small x; derivative 1/(1 + x).",
+    reads="x",
 )
 # the derivative is eˣ itself, not ans + 1: for x ≪ 0 the sum cancels (1 − 1 + e⁻⁴⁰ is 0 in float64)
-EXPM1 = _unary("expm1", np.expm1, lambda F, ans, x: F.exp(x), "expm1({0})", "eˣ − 1, exact for small x; derivative eˣ.")
-LOG2 = _unary("log2", np.log2, lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).")
-LOG10 = _unary("log10", np.log10, lambda F, ans, x: 1.0 / (x * _LN10), "log10({0})", "log₁₀ x; derivative 1/(x ln 10).")
-EXP2 = _unary("exp2", np.exp2, lambda F, ans, x: ans * _LN2, "exp2({0})", "2ˣ; derivative 2ˣ ln 2.")
-SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x.", floats=False)
-RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².")
+EXPM1 = _unary(
+    "expm1",
+    np.expm1,
+    lambda F, ans, x: F.exp(x),
+    "expm1({0})",
+    "eˣ − 1, exact for small x; derivative eˣ.",
+    reads="x",
+)
+LOG2 = _unary("log2", np.log2, lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).", reads="x")
+LOG10 = _unary(
+    "log10",
+    np.log10,
+    lambda F, ans, x: 1.0 / (x * _LN10),
+    "log10({0})",
+    "log₁₀ x; derivative 1/(x ln 10).",
+    reads="x",
+)
+EXP2 = _unary("exp2", np.exp2, lambda F, ans, x: ans * _LN2, "exp2({0})", "2ˣ; derivative 2ˣ ln 2.", reads="ans")
+SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x.", floats=False, reads="x")
+RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².", reads="ans")
 ERF = _unary(
     "erf",
     _like(special.erf),
     lambda F, ans, x: _TWO_OVER_SQRT_PI * F.exp(-x * x),
     "erf({0})",
     "erf x = (2/√π) ∫₀ˣ e^{−t²} dt; derivative (2/√π) e^{−x²}.",
+    reads="x",
 )
 ERFC = _unary(
     "erfc",
@@ -83,6 +137,7 @@ ERFC = _unary(
     lambda F, ans, x: -_TWO_OVER_SQRT_PI * F.exp(-x * x),
     "erfc({0})",
     "erfc x = 1 − erf x (exact in the tail); derivative −(2/√π) e^{−x²}.",
+    reads="x",
 )
 SOFTPLUS = _unary(
     "softplus",
@@ -90,6 +145,7 @@ SOFTPLUS = _unary(
     lambda F, ans, x: F.sigmoid(x),
     "softplus({0})",
     "log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}) (never overflows); derivative σ(x).",
+    reads="x",
 )
 
 
@@ -99,7 +155,8 @@ def _zero(F, g, ans, x, **params):
 
 
 def _step(name: str, fn, doc: str, **options) -> Primitive:
-    return row(name, Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})"), "unary", doc, floats=False, **options)
+    prim = Primitive(name, fn, (_zero,), (_zero,), fmt=name + "({0})", reads=())  # 0 reads no value
+    return row(name, prim, "unary", doc, floats=False, **options)
 
 
 def _round(x, decimals: int = 0):
@@ -228,6 +285,12 @@ for _torch_name, _numpy_name in TORCH_NAMES.items():
         f"PyTorch's name for ``{_numpy_name}``.",
         floats=True,
     )
+# the arithmetic rows under their other names (PyTorch's and NumPy's ``subtract``, ``multiply``, ``divide``,
+# PyTorch's ``true_divide``): the same primitive, type rules and keywords, no operator
+for _alias, _name in (("subtract", "sub"), ("multiply", "mul"), ("divide", "div"), ("true_divide", "div")):
+    _row = TABLE[_name]
+    row(_alias, _row.prim, "binary", f"Another name for ``{_name}``.", floats=_row.floats,
+        extra=_row.extra if _alias != "true_divide" else ())  # fmt: skip
 # ``torch.pow`` / ``x.pow(y)``: xʸ, the ``power`` primitive (and its type rules) under PyTorch's name
 @function(prim=POW)
 def pow(x, exponent):  # noqa: A001 - PyTorch's name

@@ -18,7 +18,7 @@ from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from . import mode, ops
 from . import rules as R
-from .primitive import Primitive, function, linear, row
+from .primitive import Primitive, function, linear, row, shift_axes
 from .rules import _keep, _norm_axis
 from .rules_shape import _ax, moveaxis, take_along_axis
 from .tensor import Tensor, _apply, _wrap, tensor
@@ -212,15 +212,17 @@ def _scan(prim: Primitive, x, axis, dim):
 
 
 @function()
-def cumsum(x, axis=None, dim=None):
-    """Running sums along ``axis`` (the flattened tensor when None); gradient Σ_{j≥i} g_j."""
-    return _scan(CUMSUM, x, axis, dim)
+def cumsum(x, axis=None, dim=None, dtype=None):
+    """Running sums along ``axis`` (the flattened tensor when None); gradient Σ_{j≥i} g_j.  ``dtype``
+    (PyTorch's): the input is cast to it first."""
+    return _scan(CUMSUM, x if dtype is None else ops.astype(_t(x), dtype), axis, dim)
 
 
 @function()
-def cumprod(x, axis=None, dim=None):
-    """Running products along ``axis``; gradient Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k (exact at zeros)."""
-    return _scan(CUMPROD, x, axis, dim)
+def cumprod(x, axis=None, dim=None, dtype=None):
+    """Running products along ``axis``; gradient Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k (exact at zeros).
+    ``dtype`` (PyTorch's): the input is cast to it first."""
+    return _scan(CUMPROD, x if dtype is None else ops.astype(_t(x), dtype), axis, dim)
 
 
 @function()
@@ -320,7 +322,7 @@ def _batch_index_reduce(F, prim, args, batched, params):
     if axis is None:  # over the flattened example: flatten all but the batch axis first
         x = F.reshape(x, (np.shape(x)[0], -1))
         return F.apply(prim, (x,), {**params, "axis": 1})
-    return F.apply(prim, (x,), {**params, "axis": axis % (len(np.shape(x)) - 1) + 1})
+    return F.apply(prim, (x,), {**params, "axis": shift_axes(axis, len(np.shape(x)) - 1)})
 
 
 ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})", batch=_batch_index_reduce)
@@ -515,7 +517,11 @@ ALL, ANY = _index_reduce("all", np.all), _index_reduce("any", np.any)
 def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
     x = _t(x)
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
-    if axis is not None:
+    if isinstance(axis, tuple | list) and prim in (ALL, ANY) and x.ndim:  # several dims (PyTorch's and NumPy's)
+        axis = tuple(_ax(prim.name, a, x.ndim) for a in axis)
+        if len(set(axis)) != len(axis):
+            raise ValueError(f"{prim.name}: dim {axis} appears more than once in the dims; give each dim once")
+    elif axis is not None:
         axis = _ax(prim.name, axis, x.ndim) if x.ndim else ops.scalar_axis(prim.name, axis)
     return _index_op(prim, x, {"axis": axis, "keepdims": keepdims})
 

@@ -76,7 +76,12 @@ def roll(x, shifts=None, axis=None, dims=None, *, shift=None):
     axis = axis if dims is None else dims
     if axis is None:
         return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
-    shifts, axes = (shifts, axis) if isinstance(axis, tuple | list) else ((shifts,), (axis,))
+    shifts = tuple(shifts) if isinstance(shifts, tuple | list) else (shifts,)
+    axes = tuple(axis) if isinstance(axis, tuple | list) else (axis,)
+    if len(shifts) != len(axes):  # PyTorch's rule (NumPy would broadcast one against the other)
+        raise ValueError(
+            f"roll: give one shift per dim, got shifts {shifts} and dims {axes}; e.g. roll(x, (1, 2), dims=(0, 1))"
+        )
     for s, a in zip(shifts, axes):
         a = _ax("roll", a, x.ndim)
         n = x.shape[a] if x.ndim else 0  # a 0-d tensor rolled is itself
@@ -98,7 +103,10 @@ def repeat(x, repeats, axis=None):
     if axis is None:
         x, axis = x.reshape(-1), 0
     axis = _ax("repeat", axis, x.ndim)
-    return x[_along(axis, np.repeat(np.arange(x.shape[axis]), repeats), x.ndim)]
+    counts = repeats.numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.size and counts.min() < 0:
+        raise ValueError(f"repeat: repeats must not be negative, got {repeats!r}; give counts >= 0")
+    return x[_along(axis, np.repeat(np.arange(x.shape[axis]), counts), x.ndim)]
 
 
 @function()
@@ -271,6 +279,11 @@ def split(x, indices_or_sections, axis: int = 0, dim=None):
         axis = _ax("split", dim, x.ndim)
         return _pieces(x, list(np.cumsum(_torch_sizes(x, indices_or_sections, axis))[:-1]), axis)
     axis = _ax("split", axis, x.ndim)
+    if isinstance(indices_or_sections, int) and indices_or_sections <= 0:
+        raise ValueError(
+            f"split: the number of pieces must be positive, got {indices_or_sections} for the tensor of shape {x.shape}; "
+            "give e.g. ng.split(x, 2), or dim= for PyTorch's pieces of a given size"
+        )
     if isinstance(indices_or_sections, int) and x.shape[axis] % indices_or_sections:
         raise ValueError(
             f"split: axis {axis} of length {x.shape[axis]} does not divide into {indices_or_sections} equal pieces; "
@@ -383,8 +396,12 @@ def take(x, indices, axis=None):
     x = _t(x)
     idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if axis is None:
-        return x.reshape(-1)[idx]
-    return x[_along(_ax("take", axis, x.ndim), idx, x.ndim)]
+        flat = x.reshape(-1)
+        _index_array("take", indices, flat, 0, negative=True)  # torch.take: -numel..numel-1
+        return flat[idx]
+    axis = _ax("take", axis, x.ndim)
+    _index_array("take", indices, x, axis, negative=True)
+    return x[_along(axis, idx, x.ndim)]
 
 
 def _full_index(idx, axis: int) -> tuple:
@@ -422,10 +439,11 @@ TAKE_ALONG = Primitive(
 
 
 @function(method=False)
-def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None):
+def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None, *, who: str = "take_along_axis"):
     """``out[i, j] = x[i, indices[i, j]]`` along ``axis`` (NumPy's take_along_axis; ``dim`` is
     PyTorch's ``take_along_dim``'s name); the gradient is scatter-added back (repeated indices
-    accumulate)."""
+    accumulate).  Indices in ``-n..n-1``, a negative one counted from the end (NumPy's and
+    ``torch.take_along_dim``'s rule)."""
     axis = axis if dim is None else dim
     if axis is None:
         raise TypeError("take_along_axis: give the axis to take along, e.g. take_along_axis(x, idx, axis=1)")
@@ -438,6 +456,7 @@ def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None)
             f"take_along_axis: indices must be integers, got dtype {idx.dtype}; convert them, e.g. idx.astype('int64')"
         )
     axis = _ax("take_along_axis", axis, x.ndim)
+    _index_array(who, idx, x, axis, negative=True)  # NumPy's range: a negative index counts from the end
     # outside ``axis`` x and the indices broadcast (NumPy's and take_along_dim's rule): both are
     # broadcast first, so the gradient's scatter-add sees one index per output entry
     try:
@@ -459,12 +478,14 @@ def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None)
 @function()
 def take_along_dim(x, indices, dim: int | None = None):
     """PyTorch's take_along_dim: ``out[i, j] = x[i, indices[i, j]]`` along ``dim`` (as
-    :func:`take_along_axis`); with ``dim`` None, ``x`` and ``indices`` are flattened first."""
+    :func:`take_along_axis`, a negative index counted from the end); with ``dim`` None, ``x`` and
+    ``indices`` are flattened first and, as PyTorch's, a negative index is refused."""
     if dim is None:
         x = _t(x).reshape(-1)
         indices = indices.reshape(-1) if isinstance(indices, Tensor) else np.reshape(indices, -1)
+        _index_array("take_along_dim", indices, x, 0)
         dim = 0
-    return take_along_axis(x, indices, dim)
+    return take_along_axis(x, indices, dim, who="take_along_dim")
 
 
 def _permute_method(self: Tensor, *positional, dims=None) -> Tensor:
@@ -479,10 +500,13 @@ def permute(x, dims: Sequence[int]):
     return ops.transpose(_t(x), tuple(dims))
 
 
-def _index_array(name: str, index, x: Tensor, dim: int):
-    """``index`` as an integer array on x's device, every entry in ``-n..n-1`` for the length n of
-    ``dim`` — else an IndexError naming the op, the shapes and the range (PyTorch's check)."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+def _index_array(name: str, index, x: Tensor, dim: int, negative: bool = False):
+    """``index`` as an integer array on x's device, every entry in ``0..n-1`` for the length n of
+    ``dim`` (``-n..n-1`` with ``negative``: counted from the end, as NumPy's) — else an IndexError
+    naming the op, the shapes and the range.  PyTorch's gather, scatter, scatter_add and index_select
+    refuse a negative index ("index -1 is out of bounds for dimension 1 with size 3"), which NumPy
+    would silently take from the end."""
+    idx = index.data if isinstance(index, Tensor) else index if hasattr(index, "shape") else np.asarray(index)
     kind = getattr(getattr(idx, "dtype", None), "kind", "i")
     if kind not in "iu":
         raise TypeError(f"{name}: the index must hold integers, got dtype {idx.dtype}; convert it, e.g. idx.astype('int64')")
@@ -490,12 +514,13 @@ def _index_array(name: str, index, x: Tensor, dim: int):
     size = int(np.prod(idx.shape)) if hasattr(idx, "shape") else 1
     if size:
         xp = namespace_of(idx)
-        lo, hi = int(xp.min(idx)), int(xp.max(idx))
-        if lo < -n or hi >= n:
+        lo, hi, low = int(xp.min(idx)), int(xp.max(idx)), -n if negative else 0
+        if lo < low or hi >= n:
             bad = hi if hi >= n else lo
+            hint = "" if negative or bad >= n else " (a negative index does not count from the end here, as in PyTorch)"
             raise IndexError(
                 f"{name}: index {bad} is out of range for dim {dim} of size {n} (x of shape {x.shape}, index of shape "
-                f"{tuple(idx.shape)}); give indices in {-n}..{n - 1}"
+                f"{tuple(idx.shape)}); give indices in {low}..{n - 1}{hint}"
             )
     return to_device(idx, x.device)
 

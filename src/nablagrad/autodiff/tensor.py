@@ -29,7 +29,12 @@ class Tensor(Box):
     ``requires_grad`` whether gradients flow into it.  Non-leaf tensors keep ``_op`` (their
     primitive), ``_inputs`` and ``_params`` until a backward pass frees them.  ``_tangents``
     maps a live forward-mode level to this value's tangent there (see :mod:`.mode`);
-    ``_version`` is the version clock at the tensor's creation or last in-place write.
+    ``_version`` is the version clock at the tensor's creation or last in-place write; two slots
+    are set only by in-place writes (read with ``getattr``, so ops never pay for them): ``_born``,
+    ``(version, lost)``: the version an op's output had when made, once its values were overwritten
+    (``lost``: in its own array, not kept by a handle), and ``_prev``,
+    ``(version, handle)``: what the tensor was before an in-place op replaced its node (see
+    :func:`.ops.update_` and the tape walk's checks in :mod:`.backward`).
     """
 
     __slots__ = (
@@ -42,6 +47,8 @@ class Tensor(Box):
         "_tangents",
         "_version",
         "_retain",
+        "_born",
+        "_prev",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
@@ -143,15 +150,14 @@ class Tensor(Box):
         self.requires_grad = flag
         return self
 
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place (bumps the version counter)."""
-        self.data[...] = 0
-        self._version = _m.bump()
-        return self
-
     def bump_version_(self) -> Tensor:
         """Record that ``data`` was written in place (``t.data -= …``), so a backward pass that
-        saved this tensor before the write refuses to run instead of giving a wrong gradient."""
+        saved this tensor before the write refuses to run instead of giving a wrong gradient.  An
+        op's output keeps the version it was made with (``_born``): its own op refuses too if its
+        VJP reads the output (``exp``, ``tanh``), as PyTorch's."""
+        if self._op is not None and getattr(self, "_born", None) is None:
+            self._born = (self._version, True)  # (True: the values its op made are gone)
+            _m.overwritten = True
         self._version = _m.bump()
         return self
 
