@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from .. import distributed as dist
+from ..data import DataLoader
 from ..nn import Module
 from ..optim import Optimizer
 from .callbacks import Callback
@@ -79,9 +80,19 @@ def fit(
     nablagrad's own and no ``Dropout`` is active, else the batch loss alone where it can: the same
     numbers, less Python per batch (``jit=False`` runs it eagerly).
 
+    ``X`` (and ``validation_data``) may be a :class:`~nablagrad.data.DataLoader` of ``(x, y)``
+    batches: its arrays, ``batch_size``, sampling and ``drop_last`` are used; the order of the batches
+    comes from ``seed``, as with arrays.
+
     Every argument and the data (NaN/inf, shapes, types) are checked before the first batch; a
     refused call changes nothing.
     """
+    drop_last = False
+    if isinstance(X, DataLoader):
+        X, y, batch_size, sampling, drop_last = _loader_setup(X, y)
+        shuffle = sampling != "sequential"
+    if isinstance(validation_data, DataLoader):
+        validation_data = _loader_setup(validation_data, None, "validation_data")[:2]
     loss_fn = resolve_loss(loss_fn)
     flags = {"shuffle": shuffle, "progress": progress, "resume": resume, "distributed": distributed, "jit": jit}
     check_options(epochs=epochs, batch_size=batch_size, sampling=sampling, metrics=metrics, ema_lambda=ema_lambda,
@@ -116,8 +127,21 @@ def fit(
                       stopping=StoppingRules(weight_tol, loss_tol, target_loss), ema_lambda=ema_lambda,
                       clip_grad_norm=clip_grad_norm, l1=l1, l2=l2, rng=np.random.default_rng(seed),
                       checkpoint_dir=ckpt_dir, checkpoint_every=checkpoint_every, progress=progress, world=world,
-                      jit=jit)  # fmt: skip
+                      jit=jit, drop_last=drop_last)  # fmt: skip
     return trainer.run(resume=resume)
+
+
+def _loader_setup(loader: DataLoader, y, name: str = "X") -> tuple:
+    """``(X, y, batch_size, sampling, drop_last)`` of a DataLoader of ``(x, y)`` batches."""
+    if y is not None:
+        raise TypeError("fit: X is a DataLoader, which holds the targets already; leave y out")
+    fields = loader.fields if loader.fields is not None else (loader.X, loader.y)
+    if len(fields) != 2 or fields[1] is None:
+        raise ValueError(
+            f"fit: {name} is a DataLoader whose batches hold {len(fields) - (fields[-1] is None)} array(s); give one "
+            "of (inputs, targets) pairs: DataLoader(X, y) or DataLoader((X, y))"
+        )
+    return fields[0], fields[1], loader.batch_size, loader.sampling, loader.drop_last
 
 
 def _check_finite_shared(world: dist.World, X, y) -> None:

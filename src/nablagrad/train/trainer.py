@@ -76,10 +76,10 @@ class Trainer:
                  ema_lambda: float = 0.1, clip_grad_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
                  rng: np.random.Generator | None = None, checkpoint_dir: Path | None = None,
                  checkpoint_every: int | None = None, progress: bool | str = False, world: World | None = None,
-                 jit: bool = True):  # fmt: skip
+                 jit: bool = True, drop_last: bool = False):  # fmt: skip
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model), model_device(model))
-        self.epochs, self.batch_size, self.sampling = epochs, batch_size, sampling
+        self.epochs, self.batch_size, self.sampling, self.drop_last = epochs, batch_size, sampling, drop_last
         self.validation_data, self.metrics, self.callbacks = validation_data, list(metrics), list(callbacks)
         self.stopping = stopping or StoppingRules()
         self.clip_grad_norm, self.l1, self.l2 = clip_grad_norm, l1, l2
@@ -142,7 +142,8 @@ class Trainer:
         n = len(self.X)
         weights = self._per_example_losses() if self.sampling == "hard" else None
         labels = np.asarray(self.y) if self.sampling == "balanced" else None
-        batches = list(batch_indices(n, self.batch_size, self.sampling, self.rng, labels=labels, weights=weights))
+        batches = list(batch_indices(n, self.batch_size, self.sampling, self.rng, labels=labels, weights=weights,
+                                     drop_last=self.drop_last))  # fmt: skip
         self.state = EpochState(batches=batches, metric_sums={m: 0.0 for m in self.metrics})
         if self.stopping.weight_tol is not None and self.prev is None:
             self.prev = [p.data.copy() for p in self.params]
