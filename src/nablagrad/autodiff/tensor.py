@@ -255,8 +255,38 @@ def _as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     if arr.dtype.kind in "USV" or (arr.dtype == object and not _numeric(arr)):
         raise TypeError(f"tensor: expected numbers, got {arr.dtype} entries in {data!r:.80}")
     if arr.dtype.kind == "f" or arr.dtype == object:
-        arr = arr.astype(backend.get_default_dtype())
+        arr = arr.astype(_list_float_dtype(data))
     return arr
+
+
+_PYTHON_NUMBERS = frozenset((float, int, bool))
+
+
+def _list_float_dtype(data) -> np.dtype:
+    """torch.tensor's float dtype for a (nested) list: the NumPy floats in it (scalars, arrays,
+    tensors) keep their dtype, Python floats count as the default dtype, and the widest wins —
+    ``[np.float64(1), 2.0]`` is float64, ``[np.float16(1), 2.0]`` the default, ``[np.float16(1)]``
+    float16.  Integers never widen a float (``[np.float32(1), np.int64(2)]`` is float32)."""
+    default = np.dtype(backend.get_default_dtype())
+    python_float, numpy_float = False, None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            kinds = set(map(type, item))
+            if kinds <= _PYTHON_NUMBERS:  # a list of Python numbers (the common case): no per-item look
+                python_float = python_float or float in kinds
+            else:
+                stack.extend(item)
+            continue
+        dtype = getattr(item.data if isinstance(item, Tensor) else item, "dtype", None)
+        if dtype is None:
+            python_float = python_float or isinstance(item, float)
+        elif dtype.kind == "f":
+            numpy_float = dtype if numpy_float is None else np.promote_types(numpy_float, dtype)
+    if numpy_float is None:
+        return default
+    return np.promote_types(numpy_float, default) if python_float else numpy_float
 
 
 _NUMPY_DTYPES = frozenset(type(np.dtype(c)) for c in "?bhilqBHILQefdgFDG")
