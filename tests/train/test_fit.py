@@ -152,6 +152,18 @@ def test_class_balanced_and_hard_example_sampling(rng):
     assert math.isfinite(h["loss"][-1])
 
 
+def interrupting(at: int) -> LambdaCallback:
+    """A callback that raises ``KeyboardInterrupt`` at the ``at``-th batch: a run killed there."""
+    count = {"n": 0}
+
+    def boom(t, s, logs):
+        count["n"] += 1
+        if count["n"] == at:
+            raise KeyboardInterrupt
+
+    return LambdaCallback(on_batch_end=boom)
+
+
 def _resume_run(tmp_path, interrupt_at=None, resume=False, stateful=False):
     """A run that may be killed at batch ``interrupt_at`` or resumed; ``stateful`` adds what lives outside the
     weights: a cosine schedule, Dropout's generator and EarlyStopping."""
@@ -163,14 +175,7 @@ def _resume_run(tmp_path, interrupt_at=None, resume=False, stateful=False):
         cbs += [ng.train.LRSchedulerCallback(ng.optim.CosineAnnealingLR(opt, T_max=6)),
                 ng.train.EarlyStopping(monitor="loss", patience=10)]  # fmt: skip
     if interrupt_at is not None:
-        count = {"n": 0}
-
-        def boom(t, s, logs):
-            count["n"] += 1
-            if count["n"] == interrupt_at:
-                raise KeyboardInterrupt
-
-        cbs.insert(0, LambdaCallback(on_batch_end=boom))
+        cbs.insert(0, interrupting(interrupt_at))
     h = ng.train.fit(m, "bce_with_logits", opt, X, y.reshape(-1, 1), epochs=6 if stateful else 4, batch_size=32,
                      seed=7, checkpoint_dir=tmp_path, checkpoint_every=3, resume=resume, callbacks=cbs)  # fmt: skip
     return m, h

@@ -4,11 +4,12 @@ that names the checkpoint and the callback."""
 
 import numpy as np
 import pytest
+from test_fit import interrupting  # a run killed at a given batch
 
 import nablagrad as ng
 from nablagrad.data import make_spiral
 from nablagrad.io import ModelFileError
-from nablagrad.train import Callback, EarlyStopping, LambdaCallback, LRSchedulerCallback
+from nablagrad.train import Callback, EarlyStopping, LRSchedulerCallback
 
 
 class Versioned(Callback):
@@ -35,14 +36,7 @@ def _setup(version, interrupt_at=None):
     sched = ng.optim.StepLR(opt, step_size=1, gamma=0.5)
     cbs = [LRSchedulerCallback(sched), EarlyStopping(monitor="loss", patience=10), Versioned(version)]
     if interrupt_at is not None:
-        count = {"n": 0}
-
-        def boom(t, s, logs):
-            count["n"] += 1
-            if count["n"] == interrupt_at:
-                raise KeyboardInterrupt
-
-        cbs.insert(0, LambdaCallback(on_batch_end=boom))
+        cbs.insert(0, interrupting(interrupt_at))
     return m, opt, sched, cbs
 
 
