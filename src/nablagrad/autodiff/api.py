@@ -12,6 +12,7 @@ importer (no import cycle).
 from __future__ import annotations
 
 import builtins  # ng.all, ng.max … shadow the builtins in this module
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -327,36 +328,24 @@ def _invert(self: Tensor) -> Tensor:
     return _wrap(~self.data)
 
 
-def _inplace(name: str) -> Callable:
-    """PyTorch's in-place operator ``x op= y`` (``with ng.no_grad(): w -= lr * w.grad``): x's values
-    become ``x op y`` and x itself is returned, not a new tensor bound to the name (:func:`.ops.update_`)."""
-    method = f"__{name}__"
-
-    def op(self: Tensor, other) -> Tensor:
-        return ops.update_(self, lambda old: getattr(old, method)(other), f"__i{name}__")
-
-    op.__name__ = op.__qualname__ = f"__i{name}__"
-    return op
-
-
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
-_IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "masked_fill")  # x.add_(…) …
-
-
-def _in_place(name: str) -> Callable:
-    """PyTorch's in-place method ``x.<name>_(...)`` (``x.add_(y, alpha=2)``, ``x.clamp_(min=0)``): the op
-    ``ng.<name>`` with the same arguments, its result written back into x (:func:`.ops.update_`)."""
+def _in_place(name: str, op: Callable) -> Callable:
+    """PyTorch's in-place forms, ``x op= y`` (``with ng.no_grad(): w -= lr * w.grad``) and ``x.<op>_(…)``
+    (``x.add_(y, alpha=2)``, ``x.clamp_(min=0)``): ``op(x, …)`` written into x's values, and x itself
+    returned, not a new tensor bound to the name (:func:`.ops.update_`)."""
 
     def method(self: Tensor, *args, **kw) -> Tensor:
-        return ops.update_(self, lambda old: OPS[name](old, *args, **kw), f"{name}_")
+        return ops.update_(self, lambda old: op(old, *args, **kw), name)
 
-    method.__name__ = method.__qualname__ = f"{name}_"
-    method.__doc__ = f"``x.{name}(...)`` written into x in place (PyTorch's ``{name}_``); returns x."
+    method.__name__ = method.__qualname__ = name
     return method
 
+
+_OPERATORS = ("add", "sub", "mul", "truediv", "pow")  # x += y …
+_IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "masked_fill")  # x.add_(…) …
+
 METHODS: dict[str, object] = {
-    **{f"__i{name}__": _inplace(name) for name in _SYMBOLS},
-    **{f"{name}_": _in_place(name) for name in _IN_PLACE},
+    **{f"__i{name}__": _in_place(f"__i{name}__", getattr(operator, name)) for name in _OPERATORS},
+    **{f"{name}_": _in_place(f"{name}_", lambda x, *a, _op=name, **kw: OPS[_op](x, *a, **kw)) for name in _IN_PLACE},
     "T": property(transpose),
     "mT": property(lambda self: swapaxes(self, -1, -2)),
     "reshape": _reshape,

@@ -394,14 +394,11 @@ def diag(x, k: int = 0, diagonal=None):
 def take(x, indices, axis=None):
     """Entries at ``indices`` along ``axis`` (of the flattened tensor when None)."""
     x = _t(x)
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if axis is None:
         flat = x.reshape(-1)
-        _index_array("take", indices, flat, 0, negative=True)  # torch.take: -numel..numel-1
-        return flat[idx]
+        return flat[_index_array("take", indices, flat, 0, negative=True)]  # torch.take: -numel..numel-1
     axis = _ax("take", axis, x.ndim)
-    _index_array("take", indices, x, axis, negative=True)
-    return x[_along(axis, idx, x.ndim)]
+    return x[_along(axis, _index_array("take", indices, x, axis, negative=True), x.ndim)]
 
 
 def _full_index(idx, axis: int) -> tuple:

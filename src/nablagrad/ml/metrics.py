@@ -233,7 +233,7 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, lab
     who = "log_loss"
     y, P = _xy(y_true, y_proba, who)
     y = _column_or_1d(y)
-    P = P.astype(P.dtype if P.dtype in (np.float32, np.float64) else np.float64)
+    P = P.astype(P.dtype if P.dtype in (np.float32, np.float64) else np.float64, copy=False)
     if P.ndim > 2:
         raise ValueError(f"{who}: y_proba must be (n,) or (n, n_classes) probabilities, got shape {P.shape}")
     if P.max() > 1:
@@ -251,7 +251,7 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, lab
         if not np.isin(y, (0, 1)).all() or y.shape[1] < 2:
             raise ValueError(f"{who}: a 2-D y_true must be a label indicator matrix of 0s and 1s with a column per "
                              f"class, got shape {y.shape}")  # fmt: skip
-        classes, T = np.arange(y.shape[1]), y.astype(np.float64)
+        classes = np.arange(y.shape[1])
     elif labels is not None:
         given = np.asarray(labels)
         classes = np.unique(given)
@@ -279,10 +279,10 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, lab
         raise ValueError(f"{who}: {P.shape[1]} probability columns but {len(classes)} classes {where}: "
                          f"{classes.tolist()}; give one column per class, in sorted label order")  # fmt: skip
     P = np.clip(P, eps, 1 - eps)
-    if y.ndim == 1:
-        T = np.zeros(P.shape)
-        T[np.arange(len(y)), np.searchsorted(classes, y)] = 1
-    loss = -(T * np.log(P)).sum(1)
+    if y.ndim == 1:  # −log of each row's true-class probability
+        loss = -np.log(P[np.arange(len(y)), np.searchsorted(classes, y)])
+    else:
+        loss = -(y * np.log(P)).sum(1)
     if normalize:
         return float(np.average(loss, weights=w))
     return float(loss.sum() if w is None else loss @ w)

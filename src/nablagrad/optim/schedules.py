@@ -23,7 +23,6 @@ from __future__ import annotations
 import inspect
 import math
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable
 
 from ..autodiff.jit import effect, effects_of_subclass
@@ -60,12 +59,6 @@ def _checked_rates(rates: list[float], t: int, who: str) -> list[float]:
     return rates
 
 
-def _check_optimizer(who: str, optimizer) -> None:
-    if not isinstance(getattr(optimizer, "param_groups", None), list):  # an Optimizer, or a wrapper of one
-        raise TypeError(f"{who}: optimizer must be an ng.optim optimiser (e.g. ng.optim.SGD(...)), "
-                        f"got {type(optimizer).__name__}")  # fmt: skip
-
-
 class LRScheduler:
     """Base of the schedules: a subclass gives its closed form :meth:`lr_at` (and :attr:`floor` if its
     rates approach a value other than 0); ``step``, ``get_last_lr`` and the state come from here."""
@@ -78,7 +71,9 @@ class LRScheduler:
         effects_of_subclass(cls, ("step",))
 
     def __init__(self, optimizer: Optimizer):
-        _check_optimizer(type(self).__name__, optimizer)
+        if not isinstance(getattr(optimizer, "param_groups", None), list):  # an Optimizer, or a wrapper of one
+            raise TypeError(f"{type(self).__name__}: optimizer must be an ng.optim optimiser (e.g. ng.optim.SGD(...)), "
+                            f"got {type(optimizer).__name__}")  # fmt: skip
         self.optimizer = optimizer
         self.base_lrs = [g["lr"] for g in optimizer.param_groups]
         self.last_epoch = 0
@@ -186,12 +181,11 @@ class MultiStepLR(LRScheduler):
         steps = list(milestones)
         if not all(is_int(m) and m >= 0 for m in steps):
             raise ValueError(f"MultiStepLR: milestones must be ints >= 0 (the steps at which to decay), got {steps!r}")
-        self.milestones = Counter(int(m) for m in steps)
+        self.milestones = sorted(int(m) for m in steps)
         self.gamma = _rate_like("MultiStepLR", "gamma", gamma)
-        self._sorted = sorted(self.milestones.elements())
 
     def lr_at(self, base_lr, t):
-        return base_lr * self.gamma ** bisect_right(self._sorted, t)
+        return base_lr * self.gamma ** bisect_right(self.milestones, t)
 
 
 class ExponentialLR(LRScheduler):
