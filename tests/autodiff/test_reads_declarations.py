@@ -24,7 +24,8 @@ test_every_primitive_is_checked.
 
 Last, values a VJP reads that no declaration covers — a tensor whose array an op keeps as a raw argument
 or parameter (where's condition, an index, cross_entropy's labels) and a write through a view — are
-checked against PyTorch, which refuses each such write; nablagrad does not yet (strict xfails).
+checked against PyTorch, which refuses each such write, and so must nablagrad (``guard`` keeps such tensors
+on the op's node; views share their base's version counter).
 """
 
 from __future__ import annotations
@@ -679,19 +680,19 @@ def test_dynamic_primitives_declare_nothing_and_refuse_any_write():
                 y.backward()
 
 
-# --- gaps outside the declarations: values a VJP reads that the version check never sees ----------------------
+# --- outside the declarations: tensors whose arrays an op keeps (guard), and writes through views ---------------
 _A = np.array([0.5, 1.25, 2.0])
 
 
 def _where_condition_tensor(L):
     """where(cond, …) with a boolean *tensor* condition keeps the tensor's array, not the tensor (ops.where):
-    written in place, the condition changes under the VJP — WHERE declares it read, the walk cannot see it."""
+    written in place, the condition changes under the VJP — WHERE declares it read; the node guards the tensor."""
     a, c = L.tensor(_A, requires_grad=True), L.tensor([True, False, True])
     return a, L.where(c, a, 0.0 * a), c, L.tensor([False, True, False]), np.array([1.0, 0.0, 1.0])
 
 
 def _masked_fill_mask_tensor(L):
-    """masked_fill(mask, …) is where(mask, …): the same gap."""
+    """masked_fill(mask, …) is where(mask, …): the same case."""
     a, m = L.tensor(_A, requires_grad=True), L.tensor([True, False, False])
     return a, a.masked_fill(m, 0.0), m, L.tensor([False, True, True]), np.array([0.0, 1.0, 1.0])
 
@@ -714,6 +715,33 @@ def _cross_entropy_label_tensor(L):
     return z, ce(z, y), y, L.tensor([3, 3, 3]), want
 
 
+def _index_op(op: str):
+    """An op with an index *tensor* whose backward scatters or gathers at the index (gather, index_select,
+    take, scatter_add, nll_loss): written in place, the index would send the gradient elsewhere."""
+
+    def make(L):
+        x0 = np.array([[0.5, 1.25, 2.0], [3.0, 4.5, 5.0]])
+        a = L.tensor(x0, requires_grad=True)
+        if op == "gather":
+            i = L.tensor([[0], [2]])
+            return a, L.gather(a, 1, i) * a[:, :1], i, L.tensor([[1], [1]]), np.array([[2 * 0.5, 0, 0], [5.0, 0, 3.0]])
+        if op == "index_select":
+            i = L.tensor([0])
+            return a, L.index_select(a, 1, i) ** 2, i, L.tensor([1]), np.array([[1.0, 0, 0], [6.0, 0, 0]])
+        if op == "take":
+            i = L.tensor([0, 4])
+            return a, L.take(a, i) ** 2, i, L.tensor([1, 1]), np.array([[1.0, 0, 0], [0, 9.0, 0]])
+        if op == "scatter_add":
+            i, src = L.tensor([[0], [2]]), L.tensor(np.array([[1.0], [2.0]]), requires_grad=True)
+            y = L.scatter_add(a.detach() * 0.0, 1, i, src) * a
+            return src, y, i, L.tensor([[1], [1]]), np.array([[0.5], [5.0]])
+        i = L.tensor([0, 2])
+        nll = NF.nll_loss if L is ng else torch.nn.functional.nll_loss
+        return a, nll(a, i, reduction="sum") * 1.0, i, L.tensor([1, 1]), np.array([[-1.0, 0, 0], [0, 0, -1.0]])
+
+    return make
+
+
 def _through_view(view):
     """A view (reshape, a basic slice, detach) shares x's array but not its version counter: a write
     through it changes the x that log's VJP reads, unseen (PyTorch shares the counter and refuses)."""
@@ -727,7 +755,7 @@ def _through_view(view):
     return make
 
 
-_GAPS = {
+_KEPT = {
     "where_condition_tensor": _where_condition_tensor,
     "masked_fill_mask_tensor": _masked_fill_mask_tensor,
     "getitem_index_tensor": _getitem_index_tensor,
@@ -735,12 +763,14 @@ _GAPS = {
     "write_through_reshape_view": _through_view(lambda x: x.reshape(-1)),
     "write_through_slice_view": _through_view(lambda x: x[0:2]),
     "write_through_detach": _through_view(lambda x: x.detach()),
+    "write_through_transpose": _through_view(lambda x: x.T),
+    **{f"{op}_index_tensor": _index_op(op) for op in ("gather", "index_select", "take", "scatter_add", "nll_loss")},
 }
 
 
-def _refuses_or_correct(L, make):
+def _refuses_or_correct(L, make) -> bool:
     """``make(L)`` -> (leaf, y, a tensor y's VJP reads, new values for it, the right gradient); write the
-    values under no_grad; ``y.sum().backward()`` must refuse or give the right gradient."""
+    values under no_grad; ``y.sum().backward()`` must refuse (True) or give the right gradient (False)."""
     a, y, t, values, want = make(L)
     with L.no_grad():
         t.copy_(values)
@@ -748,16 +778,12 @@ def _refuses_or_correct(L, make):
         y.sum().backward()
     except RuntimeError as exc:
         assert "modified by an inplace operation" in str(exc)
-        return
+        return True
     np.testing.assert_allclose(a.grad.numpy(), want)
+    return False
 
 
-@pytest.mark.parametrize("name", sorted(_GAPS))
-def test_torch_refuses_these_writes(name):
-    _refuses_or_correct(torch, _GAPS[name])
-
-
-@pytest.mark.xfail(strict=True, reason="known gap outside the reads declarations: a silent wrong gradient (see _GAPS)")
-@pytest.mark.parametrize("name", sorted(_GAPS))
-def test_nablagrad_refuses_these_writes(name):
-    _refuses_or_correct(ng, _GAPS[name])
+@pytest.mark.parametrize("name", sorted(_KEPT))
+def test_these_writes_are_refused_as_torch_refuses_them(name):
+    assert _refuses_or_correct(torch, _KEPT[name]), f"{name}: PyTorch let the write through"
+    assert _refuses_or_correct(ng, _KEPT[name]), f"{name}: a silent wrong gradient, where PyTorch refuses"

@@ -107,10 +107,21 @@ def test_adam_decoupled_weight_decay_is_torchs_keyword(amsgrad):
 
 
 @pytest.mark.parametrize("name", PAIRS)
-@pytest.mark.parametrize("keyword", ["maximize", "foreach", "fused", "differentiable"])
+@pytest.mark.parametrize("keyword", ["foreach", "fused", "differentiable"])
 def test_torch_keywords_we_do_not_have_are_refused_not_ignored(name, keyword):
-    """An option torch has and we lack is a TypeError, never silently ignored (a run that maximises would
-    minimise instead)."""
+    """An option torch has and we lack is a TypeError, never silently ignored."""
     ours, _ = PAIRS[name]
     with pytest.raises(TypeError, match=keyword):
         ours([ng.nn.Parameter(np.ones(2))], **{keyword: True})
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_maximize_is_a_keyword_flag_as_torch_s(name):
+    """``maximize`` is keyword-only, as torch's, and must be a bool (a truthy string would silently flip the run)."""
+    ours, theirs = PAIRS[name]
+    w = np.ones(2)
+    for opt_class in (ours, theirs):
+        opt = opt_class([ng.nn.Parameter(w) if opt_class is ours else torch.nn.Parameter(torch.ones(2))], maximize=True)
+        assert opt.param_groups[0]["maximize"] is True and opt.defaults["maximize"] is True
+    with pytest.raises(TypeError, match="maximize"):
+        ours([ng.nn.Parameter(w)], maximize="yes")

@@ -22,6 +22,13 @@ CASES = [
     ("adam", dict(lr=0.01), optim.Adam, torch.optim.Adam),
     ("adam_wd_ams", dict(lr=0.01, weight_decay=0.01, amsgrad=True), optim.Adam, torch.optim.Adam),
     ("adamw", dict(lr=0.01, weight_decay=0.05), optim.AdamW, torch.optim.AdamW),
+    # maximize=True: each steps up the gradient (the loss grows), as torch's
+    ("sgd_nesterov_max", dict(lr=0.01, momentum=0.5, nesterov=True, maximize=True), optim.SGD, torch.optim.SGD),
+    ("adagrad_max", dict(lr=0.1, weight_decay=0.01, maximize=True), optim.AdaGrad, torch.optim.Adagrad),
+    ("rmsprop_centered_max", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01, maximize=True), optim.RMSProp,
+     torch.optim.RMSprop),
+    ("adam_wd_ams_max", dict(lr=0.01, weight_decay=0.01, amsgrad=True, maximize=True), optim.Adam, torch.optim.Adam),
+    ("adamw_max", dict(lr=0.01, weight_decay=0.05, maximize=True), optim.AdamW, torch.optim.AdamW),
 ]
 
 

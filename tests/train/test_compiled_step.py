@@ -18,6 +18,7 @@ CONFIGS = {
     ),
     "adamw, l1, a smaller last batch, validation": dict(opt=("AdamW", dict(lr=0.01)), fit=dict(batch_size=24, l1=1e-4)),
     "rmsprop, a schedule per batch": dict(opt=("RMSProp", dict(lr=0.005)), fit=dict(batch_size=16), schedule=True),
+    "adam maximize (the loss grows)": dict(opt=("Adam", dict(lr=1e-3, maximize=True)), fit=dict(batch_size=16)),
 }
 
 

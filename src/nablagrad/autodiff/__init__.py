@@ -14,7 +14,7 @@ from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import *  # noqa: F403 - the ops written by hand (reshape, where, clip …)
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .tensor import Tensor, apply, as_tensor, tensor
+from .tensor import Tensor, apply, as_tensor, guard, tensor
 from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 
 # the public names: every function and class above, and ng.linalg; not the engine's own modules

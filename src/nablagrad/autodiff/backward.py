@@ -57,7 +57,13 @@ def _born(node: Tensor, stamp: int) -> int:
     values were overwritten after it was made (written under no_grad, ``zero_``, or a handle on what a
     tensor was before an in-place op) keeps that stamp in ``_born``; its op refuses to back-propagate
     when its VJP reads its output (exp, tanh, sqrt …: PyTorch's "output 0 of ExpBackward0") — or may
-    read it, when the values are lost (written in the node's own array) and the op does not say."""
+    read it, when the values are lost (written in the node's own array) and the op does not say.  An op
+    refuses too when a tensor whose array it keeps (``_guards``: an index, a mask) was written since."""
+    guards = getattr(node, "_guards", None)
+    if guards is not None:
+        for t in guards:
+            if t._version > stamp:
+                raise _refuse("a tensor it keeps (an index, a mask or labels)", node, t)
     born = getattr(node, "_born", None)
     if born is None:
         return stamp
@@ -283,7 +289,7 @@ def _one_op(root: Tensor) -> bool:
     if root._op is None or root._inputs is None:
         return False
     stamp = root._version
-    if _m.overwritten and getattr(root, "_born", None) is not None:
+    if _m.overwritten and (getattr(root, "_born", None) is not None or getattr(root, "_guards", None) is not None):
         return False
     for parent in root._inputs:
         if isinstance(parent, Tensor) and (parent._version > stamp or (parent._op is not None and parent.requires_grad)):

@@ -22,7 +22,7 @@ from . import mode as _m
 from . import rules as R
 from .mode import state as _mode
 from .primitive import function, row
-from .tensor import Tensor, _apply, _wrap, as_tensor, tensor
+from .tensor import Tensor, _apply, _wrap, as_tensor, guard, tensor
 
 
 def _t(x) -> Tensor:
@@ -164,7 +164,8 @@ def where(cond, x=_MISSING, y=_MISSING):
         c = c if on is None or namespace_of(on) is NUMPY else to_device(c, on.device)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _t(x)
-    return _apply(R.WHERE, (c, *_promote(x, y, False)))
+    out = _apply(R.WHERE, (c, *_promote(x, y, False)))
+    return out if c is cond else guard(out, cond)  # the VJP reads the condition's array
 
 
 @function()
@@ -433,11 +434,21 @@ def _plain_index(index, like=None):
 def getitem(x, index):
     """``x[index]`` with ints, slices, boolean masks and integer arrays; repeated indices accumulate."""
     x = _t(x)
+    kept = index
     index = _plain_index(index, x.data)
     try:
-        return _apply(R.GETITEM, (x,), {"index": index})
+        out = _apply(R.GETITEM, (x,), {"index": index})
     except IndexError as exc:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from None
+    return _guard_index(out, index, kept)
+
+
+def _guard_index(out: Tensor, index, given) -> Tensor:
+    """``out``, whose VJP reads ``index``, refusing to back-propagate once a tensor in the ``given`` index was
+    written in place (:func:`guard`)."""
+    if index is given:
+        return out
+    return guard(out, *(given if isinstance(given, tuple) else (given,)))
 
 
 def index_update(x, index, value):
@@ -445,11 +456,13 @@ def index_update(x, index, value):
     PyTorch's ``index_put``).  Differentiable in both: ``x`` gets ``g`` with zeros at ``index``,
     ``value`` gets ``g[index]`` (summed over broadcasting)."""
     x = _t(x)
+    kept = index
     index = _plain_index(index, x.data)
     try:
-        return _apply(R.INDEX_UPDATE, (x, value), {"index": index})
+        out = _apply(R.INDEX_UPDATE, (x, value), {"index": index})
     except IndexError as exc:
         raise IndexError(f"index_update: index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from None
+    return _guard_index(out, index, kept)
 
 
 def setitem(x: Tensor, index, value) -> None:

@@ -17,7 +17,7 @@ from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import ops
 from .primitive import Primitive, function
-from .tensor import Tensor, _apply, tensor
+from .tensor import Tensor, _apply, guard, tensor
 
 
 def _t(x) -> Tensor:
@@ -396,9 +396,9 @@ def take(x, indices, axis=None):
     x = _t(x)
     if axis is None:
         flat = x.reshape(-1)
-        return flat[_index_array("take", indices, flat, 0, negative=True)]  # torch.take: -numel..numel-1
+        return guard(flat[_index_array("take", indices, flat, 0, negative=True)], indices)  # torch.take: -numel..numel-1
     axis = _ax("take", axis, x.ndim)
-    return x[_along(axis, _index_array("take", indices, x, axis, negative=True), x.ndim)]
+    return guard(x[_along(axis, _index_array("take", indices, x, axis, negative=True), x.ndim)], indices)
 
 
 def _full_index(idx, axis: int) -> tuple:
@@ -566,7 +566,7 @@ def scatter_add(x, dim: int, index, src):
     repeated indices accumulate.  Gradient: g for x, g gathered at the index for src."""
     x = _t(x)
     where, src = _scatter_index("scatter_add", x, dim, index, _t(src))
-    return x + ops.unindex(src, where, x.shape)
+    return x + guard(ops.unindex(src, where, x.shape), index)
 
 
 @function()
@@ -579,7 +579,7 @@ def scatter(x, dim: int, index, src=None, value=None):
         raise TypeError("scatter: give what to write once, as src (a tensor or a number) or value=")
     src = src if value is None else value
     where, src = _scatter_index("scatter", x, dim, index, src if isinstance(src, Tensor | int | float) else _t(src))
-    return ops.index_update(x, where, src)
+    return guard(ops.index_update(x, where, src), index)
 
 
 @function()
@@ -593,8 +593,8 @@ def index_select(x, dim: int, index):
         raise ValueError(f"index_select: the index must be 1-D, got shape {tuple(idx.shape)}; flatten it, e.g. index.reshape(-1)")
     flat = namespace_of(idx).reshape(idx, (-1,))  # a 0-d index selects one entry, keeping the dim (PyTorch)
     if not x.ndim:
-        return x.reshape(1)[flat].reshape(tuple(idx.shape))
-    return x[_along(dim, flat, x.ndim)]
+        return guard(x.reshape(1)[flat], index).reshape(tuple(idx.shape))
+    return guard(x[_along(dim, flat, x.ndim)], index)
 
 
 @function()

@@ -8,6 +8,7 @@ every primitive pushes forward with its JVP rule while :func:`~nablagrad.autodif
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +35,11 @@ class Tensor(Box):
     ``(version, lost)``: the version an op's output had when made, once its values were overwritten
     (``lost``: in its own array, not kept by a handle), and ``_prev``,
     ``(version, handle)``: what the tensor was before an in-place op replaced its node (see
-    :func:`.ops.update_` and the tape walk's checks in :mod:`.backward`).
+    :func:`.ops.update_` and the tape walk's checks in :mod:`.backward`).  Two more are set only where
+    memory is shared: ``_shares``, the weak set of tensors viewing one array (a view made by an op, or
+    ``detach()``), so a write through one counts as a write to all, as PyTorch's views share their base's
+    version counter; ``_guards``, on an op's output, the tensors whose arrays its VJP reads without
+    taking them as inputs (an index, a mask, labels; see :func:`guard`), and ``_guarding`` on such a tensor.
     """
 
     __slots__ = (
@@ -49,9 +54,25 @@ class Tensor(Box):
         "_retain",
         "_born",
         "_prev",
+        "_shares",
+        "_guards",
+        "_guarding",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
+
+    def __getstate__(self) -> tuple:
+        """For ``pickle`` and ``copy``: every slot but the memory-sharing records (``_shares``, ``_guards``,
+        ``_guarding``), which name other live tensors; a copy has memory of its own."""
+        slots = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
+        return (getattr(self, "__dict__", None) or None, slots)
+
+    def __setstate__(self, state: tuple) -> None:
+        own, slots = state
+        if own:
+            self.__dict__.update(own)
+        for k, v in slots.items():
+            setattr(self, k, v)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
         self.data = _placed(data, dtype, device)
@@ -139,7 +160,7 @@ class Tensor(Box):
             recorded = _mode.jit_trace.detach(self)  # inside ng.jit: an op, so each call computes it anew
             if recorded is not None:
                 return recorded
-        return _wrap(self.data)
+        return _share(self, _wrap(self.data))
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.dtype.kind not in "fc":
@@ -154,11 +175,14 @@ class Tensor(Box):
         """Record that ``data`` was written in place (``t.data -= …``), so a backward pass that
         saved this tensor before the write refuses to run instead of giving a wrong gradient.  An
         op's output keeps the version it was made with (``_born``): its own op refuses too if its
-        VJP reads the output (``exp``, ``tanh``), as PyTorch's."""
-        if self._op is not None and getattr(self, "_born", None) is None:
-            self._born = (self._version, True)  # (True: the values its op made are gone)
-            _m.overwritten = True
-        self._version = _m.bump()
+        VJP reads the output (``exp``, ``tanh``), as PyTorch's.  The tensors sharing this one's memory (its
+        views and its base, ``_shares``) count the write too, as PyTorch's views share a version counter."""
+        _written(self)
+        shares = getattr(self, "_shares", None)
+        if shares is not None:
+            for other in list(shares):
+                if other is not self and _overlap(other.data, self.data):  # (``data`` may have been rebound since)
+                    _written(other)
         return self
 
     def retain_grad(self) -> None:
@@ -309,6 +333,59 @@ def _numeric(arr: np.ndarray) -> bool:
     return all(isinstance(v, int | float | np.number | bool) for v in arr.flat)
 
 
+_STATE_SLOTS = tuple(k for k in Tensor.__slots__ if k not in ("__weakref__", "_shares", "_guards", "_guarding"))
+
+
+def _written(t: Tensor) -> None:
+    """Count a write into ``t``'s values: a new version; an op's output keeps the version it was made with."""
+    if t._op is not None and getattr(t, "_born", None) is None:
+        t._born = (t._version, True)  # (True: the values its op made are gone)
+        _m.overwritten = True
+    if getattr(t, "_guarding", False):  # an op keeps its array (see guard): the tape walk must look
+        _m.overwritten = True
+    t._version = _m.bump()
+
+
+def _overlap(a, b) -> bool:
+    """Whether two arrays may share memory (NumPy's bounds check; another library's arrays: assumed so)."""
+    if a.__class__ is np.ndarray and b.__class__ is np.ndarray:
+        return np.may_share_memory(a, b)
+    return True
+
+
+def _share(base: Tensor, view: Tensor) -> Tensor:
+    """Record that ``view`` sees ``base``'s memory: both join one set (``_shares``), so a write into either
+    counts for both (:meth:`Tensor.bump_version_`)."""
+    shares = getattr(base, "_shares", None)
+    if shares is None:
+        shares = base._shares = weakref.WeakSet((base,))
+    shares.add(view)
+    view._shares = shares
+    return view
+
+
+def _viewed(args: tuple, value, out: Tensor) -> Tensor:
+    """``out`` (whose array ``value`` is a view: its ``base`` is set) shares the memory of the inputs whose
+    arrays ``value`` overlaps."""
+    for a in args:
+        if isinstance(a, Tensor) and a.data.__class__ is np.ndarray and np.may_share_memory(value, a.data):
+            _share(a, out)
+    return out
+
+
+def guard(out: Tensor, *kept) -> Tensor:
+    """Let ``out``'s op refuse to back-propagate once a tensor among ``kept`` — one whose array the op
+    keeps in its parameters and its VJP reads (``where``'s condition, an index, cross-entropy's labels) —
+    was written in place after the op, as PyTorch refuses for a tensor saved for backward."""
+    if out._op is not None:
+        tensors = tuple(t for t in kept if isinstance(t, Tensor))
+        if tensors:
+            out._guards = tensors
+            for t in tensors:
+                t._guarding = True
+    return out
+
+
 def _wrap(data) -> Tensor:
     """A leaf tensor around ``data`` with no copy and no checks (internal fast constructor)."""
     t = _new(Tensor)
@@ -384,6 +461,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     except RuntimeError:
         same_device(prim.name, datas)
         raise
+    out = None
     if not switched or _mode.grad_enabled:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
@@ -396,8 +474,12 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
                 out._params = params
                 out._tangents = None
                 out._version = _m.clock
-                return out
-    return _wrap(value)
+                break
+    if out is None:
+        out = _wrap(value)
+    if value.__class__ is np.ndarray and value.base is not None:  # a view (reshape, a slice …) of an input?
+        return _viewed(args, value, out)
+    return out
 
 
 _HOST_CLASSES = frozenset((np.ndarray, float, int, bool))

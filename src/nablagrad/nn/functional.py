@@ -19,6 +19,7 @@ from ..autodiff import (
     erfc,
     exp,
     expm1,
+    guard,
     linalg,
     log,
     log_softmax,
@@ -362,7 +363,8 @@ def cross_entropy(
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
         if weight is None and label_smoothing == 0.0 and ignore_index == -100:
             try:  # the primitive checks the labels, so a compiled replay refuses a bad one as an eager call does
-                return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
+                out = apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
+                return guard(out, target)  # the VJP reads the labels' array
             except (ValueError, IndexError):
                 if not bool(namespace_of(t).any(t == ignore_index)):
                     raise
@@ -568,7 +570,7 @@ def nll_loss(log_probs, target, reduction: str = "mean"):
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
     _check_labels(t, log_probs.shape, "nll_loss")
-    return reduce(-log_probs[np.arange(len(t)), t], reduction)
+    return reduce(-guard(log_probs[np.arange(len(t)), t], target), reduction)
 
 
 def _raw(target):

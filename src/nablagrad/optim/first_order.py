@@ -29,9 +29,9 @@ class SGD(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))  # fmt: skip
+                                      nesterov=nesterov, maximize=maximize))  # fmt: skip
 
     def _validate(self, group):
         """Each option by its rule, then Nesterov's need of momentum (torch.optim.SGD's rule), for every group —
@@ -72,8 +72,9 @@ class Momentum(Optimizer):
 
     elementwise = True
 
-    def __init__(self, params, lr: float = 0.01, forgetting: float = 0.1, weight_decay: float = 0.0):
-        super().__init__(params, dict(lr=lr, forgetting=forgetting, weight_decay=weight_decay))
+    def __init__(self, params, lr: float = 0.01, forgetting: float = 0.1, weight_decay: float = 0.0, *,
+                 maximize: bool = False):  # fmt: skip
+        super().__init__(params, dict(lr=lr, forgetting=forgetting, weight_decay=weight_decay, maximize=maximize))
 
     def state_keys(self, group):
         return {"velocity"}
@@ -95,9 +96,10 @@ class AdaGrad(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10):  # fmt: skip
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps))  # fmt: skip
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))  # fmt: skip
 
     def state_keys(self, group):
         return {"sum", "step"}
@@ -122,9 +124,9 @@ class RMSProp(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                 momentum: float = 0.0, centered: bool = False):  # fmt: skip
+                 momentum: float = 0.0, centered: bool = False, *, maximize: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))  # fmt: skip
+                                      centered=centered, maximize=maximize))  # fmt: skip
 
     def state_keys(self, group):
         keys = {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set())
@@ -178,9 +180,10 @@ class Adam(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, decoupled_weight_decay: bool = False):  # fmt: skip
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      decoupled_weight_decay=decoupled_weight_decay))  # fmt: skip
+                                      maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))  # fmt: skip
 
     def state_keys(self, group):
         return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
@@ -249,5 +252,5 @@ class AdamW(Adam):
     """Adam with decoupled weight decay ``w ← w(1 − μλ)`` (default λ = 0.01, as PyTorch)."""
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01,
-                 amsgrad: bool = False):  # fmt: skip
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+                 amsgrad: bool = False, *, maximize: bool = False):  # fmt: skip
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)

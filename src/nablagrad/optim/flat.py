@@ -224,16 +224,21 @@ class Piece:
 
 def pieces(opt, group: dict) -> list[Piece]:
     """The pieces of ``group`` to update this step: its flat buffer where packing applies (see
-    :func:`packed`), else each parameter that has a gradient."""
+    :func:`packed`), else each parameter that has a gradient.  A group with ``maximize`` gets the
+    gradients negated (PyTorch's ``maximize=True``: the update steps up the gradient)."""
+    up = group.get("maximize", False)
     fg = packed(opt, group)
     if fg is not None:
         grad = fg.grad_parts() if reads_grad_parts(opt) else fg.gather_grads()
+        if up:
+            grad = kernels.Parts([-g for g in grad.parts], grad.layout) if isinstance(grad, kernels.Parts) else -grad
         return [Piece(fg.tensor, grad, fg.state, group, fg.params, fg)]
     out = []
     for p in group["params"]:
         if p.grad is not None:
             state = opt.state.get(id(p))
-            out.append(Piece(p, p.grad.data, {} if state is None else state, group, [p], new_state=state is None))
+            g = -p.grad.data if up else p.grad.data
+            out.append(Piece(p, g, {} if state is None else state, group, [p], new_state=state is None))
     return out
 
 

@@ -64,6 +64,7 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "amsgrad": (_flag, "True or False"),
     "centered": (_flag, "True or False"),
     "decoupled_weight_decay": (_flag, "True or False"),
+    "maximize": (_flag, "True or False (True: step up the gradient, to maximise the objective)"),
 }
 
 
@@ -388,7 +389,8 @@ class Optimizer:
                 pc.commit(self.state)
                 for p in pc.params:
                     written[id(p)] = p._version
-        steady = self.has_steady_step() and all(verdicts) and all(pc.flat is not None for pc in pieces)
+        steady = (self.has_steady_step() and all(verdicts) and all(pc.flat is not None for pc in pieces)
+                  and not any(pc.group.get("maximize") for pc in pieces))  # (the steady step reads the gradients as they are)
         self.__dict__["_steady"] = [(pc.group, pc.flat) for pc in pieces] if steady else None
         return loss
 
@@ -405,7 +407,7 @@ class Optimizer:
         state = self.state
         grads = []
         for (group, fg), now in zip(groups, self.param_groups):
-            found = fg.steady_grads(group["params"], state, written) if group is now else None
+            found = fg.steady_grads(group["params"], state, written) if group is now and not group.get("maximize") else None
             if found is None:  # a parameter, gradient or state changed (or written past us): the full step
                 return False
             grads.append(found)
