@@ -83,6 +83,8 @@ class Tensor(Box):
         self._params: dict | None = None
         self._tangents: dict | None = None
         self._version = 0
+        self._shares = None  # set here (a parameter is written every step): reading a set slot is 4× cheaper
+        self._guarding = False
         if requires_grad:
             self.requires_grad_(True)
 
