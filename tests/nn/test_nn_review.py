@@ -54,15 +54,51 @@ def _linear_pair(seed: int = 0):
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
 def test_clip_grad_norm_takes_one_tensor_or_many_and_norm_type_as_torch(norm_type):
     lin, t = _linear_pair()
-    assert ng.nn.clip_grad_norm_(lin.weight, 1.0, norm_type=norm_type) == pytest.approx(
+    assert float(ng.nn.clip_grad_norm_(lin.weight, 1.0, norm_type=norm_type)) == pytest.approx(
         float(torch.nn.utils.clip_grad_norm_(t.weight, 1.0, norm_type=norm_type)), rel=1e-12
     )
     np.testing.assert_allclose(lin.weight.grad.numpy(), t.weight.grad.numpy().T, rtol=1e-12)
     lin, t = _linear_pair(1)
     ours = ng.nn.clip_grad_norm_(lin.parameters(), 0.5, norm_type=norm_type)
-    theirs = float(torch.nn.utils.clip_grad_norm_(t.parameters(), 0.5, norm_type=norm_type))
-    assert ours == pytest.approx(theirs, rel=1e-12)
+    theirs = torch.nn.utils.clip_grad_norm_(t.parameters(), 0.5, norm_type=norm_type)
+    assert isinstance(ours, ng.Tensor) and ours.shape == () and str(ours.dtype) == str(theirs.dtype).split(".")[-1]
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
     np.testing.assert_allclose(lin.bias.grad.numpy(), t.bias.grad.numpy(), rtol=1e-12)
+
+
+def _grads(L, *arrays, dtype=np.float64):
+    params = []
+    for a in arrays:
+        p = L.nn.Parameter(L.tensor(np.zeros(len(a), dtype)))
+        p.grad = L.tensor(np.array(a, dtype))
+        params.append(p)
+    return params
+
+
+@pytest.mark.parametrize("norm_type", [2.0, math.inf, "inf"])
+def test_clip_grad_norm_of_a_nan_gradient_is_nan_and_clips_nothing(norm_type):
+    """PyTorch returns NaN (and multiplies every gradient by NaN); nablagrad returns NaN too and leaves the
+    gradients as they are, for the step's own finiteness check to refuse them."""
+    expected = torch.nn.utils.clip_grad_norm_(_grads(torch, [math.nan, 1.0], [5.0, 1.0]), 1.0, norm_type)
+    assert math.isnan(expected.item())
+    params = _grads(ng, [math.nan, 1.0], [5.0, 1.0])
+    assert math.isnan(ng.nn.clip_grad_norm_(params, 1.0, norm_type).item())
+    np.testing.assert_array_equal(params[1].grad.numpy(), [5.0, 1.0])
+    with pytest.raises(RuntimeError, match="non-finite|nan|NaN"):
+        torch.nn.utils.clip_grad_norm_(_grads(torch, [math.nan, 1.0]), 1.0, norm_type, error_if_nonfinite=True)
+    with pytest.raises(RuntimeError, match="nan"):
+        ng.nn.clip_grad_norm_(_grads(ng, [math.nan, 1.0]), 1.0, norm_type, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_of_huge_float32_gradients_is_finite_and_clips():
+    """Finite float32 entries of 10³⁰: the norm (2·10³⁰) is accumulated in float64, so the gradients are
+    clipped to the float64 reference (PyTorch's float32 norm overflows to inf and zeroes them)."""
+    params = _grads(ng, [1e30] * 4, dtype=np.float32)
+    norm = ng.nn.clip_grad_norm_(params, 1.0)
+    assert norm.item() == pytest.approx(2e30, rel=1e-6)
+    reference = _grads(torch, [1e30] * 4)  # float64
+    torch.nn.utils.clip_grad_norm_(reference, 1.0)
+    np.testing.assert_allclose(params[0].grad.numpy(), reference[0].grad.numpy(), rtol=1e-6)
 
 
 def test_clip_grad_value_clips_every_entry_as_torch():

@@ -125,3 +125,15 @@ def test_maximize_is_a_keyword_flag_as_torch_s(name):
         assert opt.param_groups[0]["maximize"] is True and opt.defaults["maximize"] is True
     with pytest.raises(TypeError, match="maximize"):
         ours([ng.nn.Parameter(w)], maximize="yes")
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_defaults_are_torch_s(name):
+    """Every option both signatures have defaults to the same value (SGD's lr is 1e-3 since torch 2.x)."""
+    import inspect
+
+    ours, theirs = (inspect.signature(c).parameters for c in PAIRS[name])
+    shared = [k for k in ours if k in theirs and k != "params"]
+    assert "lr" in shared
+    for k in shared:
+        assert ours[k].default == theirs[k].default, f"{name}({k}=): ours {ours[k].default!r}, torch's {theirs[k].default!r}"

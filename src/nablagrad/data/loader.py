@@ -75,13 +75,17 @@ def batch_indices(
 
 
 def _balanced(labels: np.ndarray, b: int, steps: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Batches of ``b`` examples with ``⌊b/k⌋`` of each of the ``k`` classes, and one more of ``b mod k``
+    classes drawn at random (a class with fewer examples than it needs is drawn with replacement)."""
     labels = labels.reshape(len(labels), -1)
     keys = labels.argmax(1) if labels.shape[1] > 1 else labels[:, 0]
     classes = np.unique(keys)
     pools = [np.flatnonzero(keys == c) for c in classes]
-    per = max(1, b // len(classes))
+    per, extra = divmod(b, len(classes))
     for _ in range(steps):
-        yield np.sort(np.concatenate([rng.choice(pool, size=per, replace=len(pool) < per) for pool in pools]))
+        counts = np.full(len(classes), per)
+        counts[rng.choice(len(classes), size=extra, replace=False)] += 1
+        yield np.sort(np.concatenate([rng.choice(pool, size=c, replace=len(pool) < c) for pool, c in zip(pools, counts)]))
 
 
 def _fields_of_arrays(X) -> tuple[np.ndarray, ...] | None:
@@ -124,23 +128,66 @@ def _fields_of_examples(X) -> tuple[np.ndarray, ...] | None:
     return tuple(fields)
 
 
+def _is_dataset(X) -> bool:
+    """A map-style data set (PyTorch's ``Dataset``): ``len(ds)`` and ``ds[i]`` one example, not an array."""
+    return (hasattr(X, "__getitem__") and hasattr(X, "__len__") and not hasattr(X, "shape")
+            and not isinstance(X, list | tuple | str | bytes | dict))  # fmt: skip
+
+
+def _stack(examples: list, who: str):
+    """PyTorch's default collation: examples that are tuples become a tuple of stacked fields, others one
+    stacked array."""
+    if isinstance(examples[0], tuple | list):
+        return tuple(_stack([ex[k] for ex in examples], who) for k in range(len(examples[0])))
+    try:
+        return np.stack([np.asarray(ex) for ex in examples])
+    except ValueError:
+        shapes = sorted({np.shape(ex) for ex in examples}, key=str)
+        raise ValueError(f"{who}: the examples of a batch have different shapes {shapes}; give examples of one "
+                         "shape, or a collate_fn that puts them together") from None  # fmt: skip
+
+
 class DataLoader:
     """Iterate ``(X_batch, y_batch)`` NumPy arrays: ``DataLoader(X, y, batch_size, shuffle, drop_last, seed)``.
 
     ``X`` may also be a list of example tuples ``[(x, y), …]`` (PyTorch's data set of tuples, no ``y``),
-    or a tuple of arrays ``(X, y, …)`` with one row per example (PyTorch's ``TensorDataset``):
-    each batch is then a tuple with one array per field.  As PyTorch, ``drop_last`` drops a batch
-    smaller than ``batch_size`` even when it is the only one."""
+    a tuple of arrays ``(X, y, …)`` with one row per example (PyTorch's ``TensorDataset``) — each
+    batch is then a tuple with one array per field — or a map-style data set, any object with
+    ``len(ds)`` and ``ds[i]`` (PyTorch's ``Dataset``), read one example at a time and collated as
+    PyTorch's default (tuples field by field).  Nested lists are read as arrays.  As PyTorch,
+    ``drop_last`` drops a batch smaller than ``batch_size`` even when it is the only one.
 
-    def __init__(self, X, y=None, batch_size: int | None = 32, shuffle: bool = True, drop_last: bool = False,
-                 seed=None, sampling: str | None = None):  # fmt: skip
+    PyTorch's ``collate_fn`` (called with the batch's list of examples), ``generator`` (a NumPy
+    ``Generator`` or a seed, as ``seed``), ``num_workers`` and ``pin_memory`` are taken too: loading
+    is done in this process (a NumPy batch is an index into memory), so the last two change nothing."""
+
+    def __init__(self, X=None, y=None, batch_size: int | None = 32, shuffle: bool = True, drop_last: bool = False,
+                 seed=None, sampling: str | None = None, *, dataset=None, collate_fn=None, generator=None,
+                 num_workers: int = 0, pin_memory: bool = False):  # fmt: skip
+        if dataset is not None:
+            if X is not None:
+                raise TypeError("DataLoader: give the data once, as X or as dataset=")
+            X = dataset
         if X is None:
             raise TypeError("DataLoader: X is required: an array with one row per example, or a list of example tuples")
-        fields = _fields_of_examples(X)
+        if generator is not None:
+            if seed is not None:
+                raise TypeError("DataLoader: give the random source once, as seed= or generator=")
+            seed = generator
+        if not (is_int(num_workers) and num_workers >= 0):
+            raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got {num_workers!r}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be a function of the batch's list of examples, got {collate_fn!r}")
+        self.dataset = X if _is_dataset(X) else None
+        if self.dataset is not None and y is not None:
+            raise TypeError("DataLoader: X is a data set (ds[i] is one example), which already holds the targets; leave y out")
+        X = np.asarray(X) if isinstance(X, list) and X and not isinstance(X[0], tuple | dict) else X
+        y = np.asarray(y) if isinstance(y, list) else y
+        fields = None if self.dataset is not None else _fields_of_examples(X)
         if fields is not None and y is not None:
             raise TypeError("DataLoader: X is a list of example tuples (or a tuple of arrays), which already hold the "
                             "targets; leave y out")
-        for name, a in (("X", None if fields is not None else X), ("y", y)):
+        for name, a in (("X", None if fields is not None or self.dataset is not None else X), ("y", y)):
             if isinstance(a, list | tuple) and a and isinstance(a[0], dict):
                 raise TypeError(
                     f"DataLoader: {name} is a list of dicts; give arrays (X, y) or a list of example tuples [(x, y), ...]"
@@ -153,11 +200,14 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None (one full batch), got {batch_size!r}")
         if sampling is not None and sampling not in SAMPLING:
             raise ValueError(f"DataLoader: sampling must be one of {SAMPLING}, got {sampling!r}")
-        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+        if self.dataset is not None and sampling in ("balanced", "hard"):
+            raise ValueError(f"DataLoader: sampling={sampling!r} needs every label at once; give arrays (X, y), not a "
+                             "data set read one example at a time")  # fmt: skip
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last), ("pin_memory", pin_memory)):
             if not isinstance(flag, bool | np.bool_):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
-        self.X, self.y, self.fields = X, y, fields
-        self.batch_size, self.drop_last = batch_size, drop_last
+        self.X, self.y, self.fields, self.collate_fn = X, y, fields, collate_fn
+        self.batch_size, self.drop_last, self.num_workers, self.pin_memory = batch_size, drop_last, num_workers, pin_memory
         self.sampling = sampling or ("shuffle" if shuffle else "sequential")
         if seed is None:
             self.rng = np.random.default_rng(backend.default_rng().integers(2**63))
@@ -183,11 +233,23 @@ class DataLoader:
             labels = self.fields[-1]
         order = batch_indices(self.n_examples, self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last)
         for idx in order:
-            if self.fields is not None:
+            if self.dataset is not None or self.collate_fn is not None:
+                yield self.collate(idx)
+            elif self.fields is not None:
                 yield tuple(f[idx] for f in self.fields)
-                continue
-            xb = np.asarray(self.X[idx])
-            yield (xb, np.asarray(self.y[idx])) if self.y is not None else xb
+            else:
+                xb = np.asarray(self.X[idx])
+                yield (xb, np.asarray(self.y[idx])) if self.y is not None else xb
+
+    def collate(self, idx: np.ndarray):
+        """The batch of the examples at ``idx``, read one at a time: ``collate_fn(examples)`` or PyTorch's default."""
+        if self.dataset is not None:
+            examples = [self.dataset[int(i)] for i in idx]
+        elif self.fields is not None:
+            examples = [tuple(f[i] for f in self.fields) for i in idx]
+        else:
+            examples = [(self.X[i], self.y[i]) if self.y is not None else self.X[i] for i in idx]
+        return self.collate_fn(examples) if self.collate_fn is not None else _stack(examples, "DataLoader")
 
 
 class ChunkedReader:

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..autodiff import Tensor, as_tensor
+from ..autodiff import Tensor, as_tensor, tensor
 from ..autodiff.jit import effect
+from ..backend import get_default_dtype
 from ..backend.checks import is_real
 from ..backend.namespace import namespace_of
 
@@ -43,17 +44,33 @@ def tensor_list(params, who: str, expected: str = "a tensor or an iterable of te
     return found
 
 
-def grad_norm(params: Iterable[Tensor] | Tensor, norm_type: float = 2.0) -> float:
-    """``‖g‖_p`` over all gradients taken as one vector: ``(Σ|g|ᵖ)^{1/p}`` (each gradient's sum of squares
-    accumulated in float64 for the default ``p = 2``), and ``max|g|`` for ``p = inf``."""
+def _norm_type(norm_type, who: str) -> float:
+    """``norm_type`` as a float: a number > 0, ``math.inf`` or PyTorch's string ``'inf'``."""
+    if isinstance(norm_type, str) and norm_type.lower() == "inf":
+        return math.inf
+    if not is_real(norm_type) or not norm_type > 0:
+        raise ValueError(f"{who}: norm_type must be a number > 0 or math.inf ('inf'), e.g. 2.0, got {norm_type!r}")
+    return float(norm_type)
+
+
+def grad_norm(params: Iterable[Tensor] | Tensor, norm_type: float | str = 2.0) -> float:
+    """``‖g‖_p`` over all gradients taken as one vector: ``(Σ|g|ᵖ)^{1/p}`` and ``max|g|`` for ``p = inf``,
+    accumulated in float64 (a float32 gradient of finite entries near 10³⁰ has a finite norm); NaN when a
+    gradient holds NaN, as PyTorch's."""
+    norm_type = _norm_type(norm_type, "grad_norm")
     total = 0.0
     for p in tensor_list(params, "grad_norm"):
-        if p.grad is None:
+        if p.grad is None or not p.grad.data.size:
             continue
         g = p.grad.data
         xp = namespace_of(g)
+        if g.__class__ is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize < 8:
+            g = g.astype(np.float64)
         if norm_type == math.inf:
-            total = max(total, float(xp.max(xp.abs(g)))) if g.size else total
+            largest = float(xp.max(xp.abs(g)))
+            if math.isnan(largest):  # Python's max would keep the old total beside a NaN
+                return math.nan
+            total = max(total, largest)
         elif norm_type == 2 and g.__class__ is np.ndarray:
             g = g.reshape(-1)
             total += float(np.dot(g, g))
@@ -63,10 +80,14 @@ def grad_norm(params: Iterable[Tensor] | Tensor, norm_type: float = 2.0) -> floa
 
 
 @effect
-def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0) -> float:
+def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float | str = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:  # fmt: skip
     """Rescale all gradients so that their joint ``norm_type``-norm is at most ``max_norm``:
     ``g ← g · max_norm / (‖g‖ + 10⁻⁶)`` (PyTorch's formula) where ``‖g‖ > max_norm``; returns the norm
-    before clipping.  New gradient arrays are made, never written in place (they may be shared).
+    before clipping as a 0-d tensor in the gradients' dtype (PyTorch's return).  New gradient arrays are
+    made, never written in place (they may be shared).  A norm that is NaN or infinite (a NaN or Inf in
+    a gradient) clips nothing and is returned; ``error_if_nonfinite=True`` raises instead, as PyTorch's.
+    ``foreach`` is accepted and changes nothing (one pass per gradient either way).
 
     ``max_norm`` must be a finite number >= 0: a negative one would flip every gradient's sign
     (``scale = max_norm / ‖g‖ < 0``) and NaN would silently skip the clipping."""
@@ -74,15 +95,20 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float, norm_typ
         raise TypeError(f"clip_grad_norm_: max_norm must be a number, e.g. max_norm=1.0, got {max_norm!r}")
     if not (math.isfinite(max_norm) and max_norm >= 0):
         raise ValueError(f"clip_grad_norm_: max_norm must be a finite number >= 0, e.g. max_norm=1.0, got {max_norm}")
-    if not is_real(norm_type) or not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be a number > 0 or math.inf, e.g. 2.0, got {norm_type!r}")
+    norm_type = _norm_type(norm_type, "clip_grad_norm_")
     params = [p for p in tensor_list(params, "clip_grad_norm_") if p.grad is not None]
     norm = grad_norm(params, norm_type)
+    if error_if_nonfinite and not math.isfinite(norm):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {norm}, so they cannot be "
+            "clipped; find where a NaN or Inf enters the loss, or pass error_if_nonfinite=False to go on"
+        )
     if math.isfinite(norm) and norm > max_norm:
         scale = float(max_norm / (norm + 1e-6))  # a Python float: the gradient keeps its dtype on every library
         for p in params:
             p.grad = as_tensor(p.grad.data * scale, device=p.device)
-    return norm
+    dtype = params[0].grad.dtype if params else get_default_dtype()
+    return tensor(norm, dtype=dtype, device=params[0].device if params else None)
 
 
 @effect

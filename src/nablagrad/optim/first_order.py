@@ -23,12 +23,12 @@ class SGD(Optimizer):
     """Gradient descent ``w ← w − μ g`` with optional momentum / Nesterov and weight decay.
 
     Momentum (PyTorch form): ``b ← β b + (1 − dampening) g``; step along ``b`` (or ``g + β b``
-    with ``nesterov``).
+    with ``nesterov``).  The default ``lr`` is PyTorch's, 10⁻³.
     """
 
     elementwise = True
 
-    def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))  # fmt: skip

@@ -232,9 +232,9 @@ class Optimizer:
             raise TypeError(f"{name}: a group's 'params' must be a parameter or an iterable of parameters "
                             f"(e.g. model.parameters()), got {type(raw).__name__}")  # fmt: skip
         params = [raw] if isinstance(raw, Tensor) else list(raw)
-        for p in params:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{name}: can only optimise tensors with requires_grad=True, got {type(p).__name__}")
+        for p in params:  # a frozen parameter (requires_grad=False) is taken, as torch takes it: it gets no gradient
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: can only optimise tensors (e.g. model.parameters()), got {type(p).__name__}")
             if p._op is not None:  # as torch.optim: its updates would be lost with the graph that computes it
                 raise ValueError(
                     f"{name}: can't optimise a non-leaf tensor (shape {p.shape}, computed by {p._op.name}); pass the "

@@ -135,7 +135,14 @@ def _loader_setup(loader: DataLoader, y, name: str = "X") -> tuple:
     """``(X, y, batch_size, sampling, drop_last)`` of a DataLoader of ``(x, y)`` batches."""
     if y is not None:
         raise TypeError("fit: X is a DataLoader, which holds the targets already; leave y out")
-    fields = loader.fields if loader.fields is not None else (loader.X, loader.y)
+    if loader.collate_fn is not None:
+        raise ValueError(f"fit: {name} is a DataLoader with a collate_fn, which fit cannot apply to its own batches; "
+                         "give the arrays collated once (X, y), or write the loop over the loader yourself")  # fmt: skip
+    if loader.dataset is not None:  # a map-style data set: its examples read once into arrays
+        examples = loader.collate(np.arange(loader.n_examples))
+        fields = examples if isinstance(examples, tuple) else (examples, None)
+    else:
+        fields = loader.fields if loader.fields is not None else (loader.X, loader.y)
     if len(fields) != 2 or fields[1] is None:
         raise ValueError(
             f"fit: {name} is a DataLoader whose batches hold {len(fields) - (fields[-1] is None)} array(s); give one "
