@@ -334,14 +334,22 @@ def _in_place(name: str, op: Callable) -> Callable:
     returned, not a new tensor bound to the name (:func:`.ops.update_`)."""
 
     def method(self: Tensor, *args, **kw) -> Tensor:
-        return ops.update_(self, lambda old: op(old, *args, **kw), name)
+        def updated(old: Tensor) -> Tensor:  # x itself as an argument too (x += x, x.mul_(x)) reads the old x
+            given = tuple(old if a is self else a for a in args)
+            return op(old, *given, **{k: old if v is self else v for k, v in kw.items()})
+
+        return ops.update_(self, updated, name)
 
     method.__name__ = method.__qualname__ = name
     return method
 
 
 _OPERATORS = ("add", "sub", "mul", "truediv", "pow")  # x += y …
-_IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "masked_fill")  # x.add_(…) …
+_IN_PLACE = (  # x.add_(…), x.exp_() … : PyTorch's in-place methods of the ops nablagrad has
+    "add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "clip", "masked_fill", "abs", "neg", "exp",
+    "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "reciprocal", "sign", "floor", "ceil", "round", "trunc",
+    "sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "tanh", "relu", "exp2",
+)
 
 METHODS: dict[str, object] = {
     **{f"__i{name}__": _in_place(f"__i{name}__", getattr(operator, name)) for name in _OPERATORS},
@@ -365,6 +373,7 @@ METHODS: dict[str, object] = {
     "__setitem__": ops.setitem,
     "copy_": ops.copy_,
     "zero_": ops.zero_,
+    "fill_": ops.fill_,
     "contiguous": _contiguous,
     "size": property(_size),
     "numel": lambda self: int(np.prod(self.shape, dtype=np.int64)) if self._tangents else self.data.size,

@@ -1,36 +1,53 @@
 """Gradient checkpointing (lecture 000: "save only some intermediates and recompute the rest").
 
-``checkpoint(f)(*xs)`` runs ``f`` without recording its intermediates; the tape holds one
+``checkpoint(f)(*args, **kwargs)`` runs ``f`` without recording its intermediates; the tape holds one
 node whose VJP re-runs ``f`` with recording on and back-propagates through that fresh tape.
 Memory: only ``f``'s inputs and output stay alive; cost: one extra forward of ``f``.
+
+``f`` may return a pytree (tuple, list, dict) of tensors, as ``torch.utils.checkpoint`` allows: its
+differentiable leaves are packed side by side in the node's one output (as ``linalg`` packs ``eigh``'s
+outputs) and sliced back out, so one re-run back-propagates every leaf's cotangent together.  Leaves
+that need no gradient (integers, numbers, tensors of no differentiable input) are returned as ``f``
+made them; with none to differentiate, ``f``'s output is returned as it is.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 
-from . import forward
+from . import forward, ops
 from . import mode as _m
 from .backward import run_backward
-from .mode import enable_grad
+from .mode import enable_grad, no_grad
 from .ops import identity
 from .primitive import Primitive
+from .pytree import tree_flatten, tree_unflatten
 from .tensor import TENSOR_NS, Tensor, _wrap
 
 
 class _Checkpoint(Primitive):
-    """The node a checkpointed call is on the tape: its inputs are ``f``'s arguments, then the tensors ``f``
-    read from outside (closures, parameters); its VJP re-runs ``f`` and back-propagates through that fresh
-    tape to all of them, so a captured value's gradient flows on as an argument's does."""
+    """The node a checkpointed call is on the tape: its inputs are ``f``'s arguments (positional, then
+    keyword ones named by ``keys``), then the tensors ``f`` read from outside (closures, parameters); its
+    VJP re-runs ``f`` and back-propagates through that fresh tape to all of them, so a captured value's
+    gradient flows on as an argument's does (``tensors``: which arguments were tensors).  Its value is ``f``'s
+    differentiable output leaves (``leaves``, their indices among all of ``f``'s output leaves), packed when
+    there are several (:func:`_pack`)."""
 
     def __init__(self, f: Callable):
         super().__init__(f"checkpoint({getattr(f, '__name__', 'f')})", self._call, (), (), "checkpoint({0})")
         self.f = f
 
-    def _call(self, *inputs, n_args: int, captured: list):
-        return self.f(*inputs[:n_args])  # the captured inputs are read by f itself
+    def _run(self, inputs: Sequence, n_args: int, keys: tuple[str, ...], leaves: tuple[int, ...]):
+        """``f`` on the first ``n_args`` inputs; the chosen output leaves, packed when there are several."""
+        n_pos = n_args - len(keys)
+        outs, _ = tree_flatten(self.f(*inputs[:n_pos], **dict(zip(keys, inputs[n_pos:n_args]))))
+        picked = [outs[i] for i in leaves]
+        return picked[0] if len(picked) == 1 else _pack(picked)
+
+    def _call(self, *inputs, n_args: int, keys: tuple[str, ...], leaves: tuple[int, ...], **_):
+        return self._run(inputs, n_args, keys, leaves)  # the captured inputs are read by f itself
 
     def vjp(self, F, g, ans, args, params, needs):
         create_graph = F is TENSOR_NS  # raw arrays of any library (NUMPY_NS, ArrayRules) walk without a graph
@@ -38,9 +55,10 @@ class _Checkpoint(Primitive):
         with enable_grad():
             if create_graph:
                 xs = [identity(a) if isinstance(a, Tensor) and need else a for a, need in zip(args[:n], needs)]
-            else:
-                xs = [_wrap(a).requires_grad_(True) if need else a for a, need in zip(args[:n], needs)]
-            out = self.f(*xs)
+            else:  # the walk hands over arrays: a tensor argument is made one again, requiring grad where wanted
+                was = params["tensors"]
+                xs = [_wrap(a).requires_grad_(need) if was[i] else a for i, (a, need) in enumerate(zip(args[:n], needs))]
+            out = self._run(xs, n, params["keys"], params["leaves"])
         inputs = [*xs, *params["captured"]]
         wanted = [x for x, need in zip(inputs, needs) if need]
         grads, _ = run_backward(out, g, inputs=wanted, create_graph=create_graph)
@@ -54,26 +72,68 @@ def _raw(g, F):
     return g.data
 
 
+def _pack(leaves: Sequence[Tensor]) -> Tensor:
+    """The leaves flattened and joined end to end, in their common dtype (concatenate promotes as torch.cat)."""
+    return ops.concatenate([ops.reshape(t, (-1,)) for t in leaves])
+
+
+def _unpack(packed: Tensor, like: Sequence[Tensor]) -> list[Tensor]:
+    """The inverse of :func:`_pack`: each leaf's slice of ``packed``, in its shape and dtype (recorded,
+    so each slice's cotangent lands in its place of the packed one)."""
+    parts, start = [], 0
+    for t in like:
+        n = math.prod(t.shape)
+        parts.append(ops.astype(ops.reshape(packed[start : start + n], t.shape), t.dtype))
+        start += n
+    return parts
+
+
+def _record(value, prim: _Checkpoint, inputs: tuple, params: dict) -> Tensor:
+    """A tensor of ``value`` made by ``prim`` from ``inputs``: the checkpoint's one node on the tape."""
+    out = _wrap(value)
+    out.requires_grad = True
+    out._op, out._inputs, out._params = prim, inputs, params
+    out._version = _m.clock
+    return out
+
+
 def checkpoint(f: Callable) -> Callable:
-    """Wrap ``f`` so that its intermediate values are recomputed during backward, not stored."""
+    """Wrap ``f`` so that its intermediate values are recomputed during backward, not stored.
+
+    The wrapped function takes ``f``'s positional and keyword arguments and returns what ``f`` returns
+    (a tensor or a pytree of them), as ``torch.utils.checkpoint.checkpoint(f, *args, use_reentrant=False,
+    **kwargs)``; its gradients equal those of ``f`` itself."""
     prim = _Checkpoint(f)
 
     @wraps(f)
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):
         if not _m.is_grad_enabled() or forward.depth():
-            return f(*args)
+            return f(*args, **kwargs)
         with _m.tracing() as made:  # f's own ops, freed on return: what they read from outside is captured
-            out = f(*args)
-        # (an argument read through a closure too is captured as well: the re-run passes a fresh copy as the argument)
+            out = f(*args, **kwargs)
+        outs, tree = tree_flatten(out)
+        leaves = tuple(i for i, t in enumerate(outs) if isinstance(t, Tensor) and t.requires_grad)
+        if not leaves:
+            return out  # nothing to differentiate (no input requires grad): f's output, no node
+        # what f's ops read from outside, and an output leaf f returns as it is (an argument read through a
+        # closure too is captured as well: the re-run passes a fresh copy as the argument)
         inside = {id(t) for t in made}
-        captured = list({id(a): a for t in made for a in (t._inputs or ())
+        outside = [a for t in made for a in (t._inputs or ())] + [outs[i] for i in leaves]
+        captured = list({id(a): a for a in outside
                          if isinstance(a, Tensor) and a.requires_grad and id(a) not in inside}.values())  # fmt: skip
-        out = _wrap(out.data)
-        out.requires_grad = True
-        out._op, out._inputs = prim, (*args, *captured)
-        out._params = {"n_args": len(args), "captured": captured}
-        out._version = _m.clock
-        return out
+        inputs = (*args, *kwargs.values())
+        params = {"n_args": len(inputs), "captured": captured, "keys": tuple(kwargs), "leaves": leaves,
+                  "tensors": tuple(isinstance(a, Tensor) for a in inputs)}  # fmt: skip
+        picked = [outs[i] for i in leaves]
+        if len(picked) == 1:
+            parts = [_record(picked[0].data, prim, (*inputs, *captured), params)]
+        else:
+            with no_grad():
+                packed = _pack(picked).data
+            parts = _unpack(_record(packed, prim, (*inputs, *captured), params), picked)
+        for i, part in zip(leaves, parts):
+            outs[i] = part
+        return tree_unflatten(tree, outs)
 
     return wrapped
 

@@ -13,7 +13,8 @@ from .. import backend
 from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
-from .tensor import Tensor, _wrap
+from . import mode as _m
+from .tensor import Tensor, _wrap, mark_batched
 
 
 def _dtype(dtype):
@@ -104,19 +105,40 @@ def linspace(start: float, stop: float, num: int, dtype=None, device=None) -> Te
     return _finish(np.linspace(start, stop, num, dtype=_dtype(dtype)), device=device)
 
 
+def _drawn(draw, shape: tuple, who: str, finish) -> Tensor:
+    """``finish(draw(shape))`` — inside ``vmap``, by each running vmap's ``randomness`` rule: refused if one
+    says ``"error"``; one draw shared by the examples of a ``"same"`` level, one per example of a
+    ``"different"`` one (its batch axis leads the draw, and the result is batched by it)."""
+    s = _m.state
+    levels = [level for level in sorted(s.vmaps) if _m.visible(level)]
+    if any(s.randomness.get(level, "error") == "error" for level in levels):
+        raise RuntimeError(
+            f"{who}: a random draw inside vmap, which by default refuses one (torch.func's randomness='error'); "
+            "pass vmap(f, randomness='different') for a draw per example, randomness='same' for one draw shared "
+            "by every example, or draw outside vmap and pass the values in"
+        )
+    levels = [level for level in levels if s.randomness[level] == "different"]
+    out = finish(draw(tuple(s.vmaps[level] for level in levels) + shape))
+    for level in levels:
+        mark_batched(out, level)
+    return out
+
+
 def randn(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Standard normal samples from the library generator (``ng.manual_seed``) or ``seed``."""
     rng = backend.resolve_rng(seed)
-    return _finish(rng.standard_normal(_shape(shape, "randn"), dtype=np.float64).astype(_dtype(dtype)), requires_grad, device)
+    draw = lambda size: rng.standard_normal(size, dtype=np.float64).astype(_dtype(dtype))  # noqa: E731
+    return _drawn(draw, _shape(shape, "randn"), "randn", lambda a: _finish(a, requires_grad, device))
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = backend.resolve_rng(seed)
-    return _finish(rng.random(_shape(shape, "rand")).astype(_dtype(dtype)), requires_grad, device)
+    draw = lambda size: rng.random(size).astype(_dtype(dtype))  # noqa: E731
+    return _drawn(draw, _shape(shape, "rand"), "rand", lambda a: _finish(a, requires_grad, device))
 
 
 def randint(low: int, high: int, shape, seed=None, device=None) -> Tensor:
     rng = backend.resolve_rng(seed)
-    size = _shape((shape,), "randint")
-    return _finish(rng.integers(low, high, size=size), device=device)
+    return _drawn(lambda size: rng.integers(low, high, size=size), _shape((shape,), "randint"), "randint",
+                  lambda a: _finish(a, device=device))  # fmt: skip

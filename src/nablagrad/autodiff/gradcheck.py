@@ -4,11 +4,14 @@ Numeric derivative: ``∂f_j/∂x_i ≈ (f_j(x + ε e_i) − f_j(x − ε e_i)) 
 Both the reverse-mode Jacobian (VJP rules) and the forward-mode one (JVP rules) are checked.
 The perturbations are made on the host in float64; ``f`` runs on each input's device (host data
 goes to the default device, as ``ng.tensor`` puts it) and its outputs are copied back to compare.
+Only floating-point inputs are checked, as torch.autograd.gradcheck checks its floating inputs:
+integer and bool ones (indices, masks) and anything else are passed to ``f`` as given, unperturbed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,11 +26,18 @@ class GradcheckError(AssertionError):
     """Analytic and numeric derivatives disagree; the message lists the worst entries."""
 
 
+class AsGiven(NamedTuple):
+    """An input ``f`` receives as it is (an index, a mask): never perturbed nor converted."""
+
+    value: object
+
+
 def numeric_jacobian(
     f: Callable, inputs: list[np.ndarray], argnum: int, eps: float, devices: list[Device | None] | None = None
 ) -> np.ndarray:
-    """Central differences of ``f`` in input ``argnum`` (host float64 arrays), as a host array of
-    shape ``output shape + input shape``; input ``i`` is placed on ``devices[i]`` (None: the default device)."""
+    """Central differences of ``f`` in input ``argnum`` (host float64 arrays; an :class:`AsGiven` input is
+    passed unchanged), as a host array of shape ``output shape + input shape``; input ``i`` is placed on
+    ``devices[i]`` (None: the default device)."""
     x = inputs[argnum]
     cols = []
     for i in range(x.size):
@@ -42,9 +52,22 @@ def numeric_jacobian(
     return np.stack(cols, axis=-1).reshape(out_shape + x.shape)
 
 
-def _placed(inputs: list[np.ndarray], devices: list[Device | None] | None) -> list[Tensor]:
-    """The host inputs as tensors on their devices (None: the default device)."""
-    return [tensor(a, device=None if devices is None else devices[i]) for i, a in enumerate(inputs)]
+def _placed(inputs: list, devices: list[Device | None] | None) -> list:
+    """The host inputs as tensors on their devices (None: the default device); an :class:`AsGiven` one as given."""
+    return [a.value if isinstance(a, AsGiven) else tensor(a, device=None if devices is None else devices[i])
+            for i, a in enumerate(inputs)]  # fmt: skip
+
+
+def _floating(x) -> bool:
+    """Whether ``x`` holds floating-point numbers (a tensor, an array of any library, a number, a list)."""
+    if isinstance(x, Tensor):
+        return x.dtype.kind == "f"
+    if hasattr(x, "dtype"):
+        return namespace_of(x).numpy_dtype(x.dtype).kind == "f"
+    try:
+        return np.asarray(x).dtype.kind == "f"
+    except ValueError:  # a ragged list, say: not an array of numbers
+        return False
 
 
 def _host(out) -> np.ndarray:
@@ -72,11 +95,19 @@ def gradcheck(
     rtol: float = 1e-3,
     modes: tuple[str, ...] = ("reverse", "forward"),
 ) -> bool:
-    """True when every analytic Jacobian entry matches central differences; raises otherwise."""
-    devices = [_device(x) for x in inputs]
-    arrays = [_host(x) for x in inputs]
+    """True when every analytic Jacobian entry matches central differences; raises otherwise.
+
+    The Jacobians are taken in each floating-point input; integer and bool inputs (indices, masks)
+    and non-numeric ones are passed to ``f`` unchanged, as torch.autograd.gradcheck does."""
+    checked = [_floating(x) for x in inputs]
+    if not any(checked):
+        dtypes = [str(getattr(x, "dtype", type(x).__name__)) for x in inputs]
+        raise ValueError(f"gradcheck: no floating-point input to differentiate in (got {dtypes}); pass at least "
+                         "one float input, e.g. x.double()")  # fmt: skip
+    devices = [_device(x) if c else None for x, c in zip(inputs, checked)]
+    arrays = [_host(x) if c else AsGiven(x) for x, c in zip(inputs, checked)]
     problems = []
-    for argnum in range(len(arrays)):
+    for argnum in (i for i, c in enumerate(checked) if c):
         numeric = numeric_jacobian(f, arrays, argnum, eps, devices)
         for mode in modes:
             jac = (jacrev if mode == "reverse" else jacfwd)(f, argnums=argnum)

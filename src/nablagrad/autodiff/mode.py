@@ -52,6 +52,7 @@ class _ThreadMode(threading.local):
         self.ceiling: float = float("inf")
         self.depth: int = 0
         self.vmaps: dict[int, int] = {}  # running vmap level -> its batch size (see batch_level())
+        self.randomness: dict[int, str] = {}  # running vmap level -> its rule for random draws (see batch_level())
         self.floor: float = float("inf")  # vmap levels >= floor are hidden: ordinary axes (see physical())
 
 
@@ -147,8 +148,10 @@ def forward_level() -> Iterator[int]:
 
 
 @contextmanager
-def batch_level(size: int) -> Iterator[int]:
-    """A new vmap level of ``size`` examples, live while the block runs.
+def batch_level(size: int, randomness: str = "error") -> Iterator[int]:
+    """A new vmap level of ``size`` examples, live while the block runs; ``randomness`` says what a random
+    draw inside it does (torch.func's rule): ``"error"`` refuses it, ``"same"`` draws one value shared by
+    every example, ``"different"`` draws one per example.
 
     A tensor batched by several vmaps holds their batch axes first in ``data``, the outermost
     (lowest level) first, and shows only its per-example shape: its ``shape`` drops the axes of
@@ -156,7 +159,8 @@ def batch_level(size: int) -> Iterator[int]:
     examples (JAX's ``BatchTrace`` per level; here the axes stay physical and ordered by level).
     """
     level = next(_level_ids)
-    with _setting(levels=[*state.levels, level], vmaps={**state.vmaps, level: size}):
+    rules = {**state.randomness, level: randomness}
+    with _setting(levels=[*state.levels, level], vmaps={**state.vmaps, level: size}, randomness=rules):
         yield level
 
 

@@ -22,7 +22,7 @@ from . import mode as _m
 from . import rules as R
 from .mode import state as _mode
 from .primitive import function, row
-from .tensor import Tensor, _apply, _wrap, as_tensor, guard, tensor
+from .tensor import Tensor, _apply, _wrap, _written, as_tensor, guard, tensor
 
 
 def _t(x) -> Tensor:
@@ -505,13 +505,20 @@ def _old_node(x: Tensor) -> Tensor:
     return old
 
 
-def _become(x: Tensor, new: Tensor, old: Tensor) -> None:
+def _become(x: Tensor, new: Tensor, old: Tensor, propagate: bool = True) -> None:
     """``x`` takes over the node ``new`` (an in-place update recorded as a new node, computed from
     ``old``, the handle on x's node before) and counts a write.  The ops that used x before keep their
     edge to ``old`` (``x._prev``, a weak reference the tape walk follows, so a tensor updated in place in
     a loop does not keep every earlier value alive); as in PyTorch, x's old values count as
     overwritten, so an op whose VJP says it reads its own output (exp, tanh) refuses to back-propagate
-    (``old`` keeps them intact, so an op that does not say is let through)."""
+    (``old`` keeps them intact, so an op that does not say is let through).
+
+    The new node has arrays of its own, so views and bases are brought along, as PyTorch's views see
+    every write: with ``propagate``, a view written this way writes its base (at the base's entries it
+    views, :func:`_view_target`) and every live view of x is made again from x's new node
+    (:func:`_rebase_views`)."""
+    target = _view_target(x) if propagate else None  # checked before x changes
+    memory = x.data  # (a detached view keeps it: see below)
     x.data, x.requires_grad, x._op, x._inputs, x._params = new.data, new.requires_grad, new._op, new._inputs, new._params
     x._tangents = new._tangents
     if old._op is not None and getattr(old, "_born", None) is None:
@@ -521,6 +528,79 @@ def _become(x: Tensor, new: Tensor, old: Tensor) -> None:
         x._born = None  # x is a new node, made now
     x._version = _m.bump()
     x._prev = (x._version, weakref.ref(old))  # weak: alive while x's graph (or another op's edge) holds it
+    if not propagate:  # x made again from its base: nothing else holds its old node, which earlier ops still need
+        x._prev = (x._version, lambda: old)  # (only the latest: older ones stay weak, as above)
+        return
+    if target is not None and target[1] is None:  # a detached view: the values into the memory it shares
+        base = target[0]
+        memory[...] = x.data
+        x.data = memory
+        for t in (base, *[s for s in getattr(base, "_shares", None) or () if s is not x and s is not base]):
+            if _overlaps(t.data, memory):
+                _written(t)
+    elif target is not None:  # base ← base with x's new values at the entries x views: a recorded write of its own
+        base, positions = target
+        before = _old_node(base)
+        flat = index_update(before.reshape(-1), positions, _old_node(x).reshape(-1))
+        _become(base, flat.reshape(base.shape), before)
+    _rebase_views(x)
+
+
+def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
+    """For a recorded write into ``x``: ``(base, positions)`` when x is a live view of ``base`` — where each
+    entry of x lies in the flattened base (the op that made x, applied to ``0 … n−1``) — else ``None``.
+    ``(base, None)`` for a ``detach()`` of ``base``: only the values are written there.  Refused before
+    anything is written when an entry of the base is seen twice (a broadcast view: PyTorch refuses it too),
+    and when the chain of bases ends in a leaf that requires grad (PyTorch: "a view of a leaf Variable that
+    requires grad is being used in an in-place operation")."""
+    target, t = None, x
+    while (origin := getattr(t, "_view_of", None)) is not None:
+        base = origin[0]()
+        if base is None or not _overlaps(base.data, t.data):  # the base is gone, or no longer shares this memory
+            break
+        prim, params = origin[1], origin[2]
+        if prim is None:  # detach(): the base's memory takes the values, its graph stays (PyTorch's)
+            return target if target is not None else (base, None)
+        made = prim.name
+        if base._op is None and base.requires_grad and _mode.grad_enabled:
+            raise RuntimeError(
+                f"in-place write: a view of a leaf tensor that requires grad (made by {made}, shape {t.shape}, of the "
+                f"leaf of shape {base.shape}) is used in an in-place operation (PyTorch's rule). Write it under "
+                "ng.no_grad(), or work on a copy of the leaf: y = x * 1"
+            )
+        if target is None:
+            numbers = np.arange(int(np.prod(base.shape))).reshape(base.shape)
+            positions = np.asarray(numbers if prim is None else prim.fn(numbers, **params)).reshape(-1)
+            if np.unique(positions).size != positions.size:
+                raise RuntimeError(
+                    f"in-place write through a view made by {made} (shape {t.shape}) in which several entries are one "
+                    f"entry of the tensor of shape {base.shape} (PyTorch refuses it too); write a copy: v = v.clone()"
+                )
+            target = (base, positions)
+        t = base
+    return target
+
+
+def _overlaps(a, b) -> bool:
+    if a.__class__ is np.ndarray and b.__class__ is np.ndarray:
+        return np.may_share_memory(a, b)
+    return a is b
+
+
+def _rebase_views(x: Tensor) -> None:
+    """Every live view of ``x`` made again from x's node, by the op that made it (its values, its graph and
+    x's new memory), a write counted for each (so an op that saved the old view refuses as PyTorch's would)."""
+    shares = getattr(x, "_shares", None)
+    if not shares:
+        return
+    for v in list(shares):
+        origin = getattr(v, "_view_of", None)
+        if v is x or origin is None or origin[0]() is not x:
+            continue
+        prim, params = origin[1], origin[2]
+        node = x.detach() if prim is None else _apply(prim, (x,), params)
+        _become(v, node, _old_node(v), propagate=False)
+        _rebase_views(v)  # (views of views: W.T[0], x.reshape(…)[i])
 
 
 def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> Tensor:
@@ -555,17 +635,25 @@ def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> 
     return x
 
 
-def zero_(x: Tensor) -> Tensor:
-    """Fill ``x`` with zeros in place, returning ``x`` (PyTorch's ``zero_``): written as ``x[...] = 0`` —
-    on a non-leaf with gradients on, recorded (the old values get no gradient); refused for a leaf that
-    requires grad outside ``no_grad``."""
+def fill_(x: Tensor, value, who: str = "fill_") -> Tensor:
+    """Fill ``x`` with ``value`` (a number or a 0-d tensor) in place, returning ``x`` (PyTorch's ``fill_``):
+    written as ``x[...] = value`` — on a non-leaf with gradients on, recorded (the old values get no
+    gradient, a 0-d tensor value the sum of the gradient); refused for a leaf that requires grad
+    outside ``no_grad``."""
     if x._op is None and x.requires_grad and _mode.grad_enabled:
         raise RuntimeError(
-            f"zero_: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation. "
-            "Zero it under ng.no_grad() (as an optimiser does), or work on a copy: y = x * 0"
+            f"{who}: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation. "
+            "Fill it under ng.no_grad() (as an optimiser does), or work on a copy: y = x * 0"
         )
-    setitem(x, Ellipsis, 0)
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(f"{who}: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+    setitem(x, Ellipsis, value)
     return x
+
+
+def zero_(x: Tensor) -> Tensor:
+    """Fill ``x`` with zeros in place, returning ``x`` (PyTorch's ``zero_``): :func:`fill_` with 0."""
+    return fill_(x, 0, "zero_")
 
 
 def copy_(x: Tensor, src) -> Tensor:

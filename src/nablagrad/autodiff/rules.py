@@ -108,12 +108,18 @@ def _select(name: str, fn, keep, fmt: str, on_output: bool = False) -> Primitive
     )
 
 
+def _relu_passes(x):
+    """Where ReLU passes the gradient: ``not x ≤ 0`` — x > 0, and NaN too (PyTorch's ``threshold_backward``
+    zeroes only where ``x ≤ 0``, so a NaN input passes its gradient on, as torch.relu's does)."""
+    return ~(x <= 0)
+
+
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
 RELU = row(
     "relu",
-    _select("relu", lambda x: namespace_of(x).maximum(x, 0), lambda x: x > 0, "relu({0})", on_output=True),
+    _select("relu", lambda x: namespace_of(x).maximum(x, 0), _relu_passes, "relu({0})", on_output=True),
     "unary",
-    "max(0, x); derivative 1 for x > 0 and 0 otherwise (one-sided at 0, lecture 001).",
+    "max(0, x); derivative 1 for x > 0 and 0 for x ≤ 0 (one-sided at 0, lecture 001), 1 at NaN (PyTorch's).",
     floats=False,
 )
 # |x|: derivative sign x, 0 at the kink; selected, so an infinite upstream gives 0 there.
@@ -252,10 +258,21 @@ DIV = row(
 
 
 def _log_base(F, x):
-    """log x for the pow rule's exponent derivative; 0 where x = 0 (PyTorch's convention)."""
+    """ln x for the pow rule's exponent derivative: −∞ at x = 0 (without NumPy's divide-by-zero warning)."""
     if not hasattr(x, "shape"):
-        return math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)
-    return F.log(F.where(F.data(x) == 0, 1.0, x))
+        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    zero = F.data(x) == 0
+    return F.where(zero, -math.inf, F.log(F.where(zero, 1.0, x)))
+
+
+def _pow_dy(F, g, ans, x, y):
+    """``g · xʸ ln x``, and 0 where x = 0 and y ≥ 0 (xʸ is the constant 0 or 1 there); at x = 0, y < 0
+    it is ``g · ∞ · (−∞)`` = −∞ for g > 0 — PyTorch's ``pow_backward_exponent``."""
+    log_x = _log_base(F, x)
+    if not hasattr(x, "shape") and x != 0:  # a nonzero constant base: no point is flat in y
+        return g * ans * log_x
+    with np.errstate(invalid="ignore"):  # 0 · (−∞) at the flat points, where the select puts 0
+        return F.select(~((F.data(x) == 0) & (F.data(y) >= 0)), g * ans * log_x)
 
 
 def _pow_dx(F, g, x, y):
@@ -270,13 +287,13 @@ POW = row(
     Primitive(
         "pow",
         np.power,
-        (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: g * ans * _log_base(F, x)),
-        (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: t * ans * _log_base(F, x)),
+        (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: _pow_dy(F, g, ans, x, y)),
+        (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: _pow_dy(F, t, ans, x, y)),
         fmt="{0} ** {1}",
         reads=((0, 1), (ANS, 0)),
     ),
     "binary",
-    "xʸ; ∂/∂x = y·x^{y−1} (0 where y = 0), ∂/∂y = xʸ ln x (0 at x = 0).",
+    "xʸ; ∂/∂x = y·x^{y−1} (0 where y = 0), ∂/∂y = xʸ ln x (at x = 0: 0 for y ≥ 0, −∞ for y < 0, as PyTorch).",
     dunder="pow",
     operands=("input", "exponent"),
 )
@@ -427,14 +444,20 @@ MIN = _extreme("min", np.min)
 
 
 def _softmax_np(x, axis=-1):
+    """``e^{x−m} / Σ e^{x−m}``, m = max x; an empty tensor gives an empty result (PyTorch's; the max has no value)."""
     xp = namespace_of(x)
+    if 0 in x.shape:
+        return xp.zeros_like(x)
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_np(x, axis=-1):
-    """``(x − m) − log Σ e^{x−m}``: subtracting m first keeps float32 exact at logits ~1e4."""
+    """``(x − m) − log Σ e^{x−m}``: subtracting m first keeps float32 exact at logits ~1e4.  An empty
+    tensor gives an empty result (PyTorch's; the max has no value)."""
     xp = namespace_of(x)
+    if 0 in x.shape:
+        return xp.zeros_like(x)
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 

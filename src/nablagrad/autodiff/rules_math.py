@@ -121,7 +121,18 @@ LOG10 = _unary(
     reads="x",
 )
 EXP2 = _unary("exp2", np.exp2, lambda F, ans, x: ans * _LN2, "exp2({0})", "2ˣ; derivative 2ˣ ln 2.", reads="ans")
-SQUARE = _unary("square", np.square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x.", floats=False, reads="x")
+
+
+def _square(x):
+    """x², bools counted as int64 first: torch.square(bool) is int64 (NumPy's is int8)."""
+    xp = namespace_of(x)
+    if xp.numpy_dtype(x.dtype).kind == "b":
+        x = xp.astype(x, "int64")
+    return xp.square(x)
+
+
+SQUARE = _unary("square", _square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x (bools square as int64, as PyTorch).",
+                floats=False, reads="x")  # fmt: skip
 RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².", reads="ans")
 ERF = _unary(
     "erf",
@@ -177,7 +188,16 @@ ROUND = _step(
     "x rounded half to even (as torch.round), to ``decimals`` places: round(x·10^d)/10^d; derivative 0.",
     extra=(("decimals", 0),),
 )
-SIGN = _step("sign", np.sign, "sign x ∈ {−1, 0, 1}; derivative 0 (as PyTorch, also at 0).")
+
+
+def _sign(x):
+    """sign x ∈ {−1, 0, 1}, and 0 at NaN: torch.sign's (NumPy's sign of NaN is NaN)."""
+    xp = namespace_of(x)
+    s = xp.sign(x)
+    return xp.where(s == s, s, 0)  # s ≠ s only at NaN
+
+
+SIGN = _step("sign", _sign, "sign x ∈ {−1, 0, 1}, 0 at NaN (as torch.sign); derivative 0 (as PyTorch, also at 0).")
 TRUNC = _step("trunc", np.trunc, "x rounded toward 0; derivative 0.")
 
 
@@ -193,9 +213,36 @@ def _binary(name: str, fn, dx, dy, fmt: str, doc: str, **options) -> Primitive:
     return row(name, prim, "binary", doc, **options)
 
 
+def _integral(v) -> bool:
+    """Whether an operand holds integers or bools (an array of that dtype, or a Python int)."""
+    if not hasattr(v, "dtype"):
+        return isinstance(v, int)
+    return namespace_of(v).numpy_dtype(v.dtype).kind in "iub"
+
+
+def _refusing_integer_zero(name: str, fn):
+    """``fn(x, y)`` (a NumPy ufunc, run on the operands' library), raising ZeroDivisionError when the
+    operands are integers and ``y`` holds a 0: PyTorch raises there, where NumPy returns 0 with a warning.
+    Floats keep IEEE's ±∞/NaN."""
+
+    def f(x, y):
+        if _integral(x) and _integral(y):
+            if not (bool(namespace_of(y).all(y)) if hasattr(y, "dtype") else y):  # a 0 (or False) in y
+                raise ZeroDivisionError(
+                    f"{name}: integer division by zero (the divisor holds a 0); PyTorch raises here too, as for "
+                    "div(x, y, rounding_mode='floor' or 'trunc'), // and %. Divide only where y != 0 (ng.where), "
+                    "or in floats (x.double()) to get ±inf/nan"
+                )
+        xp = namespace_of(x)
+        return (xp if xp is not NUMPY else namespace_of(y)).forward(fn)(x, y)
+
+    f.__name__ = fn.__name__
+    return f
+
+
 REMAINDER = _binary(
     "remainder",
-    np.remainder,
+    _refusing_integer_zero("remainder", np.remainder),
     lambda F, ans, x, y: 1.0,
     lambda F, ans, x, y: -F.floor(F.data(x) / F.data(y)),
     "{0} % {1}",
@@ -204,7 +251,7 @@ REMAINDER = _binary(
 )
 FMOD = _binary(
     "fmod",
-    np.fmod,
+    _refusing_integer_zero("fmod", np.fmod),
     lambda F, ans, x, y: 1.0,
     lambda F, ans, x, y: -F.trunc(F.data(x) / F.data(y)),
     "fmod({0}, {1})",
@@ -257,7 +304,7 @@ FLOOR_DIVIDE = row(
     "floor_divide",
     Primitive(
         "floor_divide",
-        np.floor_divide,
+        _refusing_integer_zero("floor_divide", np.floor_divide),
         (lambda F, g, ans, x, y: _zero(F, g, ans, x), lambda F, g, ans, x, y: _zero(F, g, ans, y)),
         (_zero_tangent, _zero_tangent),
         fmt="{0} // {1}",
@@ -295,7 +342,7 @@ for _alias, _name in (("subtract", "sub"), ("multiply", "mul"), ("divide", "div"
 @function(prim=POW)
 def pow(x, exponent):  # noqa: A001 - PyTorch's name
     """PyTorch's name for ``power``, with its keyword: xʸ for y = ``exponent``; ∂/∂x = y·x^{y−1}
-    (0 where y = 0), ∂/∂y = xʸ ln x (0 at x = 0)."""
+    (0 where y = 0), ∂/∂y = xʸ ln x (at x = 0: 0 for y ≥ 0, −∞ for y < 0, as PyTorch)."""
     return ops.binary(POW, x, exponent)
 # ``torch.amax`` / ``torch.amin``: the max/min reductions whose ties share the gradient evenly
 row("amax", MAX, "reduce", "PyTorch's amax: the largest entry over ``dim``; ties share the gradient evenly (``max``).")

@@ -312,7 +312,16 @@ def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
 
 
 def _argsort_np(x, axis: int, descending: bool):
-    return namespace_of(x).argsort(-x if descending else x, axis=axis, kind="stable")
+    """Stable indices that sort ``x`` along ``axis``, NaN as the largest value (PyTorch's order).
+
+    Ascending is NumPy's stable argsort (NaN last).  Descending never negates ``x`` (−x wraps unsigned
+    and extreme integers, refuses booleans and keeps NaN last): with r = flip(x) along the axis,
+    ``idx = (n − 1) − flip(argsort(r))`` — ties keep their original order and NaN comes first."""
+    xp = namespace_of(x)
+    if not descending:
+        return xp.argsort(x, axis=axis, kind="stable")
+    up = xp.argsort(xp.flip(x, axis=axis), axis=axis, kind="stable")
+    return (x.shape[axis] - 1) - xp.flip(up, axis=axis)
 
 
 def _batch_index_reduce(F, prim, args, batched, params):
@@ -329,10 +338,15 @@ ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})"
 
 
 @function()
-def argsort(x, axis: int = -1, descending: bool = False, dim=None):
-    """The indices that sort ``x`` along ``axis`` (stable; ``descending`` as PyTorch)."""
+def argsort(x, axis: int = -1, descending: bool = False, dim=None, *, stable: bool = False):
+    """The indices that sort ``x`` along ``axis`` (``dim``), ascending or ``descending``, NaN as the
+    largest value (PyTorch's).  Always stable — equal entries keep their order — so PyTorch's
+    ``stable=`` is accepted and changes nothing.  A 0-d tensor (dim 0 or −1) gives index 0, shape ()."""
     x = _t(x)
-    return _index_op(ARGSORT, x, {"axis": _ax("argsort", axis if dim is None else dim, x.ndim), "descending": descending})
+    axis = _ax("argsort", axis if dim is None else dim, x.ndim)
+    if not x.ndim:  # PyTorch's: a 0-d tensor is one entry, and its index stays 0-d
+        return argsort(x.reshape(1), 0, descending).reshape(())
+    return _index_op(ARGSORT, x, {"axis": axis, "descending": descending})
 
 
 class ValuesIndices(NamedTuple):
@@ -376,15 +390,20 @@ def _sort_method(self, dim=-1, descending: bool = False, stable: bool = False, *
 
 @function(method=_sort_method)
 def sort(x, axis=None, descending: bool = False, dim=None, stable: bool = False):
-    """The entries sorted along ``axis`` (the last when None; stable; ``descending`` as PyTorch),
-    ``values = x[argsort]``, so each value's gradient goes to the entry it came from.
+    """The entries sorted along ``axis`` (the last when None; ``descending`` as PyTorch; NaN as the
+    largest value), ``values = x[argsort]``, so each value's gradient goes to the entry it came from.
+    Always stable (``stable=`` is PyTorch's, accepted).  A 0-d tensor is itself, index 0 (PyTorch's).
     PyTorch's spelling (``dim=``, and the method ``x.sort()``) returns ``(values, indices)``;
     NumPy's (``ng.sort(x)``, ``ng.sort(x, axis)``) returns the values."""
     _one_spelling("sort", axis, dim)
     x = _t(x)
-    where = -1 if axis is None and dim is None else (axis if dim is None else dim)
-    order = argsort(x, where, descending)
-    values = take_along_axis(x, order, _ax("sort", where, x.ndim))
+    where = _ax("sort", -1 if axis is None and dim is None else (axis if dim is None else dim), x.ndim)
+    if not x.ndim:  # a 0-d tensor along dim 0 / -1: sorted as one entry, then 0-d again
+        values, order = sort(x.reshape(1), descending=descending, dim=0)
+        values, order = values.reshape(()), order.reshape(())
+    else:
+        order = argsort(x, where, descending)
+        values = take_along_axis(x, order, where)
     return values if dim is None else ValuesIndices(values, order)
 
 
@@ -462,32 +481,67 @@ def _median_along(x: Tensor, axis, keepdim: bool) -> ValuesIndices:
     return ValuesIndices(out, idx) if keepdim else ValuesIndices(out.squeeze(axis), idx.squeeze(axis))
 
 
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_ranks(q: float, n: int, interpolation: str) -> tuple[int, int, float]:
+    """The order statistics ``s_lo``, ``s_hi`` a quantile reads and the weight w of ``s_hi``
+    (value ``s_lo (1 − w) + s_hi w``), at p = q (n − 1): linear ⌊p⌋, ⌈p⌉, p − ⌊p⌋; lower ⌊p⌋;
+    higher ⌈p⌉; nearest p rounded half to even (PyTorch's round); midpoint ⌊p⌋, ⌈p⌉, ½."""
+    p = q * (n - 1)
+    lo, hi = int(np.floor(p)), int(np.ceil(p))
+    if interpolation == "lower":
+        return lo, lo, 0.0
+    if interpolation == "higher":
+        return hi, hi, 0.0
+    if interpolation == "nearest":
+        r = int(np.round(p))
+        return r, r, 0.0
+    return lo, hi, 0.5 if interpolation == "midpoint" else p - lo
+
+
+def _quantile_of_sorted(s: Tensor, axis: int, q: float, interpolation: str) -> Tensor:
+    """One quantile of the slices of ``s``, sorted ascending along ``axis`` (size 1 kept there).  A
+    slice holding NaN gives NaN (PyTorch's): NaN sorts last, so that slice takes its last entry,
+    whose gradient is then the only one (as PyTorch's)."""
+    n = s.shape[axis]
+    lo, hi, w = _quantile_ranks(q, n, interpolation)
+    at = (slice(None),) * axis
+    below = s[at + (slice(lo, lo + 1),)]
+    v = below if lo == hi else below * (1 - w) + s[at + (slice(hi, hi + 1),)] * w  # lo == hi: exact (no ∞·0)
+    if s.dtype.kind != "f":
+        return v
+    last = s[at + (slice(n - 1, n),)]
+    return ops.where(last != last, last, v)
+
+
 @function()
-def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None):
-    """The ``q``-quantile(s) with linear interpolation between order statistics (NumPy's and
-    PyTorch's default): ``s_⌊p⌋ (1 − f) + s_⌈p⌉ f`` at ``p = q (n − 1)``, ``f = p − ⌊p⌋``.  A
-    vector ``q`` adds a leading axis.  The gradient goes to the two neighbouring entries."""
+def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, interpolation: str = "linear"):
+    """The ``q``-quantile(s) of the order statistics s_0 ≤ … ≤ s_{n−1} at p = q (n − 1) (NumPy's
+    and PyTorch's), by ``interpolation`` (PyTorch's): ``"linear"`` s_⌊p⌋ (1 − f) + s_⌈p⌉ f with
+    f = p − ⌊p⌋ (the default), ``"lower"`` s_⌊p⌋, ``"higher"`` s_⌈p⌉, ``"midpoint"``
+    (s_⌊p⌋ + s_⌈p⌉) / 2, ``"nearest"`` s_round(p) (half to even).  A slice holding NaN gives NaN, as
+    PyTorch.  A vector ``q`` adds a leading axis.  The gradient goes to the entries read, with those weights."""
     x = _t(x)
     ndim = x.ndim
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"quantile: interpolation must be one of {', '.join(_INTERPOLATIONS)}, got {interpolation!r}")
     if not ndim and axis is not None:
         axis = ops.scalar_axis("quantile", axis)
     if axis is None:
         x, axis, flat = x.reshape(-1), 0, True
     else:
         axis, flat = _ax("quantile", axis, x.ndim), False
+    if 0 in x.shape:  # no order statistics to read (PyTorch refuses too)
+        raise ValueError(f"quantile: the tensor of shape {x.shape} is empty; give at least one entry")
     qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)  # read on the host
     if np.any((qs < 0) | (qs > 1)):
         raise ValueError(f"quantile: q must lie in [0, 1], got {q!r}")
     s = sort(x, axis)
-    n = x.shape[axis]
     outs = []
     for qi in qs.reshape(-1):
-        p = qi * (n - 1)
-        lo, hi = int(np.floor(p)), int(np.ceil(p))
-        f = p - lo
-        at = (slice(None),) * axis
-        v = s[at + (slice(lo, lo + 1),)] * (1 - f) + s[at + (slice(hi, hi + 1),)] * f
+        v = _quantile_of_sorted(s, axis, float(qi), interpolation)
         if flat and keepdims:
             v = v.reshape((1,) * ndim)
         elif not keepdims:

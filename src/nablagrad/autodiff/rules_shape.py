@@ -91,8 +91,16 @@ def roll(x, shifts=None, axis=None, dims=None, *, shift=None):
 
 
 def _repeat_method(x, *sizes):
-    """PyTorch's ``x.repeat(*sizes)``: the tensor tiled ``sizes`` times (NumPy's tile)."""
-    return tile(x, sizes[0] if len(sizes) == 1 and isinstance(sizes[0], tuple | list) else sizes)
+    """PyTorch's ``x.repeat(*sizes)``: the tensor tiled ``sizes`` times (NumPy's tile), with at
+    least one size per dim (PyTorch's rule; NumPy's tile would pad missing sizes with 1s)."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], tuple | list) else sizes
+    if len(sizes) < x.ndim:
+        raise ValueError(
+            f"repeat: got the repeat sizes {sizes} for a tensor of {x.ndim} dims (shape {x.shape}); "
+            f"the number of repeat sizes can not be smaller than the number of dims (PyTorch's rule): give one "
+            f"per dim, e.g. x.repeat({', '.join(['1'] * (x.ndim - 1) + ['2'])}), or ng.tile to pad them with 1s"
+        )
+    return tile(x, sizes)
 
 
 @function(method=_repeat_method)
@@ -135,27 +143,41 @@ def tile(x, *sizes, reps=None, dims=None):
     return x[index]
 
 
-@function()
-def moveaxis(x, source, destination):
-    """Move axes ``source`` to positions ``destination``, the others keeping their order."""
+def _move_dims(name: str, x, source, destination) -> Tensor:
+    """``x`` with axes ``source`` moved to positions ``destination``, the others keeping their
+    order; each list free of repeats and as long as the other.  A 0-d tensor's dims 0 / −1 leave
+    it as it is (PyTorch's movedim)."""
     x = _t(x)
-    idx = list(range(x.ndim))
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
-    src = [_ax("moveaxis", s, x.ndim) for s in src]
-    dst = [_ax("moveaxis", d, x.ndim) for d in dst]
-    rest = [i for i in idx if i not in src]
+    src = [source] if is_int(source) else list(source)
+    dst = [destination] if is_int(destination) else list(destination)
+    if len(src) != len(dst):
+        raise ValueError(
+            f"{name}: source {source} and destination {destination} must name as many dims; give one destination per source dim"
+        )
+    src = [_ax(name, s, x.ndim) for s in src]
+    dst = [_ax(name, d, x.ndim) for d in dst]
+    for which, dims, given in (("source", src, source), ("destination", dst, destination)):
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"{name}: repeated dim in {which} {given} (a tensor of shape {x.shape}); give each dim once")
+    if not x.ndim:  # its only dim is itself: moving it changes nothing (a view, as permute)
+        return ops.transpose(x, ())
+    rest = iter(i for i in range(x.ndim) if i not in src)
     out: list[int | None] = [None] * x.ndim
     for s, d in zip(src, dst):
         out[d] = s
-    it = iter(rest)
-    return x.permute(*(o if o is not None else next(it) for o in out))
+    return x.permute(*(o if o is not None else next(rest) for o in out))
+
+
+@function()
+def moveaxis(x, source, destination):
+    """Move axes ``source`` to positions ``destination``, the others keeping their order."""
+    return _move_dims("moveaxis", x, source, destination)
 
 
 @function()
 def movedim(x, source, destination):
-    """PyTorch's name for :func:`moveaxis`."""
-    return moveaxis(x, source, destination)
+    """PyTorch's name for :func:`moveaxis` (a 0-d tensor's dim 0 / −1 moved is itself)."""
+    return _move_dims("movedim", x, source, destination)
 
 
 # --- joining and splitting ----------------------------------------------------------------------------
@@ -216,6 +238,12 @@ def column_stack(tensors: Sequence):
     return ops.concatenate([t.reshape(t.shape[0], 1) if t.ndim == 1 else atleast_2d(t) for t in ts], axis=1)
 
 
+def _needs_a_dim(name: str, x: Tensor) -> None:
+    """Ops that cut along a dim refuse a 0-d tensor, which has none (PyTorch's rule)."""
+    if not x.ndim:
+        raise ValueError(f"{name}: a 0-d tensor has no dim to cut along; reshape it first, e.g. x.reshape(1)")
+
+
 def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> tuple[Tensor, ...]:
     """The slices of ``x`` between the cut indices ``bounds`` along ``axis`` (a tuple, as PyTorch's split)."""
     edges = [0, *bounds, x.shape[axis]]
@@ -228,6 +256,7 @@ def array_split(x, indices_or_sections, axis: int = 0, dim: int | None = None):
     indices (PyTorch's ``tensor_split``; ``dim`` is its name for ``axis``)."""
     axis = axis if dim is None else dim
     x = _t(x)
+    _needs_a_dim("array_split", x)
     axis = _ax("array_split", axis, x.ndim)
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
@@ -275,6 +304,7 @@ def split(x, indices_or_sections, axis: int = 0, dim=None):
     PyTorch's (``dim=``, and the method ``x.split(s, dim=0)``): an int is the size of each piece
     (the last may be smaller), a list the sizes.  Each piece is a slice: its gradient goes back in place."""
     x = _t(x)
+    _needs_a_dim("split", x)
     if dim is not None:
         axis = _ax("split", dim, x.ndim)
         return _pieces(x, list(np.cumsum(_torch_sizes(x, indices_or_sections, axis))[:-1]), axis)
@@ -296,6 +326,7 @@ def split(x, indices_or_sections, axis: int = 0, dim=None):
 def chunk(x, chunks: int, dim: int = 0):
     """PyTorch's chunk: pieces of ⌈n/chunks⌉ along ``dim`` (fewer pieces when they run out)."""
     x = _t(x)
+    _needs_a_dim("chunk", x)
     dim = _ax("chunk", dim, x.ndim)
     if not is_int(chunks) or chunks <= 0:
         raise ValueError(
@@ -312,11 +343,26 @@ def pad(x, pad_width, mode: str = "constant", constant_values=0.0):
     x = _t(x)
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    widths = _pad_widths(pad_width, x)
     shape = tuple(int(n + a + b) for n, (a, b) in zip(x.shape, widths))
     inner = tuple(slice(int(a), int(a) + n) for n, (a, _) in zip(x.shape, widths))
     base = tensor(np.full(shape, constant_values, dtype=x.dtype), device=x.device)
     return ops.index_update(base, inner, x)
+
+
+def _pad_widths(pad_width, x: Tensor) -> np.ndarray:
+    """NumPy's ``pad_width`` as one (before, after) row per axis: given per axis
+    (``((b0, a0), (b1, a1), …)``), as one pair for every axis, or one int; never negative."""
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"pad: pad widths {pad_width!r} do not fit the tensor of shape {x.shape}; give one (before, after) "
+            f"pair per dim ({x.ndim} pairs), one pair for every dim, or one int"
+        ) from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad widths must not be negative, got {pad_width!r} for the tensor of shape {x.shape}")
+    return widths
 
 
 # --- triangles and diagonals ------------------------------------------------------------------------------
@@ -359,6 +405,11 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1, dim1=None, dim2
     x = _t(x)
     a1 = _ax("diagonal", axis1 if dim1 is None else dim1, x.ndim)
     a2 = _ax("diagonal", axis2 if dim2 is None else dim2, x.ndim)
+    if a1 == a2:  # a plane needs two dims (PyTorch: "diagonal dimensions cannot be identical")
+        raise ValueError(
+            f"diagonal: the two dims are both {a1} for the tensor of shape {x.shape}; diagonal dims cannot be "
+            "identical, give two different dims, e.g. x.diagonal(0, 0, 1)"
+        )
     x = moveaxis(x, (a1, a2), (-2, -1))
     m, n = x.shape[-2:]
     rows = np.arange(max(0, -offset), min(m, n - offset)) if min(m, n - offset) > max(0, -offset) else np.arange(0)
@@ -453,6 +504,11 @@ def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None,
             f"take_along_axis: indices must be integers, got dtype {idx.dtype}; convert them, e.g. idx.astype('int64')"
         )
     axis = _ax("take_along_axis", axis, x.ndim)
+    if not x.ndim:  # PyTorch's take_along_dim and NumPy's take_along_axis both refuse: no dim to take along
+        raise np.exceptions.AxisError(
+            f"{who}: a 0-d tensor has no dim {axis} to take along; reshape it first, e.g. x.reshape(1)"
+            + (", or leave dim=None (the flattened tensor)" if who == "take_along_dim" else "")
+        )
     _index_array(who, idx, x, axis, negative=True)  # NumPy's range: a negative index counts from the end
     # outside ``axis`` x and the indices broadcast (NumPy's and take_along_dim's rule): both are
     # broadcast first, so the gradient's scatter-add sees one index per output entry
@@ -525,10 +581,18 @@ def _index_array(name: str, index, x: Tensor, dim: int, negative: bool = False):
 @function()
 def gather(x, dim: int, index):
     """PyTorch's gather: ``out[i][j] = x[i][index[i][j]]`` for dim = 1; the index may be smaller
-    than x outside ``dim`` (the leading block of x is read, as PyTorch's), never larger."""
+    than x outside ``dim`` (the leading block of x is read, as PyTorch's), never larger.  As PyTorch,
+    a 0-d x or index counts as 1-D of size 1 there, and the result has the index's shape."""
     x = _t(x)
     dim = _ax("gather", dim, x.ndim)
     shape = tuple(index.shape) if hasattr(index, "shape") else np.shape(index)
+    if not (x.ndim and len(shape)) and x.ndim <= 1 and len(shape) <= 1:  # a 0-d x or index: gather in 1-D
+        _index_array("gather", index, x, dim)  # checked here, so an error names x's own shape
+        if isinstance(index, Tensor):
+            flat = index.reshape(-1)
+        else:  # an array of any library, or a list / number
+            flat = namespace_of(index).reshape(index, (-1,)) if hasattr(index, "shape") else np.reshape(index, -1)
+        return gather(x.reshape(-1), 0, flat).reshape(shape)
     if len(shape) != x.ndim or any(n > m for a, (n, m) in enumerate(zip(shape, x.shape)) if a != dim):
         raise ValueError(
             f"gather: index of shape {shape} needs x's {x.ndim} dimensions and no size larger than x's "
@@ -592,8 +656,13 @@ def index_select(x, dim: int, index):
     if idx.ndim > 1:
         raise ValueError(f"index_select: the index must be 1-D, got shape {tuple(idx.shape)}; flatten it, e.g. index.reshape(-1)")
     flat = namespace_of(idx).reshape(idx, (-1,))  # a 0-d index selects one entry, keeping the dim (PyTorch)
-    if not x.ndim:
-        return guard(x.reshape(1)[flat], index).reshape(tuple(idx.shape))
+    if not x.ndim:  # PyTorch's: a 0-d tensor takes exactly one index (0) and stays 0-d
+        if flat.shape[0] != 1:
+            raise ValueError(
+                f"index_select: a 0-d tensor takes an index of exactly one entry, got {flat.shape[0]} "
+                f"(index of shape {tuple(idx.shape)}); give e.g. index=[0]"
+            )
+        return guard(x.reshape(1)[flat], index).reshape(())
     return guard(x[_along(dim, flat, x.ndim)], index)
 
 
@@ -601,6 +670,7 @@ def index_select(x, dim: int, index):
 def narrow(x, dim: int, start: int, length: int):
     """PyTorch's narrow: ``length`` entries from ``start`` along ``dim`` (a slice; the gradient goes back in place)."""
     x = _t(x)
+    _needs_a_dim("narrow", x)
     dim = _ax("narrow", dim, x.ndim)
     n = x.shape[dim]
     begin = start + n if start < 0 else start
@@ -626,6 +696,7 @@ def unbind(x, dim: int = 0):
 def unflatten(x, dim: int, sizes):
     """PyTorch's unflatten: ``dim`` split into ``sizes`` (one may be −1); a reshape."""
     x = _t(x)
+    _needs_a_dim("unflatten", x)
     dim = _ax("unflatten", dim, x.ndim)
     sizes = tuple(int(k) for k in sizes)
     known = int(np.prod([k for k in sizes if k != -1]))

@@ -39,7 +39,10 @@ class Tensor(Box):
     memory is shared: ``_shares``, the weak set of tensors viewing one array (a view made by an op, or
     ``detach()``), so a write through one counts as a write to all, as PyTorch's views share their base's
     version counter; ``_guards``, on an op's output, the tensors whose arrays its VJP reads without
-    taking them as inputs (an index, a mask, labels; see :func:`guard`), and ``_guarding`` on such a tensor.
+    taking them as inputs (an index, a mask, labels; see :func:`guard`), and ``_guarding`` on such a tensor;
+    ``_view_of``, on a view, ``(weak base, op, params)``: how it was made, so a recorded in-place write reaches
+    the base and the base's reaches its views (:func:`.ops.update_`); ``_lifted``, on a leaf a transform made
+    to differentiate with respect to (so it is not mistaken for a tensor the function closed over).
     """
 
     __slots__ = (
@@ -57,6 +60,8 @@ class Tensor(Box):
         "_shares",
         "_guards",
         "_guarding",
+        "_view_of",
+        "_lifted",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
@@ -162,7 +167,9 @@ class Tensor(Box):
             recorded = _mode.jit_trace.detach(self)  # inside ng.jit: an op, so each call computes it anew
             if recorded is not None:
                 return recorded
-        return _share(self, _wrap(self.data))
+        view = _share(self, _wrap(self.data))
+        view._view_of = (weakref.ref(self), None, None)  # (no op: the same values, cut from the graph)
+        return view
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.dtype.kind not in "fc":
@@ -335,7 +342,9 @@ def _numeric(arr: np.ndarray) -> bool:
     return all(isinstance(v, int | float | np.number | bool) for v in arr.flat)
 
 
-_STATE_SLOTS = tuple(k for k in Tensor.__slots__ if k not in ("__weakref__", "_shares", "_guards", "_guarding"))
+_STATE_SLOTS = tuple(
+    k for k in Tensor.__slots__ if k not in ("__weakref__", "_shares", "_guards", "_guarding", "_view_of", "_lifted")
+)
 
 
 def _written(t: Tensor) -> None:
@@ -366,12 +375,14 @@ def _share(base: Tensor, view: Tensor) -> Tensor:
     return view
 
 
-def _viewed(args: tuple, value, out: Tensor) -> Tensor:
+def _viewed(prim: Primitive, args: tuple, params: dict, value, out: Tensor) -> Tensor:
     """``out`` (whose array ``value`` is a view: its ``base`` is set) shares the memory of the inputs whose
-    arrays ``value`` overlaps."""
+    arrays ``value`` overlaps; a view of one input also keeps how it was made (``_view_of``)."""
     for a in args:
         if isinstance(a, Tensor) and a.data.__class__ is np.ndarray and np.may_share_memory(value, a.data):
             _share(a, out)
+            if len(args) == 1:  # a view of its one input (reshape, a slice …): how it was made
+                out._view_of = (weakref.ref(a), prim, params)
     return out
 
 
@@ -480,7 +491,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     if out is None:
         out = _wrap(value)
     if value.__class__ is np.ndarray and value.base is not None:  # a view (reshape, a slice …) of an input?
-        return _viewed(args, value, out)
+        return _viewed(prim, args, params, value, out)
     return out
 
 

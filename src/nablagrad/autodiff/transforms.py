@@ -49,6 +49,7 @@ def _lift(x, who: str) -> Tensor:
     t = identity(x) if is_traced(x) else _wrap(x.data)
     if not t.requires_grad:
         t.requires_grad = True
+    t._lifted = True  # (a transform's own: see _captures_traced)
     return t
 
 
@@ -96,6 +97,26 @@ def _others_traced(args: tuple, nums: tuple[int, ...], kwargs: dict) -> bool:
     computation differentiates through it (as torch.func and JAX do)."""
     others = [a for i, a in enumerate(args) if i not in nums] + list(kwargs.values())
     return any(is_traced(x) for x in tree_flatten(others)[0])
+
+
+def _captures_traced(outs) -> bool:
+    """Whether an output's graph reaches a leaf that requires a gradient and that no transform made (its
+    inputs, lifted, are marked ``_lifted``) — a tensor the function closed over (a model's parameter in
+    ``grad(D)(x)`` of a gradient penalty).  The results then keep their graph, so an outer ``backward``
+    differentiates through them (as torch.func's results keep their autograd history)."""
+    stack = [o for o in tree_flatten(outs)[0] if isinstance(o, Tensor) and o.requires_grad]
+    seen: set[int] = set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._op is None:
+            if not getattr(t, "_lifted", False):
+                return True
+            continue
+        stack.extend(a for a in t._inputs or () if isinstance(a, Tensor) and a.requires_grad)
+    return False
 
 
 def _split_aux(out, has_aux: bool, who: str):
@@ -181,6 +202,7 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
             nested = nested or lifted.traced or _others_traced(args, nums, kwargs)
             out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "grad")
             out = _scalar_output(out, "grad")
+            nested = nested or _captures_traced(out)
             grads = lifted.per_arg(_grads(out, lifted.leaves, None, nested))
         g = grads[0] if single else tuple(grads)
         value = _plain(out, nested)
@@ -217,6 +239,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
         out_flat, out_tree = tree_flatten(out)
         out_flat = [_as_tensor(o) for o in out_flat]
         _float_outputs(out_flat, "vjp")
+        nested = nested or _captures_traced(out_flat)
 
     def vjp_fn(cotangent):
         ct_flat, ct_tree = tree_flatten(cotangent)
@@ -268,6 +291,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
             if id(o) not in taken:
                 taken[id(o)] = take_tangent(o, level)
         t_out = [taken[id(o)] for o in o_flat]
+        nested = nested or _captures_traced([*o_flat, *t_out])
     out = _plain(tree_unflatten(o_tree, o_flat), nested)
     t_out = _plain(tree_unflatten(o_tree, t_out), nested)
     return (out, t_out, _plain(aux, nested)) if has_aux else (out, t_out)
@@ -354,6 +378,7 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
             out_flat, out_tree = tree_flatten(out)
             out_flat = [_as_tensor(o) for o in out_flat]
             _float_outputs(out_flat, "jacrev")
+            nested = nested or _captures_traced(out_flat)
             blocks = []
             for o in out_flat:
                 rows = [_grads(o, lifted.leaves, _basis([o], 0, k)[0], nested) for k in range(o.size)]
@@ -364,7 +389,10 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     return wrapped
 
 
-def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
+RANDOMNESS = ("error", "same", "different")  # torch.func.vmap's rules for a random draw inside f
+
+
+def vmap(f: Callable, in_axes=0, out_axes=0, randomness: str = "error") -> Callable:
     """Vectorise ``f`` over an axis of its arguments: ``vmap(f)(xs)[i] == f(xs[i])``, computed by
     each primitive's batching rule on the whole batch at once (no Python loop over examples).
 
@@ -372,11 +400,15 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
     value for every example); ``out_axes``: where the batch axis goes in each output.  Composes
     with the other transforms both ways — ``vmap(grad(loss), in_axes=(None, 0, 0))(w, X, y)``
     gives per-example gradients — and nests: ``vmap(vmap(f))`` maps over two axes, each vmap
-    its own level with its own batch axis.
+    its own level with its own batch axis.  A random draw inside ``f`` (``ng.randn`` …) is refused by
+    default (``randomness="error"``, torch.func's); ``"same"`` shares one draw between the examples,
+    ``"different"`` draws each its own.
     """
+    if randomness not in RANDOMNESS:
+        raise ValueError(f"vmap: randomness must be one of {RANDOMNESS}, got {randomness!r}")
 
     @wraps(f)
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):  # keyword arguments pass to f unmapped (torch.func's rule)
         axes = in_axes if isinstance(in_axes, tuple | list) else (in_axes,) * len(args)
         if len(axes) != len(args):
             raise ValueError(f"vmap: in_axes has {len(axes)} entries but f was called with {len(args)} arguments")
@@ -394,13 +426,13 @@ def vmap(f: Callable, in_axes=0, out_axes=0) -> Callable:
         if len(sizes) > 1:
             raise ValueError(f"vmap: mapped axes have different sizes {sorted(sizes)}; they must all be equal")
         size = sizes.pop()
-        with _m.transform(), _m.batch_level(size) as level:
+        with _m.transform(), _m.batch_level(size, randomness) as level:
             batched = [x if ax is None else _into_batch(_as_tensor(x), ax, level) for x, ax in zip(leaves, specs)]
             new_args, start = [], 0
             for ls, tree in flat:
                 new_args.append(tree_unflatten(tree, batched[start : start + len(ls)]))
                 start += len(ls)
-            out = f(*new_args)
+            out = f(*new_args, **kwargs)
             o_flat, o_tree = tree_flatten(out)
             one = o_tree.kind == "leaf" and isinstance(out_axes, tuple | list) and len(out_axes) == 1
             spec = out_axes[0] if one else out_axes  # out_axes=(1,) for a single output: its entry

@@ -106,7 +106,7 @@ def _compile() -> dict[str, Callable] | None:
 
     def relu_backward(g, x, out):  # pragma: no cover - compiled
         for i in range(x.size):
-            out[i] = g[i] if x[i] > 0 else 0
+            out[i] = 0 if x[i] <= 0 else g[i]  # a NaN x passes g on (PyTorch's threshold_backward)
 
     @numba.njit(error_model="numpy", cache=True, inline="always")
     def row_max_sum(z, i):  # pragma: no cover - compiled
@@ -614,12 +614,17 @@ def outer(x: np.ndarray, g: np.ndarray, out: np.ndarray | None = None) -> np.nda
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``ḡ · [x > 0]``: the ReLU's vector–Jacobian product, in one pass."""
+    """``ḡ · [not x ≤ 0]``: the ReLU's vector–Jacobian product, in one pass.  As PyTorch's
+    ``threshold_backward``: 0 where x ≤ 0 (even where ḡ is ±∞/NaN), ḡ elsewhere — a NaN x included."""
     if g.size >= KERNEL_MIN and fast_available() and g.shape == x.shape and _flat_ok(g, x):
         out = np.empty_like(g)
         _kernel("relu_backward")(g.reshape(-1), x.reshape(-1), out.reshape(-1))
         return out
-    return g * (x > 0)
+    passes = ~(x <= 0)
+    out = g * passes
+    if not np.isfinite(out).all():  # a 0·∞ or 0·NaN where x ≤ 0: select instead, as the kernel does
+        out = np.where(passes, g, 0)
+    return out
 
 
 def _ce_ok(z, labels) -> bool:

@@ -4,6 +4,9 @@ Described: ``Sequential`` (and ``MLP``, as the Sequential it is), ``Linear``, th
 activations, ``LeakyReLU``, ``GELU``, ``ELU``, ``Softplus`` (their options), ``PReLU``,
 ``Softmax``/``LogSoftmax``, ``Dropout`` (its ``p``; a rebuilt
 one draws fresh masks), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
+These exact classes only: a user's subclass (its own ``forward``) is refused, as rebuilding its base
+would compute something else; ``io.save`` then writes the weights with no architecture, and
+``io.load(path, model=TheClass(...))`` reads them back.
 
 :func:`parameter_shapes` reads a description without building anything, so a loader can check
 what a file declares against the tensors it holds before allocating a single array.
@@ -36,33 +39,72 @@ def _kan_grid(m: KANLinear) -> dict:
     return {"grid_size": m.grid_size, "spline_order": m.spline_order, "grid_range": [float(v) for v in m.grid_range]}
 
 
-def to_spec(m: Module) -> dict:
-    """A JSON-able description of ``m``."""
-    if type(m) is KAN and all(_kan_grid(k) == _kan_grid(m[0]) for k in m):  # one grid for every layer: KAN(sizes, …)
-        return {"type": "KAN", "sizes": [m[0].in_features, *(k.out_features for k in m)], **_kan_grid(m[0])}
-    if isinstance(m, Sequential):
-        return {"type": "Sequential", "layers": [to_spec(c) for c in m]}
-    if isinstance(m, L.Linear):
-        return {"type": "Linear", "in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None}
-    if type(m).__name__ in _SIMPLE and type(m) is _SIMPLE[type(m).__name__]:
-        return {"type": type(m).__name__}
-    if isinstance(m, KANLinear):
-        return {"type": "KANLinear", "in_features": m.in_features, "out_features": m.out_features, **_kan_grid(m)}
-    if type(m) is L.Dropout:  # its random generator is not saved: a rebuilt one draws fresh masks
-        return {"type": "Dropout", "p": m.p}
-    if isinstance(m, L.LeakyReLU):
-        return {"type": "LeakyReLU", "negative_slope": m.negative_slope}
-    if type(m).__name__ in _OPTIONED and type(m) is _OPTIONED[type(m).__name__]:
-        return {"type": type(m).__name__, **{k: getattr(m, k) for k in m.options}}
-    if isinstance(m, L.PReLU):
-        return {"type": "PReLU", "num_parameters": m.alpha.shape[0]}
-    if isinstance(m, L.LogSoftmax):
-        return {"type": "LogSoftmax", "axis": m.axis}
-    if isinstance(m, L.Softmax):
-        return {"type": "Softmax", "axis": m.axis}
+# the exact classes described (MLP and KAN compute what the Sequential of their layers computes)
+_SEQUENTIALS = (Sequential, L.MLP, KAN)
+_DESCRIBED = (*_SEQUENTIALS, L.Linear, KANLinear, L.Dropout, L.LeakyReLU, L.PReLU, L.Softmax, L.LogSoftmax,
+              *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
+
+
+def _described_type(m: Module) -> type:
+    """``type(m)``, one of the classes this module describes; a user's subclass (its own ``forward``, its
+    own state) is refused, since rebuilding its base class would compute something else."""
+    cls = type(m)
+    if cls in _DESCRIBED:
+        return cls
+    base = next((b for b in cls.__mro__ if b in _DESCRIBED), None)
+    if base is not None:
+        raise ArchitectureError(
+            f"cannot describe {cls.__qualname__} as JSON: it subclasses {base.__name__}, and rebuilding a "
+            f"{base.__name__} would not run its code; save it anyway and load with io.load(path, "
+            f"model={cls.__name__}(...)), or keep model.state_dict() and rebuild the class yourself"
+        )
     raise ArchitectureError(
-        f"cannot describe a {type(m).__name__} as JSON; save it anyway and load with io.load(path, model=YourModel(...))"
+        f"cannot describe a {cls.__name__} as JSON; save it anyway and load with io.load(path, model=YourModel(...))"
     )
+
+
+def _one_kan(m: KAN) -> bool:
+    """Every layer a KANLinear on one grid, each feeding the next: ``KAN(sizes, …)`` describes it."""
+    ks = list(m)
+    return (all(type(k) is KANLinear for k in ks) and all(_kan_grid(k) == _kan_grid(ks[0]) for k in ks)
+            and all(a.out_features == b.in_features for a, b in zip(ks, ks[1:])))  # fmt: skip
+
+
+def to_spec(m: Module) -> dict:
+    """A JSON-able description of ``m``: nablagrad's own classes only (see :func:`_described_type`), each
+    parameter in one place (a description cannot say that two places hold the same one; a shared
+    parameter-free layer, one ReLU used twice, is described twice and computes the same)."""
+    if not isinstance(m, Module):
+        raise ArchitectureError(f"to_spec: expected an nn.Module, got {type(m).__name__}")
+    if len(list(m.named_parameters(remove_duplicate=False))) != len(list(m.parameters())):
+        raise ArchitectureError(
+            f"cannot describe this {type(m).__name__} as JSON: it uses one module or parameter in two places (tied "
+            "weights), which a rebuilt model would untie; save it anyway and load with io.load(path, model=...)"
+        )
+    return _spec(m)
+
+
+def _spec(m: Module) -> dict:
+    cls = _described_type(m)
+    if cls is KAN and len(m) and _one_kan(m):
+        return {"type": "KAN", "sizes": [m[0].in_features, *(k.out_features for k in m)], **_kan_grid(m[0])}
+    if cls in _SEQUENTIALS:
+        return {"type": "Sequential", "layers": [_spec(c) for c in m]}
+    if cls is L.Linear:
+        return {"type": "Linear", "in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None}
+    if cls.__name__ in _SIMPLE:
+        return {"type": cls.__name__}
+    if cls is KANLinear:
+        return {"type": "KANLinear", "in_features": m.in_features, "out_features": m.out_features, **_kan_grid(m)}
+    if cls is L.Dropout:  # its random generator is not saved: a rebuilt one draws fresh masks
+        return {"type": "Dropout", "p": m.p}
+    if cls is L.LeakyReLU:
+        return {"type": "LeakyReLU", "negative_slope": m.negative_slope}
+    if cls.__name__ in _OPTIONED:
+        return {"type": cls.__name__, **{k: getattr(m, k) for k in m.options}}
+    if cls is L.PReLU:
+        return {"type": "PReLU", "num_parameters": m.alpha.shape[0]}
+    return {"type": cls.__name__, "axis": m.axis}  # Softmax or LogSoftmax
 
 
 def _kind(spec, depth: int) -> str:

@@ -222,6 +222,11 @@ def _entry(name: str, e, data_len: int, where: str) -> TensorEntry:
     if not (_int_list(offsets) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
         raise bad("lies outside the file")
     dtype = np.dtype(_DTYPES[e["dtype"]])
+    # NumPy refuses a shape whose non-zero dimensions span more than intp bytes even when another
+    # dimension is 0 (an empty tensor of shape [0, 2**70]): refused here, before any array is made
+    if math.prod(max(s, 1) for s in shape) * dtype.itemsize > np.iinfo(np.intp).max:
+        raise bad(f"has shape {str(shape)[:80]}, too large for an array on this machine (its non-zero dimensions "
+                  f"times {dtype.itemsize} bytes exceed {np.iinfo(np.intp).max})")  # fmt: skip
     if math.prod(shape) * dtype.itemsize != offsets[1] - offsets[0]:
         nbytes = math.prod(shape) * dtype.itemsize
         raise bad(f"declares shape {tuple(shape)} ({nbytes} bytes) but spans {offsets[1] - offsets[0]} bytes")
@@ -381,8 +386,10 @@ def _checked_optimizer(optimizer: Optimizer, info: dict, arrays: dict[str, np.nd
     return sd
 
 
-def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | None) -> tuple[Module, ModelFile]:
-    """Check everything, then load the weights (and optimiser state): all or nothing."""
+def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | None,
+          extras: bool = False) -> tuple[Module, ModelFile, dict[str, np.ndarray]]:  # fmt: skip
+    """Check everything, then load the weights (and optimiser state): all or nothing.  With
+    ``extras`` the ``extra.*`` arrays are also copied into memory, before anything is written."""
     _check_types("load", model, optimizer)
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"load: path must be a file path such as 'model.safetensors', got {type(path).__name__}")
@@ -399,17 +406,18 @@ def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | 
         if problem:
             raise ModelFileError(f"{where} is corrupted: its declared architecture does not match its tensors ({problem})")
     else:
-        problem = _mismatch({k: p.shape for k, p in model.named_parameters()}, found)
+        problem = _mismatch({k: p.shape for k, p in model.named_parameters(remove_duplicate=False)}, found)
         if problem:
             raise ModelFileError(f"{where} does not fit the model: {problem}")
     sd = _checked_optimizer(optimizer, info, mf.arrays("optim."), where) if optimizer is not None else None
+    extra = {f"extra.{k}": np.array(v) for k, v in mf.arrays("extra.").items()} if extras else {}
     if model is None:
         model = from_spec(info["architecture"], dtype=info.get("dtype"))
     model.load_state_dict(mf.arrays("model."))
     if sd is not None:
         optimizer.load_state_dict(sd)
     object.__setattr__(model, "metadata", info.get("metadata", {}))
-    return model, mf
+    return model, mf, extra
 
 
 def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimizer | None = None, device=None) -> Module:
@@ -436,8 +444,8 @@ def load(path: str | os.PathLike, model: Module | None = None, optimizer: Optimi
 def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Optimizer) -> tuple[dict, dict[str, np.ndarray]]:
     """Restore ``model`` and ``optimizer`` from a checkpoint (all or nothing); the file's nablagrad
     metadata and its ``extra.*`` arrays (copied into memory)."""
-    _, mf = _read(path, model, optimizer)
-    return mf.info, {f"extra.{k}": np.array(v) for k, v in mf.arrays("extra.").items()}
+    _, mf, extra = _read(path, model, optimizer, extras=True)
+    return mf.info, extra
 
 
 def deserialize(raw: bytes, where: str = "file") -> tuple[dict, dict[str, np.ndarray]]:

@@ -23,12 +23,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..data.preprocess import NotFittedError  # one class for every estimator (data's Standardizer included)
 from ._params import Constraint, signature_defaults, validate_params
 from .metrics import accuracy_score, r2_score
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The estimator is used before ``fit``."""
 
 
 class DataConversionWarning(UserWarning):
@@ -182,7 +179,8 @@ def _reject_special(X, name: str) -> None:
 
 
 def check_array(X, *, name: str = "X", ensure_2d: bool = True, dtype=np.float64, allow_nd: bool = False, min_samples: int = 1):
-    """A finite, real, 2-D float array (or raise a ValueError that says why)."""
+    """A finite, real, 2-D float array (or raise a ValueError that says why); float32 and float64
+    are kept, anything else (integers, booleans, float16) becomes ``dtype``."""
     _reject_special(X, name)
     if X is None:
         raise ValueError(f"Expected a 2D array for {name}, got None")
@@ -207,8 +205,8 @@ def check_array(X, *, name: str = "X", ensure_2d: bool = True, dtype=np.float64,
         raise ValueError(
             f"Found array with {arr.shape[0]} sample(s) (shape={arr.shape}) while a minimum of {min_samples} is required."
         )
-    if dtype is not None and arr.dtype.kind != "f":
-        arr = arr.astype(dtype)
+    if dtype is not None and (arr.dtype.kind != "f" or arr.dtype.itemsize < 4):
+        arr = arr.astype(dtype)  # float16 too: LAPACK has no half precision, and its sums overflow at 65504
     with np.errstate(over="ignore", invalid="ignore"):
         total = arr.sum()  # finite: no NaN or ±inf inside (the elementwise test only when it is not)
     if not np.isfinite(total) and not np.all(np.isfinite(arr)):
@@ -270,10 +268,30 @@ def validate_features(est, X, reset: bool):
     return X
 
 
-def check_classification_targets(y) -> np.ndarray:
+def _label_kind(v) -> str:
+    """``"string"``, ``"number"`` or the type's name of one label of an object array."""
+    if isinstance(v, str):
+        return "string"
+    return "number" if isinstance(v, numbers.Number) else type(v).__name__
+
+
+def check_classification_targets(y, who: str = "This classifier") -> np.ndarray:
+    """Discrete class labels, or scikit-learn's ``Unknown label type`` ``ValueError``: a float
+    label with a fraction (continuous), or an object array mixing strings, numbers and others
+    (``None``) that could not be sorted into ``classes_``.  Numbers in an object array become a
+    numeric array (so ``[1.5, 2]`` is refused as continuous)."""
     y = np.asarray(y)
-    if y.dtype.kind == "f" and np.any(y != np.round(y)):
-        raise ValueError("Unknown label type: continuous. Classifiers need discrete class labels (integers or strings).")
+    if y.dtype.kind == "O":
+        kinds = {_label_kind(v) for v in y.ravel().tolist()}
+        if kinds == {"number"}:
+            y = np.array(y.tolist())
+        elif kinds != {"string"}:
+            raise ValueError(f"{who}: Unknown label type: unknown. y holds labels of several kinds "
+                             f"({', '.join(sorted(kinds))}); classifiers need discrete class labels that are all "
+                             "strings or all numbers (None is not a label) — e.g. y.astype(str)")  # fmt: skip
+    if y.dtype.kind in "fc" and np.any(y != np.round(y)):
+        raise ValueError(f"{who}: Unknown label type: continuous. Classifiers need discrete class labels (integers or "
+                         "strings).")  # fmt: skip
     return y
 
 
@@ -309,7 +327,7 @@ class ClassifierMixin:
         return X, self._encode_classes(y)
 
     def _encode_classes(self, y) -> np.ndarray:
-        y = check_classification_targets(y)
+        y = check_classification_targets(y, type(self).__name__)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(

@@ -10,6 +10,7 @@ Binary models handle several classes one-vs-rest, as scikit-learn's do.
 
 from __future__ import annotations
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -193,8 +194,40 @@ class LogisticRegression(_LinearClassifier):
         return np.log(self.predict_proba(X))
 
 
-def choose_threshold(y_true, scores, metric="f1", thresholds=None) -> tuple[float, float]:
-    """The decision threshold on held-out scores that maximises ``metric`` (lecture 004).
+def _binary_labels(y_true, scores, pos_label) -> tuple[np.ndarray, np.ndarray, object, object]:
+    """``choose_threshold``'s inputs checked: one finite score per label, at most two classes,
+    and its ``(negative, positive)`` labels (positive: ``pos_label``, else the larger of two)."""
+    y_true = np.asarray(y_true)
+    try:
+        scores = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("choose_threshold: scores must be numbers, e.g. predict_proba(X)[:, 1]") from None
+    if y_true.ndim != 1 or scores.shape != y_true.shape or len(y_true) == 0:
+        raise ValueError(f"choose_threshold: y_true has shape {y_true.shape} and scores {scores.shape}; pass one score "
+                         "per label, both 1-D and non-empty (the positive class's column of predict_proba)")  # fmt: skip
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("choose_threshold: scores contain NaN or infinity")
+    classes = np.unique(y_true).tolist()
+    if len(classes) > 2:
+        raise ValueError(f"choose_threshold: a threshold splits two classes, but y_true has {len(classes)}: {classes[:5]}")
+    if pos_label is None:
+        if len(classes) == 2:
+            pos_label = classes[1]
+        elif y_true.dtype.kind in "biuf":
+            pos_label = 1
+        else:
+            raise ValueError(f"choose_threshold: y_true holds one class {classes[0]!r}; pass pos_label= the positive class")
+    elif pos_label not in classes and len(classes) == 2:
+        raise ValueError(f"choose_threshold: pos_label={pos_label!r} is not one of the labels {classes}; pass one of them")
+    others = [c for c in classes if c != pos_label]
+    negative = others[0] if others else (0 if y_true.dtype.kind in "biuf" else "")
+    return y_true, scores, negative, pos_label
+
+
+def choose_threshold(y_true, scores, metric="f1", thresholds=None, pos_label=None) -> tuple[float, float]:
+    """The decision threshold on held-out scores that maximises ``metric`` (lecture 004): a score
+    ``≥ t`` predicts ``pos_label`` (default: the larger of the two labels, as scikit-learn's
+    ``classes_[1]``), else the other label.
 
     ``metric``: ``"f1"``, ``"accuracy"``, ``"precision"``, ``"recall"`` or a function
     ``(y_true, y_pred) -> float``; returns ``(threshold, best value)``.
@@ -202,13 +235,23 @@ def choose_threshold(y_true, scores, metric="f1", thresholds=None) -> tuple[floa
     from . import metrics as M  # noqa: PLC0415
 
     funcs = {"f1": M.f1_score, "accuracy": M.accuracy_score, "precision": M.precision_score, "recall": M.recall_score}
-    fn = funcs[metric] if isinstance(metric, str) else metric
-    y_true = np.asarray(y_true)
-    scores = np.asarray(scores, dtype=np.float64)
+    if isinstance(metric, str) and metric not in funcs:
+        raise ValueError(f"choose_threshold: metric must be one of {sorted(funcs)} or a function (y_true, y_pred) -> "
+                         f"float, got {metric!r}")  # fmt: skip
+    if not isinstance(metric, str) and not callable(metric):
+        raise TypeError(f"choose_threshold: metric must be a name or a function (y_true, y_pred) -> float, got {metric!r}")
+    y_true, scores, negative, positive = _binary_labels(y_true, scores, pos_label)
+    if not isinstance(metric, str):
+        fn = metric
+    elif metric == "accuracy":
+        fn = M.accuracy_score
+    else:  # precision, recall and F1 score the positive class
+        fn = functools.partial(funcs[metric], pos_label=positive)
     candidates = np.unique(scores) if thresholds is None else np.asarray(thresholds)
+    labels = np.array([negative, positive], dtype=y_true.dtype if y_true.dtype.kind in "biuUS" else object)
     best_t, best_v = 0.5, -np.inf
     for t in candidates:
-        v = fn(y_true, (scores >= t).astype(y_true.dtype if y_true.dtype.kind in "iu" else np.int64))
+        v = fn(y_true, labels[(scores >= t).astype(np.int64)])
         if v > best_v:
             best_t, best_v = float(t), float(v)
     return best_t, best_v

@@ -29,7 +29,8 @@ from .base import BaseEstimator, TransformerMixin, centred_blocks, check_array, 
 
 class PCA(TransformerMixin, BaseEstimator):
     """Principal component analysis: ``n_components`` directions of largest variance (all when
-    None; a fraction in (0, 1): as many as explain that share of the variance)."""
+    None; a fraction in (0, 1): the fewest whose cumulative explained variance ratio is strictly
+    greater than it, as scikit-learn)."""
 
     _parameter_constraints = {
         "n_components": [NONE, Interval(Integral, 1, None), Interval("real_not_int", 0, 1, closed="neither")],
@@ -82,7 +83,8 @@ class PCA(TransformerMixin, BaseEstimator):
         total = var.sum() if total is None else total
         ratio = var / total if total > 0 else np.zeros_like(var)
         if fraction:
-            k = min(int(np.searchsorted(np.cumsum(ratio), k) + 1), len(ratio))
+            # scikit-learn's rule: the fewest components whose cumulative ratio is strictly above the fraction
+            k = min(int(np.searchsorted(np.cumsum(ratio), k, side="right") + 1), len(ratio))
         self.n_components_ = int(k)
         self.components_ = Vt[:k]
         self.explained_variance_ = var[:k]
@@ -98,8 +100,12 @@ class PCA(TransformerMixin, BaseEstimator):
         return Z
 
     def inverse_transform(self, Z):
+        """``x = z Vₖ + x̄`` (z scaled back by √variance first when ``whiten``); ``Z`` has ``n_components_`` columns."""
         check_is_fitted(self, "components_")
-        Z = check_array(Z)
+        Z = check_array(Z, name="Z")
+        if Z.shape[1] != self.n_components_:
+            raise ValueError(f"PCA.inverse_transform: Z has {Z.shape[1]} columns but this PCA has n_components_="
+                             f"{self.n_components_}; pass the output of transform (one column per component)")  # fmt: skip
         if self.whiten:
             Z = Z * np.sqrt(self.explained_variance_)
         return Z @ self.components_ + self.mean_

@@ -13,20 +13,64 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._params import Interval, Options
+from ._params import Interval, Options, signature_defaults, validate_params
 from .base import BaseEstimator, ClassifierMixin
 from .cluster import squared_distances
 
+_KERNEL_PARAMS = {
+    "kernel": [Options({"linear", "poly", "rbf"})],
+    "gamma": [Options({"scale", "auto"}), Interval(Real, 0, None, closed="neither")],
+    "degree": [Interval(Integral, 0, None)],
+    "coef0": [Interval(Real, None, None, closed="neither")],
+}
 
-def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int, coef0: float) -> np.ndarray:
-    """k(a, b) for all rows: linear ⟨a, b⟩, poly (γ⟨a, b⟩ + c)^d, rbf exp(−γ‖a − b‖²)."""
+
+def _resolve_gamma(gamma, X: np.ndarray) -> float:
+    """scikit-learn's SVC rule: ``"scale"`` is ``1 / (n_features · Var(X))`` (1 for constant X),
+    ``"auto"`` is ``1 / n_features``, a number is itself."""
+    if gamma == "scale":
+        v = X.var()
+        return 1.0 / (X.shape[1] * v) if v > 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / X.shape[1]
+    return float(gamma)
+
+
+def _kernel_input(M, name: str) -> np.ndarray:
+    """One side of :func:`kernel_matrix`: a finite 2-D float array (rows are samples), else a ``ValueError``."""
+    try:
+        M = np.asarray(M, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"kernel_matrix: {name} must be a 2-D array of numbers (one row per sample), "
+                         f"got {type(M).__name__}") from None  # fmt: skip
+    if M.ndim != 2:
+        raise ValueError(f"kernel_matrix: {name} must be 2-D (one row per sample), got shape {M.shape}; reshape it, "
+                         f"e.g. {name}.reshape(1, -1) for one sample or {name}.reshape(-1, 1) for one feature")  # fmt: skip
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"kernel_matrix: {name} contains NaN or infinity; remove or impute those values first")
+    return M
+
+
+def kernel_matrix(A, B, kernel: str = "rbf", gamma="scale", degree: int = 3, coef0: float = 0.0) -> np.ndarray:
+    """k(a, b) for all rows of ``A`` (n × p) and ``B`` (m × p), an n × m matrix: linear ⟨a, b⟩,
+    poly (γ⟨a, b⟩ + c)^d, rbf exp(−γ‖a − b‖²).  ``gamma`` as :class:`KernelSVC`'s, ``"scale"``
+    and ``"auto"`` computed from ``A`` (the training rows)."""
+    validate_params(_KERNEL_PARAMS, {"kernel": kernel, "gamma": gamma, "degree": degree, "coef0": coef0},
+                    "kernel_matrix", signature_defaults(kernel_matrix))  # fmt: skip
+    A, B = _kernel_input(A, "A"), _kernel_input(B, "B")
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(f"kernel_matrix: A has {A.shape[1]} features (columns) but B has {B.shape[1]}; both need the "
+                         f"same features, e.g. training rows and test rows of the same data")  # fmt: skip
+    return _kernel(A, B, kernel, _resolve_gamma(gamma, A), degree, coef0)
+
+
+def _kernel(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int, coef0: float) -> np.ndarray:
+    """:func:`kernel_matrix` on checked arrays and a numeric ``gamma`` (the estimator's fast path)."""
     if kernel == "linear":
         return A @ B.T
     if kernel == "poly":
         return (gamma * (A @ B.T) + coef0) ** degree
-    if kernel == "rbf":
-        return np.exp(-gamma * squared_distances(A, B))
-    raise ValueError(f"kernel must be 'linear', 'poly' or 'rbf', got {kernel!r}")
+    return np.exp(-gamma * squared_distances(A, B))
 
 
 def smo(K: np.ndarray, y: np.ndarray, C: float, tol: float, max_iter: int) -> tuple[np.ndarray, float, int]:
@@ -128,10 +172,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "C": [Interval(Real, 0, None, closed="neither")],
-        "kernel": [Options({"linear", "poly", "rbf"})],
-        "gamma": [Options({"scale", "auto"}), Interval(Real, 0, None, closed="neither")],
-        "degree": [Interval(Integral, 0, None)],
-        "coef0": [Interval(Real, None, None, closed="neither")],
+        **_KERNEL_PARAMS,
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None)],
     }
@@ -146,21 +187,13 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
 
-    def _gamma(self, X) -> float:
-        if self.gamma == "scale":
-            v = X.var()
-            return 1.0 / (X.shape[1] * v) if v > 0 else 1.0
-        if self.gamma == "auto":
-            return 1.0 / X.shape[1]
-        return float(self.gamma)  # a number > 0: _parameter_constraints
-
     def _k(self, A, B):
-        return kernel_matrix(A, B, self.kernel, self._gamma_, self.degree, self.coef0)
+        return _kernel(A, B, self.kernel, self._gamma_, self.degree, self.coef0)
 
     def fit(self, X, y):
         """Solve one dual problem per pair of classes (one-vs-one) by SMO."""
         X, enc = self._fit_classes(X, y)
-        self._gamma_ = self._gamma(X)
+        self._gamma_ = _resolve_gamma(self.gamma, X)
         K = self._k(X, X)
         self.pairs_ = []
         self.n_iter_ = 0

@@ -73,7 +73,7 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         self.n_iter_ = 1  # closed forms: one solve
         if self.solver == "lstsq":
             return least_squares(X, Yc, shift=self._x_mean)
-        return _normal_equations(*centred_gram(X, self._x_mean, Yc), float(alpha))
+        return _normal_equations(*centred_gram(X, self._x_mean, Yc, type(self).__name__), float(alpha))
 
     def _gradient_fit(self, Xc, Yc, alpha: float):
         """Minimise mean ‖Xw − y‖² + α‖w‖²/n by (mini-batch) gradient descent on the engine.
@@ -190,13 +190,18 @@ def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048, shift: np.nda
     return np.linalg.lstsq(R[:p, :p], R[:p, p:], rcond=np.finfo(dtype).eps * max(n, p))[0]
 
 
-def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ``, accumulated over ``centred_blocks``."""
+def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray, who: str = "centred_gram") -> tuple[np.ndarray, np.ndarray]:
+    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ``, accumulated over ``centred_blocks``.  Entries
+    beyond float64 (X near 1e154 or more) are refused, naming ``who``: LAPACK would return NaN."""
     p = X.shape[1]
     G, XtY = np.zeros((p, p)), np.zeros((p, Y.shape[1]))
-    for start, B in centred_blocks(X, mean):
-        G += B.T @ B
-        XtY += B.T @ Y[start : start + len(B)]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
+        for start, B in centred_blocks(X, mean):
+            G += B.T @ B
+            XtY += B.T @ Y[start : start + len(B)]
+    if not (np.all(np.isfinite(G)) and np.all(np.isfinite(XtY))):
+        raise ValueError(f"{who}: XᵀX (or Xᵀy) overflows float64 (largest |X| is {np.max(np.abs(X)):.3g}, largest |y| "
+                         f"{np.max(np.abs(Y)) if Y.size else 0:.3g}); scale X and y first, e.g. with StandardScaler")  # fmt: skip
     return G, XtY
 
 
@@ -277,7 +282,7 @@ class Lasso(_LinearModel):
     def fit(self, X, y):
         """Fit the sparse weights (one solve per target column) and the intercept."""
         X, Yc = self._prepare(X, y)
-        G, XtY = centred_gram(X, self._x_mean, Yc)
+        G, XtY = centred_gram(X, self._x_mean, Yc, type(self).__name__)
         W = np.column_stack([self._solve(G, XtY[:, k], Yc[:, k], len(X)) for k in range(Yc.shape[1])])
         self._finish(W)
         return self

@@ -131,14 +131,36 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
     return _average_outputs(r2, multioutput, "r2_score", variance=ss_tot)
 
 
+def _is_string_label(a: np.ndarray) -> set[bool]:
+    """Which label kinds ``a`` holds: ``{True}`` strings, ``{False}`` numbers, both for a mix."""
+    if a.dtype.kind in "US":
+        return {True}
+    if a.dtype.kind == "O":
+        return {isinstance(v, str) for v in a.ravel().tolist()}
+    return {False}
+
+
 def _labels(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
     """Class labels of the same shape: ``(n,)`` (a column vector counts as ``(n,)``) or a
-    multilabel ``(n, k)`` indicator matrix on both sides."""
+    multilabel ``(n, k)`` indicator matrix on both sides.  Strings and numbers mixed (``'1'`` vs
+    ``1``) are refused, as scikit-learn does: they would never compare equal."""
     a, b = _xy(y_true, y_pred, who)
     a, b = _column_or_1d(a), _column_or_1d(b)
     if a.shape != b.shape or a.ndim > 2:
         raise ValueError(f"{who}: y_true has shape {a.shape} but y_pred has shape {b.shape}; classification metrics need "
                          "one label per sample on both sides (or the same multilabel indicator shape)")  # fmt: skip
+    if len(_is_string_label(a) | _is_string_label(b)) > 1:
+        raise ValueError(f"{who}: Mix of label input types (string and number): y_true has dtype {a.dtype} and y_pred "
+                         f"dtype {b.dtype}; convert both to the same kind, e.g. np.asarray(y_pred).astype(str)")  # fmt: skip
+    return a, b
+
+
+def _class_vectors(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_labels` restricted to one label per sample (a multilabel matrix is refused, as scikit-learn)."""
+    a, b = _labels(y_true, y_pred, who)
+    if a.ndim == 2:
+        raise ValueError(f"{who}: multilabel-indicator is not supported (y_true has shape {a.shape}); score each label "
+                         f"column on its own, e.g. {who}(y_true[:, j], y_pred[:, j])")  # fmt: skip
     return a, b
 
 
@@ -152,14 +174,14 @@ def accuracy_score(y_true, y_pred, sample_weight=None) -> float:
 
 def balanced_accuracy_score(y_true, y_pred) -> float:
     """Mean over the classes of y_true of each class's recall TP / (TP + FN)."""
-    a, b = _labels(y_true, y_pred, "balanced_accuracy_score")
+    a, b = _class_vectors(y_true, y_pred, "balanced_accuracy_score")
     classes = np.unique(a)
     return float(np.mean([np.mean(b[a == c] == c) for c in classes]))
 
 
 def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
     """C[i, j] = number of samples of class i predicted as class j."""
-    a, b = _labels(y_true, y_pred, "confusion_matrix")
+    a, b = _class_vectors(y_true, y_pred, "confusion_matrix")
     labels = np.unique(np.concatenate([a, b])) if labels is None else np.asarray(labels)
     index = {v: i for i, v in enumerate(labels.tolist())}
     cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
@@ -169,30 +191,57 @@ def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
     return cm
 
 
-AVERAGES = ("binary", "micro", "macro", "weighted", None)
+AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 
 
-def _prf(y_true, y_pred, average, pos_label, who: str = "precision_score"):
-    """Precision, recall and F1 from the confusion matrix, combined over classes by ``average``."""
-    if average not in AVERAGES:
-        raise ValueError(f"{who}: average must be one of {list(AVERAGES)}, got {average!r}")
-    a, b = _labels(y_true, y_pred, who)
+def _indicator_counts(a: np.ndarray, b: np.ndarray, axis: int, who: str) -> tuple[np.ndarray, ...]:
+    """TP, FP, FN of a multilabel 0/1 indicator matrix, per label (``axis=0``) or per sample (``axis=1``)."""
+    if not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
+        raise ValueError(f"{who}: a 2-D y must be a multilabel indicator matrix of 0s and 1s; multiclass-multioutput "
+                         "is not supported — score each output column on its own")  # fmt: skip
+    a, b = a.astype(bool), b.astype(bool)
+    return tuple(np.sum(m, axis=axis).astype(np.float64) for m in (a & b, ~a & b, a & ~b))
+
+
+def _class_counts(a: np.ndarray, b: np.ndarray, average, pos_label, who: str) -> tuple[np.ndarray, ...]:
+    """TP, FP, FN per class of label vectors (only ``pos_label``'s with ``average="binary"``)."""
+    if average == "samples":
+        raise ValueError(f"{who}: Sample-based precision, recall, fscore is not meaningful outside multilabel "
+                         "classification; use another average, or accuracy_score")  # fmt: skip
     labels = np.unique(np.concatenate([a, b]))
     cm = confusion_matrix(a, b, labels)
     tp = np.diag(cm).astype(np.float64)
     fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
-    if average == "binary":
-        if len(labels) > 2:
-            raise ValueError(f"{who}: Target is multiclass but average='binary'. Please choose another average setting, "
-                             "one of [None, 'micro', 'macro', 'weighted'].")  # fmt: skip
-        if pos_label not in labels.tolist():
-            if len(labels) == 2:
-                raise ValueError(f"{who}: pos_label={pos_label!r} is not a valid label. It should be one of "
-                                 f"{labels.tolist()}; pass pos_label= one of them")  # fmt: skip
-            return 0.0, 0.0, 0.0
-        k = labels.tolist().index(pos_label)
-        tp, fp, fn = tp[k : k + 1], fp[k : k + 1], fn[k : k + 1]
-    elif average == "micro":
+    if average != "binary":
+        return tp, fp, fn
+    if len(labels) > 2:
+        raise ValueError(f"{who}: Target is multiclass but average='binary'. Please choose another average setting, "
+                         "one of [None, 'micro', 'macro', 'weighted'].")  # fmt: skip
+    if pos_label not in labels.tolist():
+        if len(labels) == 2:
+            raise ValueError(f"{who}: pos_label={pos_label!r} is not a valid label. It should be one of "
+                             f"{labels.tolist()}; pass pos_label= one of them")  # fmt: skip
+        return np.zeros(1), np.zeros(1), np.zeros(1)  # pos_label never occurs: every score is 0
+    k = labels.tolist().index(pos_label)
+    return tp[k : k + 1], fp[k : k + 1], fn[k : k + 1]
+
+
+def _prf(y_true, y_pred, average, pos_label, who: str = "precision_score"):
+    """Precision TP/(TP+FP), recall TP/(TP+FN) and F1 = 2PR/(P+R) (0 where undefined), per class of
+    label vectors or per label column of a multilabel indicator matrix, combined by ``average``:
+    ``"micro"`` pools the counts, ``"macro"`` and ``"weighted"`` (by support TP+FN) average the
+    scores, ``"samples"`` (multilabel only) averages each sample's scores, ``None`` returns them all."""
+    if average not in AVERAGES:
+        raise ValueError(f"{who}: average must be one of {list(AVERAGES)}, got {average!r}")
+    a, b = _labels(y_true, y_pred, who)
+    if a.ndim == 2:
+        if average == "binary":
+            raise ValueError(f"{who}: Target is multilabel-indicator but average='binary'. Please choose another average "
+                             "setting, one of [None, 'micro', 'macro', 'weighted', 'samples'].")  # fmt: skip
+        tp, fp, fn = _indicator_counts(a, b, 1 if average == "samples" else 0, who)
+    else:
+        tp, fp, fn = _class_counts(a, b, average, pos_label, who)
+    if average == "micro":
         tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)

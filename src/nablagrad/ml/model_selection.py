@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -36,28 +36,57 @@ from .multiclass import clone
 from .parallel import parallel_map
 
 
-def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, stratify=None, random_state=None):
-    """Split arrays into train and test parts: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``."""
+def _split_size(value, name: str, n: int, rounding) -> int | None:
+    """A ``test_size``/``train_size`` as a number of rows: a fraction of ``n`` (rounded by
+    ``rounding``), a count as given, ``None`` as ``None``; anything else refused."""
+    if value is None:
+        return None
+    if not _params.Interval(Real, None, None).is_satisfied_by(value):  # a number (bools refused); its range checked below
+        raise TypeError(f"train_test_split: {name} must be a fraction in (0, 1) or a number of rows, got {value!r}")
+    if isinstance(value, Integral):
+        return int(value)
+    if not 0 < value < 1:
+        raise ValueError(f"train_test_split: {name}={value} must be a fraction in (0, 1) or a whole number of rows")
+    return int(rounding(float(value) * n))
+
+
+def _train_test_sizes(n: int, test_size, train_size) -> tuple[int, int]:
+    """scikit-learn's rule: ``(n_train, n_test)`` with ``n_test = ⌈test_size·n⌉`` and ``n_train =
+    ⌊train_size·n⌋`` for fractions; a size not given is the rest of the rows (``test_size`` 0.25
+    when neither is); rows left over by two given sizes are in neither part."""
+    if test_size is None and train_size is None:
+        test_size = 0.25
+    n_test = _split_size(test_size, "test_size", n, math.ceil)
+    n_train = _split_size(train_size, "train_size", n, math.floor)
+    n_test = n - n_train if n_test is None else n_test
+    n_train = n - n_test if n_train is None else n_train
+    if not (0 < n_test < n and 0 < n_train < n):
+        raise ValueError(f"train_test_split: test_size={test_size} and train_size={train_size} leave no training or no "
+                         f"test data for n={n}; give each part at least one row")  # fmt: skip
+    if n_train + n_test > n:
+        raise ValueError(f"train_test_split: train_size={train_size} ({n_train} rows) and test_size={test_size} "
+                         f"({n_test} rows) add up to more than the n={n} rows; reduce one, or give only one of them")  # fmt: skip
+    return n_train, n_test
+
+
+def train_test_split(*arrays, test_size=None, train_size=None, shuffle: bool = True, stratify=None, random_state=None):
+    """Split arrays into train and test parts: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``.
+    Sizes as scikit-learn's (:func:`_train_test_sizes`): by default a quarter of the rows test."""
     if not arrays:
         raise ValueError("train_test_split: at least one array required, e.g. train_test_split(X, y)")
-    if not _params.Interval(Real, None, None).is_satisfied_by(test_size):  # a number (bools refused); its range checked below
-        raise TypeError(f"train_test_split: test_size must be a fraction in (0, 1) or a number of rows, got {test_size!r}")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ValueError("train_test_split: all arrays must have the same number of rows")
-    n_test = int(test_size) if isinstance(test_size, Integral) else math.ceil(float(test_size) * n)  # a fraction
-    if not 0 < n_test < n:
-        raise ValueError(f"train_test_split: test_size={test_size} leaves no training or no test data for n={n}")
+    n_train, n_test = _train_test_sizes(n, test_size, train_size)
     rng = backend.resolve_rng(random_state, "train_test_split") if random_state is not None else np.random.default_rng()
     if stratify is not None:
-        test = _stratified_test_rows(_class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True),
-                                     n_test, shuffle, rng)  # fmt: skip
-        train = np.setdiff1d(np.arange(n), test)
+        strat = _class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True)
+        train, test = _stratified_rows(strat, n_train, n_test, shuffle, rng)
     elif shuffle:
         order = rng.permutation(n)
-        test, train = order[:n_test], order[n_test:]
-    else:  # as scikit-learn: the first rows train, the last n_test rows test
-        train, test = np.arange(n - n_test), np.arange(n - n_test, n)
+        test, train = order[:n_test], order[n_test : n_test + n_train]
+    else:  # as scikit-learn: the first rows train, the next n_test rows test
+        train, test = np.arange(n_train), np.arange(n_train, n_train + n_test)
     out = []
     for a in arrays:
         a = np.asarray(a)
@@ -65,26 +94,29 @@ def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, str
     return out
 
 
-def _stratified_test_rows(strat: np.ndarray, n_test: int, shuffle: bool, rng: np.random.Generator) -> np.ndarray:
-    """Exactly ``n_test`` row indices drawn per class in proportion to its size (sorted)."""
-    n = len(strat)
+def _stratified_rows(strat: np.ndarray, n_train: int, n_test: int, shuffle: bool,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Train and test row indices (sorted), each part drawn per class in proportion to its size:
+    the test rows first, the training rows from the rest."""
     classes, inverse, counts = np.unique(strat, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
     if counts.min() < 2:
         rare = classes[counts.argmin()].item()
         raise ValueError(
             f"train_test_split: the least populated class in stratify ({rare!r}) has only 1 member, which is too few: "
             "each class needs at least 2 (one for each side); merge rare classes or drop stratify"
         )
-    if min(n_test, n - n_test) < len(classes):
-        raise ValueError(f"train_test_split: the test set ({n_test} rows) and the training set ({n - n_test} rows) must "
+    if min(n_test, n_train) < len(classes):
+        raise ValueError(f"train_test_split: the test set ({n_test} rows) and the training set ({n_train} rows) must "
                          f"each be at least the number of classes ({len(classes)}) to stratify; change test_size or "
                          "drop stratify")  # fmt: skip
-    per_class = _approximate_mode(counts, n_test, rng)
-    test = []
-    for k, take in enumerate(per_class):
-        idx = np.flatnonzero(inverse == k)
-        test.extend((rng.permutation(idx) if shuffle else idx)[:take].tolist())
-    return np.array(sorted(test), dtype=np.int64)
+    order = [rng.permutation(np.flatnonzero(inverse == k)) if shuffle else np.flatnonzero(inverse == k)
+             for k in range(len(classes))]  # fmt: skip
+    test_per_class = _approximate_mode(counts, n_test, rng)
+    train_per_class = _approximate_mode(counts - test_per_class, n_train, rng)
+    test = np.concatenate([rows[:t] for rows, t in zip(order, test_per_class)])
+    train = np.concatenate([rows[t : t + r] for rows, t, r in zip(order, test_per_class, train_per_class)])
+    return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
 
 
 def _approximate_mode(counts: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -130,8 +162,20 @@ def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
     return y
 
 
+def _shuffler(random_state):
+    """scikit-learn's ``check_random_state``: an int seeds a legacy ``RandomState`` (so a seed
+    gives scikit-learn's folds), a ``RandomState`` or ``Generator`` is used as given, ``None`` is fresh."""
+    if isinstance(random_state, np.random.RandomState | np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.SeedSequence | np.random.BitGenerator):
+        return np.random.default_rng(random_state)
+    return np.random.RandomState(random_state)
+
+
 class KFold:
-    """k folds of (almost) equal size; each is the test set once (lecture 001)."""
+    """k folds of (almost) equal size; each is the test set once (lecture 001).  With
+    ``shuffle`` the rows are permuted first, by scikit-learn's rule (an int ``random_state`` gives
+    scikit-learn's folds); ``random_state`` without ``shuffle`` is refused, as scikit-learn does."""
 
     _parameter_constraints = {
         "n_splits": [_params.Interval(Integral, 2, None)],
@@ -142,10 +186,15 @@ class KFold:
     def __init__(self, n_splits: int = 5, shuffle: bool = False, random_state=None):
         validate_params(self._parameter_constraints, {"n_splits": n_splits, "shuffle": shuffle, "random_state": random_state},
                         type(self).__name__, signature_defaults(type(self).__init__))  # fmt: skip
+        if not shuffle and random_state is not None:  # scikit-learn's rule: a seed that would do nothing is a mistake
+            raise ValueError(f"{type(self).__name__}: setting random_state={random_state!r} has no effect since shuffle "
+                             "is False; leave random_state to its default (None), or set shuffle=True")  # fmt: skip
         self.n_splits, self.shuffle, self.random_state = n_splits, shuffle, random_state
 
     def _folds(self, n: int, y=None) -> list[np.ndarray]:
-        idx = np.random.default_rng(self.random_state).permutation(n) if self.shuffle else np.arange(n)
+        idx = np.arange(n)
+        if self.shuffle:
+            _shuffler(self.random_state).shuffle(idx)
         return np.array_split(idx, self.n_splits)
 
     def split(self, X, y=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -160,27 +209,33 @@ class KFold:
 
 
 class StratifiedKFold(KFold):
-    """k folds that keep each class's proportion."""
+    """k folds that keep each class's proportion, allocated as scikit-learn does.
+
+    Classes are numbered by first appearance; the labels sorted by that number are dealt round
+    robin to the folds (``sorted[i::k]`` goes to fold ``i``), which fixes how many rows of each
+    class each fold tests.  Each class's rows then fill its folds in order (fold 0's share first)
+    — or in a shuffled order with ``shuffle``, one shuffle per class as scikit-learn."""
 
     def _folds(self, n: int, y=None) -> list[np.ndarray]:
         if y is None:
             raise ValueError("StratifiedKFold.split needs y")
         y = _class_labels(y, n, "StratifiedKFold")
-        largest = int(np.unique(y, return_counts=True)[1].max())
-        if self.n_splits > largest:
+        _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
+        encoded = np.argsort(np.argsort(first))[inverse.reshape(-1)]  # class number = order of first appearance
+        counts = np.bincount(encoded)
+        if self.n_splits > counts.max():
             raise ValueError(f"StratifiedKFold: n_splits={self.n_splits} cannot be greater than the number of members in "
-                             f"each class (the largest has {largest}); use n_splits <= {largest} or KFold")  # fmt: skip
-        rng = np.random.default_rng(self.random_state)
-        folds: list[list[int]] = [[] for _ in range(self.n_splits)]
-        offset = 0
-        for c in np.unique(y):
-            idx = np.flatnonzero(y == c)
-            if self.shuffle:
-                idx = rng.permutation(idx)
-            for k, part in enumerate(np.array_split(idx, self.n_splits)):
-                folds[(k + offset) % self.n_splits].extend(part.tolist())
-            offset += len(idx) % self.n_splits
-        return [np.array(sorted(f), dtype=np.int64) for f in folds]
+                             f"each class (the largest has {counts.max()}); use n_splits <= {counts.max()} or KFold")  # fmt: skip
+        dealt = np.sort(encoded)
+        allocation = np.array([np.bincount(dealt[i :: self.n_splits], minlength=len(counts)) for i in range(self.n_splits)])
+        rng = _shuffler(self.random_state) if self.shuffle else None
+        fold_of = np.empty(n, dtype=np.int64)
+        for k in range(len(counts)):
+            folds_for_class = np.repeat(np.arange(self.n_splits), allocation[:, k])
+            if rng is not None:
+                rng.shuffle(folds_for_class)
+            fold_of[encoded == k] = folds_for_class
+        return [np.flatnonzero(fold_of == i) for i in range(self.n_splits)]
 
 
 def _scorer(scoring) -> Callable:
@@ -210,26 +265,84 @@ def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _splits(estimator, X, y, cv) -> list[tuple[np.ndarray, np.ndarray]]:
-    if isinstance(cv, Integral):  # a number of folds: an int, a NumPy integer (a bool is refused by KFold)
-        is_clf = getattr(estimator, "_estimator_kind", None) == "classifier"
-        cv = StratifiedKFold(cv) if is_clf else KFold(cv)
-    return list(cv.split(X, y))
+def _is_classifier(estimator) -> bool:
+    """scikit-learn's ``is_classifier``: nablagrad's own kind, else the estimator's tags
+    (``__sklearn_tags__().estimator_type``), else the legacy ``_estimator_type``."""
+    if getattr(estimator, "_estimator_kind", None) == "classifier":
+        return True
+    tags = getattr(estimator, "__sklearn_tags__", None)
+    if callable(tags):
+        try:
+            return tags().estimator_type == "classifier"
+        except Exception:  # noqa: BLE001 - no tags to read (scikit-learn absent, a partial estimator): fall back
+            pass
+    return getattr(estimator, "_estimator_type", None) == "classifier"
+
+
+def _is_class_target(y: np.ndarray) -> bool:
+    """scikit-learn's ``type_of_target(y) in ("binary", "multiclass")``: one label per row (a
+    column vector counts), and either not floats or floats that are all whole numbers."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        return False
+    if y.dtype.kind in "fc":
+        return bool(np.all(np.isfinite(y)) and np.all(y == np.round(y)))
+    return y.dtype.kind in "biuOUS"
+
+
+def _index_pair(pair, n: int, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """One ``(train, test)`` pair from a user's iterable ``cv``, as integer row indices in ``[0, n)``."""
+    try:
+        train, test = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}: each split of an iterable cv must be a (train, test) pair of index arrays, "
+                         f"got {pair!r}") from None  # fmt: skip
+    out = []
+    for part in (train, test):
+        idx = np.asarray(part)
+        if idx.dtype.kind == "b" and idx.shape == (n,):
+            idx = np.flatnonzero(idx)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu") or (idx.size and not -n <= idx.min() <= idx.max() < n):
+            raise ValueError(f"{who}: a split of cv holds {part!r}, which is not a 1-D array of row indices in "
+                             f"[0, {n}); pass (train, test) pairs of integer indices into X")  # fmt: skip
+        out.append(idx.astype(np.int64))
+    return out[0], out[1]
+
+
+def _splits(estimator, X, y, cv, who: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """scikit-learn's ``check_cv``: ``None`` means 5 folds; a number of folds is stratified when the
+    estimator is a classifier and ``y`` holds class labels (else plain k-fold); a splitter is
+    asked for its splits; any other iterable is taken as the ``(train, test)`` pairs themselves."""
+    cv = 5 if cv is None else cv
+    if isinstance(cv, Integral):  # an int, a NumPy integer (a bool is refused by KFold)
+        cv = StratifiedKFold(cv) if _is_classifier(estimator) and _is_class_target(y) else KFold(cv)
+    if isinstance(cv, str | bytes) or not (hasattr(cv, "split") or isinstance(cv, Iterable)):  # a str has split too
+        raise ValueError(f"{who}: cv must be None, a number of folds, a splitter such as KFold(5), or an iterable of "
+                         f"(train, test) index arrays, got {cv!r}")  # fmt: skip
+    if hasattr(cv, "split"):
+        return list(cv.split(X, y))
+    splits = [_index_pair(pair, len(X), who) for pair in cv]
+    if not splits:
+        raise ValueError(f"{who}: the iterable cv gave no (train, test) split; pass at least one")
+    return splits
 
 
 def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: int | None = None) -> np.ndarray:
-    """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``)."""
+    """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``).
+    ``cv`` as scikit-learn's: ``None`` (5 folds), a number of folds (stratified for a classifier),
+    a splitter, or an iterable of ``(train, test)`` index pairs."""
     X, y = _checked_xy(X, y, "cross_val_score")
     clone(estimator)  # not an estimator: refused here, before any fit
     _scorer(scoring)  # an unknown scoring fails here, before any fit
-    tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv)]
+    tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv, "cross_val_score")]
     return np.array(parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score"))
 
 
 def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
     """scikit-learn's ``cv_results_`` layout: one entry per candidate in each array —
     ``params``, ``param_<name>``, ``split{k}_test_score``, ``mean_test_score``, ``std_test_score``
-    and ``rank_test_score`` (1 = best; tied candidates share the smaller rank)."""
+    and ``rank_test_score`` (1 = best; tied candidates share the smaller rank; a NaN mean ranks last)."""
     mean = scores.mean(1)
     results: dict = {"params": grid}
     for name in sorted({k for params in grid for k in params}):
@@ -238,7 +351,8 @@ def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
         results[f"param_{name}"] = np.ma.MaskedArray(values, mask=[name not in params for params in grid])
     results.update({f"split{k}_test_score": scores[:, k] for k in range(scores.shape[1])})
     results["mean_test_score"], results["std_test_score"] = mean, scores.std(1)
-    results["rank_test_score"] = np.array([1 + np.sum(mean > m) for m in mean], dtype=np.int32)
+    ranked = np.where(np.isnan(mean), -np.inf, mean)  # as scikit-learn: a NaN mean ranks last (tied with any other)
+    results["rank_test_score"] = np.array([1 + np.sum(ranked > m) for m in ranked], dtype=np.int32)
     return results
 
 
@@ -277,6 +391,20 @@ def _candidates(param_grid) -> list[dict]:
     return out
 
 
+class _Splits(_params.Constraint):
+    """A splitter (an object with ``split``) or an iterable of ``(train, test)`` pairs (not a string)."""
+
+    def is_satisfied_by(self, value) -> bool:
+        has_split = HasMethods("split").is_satisfied_by(value)
+        return has_split or (isinstance(value, Iterable) and not isinstance(value, str | bytes))
+
+    def describe(self) -> str:
+        return "an object implementing 'split' or an iterable of (train, test) index arrays"
+
+
+_SPLITS = _Splits()
+
+
 class GridSearchCV(BaseEstimator):
     """Cross-validated search over every combination in ``param_grid``; refits the best.
     All (combination, fold) fits run in parallel with ``n_jobs``."""
@@ -284,7 +412,7 @@ class GridSearchCV(BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods("fit", "get_params", "set_params")],
         "param_grid": [InstanceOf(dict), InstanceOf(list)],
-        "cv": [_params.Interval(Integral, 2, None), HasMethods("split")],
+        "cv": [NONE, _params.Interval(Integral, 2, None), _SPLITS],
         "scoring": [NONE, Options(set(SCORERS)), CALLABLE],
         "n_jobs": N_JOBS,
     }
@@ -298,7 +426,7 @@ class GridSearchCV(BaseEstimator):
         grid = _candidates(self.param_grid)
         for params in grid:  # an unknown parameter name fails here, before any fit
             clone(self.estimator).set_params(**params)
-        splits = _splits(self.estimator, X, y, self.cv)
+        splits = _splits(self.estimator, X, y, self.cv, "GridSearchCV")
         tasks = [(self.estimator, params, X, y, tr, te, self.scoring) for params in grid for tr, te in splits]
         flat = np.array(parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV"))
         self.cv_results_ = _cv_results(grid, flat.reshape(len(grid), len(splits)))

@@ -87,7 +87,7 @@ class MLPClassifier(ClassifierMixin, _MLP):
             self.classes_ = np.arange(y.shape[1])
             self._train(X, y.astype(np.float64), y.shape[1], nn.BCEWithLogitsLoss())
         else:
-            enc = self._encode_classes(check_classification_targets(y))
+            enc = self._encode_classes(check_classification_targets(y, type(self).__name__))
             self._train(X, enc.astype(np.int64), len(self.classes_), nn.CrossEntropyLoss())
         return self
 

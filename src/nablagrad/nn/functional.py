@@ -175,7 +175,7 @@ def _linear_value(x, W, b, activation):
 def _act_times(F, g, ans, activation):
     """``σ'(z) ⊙ g`` from the layer's output ``a = σ(z)``: ReLU ``[a > 0]``, tanh ``1 − a²``, σ ``a(1 − a)``."""
     if activation == "relu":
-        return kernels.relu_backward(g, ans) if F is NUMPY_NS else F.select(F.data(ans) > 0, g)
+        return kernels.relu_backward(g, ans) if F is NUMPY_NS else F.select(~(F.data(ans) <= 0), g)  # (NaN: g, torch's)
     if activation == "tanh":
         return g * (1.0 - ans * ans)
     if activation == "sigmoid":
@@ -370,10 +370,10 @@ def cross_entropy(
                     raise
         labels = _host_tensor(target, t)
         labels = to_device(t, "cpu") if labels is None else labels
-        return _cross_entropy_options(logits, labels, reduction, weight, ignore_index, label_smoothing)
+        return _label_rows(logits, labels, reduction, weight, ignore_index, label_smoothing)
     if kind in "iu" and axis in (-1, 1) and _other_label_layout(logits.shape, tuple(t.shape)):
         labels = _host_tensor(target, t)  # a tensor: reshaped by an op, so a compiled call reads its own labels
-        return _cross_entropy_layouts(logits, t if labels is None else labels, reduction, weight, ignore_index, label_smoothing)
+        return _label_layouts(logits, t if labels is None else labels, reduction, weight, ignore_index, label_smoothing)
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
@@ -420,7 +420,7 @@ def _other_label_layout(shape: tuple[int, ...], labels: tuple[int, ...]) -> bool
     return (len(shape) == 1 and labels == ()) or (len(shape) >= 3 and labels == shape[:1] + shape[2:])
 
 
-def _cross_entropy_layouts(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float):
+def _label_layouts(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float, nll: bool = False):
     """The layouts of :func:`_other_label_layout` as rows of the (N, C) case: one row for unbatched
     logits, one per position (the class axis moved last) for K-dimensional ones — so ``weight``,
     ``ignore_index``, ``label_smoothing`` and ``mean``'s Σ w_{y_i} divisor are the same formulas
@@ -428,7 +428,10 @@ def _cross_entropy_layouts(logits: Tensor, labels, reduction: str, weight, ignor
     c = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
     rows = logits.reshape(1, c) if logits.ndim == 1 else logits.moveaxis(1, -1).reshape(-1, c)
     flat = labels.reshape(-1) if isinstance(labels, Tensor) else namespace_of(labels).reshape(labels, (-1,))
-    out = cross_entropy(rows, flat, reduction, -1, weight, ignore_index, eps)
+    if nll:  # (rows of log-probabilities: nll_loss's)
+        out = nll_loss(rows, flat, weight, ignore_index, reduction)
+    else:
+        out = cross_entropy(rows, flat, reduction, -1, weight, ignore_index, eps)
     return out.reshape(tuple(labels.shape)) if reduction == "none" else out
 
 
@@ -483,18 +486,19 @@ KEPT_ROWS = Primitive("kept_rows", lambda labels, ignore_index, dtype: (labels !
                       (None,), (None,), fmt="kept_rows({0})")  # fmt: skip
 
 
-def _cross_entropy_options(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float):
+def _label_rows(logits: Tensor, labels, reduction: str, weight, ignore_index: int, eps: float, given: bool = False):
     """Labels with ``weight``/``ignore_index``/``label_smoothing`` (PyTorch's formulas), from
     differentiable ops: ``ℓ_i = (1 − ε) w_{y_i}(−ln p_{i,y_i}) + (ε/C) Σ_c w_c (−ln p_{ic})``
-    for kept rows, 0 for ignored ones; ``mean`` is ``Σ_i ℓ_i / Σ_{kept i} w_{y_i}``."""
+    for kept rows, 0 for ignored ones; ``mean`` is ``Σ_i ℓ_i / Σ_{kept i} w_{y_i}``.  ``ln p`` is
+    ``log_softmax(logits)``, or ``logits`` themselves when ``given`` (nll_loss's log-probabilities)."""
     n, c = logits.shape
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: labels must be integers, got {labels.dtype}")
+        raise TypeError(f"{'nll_loss' if given else 'cross_entropy'}: labels must be integers, got {labels.dtype}")
     _check_smoothing(eps)
     labels = labels if isinstance(labels, Tensor) else as_tensor(labels, device="cpu")  # on the host
     safe = apply(KEPT_LABELS, labels, classes=c, ignore_index=ignore_index)
     keep_w = apply(KEPT_ROWS, labels, ignore_index=ignore_index, dtype=logits.dtype)
-    logp = log_softmax(logits, axis=1)
+    logp = logits if given else log_softmax(logits, axis=1)
     dev = logits.device
     if logits.data.__class__ is not np.ndarray:  # another library's device: the host's labels moved there
         safe, keep_w = (as_tensor(to_device(a.data, dev), device=dev) for a in (safe, keep_w))
@@ -563,14 +567,26 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
     return reduce(-(log(clamped) * _distribution_target(target, t, probs)).sum(axis=axis), reduction)
 
 
-def nll_loss(log_probs, target, reduction: str = "mean"):
-    """Negative log-likelihood of integer labels: ``−log p[i, y_i]``."""
+def nll_loss(log_probs, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    """Negative log-likelihood of integer labels, ``ℓ_i = −w_{y_i} log p[i, y_i]`` (PyTorch's ``nll_loss``,
+    its arguments in its order): ``mean`` divides by ``Σ_i w_{y_i}`` over the rows kept, rows labelled
+    ``ignore_index`` add nothing; PyTorch's layouts too — unbatched (C,) with a 0-d label, (N, C, d1, …)
+    with labels (N, d1, …).  The log-probabilities are taken as given (not normalised)."""
+    _check_reduction(reduction, "nll_loss")
     log_probs = as_tensor(log_probs)
-    t = to_device(target.data if isinstance(target, Tensor) else target, "cpu")  # checked on the host
-    if t.dtype.kind not in "iu":
+    t = _raw(target)
+    if namespace_of(t).numpy_dtype(t.dtype).kind not in "iu":
         raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
-    _check_labels(t, log_probs.shape, "nll_loss")
-    return reduce(-guard(log_probs[np.arange(len(t)), t], target), reduction)
+    labels = _host_tensor(target, t)
+    labels = to_device(t, "cpu") if labels is None else labels
+    if log_probs.ndim == 2 and tuple(t.shape) == log_probs.shape[:1]:
+        return guard(_label_rows(log_probs, labels, reduction, weight, ignore_index, 0.0, given=True), target)
+    if _other_label_layout(log_probs.shape, tuple(t.shape)):
+        return _label_layouts(log_probs, labels, reduction, weight, ignore_index, 0.0, nll=True)
+    raise ValueError(
+        f"nll_loss: log-probabilities of shape {log_probs.shape} need labels of shape {log_probs.shape[:1]} (or, as "
+        f"PyTorch, (C,) with a 0-d label, (N, C, d1, ...) with (N, d1, ...)); got labels of shape {tuple(t.shape)}"
+    )
 
 
 def _raw(target):

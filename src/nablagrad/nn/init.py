@@ -1,6 +1,8 @@
 """Weight initialisation (lectures 000, 001), in place and reproducible with a seed.
 
-Our ``Linear`` stores ``W`` as (in, out), so ``fan_in = shape[0]`` and ``fan_out = shape[1]``.
+Our ``Linear`` stores ``W`` as (in, out), so ``fan_in = shape[0]`` and ``fan_out = shape[1]``
+(PyTorch stores (out, in) and reads them the other way round: a layer gets the same numbers).
+Signatures are PyTorch's, with ``seed=`` (an int or a NumPy Generator) for its ``generator=``.
 """
 
 from __future__ import annotations
@@ -78,25 +80,101 @@ def lecture_uniform_(t: Tensor, seed=None) -> Tensor:
 def xavier_uniform_(t: Tensor, gain: float = 1.0, seed=None) -> Tensor:
     """Glorot: U(−a, a), ``a = gain·√(6/(fan_in + fan_out))`` keeps activations' variance."""
     fan_in, fan_out = _fans(t)
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    a = _real("gain", gain, "xavier_uniform_") * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -a, a, seed)
 
 
 def xavier_normal_(t: Tensor, gain: float = 1.0, seed=None) -> Tensor:
     """Glorot: N(0, σ²), ``σ = gain·√(2/(fan_in + fan_out))``."""
     fan_in, fan_out = _fans(t)
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), seed)
+    return normal_(t, 0.0, _real("gain", gain, "xavier_normal_") * math.sqrt(2.0 / (fan_in + fan_out)), seed)
 
 
-def kaiming_uniform_(t: Tensor, gain: float = math.sqrt(2.0), seed=None) -> Tensor:
-    """He: U(−b, b), ``b = gain·√(3/fan_in)``; gain √2 suits ReLU."""
-    b = gain * math.sqrt(3.0 / _fans(t)[0])
+_LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                "sigmoid")  # fmt: skip
+NONLINEARITIES = (*_LINEAR_GAIN, "tanh", "relu", "leaky_relu", "selu")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The gain that keeps a layer's output variance for ``nonlinearity``, as PyTorch's table:
+    linear / conv / sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1 + α²)) with α = ``param``
+    (0.01 when None), selu 3/4."""
+    if nonlinearity in _LINEAR_GAIN:
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            return math.sqrt(2.0 / (1 + 0.01**2))
+        if not is_real(param):  # a bool is refused too, as PyTorch
+            raise ValueError(f"init.calculate_gain: negative_slope {param!r} not a valid number; give e.g. param=0.01")
+        return math.sqrt(2.0 / (1 + float(param) ** 2))
+    raise ValueError(f"init.calculate_gain: unsupported nonlinearity {nonlinearity!r}; choose from {list(NONLINEARITIES)} "
+                     "(use 'linear' for the identity)")  # fmt: skip
+
+
+def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, who: str) -> float:
+    """He's ``σ = gain/√fan``, ``gain = calculate_gain(nonlinearity, a)``, ``fan`` the ``mode``'s fan
+    (``fan_in`` keeps the forward pass's variance, ``fan_out`` the backward pass's)."""
+    _tensor(t, who)
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"init.{who}: mode {mode!r} not supported; use 'fan_in' or 'fan_out'")
+    fan_in, fan_out = _fans(t)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode.lower() == "fan_in" else fan_out)
+
+
+def kaiming_uniform_(t: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", seed=None) -> Tensor:
+    """He: U(−b, b), ``b = gain·√(3/fan)`` (= √3·σ), PyTorch's signature and defaults: ``a`` the
+    negative slope of the leaky ReLU that follows (``gain = √(2/(1 + a²))``, √2 for ``a = 0``).
+    A zero-element tensor is left as it is."""
+    if _tensor(t, "kaiming_uniform_").size == 0:
+        return t
+    b = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(t, -b, b, seed)
 
 
-def kaiming_normal_(t: Tensor, gain: float = math.sqrt(2.0), seed=None) -> Tensor:
-    """He: N(0, σ²), ``σ = gain/√fan_in``."""
-    return normal_(t, 0.0, gain / math.sqrt(_fans(t)[0]), seed)
+def kaiming_normal_(t: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", seed=None) -> Tensor:
+    """He: N(0, σ²), ``σ = gain/√fan``, PyTorch's signature and defaults (see :func:`kaiming_uniform_`).
+    A zero-element tensor is left as it is."""
+    if _tensor(t, "kaiming_normal_").size == 0:
+        return t
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_"), seed)
+
+
+def ones_(t: Tensor) -> Tensor:
+    """All ones."""
+    return constant_(t, 1.0)
+
+
+def _normal_mass(lo: float, hi: float) -> float:
+    """``Φ(hi) − Φ(lo)`` for the standard normal, taken in the lower tail, where ``erfc`` keeps its precision."""
+    if lo > 0:
+        lo, hi = -hi, -lo
+    return 0.5 * (math.erfc(-hi / math.sqrt(2)) - math.erfc(-lo / math.sqrt(2)))
+
+
+def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, seed=None) -> Tensor:
+    """N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch's, not multiples of std): a draw
+    outside is drawn again.  Refused when [a, b] holds under 0.1% of the normal's mass, where redrawing
+    would take thousands of rounds (PyTorch warns there that its values may be wrong)."""
+    _tensor(t, "trunc_normal_")
+    mean, std = _real("mean", mean, "trunc_normal_"), _real("std", std, "trunc_normal_")
+    a, b = _real("a", a, "trunc_normal_"), _real("b", b, "trunc_normal_")
+    if std <= 0 or a >= b:
+        raise ValueError(f"init.trunc_normal_: needs std > 0 and a < b, got std={std}, a={a}, b={b}")
+    mass = _normal_mass((a - mean) / std, (b - mean) / std)
+    if mass < 1e-3:
+        raise ValueError(f"init.trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.3g} of N({mean}, {std}²); choose "
+                         "bounds nearer the mean")  # fmt: skip
+    rng, kept = backend.resolve_rng(seed, "init.trunc_normal_"), np.empty(0)
+    while kept.size < t.size:  # each round draws enough for the rest on average (capped at 4M numbers)
+        draw = rng.normal(mean, std, min(int((t.size - kept.size) / mass * 1.1) + 16, 2**22))
+        kept = np.concatenate([kept, draw[(draw >= a) & (draw <= b)]])
+    return _fill(t, kept[: t.size].reshape(t.shape))
 
 
 def default_linear_(t: Tensor, fan_in: int, seed=None) -> Tensor:
@@ -121,7 +199,7 @@ INITIALISERS = {
     "glorot_uniform": xavier_uniform_,
     "xavier_normal": xavier_normal_,
     "glorot_normal": xavier_normal_,
-    "he_uniform": kaiming_uniform_,
+    "he_uniform": kaiming_uniform_,  # a = 0: He's ReLU gain √2
     "kaiming_uniform": kaiming_uniform_,
     "he_normal": kaiming_normal_,
     "kaiming_normal": kaiming_normal_,

@@ -104,6 +104,25 @@ class _Activation(Module):
         return type(self).fn(as_tensor(x))
 
 
+def _inplace(who: str, inplace, hint: str = "") -> bool:
+    """PyTorch's ``inplace=`` flag, a bool.  Accepted for PyTorch's signatures; the result is always
+    computed out of place, which gives the same values and gradients (and leaves the input intact)."""
+    if not isinstance(inplace, bool | np.bool_):
+        raise TypeError(f"{who}: inplace must be True or False, got {type(inplace).__name__} {inplace!r}{hint}")
+    return bool(inplace)
+
+
+class _InplaceActivation(_Activation):
+    """An activation whose PyTorch twin takes ``inplace=`` (see :func:`_inplace`)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = _inplace(type(self).__name__, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
 class Identity(_Activation):
     """f(z) = z."""
 
@@ -126,8 +145,9 @@ class Tanh(_Activation):
     fn = staticmethod(tanh)
 
 
-class ReLU(_Activation):
-    """max(0, z); one-sided derivative 0 at z = 0."""
+class ReLU(_InplaceActivation):
+    """max(0, z); one-sided derivative 0 at z = 0.  ``inplace`` (PyTorch's flag) is accepted: the result
+    is computed out of place, with the same values and gradients."""
 
     fn = staticmethod(relu)
 
@@ -148,16 +168,18 @@ class _ActivationWithOptions(Module):
         return self.fn(x, *(getattr(self, name) for name in self.options))
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.options)
+        inplace = ["inplace=True"] if getattr(self, "inplace", False) else []  # PyTorch shows it only when set
+        return ", ".join([*(f"{name}={getattr(self, name)!r}" for name in self.options), *inplace])
 
 
 class LeakyReLU(_ActivationWithOptions):
-    """max(0, z) + α·min(0, z) with a fixed α (default 0.01)."""
+    """max(0, z) + α·min(0, z) with a fixed α (default 0.01).  ``inplace`` as :class:`ReLU`'s."""
 
     fn, options = staticmethod(Fn.leaky_relu), ("negative_slope",)
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
+        self.inplace = _inplace("LeakyReLU", inplace)
         if not is_real(negative_slope):
             raise TypeError(f"LeakyReLU: negative_slope must be a number, e.g. 0.01, got {negative_slope!r}")
         if not np.isfinite(negative_slope):
@@ -188,19 +210,21 @@ class GELU(_ActivationWithOptions):
         self.approximate = approximate
 
 
-class SiLU(_Activation):
-    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``."""
+class SiLU(_InplaceActivation):
+    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``.  ``inplace`` as :class:`ReLU`'s."""
 
     fn = staticmethod(Fn.silu)
 
 
 class ELU(_ActivationWithOptions):
-    """ELU: ``x`` for ``x > 0``, ``α(eˣ − 1)`` otherwise (``alpha=1.0``); derivative α at 0, as PyTorch."""
+    """ELU: ``x`` for ``x > 0``, ``α(eˣ − 1)`` otherwise (``alpha=1.0``); derivative α at 0, as PyTorch.
+    ``inplace`` as :class:`ReLU`'s."""
 
     fn, options = staticmethod(Fn.elu), ("alpha",)
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
+        self.inplace = _inplace("ELU", inplace)
         self.alpha = alpha
 
 
@@ -250,10 +274,12 @@ class LogSoftmax(Softmax):
 class Dropout(Module):
     """Inverted dropout: in training, ``y = x · m / (1 − p)`` with ``m ~ Bernoulli(1 − p)`` drawn
     afresh on every call, so ``E[y] = x``; in evaluation (``model.eval()``) ``y = x``.  ``p = 1`` drops
-    everything (zeros, as PyTorch's)."""
+    everything (zeros, as PyTorch's).  ``inplace`` as :class:`ReLU`'s: the same values and gradients,
+    computed out of place."""
 
-    def __init__(self, p: float = 0.5, seed=None):
+    def __init__(self, p: float = 0.5, inplace: bool = False, seed=None):
         super().__init__()
+        self.inplace = _inplace("Dropout", inplace, "; the seed is a keyword: Dropout(p, seed=...)")
         if not is_real(p):
             raise TypeError(f"Dropout: p must be a probability in [0, 1], e.g. p=0.5, got {p!r} ({type(p).__name__})")
         if not 0 <= p <= 1:
@@ -270,7 +296,7 @@ class Dropout(Module):
         return x * to_device(keep, x.device)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 ACTIVATIONS: dict[str, type[Module]] = {

@@ -108,6 +108,7 @@ class NLLLoss(_Loss):
     """Negative log-likelihood of labels given log-probabilities."""
 
     fn = staticmethod(Fn.nll_loss)
+    defaults = {"weight": None, "ignore_index": -100}
     same_shape_target = False  # class labels (N,) for predictions (N, C)
 
 

@@ -73,17 +73,53 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value) -> None:
+        """``self.name = value`` registers a Parameter or a Module, as PyTorch: a registered parameter's
+        name takes only a Parameter or None, a registered child's only a Module or None (a refused
+        value changes nothing); anything else is a plain attribute."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        old_param, old_module = self._parameters.pop(name, None), self._modules.pop(name, None)
-        old = old_param if old_param is not None else old_module
-        if old is not None and old is not value:
-            restructure()  # a compiled function read the old one: it traces again (jit.py)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        registry = self._registry(name, value)
+        self._unregister(name, value, keep=registry)
+        if registry is not None:
+            registry[name] = value  # a name already there keeps its place (the order of state_dict), as PyTorch
         object.__setattr__(self, name, value)
+
+    def _registry(self, name: str, value) -> OrderedDict | None:
+        """Where ``self.name = value`` records ``value`` (PyTorch's rules, in its order), or None for a plain attribute."""
+        if isinstance(value, Parameter):
+            return self._parameters
+        if name in self._parameters:
+            fix = f"ng.nn.Parameter(t) (or copy values in: with ng.no_grad(): module.{name}.copy_(t))"
+            return self._none_or_refuse(name, value, "Parameter", fix)
+        if isinstance(value, Module):
+            return self._modules
+        if name in self._modules:
+            return self._none_or_refuse(name, value, "Module", "a Module")
+        return None
+
+    def _none_or_refuse(self, name: str, value, kind: str, fix: str) -> OrderedDict:
+        """A registered ``kind`` takes None (an absent one) or a ``kind``, never a plain value."""
+        if value is not None:
+            what = "parameter" if kind == "Parameter" else "child module"
+            raise TypeError(f"{type(self).__name__}: cannot assign '{type(value).__name__}' as {what} '{name}' "
+                            f"(nn.{kind} or None expected); assign {fix}, or first del module.{name}")  # fmt: skip
+        return self._parameters if kind == "Parameter" else self._modules
+
+    def _unregister(self, name: str, new=None, keep: OrderedDict | None = None) -> None:
+        """Drop ``name`` from the parameters and children (but ``keep``); a compiled function that read the
+        old entry traces again."""
+        registered = name in self._parameters or name in self._modules
+        old = self._parameters.get(name, self._modules.get(name))
+        if registered and old is not new:
+            restructure()  # jit.py captures tensors by reference
+        for registry in (self._parameters, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
+
+    def __delattr__(self, name: str) -> None:
+        """``del module.name`` unregisters a parameter or child, as PyTorch (then a plain name again)."""
+        self._unregister(name)
+        object.__delattr__(self, name)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
@@ -107,49 +143,87 @@ class Module:
             raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, not a Module")
         setattr(self, name, module)
 
-    def register_parameter(self, name: str, param: Parameter) -> None:
-        """Register ``param`` as the parameter ``name`` (``self.name = param`` with a name made at run time)."""
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` as the parameter ``name`` (``self.name = param`` with a name made at run time);
+        ``None`` registers an absent parameter (skipped by ``parameters()``, as PyTorch's)."""
         self._check_new_name("register_parameter", name)
-        if not isinstance(param, Parameter):
+        if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"register_parameter: {name!r} is a {type(param).__name__}, not a Parameter; wrap it: ng.nn.Parameter(x)"
             )
+        if param is None:
+            self._unregister(name, None)
+            self._parameters[name] = None
         setattr(self, name, param)
 
     # --- traversal ------------------------------------------------------------------------------
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs; a parameter shared by several modules comes once, under its
+        first name, unless ``remove_duplicate=False`` (PyTorch's rule)."""
         seen: set[int] = set()
-        for mod_prefix, module in self.named_modules(prefix) if recurse else [(prefix, self)]:
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
             for name, p in module._parameters.items():
-                if id(p) not in seen:
+                if p is None or id(p) in seen:
+                    continue
+                if remove_duplicate:
                     seen.add(id(p))
-                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter once (a shared one is not repeated): what an optimiser steps."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) pairs, ``self`` first (name ``prefix``), depth first; a module reached twice
+        (``Sequential(l, l)``) comes once unless ``remove_duplicate=False`` (PyTorch's rule and arguments;
+        ``memo`` holds the ids of modules already given)."""
+        memo = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
-            name, m = stack.pop(0)
+            name, m = stack.pop()
+            if remove_duplicate:
+                if id(m) in memo:
+                    continue
+                memo.add(id(m))
             yield name, m
-            stack[0:0] = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
+            stack.extend(reversed(children))  # the first child on top: popped next
 
     def modules(self) -> Iterator[Module]:
+        """Every module once, ``self`` first."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         seen: set[int] = set()
         for name, m in self._modules.items():
-            if id(m) not in seen:
+            if m is not None and id(m) not in seen:
                 seen.add(id(m))
                 yield name, m
 
     def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path ``target`` (``"0.linear"``; ``""`` is ``self``), as PyTorch."""
+        if not isinstance(target, str):
+            raise TypeError(f"get_submodule: target must be a dotted path string such as '0.fc', got {type(target).__name__}")
+        mod: Module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(mod, item):
+                raise AttributeError(f"get_submodule: {type(mod).__name__} has no attribute `{item}` (in {target!r}); "
+                                     f"its children are {list(mod._modules)}")  # fmt: skip
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"get_submodule: `{item}` (in {target!r}) is not an nn.Module but a {type(mod).__name__}")
+        return mod
 
     def apply(self, fn) -> Module:
         """Call ``fn(m)`` on every sub-module, children first, then on ``self`` (PyTorch's order); returns ``self``."""
@@ -198,6 +272,14 @@ class Module:
         self.zero_grad()
         return self
 
+    def double(self) -> Module:
+        """``to(dtype="float64")``: parameters and gradients cast in place, as PyTorch's ``double()``."""
+        return self.to(dtype="float64")
+
+    def float(self) -> Module:
+        """``to(dtype="float32")``: parameters and gradients cast in place, as PyTorch's ``float()``."""
+        return self.to(dtype="float32")
+
     def to(self, *args, dtype=None, device=None) -> Module:
         """Move every parameter (and its gradient) to ``device`` and/or cast it to ``dtype``, in place:
         the parameters stay the same ``Parameter`` objects, so an optimiser built on them keeps
@@ -239,8 +321,10 @@ class Module:
 
     # --- state --------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Name → a copy of each parameter's array (on the parameter's device, as PyTorch)."""
-        return OrderedDict((name, namespace_of(p.data).copy(p.data)) for name, p in self.named_parameters())
+        """Name → a copy of each parameter's array (on the parameter's device, as PyTorch).  A module or
+        parameter reached by two paths is saved under both names, as PyTorch's ``state_dict``."""
+        params = self.named_parameters(remove_duplicate=False)
+        return OrderedDict((name, namespace_of(p.data).copy(p.data)) for name, p in params)
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays into the parameters; every entry is checked and converted before anything is written.
@@ -249,7 +333,7 @@ class Module:
             raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
         if not isinstance(strict, bool | np.bool_):
             raise TypeError(f"load_state_dict: strict must be True or False, got {strict!r}")
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters(remove_duplicate=False))  # the names state_dict() gives
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
@@ -290,7 +374,79 @@ class Module:
         return lines[0] + ")"
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Modules held in order under the names ``"0"``, ``"1"``, …: indexing, ``len``, iteration and
+    PyTorch's list methods (``append``, ``extend``, ``insert``, ``pop``, ``s[i] = m``, ``del s[i]``),
+    which renumber the names as PyTorch does.  A refused call changes nothing."""
+
+    def _layers(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def _slice(self, layers: list[Module]) -> Module:
+        raise NotImplementedError
+
+    def _index(self, i) -> int:
+        return _position(type(self).__name__, i, len(self._modules))
+
+    def _renumber(self, layers: list[Module]) -> None:
+        for key in list(self._modules):
+            object.__delattr__(self, key)
+        self._modules.clear()
+        restructure()  # the names now point at other modules
+        for i, layer in enumerate(layers):
+            setattr(self, str(i), layer)
+
+    def __getitem__(self, i: int | slice) -> Module:
+        layers = self._layers()
+        return self._slice(layers[i]) if isinstance(i, slice) else layers[self._index(i)]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        setattr(self, list(self._modules)[self._index(i)], _module(module, f"{type(self).__name__}[{i}] = ..."))
+
+    def __delitem__(self, i: int | slice) -> None:
+        layers = self._layers()
+        del layers[i if isinstance(i, slice) else self._index(i)]
+        self._renumber(layers)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._layers())
+
+    def append(self, module: Module):
+        """Add ``module`` at the end; returns ``self``."""
+        setattr(self, str(len(self._modules)), _module(module, f"{type(self).__name__}.append"))
+        return self
+
+    def extend(self, modules):
+        """Append each of ``modules`` (all checked before any is added); returns ``self``."""
+        new = [_module(m, f"{type(self).__name__}.extend") for m in modules]
+        for m in new:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module):
+        """Put ``module`` before position ``index`` (``-len … len``, as PyTorch's Sequential); returns ``self``."""
+        who, n = f"{type(self).__name__}.insert", len(self._modules)
+        _module(module, who)
+        if not is_int(index):
+            raise TypeError(f"{who}: index must be an int, got {type(index).__name__} {index!r}")
+        if not -n <= index <= n:
+            raise IndexError(f"{who}: index {index} is out of range for {n} modules; use {-n}..{n}")
+        layers = self._layers()
+        layers.insert(int(index), module)
+        self._renumber(layers)
+        return self
+
+    def pop(self, i: int | slice = -1) -> Module:
+        """Remove the module at ``i`` (the last by default) and return it."""
+        module = self[i]
+        del self[i]
+        return module
+
+
+class Sequential(_ModuleSequence):
     """Apply layers in order: ``ψ_d(…ψ_1(x))``."""
 
     def __init__(self, *layers: Module):
@@ -305,17 +461,8 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def __getitem__(self, i: int | slice) -> Module:
-        layers = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*layers[i])
-        return layers[_position("Sequential", i, len(layers))]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def _slice(self, layers: list[Module]) -> Sequential:
+        return Sequential(*layers)
 
 
 def _position(who: str, i, n: int) -> int:
@@ -333,57 +480,17 @@ def _module(value, who: str) -> Module:
     return value
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, each registered (its parameters are the list's), as PyTorch's ``nn.ModuleList``:
-    ``append``, ``extend``, ``insert``, indexing and iteration; no ``forward`` of its own."""
+    ``append``, ``extend``, ``insert``, ``pop``, indexing and iteration; no ``forward`` of its own."""
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def _renumber(self, layers: list[Module]) -> None:
-        for key in list(self._modules):
-            object.__delattr__(self, key)
-        self._modules.clear()
-        for i, layer in enumerate(layers):
-            setattr(self, str(i), layer)
-
-    def _index(self, i) -> int:
-        return _position("ModuleList", i, len(self._modules))
-
-    def __getitem__(self, i: int | slice):
-        layers = list(self._modules.values())
-        return ModuleList(layers[i]) if isinstance(i, slice) else layers[self._index(i)]
-
-    def __setitem__(self, i: int, module: Module) -> None:
-        setattr(self, str(self._index(i)), _module(module, "ModuleList"))
-
-    def __delitem__(self, i: int) -> None:
-        layers = list(self._modules.values())
-        del layers[self._index(i)]
-        self._renumber(layers)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self._modules.values()))
-
-    def append(self, module: Module) -> ModuleList:
-        setattr(self, str(len(self._modules)), _module(module, "ModuleList.append"))
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        new = [_module(m, "ModuleList.extend") for m in modules]  # all checked before any is added
-        for m in new:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        layers = list(self._modules.values())
-        layers.insert(index, _module(module, "ModuleList.insert"))
-        self._renumber(layers)
+    def _slice(self, layers: list[Module]) -> ModuleList:
+        return ModuleList(layers)
 
 
 class ModuleDict(Module):

@@ -21,6 +21,7 @@ from .validation import (
     check_checkpoint_dir,
     check_finite,
     check_model_and_optimizer,
+    check_monitors,
     check_options,
     check_validation_data,
     check_xy,
@@ -115,6 +116,7 @@ def fit(
     if validation_data is not None:
         Xv, yv = validation_data
         validation_data = Xv, check_fits(model, loss_fn, Xv, yv, names=("validation X", "validation y"))
+    check_monitors(callbacks, metrics, validation_data is not None)
     ckpt_dir = check_checkpoint_dir(checkpoint_dir)
     if device is not None:  # after every check: a refused call leaves the model where it was
         model.to(device)  # the optimiser's state made before follows at its next step

@@ -18,7 +18,7 @@ from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
 from ..nn import Module
 from ..optim import Optimizer
-from .callbacks import Callback
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .metrics import TRAINING_METRICS
 
 SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
@@ -194,6 +194,21 @@ def check_callbacks(callbacks, who: str = "fit") -> list:
                 "subclass ng.train.Callback or use ng.train.LambdaCallback"
             )
     return list(callbacks)
+
+
+def check_monitors(callbacks: list, metrics: Sequence[str], validation: bool, who: str = "fit") -> None:
+    """Each ``EarlyStopping`` (and ``ModelCheckpoint(save_best_only=True)``) watches a value the epochs log —
+    ``loss`` and the ``metrics``, and with validation data ``val_loss`` and ``val_<metric>`` — refused before the
+    first batch otherwise (else a run trains an epoch before it fails, or never saves)."""
+    logged = ["loss", *metrics] + (["val_loss", *(f"val_{m}" for m in metrics)] if validation else [])
+    for i, cb in enumerate(callbacks):
+        watching = isinstance(cb, EarlyStopping) or (isinstance(cb, ModelCheckpoint) and cb.save_best_only)
+        if watching and cb.monitor not in logged:
+            hint = " pass validation_data=(X_val, y_val), or" if cb.monitor.startswith("val_") and not validation else ""
+            raise ValueError(
+                f"{who}: callbacks[{i}] ({type(cb).__name__}) monitors {cb.monitor!r}, which this run does not log "
+                f"(it logs {logged});{hint} give monitor= one of those"
+            )
 
 
 def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_lambda, clip_grad_norm, l1, l2,
