@@ -230,8 +230,8 @@ LOAD_STATES = {
     "base_lrs of another length": ({"last_epoch": 1, "base_lrs": [0.1]}, ValueError, "one rate per parameter group"),
     "last_lr a number": ({"last_epoch": 1, "base_lrs": [0.1, 0.1], "last_lr": 5}, ValueError, "last_lr must hold one rate"),
     "last_lr NaN": ({"last_epoch": 1, "base_lrs": [0.1, 0.1], "last_lr": [0.1, float("nan")]}, ValueError, r"last_lr\[1\]"),
-    "last_epoch 2.5": ({"last_epoch": 2.5, "base_lrs": [0.1, 0.1]}, ValueError, "last_epoch must be an int >= 0"),
-    "last_epoch True": ({"last_epoch": True, "base_lrs": [0.1, 0.1]}, ValueError, "last_epoch must be an int >= 0"),
+    "last_epoch 2.5": ({"last_epoch": 2.5, "base_lrs": [0.1, 0.1]}, ValueError, "last_epoch must be an int >= -1"),
+    "last_epoch True": ({"last_epoch": True, "base_lrs": [0.1, 0.1]}, ValueError, "last_epoch must be an int >= -1"),
     "last_epoch whose rate overflows": ({"last_epoch": 10**6, "base_lrs": [0.1, 0.5]}, ValueError,
                                         "at step 1000000 would be inf"),
 }  # fmt: skip

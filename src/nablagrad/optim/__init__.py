@@ -7,11 +7,19 @@ from .optimizer import Optimizer
 from .random_steps import RandomStepResult, descend_with_random_steps
 from .schedules import (
     SCHEDULES,
+    ConstantLR,
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     ExponentialLR,
     InverseTimeLR,
+    LambdaLR,
+    LinearLR,
     LRScheduler,
+    MultiplicativeLR,
     MultiStepLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
     make_scheduler,
 )

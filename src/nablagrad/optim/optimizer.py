@@ -539,7 +539,7 @@ class Optimizer:
         new_groups = []
         for saved, group in zip(groups, self.param_groups):
             merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
-            unknown = sorted(set(saved) - set(group))
+            unknown = sorted(set(saved) - set(group) - {"initial_lr"})  # (a schedule's record, as torch.optim keeps it)
             if unknown:
                 raise ValueError(f"{name}: unknown option(s) {unknown} in the saved groups; known: {sorted(self.defaults)}")
             self._validate(merged)

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import types
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.checks import is_int, is_real
@@ -59,64 +60,129 @@ def _checked_rates(rates: list[float], t: int, who: str) -> list[float]:
     return rates
 
 
+def _optimizer_of(who: str, optimizer) -> Optimizer:
+    if not isinstance(getattr(optimizer, "param_groups", None), list):  # an Optimizer, or a wrapper of one
+        raise TypeError(f"{who}: optimizer must be an ng.optim optimiser (e.g. ng.optim.SGD(...)), "
+                        f"got {type(optimizer).__name__}")  # fmt: skip
+    return optimizer
+
+
+def _count(who: str, name: str, v, least: int, what: str) -> int:
+    """``v`` as an int ``>= least``, else the error naming it."""
+    if not is_int(v) or v < least:
+        raise ValueError(f"{who}: {name} must be an int >= {least} ({what}), got {v!r}")
+    return int(v)
+
+
 class LRScheduler:
     """Base of the schedules: a subclass gives its closed form :meth:`lr_at` (and :attr:`floor` if its
-    rates approach a value other than 0); ``step``, ``get_last_lr`` and the state come from here."""
+    rates approach a value other than 0); ``step``, ``get_last_lr`` and the state come from here.
+
+    ``last_epoch=-1`` (PyTorch's argument) starts fresh: each group's ``'initial_lr'`` is set (kept if an
+    earlier schedule set it) and is the schedule's ``μ_0``; the construction takes PyTorch's initial step
+    to step 0, where the rate is the optimiser's (``LinearLR``, ``ConstantLR`` scale it; the schedules that
+    set the rate, such as ``LambdaLR``, write ``f(0)``).  ``last_epoch=k >= 0`` resumes after step ``k``: every
+    group must hold ``'initial_lr'`` (set it in the fresh optimiser's groups, then load its ``state_dict``:
+    ``Optimizer.load_state_dict`` refuses a key a group lacks), and the construction counts step ``k + 1``,
+    keeping the optimiser's rate, or moving it where PyTorch's does (:attr:`moves_on_resume`: ``StepLR``,
+    ``MultiStepLR``, ``ConstantLR`` and the schedules that set the rate).  A subclass with its own ``step`` is not called at
+    construction: its step counter starts at 0."""
 
     floor = 0.0  # the rate the formula approaches (CosineAnnealingLR's eta_min): the chained step scales μ − floor
+    moves_on_resume = False  # PyTorch's initial step on a resume (last_epoch >= 0) keeps the rate, but StepLR's moves it
 
     def __init_subclass__(cls, **kwargs):
         """A subclass's own ``step`` is an effect that ``ng.jit`` repeats, as the base's is."""
         super().__init_subclass__(**kwargs)
         effects_of_subclass(cls, ("step",))
 
-    def __init__(self, optimizer: Optimizer):
-        if not isinstance(getattr(optimizer, "param_groups", None), list):  # an Optimizer, or a wrapper of one
-            raise TypeError(f"{type(self).__name__}: optimizer must be an ng.optim optimiser (e.g. ng.optim.SGD(...)), "
-                            f"got {type(optimizer).__name__}")  # fmt: skip
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        who = type(self).__name__
+        groups = _optimizer_of(who, optimizer).param_groups
+        if not is_int(last_epoch) or last_epoch < -1:
+            raise ValueError(f"{who}: last_epoch must be an int >= -1 (-1 starts fresh; k >= 0 resumes after step k), "
+                             f"got {last_epoch!r}")  # fmt: skip
+        if last_epoch == -1:
+            base_lrs = self._fresh_base_lrs(groups)
+        else:
+            for i, g in enumerate(groups):
+                if "initial_lr" not in g:
+                    raise KeyError(f"{who}: param 'initial_lr' is not specified in param_groups[{i}] when resuming with "
+                                   f"last_epoch={last_epoch}; load the optimiser's state_dict saved with the schedule "
+                                   "first, or pass last_epoch=-1 to start fresh")  # fmt: skip
+            base_lrs = [g["initial_lr"] for g in groups]
         self.optimizer = optimizer
-        self.base_lrs = [g["lr"] for g in optimizer.param_groups]
-        self.last_epoch = 0
-        self._last_lr = list(self.base_lrs)
+        self.base_lrs = _per_group(who, "initial_lr", base_lrs, len(groups))
+        self.last_epoch, self._last_lr = int(last_epoch), [g["lr"] for g in groups]
+        self._step_to(self.last_epoch + 1, who, resume=last_epoch >= 0)  # PyTorch's initial step (refused: nothing written)
+        if last_epoch == -1:
+            for g, base in zip(groups, self.base_lrs):
+                g["initial_lr"] = base
+
+    def _fresh_base_lrs(self, groups: list[dict]) -> list[float]:
+        """``μ_0`` of each group on a fresh start: its ``'initial_lr'`` if an earlier schedule set one, else its rate."""
+        return [g.get("initial_lr", g["lr"]) for g in groups]
 
     def lr_at(self, base_lr: float, t: int) -> float:
         """The rate at step ``t`` of a schedule that starts at ``base_lr`` (the closed form)."""
         raise NotImplementedError
 
+    def _rate_at(self, i: int, base_lr: float, t: int) -> float:
+        """Group ``i``'s closed-form rate at step ``t`` (``lr_at``; per group where the formula is, as ``LambdaLR``'s)."""
+        return self.lr_at(base_lr, t)
+
     def rates(self, base_lrs: list[float], t: int, who: str) -> list[float]:
         """Every group's closed-form rate at step ``t``, each checked finite and ``>= 0`` before any is used."""
         try:
-            rates = [float(self.lr_at(base, t)) for base in base_lrs]
-        except OverflowError:
+            rates = [float(self._rate_at(i, base, t)) for i, base in enumerate(base_lrs)]
+        except (OverflowError, ZeroDivisionError):
             rates = [math.inf]
         return _checked_rates(rates, t, who)
 
-    def _chained(self, lr: float, base_lr: float, t: int) -> float:
+    def _initial_rate(self, i: int, lr: float, base_lr: float) -> float:
+        """Group ``i``'s rate at step 0 (PyTorch's initial step) from its current rate ``lr``: unchanged."""
+        return lr
+
+    def _next_rate(self, i: int, lr: float, base_lr: float, t: int) -> float:
         """The current rate ``lr`` moved from step ``t − 1`` to ``t`` by the closed form's change (module docstring)."""
         floor = self.floor
         ref = base_lr if base_lr != floor else floor + 1.0  # a group that starts at the floor: the formula's shape
-        before, now = float(self.lr_at(ref, t - 1)), float(self.lr_at(ref, t))
+        before, now = float(self._rate_at(i, ref, t - 1)), float(self._rate_at(i, ref, t))
         if now == before:
             return lr
         if before == floor:  # the formula leaves its floor (a cosine's restart): PyTorch adds the rise
             return lr + (now - before) * (base_lr - floor) / (ref - floor)
         return floor + (lr - floor) * ((now - floor) / (before - floor))
 
-    @effect
-    def step(self) -> None:
-        """Move to the next step: every rate computed and checked, then all written (or none)."""
-        t = self.last_epoch + 1
-        who = f"{type(self).__name__}.step"
-        self.rates(self.base_lrs, t, who)  # the closed form must be valid at t (a refused state is never entered)
+    def _step_to(self, t: int, who: str, restart: bool = False, resume: bool = False) -> None:
+        """Move to step ``t``: every rate computed and checked, then all written (or none).  ``restart``: jump to
+        step 0 from the initial rates (``SequentialLR`` at a milestone, as PyTorch's ``step(0)``); ``resume``: the
+        initial step of a resume, which only counts unless :attr:`moves_on_resume`."""
         groups = self.optimizer.param_groups
         try:
-            rates = [float(self._chained(g["lr"], base, t)) for g, base in zip(groups, self.base_lrs)]
+            closed = self.rates(self.base_lrs, t, who) if t > 0 or restart else None  # a refused state is never entered
+        except NotImplementedError:  # a schedule with no closed form (MultiplicativeLR)
+            closed = None
+        try:
+            if restart and closed is not None:
+                rates = closed
+            elif resume and not self.moves_on_resume:
+                rates = [float(g["lr"]) for g in groups]
+            elif t == 0 and not restart:
+                rates = [float(self._initial_rate(i, g["lr"], b)) for i, (g, b) in enumerate(zip(groups, self.base_lrs))]
+            else:
+                rates = [float(self._next_rate(i, g["lr"], b, t)) for i, (g, b) in enumerate(zip(groups, self.base_lrs))]
         except (OverflowError, ZeroDivisionError):
             rates = [math.inf]
         _checked_rates(rates, t, who)
         for g, rate in zip(groups, rates):
             g["lr"] = rate
         self.last_epoch, self._last_lr = t, rates
+
+    @effect
+    def step(self) -> None:
+        """Move to the next step: every rate computed and checked, then all written (or none)."""
+        self._step_to(self.last_epoch + 1, f"{type(self).__name__}.step")
 
     def get_last_lr(self) -> list[float]:
         """The rates this schedule set last (the optimiser's at construction; after ``load_state_dict``, the
@@ -134,13 +200,13 @@ class LRScheduler:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
             raise TypeError(f"{name}: expected the dict of state_dict() with 'last_epoch' and 'base_lrs', got {got}")
         epoch, groups = state["last_epoch"], len(self.optimizer.param_groups)
-        if not is_int(epoch) or epoch < 0:
-            raise ValueError(f"{name}: last_epoch must be an int >= 0, got {epoch!r}")
+        if not is_int(epoch) or epoch < -1:  # -1: not started yet (a later schedule of a SequentialLR)
+            raise ValueError(f"{name}: last_epoch must be an int >= -1, got {epoch!r}")
         base_lrs = _per_group(name, "base_lrs", state["base_lrs"], groups)
         last_lr = state.get("last_lr")
         last_lr = None if last_lr is None else _per_group(name, "last_lr", last_lr, groups)
-        try:
-            at_epoch = self.rates(base_lrs, int(epoch), name)  # a state the schedule cannot go on from is refused
+        try:  # a state the schedule cannot go on from is refused
+            at_epoch = self.rates(base_lrs, int(epoch), name) if epoch >= 0 else [g["lr"] for g in self.optimizer.param_groups]
         except NotImplementedError:  # a schedule with its own step() and no closed form
             at_epoch = [g["lr"] for g in self.optimizer.param_groups]
         self.last_epoch, self.base_lrs = int(epoch), base_lrs  # everything checked: applied together
@@ -150,9 +216,9 @@ class LRScheduler:
 class InverseTimeLR(LRScheduler):
     """``μ_t = μ_0 / (1 + γ t)``; with γ = 1 this is the lectures' ``1/t`` schedule."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float = 1.0):
-        super().__init__(optimizer)
+    def __init__(self, optimizer: Optimizer, gamma: float = 1.0, last_epoch: int = -1):
         self.gamma = _rate_like("InverseTimeLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
         return base_lr / (1 + self.gamma * t)
@@ -161,11 +227,13 @@ class InverseTimeLR(LRScheduler):
 class StepLR(LRScheduler):
     """``μ_t = μ_0 · γ^{⌊t / step_size⌋}``."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        super().__init__(optimizer)
+    moves_on_resume = True
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         if not is_int(step_size) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be an int >= 1 (steps between decays), got {step_size!r}")
         self.step_size, self.gamma = int(step_size), _rate_like("StepLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
         return base_lr * self.gamma ** (t // self.step_size)
@@ -174,8 +242,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """``μ_t = μ_0 · γ^{#milestones ≤ t}`` (a milestone given twice decays twice, as in PyTorch)."""
 
-    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1):
-        super().__init__(optimizer)
+    moves_on_resume = True
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1):
         if isinstance(milestones, str | bytes) or not isinstance(milestones, Iterable):
             raise TypeError(f"MultiStepLR: milestones must be a list of steps, e.g. [30, 80], got {milestones!r}")
         steps = list(milestones)
@@ -183,6 +252,7 @@ class MultiStepLR(LRScheduler):
             raise ValueError(f"MultiStepLR: milestones must be ints >= 0 (the steps at which to decay), got {steps!r}")
         self.milestones = sorted(int(m) for m in steps)
         self.gamma = _rate_like("MultiStepLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
         return base_lr * self.gamma ** bisect_right(self.milestones, t)
@@ -191,9 +261,9 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """``μ_t = μ_0 · γ^t``."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float):
-        super().__init__(optimizer)
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
         self.gamma = _rate_like("ExponentialLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
         return base_lr * self.gamma**t
@@ -202,11 +272,11 @@ class ExponentialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """``μ_t = μ_min + ½(μ_0 − μ_min)(1 + cos(π t / T))``."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        super().__init__(optimizer)
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         if not is_real(T_max) or not 0 < T_max < math.inf:
             raise ValueError(f"CosineAnnealingLR: T_max must be a number > 0 (steps of a half cosine), finite, got {T_max!r}")
         self.T_max, self.eta_min = T_max, _rate_like("CosineAnnealingLR", "eta_min", eta_min)
+        super().__init__(optimizer, last_epoch)
 
     @property
     def floor(self) -> float:
@@ -216,13 +286,366 @@ class CosineAnnealingLR(LRScheduler):
         return self.eta_min + 0.5 * (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max))
 
 
-SCHEDULES = {"inverse_time": InverseTimeLR, "step": StepLR, "exponential": ExponentialLR, "cosine": CosineAnnealingLR}
+def _factor(who: str, name: str, v, low: float, low_open: bool) -> float:
+    """A multiplicative factor in ``(low, 1]`` or ``[low, 1]``, else PyTorch's ValueError, naming it."""
+    if not is_real(v):
+        raise TypeError(f"{who}: {name} must be a number, got {v!r} ({type(v).__name__})")
+    if not (low < v <= 1 if low_open else low <= v <= 1):
+        span = f"({low}, 1]" if low_open else f"[{low}, 1]"
+        raise ValueError(f"{who}: {name} must be a multiplicative factor in {span}, got {v!r}")
+    return float(v)
+
+
+class LinearLR(LRScheduler):
+    """``μ_t = μ_0 · (s + (e − s) · min(t, T) / T)`` with ``s = start_factor``, ``e = end_factor``,
+    ``T = total_iters`` (a linear warm-up by default: from ``μ_0 / 3`` to ``μ_0`` in 5 steps)."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1):  # fmt: skip
+        self.start_factor = _factor("LinearLR", "start_factor", start_factor, 0.0, low_open=True)
+        self.end_factor = _factor("LinearLR", "end_factor", end_factor, 0.0, low_open=False)
+        self.total_iters = _count("LinearLR", "total_iters", total_iters, 0, "the steps of the ramp")
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        done = min(t, self.total_iters) / self.total_iters if self.total_iters else 1.0
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
+
+    def _initial_rate(self, i, lr, base_lr):
+        return lr * self.start_factor
+
+
+class ConstantLR(LRScheduler):
+    """``μ_t = μ_0 · factor`` for ``t < total_iters``, then ``μ_0``."""
+
+    moves_on_resume = True
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1):
+        self.factor = _factor("ConstantLR", "factor", factor, 0.0, low_open=False)
+        self.total_iters = _count("ConstantLR", "total_iters", total_iters, 0, "the steps at the lowered rate")
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * (self.factor if t < self.total_iters else 1.0)
+
+    def _initial_rate(self, i, lr, base_lr):
+        return lr * self.factor
+
+
+def _lambdas(who: str, lr_lambda, groups: int) -> list[Callable[[int], float]]:
+    """One function per group: ``lr_lambda`` for each, or a list of ``groups`` of them."""
+    fns = list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * groups
+    if len(fns) != groups:
+        raise ValueError(f"{who}: expected {groups} lr_lambdas (one per parameter group), but got {len(fns)}")
+    for fn in fns:
+        if not callable(fn):
+            raise TypeError(f"{who}: lr_lambda should be a function of the step, e.g. lambda t: 0.95 ** t, "
+                            f"got {type(fn).__name__}")  # fmt: skip
+    return fns
+
+
+class _Lambdas:
+    """``state_dict`` of a schedule made of functions: as PyTorch's, a plain function is not saved (``None``);
+    a callable object saves its ``__dict__``, which ``load_state_dict`` puts back."""
+
+    lr_lambdas: list[Callable[[int], float]]
+
+    def state_dict(self) -> dict:
+        saved = [None if isinstance(fn, types.FunctionType) else dict(getattr(fn, "__dict__", {})) for fn in self.lr_lambdas]
+        return {**super().state_dict(), "lr_lambdas": saved}  # type: ignore[misc]
+
+    def load_state_dict(self, state: dict) -> None:
+        saved = state.get("lr_lambdas") if isinstance(state, dict) else None
+        name = f"{type(self).__name__}.load_state_dict"
+        if saved is not None and (not isinstance(saved, list | tuple) or len(saved) != len(self.lr_lambdas)
+                                  or not all(s is None or isinstance(s, dict) for s in saved)):  # fmt: skip
+            raise ValueError(f"{name}: lr_lambdas must hold one entry (None or a dict) per parameter group, got {saved!r}")
+        super().load_state_dict(state)  # type: ignore[misc]
+        for fn, entry in zip(self.lr_lambdas, saved or ()):
+            if entry is not None:
+                fn.__dict__.update(entry)
+
+
+class _SetsRate(LRScheduler):
+    """A schedule that *sets* the rate from its closed form at each step (PyTorch's ``LambdaLR``,
+    ``CosineAnnealingWarmRestarts``, ``OneCycleLR``): ``μ ← f(t)``, not chained; a rate changed by hand, or
+    another schedule's change, lasts until the next step."""
+
+    moves_on_resume = True
+
+    def _initial_rate(self, i, lr, base_lr):
+        return self._rate_at(i, base_lr, 0)
+
+    def _next_rate(self, i, lr, base_lr, t):
+        return self._rate_at(i, base_lr, t)
+
+
+class LambdaLR(_Lambdas, _SetsRate):
+    """``μ_t = μ_0 · λ(t)``, with ``lr_lambda`` one function or a list of one per group (set, not chained)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1):  # fmt: skip
+        self.lr_lambdas = _lambdas("LambdaLR", lr_lambda, len(_optimizer_of("LambdaLR", optimizer).param_groups))
+        super().__init__(optimizer, last_epoch)
+
+    def _rate_at(self, i, base_lr, t):
+        return base_lr * self.lr_lambdas[i](t)
+
+
+class MultiplicativeLR(_Lambdas, LRScheduler):
+    """``μ_t = μ_{t−1} · λ(t)`` for ``t >= 1`` (chained; no closed form)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1):  # fmt: skip
+        self.lr_lambdas = _lambdas("MultiplicativeLR", lr_lambda, len(_optimizer_of("MultiplicativeLR", optimizer).param_groups))
+        super().__init__(optimizer, last_epoch)
+
+    def _next_rate(self, i, lr, base_lr, t):
+        return lr * self.lr_lambdas[i](t)
+
+
+class CosineAnnealingWarmRestarts(_SetsRate):
+    """SGDR: ``μ_t = μ_min + ½(μ_0 − μ_min)(1 + cos(π T_cur / T_i))``, ``T_cur`` the steps since the last restart,
+    ``T_i`` the current period (``T_0``, then ``T_mult`` times longer after each restart)."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1):
+        who = "CosineAnnealingWarmRestarts"
+        self.T_0 = _count(who, "T_0", T_0, 1, "the steps of the first period")
+        self.T_mult = _count(who, "T_mult", T_mult, 1, "the factor by which each period grows")
+        self.eta_min = _rate_like(who, "eta_min", eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        t_cur, t_i = (t % self.T_0, self.T_0) if self.T_mult == 1 else (t, self.T_0)
+        while t_cur >= t_i:  # T_mult > 1: whole periods, in integers (no rounding at a restart)
+            t_cur, t_i = t_cur - t_i, t_i * self.T_mult
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+class OneCycleLR(_SetsRate):
+    """The 1cycle policy (Smith & Topsin): from ``max_lr / div_factor`` up to ``max_lr`` in the first
+    ``pct_start`` of ``total_steps``, then down to ``max_lr / (div_factor · final_div_factor)`` (``three_phase``:
+    back to the start, then down), each phase annealed by ``anneal_strategy``: ``'cos'``,
+    ``b + ½(a − b)(1 + cos(π p))``, or ``'linear'``, ``a + (b − a) p`` with ``p`` the phase's fraction done.
+    Sets each group's ``'initial_lr'`` to ``max_lr / div_factor``, as PyTorch does.  Momentum cycling is not
+    supported: ``cycle_momentum`` defaults to False (PyTorch's to True) and True is refused."""
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = False, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False, last_epoch: int = -1):  # fmt: skip
+        who = "OneCycleLR"
+        groups = len(_optimizer_of(who, optimizer).param_groups)
+        if total_steps is not None:
+            self.total_steps = _count(who, "total_steps", total_steps, 1, "the steps of the whole cycle")
+        elif epochs is not None and steps_per_epoch is not None:
+            epochs = _count(who, "epochs", epochs, 1, "the epochs of the cycle")
+            self.total_steps = epochs * _count(who, "steps_per_epoch", steps_per_epoch, 1, "the steps in an epoch")
+        else:
+            raise ValueError(f"{who}: give total_steps, or epochs and steps_per_epoch (total_steps = their product)")
+        if not is_real(pct_start) or not 0 <= pct_start <= 1:
+            raise ValueError(f"{who}: pct_start must be a number in [0, 1] (the rising part of the cycle), got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{who}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        if cycle_momentum:
+            raise ValueError(f"{who}: cycle_momentum=True (cycling momentum or beta1 against the rate) is not supported; "
+                             "pass cycle_momentum=False, which cycles the learning rate only")  # fmt: skip
+        for name, v in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            if _rate_like(who, name, v) == 0:
+                raise ValueError(f"{who}: {name} must be > 0 (it divides max_lr), got {v!r}")
+        maxes = list(max_lr) if isinstance(max_lr, list | tuple) else [max_lr] * groups
+        if len(maxes) != groups:
+            raise ValueError(f"{who}: expected {groups} values for max_lr (one per parameter group), got {len(maxes)}")
+        self.max_lrs = [_rate_like(who, f"max_lr[{i}]", v) for i, v in enumerate(maxes)]
+        self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
+        self.anneal_strategy, self.three_phase = anneal_strategy, bool(three_phase)
+        up, T = float(pct_start * self.total_steps) - 1, self.total_steps - 1
+        self._phases = ([(up, "initial", "max"), (2 * up, "max", "initial"), (T, "initial", "min")] if self.three_phase
+                        else [(up, "initial", "max"), (T, "max", "min")])  # fmt: skip  # (end step, from, to)
+        super().__init__(optimizer, last_epoch)
+
+    def _fresh_base_lrs(self, groups):
+        return [m / self.div_factor for m in self.max_lrs]
+
+    def lr_at(self, base_lr, t):
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {t} times; the specified number of total steps is "
+                             f"{self.total_steps} (make total_steps larger, or stop stepping)")  # fmt: skip
+        ends = {"initial": base_lr, "max": base_lr * self.div_factor, "min": base_lr / self.final_div_factor}
+        start = 0.0
+        for k, (end, a, b) in enumerate(self._phases):
+            if t <= end or k == len(self._phases) - 1:
+                p = (t - start) / (end - start)
+                if self.anneal_strategy == "linear":
+                    return ends[a] + (ends[b] - ends[a]) * p
+                return ends[b] + (ends[a] - ends[b]) / 2 * (math.cos(math.pi * p) + 1)
+            start = end
+        raise AssertionError("unreachable")
+
+
+class SequentialLR(LRScheduler):
+    """``schedulers[k]`` runs between ``milestones[k − 1]`` and ``milestones[k]``; at a milestone the next one
+    restarts at its step 0 from the initial rates (as PyTorch's ``step(0)``).  Construction resets the
+    rates to ``'initial_lr'`` and re-takes only the first schedule's initial step, as PyTorch does."""
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int], last_epoch: int = -1):
+        who = "SequentialLR"
+        _optimizer_of(who, optimizer)
+        if not isinstance(schedulers, list | tuple) or not schedulers:
+            raise ValueError(f"{who} expects at least one scheduler, but got {schedulers!r}")
+        for k, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler) or isinstance(s, ReduceLROnPlateau | SequentialLR):
+                raise ValueError(f"{who}: schedulers[{k}] must be a schedule stepped without arguments (not "
+                                 f"ReduceLROnPlateau or SequentialLR), got {type(s).__name__}")  # fmt: skip
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{who} expects all schedulers to belong to the same optimizer, but schedulers[{k}] "
+                                 f"({type(s).__name__}) has another one")  # fmt: skip
+        if isinstance(milestones, str | bytes) or not isinstance(milestones, Iterable):
+            raise TypeError(f"{who}: milestones must be a list of steps, e.g. [5], got {milestones!r}")
+        steps = list(milestones)
+        if len(steps) != len(schedulers) - 1:
+            raise ValueError(f"{who} expects one milestone fewer than schedulers, but got {len(schedulers)} schedulers "
+                             f"and {len(steps)} milestones")  # fmt: skip
+        if not all(is_int(m) and m >= 0 for m in steps) or steps != sorted(steps):
+            raise ValueError(f"{who}: milestones must be increasing ints >= 0, got {steps!r}")
+        if last_epoch != -1:
+            raise ValueError(f"{who}: only last_epoch=-1 is supported; to resume, build it fresh and load_state_dict")
+        groups = optimizer.param_groups
+        if any("initial_lr" not in g for g in groups):
+            raise KeyError(f"{who}: param 'initial_lr' is not specified in the param_groups; build its schedulers first")
+        self.optimizer, self.schedulers, self.milestones = optimizer, list(schedulers), [int(m) for m in steps]
+        self.base_lrs = [g["initial_lr"] for g in groups]
+        for g in groups:  # reset, undo every schedule's initial step, then take only the first's
+            g["lr"] = g["initial_lr"]
+        for s in self.schedulers:
+            s.last_epoch -= 1
+        first = self.schedulers[bisect_right(self.milestones, 0)]
+        first._step_to(first.last_epoch + 1, f"{who}.__init__")
+        self.last_epoch, self._last_lr = 0, first.get_last_lr()
+
+    def step(self) -> None:
+        t = self.last_epoch + 1
+        k = bisect_right(self.milestones, t)
+        s = self.schedulers[k]
+        if k > 0 and self.milestones[k - 1] == t:
+            s._step_to(0, f"{type(s).__name__}.step (SequentialLR restart)", restart=True)
+        else:
+            s.step()
+        self.last_epoch, self._last_lr = t, s.get_last_lr()
+
+    def state_dict(self) -> dict:
+        return {"last_epoch": self.last_epoch, "last_lr": self.get_last_lr(),
+                "schedulers": [s.state_dict() for s in self.schedulers]}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        name = "SequentialLR.load_state_dict"
+        if not isinstance(state, dict) or not {"last_epoch", "schedulers"} <= state.keys():
+            raise TypeError(f"{name}: expected the dict of state_dict() with 'last_epoch' and 'schedulers'")
+        saved, epoch = state["schedulers"], state["last_epoch"]
+        if not is_int(epoch) or epoch < 0:
+            raise ValueError(f"{name}: last_epoch must be an int >= 0, got {epoch!r}")
+        if not isinstance(saved, list | tuple) or len(saved) != len(self.schedulers):
+            raise ValueError(f"{name}: expected {len(self.schedulers)} scheduler states, got {str(saved)[:80]}")
+        last_lr = _per_group(name, "last_lr", state.get("last_lr", self._last_lr), len(self.optimizer.param_groups))
+        before = [s.state_dict() for s in self.schedulers]
+        try:
+            for s, st in zip(self.schedulers, saved):
+                s.load_state_dict(st)
+        except Exception:
+            for s, st in zip(self.schedulers, before):  # all or nothing
+                s.load_state_dict(st)
+            raise
+        self.last_epoch, self._last_lr = int(epoch), last_lr
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply every rate by ``factor`` (not below ``min_lr``) when the metric given to ``step(metric)`` has not
+    improved for more than ``patience`` steps; improved means ``a < best·(1 − threshold)`` (``'rel'``) or
+    ``a < best − threshold`` (``'abs'``) in ``mode='min'``, the mirror in ``'max'``; after a reduction
+    ``cooldown`` steps are not counted.  A change smaller than ``eps`` is skipped, as in PyTorch."""
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | list[float] = 0.0, eps: float = 1e-8):  # fmt: skip
+        who = "ReduceLROnPlateau"
+        groups = len(_optimizer_of(who, optimizer).param_groups)
+        if not is_real(factor) or not 0 <= factor < 1:
+            raise ValueError(f"{who}: factor must be in [0, 1) (each reduction multiplies the rate by it), got {factor!r}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{who}: mode must be 'min' (a loss) or 'max' (an accuracy), got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{who}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        self.patience = _count(who, "patience", patience, 0, "steps without improvement before a reduction")
+        self.cooldown = _count(who, "cooldown", cooldown, 0, "steps not counted after a reduction")
+        self.threshold, self.eps = _rate_like(who, "threshold", threshold), _rate_like(who, "eps", eps)
+        mins = list(min_lr) if isinstance(min_lr, list | tuple) else [min_lr] * groups
+        self.min_lrs = _per_group(who, "min_lr", mins, groups)
+        self.optimizer, self.mode, self.threshold_mode, self.factor = optimizer, mode, threshold_mode, float(factor)
+        self.last_epoch, self._last_lr = 0, [g["lr"] for g in optimizer.param_groups]
+        self.best, self.num_bad_epochs, self.cooldown_counter = (math.inf if mode == "min" else -math.inf), 0, 0
+
+    def _is_better(self, a: float) -> bool:
+        sign = 1.0 if self.mode == "min" else -1.0
+        if self.threshold_mode == "rel":
+            return sign * a < sign * self.best * (1 - sign * self.threshold)
+        return sign * a < sign * self.best - self.threshold
+
+    def step(self, metrics: float | None = None) -> None:  # type: ignore[override]
+        """One step with the monitored value (``val_loss``, an accuracy): rates written only if all are valid."""
+        who = "ReduceLROnPlateau.step"
+        if metrics is None:
+            raise TypeError(f"{who}: pass the monitored value, e.g. scheduler.step(val_loss)")
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError):
+            raise TypeError(f"{who}: the metric must be a number, got {type(metrics).__name__}") from None
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            raise ValueError(f"{who}: the optimiser has {len(groups)} groups but min_lr holds {len(self.min_lrs)}")
+        best, bad, cool = self.best, self.num_bad_epochs + 1, self.cooldown_counter
+        if self._is_better(current):
+            best, bad = current, 0
+        if cool > 0:
+            cool, bad = cool - 1, 0  # bad steps in a cooldown are ignored
+        rates = [g["lr"] for g in groups]
+        if bad > self.patience:
+            lowered = [max(lr * self.factor, m) for lr, m in zip(rates, self.min_lrs)]
+            rates = [new if lr - new > self.eps else lr for lr, new in zip(rates, lowered)]
+            cool, bad = self.cooldown, 0
+        for g, rate in zip(groups, rates):
+            g["lr"] = rate
+        self.last_epoch += 1
+        self.best, self.num_bad_epochs, self.cooldown_counter, self._last_lr = best, bad, cool, rates
+
+    def state_dict(self) -> dict:
+        return {"last_epoch": self.last_epoch, "best": self.best, "num_bad_epochs": self.num_bad_epochs,
+                "cooldown_counter": self.cooldown_counter, "last_lr": self.get_last_lr()}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        """The counters, the best value and the last rates (the settings are the constructor's)."""
+        name = "ReduceLROnPlateau.load_state_dict"
+        keys = {"last_epoch", "best", "num_bad_epochs", "cooldown_counter"}
+        if not isinstance(state, dict) or not keys <= state.keys():
+            raise TypeError(f"{name}: expected the dict of state_dict() with {sorted(keys)}")
+        for k in keys - {"best"}:
+            _count(name, k, state[k], 0, "a counter")
+        if not is_real(state["best"]) or math.isnan(state["best"]):
+            raise ValueError(f"{name}: best must be a number (inf before any step), got {state['best']!r}")
+        last_lr = _per_group(name, "last_lr", state.get("last_lr", self._last_lr), len(self.optimizer.param_groups))
+        self.last_epoch, self.num_bad_epochs = int(state["last_epoch"]), int(state["num_bad_epochs"])
+        self.cooldown_counter, self.best, self._last_lr = int(state["cooldown_counter"]), float(state["best"]), last_lr
+
+
+# The name table: the schedules built from the common parameters (make_scheduler, the CLI, the playground).
+SCHEDULES = {"inverse_time": InverseTimeLR, "step": StepLR, "exponential": ExponentialLR, "cosine": CosineAnnealingLR,
+             "linear": LinearLR, "constant": ConstantLR}  # fmt: skip
 
 
 def make_scheduler(name: str, optimizer: Optimizer, **params) -> LRScheduler | None:
     """The schedule ``name`` of :data:`SCHEDULES` on ``optimizer`` (``"none"`` gives ``None``),
-    built from whichever of ``params`` (``gamma``, ``step_size``, ``T_max``, ``eta_min``) its
-    constructor takes; the others are ignored, so one call site serves every schedule."""
+    built from whichever of ``params`` (``gamma``, ``step_size``, ``T_max``, ``eta_min``, ``start_factor``,
+    ``factor``, ``total_iters``, …) its constructor takes; the others are ignored, so one call site serves
+    every schedule."""
     if name == "none":
         return None
     if name not in SCHEDULES:
