@@ -15,6 +15,7 @@ from .ops import *  # noqa: F403 - the ops written by hand (reshape, where, clip
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, apply, as_tensor, guard, tensor
+from .torch_names import *  # noqa: F403 - PyTorch's names for computations the ops above already do
 from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 
 # the public names: every function and class above, and ng.linalg; not the engine's own modules

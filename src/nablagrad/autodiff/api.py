@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backend.device import device as to_device_spec
 from ..backend.device import device_and_dtype
-from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape  # noqa: F401 - their rows join the table
+from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, torch_names  # noqa: F401 - their rows join the table
 from . import mode as _m
 from . import rules as R
 from .backward import backward
