@@ -6,10 +6,12 @@ import math
 import numpy as np
 import pytest
 
-import nablagrad as ng
 from nablagrad import optim
 
 torch = pytest.importorskip("torch")
+from test_schedule_chaining import _pair  # noqa: E402 - the same optimiser pair (tests/optim/test_schedule_chaining.py)
+from test_schedule_chaining import _same as _same_rates  # noqa: E402
+
 TS = torch.optim.lr_scheduler
 STEPS = 32
 
@@ -48,16 +50,10 @@ OURS, THEIRS = _kinds(optim), _kinds(TS)
 NEW = [k for k in OURS if k not in ("step", "cosine")]
 
 
-def _pair(lrs=(0.1, 0.03)):
-    ours = optim.SGD([{"params": [ng.nn.Parameter(np.ones(2))], "lr": lr} for lr in lrs])
-    theirs = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.ones(2))], "lr": lr} for lr in lrs])
-    return ours, theirs
-
-
 def _same(opt, topt, scheds, tscheds):
-    np.testing.assert_allclose([g["lr"] for g in opt.param_groups], [g["lr"] for g in topt.param_groups], rtol=1e-10, atol=1e-15)
+    """The rates of test_schedule_chaining's check, and the step counts too."""
+    _same_rates(opt, topt, scheds, tscheds)
     for s, ts in zip(scheds, tscheds):
-        np.testing.assert_allclose(s.get_last_lr(), ts.get_last_lr(), rtol=1e-10, atol=1e-15)
         assert s.last_epoch == ts.last_epoch
 
 

@@ -25,26 +25,26 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else as_tensor(np.asarray(x))
 
 
-def _dims(who: str, x: Tensor, n: int, what: str) -> None:
-    if x.ndim != n:
-        raise ValueError(f"{who}: {what} must be {n}-D, got shape {x.shape}; use matmul for other shapes")
+def _operands(who: str, x, y, ranks: tuple[int, int], names: tuple[str, str]) -> tuple[Tensor, Tensor]:
+    """``x`` and ``y`` as tensors of the ranks a PyTorch product name takes, else a ValueError naming it."""
+    x, y = _t(x), _t(y)
+    for t, rank, name in zip((x, y), ranks, names):
+        if t.ndim != rank:
+            raise ValueError(f"{who}: {name} must be {rank}-D, got shape {t.shape}; use matmul for other shapes")
+    return x, y
 
 
 @function()
 def mm(x, y):
     """PyTorch's ``mm``: the product of two matrices, (n, k) @ (k, m)."""
-    x, y = _t(x), _t(y)
-    _dims("mm", x, 2, "the first matrix")
-    _dims("mm", y, 2, "the second matrix")
+    x, y = _operands("mm", x, y, (2, 2), ("the first matrix", "the second matrix"))
     return x @ y
 
 
 @function()
 def bmm(x, y):
     """PyTorch's ``bmm``: a batch of matrix products, (b, n, k) @ (b, k, m)."""
-    x, y = _t(x), _t(y)
-    _dims("bmm", x, 3, "the first batch")
-    _dims("bmm", y, 3, "the second batch")
+    x, y = _operands("bmm", x, y, (3, 3), ("the first batch", "the second batch"))
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"bmm: batches of {x.shape[0]} and {y.shape[0]} matrices; give both the same batch size")
     return x @ y
@@ -53,9 +53,7 @@ def bmm(x, y):
 @function()
 def mv(x, v):
     """PyTorch's ``mv``: a matrix times a vector, (n, k) @ (k,)."""
-    x, v = _t(x), _t(v)
-    _dims("mv", x, 2, "the matrix")
-    _dims("mv", v, 1, "the vector")
+    x, v = _operands("mv", x, v, (2, 1), ("the matrix", "the vector"))
     return x @ v
 
 
