@@ -1,6 +1,6 @@
 """PyTorch's names for computations nablagrad already has: each one line of existing ops (so each has every
 rule — VJP, JVP, batching — through those ops; operators and methods are bound by :mod:`.api`, which imports
-this module), checked against torch in tests/autodiff/test_torch_names.py."""
+this module), checked against torch in tests/autodiff/test_torch_name_compositions.py."""
 
 from __future__ import annotations
 
