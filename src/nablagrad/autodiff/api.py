@@ -106,7 +106,7 @@ def _function(row: Row) -> Callable:
                     dtype = kw.pop("dtype")
                 if kw and set(kw) - set(extra):
                     raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
-            axis, keepdims = (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
+            axis, keepdims = rules_reduce._names(axis, keepdims, dim, keepdim)
             x = x if x.__class__ is Tensor else _t(x)
             if dtype is not None:
                 x = astype(x, dtype)

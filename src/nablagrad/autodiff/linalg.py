@@ -667,6 +667,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     0: the number of non-zeros (derivative 0).  Gradient sign(x)|x|^{p−1} / ‖x‖_p^{p−1}, 0 at x = 0.
     ``dtype``: the input is cast to it first."""
     x = _float_input("vector_norm", x, dtype)
+    dim = ops.axis_of(None, dim)  # (an empty dim: every entry, as PyTorch's)
     if dim is None:
         out = _vector_norm(x.reshape(-1), ord, 0, False)
         return out.reshape((1,) * x.ndim) if keepdim else out
@@ -701,6 +702,7 @@ def torch_norm(x, p="fro", dim=None, keepdim: bool = False):
     if p == "nuc":
         return norm(x, "nuc", axis=tuple(range(x.ndim)) if dim is None else dim, keepdims=keepdim)
     p = 2 if p == "fro" else p
+    dim = ops.axis_of(None, dim)  # (an empty dim: every entry, as PyTorch's)
     if dim is None:
         out = _vector_norm(x.reshape(-1), p, 0, False)
         return out.reshape((1,) * x.ndim) if keepdim else out

@@ -244,6 +244,14 @@ def floating(x: Tensor) -> Tensor:
     return astype(x, get_default_dtype()) if x.dtype.kind in _INTEGRAL else x
 
 
+def axis_of(axis, dim):
+    """The axes a reduction runs over: PyTorch's ``dim`` where given — an empty one (``()``, ``[]``) meaning
+    every dim, as PyTorch reads it — else NumPy's ``axis`` (whose ``()`` reduces none)."""
+    if dim is None:
+        return axis
+    return None if isinstance(dim, tuple | list) and not dim else dim
+
+
 def _spread_args(name: str, axis, unbiased, keepdims, dim, keepdim, correction, ddof) -> tuple:
     """std/var's ``(axis, keepdims, correction)`` from PyTorch's ``(dim, unbiased, keepdim)`` —
     positional as ``x.var(1, False)`` — or ``correction=``, or NumPy's ``axis``/``keepdims``/``ddof``.
@@ -262,7 +270,7 @@ def _spread_args(name: str, axis, unbiased, keepdims, dim, keepdim, correction, 
         correction = int(bool(unbiased))
     elif ddof is not None:
         correction = ddof
-    return (axis if dim is None else dim), (keepdims if keepdim is None else keepdim), 1 if correction is None else correction
+    return axis_of(axis, dim), (keepdims if keepdim is None else keepdim), 1 if correction is None else correction
 
 
 @function(prim=R.STD)

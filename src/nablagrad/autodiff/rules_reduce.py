@@ -28,9 +28,11 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else tensor(x)
 
 
-def _names(axis, keepdims, dim, keepdim):
-    """NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim`` (whichever was given)."""
-    return (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
+def _names(axis, keepdims, dim, keepdim, empty_is_every: bool = True):
+    """NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim`` (whichever was given; an empty ``dim`` is
+    every dim, :func:`.ops.axis_of` — except where torch reads it as none: ``any``/``all``)."""
+    axis = ops.axis_of(axis, dim) if empty_is_every else (axis if dim is None else dim)
+    return axis, (keepdims if keepdim is None else keepdim)
 
 
 def _flat_groups(x, axis):
@@ -570,7 +572,7 @@ ALL, ANY = _index_reduce("all", np.all), _index_reduce("any", np.any)
 
 def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
     x = _t(x)
-    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    axis, keepdims = _names(axis, keepdims, dim, keepdim, empty_is_every=prim not in (ALL, ANY))
     if isinstance(axis, tuple | list) and prim in (ALL, ANY) and x.ndim:  # several dims (PyTorch's and NumPy's)
         axis = tuple(_ax(prim.name, a, x.ndim) for a in axis)
         if len(set(axis)) != len(axis):
