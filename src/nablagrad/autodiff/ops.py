@@ -22,7 +22,7 @@ from . import mode as _m
 from . import rules as R
 from .mode import state as _mode
 from .primitive import function, row
-from .tensor import Tensor, _apply, _wrap, _written, as_tensor, guard, tensor
+from .tensor import Tensor, _apply, _overlap, _wrap, _written, as_tensor, guard, tensor
 
 
 def _t(x) -> Tensor:
@@ -540,11 +540,10 @@ def _become(x: Tensor, new: Tensor, old: Tensor, propagate: bool = True) -> None
         x._prev = (x._version, lambda: old)  # (only the latest: older ones stay weak, as above)
         return
     if target is not None and target[1] is None:  # a detached view: the values into the memory it shares
-        base = target[0]
         memory[...] = x.data
         x.data = memory
-        for t in (base, *[s for s in getattr(base, "_shares", None) or () if s is not x and s is not base]):
-            if _overlaps(t.data, memory):
+        for t in list(target[0]._shares):  # the base and its views count the write (x itself is new: not lost)
+            if t is not x and _overlap(t.data, memory):
                 _written(t)
     elif target is not None:  # base ← base with x's new values at the entries x views: a recorded write of its own
         base, positions = target
@@ -564,7 +563,7 @@ def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
     target, t = None, x
     while (origin := getattr(t, "_view_of", None)) is not None:
         base = origin[0]()
-        if base is None or not _overlaps(base.data, t.data):  # the base is gone, or no longer shares this memory
+        if base is None or not _overlap(base.data, t.data):  # the base is gone, or no longer shares this memory
             break
         prim, params = origin[1], origin[2]
         if prim is None:  # detach(): the base's memory takes the values, its graph stays (PyTorch's)
@@ -578,7 +577,7 @@ def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
             )
         if target is None:
             numbers = np.arange(int(np.prod(base.shape))).reshape(base.shape)
-            positions = np.asarray(numbers if prim is None else prim.fn(numbers, **params)).reshape(-1)
+            positions = np.asarray(prim.fn(numbers, **params)).reshape(-1)
             if np.unique(positions).size != positions.size:
                 raise RuntimeError(
                     f"in-place write through a view made by {made} (shape {t.shape}) in which several entries are one "
@@ -587,12 +586,6 @@ def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
             target = (base, positions)
         t = base
     return target
-
-
-def _overlaps(a, b) -> bool:
-    if a.__class__ is np.ndarray and b.__class__ is np.ndarray:
-        return np.may_share_memory(a, b)
-    return a is b
 
 
 def _rebase_views(x: Tensor) -> None:

@@ -67,8 +67,9 @@ class Tensor(Box):
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
 
     def __getstate__(self) -> tuple:
-        """For ``pickle`` and ``copy``: every slot but the memory-sharing records (``_shares``, ``_guards``,
-        ``_guarding``), which name other live tensors; a copy has memory of its own."""
+        """For ``pickle`` and ``copy``: every slot but the records of live relations (``_shares``, ``_guards``,
+        ``_guarding``, ``_view_of``, ``_lifted``), which name other live tensors or one transform call; a copy
+        has memory of its own."""
         slots = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
         return (getattr(self, "__dict__", None) or None, slots)
 

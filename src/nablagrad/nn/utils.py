@@ -53,29 +53,36 @@ def _norm_type(norm_type, who: str) -> float:
     return float(norm_type)
 
 
+def _power_sum(g, norm_type: float) -> float:
+    """``Σ|g|ᵖ`` of one gradient in its own dtype (``g·g`` for p = 2 on the host, one BLAS call)."""
+    if norm_type == 2 and g.__class__ is np.ndarray:
+        g = g.reshape(-1)
+        return float(np.dot(g, g))
+    xp = namespace_of(g)  # another array library or another p: the sum on its device, one number back
+    return float(xp.sum(xp.abs(g) ** norm_type))
+
+
 def grad_norm(params: Iterable[Tensor] | Tensor, norm_type: float | str = 2.0) -> float:
-    """``‖g‖_p`` over all gradients taken as one vector: ``(Σ|g|ᵖ)^{1/p}`` and ``max|g|`` for ``p = inf``,
-    accumulated in float64 (a float32 gradient of finite entries near 10³⁰ has a finite norm); NaN when a
-    gradient holds NaN, as PyTorch's."""
+    """``‖g‖_p`` over all gradients taken as one vector: ``(Σ|g|ᵖ)^{1/p}`` and ``max|g|`` for ``p = inf``; each
+    gradient's sum in its dtype, added in float64 — again in float64 where a float32 sum overflowed (finite
+    entries near 10³⁰ have a finite norm; a float64 copy only then); NaN when a gradient holds NaN, as PyTorch's."""
     norm_type = _norm_type(norm_type, "grad_norm")
     total = 0.0
     for p in tensor_list(params, "grad_norm"):
         if p.grad is None or not p.grad.data.size:
             continue
         g = p.grad.data
-        xp = namespace_of(g)
-        if g.__class__ is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize < 8:
-            g = g.astype(np.float64)
         if norm_type == math.inf:
+            xp = namespace_of(g)
             largest = float(xp.max(xp.abs(g)))
             if math.isnan(largest):  # Python's max would keep the old total beside a NaN
                 return math.nan
             total = max(total, largest)
-        elif norm_type == 2 and g.__class__ is np.ndarray:
-            g = g.reshape(-1)
-            total += float(np.dot(g, g))
-        else:  # another array library or another p: the sum on its device, one number back
-            total += float(xp.sum(xp.abs(g) ** norm_type))
+            continue
+        part = _power_sum(g, norm_type)
+        if math.isinf(part) and g.__class__ is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize < 8:
+            part = _power_sum(g.astype(np.float64), norm_type)
+        total += part
     return total if norm_type == math.inf else total ** (1.0 / norm_type)
 
 
