@@ -6,7 +6,10 @@ activations, ``LeakyReLU``, ``GELU``, ``ELU``, ``Softplus`` (their options), ``P
 one draws fresh masks), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
 These exact classes only: a user's subclass (its own ``forward``) is refused, as rebuilding its base
 would compute something else; ``io.save`` then writes the weights with no architecture, and
-``io.load(path, model=TheClass(...))`` reads them back.
+``io.load(path, model=TheClass(...))`` reads them back.  Buffers registered on these modules
+(``model.register_buffer("x_mean", m)``) are described by name, shape and dtype under ``"buffers"``
+and rebuilt as zeros, which the file's values then fill; a non-persistent buffer (its values are
+not saved) cannot be rebuilt, so a module holding one is refused.
 
 :func:`parameter_shapes` reads a description without building anything, so a loader can check
 what a file declares against the tensors it holds before allocating a single array.
@@ -17,6 +20,9 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
+from ..autodiff import Tensor
 from ..backend.checks import is_real
 from ..nn import layers as L
 from ..nn.functional import GELU_APPROXIMATIONS
@@ -33,6 +39,9 @@ _SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, 
 _OPTIONED = {cls.__name__: cls for cls in (L.GELU, L.ELU, L.Softplus)}
 MAX_DEPTH = 32  # nested Sequentials in one description
 MAX_FEATURES = 2**31
+# the dtypes a described buffer may have (those a model file stores)
+BUFFER_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                 "uint64", "bool")  # fmt: skip
 
 
 def _kan_grid(m: KANLinear) -> dict:
@@ -64,27 +73,49 @@ def _described_type(m: Module) -> type:
 
 
 def _one_kan(m: KAN) -> bool:
-    """Every layer a KANLinear on one grid, each feeding the next: ``KAN(sizes, …)`` describes it."""
+    """Every layer a KANLinear on one grid, each feeding the next, none holding a buffer: ``KAN(sizes, …)``
+    describes it."""
     ks = list(m)
-    return (all(type(k) is KANLinear for k in ks) and all(_kan_grid(k) == _kan_grid(ks[0]) for k in ks)
+    return (all(type(k) is KANLinear and next(k.buffers(), None) is None for k in ks)
+            and all(_kan_grid(k) == _kan_grid(ks[0]) for k in ks)
             and all(a.out_features == b.in_features for a, b in zip(ks, ks[1:])))  # fmt: skip
 
 
 def to_spec(m: Module) -> dict:
     """A JSON-able description of ``m``: nablagrad's own classes only (see :func:`_described_type`), each
-    parameter in one place (a description cannot say that two places hold the same one; a shared
+    parameter and buffer in one place (a description cannot say that two places hold the same one; a shared
     parameter-free layer, one ReLU used twice, is described twice and computes the same)."""
     if not isinstance(m, Module):
         raise ArchitectureError(f"to_spec: expected an nn.Module, got {type(m).__name__}")
-    if len(list(m.named_parameters(remove_duplicate=False))) != len(list(m.parameters())):
+    tied = len(list(m.named_parameters(remove_duplicate=False))) != len(list(m.parameters()))
+    if tied or len(list(m.named_buffers(remove_duplicate=False))) != len(list(m.buffers())):
         raise ArchitectureError(
             f"cannot describe this {type(m).__name__} as JSON: it uses one module or parameter in two places (tied "
-            "weights), which a rebuilt model would untie; save it anyway and load with io.load(path, model=...)"
+            "weights), or one buffer, which a rebuilt model would untie; save it anyway and load with io.load(path, model=...)"
         )
     return _spec(m)
 
 
 def _spec(m: Module) -> dict:
+    spec = _layer_spec(m)
+    buffers = _buffer_spec(m)
+    return {**spec, "buffers": buffers} if buffers else spec
+
+
+def _buffer_spec(m: Module) -> dict:
+    """``m``'s own buffers: name → ``{"shape", "dtype"}``; a non-persistent buffer, whose values a file does not
+    hold, is refused."""
+    own, saved = dict(m.named_buffers(recurse=False)), m.state_dict(keep_vars=True)
+    lost = [k for k in own if k not in saved]
+    if lost:
+        raise ArchitectureError(
+            f"cannot describe this {type(m).__name__} as JSON: its non-persistent buffers {lost} are not saved, so a "
+            "rebuilt model would lack their values; save it anyway and load with io.load(path, model=...)"
+        )
+    return {k: {"shape": list(b.shape), "dtype": str(b.dtype)} for k, b in own.items()}
+
+
+def _layer_spec(m: Module) -> dict:
     cls = _described_type(m)
     if cls is KAN and len(m) and _one_kan(m):
         return {"type": "KAN", "sizes": [m[0].in_features, *(k.out_features for k in m)], **_kan_grid(m[0])}
@@ -178,7 +209,38 @@ def _layers(spec: dict) -> list:
 
 
 def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
-    """Name → shape of every parameter the module described by ``spec`` would have (nothing is built)."""
+    """Name → shape of every entry of the state dict (parameters and buffers) the module described by ``spec``
+    would have, in its order (nothing is built)."""
+    own = _layer_shapes(spec, depth)
+    buffers = {k: shape for k, (shape, _) in _buffer_fields(spec, own).items()}
+    local = [k for k in own if "." not in k]  # (a Sequential's children's entries after its own, as state_dict)
+    return {**{k: own[k] for k in local}, **buffers, **{k: s for k, s in own.items() if "." in k}}
+
+
+def _buffer_fields(spec: dict, own: dict) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The described buffers, name → (shape, dtype), checked: a name that is no parameter's nor layer's, a shape
+    of at most 32 sizes, a dtype of :data:`BUFFER_DTYPES` (``own``: the layer's other entries)."""
+    buffers = spec.get("buffers", {})
+    if not isinstance(buffers, dict):
+        raise ArchitectureError(f"{spec['type']}: buffers must be an object name -> {{shape, dtype}}")
+    n = len(_layers(spec)) if spec["type"] == "Sequential" else len(_kan_sizes(spec)) - 1 if spec["type"] == "KAN" else 0
+    taken = {k.split(".", 1)[0] for k in own} | {str(i) for i in range(n)}
+    out = {}
+    for name, b in buffers.items():
+        if not name or "." in name or name in taken:
+            raise ArchitectureError(f"{spec['type']}: buffer name {name[:40]!r} is empty, holds a '.', or names a "
+                                    "parameter or layer")  # fmt: skip
+        shape, dtype = (b.get("shape"), b.get("dtype")) if isinstance(b, dict) else (None, None)
+        ok = isinstance(shape, list) and len(shape) <= 32
+        if not (ok and all(type(v) is int and 0 <= v <= MAX_FEATURES for v in shape) and dtype in BUFFER_DTYPES):
+            raise ArchitectureError(f"{spec['type']}: buffer {name[:40]!r} must be {{shape: up to 32 sizes in "
+                                    f"0..{MAX_FEATURES}, dtype: one of {BUFFER_DTYPES}}}, got {str(b)[:80]}")  # fmt: skip
+        out[name] = (tuple(shape), dtype)
+    return out
+
+
+def _layer_shapes(spec, depth: int) -> dict[str, tuple[int, ...]]:
+    """Name → shape of every parameter (and, in a Sequential, every child's entry) of ``spec``'s layer."""
     kind = _kind(spec, depth)
     if kind == "Sequential":
         return {f"{i}.{k}": s for i, sub in enumerate(_layers(spec)) for k, s in parameter_shapes(sub, depth + 1).items()}
@@ -192,7 +254,7 @@ def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
     if kind == "KAN":
         sizes, g = _kan_sizes(spec), _kan_fields(spec)
         layers = [{"type": "KANLinear", "in_features": a, "out_features": b, **g} for a, b in zip(sizes, sizes[1:])]
-        return {f"{i}.{k}": s for i, sub in enumerate(layers) for k, s in parameter_shapes(sub, depth).items()}
+        return {f"{i}.{k}": s for i, sub in enumerate(layers) for k, s in _layer_shapes(sub, depth).items()}
     if kind == "PReLU":
         return {"alpha": (_field(spec, "num_parameters", int, 1),)}
     if kind == "Dropout":
@@ -223,7 +285,19 @@ def _options(spec: dict) -> dict:
 
 
 def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
-    """Rebuild a module from :func:`to_spec` output (unknown types and malformed fields are refused)."""
+    """Rebuild a module from :func:`to_spec` output (unknown types and malformed fields are refused); its
+    buffers are zeros of their shapes and dtypes (a file's values are loaded into them)."""
+    m = _build(spec, dtype, depth)
+    for name, b in _buffer_fields(spec, _layer_shapes(spec, depth)).items():
+        try:
+            m.register_buffer(name, Tensor(np.zeros(*b)))
+        except KeyError:  # an attribute of the layer (``forward``, ``in_features``)
+            raise ArchitectureError(f"{spec['type']}: buffer name {name[:40]!r} is an attribute of the layer") from None
+    return m
+
+
+def _build(spec: dict, dtype, depth: int) -> Module:
+    """The layer ``spec`` describes, without its buffers."""
     kind = _kind(spec, depth)
     if kind == "Sequential":
         return Sequential(*(from_spec(s, dtype, depth + 1) for s in _layers(spec)))

@@ -1,15 +1,16 @@
 """``save`` / ``load``: weights in safetensors, architecture and metadata as JSON in the same file.
 
 File layout (safetensors): 8 bytes ``n`` (little-endian), ``n`` bytes of JSON header, then the
-tensor data.  Tensors ``model.<name>`` hold parameters and ``optim.<i>.<buffer>`` optimiser
-buffers; the header's ``__metadata__`` holds JSON strings under ``nablagrad`` (format version,
-architecture, user metadata, optimiser hyper-parameters and scalar state).
+tensor data.  Tensors ``model.<name>`` hold the model's state dict (parameters and persistent
+buffers, each in its own dtype) and ``optim.<i>.<buffer>`` optimiser buffers; the header's
+``__metadata__`` holds JSON strings under ``nablagrad`` (format version, architecture, user
+metadata, optimiser hyper-parameters and scalar state).
 
 Loading trusts nothing in the file and executes nothing from it.  It reads only the header
 first and checks every entry — dtypes, shapes, offsets against the file size, the metadata's
 schema, the declared architecture against the tensors' shapes, the optimiser state — before
 allocating any array or writing into any model.  Weights are then copied from a read-only
-memory map straight into the parameters (no second copy of the file in memory).  A failure
+memory map straight into the parameters and buffers (no second copy of the file in memory).  A failure
 raises :class:`ModelFileError` and leaves the model and optimiser as they were.
 """
 
@@ -62,8 +63,9 @@ def _optimizer_payload(opt: Optimizer) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def _host(a) -> np.ndarray:
-    """A contiguous NumPy copy of an array of any device (files hold host bytes)."""
-    return np.ascontiguousarray(to_device(a, "cpu"))
+    """A contiguous NumPy array of an array of any device (files hold host bytes); a 0-d one stays 0-d
+    (``np.ascontiguousarray`` would make it 1-d)."""
+    return np.asarray(to_device(a, "cpu"), order="C")
 
 
 def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict | None = None, extra=None) -> bytes:
@@ -74,7 +76,8 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"save: metadata must be a dict of JSON values, e.g. {{'epochs': 10}}, got {type(metadata).__name__}")
     tensors = {f"model.{k}": _host(v) for k, v in model.state_dict().items()}
-    info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": str(model.dtype)}
+    dtype = None if model.dtype is None else str(model.dtype)  # None: no parameter (buffers keep their own dtypes)
+    info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": dtype}
     try:
         info["architecture"] = to_spec(model)
     except ArchitectureError:
@@ -263,7 +266,7 @@ def _info(meta, where: str) -> dict:
     for key, (kind, what) in checks.items():
         if key in info and not isinstance(info[key], kind):
             raise ModelFileError(f"{where} is corrupted: nablagrad metadata {key!r} must be {what}")
-    if info.get("dtype", "float32") not in _MODEL_DTYPES:
+    if info.get("dtype", "float32") not in (*_MODEL_DTYPES, None):
         raise ModelFileError(f"{where} is corrupted: model dtype {str(info.get('dtype'))[:20]!r} is not one of {_MODEL_DTYPES}")
     opt = info.get("optimizer")
     if opt is not None and not (isinstance(opt.get("type"), str) and isinstance(opt.get("param_groups"), list)
@@ -406,13 +409,16 @@ def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | 
         if problem:
             raise ModelFileError(f"{where} is corrupted: its declared architecture does not match its tensors ({problem})")
     else:
-        problem = _mismatch({k: p.shape for k, p in model.named_parameters(remove_duplicate=False)}, found)
+        problem = _mismatch({k: t.shape for k, t in model.state_dict(keep_vars=True).items()}, found)
         if problem:
             raise ModelFileError(f"{where} does not fit the model: {problem}")
     sd = _checked_optimizer(optimizer, info, mf.arrays("optim."), where) if optimizer is not None else None
     extra = {f"extra.{k}": np.array(v) for k, v in mf.arrays("extra.").items()} if extras else {}
     if model is None:
-        model = from_spec(info["architecture"], dtype=info.get("dtype"))
+        try:
+            model = from_spec(info["architecture"], dtype=info.get("dtype"))
+        except ArchitectureError as exc:  # (a buffer named as a layer's attribute: found only when built)
+            raise ModelFileError(f"{where}: {exc}") from None
     model.load_state_dict(mf.arrays("model."))
     if sd is not None:
         optimizer.load_state_dict(sd)

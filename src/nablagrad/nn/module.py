@@ -3,6 +3,9 @@
 A network is a composition ``f(x; θ) = ψ_d(…ψ_1(x))`` (lecture 000); each ``ψ_i`` is a
 Module whose ``forward`` maps inputs to outputs and whose parameters θ are found by walking
 the attribute tree.  ``backward`` needs no per-layer code: the tape does it (lecture 002).
+A module may also hold *buffers* (``register_buffer``): tensors of its state that no gradient
+reaches and no optimiser steps (a fixed normalisation mean, running statistics); they move and
+cast with the module and, unless registered with ``persistent=False``, are in its ``state_dict``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,44 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         return super().__repr__()
 
 
+class StateDictError(RuntimeError):
+    """:meth:`Module.load_state_dict` refused a state and wrote nothing: a ``RuntimeError``, as PyTorch's, and
+    (its subclasses) the Python error of its kind — ``KeyError`` for keys, ``ValueError`` for shapes,
+    ``TypeError`` for values."""
+
+    __str__ = RuntimeError.__str__  # (KeyError's would quote the message)
+
+
+class StateDictKeyError(StateDictError, KeyError):
+    """Missing or unexpected keys under ``strict=True``."""
+
+
+class StateDictShapeError(StateDictError, ValueError):
+    """An entry whose shape is not the model's."""
+
+
+class StateDictValueError(StateDictError, TypeError):
+    """An entry that holds no numeric array."""
+
+
+def _loaded(key: str, value, target: Tensor):
+    """``value``, the state's entry ``key``, as an array for ``target``: checked (shape, numeric) and put on
+    its device with its dtype, before anything is written."""
+    a = value.data if isinstance(value, Tensor) else value
+    shape = np.shape(a)
+    if shape != target.shape and not (target.shape == () and shape == (1,)):
+        raise StateDictShapeError(f"load_state_dict: {key} has shape {shape} in the state but {target.shape} in the model")
+    try:
+        ns = namespace_of(a)  # checked where it is, then put on the target's device before any write
+        a = np.asarray(a) if ns is NUMPY else a
+        if ns.numpy_dtype(a.dtype).kind not in "fiub":
+            raise TypeError
+        return to_device(a if shape == target.shape else a[0], target.device, target.dtype)
+    except (TypeError, ValueError):
+        what = type(value).__name__
+        raise StateDictValueError(f"load_state_dict: {key} holds {what} values; expected a numeric array") from None
+
+
 def _parameter_dtype(dtype) -> np.dtype:
     """A dtype parameters can take: floating (or complex) only, as PyTorch's ``Module.to`` — an
     integer parameter could neither require a gradient nor be stepped by an optimiser."""
@@ -60,7 +101,7 @@ def _parameter_dtype(dtype) -> np.dtype:
 
 
 class Module:
-    """Base class of layers and networks: parameters, sub-modules, train/eval, state_dict."""
+    """Base class of layers and networks: parameters, buffers, sub-modules, train/eval, state_dict."""
 
     def __init_subclass__(cls, **kwargs):
         """A subclass's own ``zero_grad`` is an effect that ``ng.jit`` repeats, as the base's is."""
@@ -69,13 +110,22 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; a module pickled before buffers existed gets empty ones (as PyTorch's ``__setstate__``)."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_buffers", OrderedDict())
+        self.__dict__.setdefault("_non_persistent_buffers_set", set())
+
     def __setattr__(self, name: str, value) -> None:
         """``self.name = value`` registers a Parameter or a Module, as PyTorch: a registered parameter's
-        name takes only a Parameter or None, a registered child's only a Module or None (a refused
-        value changes nothing); anything else is a plain attribute."""
+        name takes only a Parameter or None, a registered child's only a Module or None, a registered
+        buffer's a Tensor (the new buffer, as persistent as the old), None, a Parameter or a Module (which
+        then replace it); a refused value changes nothing.  Anything else is a plain attribute."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
         registry = self._registry(name, value)
@@ -95,6 +145,9 @@ class Module:
             return self._modules
         if name in self._modules:
             return self._none_or_refuse(name, value, "Module", "a Module")
+        if name in self._buffers:
+            self._check_buffer(f"{type(self).__name__}.{name} = ...", name, value)
+            return self._buffers
         return None
 
     def _none_or_refuse(self, name: str, value, kind: str, fix: str) -> OrderedDict:
@@ -106,20 +159,28 @@ class Module:
         return self._parameters if kind == "Parameter" else self._modules
 
     def _unregister(self, name: str, new=None, keep: OrderedDict | None = None) -> None:
-        """Drop ``name`` from the parameters and children (but ``keep``); a compiled function that read the
-        old entry traces again."""
-        registered = name in self._parameters or name in self._modules
-        old = self._parameters.get(name, self._modules.get(name))
-        if registered and old is not new:
+        """Drop ``name`` from the parameters, buffers and children (but ``keep``); a compiled function that
+        read the old entry traces again."""
+        registries = (self._parameters, self._buffers, self._modules)
+        old = next((r[name] for r in registries if name in r), new)
+        if old is not new:
             restructure()  # jit.py captures tensors by reference
-        for registry in (self._parameters, self._modules):
+        for registry in registries:
             if registry is not keep:
                 registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
 
     def __delattr__(self, name: str) -> None:
-        """``del module.name`` unregisters a parameter or child, as PyTorch (then a plain name again)."""
+        """``del module.name`` unregisters a parameter, buffer or child, as PyTorch (then a plain name again)."""
         self._unregister(name)
         object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        """The attributes, parameters, buffers and children, without the names no attribute syntax reaches
+        (``"0"`` of a Sequential), sorted (PyTorch's ``__dir__``)."""
+        keys = {*dir(type(self)), *self.__dict__, *self._parameters, *self._buffers, *self._modules}
+        return sorted(k for k in keys if not k[:1].isdigit())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
@@ -128,17 +189,20 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --- registration -------------------------------------------------------------------------
-    def _check_new_name(self, what: str, name) -> None:
+    def _check_new_name(self, what: str, name, registry: OrderedDict) -> None:
+        """PyTorch's checks of a name to register: a non-empty ``str`` without ``'.'``, not already an attribute
+        unless one of ``registry``'s (a parameter's name cannot become a buffer's, …)."""
         if not isinstance(name, str):
             raise TypeError(f"{what}: the name must be a str, got {type(name).__name__} {name!r}")
         if not name or "." in name:
             raise KeyError(f"{what}: the name must be non-empty and contain no '.', got {name!r}")
-        if hasattr(self, name) and name not in self._parameters and name not in self._modules:
-            raise KeyError(f"{what}: {type(self).__name__} already has an attribute {name!r}; pick another name")
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"{what}: {type(self).__name__} already has an attribute {name!r}; pick another name "
+                           f"(or del module.{name} first)")  # fmt: skip
 
     def add_module(self, name: str, module: Module) -> None:
         """Register ``module`` as the child ``name`` (``self.name = module`` with a name made at run time)."""
-        self._check_new_name("add_module", name)
+        self._check_new_name("add_module", name, self._modules)
         if not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, not a Module")
         setattr(self, name, module)
@@ -146,7 +210,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` as the parameter ``name`` (``self.name = param`` with a name made at run time);
         ``None`` registers an absent parameter (skipped by ``parameters()``, as PyTorch's)."""
-        self._check_new_name("register_parameter", name)
+        self._check_new_name("register_parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"register_parameter: {name!r} is a {type(param).__name__}, not a Parameter; wrap it: ng.nn.Parameter(x)"
@@ -156,26 +220,74 @@ class Module:
             self._parameters[name] = None
         setattr(self, name, param)
 
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` (kept as it is, not copied) as the buffer ``name``: state of the module that
+        no gradient reaches and no optimiser steps (a fixed mean, running statistics), moved and cast by
+        :meth:`to` with the parameters and, if ``persistent``, saved in :meth:`state_dict`.  ``None``
+        registers an absent buffer (skipped, as PyTorch's).  Then ``self.name = t`` replaces the buffer."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"register_buffer: call super().__init__() in {type(self).__name__}.__init__ first")
+        self._check_new_name("register_buffer", name, self._buffers)
+        self._check_buffer("register_buffer", name, tensor)
+        if not isinstance(persistent, bool | np.bool_):
+            raise TypeError(f"register_buffer: persistent must be True or False, got {persistent!r}")
+        self._unregister(name, tensor, keep=self._buffers)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
+
+    @staticmethod
+    def _check_buffer(who: str, name: str, value) -> None:
+        """A buffer is a Tensor (or None) that requires no gradient: one that did would be a parameter
+        no optimiser steps, or carry the graph of the step that made it into every later step."""
+        if value is None:
+            return
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{who}: cannot assign '{type(value).__name__}' as buffer '{name}' (a Tensor or None "
+                            "expected); wrap the values: ng.tensor(values)")  # fmt: skip
+        if value.requires_grad:
+            raise ValueError(f"{who}: buffer '{name}' would require grad; a buffer is state no optimiser steps: "
+                             "give t.detach() (or compute it under ng.no_grad()), or a parameter: nn.Parameter(t)")  # fmt: skip
+
     # --- traversal ------------------------------------------------------------------------------
+    def _named_members(self, members, prefix: str, recurse: bool, remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) for ``members(module)`` of every module (or of ``self`` alone); None skipped; a
+        tensor held by several modules once, under its first name, unless ``remove_duplicate=False`` (PyTorch's)."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, t in members(module):
+                if t is None or id(t) in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(id(t))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), t
+
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs; a parameter shared by several modules comes once, under its
         first name, unless ``remove_duplicate=False`` (PyTorch's rule)."""
-        seen: set[int] = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
-        for mod_prefix, module in modules:
-            for name, p in module._parameters.items():
-                if p is None or id(p) in seen:
-                    continue
-                if remove_duplicate:
-                    seen.add(id(p))
-                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+        return self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every parameter once (a shared one is not repeated): what an optimiser steps."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, persistent or not, in the order of :meth:`named_parameters` (PyTorch's)."""
+        return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer once (None skipped)."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
 
     def named_modules(
         self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
@@ -266,38 +378,52 @@ class Module:
         return self
 
     def astype(self, dtype) -> Module:
-        """Cast every parameter to ``dtype`` in place (e.g. ``model.astype("float64")``) and drop the
-        gradients: :meth:`to` with ``dtype=`` (all converted before any changes), then ``zero_grad``."""
+        """Cast every parameter (and floating buffer) to ``dtype`` in place (e.g. ``model.astype("float64")``) and
+        drop the gradients: :meth:`to` with ``dtype=`` (all converted before any changes), then ``zero_grad``."""
         self.to(dtype=dtype)
         self.zero_grad()
         return self
 
     def double(self) -> Module:
-        """``to(dtype="float64")``: parameters and gradients cast in place, as PyTorch's ``double()``."""
-        return self.to(dtype="float64")
+        """Floating parameters (and gradients) and buffers cast to float64 in place, as PyTorch's ``double()``."""
+        return self._convert(None, np.dtype("float64"), "f")
 
     def float(self) -> Module:
-        """``to(dtype="float32")``: parameters and gradients cast in place, as PyTorch's ``float()``."""
-        return self.to(dtype="float32")
+        """Floating parameters (and gradients) and buffers cast to float32 in place, as PyTorch's ``float()``."""
+        return self._convert(None, np.dtype("float32"), "f")
+
+    def half(self) -> Module:
+        """Floating parameters (and gradients) and buffers cast to float16 in place, as PyTorch's ``half()``."""
+        return self._convert(None, np.dtype("float16"), "f")
 
     def to(self, *args, dtype=None, device=None) -> Module:
-        """Move every parameter (and its gradient) to ``device`` and/or cast it to ``dtype``, in place:
-        the parameters stay the same ``Parameter`` objects, so an optimiser built on them keeps
-        working, its state following them at its next step (PyTorch's ``model.to("cuda")``,
-        ``model.to(np.float64)``; PyTorch asks to build the optimiser after the move)."""
+        """Move every parameter (and its gradient) and buffer to ``device`` and/or cast it to ``dtype``, in
+        place (an integer or boolean buffer keeps its dtype, as PyTorch's): the parameters stay the same
+        ``Parameter`` objects, so an optimiser built on them keeps working, its state following them at
+        its next step (PyTorch's ``model.to("cuda")``, ``model.to(np.float64)``; PyTorch asks to build
+        the optimiser after the move)."""
         device, dtype = device_and_dtype(args, device, dtype)
         if dtype is not None:
             dtype = _parameter_dtype(dtype)
-        moved = []  # every array converted before any parameter changes: a failed move changes nothing
-        for p in self.parameters():
-            data = to_device(p.data, p.device if device is None else device, dtype)
-            grad = None if p.grad is None else to_device(p.grad.data, device_of(data), namespace_of(data).numpy_dtype(data.dtype))
-            moved.append((p, data, grad))
-        for p, data, grad in moved:
-            p.data = data
+        return self._convert(device, dtype, "fc")
+
+    def _convert(self, device, dtype: np.dtype | None, kinds: str) -> Module:
+        """Put every parameter and buffer on ``device`` (None: where it is) and cast those whose dtype kind is
+        in ``kinds`` to ``dtype`` (None: as they are).  The tensors stay the same objects."""
+        moved = []  # every array converted before any tensor changes: a failed move changes nothing
+        for t in (*self.parameters(), *self.buffers()):
+            cast = dtype if dtype is not None and t.dtype.kind in kinds else None
+            data = to_device(t.data, t.device if device is None else device, cast)
+            grad = None if t.grad is None else to_device(t.grad.data, device_of(data), namespace_of(data).numpy_dtype(data.dtype))
+            moved.append((t, data, grad))
+        buffers = {id(b) for b in self.buffers()}
+        if any(id(t) in buffers and data is not t.data for t, data, _ in moved):
+            restructure()  # ng.jit records no op on a buffer: a value it made from one is frozen, and must be traced anew
+        for t, data, grad in moved:
+            t.data = data
             if grad is not None:
-                p.grad = as_tensor(grad, device=device_of(grad))  # already a new array there: no second copy
-            p.bump_version_()
+                t.grad = as_tensor(grad, device=device_of(grad))  # already a new array there: no second copy
+            t.bump_version_()
         return self
 
     def cpu(self) -> Module:
@@ -320,42 +446,71 @@ class Module:
         return None if p is None else p.dtype
 
     # --- state --------------------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Name → a copy of each parameter's array (on the parameter's device, as PyTorch).  A module or
-        parameter reached by two paths is saved under both names, as PyTorch's ``state_dict``."""
-        params = self.named_parameters(remove_duplicate=False)
-        return OrderedDict((name, namespace_of(p.data).copy(p.data)) for name, p in params)
+    def _local_state(self) -> list[tuple[str, Tensor]]:
+        """This module's own entries of a state dict: its parameters, then its persistent buffers (None skipped)."""
+        buffers = [(k, b) for k, b in self._buffers.items() if k not in self._non_persistent_buffers_set]
+        return [(k, t) for k, t in (*self._parameters.items(), *buffers) if t is not None]
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the parameters; every entry is checked and converted before anything is written.
-        Returns ``(missing_keys, unexpected_keys)`` as PyTorch (both empty when ``strict``)."""
+    def _state_items(self) -> list[tuple[str, Tensor]]:
+        """(key, tensor) of :meth:`state_dict`, in PyTorch's order: a module's parameters, then its persistent
+        buffers, then its children's entries; a module or tensor reached by two paths under both names."""
+        return [(f"{path}.{k}" if path else k, t) for path, m in self.named_modules(remove_duplicate=False)
+                for k, t in m._local_state()]  # fmt: skip
+
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Name → a copy of each parameter's and persistent buffer's array (on its device), in PyTorch's order
+        (:meth:`_state_items`); with ``keep_vars=True`` the tensors themselves, as PyTorch's ``keep_vars``.
+        ``prefix`` is put before every name as it is (PyTorch's)."""
+        if not isinstance(prefix, str):
+            raise TypeError(f"state_dict: prefix must be a str such as 'model.', got {type(prefix).__name__}")
+        items = self._state_items()
+        if keep_vars:
+            return OrderedDict((prefix + k, t) for k, t in items)
+        return OrderedDict((prefix + k, namespace_of(t.data).copy(t.data)) for k, t in items)
+
+    def _unexpected_keys(self, keys: list[str]) -> list[str]:
+        """The keys that no module takes, as PyTorch finds them: a key goes down the children its dotted path
+        names; the module where it stops flags it when its next name is neither a child (more dots follow)
+        nor one of its own entries.  Listed module by module (depth first), each in the state's order."""
+        modules = {path: (i, m) for i, (path, m) in enumerate(self.named_modules(remove_duplicate=False))}
+        local = {id(m): {k for k, _ in m._local_state()} for _, m in modules.values()}
+        flagged = []
+        for pos, key in enumerate(keys):
+            path, rest = "", key
+            while True:
+                i, m = modules[path]
+                head, dot, tail = rest.partition(".")
+                if dot and m._modules.get(head) is not None:
+                    path, rest = (f"{path}.{head}" if path else head), tail
+                    continue
+                if (head not in m._modules) if dot else (head not in local[id(m)]):
+                    flagged.append((i, pos, key))  # (a key under a child set to None is ignored, as in PyTorch)
+                break
+        return [key for *_, key in sorted(flagged)]
+
+    def load_state_dict(self, state: Mapping, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters and persistent buffers (their dtypes and devices kept); every entry is
+        checked and converted before anything is written.  Returns ``(missing_keys, unexpected_keys)`` in
+        PyTorch's order; with ``strict`` either raises :class:`StateDictKeyError`.  A wrong shape raises
+        :class:`StateDictShapeError` (a ``0``-d entry may come as shape ``(1,)``, as PyTorch allows)."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
         if not isinstance(strict, bool | np.bool_):
             raise TypeError(f"load_state_dict: strict must be True or False, got {strict!r}")
-        own = dict(self.named_parameters(remove_duplicate=False))  # the names state_dict() gives
+        bad = [k for k in state if not isinstance(k, str)]
+        if bad:
+            raise TypeError(f"load_state_dict: the keys must be dotted names (str) as state_dict() gives, got {bad[:3]!r}")
+        own = dict(self._state_items())
         missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
+        unexpected = self._unexpected_keys(list(state))
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        new = {}
-        for k, v in state.items():
-            if k not in own:
-                continue
-            a = v.data if isinstance(v, Tensor) else v
-            if np.shape(a) != own[k].shape:
-                raise ValueError(f"load_state_dict: {k} has shape {np.shape(a)} in the state but {own[k].shape} in the model")
-            try:
-                ns = namespace_of(a)  # checked where it is, then put on the parameter's device before any write
-                a = np.asarray(a) if ns is NUMPY else a
-                if ns.numpy_dtype(a.dtype).kind not in "fiub":
-                    raise TypeError
-                new[k] = to_device(a, own[k].device, own[k].dtype)
-            except (TypeError, ValueError):
-                raise TypeError(f"load_state_dict: {k} holds {type(v).__name__} values; expected a numeric array") from None
+            raise StateDictKeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        new = {k: _loaded(k, v, own[k]) for k, v in state.items() if k in own}
         with no_grad():
             for k, a in new.items():
                 own[k].copy_(a)
+        if any(not own[k].requires_grad for k in new):
+            restructure()  # ng.jit records no op on a buffer (or frozen parameter): what it made from one was frozen
         return IncompatibleKeys(missing, unexpected)
 
     # --- repr --------------------------------------------------------------------------------
