@@ -3,9 +3,8 @@ buffer changes through the module (``load_state_dict``, assignment, ``double()``
 and ``fit`` train a model with a fixed normalisation buffer as torch does, and an optimiser never touches it.
 
 ``ng.jit`` records no op on a tensor that requires no gradient, so a value computed from buffers alone
-(``1 / self.std``) is frozen into the program; the module's own ways of changing a buffer make compiled
-functions trace again.  A write into the buffer's values by hand (``buf.copy_(...)``) is not seen — marked
-``xfail`` below until jit.py records such ops."""
+(``1 / self.std``) is a constant of the program; the module's own ways of changing a buffer, and a write into
+its values (``buf.copy_(...)``, seen by its version counter), make compiled functions trace again."""
 
 from __future__ import annotations
 
@@ -84,8 +83,6 @@ def test_a_compiled_forward_follows_buffers_changed_through_the_module():
         _check(f, ours, theirs, x.astype(np.float64))
 
 
-@pytest.mark.xfail(strict=True, reason="jit.py freezes a value computed from a buffer alone; an in-place write to the "
-                                       "buffer is not seen (needs jit.py to record ops on captured tensors)")  # fmt: skip
 def test_a_compiled_forward_follows_a_buffer_written_in_place():
     ours, theirs = _models()
     f = ng.jit(lambda x: ours(x))
@@ -166,3 +163,22 @@ def test_fit_compiles_the_step_of_a_nablagrad_model_holding_a_buffer(tmp_path):
         np.testing.assert_allclose(p.numpy(), w.T if k.endswith("weight") else w, rtol=1e-4, atol=1e-6, err_msg=k)
     saved = ng.io.load(next(tmp_path.glob("*.safetensors")))  # the checkpoint carries the buffer
     np.testing.assert_array_equal(saved.x_mean.numpy(), x.mean(0))
+
+
+def test_a_buffer_written_every_call_retraces_then_runs_eagerly_with_a_warning():
+    """Past ``RETRACE_LIMIT`` stale traces the compiled function runs eagerly (as torch.compile past its
+    recompile limit): every call still gives torch's numbers, and one warning names the fix."""
+    from nablagrad.autodiff.jit import RETRACE_LIMIT
+
+    ours, theirs = _models()
+    f = ng.jit(lambda x: ours(x))
+    x = _x()
+    with pytest.warns(RuntimeWarning, match="runs eagerly from now on"):
+        for i in range(RETRACE_LIMIT + 3):
+            scale = np.float32(1 + i / 10)
+            with ng.no_grad():
+                ours[0].std.copy_(ng.tensor(STD * scale))
+            with torch.no_grad():
+                theirs[0].std.copy_(torch.tensor(STD * scale))
+            _check(f, ours, theirs, x)
+    assert f.traces == RETRACE_LIMIT + 1

@@ -62,6 +62,7 @@ import copy
 import functools
 import operator
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -119,6 +120,15 @@ class _Trace:
         self.effects: list[_Effect] = []
         self.undo = _Undo()  # what the effects change, as it was before the first of them
         self.freed: set[int] = set()  # nodes a backward without retain_graph went through (freed in eager mode)
+        self.folded: dict[int, Tensor] = {}  # tensors no traced value depends on, read by an op the trace did not record
+
+    def fold(self, args: tuple) -> None:
+        """An op of no traced value (``1 / self.std`` of a buffer): its result is a constant of the program, so
+        the leaf tensors it read are guarded (:meth:`_Program.folded_changed`): written since, the function is
+        traced again rather than replayed with the old constant."""
+        for a in args:
+            if isinstance(a, Tensor) and a._op is None and not self.traced(a):
+                self.folded[id(a)] = a
 
     def backward(self, root: Tensor, grad, retain_graph: bool, create_graph: bool) -> bool:
         """``root.backward()`` on a traced value: an effect the program repeats on every call (the
@@ -172,6 +182,7 @@ class _Trace:
         traced tensor."""
         if self.traced(t):
             raise JitError(_VALUE_MSG)
+        self.fold((t,))  # a number taken from a buffer is a constant of the program: guarded
 
     def compare(self, name: str, x: Tensor, other) -> Tensor | None:
         """A comparison with a traced operand, recorded as an op of the program; None otherwise."""
@@ -408,6 +419,8 @@ class _Program:
     first: list | None = None  # a training step's outputs from its trace, returned by the call that traced it
     order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
     root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
+    folded: list = field(default_factory=list)  # (tensor, version, data) a constant of the program was made from
+    retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     structure: int = field(init=False)  # mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
@@ -448,6 +461,14 @@ class _Program:
             elif _on_host((c,)) != host:
                 return False
         return True
+
+    def folded_changed(self) -> bool:
+        """Whether a tensor that a constant of the program was computed from (:meth:`_Trace.fold`) was written
+        (its version counter moved) or rebound since the trace: the constant is stale."""
+        for t, version, data in self.folded:
+            if t._version != version or t.data is not data:
+                return True
+        return False
 
     def grad_plan(self, requires: tuple[bool, ...]) -> list[list[bool]]:
         """For each op, which of its arguments need a gradient when ``requires`` flags the leaves."""
@@ -689,7 +710,9 @@ def _trace(f: Callable, args: tuple) -> _Program:
         try:
             with _setting(jit_trace=trace):
                 result = f(*call_args)
-            return _program(f, trace, leaves, recorded, result)
+            program = _program(f, trace, leaves, recorded, result)
+            program.folded = [(t, t._version, t.data) for t in trace.folded.values()]
+            return program
         except BaseException:
             trace.undo.restore()  # a training step refused halfway (x.item() after opt.step()): nothing changed
             raise
@@ -831,10 +854,17 @@ def jit(f: Callable) -> Callable:
                 return _plain(f, args)  # data of another array library (CuPy, array API)
             key = _signature(args)
         program = programs.get(key)
+        retraces = 0
+        if program is not None and program.folded_changed():  # a constant of the program is stale: trace again
+            retraces = program.retraces + 1
+            if retraces > RETRACE_LIMIT:
+                return _eager_from_now_on(f, args, key, programs, name)
+            program = None
         fresh = program is None or not program.current()
         if fresh:
             program = programs[key] = _trace(f, args)
             program.primitive = _Compiled(name, program)
+            program.retraces = retraces
             compiled.traces += program.host
         if program.first is not None:  # the call that traced a training step has taken that step: its results
             first, program.first = program.first, None
@@ -861,6 +891,24 @@ def jit(f: Callable) -> Callable:
     compiled.traces = 0
     compiled.clear = programs.clear
     return compiled
+
+
+RETRACE_LIMIT = 8  # traces of one signature for stale constants before a compiled function runs eagerly (torch.compile's limit)
+
+
+def _eager_from_now_on(f: Callable, args: tuple, key: tuple, programs: dict, name: str):
+    """A signature whose constants went stale more than :data:`RETRACE_LIMIT` times (a tensor that no traced value
+    depends on, written every call): tracing every call costs more than it saves, so it runs ``f`` itself from now
+    on (a warning says which), as torch.compile falls back to eager mode past its recompile limit."""
+    programs[key] = _Program(0, [], (), [], [], host=False)  # (never current: not asked again; calls run f)
+    warnings.warn(
+        f"jit({name}): traced {RETRACE_LIMIT + 1} times because a tensor that no input or parameter requiring grad "
+        "reaches (a buffer, a frozen weight) is written between calls and the program had computed from it; it runs "
+        "eagerly from now on. Compute that value outside the compiled function and pass it in as an argument",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return _plain(f, args)
 
 
 def _plain(f: Callable, args: tuple):

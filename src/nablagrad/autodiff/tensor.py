@@ -547,6 +547,8 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
             _mode.slow = slow
         if _mode.tracer is not None:
             _mode.tracer.append(out)
+        if out._op is None and _mode.jit_trace is not None:
+            _mode.jit_trace.fold(args)  # a constant of the compiled program: what it was computed from is guarded
         return out
     with _m.below(level):
         out = _apply_levels(prim, args, params)
