@@ -17,6 +17,7 @@ import functools
 import inspect
 import numbers
 import sys
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from typing import ClassVar
@@ -157,6 +158,38 @@ class BaseEstimator:
         return tags
 
 
+class available_if:  # noqa: N801 - a decorator, named as scikit-learn's
+    """A method present only when ``missing(self)`` is ``None`` (scikit-learn's ``available_if``):
+    otherwise reading it raises ``AttributeError`` with the message ``missing`` returned, so
+    ``hasattr`` is ``False`` and a call says why it is not there::
+
+        @available_if(lambda self: None if hasattr(self.estimator, "predict_proba") else "...")
+        def predict_proba(self, X): ...
+    """
+
+    def __init__(self, missing: Callable[[object], str | None]):
+        self.missing = missing
+
+    def __call__(self, method: Callable) -> _Available:
+        return _Available(method, self.missing)
+
+
+class _Available:
+    """The descriptor :class:`available_if` makes: the bound method, or ``AttributeError``."""
+
+    def __init__(self, method: Callable, missing: Callable[[object], str | None]):
+        self.method, self.missing = method, missing
+        functools.update_wrapper(self, method)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        why = self.missing(obj)
+        if why is not None:
+            raise AttributeError(why)
+        return types.MethodType(self.method, obj)
+
+
 def _not_fitted_class() -> type[Exception]:
     """Our NotFittedError — also an instance of scikit-learn's when the user has imported it
     (never imported here: the library does not depend on scikit-learn)."""
@@ -214,14 +247,19 @@ def check_array(X, *, name: str = "X", ensure_2d: bool = True, dtype=np.float64,
     return arr
 
 
-def centred_blocks(X: np.ndarray, mean: np.ndarray, rows: int = 2048) -> Iterator[tuple[int, np.ndarray]]:
+def centred_blocks(X: np.ndarray, mean: np.ndarray, rows: int = 2048,
+                   row_scale: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
     """``(start, X[start : start + rows] − meanᵀ)`` over the rows of ``X``, each block written into
     one reused buffer: a pass over ``X − 1 meanᵀ`` as exact as the centred copy, without its n × p
-    memory.  A block is valid until the next one is drawn."""
+    memory.  With ``row_scale`` ``r`` the blocks are of ``diag(r)(X − 1 meanᵀ)`` (``r = √s`` for
+    sample weights ``s``).  A block is valid until the next one is drawn."""
     n, p = X.shape
     buf = np.empty((min(rows, n), p), np.result_type(X, mean))
     for start in range(0, n, rows):
-        yield start, np.subtract(X[start : start + rows], mean, out=buf[: min(rows, n - start)])
+        block = np.subtract(X[start : start + rows], mean, out=buf[: min(rows, n - start)])
+        if row_scale is not None:
+            block *= row_scale[start : start + len(block), None]
+        yield start, block
 
 
 def check_X_y(X, y, *, y_numeric: bool = False, multi_output: bool = False, est=None):

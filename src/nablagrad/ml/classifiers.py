@@ -1,11 +1,12 @@
 """Linear classifiers (lecture 004): ``a(x) = sign(⟨w, x⟩ + b)``, margin ``M = y(⟨w, x⟩ + b)``.
 
 * ``Perceptron`` — Rosenblatt's rule on the perceptron loss ``max(0, −M)``;
-* ``LinearSVC`` — hinge loss ``max(0, 1 − M)`` with an L2 penalty on ``w`` only (SMO on the dual);
+* ``LinearSVC`` — hinge loss ``max(0, 1 − M)`` with an L2 penalty on ``w`` only (interior point on the dual);
 * ``LogisticRegression`` — Bernoulli likelihood, gradient ``−Σ x_i (y_i − σ(⟨w, x_i⟩))`` + L2;
-* ``SoftmaxRegression`` — multinomial logistic regression.
+  several classes: the multinomial (softmax) model, as scikit-learn's;
+* ``SoftmaxRegression`` — multinomial logistic regression (the same solver, :func:`fit_multinomial`).
 
-Binary models handle several classes one-vs-rest, as scikit-learn's do.
+``Perceptron`` and ``LinearSVC`` handle several classes one-vs-rest, as scikit-learn's do.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ..autodiff import as_tensor, log_softmax, sigmoid
+from ..autodiff import as_tensor, log_softmax, sigmoid, softmax
 from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
 from ._params import BOOLEAN, RANDOM_STATE, Interval
-from ._solvers import engine_objective, lbfgs
+from ._solvers import engine_objective, lbfgs, linear_svm
 from .base import BaseEstimator, ClassifierMixin
-from .kernel import smo, smo_box
+from .metrics import _check_sample_weight
 from .multiclass import one_vs_all_targets
 
 
@@ -109,13 +110,16 @@ class LinearSVC(_LinearClassifier):
     """Soft-margin linear SVM: ``min ½‖w‖² + C Σ max(0, 1 − y_i(⟨w, x_i⟩ + b))`` (lecture 004).
 
     The intercept ``b`` is not penalised (004: "never regularise the intercept"; unlike
-    liblinear/scikit-learn's ``LinearSVC``, which penalises it as the weight of a constant feature):
-    the dual ``max Σα − ½ αᵀQα``, ``0 ≤ α_i ≤ C``, ``Σ α_i y_i = 0``, ``Q_ij = y_i y_j ⟨x_i, x_j⟩``
-    is solved by SMO (the same solver as ``KernelSVC``; the result equals scikit-learn's
-    ``SVC(kernel="linear")``), ``w = Σ α_i y_i x_i``, and ``b`` comes from the margin support
-    vectors.  Without an intercept (``fit_intercept=False``) there is no equality constraint: the
-    box-constrained dual is solved by the same method one variable at a time (``smo_box``).
-    Examples with ``α_i > 0`` are the support vectors.
+    liblinear/scikit-learn's ``LinearSVC``, which penalises it as the weight of a constant feature,
+    so the solution is scikit-learn's ``SVC(kernel="linear")``); without an intercept
+    (``fit_intercept=False``) it is liblinear's ``LinearSVC(loss="hinge", fit_intercept=False)``.
+    The dual ``max Σα − ½‖Σ α_i y_i x_i‖²``, ``0 ≤ α_i ≤ C`` (``Σ α_i y_i = 0`` with an
+    intercept) is solved by a primal–dual interior-point method (:func:`._solvers.linear_svm`)
+    whose systems are ``(p + 1) × (p + 1)``: memory ``O(n p)``, never the ``n × n`` Gram matrix,
+    and a few dozen iterations whatever the conditioning.  ``w = Σ α_i y_i x_i``; examples with
+    ``α_i > 0`` are the support vectors (``n_support_vectors_``: their number, one per
+    one-vs-rest problem for several classes).  ``tol`` bounds the error of ``w``:
+    ``‖w − w*‖ ≤ tol · max(1, ‖w‖)``, certified by the duality gap.
     """
 
     _parameter_constraints = {
@@ -125,41 +129,101 @@ class LinearSVC(_LinearClassifier):
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 100_000, tol: float = 1e-4):
+    def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 1000, tol: float = 1e-4):
         self.C = C
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
 
+    def fit(self, X, y):
+        """Fit one SVM (two classes) or one per class against the rest."""
+        self._support = []
+        super().fit(X, y)
+        self.n_support_vectors_ = self._support[0] if len(self._support) == 1 else np.array(self._support)
+        del self._support
+        return self
+
     def _fit_binary(self, X, y):
-        if self.fit_intercept:
-            alpha, rho, it = smo(X @ X.T, y, float(self.C), self.tol, self.max_iter)
-            b = -rho
-        else:
-            alpha, it = smo_box(X @ X.T, y, float(self.C), self.tol, self.max_iter)
-            b = 0.0
+        w, b, support, it = linear_svm(X, y, float(self.C), self.fit_intercept, self.tol, self.max_iter)
         self._iterations.append(it)
-        self.n_support_vectors_ = int(np.sum(alpha > 0))
-        return X.T @ (alpha * y), b
+        self._support.append(int(support.sum()))
+        return w, b
+
+
+def fit_weights(sample_weight, n: int, who: str) -> np.ndarray:
+    """``sample_weight`` checked (finite, non-negative, one per sample or a scalar, positive sum) as
+    a new float64 array; ``None`` is all ones.  The caller's array is never written."""
+    w = _check_sample_weight(sample_weight, n, who)
+    return np.ones(n) if w is None else np.array(w, dtype=np.float64)
+
+
+def fit_binary_logistic(X: np.ndarray, t: np.ndarray, sw: np.ndarray, C: float, fit_intercept: bool, max_iter: int,
+                        tol: float) -> tuple[np.ndarray, float, int]:  # fmt: skip
+    """``min C Σ s_i BCE(⟨w, x_i⟩ + b, t_i) + ½‖w‖²`` (``t`` in {0, 1}, ``s`` the sample weights,
+    ``b`` unpenalised) by L-BFGS on the engine's gradient ``C Σ s_i x_i (σ_i − t_i) + w``; stops
+    as scikit-learn (``tol`` on the gradient of the objective divided by ``C Σ s_i``).  Returns
+    ``(w, b, iterations)``."""
+    p = X.shape[1]
+    Xt = as_tensor(X, device="cpu")
+    weight = None if np.all(sw == 1.0) else sw
+
+    def objective(theta):
+        w, b = theta[:p], theta[p]
+        z = Xt @ w + (b if fit_intercept else 0.0)
+        return C * binary_cross_entropy_with_logits(z, t, reduction="sum", weight=weight) + 0.5 * tsum(w * w)
+
+    theta, it = lbfgs(engine_objective(objective), np.zeros(p + 1), max_iter=max_iter, tol=tol, scale=C * sw.sum())
+    return theta[:p], float(theta[p]) if fit_intercept else 0.0, it
+
+
+def fit_multinomial(X: np.ndarray, enc: np.ndarray, k: int, sw: np.ndarray, C: float, fit_intercept: bool,
+                    max_iter: int, tol: float) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """The multinomial model ``P(y = c | x) = softmax(W x + b)_c`` fitted by
+    ``min −C Σ s_i log P(y_i | x_i) + ½‖W‖²_F`` (labels ``enc`` in 0 … k−1, ``s`` the sample
+    weights, ``b`` unpenalised) with L-BFGS on the engine's gradient ``C Σ s_i (p_i − e_{y_i}) x_iᵀ + W``,
+    stopped as scikit-learn's (``tol`` on the gradient of the objective divided by ``C Σ s_i``).
+    ``b`` starts at 0 and every gradient step keeps ``Σ_c b_c = 0``, as scikit-learn's lbfgs.
+    Returns ``(coef (k, p), intercept (k,), iterations)``."""
+    n, p = X.shape
+    Xt = as_tensor(X, device="cpu")
+    rows = np.arange(n)
+    weighted = not np.all(sw == 1.0)
+
+    def objective(theta):
+        W = theta[: p * k].reshape(p, k)
+        b = theta[p * k :] if fit_intercept else 0.0
+        picked = log_softmax(Xt @ W + b, axis=1)[rows, enc]
+        return -C * tsum(picked * sw if weighted else picked) + 0.5 * tsum(W * W)
+
+    theta, it = lbfgs(engine_objective(objective), np.zeros(p * k + k), max_iter=max_iter, tol=tol, scale=C * sw.sum())
+    intercept = theta[p * k :] if fit_intercept else np.zeros(k)
+    return theta[: p * k].reshape(p, k).T.copy(), intercept, it
+
+
+_LOGISTIC_PARAMS = {
+    "C": [Interval(Real, 0, None, closed="neither")],
+    "fit_intercept": [BOOLEAN],
+    "max_iter": [Interval(Integral, 1, None)],
+    "tol": [Interval(Real, 0, None)],
+}
 
 
 class LogisticRegression(_LinearClassifier):
-    """``P(y = 1 | x) = σ(⟨w, x⟩ + b)``, fitted by maximum likelihood with an L2 penalty:
+    """Logistic regression with an L2 penalty, fitted by maximum likelihood (L-BFGS, the engine's
+    gradient), as scikit-learn's default (``lbfgs``, ``penalty="l2"``):
 
-    ``min C Σ −[y ln σ + (1 − y) ln(1 − σ)] + ½‖w‖²`` (intercept unpenalised), by L-BFGS with
-    the gradient ``C·(−Σ x_i (y_i − σ_i)) + w`` from the autodiff engine.  Several classes:
-    one-vs-rest (``SoftmaxRegression`` is the multinomial model).
+    * two classes: ``P(y = 1 | x) = σ(⟨w, x⟩ + b)``, ``min C Σ s_i BCE_i + ½‖w‖²``
+      (:func:`fit_binary_logistic`); ``coef_`` has shape (1, p);
+    * several classes: the multinomial model ``P(y = c | x) = softmax(W x + b)_c``,
+      ``min −C Σ s_i log P(y_i | x_i) + ½‖W‖²`` (:func:`fit_multinomial`, shared with
+      ``SoftmaxRegression``); ``coef_`` has shape (k, p), ``predict_proba`` is the softmax.
 
-    ``tol`` is scikit-learn's: L-BFGS stops when every coordinate of the gradient of the mean
-    penalised loss (the objective above divided by ``C n``) is at most ``tol`` in absolute value.
+    The intercept is never penalised.  ``sample_weight`` ``s_i`` multiplies each sample's loss
+    term (as scikit-learn's).  ``tol`` is scikit-learn's: L-BFGS stops when every coordinate of
+    the gradient of the objective divided by ``C Σ s_i`` is at most ``tol`` in absolute value.
     """
 
-    _parameter_constraints = {
-        "C": [Interval(Real, 0, None, closed="neither")],
-        "fit_intercept": [BOOLEAN],
-        "max_iter": [Interval(Integral, 1, None)],
-        "tol": [Interval(Real, 0, None)],
-    }
+    _parameter_constraints = _LOGISTIC_PARAMS
 
     def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 500, tol: float = 1e-4):
         self.C = C
@@ -167,31 +231,35 @@ class LogisticRegression(_LinearClassifier):
         self.max_iter = max_iter
         self.tol = tol
 
-    def _fit_binary(self, X, y):
-        targets = (y > 0).astype(np.float64)
-        p = X.shape[1]
-        Xt = as_tensor(X, device="cpu")
-
-        def objective(theta):
-            w, b = theta[:p], theta[p]
-            z = Xt @ w + (b if self.fit_intercept else 0.0)
-            return self.C * binary_cross_entropy_with_logits(z, targets, reduction="sum") + 0.5 * tsum(w * w)
-
-        theta, it = lbfgs(engine_objective(objective), np.zeros(p + 1), max_iter=self.max_iter, tol=self.tol,
-                          scale=self.C * len(X))  # fmt: skip
-        self._iterations.append(it)
-        return theta[:p], theta[p] if self.fit_intercept else 0.0
+    def fit(self, X, y, sample_weight=None):
+        """Fit the binary model (two classes) or the multinomial one (more); ``sample_weight``
+        multiplies each sample's loss term."""
+        X, enc = self._fit_classes(X, y)
+        X = np.ascontiguousarray(X)
+        sw = fit_weights(sample_weight, len(X), "LogisticRegression.fit")
+        k, C = len(self.classes_), float(self.C)
+        if k == 2:
+            w, b, self.n_iter_ = fit_binary_logistic(X, enc.astype(np.float64), sw, C, self.fit_intercept, self.max_iter,
+                                                     self.tol)  # fmt: skip
+            self.coef_, self.intercept_ = w[None, :], np.array([b])
+        else:
+            self.coef_, self.intercept_, self.n_iter_ = fit_multinomial(X, enc, k, sw, C, self.fit_intercept,
+                                                                        self.max_iter, self.tol)  # fmt: skip
+        return self
 
     def predict_proba(self, X):
+        """``[1 − σ(s), σ(s)]`` for two classes, ``softmax(W x + b)`` for more; rows sum to 1."""
         s = self.decision_function(X)
         if s.ndim == 1:
             p1 = sigmoid(as_tensor(s)).numpy()
             return np.stack([1 - p1, p1], axis=1)
-        P = sigmoid(as_tensor(s)).numpy()
-        return P / P.sum(1, keepdims=True)
+        return softmax(as_tensor(s), axis=1).numpy()
 
     def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
+        s = self.decision_function(X)
+        if s.ndim == 1:
+            return np.log(self.predict_proba(X))
+        return log_softmax(as_tensor(s), axis=1).numpy()
 
 
 def _binary_labels(y_true, scores, pos_label) -> tuple[np.ndarray, np.ndarray, object, object]:
@@ -259,10 +327,12 @@ def choose_threshold(y_true, scores, metric="f1", thresholds=None, pos_label=Non
 
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression: ``P(y = k | x) = softmax(W x + b)_k``, fitted by
-    ``min C Σ −log P(y_i | x_i) + ½‖W‖²`` with L-BFGS and the engine's gradient; ``tol`` as
-    ``LogisticRegression``'s (scikit-learn's)."""
+    ``min −C Σ s_i log P(y_i | x_i) + ½‖W‖²`` with L-BFGS and the engine's gradient
+    (:func:`fit_multinomial`, the solver of ``LogisticRegression`` on several classes); ``tol``
+    as ``LogisticRegression``'s (scikit-learn's).  Unlike ``LogisticRegression`` it keeps the
+    k-class parametrisation for two classes too."""
 
-    _parameter_constraints = LogisticRegression._parameter_constraints
+    _parameter_constraints = _LOGISTIC_PARAMS
 
     def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 500, tol: float = 1e-4):
         self.C = C
@@ -270,24 +340,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X, y):
-        """Fit the multinomial model by L-BFGS on the penalised negative log-likelihood."""
+    def fit(self, X, y, sample_weight=None):
+        """Fit the multinomial model by L-BFGS on the (weighted) penalised negative log-likelihood."""
         X, enc = self._fit_classes(X, y)
-        n, p = X.shape
-        k = len(self.classes_)
-        Xt = as_tensor(X, device="cpu")
-        rows = np.arange(n)
-
-        def objective(theta):
-            W = theta[: p * k].reshape(p, k)
-            b = theta[p * k :] if self.fit_intercept else 0.0
-            logp = log_softmax(Xt @ W + b, axis=1)
-            return -self.C * tsum(logp[rows, enc]) + 0.5 * tsum(W * W)
-
-        theta, self.n_iter_ = lbfgs(engine_objective(objective), np.zeros(p * k + k), max_iter=self.max_iter, tol=self.tol,
-                                    scale=self.C * n)  # fmt: skip
-        self.coef_ = theta[: p * k].reshape(p, k).T
-        self.intercept_ = theta[p * k :] if self.fit_intercept else np.zeros(k)
+        sw = fit_weights(sample_weight, len(X), "SoftmaxRegression.fit")
+        self.coef_, self.intercept_, self.n_iter_ = fit_multinomial(X, enc, len(self.classes_), sw, float(self.C),
+                                                                    self.fit_intercept, self.max_iter, self.tol)  # fmt: skip
         return self
 
     def _scores(self, X):
@@ -300,12 +358,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return s[:, 1] - s[:, 0] if s.shape[1] == 2 else s
 
     def predict_proba(self, X):
-        s = self._scores(X)
-        e = np.exp(s - s.max(1, keepdims=True))
-        return e / e.sum(1, keepdims=True)
+        return softmax(as_tensor(self._scores(X)), axis=1).numpy()
 
     def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
+        return log_softmax(as_tensor(self._scores(X)), axis=1).numpy()
 
     def predict(self, X):
         scores = self._scores(X)

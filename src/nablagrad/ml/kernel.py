@@ -1,9 +1,9 @@
 """Kernel SVM (lectures 001, 004): ``f(x) = b + Σ_i α_i y_i k(x, x_i)`` with sparse α.
 
 The dual ``min ½ αᵀQα − Σα``, ``Q_ij = y_i y_j k(x_i, x_j)``, ``0 ≤ α_i ≤ C``, ``Σ α_i y_i = 0``
-is solved by SMO with second-order working-set selection (as libsvm); without the equality
-constraint (a linear SVM without intercept) by the same method on one variable at a time.  Several classes:
-one-vs-one with voting.  ``support_`` holds the examples with ``α_i > 0``.
+is solved by SMO with second-order working-set selection (as libsvm).  Several classes:
+one-vs-one with voting.  ``support_`` holds the examples with ``α_i > 0``.  (``LinearSVC`` solves
+the linear kernel's dual without its Gram matrix, by :func:`._solvers.linear_svm`.)
 """
 
 from __future__ import annotations
@@ -142,28 +142,6 @@ def smo(K: np.ndarray, y: np.ndarray, C: float, tol: float, max_iter: int) -> tu
         lb = np.where(((y > 0) & (alpha <= 0)) | ((y < 0) & (alpha >= C)), yG, -np.inf).max()
         rho = float((ub + lb) / 2) if np.isfinite(ub) and np.isfinite(lb) else 0.0
     return alpha, rho, it
-
-
-def smo_box(K: np.ndarray, y: np.ndarray, C: float, tol: float, max_iter: int) -> tuple[np.ndarray, int]:
-    """The dual without an intercept, ``min ½αᵀQα − Σα`` over ``0 ≤ α_i ≤ C`` (no ``Σ α_i y_i = 0``),
-    by :func:`smo`'s method with a working set of one, since no constraint ties a pair: with the
-    gradient ``G = Qα − 1`` and its projection ``v`` on the box (``min(G_i, 0)`` at 0, ``max(G_i, 0)``
-    at C, ``G_i`` between), the variable of largest second-order gain ``v_i²/Q_ii`` takes its exact
-    step ``α_i ← clip(α_i − G_i/Q_ii, 0, C)``; stop when ``max |v_i| < tol``.  Returns (α, iterations)."""
-    Q = K * np.outer(y, y)
-    QD = np.maximum(np.diag(Q), 1e-12)
-    alpha = np.zeros(len(y))
-    G = -np.ones(len(y))
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - returned
-        v = np.where(alpha <= 0, np.minimum(G, 0), np.where(alpha >= C, np.maximum(G, 0), G))
-        if np.abs(v).max() < tol:
-            break
-        i = int(np.argmax(v * v / QD))
-        old = alpha[i]
-        alpha[i] = min(max(old - G[i] / QD[i], 0.0), C)
-        G += Q[i] * (alpha[i] - old)  # Q is symmetric: its row i is its column i, read contiguously
-    return alpha, it
 
 
 class KernelSVC(ClassifierMixin, BaseEstimator):

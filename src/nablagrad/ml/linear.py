@@ -3,6 +3,10 @@
 The intercept is never regularised: X and y are centred, the weights fitted on the centred
 data, and ``b = ȳ − x̄ᵀw``.  The closed forms never hold a centred copy of X: they centre it a
 block of rows at a time, inside the pass that reduces it (``centred_gram``, ``least_squares``).
+
+``sample_weight`` (``LinearRegression``, ``Ridge``) multiplies each sample's squared residual,
+``min Σ s_i (y_i − ⟨w, x_i⟩ − b)² (+ α‖w‖²)``, as scikit-learn's: the means become weighted
+means ``x̄ = Σ s_i x_i / Σ s_i``, and the closed forms scale each centred row by ``√s_i``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ..autodiff import tensor
 from ..data.loader import batch_indices
 from ._params import BOOLEAN, RANDOM_STATE, Interval, Options
 from .base import BaseEstimator, ConvergenceWarning, RegressorMixin, centred_blocks, check_X_y, validate_features
+from .metrics import _check_sample_weight
 
 
 class IllConditionedWarning(UserWarning):
@@ -40,16 +45,19 @@ class _LinearModel(RegressorMixin, BaseEstimator):
     def _tag_overrides(self):
         return {"multi_output": True}
 
-    def _prepare(self, X, y):
+    def _prepare(self, X, y, sample_weight=None):
         """Validated ``X`` (not centred: ``self._x_mean`` is subtracted where it is read) and the
-        centred targets ``Y − ȳ``, one column per output."""
+        centred targets ``Y − ȳ``, one column per output.  With ``sample_weight`` ``s`` the means
+        are weighted and ``self._sw`` holds ``s`` (``None`` without weights)."""
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
         validate_features(self, X, reset=True)
+        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit")
+        self._sw = None if sw is None else np.array(sw, dtype=np.float64)  # a copy: the caller's array stays as given
         y = y.astype(np.float64)
         self._single = y.ndim == 1
         Y = y.reshape(len(y), -1)
         if self.fit_intercept:
-            self._x_mean, self._y_mean = X.mean(0), Y.mean(0)
+            self._x_mean, self._y_mean = np.average(X, axis=0, weights=sw), np.average(Y, axis=0, weights=sw)
         else:
             self._x_mean, self._y_mean = np.zeros(X.shape[1]), np.zeros(Y.shape[1])
         return X, Y - self._y_mean
@@ -67,16 +75,22 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         return X @ np.asarray(self.coef_).T + self.intercept_
 
     def _solve(self, X, Yc, alpha: float) -> np.ndarray:
-        """Weights on centred data for ``min ‖(X − 1x̄ᵀ)w − y‖² + α‖w‖²`` by the chosen solver."""
+        """Weights on centred data for ``min ‖S^{1/2}((X − 1x̄ᵀ)w − y)‖² + α‖w‖²`` (``S`` the
+        sample weights, ``I`` without) by the chosen solver."""
         if self.solver in ("gd", "sgd"):
             return self._gradient_fit(X - self._x_mean, Yc, alpha)
         self.n_iter_ = 1  # closed forms: one solve
+        root = None if self._sw is None else np.sqrt(self._sw)
+        if root is not None:
+            Yc = Yc * root[:, None]
         if self.solver == "lstsq":
-            return least_squares(X, Yc, shift=self._x_mean)
-        return _normal_equations(*centred_gram(X, self._x_mean, Yc, type(self).__name__), float(alpha))
+            return least_squares(X, Yc, shift=self._x_mean, row_scale=root)
+        return _normal_equations(*centred_gram(X, self._x_mean, Yc, type(self).__name__, row_scale=root), float(alpha))
 
     def _gradient_fit(self, Xc, Yc, alpha: float):
-        """Minimise mean ‖Xw − y‖² + α‖w‖²/n by (mini-batch) gradient descent on the engine.
+        """Minimise ``Σ s_i r_i² / Σ s_i + α‖w‖²/Σ s_i`` (``s`` the sample weights, all 1 without:
+        mean ‖Xw − y‖² + α‖w‖²/n) by (mini-batch) gradient descent on the engine; a mini-batch
+        takes its own rows' share ``Σ_B s_i r_i² / Σ_B s_i``.
 
         The gradient the engine computes is the lecture's ``∇ = 2Xᵀ(Xw − y)/n`` (+ 2αw/n).
         ``"gd"`` stops when the loss changes by less than ``tol`` (relative) between epochs.
@@ -90,6 +104,8 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         makes the example's residual zero; on a batch, ``‖x_i‖²`` is averaged over it.
         """
         n, p = Xc.shape
+        sw = np.ones(n) if self._sw is None else self._sw
+        total = float(sw.sum())
         W = tensor(np.zeros((p, Yc.shape[1])), requires_grad=True)
         normalized = self.learning_rate in ("normalized", "normalised")  # else a number > 0 (_parameter_constraints)
         opt = optim.SGD([W], lr=1.0 if normalized else self.learning_rate)
@@ -102,19 +118,24 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         epoch = 0
         for epoch in range(self.max_iter):  # noqa: B007 - n_iter_ reads it after the loop
             for idx in batch_indices(n, batch, "shuffle", rng):
+                batch_weight = float(sw[idx].sum())
+                if batch_weight <= 0:  # only zero-weight rows: nothing of the loss is here
+                    continue
                 xb, yb = tensor(Xc[idx]), tensor(Yc[idx])
                 r = xb @ W - yb
-                loss = (r * r).sum() / len(idx) + alpha * (W * W).sum() / n
+                rr = (r * r).sum() if self._sw is None else ((r * r) * sw[idx, None]).sum()
+                loss = rr / batch_weight + alpha * (W * W).sum() / total
                 opt.zero_grad()
                 loss.backward()
                 if normalized:  # η = 1/‖x‖² on ½r², i.e. 1/(2‖x‖²) on the r² minimised here
-                    opt.param_groups[0]["lr"] = 1.0 / (2.0 * max(float(sq_norms[idx].mean()), 1e-300))
+                    mean_sq = float(np.average(sq_norms[idx], weights=None if self._sw is None else sw[idx]))
+                    opt.param_groups[0]["lr"] = 1.0 / (2.0 * max(mean_sq, 1e-300))
                 opt.step()
                 if average is not None:
                     steps += 1
                     average += (W.numpy() - average) / steps
             current = W.numpy() if average is None else average
-            full = float(((Xc @ current - Yc) ** 2).mean())
+            full = float(np.average(((Xc @ current - Yc) ** 2).mean(1), weights=self._sw))
             if not np.isfinite(full):
                 raise FloatingPointError(
                     f"{type(self).__name__}: gradient descent diverged; lower learning_rate (now {self.learning_rate}) "
@@ -156,17 +177,20 @@ class LinearRegression(_LinearModel):
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X, y):
-        """Fit the weights and intercept by ``solver`` (``y``: one target per row, or several columns)."""
-        X, Yc = self._prepare(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the weights and intercept by ``solver`` (``y``: one target per row, or several
+        columns); ``sample_weight`` multiplies each sample's squared residual."""
+        X, Yc = self._prepare(X, y, sample_weight)
         self._finish(self._solve(X, Yc, 0.0))
         return self
 
 
-def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048, shift: np.ndarray | None = None) -> np.ndarray:
+def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048, shift: np.ndarray | None = None,
+                  row_scale: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """The minimum-norm minimiser ``W`` of ``‖XW − Y‖`` — what LAPACK's SVD-based ``gelsd`` (NumPy's
     ``lstsq``, scikit-learn's solver) returns, with the same cutoff for small singular values;
-    with ``shift``, of ``‖(X − 1 shiftᵀ)W − Y‖`` (each block is shifted as it is copied).
+    with ``shift``, of ``‖(X − 1 shiftᵀ)W − Y‖`` (each block is shifted as it is copied); with
+    ``row_scale`` ``r``, of ``‖diag(r)(X − 1 shiftᵀ)W − Y‖`` (each block's rows scaled as copied).
 
     For a tall ``X`` the SVD goes to a small triangular factor instead (tall-skinny QR): each
     block of rows of ``[X | Y]`` is reduced by Householder QR to its ``R`` (column-major, in
@@ -177,26 +201,31 @@ def least_squares(X: np.ndarray, Y: np.ndarray, chunk: int = 2048, shift: np.nda
     t = Y.shape[1]
     shift = np.zeros(p, X.dtype) if shift is None else shift
     if n < 2 * (p + t):
-        return np.linalg.lstsq(X - shift, Y, rcond=None)[0]
+        A = X - shift
+        return np.linalg.lstsq(A if row_scale is None else A * row_scale[:, None], Y, rcond=None)[0]
     chunk = max(chunk, 4 * (p + t))
     dtype = np.result_type(X, Y)
     Rs = []
     for s in range(0, n, chunk):
         A = np.empty((p + t, min(chunk, n - s)), dtype).T  # column-major, as LAPACK wants it
         np.subtract(X[s : s + chunk], shift, out=A[:, :p])
+        if row_scale is not None:
+            A[:, :p] *= row_scale[s : s + chunk, None]
         A[:, p:] = Y[s : s + chunk]
         Rs.append(np.linalg.qr(A, mode="r"))
     R = np.linalg.qr(np.vstack(Rs), mode="r") if len(Rs) > 1 else Rs[0]
     return np.linalg.lstsq(R[:p, :p], R[:p, p:], rcond=np.finfo(dtype).eps * max(n, p))[0]
 
 
-def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray, who: str = "centred_gram") -> tuple[np.ndarray, np.ndarray]:
-    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ``, accumulated over ``centred_blocks``.  Entries
-    beyond float64 (X near 1e154 or more) are refused, naming ``who``: LAPACK would return NaN."""
+def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray, who: str = "centred_gram",
+                 row_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """``(XcᵀXc, XcᵀY)`` for ``Xc = X − 1 meanᵀ`` (its rows scaled by ``row_scale`` when given),
+    accumulated over ``centred_blocks``.  Entries beyond float64 (X near 1e154 or more) are
+    refused, naming ``who``: LAPACK would return NaN."""
     p = X.shape[1]
     G, XtY = np.zeros((p, p)), np.zeros((p, Y.shape[1]))
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
-        for start, B in centred_blocks(X, mean):
+        for start, B in centred_blocks(X, mean, row_scale=row_scale):
             G += B.T @ B
             XtY += B.T @ Y[start : start + len(B)]
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(XtY))):
@@ -206,20 +235,20 @@ def centred_gram(X: np.ndarray, mean: np.ndarray, Y: np.ndarray, who: str = "cen
 
 
 def _normal_equations(G: np.ndarray, XtY: np.ndarray, alpha: float) -> np.ndarray:
-    """Solve (XᵀX + αI) w = Xᵀy from ``G = XᵀX`` and ``XᵀY``; warn if the system is ill-conditioned."""
+    """Solve (XᵀX + αI) w = Xᵀy from ``G = XᵀX`` and ``XᵀY``.  An ill-conditioned system warns and
+    is solved by SVD (``lstsq``): on a singular one (more features than samples) that is the
+    minimum-norm solution, the one ``solver="lstsq"`` returns, instead of what rounding decides."""
     A = G + alpha * np.eye(len(G))
     cond = np.linalg.cond(A)
-    if not np.isfinite(cond) or cond > CONDITION_LIMIT:
-        warnings.warn(
-            f"XᵀX{' + αI' if alpha else ''} is ill-conditioned (condition number {cond:.3g} > {CONDITION_LIMIT:.0e}): "
-            "the closed-form solution may be inaccurate; use solver='lstsq' (SVD) or add regularisation.",
-            IllConditionedWarning,
-            stacklevel=3,
-        )
-    try:
+    if np.isfinite(cond) and cond <= CONDITION_LIMIT:
         return np.linalg.solve(A, XtY)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(A, XtY, rcond=None)[0]
+    warnings.warn(
+        f"XᵀX{' + αI' if alpha else ''} is ill-conditioned (condition number {cond:.3g} > {CONDITION_LIMIT:.0e}): "
+        "the closed-form solution may be inaccurate; use solver='lstsq' (SVD) or add regularisation.",
+        IllConditionedWarning,
+        stacklevel=3,
+    )
+    return np.linalg.lstsq(A, XtY, rcond=None)[0]
 
 
 class Ridge(_LinearModel):
@@ -243,9 +272,10 @@ class Ridge(_LinearModel):
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X, y):
-        """Fit the penalised weights and the (unpenalised) intercept by ``solver``."""
-        X, Yc = self._prepare(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the penalised weights and the (unpenalised) intercept by ``solver``;
+        ``sample_weight`` multiplies each sample's squared residual."""
+        X, Yc = self._prepare(X, y, sample_weight)
         self._finish(self._solve(X, Yc, self.alpha))
         return self
 

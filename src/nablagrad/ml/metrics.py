@@ -49,8 +49,12 @@ def _check_sample_weight(sample_weight, n: int, who: str) -> np.ndarray | None:
         w = np.full(n, float(w))
     if w.shape != (n,):
         raise ValueError(f"{who}: sample_weight has shape {w.shape} but there are {n} samples; pass one weight per sample")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(f"{who}: sample_weight must be finite and non-negative with a positive sum, got {w!r}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        bad = w[~np.isfinite(w) | (w < 0)][:3]
+        raise ValueError(f"{who}: sample_weight must be finite and non-negative, got {bad.tolist()} among them; "
+                         "pass one weight >= 0 per sample")  # fmt: skip
+    if w.sum() <= 0:
+        raise ValueError(f"{who}: sample_weight is all zero; at least one sample needs a non-zero weight")
     return w
 
 

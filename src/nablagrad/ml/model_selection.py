@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -30,7 +31,7 @@ from ._params import (
     signature_defaults,
     validate_params,
 )
-from .base import BaseEstimator, check_is_fitted
+from .base import BaseEstimator, available_if, check_is_fitted
 from .metrics import SCORERS
 from .multiclass import clone
 from .parallel import parallel_map
@@ -250,9 +251,43 @@ def _scorer(scoring) -> Callable:
     return SCORERS[scoring]
 
 
-def _fit_and_score(estimator, params: dict, X, y, train, test, scoring) -> float:
+def _scorers(scoring, who: str = "GridSearchCV") -> tuple[dict[str, Callable], bool]:
+    """scikit-learn's forms of ``scoring`` as ``({name: scorer}, multimetric)``: ``None``, a name or
+    a callable is one metric, named ``"score"``; a list, tuple or set of names, or a dict
+    ``name → name or callable``, is one metric per name (multi-metric)."""
+    if scoring is None or isinstance(scoring, str) or callable(scoring):
+        return {"score": _scorer(scoring)}, False
+    fix = "pass a list of scoring names such as ['accuracy', 'f1'], or a dict {name: scoring name or callable}"
+    if isinstance(scoring, dict):
+        if not scoring or not all(isinstance(k, str) for k in scoring):
+            raise ValueError(f"{who}: scoring={scoring!r} needs at least one metric, each named by a str; {fix}")
+        odd = [k for k, v in scoring.items() if not (isinstance(v, str) or callable(v))]
+        if odd:
+            raise ValueError(f"{who}: scoring[{odd[0]!r}] must be a scoring name or a callable (estimator, X, y) -> "
+                             f"float, got {scoring[odd[0]]!r}")  # fmt: skip
+        return {name: _scorer(s) for name, s in scoring.items()}, True
+    names = list(scoring)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{who}: scoring={scoring!r} must hold at least one scoring name, all str (a callable goes "
+                         f"in a dict under a name of its own); {fix}")  # fmt: skip
+    if len(set(names)) != len(names):
+        raise ValueError(f"{who}: scoring={scoring!r} names a metric twice; list each once")
+    return {name: _scorer(name) for name in names}, True
+
+
+def _fit_and_score(estimator, params: dict, X, y, train, test, scoring, return_train: bool = False) -> dict:
+    """Fit a clone with ``params`` on the ``train`` rows and score it on ``test`` (and ``train``)
+    by each scorer of ``scoring``: ``{"test": {name: score}, "train": {...}, "fit_time", "score_time"}``."""
+    scorers, _ = _scorers(scoring)
     est = clone(estimator).set_params(**params)
-    return float(_scorer(scoring)(est.fit(X[train], y[train]), X[test], y[test]))
+    start = time.perf_counter()
+    est.fit(X[train], y[train])
+    fitted = time.perf_counter()
+    out = {"test": {name: float(f(est, X[test], y[test])) for name, f in scorers.items()}}
+    if return_train:
+        out["train"] = {name: float(f(est, X[train], y[train])) for name, f in scorers.items()}
+    out["fit_time"], out["score_time"] = fitted - start, time.perf_counter() - fitted
+    return out
 
 
 def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -336,37 +371,61 @@ def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: 
     clone(estimator)  # not an estimator: refused here, before any fit
     _scorer(scoring)  # an unknown scoring fails here, before any fit
     tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv, "cross_val_score")]
-    return np.array(parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score"))
+    return np.array([r["test"]["score"] for r in parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score")])
 
 
-def _cv_results(grid: list[dict], scores: np.ndarray) -> dict:
-    """scikit-learn's ``cv_results_`` layout: one entry per candidate in each array —
-    ``params``, ``param_<name>``, ``split{k}_test_score``, ``mean_test_score``, ``std_test_score``
-    and ``rank_test_score`` (1 = best; tied candidates share the smaller rank; a NaN mean ranks last)."""
-    mean = scores.mean(1)
-    results: dict = {"params": grid}
+def _rank(mean: np.ndarray) -> np.ndarray:
+    """1 = best; tied candidates share the smaller rank; a NaN mean ranks last (scikit-learn's rule)."""
+    ranked = np.where(np.isnan(mean), -np.inf, mean)
+    return np.array([1 + np.sum(ranked > m) for m in ranked], dtype=np.int32)
+
+
+def _cv_results(grid: list[dict], fits: list[dict], n_splits: int) -> dict:
+    """scikit-learn's ``cv_results_`` layout, one entry per candidate in each array:
+    ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``, ``std_score_time``, ``param_<name>``,
+    ``params``, then for each metric ``<m>`` (``score`` for a single one) ``split{k}_test_<m>``,
+    ``mean_test_<m>``, ``std_test_<m>``, ``rank_test_<m>`` (:func:`_rank`), and with train scores
+    ``split{k}_train_<m>``, ``mean_train_<m>``, ``std_train_<m>``.  ``fits`` holds
+    :func:`_fit_and_score`'s results, candidate by candidate, each over the ``n_splits`` splits."""
+    results: dict = {}
+    for key in ("fit_time", "score_time"):
+        t = np.array([f[key] for f in fits]).reshape(len(grid), n_splits)
+        results[f"mean_{key}"], results[f"std_{key}"] = t.mean(1), t.std(1)
     for name in sorted({k for params in grid for k in params}):
         values = np.empty(len(grid), dtype=object)
         values[:] = [params.get(name) for params in grid]
         results[f"param_{name}"] = np.ma.MaskedArray(values, mask=[name not in params for params in grid])
-    results.update({f"split{k}_test_score": scores[:, k] for k in range(scores.shape[1])})
-    results["mean_test_score"], results["std_test_score"] = mean, scores.std(1)
-    ranked = np.where(np.isnan(mean), -np.inf, mean)  # as scikit-learn: a NaN mean ranks last (tied with any other)
-    results["rank_test_score"] = np.array([1 + np.sum(ranked > m) for m in ranked], dtype=np.int32)
+    results["params"] = grid
+    for metric in fits[0]["test"]:
+        for part in ("test", "train") if "train" in fits[0] else ("test",):
+            scores = np.array([f[part][metric] for f in fits]).reshape(len(grid), n_splits)
+            results.update({f"split{k}_{part}_{metric}": scores[:, k] for k in range(n_splits)})
+            results[f"mean_{part}_{metric}"], results[f"std_{part}_{metric}"] = scores.mean(1), scores.std(1)
+            if part == "test":
+                results[f"rank_test_{metric}"] = _rank(results[f"mean_test_{metric}"])
     return results
 
 
-def _best_method(name: str) -> property:
-    """``best_estimator_.<name>``, present only when the estimator has it (scikit-learn's ``available_if``)."""
+def _refitted_has(name: str):
+    """``available_if`` test for a method of the refitted best estimator: there is one
+    (``refit`` is not ``False``), and the estimator has ``name``."""
 
-    def get(self):
+    def missing(self) -> str | None:
+        if not self.refit:
+            return _no_refit(self, name)
         est = getattr(self, "best_estimator_", self.estimator)
-        if not hasattr(est, name):
-            raise AttributeError(f"This {type(self).__name__} has no attribute {name!r}: its estimator "
-                                 f"{type(est).__name__} does not have {name}")  # fmt: skip
-        return lambda X: getattr(self._best(), name)(X)
+        if hasattr(est, name):
+            return None
+        return f"This {type(self).__name__} has no attribute {name!r}: its estimator {type(est).__name__} does not have {name}"
 
-    return property(get, doc=f"The best estimator's ``{name}`` (refitted on all the data).")
+    return missing
+
+
+def _no_refit(search, name: str) -> str:
+    """scikit-learn's message for what needs the refitted estimator when ``refit=False``."""
+    return (f"This {type(search).__name__} instance was initialized with `refit=False`. {name} is available only "
+            "after refitting on the best parameters. You can refit an estimator manually using the `best_params_` "
+            "attribute, e.g. clone(search.estimator).set_params(**search.best_params_).fit(X, y)")  # fmt: skip
 
 
 def _candidates(param_grid) -> list[dict]:
@@ -405,51 +464,144 @@ class _Splits(_params.Constraint):
 _SPLITS = _Splits()
 
 
+_SEVERAL_METRICS = [InstanceOf(list), InstanceOf(tuple), InstanceOf(set), InstanceOf(dict)]
+"""``scoring`` naming several metrics (:func:`_scorers` checks what is inside)."""
+
+_SEARCH_RESULTS = ("best_index_", "best_params_", "best_score_", "best_estimator_", "refit_time_")
+"""What one ``GridSearchCV.fit`` may leave or not, depending on ``refit``: cleared at each fit."""
+
+
 class GridSearchCV(BaseEstimator):
-    """Cross-validated search over every combination in ``param_grid``; refits the best.
-    All (combination, fold) fits run in parallel with ``n_jobs``."""
+    """Cross-validated search over every combination in ``param_grid`` (all (combination, fold)
+    fits in parallel with ``n_jobs``), with scikit-learn's attributes.
+
+    ``scoring``: ``None`` (the estimator's ``score``), a scoring name, a callable
+    ``(estimator, X, y) -> float``, or several metrics — a list/tuple/set of names or a dict
+    ``name → name or callable`` — each with its own ``mean_test_<name>``, ``rank_test_<name>``, ...
+    in ``cv_results_`` (one metric is named ``score``).
+
+    ``refit``: ``True`` refits the best candidate on all the data as ``best_estimator_``
+    (``refit_time_`` seconds), which ``predict``, ``predict_proba``, ``decision_function`` and
+    ``score`` use; ``False`` refits nothing (those methods raise ``AttributeError``); with several
+    metrics it names the metric that chooses the best; a callable ``refit(cv_results_) -> int``
+    chooses ``best_index_`` itself (and leaves no ``best_score_``).  ``best_index_``,
+    ``best_params_`` and ``best_score_`` (the best mean test score) are set unless there are
+    several metrics and ``refit=False``.  ``return_train_score`` adds the training scores.
+    """
 
     _parameter_constraints = {
         "estimator": [HasMethods("fit", "get_params", "set_params")],
         "param_grid": [InstanceOf(dict), InstanceOf(list)],
         "cv": [NONE, _params.Interval(Integral, 2, None), _SPLITS],
-        "scoring": [NONE, Options(set(SCORERS)), CALLABLE],
+        "scoring": [NONE, Options(set(SCORERS)), CALLABLE, *_SEVERAL_METRICS],
         "n_jobs": N_JOBS,
+        "refit": [BOOLEAN, InstanceOf(str), CALLABLE],
+        "return_train_score": [BOOLEAN],
     }
 
-    def __init__(self, estimator, param_grid: dict | list[dict], cv=5, scoring=None, n_jobs: int | None = None):
+    def __init__(self, estimator, param_grid: dict | list[dict], cv=5, scoring=None, n_jobs: int | None = None,
+                 refit: bool | str | Callable = True, return_train_score: bool = False):  # fmt: skip
         self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
+        self.refit, self.return_train_score = refit, return_train_score
+
+    def _refit_metric(self, scorers: dict, multimetric: bool) -> str:
+        """The metric ``best_index_`` is chosen by: ``"score"`` for one metric; with several, the one
+        ``refit`` names (a callable or ``False`` choose none), else scikit-learn's ``ValueError``."""
+        if not multimetric:
+            return "score"
+        if self.refit is False or callable(self.refit):
+            return ""
+        if isinstance(self.refit, str) and self.refit in scorers:
+            return self.refit
+        raise ValueError(
+            f"GridSearchCV: for multi-metric scoring, the parameter refit must be set to a scorer key or a callable to "
+            f"refit an estimator with the best parameter setting on the whole data and make the best_* attributes "
+            f"available for that metric. If this is not needed, refit should be set to False explicitly. {self.refit!r} "
+            f"was passed; choose one of {list(scorers)}"
+        )
+
+    def _best_index(self, metric: str) -> int:
+        """``refit(cv_results_)`` when ``refit`` is a callable, else the candidate ranked first by ``metric``."""
+        if not callable(self.refit):
+            return int(np.argmin(self.cv_results_[f"rank_test_{metric}"]))
+        best = self.refit(self.cv_results_)
+        if isinstance(best, bool) or not isinstance(best, Integral):
+            raise TypeError(f"GridSearchCV: refit(cv_results_) must return the index of the chosen candidate as an "
+                            f"int, got {best!r}")  # fmt: skip
+        if not 0 <= best < len(self.cv_results_["params"]):
+            raise IndexError(f"GridSearchCV: refit(cv_results_) returned {best}, out of range for the "
+                             f"{len(self.cv_results_['params'])} candidates; return an index in [0, "
+                             f"{len(self.cv_results_['params'])})")  # fmt: skip
+        return int(best)
 
     def fit(self, X, y):
-        """Score every combination of ``param_grid`` by cross-validation, then refit the best on all of X."""
+        """Score every combination of ``param_grid`` by cross-validation, then (``refit``) refit the best on all of X."""
         X, y = _checked_xy(X, y, "GridSearchCV.fit")
         grid = _candidates(self.param_grid)
+        scorers, multimetric = _scorers(self.scoring)
+        metric = self._refit_metric(scorers, multimetric)  # a refit naming no metric fails here, before any fit
         for params in grid:  # an unknown parameter name fails here, before any fit
             clone(self.estimator).set_params(**params)
         splits = _splits(self.estimator, X, y, self.cv, "GridSearchCV")
-        tasks = [(self.estimator, params, X, y, tr, te, self.scoring) for params in grid for tr, te in splits]
-        flat = np.array(parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV"))
-        self.cv_results_ = _cv_results(grid, flat.reshape(len(grid), len(splits)))
-        self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
-        self.best_params_ = grid[self.best_index_]
-        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        self.n_splits_ = len(splits)
-        self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
+        tasks = [(self.estimator, params, X, y, tr, te, self.scoring, self.return_train_score)
+                 for params in grid for tr, te in splits]  # fmt: skip
+        fits = parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV")
+        for name in _SEARCH_RESULTS:  # nothing left from an earlier fit with another refit
+            vars(self).pop(name, None)
+        self.cv_results_ = _cv_results(grid, fits, len(splits))
+        self.n_splits_, self.multimetric_ = len(splits), multimetric
+        self.scorer_ = scorers if multimetric else scorers["score"]
+        if self.refit or not multimetric:
+            self.best_index_ = self._best_index(metric)
+            self.best_params_ = grid[self.best_index_]
+            if not callable(self.refit):
+                self.best_score_ = float(self.cv_results_[f"mean_test_{metric}"][self.best_index_])
+        if self.refit:
+            start = time.perf_counter()
+            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
+            self.refit_time_ = time.perf_counter() - start
         return self
 
-    def _best(self):
+    def _best(self, name: str):
+        """The refitted best estimator, for ``name``."""
+        if not self.refit:
+            raise AttributeError(_no_refit(self, name))
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_
 
+    @available_if(_refitted_has("predict"))
     def predict(self, X):
-        return self._best().predict(X)
+        return self._best("predict").predict(X)
 
-    predict_proba = _best_method("predict_proba")
-    decision_function = _best_method("decision_function")
+    @available_if(_refitted_has("predict_proba"))
+    def predict_proba(self, X):
+        return self._best("predict_proba").predict_proba(X)
+
+    @available_if(_refitted_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        return self._best("predict_log_proba").predict_log_proba(X)
+
+    @available_if(_refitted_has("decision_function"))
+    def decision_function(self, X):
+        return self._best("decision_function").decision_function(X)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The refitted best classifier's ``classes_``."""
+        if not hasattr(self, "best_estimator_"):
+            raise AttributeError(_no_refit(self, "classes_") if not self.refit else
+                                 f"This {type(self).__name__} has no classes_ before fit")  # fmt: skip
+        return self.best_estimator_.classes_
 
     def score(self, X, y):
-        """The best estimator's score on ``(X, y)`` by ``scoring`` (its own ``score`` when ``None``)."""
-        return float(_scorer(self.scoring)(self._best(), X, y))
+        """The best estimator's score on ``(X, y)`` by ``scoring`` (its own ``score`` when ``None``;
+        with several metrics, by the one ``refit`` names)."""
+        est = self._best("score")
+        scorers, multimetric = _scorers(self.scoring)
+        if multimetric and not isinstance(self.refit, str):
+            raise ValueError(f"GridSearchCV.score: with several metrics, score uses the one refit names; refit="
+                             f"{self.refit!r} names none, so call a scorer of scorer_ yourself")  # fmt: skip
+        return float(scorers[self.refit if multimetric else "score"](est, X, y))
 
 
 @dataclass

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 
 from ._params import HasMethods
-from .base import BaseEstimator, ClassifierMixin
+from .base import BaseEstimator, ClassifierMixin, available_if
 from .kernel import _ovo_decision
 
 
@@ -44,9 +44,28 @@ def _score(est, X) -> np.ndarray:
     return np.asarray(est.predict_proba(X))[:, 1]
 
 
+def _base_has(method: str, fix: str):
+    """``available_if`` test: the fitted (else the unfitted) base estimator has ``method``."""
+
+    def missing(self) -> str | None:
+        base = self.estimators_[0] if hasattr(self, "estimators_") else self.estimator
+        if hasattr(base, method):
+            return None
+        return (f"This {type(self).__name__} has no attribute {method!r}: its base estimator {type(base).__name__} "
+                f"has no {method}; {fix}")  # fmt: skip
+
+    return missing
+
+
 class OneVsRest(ClassifierMixin, BaseEstimator):
     """One binary classifier per class (that class vs the rest); predict the class whose
-    classifier is most confident."""
+    classifier is most confident.  Two classes need one classifier (the second class vs the
+    first), as scikit-learn's ``OneVsRestClassifier``.
+
+    ``predict_proba`` (when the base estimator has it): each classifier's ``P(class k | x)``,
+    ``p_k / Σ_j p_j`` so that rows sum to 1 (``[1 − p, p]`` for two classes), as scikit-learn's;
+    ``decision_function`` (when the base estimator has it): the classifiers' scores, (n, k), or
+    (n,) for two classes."""
 
     _parameter_constraints = {"estimator": BINARY_CLASSIFIER}
 
@@ -54,19 +73,40 @@ class OneVsRest(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, y):
-        """Fit one clone of ``estimator`` per class, that class against the rest."""
+        """Fit one clone of ``estimator`` per class, that class against the rest (one for two classes)."""
         X, enc = self._fit_classes(X, y)
-        self.estimators_ = [clone(self.estimator).fit(X, (enc == c).astype(np.int64)) for c in range(len(self.classes_))]
+        k = len(self.classes_)
+        positives = [1] if k == 2 else range(k)
+        self.estimators_ = [clone(self.estimator).fit(X, (enc == c).astype(np.int64)) for c in positives]
         return self
 
-    def decision_function(self, X):
+    def _confidences(self, X) -> np.ndarray:
+        """Each classifier's confidence in its class (decision function, else probability), (n, m)."""
         X = self._check_X(X, "estimators_")
-        s = np.column_stack([_score(e, X) for e in self.estimators_])
-        return s[:, 1] if len(self.classes_) == 2 else s
+        return np.column_stack([_score(e, X) for e in self.estimators_])
+
+    @available_if(_base_has("decision_function", "use predict_proba, or a base estimator with a decision_function"))
+    def decision_function(self, X):
+        s = self._confidences(X)
+        return s[:, 0] if len(self.estimators_) == 1 else s
+
+    @available_if(_base_has("predict_proba", "use decision_function, or a base estimator with predict_proba such as "
+                                             "LogisticRegression (or calibrate the scores)"))  # fmt: skip
+    def predict_proba(self, X):
+        """``p_k = P_k(class k | x)`` of each classifier, normalised so that each row sums to 1."""
+        X = self._check_X(X, "estimators_")
+        P = np.column_stack([np.asarray(e.predict_proba(X))[:, 1] for e in self.estimators_]).astype(np.float64)
+        if len(self.estimators_) == 1:
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]])
+        total = P.sum(1, keepdims=True)
+        return np.divide(P, total, out=P, where=total != 0)  # an all-zero row stays 0, as scikit-learn
 
     def predict(self, X):
-        s = self.decision_function(X)
-        return self.classes_[(s > 0).astype(int)] if s.ndim == 1 else self.classes_[s.argmax(1)]
+        s = self._confidences(X)
+        if len(self.estimators_) > 1:
+            return self.classes_[s.argmax(1)]
+        threshold = 0.0 if hasattr(self.estimators_[0], "decision_function") else 0.5  # a probability otherwise
+        return self.classes_[(s[:, 0] > threshold).astype(int)]
 
 
 class OneVsOne(ClassifierMixin, BaseEstimator):
