@@ -14,7 +14,8 @@ from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
-from .tensor import Tensor, _wrap, mark_batched
+from .primitive import Primitive
+from .tensor import Tensor, _apply, _wrap, mark_batched
 
 
 def _dtype(dtype):
@@ -62,8 +63,17 @@ def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, devi
     return _finish(np.full(size, fill_value, dtype=_dtype(dtype)), requires_grad, device)
 
 
+# full_like of a value vmap batches: one fill per example (the batching rule is elementwise), no derivative
+_FULL_LIKE = Primitive("full_like", lambda x, fill_value, dtype: np.full_like(x, fill_value, dtype=dtype), (None,), (None,))
+
+
 def _like(x, fill_value: float, dtype, requires_grad: bool) -> Tensor:
-    """A tensor of ``fill_value`` with ``x``'s shape, dtype (unless given) and device."""
+    """A tensor of ``fill_value`` with ``x``'s shape, dtype (unless given) and device (under ``vmap``, the
+    shape of one example: the result is batched as ``x``)."""
+    if isinstance(x, Tensor) and x._tangents and x.data.__class__ is np.ndarray:
+        with _m.no_grad():
+            t = _apply(_FULL_LIKE, (x,), {"fill_value": fill_value, "dtype": dtype})
+        return t.requires_grad_(True) if requires_grad else t
     data = x.data if isinstance(x, Tensor) else x
     ns = namespace_of(data)
     if ns is NUMPY:

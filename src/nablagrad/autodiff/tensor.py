@@ -168,6 +168,9 @@ class Tensor(Box):
             recorded = _mode.jit_trace.detach(self)  # inside ng.jit: an op, so each call computes it anew
             if recorded is not None:
                 return recorded
+        if self._tangents:  # batched by vmap or a jvp dual: the value keeps its batch axis, its tangent is cut
+            with _m.no_grad():
+                return _apply(DETACHED, (self,))
         view = _share(self, _wrap(self.data))
         view._view_of = (weakref.ref(self), None, None)  # (no op: the same values, cut from the graph)
         return view
@@ -595,6 +598,9 @@ def unmark_batched(t: Tensor, level: int) -> Tensor:
 
 
 _EMPTY: dict = {}
+
+# detach() of a value a transform carries: the same values, no tangent, no cotangent; batched as it is (elementwise)
+DETACHED = Primitive("detach", lambda x: x, (None,), (None,), fmt="detach({0})")
 
 
 def _is_axis(axis) -> bool:
