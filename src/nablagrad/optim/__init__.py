@@ -1,6 +1,8 @@
-"""Optimisers, learning-rate schedules, exact line search and Levenberg–Marquardt (lecture 000)."""
+"""Optimisers, learning-rate schedules, exact line search, L-BFGS and Levenberg–Marquardt (lecture 000)."""
 
+from .adaptive import ASGD, Adadelta, Adamax, NAdam, RAdam, Rprop
 from .first_order import SGD, AdaGrad, Adagrad, Adam, AdamW, Momentum, RMSProp, RMSprop
+from .lbfgs import LBFGS
 from .levenberg_marquardt import LevenbergMarquardt
 from .line_search import SteepestDescent, golden_section
 from .optimizer import Optimizer
@@ -24,4 +26,7 @@ from .schedules import (
     make_scheduler,
 )
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
+# The optimisers a name can build with ``(params, lr=..., weight_decay=...)`` and no closure (the CLI's --optimizer,
+# viz.optimizer_paths): LBFGS (a closure per step) and Rprop (no weight_decay, full-batch only) are not listed.
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW,
+              "adamax": Adamax, "nadam": NAdam, "radam": RAdam, "adadelta": Adadelta, "asgd": ASGD}  # fmt: skip

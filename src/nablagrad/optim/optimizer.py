@@ -40,6 +40,11 @@ def _flag(v) -> bool:
 
 # name -> (test, what a valid value is).  One table for every optimiser: a group is checked
 # against the rows of the keys it holds.
+def _pair(test, v) -> bool:
+    """A pair of finite numbers ``(lo, hi)`` that passes ``test(lo, hi)`` (Rprop's ``etas``, ``step_sizes``)."""
+    return isinstance(v, tuple | list) and len(v) == 2 and all(_real(x) for x in v) and test(*v)
+
+
 HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "lr": (lambda v: _real(v) and v >= 0, "a finite number >= 0, e.g. lr=1e-3"),
     "momentum": (lambda v: _real(v) and v >= 0, "a finite number >= 0, typically 0.9"),
@@ -65,7 +70,20 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "centered": (_flag, "True or False"),
     "decoupled_weight_decay": (_flag, "True or False"),
     "maximize": (_flag, "True or False (True: step up the gradient, to maximise the objective)"),
-}
+    "rho": (lambda v: _real(v) and 0 <= v <= 1, "a decay rate ρ in [0, 1], e.g. 0.9"),
+    "momentum_decay": (lambda v: _real(v) and v >= 0, "a finite number >= 0, e.g. 4e-3"),
+    "etas": (lambda v: _pair(lambda lo, hi: 0 < lo < 1 < hi, v),
+             "a pair (η−, η+) with 0 < η− < 1 < η+, e.g. etas=(0.5, 1.2)"),
+    "step_sizes": (lambda v: _pair(lambda lo, hi: 0 <= lo <= hi, v),
+                   "a pair (min, max) of finite step sizes with 0 <= min <= max, e.g. step_sizes=(1e-6, 50)"),
+    "lambd": (lambda v: _real(v) and v >= 0, "a finite decay term >= 0, e.g. 1e-4"),
+    "t0": (lambda v: _real(v) and v >= 0, "a finite step count >= 0 at which averaging starts, e.g. 1e6"),
+    "foreach": (lambda v: v is None or _flag(v), "None, True or False (accepted as torch's; no effect here)"),
+    "capturable": (_flag, "True or False (accepted as torch's; no effect here)"),
+    "differentiable": (lambda v: _flag(v) and not v,
+                       "False: nablagrad's optimiser steps are not differentiable (write the update with ng.grad "
+                       "to differentiate through it)"),
+}  # fmt: skip
 
 
 def _wrong_type(test: Callable[[object], bool], v) -> bool:
