@@ -151,6 +151,11 @@ def _extra():
     cond = np.array([[True, False, True], [False, False, True]])
     return {
         "unary": (lambda a, b: a.exp() + b.log() + b.sqrt() + a.sin() + a.cos() + a.tanh() + a.sigmoid(), [x23, pos23]),
+        "gamma": (lambda a: ng.lgamma(a) + ng.digamma(a) + ng.polygamma(2, a), [pos23]),
+        "cdist": (lambda a, b: ng.cdist(a, b, p=3) + ng.cdist(a, b, compute_mode="use_mm_for_euclid_dist"), [x23, y23]),
+        "batched_indices": (lambda a, b: ng.vmap(lambda x, v, i: ng.index_update(x, i, v[:2])[i]
+                                                 + ng.scatter_add(x, 0, i, v[:2])[i])(a, b, np.array([[1, 0], [2, 2]])),
+                            [x23, y23]),
         "kinks": (lambda a: a.relu() + abs(a) + (-a) + a.clone() + ng.autodiff.ops.identity(a), [t23]),
         "astype": (lambda a: ng.astype(a, np.float32).sum() + ng.astype(a[0], np.float64).sum(), [x23]),
         "to_device": (lambda a: _apply(R.TO_DEVICE, (a,), {"device": ng.device("cpu")}) * 2.0, [x23]),

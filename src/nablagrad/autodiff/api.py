@@ -348,7 +348,8 @@ _OPERATORS = ("add", "sub", "mul", "truediv", "pow")  # x += y …
 _IN_PLACE = (  # x.add_(…), x.exp_() … : PyTorch's in-place methods of the ops nablagrad has
     "add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "clip", "masked_fill", "abs", "neg", "exp",
     "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "reciprocal", "sign", "floor", "ceil", "round", "trunc",
-    "sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "tanh", "relu", "exp2",
+    "sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "tanh", "relu", "exp2", "index_add",
+    "lgamma", "digamma",
 )
 
 METHODS: dict[str, object] = {
@@ -371,6 +372,7 @@ METHODS: dict[str, object] = {
     "bool": lambda self: astype(self, np.bool_),
     "__getitem__": ops.getitem,
     "__setitem__": ops.setitem,
+    "polygamma_": _in_place("polygamma_", lambda x, n: OPS["polygamma"](n, x)),  # (torch's order: n first)
     "copy_": ops.copy_,
     "zero_": ops.zero_,
     "fill_": ops.fill_,
@@ -406,7 +408,8 @@ def _install() -> None:
 
 
 NS_EXTRA: dict[str, Callable] = {  # TENSOR_NS entries whose signature the rules fix (as NUMPY_NS's)
-    "index_update": lambda x, v, index: ops.index_update(x, index, v),
+    "getitem": ops.numpy_getitem,  # NumPy's layout, as NUMPY_NS.getitem (Tensor.__getitem__ is PyTorch's)
+    "index_update": lambda x, v, index: ops.numpy_index_update(x, index, v),
     "unindex": ops.unindex,
     "select": lambda mask, g: ops.where(mask, g, 0.0),  # where(mask, g, 0), recorded
 }

@@ -20,6 +20,7 @@ from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
 from . import rules as R
+from . import rules_index as RI
 from .mode import state as _mode
 from .primitive import function, row
 from .tensor import Tensor, _apply, _overlap, _wrap, _written, as_tensor, guard, tensor
@@ -244,6 +245,17 @@ def floating(x: Tensor) -> Tensor:
     return astype(x, get_default_dtype()) if x.dtype.kind in _INTEGRAL else x
 
 
+def floating_only(name: str, x: Tensor) -> None:
+    """Refuse an integer or bool ``x`` for ``mean``/``std``/``var``, as PyTorch does: their result is not an
+    integer (NumPy would answer in float64, PyTorch in neither), so the float dtype is the caller's to choose."""
+    if x.dtype.kind in _INTEGRAL:
+        other = f" or {name}(x, dtype=np.float32)" if name == "mean" else ""
+        raise TypeError(
+            f"{name}: the tensor is {x.dtype}, whose {name} is not an integer (PyTorch refuses it too); "
+            f"convert it first: x.float().{name}(){other}"
+        )
+
+
 def axis_of(axis, dim):
     """The axes a reduction runs over: PyTorch's ``dim`` where given — an empty one (``()``, ``[]``) meaning
     every dim, as PyTorch reads it — else NumPy's ``axis`` (whose ``()`` reduces none)."""
@@ -279,9 +291,10 @@ def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
     and 0 where σ = 0 (a constant row), as PyTorch.  PyTorch's signature ``std(dim, unbiased, keepdim)``
     (``x.std(1, False)``: correction 0) and ``correction=`` (1 by default, Bessel's), or NumPy's
     ``axis``/``keepdims``/``ddof``.  Where n ≤ correction the denominator is clamped at 1 (σ = 0 for
-    one sample), where PyTorch gives nan/inf."""
+    one sample), where PyTorch gives nan/inf.  Integers and bools are refused, as PyTorch: ``x.float().std()``."""
     axis, keepdims, correction = _spread_args("std", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
+    floating_only("std", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("std", axis)
     return _apply(R.STD, (x,), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
@@ -292,9 +305,11 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
     """Variance ``Σ(x − x̄)² / (n − correction)``, a composite of primitives.  PyTorch's signature
     ``var(dim, unbiased, keepdim)`` (``x.var(1, False)``: the population variance) and ``correction=``
     (1 by default, Bessel's), or NumPy's ``axis``/``keepdims``/``ddof``.  Where n ≤ correction the
-    denominator is clamped at 1 (0 for one sample), where PyTorch gives nan/inf."""
+    denominator is clamped at 1 (0 for one sample), where PyTorch gives nan/inf.  Integers and bools are refused,
+    as PyTorch: ``x.float().var()``."""
     axis, keepdims, correction = _spread_args("var", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
+    floating_only("var", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("var", axis)
     d = x - x.mean(axis, keepdims=True)
@@ -426,11 +441,14 @@ def sum_to(x, shape):
 
 
 def _plain_index(index, like=None):
-    """Tensors inside an index become arrays; lists become integer/boolean arrays — on the device
-    of the indexed data ``like`` when it is not a NumPy array."""
+    """Tensors inside an index become arrays — except those vmap batches, which stay tensors (arguments of
+    the op: :func:`.rules_index.apply_index`); lists become integer/boolean arrays — on the device of the
+    indexed data ``like`` when it is not a NumPy array."""
     if isinstance(index, tuple):
         return tuple(_plain_index(i, like) for i in index)
     if isinstance(index, Tensor):
+        if index._tangents and _m.batched(index):
+            return index
         index = index.data
     elif isinstance(index, list):
         index = np.asarray(index)
@@ -439,15 +457,30 @@ def _plain_index(index, like=None):
     return index
 
 
+def _shown(index) -> str:
+    """``index`` for an error message (a tensor batched by vmap by its per-example shape: its values are many)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    shown = [f"<tensor of per-example shape {p.shape}>" if isinstance(p, Tensor) else repr(p) for p in parts]
+    return f"({', '.join(shown)})" if isinstance(index, tuple) else shown[0]
+
+
 def getitem(x, index):
-    """``x[index]`` with ints, slices, boolean masks and integer arrays; repeated indices accumulate."""
+    """``x[index]`` with ints, slices, boolean masks and integer arrays; repeated indices accumulate.
+    Laid out as PyTorch's: an integer is a select, so ``y[0, :, [1, 2]]`` of a (2, 3, 4) tensor is
+    (3, 2), where NumPy, counting the 0 among the advanced indices, gives (2, 3)."""
+    x = _t(x)
+    return RI.torch_order(numpy_getitem(x, index), index, x)
+
+
+def numpy_getitem(x, index):
+    """NumPy's ``x[index]`` (an integer among the arrays counts as one of them): the rules' ``F.getitem``."""
     x = _t(x)
     kept = index
     index = _plain_index(index, x.data)
-    try:
-        out = _apply(R.GETITEM, (x,), {"index": index})
+    try:  # (no switch set, no vmap running: no index tensor is batched)
+        out = RI.apply_index(R.GETITEM, (x,), index) if _m.active else _apply(R.GETITEM, (x,), {"index": index})
     except IndexError as exc:
-        raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from None
+        raise IndexError(f"getitem: index {_shown(index)} does not fit a tensor of shape {x.shape}: {exc}") from None
     return _guard_index(out, index, kept)
 
 
@@ -461,23 +494,46 @@ def _guard_index(out: Tensor, index, given) -> Tensor:
 
 def index_update(x, index, value):
     """``x`` with ``x[index]`` replaced by ``value``, as a new tensor (JAX's ``x.at[index].set(v)``,
-    PyTorch's ``index_put``).  Differentiable in both: ``x`` gets ``g`` with zeros at ``index``,
-    ``value`` gets ``g[index]`` (summed over broadcasting)."""
+    PyTorch's ``index_put``), ``value`` laid out as ``x[index]`` is (PyTorch's layout, see :func:`getitem`).
+    Differentiable in both: ``x`` gets ``g`` with zeros at ``index``, ``value`` gets ``g[index]`` (summed
+    over broadcasting)."""
+    x = _t(x)
+    return numpy_index_update(x, index, RI.numpy_order(value, index, x.ndim))
+
+
+def numpy_index_update(x, index, value):
+    """:func:`index_update` with ``value`` in NumPy's layout of ``x[index]``: the rules' ``F.index_update``."""
     x = _t(x)
     kept = index
     index = _plain_index(index, x.data)
     try:
-        out = _apply(R.INDEX_UPDATE, (x, value), {"index": index})
+        out = RI.apply_index(R.INDEX_UPDATE, (x, value), index)
     except IndexError as exc:
-        raise IndexError(f"index_update: index {index!r} does not fit a tensor of shape {x.shape}: {exc}") from None
+        raise IndexError(f"index_update: index {_shown(index)} does not fit a tensor of shape {x.shape}: {exc}") from None
     return _guard_index(out, index, kept)
+
+
+def _refuse_unbatched_target(x: Tensor, index, value) -> None:
+    """Under vmap, ``x[index] = value`` with an index or value batched by a vmap that does not batch ``x``
+    would write every example into the one ``x``: refused, as torch.func refuses it."""
+    parts = (*(index if isinstance(index, tuple) else (index,)), value)
+    levels = {k for p in parts if isinstance(p, Tensor) and p._tangents for k in _m.batch_levels(p)}
+    if levels - set(_m.batch_levels(x)):
+        raise RuntimeError(
+            f"setitem: the index or the value is batched by vmap (one per example) but the tensor of shape {x.shape} "
+            "written in place is the same for every example; write out of place, y = ng.index_update(x, index, v) "
+            "(torch.func refuses this in-place write too)"
+        )
 
 
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place.  When ``x`` or ``value`` is traced, ``x`` becomes the node
     ``index_update(old x, index, value)``; otherwise (also under ``no_grad``, as PyTorch) the
     data is written.  Either way every op that saved the old ``x`` now refuses to back-propagate
-    (the version counter), as in PyTorch."""
+    (the version counter), as in PyTorch.  ``value`` is laid out as ``x[index]`` is (see :func:`getitem`)."""
+    if _m.active and _mode.vmaps:
+        _refuse_unbatched_target(x, index, value)
+    value = RI.numpy_order(value, index, x.ndim)
     taped = _mode.grad_enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     traced = taped or bool(x._tangents) or (isinstance(value, Tensor) and bool(value._tangents))
     if not traced:
@@ -497,7 +553,7 @@ def setitem(x: Tensor, index, value) -> None:
             "on a copy: y = x * 1; y[...] = v; or use the functional form ng.index_update(x, index, v)."
         )
     old = _old_node(x)
-    _become(x, index_update(old, index, value), old)
+    _become(x, numpy_index_update(old, index, value), old)
 
 
 def _old_node(x: Tensor) -> Tensor:
@@ -599,7 +655,15 @@ def _rebase_views(x: Tensor) -> None:
         if v is x or origin is None or origin[0]() is not x:
             continue
         prim, params = origin[1], origin[2]
-        node = x.detach() if prim is None else _apply(prim, (x,), params)
+        batch = {k: m for k, m in (x._tangents or {}).items() if m is _m.BATCHED}
+        if prim is None:
+            node = x.detach()
+        elif batch:  # a view made inside vmap recorded the op on the whole batch (in a batching rule): made again so
+            with _m.physical():
+                node = _apply(prim, (x,), params)
+            node._tangents = {**(node._tangents or {}), **batch}
+        else:
+            node = _apply(prim, (x,), params)
         _become(v, node, _old_node(v), propagate=False)
         _rebase_views(v)  # (views of views: W.T[0], x.reshape(…)[i])
 
@@ -671,7 +735,8 @@ def copy_(x: Tensor, src) -> Tensor:
 
 
 def unindex(g, index, shape):
-    return _apply(R.UNINDEX, (_t(g),), {"index": index, "shape": tuple(shape)})
+    """Zeros of ``shape`` with ``g`` scatter-added at ``index`` (NumPy's layout; repeated indices accumulate)."""
+    return RI.apply_index(R.UNINDEX, (_t(g),), index, shape=tuple(shape))
 
 
 @function(method=False)

@@ -674,11 +674,7 @@ INDEX_UPDATE = Primitive(
 UNINDEX = linear("unindex", _unindex, lambda F, g, ans, x, index, shape: F.getitem(g, index), "scatter({0})")
 
 
-# vmap batching rules of the shape ops: the per-example op, with the batch axis kept first
-def _index_past_batch(index):
-    return (slice(None),) + (index if isinstance(index, tuple) else (index,))
-
-
+# vmap batching rules of the shape ops: the per-example op, with the batch axis kept first (indexing's: rules_index)
 def _batch_broadcast_to(F, prim, args, batched, params):
     shape = params["shape"]
     x = pad_batched(F, args[0], len(shape))
@@ -704,24 +700,6 @@ RESHAPE.batch = lambda F, prim, args, batched, params: F.apply(prim, args, {"sha
 TRANSPOSE.batch = _batch_transpose
 BROADCAST_TO.batch = _batch_broadcast_to
 SUM_TO.batch = _batch_sum_to
-GETITEM.batch = lambda F, prim, args, batched, params: F.apply(prim, args, {"index": _index_past_batch(params["index"])})
-UNINDEX.batch = lambda F, prim, args, batched, params: F.apply(
-    prim, args, {"index": _index_past_batch(params["index"]), "shape": args[0].shape[:1] + tuple(params["shape"])}
-)
-
-
-def _batch_index_update(F, prim, args, batched, params):
-    (x, v), index = args, params["index"]
-    size = (x if batched[0] else v).shape[0]
-    per_x = x.shape[1:] if batched[0] else tuple(np.shape(x))
-    if not batched[0]:
-        x = F.broadcast_to(F.reshape(x, (1,) + per_x), (size,) + per_x)
-    if batched[1]:
-        v = pad_batched(F, v, np.empty(per_x, dtype=np.uint8)[index].ndim)
-    return F.apply(prim, (x, v), {"index": _index_past_batch(index)})
-
-
-INDEX_UPDATE.batch = _batch_index_update
 
 
 class _Concatenate(Primitive):

@@ -1,6 +1,7 @@
 """Rows of the rule table for the elementwise functions users reach for (issue 10): the
 trigonometric and hyperbolic families, logs and exponentials in other bases, rounding (zero
-derivative), remainders, ``arctan2``, ``hypot``, ``logaddexp``, ``erf``, ``softplus``.
+derivative), remainders, ``arctan2``, ``hypot``, ``logaddexp``, ``erf``, the gamma family (``lgamma``,
+``digamma``, ``polygamma``: each one's derivative is the next), ``softplus``.
 
 Each unary op is its value and its local derivative ``f'(x)`` in one line (see
 :func:`.rules._unary`): the VJP is ``g · f'(x)``, the JVP ``ẋ · f'(x)``.  A binary op states
@@ -14,10 +15,12 @@ import math
 
 import numpy as np
 
+from ..backend.checks import is_int
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops, special
 from .primitive import TABLE, Primitive, function, row
 from .rules import MAX, MIN, POW, _unary
+from .tensor import Tensor, _apply, tensor
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -150,6 +153,65 @@ ERFC = _unary(
     "erfc x = 1 − erf x (exact in the tail); derivative −(2/√π) e^{−x²}.",
     reads="x",
 )
+# the gamma family: ln Γ, ψ = (ln Γ)′ and ψ⁽ⁿ⁾ = ψ⁽ⁿ⁻¹⁾′ (special.py's kernels, computed in float64): each one's
+# derivative is the next, so they are differentiable to any order
+def _polygamma_np(x, n: int):
+    """ψ⁽ⁿ⁾(x) in x's float dtype."""
+    return _like(lambda v: special.polygamma(n, v))(x)
+
+
+def _next_polygamma(F, x, n: int):
+    """ψ⁽ⁿ⁺¹⁾(x): the derivative of ψ⁽ⁿ⁾ (recorded when F records, so it is differentiable again)."""
+    return F.apply(POLYGAMMA, (x,), {"n": n + 1})
+
+
+POLYGAMMA = Primitive(
+    "polygamma",
+    _polygamma_np,
+    (lambda F, g, ans, x, n: g * _next_polygamma(F, x, n),),
+    (lambda F, t, ans, x, n: t * _next_polygamma(F, x, n),),
+    fmt="polygamma({0})",
+    reads=((0,),),
+)
+LGAMMA = _unary(
+    "lgamma",
+    _like(special.lgamma),
+    lambda F, ans, x: F.digamma(x),
+    "lgamma({0})",
+    "ln |Γ(x)| (+∞ at 0, −1, −2, …, as PyTorch); derivative ψ(x), the digamma function.",
+    reads="x",
+)
+DIGAMMA = _unary(
+    "digamma",
+    _like(special.digamma),
+    lambda F, ans, x: _next_polygamma(F, x, 0),
+    "digamma({0})",
+    "ψ(x) = Γ′(x)/Γ(x) = (ln Γ)′(x) (−∞ at +0, NaN at the negative integers, as PyTorch); derivative "
+    "ψ⁽¹⁾(x) = polygamma(1, x).",
+    reads="x",
+)
+
+
+def _polygamma_method(self, n: int):
+    """PyTorch's ``x.polygamma(n)``: ψ⁽ⁿ⁾(x)."""
+    return polygamma(n, self)
+
+
+@function(method=_polygamma_method, prim=POLYGAMMA)
+def polygamma(n: int, x):
+    """ψ⁽ⁿ⁾(x) = dⁿψ/dxⁿ = (−1)ⁿ⁺¹ n! Σ_{k≥0} (x + k)^{−(n+1)} for n ≥ 1 (``digamma`` for n = 0), PyTorch's
+    ``polygamma(n, input)``; derivative ψ⁽ⁿ⁺¹⁾(x).  Integers are computed in the default float dtype.  At the
+    poles 0, −1, −2, … it is ±∞ with the sign of (−1)ⁿ⁺¹, at +∞ its limit 0, at −∞ NaN."""
+    if not is_int(n):
+        raise TypeError(f"polygamma: n must be an int (the order of the derivative of digamma), got {n!r}; e.g. polygamma(1, x)")
+    if n < 0:
+        raise ValueError(f"polygamma: n must be >= 0 (PyTorch's rule), got {n}; polygamma(0, x) is digamma(x)")
+    x = ops.floating(x if isinstance(x, Tensor) else tensor(x))
+    if n == 0:
+        return _apply(DIGAMMA, (x,))
+    return _apply(POLYGAMMA, (x,), {"n": int(n)})
+
+
 SOFTPLUS = _unary(
     "softplus",
     softplus_np,

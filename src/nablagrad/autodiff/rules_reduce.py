@@ -1,6 +1,9 @@
 """Products, scans and order statistics (issue 10): ``prod``, ``cumsum``, ``cumprod``, ``diff``,
 ``sort``/``argsort``, ``topk``, ``median``, ``quantile``, and the index/boolean reductions
-``argmax``, ``argmin``, ``all``, ``any`` (no gradient: their values are integers or booleans).
+``argmax``, ``argmin``, ``all``, ``any`` (no gradient: their values are integers or booleans);
+``mean`` (PyTorch's refusal of integers), the pairwise distances ``cdist`` (a primitive whose rules
+take the differences a block of rows at a time), and the set and search ops ``unique``,
+``unique_consecutive``, ``searchsorted`` (no gradient).
 
 Order statistics are gathers at the indices a sort picks, so their gradient goes to the
 selected entries (a subgradient at ties, as PyTorch).  Every function takes NumPy's
@@ -9,6 +12,7 @@ selected entries (a subgradient at ties, as PyTorch).  Every function takes NumP
 
 from __future__ import annotations
 
+import builtins  # ng.max, ng.min, ng.all, ng.any shadow the builtins in this module
 import math
 from typing import NamedTuple
 
@@ -18,7 +22,7 @@ from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from . import mode, ops
 from . import rules as R
-from .primitive import Primitive, function, linear, row, shift_axes
+from .primitive import Primitive, batch_elementwise, function, linear, row, rules_for, shift_axes
 from .rules import _keep, _norm_axis
 from .rules_shape import _ax, moveaxis, take_along_axis
 from .tensor import Tensor, _apply, _wrap, tensor
@@ -260,6 +264,21 @@ def _edge(values, x, axis: int):
         raise ValueError(f"diff: prepend/append of shape {v.shape} must match the tensor's shape {x.shape} on every axis "
                          f"but {axis} (or be a number)")  # fmt: skip
     return v
+
+
+@function(prim=R.MEAN)
+def mean(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, dtype=None):
+    """Arithmetic mean Σx/n over ``axis`` (every axis when None; PyTorch's ``dim``/``keepdim`` too); gradient 1/n
+    to each entry.  ``dtype`` (PyTorch's): the input is cast to it first.  Integers and bools are refused, as
+    PyTorch refuses them (their mean is not an integer): ``x.float().mean()`` or ``mean(x, dtype=np.float32)``."""
+    x = x if x.__class__ is Tensor else _t(x)
+    if dtype is not None:
+        x = ops.astype(x, dtype)
+    ops.floating_only("mean", x)
+    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if axis is not None and not x.ndim:
+        axis = ops.scalar_axis("mean", axis)
+    return _apply(R.MEAN, (x,), {"axis": ops._axis(axis), "keepdims": keepdims})
 
 
 @function(prim=R.LOGSUMEXP)
@@ -670,3 +689,318 @@ def min(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: 
     gradient, torch.amin), PyTorch's (``dim=``, ``x.min(1)``) ``(values, indices)`` with the gradient
     to the returned index alone; ``x.min(y)`` is the elementwise ``minimum``."""
     return _extreme_call(R.MIN, ARGMIN, R.MINIMUM, x, axis, keepdims, dim, keepdim)
+
+
+# --- pairwise distances ------------------------------------------------------------------------------------------
+# d_ij = ‖x1_i − x2_j‖_p over the last axis of x1 (…, P, M) and x2 (…, R, M), the leading axes broadcast (PyTorch's
+# cdist).  The differences are taken a block of rows of x1 at a time, so no (…, P, R, M) array is held at once.
+_CDIST_BLOCK = 1 << 20  # entries of the differences (…, rows, R, M) of one block
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def _row_blocks(x1_shape: tuple, x2_shape: tuple) -> list[slice]:
+    """Slices of x1's rows whose differences with every row of x2 hold at most ``_CDIST_BLOCK`` entries."""
+    batch = np.broadcast_shapes(tuple(x1_shape[:-2]), tuple(x2_shape[:-2]))
+    per_row = builtins.max(int(np.prod(batch, dtype=np.int64)) * x2_shape[-2] * x1_shape[-1], 1)
+    step, rows = builtins.max(_CDIST_BLOCK // per_row, 1), x1_shape[-2]
+    return [slice(i, builtins.min(i + step, rows)) for i in range(0, rows, step)] or [slice(0, 0)]
+
+
+def _rows(F, x, rows: slice):
+    return F.getitem(x, (Ellipsis, rows, slice(None)))
+
+
+def _differences(F, x1, x2, rows: slice):
+    """x1_i − x2_j for the rows i of the block and every j: (…, rows, R, M)."""
+    return F.expand_dims(_rows(F, x1, rows), -2) - F.expand_dims(x2, -3)
+
+
+def _p_norm(xp, a, p: float):
+    """‖·‖_p over the last axis of ``a = |x1_i − x2_j|``, as PyTorch's kernels: p = 0 counts the nonzero entries
+    (min(⌈a⌉, 1), so NaN stays NaN), ∞ takes the largest (a NaN skipped, as PyTorch's max with 0), 1 sums,
+    2 is √Σa², any other p (Σ aᵖ)^{1/p}."""
+    if p == 0:
+        return xp.sum(xp.minimum(xp.ceil(a), 1.0), axis=-1)
+    if p == 1 or not a.shape[-1]:  # (no coordinates: every distance is 0)
+        return xp.sum(a, axis=-1)
+    if p == 2:
+        return xp.sqrt(xp.sum(a * a, axis=-1))
+    if p == math.inf:
+        return xp.max(xp.where(a == a, a, 0.0), axis=-1)
+    return xp.sum(a**p, axis=-1) ** (1.0 / p)
+
+
+def _squared_by_products(F, x1, x2):
+    """‖x1_i − x2_j‖² = ‖x1_i‖² + ‖x2_j‖² − 2 x1_i·x2_j by a matrix product (PyTorch's "mm" mode for p = 2:
+    fast, but it rounds near 0 — clamped at 0 there)."""
+    s = F.expand_dims(F.sum(x1 * x1, axis=-1), -1) + F.expand_dims(F.sum(x2 * x2, axis=-1), -2)
+    s = s - 2.0 * F.matmul(x1, F.swapaxes(x2, -1, -2))
+    return F.maximum(s, 0.0)
+
+
+def _cdist_np(x1, x2, p: float, mm: bool = False):
+    xp, F = namespace_of(x1), rules_for(x1)
+    if mm:
+        return xp.sqrt(_squared_by_products(F, x1, x2))
+    blocks = [_p_norm(xp, xp.abs(_differences(F, x1, x2, rows)), p) for rows in _row_blocks(x1.shape, x2.shape)]
+    return blocks[0] if len(blocks) == 1 else xp.concatenate(blocks, axis=-2)
+
+
+def _over_distance(F, v, d):
+    """v / d, and 0 where d = 0 (PyTorch's subgradient at coincident points, not 0/0 = NaN)."""
+    zero = F.data(d) == 0
+    return F.where(zero, 0.0, v / F.where(zero, 1.0, d))
+
+
+def _dd_dx1(F, diff, d, p: float):
+    """∂d_ij/∂x1_i (…, rows, R, M) for one block (the derivative in x2_j is its negative), as PyTorch's
+    ``_cdist_backward``: p = 1: sign(x1 − x2); p = 2: (x1 − x2)/d; p = ∞: sign(x1 − x2) at the coordinates
+    attaining the max (each tie gets all of it); else sign(x1 − x2)·(|x1 − x2|/d)^{p−1} — 0 where d = 0, and
+    where x1 − x2 = 0 (for p < 1 its power is ∞ there)."""
+    if p == 1:
+        return F.sign(diff)
+    de = F.expand_dims(d, -1)
+    if p == 2:
+        return _over_distance(F, diff, de)
+    a = F.abs(diff)
+    if p == math.inf:
+        return F.select(F.data(a) == F.data(de), F.sign(diff))
+    off = (F.data(a) == 0) | (F.data(de) == 0)
+    ratio = F.where(off, 1.0, a / F.where(F.data(de) == 0, 1.0, de))
+    return F.where(off, 0.0, F.sign(diff) * F.power(ratio, p - 1.0))
+
+
+def _zeros_like(F, x):
+    return F.zeros(np.shape(F.data(x)), F.data(x).dtype, like=F.data(x))
+
+
+class _Cdist(Primitive):
+    """cdist(x1, x2, p, mm): both cotangents from one pass over the blocks of differences; with ``mm`` (p = 2)
+    by matrix products, W = g/d: x1 ⊙ Σ_j W − W x2 and x2 ⊙ Σ_i W − Wᵀ x1 (PyTorch's ``_euclidean_dist_backward``)."""
+
+    def vjp(self, F, g, ans, args, params, needs):
+        (x1, x2), p = args, params["p"]
+        if p == 0:  # a count: derivative 0
+            return [_zeros_like(F, x) if need else None for x, need in zip(args, needs)]
+        if params.get("mm"):
+            w = _over_distance(F, g, ans)
+            g1 = x1 * F.sum(w, axis=-1, keepdims=True) - F.matmul(w, x2)
+            g2 = x2 * F.expand_dims(F.sum(w, axis=-2), -1) - F.matmul(F.swapaxes(w, -1, -2), x1)
+            return [g1 if needs[0] else None, g2 if needs[1] else None]
+        firsts, second = [], None
+        for rows in _row_blocks(np.shape(F.data(x1)), np.shape(F.data(x2))):
+            gw = F.expand_dims(_rows(F, g, rows), -1) * _dd_dx1(F, _differences(F, x1, x2, rows), _rows(F, ans, rows), p)
+            firsts.append(F.sum(gw, axis=-2))
+            part = F.sum(gw, axis=-3)
+            second = part if second is None else second + part
+        first = firsts[0] if len(firsts) == 1 else F.concatenate(firsts, axis=-2)
+        return [first if needs[0] else None, -second if needs[1] else None]
+
+    def jvp(self, F, tangents, ans, args, params):
+        (x1, x2), (t1, t2), p = args, tangents, params["p"]
+        if t1 is None and t2 is None:
+            return None
+        if p == 0:
+            return _zeros_like(F, ans)
+        if params.get("mm"):  # Σ_m (x1 − x2)(ẋ1 − ẋ2) = x1·ẋ1 − x1·ẋ2 − x2·ẋ1 + x2·ẋ2, over d
+            dot = 0.0
+            if t1 is not None:
+                dot = F.expand_dims(F.sum(x1 * t1, axis=-1), -1) - F.matmul(t1, F.swapaxes(x2, -1, -2))
+            if t2 is not None:
+                dot = dot + F.expand_dims(F.sum(x2 * t2, axis=-1), -2) - F.matmul(x1, F.swapaxes(t2, -1, -2))
+            return _over_distance(F, dot, ans)
+        parts = []
+        for rows in _row_blocks(np.shape(F.data(x1)), np.shape(F.data(x2))):
+            w = _dd_dx1(F, _differences(F, x1, x2, rows), _rows(F, ans, rows), p)
+            if t1 is None:
+                moved = -F.expand_dims(t2, -3)
+            else:
+                moved = F.expand_dims(_rows(F, t1, rows), -2) if t2 is None else _differences(F, t1, t2, rows)
+            parts.append(F.sum(w * moved, axis=-1))
+        return parts[0] if len(parts) == 1 else F.concatenate(parts, axis=-2)
+
+
+# (its rules read x1, x2 and the output: ``reads`` left None, "everything", as a VJP of its own declares)
+CDIST = _Cdist("cdist", _cdist_np, (), (), fmt="cdist({0}, {1})", batch=batch_elementwise)
+
+
+def _cdist_operand(name: str, x) -> Tensor:
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError(f"cdist: {name} must be at least 2-D (…, rows, features), got shape {x.shape}; "
+                         f"for one point per row use {name}.reshape(1, -1)")  # fmt: skip
+    if x.dtype.kind != "f":
+        raise TypeError(f"cdist: only floating-point tensors have distances here (as PyTorch), {name} is {x.dtype}; "
+                        f"convert it, e.g. {name}.double()")  # fmt: skip
+    return x
+
+
+@function(method=False)
+def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
+    """PyTorch's cdist: the p-norm distances d_ij = ‖x1_i − x2_j‖_p = (Σ_m |x1_im − x2_jm|ᵖ)^{1/p} between the rows of
+    x1 (…, P, M) and of x2 (…, R, M) — (…, P, R), the leading axes broadcast — for p = 0 (the count of differing
+    coordinates), 1, 2, ∞ (the largest difference) or any p ≥ 0.  ``compute_mode`` as PyTorch: for p = 2 the
+    "mm" form ‖x1_i‖² + ‖x2_j‖² − 2 x1_i·x2_j (a matrix product: fast, less accurate near 0) when P or R > 25
+    (``"use_mm_for_euclid_dist"``: always, ``"donot_use_mm_for_euclid_dist"``: never); else the differences.
+    Gradient as PyTorch's: (x1_i − x2_j)/d_ij for p = 2, sign(x1_i − x2_j)(|x1_i − x2_j|/d_ij)^{p−1} in general,
+    0 where d_ij = 0 (coincident points: a subgradient, not NaN); p = ∞ gives all of it to each tied coordinate;
+    p = 0 has derivative 0.  Differentiable again (second order included)."""
+    x1, x2 = _cdist_operand("x1", x1), _cdist_operand("x2", x2)
+    if x1.dtype != x2.dtype:
+        raise TypeError(f"cdist: x1 is {x1.dtype} and x2 is {x2.dtype}; give both the same dtype (as PyTorch), "
+                        f"e.g. x2.astype({str(x1.dtype)!r})")  # fmt: skip
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist: x1 {x1.shape} and x2 {x2.shape} must have the same number of columns (features, the "
+                         f"last axis): {x1.shape[-1]} != {x2.shape[-1]}")  # fmt: skip
+    try:
+        np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    except ValueError:
+        raise ValueError(f"cdist: the batch axes of x1 {x1.shape} and x2 {x2.shape} (all but the last two) do not "
+                         "broadcast; give equal sizes or 1") from None  # fmt: skip
+    if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating) or not p >= 0:
+        raise ValueError(f"cdist: p must be a number >= 0 (0, 1, 2, inf or any p >= 0; PyTorch's rule), got {p!r}")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: compute_mode must be one of {', '.join(map(repr, _CDIST_MODES))}, got {compute_mode!r}")
+    large = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    mm = p == 2 and (compute_mode == _CDIST_MODES[1] or (compute_mode == _CDIST_MODES[0] and large))
+    return _apply(CDIST, (x1, x2), {"p": float(p), "mm": mm})
+
+
+# --- unique values and sorted positions (no gradient: sets and indices, computed on the host) ---------------------
+def _on_device(values: np.ndarray, like: Tensor) -> Tensor:
+    """A host result as a constant tensor on ``like``'s device."""
+    return tensor(values, device=like.device)
+
+
+def _row_groups(rows: np.ndarray) -> np.ndarray:
+    """Where each group of equal consecutive rows of ``rows`` (n, k) starts: a boolean (n,) (NaN never equals
+    NaN, so each NaN is a group of its own, as in PyTorch's unique)."""
+    starts = np.ones(rows.shape[0], dtype=bool)
+    if rows.shape[0] > 1:
+        starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    return starts
+
+
+def _grouped(x: Tensor, who: str, dim, ordered: bool, return_inverse: bool, return_counts: bool):
+    """unique (``ordered``: sorted first) / unique_consecutive of the entries (dim None) or of the slices along
+    ``dim``: the values, and on request the group of each entry (slice) and each group's size, int64."""
+    data = x.numpy()
+    if dim is None:
+        rows, shape = data.reshape(-1, 1), data.shape
+    else:
+        if not x.ndim:
+            raise IndexError(f"{who}: a 0-d tensor has no dim {dim}; pass dim=None, or reshape it first, e.g. x.reshape(1)")
+        dim = _ax(who, dim, x.ndim)
+        moved = np.moveaxis(data, dim, 0)
+        if moved.shape[0] and 0 in moved.shape[1:]:
+            raise ValueError(f"{who}: the tensor of shape {x.shape} is empty along a dim other than dim {dim}, so its "
+                             "slices along dim cannot be compared (PyTorch refuses too); pass dim=None")  # fmt: skip
+        rows, shape = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:], dtype=np.int64))), (data.shape[dim],)
+    order = np.lexsort(rows.T[::-1]) if ordered and rows.shape[1] > 1 else None
+    if ordered and order is None:
+        order = np.argsort(rows[:, 0], kind="stable")  # NaN last, as PyTorch's
+    seen = rows if order is None else rows[order]
+    starts = _row_groups(seen)
+    picked = seen[starts]
+    if dim is None:
+        values = picked.reshape(-1)
+    else:
+        values = np.moveaxis(picked.reshape((-1,) + np.moveaxis(data, dim, 0).shape[1:]), 0, dim)
+    out = [_on_device(np.ascontiguousarray(values), x)]
+    if return_inverse:
+        group = np.cumsum(starts) - 1
+        inverse = np.empty_like(group)
+        inverse[slice(None) if order is None else order] = group
+        out.append(_on_device(inverse.astype(np.int64).reshape(shape), x))
+    if return_counts:
+        out.append(_on_device(np.diff(np.append(np.flatnonzero(starts), len(starts))).astype(np.int64), x))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@function()
+def unique(x, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):  # noqa: A002 - PyTorch's name
+    """PyTorch's unique: the distinct entries of ``x`` (flattened), or with ``dim`` its distinct slices along that
+    dim, in ascending (lexicographic) order; ``return_inverse`` adds where each entry (slice) went — ``values[inverse]``
+    rebuilds x — and ``return_counts`` how often each value occurs (both int64).  Each NaN is distinct (NaN ≠ NaN),
+    as in PyTorch.  ``sorted=False`` gives the sorted result too (as PyTorch's CPU kernel).  No gradient: the
+    values are a constant (PyTorch records the op but refuses to differentiate it)."""
+    return _grouped(_t(x), "unique", dim, True, return_inverse, return_counts)
+
+
+@function()
+def unique_consecutive(x, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """PyTorch's unique_consecutive: ``x`` (flattened, or its slices along ``dim``) with each run of equal
+    consecutive entries kept once, in their order; ``return_inverse`` and ``return_counts`` as :func:`unique`.
+    No gradient."""
+    return _grouped(_t(x), "unique_consecutive", dim, False, return_inverse, return_counts)
+
+
+def _bisect(seq: np.ndarray, values: np.ndarray, right: bool) -> np.ndarray:
+    """For each row b of ``seq`` (B, M), sorted ascending, and each value v of ``values[b]`` (B, K): the first
+    position i with seq[b, i] ≥ v (``right``: > v), M when none — PyTorch's binary search step for step
+    (``!(s ≥ v)`` moves right), so NaN lands where PyTorch puts it."""
+    size = seq.shape[1]
+    lo = np.zeros(values.shape, dtype=np.int64)
+    hi = np.full(values.shape, size, dtype=np.int64)
+    rows = np.arange(seq.shape[0])[:, None]
+    with np.errstate(invalid="ignore"):
+        while (active := lo < hi).any():
+            mid = lo + ((hi - lo) >> 1)
+            s = seq[rows, np.minimum(mid, size - 1)]
+            move_right = ~(s > values) if right else ~(s >= values)
+            lo = np.where(active & move_right, mid + 1, lo)
+            hi = np.where(active & ~move_right, mid, hi)
+    return lo
+
+
+def _searchsorted_side(right: bool, side) -> bool:
+    if side not in (None, "left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if side == "left" and right:
+        raise ValueError("searchsorted: side='left' and right=True ask for opposite sides; give one of them")
+    return right or side == "right"
+
+
+@function(method=False)
+def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False, side=None, sorter=None):
+    """PyTorch's searchsorted: for each value v the index i into ``sorted_sequence`` (sorted ascending along its last
+    dim) with seq[i−1] < v ≤ seq[i] (``right=True`` or ``side="right"``: seq[i−1] ≤ v < seq[i]), so inserting v
+    there keeps it sorted.  A 1-D sequence takes values of any shape (a number too: a 0-d result); an N-D one
+    (…, M) takes values (…, K) with the same leading sizes, one search per row.  ``sorter``: int64 indices that sort
+    an unsorted sequence along its last dim (its ``argsort``).  int64 indices (``out_int32``: int32) of the
+    values' shape; no gradient."""
+    seq = _t(sorted_sequence)
+    right = _searchsorted_side(right, side)
+    if not seq.ndim:
+        raise ValueError("searchsorted: the sorted sequence must have at least 1 dimension, got a 0-d tensor; "
+                         "reshape it, e.g. seq.reshape(1)")  # fmt: skip
+    if isinstance(values, bool | int | float | np.generic):  # a number: a 0-d value, only for a 1-D sequence (PyTorch's)
+        if seq.ndim != 1:
+            raise ValueError(f"searchsorted: a number as the value needs a 1-D sequence, got shape {seq.shape}; "
+                             "give values of shape (…, K) matching its leading dims")  # fmt: skip
+    vals = _t(values)
+    if seq.ndim > 1 and (vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]):
+        raise ValueError(f"searchsorted: a sequence of shape {seq.shape} needs values of shape {seq.shape[:-1]} + (K,), "
+                         f"got {vals.shape}; or give a 1-D sequence, which takes values of any shape")  # fmt: skip
+    order = None if sorter is None else _sorter(sorter, seq)
+    seq, vals = ops.promote_all([seq, vals])  # compared in PyTorch's common dtype
+    host, values_host = seq.numpy(), vals.numpy()
+    if order is not None:
+        host = np.take_along_axis(host, order, axis=-1)
+    seq2 = host.reshape(int(np.prod(host.shape[:-1], dtype=np.int64)), host.shape[-1])  # (B, M): one search per row
+    vals2 = values_host.reshape(1, -1) if host.ndim == 1 else values_host.reshape(seq2.shape[0], values_host.shape[-1])
+    found = _bisect(seq2, vals2, right).reshape(values_host.shape)
+    return _on_device(found.astype(np.int32 if out_int32 else np.int64), seq)
+
+
+def _sorter(sorter, seq: Tensor) -> np.ndarray:
+    """``sorter`` checked: int64, the sequence's shape, every index in 0..M−1 — as a host array."""
+    s = sorter.numpy() if isinstance(sorter, Tensor) else np.asarray(sorter)
+    if s.dtype != np.int64:
+        raise TypeError(f"searchsorted: sorter must hold int64 indices (PyTorch's rule), got {s.dtype}; "
+                        "convert it, e.g. sorter.astype('int64')")  # fmt: skip
+    if s.shape != seq.shape:
+        raise ValueError(f"searchsorted: sorter of shape {s.shape} must have the sequence's shape {seq.shape}")
+    if s.size and (s.min() < 0 or s.max() >= seq.shape[-1]):
+        raise IndexError(f"searchsorted: sorter holds an index outside 0..{seq.shape[-1] - 1} (the sequence's last dim)")
+    return s

@@ -15,6 +15,7 @@ import numpy as np
 from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
+from . import mode as _m
 from . import ops
 from .primitive import Primitive, function
 from .tensor import Tensor, _apply, guard, tensor
@@ -454,11 +455,12 @@ def take(x, indices, axis=None):
 
 def _full_index(idx, axis: int) -> tuple:
     """The index tuple for take_along_axis: ``idx`` along ``axis``, broadcast aranges elsewhere
-    (on ``idx``'s device)."""
-    xp = namespace_of(idx)
-    on = {} if idx.__class__ is np.ndarray else {"device": idx.device}
+    (on ``idx``'s device; ``idx`` may be a tensor batched by vmap, its shape the per-example one)."""
+    data = idx.data if isinstance(idx, Tensor) else idx
+    xp, nd = namespace_of(data), len(idx.shape)
+    on = {} if data.__class__ is np.ndarray else {"device": data.device}
     return tuple(
-        idx if a == axis else xp.reshape(xp.arange(n, **on), (1,) * a + (n,) + (1,) * (idx.ndim - a - 1))
+        idx if a == axis else xp.reshape(xp.arange(n, **on), (1,) * a + (n,) + (1,) * (nd - a - 1))
         for a, n in enumerate(idx.shape)
     )
 
@@ -558,7 +560,8 @@ def _index_array(name: str, index, x: Tensor, dim: int, negative: bool = False):
     ``dim`` (``-n..n-1`` with ``negative``: counted from the end, as NumPy's) — else an IndexError
     naming the op, the shapes and the range.  PyTorch's gather, scatter, scatter_add and index_select
     refuse a negative index ("index -1 is out of bounds for dimension 1 with size 3"), which NumPy
-    would silently take from the end."""
+    would silently take from the end.  An index tensor batched by vmap stays a tensor (each example
+    indexes with its own; :mod:`.rules_index`), its entries checked for all examples at once."""
     idx = index.data if isinstance(index, Tensor) else index if hasattr(index, "shape") else np.asarray(index)
     kind = getattr(getattr(idx, "dtype", None), "kind", "i")
     if kind not in "iu":
@@ -573,8 +576,10 @@ def _index_array(name: str, index, x: Tensor, dim: int, negative: bool = False):
             hint = "" if negative or bad >= n else " (a negative index does not count from the end here, as in PyTorch)"
             raise IndexError(
                 f"{name}: index {bad} is out of range for dim {dim} of size {n} (x of shape {x.shape}, index of shape "
-                f"{tuple(idx.shape)}); give indices in {low}..{n - 1}{hint}"
+                f"{tuple(np.shape(index))}); give indices in {low}..{n - 1}{hint}"
             )
+    if isinstance(index, Tensor) and index._tangents and _m.batched(index):
+        return index
     return to_device(idx, x.device)
 
 
@@ -655,7 +660,8 @@ def index_select(x, dim: int, index):
     idx = _index_array("index_select", index, x, dim)
     if idx.ndim > 1:
         raise ValueError(f"index_select: the index must be 1-D, got shape {tuple(idx.shape)}; flatten it, e.g. index.reshape(-1)")
-    flat = namespace_of(idx).reshape(idx, (-1,))  # a 0-d index selects one entry, keeping the dim (PyTorch)
+    # a 0-d index selects one entry, keeping the dim (PyTorch)
+    flat = idx.reshape(-1) if isinstance(idx, Tensor) else namespace_of(idx).reshape(idx, (-1,))
     if not x.ndim:  # PyTorch's: a 0-d tensor takes exactly one index (0) and stays 0-d
         if flat.shape[0] != 1:
             raise ValueError(

@@ -8,14 +8,17 @@ import math
 
 import numpy as np
 
+from ..backend.checks import is_int
+from ..backend.namespace import namespace_of
 from .creation import zeros
 from .mode import enable_grad, no_grad
-from .ops import broadcast_to, getitem, where
+from .ops import broadcast_to, getitem, unindex, where
 from .primitive import function
-from .tensor import Tensor, as_tensor
+from .rules_shape import _along, _ax, _index_array
+from .tensor import Tensor, as_tensor, guard
 
 __all__ = [
-    "allclose", "bmm", "count_nonzero", "empty", "equal", "from_numpy", "inference_mode", "isfinite", "isinf",
+    "allclose", "bmm", "count_nonzero", "empty", "equal", "from_numpy", "index_add", "inference_mode", "isfinite", "isinf",
     "isnan", "lerp", "logical_and", "logical_not", "logical_or", "logical_xor", "masked_select", "meshgrid", "mm",
     "mv", "nan_to_num", "rsqrt", "set_grad_enabled",
 ]  # fmt: skip
@@ -149,6 +152,51 @@ def masked_select(x, mask):
     shape = np.broadcast_shapes(x.shape, mask.shape)
     x = x if x.shape == shape else broadcast_to(x, shape)
     return getitem(x, np.broadcast_to(mask.numpy(), shape))
+
+
+def _index_add_source(x: Tensor, dim: int, count: int, source: Tensor) -> None:
+    """index_add's source: x's dtype, and x's shape with ``count`` (the number of indices) along ``dim``."""
+    if source.dtype != x.dtype:
+        raise TypeError(f"index_add: x is {x.dtype} and source is {source.dtype}; give both the same dtype (as PyTorch), "
+                        f"e.g. source.astype({str(x.dtype)!r})")  # fmt: skip
+    if not x.ndim and count != 1:
+        raise IndexError(f"index_add: a 0-d x takes exactly one index (0), got {count}; give e.g. index=[0]")
+    want = x.shape[:dim] + (count,) + x.shape[dim + 1 :] if x.ndim else ()
+    if source.shape != want:
+        raise ValueError(f"index_add: source of shape {source.shape} must be x's shape {x.shape} with the number of "
+                         f"indices ({count}) along dim {dim}: {want}")  # fmt: skip
+
+
+@function()
+def index_add(x, dim: int, index, source, *, alpha=1):
+    """PyTorch's index_add: ``out = x`` with ``out[…, index[k], …] += alpha · source[…, k, …]`` along ``dim``
+    (``index`` 1-D, int64 or int32; repeated indices accumulate).  Gradient: g for x, alpha · g[…, index, …]
+    (index_select) for source."""
+    x, source = _t(x), _t(source)
+    dim = _ax("index_add", dim, x.ndim)
+    idx = _index_array("index_add", index, x, dim)
+    batched = isinstance(idx, Tensor)  # an index vmap batches stays a tensor (each example's own)
+    xp = None if batched else namespace_of(idx)
+    dtype = idx.dtype if batched else xp.numpy_dtype(idx.dtype)
+    if dtype not in (np.int32, np.int64):
+        raise TypeError(f"index_add: the index must be int64 or int32 (PyTorch's rule), got {dtype}; "
+                        "convert it, e.g. index.astype('int64')")  # fmt: skip
+    if idx.ndim > 1:
+        raise ValueError(f"index_add: the index must be 1-D, got shape {tuple(idx.shape)}; flatten it, e.g. index.reshape(-1)")
+    # (the index array itself where 1-D: ng.jit finds an input's by identity)
+    flat = idx if idx.ndim == 1 else idx.reshape(-1) if batched else xp.reshape(idx, (-1,))
+    _index_add_source(x, dim, int(flat.shape[0]), source)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.integer | np.floating):
+        raise TypeError(f"index_add: alpha must be a number, got {alpha!r}")
+    if x.dtype.kind in "iub" and not is_int(alpha):
+        raise TypeError(f"index_add: for an integer x alpha must be an integer (as for add), got {alpha!r}; "
+                        "convert x to floats first, e.g. x.double()")  # fmt: skip
+    if x.dtype.kind == "b":  # PyTorch's: a logical or (counted in integers: no library scatter-adds bools)
+        return index_add(x.astype(np.int64), dim, index, source.astype(np.int64), alpha=alpha) != 0
+    scaled = source if alpha == 1 else source * alpha
+    if not x.ndim:  # PyTorch's: a 0-d x takes one index (0) and a 0-d source
+        return x + guard(unindex(scaled.reshape(1), (flat,), (1,)), index).reshape(())
+    return x + guard(unindex(scaled, _along(dim, flat, x.ndim), x.shape), index)
 
 
 @function()
