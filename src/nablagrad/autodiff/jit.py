@@ -28,8 +28,11 @@ recorded (``ng.where(x > 0, …)`` is computed anew on every call).  A call that
 gradient frees each intermediate right after its last use.  As a safety net the first replay of each program
 is checked against an eager call of ``f``.  ``f`` may return a tensor or a tuple whose first
 element is differentiated and whose other elements are returned without gradient (like
-``has_aux``).  Higher-order and forward-mode derivatives through a compiled function are not
-supported (call ``f`` itself for those).
+``has_aux``).  Under a function transform (``vmap``, ``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
+``hessian``, as in ``ng.vmap(ng.jit(f))``) a compiled function runs ``f`` itself, as JAX traces a ``jit`` inside
+a transform anew: the transform's levels (batching, tangents, repeated and higher-order reverse passes) act on
+``f``'s own ops, which a program of raw arrays cannot carry.  Outside transforms, ``backward(create_graph=True)``
+through a compiled call is refused (call ``f`` itself for that).
 
 **A training step.** ``f`` may also take the step itself: ``loss.backward()`` on a traced loss and
 the calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``,
@@ -848,6 +851,8 @@ def jit(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def compiled(*args):
+        if _m.active and state.depth:  # under vmap/grad/jvp/jacrev/hessian: the transform acts on f's own ops
+            return _plain(f, args)
         key = _signature(args, host_only=True)
         if key is None:  # not the common call: ask each question on its own
             if not _on_host(args):

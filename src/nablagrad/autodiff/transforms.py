@@ -15,16 +15,18 @@ outside ``argnums`` is traced by an outer computation; ``vmap``'s results keep t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from functools import wraps
 
 import numpy as np
 
+from ..backend import default_rng
 from ..backend.device import to_device
 from . import mode as _m
 from .backward import grad_of
 from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
-from .ops import identity, moveaxis_, stack
+from .ops import concatenate, identity, moveaxis_, stack
 from .pytree import TreeDef, tree_flatten, tree_map, tree_unflatten
 from .tensor import Tensor, _wrap, mark_batched, tensor, unmark_batched
 
@@ -392,32 +394,65 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
 RANDOMNESS = ("error", "same", "different")  # torch.func.vmap's rules for a random draw inside f
 
 
-def vmap(f: Callable, in_axes=0, out_axes=0, randomness: str = "error") -> Callable:
+class _Default:
+    """An argument's default, told apart from the same value given: ``vmap``'s JAX names and their torch.func
+    aliases (``in_axes``/``in_dims``) may not both be given.  Shows as the value in ``help(vmap)``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _one_of(jax_name: str, jax_value, torch_name: str, torch_value):
+    """The value of an argument that has JAX's name and torch.func's; both given is a TypeError naming both."""
+    if not isinstance(jax_value, _Default) and not isinstance(torch_value, _Default):
+        raise TypeError(f"vmap: got both {jax_name}= and {torch_name}=, which are one argument under JAX's and "
+                        f"torch.func's names; give only one of them")  # fmt: skip
+    value = jax_value if isinstance(torch_value, _Default) else torch_value
+    return value.value if isinstance(value, _Default) else value
+
+
+_AXIS_0 = _Default(0)  # in_axes, out_axes and their aliases when not given
+
+
+def vmap(f: Callable, in_axes=_AXIS_0, out_axes=_AXIS_0, randomness: str = "error", *,
+         in_dims=_AXIS_0, out_dims=_AXIS_0, chunk_size: int | None = None) -> Callable:  # fmt: skip
     """Vectorise ``f`` over an axis of its arguments: ``vmap(f)(xs)[i] == f(xs[i])``, computed by
     each primitive's batching rule on the whole batch at once (no Python loop over examples).
 
     ``in_axes``: an int or None for every argument, or one entry per argument (None: the same
-    value for every example); ``out_axes``: where the batch axis goes in each output.  Composes
+    value for every example); ``out_axes``: where the batch axis goes in each output.  torch.func's
+    names are aliases: ``in_dims`` for ``in_axes``, ``out_dims`` for ``out_axes`` (give one of each pair).
+    ``chunk_size`` (torch.func's): map ``chunk_size`` examples at a time and join the outputs along
+    their batch axes — the same result with less memory (``None``: all at once).  Composes
     with the other transforms both ways — ``vmap(grad(loss), in_axes=(None, 0, 0))(w, X, y)``
     gives per-example gradients — and nests: ``vmap(vmap(f))`` maps over two axes, each vmap
     its own level with its own batch axis.  A random draw inside ``f`` (``ng.randn`` …) is refused by
     default (``randomness="error"``, torch.func's); ``"same"`` shares one draw between the examples,
-    ``"different"`` draws each its own.
+    ``"different"`` draws each its own (with ``chunk_size``, every chunk of ``"same"`` starts from the
+    library generator's state, as torch.func restores its own, so it draws what an unchunked call draws).
     """
+    in_axes = _one_of("in_axes", in_axes, "in_dims", in_dims)
+    out_axes = _one_of("out_axes", out_axes, "out_dims", out_dims)
     if randomness not in RANDOMNESS:
         raise ValueError(f"vmap: randomness must be one of {RANDOMNESS}, got {randomness!r}")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer)
+                                   or chunk_size < 1):  # fmt: skip
+        raise ValueError(f"vmap: chunk_size must be None or an int >= 1, got {chunk_size!r}; e.g. chunk_size=32")
 
     @wraps(f)
     def wrapped(*args, **kwargs):  # keyword arguments pass to f unmapped (torch.func's rule)
         axes = in_axes if isinstance(in_axes, tuple | list) else (in_axes,) * len(args)
         if len(axes) != len(args):
             raise ValueError(f"vmap: in_axes has {len(axes)} entries but f was called with {len(args)} arguments")
-        flat, specs = [], []
+        trees, specs, leaves = [], [], []
         for a, ax in zip(args, axes):
-            leaves, tree = tree_flatten(a)
-            flat.append((leaves, tree))
+            ls, tree = tree_flatten(a)
+            trees.append(tree)
+            leaves.extend(ls)
             specs.extend(_prefix_axes(ax, tree, "in_axes"))
-        leaves = [x for ls, _ in flat for x in ls]
         for i, (x, ax) in enumerate(zip(leaves, specs)):
             _check_batch_axis("in_axes", ax, np.ndim(x), f"input {i} of shape {np.shape(x)}")
         sizes = {np.shape(x)[ax] for x, ax in zip(leaves, specs) if ax is not None}
@@ -426,37 +461,71 @@ def vmap(f: Callable, in_axes=0, out_axes=0, randomness: str = "error") -> Calla
         if len(sizes) > 1:
             raise ValueError(f"vmap: mapped axes have different sizes {sorted(sizes)}; they must all be equal")
         size = sizes.pop()
-        with _m.transform(), _m.batch_level(size, randomness) as level:
-            batched = [x if ax is None else _into_batch(_as_tensor(x), ax, level) for x, ax in zip(leaves, specs)]
-            new_args, start = [], 0
-            for ls, tree in flat:
-                new_args.append(tree_unflatten(tree, batched[start : start + len(ls)]))
-                start += len(ls)
-            out = f(*new_args, **kwargs)
-            o_flat, o_tree = tree_flatten(out)
-            one = o_tree.kind == "leaf" and isinstance(out_axes, tuple | list) and len(out_axes) == 1
-            spec = out_axes[0] if one else out_axes  # out_axes=(1,) for a single output: its entry
-            o_axes = _prefix_axes(spec, o_tree, "out_axes")
-            unbatched: dict[int, Tensor] = {}  # an output returned twice is taken out of the batch once
-            results = []
-            for j, (o, ax) in enumerate(zip(o_flat, o_axes)):
-                o = _as_tensor(o)
-                if ax is None:  # (JAX's out_axes=None) the same for every example: returned as it is
-                    if o._tangents and level in o._tangents:
-                        raise ValueError(f"vmap: out_axes entry None for output {j}, but it differs from example to "
-                                         "example; give the axis where its batch goes (e.g. 0)")  # fmt: skip
-                    results.append(o)
-                    continue
-                if id(o) not in unbatched:
-                    unbatched[id(o)] = _out_of_batch(o, level)
-                base = unbatched[id(o)]
-                _check_batch_axis("out_axes", ax, base.ndim, f"output {j} of shape {tuple(base.shape[1:])}")
-                results.append(base if ax % base.ndim == 0 else moveaxis_(base, 0, ax))
+        call = (f, trees, specs, out_axes, randomness, kwargs)
+        if chunk_size is None or chunk_size >= size:
+            o_tree, results, _ = _vmap_once(*call, leaves, size)
+        else:
+            o_tree, results = _vmap_chunked(call, leaves, size, int(chunk_size))
         # not cut from the graph: a result that depends on tensors requiring grad (a model's parameters read
         # inside f, an argument of an outer computation) back-propagates to them, as torch.func.vmap's does
         return tree_unflatten(o_tree, results)
 
     return wrapped
+
+
+def _vmap_once(f: Callable, trees: list[TreeDef], specs: list, out_axes, randomness: str, kwargs: dict,
+               leaves: list, size: int) -> tuple[TreeDef, list, list]:  # fmt: skip
+    """One vmap level of ``size`` examples over the flat ``leaves`` (one batch axis or None each, ``specs``):
+    the output's structure, its leaves with their batch axes at ``out_axes``, and those axes."""
+    with _m.transform(), _m.batch_level(size, randomness) as level:
+        batched = [x if ax is None else _into_batch(_as_tensor(x), ax, level) for x, ax in zip(leaves, specs)]
+        new_args, start = [], 0
+        for tree in trees:
+            new_args.append(tree_unflatten(tree, batched[start : start + tree.num_leaves]))
+            start += tree.num_leaves
+        out = f(*new_args, **kwargs)
+        o_flat, o_tree = tree_flatten(out)
+        one = o_tree.kind == "leaf" and isinstance(out_axes, tuple | list) and len(out_axes) == 1
+        spec = out_axes[0] if one else out_axes  # out_axes=(1,) for a single output: its entry
+        o_axes = _prefix_axes(spec, o_tree, "out_axes")
+        unbatched: dict[int, Tensor] = {}  # an output returned twice is taken out of the batch once
+        results = []
+        for j, (o, ax) in enumerate(zip(o_flat, o_axes)):
+            o = _as_tensor(o)
+            if ax is None:  # (JAX's out_axes=None) the same for every example: returned as it is
+                if o._tangents and level in o._tangents:
+                    raise ValueError(f"vmap: out_axes entry None for output {j}, but it differs from example to "
+                                     "example; give the axis where its batch goes (e.g. 0)")  # fmt: skip
+                results.append(o)
+                continue
+            if id(o) not in unbatched:
+                unbatched[id(o)] = _out_of_batch(o, level)
+            base = unbatched[id(o)]
+            _check_batch_axis("out_axes", ax, base.ndim, f"output {j} of shape {tuple(base.shape[1:])}")
+            results.append(base if ax % base.ndim == 0 else moveaxis_(base, 0, ax))
+    return o_tree, results, o_axes
+
+
+def _vmap_chunked(call: tuple, leaves: list, size: int, chunk: int) -> tuple[TreeDef, list]:
+    """torch.func's ``chunk_size``: one vmap per ``chunk`` examples (slices of the mapped leaves along their
+    batch axes), each output joined along its batch axis — ``concatenate`` of the chunks' outputs, so
+    gradients flow back into each slice.  An output at ``out_axes=None`` is the same for every example: the
+    first chunk's."""
+    specs, randomness = call[2], call[4]
+    rng = default_rng()
+    start_state = copy.deepcopy(rng.bit_generator.state) if randomness == "same" else None
+    parts = []
+    for lo in range(0, size, chunk):
+        hi = min(lo + chunk, size)  # (in bounds: the array API refuses a slice past the end)
+        if start_state is not None:  # one draw shared by every example: each chunk draws the same values
+            rng.bit_generator.state = copy.deepcopy(start_state)
+        sliced = [x if ax is None else _as_tensor(x)[(slice(None),) * (ax % np.ndim(x)) + (slice(lo, hi),)]
+                  for x, ax in zip(leaves, specs)]  # fmt: skip
+        parts.append(_vmap_once(*call, sliced, hi - lo))
+    o_tree, _, o_axes = parts[0]
+    joined = [parts[0][1][j] if ax is None else concatenate([p[1][j] for p in parts], axis=ax)
+              for j, ax in enumerate(o_axes)]  # fmt: skip
+    return o_tree, joined
 
 
 def _prefix_axes(spec, tree: TreeDef, name: str) -> list:

@@ -152,8 +152,24 @@ def size() -> int:
 
 
 def broadcast_parameters(model: Module, world: World | None = None) -> None:
-    """Copy rank 0's parameters into every rank's model (the same start everywhere)."""
+    """Copy rank 0's parameters and buffers into every rank's model (the same start everywhere), as torch's
+    ``DistributedDataParallel`` does when it wraps a model (its ``broadcast_buffers=True``): every buffer of
+    ``model.buffers()``, persistent or not (running statistics, a fixed mean), in every dtype.  On one
+    process (size 1) nothing is written."""
     world = world if world is not None else init()
-    for p in model.parameters():
-        world.broadcast_array_(p.data)
-        p.bump_version_()  # written in place
+    if world.size == 1:
+        return
+    for t in (*model.parameters(), *model.buffers()):
+        _broadcast_tensor_(t, world)
+
+
+def _broadcast_tensor_(t, world: World) -> None:
+    """Rank 0's values written into ``t`` in place (through a contiguous copy where its data is a strided view,
+    which MPI cannot send), its version bumped (written in place)."""
+    data = t.data
+    if isinstance(data, np.ndarray) and not data.flags.c_contiguous:
+        buf = world.broadcast_array_(np.ascontiguousarray(data))
+        data[...] = buf
+    else:
+        world.broadcast_array_(data)
+    t.bump_version_()

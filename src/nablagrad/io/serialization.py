@@ -2,9 +2,10 @@
 
 File layout (safetensors): 8 bytes ``n`` (little-endian), ``n`` bytes of JSON header, then the
 tensor data.  Tensors ``model.<name>`` hold the model's state dict (parameters and persistent
-buffers, each in its own dtype) and ``optim.<i>.<buffer>`` optimiser buffers; the header's
+buffers, each in its own dtype) and ``optim.<i>.<buffer>`` optimiser buffers — a list of arrays (L-BFGS's
+``old_dirs``, ``old_stps``, ``ro``, ``al``) as one array of its entries stacked; the header's
 ``__metadata__`` holds JSON strings under ``nablagrad`` (format version, architecture, user
-metadata, optimiser hyper-parameters and scalar state).
+metadata, optimiser hyper-parameters, scalar state, and each list's length and where it holds None).
 
 Loading trusts nothing in the file and executes nothing from it.  It reads only the header
 first and checks every entry — dtypes, shapes, offsets against the file size, the metadata's
@@ -51,15 +52,33 @@ class ModelFileError(ValueError):
 # --- writing ------------------------------------------------------------------------------------------
 def _optimizer_payload(opt: Optimizer) -> tuple[dict[str, np.ndarray], dict]:
     sd = opt.state_dict()
-    arrays, scalars = {}, {}
+    arrays, scalars, lists = {}, {}, {}
     for i, buffers in sd["state"].items():
         for k, v in buffers.items():
-            if hasattr(v, "shape"):
+            if isinstance(v, list):  # L-BFGS's memory (old_dirs, old_stps, ro, al): one array, its layout in the JSON
+                arrays[f"optim.{i}.{k}"], lists[f"{i}.{k}"] = _stacked(v, f"{i}.{k}")
+            elif hasattr(v, "shape"):
                 arrays[f"optim.{i}.{k}"] = _host(v)
             else:
                 scalars[f"{i}.{k}"] = v
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
-    return arrays, {"type": type(opt).__name__, "param_groups": groups, "scalars": scalars}
+    info = {"type": type(opt).__name__, "param_groups": groups, "scalars": scalars}
+    if lists:  # (absent for the optimisers that keep no lists: their files are as before)
+        info["lists"] = lists
+    return arrays, info
+
+
+def _stacked(values: list, name: str) -> tuple[np.ndarray, dict]:
+    """A list in an optimiser's state as one array, its entries stacked along a new first axis, and what
+    the metadata keeps to rebuild it: ``{"length": n, "none": [positions of None]}`` (L-BFGS's ``al`` holds
+    None where its recursion has not written yet).  Entries must share one shape and dtype."""
+    kept = [_host(v if hasattr(v, "shape") else np.asarray(v)) for v in values if v is not None]
+    if len({(a.shape, a.dtype.str) for a in kept}) > 1:
+        kinds = sorted({f"{a.dtype}{a.shape}" for a in kept})
+        raise ValueError(f"save: the optimiser state list {name!r} holds entries of different shapes or dtypes "
+                         f"({', '.join(kinds[:4])}); each entry of a saved list must be alike")  # fmt: skip
+    stacked = np.stack(kept) if kept else np.zeros((0,))
+    return stacked, {"length": len(values), "none": [j for j, v in enumerate(values) if v is None]}
 
 
 def _host(a) -> np.ndarray:
@@ -356,19 +375,51 @@ def _mismatch(expected: dict, found: dict) -> str | None:
 
 def _optimizer_state_dict(opt: dict, arrays: dict[str, np.ndarray], where: str) -> dict:
     state: dict[int, dict] = {}
-    try:
-        for k, v in arrays.items():
-            i, name = k.split(".", 1)
-            state.setdefault(int(i), {})[name] = np.array(v)
-        for k, v in opt["scalars"].items():
-            i, name = k.split(".", 1)
-            state.setdefault(int(i), {})[name] = v
-    except ValueError:
-        raise ModelFileError(f"{where} is corrupted: optimiser state entry {k[:60]!r} is not '<position>.<buffer>'") from None
+    lists = opt.get("lists", {})
+    if not isinstance(lists, dict):
+        raise ModelFileError(f"{where} is corrupted: its optimiser 'lists' must be an object")
+    arrays = dict(arrays)
+    for k, spec in lists.items():
+        i, name = _slot(k, where)
+        state.setdefault(i, {})[name] = _unstacked(k, spec, arrays.pop(k, None), where)
+    for k, v in arrays.items():
+        i, name = _slot(k, where)
+        state.setdefault(i, {})[name] = np.array(v)
+    for k, v in opt["scalars"].items():
+        i, name = _slot(k, where)
+        state.setdefault(i, {})[name] = v
     if not all(isinstance(g, dict) for g in opt["param_groups"]):
         raise ModelFileError(f"{where} is corrupted: optimiser param_groups must be objects")
     groups = [{k: (tuple(v) if k == "betas" and isinstance(v, list) else v) for k, v in g.items()} for g in opt["param_groups"]]
     return {"state": state, "param_groups": groups}
+
+
+def _slot(key: str, where: str) -> tuple[int, str]:
+    """The parameter position and buffer name of an optimiser state entry ``'<position>.<buffer>'``."""
+    try:
+        i, name = key.split(".", 1)
+        return int(i), name
+    except ValueError:
+        raise ModelFileError(f"{where} is corrupted: optimiser state entry {key[:60]!r} is not '<position>.<buffer>'") from None
+
+
+def _unstacked(name: str, spec, array: np.ndarray | None, where: str) -> list:
+    """The list :func:`_stacked` saved: its entries (copies), with None where the metadata says."""
+
+    def bad(why: str) -> ModelFileError:
+        return ModelFileError(f"{where} is corrupted: optimiser state list {name[:60]!r} {why}")
+
+    if not (isinstance(spec, dict) and set(spec) == {"length", "none"} and type(spec["length"]) is int
+            and _int_list(spec["none"])):  # fmt: skip
+        raise bad("must be described by {length: integer, none: [integers]}")
+    length, none = spec["length"], spec["none"]
+    if not (0 <= length and len(set(none)) == len(none) and all(0 <= j < length for j in none)):
+        raise bad(f"declares length {length} with None at {none[:5]}: positions must be distinct and within it")
+    if array is None or array.ndim < 1 or array.shape[0] != length - len(none):
+        shape = None if array is None else array.shape
+        raise bad(f"needs an array of {length - len(none)} entries, the file has {shape}")
+    rows, holes = iter(np.array(array)), set(none)
+    return [None if j in holes else next(rows) for j in range(length)]
 
 
 def _checked_optimizer(optimizer: Optimizer, info: dict, arrays: dict[str, np.ndarray], where: str) -> dict:

@@ -27,9 +27,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 from ..backend.checks import is_int, is_real
+from ..backend.device import to_device
 from ..backend.namespace import namespace_of
-from .optimizer import Optimizer, _all_finite, _copy_to, _real
+from .optimizer import Optimizer, _all_finite, _copy_to, _is_array, _real
 
 # name -> (test, what a valid value is), checked here (the table of the base is for the first-order rules)
 _RULES: dict[str, tuple[Callable[[object], bool], str]] = {
@@ -271,6 +274,9 @@ class LBFGS(Optimizer):
                             f"backward() and returns the loss: opt.step(closure), got {closure!r}")  # fmt: skip
         params = self._params()
         key = id(params[0])
+        d = self.state.get(key, {}).get("d")
+        if d is not None and d.__class__ is not params[0].data.__class__:  # model.to(device) after steps (as the base's)
+            self.to(params[0].device)
         mem = _Memory.from_state(self.state.get(key, {}))
         start = self._snapshot(params)
         try:
@@ -370,6 +376,16 @@ class LBFGS(Optimizer):
         return r
 
     # --- state -------------------------------------------------------------------------------------------
+    def to(self, device) -> LBFGS:
+        """Move the memory to ``device``: its flat vectors, the entries of its lists (``old_dirs``, ``old_stps``,
+        ``ro``, ``al``) and its NumPy scalars (``H_diag``, ``ro`` entries on the host), which another array
+        library would refuse to mix with its own arrays.  Every entry is moved before any is assigned, so a
+        failed move changes nothing."""
+        moved = [(state, k, _moved(v, device)) for state in self.state.values() for k, v in state.items()
+                 if isinstance(v, list) or _on_a_device(v)]  # fmt: skip
+        self._place(moved)
+        return self
+
     def _checked_state_dict(self, state_dict: dict):
         """The base's checks of the groups; the memory (the first parameter's state only) checked here:
         counters, flat vectors of the parameters' total size, lists of them, finite scalars."""
@@ -390,6 +406,18 @@ class LBFGS(Optimizer):
 
     def update(self, p, g, state, group):  # pragma: no cover - step() is overridden
         raise NotImplementedError
+
+
+def _on_a_device(v) -> bool:
+    """An array of any library, or a NumPy scalar (what a 0-d NumPy computation gives)."""
+    return _is_array(v) or isinstance(v, np.generic)
+
+
+def _moved(v, device):
+    """``v`` on ``device``: an array or NumPy scalar moved, a list entry by entry, anything else (a count, None) kept."""
+    if isinstance(v, list):
+        return [_moved(a, device) for a in v]
+    return to_device(v, device) if _on_a_device(v) else v
 
 
 _VECTORS = ("d", "prev_flat_grad")
