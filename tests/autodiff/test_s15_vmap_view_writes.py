@@ -1,5 +1,6 @@
 """Writes through views inside ``vmap``, against torch.func: a view made inside the vmapped function (``y[0]``,
-``y[1:]``, ``y.T``) sees a later write into its base, and a write of one view into another (``y[1] = y[0]``)
+``y[1:]``, ``y.T``) sees a later write into its base, a write into such a view reaches its base (``y.T[0] = …``,
+``y[0].mul_(…)``), and a write of one view into another (``y[1] = y[0]``)
 works per example — also under ``jacrev`` and ``grad`` (each view is made again from the base, on the whole
 batch, as the batching rule made it)."""
 
@@ -62,3 +63,51 @@ def test_vmap_of_grad_of_the_sum(f, data):
 
 def test_nested_vmap():
     _compare(ng.vmap(ng.vmap(copy_row)), tf.vmap(tf.vmap(copy_row)), M)
+
+
+# a write into a view made inside vmap reaches its base (the positions of the view's entries in the base, and the
+# write itself, taken on the whole batch, as the batching rule made the view)
+def write_into_slice(x):
+    y = x * 1.0
+    v = y[:, 1:3]
+    v[0] = v[1] * 2
+    return y * x
+
+
+def write_into_transpose(x):
+    y = x * 1.0
+    t = y.T
+    t[0] = 3.0 * t[1]
+    return y * x
+
+
+def in_place_method_on_a_row(x):
+    y = x * 1.0
+    y[0].mul_(x[1])
+    return y * 2
+
+
+def write_through_a_view_of_a_view(x):
+    y = x * 1.0
+    v = y[1]  # (held: a view keeps only a weak reference to its base)
+    w = v[2:]
+    w[0] = w[1] * x[0, 0]
+    return (y * x).sum(0)
+
+
+M3 = rng.standard_normal((4, 3, 5))
+INTO_VIEWS = [write_into_slice, write_into_transpose, in_place_method_on_a_row]
+
+
+@pytest.mark.parametrize("f", [*INTO_VIEWS, write_through_a_view_of_a_view])
+def test_vmap_of_a_write_into_a_view(f):
+    _compare(ng.vmap(f), tf.vmap(f), M3)
+    _compare(ng.vmap(f, in_axes=1), tf.vmap(f, in_dims=1), np.moveaxis(M3, 0, 1).copy())
+    _compare(ng.vmap(ng.vmap(f)), tf.vmap(tf.vmap(f)), M3.reshape(2, 2, 3, 5))
+
+
+@pytest.mark.parametrize("f", INTO_VIEWS)
+def test_derivatives_of_a_write_into_a_view_under_vmap(f):
+    _compare(ng.vmap(ng.jacrev(f)), tf.vmap(tf.jacrev(f)), M3)
+    _compare(ng.vmap(ng.jacfwd(f)), tf.vmap(tf.jacfwd(f)), M3)
+    _compare(ng.jacrev(ng.vmap(f)), tf.jacrev(tf.vmap(f)), M3)

@@ -112,6 +112,8 @@ def _function(row: Row) -> Callable:
                 x = astype(x, dtype)
             elif widens and x.dtype.kind == "u":
                 x = astype(x, "int64")
+            if check is not None:  # (mean refuses integers: the dtype it is computed in is checked)
+                check(x)
             if axis is not None and not x.ndim:
                 axis = scalar_axis(row.name, axis)
             out = _apply(prim, (x,), {"axis": _axis(axis), "keepdims": keepdims, **extra, **kw})

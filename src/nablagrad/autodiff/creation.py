@@ -64,13 +64,15 @@ def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, devi
 
 
 # full_like of a value vmap batches: one fill per example (the batching rule is elementwise), no derivative
-_FULL_LIKE = Primitive("full_like", lambda x, fill_value, dtype: np.full_like(x, fill_value, dtype=dtype), (None,), (None,))
+_FULL_LIKE = Primitive(
+    "full_like", lambda x, fill_value, dtype: namespace_of(x).full_like(x, fill_value, dtype=dtype), (None,), (None,)
+)
 
 
 def _like(x, fill_value: float, dtype, requires_grad: bool) -> Tensor:
     """A tensor of ``fill_value`` with ``x``'s shape, dtype (unless given) and device (under ``vmap``, the
     shape of one example: the result is batched as ``x``)."""
-    if isinstance(x, Tensor) and x._tangents and x.data.__class__ is np.ndarray:
+    if isinstance(x, Tensor) and x._tangents:  # (every array library: the fill is the namespace's full_like)
         with _m.no_grad():
             t = _apply(_FULL_LIKE, (x,), {"fill_value": fill_value, "dtype": dtype})
         return t.requires_grad_(True) if requires_grad else t

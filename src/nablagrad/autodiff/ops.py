@@ -245,17 +245,6 @@ def floating(x: Tensor) -> Tensor:
     return astype(x, get_default_dtype()) if x.dtype.kind in _INTEGRAL else x
 
 
-def floating_only(name: str, x: Tensor) -> None:
-    """Refuse an integer or bool ``x`` for ``mean``/``std``/``var``, as PyTorch does: their result is not an
-    integer (NumPy would answer in float64, PyTorch in neither), so the float dtype is the caller's to choose."""
-    if x.dtype.kind in _INTEGRAL:
-        other = f" or {name}(x, dtype=np.float32)" if name == "mean" else ""
-        raise TypeError(
-            f"{name}: the tensor is {x.dtype}, whose {name} is not an integer (PyTorch refuses it too); "
-            f"convert it first: x.float().{name}(){other}"
-        )
-
-
 def axis_of(axis, dim):
     """The axes a reduction runs over: PyTorch's ``dim`` where given — an empty one (``()``, ``[]``) meaning
     every dim, as PyTorch reads it — else NumPy's ``axis`` (whose ``()`` reduces none)."""
@@ -294,7 +283,7 @@ def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
     one sample), where PyTorch gives nan/inf.  Integers and bools are refused, as PyTorch: ``x.float().std()``."""
     axis, keepdims, correction = _spread_args("std", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
-    floating_only("std", x)
+    R.floating_only("std", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("std", axis)
     return _apply(R.STD, (x,), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
@@ -309,7 +298,7 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
     as PyTorch: ``x.float().var()``."""
     axis, keepdims, correction = _spread_args("var", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
-    floating_only("var", x)
+    R.floating_only("var", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("var", axis)
     d = x - x.mean(axis, keepdims=True)
@@ -604,9 +593,20 @@ def _become(x: Tensor, new: Tensor, old: Tensor, propagate: bool = True) -> None
     elif target is not None:  # base ← base with x's new values at the entries x views: a recorded write of its own
         base, positions = target
         before = _old_node(base)
-        flat = index_update(before.reshape(-1), positions, _old_node(x).reshape(-1))
-        _become(base, flat.reshape(base.shape), before)
+        batch = _batch_marks(base)
+        if batch:  # positions on the whole batch (see _view_target): the write too, marked batched as base is
+            with _m.physical():
+                new = index_update(before.reshape(-1), positions, _old_node(x).reshape(-1)).reshape(base.data.shape)
+            new._tangents = {**(new._tangents or {}), **batch}
+        else:
+            new = index_update(before.reshape(-1), positions, _old_node(x).reshape(-1)).reshape(base.shape)
+        _become(base, new, before)
     _rebase_views(x)
+
+
+def _batch_marks(x: Tensor) -> dict:
+    """The vmap levels that batch ``x`` (its batch axes lead its data)."""
+    return {k: m for k, m in (x._tangents or {}).items() if m is _m.BATCHED}
 
 
 def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
@@ -631,8 +631,8 @@ def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
                 f"leaf of shape {base.shape}) is used in an in-place operation (PyTorch's rule). Write it under "
                 "ng.no_grad(), or work on a copy of the leaf: y = x * 1"
             )
-        if target is None:
-            numbers = np.arange(int(np.prod(base.shape))).reshape(base.shape)
+        if target is None:  # (on the data's shape: a view made inside vmap recorded its op on the whole batch)
+            numbers = np.arange(int(np.prod(base.data.shape))).reshape(base.data.shape)
             positions = np.asarray(prim.fn(numbers, **params)).reshape(-1)
             if np.unique(positions).size != positions.size:
                 raise RuntimeError(
@@ -655,7 +655,7 @@ def _rebase_views(x: Tensor) -> None:
         if v is x or origin is None or origin[0]() is not x:
             continue
         prim, params = origin[1], origin[2]
-        batch = {k: m for k, m in (x._tangents or {}).items() if m is _m.BATCHED}
+        batch = _batch_marks(x)
         if prim is None:
             node = x.detach()
         elif batch:  # a view made inside vmap recorded the op on the whole batch (in a batching rule): made again so

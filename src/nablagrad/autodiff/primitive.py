@@ -132,9 +132,10 @@ class Row:
     ``exp(int)``, ``int / int`` and ``atan2(int, int)`` (None: by kind — yes for unary ops, no
     for the others; ``neg``, ``abs``, ``floor`` … keep integers).
     ``dunder`` names the operator (``"add"`` gives ``__add__`` and ``__radd__``), ``check``
-    validates the arguments before the op runs, ``extra`` holds a reduction's further keyword
-    parameters and their defaults, or a binary op's PyTorch keywords (``alpha``, ``rounding_mode``,
-    whose meaning :mod:`.api` gives once for every op that takes them).  ``operands``: the keyword
+    validates the arguments before the op runs (a reduction's: its input, after a ``dtype=``
+    cast), ``extra`` holds a reduction's further keyword parameters and their defaults, or a
+    binary op's PyTorch keywords (``alpha``, ``rounding_mode``, whose meaning :mod:`.api` gives
+    once for every op that takes them).  ``operands``: the keyword
     names of a binary op's operands (PyTorch's ``input``/``other``, ``exponent`` for a power).
     """
 

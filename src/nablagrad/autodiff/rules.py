@@ -396,6 +396,19 @@ SUM = row(
     "reduce",
     "Σ over ``axis`` (all axes when None).",
 )
+
+
+def floating_only(name: str, x) -> None:
+    """Refuse an integer or bool ``x`` for ``mean``/``std``/``var``, as PyTorch does: their result is not an
+    integer (NumPy would answer in float64, PyTorch in neither), so the float dtype is the caller's to choose."""
+    if x.dtype.kind in "iub":
+        other = f" or {name}(x, dtype=np.float32)" if name == "mean" else ""
+        raise TypeError(
+            f"{name}: the tensor is {x.dtype}, whose {name} is not an integer (PyTorch refuses it too); "
+            f"convert it first: x.float().{name}(){other}"
+        )
+
+
 MEAN = row(
     "mean",
     linear(
@@ -405,7 +418,10 @@ MEAN = row(
         fmt="mean({0})",
     ),
     "reduce",
-    "Arithmetic mean over ``axis``.",
+    "Arithmetic mean Σx/n over ``axis``; gradient 1/n to each entry.  ``dtype`` (PyTorch's): the input is cast to "
+    "it first.  Integers and bools are refused, as PyTorch refuses them (their mean is not an integer): "
+    "``x.float().mean()`` or ``mean(x, dtype=np.float32)``.",
+    check=lambda x: floating_only("mean", x),
 )
 
 

@@ -1,9 +1,8 @@
 """Products, scans and order statistics (issue 10): ``prod``, ``cumsum``, ``cumprod``, ``diff``,
 ``sort``/``argsort``, ``topk``, ``median``, ``quantile``, and the index/boolean reductions
 ``argmax``, ``argmin``, ``all``, ``any`` (no gradient: their values are integers or booleans);
-``mean`` (PyTorch's refusal of integers), the pairwise distances ``cdist`` (a primitive whose rules
-take the differences a block of rows at a time), and the set and search ops ``unique``,
-``unique_consecutive``, ``searchsorted`` (no gradient).
+the pairwise distances ``cdist`` (a primitive whose rules take the differences a block of rows at a
+time), and the set and search ops ``unique``, ``unique_consecutive``, ``searchsorted`` (no gradient).
 
 Order statistics are gathers at the indices a sort picks, so their gradient goes to the
 selected entries (a subgradient at ties, as PyTorch).  Every function takes NumPy's
@@ -264,21 +263,6 @@ def _edge(values, x, axis: int):
         raise ValueError(f"diff: prepend/append of shape {v.shape} must match the tensor's shape {x.shape} on every axis "
                          f"but {axis} (or be a number)")  # fmt: skip
     return v
-
-
-@function(prim=R.MEAN)
-def mean(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, dtype=None):
-    """Arithmetic mean Σx/n over ``axis`` (every axis when None; PyTorch's ``dim``/``keepdim`` too); gradient 1/n
-    to each entry.  ``dtype`` (PyTorch's): the input is cast to it first.  Integers and bools are refused, as
-    PyTorch refuses them (their mean is not an integer): ``x.float().mean()`` or ``mean(x, dtype=np.float32)``."""
-    x = x if x.__class__ is Tensor else _t(x)
-    if dtype is not None:
-        x = ops.astype(x, dtype)
-    ops.floating_only("mean", x)
-    axis, keepdims = _names(axis, keepdims, dim, keepdim)
-    if axis is not None and not x.ndim:
-        axis = ops.scalar_axis("mean", axis)
-    return _apply(R.MEAN, (x,), {"axis": ops._axis(axis), "keepdims": keepdims})
 
 
 @function(prim=R.LOGSUMEXP)

@@ -64,6 +64,7 @@ class _LinearModel(RegressorMixin, BaseEstimator):
 
     def _finish(self, W: np.ndarray) -> None:
         """W: (n_features, n_targets) fitted on centred data."""
+        vars(self).pop("_sw", None)  # the fit's sample weights (n floats) are not kept with the fitted model
         intercept = self._y_mean - self._x_mean @ W
         self.coef_ = W[:, 0] if self._single else W.T
         self.intercept_ = float(intercept[0]) if self._single else intercept

@@ -39,6 +39,16 @@ def _square_avg_(v, g, beta: float) -> None:
     v += (1 - beta) * g * g
 
 
+def _decayed(p, g, group: dict):
+    """Weight decay λ as NAdam's and RAdam's: ``g + λ w``, or with ``decoupled_weight_decay`` the
+    parameter shrunk first, ``w ← w (1 − μλ)``, and ``g`` as it is."""
+    wd = group["weight_decay"]
+    if wd and group["decoupled_weight_decay"]:
+        p.data *= 1 - group["lr"] * wd
+        return g
+    return _with_weight_decay(g, p.data, wd)
+
+
 class TorchLikeOptimizer(Optimizer):
     """The base of this module's optimisers: elementwise updates (flat groups) and state entries
     that are floats (``float_state``: torch's 0-d tensors), checked when a state dict is loaded."""
@@ -133,12 +143,9 @@ class NAdam(TorchLikeOptimizer):
         if "exp_avg" not in state:
             state.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
         state["step"] += 1
-        t, lr, wd = state["step"], group["lr"], group["weight_decay"]
+        t, lr = state["step"], group["lr"]
         b1, b2 = group["betas"]
-        if wd and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
-        else:
-            g = _with_weight_decay(g, p.data, wd)
+        g = _decayed(p, g, group)
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * group["momentum_decay"]))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * group["momentum_decay"]))
         state["mu_product"] *= mu
@@ -177,12 +184,9 @@ class RAdam(TorchLikeOptimizer):
         if "exp_avg" not in state:
             state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
         state["step"] += 1
-        t, lr, wd = state["step"], group["lr"], group["weight_decay"]
+        t, lr = state["step"], group["lr"]
         b1, b2 = group["betas"]
-        if wd and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
-        else:
-            g = _with_weight_decay(g, p.data, wd)
+        g = _decayed(p, g, group)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         _lerp_(m, g, 1 - b1)
         _square_avg_(v, g, b2)

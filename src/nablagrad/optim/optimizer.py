@@ -38,13 +38,13 @@ def _flag(v) -> bool:
     return isinstance(v, bool | np.bool_)
 
 
-# name -> (test, what a valid value is).  One table for every optimiser: a group is checked
-# against the rows of the keys it holds.
 def _pair(test, v) -> bool:
     """A pair of finite numbers ``(lo, hi)`` that passes ``test(lo, hi)`` (Rprop's ``etas``, ``step_sizes``)."""
     return isinstance(v, tuple | list) and len(v) == 2 and all(_real(x) for x in v) and test(*v)
 
 
+# name -> (test, what a valid value is).  One table for every optimiser: a group is checked
+# against the rows of the keys it holds.
 HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "lr": (lambda v: _real(v) and v >= 0, "a finite number >= 0, e.g. lr=1e-3"),
     "momentum": (lambda v: _real(v) and v >= 0, "a finite number >= 0, typically 0.9"),
