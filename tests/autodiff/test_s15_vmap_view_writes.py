@@ -111,3 +111,22 @@ def test_derivatives_of_a_write_into_a_view_under_vmap(f):
     _compare(ng.vmap(ng.jacrev(f)), tf.vmap(tf.jacrev(f)), M3)
     _compare(ng.vmap(ng.jacfwd(f)), tf.vmap(tf.jacfwd(f)), M3)
     _compare(ng.jacrev(ng.vmap(f)), tf.jacrev(tf.vmap(f)), M3)
+
+
+def temporary_view_chain(x):
+    """A write through a view of a temporary view (``y[1]`` is gone before the write): the view holds its
+    base, as PyTorch's ``._base`` does, so the write reaches ``y``."""
+    y = x * 1.0
+    w = y[1][2:]
+    w[0] = w[1] * 3
+    return (y * x).sum(0)
+
+
+def test_temporary_view_chain_under_jvp_vmap_and_jacrev():
+    x, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    got = ng.jvp(temporary_view_chain, (ng.tensor(x),), (ng.tensor(t),))
+    want = tf.jvp(temporary_view_chain, (torch.tensor(x),), (torch.tensor(t),))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+    _compare(ng.vmap(temporary_view_chain), tf.vmap(temporary_view_chain), np.stack([x, 2 * x]))
+    _compare(ng.jacrev(temporary_view_chain), tf.jacrev(temporary_view_chain), x)

@@ -40,7 +40,8 @@ class Tensor(Box):
     ``detach()``), so a write through one counts as a write to all, as PyTorch's views share their base's
     version counter; ``_guards``, on an op's output, the tensors whose arrays its VJP reads without
     taking them as inputs (an index, a mask, labels; see :func:`guard`), and ``_guarding`` on such a tensor;
-    ``_view_of``, on a view, ``(weak base, op, params)``: how it was made, so a recorded in-place write reaches
+    ``_view_of``, on a view, ``(base, op, params)`` (the base called for, held by an op's view, weak for
+    ``detach()``): how it was made, so a recorded in-place write reaches
     the base and the base's reaches its views (:func:`.ops.update_`); ``_lifted``, on a leaf a transform made
     to differentiate with respect to (so it is not mistaken for a tensor the function closed over).
     """
@@ -379,14 +380,20 @@ def _share(base: Tensor, view: Tensor) -> Tensor:
     return view
 
 
+def _held(t: Tensor):
+    """A strong reference with :func:`weakref.ref`'s interface (called, it gives ``t``)."""
+    return lambda: t
+
+
 def _viewed(prim: Primitive, args: tuple, params: dict, value, out: Tensor) -> Tensor:
     """``out`` (whose array ``value`` is a view: its ``base`` is set) shares the memory of the inputs whose
     arrays ``value`` overlaps; a view of one input also keeps how it was made (``_view_of``)."""
     for a in args:
         if isinstance(a, Tensor) and a.data.__class__ is np.ndarray and np.may_share_memory(value, a.data):
             _share(a, out)
-            if len(args) == 1:  # a view of its one input (reshape, a slice …): how it was made
-                out._view_of = (weakref.ref(a), prim, params)
+            if len(args) == 1:  # a view of its one input (reshape, a slice …): how it was made, and its base
+                out._view_of = (_held(a), prim, params)  # kept alive, as PyTorch's ``._base``: a write through
+                # ``y[1][2:]`` must reach ``y`` after the temporary ``y[1]`` is gone
     return out
 
 
