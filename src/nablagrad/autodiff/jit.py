@@ -993,7 +993,9 @@ def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:
         if not np.allclose(g.data, r.data, rtol=1e-5, atol=1e-6, equal_nan=True):
             raise JitError(
                 f"jit({name}): the compiled program disagrees with the function: part of the result is computed outside "
-                "nablagrad's ops (NumPy on .data, Python numbers taken from tensors, random numbers), so it was frozen "
-                "when the function was traced. Express it with nablagrad ops, or call the function without ng.jit."
+                "nablagrad's ops (NumPy on .data, Python numbers taken from tensors, random numbers) or from a tensor the "
+                "function itself writes in place under no_grad (a buffer updated in forward), so it was frozen when the "
+                "function was traced. Express it with nablagrad ops, keep such state outside the compiled function (pass "
+                "it in), or call the function without ng.jit."
             )
     return True

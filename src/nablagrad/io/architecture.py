@@ -28,6 +28,7 @@ from ..nn import layers as L
 from ..nn.functional import GELU_APPROXIMATIONS
 from ..nn.kan import KAN, KANLinear
 from ..nn.module import Module, Sequential
+from .dtypes import DTYPE_NAMES
 
 
 class ArchitectureError(ValueError):
@@ -39,9 +40,7 @@ _SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, 
 _OPTIONED = {cls.__name__: cls for cls in (L.GELU, L.ELU, L.Softplus)}
 MAX_DEPTH = 32  # nested Sequentials in one description
 MAX_FEATURES = 2**31
-# the dtypes a described buffer may have (those a model file stores)
-BUFFER_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                 "uint64", "bool")  # fmt: skip
+BUFFER_DTYPES = DTYPE_NAMES  # the dtypes a described buffer may have (those a model file stores)
 
 
 def _kan_grid(m: KANLinear) -> dict:

@@ -32,6 +32,7 @@ from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from .architecture import ArchitectureError, from_spec, parameter_shapes, to_spec
 from .atomic import atomic_write_bytes, folder_problem
+from .dtypes import FILE_DTYPES
 
 FORMAT = "nablagrad/1"
 # The header cap, checked by save and load.  safetensors allows 100 MB, but parsing JSON can cost
@@ -40,8 +41,7 @@ FORMAT = "nablagrad/1"
 # bytes per Linear layer with Adam's state, so 8 MiB holds ~14 000 such layers and their metadata.
 _MAX_HEADER = 8 * 1024 * 1024
 _ENTRY_KEYS = frozenset(("dtype", "shape", "data_offsets"))
-_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
-           "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}  # fmt: skip
+_DTYPES = FILE_DTYPES
 _MODEL_DTYPES = ("float16", "float32", "float64")
 
 
