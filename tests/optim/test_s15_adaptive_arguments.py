@@ -14,6 +14,7 @@ import nablagrad as ng
 from nablagrad import optim
 
 torch = pytest.importorskip("torch")
+from test_argument_parity import _outcome  # noqa: E402 - the same refusal probe (tests/optim/test_argument_parity.py)
 
 PAIRS = {name: (getattr(optim, name), getattr(torch.optim, name))
          for name in ("Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD")}  # fmt: skip
@@ -36,14 +37,6 @@ BAD = {
 }
 CASES = [(name, key, v) for name, (ours, _) in PAIRS.items() for key, values in BAD.items()
          if key in inspect.signature(ours).parameters for v in values]  # fmt: skip
-
-
-def _outcome(make):
-    try:
-        make()
-    except (TypeError, ValueError, IndexError) as exc:
-        return type(exc)
-    return None
 
 
 @pytest.mark.parametrize("name, key, value", CASES, ids=[f"{n}-{k}={v!r}" for n, k, v in CASES])
