@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..autodiff import Tensor, as_tensor
 from ..backend.checks import is_real
 from . import functional as Fn
 from .module import Module
@@ -15,6 +18,7 @@ class _Loss(Module):
 
     fn = staticmethod(Fn.mse_loss)
     defaults: dict = {}  # a subclass's keyword options and their defaults
+    buffers_of: tuple = ()  # the options PyTorch registers as buffers (``weight``): in state_dict, moved by ``to``
     # whether the target pairs with the prediction element by element (same shape, refused otherwise)
     same_shape_target = True
 
@@ -33,13 +37,22 @@ class _Loss(Module):
         self.reduction = reduction
         object.__setattr__(self, "_options", {})
         for name, default in self.defaults.items():
-            setattr(self, name, options.get(name, default))
+            value = options.get(name, default)
+            if name in self.buffers_of:
+                self.register_buffer(name, None if value is None else _tensor_option(type(self).__name__, name, value))
+            else:
+                setattr(self, name, value)
+        self._refresh_options()
+
+    def _refresh_options(self) -> None:
+        """The options passed on to ``fn``: those away from their default."""
+        opts = {k: v for k, d in self.defaults.items() if _differs(v := getattr(self, k, d), d)}
+        object.__setattr__(self, "_options", opts)
 
     def __setattr__(self, name: str, value) -> None:
         super().__setattr__(name, value)
-        if name in self.defaults:  # the options passed on: those away from their default
-            opts = {k: v for k, d in self.defaults.items() if _differs(v := getattr(self, k, d), d)}
-            object.__setattr__(self, "_options", opts)
+        if name in self.defaults and "_options" in self.__dict__:
+            self._refresh_options()
 
     def _check(self, reduction: str) -> None:
         Fn._check_reduction(reduction, type(self).__name__)
@@ -51,6 +64,17 @@ class _Loss(Module):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" + "".join(f", {k}={v!r}" for k, v in self._options.items())
+
+
+def _tensor_option(who: str, name: str, value) -> Tensor:
+    """A tensor option (``weight``) as the buffer it is kept in: a Tensor as given (detached: a buffer
+    takes no gradient), anything else as an array of numbers."""
+    if isinstance(value, Tensor):
+        return value.detach() if value.requires_grad else value
+    try:
+        return as_tensor(np.asarray(value) if not hasattr(value, "__array_namespace__") else value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {name} must be a tensor of numbers, got {type(value).__name__}") from None
 
 
 def _differs(value, default) -> bool:
@@ -95,6 +119,7 @@ class CrossEntropyLoss(_Loss):
     fn = staticmethod(Fn.cross_entropy)
     same_shape_target = False  # class labels (N,) for predictions (N, C)
     defaults = {"weight": None, "ignore_index": -100, "label_smoothing": 0.0}
+    buffers_of = ("weight",)
 
 
 class CrossEntropyProbsLoss(_Loss):
@@ -109,6 +134,7 @@ class NLLLoss(_Loss):
 
     fn = staticmethod(Fn.nll_loss)
     defaults = {"weight": None, "ignore_index": -100}
+    buffers_of = ("weight",)
     same_shape_target = False  # class labels (N,) for predictions (N, C)
 
 
@@ -117,6 +143,7 @@ class BCELoss(_Loss):
 
     fn = staticmethod(Fn.binary_cross_entropy)
     defaults = {"weight": None}
+    buffers_of = ("weight",)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -125,6 +152,7 @@ class BCEWithLogitsLoss(_Loss):
 
     fn = staticmethod(Fn.binary_cross_entropy_with_logits)
     defaults = {"weight": None, "pos_weight": None}
+    buffers_of = ("weight", "pos_weight")
 
 
 class HuberLoss(_Loss):
