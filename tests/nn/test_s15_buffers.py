@@ -465,3 +465,25 @@ def test_a_module_pickled_before_buffers_existed_gets_empty_ones():
     assert list(old.buffers()) == [] and list(old.state_dict()) == ["weight", "bias"]
     old.register_buffer("b", ng.zeros(1))
     assert list(old.state_dict()) == ["weight", "bias", "b"]
+
+
+def test_refused_states_raise_the_exported_errors_as_torch_and_write_nothing():
+    """A wrong shape, a missing key under strict, a non-numeric value: RuntimeError as torch's (and the Python error
+    of each kind), exported from ng.nn, and the model is as it was."""
+    net = ng.nn.Sequential(ng.nn.Linear(3, 2, seed=0))
+    net[0].register_buffer("scale", ng.tensor(np.ones(2)))
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    bad_shape = {**before, "0.bias": np.zeros(5)}
+    with pytest.raises(RuntimeError):
+        tnet.load_state_dict({"0.weight": torch.zeros(2, 3), "0.bias": torch.zeros(5)})
+    cases = [(bad_shape, ng.nn.StateDictShapeError, ValueError),
+             ({k: v for k, v in before.items() if k != "0.scale"}, ng.nn.StateDictKeyError, KeyError),
+             ({**before, "0.weight": np.array([["a"] * 2] * 3)}, ng.nn.StateDictValueError, TypeError)]  # fmt: skip
+    for state, error, kind in cases:
+        with pytest.raises(error) as info:
+            net.load_state_dict(state)
+        assert isinstance(info.value, RuntimeError) and isinstance(info.value, kind)
+        assert isinstance(info.value, ng.nn.StateDictError)
+        for k, v in net.state_dict().items():
+            np.testing.assert_array_equal(v, before[k])

@@ -42,6 +42,16 @@ from .losses import (
     SmoothL1Loss,
     SquaredErrorLoss,
 )
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+    StateDictKeyError,
+    StateDictShapeError,
+    StateDictValueError,
+)
 from .regularizers import l1_penalty, l2_penalty, penalised_parameters
 from .utils import clip_grad_norm_, clip_grad_value_, grad_norm
