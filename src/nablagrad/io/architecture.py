@@ -40,7 +40,6 @@ _SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, 
 _OPTIONED = {cls.__name__: cls for cls in (L.GELU, L.ELU, L.Softplus)}
 MAX_DEPTH = 32  # nested Sequentials in one description
 MAX_FEATURES = 2**31
-BUFFER_DTYPES = DTYPE_NAMES  # the dtypes a described buffer may have (those a model file stores)
 
 
 def _kan_grid(m: KANLinear) -> dict:
@@ -104,8 +103,8 @@ def _spec(m: Module) -> dict:
 def _buffer_spec(m: Module) -> dict:
     """``m``'s own buffers: name → ``{"shape", "dtype"}``; a non-persistent buffer, whose values a file does not
     hold, is refused."""
-    own, saved = dict(m.named_buffers(recurse=False)), m.state_dict(keep_vars=True)
-    lost = [k for k in own if k not in saved]
+    own = dict(m.named_buffers(recurse=False))
+    lost = [k for k in own if k in m._non_persistent_buffers_set]
     if lost:
         raise ArchitectureError(
             f"cannot describe this {type(m).__name__} as JSON: its non-persistent buffers {lost} are not saved, so a "
@@ -218,7 +217,7 @@ def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
 
 def _buffer_fields(spec: dict, own: dict) -> dict[str, tuple[tuple[int, ...], str]]:
     """The described buffers, name → (shape, dtype), checked: a name that is no parameter's nor layer's, a shape
-    of at most 32 sizes, a dtype of :data:`BUFFER_DTYPES` (``own``: the layer's other entries)."""
+    of at most 32 sizes, a dtype of :data:`DTYPE_NAMES` (``own``: the layer's other entries)."""
     buffers = spec.get("buffers", {})
     if not isinstance(buffers, dict):
         raise ArchitectureError(f"{spec['type']}: buffers must be an object name -> {{shape, dtype}}")
@@ -231,9 +230,9 @@ def _buffer_fields(spec: dict, own: dict) -> dict[str, tuple[tuple[int, ...], st
                                     "parameter or layer")  # fmt: skip
         shape, dtype = (b.get("shape"), b.get("dtype")) if isinstance(b, dict) else (None, None)
         ok = isinstance(shape, list) and len(shape) <= 32
-        if not (ok and all(type(v) is int and 0 <= v <= MAX_FEATURES for v in shape) and dtype in BUFFER_DTYPES):
+        if not (ok and all(type(v) is int and 0 <= v <= MAX_FEATURES for v in shape) and dtype in DTYPE_NAMES):
             raise ArchitectureError(f"{spec['type']}: buffer {name[:40]!r} must be {{shape: up to 32 sizes in "
-                                    f"0..{MAX_FEATURES}, dtype: one of {BUFFER_DTYPES}}}, got {str(b)[:80]}")  # fmt: skip
+                                    f"0..{MAX_FEATURES}, dtype: one of {DTYPE_NAMES}}}, got {str(b)[:80]}")  # fmt: skip
         out[name] = (tuple(shape), dtype)
     return out
 

@@ -41,7 +41,6 @@ FORMAT = "nablagrad/1"
 # bytes per Linear layer with Adam's state, so 8 MiB holds ~14 000 such layers and their metadata.
 _MAX_HEADER = 8 * 1024 * 1024
 _ENTRY_KEYS = frozenset(("dtype", "shape", "data_offsets"))
-_DTYPES = FILE_DTYPES
 _MODEL_DTYPES = ("float16", "float32", "float64")
 
 
@@ -236,14 +235,14 @@ def _entry(name: str, e, data_len: int, where: str) -> TensorEntry:
 
     if not isinstance(e, dict):
         raise bad("has no description")
-    if not isinstance(e.get("dtype"), str) or e["dtype"] not in _DTYPES:
-        raise bad(f"has unsupported dtype {str(e.get('dtype'))[:20]!r}; readable: {', '.join(_DTYPES)}")
+    if not isinstance(e.get("dtype"), str) or e["dtype"] not in FILE_DTYPES:
+        raise bad(f"has unsupported dtype {str(e.get('dtype'))[:20]!r}; readable: {', '.join(FILE_DTYPES)}")
     shape, offsets = e.get("shape"), e.get("data_offsets")
     if not (_int_list(shape) and len(shape) <= 32 and all(s >= 0 for s in shape)):
         raise bad(f"has an invalid shape {str(shape)[:80]}")
     if not (_int_list(offsets) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
         raise bad("lies outside the file")
-    dtype = np.dtype(_DTYPES[e["dtype"]])
+    dtype = np.dtype(FILE_DTYPES[e["dtype"]])
     # NumPy refuses a shape whose non-zero dimensions span more than intp bytes even when another
     # dimension is 0 (an empty tensor of shape [0, 2**70]): refused here, before any array is made
     if math.prod(max(s, 1) for s in shape) * dtype.itemsize > np.iinfo(np.intp).max:
@@ -418,7 +417,7 @@ def _unstacked(name: str, spec, array: np.ndarray | None, where: str) -> list:
     if array is None or array.ndim < 1 or array.shape[0] != length - len(none):
         shape = None if array is None else array.shape
         raise bad(f"needs an array of {length - len(none)} entries, the file has {shape}")
-    rows, holes = iter(np.array(array)), set(none)
+    rows, holes = iter(array), set(none)  # (rows of the array read: the optimiser copies each onto its device)
     return [None if j in holes else next(rows) for j in range(length)]
 
 

@@ -411,13 +411,13 @@ class Module:
         """Put every parameter and buffer on ``device`` (None: where it is) and cast those whose dtype kind is
         in ``kinds`` to ``dtype`` (None: as they are).  The tensors stay the same objects."""
         moved = []  # every array converted before any tensor changes: a failed move changes nothing
-        for t in (*self.parameters(), *self.buffers()):
+        buffers = list(self.buffers())
+        for t in (*self.parameters(), *buffers):
             cast = dtype if dtype is not None and t.dtype.kind in kinds else None
             data = to_device(t.data, t.device if device is None else device, cast)
             grad = None if t.grad is None else to_device(t.grad.data, device_of(data), namespace_of(data).numpy_dtype(data.dtype))
             moved.append((t, data, grad))
-        buffers = {id(b) for b in self.buffers()}
-        if any(id(t) in buffers and data is not t.data for t, data, _ in moved):
+        if any(data is not t.data for t, data, _ in moved[len(moved) - len(buffers):]):
             restructure()  # ng.jit records no op on a buffer: a value it made from one is frozen, and must be traced anew
         for t, data, grad in moved:
             t.data = data
