@@ -130,3 +130,18 @@ def test_temporary_view_chain_under_jvp_vmap_and_jacrev():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
     _compare(ng.vmap(temporary_view_chain), tf.vmap(temporary_view_chain), np.stack([x, 2 * x]))
     _compare(ng.jacrev(temporary_view_chain), tf.jacrev(temporary_view_chain), x)
+
+
+def test_a_write_through_a_view_of_a_broadcast_view_is_refused_before_anything_is_written():
+    """``x = broadcast_to(w, …)[0]``: nablagrad writes view by view, and the broadcast link would write one entry
+    of ``w`` from several places, so it refuses (torch writes through it) — and nothing changes: not ``x``, the
+    broadcast view, nor ``w`` (every link is checked before the write; it used to write ``x`` and then raise)."""
+    ours = ng.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = ours * 1
+    v = ng.broadcast_to(w, (2, 3))
+    x = v[0]
+    with pytest.raises(RuntimeError, match="several entries"):
+        x[...] = 5.0
+    for t in (x, w):
+        np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(v.numpy(), [[1.0, 2.0, 3.0]] * 2)

@@ -631,17 +631,24 @@ def _view_target(x: Tensor) -> tuple[Tensor, np.ndarray] | None:
                 f"leaf of shape {base.shape}) is used in an in-place operation (PyTorch's rule). Write it under "
                 "ng.no_grad(), or work on a copy of the leaf: y = x * 1"
             )
+        if _repeats(t.data):  # every link checked before anything is written
+            why = ("PyTorch refuses it too" if t is x else "PyTorch writes through it; nablagrad writes view by view "
+                   "and refuses")  # fmt: skip
+            raise RuntimeError(
+                f"in-place write through a view made by {made} (shape {t.shape}) in which several entries are one "
+                f"entry of the tensor of shape {base.shape} ({why}); write a copy: v = v.clone()"
+            )
         if target is None:  # (on the data's shape: a view made inside vmap recorded its op on the whole batch)
             numbers = np.arange(int(np.prod(base.data.shape))).reshape(base.data.shape)
-            positions = np.asarray(prim.fn(numbers, **params)).reshape(-1)
-            if np.unique(positions).size != positions.size:
-                raise RuntimeError(
-                    f"in-place write through a view made by {made} (shape {t.shape}) in which several entries are one "
-                    f"entry of the tensor of shape {base.shape} (PyTorch refuses it too); write a copy: v = v.clone()"
-                )
-            target = (base, positions)
+            target = (base, np.asarray(prim.fn(numbers, **params)).reshape(-1))
         t = base
     return target
+
+
+def _repeats(a) -> bool:
+    """Whether the view ``a`` shows one memory entry at several places: a stride 0 along an axis of length > 1 (how
+    ``broadcast_to``/``expand`` make one; the other view ops — slices, reshapes, transposes, diagonals — never do)."""
+    return any(stride == 0 and n > 1 for stride, n in zip(getattr(a, "strides", ()), a.shape))
 
 
 def _rebase_views(x: Tensor) -> None:
@@ -650,12 +657,12 @@ def _rebase_views(x: Tensor) -> None:
     shares = getattr(x, "_shares", None)
     if not shares:
         return
+    batch = _batch_marks(x)
     for v in list(shares):
         origin = getattr(v, "_view_of", None)
         if v is x or origin is None or origin[0]() is not x:
             continue
         prim, params = origin[1], origin[2]
-        batch = _batch_marks(x)
         if prim is None:
             node = x.detach()
         elif batch:  # a view made inside vmap recorded the op on the whole batch (in a batching rule): made again so
