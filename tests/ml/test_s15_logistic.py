@@ -101,3 +101,21 @@ def test_bad_sample_weight_is_refused_and_changes_nothing(est):
             est.fit(X[:, ::-1], y[::-1], sample_weight=bad)
         np.testing.assert_array_equal(est.coef_, coef)
     np.testing.assert_array_equal(w, 1.0)  # the caller's weights are never written
+
+
+def test_binary_predict_log_proba_is_the_log_of_predict_proba_and_finite_where_it_saturates():
+    """log σ(∓s) computed as −log(1 + e^{±s}): equal to log(predict_proba) where that is accurate, and finite
+    where σ rounds to 0 or 1 (scikit-learn's own log of the probability gives −inf there)."""
+    import numpy as np
+
+    from nablagrad import ml
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3)) * 5
+    y = (X[:, 0] > 0).astype(int)
+    model = ml.LogisticRegression(C=100).fit(X, y)
+    logp, p = model.predict_log_proba(X), model.predict_proba(X)
+    ok = p > 1e-6  # (where 1 − σ has not lost its digits to cancellation)
+    np.testing.assert_allclose(logp[ok], np.log(p[ok]), rtol=1e-9, atol=1e-12)
+    assert np.isfinite(logp).all()
+    np.testing.assert_allclose(np.exp(logp).sum(axis=1), 1.0, rtol=1e-12)

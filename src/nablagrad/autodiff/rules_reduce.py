@@ -889,7 +889,7 @@ def _grouped(x: Tensor, who: str, dim, ordered: bool, return_inverse: bool, retu
     if dim is None:
         values = picked.reshape(-1)
     else:
-        values = np.moveaxis(picked.reshape((-1,) + np.moveaxis(data, dim, 0).shape[1:]), 0, dim)
+        values = np.moveaxis(picked.reshape((-1,) + moved.shape[1:]), 0, dim)
     out = [_on_device(np.ascontiguousarray(values), x)]
     if return_inverse:
         group = np.cumsum(starts) - 1

@@ -692,9 +692,8 @@ def narrow(x, dim: int, start: int, length: int):
 def unbind(x, dim: int = 0):
     """PyTorch's unbind: the slices along ``dim`` as a tuple (that dim removed); each slice's gradient goes back in place."""
     x = _t(x)
+    _needs_a_dim("unbind", x)
     dim = _ax("unbind", dim, x.ndim)
-    if not x.ndim:
-        raise ValueError("unbind: a 0-d tensor has no dimension to unbind; reshape it first, e.g. x.reshape(1)")
     return tuple(x[_along(dim, i, x.ndim)] for i in range(x.shape[dim]))
 
 

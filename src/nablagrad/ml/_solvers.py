@@ -138,7 +138,8 @@ def linear_svm(X: np.ndarray, y: np.ndarray, C: float, fit_intercept: bool = Tru
         s = C - alpha
         margins = U @ theta  # y_i (⟨w, x_i⟩ + intercept)
         w = theta[: X.shape[1]]
-        w_alpha = U[:, : X.shape[1]].T @ alpha
+        u_alpha = U.T @ alpha  # (one n×(p+1) product: its first p entries are Σ α_i y_i x_i)
+        w_alpha = u_alpha[: X.shape[1]]
         primal = 0.5 * w @ w + C * np.maximum(1.0 - margins, 0.0).sum()
         gap = primal - (alpha.sum() - 0.5 * w_alpha @ w_alpha)
         # the certified accuracy, or the gap float64 can still resolve next to P
@@ -146,7 +147,7 @@ def linear_svm(X: np.ndarray, y: np.ndarray, C: float, fit_intercept: bool = Tru
             done = True
             break
         r_d = margins - 1.0 - z + v
-        r_theta = E * theta - U.T @ alpha
+        r_theta = E * theta - u_alpha
         Theta = 1.0 / (z / alpha + v / s)
         M = np.diag(E) + (U * Theta[:, None]).T @ U
 

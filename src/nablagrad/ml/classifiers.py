@@ -257,8 +257,8 @@ class LogisticRegression(_LinearClassifier):
 
     def predict_log_proba(self, X):
         s = self.decision_function(X)
-        if s.ndim == 1:
-            return np.log(self.predict_proba(X))
+        if s.ndim == 1:  # log σ(∓s) = −log(1 + e^{±s}), stable for any |s| (one decision function)
+            return np.stack([-np.logaddexp(0.0, s), -np.logaddexp(0.0, -s)], axis=1)
         return log_softmax(as_tensor(s), axis=1).numpy()
 
 
