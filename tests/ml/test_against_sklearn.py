@@ -272,7 +272,7 @@ def test_one_vs_rest_and_one_vs_one_match_sklearn_wrappers():
 def test_perceptron_and_linear_svc_separate_separable_data():
     X, y = make_classification(300, 4, n_redundant=0, class_sep=3.0, flip_y=0.0, random_state=0)
     assert ml.Perceptron(random_state=0).fit(X, y).score(X, y) >= 0.99
-    svc = ml.LinearSVC().fit(X, y)
+    svc = ml.LinearSVC(loss="hinge").fit(X, y)
     ref = svm.SVC(kernel="linear").fit(X, y)  # the same problem: hinge + ½‖w‖², b unpenalised
     np.testing.assert_allclose(svc.coef_, ref.coef_, atol=2e-3)
     margins = (2 * y - 1) * svc.decision_function(X)

@@ -32,12 +32,12 @@ def test_perceptron_follows_scikit_learn_step_by_step(noisy_classes, alpha):
 def test_linear_svc_never_penalises_the_intercept():
     X, y = make_classification(200, 4, n_redundant=0, flip_y=0.05, random_state=0)
     ref = svm.SVC(kernel="linear", C=1.0, tol=1e-8).fit(X, y)  # libsvm: unpenalised b
-    ours = ml.LinearSVC(C=1.0).fit(X, y)
+    ours = ml.LinearSVC(C=1.0, loss="hinge").fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-3)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=2e-3)
     # moving the data far from the origin moves only b: w is the same, b' = b − ⟨w, shift⟩
     shift = np.full(4, 20.0)
-    moved = ml.LinearSVC(C=1.0).fit(X + shift, y)
+    moved = ml.LinearSVC(C=1.0, loss="hinge").fit(X + shift, y)
     np.testing.assert_allclose(moved.coef_, ours.coef_, atol=2e-3)
     np.testing.assert_allclose(moved.intercept_, ours.intercept_ - ours.coef_ @ shift, atol=5e-2)
     # ... whereas liblinear's LinearSVC, which penalises b as a feature, changes its weights
@@ -55,7 +55,7 @@ def test_linear_svc_without_intercept_matches_liblinear(n, p, classes, C):
     """No intercept, no equality constraint: the box dual by SMO one variable at a time equals
     liblinear's hinge-loss LinearSVC without intercept (one-vs-rest for three classes)."""
     X, y = make_classification(n, p, n_redundant=0, n_informative=3, n_classes=classes, random_state=1)
-    ours = ml.LinearSVC(C=C, fit_intercept=False).fit(X, y)
+    ours = ml.LinearSVC(C=C, fit_intercept=False, loss="hinge").fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = svm.LinearSVC(loss="hinge", C=C, fit_intercept=False, max_iter=100_000, tol=1e-8).fit(X, y)

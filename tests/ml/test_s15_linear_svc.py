@@ -24,7 +24,7 @@ def _data(n, p, k=2, seed=0, flip=0.05):
 @pytest.mark.parametrize("C", [0.05, 1.0, 10.0])
 def test_with_intercept_it_is_libsvms_linear_svc(n, p, C):
     X, y = _data(n, p)
-    ours = ml.LinearSVC(C=C, tol=1e-7).fit(X, y)
+    ours = ml.LinearSVC(C=C, tol=1e-7, loss="hinge").fit(X, y)
     ref = svm.SVC(kernel="linear", C=C, tol=1e-7).fit(X, y)
     scale = max(1.0, np.abs(ref.coef_).max())
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4 * scale)
@@ -36,7 +36,7 @@ def test_with_intercept_it_is_libsvms_linear_svc(n, p, C):
 @pytest.mark.parametrize(("n", "p", "k"), [(300, 5, 2), (300, 5, 3), (50, 80, 2)])
 def test_without_intercept_it_is_liblinears_hinge_linear_svc(n, p, k):
     X, y = _data(n, p, k)
-    ours = ml.LinearSVC(C=0.5, fit_intercept=False, tol=1e-7).fit(X, y)
+    ours = ml.LinearSVC(C=0.5, fit_intercept=False, tol=1e-7, loss="hinge").fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # liblinear may stop at max_iter short of tol
         ref = svm.LinearSVC(loss="hinge", C=0.5, fit_intercept=False, tol=1e-10, max_iter=1_000_000).fit(X, y)
@@ -46,7 +46,7 @@ def test_without_intercept_it_is_liblinears_hinge_linear_svc(n, p, k):
 
 def test_several_classes_are_one_vs_rest():
     X, y = _data(300, 4, k=3, seed=2)
-    ours = ml.LinearSVC(C=0.3, tol=1e-7).fit(X, y)
+    ours = ml.LinearSVC(C=0.3, tol=1e-7, loss="hinge").fit(X, y)
     ref = multiclass.OneVsRestClassifier(svm.SVC(kernel="linear", C=0.3, tol=1e-7)).fit(X, y)
     np.testing.assert_allclose(ours.coef_, np.vstack([e.coef_ for e in ref.estimators_]), atol=1e-4)
     np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-3)
@@ -58,7 +58,7 @@ def test_tol_bounds_the_distance_to_the_exact_weights():
     X, y = _data(400, 6, flip=0.2)
     exact = svm.SVC(kernel="linear", C=1.0, tol=1e-9).fit(X, y).coef_[0]
     for tol in (1e-1, 1e-2, 1e-3):
-        w = ml.LinearSVC(tol=tol).fit(X, y).coef_[0]
+        w = ml.LinearSVC(tol=tol, loss="hinge").fit(X, y).coef_[0]
         assert np.linalg.norm(w - exact) <= tol * max(1.0, np.linalg.norm(w)) + 1e-6
 
 
@@ -67,7 +67,7 @@ def test_memory_grows_with_n_p_not_n_squared():
     X, y = _data(20_000, 20, flip=0.1)
     tracemalloc.start()
     try:
-        model = ml.LinearSVC().fit(X, y)
+        model = ml.LinearSVC(loss="hinge").fit(X, y)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -78,4 +78,4 @@ def test_memory_grows_with_n_p_not_n_squared():
 def test_running_out_of_iterations_warns():
     X, y = _data(200, 3)
     with pytest.warns(ConvergenceWarning, match="increase max_iter"):
-        ml.LinearSVC(max_iter=2).fit(X, y)
+        ml.LinearSVC(max_iter=2, loss="hinge").fit(X, y)

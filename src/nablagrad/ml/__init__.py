@@ -10,6 +10,7 @@ from .estimators import EstimatorStats, consistency_curve, gaussian_log_likeliho
 from .kernel import KernelSVC, kernel_matrix
 from .linear import IllConditionedWarning, Lasso, LinearRegression, Ridge
 from .model_selection import (
+    FitFailedWarning,
     GridSearchCV,
     KFold,
     StratifiedKFold,

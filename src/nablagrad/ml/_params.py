@@ -163,6 +163,16 @@ class _RandomState(Constraint):
         return "None, an int in the range [0, inf) or a numpy random Generator"
 
 
+class _RealNumber(Constraint):
+    """Any real number, NaN and ±inf included (not a bool): a value to stand in for a score."""
+
+    def is_satisfied_by(self, value) -> bool:
+        return is_real(value)
+
+    def describe(self) -> str:
+        return "a real number (NaN included)"
+
+
 class _LayerSizes(Constraint):
     """MLP widths: one int >= 1, or a sequence (list, tuple, 1-D array) of ints >= 1."""
 
@@ -183,6 +193,7 @@ NONE: Constraint = _NoneConstraint()
 CALLABLE: Constraint = _Callable()
 RANDOM_STATE: Constraint = _RandomState()
 LAYER_SIZES: Constraint = _LayerSizes()
+REAL_NUMBER: Constraint = _RealNumber()
 
 N_JOBS: list[Constraint] = [NONE, Interval(numbers.Integral, 1, None), Interval(numbers.Integral, None, -1, closed="right")]
 """joblib's ``n_jobs``: None, a positive number of workers, or -1 (every core), -2 (all but one), ..."""

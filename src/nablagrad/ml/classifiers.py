@@ -1,7 +1,8 @@
 """Linear classifiers (lecture 004): ``a(x) = sign(⟨w, x⟩ + b)``, margin ``M = y(⟨w, x⟩ + b)``.
 
 * ``Perceptron`` — Rosenblatt's rule on the perceptron loss ``max(0, −M)``;
-* ``LinearSVC`` — hinge loss ``max(0, 1 − M)`` with an L2 penalty on ``w`` only (interior point on the dual);
+* ``LinearSVC`` — squared hinge ``max(0, 1 − M)²`` (Newton on the primal) or hinge ``max(0, 1 − M)``
+  (interior point on the dual), with an L2 penalty on ``w`` only;
 * ``LogisticRegression`` — Bernoulli likelihood, gradient ``−Σ x_i (y_i − σ(⟨w, x_i⟩))`` + L2;
   several classes: the multinomial (softmax) model, as scikit-learn's;
 * ``SoftmaxRegression`` — multinomial logistic regression (the same solver, :func:`fit_multinomial`).
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,8 +21,8 @@ import numpy as np
 from ..autodiff import as_tensor, log_softmax, sigmoid, softmax
 from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
-from ._params import BOOLEAN, RANDOM_STATE, Interval
-from ._solvers import engine_objective, lbfgs, linear_svm
+from ._params import BOOLEAN, RANDOM_STATE, Interval, Options
+from ._solvers import engine_objective, lbfgs, linear_svm, squared_hinge_svm
 from .base import BaseEstimator, ClassifierMixin
 from .metrics import _check_sample_weight
 from .multiclass import one_vs_all_targets
@@ -32,16 +34,21 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit one binary model (two classes) or one per class against the rest."""
         X, enc = self._fit_classes(X, y)
+        self._fit_one_vs_rest(X, enc, self._fit_binary)
+        return self
+
+    def _fit_one_vs_rest(self, X: np.ndarray, enc: np.ndarray,
+                         fit_binary: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float, int]]) -> None:  # fmt: skip
+        """``coef_``, ``intercept_`` and ``n_iter_`` from ``fit_binary(X, t) -> (w, b, iterations)``,
+        run on the targets ``t`` in {−1, +1} of the second class (two classes) or of each class."""
         X = np.ascontiguousarray(X)  # rows contiguous, as scikit-learn's fit (order="C"): faster X w, Xᵀ r
         k = len(self.classes_)
         T = one_vs_all_targets(enc, np.arange(k))  # 2·I[y = k] − 1 (lecture 004)
         targets = [T[:, 1]] if k == 2 else list(T.T)
-        self._iterations = []
-        ws, bs = zip(*(self._fit_binary(X, t) for t in targets))
-        self.n_iter_ = max(self._iterations)
+        ws, bs, iterations = zip(*(fit_binary(X, t) for t in targets))
+        self.n_iter_ = max(iterations)
         self.coef_ = np.array(ws)
         self.intercept_ = np.array(bs, dtype=np.float64)
-        return self
 
     def decision_function(self, X):
         """⟨w, x⟩ + b: (n,) for two classes, (n, k) one-vs-rest scores otherwise."""
@@ -102,24 +109,35 @@ class Perceptron(_LinearClassifier):
                     mistakes += 1
             if mistakes == 0:
                 break
-        self._iterations.append(epochs)
-        return w, b
+        return w, b, epochs
+
+
+_SVM_SOLVERS = {"squared_hinge": squared_hinge_svm, "hinge": linear_svm}
+"""``LinearSVC``'s ``loss`` → its solver, ``(X, y, C_i, fit_intercept, tol, max_iter) -> (w, b, support, iterations)``."""
 
 
 class LinearSVC(_LinearClassifier):
-    """Soft-margin linear SVM: ``min ½‖w‖² + C Σ max(0, 1 − y_i(⟨w, x_i⟩ + b))`` (lecture 004).
+    """Soft-margin linear SVM (lecture 004), scikit-learn's losses:
+
+    * ``loss="squared_hinge"`` (the default, as scikit-learn's): ``min ½‖w‖² + Σ C_i max(0, 1 − M_i)²``,
+      by Newton's method on the primal (:func:`._solvers.squared_hinge_svm`);
+    * ``loss="hinge"``: ``min ½‖w‖² + Σ C_i max(0, 1 − M_i)``, by a primal–dual interior-point
+      method on the dual ``max Σα − ½‖Σ α_i y_i x_i‖²``, ``0 ≤ α_i ≤ C_i`` (``Σ α_i y_i = 0`` with
+      an intercept) (:func:`._solvers.linear_svm`);
+
+    with ``M_i = y_i(⟨w, x_i⟩ + b)`` and ``C_i = C·s_i`` (``s_i`` the ``sample_weight``, 1 without;
+    samples of weight 0 take no part).  Both keep memory ``O(n p)`` — never the ``n × n`` Gram
+    matrix — and need a few dozen iterations whatever the conditioning.
 
     The intercept ``b`` is not penalised (004: "never regularise the intercept"; unlike
-    liblinear/scikit-learn's ``LinearSVC``, which penalises it as the weight of a constant feature,
-    so the solution is scikit-learn's ``SVC(kernel="linear")``); without an intercept
-    (``fit_intercept=False``) it is liblinear's ``LinearSVC(loss="hinge", fit_intercept=False)``.
-    The dual ``max Σα − ½‖Σ α_i y_i x_i‖²``, ``0 ≤ α_i ≤ C`` (``Σ α_i y_i = 0`` with an
-    intercept) is solved by a primal–dual interior-point method (:func:`._solvers.linear_svm`)
-    whose systems are ``(p + 1) × (p + 1)``: memory ``O(n p)``, never the ``n × n`` Gram matrix,
-    and a few dozen iterations whatever the conditioning.  ``w = Σ α_i y_i x_i``; examples with
-    ``α_i > 0`` are the support vectors (``n_support_vectors_``: their number, one per
-    one-vs-rest problem for several classes).  ``tol`` bounds the error of ``w``:
-    ``‖w − w*‖ ≤ tol · max(1, ‖w‖)``, certified by the duality gap.
+    liblinear/scikit-learn's ``LinearSVC``, which penalises it as the weight of a constant feature
+    of value ``intercept_scaling``, so the hinge solution is scikit-learn's ``SVC(kernel="linear")``);
+    without an intercept (``fit_intercept=False``) it is liblinear's ``LinearSVC(loss=...,
+    fit_intercept=False)``.  ``w = Σ α_i y_i x_i``; examples with ``α_i > 0`` (margin ``≤ 1`` for
+    the hinge, ``< 1`` for the squared hinge) are the support vectors (``n_support_vectors_``:
+    their number, one per one-vs-rest problem for several classes).  ``tol`` bounds the error of
+    ``w``: ``‖w − w*‖ ≤ tol · max(1, ‖w‖)``, certified by the duality gap (hinge) or estimated by
+    the Newton decrement (squared hinge).
     """
 
     _parameter_constraints = {
@@ -127,34 +145,53 @@ class LinearSVC(_LinearClassifier):
         "fit_intercept": [BOOLEAN],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "loss": [Options(_SVM_SOLVERS)],
     }
 
-    def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 1000, tol: float = 1e-4):
+    def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 1000, tol: float = 1e-4,
+                 loss: str = "squared_hinge"):  # fmt: skip
         self.C = C
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
+        self.loss = loss
 
-    def fit(self, X, y):
-        """Fit one SVM (two classes) or one per class against the rest."""
-        self._support = []
-        super().fit(X, y)
-        self.n_support_vectors_ = self._support[0] if len(self._support) == 1 else np.array(self._support)
-        del self._support
+    def fit(self, X, y, sample_weight=None):
+        """Fit one SVM (two classes) or one per class against the rest; ``sample_weight`` ``s_i``
+        multiplies sample ``i``'s loss term (its ``C``)."""
+        X, enc = self._fit_classes(X, y)
+        sw = _check_sample_weight(sample_weight, len(X), "LinearSVC.fit")
+        cost = np.full(len(X), float(self.C)) if sw is None else float(self.C) * sw
+        if sw is not None:
+            if self.fit_intercept:
+                mass = np.bincount(enc, weights=sw, minlength=len(self.classes_))
+                if np.any(mass == 0):
+                    empty = self.classes_[np.argmax(mass == 0)].tolist()
+                    raise ValueError(
+                        f"LinearSVC.fit: every sample of class {empty!r} has sample_weight 0, "
+                        "so its margin constrains nothing and the unpenalised intercept is not determined; give that "
+                        "class some weight, or drop its samples and label"
+                    )
+            kept = sw > 0  # C_i = 0: no loss term, no dual variable (the interior point needs 0 < C_i)
+            X, enc, cost = X[kept], enc[kept], cost[kept]
+        solver = _SVM_SOLVERS[self.loss]
+        support = []
+
+        def fit_binary(Xb: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float, int]:
+            w, b, sv, it = solver(Xb, t, cost, self.fit_intercept, self.tol, self.max_iter)
+            support.append(int(sv.sum()))
+            return w, b, it
+
+        self._fit_one_vs_rest(X, enc, fit_binary)
+        self.n_support_vectors_ = support[0] if len(support) == 1 else np.array(support)
         return self
-
-    def _fit_binary(self, X, y):
-        w, b, support, it = linear_svm(X, y, float(self.C), self.fit_intercept, self.tol, self.max_iter)
-        self._iterations.append(it)
-        self._support.append(int(support.sum()))
-        return w, b
 
 
 def fit_weights(sample_weight, n: int, who: str) -> np.ndarray:
     """``sample_weight`` checked (finite, non-negative, one per sample or a scalar, positive sum) as
-    a new float64 array; ``None`` is all ones.  The caller's array is never written."""
-    w = _check_sample_weight(sample_weight, n, who)
-    return np.ones(n) if w is None else np.array(w, dtype=np.float64)
+    a new float64 array, copied once; ``None`` is all ones.  The caller's array is never written."""
+    w = _check_sample_weight(sample_weight, n, who, copy=True)
+    return np.ones(n) if w is None else w
 
 
 def fit_binary_logistic(X: np.ndarray, t: np.ndarray, sw: np.ndarray, C: float, fit_intercept: bool, max_iter: int,
@@ -276,19 +313,20 @@ def _binary_labels(y_true, scores, pos_label) -> tuple[np.ndarray, np.ndarray, o
     if not np.all(np.isfinite(scores)):
         raise ValueError("choose_threshold: scores contain NaN or infinity")
     classes = np.unique(y_true).tolist()
+    numeric = y_true.dtype.kind in "biuf"  # numbers: the missing label is 0 / 1; strings need pos_label
     if len(classes) > 2:
         raise ValueError(f"choose_threshold: a threshold splits two classes, but y_true has {len(classes)}: {classes[:5]}")
     if pos_label is None:
         if len(classes) == 2:
             pos_label = classes[1]
-        elif y_true.dtype.kind in "biuf":
+        elif numeric:
             pos_label = 1
         else:
             raise ValueError(f"choose_threshold: y_true holds one class {classes[0]!r}; pass pos_label= the positive class")
     elif pos_label not in classes and len(classes) == 2:
         raise ValueError(f"choose_threshold: pos_label={pos_label!r} is not one of the labels {classes}; pass one of them")
     others = [c for c in classes if c != pos_label]
-    negative = others[0] if others else (0 if y_true.dtype.kind in "biuf" else "")
+    negative = others[0] if others else (0 if numeric else "")
     return y_true, scores, negative, pos_label
 
 

@@ -4,8 +4,9 @@ The intercept is never regularised: X and y are centred, the weights fitted on t
 data, and ``b = ȳ − x̄ᵀw``.  The closed forms never hold a centred copy of X: they centre it a
 block of rows at a time, inside the pass that reduces it (``centred_gram``, ``least_squares``).
 
-``sample_weight`` (``LinearRegression``, ``Ridge``) multiplies each sample's squared residual,
-``min Σ s_i (y_i − ⟨w, x_i⟩ − b)² (+ α‖w‖²)``, as scikit-learn's: the means become weighted
+``sample_weight`` multiplies each sample's squared residual, as scikit-learn's:
+``min Σ s_i (y_i − ⟨w, x_i⟩ − b)² (+ α‖w‖²)`` (``LinearRegression``, ``Ridge``),
+``min (1/(2Σs)) Σ s_i (y_i − ⟨w, x_i⟩ − b)² + α‖w‖₁`` (``Lasso``); the means become weighted
 means ``x̄ = Σ s_i x_i / Σ s_i``, and the closed forms scale each centred row by ``√s_i``.
 """
 
@@ -51,8 +52,8 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         are weighted and ``self._sw`` holds ``s`` (``None`` without weights)."""
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
         validate_features(self, X, reset=True)
-        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit")
-        self._sw = None if sw is None else np.array(sw, dtype=np.float64)  # a copy: the caller's array stays as given
+        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit", copy=True)  # the one copy
+        self._sw = sw
         y = y.astype(np.float64)
         self._single = y.ndim == 1
         Y = y.reshape(len(y), -1)
@@ -81,12 +82,18 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         if self.solver in ("gd", "sgd"):
             return self._gradient_fit(X - self._x_mean, Yc, alpha)
         self.n_iter_ = 1  # closed forms: one solve
-        root = None if self._sw is None else np.sqrt(self._sw)
-        if root is not None:
-            Yc = Yc * root[:, None]
+        root, Yc = self._root_weighted(Yc)
         if self.solver == "lstsq":
             return least_squares(X, Yc, shift=self._x_mean, row_scale=root)
         return _normal_equations(*centred_gram(X, self._x_mean, Yc, type(self).__name__, row_scale=root), float(alpha))
+
+    def _root_weighted(self, Yc: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(√s, diag(√s) Yc)`` for the sample weights ``s`` (``(None, Yc)`` without): the closed
+        forms minimise ``‖diag(√s)(Xc w − yc)‖²``, so X's rows (``row_scale``) and y are scaled by ``√s``."""
+        if self._sw is None:
+            return None, Yc
+        root = np.sqrt(self._sw)
+        return root, Yc * root[:, None]
 
     def _gradient_fit(self, Xc, Yc, alpha: float):
         """Minimise ``Σ s_i r_i² / Σ s_i + α‖w‖²/Σ s_i`` (``s`` the sample weights, all 1 without:
@@ -290,8 +297,16 @@ class Lasso(_LinearModel):
     """Lasso ``min (1/2n)‖Xw + b − y‖² + α‖w‖₁`` (scikit-learn's scaling): L1 drives weights to
     exactly zero as α grows (lecture 004).
 
-    ``solver="cd"``: cyclic coordinate descent on the Gram matrix, stopped by the duality gap;
-    ``solver="proximal"``: proximal gradient (ISTA), ``w ← S(w − η∇, ηα)``.
+    ``sample_weight`` ``s`` enters as in scikit-learn's (which rescales ``s`` to sum to ``n``):
+    ``min (1/(2Σs)) Σ s_i (y_i − ⟨w, x_i⟩ − b)² + α‖w‖₁``, so integer weights are repeated rows
+    and scaling every weight by the same factor changes nothing; the intercept comes from the
+    weighted means.  Both solvers work on the centred, ``√s``-scaled problem
+    ``½‖diag(√s)(Xc w − yc)‖² + λ‖w‖₁`` with ``λ = α Σs`` (``Σs = n`` without weights), i.e. on
+    ``G = Xcᵀ S Xc`` and ``Xcᵀ S yc``, and stop when its duality gap is below ``tol · ycᵀ S yc``
+    (scikit-learn's rule).
+
+    ``solver="cd"``: cyclic coordinate descent on the Gram matrix; ``solver="proximal"``:
+    proximal gradient (ISTA), ``w ← S(w − η∇, ηλ)``.
     """
 
     _parameter_constraints = {
@@ -310,19 +325,21 @@ class Lasso(_LinearModel):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X, y):
-        """Fit the sparse weights (one solve per target column) and the intercept."""
-        X, Yc = self._prepare(X, y)
-        G, XtY = centred_gram(X, self._x_mean, Yc, type(self).__name__)
-        W = np.column_stack([self._solve(G, XtY[:, k], Yc[:, k], len(X)) for k in range(Yc.shape[1])])
+    def fit(self, X, y, sample_weight=None):
+        """Fit the sparse weights (one solve per target column) and the intercept; ``sample_weight``
+        multiplies each sample's squared residual (scikit-learn's objective, above)."""
+        X, Yc = self._prepare(X, y, sample_weight)
+        root, Yc = self._root_weighted(Yc)
+        G, XtY = centred_gram(X, self._x_mean, Yc, type(self).__name__, row_scale=root)
+        lam = self.alpha * (len(X) if self._sw is None else float(self._sw.sum()))
+        W = np.column_stack([self._solve_l1(G, XtY[:, k], float(Yc[:, k] @ Yc[:, k]), lam) for k in range(Yc.shape[1])])
         self._finish(W)
         return self
 
-    def _solve(self, G, Xty, y, n) -> np.ndarray:
-        lam = self.alpha * n
+    def _solve_l1(self, G: np.ndarray, Xty: np.ndarray, yy: float, lam: float) -> np.ndarray:
+        """``argmin ½(wᵀGw − 2wᵀXty + yy) + λ‖w‖₁`` by ``solver``, to a duality gap below ``tol · yy``."""
         p = G.shape[0]
         w = np.zeros(p)
-        yy = float(y @ y)
         tol = self.tol * max(yy, 1e-300)
         diag = np.diag(G).copy()
         step = 1.0 / max(np.linalg.eigvalsh(G)[-1], 1e-300) if self.solver == "proximal" else None

@@ -40,11 +40,15 @@ def _xy(y_true, y_pred, who: str = "metric"):
     return a, b
 
 
-def _check_sample_weight(sample_weight, n: int, who: str) -> np.ndarray | None:
-    """``sample_weight`` as ``n`` finite, non-negative floats with a positive sum (``None`` stays ``None``)."""
+def _check_sample_weight(sample_weight, n: int, who: str, copy: bool = False) -> np.ndarray | None:
+    """``sample_weight`` as ``n`` finite, non-negative floats with a positive sum (``None`` stays ``None``).
+
+    With ``copy`` the result is always a new array (an estimator keeps it while the caller may
+    change theirs); without, a float64 array of ``n`` weights comes back as it is.  Either way the
+    weights are converted at most once."""
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=np.float64)
+    w = np.array(sample_weight, dtype=np.float64, copy=True if copy else None)
     if w.ndim == 0:
         w = np.full(n, float(w))
     if w.shape != (n,):

@@ -8,9 +8,14 @@ are exactly the serial ones."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import sys
 import time
+import traceback
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -25,6 +30,7 @@ from ._params import (
     N_JOBS,
     NONE,
     RANDOM_STATE,
+    REAL_NUMBER,
     HasMethods,
     InstanceOf,
     Options,
@@ -137,6 +143,17 @@ def _approximate_mode(counts: np.ndarray, n_draws: int, rng: np.random.Generator
     return floored
 
 
+def _not_labels(y: np.ndarray) -> str | None:
+    """Why a float (or complex) ``y`` is scikit-learn's ``"continuous"`` target rather than class
+    labels — ``"NaN or infinity"``, ``"non-integer values"`` — or ``None`` (whole numbers, or not numbers
+    of that kind): the one test :func:`_class_labels` and :func:`_is_class_target` share."""
+    if y.dtype.kind not in "fc":
+        return None
+    if not np.isfinite(y).all():
+        return "NaN or infinity"
+    return "non-integer values" if np.iscomplexobj(y) or np.any(y != np.round(y)) else None
+
+
 def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
     """``y`` as one class label per sample (for stratification), or a ``ValueError`` naming what is
     wrong: not ``n`` labels, a continuous target (scikit-learn's message), or several columns
@@ -147,14 +164,12 @@ def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
     if y.ndim == 0 or len(y) != n:
         raise ValueError(f"{who}: got {y.size if y.ndim == 0 else len(y)} label(s) for {n} samples; pass one class label "
                          "per sample, e.g. the y that goes with X")  # fmt: skip
-    if y.dtype.kind in "fc":
-        finite = np.isfinite(y).all()
-        if not finite or np.iscomplexobj(y) or np.any(y != np.round(y)):
-            raise ValueError(
-                f"{who}: Supported target types are: ('binary', 'multiclass'). Got 'continuous' instead (y holds "
-                f"{'NaN or infinity' if not finite else 'non-integer values'}); stratification needs class labels — "
-                "use KFold (or no stratify) for a regression target"
-            )
+    why = _not_labels(y)
+    if why is not None:
+        raise ValueError(
+            f"{who}: Supported target types are: ('binary', 'multiclass'). Got 'continuous' instead (y holds {why}); "
+            "stratification needs class labels — use KFold (or no stratify) for a regression target"
+        )
     if y.ndim != 1:
         if not multilabel:
             raise ValueError(f"{who}: Supported target types are: ('binary', 'multiclass'). Got a {y.ndim}-D y of shape "
@@ -275,19 +290,91 @@ def _scorers(scoring, who: str = "GridSearchCV") -> tuple[dict[str, Callable], b
     return {name: _scorer(name) for name in names}, True
 
 
-def _fit_and_score(estimator, params: dict, X, y, train, test, scoring, return_train: bool = False) -> dict:
+class FitFailedWarning(RuntimeWarning):
+    """A fit in cross-validation raised: its split scores ``error_score`` (scikit-learn's warning)."""
+
+
+@functools.cache
+def _with_sklearns(sk_warning: type) -> type:
+    return type("FitFailedWarning", (FitFailedWarning, sk_warning), {"__module__": __name__})
+
+
+def _fit_failed_warning() -> type[FitFailedWarning]:
+    """Our warning — also scikit-learn's ``FitFailedWarning`` when the user has imported scikit-learn
+    (so their filters catch it; never imported here)."""
+    sk = sys.modules.get("sklearn.exceptions")
+    return FitFailedWarning if sk is None else _with_sklearns(sk.FitFailedWarning)
+
+
+ERROR_SCORE = [Options({"raise"}), REAL_NUMBER]
+"""scikit-learn's ``error_score``: ``"raise"`` re-raises a failed fit, a number (NaN by default) is its score."""
+
+
+def _score_each(est, X, y, scorers: dict[str, Callable], error_score, errors: list[str]) -> dict[str, float]:
+    """``{name: scorer(est, X, y)}``; a scorer that raises scores ``error_score`` (its traceback
+    goes to ``errors``) unless ``error_score="raise"``."""
+    scores = {}
+    for name, f in scorers.items():
+        try:
+            value = f(est, X, y)
+        except Exception:
+            if error_score == "raise":
+                raise
+            errors.append(traceback.format_exc())
+            value = error_score
+        scores[name] = float(value)
+    return scores
+
+
+def _fit_and_score(estimator, params: dict, X, y, train, test, scoring, return_train: bool = False,
+                   error_score="raise") -> dict:  # fmt: skip
     """Fit a clone with ``params`` on the ``train`` rows and score it on ``test`` (and ``train``)
-    by each scorer of ``scoring``: ``{"test": {name: score}, "train": {...}, "fit_time", "score_time"}``."""
+    by each scorer of ``scoring``: ``{"test": {name: score}, "train": {...}, "fit_time", "score_time",
+    "fit_error", "score_errors"}``.  A fit that raises (an ``Exception``) re-raises with
+    ``error_score="raise"``; otherwise every score of the split is ``error_score`` and ``fit_error``
+    holds the traceback (``None`` after a good fit), reported by :func:`_report_failures` in the
+    caller's process (a worker's warnings would be lost)."""
     scorers, _ = _scorers(scoring)
     est = clone(estimator).set_params(**params)
+    out: dict = {"fit_error": None, "score_errors": []}
     start = time.perf_counter()
-    est.fit(X[train], y[train])
+    try:
+        est.fit(X[train], y[train])
+    except Exception:
+        if error_score == "raise":
+            raise
+        out["fit_error"] = traceback.format_exc()
+        out["fit_time"], out["score_time"] = time.perf_counter() - start, 0.0
+        for part in ("test", "train") if return_train else ("test",):
+            out[part] = dict.fromkeys(scorers, float(error_score))
+        return out
     fitted = time.perf_counter()
-    out = {"test": {name: float(f(est, X[test], y[test])) for name, f in scorers.items()}}
+    out["test"] = _score_each(est, X[test], y[test], scorers, error_score, out["score_errors"])
     if return_train:
-        out["train"] = {name: float(f(est, X[train], y[train])) for name, f in scorers.items()}
+        out["train"] = _score_each(est, X[train], y[train], scorers, error_score, out["score_errors"])
     out["fit_time"], out["score_time"] = fitted - start, time.perf_counter() - fitted
     return out
+
+
+def _report_failures(fits: list[dict], error_score, who: str) -> None:
+    """scikit-learn's report of :func:`_fit_and_score`'s failures: every fit failed — a
+    ``ValueError`` (no score to choose or average by); some — a :class:`FitFailedWarning`; a
+    scorer that raised — a ``UserWarning``.  Identical tracebacks are counted, not repeated."""
+    failed = [f["fit_error"] for f in fits if f["fit_error"] is not None]
+    if failed:
+        line = "-" * 80 + "\n"
+        details = "\n".join(f"{line}{n} fits failed with the following error:\n{tb}" for tb, n in Counter(failed).items())
+        if len(failed) == len(fits):
+            raise ValueError(f"{who}: All the {len(fits)} fits failed.\nIt is very likely that your model is "
+                             "misconfigured.\nYou can try to debug the error by setting error_score='raise'.\n\n"
+                             f"Below are more details about the failures:\n{details}")  # fmt: skip
+        warnings.warn(f"{who}: {len(failed)} fits failed out of a total of {len(fits)}.\nThe score on these "
+                      f"train-test partitions for these parameters will be set to {error_score}.\nIf these failures "
+                      "are not expected, you can try to debug them by setting error_score='raise'.\n\nBelow are more "
+                      f"details about the failures:\n{details}", _fit_failed_warning(), stacklevel=3)  # fmt: skip
+    for tb in (tb for f in fits for tb in f["score_errors"]):
+        warnings.warn(f"{who}: Scoring failed. The score on this train-test partition for these parameters will be "
+                      f"set to {error_score}. Details: \n{tb}", UserWarning, stacklevel=3)  # fmt: skip
 
 
 def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -316,14 +403,10 @@ def _is_classifier(estimator) -> bool:
 
 def _is_class_target(y: np.ndarray) -> bool:
     """scikit-learn's ``type_of_target(y) in ("binary", "multiclass")``: one label per row (a
-    column vector counts), and either not floats or floats that are all whole numbers."""
+    column vector counts), and either not floats or floats that are all whole numbers (:func:`_not_labels`)."""
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
-    if y.ndim != 1:
-        return False
-    if y.dtype.kind in "fc":
-        return bool(np.all(np.isfinite(y)) and np.all(y == np.round(y)))
-    return y.dtype.kind in "biuOUS"
+    return y.ndim == 1 and y.dtype.kind in "biuOUSf" and _not_labels(y) is None
 
 
 def _index_pair(pair, n: int, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -363,15 +446,23 @@ def _splits(estimator, X, y, cv, who: str) -> list[tuple[np.ndarray, np.ndarray]
     return splits
 
 
-def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: int | None = None) -> np.ndarray:
+def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: int | None = None,
+                    error_score=np.nan) -> np.ndarray:  # fmt: skip
     """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``).
     ``cv`` as scikit-learn's: ``None`` (5 folds), a number of folds (stratified for a classifier),
-    a splitter, or an iterable of ``(train, test)`` index pairs."""
+    a splitter, or an iterable of ``(train, test)`` index pairs.  ``error_score`` as scikit-learn's:
+    a fold whose fit raises scores ``error_score`` (NaN by default) with a :class:`FitFailedWarning`,
+    ``"raise"`` re-raises, and if every fold fails a ``ValueError`` says so."""
+    validate_params({"error_score": ERROR_SCORE}, {"error_score": error_score}, "cross_val_score",
+                    signature_defaults(cross_val_score))  # fmt: skip
     X, y = _checked_xy(X, y, "cross_val_score")
     clone(estimator)  # not an estimator: refused here, before any fit
     _scorer(scoring)  # an unknown scoring fails here, before any fit
-    tasks = [(estimator, {}, X, y, tr, te, scoring) for tr, te in _splits(estimator, X, y, cv, "cross_val_score")]
-    return np.array([r["test"]["score"] for r in parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score")])
+    tasks = [(estimator, {}, X, y, tr, te, scoring, False, error_score)
+             for tr, te in _splits(estimator, X, y, cv, "cross_val_score")]  # fmt: skip
+    fits = parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score")
+    _report_failures(fits, error_score, "cross_val_score")
+    return np.array([r["test"]["score"] for r in fits])
 
 
 def _rank(mean: np.ndarray) -> np.ndarray:
@@ -401,6 +492,9 @@ def _cv_results(grid: list[dict], fits: list[dict], n_splits: int) -> dict:
             scores = np.array([f[part][metric] for f in fits]).reshape(len(grid), n_splits)
             results.update({f"split{k}_{part}_{metric}": scores[:, k] for k in range(n_splits)})
             results[f"mean_{part}_{metric}"], results[f"std_{part}_{metric}"] = scores.mean(1), scores.std(1)
+            if not np.all(np.isfinite(scores.mean(1))):  # scikit-learn's warning (a failed split's NaN, an inf score)
+                warnings.warn(f"One or more of the {part} scores are non-finite: {scores.mean(1)}", UserWarning,
+                              stacklevel=3)  # fmt: skip
             if part == "test":
                 results[f"rank_test_{metric}"] = _rank(results[f"mean_test_{metric}"])
     return results
@@ -487,6 +581,12 @@ class GridSearchCV(BaseEstimator):
     chooses ``best_index_`` itself (and leaves no ``best_score_``).  ``best_index_``,
     ``best_params_`` and ``best_score_`` (the best mean test score) are set unless there are
     several metrics and ``refit=False``.  ``return_train_score`` adds the training scores.
+
+    ``error_score`` as scikit-learn's: a (candidate, split) whose fit raises scores ``error_score``
+    (NaN by default: the candidate's mean is NaN and it ranks last) with one
+    :class:`FitFailedWarning` for all such fits; ``"raise"`` re-raises the first.  When every fit
+    fails there is nothing to choose: ``fit`` raises a ``ValueError`` with the tracebacks and
+    refits nothing.  A scorer that raises is treated the same way (a ``UserWarning``).
     """
 
     _parameter_constraints = {
@@ -497,12 +597,13 @@ class GridSearchCV(BaseEstimator):
         "n_jobs": N_JOBS,
         "refit": [BOOLEAN, InstanceOf(str), CALLABLE],
         "return_train_score": [BOOLEAN],
+        "error_score": ERROR_SCORE,
     }
 
     def __init__(self, estimator, param_grid: dict | list[dict], cv=5, scoring=None, n_jobs: int | None = None,
-                 refit: bool | str | Callable = True, return_train_score: bool = False):  # fmt: skip
+                 refit: bool | str | Callable = True, return_train_score: bool = False, error_score=np.nan):  # fmt: skip
         self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
-        self.refit, self.return_train_score = refit, return_train_score
+        self.refit, self.return_train_score, self.error_score = refit, return_train_score, error_score
 
     def _refit_metric(self, scorers: dict, multimetric: bool) -> str:
         """The metric ``best_index_`` is chosen by: ``"score"`` for one metric; with several, the one
@@ -543,9 +644,10 @@ class GridSearchCV(BaseEstimator):
         for params in grid:  # an unknown parameter name fails here, before any fit
             clone(self.estimator).set_params(**params)
         splits = _splits(self.estimator, X, y, self.cv, "GridSearchCV")
-        tasks = [(self.estimator, params, X, y, tr, te, self.scoring, self.return_train_score)
+        tasks = [(self.estimator, params, X, y, tr, te, self.scoring, self.return_train_score, self.error_score)
                  for params in grid for tr, te in splits]  # fmt: skip
         fits = parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV")
+        _report_failures(fits, self.error_score, "GridSearchCV")  # every fit failed: raises, before anything is set
         for name in _SEARCH_RESULTS:  # nothing left from an earlier fit with another refit
             vars(self).pop(name, None)
         self.cv_results_ = _cv_results(grid, fits, len(splits))
