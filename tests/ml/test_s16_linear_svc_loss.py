@@ -60,8 +60,10 @@ def _quiet_fit(est, *args, **kwargs):
         return est.fit(*args, **kwargs)
 
 
-def test_the_default_loss_is_scikit_learns():
-    assert ml.LinearSVC().loss == svm.LinearSVC().loss == "squared_hinge"
+def test_the_default_loss_is_the_lectures_hinge_and_scikit_learns_is_one_argument_away():
+    """004 defines the SVM by the hinge ``max(0, 1 − M)``; scikit-learn's default is the squared hinge."""
+    assert ml.LinearSVC().loss == "hinge"
+    assert svm.LinearSVC().loss == "squared_hinge" in ml.LinearSVC._parameter_constraints["loss"][0].values
 
 
 @pytest.mark.parametrize("data", DATA)
@@ -103,7 +105,7 @@ def test_squared_hinge_with_intercept_zeroes_the_gradient_of_its_objective(data,
     X, y = DATA[data]()
     X = X + shift  # the intercept is unpenalised: far from the origin too
     w = _weights(len(y)) if weighted else np.ones(len(y))
-    ours = ml.LinearSVC(C=0.7, tol=1e-9).fit(X, y, sample_weight=w if weighted else None)
+    ours = ml.LinearSVC(C=0.7, tol=1e-9, loss="squared_hinge").fit(X, y, sample_weight=w if weighted else None)
     for k, (coef, b) in enumerate(zip(ours.coef_, ours.intercept_)):
         cls = ours.classes_[1] if len(ours.classes_) == 2 else ours.classes_[k]
         t = np.where(y == cls, 1.0, -1.0)
@@ -116,7 +118,7 @@ def test_squared_hinge_with_intercept_is_liblinears_with_a_barely_penalised_inte
     """liblinear penalises ½(b / intercept_scaling)²: with intercept_scaling = 1000 that is nearly nothing."""
     X, y = DATA[data]()
     w = _weights(len(y))
-    ours = ml.LinearSVC(C=0.5, tol=1e-10).fit(X, y, sample_weight=w)
+    ours = ml.LinearSVC(C=0.5, tol=1e-10, loss="squared_hinge").fit(X, y, sample_weight=w)
     ref = _quiet_fit(_liblinear("squared_hinge", C=0.5, intercept_scaling=1000.0), X, y, sample_weight=w)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4 * max(1.0, np.abs(ref.coef_).max()))
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-3)
@@ -172,7 +174,7 @@ def test_a_class_of_zero_weight_is_refused_with_an_intercept_and_changes_nothing
 def test_an_unknown_loss_is_refused_as_scikit_learn_refuses_it():
     X, y = _blobs(60, 3)
     with pytest.raises(ml.InvalidParameterError, match=r"'loss' parameter of LinearSVC must be a str among "
-                       r"\{'hinge', 'squared_hinge'\}\. Got 'log' instead; the default is loss='squared_hinge'"):  # fmt: skip
+                       r"\{'hinge', 'squared_hinge'\}\. Got 'log' instead; the default is loss='hinge'"):  # fmt: skip
         ml.LinearSVC(loss="log").fit(X, y)
     with pytest.raises(ValueError, match="'loss' parameter of LinearSVC must be"):
         svm.LinearSVC(loss="log").fit(X, y)
@@ -181,4 +183,4 @@ def test_an_unknown_loss_is_refused_as_scikit_learn_refuses_it():
 def test_newton_running_out_of_iterations_warns():
     X, y = _blobs(300, 5, flip=0.2)
     with pytest.warns(ConvergenceWarning, match="increase max_iter"):
-        ml.LinearSVC(max_iter=1).fit(X, y)
+        ml.LinearSVC(max_iter=1, loss="squared_hinge").fit(X, y)

@@ -112,18 +112,20 @@ class Perceptron(_LinearClassifier):
         return w, b, epochs
 
 
-_SVM_SOLVERS = {"squared_hinge": squared_hinge_svm, "hinge": linear_svm}
+_SVM_SOLVERS = {"hinge": linear_svm, "squared_hinge": squared_hinge_svm}
 """``LinearSVC``'s ``loss`` → its solver, ``(X, y, C_i, fit_intercept, tol, max_iter) -> (w, b, support, iterations)``."""
 
 
 class LinearSVC(_LinearClassifier):
-    """Soft-margin linear SVM (lecture 004), scikit-learn's losses:
+    """Soft-margin linear SVM (lecture 004), scikit-learn's two losses:
 
-    * ``loss="squared_hinge"`` (the default, as scikit-learn's): ``min ½‖w‖² + Σ C_i max(0, 1 − M_i)²``,
-      by Newton's method on the primal (:func:`._solvers.squared_hinge_svm`);
-    * ``loss="hinge"``: ``min ½‖w‖² + Σ C_i max(0, 1 − M_i)``, by a primal–dual interior-point
-      method on the dual ``max Σα − ½‖Σ α_i y_i x_i‖²``, ``0 ≤ α_i ≤ C_i`` (``Σ α_i y_i = 0`` with
-      an intercept) (:func:`._solvers.linear_svm`);
+    * ``loss="hinge"`` (the default: the lectures' SVM, 004's hinge ``max(0, 1 − M)``):
+      ``min ½‖w‖² + Σ C_i max(0, 1 − M_i)``, by a primal–dual interior-point method on the dual
+      ``max Σα − ½‖Σ α_i y_i x_i‖²``, ``0 ≤ α_i ≤ C_i`` (``Σ α_i y_i = 0`` with an intercept)
+      (:func:`._solvers.linear_svm`);
+    * ``loss="squared_hinge"`` (scikit-learn's default; pass it to match liblinear):
+      ``min ½‖w‖² + Σ C_i max(0, 1 − M_i)²``, by Newton's method on the primal
+      (:func:`._solvers.squared_hinge_svm`);
 
     with ``M_i = y_i(⟨w, x_i⟩ + b)`` and ``C_i = C·s_i`` (``s_i`` the ``sample_weight``, 1 without;
     samples of weight 0 take no part).  Both keep memory ``O(n p)`` — never the ``n × n`` Gram
@@ -149,7 +151,7 @@ class LinearSVC(_LinearClassifier):
     }
 
     def __init__(self, C: float = 1.0, fit_intercept: bool = True, max_iter: int = 1000, tol: float = 1e-4,
-                 loss: str = "squared_hinge"):  # fmt: skip
+                 loss: str = "hinge"):  # fmt: skip
         self.C = C
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter

@@ -1,4 +1,4 @@
-"""Neural networks: modules, layers, activations, losses, initialisation, penalties."""
+"""Neural networks: modules, layers, activations, normalisation, losses, initialisation, penalties."""
 
 from . import functional, init
 from .kan import KAN, KANLinear
@@ -53,5 +53,6 @@ from .module import (
     StateDictShapeError,
     StateDictValueError,
 )
+from .normalization import BatchNorm1d, LayerNorm
 from .regularizers import l1_penalty, l2_penalty, penalised_parameters
 from .utils import clip_grad_norm_, clip_grad_value_, grad_norm

@@ -4,7 +4,8 @@ Everything is a composition of autodiff primitives, except ``binary_cross_entrop
 probabilities), ``binary_cross_entropy_with_logits`` and ``step``, which are primitives of their
 own (their rules are stated below).  PyTorch's names, defaults and values throughout: ``gelu``,
 ``silu``, ``elu``, ``softplus``, ``huber_loss``, ``smooth_l1_loss``, ``kl_div``, ``one_hot``,
-``normalize``, and ``cross_entropy``'s ``weight``/``ignore_index``/``label_smoothing``.
+``normalize``, ``batch_norm``, ``layer_norm``, and ``cross_entropy``'s ``weight``/``ignore_index``/
+``label_smoothing``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import (
+    JitError,
     Primitive,
     Tensor,
     apply,
@@ -24,7 +26,9 @@ from ..autodiff import (
     log,
     log_softmax,
     maximum,
+    no_grad,
     relu,
+    rsqrt,
     sigmoid,
     softmax,
     take_along_axis,
@@ -33,6 +37,7 @@ from ..autodiff import (
 )
 from ..autodiff import abs as _abs
 from ..autodiff import softplus as _softplus
+from ..autodiff.mode import batched, state
 from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
 from ..backend import kernels
@@ -45,6 +50,7 @@ __all__ = [
     "cross_entropy_probs", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "perceptron_loss", "reduce", "linear",
     "gelu", "silu", "elu", "softplus", "huber_loss", "smooth_l1_loss", "kl_div", "one_hot", "normalize",
+    "batch_norm", "layer_norm",
 ]  # fmt: skip
 
 
@@ -911,3 +917,157 @@ def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
         return x / maximum(abs(x), eps)
     norm = linalg.norm(x, ord=p, axis=dim, keepdims=True)
     return x / norm.clamp(min=eps)
+
+
+# --- normalisation layers ----------------------------------------------------------------------------
+def _standardize(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
+    """``(x − μ, μ, σ²)`` over ``axes`` (kept as axes of size 1): ``μ = mean(x)``, ``σ² = mean((x − μ)²)`` the
+    biased variance.  Primitives only, so derivatives of every order and both modes come from the tape."""
+    mu = x.mean(axis=axes, keepdims=True)
+    d = x - mu
+    return d, mu, (d * d).mean(axis=axes, keepdims=True)
+
+
+def _affine(y: Tensor, weight, bias, shape: tuple[int, ...]) -> Tensor:
+    """``y · γ + β``, with ``γ`` and ``β`` viewed as ``shape`` (None: that term left out)."""
+    if weight is not None:
+        y = y * as_tensor(weight).reshape(shape)
+    if bias is not None:
+        y = y + as_tensor(bias).reshape(shape)
+    return y
+
+
+def _per_slice(who: str, values: dict, shape: tuple[int, ...], what: str) -> None:
+    """Each of ``values`` (name → tensor or None) has ``shape``, one value per ``what``."""
+    for name, t in values.items():
+        if t is not None and tuple(np.shape(t)) != shape:
+            raise ValueError(f"{who}: {name} has shape {tuple(np.shape(t))}, expected {shape} (one value per {what})")
+
+
+def batch_norm_input(x, num_features: int | None, who: str, batch_stats: bool) -> Tensor:
+    """``x`` as a floating tensor (N, C, …) with ``num_features`` channels on axis 1 (None: any), and more than one
+    value per channel when its statistics are taken from the batch; refused otherwise, naming ``who``, the shape
+    and the fix.  (The checks of :func:`batch_norm` and ``nn.BatchNorm1d``.)"""
+    x = _float(x, who)
+    if x.ndim < 2:
+        raise ValueError(f"{who}: expected a batch (N, C) or (N, C, L) with the channels on axis 1, got shape {x.shape}; "
+                         "one example has no batch statistics: stack several, or x.reshape(1, -1) in eval() mode")  # fmt: skip
+    if num_features is not None and x.shape[1] != num_features:
+        raise ValueError(f"{who}: the input of shape {x.shape} has {x.shape[1]} channels on axis 1, expected {num_features}; "
+                         f"build the layer for {x.shape[1]} features, or put the channels on axis 1 (x.transpose(0, 2, 1) "
+                         "turns (N, L, C) into (N, C, L))")  # fmt: skip
+    if batch_stats and x.shape[0] * int(np.prod(x.shape[2:])) <= 1:
+        raise ValueError(f"{who}: expected more than 1 value per channel when training, got an input of shape {x.shape}; "
+                         "give a batch of at least 2 examples, or call model.eval() to use the running statistics")  # fmt: skip
+    return x
+
+
+def check_running_update(who: str, x: Tensor) -> None:
+    """The running statistics are written in place, outside the tape, from the batch's plain values: once per
+    call of the layer.  Refused (before anything is written) where a call is not one such evaluation: inside
+    ``ng.jit`` (a program repeats ops and known effects, never this write), for an input batched by ``ng.vmap``
+    (one update per example), and under forward mode (``jvp``; ``jacfwd`` and ``hessian`` call the function once
+    per input coordinate).  ``grad``, ``value_and_grad``, ``vjp`` and ``jacrev`` call it once: one update."""
+    if state.jit_trace is not None:
+        raise JitError(f"{who}: cannot update the running statistics inside ng.jit: a compiled program repeats "
+                       "nablagrad's ops and known effects (backward(), optimizer.step()), not this in-place write of a "
+                       "buffer (every call would be traced anew). Call the step without ng.jit (ng.train.fit falls back "
+                       "to that by itself), call model.eval() to use the running statistics, or build the layer with "
+                       "track_running_stats=False")  # fmt: skip
+    if batched(x):
+        raise RuntimeError(f"{who}: the input is batched by ng.vmap but the running statistics, updated in place, are "
+                           "not: they cannot take one update per example. Build the layer with track_running_stats="
+                           "False, call model.eval() to use the running statistics, or pass the batch without vmap")  # fmt: skip
+    if any(level not in state.vmaps for level in state.levels):
+        raise RuntimeError(f"{who}: cannot update the running statistics under forward-mode differentiation: ng.jvp "
+                           "pushes tangents through the layer, and ng.jacfwd and ng.hessian call the function once per "
+                           "input coordinate, which would update them as many times. Differentiate in reverse mode "
+                           "(ng.grad, ng.vjp, ng.jacrev; ng.jacrev(ng.jacrev(f)) for a Hessian), which calls the layer "
+                           "once, or call model.eval(), or build the layer with track_running_stats=False")  # fmt: skip
+
+
+def batch_norm(
+    input, running_mean: Tensor | None, running_var: Tensor | None, weight=None, bias=None,  # noqa: A002 - PyTorch's name
+    training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
+) -> Tensor:  # fmt: skip
+    """Batch normalisation of ``input`` (N, C, …) per channel (axis 1), PyTorch's ``F.batch_norm``::
+
+        y = (x − μ) / √(σ² + ε) · γ + β
+
+    ``μ``, ``σ²`` are each channel's mean and biased variance over the other axes (n = N·L values) when
+    ``training`` or when no running statistics are given, else ``running_mean``, ``running_var``.  Training with
+    running statistics also updates them in place, outside the tape (:func:`check_running_update`)::
+
+        r_μ ← (1 − m) r_μ + m μ,    r_σ² ← (1 − m) r_σ² + m σ² n/(n − 1)    (m = ``momentum``; unbiased σ²)
+
+    ``weight`` γ and ``bias`` β (shape (C,)) may be None."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither (batch statistics only)")
+    if not training and running_mean is None:
+        raise ValueError("batch_norm: running_mean and running_var must be given in evaluation mode (training=False); "
+                         "pass them, or training=True to normalise with the batch's statistics")  # fmt: skip
+    x = batch_norm_input(input, None, "batch_norm", batch_stats=training)
+    c = x.shape[1]
+    _per_slice("batch_norm", {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias},
+               (c,), "channel")  # fmt: skip
+    update = training and running_mean is not None
+    if update:
+        if not (isinstance(running_mean, Tensor) and isinstance(running_var, Tensor)):
+            raise TypeError("batch_norm: running_mean and running_var must be tensors when training: they are updated "
+                            "in place; wrap them once with ng.tensor(...) and keep the tensors")  # fmt: skip
+        check_running_update("batch_norm", x)
+    shape = (c,) + (1,) * (x.ndim - 2)  # a per-channel value broadcast along axis 1
+    if training:
+        d, mu, var = _standardize(x, (0, *range(2, x.ndim)))
+        y = d * rsqrt(var + eps)
+    else:
+        y = (x - as_tensor(running_mean).reshape(shape)) * rsqrt(as_tensor(running_var).reshape(shape) + eps)
+    y = _affine(y, weight, bias, shape)
+    if update:
+        n = x.shape[0] * int(np.prod(x.shape[2:]))
+        with no_grad():  # plain values (a transform's levels dropped by detach), written after every check passed
+            new = [(1.0 - momentum) * r + momentum * b.detach().reshape((c,)) for r, b in
+                   ((running_mean, mu), (running_var, var * (n / (n - 1))))]  # fmt: skip
+            for r, v in zip((running_mean, running_var), new):
+                r.copy_(v.astype(r.dtype))
+    return y
+
+
+def normalized_shape_of(normalized_shape, who: str) -> tuple[int, ...]:
+    """PyTorch's ``normalized_shape`` (an int or a sequence of positive ints) as a tuple."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int | np.integer) else normalized_shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = None
+    if not shape or not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise TypeError(f"{who}: normalized_shape must be a positive int or a non-empty sequence of them (the trailing "
+                        f"axes to normalise, e.g. 4 or (3, 4)), got {normalized_shape!r}")  # fmt: skip
+    return tuple(int(d) for d in shape)
+
+
+def layer_norm_input(x, normalized_shape: tuple[int, ...], who: str) -> Tensor:
+    """``x`` as a floating tensor whose trailing axes are ``normalized_shape``; refused otherwise, naming ``who``,
+    the shapes and the fix.  (The checks of :func:`layer_norm` and ``nn.LayerNorm``.)"""
+    x = _float(x, who)
+    k = len(normalized_shape)
+    if tuple(x.shape[max(x.ndim - k, 0) :]) != normalized_shape or x.ndim < k:
+        trailing = ", ".join(map(str, normalized_shape))
+        raise ValueError(f"{who}: normalized_shape={normalized_shape} expects an input of shape (*, {trailing}), got shape "
+                         f"{x.shape}; normalise its last axes with normalized_shape={tuple(x.shape[-k:])}, or move the axes "
+                         f"to normalise to the end")  # fmt: skip
+    return x
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
+    """Layer normalisation over the trailing axes ``normalized_shape`` of each example, PyTorch's ``F.layer_norm``::
+
+        y = (x − μ) / √(σ² + ε) · γ + β
+
+    ``μ``, ``σ²`` the mean and biased variance of each slice over those axes (no running statistics: training and
+    evaluation compute the same); ``weight`` γ and ``bias`` β have shape ``normalized_shape`` (or are None)."""
+    shape = normalized_shape_of(normalized_shape, "layer_norm")
+    x = layer_norm_input(input, shape, "layer_norm")
+    _per_slice("layer_norm", {"weight": weight, "bias": bias}, shape, "normalised element")
+    d, _, var = _standardize(x, tuple(range(-len(shape), 0)))
+    return _affine(d * rsqrt(var + eps), weight, bias, shape)
