@@ -128,6 +128,8 @@ class Module:
         then replace it); a refused value changes nothing.  Anything else is a plain attribute."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if name == "training" and self.__dict__.get("training", value) is not value:
+            restructure()  # as train(): a compiled function traced in the other mode traces again
         registry = self._registry(name, value)
         self._unregister(name, value, keep=registry)
         if registry is not None:
@@ -355,6 +357,8 @@ class Module:
             raise ValueError(f"train: mode must be True or False, got {type(mode).__name__} {mode!r}; use eval() for False")
         mode = bool(mode)
         for m in self.modules():
+            if m.__dict__.get("training") is not mode:
+                restructure()  # ng.jit traced one mode's branch (dropout on or off): the other traces anew
             object.__setattr__(m, "training", mode)
         return self
 
