@@ -9,7 +9,12 @@ overflows at once instead of computing a 370-million-digit integer.
 from __future__ import annotations
 
 import ast
+import math
 import operator
+import sys
+import warnings
+
+import numpy as np
 
 import nablagrad as ng
 
@@ -22,16 +27,45 @@ _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
 _FUNCS = {name: getattr(ng, name) for name in ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "relu", "abs")}
 
 
-def _evaluate(node: ast.AST, env: dict):
+# where an elementwise step leaves the reals (or the floats): named in the one-line note
+_DOMAINS = {"log": "log x is defined for x > 0 (log 0 = -inf)", "sqrt": "sqrt x is defined for x >= 0",
+            "exp": "exp x overflows for x > 709.78"}
+_OVERFLOW = "a number overflows (beyond 1.8e308)"
+
+
+def _why(kind, xs: list[float]) -> str:
+    """Why a step of ``kind`` (a function's name or an ``ast`` operator) is not finite at ``xs``."""
+    if kind is ast.Div and xs[1] == 0:
+        return "division by zero"
+    if kind is ast.Pow and xs[0] < 0 and xs[1] != int(xs[1]):
+        return "a negative base needs a whole exponent (x ** p is real for x < 0 only then)"
+    if kind is ast.Pow and xs[0] == 0 and xs[1] < 0:
+        return "0 to a negative power divides by zero"
+    return _DOMAINS.get(kind, _OVERFLOW)
+
+
+def _evaluate(node: ast.AST, env: dict, steps: list | None = None):
+    """The value of ``node``; ``steps`` (if given) collects ``(node, value, operand values)`` in
+    evaluation order, for :func:`_first_non_finite`."""
     if isinstance(node, ast.Expression):
-        return _evaluate(node.body, env)
+        return _evaluate(node.body, env, steps)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _BINOPS[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        v = _evaluate(node.operand, env)
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and len(node.args) == 1:
-        return _FUNCS[node.func.id](_evaluate(node.args[0], env))
+        args = [_evaluate(node.left, env, steps), _evaluate(node.right, env, steps)]
+        value = _BINOPS[type(node.op)](*args)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        v = _evaluate(node.operand, env, steps)
+        args, value = [v], (-v if isinstance(node.op, ast.USub) else v)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and len(node.args) == 1:
+        args = [_evaluate(node.args[0], env, steps)]
+        value = _FUNCS[node.func.id](args[0])
+    else:
+        return _leaf(node, env)
+    if steps is not None:
+        steps.append((node, value, args))
+    return value
+
+
+def _leaf(node: ast.AST, env: dict):
     if isinstance(node, ast.Name):
         if node.id not in env:
             raise CLIError(f"unknown variable {node.id!r}; give its value with --at {node.id}=VALUE")
@@ -91,6 +125,8 @@ def run_explain(expression: str, at: list[str], dot: bool = False) -> str:
     point: dict[str, float] = {}
     for item in at:
         name, sep, value = item.partition("=")
+        if name.strip() in point:
+            raise CLIError(f"--at gives {name.strip()} twice; give each variable once")
         try:
             point[name.strip()] = float(value)
         except ValueError:
@@ -105,12 +141,41 @@ def run_explain(expression: str, at: list[str], dot: bool = False) -> str:
     if missing:
         raise CLIError(f"no value for {', '.join(missing)}; add --at " + " ".join(f"{n}=VALUE" for n in missing))
 
+    unused = [n for n in point if n not in names]
+    if unused:
+        raise CLIError(f"--at gives {', '.join(map(repr, unused))}, which {expression!r} does not use; its variables are "
+                       f"{', '.join(names)}")  # fmt: skip
+    where = ", ".join(f"{n}={point[n]:g}" for n in names)
+    steps: list = []
+
     def f(*xs):
-        return _evaluate(tree, dict(zip(names, xs)))
+        steps.clear()  # explain calls f once per pass; the last pass's steps are kept
+        return _evaluate(tree, dict(zip(names, xs)), steps)
 
     try:
-        ex = ng.explain(f, *[point[n] for n in names], names=names)
+        with np.errstate(all="ignore"), warnings.catch_warnings():  # a non-finite value gets one line below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ex = ng.explain(f, *[point[n] for n in names], names=names)
     except (ArithmeticError, ValueError) as exc:  # 1/0, 9.0**1e9, ... on constants
-        why = "a number overflows (beyond 1.8e308)" if isinstance(exc, OverflowError) else str(exc)
-        raise CLIError(f"cannot evaluate {expression!r} at {', '.join(f'{n}={point[n]:g}' for n in names)}: {why}") from None
+        why = _OVERFLOW if isinstance(exc, OverflowError) else str(exc)
+        raise CLIError(f"cannot evaluate {expression!r} at {where}: {why}") from None
+    note = _first_non_finite(steps)
+    if note:
+        print(f"nablagrad explain: note: at {where}, {note}", file=sys.stderr)
     return ex.to_dot() if dot else str(ex)
+
+
+def _first_non_finite(steps: list) -> str:
+    """``"log(x1) = nan: log x is defined for x > 0 …"`` for the first step whose operands are
+    finite but whose value is not (where nan or inf enters); ``""`` when every value is finite."""
+    for node, value, args in steps:
+        v, xs = _number(value), [_number(a) for a in args]
+        if math.isfinite(v) or not all(math.isfinite(x) for x in xs):
+            continue
+        kind = node.func.id if isinstance(node, ast.Call) else type(getattr(node, "op", None))
+        return f"{ast.unparse(node)} = {v:g}: {_why(kind, xs)}"
+    return ""
+
+
+def _number(v) -> float:
+    return float(v.item()) if isinstance(v, ng.Tensor) else float(v)

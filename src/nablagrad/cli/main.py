@@ -5,6 +5,7 @@ well-formed command (a corrupted file, a diverged run, a missing optional depend
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 
 from .errors import CLIError, CommandFailedError
@@ -113,7 +114,11 @@ def _cmd_playground(args):
         from ..playground.server import serve  # noqa: PLC0415
     except ImportError as exc:
         raise CommandFailedError(f"the playground needs its extra: pip install 'nablagrad[playground]' ({exc})") from None
-    return serve(args.host, args.port, open_browser=not args.no_browser)
+    try:
+        return serve(args.host, args.port, open_browser=not args.no_browser)
+    except socket.gaierror as exc:  # the host does not resolve: a bad argument
+        raise CLIError(f"--host {args.host!r} is not an address or a host name this machine knows ({exc.strerror}); "
+                       "use e.g. 127.0.0.1, 0.0.0.0 or localhost") from None  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

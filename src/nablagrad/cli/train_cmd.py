@@ -169,8 +169,13 @@ def _validate(o: dict) -> None:
     for name, (ok, what) in RULES.items():
         if not ok(o[name]):
             raise CLIError(f"--{name.replace('_', '-')} must be {what}, got {o[name]!r}")
+    text = str(o["layers"]).strip()
+    parts = text.split(",") if text else []  # "" (or "0 hidden layers"): a linear model
+    if "" in (p.strip() for p in parts):
+        raise CLIError(f"--layers has an empty size in {o['layers']!r}; write one integer between each pair of commas, "
+                       "like 256,128")  # fmt: skip
     try:
-        o["hidden"] = [int(s) for s in str(o["layers"]).split(",") if s.strip()] if str(o["layers"]).strip() else []
+        o["hidden"] = [int(p) for p in parts]
     except ValueError:
         raise CLIError(f"--layers expects comma-separated integers like 256,128, got {o['layers']!r}") from None
     if any(h <= 0 or h > 100_000 for h in o["hidden"]):

@@ -345,33 +345,107 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, lab
     return float(loss.sum() if w is None else loss @ w)
 
 
-def roc_auc_score(y_true, scores) -> float:
-    """Area under the ROC curve = P(score of a random positive > a random negative), ties count ½."""
-    y, s = _xy(y_true, scores, "roc_auc_score")
-    y, s = _column_or_1d(y).reshape(-1), _column_or_1d(s).astype(np.float64).reshape(-1)
-    if len(y) != len(s):
-        raise ValueError(f"roc_auc_score: y_true has {len(y)} values but scores has {len(s)}; give one score per sample")
+ROC_AVERAGES = ("micro", "macro", "weighted", None)
+
+
+def _binary_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None) -> float:
+    """``P(s⁺ > s⁻) + ½ P(s⁺ = s⁻)`` over (positive, negative) pairs weighted by ``w⁺ w⁻`` — the area
+    under the (weighted) ROC curve; ``nan`` when one side is empty.  Equal scores form one group:
+    ``AUC = Σ_g W⁺_g (W⁻_{below g} + ½ W⁻_g) / (W⁺ W⁻)``."""
+    w = np.ones(len(s)) if w is None else w
+    _, group = np.unique(s, return_inverse=True)  # ascending scores
+    wp, wn = np.bincount(group, weights=w * pos), np.bincount(group, weights=w * ~pos)
+    total = wp.sum() * wn.sum()
+    if total == 0:
+        return float("nan")
+    return float((wp * (np.cumsum(wn) - wn / 2)).sum() / total)
+
+
+def _averaged_auc(Y: np.ndarray, S: np.ndarray, average, w: np.ndarray | None) -> float | np.ndarray:
+    """One-vs-rest AUC of each column of the 0/1 matrix ``Y`` against ``S`` (scikit-learn's
+    ``_average_binary_score``): ``micro`` pools every (sample, class), ``weighted`` weighs a class by
+    its (weighted) support, ``None`` gives them all."""
+    if average == "micro":
+        return _binary_auc(Y.ravel().astype(bool), S.ravel(), None if w is None else np.repeat(w, Y.shape[1]))
+    scores = np.array([_binary_auc(Y[:, c].astype(bool), S[:, c], w) for c in range(Y.shape[1])])
+    if average is None:
+        return scores
+    support = (Y * (1.0 if w is None else w[:, None])).sum(0) if average == "weighted" else None
+    if support is not None and support.sum() == 0:
+        return 0.0
+    return float(np.average(scores, weights=support))
+
+
+def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weight=None, multi_class: str = "raise",
+                  labels=None):  # fmt: skip
+    """Area under the ROC curve = P(score of a random positive > a random negative), ties count ½,
+    as ``sklearn.metrics.roc_auc_score``.
+
+    Two classes: ``y_score`` is the positive class's score, ``(n,)``.  More classes: ``y_score`` holds
+    probabilities ``(n, k)`` (rows sum to 1, columns in the order of ``labels`` or of the sorted
+    classes) and ``multi_class`` says how: ``"ovr"`` — each class against the rest, averaged
+    (``macro``; ``weighted`` by class frequency; ``micro`` pools all); ``"ovo"`` — Hand & Till's mean over
+    pairs {a, b} of ``½ (AUC(a | a, b) + AUC(b | a, b))`` (``weighted`` by the pair's frequency).
+    A 2-D 0/1 ``y_true`` (multilabel) scores each column against its own column of ``y_score``."""
+    y, s = _xy(y_true, y_score, "roc_auc_score")
+    if multi_class not in ("raise", "ovr", "ovo"):
+        raise ValueError(f"roc_auc_score: multi_class must be one of raise, ovr, ovo; got {multi_class!r}")
+    if average not in ROC_AVERAGES:
+        raise ValueError(f"roc_auc_score: average must be one of {', '.join(map(str, ROC_AVERAGES))}; got {average!r}")
+    w = _check_sample_weight(sample_weight, len(y), "roc_auc_score")
+    y, s = _column_or_1d(y), _column_or_1d(s).astype(np.float64)
+    if y.ndim == 2:  # multilabel indicator
+        if s.shape != y.shape or not np.isin(y, (0, 1)).all():
+            raise ValueError(f"roc_auc_score: a 2-D y_true must be a 0/1 indicator matrix with y_score of the same shape, "
+                             f"got {y.shape} and {s.shape}")  # fmt: skip
+        return _averaged_auc(y, s, average, w)
     classes = np.unique(y)
+    if len(classes) > 2 or (s.ndim == 2 and s.shape[1] > 2):
+        return _multiclass_auc(y, s, classes, labels, multi_class, average, w)
+    if s.ndim != 1:
+        raise ValueError(f"roc_auc_score: with two classes y_score must hold one score per sample (the positive class's, "
+                         f"e.g. predict_proba(X)[:, 1]), got shape {s.shape}")  # fmt: skip
     if len(classes) != 2:
-        raise ValueError("roc_auc_score: needs exactly two classes in y_true")
-    pos = y == classes[1]
-    ranks = _average_ranks(s)
-    n_pos, n_neg = pos.sum(), (~pos).sum()
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+        raise ValueError(f"roc_auc_score: needs exactly two classes in y_true, got {classes.tolist()}")
+    return _binary_auc(y == classes[1], s, w)
 
 
-def _average_ranks(s: np.ndarray) -> np.ndarray:
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s))
-    sorted_s = s[order]
-    i = 0
-    while i < len(s):
-        j = i
-        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+def _multiclass_auc(y, P, classes, labels, multi_class, average, w) -> float | np.ndarray:
+    """One-vs-rest or one-vs-one AUC of probabilities ``P`` (n, k); see :func:`roc_auc_score`."""
+    if multi_class == "raise":
+        raise ValueError(f"roc_auc_score: y_true has {len(classes)} classes; choose multi_class='ovr' (one-vs-rest) or "
+                         f"'ovo' (one-vs-one) and pass probabilities of shape (n, {len(classes)})")  # fmt: skip
+    if P.ndim != 2:
+        raise ValueError(f"roc_auc_score: y_score needs shape (n_samples, n_classes) since y_true has {len(classes)} "
+                         f"classes, got {P.shape}")  # fmt: skip
+    if not np.allclose(1, P.sum(axis=1)):
+        raise ValueError("roc_auc_score: Target scores need to be probabilities for multiclass roc_auc, i.e. each row of "
+                         "y_score must sum to 1 over the classes (e.g. predict_proba's output)")  # fmt: skip
+    if average == "micro" and multi_class == "ovo" or average is None and multi_class == "ovo":
+        raise ValueError(f"roc_auc_score: average={average!r} is not available with multi_class='ovo'; use macro or weighted")
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if len(np.unique(labels)) != len(labels) or not np.array_equal(np.unique(labels), labels):
+            raise ValueError(f"roc_auc_score: labels must be unique and sorted, got {labels.tolist()}")
+        if len(np.setdiff1d(y, labels)):
+            raise ValueError(f"roc_auc_score: y_true contains labels not in labels: {np.setdiff1d(y, labels).tolist()}")
+        classes = labels
+    if len(classes) != P.shape[1]:
+        raise ValueError(f"roc_auc_score: y_true has {len(classes)} classes but y_score has {P.shape[1]} columns; give one "
+                         "probability per class (or labels= naming the columns)")  # fmt: skip
+    code = np.searchsorted(classes, y)
+    if multi_class == "ovr":
+        return _averaged_auc(code[:, None] == np.arange(len(classes)), P, average, w)
+    if w is not None:
+        raise ValueError("roc_auc_score: sample_weight is not supported with multi_class='ovo'; use 'ovr' or no weights")
+    n = len(np.unique(code))  # scikit-learn's Hand & Till: the classes present in y_true
+    pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
+    scores, share = np.empty(len(pairs)), np.empty(len(pairs))
+    for i, (a, b) in enumerate(pairs):
+        both = (code == a) | (code == b)
+        share[i] = both.mean()
+        scores[i] = (_binary_auc(code[both] == a, P[both, a]) + _binary_auc(code[both] == b, P[both, b])) / 2
+    return float(np.average(scores, weights=share if average == "weighted" else None))
 
 
 def _positive_scores(est, X) -> np.ndarray:
@@ -380,6 +454,11 @@ def _positive_scores(est, X) -> np.ndarray:
     if hasattr(est, "decision_function"):
         return np.asarray(est.decision_function(X))
     return np.asarray(est.predict_proba(X))[:, 1]
+
+
+def _on_proba_auc(multi_class: str, average: str) -> Callable:
+    """A scorer: multiclass ROC AUC of ``predict_proba`` (scikit-learn's ``roc_auc_ovr`` …)."""
+    return lambda est, X, y: roc_auc_score(y, est.predict_proba(X), multi_class=multi_class, average=average)
 
 
 def _on_predict(metric: Callable) -> Callable:
@@ -395,6 +474,8 @@ SCORERS: dict[str, Callable] = {
     "precision": _on_predict(precision_score),
     "recall": _on_predict(recall_score),
     "roc_auc": lambda est, X, y: roc_auc_score(y, _positive_scores(est, X)),
+    **{f"roc_auc_{mc}{'_weighted' * (av == 'weighted')}": _on_proba_auc(mc, av)
+       for mc in ("ovr", "ovo") for av in ("macro", "weighted")},
     "neg_log_loss": lambda est, X, y: -log_loss(y, est.predict_proba(X), labels=getattr(est, "classes_", None)),
     "r2": _on_predict(r2_score),
     "neg_mean_squared_error": _on_predict(lambda y, p: -mean_squared_error(y, p)),

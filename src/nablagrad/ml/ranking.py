@@ -19,6 +19,7 @@ from ..nn.functional import binary_cross_entropy_with_logits
 from ._params import Interval, Options
 from ._solvers import engine_objective, lbfgs
 from .base import BaseEstimator, check_is_fitted, check_X_y, validate_features
+from .metrics import _check_sample_weight
 
 
 def _pairs(relevance: np.ndarray, groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -47,34 +48,70 @@ def pairwise_ranking_loss(scores, relevance, groups=None, kind: str = "logistic"
     return binary_cross_entropy_with_logits(diff, np.ones(len(i)), reduction="mean")
 
 
-def dcg_score(y_true, y_score, k: int | None = None) -> np.ndarray:
-    """Per row: ``Σ_{rank p ≤ k} r_(p) / log2(p + 1)`` with documents sorted by decreasing score;
-    tied scores share the mean gain of their group (as scikit-learn)."""
-    R, S = np.atleast_2d(np.asarray(y_true, dtype=np.float64)), np.atleast_2d(np.asarray(y_score, dtype=np.float64))
+def _queries(y_true, y_score, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Relevances and scores as finite float ``(n_queries, n_documents)`` arrays of one shape."""
+    R, S = np.asarray(y_true), np.asarray(y_score)
+    if R.ndim != 2 or R.shape[1] < 2:
+        raise ValueError(f"{who}: y_true must be 2-D, one row per query and one column per document (at least 2), got "
+                         f"shape {R.shape}; for a single query pass y_true[None, :] and y_score[None, :]")  # fmt: skip
     if R.shape != S.shape:
-        raise ValueError(f"dcg_score: y_true has shape {R.shape} but y_score {S.shape}")
-    m = R.shape[1]
-    discount = 1.0 / np.log2(np.arange(m) + 2.0)
+        raise ValueError(f"{who}: y_true has shape {R.shape} but y_score {S.shape}; give one score per document")
+    R, S = R.astype(np.float64), S.astype(np.float64)
+    if not (np.all(np.isfinite(R)) and np.all(np.isfinite(S))):
+        raise ValueError(f"{who}: Input contains NaN or infinity; remove or impute those values first")
+    return R, S
+
+
+def _check_k(k, who: str) -> None:
+    if k is not None and (isinstance(k, bool) or not isinstance(k, Integral) or k < 1):
+        raise ValueError(f"{who}: k must be an integer >= 1 (the number of top-ranked documents) or None, got {k!r}")
+
+
+def _dcg_rows(R: np.ndarray, S: np.ndarray, k: int | None, log_base: float, ignore_ties: bool) -> np.ndarray:
+    """Per query ``Σ_{rank p ≤ k} r_(p) / log_b(p + 1)``, documents sorted by decreasing score.
+
+    Tied scores share the mean gain of their group spread over the group's discounts (scikit-learn's
+    tie-averaged DCG); ``ignore_ties`` takes ``argsort``'s order instead, as scikit-learn does."""
+    discount = 1 / (np.log(np.arange(R.shape[1]) + 2) / np.log(log_base))
     if k is not None:
-        discount[k:] = 0.0
+        discount[k:] = 0
+    if ignore_ties:
+        ranking = np.argsort(S)[:, ::-1]
+        return discount @ R[np.arange(len(R))[:, None], ranking].T
     cum = np.concatenate([[0.0], np.cumsum(discount)])
     out = np.empty(len(R))
     for row, (r, s) in enumerate(zip(R, S)):
-        values, inverse, counts = np.unique(-s, return_inverse=True, return_counts=True)  # groups of tied scores, best first
+        _, inverse, counts = np.unique(-s, return_inverse=True, return_counts=True)  # groups of tied scores, best first
         gains = np.bincount(inverse, weights=r) / counts
         ends = np.cumsum(counts)
-        out[row] = float((gains * (cum[ends] - cum[ends - counts])).sum())
+        out[row] = (gains * (cum[ends] - cum[ends - counts])).sum()
     return out
 
 
-def ndcg_score(y_true, y_score, k: int | None = None) -> float:
-    """Normalised DCG, ``DCG / DCG of the ideal order``, averaged over rows (queries); a row with no
-    relevant document counts 0 (as scikit-learn)."""
-    R = np.atleast_2d(np.asarray(y_true, dtype=np.float64))
+def dcg_score(y_true, y_score, *, k: int | None = None, log_base: float = 2, sample_weight=None,
+              ignore_ties: bool = False) -> float:  # fmt: skip
+    """Discounted cumulative gain, averaged over queries (rows) weighted by ``sample_weight``:
+    ``mean_q Σ_{rank p ≤ k} r_(p) / log_b(p + 1)`` with each query's documents sorted by decreasing
+    score, as ``sklearn.metrics.dcg_score``.  ``y_true``, ``y_score``: ``(n_queries, n_documents)``."""
+    R, S = _queries(y_true, y_score, "dcg_score")
+    _check_k(k, "dcg_score")
+    if isinstance(log_base, bool) or not isinstance(log_base, Real) or not log_base > 0:
+        raise ValueError(f"dcg_score: log_base must be a number > 0, got {log_base!r}")
+    w = _check_sample_weight(sample_weight, len(R), "dcg_score")
+    return float(np.average(_dcg_rows(R, S, k, log_base, ignore_ties), weights=w))
+
+
+def ndcg_score(y_true, y_score, *, k: int | None = None, sample_weight=None, ignore_ties: bool = False) -> float:
+    """Normalised DCG, ``DCG / DCG of the ideal order`` per query, averaged over queries weighted by
+    ``sample_weight``; a query with no relevant document counts 0 (``sklearn.metrics.ndcg_score``)."""
+    R, S = _queries(y_true, y_score, "ndcg_score")
     if np.any(R < 0):
-        raise ValueError("ndcg_score: relevances must be non-negative")
-    actual, ideal = dcg_score(R, y_score, k), dcg_score(R, R, k)
-    return float(np.mean(np.where(ideal > 0, actual / np.where(ideal > 0, ideal, 1.0), 0.0)))
+        raise ValueError("ndcg_score: relevances (y_true) must be non-negative; shift or clip them to >= 0")
+    _check_k(k, "ndcg_score")
+    w = _check_sample_weight(sample_weight, len(R), "ndcg_score")
+    actual, ideal = _dcg_rows(R, S, k, 2, ignore_ties), _dcg_rows(R, R, k, 2, True)
+    gain = np.where(ideal > 0, actual / np.where(ideal > 0, ideal, 1.0), 0.0)
+    return float(np.average(gain, weights=w))
 
 
 class LinearRanker(BaseEstimator):

@@ -5,6 +5,12 @@ From :data:`FIELDS` come the :class:`Config` dataclass, the server's validation
 (``/api/schema`` is :func:`schema`) and the URL, which holds every field.  The choices come from
 the library's registries: ``data.DATASETS``, ``nn.ACTIVATIONS``, ``nn.init.INITIALISERS``,
 ``optim.OPTIMIZERS`` and ``optim.SCHEDULES``.
+
+``activations`` holds one activation per hidden layer; a single one (``"tanh"`` or ``["tanh"]``)
+is a documented shorthand for "this activation in every hidden layer", and ``layers`` given
+without ``activations`` keeps the last activation for added layers.  Any other length is refused
+with both lengths named.  Other names ``nn.ACTIVATIONS`` gives the same activation are accepted and
+stored under the registry's first name (``linear`` → ``identity``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,14 @@ PLAYGROUND_SETS = ("circle", "xor", "gauss", "spiral", "moons", "blobs", "reg-pl
 
 
 INITS = ("zeros", "lecture", "xavier_uniform", "kaiming_uniform")  # names in nn.init.INITIALISERS
+# issue 6's activation menu (the TensorFlow Playground's): choosing one sets every hidden layer
+ACTIVATION_MENU = ("relu", "tanh", "sigmoid", "linear", "leaky_relu")
+
+
+def _aliases(choices: tuple[str, ...]) -> dict[str, str]:
+    """The other names ``nn.ACTIVATIONS`` gives a choice's activation: ``{"linear": "identity"}``."""
+    first = {nn.ACTIVATIONS[c]: c for c in choices}
+    return {name: first[cls] for name, cls in nn.ACTIVATIONS.items() if name not in choices and cls in first}
 
 
 def is_regression(dataset: str) -> bool:
@@ -43,7 +57,8 @@ class ConfigError(ValueError):
 class Field:
     """One parameter: its name, type, allowed values and default, and how the page shows it.
 
-    ``type``: ``int`` / ``float`` (within ``lo``…``hi``), ``choice`` (one of ``choices``), ``list``
+    ``type``: ``int`` / ``float`` (within ``lo``…``hi``), ``choice`` (one of ``choices``, or a name in
+    ``aliases``, stored as the choice it maps to), ``list``
     of ``item`` (``int`` within ``lo``…``hi`` or ``choice``; at most ``max_len``) or ``token``.
     ``control``: ``select`` (of ``choices`` or the numbers ``presets``), ``range`` (``step``),
     ``checkboxes``, ``layers`` or ``none`` (set by buttons or by the URL).  ``live`` fields
@@ -59,6 +74,7 @@ class Field:
     lo: float | None = None
     hi: float | None = None
     choices: tuple = ()
+    aliases: dict = field(default_factory=dict)
     item: str = ""
     max_len: int = 0
     presets: tuple = ()
@@ -81,7 +97,8 @@ FIELDS: tuple[Field, ...] = (
     Field("layers", "list", [4, 2], "Neurons per hidden layer", "network", control="layers", item="int",
           lo=1, hi=MAX_NEURONS, max_len=MAX_LAYERS),
     Field("activations", "list", ["tanh", "tanh"], "Activation per hidden layer", "network", control="layers",
-          item="choice", choices=nn.HIDDEN_ACTIVATIONS, max_len=MAX_LAYERS),
+          item="choice", choices=nn.HIDDEN_ACTIVATIONS, aliases=_aliases(nn.HIDDEN_ACTIVATIONS), max_len=MAX_LAYERS,
+          help="one per hidden layer, or a single one for every layer"),
     Field("init", "choice", "xavier_uniform", "Initialisation", "network", choices=INITS,
           help="zeros shows the symmetry problem; lecture is U(±1/(2n))"),
     Field("bias_init", "float", 0.0, "Initial bias", "network", lo=-1, hi=1, presets=(0, 0.1),
@@ -113,10 +130,11 @@ Config = make_dataclass(
 def schema() -> dict:
     """What the page needs to build its controls: the field table, the formulas, the limits."""
     return {
-        "fields": [{k: v for k, v in asdict(f).items() if v not in ((), None, "")} for f in FIELDS],
+        "fields": [{k: v for k, v in asdict(f).items() if v not in ((), None, "", {})} for f in FIELDS],
         "defaults": Config().to_dict(),
         "datasets": {d: {"regression": is_regression(d), "classes": takes_classes(d)} for d in PLAYGROUND_SETS},
         "feature_labels": {k: v[0] for k, v in FEATURES.items()},
+        "activation_menu": ACTIVATION_MENU,
         "losses": LOSS_FORMULAS,
         "optimizers": {k: v[0] for k, v in UPDATE_RULES.items()},
         "limits": {"layers": MAX_LAYERS, "neurons": MAX_NEURONS, "points": MAX_POINTS, "classes": MAX_CLASSES},
@@ -144,8 +162,11 @@ def _number(f: Field, value, name: str | None = None):
 
 
 def _choice(f: Field, value, name: str | None = None) -> str:
+    if isinstance(value, str) and value in f.aliases:
+        return f.aliases[value]
     if not isinstance(value, str) or value not in f.choices:
-        raise ConfigError(f"{name or f.name} must be one of {', '.join(f.choices)}; got {value!r}")
+        also = f" (or {', '.join(f'{a} = {c}' for a, c in f.aliases.items())})" if f.aliases else ""
+        raise ConfigError(f"{name or f.name} must be one of {', '.join(f.choices)}{also}; got {value!r}")
     return value
 
 
@@ -190,7 +211,7 @@ def _check_together(cfg, raw: dict) -> None:
     if not cfg.features or len(set(cfg.features)) != len(cfg.features):
         raise ConfigError("features must name at least one input, each once")
     cfg.features = [f for f in FEATURES if f in cfg.features]
-    n = len(cfg.layers)
+    n = len(cfg.layers)  # one activation is the shorthand for all layers (module docstring)
     if len(cfg.activations) == 1 or ("activations" not in raw and len(cfg.activations) != n):
         fill = (cfg.activations or FIELD["activations"].default)[-1]  # layers alone: keep the last activation
         cfg.activations = (cfg.activations[:n] if len(cfg.activations) > 1 else []) + [fill] * n

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
+import socket
 import time
 import webbrowser
 from collections import OrderedDict
@@ -332,13 +334,25 @@ def create_app() -> Starlette:
     return app
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free one), bound before the server starts so
+    that a bad host raises :class:`socket.gaierror` and a taken port :class:`OSError`, not a log line."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OSError(f"cannot listen on {host}:{port}: {why}; choose another --port or --host") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> int:
     """Run the playground until interrupted (``nablagrad playground``)."""
     import uvicorn  # noqa: PLC0415
 
-    url = f"http://{host}:{port}/"
+    sock = bind(host, port)
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}/"
     print(f"nablagrad playground on {url} (Ctrl+C to stop)")
     if open_browser:
         webbrowser.open(url)
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(create_app(), log_level="warning")).run(sockets=[sock])
     return 0

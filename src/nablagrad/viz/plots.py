@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..autodiff import Explanation, grad, tensor
+from ..autodiff import Explanation, Tensor, grad, tensor
 from ..io import atomic_write_bytes
+from ..ml.metrics import confusion_matrix
+from ..nn import Linear, Module
 from ..optim import OPTIMIZERS
 from ..train import History, predict
 
@@ -39,6 +41,9 @@ def plot_history(history: History | dict, keys: Sequence[str] | None = None):
     plt = _plt()
     h = history.history if isinstance(history, History) else history
     keys = keys or [k for k in h if not k.startswith("val_") and k not in ("lr", "weight_change")]
+    if not keys or any(k not in h for k in keys):
+        raise ValueError(f"plot_history: nothing to plot for keys {list(keys)} in a history of {sorted(h)}; "
+                         "pass the History that fit returned (after at least one epoch) or keys it holds")  # fmt: skip
     losses = [k for k in keys if "loss" in k]
     others = [k for k in keys if "loss" not in k]
     fig, axes = plt.subplots(1, 2 if others else 1, figsize=(10 if others else 5, 3.6), squeeze=False)
@@ -95,14 +100,15 @@ def plot_decision_boundary(model_or_fn, X: np.ndarray, y: np.ndarray, resolution
 
 
 def plot_confusion_matrix(y_true, y_pred, labels: Sequence | None = None):
-    """Counts of (true class, predicted class)."""
-    plt = _plt()
+    """Counts C[i, j] of (true class i, predicted class j), from :func:`nablagrad.ml.metrics.confusion_matrix`
+    (``labels``: the classes to show, in order; samples of other classes are left out, as scikit-learn)."""
     y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"plot_confusion_matrix: y_true has {len(y_true)} samples but y_pred has {len(y_pred)}; "
+                         "give one prediction per sample")  # fmt: skip
+    plt = _plt()
     classes = np.unique(np.concatenate([y_true, y_pred])) if labels is None else np.asarray(labels)
-    index = {c: i for i, c in enumerate(classes)}
-    cm = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    for t, p in zip(y_true, y_pred):
-        cm[index[t], index[p]] += 1
+    cm = confusion_matrix(y_true, y_pred, labels=classes)
     fig, ax = plt.subplots(figsize=(5, 4.5))
     im = ax.imshow(cm, cmap="Blues")
     for i in range(len(classes)):
@@ -118,8 +124,13 @@ def plot_confusion_matrix(y_true, y_pred, labels: Sequence | None = None):
 
 def plot_misclassified(images: np.ndarray, y_true, y_pred, max_images: int = 25):
     """A grid of misclassified digits titled ``true → predicted``."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if not (y_true.ndim == y_pred.ndim == 1 and len(images) == len(y_true) == len(y_pred)):
+        raise ValueError(f"plot_misclassified: images {np.shape(images)}, y_true {y_true.shape} and y_pred "
+                         f"{y_pred.shape} must hold one image and one label per sample: call "
+                         "plot_misclassified(images, y_true, y_pred)")  # fmt: skip
     plt = _plt()
-    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
+    wrong = np.flatnonzero(y_true != y_pred)[:max_images]
     cols = 5
     rows = max(1, -(-len(wrong) // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), squeeze=False)
@@ -131,10 +142,21 @@ def plot_misclassified(images: np.ndarray, y_true, y_pred, max_images: int = 25)
     return fig
 
 
-def plot_first_layer_weights(weight: np.ndarray, max_units: int = 32, shape=(28, 28)):
-    """Each first-layer unit's incoming weights (a column of W, shape (in, out)) as an image."""
+def plot_first_layer_weights(weight, max_units: int = 32, shape: tuple[int, int] = (28, 28)):
+    """Each first-layer unit's incoming weights (a column of W, shape (in, out)) as an image.
+
+    ``weight``: the weight matrix (array, Tensor or Parameter, nablagrad's ``(in, out)`` layout) or a
+    model, whose first :class:`~nablagrad.nn.Linear` layer's weight is shown.  ``in`` must equal
+    ``shape[0] · shape[1]`` (784 for MNIST's 28×28)."""
+    W = _first_layer_weight(weight)
+    pixels = shape[0] * shape[1]
+    if W.ndim != 2 or W.shape[0] != pixels:
+        fix = (f"pass W.T: nablagrad's Linear stores (in, out) = ({pixels}, units)" if W.ndim == 2 and W.shape[1] == pixels
+               else f"pass the first layer of a model on {shape[0]}×{shape[1]} images, e.g. ng.nn.MLP([{pixels}, 16, 10]), "
+               "or set shape= to the picture's (rows, cols)")  # fmt: skip
+        raise ValueError(f"plot_first_layer_weights: weights of shape {W.shape} do not have {pixels} inputs "
+                         f"(one per pixel of a {shape[0]}×{shape[1]} image); {fix}")  # fmt: skip
     plt = _plt()
-    W = np.asarray(getattr(weight, "data", weight))
     n = min(max_units, W.shape[1])
     cols = 8
     rows = -(-n // cols)
@@ -146,6 +168,18 @@ def plot_first_layer_weights(weight: np.ndarray, max_units: int = 32, shape=(28,
             lim = np.abs(w).max() or 1.0
             ax.imshow(w, cmap="RdBu", vmin=-lim, vmax=lim)
     return fig
+
+
+def _first_layer_weight(weight) -> np.ndarray:
+    """The weight of ``weight``'s first Linear layer if it is a model, else ``weight`` as an array."""
+    if isinstance(weight, Module) and not isinstance(weight, Linear):
+        first = next((m for m in weight.modules() if isinstance(m, Linear)), None)
+        if first is None:
+            raise ValueError(f"plot_first_layer_weights: {type(weight).__name__} has no Linear layer; pass a model that "
+                             "starts with one (e.g. ng.nn.MLP([784, 16, 10])) or the weight array itself")  # fmt: skip
+        weight = first
+    weight = getattr(weight, "weight", weight)
+    return np.asarray(weight.numpy() if isinstance(weight, Tensor) else weight)
 
 
 def lecture_function(x):

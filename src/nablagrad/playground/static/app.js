@@ -121,8 +121,19 @@ function showControls() {
   showLayers();
 }
 
+// another name of an activation (linear) → the name the server stores (identity): the field's own table
+const canonical = (a) => (fields.activations.aliases || {})[a] || a;
+
+function showActivationMenu() {  // the menu shows the activation every hidden layer shares, or nothing
+  const acts = config.activations.map(canonical), sel = $("activation");
+  const shared = schema.activation_menu.find((a) => acts.length && acts.every((x) => x === canonical(a)));
+  if (shared) sel.value = shared; else sel.selectedIndex = -1;
+  sel.disabled = !config.layers.length;
+}
+
 function showLayers() {
   const acts = fields.activations.choices;
+  showActivationMenu();
   $("layer_count").textContent = config.layers.length;
   const wrap = $("layer_buttons");
   wrap.innerHTML = "";
@@ -140,7 +151,7 @@ function showLayers() {
     sel.setAttribute("aria-label", `Activation of layer ${i + 1}`);
     sel.dataset.testid = `activation-${i + 1}`;
     for (const a of acts) sel.add(new Option(a, a));
-    sel.value = config.activations[i];
+    sel.value = canonical(config.activations[i]);
     sel.onchange = () => { config.activations[i] = sel.value; changed(); };
     d.append(label, plus, minus, sel);
     wrap.append(d);
@@ -436,6 +447,11 @@ async function drawPaths() {
 
 // --- wiring --------------------------------------------------------------------------------------
 function wire() {
+  for (const a of schema.activation_menu) $("activation").add(new Option(a, a));
+  $("activation").onchange = () => {  // one choice for every hidden layer; the per-layer menus stay
+    config.activations = config.layers.map(() => canonical($("activation").value));
+    changed();
+  };
   $("add_layer").onclick = () => {
     if (config.layers.length < schema.limits.layers) {
       config.layers.push(2);
