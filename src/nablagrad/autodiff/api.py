@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backend.device import device as to_device_spec
 from ..backend.device import device_and_dtype
-from . import linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, torch_names  # noqa: F401 - their rows join the table
+from . import creation, linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, torch_names  # noqa: F401 - their rows join the table
 from . import mode as _m
 from . import rules as R
 from .backward import backward
@@ -319,6 +319,41 @@ class Size(int):
         return (int, (int(self),))  # pickled as the plain count
 
 
+def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's ``x.new_full(size, v)``: a new tensor of ``size`` filled with ``v``, of x's dtype and on x's device
+    unless given (``new_zeros``, ``new_ones`` and ``new_empty`` are this with 0 and 1)."""
+    dtype = self.dtype if dtype is None else dtype
+    return creation.full(size, fill_value, dtype=dtype, device=self.device if device is None else device,
+                         requires_grad=requires_grad)  # fmt: skip
+
+
+def _new_filled(fill_value) -> Callable:
+    def new(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _new_full(self, _shape_arg(size), fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    return new
+
+
+def _new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's ``x.new_tensor(data)``: a copy of ``data`` of x's dtype and on x's device unless given."""
+    return Tensor(data, requires_grad, self.dtype if dtype is None else dtype, self.device if device is None else device)
+
+
+def _conjugate_transpose(self: Tensor, batched: bool) -> Tensor:
+    """PyTorch's ``x.H`` (a matrix) and ``x.mH`` (a batch of them): the conjugate transpose — for the real
+    tensors nablagrad differentiates, the transpose of the last two dims."""
+    who = "mH" if batched else "H"
+    if self.dtype.kind == "c":
+        raise TypeError(f"{who}: the conjugate transpose of a complex tensor is not implemented; use .mT for the transpose")
+    if batched:
+        if self.ndim < 2:
+            raise ValueError(f"mH: the tensor must be at least 2-D, got shape {self.shape}")
+        return swapaxes(self, -1, -2)
+    if self.ndim != 2:
+        raise ValueError(f"H: only for matrices (2-D tensors), got shape {self.shape}; for batches of matrices use .mH")
+    return transpose(self)
+
+
 def _invert(self: Tensor) -> Tensor:
     if _mode.slow:
         if _mode.jit_trace is not None:  # ng.jit records ~mask of a traced value (jit.py)
@@ -359,6 +394,26 @@ METHODS: dict[str, object] = {
     **{f"{name}_": _in_place(f"{name}_", lambda x, *a, _op=name, **kw: OPS[_op](x, *a, **kw)) for name in _IN_PLACE},
     "T": property(transpose),
     "mT": property(lambda self: swapaxes(self, -1, -2)),
+    "H": property(lambda self: _conjugate_transpose(self, False)),
+    "mH": property(lambda self: _conjugate_transpose(self, True)),
+    "__pos__": torch_names.positive,
+    "type_as": lambda self, other: astype(self, other.dtype),
+    "view_as": lambda self, other: reshape(self, other.shape),
+    "reshape_as": lambda self, other: reshape(self, other.shape),
+    "new_full": _new_full,
+    "new_zeros": _new_filled(0),
+    "new_ones": _new_filled(1),
+    "new_empty": _new_filled(0),  # (filled with zeros, as ng.empty: nothing uninitialised is ever read)
+    "new_tensor": _new_tensor,
+    "is_floating_point": lambda self: self.dtype.kind == "f",
+    "is_complex": lambda self: self.dtype.kind == "c",
+    "is_contiguous": lambda self: getattr(self.data, "flags", None) is None or self.data.flags.c_contiguous,
+    "is_cpu": property(lambda self: self.device.type == "cpu"),
+    "is_cuda": property(lambda self: self.device.type == "cuda"),
+    "element_size": lambda self: self.dtype.itemsize,
+    "itemsize": property(lambda self: self.dtype.itemsize),
+    "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
+    "grad_fn": property(lambda self: self._op),  # the primitive that made it (None for a leaf), as torch's node
     "reshape": _reshape,
     "view": _reshape,
     "transpose": transpose,
@@ -382,6 +437,8 @@ METHODS: dict[str, object] = {
     "size": property(_size),
     "numel": lambda self: int(np.prod(self.shape, dtype=np.int64)) if self._tangents else self.data.size,
     "dim": lambda self: len(self.shape),
+    "ndimension": lambda self: len(self.shape),
+    "nelement": lambda self: self.numel(),
     "__invert__": _invert,
     "backward": backward,
     **{f"__{name}__": _comparison(prim) for name, prim in R.COMPARISONS.items()},

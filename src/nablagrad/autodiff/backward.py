@@ -161,7 +161,26 @@ def _prune(order: list[Tensor], stop: set[int]) -> list[Tensor]:
     return kept
 
 
+_COMPLEX_MSG = (
+    "backward: {what} is complex ({dtype}, op '{op}'); nablagrad's rules are real ones (no conjugation: "
+    "PyTorch's Wirtinger calculus is not implemented), so a gradient through it would be silently wrong: refused. "
+    "Hold real and imaginary parts as two real tensors (a·c − b·d, a·d + b·c for a product)"
+)
+
+
+def _complex(t: Tensor) -> bool:
+    """Whether ``t`` holds complex numbers (a NumPy dtype read at once; another library's through ``t.dtype``)."""
+    d = t.data.dtype
+    return (d.kind if isinstance(d, np.dtype) else t.dtype.kind) == "c"
+
+
 def _seed(root: Tensor, grad, F):
+    if grad is None and _complex(root):  # PyTorch's error, and why nablagrad cannot go on with grad=
+        raise RuntimeError(
+            f"backward: grad can be implicitly created only for real scalar outputs, but the output is "
+            f"{root.dtype}; nablagrad differentiates real values only (complex autodiff is not implemented), so "
+            "reduce to a real loss of real tensors, e.g. hold real and imaginary parts as two real tensors"
+        )
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -225,6 +244,9 @@ def run_backward(
                 kept[id(node)] = g
             if g is None:
                 continue
+            if _complex(node):  # a complex value on the path: real rules would give a wrong gradient
+                what = "the output" if node is root else "a value the gradient flows through"
+                raise RuntimeError(_COMPLEX_MSG.format(what=what, dtype=node.dtype, op=node._op.name))
             inputs_ = node._inputs
             needs = _needs(inputs_)
             if create_graph:

@@ -12,14 +12,16 @@ import numpy as np
 from .. import backend
 from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
+from ..backend.dtypes import tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
 from .primitive import Primitive
 from .tensor import Tensor, _apply, _wrap, mark_batched
 
 
-def _dtype(dtype):
-    return np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+def _dtype(dtype, who: str):
+    """``dtype`` as a dtype a tensor holds (refused, naming ``who``, if it is none), the default float when None."""
+    return tensor_dtype(dtype, who) if dtype is not None else backend.get_default_dtype()
 
 
 def _shape(shape, who: str) -> tuple[int, ...]:
@@ -43,11 +45,11 @@ def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _finish(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype)), requires_grad, device)
+    return _finish(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros")), requires_grad, device)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _finish(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype)), requires_grad, device)
+    return _finish(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones")), requires_grad, device)
 
 
 def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -60,7 +62,7 @@ def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, devi
     if not (is_real(fill_value) or isinstance(fill_value, bool | np.bool_ | complex)):
         raise TypeError(f"full: fill_value must be a number, got {fill_value!r} ({type(fill_value).__name__})")
     size = _shape((shape,), "full")
-    return _finish(np.full(size, fill_value, dtype=_dtype(dtype)), requires_grad, device)
+    return _finish(np.full(size, fill_value, dtype=_dtype(dtype, "full")), requires_grad, device)
 
 
 # full_like of a value vmap batches: one fill per example (the batching rule is elementwise), no derivative
@@ -95,7 +97,7 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def eye(n: int, m: int | None = None, dtype=None, device=None) -> Tensor:
     _shape((n,) if m is None else (n, m), "eye")
-    return _finish(np.eye(n, m, dtype=_dtype(dtype)), device=device)
+    return _finish(np.eye(n, m, dtype=_dtype(dtype, "eye")), device=device)
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
@@ -114,7 +116,7 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
 
 
 def linspace(start: float, stop: float, num: int, dtype=None, device=None) -> Tensor:
-    return _finish(np.linspace(start, stop, num, dtype=_dtype(dtype)), device=device)
+    return _finish(np.linspace(start, stop, num, dtype=_dtype(dtype, "linspace")), device=device)
 
 
 def _drawn(draw, shape: tuple, who: str, finish) -> Tensor:
@@ -139,14 +141,14 @@ def _drawn(draw, shape: tuple, who: str, finish) -> Tensor:
 def randn(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Standard normal samples from the library generator (``ng.manual_seed``) or ``seed``."""
     rng = backend.resolve_rng(seed)
-    draw = lambda size: rng.standard_normal(size, dtype=np.float64).astype(_dtype(dtype))  # noqa: E731
+    draw = lambda size: rng.standard_normal(size, dtype=np.float64).astype(_dtype(dtype, "randn"))  # noqa: E731
     return _drawn(draw, _shape(shape, "randn"), "randn", lambda a: _finish(a, requires_grad, device))
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = backend.resolve_rng(seed)
-    draw = lambda size: rng.random(size).astype(_dtype(dtype))  # noqa: E731
+    draw = lambda size: rng.random(size).astype(_dtype(dtype, "rand"))  # noqa: E731
     return _drawn(draw, _shape(shape, "rand"), "rand", lambda a: _finish(a, requires_grad, device))
 
 

@@ -145,8 +145,12 @@ def _input_names(f: Callable, n: int) -> list[str]:
 
 
 def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Explanation:
-    """Trace ``f`` at the given scalars and tabulate values, tangents and adjoints (float64)."""
+    """Trace ``f`` at the given scalars and tabulate values, tangents and adjoints (float64).  Each input is
+    one number (the tables hold one value per ``w_i``); for a vector input use :func:`~nablagrad.autodiff.grad`
+    or :func:`~nablagrad.autodiff.jacrev`."""
     names = names or _input_names(f, len(scalars))
+    for i, s in enumerate(scalars):
+        _check_scalar(s, names[i] if i < len(names) else f"x{i + 1}", i)
 
     def leaves():
         return [_wrap(np.array(float(s))).requires_grad_(True) for s in scalars]
@@ -157,6 +161,12 @@ def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Exp
     if not isinstance(y, Tensor) or y.size != 1:
         raise TypeError("explain: f must return a scalar tensor built from its arguments")
     nodes = list(xs) + [t for t in trace if t._op is not None]
+    for t in nodes[len(xs) :]:
+        if t.data.size != 1:  # (a table row holds one number)
+            raise TypeError(
+                f"explain: every intermediate must be a scalar, but {t._op.name} made one of shape {t.shape}; write f "
+                "with scalar operations of its scalar inputs (for vector code use ng.grad or ng.jacrev)"
+            )
     # number as the lecture does: by level (longest path from the inputs), then in execution
     # order — for e^{x1·x2} + x2³: w3 = w1·w2, w4 = w2³, then w5 = e^{w3}, w6 = w4 + w5
     level = {id(t): 0 for t in xs}
@@ -194,6 +204,21 @@ def explain(f: Callable, *scalars: float, names: list[str] | None = None) -> Exp
         partials = [_scalar(d) for d, n in zip(local, needs) if n]
         rows.append(Row(label[id(t)], expr, float(t.data), tangents[i], _scalar(adj.get(id(t))), parents, partials))
     return Explanation(names, rows)
+
+
+def _check_scalar(s, name: str, i: int) -> None:
+    """An input of :func:`explain` must be one real number (a Python number, a 0-d or one-element array or tensor)."""
+    data = s.data if isinstance(s, Tensor) else s
+    if isinstance(data, bool | np.bool_) or not isinstance(data, int | float | np.number | np.ndarray):
+        raise TypeError(f"explain: input {i + 1} ({name}) must be a real number, got {type(s).__name__} {s!r:.60}; "
+                        "pass numbers, e.g. ng.explain(f, 2.0, 3.0)")  # fmt: skip
+    shape = np.shape(data)
+    if int(np.prod(shape)) != 1 or np.iscomplexobj(data):
+        raise TypeError(
+            f"explain: input {i + 1} ({name}) has shape {shape}, but explain tabulates scalar functions of scalar "
+            "inputs (one value per w_i); pass one number per input, e.g. ng.explain(f, 2.0, 3.0), or for a vector "
+            "use ng.grad(f)(x) / ng.jacrev(f)(x)"
+        )
 
 
 def _scalar(v) -> float:

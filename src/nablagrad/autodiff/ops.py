@@ -9,6 +9,7 @@ every op generated from the rule table.
 from __future__ import annotations
 
 import builtins
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 from ..backend import get_default_dtype
 from ..backend.checks import is_int
 from ..backend.device import to_device
+from ..backend.dtypes import tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
 from . import rules as R
@@ -231,9 +233,10 @@ def clamp_max(x, max):  # noqa: A002 - PyTorch's name
 def astype(x, dtype):
     """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
     x = _t(x)
-    if np.dtype(dtype) == x.dtype:
+    dtype = tensor_dtype(dtype, "astype")
+    if dtype == x.dtype:
         return x
-    return _apply(R.ASTYPE, (x,), {"dtype": np.dtype(dtype)})
+    return _apply(R.ASTYPE, (x,), {"dtype": dtype})
 
 
 # --- reductions -----------------------------------------------------------------------------------
@@ -279,31 +282,43 @@ def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
     """Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)),
     and 0 where σ = 0 (a constant row), as PyTorch.  PyTorch's signature ``std(dim, unbiased, keepdim)``
     (``x.std(1, False)``: correction 0) and ``correction=`` (1 by default, Bessel's), or NumPy's
-    ``axis``/``keepdims``/``ddof``.  Where n ≤ correction the denominator is clamped at 1 (σ = 0 for
-    one sample), where PyTorch gives nan/inf.  Integers and bools are refused, as PyTorch: ``x.float().std()``."""
+    ``axis``/``keepdims``/``ddof``.  Where n ≤ correction (one sample, Bessel's correction) σ is nan (or ∞)
+    and so is its gradient, with a warning, as PyTorch.  Integers and bools are refused, as PyTorch: ``x.float().std()``."""
     axis, keepdims, correction = _spread_args("std", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
     R.floating_only("std", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("std", axis)
+    _warn_no_dof("std", R._count(x, _axis(axis)), correction)
     return _apply(R.STD, (x,), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
 
 
-@function()
+def _warn_no_dof(name: str, n: int, correction) -> None:
+    """PyTorch's warning where the degrees of freedom ``n − correction`` are ≤ 0 (the result is nan or ∞)."""
+    if R.dof(n, correction) == 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0 ({n} values per result, correction={correction}), so the result "
+            "is nan or inf, as PyTorch's; reduce over more values or pass a smaller correction (correction=0: the "
+            "population's)",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+@function(prim=R.VAR)
 def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None):
-    """Variance ``Σ(x − x̄)² / (n − correction)``, a composite of primitives.  PyTorch's signature
+    """Variance σ² = Σ(x − x̄)² / (n − correction); gradient 2(x − x̄)/(n − correction).  PyTorch's signature
     ``var(dim, unbiased, keepdim)`` (``x.var(1, False)``: the population variance) and ``correction=``
-    (1 by default, Bessel's), or NumPy's ``axis``/``keepdims``/``ddof``.  Where n ≤ correction the
-    denominator is clamped at 1 (0 for one sample), where PyTorch gives nan/inf.  Integers and bools are refused,
-    as PyTorch: ``x.float().var()``."""
+    (1 by default, Bessel's), or NumPy's ``axis``/``keepdims``/``ddof``.  Where n ≤ correction (one sample,
+    Bessel's correction) the denominator is 0: nan (or ∞) and so is the gradient, with a warning, as PyTorch.
+    Integers and bools are refused, as PyTorch: ``x.float().var()``."""
     axis, keepdims, correction = _spread_args("var", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
     x = _t(x)
     R.floating_only("var", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("var", axis)
-    d = x - x.mean(axis, keepdims=True)
-    n = R._count(x, _axis(axis))
-    return (d * d).sum(axis, keepdims) / builtins.max(n - correction, 1)
+    _warn_no_dof("var", R._count(x, _axis(axis)), correction)
+    return _apply(R.VAR, (x,), {"axis": _axis(axis), "keepdims": keepdims, "correction": correction})
 
 
 # --- shapes ---------------------------------------------------------------------------------------

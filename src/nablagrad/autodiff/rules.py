@@ -478,21 +478,29 @@ def _log_softmax_np(x, axis=-1):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
+def dof(n: int, correction) -> int:
+    """The degrees of freedom ``max(n − correction, 0)`` (PyTorch's): at 0 — one sample with Bessel's
+    correction — Σ(x − x̄)²/0 is nan (or inf), as PyTorch's var and std (which warn: see :func:`.ops.var`)."""
+    return max(n - correction, 0)
+
+
 def _std_np(x, axis=None, keepdims=False, correction=1):
     xp = namespace_of(x)
     mean = xp.mean(x, axis=axis, keepdims=True)
     d = x - mean
     n = _count(x, axis)
-    return xp.sqrt(xp.sum(d * d, axis=axis, keepdims=keepdims) / max(n - correction, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 degrees of freedom: nan/inf, warned once by ops.std
+        return xp.sqrt(xp.sum(d * d, axis=axis, keepdims=keepdims) / dof(n, correction))
 
 
 def _std_scale(F, ans, x, axis, keepdims, correction):
-    """``(x − x̄) / (σ (n − c))`` = ∂σ/∂x, and 0 where σ = 0 (a constant row; PyTorch's choice)."""
+    """``(x − x̄) / (σ (n − c))`` = ∂σ/∂x, and 0 where σ = 0 (a constant row; PyTorch's choice).  With 0
+    degrees of freedom σ is nan or ∞ and so is this (nan: PyTorch's ∞·0)."""
     s = _keep(F, ans, x, axis, keepdims)
     n = _count(x, axis)
     centred = x - F.sum(x, axis=_norm_axis(axis, len(x.shape)), keepdims=True) / n
     safe = F.where(F.data(s) == 0, 1.0, s)
-    return F.where(F.data(s) == 0, 0.0, centred / (safe * max(n - correction, 1)))
+    return F.where(F.data(s) == 0, 0.0, centred / (safe * dof(n, correction)))
 
 
 # σ = sqrt(Σ(x − x̄)²/(n − c)), one primitive so that σ = 0 gives a 0 gradient, not 0·∞; its row,
@@ -513,6 +521,43 @@ STD = Primitive(
     fmt="std({0})",
     batch=batch_reduce,
     reads=((0, ANS),),
+)
+
+
+def _var_np(x, axis=None, keepdims=False, correction=1):
+    xp = namespace_of(x)
+    d = x - xp.mean(x, axis=axis, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 degrees of freedom: nan/inf, warned once by ops.var
+        return xp.sum(d * d, axis=axis, keepdims=keepdims) / dof(_count(x, axis), correction)
+
+
+def _var_scale(F, x, axis, correction):
+    """∂σ²/∂x = 2(x − x̄)/(n − c), written in ``F``'s ops so that it differentiates again (the Hessian
+    2(δᵢⱼ − 1/n)/(n − c)); with 0 degrees of freedom ±∞, and nan where x = x̄, as PyTorch's."""
+    n = _count(x, axis)
+    centred = x - F.sum(x, axis=_norm_axis(axis, len(x.shape)), keepdims=True) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return centred * 2.0 / dof(n, correction)
+
+
+# σ² = Σ(x − x̄)²/(n − c), one primitive (PyTorch's closed-form gradient 2(x − x̄)/(n − c): with 0 degrees of
+# freedom the composite's mean path would add ∞ − ∞ = nan everywhere); ``ng.var`` is in ops.py beside ``std``
+VAR = Primitive(
+    "var",
+    _var_np,
+    (
+        lambda F, g, ans, x, axis=None, keepdims=False, correction=1: (
+            _keep(F, g, x, axis, keepdims) * _var_scale(F, x, axis, correction)
+        ),
+    ),
+    (
+        lambda F, t, ans, x, axis=None, keepdims=False, correction=1: F.sum(
+            t * _var_scale(F, x, axis, correction), axis=axis, keepdims=keepdims
+        ),
+    ),
+    fmt="var({0})",
+    batch=batch_reduce,
+    reads=((0,),),
 )
 
 

@@ -287,7 +287,9 @@ def logcumsumexp(x, dim=None, axis=None):
     """Running log-sum-exp along ``dim`` (``axis``): out_j = log Σ_{i≤j} e^{x_i}, each a logsumexp
     of the entries up to j (a masked logsumexp over an n × n grid: never overflows, and its
     derivatives of every order are logsumexp's, ∂out_j/∂x_i = e^{x_i − out_j} for i ≤ j; O(n²)
-    memory along the dim).  Integers are computed in the default float dtype."""
+    memory along the dim).  Where every entry up to j is −∞, out_j = −∞ and its derivatives are 0
+    (PyTorch's JVP; its VJP gives nan there), in both modes, not e^{−∞ + ∞} = nan.  Integers are
+    computed in the default float dtype."""
     x = ops.floating(_t(x))
     dim = dim if axis is None else axis
     if dim is None:
@@ -300,7 +302,11 @@ def logcumsumexp(x, dim=None, axis=None):
     n = last.shape[-1]
     upto = np.tri(n, dtype=bool)  # [j, i]: i ≤ j
     grid = ops.where(upto, last.reshape(*last.shape[:-1], 1, n), -math.inf)
-    return moveaxis(logsumexp(grid, axis=-1), -1, dim)
+    # a row of −∞ only (its running max is −∞): a constant row of 0s under the logsumexp, so no e^{−∞ + ∞}
+    # reaches a derivative, and −∞ put back as the value (where: the derivative of a constant, 0)
+    empty = grid.max(axis=-1, keepdims=True) == -math.inf
+    lse = logsumexp(ops.where(empty, 0.0, grid), axis=-1)
+    return moveaxis(ops.where(empty.reshape(lse.shape), -math.inf, lse), -1, dim)
 
 
 # --- order statistics ---------------------------------------------------------------------------------

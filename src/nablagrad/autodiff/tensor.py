@@ -17,6 +17,7 @@ import numpy as np
 from .. import backend
 from ..backend import CPU, get_default_device
 from ..backend.device import Device, device_of, same_device, to_device
+from ..backend.dtypes import TENSOR_KINDS, check_tensor_dtype, tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
 from .mode import state as _mode  # this thread's switches (read on every op)
@@ -177,7 +178,16 @@ class Tensor(Box):
         return view
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        if flag and self.dtype.kind not in "fc":
+        """Let gradients flow into this tensor.  Real floating-point tensors only: a complex tensor holds values
+        (its ops compute them), but the rules are real ones (no conjugation: PyTorch's Wirtinger calculus is not
+        implemented), so differentiating one would give wrong numbers — refused, as integers are."""
+        if flag and self.dtype.kind != "f":
+            if self.dtype.kind == "c":
+                raise TypeError(
+                    f"requires_grad: nablagrad differentiates real floating-point tensors only; this one is "
+                    f"{self.dtype} (complex autodiff is not implemented). Hold the real and imaginary parts as two "
+                    "real tensors, e.g. ng.tensor(z.real) and ng.tensor(z.imag)."
+                )
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients; this one is "
                 f"{self.dtype}. Convert it first, e.g. ng.tensor(x, dtype='float32')."
@@ -274,10 +284,14 @@ def _as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     ns = namespace_of(data)
+    if dtype is not None:
+        dtype = tensor_dtype(dtype, "tensor")  # a name NumPy does not know, or a dtype that holds no numbers
     if ns is not NUMPY:  # an array of another library stays where it is (a copy, like torch.tensor)
         if dtype is None:
             return ns.copy(data) if copy else data
         return ns.astype(data, dtype)
+    if isinstance(data, np.ndarray | np.generic):
+        check_tensor_dtype(data.dtype, "tensor")  # strings, objects, dates: refused here, not in the first op
     if dtype is not None:
         return (np.array if copy else np.asarray)(data, dtype=dtype)  # (NumPy 1.x has no copy=None)
     if isinstance(data, np.ndarray | np.generic):
@@ -290,7 +304,9 @@ def _as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
         raise ValueError(
             f"tensor: the nested lists are ragged (rows of different lengths) and cannot form a tensor: {data!r:.80}"
         ) from None
-    if arr.dtype.kind in "USV" or (arr.dtype == object and not _numeric(arr)):
+    if arr.dtype == object and _numeric(arr):
+        pass  # numbers of mixed types (NumPy floats among Python ints …): cast below
+    elif arr.dtype.kind not in TENSOR_KINDS:  # strings, bytes, dates, other objects in the lists
         raise TypeError(f"tensor: expected numbers, got {arr.dtype} entries in {data!r:.80}")
     if arr.dtype.kind == "f" or arr.dtype == object:
         arr = arr.astype(_list_float_dtype(data))
@@ -441,11 +457,17 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     array already on ``device`` with ``dtype`` is wrapped, not copied.  With no ``device``, an array
     of another library stays where it is and host data goes to the default device."""
     if data.__class__ is np.ndarray and dtype is None and device is None and get_default_device() is CPU:
-        return _wrap(data)  # the common case (a host array beside a tensor in an op), decided at once
+        if data.dtype.kind in TENSOR_KINDS:
+            return _wrap(data)  # the common case (a host array beside a tensor in an op), decided at once
+        check_tensor_dtype(data.dtype, "as_tensor")
     if isinstance(data, Tensor) and dtype is None and (device is None or data.device == device):
         return data
     source = data.data if isinstance(data, Tensor) else data
     ns = namespace_of(source)
+    if dtype is not None:
+        dtype = tensor_dtype(dtype, "as_tensor")
+    if source.__class__ is np.ndarray:
+        check_tensor_dtype(source.dtype, "as_tensor")
     if ns is not NUMPY or source.__class__ is np.ndarray:
         if device is None:
             device = None if ns is not NUMPY else get_default_device()
@@ -566,6 +588,11 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
         with _m.suspend_tracing():
             tangent = prim.jvp(TENSOR_NS, tangents, out, args, params)
     if tangent is not None:
+        if out.dtype.kind == "c":  # real rules push a wrong tangent through a complex value (abs, no conjugation)
+            raise TypeError(
+                f"jvp: {prim.name} made a complex value ({out.dtype}) from a differentiated one; nablagrad's rules are "
+                "real ones (complex autodiff is not implemented): hold real and imaginary parts as two real tensors"
+            )
         out._tangents = {**(out._tangents or {}), level: tangent}
     return out
 

@@ -12,15 +12,17 @@ from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from .creation import zeros
 from .mode import enable_grad, no_grad
-from .ops import broadcast_to, getitem, unindex, where
-from .primitive import function
+from .ops import _promote, broadcast_to, floating, getitem, unindex, where
+from .primitive import function, row
+from .rules import floating_only
 from .rules_shape import _along, _ax, _index_array
 from .tensor import Tensor, as_tensor, guard
 
 __all__ = [
-    "allclose", "bmm", "count_nonzero", "empty", "equal", "from_numpy", "index_add", "inference_mode", "isfinite", "isinf",
-    "isnan", "lerp", "logical_and", "logical_not", "logical_or", "logical_xor", "masked_select", "meshgrid", "mm",
-    "mv", "nan_to_num", "rsqrt", "set_grad_enabled",
+    "absolute", "addcdiv", "addcmul", "allclose", "bmm", "count_nonzero", "deg2rad", "empty", "equal", "fix", "fliplr",
+    "flipud", "frac", "from_numpy", "index_add", "inference_mode", "isfinite", "isinf", "isnan", "isneginf", "isposinf",
+    "lerp", "logical_and", "logical_not", "logical_or", "logical_xor", "masked_select", "meshgrid", "mm", "mv",
+    "nan_to_num", "nanmean", "nansum", "negative", "positive", "rad2deg", "rsqrt", "set_grad_enabled", "xlogy",
 ]  # fmt: skip
 
 
@@ -265,3 +267,141 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
 def inference_mode(mode: bool = True):
     """PyTorch's ``inference_mode``: here :func:`no_grad` (nothing is recorded inside)."""
     return no_grad() if mode else enable_grad()
+
+
+# --- comparisons by name: x.eq(y), ng.lt(x, y) … (the operators ==, < …: boolean, outside the graph) ------------
+_COMPARISONS = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__"}
+_COMPARISON_ALIASES = {"not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge"}
+
+
+def _comparison(name: str, dunder: str):
+    def compare(x, other):
+        return getattr(_t(x), dunder)(other)
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"PyTorch's ``{name}``: ``x {dunder}`` other as a boolean tensor (no gradient)."
+    return compare
+
+
+for _name, _dunder in {**_COMPARISONS, **{a: _COMPARISONS[n] for a, n in _COMPARISON_ALIASES.items()}}.items():
+    row(_name, None, "function", f"PyTorch's ``{_name}``: the comparison ``{_dunder}`` as a boolean tensor (no gradient).",
+        fn=_comparison(_name, _dunder))  # fmt: skip
+
+
+# --- one-line compositions of existing ops under PyTorch's names ------------------------------------------------
+@function()
+def negative(x):
+    """PyTorch's ``negative``: −x."""
+    return -_t(x)
+
+
+@function()
+def positive(x):
+    """PyTorch's ``positive`` (and ``+x``): x itself."""
+    return _t(x)
+
+
+@function()
+def absolute(x):
+    """PyTorch's ``absolute``: |x| (``abs``)."""
+    return abs(_t(x))
+
+
+@function()
+def fix(x):
+    """PyTorch's ``fix``: x rounded toward 0 (``trunc``); derivative 0."""
+    return _t(x).trunc()
+
+
+@function()
+def frac(x):
+    """PyTorch's ``frac``: x − trunc(x), the fractional part with x's sign; derivative 1."""
+    x = _t(x)
+    return x - x.trunc()
+
+
+@function()
+def deg2rad(x):
+    """Degrees to radians: x · π/180."""
+    return floating(_t(x)) * (math.pi / 180.0)
+
+
+@function()
+def rad2deg(x):
+    """Radians to degrees: x · 180/π."""
+    return floating(_t(x)) * (180.0 / math.pi)
+
+
+@function()
+def isposinf(x):
+    """``x = +∞`` (a boolean tensor)."""
+    return _t(x) == math.inf
+
+
+@function()
+def isneginf(x):
+    """``x = −∞`` (a boolean tensor)."""
+    return _t(x) == -math.inf
+
+
+@function()
+def addcmul(x, tensor1, tensor2, *, value=1):
+    """PyTorch's ``addcmul``: x + value · tensor1 · tensor2."""
+    return _t(x) + value * (_t(tensor1) * tensor2)
+
+
+@function()
+def addcdiv(x, tensor1, tensor2, *, value=1):
+    """PyTorch's ``addcdiv``: x + value · tensor1 / tensor2."""
+    return _t(x) + value * (_t(tensor1) / tensor2)
+
+
+@function()
+def fliplr(x):
+    """PyTorch's ``fliplr``: the columns (dim 1) in reverse order; x must be at least 2-D."""
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError(f"fliplr: the tensor must be at least 2-D, got shape {x.shape}; use flip(x, 0) for a vector")
+    return x.flip(1)
+
+
+@function()
+def flipud(x):
+    """PyTorch's ``flipud``: the rows (dim 0) in reverse order; x must be at least 1-D."""
+    x = _t(x)
+    if x.ndim < 1:
+        raise ValueError("flipud: the tensor must be at least 1-D, got a 0-d tensor; reshape it first, e.g. x.reshape(1)")
+    return x.flip(0)
+
+
+@function()
+def nansum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Σ x over ``dim`` with NaNs counted as 0 (PyTorch's and NumPy's ``nansum``); gradient 1, and 0 at the NaNs."""
+    x = _t(x)
+    if dtype is not None:
+        x = x.astype(dtype)
+    return where(x != x, 0, x).sum(axis=dim if axis is None else axis, keepdims=keepdim if keepdims is None else keepdims)
+
+
+@function()
+def nanmean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """The mean over ``dim`` of the entries that are not NaN, nansum(x) / #(x ≠ NaN) (nan where all are NaN,
+    PyTorch's); gradient 1/#(x ≠ NaN), 0 at the NaNs.  Floating point only, as PyTorch: ``x.float().nanmean()``."""
+    x = _t(x)
+    if dtype is not None:
+        x = x.astype(dtype)
+    floating_only("nanmean", x)
+    axis, keep = dim if axis is None else axis, keepdim if keepdims is None else keepdims
+    count = (x == x).astype(x.dtype).sum(axis=axis, keepdims=keep)
+    return nansum(x, axis=axis, keepdims=keep) / count
+
+
+@function()
+def xlogy(x, y):
+    """PyTorch's ``xlogy``: x · log y, and 0 where x = 0 (unless y is NaN) — as x · log y′ with y′ = 1 where
+    x = 0 and y ≤ 0 or y = ∞ (so no 0 · (±∞) is ever formed, in the value or a derivative).  ∂/∂x = log y (0 where
+    x = 0 and y ≤ 0, PyTorch's), ∂/∂y = x/y; where x = 0 and y = 0 or ∞ both are 0 (PyTorch: nan for ∂/∂y at
+    y = 0, ∞ for ∂/∂x at y = ∞).  Integers are computed in the default float dtype."""
+    x, y = _promote(floating(_t(x)), floating(_t(y)), True)  # PyTorch's dtype (a number or 0-d tensor is weak)
+    flat = (x == 0) & ((y <= 0) | (y == math.inf))
+    return x * where(flat, 0.0, where(flat, 1.0, y).log())

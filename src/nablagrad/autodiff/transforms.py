@@ -133,7 +133,7 @@ def _scalar_output(out, who: str) -> Tensor:
     if isinstance(out, tuple | list | dict):
         raise TypeError(f"{who}: f must return a scalar, got a {type(out).__name__}; use jacrev or vjp, or has_aux=True")
     out = _as_tensor(out)
-    if out.dtype.kind not in "fc":
+    if out.dtype.kind != "f":  # (complex: PyTorch's "real scalar outputs"; nablagrad's rules are real ones)
         raise TypeError(
             f"{who}: f must return a real floating-point scalar, got dtype {out.dtype}; booleans and integers "
             "have no gradient (return a float, e.g. x.sum() instead of a comparison)"
@@ -178,7 +178,12 @@ def _float_outputs(outs: list[Tensor], who: str) -> None:
     """Reverse mode needs floating-point outputs: a boolean or integer one has no cotangent (torch.func and
     JAX refuse it too, rather than return zeros)."""
     for o in outs:
-        if o.dtype.kind not in "fc":
+        if o.dtype.kind == "c":
+            raise TypeError(
+                f"{who}: f returns a complex output ({o.dtype}, shape {o.shape}); nablagrad differentiates real values "
+                "only (complex autodiff is not implemented): return real and imaginary parts as two real outputs"
+            )
+        if o.dtype.kind != "f":
             raise TypeError(
                 f"{who}: f must return floating-point outputs, got one of dtype {o.dtype} and shape {o.shape}; "
                 "booleans and integers have no derivative (return a float, e.g. x.astype('float64'))"
@@ -279,9 +284,9 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
         raise ValueError(f"jvp: tangents have structure {t_tree!r} but primals {p_tree!r}")
     p_flat = [_as_tensor(p) for p in p_flat]  # once: an array becomes a tensor here, not again below
     for p in p_flat:
-        if p.dtype.kind not in "fc":  # forward mode, like reverse, differentiates floating-point values only
-            raise TypeError(f"jvp: primals must be floating-point, got dtype {p.dtype}; pass floats (2.0, not 2) or convert "
-                            "with .astype('float64')")  # fmt: skip
+        if p.dtype.kind != "f":  # forward mode, like reverse, differentiates real floating-point values only
+            raise TypeError(f"jvp: primals must be floating-point (real), got dtype {p.dtype}; pass floats (2.0, not 2) or "
+                            "convert with .astype('float64') (complex autodiff is not implemented)")  # fmt: skip
     with _m.transform() as nested, _m.enable_grad(), _m.forward_level() as level:
         nested = nested or any(is_traced(x) for x in p_flat + t_flat)
         duals = [dual(p, t, level) for p, t in zip(p_flat, t_flat)]

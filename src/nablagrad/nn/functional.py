@@ -265,10 +265,19 @@ def _target_like(pred: Tensor, target, who: str) -> Tensor:
     Not even size-1 axes are reshaped: a target of shape (N,) for predictions (N, 1) is refused, as
     PyTorch's BCE refuses it (PyTorch's MSE broadcasts the two to (N, N) with a warning, which is
     never what was meant)."""
-    t = target if isinstance(target, Tensor) else as_tensor(to_device(target, pred.device), device=pred.device)
+    def refuse(dtype) -> TypeError:
+        return TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
+                         f"({dtype})")  # fmt: skip
+
+    if isinstance(target, Tensor):
+        t = target
+    else:
+        try:
+            t = as_tensor(to_device(target, pred.device), device=pred.device)
+        except TypeError as e:  # strings, None, objects: no tensor holds them (the chained error names the dtype)
+            raise refuse("not numbers") from e
     if t.dtype.kind not in "fiub":
-        raise TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
-                        f"({t.dtype})")  # fmt: skip
+        raise refuse(t.dtype)
     if t.dtype != pred.dtype:
         t = t.astype(pred.dtype)
     if t.shape != pred.shape:
