@@ -30,7 +30,7 @@ def test_prelu_gradients_match_torch():
     wt = torch.full((3,), 0.25, dtype=torch.float64, requires_grad=True)
     (torch.nn.functional.prelu(xt, wt) * torch.arange(6.0, dtype=torch.float64).reshape(2, 3)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
-    np.testing.assert_allclose(layer.alpha.grad.numpy(), wt.grad.numpy())
+    np.testing.assert_allclose(layer.weight.grad.numpy(), wt.grad.numpy())
 
 
 def test_cross_entropy_on_probabilities_has_the_lecture_gradient():

@@ -115,7 +115,7 @@ def test_clip_grad_value_clips_every_entry_as_torch():
 def test_prelu_slopes_lie_along_the_channel_axis_1(shape):
     x = np.random.default_rng(0).normal(size=shape)
     ours = ng.nn.PReLU(3, dtype="float64")
-    ours.alpha.data[...] = [0.1, 0.2, 0.3]
+    ours.weight.data[...] = [0.1, 0.2, 0.3]
     theirs = torch.nn.PReLU(3).double()
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64))
@@ -124,7 +124,7 @@ def test_prelu_slopes_lie_along_the_channel_axis_1(shape):
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-14)
     out.sum().backward()
     ref.sum().backward()
-    np.testing.assert_allclose(ours.alpha.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-14)
 
 

@@ -34,25 +34,25 @@ a transform anew: the transform's levels (batching, tangents, repeated and highe
 ``f``'s own ops, which a program of raw arrays cannot carry.  Outside transforms, ``backward(create_graph=True)``
 through a compiled call is refused (call ``f`` itself for that).
 
-**A training step.** ``f`` may also take the step itself: ``loss.backward()`` on a traced loss and
-the calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``,
-``clip_grad_norm_``) are *effects*, recorded in their place among the ops. Each call replays the ops
-and, in between, the effects: the backward replays the recorded VJP rules from the loss and
-accumulates into ``.grad`` as ``loss.backward()`` does; the calls are made again with the same
-arguments. No tape node is made; the results carry no graph (``f`` may also return nothing). The
-call that traces has run ``f`` itself (its step is taken once). A trace refused halfway, e.g. by
-``loss.item()`` after ``opt.step()``, is undone: the parameters, their gradients and the optimisers'
-and schedules' state are put back as they were before the call. The safety net of the first replay
-compares it with an eager call from the same state: parameters and gradients are saved, and so is
-each optimiser and schedule (a copy of all its attributes, not only its ``state_dict``). A step the
-program cannot repeat is undone and refused. That includes a write to ``.data`` or ``.grad``, a
-number read from ``.data``, or random numbers; an iterator given to an effect
-(``model.parameters()``) is kept as a list. Inside a trace ``x.detach()`` of a traced value is an op
-(the value passes, no gradient flows), so it is computed anew on each call. An effect given a value
-of the call as an argument of its own (``schedule.step(loss)``, a check of the loss) receives that
-call's value on every call; one inside a list or dict, or computed outside the traced ops (under
-``no_grad``), is refused, since every later call would give it the first call's. A captured tensor
-whose dtype or shape changed since the trace (``model.astype(...)``) traces again.
+**A training step.** ``f`` may also take the step itself: ``loss.backward()`` on a traced loss and the
+calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``,
+``clip_grad_norm_``, a ``BatchNorm1d``'s update of its running statistics) are *effects*, recorded in
+their place among the ops. Each call replays the ops and, in between, the effects: the backward
+replays the recorded VJP rules from the loss and accumulates into ``.grad`` as ``loss.backward()``
+does; the calls are made again with the same arguments. No tape node is made; the results carry no
+graph (``f`` may also return nothing). The call that traces has run ``f`` itself (its step is taken
+once). A trace refused halfway, e.g. by ``loss.item()`` after ``opt.step()``, is undone: the
+parameters and buffers, their gradients, the optimisers' and schedules' state are put back as they were before
+the call. The safety net of the first replay compares it with an eager call from the same state:
+parameters, buffers and gradients are saved, and so is each optimiser and schedule (a copy of all its
+attributes, not only its ``state_dict``). A step the program cannot repeat is undone and refused. That
+includes a write to ``.data`` or ``.grad``, a number read from ``.data``, or random numbers; an
+iterator given to an effect (``model.parameters()``) is kept as a list. Inside a trace ``x.detach()``
+of a traced value is an op (the value passes, no gradient flows), so it is computed anew on each call.
+An effect given a value of the call as an argument of its own (``schedule.step(loss)``, a check of the
+loss) receives that call's value on every call; one inside a list or dict, or computed outside the
+traced ops (under ``no_grad``), is refused, since every later call would give it the first call's. A
+captured tensor whose dtype or shape changed since the trace (``model.astype(...)``) traces again.
 
 Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
 API namespace) — an argument's data, or a tensor ``f`` reads (a model moved with ``.to(...)``) —
@@ -290,7 +290,8 @@ class _Undo:
 
     def reach(self, obj) -> None:
         """Save what an effect's argument holds: a tensor, a list of them, an optimiser or schedule and
-        its parameters, a module's parameters (a generator is left alone: reading it would use it up)."""
+        its parameters, a module's parameters and buffers (a layer's effect may update its running statistics;
+        a generator is left alone: reading it would use it up)."""
         if isinstance(obj, Tensor):
             self.tensor(obj)
         elif isinstance(obj, list | tuple):
@@ -306,7 +307,8 @@ class _Undo:
                 for group in getattr(obj, "param_groups", ()):
                     self.reach(list(group["params"]))
         elif callable(getattr(obj, "parameters", None)):
-            self.reach(list(obj.parameters()))
+            buffers = getattr(obj, "buffers", None)
+            self.reach([*obj.parameters(), *(buffers() if callable(buffers) else ())])
 
     def restore(self) -> None:
         for _, snapshot in self.owners.values():

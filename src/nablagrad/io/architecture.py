@@ -1,9 +1,11 @@
 """Architectures as plain JSON — rebuilt from a whitelist of layer types, never by running code.
 
-Described: ``Sequential`` (and ``MLP``, as the Sequential it is), ``Linear``, the parameter-free
+Described: ``Sequential`` (and ``MLP``, as the Sequential it is; its children's names when they are not
+``0, 1, …``: ``Sequential(OrderedDict(...))``), ``Linear``, the parameter-free
 activations, ``LeakyReLU``, ``GELU``, ``ELU``, ``Softplus`` (their options), ``PReLU``,
 ``Softmax``/``LogSoftmax``, ``Dropout`` (its ``p``; a rebuilt
-one draws fresh masks), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
+one draws fresh masks), ``BatchNorm1d`` and ``LayerNorm`` (their options; the running statistics are
+BatchNorm1d's own buffers), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
 These exact classes only: a user's subclass (its own ``forward``) is refused, as rebuilding its base
 would compute something else; ``io.save`` then writes the weights with no architecture, and
 ``io.load(path, model=TheClass(...))`` reads them back.  Buffers registered on these modules
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import OrderedDict
 
 import numpy as np
 
@@ -28,6 +31,7 @@ from ..nn import layers as L
 from ..nn.functional import GELU_APPROXIMATIONS
 from ..nn.kan import KAN, KANLinear
 from ..nn.module import Module, Sequential
+from ..nn.normalization import BatchNorm1d, LayerNorm
 from .dtypes import DTYPE_NAMES
 
 
@@ -49,7 +53,7 @@ def _kan_grid(m: KANLinear) -> dict:
 # the exact classes described (MLP and KAN compute what the Sequential of their layers computes)
 _SEQUENTIALS = (Sequential, L.MLP, KAN)
 _DESCRIBED = (*_SEQUENTIALS, L.Linear, KANLinear, L.Dropout, L.LeakyReLU, L.PReLU, L.Softmax, L.LogSoftmax,
-              *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
+              BatchNorm1d, LayerNorm, *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
 
 
 def _described_type(m: Module) -> type:
@@ -96,14 +100,15 @@ def to_spec(m: Module) -> dict:
 
 def _spec(m: Module) -> dict:
     spec = _layer_spec(m)
-    buffers = _buffer_spec(m)
+    made = {} if spec["type"] in ("Sequential", "KAN") else _layer_shapes(spec, 0)  # what the layer builds itself
+    buffers = _buffer_spec(m, made)
     return {**spec, "buffers": buffers} if buffers else spec
 
 
-def _buffer_spec(m: Module) -> dict:
-    """``m``'s own buffers: name → ``{"shape", "dtype"}``; a non-persistent buffer, whose values a file does not
-    hold, is refused."""
-    own = dict(m.named_buffers(recurse=False))
+def _buffer_spec(m: Module, made) -> dict:
+    """``m``'s own buffers but those its layer makes itself (``made``: BatchNorm1d's running statistics): name →
+    ``{"shape", "dtype"}``; a non-persistent buffer, whose values a file does not hold, is refused."""
+    own = {k: b for k, b in m.named_buffers(recurse=False) if k not in made}
     lost = [k for k in own if k in m._non_persistent_buffers_set]
     if lost:
         raise ArchitectureError(
@@ -118,7 +123,9 @@ def _layer_spec(m: Module) -> dict:
     if cls is KAN and len(m) and _one_kan(m):
         return {"type": "KAN", "sizes": [m[0].in_features, *(k.out_features for k in m)], **_kan_grid(m[0])}
     if cls in _SEQUENTIALS:
-        return {"type": "Sequential", "layers": [_spec(c) for c in m]}
+        names = list(m._modules)
+        named = {"names": names} if names != [str(i) for i in range(len(names))] else {}
+        return {"type": "Sequential", "layers": [_spec(c) for c in m], **named}
     if cls is L.Linear:
         return {"type": "Linear", "in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None}
     if cls.__name__ in _SIMPLE:
@@ -132,7 +139,14 @@ def _layer_spec(m: Module) -> dict:
     if cls.__name__ in _OPTIONED:
         return {"type": cls.__name__, **{k: getattr(m, k) for k in m.options}}
     if cls is L.PReLU:
-        return {"type": "PReLU", "num_parameters": m.alpha.shape[0]}
+        return {"type": "PReLU", "num_parameters": m.weight.shape[0]}
+    if cls is BatchNorm1d:
+        momentum = None if m.momentum is None else float(m.momentum)
+        return {"type": "BatchNorm1d", "num_features": m.num_features, "eps": m.eps, "momentum": momentum,
+                "affine": m.affine, "track_running_stats": m.track_running_stats, "bias": m.bias is not None}  # fmt: skip
+    if cls is LayerNorm:
+        return {"type": "LayerNorm", "normalized_shape": list(m.normalized_shape), "eps": m.eps,
+                "elementwise_affine": m.elementwise_affine, "bias": m.bias is not None}  # fmt: skip
     return {"type": cls.__name__, "axis": m.axis}  # Softmax or LogSoftmax
 
 
@@ -143,7 +157,7 @@ def _kind(spec, depth: int) -> str:
         raise ArchitectureError(f"malformed architecture entry {str(spec)[:80]!r}: expected a dict with a 'type'")
     kind = spec["type"]
     if kind not in ("Sequential", "Linear", "KAN", "KANLinear", "Dropout", "LeakyReLU", "PReLU", "Softmax", "LogSoftmax",
-                    *_SIMPLE, *_OPTIONED):  # fmt: skip
+                    "BatchNorm1d", "LayerNorm", *_SIMPLE, *_OPTIONED):  # fmt: skip
         raise ArchitectureError(f"unknown layer type {kind!r} in the architecture")
     return kind
 
@@ -206,6 +220,62 @@ def _layers(spec: dict) -> list:
     return layers
 
 
+def _names(spec: dict) -> list[str]:
+    """A Sequential's children's names: ``names`` (one per layer, distinct, non-empty, without '.'), or
+    ``"0", "1", …``."""
+    n = len(_layers(spec))
+    names = spec.get("names", [str(i) for i in range(n)])
+    ok = isinstance(names, list) and len(names) == n and len(set(names)) == n
+    if not (ok and all(isinstance(k, str) and k and "." not in k and len(k) <= 256 for k in names)):
+        raise ArchitectureError(f"Sequential: names must list {n} distinct non-empty names without '.', one per layer, "
+                                f"got {str(names)[:80]}")  # fmt: skip
+    return names
+
+
+def _momentum(spec: dict) -> float | None:
+    """BatchNorm1d's ``momentum``: a number in [0, 1], or None (the cumulative average)."""
+    if spec.get("momentum") is None:
+        return None
+    m = _finite(spec, "momentum")
+    if not 0 <= m <= 1:
+        raise ArchitectureError(f"BatchNorm1d: momentum must lie in [0, 1] or be null, got {m!r}")
+    return m
+
+
+def _normalized_shape(spec: dict) -> tuple[int, ...]:
+    shape = spec.get("normalized_shape")
+    ok = isinstance(shape, list) and 1 <= len(shape) <= 32
+    if not (ok and all(type(v) is int and 1 <= v <= MAX_FEATURES for v in shape)):
+        raise ArchitectureError(f"LayerNorm: normalized_shape must be a list of 1 to 32 sizes in 1..{MAX_FEATURES}, "
+                                f"got {str(shape)[:80]}")  # fmt: skip
+    return tuple(shape)
+
+
+def _norm_options(spec: dict) -> dict:
+    """The keyword arguments of the BatchNorm1d or LayerNorm that ``spec`` describes, checked."""
+    eps = _finite(spec, "eps")
+    if eps < 0:
+        raise ArchitectureError(f"{spec['type']}: eps must be >= 0, got {eps!r}")
+    if spec["type"] == "LayerNorm":
+        return {"normalized_shape": _normalized_shape(spec), "eps": eps,
+                "elementwise_affine": _field(spec, "elementwise_affine", bool, default=True),
+                "bias": _field(spec, "bias", bool, default=True)}  # fmt: skip
+    return {"num_features": _field(spec, "num_features", int, 1), "eps": eps, "momentum": _momentum(spec),
+            "affine": _field(spec, "affine", bool, default=True),
+            "track_running_stats": _field(spec, "track_running_stats", bool, default=True),
+            "bias": _field(spec, "bias", bool, default=True)}  # fmt: skip
+
+
+def _norm_shapes(spec: dict) -> dict[str, tuple[int, ...]]:
+    """The state of a BatchNorm1d or LayerNorm: γ, β, then BatchNorm1d's running statistics (its buffers)."""
+    o = _norm_options(spec)
+    affine, shape = (o["affine"], (o["num_features"],)) if "affine" in o else (o["elementwise_affine"], o["normalized_shape"])
+    out = {"weight": shape, **({"bias": shape} if o["bias"] else {})} if affine else {}
+    if o.get("track_running_stats"):
+        out.update(running_mean=shape, running_var=shape, num_batches_tracked=())
+    return out
+
+
 def parameter_shapes(spec, depth: int = 0) -> dict[str, tuple[int, ...]]:
     """Name → shape of every entry of the state dict (parameters and buffers) the module described by ``spec``
     would have, in its order (nothing is built)."""
@@ -221,8 +291,8 @@ def _buffer_fields(spec: dict, own: dict) -> dict[str, tuple[tuple[int, ...], st
     buffers = spec.get("buffers", {})
     if not isinstance(buffers, dict):
         raise ArchitectureError(f"{spec['type']}: buffers must be an object name -> {{shape, dtype}}")
-    n = len(_layers(spec)) if spec["type"] == "Sequential" else len(_kan_sizes(spec)) - 1 if spec["type"] == "KAN" else 0
-    taken = {k.split(".", 1)[0] for k in own} | {str(i) for i in range(n)}
+    children = _names(spec) if spec["type"] == "Sequential" else range(len(_kan_sizes(spec)) - 1) if spec["type"] == "KAN" else ()
+    taken = {k.split(".", 1)[0] for k in own} | {str(c) for c in children}
     out = {}
     for name, b in buffers.items():
         if not name or "." in name or name in taken:
@@ -241,7 +311,8 @@ def _layer_shapes(spec, depth: int) -> dict[str, tuple[int, ...]]:
     """Name → shape of every parameter (and, in a Sequential, every child's entry) of ``spec``'s layer."""
     kind = _kind(spec, depth)
     if kind == "Sequential":
-        return {f"{i}.{k}": s for i, sub in enumerate(_layers(spec)) for k, s in parameter_shapes(sub, depth + 1).items()}
+        return {f"{name}.{k}": s for name, sub in zip(_names(spec), _layers(spec))
+                for k, s in parameter_shapes(sub, depth + 1).items()}  # fmt: skip
     if kind == "Linear":
         n_in, n_out = _field(spec, "in_features", int, 1), _field(spec, "out_features", int, 1)
         bias = _field(spec, "bias", bool, default=True)
@@ -254,7 +325,9 @@ def _layer_shapes(spec, depth: int) -> dict[str, tuple[int, ...]]:
         layers = [{"type": "KANLinear", "in_features": a, "out_features": b, **g} for a, b in zip(sizes, sizes[1:])]
         return {f"{i}.{k}": s for i, sub in enumerate(layers) for k, s in _layer_shapes(sub, depth).items()}
     if kind == "PReLU":
-        return {"alpha": (_field(spec, "num_parameters", int, 1),)}
+        return {"weight": (_field(spec, "num_parameters", int, 1),)}
+    if kind in ("BatchNorm1d", "LayerNorm"):
+        return _norm_shapes(spec)
     if kind == "Dropout":
         p = _finite(spec, "p")
         if not 0 <= p <= 1:
@@ -284,7 +357,8 @@ def _options(spec: dict) -> dict:
 
 def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
     """Rebuild a module from :func:`to_spec` output (unknown types and malformed fields are refused); its
-    buffers are zeros of their shapes and dtypes (a file's values are loaded into them)."""
+    buffers are zeros of their shapes and dtypes, and a ``Linear``'s weights are left as allocated, not drawn
+    (a file's values are loaded into them: building takes no more memory than the weights)."""
     m = _build(spec, dtype, depth)
     for name, b in _buffer_fields(spec, _layer_shapes(spec, depth)).items():
         try:
@@ -294,14 +368,25 @@ def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
     return m
 
 
+def _unset(weight) -> None:
+    """A ``Linear``'s ``init`` that leaves the weight as allocated: a loader fills it from the file (a random
+    draw would first take several times its memory, through float64)."""
+
+
 def _build(spec: dict, dtype, depth: int) -> Module:
     """The layer ``spec`` describes, without its buffers."""
     kind = _kind(spec, depth)
     if kind == "Sequential":
-        return Sequential(*(from_spec(s, dtype, depth + 1) for s in _layers(spec)))
+        layers = OrderedDict((k, from_spec(s, dtype, depth + 1)) for k, s in zip(_names(spec), _layers(spec)))
+        try:
+            return Sequential(layers)
+        except KeyError as exc:  # a name that is an attribute of a Sequential ("forward", "training")
+            raise ArchitectureError(f"Sequential: {exc.args[0]}") from None
     if kind == "Linear":
         shapes = parameter_shapes(spec, depth)
-        return L.Linear(*shapes["weight"], bias="bias" in shapes, dtype=dtype)
+        return L.Linear(*shapes["weight"], bias="bias" in shapes, init=_unset, dtype=dtype)
+    if kind in ("BatchNorm1d", "LayerNorm"):
+        return (BatchNorm1d if kind == "BatchNorm1d" else LayerNorm)(**_norm_options(spec), dtype=dtype)
     if kind == "KANLinear":
         parameter_shapes(spec, depth)
         return KANLinear(spec["in_features"], spec["out_features"], **_kan_fields(spec), dtype=dtype)

@@ -4,15 +4,19 @@ File layout (safetensors): 8 bytes ``n`` (little-endian), ``n`` bytes of JSON he
 tensor data.  Tensors ``model.<name>`` hold the model's state dict (parameters and persistent
 buffers, each in its own dtype) and ``optim.<i>.<buffer>`` optimiser buffers — a list of arrays (L-BFGS's
 ``old_dirs``, ``old_stps``, ``ro``, ``al``) as one array of its entries stacked; the header's
-``__metadata__`` holds JSON strings under ``nablagrad`` (format version, architecture, user
-metadata, optimiser hyper-parameters, scalar state, and each list's length and where it holds None).
+``__metadata__`` holds JSON strings under ``nablagrad`` (format version, architecture, each module's
+``training`` flag by its dotted name, user metadata, optimiser hyper-parameters, scalar state, and each
+list's length and where it holds None).
 
 Loading trusts nothing in the file and executes nothing from it.  It reads only the header
 first and checks every entry — dtypes, shapes, offsets against the file size, the metadata's
 schema, the declared architecture against the tensors' shapes, the optimiser state — before
-allocating any array or writing into any model.  Weights are then copied from a read-only
-memory map straight into the parameters and buffers (no second copy of the file in memory).  A failure
-raises :class:`ModelFileError` and leaves the model and optimiser as they were.
+allocating any array or writing into any model; each tensor's dtype is checked against the model's
+before a value is written.  A rebuilt model is built without drawing random weights, and the weights
+are copied from a read-only memory map straight into its parameters and buffers (no second copy of the
+file in memory), and it comes back in the train/eval mode of each module as saved (as ``torch.save`` of a
+module); a given ``model=`` keeps its mode (as ``load_state_dict``).  A failure raises
+:class:`ModelFileError` and leaves the model and optimiser as they were.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ FORMAT = "nablagrad/1"
 _MAX_HEADER = 8 * 1024 * 1024
 _ENTRY_KEYS = frozenset(("dtype", "shape", "data_offsets"))
 _MODEL_DTYPES = ("float16", "float32", "float64")
+# state dict names a file may hold from before they took PyTorch's: PReLU's slopes were ``alpha``
+_OLD_NAMES = {"alpha": "weight"}
 
 
 class ModelFileError(ValueError):
@@ -95,7 +101,8 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
         raise TypeError(f"save: metadata must be a dict of JSON values, e.g. {{'epochs': 10}}, got {type(metadata).__name__}")
     tensors = {f"model.{k}": _host(v) for k, v in model.state_dict().items()}
     dtype = None if model.dtype is None else str(model.dtype)  # None: no parameter (buffers keep their own dtypes)
-    info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": dtype}
+    training = {name: m.training for name, m in model.named_modules(remove_duplicate=False)}
+    info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": dtype, "training": training}
     try:
         info["architecture"] = to_spec(model)
     except ArchitectureError:
@@ -280,10 +287,13 @@ def _info(meta, where: str) -> dict:
         "metadata": (dict, "an object"),
         "architecture": ((dict, type(None)), "an object or null"),
         "optimizer": ((dict, type(None)), "an object or null"),
+        "training": (dict, "an object"),
     }
     for key, (kind, what) in checks.items():
         if key in info and not isinstance(info[key], kind):
             raise ModelFileError(f"{where} is corrupted: nablagrad metadata {key!r} must be {what}")
+    if not all(type(v) is bool for v in info.get("training", {}).values()):
+        raise ModelFileError(f"{where} is corrupted: nablagrad metadata 'training' must map module names to true or false")
     if info.get("dtype", "float32") not in (*_MODEL_DTYPES, None):
         raise ModelFileError(f"{where} is corrupted: model dtype {str(info.get('dtype'))[:20]!r} is not one of {_MODEL_DTYPES}")
     opt = info.get("optimizer")
@@ -372,6 +382,45 @@ def _mismatch(expected: dict, found: dict) -> str | None:
     return None
 
 
+def _file_names(mf: ModelFile, expected) -> dict[str, str]:
+    """State dict name → the file's tensor holding it: ``model.<name>``, or, in a file written before a name took
+    PyTorch's (:data:`_OLD_NAMES`), the old name where the model (``expected`` names) has the new one only."""
+    names = {k[len("model.") :]: k for k in mf.entries if k.startswith("model.")}
+    out = {}
+    for k, entry in names.items():
+        head, dot, last = k.rpartition(".")
+        new = head + dot + _OLD_NAMES.get(last, last)
+        old = new != k and new in expected and k not in expected and new not in names
+        out[new if old else k] = entry
+    return out
+
+
+def _check_dtypes(model: Module, names: dict[str, str], mf: ModelFile, rebuilt: bool, where: str) -> None:
+    """Each tensor of the file has its model entry's dtype: exactly for a rebuilt model (the file declared it);
+    for a given ``model=`` the same kind (floating numbers load into floating ones at the model's precision, as
+    ``load_state_dict`` casts them; integers or booleans never silently become weights, nor the reverse)."""
+    for k, t in model.state_dict(keep_vars=True).items():
+        found, want = mf.entries[names[k]].dtype, np.dtype(t.dtype)
+        same = found == want if rebuilt else (found.kind in "fc") == (want.kind in "fc")
+        if not same:
+            raise ModelFileError(f"{where} is corrupted or does not fit the model: tensor {names[k][:80]!r} holds "
+                                 f"{found.name}, expected {want.name}")  # fmt: skip
+
+
+def _training_flags(model: Module, info: dict, where: str) -> dict[str, bool]:
+    """The saved ``training`` flag of each module of a rebuilt ``model`` by its dotted name (a file from before
+    they were saved: every module training, as then); the names must be the model's."""
+    saved = info.get("training")
+    paths = [name for name, _ in model.named_modules(remove_duplicate=False)]
+    if saved is None:
+        return dict.fromkeys(paths, True)
+    if sorted(saved) != sorted(paths):
+        odd = sorted(set(saved) ^ set(paths))[:5]
+        raise ModelFileError(f"{where} is corrupted: its 'training' flags name modules {[k[:40] for k in odd]} that the "
+                             "architecture does not hold, or miss some")  # fmt: skip
+    return saved
+
+
 def _optimizer_state_dict(opt: dict, arrays: dict[str, np.ndarray], where: str) -> dict:
     state: dict[int, dict] = {}
     lists = opt.get("lists", {})
@@ -448,28 +497,35 @@ def _read(path: str | os.PathLike, model: Module | None, optimizer: Optimizer | 
         raise TypeError(f"load: path must be a file path such as 'model.safetensors', got {type(path).__name__}")
     mf = ModelFile.open(path)
     where, info = str(path), mf.info
-    found = mf.shapes("model.")
-    if model is None:
+    rebuilt = model is None
+    if rebuilt:
         if not info.get("architecture"):
             raise ModelFileError(f"{where} has no JSON architecture; pass model= with an instance to load into")
         try:
-            problem = _mismatch(parameter_shapes(info["architecture"]), found)
+            expected = parameter_shapes(info["architecture"])
         except ArchitectureError as exc:
             raise ModelFileError(f"{where}: {exc}") from None
-        if problem:
-            raise ModelFileError(f"{where} is corrupted: its declared architecture does not match its tensors ({problem})")
     else:
-        problem = _mismatch({k: t.shape for k, t in model.state_dict(keep_vars=True).items()}, found)
-        if problem:
-            raise ModelFileError(f"{where} does not fit the model: {problem}")
+        expected = {k: t.shape for k, t in model.state_dict(keep_vars=True).items()}
+    names = _file_names(mf, expected)
+    problem = _mismatch(expected, {k: mf.entries[e].shape for k, e in names.items()})
+    if problem and rebuilt:
+        raise ModelFileError(f"{where} is corrupted: its declared architecture does not match its tensors ({problem})")
+    if problem:
+        raise ModelFileError(f"{where} does not fit the model: {problem}")
     sd = _checked_optimizer(optimizer, info, mf.arrays("optim."), where) if optimizer is not None else None
     extra = {f"extra.{k}": np.array(v) for k, v in mf.arrays("extra.").items()} if extras else {}
-    if model is None:
+    if rebuilt:
         try:
             model = from_spec(info["architecture"], dtype=info.get("dtype"))
         except ArchitectureError as exc:  # (a buffer named as a layer's attribute: found only when built)
             raise ModelFileError(f"{where}: {exc}") from None
-    model.load_state_dict(mf.arrays("model."))
+    _check_dtypes(model, names, mf, rebuilt, where)
+    flags = _training_flags(model, info, where) if rebuilt else {}
+    model.load_state_dict({k: mf.array(e) for k, e in names.items()})
+    for name, m in model.named_modules(remove_duplicate=False):
+        if name in flags:
+            m.training = flags[name]
     if sd is not None:
         optimizer.load_state_dict(sd)
     object.__setattr__(model, "metadata", info.get("metadata", {}))

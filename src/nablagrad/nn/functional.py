@@ -94,16 +94,17 @@ def abs_rectification(x):
     return _abs(_float(x, "abs_rectification"))
 
 
-def prelu(x, alpha: Tensor):
-    """Parametric ReLU: the slope α of the negative part is learned.  One slope per channel lies along
-    PyTorch's channel axis, 1 (the last axis only of a (N, C) batch)."""
+def prelu(x, weight: Tensor):
+    """Parametric ReLU, ``torch.nn.functional.prelu(input, weight)``: the slope ``weight`` (α) of the negative
+    part is learned.  One slope per channel lies along PyTorch's channel axis, 1 (the last axis only of a
+    (N, C) batch)."""
     x = as_tensor(x)
-    if isinstance(alpha, Tensor) and alpha.ndim == 1 and alpha.shape[0] > 1 and x.ndim >= 2:
-        if x.shape[1] != alpha.shape[0]:
-            raise ValueError(f"prelu: {alpha.shape[0]} slopes for an input of shape {x.shape}, whose channel axis 1 "
+    if isinstance(weight, Tensor) and weight.ndim == 1 and weight.shape[0] > 1 and x.ndim >= 2:
+        if x.shape[1] != weight.shape[0]:
+            raise ValueError(f"prelu: {weight.shape[0]} slopes for an input of shape {x.shape}, whose channel axis 1 "
                              f"has {x.shape[1]}; give one slope per channel, or one for all")  # fmt: skip
-        alpha = alpha.reshape((alpha.shape[0],) + (1,) * (x.ndim - 2))
-    return generalized_relu(x, alpha)
+        weight = weight.reshape((weight.shape[0],) + (1,) * (x.ndim - 2))
+    return generalized_relu(x, weight)
 
 
 _SQRT_HALF = 0.7071067811865476  # 1/√2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -42,7 +43,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         rng = backend.resolve_rng(seed)
-        self.weight = Parameter(np.empty((in_features, out_features), dtype=dt))
+        self.weight = _zeros_parameter((in_features, out_features), dt)
         if init is None:
             init_mod.default_linear_(self.weight, in_features, rng)
         elif callable(init):
@@ -52,7 +53,7 @@ class Linear(Module):
                 raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(init_mod.INITIALISERS)}")
             init_mod.INITIALISERS[init](self.weight, seed=rng)
         if bias:
-            self.bias = Parameter(np.empty(out_features, dtype=dt))
+            self.bias = _zeros_parameter((out_features,), dt)
             if bias_init is not None:
                 init_mod.constant_(self.bias, bias_init)
             elif init is None:
@@ -70,6 +71,12 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _zeros_parameter(shape: tuple[int, ...], dtype) -> Parameter:
+    """A parameter of zeros for an initialiser to fill, made from one broadcast zero: the parameter's own array
+    is the only allocation (``Parameter(np.empty(shape))`` would hold two, the empty one and its copy)."""
+    return Parameter(np.broadcast_to(np.zeros((), dtype), shape))
 
 
 def feature_rows(x, who: str, in_features: int, dtype):
@@ -188,14 +195,34 @@ class LeakyReLU(_ActivationWithOptions):
 
 
 class PReLU(Module):
-    """Parametric ReLU: max(0, z) + α·min(0, z) with α learned (one per layer or per channel)."""
+    """Parametric ReLU: max(0, z) + α·min(0, z) with the slopes α learned, one for all channels or one per
+    channel (axis 1), as ``torch.nn.PReLU(num_parameters=1, init=0.25)``: α is the parameter ``weight``
+    (PyTorch's name; its state dict key ``weight``), ``init`` its starting value."""
+
+    unpenalised = ("weight",)  # the slopes shape the activation: L1/L2 penalties leave them, as biases
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
         super().__init__()
-        self.alpha = Parameter(np.full(num_parameters, init, dtype=dtype or backend.get_default_dtype()))
+        if not is_int(num_parameters) or num_parameters <= 0:
+            raise (ValueError if is_int(num_parameters) else TypeError)(
+                f"PReLU: num_parameters must be a positive integer (1, or the channels C of an (N, C, ...) input), "
+                f"got {num_parameters!r}")  # fmt: skip
+        if not is_real(init):
+            raise TypeError(f"PReLU: init must be a number, the starting slope (PyTorch's default 0.25), got {init!r}")
+        self.num_parameters, self.init = int(num_parameters), init
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype or backend.get_default_dtype()))
+
+    @property
+    def alpha(self) -> Parameter:
+        """Deprecated: the slopes were named ``alpha`` before taking PyTorch's name, ``weight``."""
+        warnings.warn("PReLU.alpha is now PReLU.weight (PyTorch's name); use .weight", DeprecationWarning, stacklevel=2)
+        return self.weight
 
     def forward(self, x):
-        return Fn.prelu(x, self.alpha)
+        return Fn.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class GELU(_ActivationWithOptions):
@@ -383,11 +410,13 @@ class MLP(Sequential):
         self.sizes = list(sizes)
 
     def forward(self, x):
-        """The layers in order; a Linear followed by a ReLU, Tanh or Sigmoid runs as one fused op."""
+        """The layers in order; a Linear followed by a ReLU, Tanh or Sigmoid runs as one fused op (unless either
+        has a forward hook)."""
         layers = list(self._modules.values())
         i = 0
         while i < len(layers):
-            act = FUSABLE.get(type(layers[i + 1])) if i + 1 < len(layers) and type(layers[i]) is Linear else None
+            pair = i + 1 < len(layers) and type(layers[i]) is Linear and not (layers[i]._hooked() or layers[i + 1]._hooked())
+            act = FUSABLE.get(type(layers[i + 1])) if pair else None  # (a hooked layer runs as itself: its hook sees it)
             x = layers[i](x, act) if act else layers[i](x)
             i += 2 if act else 1
         return x

@@ -10,6 +10,7 @@ cast with the module and, unless registered with ``persistent=False``, are in it
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
 
@@ -35,6 +36,30 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` (and ``register_forward_pre_hook``) returns: ``remove()`` takes the hook off
+    (a second call does nothing), also on leaving a ``with`` block, as PyTorch's ``RemovableHandle``."""
+
+    next_id = 0
+
+    def __init__(self, hooks: OrderedDict):
+        self.hooks_dict_ref = weakref.ref(hooks)  # the module's hooks, not kept alive by the handle
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+
+    def remove(self) -> None:
+        hooks = self.hooks_dict_ref()
+        if hooks is not None and self.id in hooks:
+            del hooks[self.id]
+            restructure()  # a compiled function traced with this hook traces again
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -114,12 +139,16 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def __setstate__(self, state: dict) -> None:
-        """Unpickle; a module pickled before buffers existed gets empty ones (as PyTorch's ``__setstate__``)."""
+        """Unpickle; a module pickled before buffers (or hooks) existed gets empty ones (as PyTorch's ``__setstate__``)."""
         self.__dict__.update(state)
         self.__dict__.setdefault("_buffers", OrderedDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
+        self.__dict__.setdefault("_forward_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_forward_hooks", OrderedDict())
 
     def __setattr__(self, name: str, value) -> None:
         """``self.name = value`` registers a Parameter or a Module, as PyTorch: a registered parameter's
@@ -188,7 +217,59 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """``forward``, with the hooks around it (PyTorch's order): each pre-hook ``hook(module, args)`` may return
+        new arguments (one value is taken as ``(value,)``), then ``forward``, then each hook
+        ``hook(module, args, output)`` may return a new output (``None``: unchanged).  Registered
+        ``with_kwargs=True``, they take the keyword arguments too: ``hook(module, args, kwargs)`` returning
+        ``None`` or ``(args, kwargs)``, and ``hook(module, args, kwargs, output)``."""
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            new = hook(self, args, kwargs) if with_kwargs else hook(self, args)
+            if new is None:
+                continue
+            if not with_kwargs:
+                args = new if isinstance(new, tuple) else (new,)
+            elif isinstance(new, tuple) and len(new) == 2:
+                args, kwargs = new
+            else:
+                raise RuntimeError(f"{type(self).__name__}: a forward pre-hook registered with_kwargs=True must return "
+                                   f"None or a tuple (args, kwargs), got {type(new).__name__}")  # fmt: skip
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            new = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+            if new is not None:
+                output = new
+        return output
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward`` (see :meth:`__call__`), after the pre-hooks already
+        registered (``prepend=True``: before them); returns a handle whose ``remove()`` takes it off, as PyTorch's.
+        ``ng.jit`` traces a hook's ops into the program (a Python side effect of it happens when tracing only,
+        as under ``torch.compile`` and ``jax.jit``); registering or removing one makes compiled functions trace again."""
+        return self._add_hook(self._forward_pre_hooks, "register_forward_pre_hook", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward``; a value it returns replaces the output (see
+        :meth:`__call__`); ``prepend``, the handle and ``ng.jit`` as :meth:`register_forward_pre_hook`."""
+        return self._add_hook(self._forward_hooks, "register_forward_hook", hook, prepend, with_kwargs)
+
+    def _add_hook(self, hooks: OrderedDict, who: str, hook, prepend, with_kwargs) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{who}: hook must be a callable such as `def hook(module, args, ...)`, got {type(hook).__name__}")
+        for name, flag in (("prepend", prepend), ("with_kwargs", with_kwargs)):
+            if not isinstance(flag, bool | np.bool_):
+                raise TypeError(f"{who}: {name} must be True or False, got {flag!r}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (hook, bool(with_kwargs))
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        restructure()  # a compiled function traced without this hook traces again
+        return handle
+
+    def _hooked(self) -> bool:
+        """Whether a forward hook or pre-hook is registered (a layer then runs as itself, never fused into another)."""
+        return bool(self._forward_pre_hooks or self._forward_hooks)
 
     # --- registration -------------------------------------------------------------------------
     def _check_new_name(self, what: str, name, registry: OrderedDict) -> None:
@@ -541,7 +622,8 @@ class _ModuleSequence(Module):
     def _layers(self) -> list[Module]:
         return list(self._modules.values())
 
-    def _slice(self, layers: list[Module]) -> Module:
+    def _slice(self, items: list[tuple[str, Module]]) -> Module:
+        """The modules ``items`` (name, module), a slice of this one, as a new container of its kind."""
         raise NotImplementedError
 
     def _index(self, i) -> int:
@@ -556,8 +638,9 @@ class _ModuleSequence(Module):
             setattr(self, str(i), layer)
 
     def __getitem__(self, i: int | slice) -> Module:
-        layers = self._layers()
-        return self._slice(layers[i]) if isinstance(i, slice) else layers[self._index(i)]
+        if isinstance(i, slice):
+            return self._slice(list(self._modules.items())[i])
+        return self._layers()[self._index(i)]
 
     def __setitem__(self, i: int, module: Module) -> None:
         setattr(self, list(self._modules)[self._index(i)], _module(module, f"{type(self).__name__}[{i}] = ..."))
@@ -606,22 +689,30 @@ class _ModuleSequence(Module):
 
 
 class Sequential(_ModuleSequence):
-    """Apply layers in order: ``ψ_d(…ψ_1(x))``."""
+    """Apply layers in order: ``ψ_d(…ψ_1(x))``.  ``Sequential(l1, l2)`` names them ``"0"``, ``"1"``;
+    ``Sequential(OrderedDict([("fc", l1), ("act", l2)]))`` by the dict's names (``model.fc``, state dict keys
+    ``fc.weight``), as PyTorch; a slice keeps the names, and ``insert``/``del`` renumber them, as PyTorch's."""
 
     def __init__(self, *layers: Module):
         super().__init__()
-        for i, layer in enumerate(layers):
+        named = len(layers) == 1 and isinstance(layers[0], OrderedDict)
+        items = list(layers[0].items()) if named else [(str(i), m) for i, m in enumerate(layers)]
+        for i, (name, layer) in enumerate(items):  # every name and module checked before any is added
             if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: argument {i} is a {type(layer).__name__}, not a Module")
-            setattr(self, str(i), layer)
+                where = f"entry {name!r}" if named else f"argument {i}"
+                hint = "; to name the layers pass one OrderedDict([(name, module), ...])" if isinstance(layer, dict) else ""
+                raise TypeError(f"Sequential: {where} is a {type(layer).__name__}, not a Module{hint}")
+            self._check_new_name("Sequential", name, self._modules)
+        for name, layer in items:
+            setattr(self, name, layer)
 
     def forward(self, x):
         for layer in self._modules.values():
             x = layer(x)
         return x
 
-    def _slice(self, layers: list[Module]) -> Sequential:
-        return Sequential(*layers)
+    def _slice(self, items: list[tuple[str, Module]]) -> Sequential:
+        return Sequential(OrderedDict(items))  # (PyTorch's: the names kept)
 
 
 def _position(who: str, i, n: int) -> int:
@@ -648,8 +739,8 @@ class ModuleList(_ModuleSequence):
         if modules is not None:
             self.extend(modules)
 
-    def _slice(self, layers: list[Module]) -> ModuleList:
-        return ModuleList(layers)
+    def _slice(self, items: list[tuple[str, Module]]) -> ModuleList:
+        return ModuleList(m for _, m in items)  # (PyTorch's: renumbered)
 
 
 class ModuleDict(Module):

@@ -4,8 +4,8 @@
 Both compute ``y = (x − μ) / √(σ² + ε) · γ + β`` from primitives (:func:`functional.batch_norm`,
 :func:`functional.layer_norm`), so every derivative order and both modes come from the tape.
 ``BatchNorm1d`` keeps running statistics as buffers (``running_mean``, ``running_var``,
-``num_batches_tracked``), updated in training outside the tape, once per call
-(:func:`functional.check_running_update` says where that is refused, and why).
+``num_batches_tracked``), updated in training outside the tape, once per call, by an effect that ``ng.jit``
+repeats (:func:`functional.check_running_update` says where the update is refused, and why).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
+from ..autodiff.jit import effect
 from ..backend.checks import is_int, is_real
 from . import functional as Fn
 from .module import Module, Parameter
@@ -61,9 +62,12 @@ class BatchNorm1d(Module):
 
     A refused call changes nothing (PyTorch counts ``num_batches_tracked`` even for an input it then refuses).
     The update is once per call of the layer: ``ng.grad``, ``vjp``, ``jacrev`` (and grad of grad) take one;
-    ``ng.jit``, ``ng.vmap`` of the input and forward mode (``jvp``, ``jacfwd``, ``hessian``) are refused in
-    training with running statistics (see :func:`functional.check_running_update`); ``ng.checkpoint`` runs the
-    layer again in the backward pass and so updates twice, as ``torch.utils.checkpoint`` does.
+    ``ng.jit`` records it as an effect of the compiled step (as ``optimizer.step()``), made again on every call
+    with that call's batch — a compiled function that runs the layer in training is thus a training step, whose
+    results carry no graph (compile ``loss.backward()`` and ``optimizer.step()`` with it); ``ng.vmap`` of the input
+    and forward mode (``jvp``, ``jacfwd``, ``hessian``) are refused in training with running statistics (see
+    :func:`functional.check_running_update`); ``ng.checkpoint`` runs the layer again in the backward pass and so
+    updates twice, as ``torch.utils.checkpoint`` does.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
@@ -104,21 +108,26 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3):
             raise ValueError(f"{who}: expected an input of shape (N, {c}) or (N, {c}, L), got {x.shape}; flatten other "
                              f"axes into L (x.reshape(N, {c}, -1)), or stack single examples into a batch")  # fmt: skip
-        track = self.training and self.track_running_stats  # this call updates the running statistics
         batch_stats = self.training or self.running_mean is None  # PyTorch's rule: no running statistics, the batch's
         x = Fn.batch_norm_input(x, self.num_features, who, batch_stats)
         _same_dtype(who, x, (self.weight, self.running_mean))
-        if track:
-            Fn.check_running_update(who, x)
+        if self.training and self.track_running_stats:
+            self._update_running_stats(x)
+        running = (None, None) if self.training else (self.running_mean, self.running_var)  # (read, never written)
+        return Fn.batch_norm(x, *running, self.weight, self.bias, training=batch_stats, eps=self.eps)
+
+    @effect
+    def _update_running_stats(self, x: Tensor) -> None:
+        """``r ← (1 − m) r + m·stat`` from the batch ``x`` (``m = momentum``, or ``1/num_batches_tracked`` for
+        ``momentum=None``), by :func:`functional.batch_norm`'s own update, and one more batch counted.  An effect
+        (outside the tape): ``ng.jit`` makes it again on each call of a compiled step, with that call's ``x``."""
+        Fn.check_running_update(f"BatchNorm1d({self.num_features})", x)  # (vmap, forward mode) before any write
         factor = self.momentum
-        if self.momentum is None:  # the cumulative average: this batch weighs 1/(batches so far, it included)
-            factor = 1.0 / (int(self.num_batches_tracked.item()) + 1) if track else 0.0
-        running = (self.running_mean, self.running_var) if not self.training or self.track_running_stats else (None, None)
-        y = Fn.batch_norm(x, *running, self.weight, self.bias, training=batch_stats, momentum=factor, eps=self.eps)
-        if track:
-            with no_grad():
-                self.num_batches_tracked.copy_(self.num_batches_tracked + 1)
-        return y
+        if factor is None:  # the cumulative average: this batch weighs 1/(batches so far, it included)
+            factor = 1.0 / (int(self.num_batches_tracked.item()) + 1)
+        with no_grad():  # its output is not needed: the call is for the update of the buffers it is given
+            Fn.batch_norm(x.detach(), self.running_mean, self.running_var, training=True, momentum=factor, eps=self.eps)
+            self.num_batches_tracked.copy_(self.num_batches_tracked + 1)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

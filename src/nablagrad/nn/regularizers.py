@@ -8,10 +8,13 @@ from .utils import tensor_list
 
 
 def penalised_parameters(model: Module) -> list[Tensor]:
-    """Weights only: parameters named ``bias`` (and 1-D PReLU slopes) are skipped.  ``model`` is a module; a
-    list of tensors (``model.parameters()``) is taken as it is, every one penalised (it carries no names)."""
+    """Weights only: parameters named ``bias``, and those a module lists in its ``unpenalised`` names (PReLU's
+    slopes), are skipped.  ``model`` is a module; a list of tensors (``model.parameters()``) is taken as it
+    is, every one penalised (it carries no names)."""
     if isinstance(model, Module):
-        return [p for name, p in model.named_parameters() if not name.split(".")[-1].startswith(("bias", "alpha"))]
+        skipped = {id(getattr(m, name)) for m in model.modules() for name in getattr(m, "unpenalised", ())}
+        return [p for name, p in model.named_parameters()
+                if not name.split(".")[-1].startswith("bias") and id(p) not in skipped]  # fmt: skip
     return tensor_list(model, "penalty", "a Module (its weights are penalised, biases not) or an iterable of tensors")
 
 
