@@ -184,7 +184,7 @@ ERRORS = {
     "onecycle no steps": (lambda o: optim.OneCycleLR(o, 0.1), ValueError, "give total_steps, or epochs"),
     "onecycle pct": (lambda o: optim.OneCycleLR(o, 0.1, 10, pct_start=1.5), ValueError, "pct_start must be"),
     "onecycle anneal": (lambda o: optim.OneCycleLR(o, 0.1, 10, anneal_strategy="exp"), ValueError, "'cos' or 'linear'"),
-    "onecycle momentum": (lambda o: optim.OneCycleLR(o, 0.1, 10, cycle_momentum=True), ValueError, "cycle_momentum=True"),
+    "onecycle momentum": (lambda o: optim.OneCycleLR(o, 0.1, 10, max_momentum=-0.5), ValueError, r"max_momentum\[0\] = -0.5"),
     "onecycle max_lr count": (lambda o: optim.OneCycleLR(o, [0.1], 10), ValueError, "expected 2 values for max_lr"),
     "plateau factor": (lambda o: optim.ReduceLROnPlateau(o, factor=1.0), ValueError, r"factor must be in \[0, 1\)"),
     "plateau mode": (lambda o: optim.ReduceLROnPlateau(o, mode="up"), ValueError, "mode must be 'min'"),

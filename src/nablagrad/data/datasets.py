@@ -116,12 +116,17 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str | None = "y")
         raise DataFormatError(f"load_npz: {path} is not a valid .npz archive ({exc})") from None
 
 
-def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header: bool | None = None, delimiter: str = ","):
-    """``(X, y)`` from a numeric CSV; ``label_column=None`` returns ``X`` only."""
+def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header: bool | None = None, delimiter: str = ",",
+             allow_nonfinite: bool = False):  # fmt: skip
+    """``(X, y)`` from a numeric CSV; ``label_column=None`` returns ``X`` only.  A cell that reads as NaN or
+    ±inf (``nan``, ``inf``) is refused, naming its line and column, as the playground's upload refuses it;
+    ``allow_nonfinite=True`` keeps such cells (to impute or drop them yourself)."""
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
         raise ValueError(
             f"load_csv: delimiter must be one character other than a newline or quote, e.g. ',' or ';', got {delimiter!r}"
         )
+    if not isinstance(allow_nonfinite, bool):
+        raise TypeError(f"load_csv: allow_nonfinite must be True or False, got {allow_nonfinite!r}")
     if isinstance(label_column, bool):  # True would select no column but a boolean mask
         raise TypeError(f"load_csv: label_column must be a column index (an int) or None, got {label_column!r}")
     path = Path(path)
@@ -146,6 +151,14 @@ def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header:
         raise DataFormatError(f"load_csv: {path} is not a rectangular numeric table: {exc}") from None
     if table.size == 0:
         raise DataFormatError(f"load_csv: {path} holds no rows of numbers")
+    if not allow_nonfinite and not np.isfinite(table).all():
+        row, col = (int(i) for i in np.argwhere(~np.isfinite(table))[0])
+        names = first.strip().split(delimiter) if skip_header else []
+        named = f" ({names[col].strip()!r})" if col < len(names) else ""
+        raise DataFormatError(
+            f"load_csv: {path}, line {_line_of_row(path, row, int(skip_header))}, column {col}{named}: the cell is "
+            f"{table[row, col]} (not a finite number); fill or remove it, or pass allow_nonfinite=True to keep it"
+        )
     if label_column is None:
         return table
     n_cols = table.shape[1]
@@ -164,3 +177,11 @@ def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header:
     if np.all(y == np.round(y)):
         y = y.astype(np.int64)
     return X, y
+
+
+def _line_of_row(path: Path, row: int, skipped: int) -> int:
+    """The 1-based line of the file that holds data row ``row`` of ``np.loadtxt``'s table: the lines after the
+    ``skipped`` header lines, less those that are blank or only a ``#`` comment (which loadtxt passes over)."""
+    with open(path, encoding="utf-8") as fh:
+        data_lines = (i for i, line in enumerate(fh, 1) if i > skipped and line.split("#", 1)[0].strip())
+        return next(line for k, line in enumerate(data_lines) if k == row)

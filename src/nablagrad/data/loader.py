@@ -74,11 +74,38 @@ def batch_indices(
         yield np.sort(idx) if sampling == "shuffle" and b > 1 else idx
 
 
+def class_keys(labels, who: str = "batch_indices") -> np.ndarray:
+    """The class of each example for ``sampling='balanced'``: a column of class ids (integers, or floats that
+    are whole numbers, as BCE's 0/1 targets), or the ``argmax`` of each row of one-hot, multi-hot or probability
+    rows (every entry in ``[0, 1]``).  Continuous targets (a regression's) have no classes to balance: refused,
+    naming the first such value and the fix."""
+    labels = np.asarray(labels)
+    labels = labels.reshape(len(labels), -1)
+    if labels.dtype.kind in "biu" or labels.size == 0:
+        return labels.argmax(1) if labels.shape[1] > 1 else labels[:, 0]
+    if labels.dtype.kind != "f":
+        raise TypeError(f"{who}: sampling='balanced' needs class labels (integers or one-hot rows), got y of dtype "
+                        f"{labels.dtype}")  # fmt: skip
+    if labels.shape[1] > 1:
+        bad = ~((labels >= 0) & (labels <= 1))
+        what = "rows of one-hot or probability values in [0, 1]"
+    else:
+        bad = labels != np.round(labels)
+        what = "whole numbers (class ids)"
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{who}: sampling='balanced' puts as many examples of each class into every batch, but y holds continuous "
+            f"values ({float(labels[row, col]):g} at row {row}), not class labels, which are {what}; for regression "
+            "targets use sampling='shuffle' (the default)"
+        )
+    return labels.argmax(1) if labels.shape[1] > 1 else labels[:, 0]
+
+
 def _balanced(labels: np.ndarray, b: int, steps: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Batches of ``b`` examples with ``⌊b/k⌋`` of each of the ``k`` classes, and one more of ``b mod k``
     classes drawn at random (a class with fewer examples than it needs is drawn with replacement)."""
-    labels = labels.reshape(len(labels), -1)
-    keys = labels.argmax(1) if labels.shape[1] > 1 else labels[:, 0]
+    keys = class_keys(labels)
     classes = np.unique(keys)
     pools = [np.flatnonzero(keys == c) for c in classes]
     per, extra = divmod(b, len(classes))
@@ -203,6 +230,8 @@ class DataLoader:
         if self.dataset is not None and sampling in ("balanced", "hard"):
             raise ValueError(f"DataLoader: sampling={sampling!r} needs every label at once; give arrays (X, y), not a "
                              "data set read one example at a time")  # fmt: skip
+        if sampling == "balanced" and (y is not None or fields is not None):
+            class_keys(y if y is not None else fields[-1], "DataLoader")
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last), ("pin_memory", pin_memory)):
             if not isinstance(flag, bool | np.bool_):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ..autodiff import no_grad
+from ..autodiff import enable_grad, no_grad
 from .optimizer import Optimizer
 
 _GOLD = (math.sqrt(5) - 1) / 2
@@ -36,10 +36,16 @@ def golden_section(phi: Callable[[float], float], lo: float, hi: float, tol: flo
 
 
 class SteepestDescent(Optimizer):
-    """Gradient descent with an exact line search along ``−∇L``.
+    """Gradient descent with an exact line search along ``−∇L``:
+    ``μ* = argmin_{μ ≥ 0} L(w − μ ∇L(w))``, ``w ← w − μ* ∇L(w)`` (``last_step_size`` is ``μ*``).
 
-    ``step(closure)``: ``closure()`` must return the loss at the current parameters (it is
-    evaluated many times; gradients must already be in ``.grad``).
+    ``step(closure)`` takes either closure a PyTorch user writes: one that zeroes the gradients, computes the
+    loss, calls ``backward()`` and returns the loss (as for ``LBFGS``), or one that only returns the loss, the
+    gradients having been put in ``.grad`` before the step.  The first call, at ``w``, runs with gradients
+    enabled; where it wrote any ``.grad`` the closure is of the first kind and every trial point of the
+    search calls it with gradients enabled too (a gradient per trial, unused), else they run under
+    ``no_grad`` (the loss only: cheaper).  After the step ``.grad`` holds ``∇L(w)``, the gradient the step
+    used, and ``step`` returns ``L(w)`` as a float.  A closure that raises leaves the parameters unchanged.
     """
 
     def __init__(self, params, initial_step: float = 1.0, tol: float = 1e-10, max_step: float = 1e6):
@@ -47,23 +53,35 @@ class SteepestDescent(Optimizer):
         self.last_step_size = 0.0
 
     def step(self, closure=None):
-        if closure is None:
-            raise ValueError("SteepestDescent.step needs a closure that returns the loss")
+        if closure is None or not callable(closure):
+            raise TypeError("SteepestDescent.step needs a closure that returns the loss, e.g. def closure(): "
+                            "opt.zero_grad(); loss = f(); loss.backward(); return loss — then opt.step(closure)")  # fmt: skip
+        every = [p for g in self.param_groups for p in g["params"]]
+        before = [(p.grad, None if p.grad is None else p.grad.data) for p in every]
+        with enable_grad():
+            f0 = _loss_value(closure())
+        f0 = f0 if math.isfinite(f0) else math.inf  # any finite loss along the search is better
+        computes_grads = any(p.grad is not g or (g is not None and g.data is not d) for p, (g, d) in zip(every, before))
         self._check_grads()
-        params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
+        params = [p for p in every if p.grad is not None]
+        if not params:  # nothing to move along (torch skips parameters without gradients)
+            self.last_step_size = 0.0
+            return f0
+        grads = [p.grad for p in params]  # ∇L(w): the gradient tensors, never written in place
         start = self._snapshot(params)
-        direction = [-p.grad.data for p in params]
+        direction = [-g.data for g in grads]
         group = self.param_groups[0]
+        trial = enable_grad if computes_grads else no_grad
 
         def phi(mu: float) -> float:
             with no_grad():
                 for p, w0, d in zip(params, start, direction):
                     p.copy_(w0 + mu * d)
-                value = float(closure().item())
+            with trial():
+                value = _loss_value(closure())
             return value if math.isfinite(value) else math.inf
 
         try:
-            f0 = phi(0.0)
             hi = group["lr"]
             while phi(hi) < f0 and hi < group["max_step"]:
                 hi *= 2.0  # bracket: grow until the loss rises again
@@ -73,6 +91,9 @@ class SteepestDescent(Optimizer):
         except BaseException:  # a closure that raises mid-search: the parameters as before the step
             self._put_back(params, start)
             raise
+        finally:
+            for p, g in zip(params, grads):  # a closure that calls backward() left a trial point's gradient
+                p.grad = g
         with no_grad():
             for p, w0, d in zip(params, start, direction):
                 p.copy_(w0 + mu * d)
@@ -81,3 +102,12 @@ class SteepestDescent(Optimizer):
 
     def update(self, p, g, state, group):  # pragma: no cover - step() is overridden
         raise NotImplementedError
+
+
+def _loss_value(loss) -> float:
+    """The closure's loss (a one-element tensor or a number) as a float, else the error that names the fix."""
+    try:
+        return float(loss)
+    except (TypeError, ValueError):
+        raise TypeError(f"SteepestDescent.step: the closure must return the loss (a one-element tensor or a number), "
+                        f"got {type(loss).__name__} {str(loss)[:60]}") from None

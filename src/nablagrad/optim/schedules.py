@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.checks import is_int, is_real
-from .optimizer import Optimizer
+from .optimizer import HYPERPARAMETERS, Optimizer
 
 
 def _rate_like(who: str, name: str, v) -> float:
@@ -423,19 +423,28 @@ class CosineAnnealingWarmRestarts(_SetsRate):
 
 
 class OneCycleLR(_SetsRate):
-    """The 1cycle policy (Smith & Topsin): from ``max_lr / div_factor`` up to ``max_lr`` in the first
+    """The 1cycle policy (Smith & Topin): from ``max_lr / div_factor`` up to ``max_lr`` in the first
     ``pct_start`` of ``total_steps``, then down to ``max_lr / (div_factor · final_div_factor)`` (``three_phase``:
     back to the start, then down), each phase annealed by ``anneal_strategy``: ``'cos'``,
     ``b + ½(a − b)(1 + cos(π p))``, or ``'linear'``, ``a + (b − a) p`` with ``p`` the phase's fraction done.
-    Sets each group's ``'initial_lr'`` to ``max_lr / div_factor``, as PyTorch does.  Momentum cycling is not
-    supported: ``cycle_momentum`` defaults to False (PyTorch's to True) and True is refused."""
+    Sets each group's ``'initial_lr'`` to ``max_lr / div_factor``, as PyTorch does.
+
+    ``cycle_momentum`` (True by default, as PyTorch's) cycles the momentum inversely to the rate, by the same
+    phases and annealing: ``max_momentum`` where the rate is lowest at the start, ``base_momentum`` at ``max_lr``,
+    back to ``max_momentum`` at the end (``three_phase``: held there in the third phase).  It writes each
+    group's ``'momentum'`` (SGD, RMSprop) or ``betas[0]`` (the Adam family; the latter where the optimiser
+    has both, as in PyTorch); an optimiser with neither is refused, as PyTorch refuses it.  The momenta are settings, as
+    ``max_lr`` is: ``state_dict`` holds the step counter and the rates, and the optimiser's ``state_dict``
+    its current momentum."""
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = False, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, three_phase: bool = False, last_epoch: int = -1):  # fmt: skip
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85, max_momentum: float | list[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1):  # fmt: skip
         who = "OneCycleLR"
-        groups = len(_optimizer_of(who, optimizer).param_groups)
+        groups = _optimizer_of(who, optimizer).param_groups
         if total_steps is not None:
             self.total_steps = _count(who, "total_steps", total_steps, 1, "the steps of the whole cycle")
         elif epochs is not None and steps_per_epoch is not None:
@@ -447,16 +456,18 @@ class OneCycleLR(_SetsRate):
             raise ValueError(f"{who}: pct_start must be a number in [0, 1] (the rising part of the cycle), got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"{who}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        if cycle_momentum:
-            raise ValueError(f"{who}: cycle_momentum=True (cycling momentum or beta1 against the rate) is not supported; "
-                             "pass cycle_momentum=False, which cycles the learning rate only")  # fmt: skip
         for name, v in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
             if _rate_like(who, name, v) == 0:
                 raise ValueError(f"{who}: {name} must be > 0 (it divides max_lr), got {v!r}")
-        maxes = list(max_lr) if isinstance(max_lr, list | tuple) else [max_lr] * groups
-        if len(maxes) != groups:
-            raise ValueError(f"{who}: expected {groups} values for max_lr (one per parameter group), got {len(maxes)}")
+        maxes = _each(who, "max_lr", max_lr, len(groups))
         self.max_lrs = [_rate_like(who, f"max_lr[{i}]", v) for i, v in enumerate(maxes)]
+        self.cycle_momentum = bool(cycle_momentum)
+        self.momentum_key: str | None = None  # 'momentum' or 'betas' (whose first entry is cycled)
+        self.base_momentums: list[float] = []
+        self.max_momentums: list[float] = []
+        if self.cycle_momentum:
+            self.momentum_key, self.base_momentums, self.max_momentums = _momenta(
+                who, optimizer, base_momentum, max_momentum)
         self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
         self.anneal_strategy, self.three_phase = anneal_strategy, bool(three_phase)
         up, T = float(pct_start * self.total_steps) - 1, self.total_steps - 1
@@ -467,11 +478,12 @@ class OneCycleLR(_SetsRate):
     def _fresh_base_lrs(self, groups):
         return [m / self.div_factor for m in self.max_lrs]
 
-    def lr_at(self, base_lr, t):
+    def _cycle(self, t: int, ends: dict[str, float]) -> float:
+        """The value at step ``t`` of the cycle through ``ends`` (``'initial'``, ``'max'``, ``'min'``: the rate's
+        landmarks), annealed within each phase (class docstring)."""
         if t > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {t} times; the specified number of total steps is "
                              f"{self.total_steps} (make total_steps larger, or stop stepping)")  # fmt: skip
-        ends = {"initial": base_lr, "max": base_lr * self.div_factor, "min": base_lr / self.final_div_factor}
         start = 0.0
         for k, (end, a, b) in enumerate(self._phases):
             if t <= end or k == len(self._phases) - 1:
@@ -481,6 +493,55 @@ class OneCycleLR(_SetsRate):
                 return ends[b] + (ends[a] - ends[b]) / 2 * (math.cos(math.pi * p) + 1)
             start = end
         raise AssertionError("unreachable")
+
+    def lr_at(self, base_lr, t):
+        return self._cycle(t, {"initial": base_lr, "max": base_lr * self.div_factor, "min": base_lr / self.final_div_factor})
+
+    def momentum_at(self, i: int, t: int) -> float:
+        """Group ``i``'s momentum at step ``t``: high where the rate is low (``'initial'``, ``'min'``), low at ``max_lr``."""
+        high, low = self.max_momentums[i], self.base_momentums[i]
+        return self._cycle(t, {"initial": high, "max": low, "min": high})
+
+    def _step_to(self, t, who, restart=False, resume=False):
+        """The rates (checked, then written, as every schedule's), then the momenta of step ``t``: these are
+        within ``[base_momentum, max_momentum]``, checked at construction, so nothing can fail between."""
+        super()._step_to(t, who, restart=restart, resume=resume)
+        if self.momentum_key is None:
+            return
+        for i, g in enumerate(self.optimizer.param_groups):
+            m = self.momentum_at(i, t)
+            g[self.momentum_key] = m if self.momentum_key == "momentum" else (m, *g["betas"][1:])
+
+
+def _each(who: str, name: str, v, groups: int) -> list:
+    """``v`` for each of ``groups`` parameter groups: a list or tuple of one per group, or one value for all."""
+    values = list(v) if isinstance(v, list | tuple) else [v] * groups
+    if len(values) != groups:
+        raise ValueError(f"{who}: expected {groups} values for {name} (one per parameter group), got {len(values)}")
+    return values
+
+
+def _momenta(who: str, optimizer: Optimizer, base_momentum, max_momentum) -> tuple[str, list[float], list[float]]:
+    """The key that ``cycle_momentum`` writes (``'momentum'`` or ``'betas'``, as PyTorch chooses: by the optimiser's
+    defaults) and each group's ``base_momentum`` and ``max_momentum``, both ends checked by the optimiser's own
+    rule for that key (so every momentum of the cycle, which lies between them, is one it accepts)."""
+    defaults = getattr(optimizer, "defaults", {})
+    key = "betas" if "betas" in defaults else "momentum" if "momentum" in defaults else None
+    if key is None:
+        raise ValueError(f"{who}: cycle_momentum=True cycles the optimiser's momentum or betas[0], but "
+                         f"{type(optimizer).__name__} has neither; pass cycle_momentum=False to cycle the rate only")  # fmt: skip
+    groups = optimizer.param_groups
+    given = (("base_momentum", base_momentum), ("max_momentum", max_momentum))
+    ends = {name: _each(who, name, v, len(groups)) for name, v in given}
+    rule, what = HYPERPARAMETERS[key]
+    for name, values in ends.items():
+        for i, (m, g) in enumerate(zip(values, groups)):
+            value = m if key == "momentum" else (m, *g["betas"][1:])
+            if not is_real(m) or not rule(value):
+                shown = "momentum" if key == "momentum" else "betas[0]"
+                raise ValueError(f"{who}: {name}[{i}] = {m!r} would set {type(optimizer).__name__}'s {shown} out of range "
+                                 f"({key} must be {what})")  # fmt: skip
+    return key, [float(m) for m in ends["base_momentum"]], [float(m) for m in ends["max_momentum"]]
 
 
 class SequentialLR(LRScheduler):

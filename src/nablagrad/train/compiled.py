@@ -5,8 +5,11 @@ kept between calls), so only models whose every module — and a loss — come f
 draw no random numbers (no active ``Dropout``), are compiled; anything else, and any function
 the compiler refuses (:class:`JitError`), runs eagerly.  :class:`BatchLoss` is the loss of a batch;
 :class:`CompiledStep` the whole step — the loss, ``zero_grad()``, ``backward()``, clipping and the
-optimiser's ``step()`` — replayed as one program.  The compiled and the eager step give the same
-numbers (tests/autodiff/test_jit.py, tests/autodiff/test_jit_step.py, tests/train/test_compiled_step.py).
+optimiser's ``step()`` — replayed as one program.  Each keeps its own switch: a step the compiler refuses
+leaves the batch loss compiled (the eager step that follows calls it), and the reverse; ``evaluate`` and
+``predict`` (validation in ``fit``) run the model eagerly under ``no_grad``, with neither.  The compiled and
+the eager step give the same numbers (tests/autodiff/test_jit.py, tests/autodiff/test_jit_step.py,
+tests/train/test_compiled_step.py, tests/train/test_s16_compiled_refusals.py).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import numpy as np
 from .. import backend
 from .. import distributed as dist
 from ..data import DataLoader
+from ..data.loader import class_keys
 from ..nn import Module
 from ..optim import Optimizer
 from .callbacks import Callback
@@ -113,6 +114,8 @@ def fit(
     _check_finite_shared(world, X, y)
     validation_data = check_validation_data(validation_data)
     y = check_fits(model, loss_fn, X, y)  # one check for both: the model takes the rows, the loss the targets
+    if sampling == "balanced":  # regression targets have no classes to balance
+        class_keys(y, "fit")
     if validation_data is not None:
         Xv, yv = validation_data
         validation_data = Xv, check_fits(model, loss_fn, Xv, yv, names=("validation X", "validation y"))
