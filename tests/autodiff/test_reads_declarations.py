@@ -203,6 +203,10 @@ def _extra():
             lambda x, w, b: sum(NF.linear(x, w, b, act).sum() for act in ("identity", "relu", "tanh", "sigmoid")),
             [r.standard_normal((4, 3)), r.standard_normal((3, 2)), r.standard_normal(2)],
         ),
+        "lstsq": (  # tall and wide A: every term of the rule for A
+            lambda a, b: ng.linalg.lstsq(a, b).solution.sum() + ng.linalg.lstsq(a.mT, b[:3]).solution.sum(),
+            [r.standard_normal((5, 3)), r.standard_normal((5, 2))],
+        ),
     }
 
 

@@ -25,9 +25,10 @@ import numpy as np
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops
 from .mode import no_grad
-from .primitive import Primitive, constant_like, row
+from .primitive import ANS, Primitive, constant_like, row
 from .rules_contract import einsum
 from .rules_reduce import _exclusive_prod
+from .rules_shape import flip
 from .tensor import TENSOR_NS, Tensor, _apply, tensor
 
 
@@ -176,6 +177,55 @@ SOLVE = Primitive(
         lambda F, t, ans, a, b: F.apply(SOLVE, (a, t), {}),
     ),
     fmt="solve({0}, {1})",
+)
+
+
+# --- lstsq ---------------------------------------------------------------------------------------
+def _lstsq_value(a, b, rcond: float):
+    """X = A⁺B = V diag(σ⁺) Uᵀ B from A = U diag(σ) Vᵀ, σ⁺ = 1/σ for σ > rcond · σ_max and 0 below:
+    the least-squares solution of least norm (σ descending, so σ_max is the first)."""
+    xp = namespace_of(a)
+    u, s, vt = xp.linalg.svd(a, full_matrices=False)
+    kept = s > rcond * s[..., :1]
+    s_inv = xp.where(kept, 1 / xp.where(kept, s, xp.ones_like(s)), xp.zeros_like(s))
+    return xp.matmul(xp.swapaxes(vt, -1, -2) * s_inv[..., None, :], xp.matmul(xp.swapaxes(u, -1, -2), b))
+
+
+def _lstsq(F, a, y, rcond: float):
+    """A⁺Y, recorded under F (so the rules below differentiate again)."""
+    return F.apply(LSTSQ, (a, y), {"rcond": rcond})
+
+
+def _lstsq_vjp_a(F, g, ans, a, b, rcond):
+    """∂L/∂A = −Z Xᵀ + R (A⁺Z)ᵀ + (A⁺ᵀX) ((I − A⁺A) G)ᵀ with Z = A⁺ᵀG, R = B − AX: the transpose of
+    dA⁺ = −A⁺ dA A⁺ + A⁺A⁺ᵀ dAᵀ (I − AA⁺) + (I − A⁺A) dAᵀ A⁺ᵀA⁺ (Golub & Pereyra 1973; PyTorch's
+    pinv_backward) applied to B, with A⁺ᵀ = (Aᵀ)⁺ — two solves, each of two right-hand sides side by side."""
+    k = _shape(F, g)[-1]
+    first = _lstsq(F, _T(F, a), F.concatenate([g, ans], axis=-1), rcond)  # A⁺ᵀ [G | X]
+    z, y = F.getitem(first, (Ellipsis, slice(None, k))), F.getitem(first, (Ellipsis, slice(k, None)))
+    second = _lstsq(F, a, F.concatenate([z, F.matmul(a, g)], axis=-1), rcond)  # A⁺ [Z | A G]
+    pz, pag = F.getitem(second, (Ellipsis, slice(None, k))), F.getitem(second, (Ellipsis, slice(k, None)))
+    r = b - F.matmul(a, ans)
+    return -F.matmul(z, _T(F, ans)) + F.matmul(r, _T(F, pz)) + F.matmul(y, _T(F, g - pag))
+
+
+def _lstsq_jvp_a(F, t, ans, a, b, rcond):
+    """Ẋ = dA⁺ B = A⁺(A⁺ᵀȦᵀR − ȦX − AW) + W with W = Ȧᵀ A⁺ᵀX, R = B − AX (dA⁺ as in :func:`_lstsq_vjp_a`)."""
+    k = _shape(F, ans)[-1]
+    r = b - F.matmul(a, ans)
+    first = _lstsq(F, _T(F, a), F.concatenate([F.matmul(_T(F, t), r), ans], axis=-1), rcond)  # A⁺ᵀ [Ȧᵀ R | X]
+    w = F.matmul(_T(F, t), F.getitem(first, (Ellipsis, slice(k, None))))
+    return _lstsq(F, a, F.getitem(first, (Ellipsis, slice(None, k))) - F.matmul(t, ans) - F.matmul(a, w), rcond) + w
+
+
+LSTSQ = Primitive(
+    "lstsq",
+    _lstsq_value,
+    # X = A⁺B: ∂L/∂B = A⁺ᵀ G = (Aᵀ)⁺ G; Ẋ = A⁺Ḃ from B
+    (_lstsq_vjp_a, lambda F, g, ans, a, b, rcond: _lstsq(F, _T(F, a), g, rcond)),
+    (_lstsq_jvp_a, lambda F, t, ans, a, b, rcond: _lstsq(F, a, t, rcond)),
+    fmt="lstsq({0}, {1})",
+    reads=((0, 1, ANS), (0,)),
 )
 
 
@@ -429,17 +479,114 @@ def solve(a, b, *, left: bool = True):
     vector b is the row of x A = b (PyTorch refuses it).  ∂L/∂B = A⁻ᵀ G, ∂L/∂A = −A⁻ᵀ G Xᵀ."""
     a, b = _square("solve", a), _t(b)
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    n = a.shape[-1]
+    if not b.ndim or b.shape[-1 if vector or not left else -2] != n:  # checked here: the error shows B as given
+        equation, want = ("A X = B", f"(..., {n}, k)") if left else ("X A = B", f"(..., k, {n})")
+        raise ValueError(
+            f"linalg.solve: A of shape {a.shape} and B of shape {b.shape} do not fit ({equation}): B needs "
+            f"{n} {'rows' if left else 'columns'}; give B of shape {want}, or {a.shape[:-1]} for a batch of vectors"
+        )
     if not left:
         return solve(a.mT, b) if vector else solve(a.mT, b.mT).mT
-    if vector:
-        b = b.reshape(*b.shape, 1)
-    if b.shape[-2] != a.shape[-1]:
-        raise ValueError(
-            f"linalg.solve: A of shape {a.shape} and B of shape {b.shape} do not fit (A X = B): B needs "
-            f"{a.shape[-1]} rows; give B of shape (..., {a.shape[-1]}, k), or {a.shape[:-1]} for a batch of vectors"
-        )
-    x = _checked("solve", lambda p, q: _apply(SOLVE, (p, q)), a, b)
+    x = _checked("solve", lambda p, q: _apply(SOLVE, (p, q)), a, b.reshape(*b.shape, 1) if vector else b)
     return x.reshape(x.shape[:-1]) if vector else x
+
+
+def _triangle(a: Tensor, upper: bool, unitriangular: bool) -> Tensor:
+    """The triangle T of A that a triangular solve reads: triu(A) or tril(A), with ones on the
+    diagonal when ``unitriangular`` (whose diagonal is then not read, so it gets no gradient)."""
+    n = a.shape[-1]
+    keep = np.triu(np.ones((n, n)), 1 if unitriangular else 0)
+    t = a * constant_like(TENSOR_NS, a, keep if upper else keep.T)
+    return t + constant_like(TENSOR_NS, a, np.eye(n)) if unitriangular else t
+
+
+def solve_triangular(a, b, *, upper: bool, left: bool = True, unitriangular: bool = False):
+    """X with T X = B (``left=False``: X T = B), T the upper (``upper=True``) or lower triangle of A,
+    its diagonal taken as ones when ``unitriangular`` — PyTorch's ``linalg.solve_triangular``:
+    A (*, n, n), B (*, n, k) or with ``left=False`` (*, k, n), batches broadcast, no vector B
+    (PyTorch's rule).  By back substitution, x_i = (b_i − Σ_{j>i} t_ij x_j) / t_ii (upper; a lower
+    T is solved reversed, J T J being upper for the reversal J).  Gradients: ∂L/∂B = T⁻ᵀ G and
+    ∂L/∂A = −the triangle read of T⁻ᵀ G Xᵀ (PyTorch's), JVP Ẋ = T⁻¹(Ḃ − Ṫ X); higher derivatives
+    reuse them.  A zero on T's diagonal raises LinAlgError (PyTorch returns inf/nan)."""
+    a, b = _float_input("solve_triangular", a, None), _float_input("solve_triangular", b, None)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"linalg.solve_triangular: A must be square matrices (..., n, n), got shape {a.shape}")
+    n = a.shape[-1]
+    if b.ndim < 2 or b.shape[-2 if left else -1] != n:
+        equation, want = ("A X = B", f"(..., {n}, k)") if left else ("X A = B", f"(..., k, {n})")
+        raise ValueError(
+            f"linalg.solve_triangular: A of shape {a.shape} and B of shape {b.shape} do not fit ({equation}): "
+            f"give B of shape {want}" + (" (a vector b as b[..., None], then take x[..., 0])" if b.ndim < 2 else "")
+        )
+    if not left:  # X T = B is Tᵀ Xᵀ = Bᵀ, and Tᵀ is the other triangle of Aᵀ
+        return solve_triangular(a.mT, b.mT, upper=not upper, unitriangular=unitriangular).mT
+    t = _triangle(a, upper, unitriangular)
+    if not upper:  # LAPACK's LU of an upper triangle swaps no rows: it is back substitution itself
+        t, b = flip(t, dims=(-2, -1)), flip(b, dims=-2)
+    try:
+        x = _apply(SOLVE, (t, b))
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"linalg.solve_triangular: the {'upper' if upper else 'lower'} triangle of A (shape {a.shape}) has a 0 on "
+            "its diagonal, so T X = B has no unique solution; regularise it (A + εI) or use linalg.lstsq"
+        ) from None
+    return x if upper else flip(x, dims=-2)
+
+
+class LstsqResult(NamedTuple):
+    solution: Tensor
+    residuals: Tensor
+    rank: Tensor
+    singular_values: Tensor
+
+
+# what each of PyTorch's lstsq drivers (LAPACK routines) returns besides the solution
+_LSTSQ_DRIVERS: dict[str, frozenset[str]] = {
+    "gels": frozenset({"residuals"}),
+    "gelsy": frozenset({"rank"}),
+    "gelsd": frozenset({"residuals", "rank", "singular_values"}),
+    "gelss": frozenset({"residuals", "rank", "singular_values"}),
+}
+
+
+def lstsq(a, b, rcond=None, *, driver=None) -> LstsqResult:
+    """X minimising ‖A X − B‖_F, of least norm ‖X‖_F among the minimisers: X = A⁺B = V diag(σ⁺) Uᵀ B,
+    σ⁺ = 1/σ for σ > rcond · σ_max, else 0 (``rcond`` = max(m, n) · ε when None) — PyTorch's
+    ``linalg.lstsq``: A (*, m, n), B (*, m, k), or (*, m) for vectors (B with one dimension less
+    than A), batches broadcast.  A named tuple (solution, residuals, rank, singular_values) as
+    PyTorch's ``driver`` gives them (default 'gelsy': the rank only; 'gelsd'/'gelss': all three;
+    'gels': the residuals): residuals ‖A X − B‖² per column (*, k) when m > n and every A has full
+    rank, rank (int64) the number of σ above the cut-off, the σ of A; unfilled ones are empty.
+    The solution is the same for every driver.  Gradient of A⁺B for constant rank (PyTorch's):
+    ∂L/∂B = A⁺ᵀ G; ∂L/∂A from dA⁺ (Golub & Pereyra), see the rule; rank and σ have none."""
+    name = "gelsy" if driver is None else driver
+    if name not in _LSTSQ_DRIVERS:
+        raise ValueError(f"linalg.lstsq: driver must be None or one of {sorted(_LSTSQ_DRIVERS)}, got {driver!r}")
+    a, b = _matrix("lstsq", _float_input("lstsq", a, None)), _float_input("lstsq", b, None)
+    m, n = a.shape[-2:]
+    vector = b.ndim == a.ndim - 1
+    if b.ndim not in (a.ndim, a.ndim - 1) or b.shape[-1 if vector else -2] != m:
+        raise ValueError(
+            f"linalg.lstsq: A of shape {a.shape} and B of shape {b.shape} do not fit (min ‖A X − B‖): give B as "
+            f"many dimensions as A, (..., {m}, k), or one fewer for vectors, (..., {m})"
+        )
+    rcond = max(m, n) * float(np.finfo(a.dtype).eps) if rcond is None else float(rcond)
+    b = b.reshape(*b.shape, 1) if vector else b
+    x = _apply(LSTSQ, (a, b), {"rcond": rcond})
+    wants = _LSTSQ_DRIVERS[name]
+    empty = tensor(np.zeros(0, dtype=x.dtype), device=x.device)
+    rank, s = tensor(np.zeros(0, dtype=np.int64), device=x.device), empty
+    if wants & {"rank", "singular_values"}:
+        with no_grad():
+            s = svdvals(a)
+            rank = ops.astype((s > rcond * s[..., :1]).sum(axis=-1), np.int64)  # the cut-off of the solution's value
+    residuals = empty
+    if "residuals" in wants and m > n and (name == "gels" or bool((rank == n).all())):
+        residuals = ((a @ x - b) ** 2).sum(axis=-2)
+    if "singular_values" not in wants:
+        s = empty
+    return LstsqResult(x.reshape(x.shape[:-1]) if vector else x, residuals, rank, s)
 
 
 def cholesky(a, upper: bool = False):
@@ -568,6 +715,104 @@ def matrix_power(a, n: int):
     return result
 
 
+def _tolerance(v):
+    """A tolerance as it meets σ (…, k): a number as it is, a tensor of per-matrix ones (…) with a
+    trailing axis (PyTorch's atol/rtol tensors, broadcast over the batch)."""
+    if isinstance(v, int | float | np.integer | np.floating):
+        return float(v)
+    v = _t(v)
+    return v.reshape(v.shape + (1,))
+
+
+def _kept(s: Tensor, shape: tuple[int, ...], atol, rtol) -> Tensor:
+    """σ > max(atol, rtol · σ_max) for the σ (…, k) of matrices of ``shape``: the singular values a
+    rank counts and a pseudo-inverse inverts.  As PyTorch's, ``rtol`` is max(m, n) · ε when not given,
+    and 0 where a positive ``atol`` is.  A mask (a comparison: batched under vmap like any op)."""
+    atol = None if atol is None else _tolerance(atol)
+    with no_grad():
+        if rtol is not None:
+            rtol = _tolerance(rtol)
+        else:
+            default = max(shape[-2:]) * float(np.finfo(s.dtype).eps)
+            if atol is None or isinstance(atol, float):
+                rtol = 0.0 if atol is not None and atol > 0 else default
+            else:
+                rtol = ops.where(atol > 0, 0.0, default)
+        cut = s.max(axis=-1, keepdims=True) * rtol
+        return s > (cut if atol is None else ops.where(cut > atol, cut, atol))
+
+
+def _chain_splits(dims: list[int]) -> list[list[int]]:
+    """``split[i][j]``: where the cheapest product of matrices i..j (matrix k of shape
+    dims[k] × dims[k+1]) splits — the matrix-chain dynamic programme,
+    cost(i, j) = min_k cost(i, k) + cost(k + 1, j) + dims[i] · dims[k+1] · dims[j+1]."""
+    count = len(dims) - 1
+    cost = [[0] * count for _ in range(count)]
+    split = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1], k) for k in range(i, j)
+            )
+    return split
+
+
+def _chain_product(mats: list[Tensor], split: list[list[int]], i: int, j: int) -> Tensor:
+    if i == j:
+        return mats[i]
+    k = split[i][j]
+    return _chain_product(mats, split, i, k) @ _chain_product(mats, split, k + 1, j)
+
+
+def multi_dot(tensors) -> Tensor:
+    """A₁ A₂ ⋯ A_N (N ≥ 2) multiplied in the cheapest order (:func:`_chain_splits`) — PyTorch's
+    ``linalg.multi_dot``: every tensor 2-D, except that the first may be a vector (a row, 1 × n)
+    and the last a vector (a column, n × 1), whose axis the result drops.  Gradients: matmul's."""
+    xs = [_t(x) for x in tensors]
+    if len(xs) < 2:
+        raise ValueError(f"linalg.multi_dot: expected at least 2 tensors, got {len(xs)}; use ng.matmul or the tensor itself")
+    last = len(xs) - 1
+    for i, x in enumerate(xs):
+        if x.ndim != 2 and not (x.ndim == 1 and i in (0, last)):
+            raise ValueError(
+                f"linalg.multi_dot: tensor {i} has shape {x.shape}: it must be 2-D"
+                + (" or 1-D" if i in (0, last) else " (only the first and the last may be vectors)")
+                + "; for batches of matrices use ng.matmul"
+            )
+    mats = [x.reshape(1, x.shape[0]) if i == 0 and x.ndim == 1 else x for i, x in enumerate(xs)]
+    if xs[last].ndim == 1:
+        mats[last] = xs[last].reshape(xs[last].shape[0], 1)
+    for i in range(last):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise ValueError(
+                f"linalg.multi_dot: tensors {i} and {i + 1} of shapes {xs[i].shape} and {xs[i + 1].shape} cannot be "
+                f"multiplied: {mats[i].shape[1]} columns against {mats[i + 1].shape[0]} rows"
+            )
+    out = _chain_product(mats, _chain_splits([mats[0].shape[0]] + [x.shape[1] for x in mats]), 0, last)
+    rows, cols = out.shape
+    return out.reshape(((rows,) if xs[0].ndim == 2 else ()) + ((cols,) if xs[last].ndim == 2 else ()))
+
+
+def cross(a, b, dim: int = -1) -> Tensor:
+    """a × b = (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀) along ``dim`` (of length 3 in both), the other
+    dims broadcast — PyTorch's ``linalg.cross`` (which needs both of the same number of dims).
+    Bilinear, so ∂L/∂a = b × G and ∂L/∂b = G × a."""
+    a, b = _t(a), _t(b)
+    if a.ndim != b.ndim or not a.ndim:
+        raise ValueError(
+            f"linalg.cross: a of shape {a.shape} and b of shape {b.shape} must have the same number (≥ 1) of "
+            "dimensions (PyTorch's rule); add size-1 axes to broadcast, e.g. b[None]"
+        )
+    d = ops.check_dim("linalg.cross", dim, a.ndim)
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise ValueError(f"linalg.cross: dim {dim} must have length 3 in both inputs, got shapes {a.shape} and {b.shape}")
+    lead = (slice(None),) * d
+    a0, a1, a2 = (a[lead + (slice(i, i + 1),)] for i in range(3))
+    b0, b1, b2 = (b[lead + (slice(i, i + 1),)] for i in range(3))
+    return ops.concatenate([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=d)
+
+
 def pinv(a, rtol=None, hermitian: bool = False, atol=None):
     """The Moore–Penrose pseudo-inverse V S⁺ Uᵀ, S⁺ = 1/σ for σ > max(atol, rtol · σ_max) and 0
     below (the rank cut-off; as PyTorch's, ``rtol`` is max(m, n) · ε when neither is given and 0
@@ -576,14 +821,51 @@ def pinv(a, rtol=None, hermitian: bool = False, atol=None):
     required): its σ are its |λ|, so the value is the same, and the gradient is the general
     formula's, as PyTorch's (which also differentiates the general pseudo-inverse)."""
     a = _square("pinv", a) if hermitian else _matrix("pinv", a)
-    if rtol is None:
-        rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol <= 0 else 0.0
     u, s, vh = svd(a, full_matrices=False)
-    with no_grad():  # the cut-off is a mask (a comparison: batched under vmap like any op)
-        cut = s.max(axis=-1, keepdims=True) * rtol
-        kept = s > (cut if atol is None else ops.clip(cut, min=atol))
+    kept = _kept(s, a.shape, atol, rtol)
     s_inv = ops.where(kept, 1.0 / ops.where(kept, s, 1.0), 0.0)
     return (vh.mT * s_inv.reshape(s.shape[:-1] + (1, s.shape[-1]))) @ u.mT
+
+
+def matrix_rank(a, *, atol=None, rtol=None, hermitian: bool = False):
+    """rank A = #{i : σ_i > max(atol, rtol · σ_max)} (int64, batched; no gradient) — PyTorch's
+    ``linalg.matrix_rank``, with its defaults: ``rtol`` = max(m, n) · ε when not given, 0 where a
+    positive ``atol`` is; tolerances may be tensors of the batch's shape.  ``hermitian=True``
+    declares A symmetric (square; its lower triangle is read): σ_i = |λ_i| from ``eigvalsh``."""
+    a = _float_input("matrix_rank", a, None)
+    a = _square("matrix_rank", a) if hermitian else _matrix("matrix_rank", a)
+    if not min(a.shape[-2:]):  # an empty matrix has rank 0
+        return tensor(np.zeros(a.shape[:-2], dtype=np.int64), device=a.device)
+    with no_grad():
+        s = abs(eigvalsh(a)) if hermitian else svdvals(a)
+        return ops.astype(_kept(s, a.shape, atol, rtol).sum(axis=-1), np.int64)
+
+
+_COND_BY_SVD = (None, 2, -2)  # the orders cond computes from the singular values, for any m × n A
+_COND_BY_INV = ("fro", "nuc", 1, -1, np.inf, -np.inf)  # the orders it computes as ‖A‖ ‖A⁻¹‖ (square A)
+
+
+def cond(a, p=None):
+    """κ_p(A) = ‖A‖_p ‖A⁻¹‖_p — PyTorch's ``linalg.cond``, batched: p = None or 2 gives σ_max/σ_min
+    and −2 σ_min/σ_max, from the singular values, for any m × n A; 'fro', 'nuc', ±1, ±inf the
+    matrix norms of A and A⁻¹ (square A; inf where A is singular, as PyTorch).  Differentiable:
+    the gradients of svdvals, inv and the norms."""
+    a = _matrix("cond", _float_input("cond", a, None))
+    if p in _COND_BY_SVD and not isinstance(p, bool):
+        s = svdvals(a)
+        big, small = s[..., 0], s[..., -1]
+        return small / big if p == -2 else big / small
+    if p not in _COND_BY_INV or isinstance(p, bool):
+        raise ValueError(f"linalg.cond: p must be one of {_COND_BY_SVD + _COND_BY_INV}, got {p!r}")
+    if a.shape[-1] != a.shape[-2]:
+        raise ValueError(
+            f"linalg.cond: p={p!r} needs square matrices (..., n, n), got shape {a.shape}; p=None (σ_max/σ_min) takes any m × n"
+        )
+    with no_grad():  # a singular A (an exact 0 pivot: det 0) has κ = inf; A⁻¹ is taken of I there instead
+        singular = det(a) == 0
+    eye = constant_like(TENSOR_NS, a, np.eye(a.shape[-1]))
+    safe = ops.where(singular.reshape(singular.shape + (1, 1)), eye, a)
+    return ops.where(singular, np.inf, matrix_norm(a, p) * matrix_norm(inv(safe), p))
 
 
 def _root(s: Tensor, p) -> Tensor:
@@ -725,6 +1007,7 @@ for _name, _fn in {
 
 
 __all__ = [
-    "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_power", "norm", "pinv", "qr", "slogdet",
-    "solve", "svd", "svdvals", "trace", "vector_norm", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
+    "cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm", "matrix_power",
+    "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
+    "trace", "vector_norm", "EighResult", "LstsqResult", "QRResult", "SVDResult", "SlogdetResult",
 ]  # fmt: skip
