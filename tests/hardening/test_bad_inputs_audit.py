@@ -119,7 +119,7 @@ def test_module_to_an_int_is_a_type_error_naming_cuda_n():
                                   "make_reg_plane", "make_reg_gauss", "make_sin"])  # fmt: skip
 def test_generators_check_n_and_noise(make):
     f = getattr(D, make)
-    with pytest.raises(ValueError, match=rf"{make}: n must be >= 0, got -5"):
+    with pytest.raises(ValueError, match=rf"{make}: n must be at least 1 .*got -5"):
         f(n=-5)
     with pytest.raises(TypeError, match=rf"{make}: n must be an integer number of points, e\.g\. n=500, got 2\.5"):
         f(n=2.5)
@@ -127,7 +127,8 @@ def test_generators_check_n_and_noise(make):
         f(n=10, noise=-1.0)
     with pytest.raises(TypeError, match=rf"{make}: noise must be a finite number"):
         f(n=10, noise=float("nan"))
-    assert f(n=0)[0].shape[0] == 0
+    with pytest.raises(ValueError, match=rf"{make}: n must be at least 1"):  # as scikit-learn's make_moons
+        f(n=0)
 
 
 def test_generator_labels_are_checked():

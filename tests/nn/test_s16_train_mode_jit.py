@@ -48,3 +48,18 @@ def test_a_mode_set_to_what_it_was_keeps_the_program():
     model[1].training = False
     f(x)
     assert f.traces == traces
+
+
+def test_fit_with_validation_keeps_one_compiled_step_across_epochs():
+    """Each epoch's validation switches the model to eval and back; the step only ever runs in training
+    mode, so it is traced once (a mode change retraces only programs that called the switched modules
+    in the other mode)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 4)).astype(np.float32)
+    y = rng.standard_normal((256, 1)).astype(np.float32)
+    model = ng.nn.Sequential(ng.nn.Linear(4, 8, seed=0), ng.nn.ReLU(), ng.nn.Linear(8, 1, seed=1))
+    steps = []
+    callback = ng.train.LambdaCallback(on_epoch_end=lambda t, e, logs: steps.append(t.compiled_step.compiled))
+    ng.train.fit(model, ng.nn.MSELoss(), ng.optim.SGD(model.parameters(), lr=0.01), X, y, epochs=5, batch_size=32,
+                 validation_data=(X[:32], y[:32]), callbacks=[callback], seed=0)  # fmt: skip
+    assert steps[-1] is not None and steps[-1].traces == 1

@@ -124,6 +124,11 @@ class _Trace:
         self.undo = _Undo()  # what the effects change, as it was before the first of them
         self.freed: set[int] = set()  # nodes a backward without retain_graph went through (freed in eager mode)
         self.folded: dict[int, Tensor] = {}  # tensors no traced value depends on, read by an op the trace did not record
+        self.modes: dict[int, tuple] = {}  # id -> (module, its training flag) for each module called while tracing
+
+    def called(self, module) -> None:
+        """A module was called while tracing: the program holds for its mode (``training``) only."""
+        self.modes.setdefault(id(module), (module, bool(module.training)))
 
     def fold(self, args: tuple) -> None:
         """An op of no traced value (``1 / self.std`` of a buffer): its result is a constant of the program, so
@@ -426,6 +431,7 @@ class _Program:
     root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
     folded: list = field(default_factory=list)  # (tensor, version, data) a constant of the program was made from
     retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
+    modes: list = field(default_factory=list)  # (module, training) of every module the trace called (Dropout, BatchNorm)
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     structure: int = field(init=False)  # mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
@@ -455,6 +461,9 @@ class _Program:
         for the host without a namespace lookup."""
         if self.structure != _m.structure:
             return False
+        for module, training in self.modes:  # a module switched by train()/eval() since: its other branch traces anew
+            if module.training != training:
+                return False
         host = self.host
         for c, flag, (dtype, shape) in zip(self.captured, self.captured_flags, self.captured_kinds):
             if c.requires_grad != flag:
@@ -717,6 +726,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
                 result = f(*call_args)
             program = _program(f, trace, leaves, recorded, result)
             program.folded = [(t, t._version, t.data) for t in trace.folded.values()]
+            program.modes = list(trace.modes.values())
             return program
         except BaseException:
             trace.undo.restore()  # a training step refused halfway (x.item() after opt.step()): nothing changed

@@ -16,9 +16,9 @@ def _rng(who: str, n, noise, seed, labels: str = "01") -> np.random.Generator:
     dimensions are not allowed", "scale < 0") name neither the generator nor the fix — and
     return its random generator."""
     if not is_int(n):
-        raise TypeError(f"{who}: n must be an integer number of points, e.g. n=500, got {n!r}")
-    if n < 0:
-        raise ValueError(f"{who}: n must be >= 0, got {n}")
+        raise TypeError(f"{who}: n must be an integer number of points, e.g. n=500, got {n!r} ({type(n).__name__})")
+    if n < 1:  # as scikit-learn's make_moons: an empty data set is refused, not returned
+        raise ValueError(f"{who}: n must be at least 1 (the number of points, e.g. n=500), got {n}")
     if not is_real(noise) or not np.isfinite(noise):
         raise TypeError(f"{who}: noise must be a finite number, e.g. noise=0.1, got {noise!r}")
     if noise < 0:

@@ -8,8 +8,9 @@ one draws fresh masks), ``BatchNorm1d`` and ``LayerNorm`` (their options; the ru
 BatchNorm1d's own buffers), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
 These exact classes only: a user's subclass (its own ``forward``) is refused, as rebuilding its base
 would compute something else; ``io.save`` then writes the weights with no architecture, and
-``io.load(path, model=TheClass(...))`` reads them back.  Buffers registered on these modules
-(``model.register_buffer("x_mean", m)``) are described by name, shape and dtype under ``"buffers"``
+``io.load(path, model=TheClass(...))`` reads them back.  An entry holding a key its type's description does
+not (:data:`LAYER_KEYS`) is refused, as a file this version would half understand.  Buffers registered on
+these modules (``model.register_buffer("x_mean", m)``) are described by name, shape and dtype under ``"buffers"``
 and rebuilt as zeros, which the file's values then fill; a non-persistent buffer (its values are
 not saved) cannot be rebuilt, so a module holding one is refused.
 
@@ -44,6 +45,23 @@ _SIMPLE = {cls.__name__: cls for cls in (L.Identity, L.Step, L.Sigmoid, L.Tanh, 
 _OPTIONED = {cls.__name__: cls for cls in (L.GELU, L.ELU, L.Softplus)}
 MAX_DEPTH = 32  # nested Sequentials in one description
 MAX_FEATURES = 2**31
+# Each described type and the keys its description holds besides "type" and "buffers" (what _layer_spec writes):
+# a loader refuses any other key, as a file it would half-understand.
+LAYER_KEYS: dict[str, tuple[str, ...]] = {
+    "Sequential": ("layers", "names"),
+    "Linear": ("in_features", "out_features", "bias"),
+    "KANLinear": ("in_features", "out_features", "grid_size", "spline_order", "grid_range"),
+    "KAN": ("sizes", "grid_size", "spline_order", "grid_range"),
+    "Dropout": ("p",),
+    "LeakyReLU": ("negative_slope",),
+    "PReLU": ("num_parameters",),
+    "Softmax": ("axis",),
+    "LogSoftmax": ("axis",),
+    "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
+    "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", "bias"),
+    **{name: () for name in _SIMPLE},
+    **{name: cls.options for name, cls in _OPTIONED.items()},
+}
 
 
 def _kan_grid(m: KANLinear) -> dict:
@@ -156,9 +174,15 @@ def _kind(spec, depth: int) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
         raise ArchitectureError(f"malformed architecture entry {str(spec)[:80]!r}: expected a dict with a 'type'")
     kind = spec["type"]
-    if kind not in ("Sequential", "Linear", "KAN", "KANLinear", "Dropout", "LeakyReLU", "PReLU", "Softmax", "LogSoftmax",
-                    "BatchNorm1d", "LayerNorm", *_SIMPLE, *_OPTIONED):  # fmt: skip
+    if kind not in LAYER_KEYS:
         raise ArchitectureError(f"unknown layer type {kind!r} in the architecture")
+    accepted = ("type", *LAYER_KEYS[kind], "buffers")
+    unknown = sorted(str(k) for k in spec if k not in accepted)
+    if unknown:
+        raise ArchitectureError(
+            f"unsupported architecture entry {str(spec)[:80]!r}: unknown key(s) {unknown}; a {kind} entry holds only "
+            f"{list(accepted)} (a file from another program or a newer nablagrad, or corrupted)"
+        )
     return kind
 
 
@@ -357,7 +381,7 @@ def _options(spec: dict) -> dict:
 
 def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
     """Rebuild a module from :func:`to_spec` output (unknown types and malformed fields are refused); its
-    buffers are zeros of their shapes and dtypes, and a ``Linear``'s weights are left as allocated, not drawn
+    buffers are zeros of their shapes and dtypes, and a ``Linear``'s or KAN's weights are left as allocated, not drawn
     (a file's values are loaded into them: building takes no more memory than the weights)."""
     m = _build(spec, dtype, depth)
     for name, b in _buffer_fields(spec, _layer_shapes(spec, depth)).items():
@@ -369,8 +393,8 @@ def from_spec(spec: dict, dtype=None, depth: int = 0) -> Module:
 
 
 def _unset(weight) -> None:
-    """A ``Linear``'s ``init`` that leaves the weight as allocated: a loader fills it from the file (a random
-    draw would first take several times its memory, through float64)."""
+    """A ``Linear``'s or ``KANLinear``'s ``init`` that leaves the weights as allocated: a loader fills them from
+    the file (a random draw would first take several times their memory, through float64)."""
 
 
 def _build(spec: dict, dtype, depth: int) -> Module:
@@ -389,10 +413,10 @@ def _build(spec: dict, dtype, depth: int) -> Module:
         return (BatchNorm1d if kind == "BatchNorm1d" else LayerNorm)(**_norm_options(spec), dtype=dtype)
     if kind == "KANLinear":
         parameter_shapes(spec, depth)
-        return KANLinear(spec["in_features"], spec["out_features"], **_kan_fields(spec), dtype=dtype)
+        return KANLinear(spec["in_features"], spec["out_features"], **_kan_fields(spec), dtype=dtype, init=_unset)
     if kind == "KAN":
         parameter_shapes(spec, depth)
-        return KAN(_kan_sizes(spec), **_kan_fields(spec), dtype=dtype)
+        return KAN(_kan_sizes(spec), **_kan_fields(spec), dtype=dtype, init=_unset)
     if kind == "Dropout":
         parameter_shapes(spec, depth)
         return L.Dropout(_field(spec, "p", float))

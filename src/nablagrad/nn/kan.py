@@ -15,7 +15,7 @@ the inputs (a KAN of several layers trains end to end).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ..autodiff import Tensor, as_tensor, sigmoid
 from ..backend.checks import is_int
 from ..backend.device import to_device
 from . import init as init_mod
-from .layers import feature_rows
+from .layers import _zeros_parameter, feature_rows
 from .module import Module, Parameter, Sequential
 
 
@@ -60,11 +60,14 @@ class KANLinear(Module):
 
     Parameters: ``base_weight`` (in, out), ``spline_weight`` (in, grid_size + spline_order, out).
     Inputs are expected mostly inside ``grid_range`` (outside it the splines vanish and only the
-    ``silu`` part remains).
+    ``silu`` part remains).  By default ``w^base ~ U(±1/√in)`` (as ``Linear``) and
+    ``w^spline ~ N(0, (scale_noise/√in)²)``; ``init``, a callable, is called on each parameter instead
+    (as ``Linear``'s callable ``init``; a loader passes one that leaves them as allocated, zeros).
     """
 
     def __init__(self, in_features: int, out_features: int, grid_size: int = 5, spline_order: int = 3,
-                 grid_range: tuple[float, float] = (-1.0, 1.0), scale_noise: float = 0.1, dtype=None, seed=None):  # fmt: skip
+                 grid_range: tuple[float, float] = (-1.0, 1.0), scale_noise: float = 0.1, dtype=None, seed=None,
+                 init: Callable | None = None):  # fmt: skip
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features), ("grid_size", grid_size),
                         ("spline_order", spline_order)):  # fmt: skip
@@ -76,17 +79,24 @@ class KANLinear(Module):
             raise ValueError(f"KANLinear: need grid_size >= 1 and spline_order >= 0, got {grid_size}, {spline_order}")
         if not grid_range[0] < grid_range[1]:
             raise ValueError(f"KANLinear: grid_range must be increasing, got {grid_range}")
+        if init is not None and not callable(init):
+            raise TypeError(f"KANLinear: init must be None or a callable init(parameter), got {init!r}")
         self.in_features, self.out_features = in_features, out_features
         self.grid_size, self.spline_order, self.grid_range = grid_size, spline_order, tuple(grid_range)
         self.knots = uniform_knots(grid_size, spline_order, self.grid_range)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-        rng = backend.resolve_rng(seed)
-        self.base_weight = Parameter(np.empty((in_features, out_features), dtype=dt))
-        init_mod.default_linear_(self.base_weight, in_features, rng)
         n_basis = grid_size + spline_order
-        self.spline_weight = Parameter(
-            (rng.normal(0.0, scale_noise / np.sqrt(in_features), (in_features, n_basis, out_features))).astype(dt)
-        )
+        self.base_weight = _zeros_parameter((in_features, out_features), dt)
+        if init is None:
+            rng = backend.resolve_rng(seed)
+            init_mod.default_linear_(self.base_weight, in_features, rng)
+            self.spline_weight = Parameter(
+                (rng.normal(0.0, scale_noise / np.sqrt(in_features), (in_features, n_basis, out_features))).astype(dt)
+            )
+        else:  # no random draw (the spline weights' would pass through float64, several times their bytes)
+            self.spline_weight = _zeros_parameter((in_features, n_basis, out_features), dt)
+            init(self.base_weight)
+            init(self.spline_weight)
 
     def basis(self, x) -> Tensor:
         """The B-splines at every input: (N, in, grid_size + spline_order)."""
@@ -117,15 +127,16 @@ class KANLinear(Module):
 
 class KAN(Sequential):
     """A Kolmogorov–Arnold network ``KAN([2, 5, 1])``: ``KANLinear`` layers ``sizes[i] → sizes[i+1]``
-    (no activations between them: the learned edge functions are the nonlinearity)."""
+    (no activations between them: the learned edge functions are the nonlinearity); ``init`` is passed to
+    each layer (see :class:`KANLinear`)."""
 
     def __init__(self, sizes: Sequence[int], grid_size: int = 5, spline_order: int = 3,
-                 grid_range: tuple[float, float] = (-1.0, 1.0), dtype=None, seed=None):  # fmt: skip
+                 grid_range: tuple[float, float] = (-1.0, 1.0), dtype=None, seed=None, init: Callable | None = None):  # fmt: skip
         if isinstance(sizes, str) or not isinstance(sizes, Sequence):
             raise TypeError(f"KAN: sizes must be a list of layer widths such as [2, 5, 1], got {sizes!r}")
         if len(sizes) < 2:
             raise ValueError(f"KAN: sizes needs at least input and output sizes, got {list(sizes)}")
         rng = backend.resolve_rng(seed)
-        super().__init__(*(KANLinear(a, b, grid_size, spline_order, grid_range, dtype=dtype, seed=rng)
+        super().__init__(*(KANLinear(a, b, grid_size, spline_order, grid_range, dtype=dtype, seed=rng, init=init)
                            for a, b in zip(sizes, sizes[1:])))  # fmt: skip
         self.sizes = list(sizes)

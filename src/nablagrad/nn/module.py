@@ -19,6 +19,7 @@ import numpy as np
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..autodiff.mode import restructure
+from ..autodiff.mode import state as _m
 from ..backend.checks import is_int
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
@@ -157,8 +158,6 @@ class Module:
         then replace it); a refused value changes nothing.  Anything else is a plain attribute."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        if name == "training" and self.__dict__.get("training", value) is not value:
-            restructure()  # as train(): a compiled function traced in the other mode traces again
         registry = self._registry(name, value)
         self._unregister(name, value, keep=registry)
         if registry is not None:
@@ -222,6 +221,8 @@ class Module:
         ``hook(module, args, output)`` may return a new output (``None``: unchanged).  Registered
         ``with_kwargs=True``, they take the keyword arguments too: ``hook(module, args, kwargs)`` returning
         ``None`` or ``(args, kwargs)``, and ``hook(module, args, kwargs, output)``."""
+        if _m.jit_trace is not None:  # ng.jit is tracing: its program holds for this module's mode
+            _m.jit_trace.called(self)
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_pre_hooks.values()):
@@ -438,9 +439,7 @@ class Module:
             raise ValueError(f"train: mode must be True or False, got {type(mode).__name__} {mode!r}; use eval() for False")
         mode = bool(mode)
         for m in self.modules():
-            if m.__dict__.get("training") is not mode:
-                restructure()  # ng.jit traced one mode's branch (dropout on or off): the other traces anew
-            object.__setattr__(m, "training", mode)
+            object.__setattr__(m, "training", mode)  # ng.jit programs hold for the modes they were traced in (jit.py)
         return self
 
     def eval(self) -> Module:
