@@ -974,16 +974,16 @@ def batch_norm_input(x, num_features: int | None, who: str, batch_stats: bool) -
 
 def check_running_update(who: str, x: Tensor) -> None:
     """The running statistics are written in place, outside the tape, from the batch's plain values: once per
-    call of the layer.  Refused (before anything is written) where a call is not one such evaluation: inside
-    ``ng.jit`` (a program repeats ops and known effects, never this write), for an input batched by ``ng.vmap``
-    (one update per example), and under forward mode (``jvp``; ``jacfwd`` and ``hessian`` call the function once
-    per input coordinate).  ``grad``, ``value_and_grad``, ``vjp`` and ``jacrev`` call it once: one update."""
+    call of the layer.  Refused (before anything is written) where a call is not one such evaluation: the
+    functional :func:`batch_norm` inside ``ng.jit`` (a program repeats ops and known effects, never this write;
+    ``nn.BatchNorm1d``'s update is such an effect and runs there), for an input batched by ``ng.vmap`` (one update
+    per example), and under forward mode (``jvp``; ``jacfwd`` and ``hessian`` call the function once per input
+    coordinate).  ``grad``, ``value_and_grad``, ``vjp`` and ``jacrev`` call it once: one update."""
     if state.jit_trace is not None:
-        raise JitError(f"{who}: cannot update the running statistics inside ng.jit: a compiled program repeats "
-                       "nablagrad's ops and known effects (backward(), optimizer.step()), not this in-place write of a "
-                       "buffer (every call would be traced anew). Call the step without ng.jit (ng.train.fit falls back "
-                       "to that by itself), call model.eval() to use the running statistics, or build the layer with "
-                       "track_running_stats=False")  # fmt: skip
+        raise JitError(f"{who}: cannot update running statistics given to the functional batch_norm inside ng.jit: a "
+                       "compiled program repeats nablagrad's ops and known effects, not this in-place write. Use "
+                       "nn.BatchNorm1d (its update is an effect ng.jit repeats), call batch_norm without ng.jit, or "
+                       "pass running_mean=running_var=None (batch statistics only)")  # fmt: skip
     if batched(x):
         raise RuntimeError(f"{who}: the input is batched by ng.vmap but the running statistics, updated in place, are "
                            "not: they cannot take one update per example. Build the layer with track_running_stats="
@@ -1034,13 +1034,27 @@ def batch_norm(
         y = (x - as_tensor(running_mean).reshape(shape)) * rsqrt(as_tensor(running_var).reshape(shape) + eps)
     y = _affine(y, weight, bias, shape)
     if update:
-        n = x.shape[0] * int(np.prod(x.shape[2:]))
-        with no_grad():  # plain values (a transform's levels dropped by detach), written after every check passed
-            new = [(1.0 - momentum) * r + momentum * b.detach().reshape((c,)) for r, b in
-                   ((running_mean, mu), (running_var, var * (n / (n - 1))))]  # fmt: skip
-            for r, v in zip((running_mean, running_var), new):
-                r.copy_(v.astype(r.dtype))
+        update_running_stats(running_mean, running_var, mu, var, x, momentum)
     return y
+
+
+def batch_statistics(x: Tensor) -> tuple[Tensor, Tensor]:
+    """The batch's per-channel mean and biased variance (kept axes), as :func:`batch_norm` computes them."""
+    _, mu, var = _standardize(x, (0, *range(2, x.ndim)))
+    return mu, var
+
+
+def update_running_stats(running_mean: Tensor, running_var: Tensor, mu: Tensor, var: Tensor, x: Tensor,
+                         momentum: float) -> None:  # fmt: skip
+    """``r_μ ← (1 − m) r_μ + m μ``, ``r_σ² ← (1 − m) r_σ² + m σ² n/(n − 1)`` in place, from the batch ``x``'s
+    statistics ``μ``, ``σ²`` (biased; n = N·L values per channel).  Plain values (a transform's levels dropped
+    by detach), written after every check passed."""
+    c, n = x.shape[1], x.shape[0] * int(np.prod(x.shape[2:]))
+    with no_grad():
+        new = [(1.0 - momentum) * r + momentum * b.detach().reshape((c,)) for r, b in
+               ((running_mean, mu), (running_var, var * (n / (n - 1))))]  # fmt: skip
+        for r, v in zip((running_mean, running_var), new):
+            r.copy_(v.astype(r.dtype))
 
 
 def normalized_shape_of(normalized_shape, who: str) -> tuple[int, ...]:

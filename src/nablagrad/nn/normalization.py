@@ -119,14 +119,15 @@ class BatchNorm1d(Module):
     @effect
     def _update_running_stats(self, x: Tensor) -> None:
         """``r ← (1 − m) r + m·stat`` from the batch ``x`` (``m = momentum``, or ``1/num_batches_tracked`` for
-        ``momentum=None``), by :func:`functional.batch_norm`'s own update, and one more batch counted.  An effect
+        ``momentum=None``), by :func:`functional.batch_norm`'s own update rule, and one more batch counted.  An effect
         (outside the tape): ``ng.jit`` makes it again on each call of a compiled step, with that call's ``x``."""
         Fn.check_running_update(f"BatchNorm1d({self.num_features})", x)  # (vmap, forward mode) before any write
         factor = self.momentum
         if factor is None:  # the cumulative average: this batch weighs 1/(batches so far, it included)
             factor = 1.0 / (int(self.num_batches_tracked.item()) + 1)
-        with no_grad():  # its output is not needed: the call is for the update of the buffers it is given
-            Fn.batch_norm(x.detach(), self.running_mean, self.running_var, training=True, momentum=factor, eps=self.eps)
+        with no_grad():  # the statistics only (not the normalised batch), as batch_norm computes them
+            mu, var = Fn.batch_statistics(x.detach())
+            Fn.update_running_stats(self.running_mean, self.running_var, mu, var, x, factor)
             self.num_batches_tracked.copy_(self.num_batches_tracked + 1)
 
     def extra_repr(self) -> str:
