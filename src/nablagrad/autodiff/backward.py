@@ -7,6 +7,10 @@
    ``w̄_j = Σ_i w̄_i ∂w_i/∂w_j`` — adjoints of a value used by several consumers are summed.
 3. Free each op's record after use unless ``retain_graph``: the tape costs memory.
 
+A tensor's hooks (:meth:`.Tensor.register_hook`) see its adjoint once it is complete: an op's result
+when the walk reaches its op, a leaf (or an input the walk stops at) when the walk ends; what a hook
+returns is the adjoint from then on.  The walk looks for hooks only while one is registered.
+
 The cost is linear in the number of edges of the graph (lecture 002).  A graph of one op whose
 inputs are leaves — a compiled training step (``ng.jit``) — skips the sort of step 1.
 """
@@ -20,6 +24,7 @@ import numpy as np
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import mode as _m
+from .errors import JitError
 from .primitive import ANS, NUMPY_NS, rules_for, sum_to
 from .tensor import TENSOR_NS, Tensor, _raw, _wrap
 
@@ -229,7 +234,10 @@ def run_backward(
     stop = {id(t) for t in inputs} if inputs is not None else set()
     retain_graph = retain_graph or create_graph
     grads: dict[int, object] = {id(root): _seed(root, grad, F)}
+    hooked = _m.hooked  # (read once: the walk looks at a node's hooks only while some tensor has one)
     if root._op is None or id(root) in stop:
+        if hooked and getattr(root, "_hooks", None) and (inputs is None or id(root) in stop):
+            grads[id(root)] = _run_hooks(root, grads[id(root)], create_graph)
         return grads, ([root] if root._op is None else [])
     leaves: list[Tensor] = []
     order = [root] if inputs is None and not create_graph and _one_op(root) else _toposort(root, stop)
@@ -240,6 +248,8 @@ def run_backward(
     with F.recording():
         for node in reversed(order):
             g = grads.pop(id(node), None)
+            if hooked and g is not None and getattr(node, "_hooks", None):
+                g = _run_hooks(node, g, create_graph)  # (before retain_grad's copy, as PyTorch runs that hook last)
             if kept is not None:
                 kept[id(node)] = g
             if g is None:
@@ -271,6 +281,11 @@ def run_backward(
             if not retain_graph:
                 node._inputs = None
                 node._params = None
+    if hooked:  # the leaves' (or the stopping inputs') adjoints are complete now: before anything is accumulated
+        ends = leaves if inputs is None else {id(t): t for t in inputs}.values()
+        for t in ends:
+            if getattr(t, "_hooks", None) and id(t) in grads:
+                grads[id(t)] = _run_hooks(t, grads[id(t)], create_graph)
     if kept is not None:
         if _m.retained:
             for node in order:
@@ -279,6 +294,67 @@ def run_backward(
         if keep_all:
             grads.update(kept)
     return grads, leaves
+
+
+def _run_hooks(t: Tensor, g, create_graph: bool):
+    """``g`` (the complete adjoint of ``t``) passed through ``t``'s hooks in registration order: each is called
+    with a Tensor — on the plain pass a read-only one, under ``no_grad`` as in PyTorch; with ``create_graph`` the
+    adjoint itself, with its graph — and what it returns (a Tensor of the same shape and dtype) replaces it."""
+    for hook in list(t._hooks.values()):  # (a hook may remove itself)
+        name = getattr(hook, "__name__", type(hook).__name__)
+        arg = g if create_graph else _wrap(_read_only(g))
+        try:
+            if create_graph:
+                out = hook(arg)
+            else:
+                with _m.no_grad():
+                    out = hook(arg)
+        except ValueError as exc:
+            if "read-only" not in str(exc):
+                raise
+            raise RuntimeError(
+                f"backward: hook {name!r} (register_hook) wrote into the gradient it was given ({exc}); other gradients "
+                "may share its memory. Return a new tensor instead, e.g. grad * 2 or grad.clamp(-1, 1)"
+            ) from exc
+        if out is None or out is arg:  # (the gradient as it was: not the read-only view)
+            continue
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"backward: hook {name!r} (register_hook) returned {type(out).__name__}; a hook returns None (to keep "
+                "the gradient) or a Tensor of the gradient's shape and dtype, e.g. grad * 2"
+            )
+        given = g if create_graph else _wrap(g)  # (a Tensor: shapes and NumPy's dtype names on every device)
+        if out.shape != given.shape or out.dtype != given.dtype:
+            raise RuntimeError(
+                f"backward: hook {name!r} (register_hook) has changed the gradient from shape {given.shape} and dtype "
+                f"{given.dtype} "
+                f"to shape {out.shape} and dtype {out.dtype} (PyTorch: 'has changed the size/type of value'); return "
+                "a tensor of the same shape and dtype, e.g. grad * 2 or grad.clamp(-1, 1), or None"
+            )
+        g = out if create_graph else out.data
+    return g
+
+
+def _read_only(g):
+    """A read-only NumPy view of ``g`` (so a hook that writes into the gradient fails instead of changing
+    gradients that share its memory); another library's array as it is."""
+    if g.__class__ is np.ndarray or isinstance(g, np.generic):
+        g = np.asarray(g).view()
+        g.flags.writeable = False
+    return g
+
+
+def _refuse_hooks_in_jit(root: Tensor) -> None:
+    """Inside ``ng.jit``: refuse a traced backward that reaches a tensor with hooks (the compiled program replays
+    the VJP rules on raw arrays and would skip them), rather than compile a step that differs from eager mode."""
+    nodes = _toposort(root, set()) if root._op is not None else []
+    reached = [root, *nodes, *(a for n in nodes for a in n._inputs if isinstance(a, Tensor) and a._op is None)]
+    if any(getattr(t, "_hooks", None) for t in reached):
+        raise JitError(
+            "jit: loss.backward() inside a compiled function reaches a tensor with hooks (register_hook); the compiled "
+            "program replays the derivative rules without calling Python hooks. Remove the hooks (handle.remove()) "
+            "for compiled steps, or call the function without ng.jit"
+        )
 
 
 def _raw_ns(root: Tensor):
@@ -295,6 +371,8 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     pass itself as a graph, for higher-order derivatives.
     """
     trace = _m.state.jit_trace
+    if trace is not None and _m.hooked and trace.traced(root):
+        _refuse_hooks_in_jit(root)
     if trace is not None and trace.backward(root, grad, retain_graph, create_graph):
         retain_graph = True  # a training step being compiled (ng.jit): the trace walks this graph afterwards
     grads, leaves = run_backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)

@@ -75,15 +75,11 @@ from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
 from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
+from .errors import JitError
 from .mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, sum_to
 from .rules import COMPARISONS, INVERT
 from .tensor import Tensor, _apply, _wrap, apply, as_tensor
-
-
-class JitError(RuntimeError):
-    """A function cannot be compiled by :func:`jit` (the message names the fix)."""
-
 
 _VALUE_MSG = (
     "jit: the function reads the value of a traced tensor (x.item(), float(x), bool(x), `if x > 0:`, x.numpy(), "

@@ -64,6 +64,7 @@ overwritten: bool = False  # see the module docstring; set once, never reset
 structure: int = 0  # bumped when a module's parameter or submodule is replaced (ng.jit then traces again)
 active: int = 0  # how many switch-setting blocks run, in all threads; 0: every thread has the defaults
 retained: int = 0  # how many tensors asked for retain_grad() (the walk looks only if > 0)
+hooked: int = 0  # how many hooks Tensor.register_hook registered and not removed (the walk looks only if > 0)
 _level_ids = itertools.count(1)
 _clock_lock = threading.Lock()
 _active_lock = threading.Lock()

@@ -8,8 +8,9 @@ every primitive pushes forward with its JVP rule while :func:`~nablagrad.autodif
 
 from __future__ import annotations
 
+import itertools
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..backend.device import Device, device_of, same_device, to_device
 from ..backend.dtypes import TENSOR_KINDS, check_tensor_dtype, tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
 from . import mode as _m
+from .errors import JitError
 from .mode import state as _mode  # this thread's switches (read on every op)
 from .primitive import Box, Primitive, batch_elementwise
 
@@ -44,7 +46,8 @@ class Tensor(Box):
     ``_view_of``, on a view, ``(base, op, params)`` (the base called for, held by an op's view, weak for
     ``detach()``): how it was made, so a recorded in-place write reaches
     the base and the base's reaches its views (:func:`.ops.update_`); ``_lifted``, on a leaf a transform made
-    to differentiate with respect to (so it is not mistaken for a tensor the function closed over).
+    to differentiate with respect to (so it is not mistaken for a tensor the function closed over); ``_hooks``,
+    the gradient hooks of :meth:`register_hook` (id -> hook, in registration order).
     """
 
     __slots__ = (
@@ -64,14 +67,15 @@ class Tensor(Box):
         "_guarding",
         "_view_of",
         "_lifted",
+        "_hooks",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
 
     def __getstate__(self) -> tuple:
         """For ``pickle`` and ``copy``: every slot but the records of live relations (``_shares``, ``_guards``,
-        ``_guarding``, ``_view_of``, ``_lifted``), which name other live tensors or one transform call; a copy
-        has memory of its own."""
+        ``_guarding``, ``_view_of``, ``_lifted``), which name other live tensors or one transform call, and the
+        gradient hooks (functions of the caller's, as PyTorch does not save them); a copy has memory of its own."""
         slots = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
         return (getattr(self, "__dict__", None) or None, slots)
 
@@ -221,6 +225,38 @@ class Tensor(Box):
     def retains_grad(self) -> bool:
         return self._op is not None and getattr(self, "_retain", False)
 
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever a reverse pass (``backward()``, ``ng.grad``, ``grad_of``) has computed
+        ``grad = ∂L/∂self``; a tensor it returns replaces the gradient: for a leaf, what ``.grad`` accumulates
+        (and what ``grad`` returns for it), for an op's result, what flows on to the op's inputs (PyTorch's
+        ``Tensor.register_hook``).  Several hooks run in registration order, each given the previous one's
+        result; a hook must return ``None`` or a tensor of the gradient's shape and dtype, and must not write
+        into its argument (read-only on the plain pass).  With ``create_graph=True`` the hook is given a tensor
+        with a graph, so what it computes is differentiated too.  Returns a handle whose ``remove()`` takes
+        the hook away."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient; call "
+                "requires_grad_() on the leaf first, or register on a tensor computed from one that requires grad"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable (grad -> Tensor or None), got {type(hook).__name__}")
+        trace = _mode.jit_trace
+        if trace is not None and trace.traced(self):
+            raise JitError(
+                "jit: register_hook inside a compiled function is not supported: the compiled program replays the "
+                "derivative rules without calling Python hooks. Register the hook on a leaf (an input or a parameter) "
+                "outside the compiled function and differentiate its result there, or call the function without ng.jit"
+            )
+        hooks = getattr(self, "_hooks", None)
+        if hooks is None:
+            hooks = self._hooks = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        _m.hooked += 1
+        _m.restructure()  # a compiled training step that reaches this tensor must trace again (and refuse)
+        return handle
+
     # --- repr ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(self._host(), separator=", ", prefix="tensor(")  # (printing inside ng.jit is no read)
@@ -263,6 +299,28 @@ class Tensor(Box):
     # Methods that apply ops — operators, comparisons, indexing, ``reshape``, ``backward`` … — are
     # bound to the class by :mod:`.api`, from the rule table and the functions of :mod:`.ops`
     # (so this module imports neither, and the package has no import cycle).
+
+
+class RemovableHandle:
+    """What :meth:`Tensor.register_hook` returns: ``remove()`` takes the hook away (again: nothing);
+    also a context manager that removes it on exit (PyTorch's ``torch.utils.hooks.RemovableHandle``)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        if self.hooks.pop(self.id, None) is not None:
+            _m.hooked -= 1
+            _m.restructure()
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 # --- construction -----------------------------------------------------------------------------
@@ -364,7 +422,9 @@ def _numeric(arr: np.ndarray) -> bool:
 
 
 _STATE_SLOTS = tuple(
-    k for k in Tensor.__slots__ if k not in ("__weakref__", "_shares", "_guards", "_guarding", "_view_of", "_lifted")
+    k
+    for k in Tensor.__slots__
+    if k not in ("__weakref__", "_shares", "_guards", "_guarding", "_view_of", "_lifted", "_hooks")
 )
 
 

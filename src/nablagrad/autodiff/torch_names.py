@@ -5,24 +5,27 @@ this module), checked against torch in tests/autodiff/test_torch_name_compositio
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from .creation import zeros
+from .linalg import slogdet
 from .mode import enable_grad, no_grad
 from .ops import _promote, broadcast_to, floating, getitem, unindex, where
 from .primitive import function, row
 from .rules import floating_only
-from .rules_shape import _along, _ax, _index_array
+from .rules_shape import _along, _ax, _index_array, diagonal
 from .tensor import Tensor, as_tensor, guard
 
 __all__ = [
-    "absolute", "addcdiv", "addcmul", "allclose", "bmm", "count_nonzero", "deg2rad", "empty", "equal", "fix", "fliplr",
-    "flipud", "frac", "from_numpy", "index_add", "inference_mode", "isfinite", "isinf", "isnan", "isneginf", "isposinf",
-    "lerp", "logical_and", "logical_not", "logical_or", "logical_xor", "masked_select", "meshgrid", "mm", "mv",
-    "nan_to_num", "nanmean", "nansum", "negative", "positive", "rad2deg", "rsqrt", "set_grad_enabled", "xlogy",
+    "absolute", "addcdiv", "addcmul", "allclose", "bmm", "corrcoef", "count_nonzero", "cov", "deg2rad", "empty", "equal",
+    "fix", "fliplr", "flipud", "fmax", "fmin", "frac", "from_numpy", "index_add", "inference_mode", "isfinite", "isinf",
+    "isnan", "isneginf", "isposinf", "lerp", "logdet", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
+    "masked_select", "meshgrid", "mm", "mv", "nan_to_num", "nanmean", "nansum", "negative", "positive", "rad2deg",
+    "rsqrt", "select", "set_grad_enabled", "sgn", "xlogy",
 ]  # fmt: skip
 
 
@@ -386,7 +389,8 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
 @function()
 def nanmean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """The mean over ``dim`` of the entries that are not NaN, nansum(x) / #(x ≠ NaN) (nan where all are NaN,
-    PyTorch's); gradient 1/#(x ≠ NaN), 0 at the NaNs.  Floating point only, as PyTorch: ``x.float().nanmean()``."""
+    PyTorch's); gradient 1/#(x ≠ NaN), 0 at the NaNs (0 too in an all-NaN slice, where PyTorch's is NaN).
+    Floating point only, as PyTorch: ``x.float().nanmean()``."""
     x = _t(x)
     if dtype is not None:
         x = x.astype(dtype)
@@ -405,3 +409,144 @@ def xlogy(x, y):
     x, y = _promote(floating(_t(x)), floating(_t(y)), True)  # PyTorch's dtype (a number or 0-d tensor is weak)
     flat = (x == 0) & ((y <= 0) | (y == math.inf))
     return x * where(flat, 0.0, where(flat, 1.0, y).log())
+
+
+@function()
+def logit(x, eps: float | None = None):
+    """PyTorch's ``logit``: ``log(z / (1 − z))``, computed as ``log z − log1p(−z)``, with ``z = clamp(x, eps,
+    1 − eps)`` when ``eps`` is given (``0 ≤ eps < ½``), else ``z = x`` (±∞ at 1 and 0, NaN outside [0, 1]).
+    Derivative ``1/(z(1 − z))``, and 0 where the clamp moved x (at the bounds it passes, as PyTorch's).  Outside
+    [0, 1] without ``eps`` the value is NaN, as PyTorch's, but the derivative is finite there (PyTorch's: NaN).
+    Integers are computed in the default float dtype."""
+    z = floating(_t(x))
+    if eps is not None:
+        z = z.clamp(eps, 1.0 - eps)
+    return z.log() - (-z).log1p()
+
+
+@function()
+def sgn(x):
+    """PyTorch's ``sgn``: ``sign(x)`` for real x (−1, 0 or 1; derivative 0); ``x/|x|`` (0 at 0) for complex x."""
+    x = _t(x)
+    if x.dtype.kind != "c":
+        return x.sign()
+    size = abs(x)
+    return where(size == 0, 0, x / where(size == 0, 1, size))
+
+
+@function()
+def fmax(x, y):
+    """PyTorch's ``fmax``: the larger of x and y, ignoring a NaN (the other one where one is NaN, NaN where both
+    are): ``where((x ≥ y) | isnan(y), x, y)``.  So the gradient goes to x where x ≥ y (ties too) or y is NaN, and
+    to y elsewhere, as PyTorch's.  Dtypes promote as in ``x + y``."""
+    x, y = _promote(_t(x), _t(y), False)
+    return where((x >= y) | isnan(y), x, y)
+
+
+@function()
+def fmin(x, y):
+    """PyTorch's ``fmin``: the smaller of x and y, ignoring a NaN: ``where((x ≤ y) | isnan(y), x, y)``; the
+    gradient goes to x where x ≤ y (ties too) or y is NaN, and to y elsewhere, as PyTorch's."""
+    x, y = _promote(_t(x), _t(y), False)
+    return where((x <= y) | isnan(y), x, y)
+
+
+def _observation_weights(name: str, w, n: int, kinds: str) -> Tensor:
+    """cov's ``fweights`` (integers, ``kinds="iu"``) or ``aweights`` (floats): one non-negative weight per observation."""
+    w = _t(w)
+    what = "an integer" if kinds == "iu" else "a floating-point"
+    if w.ndim > 1:
+        raise ValueError(f"cov: {name} must have one or fewer dimensions, got shape {w.shape}; give one weight per "
+                         "observation (column of x)")  # fmt: skip
+    if w.dtype.kind not in kinds:
+        fix = "w.long()" if kinds == "iu" else "w.double()"
+        raise TypeError(f"cov: {name} must have {what} dtype, got {w.dtype}; convert it, e.g. {fix}")
+    if w.numel() != n:
+        raise ValueError(
+            f"cov: {name} has {w.numel()} entries but x has {n} observations (columns); give one weight per observation"
+        )
+    if n and bool((w < 0).any()):
+        raise ValueError(f"cov: {name} cannot be negative; give weights >= 0")
+    return w
+
+
+def _cov(who: str, x, correction, fweights, aweights) -> Tensor:
+    x = _t(x)
+    if x.ndim > 2:
+        raise ValueError(f"{who}: x must be 1-D or 2-D (variables in rows, observations in columns), got shape {x.shape}; "
+                         "reshape it, e.g. x.reshape(x.shape[0], -1)")  # fmt: skip
+    if x.dtype.kind == "b":
+        raise TypeError(f"{who}: bool tensors are not supported; convert x first, e.g. x.float()")
+    rows = x.reshape(1, -1) if x.ndim < 2 else x
+    n = rows.shape[1]
+    w = None if fweights is None else _observation_weights("fweights", fweights, n, "iu")
+    if aweights is not None:
+        a = _observation_weights("aweights", aweights, n, "f")
+        w = a if w is None else w * a
+    if w is None:
+        mean = rows.sum(axis=1, keepdims=True) / n
+        norm = n - correction
+        low = norm <= 0
+    else:
+        w_sum = w.sum()
+        if float(w_sum) == 0:
+            raise ValueError(f"{who}: the weights sum to zero, so they cannot be normalised; give some positive weight")
+        mean = (rows * w).sum(axis=1, keepdims=True) / w_sum
+        norm = w_sum - (correction * (w * a).sum() / w_sum if aweights is not None and correction != 0 else correction)
+        low = float(norm) <= 0
+    if low:  # PyTorch warns and divides by 0 (inf, or nan where the sum is 0)
+        warnings.warn(f"{who}: degrees of freedom is <= 0 (correction={correction} with {n} observations); correction "
+                      "should be strictly less than the number of observations", RuntimeWarning, stacklevel=3)  # fmt: skip
+        norm = 0
+    centred = rows - mean
+    c = centred @ (centred if w is None else centred * w).T
+    with np.errstate(divide="ignore", invalid="ignore"):  # (norm 0: warned above)
+        return (c / norm).squeeze()
+
+
+@function()
+def cov(x, *, correction: int = 1, fweights=None, aweights=None):
+    """PyTorch's ``cov``: the covariance matrix of the variables in the rows of ``x``, its columns being the
+    observations (a 1-D ``x`` is one variable: a 0-d result).  With weights ``w = fweights · aweights`` per observation
+    (each optional; 1 without), ``x̄_i = Σ_k w_k x_ik / Σw`` and ``C_ij = Σ_k w_k (x_ik − x̄_i)(x_jk − x̄_j) / N`` with
+    ``N = Σw − correction · Σ_k w_k a_k / Σw`` given aweights ``a``, else ``N = Σw − correction`` (PyTorch's and
+    NumPy's).  N ≤ 0 warns and divides by 0, as PyTorch.  Size-1 dims are squeezed from the result."""
+    return _cov("cov", x, correction, fweights, aweights)
+
+
+@function()
+def corrcoef(x):
+    """PyTorch's ``corrcoef``: Pearson's correlation matrix of the variables in the rows of ``x``,
+    ``R_ij = C_ij / √(C_ii C_jj)`` with ``C = cov(x)``, clipped to [−1, 1]; for a single variable ``C / C`` (1, or NaN
+    where C is 0, ∞ or NaN)."""
+    c = _cov("corrcoef", x, 1, None, None)
+    if c.ndim == 0:
+        return c / c
+    std = diagonal(c).sqrt()
+    return (c / std.reshape(-1, 1) / std.reshape(1, -1)).clip(-1, 1)
+
+
+@function()
+def logdet(x):
+    """PyTorch's ``logdet``: ``log det x`` of a square matrix (or a batch of them): ``log |det x|`` where det x > 0,
+    −∞ where it is 0 and NaN where it is negative — slogdet's logabsdet where its sign is not −1, PyTorch's own
+    composition, so the gradient is ``x⁻ᵀ`` (through slogdet), and 0 where the value is NaN."""
+    sign, logabs = slogdet(x)
+    return where(sign == -1, math.nan, logabs)
+
+
+@function()
+def select(x, dim: int, index: int):
+    """PyTorch's ``select``: the slice of ``x`` at ``index`` along ``dim``, that dim removed (``x[:, index]`` for
+    dim 1); a view of x, and the gradient goes back to that slice."""
+    x = _t(x)
+    if x.ndim == 0:
+        raise IndexError("select: cannot select from a 0-d tensor (it has no dims); reshape it first, e.g. x.reshape(1)")
+    d = _ax("select", dim, x.ndim)
+    size = x.shape[d]
+    if not is_int(index) or not -size <= index < size:
+        raise IndexError(
+            f"select: index {index!r} is out of range for a tensor of shape {tuple(x.shape)} at dim {d} (size {size}); "
+            f"give an int in {-size}..{size - 1}"
+        )
+    return getitem(x, (slice(None),) * d + (int(index),))
