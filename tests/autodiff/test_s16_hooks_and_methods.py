@@ -93,7 +93,8 @@ def test_hooks_chain_in_registration_order_and_remove_takes_one_away():
         a.grad = None
         (a * 1).sum().backward()
         np.testing.assert_allclose(a.grad.numpy(), [10.0, 10.0])
-    with _n([1.0], True).register_hook(lambda g: g * 0) as handle:  # a context manager that removes the hook
+    b = _n([1.0], True)
+    with b.register_hook(lambda g: g * 0) as handle:  # a context manager that removes the hook
         assert handle.hooks
     assert not handle.hooks
 
@@ -426,3 +427,25 @@ def test_select_refuses_as_torch():
         x.select(2, 0)
     with pytest.raises(IndexError, match="0-d"):
         ng.tensor(1.0).select(0, 0)
+
+
+def test_a_tensor_gone_with_its_hooks_is_no_longer_counted():
+    """The walk looks for hooks only while some live tensor has one: a hooked tensor that is collected stops
+    counting, and a later ``remove()`` of its handle counts nothing twice."""
+    import gc
+
+    from nablagrad.autodiff import mode
+
+    before = mode.hooked
+    x = ng.tensor(np.ones(3), requires_grad=True)
+    kept, dropped = x.register_hook(lambda g: g * 2), x.register_hook(lambda g: None)
+    assert mode.hooked == before + 2
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 6.0))
+    dropped.remove()
+    assert mode.hooked == before + 1
+    del x
+    gc.collect()
+    assert mode.hooked == before
+    kept.remove()
+    assert mode.hooked == before

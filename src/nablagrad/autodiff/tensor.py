@@ -251,6 +251,7 @@ class Tensor(Box):
         hooks = getattr(self, "_hooks", None)
         if hooks is None:
             hooks = self._hooks = {}
+            weakref.finalize(self, _forget_hooks, hooks)  # a tensor gone with its hooks: the walk stops looking
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         _m.hooked += 1
@@ -299,6 +300,12 @@ class Tensor(Box):
     # Methods that apply ops — operators, comparisons, indexing, ``reshape``, ``backward`` … — are
     # bound to the class by :mod:`.api`, from the rule table and the functions of :mod:`.ops`
     # (so this module imports neither, and the package has no import cycle).
+
+
+def _forget_hooks(hooks: dict) -> None:
+    """The hooks of a tensor that no longer exists: no longer counted (a handle's later ``remove()`` finds none)."""
+    _m.hooked -= len(hooks)
+    hooks.clear()
 
 
 class RemovableHandle:
