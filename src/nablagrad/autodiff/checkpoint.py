@@ -24,6 +24,7 @@ from .mode import enable_grad, no_grad
 from .ops import identity
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_unflatten
+from .random import draws_recorded, set_states
 from .tensor import TENSOR_NS, Tensor, _wrap
 
 
@@ -50,8 +51,17 @@ class _Checkpoint(Primitive):
         return self._run(inputs, n_args, keys, leaves)  # the captured inputs are read by f itself
 
     def vjp(self, F, g, ans, args, params, needs):
-        create_graph = F is TENSOR_NS  # raw arrays of any library (NUMPY_NS, ArrayRules) walk without a graph
         n = params["n_args"]
+        draws = params.get("draws", ())
+        now = [(rng, rng.bit_generator.state) for rng, _ in draws]
+        set_states(draws)  # the re-run draws the forward's masks (Dropout) again, as PyTorch's preserve_rng_state
+        try:
+            return self._vjp(F, g, args, params, needs, n)
+        finally:
+            set_states(now)  # and the user's stream goes on where it was
+
+    def _vjp(self, F, g, args, params, needs, n: int) -> list:
+        create_graph = F is TENSOR_NS  # raw arrays of any library (NUMPY_NS, ArrayRules) walk without a graph
         with enable_grad():
             if create_graph:
                 xs = [identity(a) if isinstance(a, Tensor) and need else a for a, need in zip(args[:n], needs)]
@@ -109,8 +119,8 @@ def checkpoint(f: Callable) -> Callable:
     def wrapped(*args, **kwargs):
         if not _m.is_grad_enabled() or forward.depth():
             return f(*args, **kwargs)
-        with _m.tracing() as made:  # f's own ops, freed on return: what they read from outside is captured
-            out = f(*args, **kwargs)
+        with _m.tracing() as made, draws_recorded() as drawn:  # f's own ops, freed on return: what they read
+            out = f(*args, **kwargs)  # from outside is captured; its random ops' generators, as they were
         outs, tree = tree_flatten(out)
         leaves = tuple(i for i, t in enumerate(outs) if isinstance(t, Tensor) and t.requires_grad)
         if not leaves:
@@ -123,7 +133,7 @@ def checkpoint(f: Callable) -> Callable:
                          if isinstance(a, Tensor) and a.requires_grad and id(a) not in inside}.values())  # fmt: skip
         inputs = (*args, *kwargs.values())
         params = {"n_args": len(inputs), "captured": captured, "keys": tuple(kwargs), "leaves": leaves,
-                  "tensors": tuple(isinstance(a, Tensor) for a in inputs)}  # fmt: skip
+                  "tensors": tuple(isinstance(a, Tensor) for a in inputs), "draws": tuple(drawn.values())}  # fmt: skip
         picked = [outs[i] for i in leaves]
         if len(picked) == 1:
             parts = [_record(picked[0].data, prim, (*inputs, *captured), params)]

@@ -77,7 +77,8 @@ from . import mode as _m
 from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .errors import JitError
 from .mode import _setting, no_grad, state, tracing
-from .primitive import NUMPY_NS, Primitive, sum_to
+from .primitive import NUMPY_NS, Primitive, _no_cotangent, sum_to
+from .random import draws_recorded, generators_of, set_states
 from .rules import COMPARISONS, INVERT
 from .tensor import Tensor, _apply, _wrap, apply, as_tensor
 
@@ -284,6 +285,12 @@ class _Undo:
     def __init__(self):
         self.tensors: dict[int, tuple] = {}
         self.owners: dict[int, tuple] = {}
+        self.generators: dict[int, tuple] = {}
+
+    def generator(self, rng: np.random.Generator) -> None:
+        """Save a random op's generator (``Dropout``'s): its state is read and set, never drawn from."""
+        if id(rng) not in self.generators:
+            self.generators[id(rng)] = (rng, rng.bit_generator.state)
 
     def tensor(self, t: Tensor) -> None:
         if id(t) not in self.tensors:
@@ -312,6 +319,7 @@ class _Undo:
             self.reach([*obj.parameters(), *(buffers() if callable(buffers) else ())])
 
     def restore(self) -> None:
+        set_states(self.generators.values())
         for _, snapshot in self.owners.values():
             snapshot.restore()
         for t, array, values, grad in self.tensors.values():
@@ -431,6 +439,7 @@ class _Program:
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     structure: int = field(init=False)  # mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
+    generators: list = field(init=False)  # the random ops' generators (Dropout's), each once
 
     def __post_init__(self):
         """Give every constant argument a slot after the op outputs, so that an op's arguments are one
@@ -449,6 +458,7 @@ class _Program:
             op.slots = tuple(slots)
             op.get = operator.itemgetter(*slots) if len(slots) > 1 else _getter(slots)
         self.tail = [None] * len(self.ops) + consts
+        self.generators = list({id(g): g for op in self.ops for g in generators_of(op.params)}.values())
 
     def current(self) -> bool:
         """Whether the captured tensors are as traced: the same ``requires_grad``, dtype and shape (a
@@ -715,13 +725,15 @@ def _trace(f: Callable, args: tuple) -> _Program:
         t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
     it = iter(leaves)
     call_args = [next(it) if _is_array(a) else a for a in args]
-    with tracing() as recorded:
+    with tracing() as recorded, draws_recorded() as drawn:
         trace = _Trace(leaves, recorded, frozenset(id(a) for a in args if _own_leaf(a)))
         try:
             with _setting(jit_trace=trace):
                 result = f(*call_args)
             program = _program(f, trace, leaves, recorded, result)
             program.folded = [(t, t._version, t.data) for t in trace.folded.values()]
+            if not program.effects:  # a function's trace is no call of it: its random draws are taken back
+                set_states(drawn.values())
             program.modes = list(trace.modes.values())
             return program
         except BaseException:
@@ -779,6 +791,11 @@ def _check_step_outputs(outs: list[Tensor], leaf_ids: set[int]) -> None:
         )
 
 
+def _no_vjp(prim: Primitive) -> bool:
+    """A primitive none of whose arguments gets a cotangent (dropout's mask): its result carries no gradient."""
+    return type(prim).vjp is Primitive.vjp and bool(prim.vjps) and all(rule is _no_cotangent for rule in prim.vjps)
+
+
 def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Tensor], result) -> _Program:
     """The program of what ``f``'s results (and a training step's losses) depend on, from its trace."""
     outs = [] if result is None and trace.effects else list(result) if isinstance(result, tuple) else [result]
@@ -827,7 +844,8 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
                 subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v)
                          if isinstance(x, _INDEX_ARRAYS) and id(x) in data_slot]  # fmt: skip
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
-        ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], t.dtype.kind in "fc"))
+        carries = t.dtype.kind in "fc" and not _no_vjp(t._op)  # (a float result no rule differentiates: a mask)
+        ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], carries))
     program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
     op_index = {id(t): i for i, t in enumerate(ordered)}
     if outs and outs[0]._op is not None and not trace.effects:
@@ -893,11 +911,14 @@ def jit(f: Callable) -> Callable:
             return result
         keep = state.grad_enabled and (program.grad_captured or any(t.requires_grad for t in inputs))
         ctx: dict = {"keep": keep}
+        drawn = _drawing(program) if not fresh and not program.checked else None
         out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})
         aux = [as_tensor(ctx["vals"][s], device=CPU) for s in program.outputs[1:]] if len(program.outputs) > 1 else []
         if not out.requires_grad:
             ctx.clear()
         if not fresh and not program.checked:
+            if drawn is not None:  # the eager call of the check draws the replay's random numbers again
+                drawn.restore()
             program.checked = _agrees_with_eager(f, args, [out, *aux], name)
         return (out, *aux) if aux else out
 
@@ -959,6 +980,8 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
     taken).  On disagreement everything is put back as before the call and :class:`JitError` names why."""
     undo = _Undo()
     undo.reach([*inputs, *program.captured])
+    for rng in program.generators:  # the replay draws Dropout's masks; the eager call must draw the same ones
+        undo.generator(rng)
     for e in program.effects:
         for a in (*e.args, *e.kwargs.values()):
             undo.reach(a)
@@ -990,6 +1013,16 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
             "or call the function without ng.jit."
         )
     return _outputs(refs)
+
+
+def _drawing(program: _Program) -> _Undo | None:
+    """The states of the program's generators (Dropout's) before a replay, or None when it draws nothing."""
+    if not program.generators:
+        return None
+    undo = _Undo()
+    for rng in program.generators:
+        undo.generator(rng)
+    return undo
 
 
 def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:

@@ -52,9 +52,10 @@ def set_default_device(spec) -> None:
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the library-wide generator used by random tensors, initialisers and shuffling."""
-    global _rng
-    _rng = np.random.default_rng(seed)
+    """Reseed the library-wide generator used by random tensors, initialisers, ``Dropout`` and shuffling,
+    as ``torch.manual_seed``.  Reseeded in place: a layer or ``DataLoader`` made before holds this very
+    generator, so ``manual_seed(0)`` before each of two runs gives the same masks and batch orders."""
+    _rng.bit_generator.state = resolve_rng(seed, "manual_seed").bit_generator.state
     return _rng
 
 
