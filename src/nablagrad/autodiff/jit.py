@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import operator
 import types
 import warnings
@@ -866,17 +867,35 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     return program
 
 
-def jit(f: Callable) -> Callable:
+def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None, donate_argnums=None,
+        donate_argnames=None) -> Callable:  # fmt: skip
     """Compile ``f`` (tensors/arrays and hashable static arguments in; a tensor or a tuple out).
+
+    As ``jax.jit``: arrays and tensors are the program's inputs (a new shape or dtype traces again); any
+    other argument is static (hashable; a new value traces again); arguments may be given by keyword.
+    ``static_argnums``/``static_argnames`` name arguments that must be static (an array there is refused,
+    as JAX refuses it); ``donate_argnums``/``donate_argnames`` are accepted and change nothing (a replay
+    already reuses its buffers).  ``jit(static_argnums=1)`` without ``f`` returns a decorator.
 
     The returned function has ``.traces`` (how many times it traced) and ``.clear()`` (drop
     every compiled program).
     """
+    options = _jit_options(static_argnums, static_argnames, donate_argnums, donate_argnames)
+    if f is None:
+        return functools.partial(jit, **options)
+    if not callable(f):
+        raise TypeError(f"jit: expected a function to compile, got {type(f).__name__}; use @ng.jit or ng.jit(f)")
+    static = _static_positions(f, options["static_argnums"], options["static_argnames"])
     programs: dict[tuple, _Program] = {}
+    by_keyword: dict[tuple, Callable] = {}  # (positional count, keyword names) -> f compiled for that call form
     name = getattr(f, "__name__", "f")
 
     @functools.wraps(f)
-    def compiled(*args):
+    def compiled(*args, **kwargs):
+        if kwargs:  # f called by keyword: a positional twin compiled once per call form, as jax.jit binds them
+            return _by_keyword(f, compiled, by_keyword, args, kwargs)
+        if static:
+            _check_static(name, args, static)
         if _m.active and state.depth:  # under vmap/grad/jvp/jacrev/hessian: the transform acts on f's own ops
             return _plain(f, args)
         key = _signature(args, host_only=True)
@@ -922,9 +941,91 @@ def jit(f: Callable) -> Callable:
             program.checked = _agrees_with_eager(f, args, [out, *aux], name)
         return (out, *aux) if aux else out
 
+    def clear() -> None:
+        programs.clear()
+        by_keyword.clear()
+
     compiled.traces = 0
-    compiled.clear = programs.clear
+    compiled.clear = clear
+    compiled.static = static  # (positions, names) of the arguments that must be static
     return compiled
+
+
+def _jit_options(static_argnums, static_argnames, donate_argnums, donate_argnames) -> dict:
+    """jax.jit's options, checked: positions are integers, names strings (one or a sequence of them)."""
+
+    def listed(value, kind: type, who: str) -> tuple:
+        if value is None or isinstance(value, kind):
+            items = () if value is None else (value,)
+        else:
+            items = tuple(value) if isinstance(value, list | tuple) else None
+        if items is None or not all(isinstance(v, kind) and not isinstance(v, bool) for v in items):
+            what = "an int or a sequence of ints" if kind is int else "a str or a sequence of strs"
+            raise TypeError(f"jit: {who} must be {what}, got {value!r}")
+        return items
+
+    return {"static_argnums": listed(static_argnums, int, "static_argnums"),
+            "static_argnames": listed(static_argnames, str, "static_argnames"),
+            "donate_argnums": listed(donate_argnums, int, "donate_argnums"),
+            "donate_argnames": listed(donate_argnames, str, "donate_argnames")}  # fmt: skip
+
+
+def _static_positions(f: Callable, argnums: tuple, argnames: tuple) -> tuple[frozenset, frozenset]:
+    """The positions and names of the arguments declared static, each also under its other form when ``f``'s
+    signature tells it (``static_argnames="n"`` covers ``f(x, 3)`` too)."""
+    positions, names = set(argnums), set(argnames)
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature: the declared forms only
+        return frozenset(positions), frozenset(names)
+    plain = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    for i in list(positions):
+        if -len(plain) <= i < len(plain):
+            names.add(plain[i])
+    positions |= {plain.index(n) for n in names if n in plain}
+    return frozenset(positions), frozenset(names)
+
+
+def _check_static(name: str, args: tuple, static: tuple[frozenset, frozenset]) -> None:
+    """An argument declared static must be hashable and no array (it would be a constant of the program)."""
+    n = len(args)
+    for i in static[0]:
+        if -n <= i < n:
+            _static_value(name, f"argument {i}", args[i])
+
+
+def _static_value(name: str, where: str, value) -> None:
+    if _is_array(value):
+        raise TypeError(f"jit({name}): {where} is declared static but is an array of shape {tuple(value.shape)}; "
+                        "an array is an input of the program: drop it from static_argnums/static_argnames")  # fmt: skip
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"jit({name}): {where} is declared static but {type(value).__name__} is not hashable; "
+                        "pass a tuple instead of a list, or drop it from static_argnums/static_argnames") from None  # fmt: skip
+
+
+def _by_keyword(f: Callable, compiled: Callable, forms: dict, args: tuple, kwargs: dict):
+    """``compiled(*args, **kwargs)``: ``f`` with the keywords passed after the positional arguments to a twin
+    compiled for this call form (its programs apart, its traces counted in ``compiled.traces``)."""
+    names = tuple(kwargs)
+    n = len(args)
+    twin = forms.get((n, names))
+    if twin is None:
+
+        def positional(*values):
+            return f(*values[:n], **dict(zip(names, values[n:])))
+
+        positional.__name__ = getattr(f, "__name__", "f")
+        twin = forms[(n, names)] = jit(positional)
+    for key in names:
+        if key in compiled.static[1]:
+            _static_value(getattr(f, "__name__", "f"), f"argument {key!r}", kwargs[key])
+    before = twin.traces
+    try:
+        return twin(*args, *kwargs.values())
+    finally:
+        compiled.traces += twin.traces - before
 
 
 RETRACE_LIMIT = 8  # traces of one signature for stale constants before a compiled function runs eagerly (torch.compile's limit)
