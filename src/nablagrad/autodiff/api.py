@@ -442,6 +442,7 @@ METHODS: dict[str, object] = {
     "__invert__": _invert,
     "backward": backward,
     **{f"__{name}__": _comparison(prim) for name, prim in R.COMPARISONS.items()},
+    **{f"__r{name}__": _comparison(R.COMPARISONS[name]) for name in ("and", "or", "xor")},  # (symmetric: True & x)
 }
 
 OPS: dict[str, Callable] = {}

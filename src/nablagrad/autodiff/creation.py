@@ -95,6 +95,39 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     return _like(x, 1, dtype, requires_grad)
 
 
+def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's full_like: ``fill_value`` in ``x``'s shape, dtype (unless given) and device."""
+    if not (is_real(fill_value) or isinstance(fill_value, bool | np.bool_ | complex)):
+        raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r} ({type(fill_value).__name__})")
+    return _like(x, fill_value, None if dtype is None else tensor_dtype(dtype, "full_like"), requires_grad)
+
+
+def empty_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's empty_like: here zeros (nothing uninitialised is ever read), in ``x``'s shape, dtype and device."""
+    return _like(x, 0, None if dtype is None else tensor_dtype(dtype, "empty_like"), requires_grad)
+
+
+def _like_shape(x, dtype, who: str) -> tuple[tuple[int, ...], np.dtype, object]:
+    """The shape, dtype (``x``'s unless given; a float one) and device of a random ``*_like`` tensor."""
+    t = x if isinstance(x, Tensor) else Tensor(x)
+    dt = t.dtype if dtype is None else tensor_dtype(dtype, who)
+    if dt.kind != "f":
+        raise TypeError(f"{who}: draws floats, but the dtype is {dt}; give a float dtype, e.g. dtype='float32'")
+    return tuple(t.shape), dt, t.device
+
+
+def rand_like(x, dtype=None, requires_grad: bool = False, seed=None) -> Tensor:
+    """PyTorch's rand_like: uniform samples on [0, 1) in ``x``'s shape, dtype and device."""
+    shape, dt, dev = _like_shape(x, dtype, "rand_like")
+    return rand(*shape, dtype=dt, requires_grad=requires_grad, seed=seed, device=dev)
+
+
+def randn_like(x, dtype=None, requires_grad: bool = False, seed=None) -> Tensor:
+    """PyTorch's randn_like: standard normal samples in ``x``'s shape, dtype and device."""
+    shape, dt, dev = _like_shape(x, dtype, "randn_like")
+    return randn(*shape, dtype=dt, requires_grad=requires_grad, seed=seed, device=dev)
+
+
 def eye(n: int, m: int | None = None, dtype=None, device=None) -> Tensor:
     _shape((n,) if m is None else (n, m), "eye")
     return _finish(np.eye(n, m, dtype=_dtype(dtype, "eye")), device=device)
@@ -150,6 +183,16 @@ def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None
     rng = backend.resolve_rng(seed)
     draw = lambda size: rng.random(size).astype(_dtype(dtype, "rand"))  # noqa: E731
     return _drawn(draw, _shape(shape, "rand"), "rand", lambda a: _finish(a, requires_grad, device))
+
+
+def randperm(n: int, dtype="int64", seed=None, device=None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's randperm: a random permutation of 0..n−1 (int64 unless ``dtype``) from the library generator
+    (``ng.manual_seed``) or ``seed``."""
+    if not is_int(n) or n < 0:
+        raise ValueError(f"randperm: n must be an int >= 0, got {n!r}")
+    rng = backend.resolve_rng(seed, "randperm")
+    draw = lambda size: rng.permuted(np.broadcast_to(np.arange(n), size), axis=-1).astype(_dtype(dtype, "randperm"))  # noqa: E731
+    return _drawn(draw, (int(n),), "randperm", lambda a: _finish(a, requires_grad, device))
 
 
 def randint(low: int, high: int, shape, seed=None, device=None) -> Tensor:

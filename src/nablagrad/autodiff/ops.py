@@ -231,11 +231,15 @@ def clamp_max(x, max):  # noqa: A002 - PyTorch's name
 
 
 def astype(x, dtype):
-    """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
+    """Cast to ``dtype``; the gradient is cast back to the input's dtype.  A cast to integers or bools
+    has no gradient (PyTorch's ``x.long()``: the result does not require grad; JAX's: a zero tangent)."""
     x = _t(x)
     dtype = tensor_dtype(dtype, "astype")
     if dtype == x.dtype:
         return x
+    if x.requires_grad and dtype.kind in _INTEGRAL and _mode.jit_trace is None:
+        with _m.no_grad():  # (still batched under vmap; its rules give no tangent either)
+            return _apply(R.ASTYPE, (x,), {"dtype": dtype})
     return _apply(R.ASTYPE, (x,), {"dtype": dtype})
 
 

@@ -174,11 +174,18 @@ CLONE = row(
     floats=False,
 )
 
+def _integral(dtype) -> bool:
+    """Whether a cast to ``dtype`` leaves the reals: integers and bools have no derivative."""
+    return np.dtype(dtype).kind in "biu"
+
+
+# a cast; to integers or bools the derivative is 0 (PyTorch cuts the graph there, JAX's tangent is float0),
+# not the 1 a float-to-float cast has: x.long().float() is a step function of x
 ASTYPE = Primitive(
     "astype",
     lambda x, dtype: namespace_of(x).astype(x, dtype),
-    (lambda F, g, ans, x, dtype: F.astype(g, _dtype_of(x)),),
-    (lambda F, t, ans, x, dtype: F.astype(t, dtype),),
+    (lambda F, g, ans, x, dtype: None if _integral(dtype) else F.astype(g, _dtype_of(x)),),
+    (lambda F, t, ans, x, dtype: None if _integral(dtype) else F.astype(t, dtype),),
     fmt="{0}",
     reads=(),
 )
@@ -426,10 +433,12 @@ MEAN = row(
 
 
 def _extreme_weights(F, ans, x, axis, keepdims):
-    """Where x attains its max/min: 1/(number of ties), so the gradient splits evenly (torch.amax)."""
+    """Where x attains its max/min: 1/(number of ties), so the gradient splits evenly (torch.amax).  A NaN
+    max/min is attained at the NaNs (x ≠ x), which share it (torch.max's), not at no entry (0/0 = NaN)."""
     xd = F.data(x)
     xp = namespace_of(xd)
-    w = xp.astype(xd == _keep(xp, F.data(ans), xd, axis, keepdims), _dtype_of(x))
+    m = _keep(xp, F.data(ans), xd, axis, keepdims)
+    w = xp.astype((xd == m) | ((xd != xd) & (m != m)), _dtype_of(x))
     return w / xp.sum(w, axis=_norm_axis(axis, w.ndim), keepdims=True)
 
 
@@ -837,6 +846,7 @@ COMPARISONS = {
         ("ne", np.not_equal, "!="),
         ("and", np.bitwise_and, "&"),
         ("or", np.bitwise_or, "|"),
+        ("xor", np.bitwise_xor, "^"),
     )
 }
 INVERT = Primitive("invert", np.invert, (None,), (None,), fmt="~{0}")

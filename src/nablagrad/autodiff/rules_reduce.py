@@ -432,6 +432,69 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, ax
     return ValuesIndices(take_along_axis(x, idx, dim), idx)
 
 
+@function()
+def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    """PyTorch's kthvalue: the ``k``-th smallest entry along ``dim`` (k counted from 1; NaN as the largest value)
+    and its int64 index, ``(values, indices)``; the value's gradient goes to that entry (a gather at the index)."""
+    x = _t(x)
+    if not x.ndim:  # PyTorch's: a 0-d tensor along dim 0 / -1 is its own first smallest entry
+        ops.scalar_axis("kthvalue", dim)
+        values, indices = kthvalue(x.reshape(1), k, 0)
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
+    dim = _ax("kthvalue", dim, x.ndim)
+    n = x.shape[dim]
+    if not is_int(k) or not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k={k!r} is out of range for dim {dim} of size {n} (shape {x.shape}); "
+                         f"give an int in 1..{n}")  # fmt: skip
+    idx = argsort(x, dim)[(slice(None),) * dim + (slice(k - 1, k),)]
+    values = take_along_axis(x, idx, dim)
+    return ValuesIndices(values, idx) if keepdim else ValuesIndices(values.squeeze(dim), idx.squeeze(dim))
+
+
+def _running_extreme(name: str, x, dim, largest: bool) -> ValuesIndices:
+    """cummax / cummin along ``dim``: for each j the index i ≤ j of the largest (smallest) entry so far — the
+    last one at ties, and the last NaN once one is seen (PyTorch's) — and ``x`` gathered there, so the
+    gradient goes to that entry.  The indices come from an n × n grid of the entries up to j (O(n²) memory
+    along the dim; only ops the engine has, so vmap and every array library run it), with no gradient."""
+    x = _t(x)
+    if dim is None:
+        raise TypeError(f"{name}: give the dim to scan along, e.g. {name}(x, dim=0)")
+    if not x.ndim:  # a 0-d tensor is its own running extreme, index 0
+        ops.scalar_axis(name, dim)
+        values, indices = _running_extreme(name, x.reshape(1), 0, largest)
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
+    dim = _ax(name, dim, x.ndim)
+    last = moveaxis(x, dim, -1)
+    n = last.shape[-1]
+    if not n:  # an empty dim: nothing to scan (PyTorch's empty values and indices)
+        return ValuesIndices(x, x.detach().astype(np.int64))
+    with mode.no_grad():
+        v = last.detach()
+        v = v.astype(np.int8) if v.dtype.kind == "b" else v  # (no library takes the max of booleans)
+        row = v.reshape(*v.shape[:-1], 1, n)  # [..., j, i] = x_i
+        upto = tensor(np.tri(n, dtype=bool), device=x.device)  # i ≤ j
+        grid = ops.where(upto, row, v[..., :1].reshape(*v.shape[:-1], 1, 1))  # x_0 is always among x_0..x_j
+        best = grid.max(axis=-1, keepdims=True) if largest else grid.min(axis=-1, keepdims=True)
+        hit = ((row == best) | ((row != row) & (best != best))) & upto  # where the extreme so far is attained
+        idx = ops.where(hit, tensor(np.arange(n, dtype=np.int64), device=x.device), -1).max(axis=-1)
+    values = take_along_axis(last, idx, -1)
+    return ValuesIndices(moveaxis(values, -1, dim), moveaxis(idx, -1, dim))
+
+
+@function()
+def cummax(x, dim=None, *, axis=None) -> ValuesIndices:
+    """PyTorch's cummax: ``values_j = max_{i≤j} x_i`` along ``dim`` and the index where it is attained (the last
+    one at ties; NaN propagates, as PyTorch's), ``(values, indices)``; each value's gradient goes to its entry."""
+    return _running_extreme("cummax", x, dim if axis is None else axis, True)
+
+
+@function()
+def cummin(x, dim=None, *, axis=None) -> ValuesIndices:
+    """PyTorch's cummin: ``values_j = min_{i≤j} x_i`` along ``dim`` and its index (the last at ties; NaN
+    propagates), ``(values, indices)``; each value's gradient goes to its entry."""
+    return _running_extreme("cummin", x, dim if axis is None else axis, False)
+
+
 def _median_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False):
     """PyTorch's ``x.median(dim=None, keepdim=False)``: a dim gives ``(values, indices)``."""
     return median(self, axis, keepdims, dim, keepdim)

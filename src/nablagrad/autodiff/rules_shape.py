@@ -441,6 +441,58 @@ def diag(x, k: int = 0, diagonal=None):
     return ops.where(on, v.reshape(n, 1) if k >= 0 else v.reshape(1, n), 0.0)
 
 
+@function()
+def diag_embed(x, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """PyTorch's diag_embed: each vector of the last dim of ``x`` put on the ``offset``-th diagonal of a square
+    matrix whose two dims are ``dim1``, ``dim2`` of the result (which has one dim more than x), zeros elsewhere —
+    selected (a ``where``), so no 0 · ∞ reaches an entry; the gradient is the gradient's diagonal."""
+    x = _t(x)
+    if not x.ndim:
+        raise ValueError("diag_embed: needs a tensor of at least 1 dim (its last holds the diagonals), got a 0-d "
+                         "tensor; reshape it first, e.g. x.reshape(1)")  # fmt: skip
+    if not is_int(offset):
+        raise TypeError(f"diag_embed: offset must be an int, got {offset!r}")
+    d1, d2 = _ax("diag_embed", dim1, x.ndim + 1), _ax("diag_embed", dim2, x.ndim + 1)
+    if d1 == d2:
+        raise ValueError(f"diag_embed: dim1 and dim2 are both {d1}; give two different dims, e.g. dim1=-2, dim2=-1")
+    k = int(offset)
+    n = x.shape[-1] + abs(k)
+    v = pad(x, ((0, 0),) * (x.ndim - 1) + ((0, abs(k)),)) if k else x  # (…, n)
+    on = tensor(np.eye(n, k=k, dtype=bool), device=x.device)
+    # out[…, r, r + k] = v[…, r] (k ≥ 0: v down the rows) or out[…, c − k, c] = v[…, c] (k < 0: along the columns)
+    lead = x.shape[:-1]
+    out = ops.where(on, v.reshape(*lead, n, 1) if k >= 0 else v.reshape(*lead, 1, n), 0)
+    return moveaxis(out, (-2, -1), (d1, d2)) if (d1, d2) != (x.ndim - 1, x.ndim) else out
+
+
+def _unfold_method(self, dimension: int, size: int, step: int):
+    """PyTorch's ``x.unfold(dimension, size, step)`` (see :func:`unfold`)."""
+    return unfold(self, dimension, size, step)
+
+
+@function(method=_unfold_method)
+def unfold(x, dimension: int, size: int, step: int):
+    """PyTorch's ``Tensor.unfold``: the windows ``x[…, s·step : s·step + size, …]`` along ``dimension``, each a
+    new last dim of length ``size``; ``dimension`` then counts the ⌊(n − size)/step⌋ + 1 windows.  A gather
+    (overlapping windows accumulate their gradients)."""
+    x = _t(x)
+    for name, v in (("size", size), ("step", step)):
+        if not is_int(v) or isinstance(v, bool):
+            raise TypeError(f"unfold: {name} must be an int, got {v!r}")
+    if not x.ndim:  # PyTorch's: a 0-d tensor is one entry (size 0 or 1) along dim 0 / −1
+        ops.scalar_axis("unfold", dimension)
+        return unfold(x.reshape(1), 0, size, step).reshape(-1)
+    d = _ax("unfold", dimension, x.ndim)
+    n = x.shape[d]
+    if step <= 0:
+        raise ValueError(f"unfold: step must be > 0, got {step}")
+    if not 0 <= size <= n:
+        raise ValueError(f"unfold: size {size} exceeds the size {n} of dim {d} (shape {x.shape}); give size in 0..{n}")
+    starts = np.arange(0, n - size + 1, step)
+    windows = x[_along(d, starts[:, None] + np.arange(size), x.ndim)]  # (…, count, size, …)
+    return moveaxis(windows, d + 1, -1)
+
+
 # --- gathers and scatters -------------------------------------------------------------------------------
 @function()
 def take(x, indices, axis=None):

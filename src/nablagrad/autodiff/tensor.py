@@ -282,6 +282,11 @@ class Tensor(Box):
             yield self[i]
 
     def __bool__(self) -> bool:
+        if self.numel() != 1:  # PyTorch's error: which entry would decide?
+            raise RuntimeError(
+                f"Boolean value of a tensor of shape {self.shape} with {self.numel()} values is ambiguous; "
+                "reduce it first, e.g. bool((x > 0).all()) or bool((x > 0).any())"
+            )
         return bool(self.item())
 
     def __float__(self) -> float:

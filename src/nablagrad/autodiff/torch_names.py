@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,11 +22,12 @@ from .rules_shape import _along, _ax, _index_array, diagonal
 from .tensor import Tensor, as_tensor, guard
 
 __all__ = [
-    "absolute", "addcdiv", "addcmul", "allclose", "bmm", "corrcoef", "count_nonzero", "cov", "deg2rad", "empty", "equal",
-    "fix", "fliplr", "flipud", "fmax", "fmin", "frac", "from_numpy", "index_add", "inference_mode", "isfinite", "isinf",
-    "isnan", "isneginf", "isposinf", "lerp", "logdet", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
-    "masked_select", "meshgrid", "mm", "mv", "nan_to_num", "nanmean", "nansum", "negative", "positive", "rad2deg",
-    "rsqrt", "select", "set_grad_enabled", "sgn", "xlogy",
+    "absolute", "addcdiv", "addcmul", "allclose", "aminmax", "argwhere", "bmm", "broadcast_tensors", "corrcoef",
+    "count_nonzero", "cov", "deg2rad", "empty", "equal", "fix", "fliplr", "flipud", "fmax", "fmin", "frac", "from_numpy",
+    "index_add", "inference_mode", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "lerp", "logdet",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "masked_select", "meshgrid", "mm", "mv",
+    "nan_to_num", "nanmean", "nansum", "negative", "nonzero", "positive", "rad2deg", "rsqrt", "select",
+    "set_grad_enabled", "sgn", "std_mean", "var_mean", "xlogy",
 ]  # fmt: skip
 
 
@@ -550,3 +552,88 @@ def select(x, dim: int, index: int):
             f"give an int in {-size}..{size - 1}"
         )
     return getitem(x, (slice(None),) * d + (int(index),))
+
+
+@function()
+def nonzero(x, *, as_tuple: bool = False):
+    """PyTorch's nonzero: the int64 indices of the nonzero entries of ``x``, one row per entry in C order, shape
+    (count, x.ndim); ``as_tuple=True`` gives one 1-D tensor per dim instead (NumPy's ``nonzero``, usable as
+    ``x[ng.nonzero(x, as_tuple=True)]``).  No gradient; its shape depends on the values, so it is computed on the
+    host (as ``unique``)."""
+    x = _t(x)
+    found = np.argwhere(x.numpy()).astype(np.int64)  # (count, ndim); a 0-d x: (1, 0) or (0, 0), PyTorch's
+    if as_tuple:
+        columns = found.T if x.ndim else [np.zeros(found.shape[0], np.int64)]  # a 0-d x: as one entry (PyTorch's)
+        return tuple(as_tensor(np.ascontiguousarray(c), device=x.device) for c in columns)
+    return as_tensor(found, device=x.device)
+
+
+@function()
+def argwhere(x):
+    """PyTorch's and NumPy's argwhere: ``nonzero(x)``, the (count, ndim) int64 indices of the nonzero entries."""
+    return nonzero(x)
+
+
+class MinMax(NamedTuple):
+    """PyTorch's ``torch.return_types.aminmax``: ``mn, mx = x.aminmax()`` or ``.min`` / ``.max``."""
+
+    min: Tensor
+    max: Tensor
+
+
+@function()
+def aminmax(x, *, dim=None, keepdim: bool = False) -> MinMax:
+    """PyTorch's aminmax: ``(amin(x, dim), amax(x, dim))`` over ``dim`` (every entry when None), each with
+    amin's and amax's gradient (split evenly at ties)."""
+    x = _t(x)
+    if not x.numel():
+        raise ValueError(f"aminmax: the tensor of shape {x.shape} is empty, so it has no minimum or maximum")
+    return MinMax(x.amin(dim=dim, keepdim=keepdim), x.amax(dim=dim, keepdim=keepdim))
+
+
+def _spread_mean(who: str, x, dim, unbiased, keepdim, correction, spread) -> tuple[Tensor, Tensor]:
+    x = _t(x)
+    s = spread(x, dim, unbiased, keepdim, correction=correction)
+    if isinstance(dim, bool):  # PyTorch's overload std_mean(x, unbiased): every entry
+        dim = None
+    return s, x.mean(dim=dim, keepdim=keepdim)
+
+
+@function()
+def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """PyTorch's std_mean: ``(x.std(dim, …), x.mean(dim))`` in one call (correction 1, Bessel's, by default)."""
+    return _spread_mean("std_mean", x, dim, unbiased, keepdim, correction, lambda t, *a, **k: t.std(*a, **k))
+
+
+@function()
+def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """PyTorch's var_mean: ``(x.var(dim, …), x.mean(dim))`` in one call (correction 1, Bessel's, by default)."""
+    return _spread_mean("var_mean", x, dim, unbiased, keepdim, correction, lambda t, *a, **k: t.var(*a, **k))
+
+
+@function()
+def isclose(x, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+    """PyTorch's isclose, entrywise: ``x = other``, or both finite and ``|x − other| ≤ atol + rtol·|other|``;
+    with ``equal_nan`` NaN is close to NaN.  A boolean tensor (no gradient), of the broadcast shape."""
+    x, other = _promote(_t(x), other, False)
+    other = _t(other) if not isinstance(other, Tensor) else other
+    with no_grad(), np.errstate(invalid="ignore", over="ignore"):  # (∞ − ∞ is NaN here: not close, and no warning)
+        x, other = x.detach(), other.detach()
+        if x.dtype.kind in "biu" and other.dtype.kind in "biu":
+            return (x == other) | (abs(floating(x) - floating(other)) <= atol + rtol * abs(floating(other)))
+        near = (abs(x - other) <= atol + rtol * abs(other)) & isfinite(x) & isfinite(other)
+        out = (x == other) | near
+        return out | (isnan(x) & isnan(other)) if equal_nan else out
+
+
+@function(method=False)
+def broadcast_tensors(*tensors):
+    """PyTorch's broadcast_tensors: the tensors broadcast to their common shape (views; the gradient of each is
+    summed back to its own shape)."""
+    ts = [_t(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], list | tuple) else tensors)]
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in ts))
+    except ValueError:
+        raise ValueError(f"broadcast_tensors: shapes {[t.shape for t in ts]} do not broadcast together: each dim "
+                         "must be equal or 1, counted from the right") from None  # fmt: skip
+    return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in ts)
