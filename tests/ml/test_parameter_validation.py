@@ -143,6 +143,9 @@ CASES = [
     Case(ml.GridSearchCV, "n_jobs", 2.5, "None, an int in the range [1, inf) or an int in the range (-inf, -1]",
          model_selection.GridSearchCV, "reg"),  # fmt: skip
     Case(ml.GridSearchCV, "estimator", 5, "an object implementing 'fit'", model_selection.GridSearchCV, "reg"),
+    Case(ml.RandomizedSearchCV, "n_iter", 0, "an int in the range [1, inf)", model_selection.RandomizedSearchCV, "reg"),
+    Case(ml.RandomizedSearchCV, "param_distributions", 5, "an instance of 'dict'", model_selection.RandomizedSearchCV,
+         "reg"),  # fmt: skip
     # no scikit-learn counterpart
     Case(ml.LinearRanker, "C", 0.0, "a float in the range (0, inf)", None, "reg"),
     Case(ml.LinearRanker, "kind", "squared", "a str among {'hinge', 'logistic'}", None, "reg"),
@@ -153,6 +156,10 @@ REQUIRED = {  # the constructor arguments without a default
     ml.OneVsRest: lambda: {"estimator": ml.LogisticRegression()},
     ml.OneVsOne: lambda: {"estimator": ml.LogisticRegression()},
     ml.GridSearchCV: lambda: {"estimator": ml.Ridge(), "param_grid": {"alpha": [0.1, 1.0]}, "cv": 3},
+    ml.RandomizedSearchCV: lambda: {"estimator": ml.Ridge(), "param_distributions": {"alpha": [0.1, 1.0]},
+                                    "n_iter": 2, "cv": 3},
+    model_selection.RandomizedSearchCV: lambda: {"estimator": linear_model.Ridge(),
+                                                 "param_distributions": {"alpha": [0.1, 1.0]}, "n_iter": 2, "cv": 3},
     multiclass.OneVsRestClassifier: lambda: {"estimator": linear_model.LogisticRegression()},
     multiclass.OneVsOneClassifier: lambda: {"estimator": linear_model.LogisticRegression()},
     model_selection.GridSearchCV: lambda: {"estimator": linear_model.Ridge(), "param_grid": {"alpha": [0.1, 1.0]}, "cv": 3},

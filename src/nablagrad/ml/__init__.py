@@ -12,12 +12,18 @@ from .linear import IllConditionedWarning, Lasso, LinearRegression, Ridge
 from .model_selection import (
     FitFailedWarning,
     GridSearchCV,
+    GroupKFold,
     KFold,
+    LeaveOneOut,
+    RandomizedSearchCV,
+    ShuffleSplit,
     StratifiedKFold,
+    StratifiedShuffleSplit,
     bias_variance_decomposition,
     compare,
     confidence_interval,
     cross_val_score,
+    cross_validate,
     train_test_split,
 )
 from .multiclass import OneVsOne, OneVsRest, clone, one_vs_all_targets

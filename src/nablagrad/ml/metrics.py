@@ -8,6 +8,8 @@ shapes are refused with a message that names the function."""
 
 from __future__ import annotations
 
+import functools
+import sys
 import warnings
 from collections.abc import Callable
 
@@ -126,16 +128,23 @@ def mean_absolute_percentage_error(y_true, y_pred, sample_weight=None, multioutp
     return _average_outputs(_per_output_mean(ratio, sample_weight, who), multioutput, who)
 
 
-def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
-    """R² = 1 − Σ w(y − ŷ)² / Σ w(y − ȳ_w)² per output (1 for a perfect constant target, 0 for an
-    imperfect one), then averaged over outputs."""
+def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average", *, force_finite: bool = True):
+    """R² = 1 − Σ w(y − ŷ)² / Σ w(y − ȳ_w)² per output, then averaged over outputs.  A constant
+    target gives 1 when predicted perfectly and 0 otherwise (``force_finite=False``: NaN and −inf,
+    the formula's values); fewer than two samples give NaN with an ``UndefinedMetricWarning``."""
     a, b = _outputs(y_true, y_pred, "r2_score")
     w = _check_sample_weight(sample_weight, len(a), "r2_score")
+    if len(a) < 2:
+        warnings.warn("r2_score: R^2 score is not well-defined with less than two samples; it is NaN",
+                      _undefined_metric_warning(), stacklevel=2)  # fmt: skip
+        return float("nan")
     w = np.ones(len(a)) if w is None else w
     ss_res = w @ (a - b) ** 2
     ss_tot = w @ (a - np.average(a, axis=0, weights=w)) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res == 0, 1.0, 0.0))
+        r2 = 1 - ss_res / ss_tot
+    if force_finite:
+        r2 = np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0))
     return _average_outputs(r2, multioutput, "r2_score", variance=ss_tot)
 
 
@@ -172,110 +181,269 @@ def _class_vectors(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def accuracy_score(y_true, y_pred, sample_weight=None) -> float:
+class UndefinedMetricWarning(UserWarning):
+    """A score divided by zero (no predicted or no true sample of a label) and ``zero_division="warn"``
+    set it to 0 (scikit-learn's warning; pass ``zero_division=`` to choose the value and silence it)."""
+
+
+@functools.cache
+def _undefined_with(sk_warning: type) -> type:
+    return type("UndefinedMetricWarning", (UndefinedMetricWarning, sk_warning), {"__module__": __name__})
+
+
+def _undefined_metric_warning() -> type[UndefinedMetricWarning]:
+    """Ours — also scikit-learn's ``UndefinedMetricWarning`` when the user has imported scikit-learn
+    (so their filters catch it; never imported here)."""
+    sk = sys.modules.get("sklearn.exceptions")
+    return UndefinedMetricWarning if sk is None else _undefined_with(sk.UndefinedMetricWarning)
+
+
+def accuracy_score(y_true, y_pred, *, normalize: bool = True, sample_weight=None) -> float:
     """Fraction of samples predicted exactly right (weighted by ``sample_weight``); on a 2-D
-    multilabel target a sample counts only when all its labels are right (subset accuracy)."""
+    multilabel target a sample counts only when all its labels are right (subset accuracy).
+    ``normalize=False`` gives the (weighted) number of right samples instead."""
     a, b = _labels(y_true, y_pred, "accuracy_score")
     right = a == b if a.ndim == 1 else np.all(a == b, axis=1)
-    return float(np.average(right, weights=_check_sample_weight(sample_weight, len(a), "accuracy_score")))
+    w = _check_sample_weight(sample_weight, len(a), "accuracy_score")
+    if not normalize:
+        return float(right.sum() if w is None else right @ w)
+    return float(np.average(right, weights=w))
 
 
-def balanced_accuracy_score(y_true, y_pred) -> float:
-    """Mean over the classes of y_true of each class's recall TP / (TP + FN)."""
-    a, b = _class_vectors(y_true, y_pred, "balanced_accuracy_score")
-    classes = np.unique(a)
-    return float(np.mean([np.mean(b[a == c] == c) for c in classes]))
+def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted: bool = False) -> float:
+    """Mean over the classes of ``y_true`` of each class's (weighted) recall ``C[k, k] / Σ_j C[k, j]``;
+    ``adjusted`` rescales it so chance scores 0: ``(score − 1/K) / (1 − 1/K)``."""
+    who = "balanced_accuracy_score"
+    C = _confusion_matrix(y_true, y_pred, None, sample_weight, None, who)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_class = np.diag(C) / C.sum(axis=1)
+    if np.any(np.isnan(per_class)):
+        warnings.warn(f"{who}: y_pred contains classes not in y_true", UserWarning, stacklevel=2)
+        per_class = per_class[~np.isnan(per_class)]
+    score = np.mean(per_class)
+    if adjusted:  # one class: chance is 1, and the score NaN or −inf (scikit-learn's)
+        chance = 1 / len(per_class)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = (score - chance) / np.float64(1 - chance)
+    return float(score)
 
 
-def confusion_matrix(y_true, y_pred, labels=None) -> np.ndarray:
-    """C[i, j] = number of samples of class i predicted as class j."""
-    a, b = _class_vectors(y_true, y_pred, "confusion_matrix")
-    labels = np.unique(np.concatenate([a, b])) if labels is None else np.asarray(labels)
-    index = {v: i for i, v in enumerate(labels.tolist())}
-    cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for t, p in zip(a.tolist(), b.tolist()):
-        if t in index and p in index:
-            cm[index[t], index[p]] += 1
-    return cm
+def _encode(a: np.ndarray, b: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``a``, ``b`` and ``labels`` as integer codes into their sorted union (one code per value), and its size."""
+    union, codes = np.unique(np.concatenate([a, b, labels]), return_inverse=True)
+    codes = codes.reshape(-1)
+    n = len(a)
+    return codes[:n], codes[n : 2 * n], codes[2 * n :], len(union)
+
+
+def _given_labels(labels, who: str) -> np.ndarray:
+    """``labels=`` as a 1-D array with at least one label."""
+    given = np.asarray(labels).reshape(-1)
+    if given.size == 0:
+        raise ValueError(f"{who}: 'labels' should contain at least one label; pass labels=None to use every class")
+    return given
+
+
+def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normalize=None) -> np.ndarray:
+    """``C[i, j]`` = (weighted) number of samples of class ``labels[i]`` predicted as ``labels[j]``
+    (``labels``: the sorted classes of both when ``None``; samples of other classes are left out).
+    ``normalize`` divides by the row sums (``"true"``), column sums (``"pred"``) or the total
+    (``"all"``), 0 where a sum is 0.  Counts are ints unless the weights are floats."""
+    return _confusion_matrix(y_true, y_pred, labels, sample_weight, normalize, "confusion_matrix")
+
+
+def _confusion_matrix(y_true, y_pred, labels, sample_weight, normalize, who: str) -> np.ndarray:
+    """:func:`confusion_matrix`, its errors naming ``who`` (the public function called)."""
+    if normalize not in ("true", "pred", "all", None):
+        raise ValueError(f"{who}: normalize must be one of {{'true', 'pred', 'all', None}}, got {normalize!r}")
+    a, b = _class_vectors(y_true, y_pred, who)
+    w = _check_sample_weight(sample_weight, len(a), who)
+    if labels is None:
+        labels = np.unique(np.concatenate([a, b]))
+    else:
+        labels = _given_labels(labels, who)
+        if not np.isin(labels, a).any():
+            raise ValueError(f"{who}: At least one label specified must be in y_true; labels={labels.tolist()} holds "
+                             f"none of the classes in y_true {np.unique(a).tolist()}")  # fmt: skip
+    ca, cb, cl, m = _encode(a, b, labels)
+    where = np.full(m, -1)
+    where[cl[::-1]] = np.arange(len(labels))[::-1]  # a label listed twice keeps its first row
+    ia, ib = where[ca], where[cb]
+    keep = (ia >= 0) & (ib >= 0)
+    k = len(labels)
+    weights = None if w is None else w[keep]
+    cm = np.bincount(ia[keep] * k + ib[keep], weights=weights, minlength=k * k).reshape(k, k)
+    integral = sample_weight is None or np.asarray(sample_weight).dtype.kind in "iub"
+    cm = cm.astype(np.int64 if integral else np.float64)
+    if normalize is None:
+        return cm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if normalize == "true":
+            cm = cm / cm.sum(axis=1, keepdims=True)
+        elif normalize == "pred":
+            cm = cm / cm.sum(axis=0, keepdims=True)
+        else:
+            cm = cm / cm.sum()
+    return np.nan_to_num(cm)
 
 
 AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 
 
-def _indicator_counts(a: np.ndarray, b: np.ndarray, axis: int, who: str) -> tuple[np.ndarray, ...]:
-    """TP, FP, FN of a multilabel 0/1 indicator matrix, per label (``axis=0``) or per sample (``axis=1``)."""
-    if not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
-        raise ValueError(f"{who}: a 2-D y must be a multilabel indicator matrix of 0s and 1s; multiclass-multioutput "
-                         "is not supported — score each output column on its own")  # fmt: skip
-    a, b = a.astype(bool), b.astype(bool)
-    return tuple(np.sum(m, axis=axis).astype(np.float64) for m in (a & b, ~a & b, a & ~b))
+def _check_zero_division(zero_division, who: str) -> float:
+    """The value a 0/0 score takes: ``"warn"`` → 0 (with a warning), or 0, 1 or NaN as given."""
+    if isinstance(zero_division, str) and zero_division == "warn":
+        return 0.0
+    if isinstance(zero_division, bool) or not isinstance(zero_division, int | float | np.floating | np.integer) or not (
+        np.isnan(zero_division) or zero_division in (0, 1)
+    ):
+        raise ValueError(f"{who}: zero_division must be 'warn', 0.0, 1.0 or np.nan, got {zero_division!r}")
+    return float(zero_division)
 
 
-def _class_counts(a: np.ndarray, b: np.ndarray, average, pos_label, who: str) -> tuple[np.ndarray, ...]:
-    """TP, FP, FN per class of label vectors (only ``pos_label``'s with ``average="binary"``)."""
-    if average == "samples":
-        raise ValueError(f"{who}: Sample-based precision, recall, fscore is not meaningful outside multilabel "
-                         "classification; use another average, or accuracy_score")  # fmt: skip
-    labels = np.unique(np.concatenate([a, b]))
-    cm = confusion_matrix(a, b, labels)
-    tp = np.diag(cm).astype(np.float64)
-    fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
-    if average != "binary":
-        return tp, fp, fn
-    if len(labels) > 2:
-        raise ValueError(f"{who}: Target is multiclass but average='binary'. Please choose another average setting, "
-                         "one of [None, 'micro', 'macro', 'weighted'].")  # fmt: skip
-    if pos_label not in labels.tolist():
-        if len(labels) == 2:
-            raise ValueError(f"{who}: pos_label={pos_label!r} is not a valid label. It should be one of "
-                             f"{labels.tolist()}; pass pos_label= one of them")  # fmt: skip
-        return np.zeros(1), np.zeros(1), np.zeros(1)  # pos_label never occurs: every score is 0
-    k = labels.tolist().index(pos_label)
-    return tp[k : k + 1], fp[k : k + 1], fn[k : k + 1]
-
-
-def _prf(y_true, y_pred, average, pos_label, who: str = "precision_score"):
-    """Precision TP/(TP+FP), recall TP/(TP+FN) and F1 = 2PR/(P+R) (0 where undefined), per class of
-    label vectors or per label column of a multilabel indicator matrix, combined by ``average``:
-    ``"micro"`` pools the counts, ``"macro"`` and ``"weighted"`` (by support TP+FN) average the
-    scores, ``"samples"`` (multilabel only) averages each sample's scores, ``None`` returns them all."""
+def _set_wise_labels(a: np.ndarray, b: np.ndarray, average, labels, pos_label, who: str):
+    """The labels counted, by scikit-learn's rule: ``[pos_label]`` for ``average="binary"`` (refused
+    unless the target is binary), else ``labels`` (``None``: every class)."""
     if average not in AVERAGES:
         raise ValueError(f"{who}: average must be one of {list(AVERAGES)}, got {average!r}")
-    a, b = _labels(y_true, y_pred, who)
     if a.ndim == 2:
         if average == "binary":
             raise ValueError(f"{who}: Target is multilabel-indicator but average='binary'. Please choose another average "
                              "setting, one of [None, 'micro', 'macro', 'weighted', 'samples'].")  # fmt: skip
-        tp, fp, fn = _indicator_counts(a, b, 1 if average == "samples" else 0, who)
-    else:
-        tp, fp, fn = _class_counts(a, b, average, pos_label, who)
+        return labels
+    if average == "samples":
+        raise ValueError(f"{who}: Sample-based precision, recall, fscore is not meaningful outside multilabel "
+                         "classification; use another average, or accuracy_score")  # fmt: skip
+    if average != "binary":
+        if pos_label not in (None, 1):
+            warnings.warn(f"{who}: Note that pos_label (set to {pos_label!r}) is ignored when average != 'binary' (got "
+                          f"{average!r}). You may use labels=[pos_label] to specify a single positive class.",
+                          UserWarning, stacklevel=4)  # fmt: skip
+        return labels
+    present = np.unique(np.concatenate([a, b]))
+    if len(present) > 2:
+        raise ValueError(f"{who}: Target is multiclass but average='binary'. Please choose another average setting, "
+                         "one of [None, 'micro', 'macro', 'weighted'].")  # fmt: skip
+    if pos_label not in present.tolist() and len(present) == 2:
+        raise ValueError(f"{who}: pos_label={pos_label!r} is not a valid label. It should be one of "
+                         f"{present.tolist()}; pass pos_label= one of them")  # fmt: skip
+    return [pos_label]
+
+
+def _label_counts(a: np.ndarray, b: np.ndarray, labels, w: np.ndarray | None, samplewise: bool,
+                  who: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(Weighted) TP, predicted and true counts per label (``labels``, default every class), or per
+    sample of a multilabel 0/1 indicator matrix with ``samplewise``."""
+    if a.ndim == 2:
+        if not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
+            raise ValueError(f"{who}: a 2-D y must be a multilabel indicator matrix of 0s and 1s; multiclass-multioutput "
+                             "is not supported — score each output column on its own")  # fmt: skip
+        if labels is not None:
+            cols = _given_labels(labels, who)
+            if cols.dtype.kind not in "iu" or cols.min() < 0 or cols.max() >= a.shape[1]:
+                raise ValueError(f"{who}: All labels must be in [0, n labels) for multilabel targets, i.e. column "
+                                 f"indices in [0, {a.shape[1]}); got {cols.tolist()}")  # fmt: skip
+            a, b = a[:, cols], b[:, cols]
+        a, b = a.astype(bool), b.astype(bool)
+        rows = np.ones(len(a)) if w is None else w
+        weigh = (lambda m: m.sum(1).astype(np.float64)) if samplewise else (lambda m: rows @ m)
+        return weigh(a & b), weigh(b), weigh(a)
+    chosen = np.unique(np.concatenate([a, b])) if labels is None else _given_labels(labels, who)
+    ca, cb, cl, m = _encode(a, b, chosen)
+    right = ca == cb
+    tp = np.bincount(ca[right], weights=None if w is None else w[right], minlength=m)
+    pred, true = (np.bincount(c, weights=w, minlength=m) for c in (cb, ca))
+    return tp[cl].astype(np.float64), pred[cl].astype(np.float64), true[cl].astype(np.float64)
+
+
+def _divide(num: np.ndarray, den: np.ndarray, zero_division, metric: str, warn: bool, who: str) -> np.ndarray:
+    """``num / den``, ``zero_division`` where ``den`` is 0 (with scikit-learn's warning when it is ``"warn"``)."""
+    zero = den == 0
+    out = num / np.where(zero, 1, den)
+    if zero.any():
+        out[zero] = _check_zero_division(zero_division, who)
+        if warn and isinstance(zero_division, str):
+            warnings.warn(f"{who}: {metric} is ill-defined and being set to 0.0 in {int(zero.sum())} label(s) with no "
+                          f"{'predicted' if metric == 'Precision' else 'true'} samples. Use `zero_division` parameter "
+                          "to control this behavior.", _undefined_metric_warning(), stacklevel=4)  # fmt: skip
+    return out
+
+
+def _nanaverage(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """The (weighted) mean of the non-NaN ``values`` (NaN when all are; equal weights when all are 0)."""
+    keep = ~np.isnan(values)
+    if not keep.any():
+        return float("nan")
+    weights = None if weights is None or weights[keep].sum() == 0 else weights[keep]
+    return float(np.average(values[keep], weights=weights))
+
+
+def precision_recall_fscore_support(y_true, y_pred, *, beta: float = 1.0, labels=None, pos_label=1, average=None,
+                                    warn_for=("precision", "recall", "f-score"), sample_weight=None,
+                                    zero_division="warn"):  # fmt: skip
+    """Precision ``TP/(TP+FP)``, recall ``TP/(TP+FN)``, ``F_β = (1+β²)·TP / ((1+β²)·TP + β²·FN + FP)``
+    and the support ``TP+FN`` per label — as scikit-learn's.
+
+    ``average``: ``None`` (per label, with the support), ``"binary"`` (``pos_label``'s only),
+    ``"micro"`` (the counts pooled), ``"macro"`` (the mean over labels), ``"weighted"`` (weighted by
+    support), ``"samples"`` (multilabel: the mean over samples); averaged results have support
+    ``None``.  ``labels`` picks (and orders) the labels counted; ``sample_weight`` weighs each sample
+    in the counts; a 0/0 score is ``zero_division`` (``"warn"``: 0 with an ``UndefinedMetricWarning``)."""
+    return _prfs(y_true, y_pred, beta, labels, pos_label, average, warn_for, sample_weight, zero_division,
+                 "precision_recall_fscore_support")  # fmt: skip
+
+
+def _prfs(y_true, y_pred, beta, labels, pos_label, average, warn_for, sample_weight, zero_division, who: str):
+    """:func:`precision_recall_fscore_support`, its errors and warnings naming ``who``."""
+    if not (isinstance(beta, int | float | np.integer | np.floating) and beta >= 0) or isinstance(beta, bool):
+        raise ValueError(f"{who}: beta must be a number >= 0 (1 for F1), got {beta!r}")
+    _check_zero_division(zero_division, who)
+    a, b = _labels(y_true, y_pred, who)
+    w = _check_sample_weight(sample_weight, len(a), who)
+    labels = _set_wise_labels(a, b, average, labels, pos_label, who)
+    tp, pred, true = _label_counts(a, b, labels, w, average == "samples", who)
     if average == "micro":
-        tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+        tp, pred, true = tp.sum(keepdims=True), pred.sum(keepdims=True), true.sum(keepdims=True)
+    precision = _divide(tp, pred, zero_division, "Precision", "precision" in warn_for, who)
+    recall = _divide(tp, true, zero_division, "Recall", "recall" in warn_for, who)
+    if np.isposinf(beta):
+        f = recall
+    elif beta == 0:
+        f = precision
+    else:
+        f = _divide((1 + beta**2) * tp, beta**2 * true + pred, zero_division, "F-score", "f-score" in warn_for, who)
     if average is None:
-        return p, r, f
-    support = tp + fn if average == "weighted" else np.ones_like(tp)
-    if support.sum() == 0:
-        return 0.0, 0.0, 0.0
-    return tuple(float(np.average(v, weights=support)) for v in (p, r, f))
+        return precision, recall, f, true
+    weights = true if average == "weighted" else w if average == "samples" else None
+    return _nanaverage(precision, weights), _nanaverage(recall, weights), _nanaverage(f, weights), None
 
 
-def precision_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
-    """TP / (TP + FP)."""
-    return _prf(y_true, y_pred, average, pos_label, who="precision_score")[0]
+def precision_score(y_true, y_pred, average: str | None = "binary", pos_label=1, *, labels=None, sample_weight=None,
+                    zero_division="warn"):  # fmt: skip
+    """TP / (TP + FP) (:func:`precision_recall_fscore_support`)."""
+    return _prfs(y_true, y_pred, 1.0, labels, pos_label, average, ("precision",), sample_weight, zero_division,
+                 "precision_score")[0]  # fmt: skip
 
 
-def recall_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
-    """TP / (TP + FN)."""
-    return _prf(y_true, y_pred, average, pos_label, who="recall_score")[1]
+def recall_score(y_true, y_pred, average: str | None = "binary", pos_label=1, *, labels=None, sample_weight=None,
+                 zero_division="warn"):  # fmt: skip
+    """TP / (TP + FN) (:func:`precision_recall_fscore_support`)."""
+    return _prfs(y_true, y_pred, 1.0, labels, pos_label, average, ("recall",), sample_weight, zero_division,
+                 "recall_score")[1]  # fmt: skip
 
 
-def f1_score(y_true, y_pred, average: str | None = "binary", pos_label=1):
-    """2PR / (P + R)."""
-    return _prf(y_true, y_pred, average, pos_label, who="f1_score")[2]
+def fbeta_score(y_true, y_pred, *, beta: float, labels=None, pos_label=1, average: str | None = "binary",
+                sample_weight=None, zero_division="warn"):  # fmt: skip
+    """F_β = (1 + β²)·P·R / (β²·P + R) (:func:`precision_recall_fscore_support`)."""
+    return _prfs(y_true, y_pred, beta, labels, pos_label, average, ("f-score",), sample_weight, zero_division,
+                 "fbeta_score")[2]  # fmt: skip
+
+
+def f1_score(y_true, y_pred, average: str | None = "binary", pos_label=1, *, labels=None, sample_weight=None,
+             zero_division="warn"):  # fmt: skip
+    """F1 = 2PR / (P + R) = 2·TP / (2·TP + FP + FN) (:func:`fbeta_score` with β = 1)."""
+    return _prfs(y_true, y_pred, 1.0, labels, pos_label, average, ("f-score",), sample_weight, zero_division,
+                 "f1_score")[2]  # fmt: skip
 
 
 def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, labels=None) -> float:
@@ -348,10 +516,98 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, lab
 ROC_AVERAGES = ("micro", "macro", "weighted", None)
 
 
-def _binary_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None) -> float:
+def _binary_clf_curve(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None):
+    """(Weighted) false and true positives at each distinct score taken as the threshold, from the
+    highest score down (scikit-learn's ``_binary_clf_curve``): ``(fps, tps, thresholds)``."""
+    order = np.argsort(s, kind="mergesort")[::-1]
+    s, pos = s[order], pos[order]
+    weight = np.ones(len(s)) if w is None else w[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # the last row of each run of equal scores
+    tps = np.cumsum(pos * weight)[last]
+    fps = np.cumsum(~pos * weight)[last]
+    return fps, tps, s[last]
+
+
+def _positive_label(y: np.ndarray, pos_label, who: str):
+    """scikit-learn's ``pos_label`` rule: given, or 1 when ``y`` takes values in {0, 1} or {-1, 1}."""
+    if pos_label is not None:
+        return pos_label
+    classes = np.unique(y)
+    if classes.dtype.kind in "OUS" or not set(classes.tolist()) <= {0, 1} and not set(classes.tolist()) <= {-1, 1}:
+        raise ValueError(f"{who}: y_true takes value in {set(classes.tolist())} and pos_label is not specified: either "
+                         "make y_true take value in {0, 1} or {-1, 1} or pass pos_label explicitly.")  # fmt: skip
+    return 1
+
+
+def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_intermediate: bool = True):
+    """The ROC curve, as scikit-learn's: ``(fpr, tpr, thresholds)`` with ``fpr = FP/N`` and ``tpr = TP/P``
+    when every score ``>= threshold`` is called positive, thresholds decreasing from ``inf`` (nothing
+    positive, the point (0, 0)).  ``drop_intermediate`` drops the points on a straight segment
+    (the area is unchanged).  Without a negative (positive) sample ``fpr`` (``tpr``) is NaN, with an
+    ``UndefinedMetricWarning``."""
+    who = "roc_curve"
+    y, s = _xy(y_true, y_score, who)
+    y, s = _column_or_1d(y), _column_or_1d(s).astype(np.float64)
+    if y.ndim != 1 or s.ndim != 1:
+        raise ValueError(f"{who}: y_true and y_score must be 1-D (one label and one score per sample), got shapes "
+                         f"{y.shape} and {s.shape}")  # fmt: skip
+    if len(np.unique(y)) > 2:
+        raise ValueError(f"{who}: multiclass format is not supported (y_true has {len(np.unique(y))} classes); score "
+                         "one class against the rest, e.g. roc_curve(y == k, proba[:, k])")  # fmt: skip
+    pos = y == _positive_label(y, pos_label, who)
+    w = _check_sample_weight(sample_weight, len(y), who)
+    fps, tps, thresholds = _binary_clf_curve(pos, s, w)
+    if drop_intermediate and len(fps) > 2:
+        corner = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
+        fps, tps, thresholds = fps[corner], tps[corner], thresholds[corner]
+    fps, tps, thresholds = np.r_[0, fps], np.r_[0, tps], np.r_[np.inf, thresholds]
+    rates = []
+    for counts, side in ((fps, "negative"), (tps, "positive")):
+        if counts[-1] <= 0:
+            warnings.warn(f"{who}: No {side} samples in y_true, {'false' if side == 'negative' else 'true'} positive "
+                          "value should be meaningless", _undefined_metric_warning(), stacklevel=2)  # fmt: skip
+            rates.append(np.full(counts.shape, np.nan))
+        else:
+            rates.append(counts / counts[-1])
+    return rates[0], rates[1], thresholds
+
+
+def auc(x, y) -> float:
+    """The area under the curve through the points ``(x, y)`` by the trapezoidal rule; ``x`` must be
+    monotonic (increasing or decreasing), e.g. ``auc(*roc_curve(y, s)[:2])``."""
+    x, y = np.asarray(x, dtype=np.float64).reshape(-1), np.asarray(y, dtype=np.float64).reshape(-1)
+    if x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"auc: x and y need the same length, at least 2 points, got {len(x)} and {len(y)}")
+    dx = np.diff(x)
+    direction = 1
+    if np.any(dx < 0):
+        if not np.all(dx <= 0):
+            raise ValueError(f"auc: x is neither increasing nor decreasing : {x}; sort the points by x first")
+        direction = -1
+    return float(direction * np.trapezoid(y, x))
+
+
+def _partial_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None, max_fpr: float) -> float:
+    """McClish's standardised partial AUC up to ``fpr = max_fpr`` (scikit-learn's ``max_fpr``):
+    ``½(1 + (A − ½m²)/(m − ½m²))``, 0.5 for chance and 1 for a perfect ranking."""
+    fps, tps, _ = _binary_clf_curve(pos, s, w)
+    if fps[-1] <= 0 or tps[-1] <= 0:
+        return float("nan")
+    fpr, tpr = np.r_[0, fps] / fps[-1], np.r_[0, tps] / tps[-1]
+    stop = np.searchsorted(fpr, max_fpr, "right")
+    tpr = np.append(tpr[:stop], np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1]))
+    fpr = np.append(fpr[:stop], max_fpr)
+    area, low = auc(fpr, tpr), 0.5 * max_fpr**2
+    return float(0.5 * (1 + (area - low) / (max_fpr - low)))
+
+
+def _binary_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None, max_fpr: float | None = None) -> float:
     """``P(s⁺ > s⁻) + ½ P(s⁺ = s⁻)`` over (positive, negative) pairs weighted by ``w⁺ w⁻`` — the area
     under the (weighted) ROC curve; ``nan`` when one side is empty.  Equal scores form one group:
-    ``AUC = Σ_g W⁺_g (W⁻_{below g} + ½ W⁻_g) / (W⁺ W⁻)``."""
+    ``AUC = Σ_g W⁺_g (W⁻_{below g} + ½ W⁻_g) / (W⁺ W⁻)``; with ``max_fpr`` < 1 the partial AUC of
+    :func:`_partial_auc`."""
+    if max_fpr is not None and max_fpr != 1:
+        return _partial_auc(pos, s, w, max_fpr)
     w = np.ones(len(s)) if w is None else w
     _, group = np.unique(s, return_inverse=True)  # ascending scores
     wp, wn = np.bincount(group, weights=w * pos), np.bincount(group, weights=w * ~pos)
@@ -361,13 +617,14 @@ def _binary_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None) -> 
     return float((wp * (np.cumsum(wn) - wn / 2)).sum() / total)
 
 
-def _averaged_auc(Y: np.ndarray, S: np.ndarray, average, w: np.ndarray | None) -> float | np.ndarray:
+def _averaged_auc(Y: np.ndarray, S: np.ndarray, average, w: np.ndarray | None,
+                  max_fpr: float | None = None) -> float | np.ndarray:  # fmt: skip
     """One-vs-rest AUC of each column of the 0/1 matrix ``Y`` against ``S`` (scikit-learn's
     ``_average_binary_score``): ``micro`` pools every (sample, class), ``weighted`` weighs a class by
     its (weighted) support, ``None`` gives them all."""
     if average == "micro":
-        return _binary_auc(Y.ravel().astype(bool), S.ravel(), None if w is None else np.repeat(w, Y.shape[1]))
-    scores = np.array([_binary_auc(Y[:, c].astype(bool), S[:, c], w) for c in range(Y.shape[1])])
+        return _binary_auc(Y.ravel().astype(bool), S.ravel(), None if w is None else np.repeat(w, Y.shape[1]), max_fpr)
+    scores = np.array([_binary_auc(Y[:, c].astype(bool), S[:, c], w, max_fpr) for c in range(Y.shape[1])])
     if average is None:
         return scores
     support = (Y * (1.0 if w is None else w[:, None])).sum(0) if average == "weighted" else None
@@ -376,8 +633,8 @@ def _averaged_auc(Y: np.ndarray, S: np.ndarray, average, w: np.ndarray | None) -
     return float(np.average(scores, weights=support))
 
 
-def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weight=None, multi_class: str = "raise",
-                  labels=None):  # fmt: skip
+def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weight=None, max_fpr: float | None = None,
+                  multi_class: str = "raise", labels=None):  # fmt: skip
     """Area under the ROC curve = P(score of a random positive > a random negative), ties count ½,
     as ``sklearn.metrics.roc_auc_score``.
 
@@ -386,28 +643,34 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
     classes) and ``multi_class`` says how: ``"ovr"`` — each class against the rest, averaged
     (``macro``; ``weighted`` by class frequency; ``micro`` pools all); ``"ovo"`` — Hand & Till's mean over
     pairs {a, b} of ``½ (AUC(a | a, b) + AUC(b | a, b))`` (``weighted`` by the pair's frequency).
-    A 2-D 0/1 ``y_true`` (multilabel) scores each column against its own column of ``y_score``."""
+    A 2-D 0/1 ``y_true`` (multilabel) scores each column against its own column of ``y_score``.
+    ``max_fpr`` < 1 (two classes or multilabel): McClish's standardised partial AUC over ``fpr <= max_fpr``."""
     y, s = _xy(y_true, y_score, "roc_auc_score")
     if multi_class not in ("raise", "ovr", "ovo"):
         raise ValueError(f"roc_auc_score: multi_class must be one of raise, ovr, ovo; got {multi_class!r}")
     if average not in ROC_AVERAGES:
         raise ValueError(f"roc_auc_score: average must be one of {', '.join(map(str, ROC_AVERAGES))}; got {average!r}")
+    if max_fpr is not None and not (isinstance(max_fpr, int | float | np.integer | np.floating) and 0 < max_fpr <= 1):
+        raise ValueError(f"roc_auc_score: Expected max_fpr in range (0, 1], got: {max_fpr!r}")
     w = _check_sample_weight(sample_weight, len(y), "roc_auc_score")
     y, s = _column_or_1d(y), _column_or_1d(s).astype(np.float64)
     if y.ndim == 2:  # multilabel indicator
         if s.shape != y.shape or not np.isin(y, (0, 1)).all():
             raise ValueError(f"roc_auc_score: a 2-D y_true must be a 0/1 indicator matrix with y_score of the same shape, "
                              f"got {y.shape} and {s.shape}")  # fmt: skip
-        return _averaged_auc(y, s, average, w)
+        return _averaged_auc(y, s, average, w, max_fpr)
     classes = np.unique(y)
     if len(classes) > 2 or (s.ndim == 2 and s.shape[1] > 2):
+        if max_fpr is not None and max_fpr != 1:
+            raise ValueError(f"roc_auc_score: Partial AUC computation not available in multiclass setting, 'max_fpr' must "
+                             f"be set to `None`, received `max_fpr={max_fpr}` instead")  # fmt: skip
         return _multiclass_auc(y, s, classes, labels, multi_class, average, w)
     if s.ndim != 1:
         raise ValueError(f"roc_auc_score: with two classes y_score must hold one score per sample (the positive class's, "
                          f"e.g. predict_proba(X)[:, 1]), got shape {s.shape}")  # fmt: skip
     if len(classes) != 2:
         raise ValueError(f"roc_auc_score: needs exactly two classes in y_true, got {classes.tolist()}")
-    return _binary_auc(y == classes[1], s, w)
+    return _binary_auc(y == classes[1], s, w, max_fpr)
 
 
 def _multiclass_auc(y, P, classes, labels, multi_class, average, w) -> float | np.ndarray:
@@ -456,30 +719,46 @@ def _positive_scores(est, X) -> np.ndarray:
     return np.asarray(est.predict_proba(X))[:, 1]
 
 
-def _on_proba_auc(multi_class: str, average: str) -> Callable:
-    """A scorer: multiclass ROC AUC of ``predict_proba`` (scikit-learn's ``roc_auc_ovr`` …)."""
-    return lambda est, X, y: roc_auc_score(y, est.predict_proba(X), multi_class=multi_class, average=average)
+def _scorer(response: Callable, metric: Callable, sign: float = 1.0, **kwargs) -> Callable:
+    """A scorer ``(estimator, X, y, sample_weight=None) -> sign · metric(y, response(estimator, X), ...)``
+    (scikit-learn's: it takes ``sample_weight``, which the searches pass on with ``fit``'s)."""
+
+    def score(est, X, y, sample_weight=None) -> float:
+        return sign * metric(y, response(est, X), sample_weight=sample_weight, **kwargs)
+
+    return score
 
 
-def _on_predict(metric: Callable) -> Callable:
-    """A scorer ``(estimator, X, y) -> metric(y, estimator.predict(X))``."""
-    return lambda est, X, y: metric(y, est.predict(X))
+def _predict(est, X) -> np.ndarray:
+    return est.predict(X)
+
+
+def _proba(est, X) -> np.ndarray:
+    return est.predict_proba(X)
+
+
+def _neg_log_loss(est, X, y, sample_weight=None) -> float:
+    """−log loss of ``predict_proba``, its columns named by the estimator's ``classes_``."""
+    return -log_loss(y, est.predict_proba(X), sample_weight=sample_weight, labels=getattr(est, "classes_", None))
 
 
 SCORERS: dict[str, Callable] = {
-    "accuracy": _on_predict(accuracy_score),
-    "balanced_accuracy": _on_predict(balanced_accuracy_score),
-    "f1": _on_predict(f1_score),
-    "f1_macro": _on_predict(lambda y, p: f1_score(y, p, average="macro")),
-    "precision": _on_predict(precision_score),
-    "recall": _on_predict(recall_score),
-    "roc_auc": lambda est, X, y: roc_auc_score(y, _positive_scores(est, X)),
-    **{f"roc_auc_{mc}{'_weighted' * (av == 'weighted')}": _on_proba_auc(mc, av)
+    "accuracy": _scorer(_predict, accuracy_score),
+    "balanced_accuracy": _scorer(_predict, balanced_accuracy_score),
+    "f1": _scorer(_predict, f1_score),
+    "precision": _scorer(_predict, precision_score),
+    "recall": _scorer(_predict, recall_score),
+    **{f"{name}_{average}": _scorer(_predict, metric, average=average)
+       for name, metric in (("f1", f1_score), ("precision", precision_score), ("recall", recall_score))
+       for average in ("micro", "macro", "weighted", "samples")},
+    "roc_auc": _scorer(_positive_scores, roc_auc_score),
+    **{f"roc_auc_{mc}{'_weighted' * (av == 'weighted')}": _scorer(_proba, roc_auc_score, multi_class=mc, average=av)
        for mc in ("ovr", "ovo") for av in ("macro", "weighted")},
-    "neg_log_loss": lambda est, X, y: -log_loss(y, est.predict_proba(X), labels=getattr(est, "classes_", None)),
-    "r2": _on_predict(r2_score),
-    "neg_mean_squared_error": _on_predict(lambda y, p: -mean_squared_error(y, p)),
-    "neg_root_mean_squared_error": _on_predict(lambda y, p: -root_mean_squared_error(y, p)),
-    "neg_mean_absolute_error": _on_predict(lambda y, p: -mean_absolute_error(y, p)),
+    "neg_log_loss": _neg_log_loss,
+    "r2": _scorer(_predict, r2_score),
+    "neg_mean_squared_error": _scorer(_predict, mean_squared_error, -1.0),
+    "neg_root_mean_squared_error": _scorer(_predict, root_mean_squared_error, -1.0),
+    "neg_mean_absolute_error": _scorer(_predict, mean_absolute_error, -1.0),
+    "neg_mean_absolute_percentage_error": _scorer(_predict, mean_absolute_percentage_error, -1.0),
 }
-"""Scoring names (scikit-learn's) → ``scorer(estimator, X, y)``; greater is better for each."""
+"""Scoring names (scikit-learn's) → ``scorer(estimator, X, y, sample_weight=None)``; greater is better for each."""

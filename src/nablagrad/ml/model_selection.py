@@ -9,6 +9,7 @@ are exactly the serial ones."""
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import math
 import sys
@@ -43,49 +44,54 @@ from .multiclass import clone
 from .parallel import parallel_map
 
 
-def _split_size(value, name: str, n: int, rounding) -> int | None:
+def _split_size(value, name: str, n: int, rounding, who: str = "train_test_split") -> int | None:
     """A ``test_size``/``train_size`` as a number of rows: a fraction of ``n`` (rounded by
     ``rounding``), a count as given, ``None`` as ``None``; anything else refused."""
     if value is None:
         return None
     if not _params.Interval(Real, None, None).is_satisfied_by(value):  # a number (bools refused); its range checked below
-        raise TypeError(f"train_test_split: {name} must be a fraction in (0, 1) or a number of rows, got {value!r}")
+        raise TypeError(f"{who}: {name} must be a fraction in (0, 1) or a number of rows, got {value!r}")
     if isinstance(value, Integral):
         return int(value)
     if not 0 < value < 1:
-        raise ValueError(f"train_test_split: {name}={value} must be a fraction in (0, 1) or a whole number of rows")
+        raise ValueError(f"{who}: {name}={value} must be a fraction in (0, 1) or a whole number of rows")
     return int(rounding(float(value) * n))
 
 
-def _train_test_sizes(n: int, test_size, train_size) -> tuple[int, int]:
+def _train_test_sizes(n: int, test_size, train_size, who: str = "train_test_split",
+                      default_test_size: float = 0.25) -> tuple[int, int]:  # fmt: skip
     """scikit-learn's rule: ``(n_train, n_test)`` with ``n_test = ⌈test_size·n⌉`` and ``n_train =
     ⌊train_size·n⌋`` for fractions; a size not given is the rest of the rows (``test_size`` 0.25
     when neither is); rows left over by two given sizes are in neither part."""
     if test_size is None and train_size is None:
-        test_size = 0.25
-    n_test = _split_size(test_size, "test_size", n, math.ceil)
-    n_train = _split_size(train_size, "train_size", n, math.floor)
+        test_size = default_test_size
+    n_test = _split_size(test_size, "test_size", n, math.ceil, who)
+    n_train = _split_size(train_size, "train_size", n, math.floor, who)
     n_test = n - n_train if n_test is None else n_test
     n_train = n - n_test if n_train is None else n_train
     if not (0 < n_test < n and 0 < n_train < n):
-        raise ValueError(f"train_test_split: test_size={test_size} and train_size={train_size} leave no training or no "
+        raise ValueError(f"{who}: test_size={test_size} and train_size={train_size} leave no training or no "
                          f"test data for n={n}; give each part at least one row")  # fmt: skip
     if n_train + n_test > n:
-        raise ValueError(f"train_test_split: train_size={train_size} ({n_train} rows) and test_size={test_size} "
+        raise ValueError(f"{who}: train_size={train_size} ({n_train} rows) and test_size={test_size} "
                          f"({n_test} rows) add up to more than the n={n} rows; reduce one, or give only one of them")  # fmt: skip
     return n_train, n_test
 
 
 def train_test_split(*arrays, test_size=None, train_size=None, shuffle: bool = True, stratify=None, random_state=None):
     """Split arrays into train and test parts: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``.
-    Sizes as scikit-learn's (:func:`_train_test_sizes`): by default a quarter of the rows test."""
+    Sizes as scikit-learn's (:func:`_train_test_sizes`): by default a quarter of the rows test.  The
+    rows drawn are scikit-learn's for the same int ``random_state`` (its ``ShuffleSplit`` and
+    ``StratifiedShuffleSplit`` draws, from a legacy ``RandomState``, see :func:`_shuffler`)."""
     if not arrays:
         raise ValueError("train_test_split: at least one array required, e.g. train_test_split(X, y)")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ValueError("train_test_split: all arrays must have the same number of rows")
     n_train, n_test = _train_test_sizes(n, test_size, train_size)
-    rng = backend.resolve_rng(random_state, "train_test_split") if random_state is not None else np.random.default_rng()
+    if random_state is not None and not isinstance(random_state, np.random.RandomState):
+        backend.resolve_rng(random_state, "train_test_split")  # a bad seed is refused naming the function
+    rng = _shuffler(random_state)
     if stratify is not None:
         strat = _class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True)
         train, test = _stratified_rows(strat, n_train, n_test, shuffle, rng)
@@ -101,35 +107,41 @@ def train_test_split(*arrays, test_size=None, train_size=None, shuffle: bool = T
     return out
 
 
-def _stratified_rows(strat: np.ndarray, n_train: int, n_test: int, shuffle: bool,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Train and test row indices (sorted), each part drawn per class in proportion to its size:
-    the test rows first, the training rows from the rest."""
+def _stratified_rows(strat: np.ndarray, n_train: int, n_test: int, shuffle: bool, rng,
+                     who: str = "train_test_split") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Train and test row indices, each part drawn per class in proportion to its size, by
+    scikit-learn's ``StratifiedShuffleSplit`` (the training counts first, the test counts from the
+    rest, each class's rows permuted, then each part permuted); without ``shuffle`` each class's
+    first rows train and the next ones test, in row order."""
     classes, inverse, counts = np.unique(strat, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     if counts.min() < 2:
         rare = classes[counts.argmin()].item()
         raise ValueError(
-            f"train_test_split: the least populated class in stratify ({rare!r}) has only 1 member, which is too few: "
+            f"{who}: the least populated class in stratify ({rare!r}) has only 1 member, which is too few: "
             "each class needs at least 2 (one for each side); merge rare classes or drop stratify"
         )
     if min(n_test, n_train) < len(classes):
-        raise ValueError(f"train_test_split: the test set ({n_test} rows) and the training set ({n_train} rows) must "
+        raise ValueError(f"{who}: the test set ({n_test} rows) and the training set ({n_train} rows) must "
                          f"each be at least the number of classes ({len(classes)}) to stratify; change test_size or "
                          "drop stratify")  # fmt: skip
-    order = [rng.permutation(np.flatnonzero(inverse == k)) if shuffle else np.flatnonzero(inverse == k)
-             for k in range(len(classes))]  # fmt: skip
-    test_per_class = _approximate_mode(counts, n_test, rng)
-    train_per_class = _approximate_mode(counts - test_per_class, n_train, rng)
-    test = np.concatenate([rows[:t] for rows, t in zip(order, test_per_class)])
-    train = np.concatenate([rows[t : t + r] for rows, t, r in zip(order, test_per_class, train_per_class)])
-    return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
+    rows_of = np.split(np.argsort(inverse, kind="mergesort"), np.cumsum(counts)[:-1])
+    train_per_class = _approximate_mode(counts, n_train, rng)
+    test_per_class = _approximate_mode(counts - train_per_class, n_test, rng)
+    train, test = [], []
+    for rows, r, t in zip(rows_of, train_per_class, test_per_class):
+        rows = rows[rng.permutation(len(rows))] if shuffle else rows
+        train.extend(rows[:r])
+        test.extend(rows[r : r + t])
+    if not shuffle:
+        return np.sort(train).astype(np.int64), np.sort(test).astype(np.int64)
+    return rng.permutation(np.array(train, dtype=np.int64)), rng.permutation(np.array(test, dtype=np.int64))
 
 
-def _approximate_mode(counts: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+def _approximate_mode(counts: np.ndarray, n_draws: int, rng) -> np.ndarray:
     """scikit-learn's allocation of ``n_draws`` over classes of sizes ``counts``: ⌊counts·n_draws/n⌋
     each, then the remaining draws to the largest fractional parts (ties broken at random)."""
-    continuous = counts * n_draws / counts.sum()
+    continuous = counts / counts.sum() * n_draws
     floored = np.floor(continuous).astype(np.int64)
     need = n_draws - int(floored.sum())
     remainder = continuous - floored
@@ -174,7 +186,7 @@ def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
         if not multilabel:
             raise ValueError(f"{who}: Supported target types are: ('binary', 'multiclass'). Got a {y.ndim}-D y of shape "
                              f"{y.shape} instead; pass one class label per sample")  # fmt: skip
-        y = np.unique(y.reshape(n, -1), axis=0, return_inverse=True)[1].reshape(-1)
+        y = np.array([" ".join(row.astype(str)) for row in y.reshape(n, -1)])  # scikit-learn's classes of rows
     return y
 
 
@@ -188,7 +200,25 @@ def _shuffler(random_state):
     return np.random.RandomState(random_state)
 
 
-class KFold:
+class _Splitter:
+    """What every splitter shares: ``split(X, y=None, groups=None)`` yields ``(train, test)`` row
+    indices, ``get_n_splits`` counts them, and the repr lists the parameters as scikit-learn's."""
+
+    n_splits: int
+
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def __repr__(self) -> str:
+        params = inspect.signature(type(self).__init__).parameters.values()
+        names = sorted(p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in names)})"
+
+
+class KFold(_Splitter):
     """k folds of (almost) equal size; each is the test set once (lecture 001).  With
     ``shuffle`` the rows are permuted first, by scikit-learn's rule (an int ``random_state`` gives
     scikit-learn's folds); ``random_state`` without ``shuffle`` is refused, as scikit-learn does."""
@@ -207,21 +237,103 @@ class KFold:
                              "is False; leave random_state to its default (None), or set shuffle=True")  # fmt: skip
         self.n_splits, self.shuffle, self.random_state = n_splits, shuffle, random_state
 
-    def _folds(self, n: int, y=None) -> list[np.ndarray]:
+    def _folds(self, n: int, y=None, groups=None) -> list[np.ndarray]:
         idx = np.arange(n)
         if self.shuffle:
             _shuffler(self.random_state).shuffle(idx)
         return np.array_split(idx, self.n_splits)
 
-    def split(self, X, y=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(X)
         if n < self.n_splits:
             raise ValueError(f"{type(self).__name__}: cannot split {n} samples into {self.n_splits} folds")
-        for test in self._folds(n, y):
+        for test in self._folds(n, y, groups):
             yield np.setdiff1d(np.arange(n), test), np.sort(test)
 
-    def get_n_splits(self, X=None, y=None) -> int:
-        return self.n_splits
+
+class GroupKFold(KFold):
+    """k folds in which no group is split between training and test rows (scikit-learn's
+    ``GroupKFold``): the groups, largest first, each go to the fold with the fewest rows so far
+    (ties: the first fold); with ``shuffle`` the groups are permuted and dealt in k nearly equal
+    runs instead.  ``split`` needs ``groups``, one group label per row."""
+
+    def _folds(self, n: int, y=None, groups=None) -> list[np.ndarray]:
+        if groups is None:
+            raise ValueError("GroupKFold: The 'groups' parameter should not be None; pass split(X, y, groups) with one "
+                             "group label per row")  # fmt: skip
+        groups = np.asarray(groups).reshape(-1)
+        if len(groups) != n:
+            raise ValueError(f"GroupKFold: groups has {len(groups)} labels for {n} rows; pass one group label per row")
+        unique, group_of = np.unique(groups, return_inverse=True)
+        if self.n_splits > len(unique):
+            raise ValueError(f"GroupKFold: Cannot have number of splits n_splits={self.n_splits} greater than the number "
+                             f"of groups: {len(unique)}; use n_splits <= {len(unique)}")  # fmt: skip
+        if self.shuffle:
+            dealt = np.array_split(_shuffler(self.random_state).permutation(unique), self.n_splits)
+            return [np.flatnonzero(np.isin(groups, ids)) for ids in dealt]
+        sizes = np.bincount(group_of.reshape(-1))
+        order = np.argsort(sizes, kind="stable")[::-1]
+        rows_in_fold, fold_of_group = np.zeros(self.n_splits), np.zeros(len(unique), dtype=np.int64)
+        for g in order:
+            lightest = int(np.argmin(rows_in_fold))
+            rows_in_fold[lightest] += sizes[g]
+            fold_of_group[g] = lightest
+        fold = fold_of_group[group_of.reshape(-1)]
+        return [np.flatnonzero(fold == f) for f in range(self.n_splits)]
+
+
+class LeaveOneOut(_Splitter):
+    """n splits of n rows: each row is the test set once (k-fold with k = n)."""
+
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n = len(X)
+        if n < 2:
+            raise ValueError(f"LeaveOneOut: Cannot perform LeaveOneOut with n_samples={n}; it needs at least 2 rows")
+        for i in range(n):
+            yield np.r_[0:i, i + 1 : n], np.array([i])
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        if X is None:
+            raise ValueError("LeaveOneOut.get_n_splits: The 'X' parameter should not be None (n splits = n rows)")
+        return len(X)
+
+
+class ShuffleSplit(_Splitter):
+    """``n_splits`` independent random train/test partitions (``test_size`` 0.1 of the rows by default),
+    the rows scikit-learn's ``ShuffleSplit`` draws for the same int ``random_state``."""
+
+    _parameter_constraints = {"n_splits": [_params.Interval(Integral, 1, None)], "random_state": [RANDOM_STATE]}
+
+    def __init__(self, n_splits: int = 10, *, test_size=None, train_size=None, random_state=None):
+        validate_params(self._parameter_constraints, {"n_splits": n_splits, "random_state": random_state},
+                        type(self).__name__, signature_defaults(type(self).__init__))  # fmt: skip
+        self.n_splits, self.test_size, self.train_size, self.random_state = n_splits, test_size, train_size, random_state
+
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n, who = len(X), type(self).__name__
+        n_train, n_test = _train_test_sizes(n, self.test_size, self.train_size, who, default_test_size=0.1)
+        rng = _shuffler(self.random_state)
+        strat = self._strata(y, n)
+        for _ in range(self.n_splits):
+            if strat is not None:
+                yield _stratified_rows(strat, n_train, n_test, True, rng, who)
+                continue
+            order = rng.permutation(n)
+            yield order[n_test : n_test + n_train], order[:n_test]
+
+    def _strata(self, y, n: int) -> np.ndarray | None:
+        return None
+
+
+class StratifiedShuffleSplit(ShuffleSplit):
+    """:class:`ShuffleSplit` keeping each class's share in both parts (scikit-learn's
+    ``StratifiedShuffleSplit`` draws for the same int ``random_state``); a 2-D ``y`` stratifies
+    by its distinct rows."""
+
+    def _strata(self, y, n: int) -> np.ndarray:
+        if y is None:
+            raise ValueError("StratifiedShuffleSplit.split needs y (the class labels to stratify by)")
+        return _class_labels(y, n, "StratifiedShuffleSplit", multilabel=True)
 
 
 class StratifiedKFold(KFold):
@@ -232,7 +344,7 @@ class StratifiedKFold(KFold):
     class each fold tests.  Each class's rows then fill its folds in order (fold 0's share first)
     — or in a shuffled order with ``shuffle``, one shuffle per class as scikit-learn."""
 
-    def _folds(self, n: int, y=None) -> list[np.ndarray]:
+    def _folds(self, n: int, y=None, groups=None) -> list[np.ndarray]:
         if y is None:
             raise ValueError("StratifiedKFold.split needs y")
         y = _class_labels(y, n, "StratifiedKFold")
@@ -258,12 +370,20 @@ def _scorer(scoring) -> Callable:
     """``scorer(estimator, X, y)``: ``estimator.score`` for ``None``, a callable as given, or a
     scikit-learn scoring name from :data:`.metrics.SCORERS`."""
     if scoring is None:
-        return lambda est, X, y: est.score(X, y)
+        return _passthrough_score
     if callable(scoring):
         return scoring
     if scoring not in SCORERS:
         raise ValueError(f"unknown scoring {scoring!r}; choose from {sorted(SCORERS)} or pass a callable")
     return SCORERS[scoring]
+
+
+def _passthrough_score(est, X, y, **kwargs) -> float:
+    """The estimator's own ``score`` (``scoring=None``)."""
+    return est.score(X, y, **kwargs)
+
+
+_passthrough_score._passthrough = True
 
 
 def _scorers(scoring, who: str = "GridSearchCV") -> tuple[dict[str, Callable], bool]:
@@ -310,13 +430,15 @@ ERROR_SCORE = [Options({"raise"}), REAL_NUMBER]
 """scikit-learn's ``error_score``: ``"raise"`` re-raises a failed fit, a number (NaN by default) is its score."""
 
 
-def _score_each(est, X, y, scorers: dict[str, Callable], error_score, errors: list[str]) -> dict[str, float]:
-    """``{name: scorer(est, X, y)}``; a scorer that raises scores ``error_score`` (its traceback
-    goes to ``errors``) unless ``error_score="raise"``."""
+def _score_each(est, X, y, scorers: dict[str, Callable], error_score, errors: list[str],
+                score_weight: np.ndarray | None = None, weighted: frozenset = frozenset()) -> dict[str, float]:  # fmt: skip
+    """``{name: scorer(est, X, y)}`` (``sample_weight=score_weight`` for the scorers named in
+    ``weighted``); a scorer that raises scores ``error_score`` (its traceback goes to ``errors``)
+    unless ``error_score="raise"``."""
     scores = {}
     for name, f in scorers.items():
         try:
-            value = f(est, X, y)
+            value = f(est, X, y, sample_weight=score_weight) if name in weighted else f(est, X, y)
         except Exception:
             if error_score == "raise":
                 raise
@@ -326,20 +448,69 @@ def _score_each(est, X, y, scorers: dict[str, Callable], error_score, errors: li
     return scores
 
 
+def _accepts_sample_weight(scorer: Callable, estimator) -> bool:
+    """Whether ``scorer`` takes ``sample_weight`` (scikit-learn's test): a scikit-learn scorer says
+    so itself, ``None``'s scorer when the estimator's ``score`` does, a callable by its signature."""
+    if hasattr(scorer, "_accept_sample_weight"):
+        return bool(scorer._accept_sample_weight())
+    target = estimator.score if getattr(scorer, "_passthrough", False) else scorer
+    try:
+        return "sample_weight" in inspect.signature(target).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+def _weighted_scorers(scorers: dict[str, Callable], estimator, params: dict, who: str) -> frozenset:
+    """The scorers that get ``fit``'s ``sample_weight`` too (scikit-learn's searches pass it on to
+    each scorer that takes it and warn for each that does not)."""
+    if params.get("sample_weight") is None:
+        return frozenset()
+    weighted = set()
+    for name, scorer in scorers.items():
+        if _accepts_sample_weight(scorer, estimator):
+            weighted.add(name)
+        else:
+            warnings.warn(f"{who}: The scoring {name}={scorer} does not support sample_weight, which may lead to "
+                          "statistically incorrect results when fitting with sample_weight.", UserWarning,
+                          stacklevel=4)  # fmt: skip
+    return frozenset(weighted)
+
+
+def _rows_of(params: dict, n: int, rows: np.ndarray) -> dict:
+    """Fit parameters for a fit on ``rows`` (scikit-learn's ``_check_method_params``): an array-like
+    with one entry per sample (``sample_weight``) is indexed by ``rows``; anything else passes as is."""
+    out = {}
+    for key, value in params.items():
+        if not np.isscalar(value) and hasattr(value, "__len__") and not isinstance(value, dict) and len(value) == n:
+            value = np.asarray(value)[rows]
+        out[key] = value
+    return out
+
+
+def _take(y: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    """``y[rows]``, or ``None`` for an unsupervised fit."""
+    return None if y is None else y[rows]
+
+
 def _fit_and_score(estimator, params: dict, X, y, train, test, scoring, return_train: bool = False,
-                   error_score="raise") -> dict:  # fmt: skip
-    """Fit a clone with ``params`` on the ``train`` rows and score it on ``test`` (and ``train``)
-    by each scorer of ``scoring``: ``{"test": {name: score}, "train": {...}, "fit_time", "score_time",
-    "fit_error", "score_errors"}``.  A fit that raises (an ``Exception``) re-raises with
-    ``error_score="raise"``; otherwise every score of the split is ``error_score`` and ``fit_error``
-    holds the traceback (``None`` after a good fit), reported by :func:`_report_failures` in the
-    caller's process (a worker's warnings would be lost)."""
+                   error_score="raise", fit_params: dict | None = None, return_estimator: bool = False,
+                   weighted: frozenset = frozenset()) -> dict:  # fmt: skip
+    """Fit a clone with ``params`` on the ``train`` rows (``fit_params`` indexed by :func:`_rows_of`)
+    and score it on ``test`` (and ``train``) by each scorer of ``scoring`` (those in ``weighted`` with
+    ``fit_params["sample_weight"]`` of those rows): ``{"test": {name: score},
+    "train": {...}, "fit_time", "score_time", "fit_error", "score_errors"}`` (and ``"estimator"``).
+    A fit that raises (an ``Exception``) re-raises with ``error_score="raise"``; otherwise every
+    score of the split is ``error_score`` and ``fit_error`` holds the traceback (``None`` after a
+    good fit), reported by :func:`_report_failures` in the caller's process (a worker's warnings
+    would be lost)."""
     scorers, _ = _scorers(scoring)
     est = clone(estimator).set_params(**params)
     out: dict = {"fit_error": None, "score_errors": []}
+    if return_estimator:
+        out["estimator"] = est
     start = time.perf_counter()
     try:
-        est.fit(X[train], y[train])
+        est.fit(X[train], _take(y, train), **_rows_of(fit_params or {}, len(X), train))
     except Exception:
         if error_score == "raise":
             raise
@@ -349,9 +520,12 @@ def _fit_and_score(estimator, params: dict, X, y, train, test, scoring, return_t
             out[part] = dict.fromkeys(scorers, float(error_score))
         return out
     fitted = time.perf_counter()
-    out["test"] = _score_each(est, X[test], y[test], scorers, error_score, out["score_errors"])
+    w = np.asarray(fit_params["sample_weight"]) if weighted else None
+    out["test"] = _score_each(est, X[test], _take(y, test), scorers, error_score, out["score_errors"], _take(w, test),
+                              weighted)  # fmt: skip
     if return_train:
-        out["train"] = _score_each(est, X[train], y[train], scorers, error_score, out["score_errors"])
+        out["train"] = _score_each(est, X[train], _take(y, train), scorers, error_score, out["score_errors"],
+                                   _take(w, train), weighted)  # fmt: skip
     out["fit_time"], out["score_time"] = fitted - start, time.perf_counter() - fitted
     return out
 
@@ -378,8 +552,14 @@ def _report_failures(fits: list[dict], error_score, who: str) -> None:
 
 
 def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` and ``y`` as arrays with one row per sample each (else a fold would index past ``y``)."""
-    X, y = np.asarray(X), np.asarray(y)
+    """``X`` and ``y`` as arrays with one row per sample each (else a fold would index past ``y``);
+    ``y=None`` (an unsupervised estimator) stays ``None``."""
+    X = np.asarray(X)
+    if y is None:
+        if X.ndim == 0:
+            raise ValueError(f"{who}: X must hold one row per sample, got {X!r}")
+        return X, None
+    y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
             f"{who}: X has shape {X.shape} but y has shape {y.shape}; they need the same number of samples (rows)"
@@ -428,41 +608,81 @@ def _index_pair(pair, n: int, who: str) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
-def _splits(estimator, X, y, cv, who: str) -> list[tuple[np.ndarray, np.ndarray]]:
+def _splits(estimator, X, y, cv, who: str, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """scikit-learn's ``check_cv``: ``None`` means 5 folds; a number of folds is stratified when the
     estimator is a classifier and ``y`` holds class labels (else plain k-fold); a splitter is
-    asked for its splits; any other iterable is taken as the ``(train, test)`` pairs themselves."""
+    asked for its splits (with ``groups`` when given, for :class:`GroupKFold`); any other iterable is
+    taken as the ``(train, test)`` pairs themselves."""
     cv = 5 if cv is None else cv
     if isinstance(cv, Integral):  # an int, a NumPy integer (a bool is refused by KFold)
-        cv = StratifiedKFold(cv) if _is_classifier(estimator) and _is_class_target(y) else KFold(cv)
+        stratified = y is not None and _is_classifier(estimator) and _is_class_target(y)
+        cv = StratifiedKFold(cv) if stratified else KFold(cv)
     if isinstance(cv, str | bytes) or not (hasattr(cv, "split") or isinstance(cv, Iterable)):  # a str has split too
         raise ValueError(f"{who}: cv must be None, a number of folds, a splitter such as KFold(5), or an iterable of "
                          f"(train, test) index arrays, got {cv!r}")  # fmt: skip
     if hasattr(cv, "split"):
-        return list(cv.split(X, y))
+        return list(cv.split(X, y) if groups is None else cv.split(X, y, groups))
     splits = [_index_pair(pair, len(X), who) for pair in cv]
     if not splits:
         raise ValueError(f"{who}: the iterable cv gave no (train, test) split; pass at least one")
     return splits
 
 
-def cross_val_score(estimator: BaseEstimator, X, y, cv=5, scoring=None, n_jobs: int | None = None,
-                    error_score=np.nan) -> np.ndarray:  # fmt: skip
+def cross_val_score(estimator: BaseEstimator, X, y=None, cv=5, scoring=None, n_jobs: int | None = None,
+                    error_score=np.nan, *, groups=None, params: dict | None = None) -> np.ndarray:  # fmt: skip
     """The score of a fresh clone on each test fold (the folds fitted in parallel with ``n_jobs``).
     ``cv`` as scikit-learn's: ``None`` (5 folds), a number of folds (stratified for a classifier),
-    a splitter, or an iterable of ``(train, test)`` index pairs.  ``error_score`` as scikit-learn's:
-    a fold whose fit raises scores ``error_score`` (NaN by default) with a :class:`FitFailedWarning`,
-    ``"raise"`` re-raises, and if every fold fails a ``ValueError`` says so."""
-    validate_params({"error_score": ERROR_SCORE}, {"error_score": error_score}, "cross_val_score",
-                    signature_defaults(cross_val_score))  # fmt: skip
-    X, y = _checked_xy(X, y, "cross_val_score")
+    a splitter (``groups`` goes to its ``split``, e.g. :class:`GroupKFold`), or an iterable of
+    ``(train, test)`` index pairs.  ``params`` go to each ``fit``, per-sample arrays such as
+    ``sample_weight`` restricted to the fold's training rows.  ``error_score`` as scikit-learn's:
+    a fold whose fit raises scores ``error_score`` (NaN by default) with a
+    :class:`FitFailedWarning`, ``"raise"`` re-raises, and if every fold fails a ``ValueError`` says so."""
+    if callable(scoring) or scoring is None or isinstance(scoring, str):
+        _scorer(scoring)  # an unknown scoring fails here, before any fit
+    else:
+        raise ValueError(f"cross_val_score: scoring must be one metric (a name or a callable), got {scoring!r}; use "
+                         "cross_validate for several")  # fmt: skip
+    results = _cross_validate(estimator, X, y, groups, scoring, cv, n_jobs, params, False, False, False, error_score,
+                              "cross_val_score")  # fmt: skip
+    return results["test_score"]
+
+
+def cross_validate(estimator: BaseEstimator, X, y=None, *, groups=None, scoring=None, cv=5, n_jobs: int | None = None,
+                   params: dict | None = None, return_train_score: bool = False, return_estimator: bool = False,
+                   return_indices: bool = False, error_score=np.nan) -> dict:  # fmt: skip
+    """scikit-learn's ``cross_validate``: fit a clone on each training fold and score it on the test
+    fold, by one metric or several (``scoring`` as :class:`GridSearchCV`'s).  Returns a dict of
+    arrays with one entry per split: ``fit_time``, ``score_time``, ``test_score`` (several metrics:
+    ``test_<name>`` each), with ``return_train_score`` ``train_score`` / ``train_<name>``, with
+    ``return_estimator`` ``estimator`` (the fitted clones) and with ``return_indices`` ``indices``
+    (``{"train": [...], "test": [...]}``).  ``groups``, ``params``, ``n_jobs`` and ``error_score`` as
+    :func:`cross_val_score`."""
+    return _cross_validate(estimator, X, y, groups, scoring, cv, n_jobs, params, return_train_score, return_estimator,
+                           return_indices, error_score, "cross_validate")  # fmt: skip
+
+
+def _cross_validate(estimator, X, y, groups, scoring, cv, n_jobs, params, return_train_score: bool,
+                    return_estimator: bool, return_indices: bool, error_score, who: str) -> dict:  # fmt: skip
+    """:func:`cross_validate`, its errors naming ``who``."""
+    validate_params({"error_score": ERROR_SCORE}, {"error_score": error_score}, who,
+                    signature_defaults(cross_validate))  # n_jobs: parallel_map checks it  # fmt: skip
+    X, y = _checked_xy(X, y, who)
     clone(estimator)  # not an estimator: refused here, before any fit
-    _scorer(scoring)  # an unknown scoring fails here, before any fit
-    tasks = [(estimator, {}, X, y, tr, te, scoring, False, error_score)
-             for tr, te in _splits(estimator, X, y, cv, "cross_val_score")]  # fmt: skip
-    fits = parallel_map(_fit_and_score, tasks, n_jobs, "cross_val_score")
-    _report_failures(fits, error_score, "cross_val_score")
-    return np.array([r["test"]["score"] for r in fits])
+    scorers, multimetric = _scorers(scoring, who)
+    splits = _splits(estimator, X, y, cv, who, groups)
+    tasks = [(estimator, {}, X, y, tr, te, scoring, return_train_score, error_score, params, return_estimator)
+             for tr, te in splits]  # fmt: skip
+    fits = parallel_map(_fit_and_score, tasks, n_jobs, who)
+    _report_failures(fits, error_score, who)
+    out: dict = {key: np.array([f[key] for f in fits]) for key in ("fit_time", "score_time")}
+    for part in ("test", "train") if return_train_score else ("test",):
+        for name in scorers:
+            out[f"{part}_{name}" if multimetric else f"{part}_score"] = np.array([f[part][name] for f in fits])
+    if return_estimator:
+        out["estimator"] = [f["estimator"] for f in fits]
+    if return_indices:
+        out["indices"] = {"train": [tr for tr, _ in splits], "test": [te for _, te in splits]}
+    return out
 
 
 def _rank(mean: np.ndarray) -> np.ndarray:
@@ -565,9 +785,9 @@ _SEARCH_RESULTS = ("best_index_", "best_params_", "best_score_", "best_estimator
 """What one ``GridSearchCV.fit`` may leave or not, depending on ``refit``: cleared at each fit."""
 
 
-class GridSearchCV(BaseEstimator):
-    """Cross-validated search over every combination in ``param_grid`` (all (combination, fold)
-    fits in parallel with ``n_jobs``), with scikit-learn's attributes.
+class _BaseSearchCV(BaseEstimator):
+    """What :class:`GridSearchCV` and :class:`RandomizedSearchCV` share: every (candidate, split)
+    fit in parallel with ``n_jobs``, scikit-learn's ``cv_results_``, ``best_*`` attributes and refit.
 
     ``scoring``: ``None`` (the estimator's ``score``), a scoring name, a callable
     ``(estimator, X, y) -> float``, or several metrics — a list/tuple/set of names or a dict
@@ -591,7 +811,6 @@ class GridSearchCV(BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods("fit", "get_params", "set_params")],
-        "param_grid": [InstanceOf(dict), InstanceOf(list)],
         "cv": [NONE, _params.Interval(Integral, 2, None), _SPLITS],
         "scoring": [NONE, Options(set(SCORERS)), CALLABLE, *_SEVERAL_METRICS],
         "n_jobs": N_JOBS,
@@ -599,11 +818,6 @@ class GridSearchCV(BaseEstimator):
         "return_train_score": [BOOLEAN],
         "error_score": ERROR_SCORE,
     }
-
-    def __init__(self, estimator, param_grid: dict | list[dict], cv=5, scoring=None, n_jobs: int | None = None,
-                 refit: bool | str | Callable = True, return_train_score: bool = False, error_score=np.nan):  # fmt: skip
-        self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
-        self.refit, self.return_train_score, self.error_score = refit, return_train_score, error_score
 
     def _refit_metric(self, scorers: dict, multimetric: bool) -> str:
         """The metric ``best_index_`` is chosen by: ``"score"`` for one metric; with several, the one
@@ -615,7 +829,7 @@ class GridSearchCV(BaseEstimator):
         if isinstance(self.refit, str) and self.refit in scorers:
             return self.refit
         raise ValueError(
-            f"GridSearchCV: for multi-metric scoring, the parameter refit must be set to a scorer key or a callable to "
+            f"{type(self).__name__}: for multi-metric scoring, the parameter refit must be set to a scorer key or a callable to "
             f"refit an estimator with the best parameter setting on the whole data and make the best_* attributes "
             f"available for that metric. If this is not needed, refit should be set to False explicitly. {self.refit!r} "
             f"was passed; choose one of {list(scorers)}"
@@ -627,27 +841,34 @@ class GridSearchCV(BaseEstimator):
             return int(np.argmin(self.cv_results_[f"rank_test_{metric}"]))
         best = self.refit(self.cv_results_)
         if isinstance(best, bool) or not isinstance(best, Integral):
-            raise TypeError(f"GridSearchCV: refit(cv_results_) must return the index of the chosen candidate as an "
+            raise TypeError(f"{type(self).__name__}: refit(cv_results_) must return the index of the chosen candidate as an "
                             f"int, got {best!r}")  # fmt: skip
         if not 0 <= best < len(self.cv_results_["params"]):
-            raise IndexError(f"GridSearchCV: refit(cv_results_) returned {best}, out of range for the "
+            raise IndexError(f"{type(self).__name__}: refit(cv_results_) returned {best}, out of range for the "
                              f"{len(self.cv_results_['params'])} candidates; return an index in [0, "
                              f"{len(self.cv_results_['params'])})")  # fmt: skip
         return int(best)
 
-    def fit(self, X, y):
-        """Score every combination of ``param_grid`` by cross-validation, then (``refit``) refit the best on all of X."""
-        X, y = _checked_xy(X, y, "GridSearchCV.fit")
-        grid = _candidates(self.param_grid)
-        scorers, multimetric = _scorers(self.scoring)
+    def _candidate_list(self) -> list[dict]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fit(self, X, y=None, *, groups=None, **params):
+        """Score every candidate by cross-validation (``groups`` to the splitter, ``params`` such as
+        ``sample_weight`` to each ``fit``, per-sample arrays restricted to its training rows), then
+        (``refit``) refit the best on all of X with all of ``params``."""
+        who = type(self).__name__
+        X, y = _checked_xy(X, y, f"{who}.fit")
+        grid = self._candidate_list()
+        scorers, multimetric = _scorers(self.scoring, who)
         metric = self._refit_metric(scorers, multimetric)  # a refit naming no metric fails here, before any fit
-        for params in grid:  # an unknown parameter name fails here, before any fit
-            clone(self.estimator).set_params(**params)
-        splits = _splits(self.estimator, X, y, self.cv, "GridSearchCV")
-        tasks = [(self.estimator, params, X, y, tr, te, self.scoring, self.return_train_score, self.error_score)
-                 for params in grid for tr, te in splits]  # fmt: skip
-        fits = parallel_map(_fit_and_score, tasks, self.n_jobs, "GridSearchCV")
-        _report_failures(fits, self.error_score, "GridSearchCV")  # every fit failed: raises, before anything is set
+        for candidate in grid:  # an unknown parameter name fails here, before any fit
+            clone(self.estimator).set_params(**candidate)
+        splits = _splits(self.estimator, X, y, self.cv, who, groups)
+        weighted = _weighted_scorers(scorers, self.estimator, params, who)
+        tasks = [(self.estimator, candidate, X, y, tr, te, self.scoring, self.return_train_score, self.error_score, params,
+                  False, weighted) for candidate in grid for tr, te in splits]  # fmt: skip
+        fits = parallel_map(_fit_and_score, tasks, self.n_jobs, who)
+        _report_failures(fits, self.error_score, who)  # every fit failed: raises, before anything is set
         for name in _SEARCH_RESULTS:  # nothing left from an earlier fit with another refit
             vars(self).pop(name, None)
         self.cv_results_ = _cv_results(grid, fits, len(splits))
@@ -660,7 +881,7 @@ class GridSearchCV(BaseEstimator):
                 self.best_score_ = float(self.cv_results_[f"mean_test_{metric}"][self.best_index_])
         if self.refit:
             start = time.perf_counter()
-            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
+            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y, **params)
             self.refit_time_ = time.perf_counter() - start
         return self
 
@@ -690,10 +911,18 @@ class GridSearchCV(BaseEstimator):
     @property
     def classes_(self) -> np.ndarray:
         """The refitted best classifier's ``classes_``."""
+        return self._refitted_attribute("classes_")
+
+    @property
+    def n_features_in_(self) -> int:
+        """The number of features the refitted best estimator was fitted on."""
+        return self._refitted_attribute("n_features_in_")
+
+    def _refitted_attribute(self, name: str):
         if not hasattr(self, "best_estimator_"):
-            raise AttributeError(_no_refit(self, "classes_") if not self.refit else
-                                 f"This {type(self).__name__} has no classes_ before fit")  # fmt: skip
-        return self.best_estimator_.classes_
+            raise AttributeError(_no_refit(self, name) if not self.refit else
+                                 f"This {type(self).__name__} has no {name} before fit")  # fmt: skip
+        return getattr(self.best_estimator_, name)
 
     def score(self, X, y):
         """The best estimator's score on ``(X, y)`` by ``scoring`` (its own ``score`` when ``None``;
@@ -701,9 +930,102 @@ class GridSearchCV(BaseEstimator):
         est = self._best("score")
         scorers, multimetric = _scorers(self.scoring)
         if multimetric and not isinstance(self.refit, str):
-            raise ValueError(f"GridSearchCV.score: with several metrics, score uses the one refit names; refit="
+            raise ValueError(f"{type(self).__name__}.score: with several metrics, score uses the one refit names; refit="
                              f"{self.refit!r} names none, so call a scorer of scorer_ yourself")  # fmt: skip
         return float(scorers[self.refit if multimetric else "score"](est, X, y))
+
+
+class GridSearchCV(_BaseSearchCV):
+    """Cross-validated search over every combination in ``param_grid`` (a dict ``name → list of
+    values``, or a list of such dicts searched in turn), with scikit-learn's attributes
+    (``scoring``, ``refit``, ``error_score``, ... as :class:`_BaseSearchCV`)."""
+
+    _parameter_constraints = {**_BaseSearchCV._parameter_constraints, "param_grid": [InstanceOf(dict), InstanceOf(list)]}
+
+    def __init__(self, estimator, param_grid: dict | list[dict], cv=5, scoring=None, n_jobs: int | None = None,
+                 refit: bool | str | Callable = True, return_train_score: bool = False, error_score=np.nan):  # fmt: skip
+        self.estimator, self.param_grid, self.cv, self.scoring, self.n_jobs = estimator, param_grid, cv, scoring, n_jobs
+        self.refit, self.return_train_score, self.error_score = refit, return_train_score, error_score
+
+    def _candidate_list(self) -> list[dict]:
+        return _candidates(self.param_grid)
+
+
+class RandomizedSearchCV(_BaseSearchCV):
+    """Cross-validated search over ``n_iter`` candidates drawn from ``param_distributions`` (a dict
+    ``name → list of values or a distribution with rvs(random_state=)``, e.g. scipy.stats', or a
+    list of such dicts), drawn as scikit-learn's ``ParameterSampler`` draws them for the same int
+    ``random_state`` (:func:`sample_parameters`); everything else as :class:`GridSearchCV`."""
+
+    _parameter_constraints = {**_BaseSearchCV._parameter_constraints,
+                              "param_distributions": [InstanceOf(dict), InstanceOf(list)],
+                              "n_iter": [_params.Interval(Integral, 1, None)], "random_state": [RANDOM_STATE]}  # fmt: skip
+
+    def __init__(self, estimator, param_distributions: dict | list[dict], n_iter: int = 10, cv=5, scoring=None,
+                 n_jobs: int | None = None, refit: bool | str | Callable = True, random_state=None,
+                 return_train_score: bool = False, error_score=np.nan):  # fmt: skip
+        self.estimator, self.param_distributions, self.n_iter, self.cv = estimator, param_distributions, n_iter, cv
+        self.scoring, self.n_jobs, self.refit, self.random_state = scoring, n_jobs, refit, random_state
+        self.return_train_score, self.error_score = return_train_score, error_score
+
+    def _candidate_list(self) -> list[dict]:
+        return sample_parameters(self.param_distributions, self.n_iter, self.random_state)
+
+
+def _sample_without_replacement(n_population: int, n: int, rng) -> np.ndarray:
+    """scikit-learn's ``sample_without_replacement(method="auto")``: ``n`` distinct indices of
+    ``range(n_population)`` — a permutation's head for a moderate share, else tracking selection
+    (share < 0.2) or reservoir sampling, so a seed gives its indices."""
+    share = n / n_population if n_population else 1.0
+    if 0.01 < share < 0.99:
+        return rng.permutation(n_population)[:n]
+    if share < 0.2:
+        chosen: list[int] = []
+        seen: set[int] = set()
+        for _ in range(n):
+            j = rng.randint(n_population)
+            while j in seen:
+                j = rng.randint(n_population)
+            seen.add(j)
+            chosen.append(j)
+        return np.array(chosen, dtype=np.int64)
+    out = np.arange(n)
+    for i in range(n, n_population):
+        j = rng.randint(0, i + 1)
+        if j < n:
+            out[j] = i
+    return out
+
+
+def sample_parameters(param_distributions: dict | list[dict], n_iter: int, random_state=None) -> list[dict]:
+    """``n_iter`` parameter settings, as scikit-learn's ``ParameterSampler`` (same seed, same draws):
+    when every value is a list, distinct grid points (all of them, with a ``UserWarning``, when the
+    grid has fewer); otherwise for each draw a dict of the list picked at random, then for each name
+    in sorted order ``dist.rvs(random_state=rng)`` or a uniformly chosen list entry."""
+    dists = param_distributions if isinstance(param_distributions, list) else [param_distributions]
+    if not dists or not all(isinstance(d, dict) for d in dists):
+        raise ValueError(f"RandomizedSearchCV: param_distributions must be a dict or a non-empty list of dicts, got "
+                         f"{param_distributions!r}")  # fmt: skip
+    for d in dists:
+        for k, v in d.items():
+            if not hasattr(v, "rvs") and (isinstance(v, str) or not isinstance(v, Sequence | np.ndarray) or len(v) == 0):
+                raise ValueError(f"RandomizedSearchCV: param_distributions[{k!r}] must be a non-empty list of values "
+                                 "or a distribution with an rvs method (e.g. scipy.stats.loguniform(1e-3, 1e3)), "
+                                 f"got {v!r}")  # fmt: skip
+    rng = _shuffler(random_state)
+    if all(not hasattr(v, "rvs") for d in dists for v in d.values()):
+        grid = _candidates(dists)
+        if len(grid) < n_iter:
+            warnings.warn(f"The total space of parameters {len(grid)} is smaller than n_iter={n_iter}. Running "
+                          f"{len(grid)} iterations. For exhaustive searches, use GridSearchCV.", UserWarning,
+                          stacklevel=3)  # fmt: skip
+            n_iter = len(grid)
+        return [grid[i] for i in _sample_without_replacement(len(grid), n_iter, rng)]
+    out = []
+    for _ in range(n_iter):
+        d = dists[rng.choice(len(dists))]
+        out.append({k: v.rvs(random_state=rng) if hasattr(v, "rvs") else v[rng.randint(len(v))] for k, v in sorted(d.items())})
+    return out
 
 
 @dataclass
