@@ -3,7 +3,7 @@
 Described: ``Sequential`` (and ``MLP``, as the Sequential it is; its children's names when they are not
 ``0, 1, …``: ``Sequential(OrderedDict(...))``), ``Linear``, the parameter-free
 activations, ``LeakyReLU``, ``GELU``, ``ELU``, ``Softplus`` (their options), ``PReLU``,
-``Softmax``/``LogSoftmax``, ``Dropout`` (its ``p``; a rebuilt
+``Softmax``/``LogSoftmax``, ``Flatten``/``Unflatten`` (their axes), ``Dropout`` (its ``p``; a rebuilt
 one draws fresh masks), ``BatchNorm1d`` and ``LayerNorm`` (their options; the running statistics are
 BatchNorm1d's own buffers), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
 These exact classes only: a user's subclass (its own ``forward``) is refused, as rebuilding its base
@@ -59,6 +59,8 @@ LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "LogSoftmax": ("axis",),
     "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
     "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", "bias"),
+    "Flatten": ("start_dim", "end_dim"),
+    "Unflatten": ("dim", "unflattened_size"),
     **{name: () for name in _SIMPLE},
     **{name: cls.options for name, cls in _OPTIONED.items()},
 }
@@ -71,7 +73,7 @@ def _kan_grid(m: KANLinear) -> dict:
 # the exact classes described (MLP and KAN compute what the Sequential of their layers computes)
 _SEQUENTIALS = (Sequential, L.MLP, KAN)
 _DESCRIBED = (*_SEQUENTIALS, L.Linear, KANLinear, L.Dropout, L.LeakyReLU, L.PReLU, L.Softmax, L.LogSoftmax,
-              BatchNorm1d, LayerNorm, *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
+              BatchNorm1d, LayerNorm, L.Flatten, L.Unflatten, *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
 
 
 def _described_type(m: Module) -> type:
@@ -165,6 +167,10 @@ def _layer_spec(m: Module) -> dict:
     if cls is LayerNorm:
         return {"type": "LayerNorm", "normalized_shape": list(m.normalized_shape), "eps": m.eps,
                 "elementwise_affine": m.elementwise_affine, "bias": m.bias is not None}  # fmt: skip
+    if cls is L.Flatten:
+        return {"type": "Flatten", "start_dim": m.start_dim, "end_dim": m.end_dim}
+    if cls is L.Unflatten:
+        return {"type": "Unflatten", "dim": m.dim, "unflattened_size": list(m.unflattened_size)}
     return {"type": cls.__name__, "axis": m.axis}  # Softmax or LogSoftmax
 
 
@@ -360,7 +366,26 @@ def _layer_shapes(spec, depth: int) -> dict[str, tuple[int, ...]]:
         _finite(spec, "negative_slope")
     if kind in _OPTIONED:
         _options(spec)
+    if kind in ("Flatten", "Unflatten"):
+        _reshape_options(spec)
     return {}
+
+
+def _reshape_options(spec: dict) -> dict:
+    """A ``Flatten``'s axes or an ``Unflatten``'s axis and sizes (at most 32, each in 1..2**31 or −1), checked."""
+    axes = ("start_dim", "end_dim") if spec["type"] == "Flatten" else ("dim",)
+    out = {k: _field(spec, k, int, default=-1 if k == "end_dim" else 1) for k in axes}
+    for k, v in out.items():
+        if not -MAX_DEPTH <= v <= MAX_DEPTH:
+            raise ArchitectureError(f"{spec['type']}: {k} must be an axis in -{MAX_DEPTH}..{MAX_DEPTH}, got {v}")
+    if spec["type"] == "Unflatten":
+        sizes = spec.get("unflattened_size")
+        size_ok = lambda k: isinstance(k, int) and not isinstance(k, bool) and (1 <= k <= MAX_FEATURES or k == -1)  # noqa: E731
+        if not (isinstance(sizes, list) and 1 <= len(sizes) <= 32 and all(size_ok(k) for k in sizes)):
+            raise ArchitectureError(f"Unflatten: unflattened_size must be a list of 1 to 32 sizes in 1..{MAX_FEATURES} "
+                                    f"(at most one -1), got {str(sizes)[:80]}")  # fmt: skip
+        out["unflattened_size"] = tuple(sizes)
+    return out
 
 
 def _options(spec: dict) -> dict:
@@ -422,6 +447,8 @@ def _build(spec: dict, dtype, depth: int) -> Module:
         return L.Dropout(_field(spec, "p", float))
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
+    if kind in ("Flatten", "Unflatten"):
+        return (L.Flatten if kind == "Flatten" else L.Unflatten)(**_reshape_options(spec))
     if kind == "LeakyReLU":
         return L.LeakyReLU(_finite(spec, "negative_slope"))
     if kind in _OPTIONED:

@@ -10,6 +10,7 @@ from .layers import (
     MLP,
     Abs,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -22,6 +23,7 @@ from .layers import (
     Softplus,
     Step,
     Tanh,
+    Unflatten,
     activation,
 )
 from .losses import (

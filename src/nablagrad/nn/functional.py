@@ -1026,16 +1026,24 @@ def batch_norm(
             raise TypeError("batch_norm: running_mean and running_var must be tensors when training: they are updated "
                             "in place; wrap them once with ng.tensor(...) and keep the tensors")  # fmt: skip
         check_running_update("batch_norm", x)
-    shape = (c,) + (1,) * (x.ndim - 2)  # a per-channel value broadcast along axis 1
+    y, mu, var = batch_norm_with_statistics(x, running_mean, running_var, weight, bias, training, eps)
+    if update:
+        update_running_stats(running_mean, running_var, mu, var, x, momentum)
+    return y
+
+
+def batch_norm_with_statistics(x: Tensor, running_mean, running_var, weight, bias, training: bool,
+                               eps: float) -> tuple[Tensor, Tensor | None, Tensor | None]:  # fmt: skip
+    """``(y, μ, σ²)``: :func:`batch_norm`'s ``y`` of a checked input ``x`` (no update), with the batch's statistics
+    it used when ``training`` (kept axes; None otherwise), so a running update needs no second pass over ``x``."""
+    shape = (x.shape[1],) + (1,) * (x.ndim - 2)  # a per-channel value broadcast along axis 1
+    mu = var = None
     if training:
         d, mu, var = _standardize(x, (0, *range(2, x.ndim)))
         y = d * rsqrt(var + eps)
     else:
         y = (x - as_tensor(running_mean).reshape(shape)) * rsqrt(as_tensor(running_var).reshape(shape) + eps)
-    y = _affine(y, weight, bias, shape)
-    if update:
-        update_running_stats(running_mean, running_var, mu, var, x, momentum)
-    return y
+    return _affine(y, weight, bias, shape), mu, var
 
 
 def batch_statistics(x: Tensor) -> tuple[Tensor, Tensor]:

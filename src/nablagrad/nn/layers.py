@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import backend
-from ..autodiff import as_tensor, log_softmax, relu, sigmoid, softmax, tanh
+from ..autodiff import as_tensor, flatten, log_softmax, relu, sigmoid, softmax, tanh, unflatten
 from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from . import functional as Fn
@@ -131,7 +131,10 @@ class _InplaceActivation(_Activation):
 
 
 class Identity(_Activation):
-    """f(z) = z."""
+    """f(z) = z.  Takes and ignores any arguments, as PyTorch's (a placeholder for a layer built with some)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
 
 class Step(_Activation):
@@ -296,6 +299,45 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return log_softmax(x, axis=self.axis)
+
+
+class Flatten(Module):
+    """Axes ``start_dim`` … ``end_dim`` merged into one (PyTorch's ``nn.Flatten``: by default all but the batch
+    axis, (N, 1, 28, 28) → (N, 784)); a reshape, its gradient the reshape back."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        for name, v in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not is_int(v):
+                raise TypeError(f"Flatten: {name} must be an int (an axis; negative counts from the end), got {v!r}")
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def forward(self, x):
+        return flatten(as_tensor(x), self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Axis ``dim`` split into ``unflattened_size`` (one entry may be −1), PyTorch's ``nn.Unflatten``: (N, 784)
+    → (N, 1, 28, 28) with ``Unflatten(1, (1, 28, 28))``."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]):
+        super().__init__()
+        if not is_int(dim):
+            raise TypeError(f"Unflatten: dim must be an int (an axis), got {dim!r}")
+        if isinstance(unflattened_size, str) or not isinstance(unflattened_size, Sequence) or not all(
+                is_int(k) and (k > 0 or k == -1) for k in unflattened_size):  # fmt: skip
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of sizes > 0 (at most one -1), e.g. (1, 28, 28), "
+                            f"got {unflattened_size!r}")  # fmt: skip
+        self.dim, self.unflattened_size = int(dim), tuple(int(k) for k in unflattened_size)
+
+    def forward(self, x):
+        return unflatten(as_tensor(x), self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

@@ -291,6 +291,10 @@ class Module:
             raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, not a Module")
         setattr(self, name, module)
 
+    def register_module(self, name: str, module: Module) -> None:
+        """PyTorch's alias of :meth:`add_module`."""
+        self.add_module(name, module)
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` as the parameter ``name`` (``self.name = param`` with a name made at run time);
         ``None`` registers an absent parameter (skipped by ``parameters()``, as PyTorch's)."""
@@ -420,6 +424,26 @@ class Module:
             if not isinstance(mod, Module):
                 raise AttributeError(f"get_submodule: `{item}` (in {target!r}) is not an nn.Module but a {type(mod).__name__}")
         return mod
+
+    def _get_member(self, who: str, target: str, registry: str, kind: str):
+        """The parameter or buffer at the dotted path ``target`` (``"0.weight"``), as PyTorch's ``get_parameter``."""
+        if not isinstance(target, str):
+            raise TypeError(f"{who}: target must be a dotted path string such as '0.weight', got {type(target).__name__}")
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        members = getattr(mod, registry)
+        if members.get(name) is None:  # absent, or registered as None (a Linear built with bias=False)
+            raise AttributeError(f"{who}: {type(mod).__name__} has no {kind} `{name}` (in {target!r}); its {kind}s are "
+                                 f"{[k for k, v in members.items() if v is not None]}")  # fmt: skip
+        return members[name]
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"0.weight"``), as PyTorch."""
+        return self._get_member("get_parameter", target, "_parameters", "parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"0.running_mean"``), as PyTorch."""
+        return self._get_member("get_buffer", target, "_buffers", "buffer")
 
     def apply(self, fn) -> Module:
         """Call ``fn(m)`` on every sub-module, children first, then on ``self`` (PyTorch's order); returns ``self``."""

@@ -15,6 +15,7 @@ import numpy as np
 from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.jit import effect
+from ..autodiff.mode import state
 from ..backend.checks import is_int, is_real
 from . import functional as Fn
 from .module import Module, Parameter
@@ -111,22 +112,27 @@ class BatchNorm1d(Module):
         batch_stats = self.training or self.running_mean is None  # PyTorch's rule: no running statistics, the batch's
         x = Fn.batch_norm_input(x, self.num_features, who, batch_stats)
         _same_dtype(who, x, (self.weight, self.running_mean))
-        if self.training and self.track_running_stats:
-            self._update_running_stats(x)
         running = (None, None) if self.training else (self.running_mean, self.running_var)  # (read, never written)
-        return Fn.batch_norm(x, *running, self.weight, self.bias, training=batch_stats, eps=self.eps)
+        y, mu, var = Fn.batch_norm_with_statistics(x, *running, self.weight, self.bias, batch_stats, self.eps)
+        if self.training and self.track_running_stats:  # after y: a refused call changes nothing
+            # the batch's statistics that y used (one pass over x); a compiled step's effect takes x alone and
+            # computes them from each call's batch (a traced value it is given would be the first call's)
+            self._update_running_stats(x, *((mu, var) if state.jit_trace is None else ()))
+        return y
 
     @effect
-    def _update_running_stats(self, x: Tensor) -> None:
+    def _update_running_stats(self, x: Tensor, mu: Tensor | None = None, var: Tensor | None = None) -> None:
         """``r ← (1 − m) r + m·stat`` from the batch ``x`` (``m = momentum``, or ``1/num_batches_tracked`` for
-        ``momentum=None``), by :func:`functional.batch_norm`'s own update rule, and one more batch counted.  An effect
-        (outside the tape): ``ng.jit`` makes it again on each call of a compiled step, with that call's ``x``."""
+        ``momentum=None``), by :func:`functional.batch_norm`'s own update rule, and one more batch counted; ``mu``,
+        ``var``: the batch's statistics when the forward pass computed them already.  An effect (outside the
+        tape): ``ng.jit`` makes it again on each call of a compiled step, with that call's ``x``."""
         Fn.check_running_update(f"BatchNorm1d({self.num_features})", x)  # (vmap, forward mode) before any write
         factor = self.momentum
         if factor is None:  # the cumulative average: this batch weighs 1/(batches so far, it included)
             factor = 1.0 / (int(self.num_batches_tracked.item()) + 1)
         with no_grad():  # the statistics only (not the normalised batch), as batch_norm computes them
-            mu, var = Fn.batch_statistics(x.detach())
+            if mu is None or var is None:
+                mu, var = Fn.batch_statistics(x.detach())
             Fn.update_running_stats(self.running_mean, self.running_var, mu, var, x, factor)
             self.num_batches_tracked.copy_(self.num_batches_tracked + 1)
 

@@ -9,6 +9,7 @@ from .optimizer import Optimizer
 from .random_steps import RandomStepResult, descend_with_random_steps
 from .schedules import (
     SCHEDULES,
+    ChainedScheduler,
     ConstantLR,
     CosineAnnealingLR,
     CosineAnnealingWarmRestarts,
@@ -20,6 +21,7 @@ from .schedules import (
     MultiplicativeLR,
     MultiStepLR,
     OneCycleLR,
+    PolynomialLR,
     ReduceLROnPlateau,
     SequentialLR,
     StepLR,

@@ -43,6 +43,19 @@ def _pair(test, v) -> bool:
     return isinstance(v, tuple | list) and len(v) == 2 and all(_real(x) for x in v) and test(*v)
 
 
+# A schedule's record in the groups, as torch.optim.lr_scheduler writes it: loaded though a fresh group lacks it.
+SCHEDULE_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
+
+
+def _torch_flag(key: str, value) -> bool:
+    """One of torch.optim's implementation flags at a value that changes no number (``foreach``, ``fused``,
+    ``capturable``: how torch runs the update; ``differentiable=False``): in a saved torch state, skipped by an
+    optimiser that does not take it (``differentiable=True`` stays an unknown option, refused)."""
+    if key in ("foreach", "fused", "capturable"):
+        return value is None or isinstance(value, bool)
+    return key == "differentiable" and value is False
+
+
 # name -> (test, what a valid value is).  One table for every optimiser: a group is checked
 # against the rows of the keys it holds.
 HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
@@ -83,6 +96,8 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "differentiable": (lambda v: _flag(v) and not v,
                        "False: nablagrad's optimiser steps are not differentiable (write the update with ng.grad "
                        "to differentiate through it)"),
+    **{k: (lambda v: _real(v) and v >= 0, "a finite number >= 0 (a schedule's record)")
+       for k in SCHEDULE_KEYS},
 }  # fmt: skip
 
 
@@ -187,6 +202,16 @@ def _checked_buffer(what: str, v, p: Tensor):
     if not (is_int(v) and 0 <= v <= MAX_STEPS):
         raise ValueError(f"{what} must be an array or a step count (an integer in 0..2**53), got {repr(v)[:40]}")
     return int(v)
+
+
+def _step_of(v):
+    """A saved step count as an int where torch.optim saves it as a 0-d float array (``tensor(3.)``) or a float
+    with a whole value; anything else unchanged, for :func:`_checked_buffer` to check."""
+    if _is_array(v) and tuple(v.shape) == () or isinstance(v, float | np.floating):
+        f = float(v)
+        if 0 <= f <= MAX_STEPS and f == int(f):
+            return int(f)
+    return v
 
 
 class Optimizer:
@@ -556,8 +581,9 @@ class Optimizer:
             raise ValueError(f"{name}: the saved optimiser has a different number of parameters or groups")
         new_groups = []
         for saved, group in zip(groups, self.param_groups):
+            saved = {k: v for k, v in saved.items() if k in group or not _torch_flag(k, v)}
             merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
-            unknown = sorted(set(saved) - set(group) - {"initial_lr"})  # (a schedule's record, as torch.optim keeps it)
+            unknown = sorted(set(saved) - set(group) - set(SCHEDULE_KEYS))  # (a schedule's record, as torch.optim keeps it)
             if unknown:
                 raise ValueError(f"{name}: unknown option(s) {unknown} in the saved groups; known: {sorted(self.defaults)}")
             self._validate(merged)
@@ -581,7 +607,8 @@ class Optimizer:
                     f"{name}: the state of parameter {pos} has buffers {sorted(buffers)}; {type(self).__name__} with these "
                     f"options needs {sorted(need)} (missing {missing}, unexpected {extra})"
                 )
-            new_state[id(p)] = {k: _checked_buffer(f"{name}: buffer {k!r} of parameter {pos}", v, p) for k, v in buffers.items()}
+            new_state[id(p)] = {k: _checked_buffer(f"{name}: buffer {k!r} of parameter {pos}",
+                                                   _step_of(v) if k == "step" else v, p) for k, v in buffers.items()}  # fmt: skip
         return new_state, new_groups
 
     def __repr__(self) -> str:

@@ -90,6 +90,7 @@ class LRScheduler:
 
     floor = 0.0  # the rate the formula approaches (CosineAnnealingLR's eta_min): the chained step scales μ − floor
     moves_on_resume = False  # PyTorch's initial step on a resume (last_epoch >= 0) keeps the rate, but StepLR's moves it
+    settings: tuple[str, ...] = ()  # the constructor's arguments that state_dict saves and load_state_dict restores
 
     def __init_subclass__(cls, **kwargs):
         """A subclass's own ``step`` is an effect that ``ng.jit`` repeats, as the base's is."""
@@ -115,6 +116,7 @@ class LRScheduler:
         self.base_lrs = _per_group(who, "initial_lr", base_lrs, len(groups))
         self.last_epoch, self._last_lr = int(last_epoch), [g["lr"] for g in groups]
         self._step_to(self.last_epoch + 1, who, resume=last_epoch >= 0)  # PyTorch's initial step (refused: nothing written)
+        self._step_count = 1  # PyTorch's count of step() calls, the initial one included
         if last_epoch == -1:
             for g, base in zip(groups, self.base_lrs):
                 g["initial_lr"] = base
@@ -183,6 +185,7 @@ class LRScheduler:
     def step(self) -> None:
         """Move to the next step: every rate computed and checked, then all written (or none)."""
         self._step_to(self.last_epoch + 1, f"{type(self).__name__}.step")
+        self._step_count = getattr(self, "_step_count", 0) + 1
 
     def get_last_lr(self) -> list[float]:
         """The rates this schedule set last (the optimiser's at construction; after ``load_state_dict``, the
@@ -190,11 +193,17 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
-        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs), "last_lr": self.get_last_lr()}
+        """PyTorch's layout: the settings (``step_size``, ``gamma``, …), ``base_lrs``, ``last_epoch``,
+        ``_step_count`` and ``_last_lr`` (with PyTorch's two internal flags, always ``False`` here, so the keys are
+        the same); plain values only, so it can be written as JSON."""
+        return {**{k: _plain(getattr(self, k)) for k in self.settings}, "base_lrs": list(self.base_lrs),
+                "last_epoch": self.last_epoch, "_step_count": getattr(self, "_step_count", 0),
+                "_is_initial": False, "_get_lr_called_within_step": False, "_last_lr": self.get_last_lr()}  # fmt: skip
 
     def load_state_dict(self, state: dict) -> None:
-        """The saved step counter, initial and last rates (checked, then applied together); the optimiser's
-        rates are not touched, as in PyTorch: load the optimiser's ``state_dict`` with it to resume."""
+        """The saved step counter, initial and last rates and settings (each checked as the constructor checks
+        it, then all applied together); the optimiser's rates are not touched, as in PyTorch: load the
+        optimiser's ``state_dict`` with it to resume.  ``'last_lr'`` (the older name of ``'_last_lr'``) is read too."""
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, dict) or not {"last_epoch", "base_lrs"} <= state.keys():
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
@@ -203,18 +212,57 @@ class LRScheduler:
         if not is_int(epoch) or epoch < -1:  # -1: not started yet (a later schedule of a SequentialLR)
             raise ValueError(f"{name}: last_epoch must be an int >= -1, got {epoch!r}")
         base_lrs = _per_group(name, "base_lrs", state["base_lrs"], groups)
-        last_lr = state.get("last_lr")
-        last_lr = None if last_lr is None else _per_group(name, "last_lr", last_lr, groups)
+        lr_key = "_last_lr" if "_last_lr" in state else "last_lr"
+        last_lr = state.get(lr_key)
+        last_lr = None if last_lr is None else _per_group(name, lr_key, last_lr, groups)
+        count = state.get("_step_count", getattr(self, "_step_count", 0))
+        _count(name, "_step_count", count, 0, "the step() calls so far")
+        shadow = self._with_settings(state, name)  # the saved settings, checked by a constructor on a copy
         try:  # a state the schedule cannot go on from is refused
-            at_epoch = self.rates(base_lrs, int(epoch), name) if epoch >= 0 else [g["lr"] for g in self.optimizer.param_groups]
+            at_epoch = shadow.rates(base_lrs, int(epoch), name) if epoch >= 0 else [g["lr"] for g in self.optimizer.param_groups]
         except NotImplementedError:  # a schedule with its own step() and no closed form
             at_epoch = [g["lr"] for g in self.optimizer.param_groups]
-        self.last_epoch, self.base_lrs = int(epoch), base_lrs  # everything checked: applied together
+        for k in self.settings:  # everything checked: applied together
+            setattr(self, k, getattr(shadow, k))
+        self.last_epoch, self.base_lrs, self._step_count = int(epoch), base_lrs, int(count)
         self._last_lr = at_epoch if last_lr is None else last_lr
+
+    def _with_settings(self, state: dict, name: str) -> LRScheduler:
+        """This schedule with the settings of ``state`` (those it holds): itself when they are its own, else a
+        copy built by the constructor on a stand-in optimiser (so each is checked as when given), never stepped."""
+        saved = {k: state[k] for k in self.settings if k in state}
+        if all(_same(getattr(self, k), v) for k, v in saved.items()):
+            return self
+        kwargs = {**{k: getattr(self, k) for k in self.settings}, **saved}
+        stand_in = types.SimpleNamespace(param_groups=[{k: v for k, v in g.items() if k != "params"}
+                                                       for g in self.optimizer.param_groups],
+                                         defaults=getattr(self.optimizer, "defaults", {}))  # fmt: skip
+        try:
+            return type(self)(stand_in, **self._constructor_args(kwargs))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: a saved setting is refused: {e}") from None
+
+    def _constructor_args(self, settings: dict) -> dict:
+        """The constructor's keyword arguments from the saved settings (the same names, unless a subclass says)."""
+        return settings
+
+
+def _plain(v):
+    """A setting as state_dict saves it: a list for a sequence (JSON-able), else the value."""
+    return list(v) if isinstance(v, list | tuple) else v
+
+
+def _same(a, b) -> bool:
+    """Whether a saved setting equals the schedule's own (sequences compared entry by entry)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return list(a) == list(b)
+    return a == b
 
 
 class InverseTimeLR(LRScheduler):
     """``μ_t = μ_0 / (1 + γ t)``; with γ = 1 this is the lectures' ``1/t`` schedule."""
+
+    settings = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float = 1.0, last_epoch: int = -1):
         self.gamma = _rate_like("InverseTimeLR", "gamma", gamma)
@@ -228,6 +276,7 @@ class StepLR(LRScheduler):
     """``μ_t = μ_0 · γ^{⌊t / step_size⌋}``."""
 
     moves_on_resume = True
+    settings = ("step_size", "gamma")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         if not is_int(step_size) or step_size < 1:
@@ -243,6 +292,7 @@ class MultiStepLR(LRScheduler):
     """``μ_t = μ_0 · γ^{#milestones ≤ t}`` (a milestone given twice decays twice, as in PyTorch)."""
 
     moves_on_resume = True
+    settings = ("milestones", "gamma")
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1):
         if isinstance(milestones, str | bytes) or not isinstance(milestones, Iterable):
@@ -261,6 +311,8 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """``μ_t = μ_0 · γ^t``."""
 
+    settings = ("gamma",)
+
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
         self.gamma = _rate_like("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
@@ -271,6 +323,8 @@ class ExponentialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """``μ_t = μ_min + ½(μ_0 − μ_min)(1 + cos(π t / T))``."""
+
+    settings = ("T_max", "eta_min")
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         if not is_real(T_max) or not 0 < T_max < math.inf:
@@ -286,6 +340,20 @@ class CosineAnnealingLR(LRScheduler):
         return self.eta_min + 0.5 * (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max))
 
 
+class PolynomialLR(LRScheduler):
+    """``μ_t = μ_0 · (1 − min(t, T) / T)^p`` with ``T = total_iters``, ``p = power``: 0 from step ``T`` on."""
+
+    settings = ("total_iters", "power")
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1):
+        self.total_iters = _count("PolynomialLR", "total_iters", total_iters, 1, "the steps of the decay to 0")
+        self.power = _rate_like("PolynomialLR", "power", power)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * (1 - min(t, self.total_iters) / self.total_iters) ** self.power
+
+
 def _factor(who: str, name: str, v, low: float, low_open: bool) -> float:
     """A multiplicative factor in ``(low, 1]`` or ``[low, 1]``, else PyTorch's ValueError, naming it."""
     if not is_real(v):
@@ -299,6 +367,8 @@ def _factor(who: str, name: str, v, low: float, low_open: bool) -> float:
 class LinearLR(LRScheduler):
     """``μ_t = μ_0 · (s + (e − s) · min(t, T) / T)`` with ``s = start_factor``, ``e = end_factor``,
     ``T = total_iters`` (a linear warm-up by default: from ``μ_0 / 3`` to ``μ_0`` in 5 steps)."""
+
+    settings = ("start_factor", "end_factor", "total_iters")
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1):  # fmt: skip
@@ -319,6 +389,7 @@ class ConstantLR(LRScheduler):
     """``μ_t = μ_0 · factor`` for ``t < total_iters``, then ``μ_0``."""
 
     moves_on_resume = True
+    settings = ("factor", "total_iters")
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1):
         self.factor = _factor("ConstantLR", "factor", factor, 0.0, low_open=False)
@@ -408,6 +479,8 @@ class CosineAnnealingWarmRestarts(_SetsRate):
     """SGDR: ``μ_t = μ_min + ½(μ_0 − μ_min)(1 + cos(π T_cur / T_i))``, ``T_cur`` the steps since the last restart,
     ``T_i`` the current period (``T_0``, then ``T_mult`` times longer after each restart)."""
 
+    settings = ("T_0", "T_mult", "eta_min")
+
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1):
         who = "CosineAnnealingWarmRestarts"
         self.T_0 = _count(who, "T_0", T_0, 1, "the steps of the first period")
@@ -415,11 +488,28 @@ class CosineAnnealingWarmRestarts(_SetsRate):
         self.eta_min = _rate_like(who, "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, t):
+    def _period(self, t: int) -> tuple[int, int]:
+        """``(T_cur, T_i)`` at step ``t``: the steps since the last restart and the current period's length."""
         t_cur, t_i = (t % self.T_0, self.T_0) if self.T_mult == 1 else (t, self.T_0)
         while t_cur >= t_i:  # T_mult > 1: whole periods, in integers (no rounding at a restart)
             t_cur, t_i = t_cur - t_i, t_i * self.T_mult
+        return t_cur, t_i
+
+    @property
+    def T_cur(self) -> int:
+        return self._period(max(self.last_epoch, 0))[0]
+
+    @property
+    def T_i(self) -> int:
+        return self._period(max(self.last_epoch, 0))[1]
+
+    def lr_at(self, base_lr, t):
+        t_cur, t_i = self._period(t)
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+    def state_dict(self) -> dict:
+        """PyTorch's keys, with its ``T_i`` and ``T_cur`` (which follow from ``last_epoch`` here: not read back)."""
+        return {**super().state_dict(), "T_i": self.T_i, "T_cur": self.T_cur}
 
 
 class OneCycleLR(_SetsRate):
@@ -473,7 +563,14 @@ class OneCycleLR(_SetsRate):
         up, T = float(pct_start * self.total_steps) - 1, self.total_steps - 1
         self._phases = ([(up, "initial", "max"), (2 * up, "max", "initial"), (T, "initial", "min")] if self.three_phase
                         else [(up, "initial", "max"), (T, "max", "min")])  # fmt: skip  # (end step, from, to)
+        self._read_groups = last_epoch != -1  # a fresh cycle ignores another one's record until it writes its own
         super().__init__(optimizer, last_epoch)
+        if last_epoch == -1:  # PyTorch's record of the cycle in each group; the steps read it from there
+            for i, g in enumerate(optimizer.param_groups):
+                g["max_lr"], g["min_lr"] = self.max_lrs[i], self.base_lrs[i] / self.final_div_factor
+                if self.cycle_momentum:
+                    g["max_momentum"], g["base_momentum"] = self.max_momentums[i], self.base_momentums[i]
+            self._read_groups = True
 
     def _fresh_base_lrs(self, groups):
         return [m / self.div_factor for m in self.max_lrs]
@@ -494,23 +591,62 @@ class OneCycleLR(_SetsRate):
             start = end
         raise AssertionError("unreachable")
 
+    def _group(self, i: int) -> dict:
+        """Group ``i`` (its ``'max_lr'``, ``'min_lr'``, momenta), or none before a fresh construction writes them."""
+        return self.optimizer.param_groups[i] if self._read_groups else {}
+
     def lr_at(self, base_lr, t):
         return self._cycle(t, {"initial": base_lr, "max": base_lr * self.div_factor, "min": base_lr / self.final_div_factor})
 
+    def _rate_at(self, i, base_lr, t):
+        """As PyTorch's: the landmarks ``'max_lr'`` and ``'min_lr'`` of group ``i`` (a change there is followed)."""
+        g = self._group(i)
+        ends = {"initial": base_lr, "max": g.get("max_lr", base_lr * self.div_factor),
+                "min": g.get("min_lr", base_lr / self.final_div_factor)}  # fmt: skip
+        return self._cycle(t, ends)
+
     def momentum_at(self, i: int, t: int) -> float:
-        """Group ``i``'s momentum at step ``t``: high where the rate is low (``'initial'``, ``'min'``), low at ``max_lr``."""
-        high, low = self.max_momentums[i], self.base_momentums[i]
+        """Group ``i``'s momentum at step ``t``: high where the rate is low (``'initial'``, ``'min'``), low at ``max_lr``
+        (the ends are the group's ``'max_momentum'`` and ``'base_momentum'``, as PyTorch reads them)."""
+        g = self._group(i)
+        high, low = g.get("max_momentum", self.max_momentums[i]), g.get("base_momentum", self.base_momentums[i])
         return self._cycle(t, {"initial": high, "max": low, "min": high})
 
     def _step_to(self, t, who, restart=False, resume=False):
-        """The rates (checked, then written, as every schedule's), then the momenta of step ``t``: these are
-        within ``[base_momentum, max_momentum]``, checked at construction, so nothing can fail between."""
+        """The momenta of step ``t`` (each checked by the optimiser's rule), then the rates (checked, then
+        written, as every schedule's), then the momenta: a refused step writes nothing."""
+        momenta = {}
+        if self.momentum_key is not None:
+            rule, what = HYPERPARAMETERS[self.momentum_key]
+            for i, g in enumerate(self.optimizer.param_groups):
+                m = self.momentum_at(i, t)
+                momenta[i] = m if self.momentum_key == "momentum" else (m, *g["betas"][1:])
+                if not rule(momenta[i]):
+                    raise ValueError(f"{who}: the momentum at step {t} would be {m!r} for group {i} ({self.momentum_key} "
+                                     f"must be {what}); check its 'max_momentum' and 'base_momentum'")  # fmt: skip
         super()._step_to(t, who, restart=restart, resume=resume)
-        if self.momentum_key is None:
-            return
-        for i, g in enumerate(self.optimizer.param_groups):
-            m = self.momentum_at(i, t)
-            g[self.momentum_key] = m if self.momentum_key == "momentum" else (m, *g["betas"][1:])
+        for i, m in momenta.items():
+            self.optimizer.param_groups[i][self.momentum_key] = m
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout: ``total_steps``, the phases, the annealing, ``cycle_momentum``, ``use_beta1`` and the
+        common entries; the landmarks (``'max_lr'``, …) are in the optimiser's groups, as in PyTorch."""
+        lr = {"initial": "initial_lr", "max": "max_lr", "min": "min_lr"}
+        mom = {"initial": "max_momentum", "max": "base_momentum", "min": "max_momentum"}
+        phases = [{"end_step": end, "start_lr": lr[a], "end_lr": lr[b], "start_momentum": mom[a], "end_momentum": mom[b]}
+                  for end, a, b in self._phases]  # fmt: skip
+        return {"total_steps": self.total_steps, "_schedule_phases": phases, "_anneal_func_type": self.anneal_strategy,
+                "cycle_momentum": self.cycle_momentum, "use_beta1": self.momentum_key == "betas",
+                **super().state_dict()}  # fmt: skip
+
+    def _with_settings(self, state, name):
+        """The cycle is the constructor's: a state saved from another cycle is refused, naming the setting."""
+        mine = self.state_dict()
+        for k in ("total_steps", "_schedule_phases", "_anneal_func_type", "cycle_momentum"):
+            if k in state and state[k] != mine[k]:
+                raise ValueError(f"{name}: the state was saved from a cycle with {k}={state[k]!r}, this one has "
+                                 f"{mine[k]!r}; build OneCycleLR with the saved run's arguments, then load it")  # fmt: skip
+        return self
 
 
 def _each(who: str, name: str, v, groups: int) -> list:
@@ -555,9 +691,9 @@ class SequentialLR(LRScheduler):
         if not isinstance(schedulers, list | tuple) or not schedulers:
             raise ValueError(f"{who} expects at least one scheduler, but got {schedulers!r}")
         for k, s in enumerate(schedulers):
-            if not isinstance(s, LRScheduler) or isinstance(s, ReduceLROnPlateau | SequentialLR):
+            if not isinstance(s, LRScheduler) or isinstance(s, ReduceLROnPlateau | SequentialLR | ChainedScheduler):
                 raise ValueError(f"{who}: schedulers[{k}] must be a schedule stepped without arguments (not "
-                                 f"ReduceLROnPlateau or SequentialLR), got {type(s).__name__}")  # fmt: skip
+                                 f"ReduceLROnPlateau, SequentialLR or ChainedScheduler), got {type(s).__name__}")  # fmt: skip
             if s.optimizer is not optimizer:
                 raise ValueError(f"{who} expects all schedulers to belong to the same optimizer, but schedulers[{k}] "
                                  f"({type(s).__name__}) has another one")  # fmt: skip
@@ -595,28 +731,84 @@ class SequentialLR(LRScheduler):
         self.last_epoch, self._last_lr = t, s.get_last_lr()
 
     def state_dict(self) -> dict:
-        return {"last_epoch": self.last_epoch, "last_lr": self.get_last_lr(),
-                "schedulers": [s.state_dict() for s in self.schedulers]}  # fmt: skip
+        """PyTorch's layout: ``_milestones``, ``last_epoch``, ``_last_lr`` and ``_schedulers`` (each one's state)."""
+        return {"_milestones": list(self.milestones), "last_epoch": self.last_epoch, "_last_lr": self.get_last_lr(),
+                "_schedulers": [s.state_dict() for s in self.schedulers]}  # fmt: skip
 
     def load_state_dict(self, state: dict) -> None:
+        """The step counter, the last rates and every schedule's state (all or nothing); the milestones are the
+        constructor's (a state saved with others is refused).  The older keys without ``_`` are read too."""
         name = "SequentialLR.load_state_dict"
-        if not isinstance(state, dict) or not {"last_epoch", "schedulers"} <= state.keys():
-            raise TypeError(f"{name}: expected the dict of state_dict() with 'last_epoch' and 'schedulers'")
-        saved, epoch = state["schedulers"], state["last_epoch"]
+        key = "_schedulers" if isinstance(state, dict) and "_schedulers" in state else "schedulers"
+        if not isinstance(state, dict) or not {"last_epoch", key} <= state.keys():
+            raise TypeError(f"{name}: expected the dict of state_dict() with 'last_epoch' and '_schedulers'")
+        epoch = state["last_epoch"]
         if not is_int(epoch) or epoch < 0:
             raise ValueError(f"{name}: last_epoch must be an int >= 0, got {epoch!r}")
-        if not isinstance(saved, list | tuple) or len(saved) != len(self.schedulers):
-            raise ValueError(f"{name}: expected {len(self.schedulers)} scheduler states, got {str(saved)[:80]}")
-        last_lr = _per_group(name, "last_lr", state.get("last_lr", self._last_lr), len(self.optimizer.param_groups))
-        before = [s.state_dict() for s in self.schedulers]
-        try:
-            for s, st in zip(self.schedulers, saved):
-                s.load_state_dict(st)
-        except Exception:
-            for s, st in zip(self.schedulers, before):  # all or nothing
-                s.load_state_dict(st)
-            raise
+        milestones = state.get("_milestones", self.milestones)
+        if not isinstance(milestones, list | tuple) or list(milestones) != self.milestones:
+            raise ValueError(f"{name}: the state was saved with milestones {milestones!r}, this SequentialLR has "
+                             f"{self.milestones}; build it with the saved milestones, then load it")  # fmt: skip
+        lr_key = "_last_lr" if "_last_lr" in state else "last_lr"
+        last_lr = _per_group(name, lr_key, state.get(lr_key, self._last_lr), len(self.optimizer.param_groups))
+        _load_all(name, self.schedulers, state[key])
         self.last_epoch, self._last_lr = int(epoch), last_lr
+
+
+def _load_all(name: str, schedulers: list[LRScheduler], saved) -> None:
+    """Each schedule's saved state, all or nothing: a refused one puts back those already loaded."""
+    if not isinstance(saved, list | tuple) or len(saved) != len(schedulers):
+        raise ValueError(f"{name}: expected {len(schedulers)} scheduler states, got {str(saved)[:80]}")
+    before = [s.state_dict() for s in schedulers]
+    try:
+        for s, st in zip(schedulers, saved):
+            s.load_state_dict(st)
+    except Exception:
+        for s, st in zip(schedulers, before):
+            s.load_state_dict(st)
+        raise
+
+
+class ChainedScheduler(LRScheduler):
+    """Several schedules on one optimiser stepped together: ``step()`` steps each in turn, so their changes compose
+    (multiplicatively, for the chained ones), as PyTorch's ``ChainedScheduler``; ``optimizer`` defaults to theirs."""
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None):
+        who = "ChainedScheduler"
+        if not isinstance(schedulers, list | tuple) or not schedulers:
+            raise ValueError(f"{who} expects at least one scheduler to be chained, but got {schedulers!r}")
+        if not isinstance(schedulers[0], LRScheduler):
+            raise TypeError(f"{who}: schedulers[0] must be a schedule, got {type(schedulers[0]).__name__}")
+        optimizer = _optimizer_of(who, optimizer if optimizer is not None else schedulers[0].optimizer)
+        for k, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"{who}: schedulers[{k}] must be a schedule, got {type(s).__name__}")
+            if isinstance(s, ReduceLROnPlateau):
+                raise ValueError(f"{who} does not support ReduceLROnPlateau (its step() needs the metric), but "
+                                 f"schedulers[{k}] is one; step it yourself after the chain")  # fmt: skip
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{who} expects all schedulers to belong to the same optimizer, but schedulers[{k}] "
+                                 f"({type(s).__name__}) has another one")  # fmt: skip
+        self.optimizer, self.schedulers = optimizer, list(schedulers)
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self) -> None:
+        for s in self.schedulers:
+            s.step()
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout: ``_last_lr`` and ``_schedulers`` (each one's state)."""
+        return {"_last_lr": self.get_last_lr(), "_schedulers": [s.state_dict() for s in self.schedulers]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Every schedule's state and the last rates, all or nothing."""
+        name = "ChainedScheduler.load_state_dict"
+        if not isinstance(state, dict) or "_schedulers" not in state:
+            raise TypeError(f"{name}: expected the dict of state_dict() with '_schedulers'")
+        last_lr = _per_group(name, "_last_lr", state.get("_last_lr", self._last_lr), len(self.optimizer.param_groups))
+        _load_all(name, self.schedulers, state["_schedulers"])
+        self._last_lr = last_lr
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -640,6 +832,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown = _count(who, "cooldown", cooldown, 0, "steps not counted after a reduction")
         self.threshold, self.eps = _rate_like(who, "threshold", threshold), _rate_like(who, "eps", eps)
         mins = list(min_lr) if isinstance(min_lr, list | tuple) else [min_lr] * groups
+        self.default_min_lr = None if isinstance(min_lr, list | tuple) else min_lr  # PyTorch's record of a scalar min_lr
         self.min_lrs = _per_group(who, "min_lr", mins, groups)
         self.optimizer, self.mode, self.threshold_mode, self.factor = optimizer, mode, threshold_mode, float(factor)
         self.last_epoch, self._last_lr = 0, [g["lr"] for g in optimizer.param_groups]
@@ -678,12 +871,25 @@ class ReduceLROnPlateau(LRScheduler):
         self.last_epoch += 1
         self.best, self.num_bad_epochs, self.cooldown_counter, self._last_lr = best, bad, cool, rates
 
+    settings = ("factor", "min_lrs", "patience", "cooldown", "eps", "mode", "threshold", "threshold_mode")
+
+    def _constructor_args(self, settings: dict) -> dict:
+        return {**{k: v for k, v in settings.items() if k != "min_lrs"}, "min_lr": settings["min_lrs"]}
+
+    @property
+    def mode_worse(self) -> float:
+        """The worst value of the metric (``inf`` in ``'min'`` mode, ``-inf`` in ``'max'``), as PyTorch names it."""
+        return math.inf if self.mode == "min" else -math.inf
+
     def state_dict(self) -> dict:
-        return {"last_epoch": self.last_epoch, "best": self.best, "num_bad_epochs": self.num_bad_epochs,
-                "cooldown_counter": self.cooldown_counter, "last_lr": self.get_last_lr()}  # fmt: skip
+        """PyTorch's layout: the settings, the counters, the best value, ``mode_worse`` and ``_last_lr``."""
+        return {**{k: _plain(getattr(self, k)) for k in self.settings}, "default_min_lr": self.default_min_lr,
+                "last_epoch": self.last_epoch, "_last_lr": self.get_last_lr(), "mode_worse": self.mode_worse, "best": self.best,
+                "num_bad_epochs": self.num_bad_epochs, "cooldown_counter": self.cooldown_counter}  # fmt: skip
 
     def load_state_dict(self, state: dict) -> None:
-        """The counters, the best value and the last rates (the settings are the constructor's)."""
+        """The counters, the best value, the last rates and the settings (each checked as the constructor checks
+        it, then all applied together, as PyTorch restores them).  ``'last_lr'`` (the older name) is read too."""
         name = "ReduceLROnPlateau.load_state_dict"
         keys = {"last_epoch", "best", "num_bad_epochs", "cooldown_counter"}
         if not isinstance(state, dict) or not keys <= state.keys():
@@ -692,7 +898,11 @@ class ReduceLROnPlateau(LRScheduler):
             _count(name, k, state[k], 0, "a counter")
         if not is_real(state["best"]) or math.isnan(state["best"]):
             raise ValueError(f"{name}: best must be a number (inf before any step), got {state['best']!r}")
-        last_lr = _per_group(name, "last_lr", state.get("last_lr", self._last_lr), len(self.optimizer.param_groups))
+        lr_key = "_last_lr" if "_last_lr" in state else "last_lr"
+        last_lr = _per_group(name, lr_key, state.get(lr_key, self._last_lr), len(self.optimizer.param_groups))
+        shadow = self._with_settings(state, name)
+        for k in self.settings:  # everything checked: applied together
+            setattr(self, k, getattr(shadow, k))
         self.last_epoch, self.num_bad_epochs = int(state["last_epoch"]), int(state["num_bad_epochs"])
         self.cooldown_counter, self.best, self._last_lr = int(state["cooldown_counter"]), float(state["best"]), last_lr
 
