@@ -286,16 +286,19 @@ def test_fit_compiles_by_default_and_equals_the_eager_loop():
 
 
 @pytest.mark.numpy_only(NUMPY_ONLY)
-def test_fit_runs_dropout_eagerly():
-    """Active dropout is asked on each call (``model.train()`` may come after the loss is made): its calls
-    run eagerly, the others compiled."""
+def test_fit_compiles_dropout_in_both_modes():
+    """Dropout's mask is an op of the program (drawn anew on every replay): the batch loss is compiled in
+    training mode too, one program per mode, each equal to the eager loss drawn from the same state."""
     model = ng.nn.Sequential(ng.nn.Linear(2, 8, seed=0), ng.nn.Dropout(0.5, seed=0), ng.nn.Linear(8, 2, seed=1))
-    model.eval()
     batch_loss = BatchLoss(model, LOSSES["cross_entropy"]())
     x, y = ng.tensor(np.ones((4, 2), np.float32)), np.array([0, 1, 0, 1])
-    model.train()
-    batch_loss(x, y)
-    assert batch_loss.compiled.traces == 0
+    for _ in range(3):
+        state = model[1].rng.bit_generator.state
+        compiled, _ = batch_loss(x, y)
+        model[1].rng.bit_generator.state = state
+        eager, _ = batch_loss.eager(x, y)
+        assert np.array_equal(compiled.numpy(), eager.numpy())
+    assert batch_loss.compiled.traces == 1
     model.eval()
     batch_loss(x, y)
-    assert batch_loss.compiled.traces == 1
+    assert batch_loss.compiled.traces == 2

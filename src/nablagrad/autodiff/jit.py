@@ -108,6 +108,13 @@ _INVERT = Primitive("invert", INVERT.fn, (None,), (None,), fmt=INVERT.fmt)
 _STOP_GRADIENT = Primitive("detach", lambda x: x, (None,), (lambda F, t, ans, x: F.zeros_like(t),), fmt="detach({0})")
 
 
+def _guard(module) -> object:
+    """What a program traced through ``module`` holds for: its ``jit_guard()`` where it has one (Dropout's
+    ``(training, p)``), else its ``training`` flag."""
+    guard = getattr(module, "jit_guard", None)
+    return guard() if guard is not None else bool(module.training)
+
+
 class _Trace:
     """What the engine asks while ``f`` is traced (``mode.state.jit_trace``, this thread only).
 
@@ -125,8 +132,9 @@ class _Trace:
         self.modes: dict[int, tuple] = {}  # id -> (module, its training flag) for each module called while tracing
 
     def called(self, module) -> None:
-        """A module was called while tracing: the program holds for its mode (``training``) only."""
-        self.modes.setdefault(id(module), (module, bool(module.training)))
+        """A module was called while tracing: the program holds for its mode (``training``; and what its
+        ``jit_guard()`` names, as Dropout's ``p``) only."""
+        self.modes.setdefault(id(module), (module, _guard(module)))
 
     def fold(self, args: tuple) -> None:
         """An op of no traced value (``1 / self.std`` of a buffer): its result is a constant of the program, so
@@ -468,8 +476,8 @@ class _Program:
         for the host without a namespace lookup."""
         if self.structure != _m.structure:
             return False
-        for module, training in self.modes:  # a module switched by train()/eval() since: its other branch traces anew
-            if module.training != training:
+        for module, guard in self.modes:  # a module switched by train()/eval() since: its other branch traces anew
+            if _guard(module) != guard:
                 return False
         host = self.host
         for c, flag, (dtype, shape) in zip(self.captured, self.captured_flags, self.captured_kinds):

@@ -238,10 +238,9 @@ class DataLoader:
         self.X, self.y, self.fields, self.collate_fn = X, y, fields, collate_fn
         self.batch_size, self.drop_last, self.num_workers, self.pin_memory = batch_size, drop_last, num_workers, pin_memory
         self.sampling = sampling or ("shuffle" if shuffle else "sequential")
-        if seed is None:
-            self.rng = np.random.default_rng(backend.default_rng().integers(2**63))
-        else:
-            self.rng = backend.resolve_rng(seed, "DataLoader")
+        # no seed: each pass draws its own from the library-wide generator (as PyTorch's RandomSampler draws
+        # from torch's), so ng.manual_seed(s) before a pass fixes its order, whenever the loader was made
+        self.rng = None if seed is None else backend.resolve_rng(seed, "DataLoader")
 
     @property
     def n_examples(self) -> int:
@@ -260,7 +259,8 @@ class DataLoader:
         labels = self.y if self.sampling == "balanced" else None
         if self.fields is not None and self.sampling == "balanced":
             labels = self.fields[-1]
-        order = batch_indices(self.n_examples, self.batch_size, self.sampling, self.rng, labels=labels, drop_last=self.drop_last)
+        rng = self.rng if self.rng is not None else np.random.default_rng(backend.default_rng().integers(2**63))
+        order = batch_indices(self.n_examples, self.batch_size, self.sampling, rng, labels=labels, drop_last=self.drop_last)
         for idx in order:
             if self.dataset is not None or self.collate_fn is not None:
                 yield self.collate(idx)

@@ -40,7 +40,9 @@ from ..autodiff import softplus as _softplus
 from ..autodiff.mode import batched, state
 from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
-from ..backend import kernels
+from ..autodiff.random import dropout_mask
+from ..backend import kernels, resolve_rng
+from ..backend.checks import is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 
@@ -50,7 +52,7 @@ __all__ = [
     "cross_entropy_probs", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "perceptron_loss", "reduce", "linear",
     "gelu", "silu", "elu", "softplus", "huber_loss", "smooth_l1_loss", "kl_div", "one_hot", "normalize",
-    "batch_norm", "layer_norm",
+    "batch_norm", "layer_norm", "dropout",
 ]  # fmt: skip
 
 
@@ -151,6 +153,30 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     bx = x if beta == 1 else beta * x
     smooth = _softplus(bx) if beta == 1 else _softplus(bx) / beta
     return where(bx > threshold, x, smooth)
+
+
+def dropout_probability(p, who: str = "dropout") -> float:
+    """``p`` checked as a drop probability in [0, 1] (refused naming ``who`` and the fix)."""
+    if not is_real(p):
+        raise TypeError(f"{who}: p must be a probability in [0, 1], e.g. p=0.5, got {p!r} ({type(p).__name__})")
+    if not 0 <= p <= 1:
+        raise ValueError(f"{who}: p must lie in [0, 1], got {p}")
+    return float(p)
+
+
+def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, generator=None):
+    """Inverted dropout (``torch.nn.functional.dropout``): with ``training``, ``y = x · m / (1 − p)`` with
+    ``m ~ Bernoulli(1 − p)`` drawn afresh on every call, so ``E[y] = x``; otherwise ``y = x``.  The mask
+    comes from ``generator`` (a NumPy ``Generator`` or a seed; the library-wide one of :func:`ng.manual_seed`
+    by default) and is an op of the tape, so ``ng.jit`` draws it anew on every call.  ``inplace`` is
+    accepted for PyTorch's signature; the result is computed out of place (the same values and gradients)."""
+    p = dropout_probability(p)
+    if not isinstance(inplace, bool | np.bool_):
+        raise TypeError(f"dropout: inplace must be True or False, got {type(inplace).__name__} {inplace!r}")
+    x = as_tensor(x)
+    if not training or p == 0:
+        return x
+    return x * dropout_mask(x, p, resolve_rng(generator, "dropout"))
 
 
 def _float(x, who: str) -> Tensor:

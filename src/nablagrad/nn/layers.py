@@ -10,7 +10,6 @@ import numpy as np
 from .. import backend
 from ..autodiff import as_tensor, flatten, log_softmax, relu, sigmoid, softmax, tanh, unflatten
 from ..backend.checks import is_int, is_real
-from ..backend.device import to_device
 from . import functional as Fn
 from . import init as init_mod
 from .module import Module, Parameter, Sequential
@@ -344,25 +343,22 @@ class Dropout(Module):
     """Inverted dropout: in training, ``y = x · m / (1 − p)`` with ``m ~ Bernoulli(1 − p)`` drawn
     afresh on every call, so ``E[y] = x``; in evaluation (``model.eval()``) ``y = x``.  ``p = 1`` drops
     everything (zeros, as PyTorch's).  ``inplace`` as :class:`ReLU`'s: the same values and gradients,
-    computed out of place."""
+    computed out of place.  The mask is a random op of the tape (:func:`~nablagrad.autodiff.random.dropout_mask`),
+    drawn from ``seed``'s generator (the library-wide one, :func:`ng.manual_seed`, by default): a compiled step
+    (``ng.jit``) draws afresh on every call, the masks eager mode draws."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, seed=None):
         super().__init__()
         self.inplace = _inplace("Dropout", inplace, "; the seed is a keyword: Dropout(p, seed=...)")
-        if not is_real(p):
-            raise TypeError(f"Dropout: p must be a probability in [0, 1], e.g. p=0.5, got {p!r} ({type(p).__name__})")
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
-        self.p = p
-        self.rng = backend.resolve_rng(seed)
+        self.p = Fn.dropout_probability(p, "Dropout")
+        self.rng = backend.resolve_rng(seed, "Dropout")
 
     def forward(self, x):
-        x = as_tensor(x)
-        if not self.training or self.p == 0:
-            return x
-        draw = self.rng.random(x.shape)  # drawn on the host (the stream advances for p = 1 too)
-        keep = np.zeros(x.shape, x.dtype) if self.p == 1 else (draw >= self.p).astype(x.dtype) / (1 - self.p)
-        return x * to_device(keep, x.device)
+        return Fn.dropout(x, self.p, self.training, generator=self.rng)
+
+    def jit_guard(self) -> tuple:
+        """What a program traced through this layer holds for (``ng.jit`` traces again when it changes)."""
+        return self.training, self.p
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

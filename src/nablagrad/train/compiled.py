@@ -1,8 +1,8 @@
 """The training step of one batch, compiled by :func:`ng.jit` where that is safe (the default of ``fit``).
 
-A trace freezes whatever a function computes outside nablagrad's ops (random numbers, state
-kept between calls), so only models whose every module — and a loss — come from nablagrad, and
-draw no random numbers (no active ``Dropout``), are compiled; anything else, and any function
+A trace freezes whatever a function computes outside nablagrad's ops (random numbers drawn outside
+them, state kept between calls), so only models whose every module — and a loss — come from nablagrad
+are compiled (``Dropout``'s mask is an op: each replay draws afresh); anything else, and any function
 the compiler refuses (:class:`JitError`), runs eagerly.  :class:`BatchLoss` is the loss of a batch;
 :class:`CompiledStep` the whole step — the loss, ``zero_grad()``, ``backward()``, clipping and the
 optimiser's ``step()`` — replayed as one program.  Each keeps its own switch: a step the compiler refuses
@@ -19,11 +19,9 @@ import math
 
 from ..autodiff import JitError, Tensor, jit
 from ..autodiff.jit import effect
-from ..nn import Dropout, Module, l1_penalty, l2_penalty
+from ..nn import Module, l1_penalty, l2_penalty
 from ..nn.utils import clip_grad_norm_
 from ..optim import Optimizer
-
-RANDOM = (Dropout,)  # nablagrad's modules that draw random numbers on every call
 
 
 def _ours(part) -> bool:
@@ -34,18 +32,13 @@ def _ours(part) -> bool:
 
 class BatchLoss:
     """``batch_loss(xb, yb) -> (loss, output)``: ``loss_fn(model(xb), yb)`` plus the weight penalties.
-    Compiled where every module and the loss are nablagrad's; a call while a random module is active
-    (``Dropout`` in training mode, asked on each call: ``model.train()`` may come later) runs eagerly."""
+    Compiled where every module and the loss are nablagrad's (``Dropout`` too: its masks are drawn by the
+    program, as eager mode draws them)."""
 
     def __init__(self, model: Module, loss_fn, l1: float = 0.0, l2: float = 0.0, compile: bool = True):
         self.model, self.loss_fn, self.l1, self.l2 = model, loss_fn, l1, l2
-        self.random = [m for m in model.modules() if isinstance(m, RANDOM)]
         ours = all(_ours(m) for m in model.modules()) and _ours(loss_fn)
         self.compiled = jit(self.eager) if compile and ours else None
-
-    def drawing(self) -> bool:
-        """Whether a module draws random numbers on this call (a trace would freeze them)."""
-        return any(m.training and m.p > 0 for m in self.random)
 
     def eager(self, xb, yb) -> tuple[Tensor, Tensor]:
         out = self.model(xb)
@@ -57,7 +50,7 @@ class BatchLoss:
         return loss, out
 
     def __call__(self, xb, yb) -> tuple[Tensor, Tensor]:
-        if self.compiled is not None and not self.drawing():
+        if self.compiled is not None:
             try:
                 return self.compiled(xb, yb)
             except JitError:
@@ -81,8 +74,8 @@ class CompiledStep:
     """``step(xb, yb) -> (loss, output)``: one whole training step — the batch loss (:class:`BatchLoss`),
     ``zero_grad()``, the loss's finiteness, ``backward()``, ``clip_grad_norm_`` and ``optimizer.step()`` —
     compiled by :func:`ng.jit` (no graph is built for a batch) where the loss is compiled and the
-    optimiser is nablagrad's own class; ``None`` where it is not, on a call while a random module is
-    active, or once the compiler refused it (the call was undone): the caller then takes the eager step.
+    optimiser is nablagrad's own class; ``None`` where it is not, or once the compiler refused it (the call
+    was undone): the caller then takes the eager step.
     A non-finite loss raises :class:`NonFiniteLossError`, a refused update ``FloatingPointError``, each
     with nothing written."""
 
@@ -102,8 +95,8 @@ class CompiledStep:
         return loss, out
 
     def applies(self) -> bool:
-        """Whether this call can be compiled: a program made (not refused) and no random module active."""
-        return self.compiled is not None and not self.batch_loss.drawing()
+        """Whether this call can be compiled: a program made (not refused)."""
+        return self.compiled is not None
 
     def __call__(self, xb, yb) -> tuple[Tensor, Tensor] | None:
         if not self.applies():

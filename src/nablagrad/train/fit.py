@@ -79,8 +79,8 @@ def fit(
 
     ``jit`` compiles the whole training step with ``ng.jit`` (loss, ``zero_grad``, ``backward``,
     clipping, ``step``: no graph built per batch) where every module, the loss and the optimiser are
-    nablagrad's own and no ``Dropout`` is active, else the batch loss alone where it can: the same
-    numbers, less Python per batch (``jit=False`` runs it eagerly).
+    nablagrad's own (``Dropout`` too: each step's masks are drawn as eager mode draws them), else the batch
+    loss alone where it can: the same numbers, less Python per batch (``jit=False`` runs it eagerly).
 
     ``X`` (and ``validation_data``) may be a :class:`~nablagrad.data.DataLoader` of ``(x, y)``
     batches: its arrays, ``batch_size``, sampling and ``drop_last`` are used; the order of the batches
