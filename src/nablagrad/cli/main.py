@@ -8,6 +8,7 @@ import argparse
 import socket
 import sys
 
+from .. import __version__
 from .errors import CLIError, CommandFailedError
 
 
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .train_cmd import CHOICES, add_train_arguments  # noqa: PLC0415
 
     p = _Parser(prog="nablagrad", description="nablagrad: the deep-learning lectures as software")
+    p.add_argument("--version", action="version", version=f"nablagrad {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train an MLP (default: 784-256-128-10 on MNIST) and save the run")
     add_train_arguments(t)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -222,6 +223,27 @@ def _check_writable(out: Path) -> None:
         raise CommandFailedError(f"--out {out}: {problem}: {base}")
 
 
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
+
+
+def check_model_fits(sizes: list[int], layers: str, memory: int | None = None) -> None:
+    """Refuse, before allocating anything, an MLP whose float32 weights, gradients and optimiser
+    state (``4 · Σ (n_in + 1) · n_out`` values, 4 bytes each: Adam keeps two moments) need more
+    than the machine's memory — ``--layers 100000,100000`` would otherwise allocate 37 GiB and die."""
+    params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    need = 4 * params * 4
+    memory = _memory_bytes() if memory is None else memory
+    if memory is not None and need > memory:
+        raise CLIError(f"--layers {layers} makes an MLP {'-'.join(map(str, sizes))} of {params:,} parameters, which needs "
+                       f"about {need / 2**30:.1f} GiB (weights, gradients and optimiser state) but this machine has "
+                       f"{memory / 2**30:.1f} GiB; choose smaller --layers, e.g. 256,128")  # fmt: skip
+
+
 def run_train(args: argparse.Namespace) -> int:
     import nablagrad as ng  # noqa: PLC0415
 
@@ -241,6 +263,7 @@ def run_train(args: argparse.Namespace) -> int:
     X, y, validation = _split(X, y, o["validation"], o["seed"])
     ng.manual_seed(o["seed"])
     sizes = [X.shape[1], *o["hidden"], n_classes]
+    check_model_fits(sizes, str(o["layers"]))
     output_activation = None if o["output_activation"] == "none" else o["output_activation"]
     model = ng.nn.MLP(sizes, activation=o["activation"], output_activation=output_activation, seed=o["seed"])
     opt_cls = ng.optim.OPTIMIZERS[o["optimizer"]]

@@ -30,6 +30,12 @@ def _is_open_mpi(mpiexec: str) -> bool:
 
 def mpiexec_command(n: int, argv: list[str]) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that run ``argv`` on ``n`` ranks."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"mpiexec_command: n (the number of ranks) must be a whole number >= 1, got {n!r}")
+    if isinstance(argv, str) or not argv or not all(isinstance(a, str | os.PathLike) for a in argv):
+        raise ValueError(f"mpiexec_command: argv must be a non-empty list of strings, e.g. [sys.executable, 'script.py'], "
+                         f"got {argv!r}")  # fmt: skip
+    argv = [os.fspath(a) for a in argv]
     mpiexec = find_mpiexec()
     env = dict(os.environ)
     cmd = [mpiexec, "-n", str(n)]

@@ -156,6 +156,9 @@ def broadcast_parameters(model: Module, world: World | None = None) -> None:
     ``DistributedDataParallel`` does when it wraps a model (its ``broadcast_buffers=True``): every buffer of
     ``model.buffers()``, persistent or not (running statistics, a fixed mean), in every dtype.  On one
     process (size 1) nothing is written."""
+    if not isinstance(model, Module):  # checked on one process too, so a script's mistake shows before mpiexec
+        raise TypeError(f"broadcast_parameters: expected an ng.nn.Module (the model whose parameters and buffers rank 0 "
+                        f"sends), got {type(model).__name__}")  # fmt: skip
     world = world if world is not None else init()
     if world.size == 1:
         return

@@ -141,23 +141,36 @@ def schema() -> dict:
     }
 
 
+def _shown(value, width: int = 40) -> str:
+    """``repr(value)``, cut to ``width`` characters: a message must not echo a 60 kB value back."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 1]}… ({len(text)} characters)"
+
+
+def _bound(x: float) -> str:
+    """A range's end as the user types it: whole numbers in full (2147483647, not 2.14748e+09)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
+
 def _number(f: Field, value, name: str | None = None):
     name = name or f.name
     kind = "whole number" if f.type == "int" or f.item == "int" else "number"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{name} must be a {kind}, got {value!r}")
+        raise ConfigError(f"{name} must be a {kind}, got {_shown(value)}")
     try:
         x = float(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a {kind}, got {value!r}") from None
+        raise ConfigError(f"{name} must be a {kind}, got {_shown(value)}") from None
+    except OverflowError:  # a JSON integer beyond 1.8e308 (float() of a str gives inf instead)
+        raise ConfigError(f"{name} must lie between {_bound(f.lo)} and {_bound(f.hi)}, got {_shown(value)}") from None
     if not math.isfinite(x):
-        raise ConfigError(f"{name} must be finite, got {value!r}")
+        raise ConfigError(f"{name} must be finite, got {_shown(value)}")
     if kind == "whole number":
         if x != int(x):
-            raise ConfigError(f"{name} must be a whole number, got {value!r}")
+            raise ConfigError(f"{name} must be a whole number, got {_shown(value)}")
         x = int(x)
     if not f.lo <= x <= f.hi:
-        raise ConfigError(f"{name} must lie between {f.lo:g} and {f.hi:g}, got {value!r}")
+        raise ConfigError(f"{name} must lie between {_bound(f.lo)} and {_bound(f.hi)}, got {_shown(value)}")
     return x
 
 
@@ -166,7 +179,7 @@ def _choice(f: Field, value, name: str | None = None) -> str:
         return f.aliases[value]
     if not isinstance(value, str) or value not in f.choices:
         also = f" (or {', '.join(f'{a} = {c}' for a, c in f.aliases.items())})" if f.aliases else ""
-        raise ConfigError(f"{name or f.name} must be one of {', '.join(f.choices)}{also}; got {value!r}")
+        raise ConfigError(f"{name or f.name} must be one of {', '.join(f.choices)}{also}; got {_shown(value)}")
     return value
 
 
@@ -174,7 +187,7 @@ def _list(f: Field, value) -> list:
     if isinstance(value, str):
         value = [v for v in value.split(",") if v != ""]
     if not isinstance(value, list | tuple):
-        raise ConfigError(f"{f.name} must be a list or a comma-separated string, got {value!r}")
+        raise ConfigError(f"{f.name} must be a list or a comma-separated string, got {_shown(value)}")
     if len(value) > f.max_len:
         raise ConfigError(f"{f.name}: at most {f.max_len} entries, got {len(value)}")
     one = _number if f.item == "int" else _choice
@@ -183,7 +196,7 @@ def _list(f: Field, value) -> list:
 
 def _token(f: Field, value) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{0,32}", value):
-        raise ConfigError(f"{f.name} must be an id of letters, digits, '-' or '_', got {value!r}")
+        raise ConfigError(f"{f.name} must be an id of letters, digits, '-' or '_', got {_shown(value)}")
     return value
 
 

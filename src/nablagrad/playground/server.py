@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import secrets
 import socket
@@ -32,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..viz.plots import optimizer_paths
-from .config import FIELD, PARSERS, UPLOAD, ConfigError, Field, parse_config, schema
+from .config import FIELD, PARSERS, UPLOAD, ConfigError, Field, _shown, parse_config, schema
 from .session import Session
 from .upload import MAX_BYTES, Upload, UploadError, parse_csv
 
@@ -106,6 +107,26 @@ def _loads(text: str | bytes):
         return json.loads(text)
     except (ValueError, RecursionError):
         raise ConfigError("the message must be JSON (an object of parameters, at most a few levels deep)") from None
+
+
+def _finite(value):
+    """``value`` with every NaN/±inf float (nested in lists and dicts) replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(payload: dict) -> str:
+    """Strict JSON for the page: JSON has no NaN or Infinity (``JSON.parse`` refuses Python's
+    ``NaN``), so a non-finite number is sent as ``null``."""
+    try:
+        return json.dumps(payload, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except ValueError:  # rare (snapshots already send finite numbers): clean the payload, then send it
+        return json.dumps(_finite(payload), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -245,9 +266,9 @@ def create_app() -> Starlette:
             where = [msg.get(k) for k in ("layer", "source", "target")]
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in where):
                 raise ConfigError("inspect needs whole numbers layer, source and target")
-            await websocket.send_json(await asyncio.to_thread(session.inspect, *where))
+            await websocket.send_text(_dumps(await asyncio.to_thread(session.inspect, *where)))
         else:
-            raise ConfigError(f"unknown action {action!r}; use play, pause, step, reset, config or inspect")
+            raise ConfigError(f"unknown action {_shown(action)}; use play, pause, step, reset, config or inspect")
         session.version += 1
         wake.set()
 
@@ -267,7 +288,7 @@ def create_app() -> Starlette:
 
         async def send(payload: dict) -> None:
             async with send_lock:
-                await websocket.send_json(payload)
+                await websocket.send_text(_dumps(payload))
 
         async def receive():
             while True:

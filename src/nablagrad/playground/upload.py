@@ -49,10 +49,15 @@ def _number(cell: str) -> float | None:
 
 
 def _scaled(col: np.ndarray) -> tuple[np.ndarray, str]:
+    """``(col − lo) / (hi − lo) · 2·VIEW − VIEW``: the column mapped linearly onto [−VIEW, VIEW]."""
     lo, hi = float(col.min()), float(col.max())
     if hi == lo:
         return np.zeros_like(col), f"[{lo:g}] → 0"
-    return (col - lo) / (hi - lo) * 2 * VIEW - VIEW, f"[{lo:.4g}, {hi:.4g}] → [−{VIEW:g}, {VIEW:g}]"
+    if math.isfinite(hi - lo):
+        unit = (col - lo) / (hi - lo)
+    else:  # a range wider than 1.8e308 (e.g. ±1e308) overflows: halve both sides first, the ratio is the same
+        unit = (col / 2 - lo / 2) / (hi / 2 - lo / 2)
+    return unit * 2 * VIEW - VIEW, f"[{lo:.4g}, {hi:.4g}] → [−{VIEW:g}, {VIEW:g}]"
 
 
 def parse_csv(raw: bytes, problem: str = "auto") -> Upload:

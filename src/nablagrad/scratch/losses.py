@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -17,11 +19,20 @@ class Loss:
     def __call__(self, outputs, targets) -> float:
         return self.forward(outputs, targets)
 
+    def _saved(self, name: str) -> np.ndarray:
+        kept = getattr(self, name, None)
+        if kept is None:
+            raise RuntimeError(f"{type(self).__name__}.backward: call forward(outputs, targets) first")
+        return kept
+
 
 def _pair(outputs, targets, who: str) -> tuple[np.ndarray, np.ndarray]:
     a, y = np.asarray(outputs, dtype=np.float64), np.asarray(targets, dtype=np.float64)
     if a.shape != y.shape:
-        raise ValueError(f"{who}: outputs have shape {a.shape} but targets {y.shape}")
+        raise ValueError(f"{who}: outputs have shape {a.shape} but targets {y.shape}"
+                         + ("; one-hot encode class labels, e.g. np.eye(classes)[labels]" if y.ndim == a.ndim - 1 else ""))
+    if a.ndim == 0 or len(a) == 0:
+        raise ValueError(f"{who}: needs a batch of at least one example, got outputs of shape {a.shape}")
     return a, y
 
 
@@ -40,7 +51,8 @@ class MSE(Loss):
         return float(self.scale * ((self.a - self.y) ** 2).sum() / len(self.a))
 
     def backward(self):
-        return 2.0 * self.scale * (self.a - self.y) / len(self.a)
+        a = self._saved("a")
+        return 2.0 * self.scale * (a - self.y) / len(a)
 
 
 class CrossEntropy(Loss):
@@ -49,6 +61,8 @@ class CrossEntropy(Loss):
     neither is ever infinite.  Through ``Softmax.backward`` it becomes ``(o − y)/N``."""
 
     def __init__(self, eps: float = 1e-12):
+        if isinstance(eps, bool) or not (isinstance(eps, numbers.Real) and 0 < eps < 1):
+            raise ValueError(f"CrossEntropy: eps (the smallest probability) must lie in (0, 1), e.g. 1e-12, got {eps!r}")
         self.eps = eps
 
     def forward(self, outputs, targets):
@@ -56,4 +70,5 @@ class CrossEntropy(Loss):
         return float(-(self.y * np.log(np.maximum(self.o, self.eps))).sum() / len(self.o))
 
     def backward(self):
-        return -self.y / np.maximum(self.o, self.eps) / len(self.o)
+        o = self._saved("o")
+        return -self.y / np.maximum(o, self.eps) / len(o)

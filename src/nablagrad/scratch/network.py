@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,12 @@ class Network:
 
     def __init__(self, layers: Sequence[Layer], loss: Loss):
         self.layers = list(layers)
+        bad = [x for x in self.layers if not (callable(getattr(x, "forward", None)) and callable(getattr(x, "backward", None)))]
+        if bad:
+            raise TypeError(f"Network: every layer needs forward and backward (a scratch.Layer), got {bad[0]!r}")
+        if not isinstance(loss, Loss):
+            raise TypeError(f"Network: loss must be a scratch loss such as scratch.MSE() or scratch.CrossEntropy(), "
+                            f"got {loss!r}")  # fmt: skip
         self.loss = loss
 
     def forward(self, X) -> np.ndarray:
@@ -48,7 +55,15 @@ class Network:
         rng = np.random.default_rng(seed)
         X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
         n = len(X)
-        size = batch_size or n
+        if n == 0 or len(Y) != n:
+            raise ValueError(f"Network.fit: X has {n} rows and Y {len(Y)}; give one target row per example (at least one)")
+        if isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and np.isfinite(lr) and lr >= 0):
+            raise ValueError(f"Network.fit: lr must be a finite number >= 0, e.g. 0.1, got {lr!r}")
+        for name, v, lo in (("epochs", epochs, 0), ("batch_size", n if batch_size is None else batch_size, 1)):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
+                raise ValueError(f"Network.fit: {name} must be a whole number >= {lo}, got {v!r}"
+                                 + (" (None for the whole batch)" if name == "batch_size" else ""))
+        size = n if batch_size is None else batch_size
         history = []
         for _ in range(epochs):
             order = rng.permutation(n)

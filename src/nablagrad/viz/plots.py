@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Callable, Sequence
 
@@ -28,19 +29,51 @@ def _plt():
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> None:
-    """PNG, SVG or PDF by the file's suffix, written atomically; the figure is closed."""
+    """PNG, SVG or PDF by the file's suffix, written atomically; the figure is closed.  A bad
+    suffix, ``dpi`` or figure is refused before anything is written (and the figure stays open)."""
+    if not callable(getattr(fig, "savefig", None)):
+        raise TypeError(f"save_figure: expected a matplotlib Figure (what every viz.plot_* returns), got "
+                        f"{type(fig).__name__}")  # fmt: skip
+    suffix = os.path.splitext(os.fspath(path))[1]
+    fmt = suffix[1:].lower()
+    formats = fig.canvas.get_supported_filetypes()
+    if fmt not in formats:
+        told = f"suffix {suffix!r}" if suffix else "no suffix"
+        raise ValueError(f"save_figure: cannot tell the format from {os.fspath(path)!r} ({told}); "
+                         f"end the name with .png, .svg or .pdf (supported: {', '.join(sorted(formats))})")  # fmt: skip
+    if not (_is_number(dpi) and dpi > 0):
+        raise ValueError(f"save_figure: dpi must be a positive number, e.g. 110, got {dpi!r}")
     buf = io.BytesIO()
-    fmt = str(path).rsplit(".", 1)[-1].lower()
     fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
     _plt().close(fig)
     atomic_write_bytes(path, buf.getvalue())
 
 
-def plot_history(history: History | dict, keys: Sequence[str] | None = None):
-    """Loss (left) and the other metrics (right) per epoch, train and validation."""
+def _is_number(x) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _count(name: str, value, lo: int, hi: int | None = None) -> int:
+    """``value`` as an int in ``lo..hi``, or a ValueError naming the function's argument."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo or (hi is not None and value > hi):
+        bounds = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}")
+    return int(value)
+
+
+def plot_history(history: History | dict, keys: Sequence[str] | str | None = None):
+    """Loss (left) and the other metrics (right) per epoch, train and validation (``val_<key>``,
+    drawn over as many epochs as it holds)."""
     plt = _plt()
     h = history.history if isinstance(history, History) else history
+    if not isinstance(h, dict) or not all(isinstance(k, str) for k in h):
+        raise TypeError(f"plot_history: expected the History that fit returned (or its dict of name -> values per "
+                        f"epoch), got {type(history).__name__}")  # fmt: skip
+    keys = [keys] if isinstance(keys, str) else keys
     keys = keys or [k for k in h if not k.startswith("val_") and k not in ("lr", "weight_change")]
+    bad = [k for k in keys if k in h for v in [h[k], h.get(f"val_{k}", [])] if np.ndim(v) != 1]
+    if bad:
+        raise ValueError(f"plot_history: {bad[0]!r} must hold one value per epoch (a list), got {h[bad[0]]!r}")
     if not keys or any(k not in h for k in keys):
         raise ValueError(f"plot_history: nothing to plot for keys {list(keys)} in a history of {sorted(h)}; "
                          "pass the History that fit returned (after at least one epoch) or keys it holds")  # fmt: skip
@@ -49,10 +82,9 @@ def plot_history(history: History | dict, keys: Sequence[str] | None = None):
     fig, axes = plt.subplots(1, 2 if others else 1, figsize=(10 if others else 5, 3.6), squeeze=False)
     for ax, group, title in ((axes[0][0], losses, "loss"), (axes[0][-1], others, "metrics")):
         for k in group:
-            epochs = np.arange(1, len(h[k]) + 1)
-            ax.plot(epochs, h[k], label=k)
+            ax.plot(np.arange(1, len(h[k]) + 1), h[k], label=k)
             if f"val_{k}" in h:
-                ax.plot(epochs, h[f"val_{k}"], "--", label=f"val_{k}")
+                ax.plot(np.arange(1, len(h[f"val_{k}"]) + 1), h[f"val_{k}"], "--", label=f"val_{k}")
         ax.set_xlabel("epoch")
         ax.set_title(title)
         ax.legend()
@@ -75,25 +107,53 @@ def _scores(model_or_fn):
     return model_or_fn
 
 
+MAX_RESOLUTION = 2000  # grid points per side: 4 million predictions, a few hundred MB at most
+
+
+def _codes(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Arrays of numbers as they are; arrays of names (strings, objects) as class codes 0, 1, …
+    shared by all of them (a classifier's predicted names and the true ones get the same colours)."""
+    named = [a for a in arrays if a.dtype.kind not in "biuf"]
+    if not named:
+        return list(arrays)
+    classes = np.unique(np.concatenate([a.astype(str) for a in named]))
+    return [a if a.dtype.kind in "biuf" else np.searchsorted(classes, a.astype(str)) for a in arrays]
+
+
 def plot_decision_boundary(model_or_fn, X: np.ndarray, y: np.ndarray, resolution: int = 200, ax=None):
     """The decision regions of any 2-D classifier — a Module, a fitted estimator (its ``decision_function``, else
-    ``predict``; scikit-learn's or nablagrad.ml's) or a function X → scores — with the data."""
+    ``predict``; scikit-learn's or nablagrad.ml's) or a function X → scores — with the data.
+
+    The model is evaluated on a ``resolution × resolution`` grid (2 … ``MAX_RESOLUTION``) spanning X and 10 % more;
+    labels may be numbers or names (strings)."""
     plt = _plt()
-    X = np.asarray(X)
-    if X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: needs 2-D inputs, got {X.shape[1]} features")
+    X = np.asarray(X.numpy() if isinstance(X, Tensor) else X)
+    if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+        raise ValueError(f"plot_decision_boundary: needs X of shape (n, 2) with n >= 1 (two input features), got shape "
+                         f"{X.shape}")  # fmt: skip
+    if X.dtype.kind not in "biuf" or not np.all(np.isfinite(X)):
+        raise ValueError("plot_decision_boundary: X must hold finite numbers (no NaN or inf); remove or impute those rows")
+    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y).reshape(-1)
+    if len(y) != len(X):
+        raise ValueError(f"plot_decision_boundary: X has {len(X)} rows but y has {len(y)} labels; give one label per row")
+    resolution = _count("plot_decision_boundary: resolution", resolution, 2, MAX_RESOLUTION)
     pad = 0.1 * (X.max(0) - X.min(0) + 1e-9)
     xs = np.linspace(X[:, 0].min() - pad[0], X[:, 0].max() + pad[0], resolution)
     ys = np.linspace(X[:, 1].min() - pad[1], X[:, 1].max() + pad[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
     grid = np.stack([gx.ravel(), gy.ravel()], 1)
-    out = np.asarray(_scores(model_or_fn)(grid))
+    out = _scores(model_or_fn)(grid)
+    out = np.asarray(out.numpy() if isinstance(out, Tensor) else out)
     z = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(-1)
+    if z.size != len(grid):
+        raise ValueError(f"plot_decision_boundary: the model gave outputs of shape {out.shape} for {len(grid)} grid "
+                         "points; it must give one score (or one row of class scores) per point")  # fmt: skip
+    z, y = _codes(z, y)
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.contourf(gx, gy, z.reshape(gx.shape), levels=20 if z.dtype.kind == "f" else None, cmap="RdBu", alpha=0.6)
-    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).reshape(-1), cmap="RdBu", edgecolors="k", s=14)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=14)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     return fig or ax.figure
@@ -122,13 +182,27 @@ def plot_confusion_matrix(y_true, y_pred, labels: Sequence | None = None):
     return fig
 
 
+def _image_shape(images: np.ndarray) -> tuple[int, int]:
+    """The (rows, cols) of each picture: the array's own for (n, rows, cols), a square for flattened (n, side²)."""
+    if images.ndim == 3:
+        return images.shape[1], images.shape[2]
+    side = math.isqrt(images.shape[1]) if images.ndim == 2 else 0
+    if images.ndim != 2 or side * side != images.shape[1] or side == 0:
+        raise ValueError(f"plot_misclassified: images of shape {images.shape} are not pictures; give (n, rows, cols) or "
+                         "flattened square ones (n, side²), e.g. MNIST's (n, 784) or (n, 28, 28)")  # fmt: skip
+    return side, side
+
+
 def plot_misclassified(images: np.ndarray, y_true, y_pred, max_images: int = 25):
-    """A grid of misclassified digits titled ``true → predicted``."""
+    """A grid of (at most ``max_images``) misclassified digits titled ``true → predicted``."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    images = np.asarray(images.numpy() if isinstance(images, Tensor) else images)
     if not (y_true.ndim == y_pred.ndim == 1 and len(images) == len(y_true) == len(y_pred)):
         raise ValueError(f"plot_misclassified: images {np.shape(images)}, y_true {y_true.shape} and y_pred "
                          f"{y_pred.shape} must hold one image and one label per sample: call "
                          "plot_misclassified(images, y_true, y_pred)")  # fmt: skip
+    shape = _image_shape(images)
+    max_images = _count("plot_misclassified: max_images", max_images, 0)
     plt = _plt()
     wrong = np.flatnonzero(y_true != y_pred)[:max_images]
     cols = 5
@@ -137,7 +211,7 @@ def plot_misclassified(images: np.ndarray, y_true, y_pred, max_images: int = 25)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), wrong):
-        ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
+        ax.imshow(images[i].reshape(shape), cmap="gray_r")
         ax.set_title(f"{y_true[i]} → {y_pred[i]}", fontsize=9)
     return fig
 
@@ -149,6 +223,11 @@ def plot_first_layer_weights(weight, max_units: int = 32, shape: tuple[int, int]
     model, whose first :class:`~nablagrad.nn.Linear` layer's weight is shown.  ``in`` must equal
     ``shape[0] · shape[1]`` (784 for MNIST's 28×28)."""
     W = _first_layer_weight(weight)
+    if not (isinstance(shape, tuple | list) and len(shape) == 2 and all(_is_number(n) and n == int(n) and n > 0 for n in shape)):
+        raise ValueError(f"plot_first_layer_weights: shape must be the picture's (rows, cols), two positive whole numbers, "
+                         f"e.g. (28, 28); got {shape!r}")  # fmt: skip
+    shape = (int(shape[0]), int(shape[1]))
+    max_units = _count("plot_first_layer_weights: max_units", max_units, 1)
     pixels = shape[0] * shape[1]
     if W.ndim != 2 or W.shape[0] != pixels:
         fix = (f"pass W.T: nablagrad's Linear stores (in, out) = ({pixels}, units)" if W.ndim == 2 and W.shape[1] == pixels
@@ -190,12 +269,18 @@ def lecture_function(x):
 def optimizer_paths(
     lrs: Sequence[float], optimizer: str = "sgd", steps: int = 30, start=(0.0, 0.0), f: Callable = lecture_function, **kw
 ) -> dict[float, np.ndarray]:
-    """The path of ``optimizer`` on ``f`` from ``start`` for each learning rate (one array (steps+1, 2) each)."""
+    """The path of ``optimizer`` on ``f`` from ``start`` for each learning rate (one array (steps+1, 2) each;
+    shorter when the path leaves |w| <= 1e6).  ``lrs``: learning rates (or one)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)}")
+    lrs = [lrs] if _is_number(lrs) or isinstance(lrs, float) else list(lrs)
+    steps = _count("optimizer_paths: steps", steps, 0)
+    start = np.asarray(start, dtype=np.float64)
+    if start.ndim != 1 or not np.all(np.isfinite(start)):
+        raise ValueError(f"optimizer_paths: start must be a point of finite numbers such as (0.0, 0.0), got {start!r}")
     paths = {}
     for lr in lrs:
-        w = tensor(np.array(start, dtype=np.float64), requires_grad=True)
+        w = tensor(start.copy(), requires_grad=True)
         opt = OPTIMIZERS[optimizer]([w], lr=lr, **kw)
         pts = [w.numpy().copy()]
         for _ in range(steps):
@@ -231,6 +316,9 @@ def plot_optimizer_paths(lrs: Sequence[float] = (0.02, 0.2, 0.52), optimizer: st
 def plot_graph(ex: Explanation):
     """The computational graph of :func:`nablagrad.explain`: nodes by depth, edges labelled
     with the local derivatives ``∂w_i/∂w_j`` (lecture 002)."""
+    if not isinstance(ex, Explanation):
+        raise TypeError(f"plot_graph: expected what nablagrad.explain returns, e.g. plot_graph(ng.explain(f, 2.0, 3.0)), "
+                        f"got {type(ex).__name__}")  # fmt: skip
     plt = _plt()
     depth: dict[str, int] = {}
     for r in ex.rows:
