@@ -15,6 +15,8 @@ from .model_selection import (
     GroupKFold,
     KFold,
     LeaveOneOut,
+    ParameterGrid,
+    ParameterSampler,
     RandomizedSearchCV,
     ShuffleSplit,
     StratifiedKFold,

@@ -8,10 +8,13 @@ shapes are refused with a message that names the function."""
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -169,7 +172,25 @@ def _labels(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
     if len(_is_string_label(a) | _is_string_label(b)) > 1:
         raise ValueError(f"{who}: Mix of label input types (string and number): y_true has dtype {a.dtype} and y_pred "
                          f"dtype {b.dtype}; convert both to the same kind, e.g. np.asarray(y_pred).astype(str)")  # fmt: skip
+    if _continuous(a) or _continuous(b):
+        kinds = [_target_kind(a), _target_kind(b)]
+        what = "continuous is not supported" if kinds[0] == kinds[1] else \
+            f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets"
+        raise ValueError(f"{who}: {what} (y_true: {kinds[0]}, y_pred: {kinds[1]}); pass class labels such as "
+                         "estimator.predict(X), not scores or probabilities — threshold them first")  # fmt: skip
     return a, b
+
+
+def _continuous(y: np.ndarray) -> bool:
+    """scikit-learn's ``"continuous"`` target: non-integral floats (regression values, scores)."""
+    return y.dtype.kind in "fc" and bool(np.iscomplexobj(y) or np.any(y != np.round(y)))
+
+
+def _target_kind(y: np.ndarray) -> str:
+    """Enough of scikit-learn's ``type_of_target`` to name what was given in :func:`_labels`' message."""
+    if _continuous(y):
+        return "continuous"
+    return "multilabel-indicator" if y.ndim == 2 else "binary" if len(np.unique(y)) <= 2 else "multiclass"
 
 
 def _class_vectors(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -356,16 +377,19 @@ def _label_counts(a: np.ndarray, b: np.ndarray, labels, w: np.ndarray | None, sa
     return tp[cl].astype(np.float64), pred[cl].astype(np.float64), true[cl].astype(np.float64)
 
 
-def _divide(num: np.ndarray, den: np.ndarray, zero_division, metric: str, warn: bool, who: str) -> np.ndarray:
-    """``num / den``, ``zero_division`` where ``den`` is 0 (with scikit-learn's warning when it is ``"warn"``)."""
+def _divide(num: np.ndarray, den: np.ndarray, zero_division, metric: str, warn: bool, who: str,
+            missing: str | None = None) -> np.ndarray:  # fmt: skip
+    """``num / den``, ``zero_division`` where ``den`` is 0 (with scikit-learn's warning when it is ``"warn"``;
+    ``missing`` says what the label lacks, by default "predicted" for precision and "true" otherwise)."""
     zero = den == 0
     out = num / np.where(zero, 1, den)
     if zero.any():
         out[zero] = _check_zero_division(zero_division, who)
         if warn and isinstance(zero_division, str):
+            missing = missing or ("predicted" if metric == "Precision" else "true")
             warnings.warn(f"{who}: {metric} is ill-defined and being set to 0.0 in {int(zero.sum())} label(s) with no "
-                          f"{'predicted' if metric == 'Precision' else 'true'} samples. Use `zero_division` parameter "
-                          "to control this behavior.", _undefined_metric_warning(), stacklevel=4)  # fmt: skip
+                          f"{missing} samples. Use `zero_division` parameter to control this behavior.",
+                          _undefined_metric_warning(), stacklevel=4)  # fmt: skip
     return out
 
 
@@ -412,8 +436,8 @@ def _prfs(y_true, y_pred, beta, labels, pos_label, average, warn_for, sample_wei
         f = precision
     else:
         f = _divide((1 + beta**2) * tp, beta**2 * true + pred, zero_division, "F-score", "f-score" in warn_for, who)
-    if average is None:
-        return precision, recall, f, true
+    if average is None:  # the support counts samples: ints unless they are weighted (scikit-learn's dtype)
+        return precision, recall, f, true.astype(np.int64) if w is None else true
     weights = true if average == "weighted" else w if average == "samples" else None
     return _nanaverage(precision, weights), _nanaverage(recall, weights), _nanaverage(f, weights), None
 
@@ -444,6 +468,167 @@ def f1_score(y_true, y_pred, average: str | None = "binary", pos_label=1, *, lab
     """F1 = 2PR / (P + R) = 2·TP / (2·TP + FP + FN) (:func:`fbeta_score` with β = 1)."""
     return _prfs(y_true, y_pred, 1.0, labels, pos_label, average, ("f-score",), sample_weight, zero_division,
                  "f1_score")[2]  # fmt: skip
+
+
+def zero_one_loss(y_true, y_pred, *, normalize: bool = True, sample_weight=None) -> float:
+    """1 − accuracy: the (weighted) fraction of samples predicted wrong (a multilabel sample is wrong
+    when any of its labels is); ``normalize=False`` gives their (weighted) number."""
+    a, b = _labels(y_true, y_pred, "zero_one_loss")
+    wrong = a != b if a.ndim == 1 else np.any(a != b, axis=1)
+    w = _check_sample_weight(sample_weight, len(a), "zero_one_loss")
+    if not normalize:
+        return float(wrong.sum() if w is None else wrong @ w)
+    return float(np.average(wrong, weights=w))
+
+
+def _indicator_pair(a: np.ndarray, b: np.ndarray, who: str) -> None:
+    """Refuse a 2-D target that is not a 0/1 multilabel indicator (multiclass-multioutput)."""
+    if a.ndim == 2 and not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
+        raise ValueError(f"{who}: multiclass-multioutput is not supported (a 2-D y must be a 0/1 multilabel indicator "
+                         "matrix); score each output column on its own")  # fmt: skip
+
+
+def hamming_loss(y_true, y_pred, *, sample_weight=None) -> float:
+    """The (weighted) fraction of labels predicted wrong, ``Σ_i w_i (1/L) Σ_l [y_il ≠ ŷ_il] / Σ_i w_i``
+    (L labels of a multilabel indicator matrix; with one label per sample, ``1 − accuracy``)."""
+    who = "hamming_loss"
+    a, b = _labels(y_true, y_pred, who)
+    _indicator_pair(a, b, who)
+    wrong = (a != b).astype(np.float64)
+    per_sample = wrong.mean(1) if a.ndim == 2 else wrong
+    return float(np.average(per_sample, weights=_check_sample_weight(sample_weight, len(a), who)))
+
+
+def matthews_corrcoef(y_true, y_pred, *, sample_weight=None) -> float:
+    """Matthews correlation coefficient from the (weighted) confusion matrix ``C`` (Gorodkin's K-class
+    form): ``(c·s − t·p) / √((s² − p·p)(s² − t·t))`` with ``c = trace C``, ``s = Σ C``, ``t`` the row
+    (true) and ``p`` the column (predicted) sums — for two classes ``(TP·TN − FP·FN) / √(…)``; 0 when
+    either side holds a single class (scikit-learn's value)."""
+    C = _confusion_matrix(y_true, y_pred, None, sample_weight, None, "matthews_corrcoef").astype(np.float64)
+    t, p = C.sum(1), C.sum(0)
+    s = p.sum()
+    cov_tp, cov_pp, cov_tt = np.trace(C) * s - t @ p, s**2 - p @ p, s**2 - t @ t
+    return 0.0 if cov_pp * cov_tt == 0 else float(cov_tp / np.sqrt(cov_pp * cov_tt))
+
+
+KAPPA_WEIGHTS = (None, "linear", "quadratic")
+
+
+def cohen_kappa_score(y1, y2, *, labels=None, weights: str | None = None, sample_weight=None,
+                      replace_undefined_by=np.nan) -> float:  # fmt: skip
+    """Cohen's κ = 1 − Σ W∘C / Σ W∘E: agreement of two annotators beyond chance, ``C`` the (weighted)
+    confusion matrix of ``y1`` vs ``y2``, ``E = t pᵀ / n`` the one expected from its margins, and
+    ``W_ij`` 1 off the diagonal (``weights=None``), ``|i − j|`` (``"linear"``) or ``(i − j)²``
+    (``"quadratic"``) over the label order.  When κ is 0/0 it is ``replace_undefined_by`` (NaN by
+    default, with an ``UndefinedMetricWarning``)."""
+    who = "cohen_kappa_score"
+    if not (weights is None or isinstance(weights, str) and weights in KAPPA_WEIGHTS):
+        raise ValueError(f"{who}: weights must be None, 'linear' or 'quadratic', got {weights!r}")
+    if not (isinstance(replace_undefined_by, Real) and (np.isnan(replace_undefined_by) or -1 <= replace_undefined_by <= 1)):
+        raise ValueError(f"{who}: replace_undefined_by must be np.nan or a number in [-1, 1], got {replace_undefined_by!r}")
+    try:
+        C = _confusion_matrix(y1, y2, labels, sample_weight, None, who).astype(np.float64)
+    except ValueError as err:
+        if "At least one label specified must be in y_true" not in str(err):
+            raise
+        raise ValueError(f"{who}: At least one label in `labels` must be present in `y1` (even though "
+                         "`cohen_kappa_score` is otherwise agnostic to the order of `y1` and `y2`); "
+                         f"labels={np.asarray(labels).tolist()}") from None  # fmt: skip
+    n = C.sum()
+    if n == 0:
+        return _undefined_kappa(replace_undefined_by, "`y2` contains no labels that are present in both `y1` and `labels`")
+    expected = np.outer(C.sum(1), C.sum(0)) / n
+    i = np.arange(len(C))
+    W = {None: (i[:, None] != i).astype(np.float64), "linear": np.abs(i[:, None] - i).astype(np.float64),
+         "quadratic": (i[:, None] - i).astype(np.float64) ** 2}[weights]  # fmt: skip
+    chance = np.sum(W * expected)
+    if chance == 0:
+        return _undefined_kappa(replace_undefined_by, "`y1`, `y2` and `labels` have only one label in common")
+    return float(1 - np.sum(W * C) / chance)
+
+
+def _undefined_kappa(value, why: str) -> float:
+    warnings.warn(f"cohen_kappa_score: {why}. `cohen_kappa_score` is undefined and set to the value defined by the "
+                  f"`replace_undefined_by` param, which is set to {value}.", _undefined_metric_warning(),
+                  stacklevel=3)  # fmt: skip
+    return value
+
+
+def jaccard_score(y_true, y_pred, *, labels=None, pos_label=1, average: str | None = "binary", sample_weight=None,
+                  zero_division="warn"):  # fmt: skip
+    """Jaccard index ``|y ∩ ŷ| / |y ∪ ŷ| = TP / (TP + FP + FN)`` per label, averaged as
+    :func:`precision_recall_fscore_support` averages (``"binary"``: ``pos_label``'s; ``"micro"``: the
+    counts pooled; ``"macro"``; ``"weighted"`` by support; ``"samples"``: per multilabel row; ``None``:
+    one per label).  A label with no true and no predicted sample is 0/0: ``zero_division``."""
+    who = "jaccard_score"
+    _check_zero_division(zero_division, who)
+    a, b = _labels(y_true, y_pred, who)
+    w = _check_sample_weight(sample_weight, len(a), who)
+    chosen = _set_wise_labels(a, b, average, labels, pos_label, who)
+    tp, pred, true = _label_counts(a, b, chosen, w, average == "samples", who)
+    if average == "micro":
+        tp, pred, true = tp.sum(keepdims=True), pred.sum(keepdims=True), true.sum(keepdims=True)
+    missing = "true or predicted labels" if average == "samples" else "true or predicted"
+    j = _divide(tp, true + pred - tp, zero_division, "Jaccard", True, who, missing)
+    if average is None:
+        return j
+    return _nanaverage(j, true if average == "weighted" else w if average == "samples" else None)
+
+
+def classification_report(y_true, y_pred, *, labels=None, target_names=None, sample_weight=None, digits: int = 2,
+                          output_dict: bool = False, zero_division="warn"):  # fmt: skip
+    """scikit-learn's text report of precision, recall, F1 and support per label, then the
+    ``accuracy`` (micro average, when every label is reported; else a ``micro avg`` row), ``macro
+    avg`` and ``weighted avg`` rows (and ``samples avg`` for a multilabel target); ``output_dict``
+    returns the same numbers as ``{name: {"precision", "recall", "f1-score", "support"}}`` with
+    ``"accuracy"`` a float.  ``target_names`` name the labels (one per label)."""
+    who = "classification_report"
+    a, b = _labels(y_true, y_pred, who)
+    _indicator_pair(a, b, who)
+    present = np.arange(a.shape[1]) if a.ndim == 2 else np.unique(np.concatenate([a, b]))
+    given = labels is not None
+    labels = _given_labels(labels, who) if given else present
+    micro_is_accuracy = a.ndim == 1 and (not given or set(labels.tolist()) >= set(present.tolist()))
+    if target_names is not None and len(labels) != len(target_names):
+        if not given:
+            raise ValueError(f"{who}: Number of classes, {len(labels)}, does not match size of target_names, "
+                             f"{len(target_names)}. Try specifying the labels parameter")  # fmt: skip
+        warnings.warn(f"labels size, {len(labels)}, does not match size of target_names, {len(target_names)}",
+                      UserWarning, stacklevel=2)  # fmt: skip
+    names = [str(label) for label in labels] if target_names is None else list(target_names)
+    warn_for = ("precision", "recall", "f-score")
+    p, r, f1, s = _prfs(a, b, 1.0, labels, 1, None, warn_for, sample_weight, zero_division, who)
+    rows = {name: (pi, ri, fi, si) for name, pi, ri, fi, si in zip(names, p, r, f1, s)}
+    averages = {}
+    for average in ("micro", "macro", "weighted", "samples") if a.ndim == 2 else ("micro", "macro", "weighted"):
+        heading = "accuracy" if average == "micro" and micro_is_accuracy else f"{average} avg"
+        averages[heading] = (*_prfs(a, b, 1.0, labels, 1, average, warn_for, sample_weight, zero_division, who)[:3],
+                             np.sum(s))  # fmt: skip
+    if output_dict:
+        headers = ("precision", "recall", "f1-score", "support")
+        report = {k: dict(zip(headers, map(float, v))) for k, v in {**rows, **averages}.items()}
+        if "accuracy" in report:
+            report["accuracy"] = report["accuracy"]["precision"]
+        return report
+    return _report_text(rows, averages, digits)
+
+
+def _report_text(rows: dict, averages: dict, digits: int) -> str:
+    """scikit-learn's layout of :func:`classification_report`: right-aligned columns of width 9."""
+    width = max(*(len(name) for name in rows), len("weighted avg"), digits)
+    text = "{:>{width}s} ".format("", width=width) + " {:>9}" * 4
+    text = text.format("precision", "recall", "f1-score", "support") + "\n\n"
+    line = "{:>{width}s} " + " {:>9.{digits}f}" * 3 + " {:>9}\n"
+    for name, values in rows.items():
+        text += line.format(name, *values, width=width, digits=digits)
+    text += "\n"
+    for heading, (p, r, f, s) in averages.items():
+        if heading == "accuracy":
+            text += ("{:>{width}s} " + " {:>9.{digits}}" * 2 + " {:>9.{digits}f} {:>9}\n").format(
+                heading, "", "", f, s, width=width, digits=digits)
+        else:
+            text += line.format(heading, p, r, f, s, width=width, digits=digits)
+    return text
 
 
 def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, labels=None) -> float:
@@ -518,7 +703,10 @@ ROC_AVERAGES = ("micro", "macro", "weighted", None)
 
 def _binary_clf_curve(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None):
     """(Weighted) false and true positives at each distinct score taken as the threshold, from the
-    highest score down (scikit-learn's ``_binary_clf_curve``): ``(fps, tps, thresholds)``."""
+    highest score down (scikit-learn's ``_binary_clf_curve``): ``(fps, tps, thresholds)``.  Rows of
+    weight 0 are left out first, as scikit-learn does, so their scores are no thresholds."""
+    if w is not None and np.any(w == 0):
+        pos, s, w = pos[w != 0], s[w != 0], w[w != 0]
     order = np.argsort(s, kind="mergesort")[::-1]
     s, pos = s[order], pos[order]
     weight = np.ones(len(s)) if w is None else w[order]
@@ -539,6 +727,22 @@ def _positive_label(y: np.ndarray, pos_label, who: str):
     return 1
 
 
+def _binary_target(y_true, y_score, pos_label, sample_weight, who: str):
+    """``(positive, scores, weights)`` for a binary curve: one label and one score per sample, the
+    positives ``y == pos_label`` (:func:`_positive_label`); more than two classes need ``pos_label``."""
+    y, s = _xy(y_true, y_score, who)
+    y, s = _column_or_1d(y), _column_or_1d(s)
+    if y.ndim != 1 or s.ndim != 1:
+        raise ValueError(f"{who}: y_true and y_score must be 1-D (one label and one score per sample), got shapes "
+                         f"{y.shape} and {s.shape}")  # fmt: skip
+    n_classes = len(np.unique(y))
+    if n_classes > 2 and pos_label is None:
+        raise ValueError(f"{who}: multiclass format is not supported (y_true has {n_classes} classes); score one class "
+                         f"against the rest with pos_label=k, or e.g. {who}(y == k, proba[:, k])")  # fmt: skip
+    pos = y == _positive_label(y, pos_label, who)
+    return pos, s.astype(np.float64), _check_sample_weight(sample_weight, len(y), who)
+
+
 def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_intermediate: bool = True):
     """The ROC curve, as scikit-learn's: ``(fpr, tpr, thresholds)`` with ``fpr = FP/N`` and ``tpr = TP/P``
     when every score ``>= threshold`` is called positive, thresholds decreasing from ``inf`` (nothing
@@ -546,17 +750,7 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_inter
     (the area is unchanged).  Without a negative (positive) sample ``fpr`` (``tpr``) is NaN, with an
     ``UndefinedMetricWarning``."""
     who = "roc_curve"
-    y, s = _xy(y_true, y_score, who)
-    y, s = _column_or_1d(y), _column_or_1d(s).astype(np.float64)
-    if y.ndim != 1 or s.ndim != 1:
-        raise ValueError(f"{who}: y_true and y_score must be 1-D (one label and one score per sample), got shapes "
-                         f"{y.shape} and {s.shape}")  # fmt: skip
-    if len(np.unique(y)) > 2:
-        raise ValueError(f"{who}: multiclass format is not supported (y_true has {len(np.unique(y))} classes); score "
-                         "one class against the rest, e.g. roc_curve(y == k, proba[:, k])")  # fmt: skip
-    pos = y == _positive_label(y, pos_label, who)
-    w = _check_sample_weight(sample_weight, len(y), who)
-    fps, tps, thresholds = _binary_clf_curve(pos, s, w)
+    fps, tps, thresholds = _binary_clf_curve(*_binary_target(y_true, y_score, pos_label, sample_weight, who))
     if drop_intermediate and len(fps) > 2:
         corner = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
         fps, tps, thresholds = fps[corner], tps[corner], thresholds[corner]
@@ -617,20 +811,26 @@ def _binary_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None, max
     return float((wp * (np.cumsum(wn) - wn / 2)).sum() / total)
 
 
-def _averaged_auc(Y: np.ndarray, S: np.ndarray, average, w: np.ndarray | None,
-                  max_fpr: float | None = None) -> float | np.ndarray:  # fmt: skip
-    """One-vs-rest AUC of each column of the 0/1 matrix ``Y`` against ``S`` (scikit-learn's
-    ``_average_binary_score``): ``micro`` pools every (sample, class), ``weighted`` weighs a class by
-    its (weighted) support, ``None`` gives them all."""
+def _average_binary_score(metric: Callable, Y: np.ndarray, S: np.ndarray, average, w: np.ndarray | None):
+    """``metric(positive, scores, weights)`` of each column of the 0/1 matrix ``Y`` against ``S``,
+    averaged as scikit-learn's ``_average_binary_score``: ``micro`` pools every (sample, label),
+    ``macro`` is the plain mean, ``weighted`` weighs a label by its (weighted) support (0 when no
+    label has any; a label without support scores 0), ``samples`` scores each row and weighs it by
+    ``w``, ``None`` gives the scores of all labels."""
     if average == "micro":
-        return _binary_auc(Y.ravel().astype(bool), S.ravel(), None if w is None else np.repeat(w, Y.shape[1]), max_fpr)
-    scores = np.array([_binary_auc(Y[:, c].astype(bool), S[:, c], w, max_fpr) for c in range(Y.shape[1])])
+        return metric(Y.ravel().astype(bool), S.ravel(), None if w is None else np.repeat(w, Y.shape[1]))
+    if average == "samples":
+        scores, weights = np.array([metric(Y[i].astype(bool), S[i], None) for i in range(len(Y))]), w
+    else:
+        scores = np.array([metric(Y[:, c].astype(bool), S[:, c], w) for c in range(Y.shape[1])], dtype=np.float64)
+        weights = (Y * (1.0 if w is None else w[:, None])).sum(0) if average == "weighted" else None
     if average is None:
         return scores
-    support = (Y * (1.0 if w is None else w[:, None])).sum(0) if average == "weighted" else None
-    if support is not None and support.sum() == 0:
+    if average == "weighted" and np.isclose(weights.sum(), 0):
         return 0.0
-    return float(np.average(scores, weights=support))
+    if weights is not None:
+        scores[weights == 0] = 0
+    return float(np.average(scores, weights=weights))
 
 
 def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weight=None, max_fpr: float | None = None,
@@ -658,7 +858,7 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
         if s.shape != y.shape or not np.isin(y, (0, 1)).all():
             raise ValueError(f"roc_auc_score: a 2-D y_true must be a 0/1 indicator matrix with y_score of the same shape, "
                              f"got {y.shape} and {s.shape}")  # fmt: skip
-        return _averaged_auc(y, s, average, w, max_fpr)
+        return _average_binary_score(functools.partial(_binary_auc, max_fpr=max_fpr), y, s, average, w)
     classes = np.unique(y)
     if len(classes) > 2 or (s.ndim == 2 and s.shape[1] > 2):
         if max_fpr is not None and max_fpr != 1:
@@ -698,7 +898,7 @@ def _multiclass_auc(y, P, classes, labels, multi_class, average, w) -> float | n
                          "probability per class (or labels= naming the columns)")  # fmt: skip
     code = np.searchsorted(classes, y)
     if multi_class == "ovr":
-        return _averaged_auc(code[:, None] == np.arange(len(classes)), P, average, w)
+        return _average_binary_score(_binary_auc, code[:, None] == np.arange(len(classes)), P, average, w)
     if w is not None:
         raise ValueError("roc_auc_score: sample_weight is not supported with multi_class='ovo'; use 'ovr' or no weights")
     n = len(np.unique(code))  # scikit-learn's Hand & Till: the classes present in y_true
@@ -711,54 +911,297 @@ def _multiclass_auc(y, P, classes, labels, multi_class, average, w) -> float | n
     return float(np.average(scores, weights=share if average == "weighted" else None))
 
 
-def _positive_scores(est, X) -> np.ndarray:
-    """The binary score ROC AUC ranks: ``decision_function``, else ``predict_proba``'s positive
-    column (scikit-learn's order)."""
-    if hasattr(est, "decision_function"):
-        return np.asarray(est.decision_function(X))
-    return np.asarray(est.predict_proba(X))[:, 1]
+def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_intermediate: bool = False):
+    """Precision ``TP/(TP+FP)`` and recall ``TP/P`` when every score ``>= threshold`` is called positive,
+    as scikit-learn's: ``(precision, recall, thresholds)`` with the thresholds increasing (each distinct
+    score) and a last point ``(precision 1, recall 0)`` that has no threshold.  ``drop_intermediate``
+    drops the thresholds where the true positives do not change.  Without a positive sample the recall
+    is 1 everywhere, with a warning."""
+    who = "precision_recall_curve"
+    fps, tps, thresholds = _binary_clf_curve(*_binary_target(y_true, y_score, pos_label, sample_weight, who))
+    if drop_intermediate and len(fps) > 2:
+        keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(tps[:-1]), np.diff(tps[1:])), True])
+        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    called = tps + fps
+    precision = np.divide(tps, called, out=np.zeros_like(tps, dtype=np.float64), where=called != 0)
+    if tps[-1] == 0:
+        warnings.warn(f"{who}: No positive class found in y_true, recall is set to one for all thresholds.",
+                      UserWarning, stacklevel=2)  # fmt: skip
+        recall = np.ones_like(tps, dtype=np.float64)
+    else:
+        recall = tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thresholds[::-1]
 
 
-def _scorer(response: Callable, metric: Callable, sign: float = 1.0, **kwargs) -> Callable:
-    """A scorer ``(estimator, X, y, sample_weight=None) -> sign · metric(y, response(estimator, X), ...)``
-    (scikit-learn's: it takes ``sample_weight``, which the searches pass on with ``fit``'s)."""
-
-    def score(est, X, y, sample_weight=None) -> float:
-        return sign * metric(y, response(est, X), sample_weight=sample_weight, **kwargs)
-
-    return score
-
-
-def _predict(est, X) -> np.ndarray:
-    return est.predict(X)
+def _binary_average_precision(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None) -> float:
+    """``AP = Σ_n (R_n − R_{n−1}) P_n`` over the thresholds from the highest score down (no
+    interpolation, scikit-learn's); 0 without a positive sample (with its warning)."""
+    fps, tps, _ = _binary_clf_curve(pos, s, w)
+    if tps[-1] == 0:
+        warnings.warn("average_precision_score: No positive class found in y_true, recall is set to one for all "
+                      "thresholds; the average precision is 0.", UserWarning, stacklevel=3)  # fmt: skip
+        return 0.0
+    recall = tps / tps[-1]
+    return max(0.0, float(np.diff(np.r_[0.0, recall]) @ (tps / (tps + fps))))
 
 
-def _proba(est, X) -> np.ndarray:
-    return est.predict_proba(X)
+AP_AVERAGES = ("micro", "macro", "weighted", "samples", None)
 
 
-def _neg_log_loss(est, X, y, sample_weight=None) -> float:
-    """−log loss of ``predict_proba``, its columns named by the estimator's ``classes_``."""
-    return -log_loss(y, est.predict_proba(X), sample_weight=sample_weight, labels=getattr(est, "classes_", None))
+def average_precision_score(y_true, y_score, *, average: str | None = "macro", pos_label=1, sample_weight=None):
+    """Average precision, the area under the precision–recall step curve (:func:`_binary_average_precision`),
+    as scikit-learn's.  Binary ``y_true``: ``y_score`` ranks ``pos_label``.  Multiclass ``y_true``:
+    ``y_score`` of shape ``(n, k)``, one column per sorted class, each class scored against the rest;
+    a 0/1 matrix ``y_true`` (multilabel): each column against its own; then ``average`` as
+    :func:`roc_auc_score`'s (``"macro"``, ``"weighted"``, ``"micro"``, ``"samples"`` or ``None``)."""
+    who = "average_precision_score"
+    if average not in AP_AVERAGES:
+        raise ValueError(f"{who}: average must be one of {list(AP_AVERAGES)}, got {average!r}")
+    y, s = _xy(y_true, y_score, who)
+    y, s = _column_or_1d(y), _column_or_1d(s).astype(np.float64)
+    w = _check_sample_weight(sample_weight, len(y), who)
+    if y.ndim == 1 and len(np.unique(y)) <= 2:
+        present = np.unique(y).tolist()
+        if len(present) == 2 and pos_label not in present:
+            raise ValueError(f"{who}: pos_label={pos_label!r} is not a valid label. It should be one of {present}")
+        if s.ndim != 1:
+            raise ValueError(f"{who}: with a binary y_true, y_score must hold one score per sample (pos_label's), "
+                             f"got shape {s.shape}")  # fmt: skip
+        return _binary_average_precision(y == pos_label, s, w)
+    if pos_label != 1:
+        raise ValueError(f"{who}: Parameter pos_label is fixed to 1 for multiclass and multilabel-indicator y_true. "
+                         "Do not set pos_label or set pos_label to 1.")  # fmt: skip
+    if y.ndim == 2:
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"{who}: a 2-D y_true must be a 0/1 multilabel indicator matrix, got values "
+                             f"{np.unique(y)[:5].tolist()}")  # fmt: skip
+        Y = y
+    else:
+        Y = (y[:, None] == np.unique(y)).astype(np.int64)
+    if s.shape != Y.shape:
+        raise ValueError(f"{who}: `y_score` needs to be of shape `(n_samples, n_classes)` = {Y.shape}, since `y_true` "
+                         f"contains multiple classes. Got `y_score.shape={s.shape}`.")  # fmt: skip
+    return _average_binary_score(_binary_average_precision, Y, s, average, w)
 
 
+def top_k_accuracy_score(y_true, y_score, *, k: int = 2, normalize: bool = True, sample_weight=None, labels=None):
+    """The (weighted) fraction of samples whose true class is among the ``k`` highest scores of its row
+    of ``y_score`` ``(n, n_classes)`` (columns in the order of ``labels`` or of the sorted classes; ties
+    broken toward the lower column, as scikit-learn's stable sort).  Binary: ``y_score`` is the
+    positive class's score; with ``k = 1`` a sample is predicted positive above 0.5 (probabilities) or 0."""
+    who = "top_k_accuracy_score"
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+        raise ValueError(f"{who}: k must be an int >= 1, got {k!r}")
+    y, s = _xy(y_true, y_score, who)
+    y, s = _column_or_1d(y), _column_or_1d(s).astype(np.float64)
+    if y.ndim != 1 or _continuous(y):
+        raise ValueError(f"{who}: y type must be 'binary' or 'multiclass' (one class label per sample), got shape "
+                         f"{y.shape} and dtype {y.dtype}")  # fmt: skip
+    binary = len(np.unique(y)) <= 2 and (labels is None or len(labels) <= 2)
+    if binary and s.ndim == 2:
+        raise ValueError(f"{who}: `y_true` is binary while y_score is 2d with {s.shape[1]} classes. If `y_true` does not "
+                         "contain all the labels, `labels` must be provided.")  # fmt: skip
+    if not binary and s.ndim != 2:
+        raise ValueError(f"{who}: `y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
+                         f"multiple classes. Got `y_score.shape={s.shape}`.")  # fmt: skip
+    classes = _top_k_classes(y, labels, 2 if binary else s.shape[1], who)
+    if k >= len(classes):
+        warnings.warn(f"{who}: 'k' ({k}) greater than or equal to 'n_classes' ({len(classes)}) will result in a perfect "
+                      "score and is therefore meaningless.", _undefined_metric_warning(), stacklevel=2)  # fmt: skip
+    code = np.searchsorted(classes, y)
+    if binary:
+        threshold = 0.5 if s.min() >= 0 and s.max() <= 1 else 0
+        hits = (s > threshold).astype(np.int64) == code if k == 1 else np.ones(len(y), dtype=bool)
+    else:
+        top = np.argsort(s, axis=1, kind="mergesort")[:, ::-1][:, :k]
+        hits = (top == code[:, None]).any(axis=1)
+    w = _check_sample_weight(sample_weight, len(y), who)
+    if normalize:
+        return float(np.average(hits, weights=w))
+    return float(hits.sum() if w is None else hits @ w)
+
+
+def _top_k_classes(y: np.ndarray, labels, n_columns: int, who: str) -> np.ndarray:
+    """The sorted classes naming the score columns: ``labels`` (unique, sorted, covering ``y``), else
+    the classes of ``y``; either must match the number of columns."""
+    if labels is None:
+        classes = np.unique(y)
+        if len(classes) != n_columns:
+            raise ValueError(f"{who}: Number of classes in 'y_true' ({len(classes)}) not equal to the number of classes "
+                             f"in 'y_score' ({n_columns}). You can provide a list of all known classes by assigning it "
+                             "to the `labels` parameter.")  # fmt: skip
+        return classes
+    given = np.asarray(labels).reshape(-1)
+    classes = np.unique(given)
+    if len(classes) != len(given):
+        raise ValueError(f"{who}: Parameter 'labels' must be unique, got {given.tolist()}")
+    if not np.array_equal(classes, given):
+        raise ValueError(f"{who}: Parameter 'labels' must be ordered, got {given.tolist()}; pass {classes.tolist()}")
+    if len(classes) != n_columns:
+        raise ValueError(f"{who}: Number of given labels ({len(classes)}) not equal to the number of classes in "
+                         f"'y_score' ({n_columns}).")  # fmt: skip
+    if len(np.setdiff1d(y, classes)):
+        raise ValueError(f"{who}: 'y_true' contains labels not in parameter 'labels': {np.setdiff1d(y, classes).tolist()}")
+    return classes
+
+
+def _estimator_kind(estimator) -> str | None:
+    """scikit-learn's estimator type (``"classifier"``, ``"regressor"``, ...): nablagrad's own kind,
+    else the estimator's tags (``__sklearn_tags__().estimator_type``), else the legacy ``_estimator_type``."""
+    kind = getattr(estimator, "_estimator_kind", None)
+    if kind is not None:
+        return kind
+    tags = getattr(estimator, "__sklearn_tags__", None)
+    if callable(tags):
+        try:
+            return tags().estimator_type
+        except Exception:  # noqa: BLE001 - no tags to read (scikit-learn absent, a partial estimator): fall back
+            pass
+    return getattr(estimator, "_estimator_type", None)
+
+
+RESPONSE_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+
+
+def _response(estimator, X, response_method: str | tuple, pos_label):
+    """What a scorer scores (scikit-learn's ``_get_response_values``): the first of ``response_method``
+    the estimator has, called on ``X``; for a binary classifier the probability column of ``pos_label``
+    (``None``: the larger class), and a decision function negated when ``pos_label`` is the smaller class."""
+    names = (response_method,) if isinstance(response_method, str) else tuple(response_method)
+    name = next((n for n in names if hasattr(estimator, n)), None)
+    if name is None:
+        raise AttributeError(f"{type(estimator).__name__} has none of the following attributes: {', '.join(names)}.")
+    out = getattr(estimator, name)(X)
+    classes = getattr(estimator, "classes_", None) if _estimator_kind(estimator) == "classifier" else None
+    if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and len(classes) == 2):
+        return out
+    if pos_label is None:
+        pos_label = classes[-1]
+    elif pos_label not in classes.tolist():
+        raise ValueError(f"pos_label={pos_label!r} is not a valid label: It should be one of {classes.tolist()}")
+    if name in ("predict_proba", "predict_log_proba"):
+        return np.asarray(out)[:, np.flatnonzero(classes == pos_label)[0]]
+    if name == "decision_function" and pos_label == classes[0]:
+        return -np.asarray(out)
+    return out
+
+
+class _Scorer:
+    """``scorer(estimator, X, y_true, sample_weight=None)`` = ``sign · score_func(y_true, response, **kwargs)``
+    (:func:`make_scorer`); greater is better for every scorer, so a loss is negated."""
+
+    def __init__(self, score_func: Callable, sign: int, kwargs: dict, response_method: str | tuple = "predict"):
+        self._score_func, self._sign, self._kwargs, self._response_method = score_func, sign, kwargs, response_method
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs) -> float:
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        overlap = set(self._kwargs) & set(kwargs)
+        if overlap:
+            warnings.warn("There is an overlap between set kwargs of this scorer instance and passed metadata. Please "
+                          f"pass them either as kwargs to `make_scorer` or metadata, but not both. Overlapping "
+                          f"parameters are: {overlap}", UserWarning, stacklevel=2)  # fmt: skip
+        pos_label = None if _estimator_kind(estimator) == "regressor" else self._get_pos_label()
+        y_pred = _response(estimator, X, self._response_method, pos_label)
+        return self._sign * self._score_func(y_true, y_pred, **self._extra(estimator), **{**self._kwargs, **kwargs})
+
+    def _extra(self, estimator) -> dict:
+        return {}
+
+    def _get_pos_label(self):
+        """``pos_label`` as given to :func:`make_scorer`, else the score function's default (or ``None``)."""
+        if "pos_label" in self._kwargs:
+            return self._kwargs["pos_label"]
+        try:
+            param = inspect.signature(self._score_func).parameters.get("pos_label")
+        except (TypeError, ValueError):
+            return None
+        return None if param is None else param.default
+
+    def _accept_sample_weight(self) -> bool:
+        """Whether the score function takes ``sample_weight`` (the searches pass ``fit``'s on when it does)."""
+        try:
+            return "sample_weight" in inspect.signature(self._score_func).parameters
+        except (TypeError, ValueError):
+            return False
+
+    def __repr__(self) -> str:
+        name = getattr(self._score_func, "__name__", repr(self._score_func))
+        sign = "" if self._sign > 0 else ", greater_is_better=False"
+        kwargs = "".join(f", {k}={v}" for k, v in self._kwargs.items())
+        return f"make_scorer({name}{sign}, response_method={self._response_method!r}{kwargs})"
+
+
+class _ClassesScorer(_Scorer):
+    """A probability scorer that names the columns by the classifier's ``classes_`` (``labels=``), so a
+    test fold lacking a class is still scored (scikit-learn's ``neg_log_loss`` raises there)."""
+
+    def _extra(self, estimator) -> dict:
+        classes = getattr(estimator, "classes_", None)
+        if "labels" in self._kwargs or not isinstance(classes, np.ndarray) or len(classes) <= 2:
+            return {}
+        return {"labels": classes}
+
+
+def make_scorer(score_func: Callable, *, response_method: str | Sequence[str] = "predict", greater_is_better: bool = True,
+                **kwargs) -> _Scorer:  # fmt: skip
+    """A scorer ``(estimator, X, y, sample_weight=None) -> float`` from a metric ``score_func(y_true,
+    y_pred, **kwargs)``, as scikit-learn's: ``y_pred`` is ``estimator.<response_method>(X)`` (a list
+    or tuple: the first method the estimator has; a binary classifier's probabilities reduced to the
+    positive class's column), and the value is negated when ``greater_is_better=False`` (a loss), so
+    that a search always maximises it.  ``kwargs`` go to ``score_func`` on every call."""
+    if not callable(score_func):
+        raise TypeError(f"make_scorer: score_func must be a metric callable as score_func(y_true, y_pred), got "
+                        f"{score_func!r}")  # fmt: skip
+    names = [response_method] if isinstance(response_method, str) else response_method
+    if not isinstance(names, list | tuple) or not names or any(n not in RESPONSE_METHODS for n in names):
+        raise ValueError(f"make_scorer: response_method must be one of {list(RESPONSE_METHODS)} or a list/tuple of "
+                         f"them, got {response_method!r}")  # fmt: skip
+    if not isinstance(greater_is_better, bool | np.bool_):
+        raise TypeError(f"make_scorer: greater_is_better must be a bool, got {greater_is_better!r}")
+    return _Scorer(score_func, 1 if greater_is_better else -1, kwargs, response_method)
+
+
+_SCORES = ("decision_function", "predict_proba")
 SCORERS: dict[str, Callable] = {
-    "accuracy": _scorer(_predict, accuracy_score),
-    "balanced_accuracy": _scorer(_predict, balanced_accuracy_score),
-    "f1": _scorer(_predict, f1_score),
-    "precision": _scorer(_predict, precision_score),
-    "recall": _scorer(_predict, recall_score),
-    **{f"{name}_{average}": _scorer(_predict, metric, average=average)
-       for name, metric in (("f1", f1_score), ("precision", precision_score), ("recall", recall_score))
-       for average in ("micro", "macro", "weighted", "samples")},
-    "roc_auc": _scorer(_positive_scores, roc_auc_score),
-    **{f"roc_auc_{mc}{'_weighted' * (av == 'weighted')}": _scorer(_proba, roc_auc_score, multi_class=mc, average=av)
-       for mc in ("ovr", "ovo") for av in ("macro", "weighted")},
-    "neg_log_loss": _neg_log_loss,
-    "r2": _scorer(_predict, r2_score),
-    "neg_mean_squared_error": _scorer(_predict, mean_squared_error, -1.0),
-    "neg_root_mean_squared_error": _scorer(_predict, root_mean_squared_error, -1.0),
-    "neg_mean_absolute_error": _scorer(_predict, mean_absolute_error, -1.0),
-    "neg_mean_absolute_percentage_error": _scorer(_predict, mean_absolute_percentage_error, -1.0),
-}
+    "accuracy": make_scorer(accuracy_score),
+    "balanced_accuracy": make_scorer(balanced_accuracy_score),
+    "matthews_corrcoef": make_scorer(matthews_corrcoef),
+    "top_k_accuracy": make_scorer(top_k_accuracy_score, response_method=_SCORES),
+    "roc_auc": make_scorer(roc_auc_score, response_method=_SCORES),
+    **{f"roc_auc_{mc}": make_scorer(roc_auc_score, response_method="predict_proba", multi_class=mc)
+       for mc in ("ovr", "ovo")},
+    **{f"roc_auc_{mc}_weighted": make_scorer(roc_auc_score, response_method="predict_proba", multi_class=mc,
+                                             average="weighted") for mc in ("ovr", "ovo")},
+    "average_precision": make_scorer(average_precision_score, response_method=_SCORES),
+    "neg_log_loss": _ClassesScorer(log_loss, -1, {}, "predict_proba"),
+    "r2": make_scorer(r2_score),
+    "neg_mean_squared_error": make_scorer(mean_squared_error, greater_is_better=False),
+    "neg_root_mean_squared_error": make_scorer(root_mean_squared_error, greater_is_better=False),
+    "neg_mean_absolute_error": make_scorer(mean_absolute_error, greater_is_better=False),
+    "neg_mean_absolute_percentage_error": make_scorer(mean_absolute_percentage_error, greater_is_better=False),
+}  # fmt: skip
 """Scoring names (scikit-learn's) → ``scorer(estimator, X, y, sample_weight=None)``; greater is better for each."""
+SCORERS.update({f"{name}{'_' * bool(average)}{average}": make_scorer(metric, average="binary") if not average else
+                make_scorer(metric, pos_label=None, average=average)
+                for name, metric in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score),
+                                     ("jaccard", jaccard_score))
+                for average in ("", "macro", "micro", "samples", "weighted")})  # fmt: skip
+
+
+def get_scorer_names() -> list[str]:
+    """The scoring names :func:`get_scorer` (and ``scoring=`` of the searches) accept, sorted."""
+    return sorted(SCORERS)
+
+
+def get_scorer(scoring):
+    """The scorer of a scoring name (a fresh copy), or ``scoring`` itself when it is a callable or ``None``."""
+    if isinstance(scoring, str):
+        if scoring not in SCORERS:
+            raise ValueError(f"{scoring!r} is not a valid scoring value. Use nablagrad.ml.metrics.get_scorer_names() to "
+                             "get valid options.")  # fmt: skip
+        return copy.deepcopy(SCORERS[scoring])
+    if scoring is None or callable(scoring):
+        return scoring
+    raise ValueError(f"get_scorer: scoring must be a scoring name (see get_scorer_names()), a callable or None, got "
+                     f"{scoring!r}")  # fmt: skip

@@ -17,7 +17,7 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -34,12 +34,13 @@ from ._params import (
     REAL_NUMBER,
     HasMethods,
     InstanceOf,
+    InvalidParameterError,
     Options,
     signature_defaults,
     validate_params,
 )
 from .base import BaseEstimator, available_if, check_is_fitted
-from .metrics import SCORERS
+from .metrics import SCORERS, _estimator_kind
 from .multiclass import clone
 from .parallel import parallel_map
 
@@ -568,17 +569,8 @@ def _checked_xy(X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _is_classifier(estimator) -> bool:
-    """scikit-learn's ``is_classifier``: nablagrad's own kind, else the estimator's tags
-    (``__sklearn_tags__().estimator_type``), else the legacy ``_estimator_type``."""
-    if getattr(estimator, "_estimator_kind", None) == "classifier":
-        return True
-    tags = getattr(estimator, "__sklearn_tags__", None)
-    if callable(tags):
-        try:
-            return tags().estimator_type == "classifier"
-        except Exception:  # noqa: BLE001 - no tags to read (scikit-learn absent, a partial estimator): fall back
-            pass
-    return getattr(estimator, "_estimator_type", None) == "classifier"
+    """scikit-learn's ``is_classifier`` (:func:`.metrics._estimator_kind`)."""
+    return _estimator_kind(estimator) == "classifier"
 
 
 def _is_class_target(y: np.ndarray) -> bool:
@@ -702,10 +694,7 @@ def _cv_results(grid: list[dict], fits: list[dict], n_splits: int) -> dict:
     for key in ("fit_time", "score_time"):
         t = np.array([f[key] for f in fits]).reshape(len(grid), n_splits)
         results[f"mean_{key}"], results[f"std_{key}"] = t.mean(1), t.std(1)
-    for name in sorted({k for params in grid for k in params}):
-        values = np.empty(len(grid), dtype=object)
-        values[:] = [params.get(name) for params in grid]
-        results[f"param_{name}"] = np.ma.MaskedArray(values, mask=[name not in params for params in grid])
+    results.update(_param_arrays(grid))
     results["params"] = grid
     for metric in fits[0]["test"]:
         for part in ("test", "train") if "train" in fits[0] else ("test",):
@@ -718,6 +707,29 @@ def _cv_results(grid: list[dict], fits: list[dict], n_splits: int) -> dict:
             if part == "test":
                 results[f"rank_test_{metric}"] = _rank(results[f"mean_test_{metric}"])
     return results
+
+
+def _param_arrays(grid: list[dict]) -> dict[str, np.ma.MaskedArray]:
+    """``param_<name>`` of ``cv_results_`` as scikit-learn 1.9 builds it: one masked array per name (in the
+    order the names first appear), masked where a candidate lacks the name, of the values' own dtype
+    when NumPy gives them a 1-D one that is not a string (numbers stay numbers), else ``object``."""
+    values_of: dict[str, dict[int, object]] = {}
+    for i, params in enumerate(grid):
+        for name, value in params.items():
+            values_of.setdefault(f"param_{name}", {})[i] = value
+    out = {}
+    for key, values in values_of.items():
+        try:
+            found = np.array(list(values.values()))
+        except ValueError:  # sequences of different lengths
+            dtype = np.dtype(object)
+        else:
+            dtype = found.dtype if found.dtype.kind != "U" and found.ndim == 1 else np.dtype(object)
+        column = np.ma.MaskedArray(np.empty(len(grid), dtype=dtype), mask=True)
+        for i, value in values.items():
+            column[i] = value
+        out[key] = column
+    return out
 
 
 def _refitted_has(name: str):
@@ -740,28 +752,6 @@ def _no_refit(search, name: str) -> str:
     return (f"This {type(search).__name__} instance was initialized with `refit=False`. {name} is available only "
             "after refitting on the best parameters. You can refit an estimator manually using the `best_params_` "
             "attribute, e.g. clone(search.estimator).set_params(**search.best_params_).fit(X, y)")  # fmt: skip
-
-
-def _candidates(param_grid) -> list[dict]:
-    """Every combination of a grid (name → list of candidate values), or of each grid of a list of them in turn
-    (scikit-learn's two forms), each name's values checked to be a non-empty sequence."""
-    grids = param_grid if isinstance(param_grid, list) else [param_grid]
-    if not grids or not all(isinstance(g, dict) for g in grids):
-        raise ValueError(f"GridSearchCV: param_grid must be a dict of candidate lists or a non-empty list of such dicts, "
-                         f"got {param_grid!r}")  # fmt: skip
-    out = []
-    for g in grids:
-        for k, values in g.items():  # as scikit-learn: each name maps to a sequence of candidates
-            if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
-                raise ValueError(
-                    f"GridSearchCV: param_grid[{k!r}] must be a list of candidate values, got {values!r}; "
-                    f"wrap a single value in a list, e.g. {{{k!r}: [{values!r}]}}"
-                )
-            if len(values) == 0:
-                raise ValueError(f"GridSearchCV: param_grid[{k!r}] is empty; give at least one candidate value")
-        keys = sorted(g)
-        out += [dict(zip(keys, values)) for values in itertools.product(*(g[k] for k in keys))]
-    return out
 
 
 class _Splits(_params.Constraint):
@@ -948,7 +938,7 @@ class GridSearchCV(_BaseSearchCV):
         self.refit, self.return_train_score, self.error_score = refit, return_train_score, error_score
 
     def _candidate_list(self) -> list[dict]:
-        return _candidates(self.param_grid)
+        return list(ParameterGrid._for(self.param_grid, type(self).__name__))
 
 
 class RandomizedSearchCV(_BaseSearchCV):
@@ -969,7 +959,7 @@ class RandomizedSearchCV(_BaseSearchCV):
         self.return_train_score, self.error_score = return_train_score, error_score
 
     def _candidate_list(self) -> list[dict]:
-        return sample_parameters(self.param_distributions, self.n_iter, self.random_state)
+        return list(ParameterSampler._for(self.param_distributions, self.n_iter, self.random_state, type(self).__name__))
 
 
 def _sample_without_replacement(n_population: int, n: int, rng) -> np.ndarray:
@@ -997,35 +987,133 @@ def _sample_without_replacement(n_population: int, n: int, rng) -> np.ndarray:
     return out
 
 
+def _grid_dicts(param_grid, name: str, who: str, distributions: bool = False) -> list[dict]:
+    """``param_grid`` (a dict, or a non-empty list of dicts) as a list of dicts, each value checked:
+    a non-empty list or 1-D array of candidates (or, with ``distributions``, an object with ``rvs``).
+    A bad one raises :class:`InvalidParameterError` (scikit-learn raises ``TypeError`` or ``ValueError``
+    by the fault; ours is both) naming ``who``, the parameter and the fix."""
+    grids = param_grid if isinstance(param_grid, list | tuple) else [param_grid]
+    if not grids or not all(isinstance(g, Mapping) for g in grids):
+        raise InvalidParameterError(f"{who}: {name} must be a dict of candidate lists or a non-empty list of such "
+                                    f"dicts, got {param_grid!r}")  # fmt: skip
+    for g in grids:
+        for k, values in g.items():
+            if distributions and hasattr(values, "rvs"):
+                continue
+            if isinstance(values, np.ndarray) and values.ndim > 1:
+                raise InvalidParameterError(f"{who}: Parameter array for {k!r} should be one-dimensional, got shape "
+                                            f"{values.shape}; pass a list of candidates")  # fmt: skip
+            if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray) or len(values) == 0:
+                kinds = "a non-empty list of values or a distribution with an rvs method (e.g. scipy.stats." \
+                        "loguniform(1e-3, 1e3))" if distributions else "a non-empty list of candidate values"
+                raise InvalidParameterError(f"{who}: {name}[{k!r}] must be {kinds}, got {values!r}; wrap a single "
+                                            f"value in a list, e.g. {{{k!r}: [{values!r}]}}")  # fmt: skip
+    return [dict(g) for g in grids]
+
+
+class ParameterGrid:
+    """Every combination of a grid, as scikit-learn's ``ParameterGrid``: ``param_grid`` maps each
+    name to its candidates (``{"C": [0.1, 1], "fit_intercept": [True, False]}``: 4 settings), or is a
+    list of such grids, taken in turn.  Iterating yields dicts, the names sorted and the last one
+    varying fastest; ``len`` counts them and ``grid[i]`` is the i-th without listing the others."""
+
+    def __init__(self, param_grid):
+        self.param_grid = _grid_dicts(param_grid, "param_grid", "ParameterGrid")
+
+    @classmethod
+    def _for(cls, param_grid, who: str) -> ParameterGrid:
+        """A grid whose errors name ``who`` (the search that was given it)."""
+        grid = cls.__new__(cls)
+        grid.param_grid = _grid_dicts(param_grid, "param_grid", who)
+        return grid
+
+    def __iter__(self) -> Iterator[dict]:
+        for g in self.param_grid:
+            keys = sorted(g)
+            for values in itertools.product(*(g[k] for k in keys)):
+                yield dict(zip(keys, values))
+
+    def __len__(self) -> int:
+        return sum(math.prod(len(v) for v in g.values()) for g in self.param_grid)
+
+    def __getitem__(self, index: int) -> dict:
+        """The ``index``-th setting (as ``list(self)[index]``; a negative index counts from the end)."""
+        if isinstance(index, bool) or not isinstance(index, Integral):
+            raise TypeError(f"ParameterGrid indices must be integers, got {index!r}")
+        index = int(index) + len(self) if index < 0 else int(index)
+        for g in self.param_grid:
+            size = math.prod(len(v) for v in g.values())
+            if index >= size:
+                index -= size
+                continue
+            out = {}
+            for key in sorted(g, reverse=True):  # the last name varies fastest
+                index, offset = divmod(index, len(g[key]))
+                out[key] = g[key][offset]
+            return dict(sorted(out.items()))
+        raise IndexError("ParameterGrid index out of range")
+
+    def __repr__(self) -> str:
+        return f"ParameterGrid({self.param_grid!r})"
+
+
+class ParameterSampler:
+    """``n_iter`` parameter settings drawn as scikit-learn's ``ParameterSampler`` draws them for the
+    same int ``random_state``: when every value is a list, distinct grid points without replacement
+    (all of them, with a ``UserWarning``, when the grid has fewer); otherwise, for each draw, a dict
+    of the list picked at random, then for each name in sorted order ``dist.rvs(random_state=rng)``
+    or a uniformly chosen list entry.  Iterating draws afresh from ``random_state`` (an int: the
+    same settings each time); ``len`` is the number of settings."""
+
+    def __init__(self, param_distributions, n_iter: int, *, random_state=None):
+        self._setup(param_distributions, n_iter, random_state, "ParameterSampler")
+
+    @classmethod
+    def _for(cls, param_distributions, n_iter: int, random_state, who: str) -> ParameterSampler:
+        sampler = cls.__new__(cls)
+        sampler._setup(param_distributions, n_iter, random_state, who)
+        return sampler
+
+    def _setup(self, param_distributions, n_iter: int, random_state, who: str) -> None:
+        if isinstance(n_iter, bool) or not isinstance(n_iter, Integral) or n_iter < 0:
+            raise InvalidParameterError(f"{who}: n_iter must be a number of settings >= 0, got {n_iter!r}")
+        self.param_distributions = _grid_dicts(param_distributions, "param_distributions", who, distributions=True)
+        self.n_iter, self.random_state, self._who = n_iter, random_state, who
+
+    def _all_lists(self) -> bool:
+        return all(not hasattr(v, "rvs") for d in self.param_distributions for v in d.values())
+
+    def __iter__(self) -> Iterator[dict]:
+        rng = _shuffler(self.random_state)
+        dists = self.param_distributions
+        if self._all_lists():
+            grid = ParameterGrid._for(dists, self._who)
+            n_iter = self.n_iter
+            if len(grid) < n_iter:
+                warnings.warn(f"The total space of parameters {len(grid)} is smaller than n_iter={n_iter}. Running "
+                              f"{len(grid)} iterations. For exhaustive searches, use GridSearchCV.", UserWarning,
+                              stacklevel=3)  # fmt: skip
+                n_iter = len(grid)
+            for i in _sample_without_replacement(len(grid), n_iter, rng):
+                yield grid[int(i)]
+            return
+        for _ in range(self.n_iter):
+            d = dists[rng.choice(len(dists))]
+            yield {k: v.rvs(random_state=rng) if hasattr(v, "rvs") else v[rng.randint(len(v))] for k, v in sorted(d.items())}
+
+    def __len__(self) -> int:
+        if not self._all_lists():
+            return self.n_iter
+        return min(self.n_iter, len(ParameterGrid._for(self.param_distributions, self._who)))
+
+    def __repr__(self) -> str:
+        return f"ParameterSampler({self.param_distributions!r}, n_iter={self.n_iter}, random_state={self.random_state!r})"
+
+
 def sample_parameters(param_distributions: dict | list[dict], n_iter: int, random_state=None) -> list[dict]:
-    """``n_iter`` parameter settings, as scikit-learn's ``ParameterSampler`` (same seed, same draws):
-    when every value is a list, distinct grid points (all of them, with a ``UserWarning``, when the
-    grid has fewer); otherwise for each draw a dict of the list picked at random, then for each name
-    in sorted order ``dist.rvs(random_state=rng)`` or a uniformly chosen list entry."""
-    dists = param_distributions if isinstance(param_distributions, list) else [param_distributions]
-    if not dists or not all(isinstance(d, dict) for d in dists):
-        raise ValueError(f"RandomizedSearchCV: param_distributions must be a dict or a non-empty list of dicts, got "
-                         f"{param_distributions!r}")  # fmt: skip
-    for d in dists:
-        for k, v in d.items():
-            if not hasattr(v, "rvs") and (isinstance(v, str) or not isinstance(v, Sequence | np.ndarray) or len(v) == 0):
-                raise ValueError(f"RandomizedSearchCV: param_distributions[{k!r}] must be a non-empty list of values "
-                                 "or a distribution with an rvs method (e.g. scipy.stats.loguniform(1e-3, 1e3)), "
-                                 f"got {v!r}")  # fmt: skip
-    rng = _shuffler(random_state)
-    if all(not hasattr(v, "rvs") for d in dists for v in d.values()):
-        grid = _candidates(dists)
-        if len(grid) < n_iter:
-            warnings.warn(f"The total space of parameters {len(grid)} is smaller than n_iter={n_iter}. Running "
-                          f"{len(grid)} iterations. For exhaustive searches, use GridSearchCV.", UserWarning,
-                          stacklevel=3)  # fmt: skip
-            n_iter = len(grid)
-        return [grid[i] for i in _sample_without_replacement(len(grid), n_iter, rng)]
-    out = []
-    for _ in range(n_iter):
-        d = dists[rng.choice(len(dists))]
-        out.append({k: v.rvs(random_state=rng) if hasattr(v, "rvs") else v[rng.randint(len(v))] for k, v in sorted(d.items())})
-    return out
+    """``list(ParameterSampler(param_distributions, n_iter, random_state=random_state))``, its errors
+    naming ``RandomizedSearchCV`` (which draws its candidates with it)."""
+    return list(ParameterSampler._for(param_distributions, n_iter, random_state, "RandomizedSearchCV"))
 
 
 @dataclass
