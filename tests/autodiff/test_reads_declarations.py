@@ -207,6 +207,15 @@ def _extra():
             lambda a, b: ng.linalg.lstsq(a, b).solution.sum() + ng.linalg.lstsq(a.mT, b[:3]).solution.sum(),
             [r.standard_normal((5, 3)), r.standard_normal((5, 2))],
         ),
+        "torch_math": (  # the session-17 rows: erfinv, sinc, copysign, heaviside
+            lambda a, b: ng.erfinv(a * 0.3) + ng.sinc(a) + ng.copysign(a, b) + ng.heaviside(a, b),
+            [x23, y23],
+        ),
+        "linalg_more": (
+            lambda a, b: ng.linalg.matrix_exp(a * 0.5).sum()
+            + ng.linalg.cholesky_solve(b, ng.linalg.cholesky(a @ a.mT + 3 * ng.eye(3, dtype=a.dtype))).sum(),
+            [r.standard_normal((3, 3)), r.standard_normal((3, 2))],
+        ),
     }
 
 

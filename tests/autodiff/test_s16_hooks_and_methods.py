@@ -434,7 +434,7 @@ def test_a_tensor_gone_with_its_hooks_is_no_longer_counted():
     counting, and a later ``remove()`` of its handle counts nothing twice."""
     import gc
 
-    from nablagrad.autodiff import mode
+    from nablagrad.autodiff import grad_mode as mode
 
     before = mode.hooked
     x = ng.tensor(np.ones(3), requires_grad=True)

@@ -76,7 +76,7 @@ def test_a_new_thread_starts_with_grad_on_like_torch():
 def test_the_switch_counter_returns_to_zero_after_blocks_and_errors():
     """Ops skip the thread-local mode while no thread has a switch set (mode.active == 0): the
     count must come back down after every block, also one left by an exception."""
-    from nablagrad.autodiff import mode
+    from nablagrad.autodiff import grad_mode as mode
 
     base = mode.active
     with ng.no_grad():

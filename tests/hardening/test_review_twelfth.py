@@ -484,7 +484,9 @@ def test_factories_take_the_shapes_torch_takes():
 
 
 @pytest.mark.parametrize(
-    "grid, match", [({"alpha": 1.0}, "must be a list of candidate values, got 1.0"), ({"alpha": []}, "is empty")]
+    "grid, match",
+    [({"alpha": 1.0}, r"must be a non-empty list of candidate values, got 1.0; wrap a single value in a list"),
+     ({"alpha": []}, r"must be a non-empty list of candidate values, got \[\]; give at least one candidate")],
 )
 def test_grid_search_names_a_grid_entry_that_is_not_a_list(grid, match):
     from nablagrad.ml import GridSearchCV, Ridge  # noqa: PLC0415

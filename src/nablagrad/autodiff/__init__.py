@@ -25,9 +25,9 @@ from .creation import (
     zeros_like,
 )
 from .explain import Explanation, explain
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numeric_jacobian
 from .jit import JitError, jit
-from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import *  # noqa: F403 - the ops written by hand (reshape, where, clip …)
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten

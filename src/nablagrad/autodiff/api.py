@@ -19,11 +19,11 @@ import numpy as np
 
 from ..backend.device import device as to_device_spec
 from ..backend.device import device_and_dtype
-from . import creation, linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, torch_names  # noqa: F401 - their rows join the table
-from . import mode as _m
+from . import creation, linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, rules_torch, torch_names  # noqa: F401 - their rows join the table
+from . import grad_mode as _m
 from . import rules as R
 from .backward import backward
-from .mode import state as _mode
+from .grad_mode import state as _mode
 from .ops import (
     _axis,
     _promote,
@@ -354,6 +354,27 @@ def _conjugate_transpose(self: Tensor, batched: bool) -> Tensor:
     return transpose(self)
 
 
+_TYPE_NAMES = {  # PyTorch's legacy type names, x.type() and x.type("torch.DoubleTensor")
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+    "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+}  # fmt: skip
+
+
+def _type(self: Tensor, dtype=None, non_blocking: bool = False) -> Tensor | str:
+    """PyTorch's ``x.type()``: the type name (``"torch.FloatTensor"``, PyTorch's spelling, so code comparing it keeps
+    working); ``x.type(dtype)``: x cast to ``dtype`` (a dtype or such a name; itself when already of it)."""
+    if dtype is None:
+        return "torch." + _TYPE_NAMES.get(str(self.dtype), f"{self.dtype}Tensor")
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        names = {v: k for k, v in _TYPE_NAMES.items()}
+        short = dtype.rsplit(".", 1)[-1]
+        if short not in names:
+            raise ValueError(f"type: unknown tensor type {dtype!r}; give a dtype or one of torch.{', torch.'.join(names)}")
+        dtype = names[short]
+    return self if np.dtype(dtype) == self.dtype else astype(self, dtype)
+
+
 def _invert(self: Tensor) -> Tensor:
     if _mode.slow:
         if _mode.jit_trace is not None:  # ng.jit records ~mask of a traced value (jit.py)
@@ -398,6 +419,7 @@ METHODS: dict[str, object] = {
     "mH": property(lambda self: _conjugate_transpose(self, True)),
     "__pos__": torch_names.positive,
     "type_as": lambda self, other: astype(self, other.dtype),
+    "type": _type,
     "view_as": lambda self, other: reshape(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
     "new_full": _new_full,

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from .errors import JitError
 from .primitive import ANS, NUMPY_NS, rules_for, sum_to
 from .tensor import TENSOR_NS, Tensor, _raw, _wrap
@@ -245,7 +245,9 @@ def run_backward(
         order = _prune(order, stop)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
     home = root.data.__class__
-    with F.recording():
+    # a derivative at a kink or pole is ±∞ or NaN in IEEE arithmetic (sqrt′(0) = ∞, log′(0) = ∞, 0·∞ masked by a
+    # select): PyTorch computes it silently, so the walk does too — one errstate for the walk, not one per rule
+    with F.recording(), np.errstate(divide="ignore", invalid="ignore"):
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if hooked and g is not None and getattr(node, "_hooks", None):

@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 
 from . import forward, ops
-from . import mode as _m
+from . import grad_mode as _m
 from .backward import run_backward
-from .mode import enable_grad, no_grad
+from .grad_mode import enable_grad, no_grad
 from .ops import identity
 from .primitive import Primitive
 from .pytree import tree_flatten, tree_unflatten
-from .random import draws_recorded, set_states
+from .random import draws_recorded, set_states, states_of
 from .tensor import TENSOR_NS, Tensor, _wrap
 
 
@@ -53,7 +53,7 @@ class _Checkpoint(Primitive):
     def vjp(self, F, g, ans, args, params, needs):
         n = params["n_args"]
         draws = params.get("draws", ())
-        now = [(rng, rng.bit_generator.state) for rng, _ in draws]
+        now = states_of(rng for rng, _ in draws)
         set_states(draws)  # the re-run draws the forward's masks (Dropout) again, as PyTorch's preserve_rng_state
         try:
             return self._vjp(F, g, args, params, needs, n)

@@ -14,7 +14,7 @@ from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from ..backend.dtypes import tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from .primitive import Primitive
 from .tensor import Tensor, _apply, _wrap, mark_batched
 

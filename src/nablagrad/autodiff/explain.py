@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import mode as _m
+from . import grad_mode as _m
 from .backward import run_backward
-from .mode import tracing
+from .grad_mode import tracing
 from .primitive import NUMPY_NS
 from .tensor import Tensor, _wrap
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from .ops import broadcast_to, identity, reshape
 from .tensor import Tensor, _wrap, mark_batched
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..backend.device import CPU, Device, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
-from .mode import no_grad
+from .grad_mode import no_grad
 from .tensor import Tensor, tensor
 from .transforms import jacfwd, jacrev
 

@@ -22,7 +22,7 @@ Semantics follow ``jax.jit``: ``f`` must be a pure function of its inputs and of
 reads; a new shape or dtype traces again; Python that reads a traced tensor's *value* while
 tracing (``if loss > 0``, ``float(x)``, ``x.item()``) raises :class:`JitError`, because that
 value would be frozen into the program: the trace is a switch of the engine's thread-local
-mode (``mode.state.jit_trace``) that ``Tensor.item``/``tolist`` and the comparisons ask, so
+mode (``grad_mode.state.jit_trace``) that ``Tensor.item``/``tolist`` and the comparisons ask, so
 nothing is patched and other threads are unaffected; a comparison of traced values is
 recorded (``ng.where(x > 0, …)`` is computed anew on every call).  A call that needs no
 gradient frees each intermediate right after its last use.  As a safety net the first replay of each program
@@ -74,12 +74,12 @@ import numpy as np
 
 from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .errors import JitError
-from .mode import _setting, no_grad, state, tracing
+from .grad_mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, _no_cotangent, sum_to
-from .random import draws_recorded, generators_of, set_states
+from .random import draws_recorded, generators_of, set_states, states_of
 from .rules import COMPARISONS, INVERT
 from .tensor import Tensor, _apply, _wrap, apply, as_tensor
 
@@ -116,7 +116,7 @@ def _guard(module) -> object:
 
 
 class _Trace:
-    """What the engine asks while ``f`` is traced (``mode.state.jit_trace``, this thread only).
+    """What the engine asks while ``f`` is traced (``grad_mode.state.jit_trace``, this thread only).
 
     A tensor is *traced* when its value depends on the inputs or on a captured tensor: it
     requires a gradient (the trace marks every input so) or it is an input."""
@@ -294,12 +294,7 @@ class _Undo:
     def __init__(self):
         self.tensors: dict[int, tuple] = {}
         self.owners: dict[int, tuple] = {}
-        self.generators: dict[int, tuple] = {}
-
-    def generator(self, rng: np.random.Generator) -> None:
-        """Save a random op's generator (``Dropout``'s): its state is read and set, never drawn from."""
-        if id(rng) not in self.generators:
-            self.generators[id(rng)] = (rng, rng.bit_generator.state)
+        self.generators: list[tuple] = []  # (generator, state) of the program's random ops (Dropout's)
 
     def tensor(self, t: Tensor) -> None:
         if id(t) not in self.tensors:
@@ -328,7 +323,7 @@ class _Undo:
             self.reach([*obj.parameters(), *(buffers() if callable(buffers) else ())])
 
     def restore(self) -> None:
-        set_states(self.generators.values())
+        set_states(self.generators)
         for _, snapshot in self.owners.values():
             snapshot.restore()
         for t, array, values, grad in self.tensors.values():
@@ -446,7 +441,7 @@ class _Program:
     retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
     modes: list = field(default_factory=list)  # (module, training) of every module the trace called (Dropout, BatchNorm)
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
-    structure: int = field(init=False)  # mode.structure when traced: a module's parameter replaced since traces again
+    structure: int = field(init=False)  # grad_mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
     generators: list = field(init=False)  # the random ops' generators (Dropout's), each once
 
@@ -560,6 +555,10 @@ class _Program:
         grads: dict[int, object] = {self.outputs[0] if root is None else root: g}
         if order is None:
             order = self.order if root is None and self.order is not None else range(len(self.ops) - 1, -1, -1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # rules at kinks (√x at 0): torch's finite values, silently
+            return self._walk(vals, used, plan, shapes, grads, order, requires)
+
+    def _walk(self, vals: list, used: list, plan: list, shapes: list, grads: dict, order, requires: tuple) -> list:
         for i in order:
             op, needs = self.ops[i], plan[i]
             gout = grads.pop(op.out, None)
@@ -747,6 +746,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
             return program
         except BaseException:
             trace.undo.restore()  # a training step refused halfway (x.item() after opt.step()): nothing changed
+            set_states(drawn.values())  # (its Dropout draws taken back too)
             raise
 
 
@@ -900,10 +900,10 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
 
     @functools.wraps(f)
     def compiled(*args, **kwargs):
-        if kwargs:  # f called by keyword: a positional twin compiled once per call form, as jax.jit binds them
-            return _by_keyword(f, compiled, by_keyword, args, kwargs)
         if static:
             _check_static(name, args, static)
+        if kwargs:  # f called by keyword: a positional twin compiled once per call form, as jax.jit binds them
+            return _by_keyword(f, compiled, by_keyword, args, kwargs)
         if _m.active and state.depth:  # under vmap/grad/jvp/jacrev/hessian: the transform acts on f's own ops
             return _plain(f, args)
         key = _signature(args, host_only=True)
@@ -945,7 +945,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             ctx.clear()
         if not fresh and not program.checked:
             if drawn is not None:  # the eager call of the check draws the replay's random numbers again
-                drawn.restore()
+                set_states(drawn)
             program.checked = _agrees_with_eager(f, args, [out, *aux], name)
         return (out, *aux) if aux else out
 
@@ -987,6 +987,16 @@ def _static_positions(f: Callable, argnums: tuple, argnames: tuple) -> tuple[fro
     except (TypeError, ValueError):  # a builtin without a signature: the declared forms only
         return frozenset(positions), frozenset(names)
     plain = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not any(p.kind is p.VAR_POSITIONAL for p in params):  # as jax.jit: a position f has not is a mistake
+        for i in positions:
+            if not -len(plain) <= i < len(plain):
+                raise ValueError(f"jit: static_argnums {i} is out of range for {getattr(f, '__name__', 'f')} with "
+                                 f"{len(plain)} positional parameters")  # fmt: skip
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        known = {p.name for p in params}
+        for n in names - known:
+            raise ValueError(f"jit: static_argnames {n!r} is not a parameter of {getattr(f, '__name__', 'f')} "
+                             f"(its parameters: {', '.join(sorted(known)) or 'none'})")  # fmt: skip
     for i in list(positions):
         if -len(plain) <= i < len(plain):
             names.add(plain[i])
@@ -1089,8 +1099,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
     taken).  On disagreement everything is put back as before the call and :class:`JitError` names why."""
     undo = _Undo()
     undo.reach([*inputs, *program.captured])
-    for rng in program.generators:  # the replay draws Dropout's masks; the eager call must draw the same ones
-        undo.generator(rng)
+    undo.generators = states_of(program.generators)  # the replay draws Dropout's masks; eager mode must draw them again
     for e in program.effects:
         for a in (*e.args, *e.kwargs.values()):
             undo.reach(a)
@@ -1124,14 +1133,9 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
     return _outputs(refs)
 
 
-def _drawing(program: _Program) -> _Undo | None:
+def _drawing(program: _Program) -> list | None:
     """The states of the program's generators (Dropout's) before a replay, or None when it draws nothing."""
-    if not program.generators:
-        return None
-    undo = _Undo()
-    for rng in program.generators:
-        undo.generator(rng)
-    return undo
+    return states_of(program.generators) if program.generators else None
 
 
 def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops
-from .mode import no_grad
+from .grad_mode import no_grad
 from .primitive import ANS, Primitive, constant_like, row
 from .rules_contract import einsum
 from .rules_reduce import _exclusive_prod
@@ -100,6 +100,115 @@ INV = Primitive(
     (lambda F, g, ans, a: -_mm(F, _T(F, ans), g, _T(F, ans)),),
     (lambda F, t, ans, a: -_mm(F, ans, t, ans),),
     fmt="inv({0})",
+)
+
+
+# e^A by scaling and squaring with the [13/13] Padé approximant (Higham 2005, "The scaling and squaring method for
+# the matrix exponential revisited"): A/2ˢ with ‖A/2ˢ‖₁ ≤ θ₁₃, r₁₃(A/2ˢ) = (V − U)⁻¹(V + U), squared s times.
+_PADE13 = (
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
+)
+_THETA13 = 5.371920351148152
+
+
+def _matrix_exp_value(a):
+    """e^A for a batch of square matrices (..., n, n), each scaled by its own power of 2, computed in float64 (float32
+    input is rounded back; another library's array is computed on the host and copied back, as erf's)."""
+    xp = namespace_of(a)
+    if xp is not NUMPY:
+        return xp.asarray(_matrix_exp_value(xp.to_numpy(a)), device=a.device)
+    dtype = a.dtype
+    a = np.asarray(a, dtype=np.float64)
+    n = a.shape[-1]
+    norm = np.abs(a).sum(axis=-2).max(axis=-1, initial=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero matrix: log2(0) = −∞, clipped to s = 0
+        s = np.ceil(np.log2(norm / _THETA13))
+    s = np.where(np.isfinite(s) & (s > 0), s, 0).astype(np.int64)
+    a = a * (0.5**s)[..., None, None]
+    b = _PADE13
+    eye = np.eye(n)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    r = np.linalg.solve(v - u, v + u) if n else v
+    for k in range(int(s.max(initial=0))):  # square each matrix as often as it was halved
+        r = np.where((k < s)[..., None, None], r @ r, r)
+    return r.astype(dtype if dtype.kind in "fc" else np.float64, copy=False)
+
+
+def _upper_right(F, top_left, top_right, like):
+    """The (…, n, n) upper-right block of e^M, M = [[top_left, top_right], [0, top_left]]: the Fréchet derivative
+    of e^X at top_left in the direction top_right (Mathias 1996)."""
+    n = _shape(F, like)[-1]
+    lower = F.concatenate([F.zeros(_shape(F, like), like.dtype, like=F.data(like)), top_left], axis=-1)
+    block = F.concatenate([F.concatenate([top_left, top_right], axis=-1), lower], axis=-2)
+    return F.getitem(F.apply(MATRIX_EXP, (block,), {}), (Ellipsis, slice(0, n), slice(n, 2 * n)))
+
+
+# d e^A = L(A, dA), the Fréchet derivative; its adjoint is L(Aᵀ, G) (both the upper-right block of one exponential)
+MATRIX_EXP = Primitive(
+    "matrix_exp",
+    _matrix_exp_value,
+    (lambda F, g, ans, a: _upper_right(F, _T(F, a), g, a),),
+    (lambda F, t, ans, a: _upper_right(F, a, t, a),),
+    fmt="matrix_exp({0})",
+    reads=((0,),),
+)
+
+
+def _cholesky_solve_value(b, factor, upper: bool = False):
+    """X = A⁻¹B for A = L Lᵀ (or Uᵀ U): two triangular solves reading only the factor's triangle."""
+    xp = namespace_of(factor)
+    low = xp.swapaxes(factor, -1, -2) if upper else factor
+    low = xp.tril(low)
+    y = xp.linalg.solve(low, b)
+    return xp.linalg.solve(xp.swapaxes(low, -1, -2), y)
+
+
+def _cholesky_solve_b(F, g, ans, b, factor, upper=False):
+    """∂L/∂B = A⁻¹ G, one more solve with the same factor."""
+    return F.apply(CHOLESKY_SOLVE, (g, factor), {"upper": upper})
+
+
+def _cholesky_solve_factor(F, g, ans, b, factor, upper=False):
+    """∂L/∂L = −(C + Cᵀ) L with C = (A⁻¹G) Xᵀ (−U (C + Cᵀ) for ``upper``): PyTorch's cholesky_solve_backward, which
+    treats every entry of the factor as read (A = L Lᵀ)."""
+    c = _mm(F, _cholesky_solve_b(F, g, ans, b, factor, upper), _T(F, ans))
+    c = c + _T(F, c)
+    return -_mm(F, factor, c) if upper else -_mm(F, c, factor)
+
+
+def _cholesky_solve_jvp_factor(F, t, ans, b, factor, upper=False):
+    """Ẋ = −A⁻¹ Ȧ X with Ȧ = L̇ Lᵀ + L L̇ᵀ (U̇ᵀ U + Uᵀ U̇): PyTorch's cholesky_solve_jvp."""
+    k = _mm(F, _T(F, t), factor) if upper else _mm(F, t, _T(F, factor))
+    return -F.apply(CHOLESKY_SOLVE, (_mm(F, k + _T(F, k), ans), factor), {"upper": upper})
+
+
+CHOLESKY_SOLVE = Primitive(
+    "cholesky_solve",
+    _cholesky_solve_value,
+    (_cholesky_solve_b, _cholesky_solve_factor),
+    (
+        lambda F, t, ans, b, factor, upper=False: F.apply(CHOLESKY_SOLVE, (t, factor), {"upper": upper}),
+        _cholesky_solve_jvp_factor,
+    ),
+    fmt="cholesky_solve({0}, {1})",
+    reads=((1,), (1, ANS)),
 )
 
 
@@ -594,6 +703,25 @@ def cholesky(a, upper: bool = False):
     read), or with ``upper`` (PyTorch's keyword) U = Lᵀ, upper triangular with Uᵀ U = A."""
     low = _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _square("cholesky", a))
     return low.mT if upper else low
+
+
+def matrix_exp(a):
+    """e^A = Σₖ Aᵏ/k! of a square matrix or a batch of them (…, n, n), by scaling and squaring with a Padé
+    approximant (as PyTorch and SciPy); VJP and JVP the Fréchet derivative, the upper-right block of
+    exp([[Aᵀ, G], [0, Aᵀ]]) and of exp([[A, Ȧ], [0, A]]).  Integers are computed in the default float dtype."""
+    a = ops.floating(_square("matrix_exp", a))
+    return _apply(MATRIX_EXP, (a,))
+
+
+def cholesky_solve(b, L, upper: bool = False):
+    """X with A X = B for A = L Lᵀ (``upper``: A = Uᵀ U) given its Cholesky factor (PyTorch's ``cholesky_solve``;
+    only the factor's triangle is read).  Gradients as PyTorch's: A⁻¹G for B, −(C + Cᵀ)L with C = (A⁻¹G)Xᵀ for L."""
+    b, L = _matrix("cholesky_solve", b), _square("cholesky_solve", L)
+    if b.shape[-2] != L.shape[-1]:
+        raise ValueError(f"linalg.cholesky_solve: B of shape {b.shape} needs {L.shape[-1]} rows, as the factor of "
+                         f"shape {L.shape}; give B as (..., n, k)")  # fmt: skip
+    b, L = ops.promote_all((ops.floating(b), ops.floating(L)))
+    return _apply(CHOLESKY_SOLVE, (b, L), {"upper": upper} if upper else None)
 
 
 class EighResult(NamedTuple):

@@ -20,10 +20,10 @@ from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.dtypes import tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from . import rules as R
 from . import rules_index as RI
-from .mode import state as _mode
+from .grad_mode import state as _mode
 from .primitive import function, row
 from .tensor import Tensor, _apply, _overlap, _wrap, _written, as_tensor, guard, tensor
 

@@ -230,6 +230,20 @@ def linear(name: str, fn: Callable, vjp: Rule, fmt: str | None = None, batch: Ca
     return prim
 
 
+def quiet(fn: Callable) -> Callable:
+    """``fn`` without NumPy's divide-by-zero and invalid-value warnings: for a value that is ±∞ or NaN at a pole
+    or outside the domain (log 0 = −∞, artanh 1 = ∞), which PyTorch computes silently.  (An errstate costs ~1 µs:
+    only for ops with such points, not for every op.)"""
+
+    def f(*args, **params):
+        xp = namespace_of(args[0])
+        with np.errstate(divide="ignore", invalid="ignore"):  # (a library built on NumPy reads its flags too)
+            return fn(*args, **params) if xp is NUMPY else xp.forward(fn)(*args, **params)
+
+    f.__name__, f.__doc__ = getattr(fn, "__name__", "quiet"), fn.__doc__
+    return f
+
+
 def sum_to(g, shape: tuple[int, ...]):
     """Reduce a broadcast gradient ``g`` to ``shape``: sum over the axes broadcasting added."""
     gshape = np.shape(g)
@@ -302,7 +316,8 @@ def logsumexp_np(x, axis=None, keepdims=False):
     xp = namespace_of(x)
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0.0)
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # every term 0 (all −∞): log 0 = −∞, silently as PyTorch
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else squeeze_reduced(xp, out, axis)
 
 

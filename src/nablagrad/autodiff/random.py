@@ -15,17 +15,28 @@ import numpy as np
 
 from ..backend.device import device_of, to_device
 from ..backend.namespace import namespace_of
-from .mode import state
+from .creation import _drawn
+from .grad_mode import state
 from .primitive import Primitive
 from .tensor import Tensor, _apply, _wrap, as_tensor
 
 
-def _keep_mask(x, p: float, rng: np.random.Generator):
-    """``m / (1 − p)`` with ``m_i ~ Bernoulli(1 − p)`` in ``x``'s shape, dtype and device; zeros for ``p = 1``.
-    Drawn on the host (a seed gives the same mask on every device; the stream advances for ``p = 1`` too)."""
-    draw = rng.random(np.shape(x))
+def _generator(rng) -> np.random.Generator:
+    """The generator an op's ``rng`` parameter names: itself, or a fresh one from an int seed (each call then
+    draws the same numbers, as eager calls given that seed do)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def _scaled_keep(draw: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
+    """``m / (1 − p)`` with ``m = [u ≥ p]`` from uniform draws ``u``: ``m ~ Bernoulli(1 − p)``; zeros for ``p = 1``."""
+    return np.zeros(draw.shape, dtype) if p == 1 else (draw >= p).astype(dtype) / dtype.type(1 - p)
+
+
+def _keep_mask(x, p: float, rng):
+    """Inverted dropout's mask in ``x``'s shape, dtype and device, drawn on the host (a seed gives the same mask
+    on every device; the stream advances for ``p = 1`` too)."""
     dtype = x.dtype if x.__class__ is np.ndarray else namespace_of(x).numpy_dtype(x.dtype)
-    keep = np.zeros(draw.shape, dtype) if p == 1 else (draw >= p).astype(dtype) / dtype.type(1 - p)
+    keep = _scaled_keep(_generator(rng).random(np.shape(x)), p, dtype)
     return keep if x.__class__ is np.ndarray else to_device(keep, device_of(x))
 
 
@@ -33,16 +44,35 @@ def _keep_mask(x, p: float, rng: np.random.Generator):
 DROPOUT_MASK = Primitive("dropout_mask", _keep_mask, (None,), (None,), fmt="dropout_mask({0})")
 
 
-def dropout_mask(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
+def dropout_mask(x: Tensor, p: float, rng) -> Tensor:
     """The scaled keep-mask of inverted dropout for ``x``: ``m / (1 − p)``, ``m ~ Bernoulli(1 − p)``, drawn
-    from ``rng`` on every evaluation (eager call or compiled replay).  Carries no gradient."""
-    for seen in getattr(_recorders, "stack", ()):  # a jit trace or a checkpoint watching: the state before the draw
-        if id(rng) not in seen:
-            seen[id(rng)] = (rng, rng.bit_generator.state)
+    from ``rng`` (a generator, or an int seed) on every evaluation (eager call or compiled replay).  Carries
+    no gradient.  Inside ``vmap`` it follows vmap's ``randomness`` (torch.func's): refused by default, one
+    mask per example (``"different"``) or one for all (``"same"``)."""
     x = as_tensor(x)
+    if state.vmaps:
+        dtype = namespace_of(x.data).numpy_dtype(x.dtype)
+        generator = _generator(rng)
+        _watch(generator)
+        return _drawn(lambda shape: _scaled_keep(generator.random(shape), p, dtype), x.shape, "dropout",
+                      lambda a: _wrap(to_device(a, x.device)))  # fmt: skip
+    if isinstance(rng, np.random.Generator):
+        _watch(rng)
     if state.jit_trace is not None:  # recorded: part of the program, drawn again on every replay
         return _apply(DROPOUT_MASK, (x,), {"p": p, "rng": rng})
     return _wrap(_keep_mask(x.data, p, rng))  # eager: no node (nothing flows back through a mask)
+
+
+def _watch(rng: np.random.Generator) -> None:
+    """Tell the open :func:`draws_recorded` blocks (a jit trace, a checkpoint) the state before this draw."""
+    for seen in getattr(_recorders, "stack", ()):
+        if id(rng) not in seen:
+            seen[id(rng)] = (rng, rng.bit_generator.state)
+
+
+def states_of(generators) -> list[tuple[np.random.Generator, dict]]:
+    """``(generator, state)`` for each generator: read, never drawn from (:func:`set_states` puts them back)."""
+    return [(rng, rng.bit_generator.state) for rng in generators]
 
 
 _recorders = threading.local()  # per thread: the open draws_recorded() blocks

@@ -26,6 +26,7 @@ from .primitive import (
     logical_shape,
     logsumexp_np,
     pad_batched,
+    quiet,
     row,
     shift_axes,
     squeeze_reduced,
@@ -63,7 +64,7 @@ NEG = row(
     floats=False,
 )
 EXP = _unary("exp", np.exp, lambda F, ans, x: ans, "exp({0})", "eˣ; derivative eˣ.", reads="ans")
-LOG = _unary("log", np.log, lambda F, ans, x: 1.0 / x, "log({0})", "ln x; derivative 1/x.", reads="x")
+LOG = _unary("log", quiet(np.log), lambda F, ans, x: 1.0 / x, "log({0})", "ln x; derivative 1/x.", reads="x")
 SQRT = _unary("sqrt", np.sqrt, lambda F, ans, x: 0.5 / ans, "sqrt({0})", "√x; derivative 1/(2√x).", reads="ans")
 SIN = _unary("sin", np.sin, lambda F, ans, x: F.cos(x), "sin({0})", "sin x; derivative cos x.", reads="x")
 COS = _unary("cos", np.cos, lambda F, ans, x: -F.sin(x), "cos({0})", "cos x; derivative −sin x.", reads="x")

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from . import rules as R
 from .primitive import Primitive, pad_batched
 from .tensor import TENSOR_NS, Tensor, as_tensor

@@ -18,7 +18,7 @@ import numpy as np
 from ..backend.checks import is_int
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops, special
-from .primitive import TABLE, Primitive, function, row
+from .primitive import TABLE, Primitive, function, quiet, row
 from .rules import MAX, MIN, POW, _unary
 from .tensor import Tensor, _apply, tensor
 
@@ -91,7 +91,7 @@ ARCCOSH = _unary(
 )
 ARCTANH = _unary(
     "arctanh",
-    np.arctanh,
+    quiet(np.arctanh),
     lambda F, ans, x: 1.0 / (1.0 - x * x),
     "arctanh({0})",
     "artanh x; derivative 1/(1 − x²).",
@@ -99,7 +99,7 @@ ARCTANH = _unary(
 )
 LOG1P = _unary(
     "log1p",
-    np.log1p,
+    quiet(np.log1p),
     lambda F, ans, x: 1.0 / (1.0 + x),
     "log1p({0})",
     "ln(1 + x), exact for small x; derivative 1/(1 + x).",
@@ -114,10 +114,12 @@ EXPM1 = _unary(
     "eˣ − 1, exact for small x; derivative eˣ.",
     reads="x",
 )
-LOG2 = _unary("log2", np.log2, lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).", reads="x")
+LOG2 = _unary(
+    "log2", quiet(np.log2), lambda F, ans, x: 1.0 / (x * _LN2), "log2({0})", "log₂ x; derivative 1/(x ln 2).", reads="x"
+)
 LOG10 = _unary(
     "log10",
-    np.log10,
+    quiet(np.log10),
     lambda F, ans, x: 1.0 / (x * _LN10),
     "log10({0})",
     "log₁₀ x; derivative 1/(x ln 10).",
@@ -136,7 +138,9 @@ def _square(x):
 
 SQUARE = _unary("square", _square, lambda F, ans, x: 2.0 * x, "{0}²", "x²; derivative 2x (bools square as int64, as PyTorch).",
                 floats=False, reads="x")  # fmt: skip
-RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².", reads="ans")
+RECIPROCAL = _unary(
+    "reciprocal", quiet(np.reciprocal), lambda F, ans, x: -ans * ans, "1/{0}", "1/x; derivative −1/x².", reads="ans"
+)
 ERF = _unary(
     "erf",
     _like(special.erf),

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
-from . import mode, ops
+from . import grad_mode as _m
+from . import ops
 from . import rules as R
 from .primitive import Primitive, batch_elementwise, function, linear, row, rules_for, shift_axes
 from .rules import _keep, _norm_axis
@@ -313,11 +314,11 @@ def logcumsumexp(x, dim=None, axis=None):
 def _index_op(prim: Primitive, x: Tensor, params: dict) -> Tensor:
     """An integer- or boolean-valued op: outside the graph (no gradient), but batched like any
     primitive under ``vmap`` (as the engine's comparisons)."""
-    if mode.state.slow or x.data.__class__ is not np.ndarray:  # vmap, ng.jit, or another array library
-        trace = mode.state.jit_trace
+    if _m.state.slow or x.data.__class__ is not np.ndarray:  # vmap, ng.jit, or another array library
+        trace = _m.state.jit_trace
         if trace is not None and trace.traced(x):  # recorded: the program computes the indices anew on each call
             return _apply(prim, (x,), params)
-        with mode.no_grad():
+        with _m.no_grad():
             return _apply(prim, (x,), params)
     return _wrap(np.asarray(prim.fn(x.data, **params)))
 
@@ -468,15 +469,16 @@ def _running_extreme(name: str, x, dim, largest: bool) -> ValuesIndices:
     n = last.shape[-1]
     if not n:  # an empty dim: nothing to scan (PyTorch's empty values and indices)
         return ValuesIndices(x, x.detach().astype(np.int64))
-    with mode.no_grad():
-        v = last.detach()
-        v = v.astype(np.int8) if v.dtype.kind == "b" else v  # (no library takes the max of booleans)
-        row = v.reshape(*v.shape[:-1], 1, n)  # [..., j, i] = x_i
-        upto = tensor(np.tri(n, dtype=bool), device=x.device)  # i ≤ j
-        grid = ops.where(upto, row, v[..., :1].reshape(*v.shape[:-1], 1, 1))  # x_0 is always among x_0..x_j
-        best = grid.max(axis=-1, keepdims=True) if largest else grid.min(axis=-1, keepdims=True)
-        hit = ((row == best) | ((row != row) & (best != best))) & upto  # where the extreme so far is attained
-        idx = ops.where(hit, tensor(np.arange(n, dtype=np.int64), device=x.device), -1).max(axis=-1)
+    # on x.detach(): no gradient, and nothing on the tape in eager mode; inside ng.jit the detach is an op of the
+    # program, so the indices are computed anew on each call
+    v = last.detach()
+    v = v.astype(np.int8) if v.dtype.kind == "b" else v  # (no library takes the max of booleans)
+    row = v.reshape(*v.shape[:-1], 1, n)  # [..., j, i] = x_i
+    upto = tensor(np.tri(n, dtype=bool), device=x.device)  # i ≤ j
+    grid = ops.where(upto, row, v[..., :1].reshape(*v.shape[:-1], 1, 1))  # x_0 is always among x_0..x_j
+    best = grid.max(axis=-1, keepdims=True) if largest else grid.min(axis=-1, keepdims=True)
+    hit = ((row == best) | ((row != row) & (best != best))) & upto  # where the extreme so far is attained
+    idx = ops.where(hit, tensor(np.arange(n, dtype=np.int64), device=x.device), -1).max(axis=-1)
     values = take_along_axis(last, idx, -1)
     return ValuesIndices(moveaxis(values, -1, dim), moveaxis(idx, -1, dim))
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.namespace import namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from . import ops
 from .primitive import Primitive, function
 from .tensor import Tensor, _apply, guard, tensor

@@ -20,9 +20,9 @@ from ..backend import CPU, get_default_device
 from ..backend.device import Device, device_of, same_device, to_device
 from ..backend.dtypes import TENSOR_KINDS, check_tensor_dtype, tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
-from . import mode as _m
+from . import grad_mode as _m
 from .errors import JitError
-from .mode import state as _mode  # this thread's switches (read on every op)
+from .grad_mode import state as _mode  # this thread's switches (read on every op)
 from .primitive import Box, Primitive, batch_elementwise
 
 
@@ -657,7 +657,7 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     with _m.below(level):
         out = _apply_levels(prim, args, params)
         tangents = [a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None for a in args]
-        with _m.suspend_tracing():
+        with _m.suspend_tracing(), np.errstate(divide="ignore", invalid="ignore"):  # ±∞ at kinks, silently (as torch)
             tangent = prim.jvp(TENSOR_NS, tangents, out, args, params)
     if tangent is not None:
         if out.dtype.kind == "c":  # real rules push a wrong tangent through a complex value (abs, no conjugation)

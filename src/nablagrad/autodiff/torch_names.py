@@ -13,8 +13,8 @@ import numpy as np
 from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from .creation import zeros
+from .grad_mode import enable_grad, no_grad
 from .linalg import slogdet
-from .mode import enable_grad, no_grad
 from .ops import _promote, broadcast_to, floating, getitem, unindex, where
 from .primitive import function, row
 from .rules import floating_only
@@ -103,8 +103,8 @@ def nan_to_num(x, nan: float = 0.0, posinf: float | None = None, neginf: float |
 
 @function()
 def rsqrt(x):
-    """``1/√x``."""
-    return 1.0 / _t(x).sqrt()
+    """``1/√x`` (∞ at 0, silently as PyTorch's)."""
+    return _t(x).sqrt().reciprocal()
 
 
 @function()

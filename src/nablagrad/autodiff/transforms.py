@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backend import default_rng
 from ..backend.device import to_device
-from . import mode as _m
+from . import grad_mode as _m
 from .backward import grad_of
 from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
 from .ops import concatenate, identity, moveaxis_, stack

@@ -1006,8 +1006,9 @@ def _grid_dicts(param_grid, name: str, who: str, distributions: bool = False) ->
             if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray) or len(values) == 0:
                 kinds = "a non-empty list of values or a distribution with an rvs method (e.g. scipy.stats." \
                         "loguniform(1e-3, 1e3))" if distributions else "a non-empty list of candidate values"
-                raise InvalidParameterError(f"{who}: {name}[{k!r}] must be {kinds}, got {values!r}; wrap a single "
-                                            f"value in a list, e.g. {{{k!r}: [{values!r}]}}")  # fmt: skip
+                fix = ("give at least one candidate" if isinstance(values, Sequence | np.ndarray) and not isinstance(values, str)
+                       else f"wrap a single value in a list, e.g. {{{k!r}: [{values!r}]}}")  # fmt: skip
+                raise InvalidParameterError(f"{who}: {name}[{k!r}] must be {kinds}, got {values!r}; {fix}")
     return [dict(g) for g in grids]
 
 

@@ -37,7 +37,7 @@ from ..autodiff import (
 )
 from ..autodiff import abs as _abs
 from ..autodiff import softplus as _softplus
-from ..autodiff.mode import batched, state
+from ..autodiff.grad_mode import batched, state
 from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
 from ..autodiff.random import dropout_mask
@@ -173,10 +173,11 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, gen
     p = dropout_probability(p)
     if not isinstance(inplace, bool | np.bool_):
         raise TypeError(f"dropout: inplace must be True or False, got {type(inplace).__name__} {inplace!r}")
-    x = as_tensor(x)
+    x = _float(x, "dropout")
     if not training or p == 0:
         return x
-    return x * dropout_mask(x, p, resolve_rng(generator, "dropout"))
+    rng = resolve_rng(generator, "dropout")  # (checked; an int seed is passed as it is: each call draws from it anew)
+    return x * dropout_mask(x, p, generator if isinstance(generator, int | np.integer) else rng)
 
 
 def _float(x, who: str) -> Tensor:

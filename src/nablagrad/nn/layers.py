@@ -357,8 +357,9 @@ class Dropout(Module):
         return Fn.dropout(x, self.p, self.training, generator=self.rng)
 
     def jit_guard(self) -> tuple:
-        """What a program traced through this layer holds for (``ng.jit`` traces again when it changes)."""
-        return self.training, self.p
+        """What a program traced through this layer holds for (``ng.jit`` traces again when it changes): its mode,
+        ``p`` and generator (a program draws from the generator it was traced with)."""
+        return self.training, self.p, self.rng
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

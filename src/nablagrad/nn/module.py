@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor, no_grad
+from ..autodiff.grad_mode import restructure
+from ..autodiff.grad_mode import state as _m
 from ..autodiff.jit import effect, effects_of_subclass
-from ..autodiff.mode import restructure
-from ..autodiff.mode import state as _m
 from ..backend.checks import is_int
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of

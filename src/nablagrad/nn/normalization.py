@@ -14,8 +14,8 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
+from ..autodiff.grad_mode import state
 from ..autodiff.jit import effect
-from ..autodiff.mode import state
 from ..backend.checks import is_int, is_real
 from . import functional as Fn
 from .module import Module, Parameter
