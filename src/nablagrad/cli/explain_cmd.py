@@ -159,7 +159,7 @@ def run_explain(expression: str, at: list[str], dot: bool = False) -> str:
     except (ArithmeticError, ValueError) as exc:  # 1/0, 9.0**1e9, ... on constants
         why = _OVERFLOW if isinstance(exc, OverflowError) else str(exc)
         raise CLIError(f"cannot evaluate {expression!r} at {where}: {why}") from None
-    note = _first_non_finite(steps)
+    note = _first_non_finite(steps) or _non_finite_gradient(steps, names, ex.gradient)
     if note:
         print(f"nablagrad explain: note: at {where}, {note}", file=sys.stderr)
     return ex.to_dot() if dot else str(ex)
@@ -175,6 +175,41 @@ def _first_non_finite(steps: list) -> str:
         kind = node.func.id if isinstance(node, ast.Call) else type(getattr(node, "op", None))
         return f"{ast.unparse(node)} = {v:g}: {_why(kind, xs)}"
     return ""
+
+
+def _non_finite_gradient(steps: list, names: list[str], gradient: list[float]) -> str:
+    """``"∂y/∂x1 = nan is not a real number: …"`` when the value is finite but a derivative is not,
+    naming the first step whose own slope is infinite or undefined; ``""`` when every one is finite."""
+    bad = [f"∂y/∂{n} = {g:g}" for n, g in zip(names, gradient) if not math.isfinite(g)]
+    if not bad:
+        return ""
+    why = next((w for node, _, args in steps if (w := _slope_why(node, [_number(a) for a in args]))), None)
+    return f"{', '.join(bad)} {'is not a real number' if len(bad) == 1 else 'are not real numbers'}: " + (
+        why or "a step's derivative is infinite or undefined there (the value itself is finite)")
+
+
+def _varies(node: ast.AST) -> bool:
+    """Whether ``node`` depends on a variable (a constant sub-expression has no derivative to spoil)."""
+    return any(isinstance(n, ast.Name) and n.id not in _FUNCS for n in ast.walk(node))  # (names of _FUNCS are calls)
+
+
+def _slope_why(node: ast.AST, xs: list[float]) -> str:
+    """Why the step ``node`` at its (finite) operands ``xs`` has a non-finite derivative, or ``""``."""
+    text = ast.unparse(node)
+    if isinstance(node, ast.Call) and node.func.id == "sqrt" and xs[0] == 0 and _varies(node.args[0]):
+        return f"{text} has an infinite slope where its argument is 0 (d/dx sqrt x = 1 / (2 sqrt x))"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        x, p = xs
+        if x < 0 and _varies(node.right):
+            return (f"in {text} = ({x:g}) ** {_signed(p)} the base is negative, and x ** p for x < 0 is real only at "
+                    "whole p, so it has no real derivative in the exponent p (∂/∂p x ** p = x ** p · log x)")  # fmt: skip
+        if x == 0 and 0 < p < 1 and _varies(node.left):
+            return f"{text} = 0 ** {_signed(p)} has an infinite slope at 0 (p · x ** (p - 1) with p < 1)"
+    return ""
+
+
+def _signed(v: float) -> str:
+    return f"({v:g})" if v < 0 else f"{v:g}"
 
 
 def _number(v) -> float:

@@ -397,6 +397,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
 IMAGE_SIDES = (8, 4096)  # pixels: smaller holds no digit, larger is not a picture of one digit
 
 
+def _gray(img):
+    """The picture as grey levels: 8-bit ``L`` (0..255), or for 16-bit and 32-bit integer pictures
+    (modes ``I;16*`` and ``I``, e.g. a 16-bit PNG) a float ``F`` picture of ``v / 65535`` in [0, 1] —
+    Pillow's ``convert("L")`` would clip every value above 255 to white instead of rescaling."""
+    from PIL import Image  # noqa: PLC0415
+
+    if img.mode == "I" or img.mode.startswith("I;16"):
+        levels = np.asarray(img, dtype=np.float64) / 65535  # 16-bit full scale (Pillow's I holds 16-bit PNG/PGM data)
+        return Image.fromarray(np.clip(levels, 0, 1).astype(np.float32))  # mode F
+    return img.convert("L")
+
+
 def read_digit_image(path: str) -> tuple[np.ndarray, str]:
     """A picture of one digit → float32 (1, 784) in [0, 1], white digit on black like MNIST, and a
     note saying how it was resized (empty for 28×28)."""
@@ -417,14 +429,15 @@ def read_digit_image(path: str) -> tuple[np.ndarray, str]:
         raise CLIError(f"{path} is {w}×{h} pixels; predict reads a picture of one digit, ideally 28×28 like MNIST, "
                        f"between {lo}×{lo} and {hi}×{hi}; crop or scale it first")  # fmt: skip
     try:
-        img = img.convert("L")
+        img = _gray(img)
     except Exception as exc:  # a truncated or corrupted image body
         raise CommandFailedError(f"cannot read image {path}: {exc}") from None
     note = ""
     if img.size != (28, 28):
         img = img.resize((28, 28))
         note = f" (resized from {w}×{h} to 28×28)"
-    a = np.asarray(img, dtype=np.float32) / 255
+    a = np.asarray(img, dtype=np.float32) / (255 if img.mode == "L" else 1)
+    a = np.clip(a, 0, 1)  # a bicubic resize of an F picture overshoots at edges (L clamps to 0..255 itself)
     if a.mean() > 0.5:  # dark digit on a light background: invert to MNIST's convention
         a = 1 - a
     return a.reshape(1, 784), note

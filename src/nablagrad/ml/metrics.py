@@ -698,7 +698,9 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None, lab
     return float(loss.sum() if w is None else loss @ w)
 
 
-ROC_AVERAGES = ("micro", "macro", "weighted", None)
+ROC_AVERAGES = ("micro", "macro", "weighted", "samples", None)
+# scikit-learn's averages per multiclass strategy ("samples" is for multilabel targets only)
+_MULTICLASS_AVERAGES = {"ovr": ("micro", "macro", "weighted", None), "ovo": ("macro", "weighted")}
 
 
 def _binary_clf_curve(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None):
@@ -795,11 +797,29 @@ def _partial_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None, max_fpr: 
     return float(0.5 * (1 + (area - low) / (max_fpr - low)))
 
 
+def _auc_undefined(pos: np.ndarray, w: np.ndarray | None) -> bool:
+    """True, with scikit-learn's ``UndefinedMetricWarning``, when one class is missing from ``pos``
+    (or has zero total weight): the AUC is then NaN (a silent NaN hides an empty label column)."""
+    if pos.all() or not pos.any():
+        warnings.warn("roc_auc_score: Only one class is present in y_true. ROC AUC score is not defined in that case "
+                      "(NaN); a label column needs both positive and negative samples", _undefined_metric_warning(),
+                      stacklevel=4)  # fmt: skip
+        return True
+    empty = [] if w is None else [side for side, rows in (("negative", ~pos), ("positive", pos)) if w[rows].sum() <= 0]
+    for side in empty:
+        warnings.warn(f"roc_auc_score: No {side} samples in y_true, {'false' if side == 'negative' else 'true'} positive "
+                      "value should be meaningless (every such sample has weight 0); ROC AUC is NaN",
+                      _undefined_metric_warning(), stacklevel=4)  # fmt: skip
+    return bool(empty)
+
+
 def _binary_auc(pos: np.ndarray, s: np.ndarray, w: np.ndarray | None = None, max_fpr: float | None = None) -> float:
     """``P(s⁺ > s⁻) + ½ P(s⁺ = s⁻)`` over (positive, negative) pairs weighted by ``w⁺ w⁻`` — the area
     under the (weighted) ROC curve; ``nan`` when one side is empty.  Equal scores form one group:
     ``AUC = Σ_g W⁺_g (W⁻_{below g} + ½ W⁻_g) / (W⁺ W⁻)``; with ``max_fpr`` < 1 the partial AUC of
     :func:`_partial_auc`."""
+    if _auc_undefined(pos, w):
+        return float("nan")
     if max_fpr is not None and max_fpr != 1:
         return _partial_auc(pos, s, w, max_fpr)
     w = np.ones(len(s)) if w is None else w
@@ -822,12 +842,12 @@ def _average_binary_score(metric: Callable, Y: np.ndarray, S: np.ndarray, averag
     if average == "samples":
         scores, weights = np.array([metric(Y[i].astype(bool), S[i], None) for i in range(len(Y))]), w
     else:
-        scores = np.array([metric(Y[:, c].astype(bool), S[:, c], w) for c in range(Y.shape[1])], dtype=np.float64)
         weights = (Y * (1.0 if w is None else w[:, None])).sum(0) if average == "weighted" else None
+        if weights is not None and np.isclose(weights.sum(), 0):
+            return 0.0  # no label has any support: 0 before scoring (and warning about) any column
+        scores = np.array([metric(Y[:, c].astype(bool), S[:, c], w) for c in range(Y.shape[1])], dtype=np.float64)
     if average is None:
         return scores
-    if average == "weighted" and np.isclose(weights.sum(), 0):
-        return 0.0
     if weights is not None:
         scores[weights == 0] = 0
     return float(np.average(scores, weights=weights))
@@ -843,7 +863,10 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
     classes) and ``multi_class`` says how: ``"ovr"`` — each class against the rest, averaged
     (``macro``; ``weighted`` by class frequency; ``micro`` pools all); ``"ovo"`` — Hand & Till's mean over
     pairs {a, b} of ``½ (AUC(a | a, b) + AUC(b | a, b))`` (``weighted`` by the pair's frequency).
-    A 2-D 0/1 ``y_true`` (multilabel) scores each column against its own column of ``y_score``.
+    A 2-D 0/1 ``y_true`` (multilabel) scores each column against its own column of ``y_score``
+    (``average="samples"``: each row against its row, averaged over the rows, weighted by ``sample_weight``).
+    A column (or row, or binary ``y_true``) holding one class only scores NaN with scikit-learn's
+    ``UndefinedMetricWarning``.
     ``max_fpr`` < 1 (two classes or multilabel): McClish's standardised partial AUC over ``fpr <= max_fpr``."""
     y, s = _xy(y_true, y_score, "roc_auc_score")
     if multi_class not in ("raise", "ovr", "ovo"):
@@ -868,9 +891,11 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
     if s.ndim != 1:
         raise ValueError(f"roc_auc_score: with two classes y_score must hold one score per sample (the positive class's, "
                          f"e.g. predict_proba(X)[:, 1]), got shape {s.shape}")  # fmt: skip
-    if len(classes) != 2:
-        raise ValueError(f"roc_auc_score: needs exactly two classes in y_true, got {classes.tolist()}")
-    return _binary_auc(y == classes[1], s, w, max_fpr)
+    return _binary_auc(y == classes[-1] if len(classes) == 2 else np.zeros(len(y), bool), s, w, max_fpr)
+
+
+class _AverageNotImplementedError(ValueError, NotImplementedError):
+    """scikit-learn raises NotImplementedError for ovo with average=None; a ValueError too, as every bad argument here."""
 
 
 def _multiclass_auc(y, P, classes, labels, multi_class, average, w) -> float | np.ndarray:
@@ -884,8 +909,13 @@ def _multiclass_auc(y, P, classes, labels, multi_class, average, w) -> float | n
     if not np.allclose(1, P.sum(axis=1)):
         raise ValueError("roc_auc_score: Target scores need to be probabilities for multiclass roc_auc, i.e. each row of "
                          "y_score must sum to 1 over the classes (e.g. predict_proba's output)")  # fmt: skip
-    if average == "micro" and multi_class == "ovo" or average is None and multi_class == "ovo":
-        raise ValueError(f"roc_auc_score: average={average!r} is not available with multi_class='ovo'; use macro or weighted")
+    if average is None and multi_class == "ovo":
+        raise _AverageNotImplementedError("roc_auc_score: average=None is not implemented for multi_class='ovo'; use "
+                                          "macro or weighted (or multi_class='ovr' for one score per class)")  # fmt: skip
+    if average not in _MULTICLASS_AVERAGES[multi_class]:
+        raise ValueError(f"roc_auc_score: average={average!r} is not available with multi_class={multi_class!r} on a "
+                         f"multiclass y_true; use one of {', '.join(map(str, _MULTICLASS_AVERAGES[multi_class]))} "
+                         "('samples' is for a multilabel 0/1 indicator y_true)")  # fmt: skip
     if labels is not None:
         labels = np.asarray(labels).reshape(-1)
         if len(np.unique(labels)) != len(labels) or not np.array_equal(np.unique(labels), labels):

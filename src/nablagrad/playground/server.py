@@ -101,10 +101,27 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class _RepeatedKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are all different: ``{"lr": 1, "lr": 2}`` is refused, not read as its last value."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKeyError(f"the message gives {_shown(key)} more than once ({_shown(seen[key])} and "
+                                    f"{_shown(value)}); give each parameter once")  # fmt: skip
+        seen[key] = value
+    return seen
+
+
 def _loads(text: str | bytes):
-    """JSON from text; malformed or absurdly nested input is a :class:`ConfigError`."""
+    """JSON from text; malformed or absurdly nested input, or an object repeating a key, is a :class:`ConfigError`."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _RepeatedKeyError as exc:
+        raise ConfigError(str(exc)) from None
     except (ValueError, RecursionError):
         raise ConfigError("the message must be JSON (an object of parameters, at most a few levels deep)") from None
 
@@ -127,6 +144,28 @@ def _dumps(payload: dict) -> str:
         return json.dumps(payload, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except ValueError:  # rare (snapshots already send finite numbers): clean the payload, then send it
         return json.dumps(_finite(payload), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+
+class QueryError(ConfigError):
+    """A query string the server cannot read unambiguously (HTTP 400): a parameter given twice."""
+
+
+def _query(request: Request, known: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters as one value each: a repeated one (``?lr=1&lr=2``) is a
+    :class:`QueryError` rather than silently the last, an unknown one a :class:`ConfigError`."""
+    q = request.query_params
+    repeated = sorted({k for k in q if len(q.getlist(k)) > 1})
+    if repeated:
+        given = "; ".join(f"{_shown(k)} ({', '.join(_shown(v) for v in q.getlist(k)[:4])})" for k in repeated[:8])
+        raise QueryError(f"parameter(s) given more than once: {given}; give each parameter one value")
+    unknown = sorted(set(q) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    return dict(q)
+
+
+def _config_error(exc: ConfigError) -> JSONResponse:
+    return _error(400 if isinstance(exc, QueryError) else 422, str(exc))
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -199,11 +238,15 @@ def create_app() -> Starlette:
 
     async def upload(request: Request):
         try:
+            problem = _query(request, ("problem",)).get("problem", "auto")
+        except ConfigError as exc:
+            return _config_error(exc)
+        try:
             raw = await _body(request, MAX_BYTES)
         except ConfigError:
             return _error(413, f"the file is larger than {MAX_BYTES} bytes; at most {MAX_BYTES} are accepted")
         try:
-            up = await asyncio.to_thread(parse_csv, raw, request.query_params.get("problem", "auto"))
+            up = await asyncio.to_thread(parse_csv, raw, problem)
         except UploadError as exc:
             return _error(422, str(exc))
         return JSONResponse({"id": registry.add_upload(up), **up.summary()}, status_code=201)
@@ -235,14 +278,11 @@ def create_app() -> Starlette:
     }
 
     async def paths(request: Request):
-        q = request.query_params
         try:
-            unknown = sorted(set(q) - set(path_fields))
-            if unknown:
-                raise ConfigError(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(path_fields)}")
+            q = _query(request, tuple(path_fields))
             v = {k: PARSERS[f.type](f, q.get(k, str(f.default))) for k, f in path_fields.items()}
         except ConfigError as exc:
-            return _error(422, str(exc))
+            return _config_error(exc)
         result = optimizer_paths([v["lr"]], v["optimizer"], steps=v["steps"])[v["lr"]]
         return JSONResponse({"optimizer": v["optimizer"], "lr": v["lr"], "path": result.round(5).tolist()})
 

@@ -48,6 +48,10 @@ def _number(cell: str) -> float | None:
         return None
 
 
+def _isnan(value: float | None) -> bool:
+    return value is not None and math.isnan(value)
+
+
 def _scaled(col: np.ndarray) -> tuple[np.ndarray, str]:
     """``(col − lo) / (hi − lo) · 2·VIEW − VIEW``: the column mapped linearly onto [−VIEW, VIEW]."""
     lo, hi = float(col.min()), float(col.max())
@@ -58,6 +62,25 @@ def _scaled(col: np.ndarray) -> tuple[np.ndarray, str]:
     else:  # a range wider than 1.8e308 (e.g. ±1e308) overflows: halve both sides first, the ratio is the same
         unit = (col / 2 - lo / 2) / (hi / 2 - lo / 2)
     return unit * 2 * VIEW - VIEW, f"[{lo:.4g}, {hi:.4g}] → [−{VIEW:g}, {VIEW:g}]"
+
+
+def _class_key(cell: str) -> tuple[int, float, str]:
+    """Numbers first, by value (so ``1``, ``1.0`` and ``1e0`` are one class, as scikit-learn's
+    ``LabelEncoder`` on floats), then words in text order."""
+    value = _number(cell)
+    return (0, value, "") if value is not None else (1, 0.0, cell)
+
+
+def _classes(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """``(names, codes)``: one name per class (its first spelling in the file), sorted by
+    :func:`_class_key`, and each row's class index 0 … k−1."""
+    first: dict[tuple, str] = {}
+    keys = [_class_key(c) for c in labels]
+    for key, cell in zip(keys, labels):
+        first.setdefault(key, cell)
+    order = sorted(first)
+    index = {key: k for k, key in enumerate(order)}
+    return [first[key] for key in order], np.array([index[key] for key in keys], dtype=np.int64)
 
 
 def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
@@ -98,7 +121,7 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
                 raise UploadError(f"line {i}, column {j + 1} is {cells[j]} (not finite); remove or fill that row")
             X[r, j] = x
     labels = [cells[2] for _, cells in rows]
-    empty = next((i for i, cells in rows if cells[2] == "" or cells[2].lower() in ("nan", "na")), None)
+    empty = next((i for i, cells in rows if cells[2].lower() in ("", "na") or _isnan(_number(cells[2]))), None)
     if empty is not None:
         raise UploadError(f"line {empty}, column 3 (the label) is empty or NaN; every row needs a label")
     values = [_number(c) for c in labels]
@@ -115,11 +138,10 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
         y = np.array(values)
         top = float(np.abs(y).max()) or 1.0
         return Upload(X, y / top, problem, [], f"{note}; target divided by {top:.4g}")
-    names = sorted(set(labels), key=lambda c: (_number(c) is None, _number(c) or 0.0, c))
+    names, code = _classes(labels)
     if len(names) < 2:
         raise UploadError(f"every label is {names[0]!r}: only one class; a classifier needs at least two")
     if len(names) > MAX_CLASSES:
         raise UploadError(f"{len(names)} classes ({', '.join(names[:8])}{', …' if len(names) > 8 else ''}); at most "
                           f"{MAX_CLASSES} — for a numeric target choose problem type regression")  # fmt: skip
-    index = {c: k for k, c in enumerate(names)}
-    return Upload(X, np.array([index[c] for c in labels], dtype=np.int64), problem, names, note)
+    return Upload(X, code, problem, names, note)

@@ -24,12 +24,21 @@ function parseValue(f, v) {
   return v;
 }
 
+let urlNote = "";        // a problem with the page's URL, shown once the session has started
+
 function readUrl() {
   const cfg = JSON.parse(JSON.stringify(schema.defaults));
   const q = new URLSearchParams(location.search);
-  for (const [k, v] of q.entries()) if (k in fields) cfg[k] = parseValue(fields[k], v);
+  const repeated = [];
+  for (const k of new Set(q.keys())) {
+    if (!(k in fields)) continue;
+    const all = q.getAll(k);
+    if (all.length > 1) repeated.push(`${k} (${all.join(", ")})`);  // ambiguous: not silently the last one
+    else cfg[k] = parseValue(fields[k], all[0]);
+  }
+  urlNote = repeated.length ? `the URL gives ${repeated.join("; ")} more than once; the default is used — give each parameter once` : "";
   const info = schema.datasets[cfg.dataset];
-  if (!q.has("problem") && info) cfg.problem = info.regression ? "regression" : "classification";
+  if (q.getAll("problem").length !== 1 && info) cfg.problem = info.regression ? "regression" : "classification";
   return cfg;
 }
 
@@ -483,6 +492,7 @@ async function main() {
   wire();
   showControls();
   await startSession();
+  if (urlNote) status([$("status").textContent, urlNote].filter(Boolean).join(" — "));
   drawPaths();
   requestAnimationFrame(draw);
 }
