@@ -108,13 +108,6 @@ _INVERT = Primitive("invert", INVERT.fn, (None,), (None,), fmt=INVERT.fmt)
 _STOP_GRADIENT = Primitive("detach", lambda x: x, (None,), (lambda F, t, ans, x: F.zeros_like(t),), fmt="detach({0})")
 
 
-def _guard(module) -> object:
-    """What a program traced through ``module`` holds for: its ``jit_guard()`` where it has one (Dropout's
-    ``(training, p)``), else its ``training`` flag."""
-    guard = getattr(module, "jit_guard", None)
-    return guard() if guard is not None else bool(module.training)
-
-
 class _Trace:
     """What the engine asks while ``f`` is traced (``grad_mode.state.jit_trace``, this thread only).
 
@@ -129,12 +122,14 @@ class _Trace:
         self.undo = _Undo()  # what the effects change, as it was before the first of them
         self.freed: set[int] = set()  # nodes a backward without retain_graph went through (freed in eager mode)
         self.folded: dict[int, Tensor] = {}  # tensors no traced value depends on, read by an op the trace did not record
-        self.modes: dict[int, tuple] = {}  # id -> (module, its training flag) for each module called while tracing
+        self.modes: dict[int, tuple] = {}  # id -> (module, its jit_guard or None, the guard's value) per module called
 
     def called(self, module) -> None:
         """A module was called while tracing: the program holds for its mode (``training``; and what its
         ``jit_guard()`` names, as Dropout's ``p``) only."""
-        self.modes.setdefault(id(module), (module, _guard(module)))
+        if id(module) not in self.modes:
+            guard = getattr(module, "jit_guard", None)
+            self.modes[id(module)] = (module, guard, guard() if guard is not None else bool(module.training))
 
     def fold(self, args: tuple) -> None:
         """An op of no traced value (``1 / self.std`` of a buffer): its result is a constant of the program, so
@@ -439,7 +434,7 @@ class _Program:
     root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
     folded: list = field(default_factory=list)  # (tensor, version, data) a constant of the program was made from
     retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
-    modes: list = field(default_factory=list)  # (module, training) of every module the trace called (Dropout, BatchNorm)
+    modes: list = field(default_factory=list)  # (module, jit_guard, value) of every module the trace called
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     structure: int = field(init=False)  # grad_mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
@@ -471,8 +466,8 @@ class _Program:
         for the host without a namespace lookup."""
         if self.structure != _m.structure:
             return False
-        for module, guard in self.modes:  # a module switched by train()/eval() since: its other branch traces anew
-            if _guard(module) != guard:
+        for module, guard, value in self.modes:  # a module switched by train()/eval() since: its other branch traces anew
+            if (module.training if guard is None else guard()) != value:
                 return False
         host = self.host
         for c, flag, (dtype, shape) in zip(self.captured, self.captured_flags, self.captured_kinds):
