@@ -3,6 +3,7 @@ single flattened buffer, then the wrapped optimiser's ``step()`` on every rank."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,18 +43,26 @@ def allreduce_gradients(params: Sequence[Tensor], world: World, weight: float, e
     return buf[o:].astype(np.float64)
 
 
-class DistributedOptimizer:
+class DistributedOptimizer(Optimizer):
     """Wrap an optimiser: ``step()`` averages the gradients over the ranks (``weight = 1/size``),
     then steps the wrapped optimiser.  Every other attribute (``param_groups``, ``state_dict``,
-    ``zero_grad`` …) is the wrapped optimiser's."""
+    ``zero_grad`` …) is the wrapped optimiser's.
 
-    def __init__(self, optimizer: Optimizer, world: World | None = None):
+    As Horovod's wrapper, the object is an instance of the wrapped optimiser's class (a subclass made once per
+    class, named as it): ``isinstance(DistributedOptimizer(Adam(...)), ng.optim.Adam)`` and ``ng.optim.Optimizer``
+    hold, so a schedule or ``io.save`` takes it; that class's methods all run on the wrapped optimiser, which
+    holds the one copy of the groups and the state."""
+
+    def __new__(cls, optimizer: Optimizer, world: World | None = None):
         if isinstance(optimizer, DistributedOptimizer):
             raise TypeError("DistributedOptimizer: the optimiser is already distributed")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"DistributedOptimizer: expected an ng.optim optimiser, got {type(optimizer).__name__}")
-        self.optimizer = optimizer
-        self.world = world if world is not None else init()
+        return object.__new__(_wrapper_class(type(optimizer)))
+
+    def __init__(self, optimizer: Optimizer, world: World | None = None):  # no Optimizer.__init__: nothing of its own
+        object.__setattr__(self, "optimizer", optimizer)
+        object.__setattr__(self, "world", world if world is not None else init())
 
     def params(self) -> list[Tensor]:
         return [p for g in self.optimizer.param_groups for p in g["params"]]
@@ -70,8 +79,47 @@ class DistributedOptimizer:
             raise AttributeError(name)
         return getattr(self.__dict__["optimizer"], name)
 
+    def __setattr__(self, name: str, value) -> None:
+        """``opt.state = ...`` and the like write the wrapped optimiser's (the wrapper keeps only ``optimizer``, ``world``)."""
+        if name in ("optimizer", "world"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.optimizer, name, value)
+
+    def __getstate__(self) -> dict:
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __reduce__(self):
+        """Pickled and copied as ``DistributedOptimizer(optimizer, world)`` (its class is made at run time)."""
+        return DistributedOptimizer, (self.optimizer, self.world)
+
     def __repr__(self) -> str:
         return f"DistributedOptimizer({self.optimizer!r}, {self.world!r})"
+
+
+def _to_wrapped(name: str, value):
+    """A class attribute of the wrapped optimiser's class that reads the wrapped optimiser's instead."""
+    if callable(value) or isinstance(value, staticmethod | classmethod):
+        def method(self, *args, **kwargs):
+            return getattr(self.optimizer, name)(*args, **kwargs)
+
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = f"The wrapped optimiser's ``{name}``."
+        return method
+    return property(lambda self: getattr(self.optimizer, name), doc=f"The wrapped optimiser's ``{name}``.")
+
+
+@functools.cache
+def _wrapper_class(cls: type) -> type:
+    """``DistributedOptimizer`` and ``cls`` in one class (Horovod's way), every attribute that ``cls`` and its
+    optimiser bases define turned to the wrapped optimiser's, but the wrapper's own (``step``, …)."""
+    own = set(DistributedOptimizer.__dict__)
+    namespace = {name: _to_wrapped(name, value) for base in reversed(cls.__mro__) if issubclass(base, Optimizer)
+                 for name, value in vars(base).items() if name not in own and not name.startswith("__")}  # fmt: skip
+    return type(cls.__name__, (DistributedOptimizer, cls), {**namespace, "__module__": __name__, "__qualname__": cls.__name__})
 
 
 def unwrap(optimizer) -> Optimizer:

@@ -3,7 +3,8 @@
 Described: ``Sequential`` (and ``MLP``, as the Sequential it is; its children's names when they are not
 ``0, 1, …``: ``Sequential(OrderedDict(...))``), ``Linear``, the parameter-free
 activations, ``LeakyReLU``, ``GELU``, ``ELU``, ``Softplus`` (their options), ``PReLU``,
-``Softmax``/``LogSoftmax``, ``Flatten``/``Unflatten`` (their axes), ``Dropout`` (its ``p``; a rebuilt
+``Softmax``/``LogSoftmax``, ``Flatten``/``Unflatten`` (their axes), ``Embedding`` (its sizes and options),
+``Dropout`` (its ``p``; a rebuilt
 one draws fresh masks), ``BatchNorm1d`` and ``LayerNorm`` (their options; the running statistics are
 BatchNorm1d's own buffers), ``KANLinear`` and ``KAN`` (sizes, grid size, spline order, grid range).
 These exact classes only: a user's subclass (its own ``forward``) is refused, as rebuilding its base
@@ -27,8 +28,10 @@ from collections import OrderedDict
 import numpy as np
 
 from ..autodiff import Tensor
+from ..backend import get_default_dtype
 from ..backend.checks import is_real
 from ..nn import layers as L
+from ..nn.embedding import Embedding
 from ..nn.functional import GELU_APPROXIMATIONS
 from ..nn.kan import KAN, KANLinear
 from ..nn.module import Module, Sequential
@@ -61,6 +64,7 @@ LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", "bias"),
     "Flatten": ("start_dim", "end_dim"),
     "Unflatten": ("dim", "unflattened_size"),
+    "Embedding": ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"),
     **{name: () for name in _SIMPLE},
     **{name: cls.options for name, cls in _OPTIONED.items()},
 }
@@ -73,7 +77,7 @@ def _kan_grid(m: KANLinear) -> dict:
 # the exact classes described (MLP and KAN compute what the Sequential of their layers computes)
 _SEQUENTIALS = (Sequential, L.MLP, KAN)
 _DESCRIBED = (*_SEQUENTIALS, L.Linear, KANLinear, L.Dropout, L.LeakyReLU, L.PReLU, L.Softmax, L.LogSoftmax,
-              BatchNorm1d, LayerNorm, L.Flatten, L.Unflatten, *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
+              BatchNorm1d, LayerNorm, L.Flatten, L.Unflatten, Embedding, *_SIMPLE.values(), *_OPTIONED.values())  # fmt: skip
 
 
 def _described_type(m: Module) -> type:
@@ -171,6 +175,11 @@ def _layer_spec(m: Module) -> dict:
         return {"type": "Flatten", "start_dim": m.start_dim, "end_dim": m.end_dim}
     if cls is L.Unflatten:
         return {"type": "Unflatten", "dim": m.dim, "unflattened_size": list(m.unflattened_size)}
+    if cls is Embedding:
+        max_norm = None if m.max_norm is None else float(m.max_norm)
+        return {"type": "Embedding", "num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim,
+                "padding_idx": m.padding_idx, "max_norm": max_norm, "norm_type": m.norm_type,
+                "scale_grad_by_freq": m.scale_grad_by_freq, "sparse": m.sparse}  # fmt: skip
     return {"type": cls.__name__, "axis": m.axis}  # Softmax or LogSoftmax
 
 
@@ -358,6 +367,9 @@ def _layer_shapes(spec, depth: int) -> dict[str, tuple[int, ...]]:
         return {"weight": (_field(spec, "num_parameters", int, 1),)}
     if kind in ("BatchNorm1d", "LayerNorm"):
         return _norm_shapes(spec)
+    if kind == "Embedding":
+        o = _embedding_options(spec)
+        return {"weight": (o["num_embeddings"], o["embedding_dim"])}
     if kind == "Dropout":
         p = _finite(spec, "p")
         if not 0 <= p <= 1:
@@ -369,6 +381,21 @@ def _layer_shapes(spec, depth: int) -> dict[str, tuple[int, ...]]:
     if kind in ("Flatten", "Unflatten"):
         _reshape_options(spec)
     return {}
+
+
+def _embedding_options(spec: dict) -> dict:
+    """An ``Embedding``'s sizes and options, each checked (``padding_idx`` a row or None, ``max_norm`` > 0 or None)."""
+    o = {"num_embeddings": _field(spec, "num_embeddings", int, 0), "embedding_dim": _field(spec, "embedding_dim", int, 0),
+         "norm_type": _finite(spec, "norm_type"), "scale_grad_by_freq": _field(spec, "scale_grad_by_freq", bool),
+         "sparse": _field(spec, "sparse", bool)}  # fmt: skip
+    pad, max_norm = spec.get("padding_idx"), spec.get("max_norm")
+    if pad is not None and (type(pad) is not int or not 0 <= pad < o["num_embeddings"]):
+        raise ArchitectureError(f"Embedding: padding_idx must be a row in 0..{o['num_embeddings'] - 1} or null, "
+                                f"got {str(pad)[:40]}")  # fmt: skip
+    if max_norm is not None and (not isinstance(max_norm, numbers.Real) or isinstance(max_norm, bool)
+                                 or not 0 < max_norm < math.inf):  # fmt: skip
+        raise ArchitectureError(f"Embedding: max_norm must be a finite number > 0 or null, got {str(max_norm)[:40]}")
+    return {**o, "padding_idx": pad, "max_norm": None if max_norm is None else float(max_norm)}
 
 
 def _reshape_options(spec: dict) -> dict:
@@ -445,6 +472,10 @@ def _build(spec: dict, dtype, depth: int) -> Module:
     if kind == "Dropout":
         parameter_shapes(spec, depth)
         return L.Dropout(_field(spec, "p", float))
+    if kind == "Embedding":  # the table as zeros, not drawn (the file's values fill it)
+        o = _embedding_options(spec)
+        table = np.zeros((o["num_embeddings"], o["embedding_dim"]), np.dtype(dtype) if dtype is not None else get_default_dtype())
+        return Embedding(**o, _weight=table)
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     if kind in ("Flatten", "Unflatten"):

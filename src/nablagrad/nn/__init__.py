@@ -1,6 +1,9 @@
-"""Neural networks: modules, layers, activations, normalisation, losses, initialisation, penalties."""
+"""Neural networks: modules and containers, layers (Linear, Embedding, KAN, …), activations, normalisation, losses,
+initialisation, penalties."""
 
 from . import functional, init
+from .containers import ParameterDict, ParameterList
+from .embedding import Embedding
 from .kan import KAN, KANLinear
 from .layers import (
     ACTIVATIONS,
@@ -30,19 +33,26 @@ from .losses import (
     LOSSES,
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
     CrossEntropyProbsLoss,
+    GaussianNLLLoss,
     HingeLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MAELoss,
     MAPELoss,
+    MarginRankingLoss,
     MSELoss,
+    MultiMarginLoss,
     NLLLoss,
     PerceptronLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
     SquaredErrorLoss,
+    TripletMarginLoss,
 )
 from .module import (
     Module,

@@ -5,7 +5,10 @@ probabilities), ``binary_cross_entropy_with_logits`` and ``step``, which are pri
 own (their rules are stated below).  PyTorch's names, defaults and values throughout: ``gelu``,
 ``silu``, ``elu``, ``softplus``, ``huber_loss``, ``smooth_l1_loss``, ``kl_div``, ``one_hot``,
 ``normalize``, ``batch_norm``, ``layer_norm``, and ``cross_entropy``'s ``weight``/``ignore_index``/
-``label_smoothing``.
+``label_smoothing``.  Defined beside this module and re-exported here: ``embedding`` (:mod:`.embedding`),
+``cosine_similarity``, ``pairwise_distance`` and PyTorch's ``pad`` (:mod:`.distances`), and the margin, ranking,
+embedding and likelihood losses (:mod:`.extra_losses`); the reductions and target checks all losses share live in
+:mod:`.loss_support`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,18 @@ from ..backend import kernels, resolve_rng
 from ..backend.checks import is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
+from .distances import cosine_similarity, pad, pairwise_distance  # PyTorch's F.pad (ng.pad keeps NumPy's meaning)
+from .embedding import embedding
+from .extra_losses import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .loss_support import REDUCTIONS, _check_reduction, _float, _raw, _target_like, reduce  # noqa: F401 - F.REDUCTIONS
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
@@ -52,7 +67,9 @@ __all__ = [
     "cross_entropy_probs", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "perceptron_loss", "reduce", "linear",
     "gelu", "silu", "elu", "softplus", "huber_loss", "smooth_l1_loss", "kl_div", "one_hot", "normalize",
-    "batch_norm", "layer_norm", "dropout",
+    "batch_norm", "layer_norm", "dropout", "embedding", "cosine_similarity", "pairwise_distance", "pad",
+    "soft_margin_loss", "margin_ranking_loss", "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss",
+    "multi_margin_loss", "triplet_margin_loss",
 ]  # fmt: skip
 
 
@@ -180,14 +197,6 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, gen
     return x * dropout_mask(x, p, generator if isinstance(generator, int | np.integer) else rng)
 
 
-def _float(x, who: str) -> Tensor:
-    """``x`` as a tensor; integers refused (PyTorch's activations take floating-point input only)."""
-    x = as_tensor(x)
-    if x.dtype.kind not in "fc":
-        raise TypeError(f"{who}: expected a floating-point tensor, got {x.dtype}; convert it first, e.g. x.astype('float32')")
-    return x
-
-
 # --- the fused layer ψ(x) = σ(x W + b) ---------------------------------------------------------------
 def _linear_value(x, W, b, activation):
     z = x @ W
@@ -268,55 +277,6 @@ def linear(x, weight, bias=None, activation: str = "identity"):
         return apply(LINEAR, x, weight, bias, activation=activation)
     z = x @ weight
     return FUSED_ACTIVATIONS[activation](z + bias if bias is not None else z)
-
-
-# --- reductions of per-example losses ----------------------------------------------------------------
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(reduction: str, who: str = "loss") -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
-def reduce(loss: Tensor, reduction: str) -> Tensor:
-    """The per-example losses averaged (mean), added (sum) or kept (none)."""
-    _check_reduction(reduction)
-    if reduction == "mean":
-        return loss.mean()
-    return loss.sum() if reduction == "sum" else loss
-
-
-def _target_like(pred: Tensor, target, who: str) -> Tensor:
-    """``target`` as a tensor of ``pred``'s dtype, refused unless it has ``pred``'s shape.
-
-    Not even size-1 axes are reshaped: a target of shape (N,) for predictions (N, 1) is refused, as
-    PyTorch's BCE refuses it (PyTorch's MSE broadcasts the two to (N, N) with a warning, which is
-    never what was meant)."""
-    def refuse(dtype) -> TypeError:
-        return TypeError(f"{who}: the target must be a numeric array of shape {pred.shape}, got {type(target).__name__} "
-                         f"({dtype})")  # fmt: skip
-
-    if isinstance(target, Tensor):
-        t = target
-    else:
-        try:
-            t = as_tensor(to_device(target, pred.device), device=pred.device)
-        except TypeError as e:  # strings, None, objects: no tensor holds them (the chained error names the dtype)
-            raise refuse("not numbers") from e
-    if t.dtype.kind not in "fiub":
-        raise refuse(t.dtype)
-    if t.dtype != pred.dtype:
-        t = t.astype(pred.dtype)
-    if t.shape != pred.shape:
-        only_size_one = [d for d in t.shape if d != 1] == [d for d in pred.shape if d != 1]
-        fix = (f"reshape the target with y.reshape{pred.shape}" if only_size_one else
-               f"give a target of shape {pred.shape}")  # fmt: skip
-        raise ValueError(
-            f"{who}: prediction has shape {pred.shape} but target has shape {t.shape}; {fix} (they are neither "
-            "reshaped nor broadcast into each other: that would pair the wrong elements)"
-        )
-    return t
 
 
 # --- regression losses ---------------------------------------------------------------------------
@@ -630,13 +590,6 @@ def nll_loss(log_probs, target, weight=None, ignore_index: int = -100, reduction
         f"nll_loss: log-probabilities of shape {log_probs.shape} need labels of shape {log_probs.shape[:1]} (or, as "
         f"PyTorch, (C,) with a 0-d label, (N, C, d1, ...) with (N, d1, ...)); got labels of shape {tuple(t.shape)}"
     )
-
-
-def _raw(target):
-    """A target's array: a tensor's data, another library's array as it is, else a NumPy array."""
-    if isinstance(target, Tensor):
-        return target.data
-    return target if namespace_of(target) is not NUMPY else np.asarray(target)
 
 
 def _check_labels(t: np.ndarray, shape: tuple[int, ...], who: str) -> None:

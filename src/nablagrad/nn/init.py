@@ -177,6 +177,58 @@ def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.
     return _fill(t, kept[: t.size].reshape(t.shape))
 
 
+def orthogonal_(t: Tensor, gain: float = 1.0, seed=None) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al.), PyTorch's algorithm: ``A`` of shape
+    (shape[0], rest) drawn N(0, 1) (transposed if wider than tall), ``A = QR``, ``Q·sign(diag R)`` (a uniform draw
+    from the orthogonal group).  The smaller of its two sides is orthonormal: ``WᵀW = I`` for our Linear (in, out)
+    with in >= out, as PyTorch's ``W Wᵀ = I`` for its (out, in).  Needs 2 or more axes; an empty tensor is left."""
+    _tensor(t, "orthogonal_")
+    if t.ndim < 2:
+        raise ValueError(f"init.orthogonal_: only tensors with 2 or more dimensions are supported, got shape {t.shape}")
+    gain = _real("gain", gain, "orthogonal_")
+    if t.size == 0:
+        return t
+    rows = t.shape[0]
+    cols = t.size // rows
+    a = backend.resolve_rng(seed, "init.orthogonal_").normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        a = a.T
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(t, (gain * q).reshape(t.shape))
+
+
+def eye_(t: Tensor) -> Tensor:
+    """The identity: ones on the diagonal, zeros elsewhere (a Linear that passes its first inputs through); 2-D only."""
+    _tensor(t, "eye_")
+    if t.ndim != 2:
+        raise ValueError(f"init.eye_: only tensors with 2 dimensions are supported, got shape {t.shape}")
+    return _fill(t, np.eye(*t.shape))
+
+
+def sparse_(t: Tensor, sparsity: float, std: float = 0.01, seed=None) -> Tensor:
+    """N(0, std²) entries with, for each input (a row of our (in, out) weight; a column of PyTorch's (out, in)),
+    ``⌈sparsity · out⌉`` of its outgoing weights set to zero at random (Martens, 2010); 2-D only."""
+    _tensor(t, "sparse_")
+    if t.ndim != 2:
+        raise ValueError(f"init.sparse_: only tensors with 2 dimensions are supported, got shape {t.shape}")
+    sparsity = _real("sparsity", sparsity, "sparse_")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"init.sparse_: sparsity must lie in [0, 1] (the fraction of zeros per input), got {sparsity}")
+    std = _real("std", std, "sparse_")
+    if std < 0:
+        raise ValueError(f"init.sparse_: std must be >= 0, got {std}")
+    rng = backend.resolve_rng(seed, "init.sparse_")
+    n_in, n_out = t.shape
+    values = rng.normal(0.0, std, t.shape)
+    zeros = math.ceil(sparsity * n_out)
+    for i in range(n_in):
+        values[i, rng.permutation(n_out)[:zeros]] = 0.0
+    return _fill(t, values)
+
+
 def default_linear_(t: Tensor, fan_in: int, seed=None) -> Tensor:
     """PyTorch's default for Linear: U(−1/√fan_in, 1/√fan_in)."""
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0

@@ -6,7 +6,9 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor
 from ..backend.checks import is_real
+from . import extra_losses as XL
 from . import functional as Fn
+from .extra_losses import legacy_reduction
 from .module import Module
 
 
@@ -207,6 +209,106 @@ class PerceptronLoss(_Loss):
     """max(0, −y·s) with labels ±1."""
 
     fn = staticmethod(Fn.perceptron_loss)
+
+
+class _TorchOrderLoss(_Loss):
+    """A loss whose constructor takes PyTorch's arguments in PyTorch's order, the legacy ``size_average`` /
+    ``reduce`` pair included (see :func:`~nablagrad.nn.extra_losses.legacy_reduction`), and whose ``forward``
+    passes all its inputs (two or three tensors) to ``fn``."""
+
+    def __init__(self, *, size_average=None, reduce=None, reduction: str = "mean", **options):  # noqa: A002
+        if not isinstance(reduction, str):
+            raise TypeError(f"{type(self).__name__}: reduction must be a string ('mean', 'sum' or 'none'), got {reduction!r}")
+        super().__init__(legacy_reduction(size_average, reduce, reduction, type(self).__name__), **options)
+
+    def forward(self, *inputs):
+        return type(self).fn(*inputs, reduction=self.reduction, **self._options)
+
+
+class SoftMarginLoss(_TorchOrderLoss):
+    """``log(1 + e^{−y·x})`` with labels ±1 (PyTorch's ``SoftMarginLoss``)."""
+
+    fn = staticmethod(XL.soft_margin_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction)
+
+
+class MarginRankingLoss(_TorchOrderLoss):
+    """``max(0, −y·(x1 − x2) + margin)``; ``forward(input1, input2, target)``."""
+
+    fn = staticmethod(XL.margin_ranking_loss)
+    defaults = {"margin": 0.0}
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction, margin=margin)
+
+
+class PoissonNLLLoss(_TorchOrderLoss):
+    """Poisson negative log-likelihood: ``e^x − y·x`` (``log_input=True``) or ``x − y·log(x + eps)``; ``full`` adds
+    Stirling's term."""
+
+    fn = staticmethod(XL.poisson_nll_loss)
+    defaults = {"log_input": True, "full": False, "eps": 1e-8}
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8,
+                 reduce=None, reduction: str = "mean"):  # fmt: skip
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction, log_input=log_input, full=full,
+                         eps=eps)  # fmt: skip
+
+
+class GaussianNLLLoss(_TorchOrderLoss):
+    """Gaussian negative log-likelihood ``½(log var + (x − y)²/var)``; ``forward(input, target, var)``, options by
+    name as PyTorch's: ``full=False``, ``eps=1e-6``, ``reduction``."""
+
+    fn = staticmethod(XL.gaussian_nll_loss)
+    defaults = {"full": False, "eps": 1e-6}
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction=reduction, full=full, eps=eps)
+
+
+class CosineEmbeddingLoss(_TorchOrderLoss):
+    """``1 − cos(x1, x2)`` for ``y = 1``, ``max(0, cos(x1, x2) − margin)`` for ``y = −1``; ``forward(x1, x2, y)``."""
+
+    fn = staticmethod(XL.cosine_embedding_loss)
+    defaults = {"margin": 0.0}
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction, margin=margin)
+
+
+class MultiMarginLoss(_TorchOrderLoss):
+    """Multi-class hinge ``Σ_{i≠y} w_y max(0, margin − x_y + x_i)^p / C`` (``p`` 1 or 2; ``weight`` a buffer)."""
+
+    fn = staticmethod(XL.multi_margin_loss)
+    defaults = {"p": 1, "margin": 1.0, "weight": None}
+    buffers_of = ("weight",)
+    same_shape_target = False  # class labels (N,) for scores (N, C)
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
+                 reduction: str = "mean"):  # fmt: skip
+        if p not in (1, 2) or isinstance(p, bool):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p!r}")
+        if weight is not None and len(getattr(weight, "shape", np.shape(weight))) != 1:
+            raise ValueError("MultiMarginLoss: weight must be one-dimensional (one entry per class)")
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction, p=p, margin=margin,
+                         weight=weight)  # fmt: skip
+
+
+class TripletMarginLoss(_TorchOrderLoss):
+    """``max(0, margin + d(a, p) − d(a, n))`` with the pairwise ``p``-distance; ``forward(anchor, positive,
+    negative)``; ``swap`` takes the nearer of the negative's distances to the anchor and to the positive."""
+
+    fn = staticmethod(XL.triplet_margin_loss)
+    defaults = {"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False}
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False, size_average=None,
+                 reduce=None, reduction: str = "mean"):  # fmt: skip
+        if not is_real(margin) or not margin > 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin!r}")
+        super().__init__(size_average=size_average, reduce=reduce, reduction=reduction, margin=margin, p=p, eps=eps,
+                         swap=swap)  # fmt: skip
 
 
 LOSSES = {

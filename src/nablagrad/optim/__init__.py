@@ -1,6 +1,8 @@
 """Optimisers, learning-rate schedules, exact line search, L-BFGS and Levenberg–Marquardt (lecture 000)."""
 
+from . import lr_scheduler
 from .adaptive import ASGD, Adadelta, Adamax, NAdam, RAdam, Rprop
+from .cyclic import CyclicLR
 from .first_order import SGD, AdaGrad, Adagrad, Adam, AdamW, Momentum, RMSProp, RMSprop
 from .lbfgs import LBFGS
 from .levenberg_marquardt import LevenbergMarquardt

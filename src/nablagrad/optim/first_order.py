@@ -2,6 +2,10 @@
 
 Conventions and defaults follow ``torch.optim`` so that trajectories agree step by step;
 ``Momentum`` is the lectures' own exponential-moving-average form.
+torch's implementation flags are taken, kept in the groups as torch keeps them, and change no number:
+``foreach`` and ``fused`` (SGD, Adam, AdamW, Adagrad; RMSprop has no ``fused``, as torch's) — every step
+here is already one fused update of one flat buffer per group; both ``True`` is torch's ``RuntimeError``.
+``differentiable`` must stay False (a ``TypeError`` otherwise: a step is not differentiable here).
 """
 
 from __future__ import annotations
@@ -11,7 +15,16 @@ import numpy as np
 from ..backend import kernels
 from ..backend.namespace import namespace_of
 from . import flat
-from .optimizer import Optimizer
+from .optimizer import HYPERPARAMETERS, Optimizer
+
+
+def _not_differentiable(who: str, value) -> dict:
+    """torch's ``differentiable`` flag: False is taken (and, changing nothing, not kept in the groups, so a saved
+    ``differentiable=True`` stays an unknown option); True is refused, a step here is not differentiable."""
+    rule, what = HYPERPARAMETERS["differentiable"]
+    if not rule(value):
+        raise TypeError(f"{who}: differentiable must be {what}, got {value!r}")
+    return {}
 
 
 def _with_weight_decay(g: np.ndarray, p: np.ndarray, wd: float) -> np.ndarray:
@@ -29,9 +42,11 @@ class SGD(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):  # fmt: skip
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None):  # fmt: skip
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))  # fmt: skip
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      **_not_differentiable(type(self).__name__, differentiable), fused=fused))  # fmt: skip
 
     def _validate(self, group):
         """Each option by its rule, then Nesterov's need of momentum (torch.optim.SGD's rule), for every group —
@@ -96,10 +111,12 @@ class AdaGrad(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False):  # fmt: skip
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None):  # fmt: skip
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize))  # fmt: skip
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach,
+                                      maximize=maximize, fused=fused,
+                                      **_not_differentiable(type(self).__name__, differentiable)))  # fmt: skip
 
     def state_keys(self, group):
         return {"sum", "step"}
@@ -124,9 +141,12 @@ class RMSProp(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                 momentum: float = 0.0, centered: bool = False, *, maximize: bool = False):  # fmt: skip
+                 momentum: float = 0.0, centered: bool = False, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False):  # fmt: skip
+        # (no ``fused``: torch.optim.RMSprop has none either)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))  # fmt: skip
+                                      centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
+                                      **_not_differentiable(type(self).__name__, differentiable)))  # fmt: skip
 
     def state_keys(self, group):
         keys = {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set())
@@ -180,10 +200,13 @@ class Adam(Optimizer):
     elementwise = True
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False):  # fmt: skip
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False):  # fmt: skip
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))  # fmt: skip
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      **_not_differentiable(type(self).__name__, differentiable), fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))  # fmt: skip
 
     def state_keys(self, group):
         return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
@@ -252,5 +275,7 @@ class AdamW(Adam):
     """Adam with decoupled weight decay ``w ← w(1 − μλ)`` (default λ = 0.01, as PyTorch)."""
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01,
-                 amsgrad: bool = False, *, maximize: bool = False):  # fmt: skip
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
+                 amsgrad: bool = False, *, maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):  # fmt: skip
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True)

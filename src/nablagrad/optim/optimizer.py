@@ -92,6 +92,8 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "lambd": (lambda v: _real(v) and v >= 0, "a finite decay term >= 0, e.g. 1e-4"),
     "t0": (lambda v: _real(v) and v >= 0, "a finite step count >= 0 at which averaging starts, e.g. 1e6"),
     "foreach": (lambda v: v is None or _flag(v), "None, True or False (accepted as torch's; no effect here)"),
+    "fused": (lambda v: v is None or _flag(v), "None, True or False (accepted as torch's; every step here is one fused "
+              "update of a flat buffer already)"),
     "capturable": (_flag, "True or False (accepted as torch's; no effect here)"),
     "differentiable": (lambda v: _flag(v) and not v,
                        "False: nablagrad's optimiser steps are not differentiable (write the update with ng.grad "
@@ -306,6 +308,9 @@ class Optimizer:
             if rule is not None and not rule[0](value):
                 kind = TypeError if _wrong_type(rule[0], value) else ValueError  # as torch.optim: None or "0.1" is a TypeError
                 raise kind(f"{type(self).__name__}: {key} must be {rule[1]}, got {value!r}")
+        if group.get("fused") and group.get("foreach"):  # torch.optim's RuntimeError, word for word
+            raise RuntimeError(f"{type(self).__name__}: `fused` and `foreach` cannot be `True` together; pass one of them "
+                               "(neither changes a number here)")  # fmt: skip
 
     def state_keys(self, group: dict) -> set[str]:
         """The buffers a parameter's (non-empty) state must hold under ``group``'s options."""

@@ -512,7 +512,35 @@ class CosineAnnealingWarmRestarts(_SetsRate):
         return {**super().state_dict(), "T_i": self.T_i, "T_cur": self.T_cur}
 
 
-class OneCycleLR(_SetsRate):
+class _CyclesMomentum(_SetsRate):
+    """A schedule that also sets each group's momentum (``cycle_momentum``: ``OneCycleLR``, ``CyclicLR``): the
+    subclass gives :meth:`momentum_at` and ``momentum_key`` (``'momentum'``, ``'betas'`` — its first entry — or
+    None for the rate only)."""
+
+    momentum_key: str | None = None
+
+    def momentum_at(self, i: int, t: int) -> float:
+        """Group ``i``'s momentum at step ``t``."""
+        raise NotImplementedError
+
+    def _step_to(self, t, who, restart=False, resume=False):
+        """The momenta of step ``t`` (each checked by the optimiser's rule), then the rates (checked, then
+        written, as every schedule's), then the momenta: a refused step writes nothing."""
+        momenta = {}
+        if self.momentum_key is not None:
+            rule, what = HYPERPARAMETERS[self.momentum_key]
+            for i, g in enumerate(self.optimizer.param_groups):
+                m = self.momentum_at(i, t)
+                momenta[i] = m if self.momentum_key == "momentum" else (m, *g["betas"][1:])
+                if not rule(momenta[i]):
+                    raise ValueError(f"{who}: the momentum at step {t} would be {m!r} for group {i} ({self.momentum_key} "
+                                     f"must be {what}); check its 'max_momentum' and 'base_momentum'")  # fmt: skip
+        super()._step_to(t, who, restart=restart, resume=resume)
+        for i, m in momenta.items():
+            self.optimizer.param_groups[i][self.momentum_key] = m
+
+
+class OneCycleLR(_CyclesMomentum):
     """The 1cycle policy (Smith & Topin): from ``max_lr / div_factor`` up to ``max_lr`` in the first
     ``pct_start`` of ``total_steps``, then down to ``max_lr / (div_factor · final_div_factor)`` (``three_phase``:
     back to the start, then down), each phase annealed by ``anneal_strategy``: ``'cos'``,
@@ -611,22 +639,6 @@ class OneCycleLR(_SetsRate):
         g = self._group(i)
         high, low = g.get("max_momentum", self.max_momentums[i]), g.get("base_momentum", self.base_momentums[i])
         return self._cycle(t, {"initial": high, "max": low, "min": high})
-
-    def _step_to(self, t, who, restart=False, resume=False):
-        """The momenta of step ``t`` (each checked by the optimiser's rule), then the rates (checked, then
-        written, as every schedule's), then the momenta: a refused step writes nothing."""
-        momenta = {}
-        if self.momentum_key is not None:
-            rule, what = HYPERPARAMETERS[self.momentum_key]
-            for i, g in enumerate(self.optimizer.param_groups):
-                m = self.momentum_at(i, t)
-                momenta[i] = m if self.momentum_key == "momentum" else (m, *g["betas"][1:])
-                if not rule(momenta[i]):
-                    raise ValueError(f"{who}: the momentum at step {t} would be {m!r} for group {i} ({self.momentum_key} "
-                                     f"must be {what}); check its 'max_momentum' and 'base_momentum'")  # fmt: skip
-        super()._step_to(t, who, restart=restart, resume=resume)
-        for i, m in momenta.items():
-            self.optimizer.param_groups[i][self.momentum_key] = m
 
     def state_dict(self) -> dict:
         """PyTorch's layout: ``total_steps``, the phases, the annealing, ``cycle_momentum``, ``use_beta1`` and the
