@@ -12,7 +12,7 @@ import numpy as np
 from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import CPU, device_of, to_device
-from ..nn import LOSSES, BCEWithLogitsLoss, HingeLoss, Module, PerceptronLoss
+from ..nn import LOSSES, BCEWithLogitsLoss, Embedding, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
 from .validation import as_rows, check_int, check_xy
 
@@ -40,16 +40,24 @@ def decision_threshold(loss_fn) -> float:
     return 0.0 if isinstance(loss_fn, BCEWithLogitsLoss | HingeLoss | PerceptronLoss) else 0.5
 
 
-class Batches:
-    """Rows of X / y as tensors of the model's dtype (integer labels stay integers), on the
-    model's device: the data stay in host memory and each batch is copied when it is drawn."""
+def takes_indices(model: Module) -> bool:
+    """Whether the model's first layer reads integer indices (an ``Embedding``): its inputs keep their dtype."""
+    first = next((m for m in model.modules() if not any(True for _ in m.children())), None)
+    return isinstance(first, Embedding)
 
-    def __init__(self, X, y, dtype, device=CPU):
-        self.X, self.y, self.dtype, self.device = X, y, dtype, device
+
+class Batches:
+    """Rows of X / y as tensors of the model's dtype (integer labels stay integers, and integer inputs of a
+    model that starts with an ``Embedding``), on the model's device: the data stay in host memory and each
+    batch is copied when it is drawn."""
+
+    def __init__(self, X, y, dtype, device=CPU, indices: bool = False):
+        self.X, self.y, self.dtype, self.device, self.indices = X, y, dtype, device, indices
 
     def x(self, idx) -> Tensor:
         a = np.asarray(self.X[idx])
-        a = a if a.dtype == self.dtype else a.astype(self.dtype)
+        keep = a.dtype == self.dtype or (self.indices and a.dtype.kind in "iu")
+        a = a if keep else a.astype(self.dtype)
         if self.device == CPU:
             return as_tensor(a, device=CPU)  # a fresh host array (read from X) stays on the host
         return as_tensor(to_device(a, self.device), device=self.device)  # a new array on the device already: no copy
@@ -94,14 +102,14 @@ def check_fits(model: Module, loss_fn, X, y, who: str = "fit", names: tuple[str,
     mode (no random draw); the loss sees every target, in chunks, against copies of that row's
     output: the loss itself is the one judge of its targets, at O(n) cost and no pass over ``X``.
     Returns ``y`` as the loss takes it (:func:`as_loss_targets`)."""
-    data = Batches(X, y, model_dtype(model), model_device(model))
+    data = Batches(X, y, model_dtype(model), model_device(model), takes_indices(model))
     with evaluating(model), no_grad():
         # the first row, read as a slice: one contiguous block from an out-of-core array
         out = _judged(lambda: model(data.x(slice(0, 1))), f"{names[0]} does not fit the model", who)
         if not isinstance(out, Tensor):
             return y  # a model of one's own with another output: its loss is trusted
         y = as_loss_targets(loss_fn, out.shape, y)
-        data = Batches(X, y, model_dtype(model), model_device(model))
+        data = Batches(X, y, model_dtype(model), model_device(model), takes_indices(model))
         for s in range(0, len(y), PROBE_ROWS):
             idx = slice(s, min(len(y), s + PROBE_ROWS))
             outs = out.expand(idx.stop - idx.start, *out.shape[1:])
@@ -147,7 +155,7 @@ def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
     """Model outputs for ``X``, batched, without recording a tape."""
     _check_model_and_batch(model, batch_size, "predict")
     X = as_rows(open_array(X), "X", "predict", 1)
-    data = Batches(X, None, model_dtype(model), model_device(model))
+    data = Batches(X, None, model_dtype(model), model_device(model), takes_indices(model))
     with evaluating(model), no_grad():
         starts = range(0, len(X), batch_size)
         outs = [model(data.x(np.arange(s, min(len(X), s + batch_size)))).numpy() for s in starts]

@@ -32,7 +32,7 @@ from ..nn.utils import clip_grad_norm_
 from ..optim import Optimizer
 from .callbacks import Callback
 from .compiled import BatchLoss, CompiledStep, NonFiniteLossError
-from .evaluation import Batches, decision_threshold, evaluate, model_device, model_dtype
+from .evaluation import Batches, decision_threshold, evaluate, model_device, model_dtype, takes_indices
 from .history import History, RunningRisk
 from .metrics import TRAINING_METRICS
 
@@ -78,7 +78,7 @@ class Trainer:
                  checkpoint_every: int | None = None, progress: bool | str = False, world: World | None = None,
                  jit: bool = True, drop_last: bool = False):  # fmt: skip
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model), model_device(model))
+        self.X, self.y, self.data = X, y, Batches(X, y, model_dtype(model), model_device(model), takes_indices(model))
         self.epochs, self.batch_size, self.sampling, self.drop_last = epochs, batch_size, sampling, drop_last
         self.validation_data, self.metrics, self.callbacks = validation_data, list(metrics), list(callbacks)
         self.stopping = stopping or StoppingRules()
