@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
 import numpy as np
+
+from .twin_warnings import sklearn_twin
 
 
 def _rows(y, name: str, who: str) -> np.ndarray:
@@ -207,16 +208,8 @@ class UndefinedMetricWarning(UserWarning):
     set it to 0 (scikit-learn's warning; pass ``zero_division=`` to choose the value and silence it)."""
 
 
-@functools.cache
-def _undefined_with(sk_warning: type) -> type:
-    return type("UndefinedMetricWarning", (UndefinedMetricWarning, sk_warning), {"__module__": __name__})
-
-
 def _undefined_metric_warning() -> type[UndefinedMetricWarning]:
-    """Ours — also scikit-learn's ``UndefinedMetricWarning`` when the user has imported scikit-learn
-    (so their filters catch it; never imported here)."""
-    sk = sys.modules.get("sklearn.exceptions")
-    return UndefinedMetricWarning if sk is None else _undefined_with(sk.UndefinedMetricWarning)
+    return sklearn_twin(UndefinedMetricWarning)
 
 
 def accuracy_score(y_true, y_pred, *, normalize: bool = True, sample_weight=None) -> float:

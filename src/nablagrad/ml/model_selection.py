@@ -8,11 +8,9 @@ are exactly the serial ones."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import itertools
 import math
-import sys
 import time
 import traceback
 import warnings
@@ -43,6 +41,7 @@ from .base import BaseEstimator, available_if, check_is_fitted
 from .metrics import SCORERS, _estimator_kind
 from .multiclass import clone
 from .parallel import parallel_map
+from .twin_warnings import sklearn_twin
 
 
 def _split_size(value, name: str, n: int, rounding, who: str = "train_test_split") -> int | None:
@@ -415,16 +414,8 @@ class FitFailedWarning(RuntimeWarning):
     """A fit in cross-validation raised: its split scores ``error_score`` (scikit-learn's warning)."""
 
 
-@functools.cache
-def _with_sklearns(sk_warning: type) -> type:
-    return type("FitFailedWarning", (FitFailedWarning, sk_warning), {"__module__": __name__})
-
-
 def _fit_failed_warning() -> type[FitFailedWarning]:
-    """Our warning — also scikit-learn's ``FitFailedWarning`` when the user has imported scikit-learn
-    (so their filters catch it; never imported here)."""
-    sk = sys.modules.get("sklearn.exceptions")
-    return FitFailedWarning if sk is None else _with_sklearns(sk.FitFailedWarning)
+    return sklearn_twin(FitFailedWarning)
 
 
 ERROR_SCORE = [Options({"raise"}), REAL_NUMBER]

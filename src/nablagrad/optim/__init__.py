@@ -2,33 +2,14 @@
 
 from . import lr_scheduler
 from .adaptive import ASGD, Adadelta, Adamax, NAdam, RAdam, Rprop
-from .cyclic import CyclicLR
 from .first_order import SGD, AdaGrad, Adagrad, Adam, AdamW, Momentum, RMSProp, RMSprop
 from .lbfgs import LBFGS
 from .levenberg_marquardt import LevenbergMarquardt
 from .line_search import SteepestDescent, golden_section
+from .lr_scheduler import *  # noqa: F403 - every schedule class, listed once there (PyTorch's names)
 from .optimizer import Optimizer
 from .random_steps import RandomStepResult, descend_with_random_steps
-from .schedules import (
-    SCHEDULES,
-    ChainedScheduler,
-    ConstantLR,
-    CosineAnnealingLR,
-    CosineAnnealingWarmRestarts,
-    ExponentialLR,
-    InverseTimeLR,
-    LambdaLR,
-    LinearLR,
-    LRScheduler,
-    MultiplicativeLR,
-    MultiStepLR,
-    OneCycleLR,
-    PolynomialLR,
-    ReduceLROnPlateau,
-    SequentialLR,
-    StepLR,
-    make_scheduler,
-)
+from .schedules import SCHEDULES, make_scheduler
 
 # The optimisers a name can build with ``(params, lr=..., weight_decay=...)`` and no closure (the CLI's --optimizer,
 # viz.optimizer_paths): LBFGS (a closure per step) and Rprop (no weight_decay, full-batch only) are not listed.
