@@ -107,3 +107,19 @@ def test_static_arguments_checked_with_keywords_and_names_as_jax():
         ng.jit(lambda a, n: a * n, static_argnums=5)
     with pytest.raises(ValueError):  # jax.jit refuses an unknown name too
         jax.jit(lambda a, n: a * n, static_argnames="m")
+
+
+def test_bernoulli_and_multinomial_under_vmap():
+    """bernoulli follows vmap's randomness as torch.func's (refused by default, one draw per example with
+    "different"); multinomial, drawn on the host row by row, is refused inside vmap with the fix."""
+    p = np.full((4, 5), 0.3)
+    with pytest.raises(RuntimeError, match="randomness"):
+        ng.vmap(lambda r: ng.bernoulli(r))(p)
+    with pytest.raises(RuntimeError, match="randomness"):  # the oracle refuses a draw by default too
+        torch.func.vmap(lambda r: torch.bernoulli(r))(torch.tensor(p))
+    draws = ng.vmap(lambda r: ng.bernoulli(r), randomness="different")(p).numpy()
+    assert draws.shape == (4, 5) and np.isin(draws, [0.0, 1.0]).all()
+    with pytest.raises(RuntimeError, match="multinomial inside vmap is not supported"):
+        ng.vmap(lambda r: ng.multinomial(r, 1), randomness="different")(p)
+    with pytest.raises(ValueError, match=r"probabilities must lie in \[0, 1\]"):
+        ng.bernoulli(ng.tensor([0.5, 1.5]))

@@ -656,8 +656,9 @@ def bernoulli(x, p=None, *, generator=None):
         raise TypeError(f"bernoulli: the probabilities must be floats, got {x.dtype}; convert them, e.g. x.float()")
     with no_grad():
         probs = x.detach() if p is None else ops.where(np.ones(x.shape, bool), float(p), x.detach())
-        bad = bool(((probs < 0) | (probs > 1) | (probs != probs)).any()) if probs.numel() else False
-        if bad:
+        d = probs.data  # (all of it: under vmap every example's probabilities)
+        xp = namespace_of(d)
+        if bool(xp.any((d < 0) | (d > 1) | (d != d))):
             raise ValueError("bernoulli: probabilities must lie in [0, 1]; clamp them first, e.g. x.clamp(0, 1)")
         u = _uniform(tuple(x.shape), np.float64, _rng(generator, "bernoulli"), "bernoulli", x.device)
         return (u < probs).astype(x.dtype)
@@ -699,6 +700,9 @@ def multinomial(x, num_samples: int, replacement: bool = False, *, generator=Non
     2-D; they need not sum to 1), drawn with probability proportional to the weights, with or without
     ``replacement`` (without: successive draws from the categories left, as PyTorch).  int64, no gradient."""
     t = _t(x)
+    if state.vmaps:  # drawn on the host row by row: no batching rule (PyTorch's vmap refuses it by default too)
+        raise RuntimeError("multinomial inside vmap is not supported; draw outside vmap, for all rows at once "
+                           "(x is 2-D: one row of weights per example)")  # fmt: skip
     w = _host(t)
     if w.ndim not in (1, 2) or w.dtype.kind != "f":
         raise ValueError(f"multinomial: x must be a 1-D or 2-D float tensor of weights, got shape {w.shape}, {w.dtype}")
