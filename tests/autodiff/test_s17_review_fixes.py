@@ -123,3 +123,19 @@ def test_bernoulli_and_multinomial_under_vmap():
         ng.vmap(lambda r: ng.multinomial(r, 1), randomness="different")(p)
     with pytest.raises(ValueError, match=r"probabilities must lie in \[0, 1\]"):
         ng.bernoulli(ng.tensor([0.5, 1.5]))
+
+
+def test_train_and_eval_keep_a_program_each():
+    """Switching a model between train() and eval() between calls switches between two programs (traced once
+    each, as jax.jit keeps one per static value), each equal to the eager call drawn from the same state."""
+    ng.manual_seed(0)
+    model = ng.nn.Sequential(ng.nn.Linear(4, 8), ng.nn.Dropout(0.5), ng.nn.Linear(8, 2))
+    f = ng.jit(lambda x: model(x).sum())
+    x = ng.tensor(np.random.default_rng(1).standard_normal((6, 4)).astype(np.float32))
+    for i in range(10):
+        model.train() if i % 2 == 0 else model.eval()
+        state = ng.backend.default_rng().bit_generator.state
+        got = f(x).item()
+        ng.backend.default_rng().bit_generator.state = state
+        assert got == pytest.approx(model(x).sum().item(), rel=1e-6)
+    assert f.traces == 2

@@ -890,6 +890,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
         raise TypeError(f"jit: expected a function to compile, got {type(f).__name__}; use @ng.jit or ng.jit(f)")
     static = _static_positions(f, options["static_argnums"], options["static_argnames"])
     programs: dict[tuple, _Program] = {}
+    others: dict[tuple, list[_Program]] = {}  # per signature: programs traced for other modes, kept to switch back
     by_keyword: dict[tuple, Callable] = {}  # (positional count, keyword names) -> f compiled for that call form
     name = getattr(f, "__name__", "f")
 
@@ -913,6 +914,8 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             if retraces > RETRACE_LIMIT:
                 return _eager_from_now_on(f, args, key, programs, name)
             program = None
+        if program is not None and not program.current():  # another mode (eval after train): its own program
+            program = _switch(programs, others.setdefault(key, []), key, program)
         fresh = program is None or not program.current()
         if fresh:
             program = programs[key] = _trace(f, args)
@@ -946,6 +949,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
 
     def clear() -> None:
         programs.clear()
+        others.clear()
         by_keyword.clear()
 
     compiled.traces = 0
@@ -1041,6 +1045,24 @@ def _by_keyword(f: Callable, compiled: Callable, forms: dict, args: tuple, kwarg
         compiled.traces += twin.traces - before
 
 
+def _switch(programs: dict, kept: list, key: tuple, program: _Program) -> _Program:
+    """The program of ``key`` that holds now: one kept from before whose modules' modes (train/eval, Dropout's
+    ``p``) and captured tensors match again, or ``program`` itself (not current: traced anew); the one it
+    replaces is kept, at most :data:`KEPT_PROGRAMS` of them, as jax.jit keeps a program per static value."""
+    if not program.host:  # (calls of this signature run f itself: nothing to switch to)
+        return program
+    match = next((p for p in kept if p.current() and not p.folded_changed()), None)
+    if match is None:
+        kept.append(program)
+        del kept[:-KEPT_PROGRAMS]
+        return program
+    kept.remove(match)
+    kept.append(program)
+    programs[key] = match
+    return match
+
+
+KEPT_PROGRAMS = 4  # programs kept per signature for other modes (train and eval of a few modules)
 RETRACE_LIMIT = 8  # traces of one signature for stale constants before a compiled function runs eagerly (torch.compile's limit)
 
 
