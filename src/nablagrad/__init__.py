@@ -28,10 +28,15 @@ __all__ = [
 ]
 
 
+_BUILTIN_NAMED_DTYPES = {"float": "float32", "int": "int32", "bool": "bool"}  # torch.float, torch.int, torch.bool
+
+
 def __getattr__(name: str):
     # sub-packages load on first use, so `import nablagrad` stays light
     import importlib  # noqa: PLC0415
 
     if name in {"nn", "optim", "data", "io", "distributed", "train", "ml", "viz", "cli", "playground"}:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _BUILTIN_NAMED_DTYPES:  # ng.float, ng.int, ng.bool as torch.float …: looked up here, so that neither
+        return _BUILTIN_NAMED_DTYPES[name]  # this module nor a star import shadows Python's float, int and bool
     raise AttributeError(f"module 'nablagrad' has no attribute {name!r}")
