@@ -52,7 +52,7 @@ class _Checkpoint(Primitive):
 
     def vjp(self, F, g, ans, args, params, needs):
         n = params["n_args"]
-        draws = params.get("draws", ())
+        draws = params["draws"]
         now = states_of(rng for rng, _ in draws)
         set_states(draws)  # the re-run draws the forward's masks (Dropout) again, as PyTorch's preserve_rng_state
         try:

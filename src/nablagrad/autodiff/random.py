@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..backend import resolve_rng
 from ..backend.device import device_of, to_device
 from ..backend.namespace import namespace_of
 from .creation import _drawn
@@ -21,22 +22,17 @@ from .primitive import Primitive
 from .tensor import Tensor, _apply, _wrap, as_tensor
 
 
-def _generator(rng) -> np.random.Generator:
-    """The generator an op's ``rng`` parameter names: itself, or a fresh one from an int seed (each call then
-    draws the same numbers, as eager calls given that seed do)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def _scaled_keep(draw: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
     """``m / (1 − p)`` with ``m = [u ≥ p]`` from uniform draws ``u``: ``m ~ Bernoulli(1 − p)``; zeros for ``p = 1``."""
     return np.zeros(draw.shape, dtype) if p == 1 else (draw >= p).astype(dtype) / dtype.type(1 - p)
 
 
 def _keep_mask(x, p: float, rng):
-    """Inverted dropout's mask in ``x``'s shape, dtype and device, drawn on the host (a seed gives the same mask
-    on every device; the stream advances for ``p = 1`` too)."""
+    """Inverted dropout's mask in ``x``'s shape, dtype and device, drawn on the host from ``rng`` (a generator,
+    or an int seed: each call then draws anew from that seed, as eager calls given it do; the same mask on
+    every device; the stream advances for ``p = 1`` too)."""
     dtype = x.dtype if x.__class__ is np.ndarray else namespace_of(x).numpy_dtype(x.dtype)
-    keep = _scaled_keep(_generator(rng).random(np.shape(x)), p, dtype)
+    keep = _scaled_keep(resolve_rng(rng).random(np.shape(x)), p, dtype)
     return keep if x.__class__ is np.ndarray else to_device(keep, device_of(x))
 
 
@@ -52,7 +48,7 @@ def dropout_mask(x: Tensor, p: float, rng) -> Tensor:
     x = as_tensor(x)
     if state.vmaps:
         dtype = namespace_of(x.data).numpy_dtype(x.dtype)
-        generator = _generator(rng)
+        generator = resolve_rng(rng)
         _watch(generator)
         return _drawn(lambda shape: _scaled_keep(generator.random(shape), p, dtype), x.shape, "dropout",
                       lambda a: _wrap(to_device(a, x.device)))  # fmt: skip

@@ -477,7 +477,7 @@ def unfold(x, dimension: int, size: int, step: int):
     (overlapping windows accumulate their gradients)."""
     x = _t(x)
     for name, v in (("size", size), ("step", step)):
-        if not is_int(v) or isinstance(v, bool):
+        if not is_int(v):
             raise TypeError(f"unfold: {name} must be an int, got {v!r}")
     if not x.ndim:  # PyTorch's: a 0-d tensor is one entry (size 0 or 1) along dim 0 / −1
         ops.scalar_axis("unfold", dimension)

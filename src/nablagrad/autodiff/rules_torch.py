@@ -20,7 +20,7 @@ from .. import backend
 from ..backend.checks import is_int
 from ..backend.device import to_device
 from ..backend.dtypes import tensor_dtype
-from ..backend.namespace import NUMPY, namespace_of
+from ..backend.namespace import namespace_of
 from . import linalg, ops, special
 from .creation import _drawn, _finish, ones_like, zeros
 from .grad_mode import no_grad, state
@@ -557,12 +557,9 @@ def _host(x) -> np.ndarray:
     """x's values as a NumPy array on the host (counting and mode run there, as ``unique``).  Inside ``ng.jit``
     a traced value is refused (JitError): a host result would be frozen into the program."""
     t = _t(x)
-    trace = state.jit_trace
-    if trace is not None:
-        trace.read(t)
-    data = t.data
-    xp = namespace_of(data)
-    return np.asarray(data) if xp is NUMPY else xp.to_numpy(data)
+    if state.jit_trace is not None:
+        state.jit_trace.read(t)
+    return t._host()
 
 
 @function()
@@ -584,7 +581,7 @@ def bincount(x, weights=None, minlength: int = 0):
     if w.shape != xs.shape:
         raise ValueError(f"bincount: weights of shape {w.shape} must have x's shape {xs.shape}")
     dtype = w.dtype if w.dtype.kind == "f" else np.float64
-    return as_tensor(np.bincount(xs, weights=w.astype(np.float64), minlength=minlength).astype(dtype), device=t.device)
+    return as_tensor(np.bincount(xs, weights=w, minlength=minlength).astype(dtype), device=t.device)
 
 
 @function()
@@ -639,10 +636,6 @@ def cholesky_solve(b, L, upper: bool = False):
 
 
 # --- random draws ---------------------------------------------------------------------------------------------
-def _rng(generator, who: str) -> np.random.Generator:
-    return backend.resolve_rng(generator, who)
-
-
 def _uniform(shape: tuple, dtype, rng: np.random.Generator, who: str, device) -> Tensor:
     return _drawn(lambda size: rng.random(size).astype(dtype), shape, who, lambda a: _finish(a, device=device))
 
@@ -660,7 +653,7 @@ def bernoulli(x, p=None, *, generator=None):
         xp = namespace_of(d)
         if bool(xp.any((d < 0) | (d > 1) | (d != d))):
             raise ValueError("bernoulli: probabilities must lie in [0, 1]; clamp them first, e.g. x.clamp(0, 1)")
-        u = _uniform(tuple(x.shape), np.float64, _rng(generator, "bernoulli"), "bernoulli", x.device)
+        u = _uniform(tuple(x.shape), np.float64, backend.resolve_rng(generator, "bernoulli"), "bernoulli", x.device)
         return (u < probs).astype(x.dtype)
 
 
@@ -687,7 +680,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         device = ts[0].device if device is None else device
     if isinstance(std, int | float) and std < 0 or isinstance(std, Tensor | np.ndarray) and bool((_t(std) < 0).any()):
         raise ValueError("normal: std must be >= 0")
-    rng = _rng(generator, "normal")
+    rng = backend.resolve_rng(generator, "normal")
     eps = _drawn(lambda s: rng.standard_normal(s).astype(dt), tuple(shape), "normal", lambda a: _finish(a, device=device))
     out = eps * std + mean
     out = out if out.dtype == dt else out.astype(dt)
@@ -716,11 +709,11 @@ def multinomial(x, num_samples: int, replacement: bool = False, *, generator=Non
     if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
                          f"{int((rows > 0).sum(axis=1).min())} categories of positive weight; use replacement=True")  # fmt: skip
-    rng = _rng(generator, "multinomial")
+    rng = backend.resolve_rng(generator, "multinomial")
     if replacement:  # inverse CDF: one uniform per sample
         cdf = np.cumsum(rows, axis=1)
         u = rng.random((rows.shape[0], num_samples)) * cdf[:, -1:]
-        out = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u)])
+        out = (u[:, :, None] >= cdf[:, None, :]).sum(axis=-1)  # per row: searchsorted(cdf, u, side="right")
         out = np.minimum(out, rows.shape[1] - 1)
     else:  # Gumbel top-k: the k largest log w + Gumbel noise are k successive draws without replacement
         with np.errstate(divide="ignore"):

@@ -591,7 +591,7 @@ def aminmax(x, *, dim=None, keepdim: bool = False) -> MinMax:
     return MinMax(x.amin(dim=dim, keepdim=keepdim), x.amax(dim=dim, keepdim=keepdim))
 
 
-def _spread_mean(who: str, x, dim, unbiased, keepdim, correction, spread) -> tuple[Tensor, Tensor]:
+def _spread_mean(x, dim, unbiased, keepdim, correction, spread) -> tuple[Tensor, Tensor]:
     x = _t(x)
     s = spread(x, dim, unbiased, keepdim, correction=correction)
     if isinstance(dim, bool):  # PyTorch's overload std_mean(x, unbiased): every entry
@@ -602,13 +602,13 @@ def _spread_mean(who: str, x, dim, unbiased, keepdim, correction, spread) -> tup
 @function()
 def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """PyTorch's std_mean: ``(x.std(dim, …), x.mean(dim))`` in one call (correction 1, Bessel's, by default)."""
-    return _spread_mean("std_mean", x, dim, unbiased, keepdim, correction, lambda t, *a, **k: t.std(*a, **k))
+    return _spread_mean(x, dim, unbiased, keepdim, correction, lambda t, *a, **k: t.std(*a, **k))
 
 
 @function()
 def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """PyTorch's var_mean: ``(x.var(dim, …), x.mean(dim))`` in one call (correction 1, Bessel's, by default)."""
-    return _spread_mean("var_mean", x, dim, unbiased, keepdim, correction, lambda t, *a, **k: t.var(*a, **k))
+    return _spread_mean(x, dim, unbiased, keepdim, correction, lambda t, *a, **k: t.var(*a, **k))
 
 
 @function()

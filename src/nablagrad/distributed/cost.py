@@ -63,7 +63,7 @@ def efficiency(n: int, compute: float, nbytes: float, alpha: float, bandwidth: f
     total = n * step_seconds(n, compute, nbytes, alpha, bandwidth)
     if total == 0:
         return 1.0
-    return compute / (n * step_seconds(n, compute, nbytes, alpha, bandwidth))
+    return compute / total
 
 
 def fit_alpha_beta(n: int, sizes, seconds) -> tuple[float, float]:

@@ -16,7 +16,7 @@ from ..autodiff import Tensor, as_tensor, exp, full_like, log, relu, take_along_
 from ..autodiff import softplus as _softplus
 from ..backend.checks import is_real
 from ..backend.device import to_device
-from .distances import pairwise_distance, triplet_distances
+from .distances import _norm_through_clamp, pairwise_distance, triplet_distances
 from .loss_support import InputError, _check_reduction, _float, _raw, _target_like
 from .loss_support import reduce as _reduced
 
@@ -116,7 +116,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     x = _float(input, who)
     y = _target_like(x, target, who)
     v = _gaussian_var(var, x, who)
-    v = v + (v.clamp(min=_number(who, "eps", eps)) - v).detach()
+    v = _norm_through_clamp(v, _number(who, "eps", eps))  # max(var, eps) in value, var's gradient
     d = x - y
     loss = 0.5 * (log(v) + d * d / v)
     if full:

@@ -805,8 +805,19 @@ class ChainedScheduler(LRScheduler):
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
 
     def step(self) -> None:
-        for s in self.schedulers:
-            s.step()
+        """Every schedule's step, all or nothing: one that raises puts back the schedules stepped before it and
+        the optimiser's groups (rates, momenta), then re-raises."""
+        before = [s.state_dict() for s in self.schedulers]
+        groups = [dict(g) for g in self.optimizer.param_groups]
+        try:
+            for s in self.schedulers:
+                s.step()
+        except Exception:
+            for s, saved in zip(self.schedulers, before):
+                s.load_state_dict(saved)
+            for g, saved in zip(self.optimizer.param_groups, groups):
+                g.update({k: v for k, v in saved.items() if k != "params"})
+            raise
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict:
