@@ -543,6 +543,17 @@ def _matrix(name: str, a) -> Tensor:
     return a
 
 
+def _float_square(name: str, a) -> Tensor:
+    """:func:`_square`, integers and bools in the default float dtype (a decomposition has no integer result;
+    NumPy's routines would give float64 whatever the default)."""
+    return ops.floating(_square(name, a))
+
+
+def _float_matrix(name: str, a) -> Tensor:
+    """:func:`_matrix`, integers and bools in the default float dtype (as :func:`_float_square`)."""
+    return ops.floating(_matrix(name, a))
+
+
 _FIXES = {
     "inv": "for a singular matrix use linalg.pinv, or invert a regularised A + εI",
     "solve": "A is singular: use linalg.pinv(A) @ B for the least-squares solution, or regularise A + εI",
@@ -562,12 +573,12 @@ def _checked(name: str, fn, *args):
 
 def inv(a):
     """A⁻¹; VJP −A⁻ᵀ G A⁻ᵀ, JVP −A⁻¹ Ȧ A⁻¹."""
-    return _checked("inv", lambda x: _apply(INV, (x,)), _square("inv", a))
+    return _checked("inv", lambda x: _apply(INV, (x,)), _float_square("inv", a))
 
 
 def det(a):
     """det A; gradient det A · A⁻ᵀ (Jacobi), JVP det A · tr(A⁻¹ Ȧ)."""
-    return _apply(DET, (_square("det", a),))
+    return _apply(DET, (_float_square("det", a),))
 
 
 class SlogdetResult(NamedTuple):
@@ -577,7 +588,7 @@ class SlogdetResult(NamedTuple):
 
 def slogdet(a) -> SlogdetResult:
     """(sign det A, log|det A|); the log's gradient is A⁻ᵀ, the sign is piecewise constant."""
-    a = _square("slogdet", a)
+    a = _float_square("slogdet", a)
     return SlogdetResult(tensor(namespace_of(a.data).linalg.slogdet(a.data)[0], device=a.device), _apply(LOGABSDET, (a,)))
 
 
@@ -587,6 +598,7 @@ def solve(a, b, *, left: bool = True):
     B (*, n) gives X (*, n)), else matrices (..., n, k), batches broadcast; with ``left=False`` a
     vector b is the row of x A = b (PyTorch refuses it).  ∂L/∂B = A⁻ᵀ G, ∂L/∂A = −A⁻ᵀ G Xᵀ."""
     a, b = _square("solve", a), _t(b)
+    a, b = ops.promote_all((ops.floating(a), ops.floating(b)))
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
     n = a.shape[-1]
     if not b.ndim or b.shape[-1 if vector or not left else -2] != n:  # checked here: the error shows B as given
@@ -701,7 +713,7 @@ def lstsq(a, b, rcond=None, *, driver=None) -> LstsqResult:
 def cholesky(a, upper: bool = False):
     """L lower triangular with L Lᵀ = A (A symmetric positive definite; its lower triangle is
     read), or with ``upper`` (PyTorch's keyword) U = Lᵀ, upper triangular with Uᵀ U = A."""
-    low = _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _square("cholesky", a))
+    low = _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _float_square("cholesky", a))
     return low.mT if upper else low
 
 
@@ -709,7 +721,7 @@ def matrix_exp(a):
     """e^A = Σₖ Aᵏ/k! of a square matrix or a batch of them (…, n, n), by scaling and squaring with a Padé
     approximant (as PyTorch and SciPy); VJP and JVP the Fréchet derivative, the upper-right block of
     exp([[Aᵀ, G], [0, Aᵀ]]) and of exp([[A, Ȧ], [0, A]]).  Integers are computed in the default float dtype."""
-    a = ops.floating(_square("matrix_exp", a))
+    a = _float_square("matrix_exp", a)
     return _apply(MATRIX_EXP, (a,))
 
 
@@ -741,7 +753,7 @@ def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803 - PyTorch's and NumPy'
     triangle is read, or with ``UPLO='U'`` its upper one).  Gradient
     V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i), whichever triangle is read (as PyTorch)."""
     upper = _uplo("eigh", UPLO)
-    a = _square("eigh", a)
+    a = _float_square("eigh", a)
     w, v = _unpack(TENSOR_NS, _apply(EIGH, (a,), {"upper": True} if upper else None), *_eigh_shapes(a.shape))
     return EighResult(w, v)
 
@@ -769,7 +781,7 @@ def svd(a, full_matrices: bool = True) -> SVDResult:
     numpy.linalg.svd) U (m, m) and Vh (n, n), whose extra columns/rows are an orthonormal basis of
     the complement — any basis is one, so, as PyTorch, their gradient is ignored; with
     ``full_matrices=False`` the reduced U (m, k), S (k,), Vh (k, n), k = min(m, n)."""
-    a = _matrix("svd", a)
+    a = _float_matrix("svd", a)
     u, s, vh = _unpack(TENSOR_NS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
     if full_matrices:
         m, n = a.shape[-2:]
@@ -800,7 +812,7 @@ def qr(a, mode: str = "reduced") -> QRResult:
     this one is the reduced factors' (the complement's columns get none, as ``svd``'s)."""
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
-    a = _matrix("qr", a)
+    a = _float_matrix("qr", a)
     m, n = a.shape[-2:]
     if m < n:
         q, r1 = qr(a[..., :m])
@@ -856,6 +868,9 @@ def _kept(s: Tensor, shape: tuple[int, ...], atol, rtol) -> Tensor:
     """σ > max(atol, rtol · σ_max) for the σ (…, k) of matrices of ``shape``: the singular values a
     rank counts and a pseudo-inverse inverts.  As PyTorch's, ``rtol`` is max(m, n) · ε when not given,
     and 0 where a positive ``atol`` is.  A mask (a comparison: batched under vmap like any op)."""
+    if not s.shape[-1]:  # an empty matrix has no σ (and no σ_max to scale rtol by)
+        with no_grad():
+            return s > 0
     atol = None if atol is None else _tolerance(atol)
     with no_grad():
         if rtol is not None:
@@ -948,7 +963,7 @@ def pinv(a, rtol=None, hermitian: bool = False, atol=None):
     SVD's, as PyTorch's: distinct σ needed).  ``hermitian=True`` declares A symmetric (square
     required): its σ are its |λ|, so the value is the same, and the gradient is the general
     formula's, as PyTorch's (which also differentiates the general pseudo-inverse)."""
-    a = _square("pinv", a) if hermitian else _matrix("pinv", a)
+    a = _float_square("pinv", a) if hermitian else _float_matrix("pinv", a)
     u, s, vh = svd(a, full_matrices=False)
     kept = _kept(s, a.shape, atol, rtol)
     s_inv = ops.where(kept, 1.0 / ops.where(kept, s, 1.0), 0.0)
@@ -1040,8 +1055,9 @@ def _matrix_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
 def norm(x, ord=None, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A002 - NumPy's name
     """NumPy's ``linalg.norm`` (``dim``/``keepdim`` as PyTorch's names): with ``axis`` None the
     2-norm of the flattened tensor (or ``ord``'s matrix norm of a 2-D one); an int axis gives
-    vector norms (Σ|x|^p)^{1/p}, a pair of axes matrix norms ('fro', 'nuc', ±1, ±2, ±inf)."""
-    x = _t(x)
+    vector norms (Σ|x|^p)^{1/p}, a pair of axes matrix norms ('fro', 'nuc', ±1, ±2, ±inf).  Integers and bools
+    are computed in the default float dtype (every order: a norm is a float, NumPy's and PyTorch's)."""
+    x = ops.floating(_t(x))
     axis = axis if dim is None else dim
     keepdims = keepdims if keepdim is None else keepdim
     if axis is None:
@@ -1107,8 +1123,9 @@ def matrix_norm(a, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
 def torch_norm(x, p="fro", dim=None, keepdim: bool = False):
     """PyTorch's ``torch.norm`` and ``x.norm(p, dim, keepdim)``: the vector norm (Σ|x|^p)^{1/p}
     over ``dim`` (every entry when None; 'fro' is p = 2), or with p = 'nuc' the nuclear norm
-    of the matrix over ``dim`` (a 2-D tensor when None).  ``ng.linalg.norm`` is NumPy's."""
-    x = _t(x)
+    of the matrix over ``dim`` (a 2-D tensor when None).  ``ng.linalg.norm`` is NumPy's.  Integers and bools are
+    computed in the default float dtype (as ``ng.linalg.norm``)."""
+    x = ops.floating(_t(x))
     if p == "nuc":
         return norm(x, "nuc", axis=tuple(range(x.ndim)) if dim is None else dim, keepdims=keepdim)
     p = 2 if p == "fro" else p

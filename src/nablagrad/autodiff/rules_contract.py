@@ -125,11 +125,42 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else tensor(x)
 
 
+def _sublist_letter(label) -> str:
+    """One label of the sublist form: an int in 0..51 (0–25 'a'–'z', 26–51 'A'–'Z', as NumPy) or ``...``."""
+    if label is Ellipsis:
+        return "..."
+    if isinstance(label, int | np.integer) and not isinstance(label, bool) and 0 <= label < 52:
+        return string.ascii_letters[label]
+    raise ValueError(f"einsum: a sublist label must be an int in 0..51 or Ellipsis, got {label!r}")
+
+
+def _from_sublists(args: tuple) -> tuple[str, tuple]:
+    """``einsum(op₀, [0, 1], op₁, [1, 2], [0, 2])`` (PyTorch's and NumPy's sublist form) as
+    ``("ab,bc->ac", (op₀, op₁))``: operands and their label lists alternate, an output list may end them."""
+    operands, subs = args[0::2], [args[i] for i in range(1, len(args), 2)]
+    out = None
+    if len(args) % 2:  # an odd count: the last item is the output's labels
+        operands, out = operands[:-1], args[-1]
+    for sub in subs + ([] if out is None else [out]):
+        if isinstance(sub, Tensor | np.ndarray | str) or not isinstance(sub, Sequence):
+            raise TypeError(
+                f"einsum: in the sublist form operands and label lists alternate, einsum(x, [0, 1], y, [1, 2], [0, 2]); "
+                f"got {type(sub).__name__} where a list of labels belongs"
+            )
+    text = ",".join("".join(_sublist_letter(c) for c in sub) for sub in subs)
+    if out is not None:
+        text += "->" + "".join(_sublist_letter(c) for c in out)
+    return text, tuple(operands)
+
+
 @function(method=False)
 def einsum(subscripts: str, *operands):
     """Einstein summation, NumPy's notation (``"ij,jk->ik"``, ``...``, implicit output); operands
-    as arguments or one list (PyTorch).  VJP for operand k: the einsum of the output adjoint
-    with the other operands onto k's subscripts; JVP: Σ_k einsum(…, ẋ_k, …)."""
+    as arguments or one list (PyTorch), or the sublist form ``einsum(x, [0, 1], y, [1, 2], [0, 2])``.
+    VJP for operand k: the einsum of the output adjoint with the other operands onto k's
+    subscripts; JVP: Σ_k einsum(…, ẋ_k, …)."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists((subscripts, *operands))
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     ts = ops.promote_all(operands)

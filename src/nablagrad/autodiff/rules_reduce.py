@@ -246,8 +246,9 @@ def diff(x, n: int = 1, axis: int = -1, dim=None, prepend=None, append=None):
         parts = [_edge(prepend, x, axis), x, _edge(append, x, axis)]
         x = ops.concatenate([p for p in parts if p is not None], axis=axis)
     lead = (slice(None),) * axis
-    for _ in range(n):
-        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    for _ in range(n):  # bools differ by xor (PyTorch's; NumPy refuses a bool minus)
+        later, earlier = x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)]
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
     return x
 
 
@@ -301,6 +302,8 @@ def logcumsumexp(x, dim=None, axis=None):
     dim = _ax("logcumsumexp", dim, x.ndim)
     last = moveaxis(x, dim, -1)
     n = last.shape[-1]
+    if not n:  # an empty scan (no max to shift by): itself, as PyTorch's
+        return x + 0.0
     upto = np.tri(n, dtype=bool)  # [j, i]: i ≤ j
     grid = ops.where(upto, last.reshape(*last.shape[:-1], 1, n), -math.inf)
     # a row of −∞ only (its running max is −∞): a constant row of 0s under the logsumexp, so no e^{−∞ + ∞}
@@ -528,6 +531,9 @@ def median(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
 def _median_of_all(x: Tensor, keepdims: bool) -> Tensor:
     """The median of every entry; ties (and NaNs) share the gradient evenly."""
     flat = x.reshape(-1)
+    if not flat.shape[0]:
+        out = _median_of_nothing("median", flat)
+        return out.reshape((1,) * x.ndim) if keepdims else out
     out = _median_along(flat, 0, False).values
     if flat.shape[0] > 1 and flat.dtype.kind == "f":  # the largest of the entries equal to m is m: ties share
         # a NaN median (some entry is NaN): NaN, its gradient split among the NaN entries (PyTorch's ties);
@@ -540,6 +546,13 @@ def _median_of_all(x: Tensor, keepdims: bool) -> Tensor:
     return out.reshape((1,) * x.ndim) if keepdims else out
 
 
+def _median_of_nothing(name: str, flat: Tensor) -> Tensor:
+    """The median of no entries: NaN (PyTorch's), still a function of the empty input (its gradient is empty)."""
+    if flat.dtype.kind != "f":
+        raise ValueError(f"{name}: the {flat.dtype} tensor is empty, so it has no median (NaN is not an integer)")
+    return flat.sum(axis=0) * math.nan
+
+
 def _median_along(x: Tensor, axis, keepdim: bool) -> ValuesIndices:
     """The lower median along one axis and its index (the first NaN where there is one, as PyTorch)."""
     if not x.ndim:  # a 0-d tensor's median along dim 0 / -1: itself, index 0
@@ -548,6 +561,8 @@ def _median_along(x: Tensor, axis, keepdim: bool) -> ValuesIndices:
         return ValuesIndices(values.reshape(()), indices.reshape(()))
     axis = _ax("median", axis, x.ndim)
     n = x.shape[axis]
+    if not n:
+        raise IndexError(f"median: dim {axis} of the tensor of shape {x.shape} is empty, so it has no median")
     order = argsort(x, axis)
     idx = order[(slice(None),) * axis + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
     if x.dtype.kind == "f" and n:  # a NaN makes the median NaN (PyTorch): take the first NaN, which sorts last
@@ -626,6 +641,57 @@ def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None, *,
     if qs.ndim == 0:
         return outs[0]
     return ops.stack(outs, axis=0)
+
+
+def _nan_ranks(q: float, count: Tensor, interpolation: str) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`_quantile_ranks` per slice, for slices of ``count`` non-NaN entries (p = q (count − 1)), as tensors
+    (batched under vmap, recorded by jit); an all-NaN slice reads entry 0 (its value is replaced by NaN)."""
+    p = ops.where(count > 1, count - 1, 0).astype(np.float64) * q
+    lo, hi = p.floor(), p.ceil()
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = p.round()  # half to even, as PyTorch's
+    w = ops.where(lo == hi, 0.0, 0.5 if interpolation == "midpoint" else p - lo)
+    return lo.astype(np.int64), hi.astype(np.int64), w
+
+
+@function()
+def nanquantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, interpolation: str = "linear"):
+    """PyTorch's ``nanquantile``: :func:`quantile` of the entries that are not NaN, each slice at
+    p = q (k − 1) for its own count k of them (NaN where a slice has none).  The gradient goes to the entries
+    read, with the interpolation's weights (0 to the NaNs)."""
+    x = _t(x)
+    ndim = x.ndim
+    axis, keepdims = _names(axis, keepdims, dim, keepdim)
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"nanquantile: interpolation must be one of {', '.join(_INTERPOLATIONS)}, got {interpolation!r}")
+    if not ndim and axis is not None:
+        axis = ops.scalar_axis("nanquantile", axis)
+    flat = axis is None
+    x, axis = (x.reshape(-1), 0) if flat else (x, _ax("nanquantile", axis, x.ndim))
+    if 0 in x.shape:
+        raise ValueError(f"nanquantile: the tensor of shape {x.shape} is empty; give at least one entry")
+    qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)
+    if np.any((qs < 0) | (qs > 1)):
+        raise ValueError(f"nanquantile: q must lie in [0, 1], got {q!r}")
+    s = sort(x, axis)  # NaN sorts last: the first k entries of a slice are its non-NaN ones, in order
+    count = (x == x).sum(axis=axis, keepdims=True)  # (from a comparison: no gradient flows through the ranks)
+    outs = []
+    for qi in qs.reshape(-1):
+        lo, hi, w = _nan_ranks(float(qi), count, interpolation)
+        weight = w.astype(x.dtype)
+        below, above = take_along_axis(s, lo, axis), take_along_axis(s, hi, axis)
+        v = ops.where(weight == 0, below, below * (1 - weight) + above * weight)  # w = 0: exact (no ∞·0)
+        v = ops.where(count == 0, math.nan, v)
+        if flat and keepdims:
+            v = v.reshape((1,) * ndim)
+        elif not keepdims:
+            v = v.squeeze(axis)
+        outs.append(v)
+    return outs[0] if qs.ndim == 0 else ops.stack(outs, axis=0)
 
 
 # --- index and boolean reductions (no gradient) --------------------------------------------------------------

@@ -57,10 +57,11 @@ def flip(x, *positional, axis=None, dims=None):
     (NumPy's); linear, the gradient is flipped back."""
     x = _t(x)
     dims = _dims_arg("flip", positional, axis=axis, dims=dims)
-    axes = range(x.ndim) if dims is None else dims
+    axes = range(x.ndim) if dims is None else [_ax("flip", a, x.ndim) for a in dims]
+    if len(set(axes)) != len(axes):  # flipped twice would be no flip: PyTorch refuses it
+        raise ValueError(f"flip: a dim appears more than once in dims={dims} (tensor of {x.ndim} dims); give each once")
     index = [slice(None)] * x.ndim
     for a in axes:
-        a = _ax("flip", a, x.ndim)
         if x.ndim:  # a 0-d tensor flipped is itself
             index[a] = slice(None, None, -1)
     return x[tuple(index)]
@@ -119,9 +120,16 @@ def repeat(x, repeats, axis=None):
 
 
 @function()
-def repeat_interleave(x, repeats, dim=None):
-    """PyTorch's name for :func:`repeat` (NumPy's)."""
-    return repeat(x, repeats, dim)
+def repeat_interleave(x, repeats, dim=None, *, output_size=None):
+    """PyTorch's name for :func:`repeat` (NumPy's).  ``output_size`` (PyTorch's hint, the length of the result
+    along ``dim``) is checked against the repeats."""
+    out = repeat(x, repeats, dim)
+    if output_size is not None:
+        n = out.shape[0 if dim is None else _ax("repeat_interleave", dim, out.ndim)]
+        if output_size != n:
+            raise ValueError(f"repeat_interleave: output_size={output_size!r} but the repeats give {n} entries along "
+                             f"the dim; give output_size={n} or leave it out")  # fmt: skip
+    return out
 
 
 @function()
@@ -247,7 +255,10 @@ def _needs_a_dim(name: str, x: Tensor) -> None:
 
 def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> tuple[Tensor, ...]:
     """The slices of ``x`` between the cut indices ``bounds`` along ``axis`` (a tuple, as PyTorch's split)."""
-    edges = [0, *bounds, x.shape[axis]]
+    n = x.shape[axis]
+    # as Python slices read them (a negative bound counts from the end, one past it stops there), written in range:
+    # the array API leaves out-of-range slice bounds unspecified
+    edges = [0, *(min(max(b + n if b < 0 else b, 0), n) for b in bounds), n]
     return tuple(x[_along(axis, slice(a, b), x.ndim)] for a, b in zip(edges[:-1], edges[1:]))
 
 
@@ -259,14 +270,48 @@ def array_split(x, indices_or_sections, axis: int = 0, dim: int | None = None):
     x = _t(x)
     _needs_a_dim("array_split", x)
     axis = _ax("array_split", axis, x.ndim)
-    if isinstance(indices_or_sections, int):
-        n = indices_or_sections
+    if is_int(indices_or_sections):
+        n = int(indices_or_sections)
         if n <= 0:
             raise ValueError(f"array_split: the number of sections must be positive, got {n}")
         q, r = divmod(x.shape[axis], n)
         sizes = [q + 1] * r + [q] * (n - r)
         return _pieces(x, list(np.cumsum(sizes)[:-1]), axis)
     return _pieces(x, list(indices_or_sections), axis)
+
+
+def _cut_points(name: str, value):
+    """``tensor_split``'s second argument as an int (a number of sections: an int or a 0-d integer tensor) or a
+    list of indices (a sequence or a 1-D integer tensor), as PyTorch reads it."""
+    if isinstance(value, Tensor | np.ndarray):
+        data = value.numpy() if isinstance(value, Tensor) else value
+        if data.dtype.kind not in "iu" or data.ndim > 1:
+            raise TypeError(
+                f"{name}: a tensor of sections or indices must be a 0-d or 1-D integer tensor, got dtype {data.dtype} "
+                f"and shape {data.shape}"
+            )
+        return int(data) if data.ndim == 0 else [int(i) for i in data]
+    if is_int(value):
+        return int(value)
+    if isinstance(value, Sequence) and all(is_int(i) for i in value):
+        return [int(i) for i in value]
+    raise TypeError(f"{name}: give a number of sections (an int) or a list of indices to cut at, got {value!r}")
+
+
+@function()
+def tensor_split(x, indices_or_sections=None, dim: int = 0, *, sections=None, indices=None):
+    """PyTorch's ``tensor_split``: an int n gives n pieces along ``dim``, the first ``len % n`` one longer
+    (⌈len/n⌉ entries, then ⌊len/n⌋); a list of indices cuts before each, as ``x[:i₀], x[i₀:i₁], …, x[iₖ:]``
+    (an index past the end or before the previous gives an empty piece, as slicing does).  Each piece is a
+    slice: its gradient goes back in place (NumPy's name: :func:`array_split`)."""
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split: give the sections or the indices once, e.g. x.tensor_split(3, dim=0) or "
+                        "x.tensor_split([1, 4], dim=0)")  # fmt: skip
+    cut = _cut_points("tensor_split", given[0])
+    if sections is not None and not isinstance(cut, int):
+        raise TypeError(f"tensor_split: sections= must be an int, got {sections!r}; use indices= for a list of indices")
+    return array_split(x, cut, dim=dim)
 
 
 def _torch_sizes(x: Tensor, split_size_or_sections, axis: int) -> list[int]:

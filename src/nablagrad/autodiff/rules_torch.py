@@ -27,7 +27,7 @@ from .grad_mode import no_grad, state
 from .primitive import Primitive, function, row
 from .rules import _unary
 from .rules_math import _like, _zero
-from .rules_reduce import ValuesIndices, _index_op, sort
+from .rules_reduce import ValuesIndices, _index_op, _median_of_nothing, sort
 from .rules_shape import _along, _ax, _index_array, _scatter_index, flip, take_along_axis
 from .tensor import Tensor, as_tensor, guard
 
@@ -499,7 +499,7 @@ def nanmedian(x, dim=None, keepdim: bool = False):
     x = _t(x)
     if dim is None:
         if not x.numel():
-            raise ValueError("nanmedian: the tensor is empty, so it has no median; give a non-empty one")
+            return _median_of_nothing("nanmedian", x.reshape(-1))
         return _nanmedian_dim(x.reshape(-1), 0, False).values
     dim = _ax("nanmedian", dim, x.ndim)
     if not x.ndim:

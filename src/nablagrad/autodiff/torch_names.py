@@ -15,7 +15,7 @@ from ..backend.namespace import namespace_of
 from .creation import zeros
 from .grad_mode import enable_grad, no_grad
 from .linalg import slogdet
-from .ops import _promote, broadcast_to, floating, getitem, unindex, where
+from .ops import _promote, axis_of, broadcast_to, floating, getitem, unindex, where
 from .primitive import function, row
 from .rules import floating_only
 from .rules_shape import _along, _ax, _index_array, diagonal
@@ -145,8 +145,9 @@ def logical_xor(x, y):
 
 @function()
 def count_nonzero(x, dim=None):
-    """The number of nonzero entries (along ``dim``: an int or a tuple), an int64 tensor."""
-    return _truth(x).astype(np.int64).sum(axis=dim)
+    """The number of nonzero entries (along ``dim``: an int or a tuple; every entry when None or empty, as
+    PyTorch's), an int64 tensor."""
+    return _truth(x).astype(np.int64).sum(axis=axis_of(None, dim))
 
 
 @function()
@@ -380,12 +381,37 @@ def flipud(x):
 
 
 @function()
+def adjoint(x):
+    """PyTorch's ``adjoint``: the conjugate transpose of the last two dims, ``x.mH`` — for real tensors ``x.mT``."""
+    return _t(x).mH
+
+
+@function()
+def renorm(x, p, dim: int, maxnorm):
+    """PyTorch's ``renorm``: each slice ``x.select(dim, i)`` whose p-norm ‖x_i‖_p exceeds ``maxnorm`` scaled down to
+    it, x_i · maxnorm / (‖x_i‖_p + 10⁻⁷) (PyTorch's guard), the others as they are.  A composite: the gradient
+    includes the norm's, as PyTorch's."""
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError(f"renorm: needs a tensor of at least 2 dims, got shape {x.shape}; each slice along dim is one vector")
+    if not isinstance(p, int | float) or isinstance(p, bool) or p <= 0:
+        raise ValueError(f"renorm: p must be a positive number, got {p!r}")
+    if maxnorm < 0:
+        raise ValueError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
+    d = _ax("renorm", dim, x.ndim)
+    others = tuple(i for i in range(x.ndim) if i != d)
+    norms = (abs(x) ** p).sum(axis=others, keepdims=True) ** (1.0 / p)
+    return x * where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+@function()
 def nansum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Σ x over ``dim`` with NaNs counted as 0 (PyTorch's and NumPy's ``nansum``); gradient 1, and 0 at the NaNs."""
     x = _t(x)
     if dtype is not None:
         x = x.astype(dtype)
-    return where(x != x, 0, x).sum(axis=dim if axis is None else axis, keepdims=keepdim if keepdims is None else keepdims)
+    axis = axis_of(None, dim) if axis is None else axis  # PyTorch's dim (an empty one: every dim), or NumPy's axis
+    return where(x != x, 0, x).sum(axis=axis, keepdims=keepdim if keepdims is None else keepdims)
 
 
 @function()
@@ -397,7 +423,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     if dtype is not None:
         x = x.astype(dtype)
     floating_only("nanmean", x)
-    axis, keep = dim if axis is None else axis, keepdim if keepdims is None else keepdims
+    axis, keep = axis_of(None, dim) if axis is None else axis, keepdim if keepdims is None else keepdims
     count = (x == x).astype(x.dtype).sum(axis=axis, keepdims=keep)
     return nansum(x, axis=axis, keepdims=keep) / count
 
@@ -586,16 +612,16 @@ def aminmax(x, *, dim=None, keepdim: bool = False) -> MinMax:
     """PyTorch's aminmax: ``(amin(x, dim), amax(x, dim))`` over ``dim`` (every entry when None), each with
     amin's and amax's gradient (split evenly at ties)."""
     x = _t(x)
-    if not x.numel():
-        raise ValueError(f"aminmax: the tensor of shape {x.shape} is empty, so it has no minimum or maximum")
+    if not x.numel() and (dim is None or not x.shape[_ax("aminmax", dim, x.ndim)]):  # (an empty batch is fine)
+        raise ValueError(f"aminmax: the tensor of shape {x.shape} is empty along dim {dim}, so it has no minimum or maximum")
     return MinMax(x.amin(dim=dim, keepdim=keepdim), x.amax(dim=dim, keepdim=keepdim))
 
 
 def _spread_mean(x, dim, unbiased, keepdim, correction, spread) -> tuple[Tensor, Tensor]:
     x = _t(x)
-    s = spread(x, dim, unbiased, keepdim, correction=correction)
-    if isinstance(dim, bool):  # PyTorch's overload std_mean(x, unbiased): every entry
-        dim = None
+    if isinstance(dim, bool | np.bool_) and unbiased is None:  # PyTorch's overload std_mean(x, unbiased): every entry
+        dim, unbiased = None, dim
+    s = spread(x, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction)  # dim=(): every dim, as the mean's
     return s, x.mean(dim=dim, keepdim=keepdim)
 
 
