@@ -267,14 +267,15 @@ def _comparison(prim) -> Callable:
     return compare
 
 
-def _to(self: Tensor, *args, dtype=None, device=None) -> Tensor:
+def _to(self: Tensor, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> Tensor:
     """This tensor on another device and/or of another dtype (PyTorch's ``t.to("cuda")``,
-    ``t.to(np.float64)``, ``t.to("cpu", "float32")``); itself when nothing changes.  A copy
-    between devices is recorded: the gradient flows back to the original device."""
+    ``t.to(np.float64)``, ``t.to("cpu", "float32")``); itself when nothing changes, unless ``copy=True``
+    (then a recorded copy, as ``clone``).  A copy between devices is recorded: the gradient flows back to
+    the original device.  ``non_blocking`` is accepted (every copy here completes before it returns)."""
     device, dtype = device_and_dtype(args, device, dtype)
     out = self if dtype is None else astype(self, dtype)
     if device is None or out.device == to_device_spec(device):
-        return out
+        return _apply(R.CLONE, (out,), {}) if copy and out is self else out
     return _apply(R.TO_DEVICE, (out,), {"device": to_device_spec(device)})
 
 

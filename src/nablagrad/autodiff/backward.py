@@ -189,7 +189,7 @@ def _seed(root: Tensor, grad, F):
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
-                f"backward: grad can be created implicitly only for a scalar output, but the output "
+                f"backward: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {root.shape}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass "
                 "grad= with the output's shape."
             )
@@ -364,14 +364,23 @@ def _raw_ns(root: Tensor):
     return NUMPY_NS if root.data.__class__ is np.ndarray else rules_for(root.data)
 
 
-def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False, *,
+             gradient=None, inputs: Tensor | Sequence[Tensor] | None = None) -> None:  # fmt: skip
     """``root.backward()``: accumulate ``∂root/∂leaf`` into every leaf's ``.grad`` (reverse mode,
     lecture 000).
 
-    ``grad`` is the upstream gradient ``v`` for a non-scalar output (computes ``vᵀ J``);
-    ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the backward
-    pass itself as a graph, for higher-order derivatives.
+    ``grad`` (PyTorch's ``gradient=``, either name) is the upstream gradient ``v`` for a non-scalar output
+    (computes ``vᵀ J``); ``retain_graph`` keeps the tape for another backward; ``create_graph`` builds the
+    backward pass itself as a graph, for higher-order derivatives; ``inputs`` (PyTorch's): accumulate into
+    these tensors' ``.grad`` only (leaves or not), the other leaves' ``.grad`` untouched.
     """
+    if gradient is not None:
+        if grad is not None:
+            raise TypeError("backward: got both grad= and gradient=, which are one argument (nablagrad's and "
+                            "PyTorch's name); give only one of them")  # fmt: skip
+        grad = gradient
+    if inputs is not None:
+        return _backward_into(root, grad, _inputs_of(inputs), retain_graph, create_graph)
     trace = _m.state.jit_trace
     if trace is not None and _m.hooked and trace.traced(root):
         _refuse_hooks_in_jit(root)
@@ -381,6 +390,36 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     F = TENSOR_NS if create_graph else _raw_ns(root)
     for leaf in leaves:
         _accumulate(leaf, grads[id(leaf)], F)
+
+
+def _inputs_of(inputs) -> list[Tensor]:
+    """``backward``'s ``inputs=``: a tensor or a non-empty sequence of tensors that require a gradient."""
+    ts = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not ts:
+        raise RuntimeError("backward: `inputs` argument to `backward()` cannot be empty; give the tensors whose "
+                           ".grad to fill, or leave inputs=None for every leaf")  # fmt: skip
+    for i, t in enumerate(ts):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs[{i}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"backward: inputs[{i}] (shape {t.shape}) does not require grad, so it can't retain "
+                               "a gradient; call requires_grad_() on it, or leave it out of inputs=")  # fmt: skip
+    return ts
+
+
+def _backward_into(root: Tensor, grad, inputs: list[Tensor], retain_graph: bool, create_graph: bool) -> None:
+    """``root.backward(inputs=...)``: the walk stops at ``inputs`` and accumulates into their ``.grad`` alone (an
+    input the output does not depend on keeps its ``.grad``)."""
+    trace = _m.state.jit_trace
+    if trace is not None and trace.traced(root):
+        raise JitError("jit: backward(inputs=...) inside a compiled function is not supported; call loss.backward() "
+                       "with no arguments, or call the function without ng.jit")  # fmt: skip
+    grads, _ = run_backward(root, grad, inputs=inputs, retain_graph=retain_graph, create_graph=create_graph)
+    F = TENSOR_NS if create_graph else _raw_ns(root)
+    for t in {id(t): t for t in inputs}.values():  # (an input given twice is accumulated once, as PyTorch)
+        g = grads.get(id(t))
+        if g is not None:
+            _accumulate(t, g, F)
 
 
 def _one_op(root: Tensor) -> bool:
@@ -401,7 +440,7 @@ def _one_op(root: Tensor) -> bool:
 
 def _accumulate(leaf: Tensor, g, F) -> None:
     """``leaf.grad += g`` without ever writing into an existing array (grads may be shared)."""
-    if F is not NUMPY_NS:
+    if F is not NUMPY_NS or not isinstance(g, np.ndarray | np.generic):  # (a device array from a host op's rule)
         g = g if isinstance(g, Tensor) else _wrap(g)
         if g.dtype != leaf.dtype:  # (create_graph) the leaf's dtype, as the first-order path and PyTorch give it
             g = g.astype(leaf.dtype)

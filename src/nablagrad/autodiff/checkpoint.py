@@ -107,12 +107,26 @@ def _record(value, prim: _Checkpoint, inputs: tuple, params: dict) -> Tensor:
     return out
 
 
-def checkpoint(f: Callable) -> Callable:
+def checkpoint(f: Callable, *args, use_reentrant: bool | None = None, preserve_rng_state: bool = True, **kwargs):
     """Wrap ``f`` so that its intermediate values are recomputed during backward, not stored.
 
     The wrapped function takes ``f``'s positional and keyword arguments and returns what ``f`` returns
-    (a tensor or a pytree of them), as ``torch.utils.checkpoint.checkpoint(f, *args, use_reentrant=False,
-    **kwargs)``; its gradients equal those of ``f`` itself."""
+    (a tensor or a pytree of them); its gradients equal those of ``f`` itself.  PyTorch's call form
+    ``checkpoint(f, *args, use_reentrant=False, **kwargs)`` — arguments given — runs it at once:
+    ``checkpoint(f)(*args, **kwargs)``.  ``use_reentrant`` is accepted for PyTorch's code (one, non-reentrant,
+    implementation here); ``preserve_rng_state=True`` only: the re-run always draws the forward's random values."""
+    if not callable(f):
+        raise TypeError(f"checkpoint: f must be callable, got {type(f).__name__}; call checkpoint(f)(*args) or "
+                        "checkpoint(f, *args)")  # fmt: skip
+    if not preserve_rng_state:
+        raise ValueError("checkpoint: preserve_rng_state=False is not supported: the re-run always draws the "
+                         "random values of the forward pass (Dropout masks), so the gradients are f's; leave it True")
+    wrapped = _checkpointed(f)
+    return wrapped(*args, **kwargs) if args or kwargs else wrapped
+
+
+def _checkpointed(f: Callable) -> Callable:
+    """``f`` whose call records one :class:`_Checkpoint` node (see :func:`checkpoint`)."""
     prim = _Checkpoint(f)
 
     @wraps(f)

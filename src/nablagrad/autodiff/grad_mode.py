@@ -31,9 +31,11 @@ tape.  Only the version clock and the level counter are shared, so numbers are n
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 BATCHED = "batched"  # the entry a tensor batched by vmap carries at the vmap's level
@@ -113,18 +115,150 @@ def _setting(**values) -> Iterator[None]:
             active -= 1
 
 
-def no_grad():
-    """Ops inside record nothing: no tape, no ``requires_grad`` on results (like torch.no_grad)."""
-    return _setting(grad_enabled=False)
+class _GradSwitch:
+    """A grad-mode switch as PyTorch's: a context manager (reusable and re-entrant: each ``with`` restores what it
+    found) and a decorator — ``@no_grad()`` or bare ``@no_grad`` — that sets the mode for every call of the function,
+    and for a generator function around each resumption only (the caller's mode is its own between ``yield``s)."""
+
+    _mode = True  # the grad mode inside
+
+    def __new__(cls, func: Callable | None = None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # bare @no_grad: a decorator at once
+
+    def __init__(self, func: Callable | None = None) -> None:
+        self._open: list = []  # the blocks this object entered and has not left yet (re-entrant use)
+
+    def _block(self):
+        return _setting(grad_enabled=self._mode)
+
+    def __enter__(self) -> None:
+        block = self._block()
+        block.__enter__()
+        self._open.append(block)
+
+    def __exit__(self, *exc) -> bool:
+        return bool(self._open.pop().__exit__(*exc))
+
+    def clone(self) -> _GradSwitch:
+        return type(self)()
+
+    def __call__(self, func: Callable) -> Callable:
+        if not callable(func):
+            raise TypeError(f"{type(self).__name__}: a decorator of functions, got {type(func).__name__}")
+        block = self._block  # (a fresh block per call: the decorated function may run in several threads at once)
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                try:
+                    with block():
+                        value = gen.send(None)
+                    while True:
+                        try:
+                            sent = yield value
+                        except GeneratorExit:
+                            with block():
+                                gen.close()
+                            raise
+                        except BaseException as exc:  # thrown in by the caller: into the body, in the mode
+                            with block():
+                                value = gen.throw(exc)
+                        else:
+                            with block():
+                                value = gen.send(sent)
+                except StopIteration as stop:  # the body returned
+                    return stop.value
+
+            return generator
+
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            with block():
+                return func(*args, **kwargs)
+
+        return wrapped
 
 
-def enable_grad():
-    """Ops inside record on the tape again (inside ``no_grad``), like torch.enable_grad."""
-    return _setting(grad_enabled=True)
+class no_grad(_GradSwitch):  # noqa: N801 - PyTorch's name
+    """Ops inside record nothing: no tape, no ``requires_grad`` on results (like torch.no_grad); a context manager,
+    ``@no_grad()`` or ``@no_grad`` on a function."""
+
+    _mode = False
+
+
+class enable_grad(_GradSwitch):  # noqa: N801 - PyTorch's name
+    """Ops inside record on the tape again (inside ``no_grad``), like torch.enable_grad; a context manager or a
+    decorator."""
+
+    _mode = True
 
 
 def is_grad_enabled() -> bool:
     return state.grad_enabled
+
+
+class set_grad_enabled(_GradSwitch):  # noqa: N801 - PyTorch's name
+    """PyTorch's ``set_grad_enabled(mode)``: called, it sets this thread's grad mode at once (until changed again);
+    as a context manager it restores the mode it found when the block ends; as a decorator (``@set_grad_enabled(False)``)
+    it leaves the mode as it was and sets ``mode`` for each call of the function."""
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
+        super().__init__()
+        self._mode, self._prev = mode, state.grad_enabled
+        self._counted = _count(+1)  # ops read this thread's mode from now on (a plain call is never undone)
+        state.grad_enabled = mode
+
+    def __enter__(self) -> None:
+        pass  # (the mode was set by the call)
+
+    def __exit__(self, *exc) -> bool:
+        self._undo()
+        return False
+
+    def _undo(self) -> None:
+        state.grad_enabled = self._prev
+        if self._counted:
+            self._counted = _count(-1)
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self._mode)
+
+    def __call__(self, func: Callable) -> Callable:
+        self._undo()  # a decorator changes nothing now (PyTorch's rule)
+        return super().__call__(func)
+
+
+def _count(change: int) -> bool:
+    """Add ``change`` to :data:`active` (the switch blocks running in all threads); True when counted in."""
+    global active
+    with _active_lock:
+        active += change
+    return change > 0
+
+
+class inference_mode(_GradSwitch):  # noqa: N801 - PyTorch's name
+    """PyTorch's ``inference_mode(mode=True)``: here :class:`no_grad` (nothing is recorded inside); with
+    ``mode=False``, :class:`enable_grad`.  A context manager, ``@inference_mode()`` or bare ``@inference_mode``."""
+
+    def __new__(cls, mode: bool | Callable = True):
+        if callable(mode):  # bare @inference_mode
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self._mode = not mode
+
+    def clone(self) -> inference_mode:
+        return inference_mode(not self._mode)
 
 
 @contextmanager

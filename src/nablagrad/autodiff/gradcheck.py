@@ -18,7 +18,9 @@ import numpy as np
 from ..backend.device import CPU, Device, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
 from .grad_mode import no_grad
-from .tensor import Tensor, tensor
+from .ops import concatenate, reshape
+from .pytree import tree_flatten
+from .tensor import Tensor, as_tensor, tensor
 from .transforms import jacfwd, jacrev
 
 
@@ -87,6 +89,25 @@ def _call(f, inputs, argnum, x, devices) -> np.ndarray:
     return _host(f(*_placed([x if i == argnum else a for i, a in enumerate(inputs)], devices)))
 
 
+def _float_outputs(f: Callable, arrays: list, devices: list) -> Callable:
+    """``f`` reduced to what gradcheck compares: its one output, or — for a tuple/list/dict of outputs (as
+    torch.autograd.gradcheck takes) — its floating-point output leaves flattened and joined end to end
+    (integer and boolean outputs, an argmax or a mask, have no derivative and are left out, as torch does)."""
+    with no_grad():
+        leaves, tree = tree_flatten(f(*_placed(arrays, devices)))
+    if tree.kind == "leaf":
+        return f
+    keep = [i for i, o in enumerate(leaves) if _floating(o)]
+    if not keep:
+        raise ValueError("gradcheck: f returns no floating-point output to differentiate; return at least one float")
+
+    def joined(*args):
+        outs = tree_flatten(f(*args))[0]
+        return concatenate([reshape(as_tensor(outs[i]), (-1,)) for i in keep])
+
+    return joined
+
+
 def gradcheck(
     f: Callable,
     *inputs,
@@ -94,11 +115,19 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     modes: tuple[str, ...] = ("reverse", "forward"),
+    raise_exception: bool = True,
 ) -> bool:
-    """True when every analytic Jacobian entry matches central differences; raises otherwise.
+    """True when every analytic Jacobian entry matches central differences; raises otherwise (returns False
+    instead with ``raise_exception=False``, PyTorch's keyword).
 
     The Jacobians are taken in each floating-point input; integer and bool inputs (indices, masks)
-    and non-numeric ones are passed to ``f`` unchanged, as torch.autograd.gradcheck does."""
+    and non-numeric ones are passed to ``f`` unchanged, as torch.autograd.gradcheck does.  PyTorch's
+    form ``gradcheck(f, (x, y))`` — one tuple of tensors or arrays — means ``gradcheck(f, x, y)``; ``f``
+    may return a tuple (list, dict) of outputs: every floating-point one is checked."""
+    if len(inputs) == 1 and isinstance(inputs[0], tuple) and inputs[0] and all(
+        isinstance(x, Tensor) or hasattr(x, "shape") for x in inputs[0]
+    ):  # fmt: skip
+        inputs = inputs[0]
     checked = [_floating(x) for x in inputs]
     if not any(checked):
         dtypes = [str(getattr(x, "dtype", type(x).__name__)) for x in inputs]
@@ -106,6 +135,7 @@ def gradcheck(
                          "one float input, e.g. x.double()")  # fmt: skip
     devices = [_device(x) if c else None for x, c in zip(inputs, checked)]
     arrays = [_host(x) if c else AsGiven(x) for x, c in zip(inputs, checked)]
+    f = _float_outputs(f, arrays, devices)
     problems = []
     for argnum in (i for i, c in enumerate(checked) if c):
         numeric = numeric_jacobian(f, arrays, argnum, eps, devices)
@@ -125,5 +155,7 @@ def gradcheck(
                             f"analytic {analytic[idx]:.10g}, numeric {numeric[idx]:.10g}"
                         )
     if problems:
+        if not raise_exception:
+            return False
         raise GradcheckError("gradcheck failed; worst entries:\n" + "\n".join(problems))
     return True

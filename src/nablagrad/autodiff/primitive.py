@@ -261,7 +261,7 @@ def _unindex(g, index, shape):
     out = xp.zeros(shape, g.dtype, device=None if xp is NUMPY else g.device)
     index = xp.full_index(index, len(shape))
     if _is_basic_index(index):
-        out[index] = g  # basic indexing never repeats an element: plain assignment is exact
+        xp.set_at(out, index, g)  # basic indexing never repeats an element: plain assignment is exact
     else:
         xp.add_at(out, index, g)
     return out

@@ -1,4 +1,4 @@
-"""Pytrees: nested tuples, lists and dicts whose leaves are arrays, Tensors or numbers.
+"""Pytrees: nested tuples (named ones too), lists and dicts whose leaves are arrays, Tensors or numbers.
 
 Transforms flatten their inputs and outputs to a list of leaves plus a :class:`TreeDef`
 (the containers' shape), work on the leaves, and rebuild the same structure — as JAX does.
@@ -14,11 +14,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class TreeDef:
-    """The containers of a pytree: ``kind`` is "leaf", "none", "tuple", "list" or "dict"."""
+    """The containers of a pytree: ``kind`` is "leaf", "none", "tuple", "list", "dict" or "namedtuple"
+    (``keys``: its fields, ``cls``: its class — rebuilt as such, as JAX and torch's pytrees do)."""
 
     kind: str
     children: tuple[TreeDef, ...] = ()
     keys: tuple = ()
+    cls: type | None = None
 
     @property
     def num_leaves(self) -> int:
@@ -34,6 +36,8 @@ class TreeDef:
             if self.kind == "dict"
             else ", ".join(repr(c) for c in self.children)
         )
+        if self.kind == "namedtuple":
+            return f"{self.cls.__name__}({inner})"
         return {"tuple": f"({inner})", "list": f"[{inner}]", "dict": f"{{{inner}}}"}[self.kind]
 
 
@@ -49,8 +53,11 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     if tree is None:
         return TreeDef("none")
-    if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
-        return TreeDef("tuple", tuple(_flatten(t, leaves) for t in tree))
+    if isinstance(tree, tuple):
+        children = tuple(_flatten(t, leaves) for t in tree)
+        if hasattr(tree, "_fields"):  # a namedtuple (ng.max(x, dim=0)'s (values, indices) too): its fields are subtrees
+            return TreeDef("namedtuple", children, tuple(tree._fields), type(tree))
+        return TreeDef("tuple", children)
     if isinstance(tree, list):
         return TreeDef("list", tuple(_flatten(t, leaves) for t in tree))
     if isinstance(tree, dict):
@@ -83,6 +90,8 @@ def _unflatten(treedef: TreeDef, it) -> Any:
     children = [_unflatten(c, it) for c in treedef.children]
     if treedef.kind == "tuple":
         return tuple(children)
+    if treedef.kind == "namedtuple":
+        return treedef.cls(*children)
     if treedef.kind == "list":
         return children
     return dict(zip(treedef.keys, children))

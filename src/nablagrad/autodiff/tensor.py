@@ -26,6 +26,11 @@ from .grad_mode import state as _mode  # this thread's switches (read on every o
 from .primitive import Box, Primitive, batch_elementwise
 
 
+class GradDtypeError(TypeError, RuntimeError):
+    """A tensor of a dtype without derivatives (integer, boolean) asked to require a gradient: a TypeError (a
+    wrong dtype) and a RuntimeError (what PyTorch raises), so code written for either catches it."""
+
+
 class Tensor(Box):
     """An n-dimensional array with automatic differentiation.
 
@@ -192,9 +197,16 @@ class Tensor(Box):
                     f"{self.dtype} (complex autodiff is not implemented). Hold the real and imaginary parts as two "
                     "real tensors, e.g. ng.tensor(z.real) and ng.tensor(z.imag)."
                 )
-            raise TypeError(
-                f"requires_grad: only floating-point tensors can require gradients; this one is "
-                f"{self.dtype}. Convert it first, e.g. ng.tensor(x, dtype='float32')."
+            raise GradDtypeError(
+                f"requires_grad: only Tensors of floating point dtype can require gradients (floating-point "
+                f"tensors only: integers and booleans have no derivative); this one is {self.dtype}. Convert it "
+                "first, e.g. ng.tensor(x, dtype='float32')."
+            )
+        if not flag and self._op is not None and self.requires_grad:
+            raise RuntimeError(
+                f"requires_grad_: you can only change requires_grad flags of leaf variables; this tensor (shape "
+                f"{self.shape}) is the result of op '{self._op.name}'. If you want to use a computed variable in a "
+                "subgraph that doesn't require differentiation use var_no_grad = var.detach()"
             )
         self.requires_grad = flag
         return self
@@ -403,7 +415,7 @@ def _list_float_dtype(data) -> np.dtype:
             else:
                 stack.extend(item)
             continue
-        dtype = getattr(item.data if isinstance(item, Tensor) else item, "dtype", None)
+        dtype = item.dtype if isinstance(item, Tensor) else getattr(item, "dtype", None)  # (a device tensor's: NumPy's)
         if dtype is None:
             python_float = python_float or isinstance(item, float)
         elif dtype.kind == "f":

@@ -13,7 +13,7 @@ import numpy as np
 from ..backend.checks import is_int
 from ..backend.namespace import namespace_of
 from .creation import zeros
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import inference_mode, no_grad, set_grad_enabled
 from .linalg import slogdet
 from .ops import _promote, axis_of, broadcast_to, floating, getitem, unindex, where
 from .primitive import function, row
@@ -253,26 +253,6 @@ def meshgrid(*tensors, indexing: str = "ij"):
         axis = order.index(k)
         out.append(broadcast_to(t.reshape(tuple(-1 if a == axis else 1 for a in range(len(ts)))), shape))
     return tuple(out)
-
-
-class set_grad_enabled:  # noqa: N801 - PyTorch's name
-    """PyTorch's ``set_grad_enabled(mode)``: as a context manager, gradients on or off inside the block."""
-
-    def __init__(self, mode: bool):
-        if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
-        self._block = enable_grad() if mode else no_grad()
-
-    def __enter__(self):
-        return self._block.__enter__()
-
-    def __exit__(self, *exc):
-        return self._block.__exit__(*exc)
-
-
-def inference_mode(mode: bool = True):
-    """PyTorch's ``inference_mode``: here :func:`no_grad` (nothing is recorded inside)."""
-    return no_grad() if mode else enable_grad()
 
 
 # --- comparisons by name: x.eq(y), ng.lt(x, y) … (the operators ==, < …: boolean, outside the graph) ------------

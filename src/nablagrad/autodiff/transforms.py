@@ -542,7 +542,7 @@ def _prefix_axes(spec, tree: TreeDef, name: str) -> list:
         return [spec] * tree.num_leaves
     if isinstance(spec, dict) and tree.kind == "dict" and set(spec) == set(tree.keys):
         parts = [spec[k] for k in tree.keys]
-    elif isinstance(spec, tuple | list) and tree.kind in ("tuple", "list") and len(spec) == len(tree.children):
+    elif isinstance(spec, tuple | list) and tree.kind in ("tuple", "list", "namedtuple") and len(spec) == len(tree.children):
         parts = list(spec)
     else:
         raise ValueError(

@@ -85,8 +85,10 @@ def device(spec=None) -> Device:
         return CPU if spec == CPU else spec  # one CPU object: the engine tests `is CPU`
     if isinstance(spec, str):
         kind, _, index = spec.partition(":")
-        if kind == "cpu" and not index:
+        if kind == "cpu" and (not index or index.isdigit()):  # "cpu:0" is the CPU, as torch.device("cpu:0")
             return CPU
+        if not kind:
+            raise ValueError(f"device: the device name is empty ({spec!r}); use 'cpu', 'cuda' or 'cuda:N'")
         if kind in ("cuda", "gpu") and (not index or index.isdigit()):
             cupy = _cupy()
             n = int(index or 0)
@@ -103,6 +105,8 @@ def device(spec=None) -> Device:
         )
     if library == "cupy":
         return Device("cuda", int(spec.id), spec)
+    if library == "torch" and isinstance(getattr(spec, "type", None), str):  # torch.device("cuda", 0): by its name
+        return device(str(spec))
     return Device(library, None, spec, label=_label(library, spec))
 
 
@@ -156,14 +160,22 @@ def is_dtype(x) -> bool:
 
 def device_and_dtype(args: tuple, device=None, dtype=None) -> tuple:
     """``(device, dtype)`` from PyTorch's ``.to(...)`` arguments: each positional one is a dtype
-    when :func:`is_dtype` says so (``np.float64``, ``"float32"``), else a device; ``None`` for
-    what was not given.  ``t.to("cuda", "float32")``, ``model.to(np.float64)``."""
+    when :func:`is_dtype` says so (``np.float64``, ``"float32"``), a tensor gives both its device
+    and its dtype (``t.to(other)``), anything else is a device; ``None`` for what was not given.
+    ``t.to("cuda", "float32")``, ``model.to(np.float64)``, ``t.to(other)``."""
     for a in args:
-        if is_dtype(a):
+        if _is_tensor(a):  # before is_dtype, whose ``a in (float, …)`` would compare a tensor elementwise
+            device, dtype = a.device, a.dtype
+        elif is_dtype(a):
             dtype = a
         else:
             device = a
     return device, dtype
+
+
+def _is_tensor(x) -> bool:
+    """A tensor (or NumPy array): a shape, a NumPy dtype and a device, as ``t.to(other)`` reads them."""
+    return isinstance(getattr(x, "dtype", None), np.dtype) and hasattr(x, "shape") and hasattr(x, "device")
 
 
 def _parses_as_dtype(name: str) -> bool:

@@ -426,6 +426,7 @@ class ArrayAPINamespace:
         parts = index if isinstance(index, tuple) else (index,)
         one_mask = len(parts) == 1 and getattr(parts[0], "dtype", None) == xp.bool  # the standard assigns through it
         if one_mask or not any(hasattr(p, "shape") for p in parts) or hasattr(getattr(self.native, "add", None), "at"):
+            index, values = self._without_new_axes(out, index, values)
             out[self.full_index(index, out.ndim)] = values if not hasattr(values, "dtype") else xp.astype(values, out.dtype)
             return
         match, values = self._scatter(out, index, values)
@@ -433,6 +434,19 @@ class ArrayAPINamespace:
         last = xp.max(xp.where(match, order, -1), axis=0)  # the last value aimed at each entry, −1: none
         taken = xp.take(values, xp.clip(last, 0, None), axis=0)
         out[...] = xp.reshape(xp.where(last >= 0, taken, xp.reshape(out, (-1,))), out.shape)
+
+    def _without_new_axes(self, out, index, values) -> tuple:
+        """``out[index] = values`` as an assignment without ``None`` in ``index``: the standard reads
+        ``None`` (a new axis) only when indexing, not when assigning, and ``x[:, None] = v`` writes
+        what ``x[:] = v`` does, ``v`` broadcast to ``x[:, None]`` and its new axes dropped."""
+        parts = index if isinstance(index, tuple) else (index,)
+        if not any(p is None for p in parts) or hasattr(self.native, "asnumpy"):  # CuPy assigns through None itself
+            return index, values
+        kept = tuple(p for p in parts if p is not None)
+        target = tuple(self.getitem(out, index).shape)  # the shape ``values`` broadcasts to
+        if hasattr(values, "dtype"):
+            values = self.xp.reshape(self.xp.broadcast_to(values, target), tuple(self.getitem(out, kept).shape))
+        return kept, values
 
     def _scatter(self, out, index, values) -> tuple:
         """A scatter into ``out`` at ``index`` seen flat: the (values × entries of ``out``) boolean
@@ -464,9 +478,11 @@ def _array_api_namespace(x) -> ArrayAPINamespace:
         xp = array_api_compat.array_namespace(x)
     except ImportError:
         if not hasattr(x, "__array_namespace__"):
+            what = f"a {type(x).__module__}.{type(x).__name__}"
+            fix = "pass np.asarray(x) (its values on the CPU)" if hasattr(x, "__array__") else "convert it to a NumPy array"
             raise TypeError(
-                f"nablagrad: a {type(x).__module__}.{type(x).__name__} is not an array nablagrad can use without "
-                "array-api-compat; pip install 'nablagrad[gpu]' (CuPy) or array-api-compat"
+                f"nablagrad: {what} is not an array nablagrad computes on without array-api-compat: {fix}, "
+                "or pip install array-api-compat (CuPy: pip install 'nablagrad[gpu]')"
             ) from None
         xp = x.__array_namespace__()
     except TypeError:

@@ -4,6 +4,7 @@ single flattened buffer, then the wrapped optimiser's ``step()`` on every rank."
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..autodiff.jit import effect
+from ..backend import CPU, to_device
 from ..optim import Optimizer
 from . import world as _world
 from .world import MPI_INSTALL_HINT, SingleProcess, World, init
@@ -19,28 +21,35 @@ from .world import MPI_INSTALL_HINT, SingleProcess, World, init
 def allreduce_gradients(params: Sequence[Tensor], world: World, weight: float, extras: np.ndarray | None = None) -> np.ndarray:
     """Replace every ``p.grad`` by ``Σ_r weight_r · p.grad_r`` over the ranks, with one ``Allreduce``.
 
-    The gradients (a missing one counts as zeros) are packed into one buffer of the parameters'
-    dtype (float32 by default), followed by
-    ``extras`` (numbers to be summed over ranks too, such as the weighted loss), so one message
-    per step carries everything.  Returns the summed ``extras``.
+    The gradients (a rank without one counts zeros) are packed into one host buffer of the
+    parameters' dtype (float32 by default), followed by one count per parameter of the ranks that
+    have its gradient and by ``extras`` (numbers to be summed over ranks too, such as the weighted
+    loss), so one message per step carries everything.  A parameter no rank has a gradient for
+    (frozen, or unused in this step) keeps ``grad = None``, as torch's DistributedDataParallel
+    leaves it, so momentum and weight decay skip it as on one process.  Gradients on another
+    device travel through the host and come back to the parameter's device.  Returns the summed
+    ``extras``.
     """
     extras = np.zeros(0) if extras is None else np.asarray(extras)
     if world.size == 1 and weight == 1.0:
         return extras.astype(np.float64)
-    sizes = [p.data.size for p in params]
-    dtype = np.result_type(np.float32, *(p.data.dtype for p in params))
-    buf = np.empty(sum(sizes) + len(extras), dtype=dtype)
+    sizes = [math.prod(p.shape) for p in params]
+    total = sum(sizes)
+    dtype = np.result_type(np.float32, *(p.dtype for p in params))  # Tensor.dtype: NumPy's on every device
+    buf = np.empty(total + len(params) + len(extras), dtype=dtype)
     o = 0
-    for p, n in zip(params, sizes):
-        buf[o : o + n] = 0.0 if p.grad is None else np.ravel(p.grad.data) * weight
+    for i, (p, n) in enumerate(zip(params, sizes)):
+        buf[o : o + n] = 0.0 if p.grad is None else np.ravel(to_device(p.grad.data, CPU)) * weight
+        buf[total + i] = p.grad is not None
         o += n
-    buf[o:] = extras
+    buf[total + len(params) :] = extras
     world.allreduce_(buf)
     o = 0
-    for p, n in zip(params, sizes):
-        p.grad = Tensor(buf[o : o + n].reshape(p.data.shape).astype(p.data.dtype, copy=True))
+    for i, (p, n) in enumerate(zip(params, sizes)):
+        if buf[total + i] > 0:  # device=: the parameter's, never the default device
+            p.grad = Tensor(buf[o : o + n].reshape(p.shape).astype(p.dtype, copy=False), device=p.device)
         o += n
-    return buf[o:].astype(np.float64)
+    return buf[total + len(params) :].astype(np.float64)
 
 
 class DistributedOptimizer(Optimizer):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import CPU, device_of, to_device
 from ..nn import Module
 
 MPI_INSTALL_HINT = (
@@ -167,10 +168,12 @@ def broadcast_parameters(model: Module, world: World | None = None) -> None:
 
 
 def _broadcast_tensor_(t, world: World) -> None:
-    """Rank 0's values written into ``t`` in place (through a contiguous copy where its data is a strided view,
-    which MPI cannot send), its version bumped (written in place)."""
+    """Rank 0's values written into ``t`` in place (through a contiguous host copy where its data is a
+    strided view, which MPI cannot send, or lives on another device), its version bumped (written in place)."""
     data = t.data
-    if isinstance(data, np.ndarray) and not data.flags.c_contiguous:
+    if not isinstance(data, np.ndarray):  # another library's array (a GPU's): sent through the host
+        data[...] = to_device(world.broadcast_array_(to_device(data, CPU)), device_of(data))
+    elif not data.flags.c_contiguous:
         buf = world.broadcast_array_(np.ascontiguousarray(data))
         data[...] = buf
     else:
