@@ -772,7 +772,7 @@ def _shape_error(prim: Primitive, datas: list, exc: Exception) -> ValueError:
             "reshape or transpose an operand first."
         )
     if text.split(":", 1)[0].isidentifier() and ": " in text:  # already names its op and the fix
-        return ValueError(text)
+        return exc if type(exc) is not ValueError else ValueError(text)  # (a subclass, e.g. a label error, kept)
     return ValueError(f"{prim.name}: {text} (operands of shapes {shapes})")
 
 
