@@ -59,7 +59,17 @@ from .extra_losses import (
     soft_margin_loss,
     triplet_margin_loss,
 )
-from .loss_support import REDUCTIONS, _check_reduction, _float, _raw, _target_like, reduce  # noqa: F401 - F.REDUCTIONS
+from .loss_support import (  # noqa: F401 - F.REDUCTIONS
+    REDUCTIONS,
+    InputError,
+    LabelError,
+    LabelTypeError,
+    _check_reduction,
+    _float,
+    _raw,
+    _target_like,
+    reduce,
+)
 
 __all__ = [
     "identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "generalized_relu", "prelu", "abs_rectification",
@@ -368,9 +378,9 @@ def cross_entropy(
             try:  # the primitive checks the labels, so a compiled replay refuses a bad one as an eager call does
                 out = apply(SOFTMAX_CROSS_ENTROPY, logits, labels=to_device(t, logits.device), reduction=reduction)
                 return guard(out, target)  # the VJP reads the labels' array
-            except (ValueError, IndexError):
+            except (ValueError, IndexError) as exc:
                 if not bool(namespace_of(t).any(t == ignore_index)):
-                    raise
+                    raise _relabelled(exc, t, logits.shape[1], ignore_index) from None
         labels = _host_tensor(target, t)
         labels = to_device(t, "cpu") if labels is None else labels
         return _label_rows(logits, labels, reduction, weight, ignore_index, label_smoothing)
@@ -380,7 +390,7 @@ def cross_entropy(
     t = to_device(t, logits.device)
     logp = log_softmax(logits, axis=axis)
     if t.shape != logits.shape:
-        raise ValueError(
+        raise InputError(  # (PyTorch: a RuntimeError, or its ValueError for a batch-size mismatch)
             f"cross_entropy: logits have shape {logits.shape}; the target must be integer labels of shape "
             f"{logits.shape[:1]} or probabilities of shape {logits.shape}, got {t.shape} ({t.dtype})"
         )
@@ -439,8 +449,8 @@ def _label_layouts(logits: Tensor, labels, reduction: str, weight, ignore_index:
 
 
 def _check_smoothing(eps: float) -> None:
-    if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {eps!r} (0.0, the default, is none)")
+    if not 0.0 <= eps <= 1.0:  # (PyTorch's RuntimeError: InputError is both)
+        raise InputError(f"cross_entropy: label_smoothing must lie in [0, 1], got {eps!r} (0.0, the default, is none)")
 
 
 def _smoothed(y, eps: float, c: int):
@@ -476,11 +486,20 @@ def _kept_labels(labels, classes: int, ignore_index: int):
     safe = np.where(keep, labels, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= classes):
         bad = labels[keep & ((labels < 0) | (labels >= classes))]
-        raise ValueError(
+        raise LabelError(
             f"cross_entropy: labels must lie in [0, {classes - 1}] or equal ignore_index={ignore_index}, "
             f"got {bad[:5].tolist()}"
         )
     return safe
+
+
+def _relabelled(exc: Exception, labels, classes: int, ignore_index: int) -> Exception:
+    """``exc`` as a :class:`LabelError` (PyTorch's ``IndexError``, a ``ValueError`` too) where some label other than
+    ``ignore_index`` lies outside ``[0, C)``, else ``exc``: an op's ``ValueError`` reaches here as a plain one (the op
+    wrapper re-raises it with its shapes), so the labels are looked at again, only on this failure path."""
+    host = np.asarray(to_device(_raw(labels), "cpu"))
+    bad = (host != ignore_index) & ((host < 0) | (host >= classes))
+    return LabelError(str(exc)) if bool(bad.any()) else exc
 
 
 # gradient-free ops of the labels: ``ng.jit`` records them, so each call's labels are read anew
@@ -496,10 +515,13 @@ def _label_rows(logits: Tensor, labels, reduction: str, weight, ignore_index: in
     ``log_softmax(logits)``, or ``logits`` themselves when ``given`` (nll_loss's log-probabilities)."""
     n, c = logits.shape
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{'nll_loss' if given else 'cross_entropy'}: labels must be integers, got {labels.dtype}")
+        raise LabelTypeError(f"{'nll_loss' if given else 'cross_entropy'}: labels must be integers, got {labels.dtype}")
     _check_smoothing(eps)
     labels = labels if isinstance(labels, Tensor) else as_tensor(labels, device="cpu")  # on the host
-    safe = apply(KEPT_LABELS, labels, classes=c, ignore_index=ignore_index)
+    try:
+        safe = apply(KEPT_LABELS, labels, classes=c, ignore_index=ignore_index)
+    except ValueError as exc:
+        raise _relabelled(exc, labels, c, ignore_index) from None
     keep_w = apply(KEPT_ROWS, labels, ignore_index=ignore_index, dtype=logits.dtype)
     logp = logits if given else log_softmax(logits, axis=1)
     dev = logits.device
@@ -579,7 +601,8 @@ def nll_loss(log_probs, target, weight=None, ignore_index: int = -100, reduction
     log_probs = as_tensor(log_probs)
     t = _raw(target)
     if namespace_of(t).numpy_dtype(t.dtype).kind not in "iu":
-        raise TypeError(f"nll_loss: labels must be integers, got {t.dtype}")
+        raise LabelTypeError(f"nll_loss: labels must be integers (class indices), got {t.dtype}; cast them, "
+                             "e.g. y.astype('int64')")  # fmt: skip
     labels = _host_tensor(target, t)
     labels = to_device(t, "cpu") if labels is None else labels
     if log_probs.ndim == 2 and tuple(t.shape) == log_probs.shape[:1]:
@@ -597,7 +620,7 @@ def _check_labels(t: np.ndarray, shape: tuple[int, ...], who: str) -> None:
     if t.shape != (n,):
         raise ValueError(f"{who}: {n} rows of scores but labels of shape {t.shape}")
     if t.size and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"{who}: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
+        raise LabelError(f"{who}: labels must lie in [0, {c - 1}], got range [{t.min()}, {t.max()}]")
 
 
 def _arange(n: int, like):

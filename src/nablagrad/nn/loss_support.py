@@ -15,6 +15,16 @@ class InputError(ValueError, RuntimeError):
     too here, as the library's other refusals of values."""
 
 
+class LabelError(InputError, IndexError):
+    """A class label outside ``[0, C)`` (and not ``ignore_index``): PyTorch's ``cross_entropy`` and ``nll_loss``
+    raise ``IndexError`` ("Target 4 is out of bounds"); a ``ValueError`` too, as every refused input here."""
+
+
+class LabelTypeError(TypeError, RuntimeError):
+    """Labels that are not integers: PyTorch raises ``RuntimeError`` ("expected target dtype to be Long"); a
+    ``TypeError`` here, as the library's other refusals of a dtype."""
+
+
 def _float(x, who: str) -> Tensor:
     """``x`` as a tensor; integers refused (PyTorch's activations take floating-point input only)."""
     x = as_tensor(x)

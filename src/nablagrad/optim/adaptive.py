@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..backend.checks import is_real
 from ..backend.namespace import namespace_of
 from .first_order import _with_weight_decay
-from .optimizer import Optimizer, _real
+from .optimizer import Optimizer, _one_number, _real
 
 
 def _lerp_(m, g, w: float) -> None:
@@ -72,11 +72,13 @@ class TorchLikeOptimizer(Optimizer):
             if missing:
                 raise ValueError(f"{name}: the state of parameter {i} lacks {missing}; {type(self).__name__} keeps "
                                  f"{sorted(self.float_state)} beside its buffers")  # fmt: skip
-            for k in self.float_state:
-                if not _real(buffers[k]):
+            # torch saves these as 0-d tensors: one as an array (``.numpy()``) or a tensor is its number
+            values = {k: _one_number(f"{name}: state entry", k, buffers[k]) for k in self.float_state}
+            for k, v in values.items():
+                if not _real(v):
                     raise ValueError(f"{name}: state entry {k!r} of parameter {i} must be a finite number, "
                                      f"got {repr(buffers[k])[:40]}")  # fmt: skip
-            floats[i] = {k: float(buffers[k]) for k in self.float_state}
+            floats[i] = {k: float(v) for k, v in values.items()}
             arrays[i] = {k: v for k, v in buffers.items() if k not in self.float_state}
         new_state, new_groups = super()._checked_state_dict({**state_dict, "state": arrays})
         params = self._index()

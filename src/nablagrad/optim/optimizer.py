@@ -103,6 +103,30 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
 }  # fmt: skip
 
 
+def _one_number(who: str, key: str, v):
+    """``v`` as the number it holds where it is a one-element tensor or array (``lr=torch.tensor(0.01)``,
+    ``ng.tensor(0.01)``, ``np.array(0.01)``: torch.optim takes a tensor ``lr`` and tensor ``betas``); else unchanged.
+    The number is the tensor's value as a Python float (a float32 ``0.01`` stays float32's nearest value, as
+    torch's ``alpha=-lr`` reads it); a larger tensor is refused as torch refuses it."""
+    if isinstance(v, numbers.Real) or not hasattr(v, "shape") or not hasattr(v, "item"):
+        return v
+    if math.prod(tuple(v.shape)) != 1:
+        raise ValueError(f"{who}: a tensor {key} must hold one element (e.g. {key}=ng.tensor(0.01)), "
+                         f"got shape {tuple(v.shape)}")  # fmt: skip
+    return v.item()
+
+
+def _plain_numbers(who: str, group: dict) -> dict:
+    """``group`` with a tensor ``lr`` or tensor entries of ``betas`` as numbers (:func:`_one_number`), so that
+    every rule, every update and ``state_dict`` see plain numbers; the group itself is not changed."""
+    out = dict(group)
+    if "lr" in out:
+        out["lr"] = _one_number(who, "lr", out["lr"])
+    if isinstance(out.get("betas"), tuple | list):
+        out["betas"] = type(out["betas"])(_one_number(who, f"betas[{i}]", b) for i, b in enumerate(out["betas"]))
+    return out
+
+
 def _wrong_type(test: Callable[[object], bool], v) -> bool:
     if test is _flag:
         return True
@@ -237,7 +261,7 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of tensors or of parameter-group dicts, "
                 f"got a {type(params).__name__}; pass model.parameters() or [tensor]"
             )
-        self.defaults = dict(defaults)
+        self.defaults = _plain_numbers(type(self).__name__, defaults)
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -296,7 +320,7 @@ class Optimizer:
         for k in group:
             if k != "params" and k not in self.defaults:
                 raise ValueError(f"{name}: unknown option {k!r}; known: {sorted(self.defaults)}")
-        full = {**self.defaults, **group}
+        full = _plain_numbers(name, {**self.defaults, **group})
         self._validate(full)
         full = {k: _normalised(k, v) for k, v in full.items() if k != "params"}
         self.param_groups.append({**full, "params": params})
@@ -586,7 +610,7 @@ class Optimizer:
             raise ValueError(f"{name}: the saved optimiser has a different number of parameters or groups")
         new_groups = []
         for saved, group in zip(groups, self.param_groups):
-            saved = {k: v for k, v in saved.items() if k in group or not _torch_flag(k, v)}
+            saved = _plain_numbers(name, {k: v for k, v in saved.items() if k in group or not _torch_flag(k, v)})
             merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
             unknown = sorted(set(saved) - set(group) - set(SCHEDULE_KEYS))  # (a schedule's record, as torch.optim keeps it)
             if unknown:

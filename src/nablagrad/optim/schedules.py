@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import math
 import types
+import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
@@ -58,6 +59,18 @@ def _checked_rates(rates: list[float], t: int, who: str) -> list[float]:
         raise ValueError(f"{who}: the learning rate at step {t} would be {bad[0]} (it grows without bound, or a "
                          "setting is out of range); stop the schedule earlier, or use gamma <= 1")  # fmt: skip
     return rates
+
+
+EPOCH_DEPRECATION = ("scheduler.step(epoch) is deprecated, as in PyTorch: call scheduler.step() once per step; "
+                     "with an epoch the closed form of the schedule at that epoch is used")
+
+
+def _epoch(who: str, epoch) -> int:
+    """A step number given to ``step(epoch)``: an int ``>= 0`` (a float with a whole value counts), else an error."""
+    if not is_real(epoch) or not (math.isfinite(epoch) and epoch >= 0 and float(epoch).is_integer()):
+        raise ValueError(f"{who}: epoch must be a whole number >= 0 (the step to jump to), got {epoch!r}; "
+                         "or call step() with no argument to move one step on")  # fmt: skip
+    return int(epoch)
 
 
 def _optimizer_of(who: str, optimizer) -> Optimizer:
@@ -182,9 +195,18 @@ class LRScheduler:
         self.last_epoch, self._last_lr = t, rates
 
     @effect
-    def step(self) -> None:
-        """Move to the next step: every rate computed and checked, then all written (or none)."""
-        self._step_to(self.last_epoch + 1, f"{type(self).__name__}.step")
+    def step(self, epoch: int | None = None) -> None:
+        """Move to the next step: every rate computed and checked, then all written (or none).
+
+        ``step(epoch)``, deprecated in PyTorch and warned about as there, jumps to step ``epoch`` instead: each
+        rate is the closed form ``lr_at(μ_0, epoch)`` (not chained), and the steps after go on from there."""
+        who = f"{type(self).__name__}.step"
+        if epoch is None:
+            self._step_to(self.last_epoch + 1, who)
+        else:
+            t = _epoch(who, epoch)
+            warnings.warn(EPOCH_DEPRECATION, UserWarning, stacklevel=3)  # (past the ng.jit effect wrapper)
+            self._step_to(t, who, restart=True)
         self._step_count = getattr(self, "_step_count", 0) + 1
 
     def get_last_lr(self) -> list[float]:
@@ -477,7 +499,11 @@ class MultiplicativeLR(_Lambdas, LRScheduler):
 
 class CosineAnnealingWarmRestarts(_SetsRate):
     """SGDR: ``μ_t = μ_min + ½(μ_0 − μ_min)(1 + cos(π T_cur / T_i))``, ``T_cur`` the steps since the last restart,
-    ``T_i`` the current period (``T_0``, then ``T_mult`` times longer after each restart)."""
+    ``T_i`` the current period (``T_0``, then ``T_mult`` times longer after each restart).
+
+    As PyTorch's, ``step(epoch)`` takes a fractional epoch (``scheduler.step(epoch + i / iters)`` once per batch):
+    the rate is the formula at ``epoch``, ``last_epoch`` becomes ``⌊epoch⌋`` and a later ``step()`` moves on by 1
+    from ``epoch``, fraction kept (``T_cur`` is ``epoch``'s, so ``state_dict`` keeps the fraction too)."""
 
     settings = ("T_0", "T_mult", "eta_min")
 
@@ -486,30 +512,60 @@ class CosineAnnealingWarmRestarts(_SetsRate):
         self.T_0 = _count(who, "T_0", T_0, 1, "the steps of the first period")
         self.T_mult = _count(who, "T_mult", T_mult, 1, "the factor by which each period grows")
         self.eta_min = _rate_like(who, "eta_min", eta_min)
+        self._fraction = 0.0  # the part of the epoch past last_epoch that step(epoch) was given (in [0, 1))
         super().__init__(optimizer, last_epoch)
 
-    def _period(self, t: int) -> tuple[int, int]:
-        """``(T_cur, T_i)`` at step ``t``: the steps since the last restart and the current period's length."""
+    def _period(self, t: float) -> tuple[float, int]:
+        """``(T_cur, T_i)`` at (fractional) epoch ``t``: the epochs since the last restart and the current period."""
         t_cur, t_i = (t % self.T_0, self.T_0) if self.T_mult == 1 else (t, self.T_0)
-        while t_cur >= t_i:  # T_mult > 1: whole periods, in integers (no rounding at a restart)
+        while t_cur >= t_i:  # T_mult > 1: whole periods (restarts fall on whole epochs: exact, no logarithm)
             t_cur, t_i = t_cur - t_i, t_i * self.T_mult
         return t_cur, t_i
 
+    def _at(self, t: int) -> float:
+        """Step ``t`` with the fraction kept from ``step(epoch)`` (an int, as PyTorch's ``T_cur``, when there is none)."""
+        return t + self._fraction if self._fraction else t
+
     @property
-    def T_cur(self) -> int:
-        return self._period(max(self.last_epoch, 0))[0]
+    def T_cur(self) -> float:
+        return self._period(self._at(max(self.last_epoch, 0)))[0]
 
     @property
     def T_i(self) -> int:
-        return self._period(max(self.last_epoch, 0))[1]
+        return self._period(self._at(max(self.last_epoch, 0)))[1]
 
     def lr_at(self, base_lr, t):
-        t_cur, t_i = self._period(t)
+        t_cur, t_i = self._period(self._at(t))
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
+    def step(self, epoch: float | None = None) -> None:
+        """The next step, or (``epoch`` given, PyTorch's form, not deprecated here) the rate at that fractional epoch."""
+        if epoch is None:
+            super().step()
+            return
+        who = "CosineAnnealingWarmRestarts.step"
+        if not is_real(epoch) or not (math.isfinite(epoch) and epoch >= 0):
+            raise ValueError(f"{who}: expected a non-negative epoch (a number, e.g. epoch + i / iters), got {epoch!r}")
+        whole, before = math.floor(epoch), self._fraction
+        self._fraction = float(epoch) - whole
+        try:
+            self._step_to(whole, who, restart=True)
+        except BaseException:
+            self._fraction = before  # a refused step changes nothing
+            raise
+        self._step_count = getattr(self, "_step_count", 0) + 1
+
     def state_dict(self) -> dict:
-        """PyTorch's keys, with its ``T_i`` and ``T_cur`` (which follow from ``last_epoch`` here: not read back)."""
+        """PyTorch's keys, with its ``T_i`` and ``T_cur`` (``T_cur`` carries a fractional epoch's fraction)."""
         return {**super().state_dict(), "T_i": self.T_i, "T_cur": self.T_cur}
+
+    def load_state_dict(self, state: dict) -> None:
+        """The base's state; then the fraction of a fractional epoch, read from the saved ``T_cur`` where that lies
+        within one epoch past ``last_epoch``'s (``T_i`` and the whole epochs follow from ``last_epoch``)."""
+        super().load_state_dict(state)
+        saved, here = state.get("T_cur"), self._period(max(self.last_epoch, 0))[0]
+        fraction = float(saved) - here if is_real(saved) and math.isfinite(saved) else 0.0
+        self._fraction = fraction if 0.0 <= fraction < 1.0 else 0.0
 
 
 class _CyclesMomentum(_SetsRate):
@@ -867,11 +923,15 @@ class ReduceLROnPlateau(LRScheduler):
             return sign * a < sign * self.best * (1 - sign * self.threshold)
         return sign * a < sign * self.best - self.threshold
 
-    def step(self, metrics: float | None = None) -> None:  # type: ignore[override]
-        """One step with the monitored value (``val_loss``, an accuracy): rates written only if all are valid."""
+    def step(self, metrics: float | None = None, epoch: int | None = None) -> None:  # type: ignore[override]
+        """One step with the monitored value (``val_loss``, an accuracy): rates written only if all are valid.
+        ``epoch`` (deprecated in PyTorch, warned about as there) sets ``last_epoch`` instead of counting on."""
         who = "ReduceLROnPlateau.step"
         if metrics is None:
             raise TypeError(f"{who}: pass the monitored value, e.g. scheduler.step(val_loss)")
+        if epoch is not None:
+            epoch = _epoch(who, epoch)
+            warnings.warn(EPOCH_DEPRECATION, UserWarning, stacklevel=3)  # (past the ng.jit effect wrapper)
         try:
             current = float(metrics)
         except (TypeError, ValueError):
@@ -891,7 +951,7 @@ class ReduceLROnPlateau(LRScheduler):
             cool, bad = self.cooldown, 0
         for g, rate in zip(groups, rates):
             g["lr"] = rate
-        self.last_epoch += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         self.best, self.num_bad_epochs, self.cooldown_counter, self._last_lr = best, bad, cool, rates
 
     settings = ("factor", "min_lrs", "patience", "cooldown", "eps", "mode", "threshold", "threshold_mode")
