@@ -16,6 +16,7 @@ memory-mapped ``X`` on disk (004).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -48,6 +49,8 @@ def batch_indices(
     b = n if batch_size is None else int(batch_size)
     if b <= 0:
         raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size!r}")
+    if drop_last and b > n:  # as DataLoader (and PyTorch's): the only batch is smaller than batch_size, so dropped
+        return
     b = min(b, n)
     steps = n // b if drop_last else -(-n // b)
     if sampling == "random":
@@ -284,36 +287,92 @@ class DataLoader:
 class ChunkedReader:
     """Rows spread over several ``.npy`` files (chunks on disk) seen as one array.
 
-    ``reader[idx]`` with an index array reads only the requested rows, each chunk through a
-    memory map, so ``fit(model, loss, opt, ChunkedReader(x_files), ChunkedReader(y_files))``
-    trains on data far larger than memory (lecture 004: SGD needs O(BD) memory).
+    ``reader[idx]`` reads only the requested rows, each chunk through a memory map, so
+    ``fit(model, loss, opt, ChunkedReader(x_files), ChunkedReader(y_files))`` trains on data far
+    larger than memory (lecture 004: SGD needs O(BD) memory).  Indexing follows NumPy's on the first
+    axis — an integer (one row), a slice, an integer array of any shape (negative counts from the end),
+    a boolean mask of length ``len(reader)`` — and a tuple applies its rest to the rows read.  The
+    dtype is the one the chunks' dtypes promote to (as ``np.concatenate`` would give).
     """
 
     def __init__(self, paths):
+        paths = [paths] if isinstance(paths, str | os.PathLike) else paths  # one file, not its characters
         self.paths = [str(p) for p in paths]
         if not self.paths:
             raise ValueError("ChunkedReader: give at least one .npy file")
-        self.chunks = [np.load(p, mmap_mode="r") for p in self.paths]
+        self.chunks = [_open_chunk(p) for p in self.paths]
         tails = {c.shape[1:] for c in self.chunks}
         if len(tails) != 1:
             raise ValueError(f"ChunkedReader: chunks disagree on the row shape: {sorted(tails)}")
         self.offsets = np.cumsum([0] + [len(c) for c in self.chunks])
-        self.dtype = self.chunks[0].dtype
+        self.dtype = np.result_type(*(c.dtype for c in self.chunks))
         self.shape = (int(self.offsets[-1]), *self.chunks[0].shape[1:])
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
 
     def __len__(self) -> int:
         return self.shape[0]
 
+    def __repr__(self) -> str:
+        return f"ChunkedReader({len(self.paths)} files, shape={self.shape}, dtype={self.dtype})"
+
     def __getitem__(self, idx) -> np.ndarray:
-        idx = np.arange(len(self))[idx] if not isinstance(idx, np.ndarray) else idx
-        idx = np.asarray(idx).reshape(-1)
-        out = np.empty((len(idx), *self.shape[1:]), dtype=self.dtype)
-        which = np.searchsorted(self.offsets, idx, side="right") - 1
+        if isinstance(idx, tuple):  # reader[rows, columns…]: the rows first, then the rest on what was read
+            if not idx:
+                return self[slice(None)]
+            rows = self[idx[0]]
+            return rows[idx[1:]] if np.ndim(idx[0]) == 0 and not isinstance(idx[0], slice) else rows[(slice(None), *idx[1:])]
+        if is_int(idx):
+            return self._rows(self._positions(np.asarray([idx])))[0]
+        if isinstance(idx, slice):
+            return self._rows(np.arange(*idx.indices(len(self))))
+        return self._rows(self._positions(np.asarray(idx)))
+
+    def _positions(self, idx: np.ndarray) -> np.ndarray:
+        """Row numbers in ``0 … n − 1`` (the index's shape kept) from an integer or boolean index."""
+        n = len(self)
+        if idx.dtype.kind == "b":
+            if idx.shape != (n,):
+                raise IndexError(f"ChunkedReader: a boolean index must have shape ({n},), one entry per row, got {idx.shape}")
+            return np.flatnonzero(idx)
+        if idx.size == 0:
+            return idx.astype(np.intp)
+        if idx.dtype.kind not in "iu":
+            raise IndexError(f"ChunkedReader: rows are chosen by integers, slices or a boolean mask, got dtype {idx.dtype}")
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise IndexError(f"ChunkedReader: index {lo if lo < -n else hi} is out of bounds for {n} rows")
+        return np.where(idx < 0, idx + n, idx)
+
+    def _rows(self, pos: np.ndarray) -> np.ndarray:
+        """The rows at ``pos`` (in ``0 … n − 1``), read chunk by chunk into an array of ``pos``'s shape + a row's."""
+        flat = pos.reshape(-1)
+        out = np.empty((len(flat), *self.shape[1:]), dtype=self.dtype)
+        which = np.searchsorted(self.offsets, flat, side="right") - 1
         for k in np.unique(which):
             sel = which == k
-            out[sel] = self.chunks[k][idx[sel] - self.offsets[k]]
-        return out
+            out[sel] = self.chunks[k][flat[sel] - self.offsets[k]]
+        return out.reshape(*pos.shape, *self.shape[1:])
 
     def __array__(self, dtype=None, copy=None):
         arr = self[np.arange(len(self))]
         return arr if dtype is None else arr.astype(dtype)
+
+
+def _open_chunk(path: str) -> np.ndarray:
+    """A ``.npy`` file memory-mapped (read only), or an error naming it and what is wrong."""
+    try:
+        a = np.load(path, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"ChunkedReader: no such file {path}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"ChunkedReader: {path} is a folder; give the .npy files inside it") from None
+    except ValueError as exc:  # not a .npy file (NumPy takes it for a pickle), or objects that cannot be mapped
+        raise ValueError(f"ChunkedReader: {path} is not a .npy file of numbers ({str(exc)[:80]}); write the chunks "
+                         "with np.save(path, array) of a numeric array") from None  # fmt: skip
+    if not isinstance(a, np.ndarray) or a.ndim == 0:
+        raise ValueError(f"ChunkedReader: {path} holds {'a 0-d array' if isinstance(a, np.ndarray) else 'an .npz'}, "
+                         "not rows; each chunk must hold an array with one row per example")  # fmt: skip
+    return a

@@ -96,8 +96,13 @@ def standardize(X_train, *others):
 
 
 def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndarray:
-    """Integer labels (N,) → one-hot matrix (N, C)."""
+    """Integer labels (N,) → one-hot matrix (N, C): ``out[i, c] = 1`` where ``c = labels[i]``, else 0.
+
+    Labels of any other shape ``S`` give ``S + (C,)`` (as ``torch.nn.functional.one_hot``), except that a column
+    of labels (N, 1) gives (N, C), as Keras's ``to_categorical``; ``C`` is ``max(labels) + 1`` unless
+    ``num_classes`` says."""
     labels = np.asarray(labels)
+    shape = labels.shape[:-1] if labels.ndim == 2 and labels.shape[1] == 1 else labels.shape
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got {labels.dtype}")
     if num_classes is None:
@@ -115,4 +120,4 @@ def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndar
         raise ValueError(f"one_hot: labels must lie in [0, {c - 1}] for {c} classes, got {bad}")
     out = np.zeros((labels.size, c), dtype=dtype)
     out[np.arange(labels.size), labels.reshape(-1)] = 1
-    return out
+    return out.reshape(*shape, c)

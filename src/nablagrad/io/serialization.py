@@ -161,8 +161,10 @@ class TensorEntry:
 
 
 def _json(text, what: str, where: str, **hooks):
+    """``text`` parsed; bytes must be UTF-8 (safetensors' header encoding — ``json.loads`` would also guess UTF-16
+    or UTF-32, or skip a byte-order mark, and so read a file that safetensors itself refuses)."""
     try:
-        return json.loads(text, **hooks)
+        return json.loads(text.decode("utf-8") if isinstance(text, bytes | bytearray) else text, **hooks)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelFileError(f"{where} is corrupted: its {what} is not valid JSON") from None
     except RecursionError:

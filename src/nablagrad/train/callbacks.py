@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..backend.checks import is_int, is_real
+from ..optim import Optimizer, ReduceLROnPlateau
+
 
 class Callback:
     """Override any hook; ``trainer.stop_training = True`` ends training after the epoch."""
@@ -42,6 +45,30 @@ def _better(mode: str, value: float, best: float, min_delta: float) -> bool:
     return value < best - min_delta if mode == "min" else value > best + min_delta
 
 
+def _monitor(who: str, monitor) -> str:
+    if not isinstance(monitor, str) or not monitor:
+        raise TypeError(f"{who}: monitor must be the name of a logged value such as 'val_loss', got {monitor!r}")
+    return monitor
+
+
+def _mode(who: str, monitor, mode) -> str:
+    """``"min"`` or ``"max"`` for ``monitor``; ``None`` or ``"auto"`` (Keras's default) infer it from the name —
+    ``"max"`` for an accuracy, else ``"min"``.  Any other mode is refused (read as "max", ``mode="minimum"`` would
+    stop a run whose loss falls)."""
+    _monitor(who, monitor)
+    if mode in (None, "auto"):
+        return "max" if "acc" in monitor else "min"
+    if mode not in ("min", "max"):
+        raise ValueError(f"{who}: mode must be 'min', 'max' or 'auto', got {mode!r}")
+    return mode
+
+
+def _flag(who: str, name: str, v) -> bool:
+    if not isinstance(v, bool | np.bool_):
+        raise TypeError(f"{who}: {name} must be True or False, got {v!r}")
+    return bool(v)
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
@@ -50,9 +77,18 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str | None = None,
                  restore_best_weights: bool = True):  # fmt: skip
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.mode = mode or ("max" if "acc" in monitor else "min")
-        self.restore = restore_best_weights
+        who = "EarlyStopping"
+        self.mode = _mode(who, monitor, mode)
+        if not is_int(patience) or patience < 0:
+            raise (ValueError if is_int(patience) else TypeError)(
+                f"{who}: patience must be an integer >= 0 (epochs without improvement), got {patience!r}"
+            )
+        if not is_real(min_delta) or not min_delta >= 0:  # (NaN refused too)
+            raise (ValueError if is_real(min_delta) else TypeError)(
+                f"{who}: min_delta must be a number >= 0 (the least change that counts as an improvement), got {min_delta!r}"
+            )
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore = _flag(who, "restore_best_weights", restore_best_weights)
         self.on_train_begin(None)
 
     def on_train_begin(self, trainer):
@@ -101,8 +137,13 @@ class ModelCheckpoint(Callback):
     """Save the model (atomically) after each epoch, or only when ``monitor`` improves."""
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True, mode: str | None = None):
-        self.path, self.monitor, self.save_best_only = path, monitor, save_best_only
-        self.mode = mode or ("max" if "acc" in monitor else "min")
+        who = "ModelCheckpoint"
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"{who}: path must be a file path such as 'best.safetensors' (it may hold {{epoch}} and "
+                            f"logged names, e.g. 'model_{{epoch:02d}}.safetensors'), got {path!r}")  # fmt: skip
+        self.mode = _mode(who, monitor, mode)
+        self.path, self.monitor = path, monitor
+        self.save_best_only = _flag(who, "save_best_only", save_best_only)
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -117,11 +158,26 @@ class ModelCheckpoint(Callback):
 
 
 class LRSchedulerCallback(Callback):
-    """Step a learning-rate schedule after every epoch (``per="epoch"``) or batch (``"batch"``)."""
+    """Step a learning-rate schedule after every epoch (``per="epoch"``) or batch (``"batch"``).
 
-    def __init__(self, scheduler, per: str = "epoch"):
+    A ``ReduceLROnPlateau`` steps once per epoch with the logged value ``monitor`` (default ``"val_loss"``, as
+    Keras's callback of that name), ``scheduler.step(logs[monitor])``; ``fit`` checks that the run logs it before
+    the first batch."""
+
+    def __init__(self, scheduler, per: str = "epoch", monitor: str | None = None):
+        who = "LRSchedulerCallback"
         if per not in ("epoch", "batch"):
-            raise ValueError("LRSchedulerCallback: per must be 'epoch' or 'batch'")
+            raise ValueError(f"{who}: per must be 'epoch' or 'batch', got {per!r}")
+        if not callable(getattr(scheduler, "step", None)) or isinstance(scheduler, Optimizer):  # (it too has a step)
+            raise TypeError(f"{who}: scheduler must be a learning-rate schedule such as "
+                            f"ng.optim.StepLR(optimizer, step_size=10), got {type(scheduler).__name__}")  # fmt: skip
+        plateau = isinstance(scheduler, ReduceLROnPlateau)
+        if plateau and per != "epoch":
+            raise ValueError(f"{who}: ReduceLROnPlateau steps once per epoch with a logged value; use per='epoch'")
+        if monitor is not None and not plateau:
+            raise ValueError(f"{who}: monitor= is for ReduceLROnPlateau (it steps with that value); a "
+                             f"{type(scheduler).__name__} steps without one, so leave monitor out")  # fmt: skip
+        self.monitor = _monitor(who, "val_loss" if monitor is None else monitor) if plateau else None
         self.scheduler, self.per = scheduler, per
 
     def on_batch_end(self, trainer, step, logs):
@@ -130,7 +186,9 @@ class LRSchedulerCallback(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         logs["lr"] = trainer.optimizer.param_groups[0]["lr"]
-        if self.per == "epoch":
+        if self.monitor is not None:
+            self.scheduler.step(logs[self.monitor])
+        elif self.per == "epoch":
             self.scheduler.step()
 
     def state_dict(self) -> dict:

@@ -14,7 +14,7 @@ from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import CPU, device_of, to_device
 from ..nn import LOSSES, BCEWithLogitsLoss, Embedding, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
-from .validation import as_rows, check_int, check_xy
+from .validation import as_rows, check_int, check_metrics, check_xy
 
 
 def resolve_loss(loss_fn, who: str = "fit"):
@@ -144,33 +144,34 @@ def _judged(call, what: str, who: str):
 
 
 def _check_model_and_batch(model, batch_size, who: str) -> None:
-    """``model`` a Module and ``batch_size`` a positive integer (``range(0, n, 0)`` would say only
-    "arg 3 must not be zero")."""
+    """``model`` a Module and ``batch_size`` a positive integer or None (every row in one batch, as ``fit``'s
+    full batch) — ``range(0, n, 0)`` would say only "arg 3 must not be zero"."""
     if not isinstance(model, Module):
         raise TypeError(f"{who}: model must be an nn.Module, got {type(model).__name__}")
-    check_int("batch_size", batch_size, 1, who)
+    if batch_size is not None:
+        check_int("batch_size", batch_size, 1, who)
 
 
-def predict(model: Module, X, batch_size: int = 4096) -> np.ndarray:
-    """Model outputs for ``X``, batched, without recording a tape."""
+def predict(model: Module, X, batch_size: int | None = 4096) -> np.ndarray:
+    """Model outputs for ``X``, batched (``batch_size=None``: one batch), without recording a tape.  No rows give
+    the model's output for no rows (shape ``(0, n_outputs)``, as the model computes it on an empty batch)."""
     _check_model_and_batch(model, batch_size, "predict")
     X = as_rows(open_array(X), "X", "predict", 1)
     data = Batches(X, None, model_dtype(model), model_device(model), takes_indices(model))
+    step = max(1, len(X)) if batch_size is None else batch_size
     with evaluating(model), no_grad():
-        starts = range(0, len(X), batch_size)
-        outs = [model(data.x(np.arange(s, min(len(X), s + batch_size)))).numpy() for s in starts]
-    return np.concatenate(outs) if outs else np.zeros((0,))
+        starts = range(0, max(1, len(X)), step)  # (an empty X: one empty batch, for the output's shape)
+        outs = [model(data.x(np.arange(s, min(len(X), s + step)))).numpy() for s in starts]
+    return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
 
-def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] = ("accuracy",), batch_size: int = 4096,
+def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] | None = ("accuracy",), batch_size: int | None = 4096,
              threshold: float | None = None) -> dict[str, float]:  # fmt: skip
     """``{"loss": …, metric: …}`` on ``(X, y)``."""
     _check_model_and_batch(model, batch_size, "evaluate")
     loss_fn = resolve_loss(loss_fn, "evaluate")
     X, y = check_xy(open_array(X), open_array(y), "evaluate")
-    unknown = [m for m in metrics if m not in TRAINING_METRICS]
-    if unknown:
-        raise ValueError(f"evaluate: unknown metrics {unknown}; choose from {sorted(TRAINING_METRICS)}")
+    metrics = check_metrics(metrics, "evaluate")
     out = predict(model, X, batch_size)
     yv = np.asarray(y)
     if yv.dtype.kind == "f":

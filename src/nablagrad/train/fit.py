@@ -21,11 +21,13 @@ from .validation import (
     check_callbacks,
     check_checkpoint_dir,
     check_finite,
+    check_metrics,
     check_model_and_optimizer,
     check_monitors,
     check_options,
     check_validation_data,
     check_xy,
+    split_validation,
 )
 
 __all__ = ["CHECKPOINT_NAME", "Trainer", "TrainingDivergedError", "evaluate", "fit", "predict"]
@@ -43,7 +45,8 @@ def fit(
     sampling: str = "shuffle",
     shuffle: bool = True,
     validation_data: tuple | None = None,
-    metrics: Sequence[str] = (),
+    validation_split: float = 0.0,
+    metrics: Sequence[str] | None = (),
     callbacks: Sequence[Callback] | None = (),
     progress: bool | str = False,
     weight_tol: float | None = None,
@@ -82,6 +85,10 @@ def fit(
     nablagrad's own (``Dropout`` too: each step's masks are drawn as eager mode draws them), else the batch
     loss alone where it can: the same numbers, less Python per batch (``jit=False`` runs it eagerly).
 
+    ``validation_split`` (Keras's): the last fraction ``v`` of the rows of ``X``/``y``, taken before any shuffling, is
+    held out as the validation data — rows ``⌊n(1 − v)⌋ …`` — and never trained on (``validation_data`` instead
+    names them; giving both is refused).
+
     ``X`` (and ``validation_data``) may be a :class:`~nablagrad.data.DataLoader` of ``(x, y)``
     batches: its arrays, ``batch_size``, sampling and ``drop_last`` are used; the order of the batches
     comes from ``seed``, as with arrays.
@@ -96,6 +103,7 @@ def fit(
     if isinstance(validation_data, DataLoader):
         validation_data = _loader_setup(validation_data, None, "validation_data")[:2]
     loss_fn = resolve_loss(loss_fn)
+    metrics = check_metrics(metrics)  # a list from here on (a generator is read once), each name once
     flags = {"shuffle": shuffle, "progress": progress, "resume": resume, "distributed": distributed, "jit": jit}
     check_options(epochs=epochs, batch_size=batch_size, sampling=sampling, metrics=metrics, ema_lambda=ema_lambda,
                   clip_grad_norm=clip_grad_norm, l1=l1, l2=l2, weight_tol=weight_tol, loss_tol=loss_tol,
@@ -103,6 +111,7 @@ def fit(
     if not shuffle and sampling == "shuffle":
         sampling = "sequential"
     X, y = check_xy(open_array(X), open_array(y))
+    X, y, validation_data = split_validation(X, y, validation_split, validation_data)
     world, optimizer = dist.resolve(optimizer, distributed)
     check_model_and_optimizer(model, optimizer)
     callbacks = check_callbacks(callbacks)
@@ -153,6 +162,10 @@ def _loader_setup(loader: DataLoader, y, name: str = "X") -> tuple:
             f"fit: {name} is a DataLoader whose batches hold {len(fields) - (fields[-1] is None)} array(s); give one "
             "of (inputs, targets) pairs: DataLoader(X, y) or DataLoader((X, y))"
         )
+    if len(loader) == 0 and loader.n_examples and name == "X":  # drop_last, fewer rows than batch_size: no batch
+        raise ValueError(f"fit: {name} is a DataLoader of {loader.n_examples} example(s) with batch_size="
+                         f"{loader.batch_size} and drop_last=True, which yields no batch to train on; lower its "
+                         "batch_size or set drop_last=False")  # fmt: skip
     return fields[0], fields[1], loader.batch_size, loader.sampling, loader.drop_last
 
 

@@ -18,7 +18,7 @@ from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
 from ..nn import Module
 from ..optim import Optimizer
-from .callbacks import Callback, EarlyStopping, ModelCheckpoint
+from .callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
 from .metrics import TRAINING_METRICS
 
 SCAN_ELEMENTS = 1 << 20  # entries checked at a time when scanning for NaN/inf: O(1 MB) memory for a memory-mapped X
@@ -59,12 +59,17 @@ def check_real(
 def as_rows(a, name: str, who: str, min_ndim: int):
     """``a`` as something with ``len``, ``shape``, ``dtype`` and row indexing; lists become arrays.
 
-    Memory-mapped arrays and chunk readers are kept as they are (nothing is read)."""
-    if not hasattr(a, "shape") or not hasattr(a, "__getitem__") or not hasattr(a, "dtype"):
+    Memory-mapped arrays and chunk readers are kept as they are (nothing is read); an array of another library
+    whose dtype is not NumPy's (a PyTorch tensor) is read into a NumPy array."""
+    rows_like = hasattr(a, "shape") and hasattr(a, "__getitem__") and isinstance(getattr(a, "dtype", None), np.dtype)
+    if not rows_like:
         try:
             a = np.asarray(a)
         except ValueError as exc:  # ragged lists
             raise ValueError(f"{who}: {name} could not be turned into an array ({exc}); give every row the same length") from None
+        except (RuntimeError, TypeError) as exc:  # e.g. a PyTorch tensor that requires grad, or one on a GPU
+            raise TypeError(f"{who}: {name} ({type(a).__name__}) could not be read as a NumPy array ({exc}); give a "
+                            f"NumPy array, e.g. {name}.detach().cpu().numpy() for a PyTorch tensor") from None  # fmt: skip
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{who}: {name} must hold numbers, got dtype {a.dtype}; convert it, e.g. np.asarray({name}, dtype=float)")
     if len(a.shape) < min_ndim:
@@ -86,7 +91,7 @@ def check_xy(X, y, who: str = "fit", names: tuple[str, str] = ("X", "y")):
     if len(X) != len(y):
         raise ValueError(f"{who}: {names[0]} has {len(X)} rows but {names[1]} has {len(y)}; they must match")
     if len(X) == 0:
-        raise ValueError(f"{who}: no {'training data' if names[0] == 'X' else names[0]} (0 rows)")
+        raise ValueError(f"{who}: no {'training data' if (who, names[0]) == ('fit', 'X') else names[0]} (0 rows)")
     return X, y
 
 
@@ -133,6 +138,29 @@ def check_validation_data(validation_data, who: str = "fit"):
     check_finite(Xv, "validation X", who)
     check_finite(yv, "validation y", who)
     return Xv, yv
+
+
+def split_validation(X, y, fraction, validation_data, who: str = "fit"):
+    """``(X_train, y_train, validation_data)``: with ``fraction`` > 0 the last ``n − ⌊n(1 − fraction)⌋`` rows held
+    out as Keras's ``validation_split`` holds them (before any shuffling; views of an array, nothing copied)."""
+    if not is_real(fraction) or not 0 <= fraction < 1:
+        raise (TypeError if not is_real(fraction) else ValueError)(
+            f"{who}: validation_split must be a fraction in [0, 1) of the rows held out for validation, got {fraction!r}"
+        )
+    if not fraction:
+        return X, y, validation_data
+    if validation_data is not None:
+        raise ValueError(f"{who}: give the validation data once: validation_data=(X_val, y_val) or validation_split="
+                         f"{fraction}, not both")  # fmt: skip
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError(f"{who}: validation_split cuts arrays; X is a {type(X).__name__}: give validation_data=(X_val, "
+                        "y_val) instead")  # fmt: skip
+    n = len(X)
+    split = int(np.floor(n * (1.0 - float(fraction))))
+    if split in (0, n):
+        raise ValueError(f"{who}: validation_split={fraction} of {n} rows leaves {split} for training and {n - split} for "
+                         "validation; each needs at least one: give more rows or another validation_split")  # fmt: skip
+    return X[:split], y[:split], (X[split:], y[split:])
 
 
 def check_checkpoint_dir(checkpoint_dir, who: str = "fit") -> Path | None:
@@ -197,18 +225,42 @@ def check_callbacks(callbacks, who: str = "fit") -> list:
 
 
 def check_monitors(callbacks: list, metrics: Sequence[str], validation: bool, who: str = "fit") -> None:
-    """Each ``EarlyStopping`` (and ``ModelCheckpoint(save_best_only=True)``) watches a value the epochs log —
+    """Each ``EarlyStopping`` (and ``ModelCheckpoint(save_best_only=True)``, an ``LRSchedulerCallback`` of a
+    ``ReduceLROnPlateau``) watches a value the epochs log —
     ``loss`` and the ``metrics``, and with validation data ``val_loss`` and ``val_<metric>`` — refused before the
     first batch otherwise (else a run trains an epoch before it fails, or never saves)."""
     logged = ["loss", *metrics] + (["val_loss", *(f"val_{m}" for m in metrics)] if validation else [])
     for i, cb in enumerate(callbacks):
-        watching = isinstance(cb, EarlyStopping) or (isinstance(cb, ModelCheckpoint) and cb.save_best_only)
+        watching = (isinstance(cb, EarlyStopping) or (isinstance(cb, ModelCheckpoint) and cb.save_best_only)
+                    or (isinstance(cb, LRSchedulerCallback) and cb.monitor is not None))  # fmt: skip
         if watching and cb.monitor not in logged:
             hint = " pass validation_data=(X_val, y_val), or" if cb.monitor.startswith("val_") and not validation else ""
             raise ValueError(
                 f"{who}: callbacks[{i}] ({type(cb).__name__}) monitors {cb.monitor!r}, which this run does not log "
                 f"(it logs {logged});{hint} give monitor= one of those"
             )
+
+
+def check_metrics(metrics, who: str = "fit") -> list[str]:
+    """The metric names as a list, each once (``None`` is none, as Keras's default).  A name given twice would be
+    summed twice into one log entry (an accuracy of 1.1), and a generator would be used up by this check, leaving
+    the run with no metrics: both are read once here, into the list the run then uses."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, str):
+        raise TypeError(f"{who}: metrics must be a list of names, got the string {metrics!r}; write metrics=[{metrics!r}]")
+    try:
+        names = list(metrics)
+    except TypeError:
+        raise TypeError(f"{who}: metrics must be a list of names such as ['accuracy'], got {metrics!r}") from None
+    odd = [m for m in names if not isinstance(m, str)]
+    if odd:
+        raise TypeError(f"{who}: metrics must be names (strings) such as 'accuracy', got {odd[0]!r}; "
+                        f"choose from {sorted(TRAINING_METRICS)}")  # fmt: skip
+    unknown = [m for m in names if m not in TRAINING_METRICS]
+    if unknown:
+        raise ValueError(f"{who}: unknown metrics {unknown}; choose from {sorted(TRAINING_METRICS)}")
+    return list(dict.fromkeys(names))
 
 
 def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_lambda, clip_grad_norm, l1, l2,
@@ -222,11 +274,7 @@ def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_l
     check_int("checkpoint_every", checkpoint_every, 1, who, allow_none=True)
     if sampling not in SAMPLING:
         raise ValueError(f"{who}: sampling must be one of {SAMPLING}, got {sampling!r}")
-    if isinstance(metrics, str):
-        raise TypeError(f"{who}: metrics must be a list of names, got the string {metrics!r}; write metrics=[{metrics!r}]")
-    unknown = [m for m in metrics if m not in TRAINING_METRICS]
-    if unknown:
-        raise ValueError(f"{who}: unknown metrics {unknown}; choose from {sorted(TRAINING_METRICS)}")
+    check_metrics(metrics, who)
     check_real("ema_lambda", ema_lambda, 0.0, who, strict=True)
     if ema_lambda > 1:
         raise ValueError(f"{who}: ema_lambda must lie in (0, 1], got {ema_lambda}")
