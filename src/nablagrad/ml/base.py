@@ -92,7 +92,10 @@ class BaseEstimator:
         return out
 
     def set_params(self, **params) -> BaseEstimator:
+        """Set parameters, ``name=value`` or ``nested__name=value``, all or nothing: an invalid name
+        anywhere (here or in a nested estimator) raises ``ValueError`` and changes no parameter."""
         valid = self._param_names()
+        direct: dict[str, object] = {}
         nested: dict[str, dict] = {}
         for key, value in params.items():
             name, _, sub = key.partition("__")
@@ -101,9 +104,23 @@ class BaseEstimator:
             if sub:
                 nested.setdefault(name, {})[sub] = value
             else:
+                direct[name] = value
+        before = {name: getattr(self, name) for name in direct}
+        done: list[tuple[object, dict]] = []  # (nested estimator, its parameters before the change)
+        try:
+            for name, value in direct.items():
                 setattr(self, name, value)
-        for name, sub_params in nested.items():
-            getattr(self, name).set_params(**sub_params)
+            for name, sub_params in nested.items():
+                inner = getattr(self, name)  # the new one when the same call replaced it
+                if hasattr(inner, "get_params"):  # restored too when its own set_params fails half-way
+                    done.append((inner, inner.get_params(deep=False)))
+                inner.set_params(**sub_params)
+        except BaseException:
+            for inner, old in reversed(done):
+                inner.set_params(**old)
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
         return self
 
     def __repr__(self) -> str:
@@ -304,6 +321,17 @@ def validate_features(est, X, reset: bool):
             f"X has {X.shape[1]} features, but {type(est).__name__} is expecting {est.n_features_in_} features as input."
         )
     return X
+
+
+def prefixed_feature_names(est, prefix: str, n_out: int, input_features=None) -> np.ndarray:
+    """scikit-learn's ``get_feature_names_out`` of a transformer whose outputs are new features:
+    ``[prefix0, prefix1, …]`` (object array); ``input_features``, when given, must name the
+    ``n_features_in_`` inputs."""
+    if input_features is not None and len(input_features) != est.n_features_in_:
+        raise ValueError(f"{type(est).__name__}.get_feature_names_out: input_features has {len(input_features)} names "
+                         f"but the estimator was fitted on {est.n_features_in_} features; pass one name per input "
+                         "feature, or None")  # fmt: skip
+    return np.asarray([f"{prefix}{i}" for i in range(n_out)], dtype=object)
 
 
 def _label_kind(v) -> str:

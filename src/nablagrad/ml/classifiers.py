@@ -31,6 +31,8 @@ from .multiclass import one_vs_all_targets
 class _LinearClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery: class encoding, one-vs-rest for k > 2, decision function, predict."""
 
+    _keeps_float32 = False  # float32 X gives float32 coef_ (scikit-learn's SGD models); liblinear's are float64
+
     def fit(self, X, y):
         """Fit one binary model (two classes) or one per class against the rest."""
         X, enc = self._fit_classes(X, y)
@@ -47,8 +49,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
         targets = [T[:, 1]] if k == 2 else list(T.T)
         ws, bs, iterations = zip(*(fit_binary(X, t) for t in targets))
         self.n_iter_ = max(iterations)
-        self.coef_ = np.array(ws)
-        self.intercept_ = np.array(bs, dtype=np.float64)
+        dtype = X.dtype if self._keeps_float32 else np.float64
+        self.coef_ = np.array(ws, dtype=dtype)
+        self.intercept_ = np.array(bs, dtype=dtype)
 
     def decision_function(self, X):
         """⟨w, x⟩ + b: (n,) for two classes, (n, k) one-vs-rest scores otherwise."""
@@ -71,6 +74,8 @@ class Perceptron(_LinearClassifier):
     intercept"); ``alpha=0`` is the plain perceptron.  Stops after an epoch without mistakes or
     after ``max_iter`` epochs (as scikit-learn's ``Perceptron(penalty="l2", tol=None)``).
     """
+
+    _keeps_float32 = True
 
     _parameter_constraints = {
         "eta0": [Interval(Real, 0, None, closed="neither")],
@@ -239,6 +244,13 @@ def fit_multinomial(X: np.ndarray, enc: np.ndarray, k: int, sw: np.ndarray, C: f
     return theta[: p * k].reshape(p, k).T.copy(), intercept, it
 
 
+def _set_linear(est, X: np.ndarray, coef: np.ndarray, intercept: np.ndarray, iterations: int) -> None:
+    """``coef_``, ``intercept_`` in X's float dtype (float32 data gives float32 weights, as
+    scikit-learn's lbfgs) and ``n_iter_`` as scikit-learn's: an int32 array of one entry."""
+    est.coef_, est.intercept_ = coef.astype(X.dtype), np.asarray(intercept).astype(X.dtype)
+    est.n_iter_ = np.array([iterations], dtype=np.int32)
+
+
 _LOGISTIC_PARAMS = {
     "C": [Interval(Real, 0, None, closed="neither")],
     "fit_intercept": [BOOLEAN],
@@ -278,12 +290,11 @@ class LogisticRegression(_LinearClassifier):
         sw = fit_weights(sample_weight, len(X), "LogisticRegression.fit")
         k, C = len(self.classes_), float(self.C)
         if k == 2:
-            w, b, self.n_iter_ = fit_binary_logistic(X, enc.astype(np.float64), sw, C, self.fit_intercept, self.max_iter,
-                                                     self.tol)  # fmt: skip
-            self.coef_, self.intercept_ = w[None, :], np.array([b])
+            w, b, it = fit_binary_logistic(X, enc.astype(np.float64), sw, C, self.fit_intercept, self.max_iter, self.tol)
+            coef, intercept = w[None, :], np.array([b])
         else:
-            self.coef_, self.intercept_, self.n_iter_ = fit_multinomial(X, enc, k, sw, C, self.fit_intercept,
-                                                                        self.max_iter, self.tol)  # fmt: skip
+            coef, intercept, it = fit_multinomial(X, enc, k, sw, C, self.fit_intercept, self.max_iter, self.tol)
+        _set_linear(self, X, coef, intercept, it)
         return self
 
     def predict_proba(self, X):
@@ -384,8 +395,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """Fit the multinomial model by L-BFGS on the (weighted) penalised negative log-likelihood."""
         X, enc = self._fit_classes(X, y)
         sw = fit_weights(sample_weight, len(X), "SoftmaxRegression.fit")
-        self.coef_, self.intercept_, self.n_iter_ = fit_multinomial(X, enc, len(self.classes_), sw, float(self.C),
-                                                                    self.fit_intercept, self.max_iter, self.tol)  # fmt: skip
+        _set_linear(self, X, *fit_multinomial(X, enc, len(self.classes_), sw, float(self.C), self.fit_intercept,
+                                              self.max_iter, self.tol))  # fmt: skip
         return self
 
     def _scores(self, X):

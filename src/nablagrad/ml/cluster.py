@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._params import RANDOM_STATE, Interval, Options
-from .base import BaseEstimator, TransformerMixin, check_array, validate_features
+from .base import BaseEstimator, TransformerMixin, check_array, check_is_fitted, prefixed_feature_names, validate_features
 
 
 def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -67,7 +67,8 @@ class KMeans(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        """Lloyd's iterations from ``n_init`` starts; keep the one of lowest inertia."""
+        """Lloyd's iterations from ``n_init`` starts; keep the one of lowest inertia.  float32 data
+        gives float32 ``cluster_centers_``; ``labels_`` are int32, as scikit-learn's."""
         X = check_array(X)
         validate_features(self, X, reset=True)
         k = self.n_clusters
@@ -79,15 +80,16 @@ class KMeans(TransformerMixin, BaseEstimator):
         best = None
         for _ in range(self.n_init):
             start = kmeans_plus_plus(X, k, rng) if self.init == "k-means++" else X[rng.choice(len(X), k, replace=False)]
-            run = _lloyd(X, start.copy(), self.max_iter, tol)
+            run = _lloyd(X, np.asarray(start, np.float64), self.max_iter, tol)
             if best is None or run[2] < best[2]:
                 best = run
-        self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_ = best
+        centres, labels, self.inertia_, self.n_iter_ = best
+        self.cluster_centers_, self.labels_ = centres.astype(X.dtype), labels.astype(np.int32)
         return self
 
     def predict(self, X):
         X = self._check_X(X, "cluster_centers_")
-        return squared_distances(X, self.cluster_centers_).argmin(1)
+        return squared_distances(X, self.cluster_centers_).argmin(1).astype(np.int32)
 
     def fit_predict(self, X, y=None):
         return self.fit(X).labels_
@@ -96,6 +98,11 @@ class KMeans(TransformerMixin, BaseEstimator):
         """Distances to every centre, (n, k)."""
         X = self._check_X(X, "cluster_centers_")
         return np.sqrt(squared_distances(X, self.cluster_centers_))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``["kmeans0", …]``, one name per cluster (the columns of :meth:`transform`), as scikit-learn's."""
+        check_is_fitted(self, "cluster_centers_")
+        return prefixed_feature_names(self, "kmeans", len(self.cluster_centers_), input_features)
 
     def score(self, X, y=None) -> float:
         """−inertia on X (higher is better, as scikit-learn)."""

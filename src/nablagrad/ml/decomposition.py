@@ -24,7 +24,15 @@ from numbers import Integral
 import numpy as np
 
 from ._params import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
-from .base import BaseEstimator, TransformerMixin, centred_blocks, check_array, check_is_fitted, validate_features
+from .base import (
+    BaseEstimator,
+    TransformerMixin,
+    centred_blocks,
+    check_array,
+    check_is_fitted,
+    prefixed_feature_names,
+    validate_features,
+)
 
 
 class PCA(TransformerMixin, BaseEstimator):
@@ -90,7 +98,59 @@ class PCA(TransformerMixin, BaseEstimator):
         self.explained_variance_ = var[:k]
         self.explained_variance_ratio_ = ratio[:k]
         self.singular_values_ = S[:k]
+        self.n_samples_ = n
+        m = min(n, p)  # σ² of probabilistic PCA: the mean variance of the discarded directions (scikit-learn's)
+        rest = (total - var[:k].sum()) if len(var) < m else var[k:m].sum()
+        self.noise_variance_ = float(max(rest, 0.0) / (m - k)) if k < m else 0.0
         return self
+
+    def get_covariance(self) -> np.ndarray:
+        """The covariance of probabilistic PCA (Tipping & Bishop 1999), scikit-learn's formula:
+        ``Wᵀ diag(max(λ − σ², 0)) W + σ² I`` with ``W`` the components (scaled by ``√λ`` when
+        ``whiten``), ``λ`` the explained variances and ``σ²`` ``noise_variance_``."""
+        check_is_fitted(self, "components_")
+        W, gain = self._model_factors()
+        cov = (W.T * gain) @ W
+        cov.flat[:: len(cov) + 1] += self.noise_variance_
+        return cov
+
+    def get_precision(self) -> np.ndarray:
+        """The inverse of :meth:`get_covariance`, by the matrix inversion lemma when ``σ² > 0``:
+        ``(I − Wᵀ (W Wᵀ + σ² diag(1/g))⁻¹ W / σ²)/σ²`` (``g`` the gains ``max(λ − σ², 0)``)."""
+        check_is_fitted(self, "components_")
+        s2 = self.noise_variance_
+        if s2 == 0.0:
+            return np.linalg.inv(self.get_covariance())
+        W, gain = self._model_factors()
+        with np.errstate(divide="ignore"):  # a zero gain is an infinite diagonal entry, as scikit-learn's
+            inner = W @ W.T / s2 + np.diag(1.0 / gain)
+        precision = W.T @ np.linalg.inv(inner) @ W / -(s2**2)
+        precision.flat[:: len(precision) + 1] += 1.0 / s2
+        return precision
+
+    def _model_factors(self) -> tuple[np.ndarray, np.ndarray]:
+        W = self.components_ * np.sqrt(self.explained_variance_)[:, None] if self.whiten else self.components_
+        lam = self.explained_variance_
+        return W, np.where(lam > self.noise_variance_, lam - self.noise_variance_, 0.0)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Log-likelihood of each row under probabilistic PCA, ``N(x̄, get_covariance())``:
+        ``−½ (x − x̄)ᵀ P (x − x̄) − ½ (p ln 2π − ln det P)`` with ``P`` :meth:`get_precision`."""
+        X = self._check_X(X, "components_")
+        R = X - self.mean_
+        precision = self.get_precision()
+        sign, logdet = np.linalg.slogdet(precision)
+        logdet = logdet if sign > 0 else -np.inf
+        return -0.5 * np.sum(R * (R @ precision), axis=1) - 0.5 * (X.shape[1] * np.log(2 * np.pi) - logdet)
+
+    def score(self, X, y=None) -> float:
+        """The mean log-likelihood of the rows of ``X`` (:meth:`score_samples`), as scikit-learn's."""
+        return float(np.mean(self.score_samples(X)))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``["pca0", "pca1", …]``, one name per component (scikit-learn's)."""
+        check_is_fitted(self, "components_")
+        return prefixed_feature_names(self, "pca", self.n_components_, input_features)
 
     def transform(self, X):
         X = self._check_X(X, "components_")

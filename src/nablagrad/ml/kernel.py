@@ -138,8 +138,10 @@ def smo(K: np.ndarray, y: np.ndarray, C: float, tol: float, max_iter: int) -> tu
     if free.any():
         rho = float(yG[free].mean())
     else:
-        ub = np.where(((y > 0) & (alpha >= C)) | ((y < 0) & (alpha <= 0)), yG, np.inf).min()
-        lb = np.where(((y > 0) & (alpha <= 0)) | ((y < 0) & (alpha >= C)), yG, -np.inf).max()
+        # libsvm's calculate_rho: ρ lies between the bounded examples' y_i G_i, from above for those that
+        # may only move up (α_i = C, y_i = −1; α_i = 0, y_i = +1), from below for the others
+        ub = np.where(((y < 0) & (alpha >= C)) | ((y > 0) & (alpha <= 0)), yG, np.inf).min()
+        lb = np.where(((y > 0) & (alpha >= C)) | ((y < 0) & (alpha <= 0)), yG, -np.inf).max()
         rho = float((ub + lb) / 2) if np.isfinite(ub) and np.isfinite(lb) else 0.0
     return alpha, rho, it
 
@@ -169,25 +171,52 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         return _kernel(A, B, self.kernel, self._gamma_, self.degree, self.coef0)
 
     def fit(self, X, y):
-        """Solve one dual problem per pair of classes (one-vs-one) by SMO."""
+        """Solve one dual problem per pair of classes (one-vs-one) by SMO.
+
+        Fitted as scikit-learn's ``SVC``: ``support_`` (int32, grouped by class in ``classes_``
+        order, each group by index), ``support_vectors_`` (float64), ``n_support_`` (per class),
+        ``dual_coef_`` ``(k − 1, n_SV)`` holding ``α_i y_i`` of each support vector in each of its
+        k − 1 pairs (libsvm's layout), ``intercept_`` ``−ρ`` per pair, ``n_iter_`` per pair; for
+        two classes ``dual_coef_`` and ``intercept_`` are negated so that
+        ``decision_function(x) = dual_coef_ · k(SV, x) + intercept_`` is positive for ``classes_[1]``."""
         X, enc = self._fit_classes(X, y)
+        X = X.astype(np.float64, copy=False)  # as libsvm: float64 support vectors and scores, whatever X's dtype
         self._gamma_ = _resolve_gamma(self.gamma, X)
         K = self._k(X, X)
-        self.pairs_ = []
-        self.n_iter_ = 0
-        support = set()
+        pairs, iterations = [], []
         for a, b in itertools.combinations(range(len(self.classes_)), 2):
             idx = np.flatnonzero((enc == a) | (enc == b))
             yy = np.where(enc[idx] == a, 1.0, -1.0)  # class a is the positive side of pair (a, b)
             alpha, rho, it = smo(K[np.ix_(idx, idx)], yy, float(self.C), self.tol, self.max_iter)
-            self.n_iter_ = max(getattr(self, "n_iter_", 0), it)
+            iterations.append(it)
             nz = alpha > 0
-            self.pairs_.append((a, b, idx[nz], (alpha * yy)[nz], rho))
-            support.update(idx[nz].tolist())
-        self.support_ = np.array(sorted(support), dtype=np.int64)
-        self.support_vectors_ = X[self.support_]
-        self._pos = {s: k for k, s in enumerate(self.support_.tolist())}
+            pairs.append((a, b, idx[nz], (alpha * yy)[nz], rho))
+        self.pairs_ = pairs
+        self.n_iter_ = np.array(iterations, dtype=np.int32)
+        self.fit_status_ = 0
+        self._set_support(X, enc)
         return self
+
+    def _set_support(self, X: np.ndarray, enc: np.ndarray) -> None:
+        """scikit-learn's ``SVC`` attributes from ``pairs_`` (see :meth:`fit`)."""
+        k = len(self.classes_)
+        used = np.zeros(len(X), dtype=bool)
+        for _, _, sv, _, _ in self.pairs_:
+            used[sv] = True
+        support = np.flatnonzero(used)
+        support = support[np.argsort(enc[support], kind="stable")]  # by class, then by index
+        self.support_ = support.astype(np.int32)
+        self.support_vectors_ = X[support]
+        self.n_support_ = np.bincount(enc[support], minlength=k).astype(np.int32)
+        self._pos = {s: i for i, s in enumerate(support.tolist())}
+        dual = np.zeros((k - 1, len(support)))
+        intercept = np.empty(len(self.pairs_))
+        for p, (a, b, sv, coef, rho) in enumerate(self.pairs_):
+            cols = [self._pos[s] for s in sv.tolist()]
+            dual[np.where(enc[sv] == a, b - 1, a), cols] = coef  # class a's vectors in row b − 1, class b's in row a
+            intercept[p] = -rho
+        sign = -1.0 if k == 2 else 1.0  # two classes: positive for classes_[1], as scikit-learn
+        self.dual_coef_, self.intercept_ = sign * dual, sign * intercept
 
     def _pair_scores(self, X):
         X = self._check_X(X, "support_")

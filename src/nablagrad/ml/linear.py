@@ -43,6 +43,8 @@ _GRADIENT_PARAMS = {  # the engine's gradient solvers ("gd", "sgd"), shared by L
 
 
 class _LinearModel(RegressorMixin, BaseEstimator):
+    _squeeze_column = True  # a one-column y gives coef_ of shape (p,), as scikit-learn's Ridge and Lasso
+
     def _tag_overrides(self):
         return {"multi_output": True}
 
@@ -55,7 +57,8 @@ class _LinearModel(RegressorMixin, BaseEstimator):
         sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit", copy=True)  # the one copy
         self._sw = sw
         y = y.astype(np.float64)
-        self._single = y.ndim == 1
+        self._dtype = X.dtype  # float32 data gives float32 coef_/intercept_ (scikit-learn's); solved in float64
+        self._y_ndim = y.ndim
         Y = y.reshape(len(y), -1)
         if self.fit_intercept:
             self._x_mean, self._y_mean = np.average(X, axis=0, weights=sw), np.average(Y, axis=0, weights=sw)
@@ -66,11 +69,13 @@ class _LinearModel(RegressorMixin, BaseEstimator):
     def _finish(self, W: np.ndarray) -> None:
         """W: (n_features, n_targets) fitted on centred data."""
         vars(self).pop("_sw", None)  # the fit's sample weights (n floats) are not kept with the fitted model
-        intercept = self._y_mean - self._x_mean @ W
-        self.coef_ = W[:, 0] if self._single else W.T
-        self.intercept_ = float(intercept[0]) if self._single else intercept
-        if not self.fit_intercept:
-            self.intercept_ = 0.0 if self._single else np.zeros_like(intercept)
+        dtype = vars(self).pop("_dtype")
+        # scikit-learn's shapes: coef_ (p,) for a 1-D y (and, for Ridge and Lasso, a one-column y),
+        # else (outputs, p); intercept_ a scalar for a 1-D y, else one per output; 0.0 without intercept
+        squeeze = self._y_ndim == 1 or (W.shape[1] == 1 and self._squeeze_column)
+        self.coef_ = (W[:, 0] if squeeze else W.T).astype(dtype)
+        intercept = (self._y_mean - self._x_mean @ W).astype(dtype)
+        self.intercept_ = 0.0 if not self.fit_intercept else intercept[0] if self._y_ndim == 1 else intercept
 
     def predict(self, X):
         X = self._check_X(X, "coef_")
@@ -174,6 +179,7 @@ class LinearRegression(_LinearModel):
     """
 
     _parameter_constraints = {**_GRADIENT_PARAMS, "solver": [Options({"normal", "lstsq", "gd", "sgd"})]}
+    _squeeze_column = False  # scikit-learn's LinearRegression keeps coef_ (1, p) for a one-column y
 
     def __init__(self, fit_intercept: bool = True, solver: str = "lstsq", learning_rate: float | str = 0.01,
                  max_iter: int = 1000, batch_size: int = 32, tol: float = 1e-7, random_state=None):  # fmt: skip
@@ -332,12 +338,18 @@ class Lasso(_LinearModel):
         root, Yc = self._root_weighted(Yc)
         G, XtY = centred_gram(X, self._x_mean, Yc, type(self).__name__, row_scale=root)
         lam = self.alpha * (len(X) if self._sw is None else float(self._sw.sum()))
-        W = np.column_stack([self._solve_l1(G, XtY[:, k], float(Yc[:, k] @ Yc[:, k]), lam) for k in range(Yc.shape[1])])
+        fits = []
+        for k in range(Yc.shape[1]):  # a loop, not a comprehension: the ConvergenceWarning's stacklevel reaches fit's caller
+            fits.append(self._solve_l1(G, XtY[:, k], float(Yc[:, k] @ Yc[:, k]), lam))
+        W = np.column_stack([w for w, _ in fits])
         self._finish(W)
+        iterations = [it for _, it in fits]
+        self.n_iter_ = iterations[0] if self.coef_.ndim == 1 else iterations  # scikit-learn's: a list per target
         return self
 
-    def _solve_l1(self, G: np.ndarray, Xty: np.ndarray, yy: float, lam: float) -> np.ndarray:
-        """``argmin ½(wᵀGw − 2wᵀXty + yy) + λ‖w‖₁`` by ``solver``, to a duality gap below ``tol · yy``."""
+    def _solve_l1(self, G: np.ndarray, Xty: np.ndarray, yy: float, lam: float) -> tuple[np.ndarray, int]:
+        """``(argmin ½(wᵀGw − 2wᵀXty + yy) + λ‖w‖₁, iterations)`` by ``solver``, to a duality gap
+        below ``tol · yy``."""
         p = G.shape[0]
         w = np.zeros(p)
         tol = self.tol * max(yy, 1e-300)
@@ -362,8 +374,7 @@ class Lasso(_LinearModel):
         else:
             warnings.warn(f"Lasso did not converge in max_iter={self.max_iter}; increase it or raise tol",
                           ConvergenceWarning, stacklevel=3)  # fmt: skip
-        self.n_iter_ = it + 1
-        return w
+        return w, it + 1
 
 
 def _lasso_gap(G, Xty, yy, w, lam) -> float:

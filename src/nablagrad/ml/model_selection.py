@@ -102,9 +102,18 @@ def train_test_split(*arrays, test_size=None, train_size=None, shuffle: bool = T
         train, test = np.arange(n_train), np.arange(n_train, n_train + n_test)
     out = []
     for a in arrays:
-        a = np.asarray(a)
-        out.extend([a[train], a[test]])
+        out.extend([_take_rows(a, train), _take_rows(a, test)])
     return out
+
+
+def _take_rows(a, rows: np.ndarray):
+    """``a``'s rows, in ``a``'s kind as scikit-learn's ``_safe_indexing``: a list stays a list,
+    a sparse matrix stays sparse; anything else becomes a NumPy array."""
+    if isinstance(a, list):
+        return [a[i] for i in rows.tolist()]
+    if hasattr(a, "toarray") and hasattr(a, "tocsr"):  # scipy.sparse, without importing it
+        return a.tocsr()[rows]
+    return np.asarray(a)[rows]
 
 
 def _stratified_rows(strat: np.ndarray, n_train: int, n_test: int, shuffle: bool, rng,

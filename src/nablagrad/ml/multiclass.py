@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 
 from ._params import HasMethods
-from .base import BaseEstimator, ClassifierMixin, available_if
+from .base import BaseEstimator, ClassifierMixin, available_if, check_is_fitted
 from .kernel import _ovo_decision
 
 
@@ -80,6 +80,17 @@ class OneVsRest(ClassifierMixin, BaseEstimator):
         self.estimators_ = [clone(self.estimator).fit(X, (enc == c).astype(np.int64)) for c in positives]
         return self
 
+    @property
+    def n_classes_(self) -> int:
+        """The number of classes (scikit-learn's ``OneVsRestClassifier.n_classes_``)."""
+        return len(self.classes_)
+
+    @property
+    def multilabel_(self) -> bool:
+        """Whether the targets were multilabel (scikit-learn's attribute): never here, ``fit`` takes class labels."""
+        check_is_fitted(self, "estimators_")
+        return False
+
     def _confidences(self, X) -> np.ndarray:
         """Each classifier's confidence in its class (decision function, else probability), (n, m)."""
         X = self._check_X(X, "estimators_")
@@ -128,12 +139,25 @@ class OneVsOne(ClassifierMixin, BaseEstimator):
             self.pairs_.append((a, b, est))
         return self
 
+    @property
+    def n_classes_(self) -> int:
+        """The number of classes (scikit-learn's ``OneVsOneClassifier.n_classes_``)."""
+        return len(self.classes_)
+
+    @property
+    def estimators_(self) -> tuple:
+        """The fitted classifiers, one per pair of classes in ``itertools.combinations`` order:
+        (0, 1), (0, 2), …, (1, 2), … (scikit-learn's ``OneVsOneClassifier.estimators_``)."""
+        return tuple(est for _, _, est in self.pairs_)
+
     def decision_function(self, X):
+        """Votes plus confidences squashed into (−⅓, ⅓), (n, k); for two classes the second class's
+        column, (n,), positive when ``classes_[1]`` wins (scikit-learn's ``OneVsOneClassifier``)."""
         X = self._check_X(X, "pairs_")
         # scikit-learn's convention: a positive score votes for the first class of the pair
         scores = [(a, b, -_score(est, X)) for a, b, est in self.pairs_]
         d = _ovo_decision(scores, len(self.classes_), len(X))
-        return d[:, 1] - d[:, 0] if len(self.classes_) == 2 else d
+        return d[:, 1] if len(self.classes_) == 2 else d  # two classes: scikit-learn's column of the second class
 
     def predict(self, X):
         d = self.decision_function(X)

@@ -19,6 +19,7 @@ from .base import (
     DataConversionWarning,
     RegressorMixin,
     check_classification_targets,
+    check_is_fitted,
     check_X_y,
     validate_features,
 )
@@ -68,6 +69,43 @@ class _MLP(BaseEstimator):
     def _forward(self, X):
         X = self._check_X(X, "model_")
         return train_predict(self.model_, X)
+
+    # scikit-learn's fitted attributes, read from the trained network (layer i: x ↦ x W_i + b_i)
+    def _linears(self) -> list:
+        check_is_fitted(self, "model_")
+        return [m for m in self.model_.modules() if isinstance(m, nn.Linear)]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices, ``coefs_[i]`` of shape (units in layer i, units in layer i + 1)."""
+        return [m.weight.numpy() for m in self._linears()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors, ``intercepts_[i]`` of shape (units in layer i + 1,)."""
+        return [m.bias.numpy() for m in self._linears()]
+
+    @property
+    def n_layers_(self) -> int:
+        """Input, hidden and output layers."""
+        return len(self._linears()) + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        """Output units (one per class for a classifier: this network's softmax has one for each)."""
+        return int(self._linears()[-1].weight.shape[1])
+
+    @property
+    def loss_(self) -> float:
+        """The training loss of the last epoch."""
+        check_is_fitted(self, "loss_curve_")
+        return float(self.loss_curve_[-1])
+
+    @property
+    def best_loss_(self) -> float:
+        """The lowest training loss of an epoch."""
+        check_is_fitted(self, "loss_curve_")
+        return float(np.min(self.loss_curve_))
 
 
 class MLPClassifier(ClassifierMixin, _MLP):

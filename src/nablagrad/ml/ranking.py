@@ -135,6 +135,9 @@ class LinearRanker(BaseEstimator):
         if groups is not None and len(np.asarray(groups)) != len(X):
             raise ValueError(f"LinearRanker.fit: groups has {len(np.asarray(groups))} entries but X has {len(X)} rows; give "
                              "one query id per row")  # fmt: skip
+        if len(X) < 2:
+            raise ValueError(f"LinearRanker.fit: got n_samples={len(X)}; ranking orders pairs of samples, so it needs at "
+                             "least 2 samples with different relevances")  # fmt: skip
         validate_features(self, X, reset=True)
         Xt = as_tensor(X, device="cpu")
 
