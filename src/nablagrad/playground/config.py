@@ -147,6 +147,12 @@ def _shown(value, width: int = 40) -> str:
     return text if len(text) <= width else f"{text[: width - 1]}… ({len(text)} characters)"
 
 
+def shown_name(name: str) -> str:
+    """A parameter name from the page as a message shows it: plain if short and printable, else
+    :func:`_shown` (quoted, escaped and cut), so that ``"\\ud800"`` or a 60 kB key cannot break the reply."""
+    return name if isinstance(name, str) and name.isprintable() and len(name) <= 40 else _shown(name)
+
+
 def _bound(x: float) -> str:
     """A range's end as the user types it: whole numbers in full (2147483647, not 2.14748e+09)."""
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
@@ -209,7 +215,7 @@ def parse_config(raw: dict, base=None):
         raise ConfigError("the configuration must be a JSON object of parameters")
     unknown = sorted(set(raw) - set(FIELD))
     if unknown:
-        raise ConfigError(f"unknown parameter(s): {', '.join(map(str, unknown))}; known: {', '.join(FIELD)}")
+        raise ConfigError(f"unknown parameter(s): {', '.join(map(shown_name, unknown[:8]))}; known: {', '.join(FIELD)}")
     values = (base or Config()).to_dict()
     for key, value in raw.items():
         f = FIELD[key]
@@ -242,6 +248,29 @@ def _check_together(cfg, raw: dict) -> None:
         cfg.problem = "regression" if regression else "classification"
         if not takes_classes(cfg.dataset):
             cfg.classes = 2
-    n_train = max(1, cfg.points * cfg.train_ratio // 100)
-    if cfg.dataset != UPLOAD and cfg.batch_size > n_train:
+    if cfg.dataset != UPLOAD:
+        check_batch(cfg, cfg.points)
+
+
+def training_points(cfg, points: int) -> int:
+    """How many of ``points`` rows train (the first ``train_ratio`` %, at least one)."""
+    return max(1, points * cfg.train_ratio // 100)
+
+
+def check_batch(cfg, points: int) -> None:
+    """A batch can be no larger than the training set: ``batch_size ≤ points · train_ratio / 100``."""
+    n_train = training_points(cfg, points)
+    if cfg.batch_size > n_train:
         raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training points; choose at most {n_train}")
+
+
+def apply_upload(cfg, raw: dict, upload) -> None:
+    """Tie ``cfg`` to the uploaded data set ``upload`` (an :class:`~.upload.Upload`): its problem
+    type and class count are the file's (``problem`` given otherwise is refused, as for a generated
+    set), and the batch must fit its training rows."""
+    if "problem" in raw and cfg.problem != upload.problem:
+        raise ConfigError(f"the uploaded data are a {upload.problem} problem; choose problem={upload.problem} "
+                          f"(or upload the file again with problem={cfg.problem})")  # fmt: skip
+    cfg.problem = upload.problem
+    cfg.classes = upload.classes if upload.problem == "classification" else FIELD["classes"].default
+    check_batch(cfg, len(upload.X))

@@ -6,7 +6,8 @@ decoupled from drawing: each viewer receives the latest snapshot up to 14 times 
 second.  Every message gets an answer: a bad one a JSON ``{"type": "error", "message": …}``
 (WebSocket) or a 4xx ``{"error": …}`` (HTTP), and the server keeps serving.  Resources are
 bounded: ``MAX_SESSIONS`` sessions, ``MAX_UPLOADS`` uploaded files, request bodies of
-``MAX_BODY`` bytes; a session lives while a page shows it (several pages may share one).
+``MAX_BODY`` bytes, WebSocket messages of ``MAX_MESSAGE`` characters; a session lives while a
+page shows it (several pages may share one).
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..viz.plots import optimizer_paths
-from .config import FIELD, PARSERS, UPLOAD, ConfigError, Field, _shown, parse_config, schema
+from .config import FIELD, PARSERS, UPLOAD, ConfigError, Field, _shown, apply_upload, parse_config, schema, shown_name
 from .session import Session
 from .upload import MAX_BYTES, Upload, UploadError, parse_csv
 
 MAX_SESSIONS = 16
 MAX_UPLOADS = 32
 MAX_BODY = 64 * 1024  # a configuration; uploads may use upload.MAX_BYTES
+MAX_MESSAGE = 1024 * 1024  # characters of one WebSocket message (a page's are a few hundred)
 UNCONNECTED_TTL = 120.0  # seconds a session may wait for its page
 FRAME = 0.07  # seconds between snapshots sent to a viewer (at most 14 frames per second)
 CHUNK = 0.04  # seconds of training between looks at the controls (and chances to draw)
@@ -87,13 +89,20 @@ class Registry:
             self.uploads.popitem(last=False)  # the oldest upload goes first
         return uid
 
-    def upload_for(self, cfg) -> Upload | None:
+    def upload_for(self, cfg, raw: dict, session: Session | None = None) -> Upload | None:
+        """The uploaded data ``cfg`` names (``None`` for a generated set), with ``cfg`` tied to it
+        (:func:`~.config.apply_upload`).  A session keeps the upload it trains on even once newer
+        uploads have pushed it out of the registry, so that its other controls still work."""
         if cfg.dataset != UPLOAD:
             return None
         upload = self.uploads.get(cfg.upload)
+        if upload is None and session is not None and session.cfg.dataset == UPLOAD and session.cfg.upload == cfg.upload:
+            upload = session.upload
         if upload is None:
             raise ConfigError(f"no uploaded data {cfg.upload!r} on the server (it restarted or forgot it); upload the file again")
-        self.uploads.move_to_end(cfg.upload)
+        if cfg.upload in self.uploads:
+            self.uploads.move_to_end(cfg.upload)
+        apply_upload(cfg, raw, upload)
         return upload
 
 
@@ -160,7 +169,7 @@ def _query(request: Request, known: tuple[str, ...]) -> dict[str, str]:
         raise QueryError(f"parameter(s) given more than once: {given}; give each parameter one value")
     unknown = sorted(set(q) - set(known))
     if unknown:
-        raise ConfigError(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(known)}")
+        raise ConfigError(f"unknown parameter(s): {', '.join(map(shown_name, unknown[:8]))}; known: {', '.join(known)}")
     return dict(q)
 
 
@@ -214,20 +223,22 @@ def create_app() -> Starlette:
         return JSONResponse(schema())
 
     async def _config(request: Request):
-        return parse_config(_loads(await _body(request, MAX_BODY)))
+        """The validated configuration of a request's body, tied to its uploaded data if any."""
+        raw = _loads(await _body(request, MAX_BODY))
+        cfg = parse_config(raw)
+        return cfg, registry.upload_for(cfg, raw)
 
     async def validate(request: Request):
         try:
-            cfg = await _config(request)
-            registry.upload_for(cfg)
+            cfg, _ = await _config(request)
         except ConfigError as exc:
             return _error(422, str(exc))
         return JSONResponse({"config": cfg.to_dict()})
 
     async def create_session(request: Request):
         try:
-            cfg = await _config(request)
-            session = await asyncio.to_thread(Session, cfg, registry.upload_for(cfg))
+            cfg, upload = await _config(request)
+            session = await asyncio.to_thread(Session, cfg, upload)
         except ConfigError as exc:
             return _error(422, str(exc))
         try:
@@ -300,8 +311,9 @@ def create_app() -> Starlette:
         elif action == "reset":
             await asyncio.to_thread(session.reset)
         elif action == "config":
-            cfg = parse_config(msg.get("config", {}), session.cfg)
-            await asyncio.to_thread(session.configure, cfg, registry.upload_for(cfg))
+            raw = msg.get("config", {})
+            cfg = parse_config(raw, session.cfg)
+            await asyncio.to_thread(session.configure, cfg, registry.upload_for(cfg, raw, session))
         elif action == "inspect":
             where = [msg.get(k) for k in ("layer", "source", "target")]
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in where):
@@ -338,6 +350,8 @@ def create_app() -> Starlette:
                 try:
                     if frame.get("text") is None:
                         raise ConfigError("binary frames are not understood; send JSON text such as {\"action\": \"play\"}")
+                    if len(frame["text"]) > MAX_MESSAGE:  # not parsed: bounded as an HTTP body is
+                        raise ConfigError(f"a message is larger than {MAX_MESSAGE} characters; send one action at a time")
                     await handle(session, sid, _loads(frame["text"]), websocket, wake)
                 except ConfigError as exc:  # nothing changed: the page gets the configuration still in force
                     await send({"type": "error", "message": str(exc), "config": session.cfg.to_dict()})

@@ -22,7 +22,7 @@ import numpy as np
 from .. import data, io, nn, optim
 from ..autodiff import no_grad, tensor
 from ..train import History, Trainer, TrainingDivergedError, predict
-from .config import FIELD, UPLOAD, ConfigError, takes_classes
+from .config import FIELD, UPLOAD, ConfigError, check_batch, takes_classes, training_points
 from .maths import features, update_lines
 from .script import reproduce_script
 from .upload import Upload
@@ -126,9 +126,8 @@ class Session:
             X, y = data.DATASETS[cfg.dataset](cfg.points, noise=cfg.noise, seed=cfg.seed, **kw)
             problem, k = cfg.problem, (cfg.classes if cfg.problem == "classification" else 1)
             names = [str(c) for c in range(k)] if problem == "classification" else []
-        n_train = max(1, len(X) * cfg.train_ratio // 100)
-        if cfg.batch_size > n_train:
-            raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training points; choose at most {n_train}")
+        check_batch(cfg, len(X))
+        n_train = training_points(cfg, len(X))
         order = np.random.default_rng(cfg.seed).permutation(len(X))
         self.X, self.y = np.asarray(X, dtype=np.float64)[order], np.asarray(y)[order]
         self.problem, self.k, self.class_names, self.n_train = problem, k, names, n_train

@@ -7,16 +7,17 @@ features into the playground's view: each column is mapped linearly onto [−5, 
 
 from __future__ import annotations
 
+import csv
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from .config import MAX_CLASSES, MAX_POINTS
+from .config import MAX_CLASSES, MAX_POINTS, shown_name
 
 MAX_BYTES = 256 * 1024
 MIN_ROWS = 10
+MAX_LABEL = 64  # characters of a class name: names travel with every snapshot
 VIEW = 5.0  # features are scaled onto [−VIEW, VIEW]
 
 
@@ -83,8 +84,17 @@ def _classes(labels: list[str]) -> tuple[list[str], np.ndarray]:
     return [first[key] for key in order], np.array([index[key] for key in keys], dtype=np.int64)
 
 
+def _cells(i: int, line: str, sep: str) -> list[str]:
+    """Line ``i``'s cells, stripped; quoted as CSV does (``"cat, big"`` is one cell, ``""`` a quote)."""
+    try:
+        return [c.strip() for c in next(csv.reader([line], delimiter=sep, skipinitialspace=True))]
+    except csv.Error as exc:  # e.g. a cell beyond csv's field size limit
+        raise UploadError(f"line {i} cannot be read as CSV ({exc})") from None
+
+
 def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
-    """An :class:`Upload` from a CSV file's bytes (header optional; ``,`` ``;`` or tab separated).
+    """An :class:`Upload` from a CSV file's bytes (header optional; ``,`` ``;`` or tab separated;
+    cells may be quoted as spreadsheets and R's ``write.csv`` write them: ``"cat, big"``).
 
     ``problem`` ``"auto"`` reads whole-number or word labels as classes and other numbers as a
     regression target; ``"classification"`` or ``"regression"`` insist.
@@ -97,11 +107,13 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UploadError("the file is not text (UTF-8); save it as CSV") from None
+    if "\x00" in text:  # UTF-16 read as UTF-8, or a binary file
+        raise UploadError("the file is not text (it holds NUL bytes; UTF-16?); save it as CSV in UTF-8")
     lines = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines()) if line.strip()]
     if not lines:
         raise UploadError("the file is empty; it needs rows of x1, x2, label")
     sep = next((s for s in (",", ";", "\t") if s in lines[0][1]), ",")
-    rows = [(i, [c.strip() for c in re.split(re.escape(sep), line)]) for i, line in lines]
+    rows = [(i, _cells(i, line, sep)) for i, line in lines]
     for i, cells in rows:
         if len(cells) != 3:
             raise UploadError(f"line {i} has {len(cells)} columns; each row needs 3: x1, x2 and a label (or target)")
@@ -118,7 +130,7 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
             if x is None:
                 raise UploadError(f"line {i}, column {j + 1}: {cells[j]!r} is not a number")
             if not math.isfinite(x):
-                raise UploadError(f"line {i}, column {j + 1} is {cells[j]} (not finite); remove or fill that row")
+                raise UploadError(f"line {i}, column {j + 1} is {shown_name(cells[j])} (not finite); remove or fill that row")
             X[r, j] = x
     labels = [cells[2] for _, cells in rows]
     empty = next((i for i, cells in rows if cells[2].lower() in ("", "na") or _isnan(_number(cells[2]))), None)
@@ -138,6 +150,9 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
         y = np.array(values)
         top = float(np.abs(y).max()) or 1.0
         return Upload(X, y / top, problem, [], f"{note}; target divided by {top:.4g}")
+    long = next(((i, cells[2]) for i, cells in rows if len(cells[2]) > MAX_LABEL), None)
+    if long is not None:
+        raise UploadError(f"line {long[0]}, column 3: a label of {len(long[1])} characters; at most {MAX_LABEL}")
     names, code = _classes(labels)
     if len(names) < 2:
         raise UploadError(f"every label is {names[0]!r}: only one class; a classifier needs at least two")
