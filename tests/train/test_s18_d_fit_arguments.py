@@ -53,11 +53,6 @@ def test_validation_split_holds_out_the_last_rows_as_keras_does():
 @pytest.mark.parametrize(
     ("kw", "error", "match"),
     [
-        (
-            {"validation_split": 0.2, "validation_data": (X, Y)},
-            ValueError,
-            r"validation_data=\(X_val, y_val\) or validation_split=0\.2, not both",
-        ),
         ({"validation_split": 1.0}, ValueError, r"validation_split must be a fraction in \[0, 1\).*got 1\.0"),
         ({"validation_split": "0.2"}, TypeError, r"validation_split must be a fraction.*got '0\.2'"),
         ({"validation_split": 0.01}, None, None),  # ⌊20 · 0.99⌋ = 19: one validation row, as Keras
@@ -76,6 +71,18 @@ def test_bad_validation_split_and_metrics_are_refused_before_any_step(kw, error,
     with pytest.raises(error, match=match):
         ng.train.fit(m, "cross_entropy", opt, X, Y, epochs=1, **kw)
     assert all(np.array_equal(a, b) for a, b in zip(before, _weights(m)))
+
+
+def test_validation_data_overrides_validation_split_as_in_keras():
+    m, m2 = _linear(), _linear()
+    Xv, Yv = X[:5], Y[:5]
+    with pytest.warns(UserWarning, match="validation_split=0.2 is ignored"):
+        h = ng.train.fit(m, "cross_entropy", ng.optim.SGD(m.parameters(), lr=0.1), X, Y, epochs=1, batch_size=None,
+                         validation_split=0.2, validation_data=(Xv, Yv), seed=0)  # fmt: skip
+    h2 = ng.train.fit(m2, "cross_entropy", ng.optim.SGD(m2.parameters(), lr=0.1), X, Y, epochs=1, batch_size=None,
+                      validation_data=(Xv, Yv), seed=0)  # fmt: skip
+    assert h["val_loss"] == h2["val_loss"]
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(m), _weights(m2)))
 
 
 def test_validation_split_too_small_for_the_data_is_named():

@@ -155,6 +155,34 @@ def _needs(inputs) -> list[bool]:
     return [isinstance(a, Tensor) and a.requires_grad for a in inputs]
 
 
+def _stops(inputs: Sequence[Tensor], wanted: set[int]) -> set[int]:
+    """The inputs at which the walk stops: all but a non-leaf with another input upstream of it, which the
+    walk goes through (as PyTorch's ``backward(inputs=[b, a])`` with ``b = f(a)`` gives ``a`` its whole
+    gradient, through ``b`` too).  Only non-leaf inputs are searched, and only when there are several."""
+    stop = set(wanted)
+    if len(wanted) < 2:
+        return stop
+    for t in inputs:
+        if isinstance(t, Tensor) and t._op is not None and _reaches(t, wanted - {id(t)}):
+            stop.discard(id(t))
+    return stop
+
+
+def _reaches(t: Tensor, targets: set[int]) -> bool:
+    """Whether a tensor in ``targets`` lies upstream of ``t`` on the tape (iterative search)."""
+    seen: set[int] = set()
+    stack = [t]
+    while stack:
+        for parent in stack.pop()._inputs or ():
+            if isinstance(parent, Tensor) and id(parent) not in seen:
+                if id(parent) in targets:
+                    return True
+                seen.add(id(parent))
+                if parent._op is not None:
+                    stack.append(parent)
+    return False
+
+
 def _prune(order: list[Tensor], stop: set[int]) -> list[Tensor]:
     """Keep only the ops that depend on a tensor in ``stop`` (the others get no adjoint we need)."""
     live = set(stop)
@@ -231,7 +259,8 @@ def run_backward(
             "(or it was computed under no_grad())."
         )
     F = TENSOR_NS if create_graph else _raw_ns(root)
-    stop = {id(t) for t in inputs} if inputs is not None else set()
+    wanted = {id(t) for t in inputs} if inputs is not None else set()
+    stop = _stops(inputs, wanted) if inputs is not None else wanted
     retain_graph = retain_graph or create_graph
     grads: dict[int, object] = {id(root): _seed(root, grad, F)}
     hooked = _m.hooked  # (read once: the walk looks at a node's hooks only while some tensor has one)
@@ -242,7 +271,8 @@ def run_backward(
     leaves: list[Tensor] = []
     order = [root] if inputs is None and not create_graph and _one_op(root) else _toposort(root, stop)
     if inputs is not None:
-        order = _prune(order, stop)
+        order = _prune(order, wanted)
+    through: dict[int, object] = {}  # the adjoints of the inputs the walk went through (another input is upstream)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
     home = root.data.__class__
     # a derivative at a kink or pole is ±∞ or NaN in IEEE arithmetic (sqrt′(0) = ∞, log′(0) = ∞, 0·∞ masked by a
@@ -256,6 +286,8 @@ def run_backward(
                 kept[id(node)] = g
             if g is None:
                 continue
+            if len(stop) != len(wanted) and id(node) in wanted:
+                through[id(node)] = g
             if _complex(node):  # a complex value on the path: real rules would give a wrong gradient
                 what = "the output" if node is root else "a value the gradient flows through"
                 raise RuntimeError(_COMPLEX_MSG.format(what=what, dtype=node.dtype, op=node._op.name))
@@ -284,10 +316,11 @@ def run_backward(
                 node._inputs = None
                 node._params = None
     if hooked:  # the leaves' (or the stopping inputs') adjoints are complete now: before anything is accumulated
-        ends = leaves if inputs is None else {id(t): t for t in inputs}.values()
+        ends = leaves if inputs is None else {id(t): t for t in inputs if id(t) not in through}.values()
         for t in ends:
             if getattr(t, "_hooks", None) and id(t) in grads:
                 grads[id(t)] = _run_hooks(t, grads[id(t)], create_graph)
+    grads.update(through)
     if kept is not None:
         if _m.retained:
             for node in order:
@@ -438,9 +471,12 @@ def _one_op(root: Tensor) -> bool:
     return True
 
 
+_HOST = (np.ndarray, np.generic)  # a raw NumPy gradient (the first-order path's)
+
+
 def _accumulate(leaf: Tensor, g, F) -> None:
     """``leaf.grad += g`` without ever writing into an existing array (grads may be shared)."""
-    if F is not NUMPY_NS or not isinstance(g, np.ndarray | np.generic):  # (a device array from a host op's rule)
+    if F is not NUMPY_NS or not isinstance(g, _HOST):  # (a device array from a host op's rule)
         g = g if isinstance(g, Tensor) else _wrap(g)
         if g.dtype != leaf.dtype:  # (create_graph) the leaf's dtype, as the first-order path and PyTorch give it
             g = g.astype(leaf.dtype)

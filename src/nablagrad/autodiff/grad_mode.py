@@ -56,6 +56,7 @@ class _ThreadMode(threading.local):
         self.vmaps: dict[int, int] = {}  # running vmap level -> its batch size (see batch_level())
         self.randomness: dict[int, str] = {}  # running vmap level -> its rule for random draws (see batch_level())
         self.floor: float = float("inf")  # vmap levels >= floor are hidden: ordinary axes (see physical())
+        self.switched_off: bool = False  # set_grad_enabled(False) called (outside a block): counted in ``active``
 
 
 state = _ThreadMode()  # read as ``state.grad_enabled``: the value of the calling thread
@@ -202,8 +203,9 @@ def is_grad_enabled() -> bool:
 
 class set_grad_enabled(_GradSwitch):  # noqa: N801 - PyTorch's name
     """PyTorch's ``set_grad_enabled(mode)``: called, it sets this thread's grad mode at once (until changed again);
-    as a context manager it restores the mode it found when the block ends; as a decorator (``@set_grad_enabled(False)``)
-    it leaves the mode as it was and sets ``mode`` for each call of the function."""
+    as a context manager (reusable) each block sets ``mode`` and its end restores the mode found when the object
+    was made; as a decorator (``@set_grad_enabled(False)``) it leaves the mode as it was and sets ``mode`` for
+    each call of the function."""
 
     def __new__(cls, mode: bool):
         return object.__new__(cls)
@@ -213,35 +215,33 @@ class set_grad_enabled(_GradSwitch):  # noqa: N801 - PyTorch's name
             raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
         super().__init__()
         self._mode, self._prev = mode, state.grad_enabled
-        self._counted = _count(+1)  # ops read this thread's mode from now on (a plain call is never undone)
-        state.grad_enabled = mode
+        _switch(mode)
 
     def __enter__(self) -> None:
-        pass  # (the mode was set by the call)
+        _switch(self._mode)
 
     def __exit__(self, *exc) -> bool:
-        self._undo()
+        _switch(self._prev)
         return False
-
-    def _undo(self) -> None:
-        state.grad_enabled = self._prev
-        if self._counted:
-            self._counted = _count(-1)
 
     def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self._mode)
 
     def __call__(self, func: Callable) -> Callable:
-        self._undo()  # a decorator changes nothing now (PyTorch's rule)
+        _switch(self._prev)  # a decorator changes nothing now (PyTorch's rule)
         return super().__call__(func)
 
 
-def _count(change: int) -> bool:
-    """Add ``change`` to :data:`active` (the switch blocks running in all threads); True when counted in."""
+def _switch(mode: bool) -> None:
+    """This thread's grad mode from now on.  While a thread has it off, :data:`active` counts that thread
+    once (ops read the thread's mode instead of assuming the default); switched on again, it is let go."""
     global active
-    with _active_lock:
-        active += change
-    return change > 0
+    off = not mode
+    if off != state.switched_off:
+        with _active_lock:
+            active += 1 if off else -1
+        state.switched_off = off
+    state.grad_enabled = mode
 
 
 class inference_mode(_GradSwitch):  # noqa: N801 - PyTorch's name

@@ -124,7 +124,7 @@ def gradcheck(
     and non-numeric ones are passed to ``f`` unchanged, as torch.autograd.gradcheck does.  PyTorch's
     form ``gradcheck(f, (x, y))`` — one tuple of tensors or arrays — means ``gradcheck(f, x, y)``; ``f``
     may return a tuple (list, dict) of outputs: every floating-point one is checked."""
-    if len(inputs) == 1 and isinstance(inputs[0], tuple) and inputs[0] and all(
+    if len(inputs) == 1 and isinstance(inputs[0], tuple) and inputs[0] and any(
         isinstance(x, Tensor) or hasattr(x, "shape") for x in inputs[0]
     ):  # fmt: skip
         inputs = inputs[0]

@@ -613,34 +613,41 @@ def quantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None, *,
     f = p − ⌊p⌋ (the default), ``"lower"`` s_⌊p⌋, ``"higher"`` s_⌈p⌉, ``"midpoint"``
     (s_⌊p⌋ + s_⌈p⌉) / 2, ``"nearest"`` s_round(p) (half to even).  A slice holding NaN gives NaN, as
     PyTorch.  A vector ``q`` adds a leading axis.  The gradient goes to the entries read, with those weights."""
-    x = _t(x)
+    x, axis, flat, keepdims, ndim, qs = _quantile_args("quantile", _t(x), q, axis, keepdims, dim, keepdim, interpolation)
+    s = sort(x, axis)
+    outs = [_quantile_of_sorted(s, axis, float(qi), interpolation) for qi in qs.reshape(-1)]
+    return _quantile_shaped(outs, qs, axis, flat, keepdims, ndim)
+
+
+def _quantile_args(name: str, x: Tensor, q, axis, keepdims, dim, keepdim, interpolation: str) -> tuple:
+    """The arguments of :func:`quantile`/:func:`nanquantile` checked: ``(x, axis, flat, keepdims, ndim, qs)``
+    with ``x`` flattened (``flat``) where no axis is given and the ``q``s read on the host."""
     ndim = x.ndim
     axis, keepdims = _names(axis, keepdims, dim, keepdim)
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile: interpolation must be one of {', '.join(_INTERPOLATIONS)}, got {interpolation!r}")
+        raise ValueError(f"{name}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, got {interpolation!r}")
     if not ndim and axis is not None:
-        axis = ops.scalar_axis("quantile", axis)
-    if axis is None:
-        x, axis, flat = x.reshape(-1), 0, True
-    else:
-        axis, flat = _ax("quantile", axis, x.ndim), False
+        axis = ops.scalar_axis(name, axis)
+    flat = axis is None
+    x, axis = (x.reshape(-1), 0) if flat else (x, _ax(name, axis, x.ndim))
     if 0 in x.shape:  # no order statistics to read (PyTorch refuses too)
-        raise ValueError(f"quantile: the tensor of shape {x.shape} is empty; give at least one entry")
+        raise ValueError(f"{name}: the tensor of shape {x.shape} is empty; give at least one entry")
     qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)  # read on the host
     if np.any((qs < 0) | (qs > 1)):
-        raise ValueError(f"quantile: q must lie in [0, 1], got {q!r}")
-    s = sort(x, axis)
-    outs = []
-    for qi in qs.reshape(-1):
-        v = _quantile_of_sorted(s, axis, float(qi), interpolation)
+        raise ValueError(f"{name}: q must lie in [0, 1], got {q!r}")
+    return x, axis, flat, keepdims, ndim, qs
+
+
+def _quantile_shaped(outs: list[Tensor], qs: np.ndarray, axis: int, flat: bool, keepdims: bool, ndim: int) -> Tensor:
+    """Each ``q``'s result (size 1 kept along ``axis``) in the caller's shape; a vector ``q`` adds a leading axis."""
+    shaped = []
+    for v in outs:
         if flat and keepdims:
             v = v.reshape((1,) * ndim)
         elif not keepdims:
             v = v.squeeze(axis)
-        outs.append(v)
-    if qs.ndim == 0:
-        return outs[0]
-    return ops.stack(outs, axis=0)
+        shaped.append(v)
+    return shaped[0] if qs.ndim == 0 else ops.stack(shaped, axis=0)
 
 
 def _nan_ranks(q: float, count: Tensor, interpolation: str) -> tuple[Tensor, Tensor, Tensor]:
@@ -663,20 +670,8 @@ def nanquantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None,
     """PyTorch's ``nanquantile``: :func:`quantile` of the entries that are not NaN, each slice at
     p = q (k − 1) for its own count k of them (NaN where a slice has none).  The gradient goes to the entries
     read, with the interpolation's weights (0 to the NaNs)."""
-    x = _t(x)
-    ndim = x.ndim
-    axis, keepdims = _names(axis, keepdims, dim, keepdim)
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"nanquantile: interpolation must be one of {', '.join(_INTERPOLATIONS)}, got {interpolation!r}")
-    if not ndim and axis is not None:
-        axis = ops.scalar_axis("nanquantile", axis)
-    flat = axis is None
-    x, axis = (x.reshape(-1), 0) if flat else (x, _ax("nanquantile", axis, x.ndim))
-    if 0 in x.shape:
-        raise ValueError(f"nanquantile: the tensor of shape {x.shape} is empty; give at least one entry")
-    qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)
-    if np.any((qs < 0) | (qs > 1)):
-        raise ValueError(f"nanquantile: q must lie in [0, 1], got {q!r}")
+    x = ops.floating(_t(x))  # (an integer tensor has no NaN; its quantiles are interpolated in floats, as quantile's)
+    x, axis, flat, keepdims, ndim, qs = _quantile_args("nanquantile", x, q, axis, keepdims, dim, keepdim, interpolation)
     s = sort(x, axis)  # NaN sorts last: the first k entries of a slice are its non-NaN ones, in order
     count = (x == x).sum(axis=axis, keepdims=True)  # (from a comparison: no gradient flows through the ranks)
     outs = []
@@ -685,13 +680,8 @@ def nanquantile(x, q, axis=None, keepdims: bool = False, dim=None, keepdim=None,
         weight = w.astype(x.dtype)
         below, above = take_along_axis(s, lo, axis), take_along_axis(s, hi, axis)
         v = ops.where(weight == 0, below, below * (1 - weight) + above * weight)  # w = 0: exact (no ∞·0)
-        v = ops.where(count == 0, math.nan, v)
-        if flat and keepdims:
-            v = v.reshape((1,) * ndim)
-        elif not keepdims:
-            v = v.squeeze(axis)
-        outs.append(v)
-    return outs[0] if qs.ndim == 0 else ops.stack(outs, axis=0)
+        outs.append(ops.where(count == 0, math.nan, v))
+    return _quantile_shaped(outs, qs, axis, flat, keepdims, ndim)
 
 
 # --- index and boolean reductions (no gradient) --------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..backend.device import to_device
 from ..backend.namespace import namespace_of
 from . import grad_mode as _m
 from . import ops
+from .errors import InputError
 from .primitive import Primitive, function
 from .tensor import Tensor, _apply, guard, tensor
 
@@ -59,7 +60,7 @@ def flip(x, *positional, axis=None, dims=None):
     dims = _dims_arg("flip", positional, axis=axis, dims=dims)
     axes = range(x.ndim) if dims is None else [_ax("flip", a, x.ndim) for a in dims]
     if len(set(axes)) != len(axes):  # flipped twice would be no flip: PyTorch refuses it
-        raise ValueError(f"flip: a dim appears more than once in dims={dims} (tensor of {x.ndim} dims); give each once")
+        raise InputError(f"flip: a dim appears more than once in dims={dims} (tensor of {x.ndim} dims); give each once")
     index = [slice(None)] * x.ndim
     for a in axes:
         if x.ndim:  # a 0-d tensor flipped is itself
@@ -127,7 +128,7 @@ def repeat_interleave(x, repeats, dim=None, *, output_size=None):
     if output_size is not None:
         n = out.shape[0 if dim is None else _ax("repeat_interleave", dim, out.ndim)]
         if output_size != n:
-            raise ValueError(f"repeat_interleave: output_size={output_size!r} but the repeats give {n} entries along "
+            raise InputError(f"repeat_interleave: output_size={output_size!r} but the repeats give {n} entries along "
                              f"the dim; give output_size={n} or leave it out")  # fmt: skip
     return out
 
@@ -273,7 +274,7 @@ def array_split(x, indices_or_sections, axis: int = 0, dim: int | None = None):
     if is_int(indices_or_sections):
         n = int(indices_or_sections)
         if n <= 0:
-            raise ValueError(f"array_split: the number of sections must be positive, got {n}")
+            raise InputError(f"array_split: the number of sections must be positive, got {n}")
         q, r = divmod(x.shape[axis], n)
         sizes = [q + 1] * r + [q] * (n - r)
         return _pieces(x, list(np.cumsum(sizes)[:-1]), axis)

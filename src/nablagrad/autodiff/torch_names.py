@@ -374,13 +374,16 @@ def renorm(x, p, dim: int, maxnorm):
     x = _t(x)
     if x.ndim < 2:
         raise ValueError(f"renorm: needs a tensor of at least 2 dims, got shape {x.shape}; each slice along dim is one vector")
-    if not isinstance(p, int | float) or isinstance(p, bool) or p <= 0:
-        raise ValueError(f"renorm: p must be a positive number, got {p!r}")
+    if not isinstance(p, int | float) or isinstance(p, bool) or not p > 0:  # (not p > 0: NaN too)
+        raise ValueError(f"renorm: p must be a positive number (math.inf for the max-norm), got {p!r}")
     if maxnorm < 0:
         raise ValueError(f"renorm: maxnorm must be non-negative, got {maxnorm!r}")
     d = _ax("renorm", dim, x.ndim)
     others = tuple(i for i in range(x.ndim) if i != d)
-    norms = (abs(x) ** p).sum(axis=others, keepdims=True) ** (1.0 / p)
+    if p == math.inf:  # ‖x_i‖_∞ = max |x_ij|
+        norms = abs(x).amax(axis=others, keepdims=True)
+    else:
+        norms = (abs(x) ** p).sum(axis=others, keepdims=True) ** (1.0 / p)
     return x * where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
 
 

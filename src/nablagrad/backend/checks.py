@@ -19,3 +19,15 @@ def is_int(v) -> bool:
 def is_real(v) -> bool:
     """A real number that is not a bool (finite or not): ``0.5``, ``2``, ``np.float32(1)``; not ``True``."""
     return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+
+
+def is_flag(v) -> bool:
+    """A bool: ``True``, ``False`` or NumPy's ``np.True_``/``np.False_``; not ``1`` or ``"yes"``."""
+    return isinstance(v, bool | np.bool_)
+
+
+def flag(who: str, name: str, value) -> bool:
+    """``value`` as a Python bool, refused (naming ``who``'s argument ``name``) unless it is one (:func:`is_flag`)."""
+    if not is_flag(value):
+        raise TypeError(f"{who}: {name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)

@@ -6,13 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Tensor, as_tensor
+from ..autodiff.errors import InputError
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
-
-
-class InputError(ValueError, RuntimeError):
-    """An input PyTorch refuses with a ``RuntimeError`` (a shape, a size, a label out of range): a ``ValueError``
-    too here, as the library's other refusals of values."""
 
 
 class LabelError(InputError, IndexError):

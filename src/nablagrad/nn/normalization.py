@@ -16,7 +16,7 @@ from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..autodiff.grad_mode import state
 from ..autodiff.jit import effect
-from ..backend.checks import is_int, is_real
+from ..backend.checks import flag, is_int, is_real
 from . import functional as Fn
 from .module import Module, Parameter
 
@@ -27,12 +27,6 @@ def _floating_dtype(who: str, dtype) -> np.dtype:
     if dt.kind != "f":
         raise TypeError(f"{who}: dtype must be a floating-point type such as 'float32' or 'float64', got {dt}")
     return dt
-
-
-def _flag(who: str, name: str, value) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{who}: {name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def _eps(who: str, eps) -> float:
@@ -83,9 +77,9 @@ class BatchNorm1d(Module):
             raise ValueError(f"{who}: momentum must be a number in [0, 1] (PyTorch's default 0.1), or None for the "
                              f"cumulative average, got {momentum!r}")  # fmt: skip
         self.num_features, self.eps, self.momentum = int(num_features), _eps(who, eps), momentum
-        self.affine = _flag(who, "affine", affine)
-        self.track_running_stats = _flag(who, "track_running_stats", track_running_stats)
-        bias = _flag(who, "bias", bias)
+        self.affine = flag(who, "affine", affine)
+        self.track_running_stats = flag(who, "track_running_stats", track_running_stats)
+        bias = flag(who, "bias", bias)
         dt, c = _floating_dtype(who, dtype), self.num_features
         self.register_parameter("weight", Parameter(np.ones(c, dt)) if self.affine else None)
         self.register_parameter("bias", Parameter(np.zeros(c, dt)) if self.affine and bias else None)
@@ -156,8 +150,8 @@ class LayerNorm(Module):
         who = "LayerNorm"
         self.normalized_shape = Fn.normalized_shape_of(normalized_shape, who)
         self.eps = _eps(who, eps)
-        self.elementwise_affine = _flag(who, "elementwise_affine", elementwise_affine)
-        bias = _flag(who, "bias", bias)
+        self.elementwise_affine = flag(who, "elementwise_affine", elementwise_affine)
+        bias = flag(who, "bias", bias)
         dt = _floating_dtype(who, dtype)
         affine = self.elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dt)) if affine else None)

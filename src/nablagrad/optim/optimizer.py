@@ -23,7 +23,7 @@ import numpy as np
 from ..autodiff import Tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
-from ..backend.checks import is_int, is_real
+from ..backend.checks import is_flag, is_int, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from ..nn.utils import zero_grads
@@ -32,10 +32,6 @@ from . import flat
 
 def _real(v) -> bool:
     return is_real(v) and math.isfinite(v)
-
-
-def _flag(v) -> bool:
-    return isinstance(v, bool | np.bool_)
 
 
 def _pair(test, v) -> bool:
@@ -78,11 +74,11 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
     "max_tries": (lambda v: is_int(v) and v > 0, "a positive integer"),
     "tol": (lambda v: _real(v) and v > 0, "a finite number > 0"),
     "max_step": (lambda v: _real(v) and v > 0, "a finite number > 0"),
-    "nesterov": (_flag, "True or False"),
-    "amsgrad": (_flag, "True or False"),
-    "centered": (_flag, "True or False"),
-    "decoupled_weight_decay": (_flag, "True or False"),
-    "maximize": (_flag, "True or False (True: step up the gradient, to maximise the objective)"),
+    "nesterov": (is_flag, "True or False"),
+    "amsgrad": (is_flag, "True or False"),
+    "centered": (is_flag, "True or False"),
+    "decoupled_weight_decay": (is_flag, "True or False"),
+    "maximize": (is_flag, "True or False (True: step up the gradient, to maximise the objective)"),
     "rho": (lambda v: _real(v) and 0 <= v <= 1, "a decay rate ρ in [0, 1], e.g. 0.9"),
     "momentum_decay": (lambda v: _real(v) and v >= 0, "a finite number >= 0, e.g. 4e-3"),
     "etas": (lambda v: _pair(lambda lo, hi: 0 < lo < 1 < hi, v),
@@ -91,11 +87,11 @@ HYPERPARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
                    "a pair (min, max) of finite step sizes with 0 <= min <= max, e.g. step_sizes=(1e-6, 50)"),
     "lambd": (lambda v: _real(v) and v >= 0, "a finite decay term >= 0, e.g. 1e-4"),
     "t0": (lambda v: _real(v) and v >= 0, "a finite step count >= 0 at which averaging starts, e.g. 1e6"),
-    "foreach": (lambda v: v is None or _flag(v), "None, True or False (accepted as torch's; no effect here)"),
-    "fused": (lambda v: v is None or _flag(v), "None, True or False (accepted as torch's; every step here is one fused "
+    "foreach": (lambda v: v is None or is_flag(v), "None, True or False (accepted as torch's; no effect here)"),
+    "fused": (lambda v: v is None or is_flag(v), "None, True or False (accepted as torch's; every step here is one fused "
               "update of a flat buffer already)"),
-    "capturable": (_flag, "True or False (accepted as torch's; no effect here)"),
-    "differentiable": (lambda v: _flag(v) and not v,
+    "capturable": (is_flag, "True or False (accepted as torch's; no effect here)"),
+    "differentiable": (lambda v: is_flag(v) and not v,
                        "False: nablagrad's optimiser steps are not differentiable (write the update with ng.grad "
                        "to differentiate through it)"),
     **{k: (lambda v: _real(v) and v >= 0, "a finite number >= 0 (a schedule's record)")
@@ -128,7 +124,7 @@ def _plain_numbers(who: str, group: dict) -> dict:
 
 
 def _wrong_type(test: Callable[[object], bool], v) -> bool:
-    if test is _flag:
+    if test is is_flag:
         return True
     if isinstance(v, tuple | list):
         return False

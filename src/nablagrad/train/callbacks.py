@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..backend.checks import is_int, is_real
+from ..backend.checks import flag, is_int, is_real
 from ..optim import Optimizer, ReduceLROnPlateau
 
 
@@ -63,12 +63,6 @@ def _mode(who: str, monitor, mode) -> str:
     return mode
 
 
-def _flag(who: str, name: str, v) -> bool:
-    if not isinstance(v, bool | np.bool_):
-        raise TypeError(f"{who}: {name} must be True or False, got {v!r}")
-    return bool(v)
-
-
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
@@ -88,7 +82,7 @@ class EarlyStopping(Callback):
                 f"{who}: min_delta must be a number >= 0 (the least change that counts as an improvement), got {min_delta!r}"
             )
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
-        self.restore = _flag(who, "restore_best_weights", restore_best_weights)
+        self.restore = flag(who, "restore_best_weights", restore_best_weights)
         self.on_train_begin(None)
 
     def on_train_begin(self, trainer):
@@ -143,7 +137,7 @@ class ModelCheckpoint(Callback):
                             f"logged names, e.g. 'model_{{epoch:02d}}.safetensors'), got {path!r}")  # fmt: skip
         self.mode = _mode(who, monitor, mode)
         self.path, self.monitor = path, monitor
-        self.save_best_only = _flag(who, "save_best_only", save_best_only)
+        self.save_best_only = flag(who, "save_best_only", save_best_only)
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def on_epoch_end(self, trainer, epoch, logs):

@@ -8,6 +8,7 @@ NaN/inf in the data) with a message that names the argument, the bad value and t
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -142,16 +143,18 @@ def check_validation_data(validation_data, who: str = "fit"):
 
 def split_validation(X, y, fraction, validation_data, who: str = "fit"):
     """``(X_train, y_train, validation_data)``: with ``fraction`` > 0 the last ``n − ⌊n(1 − fraction)⌋`` rows held
-    out as Keras's ``validation_split`` holds them (before any shuffling; views of an array, nothing copied)."""
+    out as Keras's ``validation_split`` holds them (before any shuffling; views of an array, nothing copied).  Given
+    ``validation_data`` too, that is the validation data and nothing is held out (Keras's rule, with a warning)."""
     if not is_real(fraction) or not 0 <= fraction < 1:
         raise (TypeError if not is_real(fraction) else ValueError)(
             f"{who}: validation_split must be a fraction in [0, 1) of the rows held out for validation, got {fraction!r}"
         )
     if not fraction:
         return X, y, validation_data
-    if validation_data is not None:
-        raise ValueError(f"{who}: give the validation data once: validation_data=(X_val, y_val) or validation_split="
-                         f"{fraction}, not both")  # fmt: skip
+    if validation_data is not None:  # Keras: validation_data overrides validation_split
+        warnings.warn(f"{who}: validation_data is given, so validation_split={fraction} is ignored (as in Keras): "
+                      "every row of X trains", UserWarning, stacklevel=3)  # fmt: skip
+        return X, y, validation_data
     if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
         raise TypeError(f"{who}: validation_split cuts arrays; X is a {type(X).__name__}: give validation_data=(X_val, "
                         "y_val) instead")  # fmt: skip
