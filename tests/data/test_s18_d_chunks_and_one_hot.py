@@ -89,3 +89,29 @@ def test_one_hot_keeps_the_labels_shape_as_pytorch(labels):
 def test_one_hot_of_a_column_of_labels_is_a_matrix_as_keras():
     labels = np.array([[2], [0], [1]])  # Keras's to_categorical drops the trailing 1: (3, 1) -> (3, 3)
     np.testing.assert_array_equal(one_hot(labels), np.eye(3, dtype=np.float32)[[2, 0, 1]])
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        ([1, 2], [0, 1]),
+        (np.array([[0], [1]]), 0),
+        (Ellipsis, 0),
+        (Ellipsis,),
+        ([1, 2], Ellipsis),
+        (slice(2, 5), [1, 3]),
+        (3, [0, 5]),
+        (np.array([9, 1, 9]), slice(None, None, 2)),
+        (np.arange(10) > 5, 2),
+        (-1, -1),
+        (np.array(3), 1),
+    ],
+)
+def test_tuple_indexes_read_what_numpy_reads(tmp_path, index):
+    full = np.arange(60.0).reshape(10, 6)
+    np.save(tmp_path / "a.npy", full[:4])
+    np.save(tmp_path / "b.npy", full[4:])
+    reader = ChunkedReader([tmp_path / "a.npy", tmp_path / "b.npy"])
+    got, want = reader[index], full[index]
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)

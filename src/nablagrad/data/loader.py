@@ -319,16 +319,41 @@ class ChunkedReader:
         return f"ChunkedReader({len(self.paths)} files, shape={self.shape}, dtype={self.dtype})"
 
     def __getitem__(self, idx) -> np.ndarray:
-        if isinstance(idx, tuple):  # reader[rows, columns…]: the rows first, then the rest on what was read
-            if not idx:
-                return self[slice(None)]
-            rows = self[idx[0]]
-            return rows[idx[1:]] if np.ndim(idx[0]) == 0 and not isinstance(idx[0], slice) else rows[(slice(None), *idx[1:])]
+        if isinstance(idx, tuple):  # reader[rows, columns…]: NumPy's meaning, reading only the rows it names
+            return self._tuple(idx)
+        if idx is None or idx is Ellipsis:
+            return self._tuple((idx,))
         if is_int(idx):
             return self._rows(self._positions(np.asarray([idx])))[0]
         if isinstance(idx, slice):
             return self._rows(np.arange(*idx.indices(len(self))))
         return self._rows(self._positions(np.asarray(idx)))
+
+    def _tuple(self, idx: tuple) -> np.ndarray:
+        """``reader[idx]`` for a tuple index, as NumPy indexes the whole array: the first axis's entry picks the
+        rows (each distinct row read once), the rest of ``idx`` then indexes them — an integer array there is
+        broadcast against the others as NumPy's advanced indexing does; ``...`` stands for the axes not named."""
+        if any(part is None for part in idx):
+            raise IndexError("ChunkedReader: None (a new axis) is not taken in a reader's index; read the rows first, "
+                             "then add the axis: reader[rows][None] or np.expand_dims(reader[rows], 0)")  # fmt: skip
+        if any(part is Ellipsis for part in idx):
+            if sum(part is Ellipsis for part in idx) > 1:
+                raise IndexError("ChunkedReader: an index can only have a single ellipsis ('...')")
+            at = next(i for i, part in enumerate(idx) if part is Ellipsis)
+            named = sum(np.ndim(p) if np.asarray(p).dtype == bool else 1 for p in idx if p is not Ellipsis)  # (a mask: its ndim)
+            idx = idx[:at] + (slice(None),) * max(len(self.shape) - named, 0) + idx[at + 1 :]
+        if not idx:
+            return self[slice(None)]
+        first, rest = idx[0], idx[1:]
+        if isinstance(first, slice):
+            return self[first][(slice(None), *rest)]
+        if is_int(first):
+            return self[first][rest]
+        pos = self._positions(np.asarray(first))
+        if pos.ndim == 0:
+            return self._rows(pos.reshape(1))[0][rest]
+        rows, where = np.unique(pos, return_inverse=True)  # each row read once, then put where the index asks
+        return self._rows(rows)[(where.reshape(pos.shape), *rest)]
 
     def _positions(self, idx: np.ndarray) -> np.ndarray:
         """Row numbers in ``0 … n − 1`` (the index's shape kept) from an integer or boolean index."""
