@@ -8,11 +8,16 @@ import numpy as np
 class Layer:
     """``forward(X) -> Z`` remembers what ``backward`` needs; ``backward(dL_dZ) -> dL_dX``.
 
-    ``params`` and ``grads`` are parallel lists of arrays (empty for an activation)."""
+    ``params`` and ``grads`` are parallel lists of arrays (empty for an activation), read from the
+    layer's attributes each time, so a weight assigned anew is the one trained."""
 
-    def __init__(self) -> None:
-        self.params: list[np.ndarray] = []
-        self.grads: list[np.ndarray] = []
+    @property
+    def params(self) -> list[np.ndarray]:
+        return []
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        return []
 
     def forward(self, inputs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -49,28 +54,50 @@ class Dense(Layer):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, weight=None, bias_value=None,
                  seed=None):  # fmt: skip
-        super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
                 raise ValueError(f"Dense: {name} must be a whole number >= 1, got {n!r}")
-        rng = np.random.default_rng(seed)
-        bound = 1.0 / np.sqrt(in_features)
-        self.W = (np.array(weight, dtype=np.float64) if weight is not None
-                  else rng.uniform(-bound, bound, (in_features, out_features)))  # fmt: skip
-        if self.W.shape != (in_features, out_features):
-            raise ValueError(f"Dense({in_features}, {out_features}): weight has shape {self.W.shape}")
-        self.b = None
-        if bias:
-            self.b = np.array(bias_value, dtype=np.float64) if bias_value is not None else np.zeros(out_features)
-            if self.b.size not in (1, out_features):
-                raise ValueError(f"Dense({in_features}, {out_features}): bias_value has shape {self.b.shape}; give one "
-                                 f"number or {out_features}")  # fmt: skip
-            self.b = np.broadcast_to(self.b.reshape(-1), (out_features,)).copy()
+        if not bias and bias_value is not None:
+            raise ValueError("Dense: bias_value was given but bias=False; drop bias_value or set bias=True")
+        self.W = self._weight(in_features, out_features, weight, seed)
+        self.b = self._bias(out_features, bias_value) if bias else None
         self.dW = np.zeros_like(self.W)
         self.db = None if self.b is None else np.zeros_like(self.b)
-        self.params = [self.W] if self.b is None else [self.W, self.b]
-        self.grads = [self.dW] if self.b is None else [self.dW, self.db]
         self.X = None  # the inputs, saved by forward for backward
+
+    @staticmethod
+    def _weight(n_in: int, n_out: int, weight, seed) -> np.ndarray:
+        """``weight`` as a float64 copy of shape (in, out), or ``U(±1/√in)`` drawn with ``seed``."""
+        if weight is None:
+            bound = 1.0 / np.sqrt(n_in)
+            return np.random.default_rng(seed).uniform(-bound, bound, (n_in, n_out))
+        W = np.array(weight, dtype=np.float64)
+        if W.shape != (n_in, n_out):
+            fix = "; pass its transpose: W is (in, out) here, Z = XW" if W.shape == (n_out, n_in) else ""
+            raise ValueError(f"Dense({n_in}, {n_out}): weight has shape {W.shape}, expected ({n_in}, {n_out}){fix}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"Dense({n_in}, {n_out}): weight holds NaN or inf; give finite numbers")
+        return W
+
+    @staticmethod
+    def _bias(n_out: int, bias_value) -> np.ndarray:
+        """``bias_value`` (one number or one per output) as a float64 vector, or zeros."""
+        if bias_value is None:
+            return np.zeros(n_out)
+        b = np.array(bias_value, dtype=np.float64)
+        if b.size not in (1, n_out):
+            raise ValueError(f"Dense(…, {n_out}): bias_value has shape {b.shape}; give one number or {n_out}")
+        if not np.isfinite(b).all():
+            raise ValueError(f"Dense(…, {n_out}): bias_value holds NaN or inf; give finite numbers")
+        return np.broadcast_to(b.reshape(-1), (n_out,)).copy()
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        return [self.W] if self.b is None else [self.W, self.b]
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        return [self.dW] if self.b is None else [self.dW, self.db]
 
     def _out_shape(self) -> tuple[int, ...]:
         return (len(self.X), self.W.shape[1])
@@ -85,9 +112,9 @@ class Dense(Layer):
 
     def backward(self, dL_dZ):
         dL_dZ, _ = self._upstream(dL_dZ, "X")
-        self.dW[...] = self.X.T @ dL_dZ  # dL/dW = Xᵀ dL/dZ
-        if self.db is not None:
-            self.db[...] = dL_dZ.sum(axis=0)  # dL/db = column sums
+        self.dW = self.X.T @ dL_dZ  # dL/dW = Xᵀ dL/dZ
+        if self.b is not None:
+            self.db = dL_dZ.sum(axis=0)  # dL/db = column sums
         return dL_dZ @ self.W.T  # dL/dX = dL/dZ Wᵀ
 
 

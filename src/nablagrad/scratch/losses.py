@@ -8,12 +8,20 @@ import numpy as np
 
 
 class Loss:
-    """``forward(outputs, targets) -> float`` (a mean over the batch) and ``backward() -> dL/da``."""
+    """``forward(outputs, targets) -> float`` (a mean over the batch) and ``backward(dL_dZ=1.0) -> dL/da``.
+
+    The layers' interface, ending the chain: the loss's output is the number ``L`` itself, so the
+    upstream gradient ``dL_dZ`` is ``∂L/∂L = 1`` unless the loss is scaled from outside
+    (``backward(0.5)`` is the gradient of ``0.5·L``)."""
 
     def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         raise NotImplementedError
 
-    def backward(self) -> np.ndarray:
+    def backward(self, dL_dZ: float = 1.0) -> np.ndarray:
+        return _scalar_upstream(dL_dZ, type(self).__name__) * self._gradient()
+
+    def _gradient(self) -> np.ndarray:
+        """``∂L/∂outputs`` of the last ``forward``."""
         raise NotImplementedError
 
     def __call__(self, outputs, targets) -> float:
@@ -26,11 +34,29 @@ class Loss:
         return kept
 
 
+def _scalar_upstream(g, who: str) -> float:
+    """The upstream gradient of a loss: one finite real number (the loss is one number)."""
+    arr = np.asarray(g)
+    if arr.size != 1 or arr.dtype.kind not in "iuf" or not np.isfinite(arr).all():
+        raise ValueError(f"{who}.backward: dL_dZ is the gradient with respect to the loss itself, one finite number "
+                         f"(1.0 by default), got {g!r:.60}")  # fmt: skip
+    return float(arr.reshape(()))
+
+
+def _real(value, who: str, what: str) -> float:
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and np.isfinite(value)):
+        raise ValueError(f"{who}: {what}, got {value!r}")
+    return float(value)
+
+
 def _pair(outputs, targets, who: str) -> tuple[np.ndarray, np.ndarray]:
     a, y = np.asarray(outputs, dtype=np.float64), np.asarray(targets, dtype=np.float64)
     if a.shape != y.shape:
-        raise ValueError(f"{who}: outputs have shape {a.shape} but targets {y.shape}"
-                         + ("; one-hot encode class labels, e.g. np.eye(classes)[labels]" if y.ndim == a.ndim - 1 else ""))
+        fix = ""
+        if y.ndim == a.ndim - 1:  # labels or a flat target vector for outputs with a class / output axis
+            fix = "; reshape the targets, e.g. y.reshape(-1, 1)" if a.shape[-1] == 1 else \
+                "; one-hot encode class labels, e.g. np.eye(classes)[labels]"  # fmt: skip
+        raise ValueError(f"{who}: outputs have shape {a.shape} but targets {y.shape}{fix}")
     if a.ndim == 0 or len(a) == 0:
         raise ValueError(f"{who}: needs a batch of at least one example, got outputs of shape {a.shape}")
     return a, y
@@ -44,13 +70,13 @@ class MSE(Loss):
     """
 
     def __init__(self, scale: float = 1.0):
-        self.scale = scale
+        self.scale = _real(scale, "MSE", "scale must be a finite number, e.g. 1.0 (004's (a − y)²) or 0.5 (003's ½‖a − y‖²)")
 
     def forward(self, outputs, targets):
         self.a, self.y = _pair(outputs, targets, "MSE")
         return float(self.scale * ((self.a - self.y) ** 2).sum() / len(self.a))
 
-    def backward(self):
+    def _gradient(self):
         a = self._saved("a")
         return 2.0 * self.scale * (a - self.y) / len(a)
 
@@ -69,6 +95,6 @@ class CrossEntropy(Loss):
         self.o, self.y = _pair(outputs, targets, "CrossEntropy")
         return float(-(self.y * np.log(np.maximum(self.o, self.eps))).sum() / len(self.o))
 
-    def backward(self):
+    def _gradient(self):
         o = self._saved("o")
         return -self.y / np.maximum(o, self.eps) / len(o)

@@ -32,9 +32,10 @@ class Network:
 
     __call__ = forward
 
-    def backward(self) -> np.ndarray:
-        """Gradients of the last ``loss`` for every parameter; returns ``dL/dX`` of the input."""
-        g = self.loss.backward()
+    def backward(self, dL_dZ=None) -> np.ndarray:
+        """Gradients of every parameter; returns ``dL/dX`` of the input.  ``dL_dZ``: the gradient with
+        respect to the network's output, by default the last ``loss``'s (``loss.backward()``)."""
+        g = self.loss.backward() if dL_dZ is None else dL_dZ
         for layer in reversed(self.layers):
             g = layer.backward(g)
         return g
@@ -43,22 +44,31 @@ class Network:
         return [pg for layer in self.layers for pg in zip(layer.params, layer.grads)]
 
     def train_step(self, X, Y, lr: float) -> float:
-        """One gradient-descent step ``θ ← θ − lr·∂L/∂θ`` on the batch; returns the loss before it."""
+        """One gradient-descent step ``θ ← θ − lr·∂L/∂θ`` on the batch; returns the loss before it.
+        Bad input (a wrong shape, NaN or inf in X, Y or the gradients) raises and changes no weight."""
+        lr = _check_lr(lr, "train_step")
         value = self.loss.forward(self.forward(X), Y)
         self.backward()
-        for p, g in self.params_and_grads():
+        pairs = self.params_and_grads()
+        if not (np.isfinite(value) and all(np.isfinite(g).all() for _, g in pairs)):
+            raise FloatingPointError(f"Network.train_step: the loss or a gradient is NaN or inf (loss {value}); no weight "
+                                     "was changed — check X and Y for NaN/inf, or lower lr")  # fmt: skip
+        for p, g in pairs:
             p -= lr * g
         return value
 
     def fit(self, X, Y, lr: float, epochs: int, batch_size: int | None = None, seed=None) -> list[float]:
-        """Mini-batch SGD, reshuffled every epoch (lecture 003); returns the mean loss per epoch."""
+        """Mini-batch SGD, reshuffled every epoch (lecture 003); returns the mean loss per epoch.
+        Arguments are checked before any weight changes; if a step diverges (NaN or inf) it raises
+        ``FloatingPointError`` and the weights stay those of the last good step."""
         rng = np.random.default_rng(seed)
         X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
         n = len(X)
         if n == 0 or len(Y) != n:
             raise ValueError(f"Network.fit: X has {n} rows and Y {len(Y)}; give one target row per example (at least one)")
-        if isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and np.isfinite(lr) and lr >= 0):
-            raise ValueError(f"Network.fit: lr must be a finite number >= 0, e.g. 0.1, got {lr!r}")
+        if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+            raise ValueError("Network.fit: X or Y holds NaN or inf; remove or impute those rows")
+        lr = _check_lr(lr, "fit")
         for name, v, lo in (("epochs", epochs, 0), ("batch_size", n if batch_size is None else batch_size, 1)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
                 raise ValueError(f"Network.fit: {name} must be a whole number >= {lo}, got {v!r}"
@@ -71,3 +81,9 @@ class Network:
             losses = [self.train_step(X[idx], Y[idx], lr) * len(idx) for idx in batches]
             history.append(float(sum(losses) / n))
         return history
+
+
+def _check_lr(lr, who: str) -> float:
+    if isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and np.isfinite(lr) and lr >= 0):
+        raise ValueError(f"Network.{who}: lr must be a finite number >= 0, e.g. 0.1, got {lr!r}")
+    return float(lr)

@@ -128,12 +128,17 @@ def plot_decision_boundary(model_or_fn, X: np.ndarray, y: np.ndarray, resolution
     labels may be numbers or names (strings)."""
     plt = _plt()
     X = np.asarray(X.numpy() if isinstance(X, Tensor) else X)
+    X = X.astype(np.float64) if X.dtype.kind == "b" else X  # 0/1 features: a grid needs arithmetic
     if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
         raise ValueError(f"plot_decision_boundary: needs X of shape (n, 2) with n >= 1 (two input features), got shape "
                          f"{X.shape}")  # fmt: skip
     if X.dtype.kind not in "biuf" or not np.all(np.isfinite(X)):
         raise ValueError("plot_decision_boundary: X must hold finite numbers (no NaN or inf); remove or impute those rows")
-    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y).reshape(-1)
+    y = np.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    if y.ndim == 2 and y.shape[0] == len(X) and y.shape[1] > 1:
+        raise ValueError(f"plot_decision_boundary: y has shape {y.shape}, one row of scores per sample; give one label "
+                         "per row, e.g. y.argmax(1) for one-hot targets")  # fmt: skip
+    y = y.reshape(-1)
     if len(y) != len(X):
         raise ValueError(f"plot_decision_boundary: X has {len(X)} rows but y has {len(y)} labels; give one label per row")
     resolution = _count("plot_decision_boundary: resolution", resolution, 2, MAX_RESOLUTION)
@@ -273,6 +278,9 @@ def optimizer_paths(
     shorter when the path leaves |w| <= 1e6).  ``lrs``: learning rates (or one)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)}")
+    lrs = lrs.item() if isinstance(lrs, np.ndarray) and lrs.ndim == 0 else lrs
+    if isinstance(lrs, str | bytes) or not (_is_number(lrs) or isinstance(lrs, float | Sequence | np.ndarray)):
+        raise TypeError(f"optimizer_paths: lrs must be a learning rate or a list of them, e.g. [0.02, 0.2], got {lrs!r}")
     lrs = [lrs] if _is_number(lrs) or isinstance(lrs, float) else list(lrs)
     steps = _count("optimizer_paths: steps", steps, 0)
     start = np.asarray(start, dtype=np.float64)
@@ -315,31 +323,101 @@ def plot_optimizer_paths(lrs: Sequence[float] = (0.02, 0.2, 0.52), optimizer: st
 
 def plot_graph(ex: Explanation):
     """The computational graph of :func:`nablagrad.explain`: nodes by depth, edges labelled
-    with the local derivatives ``∂w_i/∂w_j`` (lecture 002)."""
+    with the local derivatives ``∂w_i/∂w_j`` (lecture 002).
+
+    An edge between neighbouring columns is a straight arrow; one that skips columns runs in its
+    own lane above or below every node, so it never passes behind a node it does not enter."""
     if not isinstance(ex, Explanation):
         raise TypeError(f"plot_graph: expected what nablagrad.explain returns, e.g. plot_graph(ng.explain(f, 2.0, 3.0)), "
                         f"got {type(ex).__name__}")  # fmt: skip
     plt = _plt()
+    from matplotlib.patches import FancyArrowPatch  # noqa: PLC0415 - matplotlib is the viz extra
+
+    pos, depth = _graph_layout(ex)
+    n_cols, n_rows = max(depth.values()) + 1, max(sum(d == c for d in depth.values()) for c in set(depth.values()))
+    long_edges = [(p, r.name) for r in ex.rows for p in r.parents if depth[r.name] - depth[p] > 1]
+    ys = [y for _, y in pos.values()]
+    lanes = _lanes(long_edges, pos, min(ys) - 0.9, max(ys) + 0.9)
+    fig, ax = plt.subplots(figsize=(2.6 * (n_cols + 1), 1.4 * n_rows + 1.5 + 0.25 * len(long_edges)))
+    ax.set_xlim(-1.5, 3.0 * (n_cols - 1) + 1.5)
+    ax.set_ylim(min([min(ys) - 1.2, *lanes.values()]) - 0.3, max([max(ys) + 1.2, *lanes.values()]) + 0.3)
+    ax.axis("off")
+    boxes = {r.name: _node_box(ax, pos[r.name], r) for r in ex.rows}
+    half = _half_sizes(fig, ax, boxes)
+    seen: dict[tuple[str, str], int] = {}
+    for r in ex.rows:
+        for p, d in zip(r.parents, r.partials):
+            k = seen[(p, r.name)] = seen.get((p, r.name), -1) + 1  # a repeated edge (x·x) bends away from the first
+            path, label_at = _edge_path(pos[p], half[p], pos[r.name], half[r.name], lanes.get((p, r.name)),
+                                        bend=0.5 * k * (-1) ** k)  # fmt: skip
+            ax.add_patch(FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=10, color="gray", lw=1, zorder=2))
+            ax.text(*label_at, f"{d:.4g}", fontsize=8, color="firebrick", ha="center", va="bottom", zorder=4,
+                    parse_math=False)  # fmt: skip
+    return fig
+
+
+def _node_box(ax, xy: tuple[float, float], r):
+    """A node of the graph: its definition, value and adjoint in a box (names are drawn as written, no TeX)."""
+    text = f"{r.name} = {r.expr}\nvalue {r.value:.4g}\nw̄ = {r.adjoint:.4g}"
+    style = dict(boxstyle="round", fc="lightyellow", ec="gray")
+    return ax.text(*xy, text, ha="center", va="center", fontsize=8, parse_math=False, zorder=3, bbox=style)
+
+
+def _graph_layout(ex: Explanation) -> tuple[dict[str, tuple[float, float]], dict[str, int]]:
+    """Each node's (x, y): columns by depth (the longest path from an input), 3 apart; rows centred."""
     depth: dict[str, int] = {}
     for r in ex.rows:
         depth[r.name] = 1 + max((depth[p] for p in r.parents), default=-1)
     columns: dict[int, list[str]] = {}
     for r in ex.rows:
         columns.setdefault(depth[r.name], []).append(r.name)
-    pos = {n: (d * 3.0, -i * 1.6 + len(ns) * 0.8) for d, ns in columns.items() for i, n in enumerate(ns)}
-    fig, ax = plt.subplots(figsize=(2.6 * (len(columns) + 1), 1.4 * max(len(v) for v in columns.values()) + 1.5))
-    for r in ex.rows:
-        for p, d in zip(r.parents, r.partials):
-            (x0, y0), (x1, y1) = pos[p], pos[r.name]
-            ax.annotate("", (x1 - 0.9, y1), (x0 + 0.9, y0), arrowprops=dict(arrowstyle="->", color="gray"))
-            lx, ly = x0 + 0.9 + 0.25 * (x1 - x0 - 1.8), y0 + 0.25 * (y1 - y0) + 0.15
-            ax.text(lx, ly, f"{d:.4g}", fontsize=8, color="firebrick", ha="center")
-    for r in ex.rows:
-        x, y = pos[r.name]
-        ax.text(x, y, f"{r.name} = {r.expr}\nvalue {r.value:.4g}\nw̄ = {r.adjoint:.4g}", ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round", fc="lightyellow", ec="gray"))  # fmt: skip
-    ax.set_xlim(-1.5, max(x for x, _ in pos.values()) + 1.5)
-    ys = [y for _, y in pos.values()]
-    ax.set_ylim(min(ys) - 1.2, max(ys) + 1.2)
-    ax.axis("off")
-    return fig
+    pos = {n: (d * 3.0, (len(ns) - 1) * 0.8 - i * 1.6) for d, ns in columns.items() for i, n in enumerate(ns)}
+    return pos, depth
+
+
+def _lanes(edges: list[tuple[str, str]], pos: dict, bottom: float, top: float) -> dict[tuple[str, str], float]:
+    """A height for each edge that skips columns: above every node when it starts in the upper half,
+    below otherwise, each edge in a lane of its own."""
+    lanes: dict[tuple[str, str], float] = {}
+    above = below = 0
+    for e in edges:
+        if pos[e[0]][1] + pos[e[1]][1] >= 0:
+            lanes[e], above = top + 0.45 * above, above + 1
+        else:
+            lanes[e], below = bottom - 0.45 * below, below + 1
+    return lanes
+
+
+def _half_sizes(fig, ax, boxes: dict) -> dict[str, tuple[float, float]]:
+    """Half the drawn width and height of each node's box, in data units (arrows start and end on the boxes)."""
+    fig.canvas.draw()  # the boxes around the texts get their size when drawn
+    inverse = ax.transData.inverted()
+    half = {}
+    for name, text in boxes.items():
+        box = text.get_bbox_patch().get_window_extent()
+        (x0, y0), (x1, y1) = inverse.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        half[name] = ((x1 - x0) / 2 + 0.03, (y1 - y0) / 2 + 0.03)
+    return half
+
+
+def _edge_path(start, start_half, end, end_half, lane: float | None, bend: float = 0.0):
+    """The arrow between two boxes (centres, half sizes) and where its label goes: from the right side
+    of one to the left side of the next column's box, straight or bent by ``bend`` (a repeated edge);
+    for a longer edge, up or down in the gap after its start (gaps between columns hold no node),
+    along ``lane`` and down or up onto the top or bottom of the end's box."""
+    from matplotlib.path import Path as MplPath  # noqa: PLC0415 - matplotlib is the viz extra
+
+    a = (start[0] + start_half[0], start[1])
+    if lane is None:
+        b = (end[0] - end_half[0], end[1])
+        c = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + bend)
+        path = MplPath([a, c, b], [MplPath.MOVETO, MplPath.CURVE3, MplPath.CURVE3])
+        t = 0.3  # the label near the start, where edges into one node have not yet met
+        at = [(1 - t) ** 2 * p + 2 * t * (1 - t) * q + t**2 * r for p, q, r in zip(a, c, b)]  # the curve at t
+        return path, (at[0], at[1])
+    gap = 0.25 + 0.1 * (round(abs(lane) / 0.45) % 4)  # vertical runs of different lanes side by side
+    x_end = end[0] - 0.4 * end_half[0]
+    b = (x_end, end[1] + (end_half[1] if lane > end[1] else -end_half[1]))
+    corners = [(a[0] + gap, a[1]), (a[0] + gap, lane), (x_end, lane)]
+    path = MplPath([a, *corners, b], [MplPath.MOVETO] + [MplPath.LINETO] * 4)
+    return path, (a[0] + gap + 0.6, lane)
