@@ -52,3 +52,10 @@ def test_dot_graph_edges_carry_local_derivatives():
     assert 'w1 -> w3 [label="3"]' in dot  # ∂w3/∂w1 = w2 = 3
     assert 'w2 -> w3 [label="2"]' in dot
     assert f'w1 -> w4 [label="{math.cos(2.0):.6g}"]' in dot
+
+
+def test_dot_escapes_quotes_and_backslashes_in_names():
+    dot = ng.explain(lambda a: a * 2, 1.0, names=['x"y\\z']).to_dot()
+    assert 'w1 = x\\"y\\\\z\\n' in dot  # a quoted DOT string stays one string
+    body = dot.split("[label=", 1)[1]
+    assert body.count('"') - body.count('\\"') >= 2 and 'w1 -> w2 [label="2"]' in dot
