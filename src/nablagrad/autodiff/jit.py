@@ -26,13 +26,15 @@ mode (``grad_mode.state.jit_trace``) that ``Tensor.item``/``tolist`` and the com
 nothing is patched and other threads are unaffected; a comparison of traced values is
 recorded (``ng.where(x > 0, …)`` is computed anew on every call).  A call that needs no
 gradient frees each intermediate right after its last use.  As a safety net the first replay of each program
-is checked against an eager call of ``f``.  ``f`` may return a tensor or a tuple whose first
-element is differentiated and whose other elements are returned without gradient (like
-``has_aux``).  Under a function transform (``vmap``, ``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
-``hessian``, as in ``ng.vmap(ng.jit(f))``) a compiled function runs ``f`` itself, as JAX traces a ``jit`` inside
-a transform anew: the transform's levels (batching, tangents, repeated and higher-order reverse passes) act on
-``f``'s own ops, which a program of raw arrays cannot carry.  Outside transforms, ``backward(create_graph=True)``
-through a compiled call is refused (call ``f`` itself for that).
+is checked against an eager call of ``f``.  As under ``jax.jit``, arguments and results may be pytrees (tuples,
+lists, dicts of tensors, nested; an array leaf is an input, any other leaf static, a new structure traces again),
+NumPy scalars are 0-d inputs, and every floating result carries its gradient: several are packed end to end
+into the call's one tape node, so one backward walk serves them all (integer results carry none).
+Under a function transform (``vmap``, ``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, as in
+``ng.vmap(ng.jit(f))``) a compiled function runs ``f`` itself, as JAX traces a ``jit`` inside a transform anew:
+the transform's levels (batching, tangents, repeated and higher-order reverse passes) act on ``f``'s own ops,
+which a program of raw arrays cannot carry.  Outside transforms, ``backward(create_graph=True)`` through a
+compiled call is refused (call ``f`` itself for that).
 
 **A training step.** ``f`` may also take the step itself: ``loss.backward()`` on a traced loss and the
 calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``,
@@ -79,6 +81,7 @@ from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .errors import JitError
 from .grad_mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, _no_cotangent, sum_to
+from .pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from .random import draws_recorded, generators_of, set_states, states_of
 from .rules import COMPARISONS, INVERT
 from .tensor import Tensor, _apply, _wrap, apply, as_tensor
@@ -435,7 +438,9 @@ class _Program:
     folded: list = field(default_factory=list)  # (tensor, version, data) a constant of the program was made from
     retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
     modes: list = field(default_factory=list)  # (module, jit_guard, value) of every module the trace called
+    tree: TreeDef = LEAF  # the containers of f's result (a pytree of tensors, as jax.jit returns)
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
+    leaf_floating: list = field(default_factory=list)  # per leaf (inputs, then captured): a floating dtype
     structure: int = field(init=False)  # grad_mode.structure when traced: a module's parameter replaced since traces again
     captured_kinds: list = field(init=False)  # each captured tensor's (dtype, shape) when traced
     generators: list = field(init=False)  # the random ops' generators (Dropout's), each once
@@ -491,16 +496,27 @@ class _Program:
 
     def grad_plan(self, requires: tuple[bool, ...]) -> list[list[bool]]:
         """For each op, which of its arguments need a gradient when ``requires`` flags the leaves."""
-        plan = self.plans.get(requires)
-        if plan is None:
+        return self._plan(requires)[0]
+
+    def live_outputs(self, requires: tuple[bool, ...]) -> tuple[int, ...]:
+        """The positions of the outputs a gradient flows back from when ``requires`` flags the leaves: the
+        floating ones that depend on a leaf requiring one (an integer result, a constant, carries none)."""
+        return self._plan(requires)[1]
+
+    def _plan(self, requires: tuple[bool, ...]) -> tuple[list[list[bool]], tuple[int, ...]]:
+        found = self.plans.get(requires)
+        if found is None:
             live = list(requires) + [False] * len(self.ops)
             plan = []
             for op in self.ops:
                 needs = [kind == "slot" and live[v] for kind, v in op.args]
                 live[op.out] = any(needs) and op.differentiable
                 plan.append(needs)
-            self.plans[requires] = plan
-        return plan
+            n_leaves = len(requires)
+            floating = [k for k, s in enumerate(self.outputs)
+                        if live[s] and (s >= n_leaves or self.leaf_floating[s])]  # fmt: skip
+            found = self.plans[requires] = (plan, tuple(floating))
+        return found
 
     def forward(self, leaves: list, keep: bool = True) -> tuple[list, list]:
         """Every slot's value, and the parameters each op was called with.  With ``keep=False`` (no
@@ -534,10 +550,12 @@ class _Program:
         return self.dead
 
     def backward(self, vals: list, used: list, g, requires: tuple[bool, ...], root: int | None = None,
-                 order: list[int] | None = None) -> list:  # fmt: skip
+                 order: list[int] | None = None, seeds: dict | None = None) -> list:  # fmt: skip
         """Cotangents of the leaves flagged in ``requires`` (None for the others) of the first output (or
-        of slot ``root``: a training step's loss, with its ``order``); frees ``vals`` on the way.  The ops
-        are visited in eager mode's order (:attr:`order`), so gradients from several uses add up alike."""
+        of slot ``root``: a training step's loss, with its ``order``; or of several outputs, ``seeds``:
+        slot -> cotangent); frees ``vals`` on the way.  The ops are visited in eager mode's order
+        (:attr:`order`), so gradients from several uses add up alike; from several outputs, in reverse
+        evaluation order (a valid order for any of them)."""
         plan = self.grad_plan(requires)
         if root is not None:  # mid-program (static for a signature): the slots of later ops hold nothing yet
             shapes = self.root_shapes.get(root)
@@ -547,9 +565,10 @@ class _Program:
             if self.shapes is None:
                 self.shapes = [np.shape(v) for v in vals]
             shapes = self.shapes
-        grads: dict[int, object] = {self.outputs[0] if root is None else root: g}
+        grads: dict[int, object] = {self.outputs[0] if root is None else root: g} if seeds is None else seeds
         if order is None:
-            order = self.order if root is None and self.order is not None else range(len(self.ops) - 1, -1, -1)
+            first_only = root is None and (seeds is None or seeds.keys() == {self.outputs[0]})
+            order = self.order if first_only and self.order is not None else range(len(self.ops) - 1, -1, -1)
         with np.errstate(divide="ignore", invalid="ignore"):  # rules at kinks (√x at 0): torch's finite values, silently
             return self._walk(vals, used, plan, shapes, grads, order, requires)
 
@@ -624,8 +643,17 @@ class _Compiled(Primitive):
         self.program = program
 
     def _run(self, *leaves, ctx: dict):
-        ctx["vals"], ctx["used"] = self.program.forward(list(leaves), ctx.get("keep", True))
-        return ctx["vals"][self.program.outputs[0]]
+        """The program's outputs a gradient flows back from (``ctx["live"]``): one as it is, several packed end to
+        end (as ``linalg`` packs ``eigh``'s), so one node carries them and one backward walk serves them all."""
+        ctx["vals"], ctx["used"] = vals, _ = self.program.forward(list(leaves), ctx.get("keep", True))
+        outputs, live = self.program.outputs, ctx.get("live", (0,))
+        if len(live) < 2:
+            return vals[outputs[live[0] if live else 0]]
+        parts = [vals[outputs[k]] for k in live]
+        if len({p.dtype.kind for p in parts}) > 1:  # a real result's cotangent cannot come back from a complex pack
+            raise JitError(f"{self.name}: returns complex and real results that both need a gradient; return them "
+                           "from two compiled functions, or call the function without ng.jit")  # fmt: skip
+        return np.concatenate([np.ravel(p) for p in parts])  # (promoted to their common dtype)
 
     def vjp(self, F, g, ans, args, params, needs):
         if F is not NUMPY_NS:
@@ -640,7 +668,20 @@ class _Compiled(Primitive):
                 "first backward went (retain_graph=True does not keep them). Call the compiled function again for a "
                 "second backward, or call the function without ng.jit"
             )
-        return self.program.backward(ctx.pop("vals"), ctx.pop("used"), g, tuple(needs))
+        vals, used, live = ctx.pop("vals"), ctx.pop("used"), ctx.get("live", (0,))
+        if len(live) < 2:
+            return self.program.backward(vals, used, g, tuple(needs))
+        seeds: dict = {}
+        start = 0
+        for k in live:  # each output's part of the packed cotangent, in its own shape and dtype
+            value = vals[self.program.outputs[k]]
+            part = g[start : start + value.size].reshape(value.shape).astype(value.dtype, copy=False)
+            start += value.size
+            if not part.any() and (seeds or k != live[-1]):
+                continue  # an output nothing downstream used (the logits beside a loss): no walk from it
+            slot = self.program.outputs[k]
+            seeds[slot] = part if slot not in seeds else seeds[slot] + part  # (one value returned twice)
+        return self.program.backward(vals, used, None, tuple(needs), seeds=seeds)
 
     def jvp(self, F, tangents, ans, args, params):
         raise JitError(f"{self.name}: forward-mode derivatives (jvp, jacfwd) cannot go through a compiled function; "
@@ -802,12 +843,12 @@ def _no_vjp(prim: Primitive) -> bool:
 
 def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Tensor], result) -> _Program:
     """The program of what ``f``'s results (and a training step's losses) depend on, from its trace."""
-    outs = [] if result is None and trace.effects else list(result) if isinstance(result, tuple) else [result]
+    outs, tree = tree_flatten(result)
     if (not outs and not trace.effects) or not all(isinstance(o, Tensor) for o in outs):
         name = getattr(f, "__name__", "f")
-        raise JitError(f"jit: {name} must return a tensor or a tuple of tensors, got {type(result).__name__}")
-    if outs and outs[0]._op is None and not trace.effects:
-        raise JitError("jit: the function's (first) result does not depend on its inputs or on any tensor that requires grad")
+        found = type(result).__name__ if not outs else next(type(o).__name__ for o in outs if not isinstance(o, Tensor))
+        raise JitError(f"jit: {name} must return a tensor or a pytree (tuple, list, dict) of tensors, got {found}; make "
+                       "numbers tensors with ng.tensor(...) inside the function, or return them from outside it")  # fmt: skip
     # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
     leaf_ids = {id(t) for t in leaves}
     if trace.effects:
@@ -827,13 +868,13 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     captured = list({id(a): a for t in ordered for a in t._inputs
                      if isinstance(a, Tensor) and id(a) not in wanted and id(a) not in leaf_ids}.values())  # fmt: skip
     known = wanted | leaf_ids | {id(c) for c in captured}
-    captured += list({id(o): o for o in outs[1:] if id(o) not in known}.values())
+    captured += list({id(o): o for o in outs if id(o) not in known}.values())  # an output f made without an op
     slot = {id(t): i for i, t in enumerate([*leaves, *captured, *ordered])}
     flags = tuple(c.requires_grad for c in captured)
     # tensors of another array library, or values made outside the tape (the tangents of jvp, jacfwd, hessian
     # inside f): no NumPy program can replay them, so calls run f itself
     if len(ordered) != len(wanted) or not _on_host([*captured, *ordered]):
-        program = _Program(len(leaves), captured, flags, [], [], host=False)
+        program = _Program(len(leaves), captured, flags, [], [], host=False, tree=tree)
         program.first = [o.data for o in outs] if trace.effects else None
         return program
     data_slot = {id(t.data): slot[id(t)] for t in ordered if id(t.data) in made}  # x[argmax(x)]: each call's index
@@ -850,7 +891,8 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
         args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
         carries = t.dtype.kind in "fc" and not _no_vjp(t._op)  # (a float result no rule differentiates: a mask)
         ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], carries))
-    program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs])
+    program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs], tree=tree)
+    program.leaf_floating = [t.dtype.kind in "fc" for t in [*leaves, *captured]]
     op_index = {id(t): i for i, t in enumerate(ordered)}
     if outs and outs[0]._op is not None and not trace.effects:
         try:  # the backward visits the ops in eager mode's order: the gradients are summed as there
@@ -872,7 +914,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
 
 def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None, donate_argnums=None,
         donate_argnames=None) -> Callable:  # fmt: skip
-    """Compile ``f`` (tensors/arrays and hashable static arguments in; a tensor or a tuple out).
+    """Compile ``f`` (tensors/arrays, pytrees of them and hashable static arguments in; a pytree of tensors out).
 
     As ``jax.jit``: arrays and tensors are the program's inputs (a new shape or dtype traces again); any
     other argument is static (hashable; a new value traces again); arguments may be given by keyword.
@@ -892,6 +934,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
     programs: dict[tuple, _Program] = {}
     others: dict[tuple, list[_Program]] = {}  # per signature: programs traced for other modes, kept to switch back
     by_keyword: dict[tuple, Callable] = {}  # (positional count, keyword names) -> f compiled for that call form
+    by_structure: dict[TreeDef, Callable] = {}  # the containers of the arguments -> f compiled on their leaves
     name = getattr(f, "__name__", "f")
 
     @functools.wraps(f)
@@ -904,6 +947,10 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             return _plain(f, args)
         key = _signature(args, host_only=True)
         if key is None:  # not the common call: ask each question on its own
+            if any(isinstance(a, _CONTAINERS) for a in args):  # pytrees of arrays: their leaves are the inputs
+                return _by_structure(f, compiled, by_structure, args)
+            if any(isinstance(a, np.generic) for i, a in enumerate(args) if i not in static[0]):
+                return compiled(*_scalars_as_arrays(args, static[0]))  # np.float32(2.0) is an array, as in jax.jit
             if not _on_host(args):
                 return _plain(f, args)  # data of another array library (CuPy, array API)
             key = _signature(args)
@@ -924,33 +971,37 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             compiled.traces += program.host
         if program.first is not None:  # the call that traced a training step has taken that step: its results
             first, program.first = program.first, None
-            return _outputs(first)
+            return _outputs(first, program.tree)
         if not program.host:
             return _plain(f, args)
         inputs = [_input(a) for a in args if isinstance(a, _ARRAYS)]
         if program.effects:
             if program.checked:
-                return _outputs(program.replay(inputs))
+                return _outputs(program.replay(inputs), program.tree)
             result = _step_agrees_with_eager(f, args, program, inputs, name)
             program.checked = True
             return result
         keep = state.grad_enabled and (program.grad_captured or any(t.requires_grad for t in inputs))
-        ctx: dict = {"keep": keep}
+        live = program.live_outputs((*(t.requires_grad for t in inputs), *program.captured_flags)) if keep else ()
+        ctx: dict = {"keep": bool(live), "live": live}
         drawn = _drawing(program) if not fresh and not program.checked else None
-        out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})
-        aux = [as_tensor(ctx["vals"][s], device=CPU) for s in program.outputs[1:]] if len(program.outputs) > 1 else []
-        if not out.requires_grad:
-            ctx.clear()
+        if live:
+            out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})
+        else:  # no result carries a gradient (none asked for, or integer results): no node on the tape
+            with no_grad():
+                out = _apply(program.primitive, (*inputs, *program.captured), {"ctx": ctx})
+        outs = _results(program, out, ctx)
         if not fresh and not program.checked:
             if drawn is not None:  # the eager call of the check draws the replay's random numbers again
                 set_states(drawn)
-            program.checked = _agrees_with_eager(f, args, [out, *aux], name)
-        return (out, *aux) if aux else out
+            program.checked = _agrees_with_eager(f, args, outs, name)
+        return tree_unflatten(program.tree, outs)
 
     def clear() -> None:
         programs.clear()
         others.clear()
         by_keyword.clear()
+        by_structure.clear()
 
     compiled.traces = 0
     compiled.clear = clear
@@ -1045,6 +1096,38 @@ def _by_keyword(f: Callable, compiled: Callable, forms: dict, args: tuple, kwarg
         compiled.traces += twin.traces - before
 
 
+_CONTAINERS = (tuple, list, dict)  # pytree nodes among the arguments (namedtuples are tuples)
+
+
+def _by_structure(f: Callable, compiled: Callable, forms: dict, args: tuple):
+    """``compiled(*args)`` with tuples, lists or dicts among the arguments (pytrees, as jax.jit takes them): ``f`` on
+    their leaves, compiled once per structure (its programs apart, its traces counted in ``compiled.traces``); an
+    array leaf is an input, any other leaf a static value (a new one traces again)."""
+    leaves, tree = tree_flatten(args)
+    try:
+        twin = forms.get(tree)
+    except TypeError:  # a dict key that is not hashable cannot name a program
+        raise JitError(f"jit({getattr(f, '__name__', 'f')}): a dict argument has a key that is not hashable; use "
+                       "str or int keys, or bind the argument with functools.partial before ng.jit") from None  # fmt: skip
+    if twin is None:
+
+        def on_leaves(*values):
+            return f(*tree_unflatten(tree, list(values)))
+
+        on_leaves.__name__ = getattr(f, "__name__", "f")
+        twin = forms[tree] = jit(on_leaves)
+    before = twin.traces
+    try:
+        return twin(*leaves)
+    finally:
+        compiled.traces += twin.traces - before
+
+
+def _scalars_as_arrays(args: tuple, static: frozenset) -> tuple:
+    """NumPy scalars among the arguments (not declared static) as 0-d arrays: inputs of the program."""
+    return tuple(np.asarray(a) if isinstance(a, np.generic) and i not in static else a for i, a in enumerate(args))
+
+
 def _switch(programs: dict, kept: list, key: tuple, program: _Program) -> _Program:
     """The program of ``key`` that holds now: one kept from before whose modules' modes (train/eval, Dropout's
     ``p``) and captured tensors match again, or ``program`` itself (not current: traced anew); the one it
@@ -1082,17 +1165,39 @@ def _eager_from_now_on(f: Callable, args: tuple, key: tuple, programs: dict, nam
 
 
 def _plain(f: Callable, args: tuple):
-    """``f`` called as it is, on tensors (a NumPy array goes to the default device, as in an eager op),
-    its result shaped as a compiled call's: auxiliary outputs carry no gradient."""
-    result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
-    return (result[0], *(o.detach() for o in result[1:])) if isinstance(result, tuple) else result
+    """``f`` called as it is, on tensors (a NumPy array goes to the default device, as in an eager op): a
+    compiled call's results too, every floating one differentiable (as under ``jax.jit``)."""
+    return f(*(as_tensor(a) if isinstance(a, np.ndarray | np.generic) else a for a in args))
 
 
-def _outputs(values: list):
+def _results(program: _Program, out: Tensor, ctx: dict) -> list[Tensor]:
+    """A compiled call's results, flat: the live ones from the call's node ``out`` (sliced out of it when it packs
+    several, recorded, so each one's cotangent lands in its place), the others as values without a graph."""
+    vals, outputs, live = ctx["vals"], program.outputs, ctx["live"]
+    results: list = [None] * len(outputs)
+    if len(live) == 1:
+        results[live[0]] = out
+    elif live:
+        start = 0
+        for k in live:
+            value = vals[outputs[k]]
+            part = out[start : start + value.size].reshape(value.shape)
+            results[k] = part if part.dtype == value.dtype else part.astype(value.dtype)
+            start += value.size
+    else:
+        results[0] = out
+    for k, s in enumerate(outputs):
+        if results[k] is None:
+            results[k] = as_tensor(vals[s], device=CPU)
+    if not live:
+        ctx.clear()
+    return results
+
+
+def _outputs(values: list, tree: TreeDef):
     """A training step's results as a compiled call returns them: tensors without a graph (the step's
-    backward has been taken), one or a tuple."""
-    outs = [as_tensor(v, device=CPU) for v in values]
-    return tuple(outs) if len(outs) > 1 else outs[0] if outs else None
+    backward has been taken), in the containers ``f`` returned them in (None when it returned nothing)."""
+    return tree_unflatten(tree, [as_tensor(v, device=CPU) for v in values])
 
 
 def _same(a, b) -> bool:
@@ -1136,7 +1241,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
         got = after = None
     undo.restore()
     result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
-    refs = [] if result is None else [o.data for o in (result if isinstance(result, tuple) else (result,))]
+    refs = [o.data for o in tree_flatten(result)[0]]
     agree = got is not None and _same(got, refs) and _same(after, world())  # the same ops in the same order: bit for bit
     if not agree:
         undo.restore()
@@ -1147,7 +1252,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
             "optimizer.step() and zero_grad(), a schedule's step() and clip_grad_norm_. Express the step with those, "
             "or call the function without ng.jit."
         )
-    return _outputs(refs)
+    return _outputs(refs, program.tree)
 
 
 def _drawing(program: _Program) -> list | None:
@@ -1159,12 +1264,13 @@ def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:
     """The safety net: the first replay of a program must equal an eager call of ``f``."""
     with no_grad():
         ref = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))  # f is traced on tensors too
-    refs = list(ref) if isinstance(ref, tuple) else [ref]
+    refs = tree_flatten(ref)[0]
     for g, r in zip(got, refs):
         if not np.allclose(g.data, r.data, rtol=1e-5, atol=1e-6, equal_nan=True):
             raise JitError(
                 f"jit({name}): the compiled program disagrees with the function: part of the result is computed outside "
-                "nablagrad's ops (NumPy on .data, Python numbers taken from tensors, random numbers) or from a tensor the "
+                "nablagrad's ops (NumPy on .data, Python numbers taken from tensors, random numbers, a global or closure "
+                "variable changed since the trace, which jax.jit freezes too) or from a tensor the "
                 "function itself writes in place under no_grad (a buffer updated in forward), so it was frozen when the "
                 "function was traced. Express it with nablagrad ops, keep such state outside the compiled function (pass "
                 "it in), or call the function without ng.jit."
