@@ -157,6 +157,11 @@ def backward_edges(out: Path) -> None:
     viz.save_figure(fig, out / "backward_edges.png")
 
 
+def computational_graph(out: Path) -> None:
+    """docs/autodiff.md: the graph of its path example y = exp(x1·x2) + x2³ at (1, 2), with values and adjoints."""
+    viz.save_figure(viz.plot_graph(ng.explain(lambda x1, x2: ng.exp(x1 * x2) + x2**3, 1.0, 2.0)), out / "graph.png")
+
+
 def training_curves(out: Path) -> None:
     """docs/training.md: the XOR run of its first example, with a validation set, as curves."""
     X, y = ng.data.make_xor(200, seed=0)
@@ -192,7 +197,7 @@ def mnist_pictures(out: Path) -> None:
 
 
 FIGURES = [three_lines, saturation, symmetry, optimizer_paths, random_steps, kan_edges, consistency, backward_edges,
-           training_curves, decision_boundaries, mnist_pictures]  # fmt: skip
+           computational_graph, training_curves, decision_boundaries, mnist_pictures]  # fmt: skip
 
 
 def main(out: Path) -> None:

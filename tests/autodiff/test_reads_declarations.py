@@ -157,6 +157,7 @@ def _extra():
                                                  + ng.scatter_add(x, 0, i, v[:2])[i])(a, b, np.array([[1, 0], [2, 2]])),
                             [x23, y23]),
         "kinks": (lambda a: a.relu() + abs(a) + (-a) + a.clone() + ng.autodiff.ops.identity(a), [t23]),
+        "elu": (lambda a: ng.nn.functional.elu(a, alpha=0.7), [t23]),
         "astype": (lambda a: ng.astype(a, np.float32).sum() + ng.astype(a[0], np.float64).sum(), [x23]),
         "to_device": (lambda a: _apply(R.TO_DEVICE, (a,), {"device": ng.device("cpu")}) * 2.0, [x23]),
         "arithmetic": (lambda a, b, c: a + b - c * a / b + a * 2.0 - 3.0 / b, [x23, pos23, y3]),

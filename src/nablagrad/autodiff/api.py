@@ -104,6 +104,8 @@ def _function(row: Row) -> Callable:
             if kw:
                 if takes_dtype and "dtype" in kw:  # PyTorch's dtype=: the input is cast to it first
                     dtype = kw.pop("dtype")
+                if kw.pop("out", None) is not None:  # (np.sum(t) passes out=None)
+                    raise TypeError(f"{row.name}: out= is not taken (tensors are not written in place); use the result")
                 if kw and set(kw) - set(extra):
                     raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             axis, keepdims = rules_reduce._names(axis, keepdims, dim, keepdim)

@@ -162,6 +162,15 @@ class Tensor(Box):
             arr = arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.3f}"`` formats a one-element tensor's number, as PyTorch's; without a spec, ``str(t)``."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(f"format: '{spec}' formats a one-element tensor's number; this one has shape {self.shape} "
+                            "(format t.item() of an entry, or t.numpy() with np.array2string)")  # fmt: skip
+        return format(self.item(), spec)
+
     def item(self) -> float | int | bool:
         self._readable("item()")  # a traced value (it would be frozen into the program), or one batched by vmap
         if self.data.size != 1:

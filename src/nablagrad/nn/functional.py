@@ -23,7 +23,6 @@ from ..autodiff import (
     as_tensor,
     erfc,
     exp,
-    expm1,
     guard,
     linalg,
     log,
@@ -160,13 +159,30 @@ def silu(x):
     return x * sigmoid(x)
 
 
+def _elu_slope(F, x, alpha):
+    """ELU′: 1 for x > 0, ``α eˣ`` for x ≤ 0 (``α`` at 0, as PyTorch's first derivative).  Written in ``F`` so that
+    its own derivative is ELU″: ``α eˣ`` for x < 0 and 0 from x = 0 on (the exponential reads ``x`` only where
+    x < 0), PyTorch's values at the kink in every order."""
+    data = F.data(x)
+    return F.where(data > 0, 1.0, alpha * F.exp(F.where(data < 0, x, 0.0)))
+
+
+ELU = Primitive(
+    "elu",
+    # the exponential only ever sees min(x, 0): a large positive x neither overflows nor turns a gradient into NaN
+    lambda x, alpha: namespace_of(x).where(x > 0, x, alpha * namespace_of(x).expm1(namespace_of(x).minimum(x, 0))),
+    (lambda F, g, ans, x, alpha: g * _elu_slope(F, x, alpha),),
+    (lambda F, t, ans, x, alpha: t * _elu_slope(F, x, alpha),),
+    fmt="elu({0})",
+    reads=((0,),),
+)
+
+
 def elu(x, alpha: float = 1.0):
     """ELU ``x`` for ``x > 0``, ``α(eˣ − 1)`` for ``x ≤ 0`` (``expm1``: exact near 0); derivative 1
-    for ``x > 0`` and ``α eˣ`` for ``x ≤ 0`` — ``α`` at 0, as PyTorch.  The exponential only ever
-    sees ``min(x, 0)``, so a large positive x neither overflows nor turns a gradient into NaN."""
-    x = _float(x, "elu")
-    positive = x > 0
-    return where(positive, x, alpha * expm1(where(positive, 0.0, x)))
+    for ``x > 0`` and ``α eˣ`` for ``x ≤ 0`` — ``α`` at 0, as PyTorch, whose second derivative there is 0
+    (its double backward reads x < 0): so is ours (:func:`_elu_slope`)."""
+    return apply(ELU, _float(x, "elu"), alpha=float(alpha))
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):
