@@ -13,6 +13,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
 from starlette.testclient import TestClient  # noqa: E402
+from test_api import _until  # noqa: E402 - the WebSocket helper of the playground's API tests (same folder)
 
 from nablagrad.playground import Session, parse_config, parse_csv  # noqa: E402
 from nablagrad.playground.server import MAX_MESSAGE, MAX_UPLOADS, create_app  # noqa: E402
@@ -26,14 +27,6 @@ def client():
 
 def _serving(client):
     assert client.post("/api/sessions", json={}).status_code == 201
-
-
-def _until(ws, predicate, limit=400):
-    for _ in range(limit):
-        msg = ws.receive_json()
-        if predicate(msg):
-            return msg
-    raise AssertionError("no such message")
 
 
 def _rows(n=40, label=lambda i: i % 2):
