@@ -139,6 +139,9 @@ def _ties(rng, s):  # values with ties and exact zeros (max/min/maximum/relu/abs
     return np.round(rng.standard_normal(s) * 1.5)
 
 
+_TWO_RESULTS = ng.jit(lambda x: (x * 2.0, x.sin()))
+
+
 def _extra():
     """Calls for the primitives the op table does not reach, or reaches with one shape only: name ->
     (fn, arrays).  Each is run with float64 leaves that require grad; every node of the result is a sample."""
@@ -158,6 +161,7 @@ def _extra():
                             [x23, y23]),
         "kinks": (lambda a: a.relu() + abs(a) + (-a) + a.clone() + ng.autodiff.ops.identity(a), [t23]),
         "elu": (lambda a: ng.nn.functional.elu(a, alpha=0.7), [t23]),
+        "jit_results": (lambda a: sum(r.sum() for r in _TWO_RESULTS(a)), [x23]),  # (several results: jit._PART)
         "astype": (lambda a: ng.astype(a, np.float32).sum() + ng.astype(a[0], np.float64).sum(), [x23]),
         "to_device": (lambda a: _apply(R.TO_DEVICE, (a,), {"device": ng.device("cpu")}) * 2.0, [x23]),
         "arithmetic": (lambda a, b, c: a + b - c * a / b + a * 2.0 - 3.0 / b, [x23, pos23, y3]),

@@ -118,22 +118,18 @@ class Explanation:
         lines = ["digraph G {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
         for r in self.rows:
             label = f"{_dot(r.name)} = {_dot(r.expr)}\\nvalue {_fmt(r.value)}\\nadjoint {_fmt(r.adjoint)}"
-            lines.append(f'  {_node(r.name)} [label="{label}"];')
+            lines.append(f'  {r.name} [label="{label}"];')
         for r in self.rows:
             for p, d in zip(r.parents, r.partials):
-                lines.append(f'  {_node(p)} -> {_node(r.name)} [label="{_fmt(d)}"];')
+                lines.append(f'  {p} -> {r.name} [label="{_fmt(d)}"];')
         lines.append("}")
         return "\n".join(lines)
 
 
 def _dot(text: str) -> str:
-    """``text`` for a quoted DOT string: backslashes and quotes escaped (a user's name such as ``x"y``)."""
-    return str(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _node(name: str) -> str:
-    """A DOT node id: the name itself when it is one (``w3``), else quoted."""
-    return name if str(name).isidentifier() else f'"{_dot(name)}"'
+    """``text`` for a quoted DOT string: backslashes and quotes escaped (a user's name such as ``x"y``), a line
+    break as DOT's ``\\n``."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _fmt(v: float) -> str:

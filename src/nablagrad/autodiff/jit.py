@@ -643,17 +643,15 @@ class _Compiled(Primitive):
         self.program = program
 
     def _run(self, *leaves, ctx: dict):
-        """The program's outputs a gradient flows back from (``ctx["live"]``): one as it is, several packed end to
-        end (as ``linalg`` packs ``eigh``'s), so one node carries them and one backward walk serves them all."""
+        """The program's output a gradient flows back from (``ctx["live"]``) when there is one; with several, a
+        token (a 0-d array) that each of them is a :data:`_PART` of, so one node carries them and one backward walk
+        serves every result that was used (its cotangent is put in ``ctx["seeds"]`` on the way)."""
         ctx["vals"], ctx["used"] = vals, _ = self.program.forward(list(leaves), ctx.get("keep", True))
         outputs, live = self.program.outputs, ctx.get("live", (0,))
         if len(live) < 2:
             return vals[outputs[live[0] if live else 0]]
-        parts = [vals[outputs[k]] for k in live]
-        if len({p.dtype.kind for p in parts}) > 1:  # a real result's cotangent cannot come back from a complex pack
-            raise JitError(f"{self.name}: returns complex and real results that both need a gradient; return them "
-                           "from two compiled functions, or call the function without ng.jit")  # fmt: skip
-        return np.concatenate([np.ravel(p) for p in parts])  # (promoted to their common dtype)
+        ctx["seeds"] = {}
+        return np.zeros((), vals[outputs[live[0]]].dtype)
 
     def vjp(self, F, g, ans, args, params, needs):
         if F is not NUMPY_NS:
@@ -669,23 +667,35 @@ class _Compiled(Primitive):
                 "second backward, or call the function without ng.jit"
             )
         vals, used, live = ctx.pop("vals"), ctx.pop("used"), ctx.get("live", (0,))
-        if len(live) < 2:
-            return self.program.backward(vals, used, g, tuple(needs))
-        seeds: dict = {}
-        start = 0
-        for k in live:  # each output's part of the packed cotangent, in its own shape and dtype
-            value = vals[self.program.outputs[k]]
-            part = g[start : start + value.size].reshape(value.shape).astype(value.dtype, copy=False)
-            start += value.size
-            if not part.any() and (seeds or k != live[-1]):
-                continue  # an output nothing downstream used (the logits beside a loss): no walk from it
-            slot = self.program.outputs[k]
-            seeds[slot] = part if slot not in seeds else seeds[slot] + part  # (one value returned twice)
+        if len(live) < 2:  # the one live output, which need not be the first ((argmax, loss))
+            seeds = {self.program.outputs[live[0] if live else 0]: g}
+        else:  # the results the walk reached, each with its cotangent (:data:`_PART`); the others start no walk
+            seeds = ctx.pop("seeds")
         return self.program.backward(vals, used, None, tuple(needs), seeds=seeds)
 
     def jvp(self, F, tangents, ans, args, params):
         raise JitError(f"{self.name}: forward-mode derivatives (jvp, jacfwd) cannot go through a compiled function; "
                        "call the function without ng.jit for those")  # fmt: skip
+
+
+def _part_vjp(F, g, ans, token, ctx: dict, slot: int):
+    """A result's cotangent kept for the compiled call's backward (summed where one value is returned twice); the
+    token gets a 0-d zero: the walk goes on to the call's node, which reads what its parts kept."""
+    seeds = ctx.setdefault("seeds", {})  # (a second backward: the call's node then says it was differentiated)
+    seeds[slot] = g if slot not in seeds else seeds[slot] + g
+    return np.zeros((), token.dtype)
+
+
+_PART = Primitive(
+    "jit_result",
+    lambda token, ctx, slot: ctx["vals"][slot],
+    (_part_vjp,),
+    (None,),
+    fmt="{0}",
+    reads=((),),
+)
+"""One result of a compiled call that returns several differentiable ones: its value is the program's output at
+``slot``; its node's input is the call's token (see :meth:`_Compiled._run`)."""
 
 
 def _on_host(values) -> bool:
@@ -947,8 +957,8 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             return _plain(f, args)
         key = _signature(args, host_only=True)
         if key is None:  # not the common call: ask each question on its own
-            if any(isinstance(a, _CONTAINERS) for a in args):  # pytrees of arrays: their leaves are the inputs
-                return _by_structure(f, compiled, by_structure, args)
+            if any(isinstance(a, _CONTAINERS) for i, a in enumerate(args) if i not in static[0]):
+                return _by_structure(f, compiled, by_structure, args, static[0])
             if any(isinstance(a, np.generic) for i, a in enumerate(args) if i not in static[0]):
                 return compiled(*_scalars_as_arrays(args, static[0]))  # np.float32(2.0) is an array, as in jax.jit
             if not _on_host(args):
@@ -1085,7 +1095,8 @@ def _by_keyword(f: Callable, compiled: Callable, forms: dict, args: tuple, kwarg
             return f(*values[:n], **dict(zip(names, values[n:])))
 
         positional.__name__ = getattr(f, "__name__", "f")
-        twin = forms[(n, names)] = jit(positional)
+        kept = [i for i in compiled.static[0] if 0 <= i < n] + [n + j for j, k in enumerate(names) if k in compiled.static[1]]
+        twin = forms[(n, names)] = jit(positional, static_argnums=kept or None)
     for key in names:
         if key in compiled.static[1]:
             _static_value(getattr(f, "__name__", "f"), f"argument {key!r}", kwargs[key])
@@ -1099,11 +1110,21 @@ def _by_keyword(f: Callable, compiled: Callable, forms: dict, args: tuple, kwarg
 _CONTAINERS = (tuple, list, dict)  # pytree nodes among the arguments (namedtuples are tuples)
 
 
-def _by_structure(f: Callable, compiled: Callable, forms: dict, args: tuple):
+class _Whole:
+    """A static argument that is a container, kept as one leaf when the others are flattened (``static_argnums``
+    names the argument: its tuple stays its value, never inputs)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _by_structure(f: Callable, compiled: Callable, forms: dict, args: tuple, static: frozenset = frozenset()):
     """``compiled(*args)`` with tuples, lists or dicts among the arguments (pytrees, as jax.jit takes them): ``f`` on
     their leaves, compiled once per structure (its programs apart, its traces counted in ``compiled.traces``); an
     array leaf is an input, any other leaf a static value (a new one traces again)."""
-    leaves, tree = tree_flatten(args)
+    leaves, tree = tree_flatten(tuple(_Whole(a) if i in static else a for i, a in enumerate(args)))
+    kept = tuple(i for i, v in enumerate(leaves) if isinstance(v, _Whole))  # a static argument stays whole
+    leaves = [v.value if isinstance(v, _Whole) else v for v in leaves]
     try:
         twin = forms.get(tree)
     except TypeError:  # a dict key that is not hashable cannot name a program
@@ -1115,7 +1136,7 @@ def _by_structure(f: Callable, compiled: Callable, forms: dict, args: tuple):
             return f(*tree_unflatten(tree, list(values)))
 
         on_leaves.__name__ = getattr(f, "__name__", "f")
-        twin = forms[tree] = jit(on_leaves)
+        twin = forms[tree] = jit(on_leaves, static_argnums=kept or None)
     before = twin.traces
     try:
         return twin(*leaves)
@@ -1178,12 +1199,11 @@ def _results(program: _Program, out: Tensor, ctx: dict) -> list[Tensor]:
     if len(live) == 1:
         results[live[0]] = out
     elif live:
-        start = 0
+        parts: dict[int, Tensor] = {}  # (a value returned twice is one result, as in eager mode)
         for k in live:
-            value = vals[outputs[k]]
-            part = out[start : start + value.size].reshape(value.shape)
-            results[k] = part if part.dtype == value.dtype else part.astype(value.dtype)
-            start += value.size
+            if outputs[k] not in parts:
+                parts[outputs[k]] = _apply(_PART, (out,), {"ctx": ctx, "slot": outputs[k]})
+            results[k] = parts[outputs[k]]
     else:
         results[0] = out
     for k, s in enumerate(outputs):
