@@ -242,12 +242,15 @@ def run_backward(
     retain_graph: bool = False,
     create_graph: bool = False,
     keep_all: bool = False,
+    partial: bool = False,
 ) -> tuple[dict[int, object], list[Tensor]]:
     """Walk the tape from ``root``; return ``({id(tensor): adjoint}, leaves reached)``.
 
-    With ``inputs`` the walk stops at those tensors (they may be non-leaves), visits only the
-    ops that depend on them and returns their adjoints; with ``keep_all`` every intermediate's
-    adjoint is kept too (for ``explain``).  The namespace ``F`` is the mode: raw arrays and
+    With ``inputs`` the walk visits only the ops that depend on those tensors (they may be non-leaves)
+    and returns their adjoints: each input's whole gradient, through another input downstream of it too
+    (PyTorch's ``backward(inputs=)``), or with ``partial`` each one's partial derivative, the others held
+    fixed (the walk stops at every input: a primitive's VJP, as :mod:`.checkpoint` computes one); with
+    ``keep_all`` every intermediate's adjoint is kept too (for ``explain``).  The namespace ``F`` is the mode: raw arrays and
     NumPy (:data:`NUMPY_NS`), or with ``create_graph`` Tensors whose ops record a graph of the
     backward pass itself (``TENSOR_NS``) — the same rules either way.  Raw arrays of another
     library (CuPy, an array API one) get that library's raw namespace (:func:`.primitive.rules_for`),
@@ -260,7 +263,7 @@ def run_backward(
         )
     F = TENSOR_NS if create_graph else _raw_ns(root)
     wanted = {id(t) for t in inputs} if inputs is not None else set()
-    stop = _stops(inputs, wanted) if inputs is not None else wanted
+    stop = _stops(inputs, wanted) if inputs is not None and not partial else wanted
     retain_graph = retain_graph or create_graph
     grads: dict[int, object] = {id(root): _seed(root, grad, F)}
     hooked = _m.hooked  # (read once: the walk looks at a node's hooks only while some tensor has one)

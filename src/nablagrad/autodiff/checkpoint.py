@@ -71,7 +71,7 @@ class _Checkpoint(Primitive):
             out = self._run(xs, n, params["keys"], params["leaves"])
         inputs = [*xs, *params["captured"]]
         wanted = [x for x, need in zip(inputs, needs) if need]
-        grads, _ = run_backward(out, g, inputs=wanted, create_graph=create_graph)
+        grads, _ = run_backward(out, g, inputs=wanted, create_graph=create_graph, partial=True)  # (one per argument)
         return [_raw(grads.get(id(x)), F) if need else None for x, need in zip(inputs, needs)]
 
 
