@@ -9,8 +9,9 @@
   (``create_graph``): the outer one then differentiates through it, whatever its kind.
 
 Inputs and outputs are pytrees (tuples, lists, dicts) of Tensors, NumPy arrays or numbers;
-results are Tensors.  At the outermost level the derivatives are detached (plain values), unless an argument
-outside ``argnums`` is traced by an outer computation; ``vmap``'s results keep their graph (torch.func's rule).
+results are Tensors.  At the outermost level (``vmap`` included) each result is a plain value cut from every
+graph, unless it depends on a tensor the user made that requires grad (an argument, a parameter read inside f):
+then it keeps its graph to it, as torch.func's results keep their autograd history (see :func:`_plain`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from . import grad_mode as _m
 from .backward import grad_of
 from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
 from .ops import concatenate, identity, moveaxis_, stack
-from .pytree import TreeDef, tree_flatten, tree_map, tree_unflatten
+from .pytree import TreeDef, tree_flatten, tree_unflatten
 from .tensor import Tensor, _wrap, mark_batched, tensor, unmark_batched
 
 Argnums = int | Sequence[int]
@@ -106,8 +107,20 @@ def _captures_traced(outs) -> bool:
     inputs, lifted, are marked ``_lifted``) — a tensor the function closed over (a model's parameter in
     ``grad(D)(x)`` of a gradient penalty).  The results then keep their graph, so an outer ``backward``
     differentiates through them (as torch.func's results keep their autograd history)."""
-    stack = [o for o in tree_flatten(outs)[0] if isinstance(o, Tensor) and o.requires_grad]
+    return any(_reach_user_leaves(tree_flatten(outs)[0]))
+
+
+def _reach_user_leaves(outs: list) -> list[bool]:
+    """For each of ``outs``: whether its graph reaches a user's leaf (requires a gradient, not ``_lifted``).
+    Two iterative walks, each node visited once however many outputs share it (and safe on a graph with a
+    cycle, which writes into views make): down from the outputs to collect the graph and its user leaves,
+    then up from those leaves along the collected edges.  A tensor written in place is followed to what it
+    was too (``_prev``), as the tape walk does: a generous answer keeps a graph, never drops a gradient."""
+    roots = [o if isinstance(o, Tensor) and o.requires_grad else None for o in outs]
+    consumers: dict[int, list[Tensor]] = {}  # id(input) -> the nodes that read it
     seen: set[int] = set()
+    stack = [r for r in roots if r is not None]
+    user_leaves = []
     while stack:
         t = stack.pop()
         if id(t) in seen:
@@ -115,10 +128,21 @@ def _captures_traced(outs) -> bool:
         seen.add(id(t))
         if t._op is None:
             if not getattr(t, "_lifted", False):
-                return True
+                user_leaves.append(t)
             continue
-        stack.extend(a for a in t._inputs or () if isinstance(a, Tensor) and a.requires_grad)
-    return False
+        prev = getattr(t, "_prev", None)  # what t was before an in-place op: an op made before it read that
+        before = prev[1]() if prev is not None else None
+        for a in (*(t._inputs or ()), before):
+            if isinstance(a, Tensor) and a.requires_grad:
+                consumers.setdefault(id(a), []).append(t)
+                stack.append(a)
+    reaching: set[int] = set()
+    while user_leaves:
+        t = user_leaves.pop()
+        if id(t) not in reaching:
+            reaching.add(id(t))
+            user_leaves.extend(consumers.get(id(t), ()))
+    return [r is not None and id(r) in reaching for r in roots]
 
 
 def _split_aux(out, has_aux: bool, who: str):
@@ -190,11 +214,18 @@ def _float_outputs(outs: list[Tensor], who: str) -> None:
             )
 
 
-def _plain(tree, nested: bool):
-    """At the outermost level, results are plain values cut from every graph."""
-    if nested:
+def _plain(tree, outer: bool):
+    """The results of a transform: inside another transform (``outer``) as they are, for it to differentiate;
+    at the outermost level each result is cut from its graph unless that graph reaches a user's leaf that
+    requires a gradient (an argument, a parameter read inside f): the graphs to a transform's own lifted
+    leaves are internal, as torch.func's and JAX's results carry none of them.  Called under ``no_grad``, every
+    result is cut (torch.func's rule: the transform computes inside whatever the caller's mode, and that mode
+    governs what it returns)."""
+    if outer:
         return tree
-    return tree_map(lambda x: x.detach() if isinstance(x, Tensor) else x, tree)
+    flat, tree_def = tree_flatten(tree)
+    keep = _reach_user_leaves(flat) if _m.state.grad_enabled else [False] * len(flat)
+    return tree_unflatten(tree_def, [x.detach() if isinstance(x, Tensor) and not k else x for x, k in zip(flat, keep)])
 
 
 def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
@@ -204,18 +235,18 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
     @wraps(f)
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "grad")
-        with _m.transform() as nested, _m.enable_grad():
+        with _m.transform() as outer, _m.enable_grad():
             lifted = _Lifted(args, nums, "grad")
-            nested = nested or lifted.traced or _others_traced(args, nums, kwargs)
+            nested = outer or lifted.traced or _others_traced(args, nums, kwargs)
             out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "grad")
             out = _scalar_output(out, "grad")
             nested = nested or _captures_traced(out)
             grads = lifted.per_arg(_grads(out, lifted.leaves, None, nested))
         g = grads[0] if single else tuple(grads)
-        value = _plain(out, nested)
+        value = _plain(out, outer)
         if has_aux:
-            return (value, _plain(aux, nested)), _plain(g, nested)
-        return value, _plain(g, nested)
+            return (value, _plain(aux, outer)), _plain(g, outer)
+        return value, _plain(g, outer)
 
     return wrapped
 
@@ -239,9 +270,9 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     The pullback returns a tuple with one cotangent per primal (each shaped like it) and is
     itself differentiable, in ``v`` as in ``x``.  With ``has_aux`` returns ``(out, vjp_fn, aux)``.
     """
-    with _m.transform() as nested, _m.enable_grad():
+    with _m.transform() as outer, _m.enable_grad():
         lifted = _Lifted(primals, tuple(range(len(primals))), "vjp")
-        nested = nested or lifted.traced
+        nested = outer or lifted.traced
         out, aux = _split_aux(f(*lifted.args), has_aux, "vjp")
         out_flat, out_tree = tree_flatten(out)
         out_flat = [_as_tensor(o) for o in out_flat]
@@ -264,10 +295,10 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
                 total = gs if total is None else [a + b for a, b in zip(total, gs)]
             if total is None:
                 total = [zeros_like(t) for t in lifted.leaves]
-        return _plain(tuple(lifted.per_arg(total)), create)
+        return _plain(tuple(lifted.per_arg(total)), outer or inner)
 
-    result = _plain(tree_unflatten(out_tree, out_flat), nested)
-    return (result, vjp_fn, _plain(aux, nested)) if has_aux else (result, vjp_fn)
+    result = _plain(tree_unflatten(out_tree, out_flat), outer)
+    return (result, vjp_fn, _plain(aux, outer)) if has_aux else (result, vjp_fn)
 
 
 def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
@@ -287,8 +318,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
         if p.dtype.kind != "f":  # forward mode, like reverse, differentiates real floating-point values only
             raise TypeError(f"jvp: primals must be floating-point (real), got dtype {p.dtype}; pass floats (2.0, not 2) or "
                             "convert with .astype('float64') (complex autodiff is not implemented)")  # fmt: skip
-    with _m.transform() as nested, _m.enable_grad(), _m.forward_level() as level:
-        nested = nested or any(is_traced(x) for x in p_flat + t_flat)
+    with _m.transform() as outer, _m.enable_grad(), _m.forward_level() as level:
         duals = [dual(p, t, level) for p, t in zip(p_flat, t_flat)]
         out, aux = _split_aux(f(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
         o_flat, o_tree = tree_flatten(out)
@@ -298,10 +328,9 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
             if id(o) not in taken:
                 taken[id(o)] = take_tangent(o, level)
         t_out = [taken[id(o)] for o in o_flat]
-        nested = nested or _captures_traced([*o_flat, *t_out])
-    out = _plain(tree_unflatten(o_tree, o_flat), nested)
-    t_out = _plain(tree_unflatten(o_tree, t_out), nested)
-    return (out, t_out, _plain(aux, nested)) if has_aux else (out, t_out)
+    out = _plain(tree_unflatten(o_tree, o_flat), outer)
+    t_out = _plain(tree_unflatten(o_tree, t_out), outer)
+    return (out, t_out, _plain(aux, outer)) if has_aux else (out, t_out)
 
 
 def _basis(leaves: list[Tensor], which: int, k: int) -> list:
@@ -378,9 +407,9 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     @wraps(f)
     def wrapped(*args, **kwargs):  # keyword arguments pass to f, not differentiated (as JAX's)
         nums, single = _argnums(argnums, len(args), "jacrev")
-        with _m.transform() as nested, _m.enable_grad():
+        with _m.transform() as outer, _m.enable_grad():
             lifted = _Lifted(args, nums, "jacrev")
-            nested = nested or lifted.traced or _others_traced(args, nums, kwargs)
+            nested = outer or lifted.traced or _others_traced(args, nums, kwargs)
             out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "jacrev")
             out_flat, out_tree = tree_flatten(out)
             out_flat = [_as_tensor(o) for o in out_flat]
@@ -390,8 +419,8 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
             for o in out_flat:
                 rows = [_grads(o, lifted.leaves, _basis([o], 0, k)[0], nested) for k in range(o.size)]
                 blocks.append([_jac_block([r[i] for r in rows], o.shape, x.shape, 0) for i, x in enumerate(lifted.leaves)])
-        jac = _plain(_jacobian_tree(out_flat, out_tree, lifted, blocks, single), nested)
-        return (jac, _plain(aux, nested)) if has_aux else jac
+        jac = _plain(_jacobian_tree(out_flat, out_tree, lifted, blocks, single), outer)
+        return (jac, _plain(aux, outer)) if has_aux else jac
 
     return wrapped
 
@@ -466,14 +495,16 @@ def vmap(f: Callable, in_axes=_AXIS_0, out_axes=_AXIS_0, randomness: str = "erro
         if len(sizes) > 1:
             raise ValueError(f"vmap: mapped axes have different sizes {sorted(sizes)}; they must all be equal")
         size = sizes.pop()
+        outer = _m.state.depth > 0  # inside another transform: it differentiates through the results
         call = (f, trees, specs, out_axes, randomness, kwargs)
         if chunk_size is None or chunk_size >= size:
             o_tree, results, _ = _vmap_once(*call, leaves, size)
         else:
             o_tree, results = _vmap_chunked(call, leaves, size, int(chunk_size))
-        # not cut from the graph: a result that depends on tensors requiring grad (a model's parameters read
-        # inside f, an argument of an outer computation) back-propagates to them, as torch.func.vmap's does
-        return tree_unflatten(o_tree, results)
+        # a result that depends on tensors requiring grad (a model's parameters read inside f, an argument) keeps
+        # its graph and back-propagates to them, as torch.func.vmap's does; one whose graph leads only to the
+        # leaves of transforms inside f (vmap(grad(f))) is cut, as torch.func's and JAX's are plain values
+        return _plain(tree_unflatten(o_tree, results), outer)
 
     return wrapped
 
