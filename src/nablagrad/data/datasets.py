@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .loader import as_path
+
 
 class DataFormatError(ValueError):
     """A data file is missing, truncated or not in the expected format."""
@@ -40,7 +42,7 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 
 def load_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (the MNIST format), plain or ``.gz``."""
-    path = Path(path)
+    path = as_path(path, "load_idx")
     if not path.exists():
         raise DataFormatError(f"load_idx: no such file {path}")
     opener = gzip.open if path.suffix == ".gz" else open
@@ -92,9 +94,13 @@ def load_fashion_mnist(directory: str | os.PathLike | None = None, flatten: bool
 
 def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str | None = "y"):
     """``(X, y)`` (or ``X``) from an ``.npz`` archive; never unpickles objects."""
-    path = Path(path)
+    path = as_path(path, "load_npz")
     try:
         with np.load(path, allow_pickle=False) as z:
+            for name, key in (("x_key", x_key), ("y_key", y_key)):
+                if not isinstance(key, str) and (key is not None or name == "x_key"):
+                    raise TypeError(f"load_npz: {name} must be the name of an array in the archive ({z.files}), got "
+                                    f"{key!r}")  # fmt: skip
             missing = [k for k in (x_key, y_key) if k is not None and k not in z.files]
             if missing:
                 raise DataFormatError(f"load_npz: {path} has arrays {z.files}, not {missing}")
@@ -129,7 +135,7 @@ def load_csv(path: str | os.PathLike, label_column: int | None = 0, skip_header:
         raise TypeError(f"load_csv: allow_nonfinite must be True or False, got {allow_nonfinite!r}")
     if isinstance(label_column, bool):  # True would select no column but a boolean mask
         raise TypeError(f"load_csv: label_column must be a column index (an int) or None, got {label_column!r}")
-    path = Path(path)
+    path = as_path(path, "load_csv")
     if not path.is_file():
         raise DataFormatError(f"load_csv: no such file {path}")
     try:

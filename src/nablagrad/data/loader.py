@@ -17,7 +17,9 @@ memory-mapped ``X`` on disk (004).
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -36,19 +38,21 @@ def batch_indices(
     weights: np.ndarray | None = None,
     drop_last: bool = False,
 ) -> Iterator[np.ndarray]:
-    """Index arrays of one epoch's batches."""
-    rng = rng if rng is not None else backend.default_rng()
+    """Index arrays of one epoch's batches (``rng``: a Generator, a seed, or None for the library-wide one)."""
+    rng = backend.resolve_rng(rng, "batch_indices")  # (a Generator passes as it is; "abc" would fail at .permutation)
     if not is_int(n) or n < 0:
         raise (ValueError if is_int(n) else TypeError)(
             f"batch_indices: n must be the number of examples, an integer >= 0, got {n!r}"
         )
-    if sampling not in SAMPLING:
-        raise ValueError(f"sampling must be one of {SAMPLING}, got {sampling!r}")
+    if not isinstance(sampling, str) or sampling not in SAMPLING:
+        raise ValueError(f"batch_indices: sampling must be one of {SAMPLING}, got {sampling!r}")
+    if batch_size is not None and (not is_int(batch_size) or batch_size <= 0):  # int(2.5) or int("abc") would not
+        raise (ValueError if is_int(batch_size) else TypeError)(
+            f"batch_indices: batch_size must be a positive integer or None (full batch), got {batch_size!r}"
+        )
     if n == 0:
         return
     b = n if batch_size is None else int(batch_size)
-    if b <= 0:
-        raise ValueError(f"batch_size must be a positive integer or None (full batch), got {batch_size!r}")
     if drop_last and b > n:  # as DataLoader (and PyTorch's): the only batch is smaller than batch_size, so dropped
         return
     b = min(b, n)
@@ -228,7 +232,7 @@ class DataLoader:
             raise ValueError(f"DataLoader: X has {len(X)} rows but y has {len(y)}")
         if batch_size is not None and not (is_int(batch_size) and batch_size > 0):
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None (one full batch), got {batch_size!r}")
-        if sampling is not None and sampling not in SAMPLING:
+        if sampling is not None and (not isinstance(sampling, str) or sampling not in SAMPLING):
             raise ValueError(f"DataLoader: sampling must be one of {SAMPLING}, got {sampling!r}")
         if self.dataset is not None and sampling in ("balanced", "hard"):
             raise ValueError(f"DataLoader: sampling={sampling!r} needs every label at once; give arrays (X, y), not a "
@@ -300,7 +304,7 @@ class ChunkedReader:
         self.paths = [str(p) for p in paths]
         if not self.paths:
             raise ValueError("ChunkedReader: give at least one .npy file")
-        self.chunks = [_open_chunk(p) for p in self.paths]
+        self.chunks = [open_npy(p) for p in self.paths]
         tails = {c.shape[1:] for c in self.chunks}
         if len(tails) != 1:
             raise ValueError(f"ChunkedReader: chunks disagree on the row shape: {sorted(tails)}")
@@ -386,18 +390,34 @@ class ChunkedReader:
         return arr if dtype is None else arr.astype(dtype)
 
 
-def _open_chunk(path: str) -> np.ndarray:
-    """A ``.npy`` file memory-mapped (read only), or an error naming it and what is wrong."""
+def as_path(path, who: str) -> Path:
+    """``path`` as a ``Path``, refused naming ``who`` unless it is a ``str`` or ``os.PathLike`` (``Path(None)``'s
+    "expected str, bytes or os.PathLike object" names neither the function nor the argument)."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{who}: expected a file path (a str or pathlib.Path), got {type(path).__name__} {path!r}")
+    return Path(path)
+
+
+def open_npy(path, who: str = "ChunkedReader") -> np.ndarray:
+    """A ``.npy`` file memory-mapped (read only), or an error naming ``who``, the file and what is wrong: an empty or
+    truncated file (NumPy's ``EOFError``), a zip that is not one (``BadZipFile``), a pickle, an ``.npz``, a 0-d
+    array.  (The chunks of :class:`ChunkedReader`, and the ``X``/``y`` paths ``fit``/``evaluate``/``predict`` take.)"""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{who}: expected a path to a .npy file, got {type(path).__name__}")
     try:
         a = np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
-        raise FileNotFoundError(f"ChunkedReader: no such file {path}") from None
+        raise FileNotFoundError(f"{who}: no such file {path}") from None
     except IsADirectoryError:
-        raise IsADirectoryError(f"ChunkedReader: {path} is a folder; give the .npy files inside it") from None
-    except ValueError as exc:  # not a .npy file (NumPy takes it for a pickle), or objects that cannot be mapped
-        raise ValueError(f"ChunkedReader: {path} is not a .npy file of numbers ({str(exc)[:80]}); write the chunks "
-                         "with np.save(path, array) of a numeric array") from None  # fmt: skip
+        raise IsADirectoryError(f"{who}: {path} is a folder; give the .npy files inside it") from None
+    except PermissionError:
+        raise PermissionError(f"{who}: cannot read {path}: permission denied") from None
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as exc:  # not a .npy file, or a truncated one
+        raise ValueError(f"{who}: {path} is not a .npy file of numbers ({str(exc)[:80] or type(exc).__name__}); "
+                         "write it with np.save(path, array) of a numeric array") from None  # fmt: skip
     if not isinstance(a, np.ndarray) or a.ndim == 0:
-        raise ValueError(f"ChunkedReader: {path} holds {'a 0-d array' if isinstance(a, np.ndarray) else 'an .npz'}, "
-                         "not rows; each chunk must hold an array with one row per example")  # fmt: skip
+        if hasattr(a, "close"):  # an .npz holds its file open
+            a.close()
+        raise ValueError(f"{who}: {path} holds {'a 0-d array' if isinstance(a, np.ndarray) else 'an .npz'}, "
+                         "not rows; each file must hold an array with one row per example")  # fmt: skip
     return a

@@ -4,11 +4,30 @@ and regression sets.  Classification labels are 0/1 (``labels="pm1"`` gives −1
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 
 from .. import backend
 from ..backend.checks import is_int, is_real
+
+
+def _finite(v) -> bool:
+    """``math.isfinite``, with a Python int beyond float's range infinite (``np.isfinite`` raises on one)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _classes(who: str, classes, most: int | None = None) -> int:
+    """``classes`` checked as an integer >= 2 (and <= ``most`` where given) before anything is drawn."""
+    if not is_int(classes):
+        raise TypeError(f"{who}: classes must be an integer >= 2, e.g. classes=3, got {classes!r} ({type(classes).__name__})")
+    if classes < 2 or (most is not None and classes > most):
+        upper = "" if most is None else f" and at most {most} (one arm per point: n={most})"
+        raise ValueError(f"{who}: classes must be at least 2{upper}, got {classes}")
+    return int(classes)
 
 
 def _rng(who: str, n, noise, seed, labels: str = "01") -> np.random.Generator:
@@ -19,11 +38,11 @@ def _rng(who: str, n, noise, seed, labels: str = "01") -> np.random.Generator:
         raise TypeError(f"{who}: n must be an integer number of points, e.g. n=500, got {n!r} ({type(n).__name__})")
     if n < 1:  # as scikit-learn's make_moons: an empty data set is refused, not returned
         raise ValueError(f"{who}: n must be at least 1 (the number of points, e.g. n=500), got {n}")
-    if not is_real(noise) or not np.isfinite(noise):
+    if not is_real(noise) or not _finite(noise):
         raise TypeError(f"{who}: noise must be a finite number, e.g. noise=0.1, got {noise!r}")
     if noise < 0:
         raise ValueError(f"{who}: noise must be >= 0 (0 for none), got {noise}")
-    if labels not in ("01", "pm1"):
+    if not isinstance(labels, str) or labels not in ("01", "pm1"):
         raise ValueError(f"{who}: labels must be '01' (classes 0/1) or 'pm1' (classes -1/+1), got {labels!r}")
     return backend.resolve_rng(seed, who)
 
@@ -74,9 +93,10 @@ def make_spiral(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01",
                 classes: int = 2):
     """Interleaved spirals, radius up to 5 (TF Playground 'spiral'); arm ``j`` is turned by
     ``2πj/classes``.  Two arms give labels 1 and 0 (or ±1); ``classes`` > 2 arms give 0 … k−1."""
-    if classes < 2:
-        raise ValueError(f"make_spiral: classes must be at least 2, got {classes}")
     rng = _rng("make_spiral", n, noise, seed, labels)
+    classes = _classes("make_spiral", classes, max(n, 2))  # (an arm per class is built: bounded by the points)
+    if not is_real(turns) or not _finite(turns):
+        raise TypeError(f"make_spiral: turns must be a finite number, e.g. turns=1.75, got {turns!r}")
     counts = [n // classes + (j >= classes - n % classes) for j in range(classes)]
     arms = [1, -1] if classes == 2 else list(range(classes))
     parts, ys = [], []
@@ -95,9 +115,8 @@ def make_blobs(n: int = 500, noise: float = 0.0, seed=None, classes: int = 3):
     """``classes`` Gaussian blobs centred on a circle of radius 3.5; labels 0 … k−1.
 
     Standard deviation ``0.6 + 3·noise`` (noise in [0, 0.5] makes them overlap, as 'gauss')."""
-    if classes < 2:
-        raise ValueError(f"make_blobs: classes must be at least 2, got {classes}")
     rng = _rng("make_blobs", n, noise, seed)
+    classes = _classes("make_blobs", classes)
     y = np.arange(n) % classes
     angle = 2 * np.pi * y / classes + np.pi / 2
     centres = 3.5 * np.stack([np.cos(angle), np.sin(angle)], axis=1)

@@ -97,6 +97,8 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
     from safetensors.numpy import save  # noqa: PLC0415 - runtime dependency, loaded when used
 
     _check_types("save", model, optimizer)
+    if model is None:  # (load takes None for "build it from the file"; save has nothing to write)
+        raise TypeError("save: model must be an nn.Module, got NoneType")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"save: metadata must be a dict of JSON values, e.g. {{'epochs': 10}}, got {type(metadata).__name__}")
     tensors = {f"model.{k}": _host(v) for k, v in model.state_dict().items()}
@@ -579,4 +581,7 @@ def load_optimizer_state(optimizer: Optimizer, info: dict, tensors: dict, where:
 
 def read_metadata(path: str | os.PathLike) -> dict:
     """The JSON metadata of a model file, reading only its header."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"read_metadata: path must be a model file path such as 'model.safetensors', got "
+                        f"{type(path).__name__}")  # fmt: skip
     return ModelFile.open(path).info

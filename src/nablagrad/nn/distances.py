@@ -121,8 +121,10 @@ def pad(input, pad, mode: str = "constant", value: float | None = None) -> Tenso
     edge) or ``'circular'`` (wrap around).  The gradient of a copied entry flows back to its source.
     (``ng.pad`` is NumPy's ``pad``, pairs from the first axis.)"""
     x = as_tensor(input)
-    if mode not in PAD_MODES:
+    if not isinstance(mode, str) or mode not in PAD_MODES:
         raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+    if value is not None and not is_real(value):  # (float(value) below would name neither pad nor the fix)
+        raise TypeError(f"pad: value must be a real number or None (0), got {type(value).__name__} {value!r}")
     if mode != "constant" and value not in (None, 0, 0.0):
         raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument (only 'constant' does)")
     pairs = _pairs(pad, x.ndim, mode)

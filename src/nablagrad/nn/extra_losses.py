@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor, exp, full_like, log, relu, take_along_axis, where
 from ..autodiff import softplus as _softplus
-from ..backend.checks import is_real
+from ..backend.checks import flag, is_int, is_real
 from ..backend.device import to_device
 from .distances import _norm_through_clamp, pairwise_distance, triplet_distances
 from .loss_support import InputError, _check_reduction, _float, _raw, _target_like
@@ -76,9 +76,10 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     ``λ − y·log(λ + eps)``; ``full`` adds Stirling's ``y log y − y + ½ log(2πy)`` for ``y > 1`` (the ``log y!`` term)."""
     who = "poisson_nll_loss"
     reduction = legacy_reduction(size_average, reduce, reduction, who)
+    log_input, full, eps = flag(who, "log_input", log_input), flag(who, "full", full), _number(who, "eps", eps)
     x = _float(input, who)
     y = _target_like(x, target, who)
-    loss = exp(x) - y * x if log_input else x - y * log(x + _number(who, "eps", eps))
+    loss = exp(x) - y * x if log_input else x - y * log(x + eps)
     if full:
         big = y > 1
         safe = where(big, y, 2.0)  # (log 0 kept out of the gradient where the term is masked)
@@ -113,6 +114,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     ``var`` may hold one value per row (the input's shape without its last axis) or be a float."""
     who = "gaussian_nll_loss"
     _check_reduction(reduction, who)
+    full = flag(who, "full", full)
     x = _float(input, who)
     y = _target_like(x, target, who)
     v = _gaussian_var(var, x, who)
@@ -165,7 +167,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     optional class weights ``weight`` of shape (C,)), inputs (N, C) with labels (N,), or (C,) with one label."""
     who = "multi_margin_loss"
     reduction = legacy_reduction(size_average, reduce, reduction, who)
-    if p not in (1, 2) or isinstance(p, bool):
+    if not is_int(p) or p not in (1, 2):
         raise ValueError(f"{who}: only p == 1 and p == 2 supported, got p={p!r}")
     x = _float(input, who)
     if x.ndim not in (1, 2):
@@ -195,6 +197,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     to the difference); ``swap`` uses ``min(d(a, n), d(p, n))`` for the negative (Balntas et al.)."""
     who = "triplet_margin_loss"
     reduction = legacy_reduction(size_average, reduce, reduction, who)
+    swap = flag(who, "swap", swap)
     a, pos, neg = _float(anchor, who), _float(positive, who), _float(negative, who)
     if len({a.ndim, pos.ndim, neg.ndim}) > 1:
         raise InputError(f"{who}: the anchor, positive, and negative tensors are expected to have the same number of "
@@ -203,7 +206,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     m = _number(who, "margin", margin)
     if m <= 0:
         raise ValueError(f"{who}: margin must be greater than 0, got {m}")
-    d_pos, d_neg = triplet_distances(a, pos, neg, p, eps, bool(swap))
+    d_pos, d_neg = triplet_distances(a, pos, neg, p, eps, swap)
     return _reduced((m + d_pos - d_neg).clamp(min=0), reduction)
 
 

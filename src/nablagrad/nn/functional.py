@@ -44,7 +44,7 @@ from ..autodiff.ops import check_dim
 from ..autodiff.primitive import NUMPY_NS, stable_sigmoid
 from ..autodiff.random import dropout_mask
 from ..backend import kernels, resolve_rng
-from ..backend.checks import is_real
+from ..backend.checks import flag, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 from .distances import cosine_similarity, pad, pairwise_distance  # PyTorch's F.pad (ng.pad keeps NumPy's meaning)
@@ -67,6 +67,9 @@ from .loss_support import (  # noqa: F401 - F.REDUCTIONS
     _float,
     _raw,
     _target_like,
+    choice,
+    integer,
+    number,
     reduce,
 )
 
@@ -145,7 +148,7 @@ def gelu(x, approximate: str = "none"):
     is ``½ x (1 + erf(x/√2))`` without the cancellation for very negative x), or its tanh
     approximation ``½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))`` (``approximate="tanh"``).
     Derivative ``Φ(x) + x φ(x)`` (by the tape, so every order)."""
-    if approximate not in GELU_APPROXIMATIONS:
+    if not isinstance(approximate, str) or approximate not in GELU_APPROXIMATIONS:  # (an array: no ambiguous truth)
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (as PyTorch), got {approximate!r}")
     x = _float(x, "gelu")
     if approximate == "tanh":
@@ -182,7 +185,7 @@ def elu(x, alpha: float = 1.0):
     """ELU ``x`` for ``x > 0``, ``α(eˣ − 1)`` for ``x ≤ 0`` (``expm1``: exact near 0); derivative 1
     for ``x > 0`` and ``α eˣ`` for ``x ≤ 0`` — ``α`` at 0, as PyTorch, whose second derivative there is 0
     (its double backward reads x < 0): so is ours (:func:`_elu_slope`)."""
-    return apply(ELU, _float(x, "elu"), alpha=float(alpha))
+    return apply(ELU, _float(x, "elu"), alpha=number("elu", "alpha", alpha))
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):
@@ -190,6 +193,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     linear tail); derivative ``σ(βx)`` (1 in the tail).  ``log(1 + e^z)`` is computed as
     ``max(z, 0) + log1p(e^{−|z|})`` (``ng.softplus``), so it never overflows.  ``ng.softplus(x)``
     is the plain ``log(1 + eˣ)`` without the tail."""
+    beta, threshold = number("softplus", "beta", beta), number("softplus", "threshold", threshold)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero (the formula divides by it); PyTorch's default is beta=1.0")
     x = _float(x, "softplus")
@@ -214,6 +218,7 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, gen
     by default) and is an op of the tape, so ``ng.jit`` draws it anew on every call.  ``inplace`` is
     accepted for PyTorch's signature; the result is computed out of place (the same values and gradients)."""
     p = dropout_probability(p)
+    training = flag("dropout", "training", training)
     if not isinstance(inplace, bool | np.bool_):
         raise TypeError(f"dropout: inplace must be True or False, got {type(inplace).__name__} {inplace!r}")
     x = _float(x, "dropout")
@@ -298,7 +303,12 @@ FUSED_ACTIVATIONS = {"identity": identity, "relu": relu, "tanh": tanh, "sigmoid"
 def linear(x, weight, bias=None, activation: str = "identity"):
     """The layer ``σ(x W + b)`` (lecture 002) for σ in :data:`FUSED_ACTIVATIONS`: one fused primitive
     for a batch of rows with a bias, the composite ``σ(x @ W + b)`` otherwise."""
+    choice("linear", "activation", activation, tuple(FUSED_ACTIVATIONS))
     x = as_tensor(x)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if not isinstance(t, Tensor) and (t is not None or name == "weight"):  # (its .dtype is read below)
+            raise TypeError(f"linear: {name} must be a tensor (an nn.Parameter), got {type(t).__name__}; wrap an array "
+                            "with ng.tensor(...)")  # fmt: skip
     if bias is not None and x.ndim == 2 and x.dtype == weight.dtype == bias.dtype:
         return apply(LINEAR, x, weight, bias, activation=activation)
     z = x @ weight
@@ -338,7 +348,7 @@ def huber_loss(pred, target, reduction: str = "mean", delta: float = 1.0):
     """Huber loss of ``d = o − y``: ``½ d²`` for ``|d| < δ``, ``δ(|d| − ½δ)`` otherwise (quadratic
     near 0, linear in the tails, so outliers pull with a bounded force); derivative ``d`` inside,
     ``δ·sign d`` outside (PyTorch's ``huber_loss``).  ``δ > 0``."""
-    if not delta > 0:
+    if not number("huber_loss", "delta", delta) > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r} (PyTorch's default is delta=1.0)")
     _check_reduction(reduction, "huber_loss")
     pred = as_tensor(pred)
@@ -351,7 +361,7 @@ def smooth_l1_loss(pred, target, reduction: str = "mean", beta: float = 1.0):
     """Smooth L1 of ``d = o − y``: ``½ d²/β`` for ``|d| < β``, ``|d| − ½β`` otherwise — Huber
     divided by β (``huber_loss(δ=β)/β``); derivative ``d/β`` inside, ``sign d`` outside.  ``β = 0``
     is the L1 loss (as PyTorch).  ``β ≥ 0``."""
-    if not beta >= 0:
+    if not number("smooth_l1_loss", "beta", beta) >= 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r} (PyTorch's default is beta=1.0)")
     _check_reduction(reduction, "smooth_l1_loss")
     if beta == 0:
@@ -384,10 +394,12 @@ def cross_entropy(
     With the defaults, labels go through one fused primitive (softmax, pick, reduction).
     """
     _check_reduction(reduction, "cross_entropy")
+    ignore_index = integer("cross_entropy", "ignore_index", ignore_index)
+    label_smoothing = number("cross_entropy", "label_smoothing", label_smoothing)
     logits = as_tensor(logits)
     if axis is None:
         axis = 1 if logits.ndim >= 2 else -1  # PyTorch's class axis
-    t = _raw(target)
+    t = _raw(target, "cross_entropy")
     kind = namespace_of(t).numpy_dtype(t.dtype).kind
     if kind in "iu" and tuple(t.shape) == logits.shape[:1] and logits.ndim == 2 and axis in (-1, 1):
         if weight is None and label_smoothing == 0.0 and ignore_index == -100:
@@ -593,7 +605,7 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
     probs = as_tensor(probs)
     if probs.ndim == 0:
         raise ValueError("cross_entropy_probs: probabilities need a class axis, got a scalar")
-    t = _raw(target)
+    t = _raw(target, "cross_entropy_probs")
     if namespace_of(t).numpy_dtype(t.dtype).kind in "iu" and probs.ndim == 2 and t.shape == probs.shape[:1]:
         labels = _host_tensor(target, t)  # checked and one-hot encoded on the host
         labels = as_tensor(to_device(t, "cpu"), device="cpu") if labels is None else labels
@@ -614,8 +626,9 @@ def nll_loss(log_probs, target, weight=None, ignore_index: int = -100, reduction
     ``ignore_index`` add nothing; PyTorch's layouts too — unbatched (C,) with a 0-d label, (N, C, d1, …)
     with labels (N, d1, …).  The log-probabilities are taken as given (not normalised)."""
     _check_reduction(reduction, "nll_loss")
+    ignore_index = integer("nll_loss", "ignore_index", ignore_index)
     log_probs = as_tensor(log_probs)
-    t = _raw(target)
+    t = _raw(target, "nll_loss")
     if namespace_of(t).numpy_dtype(t.dtype).kind not in "iu":
         raise LabelTypeError(f"nll_loss: labels must be integers (class indices), got {t.dtype}; cast them, "
                              "e.g. y.astype('int64')")  # fmt: skip
@@ -863,7 +876,7 @@ KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
 def _check_kl_reduction(reduction: str, who: str = "kl_div") -> None:
-    if reduction not in KL_REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in KL_REDUCTIONS:
         raise ValueError(f"{who}: reduction must be one of {KL_REDUCTIONS}, got {reduction!r} ('batchmean' is the true KL "
                          "divergence per example)")  # fmt: skip
 
@@ -881,6 +894,7 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):  #
     contributes 0).
     """
     _check_kl_reduction(reduction)
+    log_target = flag("kl_div", "log_target", log_target)
     input = as_tensor(input)  # noqa: A001
     t = _target_like(input, target, "kl_div")
     if log_target:
@@ -969,8 +983,15 @@ def _affine(y: Tensor, weight, bias, shape: tuple[int, ...]) -> Tensor:
 def _per_slice(who: str, values: dict, shape: tuple[int, ...], what: str) -> None:
     """Each of ``values`` (name → tensor or None) has ``shape``, one value per ``what``."""
     for name, t in values.items():
-        if t is not None and tuple(np.shape(t)) != shape:
-            raise ValueError(f"{who}: {name} has shape {tuple(np.shape(t))}, expected {shape} (one value per {what})")
+        if t is None:
+            continue
+        try:
+            got = tuple(np.shape(t))
+        except ValueError:  # ragged nested lists have no shape
+            raise ValueError(f"{who}: {name} must be a tensor of shape {shape} (one value per {what}), got ragged "
+                             f"nested lists") from None  # fmt: skip
+        if got != shape:
+            raise ValueError(f"{who}: {name} has shape {got}, expected {shape} (one value per {what})")
 
 
 def batch_norm_input(x, num_features: int | None, who: str, batch_stats: bool) -> Tensor:
@@ -1030,6 +1051,8 @@ def batch_norm(
         r_μ ← (1 − m) r_μ + m μ,    r_σ² ← (1 − m) r_σ² + m σ² n/(n − 1)    (m = ``momentum``; unbiased σ²)
 
     ``weight`` γ and ``bias`` β (shape (C,)) may be None."""
+    training = flag("batch_norm", "training", training)
+    momentum, eps = number("batch_norm", "momentum", momentum), number("batch_norm", "eps", eps)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither (batch statistics only)")
     if not training and running_mean is None:

@@ -86,7 +86,7 @@ class KANLinear(Module):
         self.knots = uniform_knots(grid_size, spline_order, self.grid_range)
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         n_basis = grid_size + spline_order
-        self.base_weight = _zeros_parameter((in_features, out_features), dt)
+        self.base_weight = _zeros_parameter((in_features, out_features), dt, "KANLinear")
         if init is None:
             rng = backend.resolve_rng(seed)
             init_mod.default_linear_(self.base_weight, in_features, rng)
@@ -94,7 +94,7 @@ class KANLinear(Module):
                 (rng.normal(0.0, scale_noise / np.sqrt(in_features), (in_features, n_basis, out_features))).astype(dt)
             )
         else:  # no random draw (the spline weights' would pass through float64, several times their bytes)
-            self.spline_weight = _zeros_parameter((in_features, n_basis, out_features), dt)
+            self.spline_weight = _zeros_parameter((in_features, n_basis, out_features), dt, "KANLinear")
             init(self.base_weight)
             init(self.spline_weight)
 

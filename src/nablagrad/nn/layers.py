@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -12,6 +13,7 @@ from ..autodiff import as_tensor, flatten, log_softmax, relu, sigmoid, softmax, 
 from ..backend.checks import is_int, is_real
 from . import functional as Fn
 from . import init as init_mod
+from .loss_support import number
 from .module import Module, Parameter, Sequential
 
 
@@ -42,7 +44,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
         rng = backend.resolve_rng(seed)
-        self.weight = _zeros_parameter((in_features, out_features), dt)
+        self.weight = _zeros_parameter((in_features, out_features), dt, "Linear")
         if init is None:
             init_mod.default_linear_(self.weight, in_features, rng)
         elif callable(init):
@@ -52,7 +54,7 @@ class Linear(Module):
                 raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(init_mod.INITIALISERS)}")
             init_mod.INITIALISERS[init](self.weight, seed=rng)
         if bias:
-            self.bias = _zeros_parameter((out_features,), dt)
+            self.bias = _zeros_parameter((out_features,), dt, "Linear")
             if bias_init is not None:
                 init_mod.constant_(self.bias, bias_init)
             elif init is None:
@@ -72,10 +74,15 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _zeros_parameter(shape: tuple[int, ...], dtype) -> Parameter:
+def _zeros_parameter(shape: tuple[int, ...], dtype, who: str = "nn") -> Parameter:
     """A parameter of zeros for an initialiser to fill, made from one broadcast zero: the parameter's own array
-    is the only allocation (``Parameter(np.empty(shape))`` would hold two, the empty one and its copy)."""
-    return Parameter(np.broadcast_to(np.zeros((), dtype), shape))
+    is the only allocation (``Parameter(np.empty(shape))`` would hold two, the empty one and its copy).  A shape no
+    array can take (a dimension beyond NumPy's limit, or more memory than there is) is refused naming it."""
+    try:
+        return Parameter(np.broadcast_to(np.zeros((), dtype), shape))
+    except (ValueError, MemoryError) as e:  # NumPy's "Maximum allowed dimension exceeded" names no layer or size
+        raise type(e)(f"{who}: cannot allocate a parameter of shape {shape} ({np.dtype(dtype).name}): {e}; give smaller "
+                          "layer sizes") from None  # fmt: skip
 
 
 def feature_rows(x, who: str, in_features: int, dtype):
@@ -191,7 +198,7 @@ class LeakyReLU(_ActivationWithOptions):
         self.inplace = _inplace("LeakyReLU", inplace)
         if not is_real(negative_slope):
             raise TypeError(f"LeakyReLU: negative_slope must be a number, e.g. 0.01, got {negative_slope!r}")
-        if not np.isfinite(negative_slope):
+        if not math.isfinite(number("LeakyReLU", "negative_slope", negative_slope)):
             raise ValueError(f"LeakyReLU: negative_slope must be finite, e.g. 0.01, got {negative_slope!r}")
         self.negative_slope = negative_slope
 
@@ -234,7 +241,7 @@ class GELU(_ActivationWithOptions):
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate not in Fn.GELU_APPROXIMATIONS:
+        if not isinstance(approximate, str) or approximate not in Fn.GELU_APPROXIMATIONS:
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh' (as PyTorch), got {approximate!r}")
         self.approximate = approximate
 
@@ -254,6 +261,7 @@ class ELU(_ActivationWithOptions):
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.inplace = _inplace("ELU", inplace)
+        number("ELU", "alpha", alpha)  # checked here, not first at the forward pass (kept as given, as PyTorch)
         self.alpha = alpha
 
 
@@ -264,6 +272,7 @@ class Softplus(_ActivationWithOptions):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
+        number("Softplus", "beta", beta), number("Softplus", "threshold", threshold)  # (kept as given)
         if beta == 0:
             raise ValueError("Softplus: beta must be non-zero (the formula divides by it); PyTorch's default is beta=1.0")
         self.beta, self.threshold = beta, threshold

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autodiff import Tensor, as_tensor
 from ..autodiff.errors import InputError
+from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 
@@ -29,24 +30,61 @@ def _float(x, who: str) -> Tensor:
     return x
 
 
-def _raw(target):
-    """A target's array: a tensor's data, another library's array as it is, else a NumPy array."""
+def _raw(target, who: str = "loss"):
+    """A target's array: a tensor's data, another library's array as it is, else a NumPy array (ragged nested
+    lists refused naming ``who``: NumPy's own message names neither the loss nor the fix)."""
     if isinstance(target, Tensor):
         return target.data
-    return target if namespace_of(target) is not NUMPY else np.asarray(target)
+    if namespace_of(target) is not NUMPY:
+        return target
+    try:
+        return np.asarray(target)
+    except ValueError as e:
+        raise InputError(f"{who}: the target cannot form an array ({e}); give an array or equal-length nested "
+                         "lists") from None  # fmt: skip
+
+
+def number(who: str, name: str, value) -> float:
+    """``value`` as a float, refused (naming ``who``'s argument ``name``) unless it is a real number that is not a
+    bool, as PyTorch's ``must be float, not str`` — ``float("abc")`` or ``None > 0`` would name neither."""
+    if not is_real(value):
+        raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    try:
+        return float(value)
+    except OverflowError:  # a Python int beyond float's range
+        raise ValueError(f"{who}: {name}={value!r} is too large for a float") from None
+
+
+def integer(who: str, name: str, value) -> int:
+    """``value`` as an int, refused unless it is an integer that is not a bool (PyTorch's ``must be int``)."""
+    if not is_int(value):
+        raise TypeError(f"{who}: {name} must be an integer, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def choice(who: str, name: str, value, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of the strings ``choices``; anything else refused naming them (an array would
+    otherwise reach ``in`` and raise NumPy's "truth value of an array is ambiguous")."""
+    if not isinstance(value, str) or value not in choices:
+        kind = ValueError if isinstance(value, str) else TypeError
+        raise kind(f"{who}: {name} must be one of {choices}, got {value!r}")
+    return value
 
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 def _check_reduction(reduction: str, who: str = "loss") -> None:
-    if reduction not in REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(f"{who}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:
     """The per-example losses averaged (mean), added (sum) or kept (none)."""
     _check_reduction(reduction)
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"reduce: loss must be a tensor of per-example losses, got {type(loss).__name__}; "
+                        "wrap it with ng.tensor(...)")  # fmt: skip
     if reduction == "mean":
         return loss.mean()
     return loss.sum() if reduction == "sum" else loss
@@ -69,6 +107,8 @@ def _target_like(pred: Tensor, target, who: str) -> Tensor:
             t = as_tensor(to_device(target, pred.device), device=pred.device)
         except TypeError as e:  # strings, None, objects: no tensor holds them (the chained error names the dtype)
             raise refuse("not numbers") from e
+        except ValueError as e:  # ragged nested lists: NumPy's message names neither the loss nor the shape wanted
+            raise InputError(f"{who}: the target cannot form an array of shape {pred.shape} ({e})") from None
     if t.dtype.kind not in "fiub":
         raise refuse(t.dtype)
     if t.dtype != pred.dtype:

@@ -12,6 +12,7 @@ import numpy as np
 from .. import backend
 from ..autodiff import Tensor, as_tensor, no_grad
 from ..backend.device import CPU, device_of, to_device
+from ..data.loader import open_npy
 from ..nn import LOSSES, BCEWithLogitsLoss, Embedding, HingeLoss, Module, PerceptronLoss
 from .metrics import TRAINING_METRICS
 from .validation import as_rows, check_int, check_metrics, check_xy
@@ -28,10 +29,11 @@ def resolve_loss(loss_fn, who: str = "fit"):
     return loss_fn
 
 
-def open_array(X):
-    """A path to a ``.npy`` file opens memory-mapped: only the rows a batch asks for are ever read."""
+def open_array(X, who: str = "fit"):
+    """A path to a ``.npy`` file opens memory-mapped: only the rows a batch asks for are ever read (a missing, empty
+    or non-``.npy`` file refused naming ``who`` and the file)."""
     if isinstance(X, str | os.PathLike):
-        return np.load(X, mmap_mode="r")
+        return open_npy(X, who)
     return X
 
 
@@ -156,7 +158,7 @@ def predict(model: Module, X, batch_size: int | None = 4096) -> np.ndarray:
     """Model outputs for ``X``, batched (``batch_size=None``: one batch), without recording a tape.  No rows give
     the model's output for no rows (shape ``(0, n_outputs)``, as the model computes it on an empty batch)."""
     _check_model_and_batch(model, batch_size, "predict")
-    X = as_rows(open_array(X), "X", "predict", 1)
+    X = as_rows(open_array(X, "predict"), "X", "predict", 1)
     data = Batches(X, None, model_dtype(model), model_device(model), takes_indices(model))
     step = max(1, len(X)) if batch_size is None else batch_size
     with evaluating(model), no_grad():
@@ -170,7 +172,7 @@ def evaluate(model: Module, loss_fn, X, y, metrics: Sequence[str] | None = ("acc
     """``{"loss": …, metric: …}`` on ``(X, y)``."""
     _check_model_and_batch(model, batch_size, "evaluate")
     loss_fn = resolve_loss(loss_fn, "evaluate")
-    X, y = check_xy(open_array(X), open_array(y), "evaluate")
+    X, y = check_xy(open_array(X, "evaluate"), open_array(y, "evaluate"), "evaluate")
     metrics = check_metrics(metrics, "evaluate")
     out = predict(model, X, batch_size)
     yv = np.asarray(y)

@@ -7,6 +7,7 @@ NaN/inf in the data) with a message that names the argument, the bad value and t
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -44,13 +45,22 @@ def check_flag(name: str, v, who: str = "fit", also: tuple = ()) -> None:
         raise TypeError(f"{who}: {name} must be {choices}, got {v!r}")
 
 
+def _finite(v) -> bool:
+    """``math.isfinite`` that calls a Python int beyond float's range infinite (``np.isfinite`` raises on any
+    int beyond int64, ``math.isfinite`` on one beyond float)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def check_real(
     name: str, v, minimum: float = 0.0, who: str = "fit", allow_none: bool = False, strict: bool = False
 ) -> float | None:
     """A finite real number ``>= minimum`` (``> minimum`` with ``strict``)."""
     if v is None and allow_none:
         return None
-    if not is_real(v) or not np.isfinite(v):
+    if not is_real(v) or not _finite(v):
         raise TypeError(f"{who}: {name} must be a finite number, got {v!r} ({type(v).__name__})")
     if v < minimum or (strict and v == minimum):
         raise ValueError(f"{who}: {name} must be {'>' if strict else '>='} {minimum}, got {v}")
@@ -275,7 +285,7 @@ def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_l
     check_int("epochs", epochs, 0, who)
     check_int("batch_size", batch_size, 1, who, allow_none=True)
     check_int("checkpoint_every", checkpoint_every, 1, who, allow_none=True)
-    if sampling not in SAMPLING:
+    if not isinstance(sampling, str) or sampling not in SAMPLING:
         raise ValueError(f"{who}: sampling must be one of {SAMPLING}, got {sampling!r}")
     check_metrics(metrics, who)
     check_real("ema_lambda", ema_lambda, 0.0, who, strict=True)
@@ -286,5 +296,5 @@ def check_options(*, epochs, batch_size, sampling, metrics: Sequence[str], ema_l
     check_real("l2", l2, 0.0, who)
     check_real("weight_tol", weight_tol, 0.0, who, allow_none=True)
     check_real("loss_tol", loss_tol, -np.inf, who, allow_none=True)
-    if target_loss is not None and (not is_real(target_loss) or np.isnan(target_loss)):
+    if target_loss is not None and (not is_real(target_loss) or math.isnan(target_loss)):
         raise TypeError(f"{who}: target_loss must be a number, got {target_loss!r}")
