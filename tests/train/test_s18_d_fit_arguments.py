@@ -193,3 +193,13 @@ def test_callback_arguments_are_checked_when_built(make, error, match):
 def test_early_stopping_mode_auto_is_keras_auto():
     assert EarlyStopping(monitor="val_loss", mode="auto").mode == "min"
     assert EarlyStopping(monitor="val_accuracy", mode="auto").mode == "max"
+
+
+def test_validation_split_cuts_tensors_and_lists_as_arrays():
+    m, m2 = _linear(), _linear()
+    h = ng.train.fit(m, "cross_entropy", ng.optim.SGD(m.parameters(), lr=0.1), ng.tensor(X), ng.tensor(Y), epochs=1,
+                     batch_size=None, validation_split=0.25, seed=0)  # fmt: skip
+    h2 = ng.train.fit(m2, "cross_entropy", ng.optim.SGD(m2.parameters(), lr=0.1), X.tolist(), Y.tolist(), epochs=1,
+                      batch_size=None, validation_split=0.25, seed=0)  # fmt: skip
+    np.testing.assert_allclose(h["val_loss"], h2["val_loss"], rtol=1e-12)
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(m), _weights(m2)))

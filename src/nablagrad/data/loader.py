@@ -351,11 +351,9 @@ class ChunkedReader:
         first, rest = idx[0], idx[1:]
         if isinstance(first, slice):
             return self[first][(slice(None), *rest)]
-        if is_int(first):
-            return self[first][rest]
         pos = self._positions(np.asarray(first))
-        if pos.ndim == 0:
-            return self._rows(pos.reshape(1))[0][rest]
+        if pos.ndim == 0:  # an integer is an advanced index to NumPy: kept as one, in a one-row block, so an
+            return self._rows(pos.reshape(1))[(0, *rest)]  # integer array after a slice goes where NumPy puts it
         rows, where = np.unique(pos, return_inverse=True)  # each row read once, then put where the index asks
         return self._rows(rows)[(where.reshape(pos.shape), *rest)]
 

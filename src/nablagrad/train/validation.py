@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..autodiff import Tensor
 from ..backend.checks import is_int, is_real
 from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
@@ -165,9 +166,11 @@ def split_validation(X, y, fraction, validation_data, who: str = "fit"):
         warnings.warn(f"{who}: validation_data is given, so validation_split={fraction} is ignored (as in Keras): "
                       "every row of X trains", UserWarning, stacklevel=3)  # fmt: skip
         return X, y, validation_data
-    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError(f"{who}: validation_split cuts arrays; X is a {type(X).__name__}: give validation_data=(X_val, "
-                        "y_val) instead")  # fmt: skip
+    X, y = (np.asarray(a) if isinstance(a, list | tuple) else a for a in (X, y))
+    for name, a in (("X", X), ("y", y)):  # (a memory-mapped array slices without reading; a chunk reader would read)
+        if not isinstance(a, np.ndarray | Tensor):
+            raise TypeError(f"{who}: validation_split cuts arrays and tensors; {name} is a {type(a).__name__}: give "
+                            "validation_data=(X_val, y_val) instead")  # fmt: skip
     n = len(X)
     split = int(np.floor(n * (1.0 - float(fraction))))
     if split in (0, n):
