@@ -100,3 +100,11 @@ def test_shape_refusals_are_runtime_errors_as_torch(call):
     with pytest.raises(RuntimeError) as ours:
         call(ng, ng.ones((2, 2)))
     assert isinstance(ours.value, ValueError)  # (and a ValueError, as the library's other refusals)
+
+
+@pytest.mark.parametrize("axis", [10**30, 2, -3])
+def test_softmax_axis_out_of_range_names_the_range_as_torch_refuses_it(axis):
+    with pytest.raises(IndexError):
+        torch.softmax(torch.ones(2, 3), dim=min(axis, 2**62))
+    with pytest.raises(IndexError, match=r"softmax: axis .* out of range .* give an int in -2\.\.1"):
+        ng.softmax(ng.ones((2, 3)), axis=axis)

@@ -31,6 +31,7 @@ from .ops import (
     astype,
     binary,
     broadcast_to,
+    check_dim,
     floating,
     reshape,
     scalar_axis,
@@ -92,7 +93,11 @@ def _function(row: Row) -> Callable:
         def f(x, axis=-1, dim=None, dtype=None):
             # softmax(int) in the default float dtype, as exp(int); PyTorch's dtype=: the input cast to it first
             x = floating(_t(x)) if dtype is None else astype(_t(x), dtype)
-            return _apply(prim, (x,), {"axis": axis if dim is None else dim})
+            axis = axis if dim is None else dim
+            top = builtins.max(x.ndim, 1)
+            if isinstance(axis, int) and not -top <= axis < top:  # (10**30 would fail as a C long)
+                check_dim(row.name, axis, x.ndim)  # raises, naming the range
+            return _apply(prim, (x,), {"axis": axis})
 
     else:
         extra = dict(row.extra)
