@@ -979,6 +979,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             program.primitive = _Compiled(name, program)
             program.retraces = retraces
             compiled.traces += program.host
+            _bound_signatures(programs, others, compiled, name)
         if program.first is not None:  # the call that traced a training step has taken that step: its results
             first, program.first = program.first, None
             return _outputs(first, program.tree)
@@ -1167,6 +1168,27 @@ def _switch(programs: dict, kept: list, key: tuple, program: _Program) -> _Progr
 
 
 KEPT_PROGRAMS = 4  # programs kept per signature for other modes (train and eval of a few modules)
+KEPT_SIGNATURES = 64  # signatures (shapes, dtypes, static values) a compiled function keeps programs for
+
+
+def _bound_signatures(programs: dict, others: dict, compiled: Callable, name: str) -> None:
+    """At most :data:`KEPT_SIGNATURES` programs, the oldest dropped first (a training loop whose static argument
+    changes every call, ``step(x, y, lr)`` with a Python float ``lr``, would otherwise keep one per value); the first
+    time a function drops one, a warning names the fix."""
+    if len(programs) <= KEPT_SIGNATURES:
+        return
+    oldest = next(iter(programs))
+    del programs[oldest]
+    others.pop(oldest, None)
+    if not getattr(compiled, "_dropped_programs", False):
+        compiled._dropped_programs = True
+        warnings.warn(
+            f"jit: {name} was traced for more than {KEPT_SIGNATURES} signatures (shapes, dtypes or static values), so "
+            "the oldest programs are dropped. A Python number argument is static: each new value traces again. Pass a "
+            "value that changes from call to call as an array (np.float32(lr)), which is an input of one program",
+            stacklevel=3,
+        )
+
 RETRACE_LIMIT = 8  # traces of one signature for stale constants before a compiled function runs eagerly (torch.compile's limit)
 
 
