@@ -156,3 +156,16 @@ def test_io_save_of_no_model_and_metadata_of_no_path_are_named(tmp_path):
     assert os.listdir(tmp_path) == []  # nothing written, not even a temporary file
     with pytest.raises(TypeError, match=r"read_metadata: path must be a model file path .* got NoneType"):
         ng.io.read_metadata(None)
+
+
+@pytest.mark.parametrize(
+    ("call", "who"),
+    [
+        (lambda: ng.data.DataLoader(X=[[1.0, 2.0], [3.0]]), "DataLoader"),
+        (lambda: ng.data.standardize([[1.0, 2.0], [3.0]]), "Standardizer.fit"),
+        (lambda: ng.data.one_hot([[1], [2, 3]], 4), "one_hot"),
+    ],
+)
+def test_ragged_lists_are_refused_naming_the_function(call, who):
+    with pytest.raises(ValueError, match=rf"{who}: .* same length"):
+        call()

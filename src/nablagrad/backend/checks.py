@@ -31,3 +31,12 @@ def flag(who: str, name: str, value) -> bool:
     if not is_flag(value):
         raise TypeError(f"{who}: {name} must be True or False, got {type(value).__name__} {value!r}")
     return bool(value)
+
+
+def as_array(value, who: str, name: str) -> np.ndarray:
+    """``np.asarray(value)``, or a ``ValueError`` naming ``who``'s argument ``name`` where the rows of a list differ
+    in length (NumPy's "inhomogeneous shape")."""
+    try:
+        return np.asarray(value)
+    except ValueError as exc:
+        raise ValueError(f"{who}: {name} could not be read as an array ({exc}); give every row the same length") from None

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
-from ..backend.checks import is_int
+from ..backend.checks import as_array, is_int
 
 SAMPLING = ("shuffle", "random", "sequential", "balanced", "hard")
 
@@ -215,8 +215,8 @@ class DataLoader:
         self.dataset = X if _is_dataset(X) else None
         if self.dataset is not None and y is not None:
             raise TypeError("DataLoader: X is a data set (ds[i] is one example), which already holds the targets; leave y out")
-        X = np.asarray(X) if isinstance(X, list) and X and not isinstance(X[0], tuple | dict) else X
-        y = np.asarray(y) if isinstance(y, list) else y
+        X = as_array(X, "DataLoader", "X") if isinstance(X, list) and X and not isinstance(X[0], tuple | dict) else X
+        y = as_array(y, "DataLoader", "y") if isinstance(y, list) else y
         fields = None if self.dataset is not None else _fields_of_examples(X)
         if fields is not None and y is not None:
             raise TypeError("DataLoader: X is a list of example tuples (or a tuple of arrays), which already hold the "

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend.checks import is_int
+from ..backend.checks import as_array, is_int
 
 
 def _numeric(X, who: str) -> np.ndarray:
     """``X`` as an array of numbers (not copied), or a ``TypeError`` naming ``who`` (not NumPy's "could not
     convert")."""
-    a = np.asarray(X)
+    a = as_array(X, who, "X")
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{who}: X must hold numbers, got dtype {a.dtype}; convert it, e.g. np.asarray(X, dtype=float)")
     return a
@@ -101,7 +101,7 @@ def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndar
     Labels of any other shape ``S`` give ``S + (C,)`` (as ``torch.nn.functional.one_hot``), except that a column
     of labels (N, 1) gives (N, C), as Keras's ``to_categorical``; ``C`` is ``max(labels) + 1`` unless
     ``num_classes`` says."""
-    labels = np.asarray(labels)
+    labels = as_array(labels, "one_hot", "labels")
     shape = labels.shape[:-1] if labels.ndim == 2 and labels.shape[1] == 1 else labels.shape
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got {labels.dtype}")
