@@ -87,6 +87,10 @@ def _count(who: str, name: str, v, least: int, what: str) -> int:
     return int(v)
 
 
+GET_LR_WARNING = "To get the last learning rate computed by the scheduler, please use `get_last_lr()`."
+"""PyTorch's warning for ``get_lr()`` called outside ``step`` (its words, so a filter written for it matches)."""
+
+
 class LRScheduler:
     """Base of the schedules: a subclass gives its closed form :meth:`lr_at` (and :attr:`floor` if its
     rates approach a value other than 0); ``step``, ``get_last_lr`` and the state come from here.
@@ -213,6 +217,20 @@ class LRScheduler:
         """The rates this schedule set last (the optimiser's at construction; after ``load_state_dict``, the
         saved schedule's), as PyTorch's ``get_last_lr``: a change by hand since is not seen here."""
         return list(self._last_lr)
+
+    def get_lr(self) -> list[float]:
+        """PyTorch's ``get_lr``, the rule its ``step`` applies: called by hand, PyTorch warns and points at
+        :meth:`get_last_lr`, and returns the rule applied once more to the current rates (a chained schedule's
+        rate moved again from step ``t − 1`` to ``t``); so does this."""
+        warnings.warn(GET_LR_WARNING, UserWarning, stacklevel=2)
+        try:
+            groups, t, bases = self.optimizer.param_groups, self.last_epoch, self.base_lrs
+            if t == 0:
+                return [float(self._initial_rate(i, g["lr"], b)) for i, (g, b) in enumerate(zip(groups, bases))]
+            return [float(self._next_rate(i, g["lr"], b, t)) for i, (g, b) in enumerate(zip(groups, bases))]
+        except (NotImplementedError, AttributeError):  # a composite schedule, or one driven by a metric: no rule of its own
+            raise NotImplementedError(f"{type(self).__name__}.get_lr: this schedule has no rule of its own to apply (as "
+                                      "in PyTorch); use get_last_lr() for the rates it set") from None  # fmt: skip
 
     def state_dict(self) -> dict:
         """PyTorch's layout: the settings (``step_size``, ``gamma``, …), ``base_lrs``, ``last_epoch``,
