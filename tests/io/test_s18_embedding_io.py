@@ -4,26 +4,13 @@ Oracles: the saved model's own outputs and gradients (a round trip), the file's 
 
 from __future__ import annotations
 
-import json
-import struct
-
 import numpy as np
 import pytest
+from test_s16_leftovers_architecture import _edit_architecture  # the file-editing helper of the io tests
 
 import nablagrad as ng
 
 nn = ng.nn
-
-
-def _edit_architecture(path, change) -> None:
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["nablagrad"])
-    change(meta["architecture"])
-    header["__metadata__"]["nablagrad"] = json.dumps(meta)
-    head = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(head)) + head + raw[8 + n :])
 
 
 @pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}, {"padding_idx": -1, "max_norm": 3.0, "norm_type": 1.0},

@@ -39,4 +39,4 @@ def as_array(value, who: str, name: str) -> np.ndarray:
     try:
         return np.asarray(value)
     except ValueError as exc:
-        raise ValueError(f"{who}: {name} could not be read as an array ({exc}); give every row the same length") from None
+        raise ValueError(f"{who}: {name} could not be turned into an array ({exc}); give every row the same length") from None

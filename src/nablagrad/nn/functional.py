@@ -170,10 +170,16 @@ def _elu_slope(F, x, alpha):
     return F.where(data > 0, 1.0, alpha * F.exp(F.where(data < 0, x, 0.0)))
 
 
+def _elu_value(x, alpha):
+    """x for x > 0, α(eˣ − 1) else; the exponential only ever sees min(x, 0): a large positive x neither overflows
+    nor turns a gradient into NaN."""
+    xp = namespace_of(x)
+    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+
+
 ELU = Primitive(
     "elu",
-    # the exponential only ever sees min(x, 0): a large positive x neither overflows nor turns a gradient into NaN
-    lambda x, alpha: namespace_of(x).where(x > 0, x, alpha * namespace_of(x).expm1(namespace_of(x).minimum(x, 0))),
+    _elu_value,
     (lambda F, g, ans, x, alpha: g * _elu_slope(F, x, alpha),),
     (lambda F, t, ans, x, alpha: t * _elu_slope(F, x, alpha),),
     fmt="elu({0})",

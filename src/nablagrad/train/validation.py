@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..autodiff import Tensor
-from ..backend.checks import is_int, is_real
+from ..backend.checks import as_array, is_int, is_real
 from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
 from ..nn import Module
@@ -76,9 +76,7 @@ def as_rows(a, name: str, who: str, min_ndim: int):
     rows_like = hasattr(a, "shape") and hasattr(a, "__getitem__") and isinstance(getattr(a, "dtype", None), np.dtype)
     if not rows_like:
         try:
-            a = np.asarray(a)
-        except ValueError as exc:  # ragged lists
-            raise ValueError(f"{who}: {name} could not be turned into an array ({exc}); give every row the same length") from None
+            a = as_array(a, who, name)  # (ragged lists: a ValueError naming the fix)
         except (RuntimeError, TypeError) as exc:  # e.g. a PyTorch tensor that requires grad, or one on a GPU
             raise TypeError(f"{who}: {name} ({type(a).__name__}) could not be read as a NumPy array ({exc}); give a "
                             f"NumPy array, e.g. {name}.detach().cpu().numpy() for a PyTorch tensor") from None  # fmt: skip
