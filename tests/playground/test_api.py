@@ -324,9 +324,9 @@ def test_inspect_shows_the_gradient_and_the_update_the_optimiser_applies(optimiz
                         "batch_size": 250, "points": 500})  # fmt: skip
     s = Session(cfg)
     s.train_epochs(2)
-    before = {k: v.copy() for k, v in s.model.state_dict().items()}
+    before = {k: np.array(v).tolist() for k, v in s.model.state_dict().items()}  # arrays or Tensors, copied
     info = s.inspect(0, 1, 2)
-    assert {k: v.tolist() for k, v in s.model.state_dict().items()} == {k: v.tolist() for k, v in before.items()}
+    assert {k: np.array(v).tolist() for k, v in s.model.state_dict().items()} == before
     W = s._linears()[0].weight
     assert info["weight"] == pytest.approx(float(W.data[1, 2]))
     h = 1e-3  # the gradient against a central difference of the full-batch training loss

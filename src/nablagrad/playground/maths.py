@@ -62,7 +62,7 @@ def _rmsprop(g, lr, s):
 
 def _adam(g, lr, s):
     b1, b2 = s["betas"]
-    t, m, v = s["step"], s["exp_avg"], s["exp_avg_sq"]
+    t, m, v = int(s["step"]), s["exp_avg"], s["exp_avg_sq"]  # a count, even where kept as a float (PyTorch's)
     mh, vh = m / (1 - b1**t), v / (1 - b2**t)
     return [f"m = β₁·m + (1 − β₁)·g = {m:.4g},  v = β₂·v + (1 − β₂)·g² = {v:.4g}   (t = {t})",
             f"m̂ = m/(1 − β₁ᵗ) = {mh:.4g},  v̂ = v/(1 − β₂ᵗ) = {vh:.4g}",

@@ -5,9 +5,10 @@ Training runs as fast as the engine allows (or at the page's "speed"), in one th
 decoupled from drawing: each viewer receives the latest snapshot up to 14 times a
 second.  Every message gets an answer: a bad one a JSON ``{"type": "error", "message": …}``
 (WebSocket) or a 4xx ``{"error": …}`` (HTTP), and the server keeps serving.  Resources are
-bounded: ``MAX_SESSIONS`` sessions, ``MAX_UPLOADS`` uploaded files, request bodies of
-``MAX_BODY`` bytes, WebSocket messages of ``MAX_MESSAGE`` characters; a session lives while a
-page shows it (several pages may share one).
+bounded: ``MAX_SESSIONS`` sessions shown by at most ``MAX_VIEWERS`` pages each, ``MAX_UPLOADS``
+uploaded files, request bodies of ``MAX_BODY`` bytes, WebSocket messages of ``MAX_MESSAGE``
+characters; a session lives while a page shows it (several pages may share one) and ends at once
+on ``DELETE /api/sessions/{id}``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -40,24 +42,34 @@ from .upload import MAX_BYTES, Upload, UploadError, parse_csv
 
 MAX_SESSIONS = 16
 MAX_UPLOADS = 32
+MAX_VIEWERS = 8  # pages showing one session: each one costs a snapshot per frame
 MAX_BODY = 64 * 1024  # a configuration; uploads may use upload.MAX_BYTES
 MAX_MESSAGE = 1024 * 1024  # characters of one WebSocket message (a page's are a few hundred)
 UNCONNECTED_TTL = 120.0  # seconds a session may wait for its page
 FRAME = 0.07  # seconds between snapshots sent to a viewer (at most 14 frames per second)
 CHUNK = 0.04  # seconds of training between looks at the controls (and chances to draw)
+ENDED = "session ended - reload the page to start a new one"  # what a page showing a deleted session is told
+ENDED_CODE = 4410  # the WebSocket close code that goes with it (HTTP's 410 Gone)
+NO_SESSION = "no such session (it ended when its last page closed) or it was deleted; reload the page"
 
 STATIC = Path(str(resources.files("nablagrad.playground") / "static"))
 log = logging.getLogger("nablagrad.playground")
 
 
 class Registry:
-    """Sessions (with how many pages show each) and uploaded data sets, both bounded."""
+    """Sessions (with how many pages show each) and uploaded data sets, both bounded.
+
+    A session ends when its last page closes, when it waits ``UNCONNECTED_TTL`` seconds for a
+    first page, or on ``DELETE /api/sessions/{id}``: its training stops after the epoch under way,
+    and every page still showing it is told :data:`ENDED` and disconnected."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
         self.created: dict[str, float] = {}
         self.viewers: dict[str, int] = {}
         self.runners: dict[str, asyncio.Task] = {}
+        self.wakes: dict[str, asyncio.Event] = {}  # set: the runner looks at ``playing`` again
+        self.ended: dict[str, asyncio.Event] = {}  # set: the pages showing the session must go
         self.uploads: OrderedDict[str, Upload] = OrderedDict()
 
     def prune(self) -> None:
@@ -74,13 +86,38 @@ class Registry:
         self.created[sid] = time.monotonic()
         return sid
 
-    def drop(self, sid: str) -> None:
-        self.sessions.pop(sid, None)
+    def join(self, sid: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """One more page shows ``sid`` (which must exist): its wake and ended events; the first
+        page starts the session's runner."""
+        self.viewers[sid] = self.viewers.get(sid, 0) + 1
+        wake = self.wakes.setdefault(sid, asyncio.Event())
+        if sid not in self.runners:
+            self.runners[sid] = asyncio.create_task(_runner(self.sessions[sid], wake))
+        return wake, self.ended.setdefault(sid, asyncio.Event())
+
+    def leave(self, sid: str) -> None:
+        """A page showing ``sid`` closed; the last one ends the session."""
+        if sid not in self.sessions:
+            return
+        self.viewers[sid] = self.viewers.get(sid, 1) - 1
+        if self.viewers[sid] <= 0:
+            self.drop(sid)
+
+    def drop(self, sid: str) -> bool:
+        """End session ``sid`` (``False`` if there is none): stop its training and tell its pages."""
+        session = self.sessions.pop(sid, None)
+        if session is not None:
+            session.playing = False  # a training chunk under way stops after its current epoch
         self.created.pop(sid, None)
         self.viewers.pop(sid, None)
+        self.wakes.pop(sid, None)
         task = self.runners.pop(sid, None)
         if task is not None:
             task.cancel()
+        ended = self.ended.pop(sid, None)
+        if ended is not None:
+            ended.set()
+        return session is not None
 
     def add_upload(self, upload: Upload) -> str:
         uid = secrets.token_urlsafe(8)
@@ -108,6 +145,21 @@ class Registry:
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (no such route, a method a route does not take) as the API's JSON
+    ``{"error": …}`` naming what was asked and what to do, with their headers (``Allow``)."""
+    asked = f"{request.method} {_shown(request.url.path, 80)}"
+    if exc.status_code == 405:
+        message = f"{asked} is not allowed; this address takes {(exc.headers or {}).get('Allow', 'other methods')}"
+    elif exc.status_code == 404:
+        message = f"{asked}: no such page or API address; the API is under /api (GET /api/schema lists the parameters)"
+    else:
+        message = f"{asked}: {exc.detail}"
+    if exc.status_code in (204, 304):  # no body allowed
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 class _RepeatedKeyError(ValueError):
@@ -212,9 +264,19 @@ async def _runner(session: Session, wake: asyncio.Event) -> None:
         thread.shutdown(wait=False, cancel_futures=True)
 
 
+async def _goodbye(websocket: WebSocket, send_lock: asyncio.Lock) -> None:
+    """Tell a page its session was deleted (``{"type": "ended", "message": ENDED}``) and close
+    with :data:`ENDED_CODE`; a page already gone is no error."""
+    try:
+        async with send_lock:
+            await websocket.send_text(_dumps({"type": "ended", "message": ENDED}))
+            await websocket.close(code=ENDED_CODE, reason=ENDED)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+
+
 def create_app() -> Starlette:
     registry = Registry()
-    wakes: dict[str, asyncio.Event] = {}
 
     async def index(request: Request):
         return FileResponse(STATIC / "index.html")
@@ -268,18 +330,20 @@ def create_app() -> Starlette:
     async def export_model(request: Request):
         s = _session(request)
         if s is None:
-            return _error(404, "no such session (it ended when its last page closed); reload the page")
+            return _error(404, NO_SESSION)
         return Response(await asyncio.to_thread(s.model_bytes), media_type="application/octet-stream",
                         headers={"Content-Disposition": 'attachment; filename="playground.safetensors"'})  # fmt: skip
 
     async def export_script(request: Request):
         s = _session(request)
         if s is None:
-            return _error(404, "no such session (it ended when its last page closed); reload the page")
+            return _error(404, NO_SESSION)
         return PlainTextResponse(s.script(), headers={"Content-Disposition": 'attachment; filename="playground_run.py"'})
 
     async def delete_session(request: Request):
-        registry.drop(request.path_params["sid"])
+        """End a session now: its training stops and the pages showing it are told :data:`ENDED`."""
+        if not registry.drop(request.path_params["sid"]):
+            return _error(404, NO_SESSION)
         return Response(status_code=204)
 
     path_fields = {
@@ -298,6 +362,8 @@ def create_app() -> Starlette:
         return JSONResponse({"optimizer": v["optimizer"], "lr": v["lr"], "path": result.round(5).tolist()})
 
     async def handle(session: Session, sid: str, msg, websocket: WebSocket, wake: asyncio.Event) -> None:
+        if registry.sessions.get(sid) is not session:
+            return  # deleted a moment ago: the page is being told so, nothing more happens to it
         if not isinstance(msg, dict):
             raise ConfigError("a message must be a JSON object like {\"action\": \"play\"}")
         action = msg.get("action")
@@ -326,16 +392,18 @@ def create_app() -> Starlette:
 
     async def ws(websocket: WebSocket):
         sid = websocket.path_params["sid"]
-        session = registry.sessions.get(sid)
         await websocket.accept()
+        session = registry.sessions.get(sid)  # looked up after the accept: a DELETE may come during it
         if session is None:
             await websocket.send_json({"type": "error", "message": "no such session; reload the page"})
             await websocket.close(code=4404)
             return
-        registry.viewers[sid] = registry.viewers.get(sid, 0) + 1
-        wake = wakes.setdefault(sid, asyncio.Event())
-        if sid not in registry.runners:
-            registry.runners[sid] = asyncio.create_task(_runner(session, wake))
+        if registry.viewers.get(sid, 0) >= MAX_VIEWERS:
+            why = f"too many pages show this session (at most {MAX_VIEWERS}); close one, or reload for a session of your own"
+            await websocket.send_json({"type": "error", "message": why})
+            await websocket.close(code=4429)
+            return
+        wake, ended = registry.join(sid)
         send_lock = asyncio.Lock()
 
         async def send(payload: dict) -> None:
@@ -375,20 +443,23 @@ def create_app() -> Starlette:
                     await send(snap)
                 await asyncio.sleep(max(0.0, FRAME - (time.perf_counter() - t0)))
 
-        tasks = [asyncio.create_task(receive()), asyncio.create_task(show())]
+        tasks = [asyncio.create_task(receive()), asyncio.create_task(show()), asyncio.create_task(ended.wait())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks)  # all stopped, so no snapshot follows "ended" (not gather: anyio's
+            # cancel scope would take the CancelledError gather makes for a foreign one)
             for t in done:
                 exc = t.exception()
                 if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
                     raise exc
+            if ended.is_set():  # deleted while this page shows it: say so once, then hang up
+                await _goodbye(websocket, send_lock)
         finally:
             for t in tasks:
                 t.cancel()
-            registry.viewers[sid] = registry.viewers.get(sid, 1) - 1
-            if registry.viewers[sid] <= 0:  # the last page showing the session closed: it ends
-                registry.drop(sid)
-                wakes.pop(sid, None)
+            registry.leave(sid)  # the last page showing the session closed: it ends
 
     routes = [
         Route("/", index),
@@ -404,7 +475,7 @@ def create_app() -> Starlette:
         WebSocketRoute("/ws/{sid}", ws),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.registry = registry
     return app
 

@@ -46,6 +46,15 @@ def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
+def _entry(buffer, source: int, target: int):
+    """One weight's number in an optimiser buffer (array or Tensor): ``buffer[source, target]`` of a
+    per-weight matrix, the value of a scalar such as Adam's step count ``t``, else ``buffer`` itself."""
+    a = np.asarray(buffer)
+    if a.ndim == 2:
+        return float(a[source, target])
+    return a.item() if a.ndim == 0 and a.dtype.kind in "biuf" else buffer
+
+
 def _percent(v: np.ndarray) -> list:
     """Values in [−1, 1] (clipped) as whole percentages: what the colours need, in few bytes."""
     return np.rint(np.clip(np.nan_to_num(np.asarray(v, dtype=np.float64)), -1, 1) * 100).astype(int).tolist()
@@ -340,7 +349,7 @@ class Session:
                 self.model.train()
                 self._restore(saved)
                 self.optimizer.zero_grad()
-            state = {k: (float(np.asarray(v)[source, target]) if np.ndim(v) == 2 else v) for k, v in buffers.items()}
+            state = {k: _entry(v, source, target) for k, v in buffers.items()}
             state.update({k: v for k, v in self.optimizer.param_groups[0].items() if k != "params"})
             return {
                 "type": "inspect", "layer": layer, "source": source, "target": target, "epoch": self.epoch,

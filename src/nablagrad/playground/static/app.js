@@ -16,6 +16,7 @@ let frames = 0;          // frames drawn (the browser test reads it)
 let rate = { t: 0, epoch: 0 };
 let linkPos = [];        // [x0, y0, x1, y1, layer, source, target] of each drawn link
 let hovered = null;
+let ended = null;        // why the session is over (deleted on the server): the page stops and says so
 
 // --- configuration ↔ URL ------------------------------------------------------------------------
 function parseValue(f, v) {
@@ -197,12 +198,26 @@ async function startSession() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${proto}://${location.host}/ws/${session}`);
   socket.onmessage = (ev) => receive(JSON.parse(ev.data));
-  socket.onclose = () => status("connection closed — reload the page to continue");
+  socket.onclose = (ev) => {  // a deleted session closes with 4410 (its "ended" message may be lost with it)
+    if (ev.code === 4410) end(ev.reason || "session ended - reload the page");
+    else status("connection closed — reload the page to continue");
+  };
 }
 
 function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
 
+function end(message) {  // the session is gone: stop talking and drawing, keep the last picture and say why
+  ended = message;
+  if (socket) { socket.onclose = null; socket.onmessage = null; socket.close(); socket = null; }
+  clearTimeout(pending); pending = null;
+  for (const id of ["play", "pause", "step", "reset"]) $(id).disabled = true;
+  for (const id of ["export_model", "export_script"]) $(id).removeAttribute("href");
+  status(message);
+}
+
 function receive(msg) {
+  if (ended) return;
+  if (msg.type === "ended") { end(msg.message); return; }
   if (msg.type === "error") {  // a refused change changed nothing: show the configuration still in force
     status(msg.message);
     if (msg.config) { config = msg.config; showControls(); writeUrl(); }
@@ -233,6 +248,7 @@ function changed(live) {
   writeUrl();
   showLayers();
   clearTimeout(pending);
+  if (ended) return;  // nothing to send to: the URL still records the change for the reload
   // the server validates every change; a structural one restarts the run, a live one (speed) does not
   pending = setTimeout(() => { pending = null; if (!live) status(""); send({ action: "config", config }); }, 50);
 }
@@ -314,7 +330,7 @@ function draw() {
     drawNetwork();
     drawCurves();
   }
-  requestAnimationFrame(draw);
+  if (!ended) requestAnimationFrame(draw);  // an ended session's page stops its drawing loop
 }
 
 function drawNetwork() {
