@@ -17,6 +17,7 @@ inputs are leaves — a compiled training step (``ng.jit``) — skips the sort o
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,10 +35,26 @@ class GraphFreedError(RuntimeError):
 
 
 _FREED_MSG = (
-    "backward: trying to go backward through the graph a second time; its intermediate values "
-    "were freed by the first backward. Pass retain_graph=True to the first backward() if you "
+    "backward: Trying to backward through the graph a second time; its intermediate "
+    "values were freed by the first backward. Pass retain_graph=True to the first backward() if you "
     "need to call it twice, or recompute the forward pass."
 )
+
+
+class _Walk(threading.local):
+    """Whether this thread's running tape walk keeps the graph (``retain_graph``), for an op whose VJP frees
+    what it saved as it goes (a compiled call, :mod:`.jit`): it asks :func:`retaining`."""
+
+    retain: bool = False
+
+
+_walk = _Walk()
+
+
+def retaining() -> bool:
+    """True while a walk with ``retain_graph=True`` (or ``create_graph``) runs in this thread: a VJP must leave
+    what it saved in place for another backward."""
+    return _walk.retain
 
 
 _MODIFIED_MSG = (
@@ -278,46 +295,50 @@ def run_backward(
     through: dict[int, object] = {}  # the adjoints of the inputs the walk went through (another input is upstream)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
     home = root.data.__class__
-    # a derivative at a kink or pole is ±∞ or NaN in IEEE arithmetic (sqrt′(0) = ∞, log′(0) = ∞, 0·∞ masked by a
-    # select): PyTorch computes it silently, so the walk does too — one errstate for the walk, not one per rule
-    with F.recording(), np.errstate(divide="ignore", invalid="ignore"):
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if hooked and g is not None and getattr(node, "_hooks", None):
-                g = _run_hooks(node, g, create_graph)  # (before retain_grad's copy, as PyTorch runs that hook last)
-            if kept is not None:
-                kept[id(node)] = g
-            if g is None:
-                continue
-            if len(stop) != len(wanted) and id(node) in wanted:
-                through[id(node)] = g
-            if _complex(node):  # a complex value on the path: real rules would give a wrong gradient
-                what = "the output" if node is root else "a value the gradient flows through"
-                raise RuntimeError(_COMPLEX_MSG.format(what=what, dtype=node.dtype, op=node._op.name))
-            inputs_ = node._inputs
-            needs = _needs(inputs_)
-            if create_graph:
-                Fn, (args, ans) = F, F.unbox(node)
-            else:  # raw arrays (the hot path of training): the node's own data, no unboxing
-                Fn = F if node.data.__class__ is home else rules_for(node.data)
-                args, ans = _raw(inputs_), node.data
-            parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)
-            for parent, pg in zip(inputs_, parent_grads):
-                if pg is None:
+    before, _walk.retain = _walk.retain, retain_graph  # (restored after: a hook may run a walk of its own)
+    try:
+        # a derivative at a kink or pole is ±∞ or NaN in IEEE arithmetic (sqrt′(0) = ∞, log′(0) = ∞, 0·∞ masked by
+        # a select): PyTorch computes it silently, so the walk does too — one errstate for the walk, not one per rule
+        with F.recording(), np.errstate(divide="ignore", invalid="ignore"):
+            for node in reversed(order):
+                g = grads.pop(id(node), None)
+                if hooked and g is not None and getattr(node, "_hooks", None):
+                    g = _run_hooks(node, g, create_graph)  # (before retain_grad's copy, as PyTorch runs that hook last)
+                if kept is not None:
+                    kept[id(node)] = g
+                if g is None:
                     continue
-                if pg.shape != parent.shape:
-                    pg = Fn.sum_to(pg, parent.shape)
-                key = id(parent)
-                prev = grads.get(key)
-                if prev is None:
-                    grads[key] = pg
-                    if parent._op is None:
-                        leaves.append(parent)
-                else:
-                    grads[key] = prev + pg
-            if not retain_graph:
-                node._inputs = None
-                node._params = None
+                if len(stop) != len(wanted) and id(node) in wanted:
+                    through[id(node)] = g
+                if _complex(node):  # a complex value on the path: real rules would give a wrong gradient
+                    what = "the output" if node is root else "a value the gradient flows through"
+                    raise RuntimeError(_COMPLEX_MSG.format(what=what, dtype=node.dtype, op=node._op.name))
+                inputs_ = node._inputs
+                needs = _needs(inputs_)
+                if create_graph:
+                    Fn, (args, ans) = F, F.unbox(node)
+                else:  # raw arrays (the hot path of training): the node's own data, no unboxing
+                    Fn = F if node.data.__class__ is home else rules_for(node.data)
+                    args, ans = _raw(inputs_), node.data
+                parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)
+                for parent, pg in zip(inputs_, parent_grads):
+                    if pg is None:
+                        continue
+                    if pg.shape != parent.shape:
+                        pg = Fn.sum_to(pg, parent.shape)
+                    key = id(parent)
+                    prev = grads.get(key)
+                    if prev is None:
+                        grads[key] = pg
+                        if parent._op is None:
+                            leaves.append(parent)
+                    else:
+                        grads[key] = prev + pg
+                if not retain_graph:
+                    node._inputs = None
+                    node._params = None
+    finally:
+        _walk.retain = before
     if hooked:  # the leaves' (or the stopping inputs') adjoints are complete now: before anything is accumulated
         ends = leaves if inputs is None else {id(t): t for t in inputs if id(t) not in through}.values()
         for t in ends:

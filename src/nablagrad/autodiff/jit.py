@@ -9,7 +9,9 @@ reads their current ``.data``.  Arrays that are an input's data (integer labels 
 index) are found by identity and replaced by the new input's data on each call; so are arrays that
 an op of the trace made (``x[argmax(x)]``, ``x[:, argsort(x)[:k]]``: index-valued ops are recorded,
 and the index is computed anew on each call).  A boolean mask made inside ``f`` is refused as an
-index (``x[x > 0]`` has a shape that depends on the values, as under ``jax.jit``; ``ng.where`` keeps it).
+index (``x[x > 0]`` has a shape that depends on the values, as under ``jax.jit``; ``ng.where`` keeps it).  A mask
+given as an argument is an input, also where an op takes it raw (``ng.where(mask, x, 0)``); used as an index, a call
+whose mask holds another number of True values than the traced one runs ``f`` itself (a warning says so, once).
 
 **Replay** (every call): each primitive's ``fn`` runs on raw arrays — no Tensor objects, no
 graph building, no topological sort.  The whole call is *one* node on the caller's tape; its
@@ -34,7 +36,11 @@ Under a function transform (``vmap``, ``grad``, ``vjp``, ``jvp``, ``jacrev``, ``
 ``ng.vmap(ng.jit(f))``) a compiled function runs ``f`` itself, as JAX traces a ``jit`` inside a transform anew:
 the transform's levels (batching, tangents, repeated and higher-order reverse passes) act on ``f``'s own ops,
 which a program of raw arrays cannot carry.  Outside transforms, ``backward(create_graph=True)`` through a
-compiled call is refused (call ``f`` itself for that).
+compiled call is refused (call ``f`` itself for that; ``torch.compile`` refuses double backward too).  A backward
+with ``retain_graph=True`` leaves the call's intermediates in place, so another backward (from the same result or
+another one) goes through it again, as in PyTorch; without it the first backward frees them as it goes, and a
+second raises PyTorch's "Trying to backward through the graph a second time", as eager mode does.  Python numbers,
+strings and None among the results are static: returned as they are, as ``torch.compile`` returns them.
 
 **A training step.** ``f`` may also take the step itself: ``loss.backward()`` on a traced loss and the
 calls marked :func:`effect` (``optimizer.step()``, ``zero_grad()``, a schedule's ``step()``,
@@ -77,7 +83,7 @@ import numpy as np
 from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import grad_mode as _m
-from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
+from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort, retaining
 from .errors import JitError
 from .grad_mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, _no_cotangent, sum_to
@@ -439,6 +445,8 @@ class _Program:
     retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
     modes: list = field(default_factory=list)  # (module, jit_guard, value) of every module the trace called
     tree: TreeDef = LEAF  # the containers of f's result (a pytree of tensors, as jax.jit returns)
+    statics: tuple = ()  # (position among the result's leaves, value): its Python numbers, strings (static)
+    mask_counts: tuple = ()  # (input, its True count) per boolean input used as an index (x[mask]): the shapes follow
     grad_captured: bool = field(init=False)  # any(captured_flags): a captured tensor wants a gradient
     leaf_floating: list = field(default_factory=list)  # per leaf (inputs, then captured): a floating dtype
     structure: int = field(init=False)  # grad_mode.structure when traced: a module's parameter replaced since traces again
@@ -463,6 +471,15 @@ class _Program:
             op.get = operator.itemgetter(*slots) if len(slots) > 1 else _getter(slots)
         self.tail = [None] * len(self.ops) + consts
         self.generators = list({id(g): g for op in self.ops for g in generators_of(op.params)}.values())
+
+    def result(self, tensors: list):
+        """``f``'s result: the program's output tensors in their containers, its Python values in their places."""
+        if not self.statics:
+            return tree_unflatten(self.tree, tensors)
+        leaves = list(tensors)
+        for i, v in self.statics:
+            leaves.insert(i, v)
+        return tree_unflatten(self.tree, leaves)
 
     def current(self) -> bool:
         """Whether the captured tensors are as traced: the same ``requires_grad``, dtype and shape (a
@@ -654,19 +671,16 @@ class _Compiled(Primitive):
         return np.zeros((), vals[outputs[live[0]]].dtype)
 
     def vjp(self, F, g, ans, args, params, needs):
-        if F is not NUMPY_NS:
-            raise JitError(
-                f"{self.name}: higher-order derivatives (create_graph=True, hessian, grad of grad) cannot go through a "
-                "compiled function; call the function without ng.jit for those"
-            )
         ctx = params["ctx"]
-        if "vals" not in ctx:  # freed by the first backward, as it went (retain_graph cannot keep them)
-            raise JitError(
-                f"{self.name}: this compiled call was differentiated already, and its intermediates were freed as the "
-                "first backward went (retain_graph=True does not keep them). Call the compiled function again for a "
-                "second backward, or call the function without ng.jit"
-            )
-        vals, used, live = ctx.pop("vals"), ctx.pop("used"), ctx.get("live", (0,))
+        if F is not NUMPY_NS:
+            ctx.pop("seeds", None)  # what the results' nodes kept on this refused walk: a later backward starts afresh
+            raise JitError(f"{self.name}: higher-order derivatives (create_graph=True, hessian, grad of grad) cannot go "
+                           "through a compiled function; call the function without ng.jit for those")  # fmt: skip
+        if "vals" not in ctx:  # freed by an earlier backward without retain_graph (its node is freed too)
+            raise GraphFreedError(_FREED_MSG)
+        retain = retaining()  # backward(retain_graph=True): the intermediates stay for another backward
+        vals, used = (list(ctx["vals"]), ctx["used"]) if retain else (ctx.pop("vals"), ctx.pop("used"))
+        live = ctx.get("live", (0,))
         if len(live) < 2:  # the one live output, which need not be the first ((argmax, loss))
             seeds = {self.program.outputs[live[0] if live else 0]: g}
         else:  # the results the walk reached, each with its cotangent (:data:`_PART`); the others start no walk
@@ -853,12 +867,15 @@ def _no_vjp(prim: Primitive) -> bool:
 
 def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Tensor], result) -> _Program:
     """The program of what ``f``'s results (and a training step's losses) depend on, from its trace."""
-    outs, tree = tree_flatten(result)
-    if (not outs and not trace.effects) or not all(isinstance(o, Tensor) for o in outs):
-        name = getattr(f, "__name__", "f")
-        found = type(result).__name__ if not outs else next(type(o).__name__ for o in outs if not isinstance(o, Tensor))
-        raise JitError(f"jit: {name} must return a tensor or a pytree (tuple, list, dict) of tensors, got {found}; make "
-                       "numbers tensors with ng.tensor(...) inside the function, or return them from outside it")  # fmt: skip
+    leaves_out, tree = tree_flatten(result)
+    bad = next((v for v in leaves_out if not isinstance(v, Tensor) and type(v) not in _STATICS), None)
+    if bad is not None:
+        raise JitError(f"jit: {getattr(f, '__name__', 'f')} returns a value of type {type(bad).__name__}; a compiled "
+                       "function returns tensors, Python numbers, strings and None, in tuples, lists and dicts. An array "
+                       "computed from .data would be frozen at its first value: compute it with nablagrad ops (a tensor), "
+                       "or outside the compiled function")  # fmt: skip
+    outs = [v for v in leaves_out if isinstance(v, Tensor)]
+    statics = tuple((i, v) for i, v in enumerate(leaves_out) if not isinstance(v, Tensor))  # as torch.compile returns them
     # the ops the outputs depend on, in evaluation order (ops of other threads are never reached)
     leaf_ids = {id(t) for t in leaves}
     if trace.effects:
@@ -884,7 +901,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     # tensors of another array library, or values made outside the tape (the tangents of jvp, jacfwd, hessian
     # inside f): no NumPy program can replay them, so calls run f itself
     if len(ordered) != len(wanted) or not _on_host([*captured, *ordered]):
-        program = _Program(len(leaves), captured, flags, [], [], host=False, tree=tree)
+        program = _Program(len(leaves), captured, flags, [], [], host=False, tree=tree, statics=statics)
         program.first = [o.data for o in outs] if trace.effects else None
         return program
     data_slot = {id(t.data): slot[id(t)] for t in ordered if id(t.data) in made}  # x[argmax(x)]: each call's index
@@ -898,11 +915,13 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
             elif isinstance(v, tuple | list):
                 subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v)
                          if isinstance(x, _INDEX_ARRAYS) and id(x) in data_slot]  # fmt: skip
-        args_ = [("slot", slot[id(a)]) if isinstance(a, Tensor) else ("const", a) for a in t._inputs]
+        args_ = [_argument(a, slot, data_slot) for a in t._inputs]
         carries = t.dtype.kind in "fc" and not _no_vjp(t._op)  # (a float result no rule differentiates: a mask)
         ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], carries))
-    program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs], tree=tree)
+    program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs], tree=tree, statics=statics)
     program.leaf_floating = [t.dtype.kind in "fc" for t in [*leaves, *captured]]
+    masks = sorted({s for op in ops for _, _, s in op.subs if s < len(leaves) and leaves[s].data.dtype == np.bool_})
+    program.mask_counts = tuple((i, int(np.count_nonzero(leaves[i].data))) for i in masks)
     op_index = {id(t): i for i, t in enumerate(ordered)}
     if outs and outs[0]._op is not None and not trace.effects:
         try:  # the backward visits the ops in eager mode's order: the gradients are summed as there
@@ -920,6 +939,17 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
         program.effects = trace.effects
         program.first = [o.data for o in outs]  # the traced call has taken the step: what it returns
     return program
+
+
+def _argument(a, slot: dict[int, int], data_slot: dict[int, int]) -> tuple:
+    """An op's argument in the program: a tensor's slot; an array that is an input's data (or an op's result's)
+    passed raw — ``ng.where(mask, x, 0)`` with a mask given as an argument — that input's slot, so each call
+    passes its own; anything else a constant."""
+    if isinstance(a, Tensor):
+        return ("slot", slot[id(a)])
+    if isinstance(a, _INDEX_ARRAYS) and id(a) in data_slot:
+        return ("slot", data_slot[id(a)])
+    return ("const", a)
 
 
 def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None, donate_argnums=None,
@@ -982,13 +1012,17 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             _bound_signatures(programs, others, compiled, name)
         if program.first is not None:  # the call that traced a training step has taken that step: its results
             first, program.first = program.first, None
-            return _outputs(first, program.tree)
+            return _outputs(first, program)
         if not program.host:
             return _plain(f, args)
+        if not program.outputs and not program.effects:  # f returns no tensor (None, numbers): nothing to compute
+            return program.result([])
         inputs = [_input(a) for a in args if isinstance(a, _ARRAYS)]
+        if program.mask_counts and not _counts_hold(program, inputs, compiled, name):
+            return _plain(f, args)  # x[mask] has another shape than traced: f itself, as torch.compile's fallback
         if program.effects:
             if program.checked:
-                return _outputs(program.replay(inputs), program.tree)
+                return _outputs(program.replay(inputs), program)
             result = _step_agrees_with_eager(f, args, program, inputs, name)
             program.checked = True
             return result
@@ -1006,7 +1040,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             if drawn is not None:  # the eager call of the check draws the replay's random numbers again
                 set_states(drawn)
             program.checked = _agrees_with_eager(f, args, outs, name)
-        return tree_unflatten(program.tree, outs)
+        return program.result(outs)
 
     def clear() -> None:
         programs.clear()
@@ -1207,6 +1241,23 @@ def _eager_from_now_on(f: Callable, args: tuple, key: tuple, programs: dict, nam
     return _plain(f, args)
 
 
+def _counts_hold(program: _Program, inputs: list[Tensor], compiled: Callable, name: str) -> bool:
+    """Whether each boolean input used as an index (``x[mask]``) holds as many True values as when traced: the
+    shapes of the program follow from them.  When not, the call runs ``f`` itself (a warning says so, once)."""
+    if all(int(np.count_nonzero(inputs[i].data)) == n for i, n in program.mask_counts):
+        return True
+    if not getattr(compiled, "_warned_masks", False):
+        compiled._warned_masks = True
+        warnings.warn(
+            f"jit({name}): a boolean mask argument used as an index (x[mask]) holds another number of True values than "
+            "when traced, so the result's shape differs: such calls run the function eagerly. Use ng.where(mask, x, 0) "
+            "(same shape for every mask) to keep them compiled",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return False
+
+
 def _plain(f: Callable, args: tuple):
     """``f`` called as it is, on tensors (a NumPy array goes to the default device, as in an eager op): a
     compiled call's results too, every floating one differentiable (as under ``jax.jit``)."""
@@ -1236,10 +1287,10 @@ def _results(program: _Program, out: Tensor, ctx: dict) -> list[Tensor]:
     return results
 
 
-def _outputs(values: list, tree: TreeDef):
+def _outputs(values: list, program: _Program):
     """A training step's results as a compiled call returns them: tensors without a graph (the step's
     backward has been taken), in the containers ``f`` returned them in (None when it returned nothing)."""
-    return tree_unflatten(tree, [as_tensor(v, device=CPU) for v in values])
+    return program.result([as_tensor(v, device=CPU) for v in values])
 
 
 def _same(a, b) -> bool:
@@ -1283,7 +1334,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
         got = after = None
     undo.restore()
     result = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))
-    refs = [o.data for o in tree_flatten(result)[0]]
+    refs = [o.data for o in tree_flatten(result)[0] if isinstance(o, Tensor)]
     agree = got is not None and _same(got, refs) and _same(after, world())  # the same ops in the same order: bit for bit
     if not agree:
         undo.restore()
@@ -1294,7 +1345,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
             "optimizer.step() and zero_grad(), a schedule's step() and clip_grad_norm_. Express the step with those, "
             "or call the function without ng.jit."
         )
-    return _outputs(refs, program.tree)
+    return _outputs(refs, program)
 
 
 def _drawing(program: _Program) -> list | None:
@@ -1306,7 +1357,7 @@ def _agrees_with_eager(f: Callable, args: tuple, got: list, name: str) -> bool:
     """The safety net: the first replay of a program must equal an eager call of ``f``."""
     with no_grad():
         ref = f(*(as_tensor(a) if isinstance(a, np.ndarray) else a for a in args))  # f is traced on tensors too
-    refs = tree_flatten(ref)[0]
+    refs = [r for r in tree_flatten(ref)[0] if isinstance(r, Tensor)]
     for g, r in zip(got, refs):
         if not np.allclose(g.data, r.data, rtol=1e-5, atol=1e-6, equal_nan=True):
             raise JitError(
