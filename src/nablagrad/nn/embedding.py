@@ -18,6 +18,7 @@ from ..autodiff.grad_mode import state
 from ..backend.checks import is_int, is_real
 from ..backend.device import to_device
 from . import init as init_mod
+from .loss_support import device_arg
 from .module import Module, Parameter
 
 
@@ -111,6 +112,7 @@ class Embedding(Module):
                  sparse: bool = False, _weight=None, _freeze: bool = False, device=None, dtype=None,
                  seed=None):  # fmt: skip
         super().__init__()
+        device = device_arg("Embedding", device)  # refused before anything is drawn
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not is_int(n) or n < 0:
                 raise (ValueError if is_int(n) else TypeError)(f"Embedding: {name} must be an integer >= 0, got {n!r}")
@@ -121,15 +123,11 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
         shape = (self.num_embeddings, self.embedding_dim)
+        self._rng = None if seed is None else backend.resolve_rng(seed, "Embedding")  # for reset_parameters
         if _weight is None:
             dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
             self.weight = Parameter(np.zeros(shape, dt), requires_grad=not _freeze)
-            init_mod.normal_(self.weight, 0.0, 1.0, seed)
-            if self.padding_idx is not None:  # PyTorch's reset_parameters: the padding row starts at zeros
-                w = np.array(to_device(self.weight.data, "cpu"))
-                w[self.padding_idx] = 0.0
-                with no_grad():
-                    self.weight.copy_(w)
+            self.reset_parameters()
         else:
             w = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
             if tuple(w.shape) != shape:
@@ -138,6 +136,15 @@ class Embedding(Module):
             self.weight = Parameter(w, requires_grad=not _freeze, dtype=dtype)
         if device is not None:
             self.to(device)
+
+    def reset_parameters(self) -> None:
+        """The table drawn again from N(0, 1), in place, the row ``padding_idx`` (if any) zeros (PyTorch's)."""
+        init_mod.normal_(self.weight, 0.0, 1.0, backend.resolve_rng(self._rng))
+        if self.padding_idx is not None:
+            w = np.array(to_device(self.weight.data, "cpu"))
+            w[self.padding_idx] = 0.0
+            with no_grad():
+                self.weight.copy_(to_device(w, self.weight.device))
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,

@@ -29,7 +29,6 @@ from ..autodiff import (
     log_softmax,
     maximum,
     no_grad,
-    relu,
     rsqrt,
     sigmoid,
     softmax,
@@ -38,6 +37,7 @@ from ..autodiff import (
     where,
 )
 from ..autodiff import abs as _abs
+from ..autodiff import relu as _relu
 from ..autodiff import softplus as _softplus
 from ..autodiff.grad_mode import batched, state
 from ..autodiff.ops import check_dim
@@ -115,9 +115,22 @@ def generalized_relu(x, alpha):
     return where(x > 0, x, alpha * x)
 
 
-def leaky_relu(x, negative_slope: float = 0.01):
-    """Generalised ReLU with α = 0.01."""
-    return generalized_relu(x, negative_slope)
+def _inplace(who: str, inplace) -> None:
+    """PyTorch's ``inplace=`` flag, checked and taken: the result is computed out of place, with the same values
+    and gradients (and the input left intact)."""
+    flag(who, "inplace", inplace)
+
+
+def relu(input, inplace: bool = False):  # noqa: A002 - PyTorch's name
+    """``max(0, z)`` (``ng.relu``) with PyTorch's signature; ``inplace`` as :func:`_inplace`."""
+    _inplace("relu", inplace)
+    return _relu(input)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002 - PyTorch's name
+    """Generalised ReLU with α = 0.01; ``inplace`` as :func:`_inplace`."""
+    _inplace("leaky_relu", inplace)
+    return generalized_relu(input, negative_slope)
 
 
 def abs_rectification(x):
@@ -125,11 +138,11 @@ def abs_rectification(x):
     return _abs(_float(x, "abs_rectification"))
 
 
-def prelu(x, weight: Tensor):
+def prelu(input, weight: Tensor):  # noqa: A002 - PyTorch's name
     """Parametric ReLU, ``torch.nn.functional.prelu(input, weight)``: the slope ``weight`` (α) of the negative
     part is learned.  One slope per channel lies along PyTorch's channel axis, 1 (the last axis only of a
     (N, C) batch)."""
-    x = as_tensor(x)
+    x = as_tensor(input)
     if isinstance(weight, Tensor) and weight.ndim == 1 and weight.shape[0] > 1 and x.ndim >= 2:
         if x.shape[1] != weight.shape[0]:
             raise ValueError(f"prelu: {weight.shape[0]} slopes for an input of shape {x.shape}, whose channel axis 1 "
@@ -143,22 +156,24 @@ _SQRT_2_OVER_PI = 0.7978845608028654  # √(2/π)
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def gelu(x, approximate: str = "none"):
+def gelu(input, approximate: str = "none"):  # noqa: A002 - PyTorch's name
     """GELU ``x·Φ(x) = ½ x erfc(−x/√2)`` (``approximate="none"``, PyTorch's default; the erfc form
     is ``½ x (1 + erf(x/√2))`` without the cancellation for very negative x), or its tanh
     approximation ``½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))`` (``approximate="tanh"``).
     Derivative ``Φ(x) + x φ(x)`` (by the tape, so every order)."""
     if not isinstance(approximate, str) or approximate not in GELU_APPROXIMATIONS:  # (an array: no ambiguous truth)
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (as PyTorch), got {approximate!r}")
-    x = _float(x, "gelu")
+    x = _float(input, "gelu")
     if approximate == "tanh":
         return 0.5 * x * (1.0 + tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
     return 0.5 * x * erfc(-_SQRT_HALF * x)
 
 
-def silu(x):
-    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``; σ never overflows."""
-    x = _float(x, "silu")
+def silu(input, inplace: bool = False):  # noqa: A002 - PyTorch's name
+    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``; σ never overflows; ``inplace`` as
+    :func:`_inplace`."""
+    _inplace("silu", inplace)
+    x = _float(input, "silu")
     return x * sigmoid(x)
 
 
@@ -187,14 +202,15 @@ ELU = Primitive(
 )
 
 
-def elu(x, alpha: float = 1.0):
+def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002 - PyTorch's name
     """ELU ``x`` for ``x > 0``, ``α(eˣ − 1)`` for ``x ≤ 0`` (``expm1``: exact near 0); derivative 1
     for ``x > 0`` and ``α eˣ`` for ``x ≤ 0`` — ``α`` at 0, as PyTorch, whose second derivative there is 0
-    (its double backward reads x < 0): so is ours (:func:`_elu_slope`)."""
-    return apply(ELU, _float(x, "elu"), alpha=number("elu", "alpha", alpha))
+    (its double backward reads x < 0): so is ours (:func:`_elu_slope`).  ``inplace`` as :func:`_inplace`."""
+    _inplace("elu", inplace)
+    return apply(ELU, _float(input, "elu"), alpha=number("elu", "alpha", alpha))
 
 
-def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002 - PyTorch's name
     """Softplus ``(1/β) log(1 + e^{βx})``, and ``x`` itself where ``βx > threshold`` (PyTorch's
     linear tail); derivative ``σ(βx)`` (1 in the tail).  ``log(1 + e^z)`` is computed as
     ``max(z, 0) + log1p(e^{−|z|})`` (``ng.softplus``), so it never overflows.  ``ng.softplus(x)``
@@ -202,7 +218,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     beta, threshold = number("softplus", "beta", beta), number("softplus", "threshold", threshold)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero (the formula divides by it); PyTorch's default is beta=1.0")
-    x = _float(x, "softplus")
+    x = _float(input, "softplus")
     bx = x if beta == 1 else beta * x
     smooth = _softplus(bx) if beta == 1 else _softplus(bx) / beta
     return where(bx > threshold, x, smooth)
@@ -217,7 +233,7 @@ def dropout_probability(p, who: str = "dropout") -> float:
     return float(p)
 
 
-def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, generator=None):
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False, generator=None):  # noqa: A002 - PyTorch's name
     """Inverted dropout (``torch.nn.functional.dropout``): with ``training``, ``y = x · m / (1 − p)`` with
     ``m ~ Bernoulli(1 − p)`` drawn afresh on every call, so ``E[y] = x``; otherwise ``y = x``.  The mask
     comes from ``generator`` (a NumPy ``Generator`` or a seed; the library-wide one of :func:`ng.manual_seed`
@@ -227,7 +243,7 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, gen
     training = flag("dropout", "training", training)
     if not isinstance(inplace, bool | np.bool_):
         raise TypeError(f"dropout: inplace must be True or False, got {type(inplace).__name__} {inplace!r}")
-    x = _float(x, "dropout")
+    x = _float(input, "dropout")
     if not training or p == 0:
         return x
     rng = resolve_rng(generator, "dropout")  # (checked; an int seed is passed as it is: each call draws from it anew)
@@ -303,7 +319,7 @@ LINEAR = _FusedLinear(
     ),
     fmt="{2} + {0} @ {1}",
 )
-FUSED_ACTIVATIONS = {"identity": identity, "relu": relu, "tanh": tanh, "sigmoid": sigmoid}
+FUSED_ACTIVATIONS = {"identity": identity, "relu": _relu, "tanh": tanh, "sigmoid": sigmoid}
 
 
 def linear(x, weight, bias=None, activation: str = "identity"):
@@ -322,9 +338,9 @@ def linear(x, weight, bias=None, activation: str = "identity"):
 
 
 # --- regression losses ---------------------------------------------------------------------------
-def mse_loss(pred, target, reduction: str = "mean"):
+def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
     """(o − y)², averaged (``mean``), summed, or per element (``none``)."""
-    pred = as_tensor(pred)
+    pred = as_tensor(input)
     d = pred - _target_like(pred, target, "mse_loss")
     return reduce(d * d, reduction)
 
@@ -337,9 +353,9 @@ def squared_error_loss(pred, target, reduction: str = "mean"):
     return reduce(per_example, reduction)
 
 
-def l1_loss(pred, target, reduction: str = "mean"):
+def l1_loss(input, target, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
     """MAE: |o − y| (lecture 004)."""
-    pred = as_tensor(pred)
+    pred = as_tensor(input)
     return reduce(abs(pred - _target_like(pred, target, "l1_loss")), reduction)
 
 
@@ -350,20 +366,20 @@ def mape_loss(pred, target, reduction: str = "mean", eps: float = 1e-8):
     return reduce(abs(pred - t) / maximum(abs(t), eps), reduction)
 
 
-def huber_loss(pred, target, reduction: str = "mean", delta: float = 1.0):
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):  # noqa: A002 - PyTorch's name
     """Huber loss of ``d = o − y``: ``½ d²`` for ``|d| < δ``, ``δ(|d| − ½δ)`` otherwise (quadratic
     near 0, linear in the tails, so outliers pull with a bounded force); derivative ``d`` inside,
     ``δ·sign d`` outside (PyTorch's ``huber_loss``).  ``δ > 0``."""
     if not number("huber_loss", "delta", delta) > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r} (PyTorch's default is delta=1.0)")
     _check_reduction(reduction, "huber_loss")
-    pred = as_tensor(pred)
+    pred = as_tensor(input)
     d = pred - _target_like(pred, target, "huber_loss")
     a = abs(d)
     return reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
 
 
-def smooth_l1_loss(pred, target, reduction: str = "mean", beta: float = 1.0):
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):  # noqa: A002 - PyTorch's name
     """Smooth L1 of ``d = o − y``: ``½ d²/β`` for ``|d| < β``, ``|d| − ½β`` otherwise — Huber
     divided by β (``huber_loss(δ=β)/β``); derivative ``d/β`` inside, ``sign d`` outside.  ``β = 0``
     is the L1 loss (as PyTorch).  ``β ≥ 0``."""
@@ -371,8 +387,8 @@ def smooth_l1_loss(pred, target, reduction: str = "mean", beta: float = 1.0):
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r} (PyTorch's default is beta=1.0)")
     _check_reduction(reduction, "smooth_l1_loss")
     if beta == 0:
-        return l1_loss(pred, target, reduction)
-    pred = as_tensor(pred)
+        return l1_loss(input, target, reduction)
+    pred = as_tensor(input)
     d = pred - _target_like(pred, target, "smooth_l1_loss")
     a = abs(d)
     return reduce(where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta), reduction)
@@ -380,10 +396,10 @@ def smooth_l1_loss(pred, target, reduction: str = "mean", beta: float = 1.0):
 
 # --- classification losses -----------------------------------------------------------------------
 def cross_entropy(
-    logits, target, reduction: str = "mean", axis: int | None = None, weight=None, ignore_index: int = -100,
+    input, target, reduction: str = "mean", axis: int | None = None, weight=None, ignore_index: int = -100,  # noqa: A002
     label_smoothing: float = 0.0,
 ):  # fmt: skip
-    """Cross-entropy ``−Σ y_i ln o_i`` with ``o = softmax(logits)`` (lecture 000).
+    """Cross-entropy ``−Σ y_i ln o_i`` with ``o = softmax(logits)`` (lecture 000), ``logits`` the ``input``.
 
     The classes lie along ``axis``: by default PyTorch's class axis, 1 for batched logits (N, C, d1, …)
     and 0 for unbatched ones (C,); a NumPy-style ``axis=-1`` puts them last.
@@ -402,7 +418,7 @@ def cross_entropy(
     _check_reduction(reduction, "cross_entropy")
     ignore_index = integer("cross_entropy", "ignore_index", ignore_index)
     label_smoothing = number("cross_entropy", "label_smoothing", label_smoothing)
-    logits = as_tensor(logits)
+    logits = as_tensor(input)
     if axis is None:
         axis = 1 if logits.ndim >= 2 else -1  # PyTorch's class axis
     t = _raw(target, "cross_entropy")
@@ -626,14 +642,14 @@ def cross_entropy_probs(probs, target, reduction: str = "mean", axis: int = -1, 
     return reduce(-(log(clamped) * _distribution_target(target, t, probs)).sum(axis=axis), reduction)
 
 
-def nll_loss(log_probs, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
     """Negative log-likelihood of integer labels, ``ℓ_i = −w_{y_i} log p[i, y_i]`` (PyTorch's ``nll_loss``,
     its arguments in its order): ``mean`` divides by ``Σ_i w_{y_i}`` over the rows kept, rows labelled
     ``ignore_index`` add nothing; PyTorch's layouts too — unbatched (C,) with a 0-d label, (N, C, d1, …)
     with labels (N, d1, …).  The log-probabilities are taken as given (not normalised)."""
     _check_reduction(reduction, "nll_loss")
     ignore_index = integer("nll_loss", "ignore_index", ignore_index)
-    log_probs = as_tensor(log_probs)
+    log_probs = as_tensor(input)
     t = _raw(target, "nll_loss")
     if namespace_of(t).numpy_dtype(t.dtype).kind not in "iu":
         raise LabelTypeError(f"nll_loss: labels must be integers (class indices), got {t.dtype}; cast them, "
@@ -787,11 +803,11 @@ BCE = Primitive(
 )
 
 
-def binary_cross_entropy(probs, target, reduction: str = "mean", weight=None):
+def binary_cross_entropy(input, target, reduction: str = "mean", weight=None):  # noqa: A002 - PyTorch's name
     """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 and the
     gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions.
     PyTorch's ``weight`` (broadcast to the probabilities' shape) multiplies each element's loss."""
-    probs = as_tensor(probs)
+    probs = as_tensor(input)
     t = _target_like(probs, target, "binary_cross_entropy")
     if not bool(namespace_of(probs.data).all((probs.data >= 0) & (probs.data <= 1))):  # NaN fails both
         host = np.asarray(to_device(probs.data, "cpu"))
@@ -821,14 +837,15 @@ BCE_WITH_LOGITS = Primitive(
 )
 
 
-def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", weight=None, pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", weight=None,  # noqa: A002
+                                     pos_weight=None):  # fmt: skip
     """BCE of ``σ(z)`` computed from the logit ``z``; gradient ``σ(z) − y``; stable for any |z|.
 
     PyTorch's options: ``pos_weight`` p (one per class, broadcast along the last axis) weighs the
     positive term, ``ℓ = −[p y ln σ(z) + (1 − y) ln(1 − σ(z))] = (1 − y) z + (1 + (p − 1) y)
     softplus(−z)`` (softplus never overflows); ``weight`` multiplies each element's loss.
     """
-    logits = as_tensor(logits)
+    logits = as_tensor(input)
     y = _target_like(logits, target, "binary_cross_entropy_with_logits")
     if weight is None and pos_weight is None:
         return reduce(apply(BCE_WITH_LOGITS, logits, y), reduction)
@@ -869,12 +886,12 @@ def _margin(scores, target, who: str):
 
 def hinge_loss(scores, target, reduction: str = "mean"):
     """Hinge (SVM) loss ``max(0, 1 − M)`` with margin ``M = y·score``, labels ±1 (lecture 004)."""
-    return reduce(relu(1.0 - _margin(scores, target, "hinge_loss")), reduction)
+    return reduce(_relu(1.0 - _margin(scores, target, "hinge_loss")), reduction)
 
 
 def perceptron_loss(scores, target, reduction: str = "mean"):
     """Perceptron loss ``max(0, −M)``, labels ±1 (lecture 004)."""
-    return reduce(relu(-_margin(scores, target, "perceptron_loss")), reduction)
+    return reduce(_relu(-_margin(scores, target, "perceptron_loss")), reduction)
 
 
 # --- KL divergence -------------------------------------------------------------------------------
@@ -956,11 +973,11 @@ def one_hot(labels, num_classes: int = -1) -> Tensor:
     return as_tensor(out, device=dev) if dev is not None else as_tensor(out)
 
 
-def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002 - PyTorch's name
     """``x / max(‖x‖_p, ε)`` along ``dim`` (PyTorch's ``F.normalize``): unit p-norm slices; a slice
     whose norm is below ε is divided by ε instead (no division by zero; there the gradient is 1/ε,
     as PyTorch's, since the clamp passes no gradient to the norm)."""
-    x = _float(x, "normalize")
+    x = _float(input, "normalize")
     dim = check_dim("normalize", dim, x.ndim)  # an AxisError (an IndexError, as PyTorch's) out of range
     if x.ndim == 0:
         return x / maximum(abs(x), eps)

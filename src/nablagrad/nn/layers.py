@@ -13,7 +13,7 @@ from ..autodiff import as_tensor, flatten, log_softmax, relu, sigmoid, softmax, 
 from ..backend.checks import is_int, is_real
 from . import functional as Fn
 from . import init as init_mod
-from .loss_support import number
+from .loss_support import device_arg, number
 from .module import Module, Parameter, Sequential
 
 
@@ -22,7 +22,9 @@ class Linear(Module):
 
     Backward (by the tape): ``∂L/∂W = Xᵀ ∂L/∂Z``, ``∂L/∂X = ∂L/∂Z Wᵀ``, ``∂L/∂b`` = column sums.
     ``init`` names a scheme of :mod:`nablagrad.nn.init` (default: PyTorch's U(±1/√in));
-    ``bias_init`` a constant for the bias (e.g. 0.1 before a ReLU, lecture 001).
+    ``bias_init`` a constant for the bias (e.g. 0.1 before a ReLU, lecture 001).  ``device``, ``dtype``:
+    where and of which type the parameters are made (PyTorch's keywords); :meth:`reset_parameters` draws
+    them again as at construction.
     """
 
     def __init__(
@@ -34,35 +36,48 @@ class Linear(Module):
         bias_init: float | None = None,
         dtype=None,
         seed=None,
+        *,
+        device=None,
     ):
         super().__init__()
+        device = device_arg("Linear", device)  # refused before anything is drawn
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if not is_int(n) or n <= 0:
                 kind = ValueError if is_int(n) else TypeError
                 raise kind(f"Linear: {name} must be a positive integer, got {n!r}")
+        if init is not None and not callable(init) and init not in init_mod.INITIALISERS:
+            raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(init_mod.INITIALISERS)}")
         in_features, out_features = int(in_features), int(out_features)
         self.in_features, self.out_features = in_features, out_features
         dt = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-        rng = backend.resolve_rng(seed)
+        # the scheme and generator, for reset_parameters (no seed: the library-wide generator of that moment)
+        self._init, self._bias_init = init, bias_init
+        self._rng = None if seed is None else backend.resolve_rng(seed)
         self.weight = _zeros_parameter((in_features, out_features), dt, "Linear")
+        self.bias = _zeros_parameter((out_features,), dt, "Linear") if bias else None
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Draw the weight (and bias) again, in place, by the construction's scheme: PyTorch's U(±1/√in) for
+        both by default; a named or callable ``init`` for the weight, the bias then 0 (or ``bias_init``)."""
+        rng = backend.resolve_rng(self._rng)
+        init, fan_in = self._init, self.in_features
         if init is None:
-            init_mod.default_linear_(self.weight, in_features, rng)
+            init_mod.default_linear_(self.weight, fan_in, rng)
         elif callable(init):
             init(self.weight)
         else:
-            if init not in init_mod.INITIALISERS:
-                raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(init_mod.INITIALISERS)}")
             init_mod.INITIALISERS[init](self.weight, seed=rng)
-        if bias:
-            self.bias = _zeros_parameter((out_features,), dt, "Linear")
-            if bias_init is not None:
-                init_mod.constant_(self.bias, bias_init)
-            elif init is None:
-                init_mod.default_linear_(self.bias, in_features, rng)
-            else:
-                init_mod.zeros_(self.bias)
+        if self.bias is None:
+            return
+        if self._bias_init is not None:
+            init_mod.constant_(self.bias, self._bias_init)
+        elif init is None:
+            init_mod.default_linear_(self.bias, fan_in, rng)
         else:
-            self.bias = None
+            init_mod.zeros_(self.bias)
 
     def forward(self, x, activation: str = "identity"):
         """``σ(x W + b)``; ``activation`` (a name of ``functional.FUSED_ACTIVATIONS``) lets a
@@ -206,12 +221,13 @@ class LeakyReLU(_ActivationWithOptions):
 class PReLU(Module):
     """Parametric ReLU: max(0, z) + α·min(0, z) with the slopes α learned, one for all channels or one per
     channel (axis 1), as ``torch.nn.PReLU(num_parameters=1, init=0.25)``: α is the parameter ``weight``
-    (PyTorch's name; its state dict key ``weight``), ``init`` its starting value."""
+    (PyTorch's name; its state dict key ``weight``), ``init`` its starting value; ``device``, ``dtype`` as PyTorch's."""
 
     unpenalised = ("weight",)  # the slopes shape the activation: L1/L2 penalties leave them, as biases
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()
+        device = device_arg("PReLU", device)
         if not is_int(num_parameters) or num_parameters <= 0:
             raise (ValueError if is_int(num_parameters) else TypeError)(
                 f"PReLU: num_parameters must be a positive integer (1, or the channels C of an (N, C, ...) input), "
@@ -220,6 +236,12 @@ class PReLU(Module):
             raise TypeError(f"PReLU: init must be a number, the starting slope (PyTorch's default 0.25), got {init!r}")
         self.num_parameters, self.init = int(num_parameters), init
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype or backend.get_default_dtype()))
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Every slope back to ``init``, in place (PyTorch's ``reset_parameters``)."""
+        init_mod.constant_(self.weight, self.init)
 
     @property
     def alpha(self) -> Parameter:

@@ -1,5 +1,6 @@
-"""The pieces every loss shares: the reductions, the target check, the float check (imported by
-:mod:`.functional` and the loss modules beside it, so none of them imports another in a cycle)."""
+"""The pieces every loss shares: the reductions, the target check, the float check, and the argument checks the
+layers share too (imported by :mod:`.functional`, the loss modules and the layers beside it, so none of them imports
+another in a cycle)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 from ..autodiff import Tensor, as_tensor
 from ..autodiff.errors import InputError
 from ..backend.checks import is_int, is_real
+from ..backend.device import device as backend_device
 from ..backend.device import to_device
 from ..backend.namespace import NUMPY, namespace_of
 
@@ -69,6 +71,17 @@ def choice(who: str, name: str, value, choices: tuple[str, ...]) -> str:
         kind = ValueError if isinstance(value, str) else TypeError
         raise kind(f"{who}: {name} must be one of {choices}, got {value!r}")
     return value
+
+
+def device_arg(who: str, device):
+    """A layer's ``device=`` (PyTorch's keyword) as a ``Device``, or None for the default; a bad one refused
+    naming the layer, before the layer draws anything (a refused construction leaves the random stream as it was)."""
+    if device is None:
+        return None
+    try:
+        return backend_device(device)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{who}: {e}") from None
 
 
 REDUCTIONS = ("mean", "sum", "none")

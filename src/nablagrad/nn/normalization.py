@@ -18,6 +18,8 @@ from ..autodiff.grad_mode import state
 from ..autodiff.jit import effect
 from ..backend.checks import flag, is_int, is_real
 from . import functional as Fn
+from . import init as init_mod
+from .loss_support import device_arg
 from .module import Module, Parameter
 
 
@@ -44,6 +46,14 @@ def _same_dtype(who: str, x: Tensor, tensors) -> None:
                         f"(x.astype('{dtype}')) or build the layer with dtype='{x.dtype}', as PyTorch requires")  # fmt: skip
 
 
+def _reset_affine(weight: Parameter | None, bias: Parameter | None) -> None:
+    """γ = 1, β = 0 (either may be absent), in place: the parameters stay the objects an optimiser holds."""
+    if weight is not None:
+        init_mod.ones_(weight)
+    if bias is not None:
+        init_mod.zeros_(bias)
+
+
 class BatchNorm1d(Module):
     """Batch normalisation of (N, C) or (N, C, L) inputs, channel by channel (axis 1), as ``torch.nn.BatchNorm1d``::
 
@@ -53,7 +63,8 @@ class BatchNorm1d(Module):
     variance per channel over N (and L); the running statistics are then updated in place, outside the tape,
     ``r ← (1 − m) r + m·stat`` with the *unbiased* variance for ``running_var`` and ``m = momentum`` (``None``:
     ``m = 1/num_batches_tracked``, the cumulative average).  In evaluation (``model.eval()``) the running
-    statistics are used.  ``weight`` γ (ones) and ``bias`` β (zeros), shape (C,), are learned when ``affine``.
+    statistics are used.  ``weight`` γ (ones) and ``bias`` β (zeros), shape (C,), are learned when ``affine``;
+    ``device``, ``dtype`` (positional after ``track_running_stats``, as PyTorch's) say where and of which type.
 
     A refused call changes nothing (PyTorch counts ``num_batches_tracked`` even for an input it then refuses).
     The update is once per call of the layer: ``ng.grad``, ``vjp``, ``jacrev`` (and grad of grad) take one;
@@ -66,8 +77,9 @@ class BatchNorm1d(Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, *, bias: bool = True, dtype=None):  # fmt: skip
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):  # fmt: skip
         super().__init__()
+        device = device_arg("BatchNorm1d", device)
         who = "BatchNorm1d"
         if not is_int(num_features) or num_features <= 0:
             kind = ValueError if is_int(num_features) else TypeError
@@ -87,6 +99,14 @@ class BatchNorm1d(Module):
         self.register_buffer("running_mean", Tensor(np.zeros(c, dt)) if stats else None)
         self.register_buffer("running_var", Tensor(np.ones(c, dt)) if stats else None)
         self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)) if stats else None)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """The running statistics reset (:meth:`reset_running_stats`), γ back to ones and β to zeros, in place
+        (PyTorch's ``reset_parameters``)."""
+        self.reset_running_stats()
+        _reset_affine(self.weight, self.bias)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1, no batch counted (PyTorch's ``reset_running_stats``)."""
@@ -142,11 +162,12 @@ class LayerNorm(Module):
 
     ``μ``, ``σ²`` the mean and biased variance of each example's slice (the same in training and evaluation: no
     running statistics); ``weight`` γ (ones) and ``bias`` β (zeros) of shape ``normalized_shape`` when
-    ``elementwise_affine`` (``bias=False``: no β)."""
+    ``elementwise_affine`` (``bias=False``: no β); ``device``, ``dtype`` as PyTorch's."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, *,
-                 dtype=None):  # fmt: skip
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device=None, dtype=None):  # fmt: skip
         super().__init__()
+        device = device_arg("LayerNorm", device)
         who = "LayerNorm"
         self.normalized_shape = Fn.normalized_shape_of(normalized_shape, who)
         self.eps = _eps(who, eps)
@@ -156,6 +177,12 @@ class LayerNorm(Module):
         affine = self.elementwise_affine
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dt)) if affine else None)
         self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, dt)) if affine and bias else None)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """γ back to ones and β to zeros, in place (PyTorch's ``reset_parameters``)."""
+        _reset_affine(self.weight, self.bias)
 
     def forward(self, x) -> Tensor:
         who = f"LayerNorm({self.normalized_shape})"
