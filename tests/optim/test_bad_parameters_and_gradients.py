@@ -30,7 +30,9 @@ def test_a_gradient_that_is_not_a_tensor_is_refused_and_nothing_changes(opt_cls,
     opt.step()  # a steady state first: the refusal must also come from the steady step
     (w * w).sum().backward()
     before = w.numpy().copy()
-    w.grad = bad
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
+        w.grad = bad  # refused at once, as torch refuses it
+    w._grad = bad  # past that check (a corrupted gradient): the step refuses it too
     with pytest.raises(TypeError, match=r"step: the gradient of a parameter of shape \(3,\) \(float32\) is"):
         opt.step()
     np.testing.assert_array_equal(w.numpy(), before)
@@ -40,7 +42,9 @@ def test_a_complex_or_integer_gradient_of_a_real_parameter_is_refused():
     w = _param()
     opt = ng.optim.Adam([w])
     for dtype in (np.complex64, np.int64):
-        w.grad = ng.tensor(np.ones(3, dtype))
+        with pytest.raises(RuntimeError, match=f"gradient with dtype {np.dtype(dtype)}"):
+            w.grad = ng.tensor(np.ones(3, dtype))  # refused at once, as torch refuses it
+        w._grad = ng.tensor(np.ones(3, dtype))  # past that check: the step refuses it too
         with pytest.raises(TypeError, match=f"a tensor of dtype {np.dtype(dtype)}"):
             opt.step()
     np.testing.assert_array_equal(w.numpy(), np.array([1.0, -2.0, 3.0], np.float32))

@@ -101,7 +101,7 @@ def test_failed_step_leaves_parameters_unchanged():
     v = ng.tensor(np.ones(2), requires_grad=True)
     opt = optim.SGD([w, v], lr=0.1)
     (w.sum() + v.sum()).backward()
-    v.grad = ng.tensor([1.0, float("nan")])
+    v.grad = ng.tensor([1.0, float("nan")], dtype="float64")
     with pytest.raises(FloatingPointError, match="left unchanged"):
         opt.step()
     np.testing.assert_array_equal(w.numpy(), 1.0)

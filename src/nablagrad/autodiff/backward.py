@@ -504,16 +504,16 @@ def _accumulate(leaf: Tensor, g, F) -> None:
         g = g if isinstance(g, Tensor) else _wrap(g)
         if g.dtype != leaf.dtype:  # (create_graph) the leaf's dtype, as the first-order path and PyTorch give it
             g = g.astype(leaf.dtype)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf._grad = g if leaf._grad is None else leaf._grad + g  # (the engine's own values: no setter check)
         return
     if g.dtype != leaf.dtype:
         g = g.astype(leaf.dtype)
-    if leaf.grad is None:
+    if leaf._grad is None:
         if not isinstance(g, np.ndarray) or not g.flags.writeable:
             g = np.array(g)
-        leaf.grad = _wrap(g)
+        leaf._grad = _wrap(g)
     else:
-        leaf.grad = _wrap(leaf.grad.data + g)
+        leaf._grad = _wrap(leaf._grad.data + g)
 
 
 def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: bool = False, create_graph: bool = False):

@@ -334,7 +334,7 @@ class _Undo:
             t.data = array
             if not isinstance(array, np.generic) and (array.__class__ is not np.ndarray or array.flags.writeable):
                 array[...] = values  # (a read-only constant or a NumPy scalar cannot have changed)
-            t.grad = grad
+            t._grad = grad  # (the value it had: no setter check)
 
 
 _CLOSURES = (types.FunctionType, types.MethodType, functools.partial)  # what a closure argument is

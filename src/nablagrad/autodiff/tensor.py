@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -26,9 +27,25 @@ from .grad_mode import state as _mode  # this thread's switches (read on every o
 from .primitive import Box, Primitive, batch_elementwise
 
 
+class TensorTypeError(TypeError, RuntimeError):
+    """An argument of a type the tensor method cannot take, where PyTorch raises a RuntimeError: both, so code
+    written for either catches it."""
+
+
+class ScalarConversionError(ValueError, RuntimeError):
+    """``item()``, ``float()``, ``int()`` of a tensor that does not hold exactly one number: a ValueError (what
+    ``int(array)`` raises, and PyTorch's ``int(t)``) and a RuntimeError (PyTorch's ``t.item()``)."""
+
+
+class GradShapeError(ValueError, RuntimeError):
+    """A gradient of another shape assigned to ``t.grad``: a ValueError (a wrong shape) and a RuntimeError (what
+    PyTorch raises), so code written for either catches it."""
+
+
 class GradDtypeError(TypeError, RuntimeError):
-    """A tensor of a dtype without derivatives (integer, boolean) asked to require a gradient: a TypeError (a
-    wrong dtype) and a RuntimeError (what PyTorch raises), so code written for either catches it."""
+    """A tensor of a dtype without derivatives (integer, boolean) asked to require a gradient, or a gradient of
+    another dtype assigned to ``t.grad``: a TypeError (a wrong dtype) and a RuntimeError (what PyTorch raises), so
+    code written for either catches it."""
 
 
 class Tensor(Box):
@@ -57,7 +74,7 @@ class Tensor(Box):
 
     __slots__ = (
         "data",
-        "grad",
+        "_grad",
         "requires_grad",
         "_op",
         "_inputs",
@@ -93,7 +110,7 @@ class Tensor(Box):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
         self.data = _placed(data, dtype, device)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.requires_grad = False
         self._op: Primitive | None = None
         self._inputs: tuple | None = None
@@ -133,6 +150,15 @@ class Tensor(Box):
     def is_leaf(self) -> bool:
         return self._op is None
 
+    # ``t.grad``: a slot read through a C getter (``attrgetter``: the optimisers' hot path pays no Python frame);
+    # assigning checks the value as PyTorch's setter does.  The engine writes ``_grad`` itself (values it made).
+    grad = property(
+        attrgetter("_grad"),
+        lambda self, value: _set_grad(self, value),
+        lambda self: _set_grad(self, None),  # ``del t.grad``: no gradient, as PyTorch's
+        doc="The gradient accumulated by ``backward()``: a Tensor of this tensor's shape and dtype, or ``None``.",
+    )
+
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array: the underlying array (no copy) on the CPU, a host copy from
         another device (PyTorch needs ``.cpu().numpy()`` there; one call does both here).  Refused for a
@@ -162,6 +188,29 @@ class Tensor(Box):
             arr = arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
 
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """PyTorch's ``t.stride()``: the step in elements (not bytes) between neighbours along each dimension;
+        ``t.stride(d)`` for one dimension."""
+        data = self.data
+        byte_strides = getattr(data, "strides", None)
+        if byte_strides is None:
+            raise NotImplementedError(f"stride: arrays of {type(data).__module__} do not show their layout")
+        strides = tuple(s // self.dtype.itemsize for s in byte_strides)[data.ndim - self.ndim :]
+        if dim is None:
+            return strides
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexError(f"stride: dimension {dim} is out of range for a tensor of shape {self.shape}; give "
+                             f"an integer in [{-self.ndim}, {self.ndim - 1}]")  # fmt: skip
+        return strides[dim]
+
+    def data_ptr(self) -> int:
+        """The address of the first element (PyTorch's ``t.data_ptr()``): equal for tensors sharing memory there."""
+        data = self.data
+        face = getattr(data, "__array_interface__", None) or getattr(data, "__cuda_array_interface__", None)
+        if face is None:
+            raise NotImplementedError(f"data_ptr: arrays of {type(data).__module__} do not show their address")
+        return face["data"][0]
+
     def __format__(self, spec: str) -> str:
         """``f"{t:.3f}"`` formats a one-element tensor's number, as PyTorch's; without a spec, ``str(t)``."""
         if not spec:
@@ -174,7 +223,10 @@ class Tensor(Box):
     def item(self) -> float | int | bool:
         self._readable("item()")  # a traced value (it would be frozen into the program), or one batched by vmap
         if self.data.size != 1:
-            raise ValueError(f"item(): only a one-element tensor converts to a Python number; shape is {self.shape}")
+            raise ScalarConversionError(
+                f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python number (shape "
+                f"{self.shape}); only a one-element tensor converts: reduce it first (t.sum().item()) or use t.tolist()"
+            )
         data = self.numpy()
         return data.reshape(()).item() if hasattr(data, "reshape") else data.item()
 
@@ -195,10 +247,45 @@ class Tensor(Box):
         view._view_of = (weakref.ref(self), None, None)  # (no op: the same values, cut from the graph)
         return view
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place and return it (PyTorch's ``Tensor.detach_``): it becomes a leaf
+        that requires no gradient (``grad_fn`` None), keeping its values and its ``.grad``; later ops on it record
+        nothing.  A view (a slice, a reshape … of another tensor) is refused, as in PyTorch: use ``detach()``.
+        An op's result is cut from the ops that made it; an op that used it before can no longer back-propagate
+        through it (refused as after an in-place write; PyTorch refuses an op that saved it), so its graph is freed."""
+        origin = getattr(self, "_view_of", None)
+        if origin is not None and origin[1] is not None:
+            raise RuntimeError(
+                f"detach_: can't detach views in-place; this tensor (shape {self.shape}) is a view made by "
+                f"'{origin[1].name}' of another tensor. Use y = x.detach() instead (a new tensor, sharing the values)"
+            )
+        trace = _mode.jit_trace
+        if trace is not None and trace.traced(self):
+            raise JitError(
+                "jit: detach_() of a traced value inside a compiled function is not supported (the program cannot "
+                "rebind the tensor); use y = x.detach() there, which compiles to an op that stops the gradient"
+            )
+        if self._tangents:  # a jvp tangent is cut; a vmap batch mark stays (the values keep their batch axis)
+            self._tangents = {k: v for k, v in self._tangents.items() if v is _m.BATCHED} or None
+        if self._op is not None:
+            self._op = self._inputs = self._params = None  # the graph that made it is let go
+            for slot in ("_born", "_guards"):  # (set only by in-place writes and ops that keep arrays)
+                if getattr(self, slot, None) is not None:
+                    setattr(self, slot, None)
+            self._version = _m.bump()  # an op that used it before looks for its node (``_prev``) and finds it gone
+            self._prev = (self._version, _GONE)
+        self.requires_grad = False
+        return self
+
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Let gradients flow into this tensor.  Real floating-point tensors only: a complex tensor holds values
         (its ops compute them), but the rules are real ones (no conjugation: PyTorch's Wirtinger calculus is not
         implemented), so differentiating one would give wrong numbers — refused, as integers are."""
+        if flag.__class__ is not bool and not isinstance(flag, np.bool_):
+            raise TypeError(
+                f"requires_grad_: the flag must be True or False, got {flag!r} ({type(flag).__name__}); "
+                "write t.requires_grad_() or t.requires_grad_(False)"
+            )
         if flag and self.dtype.kind != "f":
             if self.dtype.kind == "c":
                 raise TypeError(
@@ -217,7 +304,7 @@ class Tensor(Box):
                 f"{self.shape}) is the result of op '{self._op.name}'. If you want to use a computed variable in a "
                 "subgraph that doesn't require differentiation use var_no_grad = var.detach()"
             )
-        self.requires_grad = flag
+        self.requires_grad = bool(flag)
         return self
 
     def bump_version_(self) -> Tensor:
@@ -236,6 +323,11 @@ class Tensor(Box):
 
     def retain_grad(self) -> None:
         """Let ``backward`` fill this non-leaf tensor's ``.grad`` too (like torch's retain_grad)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"retain_grad: can't retain_grad on a Tensor that has requires_grad=False (shape {self.shape}): no "
+                "gradient flows into it; call requires_grad_() on the leaf it is computed from, or on it if it is a leaf"
+            )
         if self._op is None:
             return  # a leaf keeps its gradient anyway
         if not getattr(self, "_retain", False):
@@ -295,12 +387,24 @@ class Tensor(Box):
 
     def __len__(self) -> int:
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor: it holds one number and has no first dimension; use t.item()")
         return self.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        for i in range(len(self)):
-            yield self[i]
+        """The sub-tensors along the first dimension, ``t[0], t[1], …``; refused at once for a 0-d tensor, as PyTorch."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it holds one number and has no first dimension; use t.item()")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __contains__(self, element: Any) -> bool:
+        """``v in t``: whether some entry of ``t`` equals ``v`` (a number or a tensor broadcast against ``t``),
+        ``(t == v).any()`` as PyTorch's, on any shape."""
+        if not isinstance(element, Tensor | int | float | complex | np.number | np.bool_):
+            raise TensorTypeError(
+                f"__contains__: `in` looks for a number or a tensor among a tensor's entries, got "
+                f"{type(element).__name__}; compare a number (2.0 in t) or a tensor (ng.tensor([1, 2]) in t)"
+            )
+        return bool((self == element).any())
 
     def __bool__(self) -> bool:
         if self.numel() != 1:  # PyTorch's error: which entry would decide?
@@ -317,8 +421,12 @@ class Tensor(Box):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu":
-            raise TypeError("only integer tensors can be used as an index")
+        """A one-element integer (or boolean) tensor as a Python index, ``[10, 20][ng.tensor(1)]``, as PyTorch's."""
+        if self.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index; this one is {self.dtype} of "
+                f"shape {self.shape} (index with int(t.item()), or index a tensor with t itself)"
+            )
         return int(self.item())
 
     __hash__ = object.__hash__
@@ -326,6 +434,39 @@ class Tensor(Box):
     # Methods that apply ops — operators, comparisons, indexing, ``reshape``, ``backward`` … — are
     # bound to the class by :mod:`.api`, from the rule table and the functions of :mod:`.ops`
     # (so this module imports neither, and the package has no import cycle).
+
+
+def _GONE() -> None:  # noqa: N802 - a dead weak reference: what detach_() leaves for the ops that used the tensor
+    return None
+
+
+def _set_grad(t: Tensor, value: Any) -> None:
+    """``t.grad = value``: ``None`` or a Tensor on ``t``'s device with ``t``'s dtype and shape (PyTorch's
+    checks, in its order: type, device, dtype, size); on a refusal ``t.grad`` is left as it was."""
+    if value is not None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"grad: assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}; "
+                f"wrap it first: t.grad = ng.tensor(value, dtype=t.dtype) (this tensor: shape {t.shape}, {t.dtype})"
+            )
+        data, own = value.data, t.data
+        if data.__class__ is not own.__class__ and value.device != t.device:
+            raise RuntimeError(
+                f"grad: assigned grad has data located on a different device: the gradient is on {value.device}, "
+                f"the tensor on {t.device}; move it first: t.grad = g.to({str(t.device)!r})"
+            )
+        if data.dtype != own.dtype and value.dtype != t.dtype:
+            raise GradDtypeError(
+                f"grad: attempting to assign a gradient with dtype {value.dtype} to a tensor with dtype {t.dtype} "
+                f"(shape {t.shape}); the gradient must have the tensor's dtype: t.grad = g.to({str(t.dtype)!r})"
+            )
+        if data.shape != own.shape:
+            raise GradShapeError(
+                f"grad: attempting to assign a gradient of shape {value.shape} to a tensor of shape {t.shape} "
+                "(assigned grad has data of a different size); give a gradient of the tensor's shape, e.g. "
+                "t.grad = g.reshape(t.shape) or ng.zeros_like(t)"
+            )
+    t._grad = value
 
 
 def _forget_hooks(hooks: dict) -> None:
@@ -523,7 +664,7 @@ def _wrap(data) -> Tensor:
     """A leaf tensor around ``data`` with no copy and no checks (internal fast constructor)."""
     t = _new(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t.requires_grad = False
     t._op = None
     t._inputs = None
@@ -606,7 +747,7 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
             if isinstance(a, Tensor) and a.requires_grad:
                 out = _new(Tensor)  # _wrap's fields, inlined: the hot path of training
                 out.data = value
-                out.grad = None
+                out._grad = None
                 out.requires_grad = True
                 out._op = prim
                 out._inputs = args
