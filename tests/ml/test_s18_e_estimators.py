@@ -172,12 +172,20 @@ def test_one_vs_one_decision_function_equals_sklearn(y):
 
 def test_mlp_weights_are_the_network_that_predicts():
     """coefs_/intercepts_ as scikit-learn's (layer i: x ↦ relu(x W_i + b_i)); a forward pass in NumPy
-    from them gives predict_proba."""
+    from them gives predict_proba (softmax over k units; two classes: one logistic unit, as scikit-learn's)."""
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    binary = ml.MLPClassifier(hidden_layer_sizes=(5, 4), max_iter=3, random_state=0).fit(X, y)
+    assert [w.shape for w in binary.coefs_] == [(4, 5), (5, 4), (4, 1)] and binary.n_outputs_ == 1
+    h = X
+    for W, b in zip(binary.coefs_[:-1], binary.intercepts_[:-1]):
+        h = np.maximum(h @ W + b, 0)
+    p1 = 1 / (1 + np.exp(-(h @ binary.coefs_[-1] + binary.intercepts_[-1])[:, 0]))
+    np.testing.assert_allclose(binary.predict_proba(X), np.c_[1 - p1, p1], rtol=1e-10)
+    y = y + (X[:, 2] > 0)
     clf = ml.MLPClassifier(hidden_layer_sizes=(5, 4), max_iter=3, random_state=0).fit(X, y)
-    assert [w.shape for w in clf.coefs_] == [(4, 5), (5, 4), (4, 2)]
-    assert [b.shape for b in clf.intercepts_] == [(5,), (4,), (2,)]
-    assert clf.n_layers_ == 4 and clf.n_outputs_ == 2
+    assert [w.shape for w in clf.coefs_] == [(4, 5), (5, 4), (4, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(5,), (4,), (3,)]
+    assert clf.n_layers_ == 4 and clf.n_outputs_ == 3
     assert clf.loss_ == clf.loss_curve_[-1] and clf.best_loss_ == min(clf.loss_curve_)
     h = X
     for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1]):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from ._params import RANDOM_STATE, Interval, Options
+from ._params import RANDOM_STATE, InstanceOf, Interval, Options
 from .base import BaseEstimator, TransformerMixin, check_array, check_is_fitted, prefixed_feature_names, validate_features
+from .metrics import _check_sample_weight
 
 
 def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -16,48 +19,102 @@ def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
     return np.maximum(d, 0.0)
 
 
-def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ (Arthur & Vassilvitskii, 2007): the first centre uniformly from the data, each
-    next one drawn with probability ``D(x)² / Σ D²``, ``D(x)`` the distance to the nearest centre
-    chosen so far (with ``2 + ln k`` candidates per step, keeping the one that lowers the
-    inertia most, as scikit-learn)."""
-    n = len(X)
+def _sorted_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, first): the row indices sorted by the rows' values — by the projection
+    ``Σ_j x_ij v_j`` on a fixed direction ``v``, lexicographically where distinct rows tie on it —
+    and whether each sorted row differs from the one before (starts a run of equal rows).
+
+    The order depends on what the rows are, not where they stand, and equal rows are adjacent: a
+    row weighted ``s`` covers the same stretch of the seeding's cumulative sums as ``s`` copies."""
+    v = np.cos(np.arange(X.shape[1]) + 0.5)  # any fixed direction
+    step = max(1, 2**20 // max(X.shape[1], 1))  # row blocks: a row's sum is the same bits in any block
+    key = np.concatenate([(X[i : i + step] * v).sum(1) for i in range(0, len(X), step)])
+    order = np.argsort(key, kind="stable")
+    first = np.r_[True, key[order][1:] != key[order][:-1]]
+    tied = np.flatnonzero(~first)
+    if np.any(X[order[tied]] != X[order[tied - 1]]):  # distinct rows with equal keys: sort them fully
+        order = np.lexsort(X.T[::-1])
+        first = np.r_[True, np.any(X[order][1:] != X[order][:-1], axis=1)]
+    return order, first
+
+
+def _draw(mass: np.ndarray, rng: np.random.Generator, size: int | None = None):
+    """Index ``i`` (or ``size`` of them) drawn with probability ``mass_i / Σ mass``, by one uniform
+    ``u ∈ [0, Σ mass)`` each: the ``i`` whose stretch ``[Σ_{j<i} mass_j, Σ_{j≤i} mass_j)`` holds ``u``
+    (a zero mass is an empty stretch, never drawn)."""
+    cumulative = np.cumsum(mass)
+    u = rng.uniform(0.0, cumulative[-1], size)
+    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(mass) - 1)
+
+
+def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator, weights: np.ndarray | None = None) -> np.ndarray:
+    """k-means++ (Arthur & Vassilvitskii, 2007): the first centre drawn from the data with
+    probability ``∝ s_i`` (the sample weights; uniformly without), each next one drawn with
+    probability ``s(x) D(x)² / Σ s D²``, ``D(x)`` the distance to the nearest centre chosen so far
+    (with ``2 + ln k`` candidates per step, keeping the one that lowers the weighted inertia most,
+    as scikit-learn).  The draws run over the rows in :func:`_sorted_rows`, one uniform per pick, so
+    the centres do not depend on the rows' order, and an integer weight ``s`` draws exactly as
+    ``s`` repeated rows (zero: as a removed row) with the same ``rng``."""
+    order, _ = _sorted_rows(X)
+    X = X[order]
+    w = np.ones(len(X)) if weights is None else weights[order]
     centres = np.empty((k, X.shape[1]))
-    centres[0] = X[rng.integers(n)]
+    centres[0] = X[_draw(w, rng)]
     closest = squared_distances(X, centres[:1])[:, 0]
     trials = 2 + int(np.log(k))
     for c in range(1, k):
-        total = closest.sum()
-        if total <= 0:  # fewer distinct points than clusters: repeat a point
-            centres[c] = X[rng.integers(n)]
+        mass = closest * w
+        if mass.sum() <= 0:  # fewer distinct (weighted) points than clusters: repeat a point
+            centres[c] = X[_draw(w, rng)]
             continue
-        candidates = np.searchsorted(np.cumsum(closest), rng.uniform(0, total, trials))
-        candidates = np.minimum(candidates, n - 1)
+        candidates = _draw(mass, rng, trials)
         d_new = np.minimum(closest[None, :], squared_distances(X, X[candidates]).T)  # (trials, n)
-        best = int(d_new.sum(1).argmin())
+        best = int((d_new @ w).argmin())
         centres[c], closest = X[candidates[best]], d_new[best]
     return centres
 
 
+def random_points(X: np.ndarray, k: int, rng: np.random.Generator, weights: np.ndarray | None = None) -> np.ndarray:
+    """``init="random"``: k distinct data points, each drawn with probability ``∝ s`` (the summed
+    weight of a value's equal rows; 1 per row without weights) among the values not drawn yet, over
+    the rows in :func:`_sorted_rows`, one uniform per draw (as :func:`kmeans_plus_plus`: order-free,
+    integer weights as repeated rows).  Fewer distinct values of positive weight than ``k``: the
+    others are drawn again, ``∝ s``, as k-means++ repeats a point."""
+    order, first = _sorted_rows(X)
+    X = X[order]
+    w = np.ones(len(X)) if weights is None else weights[order]
+    value = np.cumsum(first) - 1  # equal rows: one value
+    total = np.bincount(value, weights=w)
+    mass, picks = total.copy(), []
+    for _ in range(k):
+        if mass.sum() <= 0:  # every value of positive weight drawn: repeat one
+            mass = total.copy()
+        picks.append(int(_draw(mass, rng)))
+        mass[picks[-1]] = 0.0
+    return X[first][picks]
+
+
 class KMeans(TransformerMixin, BaseEstimator):
-    """k-means: ``min Σ_i min_k ‖x_i − c_k‖²`` (the inertia) by Lloyd's iterations — assign each
-    point to its nearest centre, move each centre to the mean of its points — from ``n_init``
-    k-means++ (or ``init="random"``: k distinct data points) starts, keeping the lowest inertia.
-    Stops when the centres move less than ``tol`` times the mean feature variance (squared), as
-    scikit-learn.
+    """k-means: ``min Σ_i s_i min_k ‖x_i − c_k‖²`` (the inertia; ``s_i`` the sample weights, 1
+    without) by Lloyd's iterations — assign each point to its nearest centre, move each centre
+    to the (weighted) mean of its points — from ``n_init`` k-means++ (or ``init="random"``: k
+    distinct data points drawn with probability ``∝ s_i``, :func:`random_points`; or an array:
+    those k centres, one run) starts, keeping the lowest inertia.  Stops when the centres move less than ``tol`` times
+    the mean feature variance (squared), as scikit-learn; with weights the weighted variance, so
+    that integer weights fit exactly as repeated rows (scikit-learn's stays unweighted).
     """
 
     _estimator_kind = "clusterer"  # and a transformer: ``transform`` gives the distances to the centres
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None)],  # and <= n_samples, checked with the data
-        "init": [Options({"k-means++", "random"})],
+        "init": [Options({"k-means++", "random"}), InstanceOf(np.ndarray), InstanceOf(list)],
         "n_init": [Interval(Integral, 1, None)],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None)],
         "random_state": [RANDOM_STATE],
     }
 
-    def __init__(self, n_clusters: int = 8, init: str = "k-means++", n_init: int = 1, max_iter: int = 300,
+    def __init__(self, n_clusters: int = 8, init="k-means++", n_init: int = 1, max_iter: int = 300,
                  tol: float = 1e-4, random_state=None):  # fmt: skip
         self.n_clusters = n_clusters
         self.init = init
@@ -66,33 +123,52 @@ class KMeans(TransformerMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X, y=None):
-        """Lloyd's iterations from ``n_init`` starts; keep the one of lowest inertia.  float32 data
-        gives float32 ``cluster_centers_``; ``labels_`` are int32, as scikit-learn's."""
+    def fit(self, X, y=None, sample_weight=None):
+        """Lloyd's iterations from ``n_init`` starts; keep the one of lowest inertia.  ``sample_weight``
+        ``s_i`` weighs each point in the seeding, the centres (weighted means) and the inertia, as
+        scikit-learn's.  float32 data gives float32 ``cluster_centers_``; ``labels_`` are int32, as
+        scikit-learn's."""
         X = check_array(X)
         validate_features(self, X, reset=True)
         k = self.n_clusters
         if k > len(X):
             raise ValueError(f"KMeans: n_clusters={k} is more than the {len(X)} samples; use n_clusters <= {len(X)} "
                              "or pass more data")  # fmt: skip
-        rng = np.random.default_rng(self.random_state)
-        tol = self.tol * float(np.mean(X.var(0)))
+        weights = _check_sample_weight(sample_weight, len(X), "KMeans.fit")
+        if weights is not None and np.all(weights == 1.0):
+            weights = None  # unit weights are no weights: the same fit, to the bit
+        starts = self._starts(X, weights)
+        tol = self.tol * float(np.mean(_variances(X, weights)))
         best = None
-        for _ in range(self.n_init):
-            start = kmeans_plus_plus(X, k, rng) if self.init == "k-means++" else X[rng.choice(len(X), k, replace=False)]
-            run = _lloyd(X, np.asarray(start, np.float64), self.max_iter, tol)
+        for start in starts:
+            run = _lloyd(X, np.asarray(start(), np.float64), self.max_iter, tol, weights)
             if best is None or run[2] < best[2]:
                 best = run
         centres, labels, self.inertia_, self.n_iter_ = best
         self.cluster_centers_, self.labels_ = centres.astype(X.dtype), labels.astype(np.int32)
         return self
 
+    def _starts(self, X: np.ndarray, weights: np.ndarray | None) -> list:
+        """One callable per run giving its initial centres (checked before any run)."""
+        if not isinstance(self.init, str):
+            centres = _check_init(self.init, self.n_clusters, X.shape[1])
+            if self.n_init != 1:  # as scikit-learn: the same start n_init times would give the same run
+                warnings.warn(f"KMeans: explicit initial centres were passed, so only one run is performed instead of "
+                              f"n_init={self.n_init}; pass n_init=1 to silence this", RuntimeWarning, stacklevel=4)  # fmt: skip
+            return [functools.partial(np.array, centres, np.float64)]
+        seeding = kmeans_plus_plus if self.init == "k-means++" else random_points
+        return [functools.partial(seeding, X, self.n_clusters, np.random.default_rng(self.random_state), weights)] * self.n_init
+
     def predict(self, X):
         X = self._check_X(X, "cluster_centers_")
         return squared_distances(X, self.cluster_centers_).argmin(1).astype(np.int32)
 
-    def fit_predict(self, X, y=None):
-        return self.fit(X).labels_
+    def fit_predict(self, X, y=None, sample_weight=None):
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """:meth:`fit` then :meth:`transform` on the same X."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def transform(self, X):
         """Distances to every centre, (n, k)."""
@@ -104,25 +180,53 @@ class KMeans(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "cluster_centers_")
         return prefixed_feature_names(self, "kmeans", len(self.cluster_centers_), input_features)
 
-    def score(self, X, y=None) -> float:
-        """−inertia on X (higher is better, as scikit-learn)."""
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """−(weighted) inertia on X (higher is better, as scikit-learn)."""
         X = self._check_X(X, "cluster_centers_")
-        return -float(squared_distances(X, self.cluster_centers_).min(1).sum())
+        d = squared_distances(X, self.cluster_centers_).min(1)
+        weights = _check_sample_weight(sample_weight, len(X), "KMeans.score")
+        return -float(d.sum() if weights is None else d @ weights)
 
 
-def _lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float):
+def _variances(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Per-feature variance ``Σ_i s_i (x_ij − x̄_j)² / Σ s`` with ``x̄ = Σ s_i x_i / Σ s`` (the
+    repeated rows' variance for integer weights; plain ``X.var(0)`` without weights)."""
+    if weights is None:
+        return X.var(0)
+    mean = weights @ X / weights.sum()
+    return weights @ (X - mean) ** 2 / weights.sum()
+
+
+def _check_init(init, k: int, p: int) -> np.ndarray:
+    """An explicit ``init``: a finite (n_clusters, n_features) array of centres."""
+    centres = np.asarray(init, dtype=np.float64) if np.asarray(init).dtype.kind in "fiub" else None
+    if centres is None or centres.shape != (k, p) or not np.all(np.isfinite(centres)):
+        shape = np.shape(init) if centres is None or centres.ndim else ()
+        raise ValueError(f"KMeans: init must be 'k-means++', 'random' or a finite array of shape (n_clusters, n_features) "
+                         f"= ({k}, {p}) of numbers, got shape {shape}; pass one starting centre per cluster")  # fmt: skip
+    return centres
+
+
+def _lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float, weights: np.ndarray | None = None):
+    """Lloyd's iterations from centres ``C``: (centres, labels, inertia, iterations).  With
+    ``weights`` each centre is its points' weighted mean (a cluster whose points all weigh 0 is
+    empty: it keeps its centre) and the inertia is ``Σ s_i ‖x_i − c‖²``."""
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - returned
         labels = squared_distances(X, C).argmin(1)
         new = C.copy()
         for c in range(len(C)):
             members = labels == c
-            if members.any():  # an empty cluster keeps its centre
-                new[c] = X[members].mean(0)
+            if weights is None:
+                if members.any():  # an empty cluster keeps its centre
+                    new[c] = X[members].mean(0)
+            elif (mass := weights[members].sum()) > 0:
+                new[c] = weights[members] @ X[members] / mass
         shift = float(((new - C) ** 2).sum())
         C = new
         if shift <= tol:
             break
     d = squared_distances(X, C)
     labels = d.argmin(1)
-    return C, labels, float(d[np.arange(len(X)), labels].sum()), it
+    closest = d[np.arange(len(X)), labels]
+    return C, labels, float(closest.sum() if weights is None else closest @ weights), it

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..nn import HIDDEN_ACTIVATIONS
+from ..nn.functional import binary_cross_entropy_with_logits, mse_loss
 from ..train import EarlyStopping
 from ..train import fit as train_fit
 from ..train import predict as train_predict
@@ -60,9 +61,10 @@ class _MLP(BaseEstimator):
         self.model_ = nn.MLP(sizes, activation=activation, dtype="float64", seed=seed)
         opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
         stop = EarlyStopping(monitor="loss", patience=10, min_delta=self.tol, restore_best_weights=False)
-        batch = 200 if self.batch_size == "auto" else self.batch_size  # scikit-learn's "auto": min(200, n)
-        history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=min(batch, len(X)),
-                            l2=self.alpha / 2 / len(X), callbacks=[stop], seed=seed)  # fmt: skip
+        batch = min(200 if self.batch_size == "auto" else self.batch_size, len(X))  # scikit-learn's "auto": min(200, n)
+        # scikit-learn's penalty: (α / 2B) Σ‖W‖² added to each batch's mean loss (B the batch size)
+        history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=batch,
+                            l2=self.alpha / 2 / batch, callbacks=[stop], seed=seed)  # fmt: skip
         self.loss_curve_ = history["loss"]
         self.n_iter_ = len(history.epoch)
 
@@ -92,8 +94,14 @@ class _MLP(BaseEstimator):
 
     @property
     def n_outputs_(self) -> int:
-        """Output units (one per class for a classifier: this network's softmax has one for each)."""
+        """Output units: one per class (softmax), per label (multilabel) or per target; one for two classes."""
         return int(self._linears()[-1].weight.shape[1])
+
+    @property
+    def out_activation_(self) -> str:
+        """scikit-learn's name of the output function: ``"identity"``, ``"logistic"`` or ``"softmax"``."""
+        check_is_fitted(self, "model_")
+        return self._out_activation
 
     @property
     def loss_(self) -> float:
@@ -108,9 +116,21 @@ class _MLP(BaseEstimator):
         return float(np.min(self.loss_curve_))
 
 
+def half_squared_error(pred, target):
+    """scikit-learn's regression loss: ``½ · mean((ŷ − y)²)`` over samples and outputs."""
+    return 0.5 * mse_loss(pred, target)
+
+
+def label_sum_bce(logits, target):
+    """scikit-learn's logistic-output loss: ``(1/n) Σ_i Σ_l BCE(z_il, y_il)``, summed over the
+    labels (one column for two classes) and averaged over the samples."""
+    return binary_cross_entropy_with_logits(logits, target, reduction="sum") / target.shape[0]
+
+
 class MLPClassifier(ClassifierMixin, _MLP):
-    """Softmax cross-entropy for several classes; sigmoid + BCE per column for multilabel
-    targets (a 0/1 indicator matrix)."""
+    """As scikit-learn's: one logistic output unit and binary cross-entropy for two classes
+    (``P(classes_[1] | x) = σ(z)``), softmax cross-entropy over k units for k > 2 classes, and a
+    sigmoid + BCE per column for multilabel targets (a 0/1 indicator matrix)."""
 
     def _tag_overrides(self):
         return {"multi_label": True, "non_deterministic": self.random_state is None}
@@ -123,16 +143,27 @@ class MLPClassifier(ClassifierMixin, _MLP):
         self.multilabel_ = y.ndim == 2
         if self.multilabel_:
             self.classes_ = np.arange(y.shape[1])
-            self._train(X, y.astype(np.float64), y.shape[1], nn.BCEWithLogitsLoss())
+            self._out_activation = "logistic"
+            self._train(X, y.astype(np.float64), y.shape[1], label_sum_bce)
+            return self
+        enc = self._encode_classes(check_classification_targets(y, type(self).__name__))
+        if len(self.classes_) == 2:  # one unit: z = logit P(classes_[1] | x)
+            self._out_activation = "logistic"
+            self._train(X, enc.astype(np.float64)[:, None], 1, label_sum_bce)
         else:
-            enc = self._encode_classes(check_classification_targets(y, type(self).__name__))
+            self._out_activation = "softmax"
             self._train(X, enc.astype(np.int64), len(self.classes_), nn.CrossEntropyLoss())
         return self
 
     def predict_proba(self, X):
+        """σ per label (multilabel), ``[1 − σ(z), σ(z)]`` (two classes), softmax (more); rows of
+        class probabilities sum to 1."""
         z = self._forward(X)
         if self.multilabel_:
-            return 1 / (1 + np.exp(-z))
+            return _sigmoid(z)
+        if z.shape[1] == 1:
+            p1 = _sigmoid(z[:, 0])
+            return np.column_stack([1.0 - p1, p1])
         e = np.exp(z - z.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)
 
@@ -157,10 +188,17 @@ class MLPRegressor(RegressorMixin, _MLP):
                           "(n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)  # fmt: skip
             y = y[:, 0]
         self._single = y.ndim == 1
+        self._out_activation = "identity"
         Y = y.reshape(len(y), -1)
-        self._train(X, Y, Y.shape[1], nn.MSELoss())
+        self._train(X, Y, Y.shape[1], half_squared_error)
         return self
 
     def predict(self, X):
         out = self._forward(X)
         return out[:, 0] if self._single else out
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """``σ(z) = 1 / (1 + e^{−z})`` without overflow for large ``|z|``."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
