@@ -39,7 +39,7 @@ def test_save_from_a_device_and_load_onto_it(device, tmp_path):
 def test_state_dict_stays_on_the_device_and_loads_across(device):
     model = ng.nn.MLP([4, 3], seed=1, dtype="float64").to(device)
     sd = model.state_dict()
-    assert all(ng.backend.device_of(a) == ng.device(device) for a in sd.values())
+    assert all(isinstance(a, ng.Tensor) and a.device == ng.device(device) for a in sd.values())
     host_model = ng.nn.MLP([4, 3], seed=9, dtype="float64")
     host_model.load_state_dict(sd)
     for p, q in zip(model.parameters(), host_model.parameters(), strict=True):

@@ -231,7 +231,7 @@ def test_float_weights_of_another_precision_load_into_a_given_model_as_load_stat
     target = nn.Linear(3, 2, dtype="float32", seed=1)
     ng.io.load(path, model=target)
     tt = tnn.Linear(3, 2)
-    tt.load_state_dict({k: torch.tensor(v.T if v.ndim == 2 else v) for k, v in src.state_dict().items()})
+    tt.load_state_dict({k: torch.tensor(v.numpy().T if v.ndim == 2 else v.numpy()) for k, v in src.state_dict().items()})
     assert target.weight.dtype == np.float32
     np.testing.assert_array_equal(_np(target.weight), _np(tt.weight).T)
 

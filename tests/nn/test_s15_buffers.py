@@ -361,7 +361,7 @@ def test_missing_and_unexpected_keys_as_torch(case):
     if case == "unexpected keys at every depth":  # listed module by module, not in the state's order
         assert got.unexpected_keys == ["junk", "nothere.x", "step.x", "norm.nope", "body.9.weight", "body.0.extra"]
     strict_refused = bool(want.missing_keys or want.unexpected_keys)
-    before = {k: v.copy() for k, v in ours.state_dict().items()}
+    before = {k: v.clone() for k, v in ours.state_dict().items()}
     if strict_refused:
         with pytest.raises(RuntimeError):
             theirs.load_state_dict(_torch_state(sd))
@@ -472,7 +472,7 @@ def test_refused_states_raise_the_exported_errors_as_torch_and_write_nothing():
     of each kind), exported from ng.nn, and the model is as it was."""
     net = ng.nn.Sequential(ng.nn.Linear(3, 2, seed=0))
     net[0].register_buffer("scale", ng.tensor(np.ones(2)))
-    before = {k: v.copy() for k, v in net.state_dict().items()}
+    before = {k: v.clone() for k, v in net.state_dict().items()}
     tnet = torch.nn.Sequential(torch.nn.Linear(3, 2))
     bad_shape = {**before, "0.bias": np.zeros(5)}
     with pytest.raises(RuntimeError):

@@ -48,7 +48,7 @@ def _models(seed: int = 0):
     theirs = tnn.Sequential(TorchNormalise(), tnn.Linear(3, 4), tnn.Tanh(), tnn.Linear(4, 1))
     with torch.no_grad():
         for k, t in theirs.state_dict(keep_vars=True).items():
-            v = ours.state_dict()[k]
+            v = ours.state_dict()[k].numpy()
             t.copy_(torch.tensor(v.T if k.endswith("weight") else v))
     return ours, theirs
 

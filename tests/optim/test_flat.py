@@ -74,7 +74,7 @@ def test_parameters_and_state_are_views_of_one_buffer():
         st = opt.state[id(p)]
         assert st["exp_avg"].shape == p.shape and st["exp_avg"].base is not None and st["step"] == 2
     saved = opt.state_dict()
-    assert all(v["exp_avg"].base is None for v in saved["state"].values())  # copies, not views
+    assert all(v["exp_avg"].data.base is None for v in saved["state"].values())  # copies, not views
 
 
 @pytest.mark.parametrize("cls, kw", CASES[:1] + CASES[-3:], ids=IDS[:1] + IDS[-3:])

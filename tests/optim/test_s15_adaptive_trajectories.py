@@ -109,9 +109,9 @@ def _assert_same_state(opt, theirs, rtol, atol):
         assert sorted(ours[i]) == sorted(theirs[i]), f"parameter {i}"
         for k, tv in theirs[i].items():
             v = ours[i][k]
-            if np.ndim(tv) == 0:
-                assert isinstance(v, int if k == "step" else float), f"{k}: {type(v).__name__}"
-                np.testing.assert_allclose(v, tv, rtol=rtol, err_msg=k)
+            if np.ndim(tv) == 0:  # torch's 0-d tensors (step, mu_product, eta, mu): ours too, float64
+                assert isinstance(v, ng.Tensor) and v.shape == () and v.dtype == np.float64, f"{k}: {v!r}"
+                np.testing.assert_allclose(v.item(), tv, rtol=rtol, err_msg=k)
             else:
                 got = ng.tensor(v).numpy()
                 assert got.shape == tv.shape, k
@@ -121,7 +121,7 @@ def _assert_same_state(opt, theirs, rtol, atol):
 @pytest.mark.parametrize("name, ours, theirs, kw", CASES, ids=IDS)
 def test_100_steps_in_float64_match_torch_to_1e_10(name, ours, theirs, kw):
     """torch with float64 scalars (its default dtype float64): it keeps NAdam's mu_product and ASGD's eta, mu as
-    0-d tensors of its default dtype, ours are Python floats."""
+    0-d tensors of its default dtype, ours as 0-d float64 tensors."""
     ps, _ = _params(ng, np.float64)
     opt = ours(ps, **kw)
     path = _descend(opt, ps, _loss_ng, ng, np.float64, 100)

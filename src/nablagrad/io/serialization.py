@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..autodiff import Tensor
 from ..backend.device import device as _device
 from ..backend.device import to_device
 from ..nn.module import Module
@@ -87,9 +88,9 @@ def _stacked(values: list, name: str) -> tuple[np.ndarray, dict]:
 
 
 def _host(a) -> np.ndarray:
-    """A contiguous NumPy array of an array of any device (files hold host bytes); a 0-d one stays 0-d
-    (``np.ascontiguousarray`` would make it 1-d)."""
-    return np.asarray(to_device(a, "cpu"), order="C")
+    """A contiguous NumPy array of an array or Tensor of any device (files hold host bytes); a 0-d one stays
+    0-d (``np.ascontiguousarray`` would make it 1-d)."""
+    return np.asarray(to_device(a.data if isinstance(a, Tensor) else a, "cpu"), order="C")
 
 
 def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict | None = None, extra=None) -> bytes:
@@ -101,7 +102,7 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
         raise TypeError("save: model must be an nn.Module, got NoneType")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"save: metadata must be a dict of JSON values, e.g. {{'epochs': 10}}, got {type(metadata).__name__}")
-    tensors = {f"model.{k}": _host(v) for k, v in model.state_dict().items()}
+    tensors = {f"model.{k}": _host(v) for k, v in model.state_dict(keep_vars=True).items()}  # (no copy first)
     dtype = None if model.dtype is None else str(model.dtype)  # None: no parameter (buffers keep their own dtypes)
     training = {name: m.training for name, m in model.named_modules(remove_duplicate=False)}
     info: dict = {"format": FORMAT, "metadata": metadata or {}, "dtype": dtype, "training": training}

@@ -95,10 +95,30 @@ class StateDictValueError(StateDictError, TypeError):
     """An entry that holds no numeric array."""
 
 
+def state_array(value):
+    """An entry of a state dict as an array nablagrad reads: a :class:`Tensor`'s data; an array of a library
+    nablagrad computes on (NumPy, CuPy, …) or a number as it is; another library's tensor (a ``torch.Tensor``
+    without array-api-compat) as NumPy, detached first (torch's own ``load_state_dict`` copies without
+    gradient); what NumPy cannot read unchanged, for the caller's check to name."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.ndarray | np.generic) or not hasattr(value, "__dlpack__"):
+        return value
+    try:
+        namespace_of(value)
+        return value
+    except TypeError:  # (array-api-compat absent): its values through NumPy
+        detach = getattr(value, "detach", None)
+        try:
+            return np.asarray(detach() if callable(detach) else value)
+        except (TypeError, ValueError, RuntimeError):  # (a torch tensor on a GPU)
+            return value
+
+
 def _loaded(key: str, value, target: Tensor):
     """``value``, the state's entry ``key``, as an array for ``target``: checked (shape, numeric) and put on
     its device with its dtype, before anything is written."""
-    a = value.data if isinstance(value, Tensor) else value
+    a = state_array(value)
     shape = np.shape(a)
     if shape != target.shape and not (target.shape == () and shape == (1,)):
         raise StateDictShapeError(f"load_state_dict: {key} has shape {shape} in the state but {target.shape} in the model")
@@ -565,16 +585,25 @@ class Module:
         return [(f"{path}.{k}" if path else k, t) for path, m in self.named_modules(remove_duplicate=False)
                 for k, t in m._local_state()]  # fmt: skip
 
-    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """Name → a copy of each parameter's and persistent buffer's array (on its device), in PyTorch's order
-        (:meth:`_state_items`); with ``keep_vars=True`` the tensors themselves, as PyTorch's ``keep_vars``.
-        ``prefix`` is put before every name as it is (PyTorch's)."""
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Name → a detached :class:`Tensor` (``requires_grad=False``) of each parameter and persistent buffer,
+        with its dtype and device, in PyTorch's order (:meth:`_state_items`); ``prefix`` is put before every name
+        as it is (PyTorch's); with ``keep_vars=True`` the tensors themselves, as PyTorch's ``keep_vars``.
+
+        Unlike PyTorch's, each entry is a *copy*, not a view of the parameter's memory: optimisers here update
+        parameters in place, so a state kept as "the best weights" (``best = model.state_dict()``) stays what
+        it was without the ``copy.deepcopy`` PyTorch needs.  ``sd[k].numpy()``, ``np.asarray(sd[k])`` and
+        ``torch.tensor(sd[k].numpy())`` read it; :meth:`load_state_dict` takes it back.  Given a ``destination``
+        dict, the entries are put into it and it is returned (PyTorch's)."""
         if not isinstance(prefix, str):
             raise TypeError(f"state_dict: prefix must be a str such as 'model.', got {type(prefix).__name__}")
+        if destination is not None and not isinstance(destination, dict):
+            raise TypeError(f"state_dict: destination must be a dict (an OrderedDict) or None, got {type(destination).__name__}")
         items = self._state_items()
-        if keep_vars:
-            return OrderedDict((prefix + k, t) for k, t in items)
-        return OrderedDict((prefix + k, namespace_of(t.data).copy(t.data)) for k, t in items)
+        out = destination if destination is not None else OrderedDict()
+        for k, t in items:
+            out[prefix + k] = t if keep_vars else Tensor(t.data, device=t.device)  # one copy, where t is
+        return out
 
     def _unexpected_keys(self, keys: list[str]) -> list[str]:
         """The keys that no module takes, as PyTorch finds them: a key goes down the children its dotted path
@@ -596,11 +625,17 @@ class Module:
                 break
         return [key for *_, key in sorted(flagged)]
 
-    def load_state_dict(self, state: Mapping, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state: Mapping, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
         """Copy arrays into the parameters and persistent buffers (their dtypes and devices kept); every entry is
         checked and converted before anything is written.  Returns ``(missing_keys, unexpected_keys)`` in
         PyTorch's order; with ``strict`` either raises :class:`StateDictKeyError`.  A wrong shape raises
-        :class:`StateDictShapeError` (a ``0``-d entry may come as shape ``(1,)``, as PyTorch allows)."""
+        :class:`StateDictShapeError` (a ``0``-d entry may come as shape ``(1,)``, as PyTorch allows).  The entries
+        may be Tensors, NumPy arrays or torch tensors.  PyTorch's ``assign=True`` (the module takes the state's
+        tensors themselves) is not offered: the values are always copied in."""
+        if assign is not False:
+            raise NotImplementedError(f"load_state_dict: assign={assign!r} (take the state's tensors as the parameters) is "
+                                      "not offered; the values are copied into the existing parameters (assign=False): "
+                                      "build the model with the state's dtype (dtype=...) first if it differs")  # fmt: skip
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
         if not isinstance(strict, bool | np.bool_):

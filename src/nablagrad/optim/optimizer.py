@@ -24,8 +24,9 @@ from ..autodiff import Tensor, no_grad
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend import kernels
 from ..backend.checks import is_flag, is_int, is_real
-from ..backend.device import to_device
+from ..backend.device import device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
+from ..nn.module import state_array
 from ..nn.utils import zero_grads
 from . import flat
 
@@ -224,6 +225,33 @@ def _checked_buffer(what: str, v, p: Tensor):
     if not (is_int(v) and 0 <= v <= MAX_STEPS):
         raise ValueError(f"{what} must be an array or a step count (an integer in 0..2**53), got {repr(v)[:40]}")
     return int(v)
+
+
+def _exported(key: str, v, numbers_as_tensors: frozenset[str]):
+    """One entry of a parameter's state as :meth:`Optimizer.state_dict` gives it, as torch.optim does: a buffer
+    as a new :class:`Tensor` (a copy, on its device); a count or number torch keeps as a 0-d tensor (``step``,
+    ``mu_product``, …) as a 0-d float64 Tensor on the CPU (exact for every step count :data:`MAX_STEPS` allows,
+    where torch's float32 is exact to 2**24); a list entry by entry (L-BFGS's memory); anything else a copy."""
+    if _is_array(v):
+        return Tensor(v, device=device_of(v))
+    if isinstance(v, list):
+        return [_exported(key, a, frozenset()) for a in v]
+    if key in numbers_as_tensors and is_real(v):
+        return Tensor(np.array(v, dtype=np.float64), device="cpu")
+    return copy.deepcopy(v)
+
+
+def _read_state(state_dict):
+    """``state_dict`` with each entry of each parameter's state as an array the checks read (:func:`state_array`:
+    a Tensor as its data, a torch tensor as NumPy), lists entry by entry; a shape the checks refuse unchanged."""
+    if not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict):
+        return state_dict
+
+    def read(v):
+        return [read(a) for a in v] if isinstance(v, list) else state_array(v)
+
+    state = {i: {k: read(v) for k, v in b.items()} if isinstance(b, dict) else b for i, b in state_dict["state"].items()}
+    return {**state_dict, "state": state}
 
 
 def _step_of(v):
@@ -572,8 +600,12 @@ class Optimizer:
         return {i: self.state[id(p)] for i, p in enumerate(self._index()) if id(p) in self.state}
 
     def state_dict(self) -> dict:
-        """Hyper-parameters of each group and the buffers of each parameter, keyed by position."""
-        state = copy.deepcopy(self._state_by_position())
+        """Hyper-parameters of each group and the state of each parameter, keyed by position, as torch.optim's:
+        buffers (``exp_avg``, ``momentum_buffer``, …) as :class:`Tensor` copies, ``step`` as a 0-d Tensor
+        (:func:`_exported`).  :meth:`load_state_dict` takes this, the same with NumPy arrays and numbers, or
+        ``torch.optim``'s own state dict (its tensors)."""
+        numbers = frozenset({"step", *getattr(self, "float_state", ())})
+        state = {i: {k: _exported(k, v, numbers) for k, v in s.items()} for i, s in self._state_by_position().items()}
         groups, start = [], 0
         for g in self.param_groups:
             n = len(g["params"])
@@ -583,14 +615,14 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Replace the state and hyper-parameters; every entry is checked before anything is written."""
-        new_state, new_groups = self._checked_state_dict(state_dict)
+        new_state, new_groups = self._checked_state_dict(_read_state(state_dict))
         self.state = new_state
         for saved, group in zip(new_groups, self.param_groups):
             group.update(saved)
 
     def check_state_dict(self, state_dict: dict) -> None:
         """Raise ``ValueError`` naming the first problem if :meth:`load_state_dict` would refuse ``state_dict``."""
-        self._checked_state_dict(state_dict)
+        self._checked_state_dict(_read_state(state_dict))
 
     def _checked_state_dict(self, state_dict: dict) -> tuple[dict[int, dict], list[dict]]:
         name = f"{type(self).__name__}.load_state_dict"

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
-from ..autodiff import no_grad
+from ..autodiff import Tensor, no_grad
 from ..data.loader import batch_indices
 from ..distributed import SingleProcess, World, allreduce_gradients
 from ..nn import Module
@@ -425,12 +425,12 @@ def _json_state(rng: np.random.Generator) -> dict:
 def _callback_states(callbacks: list, extra: dict) -> list:
     """The state of each callback that has one (``state_dict``: a schedule's position, EarlyStopping's best), for a
     checkpoint: numbers as JSON (a non-finite one as ``{"nonfinite": "inf"}``: JSON has no inf), a dict of arrays
-    among the tensors."""
+    or Tensors (a ``Module.state_dict()``) among the tensors."""
     out = []
     for i, (name, cb) in enumerate(_stateful(callbacks)):
         plain, arrays = {}, []
         for key, value in cb.state_dict().items():
-            if isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+            if isinstance(value, dict) and value and all(isinstance(v, np.ndarray | Tensor) for v in value.values()):
                 extra.update({f"callback{i}.{key}.{k}": v for k, v in value.items()})
                 arrays.append([key, list(value)])
             elif isinstance(value, float) and not math.isfinite(value):
