@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import builtins  # ng.all, ng.max … shadow the builtins in this module
 import operator
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from ..backend.device import device as to_device_spec
-from ..backend.device import device_and_dtype
+from ..backend.device import device_and_dtype, is_dtype
+from ..backend.dtypes import tensor_dtype
 from . import creation, linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, rules_torch, torch_names  # noqa: F401 - their rows join the table
 from . import grad_mode as _m
 from . import rules as R
 from .backward import backward
+from .errors import InputError
 from .grad_mode import state as _mode
 from .ops import (
     _axis,
@@ -39,9 +42,16 @@ from .ops import (
     transpose,
 )
 from .primitive import TABLE, Row
-from .tensor import TENSOR_NS, Tensor, _apply, _wrap
+from .tensor import TENSOR_NS, Tensor, _apply, _share, _wrap
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+# PyTorch's memory formats (``torch.preserve_format`` …), named by strings as ng's dtypes are: how ``clone`` and
+# ``contiguous`` lay the values out.  The channels-last ones need a rank (N, C, H, W) / (N, C, D, H, W) tensor.
+preserve_format, contiguous_format = "preserve_format", "contiguous_format"
+channels_last, channels_last_3d = "channels_last", "channels_last_3d"
+_CHANNELS_LAST = {channels_last: 4, channels_last_3d: 5}  # the rank each needs
+_MEMORY_FORMATS = (preserve_format, contiguous_format, channels_last, channels_last_3d)
 
 
 _DTYPE_REDUCTIONS = frozenset({"sum", "mean", "prod"})  # PyTorch's reductions with dtype= (cast, then reduce)
@@ -243,6 +253,52 @@ def _reshape(self: Tensor, *shape, **named) -> Tensor:
     return reshape(self, _shape_arg(shape) if not named else tuple(named["shape"]))
 
 
+def _view(self: Tensor, *shape, size=None) -> Tensor:
+    """PyTorch's ``x.view(2, 3)`` / ``x.view((2, 3))`` / ``x.view(size=(2, 3))``: the values seen in another shape
+    without a copy — refused, as PyTorch, where the layout does not allow it (``x.T.view(-1)``: use ``reshape``),
+    so a write through the view always reaches x.  ``x.view(dtype)``: the same bytes read as another dtype."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"view: give the shape once, as sizes or size=; got {shape} and size={size}")
+        shape = (tuple(size),)
+    if len(shape) == 1 and not isinstance(shape[0], int | tuple | list) and is_dtype(shape[0]):
+        return _view_dtype(self, shape[0])
+    out = reshape(self, _shape_arg(shape))
+    data = self.data
+    if data.__class__ is np.ndarray and not data.flags.c_contiguous and not self._tangents and data.size:
+        if not np.may_share_memory(out.data, data):  # NumPy had to copy: PyTorch's view refuses
+            raise InputError(
+                f"view: view size is not compatible with input tensor's size and stride (shape {self.shape}, strides "
+                f"{self.stride()}; at least one dimension spans across two contiguous subspaces). Use "
+                f".reshape{tuple(_shape_arg(shape))} instead (a copy), or .contiguous() first"
+            )
+    return out
+
+
+def _view_dtype(self: Tensor, dtype) -> Tensor:
+    """PyTorch's ``x.view(dtype)``: x's bytes read as ``dtype`` (bits, not values: ``x.view(ng.int32)`` of 1.0 is
+    1065353216), sharing its memory; a wider or narrower dtype rescales the last dimension.  Outside autodiff
+    (the result requires no grad, as PyTorch's)."""
+    self._readable("view(dtype)")  # (inside ng.jit or vmap the bytes of the data are not this value's)
+    dtype = tensor_dtype(dtype, "view")
+    data = self.data
+    if dtype == self.dtype:
+        return self.detach()  # (PyTorch's view(dtype) is an alias without a gradient even to its own dtype)
+    if data.__class__ is not np.ndarray:
+        raise NotImplementedError(f"view(dtype): reading bytes as another dtype needs NumPy arrays; this tensor is on "
+                                  f"{self.device}: x.cpu().view({str(dtype)!r})")  # fmt: skip
+    try:
+        viewed = (data if data.ndim else data.reshape(1)).view(dtype)
+    except ValueError as exc:  # NumPy's reason: the last dimension's size or stride
+        raise InputError(f"view: cannot view a {self.dtype} tensor of shape {self.shape} as {dtype} ({exc}); "
+                         "make the last dimension contiguous and a multiple of the size ratio") from None  # fmt: skip
+    if not data.ndim:
+        if viewed.shape != (1,):
+            raise InputError(f"view: a 0-d {self.dtype} tensor cannot be viewed as {dtype} (another element size)")
+        viewed = viewed.reshape(())
+    return _share(self, _wrap(viewed))
+
+
 def _expand(self: Tensor, *shape, size=None) -> Tensor:
     """PyTorch's ``x.expand(2, -1, 3)`` (or ``size=``): ``x`` broadcast to ``shape``, where −1 keeps the
     size of the dimension it aligns with (counted from the right; not for a new leading dimension)."""
@@ -274,11 +330,16 @@ def _comparison(prim) -> Callable:
     return compare
 
 
-def _to(self: Tensor, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> Tensor:
+def _to(self: Tensor, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+        memory_format=preserve_format) -> Tensor:  # fmt: skip
     """This tensor on another device and/or of another dtype (PyTorch's ``t.to("cuda")``,
     ``t.to(np.float64)``, ``t.to("cpu", "float32")``); itself when nothing changes, unless ``copy=True``
     (then a recorded copy, as ``clone``).  A copy between devices is recorded: the gradient flows back to
-    the original device.  ``non_blocking`` is accepted (every copy here completes before it returns)."""
+    the original device.  ``non_blocking`` is accepted (every copy here completes before it returns);
+    ``memory_format`` lays a copy out as :func:`clone`'s does."""
+    if memory_format is not preserve_format and _memory_format("to", memory_format) != preserve_format:
+        out = _to(self, *args, dtype=dtype, device=device)
+        return _clone(out, memory_format=memory_format) if copy and out is self else _contiguous(out, memory_format)
     device, dtype = device_and_dtype(args, device, dtype)
     out = self if dtype is None else astype(self, dtype)
     if device is None or out.device == to_device_spec(device):
@@ -286,13 +347,76 @@ def _to(self: Tensor, *args, dtype=None, device=None, non_blocking: bool = False
     return _apply(R.TO_DEVICE, (out,), {"device": to_device_spec(device)})
 
 
-def _contiguous(self: Tensor) -> Tensor:
-    """PyTorch's ``x.contiguous()``: itself when its values lie in C order already, else a C-ordered
-    copy (recorded like ``clone``: the gradient flows back)."""
-    flags = getattr(self.data, "flags", None)
-    if flags is None or flags.c_contiguous:  # another library's array: no strides to speak of
+def _memory_format(who: str, fmt) -> str:
+    """``fmt`` as one of :data:`_MEMORY_FORMATS` (ng's strings, or PyTorch's objects, which print ``torch.<name>``)."""
+    name = fmt if isinstance(fmt, str) else str(fmt).removeprefix("torch.")
+    if name not in _MEMORY_FORMATS or not (isinstance(fmt, str) or type(fmt).__name__ == "memory_format"):
+        raise TypeError(f"{who}: memory_format must be one of ng.{', ng.'.join(_MEMORY_FORMATS)}, got {fmt!r}")
+    return name
+
+
+def _channels_last_order(who: str, x: Tensor, fmt: str) -> tuple[int, ...]:
+    """The axis order whose C layout is ``fmt``'s: channels (axis 1) last, (0, 2, 3, 1) for rank 4."""
+    rank = _CHANNELS_LAST[fmt]
+    if x.ndim != rank:
+        raise InputError(f"{who}: required rank {rank} tensor to use {fmt} format, got shape {x.shape}; give a "
+                         f"{rank}-d tensor (N, C, ...) or memory_format=ng.contiguous_format")  # fmt: skip
+    return (0, *range(2, rank), 1)
+
+
+def _laid_out(x: Tensor, fmt: str, who: str) -> Tensor:
+    """A copy of ``x`` in ``fmt``'s layout, recorded (the gradient flows back): C order for ``contiguous_format``;
+    for channels-last, C order of the channels-last permutation, permuted back (PyTorch's strides, NHWC in memory)."""
+    if fmt == contiguous_format:
+        return _apply(R.CLONE, (x,), {"order": "C"})
+    order = _channels_last_order(who, x, fmt)
+    inverse = tuple(int(i) for i in np.argsort(order))
+    return transpose(_apply(R.CLONE, (transpose(x, order),), {"order": "C"}), inverse)
+
+
+def _clone(x, *, memory_format=preserve_format) -> Tensor:
+    # ng.clone and Tensor.clone (the clone row's function, its docstring the row's): PyTorch's clone, a copy in
+    # new memory, the gradient passed through unchanged.  memory_format: ng.preserve_format (the layout kept),
+    # ng.contiguous_format (C order), ng.channels_last (rank 4, channels innermost) or ng.channels_last_3d (rank 5);
+    # the values are the same in every layout.
+    if memory_format is None or memory_format is preserve_format:  # (None: PyTorch's clone takes it for the default)
+        return _plain_clone(x)
+    fmt = _memory_format("clone", memory_format)
+    if fmt == preserve_format:
+        return _plain_clone(x)
+    return _laid_out(_t(x), fmt, "clone")
+
+
+def _contiguous(self: Tensor, memory_format=contiguous_format) -> Tensor:
+    """PyTorch's ``x.contiguous()``: itself when its values lie in the layout already (C order by default,
+    channels-last with ``memory_format=ng.channels_last``), else a copy in it (recorded like ``clone``: the
+    gradient flows back)."""
+    fmt = memory_format if memory_format is contiguous_format else _memory_format("contiguous", memory_format)
+    if fmt in _CHANNELS_LAST:
+        _channels_last_order("contiguous", self, fmt)  # (refuses a tensor of another rank, as PyTorch)
+    if _is_contiguous(self, fmt):
         return self
-    return _apply(R.CLONE, (self,), {"order": "C"})
+    if fmt == preserve_format:  # (PyTorch's refusal, where a copy would be needed)
+        raise InputError(f"contiguous: preserve memory format is unsupported by the contiguous operator (as in "
+                         f"PyTorch; this tensor of shape {self.shape} is not in C order); use x.clone() to keep its "
+                         "layout, or x.contiguous() for C order")  # fmt: skip
+    return _laid_out(self, fmt, "contiguous")
+
+
+def _is_contiguous(self: Tensor, memory_format=contiguous_format) -> bool:
+    """PyTorch's ``x.is_contiguous()``: whether the values lie in C order (strides of size-1 dims ignored), or in
+    ``memory_format``'s layout (channels-last: False for a tensor of another rank, as PyTorch)."""
+    flags = getattr(self.data, "flags", None)
+    if flags is None:  # another library's array: no strides to speak of
+        return True
+    fmt = memory_format if memory_format is contiguous_format else _memory_format("is_contiguous", memory_format)
+    if fmt == contiguous_format or fmt == preserve_format:
+        return flags.c_contiguous
+    if self.ndim != _CHANNELS_LAST[fmt]:
+        return False
+    lead = self.data.ndim - self.ndim  # (vmap's batch axes, first in the data)
+    order = (*range(lead), *(lead + i for i in _channels_last_order("is_contiguous", self, fmt)))
+    return self.data.transpose(order).flags.c_contiguous  # (a view of the array: nothing copied, nothing recorded)
 
 
 def _size(self: Tensor) -> Size:
@@ -335,10 +459,19 @@ def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requir
                          requires_grad=requires_grad)  # fmt: skip
 
 
-def _new_filled(fill_value) -> Callable:
-    def new(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-        return _new_full(self, _shape_arg(size), fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+def _new_filled(name: str, fill_value) -> Callable:
+    def new(self: Tensor, *sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """PyTorch's ``x.new_zeros(2, 3)``, ``x.new_zeros((2, 3))`` or ``x.new_zeros(size=(2, 3))``."""
+        if sizes and size is not None:
+            raise TypeError(f"{name}: got multiple values for argument 'size'; give the sizes once, as {name}(2, 3) "
+                            f"or {name}(size=(2, 3))")  # fmt: skip
+        if not sizes and size is None:
+            raise TypeError(f"{name}: missing 1 required argument 'size'; give it, e.g. x.{name}((2, 3)) "
+                            f"(x.{name}(()) for a 0-d tensor)")  # fmt: skip
+        shape = _shape_arg(sizes) if size is None else size
+        return _new_full(self, shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
+    new.__name__ = new.__qualname__ = name
     return new
 
 
@@ -347,18 +480,56 @@ def _new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: b
     return Tensor(data, requires_grad, self.dtype if dtype is None else dtype, self.device if device is None else device)
 
 
-def _conjugate_transpose(self: Tensor, batched: bool) -> Tensor:
-    """PyTorch's ``x.H`` (a matrix) and ``x.mH`` (a batch of them): the conjugate transpose — for the real
-    tensors nablagrad differentiates, the transpose of the last two dims."""
-    who = "mH" if batched else "H"
-    if self.dtype.kind == "c":
-        raise TypeError(f"{who}: the conjugate transpose of a complex tensor is not implemented; use .mT for the transpose")
-    if batched:
-        if self.ndim < 2:
-            raise ValueError(f"mH: the tensor must be at least 2-D, got shape {self.shape}")
+def _deprecated_0d(who: str, fix: str, depth: int = 3) -> None:
+    """PyTorch's warning for ``x.T``/``x.mT``/``x.H``/``x.mH`` of a 0-D tensor, pointing at the user's line
+    (``depth`` frames up: this, the property's getter, the user's)."""
+    warnings.warn(f"Tensor.{who} is deprecated on 0-D tensors (as in PyTorch). This function is the identity in "
+                  f"these cases{fix}", UserWarning, stacklevel=depth)  # fmt: skip
+
+
+def _matrix_transpose(self: Tensor) -> Tensor:
+    """PyTorch's ``x.T``: the transpose of a matrix; on other ranks the dims reversed (a 1-D tensor itself) with
+    PyTorch's deprecation warning (``x.mT`` transposes a batch of matrices)."""
+    if self.data.ndim != 2 and (nd := self.ndim) != 2:  # (the data's rank first: no frame for a matrix)
+        if nd == 0:
+            _deprecated_0d("T", ".")
+        else:
+            warnings.warn(
+                f"The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated (as in "
+                f"PyTorch; this one has shape {self.shape}). Consider `x.mT` to transpose batches of matrices or "
+                "`x.permute(*range(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
+    return transpose(self)
+
+
+def _last_two(self: Tensor, who: str) -> Tensor:
+    """``x.mT`` / ``x.mH`` (``who``; a property's getter calls it): the last two dims swapped, a batch of
+    matrices; a 1-D tensor is refused, a 0-D one is itself (with PyTorch's deprecation warning)."""
+    if who == "mH" and self.dtype.kind == "c":
+        raise TypeError("mH: the conjugate transpose of a complex tensor is not implemented; use .mT for the transpose")
+    nd = self.ndim
+    if nd >= 2:
         return swapaxes(self, -1, -2)
-    if self.ndim != 2:
-        raise ValueError(f"H: only for matrices (2-D tensors), got shape {self.shape}; for batches of matrices use .mH")
+    if nd == 1:
+        raise InputError(f"{who}: tensor.{who} is only supported on matrices or batches of matrices (at least 2-D), "
+                         f"got a 1-D tensor of shape {self.shape}; make it a row or a column first, "
+                         "x.reshape(1, -1) or x.reshape(-1, 1)")  # fmt: skip
+    _deprecated_0d(who, "." if who == "mT" else "; consider using x.conj().", depth=4)  # (under the lambda)
+    return transpose(self)
+
+
+def _conjugate_transpose(self: Tensor) -> Tensor:
+    """PyTorch's ``x.H``: the conjugate transpose of a matrix — for the real tensors nablagrad differentiates, its
+    transpose (``x.mH``: of a batch of matrices)."""
+    if self.dtype.kind == "c":
+        raise TypeError("H: the conjugate transpose of a complex tensor is not implemented; use .mT for the transpose")
+    if self.ndim == 0:
+        _deprecated_0d("H", "; consider using x.conj().")
+    elif self.ndim != 2:
+        raise InputError(f"H: only for matrices (2-D tensors), got shape {self.shape}; for batches of matrices "
+                         f"use .mH (tensor.H is only supported on matrices, as in PyTorch)")  # fmt: skip
     return transpose(self)
 
 
@@ -381,6 +552,30 @@ def _type(self: Tensor, dtype=None, non_blocking: bool = False) -> Tensor | str:
             raise ValueError(f"type: unknown tensor type {dtype!r}; give a dtype or one of torch.{', torch.'.join(names)}")
         dtype = names[short]
     return self if np.dtype(dtype) == self.dtype else astype(self, dtype)
+
+
+def _bfloat16(self: Tensor) -> Tensor:
+    raise TypeError(f"bfloat16: NumPy, where nablagrad keeps its values, has no bfloat16 dtype (this tensor is "
+                    f"{self.dtype}); use x.half() (float16) or x.float() (float32)")  # fmt: skip
+
+
+def _apply_in_place(self: Tensor, fn: Callable) -> Tensor:
+    """PyTorch's ``x.apply_(f)``: ``f`` (a Python function of one number) applied to every entry, the results written
+    into x (cast to its dtype) and x returned.  Slow (a Python call per entry) and outside autodiff: refused for a
+    tensor that requires grad, as PyTorch's (use ``x.detach().apply_(f)``).  ``f`` runs on every entry before
+    anything is written, so an error in it leaves x as it was."""
+    if self.requires_grad:
+        raise RuntimeError(f"apply_: can't call apply_() on a tensor that requires grad (shape {self.shape}); use "
+                           "x.detach().apply_(f), or write f with nablagrad ops to differentiate it")  # fmt: skip
+    if not callable(fn):
+        raise TypeError(f"apply_: expected a callable of one number, got {type(fn).__name__}")
+    if self.device.type != "cpu":
+        raise TypeError(f"apply_: only implemented on CPU tensors (as PyTorch), this one is on {self.device}; "
+                        "use x.cpu().apply_(f) and copy the result back")  # fmt: skip
+    self._readable("apply_()")
+    values = self._host()
+    values = np.vectorize(fn, otypes=[self.dtype])(values) if values.size else values.copy()
+    return ops.copy_(self, values)
 
 
 def _invert(self: Tensor) -> Tensor:
@@ -421,23 +616,24 @@ _IN_PLACE = (  # x.add_(…), x.exp_() … : PyTorch's in-place methods of the o
 METHODS: dict[str, object] = {
     **{f"__i{name}__": _in_place(f"__i{name}__", getattr(operator, name)) for name in _OPERATORS},
     **{f"{name}_": _in_place(f"{name}_", lambda x, *a, _op=name, **kw: OPS[_op](x, *a, **kw)) for name in _IN_PLACE},
-    "T": property(transpose),
-    "mT": property(lambda self: swapaxes(self, -1, -2)),
-    "H": property(lambda self: _conjugate_transpose(self, False)),
-    "mH": property(lambda self: _conjugate_transpose(self, True)),
+    "T": property(_matrix_transpose),
+    "mT": property(lambda self: _last_two(self, "mT")),
+    "H": property(_conjugate_transpose),
+    "mH": property(lambda self: _last_two(self, "mH")),
     "__pos__": torch_names.positive,
     "type_as": lambda self, other: astype(self, other.dtype),
     "type": _type,
     "view_as": lambda self, other: reshape(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
     "new_full": _new_full,
-    "new_zeros": _new_filled(0),
-    "new_ones": _new_filled(1),
-    "new_empty": _new_filled(0),  # (filled with zeros, as ng.empty: nothing uninitialised is ever read)
+    "new_zeros": _new_filled("new_zeros", 0),
+    "new_ones": _new_filled("new_ones", 1),
+    "new_empty": _new_filled("new_empty", 0),  # (filled with zeros, as ng.empty: nothing uninitialised is ever read)
     "new_tensor": _new_tensor,
     "is_floating_point": lambda self: self.dtype.kind == "f",
     "is_complex": lambda self: self.dtype.kind == "c",
-    "is_contiguous": lambda self: getattr(self.data, "flags", None) is None or self.data.flags.c_contiguous,
+    "is_contiguous": _is_contiguous,
+    "clone": _clone,
     "is_cpu": property(lambda self: self.device.type == "cpu"),
     "is_cuda": property(lambda self: self.device.type == "cuda"),
     "element_size": lambda self: self.dtype.itemsize,
@@ -445,7 +641,7 @@ METHODS: dict[str, object] = {
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "grad_fn": property(lambda self: self._op),  # the primitive that made it (None for a leaf), as torch's node
     "reshape": _reshape,
-    "view": _reshape,
+    "view": _view,
     "transpose": transpose,
     "expand": _expand,
     "astype": astype,
@@ -454,9 +650,22 @@ METHODS: dict[str, object] = {
     "cuda": lambda self, index=0: _to(self, f"cuda:{index}"),  # CuPy: pip install "nablagrad[gpu]"
     "float": lambda self: astype(self, np.float32),
     "double": lambda self: astype(self, np.float64),
+    "half": lambda self: astype(self, np.float16),
     "long": lambda self: astype(self, np.int64),
     "int": lambda self: astype(self, np.int32),
+    "short": lambda self: astype(self, np.int16),
+    "char": lambda self: astype(self, np.int8),
+    "byte": lambda self: astype(self, np.uint8),
     "bool": lambda self: astype(self, np.bool_),
+    "bfloat16": _bfloat16,
+    "get_device": lambda self: -1 if self.device.type == "cpu" else (self.device.index or 0),
+    "is_signed": lambda self: self.dtype.kind in "fic",
+    "is_same_size": lambda self, other: self.shape == other.shape,
+    "is_nonzero": lambda self: self.__bool__(),
+    "is_sparse": False,  # (PyTorch code checks these before taking a fast path; a tensor here is always strided)
+    "is_quantized": False,
+    "is_meta": False,
+    "apply_": _apply_in_place,
     "__getitem__": ops.getitem,
     "__setitem__": ops.setitem,
     "polygamma_": _in_place("polygamma_", lambda x, n: OPS["polygamma"](n, x)),  # (torch's order: n first)
@@ -476,6 +685,11 @@ METHODS: dict[str, object] = {
 }
 
 OPS: dict[str, Callable] = {}
+
+
+def numel(input) -> int:  # noqa: A002 - PyTorch's name for the argument
+    """PyTorch's ``torch.numel(x)``: the number of elements, ``x.numel()``."""
+    return (input if isinstance(input, Tensor) else _t(input)).numel()
 
 
 def _install() -> None:
@@ -504,5 +718,9 @@ NS_EXTRA: dict[str, Callable] = {  # TENSOR_NS entries whose signature the rules
     "select": lambda mask, g: ops.where(mask, g, 0.0),  # where(mask, g, 0), recorded
 }
 _install()
+_plain_clone = OPS["clone"]  # the generated function: clone in the input's layout, the common call
+_clone.__name__ = _clone.__qualname__ = "clone"
+_clone.__doc__ = TABLE["clone"].doc  # (the row's, as every generated function's)
+OPS["clone"] = clone = _clone  # ng.clone(x, memory_format=...), as torch.clone
 
-__all__ = list(OPS)
+__all__ = [*OPS, *_MEMORY_FORMATS, "numel"]

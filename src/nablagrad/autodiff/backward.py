@@ -27,7 +27,7 @@ from ..backend.namespace import namespace_of
 from . import grad_mode as _m
 from .errors import JitError
 from .primitive import ANS, NUMPY_NS, rules_for, sum_to
-from .tensor import TENSOR_NS, Tensor, _raw, _wrap
+from .tensor import _GONE, TENSOR_NS, Tensor, _raw, _wrap
 
 
 class GraphFreedError(RuntimeError):
@@ -70,8 +70,32 @@ _MODIFIED_MSG = (
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
-def _refuse(what: str, node: Tensor, t: Tensor) -> RuntimeError:
-    return RuntimeError(_MODIFIED_MSG.format(what=what, op=node._op.name, dtype=t.dtype, shape=t.shape))
+_DETACHED_MSG = (
+    "backward: trying to use a tensor that has been detached in-place, i.e. with .detach_(): {what} of op '{op}' "
+    "(a {dtype} tensor of shape {shape}) was detached in place after the op used it, which cuts the gradient's path "
+    "through it. This is not supported: use out-of-place y = x.detach() instead (a new tensor sharing the values), "
+    "or call backward() before detaching."
+)
+
+
+def _refuse(what: str, node: Tensor, t: Tensor, stamp: int = -1) -> RuntimeError:
+    """The error for ``t`` (``what`` of ``node``'s op) written in place since the op used it (at ``stamp``):
+    PyTorch's message for a detach_(), or its "modified by an inplace operation"."""
+    message = _DETACHED_MSG if stamp >= 0 and _detached_since(t, stamp) else _MODIFIED_MSG
+    return RuntimeError(message.format(what=what, op=node._op.name, dtype=t.dtype, shape=t.shape))
+
+
+def _detached_since(t: Tensor, stamp: int) -> bool:
+    """Whether ``t`` was detached in place (``detach_`` leaves ``_prev = (version, _GONE)``) after version ``stamp``."""
+    prev = getattr(t, "_prev", None)
+    while prev is not None and prev[0] > stamp:
+        if prev[1] is _GONE:
+            return True
+        t = prev[1]()
+        if t is None:
+            return False
+        prev = getattr(t, "_prev", None)
+    return False
 
 
 def _born(node: Tensor, stamp: int) -> int:
@@ -110,7 +134,7 @@ def _seen(node: Tensor, parent: Tensor, stamp: int) -> Tensor:
     saved = node._op.saved(_needs([a if s is None else s for a, s in zip(inputs, seen)]))
     for i, (a, s) in enumerate(zip(inputs, seen)):
         if isinstance(a, Tensor) and a._version > stamp and (saved is None or i in saved or s is None):
-            raise _refuse(f"its {_ORDINALS[i]} input" if i < len(_ORDINALS) else f"its input {i}", node, a)
+            raise _refuse(f"its {_ORDINALS[i]} input" if i < len(_ORDINALS) else f"its input {i}", node, a, stamp)
     node._inputs = seen
     return next(s for a, s in zip(inputs, seen) if a is parent)
 

@@ -159,10 +159,12 @@ class Tensor(Box):
         doc="The gradient accumulated by ``backward()``: a Tensor of this tensor's shape and dtype, or ``None``.",
     )
 
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
         """The data as a NumPy array: the underlying array (no copy) on the CPU, a host copy from
         another device (PyTorch needs ``.cpu().numpy()`` there; one call does both here).  Refused for a
-        traced value inside ``ng.jit`` (so is ``np.asarray(x)``), as ``x.item()`` is: the value would be frozen."""
+        traced value inside ``ng.jit`` (so is ``np.asarray(x)``), as ``x.item()`` is: the value would be frozen.
+        ``force`` (PyTorch's ``numpy(force=True)``) is accepted: the values are handed out anyway, with or without
+        a gradient, from any device."""
         self._readable("numpy()")
         return self._host()
 
