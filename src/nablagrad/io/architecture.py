@@ -460,7 +460,9 @@ def _build(spec: dict, dtype, depth: int) -> Module:
             raise ArchitectureError(f"Sequential: {exc.args[0]}") from None
     if kind == "Linear":
         shapes = parameter_shapes(spec, depth)
-        return L.Linear(*shapes["weight"], bias="bias" in shapes, init=_unset, dtype=dtype)
+        layer = L.Linear(*shapes["weight"], bias="bias" in shapes, init=_unset, dtype=dtype)
+        layer._init = None  # built without a draw; from now on reset_parameters() draws as a Linear built by hand
+        return layer
     if kind in ("BatchNorm1d", "LayerNorm"):
         return (BatchNorm1d if kind == "BatchNorm1d" else LayerNorm)(**_norm_options(spec), dtype=dtype)
     if kind == "KANLinear":

@@ -63,6 +63,9 @@ class RemovableHandle:
         self.remove()
 
 
+_STATE_HOOKS = ("_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_post_hooks")  # PyTorch's names
+
+
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What :meth:`Module.load_state_dict` returns: the keys it did not find and the keys it did not use
     (PyTorch's ``_IncompatibleKeys``)."""
@@ -115,22 +118,66 @@ def state_array(value):
             return value
 
 
-def _loaded(key: str, value, target: Tensor):
-    """``value``, the state's entry ``key``, as an array for ``target``: checked (shape, numeric) and put on
-    its device with its dtype, before anything is written."""
+def _checked(key: str, value, target: Tensor):
+    """``value``, the state's entry ``key``, as an array of ``target``'s shape (a ``(1,)`` entry for a 0-d target
+    as 0-d) holding numbers, where it is (no copy); a clear error otherwise."""
     a = state_array(value)
     shape = np.shape(a)
     if shape != target.shape and not (target.shape == () and shape == (1,)):
         raise StateDictShapeError(f"load_state_dict: {key} has shape {shape} in the state but {target.shape} in the model")
     try:
-        ns = namespace_of(a)  # checked where it is, then put on the target's device before any write
+        ns = namespace_of(a)
         a = np.asarray(a) if ns is NUMPY else a
         if ns.numpy_dtype(a.dtype).kind not in "fiub":
             raise TypeError
-        return to_device(a if shape == target.shape else a[0], target.device, target.dtype)
     except (TypeError, ValueError):
         what = type(value).__name__
         raise StateDictValueError(f"load_state_dict: {key} holds {what} values; expected a numeric array") from None
+    return a if shape == target.shape else a.reshape(())
+
+
+def _loaded(key: str, value, target: Tensor):
+    """``value``, the state's entry ``key``, as an array for ``target``: checked (shape, numeric) and put on
+    its device with its dtype, before anything is written."""
+    return to_device(_checked(key, value, target), target.device, target.dtype)
+
+
+def _assigned(key: str, value, target: Tensor) -> Tensor:
+    """For ``load_state_dict(assign=True)``: the tensor that replaces ``target``, checked as :func:`_loaded` checks
+    (shape, numeric) but keeping the state's dtype and device and sharing its memory, as PyTorch's ``assign``: a
+    Parameter for a parameter (the state's own Parameter where it is one), a tensor needing no gradient for a
+    buffer (the state's own Tensor where it is one).  Nothing is written here."""
+    a = _checked(key, value, target)
+    param = isinstance(target, Parameter)
+    if isinstance(value, Tensor) and value.shape == target.shape:
+        if isinstance(value, Parameter) == param and not (not param and value.requires_grad):
+            return value
+        t = value.detach()  # shares the memory, and counts writes through either
+    else:
+        t = as_tensor(a, device=device_of(a))
+    if not param:
+        return t
+    if target.requires_grad and t.dtype.kind not in "fc":
+        raise StateDictValueError(f"load_state_dict: {key} holds {t.dtype} values; with assign=True they become the "
+                                  "parameter, which requires grad and so must be floating point: cast the state "
+                                  "(e.g. to float32), or load with assign=False to copy into the parameter's dtype")  # fmt: skip
+    t.__class__ = Parameter  # (Parameter adds no slot to Tensor: the same object, now a Parameter)
+    return t
+
+
+def _assign_all(entries: list) -> None:
+    """``((module, name), tensor, requires_grad)``: each tensor set as ``module.name`` with that ``requires_grad``."""
+    for (m, name), t, requires_grad in entries:
+        if isinstance(t, Parameter) and t.requires_grad != requires_grad:
+            t.requires_grad_(requires_grad)
+        setattr(m, name, t)
+
+
+def _copy_all(own: dict, arrays: dict) -> None:
+    """Each array of ``arrays`` copied into the tensor of ``own`` under its key (without recording a gradient)."""
+    with no_grad():
+        for k, a in arrays.items():
+            own[k].copy_(a)
 
 
 def _parameter_dtype(dtype) -> np.dtype:
@@ -162,6 +209,8 @@ class Module:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        for name in _STATE_HOOKS:
+            object.__setattr__(self, name, OrderedDict())
 
     def __setstate__(self, state: dict) -> None:
         """Unpickle; a module pickled before buffers (or hooks) existed gets empty ones (as PyTorch's ``__setstate__``)."""
@@ -170,6 +219,8 @@ class Module:
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_forward_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_forward_hooks", OrderedDict())
+        for name in _STATE_HOOKS:
+            self.__dict__.setdefault(name, OrderedDict())
 
     def __setattr__(self, name: str, value) -> None:
         """``self.name = value`` registers a Parameter or a Module, as PyTorch: a registered parameter's
@@ -287,6 +338,48 @@ class Module:
             hooks.move_to_end(handle.id, last=False)
         restructure()  # a compiled function traced without this hook traces again
         return handle
+
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` at the start of every :meth:`state_dict` that includes this module
+        (``prefix``: its entries' prefix, e.g. ``"0."``), before its entries are read, as PyTorch's."""
+        return self._add_state_hook(self._state_dict_pre_hooks, "register_state_dict_pre_hook", hook)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once this module's entries (and its children's)
+        are in ``state_dict``; it may change ``state_dict`` in place and must return ``None``, as PyTorch's."""
+        return self._add_state_hook(self._state_dict_hooks, "register_state_dict_post_hook", hook)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after :meth:`load_state_dict` has copied the values (children's
+        hooks before their parents'), as PyTorch's: ``incompatible_keys.missing_keys`` and ``.unexpected_keys`` are
+        the load's lists, which the hook may edit in place (``strict=True`` then judges the edited lists; a load it
+        still refuses puts every value back).  It must return ``None``."""
+        return self._add_state_hook(self._load_state_dict_post_hooks, "register_load_state_dict_post_hook", hook)
+
+    def _add_state_hook(self, hooks: OrderedDict, who: str, hook) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{who}: hook must be a callable (see its docstring for the arguments), got {type(hook).__name__}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _call_state_hooks(self, which: str, modules: list[tuple[str, Module]], call) -> None:
+        """``call(hook, prefix, module)`` for each hook ``which`` of each ``(prefix, module)``; a post hook that
+        returns something is refused, as PyTorch refuses it."""
+        for prefix, m in modules:
+            for hook in list(getattr(m, which).values()):
+                if call(hook, prefix, m) is not None and which != "_state_dict_pre_hooks":
+                    what = "state_dict post-hook" if which == "_state_dict_hooks" else "load_state_dict post-hook"
+                    raise RuntimeError(f"{type(m).__name__}: a {what} must return None (change the state or the keys "
+                                       "in place)")  # fmt: skip
+
+    def _post_order(self, prefix: str = "") -> list[tuple[str, Module]]:
+        """(prefix, module) of every module, children before their parent (the order of PyTorch's post hooks)."""
+        out = []
+        for name, child in self._modules.items():
+            if child is not None:
+                out += child._post_order(f"{prefix}{name}.")
+        return [*out, (prefix, self)]
 
     def _hooked(self) -> bool:
         """Whether a forward hook or pre-hook is registered (a layer then runs as itself, never fused into another)."""
@@ -599,11 +692,25 @@ class Module:
             raise TypeError(f"state_dict: prefix must be a str such as 'model.', got {type(prefix).__name__}")
         if destination is not None and not isinstance(destination, dict):
             raise TypeError(f"state_dict: destination must be a dict (an OrderedDict) or None, got {type(destination).__name__}")
-        items = self._state_items()
         out = destination if destination is not None else OrderedDict()
-        for k, t in items:
+        modules = list(self.named_modules(remove_duplicate=False))
+        if any(m._state_dict_pre_hooks or m._state_dict_hooks for _, m in modules):
+            self._save_with_hooks(out, prefix, keep_vars)
+            return out
+        for k, t in self._state_items():
             out[prefix + k] = t if keep_vars else Tensor(t.data, device=t.device)  # one copy, where t is
         return out
+
+    def _save_with_hooks(self, out: dict, prefix: str, keep_vars: bool) -> None:
+        """:meth:`state_dict`'s entries in PyTorch's walk: this module's pre-hooks, its own entries, its children's
+        (each the same walk), then its post-hooks — the entries and order of :meth:`_state_items`."""
+        self._call_state_hooks("_state_dict_pre_hooks", [(prefix, self)], lambda hook, at, m: hook(m, at, keep_vars))
+        for k, t in self._local_state():
+            out[prefix + k] = t if keep_vars else Tensor(t.data, device=t.device)
+        for name, child in self._modules.items():
+            if child is not None:
+                child._save_with_hooks(out, f"{prefix}{name}.", keep_vars)
+        self._call_state_hooks("_state_dict_hooks", [(prefix, self)], lambda hook, at, m: hook(m, out, at, {}))
 
     def _unexpected_keys(self, keys: list[str]) -> list[str]:
         """The keys that no module takes, as PyTorch finds them: a key goes down the children its dotted path
@@ -630,31 +737,49 @@ class Module:
         checked and converted before anything is written.  Returns ``(missing_keys, unexpected_keys)`` in
         PyTorch's order; with ``strict`` either raises :class:`StateDictKeyError`.  A wrong shape raises
         :class:`StateDictShapeError` (a ``0``-d entry may come as shape ``(1,)``, as PyTorch allows).  The entries
-        may be Tensors, NumPy arrays or torch tensors.  PyTorch's ``assign=True`` (the module takes the state's
-        tensors themselves) is not offered: the values are always copied in."""
-        if assign is not False:
-            raise NotImplementedError(f"load_state_dict: assign={assign!r} (take the state's tensors as the parameters) is "
-                                      "not offered; the values are copied into the existing parameters (assign=False): "
-                                      "build the model with the state's dtype (dtype=...) first if it differs")  # fmt: skip
+        may be Tensors, NumPy arrays or torch tensors.
+
+        ``assign=True`` (PyTorch's): the state's tensors *become* the parameters and buffers, with the state's
+        dtype and device, sharing its memory (a Parameter in the state is taken itself); each new parameter keeps
+        the ``requires_grad`` of the one it replaces.  An optimiser built on the old parameters no longer steps
+        the module's (as in PyTorch: build it after loading).  The hooks of
+        :meth:`register_load_state_dict_post_hook` run after the values are in; a load refused then puts the old
+        ones back."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a dict name -> array (from state_dict()), got {type(state).__name__}")
-        if not isinstance(strict, bool | np.bool_):
-            raise TypeError(f"load_state_dict: strict must be True or False, got {strict!r}")
+        for name, flag in (("strict", strict), ("assign", assign)):
+            if not isinstance(flag, bool | np.bool_):
+                raise TypeError(f"load_state_dict: {name} must be True or False, got {flag!r}")
         bad = [k for k in state if not isinstance(k, str)]
         if bad:
             raise TypeError(f"load_state_dict: the keys must be dotted names (str) as state_dict() gives, got {bad[:3]!r}")
         own = dict(self._state_items())
         missing = [k for k in own if k not in state]
         unexpected = self._unexpected_keys(list(state))
-        if strict and (missing or unexpected):
+        hooked = [(at, m) for at, m in self._post_order() if m._load_state_dict_post_hooks]
+        if strict and (missing or unexpected) and not hooked:
             raise StateDictKeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        new = {k: _loaded(k, v, own[k]) for k, v in state.items() if k in own}
-        with no_grad():
-            for k, a in new.items():
-                own[k].copy_(a)
+        if assign:
+            owners = {f"{path}.{k}" if path else k: (m, k) for path, m in self.named_modules(remove_duplicate=False)
+                      for k, _ in m._local_state()}  # fmt: skip
+            new = {k: _assigned(k, v, own[k]) for k, v in state.items() if k in own}
+            undo = [(owners[k], own[k], own[k].requires_grad) for k in new]
+            _assign_all([(owners[k], t, own[k].requires_grad) for k, t in new.items()])
+        else:
+            new = {k: _loaded(k, v, own[k]) for k, v in state.items() if k in own}
+            undo = {k: namespace_of(own[k].data).copy(own[k].data) for k in new} if hooked else None
+            _copy_all(own, new)
+        keys = IncompatibleKeys(missing, unexpected)
+        try:
+            self._call_state_hooks("_load_state_dict_post_hooks", hooked, lambda hook, at, m: hook(m, keys))
+            if strict and (missing or unexpected):
+                raise StateDictKeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        except BaseException:  # refused (or a hook raised): the old values (or tensors) back
+            _assign_all(undo) if assign else _copy_all(own, undo)
+            raise
         if any(not own[k].requires_grad for k in new):
             restructure()  # ng.jit records no op on a buffer (or frozen parameter): what it made from one was frozen
-        return IncompatibleKeys(missing, unexpected)
+        return keys
 
     # --- repr --------------------------------------------------------------------------------
     def extra_repr(self) -> str:

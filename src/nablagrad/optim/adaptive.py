@@ -83,7 +83,7 @@ class TorchLikeOptimizer(Optimizer):
         new_state, new_groups = super()._checked_state_dict({**state_dict, "state": arrays})
         params = self._index()
         for i, values in floats.items():
-            new_state[id(params[int(i)])].update(values)
+            new_state[params[int(i)]].update(values)
         return new_state, new_groups
 
 

@@ -109,7 +109,7 @@ class FlatGroup:
             g = p.grad
             if p is not q or p.data is not view or g is None or g.shape != view.shape or written.get(id(p)) != p._version:
                 return None
-            if not _state_bound(opt_state.get(id(p)), views, n, scalars):
+            if not _state_bound(opt_state.get(p), views, n, scalars):
                 return None
             grads.append(g.data)
         return grads
@@ -124,7 +124,7 @@ class FlatGroup:
 
     def bind_state(self, opt_state: dict) -> bool:
         """Make :attr:`state` the flat form of the parameters' states; False if they cannot share one."""
-        states = [opt_state.get(id(p)) for p in self.params]
+        states = [opt_state.get(p) for p in self.params]
         if not any(states):
             self.state, self.state_views, self.kernel_plan = {}, [], None
             return True
@@ -165,7 +165,7 @@ class FlatGroup:
         arrays = {k: _pieces(v, shapes) for k, v in self.state.items() if isinstance(v, np.ndarray)}
         self.state_views = [{k: pieces[i] for k, pieces in arrays.items()} for i in range(len(self.params))]
         for p, views in zip(self.params, self.state_views):
-            opt_state[id(p)] = {k: views.get(k, v) for k, v in self.state.items()}
+            opt_state[p] = {k: views.get(k, v) for k, v in self.state.items()}
 
     def after_update(self, opt_state: dict) -> None:
         """Publish what ``update`` changed: new buffers as views, scalars (``step``) by value."""
@@ -183,7 +183,7 @@ class FlatGroup:
             self.scatter_state(opt_state)
             return
         for p in self.params:
-            opt_state.setdefault(id(p), {}).update(scalars)
+            opt_state.setdefault(p, {}).update(scalars)
 
 
 def _state_bound(s: dict | None, views: dict, n: int, scalars: list[tuple]) -> bool:
@@ -217,7 +217,7 @@ class Piece:
         if self.flat is not None:
             self.flat.after_update(opt_state)
         elif self.new_state:
-            opt_state[id(self.target)] = self.state
+            opt_state[self.target] = self.state
         for p in self.params:
             p.bump_version_()  # written in place: a graph that saved p must not back-propagate
 
@@ -236,7 +236,7 @@ def pieces(opt, group: dict) -> list[Piece]:
     out = []
     for p in group["params"]:
         if p.grad is not None:
-            state = opt.state.get(id(p))
+            state = opt.state.get(p)
             g = -p.grad.data if up else p.grad.data
             out.append(Piece(p, g, {} if state is None else state, group, [p], new_state=state is None))
     return out

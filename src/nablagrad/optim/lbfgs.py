@@ -273,7 +273,7 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step needs a closure that zeroes the gradients, computes the loss, calls "
                             f"backward() and returns the loss: opt.step(closure), got {closure!r}")  # fmt: skip
         params = self._params()
-        key = id(params[0])
+        key = params[0]
         d = self.state.get(key, {}).get("d")
         if d is not None and d.__class__ is not params[0].data.__class__:  # model.to(device) after steps (as the base's)
             self.to(params[0].device)
@@ -401,7 +401,7 @@ class LBFGS(Optimizer):
                 raise ValueError(f"{name}: L-BFGS keeps its memory as the state of parameter 0 only (as torch's); "
                                  f"got an entry {i!r}")  # fmt: skip
             if buffers:
-                new_state[id(params[0])] = _checked_memory(buffers, params, new_groups[0]["history_size"], name)
+                new_state[params[0]] = _checked_memory(buffers, params, new_groups[0]["history_size"], name)
         return new_state, new_groups
 
     def update(self, p, g, state, group):  # pragma: no cover - step() is overridden

@@ -124,6 +124,18 @@ def _plain_numbers(who: str, group: dict) -> dict:
     return out
 
 
+def _split_names(who: str, items: list) -> tuple[list, list[str] | None]:
+    """A group's parameters and their names where they come as ``(name, tensor)`` pairs (``model.named_parameters()``,
+    taken as torch.optim takes them: the names kept in the group's ``param_names``), else ``(items, None)``."""
+    pairs = [isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in items]
+    if not any(pairs):
+        return items, None
+    if not all(pairs):
+        raise ValueError(f"{who}: some parameters come with a name and some without; pass model.named_parameters() "
+                         "or model.parameters(), not a mix")  # fmt: skip
+    return [x[1] for x in items], [x[0] for x in items]
+
+
 def _wrong_type(test: Callable[[object], bool], v) -> bool:
     if test is is_flag:
         return True
@@ -264,6 +276,30 @@ def _step_of(v):
     return v
 
 
+class ParameterState(dict):
+    """``opt.state``: each parameter's buffers keyed by the parameter itself, as torch.optim's
+    (``opt.state[p]["exp_avg"]``; iteration, ``len`` and ``in`` see the parameters that have a state).  As
+    torch's ``defaultdict(dict)``, a tensor without a state reads as a new empty dict, kept; a key that is
+    ``id(p)`` of a parameter with a state finds it too (how this state was keyed before).  Plain ``dict``
+    underneath: the steps' ``get``/``setdefault`` by parameter cost what they cost on a dict."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        if isinstance(key, Tensor):
+            return self.setdefault(key, {})
+        if is_int(key) and not isinstance(key, bool):
+            for p, s in self.items():
+                if id(p) == key:
+                    return s
+        raise KeyError(key)
+
+    def __contains__(self, key) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        return is_int(key) and not isinstance(key, bool) and any(id(p) == key for p in self)
+
+
 class Optimizer:
     """Base class: ``param_groups`` (list of dicts with ``params`` and hyper-parameters) and
     ``state`` (per-parameter buffers such as moments).  Subclasses implement :meth:`update`
@@ -296,7 +332,7 @@ class Optimizer:
             self._add_group(g)
         for g in self.param_groups:  # every group accepted: only now are the parameters packed (flat.pack_group)
             flat.pack_group(self, g)
-        self.state: dict[int, dict] = {}
+        self.state: ParameterState = ParameterState()
 
     def __getstate__(self) -> dict:
         """For ``copy.deepcopy`` and ``pickle``: the state keyed by the parameters' positions (their ids do
@@ -308,7 +344,7 @@ class Optimizer:
     def __setstate__(self, d: dict) -> None:
         self.__dict__.update(d)
         params = self._index()
-        self.state = {id(params[i]): s for i, s in d["state"].items()}
+        self.state = ParameterState({params[i]: s for i, s in d["state"].items()})
 
     def add_param_group(self, group: dict) -> None:
         """Add a group (a dict with ``params`` and any options), checked as the constructor's; its parameters
@@ -324,7 +360,11 @@ class Optimizer:
         if not isinstance(raw, Tensor) and (isinstance(raw, str | dict) or not hasattr(raw, "__iter__")):
             raise TypeError(f"{name}: a group's 'params' must be a parameter or an iterable of parameters "
                             f"(e.g. model.parameters()), got {type(raw).__name__}")  # fmt: skip
-        params = [raw] if isinstance(raw, Tensor) else list(raw)
+        params, names = _split_names(name, [raw] if isinstance(raw, Tensor) else list(raw))
+        named = [("param_names" in g) for g in getattr(self, "param_groups", [])]
+        if named and any(n != (names is not None) for n in named):
+            raise ValueError(f"{name}: all parameter groups must be given with names (model.named_parameters()) or all "
+                             "without (model.parameters()), as torch.optim; this group differs from the others")  # fmt: skip
         for p in params:  # a frozen parameter (requires_grad=False) is taken, as torch takes it: it gets no gradient
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: can only optimise tensors (e.g. model.parameters()), got {type(p).__name__}")
@@ -341,10 +381,13 @@ class Optimizer:
                     "per step. Pass each parameter once (in one group only)"
                 )
             seen.add(id(p))
-        for k in group:
-            if k != "params" and k not in self.defaults:
-                raise ValueError(f"{name}: unknown option {k!r}; known: {sorted(self.defaults)}")
+        for k in group:  # any other key is the caller's (a group's "name"), kept as torch.optim keeps it
+            if k in HYPERPARAMETERS and k not in self.defaults and k not in SCHEDULE_KEYS:
+                raise ValueError(f"{name}: unknown option {k!r} (an option of other optimisers); known: "
+                                 f"{sorted(self.defaults)}")  # fmt: skip
         full = _plain_numbers(name, {**self.defaults, **group})
+        if names is not None:
+            full["param_names"] = names
         self._validate(full)
         full = {k: _normalised(k, v) for k, v in full.items() if k != "params"}
         self.param_groups.append({**full, "params": params})
@@ -377,7 +420,7 @@ class Optimizer:
         moved = []
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state.get(id(p))
+                state = self.state.get(p)
                 if state:
                     cls = p.data.__class__
                     for k, v in state.items():  # class tests first: cheap (a step count is a plain int)
@@ -597,7 +640,8 @@ class Optimizer:
 
     def _state_by_position(self) -> dict[int, dict]:
         """Each parameter's state keyed by its position in the groups (what survives a copy or a file)."""
-        return {i: self.state[id(p)] for i, p in enumerate(self._index()) if id(p) in self.state}
+        state = self.state
+        return {i: state[p] for i, p in enumerate(self._index()) if dict.__contains__(state, p)}
 
     def state_dict(self) -> dict:
         """Hyper-parameters of each group and the state of each parameter, keyed by position, as torch.optim's:
@@ -616,7 +660,7 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Replace the state and hyper-parameters; every entry is checked before anything is written."""
         new_state, new_groups = self._checked_state_dict(_read_state(state_dict))
-        self.state = new_state
+        self.state = ParameterState(new_state)
         for saved, group in zip(new_groups, self.param_groups):
             group.update(saved)
 
@@ -624,7 +668,7 @@ class Optimizer:
         """Raise ``ValueError`` naming the first problem if :meth:`load_state_dict` would refuse ``state_dict``."""
         self._checked_state_dict(_read_state(state_dict))
 
-    def _checked_state_dict(self, state_dict: dict) -> tuple[dict[int, dict], list[dict]]:
+    def _checked_state_dict(self, state_dict: dict) -> tuple[dict[Tensor, dict], list[dict]]:
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(
@@ -640,7 +684,13 @@ class Optimizer:
         for saved, group in zip(groups, self.param_groups):
             saved = _plain_numbers(name, {k: v for k, v in saved.items() if k in group or not _torch_flag(k, v)})
             merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
-            unknown = sorted(set(saved) - set(group) - set(SCHEDULE_KEYS))  # (a schedule's record, as torch.optim keeps it)
+            names = saved.get("param_names", group.get("param_names"))
+            if names is not None and (not isinstance(names, list | tuple) or len(names) != len(group["params"])
+                                      or not all(isinstance(n, str) for n in names)):
+                raise ValueError(f"{name}: param_names must list one name (str) per parameter of the group, got "
+                                 f"{repr(names)[:80]}")  # fmt: skip
+            # (a schedule's record and the parameters' names, as torch.optim keeps them)
+            unknown = sorted(set(saved) - set(group) - set(SCHEDULE_KEYS) - {"param_names"})
             if unknown:
                 raise ValueError(f"{name}: unknown option(s) {unknown} in the saved groups; known: {sorted(self.defaults)}")
             self._validate(merged)
@@ -648,7 +698,7 @@ class Optimizer:
         group_of = [new_groups[gi] for gi, g in enumerate(self.param_groups) for _ in g["params"]]
         if not isinstance(state_dict["state"], dict):
             raise ValueError(f"{name}: 'state' must be a dict position -> buffers")
-        new_state: dict[int, dict] = {}
+        new_state: dict[Tensor, dict] = {}
         for i, buffers in state_dict["state"].items():
             try:
                 pos = int(i)
@@ -664,7 +714,7 @@ class Optimizer:
                     f"{name}: the state of parameter {pos} has buffers {sorted(buffers)}; {type(self).__name__} with these "
                     f"options needs {sorted(need)} (missing {missing}, unexpected {extra})"
                 )
-            new_state[id(p)] = {k: _checked_buffer(f"{name}: buffer {k!r} of parameter {pos}",
+            new_state[p] = {k: _checked_buffer(f"{name}: buffer {k!r} of parameter {pos}",
                                                    _step_of(v) if k == "step" else v, p) for k, v in buffers.items()}  # fmt: skip
         return new_state, new_groups
 
