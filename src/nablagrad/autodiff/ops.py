@@ -23,6 +23,7 @@ from ..backend.namespace import NUMPY, namespace_of
 from . import grad_mode as _m
 from . import rules as R
 from . import rules_index as RI
+from .errors import InputError
 from .grad_mode import state as _mode
 from .primitive import function, row
 from .tensor import Tensor, _apply, _overlap, _wrap, _written, as_tensor, guard, tensor
@@ -327,13 +328,28 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
 
 # --- shapes ---------------------------------------------------------------------------------------
 def reshape(x, shape):
+    """``x``'s values in row-major order, laid out as ``shape`` (one size may be −1: inferred).  A shape whose
+    sizes do not multiply to ``x``'s number of entries raises :class:`InputError` (PyTorch's ``RuntimeError``)."""
     x = _t(x)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     try:
         np.empty(x.shape, dtype=np.uint8).reshape(shape)  # shape check without touching data
+        bad = builtins.any(n < -1 for n in shape)  # (NumPy takes −2 as −1; PyTorch refuses it)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} entries) into {shape}") from None
+        bad = True
+    if bad:
+        raise InputError(_reshape_problem(x, shape))
     return _apply(R.RESHAPE, (x,), {"shape": shape})
+
+
+def _reshape_problem(x: Tensor, shape: tuple) -> str:
+    """Why ``shape`` does not fit ``x`` (PyTorch's three cases), with the fix."""
+    where = f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} entries) into {shape}"
+    if builtins.sum(1 for n in shape if n == -1) > 1:
+        return f"{where}: only one dimension can be inferred (-1); give the other sizes explicitly"
+    if builtins.any(n < -1 for n in shape):
+        return f"{where}: invalid size {builtins.min(shape)}; sizes must be >= 0, or -1 for one inferred size"
+    return f"{where}: the sizes must multiply to {x.size}, e.g. {x.shape} or (-1,)"
 
 
 def transpose(x, *dims, axes=None, dim0=None, dim1=None):
@@ -433,9 +449,15 @@ def broadcast_to(x, shape):
     x = _t(x)
     shape = tuple(shape)
     try:
-        np.broadcast_shapes(x.shape, shape)
+        fits = len(shape) >= x.ndim and np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+        fits = False
+    if not fits:  # (PyTorch's expand: a RuntimeError)
+        raise InputError(
+            f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to {shape}: each of its sizes must equal the "
+            "target's size at the same place counted from the right, or be 1, and the target needs at least as many "
+            f"dimensions; e.g. unsqueeze or reshape the tensor first (x.reshape{x.shape + (1,) * (len(shape) > x.ndim)})"
+        )
     return _apply(R.BROADCAST_TO, (x,), {"shape": shape})
 
 
@@ -518,6 +540,10 @@ def numpy_index_update(x, index, value):
         out = RI.apply_index(R.INDEX_UPDATE, (x, value), index)
     except IndexError as exc:
         raise IndexError(f"index_update: index {_shown(index)} does not fit a tensor of shape {x.shape}: {exc}") from None
+    except ValueError:
+        if not isinstance(index, Tensor):
+            _refuse_value_shape(x, index, value, "index_update")
+        raise
     return _guard_index(out, index, kept)
 
 
@@ -534,7 +560,7 @@ def _refuse_unbatched_target(x: Tensor, index, value) -> None:
         )
 
 
-def setitem(x: Tensor, index, value) -> None:
+def setitem(x: Tensor, index, value, who: str = "setitem") -> None:
     """``x[index] = value`` in place.  When ``x`` or ``value`` is traced, ``x`` becomes the node
     ``index_update(old x, index, value)``; otherwise (also under ``no_grad``, as PyTorch) the
     data is written.  Either way every op that saved the old ``x`` now refuses to back-propagate
@@ -547,11 +573,21 @@ def setitem(x: Tensor, index, value) -> None:
     if not traced:
         data = value.data if isinstance(value, Tensor) else value
         if x.data.__class__ is np.ndarray:
-            x.data[_plain_index(index, x.data)] = data
+            plain = _plain_index(index, x.data)
+            try:
+                x.data[plain] = data
+            except ValueError:  # (NumPy checks the shapes before it writes: nothing was written)
+                _refuse_value_shape(x, plain, data, who)
+                raise
         else:  # another library: the value on x's device in x's dtype, written by the adapter
             ns = namespace_of(x.data)
             data = to_device(data, x.device, dtype=x.dtype) if hasattr(data, "shape") else data
-            ns.set_at(x.data, _plain_index(index, x.data), data)
+            plain = _plain_index(index, x.data)
+            try:
+                ns.set_at(x.data, plain, data)
+            except ValueError:
+                _refuse_value_shape(x, plain, data, who)
+                raise
         x.bump_version_()
         return
     if x._op is None and x.requires_grad:
@@ -562,6 +598,27 @@ def setitem(x: Tensor, index, value) -> None:
         )
     old = _old_node(x)
     _become(x, numpy_index_update(old, index, value), old)
+
+
+def _refuse_value_shape(x: Tensor, index, data, who: str) -> None:
+    """Raise :class:`InputError` (PyTorch's ``RuntimeError``) naming both shapes where the value written into
+    ``x[index]`` does not broadcast to it; return (the caller re-raises NumPy's error) for another problem."""
+    full = index if isinstance(index, tuple) else (index,)
+    if not builtins.any(i is Ellipsis for i in full):  # (the array API wants every axis indexed: x[0, ...])
+        full = (*full, Ellipsis)
+    target = tuple(x.data[full].shape)
+    given = tuple(data.shape) if hasattr(data, "shape") else np.shape(data)  # (another library's array: its shape)
+    try:
+        if np.broadcast_shapes(target, given) == target:
+            return
+    except ValueError:
+        pass
+    spot = f"a tensor of shape {target}" if index is Ellipsis else f"x[index] of shape {target} (x of shape {x.shape})"
+    raise InputError(
+        f"{who}: cannot write a value of shape {given} into {spot}: the "
+        "value's shape must broadcast to the target's (each size equal or 1, counted from the right); reshape the "
+        "value or pick a matching index. Nothing was written"
+    ) from None
 
 
 def _old_node(x: Tensor) -> Tensor:
@@ -756,7 +813,7 @@ def copy_(x: Tensor, src) -> Tensor:
         data = src.data if isinstance(src, Tensor) else src
         if x.data.__class__ is not np.ndarray or namespace_of(data) is not NUMPY:
             src = to_device(data, x.device)
-    setitem(x, Ellipsis, src)
+    setitem(x, Ellipsis, src, "copy_")
     return x
 
 

@@ -15,7 +15,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..backend.device import device_of, to_device
-from ..backend.namespace import namespace_of
+from ..backend.namespace import NUMPY, namespace_of
+from .errors import InputError
 from .primitive import (
     ANS,
     Primitive,
@@ -290,11 +291,56 @@ def _pow_dx(F, g, x, y):
     return F.select(F.data(y) != 0, g * (y * F.power(x, y - 1)))
 
 
+_PLAIN = (np.ndarray, int, float)
+_PLAIN_BITS = (np.ndarray, int, bool)
+
+
+def foreign(fn: Callable, args) -> Callable:
+    """``fn`` (a NumPy function) for the library of the first operand that is another library's array (a primitive's
+    value written in Python around a NumPy function runs there, as :meth:`forward` runs the function itself)."""
+    for a in args:
+        if hasattr(a, "shape") and a.__class__ is not np.ndarray and not isinstance(a, np.generic):
+            xp = namespace_of(a)
+            if xp is not NUMPY:
+                return xp.forward(fn)
+    return fn
+
+
+def _power(x, y):
+    """xʸ (``np.power``) with PyTorch's rules for integers to negative integer powers, which NumPy refuses: a Python
+    number as the exponent is refused (:class:`InputError`, PyTorch's ``RuntimeError``); a tensor exponent gives
+    PyTorch's integer result, ``1/xⁿ`` truncated (1 for x = 1, ±1 for x = −1, else 0; on NumPy: another library
+    refuses it too).  Checked only once the library has refused, so the common call costs nothing."""
+    fn = np.power
+    if x.__class__ is not np.ndarray or y.__class__ not in _PLAIN:  # maybe another library's arrays: its own pow
+        fn = foreign(np.power, (x, y))
+    try:
+        return fn(x, y)
+    except ValueError:
+        if not (_kind(x) in "iub" and _kind(y) in "iub"):
+            raise
+        if fn is not np.power or not isinstance(y, np.ndarray):
+            shown = y if not hasattr(y, "shape") else f"a tensor of shape {tuple(y.shape)} holding negative values"
+            raise InputError(
+                f"pow: Integers to negative integer powers are not allowed (PyTorch refuses them too), got the "
+                f"exponent {shown}; convert the base to floats first, e.g. x.float() ** y"
+            ) from None
+        negative = y < 0
+        out = np.power(x, np.where(negative, 0, y).astype(y.dtype))
+        inverse = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+        return np.where(negative, inverse, out).astype(out.dtype)
+
+
+def _kind(v) -> str:
+    """The NumPy kind of an operand's dtype (``"i"``, ``"f"`` …): an array of any library, or a number."""
+    return namespace_of(v).numpy_dtype(v.dtype).kind if hasattr(v, "dtype") else np.asarray(v).dtype.kind
+
+
 POW = row(
     "power",
     Primitive(
         "pow",
-        np.power,
+        _power,
         (lambda F, g, ans, x, y: _pow_dx(F, g, x, y), lambda F, g, ans, x, y: _pow_dy(F, g, ans, x, y)),
         (lambda F, t, ans, x, y: _pow_dx(F, t, x, y), lambda F, t, ans, x, y: _pow_dy(F, t, ans, x, y)),
         fmt="{0} ** {1}",
@@ -834,6 +880,35 @@ STACK = _Stack("stack", lambda *xs, axis=0: namespace_of(xs[0]).stack(xs, axis=a
 CONCATENATE.batch = _batch_join(0)
 STACK.batch = _batch_join(1)
 
+
+def integer_only(name: str, fn: Callable, symbol: str) -> Callable:
+    """``fn`` (a bitwise NumPy ufunc), whose refusal of a float operand becomes a ``TypeError`` naming the op and
+    the fix (PyTorch: "only implemented on integer and Boolean-type tensors"); checked only once NumPy has refused,
+    so the common call costs nothing."""
+
+    def f(*args):
+        try:
+            if args[0].__class__ is np.ndarray and args[-1].__class__ in _PLAIN_BITS:  # NumPy's (the common case)
+                return fn(*args)
+            return foreign(fn, args)(*args)
+        except TypeError:
+            raise integer_error(name, symbol, args) from None
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    return f
+
+
+def integer_error(name: str, symbol: str, args) -> TypeError:
+    """The refusal of a bitwise op's float operands, naming the op, the dtypes and the fix."""
+    kinds = " and ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
+    label = symbol if symbol.startswith(name) else f"{name} ({symbol})"
+    return TypeError(
+        f"{label}: only implemented on integer and Boolean tensors (as PyTorch's), got {kinds}; "
+        "convert the operands first, e.g. x.long() or x.bool(), or use a logical op (ng.logical_not, "
+        "ng.logical_and) for truth values"
+    )
+
+
 # comparisons and logic: values without derivatives (applied outside the tape); primitives so
 # that vmap batches them like any elementwise op
 COMPARISONS = {
@@ -845,12 +920,12 @@ COMPARISONS = {
         ("ge", np.greater_equal, ">="),
         ("eq", np.equal, "=="),
         ("ne", np.not_equal, "!="),
-        ("and", np.bitwise_and, "&"),
-        ("or", np.bitwise_or, "|"),
-        ("xor", np.bitwise_xor, "^"),
+        ("and", integer_only("bitwise_and", np.bitwise_and, "&"), "&"),
+        ("or", integer_only("bitwise_or", np.bitwise_or, "|"), "|"),
+        ("xor", integer_only("bitwise_xor", np.bitwise_xor, "^"), "^"),
     )
 }
-INVERT = Primitive("invert", np.invert, (None,), (None,), fmt="~{0}")
+INVERT = Primitive("invert", integer_only("bitwise_not", np.invert, "~"), (None,), (None,), fmt="~{0}")
 
 
 # --- matmul ----------------------------------------------------------------------------------------

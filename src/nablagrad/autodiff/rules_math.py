@@ -12,6 +12,7 @@ Each unary op is its value and its local derivative ``f'(x)`` in one line (see
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..backend.checks import is_int
 from ..backend.namespace import NUMPY, namespace_of
 from . import ops, special
 from .primitive import TABLE, Primitive, function, quiet, row
-from .rules import MAX, MIN, POW, _unary
+from .rules import COMPARISONS, INVERT, MAX, MIN, POW, _unary, integer_error, integer_only
 from .tensor import Tensor, _apply, tensor
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -379,6 +380,64 @@ FLOOR_DIVIDE = row(
     "⌊x / y⌋ (Python's and torch.floor_divide's //); derivative 0 in both (a step; PyTorch has none).",
     dunder="floordiv",
 )
+
+
+# --- bitwise ops on integers and bools (no derivative; floats refused, as PyTorch) ---------------------------------
+def _integral_operands(name: str, symbol: str) -> Callable:
+    """The check of a bitwise op: every operand (a tensor, an array or a number) of an integer or bool dtype."""
+
+    def check(*args) -> None:
+        for a in args:
+            if not (_integral(a.data) if isinstance(a, Tensor) else np.asarray(a).dtype.kind in "iub"):
+                raise integer_error(name, symbol, args)
+
+    return check
+
+
+def _bitwise_row(name: str, prim: Primitive, symbol: str, doc: str, dunder: str | None = None) -> None:
+    """``ng.<name>(x, y)`` and ``x.<name>(y)`` (PyTorch's names, ``other=`` its keyword) for an integer-only binary
+    primitive, and its operator when ``dunder`` names one."""
+    check = _integral_operands(name, symbol)
+
+    def f(input, other):  # noqa: A002 - PyTorch's names
+        check(input, other)
+        return ops.binary(prim, input, other)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    row(name, prim, "function", doc, fn=f, dunder=dunder, check=check)
+
+
+def _shift(fn: Callable, name: str, symbol: str) -> Primitive:
+    return Primitive(name, integer_only(name, fn, symbol), (None, None), (None, None), fmt="{0} " + symbol + " {1}")
+
+
+BITWISE_LEFT_SHIFT = _shift(np.left_shift, "bitwise_left_shift", "<<")
+BITWISE_RIGHT_SHIFT = _shift(np.right_shift, "bitwise_right_shift", ">>")
+_bitwise_row("bitwise_left_shift", BITWISE_LEFT_SHIFT, "<<",
+             "x · 2ʸ on integers (``x << y``); a shift by y < 0 or past the width gives 0, as PyTorch. No derivative; "
+             "floats refused.", dunder="lshift")  # fmt: skip
+_bitwise_row("bitwise_right_shift", BITWISE_RIGHT_SHIFT, ">>",
+             "⌊x / 2ʸ⌋ on integers (``x >> y``, arithmetic: the sign kept); a shift by y < 0 or past the width gives "
+             "0 or −1, as PyTorch. No derivative; floats refused.", dunder="rshift")  # fmt: skip
+GCD = Primitive("gcd", integer_only("gcd", np.gcd, "gcd(x, y)"), (None, None), (None, None), fmt="gcd({0}, {1})")
+LCM = Primitive("lcm", integer_only("lcm", np.lcm, "lcm(x, y)"), (None, None), (None, None), fmt="lcm({0}, {1})")
+_bitwise_row("gcd", GCD, "gcd(x, y)",
+             "The greatest common divisor of integers, ≥ 0 (gcd(0, 0) = 0), as torch.gcd. No derivative.")  # fmt: skip
+_bitwise_row("lcm", LCM, "lcm(x, y)",
+             "The least common multiple of integers, ≥ 0 (0 if either is 0), as torch.lcm. No derivative.")  # fmt: skip
+for _name, _symbol in (("and", "&"), ("or", "|"), ("xor", "^")):
+    _bitwise_row(f"bitwise_{_name}", COMPARISONS[_name], _symbol,
+                 f"Bitwise {_name} of integers, logical {_name} of bools (``x {_symbol} y``). No derivative; floats "
+                 "refused.")  # fmt: skip
+
+
+@function(prim=INVERT)
+def bitwise_not(input):  # noqa: A002 - PyTorch's name
+    """Bitwise not of integers (−x − 1), logical not of bools (``~x``). No derivative; floats refused."""
+    _integral_operands("bitwise_not", "~")(input)
+    return _apply(INVERT, (ops._t(input),))
+
 
 # PyTorch's names for the same primitives (one row each, so ``ng.asin`` and ``t.asin()`` exist).
 TORCH_NAMES = {
