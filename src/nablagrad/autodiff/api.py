@@ -605,6 +605,110 @@ def _in_place(name: str, op: Callable) -> Callable:
     return method
 
 
+# --- NumPy's ufuncs on tensors (``np.exp(t)``, ``ndarray * t``, ``arr += t``) -------------------------------------
+# A ufunc NumPy calls with a Tensor among its operands: the nablagrad op of the same meaning (differentiable; the
+# operators exactly as Python would call them, so ``ndarray * t`` is ``t.__rmul__(ndarray)``), else NumPy on the values.
+_UFUNC_OPERATORS: dict[str, tuple[str, str]] = {  # ufunc -> (x.__op__(y), y.__rop__(x)) when x is not a Tensor
+    "add": ("__add__", "__radd__"),
+    "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"),
+    "divide": ("__truediv__", "__rtruediv__"),
+    "true_divide": ("__truediv__", "__rtruediv__"),  # (NumPy 1.x's name of divide)
+    "power": ("__pow__", "__rpow__"),
+    "matmul": ("__matmul__", "__rmatmul__"),
+    "remainder": ("__mod__", "__rmod__"),
+    "floor_divide": ("__floordiv__", "__rfloordiv__"),
+    "bitwise_and": ("__and__", "__rand__"),
+    "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"),
+    "equal": ("__eq__", "__eq__"),  # (a comparison's reflection: ``a < t`` is ``t > a``)
+    "not_equal": ("__ne__", "__ne__"),
+    "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"),
+    "greater": ("__gt__", "__lt__"),
+    "greater_equal": ("__ge__", "__le__"),
+}
+_UFUNC_UNARY = {"negative": "__neg__", "absolute": "__abs__", "invert": "__invert__", "positive": "__pos__"}
+_UFUNC_NAMES = {"rint": "round", "degrees": "rad2deg", "radians": "deg2rad"}  # where the names differ (else: same)
+
+
+def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs, **kwargs):
+    """NumPy's ``__array_ufunc__`` protocol: ``np.exp(t)``, ``np.isfinite(t)``, ``ndarray + t`` give what the
+    nablagrad op gives (a Tensor, differentiable); a ufunc nablagrad lacks, a ufunc method (``np.add.reduce``,
+    ``.outer``, ``.accumulate``) or NumPy keywords (``dtype=``, ``where=``) compute on the values, giving a Tensor
+    without gradient — refused for a tensor that needs one; ``out=`` of NumPy arrays (``arr += t``) is written
+    and returned, as for a torch tensor; a Tensor as ``out=`` is refused (NumPy cannot write into it)."""
+    out = kwargs.get("out")
+    if out is not None:
+        return _ufunc_into(ufunc, method, inputs, kwargs)
+    kwargs.pop("out", None)
+    if method == "__call__" and not kwargs:
+        result = _ufunc_op(ufunc, inputs)
+        if result is not NotImplemented:
+            return result
+    if method == "at" and isinstance(inputs[0], Tensor):
+        raise TypeError(
+            f"np.{ufunc.__name__}.at: NumPy cannot write into a nablagrad Tensor (its version and graph would not "
+            "know); use t.index_add_(dim, index, values) or ng.scatter_add, or write into t.detach().numpy() "
+            "outside autodiff"
+        )
+    _refuse_lost_gradient(ufunc, method, inputs)
+    values = getattr(ufunc, method)(*_values(inputs), **{k: _values((v,))[0] for k, v in kwargs.items()})
+    device = next((a.device for a in inputs if isinstance(a, Tensor)), None)  # (None: a Tensor only as where=)
+    if values is None:  # (``ufunc.at`` writes into an array operand)
+        return None
+    return tuple(Tensor(v, device=device) for v in values) if isinstance(values, tuple) else Tensor(values, device=device)
+
+
+def _ufunc_op(ufunc: np.ufunc, inputs: tuple):
+    """The nablagrad op for ``ufunc(*inputs)``, or ``NotImplemented`` where there is none."""
+    name = ufunc.__name__
+    if len(inputs) == 2 and name in _UFUNC_OPERATORS:
+        x, y = inputs
+        if isinstance(x, Tensor):
+            return getattr(x, _UFUNC_OPERATORS[name][0])(y)
+        return getattr(y, _UFUNC_OPERATORS[name][1])(x)
+    if len(inputs) == 1 and name in _UFUNC_UNARY:
+        return getattr(inputs[0], _UFUNC_UNARY[name])()
+    op = OPS.get(_UFUNC_NAMES.get(name, name))
+    return NotImplemented if op is None or len(inputs) != ufunc.nin else op(*inputs)
+
+
+def _ufunc_into(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
+    """``ufunc(..., out=arrays)``: computed on the values into the NumPy arrays given, which are returned."""
+    outs = kwargs["out"] if isinstance(kwargs["out"], tuple) else (kwargs["out"],)
+    if builtins.any(isinstance(o, Tensor) for o in outs):
+        raise TypeError(
+            f"np.{ufunc.__name__}: out= cannot be a nablagrad Tensor (NumPy writes into arrays only, as for a torch "
+            f"tensor); compute the result (np.{ufunc.__name__}(...) or ng.{ufunc.__name__}(...)) and write it with "
+            "t.copy_(result), or pass out=t.numpy() for a tensor outside autodiff"
+        )
+    _refuse_lost_gradient(ufunc, method, inputs)
+    extra = {k: _values((v,))[0] for k, v in kwargs.items() if k != "out"}
+    return getattr(ufunc, method)(*_values(inputs), out=outs, **extra)  # (NumPy returns the arrays given)
+
+
+def _refuse_lost_gradient(ufunc: np.ufunc, method: str, inputs: tuple) -> None:
+    """A ufunc computed on the values drops every derivative: refused where one is being taken (an input that
+    requires grad with grad mode on, or a forward-mode dual), never a silently wrong gradient."""
+    call = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    fix = f"ng.{ufunc.__name__} where it exists" if method == "__call__" else "ng.sum, ng.prod, ng.cumsum, ng.outer …"
+    for a in inputs:
+        if isinstance(a, Tensor):
+            a._readable(call)  # (a value traced by ng.jit or batched by vmap: refused, with its own reason)
+        if isinstance(a, Tensor) and ((a.requires_grad and _mode.grad_enabled) or a._tangents):
+            raise TypeError(
+                f"{call}: nablagrad has no differentiable op for this NumPy call (on a tensor of shape {a.shape} that "
+                f"requires grad), so its gradient would be lost; use a nablagrad op ({fix}), or compute outside "
+                "autodiff on t.detach().numpy()"
+            )
+
+
+def _values(items: tuple) -> list:
+    """The NumPy arrays behind the Tensors among ``items`` (host copies from another device); the rest as given."""
+    return [a.numpy() if isinstance(a, Tensor) else a for a in items]
+
+
 _OPERATORS = ("add", "sub", "mul", "truediv", "pow")  # x += y …
 _IN_PLACE = (  # x.add_(…), x.exp_() … : PyTorch's in-place methods of the ops nablagrad has
     "add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "clip", "masked_fill", "abs", "neg", "exp",
@@ -679,6 +783,7 @@ METHODS: dict[str, object] = {
     "ndimension": lambda self: len(self.shape),
     "nelement": lambda self: self.numel(),
     "__invert__": _invert,
+    "__array_ufunc__": _array_ufunc,
     "backward": backward,
     **{f"__{name}__": _comparison(prim) for name, prim in R.COMPARISONS.items()},
     **{f"__r{name}__": _comparison(R.COMPARISONS[name]) for name in ("and", "or", "xor")},  # (symmetric: True & x)

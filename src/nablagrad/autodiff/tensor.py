@@ -20,7 +20,7 @@ from .. import backend
 from ..backend import CPU, get_default_device
 from ..backend.device import Device, device_of, same_device, to_device
 from ..backend.dtypes import TENSOR_KINDS, check_tensor_dtype, tensor_dtype
-from ..backend.namespace import NUMPY, namespace_of
+from ..backend.namespace import NUMPY, namespace_of, register_wrapper
 from . import grad_mode as _m
 from .errors import JitError
 from .grad_mode import state as _mode  # this thread's switches (read on every op)
@@ -46,6 +46,11 @@ class GradDtypeError(TypeError, RuntimeError):
     """A tensor of a dtype without derivatives (integer, boolean) asked to require a gradient, or a gradient of
     another dtype assigned to ``t.grad``: a TypeError (a wrong dtype) and a RuntimeError (what PyTorch raises), so
     code written for either catches it."""
+
+
+class DLPackExportError(BufferError, RuntimeError):
+    """A tensor that requires grad exported through DLPack: a BufferError (what PyTorch's ``__dlpack__`` raises) and a
+    RuntimeError, so code written for either catches it."""
 
 
 class Tensor(Box):
@@ -92,7 +97,7 @@ class Tensor(Box):
         "_hooks",
         "__weakref__",
     )
-    __array_ufunc__ = None  # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
+    __array_ufunc__ = None  # NumPy defers (ndarray * Tensor calls __rmul__) until api.py installs the ufunc protocol
 
     def __getstate__(self) -> tuple:
         """For ``pickle`` and ``copy``: every slot but the records of live relations (``_shares``, ``_guards``,
@@ -189,6 +194,30 @@ class Tensor(Box):
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
+
+    def __dlpack__(self, *args, **kwargs):
+        """The values through DLPack (``torch.from_dlpack(t)``, ``torch.tensor(t)``, ``np.from_dlpack(t)``): the data's
+        own capsule, sharing its memory (a contiguous copy for data with negative strides, which PyTorch cannot
+        read).  Refused for a tensor that requires grad, as PyTorch's ``__dlpack__``: the
+        other library would not see the graph (export ``t.detach()``)."""
+        if self.requires_grad:
+            raise DLPackExportError(
+                f"__dlpack__: Can't export tensors that require gradient, use tensor.detach() (this one has shape "
+                f"{self.shape}; e.g. torch.tensor(t.detach()) or np.from_dlpack(t.detach()))"
+            )
+        self._readable("__dlpack__")
+        data = self.data
+        if data.__class__ is np.ndarray and any(s < 0 for s in data.strides):  # (a flip's view)
+            # PyTorch aborts the process on a negative stride through DLPack: a contiguous copy is exported instead
+            if kwargs.get("copy") is False:
+                raise BufferError(f"__dlpack__: the data of this tensor (shape {self.shape}) has negative strides and "
+                                  "cannot be shared without a copy; export t.contiguous(), or allow copy=None")  # fmt: skip
+            data = np.ascontiguousarray(data)
+        return data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        """The DLPack device of the data: ``(device type, index)``, e.g. ``(1, 0)`` for the CPU."""
+        return self.data.__dlpack_device__()
 
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """PyTorch's ``t.stride()``: the step in elements (not bytes) between neighbours along each dimension;
@@ -436,6 +465,9 @@ class Tensor(Box):
     # Methods that apply ops — operators, comparisons, indexing, ``reshape``, ``backward`` … — are
     # bound to the class by :mod:`.api`, from the rule table and the functions of :mod:`.ops`
     # (so this module imports neither, and the package has no import cycle).
+
+
+register_wrapper(Tensor)  # it exports DLPack, yet is no other library's array: namespace_of gives it NumPy's
 
 
 def _GONE() -> None:  # noqa: N802 - a dead weak reference: what detach_() leaves for the ops that used the tensor

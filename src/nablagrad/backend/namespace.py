@@ -494,16 +494,29 @@ def _array_api_namespace(x) -> ArrayAPINamespace:
     return ns
 
 
+_WRAPPERS: list[type] = []  # types that export DLPack but are not arrays to compute on (nablagrad's Tensor)
+
+
+def register_wrapper(cls: type) -> None:
+    """Declare ``cls`` (nablagrad's ``Tensor``, which exports its data through ``__dlpack__``) a wrapper of an
+    array, not another library's array: :func:`namespace_of` gives it and its subclasses NumPy's namespace, as
+    to any object that is not an array, never an array-API namespace taken from its ``__dlpack__``."""
+    _WRAPPERS.append(cls)
+    _BY_TYPE[cls] = NUMPY
+
+
 def namespace_of(x) -> NumpyNamespace | ArrayAPINamespace:
     """The namespace (with NumPy's names) of the array ``x``; NumPy's for numbers and NumPy arrays.
 
-    Arrays of other libraries are told by ``__dlpack__``, which the standard requires of them."""
+    Arrays of other libraries are told by ``__dlpack__``, which the standard requires of them (a wrapper declared by
+    :func:`register_wrapper`, the Tensor, is not one of them)."""
     if type(x) is ndarray or isinstance(x, ndarray | np.generic) or not hasattr(x, "__dlpack__"):
         return NUMPY  # NumPy arrays; numbers, lists and anything else np.asarray may take
     ns = _BY_TYPE.get(type(x))
     if ns is None:
-        ns = _BY_TYPE[type(x)] = _array_api_namespace(x)
+        ns = NUMPY if isinstance(x, tuple(_WRAPPERS)) else _array_api_namespace(x)
+        _BY_TYPE[type(x)] = ns
     return ns
 
 
-__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of"]
+__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of", "register_wrapper"]
