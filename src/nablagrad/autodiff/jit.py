@@ -1214,14 +1214,19 @@ def _bound_signatures(programs: dict, others: dict, compiled: Callable, name: st
     oldest = next(iter(programs))
     del programs[oldest]
     others.pop(oldest, None)
-    if not getattr(compiled, "_dropped_programs", False):
-        compiled._dropped_programs = True
-        warnings.warn(
-            f"jit: {name} was traced for more than {KEPT_SIGNATURES} signatures (shapes, dtypes or static values), so "
-            "the oldest programs are dropped. A Python number argument is static: each new value traces again. Pass a "
-            "value that changes from call to call as an array (np.float32(lr)), which is an input of one program",
-            stacklevel=3,
-        )
+    _warn_once(
+        compiled, "_dropped_programs", UserWarning,
+        f"jit: {name} was traced for more than {KEPT_SIGNATURES} signatures (shapes, dtypes or static values), so "
+        "the oldest programs are dropped. A Python number argument is static: each new value traces again. Pass a "
+        "value that changes from call to call as an array (np.float32(lr)), which is an input of one program",
+    )  # fmt: skip
+
+
+def _warn_once(compiled: Callable, flag: str, category: type[Warning], message: str) -> None:
+    """``message`` the first time ``compiled`` meets it (``flag`` set on the function), at the user's call."""
+    if not getattr(compiled, flag, False):
+        setattr(compiled, flag, True)
+        warnings.warn(message, category, stacklevel=4)
 
 RETRACE_LIMIT = 8  # traces of one signature for stale constants before a compiled function runs eagerly (torch.compile's limit)
 
@@ -1246,15 +1251,12 @@ def _counts_hold(program: _Program, inputs: list[Tensor], compiled: Callable, na
     shapes of the program follow from them.  When not, the call runs ``f`` itself (a warning says so, once)."""
     if all(int(np.count_nonzero(inputs[i].data)) == n for i, n in program.mask_counts):
         return True
-    if not getattr(compiled, "_warned_masks", False):
-        compiled._warned_masks = True
-        warnings.warn(
-            f"jit({name}): a boolean mask argument used as an index (x[mask]) holds another number of True values than "
-            "when traced, so the result's shape differs: such calls run the function eagerly. Use ng.where(mask, x, 0) "
-            "(same shape for every mask) to keep them compiled",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    _warn_once(
+        compiled, "_warned_masks", RuntimeWarning,
+        f"jit({name}): a boolean mask argument used as an index (x[mask]) holds another number of True values than "
+        "when traced, so the result's shape differs: such calls run the function eagerly. Use ng.where(mask, x, 0) "
+        "(same shape for every mask) to keep them compiled",
+    )  # fmt: skip
     return False
 
 
