@@ -67,6 +67,8 @@ def _function(row: Row) -> Callable:
         extra, floats = dict(row.extra), row.floats is not False
 
         def f(x, **kw):
+            if kw.pop("out", None) is not None:  # (np.round(t) passes out=None; an array given: NumPy writes it)
+                raise TypeError(f"{row.name}: out= is not taken (tensors are not written in place); use the result")
             if set(kw) - set(extra):
                 raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             x = x if x.__class__ is Tensor else _t(x)
@@ -247,7 +249,12 @@ def _shape_arg(shape: tuple):
 
 
 def _reshape(self: Tensor, *shape, **named) -> Tensor:
-    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or PyTorch's ``x.reshape(shape=(2, 3))``."""
+    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or PyTorch's ``x.reshape(shape=(2, 3))``; NumPy's ``order="C"``
+    (``np.reshape(t, s)`` passes it) is the only order, row-major as PyTorch's."""
+    order = named.pop("order", "C")
+    if order != "C":  # (not a TypeError: np.reshape would take that as "no such method" and drop the gradient)
+        raise ValueError(f"reshape: only order='C' (row-major, as PyTorch) is supported, got order={order!r}; "
+                         "for Fortran order reverse the axes (a matrix to (p, q): x.mT.reshape(q, p).mT)")  # fmt: skip
     if set(named) - {"shape"} or (named and shape):
         raise TypeError(f"reshape: give the shape once, as sizes or shape=; got {shape} and {named}")
     return reshape(self, _shape_arg(shape) if not named else tuple(named["shape"]))
@@ -305,19 +312,41 @@ def _expand(self: Tensor, *shape, size=None) -> Tensor:
     shape = tuple(_shape_arg(shape) if size is None else size)
     lead = len(shape) - self.ndim
     if builtins.any(n == -1 for n in shape[:lead]) or lead < 0:
-        raise ValueError(
+        raise InputError(  # (PyTorch's RuntimeError; a ValueError too)
             f"expand: cannot expand a tensor of shape {self.shape} to {shape}: "
             "give at least as many sizes as it has dimensions, and -1 only for an existing dimension"
         )
     return broadcast_to(self, tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape)))
 
 
+_PLAIN_OPERANDS = frozenset({Tensor, float, int, bool, np.ndarray})  # the common operands, by class (fast)
+_NUMBER_KINDS = frozenset("biufc")
+
+
+def _comparable(other) -> bool:
+    """Whether an operator takes ``other`` as PyTorch's does: a tensor, a number, an array (NumPy's or another
+    library's), a NumPy scalar, or a (nested) list/tuple of numbers.  Anything else (None, a string, an object)
+    is not compared: ``NotImplemented``, so ``t == None`` is False, ``t != "a"`` True and ``t < None`` Python's
+    TypeError, as for a torch tensor."""
+    if other.__class__ in _PLAIN_OPERANDS or isinstance(other, Tensor | np.ndarray | np.generic | complex):
+        return True
+    if isinstance(other, list | tuple):
+        try:
+            return np.asarray(other).dtype.kind in _NUMBER_KINDS  # (a ragged or mixed list: not numbers)
+        except (ValueError, TypeError):
+            return False
+    return builtins.any(hasattr(other, a) for a in ("__array_namespace__", "__array__", "__cuda_array_interface__"))
+
+
 def _comparison(prim) -> Callable:
     """A comparison or logical operator: a boolean tensor outside the graph, like PyTorch (under
-    vmap it is batched like any elementwise op)."""
+    vmap it is batched like any elementwise op); ``NotImplemented`` for an operand PyTorch does not compare
+    (:func:`_comparable`)."""
     fn = prim.fn
 
     def compare(self: Tensor, other) -> Tensor:
+        if other.__class__ not in _PLAIN_OPERANDS and not _comparable(other):
+            return NotImplemented
         if _mode.slow or self.data.__class__ is not np.ndarray:  # vmap, or another array library
             if _mode.jit_trace is not None:  # ng.jit records a comparison of traced values (jit.py)
                 out = _mode.jit_trace.compare(prim.name, self, other)
@@ -586,7 +615,7 @@ def _invert(self: Tensor) -> Tensor:
                 return out
         with _m.no_grad():
             return _apply(R.INVERT, (self,))
-    return _wrap(~self.data)
+    return _wrap(R.INVERT.fn(self.data))  # (the rule's fn: a float tensor's refusal names the op and the fix)
 
 
 def _in_place(name: str, op: Callable) -> Callable:
@@ -621,6 +650,8 @@ _UFUNC_OPERATORS: dict[str, tuple[str, str]] = {  # ufunc -> (x.__op__(y), y.__r
     "bitwise_and": ("__and__", "__rand__"),
     "bitwise_or": ("__or__", "__ror__"),
     "bitwise_xor": ("__xor__", "__rxor__"),
+    "left_shift": ("__lshift__", "__rlshift__"),
+    "right_shift": ("__rshift__", "__rrshift__"),
     "equal": ("__eq__", "__eq__"),  # (a comparison's reflection: ``a < t`` is ``t > a``)
     "not_equal": ("__ne__", "__ne__"),
     "less": ("__lt__", "__gt__"),
@@ -709,16 +740,28 @@ def _values(items: tuple) -> list:
     return [a.numpy() if isinstance(a, Tensor) else a for a in items]
 
 
-_OPERATORS = ("add", "sub", "mul", "truediv", "pow")  # x += y …
+_OPERATORS = {  # x += y, x <<= 1, m &= k …: Python's operator in place (its dunder name: its function)
+    **{name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow")},
+    **{name: getattr(operator, name) for name in ("lshift", "rshift", "xor")},
+    "and": operator.and_,
+    "or": operator.or_,
+}
 _IN_PLACE = (  # x.add_(…), x.exp_() … : PyTorch's in-place methods of the ops nablagrad has
     "add", "sub", "mul", "div", "pow", "clamp", "clamp_min", "clamp_max", "clip", "masked_fill", "abs", "neg", "exp",
     "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "reciprocal", "sign", "floor", "ceil", "round", "trunc",
     "sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "tanh", "relu", "exp2", "index_add",
-    "lgamma", "digamma",
+    "lgamma", "digamma", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "gcd", "lcm", "absolute", "negative", "arccos", "arcsin", "arctan", "arccosh", "arcsinh",
+    "arctanh", "acosh", "asinh", "atanh", "arctan2", "atan2", "hypot", "copysign", "erf", "erfc", "erfinv", "frac",
+    "fix", "sgn", "sinc", "logit", "rsqrt", "deg2rad", "rad2deg", "nan_to_num", "fmod", "remainder", "floor_divide",
+    "xlogy", "subtract", "multiply", "divide", "true_divide", "lerp", "addcmul", "addcdiv", "heaviside", "logical_not",
+    "logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+    "less_equal", "not_equal", "cumsum", "cumprod", "tril", "triu", "addmm", "addmv", "addr", "addbmm", "baddbmm",
+    "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce", "renorm",
 )
 
 METHODS: dict[str, object] = {
-    **{f"__i{name}__": _in_place(f"__i{name}__", getattr(operator, name)) for name in _OPERATORS},
+    **{f"__i{name}__": _in_place(f"__i{name}__", op) for name, op in _OPERATORS.items()},
     **{f"{name}_": _in_place(f"{name}_", lambda x, *a, _op=name, **kw: OPS[_op](x, *a, **kw)) for name in _IN_PLACE},
     "T": property(_matrix_transpose),
     "mT": property(lambda self: _last_two(self, "mT")),

@@ -39,6 +39,14 @@ def _names(axis, keepdims, dim, keepdim, empty_is_every: bool = True):
     return axis, (keepdims if keepdim is None else keepdim)
 
 
+def _no_out(name: str, out) -> None:
+    """NumPy's ``out=None`` (``np.max(t)``, ``np.cumsum(t)`` pass it to the method) is taken; an array to write
+    into is refused, as by the generated reductions: a tensor op gives its result, it writes into nothing."""
+    if out is not None:
+        raise TypeError(f"{name}: out= is not taken (tensors are not written in place); use the result, "
+                        f"y = x.{name}(...), or y.copy_(x.{name}(...)) to write it into an existing tensor")  # fmt: skip
+
+
 def _flat_groups(x, axis):
     """``x`` with the reduced axes moved last and flattened: (rest..., n), plus how to undo it."""
     axes = _norm_axis(axis, x.ndim)
@@ -218,16 +226,18 @@ def _scan(prim: Primitive, x, axis, dim):
 
 
 @function()
-def cumsum(x, axis=None, dim=None, dtype=None):
+def cumsum(x, axis=None, dim=None, dtype=None, *, out=None):
     """Running sums along ``axis`` (the flattened tensor when None); gradient Σ_{j≥i} g_j.  ``dtype``
     (PyTorch's): the input is cast to it first."""
+    _no_out("cumsum", out)
     return _scan(CUMSUM, x if dtype is None else ops.astype(_t(x), dtype), axis, dim)
 
 
 @function()
-def cumprod(x, axis=None, dim=None, dtype=None):
+def cumprod(x, axis=None, dim=None, dtype=None, *, out=None):
     """Running products along ``axis``; gradient Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k (exact at zeros).
     ``dtype`` (PyTorch's): the input is cast to it first."""
+    _no_out("cumprod", out)
     return _scan(CUMPROD, x if dtype is None else ops.astype(_t(x), dtype), axis, dim)
 
 
@@ -353,10 +363,14 @@ ARGSORT = Primitive("argsort", _argsort_np, (None,), (None,), fmt="argsort({0})"
 
 
 @function()
-def argsort(x, axis: int = -1, descending: bool = False, dim=None, *, stable: bool = False):
+def argsort(x, axis: int = -1, descending: bool = False, dim=None, *, stable: bool = False, kind=None, order=None):
     """The indices that sort ``x`` along ``axis`` (``dim``), ascending or ``descending``, NaN as the
     largest value (PyTorch's).  Always stable — equal entries keep their order — so PyTorch's
-    ``stable=`` is accepted and changes nothing.  A 0-d tensor (dim 0 or −1) gives index 0, shape ()."""
+    ``stable=`` and NumPy's ``kind=`` are accepted and change nothing.  A 0-d tensor (dim 0 or −1) gives
+    index 0, shape ()."""
+    if order is not None:  # (not a TypeError: np.argsort would take that as "no such method")
+        raise ValueError(f"argsort: order={order!r} names fields of a structured array; a tensor has none, give "
+                         "order=None")  # fmt: skip
     x = _t(x)
     axis = _ax("argsort", axis if dim is None else dim, x.ndim)
     if not x.ndim:  # PyTorch's: a 0-d tensor is one entry, and its index stays 0-d
@@ -713,26 +727,30 @@ def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
 
 
 @function()
-def argmax(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
+def argmax(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):
     """The index of the largest entry along ``axis`` (of the flattened tensor when None); no gradient."""
+    _no_out("argmax", out)
     return _no_grad_reduce(ARGMAX, x, axis, keepdims, dim, keepdim)
 
 
 @function()
-def argmin(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):
+def argmin(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):
     """The index of the smallest entry along ``axis``; no gradient."""
+    _no_out("argmin", out)
     return _no_grad_reduce(ARGMIN, x, axis, keepdims, dim, keepdim)
 
 
 @function()
-def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001 - NumPy's and PyTorch's name
+def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):  # noqa: A001 - NumPy's and PyTorch's name
     """Whether every entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
+    _no_out("all", out)
     return _no_grad_reduce(ALL, x, axis, keepdims, dim, keepdim)
 
 
 @function()
-def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None):  # noqa: A001
+def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):  # noqa: A001
     """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
+    _no_out("any", out)
     return _no_grad_reduce(ANY, x, axis, keepdims, dim, keepdim)
 
 
@@ -772,15 +790,17 @@ def _at_index(name: str, arg: Primitive, x: Tensor, dim, keepdim: bool) -> Value
     return ValuesIndices(values, idx) if keepdim else ValuesIndices(values.squeeze(dim), idx.squeeze(dim))
 
 
-def _max_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False):
+def _max_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
     """PyTorch's ``x.max(dim=None, keepdim=False)``: a dim gives ``(values, indices)``, a tensor the
     elementwise maximum."""
+    _no_out("max", out)  # (np.max(t) passes out=None)
     return max(self, axis, keepdims, dim, keepdim)
 
 
-def _min_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False):
+def _min_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
     """PyTorch's ``x.min(dim=None, keepdim=False)``: a dim gives ``(values, indices)``, a tensor the
     elementwise minimum."""
+    _no_out("min", out)  # (np.min(t) passes out=None)
     return min(self, axis, keepdims, dim, keepdim)
 
 
