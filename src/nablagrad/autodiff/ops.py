@@ -196,9 +196,20 @@ def masked_fill(x, mask, value):
     return out if out.dtype == x.dtype else astype(out, x.dtype)
 
 
+def no_out(name: str, out, error: type[Exception] = TypeError) -> None:
+    """NumPy's ``out=None`` (``np.max(t)``, ``np.clip(t, 0, 1)`` pass it to the method) is taken; an array to write
+    into is refused: a tensor op gives its result, it writes into nothing.  (``error``: ValueError where NumPy would
+    take a TypeError for "no such method" and silently compute on the bare array instead.)"""
+    if out is not None:
+        raise error(f"{name}: out= is not taken (tensors are not written in place); use the result, "
+                    f"y = x.{name}(...), or y.copy_(x.{name}(...)) to write it into an existing tensor")  # fmt: skip
+
+
 @function()
-def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
-    """Clamp into [min, max]; gradient 1 inside (bounds included), 0 outside."""
+def clip(x, min=None, max=None, *, out=None):  # noqa: A002 - PyTorch's names
+    """Clamp into [min, max]; gradient 1 inside (bounds included), 0 outside.  (``out``: NumPy's ``np.clip(t, …)``
+    passes ``out=None``; an array is refused.)"""
+    no_out("clip", out, ValueError)
     if min is None and max is None:
         raise ValueError("clip: give at least one of min= or max=")
     x = _t(x)
@@ -214,8 +225,9 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's names
 
 
 @function()
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
     """PyTorch's name for ``clip``."""
+    no_out("clamp", out, ValueError)
     return clip(x, min, max)
 
 
@@ -283,14 +295,17 @@ def _spread_args(name: str, axis, unbiased, keepdims, dim, keepdim, correction, 
 
 
 @function(prim=R.STD)
-def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None):
+def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None,
+        dtype=None, out=None):
     """Standard deviation σ = sqrt(Σ(x − x̄)² / (n − correction)); gradient (x − x̄)/(σ (n − correction)),
     and 0 where σ = 0 (a constant row), as PyTorch.  PyTorch's signature ``std(dim, unbiased, keepdim)``
     (``x.std(1, False)``: correction 0) and ``correction=`` (1 by default, Bessel's), or NumPy's
-    ``axis``/``keepdims``/``ddof``.  Where n ≤ correction (one sample, Bessel's correction) σ is nan (or ∞)
+    ``axis``/``keepdims``/``ddof``/``dtype`` (``np.std(t)``: NumPy's ddof 0).  Where n ≤ correction (one sample,
+    Bessel's correction) σ is nan (or ∞)
     and so is its gradient, with a warning, as PyTorch.  Integers and bools are refused, as PyTorch: ``x.float().std()``."""
     axis, keepdims, correction = _spread_args("std", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
-    x = _t(x)
+    no_out("std", out)
+    x = _t(x) if dtype is None else astype(_t(x), dtype)  # (NumPy's dtype=: the dtype it computes in)
     R.floating_only("std", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("std", axis)
@@ -311,14 +326,16 @@ def _warn_no_dof(name: str, n: int, correction) -> None:
 
 
 @function(prim=R.VAR)
-def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None):
+def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None, keepdim=None, ddof=None,
+        dtype=None, out=None):
     """Variance σ² = Σ(x − x̄)² / (n − correction); gradient 2(x − x̄)/(n − correction).  PyTorch's signature
     ``var(dim, unbiased, keepdim)`` (``x.var(1, False)``: the population variance) and ``correction=``
-    (1 by default, Bessel's), or NumPy's ``axis``/``keepdims``/``ddof``.  Where n ≤ correction (one sample,
-    Bessel's correction) the denominator is 0: nan (or ∞) and so is the gradient, with a warning, as PyTorch.
-    Integers and bools are refused, as PyTorch: ``x.float().var()``."""
+    (1 by default, Bessel's), or NumPy's ``axis``/``keepdims``/``ddof``/``dtype`` (``np.var(t)``: NumPy's ddof 0).
+    Where n ≤ correction (one sample, Bessel's correction) the denominator is 0: nan (or ∞) and so is the
+    gradient, with a warning, as PyTorch.  Integers and bools are refused, as PyTorch: ``x.float().var()``."""
     axis, keepdims, correction = _spread_args("var", axis, unbiased, keepdims, dim, keepdim, correction, ddof)
-    x = _t(x)
+    no_out("var", out)
+    x = _t(x) if dtype is None else astype(_t(x), dtype)  # (NumPy's dtype=: the dtype it computes in)
     R.floating_only("var", x)
     if x.ndim == 0 and axis is not None:
         axis = scalar_axis("var", axis)

@@ -39,12 +39,7 @@ def _names(axis, keepdims, dim, keepdim, empty_is_every: bool = True):
     return axis, (keepdims if keepdim is None else keepdim)
 
 
-def _no_out(name: str, out) -> None:
-    """NumPy's ``out=None`` (``np.max(t)``, ``np.cumsum(t)`` pass it to the method) is taken; an array to write
-    into is refused, as by the generated reductions: a tensor op gives its result, it writes into nothing."""
-    if out is not None:
-        raise TypeError(f"{name}: out= is not taken (tensors are not written in place); use the result, "
-                        f"y = x.{name}(...), or y.copy_(x.{name}(...)) to write it into an existing tensor")  # fmt: skip
+_no_out = ops.no_out  # (NumPy's out=None taken, an array refused)
 
 
 def _flat_groups(x, axis):

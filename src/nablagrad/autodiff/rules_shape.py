@@ -541,8 +541,13 @@ def unfold(x, dimension: int, size: int, step: int):
 
 # --- gathers and scatters -------------------------------------------------------------------------------
 @function()
-def take(x, indices, axis=None):
-    """Entries at ``indices`` along ``axis`` (of the flattened tensor when None)."""
+def take(x, indices, axis=None, *, out=None, mode="raise"):
+    """Entries at ``indices`` along ``axis`` (of the flattened tensor when None).  (``out``, ``mode``: NumPy's
+    ``np.take(t, i)`` passes ``out=None, mode="raise"``; an array to write into, or wrapping/clipping, is refused.)"""
+    ops.no_out("take", out, ValueError)
+    if mode != "raise":
+        raise ValueError(f"take: mode={mode!r} is not taken; an index out of range is an error (mode='raise'), "
+                         "wrap or clip the indices first (i % n, i.clamp(0, n - 1))")  # fmt: skip
     x = _t(x)
     if axis is None:
         flat = x.reshape(-1)
