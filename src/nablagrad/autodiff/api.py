@@ -67,8 +67,7 @@ def _function(row: Row) -> Callable:
         extra, floats = dict(row.extra), row.floats is not False
 
         def f(x, **kw):
-            if kw.pop("out", None) is not None:  # (np.round(t) passes out=None; an array given: NumPy writes it)
-                raise TypeError(f"{row.name}: out= is not taken (tensors are not written in place); use the result")
+            ops.no_out(row.name, kw.pop("out", None))  # (np.round(t) passes out=None)
             if set(kw) - set(extra):
                 raise TypeError(f"{row.name}: unexpected keyword argument(s) {sorted(set(kw) - set(extra))}")
             x = x if x.__class__ is Tensor else _t(x)
@@ -741,8 +740,8 @@ def _values(items: tuple) -> list:
 
 
 _OPERATORS = {  # x += y, x <<= 1, m &= k …: Python's operator in place (its dunder name: its function)
-    **{name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow")},
-    **{name: getattr(operator, name) for name in ("lshift", "rshift", "xor")},
+    **{name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lshift",
+                                                  "rshift", "xor")},
     "and": operator.and_,
     "or": operator.or_,
 }

@@ -39,9 +39,6 @@ def _names(axis, keepdims, dim, keepdim, empty_is_every: bool = True):
     return axis, (keepdims if keepdim is None else keepdim)
 
 
-_no_out = ops.no_out  # (NumPy's out=None taken, an array refused)
-
-
 def _flat_groups(x, axis):
     """``x`` with the reduced axes moved last and flattened: (rest..., n), plus how to undo it."""
     axes = _norm_axis(axis, x.ndim)
@@ -224,7 +221,7 @@ def _scan(prim: Primitive, x, axis, dim):
 def cumsum(x, axis=None, dim=None, dtype=None, *, out=None):
     """Running sums along ``axis`` (the flattened tensor when None); gradient Σ_{j≥i} g_j.  ``dtype``
     (PyTorch's): the input is cast to it first."""
-    _no_out("cumsum", out)
+    ops.no_out("cumsum", out)
     return _scan(CUMSUM, x if dtype is None else ops.astype(_t(x), dtype), axis, dim)
 
 
@@ -232,7 +229,7 @@ def cumsum(x, axis=None, dim=None, dtype=None, *, out=None):
 def cumprod(x, axis=None, dim=None, dtype=None, *, out=None):
     """Running products along ``axis``; gradient Σ_{j≥i} g_j Π_{k≤j, k≠i} x_k (exact at zeros).
     ``dtype`` (PyTorch's): the input is cast to it first."""
-    _no_out("cumprod", out)
+    ops.no_out("cumprod", out)
     return _scan(CUMPROD, x if dtype is None else ops.astype(_t(x), dtype), axis, dim)
 
 
@@ -724,28 +721,28 @@ def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
 @function()
 def argmax(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):
     """The index of the largest entry along ``axis`` (of the flattened tensor when None); no gradient."""
-    _no_out("argmax", out)
+    ops.no_out("argmax", out)
     return _no_grad_reduce(ARGMAX, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def argmin(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):
     """The index of the smallest entry along ``axis``; no gradient."""
-    _no_out("argmin", out)
+    ops.no_out("argmin", out)
     return _no_grad_reduce(ARGMIN, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):  # noqa: A001 - NumPy's and PyTorch's name
     """Whether every entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
-    _no_out("all", out)
+    ops.no_out("all", out)
     return _no_grad_reduce(ALL, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):  # noqa: A001
     """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
-    _no_out("any", out)
+    ops.no_out("any", out)
     return _no_grad_reduce(ANY, x, axis, keepdims, dim, keepdim)
 
 
@@ -788,14 +785,14 @@ def _at_index(name: str, arg: Primitive, x: Tensor, dim, keepdim: bool) -> Value
 def _max_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
     """PyTorch's ``x.max(dim=None, keepdim=False)``: a dim gives ``(values, indices)``, a tensor the
     elementwise maximum."""
-    _no_out("max", out)  # (np.max(t) passes out=None)
+    ops.no_out("max", out)  # (np.max(t) passes out=None)
     return max(self, axis, keepdims, dim, keepdim)
 
 
 def _min_method(self, dim=None, keepdim=None, *, axis=None, keepdims=False, out=None):
     """PyTorch's ``x.min(dim=None, keepdim=False)``: a dim gives ``(values, indices)``, a tensor the
     elementwise minimum."""
-    _no_out("min", out)  # (np.min(t) passes out=None)
+    ops.no_out("min", out)  # (np.min(t) passes out=None)
     return min(self, axis, keepdims, dim, keepdim)
 
 
