@@ -107,3 +107,18 @@ def test_hooks_are_checked_and_handles_remove_them():
         m.load_state_dict(m.state_dict())
     h.remove()
     m.load_state_dict(m.state_dict())
+
+
+def test_a_refused_assign_load_leaves_the_states_own_parameters_as_they_were():
+    m = ng.nn.Linear(2, 3, seed=0)
+    frozen = ng.nn.Parameter(ng.zeros(2, 3), requires_grad=False)  # the module's weight requires grad: assign flips it
+
+    def refuse(module, keys):
+        raise RuntimeError("refused by the hook")
+
+    m.register_load_state_dict_post_hook(refuse)
+    weight = m.weight
+    with pytest.raises(RuntimeError, match="refused by the hook"):
+        m.load_state_dict({"weight": frozen}, strict=False, assign=True)
+    assert m.weight is weight and m.weight.requires_grad
+    assert frozen.requires_grad is False  # the caller's object is not left changed

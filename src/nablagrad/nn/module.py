@@ -763,7 +763,9 @@ class Module:
             owners = {f"{path}.{k}" if path else k: (m, k) for path, m in self.named_modules(remove_duplicate=False)
                       for k, _ in m._local_state()}  # fmt: skip
             new = {k: _assigned(k, v, own[k]) for k, v in state.items() if k in own}
+            # the old tensors, and the state's own Parameters' flags (_assign_all may change them): a refusal puts both back
             undo = [(owners[k], own[k], own[k].requires_grad) for k in new]
+            flags = [(t, t.requires_grad) for t in new.values() if isinstance(t, Parameter)]
             _assign_all([(owners[k], t, own[k].requires_grad) for k, t in new.items()])
         else:
             new = {k: _loaded(k, v, own[k]) for k, v in state.items() if k in own}
@@ -775,7 +777,12 @@ class Module:
             if strict and (missing or unexpected):
                 raise StateDictKeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
         except BaseException:  # refused (or a hook raised): the old values (or tensors) back
-            _assign_all(undo) if assign else _copy_all(own, undo)
+            if assign:
+                _assign_all(undo)
+                for t, requires_grad in flags:
+                    t.requires_grad = requires_grad
+            else:
+                _copy_all(own, undo)
             raise
         if any(not own[k].requires_grad for k in new):
             restructure()  # ng.jit records no op on a buffer (or frozen parameter): what it made from one was frozen
