@@ -17,7 +17,6 @@ inputs are leaves — a compiled training step (``ng.jit``) — skips the sort o
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,22 +38,6 @@ _FREED_MSG = (
     "values were freed by the first backward. Pass retain_graph=True to the first backward() if you "
     "need to call it twice, or recompute the forward pass."
 )
-
-
-class _Walk(threading.local):
-    """Whether this thread's running tape walk keeps the graph (``retain_graph``), for an op whose VJP frees
-    what it saved as it goes (a compiled call, :mod:`.jit`): it asks :func:`retaining`."""
-
-    retain: bool = False
-
-
-_walk = _Walk()
-
-
-def retaining() -> bool:
-    """True while a walk with ``retain_graph=True`` (or ``create_graph``) runs in this thread: a VJP must leave
-    what it saved in place for another backward."""
-    return _walk.retain
 
 
 _MODIFIED_MSG = (
@@ -319,7 +302,7 @@ def run_backward(
     through: dict[int, object] = {}  # the adjoints of the inputs the walk went through (another input is upstream)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
     home = root.data.__class__
-    before, _walk.retain = _walk.retain, retain_graph  # (restored after: a hook may run a walk of its own)
+    before, _m.state.retain_graph = _m.state.retain_graph, retain_graph  # (restored after: a hook may run a walk)
     try:
         # a derivative at a kink or pole is ±∞ or NaN in IEEE arithmetic (sqrt′(0) = ∞, log′(0) = ∞, 0·∞ masked by
         # a select): PyTorch computes it silently, so the walk does too — one errstate for the walk, not one per rule
@@ -362,7 +345,7 @@ def run_backward(
                     node._inputs = None
                     node._params = None
     finally:
-        _walk.retain = before
+        _m.state.retain_graph = before
     if hooked:  # the leaves' (or the stopping inputs') adjoints are complete now: before anything is accumulated
         ends = leaves if inputs is None else {id(t): t for t in inputs if id(t) not in through}.values()
         for t in ends:

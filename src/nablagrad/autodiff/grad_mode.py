@@ -57,6 +57,7 @@ class _ThreadMode(threading.local):
         self.randomness: dict[int, str] = {}  # running vmap level -> its rule for random draws (see batch_level())
         self.floor: float = float("inf")  # vmap levels >= floor are hidden: ordinary axes (see physical())
         self.switched_off: bool = False  # set_grad_enabled(False) called (outside a block): counted in ``active``
+        self.retain_graph: bool = False  # a tape walk with retain_graph=True runs: a compiled call keeps what it saved
 
 
 state = _ThreadMode()  # read as ``state.grad_enabled``: the value of the calling thread

@@ -83,7 +83,7 @@ import numpy as np
 from ..backend import CPU, get_default_device
 from ..backend.namespace import NUMPY, namespace_of
 from . import grad_mode as _m
-from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort, retaining
+from .backward import _FREED_MSG, GraphFreedError, _accumulate, _toposort
 from .errors import JitError
 from .grad_mode import _setting, no_grad, state, tracing
 from .primitive import NUMPY_NS, Primitive, _no_cotangent, sum_to
@@ -678,7 +678,7 @@ class _Compiled(Primitive):
                            "through a compiled function; call the function without ng.jit for those")  # fmt: skip
         if "vals" not in ctx:  # freed by an earlier backward without retain_graph (its node is freed too)
             raise GraphFreedError(_FREED_MSG)
-        retain = retaining()  # backward(retain_graph=True): the intermediates stay for another backward
+        retain = state.retain_graph  # backward(retain_graph=True): the intermediates stay for another backward
         vals, used = (list(ctx["vals"]), ctx["used"]) if retain else (ctx.pop("vals"), ctx.pop("used"))
         live = ctx.get("live", (0,))
         if len(live) < 2:  # the one live output, which need not be the first ((argmax, loss))
@@ -954,7 +954,8 @@ def _argument(a, slot: dict[int, int], data_slot: dict[int, int]) -> tuple:
 
 def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None, donate_argnums=None,
         donate_argnames=None) -> Callable:  # fmt: skip
-    """Compile ``f`` (tensors/arrays, pytrees of them and hashable static arguments in; a pytree of tensors out).
+    """Compile ``f`` (tensors/arrays, pytrees of them and hashable static arguments in; a pytree of tensors out,
+    Python numbers, strings and None among them given back as they are).
 
     As ``jax.jit``: arrays and tensors are the program's inputs (a new shape or dtype traces again); any
     other argument is static (hashable; a new value traces again); arguments may be given by keyword.

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..backend import CPU, get_default_device
+from ..backend import CPU, checks, get_default_device
 from ..backend.device import Device, device_of, same_device, to_device
 from ..backend.dtypes import TENSOR_KINDS, check_tensor_dtype, tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of, register_wrapper
 from . import grad_mode as _m
-from .errors import JitError
+from .errors import InputError, JitError
 from .grad_mode import state as _mode  # this thread's switches (read on every op)
 from .primitive import Box, Primitive, batch_elementwise
 
@@ -32,17 +32,7 @@ class TensorTypeError(TypeError, RuntimeError):
     written for either catches it."""
 
 
-class ScalarConversionError(ValueError, RuntimeError):
-    """``item()``, ``float()``, ``int()`` of a tensor that does not hold exactly one number: a ValueError (what
-    ``int(array)`` raises, and PyTorch's ``int(t)``) and a RuntimeError (PyTorch's ``t.item()``)."""
-
-
-class GradShapeError(ValueError, RuntimeError):
-    """A gradient of another shape assigned to ``t.grad``: a ValueError (a wrong shape) and a RuntimeError (what
-    PyTorch raises), so code written for either catches it."""
-
-
-class GradDtypeError(TypeError, RuntimeError):
+class GradDtypeError(TensorTypeError):
     """A tensor of a dtype without derivatives (integer, boolean) asked to require a gradient, or a gradient of
     another dtype assigned to ``t.grad``: a TypeError (a wrong dtype) and a RuntimeError (what PyTorch raises), so
     code written for either catches it."""
@@ -168,8 +158,8 @@ class Tensor(Box):
         """The data as a NumPy array: the underlying array (no copy) on the CPU, a host copy from
         another device (PyTorch needs ``.cpu().numpy()`` there; one call does both here).  Refused for a
         traced value inside ``ng.jit`` (so is ``np.asarray(x)``), as ``x.item()`` is: the value would be frozen.
-        ``force`` (PyTorch's ``numpy(force=True)``) is accepted: the values are handed out anyway, with or without
-        a gradient, from any device."""
+        ``force`` (PyTorch's ``numpy(force=True)``) is accepted and changes nothing: the values are handed out
+        without it too, with or without a gradient, from any device."""
         self._readable("numpy()")
         return self._host()
 
@@ -254,7 +244,7 @@ class Tensor(Box):
     def item(self) -> float | int | bool:
         self._readable("item()")  # a traced value (it would be frozen into the program), or one batched by vmap
         if self.data.size != 1:
-            raise ScalarConversionError(
+            raise InputError(
                 f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python number (shape "
                 f"{self.shape}); only a one-element tensor converts: reduce it first (t.sum().item()) or use t.tolist()"
             )
@@ -312,11 +302,7 @@ class Tensor(Box):
         """Let gradients flow into this tensor.  Real floating-point tensors only: a complex tensor holds values
         (its ops compute them), but the rules are real ones (no conjugation: PyTorch's Wirtinger calculus is not
         implemented), so differentiating one would give wrong numbers — refused, as integers are."""
-        if flag.__class__ is not bool and not isinstance(flag, np.bool_):
-            raise TypeError(
-                f"requires_grad_: the flag must be True or False, got {flag!r} ({type(flag).__name__}); "
-                "write t.requires_grad_() or t.requires_grad_(False)"
-            )
+        flag = checks.flag("requires_grad_", "requires_grad", flag)
         if flag and self.dtype.kind != "f":
             if self.dtype.kind == "c":
                 raise TypeError(
@@ -335,7 +321,7 @@ class Tensor(Box):
                 f"{self.shape}) is the result of op '{self._op.name}'. If you want to use a computed variable in a "
                 "subgraph that doesn't require differentiation use var_no_grad = var.detach()"
             )
-        self.requires_grad = bool(flag)
+        self.requires_grad = flag
         return self
 
     def bump_version_(self) -> Tensor:
@@ -495,7 +481,7 @@ def _set_grad(t: Tensor, value: Any) -> None:
                 f"(shape {t.shape}); the gradient must have the tensor's dtype: t.grad = g.to({str(t.dtype)!r})"
             )
         if data.shape != own.shape:
-            raise GradShapeError(
+            raise InputError(
                 f"grad: attempting to assign a gradient of shape {value.shape} to a tensor of shape {t.shape} "
                 "(assigned grad has data of a different size); give a gradient of the tensor's shape, e.g. "
                 "t.grad = g.reshape(t.shape) or ng.zeros_like(t)"

@@ -6,6 +6,7 @@ count (they register as ``numbers.Integral`` and ``numbers.Real``)."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -19,6 +20,15 @@ def is_int(v) -> bool:
 def is_real(v) -> bool:
     """A real number that is not a bool (finite or not): ``0.5``, ``2``, ``np.float32(1)``; not ``True``."""
     return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+
+
+def is_finite(v) -> bool:
+    """``math.isfinite`` of a real number, with a Python int beyond float's range infinite (``math.isfinite``
+    raises OverflowError on one, ``np.isfinite`` on any int beyond int64)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def is_flag(v) -> bool:

@@ -519,4 +519,4 @@ def namespace_of(x) -> NumpyNamespace | ArrayAPINamespace:
     return ns
 
 
-__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of", "register_wrapper"]
+__all__ = ["RENAMED", "NUMPY", "NumpyNamespace", "ArrayAPINamespace", "namespace_of"]

@@ -4,20 +4,11 @@ and regression sets.  Classification labels are 0/1 (``labels="pm1"`` gives −1
 from __future__ import annotations
 
 import inspect
-import math
 
 import numpy as np
 
 from .. import backend
-from ..backend.checks import is_int, is_real
-
-
-def _finite(v) -> bool:
-    """``math.isfinite``, with a Python int beyond float's range infinite (``np.isfinite`` raises on one)."""
-    try:
-        return math.isfinite(v)
-    except OverflowError:
-        return False
+from ..backend.checks import is_finite, is_int, is_real
 
 
 def _classes(who: str, classes, most: int | None = None) -> int:
@@ -38,7 +29,7 @@ def _rng(who: str, n, noise, seed, labels: str = "01") -> np.random.Generator:
         raise TypeError(f"{who}: n must be an integer number of points, e.g. n=500, got {n!r} ({type(n).__name__})")
     if n < 1:  # as scikit-learn's make_moons: an empty data set is refused, not returned
         raise ValueError(f"{who}: n must be at least 1 (the number of points, e.g. n=500), got {n}")
-    if not is_real(noise) or not _finite(noise):
+    if not is_real(noise) or not is_finite(noise):
         raise TypeError(f"{who}: noise must be a finite number, e.g. noise=0.1, got {noise!r}")
     if noise < 0:
         raise ValueError(f"{who}: noise must be >= 0 (0 for none), got {noise}")
@@ -95,7 +86,7 @@ def make_spiral(n: int = 500, noise: float = 0.0, seed=None, labels: str = "01",
     ``2πj/classes``.  Two arms give labels 1 and 0 (or ±1); ``classes`` > 2 arms give 0 … k−1."""
     rng = _rng("make_spiral", n, noise, seed, labels)
     classes = _classes("make_spiral", classes, max(n, 2))  # (an arm per class is built: bounded by the points)
-    if not is_real(turns) or not _finite(turns):
+    if not is_real(turns) or not is_finite(turns):
         raise TypeError(f"make_spiral: turns must be a finite number, e.g. turns=1.75, got {turns!r}")
     counts = [n // classes + (j >= classes - n % classes) for j in range(classes)]
     arms = [1, -1] if classes == 2 else list(range(classes))

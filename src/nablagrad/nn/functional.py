@@ -115,21 +115,15 @@ def generalized_relu(x, alpha):
     return where(x > 0, x, alpha * x)
 
 
-def _inplace(who: str, inplace) -> None:
-    """PyTorch's ``inplace=`` flag, checked and taken: the result is computed out of place, with the same values
-    and gradients (and the input left intact)."""
-    flag(who, "inplace", inplace)
-
-
 def relu(input, inplace: bool = False):  # noqa: A002 - PyTorch's name
-    """``max(0, z)`` (``ng.relu``) with PyTorch's signature; ``inplace`` as :func:`_inplace`."""
-    _inplace("relu", inplace)
+    """``max(0, z)`` (``ng.relu``) with PyTorch's signature; ``inplace`` a bool, computed out of place."""
+    flag("relu", "inplace", inplace)
     return _relu(input)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002 - PyTorch's name
-    """Generalised ReLU with α = 0.01; ``inplace`` as :func:`_inplace`."""
-    _inplace("leaky_relu", inplace)
+    """Generalised ReLU with α = 0.01; ``inplace`` a bool, computed out of place."""
+    flag("leaky_relu", "inplace", inplace)
     return generalized_relu(input, negative_slope)
 
 
@@ -170,9 +164,9 @@ def gelu(input, approximate: str = "none"):  # noqa: A002 - PyTorch's name
 
 
 def silu(input, inplace: bool = False):  # noqa: A002 - PyTorch's name
-    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``; σ never overflows; ``inplace`` as
-    :func:`_inplace`."""
-    _inplace("silu", inplace)
+    """SiLU (swish) ``x·σ(x)``; derivative ``σ(x)(1 + x(1 − σ(x)))``; σ never overflows; ``inplace`` a bool, computed
+    out of place."""
+    flag("silu", "inplace", inplace)
     x = _float(input, "silu")
     return x * sigmoid(x)
 
@@ -205,8 +199,8 @@ ELU = Primitive(
 def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002 - PyTorch's name
     """ELU ``x`` for ``x > 0``, ``α(eˣ − 1)`` for ``x ≤ 0`` (``expm1``: exact near 0); derivative 1
     for ``x > 0`` and ``α eˣ`` for ``x ≤ 0`` — ``α`` at 0, as PyTorch, whose second derivative there is 0
-    (its double backward reads x < 0): so is ours (:func:`_elu_slope`).  ``inplace`` as :func:`_inplace`."""
-    _inplace("elu", inplace)
+    (its double backward reads x < 0): so is ours (:func:`_elu_slope`).  ``inplace`` a bool, computed out of place."""
+    flag("elu", "inplace", inplace)
     return apply(ELU, _float(input, "elu"), alpha=number("elu", "alpha", alpha))
 
 
@@ -320,12 +314,13 @@ LINEAR = _FusedLinear(
     fmt="{2} + {0} @ {1}",
 )
 FUSED_ACTIVATIONS = {"identity": identity, "relu": _relu, "tanh": tanh, "sigmoid": sigmoid}
+_FUSED_NAMES = tuple(FUSED_ACTIVATIONS)  # (for the check on every call)
 
 
 def linear(x, weight, bias=None, activation: str = "identity"):
     """The layer ``σ(x W + b)`` (lecture 002) for σ in :data:`FUSED_ACTIVATIONS`: one fused primitive
     for a batch of rows with a bias, the composite ``σ(x @ W + b)`` otherwise."""
-    choice("linear", "activation", activation, tuple(FUSED_ACTIVATIONS))
+    choice("linear", "activation", activation, _FUSED_NAMES)
     x = as_tensor(x)
     for name, t in (("weight", weight), ("bias", bias)):
         if not isinstance(t, Tensor) and (t is not None or name == "weight"):  # (its .dtype is read below)

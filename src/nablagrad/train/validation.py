@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..autodiff import Tensor
-from ..backend.checks import as_array, is_int, is_real
+from ..backend.checks import as_array, is_finite, is_int, is_real
 from ..data.loader import SAMPLING
 from ..io.atomic import folder_problem
 from ..nn import Module
@@ -46,22 +46,13 @@ def check_flag(name: str, v, who: str = "fit", also: tuple = ()) -> None:
         raise TypeError(f"{who}: {name} must be {choices}, got {v!r}")
 
 
-def _finite(v) -> bool:
-    """``math.isfinite`` that calls a Python int beyond float's range infinite (``np.isfinite`` raises on any
-    int beyond int64, ``math.isfinite`` on one beyond float)."""
-    try:
-        return math.isfinite(v)
-    except OverflowError:
-        return False
-
-
 def check_real(
     name: str, v, minimum: float = 0.0, who: str = "fit", allow_none: bool = False, strict: bool = False
 ) -> float | None:
     """A finite real number ``>= minimum`` (``> minimum`` with ``strict``)."""
     if v is None and allow_none:
         return None
-    if not is_real(v) or not _finite(v):
+    if not is_real(v) or not is_finite(v):
         raise TypeError(f"{who}: {name} must be a finite number, got {v!r} ({type(v).__name__})")
     if v < minimum or (strict and v == minimum):
         raise ValueError(f"{who}: {name} must be {'>' if strict else '>='} {minimum}, got {v}")
