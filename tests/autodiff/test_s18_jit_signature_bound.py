@@ -35,3 +35,17 @@ def test_a_changing_numpy_scalar_is_an_input_of_one_program():
         out = f(x, np.float32(i))
     assert f.traces == 1
     np.testing.assert_array_equal(out.numpy(), [99.0, 198.0])
+
+
+def test_the_least_recently_called_program_is_dropped_not_the_oldest():
+    """A loop that keeps calling one shape while static values flood in keeps that shape's program (functools.lru_cache's
+    rule): only the first call of it traced."""
+    f = ng.jit(lambda x, s: x * s)
+    hot = ng.tensor([1.0, 2.0])
+    f(hot, 1.0)  # the first signature traced, and the one called on every round
+    cold = ng.tensor([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match="least recently used"):
+        for i in range(2 * jit_module.KEPT_SIGNATURES):
+            f(cold, float(i))
+            np.testing.assert_array_equal(f(hot, 1.0).numpy(), [1.0, 2.0])
+    assert f.traces == 1 + 2 * jit_module.KEPT_SIGNATURES  # the hot signature never traced again

@@ -72,6 +72,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import itertools
 import operator
 import types
 import warnings
@@ -442,6 +443,7 @@ class _Program:
     order: list[int] | None = None  # the ops in the order eager mode's backward visits them (None: reversed)
     root_shapes: dict = field(default_factory=dict)  # a step's loss slot -> every slot's shape at its backward
     folded: list = field(default_factory=list)  # (tensor, version, data) a constant of the program was made from
+    used: int = 0  # the tick (:data:`_CLOCK`) of its last call: the cap on signatures drops the least recent
     retraces: int = 0  # how many times the tensors in ``folded`` changed, so this signature was traced again
     modes: list = field(default_factory=list)  # (module, jit_guard, value) of every module the trace called
     tree: TreeDef = LEAF  # the containers of f's result (a pytree of tensors, as jax.jit returns)
@@ -997,6 +999,8 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             key = _signature(args)
         program = programs.get(key)
         retraces = 0
+        if program is not None:
+            program.used = next(_CLOCK)  # when a cap drops a program, the least recently used goes
         if program is not None and program.folded_changed():  # a constant of the program is stale: trace again
             retraces = program.retraces + 1
             if retraces > RETRACE_LIMIT:
@@ -1009,6 +1013,7 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             program = programs[key] = _trace(f, args)
             program.primitive = _Compiled(name, program)
             program.retraces = retraces
+            program.used = next(_CLOCK)
             compiled.traces += program.host
             _bound_signatures(programs, others, compiled, name)
         if program.first is not None:  # the call that traced a training step has taken that step: its results
@@ -1203,22 +1208,24 @@ def _switch(programs: dict, kept: list, key: tuple, program: _Program) -> _Progr
 
 
 KEPT_PROGRAMS = 4  # programs kept per signature for other modes (train and eval of a few modules)
+_CLOCK = itertools.count(1)  # ticks of compiled calls: a program's ``used`` is its last call's
 KEPT_SIGNATURES = 64  # signatures (shapes, dtypes, static values) a compiled function keeps programs for
 
 
 def _bound_signatures(programs: dict, others: dict, compiled: Callable, name: str) -> None:
-    """At most :data:`KEPT_SIGNATURES` programs, the oldest dropped first (a training loop whose static argument
-    changes every call, ``step(x, y, lr)`` with a Python float ``lr``, would otherwise keep one per value); the first
-    time a function drops one, a warning names the fix."""
+    """At most :data:`KEPT_SIGNATURES` programs, the least recently called dropped first (a training loop whose
+    static argument changes every call, ``step(x, y, lr)`` with a Python float ``lr``, would otherwise keep one per
+    value, and evicting by age would drop the programs the loop keeps calling); the first time a function drops one,
+    a warning names the fix."""
     if len(programs) <= KEPT_SIGNATURES:
         return
-    oldest = next(iter(programs))
-    del programs[oldest]
-    others.pop(oldest, None)
+    stale = min(programs, key=lambda k: programs[k].used)
+    del programs[stale]
+    others.pop(stale, None)
     _warn_once(
         compiled, "_dropped_programs", UserWarning,
         f"jit: {name} was traced for more than {KEPT_SIGNATURES} signatures (shapes, dtypes or static values), so "
-        "the oldest programs are dropped. A Python number argument is static: each new value traces again. Pass a "
+        "the least recently used programs are dropped. A Python number argument is static: each new value traces again. Pass a "
         "value that changes from call to call as an array (np.float32(lr)), which is an input of one program",
     )  # fmt: skip
 
