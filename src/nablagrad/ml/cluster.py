@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,9 +14,11 @@ from .base import BaseEstimator, TransformerMixin, check_array, check_is_fitted,
 from .metrics import _check_sample_weight
 
 
-def squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """``‖x_i − c_k‖²`` for all pairs, (n, k), never negative."""
-    d = (X * X).sum(1)[:, None] - 2.0 * X @ C.T + (C * C).sum(1)[None, :]
+def squared_distances(X: np.ndarray, C: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
+    """``‖x_i − c_k‖² = ‖x_i‖² − 2 x_i·c_k + ‖c_k‖²`` for all pairs, (n, k), never negative.  ``x_sq``: the
+    ``‖x_i‖²`` when already known (k-means reuses them in every step of every start)."""
+    xx = (X * X).sum(1) if x_sq is None else x_sq
+    d = xx[:, None] - 2.0 * (X @ C.T) + (C * C).sum(1)[None, :]  # 2·(X Cᵀ), not (2X) Cᵀ: an (n, k) scaling, the same bits
     return np.maximum(d, 0.0)
 
 
@@ -38,6 +41,23 @@ def _sorted_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, first
 
 
+class SortedRows(NamedTuple):
+    """What every seeding start reads, computed once per fit: the rows in :func:`_sorted_rows`' order, their
+    weights (1 without), whether each starts a run of equal rows, and their squared norms ``‖x_i‖²``."""
+
+    X: np.ndarray
+    w: np.ndarray
+    first: np.ndarray
+    sq: np.ndarray
+
+
+def sort_rows(X: np.ndarray, weights: np.ndarray | None = None) -> SortedRows:
+    """The rows (and weights) sorted by :func:`_sorted_rows`, with their squared norms."""
+    order, first = _sorted_rows(X)
+    Xs = X[order]
+    return SortedRows(Xs, np.ones(len(X)) if weights is None else weights[order], first, (Xs * Xs).sum(1))
+
+
 def _draw(mass: np.ndarray, rng: np.random.Generator, size: int | None = None):
     """Index ``i`` (or ``size`` of them) drawn with probability ``mass_i / Σ mass``, by one uniform
     ``u ∈ [0, Σ mass)`` each: the ``i`` whose stretch ``[Σ_{j<i} mass_j, Σ_{j≤i} mass_j)`` holds ``u``
@@ -55,12 +75,15 @@ def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator, weights: n
     as scikit-learn).  The draws run over the rows in :func:`_sorted_rows`, one uniform per pick, so
     the centres do not depend on the rows' order, and an integer weight ``s`` draws exactly as
     ``s`` repeated rows (zero: as a removed row) with the same ``rng``."""
-    order, _ = _sorted_rows(X)
-    X = X[order]
-    w = np.ones(len(X)) if weights is None else weights[order]
+    return _plus_plus(sort_rows(X, weights), k, rng)
+
+
+def _plus_plus(rows: SortedRows, k: int, rng: np.random.Generator) -> np.ndarray:
+    """:func:`kmeans_plus_plus` on rows sorted once (shared by every start of a fit)."""
+    X, w, sq = rows.X, rows.w, rows.sq
     centres = np.empty((k, X.shape[1]))
     centres[0] = X[_draw(w, rng)]
-    closest = squared_distances(X, centres[:1])[:, 0]
+    closest = squared_distances(X, centres[:1], sq)[:, 0]
     trials = 2 + int(np.log(k))
     for c in range(1, k):
         mass = closest * w
@@ -68,7 +91,7 @@ def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator, weights: n
             centres[c] = X[_draw(w, rng)]
             continue
         candidates = _draw(mass, rng, trials)
-        d_new = np.minimum(closest[None, :], squared_distances(X, X[candidates]).T)  # (trials, n)
+        d_new = np.minimum(closest[None, :], squared_distances(X, X[candidates], sq).T)  # (trials, n)
         best = int((d_new @ w).argmin())
         centres[c], closest = X[candidates[best]], d_new[best]
     return centres
@@ -80,9 +103,12 @@ def random_points(X: np.ndarray, k: int, rng: np.random.Generator, weights: np.n
     the rows in :func:`_sorted_rows`, one uniform per draw (as :func:`kmeans_plus_plus`: order-free,
     integer weights as repeated rows).  Fewer distinct values of positive weight than ``k``: the
     others are drawn again, ``∝ s``, as k-means++ repeats a point."""
-    order, first = _sorted_rows(X)
-    X = X[order]
-    w = np.ones(len(X)) if weights is None else weights[order]
+    return _random(sort_rows(X, weights), k, rng)
+
+
+def _random(rows: SortedRows, k: int, rng: np.random.Generator) -> np.ndarray:
+    """:func:`random_points` on rows sorted once (shared by every start of a fit)."""
+    X, w, first = rows.X, rows.w, rows.first
     value = np.cumsum(first) - 1  # equal rows: one value
     total = np.bincount(value, weights=w)
     mass, picks = total.copy(), []
@@ -108,13 +134,13 @@ class KMeans(TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None)],  # and <= n_samples, checked with the data
         "init": [Options({"k-means++", "random"}), InstanceOf(np.ndarray), InstanceOf(list)],
-        "n_init": [Interval(Integral, 1, None)],
+        "n_init": [Interval(Integral, 1, None), Options({"auto"})],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None)],
         "random_state": [RANDOM_STATE],
     }
 
-    def __init__(self, n_clusters: int = 8, init="k-means++", n_init: int = 1, max_iter: int = 300,
+    def __init__(self, n_clusters: int = 8, init="k-means++", n_init: int | str = 1, max_iter: int = 300,
                  tol: float = 1e-4, random_state=None):  # fmt: skip
         self.n_clusters = n_clusters
         self.init = init
@@ -139,25 +165,35 @@ class KMeans(TransformerMixin, BaseEstimator):
             weights = None  # unit weights are no weights: the same fit, to the bit
         starts = self._starts(X, weights)
         tol = self.tol * float(np.mean(_variances(X, weights)))
+        x_sq = (X * X).sum(1)  # ‖x_i‖², the same in every Lloyd step of every start
         best = None
         for start in starts:
-            run = _lloyd(X, np.asarray(start(), np.float64), self.max_iter, tol, weights)
+            run = _lloyd(X, np.asarray(start(), np.float64), self.max_iter, tol, weights, x_sq)
             if best is None or run[2] < best[2]:
                 best = run
         centres, labels, self.inertia_, self.n_iter_ = best
         self.cluster_centers_, self.labels_ = centres.astype(X.dtype), labels.astype(np.int32)
         return self
 
+    def _n_starts(self) -> int:
+        """``n_init``, where ``"auto"`` is scikit-learn's: 10 starts for ``init="random"``, 1 otherwise."""
+        if self.n_init == "auto":
+            return 10 if isinstance(self.init, str) and self.init == "random" else 1
+        return int(self.n_init)
+
     def _starts(self, X: np.ndarray, weights: np.ndarray | None) -> list:
         """One callable per run giving its initial centres (checked before any run)."""
+        n_init = self._n_starts()
         if not isinstance(self.init, str):
             centres = _check_init(self.init, self.n_clusters, X.shape[1])
-            if self.n_init != 1:  # as scikit-learn: the same start n_init times would give the same run
-                warnings.warn(f"KMeans: explicit initial centres were passed, so only one run is performed instead of "
-                              f"n_init={self.n_init}; pass n_init=1 to silence this", RuntimeWarning, stacklevel=4)  # fmt: skip
+            if n_init != 1:  # as scikit-learn (its words): the same start n_init times would give the same run
+                warnings.warn(f"Explicit initial center position passed: performing only one init in KMeans instead of "
+                              f"n_init={n_init} (only one run: the same start gives the same run); pass n_init=1 to "
+                              "silence this", RuntimeWarning, stacklevel=4)  # fmt: skip
             return [functools.partial(np.array, centres, np.float64)]
-        seeding = kmeans_plus_plus if self.init == "k-means++" else random_points
-        return [functools.partial(seeding, X, self.n_clusters, np.random.default_rng(self.random_state), weights)] * self.n_init
+        seeding = _plus_plus if self.init == "k-means++" else _random
+        rows = sort_rows(X, weights)  # independent of the start: sorted once, each start draws from them
+        return [functools.partial(seeding, rows, self.n_clusters, np.random.default_rng(self.random_state))] * n_init
 
     def predict(self, X):
         X = self._check_X(X, "cluster_centers_")
@@ -202,18 +238,25 @@ def _check_init(init, k: int, p: int) -> np.ndarray:
     centres = np.asarray(init, dtype=np.float64) if np.asarray(init).dtype.kind in "fiub" else None
     if centres is None or centres.shape != (k, p) or not np.all(np.isfinite(centres)):
         shape = np.shape(init) if centres is None or centres.ndim else ()
-        raise ValueError(f"KMeans: init must be 'k-means++', 'random' or a finite array of shape (n_clusters, n_features) "
-                         f"= ({k}, {p}) of numbers, got shape {shape}; pass one starting centre per cluster")  # fmt: skip
+        mismatch = ""  # scikit-learn's words for a wrong number of rows or of columns
+        if centres is not None and centres.ndim == 2:
+            wrong = f"clusters {k}" if shape[0] != k else f"features of the data {p}" if shape[1] != p else ""
+            mismatch = wrong and f"The shape of the initial centers {shape} does not match the number of {wrong}. "
+        raise ValueError(f"KMeans: {mismatch}init must be 'k-means++', 'random' or a finite array of shape "
+                         f"(n_clusters, n_features) = ({k}, {p}) of numbers, got shape {shape}; pass one starting "
+                         "centre per cluster")  # fmt: skip
     return centres
 
 
-def _lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float, weights: np.ndarray | None = None):
+def _lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float, weights: np.ndarray | None = None,
+           x_sq: np.ndarray | None = None):  # fmt: skip
     """Lloyd's iterations from centres ``C``: (centres, labels, inertia, iterations).  With
     ``weights`` each centre is its points' weighted mean (a cluster whose points all weigh 0 is
-    empty: it keeps its centre) and the inertia is ``Σ s_i ‖x_i − c‖²``."""
+    empty: it keeps its centre) and the inertia is ``Σ s_i ‖x_i − c‖²``.  ``x_sq``: the rows' ``‖x_i‖²``."""
+    x_sq = (X * X).sum(1) if x_sq is None else x_sq
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - returned
-        labels = squared_distances(X, C).argmin(1)
+        labels = squared_distances(X, C, x_sq).argmin(1)
         new = C.copy()
         for c in range(len(C)):
             members = labels == c
@@ -226,7 +269,7 @@ def _lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float, weights: np.
         C = new
         if shift <= tol:
             break
-    d = squared_distances(X, C)
+    d = squared_distances(X, C, x_sq)
     labels = d.argmin(1)
     closest = d[np.arange(len(X)), labels]
     return C, labels, float(closest.sum() if weights is None else closest @ weights), it

@@ -8,15 +8,17 @@ from numbers import Integral, Real
 import numpy as np
 
 from .. import nn, optim
-from ..nn import HIDDEN_ACTIVATIONS
+from ..autodiff import as_tensor, sigmoid, softmax
+from ..nn import HIDDEN_ACTIVATIONS, l2_penalty
 from ..nn.functional import binary_cross_entropy_with_logits, mse_loss
-from ..train import EarlyStopping
+from ..train import Callback
 from ..train import fit as train_fit
 from ..train import predict as train_predict
-from ._params import LAYER_SIZES, RANDOM_STATE, Interval, Options
+from ._params import BOOLEAN, LAYER_SIZES, RANDOM_STATE, Interval, Options
 from .base import (
     BaseEstimator,
     ClassifierMixin,
+    ConvergenceWarning,
     DataConversionWarning,
     RegressorMixin,
     check_classification_targets,
@@ -28,8 +30,39 @@ from .base import (
 ALIASES = {"logistic": "sigmoid", "linear": "identity"}  # scikit-learn's name for the sigmoid, and nn's alias
 
 
+class BatchPenalisedLoss:
+    """scikit-learn's loss of a mini-batch ``B``: ``loss(ŷ_B, y_B) + α/(2|B|) Σ_l ‖W_l‖²`` (weights only,
+    not biases), the penalty divided by this batch's own size — the last batch of an epoch may be smaller."""
+
+    def __init__(self, loss, model: nn.Module, alpha: float):
+        self.loss, self.model, self.alpha = loss, model, alpha
+
+    def __call__(self, pred, target):
+        return self.loss(pred, target) + l2_penalty(self.model, self.alpha / (2 * target.shape[0]))
+
+
+class NoImprovementStop(Callback):
+    """scikit-learn's stopping rule on the training loss ``L_t`` of epoch ``t``: the epoch does not improve
+    when ``L_t > best − tol`` (``best``: the lowest loss before it); training stops once more than
+    ``n_iter_no_change`` epochs in a row did not improve.  ``stopped`` says whether the rule ended the run."""
+
+    def __init__(self, tol: float, n_iter_no_change: int):
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.on_train_begin(None)
+
+    def on_train_begin(self, trainer) -> None:
+        self.best, self.count, self.stopped = np.inf, 0, False
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+        loss = logs["loss"]
+        self.count = self.count + 1 if loss > self.best - self.tol else 0
+        self.best = min(self.best, loss)
+        if self.count > self.n_iter_no_change:
+            trainer.stop_training = self.stopped = True
+
+
 class _MLP(BaseEstimator):
-    """A multilayer perceptron trained by Adam with early stopping on the training loss."""
+    """A multilayer perceptron trained by Adam on mini-batches, stopped by scikit-learn's rule on the training loss."""
 
     _parameter_constraints = {
         "hidden_layer_sizes": [LAYER_SIZES],
@@ -40,10 +73,13 @@ class _MLP(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None)],
         "random_state": [RANDOM_STATE],
+        "shuffle": [BOOLEAN],
+        "n_iter_no_change": [Interval(Integral, 1, None)],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation: str = "relu", alpha: float = 1e-4, batch_size: int = 200,
-                 learning_rate_init: float = 1e-3, max_iter: int = 200, tol: float = 1e-4, random_state=None):  # fmt: skip
+    def __init__(self, hidden_layer_sizes=(100,), activation: str = "relu", alpha: float = 1e-4,
+                 batch_size: int | str = "auto", learning_rate_init: float = 1e-3, max_iter: int = 200,
+                 tol: float = 1e-4, random_state=None, shuffle: bool = True, n_iter_no_change: int = 10):  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.alpha = alpha
@@ -52,6 +88,17 @@ class _MLP(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.shuffle = shuffle
+        self.n_iter_no_change = n_iter_no_change
+
+    def _batch_size(self, n: int) -> int:
+        """scikit-learn's: ``"auto"`` is ``min(200, n)``; a size above ``n`` is clipped to ``n``, with its warning."""
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          UserWarning, stacklevel=5)  # fmt: skip
+        return min(int(self.batch_size), n)
 
     def _train(self, X, T, n_out: int, loss):
         hidden = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
@@ -60,13 +107,15 @@ class _MLP(BaseEstimator):
         activation = ALIASES.get(self.activation, self.activation)
         self.model_ = nn.MLP(sizes, activation=activation, dtype="float64", seed=seed)
         opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
-        stop = EarlyStopping(monitor="loss", patience=10, min_delta=self.tol, restore_best_weights=False)
-        batch = min(200 if self.batch_size == "auto" else self.batch_size, len(X))  # scikit-learn's "auto": min(200, n)
-        # scikit-learn's penalty: (α / 2B) Σ‖W‖² added to each batch's mean loss (B the batch size)
-        history = train_fit(self.model_, loss, opt, X, T, epochs=self.max_iter, batch_size=batch,
-                            l2=self.alpha / 2 / batch, callbacks=[stop], seed=seed)  # fmt: skip
+        stop = NoImprovementStop(self.tol, self.n_iter_no_change)
+        history = train_fit(self.model_, BatchPenalisedLoss(loss, self.model_, self.alpha), opt, X, T,
+                            epochs=self.max_iter, batch_size=self._batch_size(len(X)), shuffle=self.shuffle,
+                            callbacks=[stop], seed=seed)  # fmt: skip
         self.loss_curve_ = history["loss"]
         self.n_iter_ = len(history.epoch)
+        if not stop.stopped:  # as scikit-learn: ran all max_iter epochs without meeting the rule
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
+                          "hasn't converged yet.", ConvergenceWarning, stacklevel=4)  # fmt: skip
 
     def _forward(self, X):
         X = self._check_X(X, "model_")
@@ -117,8 +166,16 @@ class _MLP(BaseEstimator):
 
 
 def half_squared_error(pred, target):
-    """scikit-learn's regression loss: ``½ · mean((ŷ − y)²)`` over samples and outputs."""
-    return 0.5 * mse_loss(pred, target)
+    """scikit-learn's regression loss ``f = ½ · mean((ŷ − y)²)`` over samples and outputs, stepped along the
+    gradient scikit-learn takes: that of ``g = m·f = ½ · Σ_outputs mean_samples (ŷ − y)²`` (its output delta is
+    ``(ŷ − y)/n`` whatever the number of outputs m).  With m > 1 the value is ``f`` and the gradient ``∇g``:
+    ``g − detach(g − f)``, so ``loss_curve_`` and the weights both follow scikit-learn's."""
+    reported = 0.5 * mse_loss(pred, target)
+    m = target.shape[1]
+    if m == 1:
+        return reported
+    stepped = m * reported
+    return stepped - (stepped - reported).detach()
 
 
 def label_sum_bce(logits, target):
@@ -160,12 +217,11 @@ class MLPClassifier(ClassifierMixin, _MLP):
         class probabilities sum to 1."""
         z = self._forward(X)
         if self.multilabel_:
-            return _sigmoid(z)
+            return sigmoid(as_tensor(z)).numpy()
         if z.shape[1] == 1:
-            p1 = _sigmoid(z[:, 0])
+            p1 = sigmoid(as_tensor(z[:, 0])).numpy()
             return np.column_stack([1.0 - p1, p1])
-        e = np.exp(z - z.max(1, keepdims=True))
-        return e / e.sum(1, keepdims=True)
+        return softmax(as_tensor(z), axis=1).numpy()
 
     def predict(self, X):
         p = self.predict_proba(X)
@@ -197,8 +253,3 @@ class MLPRegressor(RegressorMixin, _MLP):
         out = self._forward(X)
         return out[:, 0] if self._single else out
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """``σ(z) = 1 / (1 + e^{−z})`` without overflow for large ``|z|``."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
