@@ -10,19 +10,21 @@ cast with the module and, unless registered with ``persistent=False``, are in it
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from ..autodiff import Tensor, as_tensor, no_grad
+from ..autodiff import JitError, Tensor, as_tensor, is_grad_enabled, no_grad
 from ..autodiff.grad_mode import restructure
 from ..autodiff.grad_mode import state as _m
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.checks import is_int
 from ..backend.device import device_and_dtype, device_of, to_device
 from ..backend.namespace import NUMPY, namespace_of
+from .hooks import BackwardHook
 from .utils import zero_grads
 
 
@@ -40,7 +42,7 @@ class Parameter(Tensor):
 
 
 class RemovableHandle:
-    """What ``register_forward_hook`` (and ``register_forward_pre_hook``) returns: ``remove()`` takes the hook off
+    """What ``register_forward_hook`` (and the other hooks' registrations) returns: ``remove()`` takes the hook off
     (a second call does nothing), also on leaving a ``with`` block, as PyTorch's ``RemovableHandle``."""
 
     next_id = 0
@@ -209,6 +211,9 @@ class Module:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_is_full_backward_hook", None)  # PyTorch's: which kind of backward hook is in use
         for name in _STATE_HOOKS:
             object.__setattr__(self, name, OrderedDict())
 
@@ -219,6 +224,9 @@ class Module:
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_forward_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_forward_hooks", OrderedDict())
+        self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_backward_hooks", OrderedDict())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
         for name in _STATE_HOOKS:
             self.__dict__.setdefault(name, OrderedDict())
 
@@ -291,11 +299,14 @@ class Module:
         new arguments (one value is taken as ``(value,)``), then ``forward``, then each hook
         ``hook(module, args, output)`` may return a new output (``None``: unchanged).  Registered
         ``with_kwargs=True``, they take the keyword arguments too: ``hook(module, args, kwargs)`` returning
-        ``None`` or ``(args, kwargs)``, and ``hook(module, args, kwargs, output)``."""
+        ``None`` or ``(args, kwargs)``, and ``hook(module, args, kwargs, output)``.  With backward hooks, the
+        arguments (after the pre-hooks) and the output (after the hooks) pass through their identity nodes
+        (:mod:`.hooks`)."""
         if _m.jit_trace is not None:  # ng.jit is tracing: its program holds for this module's mode
             _m.jit_trace.called(self)
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
+        backward = self._backward_hook()  # (taken before the pre-hooks run, as PyTorch's lists)
         for hook, with_kwargs in list(self._forward_pre_hooks.values()):
             new = hook(self, args, kwargs) if with_kwargs else hook(self, args)
             if new is None:
@@ -307,12 +318,30 @@ class Module:
             else:
                 raise RuntimeError(f"{type(self).__name__}: a forward pre-hook registered with_kwargs=True must return "
                                    f"None or a tuple (args, kwargs), got {type(new).__name__}")  # fmt: skip
+        if backward is not None:
+            args = backward.setup_input(args)
         output = self.forward(*args, **kwargs)
+        if backward is not None:
+            backward.check_forward()
         for hook, with_kwargs in list(self._forward_hooks.values()):
             new = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
             if new is not None:
                 output = new
-        return output
+        return backward.setup_output(output) if backward is not None else output
+
+    def _backward_hook(self) -> BackwardHook | None:
+        """This call's backward hooks (the lists as they are now), or None without any; refused under ``ng.jit``."""
+        if not (self._backward_hooks or self._backward_pre_hooks):
+            return None
+        if _m.jit_trace is not None and is_grad_enabled():
+            raise JitError(
+                f"jit: {type(self).__name__} has backward hooks (register_full_backward_hook / "
+                "register_full_backward_pre_hook); the compiled program replays the derivative rules without calling "
+                "Python hooks. Remove them (handle.remove()) before calling the compiled function, or call it without "
+                "ng.jit (ng.train.fit then runs its steps eagerly by itself)"
+            )
+        hooks = [hook for hook, _ in self._backward_hooks.values()]
+        return BackwardHook(self, hooks, [hook for hook, _ in self._backward_pre_hooks.values()])
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before every ``forward`` (see :meth:`__call__`), after the pre-hooks already
@@ -325,6 +354,46 @@ class Module:
         """Call ``hook(module, args, output)`` after every ``forward``; a value it returns replaces the output (see
         :meth:`__call__`); ``prepend``, the handle and ``ng.jit`` as :meth:`register_forward_pre_hook`."""
         return self._add_hook(self._forward_hooks, "register_forward_hook", hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` each time the gradients with respect to the module's
+        inputs of a call are computed (PyTorch's): ``grad_output[i] = ∂L/∂output[i]`` (a tuple, one entry per output;
+        ``None`` for a non-tensor or an output no gradient reached), ``grad_input[j] = ∂L/∂args[j]`` (one entry per
+        positional argument; ``None`` for a non-tensor, zeros for a tensor that does not require grad; all ``None``
+        when none requires grad — the hook then runs at the outputs, with a warning).  A tuple it returns replaces
+        ``grad_input``: what flows on upstream (``None`` entries flow as zeros).  Keyword arguments get no entry.
+        The output must be a Tensor or a tuple (else a warning, and no call); neither the inputs nor the outputs
+        may be written in place (a RuntimeError, as PyTorch's).  ``prepend=True`` runs it before the hooks already
+        registered; the handle's ``remove()`` takes it off.  Under ``ng.jit`` a hooked module is refused
+        (:class:`JitError`; ``fit`` then runs eagerly).  Example: ``lin.register_full_backward_hook(lambda m, gi, go:
+        (gi[0] * 0.5,))`` halves the gradient that reaches the layer's input."""
+        return self._add_backward_hook(True, "register_full_backward_hook", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` each time the gradients with respect to the module's outputs of a
+        call are computed, before the module's own backward (PyTorch's); a tuple it returns (one entry per output)
+        replaces ``grad_output`` — what the module back-propagates and what its full backward hooks see.
+        ``prepend``, the handle and ``ng.jit`` as :meth:`register_full_backward_hook`."""
+        return self._add_hook(self._backward_pre_hooks, "register_full_backward_pre_hook", hook, prepend, False)
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """Deprecated, as in PyTorch (a ``FutureWarning``): use :meth:`register_full_backward_hook`.  PyTorch's old
+        hook saw the gradients of the last autograd node only (a Linear's ``grad_input`` held the bias's gradient);
+        here it is a full backward hook, with the documented ``grad_input``.  A module takes one kind or the other
+        (a RuntimeError, PyTorch's)."""
+        warnings.warn("register_backward_hook is deprecated (as in PyTorch) and runs as register_full_backward_hook "
+                      "here; use register_full_backward_hook", FutureWarning, stacklevel=2)  # fmt: skip
+        return self._add_backward_hook(False, "register_backward_hook", hook, False)
+
+    def _add_backward_hook(self, full: bool, who: str, hook, prepend) -> RemovableHandle:
+        """PyTorch's rule: full and deprecated backward hooks are never mixed on one module."""
+        if self._backward_hooks and self._is_full_backward_hook is (not full):
+            raise RuntimeError(f"{who}: Cannot use both regular backward hooks and full backward hooks on a single "
+                               "Module. Please use only one of them (register_full_backward_hook; remove the others "
+                               "first)")  # fmt: skip
+        handle = self._add_hook(self._backward_hooks, who, hook, prepend, False)
+        object.__setattr__(self, "_is_full_backward_hook", full)
+        return handle
 
     def _add_hook(self, hooks: OrderedDict, who: str, hook, prepend, with_kwargs) -> RemovableHandle:
         if not callable(hook):
@@ -382,8 +451,8 @@ class Module:
         return [*out, (prefix, self)]
 
     def _hooked(self) -> bool:
-        """Whether a forward hook or pre-hook is registered (a layer then runs as itself, never fused into another)."""
-        return bool(self._forward_pre_hooks or self._forward_hooks)
+        """Whether a forward or backward hook is registered (a layer then runs as itself, never fused into another)."""
+        return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks)
 
     # --- registration -------------------------------------------------------------------------
     def _check_new_name(self, what: str, name, registry: OrderedDict) -> None:
