@@ -134,8 +134,9 @@ def _before(t: Tensor, stamp: int) -> Tensor | None:
     return t
 
 
-def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
-    """Non-leaf tensors reachable from ``root``, parents before children (iterative DFS).
+def _toposort(root: Tensor, stop: set[int], leaves: list[Tensor] | None = None) -> list[Tensor]:
+    """Non-leaf tensors reachable from ``root``, parents before children (iterative DFS); with a
+    ``leaves`` list, the leaves that require a gradient met on the way are appended to it.
 
     Also checks that no value an op saved for its VJP was written in place since (the version
     counter, as PyTorch's): see :func:`_seen` and :func:`_born`.
@@ -164,7 +165,30 @@ def _toposort(root: Tensor, stop: set[int]) -> list[Tensor]:
                     parent = _seen(node, parent, stamp)
                 if parent._op is not None and parent.requires_grad and id(parent) not in visited and id(parent) not in stop:
                     stack.append((parent, False))
+                elif leaves is not None and parent._op is None and parent.requires_grad:
+                    leaves.append(parent)
     return order
+
+
+class Plan:
+    """The walk from ``root`` back to ``inputs``, sorted once (:func:`plan`) and run as often as asked
+    (:func:`grad_of`'s ``plan=``: ``jacrev`` runs one per output coordinate); ``leaves`` holds the leaves
+    requiring a gradient that the sort met (with repeats), for a caller asking what the graph reaches."""
+
+    __slots__ = ("inputs", "leaves", "order", "root", "stop", "wanted")
+
+    def __init__(self, root: Tensor, inputs: Sequence[Tensor]):
+        self.root, self.inputs = root, list(inputs)
+        self.wanted = {id(t) for t in inputs}
+        self.stop = _stops(inputs, self.wanted)
+        self.leaves: list[Tensor] = []
+        sorted_ = root._op is not None and id(root) not in self.stop and root.requires_grad
+        self.order = _prune(_toposort(root, self.stop, self.leaves), self.wanted) if sorted_ else []
+
+    def fits(self, root: Tensor, inputs: Sequence[Tensor], partial: bool) -> bool:
+        """Whether this plan is the walk ``run_backward(root, inputs=inputs)`` would sort."""
+        return not partial and root is self.root and len(inputs) == len(self.inputs) and all(
+            a is b for a, b in zip(inputs, self.inputs))  # fmt: skip
 
 
 def _needs(inputs) -> list[bool]:
@@ -267,6 +291,7 @@ def run_backward(
     create_graph: bool = False,
     keep_all: bool = False,
     partial: bool = False,
+    plan: Plan | None = None,
 ) -> tuple[dict[int, object], list[Tensor]]:
     """Walk the tape from ``root``; return ``({id(tensor): adjoint}, leaves reached)``.
 
@@ -278,7 +303,8 @@ def run_backward(
     NumPy (:data:`NUMPY_NS`), or with ``create_graph`` Tensors whose ops record a graph of the
     backward pass itself (``TENSOR_NS``) — the same rules either way.  Raw arrays of another
     library (CuPy, an array API one) get that library's raw namespace (:func:`.primitive.rules_for`),
-    per op where a graph crosses devices (``Tensor.to``).
+    per op where a graph crosses devices (``Tensor.to``).  ``plan``: this walk sorted before (:class:`Plan`),
+    not sorted again.
     """
     if not root.requires_grad:
         raise RuntimeError(
@@ -286,8 +312,12 @@ def run_backward(
             "(or it was computed under no_grad())."
         )
     F = TENSOR_NS if create_graph else _raw_ns(root)
-    wanted = {id(t) for t in inputs} if inputs is not None else set()
-    stop = _stops(inputs, wanted) if inputs is not None and not partial else wanted
+    if plan is not None and inputs is not None and plan.fits(root, inputs, partial):
+        wanted, stop = plan.wanted, plan.stop
+    else:
+        plan = None
+        wanted = {id(t) for t in inputs} if inputs is not None else set()
+        stop = _stops(inputs, wanted) if inputs is not None and not partial else wanted
     retain_graph = retain_graph or create_graph
     grads: dict[int, object] = {id(root): _seed(root, grad, F)}
     hooked = _m.hooked  # (read once: the walk looks at a node's hooks only while some tensor has one)
@@ -296,9 +326,12 @@ def run_backward(
             grads[id(root)] = _run_hooks(root, grads[id(root)], create_graph)
         return grads, ([root] if root._op is None else [])
     leaves: list[Tensor] = []
-    order = [root] if inputs is None and not create_graph and _one_op(root) else _toposort(root, stop)
-    if inputs is not None:
-        order = _prune(order, wanted)
+    if plan is not None:
+        order = plan.order
+    else:
+        order = [root] if inputs is None and not create_graph and _one_op(root) else _toposort(root, stop)
+        if inputs is not None:
+            order = _prune(order, wanted)
     through: dict[int, object] = {}  # the adjoints of the inputs the walk went through (another input is upstream)
     kept: dict[int, object] | None = {} if keep_all or _m.retained else None
     home = root.data.__class__
@@ -523,12 +556,15 @@ def _accumulate(leaf: Tensor, g, F) -> None:
         leaf._grad = _wrap(leaf._grad.data + g)
 
 
-def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: bool = False, create_graph: bool = False):
+def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: bool = False, create_graph: bool = False,
+            *, plan: Plan | None = None):  # fmt: skip
     """``∂output/∂inputs`` as a list (zeros where an input does not influence the output).
 
-    Like ``torch.autograd.grad``: nothing is accumulated into ``.grad``.
+    Like ``torch.autograd.grad``: nothing is accumulated into ``.grad``.  ``plan``: the walk sorted once before
+    (:class:`Plan`), for several walks of one graph.
     """
-    grads, _ = run_backward(output, grad, inputs=inputs, retain_graph=retain_graph, create_graph=create_graph)
+    grads, _ = run_backward(output, grad, inputs=inputs, retain_graph=retain_graph, create_graph=create_graph,
+                            plan=plan)  # fmt: skip
     out = []
     for t in inputs:
         g = grads.get(id(t))
@@ -540,4 +576,4 @@ def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: b
     return out
 
 
-__all__ = ["GraphFreedError", "backward", "grad_of", "run_backward", "sum_to"]
+__all__ = ["GraphFreedError", "Plan", "backward", "grad_of", "run_backward", "sum_to"]

@@ -25,7 +25,7 @@ import numpy as np
 from ..backend import default_rng
 from ..backend.device import to_device
 from . import grad_mode as _m
-from .backward import grad_of
+from .backward import Plan, grad_of
 from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
 from .ops import concatenate, identity, moveaxis_, stack
 from .pytree import TreeDef, tree_flatten, tree_unflatten
@@ -52,7 +52,7 @@ def _lift(x, who: str) -> Tensor:
     t = identity(x) if is_traced(x) else _wrap(x.data)
     if not t.requires_grad:
         t.requires_grad = True
-    t._lifted = True  # (a transform's own: see _captures_traced)
+    t._lifted = True  # (a transform's own: see _Reach)
     return t
 
 
@@ -102,47 +102,134 @@ def _others_traced(args: tuple, nums: tuple[int, ...], kwargs: dict) -> bool:
     return any(is_traced(x) for x in tree_flatten(others)[0])
 
 
-def _captures_traced(outs) -> bool:
+def _captures_traced(outs, reach: _Reach, plans: Sequence[Plan | None] = ()) -> bool:
     """Whether an output's graph reaches a leaf that requires a gradient and that no transform made (its
     inputs, lifted, are marked ``_lifted``) — a tensor the function closed over (a model's parameter in
     ``grad(D)(x)`` of a gradient penalty).  The results then keep their graph, so an outer ``backward``
-    differentiates through them (as torch.func's results keep their autograd history)."""
-    return any(_reach_user_leaves(tree_flatten(outs)[0]))
+    differentiates through them (as torch.func's results keep their autograd history).  ``plans``: the tape
+    walks sorted from outputs, whose sorts answer for them where they can (:meth:`_Reach.learn`)."""
+    for p in plans:
+        if p is not None:
+            reach.learn(p)
+    return any(reach(tree_flatten(outs)[0]))
 
 
-def _reach_user_leaves(outs: list) -> list[bool]:
-    """For each of ``outs``: whether its graph reaches a user's leaf (requires a gradient, not ``_lifted``).
-    Two iterative walks, each node visited once however many outputs share it (and safe on a graph with a
-    cycle, which writes into views make): down from the outputs to collect the graph and its user leaves,
-    then up from those leaves along the collected edges.  A tensor written in place is followed to what it
-    was too (``_prev``), as the tape walk does: a generous answer keeps a graph, never drops a gradient."""
-    roots = [o if isinstance(o, Tensor) and o.requires_grad else None for o in outs]
-    consumers: dict[int, list[Tensor]] = {}  # id(input) -> the nodes that read it
-    seen: set[int] = set()
-    stack = [r for r in roots if r is not None]
-    user_leaves = []
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t._op is None:
-            if not getattr(t, "_lifted", False):
-                user_leaves.append(t)
-            continue
-        prev = getattr(t, "_prev", None)  # what t was before an in-place op: an op made before it read that
-        before = prev[1]() if prev is not None else None
-        for a in (*(t._inputs or ()), before):
-            if isinstance(a, Tensor) and a.requires_grad:
-                consumers.setdefault(id(a), []).append(t)
-                stack.append(a)
-    reaching: set[int] = set()
-    while user_leaves:
-        t = user_leaves.pop()
-        if id(t) not in reaching:
-            reaching.add(id(t))
-            user_leaves.extend(consumers.get(id(t), ()))
-    return [r is not None and id(r) in reaching for r in roots]
+def _sorted(out: Tensor, lifted: _Lifted) -> Plan | None:
+    """The tape walk from ``out`` back to the lifted inputs, sorted once for the walks of this call (None
+    where there is none, or under vmap, whose walk starts from a batched copy of ``out``)."""
+    if _m.state.vmaps or not out.requires_grad:
+        return None
+    return Plan(out, lifted.leaves)
+
+
+class _Reach:
+    """Which of a transform call's results have a graph reaching a user's leaf (requires a gradient, not
+    ``_lifted``), remembering each node's answer for the rest of the call: the question is asked of the
+    output (is ``f`` closing over a parameter?), of the value returned and of the gradients, whose graphs
+    share the forward one, and each node is walked once for all of them.  One call only: what a node reaches
+    may change between calls (``requires_grad_``, a freed graph).
+
+    A tensor written in place is followed to what it was too (``_prev``), as the tape walk does: a generous
+    answer keeps a graph, never drops a gradient.  Every walk is iterative and safe on a graph with a cycle,
+    which writes into views make."""
+
+    # the walk a single result gets before its answer is left to the walk of all of them together
+    BUDGET = 64
+
+    def __init__(self) -> None:
+        self.live: dict[int, Tensor] = {}  # id -> node reaching a user's leaf (held: its id stays its own)
+        self.dead: dict[int, Tensor] = {}  # id -> node whose whole graph reaches none
+
+    def learn(self, plan: Plan) -> None:
+        """The answer for ``plan``'s root from the tape walk's sort, which met every leaf the root's graph
+        reaches — unless the sort stopped at an input that is a node (a lifted input an outer transform
+        traces) or an in-place write made a node that the sort follows to what it was only where an op read
+        it (``_prev``, followed here wherever it is): the walk down the graph decides those."""
+        root = plan.root
+        if root._op is None or _m.overwritten or any(t._op is not None for t in plan.inputs):
+            return
+        hit = any(self._user_leaf(t) for t in plan.leaves)
+        (self.live if hit else self.dead)[id(root)] = root
+
+    def __call__(self, outs: list) -> list[bool]:
+        roots = [o if isinstance(o, Tensor) and o.requires_grad else None for o in outs]
+        distinct = list({id(r): r for r in roots if r is not None}.values())
+        for r in distinct:  # a result usually meets a user's leaf within a few nodes: each looks first on its own
+            self._one(r, None if len(distinct) == 1 else self.BUDGET)
+        left = [r for r in distinct if id(r) not in self.live and id(r) not in self.dead]
+        if left:
+            self._together(left)
+        return [r is not None and id(r) in self.live for r in roots]
+
+    @staticmethod
+    def _edges(t: Tensor) -> tuple:
+        """The nodes ``t`` was computed from, with what ``t`` was before an in-place op (an op made before
+        it read that)."""
+        prev = getattr(t, "_prev", None)
+        return (*(t._inputs or ()), prev[1]() if prev is not None else None)
+
+    def _user_leaf(self, t: Tensor) -> bool:
+        return t._op is None and not getattr(t, "_lifted", False)
+
+    def _one(self, root: Tensor, budget: int | None) -> None:
+        """Decide ``root`` by a walk down its graph that stops at the first user's leaf or node known to
+        reach one (then the path to it reaches one), or proves that none is reached (then every node seen
+        reaches none); with a ``budget`` of nodes spent first, leave it undecided."""
+        live, dead = self.live, self.dead
+        if id(root) in live or id(root) in dead:
+            return
+        if root._op is None:
+            (live if self._user_leaf(root) else dead)[id(root)] = root
+            return
+        parent: dict[int, Tensor | None] = {id(root): None}
+        nodes, stack = [root], [root]
+        while stack:
+            t = stack.pop()
+            for a in self._edges(t):
+                if not (isinstance(a, Tensor) and a.requires_grad) or id(a) in parent or id(a) in dead:
+                    continue
+                if id(a) in live or (a._op is None and self._user_leaf(a)):
+                    while t is not None:  # the path from the root to t reaches a user's leaf through a
+                        live[id(t)] = t
+                        t = parent[id(t)]
+                    return
+                parent[id(a)] = t
+                nodes.append(a)
+                if a._op is not None:
+                    stack.append(a)
+            if budget is not None and len(nodes) > budget:
+                return
+        dead.update((id(t), t) for t in nodes)
+
+    def _together(self, roots: list[Tensor]) -> None:
+        """Decide many results at once, in time linear in their graph: down from them to collect the graph
+        and its user's leaves (and nodes known to reach one), then up from those along the collected edges."""
+        live, dead = self.live, self.dead
+        consumers: dict[int, list[Tensor]] = {}  # id(input) -> the nodes that read it
+        seen: dict[int, Tensor] = {}
+        stack, sources = list(roots), []
+        while stack:
+            t = stack.pop()
+            if id(t) in seen or id(t) in dead:
+                continue
+            seen[id(t)] = t
+            if id(t) in live or (t._op is None and self._user_leaf(t)):
+                sources.append(t)
+                continue
+            if t._op is None:
+                continue
+            for a in self._edges(t):
+                if isinstance(a, Tensor) and a.requires_grad:
+                    consumers.setdefault(id(a), []).append(t)
+                    stack.append(a)
+        reaching: set[int] = set()
+        while sources:
+            t = sources.pop()
+            if id(t) not in reaching:
+                reaching.add(id(t))
+                sources.extend(consumers.get(id(t), ()))
+        for k, t in seen.items():
+            (live if k in reaching else dead)[k] = t
 
 
 def _split_aux(out, has_aux: bool, who: str):
@@ -167,8 +254,9 @@ def _scalar_output(out, who: str) -> Tensor:
     return out
 
 
-def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[Tensor]:
-    """``vᵀ ∂out/∂inputs`` (zeros where ``out`` does not depend on an input).
+def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool, plan: Plan | None = None) -> list[Tensor]:
+    """``vᵀ ∂out/∂inputs`` (zeros where ``out`` does not depend on an input); ``plan``: the walk sorted
+    before (:func:`_sorted`).
 
     Under ``vmap`` (whose inputs are lifted batched by every running vmap) the walk runs on the
     batched data with every batch axis an ordinary axis: the examples never mix, so each gets
@@ -176,7 +264,7 @@ def _grads(out: Tensor, inputs: list[Tensor], cotangent, create: bool) -> list[T
     if not out.requires_grad:
         return [zeros_like(t) for t in inputs]
     if not _m.state.vmaps:
-        grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create)
+        grads = grad_of(out, inputs, grad=cotangent, retain_graph=True, create_graph=create, plan=plan)
         return _in_dtypes_of(grads, inputs)
     if not _m.batch_levels(out) and not any(_m.batch_levels(x) for x in inputs):
         # a graph built outside the running vmaps (a pullback made before them, vmapped over its cotangent): the
@@ -214,17 +302,17 @@ def _float_outputs(outs: list[Tensor], who: str) -> None:
             )
 
 
-def _plain(tree, outer: bool):
+def _plain(tree, outer: bool, reach: _Reach | None = None):
     """The results of a transform: inside another transform (``outer``) as they are, for it to differentiate;
     at the outermost level each result is cut from its graph unless that graph reaches a user's leaf that
     requires a gradient (an argument, a parameter read inside f): the graphs to a transform's own lifted
     leaves are internal, as torch.func's and JAX's results carry none of them.  Called under ``no_grad``, every
     result is cut (torch.func's rule: the transform computes inside whatever the caller's mode, and that mode
-    governs what it returns)."""
+    governs what it returns).  ``reach``: the call's answers so far (see :class:`_Reach`)."""
     if outer:
         return tree
     flat, tree_def = tree_flatten(tree)
-    keep = _reach_user_leaves(flat) if _m.state.grad_enabled else [False] * len(flat)
+    keep = (reach or _Reach())(flat) if _m.state.grad_enabled else [False] * len(flat)
     return tree_unflatten(tree_def, [x.detach() if isinstance(x, Tensor) and not k else x for x, k in zip(flat, keep)])
 
 
@@ -234,19 +322,8 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
 
     @wraps(f)
     def wrapped(*args, **kwargs):
-        nums, single = _argnums(argnums, len(args), "grad")
-        with _m.transform() as outer, _m.enable_grad():
-            lifted = _Lifted(args, nums, "grad")
-            nested = outer or lifted.traced or _others_traced(args, nums, kwargs)
-            out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "grad")
-            out = _scalar_output(out, "grad")
-            nested = nested or _captures_traced(out)
-            grads = lifted.per_arg(_grads(out, lifted.leaves, None, nested))
-        g = grads[0] if single else tuple(grads)
-        value = _plain(out, outer)
-        if has_aux:
-            return (value, _plain(aux, outer)), _plain(g, outer)
-        return value, _plain(g, outer)
+        value, g, aux = _value_and_grad(f, argnums, has_aux, args, kwargs, True)
+        return ((value, aux) if has_aux else value), g
 
     return wrapped
 
@@ -254,14 +331,32 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> 
 def grad(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
     """``∇f``: a function returning the gradient of scalar ``f`` w.r.t. the ``argnums`` arguments
     (with ``has_aux``, the pair ``(gradient, aux)``)."""
-    vg = value_and_grad(f, argnums, has_aux)
 
     @wraps(f)
     def wrapped(*args, **kwargs):
-        value, g = vg(*args, **kwargs)
-        return (g, value[1]) if has_aux else g
+        _, g, aux = _value_and_grad(f, argnums, has_aux, args, kwargs, False)
+        return (g, aux) if has_aux else g
 
     return wrapped
+
+
+def _value_and_grad(f: Callable, argnums: Argnums, has_aux: bool, args: tuple, kwargs: dict, value: bool):
+    """``(f(x), ∇f(x), aux)`` of one call (the value None unless asked for: ``grad`` drops it), each result
+    as :func:`_plain` gives it.  The graph from ``f``'s output is walked once for every question asked of it
+    (:class:`_Reach`), besides the tape walk."""
+    nums, single = _argnums(argnums, len(args), "grad")
+    reach = _Reach()
+    with _m.transform() as outer, _m.enable_grad():
+        lifted = _Lifted(args, nums, "grad")
+        nested = outer or lifted.traced or _others_traced(args, nums, kwargs)
+        out, aux = _split_aux(f(*lifted.args, **kwargs), has_aux, "grad")
+        out = _scalar_output(out, "grad")
+        plan = _sorted(out, lifted)  # (sorted once: it answers _captures_traced where it can, then is walked)
+        nested = nested or _captures_traced(out, reach, (plan,))
+        grads = lifted.per_arg(_grads(out, lifted.leaves, None, nested, plan))
+    out = _plain(out, outer, reach) if value else None
+    g = _plain(grads[0] if single else tuple(grads), outer, reach)
+    return out, g, (_plain(aux, outer, reach) if has_aux else None)
 
 
 def vjp(f: Callable, *primals, has_aux: bool = False):
@@ -277,7 +372,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
         out_flat, out_tree = tree_flatten(out)
         out_flat = [_as_tensor(o) for o in out_flat]
         _float_outputs(out_flat, "vjp")
-        nested = nested or _captures_traced(out_flat)
+        reach = _Reach()
+        nested = nested or _captures_traced(out_flat, reach)
 
     def vjp_fn(cotangent):
         ct_flat, ct_tree = tree_flatten(cotangent)
@@ -297,8 +393,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
                 total = [zeros_like(t) for t in lifted.leaves]
         return _plain(tuple(lifted.per_arg(total)), outer or inner)
 
-    result = _plain(tree_unflatten(out_tree, out_flat), outer)
-    return (result, vjp_fn, _plain(aux, outer)) if has_aux else (result, vjp_fn)
+    result = _plain(tree_unflatten(out_tree, out_flat), outer, reach)
+    return (result, vjp_fn, _plain(aux, outer, reach)) if has_aux else (result, vjp_fn)
 
 
 def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
@@ -328,9 +424,10 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
             if id(o) not in taken:
                 taken[id(o)] = take_tangent(o, level)
         t_out = [taken[id(o)] for o in o_flat]
-    out = _plain(tree_unflatten(o_tree, o_flat), outer)
-    t_out = _plain(tree_unflatten(o_tree, t_out), outer)
-    return (out, t_out, _plain(aux, outer)) if has_aux else (out, t_out)
+    reach = _Reach()
+    out = _plain(tree_unflatten(o_tree, o_flat), outer, reach)
+    t_out = _plain(tree_unflatten(o_tree, t_out), outer, reach)
+    return (out, t_out, _plain(aux, outer, reach)) if has_aux else (out, t_out)
 
 
 def _basis(leaves: list[Tensor], which: int, k: int) -> list:
@@ -414,13 +511,15 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
             out_flat, out_tree = tree_flatten(out)
             out_flat = [_as_tensor(o) for o in out_flat]
             _float_outputs(out_flat, "jacrev")
-            nested = nested or _captures_traced(out_flat)
+            reach = _Reach()
+            plans = [_sorted(o, lifted) for o in out_flat]  # (each output's walk sorted once for all its rows)
+            nested = nested or _captures_traced(out_flat, reach, plans)
             blocks = []
-            for o in out_flat:
-                rows = [_grads(o, lifted.leaves, _basis([o], 0, k)[0], nested) for k in range(o.size)]
+            for o, plan in zip(out_flat, plans):
+                rows = [_grads(o, lifted.leaves, _basis([o], 0, k)[0], nested, plan) for k in range(o.size)]
                 blocks.append([_jac_block([r[i] for r in rows], o.shape, x.shape, 0) for i, x in enumerate(lifted.leaves)])
-        jac = _plain(_jacobian_tree(out_flat, out_tree, lifted, blocks, single), outer)
-        return (jac, _plain(aux, outer)) if has_aux else jac
+        jac = _plain(_jacobian_tree(out_flat, out_tree, lifted, blocks, single), outer, reach)
+        return (jac, _plain(aux, outer, reach)) if has_aux else jac
 
     return wrapped
 
