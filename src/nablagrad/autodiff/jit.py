@@ -1300,7 +1300,7 @@ def _results(program: _Program, out: Tensor, ctx: dict) -> list[Tensor]:
 def _outputs(values: list, program: _Program):
     """A training step's results as a compiled call returns them: tensors without a graph (the step's
     backward has been taken), in the containers ``f`` returned them in (None when it returned nothing)."""
-    return program.result([as_tensor(v, device=CPU) for v in values])
+    return program.result([_wrap(v) if v.__class__ is np.ndarray else as_tensor(v, device=CPU) for v in values])
 
 
 def _same(a, b) -> bool:

@@ -34,7 +34,7 @@ import numpy as np
 
 from .namespace import namespace_of
 
-KERNEL_MIN = 1 << 12  # below this many elements NumPy's call is cheaper than a kernel's dispatch
+KERNEL_MIN = 1 << 12  # below this many elements NumPy's one call is cheaper than a kernel's dispatch
 # Σ|x| of n ≥ 0 terms added in any order in a float with unit roundoff u is within γ_{n−1} = (n−1)u/(1 − (n−1)u)
 # of the true sum (Higham, Accuracy and Stability, §4.2).  Summed in float32 blocks of SUM_BLOCK (twice as fast as
 # float64, which is limited by the conversion) and the blocks in float64, the relative error is below
@@ -146,10 +146,31 @@ def _compile() -> dict[str, Callable] | None:
                 out[i, j] *= wi
         return -1
 
+    def adam_parts(p, gs, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
+        """:func:`adam` over flat ``p``, ``m``, ``v``, ``vmax`` with the gradient in consecutive parts ``gs`` (a
+        tuple): one call where :func:`adam` takes one per part, the same numbers element by element."""
+        start = 0
+        for g in gs:
+            end = start + g.size
+            adam(p[start:end], g, m[start:end], v[start:end], vmax[start:end], ams, b1, c1, b2, c2, step_size,
+                 eps_hat, wd, decay, tiny)  # fmt: skip
+            start = end
+        return True
+
+    def abs_sum_parts(parts):  # pragma: no cover - compiled
+        """:func:`abs_sum` of each part, added (in float64) in their order: ``Σ|a|`` of the parts as one array."""
+        s = 0.0
+        for a in parts:
+            s += abs_sum(a)
+        return s
+
     fns = {"adam": adam, "adam_finite": adam_finite, "outer": outer, "relu_backward": relu_backward,
            "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
     kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
-    kernels["abs_sum"] = numba.njit(abs_sum, error_model="numpy", cache=True)
+    abs_sum = kernels["abs_sum"] = numba.njit(abs_sum, error_model="numpy", cache=True)
+    kernels["abs_sum_parts"] = numba.njit(abs_sum_parts, error_model="numpy", cache=True)
+    adam = kernels["adam"]  # (adam_parts calls the compiled kernel on each part's slices)
+    kernels["adam_parts"] = numba.njit(adam_parts, error_model="numpy", cache=True)
     return kernels
 
 
@@ -370,10 +391,13 @@ class SteadyAdam:
     alone (one read of ``g``, see :class:`_Bounds`); :meth:`run` the update it allowed.  Neither keeps a
     gradient once it returns."""
 
-    __slots__ = ("arrays", "layout", "segments")
+    __slots__ = ("arrays", "layout", "sizes", "call")
 
-    def __init__(self, p, layout: Layout, m, v, vmax, segments: list[list]):
-        self.arrays, self.layout, self.segments = (p, m, v, vmax), layout, segments
+    def __init__(self, p, layout: Layout, m, v, vmax, flat: tuple):
+        self.arrays, self.layout = (p, m, v, vmax), layout
+        self.sizes = [view.size for view in layout.views]
+        # adam_parts' arguments: flat p, the gradient's parts (put in by prepare), flat m, v, vmax, the constants
+        self.call: list = [flat[0], None, *flat[1:]]
 
     @classmethod
     def make(cls, p, layout: Layout, m, v, vmax) -> SteadyAdam | None:
@@ -382,8 +406,7 @@ class SteadyAdam:
         w = vmax if ams else v
         if not (fast_available() and _flat_ok(p, m, v, w)) or not p.size == m.size == v.size == w.size == layout.out.size:
             return None
-        flat = tuple(a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, w))
-        return cls(p, layout, m, v, vmax, [[pp, None, mm, vv, ww] for pp, mm, vv, ww in layout.cut(flat)])
+        return cls(p, layout, m, v, vmax, tuple(a if a.ndim == 1 else a.reshape(-1) for a in (p, m, v, w)))
 
     def fits(self, p, layout: Layout, m, v, vmax) -> bool:
         a = self.arrays
@@ -398,34 +421,31 @@ class SteadyAdam:
         bounds = _Bounds.known(p, m, v, vmax)
         if bounds is None or not fast_available():
             return None
-        dtype, segments = p.dtype, self.segments
-        if len(grads) != len(segments):
-            raise ValueError(f"SteadyAdam: {len(grads)} gradients for {len(segments)} places")
-        try:
-            for segment, g in zip(segments, grads):
-                if g.__class__ is not np.ndarray or g.dtype != dtype or not g.flags.c_contiguous:
-                    self.release()
-                    return None
-                if g.size != segment[0].size:
-                    raise ValueError(f"SteadyAdam: a gradient of shape {g.shape} where its place has {segment[0].size} entries")
-                segment[1] = g if g.ndim == 1 else g.reshape(-1)
-            constants = _adam_constants(dtype, vmax is not None, consts)
-            for segment in segments:
-                segment[5:] = constants
-            after = _bounds_after(bounds, segments, dtype, consts, vmax is not None)
-        except BaseException:  # a bad gradient, an interrupt: nothing kept
-            self.release()
-            raise
-        if after is None:
-            self.release()
+        dtype, sizes = p.dtype, self.sizes
+        if len(grads) != len(sizes):
+            raise ValueError(f"SteadyAdam: {len(grads)} gradients for {len(sizes)} places")
+        parts = []
+        for g, size in zip(grads, sizes):
+            if g.__class__ is not np.ndarray or g.dtype != dtype or not g.flags.c_contiguous:
+                return None
+            if g.size != size:
+                raise ValueError(f"SteadyAdam: a gradient of shape {g.shape} where its place has {size} entries")
+            parts.append(g if g.ndim == 1 else g.reshape(-1))
+        parts = tuple(parts)
+        sum_g = _kernel("abs_sum_parts")(parts) * SUM_SLACK
+        after = bounds.after(sum_g, dtype, *consts, vmax is not None)
+        if after is None and bounds.p_carried:
+            after = bounds.with_p(_abs_sum(p)).after(sum_g, dtype, *consts, vmax is not None)
+        if after is not None:
+            call = self.call
+            call[1] = parts
+            call[5:] = _adam_constants(dtype, vmax is not None, consts)
         return after
 
     def run(self, after: _Bounds) -> None:
         """The update :meth:`prepare` allowed, in place; ``after`` carried to the next check."""
-        kernel = _kernel("adam")
         try:
-            for segment in self.segments:
-                kernel(*segment)
+            _kernel("adam_parts")(*self.call)
         finally:
             self.release()
         p, m, v, vmax = self.arrays
@@ -433,8 +453,7 @@ class SteadyAdam:
 
     def release(self) -> None:
         """Let go of the gradients put in by :meth:`prepare`."""
-        for segment in self.segments:
-            segment[1] = None
+        self.call[1] = None
 
 
 def _abs_sum(a: np.ndarray) -> float:
@@ -615,8 +634,9 @@ def outer(x: np.ndarray, g: np.ndarray, out: np.ndarray | None = None) -> np.nda
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``ḡ · [not x ≤ 0]``: the ReLU's vector–Jacobian product, in one pass.  As PyTorch's
-    ``threshold_backward``: 0 where x ≤ 0 (even where ḡ is ±∞/NaN), ḡ elsewhere — a NaN x included."""
-    if g.size >= KERNEL_MIN and fast_available() and g.shape == x.shape and _flat_ok(g, x):
+    ``threshold_backward``: 0 where x ≤ 0 (even where ḡ is ±∞/NaN), ḡ elsewhere — a NaN x included.
+    The kernel at every size: NumPy's path is four calls (3.5 µs for 128 entries, the kernel 1.1 µs)."""
+    if fast_available() and g.shape == x.shape and _flat_ok(g, x):
         out = np.empty_like(g)
         _kernel("relu_backward")(g.reshape(-1), x.reshape(-1), out.reshape(-1))
         return out
