@@ -195,6 +195,16 @@ RANDOM_STATE: Constraint = _RandomState()
 LAYER_SIZES: Constraint = _LayerSizes()
 REAL_NUMBER: Constraint = _RealNumber()
 
+def check_random_state(random_state):
+    """scikit-learn's ``check_random_state``: an int seeds a legacy ``RandomState`` (so a seed
+    gives scikit-learn's draws), a ``RandomState`` or ``Generator`` is used as given, ``None`` is fresh."""
+    if isinstance(random_state, np.random.RandomState | np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.SeedSequence | np.random.BitGenerator):
+        return np.random.default_rng(random_state)
+    return np.random.RandomState(random_state)
+
+
 N_JOBS: list[Constraint] = [NONE, Interval(numbers.Integral, 1, None), Interval(numbers.Integral, None, -1, closed="right")]
 """joblib's ``n_jobs``: None, a positive number of workers, or -1 (every core), -2 (all but one), ..."""
 

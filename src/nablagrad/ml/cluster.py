@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._params import RANDOM_STATE, InstanceOf, Interval, Options
+from ._params import CALLABLE, RANDOM_STATE, InstanceOf, Interval, Options, check_random_state
 from .base import BaseEstimator, TransformerMixin, check_array, check_is_fitted, prefixed_feature_names, validate_features
 from .metrics import _check_sample_weight
 
@@ -125,22 +125,25 @@ class KMeans(TransformerMixin, BaseEstimator):
     without) by Lloyd's iterations — assign each point to its nearest centre, move each centre
     to the (weighted) mean of its points — from ``n_init`` k-means++ (or ``init="random"``: k
     distinct data points drawn with probability ``∝ s_i``, :func:`random_points`; or an array:
-    those k centres, one run) starts, keeping the lowest inertia.  Stops when the centres move less than ``tol`` times
-    the mean feature variance (squared), as scikit-learn; with weights the weighted variance, so
-    that integer weights fit exactly as repeated rows (scikit-learn's stays unweighted).
+    those k centres, one run; or a callable ``init(X, n_clusters, random_state) -> centres``, as
+    scikit-learn's) starts, keeping the lowest inertia.  ``n_init="auto"`` (the default, as
+    scikit-learn ≥ 1.4): 10 starts for ``"random"`` or a callable, 1 for k-means++ or an array.
+    Stops when the centres move less than ``tol`` times the mean feature variance (squared), as
+    scikit-learn; with weights the weighted variance, so that integer weights fit exactly as
+    repeated rows (scikit-learn's stays unweighted).
     """
 
     _estimator_kind = "clusterer"  # and a transformer: ``transform`` gives the distances to the centres
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None)],  # and <= n_samples, checked with the data
-        "init": [Options({"k-means++", "random"}), InstanceOf(np.ndarray), InstanceOf(list)],
+        "init": [Options({"k-means++", "random"}), CALLABLE, InstanceOf(np.ndarray), InstanceOf(list)],
         "n_init": [Interval(Integral, 1, None), Options({"auto"})],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None)],
         "random_state": [RANDOM_STATE],
     }
 
-    def __init__(self, n_clusters: int = 8, init="k-means++", n_init: int | str = 1, max_iter: int = 300,
+    def __init__(self, n_clusters: int = 8, init="k-means++", n_init: int | str = "auto", max_iter: int = 300,
                  tol: float = 1e-4, random_state=None):  # fmt: skip
         self.n_clusters = n_clusters
         self.init = init
@@ -176,14 +179,17 @@ class KMeans(TransformerMixin, BaseEstimator):
         return self
 
     def _n_starts(self) -> int:
-        """``n_init``, where ``"auto"`` is scikit-learn's: 10 starts for ``init="random"``, 1 otherwise."""
+        """``n_init``, where ``"auto"`` is scikit-learn's: 10 starts for ``init="random"`` or a callable, 1 otherwise."""
         if self.n_init == "auto":
-            return 10 if isinstance(self.init, str) and self.init == "random" else 1
+            return 10 if callable(self.init) or (isinstance(self.init, str) and self.init == "random") else 1
         return int(self.n_init)
 
     def _starts(self, X: np.ndarray, weights: np.ndarray | None) -> list:
         """One callable per run giving its initial centres (checked before any run)."""
         n_init = self._n_starts()
+        if callable(self.init):
+            start = functools.partial(_called_init, self.init, X, self.n_clusters, check_random_state(self.random_state))
+            return [start] * n_init  # one generator for all starts: each call draws on from where the last stopped
         if not isinstance(self.init, str):
             centres = _check_init(self.init, self.n_clusters, X.shape[1])
             if n_init != 1:  # as scikit-learn (its words): the same start n_init times would give the same run
@@ -233,8 +239,17 @@ def _variances(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return weights @ (X - mean) ** 2 / weights.sum()
 
 
-def _check_init(init, k: int, p: int) -> np.ndarray:
-    """An explicit ``init``: a finite (n_clusters, n_features) array of centres."""
+def _called_init(init, X: np.ndarray, k: int, random_state) -> np.ndarray:
+    """The centres a callable ``init(X, n_clusters, random_state=...)`` returns.  As scikit-learn's, it is
+    given the centred data ``X − x̄`` (scikit-learn clusters centred data) and its centres are shifted back
+    by ``x̄``: a callable returning data rows gives those rows, one returning zeros gives the mean."""
+    mean = X.mean(0)
+    return _check_init(init(X - mean, k, random_state=random_state), k, X.shape[1], "init(X, n_clusters, random_state)") + mean
+
+
+def _check_init(init, k: int, p: int, what: str = "init") -> np.ndarray:
+    """An explicit ``init`` (or what a callable one returned, ``what``): a finite (n_clusters, n_features)
+    array of centres."""
     centres = np.asarray(init, dtype=np.float64) if np.asarray(init).dtype.kind in "fiub" else None
     if centres is None or centres.shape != (k, p) or not np.all(np.isfinite(centres)):
         shape = np.shape(init) if centres is None or centres.ndim else ()
@@ -242,9 +257,9 @@ def _check_init(init, k: int, p: int) -> np.ndarray:
         if centres is not None and centres.ndim == 2:
             wrong = f"clusters {k}" if shape[0] != k else f"features of the data {p}" if shape[1] != p else ""
             mismatch = wrong and f"The shape of the initial centers {shape} does not match the number of {wrong}. "
-        raise ValueError(f"KMeans: {mismatch}init must be 'k-means++', 'random' or a finite array of shape "
-                         f"(n_clusters, n_features) = ({k}, {p}) of numbers, got shape {shape}; pass one starting "
-                         "centre per cluster")  # fmt: skip
+        must = "init must be 'k-means++', 'random', a callable or" if what == "init" else f"{what} must return"
+        raise ValueError(f"KMeans: {mismatch}{must} a finite array of shape (n_clusters, n_features) = ({k}, {p}) "
+                         f"of numbers, got shape {shape}; give one starting centre per cluster")  # fmt: skip
     return centres
 
 

@@ -34,6 +34,7 @@ from ._params import (
     InstanceOf,
     InvalidParameterError,
     Options,
+    check_random_state,
     signature_defaults,
     validate_params,
 )
@@ -82,7 +83,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, shuffle: bool = T
     """Split arrays into train and test parts: ``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``.
     Sizes as scikit-learn's (:func:`_train_test_sizes`): by default a quarter of the rows test.  The
     rows drawn are scikit-learn's for the same int ``random_state`` (its ``ShuffleSplit`` and
-    ``StratifiedShuffleSplit`` draws, from a legacy ``RandomState``, see :func:`_shuffler`)."""
+    ``StratifiedShuffleSplit`` draws, from a legacy ``RandomState``, see :func:`check_random_state`)."""
     if not arrays:
         raise ValueError("train_test_split: at least one array required, e.g. train_test_split(X, y)")
     n = len(arrays[0])
@@ -91,7 +92,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, shuffle: bool = T
     n_train, n_test = _train_test_sizes(n, test_size, train_size)
     if random_state is not None and not isinstance(random_state, np.random.RandomState):
         backend.resolve_rng(random_state, "train_test_split")  # a bad seed is refused naming the function
-    rng = _shuffler(random_state)
+    rng = check_random_state(random_state)
     if stratify is not None:
         strat = _class_labels(stratify, n, "train_test_split(stratify=...)", multilabel=True)
         train, test = _stratified_rows(strat, n_train, n_test, shuffle, rng)
@@ -199,16 +200,6 @@ def _class_labels(y, n: int, who: str, multilabel: bool = False) -> np.ndarray:
     return y
 
 
-def _shuffler(random_state):
-    """scikit-learn's ``check_random_state``: an int seeds a legacy ``RandomState`` (so a seed
-    gives scikit-learn's folds), a ``RandomState`` or ``Generator`` is used as given, ``None`` is fresh."""
-    if isinstance(random_state, np.random.RandomState | np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.SeedSequence | np.random.BitGenerator):
-        return np.random.default_rng(random_state)
-    return np.random.RandomState(random_state)
-
-
 class _Splitter:
     """What every splitter shares: ``split(X, y=None, groups=None)`` yields ``(train, test)`` row
     indices, ``get_n_splits`` counts them, and the repr lists the parameters as scikit-learn's."""
@@ -249,7 +240,7 @@ class KFold(_Splitter):
     def _folds(self, n: int, y=None, groups=None) -> list[np.ndarray]:
         idx = np.arange(n)
         if self.shuffle:
-            _shuffler(self.random_state).shuffle(idx)
+            check_random_state(self.random_state).shuffle(idx)
         return np.array_split(idx, self.n_splits)
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -278,7 +269,7 @@ class GroupKFold(KFold):
             raise ValueError(f"GroupKFold: Cannot have number of splits n_splits={self.n_splits} greater than the number "
                              f"of groups: {len(unique)}; use n_splits <= {len(unique)}")  # fmt: skip
         if self.shuffle:
-            dealt = np.array_split(_shuffler(self.random_state).permutation(unique), self.n_splits)
+            dealt = np.array_split(check_random_state(self.random_state).permutation(unique), self.n_splits)
             return [np.flatnonzero(np.isin(groups, ids)) for ids in dealt]
         sizes = np.bincount(group_of.reshape(-1))
         order = np.argsort(sizes, kind="stable")[::-1]
@@ -321,7 +312,7 @@ class ShuffleSplit(_Splitter):
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n, who = len(X), type(self).__name__
         n_train, n_test = _train_test_sizes(n, self.test_size, self.train_size, who, default_test_size=0.1)
-        rng = _shuffler(self.random_state)
+        rng = check_random_state(self.random_state)
         strat = self._strata(y, n)
         for _ in range(self.n_splits):
             if strat is not None:
@@ -365,7 +356,7 @@ class StratifiedKFold(KFold):
                              f"each class (the largest has {counts.max()}); use n_splits <= {counts.max()} or KFold")  # fmt: skip
         dealt = np.sort(encoded)
         allocation = np.array([np.bincount(dealt[i :: self.n_splits], minlength=len(counts)) for i in range(self.n_splits)])
-        rng = _shuffler(self.random_state) if self.shuffle else None
+        rng = check_random_state(self.random_state) if self.shuffle else None
         fold_of = np.empty(n, dtype=np.int64)
         for k in range(len(counts)):
             folds_for_class = np.repeat(np.arange(self.n_splits), allocation[:, k])
@@ -1085,7 +1076,7 @@ class ParameterSampler:
         return all(not hasattr(v, "rvs") for d in self.param_distributions for v in d.values())
 
     def __iter__(self) -> Iterator[dict]:
-        rng = _shuffler(self.random_state)
+        rng = check_random_state(self.random_state)
         dists = self.param_distributions
         if self._all_lists():
             grid = ParameterGrid._for(dists, self._who)

@@ -8,9 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 
 from .. import nn, optim
-from ..autodiff import as_tensor, sigmoid, softmax
+from ..autodiff import as_tensor, log_softmax, maximum, sigmoid, softmax
 from ..nn import HIDDEN_ACTIVATIONS, l2_penalty
-from ..nn.functional import binary_cross_entropy_with_logits, mse_loss
+from ..nn.functional import binary_cross_entropy_with_logits
 from ..train import Callback
 from ..train import fit as train_fit
 from ..train import predict as train_predict
@@ -26,19 +26,32 @@ from .base import (
     check_X_y,
     validate_features,
 )
+from .metrics import _check_sample_weight
 
 ALIASES = {"logistic": "sigmoid", "linear": "identity"}  # scikit-learn's name for the sigmoid, and nn's alias
 
 
 class BatchPenalisedLoss:
-    """scikit-learn's loss of a mini-batch ``B``: ``loss(ŷ_B, y_B) + α/(2|B|) Σ_l ‖W_l‖²`` (weights only,
-    not biases), the penalty divided by this batch's own size — the last batch of an epoch may be smaller."""
+    """scikit-learn's loss of a mini-batch ``B`` with sample weights ``s`` (1 without):
 
-    def __init__(self, loss, model: nn.Module, alpha: float):
-        self.loss, self.model, self.alpha = loss, model, alpha
+        ``L_B = (Σ_{i∈B} s_i ℓ_i + α/2 Σ_l ‖W_l‖²) / S_B``,  ``S_B = Σ_{i∈B} s_i``
 
-    def __call__(self, pred, target):
-        return self.loss(pred, target) + l2_penalty(self.model, self.alpha / (2 * target.shape[0]))
+    (weights ``W`` only, not biases): the weighted mean of the rows' losses ``ℓ_i`` plus the penalty
+    divided by this batch's own size ``S_B`` (``|B|`` without weights; the last batch of an epoch may be
+    smaller).  The target holds the weights as its last column, so they follow the rows through the
+    batches.  ``report``: the share of the stepped loss that is reported (see :func:`half_squared_error`).
+    A batch whose weights are all 0 has loss 0 and no gradient (scikit-learn raises ZeroDivisionError)."""
+
+    def __init__(self, per_row, model: nn.Module, alpha: float, report: float = 1.0):
+        self.per_row, self.model, self.alpha, self.report = per_row, model, alpha, report
+
+    def __call__(self, pred, packed):
+        target, s = packed[:, :-1], packed[:, -1]
+        total = s.sum()
+        size = maximum(total, np.finfo(np.float64).tiny)  # S_B, or any positive number when it is 0 (then ℓ·s = 0)
+        stepped = (self.per_row(pred, target) * s).sum() / size
+        data = stepped if self.report == 1.0 else stepped - (stepped * (1.0 - self.report)).detach()
+        return data + l2_penalty(self.model, self.alpha / 2) * (total / size) / size  # total/size: 1, or 0 when S_B = 0
 
 
 class NoImprovementStop(Callback):
@@ -100,7 +113,9 @@ class _MLP(BaseEstimator):
                           UserWarning, stacklevel=5)  # fmt: skip
         return min(int(self.batch_size), n)
 
-    def _train(self, X, T, n_out: int, loss):
+    def _train(self, X, T, n_out: int, per_row, sample_weight=None, report: float = 1.0):
+        """Train on targets ``T`` (n, m) with the rows' losses ``per_row(ŷ, T_B)`` weighted by ``sample_weight``."""
+        s = np.ones(len(X)) if sample_weight is None else sample_weight
         hidden = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
         sizes = [X.shape[1], *(int(h) for h in hidden), n_out]
         seed = self.random_state if self.random_state is not None else np.random.default_rng().integers(2**31)
@@ -108,7 +123,8 @@ class _MLP(BaseEstimator):
         self.model_ = nn.MLP(sizes, activation=activation, dtype="float64", seed=seed)
         opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
         stop = NoImprovementStop(self.tol, self.n_iter_no_change)
-        history = train_fit(self.model_, BatchPenalisedLoss(loss, self.model_, self.alpha), opt, X, T,
+        loss = BatchPenalisedLoss(per_row, self.model_, self.alpha, report)
+        history = train_fit(self.model_, loss, opt, X, np.column_stack([T, s]),
                             epochs=self.max_iter, batch_size=self._batch_size(len(X)), shuffle=self.shuffle,
                             callbacks=[stop], seed=seed)  # fmt: skip
         self.loss_curve_ = history["loss"]
@@ -166,22 +182,22 @@ class _MLP(BaseEstimator):
 
 
 def half_squared_error(pred, target):
-    """scikit-learn's regression loss ``f = ½ · mean((ŷ − y)²)`` over samples and outputs, stepped along the
-    gradient scikit-learn takes: that of ``g = m·f = ½ · Σ_outputs mean_samples (ŷ − y)²`` (its output delta is
-    ``(ŷ − y)/n`` whatever the number of outputs m).  With m > 1 the value is ``f`` and the gradient ``∇g``:
-    ``g − detach(g − f)``, so ``loss_curve_`` and the weights both follow scikit-learn's."""
-    reported = 0.5 * mse_loss(pred, target)
-    m = target.shape[1]
-    if m == 1:
-        return reported
-    stepped = m * reported
-    return stepped - (stepped - reported).detach()
+    """A row's ``½ Σ_outputs (ŷ − y)²``.  scikit-learn reports ``f = ½ · mean((ŷ − y)²)`` over samples and
+    outputs but steps along the gradient of ``g = m·f`` (its output delta is ``(ŷ − y)/n`` whatever the number
+    of outputs m): the loss is stepped on these rows and reported with the share ``1/m``
+    (:class:`BatchPenalisedLoss`), so ``loss_curve_`` and the weights both follow scikit-learn's."""
+    return 0.5 * ((pred - target) ** 2).sum(1)
 
 
 def label_sum_bce(logits, target):
-    """scikit-learn's logistic-output loss: ``(1/n) Σ_i Σ_l BCE(z_il, y_il)``, summed over the
-    labels (one column for two classes) and averaged over the samples."""
-    return binary_cross_entropy_with_logits(logits, target, reduction="sum") / target.shape[0]
+    """A row's ``Σ_l BCE(z_l, y_l)``, scikit-learn's logistic-output loss: summed over the labels (one
+    column for two classes)."""
+    return binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1)
+
+
+def softmax_cross_entropy(logits, one_hot):
+    """A row's ``−Σ_k y_k log softmax(z)_k`` (``y``: the class, one-hot)."""
+    return -(one_hot * log_softmax(logits, axis=1)).sum(1)
 
 
 class MLPClassifier(ClassifierMixin, _MLP):
@@ -192,24 +208,28 @@ class MLPClassifier(ClassifierMixin, _MLP):
     def _tag_overrides(self):
         return {"multi_label": True, "non_deterministic": self.random_state is None}
 
-    def fit(self, X, y):
-        """Train on class labels (softmax) or a 0/1 indicator matrix (one sigmoid per label)."""
+    def fit(self, X, y, sample_weight=None):
+        """Train on class labels (softmax) or a 0/1 indicator matrix (one sigmoid per label).
+        ``sample_weight`` ``s_i``: each batch's loss is ``Σ s_i ℓ_i / Σ s_i`` and its penalty is divided by
+        ``Σ s_i`` too, as scikit-learn's (:class:`BatchPenalisedLoss`)."""
         X, y = check_X_y(X, y, multi_output=True, est=self)
+        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit")
         validate_features(self, X, reset=True)
         y = np.asarray(y)
         self.multilabel_ = y.ndim == 2
         if self.multilabel_:
             self.classes_ = np.arange(y.shape[1])
             self._out_activation = "logistic"
-            self._train(X, y.astype(np.float64), y.shape[1], label_sum_bce)
+            self._train(X, y.astype(np.float64), y.shape[1], label_sum_bce, sw)
             return self
         enc = self._encode_classes(check_classification_targets(y, type(self).__name__))
         if len(self.classes_) == 2:  # one unit: z = logit P(classes_[1] | x)
             self._out_activation = "logistic"
-            self._train(X, enc.astype(np.float64)[:, None], 1, label_sum_bce)
+            self._train(X, enc.astype(np.float64)[:, None], 1, label_sum_bce, sw)
         else:
             self._out_activation = "softmax"
-            self._train(X, enc.astype(np.int64), len(self.classes_), nn.CrossEntropyLoss())
+            one_hot = np.eye(len(self.classes_))[enc]
+            self._train(X, one_hot, len(self.classes_), softmax_cross_entropy, sw)
         return self
 
     def predict_proba(self, X):
@@ -234,9 +254,11 @@ class MLPRegressor(RegressorMixin, _MLP):
     def _tag_overrides(self):
         return {"multi_output": True, "non_deterministic": self.random_state is None}
 
-    def fit(self, X, y):
-        """Train on one target per row, or several columns (one output each)."""
+    def fit(self, X, y, sample_weight=None):
+        """Train on one target per row, or several columns (one output each).  ``sample_weight`` ``s_i``:
+        each batch's loss is ``Σ s_i ℓ_i / Σ s_i`` and its penalty is divided by ``Σ s_i`` too, as scikit-learn's."""
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
+        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit")
         validate_features(self, X, reset=True)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:  # as scikit-learn's MLPRegressor: a column vector is one output
@@ -246,7 +268,7 @@ class MLPRegressor(RegressorMixin, _MLP):
         self._single = y.ndim == 1
         self._out_activation = "identity"
         Y = y.reshape(len(y), -1)
-        self._train(X, Y, Y.shape[1], half_squared_error)
+        self._train(X, Y, Y.shape[1], half_squared_error, sw, report=1.0 / Y.shape[1])
         return self
 
     def predict(self, X):
