@@ -81,7 +81,7 @@ def _function(row: Row) -> Callable:
 
         def f(x):
             x = x if x.__class__ is Tensor else _t(x)  # _t inlined for a Tensor (the hot path)
-            d = x.data.dtype  # NumPy's float32/float64 by identity; x.dtype (NumPy's name) for the rest
+            d = x._data.dtype  # NumPy's float32/float64 by identity; x.dtype (NumPy's name) for the rest
             if floats and d is not _F32 and d is not _F64:
                 x = floating(x)  # exp(int) is float, as PyTorch
             return _apply(prim, (x,))
@@ -225,16 +225,16 @@ def _operators(row: Row) -> dict[str, Callable]:
     def op(self, other):
         if check is not None:
             check(self, other)
-        d, c = self.data.dtype, other.__class__
-        if d.__class__ in floats and (c is float or (c is Tensor and other.data.dtype is d)):
+        d, c = self._data.dtype, other.__class__
+        if d.__class__ in floats and (c is float or (c is Tensor and other._data.dtype is d)):
             return _apply(prim, (self, other))
         return _apply(prim, _promote(self, other, divide))
 
     def rop(self, other):
         if check is not None:
             check(other, self)
-        d, c = self.data.dtype, other.__class__
-        if d.__class__ in floats and (c is float or (c is Tensor and other.data.dtype is d)):
+        d, c = self._data.dtype, other.__class__
+        if d.__class__ in floats and (c is float or (c is Tensor and other._data.dtype is d)):
             return _apply(prim, (other, self))
         return _apply(prim, _promote(other, self, divide))
 
@@ -346,14 +346,14 @@ def _comparison(prim) -> Callable:
     def compare(self: Tensor, other) -> Tensor:
         if other.__class__ not in _PLAIN_OPERANDS and not _comparable(other):
             return NotImplemented
-        if _mode.slow or self.data.__class__ is not np.ndarray:  # vmap, or another array library
+        if _mode.slow or self._data.__class__ is not np.ndarray:  # vmap, or another array library
             if _mode.jit_trace is not None:  # ng.jit records a comparison of traced values (jit.py)
                 out = _mode.jit_trace.compare(prim.name, self, other)
                 if out is not None:
                     return out
             with _m.no_grad():
                 return _apply(prim, (self, other))
-        return _wrap(fn(self.data, other.data if isinstance(other, Tensor) else other))
+        return _wrap(fn(self._data, other._data if isinstance(other, Tensor) else other))
 
     return compare
 
@@ -726,7 +726,7 @@ def _refuse_lost_gradient(ufunc: np.ufunc, method: str, inputs: tuple) -> None:
     for a in inputs:
         if isinstance(a, Tensor):
             a._readable(call)  # (a value traced by ng.jit or batched by vmap: refused, with its own reason)
-        if isinstance(a, Tensor) and ((a.requires_grad and _mode.grad_enabled) or a._tangents):
+        if isinstance(a, Tensor) and ((a._requires_grad and _mode.grad_enabled) or a._tangents):
             raise TypeError(
                 f"{call}: nablagrad has no differentiable op for this NumPy call (on a tensor of shape {a.shape} that "
                 f"requires grad), so its gradient would be lost; use a nablagrad op ({fix}), or compute outside "

@@ -163,9 +163,9 @@ def _toposort(root: Tensor, stop: set[int], leaves: list[Tensor] | None = None) 
             if isinstance(parent, Tensor):
                 if parent._version > stamp:
                     parent = _seen(node, parent, stamp)
-                if parent._op is not None and parent.requires_grad and id(parent) not in visited and id(parent) not in stop:
+                if parent._op is not None and parent._requires_grad and id(parent) not in visited and id(parent) not in stop:
                     stack.append((parent, False))
-                elif leaves is not None and parent._op is None and parent.requires_grad:
+                elif leaves is not None and parent._op is None and parent._requires_grad:
                     leaves.append(parent)
     return order
 
@@ -182,7 +182,7 @@ class Plan:
         self.wanted = {id(t) for t in inputs}
         self.stop = _stops(inputs, self.wanted)
         self.leaves: list[Tensor] = []
-        sorted_ = root._op is not None and id(root) not in self.stop and root.requires_grad
+        sorted_ = root._op is not None and id(root) not in self.stop and root._requires_grad
         self.order = _prune(_toposort(root, self.stop, self.leaves), self.wanted) if sorted_ else []
 
     def fits(self, root: Tensor, inputs: Sequence[Tensor], partial: bool) -> bool:
@@ -196,11 +196,11 @@ def _needs(inputs) -> list[bool]:
     n = len(inputs)
     if n == 1:
         a = inputs[0]
-        return [isinstance(a, Tensor) and a.requires_grad]
+        return [isinstance(a, Tensor) and a._requires_grad]
     if n == 2:
         a, b = inputs
-        return [isinstance(a, Tensor) and a.requires_grad, isinstance(b, Tensor) and b.requires_grad]
-    return [isinstance(a, Tensor) and a.requires_grad for a in inputs]
+        return [isinstance(a, Tensor) and a._requires_grad, isinstance(b, Tensor) and b._requires_grad]
+    return [isinstance(a, Tensor) and a._requires_grad for a in inputs]
 
 
 def _stops(inputs: Sequence[Tensor], wanted: set[int]) -> set[int]:
@@ -358,8 +358,8 @@ def run_backward(
                 if create_graph:
                     Fn, (args, ans) = F, F.unbox(node)
                 else:  # raw arrays (the hot path of training): the node's own data, no unboxing
-                    Fn = F if node.data.__class__ is home else rules_for(node.data)
-                    args, ans = _raw(inputs_), node.data
+                    Fn = F if node._data.__class__ is home else rules_for(node._data)
+                    args, ans = _raw(inputs_), node._data
                 parent_grads = node._op.vjp(Fn, g, ans, args, node._params, needs)
                 for parent, pg in zip(inputs_, parent_grads):
                     if pg is None:
@@ -430,7 +430,7 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
                 f"to shape {out.shape} and dtype {out.dtype} (PyTorch: 'has changed the size/type of value'); return "
                 "a tensor of the same shape and dtype, e.g. grad * 2 or grad.clamp(-1, 1), or None"
             )
-        g = out if create_graph else out.data
+        g = out if create_graph else out._data
     return g
 
 
@@ -530,7 +530,7 @@ def _one_op(root: Tensor) -> bool:
     if _m.overwritten and (getattr(root, "_born", None) is not None or getattr(root, "_guards", None) is not None):
         return False
     for parent in root._inputs:
-        if isinstance(parent, Tensor) and (parent._version > stamp or (parent._op is not None and parent.requires_grad)):
+        if isinstance(parent, Tensor) and (parent._version > stamp or (parent._op is not None and parent._requires_grad)):
             return False
     return True
 
@@ -553,7 +553,7 @@ def _accumulate(leaf: Tensor, g, F) -> None:
             g = np.array(g)
         leaf._grad = _wrap(g)
     else:
-        leaf._grad = _wrap(leaf._grad.data + g)
+        leaf._grad = _wrap(leaf._grad._data + g)
 
 
 def grad_of(output: Tensor, inputs: Sequence[Tensor], grad=None, retain_graph: bool = False, create_graph: bool = False,

@@ -101,7 +101,7 @@ def _unpack(packed: Tensor, like: Sequence[Tensor]) -> list[Tensor]:
 def _record(value, prim: _Checkpoint, inputs: tuple, params: dict) -> Tensor:
     """A tensor of ``value`` made by ``prim`` from ``inputs``: the checkpoint's one node on the tape."""
     out = _wrap(value)
-    out.requires_grad = True
+    out._requires_grad = True
     out._op, out._inputs, out._params = prim, inputs, params
     out._version = _m.clock
     return out

@@ -303,7 +303,7 @@ class _Undo:
 
     def tensor(self, t: Tensor) -> None:
         if id(t) not in self.tensors:
-            self.tensors[id(t)] = (t, t.data, namespace_of(t.data).copy(t.data), t.grad)
+            self.tensors[id(t)] = (t, t.data, namespace_of(t.data).copy(t.data), t._grad)
 
     def reach(self, obj) -> None:
         """Save what an effect's argument holds: a tensor, a list of them, an optimiser or schedule and
@@ -792,7 +792,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
     leaves = [a if _own_leaf(a) else as_tensor(np.asarray(a.data if isinstance(a, Tensor) else a), device=CPU).detach()
               for a in args if _is_array(a)]  # fmt: skip
     for t in leaves:
-        t.requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
+        t._requires_grad = True  # so the tape records every op that depends on an input (integer ones too)
     it = iter(leaves)
     call_args = [next(it) if _is_array(a) else a for a in args]
     with tracing() as recorded, draws_recorded() as drawn:
@@ -1333,7 +1333,7 @@ def _step_agrees_with_eager(f: Callable, args: tuple, program: _Program, inputs:
 
     def world() -> list:
         """Every value the step may change: tensors' data and gradients, optimisers' and schedules' state."""
-        grads = [None if t.grad is None else t.grad.data for t in tensors]
+        grads = [None if t._grad is None else t._grad.data for t in tensors]
         return [[namespace_of(t.data).copy(t.data) for t in tensors], [None if g is None else g.copy() for g in grads],
                 [o.state_dict() for o in owners]]  # fmt: skip
 

@@ -642,7 +642,7 @@ def _old_node(x: Tensor) -> Tensor:
     """A new handle on ``x``'s current node (value, op, inputs, tangents): what ``x`` was before an
     in-place update, so the update's graph reads it rather than ``x``, which is about to change."""
     old = _wrap(x.data)
-    old.requires_grad, old._op, old._inputs, old._params = x.requires_grad, x._op, x._inputs, x._params
+    old._requires_grad, old._op, old._inputs, old._params = x.requires_grad, x._op, x._inputs, x._params
     old._tangents, old._version = x._tangents, x._version
     for slot in ("_born", "_prev"):  # set only by earlier in-place writes (see Tensor)
         value = getattr(x, slot, None)
@@ -665,7 +665,7 @@ def _become(x: Tensor, new: Tensor, old: Tensor, propagate: bool = True) -> None
     (:func:`_rebase_views`)."""
     target = _view_target(x) if propagate else None  # checked before x changes
     memory = x.data  # (a detached view keeps it: see below)
-    x.data, x.requires_grad, x._op, x._inputs, x._params = new.data, new.requires_grad, new._op, new._inputs, new._params
+    x._data, x._requires_grad, x._op, x._inputs, x._params = new._data, new._requires_grad, new._op, new._inputs, new._params
     x._tangents = new._tangents
     if old._op is not None and getattr(old, "_born", None) is None:
         old._born = (old._version, False)  # (False: its values are intact, kept by this handle)

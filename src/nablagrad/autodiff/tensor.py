@@ -9,6 +9,7 @@ every primitive pushes forward with its JVP rule while :func:`~nablagrad.autodif
 from __future__ import annotations
 
 import itertools
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from operator import attrgetter
@@ -68,9 +69,9 @@ class Tensor(Box):
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "_grad",
-        "requires_grad",
+        "_requires_grad",
         "_op",
         "_inputs",
         "_params",
@@ -101,12 +102,12 @@ class Tensor(Box):
         if own:
             self.__dict__.update(own)
         for k, v in slots.items():
-            setattr(self, k, v)
+            setattr(self, _RENAMED.get(k, k), v)  # (a pickle from before the slots were renamed: its names)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
-        self.data = _placed(data, dtype, device)
+        self._data = _placed(data, dtype, device)
         self._grad: Tensor | None = None
-        self.requires_grad = False
+        self._requires_grad = False
         self._op: Primitive | None = None
         self._inputs: tuple | None = None
         self._params: dict | None = None
@@ -123,19 +124,19 @@ class Tensor(Box):
         """The shape; inside ``vmap`` a batched tensor shows its per-example shape (the data's
         leading axes, one per visible vmap level that batches it, are dropped)."""
         if self._tangents:
-            return self.data.shape[len(_m.batch_levels(self)) :]
-        return self.data.shape
+            return self._data.shape[len(_m.batch_levels(self)) :]
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
         """The NumPy dtype of the data (on every device, as PyTorch has one dtype vocabulary)."""
-        d = self.data.dtype
-        return d if d.__class__ in _NUMPY_DTYPES else namespace_of(self.data).numpy_dtype(d)
+        d = self._data.dtype
+        return d if d.__class__ in _NUMPY_DTYPES else namespace_of(self._data).numpy_dtype(d)
 
     @property
     def device(self) -> Device:
         """Where the data lives: ``device(type='cpu')`` for NumPy, ``cuda:N`` for CuPy, …"""
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def ndim(self) -> int:
@@ -145,13 +146,31 @@ class Tensor(Box):
     def is_leaf(self) -> bool:
         return self._op is None
 
-    # ``t.grad``: a slot read through a C getter (``attrgetter``: the optimisers' hot path pays no Python frame);
-    # assigning checks the value as PyTorch's setter does.  The engine writes ``_grad`` itself (values it made).
+    # ``t.grad``: the slot, with one test more than its read (a warning on a non-leaf that will never get one, as
+    # PyTorch's); assigning checks the value as PyTorch's setter does.  The engine writes ``_grad`` itself.
     grad = property(
-        attrgetter("_grad"),
+        lambda self: self._grad if self._grad is not None or self._op is None else _non_leaf_grad(self),
         lambda self, value: _set_grad(self, value),
         lambda self: _set_grad(self, None),  # ``del t.grad``: no gradient, as PyTorch's
         doc="The gradient accumulated by ``backward()``: a Tensor of this tensor's shape and dtype, or ``None``.",
+    )
+
+    # ``t.data``: the array, read through a C getter; ``t.data = other`` (a Tensor) takes other's array, as
+    # PyTorch's ``p.data = new`` (an array is stored as it is).  The engine reads and writes ``_data`` itself.
+    data = property(
+        attrgetter("_data"),
+        lambda self, value: _set_data(self, value),
+        lambda self: _set_data(self, _DELETED),  # ``del t.data``: refused, as PyTorch's
+        doc="The values: the NumPy array (or another library's array on its device), shared, not copied.",
+    )
+
+    # ``t.requires_grad``: read on every op, so a slot read through a C getter as ``grad``'s; assigning checks the
+    # value as PyTorch's setter does.  The engine writes ``_requires_grad`` itself (on tensors it made).
+    requires_grad = property(
+        attrgetter("_requires_grad"),
+        lambda self, value: _set_requires_grad(self, value),
+        lambda self: _set_requires_grad(self, _DELETED),  # ``del t.requires_grad``: refused, as PyTorch's
+        doc="Whether gradients flow into this tensor (``t.requires_grad = True`` on a floating-point leaf).",
     )
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -176,7 +195,7 @@ class Tensor(Box):
             )
 
     def _host(self) -> np.ndarray:
-        data = self.data
+        data = self._data
         return data if data.__class__ is np.ndarray else namespace_of(data).to_numpy(data)
 
     def __array__(self, dtype=None, copy=None):
@@ -196,7 +215,7 @@ class Tensor(Box):
                 f"{self.shape}; e.g. torch.tensor(t.detach()) or np.from_dlpack(t.detach()))"
             )
         self._readable("__dlpack__")
-        data = self.data
+        data = self._data
         if data.__class__ is np.ndarray and any(s < 0 for s in data.strides):  # (a flip's view)
             # PyTorch aborts the process on a negative stride through DLPack: a contiguous copy is exported instead
             if kwargs.get("copy") is False:
@@ -207,12 +226,12 @@ class Tensor(Box):
 
     def __dlpack_device__(self) -> tuple:
         """The DLPack device of the data: ``(device type, index)``, e.g. ``(1, 0)`` for the CPU."""
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """PyTorch's ``t.stride()``: the step in elements (not bytes) between neighbours along each dimension;
         ``t.stride(d)`` for one dimension."""
-        data = self.data
+        data = self._data
         byte_strides = getattr(data, "strides", None)
         if byte_strides is None:
             raise NotImplementedError(f"stride: arrays of {type(data).__module__} do not show their layout")
@@ -226,7 +245,7 @@ class Tensor(Box):
 
     def data_ptr(self) -> int:
         """The address of the first element (PyTorch's ``t.data_ptr()``): equal for tensors sharing memory there."""
-        data = self.data
+        data = self._data
         face = getattr(data, "__array_interface__", None) or getattr(data, "__cuda_array_interface__", None)
         if face is None:
             raise NotImplementedError(f"data_ptr: arrays of {type(data).__module__} do not show their address")
@@ -236,16 +255,16 @@ class Tensor(Box):
         """``f"{t:.3f}"`` formats a one-element tensor's number, as PyTorch's; without a spec, ``str(t)``."""
         if not spec:
             return str(self)
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(f"format: '{spec}' formats a one-element tensor's number; this one has shape {self.shape} "
                             "(format t.item() of an entry, or t.numpy() with np.array2string)")  # fmt: skip
         return format(self.item(), spec)
 
     def item(self) -> float | int | bool:
         self._readable("item()")  # a traced value (it would be frozen into the program), or one batched by vmap
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise InputError(
-                f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python number (shape "
+                f"item(): a Tensor with {self._data.size} elements cannot be converted to a Python number (shape "
                 f"{self.shape}); only a one-element tensor converts: reduce it first (t.sum().item()) or use t.tolist()"
             )
         data = self.numpy()
@@ -264,7 +283,7 @@ class Tensor(Box):
         if self._tangents:  # batched by vmap or a jvp dual: the value keeps its batch axis, its tangent is cut
             with _m.no_grad():
                 return _apply(DETACHED, (self,))
-        view = _share(self, _wrap(self.data))
+        view = _share(self, _wrap(self._data))
         view._view_of = (weakref.ref(self), None, None)  # (no op: the same values, cut from the graph)
         return view
 
@@ -295,33 +314,23 @@ class Tensor(Box):
                     setattr(self, slot, None)
             self._version = _m.bump()  # an op that used it before looks for its node (``_prev``) and finds it gone
             self._prev = (self._version, _GONE)
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Let gradients flow into this tensor.  Real floating-point tensors only: a complex tensor holds values
         (its ops compute them), but the rules are real ones (no conjugation: PyTorch's Wirtinger calculus is not
-        implemented), so differentiating one would give wrong numbers — refused, as integers are."""
+        implemented), so differentiating one would give wrong numbers — refused, as integers are.  On an op's
+        result only ``requires_grad_(True)`` is allowed (it already requires grad), as in PyTorch."""
         flag = checks.flag("requires_grad_", "requires_grad", flag)
-        if flag and self.dtype.kind != "f":
-            if self.dtype.kind == "c":
-                raise TypeError(
-                    f"requires_grad: nablagrad differentiates real floating-point tensors only; this one is "
-                    f"{self.dtype} (complex autodiff is not implemented). Hold the real and imaginary parts as two "
-                    "real tensors, e.g. ng.tensor(z.real) and ng.tensor(z.imag)."
-                )
-            raise GradDtypeError(
-                f"requires_grad: only Tensors of floating point dtype can require gradients (floating-point "
-                f"tensors only: integers and booleans have no derivative); this one is {self.dtype}. Convert it "
-                "first, e.g. ng.tensor(x, dtype='float32')."
-            )
-        if not flag and self._op is not None and self.requires_grad:
+        if flag:
+            _check_differentiable(self, "requires_grad")
+        elif self._op is not None and self._requires_grad:
             raise RuntimeError(
                 f"requires_grad_: you can only change requires_grad flags of leaf variables; this tensor (shape "
-                f"{self.shape}) is the result of op '{self._op.name}'. If you want to use a computed variable in a "
-                "subgraph that doesn't require differentiation use var_no_grad = var.detach()"
+                f"{self.shape}) is the result of op '{self._op.name}'. {_USE_DETACH}"
             )
-        self.requires_grad = flag
+        self._requires_grad = flag
         return self
 
     def bump_version_(self) -> Tensor:
@@ -334,7 +343,7 @@ class Tensor(Box):
         shares = getattr(self, "_shares", None)
         if shares is not None:
             for other in list(shares):
-                if other is not self and _overlap(other.data, self.data):  # (``data`` may have been rebound since)
+                if other is not self and _overlap(other._data, self._data):  # (``data`` may have been rebound since)
                     _written(other)
         return self
 
@@ -394,7 +403,7 @@ class Tensor(Box):
         extra = ""
         if self.dtype != backend.get_default_dtype() and self.dtype.kind == "f":
             extra += f", dtype={self.dtype}"
-        if self.data.__class__ is not np.ndarray and namespace_of(self.data) is not NUMPY:
+        if self._data.__class__ is not np.ndarray and namespace_of(self._data) is not NUMPY:
             extra += f", device='{self.device}'"
         if self._op is not None:
             extra += f", grad_fn=<{self._op.name}>"
@@ -439,7 +448,7 @@ class Tensor(Box):
 
     def __index__(self) -> int:
         """A one-element integer (or boolean) tensor as a Python index, ``[10, 20][ng.tensor(1)]``, as PyTorch's."""
-        if self.dtype.kind not in "iub" or self.data.size != 1:
+        if self.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(
                 f"only integer tensors of a single element can be converted to an index; this one is {self.dtype} of "
                 f"shape {self.shape} (index with int(t.item()), or index a tensor with t itself)"
@@ -460,6 +469,86 @@ def _GONE() -> None:  # noqa: N802 - a dead weak reference: what detach_() leave
     return None
 
 
+_DELETED = object()  # what ``del t.requires_grad`` and ``del t.data`` hand their setters (both refuse, as PyTorch)
+_USE_DETACH = (
+    "If you want to use a computed variable in a subgraph that doesn't require differentiation use "
+    "var_no_grad = var.detach()"
+)
+
+
+def _check_differentiable(t: Tensor, who: str) -> None:
+    """Refuse to let gradients flow into ``t`` unless it is real floating point: integers and booleans have no
+    derivative (PyTorch's refusal); complex values would get wrong numbers from the real rules."""
+    kind = t.dtype.kind
+    if kind == "f":
+        return
+    if kind == "c":
+        raise TypeError(
+            f"{who}: nablagrad differentiates real floating-point tensors only; this one is {t.dtype} (complex "
+            "autodiff is not implemented). Hold the real and imaginary parts as two real tensors, e.g. "
+            "ng.tensor(z.real) and ng.tensor(z.imag)."
+        )
+    raise GradDtypeError(
+        f"{who}: only Tensors of floating point dtype can require gradients (floating-point tensors only: integers "
+        f"and booleans have no derivative); this one is {t.dtype}. Convert it first, e.g. ng.tensor(x, dtype='float32')."
+    )
+
+
+def _set_requires_grad(t: Tensor, value: Any) -> None:
+    """``t.requires_grad = value``: PyTorch's setter — a bool, on a leaf only (an op's result is refused either
+    way: its flag follows from its inputs), ``True`` on a floating-point tensor only; a refusal changes nothing."""
+    if not checks.is_flag(value):
+        shown = "it cannot be deleted" if value is _DELETED else f"got {type(value).__name__} {value!r:.40}"
+        raise TensorTypeError(f"requires_grad: requires_grad must be a bool ({shown}); write t.requires_grad = True or False")
+    if t._op is not None:
+        raise RuntimeError(
+            f"requires_grad: you can only change requires_grad flags of leaf variables; this tensor (shape "
+            f"{t.shape}) is the result of op '{t._op.name}'. {_USE_DETACH}"
+        )
+    if value:
+        _check_differentiable(t, "requires_grad")
+    t._requires_grad = bool(value)
+
+
+def _set_data(t: Tensor, value: Any) -> None:
+    """``t.data = value``: a Tensor gives its array (``t`` then shares ``value``'s memory; shape, dtype and device
+    may change, as PyTorch's ``t.data = other``; ``t``'s graph, ``requires_grad``, ``.grad`` and version stay);
+    an array (NumPy's, or another library's) is stored as it is.  A tensor that requires grad takes floating-point
+    values only; anything but a tensor or an array is refused; a refusal changes nothing."""
+    if value.__class__ is not np.ndarray:
+        if isinstance(value, Tensor):
+            if t._requires_grad and value.dtype.kind != "f":
+                raise GradDtypeError(
+                    f"data: data set to a tensor that requires gradients must be floating point dtype; the new data "
+                    f"is {value.dtype} (shape {value.shape}). Convert it first (t.data = new.to(t.dtype)), or call "
+                    "t.requires_grad_(False) before"
+                )
+            value = value._data
+        elif value is _DELETED:
+            raise RuntimeError("data: deleting a tensor's data is not allowed; delete the tensor instead (del t)")
+        elif not (hasattr(value, "shape") and hasattr(value, "dtype")):  # a NumPy scalar, another library's array
+            raise TypeError(
+                f"data: Variable data has to be a tensor or an array, got {type(value).__name__}; assign "
+                f"t.data = ng.tensor(values) or an array of the new values (this tensor: shape {t.shape}, {t.dtype})"
+            )
+    t._data = value
+
+
+def _non_leaf_grad(t: Tensor) -> None:
+    """``t.grad`` of an op's result with no gradient: ``None``, with PyTorch's warning unless ``retain_grad()``
+    asked for one (``backward()`` fills only leaves' ``.grad``, so reading this one is likely a mistake)."""
+    if not getattr(t, "_retain", False):
+        warnings.warn(
+            "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't "
+            "be populated during autograd.backward(). If you indeed want the .grad field to be populated for a "
+            "non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+            f"mistake, make sure you access the leaf Tensor instead (this one, shape {t.shape}, is the result of "
+            f"op '{t._op.name}').",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _set_grad(t: Tensor, value: Any) -> None:
     """``t.grad = value``: ``None`` or a Tensor on ``t``'s device with ``t``'s dtype and shape (PyTorch's
     checks, in its order: type, device, dtype, size); on a refusal ``t.grad`` is left as it was."""
@@ -469,7 +558,7 @@ def _set_grad(t: Tensor, value: Any) -> None:
                 f"grad: assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}; "
                 f"wrap it first: t.grad = ng.tensor(value, dtype=t.dtype) (this tensor: shape {t.shape}, {t.dtype})"
             )
-        data, own = value.data, t.data
+        data, own = value._data, t._data
         if data.__class__ is not own.__class__ and value.device != t.device:
             raise RuntimeError(
                 f"grad: assigned grad has data located on a different device: the gradient is on {value.device}, "
@@ -521,7 +610,7 @@ class RemovableHandle:
 def _placed(data: Any, dtype: Any, device: Any):
     """A new array with ``data``'s values on ``device`` — by default where the data is, and host
     data on the default device (:func:`nablagrad.set_default_device`) — copied exactly once."""
-    source = data.data if isinstance(data, Tensor) else data
+    source = data._data if isinstance(data, Tensor) else data
     if device is None:
         device = get_default_device()
         if device is CPU or namespace_of(source) is not NUMPY:
@@ -534,7 +623,7 @@ def _as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """Python numbers become the default float dtype; NumPy arrays keep theirs (like torch.tensor).
     A copy unless ``copy=False`` (then the array itself when it already has that dtype)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     ns = namespace_of(data)
     if dtype is not None:
         dtype = tensor_dtype(dtype, "tensor")  # a name NumPy does not know, or a dtype that holds no numbers
@@ -604,17 +693,18 @@ def _raw(args) -> list:
     n = len(args)
     if n == 1:
         a = args[0]
-        return [a.data if isinstance(a, Tensor) else a]
+        return [a._data if isinstance(a, Tensor) else a]
     if n == 2:
         a, b = args
-        return [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
-    return [a.data if isinstance(a, Tensor) else a for a in args]
+        return [a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b]
+    return [a._data if isinstance(a, Tensor) else a for a in args]
 
 
 def _numeric(arr: np.ndarray) -> bool:
     return all(isinstance(v, int | float | np.number | bool) for v in arr.flat)
 
 
+_RENAMED = {"data": "_data", "requires_grad": "_requires_grad"}
 _STATE_SLOTS = tuple(
     k
     for k in Tensor.__slots__
@@ -659,7 +749,7 @@ def _viewed(prim: Primitive, args: tuple, params: dict, value, out: Tensor) -> T
     """``out`` (whose array ``value`` is a view: its ``base`` is set) shares the memory of the inputs whose
     arrays ``value`` overlaps; a view of one input also keeps how it was made (``_view_of``)."""
     for a in args:
-        if isinstance(a, Tensor) and a.data.__class__ is np.ndarray and np.may_share_memory(value, a.data):
+        if isinstance(a, Tensor) and a._data.__class__ is np.ndarray and np.may_share_memory(value, a._data):
             _share(a, out)
             if len(args) == 1:  # a view of its one input (reshape, a slice …): how it was made, and its base
                 out._view_of = (_held(a), prim, params)  # kept alive, as PyTorch's ``._base``: a write through
@@ -683,9 +773,9 @@ def guard(out: Tensor, *kept) -> Tensor:
 def _wrap(data) -> Tensor:
     """A leaf tensor around ``data`` with no copy and no checks (internal fast constructor)."""
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t._grad = None
-    t.requires_grad = False
+    t._requires_grad = False
     t._op = None
     t._inputs = None
     t._params = None
@@ -716,7 +806,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         check_tensor_dtype(data.dtype, "as_tensor")
     if isinstance(data, Tensor) and dtype is None and (device is None or data.device == device):
         return data
-    source = data.data if isinstance(data, Tensor) else data
+    source = data._data if isinstance(data, Tensor) else data
     ns = namespace_of(source)
     if dtype is not None:
         dtype = tensor_dtype(dtype, "as_tensor")
@@ -764,11 +854,11 @@ def _apply(prim: Primitive, args: tuple, params: dict | None = None) -> Tensor:
     out = None
     if not switched or _mode.grad_enabled:
         for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
+            if isinstance(a, Tensor) and a._requires_grad:
                 out = _new(Tensor)  # _wrap's fields, inlined: the hot path of training
-                out.data = value
+                out._data = value
                 out._grad = None
-                out.requires_grad = True
+                out._requires_grad = True
                 out._op = prim
                 out._inputs = args
                 out._params = params
@@ -960,7 +1050,7 @@ class TENSOR_NS:  # noqa: N801 - a namespace, named like NUMPY_NS
 
     @staticmethod
     def data(x):
-        return x.data if isinstance(x, Tensor) else x
+        return x._data if isinstance(x, Tensor) else x
 
     @staticmethod
     def const(x) -> Tensor:

@@ -51,7 +51,7 @@ def _lift(x, who: str) -> Tensor:
     x = batch_into(x, _m.state.vmaps)  # per-example derivatives under vmap: one copy of x per example
     t = identity(x) if is_traced(x) else _wrap(x.data)
     if not t.requires_grad:
-        t.requires_grad = True
+        t._requires_grad = True
     t._lifted = True  # (a transform's own: see _Reach)
     return t
 
