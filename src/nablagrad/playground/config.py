@@ -158,17 +158,28 @@ def _bound(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
 
 
+# A number as text, in the grammar of JSON, CSV readers and JavaScript's Number(): ASCII digits, an
+# optional sign, point and exponent (plus inf/infinity/nan).  Python's float() also reads "1_0" as 10
+# and "١" (Arabic-Indic one) as 1, which no page or spreadsheet means.
+NUMBER = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf(?:inity)?|nan)\s*", re.ASCII | re.IGNORECASE)
+
+
+def parse_number(text: str) -> float | None:
+    """``float(text)`` if ``text`` is a number written as :data:`NUMBER` reads it, else ``None``."""
+    return float(text) if NUMBER.fullmatch(text) else None
+
+
 def _number(f: Field, value, name: str | None = None):
     name = name or f.name
     kind = "whole number" if f.type == "int" or f.item == "int" else "number"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ConfigError(f"{name} must be a {kind}, got {_shown(value)}")
     try:
-        x = float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a {kind}, got {_shown(value)}") from None
+        x = float(value) if not isinstance(value, str) else parse_number(value)
     except OverflowError:  # a JSON integer beyond 1.8e308 (float() of a str gives inf instead)
         raise ConfigError(f"{name} must lie between {_bound(f.lo)} and {_bound(f.hi)}, got {_shown(value)}") from None
+    if x is None:
+        raise ConfigError(f"{name} must be a {kind} (digits, '.', 'e'), got {_shown(value)}")
     if not math.isfinite(x):
         raise ConfigError(f"{name} must be finite, got {_shown(value)}")
     if kind == "whole number":

@@ -10,7 +10,9 @@ from .maths import features_source
 def reproduce_script(cfg, epochs: int) -> str:
     """A stand-alone Python script that reproduces this playground run with nablagrad."""
     if cfg.dataset == UPLOAD:
-        load = ('from nablagrad.playground.upload import parse_csv\n\nup = parse_csv(open("data.csv", "rb").read())  '
+        # the problem type the file was uploaded as: "auto" would read whole-number targets as classes
+        load = ('from nablagrad.playground.upload import parse_csv\n\n'
+                f'up = parse_csv(open("data.csv", "rb").read(), {cfg.problem!r})  '
                 "# your uploaded file\nX, y = up.X, up.y\nk = up.classes")  # fmt: skip
         problem = "up.problem"
     else:

@@ -49,8 +49,13 @@ UNCONNECTED_TTL = 120.0  # seconds a session may wait for its page
 FRAME = 0.07  # seconds between snapshots sent to a viewer (at most 14 frames per second)
 CHUNK = 0.04  # seconds of training between looks at the controls (and chances to draw)
 ENDED = "session ended - reload the page to start a new one"  # what a page showing a deleted session is told
-ENDED_CODE = 4410  # the WebSocket close code that goes with it (HTTP's 410 Gone)
 NO_SESSION = "no such session (it ended when its last page closed) or it was deleted; reload the page"
+NO_SESSION_PAGE = "no such session; reload the page"  # what a page opening a socket on no session is told
+TOO_MANY_PAGES = f"too many pages show this session (at most {MAX_VIEWERS}); close one, or reload for a session of your own"
+# Why the server closes a page's WebSocket, by close code (4000 + the HTTP status it echoes).  The page
+# learns them from /api/schema's "protocol" (:func:`protocol`), so they are written here only.
+CLOSE_CODES = {"no_session": 4404, "ended": 4410, "too_many_pages": 4429}
+ENDED_CODE = CLOSE_CODES["ended"]  # a deleted session (HTTP's 410 Gone); the server closes with CLOSE_CODES[...]
 
 STATIC = Path(str(resources.files("nablagrad.playground") / "static"))
 log = logging.getLogger("nablagrad.playground")
@@ -234,7 +239,8 @@ async def _body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ConfigError(f"the request body is larger than {limit} bytes")
+            raise ConfigError(f"the request body is larger than {limit} bytes; send only the parameters, "
+                              "as a JSON object such as {\"lr\": 0.1} (a whole configuration is under 1 kB)")  # fmt: skip
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -266,13 +272,52 @@ async def _runner(session: Session, wake: asyncio.Event) -> None:
 
 async def _goodbye(websocket: WebSocket, send_lock: asyncio.Lock) -> None:
     """Tell a page its session was deleted (``{"type": "ended", "message": ENDED}``) and close
-    with :data:`ENDED_CODE`; a page already gone is no error."""
+    with ``CLOSE_CODES["ended"]``; a page already gone is no error."""
     try:
         async with send_lock:
             await websocket.send_text(_dumps({"type": "ended", "message": ENDED}))
-            await websocket.close(code=ENDED_CODE, reason=ENDED)
+            await websocket.close(code=CLOSE_CODES["ended"], reason=ENDED)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
+
+
+# What a page's WebSocket message holds besides "action", per action, and what to send when it lacks it.
+ACTIONS: dict[str, tuple[str, ...]] = {"play": (), "pause": (), "step": (), "reset": (),
+                                       "config": ("config",), "inspect": ("layer", "source", "target")}  # fmt: skip
+NEEDS = {"config": 'config needs "config", an object of parameters: {"action": "config", "config": {"lr": 0.1}}',
+         "inspect": "inspect needs whole numbers layer, source and target"}  # fmt: skip
+
+
+def _action(msg) -> str:
+    """The action a page's message asks for; a message that is no object, names no known action,
+    lacks what its action needs or holds keys it does not take (``{"action": "step", "n": 9}``
+    would silently step once) is a :class:`ConfigError` naming the key and the fix."""
+    if not isinstance(msg, dict):
+        raise ConfigError('a message must be a JSON object like {"action": "play"}')
+    action = msg.get("action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise ConfigError(f"unknown action {_shown(action)}; use {', '.join(ACTIONS)}")
+    takes = ("action", *ACTIONS[action])
+    unknown = sorted(set(msg) - set(takes))
+    if unknown:
+        raise ConfigError(f"{action} takes only {', '.join(takes)}; remove {', '.join(map(shown_name, unknown[:8]))}")
+    missing = [k for k in takes if k not in msg]
+    if missing:
+        raise ConfigError(f"{NEEDS[action]}; missing: {', '.join(missing)}")
+    return action
+
+
+def protocol() -> dict:
+    """The WebSocket protocol's constants the page needs (sent in ``/api/schema``): the close codes
+    after which it must stop (the session is gone or refused it), and what to say if a close comes
+    without its reason."""
+    return {"close_codes": CLOSE_CODES, "ended": ENDED}
+
+
+async def _refuse(websocket: WebSocket, why: str, code: int) -> None:
+    """Refuse an accepted page: a JSON error naming why, then a close with ``code`` and the same reason."""
+    await websocket.send_json({"type": "error", "message": why})
+    await websocket.close(code=code, reason=why)
 
 
 def create_app() -> Starlette:
@@ -282,7 +327,7 @@ def create_app() -> Starlette:
         return FileResponse(STATIC / "index.html")
 
     async def get_schema(request: Request):
-        return JSONResponse(schema())
+        return JSONResponse({**schema(), "protocol": protocol()})
 
     async def _config(request: Request):
         """The validated configuration of a request's body, tied to its uploaded data if any."""
@@ -364,9 +409,7 @@ def create_app() -> Starlette:
     async def handle(session: Session, sid: str, msg, websocket: WebSocket, wake: asyncio.Event) -> None:
         if registry.sessions.get(sid) is not session:
             return  # deleted a moment ago: the page is being told so, nothing more happens to it
-        if not isinstance(msg, dict):
-            raise ConfigError("a message must be a JSON object like {\"action\": \"play\"}")
-        action = msg.get("action")
+        action = _action(msg)
         if action == "play":
             session.playing, session.status = True, ""
         elif action == "pause":
@@ -377,7 +420,7 @@ def create_app() -> Starlette:
         elif action == "reset":
             await asyncio.to_thread(session.reset)
         elif action == "config":
-            raw = msg.get("config", {})
+            raw = msg["config"]
             cfg = parse_config(raw, session.cfg)
             await asyncio.to_thread(session.configure, cfg, registry.upload_for(cfg, raw, session))
         elif action == "inspect":
@@ -385,8 +428,6 @@ def create_app() -> Starlette:
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in where):
                 raise ConfigError("inspect needs whole numbers layer, source and target")
             await websocket.send_text(_dumps(await asyncio.to_thread(session.inspect, *where)))
-        else:
-            raise ConfigError(f"unknown action {_shown(action)}; use play, pause, step, reset, config or inspect")
         session.version += 1
         wake.set()
 
@@ -395,14 +436,9 @@ def create_app() -> Starlette:
         await websocket.accept()
         session = registry.sessions.get(sid)  # looked up after the accept: a DELETE may come during it
         if session is None:
-            await websocket.send_json({"type": "error", "message": "no such session; reload the page"})
-            await websocket.close(code=4404)
-            return
+            return await _refuse(websocket, NO_SESSION_PAGE, CLOSE_CODES["no_session"])
         if registry.viewers.get(sid, 0) >= MAX_VIEWERS:
-            why = f"too many pages show this session (at most {MAX_VIEWERS}); close one, or reload for a session of your own"
-            await websocket.send_json({"type": "error", "message": why})
-            await websocket.close(code=4429)
-            return
+            return await _refuse(websocket, TOO_MANY_PAGES, CLOSE_CODES["too_many_pages"])
         wake, ended = registry.join(sid)
         send_lock = asyncio.Lock()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import MAX_CLASSES, MAX_POINTS, shown_name
+from .config import MAX_CLASSES, MAX_POINTS, parse_number, shown_name
 
 MAX_BYTES = 256 * 1024
 MIN_ROWS = 10
@@ -42,13 +42,6 @@ class Upload:
                 "class_names": self.class_names, "note": self.note}  # fmt: skip
 
 
-def _number(cell: str) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
-
-
 def _isnan(value: float | None) -> bool:
     return value is not None and math.isnan(value)
 
@@ -68,7 +61,7 @@ def _scaled(col: np.ndarray) -> tuple[np.ndarray, str]:
 def _class_key(cell: str) -> tuple[int, float, str]:
     """Numbers first, by value (so ``1``, ``1.0`` and ``1e0`` are one class, as scikit-learn's
     ``LabelEncoder`` on floats), then words in text order."""
-    value = _number(cell)
+    value = parse_number(cell)
     return (0, value, "") if value is not None else (1, 0.0, cell)
 
 
@@ -92,6 +85,16 @@ def _cells(i: int, line: str, sep: str) -> list[str]:
         raise UploadError(f"line {i} cannot be read as CSV ({exc})") from None
 
 
+SEPARATORS = (",", ";", "\t")
+
+
+def _separator(i: int, line: str) -> str:
+    """The separator that splits the first line into 3 cells (quotes respected; ``0,5;1;a`` is
+    ``;``-separated, as Excel writes it with a decimal comma), else the first one the line holds."""
+    sep = next((s for s in (";", "\t", ",") if len(_cells(i, line, s)) == 3), None)  # "0,5;1;a": ";" first
+    return sep or next((s for s in SEPARATORS if s in line), ",")
+
+
 def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
     """An :class:`Upload` from a CSV file's bytes (header optional; ``,`` ``;`` or tab separated;
     cells may be quoted as spreadsheets and R's ``write.csv`` write them: ``"cat, big"``).
@@ -112,12 +115,12 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
     lines = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines()) if line.strip()]
     if not lines:
         raise UploadError("the file is empty; it needs rows of x1, x2, label")
-    sep = next((s for s in (",", ";", "\t") if s in lines[0][1]), ",")
+    sep = _separator(*lines[0])
     rows = [(i, _cells(i, line, sep)) for i, line in lines]
     for i, cells in rows:
         if len(cells) != 3:
             raise UploadError(f"line {i} has {len(cells)} columns; each row needs 3: x1, x2 and a label (or target)")
-    if _number(rows[0][1][0]) is None and _number(rows[0][1][1]) is None:
+    if parse_number(rows[0][1][0]) is None and parse_number(rows[0][1][1]) is None:
         rows = rows[1:]  # a header
     if len(rows) < MIN_ROWS:
         raise UploadError(f"only {len(rows)} data rows; at least {MIN_ROWS} are needed")
@@ -126,17 +129,18 @@ def parse_csv(raw: bytes, problem: str = "auto") -> Upload:
     X = np.empty((len(rows), 2))
     for r, (i, cells) in enumerate(rows):
         for j in range(2):
-            x = _number(cells[j])
+            x = parse_number(cells[j])
             if x is None:
-                raise UploadError(f"line {i}, column {j + 1}: {cells[j]!r} is not a number")
+                comma = " (write decimals with '.', not ',')" if parse_number(cells[j].replace(",", ".")) is not None else ""
+                raise UploadError(f"line {i}, column {j + 1}: {cells[j]!r} is not a number{comma}")
             if not math.isfinite(x):
                 raise UploadError(f"line {i}, column {j + 1} is {shown_name(cells[j])} (not finite); remove or fill that row")
             X[r, j] = x
     labels = [cells[2] for _, cells in rows]
-    empty = next((i for i, cells in rows if cells[2].lower() in ("", "na") or _isnan(_number(cells[2]))), None)
+    empty = next((i for i, cells in rows if cells[2].lower() in ("", "na") or _isnan(parse_number(cells[2]))), None)
     if empty is not None:
         raise UploadError(f"line {empty}, column 3 (the label) is empty or NaN; every row needs a label")
-    values = [_number(c) for c in labels]
+    values = [parse_number(c) for c in labels]
     numeric = all(v is not None for v in values)
     if problem == "auto":
         whole = numeric and all(math.isfinite(v) and v == int(v) for v in values)

@@ -198,8 +198,10 @@ async function startSession() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${proto}://${location.host}/ws/${session}`);
   socket.onmessage = (ev) => receive(JSON.parse(ev.data));
-  socket.onclose = (ev) => {  // a deleted session closes with 4410 (its "ended" message may be lost with it)
-    if (ev.code === 4410) end(ev.reason || "session ended - reload the page");
+  socket.onclose = (ev) => {  // the server's close codes (schema.protocol) mean the session is gone or refused this page
+    const { close_codes: codes, ended: endedText } = schema.protocol;
+    if (ev.code === codes.ended) end(ev.reason || endedText);  // its "ended" message may be lost with it
+    else if (Object.values(codes).includes(ev.code)) end(ev.reason || $("status").textContent);
     else status("connection closed — reload the page to continue");
   };
 }
