@@ -8,22 +8,12 @@ import warnings
 import numpy as np
 import pytest
 from sklearn import cluster as skc
-from sklearn import neural_network as skn
-from sklearn.datasets import make_blobs, make_classification, make_regression
-
-from nablagrad import ml
+from sklearn.datasets import make_blobs
 
 # ---------------------------------------------------------------- MLP sample_weight
+from test_s20_c_mlp_kmeans import _data  # noqa: E402 - the same four tasks (the sibling module, by its unique name)
 
-
-def _data(task: str):
-    if task == "regression":  # two outputs
-        X, y = make_regression(130, 4, n_targets=2, noise=1.0, random_state=0)
-        return X, y / 100, ml.MLPRegressor, skn.MLPRegressor
-    X, y = make_classification(130, 5, n_informative=3, n_classes=3 if task == "multiclass" else 2, random_state=0)
-    if task == "multilabel":
-        y = np.c_[y, 1 - y, X[:, 0] > 0].astype(int)
-    return X, y, ml.MLPClassifier, skn.MLPClassifier
+from nablagrad import ml
 
 
 def _sample_weight(n: int) -> np.ndarray:

@@ -8,16 +8,9 @@ import time
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
-from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
-from nablagrad.playground.server import ENDED, ENDED_CODE, create_app  # noqa: E402
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
+from nablagrad.playground.server import ENDED, ENDED_CODE  # noqa: E402
 
 
 def _rest(ws) -> tuple[list[dict], WebSocketDisconnect]:

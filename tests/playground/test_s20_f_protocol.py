@@ -8,27 +8,13 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
-from starlette.testclient import TestClient  # noqa: E402
-from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from nablagrad.playground import server  # noqa: E402
 
 APP_JS = Path(server.STATIC) / "app.js"
 
 
-@pytest.fixture
-def client():
-    with TestClient(server.create_app(), raise_server_exceptions=False) as c:
-        yield c
-
-
-def _closed(ws) -> tuple[list[dict], WebSocketDisconnect]:
-    msgs = []
-    while True:
-        try:
-            msgs.append(ws.receive_json())
-        except WebSocketDisconnect as closed:
-            return msgs, closed
+from test_s19_e_delete_session import _rest as _closed  # noqa: E402 - every message left, and the close
 
 
 def test_the_schema_tells_the_page_the_close_codes_and_the_ended_text(client):
