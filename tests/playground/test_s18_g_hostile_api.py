@@ -12,17 +12,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
-from starlette.testclient import TestClient  # noqa: E402
 from test_api import _until  # noqa: E402 - the WebSocket helper of the playground's API tests (same folder)
 
 from nablagrad.playground import Session, parse_config, parse_csv  # noqa: E402
-from nablagrad.playground.server import MAX_MESSAGE, MAX_UPLOADS, create_app  # noqa: E402
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
+from nablagrad.playground.server import MAX_MESSAGE, MAX_UPLOADS  # noqa: E402
 
 
 def _serving(client):

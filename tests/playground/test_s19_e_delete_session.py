@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
-from nablagrad.playground.server import ENDED, ENDED_CODE  # noqa: E402
+from nablagrad.playground.server import CLOSE_CODES, ENDED  # noqa: E402
 
 
 def _rest(ws) -> tuple[list[dict], WebSocketDisconnect]:
@@ -45,7 +45,7 @@ def test_deleting_a_playing_session_stops_it_and_tells_every_page(client):
             msgs, closed = _rest(ws)
             assert msgs[-1] == {"type": "ended", "message": ENDED}  # said once, and nothing after it
             assert [m["type"] for m in msgs].count("ended") == 1
-            assert closed.code == ENDED_CODE and closed.reason == ENDED
+            assert closed.code == CLOSE_CODES["ended"] and closed.reason == ENDED
         assert "reload" in ENDED
         assert session.playing is False and _settled(runner.done)  # no stepping task left
         assert not (registry.sessions or registry.runners or registry.viewers or registry.wakes or registry.ended)
@@ -88,4 +88,4 @@ def test_a_page_left_after_another_closes_is_still_served_and_deleting_then_ends
             pass
         assert client.delete(f"/api/sessions/{sid}").status_code == 204
         msgs, closed = _rest(a)
-        assert msgs[-1]["type"] == "ended" and closed.code == ENDED_CODE
+        assert msgs[-1]["type"] == "ended" and closed.code == CLOSE_CODES["ended"]

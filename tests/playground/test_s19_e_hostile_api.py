@@ -9,18 +9,11 @@ import json
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
-from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 from test_api import _until  # noqa: E402 - the WebSocket helper of the playground's API tests (same folder)
 
 from nablagrad.playground import parse_config  # noqa: E402
-from nablagrad.playground.server import MAX_VIEWERS, create_app  # noqa: E402
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
+from nablagrad.playground.server import MAX_VIEWERS  # noqa: E402
 
 
 @pytest.mark.parametrize("method, path, allow", [

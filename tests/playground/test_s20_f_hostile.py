@@ -10,19 +10,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed: pip install 'nablagrad[playground]'")
-from starlette.testclient import TestClient  # noqa: E402
 from test_api import _until  # noqa: E402 - the WebSocket helper of the playground's API tests (same folder)
 
 from nablagrad.playground import Session, parse_config, parse_csv, reproduce_script  # noqa: E402
 from nablagrad.playground.config import apply_upload  # noqa: E402
-from nablagrad.playground.server import create_app  # noqa: E402
 from nablagrad.playground.upload import UploadError  # noqa: E402
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
 
 
 # the spellings JSON, JavaScript's Number() and CSV readers share are numbers; Python-only ones are not

@@ -195,6 +195,7 @@ RANDOM_STATE: Constraint = _RandomState()
 LAYER_SIZES: Constraint = _LayerSizes()
 REAL_NUMBER: Constraint = _RealNumber()
 
+
 def check_random_state(random_state):
     """scikit-learn's ``check_random_state``: an int seeds a legacy ``RandomState`` (so a seed
     gives scikit-learn's draws), a ``RandomState`` or ``Generator`` is used as given, ``None`` is fresh."""

@@ -406,5 +406,6 @@ class ClassifierMixin:
 class TransformerMixin:
     _estimator_kind = "transformer"
 
-    def fit_transform(self, X, y=None):
-        return self.fit(X, y).transform(X)
+    def fit_transform(self, X, y=None, **fit_params):
+        """:meth:`fit` (with ``fit_params``, e.g. ``sample_weight``) then :meth:`transform` on the same X."""
+        return self.fit(X, y, **fit_params).transform(X)

@@ -163,9 +163,7 @@ class KMeans(TransformerMixin, BaseEstimator):
         if k > len(X):
             raise ValueError(f"KMeans: n_clusters={k} is more than the {len(X)} samples; use n_clusters <= {len(X)} "
                              "or pass more data")  # fmt: skip
-        weights = _check_sample_weight(sample_weight, len(X), "KMeans.fit")
-        if weights is not None and np.all(weights == 1.0):
-            weights = None  # unit weights are no weights: the same fit, to the bit
+        weights = _check_sample_weight(sample_weight, len(X), "KMeans.fit", ones_as_none=True)
         starts = self._starts(X, weights)
         tol = self.tol * float(np.mean(_variances(X, weights)))
         x_sq = (X * X).sum(1)  # ‖x_i‖², the same in every Lloyd step of every start
@@ -207,10 +205,6 @@ class KMeans(TransformerMixin, BaseEstimator):
 
     def fit_predict(self, X, y=None, sample_weight=None):
         return self.fit(X, sample_weight=sample_weight).labels_
-
-    def fit_transform(self, X, y=None, sample_weight=None):
-        """:meth:`fit` then :meth:`transform` on the same X."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def transform(self, X):
         """Distances to every centre, (n, k)."""

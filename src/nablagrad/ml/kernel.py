@@ -157,8 +157,8 @@ def smo(K: np.ndarray, y: np.ndarray, C: float | np.ndarray, tol: float, max_ite
 def _fit_weights(sample_weight, enc: np.ndarray, classes: np.ndarray) -> np.ndarray | None:
     """The checked sample weights (``None`` without, or when all are 1); a class whose samples all
     weigh 0 is refused, naming it: its pairs' duals would have no constraint on that side."""
-    sw = _check_sample_weight(sample_weight, len(enc), "KernelSVC.fit")
-    if sw is None or np.all(sw == 1.0):
+    sw = _check_sample_weight(sample_weight, len(enc), "KernelSVC.fit", ones_as_none=True)
+    if sw is None:
         return None
     mass = np.bincount(enc, weights=sw, minlength=len(classes))
     if np.any(mass == 0):

@@ -46,12 +46,13 @@ def _xy(y_true, y_pred, who: str = "metric"):
     return a, b
 
 
-def _check_sample_weight(sample_weight, n: int, who: str, copy: bool = False) -> np.ndarray | None:
+def _check_sample_weight(sample_weight, n: int, who: str, copy: bool = False, ones_as_none: bool = False) -> np.ndarray | None:
     """``sample_weight`` as ``n`` finite, non-negative floats with a positive sum (``None`` stays ``None``).
 
     With ``copy`` the result is always a new array (an estimator keeps it while the caller may
     change theirs); without, a float64 array of ``n`` weights comes back as it is.  Either way the
-    weights are converted at most once."""
+    weights are converted at most once.  With ``ones_as_none`` weights that are all 1 come back as
+    ``None``: unit weights are no weights, and a fit gives the unweighted fit, to the bit."""
     if sample_weight is None:
         return None
     w = np.array(sample_weight, dtype=np.float64, copy=True if copy else None)
@@ -65,7 +66,7 @@ def _check_sample_weight(sample_weight, n: int, who: str, copy: bool = False) ->
                          "pass one weight >= 0 per sample")  # fmt: skip
     if w.sum() <= 0:
         raise ValueError(f"{who}: sample_weight is all zero; at least one sample needs a non-zero weight")
-    return w
+    return None if ones_as_none and np.all(w == 1.0) else w
 
 
 def _outputs(y_true, y_pred, who: str) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 
 from .. import nn, optim
-from ..autodiff import as_tensor, log_softmax, maximum, sigmoid, softmax
+from ..autodiff import as_tensor, maximum, sigmoid, softmax
 from ..nn import HIDDEN_ACTIVATIONS, l2_penalty
-from ..nn.functional import binary_cross_entropy_with_logits
+from ..nn.functional import binary_cross_entropy_with_logits, cross_entropy, squared_error_loss
 from ..train import Callback
 from ..train import fit as train_fit
 from ..train import predict as train_predict
@@ -186,7 +186,7 @@ def half_squared_error(pred, target):
     outputs but steps along the gradient of ``g = m·f`` (its output delta is ``(ŷ − y)/n`` whatever the number
     of outputs m): the loss is stepped on these rows and reported with the share ``1/m``
     (:class:`BatchPenalisedLoss`), so ``loss_curve_`` and the weights both follow scikit-learn's."""
-    return 0.5 * ((pred - target) ** 2).sum(1)
+    return squared_error_loss(pred, target, reduction="none")
 
 
 def label_sum_bce(logits, target):
@@ -195,9 +195,10 @@ def label_sum_bce(logits, target):
     return binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1)
 
 
-def softmax_cross_entropy(logits, one_hot):
-    """A row's ``−Σ_k y_k log softmax(z)_k`` (``y``: the class, one-hot)."""
-    return -(one_hot * log_softmax(logits, axis=1)).sum(1)
+def softmax_cross_entropy(logits, label):
+    """A row's ``−log softmax(z)_y`` (``y``: the class, held as a float column of the packed target):
+    ``nn``'s fused cross-entropy of integer labels, per row."""
+    return cross_entropy(logits, label[:, 0].astype(np.intp), reduction="none")
 
 
 class MLPClassifier(ClassifierMixin, _MLP):
@@ -228,8 +229,7 @@ class MLPClassifier(ClassifierMixin, _MLP):
             self._train(X, enc.astype(np.float64)[:, None], 1, label_sum_bce, sw)
         else:
             self._out_activation = "softmax"
-            one_hot = np.eye(len(self.classes_))[enc]
-            self._train(X, one_hot, len(self.classes_), softmax_cross_entropy, sw)
+            self._train(X, enc.astype(np.float64)[:, None], len(self.classes_), softmax_cross_entropy, sw)
         return self
 
     def predict_proba(self, X):
@@ -274,4 +274,3 @@ class MLPRegressor(RegressorMixin, _MLP):
     def predict(self, X):
         out = self._forward(X)
         return out[:, 0] if self._single else out
-

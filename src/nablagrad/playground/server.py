@@ -55,7 +55,6 @@ TOO_MANY_PAGES = f"too many pages show this session (at most {MAX_VIEWERS}); clo
 # Why the server closes a page's WebSocket, by close code (4000 + the HTTP status it echoes).  The page
 # learns them from /api/schema's "protocol" (:func:`protocol`), so they are written here only.
 CLOSE_CODES = {"no_session": 4404, "ended": 4410, "too_many_pages": 4429}
-ENDED_CODE = CLOSE_CODES["ended"]  # a deleted session (HTTP's 410 Gone); the server closes with CLOSE_CODES[...]
 
 STATIC = Path(str(resources.files("nablagrad.playground") / "static"))
 log = logging.getLogger("nablagrad.playground")
@@ -424,9 +423,9 @@ def create_app() -> Starlette:
             cfg = parse_config(raw, session.cfg)
             await asyncio.to_thread(session.configure, cfg, registry.upload_for(cfg, raw, session))
         elif action == "inspect":
-            where = [msg.get(k) for k in ("layer", "source", "target")]
+            where = [msg[k] for k in ACTIONS["inspect"]]  # all there: checked by _action
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in where):
-                raise ConfigError("inspect needs whole numbers layer, source and target")
+                raise ConfigError(NEEDS["inspect"])
             await websocket.send_text(_dumps(await asyncio.to_thread(session.inspect, *where)))
         session.version += 1
         wake.set()
