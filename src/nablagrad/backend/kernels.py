@@ -50,9 +50,13 @@ def _compile() -> dict[str, Callable] | None:
         import numba  # noqa: PLC0415 - optional dependency (the ``fast`` extra)
     except ImportError:
         return None
+    # The kernels that other kernels call are module globals, not closure cells: numba's cache key holds the
+    # pickled contents of a kernel's closure, and a compiled callee pickles differently in each process, so a
+    # kernel closing over one was compiled again (and another cache file written) in every process.
+    global _adam_element, _block_abs_sum, _row_max_sum, _adam_kernel, _abs_sum_kernel
 
     @numba.njit(error_model="numpy", cache=True)
-    def adam_element(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
+    def _adam_element(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
         gi = g + wd * p if wd != 0 else g
         mi = b1 * m + gi * c1
         vi = b2 * v + gi * gi * c2
@@ -65,7 +69,7 @@ def _compile() -> dict[str, Callable] | None:
 
     def adam(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
         for i in range(p.size):
-            pi, mi, vi, vm = adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
+            pi, mi, vi, vm = _adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
                                           wd, decay, tiny)  # fmt: skip
             p[i] = pi
             m[i] = mi
@@ -77,13 +81,13 @@ def _compile() -> dict[str, Callable] | None:
     def adam_finite(p, g, m, v, vmax, ams, b1, c1, b2, c2, step_size, eps_hat, wd, decay, tiny):  # pragma: no cover
         bad = False  # `|=` keeps the loop vectorised (a count does not)
         for i in range(p.size):
-            pi, mi, vi, vm = adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
+            pi, mi, vi, vm = _adam_element(p[i], g[i], m[i], v[i], vmax[i], ams, b1, c1, b2, c2, step_size, eps_hat,
                                           wd, decay, tiny)  # fmt: skip
             bad |= ((pi - pi) + (mi - mi) + (vi - vi) + (vm - vm)) != 0  # x - x is NaN exactly when x is Inf or NaN
         return not bad
 
     @numba.njit(error_model="numpy", cache=True, fastmath={"reassoc"})
-    def block_abs_sum(a):  # pragma: no cover - compiled
+    def _block_abs_sum(a):  # pragma: no cover - compiled
         """``Σ|a|`` in the array's dtype, in any order (vectorised)."""
         s = a.dtype.type(0)
         for i in range(a.size):
@@ -95,7 +99,7 @@ def _compile() -> dict[str, Callable] | None:
         NaN or inf if the array has one (or a block's sum overflows)."""
         s = 0.0
         for lo in range(0, a.size, SUM_BLOCK):
-            s += np.float64(block_abs_sum(a[lo : lo + SUM_BLOCK]))
+            s += np.float64(_block_abs_sum(a[lo : lo + SUM_BLOCK]))
         return s
 
     def outer(x, g, out):  # pragma: no cover - compiled
@@ -109,7 +113,7 @@ def _compile() -> dict[str, Callable] | None:
             out[i] = 0 if x[i] <= 0 else g[i]  # a NaN x passes g on (PyTorch's threshold_backward)
 
     @numba.njit(error_model="numpy", cache=True, inline="always")
-    def row_max_sum(z, i):  # pragma: no cover - compiled
+    def _row_max_sum(z, i):  # pragma: no cover - compiled
         """``m = max_j z_ij`` and ``Σ_j e^{z_ij − m}`` (a NaN anywhere makes the sum NaN, as in NumPy; a
         −∞ logit adds 0)."""
         m = z[i, 0]
@@ -126,7 +130,7 @@ def _compile() -> dict[str, Callable] | None:
             y = labels[i]
             if y < 0 or y >= z.shape[1]:
                 return i
-            m, s = row_max_sum(z, i)
+            m, s = _row_max_sum(z, i)
             out[i] = np.log(s) - (z[i, y] - m)
         return -1
 
@@ -137,7 +141,7 @@ def _compile() -> dict[str, Callable] | None:
             y = labels[i]
             if y < 0 or y >= z.shape[1]:
                 return i
-            m, s = row_max_sum(z, i)
+            m, s = _row_max_sum(z, i)
             for j in range(z.shape[1]):
                 out[i, j] = np.exp(z[i, j] - m) / s
             out[i, y] -= 1  # the NumPy rule's operations, in its order
@@ -152,8 +156,8 @@ def _compile() -> dict[str, Callable] | None:
         start = 0
         for g in gs:
             end = start + g.size
-            adam(p[start:end], g, m[start:end], v[start:end], vmax[start:end], ams, b1, c1, b2, c2, step_size,
-                 eps_hat, wd, decay, tiny)  # fmt: skip
+            _adam_kernel(p[start:end], g, m[start:end], v[start:end], vmax[start:end], ams, b1, c1, b2, c2,
+                         step_size, eps_hat, wd, decay, tiny)  # fmt: skip
             start = end
         return True
 
@@ -161,15 +165,15 @@ def _compile() -> dict[str, Callable] | None:
         """:func:`abs_sum` of each part, added (in float64) in their order: ``Σ|a|`` of the parts as one array."""
         s = 0.0
         for a in parts:
-            s += abs_sum(a)
+            s += _abs_sum_kernel(a)
         return s
 
     fns = {"adam": adam, "adam_finite": adam_finite, "outer": outer, "relu_backward": relu_backward,
            "softmax_ce_rows": softmax_ce_rows, "softmax_ce_grad": softmax_ce_grad}  # fmt: skip
     kernels = {name: numba.njit(fn, error_model="numpy", cache=True) for name, fn in fns.items()}
-    abs_sum = kernels["abs_sum"] = numba.njit(abs_sum, error_model="numpy", cache=True)
+    _abs_sum_kernel = kernels["abs_sum"] = numba.njit(abs_sum, error_model="numpy", cache=True)
     kernels["abs_sum_parts"] = numba.njit(abs_sum_parts, error_model="numpy", cache=True)
-    adam = kernels["adam"]  # (adam_parts calls the compiled kernel on each part's slices)
+    _adam_kernel = kernels["adam"]  # (adam_parts calls the compiled kernel on each part's slices)
     kernels["adam_parts"] = numba.njit(adam_parts, error_model="numpy", cache=True)
     return kernels
 

@@ -41,6 +41,7 @@ class _Packed:
     def __init__(self, tensors: list[Tensor]):
         self.shapes = [t.shape for t in tensors]
         self.dtypes = [t.dtype for t in tensors]
+        self.devices = [t.device for t in tensors]
         if len(tensors) == 1:  # the common case: no copy
             node = identity(tensors[0])
             views = [node]
@@ -64,8 +65,9 @@ class _Packed:
         return [g] if len(self.shapes) == 1 else [self._part(g, k) for k in range(len(self.shapes))]
 
     def join(self, grads: list[Tensor | None]) -> Tensor:
-        """One gradient for the node from per-tensor ones (``None``: zeros)."""
-        grads = [zeros(shape, dtype=dtype) if g is None else g for shape, dtype, g in zip(self.shapes, self.dtypes, grads)]
+        """One gradient for the node from per-tensor ones (``None``: zeros, on the tensor's device)."""
+        grads = [zeros(shape, dtype=dtype, device=device) if g is None else g
+                 for shape, dtype, device, g in zip(self.shapes, self.dtypes, self.devices, grads)]  # fmt: skip
         if len(grads) == 1:
             return grads[0]
         return concatenate([g.reshape(-1).astype(self.dtype) for g in grads])

@@ -28,7 +28,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
 from ..autodiff.jit import effect, effects_of_subclass
-from ..backend.checks import is_int, is_real
+from ..backend.checks import is_finite, is_int, is_real
 from .optimizer import HYPERPARAMETERS, Optimizer
 
 
@@ -36,13 +36,9 @@ def _rate_like(who: str, name: str, v) -> float:
     """``v`` as a finite float ``>= 0`` (a gamma, an ``eta_min``, a saved rate), else an error naming it."""
     if not is_real(v):
         raise TypeError(f"{who}: {name} must be a number, got {v!r} ({type(v).__name__})")
-    try:
-        f = float(v)
-    except OverflowError:  # an int beyond float's range
-        f = math.inf
-    if not (math.isfinite(f) and f >= 0):
+    if not (is_finite(v) and v >= 0):  # (an int beyond float's range is not finite)
         raise ValueError(f"{who}: {name} must be a finite number >= 0 (it would give negative or NaN rates), got {v!r}")
-    return f
+    return float(v)
 
 
 def _per_group(who: str, name: str, values, groups: int) -> list[float]:
@@ -67,7 +63,7 @@ EPOCH_DEPRECATION = ("scheduler.step(epoch) is deprecated, as in PyTorch: call s
 
 def _epoch(who: str, epoch) -> int:
     """A step number given to ``step(epoch)``: an int ``>= 0`` (a float with a whole value counts), else an error."""
-    if not is_real(epoch) or not (math.isfinite(epoch) and epoch >= 0 and float(epoch).is_integer()):
+    if not is_real(epoch) or not (is_finite(epoch) and epoch >= 0 and float(epoch).is_integer()):
         raise ValueError(f"{who}: epoch must be a whole number >= 0 (the step to jump to), got {epoch!r}; "
                          "or call step() with no argument to move one step on")  # fmt: skip
     return int(epoch)
