@@ -21,6 +21,7 @@ import numpy as np
 from ..backend.device import device as to_device_spec
 from ..backend.device import device_and_dtype, is_dtype
 from ..backend.dtypes import tensor_dtype
+from ..backend.namespace import RENAMED
 from . import creation, linalg, ops, rules_contract, rules_math, rules_reduce, rules_shape, rules_torch, torch_names  # noqa: F401 - their rows join the table
 from . import grad_mode as _m
 from . import rules as R
@@ -634,32 +635,14 @@ def _in_place(name: str, op: Callable) -> Callable:
 
 
 # --- NumPy's ufuncs on tensors (``np.exp(t)``, ``ndarray * t``, ``arr += t``) -------------------------------------
-# A ufunc NumPy calls with a Tensor among its operands: the nablagrad op of the same meaning (differentiable; the
-# operators exactly as Python would call them, so ``ndarray * t`` is ``t.__rmul__(ndarray)``), else NumPy on the values.
-_UFUNC_OPERATORS: dict[str, tuple[str, str]] = {  # ufunc -> (x.__op__(y), y.__rop__(x)) when x is not a Tensor
-    "add": ("__add__", "__radd__"),
-    "subtract": ("__sub__", "__rsub__"),
-    "multiply": ("__mul__", "__rmul__"),
-    "divide": ("__truediv__", "__rtruediv__"),
-    "true_divide": ("__truediv__", "__rtruediv__"),  # (NumPy 1.x's name of divide)
-    "power": ("__pow__", "__rpow__"),
-    "matmul": ("__matmul__", "__rmatmul__"),
-    "remainder": ("__mod__", "__rmod__"),
-    "floor_divide": ("__floordiv__", "__rfloordiv__"),
-    "bitwise_and": ("__and__", "__rand__"),
-    "bitwise_or": ("__or__", "__ror__"),
-    "bitwise_xor": ("__xor__", "__rxor__"),
-    "left_shift": ("__lshift__", "__rlshift__"),
-    "right_shift": ("__rshift__", "__rrshift__"),
-    "equal": ("__eq__", "__eq__"),  # (a comparison's reflection: ``a < t`` is ``t > a``)
-    "not_equal": ("__ne__", "__ne__"),
-    "less": ("__lt__", "__gt__"),
-    "less_equal": ("__le__", "__ge__"),
-    "greater": ("__gt__", "__lt__"),
-    "greater_equal": ("__ge__", "__le__"),
-}
-_UFUNC_UNARY = {"negative": "__neg__", "absolute": "__abs__", "invert": "__invert__", "positive": "__pos__"}
-_UFUNC_NAMES = {"rint": "round", "degrees": "rad2deg", "radians": "deg2rad"}  # where the names differ (else: same)
+# A ufunc NumPy calls with a Tensor among its operands: the nablagrad op of the same name (differentiable; ``ndarray *
+# t`` is ``ng.multiply(ndarray, t)``, as ``t.__rmul__(ndarray)``), else NumPy on the values.  The comparisons and the
+# bitwise ops are their operators, as Python calls them (boolean, outside the graph; ``a < t`` is ``t > a``): the ufunc
+# of each is its rule's (``np.less`` -> ``lt``).
+_UFUNC_OPERATORS = {prim.fn.__name__: name for name, prim in (*R.COMPARISONS.items(), ("invert", R.INVERT))}
+_REFLECTED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}  # the others are symmetric
+_UFUNC_NAMES = {"rint": "round", "degrees": "rad2deg", "radians": "deg2rad"}  # where the names differ (else: same,
+# or the array API standard's: left_shift -> bitwise_left_shift)
 
 
 def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs, **kwargs):
@@ -693,15 +676,18 @@ def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs, **kwargs):
 def _ufunc_op(ufunc: np.ufunc, inputs: tuple):
     """The nablagrad op for ``ufunc(*inputs)``, or ``NotImplemented`` where there is none."""
     name = ufunc.__name__
-    if len(inputs) == 2 and name in _UFUNC_OPERATORS:
+    if len(inputs) != ufunc.nin:
+        return NotImplemented
+    operator_ = _UFUNC_OPERATORS.get(name)
+    if operator_ is not None:
+        if len(inputs) == 1:
+            return getattr(inputs[0], f"__{operator_}__")()
         x, y = inputs
         if isinstance(x, Tensor):
-            return getattr(x, _UFUNC_OPERATORS[name][0])(y)
-        return getattr(y, _UFUNC_OPERATORS[name][1])(x)
-    if len(inputs) == 1 and name in _UFUNC_UNARY:
-        return getattr(inputs[0], _UFUNC_UNARY[name])()
-    op = OPS.get(_UFUNC_NAMES.get(name, name))
-    return NotImplemented if op is None or len(inputs) != ufunc.nin else op(*inputs)
+            return getattr(x, f"__{operator_}__")(y)
+        return getattr(y, f"__{_REFLECTED.get(operator_, operator_)}__")(x)
+    op = OPS.get(_UFUNC_NAMES.get(name, name)) or OPS.get(RENAMED.get(name, ""))
+    return NotImplemented if op is None else op(*inputs)
 
 
 def _ufunc_into(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):

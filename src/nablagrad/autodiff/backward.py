@@ -171,7 +171,7 @@ def _toposort(root: Tensor, stop: set[int], leaves: list[Tensor] | None = None) 
 
 
 class Plan:
-    """The walk from ``root`` back to ``inputs``, sorted once (:func:`plan`) and run as often as asked
+    """The walk from ``root`` back to ``inputs``, sorted once (when made) and run as often as asked
     (:func:`grad_of`'s ``plan=``: ``jacrev`` runs one per output coordinate); ``leaves`` holds the leaves
     requiring a gradient that the sort met (with repeats), for a caller asking what the graph reaches."""
 

@@ -332,7 +332,7 @@ class _Undo:
         for _, snapshot in self.owners.values():
             snapshot.restore()
         for t, array, values, grad in self.tensors.values():
-            t.data = array
+            t._data = array
             if not isinstance(array, np.generic) and (array.__class__ is not np.ndarray or array.flags.writeable):
                 array[...] = values  # (a read-only constant or a NumPy scalar cannot have changed)
             t._grad = grad  # (the value it had: no setter check)

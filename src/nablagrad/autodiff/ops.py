@@ -679,7 +679,7 @@ def _become(x: Tensor, new: Tensor, old: Tensor, propagate: bool = True) -> None
         return
     if target is not None and target[1] is None:  # a detached view: the values into the memory it shares
         memory[...] = x.data
-        x.data = memory
+        x._data = memory  # (the engine's own values: no setter check)
         for t in list(target[0]._shares):  # the base and its views count the write (x itself is new: not lost)
             if t is not x and _overlap(t.data, memory):
                 _written(t)

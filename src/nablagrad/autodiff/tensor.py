@@ -516,22 +516,21 @@ def _set_data(t: Tensor, value: Any) -> None:
     an array (NumPy's, or another library's) is stored as it is.  A tensor that requires grad takes floating-point
     values only; anything but a tensor or an array is refused; a refusal changes nothing."""
     if value.__class__ is not np.ndarray:
-        if isinstance(value, Tensor):
-            if t._requires_grad and value.dtype.kind != "f":
-                raise GradDtypeError(
-                    f"data: data set to a tensor that requires gradients must be floating point dtype; the new data "
-                    f"is {value.dtype} (shape {value.shape}). Convert it first (t.data = new.to(t.dtype)), or call "
-                    "t.requires_grad_(False) before"
-                )
-            value = value._data
-        elif value is _DELETED:
+        if value is _DELETED:
             raise RuntimeError("data: deleting a tensor's data is not allowed; delete the tensor instead (del t)")
-        elif not (hasattr(value, "shape") and hasattr(value, "dtype")):  # a NumPy scalar, another library's array
+        if not isinstance(value, Tensor) and not (hasattr(value, "shape") and hasattr(value, "dtype")):
             raise TypeError(
                 f"data: Variable data has to be a tensor or an array, got {type(value).__name__}; assign "
                 f"t.data = ng.tensor(values) or an array of the new values (this tensor: shape {t.shape}, {t.dtype})"
             )
-    t._data = value
+    # (an array as a tensor: its dtype's kind; another library's dtype without one is not checked)
+    if t._requires_grad and getattr(value.dtype, "kind", "f") != "f":
+        raise GradDtypeError(
+            f"data: data set to a tensor that requires gradients must be floating point dtype; the new data "
+            f"is {value.dtype} (shape {value.shape}). Convert it first (t.data = new.to(t.dtype)), or call "
+            "t.requires_grad_(False) before"
+        )
+    t._data = value._data if isinstance(value, Tensor) else value
 
 
 def _non_leaf_grad(t: Tensor) -> None:
@@ -704,7 +703,7 @@ def _numeric(arr: np.ndarray) -> bool:
     return all(isinstance(v, int | float | np.number | bool) for v in arr.flat)
 
 
-_RENAMED = {"data": "_data", "requires_grad": "_requires_grad"}
+_RENAMED = {"data": "_data", "grad": "_grad", "requires_grad": "_requires_grad"}
 _STATE_SLOTS = tuple(
     k
     for k in Tensor.__slots__

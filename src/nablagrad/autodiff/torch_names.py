@@ -262,7 +262,11 @@ _COMPARISON_ALIASES = {"not_equal": "ne", "less": "lt", "less_equal": "le", "gre
 
 def _comparison(name: str, dunder: str):
     def compare(x, other):
-        return getattr(_t(x), dunder)(other)
+        out = getattr(_t(x), dunder)(other)
+        if out is NotImplemented:  # (the operator's answer to None, a string …: Python then tries the reflection)
+            raise TypeError(f"{name}: cannot compare a tensor with {type(other).__name__} {other!r:.40}; give a "
+                            "tensor, an array or a number")  # fmt: skip
+        return out
 
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"PyTorch's ``{name}``: ``x {dunder}`` other as a boolean tensor (no gradient)."
