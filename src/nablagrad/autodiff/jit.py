@@ -59,7 +59,10 @@ iterator given to an effect (``model.parameters()``) is kept as a list. Inside a
 of a traced value is an op (the value passes, no gradient flows), so it is computed anew on each call.
 An effect given a value of the call as an argument of its own (``schedule.step(loss)``, a check of the
 loss) receives that call's value on every call; one inside a list or dict, or computed outside the
-traced ops (under ``no_grad``), is refused, since every later call would give it the first call's. A
+traced ops (from ``.data``), is refused, since every later call would give it the first call's. Ops under
+``no_grad`` inside ``f`` (or ``f`` called under it) are recorded all the same, their results passed on
+with no gradient (:func:`.tensor._traced_without_grad`); an in-place write into an argument or a tensor
+made before the call is refused (:meth:`_Trace.write`). A
 captured tensor whose dtype or shape changed since the trace (``model.astype(...)``) traces again.
 
 Programs are NumPy programs: a call whose tensors live on another array library (CuPy, any array
@@ -101,6 +104,13 @@ _VALUE_MSG = (
     "and pass it in, or call the function without ng.jit."
 )
 
+_WRITE_MSG = (
+    "jit({name}): {who} writes in place into {what} of shape {shape}, which the compiled function did not create; "
+    "a compiled program computes new values and cannot repeat that write on later calls. Fix: return the "
+    "new value (y = x + 1, or y = x.clone() then y[...] = v) and assign it outside the compiled function{step}, "
+    "or call the function without ng.jit."
+)
+
 
 # while tracing, a comparison of traced values is a gradient-free primitive, so the program replays it
 # (``ng.where(x > 0, …)`` stays live) and ``bool()`` of it is caught
@@ -124,7 +134,9 @@ class _Trace:
     A tensor is *traced* when its value depends on the inputs or on a captured tensor: it
     requires a gradient (the trace marks every input so) or it is an input."""
 
-    def __init__(self, leaves: list[Tensor], recorded: list[Tensor], own: frozenset[int] = frozenset()):
+    def __init__(self, leaves: list[Tensor], recorded: list[Tensor], own: frozenset[int] = frozenset(), name: str = "f"):
+        self.name = name
+        self.start = _m.bump()  # a tensor made from now on has this version or a later one (Tensor._version)
         self.leaf_ids = {id(t) for t in leaves}
         self.own = own  # the ids of the arguments traced as themselves (parameters passed in)
         self.recorded = recorded  # the op outputs made so far: their count places an effect among the ops
@@ -173,6 +185,17 @@ class _Trace:
 
     def traced(self, x) -> bool:
         return isinstance(x, Tensor) and (x.requires_grad or id(x) in self.leaf_ids)
+
+    def write(self, x: Tensor, who: str) -> None:
+        """An in-place write while tracing (``x += 1``, ``x[i] = v``, ``x.add_(y)``), before it happens: into a tensor
+        made during this call, recorded as an op; into an argument or a tensor made before the call (a global, a
+        parameter outside ``optimizer.step()``), refused, since a replay would compute the value and never write
+        it (the effects, which do write, run with no trace)."""
+        if id(x) in self.leaf_ids or x._version < self.start:
+            what = "a parameter" if id(x) in self.own or (x._op is None and x.requires_grad and id(x) not in self.leaf_ids)\
+                else "its argument" if id(x) in self.leaf_ids else "a tensor made before the call"  # fmt: skip
+            step = "; a parameter's update belongs in optimizer.step()" if what == "a parameter" else ""
+            raise JitError(_WRITE_MSG.format(name=self.name, who=who, what=what, shape=tuple(x.shape), step=step))
 
     def of_this_call(self, x) -> bool:
         """A value (or a list holding one) that belongs to this call: an input or an op's result, not a
@@ -373,8 +396,8 @@ def effect(fn: Callable) -> Callable:
         in_lists = [a for a in (*args[first:], *kwargs.values()) if trace.frozen_in(a)]
         if in_lists or not all(trace.traced(a) for a in values.values()):
             raise JitError(
-                f"jit: {fn.__qualname__} is given a value computed in the compiled function outside its traced ops (under "
-                "no_grad, from .data) or inside a list: every later call would pass it the first call's value. Pass the "
+                f"jit: {fn.__qualname__} is given a value computed in the compiled function outside its traced ops (from "
+                ".data) or inside a list: every later call would pass it the first call's value. Pass the "
                 "tensor itself, parameters or plain numbers, or call it without ng.jit"
             )
         trace.effects.append(_Effect(len(trace.recorded), fn=fn, args=args, kwargs=kwargs, values=values))
@@ -796,7 +819,7 @@ def _trace(f: Callable, args: tuple) -> _Program:
     it = iter(leaves)
     call_args = [next(it) if _is_array(a) else a for a in args]
     with tracing() as recorded, draws_recorded() as drawn:
-        trace = _Trace(leaves, recorded, frozenset(id(a) for a in args if _own_leaf(a)))
+        trace = _Trace(leaves, recorded, frozenset(id(a) for a in args if _own_leaf(a)), getattr(f, "__name__", "f"))
         try:
             with _setting(jit_trace=trace):
                 result = f(*call_args)
@@ -856,7 +879,7 @@ def _check_step_outputs(outs: list[Tensor], leaf_ids: set[int]) -> None:
     computed outside the traced ops (under ``no_grad``, from ``.data``) would be frozen: refused."""
     if any(o._op is None and id(o) not in leaf_ids and not o.requires_grad for o in outs):
         raise JitError(
-            "jit: the training step returns a value computed outside the traced ops (under no_grad, or from .data), which "
+            "jit: the training step returns a value computed outside the traced ops (from .data), which "
             "would be frozen at its first value. Return values computed with nablagrad ops (loss, or loss.detach()), or "
             "compute the others outside the compiled function"
         )

@@ -18,7 +18,7 @@ import numpy as np
 from ..backend import get_default_dtype
 from ..backend.checks import is_int
 from ..backend.device import to_device
-from ..backend.dtypes import tensor_dtype
+from ..backend.dtypes import CATEGORY, tensor_dtype, wrap_int
 from ..backend.namespace import NUMPY, namespace_of
 from . import grad_mode as _m
 from . import rules as R
@@ -102,12 +102,12 @@ def _promote(x, y, divide: bool):
     t, other = (x, y) if xt else (y, x)
     if isinstance(other, np.generic) and other.dtype.kind in "fiub":
         other = other.item()  # a NumPy scalar is weak, like a Python number (torch)
-    if t.dtype.kind in _INTEGRAL and (divide or isinstance(other, float)):
+    kind = t.dtype.kind
+    if kind in _INTEGRAL and (divide or isinstance(other, float)):
         t = astype(t, get_default_dtype())
+    elif other.__class__ is int and kind in "iu":
+        other = wrap_int(other, t.dtype)  # PyTorch casts the number to the tensor's dtype, wrapping (NumPy refuses)
     return (t, other) if xt else (other, t)
-
-
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # torch.result_type's order: bool < int < float < complex
 
 
 def _promote_zero_dim(x: Tensor, y: Tensor, divide: bool) -> tuple:
@@ -116,7 +116,7 @@ def _promote_zero_dim(x: Tensor, y: Tensor, divide: bool) -> tuple:
     higher; so float32 + 0-d float64 → float32, int64 + 0-d float64 → float64, uint8 + 0-d int64
     → uint8.  An integral result of a division is the default float dtype."""
     z, d = (x, y) if x.ndim == 0 else (y, x)
-    common = z.dtype if _CATEGORY[z.dtype.kind] > _CATEGORY[d.dtype.kind] else d.dtype
+    common = z.dtype if CATEGORY[z.dtype.kind] > CATEGORY[d.dtype.kind] else d.dtype
     if divide and common.kind in _INTEGRAL:
         common = np.dtype(get_default_dtype())
     return astype(x, common), astype(y, common)
@@ -577,15 +577,34 @@ def _refuse_unbatched_target(x: Tensor, index, value) -> None:
         )
 
 
+def _traced_write(x: Tensor, who: str) -> None:
+    """Inside ``ng.jit``'s trace: the write into ``x`` — and so into every base it is a view of — asked of the
+    trace first (:meth:`jit._Trace.write` refuses a write into an argument or a tensor made before the call)."""
+    t = x
+    while t is not None:
+        _mode.jit_trace.write(t, who)
+        origin = getattr(t, "_view_of", None)
+        t = origin[0]() if origin is not None else None
+
+
+def _recording(x: Tensor) -> bool:
+    """Whether a write into ``x`` of a traced value is recorded: with gradients on; and under ``no_grad`` inside
+    ``ng.jit``'s trace (whose ops record all the same, see :func:`.tensor._traced_without_grad`), except into a
+    leaf that requires grad — a parameter written under ``no_grad`` (an initialiser, an update) is written."""
+    return _mode.grad_enabled or (_mode.jit_trace is not None and not (x._op is None and x.requires_grad))
+
+
 def setitem(x: Tensor, index, value, who: str = "setitem") -> None:
     """``x[index] = value`` in place.  When ``x`` or ``value`` is traced, ``x`` becomes the node
     ``index_update(old x, index, value)``; otherwise (also under ``no_grad``, as PyTorch) the
     data is written.  Either way every op that saved the old ``x`` now refuses to back-propagate
     (the version counter), as in PyTorch.  ``value`` is laid out as ``x[index]`` is (see :func:`getitem`)."""
+    if _mode.jit_trace is not None:
+        _traced_write(x, who)
     if _m.active and _mode.vmaps:
         _refuse_unbatched_target(x, index, value)
     value = RI.numpy_order(value, index, x.ndim)
-    taped = _mode.grad_enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    taped = _recording(x) and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     traced = taped or bool(x._tangents) or (isinstance(value, Tensor) and bool(value._tangents))
     if not traced:
         data = value.data if isinstance(value, Tensor) else value
@@ -774,6 +793,8 @@ def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> 
     ``w -= lr * w.grad``), a traced one becomes x's new node (refused, as PyTorch, for a leaf that
     requires grad).  The result keeps x's shape and dtype; either way the version counter counts
     the write, so an op that saved the old x refuses to back-propagate."""
+    if _mode.jit_trace is not None:
+        _traced_write(x, who)
     old = _old_node(x)
     out = fn(old)
     if out.shape != x.shape:
@@ -788,7 +809,7 @@ def update_(x: Tensor, fn: Callable[[Tensor], Tensor], who: str = "update_") -> 
                 "place (PyTorch's rule); convert it first, e.g. x = x.astype('float32') op y"
             )
         out = astype(out, x.dtype)
-    if not ((_mode.grad_enabled and out.requires_grad) or out._tangents):
+    if not ((_recording(x) and out.requires_grad) or out._tangents):
         setitem(x, Ellipsis, out)  # plain values: written, the version bumped
         return x
     if x._op is None and x.requires_grad:
@@ -805,6 +826,8 @@ def fill_(x: Tensor, value, who: str = "fill_") -> Tensor:
     written as ``x[...] = value`` — on a non-leaf with gradients on, recorded (the old values get no
     gradient, a 0-d tensor value the sum of the gradient); refused for a leaf that requires grad
     outside ``no_grad``."""
+    if _mode.jit_trace is not None:
+        _traced_write(x, who)
     if x._op is None and x.requires_grad and _mode.grad_enabled:
         raise RuntimeError(
             f"{who}: a leaf tensor of shape {x.shape} that requires grad is used in an in-place operation. "

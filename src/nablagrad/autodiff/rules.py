@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..backend import get_default_dtype
 from ..backend.device import device_of, to_device
+from ..backend.dtypes import CATEGORY, wrap_int
 from ..backend.namespace import NUMPY, namespace_of
 from .errors import InputError
 from .primitive import (
@@ -116,10 +118,15 @@ def _relu_passes(x):
     return ~(x <= 0)
 
 
+def _relu_value(x):
+    """max(0, x), keeping −0.0 and NaN as PyTorch's (NumPy's maximum returns its second operand at a tie)."""
+    return np.maximum(0, x) if x.__class__ is np.ndarray else namespace_of(x).maximum(x, 0)
+
+
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
 RELU = row(
     "relu",
-    _select("relu", lambda x: namespace_of(x).maximum(x, 0), _relu_passes, "relu({0})", on_output=True),
+    _select("relu", lambda x: _relu_value(x), _relu_passes, "relu({0})", on_output=True),
     "unary",
     "max(0, x); derivative 1 for x > 0 and 0 for x ≤ 0 (one-sided at 0, lecture 001), 1 at NaN (PyTorch's).",
     floats=False,
@@ -218,6 +225,18 @@ ADD = row(
     dunder="add",
     extra=(("alpha", 1),),
 )
+_BOOL = np.dtype(bool)
+
+
+def _no_bool_sub(x, y) -> None:
+    """PyTorch refuses a bool operand (a tensor or a Python bool) of a subtraction; NumPy refuses two only."""
+    if x.__class__ is bool or y.__class__ is bool or getattr(x, "dtype", None) is _BOOL or getattr(y, "dtype", None) is _BOOL:
+        raise TypeError(
+            "sub: subtraction (the - operator) with a bool operand is not supported (as PyTorch); to invert a mask "
+            "use ~ or ng.logical_not, for a count convert first, e.g. x.long() - y"
+        )
+
+
 SUB = row(
     "sub",
     Primitive(
@@ -231,6 +250,7 @@ SUB = row(
     "binary",
     "x − y; PyTorch's ``alpha=`` gives x − alpha·y.",
     dunder="sub",
+    check=_no_bool_sub,
     extra=(("alpha", 1),),
 )
 MUL = row(
@@ -321,14 +341,30 @@ def _power(x, y):
             raise
         if fn is not np.power or not isinstance(y, np.ndarray):
             shown = y if not hasattr(y, "shape") else f"a tensor of shape {tuple(y.shape)} holding negative values"
-            raise InputError(
-                f"pow: Integers to negative integer powers are not allowed (PyTorch refuses them too), got the "
-                f"exponent {shown}; convert the base to floats first, e.g. x.float() ** y"
-            ) from None
+            raise _negative_power(shown) from None
         negative = y < 0
         out = np.power(x, np.where(negative, 0, y).astype(y.dtype))
         inverse = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
         return np.where(negative, inverse, out).astype(out.dtype)
+
+
+def _negative_power(shown) -> InputError:
+    return InputError(
+        f"pow: Integers to negative integer powers are not allowed (PyTorch refuses them too), got the exponent "
+        f"{shown}; convert the base to floats first, e.g. x.float() ** y"
+    )
+
+
+def _pow_check(x, y) -> None:
+    """An int exponent of an integer base is refused when negative or out of the base's dtype, as PyTorch (the
+    number is not wrapped into the dtype, as it is for the other ops: uint8 ** −2 would be uint8 ** 254)."""
+    dtype = getattr(x, "dtype", None)
+    if y.__class__ is int and isinstance(dtype, np.dtype) and dtype.kind in "iu" and not isinstance(x, np.generic):
+        if y < 0:
+            raise _negative_power(y)
+        if wrap_int(y, dtype) != y:
+            raise InputError(f"pow: the exponent {y} does not fit the base's dtype {dtype} (PyTorch refuses it too); "
+                             "convert the base first, e.g. x.long() ** y")  # fmt: skip
 
 
 def _kind(v) -> str:
@@ -350,6 +386,7 @@ POW = row(
     "xʸ; ∂/∂x = y·x^{y−1} (0 where y = 0), ∂/∂y = xʸ ln x (at x = 0: 0 for y ≥ 0, −∞ for y < 0, as PyTorch).",
     dunder="pow",
     operands=("input", "exponent"),
+    check=_pow_check,
 )
 
 
@@ -909,20 +946,76 @@ def integer_error(name: str, symbol: str, args) -> TypeError:
     )
 
 
+def _cast(a, dtype: np.dtype):
+    return a if a.dtype == dtype else namespace_of(a).astype(a, dtype)
+
+
+def torch_operands(x, y) -> tuple:
+    """The raw operands of a comparison or bitwise op (two tensors' arrays, or one and a number) in PyTorch's
+    common dtype (``torch.result_type``), where NumPy's differs: a NumPy scalar is weak, as a Python number; a float
+    number meets an integer array in the default float dtype; an int number wraps into an integer array's dtype
+    (:func:`wrap_int`); a 0-d array with a dimensioned one is weak unless of a higher category (:data:`CATEGORY`);
+    an integer array meets a float one in the float's dtype.  (The operators call the rule on the arrays, past
+    :func:`.ops._promote`; under vmap a 0-d example is batched, so it promotes as a dimensioned one.)"""
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()
+    if isinstance(y, np.generic) and y.dtype.kind in "biuf":
+        y = y.item()
+    xa, ya = isinstance(getattr(x, "dtype", None), np.dtype), isinstance(getattr(y, "dtype", None), np.dtype)
+    if xa and ya:
+        dx, dy = x.dtype, y.dtype
+        if dx == dy:
+            return x, y
+        if (len(x.shape) == 0) != (len(y.shape) == 0):
+            z, d = (dx, dy) if len(x.shape) == 0 else (dy, dx)
+            common = z if CATEGORY[z.kind] > CATEGORY[d.kind] else d
+        elif dx.kind == "f" and dy.kind in "iub":
+            common = dx
+        elif dy.kind == "f" and dx.kind in "iub":
+            common = dy
+        else:
+            return x, y  # NumPy's promotion is PyTorch's (uint8 with int8 is int16, …)
+        return _cast(x, common), _cast(y, common)
+    if xa == ya:
+        return x, y
+    a, n = (x, y) if xa else (y, x)
+    kind = a.dtype.kind
+    if n.__class__ is float and kind in "iub":
+        a = _cast(a, np.dtype(get_default_dtype()))
+    elif n.__class__ is int and kind in "iu":
+        n = wrap_int(n, a.dtype)
+    return (a, n) if xa else (n, a)
+
+
+def _torch_typed(fn: Callable) -> Callable:
+    """``fn(x, y)`` (a NumPy ufunc, run on the operands' library) on :func:`torch_operands` (its name kept:
+    :mod:`.api` maps NumPy's ufuncs by it)."""
+
+    def f(x, y):
+        if x.__class__ is y.__class__ is np.ndarray and x.dtype is y.dtype:  # the common case, untouched
+            return fn(x, y)
+        x, y = torch_operands(x, y)
+        return foreign(fn, (x, y))(x, y)
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    return f
+
+
 # comparisons and logic: values without derivatives (applied outside the tape); primitives so
-# that vmap batches them like any elementwise op
+# that vmap batches them like any elementwise op; computed in PyTorch's common dtype (float32 == 0-d float64
+# compares in float32, int64 < 1.5 in the default float dtype)
 COMPARISONS = {
     name: Primitive(name, fn, (None, None), (None, None), fmt="{0} " + sym + " {1}")
     for name, fn, sym in (
-        ("lt", np.less, "<"),
-        ("le", np.less_equal, "<="),
-        ("gt", np.greater, ">"),
-        ("ge", np.greater_equal, ">="),
-        ("eq", np.equal, "=="),
-        ("ne", np.not_equal, "!="),
-        ("and", integer_only("bitwise_and", np.bitwise_and, "&"), "&"),
-        ("or", integer_only("bitwise_or", np.bitwise_or, "|"), "|"),
-        ("xor", integer_only("bitwise_xor", np.bitwise_xor, "^"), "^"),
+        ("lt", _torch_typed(np.less), "<"),
+        ("le", _torch_typed(np.less_equal), "<="),
+        ("gt", _torch_typed(np.greater), ">"),
+        ("ge", _torch_typed(np.greater_equal), ">="),
+        ("eq", _torch_typed(np.equal), "=="),
+        ("ne", _torch_typed(np.not_equal), "!="),
+        ("and", integer_only("bitwise_and", _torch_typed(np.bitwise_and), "&"), "&"),
+        ("or", integer_only("bitwise_or", _torch_typed(np.bitwise_or), "|"), "|"),
+        ("xor", integer_only("bitwise_xor", _torch_typed(np.bitwise_xor), "^"), "^"),
     )
 }
 INVERT = Primitive("invert", integer_only("bitwise_not", np.invert, "~"), (None,), (None,), fmt="~{0}")

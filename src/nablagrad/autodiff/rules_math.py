@@ -311,7 +311,7 @@ REMAINDER = _binary(
     "remainder",
     _refusing_integer_zero("remainder", np.remainder),
     lambda F, ans, x, y: 1.0,
-    lambda F, ans, x, y: -F.floor(F.data(x) / F.data(y)),
+    lambda F, ans, x, y: -F.floor_divide(F.data(x), F.data(y)),  # Python's x // y (1 // −∞ = −1), as PyTorch's
     "{0} % {1}",
     "x − y⌊x/y⌋ (the sign of y, Python's and torch.remainder's %); ∂/∂x = 1, ∂/∂y = −⌊x/y⌋.",
     dunder="mod",
@@ -352,11 +352,18 @@ HYPOT = _binary(
     "√(x² + y²) without overflow; ∂/∂x = x/√(x² + y²), ∂/∂y = y/√(x² + y²).",
     floats=True,
 )
+def _logaddexp_share(F, x, y):
+    """∂/∂x log(eˣ + eʸ) = 1/(1 + e^{y − x}) (PyTorch's form: exact where eˣ⁻ᵃⁿˢ is not — x = ∞ gives 1, not
+    e^{∞ − ∞}; x = y = 10³⁰⁸ gives ½, where ans rounds to x)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # e^{y − x} = ∞ gives 0, as it should; ∞ − ∞: NaN
+        return 1.0 / (1.0 + F.exp(y - x))
+
+
 LOGADDEXP = _binary(
     "logaddexp",
     np.logaddexp,
-    lambda F, ans, x, y: F.exp(x - ans),
-    lambda F, ans, x, y: F.exp(y - ans),
+    lambda F, ans, x, y: _logaddexp_share(F, x, y),
+    lambda F, ans, x, y: _logaddexp_share(F, y, x),
     "logaddexp({0}, {1})",
     "log(eˣ + eʸ) computed stably; ∂/∂x = e^{x − ans}, ∂/∂y = e^{y − ans}.",
     floats=True,
@@ -468,6 +475,7 @@ for _alias, _name in (("subtract", "sub"), ("multiply", "mul"), ("divide", "div"
 def pow(x, exponent):  # noqa: A001 - PyTorch's name
     """PyTorch's name for ``power``, with its keyword: xʸ for y = ``exponent``; ∂/∂x = y·x^{y−1}
     (0 where y = 0), ∂/∂y = xʸ ln x (at x = 0: 0 for y ≥ 0, −∞ for y < 0, as PyTorch)."""
+    TABLE["power"].check(x, exponent)  # (an int exponent of an integer base: refused when negative or too big)
     return ops.binary(POW, x, exponent)
 # ``torch.amax`` / ``torch.amin``: the max/min reductions whose ties share the gradient evenly
 row("amax", MAX, "reduce", "PyTorch's amax: the largest entry over ``dim``; ties share the gradient evenly (``max``).")

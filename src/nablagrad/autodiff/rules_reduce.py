@@ -540,16 +540,21 @@ def _median_of_all(x: Tensor, keepdims: bool) -> Tensor:
     if not flat.shape[0]:
         out = _median_of_nothing("median", flat)
         return out.reshape((1,) * x.ndim) if keepdims else out
-    out = _median_along(flat, 0, False).values
-    if flat.shape[0] > 1 and flat.dtype.kind == "f":  # the largest of the entries equal to m is m: ties share
-        # a NaN median (some entry is NaN): NaN, its gradient split among the NaN entries (PyTorch's ties);
-        # neither branch lets a NaN reach the other's rule (max at NaN, 0/0)
-        isnan = flat != flat
-        nan, count = out != out, isnan.sum(axis=0)
-        safe, m = ops.where(isnan, 0.0, flat), ops.where(nan, 0.0, out)
-        tie = ops.where(safe == m, safe, -math.inf).max(axis=0)
-        out = ops.where(nan, ops.where(isnan, flat, 0.0).sum(axis=0) / ops.where(count > 0, count, 1), tie)
+    out = share_ties(flat, _median_along(flat, 0, False).values)
     return out.reshape((1,) * x.ndim) if keepdims else out
+
+
+def share_ties(flat: Tensor, out: Tensor) -> Tensor:
+    """``out``, a median m of the 1-D ``flat``, with its gradient split evenly among the entries equal to m — or,
+    where m is NaN, among the NaN entries (PyTorch's median and nanmedian over every entry).  The largest of the
+    entries equal to m is m: ``max`` shares it; neither branch lets a NaN reach the other's rule (max at NaN, 0/0)."""
+    if flat.shape[0] < 2 or flat.dtype.kind != "f":
+        return out
+    isnan = flat != flat
+    nan, count = out != out, isnan.sum(axis=0)
+    m = ops.where(nan, 0.0, out)
+    tie = ops.where(flat == m, flat, -math.inf).max(axis=0)  # (NaN entries are never == m)
+    return ops.where(nan, ops.where(isnan, flat, 0.0).sum(axis=0) / ops.where(count > 0, count, 1), tie)
 
 
 def _median_of_nothing(name: str, flat: Tensor) -> Tensor:

@@ -27,7 +27,7 @@ from .grad_mode import no_grad, state
 from .primitive import Primitive, function, row
 from .rules import _unary
 from .rules_math import _like, _zero
-from .rules_reduce import ValuesIndices, _index_op, _median_of_nothing, sort
+from .rules_reduce import ValuesIndices, _index_op, _median_of_nothing, share_ties, sort
 from .rules_shape import _along, _ax, _index_array, _scatter_index, flip, take_along_axis
 from .tensor import Tensor, as_tensor, guard
 
@@ -506,12 +506,15 @@ def _nanmedian_method(self, dim=None, keepdim: bool = False):
 def nanmedian(x, dim=None, keepdim: bool = False):
     """PyTorch's nanmedian: the median of the entries that are not NaN — the lower of the two middle ones for an
     even count, as torch.median — and NaN where every entry is NaN.  With ``dim``: ``(values, indices)`` along it.
-    The gradient goes to the entry picked."""
+    The gradient goes to the entry picked.
+
+    Over every entry (no ``dim``) ties share it evenly, as PyTorch's (all NaN: the NaN entries share it)."""
     x = _t(x)
     if dim is None:
         if not x.numel():
             return _median_of_nothing("nanmedian", x.reshape(-1))
-        return _nanmedian_dim(x.reshape(-1), 0, False).values
+        flat = x.reshape(-1)
+        return share_ties(flat, _nanmedian_dim(flat, 0, False).values)  # ties share the gradient, as PyTorch's
     dim = _ax("nanmedian", dim, x.ndim)
     if not x.ndim:
         return ValuesIndices(x, as_tensor(np.zeros((), np.int64)))

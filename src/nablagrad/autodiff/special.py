@@ -261,8 +261,9 @@ def lgamma(x: np.ndarray) -> np.ndarray:
         out[small] = _lgamma_near_two(xs) - np.log1p(xs) - np.log(np.abs(xs))  # +∞ at ±0
         neg = (x <= -0.5) & np.isfinite(x)
         xn = x[neg]
-        s = np.abs(_sin_pi_reduced(xn))  # 0 at the negative integers: +∞ there
-        out[neg] = (math.log(math.pi) - np.log(s)) - _lgamma_positive(1.0 - xn)
+        s = np.abs(_sin_pi_reduced(xn))  # 0 at the negative integers: +∞ there (also where ln Γ(1 − x) is ∞: ∞ − ∞)
+        with np.errstate(invalid="ignore"):
+            out[neg] = np.where(s == 0, np.inf, (math.log(math.pi) - np.log(s)) - _lgamma_positive(1.0 - xn))
     out[np.isinf(x)] = np.inf
     return out
 

@@ -112,7 +112,7 @@ class Tensor(Box):
         self._inputs: tuple | None = None
         self._params: dict | None = None
         self._tangents: dict | None = None
-        self._version = 0
+        self._version = _m.clock  # the clock at creation (ng.jit tells tensors made during a trace by it)
         self._shares = None  # set here (a parameter is written every step): reading a set slot is 4× cheaper
         self._guarding = False
         if requires_grad:
@@ -779,7 +779,7 @@ def _wrap(data) -> Tensor:
     t._inputs = None
     t._params = None
     t._tangents = None
-    t._version = 0
+    t._version = _m.clock
     return t
 
 
@@ -894,6 +894,24 @@ def _foreign_value(prim: Primitive, datas: list, params: dict):
     return ns.forward(prim.fn)(*datas, **params)
 
 
+# what an op computed under no_grad inside ng.jit's trace passes through: the value, and no gradient (no rule)
+_NO_GRAD = Primitive("no_grad", lambda x: x, (None,), (None,), fmt="{0}")
+
+
+def _traced_without_grad(prim: Primitive, args: tuple, params: dict) -> Tensor:
+    """An op under ``no_grad`` while ``ng.jit`` traces: recorded all the same — else the program would hold its
+    first value as a constant — and its result passed through :data:`_NO_GRAD`, so that, as under ``no_grad``,
+    no gradient flows back through it (at the trace's own backward and at every replay's)."""
+    _mode.grad_enabled = True
+    try:
+        out = _apply_levels(prim, args, params)
+        if out._op is not None:
+            out = _apply_levels(_NO_GRAD, (out,), _EMPTY)
+    finally:
+        _mode.grad_enabled = False
+    return out
+
+
 def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
     """The op with forward-mode tangents, one level at a time, the highest live one first.
 
@@ -915,6 +933,8 @@ def _apply_levels(prim: Primitive, args: tuple, params: dict) -> Tensor:
         if isinstance(a, Tensor) and a._tangents:
             level = max(level, _m.live_level(a._tangents))
     if not level:
+        if _mode.jit_trace is not None and not _mode.grad_enabled:
+            return _traced_without_grad(prim, args, params)
         slow, _mode.slow = _mode.slow, False
         try:
             out = _apply(prim, args, params)

@@ -19,7 +19,7 @@ from .ops import _promote, axis_of, broadcast_to, floating, getitem, unindex, wh
 from .primitive import function, row
 from .rules import floating_only
 from .rules_shape import _along, _ax, _index_array, diagonal
-from .tensor import Tensor, as_tensor, guard
+from .tensor import Tensor, as_tensor, guard, tensor
 
 __all__ = [
     "absolute", "addcdiv", "addcmul", "allclose", "aminmax", "argwhere", "bmm", "broadcast_tensors", "corrcoef",
@@ -421,7 +421,12 @@ def xlogy(x, y):
     x = 0 and y ≤ 0 or y = ∞ (so no 0 · (±∞) is ever formed, in the value or a derivative).  ∂/∂x = log y (0 where
     x = 0 and y ≤ 0, PyTorch's), ∂/∂y = x/y; where x = 0 and y = 0 or ∞ both are 0 (PyTorch: nan for ∂/∂y at
     y = 0, ∞ for ∂/∂x at y = ∞).  Integers are computed in the default float dtype."""
-    x, y = _promote(floating(_t(x)), floating(_t(y)), True)  # PyTorch's dtype (a number or 0-d tensor is weak)
+    # PyTorch's dtype (a number or 0-d tensor is weak; an integer meets a float in the float's dtype, float16 too)
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = _t(x)
+    x, y = _promote(x, y, True)
+    t = floating(x if isinstance(x, Tensor) else y)  # a number: a tensor of its dtype, as PyTorch computes it
+    x, y = (floating(v) if isinstance(v, Tensor) else tensor(np.asarray(v, t.dtype), device=t.device) for v in (x, y))
     flat = (x == 0) & ((y <= 0) | (y == math.inf))
     return x * where(flat, 0.0, where(flat, 1.0, y).log())
 

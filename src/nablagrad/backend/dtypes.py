@@ -43,6 +43,21 @@ def tensor_dtype(dtype, who: str) -> np.dtype:
     return dt
 
 
+# torch.result_type's categories: a 0-d tensor (or a number) is weak within its operand's category, wins above it
+CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_INT_RANGE = {np.dtype(n): (int(np.iinfo(n).min), int(np.iinfo(n).max)) for n in TENSOR_DTYPES["i"] + TENSOR_DTYPES["u"]}
+
+
+def wrap_int(value: int, dtype: np.dtype) -> int:
+    """A Python int as a tensor of integer ``dtype`` takes it in an op: wrapped modulo 2ᵇⁱᵗˢ into the dtype's range,
+    as PyTorch casts a number to the tensor's dtype (uint8 + −2 adds 254, int8 + 300 adds 44), where NumPy refuses it
+    (OverflowError).  A value beyond int64/uint64 is left for NumPy to refuse, as PyTorch refuses it."""
+    lo, hi = _INT_RANGE[dtype]
+    if lo <= value <= hi or not -(2**63) <= value < 2**64:
+        return value
+    return (value - lo) % (hi - lo + 1) + lo
+
+
 def check_tensor_dtype(dt: np.dtype, who: str) -> None:
     """Refuse a dtype that is not a number's (strings, objects, dates …), naming ``who``, the dtype and the fix."""
     if dt.kind not in TENSOR_KINDS:
@@ -50,4 +65,4 @@ def check_tensor_dtype(dt: np.dtype, who: str) -> None:
         raise TypeError(f"{who}: a tensor holds numbers, not {what} (dtype {dt}); {fix}. Tensors hold {_ACCEPTED}")
 
 
-__all__ = ["TENSOR_DTYPES", "TENSOR_KINDS", "check_tensor_dtype", "tensor_dtype"]
+__all__ = ["CATEGORY", "TENSOR_DTYPES", "TENSOR_KINDS", "check_tensor_dtype", "tensor_dtype", "wrap_int"]
