@@ -2,11 +2,13 @@
 
 Transforms flatten their inputs and outputs to a list of leaves plus a :class:`TreeDef`
 (the containers' shape), work on the leaves, and rebuild the same structure — as JAX does.
-``None`` is an empty subtree (no leaves).
+``None`` is an empty subtree (no leaves).  An ``OrderedDict`` (a ``state_dict``) comes back an ``OrderedDict``, as
+torch's and JAX's pytrees rebuild it.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +17,8 @@ from typing import Any
 @dataclass(frozen=True)
 class TreeDef:
     """The containers of a pytree: ``kind`` is "leaf", "none", "tuple", "list", "dict" or "namedtuple"
-    (``keys``: its fields, ``cls``: its class — rebuilt as such, as JAX and torch's pytrees do)."""
+    (``keys``: its fields, ``cls``: its class — rebuilt as such, as JAX and torch's pytrees do; for a dict, None
+    or ``OrderedDict``)."""
 
     kind: str
     children: tuple[TreeDef, ...] = ()
@@ -38,7 +41,8 @@ class TreeDef:
         )
         if self.kind == "namedtuple":
             return f"{self.cls.__name__}({inner})"
-        return {"tuple": f"({inner})", "list": f"[{inner}]", "dict": f"{{{inner}}}"}[self.kind]
+        shown = {"tuple": f"({inner})", "list": f"[{inner}]", "dict": f"{{{inner}}}"}[self.kind]
+        return shown if self.cls is None else f"{self.cls.__name__}({shown})"
 
 
 LEAF = TreeDef("leaf")
@@ -62,7 +66,8 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
         return TreeDef("list", tuple(_flatten(t, leaves) for t in tree))
     if isinstance(tree, dict):
         keys = tuple(tree)
-        return TreeDef("dict", tuple(_flatten(tree[k], leaves) for k in keys), keys)
+        cls = type(tree) if isinstance(tree, OrderedDict) else None  # (other dict types are rebuilt as dicts)
+        return TreeDef("dict", tuple(_flatten(tree[k], leaves) for k in keys), keys, cls)
     leaves.append(tree)
     return LEAF
 
@@ -94,7 +99,7 @@ def _unflatten(treedef: TreeDef, it) -> Any:
         return treedef.cls(*children)
     if treedef.kind == "list":
         return children
-    return dict(zip(treedef.keys, children))
+    return (treedef.cls or dict)(zip(treedef.keys, children))
 
 
 def tree_map(fn: Callable, tree: Any) -> Any:

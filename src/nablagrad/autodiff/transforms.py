@@ -17,7 +17,8 @@ then it keeps its graph to it, as torch.func's results keep their autograd histo
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 
 import numpy as np
@@ -29,6 +30,7 @@ from .backward import Plan, grad_of
 from .forward import batch_into, broadcast_into, dual, is_traced, take_tangent, zeros_like
 from .ops import concatenate, identity, moveaxis_, stack
 from .pytree import TreeDef, tree_flatten, tree_unflatten
+from .random import draws_recorded, set_states
 from .tensor import Tensor, _wrap, mark_batched, tensor, unmark_batched
 
 Argnums = int | Sequence[int]
@@ -57,14 +59,22 @@ def _lift(x, who: str) -> Tensor:
 
 
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
+    """The positions ``argnums`` names among ``nargs`` arguments (each in 0..nargs−1, once), and whether it is a
+    single int (one gradient, not a tuple of them)."""
     single = isinstance(argnums, int | np.integer)
-    nums = (int(argnums),) if single else tuple(int(i) for i in argnums)
+    entries = (argnums,) if single else tuple(argnums) if isinstance(argnums, Sequence) else None
+    if entries is None or not all(isinstance(i, int | np.integer) for i in entries):
+        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}; e.g. argnums=0 or (0, 1)")
+    nums = tuple(int(i) for i in entries)
     if not nums:
         raise ValueError(f"{who}: argnums is empty; give the position of at least one argument")
     for i in nums:
         if not -nargs <= i < nargs:
             raise TypeError(f"{who}: argnums={argnums} but f was called with {nargs} positional arguments")
-    return tuple(i % nargs for i in nums), single
+    nums = tuple(i % nargs for i in nums)
+    if len(set(nums)) < len(nums):  # (one lifted handle per argument: a second entry would get zeros, as torch refuses)
+        raise ValueError(f"{who}: argnums={argnums} names an argument twice; give each position once")
+    return nums, single
 
 
 class _Lifted:
@@ -458,9 +468,14 @@ def _jac_block(vectors: list[Tensor], out_shape: tuple, in_shape: tuple, axis: i
     return stack(vectors, axis=axis).reshape(out_shape + in_shape)
 
 
-def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
     """Jacobian by forward mode: one JVP per input coordinate; block ``[out][in]`` has shape
-    ``out.shape + in.shape``.  Outputs and inputs may be pytrees."""
+    ``out.shape + in.shape``.  Outputs and inputs may be pytrees.
+
+    ``randomness`` (torch.func's): ``f`` runs once per input coordinate, so a random draw inside it (``ng.randn``,
+    dropout) would give each column of the jacobian its own draw: refused by default (``"error"``); ``"same"``
+    gives every column the first column's draw, ``"different"`` lets each column draw anew."""
+    _check_randomness("jacfwd", randomness)
 
     @wraps(f)
     def wrapped(*args, **kwargs):  # keyword arguments pass to f, not differentiated (as JAX's)
@@ -476,9 +491,11 @@ def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
 
         columns: list[list] = [[] for _ in primals]  # columns[i][k] = output tangents
         aux = out = None
+        draws = _ColumnDraws(randomness)
         for i, x in enumerate(primals):
             for k in range(x.size):
-                res = jvp(g, tuple(primals), tuple(_basis(primals, i, k)), has_aux=has_aux)
+                with draws.column():
+                    res = jvp(g, tuple(primals), tuple(_basis(primals, i, k)), has_aux=has_aux)
                 out, t = res[0], res[1]
                 aux = res[2] if has_aux and aux is None else aux
                 columns[i].append(tree_flatten(t)[0])
@@ -497,9 +514,43 @@ def jacfwd(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     return wrapped
 
 
-def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+class _ColumnDraws:
+    """jacfwd's ``randomness`` over its runs of ``f`` (one per column).  A draw is seen as a change of the library
+    generator's state, or of a generator a random op reports (:func:`~.random.draws_recorded`)."""
+
+    def __init__(self, randomness: str):
+        self.rule = randomness
+        self.first: list | None = None  # (generator, state before) of each generator the first column drew from
+
+    @contextmanager
+    def column(self) -> Iterator[None]:
+        if self.first and self.rule == "same":  # every column draws what the first one drew
+            set_states(self.first)
+        lib = default_rng()
+        before = lib.bit_generator.state
+        with draws_recorded() as seen:
+            yield
+        if lib.bit_generator.state != before:
+            seen.setdefault(id(lib), (lib, before))
+        if self.first is None:
+            self.first = list(seen.values())
+        if seen and self.rule == "error":
+            set_states(seen.values())  # the refused call draws nothing
+            raise RuntimeError(
+                "jacfwd: f draws random numbers (ng.randn, dropout ...), which jacfwd refuses by default "
+                "(torch.func's randomness='error'): f runs once per input coordinate and each run would draw anew; "
+                "pass jacfwd(f, randomness='same') for one draw shared by every column, randomness='different' "
+                "for a draw per column, or draw outside f and pass the values in"
+            )
+
+
+def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False, *, chunk_size: int | None = None) -> Callable:
     """Jacobian by reverse mode: one backward pass per output coordinate; block ``[out][in]``
-    has shape ``out.shape + in.shape``.  Outputs and inputs may be pytrees."""
+    has shape ``out.shape + in.shape``.  Outputs and inputs may be pytrees.
+
+    ``chunk_size`` (torch.func's: how many rows one vectorised pass computes) is checked and changes nothing:
+    the rows are computed one backward pass at a time whatever its value, the same jacobian."""
+    _check_chunk_size("jacrev", chunk_size)
 
     @wraps(f)
     def wrapped(*args, **kwargs):  # keyword arguments pass to f, not differentiated (as JAX's)
@@ -524,7 +575,18 @@ def jacrev(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     return wrapped
 
 
-RANDOMNESS = ("error", "same", "different")  # torch.func.vmap's rules for a random draw inside f
+RANDOMNESS = ("error", "same", "different")  # torch.func.vmap's (and jacfwd's) rules for a random draw inside f
+
+
+def _check_randomness(who: str, randomness) -> None:
+    if randomness not in RANDOMNESS:
+        raise ValueError(f"{who}: randomness must be one of {RANDOMNESS}, got {randomness!r}")
+
+
+def _check_chunk_size(who: str, chunk_size) -> None:
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer)
+                                   or chunk_size < 1):  # fmt: skip
+        raise ValueError(f"{who}: chunk_size must be None or an int >= 1, got {chunk_size!r}; e.g. chunk_size=32")
 
 
 class _Default:
@@ -569,11 +631,8 @@ def vmap(f: Callable, in_axes=_AXIS_0, out_axes=_AXIS_0, randomness: str = "erro
     """
     in_axes = _one_of("in_axes", in_axes, "in_dims", in_dims)
     out_axes = _one_of("out_axes", out_axes, "out_dims", out_dims)
-    if randomness not in RANDOMNESS:
-        raise ValueError(f"vmap: randomness must be one of {RANDOMNESS}, got {randomness!r}")
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer)
-                                   or chunk_size < 1):  # fmt: skip
-        raise ValueError(f"vmap: chunk_size must be None or an int >= 1, got {chunk_size!r}; e.g. chunk_size=32")
+    _check_randomness("vmap", randomness)
+    _check_chunk_size("vmap", chunk_size)
 
     @wraps(f)
     def wrapped(*args, **kwargs):  # keyword arguments pass to f unmapped (torch.func's rule)
@@ -707,7 +766,12 @@ def _out_of_batch(o: Tensor, level: int) -> Tensor:
 
 def hessian(f: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
     """``∂²f/∂x²`` of a scalar ``f``, forward-over-reverse: ``jacfwd(jacrev(f))`` (JAX's choice)."""
-    if has_aux:
-        inner = jacrev(f, argnums, has_aux=True)
-        return jacfwd(inner, argnums, has_aux=True)
-    return jacfwd(jacrev(f, argnums), argnums)
+    inner = jacrev(f, argnums, has_aux=has_aux)
+    outer = jacfwd(inner, argnums, has_aux=has_aux)
+
+    @wraps(f)
+    def wrapped(*args, **kwargs):
+        _argnums(argnums, len(args), "hessian")  # (a bad argnums named as the user's call)
+        return outer(*args, **kwargs)
+
+    return wrapped
