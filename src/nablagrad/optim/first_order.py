@@ -106,7 +106,12 @@ class Momentum(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: ``G ← G + g²``, ``w ← w − μ g / (√G + ε)`` — per-coordinate step sizes."""
+    """AdaGrad: ``G ← G + g²``, ``w ← w − μ g / (√G + ε)`` — per-coordinate step sizes.
+
+    ``G`` starts at each group's own ``initial_accumulator_value`` when its parameter takes its first step.  (torch
+    2.13 fills every ``sum`` at construction with the constructor's value, ignoring a group's own: here a group's
+    value is used, and the state is empty until the first step, as the other optimisers'.)
+    """
 
     elementwise = True
 

@@ -113,14 +113,22 @@ def _one_number(who: str, key: str, v):
     return v.item()
 
 
+_PAIRS = ("betas", "etas", "step_sizes")  # the options that are a pair of numbers
+
+
 def _plain_numbers(who: str, group: dict) -> dict:
-    """``group`` with a tensor ``lr`` or tensor entries of ``betas`` as numbers (:func:`_one_number`), so that
-    every rule, every update and ``state_dict`` see plain numbers; the group itself is not changed."""
+    """``group`` with every option of :data:`HYPERPARAMETERS` that is a one-element tensor (or a pair's entry that
+    is one) as its number (:func:`_one_number`), so that every rule, every update and ``state_dict`` see plain
+    numbers; the group itself is not changed.  torch.optim takes a tensor ``lr``, ``betas`` and SGD's
+    ``weight_decay``, and its state dicts hold tensors where they were given (``initial_lr`` of a schedule on a
+    tensor ``lr``); any other option given as a 0-d tensor works there too (its updates take a 0-d tensor)."""
     out = dict(group)
-    if "lr" in out:
-        out["lr"] = _one_number(who, "lr", out["lr"])
-    if isinstance(out.get("betas"), tuple | list):
-        out["betas"] = type(out["betas"])(_one_number(who, f"betas[{i}]", b) for i, b in enumerate(out["betas"]))
+    for key in out.keys() & HYPERPARAMETERS.keys():
+        v = out[key]
+        if key in _PAIRS and isinstance(v, tuple | list):
+            out[key] = type(v)(_one_number(who, f"{key}[{i}]", b) for i, b in enumerate(v))
+        else:
+            out[key] = _one_number(who, key, v)
     return out
 
 

@@ -25,15 +25,19 @@ import math
 import types
 import warnings
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 from ..autodiff.jit import effect, effects_of_subclass
 from ..backend.checks import is_finite, is_int, is_real
-from .optimizer import HYPERPARAMETERS, Optimizer
+from .optimizer import HYPERPARAMETERS, Optimizer, _one_number
 
 
 def _rate_like(who: str, name: str, v) -> float:
-    """``v`` as a finite float ``>= 0`` (a gamma, an ``eta_min``, a saved rate), else an error naming it."""
+    """``v`` as a finite float ``>= 0`` (a gamma, an ``eta_min``, a saved rate), else an error naming it.  A
+    one-element tensor counts as its number: torch's schedules on a tensor ``lr`` save ``base_lrs`` and
+    ``_last_lr`` as 0-d tensors."""
+    v = _one_number(who, name, v)
     if not is_real(v):
         raise TypeError(f"{who}: {name} must be a number, got {v!r} ({type(v).__name__})")
     if not (is_finite(v) and v >= 0):  # (an int beyond float's range is not finite)
@@ -103,6 +107,7 @@ class LRScheduler:
 
     floor = 0.0  # the rate the formula approaches (CosineAnnealingLR's eta_min): the chained step scales μ − floor
     moves_on_resume = False  # PyTorch's initial step on a resume (last_epoch >= 0) keeps the rate, but StepLR's moves it
+    takes_added_groups = True  # a group added to the optimiser later is scaled from its rate (not: a per-group setting)
     settings: tuple[str, ...] = ()  # the constructor's arguments that state_dict saves and load_state_dict restores
 
     def __init_subclass__(cls, **kwargs):
@@ -174,8 +179,9 @@ class LRScheduler:
         step 0 from the initial rates (``SequentialLR`` at a milestone, as PyTorch's ``step(0)``); ``resume``: the
         initial step of a resume, which only counts unless :attr:`moves_on_resume`."""
         groups = self.optimizer.param_groups
+        bases = self._bases(groups, who)
         try:
-            closed = self.rates(self.base_lrs, t, who) if t > 0 or restart else None  # a refused state is never entered
+            closed = self.rates(bases, t, who) if t > 0 or restart else None  # a refused state is never entered
         except NotImplementedError:  # a schedule with no closed form (MultiplicativeLR)
             closed = None
         try:
@@ -184,15 +190,30 @@ class LRScheduler:
             elif resume and not self.moves_on_resume:
                 rates = [float(g["lr"]) for g in groups]
             elif t == 0 and not restart:
-                rates = [float(self._initial_rate(i, g["lr"], b)) for i, (g, b) in enumerate(zip(groups, self.base_lrs))]
+                rates = [float(self._initial_rate(i, g["lr"], b)) for i, (g, b) in enumerate(zip(groups, bases))]
             else:
-                rates = [float(self._next_rate(i, g["lr"], b, t)) for i, (g, b) in enumerate(zip(groups, self.base_lrs))]
+                rates = [float(self._next_rate(i, g["lr"], b, t)) for i, (g, b) in enumerate(zip(groups, bases))]
         except (OverflowError, ZeroDivisionError):
             rates = [math.inf]
         _checked_rates(rates, t, who)
-        for g, rate in zip(groups, rates):
+        for g, rate, base in zip(groups, rates, bases):
             g["lr"] = rate
-        self.last_epoch, self._last_lr = t, rates
+            g.setdefault("initial_lr", base)  # (a group added since: its record, as the others')
+        self.last_epoch, self._last_lr, self.base_lrs = t, rates, bases
+
+    def _bases(self, groups: list[dict], who: str) -> list[float]:
+        """``base_lrs``, with the groups added to the optimiser since (``add_param_group``) taken in at their rate
+        where the schedule only scales the rate (:attr:`takes_added_groups`: the chained ones, as PyTorch's
+        ``StepLR`` goes on scaling a group added since); otherwise a group added since is refused, never left
+        silently unscheduled."""
+        if len(groups) == len(self.base_lrs):
+            return self.base_lrs
+        if len(groups) < len(self.base_lrs) or not self.takes_added_groups:
+            raise ValueError(f"{who}: the optimiser has {len(groups)} parameter groups but this {type(self).__name__} was "
+                             f"built for {len(self.base_lrs)} (a group added or removed since); build the schedule once "
+                             "every group is added")  # fmt: skip
+        added = groups[len(self.base_lrs) :]
+        return [*self.base_lrs, *(_rate_like(who, "the rate of an added group", g.get("initial_lr", g["lr"])) for g in added)]
 
     @effect
     def step(self, epoch: int | None = None) -> None:
@@ -343,6 +364,31 @@ class MultiStepLR(LRScheduler):
     def lr_at(self, base_lr, t):
         return base_lr * self.gamma ** bisect_right(self.milestones, t)
 
+    def state_dict(self) -> dict:
+        """The base's entries, with ``milestones`` as PyTorch keeps them: a ``Counter`` step -> times (a milestone
+        given twice counts 2), the form torch's ``MultiStepLR.load_state_dict`` needs (it indexes it by step)."""
+        return {**super().state_dict(), "milestones": Counter(self.milestones)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """The base's, reading ``milestones`` as a list of steps or as PyTorch's ``Counter`` (also through JSON,
+        whose keys are strings), each step counted as often as it was given."""
+        saved = state.get("milestones") if isinstance(state, dict) else None
+        if isinstance(saved, dict):
+            state = {**state, "milestones": _counted_steps("MultiStepLR.load_state_dict", saved)}
+        super().load_state_dict(state)
+
+
+def _counted_steps(who: str, counts: dict) -> list[int]:
+    """The sorted steps of a ``Counter`` step -> times (keys ints, or their decimal strings as JSON writes them)."""
+    steps = []
+    for step, times in counts.items():
+        k = int(step) if isinstance(step, str) and step.strip().isdigit() else step
+        if not (is_int(k) and k >= 0 and is_int(times) and times >= 0):
+            raise ValueError(f"{who}: milestones must map steps (ints >= 0) to how often each is given (ints >= 0), "
+                             f"got {counts!r}")  # fmt: skip
+        steps += [int(k)] * int(times)
+    return sorted(steps)
+
 
 class ExponentialLR(LRScheduler):
     """``μ_t = μ_0 · γ^t``."""
@@ -456,6 +502,7 @@ class _Lambdas:
     a callable object saves its ``__dict__``, which ``load_state_dict`` puts back."""
 
     lr_lambdas: list[Callable[[int], float]]
+    takes_added_groups = False  # one function per group, given at construction
 
     def state_dict(self) -> dict:
         saved = [None if isinstance(fn, types.FunctionType) else dict(getattr(fn, "__dict__", {})) for fn in self.lr_lambdas]
@@ -479,6 +526,7 @@ class _SetsRate(LRScheduler):
     another schedule's change, lasts until the next step."""
 
     moves_on_resume = True
+    takes_added_groups = False  # (PyTorch's refuse one too: a rate set from per-group settings)
 
     def _initial_rate(self, i, lr, base_lr):
         return self._rate_at(i, base_lr, 0)
@@ -517,7 +565,11 @@ class CosineAnnealingWarmRestarts(_SetsRate):
 
     As PyTorch's, ``step(epoch)`` takes a fractional epoch (``scheduler.step(epoch + i / iters)`` once per batch):
     the rate is the formula at ``epoch``, ``last_epoch`` becomes ``⌊epoch⌋`` and a later ``step()`` moves on by 1
-    from ``epoch``, fraction kept (``T_cur`` is ``epoch``'s, so ``state_dict`` keeps the fraction too)."""
+    from ``epoch``, fraction kept (``T_cur`` is ``epoch``'s, so ``state_dict`` keeps the fraction too).
+
+    With ``T_mult > 1`` the periods are counted exactly (``T_cur``, ``T_i`` of step ``t``), where PyTorch 2.13 differs
+    in two corners: a resume with ``last_epoch=k`` takes ``(k + 1) mod T_0`` as ``T_cur`` (not where the uninterrupted
+    run is), and ``step(epoch)`` finds the period with a floating-point logarithm (off by one at some restarts)."""
 
     settings = ("T_0", "T_mult", "eta_min")
 
@@ -596,6 +648,7 @@ class _CyclesMomentum(_SetsRate):
     def _step_to(self, t, who, restart=False, resume=False):
         """The momenta of step ``t`` (each checked by the optimiser's rule), then the rates (checked, then
         written, as every schedule's), then the momenta: a refused step writes nothing."""
+        self._bases(self.optimizer.param_groups, who)  # a group added since is refused before its momentum is sought
         momenta = {}
         if self.momentum_key is not None:
             rule, what = HYPERPARAMETERS[self.momentum_key]
@@ -951,8 +1004,11 @@ class ReduceLROnPlateau(LRScheduler):
         except (TypeError, ValueError):
             raise TypeError(f"{who}: the metric must be a number, got {type(metrics).__name__}") from None
         groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs) and self.default_min_lr is not None:  # a group added since: PyTorch's
+            self.min_lrs = [float(self.default_min_lr)] * len(groups)  # one scalar min_lr holds for it too
         if len(groups) != len(self.min_lrs):
-            raise ValueError(f"{who}: the optimiser has {len(groups)} groups but min_lr holds {len(self.min_lrs)}")
+            raise ValueError(f"{who}: the optimiser has {len(groups)} groups but min_lr holds {len(self.min_lrs)} (a group "
+                             "added with add_param_group since); set scheduler.min_lrs to one rate per group")  # fmt: skip
         best, bad, cool = self.best, self.num_bad_epochs + 1, self.cooldown_counter
         if self._is_better(current):
             best, bad = current, 0
@@ -997,9 +1053,12 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"{name}: best must be a number (inf before any step), got {state['best']!r}")
         lr_key = "_last_lr" if "_last_lr" in state else "last_lr"
         last_lr = _per_group(name, lr_key, state.get(lr_key, self._last_lr), len(self.optimizer.param_groups))
+        default = state.get("default_min_lr", self.default_min_lr)
+        default = None if default is None else _rate_like(name, "default_min_lr", default)
         shadow = self._with_settings(state, name)
         for k in self.settings:  # everything checked: applied together
             setattr(self, k, getattr(shadow, k))
+        self.default_min_lr = default
         self.last_epoch, self.num_bad_epochs = int(state["last_epoch"]), int(state["num_bad_epochs"])
         self.cooldown_counter, self.best, self._last_lr = int(state["cooldown_counter"]), float(state["best"]), last_lr
 
