@@ -135,14 +135,22 @@ def abs_rectification(x):
 def prelu(input, weight: Tensor):  # noqa: A002 - PyTorch's name
     """Parametric ReLU, ``torch.nn.functional.prelu(input, weight)``: the slope ``weight`` (α) of the negative
     part is learned.  One slope per channel lies along PyTorch's channel axis, 1 (the last axis only of a
-    (N, C) batch)."""
+    (N, C) batch); an input of fewer than 2 axes has one channel (PyTorch's rule).  The result has the input's
+    shape (a 0-d input stays 0-d).  ``weight`` holds one slope (0-d or (1,)) or one per channel (C,)."""
     x = as_tensor(input)
-    if isinstance(weight, Tensor) and weight.ndim == 1 and weight.shape[0] > 1 and x.ndim >= 2:
-        if x.shape[1] != weight.shape[0]:
-            raise ValueError(f"prelu: {weight.shape[0]} slopes for an input of shape {x.shape}, whose channel axis 1 "
-                             f"has {x.shape[1]}; give one slope per channel, or one for all")  # fmt: skip
-        weight = weight.reshape((weight.shape[0],) + (1,) * (x.ndim - 2))
-    return generalized_relu(x, weight)
+    if not isinstance(weight, Tensor):  # a plain number: one slope
+        return generalized_relu(x, weight)
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be a scalar or 1-D tensor of slopes, got shape {weight.shape}; "
+                         "give one slope, or one per channel (C,)")  # fmt: skip
+    if weight.size == 1:  # one slope for all: 0-d, so the result keeps the input's shape
+        return generalized_relu(x, weight.reshape(()))
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if x.ndim == 0 or channels != weight.shape[0]:
+        raise ValueError(f"prelu: {weight.shape[0]} slopes for an input of shape {x.shape}, whose channel axis "
+                         f"{'1 has' if x.ndim >= 2 else 'is absent (one channel, as PyTorch counts it):'} {channels}; "
+                         f"give one slope per channel, or one for all")  # fmt: skip
+    return generalized_relu(x, weight.reshape((weight.shape[0],) + (1,) * (x.ndim - 2)))
 
 
 _SQRT_HALF = 0.7071067811865476  # 1/√2
@@ -333,10 +341,27 @@ def linear(x, weight, bias=None, activation: str = "identity"):
 
 
 # --- regression losses ---------------------------------------------------------------------------
-def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
-    """(o − y)², averaged (``mean``), summed, or per element (``none``)."""
+def _elementwise_weighted(who: str, loss: Tensor, weight, pred: Tensor, reduction: str, by_weight: bool) -> Tensor:
+    """PyTorch 2.13's ``weight=`` of the regression losses: ``w ⊙ ℓ`` with ``w`` of the input's shape, reduced as
+    ``reduction`` asks — ``mean`` being ``Σ wℓ / Σ w`` when ``by_weight`` (``mse_loss``, ``l1_loss``), else
+    ``Σ wℓ / n`` (``huber_loss``), as PyTorch's."""
+    w = _weight_like(weight, pred)
+    if w.shape != pred.shape:
+        raise ValueError(f"{who}: weight of shape {w.shape} must have the input's shape {pred.shape} (one weight per "
+                         "element; PyTorch: 'Weights and input must have the same size')")  # fmt: skip
+    w = _in_dtype_of(w, pred)
+    loss = loss * w
+    return loss.sum() / w.sum() if by_weight and reduction == "mean" else reduce(loss, reduction)
+
+
+def mse_loss(input, target, reduction: str = "mean", weight=None):  # noqa: A002 - PyTorch's name
+    """(o − y)², averaged (``mean``), summed, or per element (``none``); PyTorch's ``weight`` (the input's
+    shape) multiplies each element's loss, ``mean`` then dividing by ``Σ w``."""
     pred = as_tensor(input)
     d = pred - _target_like(pred, target, "mse_loss")
+    if weight is not None:
+        _check_reduction(reduction, "mse_loss")
+        return _elementwise_weighted("mse_loss", d * d, weight, pred, reduction, by_weight=True)
     return reduce(d * d, reduction)
 
 
@@ -348,10 +373,14 @@ def squared_error_loss(pred, target, reduction: str = "mean"):
     return reduce(per_example, reduction)
 
 
-def l1_loss(input, target, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
-    """MAE: |o − y| (lecture 004)."""
+def l1_loss(input, target, reduction: str = "mean", weight=None):  # noqa: A002 - PyTorch's name
+    """MAE: |o − y| (lecture 004); ``weight`` as :func:`mse_loss`'s (``mean`` divides by ``Σ w``)."""
     pred = as_tensor(input)
-    return reduce(abs(pred - _target_like(pred, target, "l1_loss")), reduction)
+    loss = abs(pred - _target_like(pred, target, "l1_loss"))
+    if weight is not None:
+        _check_reduction(reduction, "l1_loss")
+        return _elementwise_weighted("l1_loss", loss, weight, pred, reduction, by_weight=True)
+    return reduce(loss, reduction)
 
 
 def mape_loss(pred, target, reduction: str = "mean", eps: float = 1e-8):
@@ -361,17 +390,21 @@ def mape_loss(pred, target, reduction: str = "mean", eps: float = 1e-8):
     return reduce(abs(pred - t) / maximum(abs(t), eps), reduction)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):  # noqa: A002 - PyTorch's name
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):  # noqa: A002 - PyTorch's
     """Huber loss of ``d = o − y``: ``½ d²`` for ``|d| < δ``, ``δ(|d| − ½δ)`` otherwise (quadratic
     near 0, linear in the tails, so outliers pull with a bounded force); derivative ``d`` inside,
-    ``δ·sign d`` outside (PyTorch's ``huber_loss``).  ``δ > 0``."""
+    ``δ·sign d`` outside (PyTorch's ``huber_loss``).  ``δ > 0``.  PyTorch's ``weight`` (the input's shape)
+    multiplies each element's loss; ``mean`` then still divides by the number of elements (PyTorch's rule)."""
     if not number("huber_loss", "delta", delta) > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r} (PyTorch's default is delta=1.0)")
     _check_reduction(reduction, "huber_loss")
     pred = as_tensor(input)
     d = pred - _target_like(pred, target, "huber_loss")
     a = abs(d)
-    return reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    loss = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    if weight is not None:
+        return _elementwise_weighted("huber_loss", loss, weight, pred, reduction, by_weight=False)
+    return reduce(loss, reduction)
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):  # noqa: A002 - PyTorch's name
@@ -798,19 +831,23 @@ BCE = Primitive(
 )
 
 
+def _in_unit_interval(x: Tensor, what: str, fix: str) -> None:
+    """Refuse ``x`` (probabilities or BCE targets) unless every value lies in [0, 1] (NaN fails), as PyTorch does."""
+    if not bool(namespace_of(x.data).all((x.data >= 0) & (x.data <= 1))):  # NaN fails both
+        host = np.asarray(to_device(x.data, "cpu"))
+        bad = host[~((host >= 0) & (host <= 1))].reshape(-1)[0]
+        raise ValueError(f"binary_cross_entropy: {what} must lie in [0, 1], got {bad}; {fix}")
+
+
 def binary_cross_entropy(input, target, reduction: str = "mean", weight=None):  # noqa: A002 - PyTorch's name
     """BCE on probabilities, ``−[y ln o + (1 − y) ln(1 − o)]``; logs clamped at −100 and the
-    gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions.
+    gradient ``(o − y)/max(o(1 − o), 10⁻¹²)`` (as PyTorch), finite at saturated predictions.  Probabilities
+    ``o`` and targets ``y`` outside [0, 1] are refused (PyTorch's checks of both).
     PyTorch's ``weight`` (broadcast to the probabilities' shape) multiplies each element's loss."""
     probs = as_tensor(input)
     t = _target_like(probs, target, "binary_cross_entropy")
-    if not bool(namespace_of(probs.data).all((probs.data >= 0) & (probs.data <= 1))):  # NaN fails both
-        host = np.asarray(to_device(probs.data, "cpu"))
-        bad = host[~((host >= 0) & (host <= 1))].reshape(-1)[0]
-        raise ValueError(
-            f"binary_cross_entropy: probabilities must lie in [0, 1], got {bad}; for raw scores (logits) use "
-            "binary_cross_entropy_with_logits"
-        )
+    _in_unit_interval(probs, "probabilities", "for raw scores (logits) use binary_cross_entropy_with_logits")
+    _in_unit_interval(t, "target values", "give targets in [0, 1] (PyTorch refuses others too)")
     if weight is None:
         return reduce(apply(BCE, probs, t), reduction)
     _check_reduction(reduction, "binary_cross_entropy")

@@ -89,7 +89,10 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def _check_reduction(reduction: str, who: str = "loss") -> None:
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        # PyTorch's losses take weight (or size_average) right after the target; here that place is reduction's
+        shown = f"a {type(reduction).__name__} of shape {np.shape(reduction)}" if hasattr(reduction, "shape") else repr(reduction)
+        hint = "" if isinstance(reduction, str | None) else "; the argument after the target is reduction here: name weight="
+        raise ValueError(f"{who}: reduction must be one of {REDUCTIONS}, got {shown}{hint}")
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:

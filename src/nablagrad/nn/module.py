@@ -301,33 +301,54 @@ class Module:
         ``with_kwargs=True``, they take the keyword arguments too: ``hook(module, args, kwargs)`` returning
         ``None`` or ``(args, kwargs)``, and ``hook(module, args, kwargs, output)``.  With backward hooks, the
         arguments (after the pre-hooks) and the output (after the hooks) pass through their identity nodes
-        (:mod:`.hooks`)."""
+        (:mod:`.hooks`).  Forward hooks registered ``always_call=True`` run even when the call raises."""
         if _m.jit_trace is not None:  # ng.jit is tracing: its program holds for this module's mode
             _m.jit_trace.called(self)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         backward = self._backward_hook()  # (taken before the pre-hooks run, as PyTorch's lists)
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
-            new = hook(self, args, kwargs) if with_kwargs else hook(self, args)
-            if new is None:
+        output, ran = None, set()  # the output so far; the always_call hooks already run (PyTorch's bookkeeping)
+        try:
+            for hook, with_kwargs, _ in list(self._forward_pre_hooks.values()):
+                new = hook(self, args, kwargs) if with_kwargs else hook(self, args)
+                if new is None:
+                    continue
+                if not with_kwargs:
+                    args = new if isinstance(new, tuple) else (new,)
+                elif isinstance(new, tuple) and len(new) == 2:
+                    args, kwargs = new
+                else:
+                    raise RuntimeError(f"{type(self).__name__}: a forward pre-hook registered with_kwargs=True must "
+                                       f"return None or a tuple (args, kwargs), got {type(new).__name__}")  # fmt: skip
+            if backward is not None:
+                args = backward.setup_input(args)
+            output = self.forward(*args, **kwargs)
+            if backward is not None:
+                backward.check_forward()
+            for key, (hook, with_kwargs, always) in list(self._forward_hooks.items()):
+                if always:
+                    ran.add(key)
+                new = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+                if new is not None:
+                    output = new
+            return backward.setup_output(output) if backward is not None else output
+        except Exception:
+            self._always_called_hooks(args, kwargs, output, ran)
+            raise
+
+    def _always_called_hooks(self, args: tuple, kwargs: dict, output, ran: set) -> None:
+        """After an error in the call: each forward hook registered ``always_call=True`` that has not run yet runs with
+        the output so far (``None`` when ``forward`` raised); an error of its own becomes a warning, and the call's
+        error is raised on (PyTorch's)."""
+        for key, (hook, with_kwargs, always) in list(self._forward_hooks.items()):
+            if not always or key in ran:
                 continue
-            if not with_kwargs:
-                args = new if isinstance(new, tuple) else (new,)
-            elif isinstance(new, tuple) and len(new) == 2:
-                args, kwargs = new
-            else:
-                raise RuntimeError(f"{type(self).__name__}: a forward pre-hook registered with_kwargs=True must return "
-                                   f"None or a tuple (args, kwargs), got {type(new).__name__}")  # fmt: skip
-        if backward is not None:
-            args = backward.setup_input(args)
-        output = self.forward(*args, **kwargs)
-        if backward is not None:
-            backward.check_forward()
-        for hook, with_kwargs in list(self._forward_hooks.values()):
-            new = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
-            if new is not None:
-                output = new
-        return backward.setup_output(output) if backward is not None else output
+            try:
+                new = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+                output = output if new is None else new
+            except Exception as e:
+                warnings.warn(f"{type(self).__name__}: module forward hook with ``always_call=True`` raised an exception "
+                              f"that was silenced as another error was raised in forward: {e}", stacklevel=3)  # fmt: skip
 
     def _backward_hook(self) -> BackwardHook | None:
         """This call's backward hooks (the lists as they are now), or None without any; refused under ``ng.jit``."""
@@ -340,8 +361,8 @@ class Module:
                 "Python hooks. Remove them (handle.remove()) before calling the compiled function, or call it without "
                 "ng.jit (ng.train.fit then runs its steps eagerly by itself)"
             )
-        hooks = [hook for hook, _ in self._backward_hooks.values()]
-        return BackwardHook(self, hooks, [hook for hook, _ in self._backward_pre_hooks.values()])
+        hooks = [hook for hook, *_ in self._backward_hooks.values()]
+        return BackwardHook(self, hooks, [hook for hook, *_ in self._backward_pre_hooks.values()])
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before every ``forward`` (see :meth:`__call__`), after the pre-hooks already
@@ -350,10 +371,12 @@ class Module:
         as under ``torch.compile`` and ``jax.jit``); registering or removing one makes compiled functions trace again."""
         return self._add_hook(self._forward_pre_hooks, "register_forward_pre_hook", hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:  # fmt: skip
         """Call ``hook(module, args, output)`` after every ``forward``; a value it returns replaces the output (see
-        :meth:`__call__`); ``prepend``, the handle and ``ng.jit`` as :meth:`register_forward_pre_hook`."""
-        return self._add_hook(self._forward_hooks, "register_forward_hook", hook, prepend, with_kwargs)
+        :meth:`__call__`); ``always_call=True``: also when the call raises (``output`` then ``None`` if ``forward``
+        raised), as PyTorch's; ``prepend``, the handle and ``ng.jit`` as :meth:`register_forward_pre_hook`."""
+        return self._add_hook(self._forward_hooks, "register_forward_hook", hook, prepend, with_kwargs, always_call)
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` each time the gradients with respect to the module's
@@ -395,14 +418,15 @@ class Module:
         object.__setattr__(self, "_is_full_backward_hook", full)
         return handle
 
-    def _add_hook(self, hooks: OrderedDict, who: str, hook, prepend, with_kwargs) -> RemovableHandle:
+    def _add_hook(self, hooks: OrderedDict, who: str, hook, prepend, with_kwargs, always_call=False) -> RemovableHandle:
+        """Register ``hook`` in ``hooks`` as ``(hook, with_kwargs, always_call)``; returns its handle."""
         if not callable(hook):
             raise TypeError(f"{who}: hook must be a callable such as `def hook(module, args, ...)`, got {type(hook).__name__}")
-        for name, flag in (("prepend", prepend), ("with_kwargs", with_kwargs)):
+        for name, flag in (("prepend", prepend), ("with_kwargs", with_kwargs), ("always_call", always_call)):
             if not isinstance(flag, bool | np.bool_):
                 raise TypeError(f"{who}: {name} must be True or False, got {flag!r}")
         handle = RemovableHandle(hooks)
-        hooks[handle.id] = (hook, bool(with_kwargs))
+        hooks[handle.id] = (hook, bool(with_kwargs), bool(always_call))
         if prepend:
             hooks.move_to_end(handle.id, last=False)
         restructure()  # a compiled function traced without this hook traces again
@@ -973,6 +997,39 @@ class Sequential(_ModuleSequence):
     def _slice(self, items: list[tuple[str, Module]]) -> Sequential:
         return Sequential(OrderedDict(items))  # (PyTorch's: the names kept)
 
+    def _other(self, other, op: str) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential {op}: add operator supports only objects of Sequential class, but "
+                             f"{type(other).__name__} is given; wrap the modules in a Sequential")  # fmt: skip
+        return other
+
+    def _factor(self, k, op: str) -> int:
+        if not is_int(k):
+            raise TypeError(f"Sequential {op}: unsupported operand type(s) for *: Sequential and {type(k).__name__}; "
+                            "multiply by a positive int")  # fmt: skip
+        if k <= 0:
+            raise ValueError(f"Sequential {op}: Non-positive multiplication factor {k}; multiply by an int >= 1")
+        return int(k)
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's modules, then ``other``'s (the same objects), numbered 0, 1, … (PyTorch's)."""
+        return Sequential(*self, *self._other(other, "+"))
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        """``other``'s modules appended to this one (PyTorch's ``+=``)."""
+        return self.extend(list(self._other(other, "+=")))
+
+    def __mul__(self, k: int) -> Sequential:
+        """A new Sequential of this one's modules ``k`` times over (the same objects, so shared parameters), numbered
+        0, 1, … (PyTorch's ``*``)."""
+        return Sequential(*(list(self) * self._factor(k, "*")))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, k: int) -> Sequential:
+        """This one's modules repeated ``k`` times in place (PyTorch's ``*=``)."""
+        return self.extend(list(self) * (self._factor(k, "*=") - 1))
+
 
 def _position(who: str, i, n: int) -> int:
     """The place of index ``i`` (negative from the end) among ``n`` modules, or a clear error."""
@@ -1000,6 +1057,14 @@ class ModuleList(_ModuleSequence):
 
     def _slice(self, items: list[tuple[str, Module]]) -> ModuleList:
         return ModuleList(m for _, m in items)  # (PyTorch's: renumbered)
+
+    def __add__(self, other) -> ModuleList:
+        """A new ModuleList of this one's modules, then those of the iterable ``other`` (PyTorch's ``+``)."""
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, other) -> ModuleList:
+        """:meth:`extend` (PyTorch's ``+=``)."""
+        return self.extend(other)
 
 
 class ModuleDict(Module):
