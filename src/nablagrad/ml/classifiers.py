@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 
@@ -21,9 +22,10 @@ import numpy as np
 from ..autodiff import as_tensor, log_softmax, sigmoid, softmax
 from ..autodiff import sum as tsum
 from ..nn.functional import binary_cross_entropy_with_logits
-from ._params import BOOLEAN, RANDOM_STATE, Interval, Options
+from ._params import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
 from ._solvers import engine_objective, lbfgs, linear_svm, squared_hinge_svm
-from .base import BaseEstimator, ClassifierMixin
+from .base import BaseEstimator, ClassifierMixin, ConvergenceWarning
+from .cluster import _sorted_rows
 from .metrics import _check_sample_weight
 from .multiclass import one_vs_all_targets
 
@@ -71,8 +73,12 @@ class Perceptron(_LinearClassifier):
 
     ``w ← (1 − ηα) w``, then for a misclassified ``(x, y)`` (``M ≤ 0``): ``w ← w + η y x``,
     ``b ← b + η y``.  The penalty never touches the intercept ``b`` (004: "never regularise the
-    intercept"); ``alpha=0`` is the plain perceptron.  Stops after an epoch without mistakes or
-    after ``max_iter`` epochs (as scikit-learn's ``Perceptron(penalty="l2", tol=None)``).
+    intercept"); ``alpha=0`` is the plain perceptron.  Stops as scikit-learn's: once the epoch's mean
+    objective ``(1/n) Σ_i [max(0, −M_i) + (α/2)‖w‖²]`` (each ``M_i`` before its update) has failed
+    ``n_iter_no_change`` epochs in a row to fall below the best so far minus ``tol`` (a
+    ``ConvergenceWarning`` after ``max_iter`` epochs); with ``tol=None`` after an epoch without mistakes
+    or after ``max_iter`` epochs.
+    ``random_state`` defaults to 0, as scikit-learn's: the same data give the same fit.
     """
 
     _keeps_float32 = True
@@ -84,10 +90,14 @@ class Perceptron(_LinearClassifier):
         "fit_intercept": [BOOLEAN],
         "shuffle": [BOOLEAN],
         "random_state": [RANDOM_STATE],
+        "tol": [Interval(Real, None, None), NONE],
+        "n_iter_no_change": [Interval(Integral, 1, None)],
     }
 
     def __init__(self, eta0: float = 1.0, alpha: float = 0.0, max_iter: int = 1000, fit_intercept: bool = True,
-                 shuffle: bool = True, random_state=None):  # fmt: skip
+                 shuffle: bool = True, random_state=0, tol: float | None = 1e-3, n_iter_no_change: int = 5):  # fmt: skip
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.eta0 = eta0
         self.alpha = alpha
         self.max_iter = max_iter
@@ -95,26 +105,90 @@ class Perceptron(_LinearClassifier):
         self.shuffle = shuffle
         self.random_state = random_state
 
-    def _fit_binary(self, X, y):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit one perceptron (two classes) or one per class against the rest.  ``coef_init`` (k, p) — or
+        (p,) / (1, p) for two classes — and ``intercept_init`` (k,) — or a scalar / (1,) — are the starting
+        ``w`` and ``b``, as scikit-learn's (zeros without; a given ``b`` is kept when ``fit_intercept=False``).
+
+        ``sample_weight`` ``s_i`` (samples of weight 0 are dropped first: a removed row):
+
+        * ``shuffle=False``: scikit-learn's rule, one visit of row ``i`` per epoch with the step ``η s_i y x``;
+        * ``shuffle=True``: row ``i`` is visited ``⌈s_i⌉`` times per epoch, each a step ``η (s_i/⌈s_i⌉) y x``,
+          all visits in one random order drawn over the rows sorted by value — so an integer weight is
+          exactly that many repeated rows, whatever the rows' order (scikit-learn's is not)."""
+        X, enc = self._fit_classes(X, y)
+        sw = _check_sample_weight(sample_weight, len(X), "Perceptron.fit", ones_as_none=True)
+        models = 1 if len(self.classes_) == 2 else len(self.classes_)
+        starts = iter(zip(*_perceptron_start(coef_init, intercept_init, models, X.shape[1])))
+        if sw is not None:
+            kept = sw > 0
+            X, enc, sw = X[kept], enc[kept], sw[kept]
+        visits, scale = np.arange(len(X)), sw  # one visit per row, step η s_i (scikit-learn's)
+        if self.shuffle:  # ⌈s_i⌉ visits of step η s_i/⌈s_i⌉, listed in the rows' sorted order (label, then value)
+            order = _sorted_rows(np.column_stack([enc, X]))[0]
+            counts = np.ones(len(X), np.intp) if sw is None else np.ceil(sw[order]).astype(np.intp)
+            visits = np.repeat(order, counts)
+            scale = None if sw is None else sw / np.ceil(sw)
+        self._fit_one_vs_rest(X, enc, lambda Xb, t: self._fit_binary(Xb, t, *next(starts), visits, scale))
+        return self
+
+    def _fit_binary(self, X, y, w: np.ndarray, b: float, visits: np.ndarray, scale: np.ndarray | None):
+        """Epochs of Rosenblatt's rule on targets ``y`` in {−1, +1} from ``(w, b)``, visiting the rows
+        ``visits`` (in a new random order each epoch with ``shuffle``) with the steps ``η scale_i y_i x_i``
+        (``scale``: 1 without): ``(w, b, epochs)``."""
         rng = np.random.default_rng(self.random_state)
-        w, b = np.zeros(X.shape[1]), 0.0
+        w = w.copy()
         shrink = max(0.0, 1.0 - self.eta0 * self.alpha)
-        epochs = 0
+        step = self.eta0 * y if scale is None else self.eta0 * y * scale
+        epochs, best, stale = 0, np.inf, 0
         for epochs in range(1, self.max_iter + 1):  # noqa: B007 - recorded below
-            mistakes = 0
-            order = rng.permutation(len(X)) if self.shuffle else range(len(X))
-            for i in order:
-                wrong = y[i] * (X[i] @ w + b) <= 0
+            mistakes, objective = 0, 0.0
+            for i in visits[rng.permutation(len(visits))] if self.shuffle else visits:
+                margin = y[i] * (X[i] @ w + b)
                 if self.alpha:
+                    objective += 0.5 * self.alpha * float(w @ w)
                     w *= shrink  # the L2 step, on w only
-                if wrong:
-                    w += self.eta0 * y[i] * X[i]
+                if margin <= 0:
+                    objective -= margin
+                    w += step[i] * X[i]
                     if self.fit_intercept:
-                        b += self.eta0 * y[i]
+                        b += step[i]
                     mistakes += 1
-            if mistakes == 0:
-                break
+            if self.tol is None:
+                if mistakes == 0:
+                    break
+                continue
+            mean = objective / len(visits)  # scikit-learn's stopping rule on the training objective
+            stale = stale + 1 if mean > best - self.tol else 0
+            best = min(best, mean)
+            if stale >= self.n_iter_no_change:
+                return w, b, epochs
+        if self.tol is not None:
+            warnings.warn("Perceptron: the maximum number of iterations was reached before convergence; increase "
+                          "max_iter to improve the fit", ConvergenceWarning, stacklevel=4)  # fmt: skip
         return w, b, epochs
+
+
+def _perceptron_start(coef_init, intercept_init, models: int, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """``Perceptron.fit``'s starting ``(W (models, p), b (models,))`` as float64: zeros, or the given
+    ``coef_init`` / ``intercept_init`` checked against the data as scikit-learn's (its words first)."""
+    W, b = np.zeros((models, p)), np.zeros(models)
+    if coef_init is not None:
+        given = np.asarray(coef_init, dtype=np.float64)
+        shape = (p,) if models == 1 else (models, p)
+        if (given.ravel().shape if models == 1 else given.shape) != shape:
+            raise ValueError(f"Perceptron.fit: Provided coef_init does not match dataset: got shape {given.shape}, "
+                             f"expected {shape} (one row of {p} feature weights per one-vs-rest model)")  # fmt: skip
+        W = given.reshape(models, p).copy()
+    if intercept_init is not None:
+        given = np.asarray(intercept_init, dtype=np.float64)
+        if given.shape != (models,) and not (models == 1 and given.shape == ()):
+            raise ValueError(f"Perceptron.fit: Provided intercept_init does not match dataset: got shape {given.shape}, "
+                             f"expected ({models},) (one intercept per one-vs-rest model)")  # fmt: skip
+        b = given.reshape(models).copy()
+    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+        raise ValueError("Perceptron.fit: coef_init and intercept_init must be finite")
+    return W, b
 
 
 _SVM_SOLVERS = {"hinge": linear_svm, "squared_hinge": squared_hinge_svm}

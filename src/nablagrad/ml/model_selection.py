@@ -212,6 +212,13 @@ class _Splitter:
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         return self.n_splits
 
+    _uses_groups = False  # GroupKFold's split reads them; the others ignore them, and say so
+
+    def _ignoring(self, groups) -> None:
+        """scikit-learn's warning when ``groups`` go to a splitter that does not read them."""
+        if groups is not None and not self._uses_groups:
+            warnings.warn(f"The groups parameter is ignored by {type(self).__name__}", UserWarning, stacklevel=3)
+
     def __repr__(self) -> str:
         params = inspect.signature(type(self).__init__).parameters.values()
         names = sorted(p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
@@ -244,6 +251,7 @@ class KFold(_Splitter):
         return np.array_split(idx, self.n_splits)
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        self._ignoring(groups)
         n = len(X)
         if n < self.n_splits:
             raise ValueError(f"{type(self).__name__}: cannot split {n} samples into {self.n_splits} folds")
@@ -256,6 +264,8 @@ class GroupKFold(KFold):
     ``GroupKFold``): the groups, largest first, each go to the fold with the fewest rows so far
     (ties: the first fold); with ``shuffle`` the groups are permuted and dealt in k nearly equal
     runs instead.  ``split`` needs ``groups``, one group label per row."""
+
+    _uses_groups = True
 
     def _folds(self, n: int, y=None, groups=None) -> list[np.ndarray]:
         if groups is None:
@@ -286,6 +296,7 @@ class LeaveOneOut(_Splitter):
     """n splits of n rows: each row is the test set once (k-fold with k = n)."""
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        self._ignoring(groups)
         n = len(X)
         if n < 2:
             raise ValueError(f"LeaveOneOut: Cannot perform LeaveOneOut with n_samples={n}; it needs at least 2 rows")
@@ -310,6 +321,7 @@ class ShuffleSplit(_Splitter):
         self.n_splits, self.test_size, self.train_size, self.random_state = n_splits, test_size, train_size, random_state
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        self._ignoring(groups)
         n, who = len(X), type(self).__name__
         n_train, n_test = _train_test_sizes(n, self.test_size, self.train_size, who, default_test_size=0.1)
         rng = check_random_state(self.random_state)

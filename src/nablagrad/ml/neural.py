@@ -21,6 +21,7 @@ from .base import (
     ConvergenceWarning,
     DataConversionWarning,
     RegressorMixin,
+    _fit_context,
     check_classification_targets,
     check_is_fitted,
     check_X_y,
@@ -48,7 +49,7 @@ class BatchPenalisedLoss:
     def __call__(self, pred, packed):
         target, s = packed[:, :-1], packed[:, -1]
         total = s.sum()
-        size = maximum(total, np.finfo(np.float64).tiny)  # S_B, or any positive number when it is 0 (then ℓ·s = 0)
+        size = maximum(total, np.finfo(np.float32).tiny)  # S_B, or any positive number when it is 0 (then ℓ·s = 0)
         stepped = (self.per_row(pred, target) * s).sum() / size
         data = stepped if self.report == 1.0 else stepped - (stepped * (1.0 - self.report)).detach()
         return data + l2_penalty(self.model, self.alpha / 2) * (total / size) / size  # total/size: 1, or 0 when S_B = 0
@@ -88,11 +89,16 @@ class _MLP(BaseEstimator):
         "random_state": [RANDOM_STATE],
         "shuffle": [BOOLEAN],
         "n_iter_no_change": [Interval(Integral, 1, None)],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "warm_start": [BOOLEAN],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation: str = "relu", alpha: float = 1e-4,
                  batch_size: int | str = "auto", learning_rate_init: float = 1e-3, max_iter: int = 200,
-                 tol: float = 1e-4, random_state=None, shuffle: bool = True, n_iter_no_change: int = 10):  # fmt: skip
+                 tol: float = 1e-4, random_state=None, shuffle: bool = True, n_iter_no_change: int = 10,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, warm_start: bool = False):  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.alpha = alpha
@@ -103,6 +109,10 @@ class _MLP(BaseEstimator):
         self.random_state = random_state
         self.shuffle = shuffle
         self.n_iter_no_change = n_iter_no_change
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.warm_start = warm_start
 
     def _batch_size(self, n: int) -> int:
         """scikit-learn's: ``"auto"`` is ``min(200, n)``; a size above ``n`` is clipped to ``n``, with its warning."""
@@ -113,29 +123,50 @@ class _MLP(BaseEstimator):
                           UserWarning, stacklevel=5)  # fmt: skip
         return min(int(self.batch_size), n)
 
-    def _train(self, X, T, n_out: int, per_row, sample_weight=None, report: float = 1.0):
-        """Train on targets ``T`` (n, m) with the rows' losses ``per_row(ŷ, T_B)`` weighted by ``sample_weight``."""
+    def _seed(self):
+        """The seed of a training call: ``random_state``, or a fresh one (an int seed gives every call the same)."""
+        return self.random_state if self.random_state is not None else np.random.default_rng().integers(2**31)
+
+    def _train(self, X, T, n_out: int, per_row, sample_weight=None, report: float = 1.0, incremental: bool = False):
+        """Train on targets ``T`` (n, m) with the rows' losses ``per_row(ŷ, T_B)`` weighted by ``sample_weight``:
+        up to ``max_iter`` epochs (``fit``), or — ``incremental`` (``partial_fit``) — one epoch without the
+        stopping rule or its warning, as scikit-learn's.  ``fit`` starts from new weights, or with
+        ``warm_start`` from the last fit's (with a new Adam); ``partial_fit`` continues the network and
+        Adam's state of the calls before (new ones on the first).  The network computes in X's float
+        dtype (float32 data: float32 weights and outputs, as scikit-learn's)."""
         s = np.ones(len(X)) if sample_weight is None else sample_weight
+        seed = self._seed()
         hidden = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
         sizes = [X.shape[1], *(int(h) for h in hidden), n_out]
-        seed = self.random_state if self.random_state is not None else np.random.default_rng().integers(2**31)
-        activation = ALIASES.get(self.activation, self.activation)
-        self.model_ = nn.MLP(sizes, activation=activation, dtype="float64", seed=seed)
-        opt = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init)
+        if not hasattr(self, "model_") or not (incremental or self.warm_start):
+            activation = ALIASES.get(self.activation, self.activation)
+            self.model_ = nn.MLP(sizes, activation=activation, dtype=X.dtype.name, seed=seed)
+            self.loss_curve_, self.t_ = [], 0
+        elif sizes != (trained := [self.coefs_[0].shape[0], *(b.shape[0] for b in self.intercepts_)]):
+            call = "partial_fit" if incremental else "fit with warm_start=True"
+            raise ValueError(f"{type(self).__name__}.{call}: the data and hidden_layer_sizes give layers {sizes} but "
+                             f"the network has {trained} (inputs, hidden units, outputs); pass data of the same "
+                             "shape and keep hidden_layer_sizes, or fit from scratch (warm_start=False)")  # fmt: skip
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init,
+                                         betas=(self.beta_1, self.beta_2), eps=self.epsilon)  # fmt: skip
         stop = NoImprovementStop(self.tol, self.n_iter_no_change)
         loss = BatchPenalisedLoss(per_row, self.model_, self.alpha, report)
-        history = train_fit(self.model_, loss, opt, X, np.column_stack([T, s]),
-                            epochs=self.max_iter, batch_size=self._batch_size(len(X)), shuffle=self.shuffle,
-                            callbacks=[stop], seed=seed)  # fmt: skip
-        self.loss_curve_ = history["loss"]
-        self.n_iter_ = len(history.epoch)
-        if not stop.stopped:  # as scikit-learn: ran all max_iter epochs without meeting the rule
+        history = train_fit(self.model_, loss, self._optimizer, X, np.column_stack([T, s]),
+                            epochs=1 if incremental else self.max_iter, batch_size=self._batch_size(len(X)),
+                            shuffle=self.shuffle, callbacks=[] if incremental else [stop], seed=seed)  # fmt: skip
+        self.loss_curve_ = [*self.loss_curve_, *(float(v) for v in history["loss"])]
+        self.n_iter_ = len(history.epoch)  # of this call: 1 after partial_fit, as scikit-learn's
+        self.t_ += self.n_iter_ * len(X)  # samples seen by the optimiser, over every call
+        if not incremental and not stop.stopped:  # as scikit-learn: ran all max_iter epochs without meeting the rule
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
                           "hasn't converged yet.", ConvergenceWarning, stacklevel=4)  # fmt: skip
 
     def _forward(self, X):
+        """The network's outputs in the dtype scikit-learn's would have: X's and the weights' common float type."""
         X = self._check_X(X, "model_")
-        return train_predict(self.model_, X)
+        out = train_predict(self.model_, X)
+        return out.astype(np.result_type(X.dtype, out.dtype), copy=False)
 
     # scikit-learn's fitted attributes, read from the trained network (layer i: x ↦ x W_i + b_i)
     def _linears(self) -> list:
@@ -217,20 +248,71 @@ class MLPClassifier(ClassifierMixin, _MLP):
         sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit")
         validate_features(self, X, reset=True)
         y = np.asarray(y)
+        before = getattr(self, "classes_", None) if self.warm_start and hasattr(self, "model_") else None
         self.multilabel_ = y.ndim == 2
         if self.multilabel_:
             self.classes_ = np.arange(y.shape[1])
+        else:
+            self._encode_classes(check_classification_targets(y, type(self).__name__))
+        if before is not None and (len(before) != len(self.classes_) or np.any(before != self.classes_)):
+            raise ValueError(f"{type(self).__name__}.fit: warm_start can only be used where `y` has the same classes "
+                             f"as in the previous call to fit. Previously got {before}, `y` has {self.classes_}; "
+                             "pass warm_start=False to start over")  # fmt: skip
+        self._train(X, *self._targets(y, "fit"), sw)
+        return self
+
+    @_fit_context
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of Adam over (X, y), continuing the network of the calls (or the ``fit``) before, as
+        scikit-learn's.  The first call needs ``classes``, every class label (of which y may show only
+        some; for a 0/1 indicator matrix y, any non-empty list); later calls may repeat it unchanged."""
+        who = f"{type(self).__name__}.partial_fit"
+        X, y = check_X_y(X, y, multi_output=True, est=self)
+        sw = _check_sample_weight(sample_weight, len(X), who)
+        y = np.asarray(y)
+        first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise ValueError(f"{who}: classes must be passed on the first call to partial_fit: every class label, "
+                             "e.g. classes=np.unique(y_all)")  # fmt: skip
+        if first:
+            validate_features(self, X, reset=True)
+            self.multilabel_ = y.ndim == 2
+            if self.multilabel_:
+                self.classes_ = np.arange(y.shape[1])
+            else:
+                self._encode_classes(check_classification_targets(np.asarray(classes), type(self).__name__))
+        else:
+            validate_features(self, X, reset=False)
+            if classes is not None and not self.multilabel_ and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(f"{who}: `classes={np.unique(classes)!r}` is not the same as on last call to "
+                                 f"partial_fit, was: {self.classes_!r}; pass the same classes or None")  # fmt: skip
+            if (y.ndim == 2) != self.multilabel_:
+                raise ValueError(f"{who}: y is {'a 2-D indicator matrix' if y.ndim == 2 else '1-D labels'} but the "
+                                 "network was trained on the other kind; call fit to start over")  # fmt: skip
+        if not self.multilabel_:
+            unseen = np.setdiff1d(np.unique(check_classification_targets(y, type(self).__name__)), self.classes_)
+            if len(unseen):
+                raise ValueError(f"{who}: `y` has classes not in `self.classes_`. `self.classes_` has "
+                                 f"{self.classes_}. 'y' has {unseen} besides; list every class in classes= on the "
+                                 "first call")  # fmt: skip
+        self._train(X, *self._targets(y, who), sw, incremental=True)
+        return self
+
+    def _targets(self, y: np.ndarray, who: str) -> tuple:
+        """``(T, n_out, per_row)``: the targets as float columns, the output units and the rows' loss for
+        labels among ``classes_`` (or an indicator matrix): one logistic unit for two classes, k softmax
+        units for k > 2, one logistic unit per label."""
+        if self.multilabel_:
+            if y.shape[1] != len(self.classes_):
+                raise ValueError(f"{who}: y has {y.shape[1]} label columns, the network {len(self.classes_)}")
             self._out_activation = "logistic"
-            self._train(X, y.astype(np.float64), y.shape[1], label_sum_bce, sw)
-            return self
-        enc = self._encode_classes(check_classification_targets(y, type(self).__name__))
+            return y.astype(np.float64), y.shape[1], label_sum_bce
+        enc = np.searchsorted(self.classes_, check_classification_targets(y, type(self).__name__))[:, None]
         if len(self.classes_) == 2:  # one unit: z = logit P(classes_[1] | x)
             self._out_activation = "logistic"
-            self._train(X, enc.astype(np.float64)[:, None], 1, label_sum_bce, sw)
-        else:
-            self._out_activation = "softmax"
-            self._train(X, enc.astype(np.float64)[:, None], len(self.classes_), softmax_cross_entropy, sw)
-        return self
+            return enc.astype(np.float64), 1, label_sum_bce
+        self._out_activation = "softmax"
+        return enc.astype(np.float64), len(self.classes_), softmax_cross_entropy
 
     def predict_proba(self, X):
         """σ per label (multilabel), ``[1 − σ(z), σ(z)]`` (two classes), softmax (more); rows of
@@ -242,6 +324,11 @@ class MLPClassifier(ClassifierMixin, _MLP):
             p1 = sigmoid(as_tensor(z[:, 0])).numpy()
             return np.column_stack([1.0 - p1, p1])
         return softmax(as_tensor(z), axis=1).numpy()
+
+    def predict_log_proba(self, X):
+        """``log predict_proba(X)``, as scikit-learn's."""
+        with np.errstate(divide="ignore"):  # a probability that underflowed to 0: −inf, as scikit-learn's
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         p = self.predict_proba(X)
@@ -257,19 +344,33 @@ class MLPRegressor(RegressorMixin, _MLP):
     def fit(self, X, y, sample_weight=None):
         """Train on one target per row, or several columns (one output each).  ``sample_weight`` ``s_i``:
         each batch's loss is ``Σ s_i ℓ_i / Σ s_i`` and its penalty is divided by ``Σ s_i`` too, as scikit-learn's."""
+        X, Y, sw = self._regression_data(X, y, sample_weight, "fit", reset=True)
+        self._train(X, Y, Y.shape[1], half_squared_error, sw, report=1.0 / Y.shape[1])
+        return self
+
+    @_fit_context
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of Adam over (X, y), continuing the network of the calls (or the ``fit``) before, as
+        scikit-learn's; y must have the same number of outputs every call."""
+        X, Y, sw = self._regression_data(X, y, sample_weight, "partial_fit", reset=not hasattr(self, "model_"))
+        self._train(X, Y, Y.shape[1], half_squared_error, sw, report=1.0 / Y.shape[1], incremental=True)
+        return self
+
+    def _regression_data(self, X, y, sample_weight, method: str, reset: bool) -> tuple:
+        """``(X, Y (n, m) float64, sample weights)`` checked; ``reset``: a first call, which records the
+        features and whether y is one output (a column vector y is one, with scikit-learn's warning)."""
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True, est=self)
-        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.fit")
-        validate_features(self, X, reset=True)
+        sw = _check_sample_weight(sample_weight, len(X), f"{type(self).__name__}.{method}")
+        validate_features(self, X, reset=reset)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:  # as scikit-learn's MLPRegressor: a column vector is one output
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
-                          "(n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)  # fmt: skip
+                          "(n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=4)  # fmt: skip
             y = y[:, 0]
-        self._single = y.ndim == 1
-        self._out_activation = "identity"
-        Y = y.reshape(len(y), -1)
-        self._train(X, Y, Y.shape[1], half_squared_error, sw, report=1.0 / Y.shape[1])
-        return self
+        if reset:
+            self._single = y.ndim == 1
+            self._out_activation = "identity"
+        return X, y.reshape(len(y), -1), sw
 
     def predict(self, X):
         out = self._forward(X)
