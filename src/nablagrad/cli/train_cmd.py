@@ -9,6 +9,7 @@ the file's metadata), ``history.json`` and ``curves.png`` (training and validati
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -88,7 +89,8 @@ RULES = {
     "validation": (lambda v: _number(v) and 0 <= v < 1, "a fraction in [0, 1) (0 for no validation split)"),
     "seed": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
     "limit": (lambda v: is_int(v) and v >= 0, "an integer >= 0 (0 for the whole training set)"),
-    "layers": (lambda v: isinstance(v, str | int) and not isinstance(v, bool), "comma-separated sizes like 256,128"),
+    "layers": (lambda v: isinstance(v, str | int | list) and not isinstance(v, bool),
+               "comma-separated sizes like 256,128 (in a config file also a list, [256, 128])"),
     "out": (lambda v: isinstance(v, str) and v != "", "a folder name"),
     "device": (lambda v: isinstance(v, str) and v != "", "'cpu', 'cuda' or 'cuda:N'"),
 }
@@ -104,12 +106,14 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", choices=CHOICES["loss"])
     p.add_argument("--optimizer", choices=CHOICES["optimizer"])
     p.add_argument("--lr", type=float)
-    p.add_argument("--momentum", type=float, help="SGD momentum")
-    p.add_argument("--forgetting", type=float, help="the lectures' EMA momentum rate λ (optimizer momentum)")
+    p.add_argument("--momentum", type=float, help=f"momentum (--optimizer {_users('optimizer', 'momentum')})")
+    p.add_argument("--forgetting", type=float,
+                   help=f"the lectures' EMA momentum rate λ (--optimizer {_users('optimizer', 'forgetting')})")
     p.add_argument("--weight-decay", type=float, dest="weight_decay")
     p.add_argument("--schedule", choices=CHOICES["schedule"])
-    p.add_argument("--gamma", type=float, help="schedule factor")
-    p.add_argument("--step-size", type=int, dest="step_size", help="epochs per StepLR step")
+    p.add_argument("--gamma", type=float, help=f"schedule factor (--schedule {_users('schedule', 'gamma')})")
+    p.add_argument("--step-size", type=int, dest="step_size",
+                   help=f"epochs per step (--schedule {_users('schedule', 'step_size')})")
     p.add_argument("--regime", choices=CHOICES["regime"], help="full batch, batch size 1, or mini-batches")
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--sampling", choices=CHOICES["sampling"])
@@ -170,7 +174,8 @@ def _validate(o: dict) -> None:
     for name, (ok, what) in RULES.items():
         if not ok(o[name]):
             raise CLIError(f"--{name.replace('_', '-')} must be {what}, got {o[name]!r}")
-    text = str(o["layers"]).strip()
+    layers = o["layers"]  # a config file's list [256, 128] reads as "256,128"
+    text = (",".join(map(str, layers)) if isinstance(layers, list) else str(layers)).strip()
     parts = text.split(",") if text else []  # "" (or "0 hidden layers"): a linear model
     if "" in (p.strip() for p in parts):
         raise CLIError(f"--layers has an empty size in {o['layers']!r}; write one integer between each pair of commas, "
@@ -181,6 +186,36 @@ def _validate(o: dict) -> None:
         raise CLIError(f"--layers expects comma-separated integers like 256,128, got {o['layers']!r}") from None
     if any(h <= 0 or h > 100_000 for h in o["hidden"]):
         raise CLIError(f"--layers sizes must lie in 1..100000, got {o['layers']!r}")
+    _check_used(o)
+
+
+# Options read by the optimiser / the schedule whose constructor takes them (their signatures say which).
+OPTIMIZER_OPTIONS = ("lr", "momentum", "forgetting", "weight_decay")
+SCHEDULE_OPTIONS = ("gamma", "step_size")
+
+
+def _takes(kind: str, choice: str) -> set[str]:
+    """The options among OPTIMIZER_OPTIONS / SCHEDULE_OPTIONS that the optimiser or schedule ``choice`` takes."""
+    if kind == "optimizer":
+        return set(OPTIMIZER_OPTIONS) & set(inspect.signature(OPTIMIZERS[choice]).parameters)
+    return set() if choice == "none" else set(SCHEDULE_OPTIONS) & set(inspect.signature(SCHEDULES[choice]).parameters)
+
+
+def _users(kind: str, name: str) -> str:
+    """The choices of ``--kind`` that take the option ``name``, e.g. "sgd or rmsprop"."""
+    return " or ".join(k for k in CHOICES[kind] if name in _takes(kind, k))
+
+
+def _check_used(o: dict) -> None:
+    """Refuse an option set (away from its default) that the chosen optimiser or schedule would silently ignore:
+    ``--momentum 0.9 --optimizer adam`` would train without momentum."""
+    for kind, names in (("optimizer", OPTIMIZER_OPTIONS), ("schedule", SCHEDULE_OPTIONS)):
+        takes = _takes(kind, o[kind])
+        for name in names:
+            if name not in takes and o[name] != DEFAULTS[name]:
+                flag = f"--{name.replace('_', '-')}"
+                raise CLIError(f"{flag} {o[name]} does nothing with --{kind} {o[kind]}, which takes no {name}; choose "
+                               f"--{kind} {_users(kind, name)}, or drop {flag}")  # fmt: skip
 
 
 def _split(X: np.ndarray, y: np.ndarray, fraction: float, seed: int):
@@ -266,13 +301,7 @@ def run_train(args: argparse.Namespace) -> int:
     check_model_fits(sizes, str(o["layers"]))
     output_activation = None if o["output_activation"] == "none" else o["output_activation"]
     model = ng.nn.MLP(sizes, activation=o["activation"], output_activation=output_activation, seed=o["seed"])
-    opt_cls = ng.optim.OPTIMIZERS[o["optimizer"]]
-    kw = {"lr": o["lr"], "weight_decay": o["weight_decay"]}
-    if o["optimizer"] == "sgd":
-        kw["momentum"] = o["momentum"]
-    if o["optimizer"] == "momentum":
-        kw["forgetting"] = o["forgetting"]
-    optimizer = opt_cls(model.parameters(), **kw)
+    optimizer = OPTIMIZERS[o["optimizer"]](model.parameters(), **{k: o[k] for k in _takes("optimizer", o["optimizer"])})
     callbacks = []
     sched = ng.optim.make_scheduler(o["schedule"], optimizer, gamma=o["gamma"], step_size=o["step_size"], T_max=o["epochs"])
     if sched is not None:

@@ -150,6 +150,17 @@ class ModelCheckpoint(Callback):
             self.best = value
             save(trainer.model, str(self.path).format(epoch=epoch, **logs), metadata={"epoch": epoch, **logs})
 
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps (the best value so far), so a resumed run overwrites the saved model only
+        where the uninterrupted run would — not with its first, worse, epoch."""
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict) -> None:
+        if not isinstance(state, dict) or "best" not in state or not is_real(state["best"]):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise KeyError(f"ModelCheckpoint.load_state_dict: expected {{'best': a number}} (from state_dict()), got {got}")
+        self.best = float(state["best"])
+
 
 class LRSchedulerCallback(Callback):
     """Step a learning-rate schedule after every epoch (``per="epoch"``) or batch (``"batch"``).

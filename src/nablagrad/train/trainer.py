@@ -117,7 +117,8 @@ class Trainer:
         try:
             # overflow is detected and reported (TrainingDivergedError); NumPy's warnings would only repeat it
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                while self.epoch < self.epochs and not self.stop_training:
+                # (a run resumed inside an epoch finishes it even when stopped: a stop takes effect after the epoch)
+                while self.epoch < self.epochs and (not self.stop_training or self.state.batches is not None):
                     self.run_epoch()
         finally:
             if self.bar is not None:
@@ -166,8 +167,8 @@ class Trainer:
             clip_grad_norm_(self.params, self.clip_grad_norm)
         try:
             self.optimizer.step()
-        except FloatingPointError:
-            raise self._diverged("gradient", step) from None
+        except FloatingPointError as exc:
+            raise self._diverged("gradient", step, exc) from None
         self._record_step(lv, len(idx), extras[1:])
         return lv
 
@@ -180,8 +181,8 @@ class Trainer:
             result = self.compiled_step(self.data.x(idx), self.data.on_device(yh))
         except NonFiniteLossError:
             raise self._diverged("loss", step) from None
-        except FloatingPointError:
-            raise self._diverged("gradient", step) from None
+        except FloatingPointError as exc:
+            raise self._diverged("gradient", step, exc) from None
         if result is None:
             return None
         loss, out = result
@@ -268,13 +269,24 @@ class Trainer:
             h.stop_reason = f"loss {losses[-1]:.4g} ≤ target_loss = {rules.target_loss}"
 
     # --- helpers --------------------------------------------------------------------------------------
-    def _diverged(self, what: str, step: int) -> TrainingDivergedError:
+    def _diverged(self, what: str, step: int, refused: FloatingPointError | None = None) -> TrainingDivergedError:
+        """The error for a NaN/Inf ``what`` ("loss" or "gradient") at ``step``; ``refused``: the optimiser's own
+        error, whose first sentence says which (a gradient, or an update that would overflow)."""
+        where = f"training stopped: the {what} became NaN or Inf at epoch {self.epoch + 1}, batch {step + 1}"
+        if refused is not None:
+            where += f" ({str(refused).split('; ')[0]})"
+        penalties = f" or the weight penalties (l1={self.l1}, l2={self.l2})" if self.l1 or self.l2 else ""
+        if what == "loss" and self.risk.t == 0:  # no update made yet: the learning rate cannot have broken it
+            return TrainingDivergedError(
+                f"{where}, before the first update, so the learning rate is not the cause. The parameters are as "
+                f"they were. Likely cause: the data (targets or inputs of a huge scale: standardise them), the "
+                f"model's initial weights{penalties}, or a log of 0 in a hand-written loss (use the logits versions)."
+            )
         lr = self.optimizer.param_groups[0].get("lr")
         return TrainingDivergedError(
-            f"training stopped: the {what} became NaN or Inf at epoch {self.epoch + 1}, batch {step + 1}. "
-            f"The parameters are left at their last good values. Likely cause: the learning rate (lr={lr}) is too "
-            "large for this problem — lower it, standardise the inputs, or pass clip_grad_norm=…; a log of 0 in a "
-            "hand-written loss (use the logits versions) is the other usual suspect."
+            f"{where}. The parameters are left at their last good values. Likely cause: the learning rate (lr={lr}) "
+            "is too large for this problem — lower it, standardise the inputs, or pass clip_grad_norm=…; a log of 0 "
+            f"in a hand-written loss (use the logits versions){penalties} is the other usual suspect."
         )
 
     def _per_example_losses(self, chunk: int = 4096) -> np.ndarray:
@@ -324,6 +336,9 @@ class Trainer:
         meta = {
             "trainer": {
                 "epoch": self.epoch,
+                "stop_training": self.stop_training,
+                "n_rows": len(self.X),
+                "metrics": self.metrics,
                 "pos": s.pos,
                 "in_epoch": s.batches is not None,
                 "loss_sum": s.loss_sum,
@@ -367,10 +382,12 @@ class Trainer:
 
         info, tensors = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)  # all or nothing
         t = info["metadata"]["trainer"]
+        _check_same_run(t, tensors, len(self.X), self.metrics)
         self.rng.bit_generator.state = t["rng"]
         self.risk.load(t["risk"])
         self.history = History.from_dict(t["history"])
         self.epoch = t["epoch"]
+        self.stop_training = bool(t.get("stop_training", False))  # a run that a rule or callback stopped stays stopped
         batches = None
         if t["in_epoch"]:
             batches = np.split(tensors["extra.batch_order"], np.cumsum(tensors["extra.batch_sizes"])[:-1])
@@ -388,7 +405,7 @@ class _UndoPoint:
     """What resuming may change — the weights, the optimiser's state and rates, the trainer's position, the
     generators, the callbacks' states — as it is now, to be put back (:meth:`Trainer._resume`)."""
 
-    _FIELDS = ("history", "epoch", "state", "prev")  # the attributes restore() replaces (not mutates)
+    _FIELDS = ("history", "epoch", "state", "prev", "stop_training")  # the attributes restore() replaces (not mutates)
 
     def __init__(self, trainer: Trainer):
         self.trainer = trainer
@@ -411,6 +428,20 @@ class _UndoPoint:
             m.rng.bit_generator.state = state
         for cb, state in self.callbacks:
             cb.load_state_dict(state)
+
+
+def _check_same_run(saved: dict, tensors: dict, n_rows: int, metrics: list[str]) -> None:
+    """Refuse a checkpoint of a run on other data or with other metrics: its batch order would index rows this ``X``
+    lacks, and its running sums lack a metric asked for now (either would fail half-way through the epoch)."""
+    rows = saved.get("n_rows")
+    order = tensors.get("extra.batch_order")
+    if (rows is not None and rows != n_rows) or (order is not None and order.size and int(order.max()) >= n_rows):
+        had = f"{rows} rows" if rows is not None else f"row {int(order.max())}"
+        raise ValueError(f"it was saved by a run on {had} of X and this X has {n_rows}; resume with the data of that run")
+    had = saved.get("metrics", list(saved["metric_sums"]) if saved.get("in_epoch") else None)
+    if had is not None and sorted(had) != sorted(metrics):
+        raise ValueError(f"it was saved by a run with metrics={sorted(had)} and this run asks for {sorted(metrics)}; "
+                         "resume with the metrics of that run")  # fmt: skip
 
 
 def _drawing_modules(model) -> list:
