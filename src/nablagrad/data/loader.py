@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -169,16 +169,38 @@ def _is_dataset(X) -> bool:
 
 
 def _stack(examples: list, who: str):
-    """PyTorch's default collation: examples that are tuples become a tuple of stacked fields, others one
-    stacked array."""
-    if isinstance(examples[0], tuple | list):
-        return tuple(_stack([ex[k] for ex in examples], who) for k in range(len(examples[0])))
+    """PyTorch's default collation (``default_collate``), into NumPy arrays: examples that are dicts become a dict
+    of their collated fields, tuples (named ones too) and lists a tuple of them, strings stay a list, numbers and
+    arrays are stacked into one array."""
+    first = examples[0]
+    if isinstance(first, Mapping):
+        if any(not isinstance(ex, Mapping) or ex.keys() != first.keys() for ex in examples):
+            odd = next(ex for ex in examples if not isinstance(ex, Mapping) or ex.keys() != first.keys())
+            raise ValueError(f"{who}: the examples of a batch have different keys ({sorted(map(str, first))[:5]} and "
+                             f"{sorted(map(str, odd))[:5] if isinstance(odd, Mapping) else type(odd).__name__}); give "
+                             "every example the same keys")  # fmt: skip
+        return {k: _stack([ex[k] for ex in examples], who) for k in first}
+    if isinstance(first, tuple | list):
+        if any(not isinstance(ex, tuple | list) or len(ex) != len(first) for ex in examples):
+            sizes = sorted({len(ex) if isinstance(ex, tuple | list) else type(ex).__name__ for ex in examples}, key=str)
+            raise ValueError(f"{who}: the examples of a batch have different numbers of fields {sizes}; give every "
+                             "example the same fields")  # fmt: skip
+        fields = [_stack([ex[k] for ex in examples], who) for k in range(len(first))]
+        # a named tuple keeps its type; a list gives a tuple too (PyTorch: a list), as fit reads (x, y) batches
+        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
+    if isinstance(first, str | bytes):
+        return list(examples)
     try:
-        return np.stack([np.asarray(ex) for ex in examples])
+        batch = np.stack([np.asarray(ex) for ex in examples])
     except ValueError:
         shapes = sorted({np.shape(ex) for ex in examples}, key=str)
         raise ValueError(f"{who}: the examples of a batch have different shapes {shapes}; give examples of one "
                          "shape, or a collate_fn that puts them together") from None  # fmt: skip
+    if batch.dtype.kind not in "biufc":  # (None, objects: NumPy would make an object array, not numbers)
+        kinds = sorted({type(ex).__name__ for ex in examples})
+        raise TypeError(f"{who}: cannot batch examples of type {', '.join(kinds)}; an example holds numbers, arrays, "
+                        "strings, or tuples, lists and dicts of them; give a collate_fn for other values")  # fmt: skip
+    return batch
 
 
 class DataLoader:
@@ -188,7 +210,7 @@ class DataLoader:
     a tuple of arrays ``(X, y, …)`` with one row per example (PyTorch's ``TensorDataset``) — each
     batch is then a tuple with one array per field — or a map-style data set, any object with
     ``len(ds)`` and ``ds[i]`` (PyTorch's ``Dataset``), read one example at a time and collated as
-    PyTorch's default (tuples field by field).  Nested lists are read as arrays.  As PyTorch,
+    PyTorch's default (tuples and dicts field by field).  Nested lists are read as arrays.  As PyTorch,
     ``drop_last`` drops a batch smaller than ``batch_size`` even when it is the only one.
 
     PyTorch's ``collate_fn`` (called with the batch's list of examples), ``generator`` (a NumPy

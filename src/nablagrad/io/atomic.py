@@ -80,8 +80,11 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, writer=None) -> Path:
-    """Write ``data`` (or call ``writer(fileobj)``) to ``path`` atomically."""
-    path = Path(path)
+    """Write ``data`` (or call ``writer(fileobj)``) to ``path`` atomically; ``path`` as given is returned.
+    A symbolic link is written through, as ``open(path, "wb")`` (and so ``torch.save``) would: its target is
+    replaced, the link kept (renaming over the link would turn it into a file and leave the target stale)."""
+    given = Path(path)
+    path = Path(os.path.realpath(given))
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path)
     mode = _mode_for(path)
@@ -103,7 +106,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | None = None, write
         except FileNotFoundError:
             pass
         raise
-    return path
+    return given
 
 
 def folder_problem(path: str | os.PathLike, trial: bool = False) -> tuple[str | None, Path]:

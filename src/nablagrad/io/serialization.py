@@ -37,7 +37,7 @@ from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from .architecture import ArchitectureError, from_spec, parameter_shapes, to_spec
 from .atomic import atomic_write_bytes, folder_problem
-from .dtypes import FILE_DTYPES
+from .dtypes import DTYPE_NAMES, FILE_DTYPES
 
 FORMAT = "nablagrad/1"
 # The header cap, checked by save and load.  safetensors allows 100 MB, but parsing JSON can cost
@@ -116,6 +116,7 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
         info["optimizer"] = opt_info
     for k, v in (extra or {}).items():
         tensors[f"extra.{k}"] = _host(v)
+    _check_file_dtypes(tensors)
     try:
         header = json.dumps(info, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -126,6 +127,17 @@ def serialize(model: Module, optimizer: Optimizer | None = None, metadata: dict 
         raise ValueError(f"save: the file's header (tensor names, architecture and metadata) would take {n} bytes, "
                          f"over the {_MAX_HEADER} that load reads; keep large metadata in a file of its own")  # fmt: skip
     return raw
+
+
+def _check_file_dtypes(tensors: dict[str, np.ndarray]) -> None:
+    """Every array has a dtype a model file holds (:data:`.dtypes.FILE_DTYPES`), refused by name before anything
+    is written: safetensors would write a complex64 buffer that load then refuses, and refuses complex128 with an
+    error naming neither the tensor nor the fix."""
+    for name, a in tensors.items():
+        if a.dtype.name not in DTYPE_NAMES:
+            raise ValueError(f"save: tensor {name!r} holds {a.dtype.name}, which a safetensors model file cannot hold "
+                             f"(it holds {', '.join(DTYPE_NAMES)}); convert it first, e.g. keep a complex buffer as "
+                             "two real buffers (its real and imaginary parts)")  # fmt: skip
 
 
 def _check_types(who: str, model, optimizer) -> None:
@@ -144,7 +156,8 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
     if Path(path).is_dir():
         inside = str(Path(path) / "model.safetensors")
         raise IsADirectoryError(f"save: {str(path)!r} is a folder; give a file path inside it, e.g. {inside!r}")
-    problem, base = folder_problem(Path(path).parent)  # refused before serialising, naming the part in the way
+    # refused before serialising, naming the part in the way (of the folder written: a link's target's)
+    problem, base = folder_problem(Path(os.path.realpath(path)).parent)
     if problem == "Not a directory":
         raise NotADirectoryError(f"save: cannot write {str(path)!r}: {str(base)!r} is a file, not a folder; choose another path")
     if problem is not None:
@@ -322,6 +335,10 @@ def _header_length(first8: bytes, size: int, where: str) -> int:
     if len(first8) < 8:
         raise ModelFileError(f"{where} is truncated: {size} bytes, not even a header")
     (n,) = struct.unpack("<Q", first8)
+    if n > _MAX_HEADER and (first8.startswith(b"PK\x03\x04") or first8[:1] == b"\x80"):
+        raise ModelFileError(f"{where} is a {'zip archive' if first8[:1] == b'P' else 'pickle'} (as torch.save writes), "
+                             "not a nablagrad model file (safetensors); nablagrad never unpickles a file: save the "
+                             "model with ng.io.save(model, path), or load its weights into torch and copy them over")  # fmt: skip
     if n > _MAX_HEADER:
         raise ModelFileError(f"{where} is truncated or corrupted: the header claims {n} bytes, "
                              f"over the {_MAX_HEADER} a model file's header may take")  # fmt: skip
@@ -406,10 +423,16 @@ def _check_dtypes(model: Module, names: dict[str, str], mf: ModelFile, rebuilt: 
     ``load_state_dict`` casts them; integers or booleans never silently become weights, nor the reverse)."""
     for k, t in model.state_dict(keep_vars=True).items():
         found, want = mf.entries[names[k]].dtype, np.dtype(t.dtype)
-        same = found == want if rebuilt else (found.kind in "fc") == (want.kind in "fc")
+        same = found == want if rebuilt else _kind(found) == _kind(want)
         if not same:
             raise ModelFileError(f"{where} is corrupted or does not fit the model: tensor {names[k][:80]!r} holds "
                                  f"{found.name}, expected {want.name}")  # fmt: skip
+
+
+def _kind(dtype: np.dtype) -> str:
+    """What a given model's entry may load from: floats from floats, complex from complex only (cast into a real
+    entry, the imaginary part would be dropped without a word), integers and booleans from each other."""
+    return "f" if dtype.kind == "f" else "c" if dtype.kind == "c" else "integer"
 
 
 def _training_flags(model: Module, info: dict, where: str) -> dict[str, bool]:
