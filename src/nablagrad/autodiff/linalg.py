@@ -27,7 +27,7 @@ from . import ops
 from .grad_mode import no_grad
 from .primitive import ANS, Primitive, constant_like, row
 from .rules_contract import einsum
-from .rules_reduce import _exclusive_prod
+from .rules_reduce import _exclusive_prod, _exclusive_prod_recorded
 from .rules_shape import flip
 from .tensor import TENSOR_NS, Tensor, _apply, tensor
 
@@ -226,10 +226,22 @@ def _cofactor_svd(a):
     return sign[..., None, None] * (u * others[..., None, :]) @ vt
 
 
+def _cofactor_svd_recorded(a: Tensor) -> Tensor:
+    """:func:`_cofactor_svd` with recorded ops (a create_graph or forward-mode rule at a singular A), so the
+    derivatives of det's gradient are those of the SVD and of Π_{j≠i} σ_j — PyTorch's double backward of det,
+    exact at a singular A (where the second derivative of det is not 0)."""
+    u, s, vh = svd(a, full_matrices=False)
+    with no_grad():  # det U · det Vh = ±1, piecewise constant: d det U = det U · tr(Uᵀ dU) = 0 (Uᵀ dU is skew)
+        sign = det(u) * det(vh)
+    others = _exclusive_prod_recorded(s, -1)
+    return sign.reshape(sign.shape + (1, 1)) * (u * others.reshape(others.shape[:-1] + (1, -1))) @ vh
+
+
 def _cofactor(F, ans, a):
     """∂ det A / ∂A = cof A = det A · A⁻ᵀ (Jacobi's formula); at a singular A, where A⁻¹ does not
-    exist, the SVD form of :func:`_cofactor_svd` (a constant for higher derivatives).  Off NumPy a
-    matrix is singular when its determinant is 0 (not every library raises in ``inv``)."""
+    exist, the SVD form of :func:`_cofactor_svd` (recorded when the rule is, so that higher
+    derivatives are exact there too).  Off NumPy a matrix is singular when its determinant is 0
+    (not every library raises in ``inv``)."""
     data = F.data(a)
     xp = namespace_of(data)
     try:
@@ -237,6 +249,8 @@ def _cofactor(F, ans, a):
             raise np.linalg.LinAlgError("singular matrix")
         inv_t = _T(F, _inv(F, a))  # NumPy's inv raises LinAlgError at a singular A (so does its op)
     except np.linalg.LinAlgError:
+        if isinstance(a, Tensor):  # recorded: differentiable again
+            return _cofactor_svd_recorded(a)
         cof = _cofactor_svd(data)
         return F.astype(cof, xp.numpy_dtype(cof.dtype))
     return _scalar_to_matrix(F, ans) * inv_t
@@ -345,21 +359,27 @@ def _phi(F, x):
     return x * constant_like(F, x, np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
 
 
-def _cholesky_vjp(F, g, ans, a):
-    """∂L/∂A = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹) (Murray 2016; PyTorch's cholesky_backward)."""
+def _cholesky_value(a, upper: bool = False):
+    """L with L Lᵀ = A from ``a``'s lower triangle, or (``upper``) from its upper one — the lower triangle of Aᵀ,
+    so L is then Uᵀ (PyTorch's ``cholesky(upper=True)`` reads the upper triangle)."""
+    xp = namespace_of(a)
+    return xp.linalg.cholesky(xp.swapaxes(a, -1, -2) if upper else a)
+
+
+def _cholesky_vjp(F, g, ans, a, upper=False):
+    """∂L/∂A = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹) (Murray 2016; PyTorch's cholesky_backward), whichever triangle is read."""
     li = _inv(F, ans)
     s = _mm(F, _T(F, li), _phi(F, F.matmul(_T(F, ans), g)), li)
     return 0.5 * (s + _T(F, s))
 
 
-CHOLESKY = Primitive(
-    "cholesky",
-    np.linalg.cholesky,
-    (_cholesky_vjp,),
-    # L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)
-    (lambda F, t, ans, a: F.matmul(ans, _phi(F, _mm(F, _inv(F, ans), t, _T(F, _inv(F, ans))))),),
-    fmt="cholesky({0})",
-)
+def _cholesky_jvp(F, t, ans, a, upper=False):
+    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ), with Ȧ as given whichever triangle is read (PyTorch's cholesky_jvp)."""
+    li = _inv(F, ans)
+    return F.matmul(ans, _phi(F, _mm(F, li, t, _T(F, li))))
+
+
+CHOLESKY = Primitive("cholesky", _cholesky_value, (_cholesky_vjp,), (_cholesky_jvp,), fmt="cholesky({0})")
 
 
 # --- packed decompositions (several outputs in one array) -----------------------------------------
@@ -558,6 +578,8 @@ _FIXES = {
     "inv": "for a singular matrix use linalg.pinv, or invert a regularised A + εI",
     "solve": "A is singular: use linalg.pinv(A) @ B for the least-squares solution, or regularise A + εI",
     "cholesky": "A must be symmetric positive definite: add a multiple of the identity, A + εI",
+    "svd": "the iteration fails on NaN or ±inf entries: check the input (A.isfinite().all())",
+    "eigh": "the iteration fails on NaN or ±inf entries: check the input (A.isfinite().all())",
 }
 
 
@@ -712,8 +734,12 @@ def lstsq(a, b, rcond=None, *, driver=None) -> LstsqResult:
 
 def cholesky(a, upper: bool = False):
     """L lower triangular with L Lᵀ = A (A symmetric positive definite; its lower triangle is
-    read), or with ``upper`` (PyTorch's keyword) U = Lᵀ, upper triangular with Uᵀ U = A."""
-    low = _checked("cholesky", lambda x: _apply(CHOLESKY, (x,)), _float_square("cholesky", a))
+    read), or with ``upper`` (PyTorch's keyword) U = Lᵀ, upper triangular with Uᵀ U = A.
+
+    With ``upper`` A's upper triangle is read (as PyTorch's): U = L(Aᵀ)ᵀ, the same U for a
+    symmetric A.  Gradients as PyTorch's, whichever triangle is read."""
+    params = {"upper": True} if upper else None
+    low = _checked("cholesky", lambda x: _apply(CHOLESKY, (x,), params), _float_square("cholesky", a))
     return low.mT if upper else low
 
 
@@ -754,7 +780,8 @@ def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803 - PyTorch's and NumPy'
     V (diag(ḡ_λ) + W ∘ skew(Vᵀ Ḡ_V)) Vᵀ, W_ij = 1/(λ_j − λ_i), whichever triangle is read (as PyTorch)."""
     upper = _uplo("eigh", UPLO)
     a = _float_square("eigh", a)
-    w, v = _unpack(TENSOR_NS, _apply(EIGH, (a,), {"upper": True} if upper else None), *_eigh_shapes(a.shape))
+    packed = _checked("eigh", lambda x: _apply(EIGH, (x,), {"upper": True} if upper else None), a)
+    w, v = _unpack(TENSOR_NS, packed, *_eigh_shapes(a.shape))
     return EighResult(w, v)
 
 
@@ -782,7 +809,7 @@ def svd(a, full_matrices: bool = True) -> SVDResult:
     the complement — any basis is one, so, as PyTorch, their gradient is ignored; with
     ``full_matrices=False`` the reduced U (m, k), S (k,), Vh (k, n), k = min(m, n)."""
     a = _float_matrix("svd", a)
-    u, s, vh = _unpack(TENSOR_NS, _apply(SVD, (a,)), *_svd_shapes(a.shape))
+    u, s, vh = _unpack(TENSOR_NS, _checked("svd", lambda x: _apply(SVD, (x,)), a), *_svd_shapes(a.shape))
     if full_matrices:
         m, n = a.shape[-2:]
         if m > n:
@@ -1030,7 +1057,16 @@ def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
         return abs(x).sum(axis=axis, keepdims=keepdims)
     if ord == 0:  # a count, derivative 0: 1 where x ≠ 0, else 0·x (backward works, as PyTorch's)
         return ops.where(x != 0, 1.0, x * 0.0).sum(axis=axis, keepdims=keepdims)
-    return _root((abs(x) ** ord).sum(axis=axis, keepdims=keepdims), ord)
+    if isinstance(ord, str) or not isinstance(ord, int | float | np.integer | np.floating):
+        raise ValueError(
+            f"linalg.vector_norm: ord={ord!r} is not a vector norm; give a number (2, 1, inf, -inf, 0 or any p), "
+            "or use linalg.matrix_norm for 'fro' and 'nuc'"
+        )
+    # |x|^p with derivative 0 where x = 0 (PyTorch's norm backward and JVP mask those entries): for p < 1 the
+    # chain rule would give ∞·0 there.  |0|^p is 0 (p > 0) or ∞ (p < 0: the norm is then 0), a constant.
+    nonzero = x != 0
+    powered = ops.where(nonzero, ops.where(nonzero, abs(x), 1.0) ** ord, 0.0 if ord > 0 else np.inf)
+    return _root(powered.sum(axis=axis, keepdims=keepdims), ord)
 
 
 def _matrix_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
@@ -1100,6 +1136,8 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     if not x.ndim:
         dim = ops.scalar_axis("linalg.vector_norm", dim)
         return _vector_norm(x, ord, None, False)
+    for d in dim if isinstance(dim, list | tuple) else (dim,):  # named here, not by the sum inside
+        ops.check_dim("linalg.vector_norm", d, x.ndim)
     return _vector_norm(x, ord, tuple(dim) if isinstance(dim, list | tuple) else dim, keepdim)
 
 

@@ -74,8 +74,12 @@ def _einsum_vjp(F, g, args, subscripts: str, k: int):
     mine_size = dict(zip(mine, shape))
     kept = "".join(c for c in unique if c in seen and mine_size[c] == size[c])
     h = F.apply(EINSUM, (g, *(a for _, a in others)), {"subscripts": ",".join([out] + [s for s, _ in others]) + "->" + kept})
-    if kept != unique:  # letters summed inside operand k alone, or broadcast from 1: expand back
-        h = F.reshape(h, tuple(size[c] if c in kept else 1 for c in unique))
+    # expand back the letters summed inside operand k alone, or broadcast from 1 in operand k — and those of
+    # size n in operand k met only with size 1 elsewhere ("ij,jk->ik", j of sizes 1 and n): h has 1 there, and
+    # ∂L/∂B_jk = Σ_i G_ik A_i0 is the same for every j
+    h_size = dict(zip(kept, np.shape(h)))
+    if kept != unique or any(h_size[c] != mine_size[c] for c in kept):
+        h = F.reshape(h, tuple(h_size[c] if c in kept else 1 for c in unique))
         h = F.broadcast_to(h, tuple(mine_size[c] for c in unique))
     if len(unique) == len(mine):
         return h
@@ -153,6 +157,23 @@ def _from_sublists(args: tuple) -> tuple[str, tuple]:
     return text, tuple(operands)
 
 
+def _check_sizes(subscripts: str, explicit: str, shapes: list[tuple[int, ...]]) -> None:
+    """A letter's sizes across operands must be equal or 1 (broadcast); otherwise an error naming the letter
+    (or the ``...`` it stands for), the operands and their shapes (NumPy's own message shows remapped shapes)."""
+    seen: dict[str, tuple[int, int]] = {}  # letter -> (size, operand), a size other than 1 once there is one
+    for k, (letters, shape) in enumerate(zip(_split_subscripts(explicit)[0], shapes)):
+        for c, n in zip(letters, shape):
+            size, first = seen.get(c, (1, k))
+            if n != size and 1 not in (n, size) and first != k:
+                what = f"subscript {c!r}" if c in subscripts else "a dimension covered by '...'"
+                raise ValueError(
+                    f"einsum: {subscripts!r}: {what} has size {n} in operand {k} (shape {shape}) but {size} in "
+                    f"operand {first} (shape {shapes[first]}); sizes of one subscript must be equal, or 1 to broadcast"
+                )
+            if size == 1:
+                seen[c] = (n, k)
+
+
 @function(method=False)
 def einsum(subscripts: str, *operands):
     """Einstein summation, NumPy's notation (``"ij,jk->ik"``, ``...``, implicit output); operands
@@ -165,6 +186,7 @@ def einsum(subscripts: str, *operands):
         operands = tuple(operands[0])
     ts = ops.promote_all(operands)
     sub = explicit_subscripts(subscripts, [t.ndim for t in ts])
+    _check_sizes(subscripts, sub, [t.shape for t in ts])
     try:
         np.einsum(sub, *(np.empty(t.shape, dtype=np.uint8) for t in ts))  # shapes checked, nothing computed
     except ValueError as exc:

@@ -720,7 +720,9 @@ def _no_grad_reduce(prim: Primitive, x, axis, keepdims, dim, keepdim):
             raise ValueError(f"{prim.name}: dim {axis} appears more than once in the dims; give each dim once")
     elif axis is not None:
         axis = _ax(prim.name, axis, x.ndim) if x.ndim else ops.scalar_axis(prim.name, axis)
-    return _index_op(prim, x, {"axis": axis, "keepdims": keepdims})
+    out = _index_op(prim, x, {"axis": axis, "keepdims": keepdims})
+    # PyTorch's all/any keep a uint8 input's dtype (0/1 in uint8); every other dtype gives bool
+    return ops.astype(out, np.uint8) if prim in (ALL, ANY) and x.dtype == np.uint8 else out
 
 
 @function()
@@ -739,14 +741,18 @@ def argmin(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=
 
 @function()
 def all(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):  # noqa: A001 - NumPy's and PyTorch's name
-    """Whether every entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
+    """Whether every entry along ``axis`` is nonzero (a boolean tensor; no gradient).
+
+    A uint8 input gives uint8 0/1, as PyTorch's."""
     ops.no_out("all", out)
     return _no_grad_reduce(ALL, x, axis, keepdims, dim, keepdim)
 
 
 @function()
 def any(x, axis=None, keepdims: bool = False, dim=None, keepdim=None, *, out=None):  # noqa: A001
-    """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient)."""
+    """Whether some entry along ``axis`` is nonzero (a boolean tensor; no gradient).
+
+    A uint8 input gives uint8 0/1, as PyTorch's."""
     ops.no_out("any", out)
     return _no_grad_reduce(ANY, x, axis, keepdims, dim, keepdim)
 
