@@ -130,11 +130,15 @@ def _checked(key: str, value, target: Tensor):
     try:
         ns = namespace_of(a)
         a = np.asarray(a) if ns is NUMPY else a
-        if ns.numpy_dtype(a.dtype).kind not in "fiub":
+        kind = ns.numpy_dtype(a.dtype).kind
+        if kind not in "fiubc":
             raise TypeError
     except (TypeError, ValueError):
         what = type(value).__name__
         raise StateDictValueError(f"load_state_dict: {key} holds {what} values; expected a numeric array") from None
+    if kind == "c" and np.dtype(target.dtype).kind != "c":  # a complex buffer takes complex values; PyTorch would warn
+        raise StateDictValueError(f"load_state_dict: {key} holds complex values but the model's {key} is "
+                                  f"{np.dtype(target.dtype)}; load its real part (value.real) if that is meant")  # fmt: skip
     return a if shape == target.shape else a.reshape(())
 
 
