@@ -17,47 +17,23 @@ import pytest
 import nablagrad as ng
 
 torch = pytest.importorskip("torch")  # the oracle
+from _torch_twins import NGBase, THBase, weights  # noqa: E402 - after the oracle is found
+
 tf = torch.func
 
 pytestmark = pytest.mark.numpy_only("transforms are the same code on every device; one oracle run")
 
 
-class NG:
-    lib, F, func = ng, ng.nn.functional, ng
-
-    @staticmethod
-    def t(a, grad: bool = False):
-        return ng.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
+class NG(NGBase):
     @staticmethod
     def vag(f, argnums, has_aux):  # ((value, aux), grads)
         return ng.value_and_grad(f, argnums=argnums, has_aux=has_aux)
 
-    @staticmethod
-    def host(x) -> np.ndarray:
-        return np.asarray(x.detach().numpy())
 
-
-class TH:
-    lib, F, func = torch, torch.nn.functional, tf
-
-    @staticmethod
-    def t(a, grad: bool = False):
-        return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
+class TH(THBase):
     @staticmethod
     def vag(f, argnums, has_aux):  # torch.func.grad_and_value gives (grads, value): turned to JAX's order
         return lambda *a: tf.grad_and_value(f, argnums=argnums, has_aux=has_aux)(*a)[::-1]
-
-    @staticmethod
-    def host(x) -> np.ndarray:
-        x = x.detach()
-        return np.zeros(tuple(x.shape)) if x._is_zerotensor() else x.numpy()
-
-
-def weights(shape: tuple, seed: float = 0.3) -> np.ndarray:
-    n = int(np.prod(shape, dtype=int))
-    return np.cos(0.7 * np.arange(n) + seed).reshape(shape)
 
 
 def tree_map(fn, tree):

@@ -18,47 +18,27 @@ import pytest
 import nablagrad as ng
 
 torch = pytest.importorskip("torch")  # the oracle
+from _torch_twins import NGBase, THBase, weights  # noqa: E402 - after the oracle is found
+
 tf = torch.func
 
 pytestmark = pytest.mark.numpy_only("transforms are the same code on every device; one oracle run")
 
 
-class NG:
-    lib, F, linalg, func = ng, ng.nn.functional, ng.linalg, ng
-
-    @staticmethod
-    def t(a, grad: bool = False):
-        return ng.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+class NG(NGBase):
+    linalg = ng.linalg
 
     @staticmethod
     def ti(a):
         return ng.tensor(np.asarray(a))
 
-    @staticmethod
-    def host(x) -> np.ndarray:
-        return np.asarray(x.detach().numpy())
 
-
-class TH:
-    lib, F, linalg, func = torch, torch.nn.functional, torch.linalg, tf
-
-    @staticmethod
-    def t(a, grad: bool = False):
-        return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+class TH(THBase):
+    linalg = torch.linalg
 
     @staticmethod
     def ti(a):
         return torch.tensor(np.asarray(a))
-
-    @staticmethod
-    def host(x) -> np.ndarray:
-        x = x.detach()
-        return np.zeros(tuple(x.shape)) if x._is_zerotensor() else x.numpy()
-
-
-def weights(shape: tuple, seed: float = 0.3) -> np.ndarray:
-    n = int(np.prod(shape, dtype=int))
-    return np.cos(0.7 * np.arange(n) + seed).reshape(shape)
 
 
 W34 = weights((3, 4), 1.0)
