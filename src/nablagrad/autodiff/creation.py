@@ -15,6 +15,7 @@ from ..backend.device import to_device
 from ..backend.dtypes import tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
 from . import grad_mode as _m
+from .errors import InputError
 from .primitive import Primitive
 from .tensor import Tensor, _apply, _wrap, mark_batched
 
@@ -24,16 +25,30 @@ def _dtype(dtype, who: str):
     return tensor_dtype(dtype, who) if dtype is not None else backend.get_default_dtype()
 
 
-def _shape(shape, who: str) -> tuple[int, ...]:
-    """``zeros(2, 3)`` or ``zeros((2, 3))`` as a shape tuple, each size a non-negative integer."""
+def _shape(shape, who: str, size=None) -> tuple[int, ...]:
+    """``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))`` (PyTorch's keyword) as a shape tuple, each
+    size a non-negative integer."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{who}: give the shape once, as sizes ({who}(2, 3)) or size= ({who}(size=(2, 3)))")
+        shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], tuple | list | np.ndarray):
         shape = tuple(shape[0])
     for n in shape:
         if not is_int(n):
             raise TypeError(f"{who}: sizes must be integers, got {n!r} ({type(n).__name__}) in the shape {shape!r}")
-        if n < 0:
-            raise ValueError(f"{who}: sizes must be non-negative, got {n} in the shape {shape!r}")
+        if n < 0:  # (PyTorch's RuntimeError; a ValueError too)
+            raise InputError(f"{who}: sizes must be non-negative, got {n} in the shape {shape!r}")
     return tuple(int(n) for n in shape)
+
+
+def _number(value, who: str, name: str):
+    """``value`` as a Python number: a one-element tensor (PyTorch takes a 0-d tensor for a number) by its item."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{who}: {name} must be a number or a one-element tensor, got a tensor of shape {value.shape}")
+        return value.item()
+    return value
 
 
 def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor:
@@ -44,17 +59,19 @@ def _finish(arr: np.ndarray, requires_grad: bool = False, device=None) -> Tensor
     return t.requires_grad_(True) if requires_grad else t
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _finish(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros")), requires_grad, device)
+def zeros(*shape, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _finish(np.zeros(_shape(shape, "zeros", size), dtype=_dtype(dtype, "zeros")), requires_grad, device)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _finish(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones")), requires_grad, device)
+def ones(*shape, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _finish(np.ones(_shape(shape, "ones", size), dtype=_dtype(dtype, "ones")), requires_grad, device)
 
 
 def full(shape, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``; without ``dtype``, PyTorch's inference
-    from the value: bool for a bool, int64 for an integer, the default float dtype otherwise."""
+    from the value: bool for a bool, int64 for an integer, the default float dtype otherwise (a one-element tensor
+    gives its number)."""
+    fill_value = _number(fill_value, "full", "fill_value")
     if dtype is None and isinstance(fill_value, bool | np.bool_):
         dtype = np.bool_
     elif dtype is None and isinstance(fill_value, int | np.integer):
@@ -97,6 +114,7 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """PyTorch's full_like: ``fill_value`` in ``x``'s shape, dtype (unless given) and device."""
+    fill_value = _number(fill_value, "full_like", "fill_value")
     if not (is_real(fill_value) or isinstance(fill_value, bool | np.bool_ | complex)):
         raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r} ({type(fill_value).__name__})")
     return _like(x, fill_value, None if dtype is None else tensor_dtype(dtype, "full_like"), requires_grad)
@@ -133,23 +151,55 @@ def eye(n: int, m: int | None = None, dtype=None, device=None) -> Tensor:
     return _finish(np.eye(n, m, dtype=_dtype(dtype, "eye")), device=device)
 
 
-def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
-    """Like ``torch.arange``: integers stay int64, a float bound gives the default float dtype."""
-    for name, v in (("start", start), ("stop", stop), ("step", step)):
+def arange(start=0, stop=None, step=1, dtype=None, device=None, *, end=None, requires_grad: bool = False) -> Tensor:
+    """Like ``torch.arange``: ``start + i·step`` for ``i`` in ``0 … ⌈(end − start)/step⌉ − 1`` (``arange(n)`` counts
+    from 0; ``end`` is PyTorch's name for ``stop``); integers stay int64, a float bound gives the default float
+    dtype.  A bound may be a one-element tensor (its number)."""
+    if end is not None:
+        if stop is not None:
+            raise TypeError(f"arange: give the end once, as stop= (NumPy) or end= (PyTorch), got {stop=}, {end=}")
+        stop = end
+    start, stop, step = (_number(v, "arange", n) for v, n in ((start, "start"), (stop, "end"), (step, "step")))
+    for name, v in (("start", start), ("end", stop), ("step", step)):
         if v is not None and not (is_real(v) and np.isfinite(v)):
             raise TypeError(f"arange: {name} must be a finite number, got {v!r}")
-    if step == 0:
-        raise ValueError("arange: step must be non-zero (as in torch.arange); give e.g. step=1")
-    arr = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if step == 0:  # (PyTorch's RuntimeError; a ValueError too)
+        raise InputError("arange: step must be non-zero (as in torch.arange); give e.g. step=1")
+    low, high = (0, start) if stop is None else (start, stop)
+    if (high - low) * step < 0:  # NumPy would give an empty range; PyTorch refuses it
+        raise InputError(f"arange: upper bound and lower bound inconsistent with step sign (start {low}, end {high}, "
+                         f"step {step}); give a step of the sign of end - start, e.g. step={-step}")  # fmt: skip
+    arr = np.arange(low, high, step)
     if dtype is not None:
-        arr = arr.astype(dtype)
+        arr = arr.astype(tensor_dtype(dtype, "arange"))
     elif arr.dtype.kind == "f":
         arr = arr.astype(backend.get_default_dtype())
-    return _finish(arr, device=device)
+    return _finish(arr, requires_grad, device)
 
 
-def linspace(start: float, stop: float, num: int, dtype=None, device=None) -> Tensor:
-    return _finish(np.linspace(start, stop, num, dtype=_dtype(dtype, "linspace")), device=device)
+def linspace(start: float, stop: float = None, num: int | None = None, dtype=None, device=None, *, end=None,
+             steps: int | None = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """``num`` (``steps``, PyTorch's name) evenly spaced values from ``start`` to ``stop`` (``end``) inclusive;
+    the bounds may be one-element tensors."""
+    stop = _one_of("linspace", "stop", stop, "end", end)
+    num = _one_of("linspace", "num", num, "steps", steps)
+    start, stop = _number(start, "linspace", "start"), _number(stop, "linspace", "end")
+    return _finish(np.linspace(start, stop, num, dtype=_dtype(dtype, "linspace")), requires_grad, device)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """PyTorch's logspace: ``base ** linspace(start, end, steps)``, computed in float64, then in ``dtype``."""
+    start, end = _number(start, "logspace", "start"), _number(end, "logspace", "end")
+    values = np.power(float(base), np.linspace(start, end, steps, dtype=np.float64))
+    return _finish(values.astype(_dtype(dtype, "logspace")), requires_grad, device)
+
+
+def _one_of(who: str, name: str, value, other_name: str, other):
+    """The argument given under one of its two names (NumPy's and PyTorch's), refused when given under both or none."""
+    if (value is None) == (other is None):
+        raise TypeError(f"{who}: give {name} once, as {name}= or {other_name}=, got {name}={value!r}, {other_name}={other!r}")
+    return value if other is None else other
 
 
 def _drawn(draw, shape: tuple, who: str, finish) -> Tensor:
@@ -171,18 +221,18 @@ def _drawn(draw, shape: tuple, who: str, finish) -> Tensor:
     return out
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
+def randn(*shape, size=None, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Standard normal samples from the library generator (``ng.manual_seed``) or ``seed``."""
     rng = backend.resolve_rng(seed)
     draw = lambda size: rng.standard_normal(size, dtype=np.float64).astype(_dtype(dtype, "randn"))  # noqa: E731
-    return _drawn(draw, _shape(shape, "randn"), "randn", lambda a: _finish(a, requires_grad, device))
+    return _drawn(draw, _shape(shape, "randn", size), "randn", lambda a: _finish(a, requires_grad, device))
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
+def rand(*shape, size=None, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = backend.resolve_rng(seed)
     draw = lambda size: rng.random(size).astype(_dtype(dtype, "rand"))  # noqa: E731
-    return _drawn(draw, _shape(shape, "rand"), "rand", lambda a: _finish(a, requires_grad, device))
+    return _drawn(draw, _shape(shape, "rand", size), "rand", lambda a: _finish(a, requires_grad, device))
 
 
 def randperm(n: int, dtype="int64", seed=None, device=None, requires_grad: bool = False) -> Tensor:

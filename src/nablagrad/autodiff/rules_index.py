@@ -22,6 +22,7 @@ then move the batch axis first and the advanced block where the per-example op p
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -185,6 +186,58 @@ def _may_move(index) -> bool:
         elif is_int(p):
             ints = True
     return arrays and ints
+
+
+_INDEX_DTYPES = frozenset(np.dtype(d) for d in ("int64", "int32", "bool"))  # PyTorch's (and uint8, a mask)
+_UINT8 = np.dtype(np.uint8)
+
+
+def torch_index(index, who: str):
+    """``index`` of ``x[index]`` (``who``: getitem or setitem) read as PyTorch reads it, where NumPy differs: a
+    negative slice step is refused (``x.flip(d)`` reverses); an index tensor must be int64, int32, bool or uint8,
+    and a uint8 one is a mask (PyTorch's deprecated reading, with its warning); an empty list or array selects
+    nothing (NumPy would call ``[]`` a float array).  The same object back when nothing changes (the common case:
+    ints and plain slices pass at one class test each)."""
+    if index.__class__ is not tuple:
+        return _torch_part(index, who)
+    parts = None
+    for k, p in enumerate(index):
+        if p.__class__ is int or p.__class__ is slice and p.step is None:  # (the common entries: one test)
+            continue
+        q = _torch_part(p, who)
+        if q is not p:
+            parts = parts or list(index)
+            parts[k] = q
+    return index if parts is None else tuple(parts)
+
+
+def _torch_part(p, who: str):
+    """One entry of an index, as :func:`torch_index` reads it."""
+    cls = p.__class__
+    if cls is int or p is None or p is Ellipsis:
+        return p
+    if cls is slice:
+        if p.step is not None and is_int(p.step) and p.step < 0:
+            raise ValueError(f"{who}: step must be greater than zero (PyTorch's rule), got the slice {p}; reverse "
+                             "with x.flip(dim) instead, e.g. x.flip(0)[::2] for x[::-2]")  # fmt: skip
+        return p
+    if cls is list:
+        return p if len(p) else np.zeros(0, dtype=np.int64)  # torch.tensor([]) as an index: no entries, int64
+    if not (cls is Tensor or cls is np.ndarray or isinstance(p, Tensor)):
+        return p
+    dtype = p.dtype
+    if dtype in _INDEX_DTYPES:
+        return p
+    if dtype == _UINT8:
+        warnings.warn(f"{who}: indexing with dtype uint8 is now deprecated, please use a dtype bool instead (a uint8 "
+                      "index is read as a mask, as PyTorch reads it)", UserWarning, stacklevel=4)  # fmt: skip
+        return p.astype(np.bool_)
+    if not (p.numel() if isinstance(p, Tensor) else p.size) and dtype.kind in "fiu":
+        return np.zeros(p.shape, dtype=np.int64)  # an empty index selects nothing, whatever its dtype
+    if isinstance(p, Tensor) and dtype.kind in "iu":
+        raise IndexError(f"{who}: tensors used as indices must be long, int, byte or bool tensors, got {dtype} "
+                         f"(index of shape {p.shape}); convert it, e.g. index.long()")  # fmt: skip
+    return p
 
 
 def torch_order(out: Tensor, index, x: Tensor) -> Tensor:

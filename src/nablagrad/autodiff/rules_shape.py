@@ -19,7 +19,12 @@ from . import grad_mode as _m
 from . import ops
 from .errors import InputError
 from .primitive import Primitive, function
-from .tensor import Tensor, _apply, guard, tensor
+from .tensor import Tensor, TensorTypeError, _apply, guard, tensor
+
+
+class IndexRangeError(IndexError, RuntimeError):
+    """An index or a range out of a dim's bounds where PyTorch raises a ``RuntimeError`` (gather, scatter,
+    index_select, narrow): an ``IndexError`` too, as NumPy's and the library's other refusals of indices."""
 
 
 def _t(x) -> Tensor:
@@ -65,7 +70,7 @@ def flip(x, *positional, axis=None, dims=None):
     for a in axes:
         if x.ndim:  # a 0-d tensor flipped is itself
             index[a] = slice(None, None, -1)
-    return x[tuple(index)]
+    return ops.numpy_getitem(x, tuple(index))  # (NumPy's indexing: x[::-1] is refused as PyTorch refuses it)
 
 
 @function()
@@ -82,7 +87,7 @@ def roll(x, shifts=None, axis=None, dims=None, *, shift=None):
     shifts = tuple(shifts) if isinstance(shifts, tuple | list) else (shifts,)
     axes = tuple(axis) if isinstance(axis, tuple | list) else (axis,)
     if len(shifts) != len(axes):  # PyTorch's rule (NumPy would broadcast one against the other)
-        raise ValueError(
+        raise InputError(
             f"roll: give one shift per dim, got shifts {shifts} and dims {axes}; e.g. roll(x, (1, 2), dims=(0, 1))"
         )
     for s, a in zip(shifts, axes):
@@ -98,7 +103,7 @@ def _repeat_method(x, *sizes):
     least one size per dim (PyTorch's rule; NumPy's tile would pad missing sizes with 1s)."""
     sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], tuple | list) else sizes
     if len(sizes) < x.ndim:
-        raise ValueError(
+        raise InputError(
             f"repeat: got the repeat sizes {sizes} for a tensor of {x.ndim} dims (shape {x.shape}); "
             f"the number of repeat sizes can not be smaller than the number of dims (PyTorch's rule): give one "
             f"per dim, e.g. x.repeat({', '.join(['1'] * (x.ndim - 1) + ['2'])}), or ng.tile to pad them with 1s"
@@ -115,8 +120,11 @@ def repeat(x, repeats, axis=None):
         x, axis = x.reshape(-1), 0
     axis = _ax("repeat", axis, x.ndim)
     counts = repeats.numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.ndim > 1 or (counts.ndim == 1 and counts.size not in (1, x.shape[axis])):
+        raise InputError(f"repeat: repeats must be a number or one count per entry along the dim, got repeats of "
+                         f"shape {counts.shape} for {x.shape[axis]} entries (dim {axis} of shape {x.shape})")  # fmt: skip
     if counts.size and counts.min() < 0:
-        raise ValueError(f"repeat: repeats must not be negative, got {repeats!r}; give counts >= 0")
+        raise InputError(f"repeat: repeats must not be negative, got {repeats!r}; give counts >= 0")
     return x[_along(axis, np.repeat(np.arange(x.shape[axis]), counts), x.ndim)]
 
 
@@ -161,14 +169,14 @@ def _move_dims(name: str, x, source, destination) -> Tensor:
     src = [source] if is_int(source) else list(source)
     dst = [destination] if is_int(destination) else list(destination)
     if len(src) != len(dst):
-        raise ValueError(
+        raise InputError(
             f"{name}: source {source} and destination {destination} must name as many dims; give one destination per source dim"
         )
     src = [_ax(name, s, x.ndim) for s in src]
     dst = [_ax(name, d, x.ndim) for d in dst]
     for which, dims, given in (("source", src, source), ("destination", dst, destination)):
         if len(set(dims)) != len(dims):
-            raise ValueError(f"{name}: repeated dim in {which} {given} (a tensor of shape {x.shape}); give each dim once")
+            raise InputError(f"{name}: repeated dim in {which} {given} (a tensor of shape {x.shape}); give each dim once")
     if not x.ndim:  # its only dim is itself: moving it changes nothing (a view, as permute)
         return ops.transpose(x, ())
     rest = iter(i for i in range(x.ndim) if i not in src)
@@ -251,7 +259,7 @@ def column_stack(tensors: Sequence):
 def _needs_a_dim(name: str, x: Tensor) -> None:
     """Ops that cut along a dim refuse a 0-d tensor, which has none (PyTorch's rule)."""
     if not x.ndim:
-        raise ValueError(f"{name}: a 0-d tensor has no dim to cut along; reshape it first, e.g. x.reshape(1)")
+        raise InputError(f"{name}: a 0-d tensor has no dim to cut along; reshape it first, e.g. x.reshape(1)")
 
 
 def _pieces(x: Tensor, bounds: Sequence[int], axis: int) -> tuple[Tensor, ...]:
@@ -322,14 +330,14 @@ def _torch_sizes(x: Tensor, split_size_or_sections, axis: int) -> list[int]:
     if isinstance(split_size_or_sections, int | np.integer):
         size = int(split_size_or_sections)
         if size <= 0 and n:
-            raise ValueError(
+            raise InputError(
                 f"split: split_size must be a positive int, got {size} for dim {axis} of length {n} "
                 f"(shape {x.shape}); give the size of each piece, e.g. x.split(2, dim={axis})"
             )
         return [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
     sizes = [int(k) for k in split_size_or_sections]
     if sum(sizes) != n or any(k < 0 for k in sizes):
-        raise ValueError(
+        raise InputError(
             f"split: sizes {sizes} do not add up to {n}, the length of dim {axis} of the tensor of shape "
             f"{x.shape}; give non-negative sizes that sum to {n}"
         )
@@ -376,7 +384,7 @@ def chunk(x, chunks: int, dim: int = 0):
     _needs_a_dim("chunk", x)
     dim = _ax("chunk", dim, x.ndim)
     if not is_int(chunks) or chunks <= 0:
-        raise ValueError(
+        raise InputError(
             f"chunk: chunks must be a positive int, got {chunks!r} for the tensor of shape {x.shape}; "
             "give the number of pieces, e.g. x.chunk(2, dim=0)"
         )
@@ -437,7 +445,7 @@ def _diagonal_arg(name: str, k, x: Tensor) -> int:
     if not is_int(k):
         raise TypeError(f"{name}: the diagonal must be an int, got {k!r}; give e.g. {name}(x, 1) or diagonal=-1")
     if x.ndim < 2:
-        raise ValueError(f"{name}: expects a matrix or a batch of them, got shape {x.shape}; reshape it, e.g. x.reshape(1, -1)")
+        raise InputError(f"{name}: expects a matrix or a batch of them, got shape {x.shape}; reshape it, e.g. x.reshape(1, -1)")
     return int(k)
 
 
@@ -453,7 +461,7 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1, dim1=None, dim2
     a1 = _ax("diagonal", axis1 if dim1 is None else dim1, x.ndim)
     a2 = _ax("diagonal", axis2 if dim2 is None else dim2, x.ndim)
     if a1 == a2:  # a plane needs two dims (PyTorch: "diagonal dimensions cannot be identical")
-        raise ValueError(
+        raise InputError(
             f"diagonal: the two dims are both {a1} for the tensor of shape {x.shape}; diagonal dims cannot be "
             "identical, give two different dims, e.g. x.diagonal(0, 0, 1)"
         )
@@ -478,13 +486,13 @@ def diag(x, k: int = 0, diagonal=None):
     if x.ndim == 2:
         return _diagonal(x, k)
     if x.ndim != 1:
-        raise ValueError(f"diag: expects a vector or a matrix, got shape {x.shape}")
+        raise InputError(f"diag: expects a vector or a matrix, got shape {x.shape}")
     # out[r, r + k] = x[r] (k ≥ 0) or out[c − k, c] = x[c] (k < 0): v = x padded to n, put where
     # the k-th diagonal of the identity is on — v down the rows for k ≥ 0, along the columns for k < 0
     n = x.shape[0] + abs(k)
     v = pad(x, (0, abs(k)))
     on = tensor(np.eye(n, k=k, dtype=bool), device=x.device)
-    return ops.where(on, v.reshape(n, 1) if k >= 0 else v.reshape(1, n), 0.0)
+    return _keep_where(v.reshape(n, 1) if k >= 0 else v.reshape(1, n), on)  # (zeros of x's dtype: an int stays int)
 
 
 @function()
@@ -500,7 +508,7 @@ def diag_embed(x, offset: int = 0, dim1: int = -2, dim2: int = -1):
         raise TypeError(f"diag_embed: offset must be an int, got {offset!r}")
     d1, d2 = _ax("diag_embed", dim1, x.ndim + 1), _ax("diag_embed", dim2, x.ndim + 1)
     if d1 == d2:
-        raise ValueError(f"diag_embed: dim1 and dim2 are both {d1}; give two different dims, e.g. dim1=-2, dim2=-1")
+        raise InputError(f"diag_embed: dim1 and dim2 are both {d1}; give two different dims, e.g. dim1=-2, dim2=-1")
     k = int(offset)
     n = x.shape[-1] + abs(k)
     v = pad(x, ((0, 0),) * (x.ndim - 1) + ((0, abs(k)),)) if k else x  # (…, n)
@@ -531,9 +539,9 @@ def unfold(x, dimension: int, size: int, step: int):
     d = _ax("unfold", dimension, x.ndim)
     n = x.shape[d]
     if step <= 0:
-        raise ValueError(f"unfold: step must be > 0, got {step}")
+        raise InputError(f"unfold: step must be > 0, got {step}")
     if not 0 <= size <= n:
-        raise ValueError(f"unfold: size {size} exceeds the size {n} of dim {d} (shape {x.shape}); give size in 0..{n}")
+        raise InputError(f"unfold: size {size} exceeds the size {n} of dim {d} (shape {x.shape}); give size in 0..{n}")
     starts = np.arange(0, n - size + 1, step)
     windows = x[_along(d, starts[:, None] + np.arange(size), x.ndim)]  # (…, count, size, …)
     return moveaxis(windows, d + 1, -1)
@@ -603,7 +611,7 @@ def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None,
     x = _t(x)
     idx = indices if isinstance(indices, Tensor) else to_device(np.asarray(indices), x.device)
     if idx.ndim != x.ndim:
-        raise ValueError(f"take_along_axis: indices of shape {idx.shape} need as many axes as x of shape {x.shape}")
+        raise InputError(f"take_along_axis: indices of shape {idx.shape} need as many axes as x of shape {x.shape}")
     if getattr(idx.dtype, "kind", "i") not in "iu":
         raise TypeError(
             f"take_along_axis: indices must be integers, got dtype {idx.dtype}; convert them, e.g. idx.astype('int64')"
@@ -620,7 +628,7 @@ def take_along_axis(x, indices, axis: int | None = None, dim: int | None = None,
     try:
         rest = np.broadcast_shapes(x.shape[:axis] + x.shape[axis + 1 :], idx.shape[:axis] + idx.shape[axis + 1 :])
     except ValueError:
-        raise ValueError(
+        raise InputError(
             f"take_along_axis: indices of shape {idx.shape} do not broadcast against x of shape {x.shape} "
             f"outside axis {axis}; give sizes equal to x's (or 1) there"
         ) from None
@@ -667,8 +675,10 @@ def _index_array(name: str, index, x: Tensor, dim: int, negative: bool = False):
     indexes with its own; :mod:`.rules_index`), its entries checked for all examples at once."""
     idx = index.data if isinstance(index, Tensor) else index if hasattr(index, "shape") else np.asarray(index)
     kind = getattr(getattr(idx, "dtype", None), "kind", "i")
-    if kind not in "iu":
-        raise TypeError(f"{name}: the index must hold integers, got dtype {idx.dtype}; convert it, e.g. idx.astype('int64')")
+    if kind not in "iu":  # (PyTorch's RuntimeError; a TypeError too)
+        raise TensorTypeError(
+            f"{name}: the index must hold integers, got dtype {idx.dtype}; convert it, e.g. idx.astype('int64')"
+        )
     n = x.shape[dim] if x.ndim else 1
     size = int(np.prod(idx.shape)) if hasattr(idx, "shape") else 1
     if size:
@@ -677,7 +687,7 @@ def _index_array(name: str, index, x: Tensor, dim: int, negative: bool = False):
         if lo < low or hi >= n:
             bad = hi if hi >= n else lo
             hint = "" if negative or bad >= n else " (a negative index does not count from the end here, as in PyTorch)"
-            raise IndexError(
+            raise IndexRangeError(
                 f"{name}: index {bad} is out of range for dim {dim} of size {n} (x of shape {x.shape}, index of shape "
                 f"{tuple(np.shape(index))}); give indices in {low}..{n - 1}{hint}"
             )
@@ -702,7 +712,7 @@ def gather(x, dim: int, index):
             flat = namespace_of(index).reshape(index, (-1,)) if hasattr(index, "shape") else np.reshape(index, -1)
         return gather(x.reshape(-1), 0, flat).reshape(shape)
     if len(shape) != x.ndim or any(n > m for a, (n, m) in enumerate(zip(shape, x.shape)) if a != dim):
-        raise ValueError(
+        raise InputError(
             f"gather: index of shape {shape} needs x's {x.ndim} dimensions and no size larger than x's "
             f"{x.shape} outside dim {dim}; give an index of shape (..., k, ...) with the other sizes at most x's"
         )
@@ -718,13 +728,13 @@ def _scatter_index(name: str, x: Tensor, dim: int, index, src) -> tuple:
     dim = _ax(name, dim, x.ndim)
     idx = _index_array(name, index, x, dim)
     if idx.ndim != x.ndim or any(n > m for a, (n, m) in enumerate(zip(idx.shape, x.shape)) if a != dim):
-        raise ValueError(
+        raise InputError(
             f"{name}: index of shape {tuple(idx.shape)} needs x's {x.ndim} dimensions and no size larger than x's "
             f"{x.shape} outside dim {dim}; give an index of the shape of the src block to write"
         )
     if isinstance(src, Tensor) and src.ndim:
         if src.ndim != idx.ndim or any(n > m for n, m in zip(idx.shape, src.shape)):
-            raise ValueError(
+            raise InputError(
                 f"{name}: src of shape {src.shape} is smaller than the index of shape {tuple(idx.shape)}; "
                 "give a src at least as large as the index in every dimension"
             )
@@ -783,10 +793,13 @@ def narrow(x, dim: int, start: int, length: int):
     dim = _ax("narrow", dim, x.ndim)
     n = x.shape[dim]
     begin = start + n if start < 0 else start
-    if not 0 <= begin <= n or length < 0 or begin + length > n:
-        raise IndexError(
+    if not 0 <= begin <= n:  # (PyTorch: an IndexError here, a RuntimeError for the length; both are both here)
+        raise IndexRangeError(f"narrow: start {start} is out of range for dim {dim} of size {n} (shape {x.shape}); "
+                              f"give a start in {-n}..{n}")  # fmt: skip
+    if length < 0 or begin + length > n:
+        raise IndexRangeError(
             f"narrow: start {start} and length {length} do not fit dim {dim} of size {n} (shape {x.shape}); "
-            f"give 0 <= start and start + length <= {n}"
+            f"give a length >= 0 with start + length <= {n}"
         )
     return x[_along(dim, slice(begin, begin + length), x.ndim)]
 
@@ -810,7 +823,7 @@ def unflatten(x, dim: int, sizes):
     known = int(np.prod([k for k in sizes if k != -1]))
     n = x.shape[dim]
     if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or (-1 in sizes and (not known or n % known)):
-        raise ValueError(
+        raise InputError(
             f"unflatten: sizes {sizes} do not multiply to {n}, the size of dim {dim} (shape {x.shape}); "
             "give sizes whose product is that size, at most one of them -1"
         )
@@ -828,7 +841,7 @@ def t(x):
     """PyTorch's t: a matrix transposed; a vector or a scalar is itself (more dims: use ``transpose``)."""
     x = _t(x)
     if x.ndim > 2:
-        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use x.transpose(0, 1) or x.mT")
+        raise InputError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use x.transpose(0, 1) or x.mT")
     return ops.transpose(x) if x.ndim == 2 else x
 
 

@@ -400,9 +400,10 @@ class Tensor(Box):
     # --- repr ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(self._host(), separator=", ", prefix="tensor(")  # (printing inside ng.jit is no read)
-        extra = ""
-        if self.dtype != backend.get_default_dtype() and self.dtype.kind == "f":
-            extra += f", dtype={self.dtype}"
+        extra = f", size={self.shape}" if 0 in self.shape and self.ndim > 1 else ""  # ([] alone shows no shape)
+        dt = self.dtype  # named unless PyTorch infers it from numbers (the default float, int64, bool), as torch's
+        if dt != backend.get_default_dtype() and dt not in _INFERRED_DTYPES:
+            extra += f", dtype={dt}"
         if self._data.__class__ is not np.ndarray and namespace_of(self._data) is not NUMPY:
             extra += f", device='{self.device}'"
         if self._op is not None:
@@ -995,6 +996,7 @@ def unmark_batched(t: Tensor, level: int) -> Tensor:
 
 
 _EMPTY: dict = {}
+_INFERRED_DTYPES = frozenset((np.dtype(np.int64), np.dtype(np.bool_)))  # (a repr names any other non-default dtype)
 
 # detach() of a value a transform carries: the same values, no tangent, no cotangent; batched as it is (elementwise)
 DETACHED = Primitive("detach", lambda x: x, (None,), (None,), fmt="detach({0})")
