@@ -94,7 +94,7 @@ from .primitive import NUMPY_NS, Primitive, _no_cotangent, sum_to
 from .pytree import LEAF, TreeDef, tree_flatten, tree_unflatten
 from .random import draws_recorded, generators_of, set_states, states_of
 from .rules import COMPARISONS, INVERT
-from .tensor import Tensor, _apply, _wrap, apply, as_tensor
+from .tensor import _NO_GRAD, Tensor, _apply, _wrap, apply, as_tensor
 
 _VALUE_MSG = (
     "jit: the function reads the value of a traced tensor (x.item(), float(x), bool(x), `if x > 0:`, x.numpy(), "
@@ -191,11 +191,15 @@ class _Trace:
         made during this call, recorded as an op; into an argument or a tensor made before the call (a global, a
         parameter outside ``optimizer.step()``), refused, since a replay would compute the value and never write
         it (the effects, which do write, run with no trace)."""
-        if id(x) in self.leaf_ids or x._version < self.start:
-            what = "a parameter" if id(x) in self.own or (x._op is None and x.requires_grad and id(x) not in self.leaf_ids)\
-                else "its argument" if id(x) in self.leaf_ids else "a tensor made before the call"  # fmt: skip
-            step = "; a parameter's update belongs in optimizer.step()" if what == "a parameter" else ""
-            raise JitError(_WRITE_MSG.format(name=self.name, who=who, what=what, shape=tuple(x.shape), step=step))
+        if id(x) not in self.leaf_ids and x._version >= self.start:
+            return
+        if id(x) in self.leaf_ids and id(x) not in self.own:
+            what, step = "its argument", ""
+        elif x._op is None and x.requires_grad:  # (a parameter passed in, or one the function reads)
+            what, step = "a parameter", "; a parameter's update belongs in optimizer.step()"
+        else:
+            what, step = "a tensor made before the call", ""
+        raise JitError(_WRITE_MSG.format(name=self.name, who=who, what=what, shape=tuple(x.shape), step=step))
 
     def of_this_call(self, x) -> bool:
         """A value (or a list holding one) that belongs to this call: an input or an op's result, not a
@@ -921,7 +925,13 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
                      if isinstance(a, Tensor) and id(a) not in wanted and id(a) not in leaf_ids}.values())  # fmt: skip
     known = wanted | leaf_ids | {id(c) for c in captured}
     captured += list({id(o): o for o in outs if id(o) not in known}.values())  # an output f made without an op
-    slot = {id(t): i for i, t in enumerate([*leaves, *captured, *ordered])}
+    # an op traced under no_grad passes its result through _NO_GRAD (tensor._traced_without_grad): folded into the
+    # op here — one slot for both, and the op carries no gradient — so a compiled call under no_grad replays no extra op
+    passed = {id(t): t._inputs[0] for t in ordered if t._op is _NO_GRAD}
+    made_without_grad = {id(a) for a in passed.values()}
+    kept = [t for t in ordered if id(t) not in passed]
+    slot = {id(t): i for i, t in enumerate([*leaves, *captured, *kept])}
+    slot.update({i: slot[id(a)] for i, a in passed.items()})
     flags = tuple(c.requires_grad for c in captured)
     # tensors of another array library, or values made outside the tape (the tangents of jvp, jacfwd, hessian
     # inside f): no NumPy program can replay them, so calls run f itself
@@ -932,7 +942,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
     data_slot = {id(t.data): slot[id(t)] for t in ordered if id(t.data) in made}  # x[argmax(x)]: each call's index
     data_slot.update({id(t.data): i for i, t in enumerate(leaves)})
     ops = []
-    for t in ordered:
+    for t in kept:
         subs = []
         for key, v in (t._params or {}).items():
             if isinstance(v, _INDEX_ARRAYS) and id(v) in data_slot:
@@ -941,13 +951,13 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
                 subs += [(key, j, data_slot[id(x)]) for j, x in enumerate(v)
                          if isinstance(x, _INDEX_ARRAYS) and id(x) in data_slot]  # fmt: skip
         args_ = [_argument(a, slot, data_slot) for a in t._inputs]
-        carries = t.dtype.kind in "fc" and not _no_vjp(t._op)  # (a float result no rule differentiates: a mask)
+        carries = t.dtype.kind in "fc" and not _no_vjp(t._op) and id(t) not in made_without_grad  # (not a mask)
         ops.append(_Op(t._op, args_, _without_inputs(t._params or {}, subs), subs, slot[id(t)], carries))
     program = _Program(len(leaves), captured, flags, ops, [slot[id(o)] for o in outs], tree=tree, statics=statics)
     program.leaf_floating = [t.dtype.kind in "fc" for t in [*leaves, *captured]]
     masks = sorted({s for op in ops for _, _, s in op.subs if s < len(leaves) and leaves[s].data.dtype == np.bool_})
     program.mask_counts = tuple((i, int(np.count_nonzero(leaves[i].data))) for i in masks)
-    op_index = {id(t): i for i, t in enumerate(ordered)}
+    op_index = {id(t): i for i, t in enumerate(kept)}
     if outs and outs[0]._op is not None and not trace.effects:
         try:  # the backward visits the ops in eager mode's order: the gradients are summed as there
             program.order = [op_index[id(n)] for n in reversed(_toposort(outs[0], set())) if id(n) in op_index]
@@ -955,7 +965,7 @@ def _program(f: Callable, trace: _Trace, leaves: list[Tensor], recorded: list[Te
             program.order = None
     if trace.effects:  # a training step: each effect goes before the first op recorded after it
         position = {id(t): i for i, t in enumerate(recorded)}
-        places = [position[id(t)] for t in ordered]
+        places = [position[id(t)] for t in kept]
         for e in trace.effects:
             e.at = sum(1 for p in places if p < e.at)
             e.root = None if e.root is None else slot[id(e.root)]
@@ -1029,9 +1039,10 @@ def jit(f: Callable | None = None, *, static_argnums=None, static_argnames=None,
             if retraces > RETRACE_LIMIT:
                 return _eager_from_now_on(f, args, key, programs, name)
             program = None
-        if program is not None and not program.current():  # another mode (eval after train): its own program
-            program = _switch(programs, others.setdefault(key, []), key, program)
-        fresh = program is None or not program.current()
+        fresh = program is None
+        if not fresh and not program.current():  # another mode (eval after train): its own program, else traced anew
+            switched = _switch(programs, others.setdefault(key, []), key, program)
+            fresh, program = switched is program, switched
         if fresh:
             program = programs[key] = _trace(f, args)
             program.primitive = _Compiled(name, program)
