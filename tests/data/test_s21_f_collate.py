@@ -83,6 +83,7 @@ def test_batches_equal_torch_default_collate(kind):
     (lambda i: (i, object()), TypeError, "cannot batch examples of type object"),
     (lambda i: (i, i) if i else (i, i, i), ValueError, r"different numbers of fields \[2, 3\]"),
     (lambda i: {"a": i} if i else {"b": i}, ValueError, r"different keys \(\['b'\] and \['a'\]\)"),
+    (lambda i: None if i else {"a": i}, ValueError, r"different keys \(\['a'\] and NoneType\)"),
 ])  # fmt: skip
 def test_examples_torch_cannot_batch_are_refused_by_type_or_field(make, error, match):
     with pytest.raises((TypeError, RuntimeError, KeyError)):  # torch refuses each of them too

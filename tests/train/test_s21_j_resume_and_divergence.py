@@ -134,6 +134,25 @@ def test_a_checkpoint_of_another_run_is_refused_before_anything_changes(tmp_path
     assert (d / CHECKPOINT_NAME).read_bytes() == saved
 
 
+@pytest.mark.parametrize("change, words", [({"rows": 20}, "run on 40 rows"), ({"metrics": ["mae"]}, "metrics=[]")])
+def test_trainer_restore_refuses_another_run_before_loading_anything(tmp_path, change, words):
+    """``Trainer.restore()`` itself (no undo point around it, unlike ``fit(resume=True)``) leaves the weights and
+    the optimiser's state as they were."""
+    d = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        _fit(d, [Kill(1, 2)], checkpoint_every=1)
+    lin = ng.nn.Linear(2, 1, dtype="float64", seed=5)
+    opt = ng.optim.Adam(lin.parameters(), lr=0.05)
+    n = change.get("rows", 40)
+    trainer = ng.train.Trainer(lin, ng.nn.MSELoss(), opt, X[:n], Y[:n], epochs=8, batch_size=8, checkpoint_dir=d,
+                               metrics=change.get("metrics", ()))  # fmt: skip
+    before = lin.weight.numpy().copy()
+    with pytest.raises(ValueError, match=re.escape(words)):
+        trainer.restore()
+    np.testing.assert_array_equal(lin.weight.numpy(), before)
+    assert opt.state_dict()["state"] == {} and trainer.epoch == 0
+
+
 @pytest.mark.parametrize("jit", [True, False])
 def test_a_loss_that_is_inf_before_any_update_does_not_blame_the_learning_rate(jit):
     lin = ng.nn.Linear(2, 1, seed=0)

@@ -174,10 +174,10 @@ def _stack(examples: list, who: str):
     arrays are stacked into one array."""
     first = examples[0]
     if isinstance(first, Mapping):
-        if any(not isinstance(ex, Mapping) or ex.keys() != first.keys() for ex in examples):
-            odd = next(ex for ex in examples if not isinstance(ex, Mapping) or ex.keys() != first.keys())
+        odd = [ex for ex in examples if not isinstance(ex, Mapping) or ex.keys() != first.keys()]  # (None among them too)
+        if odd:
             raise ValueError(f"{who}: the examples of a batch have different keys ({sorted(map(str, first))[:5]} and "
-                             f"{sorted(map(str, odd))[:5] if isinstance(odd, Mapping) else type(odd).__name__}); give "
+                             f"{sorted(map(str, odd[0]))[:5] if isinstance(odd[0], Mapping) else type(odd[0]).__name__}); give "
                              "every example the same keys")  # fmt: skip
         return {k: _stack([ex[k] for ex in examples], who) for k in first}
     if isinstance(first, tuple | list):

@@ -1,7 +1,7 @@
 """The dtypes a model file stores: safetensors' codes and the NumPy dtype each one reads as (little-endian).
 One table for the file format (:mod:`.serialization`) and for the buffers an architecture may describe
-(:mod:`.architecture`).  Complex numbers are not among them (safetensors has no complex128, and a module's
-``load_state_dict`` takes real values only): ``save`` refuses such a tensor, naming it."""
+(:mod:`.architecture`).  Complex numbers are not among them (safetensors has no complex128, and a complex64 entry
+would be a file ``load`` refuses): ``save`` refuses such a tensor, naming it."""
 
 from __future__ import annotations
 

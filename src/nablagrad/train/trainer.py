@@ -378,11 +378,13 @@ class Trainer:
 
     def restore(self) -> None:
         """Continue from the checkpoint; the weights and optimiser state are restored all or nothing."""
-        from ..io import load_checkpoint  # noqa: PLC0415
+        from ..io import ModelFile, load_checkpoint  # noqa: PLC0415
 
+        head = ModelFile.open(self.checkpoint_path)  # its header (and a memory map): another run's refused before loading
+        order = head.array("extra.batch_order") if "extra.batch_order" in head.entries else None
+        _check_same_run(head.info["metadata"]["trainer"], order, len(self.X), self.metrics)
         info, tensors = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)  # all or nothing
         t = info["metadata"]["trainer"]
-        _check_same_run(t, tensors, len(self.X), self.metrics)
         self.rng.bit_generator.state = t["rng"]
         self.risk.load(t["risk"])
         self.history = History.from_dict(t["history"])
@@ -430,11 +432,10 @@ class _UndoPoint:
             cb.load_state_dict(state)
 
 
-def _check_same_run(saved: dict, tensors: dict, n_rows: int, metrics: list[str]) -> None:
+def _check_same_run(saved: dict, order: np.ndarray | None, n_rows: int, metrics: list[str]) -> None:
     """Refuse a checkpoint of a run on other data or with other metrics: its batch order would index rows this ``X``
     lacks, and its running sums lack a metric asked for now (either would fail half-way through the epoch)."""
     rows = saved.get("n_rows")
-    order = tensors.get("extra.batch_order")
     if (rows is not None and rows != n_rows) or (order is not None and order.size and int(order.max()) >= n_rows):
         had = f"{rows} rows" if rows is not None else f"row {int(order.max())}"
         raise ValueError(f"it was saved by a run on {had} of X and this X has {n_rows}; resume with the data of that run")
