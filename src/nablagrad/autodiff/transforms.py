@@ -24,6 +24,7 @@ from functools import wraps
 import numpy as np
 
 from ..backend import default_rng
+from ..backend.checks import is_int
 from ..backend.device import to_device
 from . import grad_mode as _m
 from .backward import Plan, grad_of
@@ -584,8 +585,7 @@ def _check_randomness(who: str, randomness) -> None:
 
 
 def _check_chunk_size(who: str, chunk_size) -> None:
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer)
-                                   or chunk_size < 1):  # fmt: skip
+    if chunk_size is not None and not (is_int(chunk_size) and chunk_size >= 1):
         raise ValueError(f"{who}: chunk_size must be None or an int >= 1, got {chunk_size!r}; e.g. chunk_size=32")
 
 

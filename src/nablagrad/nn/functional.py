@@ -345,6 +345,7 @@ def _elementwise_weighted(who: str, loss: Tensor, weight, pred: Tensor, reductio
     """PyTorch 2.13's ``weight=`` of the regression losses: ``w ⊙ ℓ`` with ``w`` of the input's shape, reduced as
     ``reduction`` asks — ``mean`` being ``Σ wℓ / Σ w`` when ``by_weight`` (``mse_loss``, ``l1_loss``), else
     ``Σ wℓ / n`` (``huber_loss``), as PyTorch's."""
+    _check_reduction(reduction, who)  # (mean divides by Σ w here, not in reduce: a bad name is refused first)
     w = _weight_like(weight, pred)
     if w.shape != pred.shape:
         raise ValueError(f"{who}: weight of shape {w.shape} must have the input's shape {pred.shape} (one weight per "
@@ -360,7 +361,6 @@ def mse_loss(input, target, reduction: str = "mean", weight=None):  # noqa: A002
     pred = as_tensor(input)
     d = pred - _target_like(pred, target, "mse_loss")
     if weight is not None:
-        _check_reduction(reduction, "mse_loss")
         return _elementwise_weighted("mse_loss", d * d, weight, pred, reduction, by_weight=True)
     return reduce(d * d, reduction)
 
@@ -378,7 +378,6 @@ def l1_loss(input, target, reduction: str = "mean", weight=None):  # noqa: A002 
     pred = as_tensor(input)
     loss = abs(pred - _target_like(pred, target, "l1_loss"))
     if weight is not None:
-        _check_reduction(reduction, "l1_loss")
         return _elementwise_weighted("l1_loss", loss, weight, pred, reduction, by_weight=True)
     return reduce(loss, reduction)
 

@@ -113,9 +113,6 @@ def _one_number(who: str, key: str, v):
     return v.item()
 
 
-_PAIRS = ("betas", "etas", "step_sizes")  # the options that are a pair of numbers
-
-
 def _plain_numbers(who: str, group: dict) -> dict:
     """``group`` with every option of :data:`HYPERPARAMETERS` that is a one-element tensor (or a pair's entry that
     is one) as its number (:func:`_one_number`), so that every rule, every update and ``state_dict`` see plain
@@ -125,7 +122,7 @@ def _plain_numbers(who: str, group: dict) -> dict:
     out = dict(group)
     for key in out.keys() & HYPERPARAMETERS.keys():
         v = out[key]
-        if key in _PAIRS and isinstance(v, tuple | list):
+        if isinstance(v, tuple | list):  # a pair (betas, etas, step_sizes): its entries
             out[key] = type(v)(_one_number(who, f"{key}[{i}]", b) for i, b in enumerate(v))
         else:
             out[key] = _one_number(who, key, v)

@@ -977,9 +977,9 @@ class ReduceLROnPlateau(LRScheduler):
         self.patience = _count(who, "patience", patience, 0, "steps without improvement before a reduction")
         self.cooldown = _count(who, "cooldown", cooldown, 0, "steps not counted after a reduction")
         self.threshold, self.eps = _rate_like(who, "threshold", threshold), _rate_like(who, "eps", eps)
-        mins = list(min_lr) if isinstance(min_lr, list | tuple) else [min_lr] * groups
-        self.default_min_lr = None if isinstance(min_lr, list | tuple) else min_lr  # PyTorch's record of a scalar min_lr
-        self.min_lrs = _per_group(who, "min_lr", mins, groups)
+        scalar = not isinstance(min_lr, list | tuple)
+        self.min_lrs = _per_group(who, "min_lr", [min_lr] * groups if scalar else list(min_lr), groups)
+        self.default_min_lr = _rate_like(who, "min_lr", min_lr) if scalar else None  # PyTorch's record of a scalar min_lr
         self.optimizer, self.mode, self.threshold_mode, self.factor = optimizer, mode, threshold_mode, float(factor)
         self.last_epoch, self._last_lr = 0, [g["lr"] for g in optimizer.param_groups]
         self.best, self.num_bad_epochs, self.cooldown_counter = (math.inf if mode == "min" else -math.inf), 0, 0
@@ -1005,7 +1005,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise TypeError(f"{who}: the metric must be a number, got {type(metrics).__name__}") from None
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs) and self.default_min_lr is not None:  # a group added since: PyTorch's
-            self.min_lrs = [float(self.default_min_lr)] * len(groups)  # one scalar min_lr holds for it too
+            self.min_lrs = [self.default_min_lr] * len(groups)  # one scalar min_lr holds for it too
         if len(groups) != len(self.min_lrs):
             raise ValueError(f"{who}: the optimiser has {len(groups)} groups but min_lr holds {len(self.min_lrs)} (a group "
                              "added with add_param_group since); set scheduler.min_lrs to one rate per group")  # fmt: skip
