@@ -49,6 +49,19 @@ def test_reaching_max_iter_warns_as_scikit_learn():
     assert any("ConvergenceWarning" in type(w.message).__name__ for w in theirs)
 
 
+def test_reaching_max_iter_warns_once_per_fit_at_the_callers_line_as_scikit_learn():
+    X, y = _data("three_classes")  # three one-vs-rest models, none converged in 2 epochs: one warning
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        ml.Perceptron(max_iter=2, tol=1e-3).fit(X, y)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        sklearn_linear.Perceptron(max_iter=2, tol=1e-3).fit(X, y)
+    ours = [w for w in ours if issubclass(w.category, ml.ConvergenceWarning)]
+    assert len(ours) == sum("ConvergenceWarning" in w.category.__name__ for w in theirs) == 1
+    assert ours[0].filename == __file__
+
+
 @pytest.mark.parametrize("bad", [{"tol": "small"}, {"n_iter_no_change": 0}])
 def test_bad_stopping_parameters_are_refused_as_scikit_learn(bad):
     X, y = _data("moons")

@@ -130,6 +130,9 @@ class Perceptron(_LinearClassifier):
             visits = np.repeat(order, counts)
             scale = None if sw is None else sw / np.ceil(sw)
         self._fit_one_vs_rest(X, enc, lambda Xb, t: self._fit_binary(Xb, t, *next(starts), visits, scale))
+        if self.tol is not None and self.n_iter_ == self.max_iter:  # once per fit, as scikit-learn's
+            warnings.warn("Perceptron: the maximum number of iterations was reached before convergence; increase "
+                          "max_iter to improve the fit", ConvergenceWarning, stacklevel=3)  # fmt: skip
         return self
 
     def _fit_binary(self, X, y, w: np.ndarray, b: float, visits: np.ndarray, scale: np.ndarray | None):
@@ -162,10 +165,7 @@ class Perceptron(_LinearClassifier):
             stale = stale + 1 if mean > best - self.tol else 0
             best = min(best, mean)
             if stale >= self.n_iter_no_change:
-                return w, b, epochs
-        if self.tol is not None:
-            warnings.warn("Perceptron: the maximum number of iterations was reached before convergence; increase "
-                          "max_iter to improve the fit", ConvergenceWarning, stacklevel=4)  # fmt: skip
+                break
         return w, b, epochs
 
 

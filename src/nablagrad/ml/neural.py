@@ -138,7 +138,8 @@ class _MLP(BaseEstimator):
         seed = self._seed()
         hidden = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
         sizes = [X.shape[1], *(int(h) for h in hidden), n_out]
-        if not hasattr(self, "model_") or not (incremental or self.warm_start):
+        fresh = not hasattr(self, "model_") or not (incremental or self.warm_start)
+        if fresh:
             activation = ALIASES.get(self.activation, self.activation)
             self.model_ = nn.MLP(sizes, activation=activation, dtype=X.dtype.name, seed=seed)
             self.loss_curve_, self.t_ = [], 0
@@ -147,20 +148,29 @@ class _MLP(BaseEstimator):
             raise ValueError(f"{type(self).__name__}.{call}: the data and hidden_layer_sizes give layers {sizes} but "
                              f"the network has {trained} (inputs, hidden units, outputs); pass data of the same "
                              "shape and keep hidden_layer_sizes, or fit from scratch (warm_start=False)")  # fmt: skip
-        if not incremental or not hasattr(self, "_optimizer"):
+        continued = [] if fresh else [self.model_]  # trained in place: put back below if this call fails
+        if incremental and hasattr(self, "_optimizer"):
+            continued.append(self._optimizer)
+        else:
             self._optimizer = optim.Adam(self.model_.parameters(), lr=self.learning_rate_init,
                                          betas=(self.beta_1, self.beta_2), eps=self.epsilon)  # fmt: skip
-        stop = NoImprovementStop(self.tol, self.n_iter_no_change)
-        loss = BatchPenalisedLoss(per_row, self.model_, self.alpha, report)
-        history = train_fit(self.model_, loss, self._optimizer, X, np.column_stack([T, s]),
-                            epochs=1 if incremental else self.max_iter, batch_size=self._batch_size(len(X)),
-                            shuffle=self.shuffle, callbacks=[] if incremental else [stop], seed=seed)  # fmt: skip
-        self.loss_curve_ = [*self.loss_curve_, *(float(v) for v in history["loss"])]
-        self.n_iter_ = len(history.epoch)  # of this call: 1 after partial_fit, as scikit-learn's
-        self.t_ += self.n_iter_ * len(X)  # samples seen by the optimiser, over every call
-        if not incremental and not stop.stopped:  # as scikit-learn: ran all max_iter epochs without meeting the rule
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
-                          "hasn't converged yet.", ConvergenceWarning, stacklevel=4)  # fmt: skip
+        saved = [(obj, obj.state_dict()) for obj in continued]  # copies (the attributes _fit_context restores)
+        try:
+            stop = NoImprovementStop(self.tol, self.n_iter_no_change)
+            loss = BatchPenalisedLoss(per_row, self.model_, self.alpha, report)
+            history = train_fit(self.model_, loss, self._optimizer, X, np.column_stack([T, s]),
+                                epochs=1 if incremental else self.max_iter, batch_size=self._batch_size(len(X)),
+                                shuffle=self.shuffle, callbacks=[] if incremental else [stop], seed=seed)  # fmt: skip
+            self.loss_curve_ = [*self.loss_curve_, *(float(v) for v in history["loss"])]
+            self.n_iter_ = len(history.epoch)  # of this call: 1 after partial_fit, as scikit-learn's
+            self.t_ += self.n_iter_ * len(X)  # samples seen by the optimiser, over every call
+            if not incremental and not stop.stopped:  # as scikit-learn: ran all max_iter epochs without meeting the rule
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
+                              "hasn't converged yet.", ConvergenceWarning, stacklevel=4)  # fmt: skip
+        except BaseException:  # Ctrl-C, a warning turned error: the weights and Adam's state as before the call
+            for obj, state in saved:
+                obj.load_state_dict(state)
+            raise
 
     def _forward(self, X):
         """The network's outputs in the dtype scikit-learn's would have: X's and the weights' common float type."""
