@@ -129,7 +129,9 @@ def test_comparisons_promote_under_jit_and_vmap_as_outside():
 
 def test_an_integer_power_with_a_negative_or_out_of_range_number_is_refused_as_torch():
     u8 = np.array([3, 200], np.uint8)
-    for base, exponent in ((u8, -2), (np.array([1, 2], np.int8), 200), (np.array([2]), -1)):
+    i8 = np.array([1, 2], np.int8)
+    cases = ((u8, -2), (i8, 200), (np.array([2]), -1), (u8, np.int64(-2)), (i8, np.int64(200)))  # NumPy's ints too
+    for base, exponent in cases:
         with pytest.raises(RuntimeError):
             torch.tensor(base) ** exponent
         x = ng.tensor(base)

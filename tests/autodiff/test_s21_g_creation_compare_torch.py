@@ -58,6 +58,22 @@ def test_rand_and_randn_take_size_as_torch():
         ng.zeros(2, size=(2,))
 
 
+@pytest.mark.parametrize("factory", ["rand", "randn"])
+@pytest.mark.parametrize("bad", [{"dtype": "int64"}, {"dtype": "bool"}, {"dtype": "U3"}, {"device": "nonsense"}])
+def test_a_refused_random_draw_leaves_the_generator_as_it_was(factory, bad):
+    """rand/randn refuse an integer or bool dtype as torch's do, and no refusal (dtype, device) draws first: the
+    next draw is the one a fresh seed gives."""
+    if "int64" in bad.values() or "bool" in bad.values():
+        with pytest.raises(RuntimeError):
+            getattr(torch, factory)(2, dtype=getattr(torch, bad["dtype"]))
+    ng.manual_seed(0)
+    want = getattr(ng, factory)(3).numpy()
+    ng.manual_seed(0)
+    with pytest.raises((TypeError, ValueError)):
+        getattr(ng, factory)(2, **bad)
+    np.testing.assert_array_equal(getattr(ng, factory)(3).numpy(), want)
+
+
 def test_arange_and_linspace_require_grad_as_torch():
     ours, theirs = ng.arange(3.0, requires_grad=True), torch.arange(3.0, requires_grad=True)
     (ours * ours).sum().backward()

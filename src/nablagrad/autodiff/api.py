@@ -353,30 +353,11 @@ def _comparison(prim) -> Callable:
                 out = _mode.jit_trace.compare(prim.name, self, other)
                 if out is not None:
                     return out
-            with _m.no_grad():
-                if self._data.__class__ is not np.ndarray:  # (NumPy's arrays get the same from the rule's value)
-                    self, other = _torch_operands(self, other)
+            with _m.no_grad():  # (PyTorch's common dtype, on any library: the rule's value, rules.torch_operands)
                 return _apply(prim, (self, other))
         return _wrap(fn(self._data, other._data if isinstance(other, Tensor) else other))
 
     return compare
-
-
-def _torch_operands(x: Tensor, other) -> tuple:
-    """``x`` (holding another library's array) and ``other`` (a tensor or a number) in PyTorch's common dtype for a
-    comparison or a bitwise op (``torch.result_type``; :func:`.ops._promote` with booleans joining numbers), where
-    that library would promote by its own rules or refuse to mix kinds (``array_api_strict``: bool with int, a
-    Python bool with a number, an int beyond uint8's range, a 0-d int64 tensor with a uint8 one)."""
-    if other.__class__ is bool and x.dtype.kind != "b":
-        other = int(other)  # (True is 1 beside a number)
-    elif other.__class__ is int and x.dtype.kind == "b":
-        x = astype(x, np.int64)  # a bool tensor meets an int in int64
-    if not (isinstance(other, Tensor) or other.__class__ in (int, float) or isinstance(other, np.generic)):
-        return x, other  # (an array, a list: as the library reads it)
-    x, other = _promote(x, other, False)
-    if isinstance(other, Tensor) and x.dtype != other.dtype and "b" in (x.dtype.kind, other.dtype.kind):
-        x, other = (astype(x, other.dtype), other) if x.dtype.kind == "b" else (x, astype(other, x.dtype))
-    return x, other
 
 
 def _to(self: Tensor, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
@@ -876,6 +857,4 @@ _clone.__name__ = _clone.__qualname__ = "clone"
 _clone.__doc__ = TABLE["clone"].doc  # (the row's, as every generated function's)
 OPS["clone"] = clone = _clone  # ng.clone(x, memory_format=...), as torch.clone
 
-logspace = creation.logspace  # (a factory, as ng.linspace; exported from here, where the public names are listed)
-
-__all__ = [*OPS, *_MEMORY_FORMATS, "numel", "logspace"]
+__all__ = [*OPS, *_MEMORY_FORMATS, "numel"]

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..backend.checks import is_int, is_real
+from ..backend.device import device as to_device_spec
 from ..backend.device import to_device
 from ..backend.dtypes import tensor_dtype
 from ..backend.namespace import NUMPY, namespace_of
@@ -221,17 +222,28 @@ def _drawn(draw, shape: tuple, who: str, finish) -> Tensor:
     return out
 
 
+def _draw_target(dtype, device, who: str):
+    """The dtype and device of a random tensor, checked before the generator is touched (a refusal leaves its
+    state as it was): a float (or complex) dtype, as PyTorch's rand/randn refuse integers and bool."""
+    dt = np.dtype(_dtype(dtype, who))
+    if dt.kind not in "fc":
+        raise TypeError(f"{who}: draws floats, but the dtype is {dt}; give a float dtype, e.g. dtype='float32'")
+    return dt, None if device is None else to_device_spec(device)
+
+
 def randn(*shape, size=None, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Standard normal samples from the library generator (``ng.manual_seed``) or ``seed``."""
     rng = backend.resolve_rng(seed)
-    draw = lambda size: rng.standard_normal(size, dtype=np.float64).astype(_dtype(dtype, "randn"))  # noqa: E731
+    dt, device = _draw_target(dtype, device, "randn")
+    draw = lambda size: rng.standard_normal(size, dtype=np.float64).astype(dt)  # noqa: E731
     return _drawn(draw, _shape(shape, "randn", size), "randn", lambda a: _finish(a, requires_grad, device))
 
 
 def rand(*shape, size=None, dtype=None, requires_grad: bool = False, seed=None, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = backend.resolve_rng(seed)
-    draw = lambda size: rng.random(size).astype(_dtype(dtype, "rand"))  # noqa: E731
+    dt, device = _draw_target(dtype, device, "rand")
+    draw = lambda size: rng.random(size).astype(dt)  # noqa: E731
     return _drawn(draw, _shape(shape, "rand", size), "rand", lambda a: _finish(a, requires_grad, device))
 
 

@@ -1057,7 +1057,7 @@ def _vector_norm(x: Tensor, ord, axis, keepdims):  # noqa: A002
         return abs(x).sum(axis=axis, keepdims=keepdims)
     if ord == 0:  # a count, derivative 0: 1 where x ≠ 0, else 0·x (backward works, as PyTorch's)
         return ops.where(x != 0, 1.0, x * 0.0).sum(axis=axis, keepdims=keepdims)
-    if isinstance(ord, str) or not isinstance(ord, int | float | np.integer | np.floating):
+    if not isinstance(ord, int | float | np.integer | np.floating):
         raise ValueError(
             f"linalg.vector_norm: ord={ord!r} is not a vector norm; give a number (2, 1, inf, -inf, 0 or any p), "
             "or use linalg.matrix_norm for 'fro' and 'nuc'"

@@ -126,7 +126,7 @@ def _relu_value(x):
 # ReLU: the one-sided derivative, 0 at x = 0 (lecture 001), as in PyTorch.
 RELU = row(
     "relu",
-    _select("relu", lambda x: _relu_value(x), _relu_passes, "relu({0})", on_output=True),
+    _select("relu", _relu_value, _relu_passes, "relu({0})", on_output=True),
     "unary",
     "max(0, x); derivative 1 for x > 0 and 0 for x ≤ 0 (one-sided at 0, lecture 001), 1 at NaN (PyTorch's).",
     floats=False,
@@ -357,9 +357,12 @@ def _negative_power(shown) -> InputError:
 
 def _pow_check(x, y) -> None:
     """An int exponent of an integer base is refused when negative or out of the base's dtype, as PyTorch (the
-    number is not wrapped into the dtype, as it is for the other ops: uint8 ** −2 would be uint8 ** 254)."""
+    number is not wrapped into the dtype, as it is for the other ops: uint8 ** −2 would be uint8 ** 254).  A NumPy
+    integer scalar is such a number too (:func:`.ops._promote` reads it as one)."""
     dtype = getattr(x, "dtype", None)
-    if y.__class__ is int and isinstance(dtype, np.dtype) and dtype.kind in "iu" and not isinstance(x, np.generic):
+    if (y.__class__ is int or isinstance(y, np.integer)) and isinstance(dtype, np.dtype) and dtype.kind in "iu" \
+            and not isinstance(x, np.generic):  # fmt: skip
+        y = int(y)
         if y < 0:
             raise _negative_power(y)
         if wrap_int(y, dtype) != y:
@@ -946,24 +949,32 @@ def integer_error(name: str, symbol: str, args) -> TypeError:
     )
 
 
-def _cast(a, dtype: np.dtype):
-    return a if a.dtype == dtype else namespace_of(a).astype(a, dtype)
+def _cast(a, dtype: np.dtype, to: np.dtype):
+    """``a`` (an array of any library, of NumPy dtype ``dtype``) in the NumPy dtype ``to``."""
+    return a if dtype == to else namespace_of(a).astype(a, to)
 
 
 def torch_operands(x, y) -> tuple:
-    """The raw operands of a comparison or bitwise op (two tensors' arrays, or one and a number) in PyTorch's
-    common dtype (``torch.result_type``), where NumPy's differs: a NumPy scalar is weak, as a Python number; a float
-    number meets an integer array in the default float dtype; an int number wraps into an integer array's dtype
+    """The raw operands of a comparison or bitwise op (two arrays of any library, or one and a number) in PyTorch's
+    common dtype (``torch.result_type``), where the library's differs: a NumPy scalar is weak, as a Python number; a
+    float number meets an integer array in the default float dtype; an int number wraps into an integer array's dtype
     (:func:`wrap_int`); a 0-d array with a dimensioned one is weak unless of a higher category (:data:`CATEGORY`);
-    an integer array meets a float one in the float's dtype.  (The operators call the rule on the arrays, past
-    :func:`.ops._promote`; under vmap a 0-d example is batched, so it promotes as a dimensioned one.)"""
+    an integer array meets a float one in the float's dtype.  Another library's arrays (a CPU tensor's 0-d array
+    joins them as a number) may also refuse to mix kinds that NumPy mixes as PyTorch does (``array_api_strict``:
+    a bool with an int, a Python bool with a number): there a bool array meets an int one in the int's dtype and an
+    int number in int64, and a Python bool beside a number is 0 or 1.  (The operators call the rule on the arrays,
+    past :func:`.ops._promote`; under vmap a 0-d example is batched, so it promotes as a dimensioned one.)"""
     if isinstance(x, np.generic) and x.dtype.kind in "biuf":
         x = x.item()
     if isinstance(y, np.generic) and y.dtype.kind in "biuf":
         y = y.item()
-    xa, ya = isinstance(getattr(x, "dtype", None), np.dtype), isinstance(getattr(y, "dtype", None), np.dtype)
-    if xa and ya:
-        dx, dy = x.dtype, y.dtype
+    dx, dy = getattr(x, "dtype", None), getattr(y, "dtype", None)
+    strict = False  # another library's array among the operands (NumPy's dtypes are read as they are)
+    if dx is not None and not isinstance(dx, np.dtype):
+        dx, strict = namespace_of(x).numpy_dtype(dx), True
+    if dy is not None and not isinstance(dy, np.dtype):
+        dy, strict = namespace_of(y).numpy_dtype(dy), True
+    if dx is not None and dy is not None:
         if dx == dy:
             return x, y
         if (len(x.shape) == 0) != (len(y.shape) == 0):
@@ -973,18 +984,24 @@ def torch_operands(x, y) -> tuple:
             common = dx
         elif dy.kind == "f" and dx.kind in "iub":
             common = dy
+        elif strict and dx.kind != dy.kind and "b" in (dx.kind, dy.kind):
+            common = dy if dx.kind == "b" else dx
         else:
-            return x, y  # NumPy's promotion is PyTorch's (uint8 with int8 is int16, …)
-        return _cast(x, common), _cast(y, common)
-    if xa == ya:
+            return x, y  # the library's promotion is PyTorch's (uint8 with int8 is int16, …)
+        return _cast(x, dx, common), _cast(y, dy, common)
+    if (dx is None) == (dy is None):
         return x, y
-    a, n = (x, y) if xa else (y, x)
-    kind = a.dtype.kind
+    a, n, d = (x, y, dx) if dx is not None else (y, x, dy)
+    kind = d.kind
+    if strict and n.__class__ is bool and kind != "b":
+        n = int(n)  # (True is 1 beside a number)
     if n.__class__ is float and kind in "iub":
-        a = _cast(a, np.dtype(get_default_dtype()))
+        a = _cast(a, d, np.dtype(get_default_dtype()))
     elif n.__class__ is int and kind in "iu":
-        n = wrap_int(n, a.dtype)
-    return (a, n) if xa else (n, a)
+        n = wrap_int(n, d)
+    elif strict and n.__class__ is int and kind == "b":
+        a = _cast(a, d, np.dtype(np.int64))  # a bool array meets an int in int64
+    return (a, n) if dx is not None else (n, a)
 
 
 def _torch_typed(fn: Callable) -> Callable:
